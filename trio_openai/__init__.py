@@ -1,0 +1,105 @@
+"""trio_openai: a Trio-native, streaming-first async client for the OpenAI API.
+
+Layers, inside out (arrows only point inward):
+
+    pure:      _types, _redact, _errors, _config, _encoding, _sse, _models, _retry (policy)
+    I/O:       _transport (the only httpx importer) -> _streaming, _pagination, _multipart
+               -> _client (OpenAI: options, auth, retries, entry points)
+    surface:   resources/ and types/ (generated), lib/ (helpers), testing/ (local server)
+
+Only the names below are public; they are re-exported lazily so that ``import trio_openai``
+stays cheap (the client and its httpx stack load on first use).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._errors import (
+    APIConnectionError as APIConnectionError,
+    APIError as APIError,
+    APIResponseValidationError as APIResponseValidationError,
+    APIStatusError as APIStatusError,
+    APITimeoutError as APITimeoutError,
+    AuthenticationError as AuthenticationError,
+    BadRequestError as BadRequestError,
+    ConflictError as ConflictError,
+    EventTooLargeError as EventTooLargeError,
+    InternalServerError as InternalServerError,
+    NotFoundError as NotFoundError,
+    OpenAIError as OpenAIError,
+    PermissionDeniedError as PermissionDeniedError,
+    RateLimitError as RateLimitError,
+    StreamError as StreamError,
+    UnprocessableEntityError as UnprocessableEntityError,
+)
+from ._types import (
+    NOT_GIVEN as NOT_GIVEN,
+    CallOptions as CallOptions,
+    Omit as Omit,
+    RequestOptions as RequestOptions,
+    Timeout as Timeout,
+    omit as omit,
+)
+from ._version import __version__ as __version__
+
+if TYPE_CHECKING:
+    from ._client import OpenAI as OpenAI
+    from ._pagination import AsyncPaginator as AsyncPaginator, Page as Page
+    from ._response import APIResponse as APIResponse
+    from ._streaming import ByteStream as ByteStream, Stream as Stream
+
+_LAZY = {
+    "OpenAI": "._client",
+    "AsyncPaginator": "._pagination",
+    "Page": "._pagination",
+    "APIResponse": "._response",
+    "ByteStream": "._streaming",
+    "Stream": "._streaming",
+}
+
+__all__ = [
+    "NOT_GIVEN",
+    "APIConnectionError",
+    "APIError",
+    "APIResponse",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncPaginator",
+    "AuthenticationError",
+    "BadRequestError",
+    "ByteStream",
+    "CallOptions",
+    "ConflictError",
+    "EventTooLargeError",
+    "InternalServerError",
+    "NotFoundError",
+    "Omit",
+    "OpenAI",
+    "OpenAIError",
+    "Page",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestOptions",
+    "Stream",
+    "StreamError",
+    "Timeout",
+    "UnprocessableEntityError",
+    "__version__",
+    "omit",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'trio_openai' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,538 @@
+"""OpenAI: the client. Options, auth, headers, the retry loop, and the request entry points.
+
+Every API method ends in one of four calls: ``_request`` (a parsed JSON result, or bytes),
+``_stream`` (a `Stream` of typed events), ``_stream_bytes`` (a `ByteStream`) and
+``_paginate`` (an `AsyncPaginator`). The public ``get/post/put/patch/delete`` reach any
+path, documented or not, with the same auth, retries, middleware and errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random as _random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, Unpack
+
+import orjson
+import trio
+
+from . import _transport
+from ._config import base_url_for, parse_custom_headers, platform_headers
+from ._encoding import dump_json, encode_query
+from ._errors import APIResponseValidationError, APITimeoutError, OpenAIError, make_status_error
+from ._pagination import AsyncPaginator, PageShape
+from ._response import APIResponse
+from ._retry import run_with_retries
+from ._streaming import ByteStream, Stream
+from ._types import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    CallOptions,
+    Middleware,
+    Omit,
+    RequestOptions,
+    Timeout,
+    make_options,
+    omit,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ._multipart import MultipartBody
+
+__all__ = ["OpenAI"]
+
+T = TypeVar("T")
+log: Final = logging.getLogger("trio_openai")
+_ERROR_BODY_LIMIT: Final = 1024 * 1024
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _parse_error_body(content: bytes) -> object:
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return content.decode("utf-8", "replace")
+
+
+def _format_timeout(seconds: float) -> str:
+    return str(int(seconds)) if float(seconds).is_integer() else str(seconds)
+
+
+class _Prepared:
+    """One logical request, from which each attempt builds a fresh httpx.Request."""
+
+    __slots__ = ("content", "headers", "method", "middleware", "params", "replayable", "timeout", "url")
+
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        params: list[tuple[str, str]],
+        content: bytes | MultipartBody | None,
+        timeout: Timeout,
+        middleware: Sequence[Middleware],
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.params = params
+        self.content = content
+        self.timeout = timeout
+        self.middleware = middleware
+        self.replayable = content is None or isinstance(content, bytes) or content.replayable
+
+
+class OpenAI:
+    """An async client of the OpenAI API, for Trio.
+
+    Use it as ``async with trio_openai.OpenAI() as client:``; the block owns the connection
+    pool (unless you pass your own ``http_client``). Configuration comes from the arguments,
+    then the environment: OPENAI_API_KEY, OPENAI_ADMIN_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID,
+    OPENAI_PROJECT_ID, OPENAI_WEBHOOK_SECRET, OPENAI_CUSTOM_HEADERS.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        admin_key: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        webhook_secret: str | None = None,
+        base_url: str | None = None,
+        data_residency: str | None = None,
+        timeout: float | Timeout | None = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_retry_after: float = 60.0,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, object] | None = None,
+        middleware: Sequence[Middleware] = (),
+        http_client: httpx.AsyncClient | None = None,
+        max_event_size: int = 32 * 1024 * 1024,
+        random_source: Callable[[], float] | None = None,
+        wall_clock: Callable[[], float] | None = None,
+    ) -> None:
+        env = os.environ
+        self.api_key = api_key if api_key is not None else env.get("OPENAI_API_KEY")
+        self.admin_key = admin_key if admin_key is not None else env.get("OPENAI_ADMIN_KEY")
+        self.organization = organization if organization is not None else env.get("OPENAI_ORG_ID")
+        self.project = project if project is not None else env.get("OPENAI_PROJECT_ID")
+        self.webhook_secret = (
+            webhook_secret if webhook_secret is not None else env.get("OPENAI_WEBHOOK_SECRET")
+        )
+        self.base_url = base_url_for(base_url, data_residency)
+        self.timeout = Timeout.coerce(timeout)
+        if max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        self.max_retries = max_retries
+        self.max_retry_after = max_retry_after
+        custom = parse_custom_headers(env.get("OPENAI_CUSTOM_HEADERS"))
+        self.default_headers: dict[str, str] = {**custom, **(default_headers or {})}
+        self.default_query: dict[str, object] = dict(default_query or {})
+        self.middleware: tuple[Middleware, ...] = tuple(middleware)
+        self.max_event_size = max_event_size
+        self._random = random_source or _random.random
+        self._wall_clock = wall_clock or time.time
+        self._owns_http = http_client is None
+        self._http = http_client if http_client is not None else _transport.make_http_client()
+        self._return_raw = False
+        self._platform_headers = platform_headers()
+
+    # -- lifetime ---------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool if this client created it."""
+        if self._owns_http:
+            with trio.CancelScope(shield=True):
+                await self._http.aclose()
+
+    def __repr__(self) -> str:
+        return f"OpenAI(base_url={self.base_url!r}, max_retries={self.max_retries})"
+
+    def with_options(
+        self,
+        *,
+        api_key: str | None = None,
+        admin_key: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        base_url: str | None = None,
+        timeout: float | Timeout | None | Omit = omit,
+        max_retries: int | None = None,
+        max_retry_after: float | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, object] | None = None,
+        middleware: Sequence[Middleware] | None = None,
+    ) -> Self:
+        """A copy with some options changed, sharing this client's connection pool.
+
+        The copy does not own the pool: close the original (or leave its block) to close it.
+        Given headers and query parameters are added to the existing ones.
+        """
+        copy = object.__new__(type(self))
+        copy.__dict__.update(
+            {k: v for k, v in self.__dict__.items() if not k.startswith("_res_")}
+        )
+        copy._owns_http = False
+        if api_key is not None:
+            copy.api_key = api_key
+        if admin_key is not None:
+            copy.admin_key = admin_key
+        if organization is not None:
+            copy.organization = organization
+        if project is not None:
+            copy.project = project
+        if base_url is not None:
+            copy.base_url = base_url.rstrip("/")
+        if not isinstance(timeout, Omit):
+            copy.timeout = Timeout.coerce(timeout)
+        if max_retries is not None:
+            copy.max_retries = max_retries
+        if max_retry_after is not None:
+            copy.max_retry_after = max_retry_after
+        if default_headers:
+            copy.default_headers = {**self.default_headers, **default_headers}
+        if default_query:
+            copy.default_query = {**self.default_query, **default_query}
+        if middleware is not None:
+            copy.middleware = tuple(middleware)
+        return copy
+
+    @property
+    def with_raw_response(self) -> Any:
+        """This client, but each call returns an `APIResponse` (``.parsed``, headers...)."""
+        copy = self.with_options()
+        copy._return_raw = True
+        return copy
+
+    def __getattr__(self, name: str) -> Any:
+        # API areas (client.responses, client.files, ...) load on first use.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        from .resources import load_resource
+
+        resource = load_resource(name, self)
+        if resource is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        self.__dict__[f"_res_{name}"] = resource
+        self.__dict__[name] = resource
+        return resource
+
+    # -- request building ---------------------------------------------------------------
+
+    def _auth_headers(self, admin: bool) -> dict[str, str]:
+        key = (self.admin_key or self.api_key) if admin else self.api_key
+        if not key:
+            which = "OPENAI_ADMIN_KEY" if admin else "OPENAI_API_KEY"
+            raise OpenAIError(
+                f"No API key: pass api_key=... (or admin_key=...) or set {which}."
+            )
+        headers = {"Authorization": f"Bearer {key}"}
+        if self.organization:
+            headers["OpenAI-Organization"] = self.organization
+        if self.project:
+            headers["OpenAI-Project"] = self.project
+        return headers
+
+    def _prepare(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: object,
+        query: Mapping[str, object] | None,
+        multipart: Mapping[str, object] | None,
+        headers: Mapping[str, str] | None,
+        options: RequestOptions,
+        admin: bool,
+        accept: str,
+    ) -> _Prepared:
+        url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        merged: dict[str, str] = {"Accept": accept, **self._platform_headers}
+        merged.update(self._auth_headers(admin))
+        merged.update(self.default_headers)
+        if headers:
+            merged.update(headers)
+        if options.idempotency_key is not None:
+            merged["Idempotency-Key"] = options.idempotency_key
+        if options.extra_headers:
+            for name, value in options.extra_headers.items():
+                if isinstance(value, Omit):
+                    for existing in [k for k in merged if k.lower() == name.lower()]:
+                        del merged[existing]
+                else:
+                    merged[name] = value
+        content: bytes | MultipartBody | None = None
+        extra_body = options.extra_body
+        if multipart is not None:
+            from ._multipart import encode_multipart
+
+            form = {**multipart, **(extra_body or {})}
+            content = encode_multipart(form)
+            merged["Content-Type"] = content.content_type
+            if content.content_length is not None:
+                merged["Content-Length"] = str(content.content_length)
+        elif not isinstance(body, Omit) or extra_body:
+            if extra_body:
+                if isinstance(body, Omit) or body is None:
+                    body = dict(extra_body)
+                elif isinstance(body, Mapping):
+                    body = {**body, **extra_body}
+                else:
+                    raise TypeError("extra_body needs a JSON object body to merge into")
+            content = dump_json(body)
+            merged["Content-Type"] = "application/json"
+        timeout = self.timeout if isinstance(options.timeout, Omit) else Timeout.coerce(options.timeout)
+        params = encode_query(self.default_query, query, options.extra_query)
+        middleware = (*self.middleware, *options.middleware)
+        return _Prepared(method, url, merged, params, content, timeout, middleware)
+
+    # -- the attempt and the retry loop ---------------------------------------------------
+
+    async def _attempt(
+        self, prepared: _Prepared, retries_taken: int, *, read: bool
+    ) -> tuple[httpx.Response, bytes | None]:
+        timeout = prepared.timeout
+        headers = dict(prepared.headers)
+        headers["X-Stainless-Retry-Count"] = str(retries_taken)
+        if timeout.request is not None:
+            headers["X-Stainless-Timeout"] = _format_timeout(timeout.request)
+        request = _transport.build_request(
+            self._http,
+            prepared.method,
+            prepared.url,
+            headers=headers,
+            params=prepared.params,
+            content=prepared.content,
+            timeout=timeout,
+        )
+        content: bytes | None = None
+        with trio.move_on_after(timeout.request if timeout.request is not None else float("inf")) as scope:
+            response = await _transport.send(self._http, request, prepared.middleware)
+            if response.status_code >= 400:
+                raw = await _transport.read_body(response, limit=_ERROR_BODY_LIMIT)
+                raise make_status_error(response, _parse_error_body(raw))
+            if read:
+                content = await _transport.read_body(response)
+        if scope.cancelled_caught:
+            raise APITimeoutError(
+                f"Request timed out after {timeout.request} s.", request=request
+            )
+        return response, content
+
+    async def _send_with_retries(
+        self, prepared: _Prepared, options: RequestOptions, *, read: bool
+    ) -> tuple[httpx.Response, bytes | None, int]:
+        max_retries = self.max_retries if isinstance(options.max_retries, Omit) else options.max_retries
+        taken = 0
+
+        async def attempt(retries_taken: int) -> tuple[httpx.Response, bytes | None]:
+            nonlocal taken
+            taken = retries_taken
+            return await self._attempt(prepared, retries_taken, read=read)
+
+        def on_retry(retries_taken: int, delay: float, exc: Exception) -> None:
+            if log.isEnabledFor(logging.INFO):
+                log.info("Retrying %s %s in %.3f s after %s", prepared.method, prepared.url, delay, type(exc).__name__)
+
+        response, content = await run_with_retries(
+            attempt,
+            max_retries=max_retries,
+            replayable=prepared.replayable,
+            max_retry_after=self.max_retry_after,
+            random=self._random,
+            wall_clock=self._wall_clock,
+            on_retry=on_retry,
+        )
+        return response, content, taken
+
+    # -- entry points used by the generated resources -------------------------------------
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: object = omit,
+        query: Mapping[str, object] | None = None,
+        multipart: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        cast: Callable[[Any], T] | None = None,
+        binary: bool = False,
+        options: CallOptions | RequestOptions | None = None,
+        admin: bool = False,
+    ) -> Any:
+        """Send a request and return ``cast(json)``, the raw JSON, or bytes when ``binary``."""
+        opts = make_options(options)
+        prepared = self._prepare(
+            method, path, body=body, query=query, multipart=multipart, headers=headers,
+            options=opts, admin=admin, accept="application/octet-stream" if binary else "application/json",
+        )
+        response, content, taken = await self._send_with_retries(prepared, opts, read=True)
+        assert content is not None
+        if binary:
+            parsed: Any = content
+        else:
+            parsed = self._decode_json(response, content, cast)
+        if self._return_raw:
+            return APIResponse(response, parsed, taken)
+        return parsed
+
+    @staticmethod
+    def _decode_json(response: httpx.Response, content: bytes, cast: Callable[[Any], T] | None) -> Any:
+        if not content:
+            return None if cast is None else cast(None)
+        try:
+            data = orjson.loads(content)
+        except orjson.JSONDecodeError as exc:
+            ctype = response.headers.get("content-type", "")
+            raise APIResponseValidationError(
+                f"Expected a JSON body (content-type {ctype!r}): {exc}",
+                request=response.request, response=response, body=content[:2000],
+            ) from None
+        return data if cast is None else cast(data)
+
+    def _stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: object = omit,
+        query: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        decode: Callable[[Any], T] = _identity,
+        options: CallOptions | RequestOptions | None = None,
+        admin: bool = False,
+    ) -> Stream[T]:
+        """A `Stream` of events; the request is sent when the ``async with`` block opens."""
+        opts = make_options(options)
+        prepared = self._prepare(
+            method, path, body=body, query=query, multipart=None, headers=headers,
+            options=opts, admin=admin, accept="text/event-stream",
+        )
+
+        async def open_response() -> httpx.Response:
+            response, _, _ = await self._send_with_retries(prepared, opts, read=False)
+            return response
+
+        return Stream(open_response, decode, timeout=prepared.timeout, max_event_size=self.max_event_size)
+
+    def _stream_bytes(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: object = omit,
+        query: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        options: CallOptions | RequestOptions | None = None,
+        admin: bool = False,
+    ) -> ByteStream:
+        """A `ByteStream` of a binary body (audio, file contents)."""
+        opts = make_options(options)
+        prepared = self._prepare(
+            method, path, body=body, query=query, multipart=None, headers=headers,
+            options=opts, admin=admin, accept="application/octet-stream",
+        )
+
+        async def open_response() -> httpx.Response:
+            response, _, _ = await self._send_with_retries(prepared, opts, read=False)
+            return response
+
+        return ByteStream(open_response)
+
+    def _paginate(
+        self,
+        path: str,
+        *,
+        query: Mapping[str, object] | None = None,
+        decode_item: Callable[[Any], T] = _identity,
+        shape: PageShape = "cursor",
+        options: CallOptions | RequestOptions | None = None,
+        admin: bool = False,
+        method: str = "GET",
+        body: object = omit,
+    ) -> AsyncPaginator[T]:
+        """An auto-paging list; nothing is sent until it is iterated or awaited."""
+        opts = make_options(options)
+
+        async def fetch(page_query: dict[str, Any]) -> tuple[Any, httpx.Response]:
+            prepared = self._prepare(
+                method, path, body=body, query=page_query, multipart=None, headers=None,
+                options=opts, admin=admin, accept="application/json",
+            )
+            response, content, _ = await self._send_with_retries(prepared, opts, read=True)
+            assert content is not None
+            return self._decode_json(response, content, None), response
+
+        base = {k: v for k, v in (query or {}).items() if not isinstance(v, Omit)}
+        return AsyncPaginator(fetch, decode_item, shape=shape, query=base)
+
+    # -- undocumented endpoints ---------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: object = omit,
+        query: Mapping[str, object] | None = None,
+        files: Mapping[str, object] | None = None,
+        cast_to: Callable[[Any], T] | None = None,
+        stream: bool = False,
+        **options: Unpack[CallOptions],
+    ) -> Any:
+        """Call any path (relative to base_url, or absolute) with the client's auth, retries,
+        middleware and errors. The JSON result goes through ``cast_to`` when given.
+
+        With ``files`` the request is multipart (form fields and files). With
+        ``stream=True`` the request is sent and an open `Stream` of events (each passed
+        through ``cast_to``) is returned: use it in ``async with`` so it is released.
+        """
+        if stream:
+            if files is not None:
+                raise TypeError("stream=True cannot send files")
+            opened = self._stream(method, path, body=body, query=query, decode=cast_to or _identity, options=options)
+            await opened.__aenter__()
+            return opened
+        return await self._request(
+            method, path, body=body, query=query, multipart=files, cast=cast_to, options=options
+        )
+
+    async def get(self, path: str, *, query: Mapping[str, object] | None = None, cast_to: Callable[[Any], T] | None = None, stream: bool = False, **options: Unpack[CallOptions]) -> Any:
+        """GET any path; see `request`."""
+        return await self.request("GET", path, query=query, cast_to=cast_to, stream=stream, **options)
+
+    async def post(self, path: str, *, body: object = omit, query: Mapping[str, object] | None = None, files: Mapping[str, object] | None = None, cast_to: Callable[[Any], T] | None = None, stream: bool = False, **options: Unpack[CallOptions]) -> Any:
+        """POST to any path; see `request`."""
+        return await self.request("POST", path, body=body, query=query, files=files, cast_to=cast_to, stream=stream, **options)
+
+    async def put(self, path: str, *, body: object = omit, query: Mapping[str, object] | None = None, cast_to: Callable[[Any], T] | None = None, **options: Unpack[CallOptions]) -> Any:
+        """PUT to any path; see `request`."""
+        return await self.request("PUT", path, body=body, query=query, cast_to=cast_to, **options)
+
+    async def patch(self, path: str, *, body: object = omit, query: Mapping[str, object] | None = None, cast_to: Callable[[Any], T] | None = None, **options: Unpack[CallOptions]) -> Any:
+        """PATCH any path; see `request`."""
+        return await self.request("PATCH", path, body=body, query=query, cast_to=cast_to, **options)
+
+    async def delete(self, path: str, *, body: object = omit, query: Mapping[str, object] | None = None, cast_to: Callable[[Any], T] | None = None, **options: Unpack[CallOptions]) -> Any:
+        """DELETE any path; see `request`."""
+        return await self.request("DELETE", path, body=body, query=query, cast_to=cast_to, **options)
+
+    def stream(self, method: str, path: str, *, body: object = omit, query: Mapping[str, object] | None = None, decode: Callable[[Any], T] = _identity, **options: Unpack[CallOptions]) -> Stream[T]:
+        """Stream server-sent events from any path: ``async with client.stream(...) as s``."""
+        return self._stream(method, path, body=body, query=query, decode=decode, options=options)

@@ -1,0 +1,219 @@
+"""Stream[T]: a server-sent-event body as an async context manager and async iterator.
+
+The stream owns its HTTP response. The request is sent (with retries, until the headers
+arrive) in ``__aenter__``; the connection is released in ``__aexit__`` — at the end, on
+``break``, on an error and on cancellation — so no stream outlives its ``async with``.
+``data: [DONE]`` ends the stream and the body is read to its end so that the connection
+goes back to the pool.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar, final
+
+import orjson
+import trio
+
+from ._errors import APIResponseValidationError, APITimeoutError, StreamError
+from ._sse import ServerSentEvent, SSEDecoder
+from ._transport import BodyReader
+from ._types import Timeout
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["ByteStream", "Stream"]
+
+T = TypeVar("T")
+
+_DONE: Final = b"[DONE]"
+_END_EVENTS: Final = frozenset({"done"})  # Steady and the Assistants API end with `event: done`
+
+
+def _raise_stream_error(obj: Any, request: httpx.Request | None) -> None:
+    error = obj.get("error") if isinstance(obj, dict) else None
+    detail = error if isinstance(error, dict) else obj
+    message = detail.get("message") if isinstance(detail, dict) else None
+    text = message if isinstance(message, str) and message else "An error occurred during streaming"
+    raise StreamError(text, request=request, body=obj)
+
+
+class Stream(Generic[T]):
+    """Typed server-sent events of one response. Use as ``async with ... as stream``."""
+
+    def __init__(
+        self,
+        open_response: Callable[[], Awaitable[httpx.Response]],
+        decode: Callable[[Any], T],
+        *,
+        timeout: Timeout,
+        max_event_size: int,
+    ) -> None:
+        self._open_response = open_response
+        self._decode = decode
+        self._timeout = timeout
+        self._max_event_size = max_event_size
+        self._response: httpx.Response | None = None
+        self._reader: BodyReader | None = None
+        self._sse = SSEDecoder(max_event_size=max_event_size)
+        self._pending: deque[ServerSentEvent] = deque()
+        self._finished = False
+        self._seen_event = False
+        self._entered = False
+
+    @property
+    def response(self) -> httpx.Response:
+        """The raw httpx.Response (status, headers); its body belongs to the stream."""
+        if self._response is None:
+            raise RuntimeError("the stream is not open: use `async with`")
+        return self._response
+
+    @property
+    def request_id(self) -> str | None:
+        return self.response.headers.get("x-request-id")
+
+    async def __aenter__(self) -> Self:
+        if self._entered:
+            if self._response is not None:  # already opened by `await client.post(stream=True)`
+                return self
+            raise RuntimeError("a Stream can be entered only once")
+        self._entered = True
+        self._response = await self._open_response()
+        self._reader = BodyReader(self._response)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Release the connection; safe to call more than once and under cancellation."""
+        self._finished = True
+        self._pending.clear()
+        if self._reader is not None:
+            await self._reader.aclose()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> T:
+        while True:
+            if self._pending:
+                item = self._handle(self._pending.popleft())
+                if item is not None:
+                    return item[0]
+                continue
+            if self._finished:
+                raise StopAsyncIteration
+            await self._fill()
+
+    def _handle(self, sse: ServerSentEvent) -> tuple[T] | None:
+        data = sse.data
+        if data == _DONE or sse.event in _END_EVENTS:
+            self._finished = True
+            self._pending.clear()
+            return None
+        request = self._response.request if self._response is not None else None
+        try:
+            obj = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise APIResponseValidationError(
+                f"Malformed event data ({exc}): {data[:200]!r}",
+                request=request,
+                response=self._response,
+                body=data[:2000],
+            ) from None
+        if sse.event == "error" or (type(obj) is dict and obj.get("error")):
+            _raise_stream_error(obj, request)
+        self._seen_event = True
+        return (self._decode(obj),)
+
+    async def _fill(self) -> None:
+        reader = self._reader
+        if reader is None:
+            raise RuntimeError("the stream is not open: use `async with`")
+        limit = self._timeout.idle if self._seen_event else self._timeout.first_event
+        if limit is None:
+            chunk = await reader.next_chunk()
+        else:
+            with trio.move_on_after(limit) as scope:
+                chunk = await reader.next_chunk()
+            if scope.cancelled_caught:
+                what = "between events" if self._seen_event else "before the first event"
+                raise APITimeoutError(
+                    f"No stream event for {limit} s {what}.",
+                    request=self.response.request,
+                )
+        if chunk is None:
+            self._pending.extend(self._sse.end())
+            self._finished = True
+            return
+        events = self._sse.feed(chunk)
+        if events:
+            self._pending.extend(events)
+            if self._pending and self._pending[-1].data == _DONE:
+                await self._finish_after_done()
+
+    async def _finish_after_done(self) -> None:
+        # Read the (normally empty) rest of the body so the connection can be reused.
+        reader = self._reader
+        assert reader is not None
+        with trio.move_on_after(1.0):
+            while await reader.next_chunk() is not None:
+                pass
+
+    async def until_done(self) -> None:
+        """Consume the rest of the stream."""
+        async for _ in self:
+            pass
+
+
+@final
+class ByteStream:
+    """A binary response body (audio, file content) read chunk by chunk inside ``async with``."""
+
+    def __init__(self, open_response: Callable[[], Awaitable[httpx.Response]]) -> None:
+        self._open_response = open_response
+        self._response: httpx.Response | None = None
+        self._reader: BodyReader | None = None
+
+    @property
+    def response(self) -> httpx.Response:
+        if self._response is None:
+            raise RuntimeError("the stream is not open: use `async with`")
+        return self._response
+
+    async def __aenter__(self) -> Self:
+        self._response = await self._open_response()
+        self._reader = BodyReader(self._response)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._reader is not None:
+            await self._reader.aclose()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._reader is None:
+            raise RuntimeError("the stream is not open: use `async with`")
+        chunk = await self._reader.next_chunk()
+        if chunk is None:
+            raise StopAsyncIteration
+        return chunk
+
+    async def read(self) -> bytes:
+        return b"".join([chunk async for chunk in self])
+
+    async def write_to_file(self, path: str) -> None:
+        async with await trio.open_file(path, "wb") as f:
+            async for chunk in self:
+                await f.write(chunk)

@@ -1,0 +1,224 @@
+"""The one module that touches httpx: build requests, send them, read bodies, map errors.
+
+Everything above this module sees httpx.Request/httpx.Response objects (the public types of
+raw access and middleware) but never calls httpx itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import ssl
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, Final
+
+import httpx
+import trio
+
+from ._errors import APIConnectionError, APIResponseValidationError, APITimeoutError
+from ._redact import redact_headers
+from ._types import Middleware, Timeout
+
+__all__ = [
+    "BodyReader",
+    "Request",
+    "Response",
+    "build_request",
+    "make_http_client",
+    "read_body",
+    "send",
+    "shared_ssl_context",
+]
+
+Request = httpx.Request
+Response = httpx.Response
+
+log: Final = logging.getLogger("trio_openai")
+
+# Chunks drained after closing a response, to finish httpx/httpcore's async generators
+# deterministically (trio warns about generators left to the garbage collector).
+_DRAIN_LIMIT: Final = 64
+_CLOSE_GRACE: Final = 5.0
+
+
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """One verifying SSL context per process: building one costs ~30 ms."""
+    import certifi  # an httpx dependency
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def make_http_client(*, max_connections: int = 1000, max_keepalive: int = 100) -> httpx.AsyncClient:
+    """The default pool: no httpx timeouts (cancel scopes do that), redirects followed."""
+    return httpx.AsyncClient(
+        verify=shared_ssl_context(),
+        timeout=httpx.Timeout(None),
+        limits=httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_keepalive
+        ),
+        follow_redirects=True,
+    )
+
+
+def build_request(
+    http: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    params: Sequence[tuple[str, str]] | None,
+    content: bytes | AsyncIterable[bytes] | None,
+    timeout: Timeout,
+) -> httpx.Request:
+    request = http.build_request(method, url, headers=headers, params=params, content=content)
+    # Connect and pool waits are httpx's; the rest is bounded by cancel scopes above.
+    request.extensions["timeout"] = {
+        "connect": timeout.connect,
+        "pool": None,
+        "read": None,
+        "write": None,
+    }
+    return request
+
+
+def _map_error(exc: httpx.HTTPError, request: httpx.Request | None) -> Exception:
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"Request timed out ({type(exc).__name__}).", request=request)
+    if isinstance(exc, httpx.DecodingError):
+        return APIResponseValidationError(f"Undecodable response body: {exc}", request=request)
+    return APIConnectionError(f"Connection error: {type(exc).__name__}: {exc}", request=request)
+
+
+def _log_request(request: httpx.Request) -> None:
+    log.debug(
+        "HTTP request: %s %s headers=%s",
+        request.method,
+        request.url,
+        redact_headers(request.headers.items()),
+    )
+
+
+async def send(
+    http: httpx.AsyncClient,
+    request: httpx.Request,
+    middleware: Sequence[Middleware] = (),
+) -> httpx.Response:
+    """Send through the middleware chain (first = outermost); the body is left unread."""
+
+    async def call_transport(req: httpx.Request) -> httpx.Response:
+        if log.isEnabledFor(logging.DEBUG):
+            _log_request(req)
+        try:
+            response = await http.send(req, stream=True)
+        except httpx.HTTPError as exc:
+            raise _map_error(exc, req) from exc
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "HTTP response: %s %s %s headers=%s",
+                req.method,
+                req.url,
+                response.status_code,
+                redact_headers(response.headers.items()),
+            )
+        return response
+
+    call: Callable[[httpx.Request], Awaitable[httpx.Response]] = call_transport
+    for mw in reversed(middleware):
+        call = functools.partial(mw, call_next=call)
+    return await call(request)
+
+
+async def read_body(response: httpx.Response, *, limit: int | None = None) -> bytes:
+    """Read the whole body (bounded by ``limit`` bytes when given) and release the connection."""
+    reader = BodyReader(response)
+    parts: list[bytes] = []
+    size = 0
+    try:
+        while (chunk := await reader.next_chunk()) is not None:
+            parts.append(chunk)
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise APIResponseValidationError(
+                    f"Response body larger than {limit} bytes.",
+                    request=response.request,
+                    response=response,
+                )
+    finally:
+        await reader.aclose()
+    return b"".join(parts)
+
+
+class BodyReader:
+    """Pull-based access to a response body, decoded per Content-Encoding.
+
+    Not an async generator on purpose: ``aclose()`` closes the response and then drains
+    httpx's internal generators so none is left for the garbage collector, on every path
+    (end of body, break, error, cancellation).
+    """
+
+    __slots__ = ("_closed", "_eof", "_iterator", "_response")
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        encoding = response.headers.get("content-encoding", "identity").lower()
+        self._iterator: AsyncIterator[bytes]
+        if encoding in ("", "identity"):
+            self._iterator = aiter(response.stream)  # type: ignore[arg-type]
+        else:
+            self._iterator = response.aiter_bytes()
+        self._eof = False
+        self._closed = False
+
+    @property
+    def at_eof(self) -> bool:
+        return self._eof
+
+    async def next_chunk(self) -> bytes | None:
+        """The next non-empty chunk, or None at the end of the body."""
+        if self._eof:
+            return None
+        try:
+            while True:
+                chunk = await self._iterator.__anext__()
+                if chunk:
+                    return chunk
+        except StopAsyncIteration:
+            self._eof = True
+            return None
+        except httpx.HTTPError as exc:
+            self._eof = True
+            raise _map_error(exc, self._response.request) from exc
+
+    async def aclose(self) -> None:
+        """Release the connection: to the pool when the body was read to its end."""
+        if self._closed:
+            return
+        self._closed = True
+        with trio.CancelScope(shield=True) as scope:
+            scope.deadline = trio.current_time() + _CLOSE_GRACE
+            try:
+                await self._response.aclose()
+            except httpx.HTTPError:
+                pass
+            if not self._eof:
+                await self._drain()
+
+    async def _drain(self) -> None:
+        # After the close, the generator chain ends at once (with a read error, swallowed).
+        for _ in range(_DRAIN_LIMIT):
+            try:
+                await self._iterator.__anext__()
+            except (StopAsyncIteration, httpx.HTTPError, trio.ClosedResourceError):
+                break
+            except Exception:  # a user transport's stream may fail in its own way
+                break
+        self._eof = True
+
+
+def response_headers(response: httpx.Response) -> Mapping[str, str]:
+    return response.headers
+
+
+def header_items(headers: Any) -> list[tuple[str, str]]:
+    return list(headers.items())

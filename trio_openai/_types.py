@@ -1,0 +1,144 @@
+"""Small shared types: the `omit` sentinel, timeouts, per-call options.
+
+Pure module: imports neither trio nor httpx.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypedDict, final
+
+import attrs
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "NOT_GIVEN",
+    "CallOptions",
+    "Middleware",
+    "Omit",
+    "RequestOptions",
+    "Timeout",
+    "omit",
+]
+
+
+@final
+class Omit:
+    """The type of `omit`: a parameter that was not given at all.
+
+    Distinct from `None`, which sends JSON `null` where the API allows it.
+    """
+
+    _instance: Omit | None = None
+
+    def __new__(cls) -> Omit:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> Literal[False]:
+        return False
+
+    def __repr__(self) -> str:
+        return "omit"
+
+    def __reduce__(self) -> str:
+        return "omit"
+
+
+omit: Final = Omit()
+NOT_GIVEN: Final = omit  # the name openai-python users know
+
+Headers: TypeAlias = Mapping[str, "str | Omit"]
+Query: TypeAlias = Mapping[str, object]
+Body: TypeAlias = object
+
+CallNext: TypeAlias = "Callable[[httpx.Request], Awaitable[httpx.Response]]"
+Middleware: TypeAlias = "Callable[[httpx.Request, CallNext], Awaitable[httpx.Response]]"
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Timeout:
+    """Time limits of one attempt, in seconds; None means no limit.
+
+    - ``request``: the whole attempt of a plain request (send and read the body); for a
+      stream, the attempt until the response headers arrive.
+    - ``connect``: acquiring a pooled connection or opening a new one.
+    - ``first_event``: for streams, from sending the request to the first event.
+    - ``idle``: for streams, the longest gap between two events.
+
+    The caller's own cancel scope stays the overall deadline: these limits only ever
+    shorten it. Each expiry raises `APITimeoutError`.
+    """
+
+    request: float | None = 600.0
+    connect: float | None = 5.0
+    first_event: float | None = None
+    idle: float | None = None
+
+    @classmethod
+    def coerce(cls, value: float | Timeout | None) -> Timeout:
+        if isinstance(value, Timeout):
+            return value
+        if value is None:
+            return cls(request=None, connect=None)
+        return cls(request=float(value), connect=min(float(value), 5.0))
+
+
+DEFAULT_TIMEOUT: Final = Timeout()
+DEFAULT_MAX_RETRIES: Final = 2
+
+
+@final
+@attrs.frozen(kw_only=True)
+class RequestOptions:
+    """Per-call options every method takes (all optional)."""
+
+    extra_headers: Headers | None = None
+    extra_query: Query | None = None
+    extra_body: Mapping[str, object] | None = None
+    timeout: float | Timeout | None | Omit = omit
+    max_retries: int | Omit = omit
+    middleware: tuple[Middleware, ...] = ()
+    idempotency_key: str | None = None
+
+
+class CallOptions(TypedDict, total=False):
+    """The keyword arguments every API method accepts besides its own parameters."""
+
+    extra_headers: Headers | None
+    extra_query: Query | None
+    extra_body: Mapping[str, object] | None
+    timeout: float | Timeout | None | Omit
+    max_retries: int | Omit
+    middleware: tuple[Middleware, ...]
+    idempotency_key: str | None
+
+
+def make_options(options: CallOptions | RequestOptions | None) -> RequestOptions:
+    """RequestOptions from call keywords; a clear TypeError names an unknown keyword."""
+    if options is None:
+        return _NO_OPTIONS
+    if isinstance(options, RequestOptions):
+        return options
+    if not options:
+        return _NO_OPTIONS
+    unknown = set(options) - _OPTION_NAMES
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    middleware = options.get("middleware")
+    if middleware is not None and not isinstance(middleware, tuple):
+        options = {**options, "middleware": tuple(middleware)}
+    return RequestOptions(**options)
+
+
+_NO_OPTIONS: Final = RequestOptions()
+_OPTION_NAMES: Final = frozenset(CallOptions.__annotations__)
+
+
+def strip_omitted(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of `mapping` without the entries whose value is `omit`."""
+    return {k: v for k, v in mapping.items() if v is not omit}

@@ -1,0 +1,26 @@
+"""API areas, loaded on first use (client.responses, client.files, ...).
+
+The generated registry (`_registry.py`, written by codegen) maps each top-level attribute of
+the client to the module and class implementing it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = ["load_resource"]
+
+
+def load_resource(name: str, client: Any) -> Any | None:
+    """The resource object for ``client.<name>``, or None when there is no such area."""
+    try:
+        from ._registry import RESOURCES
+    except ImportError:  # before the generator has run
+        return None
+    entry = RESOURCES.get(name)
+    if entry is None:
+        return None
+    module_name, class_name = entry
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    return getattr(module, class_name)(client)
