@@ -160,6 +160,10 @@ class OpenAI:
             with trio.CancelScope(shield=True):
                 await self._http.aclose()
 
+    def statistics(self) -> dict[str, int]:
+        """Connection-pool counters (connections, idle, busy, waiting), for checks and metrics."""
+        return _transport.pool_statistics(self._http)
+
     def __repr__(self) -> str:
         return f"OpenAI(base_url={self.base_url!r}, max_retries={self.max_retries})"
 

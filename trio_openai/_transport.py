@@ -10,7 +10,7 @@ import functools
 import logging
 import ssl
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, Final
+from typing import Final
 
 import httpx
 import trio
@@ -25,6 +25,7 @@ __all__ = [
     "Response",
     "build_request",
     "make_http_client",
+    "pool_statistics",
     "read_body",
     "send",
     "shared_ssl_context",
@@ -216,9 +217,19 @@ class BodyReader:
         self._eof = True
 
 
-def response_headers(response: httpx.Response) -> Mapping[str, str]:
-    return response.headers
+def pool_statistics(http: httpx.AsyncClient) -> dict[str, int]:
+    """Connections of the default httpcore pool: total, idle, busy; requests waiting.
 
-
-def header_items(headers: Any) -> list[tuple[str, str]]:
-    return list(headers.items())
+    Empty for a transport that is not httpx's default one.
+    """
+    pool = getattr(getattr(http, "_transport", None), "_pool", None)
+    connections = getattr(pool, "connections", None)
+    if connections is None:
+        return {}
+    idle = sum(1 for c in connections if c.is_idle() or c.is_closed())
+    return {
+        "connections": len(connections),
+        "idle": idle,
+        "busy": len(connections) - idle,
+        "waiting": len(getattr(pool, "_requests", ())),
+    }
