@@ -23,14 +23,18 @@ def parts(request: RecordedRequest) -> dict[str, tuple[str | None, str, bytes]]:
     return out
 
 
-async def test_upload_bytes_path_and_file_object(client: trio_openai.OpenAI, local_server: LocalServer, tmp_path: Path) -> None:
+async def test_upload_bytes_path_and_file_object(
+    client: trio_openai.OpenAI, local_server: LocalServer, tmp_path: Path
+) -> None:
     local_server.script("POST", "/v1/files", Reply.json({"id": "file-1"}))
     path = tmp_path / "train.jsonl"
     path.write_bytes(b'{"a": 1}\n' * 1000)
 
     await client.post("/files", files={"file": b"raw bytes", "purpose": "batch"})
     await client.post("/files", files={"file": path, "purpose": "fine-tune"})
-    await client.post("/files", files={"file": ("named.txt", io.BytesIO(b"hello"), "text/plain"), "purpose": "x"})
+    await client.post(
+        "/files", files={"file": ("named.txt", io.BytesIO(b"hello"), "text/plain"), "purpose": "x"}
+    )
 
     first, second, third = (parts(r) for r in local_server.requests)
     assert first["file"] == ("anonymous_file", "application/octet-stream", b"raw bytes")
@@ -42,21 +46,38 @@ async def test_upload_bytes_path_and_file_object(client: trio_openai.OpenAI, loc
     assert all("content-length" in r.headers for r in local_server.requests)
 
 
-async def test_extra_body_fields_join_the_form(client: trio_openai.OpenAI, local_server: LocalServer) -> None:
+async def test_extra_body_fields_join_the_form(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
     local_server.script("POST", "/v1/files", Reply.json({"id": "file-1"}))
-    await client.post("/files", files={"file": b"x"}, extra_body={"expires_after": {"anchor": "created_at", "seconds": 3600}})
+    await client.post(
+        "/files",
+        files={"file": b"x"},
+        extra_body={"expires_after": {"anchor": "created_at", "seconds": 3600}},
+    )
     got = parts(local_server.requests[-1])
     assert got["expires_after[anchor]"][2] == b"created_at"
     assert got["expires_after[seconds]"][2] == b"3600"
 
 
-async def test_replayable_upload_is_retried_whole(client: trio_openai.OpenAI, local_server: LocalServer, tmp_path: Path) -> None:
-    local_server.script("POST", "/v1/files", Reply.error(503, headers={"retry-after-ms": "1"}), Reply.json({"id": "f"}))
+async def test_replayable_upload_is_retried_whole(
+    client: trio_openai.OpenAI, local_server: LocalServer, tmp_path: Path
+) -> None:
+    local_server.script(
+        "POST",
+        "/v1/files",
+        Reply.error(503, headers={"retry-after-ms": "1"}),
+        Reply.json({"id": "f"}),
+    )
     path = tmp_path / "data.bin"
     path.write_bytes(bytes(range(256)) * 400)
     await client.post("/files", files={"file": path})
     assert len(local_server.requests) == 2
-    assert parts(local_server.requests[0])["file"][2] == parts(local_server.requests[1])["file"][2] == path.read_bytes()
+    assert (
+        parts(local_server.requests[0])["file"][2]
+        == parts(local_server.requests[1])["file"][2]
+        == path.read_bytes()
+    )
 
 
 class OneShot(io.RawIOBase):
@@ -77,8 +98,15 @@ class OneShot(io.RawIOBase):
         return len(chunk)
 
 
-async def test_unreplayable_body_is_never_retried(client: trio_openai.OpenAI, local_server: LocalServer) -> None:
-    local_server.script("POST", "/v1/files", Reply.error(503, headers={"retry-after-ms": "1"}), Reply.json({"id": "f"}))
+async def test_unreplayable_body_is_never_retried(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
+    local_server.script(
+        "POST",
+        "/v1/files",
+        Reply.error(503, headers={"retry-after-ms": "1"}),
+        Reply.json({"id": "f"}),
+    )
     with pytest.raises(trio_openai.InternalServerError):
         await client.post("/files", files={"file": ("pipe.bin", OneShot(b"once"))})
     assert len(local_server.requests) == 1

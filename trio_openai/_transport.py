@@ -6,12 +6,14 @@ raw access and middleware) but never calls httpx itself.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import ssl
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Final
 
+import h11
 import httpx
 import trio
 
@@ -72,7 +74,16 @@ def build_request(
     content: bytes | AsyncIterable[bytes] | None,
     timeout: Timeout,
 ) -> httpx.Request:
-    request = http.build_request(method, url, headers=headers, params=params, content=content)
+    if content is None or isinstance(content, bytes):
+        request = http.build_request(method, url, headers=headers, params=params, content=content)
+    else:
+        # Hand httpx our own iterator (no httpx async generator in between, which trio would
+        # warn about when a server answers before the upload ends).
+        request = http.build_request(method, url, headers=headers, params=params)
+        request.stream = _UploadStream(content)
+        if not any(name.lower() == "content-length" for name in headers):
+            del request.headers["Content-Length"]  # httpx's default of 0 for an empty body
+            request.headers["Transfer-Encoding"] = "chunked"
     # Connect and pool waits are httpx's; the rest is bounded by cancel scopes above.
     request.extensions["timeout"] = {
         "connect": timeout.connect,
@@ -81,6 +92,14 @@ def build_request(
         "write": None,
     }
     return request
+
+
+class _UploadStream(httpx.AsyncByteStream):
+    def __init__(self, body: AsyncIterable[bytes]) -> None:
+        self._body = body
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return aiter(self._body)
 
 
 def _map_error(exc: httpx.HTTPError, request: httpx.Request | None) -> Exception:
@@ -114,6 +133,12 @@ async def send(
             response = await http.send(req, stream=True)
         except httpx.HTTPError as exc:
             raise _map_error(exc, req) from exc
+        except (OSError, ValueError, RuntimeError, h11.ProtocolError) as exc:
+            # What httpcore lets through unmapped (h11 protocol errors, a body that fails
+            # mid-upload): one typed error, the cause kept.
+            raise APIConnectionError(
+                f"Connection error: {type(exc).__name__}: {exc}", request=req
+            ) from exc
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "HTTP response: %s %s %s headers=%s",
@@ -198,10 +223,8 @@ class BodyReader:
         self._closed = True
         with trio.CancelScope(shield=True) as scope:
             scope.deadline = trio.current_time() + _CLOSE_GRACE
-            try:
+            with contextlib.suppress(httpx.HTTPError):
                 await self._response.aclose()
-            except httpx.HTTPError:
-                pass
             if not self._eof:
                 await self._drain()
 
