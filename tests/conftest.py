@@ -7,6 +7,7 @@ skipped.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -47,10 +48,8 @@ def _start(script: str, env_url: str, url_format: str) -> Iterator[str]:
     try:
         yield url_format.format(port=port)
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,9 @@ from trio_openai.testing import LocalServer, Reply
 KEY = "sk-test-SECRET-0123456789"
 
 
-async def test_official_headers_are_sent(client: trio_openai.OpenAI, local_server: LocalServer) -> None:
+async def test_official_headers_are_sent(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
     local_server.script("GET", "/v1/things", Reply.json({"ok": True}))
     assert await client.get("/things") == {"ok": True}
     headers = local_server.requests[-1].headers
@@ -29,7 +31,9 @@ async def test_official_headers_are_sent(client: trio_openai.OpenAI, local_serve
     assert headers["user-agent"].startswith("trio_openai/Python ")
 
 
-async def test_environment_configuration(local_server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_environment_configuration(
+    local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
     monkeypatch.setenv("OPENAI_BASE_URL", local_server.base_url)
     monkeypatch.setenv("OPENAI_ORG_ID", "org-1")
@@ -49,8 +53,14 @@ async def test_environment_configuration(local_server: LocalServer, monkeypatch:
 def test_data_residency_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     assert trio_openai.OpenAI(api_key="k").base_url == "https://api.openai.com/v1"
-    assert trio_openai.OpenAI(api_key="k", data_residency="eu").base_url == "https://eu.api.openai.com/v1"
-    assert trio_openai.OpenAI(api_key="k", data_residency="us").base_url == "https://us.api.openai.com/v1"
+    assert (
+        trio_openai.OpenAI(api_key="k", data_residency="eu").base_url
+        == "https://eu.api.openai.com/v1"
+    )
+    assert (
+        trio_openai.OpenAI(api_key="k", data_residency="us").base_url
+        == "https://us.api.openai.com/v1"
+    )
     with pytest.raises(trio_openai.OpenAIError):
         trio_openai.OpenAI(api_key="k", data_residency="mars")
 
@@ -61,7 +71,9 @@ def test_malformed_custom_headers_are_a_clear_error(monkeypatch: pytest.MonkeyPa
         trio_openai.OpenAI(api_key="k")
 
 
-async def test_missing_key_is_a_clear_error(local_server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_missing_key_is_a_clear_error(
+    local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     async with trio_openai.OpenAI(base_url=local_server.base_url) as client:
         with pytest.raises(trio_openai.OpenAIError, match="OPENAI_API_KEY"):
@@ -94,11 +106,20 @@ async def test_unknown_call_option_is_a_type_error(client: trio_openai.OpenAI) -
         await client.get("/x", extra_haeders={})  # type: ignore[call-arg]
 
 
-async def test_status_errors_carry_everything(client: trio_openai.OpenAI, local_server: LocalServer) -> None:
+async def test_status_errors_carry_everything(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
     local_server.script(
-        "POST", "/v1/things",
-        Reply.error(400, message="bad thing", type="invalid_request_error", code="bad", param="x",
-                    headers={"x-request-id": "req_abc"}),
+        "POST",
+        "/v1/things",
+        Reply.error(
+            400,
+            message="bad thing",
+            type="invalid_request_error",
+            code="bad",
+            param="x",
+            headers={"x-request-id": "req_abc"},
+        ),
     )
     with pytest.raises(trio_openai.BadRequestError) as info:
         await client.post("/things", body={"x": 1})
@@ -106,7 +127,14 @@ async def test_status_errors_carry_everything(client: trio_openai.OpenAI, local_
     assert err.status_code == 400
     assert err.request_id == "req_abc"
     assert (err.code, err.param, err.type) == ("bad", "x", "invalid_request_error")
-    assert err.body == {"error": {"message": "bad thing", "type": "invalid_request_error", "param": "x", "code": "bad"}}
+    assert err.body == {
+        "error": {
+            "message": "bad thing",
+            "type": "invalid_request_error",
+            "param": "x",
+            "code": "bad",
+        }
+    }
     assert "bad thing" in str(err)
     assert err.response.status_code == 400
     assert err.request is not None and err.request.method == "POST"
@@ -116,12 +144,20 @@ async def test_status_errors_carry_everything(client: trio_openai.OpenAI, local_
 
 @pytest.mark.parametrize(
     ("status", "cls"),
-    [(401, trio_openai.AuthenticationError), (403, trio_openai.PermissionDeniedError),
-     (404, trio_openai.NotFoundError), (409, trio_openai.ConflictError),
-     (422, trio_openai.UnprocessableEntityError), (429, trio_openai.RateLimitError),
-     (500, trio_openai.InternalServerError), (418, trio_openai.APIStatusError)],
+    [
+        (401, trio_openai.AuthenticationError),
+        (403, trio_openai.PermissionDeniedError),
+        (404, trio_openai.NotFoundError),
+        (409, trio_openai.ConflictError),
+        (422, trio_openai.UnprocessableEntityError),
+        (429, trio_openai.RateLimitError),
+        (500, trio_openai.InternalServerError),
+        (418, trio_openai.APIStatusError),
+    ],
 )
-async def test_status_error_classes(client: trio_openai.OpenAI, local_server: LocalServer, status: int, cls: type) -> None:
+async def test_status_error_classes(
+    client: trio_openai.OpenAI, local_server: LocalServer, status: int, cls: type
+) -> None:
     local_server.script("GET", "/v1/e", Reply.error(status, headers={"x-should-retry": "false"}))
     with pytest.raises(cls) as info:
         await client.get("/e")
@@ -131,7 +167,8 @@ async def test_status_error_classes(client: trio_openai.OpenAI, local_server: Lo
 
 async def test_retries_over_sockets(client: trio_openai.OpenAI, local_server: LocalServer) -> None:
     local_server.script(
-        "GET", "/v1/flaky",
+        "GET",
+        "/v1/flaky",
         Reply.error(503, headers={"retry-after-ms": "1"}),
         Reply.error(429, headers={"retry-after-ms": "1"}),
         Reply.json({"ok": 1}),
@@ -142,14 +179,20 @@ async def test_retries_over_sockets(client: trio_openai.OpenAI, local_server: Lo
     assert [r.headers["x-stainless-retry-count"] for r in local_server.requests] == ["0", "1", "2"]
 
 
-async def test_x_should_retry_false_stops_at_once(client: trio_openai.OpenAI, local_server: LocalServer) -> None:
-    local_server.script("GET", "/v1/x", Reply.error(500, headers={"x-should-retry": "false"}), Reply.json({}))
+async def test_x_should_retry_false_stops_at_once(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
+    local_server.script(
+        "GET", "/v1/x", Reply.error(500, headers={"x-should-retry": "false"}), Reply.json({})
+    )
     with pytest.raises(trio_openai.InternalServerError):
         await client.get("/x")
     assert len(local_server.requests) == 1
 
 
-async def test_connection_reset_is_retried(client: trio_openai.OpenAI, local_server: LocalServer) -> None:
+async def test_connection_reset_is_retried(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
     local_server.script("GET", "/v1/x", Reply.reset(), Reply.json({"ok": 2}))
     fast = client.with_options(max_retry_after=1)
     assert await fast.get("/x") == {"ok": 2}
@@ -159,18 +202,24 @@ async def test_connection_reset_is_retried(client: trio_openai.OpenAI, local_ser
 async def test_refused_connection_is_a_connection_error() -> None:
     from tests.conftest import free_port
 
-    async with trio_openai.OpenAI(api_key="k", base_url=f"http://127.0.0.1:{free_port()}/v1", max_retries=0) as c:
+    async with trio_openai.OpenAI(
+        api_key="k", base_url=f"http://127.0.0.1:{free_port()}/v1", max_retries=0
+    ) as c:
         with pytest.raises(trio_openai.APIConnectionError):
             await c.get("/x")
 
 
-async def test_stall_before_headers_times_out(client: trio_openai.OpenAI, local_server: LocalServer) -> None:
+async def test_stall_before_headers_times_out(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
     local_server.script("GET", "/v1/x", Reply.stall())
     with pytest.raises(trio_openai.APITimeoutError):
         await client.get("/x", timeout=0.2, max_retries=0)
 
 
-async def test_malformed_json_body_is_typed(client: trio_openai.OpenAI, local_server: LocalServer) -> None:
+async def test_malformed_json_body_is_typed(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
     local_server.script("GET", "/v1/x", Reply.text("{not json", content_type="application/json"))
     with pytest.raises(trio_openai.APIResponseValidationError):
         await client.get("/x")
@@ -189,14 +238,20 @@ async def test_middleware_order_and_once_per_attempt(local_server: LocalServer) 
 
         return mw
 
-    local_server.script("GET", "/v1/x", Reply.error(500, headers={"retry-after-ms": "1"}), Reply.json({}))
-    async with trio_openai.OpenAI(api_key=KEY, base_url=local_server.base_url, middleware=[recorder("client")]) as c:
+    local_server.script(
+        "GET", "/v1/x", Reply.error(500, headers={"retry-after-ms": "1"}), Reply.json({})
+    )
+    async with trio_openai.OpenAI(
+        api_key=KEY, base_url=local_server.base_url, middleware=[recorder("client")]
+    ) as c:
         await c.get("/x", middleware=(recorder("call"),))
     assert calls == ["client>", "call>", "<call", "<client"] * 2
     assert local_server.requests[-1].headers["x-mw-call"] == "1"
 
 
-async def test_with_options_shares_the_pool(client: trio_openai.OpenAI, local_server: LocalServer) -> None:
+async def test_with_options_shares_the_pool(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
     local_server.script("GET", "/v1/x", Reply.json({}))
     other = client.with_options(default_headers={"X-Copy": "1"}, max_retries=5)
     assert other.max_retries == 5 and client.max_retries == 2
@@ -212,7 +267,9 @@ async def test_with_options_shares_the_pool(client: trio_openai.OpenAI, local_se
 async def test_user_http_client_is_used_and_not_closed(local_server: LocalServer) -> None:
     local_server.script("GET", "/v1/x", Reply.json({}))
     async with httpx.AsyncClient(headers={"X-Own": "mine"}) as http:
-        async with trio_openai.OpenAI(api_key=KEY, base_url=local_server.base_url, http_client=http) as c:
+        async with trio_openai.OpenAI(
+            api_key=KEY, base_url=local_server.base_url, http_client=http
+        ) as c:
             await c.get("/x")
         assert not http.is_closed
     assert local_server.requests[-1].headers["x-own"] == "mine"
@@ -227,7 +284,9 @@ def test_ssl_context_is_built_once() -> None:
 async def test_debug_log_redacts_credentials(
     client: trio_openai.OpenAI, local_server: LocalServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    local_server.script("GET", "/v1/x", Reply.json({}, headers={"set-cookie": "session=SECRETCOOKIE"}))
+    local_server.script(
+        "GET", "/v1/x", Reply.json({}, headers={"set-cookie": "session=SECRETCOOKIE"})
+    )
     with caplog.at_level(logging.DEBUG, logger="trio_openai"):
         await client.get("/x", extra_headers={"Cookie": "c=SECRETCOOKIE", "api-key": KEY})
     text = caplog.text
@@ -243,7 +302,9 @@ def test_client_repr_hides_keys() -> None:
 
 async def test_admin_routes_use_the_admin_key(local_server: LocalServer) -> None:
     local_server.script("GET", "/v1/organization/users", Reply.json({"data": []}))
-    async with trio_openai.OpenAI(api_key=KEY, admin_key="sk-admin-1", base_url=local_server.base_url) as c:
+    async with trio_openai.OpenAI(
+        api_key=KEY, admin_key="sk-admin-1", base_url=local_server.base_url
+    ) as c:
         await c._request("GET", "/organization/users", admin=True)
         await c._request("GET", "/organization/users")
     assert local_server.requests[0].headers["authorization"] == "Bearer sk-admin-1"

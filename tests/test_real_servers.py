@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import trio
 
 import trio_openai
-
-pytestmark = []
 
 
 async def test_steady_accepts_our_json_request(steady_url: str) -> None:
@@ -23,12 +22,9 @@ async def test_steady_accepts_our_json_request(steady_url: str) -> None:
 
 async def test_steady_reports_an_invalid_request_as_bad_request(steady_url: str) -> None:
     async with trio_openai.OpenAI(api_key="sk-test", base_url=steady_url, max_retries=0) as client:
-        try:
+        with pytest.raises(trio_openai.BadRequestError) as info:
             await client.post("/chat/completions", body={"messages": "not a list"})
-        except trio_openai.BadRequestError as err:
-            assert err.status_code == 400
-        else:
-            raise AssertionError("Steady accepted an invalid body")
+    assert info.value.status_code == 400
 
 
 async def test_steady_query_brackets_and_list(steady_url: str) -> None:
@@ -77,7 +73,12 @@ async def test_llama_streams_a_chat_completion(llama_url: str) -> None:
 
 async def test_llama_streams_responses_events(llama_url: str) -> None:
     async with trio_openai.OpenAI(api_key="none", base_url=llama_url) as client:
-        body = {"model": "smollm2-135m", "input": "Say hello.", "max_output_tokens": 16, "stream": True}
+        body = {
+            "model": "smollm2-135m",
+            "input": "Say hello.",
+            "max_output_tokens": 16,
+            "stream": True,
+        }
         with trio.fail_after(60):
             async with client.stream("POST", "/responses", body=body) as stream:
                 types = [e["type"] async for e in stream]

@@ -18,8 +18,19 @@ from trio_openai._retry import backoff_delay, parse_retry_after, retry_delay, sh
 
 @pytest.mark.parametrize(
     ("status", "expected"),
-    [(400, False), (401, False), (404, False), (408, True), (409, True), (422, False),
-     (429, True), (500, True), (502, True), (503, True), (504, True)],
+    [
+        (400, False),
+        (401, False),
+        (404, False),
+        (408, True),
+        (409, True),
+        (422, False),
+        (429, True),
+        (500, True),
+        (502, True),
+        (503, True),
+        (504, True),
+    ],
 )
 def test_retryable_statuses(status: int, expected: bool) -> None:
     assert should_retry_status(status, {}) is expected
@@ -71,7 +82,9 @@ def test_non_positive_or_bad_hint_falls_back_to_backoff(hint: str) -> None:
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
-def scripted(responses: list[httpx.Response], seen: list[tuple[float, httpx.Request]]) -> httpx.MockTransport:
+def scripted(
+    responses: list[httpx.Response], seen: list[tuple[float, httpx.Request]]
+) -> httpx.MockTransport:
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append((trio.current_time(), request))
         return responses.pop(0)
@@ -108,7 +121,10 @@ async def test_backoff_delays_are_exact(autojump_clock: trio.testing.MockClock) 
 
 async def test_retry_after_ms_is_honoured_exactly(autojump_clock: trio.testing.MockClock) -> None:
     seen: list[tuple[float, httpx.Request]] = []
-    responses = [httpx.Response(429, headers={"retry-after-ms": "2500"}), httpx.Response(200, json=[])]
+    responses = [
+        httpx.Response(429, headers={"retry-after-ms": "2500"}),
+        httpx.Response(200, json=[]),
+    ]
     client = make_client(scripted(responses, seen))
     await client.get("/thing")
     assert seen[1][0] - seen[0][0] == 2.5
@@ -143,7 +159,9 @@ async def test_max_retries_per_call_and_exhaustion(autojump_clock: trio.testing.
     assert len(seen) == 1
 
 
-async def test_per_attempt_timeout_is_a_cancel_scope(autojump_clock: trio.testing.MockClock) -> None:
+async def test_per_attempt_timeout_is_a_cancel_scope(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     attempts: list[float] = []
 
     async def slow(request: httpx.Request) -> httpx.Response:
@@ -152,7 +170,9 @@ async def test_per_attempt_timeout_is_a_cancel_scope(autojump_clock: trio.testin
         return httpx.Response(200)
 
     client = trio_openai.OpenAI(
-        api_key="sk-test", base_url="http://mock.test/v1", random_source=lambda: 0.0,
+        api_key="sk-test",
+        base_url="http://mock.test/v1",
+        random_source=lambda: 0.0,
         http_client=httpx.AsyncClient(transport=httpx.MockTransport(slow)),
     )
     start = trio.current_time()
@@ -163,7 +183,9 @@ async def test_per_attempt_timeout_is_a_cancel_scope(autojump_clock: trio.testin
     assert trio.current_time() - start == 10.5
 
 
-async def test_caller_deadline_is_total_and_not_converted(autojump_clock: trio.testing.MockClock) -> None:
+async def test_caller_deadline_is_total_and_not_converted(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     seen: list[tuple[float, httpx.Request]] = []
     client = make_client(scripted([httpx.Response(500)] * 10, seen))
     start = trio.current_time()
@@ -184,7 +206,8 @@ async def test_cancelled_is_never_retried(autojump_clock: trio.testing.MockClock
         raise AssertionError
 
     client = trio_openai.OpenAI(
-        api_key="sk-test", base_url="http://mock.test/v1",
+        api_key="sk-test",
+        base_url="http://mock.test/v1",
         http_client=httpx.AsyncClient(transport=httpx.MockTransport(hang)),
     )
     with trio.move_on_after(5):
@@ -201,7 +224,9 @@ async def test_connection_errors_are_retried(autojump_clock: trio.testing.MockCl
         raise httpx.ConnectError("refused", request=request)
 
     client = trio_openai.OpenAI(
-        api_key="sk-test", base_url="http://mock.test/v1", random_source=lambda: 0.0,
+        api_key="sk-test",
+        base_url="http://mock.test/v1",
+        random_source=lambda: 0.0,
         http_client=httpx.AsyncClient(transport=httpx.MockTransport(refuse)),
     )
     with pytest.raises(trio_openai.APIConnectionError) as info:

@@ -68,7 +68,16 @@ def _format_timeout(seconds: float) -> str:
 class _Prepared:
     """One logical request, from which each attempt builds a fresh httpx.Request."""
 
-    __slots__ = ("content", "headers", "method", "middleware", "params", "replayable", "timeout", "url")
+    __slots__ = (
+        "content",
+        "headers",
+        "method",
+        "middleware",
+        "params",
+        "replayable",
+        "timeout",
+        "url",
+    )
 
     def __init__(
         self,
@@ -175,7 +184,7 @@ class OpenAI:
         organization: str | None = None,
         project: str | None = None,
         base_url: str | None = None,
-        timeout: float | Timeout | None | Omit = omit,
+        timeout: float | Timeout | Omit | None = omit,
         max_retries: int | None = None,
         max_retry_after: float | None = None,
         default_headers: Mapping[str, str] | None = None,
@@ -188,9 +197,7 @@ class OpenAI:
         Given headers and query parameters are added to the existing ones.
         """
         copy = object.__new__(type(self))
-        copy.__dict__.update(
-            {k: v for k, v in self.__dict__.items() if not k.startswith("_res_")}
-        )
+        copy.__dict__.update({k: v for k, v in self.__dict__.items() if not k.startswith("_res_")})
         copy._owns_http = False
         if api_key is not None:
             copy.api_key = api_key
@@ -242,9 +249,7 @@ class OpenAI:
         key = (self.admin_key or self.api_key) if admin else self.api_key
         if not key:
             which = "OPENAI_ADMIN_KEY" if admin else "OPENAI_API_KEY"
-            raise OpenAIError(
-                f"No API key: pass api_key=... (or admin_key=...) or set {which}."
-            )
+            raise OpenAIError(f"No API key: pass api_key=... (or admin_key=...) or set {which}.")
         headers = {"Authorization": f"Bearer {key}"}
         if self.organization:
             headers["OpenAI-Organization"] = self.organization
@@ -300,7 +305,9 @@ class OpenAI:
                     raise TypeError("extra_body needs a JSON object body to merge into")
             content = dump_json(body)
             merged["Content-Type"] = "application/json"
-        timeout = self.timeout if isinstance(options.timeout, Omit) else Timeout.coerce(options.timeout)
+        timeout = (
+            self.timeout if isinstance(options.timeout, Omit) else Timeout.coerce(options.timeout)
+        )
         params = encode_query(self.default_query, query, options.extra_query)
         middleware = (*self.middleware, *options.middleware)
         return _Prepared(method, url, merged, params, content, timeout, middleware)
@@ -325,7 +332,9 @@ class OpenAI:
             timeout=timeout,
         )
         content: bytes | None = None
-        with trio.move_on_after(timeout.request if timeout.request is not None else float("inf")) as scope:
+        with trio.move_on_after(
+            timeout.request if timeout.request is not None else float("inf")
+        ) as scope:
             response = await _transport.send(self._http, request, prepared.middleware)
             if response.status_code >= 400:
                 raw = await _transport.read_body(response, limit=_ERROR_BODY_LIMIT)
@@ -333,15 +342,15 @@ class OpenAI:
             if read:
                 content = await _transport.read_body(response)
         if scope.cancelled_caught:
-            raise APITimeoutError(
-                f"Request timed out after {timeout.request} s.", request=request
-            )
+            raise APITimeoutError(f"Request timed out after {timeout.request} s.", request=request)
         return response, content
 
     async def _send_with_retries(
         self, prepared: _Prepared, options: RequestOptions, *, read: bool
     ) -> tuple[httpx.Response, bytes | None, int]:
-        max_retries = self.max_retries if isinstance(options.max_retries, Omit) else options.max_retries
+        max_retries = (
+            self.max_retries if isinstance(options.max_retries, Omit) else options.max_retries
+        )
         taken = 0
 
         async def attempt(retries_taken: int) -> tuple[httpx.Response, bytes | None]:
@@ -351,7 +360,13 @@ class OpenAI:
 
         def on_retry(retries_taken: int, delay: float, exc: Exception) -> None:
             if log.isEnabledFor(logging.INFO):
-                log.info("Retrying %s %s in %.3f s after %s", prepared.method, prepared.url, delay, type(exc).__name__)
+                log.info(
+                    "Retrying %s %s in %.3f s after %s",
+                    prepared.method,
+                    prepared.url,
+                    delay,
+                    type(exc).__name__,
+                )
 
         response, content = await run_with_retries(
             attempt,
@@ -383,8 +398,15 @@ class OpenAI:
         """Send a request and return ``cast(json)``, the raw JSON, or bytes when ``binary``."""
         opts = make_options(options)
         prepared = self._prepare(
-            method, path, body=body, query=query, multipart=multipart, headers=headers,
-            options=opts, admin=admin, accept="application/octet-stream" if binary else "application/json",
+            method,
+            path,
+            body=body,
+            query=query,
+            multipart=multipart,
+            headers=headers,
+            options=opts,
+            admin=admin,
+            accept="application/octet-stream" if binary else "application/json",
         )
         response, content, taken = await self._send_with_retries(prepared, opts, read=True)
         assert content is not None
@@ -397,7 +419,9 @@ class OpenAI:
         return parsed
 
     @staticmethod
-    def _decode_json(response: httpx.Response, content: bytes, cast: Callable[[Any], T] | None) -> Any:
+    def _decode_json(
+        response: httpx.Response, content: bytes, cast: Callable[[Any], T] | None
+    ) -> Any:
         if not content:
             return None if cast is None else cast(None)
         try:
@@ -406,7 +430,9 @@ class OpenAI:
             ctype = response.headers.get("content-type", "")
             raise APIResponseValidationError(
                 f"Expected a JSON body (content-type {ctype!r}): {exc}",
-                request=response.request, response=response, body=content[:2000],
+                request=response.request,
+                response=response,
+                body=content[:2000],
             ) from None
         return data if cast is None else cast(data)
 
@@ -425,15 +451,24 @@ class OpenAI:
         """A `Stream` of events; the request is sent when the ``async with`` block opens."""
         opts = make_options(options)
         prepared = self._prepare(
-            method, path, body=body, query=query, multipart=None, headers=headers,
-            options=opts, admin=admin, accept="text/event-stream",
+            method,
+            path,
+            body=body,
+            query=query,
+            multipart=None,
+            headers=headers,
+            options=opts,
+            admin=admin,
+            accept="text/event-stream",
         )
 
         async def open_response() -> httpx.Response:
             response, _, _ = await self._send_with_retries(prepared, opts, read=False)
             return response
 
-        return Stream(open_response, decode, timeout=prepared.timeout, max_event_size=self.max_event_size)
+        return Stream(
+            open_response, decode, timeout=prepared.timeout, max_event_size=self.max_event_size
+        )
 
     def _stream_bytes(
         self,
@@ -449,8 +484,15 @@ class OpenAI:
         """A `ByteStream` of a binary body (audio, file contents)."""
         opts = make_options(options)
         prepared = self._prepare(
-            method, path, body=body, query=query, multipart=None, headers=headers,
-            options=opts, admin=admin, accept="application/octet-stream",
+            method,
+            path,
+            body=body,
+            query=query,
+            multipart=None,
+            headers=headers,
+            options=opts,
+            admin=admin,
+            accept="application/octet-stream",
         )
 
         async def open_response() -> httpx.Response:
@@ -476,8 +518,15 @@ class OpenAI:
 
         async def fetch(page_query: dict[str, Any]) -> tuple[Any, httpx.Response]:
             prepared = self._prepare(
-                method, path, body=body, query=page_query, multipart=None, headers=None,
-                options=opts, admin=admin, accept="application/json",
+                method,
+                path,
+                body=body,
+                query=page_query,
+                multipart=None,
+                headers=None,
+                options=opts,
+                admin=admin,
+                accept="application/json",
             )
             response, content, _ = await self._send_with_retries(prepared, opts, read=True)
             assert content is not None
@@ -510,33 +559,99 @@ class OpenAI:
         if stream:
             if files is not None:
                 raise TypeError("stream=True cannot send files")
-            opened = self._stream(method, path, body=body, query=query, decode=cast_to or _identity, options=options)
+            opened = self._stream(
+                method, path, body=body, query=query, decode=cast_to or _identity, options=options
+            )
             await opened.__aenter__()
             return opened
         return await self._request(
             method, path, body=body, query=query, multipart=files, cast=cast_to, options=options
         )
 
-    async def get(self, path: str, *, query: Mapping[str, object] | None = None, cast_to: Callable[[Any], T] | None = None, stream: bool = False, **options: Unpack[CallOptions]) -> Any:
+    async def get(
+        self,
+        path: str,
+        *,
+        query: Mapping[str, object] | None = None,
+        cast_to: Callable[[Any], T] | None = None,
+        stream: bool = False,
+        **options: Unpack[CallOptions],
+    ) -> Any:
         """GET any path; see `request`."""
-        return await self.request("GET", path, query=query, cast_to=cast_to, stream=stream, **options)
+        return await self.request(
+            "GET", path, query=query, cast_to=cast_to, stream=stream, **options
+        )
 
-    async def post(self, path: str, *, body: object = omit, query: Mapping[str, object] | None = None, files: Mapping[str, object] | None = None, cast_to: Callable[[Any], T] | None = None, stream: bool = False, **options: Unpack[CallOptions]) -> Any:
+    async def post(
+        self,
+        path: str,
+        *,
+        body: object = omit,
+        query: Mapping[str, object] | None = None,
+        files: Mapping[str, object] | None = None,
+        cast_to: Callable[[Any], T] | None = None,
+        stream: bool = False,
+        **options: Unpack[CallOptions],
+    ) -> Any:
         """POST to any path; see `request`."""
-        return await self.request("POST", path, body=body, query=query, files=files, cast_to=cast_to, stream=stream, **options)
+        return await self.request(
+            "POST",
+            path,
+            body=body,
+            query=query,
+            files=files,
+            cast_to=cast_to,
+            stream=stream,
+            **options,
+        )
 
-    async def put(self, path: str, *, body: object = omit, query: Mapping[str, object] | None = None, cast_to: Callable[[Any], T] | None = None, **options: Unpack[CallOptions]) -> Any:
+    async def put(
+        self,
+        path: str,
+        *,
+        body: object = omit,
+        query: Mapping[str, object] | None = None,
+        cast_to: Callable[[Any], T] | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Any:
         """PUT to any path; see `request`."""
         return await self.request("PUT", path, body=body, query=query, cast_to=cast_to, **options)
 
-    async def patch(self, path: str, *, body: object = omit, query: Mapping[str, object] | None = None, cast_to: Callable[[Any], T] | None = None, **options: Unpack[CallOptions]) -> Any:
+    async def patch(
+        self,
+        path: str,
+        *,
+        body: object = omit,
+        query: Mapping[str, object] | None = None,
+        cast_to: Callable[[Any], T] | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Any:
         """PATCH any path; see `request`."""
         return await self.request("PATCH", path, body=body, query=query, cast_to=cast_to, **options)
 
-    async def delete(self, path: str, *, body: object = omit, query: Mapping[str, object] | None = None, cast_to: Callable[[Any], T] | None = None, **options: Unpack[CallOptions]) -> Any:
+    async def delete(
+        self,
+        path: str,
+        *,
+        body: object = omit,
+        query: Mapping[str, object] | None = None,
+        cast_to: Callable[[Any], T] | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Any:
         """DELETE any path; see `request`."""
-        return await self.request("DELETE", path, body=body, query=query, cast_to=cast_to, **options)
+        return await self.request(
+            "DELETE", path, body=body, query=query, cast_to=cast_to, **options
+        )
 
-    def stream(self, method: str, path: str, *, body: object = omit, query: Mapping[str, object] | None = None, decode: Callable[[Any], T] = _identity, **options: Unpack[CallOptions]) -> Stream[T]:
+    def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: object = omit,
+        query: Mapping[str, object] | None = None,
+        decode: Callable[[Any], T] = _identity,
+        **options: Unpack[CallOptions],
+    ) -> Stream[T]:
         """Stream server-sent events from any path: ``async with client.stream(...) as s``."""
         return self._stream(method, path, body=body, query=query, decode=decode, options=options)

@@ -63,7 +63,9 @@ class Page(Generic[T]):
         return f"Page(items={len(self.data)}, has_more={self.has_more})"
 
 
-def next_query(shape: PageShape, raw: Mapping[str, Any], query: Mapping[str, Any]) -> dict[str, Any] | None:
+def next_query(
+    shape: PageShape, raw: Mapping[str, Any], query: Mapping[str, Any]
+) -> dict[str, Any] | None:
     """The query for the page after ``raw`` (fetched with ``query``), or None."""
     if shape == "single":
         return None
@@ -113,7 +115,9 @@ class AsyncPaginator(Generic[T]):
             )
         items = raw.get("data") or []
         decode = self._decode_item
-        return Page([decode(item) for item in items], raw, response, next_query(self._shape, raw, query))
+        return Page(
+            [decode(item) for item in items], raw, response, next_query(self._shape, raw, query)
+        )
 
     async def first_page(self) -> Page[T]:
         return await self._get_page(self._query)

@@ -100,7 +100,7 @@ class RequestOptions:
     extra_headers: Headers | None = None
     extra_query: Query | None = None
     extra_body: Mapping[str, object] | None = None
-    timeout: float | Timeout | None | Omit = omit
+    timeout: float | Timeout | Omit | None = omit
     max_retries: int | Omit = omit
     middleware: tuple[Middleware, ...] = ()
     idempotency_key: str | None = None
@@ -112,7 +112,7 @@ class CallOptions(TypedDict, total=False):
     extra_headers: Headers | None
     extra_query: Query | None
     extra_body: Mapping[str, object] | None
-    timeout: float | Timeout | None | Omit
+    timeout: float | Timeout | Omit | None
     max_retries: int | Omit
     middleware: tuple[Middleware, ...]
     idempotency_key: str | None
