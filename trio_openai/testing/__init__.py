@@ -1,0 +1,19 @@
+"""A local OpenAI-compatible HTTP/1.1 server for tests, with scripted replies and real faults.
+
+    from trio_openai.testing import Reply, open_local_server
+
+    async with open_local_server() as server:
+        server.script("POST", "/v1/files", Reply.error(500), Reply.json({"id": "file-1"}))
+        ...  # point a client at server.base_url
+
+Unscripted requests reach a deterministic "echo" model (chat completions, Responses, models).
+With pytest-trio, the `local_server` fixture of `trio_openai.testing.pytest_plugin` yields a
+started server; `python -m trio_openai.testing` runs one until Ctrl-C.
+"""
+
+from ._reply import RecordedRequest as RecordedRequest
+from ._reply import Reply as Reply
+from ._server import LocalServer as LocalServer
+from ._server import open_local_server as open_local_server
+
+__all__ = ["LocalServer", "RecordedRequest", "Reply", "open_local_server"]
