@@ -15,9 +15,9 @@ model_sha="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 mkdir -p "$dir/dl"
 
 bin="${LLAMA_SERVER_BIN:-}"
-if [[ -z "$bin" && -x "$root/../shared/oracles/bin/llama-server" ]]; then
-  bin="$root/../shared/oracles/bin/llama-server"
-fi
+for candidate in "$root/../shared/oracles/bin/llama-server" /work/shared/oracles/bin/llama-server; do
+  if [[ -z "$bin" && -x "$candidate" ]]; then bin="$candidate"; fi
+done
 if [[ -z "$bin" ]]; then
   bin="$dir/build/bin/llama-server"
   if [[ ! -x "$bin" ]]; then

@@ -7,7 +7,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 port="${1:?usage: steady-up.sh PORT [SPEC]}"
-spec="${2:-$root/../shared/openapi/openapi.yaml}"
+spec="${2:-${OPENAPI_SPEC:-$root/../shared/openapi/openapi.yaml}}"
+# a clone elsewhere on this machine still finds the shared spec
+[[ -f "$spec" ]] || [[ -n "${2:-}" ]] || spec=/work/shared/openapi/openapi.yaml
 dir="${STEADY_DIR:-$root/.servers/steady}"
 version="${STEADY_VERSION:-0.22.1}"
 [[ -f "$spec" ]] || { echo "steady-up: no spec at $spec" >&2; exit 2; }
