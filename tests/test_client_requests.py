@@ -309,3 +309,58 @@ async def test_admin_routes_use_the_admin_key(local_server: LocalServer) -> None
         await c._request("GET", "/organization/users")
     assert local_server.requests[0].headers["authorization"] == "Bearer sk-admin-1"
     assert local_server.requests[1].headers["authorization"] == f"Bearer {KEY}"
+
+
+class CountingTokens:
+    """An auth provider handing out token-1, token-2, ... and counting invalidations."""
+
+    def __init__(self) -> None:
+        self.issued = 0
+        self.current: str | None = None
+        self.invalidated = 0
+
+    async def auth_headers(self, *, admin: bool) -> dict[str, str]:
+        if self.current is None:
+            self.issued += 1
+            self.current = f"token-{self.issued}"
+        return {"Authorization": f"Bearer {self.current}"}
+
+    def invalidate(self) -> None:
+        self.invalidated += 1
+        self.current = None
+
+
+async def test_auth_provider_refreshes_after_401_once(local_server: LocalServer) -> None:
+    provider = CountingTokens()
+    local_server.script("GET", "/v1/x", Reply.error(401), Reply.json({"ok": 1}))
+    async with trio_openai.OpenAI(base_url=local_server.base_url, auth=provider) as c:
+        assert await c.get("/x") == {"ok": 1}
+        local_server.script("GET", "/v1/x", Reply.error(401))
+        with pytest.raises(trio_openai.AuthenticationError):
+            await c.get("/x")
+    auths = [r.headers["authorization"] for r in local_server.requests]
+    assert auths == ["Bearer token-1", "Bearer token-2", "Bearer token-2", "Bearer token-3"]
+    assert provider.invalidated == 2
+
+
+def test_client_webhooks_use_the_configured_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    import base64
+    import hashlib
+    import hmac
+    import time
+
+    key = b"0123456789abcdef"
+    monkeypatch.setenv("OPENAI_WEBHOOK_SECRET", "whsec_" + base64.b64encode(key).decode())
+    client = trio_openai.OpenAI(api_key="k")
+    body = b'{"type": "batch.completed", "id": "evt_1", "data": {"id": "batch_1"}}'
+    stamp = str(int(time.time()))
+    mac = hmac.new(key, b"wh_1." + stamp.encode() + b"." + body, hashlib.sha256).digest()
+    headers = {
+        "webhook-id": "wh_1",
+        "webhook-timestamp": stamp,
+        "webhook-signature": "v1," + base64.b64encode(mac).decode(),
+    }
+    event = client.webhooks.unwrap(body, headers)
+    assert (event["type"] if isinstance(event, dict) else event.type) == "batch.completed"
+    with pytest.raises(trio_openai.InvalidSignatureError):
+        client.webhooks.verify_signature(body + b" ", headers)

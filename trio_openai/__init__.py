@@ -16,51 +16,67 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._auth import AuthProvider as AuthProvider
 from ._errors import (
     APIConnectionError as APIConnectionError,
 )
+from ._auth import AuthProvider as AuthProvider
 from ._errors import (
     APIError as APIError,
 )
+from ._auth import AuthProvider as AuthProvider
 from ._errors import (
     APIResponseValidationError as APIResponseValidationError,
 )
+from ._auth import AuthProvider as AuthProvider
 from ._errors import (
     APIStatusError as APIStatusError,
 )
+from ._auth import AuthProvider as AuthProvider
 from ._errors import (
     APITimeoutError as APITimeoutError,
 )
+from ._auth import AuthProvider as AuthProvider
 from ._errors import (
     AuthenticationError as AuthenticationError,
 )
+from ._auth import AuthProvider as AuthProvider
 from ._errors import (
     BadRequestError as BadRequestError,
 )
+from ._auth import AuthProvider as AuthProvider
 from ._errors import (
     ConflictError as ConflictError,
 )
+from ._auth import AuthProvider as AuthProvider
 from ._errors import (
     EventTooLargeError as EventTooLargeError,
 )
+from ._auth import AuthProvider as AuthProvider
 from ._errors import (
     InternalServerError as InternalServerError,
 )
+from ._auth import AuthProvider as AuthProvider
 from ._errors import (
     NotFoundError as NotFoundError,
 )
+from ._auth import AuthProvider as AuthProvider
 from ._errors import (
     OpenAIError as OpenAIError,
 )
+from ._auth import AuthProvider as AuthProvider
 from ._errors import (
     PermissionDeniedError as PermissionDeniedError,
 )
+from ._auth import AuthProvider as AuthProvider
 from ._errors import (
     RateLimitError as RateLimitError,
 )
+from ._auth import AuthProvider as AuthProvider
 from ._errors import (
     StreamError as StreamError,
 )
+from ._auth import AuthProvider as AuthProvider
 from ._errors import (
     UnprocessableEntityError as UnprocessableEntityError,
 )
@@ -83,6 +99,16 @@ from ._types import (
     omit as omit,
 )
 from ._version import __version__ as __version__
+from ._webhooks import (
+    InvalidSignatureError as InvalidSignatureError,
+    InvalidTimestampError as InvalidTimestampError,
+    MissingHeaderError as MissingHeaderError,
+    MissingSecretError as MissingSecretError,
+    TimestampTooNewError as TimestampTooNewError,
+    TimestampTooOldError as TimestampTooOldError,
+    Webhooks as Webhooks,
+    WebhookVerificationError as WebhookVerificationError,
+)
 
 if TYPE_CHECKING:
     from ._client import OpenAI as OpenAI
@@ -110,6 +136,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AsyncPaginator",
+    "AuthProvider",
     "AuthenticationError",
     "BadRequestError",
     "ByteStream",
@@ -117,6 +144,10 @@ __all__ = [
     "ConflictError",
     "EventTooLargeError",
     "InternalServerError",
+    "InvalidSignatureError",
+    "InvalidTimestampError",
+    "MissingHeaderError",
+    "MissingSecretError",
     "NotFoundError",
     "Omit",
     "OpenAI",
@@ -128,7 +159,11 @@ __all__ = [
     "Stream",
     "StreamError",
     "Timeout",
+    "TimestampTooNewError",
+    "TimestampTooOldError",
     "UnprocessableEntityError",
+    "WebhookVerificationError",
+    "Webhooks",
     "__version__",
     "omit",
 ]

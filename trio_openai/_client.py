@@ -21,7 +21,13 @@ import trio
 from . import _transport
 from ._config import base_url_for, parse_custom_headers, platform_headers
 from ._encoding import dump_json, encode_query
-from ._errors import APIResponseValidationError, APITimeoutError, OpenAIError, make_status_error
+from ._errors import (
+    APIResponseValidationError,
+    APITimeoutError,
+    AuthenticationError,
+    OpenAIError,
+    make_status_error,
+)
 from ._pagination import AsyncPaginator, PageShape
 from ._response import APIResponse
 from ._retry import run_with_retries
@@ -40,6 +46,8 @@ from ._types import (
 
 if TYPE_CHECKING:
     import httpx
+
+    from ._auth import AuthProvider
 
     from ._multipart import MultipartBody
 
@@ -69,6 +77,7 @@ class _Prepared:
     """One logical request, from which each attempt builds a fresh httpx.Request."""
 
     __slots__ = (
+        "admin",
         "content",
         "headers",
         "method",
@@ -88,7 +97,9 @@ class _Prepared:
         content: bytes | MultipartBody | None,
         timeout: Timeout,
         middleware: Sequence[Middleware],
+        admin: bool = False,
     ) -> None:
+        self.admin = admin
         self.method = method
         self.url = url
         self.headers = headers
@@ -126,6 +137,7 @@ class OpenAI:
         middleware: Sequence[Middleware] = (),
         http_client: httpx.AsyncClient | None = None,
         max_event_size: int = 32 * 1024 * 1024,
+        auth: AuthProvider | None = None,
         random_source: Callable[[], float] | None = None,
         wall_clock: Callable[[], float] | None = None,
     ) -> None:
@@ -154,6 +166,7 @@ class OpenAI:
         self._http = http_client if http_client is not None else _transport.make_http_client()
         self._return_raw = False
         self._platform_headers = platform_headers()
+        self.auth = auth
 
     # -- lifetime ---------------------------------------------------------------------
 
@@ -246,11 +259,15 @@ class OpenAI:
     # -- request building ---------------------------------------------------------------
 
     def _auth_headers(self, admin: bool) -> dict[str, str]:
-        key = (self.admin_key or self.api_key) if admin else self.api_key
-        if not key:
-            which = "OPENAI_ADMIN_KEY" if admin else "OPENAI_API_KEY"
-            raise OpenAIError(f"No API key: pass api_key=... (or admin_key=...) or set {which}.")
-        headers = {"Authorization": f"Bearer {key}"}
+        headers: dict[str, str] = {}
+        if self.auth is None:  # else the provider adds its headers to each attempt
+            key = (self.admin_key or self.api_key) if admin else self.api_key
+            if not key:
+                which = "OPENAI_ADMIN_KEY" if admin else "OPENAI_API_KEY"
+                raise OpenAIError(
+                    f"No API key: pass api_key=... (or admin_key=...) or set {which}."
+                )
+            headers["Authorization"] = f"Bearer {key}"
         if self.organization:
             headers["OpenAI-Organization"] = self.organization
         if self.project:
@@ -310,7 +327,7 @@ class OpenAI:
         )
         params = encode_query(self.default_query, query, options.extra_query)
         middleware = (*self.middleware, *options.middleware)
-        return _Prepared(method, url, merged, params, content, timeout, middleware)
+        return _Prepared(method, url, merged, params, content, timeout, middleware, admin)
 
     # -- the attempt and the retry loop ---------------------------------------------------
 
@@ -318,7 +335,10 @@ class OpenAI:
         self, prepared: _Prepared, retries_taken: int, *, read: bool
     ) -> tuple[httpx.Response, bytes | None]:
         timeout = prepared.timeout
-        headers = dict(prepared.headers)
+        if self.auth is None:
+            headers = dict(prepared.headers)
+        else:  # explicit headers of the call still win over the provider's
+            headers = {**await self.auth.auth_headers(admin=prepared.admin), **prepared.headers}
         headers["X-Stainless-Retry-Count"] = str(retries_taken)
         if timeout.request is not None:
             headers["X-Stainless-Timeout"] = _format_timeout(timeout.request)
@@ -368,15 +388,25 @@ class OpenAI:
                     type(exc).__name__,
                 )
 
-        response, content = await run_with_retries(
-            attempt,
-            max_retries=max_retries,
-            replayable=prepared.replayable,
-            max_retry_after=self.max_retry_after,
-            random=self._random,
-            wall_clock=self._wall_clock,
-            on_retry=on_retry,
-        )
+        async def run() -> tuple[httpx.Response, bytes | None]:
+            return await run_with_retries(
+                attempt,
+                max_retries=max_retries,
+                replayable=prepared.replayable,
+                max_retry_after=self.max_retry_after,
+                random=self._random,
+                wall_clock=self._wall_clock,
+                on_retry=on_retry,
+            )
+
+        try:
+            response, content = await run()
+        except AuthenticationError:
+            if self.auth is None or not prepared.replayable:
+                raise
+            # The credential was refused: drop it and replay once with a fresh one.
+            self.auth.invalidate()
+            response, content = await run()
         return response, content, taken
 
     # -- entry points used by the generated resources -------------------------------------

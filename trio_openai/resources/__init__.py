@@ -7,13 +7,27 @@ the client to the module and class implementing it.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["load_resource"]
 
 
+def _webhooks(client: Any) -> Any:
+    from .._webhooks import Webhooks
+
+    return Webhooks(client.webhook_secret)
+
+
+# Areas written by hand rather than generated (they are not HTTP operations of the spec).
+_HANDWRITTEN: dict[str, Callable[[Any], Any]] = {"webhooks": _webhooks}
+
+
 def load_resource(name: str, client: Any) -> Any | None:
     """The resource object for ``client.<name>``, or None when there is no such area."""
+    factory = _HANDWRITTEN.get(name)
+    if factory is not None:
+        return factory(client)
     try:
         from ._registry import RESOURCES
     except ImportError:  # before the generator has run
