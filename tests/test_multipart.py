@@ -17,8 +17,7 @@ import attrs
 import httpx
 import pytest
 import trio
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from trio_openai._multipart import MultipartBody, encode_multipart, is_file_input
 from trio_openai._types import omit

@@ -9,8 +9,7 @@ import httpx
 import pytest
 import trio
 import trio.testing
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 import trio_openai
 from trio_openai._retry import backoff_delay, parse_retry_after, retry_delay, should_retry_status

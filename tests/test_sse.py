@@ -8,8 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import trio_openai._sse as sse_module
 from trio_openai._errors import APIResponseValidationError, EventTooLargeError

@@ -12,14 +12,13 @@ import json
 import math
 import sys
 import types
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
+from tests.spec_path import spec_path
 from trio_openai._errors import OpenAIError
 from trio_openai._webhooks import (
     _EVENT_SCHEMAS,
@@ -36,7 +35,7 @@ from trio_openai._webhooks import (
     verify_signature,
 )
 
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "openapi" / "openapi.json"
+SPEC = spec_path()
 
 NOW = 1_750_000_000
 KEY = bytes(range(32))

@@ -19,83 +19,28 @@ from typing import TYPE_CHECKING, Any
 from ._auth import AuthProvider as AuthProvider
 from ._errors import (
     APIConnectionError as APIConnectionError,
-)
-from ._auth import AuthProvider as AuthProvider
-from ._errors import (
     APIError as APIError,
-)
-from ._auth import AuthProvider as AuthProvider
-from ._errors import (
     APIResponseValidationError as APIResponseValidationError,
-)
-from ._auth import AuthProvider as AuthProvider
-from ._errors import (
     APIStatusError as APIStatusError,
-)
-from ._auth import AuthProvider as AuthProvider
-from ._errors import (
     APITimeoutError as APITimeoutError,
-)
-from ._auth import AuthProvider as AuthProvider
-from ._errors import (
     AuthenticationError as AuthenticationError,
-)
-from ._auth import AuthProvider as AuthProvider
-from ._errors import (
     BadRequestError as BadRequestError,
-)
-from ._auth import AuthProvider as AuthProvider
-from ._errors import (
     ConflictError as ConflictError,
-)
-from ._auth import AuthProvider as AuthProvider
-from ._errors import (
     EventTooLargeError as EventTooLargeError,
-)
-from ._auth import AuthProvider as AuthProvider
-from ._errors import (
     InternalServerError as InternalServerError,
-)
-from ._auth import AuthProvider as AuthProvider
-from ._errors import (
     NotFoundError as NotFoundError,
-)
-from ._auth import AuthProvider as AuthProvider
-from ._errors import (
     OpenAIError as OpenAIError,
-)
-from ._auth import AuthProvider as AuthProvider
-from ._errors import (
     PermissionDeniedError as PermissionDeniedError,
-)
-from ._auth import AuthProvider as AuthProvider
-from ._errors import (
     RateLimitError as RateLimitError,
-)
-from ._auth import AuthProvider as AuthProvider
-from ._errors import (
     StreamError as StreamError,
-)
-from ._auth import AuthProvider as AuthProvider
-from ._errors import (
     UnprocessableEntityError as UnprocessableEntityError,
 )
 from ._types import (
     NOT_GIVEN as NOT_GIVEN,
-)
-from ._types import (
     CallOptions as CallOptions,
-)
-from ._types import (
     Omit as Omit,
-)
-from ._types import (
     RequestOptions as RequestOptions,
-)
-from ._types import (
     Timeout as Timeout,
-)
-from ._types import (
     omit as omit,
 )
 from ._version import __version__ as __version__
@@ -112,11 +57,9 @@ from ._webhooks import (
 
 if TYPE_CHECKING:
     from ._client import OpenAI as OpenAI
-    from ._pagination import AsyncPaginator as AsyncPaginator
-    from ._pagination import Page as Page
+    from ._pagination import AsyncPaginator as AsyncPaginator, Page as Page
     from ._response import APIResponse as APIResponse
-    from ._streaming import ByteStream as ByteStream
-    from ._streaming import Stream as Stream
+    from ._streaming import ByteStream as ByteStream, Stream as Stream
 
 _LAZY = {
     "OpenAI": "._client",

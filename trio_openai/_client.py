@@ -48,7 +48,6 @@ if TYPE_CHECKING:
     import httpx
 
     from ._auth import AuthProvider
-
     from ._multipart import MultipartBody
 
 __all__ = ["OpenAI"]
