@@ -29,6 +29,7 @@ from ._errors import (
     make_status_error,
 )
 from ._pagination import AsyncPaginator, PageShape
+from ._ratelimit_headers import estimate_tokens
 from ._response import APIResponse
 from ._retry import run_with_retries
 from ._streaming import ByteStream, Stream
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
 
     from ._auth import AuthProvider
     from ._multipart import MultipartBody
+    from .lib._ratelimit import RateLimiter
 
 __all__ = ["OpenAI"]
 
@@ -84,6 +86,7 @@ class _Prepared:
         "params",
         "replayable",
         "timeout",
+        "tokens",
         "url",
     )
 
@@ -99,6 +102,7 @@ class _Prepared:
         admin: bool = False,
     ) -> None:
         self.admin = admin
+        self.tokens = 0
         self.method = method
         self.url = url
         self.headers = headers
@@ -137,6 +141,7 @@ class OpenAI:
         http_client: httpx.AsyncClient | None = None,
         max_event_size: int = 32 * 1024 * 1024,
         auth: AuthProvider | None = None,
+        rate_limiter: RateLimiter | None = None,
         random_source: Callable[[], float] | None = None,
         wall_clock: Callable[[], float] | None = None,
     ) -> None:
@@ -166,6 +171,7 @@ class OpenAI:
         self._return_raw = False
         self._platform_headers = platform_headers()
         self.auth = auth
+        self.rate_limiter = rate_limiter
 
     # -- lifetime ---------------------------------------------------------------------
 
@@ -326,7 +332,15 @@ class OpenAI:
         )
         params = encode_query(self.default_query, query, options.extra_query)
         middleware = (*self.middleware, *options.middleware)
-        return _Prepared(method, url, merged, params, content, timeout, middleware, admin)
+        prepared = _Prepared(method, url, merged, params, content, timeout, middleware, admin)
+        if self.rate_limiter is not None:
+            size = (
+                len(content)
+                if isinstance(content, bytes)
+                else (content and content.content_length) or 0
+            )
+            prepared.tokens = estimate_tokens(body, size)
+        return prepared
 
     # -- the attempt and the retry loop ---------------------------------------------------
 
@@ -351,10 +365,15 @@ class OpenAI:
             timeout=timeout,
         )
         content: bytes | None = None
+        limiter = self.rate_limiter
+        if limiter is not None:  # waiting for budget is not part of the attempt's time
+            await limiter.acquire(prepared.tokens)
         with trio.move_on_after(
             timeout.request if timeout.request is not None else float("inf")
         ) as scope:
             response = await _transport.send(self._http, request, prepared.middleware)
+            if limiter is not None:
+                limiter.observe(response.status_code, response.headers)
             if response.status_code >= 400:
                 raw = await _transport.read_body(response, limit=_ERROR_BODY_LIMIT)
                 raise make_status_error(response, _parse_error_body(raw))

@@ -11,9 +11,8 @@ With pytest-trio, the `local_server` fixture of `trio_openai.testing.pytest_plug
 started server; `python -m trio_openai.testing` runs one until Ctrl-C.
 """
 
-from ._reply import RecordedRequest as RecordedRequest
-from ._reply import Reply as Reply
-from ._server import LocalServer as LocalServer
-from ._server import open_local_server as open_local_server
+from ._ratelimit import RateLimitBudget as RateLimitBudget
+from ._reply import RecordedRequest as RecordedRequest, Reply as Reply
+from ._server import LocalServer as LocalServer, open_local_server as open_local_server
 
-__all__ = ["LocalServer", "RecordedRequest", "Reply", "open_local_server"]
+__all__ = ["LocalServer", "RateLimitBudget", "RecordedRequest", "Reply", "open_local_server"]

@@ -15,10 +15,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import final
 
+import attrs
 import trio
 
 from ._connection import serve_connection
 from ._echo import echo_reply
+from ._ratelimit import RateLimitBudget
 from ._reply import RecordedRequest, Reply
 
 __all__ = ["LocalServer", "open_local_server"]
@@ -54,6 +56,7 @@ class LocalServer:
         self.connections_opened = 0
         self.open_connections = 0
         self.echo_pace = 0.0  # seconds between the events the echo routes stream
+        self.rate_limit: RateLimitBudget | None = None  # x-ratelimit headers and 429s
         self._scripts: dict[tuple[str, str], deque[Reply]] = {}
         self._serial = 0
         self._connections_changed = trio.Event()
@@ -100,11 +103,20 @@ class LocalServer:
         self._serial += 1
         serial = self._serial
         self.requests.append(request)
+        limit_headers: dict[str, str] = {}
+        if self.rate_limit is not None:
+            accepted, limit_headers = self.rate_limit.charge(request)
+            if not accepted:
+                message = "Rate limit reached (local server budget)."
+                reply = Reply.error(429, message=message, type="requests", headers=limit_headers)
+                return reply, f"req_{serial}"
         reply = self._next_scripted(request)
         if reply is None:
             reply = echo_reply(request, serial=serial, pace=self.echo_pace)
         while reply.kind == "handler":
             reply = await self._run_handler(reply, request)
+        if limit_headers:
+            reply = attrs.evolve(reply, headers=(*reply.headers, *limit_headers.items()))
         return reply, f"req_{serial}"
 
     @staticmethod

@@ -1,0 +1,652 @@
+"""`open_ws_server`: a scripted WebSocket server for Realtime and the Responses WebSocket mode.
+
+    async with open_ws_server() as server:
+        client = trio_openai.OpenAI(api_key="sk-test", base_url=server.base_url)
+        server.on_message("response.create", WsAction.error("overloaded"), WsAction.abort())
+        async with client.realtime.connect(model="gpt-realtime") as conn:
+            ...
+        assert server.sessions[0].headers["authorization"] == "Bearer sk-test"
+
+Routes (by the last path segment): ``/v1/realtime`` is a Realtime echo (``session.created`` on connect, and an answer to
+each client event: ``session.updated``, ``conversation.item.created``, a whole response
+whose text is "You said: " and the last user text, ...); ``/v1/responses`` is a Responses
+echo (``response.created``, one ``response.output_text.delta`` per word,
+``response.completed``, with the request's ``stream_id`` echoed). Any other path is refused
+with 404. Every session is recorded (`WsSession`: path, query, headers, messages, close code).
+
+Faults are scripted with `WsAction`: an ``error`` event, raw text (malformed JSON), a close
+with any code, an abrupt TCP close without a close frame, a stall (the server keeps reading
+but never answers again), a pause. The server is built on trio-websocket's
+``wrap_server_stream`` over trio's TCP listeners rather than ``serve_websocket``, so that it
+holds the TCP stream and can drop it without a close frame.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import functools
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, Literal, final
+from urllib.parse import parse_qsl
+
+import attrs
+import orjson
+import trio
+from trio_websocket import (
+    ConnectionClosed,
+    WebSocketConnection,
+    WebSocketRequest,
+    wrap_server_stream,
+)
+
+from ._echo import _ECHO_PREFIX, _input_texts, _pieces, _response_object, _words
+
+__all__ = ["WebSocketTestServer", "WsAction", "WsSession", "open_ws_server"]
+
+_HANDSHAKE_TIMEOUT = 10.0
+ActionKind = Literal["send", "send_text", "close", "abort", "stall", "sleep"]
+
+
+@final
+@attrs.frozen
+class WsAction:
+    """One scripted step of the server; build it with the static methods."""
+
+    kind: ActionKind
+    data: Any = None
+    code: int = 1000
+    reason: str | None = None
+    seconds: float = 0.0
+
+    @staticmethod
+    def send(event: Mapping[str, Any]) -> WsAction:
+        """Send `event` as JSON (Realtime events get an ``event_id``, Responses events the
+        ``stream_id`` of the message being answered)."""
+        return WsAction("send", dict(event))
+
+    @staticmethod
+    def send_text(text: str) -> WsAction:
+        """Send `text` as it is: e.g. malformed JSON."""
+        return WsAction("send_text", text)
+
+    @staticmethod
+    def error(
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        code: str | None = None,
+        param: str | None = None,
+        status: int | None = None,
+    ) -> WsAction:
+        """Send an ``error`` event (``status`` is the Responses mode's HTTP status)."""
+        event: dict[str, Any] = {
+            "type": "error",
+            "error": {"type": type, "code": code, "message": message, "param": param},
+        }
+        if status is not None:
+            event["status"] = status
+        return WsAction("send", event)
+
+    @staticmethod
+    def close(code: int = 1000, reason: str | None = None) -> WsAction:
+        """Close the WebSocket with a close frame."""
+        return WsAction("close", code=code, reason=reason)
+
+    @staticmethod
+    def abort() -> WsAction:
+        """Drop the TCP connection without a close frame (the client sees code 1006)."""
+        return WsAction("abort")
+
+    @staticmethod
+    def stall() -> WsAction:
+        """Answer nothing more on this connection (messages are still read and recorded)."""
+        return WsAction("stall")
+
+    @staticmethod
+    def sleep(seconds: float) -> WsAction:
+        return WsAction("sleep", seconds=seconds)
+
+
+@final
+@attrs.define(eq=False)
+class WsSession:
+    """What the server saw of one connection."""
+
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # names in lower case
+    messages: list[Any] = attrs.field(factory=list)  # decoded JSON (raw text if not JSON)
+    close_code: int | None = None  # the close code (1006: no close frame); None while open
+    close_reason: str | None = None
+    closed: trio.Event = attrs.field(factory=trio.Event)
+
+    def types(self) -> list[str | None]:
+        """The ``type`` of each message received."""
+        return [m.get("type") if isinstance(m, dict) else None for m in self.messages]
+
+    async def wait_closed(self) -> None:
+        await self.closed.wait()
+
+
+def _realtime_error(
+    message: str, code: str, trigger: Any, param: str | None = None
+) -> dict[str, Any]:
+    event_id = trigger.get("event_id") if isinstance(trigger, dict) else None
+    error = {"type": "invalid_request_error", "code": code, "message": message, "param": param}
+    return {"type": "error", "error": {**error, "event_id": event_id}}
+
+
+class _RealtimeEcho:
+    """The Realtime protocol's echo: state of one session, one answer per client event."""
+
+    def __init__(self, session: WsSession, serial: int) -> None:
+        model = session.query.get("model") or session.query.get("deployment") or "echo-realtime"
+        self.config: dict[str, Any] = {
+            "type": "realtime",
+            "object": "realtime.session",
+            "id": f"sess_{serial}",
+            "model": model,
+            "output_modalities": ["audio"],
+            "instructions": "",
+            "tools": [],
+        }
+        self.items: dict[str, dict[str, Any]] = {}
+        self.audio_bytes = 0
+        self.serial = 0
+
+    def _next_id(self, prefix: str) -> str:
+        self.serial += 1
+        return f"{prefix}_{self.serial}"
+
+    def greeting(self) -> list[dict[str, Any]]:
+        return [{"type": "session.created", "session": dict(self.config)}]
+
+    def reply(self, obj: Any) -> list[dict[str, Any]]:
+        if not isinstance(obj, dict):
+            return [_realtime_error("The message is not a JSON object.", "invalid_json", obj)]
+        kind = obj.get("type")
+        handler = getattr(self, "_on_" + str(kind).replace(".", "_"), None)
+        if handler is None:
+            return [_realtime_error(f"Invalid value: {kind!r}.", "invalid_value", obj, "type")]
+        answer: list[dict[str, Any]] = handler(obj)
+        return answer
+
+    def _last_item_id(self) -> str | None:
+        return next(reversed(self.items), None)
+
+    def _on_session_update(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
+        session = obj.get("session")
+        if not isinstance(session, dict):
+            return [_realtime_error("Missing 'session'.", "missing_required_parameter", obj)]
+        self.config.update(session)
+        return [{"type": "session.updated", "session": dict(self.config)}]
+
+    def _on_input_audio_buffer_append(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
+        try:
+            self.audio_bytes += len(base64.b64decode(str(obj.get("audio", "")), validate=True))
+        except binascii.Error:
+            return [_realtime_error("Invalid base64 audio.", "invalid_value", obj, "audio")]
+        return []
+
+    def _on_input_audio_buffer_commit(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
+        if not self.audio_bytes:
+            return [_realtime_error("The buffer is empty.", "input_audio_buffer_commit_empty", obj)]
+        content = [{"type": "input_audio", "transcript": f"({self.audio_bytes} bytes of audio)"}]
+        item = {"id": self._next_id("item"), "type": "message", "role": "user", "content": content}
+        previous = self._last_item_id()
+        self.items[item["id"]] = item
+        self.audio_bytes = 0
+        return [
+            {
+                "type": "input_audio_buffer.committed",
+                "previous_item_id": previous,
+                "item_id": item["id"],
+            },
+            {"type": "conversation.item.created", "previous_item_id": previous, "item": item},
+        ]
+
+    def _on_input_audio_buffer_clear(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
+        self.audio_bytes = 0
+        return [{"type": "input_audio_buffer.cleared"}]
+
+    def _on_conversation_item_create(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
+        item = obj.get("item")
+        if not isinstance(item, dict):
+            return [_realtime_error("Missing 'item'.", "missing_required_parameter", obj)]
+        item = {"id": self._next_id("item"), **item}
+        previous = self._last_item_id()
+        self.items[item["id"]] = item
+        return [{"type": "conversation.item.created", "previous_item_id": previous, "item": item}]
+
+    def _known(self, obj: dict[str, Any]) -> dict[str, Any] | None:
+        return self.items.get(str(obj.get("item_id")))
+
+    def _missing(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
+        message = f"Item with item_id not found: {obj.get('item_id')}"
+        return [_realtime_error(message, "item_not_found", obj, "item_id")]
+
+    def _on_conversation_item_delete(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.items.pop(str(obj.get("item_id")), None) is None:
+            return self._missing(obj)
+        return [{"type": "conversation.item.deleted", "item_id": obj["item_id"]}]
+
+    def _on_conversation_item_retrieve(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
+        item = self._known(obj)
+        return (
+            self._missing(obj)
+            if item is None
+            else [{"type": "conversation.item.retrieved", "item": item}]
+        )
+
+    def _on_conversation_item_truncate(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
+        if self._known(obj) is None:
+            return self._missing(obj)
+        fields = {k: obj.get(k) for k in ("item_id", "content_index", "audio_end_ms")}
+        return [{"type": "conversation.item.truncated", **fields}]
+
+    def _on_response_cancel(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
+        # Echo responses are sent whole, so none is ever in progress when a cancel arrives.
+        message = "Cancellation failed: no active response found"
+        return [_realtime_error(message, "response_cancel_not_active", obj)]
+
+    def _on_output_audio_buffer_clear(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{"type": "output_audio_buffer.cleared", "response_id": None}]
+
+    def _user_text(self) -> str:
+        for item in reversed(self.items.values()):
+            if item.get("role") == "user":
+                parts = item.get("content") or []
+                return "".join(
+                    str(p.get("text") or p.get("transcript") or "")
+                    for p in parts
+                    if isinstance(p, dict)
+                )
+        return ""
+
+    def _on_response_create(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
+        options = obj.get("response") if isinstance(obj.get("response"), dict) else {}
+        modalities = options.get("output_modalities") or self.config.get("output_modalities")
+        audio = "audio" in (modalities or [])
+        text = _ECHO_PREFIX + self._user_text()
+        rid, item_id = self._next_id("resp"), self._next_id("item")
+        where = {"response_id": rid, "item_id": item_id, "output_index": 0, "content_index": 0}
+        part = (
+            {"type": "output_audio", "transcript": text}
+            if audio
+            else {"type": "output_text", "text": text}
+        )
+        item = {
+            "id": item_id,
+            "type": "message",
+            "role": "assistant",
+            "status": "completed",
+            "content": [part],
+        }
+        common = {"object": "realtime.response", "id": rid, "output_modalities": modalities}
+        events: list[dict[str, Any]] = [
+            {
+                "type": "response.created",
+                "response": {**common, "status": "in_progress", "output": []},
+            },
+            {
+                "type": "response.output_item.added",
+                "response_id": rid,
+                "output_index": 0,
+                "item": {**item, "status": "in_progress", "content": []},
+            },
+            {
+                "type": "response.content_part.added",
+                **where,
+                "part": {**part, "transcript" if audio else "text": ""},
+            },
+        ]
+        if audio:
+            events += [
+                {"type": "response.output_audio_transcript.delta", **where, "delta": p}
+                for p in _pieces(text)
+            ]
+            events += [
+                {
+                    "type": "response.output_audio.delta",
+                    **where,
+                    "delta": base64.b64encode(bytes(480)).decode(),
+                },
+                {"type": "response.output_audio.done", **where},
+                {"type": "response.output_audio_transcript.done", **where, "transcript": text},
+            ]
+        else:
+            events += [
+                {"type": "response.output_text.delta", **where, "delta": p} for p in _pieces(text)
+            ]
+            events.append({"type": "response.output_text.done", **where, "text": text})
+        usage = {"input_tokens": _words(self._user_text()), "output_tokens": _words(text)}
+        usage["total_tokens"] = usage["input_tokens"] + usage["output_tokens"]
+        events += [
+            {"type": "response.content_part.done", **where, "part": part},
+            {
+                "type": "response.output_item.done",
+                "response_id": rid,
+                "output_index": 0,
+                "item": item,
+            },
+            {
+                "type": "response.done",
+                "response": {**common, "status": "completed", "output": [item], "usage": usage},
+            },
+        ]
+        self.items[item_id] = item
+        return events
+
+
+class _ResponsesEcho:
+    """The Responses WebSocket mode's echo: one whole streamed response per response.create."""
+
+    def __init__(self, session: WsSession, serial: int) -> None:
+        self.connection = serial
+        self.count = 0
+
+    def greeting(self) -> list[dict[str, Any]]:
+        return []
+
+    def reply(self, obj: Any) -> list[dict[str, Any]]:
+        def error(message: str, code: str, param: str | None = None) -> dict[str, Any]:
+            detail = {
+                "type": "invalid_request_error",
+                "code": code,
+                "message": message,
+                "param": param,
+            }
+            return {"type": "error", "status": 400, "error": detail}
+
+        if not isinstance(obj, dict):
+            return [error("The message is not a JSON object.", "invalid_json")]
+        if obj.get("type") != "response.create":
+            return [error(f"Invalid value: {obj.get('type')!r}.", "invalid_value", "type")]
+        if "input" not in obj:
+            return [
+                error("Missing required parameter: 'input'.", "missing_required_parameter", "input")
+            ]
+        self.count += 1
+        serial = self.connection * 1000 + self.count
+        user_text, all_text = _input_texts(obj["input"])
+        text = _ECHO_PREFIX + user_text
+        usage = {
+            "input_tokens": _words(all_text),
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": _words(text),
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": _words(all_text) + _words(text),
+        }
+        item_id = f"msg_{serial}"
+        part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+        item = {
+            "type": "message",
+            "id": item_id,
+            "status": "completed",
+            "role": "assistant",
+            "content": [part],
+        }
+        made = functools.partial(_response_object, obj, serial, created_at=1700000000)
+        pending = made(status="in_progress", output=[], usage=None)
+        where = {"item_id": item_id, "output_index": 0, "content_index": 0}
+        events: list[dict[str, Any]] = [
+            {"type": "response.created", "response": pending},
+            {"type": "response.in_progress", "response": pending},
+            {
+                "type": "response.output_item.added",
+                "output_index": 0,
+                "item": {**item, "status": "in_progress", "content": []},
+            },
+            {"type": "response.content_part.added", **where, "part": {**part, "text": ""}},
+            *(
+                {"type": "response.output_text.delta", **where, "delta": p, "logprobs": []}
+                for p in _pieces(text)
+            ),
+            {"type": "response.output_text.done", **where, "text": text, "logprobs": []},
+            {"type": "response.content_part.done", **where, "part": part},
+            {"type": "response.output_item.done", "output_index": 0, "item": item},
+            {
+                "type": "response.completed",
+                "response": made(status="completed", output=[item], usage=usage),
+            },
+        ]
+        return [{**event, "sequence_number": n} for n, event in enumerate(events)]
+
+
+# By the last segment of a /v1/... or /openai/... path (Azure's /openai/realtime too).
+_PROTOCOLS: dict[str, type[_RealtimeEcho] | type[_ResponsesEcho]] = {
+    "realtime": _RealtimeEcho,
+    "responses": _ResponsesEcho,
+}
+_PREFIXES = ("/v1/", "/openai/")
+
+
+def _protocol_of(path: str) -> type[_RealtimeEcho] | type[_ResponsesEcho] | None:
+    if not path.startswith(_PREFIXES):
+        return None
+    return _PROTOCOLS.get(path.rstrip("/").rpartition("/")[2])
+
+
+@final
+class WebSocketTestServer:
+    """A running scripted WebSocket server; get one from `open_ws_server`."""
+
+    port: int
+    url: str  # ws://127.0.0.1:PORT/v1
+    base_url: str  # http://127.0.0.1:PORT/v1, for OpenAI(base_url=...)
+    origin: str  # http://127.0.0.1:PORT, e.g. for AzureOpenAI(azure_endpoint=...)
+    sessions: list[WsSession]
+    pace: float  # seconds before each event the server sends
+
+    def __init__(self, host: str, port: int) -> None:
+        shown = f"[{host}]" if ":" in host else host
+        self.port = port
+        self.origin = f"http://{shown}:{port}"
+        self.url = f"ws://{shown}:{port}/v1"
+        self.base_url = f"{self.origin}/v1"
+        self.sessions = []
+        self.pace = 0.0
+        self.open_connections = 0
+        self._on_connect: deque[tuple[WsAction, ...]] = deque()
+        self._on_message: dict[str | None, deque[tuple[WsAction, ...]]] = {}
+        self._rejects: deque[tuple[int, Any]] = deque()
+        self._idle = trio.Event()
+        self._idle.set()
+
+    def __repr__(self) -> str:
+        return f"<WebSocketTestServer {self.url} sessions={len(self.sessions)}>"
+
+    def on_connect(self, *actions: WsAction) -> None:
+        """Run `actions` on the next connection, right after its greeting (if any)."""
+        self._on_connect.append(actions)
+
+    def on_message(self, type: str | None, *actions: WsAction) -> None:
+        """Answer the next client message whose ``type`` is `type` with `actions` instead
+        of the echo (None matches a message that is not a JSON object). Queued per type."""
+        self._on_message.setdefault(type, deque()).append(actions)
+
+    def reject_next(self, status: int, body: Any = None) -> None:
+        """Refuse the next handshake with HTTP `status` and a JSON `body`."""
+        self._rejects.append((status, body))
+
+    async def wait_idle(self) -> None:
+        """Wait until no connection is open (its handler and tasks finished)."""
+        await self._idle.wait()
+
+    def _moved(self, by: int) -> None:
+        self.open_connections += by
+        if self.open_connections == 0:
+            self._idle.set()
+        elif self._idle.is_set():
+            self._idle = trio.Event()
+
+    async def _handle(self, stream: trio.SocketStream) -> None:
+        self._moved(+1)
+        try:
+            async with trio.open_nursery() as nursery:
+                with trio.move_on_after(_HANDSHAKE_TIMEOUT):
+                    request = await wrap_server_stream(nursery, stream)
+                    with contextlib.suppress(ConnectionClosed):  # the client went away
+                        await self._serve(request, stream)
+                nursery.cancel_scope.cancel()
+        finally:
+            try:
+                await trio.aclose_forcefully(stream)
+            finally:
+                self._moved(-1)
+
+    async def _serve(self, request: WebSocketRequest, stream: trio.SocketStream) -> None:
+        path, _, qs = request.path.partition("?")
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers}
+        session = WsSession(path=path, query=dict(parse_qsl(qs)), headers=headers)
+        self.sessions.append(session)
+        serial = len(self.sessions)
+        protocol = _protocol_of(path)
+        status, body = self._rejects.popleft() if self._rejects else (None, None)
+        if protocol is None and status is None:
+            status = 404
+            body = {"error": {"message": f"Unknown WebSocket URL: {path}.", "code": "unknown_url"}}
+        try:
+            if protocol is None or status is not None:
+                content = orjson.dumps(body) if body is not None else b""
+                json_type = [(b"content-type", b"application/json")] if content else []
+                await request.reject(status or 404, extra_headers=json_type, body=content)
+                return
+            ws = await request.accept(
+                extra_headers=[(b"x-request-id", f"req_ws_{serial}".encode())]
+            )
+            peer = _Peer(self, ws, stream, session, protocol(session, serial))
+            await peer.run()
+        finally:
+            session.closed.set()
+
+
+class _Peer:
+    """One accepted connection: the greeting, the scripts, then the echo."""
+
+    def __init__(
+        self,
+        server: WebSocketTestServer,
+        ws: WebSocketConnection,
+        stream: trio.SocketStream,
+        session: WsSession,
+        echo: _RealtimeEcho | _ResponsesEcho,
+    ) -> None:
+        self.server = server
+        self.ws = ws
+        self.stream = stream
+        self.session = session
+        self.echo = echo
+        self.stalled = False
+        self.realtime = isinstance(echo, _RealtimeEcho)
+        self.event_serial = 0
+
+    async def run(self) -> None:
+        script = self.server._on_connect.popleft() if self.server._on_connect else ()
+        if not await self._perform([*map(WsAction.send, self.echo.greeting()), *script], None):
+            return
+        while True:
+            try:
+                message = await self.ws.get_message()
+            except ConnectionClosed as exc:
+                self._record_close(exc.reason.code if exc.reason else 1006, exc)
+                return
+            try:
+                obj: Any = orjson.loads(message)
+            except orjson.JSONDecodeError:
+                obj = message
+            self.session.messages.append(obj)
+            if self.stalled:
+                continue
+            kind = obj.get("type") if isinstance(obj, dict) else None
+            queue = self.server._on_message.get(kind)
+            actions: Iterable[WsAction] = (
+                queue.popleft() if queue else map(WsAction.send, self.echo.reply(obj))
+            )
+            if not await self._perform(actions, obj):
+                return
+
+    def _record_close(self, code: int, exc: ConnectionClosed | None = None) -> None:
+        if self.session.close_code is None:
+            self.session.close_code = code
+            self.session.close_reason = exc.reason.reason if exc and exc.reason else None
+
+    def _stamp(self, event: dict[str, Any], trigger: Any) -> dict[str, Any]:
+        if self.realtime and "event_id" not in event:
+            self.event_serial += 1
+            event = {"event_id": f"event_{self.event_serial}", **event}
+        elif isinstance(trigger, dict) and "stream_id" in trigger and "stream_id" not in event:
+            event = {**event, "stream_id": trigger["stream_id"]}
+        return event
+
+    async def _perform(self, actions: Iterable[WsAction], trigger: Any) -> bool:
+        """Run `actions`; False once the connection is over."""
+        for action in actions:
+            try:
+                if action.kind in ("send", "send_text"):
+                    if self.server.pace:
+                        await trio.sleep(self.server.pace)
+                    text = action.data
+                    if action.kind == "send":
+                        text = orjson.dumps(self._stamp(action.data, trigger)).decode()
+                    await self.ws.send_message(text)
+                elif action.kind == "close":
+                    await self.ws.aclose(action.code, action.reason)
+                    self._record_close(action.code)
+                    return False
+                elif action.kind == "abort":
+                    await trio.aclose_forcefully(self.stream)
+                    self._record_close(1006)
+                    return False
+                elif action.kind == "stall":
+                    self.stalled = True
+                    return True
+                else:
+                    await trio.sleep(action.seconds)
+            except ConnectionClosed:
+                # The client is closing: stop answering, but read (and record) what it sent
+                # before its close frame.
+                self.stalled = True
+                return True
+        return True
+
+
+@asynccontextmanager
+async def open_ws_server(
+    *, host: str = "127.0.0.1", port: int = 0
+) -> AsyncIterator[WebSocketTestServer]:
+    """Start a `WebSocketTestServer` on `host:port` (port 0 picks a free one).
+
+    Its tasks live in a nursery owned by this block; on exit every connection is dropped.
+    An exception raised in the block, or a cancellation, comes out unchanged (not in an
+    ExceptionGroup).
+    """
+    listeners = await trio.open_tcp_listeners(port, host=host)
+    server = WebSocketTestServer(host, listeners[0].socket.getsockname()[1])
+    failure: BaseException | None = None
+    cancelled: BaseException | None = None
+    try:
+        async with trio.open_nursery() as nursery:
+            serve = functools.partial(
+                trio.serve_listeners, server._handle, listeners, handler_nursery=nursery
+            )
+            await nursery.start(serve)
+            try:
+                yield server
+            except BaseException as exc:
+                failure = exc  # re-raised outside the nursery, so that it is not wrapped
+            finally:
+                nursery.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        # Under an outer cancellation the tasks' Cancelled come out of the nursery grouped.
+        if group.subgroup(lambda exc: not isinstance(exc, trio.Cancelled)) is not None:
+            raise
+        cancelled = group.exceptions[0]
+    if failure is not None:
+        raise failure
+    if cancelled is not None:
+        raise cancelled
