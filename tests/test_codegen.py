@@ -1,0 +1,249 @@
+"""The generator: committed output is a fresh run, and tricky schemas come out right."""
+
+# pyright: reportPrivateUsage=false
+# (these tests look at the generated protocol: _KEYS, _SET, decoder tables)
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from spec_path import spec_path
+
+from codegen.emit import HEADER
+from codegen.generate import generate, render
+from codegen.names import attr_name, class_name, snake
+from codegen.spec import Spec
+from trio_openai._models import UnknownVariant
+from trio_openai._types import omit
+
+ROOT = Path(__file__).resolve().parent.parent
+TYPES = ROOT / "trio_openai" / "types"
+
+
+def test_committed_types_equal_a_fresh_run(tmp_path: Path) -> None:
+    files = generate(spec_path(), tmp_path)
+    fresh = {p.name for p in (tmp_path / "types").glob("*.py")}
+    committed = {p.name for p in TYPES.glob("*.py")}
+    assert fresh == set(files)
+    assert committed == fresh, "run `python -m codegen` to regenerate trio_openai/types"
+    for name in sorted(fresh):
+        expected = (tmp_path / "types" / name).read_text(encoding="utf-8")
+        assert (TYPES / name).read_text(encoding="utf-8") == expected, name
+
+
+def test_every_generated_file_has_the_header() -> None:
+    for path in TYPES.glob("*.py"):
+        assert path.read_text(encoding="utf-8").startswith(HEADER + "\n"), path.name
+
+
+def test_names() -> None:
+    assert [attr_name(k) for k in ("from", "global", "type", "object", "extra", "to_dict")] == [
+        "from_",
+        "global_",
+        "type",
+        "object",
+        "extra_",
+        "to_dict_",
+    ]
+    assert attr_name("1st") == "n1st"
+    assert attr_name("self-harm/intent") == "self_harm_intent"
+    assert attr_name("_private") == "private_"
+    assert class_name("ConversationParam-2") == "ConversationParam2"
+    assert class_name("2fa") == "N2fa"
+    assert snake("MCPToolCall") == "mcp_tool_call"
+    assert snake("ResponseStreamEvent") == "response_stream_event"
+
+
+# --- a small spec with the awkward cases, generated into a throwaway package -----------
+
+MINI_SPEC: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "paths": {
+        "/things": {
+            "get": {
+                "operationId": "listThings",
+                "x-oaiMeta": {"group": "things"},
+                "responses": {
+                    "200": {
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "data": {
+                                            "type": "array",
+                                            "items": {"$ref": "#/components/schemas/Thing"},
+                                        }
+                                    },
+                                }
+                            }
+                        }
+                    }
+                },
+            }
+        }
+    },
+    "components": {
+        "schemas": {
+            "Thing": {
+                "type": "object",
+                "description": 'A thing with """quotes""" and a backslash \\ in its doc.',
+                "required": ["from", "kind"],
+                "properties": {
+                    "from": {"type": "string"},
+                    "global": {"type": ["string", "null"]},
+                    "1st": {"type": "integer"},
+                    "extra": {"type": "boolean"},
+                    "kind": {"$ref": "#/components/schemas/Shape"},
+                    "tags": {
+                        "type": "object",
+                        "additionalProperties": {"$ref": "#/components/schemas/Circle"},
+                    },
+                    "inline": {
+                        "type": "object",
+                        "properties": {
+                            "deep": {"type": "object", "properties": {"x": {"type": "number"}}}
+                        },
+                    },
+                    "children": {"type": "array", "items": {"$ref": "#/components/schemas/Thing"}},
+                    "text_or_parts": {
+                        "oneOf": [
+                            {"type": "string"},
+                            {"type": "array", "items": {"$ref": "#/components/schemas/Circle"}},
+                        ]
+                    },
+                },
+            },
+            "Shape": {
+                "oneOf": [
+                    {"$ref": "#/components/schemas/Circle"},
+                    {"$ref": "#/components/schemas/Square"},
+                    {"$ref": "#/components/schemas/BigSquare"},
+                ],
+                "discriminator": {"propertyName": "type"},
+            },
+            "Circle": {
+                "type": "object",
+                "required": ["type"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["circle"]},
+                    "r": {"type": "number"},
+                },
+            },
+            "Square": {
+                "type": "object",
+                "required": ["type", "side"],
+                "properties": {"type": {"const": "square"}, "side": {"type": "number"}},
+            },
+            "BigSquare": {
+                "type": "object",
+                "required": ["type", "side", "scale"],
+                "properties": {
+                    "type": {"const": "square"},
+                    "side": {"type": "number"},
+                    "scale": {"type": "number"},
+                },
+            },
+            "Pet": {
+                "anyOf": [
+                    {
+                        "type": "object",
+                        "required": ["barks"],
+                        "properties": {"barks": {"type": "boolean"}},
+                        "title": "Dog",
+                    },
+                    {
+                        "type": "object",
+                        "required": ["meows"],
+                        "properties": {"meows": {"type": "boolean"}},
+                        "title": "Cat",
+                    },
+                ]
+            },
+            "Mood": {"type": "string", "enum": ["happy", "sad"]},
+        }
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    root = tmp_path_factory.mktemp("mini")
+    package = root / "minipkg"
+    (package / "types").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "_models.py").write_text("from trio_openai._models import *  # noqa: F403\n")
+    (package / "_types.py").write_text("from trio_openai._types import Omit, omit  # noqa: F401\n")
+    files = render(Spec(MINI_SPEC))
+    assert render(Spec(MINI_SPEC)) == files  # deterministic
+    for name, source in files.items():
+        (package / "types" / name).write_text(source)
+    sys.path.insert(0, str(root))
+    try:
+        yield importlib.import_module("minipkg.types")
+    finally:
+        sys.path.remove(str(root))
+        for name in [m for m in sys.modules if m.startswith("minipkg")]:
+            del sys.modules[name]
+
+
+def test_mini_keywords_digits_and_reserved_names(mini: Any) -> None:
+    sent = {"from": "a", "global": None, "1st": 1, "extra": True, "kind": {"type": "circle"}}
+    thing = mini.Thing.from_dict(dict(sent))
+    assert thing.from_ == "a"
+    assert thing.global_ is None
+    assert thing.n1st == 1
+    assert thing.extra_ is True
+    assert thing.extra == {}
+    assert thing.to_dict() == sent
+    assert "quotes" in (mini.Thing.__doc__ or "")
+
+
+def test_mini_nested_inline_objects_maps_and_recursion(mini: Any) -> None:
+    sent = {
+        "from": "a",
+        "kind": {"type": "square", "side": 2},
+        "tags": {"x": {"type": "circle", "r": 1}},
+        "inline": {"deep": {"x": 1.5}},
+        "children": [{"from": "b", "kind": {"type": "circle"}}],
+        "text_or_parts": [{"type": "circle"}],
+    }
+    thing = mini.Thing.from_dict(sent)
+    assert type(thing.kind).__name__ == "Square"
+    assert type(thing.tags["x"]).__name__ == "Circle"
+    assert type(thing.inline).__name__ == "ThingInline"
+    assert type(thing.inline.deep).__name__ == "ThingInlineDeep"
+    assert type(thing.children[0]).__name__ == "Thing"
+    assert type(thing.text_or_parts[0]).__name__ == "Circle"
+    assert thing.to_dict() == sent
+    assert mini.Thing.from_dict({"text_or_parts": "plain"}).text_or_parts == "plain"
+
+
+def test_mini_shared_discriminator(mini: Any) -> None:
+    assert type(mini.decode_shape({"type": "square", "side": 1})).__name__ == "Square"
+    big = mini.decode_shape({"type": "square", "side": 1, "scale": 2})
+    assert type(big).__name__ == "BigSquare"
+    unknown = mini.decode_shape({"type": "hexagon"})
+    assert isinstance(unknown, UnknownVariant)
+    assert unknown.to_dict() == {"type": "hexagon"}
+
+
+def test_mini_union_without_discriminator_uses_required_keys(mini: Any) -> None:
+    assert type(mini.decode_pet({"meows": True})).__name__ == "PetCat"
+    assert type(mini.decode_pet({"barks": False})).__name__ == "PetDog"
+    assert isinstance(mini.decode_pet({"swims": True}), UnknownVariant)
+
+
+def test_mini_inline_operation_response_and_aliases(mini: Any) -> None:
+    from_ops = importlib.import_module("minipkg.types._operations").RESPONSE_TYPES
+    assert from_ops == {"listThings": {"application/json": "ListThingsResponse"}}
+    page = mini.decoder_for("ListThingsResponse")(
+        {"data": [{"from": "x", "kind": {"type": "circle"}}]}
+    )
+    assert page.data[0].from_ == "x"
+    assert page.data[0].global_ is omit
+    assert mini.decoder_for("Mood")("happy") == "happy"
