@@ -57,12 +57,14 @@ from ._webhooks import (
 
 if TYPE_CHECKING:
     from ._client import OpenAI as OpenAI
+    from .azure import AzureOpenAI as AzureOpenAI
     from ._pagination import AsyncPaginator as AsyncPaginator, Page as Page
     from ._response import APIResponse as APIResponse
     from ._streaming import ByteStream as ByteStream, Stream as Stream
 
 _LAZY = {
     "OpenAI": "._client",
+    "AzureOpenAI": ".azure",
     "AsyncPaginator": "._pagination",
     "Page": "._pagination",
     "APIResponse": "._response",
@@ -81,6 +83,7 @@ __all__ = [
     "AsyncPaginator",
     "AuthProvider",
     "AuthenticationError",
+    "AzureOpenAI",
     "BadRequestError",
     "ByteStream",
     "CallOptions",

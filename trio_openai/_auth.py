@@ -20,6 +20,10 @@ class AuthProvider(Protocol):
 
     async def auth_headers(self, *, admin: bool) -> Mapping[str, str]: ...
 
-    def invalidate(self) -> None:
-        """Forget any cached credential: the server answered 401 with it."""
+    def invalidate(self) -> bool | None:
+        """Forget any cached credential: the server answered 401 with it.
+
+        Return False when the credential cannot be refreshed (a fixed key), so the client
+        does not replay the request in vain; None or True allow one replay.
+        """
         ...

@@ -420,10 +420,14 @@ class OpenAI:
         try:
             response, content = await run()
         except AuthenticationError:
-            if self.auth is None or not prepared.replayable:
+            if self.auth is None:
                 raise
-            # The credential was refused: drop it and replay once with a fresh one.
-            self.auth.invalidate()
+            # The credential was refused: drop it, and replay once with a fresh one when
+            # the body can be sent again and the provider can refresh (a fixed key cannot:
+            # its invalidate() returns False).
+            refreshable = self.auth.invalidate()
+            if refreshable is False or not prepared.replayable:
+                raise
             response, content = await run()
         return response, content, taken
 

@@ -52,7 +52,9 @@ def shared_ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-def make_http_client(*, max_connections: int = 1000, max_keepalive: int = 100) -> httpx.AsyncClient:
+def make_http_client(
+    *, max_connections: int = 1000, max_keepalive: int = 100, follow_redirects: bool = True
+) -> httpx.AsyncClient:
     """The default pool: no httpx timeouts (cancel scopes do that), redirects followed."""
     return httpx.AsyncClient(
         verify=shared_ssl_context(),
@@ -60,7 +62,7 @@ def make_http_client(*, max_connections: int = 1000, max_keepalive: int = 100) -
         limits=httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_keepalive
         ),
-        follow_redirects=True,
+        follow_redirects=follow_redirects,
     )
 
 
