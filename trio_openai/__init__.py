@@ -57,14 +57,30 @@ from ._webhooks import (
 
 if TYPE_CHECKING:
     from ._client import OpenAI as OpenAI
-    from .azure import AzureOpenAI as AzureOpenAI
     from ._pagination import AsyncPaginator as AsyncPaginator, Page as Page
+    from ._realtime import (
+        RealtimeConnection as RealtimeConnection,
+        RealtimeConnectionError as RealtimeConnectionError,
+        RealtimeError as RealtimeError,
+    )
     from ._response import APIResponse as APIResponse
+    from ._responses_ws import (
+        ResponsesWebSocket as ResponsesWebSocket,
+        ResponsesWebSocketError as ResponsesWebSocketError,
+    )
     from ._streaming import ByteStream as ByteStream, Stream as Stream
+    from ._websocket import WebSocketConnectionError as WebSocketConnectionError
+    from .azure import AzureOpenAI as AzureOpenAI
 
 _LAZY = {
     "OpenAI": "._client",
     "AzureOpenAI": ".azure",
+    "RealtimeConnection": "._realtime",
+    "RealtimeConnectionError": "._realtime",
+    "RealtimeError": "._realtime",
+    "ResponsesWebSocket": "._responses_ws",
+    "ResponsesWebSocketError": "._responses_ws",
+    "WebSocketConnectionError": "._websocket",
     "AsyncPaginator": "._pagination",
     "Page": "._pagination",
     "APIResponse": "._response",
@@ -101,13 +117,19 @@ __all__ = [
     "Page",
     "PermissionDeniedError",
     "RateLimitError",
+    "RealtimeConnection",
+    "RealtimeConnectionError",
+    "RealtimeError",
     "RequestOptions",
+    "ResponsesWebSocket",
+    "ResponsesWebSocketError",
     "Stream",
     "StreamError",
     "Timeout",
     "TimestampTooNewError",
     "TimestampTooOldError",
     "UnprocessableEntityError",
+    "WebSocketConnectionError",
     "WebhookVerificationError",
     "Webhooks",
     "__version__",

@@ -19,8 +19,15 @@ def _webhooks(client: Any) -> Any:
     return Webhooks(client.webhook_secret)
 
 
-# Areas written by hand rather than generated (they are not HTTP operations of the spec).
-_HANDWRITTEN: dict[str, Callable[[Any], Any]] = {"webhooks": _webhooks}
+def _realtime(client: Any) -> Any:
+    from .._realtime import Realtime
+
+    rest = _generated("realtime", client)
+    return Realtime(client, rest=rest)
+
+
+# Areas written by hand rather than generated (WebSocket sessions, webhook verification).
+_HANDWRITTEN: dict[str, Callable[[Any], Any]] = {"realtime": _realtime, "webhooks": _webhooks}
 
 
 def load_resource(name: str, client: Any) -> Any | None:
@@ -28,6 +35,10 @@ def load_resource(name: str, client: Any) -> Any | None:
     factory = _HANDWRITTEN.get(name)
     if factory is not None:
         return factory(client)
+    return _generated(name, client)
+
+
+def _generated(name: str, client: Any) -> Any | None:
     try:
         from ._registry import RESOURCES
     except ImportError:  # before the generator has run

@@ -14,5 +14,21 @@ started server; `python -m trio_openai.testing` runs one until Ctrl-C.
 from ._ratelimit import RateLimitBudget as RateLimitBudget
 from ._reply import RecordedRequest as RecordedRequest, Reply as Reply
 from ._server import LocalServer as LocalServer, open_local_server as open_local_server
+from ._ws_server import (
+    WebSocketTestServer as WebSocketTestServer,
+    WsAction as WsAction,
+    WsSession as WsSession,
+    open_ws_server as open_ws_server,
+)
 
-__all__ = ["LocalServer", "RateLimitBudget", "RecordedRequest", "Reply", "open_local_server"]
+__all__ = [
+    "LocalServer",
+    "RateLimitBudget",
+    "RecordedRequest",
+    "Reply",
+    "WebSocketTestServer",
+    "WsAction",
+    "WsSession",
+    "open_local_server",
+    "open_ws_server",
+]

@@ -18,6 +18,7 @@ from typing import final
 import attrs
 import trio
 
+from ._batches import BatchService
 from ._connection import serve_connection
 from ._echo import echo_reply
 from ._ratelimit import RateLimitBudget
@@ -35,7 +36,8 @@ class LocalServer:
     """A running local server; get one from `open_local_server` (or the `local_server` fixture).
 
     Requests go to scripted replies first (`script`), then to the built-in echo routes:
-    POST /v1/chat/completions, POST /v1/responses, GET /v1/models; anything else is a 404.
+    POST /v1/chat/completions, POST /v1/responses, GET /v1/models, and the in-memory Files and
+    Batches APIs under /v1/files and /v1/batches (knobs on `batches`); anything else is a 404.
     Every response carries `x-request-id: req_<n>` unless its reply sets one.
     """
 
@@ -57,6 +59,7 @@ class LocalServer:
         self.open_connections = 0
         self.echo_pace = 0.0  # seconds between the events the echo routes stream
         self.rate_limit: RateLimitBudget | None = None  # x-ratelimit headers and 429s
+        self.batches = BatchService()  # /v1/files and /v1/batches
         self._scripts: dict[tuple[str, str], deque[Reply]] = {}
         self._serial = 0
         self._connections_changed = trio.Event()
@@ -111,6 +114,8 @@ class LocalServer:
                 reply = Reply.error(429, message=message, type="requests", headers=limit_headers)
                 return reply, f"req_{serial}"
         reply = self._next_scripted(request)
+        if reply is None:
+            reply = self.batches.respond(request)
         if reply is None:
             reply = echo_reply(request, serial=serial, pace=self.echo_pace)
         while reply.kind == "handler":

@@ -16,9 +16,9 @@ with 404. Every session is recorded (`WsSession`: path, query, headers, messages
 
 Faults are scripted with `WsAction`: an ``error`` event, raw text (malformed JSON), a close
 with any code, an abrupt TCP close without a close frame, a stall (the server keeps reading
-but never answers again), a pause. The server is built on trio-websocket's
-``wrap_server_stream`` over trio's TCP listeners rather than ``serve_websocket``, so that it
-holds the TCP stream and can drop it without a close frame.
+but never answers again), a freeze (it stops reading the socket at all), a pause. The server
+is built on trio-websocket's ``wrap_server_stream`` over trio's TCP listeners rather than
+``serve_websocket``, so that it holds the TCP stream and can drop it without a close frame.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from ._echo import _ECHO_PREFIX, _input_texts, _pieces, _response_object, _words
 __all__ = ["WebSocketTestServer", "WsAction", "WsSession", "open_ws_server"]
 
 _HANDSHAKE_TIMEOUT = 10.0
-ActionKind = Literal["send", "send_text", "close", "abort", "stall", "sleep"]
+ActionKind = Literal["send", "send_text", "close", "abort", "stall", "freeze", "sleep"]
 
 
 @final
@@ -105,6 +105,12 @@ class WsAction:
     def stall() -> WsAction:
         """Answer nothing more on this connection (messages are still read and recorded)."""
         return WsAction("stall")
+
+    @staticmethod
+    def freeze() -> WsAction:
+        """Stop reading the socket at all, keeping it open until the server stops: nothing
+        is answered any more, not even a close frame (the session's ``closed`` stays unset)."""
+        return WsAction("freeze")
 
     @staticmethod
     def sleep(seconds: float) -> WsAction:
@@ -196,7 +202,12 @@ class _RealtimeEcho:
         if not self.audio_bytes:
             return [_realtime_error("The buffer is empty.", "input_audio_buffer_commit_empty", obj)]
         content = [{"type": "input_audio", "transcript": f"({self.audio_bytes} bytes of audio)"}]
-        item = {"id": self._next_id("item"), "type": "message", "role": "user", "content": content}
+        item: dict[str, Any] = {
+            "id": self._next_id("item"),
+            "type": "message",
+            "role": "user",
+            "content": content,
+        }
         previous = self._last_item_id()
         self.items[item["id"]] = item
         self.audio_bytes = 0
@@ -268,7 +279,8 @@ class _RealtimeEcho:
         return ""
 
     def _on_response_create(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
-        options = obj.get("response") if isinstance(obj.get("response"), dict) else {}
+        requested = obj.get("response")
+        options: dict[str, Any] = requested if isinstance(requested, dict) else {}
         modalities = options.get("output_modalities") or self.config.get("output_modalities")
         audio = "audio" in (modalities or [])
         text = _ECHO_PREFIX + self._user_text()
@@ -464,10 +476,10 @@ class WebSocketTestServer:
         """Run `actions` on the next connection, right after its greeting (if any)."""
         self._on_connect.append(actions)
 
-    def on_message(self, type: str | None, *actions: WsAction) -> None:
-        """Answer the next client message whose ``type`` is `type` with `actions` instead
-        of the echo (None matches a message that is not a JSON object). Queued per type."""
-        self._on_message.setdefault(type, deque()).append(actions)
+    def on_message(self, event_type: str | None, *actions: WsAction) -> None:
+        """Answer the next client message of type `event_type` with `actions` instead of
+        the echo (None matches a message that is not a JSON object). Queued per type."""
+        self._on_message.setdefault(event_type, deque()).append(actions)
 
     def reject_next(self, status: int, body: Any = None) -> None:
         """Refuse the next handshake with HTTP `status` and a JSON `body`."""
@@ -487,19 +499,25 @@ class WebSocketTestServer:
     async def _handle(self, stream: trio.SocketStream) -> None:
         self._moved(+1)
         try:
-            async with trio.open_nursery() as nursery:
+            frozen = False
+            async with trio.open_nursery() as nursery:  # trio-websocket's reader task
+                request: WebSocketRequest | None = None
                 with trio.move_on_after(_HANDSHAKE_TIMEOUT):
                     request = await wrap_server_stream(nursery, stream)
+                if request is not None:
                     with contextlib.suppress(ConnectionClosed):  # the client went away
-                        await self._serve(request, stream)
+                        frozen = await self._serve(request, stream)
                 nursery.cancel_scope.cancel()
+            if frozen:  # nothing reads the socket any more; keep it open until the end
+                await trio.sleep_forever()
         finally:
             try:
                 await trio.aclose_forcefully(stream)
             finally:
                 self._moved(-1)
 
-    async def _serve(self, request: WebSocketRequest, stream: trio.SocketStream) -> None:
+    async def _serve(self, request: WebSocketRequest, stream: trio.SocketStream) -> bool:
+        """Serve one connection; True if it was frozen (see `WsAction.freeze`)."""
         path, _, qs = request.path.partition("?")
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers}
         session = WsSession(path=path, query=dict(parse_qsl(qs)), headers=headers)
@@ -510,19 +528,23 @@ class WebSocketTestServer:
         if protocol is None and status is None:
             status = 404
             body = {"error": {"message": f"Unknown WebSocket URL: {path}.", "code": "unknown_url"}}
+        frozen = False
         try:
             if protocol is None or status is not None:
                 content = orjson.dumps(body) if body is not None else b""
                 json_type = [(b"content-type", b"application/json")] if content else []
                 await request.reject(status or 404, extra_headers=json_type, body=content)
-                return
+                return False
             ws = await request.accept(
                 extra_headers=[(b"x-request-id", f"req_ws_{serial}".encode())]
             )
             peer = _Peer(self, ws, stream, session, protocol(session, serial))
             await peer.run()
+            frozen = peer.frozen
+            return frozen
         finally:
-            session.closed.set()
+            if not frozen:
+                session.closed.set()
 
 
 class _Peer:
@@ -542,6 +564,7 @@ class _Peer:
         self.session = session
         self.echo = echo
         self.stalled = False
+        self.frozen = False
         self.realtime = isinstance(echo, _RealtimeEcho)
         self.event_serial = 0
 
@@ -605,6 +628,9 @@ class _Peer:
                 elif action.kind == "stall":
                     self.stalled = True
                     return True
+                elif action.kind == "freeze":
+                    self.frozen = True
+                    return False
                 else:
                     await trio.sleep(action.seconds)
             except ConnectionClosed:

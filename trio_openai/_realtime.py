@@ -1,0 +1,340 @@
+"""The Realtime API over a WebSocket: ``async with client.realtime.connect(...) as conn``.
+
+    async with client.realtime.connect(model="gpt-realtime") as conn:
+        await conn.session.update(session={"type": "realtime", "output_modalities": ["text"]})
+        await conn.conversation.item.create(item={...})
+        await conn.response.create()
+        async for event in conn:
+            if event.type == "response.output_text.delta":
+                print(event.delta, end="")
+            elif event.type == "response.done":
+                break
+
+The block owns the socket and one reader task. The task decodes each message into a typed
+event (the ``RealtimeServerEvent`` union of trio_openai.types) and hands it over through a
+bounded memory channel, so a slow consumer slows the socket down instead of growing memory.
+
+Errors, and what happens after them:
+
+- A server ``error`` event raises `RealtimeError` from `recv` / the iterator (unless
+  ``raise_errors=False``, which yields it as an event, as openai-python does). The session
+  stays open: the error ends that ``async for`` loop, and the next `recv` or a new loop
+  continues with the following event. Most Realtime errors concern one client event
+  (``error.event_id`` names it) and do not end the session.
+- A message that is not a JSON object raises `APIResponseValidationError`; the session
+  continues likewise.
+- The connection ending: when the server closes normally (code 1000 or 1001) the iterator
+  ends quietly; any other end (a close code such as 1011, a dropped TCP connection: 1006,
+  a message over ``client.max_event_size``: 1009) raises `RealtimeConnectionError`. `recv`
+  raises `RealtimeConnectionError` in both cases, having no event to return. Events that
+  arrived before the close are delivered first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any, Self, final
+
+import trio
+from trio_websocket import CloseReason, ConnectionClosed, WebSocketConnection
+
+from ._errors import OpenAIError, StreamError
+from ._realtime_helpers import (
+    RealtimeConversationResource,
+    RealtimeInputAudioBufferResource,
+    RealtimeOutputAudioBufferResource,
+    RealtimeResponseResource,
+    RealtimeSessionResource,
+)
+from ._types import Omit
+from ._websocket import (
+    DEFAULT_CLOSE_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT,
+    NORMAL_CLOSE_CODES,
+    WebSocketConnectionError,
+    close_socket,
+    closed_error,
+    decode_event,
+    event_decoder,
+    is_azure,
+    open_client_socket,
+    parse_message,
+    response_header,
+    send_json,
+    websocket_url,
+)
+
+if TYPE_CHECKING:
+    from ._client import OpenAI
+
+__all__ = [
+    "Realtime",
+    "RealtimeConnection",
+    "RealtimeConnectionError",
+    "RealtimeError",
+]
+
+_SERVER_EVENTS = "RealtimeServerEvent"  # the union in the spec (and in trio_openai.types)
+
+
+class RealtimeConnectionError(WebSocketConnectionError):
+    """The Realtime WebSocket could not be opened, broke, or was closed by the server."""
+
+
+class RealtimeError(StreamError):
+    """The Realtime server sent an ``error`` event.
+
+    ``event`` is the event (typed when the generated types are available), ``body`` its
+    JSON; ``code``, ``type``, ``param`` come from its ``error`` object, and ``event_id`` is
+    the id of the client event that caused it, when the server says.
+    """
+
+    event: Any
+    event_id: str | None
+
+    def __init__(self, event: Any, raw: Mapping[str, Any]) -> None:
+        error = raw.get("error")
+        fields: Mapping[str, Any] = error if isinstance(error, Mapping) else {}
+        message = fields.get("message")
+        text = message if isinstance(message, str) and message else "Realtime error event"
+        super().__init__(text, request=None, body=raw)
+        self.event = event
+        event_id = fields.get("event_id")
+        self.event_id = event_id if isinstance(event_id, str) else None
+
+
+@final
+class RealtimeConnection:
+    """A live Realtime session; get one from ``client.realtime.connect(...)``.
+
+    Receive with ``async for event in conn`` or ``await conn.recv()``; send with
+    ``await conn.send(event)`` or the typed helpers (``conn.session.update(...)``,
+    ``conn.response.create(...)``, ``conn.input_audio_buffer.append(...)``,
+    ``conn.conversation.item.create(...)``, ``conn.output_audio_buffer.clear()``...).
+    Sending from several tasks at once is safe; so is cancelling `recv` (no event is lost).
+    """
+
+    session: RealtimeSessionResource
+    response: RealtimeResponseResource
+    input_audio_buffer: RealtimeInputAudioBufferResource
+    conversation: RealtimeConversationResource
+    output_audio_buffer: RealtimeOutputAudioBufferResource
+
+    def __init__(
+        self,
+        ws: WebSocketConnection,
+        *,
+        buffer_size: int,
+        raise_errors: bool,
+        close_timeout: float,
+    ) -> None:
+        self._ws = ws
+        self._raise_errors = raise_errors
+        self._close_timeout = close_timeout
+        self._close_reason: CloseReason | None = None
+        self._send_items, self._receive_items = trio.open_memory_channel[object](buffer_size)
+        self.session = RealtimeSessionResource(self)
+        self.response = RealtimeResponseResource(self)
+        self.input_audio_buffer = RealtimeInputAudioBufferResource(self)
+        self.conversation = RealtimeConversationResource(self)
+        self.output_audio_buffer = RealtimeOutputAudioBufferResource(self)
+
+    def __repr__(self) -> str:
+        state = "open" if self._ws.closed is None else "closed"
+        return f"<RealtimeConnection {state} {self._ws.path!r}>"
+
+    @property
+    def request_id(self) -> str | None:
+        """The ``x-request-id`` of the handshake answer, if the server sent one."""
+        return response_header(self._ws, "x-request-id")
+
+    # -- receiving ------------------------------------------------------------------------
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> Any:
+        return await self._next(end_quietly=True)
+
+    async def recv(self) -> Any:
+        """The next server event.
+
+        Raises `RealtimeError` for a server ``error`` event (see ``raise_errors``),
+        `APIResponseValidationError` for a message that is not a JSON object, and
+        `RealtimeConnectionError` once the connection has ended and every event that
+        arrived before is consumed. Cancelling it loses nothing.
+        """
+        return await self._next(end_quietly=False)
+
+    async def _next(self, *, end_quietly: bool) -> Any:
+        try:
+            item = await self._receive_items.receive()
+        except trio.EndOfChannel:
+            reason = self._close_reason or self._ws.closed
+            if end_quietly and reason is not None and reason.code in NORMAL_CLOSE_CODES:
+                raise StopAsyncIteration from None
+            raise closed_error(RealtimeConnectionError, reason, "No more events") from None
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    async def _read(self) -> None:
+        """The reader task: messages in, decoded events (or errors to raise) out."""
+        decode = event_decoder(_SERVER_EVENTS)
+        async with self._send_items:
+            while True:
+                try:
+                    message = await self._ws.get_message()
+                except ConnectionClosed as exc:
+                    self._close_reason = exc.reason
+                    return
+                obj = parse_message(message)
+                if isinstance(obj, Exception):
+                    await self._send_items.send(obj)
+                    continue
+                event = decode_event(decode, obj)
+                if self._raise_errors and obj.get("type") == "error":
+                    event = RealtimeError(event, obj)
+                await self._send_items.send(event)
+
+    # -- sending --------------------------------------------------------------------------
+
+    async def send(self, event: object) -> None:
+        """Send a client event: a mapping, or a model (anything with ``to_dict``).
+
+        Raises `RealtimeConnectionError` when the connection is closed.
+        """
+        await send_json(self._ws, event, RealtimeConnectionError)
+
+    async def close(self, *, code: int = 1000, reason: str | None = None) -> None:
+        """Close the session now (the block's exit does it anyway): send a close frame and
+        wait, at most ``close_timeout`` s, for the server's. The iterator then ends."""
+        await close_socket(self._ws, self._close_timeout, code, reason)
+
+
+def realtime_url(
+    client: OpenAI,
+    *,
+    model: str | None,
+    call_id: str | None,
+    extra_query: Mapping[str, object] | None,
+) -> str:
+    """``wss://…/realtime?model=…`` (or ``call_id=…``); for an Azure client
+    ``{endpoint}/openai/realtime?api-version=…&deployment=…`` as openai-python builds it."""
+    query: dict[str, object] = {}
+    base: str | None = None
+    if is_azure(client):
+        deployment = (
+            getattr(client, "azure_deployment", None)
+            or getattr(client, "_azure_deployment", None)
+            or model
+        )
+        if not deployment:
+            raise OpenAIError("Azure Realtime needs `model` (the deployment name).")
+        endpoint = getattr(client, "azure_endpoint", None) or getattr(
+            client, "_azure_endpoint", None
+        )
+        if endpoint:
+            base = str(endpoint).rstrip("/") + "/openai"
+        if "api-version" not in client.default_query:
+            query["api-version"] = getattr(client, "api_version", None)
+        query["deployment"] = deployment
+    elif model is not None:
+        query["model"] = model
+    if call_id is not None:
+        query["call_id"] = call_id
+    return websocket_url(client, "/realtime", query, extra_query, base=base)
+
+
+@asynccontextmanager
+async def _open_realtime(
+    client: OpenAI,
+    *,
+    model: str | None,
+    call_id: str | None,
+    extra_query: Mapping[str, object] | None,
+    extra_headers: Mapping[str, str | Omit] | None,
+    buffer_size: int,
+    raise_errors: bool,
+    connect_timeout: float,
+    close_timeout: float,
+) -> AsyncIterator[RealtimeConnection]:
+    url = realtime_url(client, model=model, call_id=call_id, extra_query=extra_query)
+    async with open_client_socket(
+        client,
+        url,
+        extra_headers=extra_headers,
+        connect_timeout=connect_timeout,
+        close_timeout=close_timeout,
+        error_class=RealtimeConnectionError,
+    ) as (ws, nursery):
+        connection = RealtimeConnection(
+            ws, buffer_size=buffer_size, raise_errors=raise_errors, close_timeout=close_timeout
+        )
+        nursery.start_soon(connection._read)
+        yield connection
+
+
+@final
+class Realtime:
+    """``client.realtime``: Realtime sessions over WebSocket.
+
+    `rest`, when given, is the generated ``realtime`` resource (``client_secrets``,
+    ``calls``...): attributes this class lacks are looked up there.
+    """
+
+    def __init__(self, client: OpenAI, rest: object | None = None) -> None:
+        self._client = client
+        self._rest = rest
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or self._rest is None:
+            raise AttributeError(name)
+        return getattr(self._rest, name)
+
+    def connect(
+        self,
+        *,
+        model: str | None = None,
+        call_id: str | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_headers: Mapping[str, str | Omit] | None = None,
+        buffer_size: int = 100,
+        raise_errors: bool = True,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        close_timeout: float = DEFAULT_CLOSE_TIMEOUT,
+    ) -> AbstractAsyncContextManager[RealtimeConnection]:
+        """Open a Realtime session: ``async with client.realtime.connect(model=...) as conn``.
+
+        The URL is the client's ``base_url`` with ws/wss and ``/realtime?model=…``
+        (``call_id=…`` attaches to a SIP/WebRTC call instead). The handshake carries the
+        client's credentials (API key or auth provider), organization, project, platform and
+        default headers; ``extra_headers`` and ``extra_query`` add to or override them (``omit``
+        removes a header). For an Azure client the URL is ``{endpoint}/openai/realtime`` with
+        ``api-version`` and ``deployment`` (``model`` names the deployment), authenticated by
+        the client's Azure credential; with any other Azure setup pass
+        ``extra_headers={"api-key": ...}`` and ``extra_query={"api-version": ...,
+        "deployment": ...}``.
+
+        ``buffer_size`` bounds the events decoded ahead of the consumer. ``raise_errors``
+        (default True) raises server ``error`` events as `RealtimeError`; False yields them.
+        Opening raises the status error of a refused handshake (AuthenticationError for a
+        401...), `APITimeoutError` after ``connect_timeout`` s, `RealtimeConnectionError`
+        when the server cannot be reached. Leaving the block (normally, by an exception or
+        by cancellation) closes the socket with code 1000, waiting at most
+        ``close_timeout`` s for the server's answer; no task outlives the block.
+        """
+        if buffer_size < 0:
+            raise ValueError("buffer_size must be >= 0")
+        return _open_realtime(
+            self._client,
+            model=model,
+            call_id=call_id,
+            extra_query=extra_query,
+            extra_headers=extra_headers,
+            buffer_size=buffer_size,
+            raise_errors=raise_errors,
+            connect_timeout=connect_timeout,
+            close_timeout=close_timeout,
+        )

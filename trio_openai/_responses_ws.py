@@ -1,0 +1,382 @@
+"""The Responses API over a WebSocket: many responses over one connection.
+
+    async with client.responses.connect() as ws:
+        async with ws.create(model="gpt-5.2", input="Write a haiku") as stream:
+            async for event in stream:
+                if event.type == "response.output_text.delta":
+                    print(event.delta, end="")
+            first = await stream.get_final_response()
+        async with ws.create(
+            model="gpt-5.2", input="Another", previous_response_id=first.id
+        ) as stream:
+            ...
+
+Each `create` sends one ``response.create`` message (the body of ``POST /v1/responses``
+plus the WebSocket-only ``stream_id``; ``stream`` is implicit) when its block opens, and
+its stream yields the events of that response, typed by the spec's
+``ResponsesServerEvent`` union, up to and including the terminal one:
+``response.completed``, ``response.failed`` or ``response.incomplete``. An ``error`` event
+ends it by raising `ResponsesWebSocketError`.
+
+Routing. The server processes the responses of one ``stream_id`` (one lane; no id is a lane
+too) in order and echoes the id in their events, so the reader task hands each event to the
+oldest unfinished stream of its lane. Responses on different lanes may run concurrently;
+several ``create`` blocks on one lane may be open at once and are answered in order. A
+stream left early (``break``, an exception, cancellation) does not stop its response on the
+server (there is no cancel event): the rest of its events are read and dropped, and the
+next response of that lane follows. A message that is not JSON, or an ``error`` event no
+lane claims, is raised by every stream open at that moment.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, Self, final
+
+import trio
+from trio_websocket import CloseReason, ConnectionClosed, WebSocketConnection
+
+from ._encoding import dump_json
+from ._errors import StreamError
+from ._types import Omit, omit
+from ._websocket import (
+    DEFAULT_CLOSE_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT,
+    WebSocketConnectionError,
+    closed_error,
+    decode_event,
+    event_decoder,
+    open_client_socket,
+    parse_message,
+    response_header,
+    send_json,
+    websocket_url,
+)
+
+if TYPE_CHECKING:
+    from ._client import OpenAI
+
+__all__ = [
+    "ResponsesWebSocket",
+    "ResponsesWebSocketError",
+    "ResponsesWebSocketStream",
+    "open_responses_websocket",
+]
+
+log: Final = logging.getLogger("trio_openai")
+
+_SERVER_EVENTS: Final = "ResponsesServerEvent"  # the union in the spec (and trio_openai.types)
+_TERMINAL: Final = frozenset({"response.completed", "response.failed", "response.incomplete"})
+
+
+class ResponsesWebSocketError(StreamError):
+    """The Responses WebSocket server sent an ``error`` event.
+
+    ``event`` is the event (typed when the generated types are available), ``body`` its
+    JSON; ``code``, ``type``, ``param`` come from its ``error`` object; ``status`` is the
+    HTTP status the server associates with it, ``stream_id`` the lane it concerns.
+    """
+
+    event: Any
+    status: int | None
+    stream_id: str | None
+
+    def __init__(self, event: Any, raw: Mapping[str, Any]) -> None:
+        error = raw.get("error")
+        fields: Mapping[str, Any] = error if isinstance(error, Mapping) else {}
+        message = fields.get("message")
+        text = message if isinstance(message, str) and message else "Responses error event"
+        super().__init__(text, request=None, body=raw)
+        self.event = event
+        status = raw.get("status")
+        self.status = status if isinstance(status, int) else None
+        stream_id = raw.get("stream_id")
+        self.stream_id = stream_id if isinstance(stream_id, str) else None
+
+
+def _parse_error(message: str | bytes) -> Exception:
+    error = parse_message(message)
+    assert isinstance(error, Exception)
+    return error
+
+
+def _response_of(event: Any, raw: Mapping[str, Any]) -> Any:
+    """The ``response`` of a terminal event: typed when `event` is, else the JSON object."""
+    response = getattr(event, "response", None)
+    return response if response is not None else raw.get("response")
+
+
+@final
+class ResponsesWebSocketStream:
+    """The events of one response over a `ResponsesWebSocket`; get it from ``ws.create()``
+    and use it as ``async with``: the ``response.create`` message is sent on entry."""
+
+    def __init__(
+        self, socket: ResponsesWebSocket, message: dict[str, object], buffer_size: int
+    ) -> None:
+        stream_id = message.get("stream_id")
+        self.stream_id: str | None = stream_id if isinstance(stream_id, str) else None
+        self._socket = socket
+        self._text = dump_json(message).decode()  # a bad parameter fails here, before sending
+        self._send_items, self._receive_items = trio.open_memory_channel[object](buffer_size)
+        self._entered = False
+        self._finished = False  # the reader saw the terminal event
+        self._abandoned = False  # the consumer left: the reader drops the rest
+        self._done = False  # the consumer saw the end
+        self._final: Any = None
+        self._error: Exception | None = None
+
+    def __repr__(self) -> str:
+        return f"<ResponsesWebSocketStream stream_id={self.stream_id!r} done={self._done}>"
+
+    async def __aenter__(self) -> Self:
+        if self._entered:
+            raise RuntimeError("a ResponsesWebSocketStream can be entered only once")
+        self._entered = True
+        await self._socket._start(self)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._receive_items.close()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> Any:
+        if self._done:
+            raise StopAsyncIteration
+        try:
+            item = await self._receive_items.receive()
+        except trio.EndOfChannel:
+            self._done = True
+            if self._finished:
+                raise StopAsyncIteration from None
+            raise self._socket._lost("The response did not finish") from None
+        except trio.ClosedResourceError:
+            raise RuntimeError("the stream is closed: use it inside its `async with`") from None
+        if isinstance(item, Exception):
+            raise item  # after a terminal `error` event the channel ends: so does the stream
+        return item
+
+    async def until_done(self) -> None:
+        """Consume the rest of the events."""
+        async for _ in self:
+            pass
+
+    async def get_final_response(self) -> Any:
+        """Consume the rest of the events and return the ``response`` of the terminal one
+        (``response.completed``, ``.incomplete`` or ``.failed``: check its ``status``).
+
+        Raises `ResponsesWebSocketError` if the response ended with an ``error`` event.
+        """
+        await self.until_done()
+        if self._final is None:
+            if self._error is not None:
+                raise self._error
+            raise RuntimeError("the response did not finish")
+        return self._final
+
+    async def _deliver(self, item: object) -> None:
+        if self._abandoned:
+            return
+        try:
+            await self._send_items.send(item)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            self._abandoned = True
+
+
+@final
+class ResponsesWebSocket:
+    """A Responses WebSocket session; get one from ``client.responses.connect()``."""
+
+    def __init__(self, ws: WebSocketConnection, *, buffer_size: int) -> None:
+        self._ws = ws
+        self._buffer_size = buffer_size
+        self._lanes: dict[str | None, deque[ResponsesWebSocketStream]] = {}
+        self._reading = True
+        self._close_reason: CloseReason | None = None
+        self._unusable: str | None = None
+
+    def __repr__(self) -> str:
+        state = "open" if self._ws.closed is None else "closed"
+        return f"<ResponsesWebSocket {state} lanes={len(self._lanes)}>"
+
+    @property
+    def request_id(self) -> str | None:
+        """The ``x-request-id`` of the handshake answer, if the server sent one."""
+        return response_header(self._ws, "x-request-id")
+
+    def create(
+        self,
+        *,
+        model: str | Omit = omit,
+        input: object = omit,
+        stream_id: str | Omit = omit,
+        extra_body: Mapping[str, object] | None = None,
+        **params: object,
+    ) -> ResponsesWebSocketStream:
+        """A stream of one new response; ``async with`` it to send the request.
+
+        Takes the parameters of ``client.responses.create`` (``instructions``, ``tools``,
+        ``previous_response_id``, ...; ``stream`` is implicit and ``background`` is not
+        supported over WebSocket) and ``stream_id``, the lane of this response.
+        """
+        if "stream" in params:
+            raise TypeError("`stream` is implicit over a WebSocket: leave it out")
+        fields = {"model": model, "input": input, "stream_id": stream_id, **params}
+        message: dict[str, object] = {"type": "response.create"}
+        message.update((k, v) for k, v in fields.items() if not isinstance(v, Omit))
+        message.update(extra_body or {})
+        return ResponsesWebSocketStream(self, message, self._buffer_size)
+
+    async def send(self, event: object) -> None:
+        """Send a raw client event (e.g. a beta ``response.inject``). Raises
+        `WebSocketConnectionError` when the connection is closed."""
+        await send_json(self._ws, event, WebSocketConnectionError)
+
+    def _lost(self, what: str) -> WebSocketConnectionError:
+        return closed_error(WebSocketConnectionError, self._close_reason or self._ws.closed, what)
+
+    async def _start(self, stream: ResponsesWebSocketStream) -> None:
+        if not self._reading:
+            raise self._lost("Cannot create a response")
+        if self._unusable is not None:
+            raise WebSocketConnectionError(self._unusable)
+        self._lanes.setdefault(stream.stream_id, deque()).append(stream)
+        try:
+            await self._ws.send_message(stream._text)
+        except BaseException as exc:
+            # The server may or may not have the request: keep the stream in its lane so
+            # that any events of it are dropped, and refuse further responses.
+            stream._abandoned = True
+            stream._receive_items.close()
+            self._unusable = f"A response.create was interrupted while sent ({exc!r})."
+            if isinstance(exc, ConnectionClosed):
+                raise self._lost("Cannot create a response") from None
+            raise
+
+    def _finish(self, lane: str | None, stream: ResponsesWebSocketStream) -> None:
+        queue = self._lanes[lane]
+        queue.popleft()
+        if not queue:
+            del self._lanes[lane]
+        stream._finished = True
+        stream._send_items.close()
+
+    async def _broadcast(self, make_error: Callable[[], Exception]) -> None:
+        heads = [queue[0] for queue in self._lanes.values()]
+        if not heads:
+            log.warning("Responses WebSocket: %s, with no response open", make_error())
+        for stream in heads:
+            await stream._deliver(make_error())
+
+    async def _read(self) -> None:
+        """The reader task: routes each event to the oldest open stream of its lane."""
+        decode = event_decoder(_SERVER_EVENTS)
+        try:
+            while True:
+                try:
+                    message = await self._ws.get_message()
+                except ConnectionClosed as exc:
+                    self._close_reason = exc.reason
+                    return
+                obj = parse_message(message)
+                if isinstance(obj, Exception):
+                    await self._broadcast(functools.partial(_parse_error, message))
+                    continue
+                await self._route(obj, decode)
+        finally:
+            self._reading = False
+            for queue in self._lanes.values():
+                for stream in queue:
+                    stream._send_items.close()
+            self._lanes.clear()
+
+    async def _route(self, obj: dict[str, Any], decode: Callable[[Any], Any]) -> None:
+        lane = obj.get("stream_id")
+        kind = obj.get("type")
+        queue = self._lanes.get(lane) if isinstance(lane, str) or lane is None else None
+        if not queue:
+            if kind == "error":
+                event = decode_event(decode, obj)
+                await self._broadcast(functools.partial(ResponsesWebSocketError, event, obj))
+            else:
+                log.debug("Responses WebSocket: dropped a %r event of no open response", kind)
+            return
+        stream = queue[0]
+        event = decode_event(decode, obj)
+        if kind == "error":
+            stream._error = ResponsesWebSocketError(event, obj)
+            await stream._deliver(stream._error)
+            self._finish(lane, stream)
+        elif kind in _TERMINAL:
+            stream._final = _response_of(event, obj)
+            await stream._deliver(event)
+            self._finish(lane, stream)
+        else:
+            await stream._deliver(event)
+
+
+@asynccontextmanager
+async def _open(
+    client: OpenAI,
+    *,
+    extra_query: Mapping[str, object] | None,
+    extra_headers: Mapping[str, str | Omit] | None,
+    buffer_size: int,
+    connect_timeout: float,
+    close_timeout: float,
+) -> AsyncIterator[ResponsesWebSocket]:
+    url = websocket_url(client, "/responses", {}, extra_query)
+    async with open_client_socket(
+        client,
+        url,
+        extra_headers=extra_headers,
+        connect_timeout=connect_timeout,
+        close_timeout=close_timeout,
+        error_class=WebSocketConnectionError,
+    ) as (ws, nursery):
+        socket = ResponsesWebSocket(ws, buffer_size=buffer_size)
+        nursery.start_soon(socket._read)
+        yield socket
+
+
+def open_responses_websocket(
+    client: OpenAI,
+    *,
+    extra_query: Mapping[str, object] | None = None,
+    extra_headers: Mapping[str, str | Omit] | None = None,
+    buffer_size: int = 100,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    close_timeout: float = DEFAULT_CLOSE_TIMEOUT,
+) -> AbstractAsyncContextManager[ResponsesWebSocket]:
+    """Open a Responses WebSocket session (``wss://…/v1/responses``) for `client`.
+
+    The handshake carries the client's credentials and headers as HTTP requests do
+    (``extra_headers``/``extra_query`` add or override). ``buffer_size`` bounds the events
+    decoded ahead of each stream's consumer. Opening raises the status error of a refused
+    handshake, `APITimeoutError` after ``connect_timeout`` s, `WebSocketConnectionError`
+    when the server cannot be reached; a stream raises `WebSocketConnectionError` when the
+    connection ends before its response does. Leaving the block closes the socket with code
+    1000 (at most ``close_timeout`` s, even when cancelled); no task outlives the block.
+    """
+    if buffer_size < 0:
+        raise ValueError("buffer_size must be >= 0")
+    return _open(
+        client,
+        extra_query=extra_query,
+        extra_headers=extra_headers,
+        buffer_size=buffer_size,
+        connect_timeout=connect_timeout,
+        close_timeout=close_timeout,
+    )
