@@ -243,18 +243,29 @@ class BodyReader:
 
 
 def pool_statistics(http: httpx.AsyncClient) -> dict[str, int]:
-    """Connections of the default httpcore pool: total, idle, busy; requests waiting.
+    """Connections of the default httpcore pool; empty for another transport.
 
-    Empty for a transport that is not httpx's default one.
+    ``busy`` counts connections with a socket serving a request; ``unconnected`` counts
+    pool entries without a socket. After all requests have ended, an unconnected entry is
+    a slot httpcore lost to a cancellation between assigning a new connection and using
+    it (it holds no socket, only a place in ``max_connections``); see docs/design.md.
     """
     pool = getattr(getattr(http, "_transport", None), "_pool", None)
     connections = getattr(pool, "connections", None)
     if connections is None:
         return {}
-    idle = sum(1 for c in connections if c.is_idle() or c.is_closed())
+    idle = busy = unconnected = 0
+    for connection in connections:
+        if connection.is_idle() or connection.is_closed():
+            idle += 1
+        elif getattr(connection, "_connection", True) is None:
+            unconnected += 1
+        else:
+            busy += 1
     return {
         "connections": len(connections),
         "idle": idle,
-        "busy": len(connections) - idle,
+        "busy": busy,
+        "unconnected": unconnected,
         "waiting": len(getattr(pool, "_requests", ())),
     }
