@@ -1,0 +1,685 @@
+"""Strict JSON schemas from Python types, and the way back from JSON to those types.
+
+    to_strict_json_schema(CalendarEvent)   # {"type": "object", ..., "additionalProperties": false}
+    convert(CalendarEvent, json_value)     # a CalendarEvent, nested classes built too
+
+Structured Outputs and strict function tools accept a subset of JSON Schema: every object
+lists all its properties as required and sets ``additionalProperties: false``; optional
+values are spelled as a union with null. This module writes that subset from:
+
+- attrs classes, dataclasses, TypedDicts, and pydantic models (only when pydantic is
+  already imported: this module never imports it);
+- ``str``, ``int``, ``float``, ``bool``, ``None``, ``datetime``/``date``/``time``/``UUID``
+  (strings with a ``format``), ``Literal[...]`` and `enum.Enum` subclasses (``enum``),
+  ``X | None`` and other unions (``anyOf``), ``list[X]``/``tuple[X, ...]``/``set[X]``
+  (arrays), ``Annotated[X, "a description"]``, ``NewType``.
+
+Everything else raises `TypeError` naming the offending type, in particular ``dict`` (strict
+mode needs every key declared up front: use a class) and ``Any``. Nested classes go to
+``$defs`` and are referred to with ``$ref``; a reference to the root class is ``#``, so
+recursive types work. Descriptions come from class docstrings, ``Annotated`` strings and
+``metadata={"description": ...}`` on attrs/dataclass fields.
+
+`convert` checks a decoded JSON value against the same type and builds it: it raises
+`ShapeError` (a ValueError) with the JSON path of the first mismatch, and never guesses (no
+string-to-number coercion, no unknown keys).
+
+Pure module: imports neither trio nor httpx.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime
+import enum
+import inspect
+import re
+import sys
+import types
+import typing
+import uuid
+import weakref
+from collections.abc import Callable, Iterable, Mapping, MutableSequence, Sequence, Set
+from typing import (
+    Annotated,
+    Any,
+    Final,
+    Literal,
+    NotRequired,
+    Required,
+    TypeGuard,
+    Union,
+    final,
+)
+
+import attrs
+
+__all__ = [
+    "FieldSpec",
+    "ShapeError",
+    "class_fields",
+    "convert",
+    "convert_fields",
+    "fields_schema",
+    "make_strict",
+    "to_strict_json_schema",
+]
+
+_NONE_TYPE: Final = type(None)
+_PRIMITIVES: Final[dict[type, str]] = {
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+}
+_FORMATS: Final[dict[type, str]] = {
+    datetime.datetime: "date-time",
+    datetime.date: "date",
+    datetime.time: "time",
+    uuid.UUID: "uuid",
+}
+_ARRAYS: Final[dict[Any, Callable[[list[Any]], Any]]] = {
+    list: list,
+    Sequence: list,
+    MutableSequence: list,
+    Iterable: list,
+    tuple: tuple,
+    set: set,
+    Set: set,
+    frozenset: frozenset,
+}
+_SCALARS: Final = (str, int, float, bool)
+
+
+class ShapeError(ValueError):
+    """A JSON value does not have the shape of the type it should become."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+
+@final
+@attrs.frozen
+class FieldSpec:
+    """One property of an object schema: a class field or a function parameter.
+
+    ``key`` is the JSON property name, also the keyword argument that builds the object.
+    ``required`` is false when the Python side has a default (the JSON may leave it out).
+    """
+
+    key: str
+    type: Any
+    description: str | None = None
+    required: bool = True
+
+
+# --- the Python side: what a class declares ---------------------------------------------
+
+
+def _pydantic_model(tp: object) -> bool:
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and isinstance(tp, type) and issubclass(tp, pydantic.BaseModel)
+
+
+def _is_class_like(tp: object) -> TypeGuard[type[Any]]:
+    return isinstance(tp, type) and (
+        attrs.has(tp)
+        or dataclasses.is_dataclass(tp)
+        or typing.is_typeddict(tp)
+        or _pydantic_model(tp)
+    )
+
+
+def _hints(owner: Any) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(owner, include_extras=True)
+    except NameError as exc:
+        raise TypeError(
+            f"cannot resolve the annotations of {owner!r} ({exc}); define the types it "
+            "refers to at module level"
+        ) from None
+
+
+def _own_doc(cls: type) -> str | None:
+    doc = cls.__dict__.get("__doc__")
+    if not isinstance(doc, str) or not doc.strip():
+        return None
+    if dataclasses.is_dataclass(cls) and doc.startswith(f"{cls.__name__}("):
+        return None  # the signature dataclasses writes when there is no docstring
+    return _clean_doc(doc)
+
+
+def _clean_doc(doc: str) -> str:
+    return inspect.cleandoc(doc)
+
+
+_FIELDS_CACHE: weakref.WeakKeyDictionary[type, tuple[FieldSpec, ...]] = weakref.WeakKeyDictionary()
+
+
+def class_fields(cls: type) -> tuple[FieldSpec, ...]:
+    """The settable fields of an attrs class, dataclass or TypedDict, in declaration order."""
+    cached = _FIELDS_CACHE.get(cls)
+    if cached is not None:
+        return cached
+    hints = _hints(cls)
+    specs: list[FieldSpec] = []
+    if attrs.has(cls):
+        for field in attrs.fields(cls):
+            if not field.init:
+                continue
+            tp = hints.get(field.name, field.type)
+            if tp is None:
+                raise TypeError(f"{cls.__name__}.{field.name} has no type annotation")
+            has_default = field.default is not attrs.NOTHING
+            specs.append(
+                FieldSpec(field.alias or field.name, tp, _meta_doc(field.metadata), not has_default)
+            )
+    elif dataclasses.is_dataclass(cls):
+        for dfield in dataclasses.fields(cls):
+            if not dfield.init:
+                continue
+            has_default = (
+                dfield.default is not dataclasses.MISSING
+                or dfield.default_factory is not dataclasses.MISSING
+            )
+            specs.append(
+                FieldSpec(
+                    dfield.name,
+                    hints.get(dfield.name, dfield.type),
+                    _meta_doc(dfield.metadata),
+                    not has_default,
+                )
+            )
+    elif typing.is_typeddict(cls):
+        required_keys: frozenset[str] = getattr(cls, "__required_keys__", frozenset())
+        for key, tp in hints.items():
+            # Under `from __future__ import annotations` Python 3.11 cannot see
+            # (Not)Required when it builds the class: read it from the resolved hint too.
+            marker = typing.get_origin(tp)
+            required = (key in required_keys or marker is Required) and marker is not NotRequired
+            specs.append(FieldSpec(key, _strip_required(tp), None, required))
+    else:
+        raise TypeError(f"{cls!r} is not an attrs class, a dataclass or a TypedDict")
+    result = tuple(specs)
+    _FIELDS_CACHE[cls] = result
+    return result
+
+
+def _meta_doc(metadata: Mapping[Any, Any]) -> str | None:
+    doc = metadata.get("description")
+    return doc if isinstance(doc, str) else None
+
+
+def _strip_required(tp: Any) -> Any:
+    while typing.get_origin(tp) in (Required, NotRequired):
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def _unwrap(tp: Any) -> tuple[Any, str | None]:
+    """The type under Annotated/NewType wrappers, and a description found on the way."""
+    description: str | None = None
+    while True:
+        if typing.get_origin(tp) is Annotated:
+            args = typing.get_args(tp)
+            for meta in args[1:]:
+                if isinstance(meta, str) and description is None:
+                    description = meta
+            tp = args[0]
+        elif isinstance(tp, typing.NewType):
+            tp = tp.__supertype__
+        else:
+            return tp, description
+
+
+def _union_args(tp: Any) -> tuple[Any, ...] | None:
+    origin = typing.get_origin(tp)
+    if origin is Union or origin is types.UnionType:
+        return typing.get_args(tp)
+    return None
+
+
+def _type_name(tp: Any) -> str:
+    if tp is _NONE_TYPE:
+        return "None"
+    return getattr(tp, "__name__", None) or repr(tp)
+
+
+# --- schemas ------------------------------------------------------------------------------
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    return "string"
+
+
+def _enum_schema(values: Sequence[object], where: str) -> dict[str, Any]:
+    for value in values:
+        if not isinstance(value, _SCALARS):
+            raise TypeError(f"{where}: enum value {value!r} is not a JSON string, number or bool")
+    kinds = {_json_type(v) for v in values}
+    schema: dict[str, Any] = {"enum": list(values)}
+    if len(kinds) == 1:
+        schema = {"type": kinds.pop(), **schema}
+    return schema
+
+
+class _Builder:
+    """Writes one schema: the root, and the ``$defs`` of the classes it reaches."""
+
+    def __init__(self, root: object) -> None:
+        self.root = root
+        self.defs: dict[str, dict[str, Any]] = {}
+        self.names: dict[object, str] = {}
+        self.owners: dict[str, object] = {}
+
+    def build(self, tp: Any) -> dict[str, Any]:
+        inner, description = _unwrap(tp)
+        if inner is self.root and _is_class_like(inner):
+            schema = self.class_schema(inner)
+        else:
+            schema = self.schema(tp)
+        if description is not None:
+            schema = {**schema, "description": description}
+        return self.finish(schema)
+
+    def finish(self, schema: dict[str, Any]) -> dict[str, Any]:
+        if self.defs:
+            schema = {**schema, "$defs": self.defs}
+        return make_strict(schema)
+
+    def schema(self, tp: Any) -> dict[str, Any]:
+        tp, description = _unwrap(tp)
+        schema = self._schema(tp)
+        if description is not None:
+            schema = {**schema, "description": description}
+        return schema
+
+    def _schema(self, tp: Any) -> dict[str, Any]:
+        if tp is Any or tp is object:
+            raise TypeError(f"{_type_name(tp)} has no strict JSON schema: name a concrete type")
+        if tp is None or tp is _NONE_TYPE:
+            return {"type": "null"}
+        if isinstance(tp, type):
+            if tp in _PRIMITIVES:
+                return {"type": _PRIMITIVES[tp]}
+            if tp in _FORMATS:
+                return {"type": "string", "format": _FORMATS[tp]}
+            if issubclass(tp, enum.Enum):
+                schema = _enum_schema([m.value for m in tp], tp.__name__)
+                doc = _own_doc(tp)
+                return {**schema, "description": doc} if doc else schema
+            if _is_class_like(tp):
+                return self.ref(tp)
+            if issubclass(tp, Mapping | dict):
+                raise _dict_error(tp)
+            if tp in _ARRAYS:
+                raise TypeError(f"{tp.__name__} needs an item type, e.g. {tp.__name__}[str]")
+        members = _union_args(tp)
+        if members is not None:
+            return self.union(members)
+        origin = typing.get_origin(tp)
+        args = typing.get_args(tp)
+        if origin is Literal:
+            return self.literal(args)
+        if origin in _ARRAYS:
+            if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+                raise TypeError(
+                    f"{tp!r}: fixed-length tuples have no strict JSON schema; use "
+                    "tuple[X, ...], a list or a class"
+                )
+            if not args:
+                raise TypeError(f"{tp!r} needs an item type")
+            return {"type": "array", "items": self.schema(args[0])}
+        if isinstance(origin, type) and issubclass(origin, Mapping):
+            raise _dict_error(tp)
+        if isinstance(origin, type) and _is_class_like(origin):
+            raise TypeError(f"{tp!r}: generic classes are not supported; use a concrete class")
+        raise TypeError(
+            f"{tp!r} has no strict JSON schema (supported: str, int, float, bool, None, "
+            "datetime, date, time, UUID, Literal, Enum, unions, list/tuple[X, ...]/set, "
+            "attrs classes, dataclasses, TypedDicts, pydantic models)"
+        )
+
+    def union(self, members: tuple[Any, ...]) -> dict[str, Any]:
+        variants: list[dict[str, Any]] = []
+        for member in members:
+            schema = self.schema(member)
+            # Flatten nested anyOf (Optional[A | B]) so there is one level of choice.
+            if set(schema) == {"anyOf"}:
+                variants.extend(v for v in schema["anyOf"] if v not in variants)
+            elif schema not in variants:
+                variants.append(schema)
+        return variants[0] if len(variants) == 1 else {"anyOf": variants}
+
+    def literal(self, values: tuple[Any, ...]) -> dict[str, Any]:
+        present = [v for v in values if v is not None]
+        if not present:
+            return {"type": "null"}
+        schema = _enum_schema(present, f"Literal{list(values)!r}")
+        if len(present) < len(values):
+            return {"anyOf": [schema, {"type": "null"}]}
+        return schema
+
+    def ref(self, cls: type) -> dict[str, Any]:
+        if cls is self.root:
+            return {"$ref": "#"}
+        name = self.names.get(cls)
+        if name is None:
+            if _pydantic_model(cls):  # pydantic's own references use the class name
+                name = cls.__name__
+                self._claim(name, cls)
+            else:
+                name = self._new_name(cls.__name__)
+                self.owners[name] = cls
+            self.names[cls] = name
+            self.defs[name] = {}  # placeholder: recursive references find the name
+            self.defs[name] = self.class_schema(cls)
+        return {"$ref": f"#/$defs/{name}"}
+
+    def _new_name(self, base: str) -> str:
+        name, n = base, 1
+        while name in self.owners:
+            n += 1
+            name = f"{base}_{n}"
+        return name
+
+    def _claim(self, name: str, owner: object) -> None:
+        """Reserve a $defs name that pydantic chose; another owner of it is a conflict."""
+        current = self.owners.setdefault(name, owner)
+        if current is not owner and not (_pydantic_model(current) and _pydantic_model(owner)):
+            raise TypeError(f"two different types are named {name!r} in one schema")
+
+    def class_schema(self, cls: type) -> dict[str, Any]:
+        if _pydantic_model(cls):
+            return self.pydantic_schema(cls)
+        return self.object_schema(class_fields(cls), description=_own_doc(cls), strict=True)
+
+    def object_schema(
+        self, fields: Iterable[FieldSpec], *, description: str | None, strict: bool
+    ) -> dict[str, Any]:
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        for spec in fields:
+            prop = self.schema(spec.type)
+            if spec.description is not None:
+                prop = {**prop, "description": spec.description}
+            properties[spec.key] = prop
+            if strict or spec.required:
+                required.append(spec.key)
+        schema: dict[str, Any] = {"type": "object"}
+        if description:
+            schema["description"] = description
+        schema.update(properties=properties, required=required, additionalProperties=False)
+        return schema
+
+    def pydantic_schema(self, model: type[Any]) -> dict[str, Any]:
+        raw: dict[str, Any] = model.model_json_schema(ref_template="#/$defs/{model}")
+        defs: dict[str, Any] = raw.pop("$defs", {})
+        for name, sub in defs.items():
+            # pydantic names each model's definition after the model: a name already held
+            # by a pydantic model is the same definition, one held by anything else clashes.
+            self._claim(name, model)
+            self.defs.setdefault(name, sub)
+        ref = raw.get("$ref")
+        if set(raw) == {"$ref"} and isinstance(ref, str) and ref.startswith("#/$defs/"):
+            # A recursive model: pydantic puts it in $defs and refers to it from the root.
+            return copy.deepcopy(defs[ref.removeprefix("#/$defs/")])
+        return raw
+
+
+def _dict_error(tp: Any) -> TypeError:
+    return TypeError(
+        f"{tp!r}: a dict has no strict JSON schema (strict mode needs every key declared); "
+        "use an attrs class, a dataclass or a TypedDict"
+    )
+
+
+_SCHEMA_CACHE: weakref.WeakKeyDictionary[type, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def to_strict_json_schema(tp: Any) -> dict[str, Any]:
+    """The strict JSON schema of `tp` (a class, or any supported type); see the module doc.
+
+    Raises `TypeError` for a type strict mode cannot express. The result is a fresh dict
+    each call (schemas are cached per type, and copied out).
+    """
+    cacheable = isinstance(tp, type)
+    cached = _SCHEMA_CACHE.get(tp) if cacheable else None
+    if cached is None:
+        root, _ = _unwrap(tp)
+        cached = _Builder(root).build(tp)
+        if cacheable:
+            _SCHEMA_CACHE[tp] = cached
+    return copy.deepcopy(cached)
+
+
+def fields_schema(
+    fields: Iterable[FieldSpec], *, description: str | None = None, strict: bool = True
+) -> dict[str, Any]:
+    """The object schema of `fields` (e.g. a function's parameters), with its own ``$defs``.
+
+    With ``strict=False`` only the fields without a default are listed as required.
+    """
+    builder = _Builder(None)
+    schema = builder.object_schema(fields, description=description, strict=strict)
+    if builder.defs:
+        schema["$defs"] = builder.defs
+    if strict:
+        return make_strict(schema)
+    return schema
+
+
+# --- the strict subset, for schemas written elsewhere (pydantic) -----------------------------
+
+
+def make_strict(schema: dict[str, Any]) -> dict[str, Any]:
+    """Bring a JSON schema into the strict subset, in place, and return it.
+
+    Objects list every property as required and get ``additionalProperties: false``; an
+    object with free-form keys raises `TypeError`. ``oneOf`` becomes ``anyOf``, a
+    single-entry ``allOf`` is merged, ``const`` becomes a one-value ``enum``, defaults are
+    dropped, and a ``$ref`` with sibling keywords (a description) is inlined, since the API
+    refuses those.
+    """
+    strict: dict[str, Any] = _strict(schema, "#", schema, ())
+    return strict
+
+
+def _strict(node: Any, path: str, root: dict[str, Any], inlining: tuple[str, ...]) -> Any:
+    if not isinstance(node, dict):
+        raise TypeError(f"{path}: expected a schema object, got {node!r}")
+    schema = typing.cast("dict[str, Any]", node)
+    for key in ("$defs", "definitions"):
+        defs = schema.get(key)
+        if isinstance(defs, dict):
+            for name, sub in typing.cast("dict[str, Any]", defs).items():
+                _strict(sub, f"{path}/{key}/{name}", root, inlining)
+    kind = schema.get("type")
+    if kind == "object" or (isinstance(kind, list) and "object" in kind):
+        if schema.get("additionalProperties", False) is not False:
+            raise TypeError(
+                f"{path}: an object with free-form keys (a dict, or extra='allow') has no "
+                "strict JSON schema; declare every key in a class"
+            )
+        properties: dict[str, Any] = schema.setdefault("properties", {})
+        schema["required"] = list(properties)
+        schema["additionalProperties"] = False
+        for name, sub in properties.items():
+            _strict(sub, f"{path}/properties/{name}", root, inlining)
+    items = schema.get("items")
+    if isinstance(items, dict):
+        _strict(items, f"{path}/items", root, inlining)
+    if "prefixItems" in schema:
+        raise TypeError(f"{path}: fixed-length tuples have no strict JSON schema")
+    if "oneOf" in schema:
+        schema["anyOf"] = [*schema.get("anyOf", []), *schema.pop("oneOf")]
+        schema.pop("discriminator", None)
+    for key in ("anyOf", "allOf"):
+        for i, sub in enumerate(schema.get(key, ())):
+            _strict(sub, f"{path}/{key}/{i}", root, inlining)
+    all_of = schema.get("allOf")
+    if isinstance(all_of, list) and len(all_of) == 1:  # pydantic's way to describe a $ref
+        del schema["allOf"]
+        schema.update({**all_of[0], **schema})
+    if "const" in schema:
+        schema["enum"] = [schema.pop("const")]
+    schema.pop("default", None)
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and len(schema) > 1:
+        target = _resolve(root, ref)
+        del schema["$ref"]
+        if target is not None and ref not in inlining:
+            merged = {k: v for k, v in copy.deepcopy(target).items() if k != "$defs"}
+            merged.update(schema)
+            schema.clear()
+            schema.update(merged)
+            _strict(schema, path, root, (*inlining, ref))
+        else:  # a self-reference can't be inlined: keep the bare $ref
+            schema.clear()
+            schema["$ref"] = ref
+    return schema
+
+
+def _resolve(root: dict[str, Any], ref: str) -> dict[str, Any] | None:
+    if ref == "#":
+        return None
+    if not ref.startswith("#/"):
+        raise TypeError(f"unsupported $ref {ref!r} (only local references)")
+    node: Any = root
+    for part in ref[2:].split("/"):
+        if not isinstance(node, dict) or part not in node:
+            raise TypeError(f"$ref {ref!r} does not resolve")
+        node = typing.cast("dict[str, Any]", node)[part]
+    return typing.cast("dict[str, Any]", node)
+
+
+# --- from JSON back to Python -------------------------------------------------------------
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def convert(tp: Any, value: Any, path: str = "$") -> Any:
+    """`value` (decoded JSON) as an instance of `tp`; raises `ShapeError` on a mismatch."""
+    tp, _ = _unwrap(tp)
+    if tp is Any or tp is object:
+        return value
+    if tp is None or tp is _NONE_TYPE:
+        if value is None:
+            return None
+        raise ShapeError(path, f"expected null, got {_show(value)}")
+    if isinstance(tp, type):
+        return _convert_class(tp, value, path)
+    members = _union_args(tp)
+    if members is not None:
+        return _convert_union(members, value, path)
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is Literal:
+        for option in args:
+            if option == value and type(option) is type(value):
+                return value
+        raise ShapeError(path, f"expected one of {list(args)!r}, got {_show(value)}")
+    if origin in _ARRAYS:
+        if not isinstance(value, list):
+            raise ShapeError(path, f"expected an array, got {_show(value)}")
+        item_type = args[0] if args else Any
+        items = [convert(item_type, v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return _ARRAYS[origin](items)
+    raise TypeError(f"cannot convert JSON to {tp!r}")
+
+
+def _convert_class(tp: type, value: Any, path: str) -> Any:
+    if tp is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise ShapeError(path, f"expected a number, got {_show(value)}")
+    if tp in _PRIMITIVES:
+        if isinstance(value, tp) and (tp is bool or not isinstance(value, bool)):
+            return value
+        raise ShapeError(path, f"expected {_PRIMITIVES[tp]}, got {_show(value)}")
+    if tp in _FORMATS:
+        if not isinstance(value, str):
+            raise ShapeError(path, f"expected a {_FORMATS[tp]} string, got {_show(value)}")
+        try:
+            parse = uuid.UUID if tp is uuid.UUID else tp.fromisoformat  # type: ignore[attr-defined]
+            return parse(value)
+        except ValueError as exc:
+            raise ShapeError(path, str(exc)) from None
+    if issubclass(tp, enum.Enum):
+        try:
+            return tp(value)
+        except ValueError:
+            allowed = [m.value for m in tp]
+            raise ShapeError(path, f"expected one of {allowed!r}, got {_show(value)}") from None
+    if _pydantic_model(tp):
+        try:
+            return typing.cast("Any", tp).model_validate(value, strict=False)
+        except ValueError as exc:  # pydantic.ValidationError is a ValueError
+            raise ShapeError(path, f"{tp.__name__}: {exc}") from None
+    if _is_class_like(tp):
+        kwargs = convert_fields(class_fields(tp), value, path)
+        if typing.is_typeddict(tp):
+            return kwargs
+        try:
+            return tp(**kwargs)
+        except (TypeError, ValueError) as exc:  # a validator or converter refused a value
+            raise ShapeError(
+                path, f"{tp.__name__}(...) raised {type(exc).__name__}: {exc}"
+            ) from None
+    raise TypeError(f"cannot convert JSON to {tp!r}")
+
+
+def _convert_union(members: tuple[Any, ...], value: Any, path: str) -> Any:
+    if value is None and _NONE_TYPE in members:
+        return None
+    problems: list[str] = []
+    for member in members:
+        if member is _NONE_TYPE:
+            continue
+        try:
+            return convert(member, value, path)
+        except ShapeError as exc:
+            problems.append(str(exc).removeprefix(f"{path}: "))
+    names = " | ".join(_type_name(m) for m in members)
+    raise ShapeError(path, f"matches no member of {names}: {'; '.join(problems)}")
+
+
+def convert_fields(fields: Iterable[FieldSpec], value: Any, path: str = "$") -> dict[str, Any]:
+    """The keyword arguments for `fields` from a JSON object; unknown keys are refused.
+
+    A missing key is refused when the field is required, and left out (so the Python default
+    applies) when it is not.
+    """
+    if not isinstance(value, dict):
+        raise ShapeError(path, f"expected an object, got {_show(value)}")
+    data = typing.cast("dict[str, Any]", value)
+    out: dict[str, Any] = {}
+    known: set[str] = set()
+    for spec in fields:
+        known.add(spec.key)
+        if spec.key in data:
+            out[spec.key] = convert(spec.type, data[spec.key], _join(path, spec.key))
+        elif spec.required:
+            raise ShapeError(path, f"missing key {spec.key!r}")
+    unknown = [k for k in data if k not in known]
+    if unknown:
+        raise ShapeError(path, f"unexpected key(s) {', '.join(map(repr, unknown))}")
+    return out
+
+
+_IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if _IDENTIFIER.fullmatch(key) else f"{path}[{key!r}]"
