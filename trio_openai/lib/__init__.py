@@ -1,7 +1,29 @@
 """Helpers over the client: fan-out, rate limiting, stream accumulators, structured outputs and tools."""
 
+from ._chat_stream import (
+    ChatCompletionStream as ChatCompletionStream,
+    ChatCompletionStreamEvent as ChatCompletionStreamEvent,
+    ChatCompletionStreamManager as ChatCompletionStreamManager,
+    ChatCompletionStreamState as ChatCompletionStreamState,
+    ChunkEvent as ChunkEvent,
+    ContentDeltaEvent as ContentDeltaEvent,
+    ContentDoneEvent as ContentDoneEvent,
+    FunctionToolCallArgumentsDeltaEvent as FunctionToolCallArgumentsDeltaEvent,
+    FunctionToolCallArgumentsDoneEvent as FunctionToolCallArgumentsDoneEvent,
+    LogprobsContentDeltaEvent as LogprobsContentDeltaEvent,
+    LogprobsContentDoneEvent as LogprobsContentDoneEvent,
+    LogprobsRefusalDeltaEvent as LogprobsRefusalDeltaEvent,
+    LogprobsRefusalDoneEvent as LogprobsRefusalDoneEvent,
+    RefusalDeltaEvent as RefusalDeltaEvent,
+    RefusalDoneEvent as RefusalDoneEvent,
+    open_chat_stream as open_chat_stream,
+)
 from ._fanout import Outcome as Outcome, map_concurrent as map_concurrent, run_all as run_all
 from ._ratelimit import RateLimiter as RateLimiter, RateLimiterStatistics as RateLimiterStatistics
+from ._responses_stream import (
+    ResponseStream as ResponseStream,
+    ResponseStreamManager as ResponseStreamManager,
+)
 from ._schema import (
     to_strict_json_schema as to_strict_json_schema,
 )
@@ -32,7 +54,20 @@ from ._tools import (
 )
 
 __all__ = [
+    "ChatCompletionStream",
+    "ChatCompletionStreamEvent",
+    "ChatCompletionStreamManager",
+    "ChatCompletionStreamState",
+    "ChunkEvent",
+    "ContentDeltaEvent",
+    "ContentDoneEvent",
     "FunctionTool",
+    "FunctionToolCallArgumentsDeltaEvent",
+    "FunctionToolCallArgumentsDoneEvent",
+    "LogprobsContentDeltaEvent",
+    "LogprobsContentDoneEvent",
+    "LogprobsRefusalDeltaEvent",
+    "LogprobsRefusalDoneEvent",
     "MaxTurnsExceeded",
     "Outcome",
     "ParsedChatCompletion",
@@ -41,6 +76,10 @@ __all__ = [
     "ParsedResponse",
     "RateLimiter",
     "RateLimiterStatistics",
+    "RefusalDeltaEvent",
+    "RefusalDoneEvent",
+    "ResponseStream",
+    "ResponseStreamManager",
     "StructuredOutputError",
     "ToolArgumentsError",
     "ToolResult",
@@ -48,6 +87,7 @@ __all__ = [
     "chat_response_format",
     "function_tool",
     "map_concurrent",
+    "open_chat_stream",
     "parse_chat",
     "parse_chat_completion",
     "parse_response",

@@ -1,0 +1,467 @@
+"""The pure accumulator of a streamed chat completion: chunks in, events and a completion out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final, cast, final
+
+from .._errors import APIResponseValidationError
+from .._models import BaseModel
+from ..types.chat import (
+    ChatCompletionTokenLogprob,
+    CreateChatCompletionResponse,
+    CreateChatCompletionStreamResponse,
+    CreateChatCompletionStreamResponseChoice,
+)
+
+if TYPE_CHECKING:
+    pass
+
+from ._chat_events import (
+    ChatCompletionStreamEvent,
+    ChunkEvent,
+    ContentDeltaEvent,
+    ContentDoneEvent,
+    FunctionToolCallArgumentsDeltaEvent,
+    FunctionToolCallArgumentsDoneEvent,
+    LogprobsContentDeltaEvent,
+    LogprobsContentDoneEvent,
+    LogprobsRefusalDeltaEvent,
+    LogprobsRefusalDoneEvent,
+    ParseArguments,
+    ParseContent,
+    RefusalDeltaEvent,
+    RefusalDoneEvent,
+)
+
+__all__ = [
+    "ChatCompletionStreamState",
+]
+
+# --- the accumulator (pure) ----------------------------------------------------------------
+
+_CHUNK_OBJECT: Final = "chat.completion.chunk"
+# `obfuscation` pads each chunk to hide token lengths: it means nothing in the completion.
+_NOT_COPIED: Final = frozenset({"object", "choices", "usage", "obfuscation"})
+# Some servers also send a `message` in chunks: the one built from the deltas is kept.
+_CHOICE_KEYS: Final = frozenset({"index", "delta", "logprobs", "finish_reason", "message"})
+_IDENTIFIERS: Final = frozenset({"id", "index", "type"})  # repeated as a whole, never split
+
+
+def _invalid(message: str, body: object) -> APIResponseValidationError:
+    return APIResponseValidationError(f"chat completion chunk: {message}", body=body)
+
+
+def _index(value: object, what: str) -> int:
+    if type(value) is int:
+        if value >= 0:
+            return value
+        if value == -1:  # some compatible servers number their only item -1
+            return 0
+    raise _invalid(f"{what} index must be an integer >= 0 (or -1), got {value!r}", value)
+
+
+def _joined(old: object, new: object, what: str) -> str:
+    if not isinstance(new, str):
+        raise _invalid(f"{what} must be a string, got {type(new).__name__}", new)
+    return old + new if isinstance(old, str) else new
+
+
+def _merge_unknown(target: dict[str, Any], key: str, value: Any, *, concat: bool) -> None:
+    """A key the spec does not declare: kept. Inside a delta, text is streamed piece by
+    piece (``reasoning_content`` of llama-server and vLLM, ``audio.transcript``), so
+    strings are joined (identifiers excepted) and objects merged the same way; elsewhere
+    the latest non-null value wins."""
+    if value is None:
+        target.setdefault(key, None)
+        return
+    old = target.get(key)
+    if concat and isinstance(old, str) and isinstance(value, str) and key not in _IDENTIFIERS:
+        target[key] = old + value
+    elif concat and isinstance(old, dict) and isinstance(value, dict):
+        merged = dict(cast("dict[str, Any]", old))  # a copy: `old` may be the caller's chunk
+        for inner_key, inner_value in cast("dict[str, Any]", value).items():
+            _merge_unknown(merged, inner_key, inner_value, concat=True)
+        target[key] = merged
+    else:
+        target[key] = value
+
+
+def _is_count(value: object) -> bool:
+    return type(value) is int or type(value) is float
+
+
+def _is_update_of(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
+    common = [k for k, v in old.items() if _is_count(v) and _is_count(new.get(k))]
+    return bool(common) and all(new[k] >= old[k] for k in common)
+
+
+def _add_counts(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(a)
+    for key, value in b.items():
+        old = out.get(key)
+        if _is_count(old) and _is_count(value):
+            out[key] = old + value
+        elif isinstance(old, dict) and isinstance(value, dict):
+            out[key] = _add_counts(old, value)  # pyright: ignore[reportUnknownArgumentType]
+        elif value is not None or key not in out:
+            out[key] = value
+    return out
+
+
+class _Choice:
+    """What the state knows of one choice; `data` is its dict in the completion."""
+
+    __slots__ = (
+        "content_done",
+        "current_tool",
+        "data",
+        "done_tools",
+        "index",
+        "logprobs_content",
+        "logprobs_content_done",
+        "logprobs_refusal",
+        "logprobs_refusal_done",
+        "message",
+        "refusal_done",
+        "tool_calls",
+    )
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
+        self.data: dict[str, Any] = {
+            "index": index,
+            "message": self.message,
+            "finish_reason": None,
+            "logprobs": None,
+        }
+        self.tool_calls: dict[int, dict[str, Any]] = {}
+        self.current_tool: int | None = None
+        self.done_tools: set[int] = set()
+        self.content_done = self.refusal_done = False
+        self.logprobs_content_done = self.logprobs_refusal_done = False
+        self.logprobs_content: list[ChatCompletionTokenLogprob] = []
+        self.logprobs_refusal: list[ChatCompletionTokenLogprob] = []
+
+
+@final
+class ChatCompletionStreamState:
+    """Folds chat completion chunks into one completion and says what each chunk changed.
+
+    Pure: no I/O. ``handle_chunk(chunk)`` returns the chunk's events; ``finish()`` returns
+    the ``*.done`` events still owed when a stream ends without a ``finish_reason``.
+
+    How chunks combine:
+
+    - Choices by their ``index``: an index never seen creates the choice (in any order);
+      -1 counts as 0; another negative number or a non-integer raises
+      `APIResponseValidationError`. Tool calls likewise, per choice; a tool call without
+      an index continues the latest one unless it brings a new ``id``.
+    - ``content``, ``refusal`` and function ``arguments`` are joined; a tool call's ``id``
+      and function ``name`` are taken once (some servers repeat them in every chunk);
+      ``finish_reason`` and the other top-level fields keep their latest non-null value;
+      logprobs are appended; keys the spec does not declare are kept.
+    - ``usage``: OpenAI sends one report, in a last chunk whose ``choices`` is empty. Some
+      compatible servers send several: parts (the prompt's tokens first, the completion's
+      at the end) or running totals (vLLM's continuous usage stats), sometimes the same
+      report twice. A report that is >= the previous one in every counter updates it;
+      any other report is a new part, added to the others.
+    - Chunks whose ``object`` is some other string are skipped (Azure's content-filter
+      notes, with ``object: ""``).
+    """
+
+    def __init__(
+        self,
+        *,
+        parse_content: ParseContent | None = None,
+        parse_tool_arguments: ParseArguments | None = None,
+    ) -> None:
+        self._parse_content = parse_content
+        self._parse_arguments = parse_tool_arguments
+        self._completion: dict[str, Any] | None = None
+        self._choices: dict[int, _Choice] = {}
+        self._usage_parts: dict[str, Any] | None = None  # the sum of the finished parts
+        self._usage_last: Mapping[str, Any] | None = None
+        self._snapshot: CreateChatCompletionResponse | None = None
+
+    @property
+    def current_completion_snapshot(self) -> CreateChatCompletionResponse:
+        """The completion so far, as the typed non-streamed result (built when asked)."""
+        if self._snapshot is None:
+            if self._completion is None:
+                raise RuntimeError("no chat completion chunk has been received yet")
+            self._snapshot = CreateChatCompletionResponse.from_dict(self._completion)
+        return self._snapshot
+
+    def get_final_completion(self) -> CreateChatCompletionResponse:
+        """The accumulated completion; call it once the stream has ended."""
+        if self._completion is None:
+            raise _invalid("the stream ended before its first chunk", None)
+        return self.current_completion_snapshot
+
+    def handle_chunk(
+        self, chunk: Mapping[str, Any] | CreateChatCompletionStreamResponse
+    ) -> list[ChatCompletionStreamEvent]:
+        """Fold one chunk in; returns its events (a `ChunkEvent` first).
+
+        Raises `APIResponseValidationError` for a chunk of the wrong shape.
+        """
+        if isinstance(chunk, BaseModel):
+            typed, raw = chunk, chunk.to_dict()
+        else:
+            typed = CreateChatCompletionStreamResponse.from_dict(chunk)
+            raw = chunk
+        kind = raw.get("object")
+        if isinstance(kind, str) and kind != _CHUNK_OBJECT:
+            return []
+        self._snapshot = None
+        completion = self._completion
+        if completion is None:
+            completion = self._completion = {"object": "chat.completion", "choices": []}
+        for key, value in raw.items():
+            if key not in _NOT_COPIED and (value is not None or key not in completion):
+                completion[key] = value
+        usage = raw.get("usage")
+        if usage is not None:
+            self._add_usage(usage)
+        events: list[ChatCompletionStreamEvent] = [ChunkEvent(chunk=typed, state=self)]
+        raw_choices = raw.get("choices")
+        if raw_choices:
+            for raw_choice, typed_choice in zip(raw_choices, typed.choices, strict=True):
+                self._handle_choice(raw_choice, typed_choice, events)
+        return events
+
+    def finish(self) -> list[ChatCompletionStreamEvent]:
+        """The end of the stream: the ``*.done`` events not sent yet, if any."""
+        events: list[ChatCompletionStreamEvent] = []
+        for index in sorted(self._choices):
+            self._finish_choice(self._choices[index], events)
+        return events
+
+    # -- one choice --------------------------------------------------------------------
+
+    def _choice(self, index: int) -> _Choice:
+        choice = self._choices.get(index)
+        if choice is None:
+            choice = self._choices[index] = _Choice(index)
+            assert self._completion is not None
+            ordered = sorted(self._choices.values(), key=lambda c: c.index)
+            self._completion["choices"] = [c.data for c in ordered]
+        return choice
+
+    def _handle_choice(
+        self,
+        raw: dict[str, Any],
+        typed: CreateChatCompletionStreamResponseChoice,
+        events: list[ChatCompletionStreamEvent],
+    ) -> None:
+        index = raw.get("index")
+        choice = self._choice(0 if index is None else _index(index, "choice"))
+        for key, value in raw.items():
+            if key not in _CHOICE_KEYS:
+                _merge_unknown(choice.data, key, value, concat=False)
+        delta = raw.get("delta")
+        if delta:
+            self._merge_delta(choice, delta, events)
+        logprobs = raw.get("logprobs")
+        if logprobs:
+            self._merge_logprobs(choice, logprobs, typed, events)
+        finish_reason = raw.get("finish_reason")
+        if finish_reason is not None:
+            choice.data["finish_reason"] = finish_reason
+            self._finish_choice(choice, events)
+
+    def _merge_delta(
+        self, choice: _Choice, delta: dict[str, Any], events: list[ChatCompletionStreamEvent]
+    ) -> None:
+        message = choice.message
+        for key, value in delta.items():
+            if value is None:
+                if key not in message:
+                    message[key] = None
+            elif key == "content":
+                text = message["content"] = _joined(message["content"], value, "content")
+                events.append(
+                    ContentDeltaEvent(delta=value, snapshot=text, choice_index=choice.index)
+                )
+            elif key == "refusal":
+                text = message["refusal"] = _joined(message["refusal"], value, "refusal")
+                events.append(
+                    RefusalDeltaEvent(delta=value, snapshot=text, choice_index=choice.index)
+                )
+            elif key == "tool_calls":
+                for call in value:
+                    self._merge_tool_call(choice, call, events)
+            elif key == "function_call":  # deprecated form of tool calls: accumulated, no events
+                function = message.get("function_call") or {"arguments": ""}
+                message["function_call"] = function
+                self._merge_function(function, value)
+            elif key == "role":
+                message["role"] = value
+            else:
+                _merge_unknown(message, key, value, concat=True)
+
+    def _tool_index(self, choice: _Choice, raw: dict[str, Any]) -> int:
+        value = raw.get("index")
+        if value is not None:
+            return _index(value, "tool call")
+        current = choice.current_tool
+        if current is None:
+            return 0
+        call_id = raw.get("id")
+        if call_id and call_id != choice.tool_calls[current].get("id"):
+            return max(choice.tool_calls) + 1
+        return current
+
+    def _merge_tool_call(
+        self, choice: _Choice, raw: dict[str, Any], events: list[ChatCompletionStreamEvent]
+    ) -> None:
+        index = self._tool_index(choice, raw)
+        if index != choice.current_tool:
+            self._close_content(choice, events)
+            if choice.current_tool is not None:
+                self._close_tool(choice, choice.current_tool, events)
+            choice.current_tool = index
+        call = choice.tool_calls.get(index)
+        if call is None:
+            call = choice.tool_calls[index] = {"type": "function", "function": {"arguments": ""}}
+            ordered = sorted(choice.tool_calls.items())
+            choice.message["tool_calls"] = [c for _, c in ordered]
+        arguments_delta = ""
+        for key, value in raw.items():
+            if key == "index":
+                continue
+            if key == "id":
+                if value and not call.get("id"):
+                    call["id"] = value
+            elif key == "type":
+                if value:
+                    call["type"] = value
+            elif key == "function":
+                if value:
+                    arguments_delta = self._merge_function(call["function"], value)
+            else:
+                _merge_unknown(call, key, value, concat=True)
+        function = call["function"]
+        events.append(
+            FunctionToolCallArgumentsDeltaEvent(
+                name=function.get("name") or "",
+                index=index,
+                arguments=function["arguments"],
+                arguments_delta=arguments_delta,
+                choice_index=choice.index,
+            )
+        )
+
+    @staticmethod
+    def _merge_function(function: dict[str, Any], raw: dict[str, Any]) -> str:
+        added = ""
+        for key, value in raw.items():
+            if key == "arguments":
+                if value is not None:
+                    function["arguments"] = _joined(function.get("arguments"), value, "arguments")
+                    added = value
+            elif key == "name":
+                if value and not function.get("name"):
+                    function["name"] = value
+            else:
+                _merge_unknown(function, key, value, concat=True)
+        return added
+
+    def _merge_logprobs(
+        self,
+        choice: _Choice,
+        raw: dict[str, Any],
+        typed: CreateChatCompletionStreamResponseChoice,
+        events: list[ChatCompletionStreamEvent],
+    ) -> None:
+        kept: dict[str, Any] | None = choice.data["logprobs"]
+        if kept is None:
+            kept = choice.data["logprobs"] = {"content": None, "refusal": None}
+        for key, value in raw.items():
+            if key in ("content", "refusal"):
+                if value:
+                    kept[key] = [*(kept[key] or ()), *value]
+            else:
+                _merge_unknown(kept, key, value, concat=False)
+        logprobs = typed.logprobs
+        if not logprobs:
+            return
+        if logprobs.content:
+            choice.logprobs_content.extend(logprobs.content)
+            events.append(
+                LogprobsContentDeltaEvent(
+                    content=list(logprobs.content),
+                    snapshot=list(choice.logprobs_content),
+                    choice_index=choice.index,
+                )
+            )
+        if logprobs.refusal:
+            choice.logprobs_refusal.extend(logprobs.refusal)
+            events.append(
+                LogprobsRefusalDeltaEvent(
+                    refusal=list(logprobs.refusal),
+                    snapshot=list(choice.logprobs_refusal),
+                    choice_index=choice.index,
+                )
+            )
+
+    # -- done events ---------------------------------------------------------------------
+
+    def _finish_choice(self, choice: _Choice, events: list[ChatCompletionStreamEvent]) -> None:
+        self._close_content(choice, events)
+        if choice.current_tool is not None:
+            self._close_tool(choice, choice.current_tool, events)
+
+    def _close_content(self, choice: _Choice, events: list[ChatCompletionStreamEvent]) -> None:
+        message, at = choice.message, choice.index
+        content = message["content"]
+        if content and not choice.content_done:
+            choice.content_done = True
+            parsed = self._parse_content(content) if self._parse_content else None
+            events.append(ContentDoneEvent(content=content, parsed=parsed, choice_index=at))
+        refusal = message["refusal"]
+        if refusal is not None and not choice.refusal_done:
+            choice.refusal_done = True
+            events.append(RefusalDoneEvent(refusal=refusal, choice_index=at))
+        if choice.logprobs_content and not choice.logprobs_content_done:
+            choice.logprobs_content_done = True
+            content_logprobs = list(choice.logprobs_content)
+            events.append(LogprobsContentDoneEvent(content=content_logprobs, choice_index=at))
+        if choice.logprobs_refusal and not choice.logprobs_refusal_done:
+            choice.logprobs_refusal_done = True
+            refusal_logprobs = list(choice.logprobs_refusal)
+            events.append(LogprobsRefusalDoneEvent(refusal=refusal_logprobs, choice_index=at))
+
+    def _close_tool(
+        self, choice: _Choice, index: int, events: list[ChatCompletionStreamEvent]
+    ) -> None:
+        if index in choice.done_tools:
+            return
+        choice.done_tools.add(index)
+        function = choice.tool_calls[index]["function"]
+        name: str = function.get("name") or ""
+        arguments: str = function["arguments"]
+        parsed = self._parse_arguments(name, arguments) if self._parse_arguments else None
+        events.append(
+            FunctionToolCallArgumentsDoneEvent(
+                name=name,
+                index=index,
+                arguments=arguments,
+                parsed_arguments=parsed,
+                choice_index=choice.index,
+            )
+        )
+
+    # -- usage ---------------------------------------------------------------------------
+
+    def _add_usage(self, report: Mapping[str, Any]) -> None:
+        last = self._usage_last
+        if last is not None and not _is_update_of(report, last):
+            parts = self._usage_parts
+            self._usage_parts = dict(last) if parts is None else _add_counts(parts, last)
+        self._usage_last = report
+        parts = self._usage_parts
+        assert self._completion is not None
+        self._completion["usage"] = report if parts is None else _add_counts(parts, report)
