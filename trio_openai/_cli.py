@@ -2,6 +2,7 @@
 
     python -m trio_openai responses "Write a haiku"   [--model M] [--base-url URL]
     python -m trio_openai chat "Write a haiku"        [--model M] [--base-url URL]
+    python -m trio_openai batch run requests.jsonl    [--endpoint /v1/responses] [--out F]
 
 Without OPENAI_API_KEY (and no --base-url), the bundled local echo server is started in this
 process so the command works offline. Ctrl-C stops the stream cleanly: the connection is
@@ -65,6 +66,10 @@ async def _stream_chat(client: Any, model: str, prompt: str, out: Any) -> None:
 
 async def run(argv: list[str], out: Any = sys.stdout) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "batch":
+        from ._cli_batch import run_batch_command
+
+        return await run_batch_command(args)
     from ._client import OpenAI
 
     prompt = " ".join(args.prompt)

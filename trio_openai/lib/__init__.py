@@ -1,5 +1,17 @@
 """Helpers over the client: fan-out, rate limiting, stream accumulators, structured outputs and tools."""
 
+from ._batch import (
+    BatchOptions as BatchOptions,
+    BatchProgress as BatchProgress,
+    BatchRequestError as BatchRequestError,
+    BatchRequestFailed as BatchRequestFailed,
+    BatchRequestMissing as BatchRequestMissing,
+    BatchResult as BatchResult,
+    BatchRun as BatchRun,
+    BatchState as BatchState,
+    resume_batch as resume_batch,
+    run_batch as run_batch,
+)
 from ._chat_stream import (
     ChatCompletionStream as ChatCompletionStream,
     ChatCompletionStreamEvent as ChatCompletionStreamEvent,
@@ -54,6 +66,14 @@ from ._tools import (
 )
 
 __all__ = [
+    "BatchOptions",
+    "BatchProgress",
+    "BatchRequestError",
+    "BatchRequestFailed",
+    "BatchRequestMissing",
+    "BatchResult",
+    "BatchRun",
+    "BatchState",
     "ChatCompletionStream",
     "ChatCompletionStreamEvent",
     "ChatCompletionStreamManager",
@@ -94,7 +114,9 @@ __all__ = [
     "parse_responses",
     "response_output_text",
     "response_text_format",
+    "resume_batch",
     "run_all",
+    "run_batch",
     "run_tools_chat",
     "run_tools_responses",
     "to_strict_json_schema",

@@ -11,6 +11,7 @@ With pytest-trio, the `local_server` fixture of `trio_openai.testing.pytest_plug
 started server; `python -m trio_openai.testing` runs one until Ctrl-C.
 """
 
+from ._batches import BatchService as BatchService
 from ._ratelimit import RateLimitBudget as RateLimitBudget
 from ._reply import RecordedRequest as RecordedRequest, Reply as Reply
 from ._server import LocalServer as LocalServer, open_local_server as open_local_server
@@ -22,6 +23,7 @@ from ._ws_server import (
 )
 
 __all__ = [
+    "BatchService",
     "LocalServer",
     "RateLimitBudget",
     "RecordedRequest",

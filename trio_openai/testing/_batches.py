@@ -11,6 +11,7 @@ to an output file (2xx) or an error file, in the Batch API's JSONL format.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable
@@ -42,19 +43,17 @@ ENDPOINTS: Final = frozenset(
 )
 _PURPOSES: Final = frozenset({"assistants", "batch", "fine-tune", "vision", "user_data", "evals"})
 _TERMINAL: Final = frozenset({"completed", "failed", "expired", "cancelled"})
-_TIMESTAMPS: Final = (
-    "in_progress_at",
-    "finalizing_at",
-    "completed_at",
-    "failed_at",
-    "expired_at",
-    "cancelling_at",
-    "cancelled_at",
-)
+_STAGES: Final = "in_progress finalizing completed failed expired cancelling cancelled"
+_TIMESTAMPS: Final = tuple(f"{stage}_at" for stage in _STAGES.split())
 
 
 def _error_body(message: str, *, code: str | None = None, param: str | None = None) -> Any:
-    return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
+    return {
+        "error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}
+    }
+
+
+_echo_serials = itertools.count(1)
 
 
 def echo_runner(url: str, body: dict[str, Any]) -> tuple[int, Any]:
@@ -64,7 +63,7 @@ def echo_runner(url: str, body: dict[str, Any]) -> tuple[int, Any]:
     request = RecordedRequest(
         method="POST", path=url, query={}, headers={}, body=orjson.dumps(body)
     )
-    reply = echo_reply(request, serial=0, pace=0.0)
+    reply = echo_reply(request, serial=next(_echo_serials), pace=0.0)
     return reply.status, orjson.loads(reply.body)
 
 
@@ -105,6 +104,7 @@ class _Batch:
     done: int = 0
     completed: int = 0
     failed: int = 0
+    polls: list[float] = attrs.Factory(list)  # trio clock of each GET, for tests
     cancel_requested: float | None = None
     finished: float | None = None  # trio clock, when it reached a terminal status
     stamps: dict[str, int] = attrs.Factory(dict)
@@ -130,8 +130,9 @@ def _parse_multipart(content_type: str, body: bytes) -> dict[str, tuple[str | No
         headers = HeaderParser().parsestr(head.decode("utf-8") + "\n\n")
         name = headers.get_param("name", header="content-disposition")
         filename = headers.get_param("filename", header="content-disposition")
+        filename = filename if isinstance(filename, str) else None
         if isinstance(name, str):
-            fields[name] = (filename if isinstance(filename, str) else None, data.removesuffix(b"\r\n"))
+            fields[name] = (filename, data.removesuffix(b"\r\n"))
     return fields
 
 
@@ -141,7 +142,7 @@ class BatchService:
 
     - `step_time`: seconds between two status changes of a batch.
     - `progress_steps`: how many steps the lines take to run (request_counts advance).
-    - `poll_after_ms`: sent as `openai-poll-after-ms` on batch reads when not None.
+    - `poll_after_ms`: sent as `openai-poll-after-ms` with a batch still running, when set.
     - `expire`: batches created while it is true stop after half their lines and end
       `expired`; the unfinished lines are in neither file.
     - `runner(url, body) -> (status_code, body)`: answers each line (`echo_runner`).
@@ -171,14 +172,25 @@ class BatchService:
         parts = request.path.strip("/").split("/")
         if len(parts) < 2 or parts[0] != "v1" or parts[1] not in ("files", "batches"):
             return None
-        method, rest = request.method, parts[2:]
-        if parts[1] == "files":
-            if not rest:
-                return self._upload(request) if method == "POST" else self._list_files(method)
-            return self._file_route(method, rest)
-        if not rest:
-            return self._create(request) if method == "POST" else self._list_batches(method)
-        return self._batch_route(method, rest)
+        kind, method, rest = parts[1], request.method, parts[2:]
+        if rest:
+            route = self._file_route if kind == "files" else self._batch_route
+            return route(method, rest)
+        if method == "POST":
+            return self._upload(request) if kind == "files" else self._create(request)
+        if method != "GET":
+            return _not_allowed(method)
+        for batch in self.batches.values():
+            self._advance(batch)
+        records = self.files if kind == "files" else self.batches
+        data = [self._json(record) for record in reversed(records.values())]
+        first, last = (data[0]["id"], data[-1]["id"]) if data else (None, None)
+        return Reply.json(
+            {"object": "list", "data": data, "first_id": first, "last_id": last, "has_more": False}
+        )
+
+    def _json(self, record: _File | _Batch) -> dict[str, Any]:
+        return record.as_json() if isinstance(record, _File) else self._batch_json(record)
 
     # -- files -------------------------------------------------------------------------
 
@@ -191,21 +203,14 @@ class BatchService:
         try:
             form = _parse_multipart(request.headers.get("content-type", ""), request.body)
         except (ValueError, UnicodeDecodeError) as exc:
-            return Reply.json(_error_body(f"Invalid multipart body: {exc}."), status=400)
+            return Reply.error(400, message=f"Invalid multipart body: {exc}.")
         if "file" not in form or form["file"][0] is None:
-            return Reply.json(_error_body("A 'file' part is required.", param="file"), status=400)
+            return Reply.error(400, message="A 'file' part is required.", param="file")
         purpose = form.get("purpose", (None, b""))[1].decode("utf-8", "replace")
         if purpose not in _PURPOSES:
-            message = f"Invalid purpose {purpose!r}."
-            return Reply.json(_error_body(message, param="purpose"), status=400)
+            return Reply.error(400, message=f"Invalid purpose {purpose!r}.", param="purpose")
         filename, content = form["file"]
         return Reply.json(self._store(filename or "upload", purpose, content).as_json())
-
-    def _list_files(self, method: str) -> Reply:
-        if method != "GET":
-            return _not_allowed(method)
-        data = [f.as_json() for f in reversed(self.files.values())]
-        return Reply.json(_page(data))
 
     def _file_route(self, method: str, rest: list[str]) -> Reply:
         record = self.files.get(rest[0])
@@ -228,17 +233,18 @@ class BatchService:
         except orjson.JSONDecodeError:
             body = None
         if not isinstance(body, dict):
-            return Reply.json(_error_body("Expected a JSON object body."), status=400)
+            return Reply.error(400, message="Expected a JSON object body.")
         endpoint, window = body.get("endpoint"), body.get("completion_window")
         if endpoint not in ENDPOINTS:
-            return Reply.json(_error_body(f"Unsupported endpoint {endpoint!r}.", param="endpoint"), status=400)
+            message = f"Unsupported endpoint {endpoint!r}."
+            return Reply.error(400, message=message, param="endpoint")
         if window != "24h":
             message = f"Unsupported completion_window {window!r}."
-            return Reply.json(_error_body(message, param="completion_window"), status=400)
+            return Reply.error(400, message=message, param="completion_window")
         file = self.files.get(str(body.get("input_file_id")))
         if file is None or file.purpose != "batch":
             message = f"No file with purpose 'batch' has id {body.get('input_file_id')!r}."
-            return Reply.json(_error_body(message, param="input_file_id"), status=400)
+            return Reply.error(400, message=message, param="input_file_id")
         lines, errors = _read_input(file.content, endpoint)
         batch = _Batch(
             id=self._next_id("batch_"),
@@ -253,14 +259,7 @@ class BatchService:
         self.batches[batch.id] = batch
         if self.expire:
             self._expiring.add(batch.id)
-        return Reply.json(self._batch_json(batch))
-
-    def _list_batches(self, method: str) -> Reply:
-        if method != "GET":
-            return _not_allowed(method)
-        for batch in self.batches.values():
-            self._advance(batch)
-        return Reply.json(_page([self._batch_json(b) for b in reversed(self.batches.values())]))
+        return Reply.json(self._batch_json(batch), headers=self._poll_headers(batch))
 
     def _batch_route(self, method: str, rest: list[str]) -> Reply:
         batch = self.batches.get(rest[0])
@@ -268,21 +267,24 @@ class BatchService:
             return _not_found("Batch", rest[0])
         self._advance(batch)
         if len(rest) == 1 and method == "GET":
-            headers = {}
-            if self.poll_after_ms is not None and batch.status not in _TERMINAL:
-                headers["openai-poll-after-ms"] = str(self.poll_after_ms)
-            return Reply.json(self._batch_json(batch), headers=headers)
+            batch.polls.append(trio.current_time())
+            return Reply.json(self._batch_json(batch), headers=self._poll_headers(batch))
         if rest[1:] == ["cancel"] and method == "POST":
             self.cancelled.append(batch.id)
             if batch.status in _TERMINAL:
                 message = f"Cannot cancel a batch with status '{batch.status}'."
-                return Reply.json(_error_body(message), status=400)
+                return Reply.error(400, message=message)
             if batch.cancel_requested is None:
                 batch.cancel_requested = trio.current_time()
                 batch.status = "cancelling"
                 batch.stamps["cancelling_at"] = self._wall(batch, batch.cancel_requested)
             return Reply.json(self._batch_json(batch))
         return _not_allowed(method)
+
+    def _poll_headers(self, batch: _Batch) -> dict[str, str]:
+        if self.poll_after_ms is None or batch.status in _TERMINAL:
+            return {}
+        return {"openai-poll-after-ms": str(self.poll_after_ms)}
 
     def _wall(self, batch: _Batch, clock: float) -> int:
         return int(batch.wall + (clock - batch.started))
@@ -329,14 +331,12 @@ class BatchService:
         else:
             try:
                 status, answer = self.runner(batch.endpoint, body)
-            except Exception as exc:
-                status, answer = 500, _error_body(f"The runner raised {exc!r}.", code="server_error")
-        entry = {
-            "id": self._next_id("batch_req_"),
-            "custom_id": line["custom_id"],
-            "response": {"status_code": status, "request_id": self._next_id("req_b"), "body": answer},
-            "error": None,
-        }
+            except Exception as exc:  # a broken runner fails its line, not the server
+                status, answer = 500, _error_body(f"The runner raised {exc!r}.")
+        request_id = self._next_id("req_b")
+        response = {"status_code": status, "request_id": request_id, "body": answer}
+        entry = {"id": self._next_id("batch_req_"), "custom_id": line["custom_id"]}
+        entry |= {"response": response, "error": None}
         encoded = orjson.dumps(entry) + b"\n"
         if 200 <= status < 300:
             batch.completed += 1
@@ -361,7 +361,7 @@ class BatchService:
         created = int(batch.wall)
         model = next((str(x["body"]["model"]) for x in batch.lines if "model" in x["body"]), None)
         errors = {"object": "list", "data": batch.errors} if batch.errors else None
-        counted = batch.status != "validating"
+        counted = batch.status not in ("validating", "failed")
         return {
             "id": batch.id,
             "object": "batch",
@@ -403,7 +403,9 @@ def _read_input(content: bytes, endpoint: str) -> tuple[list[dict[str, Any]], li
             problem(number, "invalid_json_line", "This line is not valid JSON.")
             continue
         if not isinstance(line, dict) or not isinstance(line.get("custom_id"), str):
-            problem(number, "missing_required_parameter", "Each line needs a custom_id.", "custom_id")
+            problem(
+                number, "missing_required_parameter", "Each line needs a custom_id.", "custom_id"
+            )
         elif line["custom_id"] in seen:
             problem(number, "duplicate_custom_id", "custom_id values must be unique.", "custom_id")
         elif line.get("method") != "POST" or line.get("url") != endpoint:
@@ -416,12 +418,6 @@ def _read_input(content: bytes, endpoint: str) -> tuple[list[dict[str, Any]], li
     if not lines and not errors:
         problem(1, "empty_file", "The input file has no requests.")
     return lines, errors
-
-
-def _page(data: list[dict[str, Any]]) -> dict[str, Any]:
-    first = data[0]["id"] if data else None
-    last = data[-1]["id"] if data else None
-    return {"object": "list", "data": data, "first_id": first, "last_id": last, "has_more": False}
 
 
 def _not_found(kind: str, ident: str) -> Reply:
