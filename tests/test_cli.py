@@ -63,3 +63,19 @@ def test_ctrl_c_stops_cleanly() -> None:
     assert proc.returncode == 130
     assert "Traceback" not in err
     assert "(interrupted)" in err
+
+
+def test_batch_run_offline(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text('{"model": "echo-1", "input": "one"}\n{"model": "echo-1", "input": "two"}\n')
+    out = tmp_path / "results.jsonl"
+    result = subprocess.run(
+        [sys.executable, "-m", "trio_openai", "batch", "run", str(requests), "--out", str(out)],
+        capture_output=True, text=True, env=ENV, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    import json
+
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [line["custom_id"] for line in lines] == ["req-0", "req-1"]
+    assert all(line["status_code"] == 200 for line in lines)

@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument(
             "--base-url", default=None, help="API base URL (default: OPENAI_BASE_URL or OpenAI)"
         )
+    from ._cli_batch import add_batch_parser
+
+    add_batch_parser(sub)
     return parser
 
 
