@@ -2,12 +2,20 @@
 
     python -m codegen [--spec PATH] [--out trio_openai]
 
-Reads the spec (default: ../shared/openapi/openapi.json beside the repository) and writes
-`trio_openai/types/`: one attrs class per object schema, grouped by API area, plus the
-decode functions of the unions and a lazy name index. Output is deterministic: the same
-spec gives byte-for-byte the same files.
+Reads the spec ($OPENAPI_SPEC, else ../shared/openapi/openapi.json beside the repository,
+else the machine's /work/shared copy) and writes:
+
+- `trio_openai/types/`: one attrs class per object schema, grouped by API area, the decode
+  functions of the unions, a lazy name index, and `params.py` (TypedDicts of the request
+  objects, for annotations);
+- `trio_openai/resources/`: one class per resource (``client.vector_stores.files``), one
+  thin async method per operation, and `_registry.py` (the client's top-level attributes).
+
+Output is deterministic: the same spec gives byte-for-byte the same files.
 
 Modules: `names` (identifiers), `spec` (loading and walking the spec), `ir` (schemas to
 an intermediate form of classes, unions and aliases), `layout` (which module holds what),
-`emit` (Python source).
+`emit` (model source), `naming` (the operation -> ``resource.method`` table), `params`
+(request types), `operations` (operations to method definitions), `resources` (their
+source).
 """

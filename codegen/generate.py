@@ -1,16 +1,22 @@
-"""Run the whole generation: spec -> trio_openai/types/*.py."""
+"""Run the whole generation: spec -> trio_openai/types/*.py and trio_openai/resources/*.py."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from .emit import HEADER, ModuleWriter, doc_literal, quote
 from .ir import AliasDef, Def, Ref, Resolver, UnionDef
 from .layout import assign_modules
 from .names import snake
+from .operations import OperationBuilder, check_unique
+from .params import PARAMS_MODULE, ParamTyper
+from .resources import render_resources
 from .spec import Spec, load
 
-DEFAULT_SPEC = Path(__file__).resolve().parent.parent.parent / "shared" / "openapi" / "openapi.json"
+_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SPEC = _ROOT.parent / "shared" / "openapi" / "openapi.json"
+_MACHINE_SPEC = Path("/work/shared/openapi/openapi.json")
 
 _INDEX_DOC = """\
 The models of the OpenAI API, generated from its OpenAPI spec.
@@ -60,26 +66,53 @@ def _identity(value: Any) -> Any:
 '''
 
 
+def default_spec() -> Path:
+    """$OPENAPI_SPEC, else ../shared beside the repository, else the machine's shared copy
+    (for clones made elsewhere, as CI's)."""
+    env = os.environ.get("OPENAPI_SPEC")
+    if env:
+        return Path(env)
+    for candidate in (DEFAULT_SPEC, _MACHINE_SPEC):
+        if candidate.exists():
+            return candidate
+    return DEFAULT_SPEC
+
+
 def generate(spec_path: str | Path, out_dir: str | Path) -> dict[str, str]:
-    """Write the package into out_dir/types; returns {relative path: source}."""
-    files = render(Spec(load(spec_path)))
-    types_dir = Path(out_dir) / "types"
-    types_dir.mkdir(parents=True, exist_ok=True)
-    for old in types_dir.glob("*.py"):
-        if old.name not in files and old.read_text(encoding="utf-8").startswith(HEADER):
-            old.unlink()
-    for name, source in files.items():
-        path = types_dir / name
-        if not path.exists() or path.read_text(encoding="utf-8") != source:
-            path.write_text(source, encoding="utf-8")
-    return files
+    """Write out_dir/types and out_dir/resources; returns {"types/x.py": source, ...}.
+
+    Files of ours (they start with the generated-file header) that a run no longer
+    produces are deleted; hand-written ones next to them are left alone.
+    """
+    types, resources = render_all(Spec(load(spec_path)))
+    written: dict[str, str] = {}
+    for folder, files in (("types", types), ("resources", resources)):
+        directory = Path(out_dir) / folder
+        directory.mkdir(parents=True, exist_ok=True)
+        for old in directory.glob("*.py"):
+            if old.name not in files and old.read_text(encoding="utf-8").startswith(HEADER):
+                old.unlink()
+        for name, source in files.items():
+            path = directory / name
+            if not path.exists() or path.read_text(encoding="utf-8") != source:
+                path.write_text(source, encoding="utf-8")
+            written[f"{folder}/{name}"] = source
+    return written
 
 
 def render(spec: Spec) -> dict[str, str]:
     """{file name in types/: source} for the whole spec."""
+    return render_all(spec)[0]
+
+
+def render_all(spec: Spec) -> tuple[dict[str, str], dict[str, str]]:
+    """({file in types/: source}, {file in resources/: source})."""
     resolver = Resolver(spec)
     resolver.build()
     modules = assign_modules(spec, resolver)
+    typer = ParamTyper(spec)
+    ops = OperationBuilder(spec, resolver, typer).build_all()
+    check_unique(ops)
     by_module: dict[str, list[Def]] = {}
     for name, d in resolver.defs.items():
         by_module.setdefault(modules[name], []).append(d)
@@ -89,7 +122,9 @@ def render(spec: Spec) -> dict[str, str]:
         files[f"{module}.py"] = writer.source(by_module[module])
     files["__init__.py"] = _index(resolver, modules)
     files["_operations.py"] = _operations(resolver)
-    return files
+    files[f"{PARAMS_MODULE}.py"] = typer.source(HEADER)
+    param_names = {*typer.classes, *typer.aliases}
+    return files, render_resources(ops, resolver, modules, param_names)
 
 
 def _decoders(resolver: Resolver) -> dict[str, str]:

@@ -364,3 +364,20 @@ def test_client_webhooks_use_the_configured_secret(monkeypatch: pytest.MonkeyPat
     assert (event["type"] if isinstance(event, dict) else event.type) == "batch.completed"
     with pytest.raises(trio_openai.InvalidSignatureError):
         client.webhooks.verify_signature(body + b" ", headers)
+
+
+async def test_query_written_in_the_path_is_kept(client: trio_openai.OpenAI, local_server: LocalServer) -> None:
+    local_server.script("GET", "/v1/things", Reply.json({}))
+    await client.get("/things?a=1&b=", query={"c": "2"})
+    assert local_server.requests[-1].query == {"a": ["1"], "b": [""], "c": ["2"]}
+
+
+async def test_copies_do_not_reuse_resources_bound_to_the_original(client: trio_openai.OpenAI, local_server: LocalServer) -> None:
+    local_server.script("GET", "/v1/models", Reply.json({"object": "list", "data": []}))
+    assert client.models is client.models  # loaded once, then cached on this client
+    raw = client.with_raw_response
+    assert raw.models is not client.models
+    page = await raw.models.list()
+    assert page.data == []
+    copy = client.with_options(max_retries=7)
+    assert copy.models._client is copy

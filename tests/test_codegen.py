@@ -21,22 +21,45 @@ from trio_openai._models import UnknownVariant
 from trio_openai._types import omit
 
 ROOT = Path(__file__).resolve().parent.parent
-TYPES = ROOT / "trio_openai" / "types"
+PACKAGE = ROOT / "trio_openai"
+TYPES = PACKAGE / "types"
+RESOURCES = PACKAGE / "resources"
+# Written by hand next to the generated resource modules.
+HANDWRITTEN_RESOURCES = {"__init__.py", "_base.py", "_extras.py"}
 
 
-def test_committed_types_equal_a_fresh_run(tmp_path: Path) -> None:
+def test_committed_output_equals_a_fresh_run(tmp_path: Path) -> None:
     files = generate(spec_path(), tmp_path)
-    fresh = {p.name for p in (tmp_path / "types").glob("*.py")}
-    committed = {p.name for p in TYPES.glob("*.py")}
+    fresh = {
+        f"{folder}/{p.name}"
+        for folder in ("types", "resources")
+        for p in (tmp_path / folder).glob("*.py")
+    }
     assert fresh == set(files)
-    assert committed == fresh, "run `python -m codegen` to regenerate trio_openai/types"
+    committed = {f"types/{p.name}" for p in TYPES.glob("*.py")} | {
+        f"resources/{p.name}" for p in RESOURCES.glob("*.py") if p.name not in HANDWRITTEN_RESOURCES
+    }
+    assert committed == fresh, "run `python -m codegen` to regenerate types/ and resources/"
     for name in sorted(fresh):
-        expected = (tmp_path / "types" / name).read_text(encoding="utf-8")
-        assert (TYPES / name).read_text(encoding="utf-8") == expected, name
+        expected = (tmp_path / name).read_text(encoding="utf-8")
+        assert (PACKAGE / name).read_text(encoding="utf-8") == expected, name
+
+
+def test_regeneration_leaves_handwritten_files_alone(tmp_path: Path) -> None:
+    (tmp_path / "resources").mkdir()
+    mine = tmp_path / "resources" / "_base.py"
+    mine.write_text("# written by hand\n")
+    stale = tmp_path / "resources" / "gone.py"
+    stale.write_text(HEADER + "\n")
+    generate(spec_path(), tmp_path)
+    assert mine.read_text() == "# written by hand\n"
+    assert not stale.exists()
 
 
 def test_every_generated_file_has_the_header() -> None:
-    for path in TYPES.glob("*.py"):
+    for path in [*TYPES.glob("*.py"), *RESOURCES.glob("*.py")]:
+        if path.parent == RESOURCES and path.name in HANDWRITTEN_RESOURCES:
+            continue
         assert path.read_text(encoding="utf-8").startswith(HEADER + "\n"), path.name
 
 

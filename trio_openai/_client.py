@@ -12,6 +12,7 @@ import logging
 import os
 import random as _random
 import time
+import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, Unpack
 
@@ -215,7 +216,11 @@ class OpenAI:
         Given headers and query parameters are added to the existing ones.
         """
         copy = object.__new__(type(self))
-        copy.__dict__.update({k: v for k, v in self.__dict__.items() if not k.startswith("_res_")})
+        # Resources loaded on this client are bound to it: the copy loads its own.
+        cached = {k[5:] for k in self.__dict__ if k.startswith("_res_")}
+        copy.__dict__.update(
+            {k: v for k, v in self.__dict__.items() if not k.startswith("_res_") and k not in cached}
+        )
         copy._owns_http = False
         if api_key is not None:
             copy.api_key = api_key
@@ -293,6 +298,9 @@ class OpenAI:
         accept: str,
     ) -> _Prepared:
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        if "?" in url:  # httpx would drop a query written in the path once params are given
+            url, _, written = url.partition("?")
+            query = {**dict(urllib.parse.parse_qsl(written, keep_blank_values=True)), **(query or {})}
         merged: dict[str, str] = {"Accept": accept, **self._platform_headers}
         merged.update(self._auth_headers(admin))
         merged.update(self.default_headers)
@@ -495,19 +503,23 @@ class OpenAI:
         *,
         body: object = omit,
         query: Mapping[str, object] | None = None,
+        multipart: Mapping[str, object] | None = None,
         headers: Mapping[str, str] | None = None,
         decode: Callable[[Any], T] = _identity,
         options: CallOptions | RequestOptions | None = None,
         admin: bool = False,
     ) -> Stream[T]:
-        """A `Stream` of events; the request is sent when the ``async with`` block opens."""
+        """A `Stream` of events; the request is sent when the ``async with`` block opens.
+
+        ``multipart`` sends a form (transcriptions, image edits) instead of a JSON body.
+        """
         opts = make_options(options)
         prepared = self._prepare(
             method,
             path,
             body=body,
             query=query,
-            multipart=None,
+            multipart=multipart,
             headers=headers,
             options=opts,
             admin=admin,

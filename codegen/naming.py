@@ -1,0 +1,193 @@
+"""Where each operation of the spec lives on the client: a resource path and a method name.
+
+The names follow openai-python (``client.chat.completions.create``,
+``client.vector_stores.file_batches.list_files``, ``client.admin.organization.projects
+.users.retrieve``...). Most follow from the URL by a few rules; the rest are in
+`OVERRIDES`, a hand-maintained table checked against openai-python's api.md.
+
+Rules, for an operation on ``/a/{a_id}/b/{b_id}/...``:
+
+- the resource path is the URL's static segments (``a.b``), after a prefix: admin
+  operations (the spec's ``AdminApiKeyAuth``) live under ``admin`` (so ``/organization/x``
+  is ``admin.organization.x`` and ``/projects/{id}/roles`` is
+  ``admin.organization.projects.roles``); Assistants, Threads and ChatKit under ``beta``;
+  the ``?beta=true`` twins of the Responses routes under ``beta`` too;
+- a last segment that is a verb (`ACTIONS`: ``cancel``, ``archive``, ``activate``...) is
+  the method name and not part of the resource;
+- a resource in `SINGLETONS` (``data_retention``, ``spend_limit``...) has no id: GET is
+  ``retrieve``, POST ``update``, DELETE ``delete``;
+- otherwise a collection (``/a``) has ``list`` (GET) and ``create`` (POST), an item
+  (``/a/{a_id}``) has ``retrieve``, ``update`` (POST) and ``delete``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .names import attr_name
+
+# Trailing path segments that name an action on the resource before them.
+ACTIONS = frozenset(
+    {
+        "accept",
+        "activate",
+        "archive",
+        "cancel",
+        "compact",
+        "complete",
+        "deactivate",
+        "hangup",
+        "pause",
+        "refer",
+        "reject",
+        "remix",
+        "resume",
+        "run",
+        "search",
+        "submit_tool_outputs",
+        "validate",
+    }
+)
+
+# Resources that are one object per parent, without an id of their own.
+SINGLETONS = frozenset(
+    {"data_retention", "hosted_tool_permissions", "model_permissions", "spend_limit"}
+)
+
+# First URL segment -> resource path prefix (admin routes are recognised by their security).
+PREFIXES = {"assistants": ("beta",), "threads": ("beta",), "chatkit": ("beta",)}
+ADMIN_PREFIXES = {"organization": ("admin",), "projects": ("admin", "organization")}
+
+# operationId -> (resource path, method): where the rules above do not give openai-python's
+# names. Keep sorted by resource path.
+OVERRIDES: dict[str, tuple[str, str]] = {
+    # usage and costs are methods of one `usage` resource
+    "usage-costs": ("admin.organization.usage", "costs"),
+    **{
+        f"usage-{kind.replace('_', '-')}": ("admin.organization.usage", kind)
+        for kind in (
+            "audio_speeches",
+            "audio_transcriptions",
+            "code_interpreter_sessions",
+            "completions",
+            "embeddings",
+            "file_search_calls",
+            "images",
+            "moderations",
+            "vector_stores",
+            "web_search_calls",
+        )
+    },
+    "list-project-rate-limits": ("admin.organization.projects.rate_limits", "list_rate_limits"),
+    "update-project-rate-limits": ("admin.organization.projects.rate_limits", "update_rate_limit"),
+    "ListThreadItemsMethod": ("beta.chatkit.threads", "list_items"),
+    "createThreadAndRun": ("beta.threads", "create_and_run"),
+    "beta_Getinputtokencounts": ("beta.responses.input_tokens", "count"),
+    "RetrieveContainerFileContent": ("containers.files.content", "retrieve"),
+    "cancelEvalRun": ("evals.runs", "cancel"),
+    "downloadFile": ("files", "content"),
+    "listFineTuningEvents": ("fine_tuning.jobs", "list_events"),
+    "createImageEdit": ("images", "edit"),
+    "createImage": ("images", "generate"),
+    "createImageVariation": ("images", "create_variation"),
+    "Getinputtokencounts": ("responses.input_tokens", "count"),
+    "GetSkillContent": ("skills.content", "retrieve"),
+    "GetSkillVersionContent": ("skills.versions.content", "retrieve"),
+    "listFilesInVectorStoreBatch": ("vector_stores.file_batches", "list_files"),
+    "retrieveVectorStoreFileContent": ("vector_stores.files", "content"),
+    "CreateVideoEdit": ("videos", "edit"),
+    "CreateVideoExtend": ("videos", "extend"),
+    "RetrieveVideoContent": ("videos", "download_content"),
+    "CreateVideoCharacter": ("videos.character", "create"),
+    "GetVideoCharacter": ("videos.character", "get"),
+}
+
+# Operations whose result is the raw body although the spec declares JSON or nothing
+# (openai-python returns the bytes for these too).
+BINARY_RESULTS = frozenset({"RetrieveContainerFileContent", "downloadFile"})
+
+# Operations with a byte-stream twin (``stream_content``), as openai-python's
+# ``with_streaming_response`` is used for them: audio played while it arrives.
+BYTE_STREAMS = frozenset({"createSpeech"})
+
+# Stream methods that hand the events to a helper of trio_openai.lib (a snapshot of the
+# object so far, text deltas, the final object) instead of returning the plain `Stream`:
+# operationId -> (module, callable, the type it returns, the call). In the call, `{fn}`
+# is the callable and `{body}` the request body (omitted values left out, `stream: true`).
+STREAM_HELPERS: dict[str, tuple[str, str, str, str]] = {
+    "createChatCompletion": (
+        "trio_openai.lib._chat_stream",
+        "open_chat_stream",
+        "ChatCompletionStreamManager",
+        "{fn}(self._client, **{body}, **options)",
+    ),
+    "createResponse": (
+        "trio_openai.lib._responses_stream",
+        "ResponseStreamManager",
+        "ResponseStreamManager",
+        "{fn}(self._client, {body}, options=options)",
+    ),
+}
+
+# Resources whose class derives from a hand-written mixin of trio_openai/resources/_extras.py
+# too (methods that are not operations of the spec): resource path -> mixin class.
+MIXINS: dict[str, str] = {"responses": "ResponsesExtras"}
+
+# Resource subtrees generated into a module of their own (the rest: one module per
+# top-level attribute), so that ``client.beta.threads`` does not load the ChatKit code.
+MODULE_SPLITS = {
+    ("admin", "organization", "projects"): "admin_projects",
+    ("admin", "organization", "usage"): "admin_usage",
+    ("beta", "assistants"): "beta_assistants",
+    ("beta", "chatkit"): "beta_chatkit",
+    ("beta", "responses"): "beta_responses",
+    ("beta", "threads"): "beta_threads",
+}
+
+_VERB_ON_COLLECTION = {"get": "list", "post": "create", "delete": "delete", "put": "update"}
+_VERB_ON_ITEM = {"get": "retrieve", "post": "update", "delete": "delete", "put": "update"}
+_VERB_ON_SINGLETON = {"get": "retrieve", "post": "update", "delete": "delete", "put": "update"}
+_PARAM = re.compile(r"^\{[^}]+\}$")
+
+
+def module_of(resource: tuple[str, ...]) -> str:
+    """The module (in trio_openai/resources/) that holds the class of `resource`."""
+    for size in range(len(resource), 0, -1):
+        found = MODULE_SPLITS.get(resource[:size])
+        if found is not None:
+            return found
+    return resource[0]
+
+
+def split_path(path: str) -> tuple[list[str], bool]:
+    """The URL's segments (without the query) and whether it is a ``?beta=true`` twin."""
+    url, _, query = path.partition("?")
+    return [s for s in url.split("/") if s], "beta=true" in query
+
+
+def locate(operation_id: str, path: str, method: str, *, admin: bool) -> tuple[str, str]:
+    """(resource path, method name) of one operation, e.g. ("vector_stores.files", "list")."""
+    found = OVERRIDES.get(operation_id)
+    if found is not None:
+        return found
+    segments, beta = split_path(path)
+    prefix: tuple[str, ...] = ()
+    if beta:
+        prefix = ("beta",)
+    elif admin:
+        prefix = ADMIN_PREFIXES.get(segments[0], ("admin",))
+    else:
+        prefix = PREFIXES.get(segments[0], ())
+    last = segments[-1]
+    statics = [s for s in segments if not _PARAM.match(s)]
+    if not _PARAM.match(last) and last in ACTIONS and len(segments) > 1:
+        name = last
+        statics = statics[:-1]
+    elif statics[-1] in SINGLETONS and not _PARAM.match(last):
+        name = _VERB_ON_SINGLETON[method]
+    elif _PARAM.match(last):
+        name = _VERB_ON_ITEM[method]
+    else:
+        name = _VERB_ON_COLLECTION[method]
+    resource = ".".join(attr_name(s) for s in (*prefix, *statics))
+    return resource, name

@@ -1,0 +1,395 @@
+"""Request-side types: annotations for method parameters and TypedDicts for request objects.
+
+Responses decode into attrs models (`ir`); requests are what the user writes, so their
+nested objects are TypedDicts (``{"type": "message", "role": "user", ...}`` type-checks
+against ``EasyInputMessageParam``) and their unions are type aliases. Every object schema
+reachable from a request body or a query parameter gets one TypedDict in
+``trio_openai/types/params.py``, named after its component (``ReasoningParam``) or, when
+inline, after where it was found (``CreateFileRequestExpiresAfterParam``). That module is
+only imported by type checkers: the resources refer to it under ``TYPE_CHECKING``.
+
+Simplifications, each keeping annotations short without rejecting valid input:
+``str`` absorbs string literals (model names are ``str | Literal[...]`` in the spec),
+``object`` absorbs everything, and arrays are ``Sequence[...]``.
+"""
+
+# pyright: reportUnknownMemberType=false, reportUnknownVariableType=false
+# pyright: reportUnknownArgumentType=false
+# (this walks the spec: untyped JSON, checked by shape at each step)
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+from .ir import literal
+from .names import camel, class_name, trim_doc
+from .spec import Spec, is_constraint_only, is_null, ref_name, shape_keys
+
+_SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
+PARAMS_MODULE = "params"
+
+
+@attrs.define
+class ParamField:
+    key: str
+    ann: str
+    required: bool
+
+
+@attrs.define
+class ParamClass:
+    name: str
+    doc: str
+    fields: list[ParamField]
+
+
+@attrs.define
+class ParamAlias:
+    name: str
+    doc: str
+    ann: str
+
+
+def object_properties(spec: Spec, schema: Any, _depth: int = 0) -> tuple[dict[str, Any], set[str]]:
+    """Properties and required keys of an object schema, `allOf` parts merged in order."""
+    d = spec.deref(schema)
+    if not isinstance(d, dict) or _depth > 20:
+        return {}, set()
+    props: dict[str, Any] = {}
+    required: set[str] = set()
+    for part in d.get("allOf") or ():
+        p, r = object_properties(spec, part, _depth + 1)
+        props.update(p)
+        required |= r
+    props.update(d.get("properties") or {})
+    required |= set(d.get("required") or ())
+    return props, required
+
+
+def is_object_schema(spec: Spec, schema: Any) -> bool:
+    d = spec.deref(schema)
+    if not isinstance(d, dict):
+        return False
+    if isinstance(d.get("allOf"), list):
+        return not any(
+            isinstance(spec.deref(p), dict) and _has_union(spec.deref(p)) for p in d["allOf"]
+        )
+    return "properties" in d and not _has_union(d)
+
+
+def _has_union(d: dict[str, Any]) -> bool:
+    return any(
+        isinstance(d.get(k), list) and [m for m in d[k] if not is_constraint_only(m)]
+        for k in ("oneOf", "anyOf")
+    )
+
+
+def has_shape(schema: Any) -> bool:
+    """Whether an `allOf` part says something about the value (not only ``nullable``)."""
+    if not isinstance(schema, dict):
+        return False
+    return ref_name(schema) is not None or any(k != "nullable" for k in shape_keys(schema))
+
+
+def has_binary(spec: Spec, schema: Any, _seen: frozenset[int] = frozenset()) -> bool:
+    """Whether a file upload (``format: binary``) appears anywhere in `schema`."""
+    d = spec.deref(schema)
+    if not isinstance(d, dict) or id(d) in _seen:
+        return False
+    seen = _seen | {id(d)}
+    if d.get("format") == "binary":
+        return True
+    children: list[Any] = [*(d.get("properties") or {}).values()]
+    for key in ("oneOf", "anyOf", "allOf"):
+        children += d.get(key) or []
+    if isinstance(d.get("items"), dict):
+        children.append(d["items"])
+    return any(has_binary(spec, c, seen) for c in children)
+
+
+def union_ann(members: list[str]) -> str:
+    """`A | B` without repeats; `str` absorbs string literals, `object` everything."""
+    flat: list[str] = []
+    for m in members:
+        for part in _split_union(m):
+            if part not in flat:
+                flat.append(part)
+    if "object" in flat:
+        return "object"
+    if "str" in flat:
+        flat = [m for m in flat if not _string_literal(m)]
+    literals = [m for m in flat if m.startswith("Literal[")]
+    if len(literals) > 1:  # one Literal[...] holding all values
+        values = [v for m in literals for v in _literal_values(m)]
+        merged = "Literal[" + ", ".join(dict.fromkeys(values)) + "]"
+        flat = [merged if m == literals[0] else m for m in flat if m not in literals[1:]]
+    if "None" in flat:  # None last, as people write it
+        flat = [m for m in flat if m != "None"] + ["None"]
+    return " | ".join(flat)
+
+
+def _split_union(ann: str) -> list[str]:
+    parts: list[str] = []
+    depth, start = 0, 0
+    for i, ch in enumerate(ann):
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(ann[start:i].strip())
+            start = i + 1
+    parts.append(ann[start:].strip())
+    return [p for p in parts if p]
+
+
+def _literal_values(ann: str) -> list[str]:
+    inner = ann[len("Literal[") : -1]
+    values: list[str] = []
+    current, quote_char = "", ""
+    for ch in inner:
+        if quote_char:
+            current += ch
+            if ch == quote_char and not current.endswith("\\" + ch):
+                quote_char = ""
+        elif ch in "\"'":
+            quote_char = ch
+            current += ch
+        elif ch == ",":
+            values.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    if current.strip():
+        values.append(current.strip())
+    return values
+
+
+def _string_literal(ann: str) -> bool:
+    return ann.startswith("Literal[") and all(v[:1] in "\"'" for v in _literal_values(ann))
+
+
+class ParamTyper:
+    """Annotations of request values; collects the TypedDicts and aliases they name."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self.classes: dict[str, ParamClass] = {}
+        self.aliases: dict[str, ParamAlias] = {}
+        self._component_names: dict[str, str] = {}
+        self._component_anns: dict[str, str] = {}
+        self._taken: set[str] = set()
+        self._inline: dict[int, str] = {}
+
+    def _unique(self, name: str) -> str:
+        candidate, n = name, 1
+        while candidate in self._taken:
+            n += 1
+            candidate = f"{name}{n}"
+        self._taken.add(candidate)
+        return candidate
+
+    @staticmethod
+    def _param_name(base: str) -> str:
+        return base if base.endswith("Param") else base + "Param"
+
+    # --- entry points ----------------------------------------------------------------
+
+    def ann(self, schema: Any, ctx: str, *, files: bool = False) -> str:
+        """The annotation of a value of `schema`; `ctx` names inline objects."""
+        if not isinstance(schema, dict) or not schema:
+            return "object"
+        comp = ref_name(schema)
+        if comp is not None:
+            t = self._component(comp, files)
+            return union_ann([t, "None"]) if schema.get("nullable") is True else t
+        memo = self._inline.get(id(schema))
+        if memo is not None and not files:
+            return memo
+        nullable = schema.get("nullable") is True
+        types = schema.get("type")
+        if isinstance(types, list):
+            nullable = nullable or "null" in types
+            types = [t for t in types if t != "null"]
+            types = types[0] if len(types) == 1 else (types or None)
+        if isinstance(schema.get("enum"), list) and None in schema["enum"]:
+            nullable = True
+        t = self._shape(schema, types, ctx, files)
+        if nullable:
+            t = union_ann([t, "None"])
+        if not files:
+            self._inline[id(schema)] = t
+        return t
+
+    # --- components ------------------------------------------------------------------
+
+    def _component(self, comp: str, files: bool) -> str:
+        schema = self.spec.schema(comp)
+        if files and not is_object_schema(self.spec, schema) and has_binary(self.spec, schema):
+            return self.ann(schema, class_name(comp), files=True)  # a file upload: inline
+        known = self._component_anns.get(comp)
+        if known is not None:
+            return known
+        if comp in self._component_names:  # recursive: the name is already reserved
+            return self._component_names[comp]
+        base = self._param_name(class_name(comp))
+        if is_object_schema(self.spec, schema):
+            name = self._unique(base)
+            self._component_names[comp] = name
+            self._class(schema, name)
+            self._component_anns[comp] = name
+            return name
+        if _has_union(schema):
+            name = self._unique(base)
+            self._component_names[comp] = name
+            t = self.ann(schema, base.removesuffix("Param"), files=False)
+            if _split_union(t) == [name]:  # a union of itself only
+                t = "object"
+            self.aliases[name] = ParamAlias(name, trim_doc(schema.get("description"), 200), t)
+            self._component_anns[comp] = name
+            return name
+        t = self.ann(schema, class_name(comp))
+        self._component_anns[comp] = t
+        return t
+
+    # --- shapes ----------------------------------------------------------------------
+
+    def _shape(self, s: dict[str, Any], types: Any, ctx: str, files: bool) -> str:
+        for key in ("oneOf", "anyOf"):
+            members = s.get(key)
+            if isinstance(members, list):
+                members = [m for m in members if not is_constraint_only(m)]
+                if members:
+                    values = [m for m in members if not is_null(m)]
+                    anns = ["None"] if len(values) < len(members) else []
+                    for i, m in enumerate(values):
+                        suffix = self._suffix(m, i, len(values))
+                        anns.append(self.ann(m, ctx + suffix, files=files))
+                    return union_ann(anns)
+        if isinstance(s.get("allOf"), list):
+            parts = [p for p in s["allOf"] if has_shape(p)]
+            if len(parts) == 1 and "properties" not in s:
+                t = self.ann(parts[0], ctx, files=files)
+                if any(isinstance(p, dict) and p.get("nullable") is True for p in s["allOf"]):
+                    t = union_ann([t, "None"])
+                return t
+            if is_object_schema(self.spec, s):
+                return self._class(s, self._unique(self._param_name(ctx)))
+            return "object"
+        if "const" in s:
+            return literal([s["const"]])
+        if isinstance(s.get("enum"), list):
+            values = [v for v in s["enum"] if v is not None]
+            return literal(values) if values else "None"
+        if types == "array" or (types is None and "items" in s):
+            item = self.ann(s.get("items"), ctx + "Item", files=files)
+            return f"Sequence[{item}]"
+        if types == "object" or "properties" in s or "additionalProperties" in s:
+            if isinstance(s.get("properties"), dict) and s["properties"]:
+                return self._class(s, self._unique(self._param_name(ctx)))
+            extra = s.get("additionalProperties")
+            if isinstance(extra, dict) and extra:
+                return f"Mapping[str, {self.ann(extra, ctx + 'Value', files=files)}]"
+            return "Mapping[str, object]"
+        if types == "string" and s.get("format") == "binary":
+            return "FileInput" if files else "str"
+        if isinstance(types, str):
+            return _SCALARS.get(types, "object")
+        if isinstance(types, list):
+            return union_ann([_SCALARS.get(t, "object") for t in types])
+        return "object"
+
+    def _suffix(self, member: Any, index: int, count: int) -> str:
+        if count == 1:
+            return ""
+        if isinstance(member, dict) and ref_name(member) is None:
+            props = member.get("properties") or {}
+            for key in ("type", "role", "object"):
+                tag = (props.get(key) or {}) if isinstance(props, dict) else {}
+                if isinstance(tag, dict):
+                    values = tag.get("enum") or ([tag["const"]] if "const" in tag else [])
+                    if len(values) == 1 and isinstance(values[0], str):
+                        return camel(values[0])
+            if member.get("title"):
+                return camel(str(member["title"]))
+        return f"Variant{index + 1}"
+
+    def _class(self, schema: dict[str, Any], name: str) -> str:
+        cls = ParamClass(name, trim_doc(schema.get("description") or schema.get("title"), 200), [])
+        self.classes[name] = cls
+        props, required = object_properties(self.spec, schema)
+        ctx = name.removesuffix("Param")
+        for key, ps in props.items():
+            t = self.ann(ps, ctx + camel(key))
+            cls.fields.append(ParamField(key, t, key in required))
+        return name
+
+    # --- source ----------------------------------------------------------------------
+
+    def source(self, header: str) -> str:
+        lines = [
+            header,
+            '"""Request parameter types: TypedDicts of the request objects, aliases of their unions.',
+            "",
+            "Only annotations: the API methods take plain dicts and lists. Import this module in",
+            "type-checked code (``from trio_openai.types.params import ReasoningParam``).",
+            '"""',
+            "",
+            "from __future__ import annotations",
+            "",
+            "from collections.abc import Mapping, Sequence",
+            "from typing import TYPE_CHECKING, Literal, Required, TypeAlias, TypedDict",
+            "",
+            "if TYPE_CHECKING:",
+            "    from .._multipart import FileInput",
+            "",
+            "__all__ = [",
+            *(f'    "{n}",' for n in sorted([*self.classes, *self.aliases])),
+            "]",
+        ]
+        blocks = [list(self._alias_source(self.aliases[n])) for n in sorted(self.aliases)]
+        blocks += [list(self._class_source(self.classes[n])) for n in sorted(self.classes)]
+        return "\n".join(lines) + "\n\n\n" + "\n\n\n".join("\n".join(b) for b in blocks) + "\n"
+
+    @staticmethod
+    def _alias_source(a: ParamAlias) -> Iterator[str]:
+        from .emit import doc_literal, quote
+
+        yield f"{a.name}: TypeAlias = {quote(a.ann)}"
+        if a.doc:
+            yield doc_literal(a.doc, "")
+
+    @staticmethod
+    def _class_source(c: ParamClass) -> Iterator[str]:
+        from .emit import doc_literal, quote
+
+        def field_ann(f: ParamField) -> str:
+            return f"Required[{f.ann}]" if f.required else f.ann
+
+        if all(f.key.isidentifier() and not keyword.iskeyword(f.key) for f in c.fields):
+            yield f"class {c.name}(TypedDict, total=False):"
+            if c.doc:
+                yield doc_literal(c.doc, "    ")
+                if c.fields:
+                    yield ""
+            for f in c.fields:
+                yield f"    {f.key}: {field_ann(f)}"
+            if not c.fields and not c.doc:
+                yield "    pass"
+            return
+        # keys that are not identifiers (`from`, `self-harm`...): the functional form
+        yield f"{c.name} = TypedDict("
+        yield f"    {quote(c.name)},"
+        yield "    {"
+        for f in c.fields:  # Required[...] outside the string, so that it counts at runtime
+            ann = f"Required[{quote(f.ann)}]" if f.required else quote(f.ann)
+            yield f"        {quote(f.key)}: {ann},"
+        yield "    },"
+        yield "    total=False,"
+        yield ")"
+        if c.doc:
+            yield doc_literal(c.doc, "")

@@ -1,0 +1,432 @@
+"""Python source of trio_openai/resources/: one class per resource, one method per operation.
+
+Methods are thin: they build the path (each parameter quoted by ``_p``), the query, the
+body, and make exactly one call to the client (``_request``, ``_stream``,
+``_stream_bytes`` or ``_paginate``). Classes of one top-level area share a module
+(`naming.module_of`); sub-resources are ``cached_property`` attributes, imported on first
+access when their class lives in another module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import attrs
+
+from .emit import HEADER, doc_literal, quote
+from .ir import AliasDef, ClassDef, Raw, Ref, Resolver, TypeRef, UnionDef
+from .names import camel, snake
+from .naming import MIXINS, STREAM_HELPERS, module_of
+from .operations import OpDef, ParamDef
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TYPING = ("Any", "Literal")
+_ABC = ("Mapping", "Sequence")
+
+
+@attrs.define
+class Node:
+    path: tuple[str, ...]
+    module: str
+    cls: str = ""
+    children: dict[str, Node] = attrs.field(factory=dict)
+    ops: list[OpDef] = attrs.field(factory=list)
+
+
+def build_tree(ops: list[OpDef]) -> dict[tuple[str, ...], Node]:
+    nodes: dict[tuple[str, ...], Node] = {}
+    for op in ops:
+        path = tuple(op.resource.split("."))
+        for size in range(1, len(path) + 1):
+            sub = path[:size]
+            if sub not in nodes:
+                nodes[sub] = Node(sub, module_of(sub))
+                if size > 1:
+                    nodes[path[: size - 1]].children[sub[-1]] = nodes[sub]
+        nodes[path].ops.append(op)
+    taken: dict[str, set[str]] = {}
+    for path in sorted(nodes, key=lambda p: (len(p), p)):
+        node = nodes[path]
+        used = taken.setdefault(node.module, set())
+        for size in range(1, len(path) + 1):
+            name = "".join(camel(part) for part in path[-size:])
+            if name not in used:
+                break
+        used.add(name)
+        node.cls = name
+    return nodes
+
+
+class ResourceWriter:
+    """Writes one module of trio_openai/resources/."""
+
+    def __init__(
+        self, resolver: Resolver, modules: dict[str, str], params: set[str], name: str
+    ) -> None:
+        self.resolver = resolver
+        self.modules = modules  # type name -> module in trio_openai.types
+        self.param_names = params
+        self.name = name
+        self.types_used: set[str] = set()
+        self.idents: set[str] = set()
+        self.siblings: set[str] = set()
+        self.helpers: set[tuple[str, str]] = set()  # (module, type) of stream helpers
+        self.mixins: set[str] = set()
+        self.uses_strip = False
+
+    # --- types -----------------------------------------------------------------------
+
+    def _type(self, name: str) -> str:
+        module = self.modules[name]
+        self.types_used.add(module)
+        return f"_t_{module}.{name}"
+
+    def type_ann(self, t: TypeRef | None) -> str:
+        if t is None:
+            return "Any"
+        if isinstance(t, Ref):
+            return self._type(t.name)
+        if isinstance(t, Raw):
+            self._scan(t.ann)
+            return t.ann
+        return "Any"
+
+    def decoder(self, t: TypeRef | None) -> str | None:
+        if not isinstance(t, Ref):
+            return None
+        target = self.resolver.defs[t.name]
+        if isinstance(target, ClassDef):
+            return f"{self._type(t.name)}.from_dict"
+        if isinstance(target, UnionDef) or (
+            isinstance(target, AliasDef) and self.resolver.needs_conversion(t)
+        ):
+            module = self.modules[t.name]
+            self.types_used.add(module)
+            return f"_t_{module}.decode_{snake(t.name)}"
+        return None
+
+    def _scan(self, ann: str) -> None:
+        self.idents.update(_IDENT.findall(ann))
+
+    # --- methods ---------------------------------------------------------------------
+
+    def _signature(self, op: OpDef, name: str, ret: str, *, is_async: bool) -> Iterator[str]:
+        params = op.signature_params()
+        path = op.path_params
+        yield f"    {'async def' if is_async else 'def'} {name}("
+        yield "        self,"
+        if path:
+            last = path[-1]
+            self._scan(last.ann)
+            yield f"        {last.name}: {last.ann},"
+        keyword_only = [p for p in params if not (path and p is path[-1])]
+        if keyword_only:
+            yield "        *,"
+        for p in keyword_only:
+            self._scan(p.ann)
+            if p.required:
+                yield f"        {p.name}: {p.ann},"
+            else:
+                yield f"        {p.name}: {p.ann} | Omit = omit,"
+        yield "        **options: Unpack[CallOptions],"
+        yield f"    ) -> {ret}:"
+
+    @staticmethod
+    def _url(op: OpDef) -> str:
+        def param(match: re.Match[str]) -> str:
+            key = match.group(1)
+            p = next(p for p in op.path_params if p.key == key)
+            return f"{{_p('{p.key}', {p.name})}}"
+
+        url = re.sub(r"\{([^}]+)\}", param, op.url.partition("?")[0])
+        return f'f"{url}"' if op.path_params else quote(url)
+
+    @staticmethod
+    def _mapping(
+        params: list[ParamDef],
+        flag: tuple[str, object] | None = None,
+        json_parts: frozenset[str] = frozenset(),
+    ) -> list[str]:
+        lines = [
+            f"{quote(p.key)}: _json_part({p.name}),"
+            if p.key in json_parts
+            else f"{quote(p.key)}: {p.name},"
+            for p in params
+        ]
+        if flag is not None:
+            lines.insert(0, f"{quote(flag[0])}: {flag[1]!r},")
+        return lines
+
+    def _call_args(self, op: OpDef, *, stream: bool = False) -> list[str]:
+        """The keyword arguments shared by every entry point (path, query, body, options)."""
+        args: list[str] = []
+        query = [p for p in op.params if p.where == "query"]
+        body = [p for p in op.signature_params() if p.where == "body"]
+        headers = [p for p in op.params if p.where == "header"]
+        # a query in the spec's path (`/responses?beta=true`) is sent as query parameters
+        fixed = [pair.partition("=") for pair in op.url.partition("?")[2].split("&") if pair]
+        if query or fixed:
+            args.append("query={")
+            args += [f"    {quote(key)}: {quote(value)}," for key, _, value in fixed]
+            args += ["    " + line for line in self._mapping(query)]
+            args.append("},")
+        flag = op.stream_flag if stream else None
+        if op.body_kind == "multipart":
+            args.append("multipart={")
+            args += ["    " + line for line in self._mapping(body, flag, op.json_parts)]
+            args.append("},")
+        elif op.body_kind == "json":
+            self.uses_strip = True
+            if body or flag:
+                args.append("body=_strip({")
+                args += ["    " + line for line in self._mapping(body, flag)]
+                args.append("}),")
+            else:
+                args.append("body={},")
+        if headers:
+            pairs = ", ".join(f"{quote(p.key)}: {p.name}" for p in headers)
+            args.append(f"options=_with_headers(options, {{{pairs}}}),")
+        else:
+            args.append("options=options,")
+        if op.admin:
+            args.append("admin=True,")
+        return args
+
+    def method_source(self, op: OpDef) -> Iterator[str]:
+        url = self._url(op)
+        if op.page_shape is not None:
+            item = self.type_ann(op.item_type)
+            yield from self._signature(op, op.name, f"AsyncPaginator[{item}]", is_async=False)
+            yield doc_literal(op.doc or f"{op.http_method} {op.url}", "        ")
+            yield "        return self._client._paginate("
+            yield f"            {url},"
+            decode = self.decoder(op.item_type)
+            if decode is not None:
+                yield f"            decode_item={decode},"
+            yield f"            shape={quote(op.page_shape)},"
+            for arg in self._call_args(op):
+                yield "            " + arg
+            if op.http_method != "GET":
+                yield f"            method={quote(op.http_method)},"
+            yield "        )"
+            return
+        if op.result == "binary":
+            ret = "bytes"
+        elif op.result == "none":
+            ret = "None"
+        else:
+            ret = self.type_ann(op.result_type)
+        yield from self._signature(op, op.name, ret, is_async=True)
+        yield doc_literal(op.doc or f"{op.http_method} {op.url}", "        ")
+        yield "        return await self._client._request("
+        yield f"            {quote(op.http_method)},"
+        yield f"            {url},"
+        for arg in self._call_args(op):
+            yield "            " + arg
+        if op.result == "binary":
+            yield "            binary=True,"
+            if op.accept:
+                yield f'            headers={{"Accept": {quote(op.accept)}}},'
+        elif op.result == "json":
+            decode = self.decoder(op.result_type)
+            if decode is not None:
+                yield f"            cast={decode},"
+        yield "        )"
+        if op.stream_type is not None:
+            yield ""
+            yield from self._stream_source(op, url)
+        if op.byte_stream:
+            yield ""
+            yield from self._byte_stream_source(op, url)
+
+    def _helper_stream_source(self, op: OpDef) -> Iterator[str]:
+        module, fn, returns, call = STREAM_HELPERS[op.operation_id]
+        relative = ".." + module.removeprefix("trio_openai.")
+        self.helpers.add((relative, returns))
+        yield from self._signature(op, op.stream_name, returns, is_async=False)
+        doc = (
+            f"Like ``{op.name}()``, streamed: ``async with client.{op.resource}."
+            f"{op.stream_name}(...) as stream``, then ``async for event in stream`` (see "
+            f"`{fn}`). The request is sent when the block opens; the connection is released "
+            "when it ends."
+        )
+        yield doc_literal(doc, "        ")
+        yield f"        from {relative} import {fn}"
+        yield ""
+        body = [p for p in op.signature_params() if p.where == "body"]
+        self.uses_strip = True
+        yield "        _body = _strip({"
+        for line in self._mapping(body, op.stream_flag):
+            yield f"            {line}"
+        yield "        })"
+        yield f"        return {call.format(fn=fn, body='_body')}"
+
+    def _stream_source(self, op: OpDef, url: str) -> Iterator[str]:
+        if op.operation_id in STREAM_HELPERS:
+            yield from self._helper_stream_source(op)
+            return
+        event = self.type_ann(op.stream_type)
+        yield from self._signature(op, op.stream_name, f"Stream[{event}]", is_async=False)
+        doc = (
+            f"Like ``{op.name}()``, with the answer streamed as server-sent events: "
+            f"``async with client.{op.resource}.{op.stream_name}(...) as stream``, then "
+            "``async for event in stream``. The request is sent when the block opens; the "
+            "connection is released when it ends."
+        )
+        yield doc_literal(doc, "        ")
+        decode = self.decoder(op.stream_type) or "_identity"
+        yield "        return self._client._stream("
+        yield f"            {quote(op.http_method)},"
+        yield f"            {url},"
+        for arg in self._call_args(op, stream=True):
+            yield "            " + arg
+        yield f"            decode={decode},"
+        yield "        )"
+
+    def _byte_stream_source(self, op: OpDef, url: str) -> Iterator[str]:
+        yield from self._signature(op, "stream_content", "ByteStream", is_async=False)
+        doc = (
+            f"Like ``{op.name}()``, with the body read as it arrives: ``async with "
+            f"client.{op.resource}.stream_content(...) as content``, then ``async for chunk "
+            "in content`` (or ``await content.write_to_file(path)``)."
+        )
+        yield doc_literal(doc, "        ")
+        yield "        return self._client._stream_bytes("
+        yield f"            {quote(op.http_method)},"
+        yield f"            {url},"
+        for arg in self._call_args(op):
+            yield "            " + arg
+        yield "        )"
+
+    # --- classes and the module ------------------------------------------------------
+
+    def class_source(self, node: Node) -> Iterator[str]:
+        mixin = MIXINS.get(".".join(node.path))
+        if mixin is not None:
+            self.mixins.add(mixin)
+            yield f"class {node.cls}({mixin}, Resource):"
+        else:
+            yield f"class {node.cls}(Resource):"
+        yield doc_literal(f"``client.{'.'.join(node.path)}``", "    ")
+        for attr, child in sorted(node.children.items()):
+            yield ""
+            yield "    @cached_property"
+            if child.module == self.name:
+                yield f"    def {attr}(self) -> {child.cls}:"
+                yield doc_literal(f"``client.{'.'.join(child.path)}``", "        ")
+                yield f"        return {child.cls}(self._client)"
+            else:
+                self.siblings.add(child.module)
+                yield f"    def {attr}(self) -> _r_{child.module}.{child.cls}:"
+                yield doc_literal(f"``client.{'.'.join(child.path)}``", "        ")
+                yield f"        from .{child.module} import {child.cls}"
+                yield ""
+                yield f"        return {child.cls}(self._client)"
+        for op in node.ops:
+            yield ""
+            yield from self.method_source(op)
+
+    def source(self, nodes: list[Node]) -> str:
+        blocks = ["\n".join(self.class_source(n)) for n in nodes]
+        body = "\n\n\n".join(blocks)
+        paths = {n.path for n in nodes}
+        tops = sorted(".".join(n.path) for n in nodes if n.path[:-1] not in paths)
+        head = [
+            HEADER,
+            doc_literal(
+                f"Resources of the OpenAI API: {', '.join(f'``client.{t}``' for t in tops)}.", ""
+            ),
+            "",
+            "# pyright: reportPrivateUsage=false",
+            "# (resources are the client's own callers: _request, _stream, _paginate)",
+            "",
+            "from __future__ import annotations",
+            "",
+        ]
+        abc = [n for n in _ABC if n in self.idents]
+        if abc:
+            head.append(f"from collections.abc import {', '.join(abc)}")
+        if "cached_property" in body:
+            head.append("from functools import cached_property")
+        used = {n for n in _TYPING if n in self.idents or re.search(rf"\b{n}\b", body)}
+        if "decode=_identity," in body:
+            used.add("Any")
+        typing = ["TYPE_CHECKING", *sorted({"Unpack", *used})]
+        head.append(f"from typing import {', '.join(typing)}")
+        head.append("")
+        head.append("from .._types import CallOptions, Omit, omit")
+        if self.uses_strip and "_strip(" in body:
+            head.append("from .._types import strip_omitted as _strip")
+        base = ["Resource"]
+        if "lazy_types" in body or self.types_used:
+            base.append("lazy_types")
+        if "_json_part(" in body:
+            base.append("json_part as _json_part")
+        if "_p(" in body:
+            base.append("path_param as _p")
+        if "_with_headers(" in body:
+            base.append("with_headers as _with_headers")
+        head.append(f"from ._base import {', '.join(base)}")
+        if self.mixins:
+            head.append(f"from ._extras import {', '.join(sorted(self.mixins))}")
+        head.append("")
+        head.append("if TYPE_CHECKING:")
+        if "FileInput" in self.idents:
+            head.append("    from .._multipart import FileInput")
+        if "AsyncPaginator[" in body:
+            head.append("    from .._pagination import AsyncPaginator")
+        streams = [n for n in ("ByteStream", "Stream") if re.search(rf"\b{n}\b", body)]
+        if streams:
+            head.append(f"    from .._streaming import {', '.join(streams)}")
+        for module, returns in sorted(self.helpers):
+            head.append(f"    from {module} import {returns}")
+        for module in sorted(self.types_used):
+            head.append(f"    from ..types import {module} as _t_{module}")
+        params = sorted(self.idents & self.param_names)
+        if params:
+            head.append("    from ..types.params import (")
+            head += [f"        {n}," for n in params]
+            head.append("    )")
+        for module in sorted(self.siblings):
+            head.append(f"    from . import {module} as _r_{module}")
+        if self.types_used:
+            head.append("else:")
+            for module in sorted(self.types_used):
+                head.append(
+                    f"    _t_{module} = lazy_types(globals(), {quote('_t_' + module)}, {quote(module)})"
+                )
+        if "decode=_identity," in body:
+            head += ["", "", "def _identity(value: Any) -> Any:", "    return value"]
+        names = sorted(n.cls for n in nodes)
+        head += ["", "__all__ = [", *(f"    {quote(n)}," for n in names), "]"]
+        return "\n".join(head) + "\n\n\n" + body + "\n"
+
+
+def render_resources(
+    ops: list[OpDef], resolver: Resolver, modules: dict[str, str], params: set[str]
+) -> dict[str, str]:
+    """{file name in resources/: source}, the registry included."""
+    nodes = build_tree(ops)
+    by_module: dict[str, list[Node]] = {}
+    for path in sorted(nodes):
+        by_module.setdefault(nodes[path].module, []).append(nodes[path])
+    files: dict[str, str] = {}
+    for module in sorted(by_module):
+        writer = ResourceWriter(resolver, modules, params, module)
+        files[f"{module}.py"] = writer.source(by_module[module])
+    tops = sorted(path for path in nodes if len(path) == 1)
+    lines = [
+        HEADER,
+        '"""The top-level attributes of the client: name -> (module, class) in this package."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "RESOURCES: dict[str, tuple[str, str]] = {",
+        *(f"    {quote(p[0])}: ({quote(nodes[p].module)}, {quote(nodes[p].cls)})," for p in tops),
+        "}",
+        "",
+        f"OPERATION_COUNT = {len(ops)}",
+    ]
+    files["_registry.py"] = "\n".join(lines) + "\n"
+    return files
