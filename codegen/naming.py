@@ -131,7 +131,19 @@ STREAM_HELPERS: dict[str, tuple[str, str, str, str]] = {
 
 # Resources whose class derives from a hand-written mixin of trio_openai/resources/_extras.py
 # too (methods that are not operations of the spec): resource path -> mixin class.
-MIXINS: dict[str, str] = {"responses": "ResponsesExtras"}
+MIXINS: dict[str, str] = {
+    "responses": "ResponsesExtras",
+    "chat.completions": "ChatCompletionsExtras",
+    "vector_stores.files": "VectorStoreFilesExtras",
+    "vector_stores.file_batches": "VectorStoreFileBatchesExtras",
+    "videos": "VideosExtras",
+    "batches": "BatchesExtras",
+    "uploads": "UploadsExtras",
+}
+
+# Result types decoded through a hand-written function of resources/_base.py instead of
+# the model's own from_dict: the Response gets its SDK-computed ``output_text``.
+CASTS: dict[str, str] = {"Response": "decode_response"}
 
 # Resource subtrees generated into a module of their own (the rest: one module per
 # top-level attribute), so that ``client.beta.threads`` does not load the ChatKit code.

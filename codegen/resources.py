@@ -17,7 +17,7 @@ import attrs
 from .emit import HEADER, doc_literal, quote
 from .ir import AliasDef, ClassDef, Raw, Ref, Resolver, TypeRef, UnionDef
 from .names import camel, snake
-from .naming import MIXINS, STREAM_HELPERS, module_of
+from .naming import CASTS, MIXINS, STREAM_HELPERS, module_of
 from .operations import OpDef, ParamDef
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -95,6 +95,8 @@ class ResourceWriter:
     def decoder(self, t: TypeRef | None) -> str | None:
         if not isinstance(t, Ref):
             return None
+        if t.name in CASTS:
+            return f"_{CASTS[t.name]}"
         target = self.resolver.defs[t.name]
         if isinstance(target, ClassDef):
             return f"{self._type(t.name)}.from_dict"
@@ -367,6 +369,9 @@ class ResourceWriter:
             base.append("path_param as _p")
         if "_with_headers(" in body:
             base.append("with_headers as _with_headers")
+        for cast in sorted(set(CASTS.values())):
+            if re.search(rf"\b_{cast}\b", body):
+                base.append(f"{cast} as _{cast}")
         head.append(f"from ._base import {', '.join(base)}")
         if self.mixins:
             head.append(f"from ._extras import {', '.join(sorted(self.mixins))}")

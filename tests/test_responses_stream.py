@@ -159,3 +159,31 @@ async def test_llama_server_events_without_sequence_numbers(llama_url: str) -> N
     assert deltas
     assert final.output_text == "".join(deltas)
     assert final.status == "completed"
+
+
+async def test_create_fills_output_text_and_stream_method_is_the_helper(client: trio_openai.OpenAI) -> None:
+    response = await client.responses.create(model="echo-1", input="hi there")
+    assert response.output_text == "You said: hi there"
+    async with client.responses.stream(model="echo-1", input="hi there") as stream:
+        assert "".join([d async for d in stream.text_deltas()]) == "You said: hi there"
+    retrieved_shape = response.to_dict()
+    assert retrieved_shape["output"][0]["content"][0]["text"] == "You said: hi there"
+
+
+async def test_responses_parse_through_the_resource(client: trio_openai.OpenAI, local_server: LocalServer) -> None:
+    import attrs
+
+    @attrs.define
+    class City:
+        name: str
+        population: int
+
+    text = '{"name": "Paris", "population": 2100000}'
+    echo = await client.post("/responses", body={"model": "echo-1", "input": "x"})
+    echo["output"][0]["content"][0]["text"] = text
+    local_server.script("POST", "/v1/responses", Reply.json(echo))
+    parsed = await client.responses.parse(model="echo-1", input="a city", text_format=City)
+    assert parsed.output_parsed == City(name="Paris", population=2100000)
+    sent = local_server.requests[-1].json()
+    assert sent["text"]["format"]["type"] == "json_schema"
+    assert sent["text"]["format"]["strict"] is True

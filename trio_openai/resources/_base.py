@@ -17,13 +17,13 @@ from urllib.parse import quote
 from .._types import CallOptions, Omit
 
 if TYPE_CHECKING:
-
     from .._client import OpenAI
 
 __all__ = [
     "Resource",
     "json_part",
     "lazy_types",
+    "decode_response",
     "path_param",
     "with_headers",
 ]
@@ -41,6 +41,16 @@ class Resource:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._client!r}>"
+
+
+def decode_response(data: Any) -> Any:
+    """A Response with ``output_text`` filled in (the official SDKs compute it too)."""
+    from ..lib._responses_stream import add_output_text
+    from ..types import Response
+
+    if isinstance(data, dict):
+        add_output_text(data)
+    return Response.from_dict(data)
 
 
 def path_param(name: str, value: object) -> str:

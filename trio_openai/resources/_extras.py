@@ -8,24 +8,56 @@ implements it, imported on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._types import Omit
+from ._polling import (
+    BatchesExtras as BatchesExtras,
+    UploadsExtras as UploadsExtras,
+    VectorStoreFileBatchesExtras as VectorStoreFileBatchesExtras,
+    VectorStoreFilesExtras as VectorStoreFilesExtras,
+    VideosExtras as VideosExtras,
+)
 
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from .._client import OpenAI
     from .._responses_ws import ResponsesWebSocket
+    from ..lib._structured import ParsedChatCompletion, ParsedResponse
 
-__all__ = ["ResponsesExtras"]
+T = TypeVar("T")
+
+
+__all__ = [
+    "BatchesExtras",
+    "ChatCompletionsExtras",
+    "ResponsesExtras",
+    "UploadsExtras",
+    "VectorStoreFileBatchesExtras",
+    "VectorStoreFilesExtras",
+    "VideosExtras",
+]
 
 
 class ResponsesExtras:
-    """``client.responses.connect()``: the Responses API over one WebSocket."""
+    """``client.responses.connect()`` (WebSocket mode), ``.parse()`` and ``.run_tools()``."""
 
     _client: OpenAI
+
+    async def parse(self, *, text_format: type[T], **params: Any) -> ParsedResponse[T]:
+        """Structured output: the reply parsed into ``text_format`` (an attrs class,
+        dataclass, TypedDict or pydantic model), sent as a strict JSON schema."""
+        from ..lib._structured import parse_responses
+
+        return await parse_responses(self._client, text_format=text_format, **params)
+
+    async def run_tools(self, *, tools: Sequence[Any], **params: Any) -> Any:
+        """The model -> tools -> model loop; see `trio_openai.lib.run_tools_responses`."""
+        from ..lib._tools import run_tools_responses
+
+        return await run_tools_responses(self._client, tools=list(tools), **params)
 
     def connect(
         self,
@@ -55,3 +87,21 @@ class ResponsesExtras:
             buffer_size=buffer_size,
             **given,
         )
+
+
+class ChatCompletionsExtras:
+    """``client.chat.completions.parse()`` and ``.run_tools()``."""
+
+    _client: OpenAI
+
+    async def parse(self, *, response_format: type[T], **params: Any) -> ParsedChatCompletion[T]:
+        """Structured output: each choice's message parsed into ``response_format``."""
+        from ..lib._structured import parse_chat
+
+        return await parse_chat(self._client, response_format=response_format, **params)
+
+    async def run_tools(self, *, tools: Sequence[Any], **params: Any) -> Any:
+        """The model -> tools -> model loop; see `trio_openai.lib.run_tools_chat`."""
+        from ..lib._tools import run_tools_chat
+
+        return await run_tools_chat(self._client, tools=list(tools), **params)

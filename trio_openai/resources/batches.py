@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal, Unpack
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
+from ._extras import BatchesExtras
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -27,7 +28,7 @@ __all__ = [
 ]
 
 
-class Batches(Resource):
+class Batches(BatchesExtras, Resource):
     """``client.batches``"""
 
     def list(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal, Unpack
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
+from ._extras import ChatCompletionsExtras
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -61,7 +62,7 @@ class Chat(Resource):
         return Completions(self._client)
 
 
-class Completions(Resource):
+class Completions(ChatCompletionsExtras, Resource):
     """``client.chat.completions``"""
 
     @cached_property

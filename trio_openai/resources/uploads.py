@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal, Unpack
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
+from ._extras import UploadsExtras
 
 if TYPE_CHECKING:
     from .._multipart import FileInput
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 
-class Uploads(Resource):
+class Uploads(UploadsExtras, Resource):
     """``client.uploads``"""
 
     @cached_property

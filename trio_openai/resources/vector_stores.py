@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal, Unpack
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
+from ._extras import VectorStoreFileBatchesExtras, VectorStoreFilesExtras
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -180,7 +181,7 @@ class VectorStores(Resource):
         )
 
 
-class FileBatches(Resource):
+class FileBatches(VectorStoreFileBatchesExtras, Resource):
     """``client.vector_stores.file_batches``"""
 
     async def create(
@@ -274,7 +275,7 @@ class FileBatches(Resource):
         )
 
 
-class Files(Resource):
+class Files(VectorStoreFilesExtras, Resource):
     """``client.vector_stores.files``"""
 
     def list(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal, Unpack
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
+from ._extras import VideosExtras
 
 if TYPE_CHECKING:
     from .._multipart import FileInput
@@ -31,7 +32,7 @@ __all__ = [
 ]
 
 
-class Videos(Resource):
+class Videos(VideosExtras, Resource):
     """``client.videos``"""
 
     @cached_property
