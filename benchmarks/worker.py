@@ -1,0 +1,251 @@
+"""One client, one workload, one fresh process: ``python -m benchmarks.worker CLIENT WORKLOAD``.
+
+Prints one line ``RESULT {json}`` on stdout: the measured value, its unit, the peak RSS of
+this process (``ru_maxrss``) and notes. A failure is reported the same way, with
+``"error"`` set, so that the runner can record why a client could not run a workload.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import resource
+import statistics
+import sys
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from .payloads import expected_events
+
+# client name -> (adapter module, runtime, adapter options)
+CLIENTS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "trio_openai": ("client_trio_openai", "trio", {}),
+    "httpx_raw": ("client_httpx", "trio", {"reader": "raw"}),
+    "httpx_lines": ("client_httpx", "trio", {"reader": "lines"}),
+    "openai_asyncio": ("client_openai", "asyncio", {"runtime": "asyncio"}),
+    "openai_trio": ("client_openai", "trio", {"runtime": "trio"}),
+    # experiments
+    "trio_openai_dicts": ("client_trio_openai", "trio", {"decoders": "none"}),
+    "trio_openai_fallback": ("client_trio_openai", "trio", {"decoders": "fallback"}),
+    "trio_openai_proto": ("client_trio_openai", "trio", {"transport": "proto"}),
+    "httpx_4pools": ("client_httpx", "trio", {"reader": "raw", "pools": 4}),
+    "httpx2_raw": ("client_httpx", "trio", {"reader": "raw", "module": "httpx2"}),
+}
+
+WORKLOADS = ("chat", "chat_bulk", "responses", "concurrent", "fanout", "ttfe", "construct")
+
+# Sizes of the full run; --quick scales them down.
+FULL_SIZES = {
+    "stream_events": 30_000,
+    "bulk_batch": 64,
+    "concurrent_streams": 1_000,
+    "concurrent_events": 30,
+    "fanout_requests": 2_000,
+    "fanout_in_flight": 200,
+    "ttfe_streams": 200,
+    "constructions": 30,
+}
+QUICK_SIZES = {
+    **FULL_SIZES,
+    "stream_events": 5_000,
+    "concurrent_streams": 300,
+    "fanout_requests": 600,
+    "ttfe_streams": 50,
+    "constructions": 10,
+}
+
+
+def peak_rss_kib() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+
+
+class Runtime:
+    """The few primitives the workloads need, for trio or asyncio."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def run(self, fn: Callable[[], Awaitable[Any]]) -> Any:
+        if self.name == "trio":
+            import trio
+
+            return trio.run(fn)
+        import asyncio
+
+        return asyncio.run(fn())  # type: ignore[arg-type]
+
+    async def gather(self, n: int, fn: Callable[[int], Awaitable[Any]]) -> None:
+        """Run fn(0) ... fn(n-1) concurrently; return when all are done."""
+        if self.name == "trio":
+            import trio
+
+            async with trio.open_nursery() as nursery:
+                for i in range(n):
+                    nursery.start_soon(fn, i)
+        else:
+            import asyncio
+
+            async with asyncio.TaskGroup() as group:
+                for i in range(n):
+                    group.create_task(fn(i))  # type: ignore[arg-type]
+
+
+async def _stream_rate(adapter: Any, kind: str, n: int, batch: int) -> dict[str, Any]:
+    await adapter.stream(kind, 200, batch)  # warm: connection open, code paths hot
+    start, cpu = time.perf_counter(), time.process_time()
+    count = await adapter.stream(kind, n, batch)
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    expected = expected_events(kind, n)
+    if count != expected:
+        raise AssertionError(f"saw {count} events, expected {expected}")
+    return {
+        "value": count / elapsed,
+        "unit": "events/s",
+        "seconds": elapsed,
+        "cpu_us": cpu / count * 1e6,
+    }
+
+
+async def _concurrent(adapter: Any, rt: Runtime, sizes: dict[str, int]) -> dict[str, Any]:
+    streams, n = sizes["concurrent_streams"], sizes["concurrent_events"]
+    await adapter.stream("chat", n, 1)
+    rss_before = peak_rss_kib()
+    seen = [0]
+
+    async def one(_: int) -> None:
+        got = await adapter.stream("chat", n, 1)
+        seen[0] += got
+
+    start, cpu = time.perf_counter(), time.process_time()
+    await rt.gather(streams, one)
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    if seen[0] != streams * n:
+        raise AssertionError(f"saw {seen[0]} events, expected {streams * n}")
+    return {
+        "value": seen[0] / elapsed,
+        "unit": "events/s",
+        "seconds": elapsed,
+        "cpu_us": cpu / seen[0] * 1e6,
+        "rss_before_kib": rss_before,
+    }
+
+
+async def _fanout(adapter: Any, rt: Runtime, sizes: dict[str, int]) -> dict[str, Any]:
+    in_flight = sizes["fanout_in_flight"]
+
+    async def burst(total: int) -> tuple[float, float]:
+        left = [total]
+
+        async def worker(_: int) -> None:
+            while left[0] > 0:
+                left[0] -= 1
+                await adapter.request()
+
+        start, cpu = time.perf_counter(), time.process_time()
+        await rt.gather(in_flight, worker)
+        return time.perf_counter() - start, time.process_time() - cpu
+
+    await burst(in_flight)  # warm: open the connections
+    total = sizes["fanout_requests"]
+    elapsed, cpu = await burst(total)
+    return {
+        "value": total / elapsed,
+        "unit": "req/s",
+        "seconds": elapsed,
+        "cpu_us": cpu / total * 1e6,
+    }
+
+
+async def _ttfe(adapter: Any, sizes: dict[str, int]) -> dict[str, Any]:
+    for _ in range(20):
+        await adapter.first_event("chat", 5)
+    samples = [await adapter.first_event("chat", 5) for _ in range(sizes["ttfe_streams"])]
+    samples.sort()
+    return {
+        "value": statistics.median(samples) * 1e6,
+        "unit": "µs",
+        "p90_us": samples[int(len(samples) * 0.9)] * 1e6,
+    }
+
+
+async def _construct(adapter: Any, sizes: dict[str, int]) -> dict[str, Any]:
+    start = time.perf_counter()
+    first = adapter.construct()
+    first_s = time.perf_counter() - start
+    await adapter.dispose(first)
+    samples = []
+    for _ in range(sizes["constructions"]):
+        start = time.perf_counter()
+        client = adapter.construct()
+        samples.append(time.perf_counter() - start)
+        await adapter.dispose(client)
+    return {
+        "value": statistics.median(samples) * 1e6,
+        "unit": "µs",
+        "first_ms": first_s * 1e3,
+    }
+
+
+async def run_workload(adapter: Any, rt: Runtime, workload: str, sizes: dict[str, int]) -> Any:
+    if workload == "construct":
+        return await _construct(adapter, sizes)
+    await adapter.open()
+    try:
+        n = sizes["stream_events"]
+        if workload == "chat":
+            return await _stream_rate(adapter, "chat", n, 1)
+        if workload == "chat_bulk":
+            return await _stream_rate(adapter, "chat", n, sizes["bulk_batch"])
+        if workload == "responses":
+            return await _stream_rate(adapter, "responses", n, 1)
+        if workload == "concurrent":
+            return await _concurrent(adapter, rt, sizes)
+        if workload == "fanout":
+            return await _fanout(adapter, rt, sizes)
+        if workload == "ttfe":
+            return await _ttfe(adapter, sizes)
+        raise ValueError(f"unknown workload {workload!r}")
+    finally:
+        await adapter.aclose()
+
+
+def _raise_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 4096 <= hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (4096, hard))
+
+
+def make_adapter(client: str, base_url: str) -> tuple[Any, Runtime]:
+    module_name, runtime, options = CLIENTS[client]
+    module = importlib.import_module(f"{__package__}.{module_name}")
+    return module.Adapter(base_url, **options), Runtime(runtime)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("client", choices=sorted(CLIENTS))
+    parser.add_argument("workload", choices=WORKLOADS)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    _raise_fd_limit()
+    sizes = QUICK_SIZES if args.quick else FULL_SIZES
+    base_url = f"http://127.0.0.1:{args.port}/v1"
+    result: dict[str, Any]
+    try:
+        adapter, rt = make_adapter(args.client, base_url)
+        result = rt.run(lambda: run_workload(adapter, rt, args.workload, sizes))
+        result["notes"] = adapter.notes
+    except Exception as exc:  # reported, not raised: a failing client is a result too
+        traceback.print_exc()
+        result = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+    result["peak_rss_kib"] = peak_rss_kib()
+    print("RESULT " + json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
