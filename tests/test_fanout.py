@@ -158,3 +158,20 @@ async def test_fan_out_over_real_sockets_with_typed_errors(
             assert o.value == o.input
     assert len(local_server.requests) == 200
     assert client.statistics()["busy"] == 0
+
+
+async def test_an_error_in_the_block_or_the_inputs_is_not_an_exception_group() -> None:
+    async def work(x: int) -> int:
+        return x
+
+    with pytest.raises(KeyError):
+        async with map_concurrent(work, range(10), limit=2) as outcomes:
+            async for _ in outcomes:
+                raise KeyError("mine")
+
+    def broken():  # type: ignore[no-untyped-def]
+        yield 1
+        raise ValueError("inputs broke")
+
+    with pytest.raises(ValueError, match="inputs broke"):
+        await run_all(work, broken(), limit=2)

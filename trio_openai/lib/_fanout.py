@@ -143,12 +143,18 @@ async def map_concurrent(
                 nursery.start_soon(run_one, index, item, send.clone())
                 index += 1
 
-    async with receive, trio.open_nursery() as nursery:
-        nursery.start_soon(feed, nursery)
-        try:
-            yield Outcomes(receive, ordered)
-        finally:
-            nursery.cancel_scope.cancel()
+    try:
+        async with receive, trio.open_nursery() as nursery:
+            nursery.start_soon(feed, nursery)
+            try:
+                yield Outcomes(receive, ordered)
+            finally:
+                nursery.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        # One failure (the block's own, or the input iterator's) surfaces as itself.
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from group.exceptions[0].__cause__
+        raise
 
 
 async def run_all(
