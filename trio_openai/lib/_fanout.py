@@ -132,7 +132,9 @@ async def map_concurrent(
     async_source = aiter(inputs) if isinstance(inputs, AsyncIterable) else None
 
     async def feed(nursery: trio.Nursery) -> None:
-        async with send:
+        # A plain `with`: closing must not be a checkpoint, or a cancellation arriving
+        # there would replace an error of the input iterator on its way out.
+        with send:
             index = 0
             while True:
                 await slots.acquire()  # backpressure: pull the next input only now
