@@ -185,8 +185,15 @@ class ResponseStream:
         return None if response is None else response.get("id")
 
     @property
-    def http_response(self) -> Any:
+    def response(self) -> Any:
+        """The raw httpx.Response of the current connection (changes after a resume)."""
         return self._stream.response
+
+    http_response = response
+
+    @property
+    def request_id(self) -> str | None:
+        return self._stream.request_id
 
     def __aiter__(self) -> Self:
         return self
