@@ -199,6 +199,7 @@ class SoakReport:
     warmup_seconds: float
     concurrency: int
     seed: int
+    transport: str = ""
     submitted: int = 0
     succeeded: int = 0
     typed_errors: Counter[str] = attrs.field(factory=Counter)
@@ -243,6 +244,7 @@ class SoakReport:
             "warmup_seconds": self.warmup_seconds,
             "concurrency": self.concurrency,
             "seed": self.seed,
+            "transport": self.transport,
             "submitted": self.submitted,
             "succeeded": self.succeeded,
             "typed_errors": dict(self.typed_errors.most_common()),
@@ -352,6 +354,7 @@ async def run_soak(
             max_event_size=MAX_EVENT_SIZE,
             random_source=random.Random(seed + 2).random,
         ) as client:
+            report.transport = type(client._http._transport).__name__
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_monitor, server, report, warmup_ends, stop_at)
                 for index in range(concurrency):

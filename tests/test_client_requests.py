@@ -275,10 +275,18 @@ async def test_user_http_client_is_used_and_not_closed(local_server: LocalServer
     assert local_server.requests[-1].headers["x-own"] == "mine"
 
 
+def ssl_context_of(client: trio_openai.OpenAI) -> object:
+    transport = client._http._transport  # type: ignore[attr-defined]
+    pool = getattr(transport, "_pool", None)  # httpx's own transport (httpcore)
+    return pool._ssl_context if pool is not None else transport._ssl_context
+
+
 def test_ssl_context_is_built_once() -> None:
+    from trio_openai._transport import shared_ssl_context
+
     a = trio_openai.OpenAI(api_key="k")
     b = trio_openai.OpenAI(api_key="k")
-    assert a._http._transport._pool._ssl_context is b._http._transport._pool._ssl_context  # type: ignore[attr-defined]
+    assert ssl_context_of(a) is ssl_context_of(b) is shared_ssl_context()
 
 
 async def test_debug_log_redacts_credentials(
@@ -366,13 +374,17 @@ def test_client_webhooks_use_the_configured_secret(monkeypatch: pytest.MonkeyPat
         client.webhooks.verify_signature(body + b" ", headers)
 
 
-async def test_query_written_in_the_path_is_kept(client: trio_openai.OpenAI, local_server: LocalServer) -> None:
+async def test_query_written_in_the_path_is_kept(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
     local_server.script("GET", "/v1/things", Reply.json({}))
     await client.get("/things?a=1&b=", query={"c": "2"})
     assert local_server.requests[-1].query == {"a": ["1"], "b": [""], "c": ["2"]}
 
 
-async def test_copies_do_not_reuse_resources_bound_to_the_original(client: trio_openai.OpenAI, local_server: LocalServer) -> None:
+async def test_copies_do_not_reuse_resources_bound_to_the_original(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
     local_server.script("GET", "/v1/models", Reply.json({"object": "list", "data": []}))
     assert client.models is client.models  # loaded once, then cached on this client
     raw = client.with_raw_response
@@ -381,3 +393,21 @@ async def test_copies_do_not_reuse_resources_bound_to_the_original(client: trio_
     assert page.data == []
     copy = client.with_options(max_retries=7)
     assert copy.models._client is copy
+
+
+async def test_middleware_may_name_its_parameters_freely_and_extra_body_omit_removes(
+    local_server: LocalServer,
+) -> None:
+    async def mw(req: httpx.Request, nxt):  # type: ignore[no-untyped-def]
+        req.headers["x-seen"] = "1"
+        return await nxt(req)
+
+    local_server.script("POST", "/v1/x", Reply.json({}))
+    async with trio_openai.OpenAI(
+        api_key=KEY, base_url=local_server.base_url, middleware=[mw]
+    ) as c:
+        await c.post(
+            "/x", body={"keep": 1, "drop": 2}, extra_body={"drop": trio_openai.omit, "add": 3}
+        )
+    assert local_server.requests[-1].headers["x-seen"] == "1"
+    assert local_server.requests[-1].json() == {"keep": 1, "add": 3}

@@ -71,6 +71,16 @@ def _parse_error_body(content: bytes) -> object:
         return content.decode("utf-8", "replace")
 
 
+def _merge_extra(body: dict[str, Any], extra: Mapping[str, object] | None) -> dict[str, Any]:
+    """``extra_body`` over ``body``: its values win, and ``omit`` removes a key."""
+    for key, value in (extra or {}).items():
+        if isinstance(value, Omit):
+            body.pop(key, None)
+        else:
+            body[key] = value
+    return body
+
+
 def _format_timeout(seconds: float) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else str(seconds)
 
@@ -219,7 +229,11 @@ class OpenAI:
         # Resources loaded on this client are bound to it: the copy loads its own.
         cached = {k[5:] for k in self.__dict__ if k.startswith("_res_")}
         copy.__dict__.update(
-            {k: v for k, v in self.__dict__.items() if not k.startswith("_res_") and k not in cached}
+            {
+                k: v
+                for k, v in self.__dict__.items()
+                if not k.startswith("_res_") and k not in cached
+            }
         )
         copy._owns_http = False
         if api_key is not None:
@@ -300,7 +314,10 @@ class OpenAI:
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         if "?" in url:  # httpx would drop a query written in the path once params are given
             url, _, written = url.partition("?")
-            query = {**dict(urllib.parse.parse_qsl(written, keep_blank_values=True)), **(query or {})}
+            query = {
+                **dict(urllib.parse.parse_qsl(written, keep_blank_values=True)),
+                **(query or {}),
+            }
         merged: dict[str, str] = {"Accept": accept, **self._platform_headers}
         merged.update(self._auth_headers(admin))
         merged.update(self.default_headers)
@@ -320,7 +337,7 @@ class OpenAI:
         if multipart is not None:
             from ._multipart import encode_multipart
 
-            form = {**multipart, **(extra_body or {})}
+            form = _merge_extra(dict(multipart), extra_body)
             content = encode_multipart(form)
             merged["Content-Type"] = content.content_type
             if content.content_length is not None:
@@ -328,9 +345,9 @@ class OpenAI:
         elif not isinstance(body, Omit) or extra_body:
             if extra_body:
                 if isinstance(body, Omit) or body is None:
-                    body = dict(extra_body)
+                    body = _merge_extra({}, extra_body)
                 elif isinstance(body, Mapping):
-                    body = {**body, **extra_body}
+                    body = _merge_extra(dict(body), extra_body)
                 else:
                     raise TypeError("extra_body needs a JSON object body to merge into")
             content = dump_json(body)

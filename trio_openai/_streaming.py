@@ -31,6 +31,15 @@ T = TypeVar("T")
 
 _DONE: Final = b"[DONE]"
 _END_EVENTS: Final = frozenset({"done"})  # Steady and the Assistants API end with `event: done`
+# An event stream, or a type naming no particular format (some servers label streams so).
+_STREAM_TYPES: Final = frozenset({"text/event-stream", "text/plain", "application/octet-stream"})
+_EXCERPT_SIZE: Final = 2000  # bytes of a non-SSE body shown in the error
+_EXCERPT_GRACE: Final = 1.0  # seconds spent reading that excerpt at most
+
+
+def _media_type(response: httpx.Response) -> str | None:
+    value = response.headers.get("content-type")
+    return None if value is None else value.partition(";")[0].strip().lower()
 
 
 def _raise_stream_error(obj: Any, request: httpx.Request | None) -> None:
@@ -63,6 +72,8 @@ class Stream(Generic[T]):
         self._finished = False
         self._seen_event = False
         self._entered = False
+        # When the event being waited for is due (first_event / idle); None: not waiting.
+        self._event_deadline: float | None = None
 
     @property
     def response(self) -> httpx.Response:
@@ -83,7 +94,32 @@ class Stream(Generic[T]):
         self._entered = True
         self._response = await self._open_response()
         self._reader = BodyReader(self._response)
+        media_type = _media_type(self._response)
+        if media_type is not None and media_type not in _STREAM_TYPES:
+            await self._refuse_body(media_type)
         return self
+
+    async def _refuse_body(self, media_type: str) -> None:
+        # A 200 that is not an event stream (an HTML page from a proxy, a JSON object
+        # from a server that ignored `stream`) would otherwise read as an empty stream.
+        reader = self._reader
+        assert reader is not None
+        excerpt = b""
+        try:
+            with trio.move_on_after(_EXCERPT_GRACE):
+                while len(excerpt) < _EXCERPT_SIZE:
+                    chunk = await reader.next_chunk()
+                    if chunk is None:
+                        break
+                    excerpt += chunk
+        finally:
+            await self.aclose()
+        raise APIResponseValidationError(
+            f"Expected an event stream, got content-type {media_type!r}: {excerpt[:200]!r}",
+            request=self.response.request,
+            response=self.response,
+            body=excerpt[:_EXCERPT_SIZE],
+        )
 
     async def __aexit__(
         self,
@@ -108,6 +144,7 @@ class Stream(Generic[T]):
             if self._pending:
                 item = self._handle(self._pending.popleft())
                 if item is not None:
+                    self._event_deadline = None
                     return item[0]
                 continue
             if self._finished:
@@ -143,7 +180,11 @@ class Stream(Generic[T]):
         if limit is None:
             chunk = await reader.next_chunk()
         else:
-            with trio.move_on_after(limit) as scope:
+            # The limit is per event, not per chunk: bytes trickling in (or comment lines)
+            # without completing an event do not extend it.
+            if self._event_deadline is None:
+                self._event_deadline = trio.current_time() + limit
+            with trio.move_on_at(self._event_deadline) as scope:
                 chunk = await reader.next_chunk()
             if scope.cancelled_caught:
                 what = "between events" if self._seen_event else "before the first event"

@@ -9,16 +9,18 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 import ssl
+import urllib.request
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Final
+from typing import Any, Final, Literal
 
 import h11
 import httpx
 import trio
 
 from ._errors import APIConnectionError, APIResponseValidationError, APITimeoutError
-from ._redact import redact_headers
+from ._redact import SENSITIVE_HEADERS, redact_headers
 from ._types import Middleware, Timeout
 
 __all__ = [
@@ -42,6 +44,10 @@ log: Final = logging.getLogger("trio_openai")
 # deterministically (trio warns about generators left to the garbage collector).
 _DRAIN_LIMIT: Final = 64
 _CLOSE_GRACE: Final = 5.0
+# Where a request was first sent: httpx carries extensions over to redirected requests.
+_ORIGIN: Final = "trio_openai.origin"
+# Chooses the default pool's transport: "trio" (ours, the default) or "httpx" (httpcore).
+_TRANSPORT_ENV: Final = "TRIO_OPENAI_TRANSPORT"
 
 
 @functools.cache
@@ -53,17 +59,80 @@ def shared_ssl_context() -> ssl.SSLContext:
 
 
 def make_http_client(
-    *, max_connections: int = 1000, max_keepalive: int = 100, follow_redirects: bool = True
+    *,
+    max_connections: int = 1000,
+    max_keepalive: int = 100,
+    follow_redirects: bool = True,
+    transport: Literal["trio", "httpx"] | None = None,
 ) -> httpx.AsyncClient:
-    """The default pool: no httpx timeouts (cancel scopes do that), redirects followed."""
+    """The default pool: no httpx timeouts (cancel scopes do that), redirects followed
+    without credentials when they lead to another origin.
+
+    ``transport="trio"`` (the default) sends through `_pool.TrioTransport`, our trio + h11
+    transport; ``"httpx"`` through httpx's own (httpcore). Without the argument, the
+    environment variable TRIO_OPENAI_TRANSPORT (``trio`` or ``httpx``) decides. When proxy
+    environment variables apply (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY), httpx's transport is
+    used whatever was asked: it honours them, TrioTransport does not speak to proxies.
+    """
+    kind = _transport_kind(transport)
+    common: dict[str, Any] = {
+        "timeout": httpx.Timeout(None),
+        "follow_redirects": follow_redirects,
+        "event_hooks": {"request": [_drop_credentials_across_origins]},
+    }
+    if kind == "trio" and not _proxies_in_environment():
+        from ._pool import TrioTransport
+
+        pool = TrioTransport(
+            ssl_context=shared_ssl_context(),
+            max_connections=max_connections,
+            max_keepalive=max_keepalive,
+        )
+        return httpx.AsyncClient(transport=pool, **common)
     return httpx.AsyncClient(
         verify=shared_ssl_context(),
-        timeout=httpx.Timeout(None),
         limits=httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_keepalive
         ),
-        follow_redirects=follow_redirects,
+        **common,
     )
+
+
+def _transport_kind(transport: str | None) -> str:
+    kind = transport or os.environ.get(_TRANSPORT_ENV) or "trio"
+    if kind not in ("trio", "httpx"):
+        raise ValueError(f"transport must be 'trio' or 'httpx', not {kind!r} ({_TRANSPORT_ENV})")
+    return kind
+
+
+def _proxies_in_environment() -> bool:
+    """Whether httpx (trust_env) would send some request through a proxy."""
+    proxies = urllib.request.getproxies()
+    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
+
+
+def _is_credential(name: str) -> bool:
+    lowered = name.lower()  # the same rule as redact_headers
+    return lowered in SENSITIVE_HEADERS or "secret" in lowered or "token" in lowered
+
+
+def _same_site(first: httpx.URL, url: httpx.URL) -> bool:
+    if first.host != url.host:
+        return False
+    if (first.scheme, first.port) == (url.scheme, url.port):
+        return True
+    # An upgrade to https on the default ports keeps credentials, as httpx does.
+    return (first.scheme, first.port, url.scheme, url.port) == ("http", None, "https", None)
+
+
+async def _drop_credentials_across_origins(request: httpx.Request) -> None:
+    # httpx drops only Authorization on a redirect to another origin; the api-key header
+    # (Azure), custom credential headers and cookies would follow the redirect.
+    first = request.extensions.get(_ORIGIN)
+    if first is None or _same_site(first, request.url):
+        return
+    for name in [name for name in request.headers if _is_credential(name)]:
+        del request.headers[name]
 
 
 def build_request(
@@ -78,6 +147,9 @@ def build_request(
 ) -> httpx.Request:
     if content is None or isinstance(content, bytes):
         request = http.build_request(method, url, headers=headers, params=params, content=content)
+        # httpx iterates an in-memory body with an async generator; one cancelled while the
+        # body is written would be left to the garbage collector (trio warns).
+        request.stream = _MemoryBody(content or b"")
     else:
         # Hand httpx our own iterator (no httpx async generator in between, which trio would
         # warn about when a server answers before the upload ends).
@@ -86,6 +158,7 @@ def build_request(
         if not any(name.lower() == "content-length" for name in headers):
             del request.headers["Content-Length"]  # httpx's default of 0 for an empty body
             request.headers["Transfer-Encoding"] = "chunked"
+    request.extensions[_ORIGIN] = request.url
     # Connect and pool waits are httpx's; the rest is bounded by cancel scopes above.
     request.extensions["timeout"] = {
         "connect": timeout.connect,
@@ -94,6 +167,32 @@ def build_request(
         "write": None,
     }
     return request
+
+
+class _MemoryBody(httpx.AsyncByteStream):
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return _OneChunk(self._data)
+
+
+class _OneChunk:
+    """Yields its bytes once (nothing for b""); a plain iterator, never an async generator."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: bytes) -> None:
+        self._data: bytes | None = data or None
+
+    def __aiter__(self) -> _OneChunk:
+        return self
+
+    async def __anext__(self) -> bytes:
+        data, self._data = self._data, None
+        if data is None:
+            raise StopAsyncIteration
+        return data
 
 
 class _UploadStream(httpx.AsyncByteStream):
@@ -110,6 +209,16 @@ def _map_error(exc: httpx.HTTPError, request: httpx.Request | None) -> Exception
     if isinstance(exc, httpx.DecodingError):
         return APIResponseValidationError(f"Undecodable response body: {exc}", request=request)
     return APIConnectionError(f"Connection error: {type(exc).__name__}: {exc}", request=request)
+
+
+def _sole_cancelled(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first `trio.Cancelled` of a group holding nothing else; else the group itself."""
+    if group.split(trio.Cancelled)[1] is not None:
+        return group
+    leaf: BaseException = group
+    while isinstance(leaf, BaseExceptionGroup):
+        leaf = leaf.exceptions[0]
+    return leaf
 
 
 def _log_request(request: httpx.Request) -> None:
@@ -133,6 +242,10 @@ async def send(
             _log_request(req)
         try:
             response = await http.send(req, stream=True)
+        except BaseExceptionGroup as group:
+            # trio.open_tcp_stream connects in a nursery: cancelled while connecting, it
+            # raises a group of Cancelled. The caller gets the one Cancelled, unwrapped.
+            raise _sole_cancelled(group) from None
         except httpx.HTTPError as exc:
             raise _map_error(exc, req) from exc
         except (OSError, ValueError, RuntimeError, h11.ProtocolError) as exc:
@@ -153,8 +266,18 @@ async def send(
 
     call: Callable[[httpx.Request], Awaitable[httpx.Response]] = call_transport
     for mw in reversed(middleware):
-        call = functools.partial(mw, call_next=call)
+        call = _bind(mw, call)
     return await call(request)
+
+
+def _bind(
+    mw: Middleware, call_next: Callable[[httpx.Request], Awaitable[httpx.Response]]
+) -> Callable[[httpx.Request], Awaitable[httpx.Response]]:
+    # Positional, so a middleware may name its second parameter as it likes.
+    async def call(request: httpx.Request) -> httpx.Response:
+        return await mw(request, call_next)
+
+    return call
 
 
 async def read_body(response: httpx.Response, *, limit: int | None = None) -> bytes:
@@ -243,14 +366,20 @@ class BodyReader:
 
 
 def pool_statistics(http: httpx.AsyncClient) -> dict[str, int]:
-    """Connections of the default httpcore pool; empty for another transport.
+    """Connections of the default pool (TrioTransport or httpcore's); empty for another
+    transport.
 
     ``busy`` counts connections with a socket serving a request; ``unconnected`` counts
     pool entries without a socket. After all requests have ended, an unconnected entry is
     a slot httpcore lost to a cancellation between assigning a new connection and using
     it (it holds no socket, only a place in ``max_connections``); see docs/design.md.
     """
-    pool = getattr(getattr(http, "_transport", None), "_pool", None)
+    transport = getattr(http, "_transport", None)
+    from ._pool import TrioTransport
+
+    if isinstance(transport, TrioTransport):
+        return transport.statistics()
+    pool = getattr(transport, "_pool", None)
     connections = getattr(pool, "connections", None)
     if connections is None:
         return {}
