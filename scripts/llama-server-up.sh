@@ -51,7 +51,8 @@ echo "$model_sha  $model" | sha256sum -c --quiet - >&2
 template="$root/scripts/chatml-tools.jinja"
 log="$dir/llama-server-$port.log"
 # One thread: two threads on a busy 2-core machine collapse throughput.
-nohup "$bin" -m "$model" --host 127.0.0.1 --port "$port" -t 1 -c 4096 \
+# -n 256: a 135M model may never stop on its own; cap every generation so tests stay fast.
+nohup "$bin" -m "$model" --host 127.0.0.1 --port "$port" -t 1 -c 4096 -n 256 \
   -a smollm2-135m --jinja --no-webui --chat-template-file "$template" \
   ${LLAMA_EXTRA:-} >"$log" 2>&1 &
 pid=$!

@@ -174,13 +174,24 @@ async def test_an_idle_connection_the_server_closed_is_replaced(local_server: Lo
 async def test_a_reset_on_a_reused_connection_is_retried_once_on_a_new_one(
     local_server: LocalServer,
 ) -> None:
-    local_server.script("POST", "/v1/r", Reply.reset(), Reply.json({"ok": 1}))
+    local_server.script("GET", "/v1/r", Reply.reset(), Reply.json({"ok": 1}))
     async with TrioTransport() as transport:
         await fetch(transport, local_server.base_url + "/models")
-        response, body = await fetch(transport, local_server.base_url + "/r", "POST", content=b"{}")
+        response, body = await fetch(transport, local_server.base_url + "/r")
         assert (response.status_code, body) == (200, b'{"ok":1}')
     assert local_server.connections_opened == 2
     assert [r.path for r in local_server.requests].count("/v1/r") == 2
+
+
+async def test_a_post_is_never_resent_by_the_transport(local_server: LocalServer) -> None:
+    # The server may have acted on it before dropping the connection: only the client's
+    # retry policy (which counts attempts in x-stainless-retry-count) may send it again.
+    local_server.script("POST", "/v1/r", Reply.reset(), Reply.json({"ok": 1}))
+    async with TrioTransport() as transport:
+        await fetch(transport, local_server.base_url + "/models")
+        with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
+            await fetch(transport, local_server.base_url + "/r", "POST", content=b"{}")
+    assert [r.path for r in local_server.requests].count("/v1/r") == 1
 
 
 async def test_a_reset_is_not_retried_on_a_new_connection_nor_with_a_streamed_body(

@@ -60,6 +60,7 @@ _HEX: Final = re.compile(rb"[0-9A-Fa-f]{1,16}")
 # How a response body ends.
 _LENGTH: Final = 0  # after Content-Length bytes
 _CHUNKED: Final = 1  # at the last chunk
+_IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _EOF: Final = 2  # when the server closes (HTTP/1.0 style); the connection is not reused
 
 _READ_ERRORS: Final = (trio.BrokenResourceError, trio.ClosedResourceError, OSError, ssl.SSLError)
@@ -315,7 +316,14 @@ class TrioTransport(httpx.AsyncBaseTransport):
                 await self._send(conn, request, head, body, chunked)
                 status, headers, version, reason = await _read_head(conn, request.method)
             except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
-                if conn.reused and not conn.buffer and not isinstance(exc, _Partial):
+                # Resent only when sending twice is harmless (idempotent methods): the
+                # server may have received a POST before dropping the connection.
+                if (
+                    conn.reused
+                    and not conn.buffer
+                    and not isinstance(exc, _Partial)
+                    and request.method in _IDEMPOTENT
+                ):
                     raise _Stale(exc) from exc
                 raise
             framing, length, keep = _framing(request, status, headers, version)

@@ -413,7 +413,7 @@ async def _open_once(
 
 def _sole_cancelled(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
     """One `trio.Cancelled` of `group` if it holds nothing else, else None."""
-    rest = group.subgroup(lambda exc: not isinstance(exc, trio.Cancelled))
+    _, rest = group.split(trio.Cancelled)
     if rest is not None:
         return None
     leaf: BaseException = group

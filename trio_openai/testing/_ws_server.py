@@ -669,7 +669,7 @@ async def open_ws_server(
                 nursery.cancel_scope.cancel()
     except BaseExceptionGroup as group:
         # Under an outer cancellation the tasks' Cancelled come out of the nursery grouped.
-        if group.subgroup(lambda exc: not isinstance(exc, trio.Cancelled)) is not None:
+        if group.split(trio.Cancelled)[1] is not None:
             raise
         cancelled = group.exceptions[0]
     if failure is not None:
