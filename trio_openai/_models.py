@@ -67,6 +67,7 @@ __all__ = [
     "decode_map",
     "extra_keys",
     "generated_model",
+    "LazyModule",
     "lazy_module",
     "not_an_object",
 ]
@@ -201,11 +202,13 @@ def lazy_module(namespace: dict[str, Any], alias: str, module: str) -> Any:
     stream event does not import every module its classes could ever point to. The
     first attribute access imports the real module and puts it in place of the stand-in.
     """
-    return _LazyModule(namespace, alias, f"{namespace['__package__']}.{module}")
+    return LazyModule(namespace, alias, f"{namespace['__package__']}.{module}")
 
 
 @final
-class _LazyModule:
+class LazyModule:
+    """A stand-in for a module, imported on first attribute access and then swapped in."""
+
     __slots__ = ("_alias", "_module", "_namespace")
 
     def __init__(self, namespace: dict[str, Any], alias: str, module: str) -> None:

@@ -9,11 +9,11 @@ its own: every request goes through one of the client's entry points.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, TypeVar, final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import quote
 
+from .._models import LazyModule
 from .._types import CallOptions, Omit
 
 if TYPE_CHECKING:
@@ -100,22 +100,6 @@ def lazy_types(namespace: dict[str, Any], alias: str, module: str) -> Any:
     A resource module refers to the models of several areas; each is imported only when
     a call needs it (the first attribute access replaces the stand-in in `namespace`).
     """
-    return _LazyTypes(namespace, alias, f"{_TYPES_PACKAGE}.{module}")
+    return LazyModule(namespace, alias, f"{_TYPES_PACKAGE}.{module}")
 
 
-@final
-class _LazyTypes:
-    __slots__ = ("_alias", "_module", "_namespace")
-
-    def __init__(self, namespace: dict[str, Any], alias: str, module: str) -> None:
-        self._namespace = namespace
-        self._alias = alias
-        self._module = module
-
-    def __getattr__(self, name: str) -> Any:
-        module = importlib.import_module(self._module)
-        self._namespace[self._alias] = module
-        return getattr(module, name)
-
-    def __repr__(self) -> str:
-        return f"<lazy module {self._module!r}>"
