@@ -449,8 +449,6 @@ def event_body(event_type: str) -> bytes:
 
 
 def test_event_types_match_the_spec() -> None:
-    if not SPEC.exists():
-        pytest.skip(f"spec not found at {SPEC}")
     spec = json.loads(SPEC.read_text())
     schemas = spec["components"]["schemas"]
     from_spec: dict[str, str] = {}
