@@ -99,7 +99,8 @@ async def test_an_invalid_input_file_fails_the_batch_and_every_input(
     client: trio_openai.OpenAI, batches: BatchService
 ) -> None:
     good = {"custom_id": "req-0", "method": "POST", "url": "/v1/responses", "body": {"input": "x"}}
-    content = orjson.dumps(good) + b"\nnot json\n"
+    bad = {**good, "custom_id": "req-1", "url": "/v1/embeddings"}
+    content = orjson.dumps(good) + b"\n" + orjson.dumps(bad) + b"\n"
     file_id = (await client.post("/files", files={"purpose": "batch", "file": ("in", content)}))[
         "id"
     ]
@@ -111,7 +112,7 @@ async def test_an_invalid_input_file_fails_the_batch_and_every_input(
     error = results[0].error
     assert isinstance(error, BatchRequestMissing)
     assert error.code == "batch_failed" and error.batch_status == "failed"
-    assert "not valid JSON" in error.message
+    assert "must POST to /v1/responses" in error.message
     batch = await client.get(f"/batches/{batch_id}")
     assert batch["errors"]["data"][0]["line"] == 2
 
@@ -218,19 +219,198 @@ async def test_errors_are_per_request(client: trio_openai.OpenAI, batches: Batch
     assert batch.output_file_id and batch.error_file_id
 
 
-async def test_an_expired_batch_gives_typed_errors_for_the_missing_inputs(
+async def file_lines(client: trio_openai.OpenAI, file_id: str | None) -> list[Any]:
+    assert file_id is not None
+    content = await client._request("GET", f"/files/{file_id}/content", binary=True)
+    return [orjson.loads(line) for line in bytes(content).splitlines()]
+
+
+async def test_an_expired_batch_gives_missing_for_its_error_file_lines(
     client: trio_openai.OpenAI, batches: BatchService
 ) -> None:
     batches.expire = True
+    results = await run_batch(client, bodies(12), **FAST)
+    assert [r.ok for r in results] == [True] * 6 + [False] * 6
+    assert [text_of(r.body) for r in results[:6]] == [f"You said: question {i}" for i in range(6)]
+    (batch,) = batches.batches.values()
+    assert batch.status == "expired"
+    # The emulation writes what the API writes: one error line per unrun request, and the
+    # files in no particular order.
+    errors = await file_lines(client, batch.error_file_id)
+    assert sorted(line["custom_id"] for line in errors) == sorted(f"req-{i}" for i in range(6, 12))
+    assert all(line["response"] is None for line in errors)
+    assert {line["error"]["code"] for line in errors} == {"batch_expired"}
+    output = await file_lines(client, batch.output_file_id)
+    assert [line["custom_id"] for line in output] != [f"req-{i}" for i in range(6)]
+    for result in results[6:]:
+        error = result.error
+        assert isinstance(error, BatchRequestMissing) and error.resubmittable
+        assert error.code == "batch_expired" and error.batch_status == "expired"
+        assert error.status_code is None and result.status_code is None
+        assert error.message.startswith("This request could not be executed")
+        assert error.custom_id == result.custom_id and error.batch_id == result.batch_id
+
+
+async def test_unrun_inputs_missing_from_both_files_are_missing_too(
+    client: trio_openai.OpenAI, batches: BatchService
+) -> None:
+    batches.expire, batches.unfinished_lines = True, False
     results = await run_batch(client, bodies(6), **FAST)
     assert [r.ok for r in results] == [True] * 3 + [False] * 3
     for result in results[3:]:
         error = result.error
         assert isinstance(error, BatchRequestMissing)
         assert error.code == "batch_expired" and error.batch_status == "expired"
-        assert error.custom_id == result.custom_id and error.batch_id == result.batch_id
     (batch,) = batches.batches.values()
-    assert batch.status == "expired" and batch.error_file_id is None
+    assert batch.error_file_id is None
+
+
+async def test_a_batch_cancelled_elsewhere_gives_missing_batch_cancelled(
+    client: trio_openai.OpenAI, batches: BatchService
+) -> None:
+    batches.step_time, batches.progress_steps = 0.05, 4
+
+    some_done = trio.Event()
+
+    def watch(progress: BatchProgress) -> None:
+        if progress.completed:
+            some_done.set()
+
+    async def cancel_in_the_dashboard(run: BatchRun) -> None:
+        await some_done.wait()
+        await client.post(f"/batches/{run.batch_ids[0]}/cancel")
+
+    run = BatchRun(client, bodies(8), on_progress=watch, **FAST)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(cancel_in_the_dashboard, run)
+        results = await run.run()
+    missing = [r.error for r in results if isinstance(r.error, BatchRequestMissing)]
+    assert 0 < len(missing) < 8
+    assert all(e.code == "batch_cancelled" and e.batch_status == "cancelled" for e in missing)
+    assert all(r.ok for r in results if r.error is None)
+    assert run.progress.finished and run.progress.failed == len(missing)
+
+
+# --- resubmitting what an expired or cancelled batch did not run -------------------------------
+
+
+async def input_ids(client: trio_openai.OpenAI, batches: BatchService, batch_id: str) -> list[str]:
+    lines = await file_lines(client, batches.batches[batch_id].input_file_id)
+    return [line["custom_id"] for line in lines]
+
+
+async def test_resubmitting_answers_every_input_exactly_once(
+    client: trio_openai.OpenAI, batches: BatchService
+) -> None:
+    batches.expire = True
+    seen: list[BatchProgress] = []
+
+    def expire_only_the_first_batches(progress: BatchProgress) -> None:
+        seen.append(progress)
+        if all(progress.batch_ids):
+            batches.expire = False  # the resubmissions run to the end
+
+    results = await run_batch(
+        client,
+        bodies(10),
+        max_per_batch=6,
+        resubmit_unfinished=True,
+        on_progress=expire_only_the_first_batches,
+        **FAST,
+    )
+    assert [r.index for r in results] == list(range(10))
+    assert [text_of(r.unwrap()) for r in results] == [f"You said: question {i}" for i in range(10)]
+    final = seen[-1]
+    assert final.completed == 10 and final.failed == 0 and final.finished
+    first, second = final.batches
+    assert len(first.resubmitted_ids) == len(second.resubmitted_ids) == 1
+    assert final.resume_ids == ((first.batch_id, *first.resubmitted_ids), second.batch_ids)
+    # The resubmission holds exactly the inputs its expired batch did not run, and every
+    # input was answered by exactly one batch (2xx lines over all output files).
+    assert await input_ids(client, batches, first.resubmitted_ids[0]) == [
+        f"req-{i}" for i in range(3, 6)
+    ]
+    assert await input_ids(client, batches, second.resubmitted_ids[0]) == ["req-8", "req-9"]
+    answered: list[str] = []
+    for batch in batches.batches.values():
+        if batch.output_file_id:
+            answered += [
+                line["custom_id"] for line in await file_lines(client, batch.output_file_id)
+            ]
+    assert sorted(answered) == sorted(f"req-{i}" for i in range(10))
+    assert results[4].batch_id == first.resubmitted_ids[0]
+    assert results[1].batch_id == first.batch_id
+
+
+async def test_resubmission_stops_after_max_resubmits(
+    client: trio_openai.OpenAI, batches: BatchService
+) -> None:
+    batches.expire = True  # every batch expires halfway: 8 -> 4 -> 2 unrun
+    results = await run_batch(client, bodies(8), resubmit_unfinished=True, max_resubmits=2, **FAST)
+    assert len(batches.batches) == 3
+    assert [r.ok for r in results] == [True] * 7 + [False]
+    error = results[7].error
+    assert isinstance(error, BatchRequestMissing) and error.code == "batch_expired"
+    # Without the option nothing is sent again.
+    batches.batches.clear()
+    results = await run_batch(client, bodies(8), **FAST)
+    assert len(batches.batches) == 1 and sum(r.ok for r in results) == 4
+
+
+async def test_resume_with_resubmission_after_a_crash(
+    client: trio_openai.OpenAI, local_server: LocalServer, batches: BatchService
+) -> None:
+    batches.expire = True
+    saved: list[tuple[tuple[str, ...], ...]] = []
+
+    def persist_then_crash(progress: BatchProgress) -> None:
+        saved.append(progress.resume_ids)
+        batches.expire = False
+        if progress.batches[0].resubmitted_ids:
+            raise RuntimeError("the process died")
+
+    options: dict[str, Any] = {"resubmit_unfinished": True, **FAST}
+    with pytest.raises(RuntimeError, match="died"):
+        await run_batch(client, bodies(6), on_progress=persist_then_crash, **options)
+    (chain,) = saved[-1]
+    assert len(chain) == 2
+    created = len(paths(local_server, "POST", "/v1/batches"))
+    # JSON turns the tuples into lists: resume takes either.
+    ids = orjson.loads(orjson.dumps(saved[-1]))
+    results = await resume_batch(client, ids, bodies(6), **options)
+    assert [text_of(r.unwrap()) for r in results] == [f"You said: question {i}" for i in range(6)]
+    assert len(paths(local_server, "POST", "/v1/batches")) == created
+    assert [r.batch_id for r in results] == [chain[0]] * 3 + [chain[1]] * 3
+
+
+async def test_resume_resubmits_a_run_cancelled_by_ctrl_c(
+    client: trio_openai.OpenAI, batches: BatchService
+) -> None:
+    batches.step_time, batches.progress_steps = 0.05, 4
+    run = BatchRun(client, bodies(8), **FAST)
+    with trio.move_on_after(0.15):  # the run is cancelled (and its batch) while running
+        await run.run()
+    (batch_id,) = run.batch_ids
+    assert batch_id is not None and batches.cancelled == [batch_id]
+    results = await resume_batch(client, [batch_id], bodies(8), resubmit_unfinished=True, **FAST)
+    assert all(r.ok for r in results)
+    assert len(batches.batches) == 2
+    resubmitted = {r.batch_id for r in results} - {batch_id}
+    assert len(resubmitted) == 1
+
+
+async def test_resume_refuses_ids_out_of_order(
+    client: trio_openai.OpenAI, local_server: LocalServer, batches: BatchService
+) -> None:
+    run = BatchRun(client, bodies(8), max_per_batch=4, **FAST)
+    await run.run()
+    first, second = run.batch_ids
+    polls = len(paths(local_server, "GET", "/v1/batches/"))
+    with pytest.raises(ValueError, match=r"does not belong to batch 1 of 2 \(inputs 0-3\)"):
+        await resume_batch(client, [second, first], bodies(8), max_per_batch=4, **FAST)
+    assert len(paths(local_server, "GET", "/v1/batches/")) <= polls + 2  # no polling loop
+    with pytest.raises(ValueError, match="req-4, req-5, req-6 not in that chunk"):
+        await resume_batch(client, [second, None], bodies(8), max_per_batch=4, **FAST)
 
 
 async def test_poll_after_header_is_honoured(

@@ -12,11 +12,15 @@ hold are split over several batches, run at the same time in a nursery.
 - Polling honours the server's `openai-poll-after-ms` header, else starts at
   `poll_interval` and backs off (x1.5, up to `max_poll_interval`) while nothing moves.
 - Each input gets exactly one `BatchResult`: its response, or a typed error: the API's
-  answer to that line (`BatchRequestFailed`), or no answer at all because the batch
-  expired, was cancelled or failed (`BatchRequestMissing`).
+  answer to that line (`BatchRequestFailed`), or none because the batch expired, was
+  cancelled or failed before running it (`BatchRequestMissing`; see `_batch_results`).
+- `resubmit_unfinished=True` sends the inputs an expired or cancelled batch never ran
+  again, in a new batch (up to `max_resubmits` times per chunk); an input is still
+  answered exactly once, by the batch that ran it.
 - `on_progress` receives a `BatchProgress` after every change, with the batch ids as soon
-  as they exist: persist `progress.batch_ids` and, after a crash, hand them to
+  as they exist: persist `progress.resume_ids` and, after a crash, hand them to
   `resume_batch` with the same requests and splitting options to pick the run up again.
+  A resumed batch is checked first: its input's custom_ids must be its chunk's.
 - Cancelling the caller cancels the batches still running (POST /batches/{id}/cancel,
   shielded, `cancel_timeout` seconds at most) and re-raises `trio.Cancelled`. Any other
   failure (the network gone after the client's retries, a callback that raised) stops the
@@ -35,6 +39,17 @@ import trio
 
 from .._encoding import json_default
 from .._errors import OpenAIError
+from ._batch_results import (
+    TERMINAL,
+    BatchProgress as BatchProgress,
+    BatchRequestError as BatchRequestError,
+    BatchRequestFailed as BatchRequestFailed,
+    BatchRequestMissing as BatchRequestMissing,
+    BatchResult as BatchResult,
+    BatchState as BatchState,
+    line_result,
+    missing_result,
+)
 
 if TYPE_CHECKING:
     from .._client import OpenAI
@@ -52,125 +67,28 @@ __all__ = [
     "run_batch",
 ]
 
-TERMINAL: Final = frozenset({"completed", "failed", "expired", "cancelled"})
 _BACKOFF: Final = 1.5
-
-
-class BatchRequestError(OpenAIError):
-    """One input of a batch has no successful response; see the two subclasses."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        custom_id: str,
-        batch_id: str | None,
-        code: str | None = None,
-        status_code: int | None = None,
-        body: object = None,
-        request_id: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.custom_id = custom_id
-        self.batch_id = batch_id
-        self.code = code
-        self.status_code = status_code
-        self.body = body
-        self.request_id = request_id
-
-
-class BatchRequestFailed(BatchRequestError):
-    """The batch ran the request and the API answered with an error (`status_code`, `body`)."""
-
-
-class BatchRequestMissing(BatchRequestError):
-    """Neither file of the batch answers the request: it expired, was cancelled or failed."""
-
-    def __init__(self, message: str, *, batch_status: str, **fields: Any) -> None:
-        super().__init__(message, **fields)
-        self.batch_status = batch_status
-
-
-@final
-@attrs.frozen
-class BatchResult:
-    """What input `index` produced: `body` (HTTP `status_code`), or `error`."""
-
-    index: int
-    custom_id: str
-    status_code: int | None
-    body: Any
-    error: BatchRequestError | None
-    batch_id: str | None = attrs.field(default=None, kw_only=True)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    def unwrap(self) -> Any:
-        """The response body, or raise the input's error."""
-        if self.error is not None:
-            raise self.error
-        return self.body
-
-
-@final
-@attrs.frozen(kw_only=True)
-class BatchState:
-    """One batch of a run: the inputs `first_index` to `first_index + total - 1`.
-
-    `status` is the API's, or "pending" until the batch is created; `completed` and
-    `failed` are the batch's `request_counts`.
-    """
-
-    batch_id: str | None
-    first_index: int
-    total: int
-    status: str = "pending"
-    completed: int = 0
-    failed: int = 0
-
-    @property
-    def finished(self) -> bool:
-        return self.status in TERMINAL
-
-
-@final
-@attrs.frozen
-class BatchProgress:
-    """A snapshot of a run: every batch's state, and the sums over all inputs."""
-
-    batches: tuple[BatchState, ...]
-
-    @property
-    def batch_ids(self) -> tuple[str | None, ...]:
-        """One id per batch, in input order; None where a batch is not created yet."""
-        return tuple(state.batch_id for state in self.batches)
-
-    @property
-    def total(self) -> int:
-        return sum(state.total for state in self.batches)
-
-    @property
-    def completed(self) -> int:
-        return sum(state.completed for state in self.batches)
-
-    @property
-    def failed(self) -> int:
-        return sum(state.failed for state in self.batches)
-
-    @property
-    def finished(self) -> bool:
-        return all(state.finished for state in self.batches)
 
 
 @attrs.frozen
 class _Chunk:
+    """The inputs `first_index` to `first_index + len(lines) - 1`, encoded as JSONL lines."""
+
     number: int
     first_index: int
-    count: int
-    payload: bytes
+    lines: tuple[bytes, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.lines)
+
+    @property
+    def indices(self) -> range:
+        return range(self.first_index, self.first_index + len(self.lines))
+
+    def describe(self, of: int) -> str:
+        last = self.first_index + self.count - 1
+        return f"batch {self.number + 1} of {of} (inputs {self.first_index}-{last})"
 
 
 def _encode(value: Any) -> Any:
@@ -190,13 +108,26 @@ def _split(
         if len(encoded) > max_bytes:
             raise ValueError(f"request {index} alone is over max_bytes_per_batch ({max_bytes})")
         if lines and (len(lines) >= max_lines or size + len(encoded) > max_bytes):
-            chunks.append(_Chunk(len(chunks), first, len(lines), b"".join(lines)))
+            chunks.append(_Chunk(len(chunks), first, tuple(lines)))
             lines, size, first = [], 0, index
         lines.append(encoded)
         size += len(encoded)
     if lines:
-        chunks.append(_Chunk(len(chunks), first, len(lines), b"".join(lines)))
+        chunks.append(_Chunk(len(chunks), first, tuple(lines)))
     return chunks
+
+
+def _index_of(custom_id: object) -> int | None:
+    prefix, _, number = str(custom_id).partition("-")
+    return int(number) if prefix == "req" and number.isdigit() else None
+
+
+def _custom_id(raw: bytes) -> object:
+    try:
+        line = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return line.get("custom_id") if isinstance(line, dict) else None
 
 
 def _poll_after(headers: Any) -> float | None:
@@ -207,40 +138,10 @@ def _poll_after(headers: Any) -> float | None:
     return value / 1000 if value >= 0 else None
 
 
-def _result(line: Any, index: int, batch_id: str) -> BatchResult:
-    """The result of one line of an output or error file."""
-    custom_id, error = f"req-{index}", line.get("error")
-    response = line.get("response") if isinstance(line.get("response"), Mapping) else {}
-    status, body = response.get("status_code"), response.get("body")
-    status = status if isinstance(status, int) else None
-    if status is not None and 200 <= status < 300 and not error:
-        return BatchResult(index, custom_id, status, body, None, batch_id=batch_id)
-    inner = body.get("error") if isinstance(body, Mapping) else None
-    detail = next((d for d in (inner, error) if isinstance(d, Mapping)), {})
-    failure = BatchRequestFailed(
-        str(detail.get("message") or f"The request failed (status {status})."),
-        custom_id=custom_id,
-        batch_id=batch_id,
-        code=detail.get("code"),
-        status_code=status,
-        body=body if response else error,
-        request_id=response.get("request_id"),
-    )
-    return BatchResult(index, custom_id, status, body, failure, batch_id=batch_id)
-
-
-def _missing(index: int, batch: Mapping[str, Any]) -> BatchResult:
-    status = str(batch.get("status"))
-    custom_id = f"req-{index}"
-    reasons = [e.get("message") for e in (batch.get("errors") or {}).get("data") or ()]
-    message = f"The batch ended {status} without an answer to this request."
-    if reasons:
-        message += " " + "; ".join(str(r) for r in reasons[:3])
-    code = f"batch_{status}" if status in ("expired", "cancelled", "failed") else "missing_result"
-    failure = BatchRequestMissing(
-        message, batch_status=status, custom_id=custom_id, batch_id=batch.get("id"), code=code
-    )
-    return BatchResult(index, custom_id, None, None, failure, batch_id=batch.get("id"))
+def _chain(ids: str | Sequence[str] | None) -> tuple[str, ...]:
+    if ids is None:
+        return ()
+    return (ids,) if isinstance(ids, str) else tuple(ids)
 
 
 def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
@@ -254,8 +155,8 @@ def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
 class BatchRun:
     """One run over the Batch API; `run_batch` and `resume_batch` make and run one.
 
-    Make one yourself to watch it from another task: `batch_ids` and `progress` are live,
-    and `created` is set once every batch exists (their ids are then all known).
+    Make one yourself to watch it from another task: `batch_ids`, `resume_ids` and
+    `progress` are live, and `created` is set once every chunk has its first batch.
     """
 
     def __init__(
@@ -272,10 +173,14 @@ class BatchRun:
         cancel_timeout: float = 10.0,
         on_progress: Callable[[BatchProgress], object] | None = None,
         metadata: Mapping[str, str] | None = None,
-        batch_ids: Sequence[str | None] | None = None,
+        resubmit_unfinished: bool = False,
+        max_resubmits: int = 3,
+        batch_ids: Sequence[str | Sequence[str] | None] | None = None,
     ) -> None:
         if max_per_batch < 1 or max_bytes_per_batch < 1:
             raise ValueError("max_per_batch and max_bytes_per_batch must be >= 1")
+        if max_resubmits < 0:
+            raise ValueError("max_resubmits must be >= 0")
         self._client = client
         self._raw = client.with_raw_response
         self._endpoint = endpoint
@@ -285,27 +190,41 @@ class BatchRun:
         self._cancel_timeout = cancel_timeout
         self._on_progress = on_progress
         self._metadata = dict(metadata) if metadata is not None else None
+        self._resubmit = resubmit_unfinished
+        self._max_resubmits = max_resubmits
         self._count = len(requests)
         self._chunks = _split(requests, endpoint, max_per_batch, max_bytes_per_batch)
-        ids = list(batch_ids) if batch_ids is not None else [None] * len(self._chunks)
-        if len(ids) != len(self._chunks):
+        given = [_chain(ids) for ids in batch_ids] if batch_ids is not None else None
+        self._given = given if given is not None else [()] * len(self._chunks)
+        if len(self._given) != len(self._chunks):
             raise ValueError(
-                f"{len(ids)} batch ids for {len(self._chunks)} batches: resume with the same "
-                "requests and splitting options as the first run"
+                f"{len(self._given)} batch ids for {len(self._chunks)} batches: resume with "
+                "the same requests and splitting options as the first run"
             )
         self._states = [
-            BatchState(batch_id=bid, first_index=c.first_index, total=c.count)
-            for bid, c in zip(ids, self._chunks, strict=True)
+            BatchState(
+                batch_id=ids[0] if ids else None,
+                first_index=c.first_index,
+                total=c.count,
+                resubmitted_ids=ids[1:],
+            )
+            for ids, c in zip(self._given, self._chunks, strict=True)
         ]
         self._failure: Exception | None = None
         self._started = False
         self.created = trio.Event()
-        if all(ids):
+        if all(self._given):
             self.created.set()
 
     @property
     def batch_ids(self) -> tuple[str | None, ...]:
+        """The first batch of each chunk, in input order (None: not created yet)."""
         return tuple(state.batch_id for state in self._states)
+
+    @property
+    def resume_ids(self) -> tuple[tuple[str, ...], ...]:
+        """Every batch of each chunk, oldest first: what `resume_batch` takes back."""
+        return tuple(state.batch_ids for state in self._states)
 
     @property
     def progress(self) -> BatchProgress:
@@ -338,30 +257,58 @@ class BatchRun:
             ) from None
         if self._failure is not None:
             raise self._failure
-        assert all(result is not None for result in results)
-        return results  # type: ignore[return-value]
+        done = [result for result in results if result is not None]
+        assert len(done) == self._count
+        return done
 
     async def _run_chunk(
         self, chunk: _Chunk, results: list[BatchResult | None], scope: trio.CancelScope
     ) -> None:
+        """Run the chunk's batches one after another until every input has its answer.
+
+        The first batch holds the whole chunk; each later one (given to resume, or
+        created when `resubmit_unfinished` is on) holds the inputs the one before it
+        left unrun because it expired or was cancelled.
+        """
         try:
-            batch_id, batch, wait = self._states[chunk.number].batch_id, None, 0.0
-            if batch_id is None:
-                batch, wait = await self._create(chunk)
-                batch_id = str(batch["id"])
-            batch = await self._watch(chunk, batch_id, batch, wait)
-            for result in await self._collect(chunk, batch):
-                results[result.index] = result
+            given, pending = self._given[chunk.number], list(chunk.indices)
+            done = {"completed": 0, "failed": 0}  # answered by the chunk's earlier batches
+            step = 0
+            while True:
+                if step < len(given):
+                    batch_id = given[step]
+                    batch, wait = await self._check(chunk, batch_id, pending, done)
+                else:
+                    batch, wait = await self._create(chunk, pending, step, done)
+                    batch_id = str(batch["id"])
+                batch = await self._watch(chunk, batch_id, batch, wait, pending, done)
+                found = await self._collect(batch, set(pending))
+                for index in pending:
+                    results[index] = found.get(index) or missing_result(index, batch)
+                pending, step = [i for i in pending if _resubmittable(results[i])], step + 1
+                left = set(pending)
+                answered = [results[i] for i in chunk.indices if i not in left]
+                done["completed"] = sum(1 for result in answered if _ok(result))
+                done["failed"] = len(answered) - done["completed"]
+                more = step < len(given) or (self._resubmit and step <= self._max_resubmits)
+                if not pending or not more:
+                    break
+            # Every input has its result now: count the unrun ones as failed too.
+            self._update(chunk, completed=done["completed"], failed=chunk.count - done["completed"])
         except Exception as exc:
             if self._failure is None:
                 self._failure = exc
             scope.cancel()
 
-    async def _create(self, chunk: _Chunk) -> tuple[Mapping[str, Any], float]:
+    async def _create(
+        self, chunk: _Chunk, pending: list[int], step: int, done: Mapping[str, int]
+    ) -> tuple[Mapping[str, Any], float]:
         last = chunk.first_index + chunk.count - 1
-        name = f"batch-{chunk.first_index}-{last}.jsonl"
-        form = {"purpose": "batch", "file": (name, chunk.payload, "application/jsonl")}
+        name = f"batch-{chunk.first_index}-{last}" + (f"-resubmit-{step}" if step else "")
+        payload = b"".join(chunk.lines[index - chunk.first_index] for index in pending)
+        form = {"purpose": "batch", "file": (f"{name}.jsonl", payload, "application/jsonl")}
         uploaded = await self._client.post("/files", files=form)
+        del payload, form
         body: dict[str, Any] = {
             "input_file_id": uploaded["id"],
             "endpoint": self._endpoint,
@@ -371,40 +318,84 @@ class BatchRun:
             body["metadata"] = self._metadata
         response = await self._raw.post("/batches", body=body)
         batch = response.parsed
-        self._record(chunk, batch)
+        state = self._states[chunk.number]
+        if step == 0:
+            self._update(chunk, batch_id=str(batch["id"]))
+        else:
+            self._update(chunk, resubmitted_ids=(*state.resubmitted_ids, str(batch["id"])))
+        self._record(chunk, batch, pending, done)
         hint = _poll_after(response.headers)
         return batch, self._poll_interval if hint is None else hint
 
-    def _record(self, chunk: _Chunk, batch: Mapping[str, Any]) -> None:
+    async def _check(
+        self, chunk: _Chunk, batch_id: str, pending: list[int], done: Mapping[str, int]
+    ) -> tuple[Mapping[str, Any], float]:
+        """Fetch a batch given to resume, and make sure it holds exactly `pending`.
+
+        Its input file's custom_ids must be the inputs this chunk still needs: ids passed
+        in the wrong order, or from another run, fail here, before anything is polled.
+        """
+        response = await self._raw.get(f"/batches/{batch_id}")
+        batch = response.parsed
+        content = await self._client._request(
+            "GET", f"/files/{batch['input_file_id']}/content", binary=True
+        )
+        held = [_custom_id(raw) for raw in bytes(content).splitlines() if raw.strip()]
+        expected = {f"req-{index}" for index in pending}
+        if set(held) != expected or len(held) != len(expected):
+            stray = sorted(str(c) for c in set(held) - expected)[:3]
+            absent = sorted(expected - set(held), key=lambda c: _index_of(c) or 0)[:3]
+            raise ValueError(
+                f"batch {batch_id} does not belong to {chunk.describe(len(self._chunks))}: "
+                f"it holds {len(held)} requests ({', '.join(stray) or 'none'} not in that "
+                f"chunk; {', '.join(absent) or 'none'} of the chunk missing). Resume with the "
+                "ids in the order the first run wrote them, the same requests and the same "
+                "splitting options"
+            )
+        self._record(chunk, batch, pending, done)
+        hint = _poll_after(response.headers)
+        return batch, self._poll_interval if hint is None else hint
+
+    def _record(
+        self,
+        chunk: _Chunk,
+        batch: Mapping[str, Any],
+        pending: list[int],
+        done: Mapping[str, int],
+    ) -> None:
         counts = batch.get("request_counts") or {}
         total = counts.get("total") or 0
-        if total and total != chunk.count:
+        if total and total != len(pending):
             raise ValueError(
                 f"batch {batch.get('id')} holds {total} requests where this run expects "
-                f"{chunk.count}: resume with the same requests and splitting options"
+                f"{len(pending)} for {chunk.describe(len(self._chunks))}: resume with the same "
+                "requests and splitting options"
             )
         self._update(
             chunk,
-            batch_id=str(batch["id"]),
             status=str(batch.get("status")),
-            completed=int(counts.get("completed") or 0),
-            failed=int(counts.get("failed") or 0),
+            completed=done["completed"] + int(counts.get("completed") or 0),
+            failed=done["failed"] + int(counts.get("failed") or 0),
         )
 
     async def _watch(
-        self, chunk: _Chunk, batch_id: str, batch: Mapping[str, Any] | None, wait: float
+        self,
+        chunk: _Chunk,
+        batch_id: str,
+        batch: Mapping[str, Any],
+        wait: float,
+        pending: list[int],
+        done: Mapping[str, int],
     ) -> Mapping[str, Any]:
         """Poll the batch until it ends; cancel it server-side if the caller cancels us."""
         delay = self._poll_interval
         try:
-            while batch is None or batch.get("status") not in TERMINAL:
+            while batch.get("status") not in TERMINAL:
                 await trio.sleep(wait)
                 response = await self._raw.get(f"/batches/{batch_id}")
                 previous, batch = batch, response.parsed
-                self._record(chunk, batch)
-                if previous is None or previous.get("request_counts") != batch.get(
-                    "request_counts"
-                ):
+                self._record(chunk, batch, pending, done)
+                if previous.get("request_counts") != batch.get("request_counts"):
                     delay = self._poll_interval  # things move: look again soon
                 hint = _poll_after(response.headers)
                 wait = delay if hint is None else hint
@@ -423,10 +414,9 @@ class BatchRun:
             with contextlib.suppress(OpenAIError):
                 await self._client.post(f"/batches/{batch_id}/cancel", max_retries=0)
 
-    async def _collect(self, chunk: _Chunk, batch: Mapping[str, Any]) -> list[BatchResult]:
+    async def _collect(self, batch: Mapping[str, Any], wanted: set[int]) -> dict[int, BatchResult]:
+        """The results the batch's output and error files give for the `wanted` inputs."""
         found: dict[int, BatchResult] = {}
-        stop = chunk.first_index + chunk.count
-        batch_id = str(batch["id"])
         for key in ("output_file_id", "error_file_id"):
             file_id = batch.get(key)
             if not file_id:
@@ -436,14 +426,19 @@ class BatchRun:
                 if not raw.strip():
                     continue
                 line = orjson.loads(raw)
-                prefix, _, number = str(line.get("custom_id")).partition("-")
-                if prefix == "req" and number.isdigit():
-                    index = int(number)
-                    if chunk.first_index <= index < stop and index not in found:
-                        found[index] = _result(line, index, batch_id)
-        return [
-            found.get(index) or _missing(index, batch) for index in range(chunk.first_index, stop)
-        ]
+                index = _index_of(line.get("custom_id"))
+                if index in wanted and index not in found:
+                    found[index] = line_result(line, index, batch)
+        return found
+
+
+def _ok(result: BatchResult | None) -> bool:
+    return result is not None and result.ok
+
+
+def _resubmittable(result: BatchResult | None) -> bool:
+    error = None if result is None else result.error
+    return isinstance(error, BatchRequestMissing) and error.resubmittable
 
 
 class BatchOptions(TypedDict, total=False):
@@ -458,6 +453,8 @@ class BatchOptions(TypedDict, total=False):
     cancel_timeout: float
     on_progress: Callable[[BatchProgress], object] | None
     metadata: Mapping[str, str] | None
+    resubmit_unfinished: bool
+    max_resubmits: int
 
 
 async def run_batch(
@@ -467,7 +464,8 @@ async def run_batch(
 
     Options: `endpoint` ("/v1/responses"), `completion_window` ("24h"), `max_per_batch`
     (50,000), `max_bytes_per_batch` (200 MiB), `poll_interval` (5 s), `max_poll_interval`
-    (60 s), `cancel_timeout` (10 s), `on_progress`, `metadata`. Raises what the uploads,
+    (60 s), `cancel_timeout` (10 s), `on_progress`, `metadata`, `resubmit_unfinished`
+    (False), `max_resubmits` (3). Raises what the uploads,
     creations and polls raise (after the client's retries), `ValueError` for a request
     too big for one batch; a failure of one input is its result, not an exception.
     """
@@ -476,13 +474,18 @@ async def run_batch(
 
 async def resume_batch(
     client: OpenAI,
-    batch_ids: Sequence[str | None],
+    batch_ids: Sequence[str | Sequence[str] | None],
     requests: Sequence[Mapping[str, Any]],
     **options: Unpack[BatchOptions],
 ) -> list[BatchResult]:
-    """Pick a run up from its `progress.batch_ids`, given the same requests and options.
+    """Pick a run up from its `progress.resume_ids`, given the same requests and options.
 
-    Batches with an id are polled, not created again; a None id (a batch the first run
-    had not created yet) is created now. `ValueError` when the ids do not fit the split.
+    One entry per chunk, in input order: the chunk's batch id, or the ids of all its
+    batches oldest first (when inputs were resubmitted), or None / an empty list for a
+    chunk the first run had not created a batch for (created now). Batches with an id are
+    polled, not created again. `ValueError`, before anything is polled, when the ids do
+    not fit the split or a batch's custom_ids are not its chunk's (ids out of order, or
+    from another run). With `resubmit_unfinished=True`, the inputs of expired or
+    cancelled batches (a run cancelled with Ctrl-C, for one) are sent again.
     """
     return await BatchRun(client, requests, batch_ids=batch_ids, **options).run()

@@ -6,13 +6,17 @@ steps while `request_counts` advance. Nothing runs in the background: a batch ca
 with the clock whenever it is read, so the autojump clock can drive it too. Each line is
 answered by `runner(url, body) -> (status_code, body)`, by default the echo model of
 `_echo`; a line whose body holds `"fail": true` fails with a 400 instead. Finished lines go
-to an output file (2xx) or an error file, in the Batch API's JSONL format.
+to an output file (2xx) or an error file, in the Batch API's JSONL format and, as the API
+promises no order, shuffled. When a batch expires or is cancelled, each line it did not run
+gets an error-file line as the real API writes it: `"response": null` and an `error` whose
+code is `batch_expired` or `batch_cancelled`.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import random
 import time
 from collections.abc import Callable
 from email.parser import HeaderParser
@@ -45,6 +49,11 @@ _PURPOSES: Final = frozenset({"assistants", "batch", "fine-tune", "vision", "use
 _TERMINAL: Final = frozenset({"completed", "failed", "expired", "cancelled"})
 _STAGES: Final = "in_progress finalizing completed failed expired cancelling cancelled"
 _TIMESTAMPS: Final = tuple(f"{stage}_at" for stage in _STAGES.split())
+# What the API writes for a line a batch never ran (its documented error-file messages).
+_UNFINISHED: Final = {
+    "expired": "This request could not be executed before the completion window expired.",
+    "cancelled": "This request could not be executed before the batch was cancelled.",
+}
 
 
 def _error_body(message: str, *, code: str | None = None, param: str | None = None) -> Any:
@@ -144,7 +153,12 @@ class BatchService:
     - `progress_steps`: how many steps the lines take to run (request_counts advance).
     - `poll_after_ms`: sent as `openai-poll-after-ms` with a batch still running, when set.
     - `expire`: batches created while it is true stop after half their lines and end
-      `expired`; the unfinished lines are in neither file.
+      `expired`.
+    - `unfinished_lines`: write the lines an expired or cancelled batch did not run to its
+      error file (`response: null`, `error.code` `batch_expired` / `batch_cancelled`), as
+      the API does (True); False leaves them out of both files.
+    - `shuffle`: write the output and error files in a random order (True), as the API
+      may; `random` is the seeded source.
     - `runner(url, body) -> (status_code, body)`: answers each line (`echo_runner`).
 
     `files` and `batches` map ids to the stored records, for tests to inspect; `cancelled`
@@ -156,6 +170,9 @@ class BatchService:
         self.progress_steps = 2
         self.poll_after_ms: int | None = None
         self.expire = False
+        self.unfinished_lines = True
+        self.shuffle = True
+        self.random = random.Random(0)
         self.runner: Runner = echo_runner
         self.files: dict[str, _File] = {}
         self.batches: dict[str, _Batch] = {}
@@ -349,6 +366,15 @@ class BatchService:
         batch.status = status
         batch.finished = at
         batch.stamps[f"{status}_at"] = self._wall(batch, at)
+        if status in _UNFINISHED and self.unfinished_lines:
+            error = {"code": f"batch_{status}", "message": _UNFINISHED[status]}
+            for line in batch.lines[batch.done :]:
+                entry = {"id": self._next_id("batch_req_"), "custom_id": line["custom_id"]}
+                entry |= {"response": None, "error": error}
+                batch.error_lines.append(orjson.dumps(entry) + b"\n")
+        if self.shuffle:
+            self.random.shuffle(batch.output)
+            self.random.shuffle(batch.error_lines)
         if batch.output:
             name = f"{batch.id}_output.jsonl"
             batch.output_file_id = self._store(name, "batch_output", b"".join(batch.output)).id
