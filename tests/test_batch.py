@@ -1,15 +1,11 @@
 """The Batch API bridge over real sockets: the local server's Files and Batches emulation,
-run_batch/resume_batch (order, splitting, errors, expiry, polling, progress, cancellation),
-the `batch run` command, and the request shapes checked by Steady."""
+run_batch/resume_batch (order, splitting, errors, expiry, resubmission, polling, progress,
+cancellation), and the request shapes checked by Steady. The `batch run` command is tested
+as a subprocess in test_cli.py."""
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -17,7 +13,6 @@ import pytest
 import trio
 
 import trio_openai
-from trio_openai._cli_batch import add_batch_parser, run_batch_command
 from trio_openai.lib import (
     BatchProgress,
     BatchRequestFailed,
@@ -545,83 +540,6 @@ async def test_a_failed_upload_is_raised_as_is(
     with pytest.raises(trio_openai.BadRequestError, match="bad file"):
         await run_batch(client, bodies(4), max_per_batch=2, **FAST)
     assert not batches.batches
-
-
-# --- the `batch run` command ------------------------------------------------------------------
-
-
-def parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
-    add_batch_parser(parser.add_subparsers(dest="command", required=True))
-    return parser.parse_args(["batch", "run", *argv])
-
-
-class Capture:
-    def __init__(self) -> None:
-        self.text = ""
-
-    def write(self, text: str) -> int:
-        self.text += text
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-
-async def test_command_against_a_server(
-    tmp_path: Path,
-    local_server: LocalServer,
-    batches: BatchService,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli")
-    source = tmp_path / "requests.jsonl"
-    requests = [*bodies(3), {"input": "no", "fail": True}]
-    source.write_bytes(b"\n".join(orjson.dumps(r) for r in requests) + b"\n\n")
-    out = tmp_path / "results.jsonl"
-    options = ["--max-per-batch", "2", "--poll-interval", "0.005"]
-    args = parse([str(source), "--out", str(out), "--base-url", local_server.base_url, *options])
-    err = Capture()
-    assert await run_batch_command(args, stderr=err) == 1
-    lines = [orjson.loads(line) for line in out.read_bytes().splitlines()]
-    assert [line["index"] for line in lines] == [0, 1, 2, 3]
-    assert text_of(lines[2]["body"]) == "You said: question 2"
-    assert lines[3]["error"]["type"] == "BatchRequestFailed"
-    assert lines[3]["error"]["code"] == "requested_failure"
-    assert "\r[" in err.text and "4/4 (1 failed)" in err.text
-    assert err.text.count("created") == 2 and "3 succeeded, 1 failed" in err.text
-    assert local_server.requests[0].headers["authorization"] == "Bearer sk-cli"
-
-
-async def test_command_rejects_a_bad_input_file(tmp_path: Path) -> None:
-    source = tmp_path / "requests.jsonl"
-    source.write_text('{"input": "ok"}\n[1, 2]\n')
-    err = Capture()
-    assert await run_batch_command(parse([str(source)]), stderr=err) == 2
-    assert "requests.jsonl:2" in err.text
-
-    source.write_text('{"input": "ok"}\n')
-    err = Capture()
-    assert (
-        await run_batch_command(parse([str(source), "--resume", "batch_1", "-"]), stderr=err) == 2
-    )
-    assert "2 batch ids for 1 batches" in err.text
-
-
-def test_command_runs_offline(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
-    source = tmp_path / "requests.jsonl"
-    source.write_text('{"model": "echo-1", "input": "one"}\n{"model": "echo-1", "input": "two"}\n')
-    done = subprocess.run(
-        [sys.executable, "-m", "trio_openai._cli_batch", "run", str(source)],
-        capture_output=True,
-        env=env,
-        timeout=60,
-        check=True,
-    )
-    lines = [orjson.loads(line) for line in done.stdout.splitlines()]
-    assert [text_of(line["body"]) for line in lines] == ["You said: one", "You said: two"]
-    assert b"local server" in done.stderr and b"2 succeeded, 0 failed" in done.stderr
 
 
 # --- Steady: the request shapes of the routes the bridge uses ---------------------------------

@@ -1,16 +1,29 @@
 """The `batch` command: run a JSONL file of request bodies through the Batch API.
 
-    python -m trio_openai batch run requests.jsonl [--endpoint /v1/responses]
-        [--out results.jsonl] [--base-url URL] [--max-per-batch N] [--resume ID ...]
+    python -m trio_openai batch run requests.jsonl [--out results.jsonl]
+        [--endpoint /v1/responses] [--base-url URL] [--max-per-batch N]
+        [--resubmit-unfinished] [--state FILE] [--resume [ID ...]]
 
 Each input line is one request body for the endpoint. Results are written as JSONL in input
 order, one line per input: `{"index", "custom_id", "status_code", "body", "error"}` where
-`error` is null or `{"type", "code", "message"}`. A progress bar is drawn on stderr. The ids
-of the batches are printed as soon as they exist, for `--resume` after a crash; Ctrl-C
-cancels them. Without
-OPENAI_API_KEY (and no --base-url), the local server runs in this process and answers with
-its echo model. Exit status: 0 when every request succeeded, 1 when some did not, 2 for an
-unreadable input file or options that do not fit it.
+`error` is null or `{"type", "code", "message"}`.
+
+A run survives a crash: every batch id is written, as soon as it exists, to a state file
+next to the output (`--state`, by default `<out>.batch-state.json`, or next to the input
+when results go to stdout) with its position and input range, and printed as
+`batch 2 of 6 (inputs 50-99): batch_abc created`. `--resume` (no ids) continues from the
+state file; `--resume ID ...` from ids given in position order ('-' for a batch not
+created yet, `ID1,ID2` for a batch and its resubmission). Each resumed batch is checked
+first: its custom_ids must be those of its inputs, else the command stops (status 2)
+saying which batch does not fit. The state file is removed when the run ends; a fresh
+run refuses to overwrite one left by an unfinished run.
+
+Progress goes to stderr: a live bar in a terminal (with `rich`), plain lines at most every
+`--progress-interval` seconds elsewhere. Ctrl-C cancels the running batches (resume them
+with `--resume --resubmit-unfinished`). Without OPENAI_API_KEY (and no --base-url), the
+local server runs in this process and answers with its echo model. Exit status: 0 when
+every request succeeded, 1 when some did not, 2 for an unreadable input file, options
+that do not fit it, or a state that does not match.
 """
 
 from __future__ import annotations
@@ -19,14 +32,18 @@ import argparse
 import os
 import sys
 from contextlib import AsyncExitStack
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 import trio
 
-__all__ = ["add_batch_parser", "main", "run_batch_command"]
+from ._cli_state import StateFile, describe, parse_resume_ids
 
-_BAR_WIDTH = 30
+if TYPE_CHECKING:
+    from ._cli_progress import ProgressDisplay
+    from .lib._batch_results import BatchProgress, BatchResult
+
+__all__ = ["add_batch_parser", "main", "run_batch_command"]
 
 
 def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -45,11 +62,28 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--poll-interval", type=float, default=None, help="seconds between polls (default 5)"
     )
     run.add_argument(
+        "--resubmit-unfinished",
+        action="store_true",
+        help="send the inputs an expired or cancelled batch did not run again, in new batches",
+    )
+    run.add_argument(
+        "--state",
+        default=None,
+        help="the resume state file (default: <out>.batch-state.json, or <input>'s)",
+    )
+    run.add_argument(
         "--resume",
-        nargs="+",
+        nargs="*",
         default=None,
         metavar="ID",
-        help="the batch ids an earlier run printed, in order ('-' for one it had not created)",
+        help="continue a run: from the state file, or from the printed ids in position "
+        "order ('-' for a batch not created, 'ID1,ID2' for a batch and its resubmissions)",
+    )
+    run.add_argument(
+        "--progress-interval",
+        type=float,
+        default=10.0,
+        help="seconds between progress lines when stderr is not a terminal (default 10)",
     )
     return batch
 
@@ -70,52 +104,7 @@ async def _read_requests(path: str) -> list[dict[str, Any]]:
     return requests
 
 
-class _ProgressBar:
-    """One line of plain text on stderr, redrawn in place after a carriage return."""
-
-    def __init__(self, out: TextIO) -> None:
-        self._out = out
-        self._shown_ids: set[str] = set()
-        self._last = ""
-
-    def __call__(self, progress: Any) -> None:
-        for batch_id in progress.batch_ids:
-            if batch_id is not None and batch_id not in self._shown_ids:
-                self._shown_ids.add(batch_id)
-                self._draw(f"batch {batch_id} created")
-                self._write("\n")
-                self._last = ""
-        total = max(progress.total, 1)
-        done = progress.completed + progress.failed
-        filled = _BAR_WIDTH * done // total
-        statuses = ",".join(sorted({state.status for state in progress.batches}))
-        line = (
-            f"[{'#' * filled}{'.' * (_BAR_WIDTH - filled)}] {done}/{progress.total}"
-            f" ({progress.failed} failed) {len(progress.batches)} batch(es): {statuses}"
-        )
-        if line != self._last:
-            self._draw(line)
-
-    def finish(self) -> None:
-        if self._last:
-            self._write("\n")
-            self._last = ""
-
-    def _draw(self, line: str) -> None:
-        # Spaces wipe what is left of a longer previous line (no terminal escapes).
-        self._write("\r" + line.ljust(len(self._last)))
-        self._last = line
-
-    def _write(self, text: str) -> None:
-        self._out.write(text)
-        self._out.flush()
-
-
-def _resume_id(text: str) -> str | None:
-    return None if text == "-" else text
-
-
-def _result_line(result: Any) -> bytes:
+def _result_line(result: BatchResult) -> bytes:
     error = result.error
     line = {
         "index": result.index,
@@ -129,8 +118,44 @@ def _result_line(result: Any) -> bytes:
     return orjson.dumps(line) + b"\n"
 
 
+def _resubmittable(result: BatchResult) -> bool:
+    from .lib._batch_results import BatchRequestMissing
+
+    return isinstance(result.error, BatchRequestMissing) and result.error.resubmittable
+
+
+class _Watcher:
+    """The run's `on_progress`: saves the state, prints events, feeds the display."""
+
+    def __init__(self, state: StateFile, display: ProgressDisplay) -> None:
+        self._state = state
+        self._display = display
+        self._seen: BatchProgress | None = None
+
+    def __call__(self, progress: BatchProgress) -> None:
+        before = self._seen
+        self._seen = progress
+        if before is None or before.resume_ids != progress.resume_ids:
+            self._state.save(progress)  # first: a crash right after must not lose an id
+        count = len(progress.batches)
+        for number, now in enumerate(progress.batches):
+            old = before.batches[number] if before is not None else None
+            where = describe(now, number, count)
+            new_ids = now.batch_ids[len(old.batch_ids) if old is not None else 0 :]
+            for step, batch_id in enumerate(new_ids, start=len(now.batch_ids) - len(new_ids)):
+                what = "created" if step == 0 else f"created to run unrun inputs again ({step})"
+                self._display.event(f"{where}: {batch_id} {what}")
+            if now.finished and (old is None or not old.finished or new_ids):
+                self._display.event(
+                    f"{where}: {now.batch_ids[-1]} {now.status}, "
+                    f"{now.completed} succeeded, {now.failed} failed"
+                )
+        self._display(progress)
+
+
 async def run_batch_command(args: argparse.Namespace, *, stderr: TextIO | None = None) -> int:
     """Run `batch run` with parsed arguments; returns the exit status."""
+    from ._cli_progress import open_display
     from ._client import OpenAI
     from .lib._batch import BatchRun
 
@@ -140,8 +165,13 @@ async def run_batch_command(args: argparse.Namespace, *, stderr: TextIO | None =
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=err)
         return 2
+    state = StateFile.for_args(args, len(requests))
+    try:
+        batch_ids = await _resume_ids(args, state)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=err)
+        return 2
     async with AsyncExitStack() as stack:
-        poll_interval = args.poll_interval
         offline = (
             not os.environ.get("OPENAI_API_KEY")
             and args.base_url is None
@@ -160,24 +190,26 @@ async def run_batch_command(args: argparse.Namespace, *, stderr: TextIO | None =
                 base_url=args.base_url, api_key=os.environ.get("OPENAI_API_KEY") or "none"
             )
         await stack.enter_async_context(client)
-        bar = _ProgressBar(err)
+        display = open_display(err, interval=args.progress_interval)
         try:
             run = BatchRun(
                 client,
                 requests,
                 endpoint=args.endpoint,
                 max_per_batch=args.max_per_batch,
-                poll_interval=poll_interval if poll_interval is not None else 5.0,
-                on_progress=bar,
-                batch_ids=None if args.resume is None else [_resume_id(x) for x in args.resume],
+                poll_interval=args.poll_interval if args.poll_interval is not None else 5.0,
+                resubmit_unfinished=args.resubmit_unfinished,
+                on_progress=_Watcher(state, display),
+                batch_ids=batch_ids,
             )
+            state.check_split(run)
             results = await run.run()
-        except ValueError as exc:  # options that do not fit: a resume that does not match
-            bar.finish()
+        except ValueError as exc:  # a resume that does not fit
+            display.finish()
             print(f"error: {exc}", file=err)
             return 2
         finally:
-            bar.finish()
+            display.finish()
     data = b"".join(_result_line(result) for result in results)
     if args.out is None:
         sys.stdout.buffer.write(data)
@@ -186,7 +218,25 @@ async def run_batch_command(args: argparse.Namespace, *, stderr: TextIO | None =
         await trio.Path(args.out).write_bytes(data)
     failed = sum(1 for result in results if not result.ok)
     print(f"{len(results) - failed} succeeded, {failed} failed", file=err)
+    unrun = sum(1 for result in results if _resubmittable(result))
+    if unrun:
+        print(
+            f"{unrun} inputs were never run (their batch expired or was cancelled): "
+            f"`--resume --resubmit-unfinished` sends them again (state: {state.path})",
+            file=err,
+        )
+    else:
+        state.remove()
     return 1 if failed else 0
+
+
+async def _resume_ids(args: argparse.Namespace, state: StateFile) -> list[list[str]] | None:
+    if args.resume is None:
+        state.refuse_overwrite()
+        return None
+    if args.resume:
+        return parse_resume_ids(args.resume)
+    return state.load()
 
 
 def main(argv: list[str] | None = None) -> int:
