@@ -22,8 +22,8 @@ QUESTIONS = [f"What is {n} squared?" for n in range(1, 13)]
 
 
 def show_progress(progress: BatchProgress) -> None:
-    # A program that must survive a crash would save progress.batch_ids here, for
-    # resume_batch(client, batch_ids, requests) on its next start.
+    # A program that must survive a crash would save progress.resume_ids here, for
+    # resume_batch(client, resume_ids, requests) on its next start.
     states = " ".join(f"{s.batch_id or '-'}:{s.status}" for s in progress.batches)
     done = progress.completed + progress.failed
     print(f"\r{done}/{progress.total} done  {states}", end="", file=sys.stderr, flush=True)

@@ -32,7 +32,7 @@ import argparse
 import os
 import sys
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import orjson
 import trio
@@ -100,7 +100,7 @@ async def _read_requests(path: str) -> list[dict[str, Any]]:
             raise ValueError(f"{path}:{number}: not JSON ({exc})") from None
         if not isinstance(body, dict):
             raise ValueError(f"{path}:{number}: a request body must be a JSON object")
-        requests.append(body)
+        requests.append(cast("dict[str, Any]", body))
     return requests
 
 

@@ -17,9 +17,11 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
+
+from .lib._batch_results import as_mapping
 
 if TYPE_CHECKING:
     from .lib._batch import BatchRun
@@ -84,7 +86,7 @@ class StateFile:
     def load(self) -> list[list[str]]:
         """The ids per position; `ValueError` naming the difference when it does not fit."""
         try:
-            data = orjson.loads(self.path.read_bytes())
+            raw: object = orjson.loads(self.path.read_bytes())
         except FileNotFoundError:
             raise ValueError(
                 f"--resume without ids needs the state file {self.path}, which does not "
@@ -92,7 +94,8 @@ class StateFile:
             ) from None
         except orjson.JSONDecodeError as exc:
             raise ValueError(f"{self.path} is not a batch state file ({exc})") from None
-        if not isinstance(data, dict) or data.get("version") != _VERSION:
+        data = as_mapping(raw)
+        if data.get("version") != _VERSION:
             raise ValueError(f"{self.path} is not a batch state file of this version")
         for key, now in self._settings.items():
             if data.get(key) != now:
@@ -100,9 +103,20 @@ class StateFile:
                     f"{self.path} was written for {key} = {data.get(key)!r}, this run has "
                     f"{now!r}: resume with the same input file and options"
                 )
-        entries: list[Any] = data.get("batches") or []
-        self._ranges = [(int(e["first_index"]), int(e["last_index"])) for e in entries]
-        return [[str(i) for i in e.get("batch_ids") or ()] for e in entries]
+        batches: object = data.get("batches")
+        entries = (
+            [as_mapping(e) for e in cast("list[object]", batches)]
+            if isinstance(batches, list)
+            else []
+        )
+        try:
+            self._ranges = [(int(e["first_index"]), int(e["last_index"])) for e in entries]
+            chains = [cast("list[object]", e["batch_ids"]) for e in entries]
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(
+                f"{self.path} is not a batch state file: an entry is damaged"
+            ) from None
+        return [[str(batch_id) for batch_id in chain] for chain in chains]
 
     def check_split(self, run: BatchRun) -> None:
         """Make sure the loaded ranges are the run's split of the inputs."""

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, TypedDict, Unpack, final
+from typing import TYPE_CHECKING, Any, Final, TypedDict, Unpack, cast, final
 
 import attrs
 import orjson
@@ -47,6 +47,7 @@ from ._batch_results import (
     BatchRequestMissing as BatchRequestMissing,
     BatchResult as BatchResult,
     BatchState as BatchState,
+    as_mapping,
     line_result,
     missing_result,
 )
@@ -91,8 +92,9 @@ class _Chunk:
         return f"batch {self.number + 1} of {of} (inputs {self.first_index}-{last})"
 
 
-def _encode(value: Any) -> Any:
-    return dict(value) if isinstance(value, Mapping) else json_default(value)
+def _encode(value: object) -> object:
+    mapping = as_mapping(value)
+    return dict(mapping) if mapping or isinstance(value, Mapping) else json_default(value)
 
 
 def _split(
@@ -127,10 +129,10 @@ def _custom_id(raw: bytes) -> object:
         line = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return None
-    return line.get("custom_id") if isinstance(line, dict) else None
+    return as_mapping(line).get("custom_id")
 
 
-def _poll_after(headers: Any) -> float | None:
+def _poll_after(headers: Mapping[str, str]) -> float | None:
     try:
         value = int(headers.get("openai-poll-after-ms", ""))
     except ValueError:
@@ -147,7 +149,10 @@ def _chain(ids: str | Sequence[str] | None) -> tuple[str, ...]:
 def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
     out: list[BaseException] = []
     for exc in group.exceptions:
-        out.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
+        if isinstance(exc, BaseExceptionGroup):
+            out.extend(_leaves(cast("BaseExceptionGroup[BaseException]", exc)))
+        else:
+            out.append(exc)
     return out
 
 
@@ -337,9 +342,7 @@ class BatchRun:
         """
         response = await self._raw.get(f"/batches/{batch_id}")
         batch = response.parsed
-        content = await self._client._request(
-            "GET", f"/files/{batch['input_file_id']}/content", binary=True
-        )
+        content = await self._client.files.content(str(batch["input_file_id"]))
         held = [_custom_id(raw) for raw in bytes(content).splitlines() if raw.strip()]
         expected = {f"req-{index}" for index in pending}
         if set(held) != expected or len(held) != len(expected):
@@ -363,8 +366,8 @@ class BatchRun:
         pending: list[int],
         done: Mapping[str, int],
     ) -> None:
-        counts = batch.get("request_counts") or {}
-        total = counts.get("total") or 0
+        counts = as_mapping(batch.get("request_counts"))
+        total = int(counts.get("total") or 0)
         if total and total != len(pending):
             raise ValueError(
                 f"batch {batch.get('id')} holds {total} requests where this run expects "
@@ -421,7 +424,7 @@ class BatchRun:
             file_id = batch.get(key)
             if not file_id:
                 continue
-            content = await self._client._request("GET", f"/files/{file_id}/content", binary=True)
+            content = await self._client.files.content(str(file_id))
             for raw in bytes(content).splitlines():
                 if not raw.strip():
                     continue

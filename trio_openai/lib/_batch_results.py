@@ -16,7 +16,7 @@ The API answers each input in one of three ways, and each maps to one result:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final, final
+from typing import Any, Final, cast, final
 
 import attrs
 
@@ -30,6 +30,7 @@ __all__ = [
     "BatchRequestMissing",
     "BatchResult",
     "BatchState",
+    "as_mapping",
     "line_result",
     "missing_result",
 ]
@@ -183,16 +184,21 @@ class BatchProgress:
         return counts
 
 
+def as_mapping(value: object) -> Mapping[str, Any]:
+    """`value` if it is a JSON object, else an empty one: API data read defensively."""
+    return cast("Mapping[str, Any]", value) if isinstance(value, Mapping) else {}
+
+
 def line_result(line: Mapping[str, Any], index: int, batch: Mapping[str, Any]) -> BatchResult:
     """The result of one line of a batch's output or error file."""
-    batch_id, custom_id, error = str(batch.get("id")), f"req-{index}", line.get("error")
-    raw_response = line.get("response")
-    response: Mapping[str, Any] = raw_response if isinstance(raw_response, Mapping) else {}
+    batch_id, custom_id, raw_error = str(batch.get("id")), f"req-{index}", line.get("error")
+    error = as_mapping(raw_error)
+    response = as_mapping(line.get("response"))
     status, body = response.get("status_code"), response.get("body")
     status = status if isinstance(status, int) else None
-    if status is not None and 200 <= status < 300 and not error:
+    if status is not None and 200 <= status < 300 and not raw_error:
         return BatchResult(index, custom_id, status, body, None, batch_id=batch_id)
-    if not response and isinstance(error, Mapping) and error.get("code") in UNRUN_CODES:
+    if not response and error.get("code") in UNRUN_CODES:
         code = str(error.get("code"))
         message = str(error.get("message") or f"The batch ended {batch.get('status')}.")
         missing = BatchRequestMissing(
@@ -204,16 +210,16 @@ def line_result(line: Mapping[str, Any], index: int, batch: Mapping[str, Any]) -
             body=error,
         )
         return BatchResult(index, custom_id, None, None, missing, batch_id=batch_id)
-    inner = body.get("error") if isinstance(body, Mapping) else None
-    detail: Mapping[str, Any] = next((d for d in (inner, error) if isinstance(d, Mapping)), {})
+    inner = as_mapping(as_mapping(body).get("error"))
+    detail = inner or error
     failure = BatchRequestFailed(
         str(detail.get("message") or f"The request failed (status {status})."),
         custom_id=custom_id,
         batch_id=batch_id,
-        code=detail.get("code"),
+        code=_text(detail.get("code")),
         status_code=status,
-        body=body if response else error,
-        request_id=response.get("request_id"),
+        body=body if response else raw_error,
+        request_id=_text(response.get("request_id")),
     )
     return BatchResult(index, custom_id, status, body, failure, batch_id=batch_id)
 
@@ -222,8 +228,9 @@ def missing_result(index: int, batch: Mapping[str, Any]) -> BatchResult:
     """The result of an input that neither file of its (ended) batch mentions."""
     status = str(batch.get("status"))
     custom_id = f"req-{index}"
-    errors = batch.get("errors") or {}
-    reasons = [e.get("message") for e in errors.get("data") or ()]
+    data: object = as_mapping(batch.get("errors")).get("data")
+    items: list[object] = cast("list[object]", data) if isinstance(data, list) else []
+    reasons = [as_mapping(item).get("message") for item in items]
     message = f"The batch ended {status} without an answer to this request."
     if reasons:
         message += " " + "; ".join(str(r) for r in reasons[:3])
@@ -233,3 +240,7 @@ def missing_result(index: int, batch: Mapping[str, Any]) -> BatchResult:
         message, batch_status=status, custom_id=custom_id, batch_id=batch_id, code=code
     )
     return BatchResult(index, custom_id, None, None, failure, batch_id=batch_id)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -20,7 +20,7 @@ import random
 import time
 from collections.abc import Callable
 from email.parser import HeaderParser
-from typing import Any, Final, final
+from typing import Any, Final, cast, final
 
 import attrs
 import orjson
@@ -113,12 +113,12 @@ class _Batch:
     done: int = 0
     completed: int = 0
     failed: int = 0
-    polls: list[float] = attrs.Factory(list)  # trio clock of each GET, for tests
+    polls: list[float] = attrs.Factory(list[float])  # trio clock of each GET, for tests
     cancel_requested: float | None = None
     finished: float | None = None  # trio clock, when it reached a terminal status
-    stamps: dict[str, int] = attrs.Factory(dict)
-    output: list[bytes] = attrs.Factory(list)
-    error_lines: list[bytes] = attrs.Factory(list)
+    stamps: dict[str, int] = attrs.Factory(dict[str, int])
+    output: list[bytes] = attrs.Factory(list[bytes])
+    error_lines: list[bytes] = attrs.Factory(list[bytes])
     output_file_id: str | None = None
     error_file_id: str | None = None
 
@@ -246,13 +246,14 @@ class BatchService:
 
     def _create(self, request: RecordedRequest) -> Reply:
         try:
-            body = request.json()
+            parsed: object = request.json()
         except orjson.JSONDecodeError:
-            body = None
-        if not isinstance(body, dict):
+            parsed = None
+        if not isinstance(parsed, dict):
             return Reply.error(400, message="Expected a JSON object body.")
+        body = cast("dict[str, Any]", parsed)
         endpoint, window = body.get("endpoint"), body.get("completion_window")
-        if endpoint not in ENDPOINTS:
+        if not isinstance(endpoint, str) or endpoint not in ENDPOINTS:
             message = f"Unsupported endpoint {endpoint!r}."
             return Reply.error(400, message=message, param="endpoint")
         if window != "24h":
@@ -424,11 +425,12 @@ def _read_input(content: bytes, endpoint: str) -> tuple[list[dict[str, Any]], li
         if not raw.strip():
             continue
         try:
-            line = orjson.loads(raw)
+            parsed: object = orjson.loads(raw)
         except orjson.JSONDecodeError:
             problem(number, "invalid_json_line", "This line is not valid JSON.")
             continue
-        if not isinstance(line, dict) or not isinstance(line.get("custom_id"), str):
+        line = cast("dict[str, Any]", parsed) if isinstance(parsed, dict) else {}
+        if not isinstance(line.get("custom_id"), str):
             problem(
                 number, "missing_required_parameter", "Each line needs a custom_id.", "custom_id"
             )
