@@ -30,15 +30,15 @@ hold are split over several batches, run at the same time in a nursery.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypedDict, Unpack, cast, final
 
 import attrs
 import orjson
 import trio
 
-from .._encoding import json_default
 from .._errors import OpenAIError
+from ._batch_input import Chunk, chain_of, index_of, poll_after, read_custom_id, split
 from ._batch_results import (
     TERMINAL,
     BatchProgress as BatchProgress,
@@ -69,81 +69,6 @@ __all__ = [
 ]
 
 _BACKOFF: Final = 1.5
-
-
-@attrs.frozen
-class _Chunk:
-    """The inputs `first_index` to `first_index + len(lines) - 1`, encoded as JSONL lines."""
-
-    number: int
-    first_index: int
-    lines: tuple[bytes, ...]
-
-    @property
-    def count(self) -> int:
-        return len(self.lines)
-
-    @property
-    def indices(self) -> range:
-        return range(self.first_index, self.first_index + len(self.lines))
-
-    def describe(self, of: int) -> str:
-        last = self.first_index + self.count - 1
-        return f"batch {self.number + 1} of {of} (inputs {self.first_index}-{last})"
-
-
-def _encode(value: object) -> object:
-    mapping = as_mapping(value)
-    return dict(mapping) if mapping or isinstance(value, Mapping) else json_default(value)
-
-
-def _split(
-    requests: Sequence[Mapping[str, Any]], endpoint: str, max_lines: int, max_bytes: int
-) -> list[_Chunk]:
-    """The JSONL input files: at most `max_lines` lines and `max_bytes` bytes each."""
-    chunks: list[_Chunk] = []
-    lines: list[bytes] = []
-    size = first = 0
-    for index, body in enumerate(requests):
-        line = {"custom_id": f"req-{index}", "method": "POST", "url": endpoint, "body": body}
-        encoded = orjson.dumps(line, default=_encode) + b"\n"
-        if len(encoded) > max_bytes:
-            raise ValueError(f"request {index} alone is over max_bytes_per_batch ({max_bytes})")
-        if lines and (len(lines) >= max_lines or size + len(encoded) > max_bytes):
-            chunks.append(_Chunk(len(chunks), first, tuple(lines)))
-            lines, size, first = [], 0, index
-        lines.append(encoded)
-        size += len(encoded)
-    if lines:
-        chunks.append(_Chunk(len(chunks), first, tuple(lines)))
-    return chunks
-
-
-def _index_of(custom_id: object) -> int | None:
-    prefix, _, number = str(custom_id).partition("-")
-    return int(number) if prefix == "req" and number.isdigit() else None
-
-
-def _custom_id(raw: bytes) -> object:
-    try:
-        line = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
-    return as_mapping(line).get("custom_id")
-
-
-def _poll_after(headers: Mapping[str, str]) -> float | None:
-    try:
-        value = int(headers.get("openai-poll-after-ms", ""))
-    except ValueError:
-        return None
-    return value / 1000 if value >= 0 else None
-
-
-def _chain(ids: str | Sequence[str] | None) -> tuple[str, ...]:
-    if ids is None:
-        return ()
-    return (ids,) if isinstance(ids, str) else tuple(ids)
 
 
 def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
@@ -198,8 +123,8 @@ class BatchRun:
         self._resubmit = resubmit_unfinished
         self._max_resubmits = max_resubmits
         self._count = len(requests)
-        self._chunks = _split(requests, endpoint, max_per_batch, max_bytes_per_batch)
-        given = [_chain(ids) for ids in batch_ids] if batch_ids is not None else None
+        self._chunks = split(requests, endpoint, max_per_batch, max_bytes_per_batch)
+        given = [chain_of(ids) for ids in batch_ids] if batch_ids is not None else None
         self._given = given if given is not None else [()] * len(self._chunks)
         if len(self._given) != len(self._chunks):
             raise ValueError(
@@ -235,7 +160,7 @@ class BatchRun:
     def progress(self) -> BatchProgress:
         return BatchProgress(tuple(self._states))
 
-    def _update(self, chunk: _Chunk, **changes: Any) -> None:
+    def _update(self, chunk: Chunk, **changes: Any) -> None:
         old = self._states[chunk.number]
         self._states[chunk.number] = new = attrs.evolve(old, **changes)
         if all(self.batch_ids):
@@ -267,7 +192,7 @@ class BatchRun:
         return done
 
     async def _run_chunk(
-        self, chunk: _Chunk, results: list[BatchResult | None], scope: trio.CancelScope
+        self, chunk: Chunk, results: list[BatchResult | None], scope: trio.CancelScope
     ) -> None:
         """Run the chunk's batches one after another until every input has its answer.
 
@@ -281,12 +206,15 @@ class BatchRun:
             step = 0
             while True:
                 if step < len(given):
-                    batch_id = given[step]
-                    batch, wait = await self._check(chunk, batch_id, pending, done)
+                    batch_id, first_look = given[step], None
                 else:
-                    batch, wait = await self._create(chunk, pending, step, done)
-                    batch_id = str(batch["id"])
-                batch = await self._watch(chunk, batch_id, batch, wait, pending, done)
+                    first_look = await self._create(chunk, pending, step, done)
+                    batch_id = str(first_look[0]["id"])
+                async with self._cancelled_with(batch_id):
+                    if first_look is None:
+                        first_look = await self._check(chunk, batch_id, pending, done)
+                    batch, wait = first_look
+                    batch = await self._watch(chunk, batch_id, batch, wait, pending, done)
                 found = await self._collect(batch, set(pending))
                 for index in pending:
                     results[index] = found.get(index) or missing_result(index, batch)
@@ -306,7 +234,7 @@ class BatchRun:
             scope.cancel()
 
     async def _create(
-        self, chunk: _Chunk, pending: list[int], step: int, done: Mapping[str, int]
+        self, chunk: Chunk, pending: list[int], step: int, done: Mapping[str, int]
     ) -> tuple[Mapping[str, Any], float]:
         last = chunk.first_index + chunk.count - 1
         name = f"batch-{chunk.first_index}-{last}" + (f"-resubmit-{step}" if step else "")
@@ -329,11 +257,11 @@ class BatchRun:
         else:
             self._update(chunk, resubmitted_ids=(*state.resubmitted_ids, str(batch["id"])))
         self._record(chunk, batch, pending, done)
-        hint = _poll_after(response.headers)
+        hint = poll_after(response.headers)
         return batch, self._poll_interval if hint is None else hint
 
     async def _check(
-        self, chunk: _Chunk, batch_id: str, pending: list[int], done: Mapping[str, int]
+        self, chunk: Chunk, batch_id: str, pending: list[int], done: Mapping[str, int]
     ) -> tuple[Mapping[str, Any], float]:
         """Fetch a batch given to resume, and make sure it holds exactly `pending`.
 
@@ -343,11 +271,11 @@ class BatchRun:
         response = await self._raw.get(f"/batches/{batch_id}")
         batch = response.parsed
         content = await self._client.files.content(str(batch["input_file_id"]))
-        held = [_custom_id(raw) for raw in bytes(content).splitlines() if raw.strip()]
+        held = [read_custom_id(raw) for raw in bytes(content).splitlines() if raw.strip()]
         expected = {f"req-{index}" for index in pending}
-        if set(held) != expected or len(held) != len(expected):
-            stray = sorted(str(c) for c in set(held) - expected)[:3]
-            absent = sorted(expected - set(held), key=lambda c: _index_of(c) or 0)[:3]
+        if {str(c) for c in held} != expected or len(held) != len(expected):
+            stray = sorted({str(c) for c in held} - expected, key=_by_index)[:3]
+            absent = sorted(expected - {str(c) for c in held}, key=_by_index)[:3]
             raise ValueError(
                 f"batch {batch_id} does not belong to {chunk.describe(len(self._chunks))}: "
                 f"it holds {len(held)} requests ({', '.join(stray) or 'none'} not in that "
@@ -356,12 +284,12 @@ class BatchRun:
                 "splitting options"
             )
         self._record(chunk, batch, pending, done)
-        hint = _poll_after(response.headers)
+        hint = poll_after(response.headers)
         return batch, self._poll_interval if hint is None else hint
 
     def _record(
         self,
-        chunk: _Chunk,
+        chunk: Chunk,
         batch: Mapping[str, Any],
         pending: list[int],
         done: Mapping[str, int],
@@ -383,32 +311,37 @@ class BatchRun:
 
     async def _watch(
         self,
-        chunk: _Chunk,
+        chunk: Chunk,
         batch_id: str,
         batch: Mapping[str, Any],
         wait: float,
         pending: list[int],
         done: Mapping[str, int],
     ) -> Mapping[str, Any]:
-        """Poll the batch until it ends; cancel it server-side if the caller cancels us."""
+        """Poll the batch until it ends."""
         delay = self._poll_interval
+        while batch.get("status") not in TERMINAL:
+            await trio.sleep(wait)
+            response = await self._raw.get(f"/batches/{batch_id}")
+            previous, batch = batch, response.parsed
+            self._record(chunk, batch, pending, done)
+            if previous.get("request_counts") != batch.get("request_counts"):
+                delay = self._poll_interval  # things move: look again soon
+            hint = poll_after(response.headers)
+            wait = delay if hint is None else hint
+            if hint is None:
+                delay = min(delay * _BACKOFF, self._max_poll_interval)
+        return batch
+
+    @contextlib.asynccontextmanager
+    async def _cancelled_with(self, batch_id: str) -> AsyncGenerator[None]:
+        """Cancel the batch server-side if the caller cancels us while it runs."""
         try:
-            while batch.get("status") not in TERMINAL:
-                await trio.sleep(wait)
-                response = await self._raw.get(f"/batches/{batch_id}")
-                previous, batch = batch, response.parsed
-                self._record(chunk, batch, pending, done)
-                if previous.get("request_counts") != batch.get("request_counts"):
-                    delay = self._poll_interval  # things move: look again soon
-                hint = _poll_after(response.headers)
-                wait = delay if hint is None else hint
-                if hint is None:
-                    delay = min(delay * _BACKOFF, self._max_poll_interval)
+            yield
         except trio.Cancelled:
             if self._failure is None:  # the caller's cancellation, not a sibling's failure
                 await self._cancel_remote(batch_id)
             raise
-        return batch
 
     async def _cancel_remote(self, batch_id: str) -> None:
         with trio.move_on_after(self._cancel_timeout) as scope:
@@ -429,10 +362,15 @@ class BatchRun:
                 if not raw.strip():
                     continue
                 line = orjson.loads(raw)
-                index = _index_of(line.get("custom_id"))
+                index = index_of(line.get("custom_id"))
                 if index in wanted and index not in found:
                     found[index] = line_result(line, index, batch)
         return found
+
+
+def _by_index(custom_id: str) -> tuple[int, str]:
+    index = index_of(custom_id)
+    return (-1 if index is None else index, custom_id)
 
 
 def _ok(result: BatchResult | None) -> bool:
