@@ -573,3 +573,22 @@ async def test_steady_accepts_the_batch_and_file_requests(steady_url: str) -> No
     assert [a.headers.get("x-steady-request-valid") for a in answers] == ["true"] * 5
     assert answers[0].parsed["object"] == "file"
     assert answers[1].parsed["object"] == "batch"
+
+
+async def test_cancelling_a_resumed_run_cancels_its_batches(
+    client: trio_openai.OpenAI, batches: BatchService
+) -> None:
+    batches.step_time = 10.0
+
+    def crash_once_created(progress: BatchProgress) -> None:
+        if all(progress.batch_ids):
+            raise RuntimeError("the process died")
+
+    run = BatchRun(client, bodies(4), max_per_batch=2, on_progress=crash_once_created, **FAST)
+    with pytest.raises(RuntimeError, match="died"):
+        await run.run()
+    assert not batches.cancelled
+    with trio.move_on_after(0.1) as scope:
+        await resume_batch(client, run.batch_ids, bodies(4), max_per_batch=2, **FAST)
+    assert scope.cancelled_caught
+    assert sorted(batches.cancelled) == sorted(str(i) for i in run.batch_ids)

@@ -340,3 +340,71 @@ def test_batch_run_rejects_a_bad_input_file(tmp_path: Path) -> None:
         capture_output=True, text=True, env=ENV, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 2 and "2 batch ids for 1 batches" in result.stderr
+
+
+async def test_batch_run_ctrl_c_cancels_the_batches_and_keeps_the_state(
+    tmp_path: Path, local_server: LocalServer
+) -> None:
+    batches = local_server.batches
+    batches.step_time = 5.0
+    source = write_requests(tmp_path / "requests.jsonl", 4)
+    out = tmp_path / "results.jsonl"
+    state = tmp_path / "results.jsonl.batch-state.json"
+    env = {**ENV, "OPENAI_API_KEY": "sk-cli"}
+    argv = [*BATCH, str(source), "--out", str(out), "--max-per-batch", "2"]
+    argv += ["--base-url", local_server.base_url, "--poll-interval", "0.01"]
+    with (tmp_path / "err").open("wb") as err:
+        process = await trio.lowlevel.open_process(argv, stderr=err, env=env)
+        with trio.fail_after(30):
+            # Another process writes the file: there is nothing to wait on but the file.
+            while len(batches.batches) < 2 or not state.exists():  # noqa: ASYNC110
+                await trio.sleep(0.02)
+            await trio.sleep(0.2)  # both ids recorded, both batches being polled
+            process.send_signal(signal.SIGINT)
+            assert await process.wait() == 130
+    assert "(interrupted" in (tmp_path / "err").read_text()
+    assert sorted(batches.cancelled) == sorted(batches.batches)
+    saved = orjson.loads(state.read_bytes())
+    assert sorted(i for b in saved["batches"] for i in b["batch_ids"]) == sorted(batches.batches)
+
+
+def test_plain_progress_lines_are_spaced_by_the_interval() -> None:
+    from trio_openai._cli_progress import PlainLines
+    from trio_openai.lib import BatchProgress, BatchState
+
+    class Out:
+        def __init__(self) -> None:
+            self.lines: list[str] = []
+
+        def write(self, text: str) -> int:
+            self.lines += text.splitlines()
+            return len(text)
+
+        def flush(self) -> None:
+            pass
+
+    now = [0.0]
+    out = Out()
+    display = PlainLines(out, interval=10.0, clock=lambda: now[0])  # type: ignore[arg-type]
+
+    def snapshot(done: int, status: str = "in_progress") -> BatchProgress:
+        state = BatchState(batch_id="b", first_index=0, total=100, status=status, completed=done)
+        return BatchProgress((state,))
+
+    for second, done in [(0, 0), (2, 10), (4, 20), (12, 50), (13, 50), (14, 60)]:
+        now[0] = second
+        display(snapshot(done))
+    display.event("batch 1 of 1 (inputs 0-99): b expired")
+    assert out.lines == [
+        "progress: 0/100 answered (0 failed), 0.0/s, ETA unknown; batches: 1 in_progress",
+        "progress: 50/100 answered (0 failed), 4.2/s, ETA 0:00:12; batches: 1 in_progress",
+        "batch 1 of 1 (inputs 0-99): b expired",
+    ]
+    now[0] = 15
+    display.finish()  # the last change is not lost
+    assert out.lines[-1] == (
+        "progress: 60/100 answered (0 failed), 4.3/s, ETA 0:00:09; batches: 1 in_progress"
+    )
+    now[0] = 20
+    display(snapshot(100, "completed"))  # the end is always shown
+    assert out.lines[-1].startswith("progress: 100/100 answered (0 failed), 5.0/s, ETA 0:00:00")
