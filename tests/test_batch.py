@@ -6,7 +6,7 @@ as a subprocess in test_cli.py."""
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, Unpack
 
 import orjson
 import pytest
@@ -14,6 +14,7 @@ import trio
 
 import trio_openai
 from trio_openai.lib import (
+    BatchOptions,
     BatchProgress,
     BatchRequestFailed,
     BatchRequestMissing,
@@ -24,7 +25,10 @@ from trio_openai.lib import (
 from trio_openai.testing import LocalServer, Reply
 from trio_openai.testing._batches import BatchService
 
-FAST = {"poll_interval": 0.005, "max_poll_interval": 0.02}
+
+def fast(**options: Unpack[BatchOptions]) -> BatchOptions:
+    """`options`, polling fast: the emulation's batches take tens of milliseconds."""
+    return {"poll_interval": 0.005, "max_poll_interval": 0.02, **options}
 
 
 @pytest.fixture
@@ -57,7 +61,7 @@ async def test_files_upload_read_list_delete(
     assert uploaded["object"] == "file" and uploaded["purpose"] == "batch"
     assert uploaded["filename"] == "in.jsonl" and uploaded["bytes"] == 9
     assert await client.get(f"/files/{uploaded['id']}") == uploaded
-    content = await client._request("GET", f"/files/{uploaded['id']}/content", binary=True)
+    content = await client.files.content(uploaded["id"])
     assert content == b'{"a": 1}\n'
     assert [f["id"] for f in (await client.get("/files"))["data"]] == [uploaded["id"]]
     deleted = await client.delete(f"/files/{uploaded['id']}")
@@ -102,7 +106,7 @@ async def test_an_invalid_input_file_fails_the_batch_and_every_input(
     body = {"input_file_id": file_id, "endpoint": "/v1/responses", "completion_window": "24h"}
     batch_id = (await client.post("/batches", body=body))["id"]
 
-    results = await resume_batch(client, [batch_id], bodies(2), **FAST)
+    results = await resume_batch(client, [batch_id], bodies(2), **fast())
     assert [type(r.error) for r in results] == [BatchRequestMissing, BatchRequestMissing]
     error = results[0].error
     assert isinstance(error, BatchRequestMissing)
@@ -115,7 +119,7 @@ async def test_an_invalid_input_file_fails_the_batch_and_every_input(
 async def test_cancelling_a_finished_batch_is_refused(
     client: trio_openai.OpenAI, batches: BatchService
 ) -> None:
-    run = BatchRun(client, bodies(1), **FAST)
+    run = BatchRun(client, bodies(1), **fast())
     await run.run()
     with pytest.raises(trio_openai.BadRequestError, match="Cannot cancel"):
         await client.post(f"/batches/{run.batch_ids[0]}/cancel", max_retries=0)
@@ -127,7 +131,7 @@ async def test_cancelling_a_finished_batch_is_refused(
 async def test_results_come_in_input_order(
     client: trio_openai.OpenAI, local_server: LocalServer, batches: BatchService
 ) -> None:
-    results = await run_batch(client, bodies(5), metadata={"job": "nightly"}, **FAST)
+    results = await run_batch(client, bodies(5), **fast(metadata={"job": "nightly"}))
     assert [r.index for r in results] == list(range(5))
     assert [r.custom_id for r in results] == [f"req-{i}" for i in range(5)]
     assert all(r.ok and r.status_code == 200 for r in results)
@@ -151,7 +155,7 @@ async def test_chat_completions_endpoint(client: trio_openai.OpenAI, batches: Ba
     requests = [
         {"model": "echo-1", "messages": [{"role": "user", "content": f"hi {i}"}]} for i in range(3)
     ]
-    results = await run_batch(client, requests, endpoint="/v1/chat/completions", **FAST)
+    results = await run_batch(client, requests, **fast(endpoint="/v1/chat/completions"))
     texts = [r.unwrap()["choices"][0]["message"]["content"] for r in results]
     assert texts == ["You said: hi 0", "You said: hi 1", "You said: hi 2"]
 
@@ -160,7 +164,7 @@ async def test_many_requests_are_split_into_concurrent_batches(
     client: trio_openai.OpenAI, batches: BatchService
 ) -> None:
     batches.step_time = 0.1
-    results = await run_batch(client, bodies(10), max_per_batch=3, **FAST)
+    results = await run_batch(client, bodies(10), **fast(max_per_batch=3))
     assert [text_of(r.body) for r in results] == [f"You said: question {i}" for i in range(10)]
     runs = list(batches.batches.values())
     assert sorted(len(b.lines) for b in runs) == [1, 3, 3, 3]
@@ -185,7 +189,7 @@ async def test_split_by_bytes_and_a_request_too_big(
         )
         + 1
     )
-    results = await run_batch(client, bodies(4), max_bytes_per_batch=line_size * 2 + 1, **FAST)
+    results = await run_batch(client, bodies(4), **fast(max_bytes_per_batch=line_size * 2 + 1))
     assert all(r.ok for r in results)
     assert [len(b.lines) for b in batches.batches.values()] == [2, 2]
     with pytest.raises(ValueError, match="request 0 alone"):
@@ -200,7 +204,7 @@ async def test_errors_are_per_request(client: trio_openai.OpenAI, batches: Batch
 
     batches.runner = runner
     requests = [{"input": "a"}, {"input": "b", "fail": True}, {"input": "boom"}, {"input": "d"}]
-    results = await run_batch(client, requests, **FAST)
+    results = await run_batch(client, requests, **fast())
     assert [r.status_code for r in results] == [200, 400, 500, 200]
     assert results[0].body == {"echo": "a"} and results[3].body == {"echo": "d"}
     failed = results[1].error
@@ -216,7 +220,7 @@ async def test_errors_are_per_request(client: trio_openai.OpenAI, batches: Batch
 
 async def file_lines(client: trio_openai.OpenAI, file_id: str | None) -> list[Any]:
     assert file_id is not None
-    content = await client._request("GET", f"/files/{file_id}/content", binary=True)
+    content = await client.files.content(file_id)
     return [orjson.loads(line) for line in bytes(content).splitlines()]
 
 
@@ -224,7 +228,7 @@ async def test_an_expired_batch_gives_missing_for_its_error_file_lines(
     client: trio_openai.OpenAI, batches: BatchService
 ) -> None:
     batches.expire = True
-    results = await run_batch(client, bodies(12), **FAST)
+    results = await run_batch(client, bodies(12), **fast())
     assert [r.ok for r in results] == [True] * 6 + [False] * 6
     assert [text_of(r.body) for r in results[:6]] == [f"You said: question {i}" for i in range(6)]
     (batch,) = batches.batches.values()
@@ -250,7 +254,7 @@ async def test_unrun_inputs_missing_from_both_files_are_missing_too(
     client: trio_openai.OpenAI, batches: BatchService
 ) -> None:
     batches.expire, batches.unfinished_lines = True, False
-    results = await run_batch(client, bodies(6), **FAST)
+    results = await run_batch(client, bodies(6), **fast())
     assert [r.ok for r in results] == [True] * 3 + [False] * 3
     for result in results[3:]:
         error = result.error
@@ -275,7 +279,7 @@ async def test_a_batch_cancelled_elsewhere_gives_missing_batch_cancelled(
         await some_done.wait()
         await client.post(f"/batches/{run.batch_ids[0]}/cancel")
 
-    run = BatchRun(client, bodies(8), on_progress=watch, **FAST)
+    run = BatchRun(client, bodies(8), **fast(on_progress=watch))
     async with trio.open_nursery() as nursery:
         nursery.start_soon(cancel_in_the_dashboard, run)
         results = await run.run()
@@ -308,10 +312,9 @@ async def test_resubmitting_answers_every_input_exactly_once(
     results = await run_batch(
         client,
         bodies(10),
-        max_per_batch=6,
-        resubmit_unfinished=True,
-        on_progress=expire_only_the_first_batches,
-        **FAST,
+        **fast(
+            max_per_batch=6, resubmit_unfinished=True, on_progress=expire_only_the_first_batches
+        ),
     )
     assert [r.index for r in results] == list(range(10))
     assert [text_of(r.unwrap()) for r in results] == [f"You said: question {i}" for i in range(10)]
@@ -341,14 +344,14 @@ async def test_resubmission_stops_after_max_resubmits(
     client: trio_openai.OpenAI, batches: BatchService
 ) -> None:
     batches.expire = True  # every batch expires halfway: 8 -> 4 -> 2 unrun
-    results = await run_batch(client, bodies(8), resubmit_unfinished=True, max_resubmits=2, **FAST)
+    results = await run_batch(client, bodies(8), **fast(resubmit_unfinished=True, max_resubmits=2))
     assert len(batches.batches) == 3
     assert [r.ok for r in results] == [True] * 7 + [False]
     error = results[7].error
     assert isinstance(error, BatchRequestMissing) and error.code == "batch_expired"
     # Without the option nothing is sent again.
     batches.batches.clear()
-    results = await run_batch(client, bodies(8), **FAST)
+    results = await run_batch(client, bodies(8), **fast())
     assert len(batches.batches) == 1 and sum(r.ok for r in results) == 4
 
 
@@ -364,15 +367,16 @@ async def test_resume_with_resubmission_after_a_crash(
         if progress.batches[0].resubmitted_ids:
             raise RuntimeError("the process died")
 
-    options: dict[str, Any] = {"resubmit_unfinished": True, **FAST}
     with pytest.raises(RuntimeError, match="died"):
-        await run_batch(client, bodies(6), on_progress=persist_then_crash, **options)
+        await run_batch(
+            client, bodies(6), **fast(on_progress=persist_then_crash, resubmit_unfinished=True)
+        )
     (chain,) = saved[-1]
     assert len(chain) == 2
     created = len(paths(local_server, "POST", "/v1/batches"))
     # JSON turns the tuples into lists: resume takes either.
     ids = orjson.loads(orjson.dumps(saved[-1]))
-    results = await resume_batch(client, ids, bodies(6), **options)
+    results = await resume_batch(client, ids, bodies(6), **fast(resubmit_unfinished=True))
     assert [text_of(r.unwrap()) for r in results] == [f"You said: question {i}" for i in range(6)]
     assert len(paths(local_server, "POST", "/v1/batches")) == created
     assert [r.batch_id for r in results] == [chain[0]] * 3 + [chain[1]] * 3
@@ -382,12 +386,12 @@ async def test_resume_resubmits_a_run_cancelled_by_ctrl_c(
     client: trio_openai.OpenAI, batches: BatchService
 ) -> None:
     batches.step_time, batches.progress_steps = 0.05, 4
-    run = BatchRun(client, bodies(8), **FAST)
+    run = BatchRun(client, bodies(8), **fast())
     with trio.move_on_after(0.15):  # the run is cancelled (and its batch) while running
         await run.run()
     (batch_id,) = run.batch_ids
     assert batch_id is not None and batches.cancelled == [batch_id]
-    results = await resume_batch(client, [batch_id], bodies(8), resubmit_unfinished=True, **FAST)
+    results = await resume_batch(client, [batch_id], bodies(8), **fast(resubmit_unfinished=True))
     assert all(r.ok for r in results)
     assert len(batches.batches) == 2
     resubmitted = {r.batch_id for r in results} - {batch_id}
@@ -397,7 +401,7 @@ async def test_resume_resubmits_a_run_cancelled_by_ctrl_c(
 async def test_resume_refuses_ids_out_of_order(
     client: trio_openai.OpenAI, local_server: LocalServer, batches: BatchService
 ) -> None:
-    run = BatchRun(client, bodies(8), max_per_batch=4, **FAST)
+    run = BatchRun(client, bodies(8), **fast(max_per_batch=4))
     await run.run()
     first, second = run.batch_ids
     polls = len(paths(local_server, "GET", "/v1/batches/"))
@@ -405,10 +409,10 @@ async def test_resume_refuses_ids_out_of_order(
     with pytest.raises(
         ValueError, match=r"does not belong to batch (1 of 2 \(inputs 0-3\)|2 of 2 \(inputs 4-7\))"
     ):
-        await resume_batch(client, [second, first], bodies(8), max_per_batch=4, **FAST)
+        await resume_batch(client, [second, first], bodies(8), **fast(max_per_batch=4))
     assert len(paths(local_server, "GET", "/v1/batches/")) <= polls + 2  # no polling loop
     with pytest.raises(ValueError, match="req-4, req-5, req-6 not in that chunk"):
-        await resume_batch(client, [second, None], bodies(8), max_per_batch=4, **FAST)
+        await resume_batch(client, [second, None], bodies(8), **fast(max_per_batch=4))
 
 
 async def test_poll_after_header_is_honoured(
@@ -447,7 +451,7 @@ async def test_progress_reports_ids_and_counts(
     seen: list[BatchProgress] = []
     requests = bodies(5)
     requests[4]["fail"] = True
-    results = await run_batch(client, requests, max_per_batch=3, on_progress=seen.append, **FAST)
+    results = await run_batch(client, requests, **fast(max_per_batch=3, on_progress=seen.append))
 
     first = seen[0]
     assert first.total == 5 and len(first.batches) == 2
@@ -476,13 +480,13 @@ async def test_resume_from_batch_ids_after_a_crash(
 
     requests = bodies(7)
     with pytest.raises(RuntimeError, match="died"):
-        await run_batch(client, requests, max_per_batch=4, on_progress=persist_then_crash, **FAST)
+        await run_batch(client, requests, **fast(max_per_batch=4, on_progress=persist_then_crash))
     ids = saved[-1]
     assert len(ids) == 2 and all(ids)
     assert not batches.cancelled  # a failure leaves the batches running, to be resumed
 
     created_before = len(paths(local_server, "POST", "/v1/batches"))
-    results = await resume_batch(client, ids, requests, max_per_batch=4, **FAST)
+    results = await resume_batch(client, ids, requests, **fast(max_per_batch=4))
     assert [text_of(r.body) for r in results] == [f"You said: question {i}" for i in range(7)]
     assert len(paths(local_server, "POST", "/v1/batches")) == created_before
     assert [r.batch_id for r in results] == [ids[0]] * 4 + [ids[1]] * 3
@@ -491,24 +495,24 @@ async def test_resume_from_batch_ids_after_a_crash(
 async def test_resume_creates_the_batches_not_yet_created(
     client: trio_openai.OpenAI, batches: BatchService
 ) -> None:
-    run = BatchRun(client, bodies(2), max_per_batch=1, **FAST)
+    run = BatchRun(client, bodies(2), **fast(max_per_batch=1))
     results = await run.run()
     first_id = run.batch_ids[0]
     assert first_id is not None
-    resumed = await resume_batch(client, [first_id, None], bodies(2), max_per_batch=1, **FAST)
+    resumed = await resume_batch(client, [first_id, None], bodies(2), **fast(max_per_batch=1))
     assert resumed[0].body == results[0].body
     assert resumed[1].ok and resumed[1].batch_id not in run.batch_ids
     with pytest.raises(ValueError, match="same requests"):
         await resume_batch(client, [first_id], bodies(2), max_per_batch=1)
     with pytest.raises(ValueError, match="holds 1 requests"):
-        await resume_batch(client, [first_id], bodies(2), **FAST)
+        await resume_batch(client, [first_id], bodies(2), **fast())
 
 
 async def test_cancelling_the_caller_cancels_the_batches(
     client: trio_openai.OpenAI, local_server: LocalServer, batches: BatchService
 ) -> None:
     batches.step_time = 10.0
-    run = BatchRun(client, bodies(4), max_per_batch=2, **FAST)
+    run = BatchRun(client, bodies(4), **fast(max_per_batch=2))
     raised: BaseException | None = None
     with trio.CancelScope() as scope:
         async with trio.open_nursery() as nursery:
@@ -541,7 +545,7 @@ async def test_a_failed_upload_is_raised_as_is(
 ) -> None:
     local_server.script("POST", "/v1/files", Reply.error(400, message="bad file"))
     with pytest.raises(trio_openai.BadRequestError, match="bad file"):
-        await run_batch(client, bodies(4), max_per_batch=2, **FAST)
+        await run_batch(client, bodies(4), **fast(max_per_batch=2))
     assert not batches.batches
 
 
@@ -584,11 +588,11 @@ async def test_cancelling_a_resumed_run_cancels_its_batches(
         if all(progress.batch_ids):
             raise RuntimeError("the process died")
 
-    run = BatchRun(client, bodies(4), max_per_batch=2, on_progress=crash_once_created, **FAST)
+    run = BatchRun(client, bodies(4), **fast(max_per_batch=2, on_progress=crash_once_created))
     with pytest.raises(RuntimeError, match="died"):
         await run.run()
     assert not batches.cancelled
     with trio.move_on_after(0.1) as scope:
-        await resume_batch(client, run.batch_ids, bodies(4), max_per_batch=2, **FAST)
+        await resume_batch(client, run.batch_ids, bodies(4), **fast(max_per_batch=2))
     assert scope.cancelled_caught
     assert sorted(batches.cancelled) == sorted(str(i) for i in run.batch_ids)

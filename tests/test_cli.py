@@ -385,7 +385,7 @@ def test_plain_progress_lines_are_spaced_by_the_interval() -> None:
 
     now = [0.0]
     out = Out()
-    display = PlainLines(out, interval=10.0, clock=lambda: now[0])  # type: ignore[arg-type]
+    display = PlainLines(out, interval=10.0, clock=lambda: now[0])
 
     def snapshot(done: int, status: str = "in_progress") -> BatchProgress:
         state = BatchState(batch_id="b", first_index=0, total=100, status=status, completed=done)

@@ -22,6 +22,14 @@ if TYPE_CHECKING:
 __all__ = ["ProgressDisplay", "open_display"]
 
 
+class Writer(Protocol):
+    """Where plain lines go: a text file such as `sys.stderr`."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
 class ProgressDisplay(Protocol):
     """What `batch run` feeds: every `BatchProgress`, event lines, and the end."""
 
@@ -69,7 +77,7 @@ class PlainLines:
     """One line per change, at most one per `interval` seconds (events always)."""
 
     def __init__(
-        self, out: TextIO, *, interval: float, clock: Callable[[], float] = _clock
+        self, out: Writer, *, interval: float, clock: Callable[[], float] = _clock
     ) -> None:
         self._out = out
         self._interval = interval
