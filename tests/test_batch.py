@@ -22,6 +22,7 @@ from trio_openai.lib import (
     resume_batch,
     run_batch,
 )
+from trio_openai.lib._batch_results import line_result
 from trio_openai.testing import LocalServer, Reply
 from trio_openai.testing._batches import BatchService
 
@@ -248,6 +249,60 @@ async def test_an_expired_batch_gives_missing_for_its_error_file_lines(
         assert error.status_code is None and result.status_code is None
         assert error.message.startswith("This request could not be executed")
         assert error.custom_id == result.custom_id and error.batch_id == result.batch_id
+
+
+# The line shapes of the API's output and error files, and what each becomes (pure).
+LINES: list[tuple[dict[str, Any], str, type | None, str | None]] = [
+    ({"response": {"status_code": 200, "body": {"id": "r"}}, "error": None}, "ok", None, None),
+    (
+        {"response": {"status_code": 400, "body": {"error": {"code": "bad", "message": "m"}}}},
+        "ran",
+        BatchRequestFailed,
+        "bad",
+    ),
+    (
+        {"response": None, "error": {"code": "server_error", "message": "m"}},
+        "ran",
+        BatchRequestFailed,
+        "server_error",
+    ),
+    (
+        {"response": None, "error": {"code": "batch_expired", "message": "m"}},
+        "expired",
+        BatchRequestMissing,
+        "batch_expired",
+    ),
+    (
+        {"response": None, "error": {"code": "batch_cancelled", "message": "m"}},
+        "cancelled",
+        BatchRequestMissing,
+        "batch_cancelled",
+    ),
+    (
+        {"response": None, "error": {"code": "batch_failed", "message": "m"}},
+        "failed",
+        BatchRequestMissing,
+        "batch_failed",
+    ),
+]
+
+
+@pytest.mark.parametrize(("line", "status", "kind", "code"), LINES)
+def test_each_line_shape_maps_to_one_result(
+    line: dict[str, Any], status: str, kind: type | None, code: str | None
+) -> None:
+    batch = {"id": "batch_1", "status": {"ok": "completed", "ran": "completed"}.get(status, status)}
+    result = line_result({"custom_id": "req-7", **line}, 7, batch)
+    assert result.index == 7 and result.custom_id == "req-7" and result.batch_id == "batch_1"
+    if kind is None:
+        assert result.ok and result.body == {"id": "r"} and result.status_code == 200
+        return
+    error = result.error
+    assert type(error) is kind and error is not None
+    assert error.code == code and error.message == "m" and error.custom_id == "req-7"
+    if isinstance(error, BatchRequestMissing):
+        assert error.batch_status == batch["status"]
+        assert error.resubmittable == (code in ("batch_expired", "batch_cancelled"))
 
 
 async def test_unrun_inputs_missing_from_both_files_are_missing_too(

@@ -298,7 +298,7 @@ async def test_batch_run_resubmits_what_an_expired_batch_did_not_run(
     assert [answer_text(line) for line in read_results(out)] == [
         f"You said: question {i}" for i in range(6)
     ]
-    assert b"created to run unrun inputs again" in resumed.stderr
+    assert re.search(rb"batch 1 of 1 \(inputs 0-5\): \S+ created \(resubmission 1", resumed.stderr)
     assert len(batches.batches) == 2 and not state.exists()
 
 

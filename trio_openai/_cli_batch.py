@@ -143,7 +143,11 @@ class _Watcher:
             where = describe(now, number, count)
             new_ids = now.batch_ids[len(old.batch_ids) if old is not None else 0 :]
             for step, batch_id in enumerate(new_ids, start=len(now.batch_ids) - len(new_ids)):
-                what = "created" if step == 0 else f"created to run unrun inputs again ({step})"
+                what = (
+                    "created"
+                    if step == 0
+                    else f"created (resubmission {step}: what the last did not run)"
+                )
                 self._display.event(f"{where}: {batch_id} {what}")
             if now.finished and (old is None or not old.finished or new_ids):
                 self._display.event(
