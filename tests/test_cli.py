@@ -233,6 +233,8 @@ async def test_batch_run_killed_and_resumed_from_its_state_file(
     lines = read_results(out)
     assert [answer_text(line) for line in lines] == [f"You said: question {i}" for i in range(12)]
     assert len(batches.batches) == 4  # the first batch polled, the three others created
+    assert f"{where}{running['last_index']}): {batch_id} resumed".encode() in resumed.stderr
+    assert len(created_lines(resumed.stderr)) == 3
     assert not state.exists()
 
 

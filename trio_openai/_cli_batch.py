@@ -132,6 +132,15 @@ class _Watcher:
         self._display = display
         self._seen: BatchProgress | None = None
 
+    def begin(self, progress: BatchProgress) -> None:
+        """Start from the run's first state: the batches a resume was given are not new."""
+        self._seen = progress
+        count = len(progress.batches)
+        for number, state in enumerate(progress.batches):
+            if state.batch_ids:
+                ids = ", ".join(state.batch_ids)
+                self._display.event(f"{describe(state, number, count)}: {ids} resumed")
+
     def __call__(self, progress: BatchProgress) -> None:
         before = self._seen
         self._seen = progress
@@ -196,6 +205,7 @@ async def run_batch_command(args: argparse.Namespace, *, stderr: TextIO | None =
         await stack.enter_async_context(client)
         display = open_display(err, interval=args.progress_interval)
         try:
+            watcher = _Watcher(state, display)
             run = BatchRun(
                 client,
                 requests,
@@ -203,10 +213,11 @@ async def run_batch_command(args: argparse.Namespace, *, stderr: TextIO | None =
                 max_per_batch=args.max_per_batch,
                 poll_interval=args.poll_interval if args.poll_interval is not None else 5.0,
                 resubmit_unfinished=args.resubmit_unfinished,
-                on_progress=_Watcher(state, display),
+                on_progress=watcher,
                 batch_ids=batch_ids,
             )
             state.check_split(run)
+            watcher.begin(run.progress)
             results = await run.run()
         except ValueError as exc:  # a resume that does not fit
             display.finish()
