@@ -410,3 +410,14 @@ def test_plain_progress_lines_are_spaced_by_the_interval() -> None:
     now[0] = 20
     display(snapshot(100, "completed"))  # the end is always shown
     assert out.lines[-1].startswith("progress: 100/100 answered (0 failed), 5.0/s, ETA 0:00:00")
+
+
+def test_resume_ids_on_the_command_line() -> None:
+    from trio_openai._cli_state import parse_resume_ids
+
+    # One word per position: an id, '-' for a batch never created, 'A,B' for a chain.
+    assert parse_resume_ids(["batch_1", "-", "batch_2,batch_9"]) == [
+        ["batch_1"],
+        [],
+        ["batch_2", "batch_9"],
+    ]
