@@ -323,7 +323,6 @@ async def test_a_batch_cancelled_elsewhere_gives_missing_batch_cancelled(
     client: trio_openai.OpenAI, batches: BatchService
 ) -> None:
     batches.step_time, batches.progress_steps = 0.1, 4  # 0.3 s between first and last lines
-
     some_done = trio.Event()
 
     def watch(progress: BatchProgress) -> None:
