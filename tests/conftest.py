@@ -26,9 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # This machine has 2 noisy cores: generation speed and per-example time say nothing about
 # correctness here, so those two checks are off (the properties themselves all run).
 settings.register_profile(
-    "project",
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    "project", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
 settings.load_profile("project")
 

@@ -320,26 +320,17 @@ async def test_with_options_keeps_azure_behaviour(
     assert last(local_server).headers["api-key"] == KEY
 
 
-async def test_a_refused_key_is_not_replayed_but_a_provider_token_is(
-    local_server: LocalServer,
-) -> None:
+async def test_a_refused_key_is_not_replayed_but_a_provider_token_is(local_server: LocalServer) -> None:
     local_server.script("GET", "/openai/models", Reply.error(401))
     endpoint = local_server.origin
-    async with AzureOpenAI(
-        azure_endpoint=endpoint, api_version="2024-06-01", api_key="k1"
-    ) as client:
+    async with AzureOpenAI(azure_endpoint=endpoint, api_version="2024-06-01", api_key="k1") as client:
         with pytest.raises(trio_openai.AuthenticationError):
             await client.get("/models")
     assert len(local_server.requests) == 1  # a fixed key cannot get better by asking again
     tokens = iter(["t1", "t2"])
     async with AzureOpenAI(
-        azure_endpoint=endpoint,
-        api_version="2024-06-01",
-        azure_ad_token_provider=lambda: next(tokens),
+        azure_endpoint=endpoint, api_version="2024-06-01", azure_ad_token_provider=lambda: next(tokens)
     ) as client:
         with pytest.raises(trio_openai.AuthenticationError):
             await client.get("/models")
-    assert [r.headers["authorization"] for r in local_server.requests[1:]] == [
-        "Bearer t1",
-        "Bearer t2",
-    ]
+    assert [r.headers["authorization"] for r in local_server.requests[1:]] == ["Bearer t1", "Bearer t2"]

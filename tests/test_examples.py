@@ -16,12 +16,7 @@ ENV = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "AZUR
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_example_runs_offline(path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, str(path)],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=120,
-        check=False,
+        [sys.executable, str(path)], capture_output=True, text=True, env=ENV, timeout=120, check=False
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip()

@@ -161,9 +161,7 @@ async def test_llama_server_events_without_sequence_numbers(llama_url: str) -> N
     assert final.status == "completed"
 
 
-async def test_create_fills_output_text_and_stream_method_is_the_helper(
-    client: trio_openai.OpenAI,
-) -> None:
+async def test_create_fills_output_text_and_stream_method_is_the_helper(client: trio_openai.OpenAI) -> None:
     response = await client.responses.create(model="echo-1", input="hi there")
     assert response.output_text == "You said: hi there"
     async with client.responses.stream(model="echo-1", input="hi there") as stream:
@@ -172,9 +170,7 @@ async def test_create_fills_output_text_and_stream_method_is_the_helper(
     assert retrieved_shape["output"][0]["content"][0]["text"] == "You said: hi there"
 
 
-async def test_responses_parse_through_the_resource(
-    client: trio_openai.OpenAI, local_server: LocalServer
-) -> None:
+async def test_responses_parse_through_the_resource(client: trio_openai.OpenAI, local_server: LocalServer) -> None:
     import attrs
 
     @attrs.define
