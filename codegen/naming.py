@@ -139,6 +139,7 @@ MIXINS: dict[str, str] = {
     "videos": "VideosExtras",
     "batches": "BatchesExtras",
     "uploads": "UploadsExtras",
+    "realtime": "RealtimeExtras",
 }
 
 # Result types decoded through a hand-written function of resources/_base.py instead of

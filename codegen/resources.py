@@ -19,6 +19,7 @@ from .ir import AliasDef, ClassDef, Raw, Ref, Resolver, TypeRef, UnionDef
 from .names import camel, snake
 from .naming import CASTS, MIXINS, STREAM_HELPERS, module_of
 from .operations import OpDef, ParamDef
+from .surface import render_areas
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TYPING = ("Any", "Literal")
@@ -434,4 +435,5 @@ def render_resources(
         f"OPERATION_COUNT = {len(ops)}",
     ]
     files["_registry.py"] = "\n".join(lines) + "\n"
+    files["__init__.py"] = render_areas([nodes[p] for p in tops])
     return files

@@ -14,12 +14,14 @@ import random as _random
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, Unpack
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 
 import orjson
 import trio
 
 from . import _transport
+from ._any_path import AnyPath
 from ._config import base_url_for, parse_custom_headers, platform_headers
 from ._encoding import dump_json, encode_query
 from ._errors import (
@@ -45,12 +47,14 @@ from ._types import (
     make_options,
     omit,
 )
+from .resources import Areas
 
 if TYPE_CHECKING:
     import httpx
 
     from ._auth import AuthProvider
     from ._multipart import MultipartBody
+    from ._webhooks import Webhooks
     from .lib._ratelimit import RateLimiter
 
 __all__ = ["OpenAI"]
@@ -83,6 +87,23 @@ def _merge_extra(body: dict[str, Any], extra: Mapping[str, object] | None) -> di
 
 def _format_timeout(seconds: float) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else str(seconds)
+
+
+_BOUND: dict[type, frozenset[str]] = {}
+
+
+def _bound_attributes(cls: type) -> frozenset[str]:
+    """The cached attributes of `cls` (API areas...): objects bound to one client."""
+    found = _BOUND.get(cls)
+    if found is None:
+        found = frozenset(
+            name
+            for klass in cls.__mro__
+            for name, value in vars(klass).items()
+            if isinstance(value, cached_property)
+        )
+        _BOUND[cls] = found
+    return found
 
 
 class _Prepared:
@@ -124,7 +145,7 @@ class _Prepared:
         self.replayable = content is None or isinstance(content, bytes) or content.replayable
 
 
-class OpenAI:
+class OpenAI(Areas, AnyPath):
     """An async client of the OpenAI API, for Trio.
 
     Use it as ``async with trio_openai.OpenAI() as client:``; the block owns the connection
@@ -198,6 +219,10 @@ class OpenAI:
             with trio.CancelScope(shield=True):
                 await self._http.aclose()
 
+    async def close(self) -> None:
+        """The same as `aclose` (openai-python's name)."""
+        await self.aclose()
+
     def statistics(self) -> dict[str, int]:
         """Connection-pool counters (connections, idle, busy, waiting), for checks and metrics."""
         return _transport.pool_statistics(self._http)
@@ -227,14 +252,8 @@ class OpenAI:
         """
         copy = object.__new__(type(self))
         # Resources loaded on this client are bound to it: the copy loads its own.
-        cached = {k[5:] for k in self.__dict__ if k.startswith("_res_")}
-        copy.__dict__.update(
-            {
-                k: v
-                for k, v in self.__dict__.items()
-                if not k.startswith("_res_") and k not in cached
-            }
-        )
+        bound = _bound_attributes(type(self))
+        copy.__dict__.update({k: v for k, v in self.__dict__.items() if k not in bound})
         copy._owns_http = False
         if api_key is not None:
             copy.api_key = api_key
@@ -261,24 +280,18 @@ class OpenAI:
         return copy
 
     @property
-    def with_raw_response(self) -> Any:
+    def with_raw_response(self) -> Self:
         """This client, but each call returns an `APIResponse` (``.parsed``, headers...)."""
         copy = self.with_options()
         copy._return_raw = True
         return copy
 
-    def __getattr__(self, name: str) -> Any:
-        # API areas (client.responses, client.files, ...) load on first use.
-        if name.startswith("_"):
-            raise AttributeError(name)
-        from .resources import load_resource
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        """``client.webhooks``: verify and decode webhook deliveries (``unwrap``)."""
+        from ._webhooks import Webhooks
 
-        resource = load_resource(name, self)
-        if resource is None:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        self.__dict__[f"_res_{name}"] = resource
-        self.__dict__[name] = resource
-        return resource
+        return Webhooks(self.webhook_secret)
 
     # -- request building ---------------------------------------------------------------
 
@@ -616,27 +629,20 @@ class OpenAI:
         base = {k: v for k, v in (query or {}).items() if not isinstance(v, Omit)}
         return AsyncPaginator(fetch, decode_item, shape=shape, query=base)
 
-    # -- undocumented endpoints ---------------------------------------------------------
+    # -- undocumented endpoints (the typed overloads are in _any_path.AnyPath) -------------
 
-    async def request(
+    async def _call_path(
         self,
         method: str,
         path: str,
         *,
-        body: object = omit,
-        query: Mapping[str, object] | None = None,
-        files: Mapping[str, object] | None = None,
-        cast_to: Callable[[Any], T] | None = None,
-        stream: bool = False,
-        **options: Unpack[CallOptions],
-    ) -> Any:
-        """Call any path (relative to base_url, or absolute) with the client's auth, retries,
-        middleware and errors. The JSON result goes through ``cast_to`` when given.
-
-        With ``files`` the request is multipart (form fields and files). With
-        ``stream=True`` the request is sent and an open `Stream` of events (each passed
-        through ``cast_to``) is returned: use it in ``async with`` so it is released.
-        """
+        body: object,
+        query: Mapping[str, object] | None,
+        files: Mapping[str, object] | None,
+        cast_to: Callable[[Any], object] | None,
+        stream: bool,
+        options: CallOptions,
+    ) -> object:
         if stream:
             if files is not None:
                 raise TypeError("stream=True cannot send files")
@@ -645,94 +651,19 @@ class OpenAI:
             )
             await opened.__aenter__()
             return opened
-        return await self._request(
+        result: object = await self._request(
             method, path, body=body, query=query, multipart=files, cast=cast_to, options=options
         )
+        return result
 
-    async def get(
-        self,
-        path: str,
-        *,
-        query: Mapping[str, object] | None = None,
-        cast_to: Callable[[Any], T] | None = None,
-        stream: bool = False,
-        **options: Unpack[CallOptions],
-    ) -> Any:
-        """GET any path; see `request`."""
-        return await self.request(
-            "GET", path, query=query, cast_to=cast_to, stream=stream, **options
-        )
-
-    async def post(
-        self,
-        path: str,
-        *,
-        body: object = omit,
-        query: Mapping[str, object] | None = None,
-        files: Mapping[str, object] | None = None,
-        cast_to: Callable[[Any], T] | None = None,
-        stream: bool = False,
-        **options: Unpack[CallOptions],
-    ) -> Any:
-        """POST to any path; see `request`."""
-        return await self.request(
-            "POST",
-            path,
-            body=body,
-            query=query,
-            files=files,
-            cast_to=cast_to,
-            stream=stream,
-            **options,
-        )
-
-    async def put(
-        self,
-        path: str,
-        *,
-        body: object = omit,
-        query: Mapping[str, object] | None = None,
-        cast_to: Callable[[Any], T] | None = None,
-        **options: Unpack[CallOptions],
-    ) -> Any:
-        """PUT to any path; see `request`."""
-        return await self.request("PUT", path, body=body, query=query, cast_to=cast_to, **options)
-
-    async def patch(
-        self,
-        path: str,
-        *,
-        body: object = omit,
-        query: Mapping[str, object] | None = None,
-        cast_to: Callable[[Any], T] | None = None,
-        **options: Unpack[CallOptions],
-    ) -> Any:
-        """PATCH any path; see `request`."""
-        return await self.request("PATCH", path, body=body, query=query, cast_to=cast_to, **options)
-
-    async def delete(
-        self,
-        path: str,
-        *,
-        body: object = omit,
-        query: Mapping[str, object] | None = None,
-        cast_to: Callable[[Any], T] | None = None,
-        **options: Unpack[CallOptions],
-    ) -> Any:
-        """DELETE any path; see `request`."""
-        return await self.request(
-            "DELETE", path, body=body, query=query, cast_to=cast_to, **options
-        )
-
-    def stream(
+    def _open_stream(
         self,
         method: str,
         path: str,
         *,
-        body: object = omit,
-        query: Mapping[str, object] | None = None,
-        decode: Callable[[Any], T] = _identity,
-        **options: Unpack[CallOptions],
+        body: object,
+        query: Mapping[str, object] | None,
+        decode: Callable[[Any], T],
+        options: CallOptions,
     ) -> Stream[T]:
-        """Stream server-sent events from any path: ``async with client.stream(...) as s``."""
         return self._stream(method, path, body=body, query=query, decode=decode, options=options)

@@ -24,8 +24,11 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from .._client import OpenAI
+    from .._realtime import RealtimeConnection
     from .._responses_ws import ResponsesWebSocket
     from ..lib._structured import ParsedChatCompletion, ParsedResponse
+    from ..lib._tools import FunctionTool
+    from ..types import CreateChatCompletionResponse, Response
 
 T = TypeVar("T")
 
@@ -33,6 +36,7 @@ T = TypeVar("T")
 __all__ = [
     "BatchesExtras",
     "ChatCompletionsExtras",
+    "RealtimeExtras",
     "ResponsesExtras",
     "UploadsExtras",
     "VectorStoreFileBatchesExtras",
@@ -53,7 +57,9 @@ class ResponsesExtras:
 
         return await parse_responses(self._client, text_format=text_format, **params)
 
-    async def run_tools(self, *, tools: Sequence[Any], **params: Any) -> Any:
+    async def run_tools(
+        self, *, tools: Sequence[FunctionTool[Any] | Mapping[str, Any]], **params: Any
+    ) -> Response:
         """The model -> tools -> model loop; see `trio_openai.lib.run_tools_responses`."""
         from ..lib._tools import run_tools_responses
 
@@ -100,8 +106,50 @@ class ChatCompletionsExtras:
 
         return await parse_chat(self._client, response_format=response_format, **params)
 
-    async def run_tools(self, *, tools: Sequence[Any], **params: Any) -> Any:
+    async def run_tools(
+        self, *, tools: Sequence[FunctionTool[Any] | Mapping[str, Any]], **params: Any
+    ) -> CreateChatCompletionResponse:
         """The model -> tools -> model loop; see `trio_openai.lib.run_tools_chat`."""
         from ..lib._tools import run_tools_chat
 
         return await run_tools_chat(self._client, tools=list(tools), **params)
+
+
+class RealtimeExtras:
+    """``client.realtime.connect()``: a Realtime session over WebSocket."""
+
+    _client: OpenAI
+
+    def connect(
+        self,
+        *,
+        model: str | None = None,
+        call_id: str | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_headers: Mapping[str, str | Omit] | None = None,
+        buffer_size: int = 100,
+        raise_errors: bool = True,
+        connect_timeout: float | None = None,
+        close_timeout: float | None = None,
+    ) -> AbstractAsyncContextManager[RealtimeConnection]:
+        """Open a Realtime session: ``async with client.realtime.connect(model=...) as conn``.
+
+        See `trio_openai._realtime.Realtime.connect` (timeouts left as None keep its
+        defaults).
+        """
+        from .._realtime import Realtime
+
+        given: dict[str, Any] = {}
+        if connect_timeout is not None:
+            given["connect_timeout"] = connect_timeout
+        if close_timeout is not None:
+            given["close_timeout"] = close_timeout
+        return Realtime(self._client).connect(
+            model=model,
+            call_id=call_id,
+            extra_query=extra_query,
+            extra_headers=extra_headers,
+            buffer_size=buffer_size,
+            raise_errors=raise_errors,
+            **given,
+        )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal, Unpack
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, json_part as _json_part, path_param as _p
+from ._extras import RealtimeExtras
 
 if TYPE_CHECKING:
     from ..types import realtime as _t_realtime
@@ -57,7 +58,7 @@ __all__ = [
 ]
 
 
-class Realtime(Resource):
+class Realtime(RealtimeExtras, Resource):
     """``client.realtime``"""
 
     @cached_property
