@@ -110,27 +110,16 @@ BINARY_RESULTS = frozenset({"RetrieveContainerFileContent", "downloadFile"})
 # ``with_streaming_response`` is used for them: audio played while it arrives.
 BYTE_STREAMS = frozenset({"createSpeech"})
 
-# Stream methods that hand the events to a helper of trio_openai.lib (a snapshot of the
-# object so far, text deltas, the final object) instead of returning the plain `Stream`:
-# operationId -> (module, callable, the type it returns, the call). In the call, `{fn}`
-# is the callable and `{body}` the request body (omitted values left out, `stream: true`).
-STREAM_HELPERS: dict[str, tuple[str, str, str, str]] = {
-    "createChatCompletion": (
-        "trio_openai.lib._chat_stream",
-        "open_chat_stream",
-        "ChatCompletionStreamManager",
-        "{fn}(self._client, **{body}, **options)",
-    ),
-    "createResponse": (
-        "trio_openai.lib._responses_stream",
-        "ResponseStreamManager",
-        "ResponseStreamManager",
-        "{fn}(self._client, {body}, options=options)",
-    ),
-}
-
-# Resources whose class derives from a hand-written mixin of trio_openai/resources/_extras.py
-# too (methods that are not operations of the spec): resource path -> mixin class.
+# Hand-written behaviour on generated resources has one mechanism: a mixin class of
+# trio_openai/resources/_extras.py that the resource's class derives from
+# (``class Responses(ResponsesExtras, Resource)``): resource path -> mixin class. A mixin
+# adds methods that are not operations of the spec (``parse``, ``run_tools``,
+# ``create_and_poll``, ``connect``...). Where such a method needs the generated signature
+# of an operation, the generator writes the method and the mixin supplies its body through
+# a hook: the ``stream()`` of an operation in `STREAM_HOOKS` builds the request body and
+# returns ``self._open_stream(body, options)``, which the mixin defines (a helper of
+# trio_openai.lib with snapshots, text deltas and the final object, instead of the plain
+# `Stream`).
 MIXINS: dict[str, str] = {
     "responses": "ResponsesExtras",
     "chat.completions": "ChatCompletionsExtras",
@@ -141,6 +130,7 @@ MIXINS: dict[str, str] = {
     "uploads": "UploadsExtras",
     "realtime": "RealtimeExtras",
 }
+STREAM_HOOKS = frozenset({"createChatCompletion", "createResponse"})
 
 # Result types decoded through a hand-written function of resources/_base.py instead of
 # the model's own from_dict: the Response gets its SDK-computed ``output_text``.

@@ -17,7 +17,7 @@ import attrs
 from .emit import HEADER, doc_literal, quote
 from .ir import AliasDef, ClassDef, Raw, Ref, Resolver, TypeRef, UnionDef
 from .names import camel, snake
-from .naming import CASTS, MIXINS, STREAM_HELPERS, module_of
+from .naming import CASTS, MIXINS, STREAM_HOOKS, module_of
 from .operations import OpDef, ParamDef
 from .surface import render_areas
 
@@ -72,7 +72,6 @@ class ResourceWriter:
         self.types_used: set[str] = set()
         self.idents: set[str] = set()
         self.siblings: set[str] = set()
-        self.helpers: set[tuple[str, str]] = set()  # (module, type) of stream helpers
         self.mixins: set[str] = set()
         self.uses_strip = False
 
@@ -133,7 +132,7 @@ class ResourceWriter:
             else:
                 yield f"        {p.name}: {p.ann} | Omit = omit,"
         yield "        **options: Unpack[CallOptions],"
-        yield f"    ) -> {ret}:"
+        yield f"    ) -> {ret}:" if ret else "    ):"
 
     @staticmethod
     def _url(op: OpDef) -> str:
@@ -243,31 +242,30 @@ class ResourceWriter:
             yield ""
             yield from self._byte_stream_source(op, url)
 
-    def _helper_stream_source(self, op: OpDef) -> Iterator[str]:
-        module, fn, returns, call = STREAM_HELPERS[op.operation_id]
-        relative = ".." + module.removeprefix("trio_openai.")
-        self.helpers.add((relative, returns))
-        yield from self._signature(op, op.stream_name, returns, is_async=False)
+    def _hooked_stream_source(self, op: OpDef) -> Iterator[str]:
+        mixin = MIXINS.get(op.resource)
+        if mixin is None:
+            raise ValueError(f"{op.operation_id} is in STREAM_HOOKS but {op.resource} has no mixin")
+        # No return annotation: the type is the one the mixin's `_open_stream` declares.
+        yield from self._signature(op, op.stream_name, "", is_async=False)
         doc = (
             f"Like ``{op.name}()``, streamed: ``async with client.{op.resource}."
             f"{op.stream_name}(...) as stream``, then ``async for event in stream`` (see "
-            f"`{fn}`). The request is sent when the block opens; the connection is released "
-            "when it ends."
+            f"`{mixin}._open_stream`). The request is sent when the block opens; the "
+            "connection is released when it ends."
         )
         yield doc_literal(doc, "        ")
-        yield f"        from {relative} import {fn}"
-        yield ""
         body = [p for p in op.signature_params() if p.where == "body"]
         self.uses_strip = True
         yield "        _body = _strip({"
         for line in self._mapping(body, op.stream_flag):
             yield f"            {line}"
         yield "        })"
-        yield f"        return {call.format(fn=fn, body='_body')}"
+        yield "        return self._open_stream(_body, options)"
 
     def _stream_source(self, op: OpDef, url: str) -> Iterator[str]:
-        if op.operation_id in STREAM_HELPERS:
-            yield from self._helper_stream_source(op)
+        if op.operation_id in STREAM_HOOKS:
+            yield from self._hooked_stream_source(op)
             return
         event = self.type_ann(op.stream_type)
         yield from self._signature(op, op.stream_name, f"Stream[{event}]", is_async=False)
@@ -385,8 +383,6 @@ class ResourceWriter:
         streams = [n for n in ("ByteStream", "Stream") if re.search(rf"\b{n}\b", body)]
         if streams:
             head.append(f"    from .._streaming import {', '.join(streams)}")
-        for module, returns in sorted(self.helpers):
-            head.append(f"    from {module} import {returns}")
         for module in sorted(self.types_used):
             head.append(f"    from ..types import {module} as _t_{module}")
         params = sorted(self.idents & self.param_names)

@@ -24,7 +24,7 @@ from spec_path import spec_path
 
 import trio_openai
 from codegen.ir import ClassDef, Ref, Resolver, TypeRef, UnionDef
-from codegen.naming import STREAM_HELPERS
+from codegen.naming import STREAM_HOOKS
 from codegen.operations import OpDef, OperationBuilder
 from codegen.params import ParamTyper, has_shape, object_properties
 from codegen.spec import Spec, is_constraint_only, is_null, load, ref_name
@@ -211,11 +211,11 @@ async def exercise(steady_url: str, op: OpDef) -> None:
         if op.stream_type is not None:
             async with getattr(resource, op.stream_name)(*args, **kwargs) as stream:
                 events = [event async for event in stream]
-                # a helper of trio_openai.lib (STREAM_HELPERS) or the plain Stream
+                # a helper of trio_openai.lib (STREAM_HOOKS) or the plain Stream
                 http = getattr(stream, "http_response", None) or stream.response
                 _valid(http.headers)
             assert events
-            if op.operation_id not in STREAM_HELPERS:  # helpers have events of their own
+            if op.operation_id not in STREAM_HOOKS:  # helpers have events of their own
                 for event in events:
                     assert isinstance(event, expected_classes(op.stream_type)), event
                     assert not isinstance(event, UnknownVariant), event

@@ -1,9 +1,13 @@
 """Hand-written methods of generated resources: what is not an HTTP operation of the spec.
 
-The generator makes a resource class derive from the mixin `naming.MIXINS` names for it
+This is the one way hand-written behaviour reaches a generated resource: the generator
+makes the resource's class derive from the mixin `codegen.naming.MIXINS` names for it
 (``class Responses(ResponsesExtras, Resource)``), so these methods sit next to the
-generated ones without editing generated code. Each delegates to the module that
-implements it, imported on first call.
+generated ones without editing generated code. Where a method needs an operation's
+generated signature (``responses.stream(...)``, ``chat.completions.stream(...)``), the
+generator writes the method and calls the mixin's ``_open_stream(body, options)`` hook
+(`codegen.naming.STREAM_HOOKS`). Each method delegates to the module that implements it,
+imported on first call.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ if TYPE_CHECKING:
 
     from .._client import OpenAI
     from .._realtime import RealtimeConnection
+    from .._types import CallOptions
+    from ..lib._chat_stream import ChatCompletionStreamManager
+    from ..lib._responses_stream import ResponseStreamManager
     from .._responses_ws import ResponsesWebSocket
     from ..lib._structured import ParsedChatCompletion, ParsedResponse
     from ..lib._tools import FunctionTool
@@ -46,9 +53,17 @@ __all__ = [
 
 
 class ResponsesExtras:
-    """``client.responses.connect()`` (WebSocket mode), ``.parse()`` and ``.run_tools()``."""
+    """``client.responses.connect()`` (WebSocket mode), ``.parse()``, ``.run_tools()``, and
+    the stream helper behind ``.stream()``."""
 
     _client: OpenAI
+
+    def _open_stream(self, body: dict[str, Any], options: CallOptions) -> ResponseStreamManager:
+        """``responses.stream()``: typed events, text deltas, snapshots and the final
+        response; an interrupted background response is resumed."""
+        from ..lib._responses_stream import ResponseStreamManager
+
+        return ResponseStreamManager(self._client, body, options=options)
 
     async def parse(self, *, text_format: type[T], **params: Any) -> ParsedResponse[T]:
         """Structured output: the reply parsed into ``text_format`` (an attrs class,
@@ -96,9 +111,19 @@ class ResponsesExtras:
 
 
 class ChatCompletionsExtras:
-    """``client.chat.completions.parse()`` and ``.run_tools()``."""
+    """``client.chat.completions.parse()``, ``.run_tools()``, and the stream helper behind
+    ``.stream()``."""
 
     _client: OpenAI
+
+    def _open_stream(
+        self, body: dict[str, Any], options: CallOptions
+    ) -> ChatCompletionStreamManager:
+        """``chat.completions.stream()``: chunk events plus content deltas and the final
+        completion (`trio_openai.lib.open_chat_stream`)."""
+        from ..lib._chat_stream import open_chat_stream
+
+        return open_chat_stream(self._client, **body, **options)
 
     async def parse(self, *, response_format: type[T], **params: Any) -> ParsedChatCompletion[T]:
         """Structured output: each choice's message parsed into ``response_format``."""

@@ -17,7 +17,6 @@ from ._extras import ChatCompletionsExtras
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
-    from ..lib._chat_stream import ChatCompletionStreamManager
     from ..types import chat as _t_chat
     from ..types.params import (
         ChatCompletionFunctionCallOptionParam,
@@ -230,14 +229,13 @@ class Completions(ChatCompletionsExtras, Resource):
         function_call: Literal["none", "auto"] | ChatCompletionFunctionCallOptionParam | Omit = omit,
         functions: Sequence[ChatCompletionFunctionsParam] | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> ChatCompletionStreamManager:
+    ):
         """
         Like ``create()``, streamed: ``async with client.chat.completions.stream(...) as
-        stream``, then ``async for event in stream`` (see `open_chat_stream`). The request
-        is sent when the block opens; the connection is released when it ends.
+        stream``, then ``async for event in stream`` (see
+        `ChatCompletionsExtras._open_stream`). The request is sent when the block opens; the
+        connection is released when it ends.
         """
-        from ..lib._chat_stream import open_chat_stream
-
         _body = _strip({
             "stream": True,
             "messages": messages,
@@ -277,7 +275,7 @@ class Completions(ChatCompletionsExtras, Resource):
             "function_call": function_call,
             "functions": functions,
         })
-        return open_chat_stream(self._client, **_body, **options)
+        return self._open_stream(_body, options)
 
     async def retrieve(
         self,

@@ -17,7 +17,6 @@ from ._extras import ResponsesExtras
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
-    from ..lib._responses_stream import ResponseStreamManager
     from ..types import response_items as _t_response_items
     from ..types import responses as _t_responses
     from ..types.params import (
@@ -180,14 +179,12 @@ class Responses(ResponsesExtras, Resource):
         context_management: Sequence[ContextManagementParam] | None | Omit = omit,
         max_output_tokens: int | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> ResponseStreamManager:
+    ):
         """
         Like ``create()``, streamed: ``async with client.responses.stream(...) as stream``,
-        then ``async for event in stream`` (see `ResponseStreamManager`). The request is
-        sent when the block opens; the connection is released when it ends.
+        then ``async for event in stream`` (see `ResponsesExtras._open_stream`). The request
+        is sent when the block opens; the connection is released when it ends.
         """
-        from ..lib._responses_stream import ResponseStreamManager
-
         _body = _strip({
             "stream": True,
             "metadata": metadata,
@@ -221,7 +218,7 @@ class Responses(ResponsesExtras, Resource):
             "context_management": context_management,
             "max_output_tokens": max_output_tokens,
         })
-        return ResponseStreamManager(self._client, _body, options=options)
+        return self._open_stream(_body, options)
 
     async def retrieve(
         self,
