@@ -19,11 +19,18 @@ from .ir import AliasDef, ClassDef, Raw, Ref, Resolver, TypeRef, UnionDef
 from .names import camel, snake
 from .naming import CASTS, MIXINS, STREAM_HOOKS, module_of
 from .operations import OpDef, ParamDef
-from .surface import render_areas
+from .surface import render_areas, wrapper_classes, wrapper_properties
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TYPING = ("Any", "Literal")
 _ABC = ("Mapping", "Sequence")
+_WRAPPER_SUFFIXES = ("WithRawResponse", "WithStreamingResponse")
+_WRAPPERS = (
+    ("to_raw_page_wrapper", "_to_raw_page"),
+    ("to_raw_response_wrapper", "_to_raw"),
+    ("to_streamed_page_wrapper", "_to_streamed_page"),
+    ("to_streamed_response_wrapper", "_to_streamed"),
+)
 
 
 @attrs.define
@@ -310,15 +317,19 @@ class ResourceWriter:
         else:
             yield f"class {node.cls}(Resource):"
         yield doc_literal(f"``client.{'.'.join(node.path)}``", "    ")
+        yield from wrapper_properties(node)
+        child_type: dict[str, str] = {}
         for attr, child in sorted(node.children.items()):
             yield ""
             yield "    @cached_property"
             if child.module == self.name:
+                child_type[attr] = child.cls
                 yield f"    def {attr}(self) -> {child.cls}:"
                 yield doc_literal(f"``client.{'.'.join(child.path)}``", "        ")
                 yield f"        return {child.cls}(self._client)"
             else:
                 self.siblings.add(child.module)
+                child_type[attr] = f"_r_{child.module}.{child.cls}"
                 yield f"    def {attr}(self) -> _r_{child.module}.{child.cls}:"
                 yield doc_literal(f"``client.{'.'.join(child.path)}``", "        ")
                 yield f"        from .{child.module} import {child.cls}"
@@ -327,6 +338,7 @@ class ResourceWriter:
         for op in node.ops:
             yield ""
             yield from self.method_source(op)
+        yield from wrapper_classes(node, child_type)
 
     def source(self, nodes: list[Node]) -> str:
         blocks = ["\n".join(self.class_source(n)) for n in nodes]
@@ -374,6 +386,11 @@ class ResourceWriter:
         head.append(f"from ._base import {', '.join(base)}")
         if self.mixins:
             head.append(f"from ._extras import {', '.join(sorted(self.mixins))}")
+        wrappers = [w for w in _WRAPPERS if f"{w[1]}(" in body]
+        if wrappers:
+            head.append("from .._response import (")
+            head += [f"    {fn} as {alias}," for fn, alias in wrappers]
+            head.append(")")
         head.append("")
         head.append("if TYPE_CHECKING:")
         if "FileInput" in self.idents:
@@ -400,7 +417,9 @@ class ResourceWriter:
                 )
         if "decode=_identity," in body:
             head += ["", "", "def _identity(value: Any) -> Any:", "    return value"]
-        names = sorted(n.cls for n in nodes)
+        names = sorted(
+            f"{n.cls}{suffix}" for n in nodes for suffix in ("", *_WRAPPER_SUFFIXES)
+        )
         head += ["", "__all__ = [", *(f"    {quote(n)}," for n in names), "]"]
         return "\n".join(head) + "\n\n\n" + body + "\n"
 

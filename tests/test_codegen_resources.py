@@ -285,7 +285,11 @@ def test_request_types_of_a_small_spec() -> None:
     files = render_resources([op], resolver, {}, {*typer.classes, *typer.aliases})
     assert set(files) == {"things.py", "_registry.py", "__init__.py"}
     tree = ast.parse(files["things.py"])
-    assert [n.name for n in tree.body if isinstance(n, ast.ClassDef)] == ["Things"]
+    assert [n.name for n in tree.body if isinstance(n, ast.ClassDef)] == [
+        "Things",
+        "ThingsWithRawResponse",
+        "ThingsWithStreamingResponse",
+    ]
     assert "f\"/things/{_p('thing_id', thing_id)}\"" in files["things.py"]
     assert '"timeout": timeout_,' in files["things.py"]
 

@@ -188,13 +188,14 @@ async def exercise(steady_url: str, op: OpDef) -> None:
     async with trio_openai.OpenAI(
         api_key="sk-test", admin_key="sk-admin", base_url=steady_url, max_retries=0
     ) as client:
-        raw = client.with_raw_response
-        resource = resource_of(raw, op)
+        resource = resource_of(client, op)
         args, kwargs = call_arguments(op)
-        method = getattr(resource, op.name)
+        method = getattr(resource.with_raw_response, op.name)
         if op.page_shape is not None:
-            page = await method(*args, **kwargs).first_page()
-            _valid(page.http_response.headers)
+            raw_page = await method(*args, **kwargs)
+            _valid(raw_page.headers)
+            page = raw_page.parsed
+            assert page.http_response is raw_page.http_response
             assert isinstance(page.data, list)
             for item in page.data:
                 assert isinstance(item, expected_classes(op.item_type)), item

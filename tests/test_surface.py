@@ -80,3 +80,98 @@ async def test_close_is_aclose(local_server: LocalServer) -> None:
     await client.files.retrieve("file-1")
     await client.close()
     assert client.statistics()["connections"] == 0
+
+
+# --- with_raw_response / with_streaming_response ------------------------------------------
+
+CHAT = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "created": 1,
+    "model": "m",
+    "choices": [
+        {
+            "index": 0,
+            "finish_reason": "stop",
+            "logprobs": None,
+            "message": {"role": "assistant", "content": "hi", "refusal": None},
+        }
+    ],
+}
+
+
+async def test_raw_response_of_a_nested_resource(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
+    local_server.script(
+        "POST", "/v1/chat/completions", Reply.json(CHAT, headers={"x-request-id": "req_1"})
+    )
+    raw = await client.chat.completions.with_raw_response.create(
+        model="m", messages=[{"role": "user", "content": "hi"}]
+    )
+    assert isinstance(raw, trio_openai.APIResponse)
+    assert raw.status_code == 200 and raw.request_id == "req_1"
+    assert raw.http_request.url.path == "/v1/chat/completions"
+    assert raw.parse().choices[0].message.content == "hi"
+    assert raw.json() == CHAT
+    assert client.statistics()["busy"] == 0
+    # the resource itself still returns the plain result
+    local_server.script("POST", "/v1/chat/completions", Reply.json(CHAT))
+    plain = await client.chat.completions.create(model="m", messages=[])
+    assert plain.id == "chatcmpl-1"
+
+
+async def test_raw_list_is_the_first_page(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
+    local_server.script(
+        "GET", "/v1/files", Reply.json({"object": "list", "data": [FILE], "has_more": False})
+    )
+    raw = await client.files.with_raw_response.list(limit=1)
+    assert raw.headers["content-type"] == "application/json"
+    assert [f.id for f in raw.parsed.data] == ["file-1"]
+    assert local_server.requests[-1].query == {"limit": ["1"]}
+
+
+async def test_streaming_response_reads_the_body_as_asked_and_releases_it(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
+    body = b"line one\nline two\r\nlast"
+    local_server.script(
+        "GET",
+        "/v1/files/file-1/content",
+        Reply.text(body, content_type="application/octet-stream"),
+        Reply.text(body, content_type="application/octet-stream"),
+        Reply.text(body, content_type="text/plain; charset=utf-8"),
+    )
+    async with client.files.with_streaming_response.content("file-1") as response:
+        assert response.status_code == 200
+        assert b"".join([chunk async for chunk in response.iter_bytes(5)]) == body
+    assert client.statistics()["busy"] == 0
+    async with client.files.with_streaming_response.content("file-1") as response:
+        async for _ in response.iter_bytes():
+            break  # leaving early still releases the connection
+    assert client.statistics()["busy"] == 0
+    async with client.files.with_streaming_response.content("file-1") as response:
+        assert [line async for line in response.iter_lines()] == [
+            "line one",
+            "line two",
+            "last",
+        ]
+    assert client.statistics()["busy"] == 0
+
+
+async def test_streaming_response_parse_and_client_level_forms(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
+    local_server.script("GET", "/v1/files/file-1", Reply.json(FILE), Reply.json(FILE))
+    async with client.files.with_streaming_response.retrieve("file-1") as response:
+        assert (await response.parse()).filename == "a.txt"
+        assert await response.json() == FILE
+        assert "a.txt" in await response.text()
+    async with client.with_streaming_response.files.retrieve("file-1") as response:
+        assert (await response.parse()).id == "file-1"
+    local_server.script("GET", "/v1/things", Reply.error(500), Reply.json({"ok": True}))
+    raw = await client.with_raw_response.get("/things")
+    assert raw.parsed == {"ok": True} and raw.retries_taken == 1
+    assert client.statistics()["busy"] == 0

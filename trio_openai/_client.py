@@ -33,7 +33,7 @@ from ._errors import (
 )
 from ._pagination import AsyncPaginator, PageShape
 from ._ratelimit_headers import estimate_tokens
-from ._response import APIResponse
+from ._response import CAPTURE
 from ._retry import run_with_retries
 from ._streaming import ByteStream, Stream
 from ._types import (
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
     from ._auth import AuthProvider
     from ._multipart import MultipartBody
+    from ._raw_client import ClientWithRawResponse, ClientWithStreamingResponse
     from ._webhooks import Webhooks
     from .lib._ratelimit import RateLimiter
 
@@ -66,6 +67,20 @@ _ERROR_BODY_LIMIT: Final = 1024 * 1024
 
 def _identity(value: Any) -> Any:
     return value
+
+
+def _bytes_of(content: bytes) -> bytes:
+    return content
+
+
+def _json_decoder(
+    response: httpx.Response, cast: Callable[[Any], object] | None
+) -> Callable[[bytes], object]:
+    def decode(content: bytes) -> object:
+        result: object = OpenAI._decode_json(response, content, cast)
+        return result
+
+    return decode
 
 
 def _parse_error_body(content: bytes) -> object:
@@ -200,7 +215,6 @@ class OpenAI(Areas, AnyPath):
         self._wall_clock = wall_clock or time.time
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else _transport.make_http_client()
-        self._return_raw = False
         self._platform_headers = platform_headers()
         self.auth = auth
         self.rate_limiter = rate_limiter
@@ -279,12 +293,21 @@ class OpenAI(Areas, AnyPath):
             copy.middleware = tuple(middleware)
         return copy
 
-    @property
-    def with_raw_response(self) -> Self:
-        """This client, but each call returns an `APIResponse` (``.parsed``, headers...)."""
-        copy = self.with_options()
-        copy._return_raw = True
-        return copy
+    @cached_property
+    def with_raw_response(self) -> ClientWithRawResponse:
+        """Every call of this client returning an `APIResponse` (``.parsed``, headers...):
+        ``await client.with_raw_response.files.retrieve(id)``, ``...post(path, ...)``."""
+        from ._raw_client import ClientWithRawResponse
+
+        return ClientWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ClientWithStreamingResponse:
+        """Every call of this client as ``async with ... as response`` (`AsyncAPIResponse`):
+        the body is read as you ask, the connection released when the block ends."""
+        from ._raw_client import ClientWithStreamingResponse
+
+        return ClientWithStreamingResponse(self)
 
     @cached_property
     def webhooks(self) -> Webhooks:
@@ -498,14 +521,22 @@ class OpenAI(Areas, AnyPath):
             admin=admin,
             accept="application/octet-stream" if binary else "application/json",
         )
+        capture = CAPTURE.get()
+        if capture is not None and capture.streaming:  # with_streaming_response: body unread
+            response, _, capture.retries_taken = await self._send_with_retries(
+                prepared, opts, read=False
+            )
+            capture.response = response
+            capture.decode = _bytes_of if binary else _json_decoder(response, cast)
+            return None
         response, content, taken = await self._send_with_retries(prepared, opts, read=True)
         assert content is not None
         if binary:
             parsed: Any = content
         else:
             parsed = self._decode_json(response, content, cast)
-        if self._return_raw:
-            return APIResponse(response, parsed, taken)
+        if capture is not None:  # with_raw_response
+            capture.response, capture.content, capture.retries_taken = response, content, taken
         return parsed
 
     @staticmethod
@@ -622,8 +653,11 @@ class OpenAI(Areas, AnyPath):
                 admin=admin,
                 accept="application/json",
             )
-            response, content, _ = await self._send_with_retries(prepared, opts, read=True)
+            response, content, taken = await self._send_with_retries(prepared, opts, read=True)
             assert content is not None
+            capture = CAPTURE.get()
+            if capture is not None:  # the first page through with_raw_response
+                capture.response, capture.content, capture.retries_taken = response, content, taken
             return self._decode_json(response, content, None), response
 
         base = {k: v for k, v in (query or {}).items() if not isinstance(v, Omit)}

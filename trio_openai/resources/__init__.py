@@ -5,7 +5,8 @@ attributes.
 
 `Areas` is a base class of `OpenAI`: each attribute imports its module on first
 access and is kept on the client, so importing trio_openai or building a client loads no
-resource module.
+resource module. `AreasWithRawResponse` and `AreasWithStreamingResponse` are the same tree
+behind ``client.with_raw_response`` and ``client.with_streaming_response``.
 """
 
 from __future__ import annotations
@@ -16,29 +17,51 @@ from typing import TYPE_CHECKING, cast
 if TYPE_CHECKING:
     from .._client import OpenAI
     from .admin import Admin
+    from .admin import AdminWithRawResponse, AdminWithStreamingResponse
     from .audio import Audio
+    from .audio import AudioWithRawResponse, AudioWithStreamingResponse
     from .batches import Batches
+    from .batches import BatchesWithRawResponse, BatchesWithStreamingResponse
     from .beta import Beta
+    from .beta import BetaWithRawResponse, BetaWithStreamingResponse
     from .chat import Chat
+    from .chat import ChatWithRawResponse, ChatWithStreamingResponse
     from .completions import Completions
+    from .completions import CompletionsWithRawResponse, CompletionsWithStreamingResponse
     from .containers import Containers
+    from .containers import ContainersWithRawResponse, ContainersWithStreamingResponse
     from .content_provenance_checks import ContentProvenanceChecks
+    from .content_provenance_checks import ContentProvenanceChecksWithRawResponse, ContentProvenanceChecksWithStreamingResponse
     from .conversations import Conversations
+    from .conversations import ConversationsWithRawResponse, ConversationsWithStreamingResponse
     from .embeddings import Embeddings
+    from .embeddings import EmbeddingsWithRawResponse, EmbeddingsWithStreamingResponse
     from .evals import Evals
+    from .evals import EvalsWithRawResponse, EvalsWithStreamingResponse
     from .files import Files
+    from .files import FilesWithRawResponse, FilesWithStreamingResponse
     from .fine_tuning import FineTuning
+    from .fine_tuning import FineTuningWithRawResponse, FineTuningWithStreamingResponse
     from .images import Images
+    from .images import ImagesWithRawResponse, ImagesWithStreamingResponse
     from .models import Models
+    from .models import ModelsWithRawResponse, ModelsWithStreamingResponse
     from .moderations import Moderations
+    from .moderations import ModerationsWithRawResponse, ModerationsWithStreamingResponse
     from .realtime import Realtime
+    from .realtime import RealtimeWithRawResponse, RealtimeWithStreamingResponse
     from .responses import Responses
+    from .responses import ResponsesWithRawResponse, ResponsesWithStreamingResponse
     from .skills import Skills
+    from .skills import SkillsWithRawResponse, SkillsWithStreamingResponse
     from .uploads import Uploads
+    from .uploads import UploadsWithRawResponse, UploadsWithStreamingResponse
     from .vector_stores import VectorStores
+    from .vector_stores import VectorStoresWithRawResponse, VectorStoresWithStreamingResponse
     from .videos import Videos
+    from .videos import VideosWithRawResponse, VideosWithStreamingResponse
 
-__all__ = ["Areas"]
+__all__ = ["Areas", "AreasWithRawResponse", "AreasWithStreamingResponse"]
 
 
 class Areas:
@@ -197,3 +220,237 @@ class Areas:
         from .videos import Videos
 
         return Videos(cast("OpenAI", self))
+
+
+class AreasWithRawResponse:
+    """``client.with_raw_response``: each area's ``with_raw_response``."""
+
+    def __init__(self, client: OpenAI) -> None:
+        self._client = client
+
+    @property
+    def admin(self) -> AdminWithRawResponse:
+        """``client.admin.with_raw_response``"""
+        return self._client.admin.with_raw_response
+
+    @property
+    def audio(self) -> AudioWithRawResponse:
+        """``client.audio.with_raw_response``"""
+        return self._client.audio.with_raw_response
+
+    @property
+    def batches(self) -> BatchesWithRawResponse:
+        """``client.batches.with_raw_response``"""
+        return self._client.batches.with_raw_response
+
+    @property
+    def beta(self) -> BetaWithRawResponse:
+        """``client.beta.with_raw_response``"""
+        return self._client.beta.with_raw_response
+
+    @property
+    def chat(self) -> ChatWithRawResponse:
+        """``client.chat.with_raw_response``"""
+        return self._client.chat.with_raw_response
+
+    @property
+    def completions(self) -> CompletionsWithRawResponse:
+        """``client.completions.with_raw_response``"""
+        return self._client.completions.with_raw_response
+
+    @property
+    def containers(self) -> ContainersWithRawResponse:
+        """``client.containers.with_raw_response``"""
+        return self._client.containers.with_raw_response
+
+    @property
+    def content_provenance_checks(self) -> ContentProvenanceChecksWithRawResponse:
+        """``client.content_provenance_checks.with_raw_response``"""
+        return self._client.content_provenance_checks.with_raw_response
+
+    @property
+    def conversations(self) -> ConversationsWithRawResponse:
+        """``client.conversations.with_raw_response``"""
+        return self._client.conversations.with_raw_response
+
+    @property
+    def embeddings(self) -> EmbeddingsWithRawResponse:
+        """``client.embeddings.with_raw_response``"""
+        return self._client.embeddings.with_raw_response
+
+    @property
+    def evals(self) -> EvalsWithRawResponse:
+        """``client.evals.with_raw_response``"""
+        return self._client.evals.with_raw_response
+
+    @property
+    def files(self) -> FilesWithRawResponse:
+        """``client.files.with_raw_response``"""
+        return self._client.files.with_raw_response
+
+    @property
+    def fine_tuning(self) -> FineTuningWithRawResponse:
+        """``client.fine_tuning.with_raw_response``"""
+        return self._client.fine_tuning.with_raw_response
+
+    @property
+    def images(self) -> ImagesWithRawResponse:
+        """``client.images.with_raw_response``"""
+        return self._client.images.with_raw_response
+
+    @property
+    def models(self) -> ModelsWithRawResponse:
+        """``client.models.with_raw_response``"""
+        return self._client.models.with_raw_response
+
+    @property
+    def moderations(self) -> ModerationsWithRawResponse:
+        """``client.moderations.with_raw_response``"""
+        return self._client.moderations.with_raw_response
+
+    @property
+    def realtime(self) -> RealtimeWithRawResponse:
+        """``client.realtime.with_raw_response``"""
+        return self._client.realtime.with_raw_response
+
+    @property
+    def responses(self) -> ResponsesWithRawResponse:
+        """``client.responses.with_raw_response``"""
+        return self._client.responses.with_raw_response
+
+    @property
+    def skills(self) -> SkillsWithRawResponse:
+        """``client.skills.with_raw_response``"""
+        return self._client.skills.with_raw_response
+
+    @property
+    def uploads(self) -> UploadsWithRawResponse:
+        """``client.uploads.with_raw_response``"""
+        return self._client.uploads.with_raw_response
+
+    @property
+    def vector_stores(self) -> VectorStoresWithRawResponse:
+        """``client.vector_stores.with_raw_response``"""
+        return self._client.vector_stores.with_raw_response
+
+    @property
+    def videos(self) -> VideosWithRawResponse:
+        """``client.videos.with_raw_response``"""
+        return self._client.videos.with_raw_response
+
+
+class AreasWithStreamingResponse:
+    """``client.with_streaming_response``: each area's ``with_streaming_response``."""
+
+    def __init__(self, client: OpenAI) -> None:
+        self._client = client
+
+    @property
+    def admin(self) -> AdminWithStreamingResponse:
+        """``client.admin.with_streaming_response``"""
+        return self._client.admin.with_streaming_response
+
+    @property
+    def audio(self) -> AudioWithStreamingResponse:
+        """``client.audio.with_streaming_response``"""
+        return self._client.audio.with_streaming_response
+
+    @property
+    def batches(self) -> BatchesWithStreamingResponse:
+        """``client.batches.with_streaming_response``"""
+        return self._client.batches.with_streaming_response
+
+    @property
+    def beta(self) -> BetaWithStreamingResponse:
+        """``client.beta.with_streaming_response``"""
+        return self._client.beta.with_streaming_response
+
+    @property
+    def chat(self) -> ChatWithStreamingResponse:
+        """``client.chat.with_streaming_response``"""
+        return self._client.chat.with_streaming_response
+
+    @property
+    def completions(self) -> CompletionsWithStreamingResponse:
+        """``client.completions.with_streaming_response``"""
+        return self._client.completions.with_streaming_response
+
+    @property
+    def containers(self) -> ContainersWithStreamingResponse:
+        """``client.containers.with_streaming_response``"""
+        return self._client.containers.with_streaming_response
+
+    @property
+    def content_provenance_checks(self) -> ContentProvenanceChecksWithStreamingResponse:
+        """``client.content_provenance_checks.with_streaming_response``"""
+        return self._client.content_provenance_checks.with_streaming_response
+
+    @property
+    def conversations(self) -> ConversationsWithStreamingResponse:
+        """``client.conversations.with_streaming_response``"""
+        return self._client.conversations.with_streaming_response
+
+    @property
+    def embeddings(self) -> EmbeddingsWithStreamingResponse:
+        """``client.embeddings.with_streaming_response``"""
+        return self._client.embeddings.with_streaming_response
+
+    @property
+    def evals(self) -> EvalsWithStreamingResponse:
+        """``client.evals.with_streaming_response``"""
+        return self._client.evals.with_streaming_response
+
+    @property
+    def files(self) -> FilesWithStreamingResponse:
+        """``client.files.with_streaming_response``"""
+        return self._client.files.with_streaming_response
+
+    @property
+    def fine_tuning(self) -> FineTuningWithStreamingResponse:
+        """``client.fine_tuning.with_streaming_response``"""
+        return self._client.fine_tuning.with_streaming_response
+
+    @property
+    def images(self) -> ImagesWithStreamingResponse:
+        """``client.images.with_streaming_response``"""
+        return self._client.images.with_streaming_response
+
+    @property
+    def models(self) -> ModelsWithStreamingResponse:
+        """``client.models.with_streaming_response``"""
+        return self._client.models.with_streaming_response
+
+    @property
+    def moderations(self) -> ModerationsWithStreamingResponse:
+        """``client.moderations.with_streaming_response``"""
+        return self._client.moderations.with_streaming_response
+
+    @property
+    def realtime(self) -> RealtimeWithStreamingResponse:
+        """``client.realtime.with_streaming_response``"""
+        return self._client.realtime.with_streaming_response
+
+    @property
+    def responses(self) -> ResponsesWithStreamingResponse:
+        """``client.responses.with_streaming_response``"""
+        return self._client.responses.with_streaming_response
+
+    @property
+    def skills(self) -> SkillsWithStreamingResponse:
+        """``client.skills.with_streaming_response``"""
+        return self._client.skills.with_streaming_response
+
+    @property
+    def uploads(self) -> UploadsWithStreamingResponse:
+        """``client.uploads.with_streaming_response``"""
+        return self._client.uploads.with_streaming_response
+
+    @property
+    def vector_stores(self) -> VectorStoresWithStreamingResponse:
+        """``client.vector_stores.with_streaming_response``"""
+        return self._client.vector_stores.with_streaming_response
+
+    @property
+    def videos(self) -> VideosWithStreamingResponse:
+        """``client.videos.with_streaming_response``"""
+        return self._client.videos.with_streaming_response

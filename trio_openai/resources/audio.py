@@ -13,6 +13,12 @@ from typing import TYPE_CHECKING, Literal, Unpack
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._multipart import FileInput
@@ -28,16 +34,44 @@ else:
 
 __all__ = [
     "Audio",
+    "AudioWithRawResponse",
+    "AudioWithStreamingResponse",
     "Speech",
+    "SpeechWithRawResponse",
+    "SpeechWithStreamingResponse",
     "Transcriptions",
+    "TranscriptionsWithRawResponse",
+    "TranscriptionsWithStreamingResponse",
     "Translations",
+    "TranslationsWithRawResponse",
+    "TranslationsWithStreamingResponse",
     "VoiceConsents",
+    "VoiceConsentsWithRawResponse",
+    "VoiceConsentsWithStreamingResponse",
     "Voices",
+    "VoicesWithRawResponse",
+    "VoicesWithStreamingResponse",
 ]
 
 
 class Audio(Resource):
     """``client.audio``"""
+
+    @cached_property
+    def with_raw_response(self) -> AudioWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return AudioWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> AudioWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return AudioWithStreamingResponse(self)
 
     @cached_property
     def speech(self) -> Speech:
@@ -65,8 +99,88 @@ class Audio(Resource):
         return Voices(self._client)
 
 
+class AudioWithRawResponse:
+    """``client.audio.with_raw_response``"""
+
+    def __init__(self, resource: Audio) -> None:
+        self._resource = resource
+
+    @cached_property
+    def speech(self) -> SpeechWithRawResponse:
+        """``client.audio.speech.with_raw_response``"""
+        return self._resource.speech.with_raw_response
+
+    @cached_property
+    def transcriptions(self) -> TranscriptionsWithRawResponse:
+        """``client.audio.transcriptions.with_raw_response``"""
+        return self._resource.transcriptions.with_raw_response
+
+    @cached_property
+    def translations(self) -> TranslationsWithRawResponse:
+        """``client.audio.translations.with_raw_response``"""
+        return self._resource.translations.with_raw_response
+
+    @cached_property
+    def voice_consents(self) -> VoiceConsentsWithRawResponse:
+        """``client.audio.voice_consents.with_raw_response``"""
+        return self._resource.voice_consents.with_raw_response
+
+    @cached_property
+    def voices(self) -> VoicesWithRawResponse:
+        """``client.audio.voices.with_raw_response``"""
+        return self._resource.voices.with_raw_response
+
+
+class AudioWithStreamingResponse:
+    """``client.audio.with_streaming_response``"""
+
+    def __init__(self, resource: Audio) -> None:
+        self._resource = resource
+
+    @cached_property
+    def speech(self) -> SpeechWithStreamingResponse:
+        """``client.audio.speech.with_streaming_response``"""
+        return self._resource.speech.with_streaming_response
+
+    @cached_property
+    def transcriptions(self) -> TranscriptionsWithStreamingResponse:
+        """``client.audio.transcriptions.with_streaming_response``"""
+        return self._resource.transcriptions.with_streaming_response
+
+    @cached_property
+    def translations(self) -> TranslationsWithStreamingResponse:
+        """``client.audio.translations.with_streaming_response``"""
+        return self._resource.translations.with_streaming_response
+
+    @cached_property
+    def voice_consents(self) -> VoiceConsentsWithStreamingResponse:
+        """``client.audio.voice_consents.with_streaming_response``"""
+        return self._resource.voice_consents.with_streaming_response
+
+    @cached_property
+    def voices(self) -> VoicesWithStreamingResponse:
+        """``client.audio.voices.with_streaming_response``"""
+        return self._resource.voices.with_streaming_response
+
+
 class Speech(Resource):
     """``client.audio.speech``"""
+
+    @cached_property
+    def with_raw_response(self) -> SpeechWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return SpeechWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> SpeechWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return SpeechWithStreamingResponse(self)
 
     async def create(
         self,
@@ -158,8 +272,40 @@ class Speech(Resource):
         )
 
 
+class SpeechWithRawResponse:
+    """``client.audio.speech.with_raw_response``"""
+
+    def __init__(self, resource: Speech) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+
+
+class SpeechWithStreamingResponse:
+    """``client.audio.speech.with_streaming_response``"""
+
+    def __init__(self, resource: Speech) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)
+
+
 class Transcriptions(Resource):
     """``client.audio.transcriptions``"""
+
+    @cached_property
+    def with_raw_response(self) -> TranscriptionsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return TranscriptionsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> TranscriptionsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return TranscriptionsWithStreamingResponse(self)
 
     async def create(
         self,
@@ -250,8 +396,40 @@ class Transcriptions(Resource):
         )
 
 
+class TranscriptionsWithRawResponse:
+    """``client.audio.transcriptions.with_raw_response``"""
+
+    def __init__(self, resource: Transcriptions) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+
+
+class TranscriptionsWithStreamingResponse:
+    """``client.audio.transcriptions.with_streaming_response``"""
+
+    def __init__(self, resource: Transcriptions) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)
+
+
 class Translations(Resource):
     """``client.audio.translations``"""
+
+    @cached_property
+    def with_raw_response(self) -> TranslationsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return TranslationsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> TranslationsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return TranslationsWithStreamingResponse(self)
 
     async def create(
         self,
@@ -279,8 +457,40 @@ class Translations(Resource):
         )
 
 
+class TranslationsWithRawResponse:
+    """``client.audio.translations.with_raw_response``"""
+
+    def __init__(self, resource: Translations) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+
+
+class TranslationsWithStreamingResponse:
+    """``client.audio.translations.with_streaming_response``"""
+
+    def __init__(self, resource: Translations) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)
+
+
 class VoiceConsents(Resource):
     """``client.audio.voice_consents``"""
+
+    @cached_property
+    def with_raw_response(self) -> VoiceConsentsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return VoiceConsentsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> VoiceConsentsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return VoiceConsentsWithStreamingResponse(self)
 
     def list(
         self,
@@ -383,8 +593,48 @@ class VoiceConsents(Resource):
         )
 
 
+class VoiceConsentsWithRawResponse:
+    """``client.audio.voice_consents.with_raw_response``"""
+
+    def __init__(self, resource: VoiceConsents) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+
+class VoiceConsentsWithStreamingResponse:
+    """``client.audio.voice_consents.with_streaming_response``"""
+
+    def __init__(self, resource: VoiceConsents) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+
 class Voices(Resource):
     """``client.audio.voices``"""
+
+    @cached_property
+    def with_raw_response(self) -> VoicesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return VoicesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> VoicesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return VoicesWithStreamingResponse(self)
 
     async def create(
         self,
@@ -410,3 +660,19 @@ class Voices(Resource):
             options=options,
             cast=_t_audio.VoiceResource.from_dict,
         )
+
+
+class VoicesWithRawResponse:
+    """``client.audio.voices.with_raw_response``"""
+
+    def __init__(self, resource: Voices) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+
+
+class VoicesWithStreamingResponse:
+    """``client.audio.voices.with_streaming_response``"""
+
+    def __init__(self, resource: Voices) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)

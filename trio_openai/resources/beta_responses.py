@@ -13,6 +13,12 @@ from typing import TYPE_CHECKING, Literal, Unpack
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p, with_headers as _with_headers
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -47,13 +53,35 @@ else:
 
 __all__ = [
     "InputItems",
+    "InputItemsWithRawResponse",
+    "InputItemsWithStreamingResponse",
     "InputTokens",
+    "InputTokensWithRawResponse",
+    "InputTokensWithStreamingResponse",
     "Responses",
+    "ResponsesWithRawResponse",
+    "ResponsesWithStreamingResponse",
 ]
 
 
 class Responses(Resource):
     """``client.beta.responses``"""
+
+    @cached_property
+    def with_raw_response(self) -> ResponsesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ResponsesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ResponsesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ResponsesWithStreamingResponse(self)
 
     @cached_property
     def input_items(self) -> InputItems:
@@ -341,8 +369,68 @@ class Responses(Resource):
         )
 
 
+class ResponsesWithRawResponse:
+    """``client.beta.responses.with_raw_response``"""
+
+    def __init__(self, resource: Responses) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.delete = _to_raw(resource.delete)
+        self.cancel = _to_raw(resource.cancel)
+        self.compact = _to_raw(resource.compact)
+
+    @cached_property
+    def input_items(self) -> InputItemsWithRawResponse:
+        """``client.beta.responses.input_items.with_raw_response``"""
+        return self._resource.input_items.with_raw_response
+
+    @cached_property
+    def input_tokens(self) -> InputTokensWithRawResponse:
+        """``client.beta.responses.input_tokens.with_raw_response``"""
+        return self._resource.input_tokens.with_raw_response
+
+
+class ResponsesWithStreamingResponse:
+    """``client.beta.responses.with_streaming_response``"""
+
+    def __init__(self, resource: Responses) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.delete = _to_streamed(resource.delete)
+        self.cancel = _to_streamed(resource.cancel)
+        self.compact = _to_streamed(resource.compact)
+
+    @cached_property
+    def input_items(self) -> InputItemsWithStreamingResponse:
+        """``client.beta.responses.input_items.with_streaming_response``"""
+        return self._resource.input_items.with_streaming_response
+
+    @cached_property
+    def input_tokens(self) -> InputTokensWithStreamingResponse:
+        """``client.beta.responses.input_tokens.with_streaming_response``"""
+        return self._resource.input_tokens.with_streaming_response
+
+
 class InputItems(Resource):
     """``client.beta.responses.input_items``"""
+
+    @cached_property
+    def with_raw_response(self) -> InputItemsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return InputItemsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> InputItemsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return InputItemsWithStreamingResponse(self)
 
     def list(
         self,
@@ -371,8 +459,40 @@ class InputItems(Resource):
         )
 
 
+class InputItemsWithRawResponse:
+    """``client.beta.responses.input_items.with_raw_response``"""
+
+    def __init__(self, resource: InputItems) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+
+
+class InputItemsWithStreamingResponse:
+    """``client.beta.responses.input_items.with_streaming_response``"""
+
+    def __init__(self, resource: InputItems) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+
+
 class InputTokens(Resource):
     """``client.beta.responses.input_tokens``"""
+
+    @cached_property
+    def with_raw_response(self) -> InputTokensWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return InputTokensWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> InputTokensWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return InputTokensWithStreamingResponse(self)
 
     async def count(
         self,
@@ -416,3 +536,19 @@ class InputTokens(Resource):
             options=_with_headers(options, {"openai-beta": betas}),
             cast=_t_beta.BetaTokenCountsResource.from_dict,
         )
+
+
+class InputTokensWithRawResponse:
+    """``client.beta.responses.input_tokens.with_raw_response``"""
+
+    def __init__(self, resource: InputTokens) -> None:
+        self._resource = resource
+        self.count = _to_raw(resource.count)
+
+
+class InputTokensWithStreamingResponse:
+    """``client.beta.responses.input_tokens.with_streaming_response``"""
+
+    def __init__(self, resource: InputTokens) -> None:
+        self._resource = resource
+        self.count = _to_streamed(resource.count)

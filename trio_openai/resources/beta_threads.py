@@ -13,6 +13,12 @@ from typing import TYPE_CHECKING, Literal, Unpack
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -42,14 +48,38 @@ else:
 
 __all__ = [
     "Messages",
+    "MessagesWithRawResponse",
+    "MessagesWithStreamingResponse",
     "Runs",
+    "RunsWithRawResponse",
+    "RunsWithStreamingResponse",
     "Steps",
+    "StepsWithRawResponse",
+    "StepsWithStreamingResponse",
     "Threads",
+    "ThreadsWithRawResponse",
+    "ThreadsWithStreamingResponse",
 ]
 
 
 class Threads(Resource):
     """``client.beta.threads``"""
+
+    @cached_property
+    def with_raw_response(self) -> ThreadsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ThreadsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ThreadsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ThreadsWithStreamingResponse(self)
 
     @cached_property
     def messages(self) -> Messages:
@@ -176,8 +206,68 @@ class Threads(Resource):
         )
 
 
+class ThreadsWithRawResponse:
+    """``client.beta.threads.with_raw_response``"""
+
+    def __init__(self, resource: Threads) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+        self.create_and_run = _to_raw(resource.create_and_run)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+    @cached_property
+    def messages(self) -> MessagesWithRawResponse:
+        """``client.beta.threads.messages.with_raw_response``"""
+        return self._resource.messages.with_raw_response
+
+    @cached_property
+    def runs(self) -> RunsWithRawResponse:
+        """``client.beta.threads.runs.with_raw_response``"""
+        return self._resource.runs.with_raw_response
+
+
+class ThreadsWithStreamingResponse:
+    """``client.beta.threads.with_streaming_response``"""
+
+    def __init__(self, resource: Threads) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)
+        self.create_and_run = _to_streamed(resource.create_and_run)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+    @cached_property
+    def messages(self) -> MessagesWithStreamingResponse:
+        """``client.beta.threads.messages.with_streaming_response``"""
+        return self._resource.messages.with_streaming_response
+
+    @cached_property
+    def runs(self) -> RunsWithStreamingResponse:
+        """``client.beta.threads.runs.with_streaming_response``"""
+        return self._resource.runs.with_streaming_response
+
+
 class Messages(Resource):
     """``client.beta.threads.messages``"""
+
+    @cached_property
+    def with_raw_response(self) -> MessagesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return MessagesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> MessagesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return MessagesWithStreamingResponse(self)
 
     def list(
         self,
@@ -279,8 +369,48 @@ class Messages(Resource):
         )
 
 
+class MessagesWithRawResponse:
+    """``client.beta.threads.messages.with_raw_response``"""
+
+    def __init__(self, resource: Messages) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+
+class MessagesWithStreamingResponse:
+    """``client.beta.threads.messages.with_streaming_response``"""
+
+    def __init__(self, resource: Messages) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+
 class Runs(Resource):
     """``client.beta.threads.runs``"""
+
+    @cached_property
+    def with_raw_response(self) -> RunsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return RunsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> RunsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return RunsWithStreamingResponse(self)
 
     @cached_property
     def steps(self) -> Steps:
@@ -440,8 +570,60 @@ class Runs(Resource):
         )
 
 
+class RunsWithRawResponse:
+    """``client.beta.threads.runs.with_raw_response``"""
+
+    def __init__(self, resource: Runs) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.cancel = _to_raw(resource.cancel)
+        self.submit_tool_outputs = _to_raw(resource.submit_tool_outputs)
+
+    @cached_property
+    def steps(self) -> StepsWithRawResponse:
+        """``client.beta.threads.runs.steps.with_raw_response``"""
+        return self._resource.steps.with_raw_response
+
+
+class RunsWithStreamingResponse:
+    """``client.beta.threads.runs.with_streaming_response``"""
+
+    def __init__(self, resource: Runs) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.cancel = _to_streamed(resource.cancel)
+        self.submit_tool_outputs = _to_streamed(resource.submit_tool_outputs)
+
+    @cached_property
+    def steps(self) -> StepsWithStreamingResponse:
+        """``client.beta.threads.runs.steps.with_streaming_response``"""
+        return self._resource.steps.with_streaming_response
+
+
 class Steps(Resource):
     """``client.beta.threads.runs.steps``"""
+
+    @cached_property
+    def with_raw_response(self) -> StepsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return StepsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> StepsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return StepsWithStreamingResponse(self)
 
     def list(
         self,
@@ -489,3 +671,21 @@ class Steps(Resource):
             options=options,
             cast=_t_threads.RunStepObject.from_dict,
         )
+
+
+class StepsWithRawResponse:
+    """``client.beta.threads.runs.steps.with_raw_response``"""
+
+    def __init__(self, resource: Steps) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.retrieve = _to_raw(resource.retrieve)
+
+
+class StepsWithStreamingResponse:
+    """``client.beta.threads.runs.steps.with_streaming_response``"""
+
+    def __init__(self, resource: Steps) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.retrieve = _to_streamed(resource.retrieve)

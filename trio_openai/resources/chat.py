@@ -14,6 +14,12 @@ from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
 from ._extras import ChatCompletionsExtras
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -47,8 +53,14 @@ else:
 
 __all__ = [
     "Chat",
+    "ChatWithRawResponse",
+    "ChatWithStreamingResponse",
     "Completions",
+    "CompletionsWithRawResponse",
+    "CompletionsWithStreamingResponse",
     "Messages",
+    "MessagesWithRawResponse",
+    "MessagesWithStreamingResponse",
 ]
 
 
@@ -56,13 +68,69 @@ class Chat(Resource):
     """``client.chat``"""
 
     @cached_property
+    def with_raw_response(self) -> ChatWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ChatWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ChatWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ChatWithStreamingResponse(self)
+
+    @cached_property
     def completions(self) -> Completions:
         """``client.chat.completions``"""
         return Completions(self._client)
 
 
+class ChatWithRawResponse:
+    """``client.chat.with_raw_response``"""
+
+    def __init__(self, resource: Chat) -> None:
+        self._resource = resource
+
+    @cached_property
+    def completions(self) -> CompletionsWithRawResponse:
+        """``client.chat.completions.with_raw_response``"""
+        return self._resource.completions.with_raw_response
+
+
+class ChatWithStreamingResponse:
+    """``client.chat.with_streaming_response``"""
+
+    def __init__(self, resource: Chat) -> None:
+        self._resource = resource
+
+    @cached_property
+    def completions(self) -> CompletionsWithStreamingResponse:
+        """``client.chat.completions.with_streaming_response``"""
+        return self._resource.completions.with_streaming_response
+
+
 class Completions(ChatCompletionsExtras, Resource):
     """``client.chat.completions``"""
+
+    @cached_property
+    def with_raw_response(self) -> CompletionsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return CompletionsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> CompletionsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return CompletionsWithStreamingResponse(self)
 
     @cached_property
     def messages(self) -> Messages:
@@ -332,8 +400,58 @@ class Completions(ChatCompletionsExtras, Resource):
         )
 
 
+class CompletionsWithRawResponse:
+    """``client.chat.completions.with_raw_response``"""
+
+    def __init__(self, resource: Completions) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+    @cached_property
+    def messages(self) -> MessagesWithRawResponse:
+        """``client.chat.completions.messages.with_raw_response``"""
+        return self._resource.messages.with_raw_response
+
+
+class CompletionsWithStreamingResponse:
+    """``client.chat.completions.with_streaming_response``"""
+
+    def __init__(self, resource: Completions) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+    @cached_property
+    def messages(self) -> MessagesWithStreamingResponse:
+        """``client.chat.completions.messages.with_streaming_response``"""
+        return self._resource.messages.with_streaming_response
+
+
 class Messages(Resource):
     """``client.chat.completions.messages``"""
+
+    @cached_property
+    def with_raw_response(self) -> MessagesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return MessagesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> MessagesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return MessagesWithStreamingResponse(self)
 
     def list(
         self,
@@ -359,3 +477,19 @@ class Messages(Resource):
             },
             options=options,
         )
+
+
+class MessagesWithRawResponse:
+    """``client.chat.completions.messages.with_raw_response``"""
+
+    def __init__(self, resource: Messages) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+
+
+class MessagesWithStreamingResponse:
+    """``client.chat.completions.messages.with_streaming_response``"""
+
+    def __init__(self, resource: Messages) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)

@@ -7,11 +7,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Unpack
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types
+from .._response import (
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from ..types import completions as _t_completions
@@ -24,11 +29,29 @@ else:
 
 __all__ = [
     "Completions",
+    "CompletionsWithRawResponse",
+    "CompletionsWithStreamingResponse",
 ]
 
 
 class Completions(Resource):
     """``client.completions``"""
+
+    @cached_property
+    def with_raw_response(self) -> CompletionsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return CompletionsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> CompletionsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return CompletionsWithStreamingResponse(self)
 
     async def create(
         self,
@@ -80,3 +103,19 @@ class Completions(Resource):
             options=options,
             cast=_t_completions.CreateCompletionResponse.from_dict,
         )
+
+
+class CompletionsWithRawResponse:
+    """``client.completions.with_raw_response``"""
+
+    def __init__(self, resource: Completions) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+
+
+class CompletionsWithStreamingResponse:
+    """``client.completions.with_streaming_response``"""
+
+    def __init__(self, resource: Completions) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)

@@ -7,11 +7,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal, Unpack
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types
+from .._response import (
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._multipart import FileInput
@@ -25,11 +30,29 @@ else:
 
 __all__ = [
     "Images",
+    "ImagesWithRawResponse",
+    "ImagesWithStreamingResponse",
 ]
 
 
 class Images(Resource):
     """``client.images``"""
+
+    @cached_property
+    def with_raw_response(self) -> ImagesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ImagesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ImagesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ImagesWithStreamingResponse(self)
 
     async def edit(
         self,
@@ -239,3 +262,23 @@ class Images(Resource):
             options=options,
             cast=_t_images.ImagesResponse.from_dict,
         )
+
+
+class ImagesWithRawResponse:
+    """``client.images.with_raw_response``"""
+
+    def __init__(self, resource: Images) -> None:
+        self._resource = resource
+        self.edit = _to_raw(resource.edit)
+        self.generate = _to_raw(resource.generate)
+        self.create_variation = _to_raw(resource.create_variation)
+
+
+class ImagesWithStreamingResponse:
+    """``client.images.with_streaming_response``"""
+
+    def __init__(self, resource: Images) -> None:
+        self._resource = resource
+        self.edit = _to_streamed(resource.edit)
+        self.generate = _to_streamed(resource.generate)
+        self.create_variation = _to_streamed(resource.create_variation)

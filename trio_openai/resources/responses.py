@@ -14,6 +14,12 @@ from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p, decode_response as _decode_response
 from ._extras import ResponsesExtras
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -44,13 +50,35 @@ else:
 
 __all__ = [
     "InputItems",
+    "InputItemsWithRawResponse",
+    "InputItemsWithStreamingResponse",
     "InputTokens",
+    "InputTokensWithRawResponse",
+    "InputTokensWithStreamingResponse",
     "Responses",
+    "ResponsesWithRawResponse",
+    "ResponsesWithStreamingResponse",
 ]
 
 
 class Responses(ResponsesExtras, Resource):
     """``client.responses``"""
+
+    @cached_property
+    def with_raw_response(self) -> ResponsesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ResponsesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ResponsesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ResponsesWithStreamingResponse(self)
 
     @cached_property
     def input_items(self) -> InputItems:
@@ -305,8 +333,68 @@ class Responses(ResponsesExtras, Resource):
         )
 
 
+class ResponsesWithRawResponse:
+    """``client.responses.with_raw_response``"""
+
+    def __init__(self, resource: Responses) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.delete = _to_raw(resource.delete)
+        self.cancel = _to_raw(resource.cancel)
+        self.compact = _to_raw(resource.compact)
+
+    @cached_property
+    def input_items(self) -> InputItemsWithRawResponse:
+        """``client.responses.input_items.with_raw_response``"""
+        return self._resource.input_items.with_raw_response
+
+    @cached_property
+    def input_tokens(self) -> InputTokensWithRawResponse:
+        """``client.responses.input_tokens.with_raw_response``"""
+        return self._resource.input_tokens.with_raw_response
+
+
+class ResponsesWithStreamingResponse:
+    """``client.responses.with_streaming_response``"""
+
+    def __init__(self, resource: Responses) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.delete = _to_streamed(resource.delete)
+        self.cancel = _to_streamed(resource.cancel)
+        self.compact = _to_streamed(resource.compact)
+
+    @cached_property
+    def input_items(self) -> InputItemsWithStreamingResponse:
+        """``client.responses.input_items.with_streaming_response``"""
+        return self._resource.input_items.with_streaming_response
+
+    @cached_property
+    def input_tokens(self) -> InputTokensWithStreamingResponse:
+        """``client.responses.input_tokens.with_streaming_response``"""
+        return self._resource.input_tokens.with_streaming_response
+
+
 class InputItems(Resource):
     """``client.responses.input_items``"""
+
+    @cached_property
+    def with_raw_response(self) -> InputItemsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return InputItemsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> InputItemsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return InputItemsWithStreamingResponse(self)
 
     def list(
         self,
@@ -333,8 +421,40 @@ class InputItems(Resource):
         )
 
 
+class InputItemsWithRawResponse:
+    """``client.responses.input_items.with_raw_response``"""
+
+    def __init__(self, resource: InputItems) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+
+
+class InputItemsWithStreamingResponse:
+    """``client.responses.input_items.with_streaming_response``"""
+
+    def __init__(self, resource: InputItems) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+
+
 class InputTokens(Resource):
     """``client.responses.input_tokens``"""
+
+    @cached_property
+    def with_raw_response(self) -> InputTokensWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return InputTokensWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> InputTokensWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return InputTokensWithStreamingResponse(self)
 
     async def count(
         self,
@@ -374,3 +494,19 @@ class InputTokens(Resource):
             options=options,
             cast=_t_responses.TokenCountsResource.from_dict,
         )
+
+
+class InputTokensWithRawResponse:
+    """``client.responses.input_tokens.with_raw_response``"""
+
+    def __init__(self, resource: InputTokens) -> None:
+        self._resource = resource
+        self.count = _to_raw(resource.count)
+
+
+class InputTokensWithStreamingResponse:
+    """``client.responses.input_tokens.with_streaming_response``"""
+
+    def __init__(self, resource: InputTokens) -> None:
+        self._resource = resource
+        self.count = _to_streamed(resource.count)
