@@ -132,6 +132,17 @@ MIXINS: dict[str, str] = {
 }
 STREAM_HOOKS = frozenset({"createChatCompletion", "createResponse"})
 
+# Operations that stream (``stream: true``) although the spec declares no text/event-stream
+# reply for them: operationId -> the type of one event (openai-python streams them too).
+STREAM_EVENTS: dict[str, str] = {
+    "createCompletion": "CreateCompletionResponse",
+    "createRun": "AssistantStreamEvent",
+    "createThreadAndRun": "AssistantStreamEvent",
+    "submitToolOuputsToRun": "AssistantStreamEvent",
+    "getResponse": "ResponseStreamEvent",
+    "beta_getResponse": "BetaResponseStreamEvent",
+}
+
 # Result types decoded through a hand-written function of resources/_base.py instead of
 # the model's own from_dict: the Response gets its SDK-computed ``output_text``.
 CASTS: dict[str, str] = {"Response": "decode_response"}

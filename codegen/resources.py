@@ -120,7 +120,18 @@ class ResourceWriter:
 
     # --- methods ---------------------------------------------------------------------
 
-    def _signature(self, op: OpDef, name: str, ret: str, *, is_async: bool) -> Iterator[str]:
+    def _signature(
+        self,
+        op: OpDef,
+        name: str,
+        ret: str,
+        *,
+        is_async: bool,
+        flag: str | None = None,
+        stub: bool = False,
+    ) -> Iterator[str]:
+        """The ``def`` line to the colon; `flag` is an extra keyword-only parameter (the
+        streaming flag of an overload) and `stub` makes the body ``...`` (an overload)."""
         params = op.signature_params()
         path = op.path_params
         yield f"    {'async def' if is_async else 'def'} {name}("
@@ -130,7 +141,7 @@ class ResourceWriter:
             self._scan(last.ann)
             yield f"        {last.name}: {last.ann},"
         keyword_only = [p for p in params if not (path and p is path[-1])]
-        if keyword_only:
+        if keyword_only or flag:
             yield "        *,"
         for p in keyword_only:
             self._scan(p.ann)
@@ -138,8 +149,11 @@ class ResourceWriter:
                 yield f"        {p.name}: {p.ann},"
             else:
                 yield f"        {p.name}: {p.ann} | Omit = omit,"
+        if flag:
+            yield f"        {flag},"
         yield "        **options: Unpack[CallOptions],"
-        yield f"    ) -> {ret}:" if ret else "    ):"
+        end = " ..." if stub else ""
+        yield f"    ) -> {ret}:{end}" if ret else f"    ):{end}"
 
     @staticmethod
     def _url(op: OpDef) -> str:
@@ -154,7 +168,7 @@ class ResourceWriter:
     @staticmethod
     def _mapping(
         params: list[ParamDef],
-        flag: tuple[str, object] | None = None,
+        flag: tuple[str, str] | None = None,
         json_parts: frozenset[str] = frozenset(),
     ) -> list[str]:
         lines = [
@@ -164,23 +178,31 @@ class ResourceWriter:
             for p in params
         ]
         if flag is not None:
-            lines.insert(0, f"{quote(flag[0])}: {flag[1]!r},")
+            lines.insert(0, f"{quote(flag[0])}: {flag[1]},")
         return lines
 
-    def _call_args(self, op: OpDef, *, stream: bool = False) -> list[str]:
-        """The keyword arguments shared by every entry point (path, query, body, options)."""
+    def _call_args(self, op: OpDef, *, flag_expr: str | None = None) -> list[str]:
+        """The keyword arguments shared by every entry point (path, query, body, options).
+
+        `flag_expr` is what to send as the streaming flag (``True``, or the ``stream``
+        argument itself); without it the flag is not sent.
+        """
         args: list[str] = []
-        query = [p for p in op.params if p.where == "query"]
+        flag_param = op.flag_param
+        flag = (flag_param.key, flag_expr) if flag_param and flag_expr else None
+        query_flag = flag if flag_param and flag_param.where == "query" else None
+        if query_flag is not None:
+            flag = None
+        query = [p for p in op.params if p.where == "query" and p is not flag_param]
         body = [p for p in op.signature_params() if p.where == "body"]
         headers = [p for p in op.params if p.where == "header"]
         # a query in the spec's path (`/responses?beta=true`) is sent as query parameters
         fixed = [pair.partition("=") for pair in op.url.partition("?")[2].split("&") if pair]
-        if query or fixed:
+        if query or fixed or query_flag:
             args.append("query={")
             args += [f"    {quote(key)}: {quote(value)}," for key, _, value in fixed]
-            args += ["    " + line for line in self._mapping(query)]
+            args += ["    " + line for line in self._mapping(query, query_flag)]
             args.append("},")
-        flag = op.stream_flag if stream else None
         if op.body_kind == "multipart":
             args.append("multipart={")
             args += ["    " + line for line in self._mapping(body, flag, op.json_parts)]
@@ -226,12 +248,24 @@ class ResourceWriter:
             ret = "None"
         else:
             ret = self.type_ann(op.result_type)
-        yield from self._signature(op, op.name, ret, is_async=True)
-        yield doc_literal(op.doc or f"{op.http_method} {op.url}", "        ")
+        if op.flag_param is not None:
+            yield from self._streamable_source(op, url, ret)
+        else:
+            yield from self._signature(op, op.name, ret, is_async=True)
+            yield doc_literal(op.doc or f"{op.http_method} {op.url}", "        ")
+            yield from self._request_call(op, url, None)
+        if op.stream_type is not None:
+            yield ""
+            yield from self._stream_source(op, url)
+        if op.byte_stream:
+            yield ""
+            yield from self._byte_stream_source(op, url)
+
+    def _request_call(self, op: OpDef, url: str, flag_expr: str | None) -> Iterator[str]:
         yield "        return await self._client._request("
         yield f"            {quote(op.http_method)},"
         yield f"            {url},"
-        for arg in self._call_args(op):
+        for arg in self._call_args(op, flag_expr=flag_expr):
             yield "            " + arg
         if op.result == "binary":
             yield "            binary=True,"
@@ -242,12 +276,66 @@ class ResourceWriter:
             if decode is not None:
                 yield f"            cast={decode},"
         yield "        )"
-        if op.stream_type is not None:
-            yield ""
-            yield from self._stream_source(op, url)
-        if op.byte_stream:
-            yield ""
-            yield from self._byte_stream_source(op, url)
+
+    @staticmethod
+    def _flag_value(op: OpDef) -> str:
+        assert op.stream_flag is not None
+        return repr(op.stream_flag[1])
+
+    def _flag_anns(self, op: OpDef) -> tuple[str, str, str]:
+        """(off, on, any) annotations of the streaming flag in the three overloads."""
+        p = op.flag_param
+        assert p is not None
+        assert op.stream_flag is not None
+        if p.key == "stream":
+            nullable = " | None" if "None" in p.ann else ""
+            return (
+                f"Literal[False]{nullable} | Omit = omit",
+                "Literal[True]",
+                f"{p.ann} | Omit = omit",
+            )
+        self.idents.add("Literal")
+        on = op.stream_flag[1]
+        others = [v for v in re.findall(r'"([^"]+)"', p.ann) if v != on]
+        off = "Literal[" + ", ".join(quote(v) for v in others) + "]"
+        return f"{off} | Omit = omit", f"Literal[{quote(str(on))}]", f"{p.ann} | Omit = omit"
+
+    def _streamable_source(self, op: OpDef, url: str, ret: str) -> Iterator[str]:
+        """openai-python's ``create(..., stream=True)``: three overloads and one body."""
+        p = op.flag_param
+        assert p is not None
+        self.idents.add("Literal")
+        event = f"Stream[{self.type_ann(op.stream_type)}]"
+        off, on, either = self._flag_anns(op)
+        for flag_ann, returns in ((off, ret), (on, event), (either, f"{ret} | {event}")):
+            yield "    @overload"
+            yield from self._signature(
+                op, op.name, returns, is_async=True, flag=f"{p.name}: {flag_ann}", stub=True
+            )
+        yield from self._signature(
+            op, op.name, f"{ret} | {event}", is_async=True, flag=f"{p.name}: {either}"
+        )
+        on_value = self._flag_value(op)
+        doc = (op.doc or f"{op.http_method} {op.url}") + (
+            f" With ``{p.name}={on_value}`` the result is a `Stream` of events, sent "
+            f"when its block opens: ``async with await client.{op.resource}.{op.name}"
+            f"(..., {p.name}={on_value}) as stream``, then ``async for event in stream``."
+        )
+        yield doc_literal(doc, "        ")
+        test = f"{p.name} is True" if on_value == "True" else f"{p.name} == {on_value}"
+        yield f"        if {test}:"
+        yield "            return self._client._stream("
+        yield f"                {quote(op.http_method)},"
+        yield f"                {url},"
+        for arg in self._call_args(op, flag_expr=p.name):
+            yield "                " + arg
+        yield f"                decode={self.decoder(op.stream_type) or '_identity'},"
+        line = (
+            f"async with await client.{op.resource}.{op.name}(..., {p.name}={on_value}) as stream:"
+        )
+        yield f"                usage={quote(line)},"
+        yield "            )"
+        yield from self._request_call(op, url, p.name)
 
     def _hooked_stream_source(self, op: OpDef) -> Iterator[str]:
         mixin = MIXINS.get(op.resource)
@@ -265,7 +353,8 @@ class ResourceWriter:
         body = [p for p in op.signature_params() if p.where == "body"]
         self.uses_strip = True
         yield "        _body = _strip({"
-        for line in self._mapping(body, op.stream_flag):
+        assert op.stream_flag is not None
+        for line in self._mapping(body, (op.stream_flag[0], self._flag_value(op))):
             yield f"            {line}"
         yield "        })"
         yield "        return self._open_stream(_body, options)"
@@ -287,9 +376,11 @@ class ResourceWriter:
         yield "        return self._client._stream("
         yield f"            {quote(op.http_method)},"
         yield f"            {url},"
-        for arg in self._call_args(op, stream=True):
+        for arg in self._call_args(op, flag_expr=self._flag_value(op)):
             yield "            " + arg
         yield f"            decode={decode},"
+        line = f"async with client.{op.resource}.{op.stream_name}(...) as stream:"
+        yield f"            usage={quote(line)},"
         yield "        )"
 
     def _byte_stream_source(self, op: OpDef, url: str) -> Iterator[str]:
@@ -365,6 +456,8 @@ class ResourceWriter:
         used = {n for n in _TYPING if n in self.idents or re.search(rf"\b{n}\b", body)}
         if "decode=_identity," in body:
             used.add("Any")
+        if "@overload" in body:
+            used.add("overload")
         typing = ["TYPE_CHECKING", *sorted({"Unpack", *used})]
         head.append(f"from typing import {', '.join(typing)}")
         head.append("")
@@ -417,9 +510,7 @@ class ResourceWriter:
                 )
         if "decode=_identity," in body:
             head += ["", "", "def _identity(value: Any) -> Any:", "    return value"]
-        names = sorted(
-            f"{n.cls}{suffix}" for n in nodes for suffix in ("", *_WRAPPER_SUFFIXES)
-        )
+        names = sorted(f"{n.cls}{suffix}" for n in nodes for suffix in ("", *_WRAPPER_SUFFIXES))
         head += ["", "__all__ = [", *(f"    {quote(n)}," for n in names), "]"]
         return "\n".join(head) + "\n\n\n" + body + "\n"
 

@@ -91,8 +91,6 @@ def render_areas(tops: list[Node]) -> str:
     return "\n".join(lines) + "\n"
 
 
-
-
 def wrapper_properties(node: Node) -> list[str]:
     """The ``with_raw_response`` / ``with_streaming_response`` attributes of a resource class."""
     lines: list[str] = []

@@ -268,8 +268,8 @@ async def test_stream_methods_set_the_flag_and_decode_events(
     sent = local_server.requests[-1]
     assert sent.json() == {"stream": True, "prompt": "a cat", "n": 1}
     assert sent.headers["accept"] == "text/event-stream"
-    # the plain method never streams: it has no `stream` parameter
-    assert "stream" not in inspect.signature(client.images.generate).parameters
+    # the plain method streams only when asked (openai-python's stream=True)
+    assert "stream" in inspect.signature(client.images.generate).parameters
     assert "partial_images" in inspect.signature(client.images.generate_stream).parameters
 
 

@@ -569,10 +569,12 @@ class OpenAI(Areas, AnyPath):
         decode: Callable[[Any], T] = _identity,
         options: CallOptions | RequestOptions | None = None,
         admin: bool = False,
+        usage: str | None = None,
     ) -> Stream[T]:
         """A `Stream` of events; the request is sent when the ``async with`` block opens.
 
-        ``multipart`` sends a form (transcriptions, image edits) instead of a JSON body.
+        ``multipart`` sends a form (transcriptions, image edits) instead of a JSON body;
+        ``usage`` is the ``async with`` line an error about a never-opened stream shows.
         """
         opts = make_options(options)
         prepared = self._prepare(
@@ -592,7 +594,11 @@ class OpenAI(Areas, AnyPath):
             return response
 
         return Stream(
-            open_response, decode, timeout=prepared.timeout, max_event_size=self.max_event_size
+            open_response,
+            decode,
+            timeout=prepared.timeout,
+            max_event_size=self.max_event_size,
+            usage=usage,
         )
 
     def _stream_bytes(

@@ -321,7 +321,9 @@ class AsyncAPIResponse(Generic[T]):
 # --- the wrappers behind with_raw_response / with_streaming_response --------------------------
 
 
-def to_raw_response_wrapper(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[APIResponse[R]]]:
+def to_raw_response_wrapper(
+    fn: Callable[P, Awaitable[R]],
+) -> Callable[P, Awaitable[APIResponse[R]]]:
     """`fn`, returning an `APIResponse` around its result."""
 
     @functools.wraps(fn)

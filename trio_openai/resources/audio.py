@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal, Unpack
+from typing import TYPE_CHECKING, Literal, Unpack, overload
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
@@ -182,6 +182,7 @@ class Speech(Resource):
         """
         return SpeechWithStreamingResponse(self)
 
+    @overload
     async def create(
         self,
         *,
@@ -191,13 +192,75 @@ class Speech(Resource):
         instructions: str | Omit = omit,
         response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | Omit = omit,
         speed: float | Omit = omit,
+        stream_format: Literal["audio"] | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> bytes:
-        """Generates audio from the input text."""
+    ) -> bytes: ...
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        input: str,
+        voice: VoiceIdsOrCustomVoiceParam,
+        instructions: str | Omit = omit,
+        response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | Omit = omit,
+        speed: float | Omit = omit,
+        stream_format: Literal["sse"],
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_audio.CreateSpeechResponseStreamEvent]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        input: str,
+        voice: VoiceIdsOrCustomVoiceParam,
+        instructions: str | Omit = omit,
+        response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | Omit = omit,
+        speed: float | Omit = omit,
+        stream_format: Literal["sse", "audio"] | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> bytes | Stream[_t_audio.CreateSpeechResponseStreamEvent]: ...
+    async def create(
+        self,
+        *,
+        model: str,
+        input: str,
+        voice: VoiceIdsOrCustomVoiceParam,
+        instructions: str | Omit = omit,
+        response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | Omit = omit,
+        speed: float | Omit = omit,
+        stream_format: Literal["sse", "audio"] | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> bytes | Stream[_t_audio.CreateSpeechResponseStreamEvent]:
+        """
+        Generates audio from the input text. With ``stream_format='sse'`` the result is a
+        `Stream` of events, sent when its block opens: ``async with await
+        client.audio.speech.create(..., stream_format='sse') as stream``, then ``async for
+        event in stream``.
+        """
+        if stream_format == 'sse':
+            return self._client._stream(
+                "POST",
+                "/audio/speech",
+                body=_strip({
+                    "stream_format": stream_format,
+                    "model": model,
+                    "input": input,
+                    "voice": voice,
+                    "instructions": instructions,
+                    "response_format": response_format,
+                    "speed": speed,
+                }),
+                options=options,
+                decode=_t_audio.decode_create_speech_response_stream_event,
+                usage="async with await client.audio.speech.create(..., stream_format='sse') as stream:",
+            )
         return await self._client._request(
             "POST",
             "/audio/speech",
             body=_strip({
+                "stream_format": stream_format,
                 "model": model,
                 "input": input,
                 "voice": voice,
@@ -239,6 +302,7 @@ class Speech(Resource):
             }),
             options=options,
             decode=_t_audio.decode_create_speech_response_stream_event,
+            usage="async with client.audio.speech.stream(...) as stream:",
         )
 
     def stream_content(
@@ -307,6 +371,7 @@ class Transcriptions(Resource):
         """
         return TranscriptionsWithStreamingResponse(self)
 
+    @overload
     async def create(
         self,
         *,
@@ -323,13 +388,103 @@ class Transcriptions(Resource):
         chunking_strategy: Literal["auto"] | VadConfigParam | None | Omit = omit,
         known_speaker_names: Sequence[str] | Omit = omit,
         known_speaker_references: Sequence[str] | Omit = omit,
+        stream: Literal[False] | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_audio.CreateTranscriptionResponse:
-        """Transcribes audio into the input language."""
+    ) -> _t_audio.CreateTranscriptionResponse: ...
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        language: str | Omit = omit,
+        languages: Sequence[str] | Omit = omit,
+        keywords: Sequence[str] | Omit = omit,
+        prompt: str | Omit = omit,
+        response_format: Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"] | Omit = omit,
+        temperature: float | Omit = omit,
+        include: Sequence[Literal["logprobs"]] | Omit = omit,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | Omit = omit,
+        chunking_strategy: Literal["auto"] | VadConfigParam | None | Omit = omit,
+        known_speaker_names: Sequence[str] | Omit = omit,
+        known_speaker_references: Sequence[str] | Omit = omit,
+        stream: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_audio.CreateTranscriptionResponseStreamEvent]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        language: str | Omit = omit,
+        languages: Sequence[str] | Omit = omit,
+        keywords: Sequence[str] | Omit = omit,
+        prompt: str | Omit = omit,
+        response_format: Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"] | Omit = omit,
+        temperature: float | Omit = omit,
+        include: Sequence[Literal["logprobs"]] | Omit = omit,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | Omit = omit,
+        chunking_strategy: Literal["auto"] | VadConfigParam | None | Omit = omit,
+        known_speaker_names: Sequence[str] | Omit = omit,
+        known_speaker_references: Sequence[str] | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_audio.CreateTranscriptionResponse | Stream[_t_audio.CreateTranscriptionResponseStreamEvent]: ...
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        language: str | Omit = omit,
+        languages: Sequence[str] | Omit = omit,
+        keywords: Sequence[str] | Omit = omit,
+        prompt: str | Omit = omit,
+        response_format: Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"] | Omit = omit,
+        temperature: float | Omit = omit,
+        include: Sequence[Literal["logprobs"]] | Omit = omit,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | Omit = omit,
+        chunking_strategy: Literal["auto"] | VadConfigParam | None | Omit = omit,
+        known_speaker_names: Sequence[str] | Omit = omit,
+        known_speaker_references: Sequence[str] | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_audio.CreateTranscriptionResponse | Stream[_t_audio.CreateTranscriptionResponseStreamEvent]:
+        """
+        Transcribes audio into the input language. With ``stream=True`` the result is a
+        `Stream` of events, sent when its block opens: ``async with await
+        client.audio.transcriptions.create(..., stream=True) as stream``, then ``async for
+        event in stream``.
+        """
+        if stream is True:
+            return self._client._stream(
+                "POST",
+                "/audio/transcriptions",
+                multipart={
+                    "stream": stream,
+                    "file": file,
+                    "model": model,
+                    "language": language,
+                    "languages": languages,
+                    "keywords": keywords,
+                    "prompt": prompt,
+                    "response_format": response_format,
+                    "temperature": temperature,
+                    "include": include,
+                    "timestamp_granularities": timestamp_granularities,
+                    "chunking_strategy": chunking_strategy,
+                    "known_speaker_names": known_speaker_names,
+                    "known_speaker_references": known_speaker_references,
+                },
+                options=options,
+                decode=_t_audio.decode_create_transcription_response_stream_event,
+                usage="async with await client.audio.transcriptions.create(..., stream=True) as stream:",
+            )
         return await self._client._request(
             "POST",
             "/audio/transcriptions",
             multipart={
+                "stream": stream,
                 "file": file,
                 "model": model,
                 "language": language,
@@ -393,6 +548,7 @@ class Transcriptions(Resource):
             },
             options=options,
             decode=_t_audio.decode_create_transcription_response_stream_event,
+            usage="async with client.audio.transcriptions.stream(...) as stream:",
         )
 
 

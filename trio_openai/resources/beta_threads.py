@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal, Unpack
+from typing import TYPE_CHECKING, Literal, Unpack, overload
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
@@ -22,6 +22,8 @@ from .._response import (
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
+    from .._streaming import Stream
+    from ..types import assistants as _t_assistants
     from ..types import threads as _t_threads
     from ..types.params import (
         AssistantToolsCodeParam,
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
         TruncationObjectParam,
     )
 else:
+    _t_assistants = lazy_types(globals(), "_t_assistants", "assistants")
     _t_threads = lazy_types(globals(), "_t_threads", "threads")
 
 __all__ = [
@@ -112,6 +115,7 @@ class Threads(Resource):
             cast=_t_threads.ThreadObject.from_dict,
         )
 
+    @overload
     async def create_and_run(
         self,
         *,
@@ -124,20 +128,117 @@ class Threads(Resource):
         metadata: MetadataParam | Omit = omit,
         temperature: float | None | Omit = omit,
         top_p: float | None | Omit = omit,
-        stream: bool | None | Omit = omit,
         max_prompt_tokens: int | None | Omit = omit,
         max_completion_tokens: int | None | Omit = omit,
         truncation_strategy: TruncationObjectParam | None | Omit = omit,
         tool_choice: AssistantsApiToolChoiceOptionParam | None | Omit = omit,
         parallel_tool_calls: bool | Omit = omit,
         response_format: AssistantsApiResponseFormatOptionParam | None | Omit = omit,
+        stream: Literal[False] | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_threads.RunObject:
-        """Create a thread and run it in one request."""
+    ) -> _t_threads.RunObject: ...
+    @overload
+    async def create_and_run(
+        self,
+        *,
+        assistant_id: str,
+        thread: CreateThreadRequestParam | Omit = omit,
+        model: str | None | Omit = omit,
+        instructions: str | None | Omit = omit,
+        tools: Sequence[AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam] | None | Omit = omit,
+        tool_resources: ThreadsCreateAndRunToolResourcesParam | None | Omit = omit,
+        metadata: MetadataParam | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        max_prompt_tokens: int | None | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        truncation_strategy: TruncationObjectParam | None | Omit = omit,
+        tool_choice: AssistantsApiToolChoiceOptionParam | None | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        response_format: AssistantsApiResponseFormatOptionParam | None | Omit = omit,
+        stream: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_assistants.AssistantStreamEvent]: ...
+    @overload
+    async def create_and_run(
+        self,
+        *,
+        assistant_id: str,
+        thread: CreateThreadRequestParam | Omit = omit,
+        model: str | None | Omit = omit,
+        instructions: str | None | Omit = omit,
+        tools: Sequence[AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam] | None | Omit = omit,
+        tool_resources: ThreadsCreateAndRunToolResourcesParam | None | Omit = omit,
+        metadata: MetadataParam | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        max_prompt_tokens: int | None | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        truncation_strategy: TruncationObjectParam | None | Omit = omit,
+        tool_choice: AssistantsApiToolChoiceOptionParam | None | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        response_format: AssistantsApiResponseFormatOptionParam | None | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_threads.RunObject | Stream[_t_assistants.AssistantStreamEvent]: ...
+    async def create_and_run(
+        self,
+        *,
+        assistant_id: str,
+        thread: CreateThreadRequestParam | Omit = omit,
+        model: str | None | Omit = omit,
+        instructions: str | None | Omit = omit,
+        tools: Sequence[AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam] | None | Omit = omit,
+        tool_resources: ThreadsCreateAndRunToolResourcesParam | None | Omit = omit,
+        metadata: MetadataParam | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        max_prompt_tokens: int | None | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        truncation_strategy: TruncationObjectParam | None | Omit = omit,
+        tool_choice: AssistantsApiToolChoiceOptionParam | None | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        response_format: AssistantsApiResponseFormatOptionParam | None | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_threads.RunObject | Stream[_t_assistants.AssistantStreamEvent]:
+        """
+        Create a thread and run it in one request. With ``stream=True`` the result is a
+        `Stream` of events, sent when its block opens: ``async with await
+        client.beta.threads.create_and_run(..., stream=True) as stream``, then ``async for
+        event in stream``.
+        """
+        if stream is True:
+            return self._client._stream(
+                "POST",
+                "/threads/runs",
+                body=_strip({
+                    "stream": stream,
+                    "assistant_id": assistant_id,
+                    "thread": thread,
+                    "model": model,
+                    "instructions": instructions,
+                    "tools": tools,
+                    "tool_resources": tool_resources,
+                    "metadata": metadata,
+                    "temperature": temperature,
+                    "top_p": top_p,
+                    "max_prompt_tokens": max_prompt_tokens,
+                    "max_completion_tokens": max_completion_tokens,
+                    "truncation_strategy": truncation_strategy,
+                    "tool_choice": tool_choice,
+                    "parallel_tool_calls": parallel_tool_calls,
+                    "response_format": response_format,
+                }),
+                options=options,
+                decode=_t_assistants.decode_assistant_stream_event,
+                usage="async with await client.beta.threads.create_and_run(..., stream=True) as stream:",
+            )
         return await self._client._request(
             "POST",
             "/threads/runs",
             body=_strip({
+                "stream": stream,
                 "assistant_id": assistant_id,
                 "thread": thread,
                 "model": model,
@@ -147,7 +248,6 @@ class Threads(Resource):
                 "metadata": metadata,
                 "temperature": temperature,
                 "top_p": top_p,
-                "stream": stream,
                 "max_prompt_tokens": max_prompt_tokens,
                 "max_completion_tokens": max_completion_tokens,
                 "truncation_strategy": truncation_strategy,
@@ -157,6 +257,58 @@ class Threads(Resource):
             }),
             options=options,
             cast=_t_threads.RunObject.from_dict,
+        )
+
+    def create_and_run_stream(
+        self,
+        *,
+        assistant_id: str,
+        thread: CreateThreadRequestParam | Omit = omit,
+        model: str | None | Omit = omit,
+        instructions: str | None | Omit = omit,
+        tools: Sequence[AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam] | None | Omit = omit,
+        tool_resources: ThreadsCreateAndRunToolResourcesParam | None | Omit = omit,
+        metadata: MetadataParam | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        max_prompt_tokens: int | None | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        truncation_strategy: TruncationObjectParam | None | Omit = omit,
+        tool_choice: AssistantsApiToolChoiceOptionParam | None | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        response_format: AssistantsApiResponseFormatOptionParam | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_assistants.AssistantStreamEvent]:
+        """
+        Like ``create_and_run()``, with the answer streamed as server-sent events: ``async
+        with client.beta.threads.create_and_run_stream(...) as stream``, then ``async for
+        event in stream``. The request is sent when the block opens; the connection is
+        released when it ends.
+        """
+        return self._client._stream(
+            "POST",
+            "/threads/runs",
+            body=_strip({
+                "stream": True,
+                "assistant_id": assistant_id,
+                "thread": thread,
+                "model": model,
+                "instructions": instructions,
+                "tools": tools,
+                "tool_resources": tool_resources,
+                "metadata": metadata,
+                "temperature": temperature,
+                "top_p": top_p,
+                "max_prompt_tokens": max_prompt_tokens,
+                "max_completion_tokens": max_completion_tokens,
+                "truncation_strategy": truncation_strategy,
+                "tool_choice": tool_choice,
+                "parallel_tool_calls": parallel_tool_calls,
+                "response_format": response_format,
+            }),
+            options=options,
+            decode=_t_assistants.decode_assistant_stream_event,
+            usage="async with client.beta.threads.create_and_run_stream(...) as stream:",
         )
 
     async def retrieve(
@@ -441,6 +593,7 @@ class Runs(Resource):
             options=options,
         )
 
+    @overload
     async def create(
         self,
         thread_id: str,
@@ -456,16 +609,124 @@ class Runs(Resource):
         metadata: MetadataParam | Omit = omit,
         temperature: float | None | Omit = omit,
         top_p: float | None | Omit = omit,
-        stream: bool | None | Omit = omit,
         max_prompt_tokens: int | None | Omit = omit,
         max_completion_tokens: int | None | Omit = omit,
         truncation_strategy: TruncationObjectParam | None | Omit = omit,
         tool_choice: AssistantsApiToolChoiceOptionParam | None | Omit = omit,
         parallel_tool_calls: bool | Omit = omit,
         response_format: AssistantsApiResponseFormatOptionParam | None | Omit = omit,
+        stream: Literal[False] | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_threads.RunObject:
-        """Create a run."""
+    ) -> _t_threads.RunObject: ...
+    @overload
+    async def create(
+        self,
+        thread_id: str,
+        *,
+        assistant_id: str,
+        include: Sequence[Literal["step_details.tool_calls[*].file_search.results[*].content"]] | Omit = omit,
+        model: str | None | Omit = omit,
+        reasoning_effort: ReasoningEffortParam | Omit = omit,
+        instructions: str | None | Omit = omit,
+        additional_instructions: str | None | Omit = omit,
+        additional_messages: Sequence[CreateMessageRequestParam] | None | Omit = omit,
+        tools: Sequence[AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam] | None | Omit = omit,
+        metadata: MetadataParam | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        max_prompt_tokens: int | None | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        truncation_strategy: TruncationObjectParam | None | Omit = omit,
+        tool_choice: AssistantsApiToolChoiceOptionParam | None | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        response_format: AssistantsApiResponseFormatOptionParam | None | Omit = omit,
+        stream: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_assistants.AssistantStreamEvent]: ...
+    @overload
+    async def create(
+        self,
+        thread_id: str,
+        *,
+        assistant_id: str,
+        include: Sequence[Literal["step_details.tool_calls[*].file_search.results[*].content"]] | Omit = omit,
+        model: str | None | Omit = omit,
+        reasoning_effort: ReasoningEffortParam | Omit = omit,
+        instructions: str | None | Omit = omit,
+        additional_instructions: str | None | Omit = omit,
+        additional_messages: Sequence[CreateMessageRequestParam] | None | Omit = omit,
+        tools: Sequence[AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam] | None | Omit = omit,
+        metadata: MetadataParam | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        max_prompt_tokens: int | None | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        truncation_strategy: TruncationObjectParam | None | Omit = omit,
+        tool_choice: AssistantsApiToolChoiceOptionParam | None | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        response_format: AssistantsApiResponseFormatOptionParam | None | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_threads.RunObject | Stream[_t_assistants.AssistantStreamEvent]: ...
+    async def create(
+        self,
+        thread_id: str,
+        *,
+        assistant_id: str,
+        include: Sequence[Literal["step_details.tool_calls[*].file_search.results[*].content"]] | Omit = omit,
+        model: str | None | Omit = omit,
+        reasoning_effort: ReasoningEffortParam | Omit = omit,
+        instructions: str | None | Omit = omit,
+        additional_instructions: str | None | Omit = omit,
+        additional_messages: Sequence[CreateMessageRequestParam] | None | Omit = omit,
+        tools: Sequence[AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam] | None | Omit = omit,
+        metadata: MetadataParam | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        max_prompt_tokens: int | None | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        truncation_strategy: TruncationObjectParam | None | Omit = omit,
+        tool_choice: AssistantsApiToolChoiceOptionParam | None | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        response_format: AssistantsApiResponseFormatOptionParam | None | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_threads.RunObject | Stream[_t_assistants.AssistantStreamEvent]:
+        """
+        Create a run. With ``stream=True`` the result is a `Stream` of events, sent when its
+        block opens: ``async with await client.beta.threads.runs.create(..., stream=True) as
+        stream``, then ``async for event in stream``.
+        """
+        if stream is True:
+            return self._client._stream(
+                "POST",
+                f"/threads/{_p('thread_id', thread_id)}/runs",
+                query={
+                    "include": include,
+                },
+                body=_strip({
+                    "stream": stream,
+                    "assistant_id": assistant_id,
+                    "model": model,
+                    "reasoning_effort": reasoning_effort,
+                    "instructions": instructions,
+                    "additional_instructions": additional_instructions,
+                    "additional_messages": additional_messages,
+                    "tools": tools,
+                    "metadata": metadata,
+                    "temperature": temperature,
+                    "top_p": top_p,
+                    "max_prompt_tokens": max_prompt_tokens,
+                    "max_completion_tokens": max_completion_tokens,
+                    "truncation_strategy": truncation_strategy,
+                    "tool_choice": tool_choice,
+                    "parallel_tool_calls": parallel_tool_calls,
+                    "response_format": response_format,
+                }),
+                options=options,
+                decode=_t_assistants.decode_assistant_stream_event,
+                usage="async with await client.beta.threads.runs.create(..., stream=True) as stream:",
+            )
         return await self._client._request(
             "POST",
             f"/threads/{_p('thread_id', thread_id)}/runs",
@@ -473,6 +734,7 @@ class Runs(Resource):
                 "include": include,
             },
             body=_strip({
+                "stream": stream,
                 "assistant_id": assistant_id,
                 "model": model,
                 "reasoning_effort": reasoning_effort,
@@ -483,7 +745,6 @@ class Runs(Resource):
                 "metadata": metadata,
                 "temperature": temperature,
                 "top_p": top_p,
-                "stream": stream,
                 "max_prompt_tokens": max_prompt_tokens,
                 "max_completion_tokens": max_completion_tokens,
                 "truncation_strategy": truncation_strategy,
@@ -493,6 +754,65 @@ class Runs(Resource):
             }),
             options=options,
             cast=_t_threads.RunObject.from_dict,
+        )
+
+    def stream(
+        self,
+        thread_id: str,
+        *,
+        assistant_id: str,
+        include: Sequence[Literal["step_details.tool_calls[*].file_search.results[*].content"]] | Omit = omit,
+        model: str | None | Omit = omit,
+        reasoning_effort: ReasoningEffortParam | Omit = omit,
+        instructions: str | None | Omit = omit,
+        additional_instructions: str | None | Omit = omit,
+        additional_messages: Sequence[CreateMessageRequestParam] | None | Omit = omit,
+        tools: Sequence[AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam] | None | Omit = omit,
+        metadata: MetadataParam | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        max_prompt_tokens: int | None | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        truncation_strategy: TruncationObjectParam | None | Omit = omit,
+        tool_choice: AssistantsApiToolChoiceOptionParam | None | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        response_format: AssistantsApiResponseFormatOptionParam | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_assistants.AssistantStreamEvent]:
+        """
+        Like ``create()``, with the answer streamed as server-sent events: ``async with
+        client.beta.threads.runs.stream(...) as stream``, then ``async for event in
+        stream``. The request is sent when the block opens; the connection is released when
+        it ends.
+        """
+        return self._client._stream(
+            "POST",
+            f"/threads/{_p('thread_id', thread_id)}/runs",
+            query={
+                "include": include,
+            },
+            body=_strip({
+                "stream": True,
+                "assistant_id": assistant_id,
+                "model": model,
+                "reasoning_effort": reasoning_effort,
+                "instructions": instructions,
+                "additional_instructions": additional_instructions,
+                "additional_messages": additional_messages,
+                "tools": tools,
+                "metadata": metadata,
+                "temperature": temperature,
+                "top_p": top_p,
+                "max_prompt_tokens": max_prompt_tokens,
+                "max_completion_tokens": max_completion_tokens,
+                "truncation_strategy": truncation_strategy,
+                "tool_choice": tool_choice,
+                "parallel_tool_calls": parallel_tool_calls,
+                "response_format": response_format,
+            }),
+            options=options,
+            decode=_t_assistants.decode_assistant_stream_event,
+            usage="async with client.beta.threads.runs.stream(...) as stream:",
         )
 
     async def retrieve(
@@ -544,6 +864,27 @@ class Runs(Resource):
             cast=_t_threads.RunObject.from_dict,
         )
 
+    @overload
+    async def submit_tool_outputs(
+        self,
+        run_id: str,
+        *,
+        thread_id: str,
+        tool_outputs: Sequence[RunsSubmitToolOutputsToolOutputsItemParam],
+        stream: Literal[False] | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_threads.RunObject: ...
+    @overload
+    async def submit_tool_outputs(
+        self,
+        run_id: str,
+        *,
+        thread_id: str,
+        tool_outputs: Sequence[RunsSubmitToolOutputsToolOutputsItemParam],
+        stream: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_assistants.AssistantStreamEvent]: ...
+    @overload
     async def submit_tool_outputs(
         self,
         run_id: str,
@@ -552,21 +893,71 @@ class Runs(Resource):
         tool_outputs: Sequence[RunsSubmitToolOutputsToolOutputsItemParam],
         stream: bool | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_threads.RunObject:
+    ) -> _t_threads.RunObject | Stream[_t_assistants.AssistantStreamEvent]: ...
+    async def submit_tool_outputs(
+        self,
+        run_id: str,
+        *,
+        thread_id: str,
+        tool_outputs: Sequence[RunsSubmitToolOutputsToolOutputsItemParam],
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_threads.RunObject | Stream[_t_assistants.AssistantStreamEvent]:
         """
         When a run has the `status: "requires_action"` and `required_action.type` is
         `submit_tool_outputs`, this endpoint can be used to submit the outputs from the tool
         calls once they're all completed. All outputs must be submitted in a single request.
+        With ``stream=True`` the result is a `Stream` of events, sent when its block opens:
+        ``async with await client.beta.threads.runs.submit_tool_outputs(..., stream=True) as
+        stream``, then ``async for event in stream``.
         """
+        if stream is True:
+            return self._client._stream(
+                "POST",
+                f"/threads/{_p('thread_id', thread_id)}/runs/{_p('run_id', run_id)}/submit_tool_outputs",
+                body=_strip({
+                    "stream": stream,
+                    "tool_outputs": tool_outputs,
+                }),
+                options=options,
+                decode=_t_assistants.decode_assistant_stream_event,
+                usage="async with await client.beta.threads.runs.submit_tool_outputs(..., stream=True) as stream:",
+            )
         return await self._client._request(
             "POST",
             f"/threads/{_p('thread_id', thread_id)}/runs/{_p('run_id', run_id)}/submit_tool_outputs",
             body=_strip({
-                "tool_outputs": tool_outputs,
                 "stream": stream,
+                "tool_outputs": tool_outputs,
             }),
             options=options,
             cast=_t_threads.RunObject.from_dict,
+        )
+
+    def submit_tool_outputs_stream(
+        self,
+        run_id: str,
+        *,
+        thread_id: str,
+        tool_outputs: Sequence[RunsSubmitToolOutputsToolOutputsItemParam],
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_assistants.AssistantStreamEvent]:
+        """
+        Like ``submit_tool_outputs()``, with the answer streamed as server-sent events:
+        ``async with client.beta.threads.runs.submit_tool_outputs_stream(...) as stream``,
+        then ``async for event in stream``. The request is sent when the block opens; the
+        connection is released when it ends.
+        """
+        return self._client._stream(
+            "POST",
+            f"/threads/{_p('thread_id', thread_id)}/runs/{_p('run_id', run_id)}/submit_tool_outputs",
+            body=_strip({
+                "stream": True,
+                "tool_outputs": tool_outputs,
+            }),
+            options=options,
+            decode=_t_assistants.decode_assistant_stream_event,
+            usage="async with client.beta.threads.runs.submit_tool_outputs_stream(...) as stream:",
         )
 
 

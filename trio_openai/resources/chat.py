@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal, Unpack
+from typing import TYPE_CHECKING, Literal, Unpack, overload
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
@@ -23,6 +23,7 @@ from .._response import (
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
+    from .._streaming import Stream
     from ..types import chat as _t_chat
     from ..types.params import (
         ChatCompletionFunctionCallOptionParam,
@@ -165,6 +166,7 @@ class Completions(ChatCompletionsExtras, Resource):
             options=options,
         )
 
+    @overload
     async def create(
         self,
         *,
@@ -204,18 +206,198 @@ class Completions(ChatCompletionsExtras, Resource):
         parallel_tool_calls: bool | Omit = omit,
         function_call: Literal["none", "auto"] | ChatCompletionFunctionCallOptionParam | Omit = omit,
         functions: Sequence[ChatCompletionFunctionsParam] | Omit = omit,
+        stream: Literal[False] | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_chat.CreateChatCompletionResponse:
+    ) -> _t_chat.CreateChatCompletionResponse: ...
+    @overload
+    async def create(
+        self,
+        *,
+        messages: Sequence[ChatCompletionRequestMessageParam],
+        model: ModelIdsSharedParam,
+        metadata: MetadataParam | Omit = omit,
+        top_logprobs: int | None | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        safety_identifier: str | None | Omit = omit,
+        prompt_cache_key: str | None | Omit = omit,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit,
+        prompt_cache_options: PromptCacheOptionsParam | Omit = omit,
+        service_tier: ServiceTierParam | Omit = omit,
+        modalities: ResponseModalitiesParam | Omit = omit,
+        verbosity: VerbosityParam | Omit = omit,
+        reasoning_effort: ReasoningEffortParam | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        frequency_penalty: float | None | Omit = omit,
+        presence_penalty: float | None | Omit = omit,
+        web_search_options: CompletionsCreateWebSearchOptionsParam | Omit = omit,
+        response_format: ResponseFormatTextParam | ResponseFormatJsonSchemaParam | ResponseFormatJsonObjectParam | Omit = omit,
+        audio: CompletionsCreateAudioParam | None | Omit = omit,
+        store: bool | None | Omit = omit,
+        moderation: ModerationParam | None | Omit = omit,
+        stop: StopConfigurationParam | Omit = omit,
+        logit_bias: Mapping[str, int] | None | Omit = omit,
+        logprobs: bool | None | Omit = omit,
+        max_tokens: int | None | Omit = omit,
+        n: int | None | Omit = omit,
+        prediction: PredictionContentParam | None | Omit = omit,
+        seed: int | None | Omit = omit,
+        stream_options: ChatCompletionStreamOptionsParam | Omit = omit,
+        tools: Sequence[ChatCompletionToolParam | CustomToolChatCompletionsParam] | Omit = omit,
+        tool_choice: ChatCompletionToolChoiceOptionParam | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        function_call: Literal["none", "auto"] | ChatCompletionFunctionCallOptionParam | Omit = omit,
+        functions: Sequence[ChatCompletionFunctionsParam] | Omit = omit,
+        stream: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_chat.CreateChatCompletionStreamResponse]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        messages: Sequence[ChatCompletionRequestMessageParam],
+        model: ModelIdsSharedParam,
+        metadata: MetadataParam | Omit = omit,
+        top_logprobs: int | None | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        safety_identifier: str | None | Omit = omit,
+        prompt_cache_key: str | None | Omit = omit,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit,
+        prompt_cache_options: PromptCacheOptionsParam | Omit = omit,
+        service_tier: ServiceTierParam | Omit = omit,
+        modalities: ResponseModalitiesParam | Omit = omit,
+        verbosity: VerbosityParam | Omit = omit,
+        reasoning_effort: ReasoningEffortParam | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        frequency_penalty: float | None | Omit = omit,
+        presence_penalty: float | None | Omit = omit,
+        web_search_options: CompletionsCreateWebSearchOptionsParam | Omit = omit,
+        response_format: ResponseFormatTextParam | ResponseFormatJsonSchemaParam | ResponseFormatJsonObjectParam | Omit = omit,
+        audio: CompletionsCreateAudioParam | None | Omit = omit,
+        store: bool | None | Omit = omit,
+        moderation: ModerationParam | None | Omit = omit,
+        stop: StopConfigurationParam | Omit = omit,
+        logit_bias: Mapping[str, int] | None | Omit = omit,
+        logprobs: bool | None | Omit = omit,
+        max_tokens: int | None | Omit = omit,
+        n: int | None | Omit = omit,
+        prediction: PredictionContentParam | None | Omit = omit,
+        seed: int | None | Omit = omit,
+        stream_options: ChatCompletionStreamOptionsParam | Omit = omit,
+        tools: Sequence[ChatCompletionToolParam | CustomToolChatCompletionsParam] | Omit = omit,
+        tool_choice: ChatCompletionToolChoiceOptionParam | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        function_call: Literal["none", "auto"] | ChatCompletionFunctionCallOptionParam | Omit = omit,
+        functions: Sequence[ChatCompletionFunctionsParam] | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_chat.CreateChatCompletionResponse | Stream[_t_chat.CreateChatCompletionStreamResponse]: ...
+    async def create(
+        self,
+        *,
+        messages: Sequence[ChatCompletionRequestMessageParam],
+        model: ModelIdsSharedParam,
+        metadata: MetadataParam | Omit = omit,
+        top_logprobs: int | None | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        safety_identifier: str | None | Omit = omit,
+        prompt_cache_key: str | None | Omit = omit,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit,
+        prompt_cache_options: PromptCacheOptionsParam | Omit = omit,
+        service_tier: ServiceTierParam | Omit = omit,
+        modalities: ResponseModalitiesParam | Omit = omit,
+        verbosity: VerbosityParam | Omit = omit,
+        reasoning_effort: ReasoningEffortParam | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        frequency_penalty: float | None | Omit = omit,
+        presence_penalty: float | None | Omit = omit,
+        web_search_options: CompletionsCreateWebSearchOptionsParam | Omit = omit,
+        response_format: ResponseFormatTextParam | ResponseFormatJsonSchemaParam | ResponseFormatJsonObjectParam | Omit = omit,
+        audio: CompletionsCreateAudioParam | None | Omit = omit,
+        store: bool | None | Omit = omit,
+        moderation: ModerationParam | None | Omit = omit,
+        stop: StopConfigurationParam | Omit = omit,
+        logit_bias: Mapping[str, int] | None | Omit = omit,
+        logprobs: bool | None | Omit = omit,
+        max_tokens: int | None | Omit = omit,
+        n: int | None | Omit = omit,
+        prediction: PredictionContentParam | None | Omit = omit,
+        seed: int | None | Omit = omit,
+        stream_options: ChatCompletionStreamOptionsParam | Omit = omit,
+        tools: Sequence[ChatCompletionToolParam | CustomToolChatCompletionsParam] | Omit = omit,
+        tool_choice: ChatCompletionToolChoiceOptionParam | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        function_call: Literal["none", "auto"] | ChatCompletionFunctionCallOptionParam | Omit = omit,
+        functions: Sequence[ChatCompletionFunctionsParam] | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_chat.CreateChatCompletionResponse | Stream[_t_chat.CreateChatCompletionStreamResponse]:
         """
         **Starting a new project?** We recommend trying
         [Responses](/docs/api-reference/responses) to take advantage of the latest OpenAI
         platform features. Compare [Chat Completions with
-        Responses](/docs/guides/responses-vs-chat-completions?api-mode=responses).
+        Responses](/docs/guides/responses-vs-chat-completions?api-mode=responses). With
+        ``stream=True`` the result is a `Stream` of events, sent when its block opens:
+        ``async with await client.chat.completions.create(..., stream=True) as stream``,
+        then ``async for event in stream``.
         """
+        if stream is True:
+            return self._client._stream(
+                "POST",
+                "/chat/completions",
+                body=_strip({
+                    "stream": stream,
+                    "messages": messages,
+                    "model": model,
+                    "metadata": metadata,
+                    "top_logprobs": top_logprobs,
+                    "temperature": temperature,
+                    "top_p": top_p,
+                    "user": user,
+                    "safety_identifier": safety_identifier,
+                    "prompt_cache_key": prompt_cache_key,
+                    "prompt_cache_retention": prompt_cache_retention,
+                    "prompt_cache_options": prompt_cache_options,
+                    "service_tier": service_tier,
+                    "modalities": modalities,
+                    "verbosity": verbosity,
+                    "reasoning_effort": reasoning_effort,
+                    "max_completion_tokens": max_completion_tokens,
+                    "frequency_penalty": frequency_penalty,
+                    "presence_penalty": presence_penalty,
+                    "web_search_options": web_search_options,
+                    "response_format": response_format,
+                    "audio": audio,
+                    "store": store,
+                    "moderation": moderation,
+                    "stop": stop,
+                    "logit_bias": logit_bias,
+                    "logprobs": logprobs,
+                    "max_tokens": max_tokens,
+                    "n": n,
+                    "prediction": prediction,
+                    "seed": seed,
+                    "stream_options": stream_options,
+                    "tools": tools,
+                    "tool_choice": tool_choice,
+                    "parallel_tool_calls": parallel_tool_calls,
+                    "function_call": function_call,
+                    "functions": functions,
+                }),
+                options=options,
+                decode=_t_chat.CreateChatCompletionStreamResponse.from_dict,
+                usage="async with await client.chat.completions.create(..., stream=True) as stream:",
+            )
         return await self._client._request(
             "POST",
             "/chat/completions",
             body=_strip({
+                "stream": stream,
                 "messages": messages,
                 "model": model,
                 "metadata": metadata,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal, Unpack
+from typing import TYPE_CHECKING, Literal, Unpack, overload
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
@@ -23,6 +23,8 @@ from .._response import (
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
+    from .._streaming import Stream
+    from ..types import response_events as _t_response_events
     from ..types import response_items as _t_response_items
     from ..types import responses as _t_responses
     from ..types.params import (
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
         ToolParam,
     )
 else:
+    _t_response_events = lazy_types(globals(), "_t_response_events", "response_events")
     _t_response_items = lazy_types(globals(), "_t_response_items", "response_items")
     _t_responses = lazy_types(globals(), "_t_responses", "responses")
 
@@ -90,6 +93,7 @@ class Responses(ResponsesExtras, Resource):
         """``client.responses.input_tokens``"""
         return InputTokens(self._client)
 
+    @overload
     async def create(
         self,
         *,
@@ -123,8 +127,119 @@ class Responses(ResponsesExtras, Resource):
         conversation: ConversationParam | None | Omit = omit,
         context_management: Sequence[ContextManagementParam] | None | Omit = omit,
         max_output_tokens: int | None | Omit = omit,
+        stream: Literal[False] | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_responses.Response:
+    ) -> _t_responses.Response: ...
+    @overload
+    async def create(
+        self,
+        *,
+        metadata: MetadataParam | Omit = omit,
+        top_logprobs: int | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        safety_identifier: str | None | Omit = omit,
+        prompt_cache_key: str | None | Omit = omit,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit,
+        prompt_cache_options: PromptCacheOptionsParam | Omit = omit,
+        previous_response_id: str | None | Omit = omit,
+        model: ModelIdsResponsesParam | Omit = omit,
+        background: bool | None | Omit = omit,
+        max_tool_calls: int | None | Omit = omit,
+        text: ResponseTextParam | Omit = omit,
+        tools: Sequence[ToolParam] | Omit = omit,
+        tool_choice: ToolChoiceParam | Omit = omit,
+        prompt: PromptParam | Omit = omit,
+        service_tier: ServiceTierResponsesParam | Omit = omit,
+        truncation: Literal["auto", "disabled"] | None | Omit = omit,
+        reasoning: ReasoningParam | None | Omit = omit,
+        input: InputParam | Omit = omit,
+        include: Sequence[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | None | Omit = omit,
+        parallel_tool_calls: bool | None | Omit = omit,
+        store: bool | None | Omit = omit,
+        instructions: str | None | Omit = omit,
+        moderation: ModerationParam | None | Omit = omit,
+        stream_options: ResponseStreamOptionsParam | Omit = omit,
+        conversation: ConversationParam | None | Omit = omit,
+        context_management: Sequence[ContextManagementParam] | None | Omit = omit,
+        max_output_tokens: int | None | Omit = omit,
+        stream: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_response_events.ResponseStreamEvent]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        metadata: MetadataParam | Omit = omit,
+        top_logprobs: int | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        safety_identifier: str | None | Omit = omit,
+        prompt_cache_key: str | None | Omit = omit,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit,
+        prompt_cache_options: PromptCacheOptionsParam | Omit = omit,
+        previous_response_id: str | None | Omit = omit,
+        model: ModelIdsResponsesParam | Omit = omit,
+        background: bool | None | Omit = omit,
+        max_tool_calls: int | None | Omit = omit,
+        text: ResponseTextParam | Omit = omit,
+        tools: Sequence[ToolParam] | Omit = omit,
+        tool_choice: ToolChoiceParam | Omit = omit,
+        prompt: PromptParam | Omit = omit,
+        service_tier: ServiceTierResponsesParam | Omit = omit,
+        truncation: Literal["auto", "disabled"] | None | Omit = omit,
+        reasoning: ReasoningParam | None | Omit = omit,
+        input: InputParam | Omit = omit,
+        include: Sequence[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | None | Omit = omit,
+        parallel_tool_calls: bool | None | Omit = omit,
+        store: bool | None | Omit = omit,
+        instructions: str | None | Omit = omit,
+        moderation: ModerationParam | None | Omit = omit,
+        stream_options: ResponseStreamOptionsParam | Omit = omit,
+        conversation: ConversationParam | None | Omit = omit,
+        context_management: Sequence[ContextManagementParam] | None | Omit = omit,
+        max_output_tokens: int | None | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_responses.Response | Stream[_t_response_events.ResponseStreamEvent]: ...
+    async def create(
+        self,
+        *,
+        metadata: MetadataParam | Omit = omit,
+        top_logprobs: int | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        safety_identifier: str | None | Omit = omit,
+        prompt_cache_key: str | None | Omit = omit,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit,
+        prompt_cache_options: PromptCacheOptionsParam | Omit = omit,
+        previous_response_id: str | None | Omit = omit,
+        model: ModelIdsResponsesParam | Omit = omit,
+        background: bool | None | Omit = omit,
+        max_tool_calls: int | None | Omit = omit,
+        text: ResponseTextParam | Omit = omit,
+        tools: Sequence[ToolParam] | Omit = omit,
+        tool_choice: ToolChoiceParam | Omit = omit,
+        prompt: PromptParam | Omit = omit,
+        service_tier: ServiceTierResponsesParam | Omit = omit,
+        truncation: Literal["auto", "disabled"] | None | Omit = omit,
+        reasoning: ReasoningParam | None | Omit = omit,
+        input: InputParam | Omit = omit,
+        include: Sequence[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | None | Omit = omit,
+        parallel_tool_calls: bool | None | Omit = omit,
+        store: bool | None | Omit = omit,
+        instructions: str | None | Omit = omit,
+        moderation: ModerationParam | None | Omit = omit,
+        stream_options: ResponseStreamOptionsParam | Omit = omit,
+        conversation: ConversationParam | None | Omit = omit,
+        context_management: Sequence[ContextManagementParam] | None | Omit = omit,
+        max_output_tokens: int | None | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_responses.Response | Stream[_t_response_events.ResponseStreamEvent]:
         """
         Creates a model response. Provide [text](/docs/guides/text) or
         [image](/docs/guides/images) inputs to generate [text](/docs/guides/text) or
@@ -132,12 +247,56 @@ class Responses(ResponsesExtras, Resource):
         [custom code](/docs/guides/function-calling) or use built-in
         [tools](/docs/guides/tools) like [web search](/docs/guides/tools-web-search) or
         [file search](/docs/guides/tools-file-search) to use your own data as input for the
-        model's response.
+        model's response. With ``stream=True`` the result is a `Stream` of events, sent when
+        its block opens: ``async with await client.responses.create(..., stream=True) as
+        stream``, then ``async for event in stream``.
         """
+        if stream is True:
+            return self._client._stream(
+                "POST",
+                "/responses",
+                body=_strip({
+                    "stream": stream,
+                    "metadata": metadata,
+                    "top_logprobs": top_logprobs,
+                    "temperature": temperature,
+                    "top_p": top_p,
+                    "user": user,
+                    "safety_identifier": safety_identifier,
+                    "prompt_cache_key": prompt_cache_key,
+                    "prompt_cache_retention": prompt_cache_retention,
+                    "prompt_cache_options": prompt_cache_options,
+                    "previous_response_id": previous_response_id,
+                    "model": model,
+                    "background": background,
+                    "max_tool_calls": max_tool_calls,
+                    "text": text,
+                    "tools": tools,
+                    "tool_choice": tool_choice,
+                    "prompt": prompt,
+                    "service_tier": service_tier,
+                    "truncation": truncation,
+                    "reasoning": reasoning,
+                    "input": input,
+                    "include": include,
+                    "parallel_tool_calls": parallel_tool_calls,
+                    "store": store,
+                    "instructions": instructions,
+                    "moderation": moderation,
+                    "stream_options": stream_options,
+                    "conversation": conversation,
+                    "context_management": context_management,
+                    "max_output_tokens": max_output_tokens,
+                }),
+                options=options,
+                decode=_t_response_events.decode_response_stream_event,
+                usage="async with await client.responses.create(..., stream=True) as stream:",
+            )
         return await self._client._request(
             "POST",
             "/responses",
             body=_strip({
+                "stream": stream,
                 "metadata": metadata,
                 "top_logprobs": top_logprobs,
                 "temperature": temperature,
@@ -248,28 +407,109 @@ class Responses(ResponsesExtras, Resource):
         })
         return self._open_stream(_body, options)
 
+    @overload
     async def retrieve(
         self,
         response_id: str,
         *,
         include: Sequence[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | Omit = omit,
-        stream: bool | Omit = omit,
         starting_after: int | Omit = omit,
         include_obfuscation: bool | Omit = omit,
+        stream: Literal[False] | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_responses.Response:
-        """Retrieves a model response with the given ID."""
+    ) -> _t_responses.Response: ...
+    @overload
+    async def retrieve(
+        self,
+        response_id: str,
+        *,
+        include: Sequence[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | Omit = omit,
+        starting_after: int | Omit = omit,
+        include_obfuscation: bool | Omit = omit,
+        stream: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_response_events.ResponseStreamEvent]: ...
+    @overload
+    async def retrieve(
+        self,
+        response_id: str,
+        *,
+        include: Sequence[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | Omit = omit,
+        starting_after: int | Omit = omit,
+        include_obfuscation: bool | Omit = omit,
+        stream: bool | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_responses.Response | Stream[_t_response_events.ResponseStreamEvent]: ...
+    async def retrieve(
+        self,
+        response_id: str,
+        *,
+        include: Sequence[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | Omit = omit,
+        starting_after: int | Omit = omit,
+        include_obfuscation: bool | Omit = omit,
+        stream: bool | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_responses.Response | Stream[_t_response_events.ResponseStreamEvent]:
+        """
+        Retrieves a model response with the given ID. With ``stream=True`` the result is a
+        `Stream` of events, sent when its block opens: ``async with await
+        client.responses.retrieve(..., stream=True) as stream``, then ``async for event in
+        stream``.
+        """
+        if stream is True:
+            return self._client._stream(
+                "GET",
+                f"/responses/{_p('response_id', response_id)}",
+                query={
+                    "stream": stream,
+                    "include": include,
+                    "starting_after": starting_after,
+                    "include_obfuscation": include_obfuscation,
+                },
+                options=options,
+                decode=_t_response_events.decode_response_stream_event,
+                usage="async with await client.responses.retrieve(..., stream=True) as stream:",
+            )
         return await self._client._request(
             "GET",
             f"/responses/{_p('response_id', response_id)}",
             query={
-                "include": include,
                 "stream": stream,
+                "include": include,
                 "starting_after": starting_after,
                 "include_obfuscation": include_obfuscation,
             },
             options=options,
             cast=_decode_response,
+        )
+
+    def retrieve_stream(
+        self,
+        response_id: str,
+        *,
+        include: Sequence[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | Omit = omit,
+        starting_after: int | Omit = omit,
+        include_obfuscation: bool | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_response_events.ResponseStreamEvent]:
+        """
+        Like ``retrieve()``, with the answer streamed as server-sent events: ``async with
+        client.responses.retrieve_stream(...) as stream``, then ``async for event in
+        stream``. The request is sent when the block opens; the connection is released when
+        it ends.
+        """
+        return self._client._stream(
+            "GET",
+            f"/responses/{_p('response_id', response_id)}",
+            query={
+                "stream": True,
+                "include": include,
+                "starting_after": starting_after,
+                "include_obfuscation": include_obfuscation,
+            },
+            options=options,
+            decode=_t_response_events.decode_response_stream_event,
+            usage="async with client.responses.retrieve_stream(...) as stream:",
         )
 
     async def delete(
