@@ -408,6 +408,8 @@ class ResourceWriter:
         else:
             yield f"class {node.cls}(Resource):"
         yield doc_literal(f"``client.{'.'.join(node.path)}``", "    ")
+        yield ""
+        yield f"    _path = {quote('.'.join(node.path))}"
         yield from wrapper_properties(node)
         child_type: dict[str, str] = {}
         for attr, child in sorted(node.children.items()):

@@ -6,8 +6,10 @@ import subprocess
 import sys
 
 import pytest
+import trio
 
 import trio_openai
+from trio_openai._call_errors import ClientClosedError
 from trio_openai.resources.files import Files
 from trio_openai.resources.realtime import Realtime
 from trio_openai.testing import LocalServer, Reply
@@ -175,3 +177,60 @@ async def test_streaming_response_parse_and_client_level_forms(
     raw = await client.with_raw_response.get("/things")
     assert raw.parsed == {"ok": True} and raw.retries_taken == 1
     assert client.statistics()["busy"] == 0
+
+
+# --- errors that teach ----------------------------------------------------------------------
+
+
+async def test_a_misspelled_keyword_names_the_method_and_the_parameter_meant(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
+    with pytest.raises(TypeError) as info:
+        await client.responses.create(model="m", inptu="hi")  # type: ignore[call-overload]
+    assert str(info.value) == (
+        "responses.create() got an unexpected keyword argument 'inptu' (did you mean 'input'?)"
+    )
+    with pytest.raises(TypeError, match=r"chat\.completions\.create\(\) got unexpected"):
+        await client.chat.completions.create(model="m", messages=[], temprature=1, foo=2)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match=r"client\.get\(\) .* 'qeury' \(did you mean 'query'\?\)"):
+        await client.get("/x", qeury={})  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match=r"'extra_header' \(did you mean 'extra_headers'\?\)"):
+        await client.files.retrieve("file-1", extra_header={})  # type: ignore[call-arg]
+    assert local_server.requests == []  # nothing was sent
+
+
+async def test_stream_where_nothing_streams_says_what_to_call(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
+    with pytest.raises(TypeError) as info:
+        await client.files.content("file-1", stream=True)  # type: ignore[call-arg]
+    message = str(info.value)
+    assert message.startswith("files.content() got an unexpected keyword argument 'stream'")
+    assert "async with client.files.with_streaming_response.content(...) as response:" in message
+    with pytest.raises(TypeError, match=r"async for item in client\.files\.list\(\.\.\.\)"):
+        client.files.list(stream=True)  # type: ignore[call-arg]
+    assert local_server.requests == []
+
+
+async def test_a_closed_client_raises_at_once_and_never_retries(
+    local_server: LocalServer,
+) -> None:
+    async with trio_openai.OpenAI(api_key="sk-test", base_url=local_server.base_url) as client:
+        copy = client.with_options(max_retries=5)
+        async with copy:  # a copy's block does not close the client it came from
+            pass
+        local_server.script("GET", "/v1/files/file-1", Reply.json(FILE))
+        await client.files.retrieve("file-1")
+        stream = await client.responses.create(model="m", input="x", stream=True)
+    for call in (
+        lambda: client.files.retrieve("file-1"),
+        lambda: copy.files.retrieve("file-1"),
+        lambda: client.get("/anything"),
+        lambda: client.files.list().first_page(),
+    ):
+        with trio.fail_after(0.2), pytest.raises(ClientClosedError, match="block has ended"):
+            await call()
+    with pytest.raises(ClientClosedError):
+        async with stream:
+            pass
+    assert len(local_server.requests) == 1

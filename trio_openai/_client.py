@@ -22,6 +22,7 @@ import trio
 
 from . import _transport
 from ._any_path import AnyPath
+from ._call_errors import ClientClosedError, unknown_keyword_error
 from ._config import base_url_for, parse_custom_headers, platform_headers
 from ._encoding import dump_json, encode_query
 from ._errors import (
@@ -69,6 +70,13 @@ def _identity(value: Any) -> Any:
     return value
 
 
+def _call_options(options: CallOptions | RequestOptions | None) -> RequestOptions:
+    try:
+        return make_options(options)
+    except TypeError:  # an unknown keyword: name the method and the closest parameter
+        raise unknown_keyword_error(options) from None
+
+
 def _bytes_of(content: bytes) -> bytes:
     return content
 
@@ -102,6 +110,13 @@ def _merge_extra(body: dict[str, Any], extra: Mapping[str, object] | None) -> di
 
 def _format_timeout(seconds: float) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else str(seconds)
+
+
+class _Lifetime:
+    __slots__ = ("closed",)
+
+    def __init__(self) -> None:
+        self.closed = False
 
 
 _BOUND: dict[type, frozenset[str]] = {}
@@ -214,6 +229,9 @@ class OpenAI(Areas, AnyPath):
         self._random = random_source or _random.random
         self._wall_clock = wall_clock or time.time
         self._owns_http = http_client is None
+        # Shared with the copies of with_options; only this client's aclose() sets it.
+        self._lifetime = _Lifetime()
+        self._root = True
         self._http = http_client if http_client is not None else _transport.make_http_client()
         self._platform_headers = platform_headers()
         self.auth = auth
@@ -228,7 +246,10 @@ class OpenAI(Areas, AnyPath):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool if this client created it."""
+        """Close the connection pool if this client created it. Calls made afterwards (on
+        this client or its `with_options` copies) raise `ClientClosedError` at once."""
+        if self._root:
+            self._lifetime.closed = True
         if self._owns_http:
             with trio.CancelScope(shield=True):
                 await self._http.aclose()
@@ -269,6 +290,7 @@ class OpenAI(Areas, AnyPath):
         bound = _bound_attributes(type(self))
         copy.__dict__.update({k: v for k, v in self.__dict__.items() if k not in bound})
         copy._owns_http = False
+        copy._root = False
         if api_key is not None:
             copy.api_key = api_key
         if admin_key is not None:
@@ -447,6 +469,8 @@ class OpenAI(Areas, AnyPath):
     async def _send_with_retries(
         self, prepared: _Prepared, options: RequestOptions, *, read: bool
     ) -> tuple[httpx.Response, bytes | None, int]:
+        if self._lifetime.closed:
+            raise ClientClosedError
         max_retries = (
             self.max_retries if isinstance(options.max_retries, Omit) else options.max_retries
         )
@@ -454,6 +478,8 @@ class OpenAI(Areas, AnyPath):
 
         async def attempt(retries_taken: int) -> tuple[httpx.Response, bytes | None]:
             nonlocal taken
+            if self._lifetime.closed:
+                raise ClientClosedError
             taken = retries_taken
             return await self._attempt(prepared, retries_taken, read=read)
 
@@ -509,7 +535,7 @@ class OpenAI(Areas, AnyPath):
         admin: bool = False,
     ) -> Any:
         """Send a request and return ``cast(json)``, the raw JSON, or bytes when ``binary``."""
-        opts = make_options(options)
+        opts = _call_options(options)
         prepared = self._prepare(
             method,
             path,
@@ -576,7 +602,7 @@ class OpenAI(Areas, AnyPath):
         ``multipart`` sends a form (transcriptions, image edits) instead of a JSON body;
         ``usage`` is the ``async with`` line an error about a never-opened stream shows.
         """
-        opts = make_options(options)
+        opts = _call_options(options)
         prepared = self._prepare(
             method,
             path,
@@ -613,7 +639,7 @@ class OpenAI(Areas, AnyPath):
         admin: bool = False,
     ) -> ByteStream:
         """A `ByteStream` of a binary body (audio, file contents)."""
-        opts = make_options(options)
+        opts = _call_options(options)
         prepared = self._prepare(
             method,
             path,
@@ -645,7 +671,7 @@ class OpenAI(Areas, AnyPath):
         body: object = omit,
     ) -> AsyncPaginator[T]:
         """An auto-paging list; nothing is sent until it is iterated or awaited."""
-        opts = make_options(options)
+        opts = _call_options(options)
 
         async def fetch(page_query: dict[str, Any]) -> tuple[Any, httpx.Response]:
             prepared = self._prepare(

@@ -87,6 +87,8 @@ __all__ = [
 class Admin(Resource):
     """``client.admin``"""
 
+    _path = "admin"
+
     @cached_property
     def with_raw_response(self) -> AdminWithRawResponse:
         """
@@ -135,6 +137,8 @@ class AdminWithStreamingResponse:
 
 class Organization(Resource):
     """``client.admin.organization``"""
+
+    _path = "admin.organization"
 
     @cached_property
     def with_raw_response(self) -> OrganizationWithRawResponse:
@@ -354,6 +358,8 @@ class OrganizationWithStreamingResponse:
 class AdminApiKeys(Resource):
     """``client.admin.organization.admin_api_keys``"""
 
+    _path = "admin.organization.admin_api_keys"
+
     @cached_property
     def with_raw_response(self) -> AdminApiKeysWithRawResponse:
         """
@@ -475,6 +481,8 @@ class AdminApiKeysWithStreamingResponse:
 class AuditLogs(Resource):
     """``client.admin.organization.audit_logs``"""
 
+    _path = "admin.organization.audit_logs"
+
     @cached_property
     def with_raw_response(self) -> AuditLogsWithRawResponse:
         """
@@ -546,6 +554,8 @@ class AuditLogsWithStreamingResponse:
 
 class Certificates(Resource):
     """``client.admin.organization.certificates``"""
+
+    _path = "admin.organization.certificates"
 
     @cached_property
     def with_raw_response(self) -> CertificatesWithRawResponse:
@@ -728,6 +738,8 @@ class CertificatesWithStreamingResponse:
 class DataRetention(Resource):
     """``client.admin.organization.data_retention``"""
 
+    _path = "admin.organization.data_retention"
+
     @cached_property
     def with_raw_response(self) -> DataRetentionWithRawResponse:
         """
@@ -796,6 +808,8 @@ class DataRetentionWithStreamingResponse:
 
 class Groups(Resource):
     """``client.admin.organization.groups``"""
+
+    _path = "admin.organization.groups"
 
     @cached_property
     def with_raw_response(self) -> GroupsWithRawResponse:
@@ -958,6 +972,8 @@ class GroupsWithStreamingResponse:
 class GroupsRoles(Resource):
     """``client.admin.organization.groups.roles``"""
 
+    _path = "admin.organization.groups.roles"
+
     @cached_property
     def with_raw_response(self) -> GroupsRolesWithRawResponse:
         """
@@ -1073,6 +1089,8 @@ class GroupsRolesWithStreamingResponse:
 
 class GroupsUsers(Resource):
     """``client.admin.organization.groups.users``"""
+
+    _path = "admin.organization.groups.users"
 
     @cached_property
     def with_raw_response(self) -> GroupsUsersWithRawResponse:
@@ -1190,6 +1208,8 @@ class GroupsUsersWithStreamingResponse:
 class Invites(Resource):
     """``client.admin.organization.invites``"""
 
+    _path = "admin.organization.invites"
+
     @cached_property
     def with_raw_response(self) -> InvitesWithRawResponse:
         """
@@ -1304,6 +1324,8 @@ class InvitesWithStreamingResponse:
 
 class Roles(Resource):
     """``client.admin.organization.roles``"""
+
+    _path = "admin.organization.roles"
 
     @cached_property
     def with_raw_response(self) -> RolesWithRawResponse:
@@ -1443,6 +1465,8 @@ class RolesWithStreamingResponse:
 
 class SpendAlerts(Resource):
     """``client.admin.organization.spend_alerts``"""
+
+    _path = "admin.organization.spend_alerts"
 
     @cached_property
     def with_raw_response(self) -> SpendAlertsWithRawResponse:
@@ -1589,6 +1613,8 @@ class SpendAlertsWithStreamingResponse:
 class SpendLimit(Resource):
     """``client.admin.organization.spend_limit``"""
 
+    _path = "admin.organization.spend_limit"
+
     @cached_property
     def with_raw_response(self) -> SpendLimitWithRawResponse:
         """
@@ -1676,6 +1702,8 @@ class SpendLimitWithStreamingResponse:
 
 class Users(Resource):
     """``client.admin.organization.users``"""
+
+    _path = "admin.organization.users"
 
     @cached_property
     def with_raw_response(self) -> UsersWithRawResponse:
@@ -1808,6 +1836,8 @@ class UsersWithStreamingResponse:
 
 class UsersRoles(Resource):
     """``client.admin.organization.users.roles``"""
+
+    _path = "admin.organization.users.roles"
 
     @cached_property
     def with_raw_response(self) -> UsersRolesWithRawResponse:

@@ -87,6 +87,8 @@ __all__ = [
 class Projects(Resource):
     """``client.admin.organization.projects``"""
 
+    _path = "admin.organization.projects"
+
     @cached_property
     def with_raw_response(self) -> ProjectsWithRawResponse:
         """
@@ -411,6 +413,8 @@ class ProjectsWithStreamingResponse:
 class ApiKeys(Resource):
     """``client.admin.organization.projects.api_keys``"""
 
+    _path = "admin.organization.projects.api_keys"
+
     @cached_property
     def with_raw_response(self) -> ApiKeysWithRawResponse:
         """
@@ -505,6 +509,8 @@ class ApiKeysWithStreamingResponse:
 
 class Certificates(Resource):
     """``client.admin.organization.projects.certificates``"""
+
+    _path = "admin.organization.projects.certificates"
 
     @cached_property
     def with_raw_response(self) -> CertificatesWithRawResponse:
@@ -610,6 +616,8 @@ class CertificatesWithStreamingResponse:
 class DataRetention(Resource):
     """``client.admin.organization.projects.data_retention``"""
 
+    _path = "admin.organization.projects.data_retention"
+
     @cached_property
     def with_raw_response(self) -> DataRetentionWithRawResponse:
         """
@@ -680,6 +688,8 @@ class DataRetentionWithStreamingResponse:
 
 class Groups(Resource):
     """``client.admin.organization.projects.groups``"""
+
+    _path = "admin.organization.projects.groups"
 
     @cached_property
     def with_raw_response(self) -> GroupsWithRawResponse:
@@ -818,6 +828,8 @@ class GroupsWithStreamingResponse:
 class GroupsRoles(Resource):
     """``client.admin.organization.projects.groups.roles``"""
 
+    _path = "admin.organization.projects.groups.roles"
+
     @cached_property
     def with_raw_response(self) -> GroupsRolesWithRawResponse:
         """
@@ -938,6 +950,8 @@ class GroupsRolesWithStreamingResponse:
 class HostedToolPermissions(Resource):
     """``client.admin.organization.projects.hosted_tool_permissions``"""
 
+    _path = "admin.organization.projects.hosted_tool_permissions"
+
     @cached_property
     def with_raw_response(self) -> HostedToolPermissionsWithRawResponse:
         """
@@ -1016,6 +1030,8 @@ class HostedToolPermissionsWithStreamingResponse:
 
 class ModelPermissions(Resource):
     """``client.admin.organization.projects.model_permissions``"""
+
+    _path = "admin.organization.projects.model_permissions"
 
     @cached_property
     def with_raw_response(self) -> ModelPermissionsWithRawResponse:
@@ -1105,6 +1121,8 @@ class ModelPermissionsWithStreamingResponse:
 
 class RateLimits(Resource):
     """``client.admin.organization.projects.rate_limits``"""
+
+    _path = "admin.organization.projects.rate_limits"
 
     @cached_property
     def with_raw_response(self) -> RateLimitsWithRawResponse:
@@ -1196,6 +1214,8 @@ class RateLimitsWithStreamingResponse:
 
 class Roles(Resource):
     """``client.admin.organization.projects.roles``"""
+
+    _path = "admin.organization.projects.roles"
 
     @cached_property
     def with_raw_response(self) -> RolesWithRawResponse:
@@ -1342,6 +1362,8 @@ class RolesWithStreamingResponse:
 
 class ServiceAccounts(Resource):
     """``client.admin.organization.projects.service_accounts``"""
+
+    _path = "admin.organization.projects.service_accounts"
 
     @cached_property
     def with_raw_response(self) -> ServiceAccountsWithRawResponse:
@@ -1503,6 +1525,8 @@ class ServiceAccountsWithStreamingResponse:
 class ServiceAccountsApiKeys(Resource):
     """``client.admin.organization.projects.service_accounts.api_keys``"""
 
+    _path = "admin.organization.projects.service_accounts.api_keys"
+
     @cached_property
     def with_raw_response(self) -> ServiceAccountsApiKeysWithRawResponse:
         """
@@ -1562,6 +1586,8 @@ class ServiceAccountsApiKeysWithStreamingResponse:
 
 class SpendAlerts(Resource):
     """``client.admin.organization.projects.spend_alerts``"""
+
+    _path = "admin.organization.projects.spend_alerts"
 
     @cached_property
     def with_raw_response(self) -> SpendAlertsWithRawResponse:
@@ -1715,6 +1741,8 @@ class SpendAlertsWithStreamingResponse:
 class SpendLimit(Resource):
     """``client.admin.organization.projects.spend_limit``"""
 
+    _path = "admin.organization.projects.spend_limit"
+
     @cached_property
     def with_raw_response(self) -> SpendLimitWithRawResponse:
         """
@@ -1805,6 +1833,8 @@ class SpendLimitWithStreamingResponse:
 
 class Users(Resource):
     """``client.admin.organization.projects.users``"""
+
+    _path = "admin.organization.projects.users"
 
     @cached_property
     def with_raw_response(self) -> UsersWithRawResponse:
@@ -1963,6 +1993,8 @@ class UsersWithStreamingResponse:
 
 class UsersRoles(Resource):
     """``client.admin.organization.projects.users.roles``"""
+
+    _path = "admin.organization.projects.users.roles"
 
     @cached_property
     def with_raw_response(self) -> UsersRolesWithRawResponse:

@@ -33,6 +33,8 @@ __all__ = [
 class Usage(Resource):
     """``client.admin.organization.usage``"""
 
+    _path = "admin.organization.usage"
+
     @cached_property
     def with_raw_response(self) -> UsageWithRawResponse:
         """

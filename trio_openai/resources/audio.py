@@ -57,6 +57,8 @@ __all__ = [
 class Audio(Resource):
     """``client.audio``"""
 
+    _path = "audio"
+
     @cached_property
     def with_raw_response(self) -> AudioWithRawResponse:
         """
@@ -165,6 +167,8 @@ class AudioWithStreamingResponse:
 
 class Speech(Resource):
     """``client.audio.speech``"""
+
+    _path = "audio.speech"
 
     @cached_property
     def with_raw_response(self) -> SpeechWithRawResponse:
@@ -354,6 +358,8 @@ class SpeechWithStreamingResponse:
 
 class Transcriptions(Resource):
     """``client.audio.transcriptions``"""
+
+    _path = "audio.transcriptions"
 
     @cached_property
     def with_raw_response(self) -> TranscriptionsWithRawResponse:
@@ -571,6 +577,8 @@ class TranscriptionsWithStreamingResponse:
 class Translations(Resource):
     """``client.audio.translations``"""
 
+    _path = "audio.translations"
+
     @cached_property
     def with_raw_response(self) -> TranslationsWithRawResponse:
         """
@@ -631,6 +639,8 @@ class TranslationsWithStreamingResponse:
 
 class VoiceConsents(Resource):
     """``client.audio.voice_consents``"""
+
+    _path = "audio.voice_consents"
 
     @cached_property
     def with_raw_response(self) -> VoiceConsentsWithRawResponse:
@@ -775,6 +785,8 @@ class VoiceConsentsWithStreamingResponse:
 
 class Voices(Resource):
     """``client.audio.voices``"""
+
+    _path = "audio.voices"
 
     @cached_property
     def with_raw_response(self) -> VoicesWithRawResponse:

@@ -40,6 +40,8 @@ __all__ = [
 class Batches(BatchesExtras, Resource):
     """``client.batches``"""
 
+    _path = "batches"
+
     @cached_property
     def with_raw_response(self) -> BatchesWithRawResponse:
         """

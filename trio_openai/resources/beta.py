@@ -28,6 +28,8 @@ __all__ = [
 class Beta(Resource):
     """``client.beta``"""
 
+    _path = "beta"
+
     @cached_property
     def with_raw_response(self) -> BetaWithRawResponse:
         """

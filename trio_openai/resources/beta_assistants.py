@@ -46,6 +46,8 @@ __all__ = [
 class Assistants(Resource):
     """``client.beta.assistants``"""
 
+    _path = "beta.assistants"
+
     @cached_property
     def with_raw_response(self) -> AssistantsWithRawResponse:
         """

@@ -47,6 +47,8 @@ __all__ = [
 class Chatkit(Resource):
     """``client.beta.chatkit``"""
 
+    _path = "beta.chatkit"
+
     @cached_property
     def with_raw_response(self) -> ChatkitWithRawResponse:
         """
@@ -110,6 +112,8 @@ class ChatkitWithStreamingResponse:
 
 class Sessions(Resource):
     """``client.beta.chatkit.sessions``"""
+
+    _path = "beta.chatkit.sessions"
 
     @cached_property
     def with_raw_response(self) -> SessionsWithRawResponse:
@@ -186,6 +190,8 @@ class SessionsWithStreamingResponse:
 
 class Threads(Resource):
     """``client.beta.chatkit.threads``"""
+
+    _path = "beta.chatkit.threads"
 
     @cached_property
     def with_raw_response(self) -> ThreadsWithRawResponse:

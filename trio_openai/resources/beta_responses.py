@@ -67,6 +67,8 @@ __all__ = [
 class Responses(Resource):
     """``client.beta.responses``"""
 
+    _path = "beta.responses"
+
     @cached_property
     def with_raw_response(self) -> ResponsesWithRawResponse:
         """
@@ -670,6 +672,8 @@ class ResponsesWithStreamingResponse:
 class InputItems(Resource):
     """``client.beta.responses.input_items``"""
 
+    _path = "beta.responses.input_items"
+
     @cached_property
     def with_raw_response(self) -> InputItemsWithRawResponse:
         """
@@ -731,6 +735,8 @@ class InputItemsWithStreamingResponse:
 
 class InputTokens(Resource):
     """``client.beta.responses.input_tokens``"""
+
+    _path = "beta.responses.input_tokens"
 
     @cached_property
     def with_raw_response(self) -> InputTokensWithRawResponse:

@@ -68,6 +68,8 @@ __all__ = [
 class Threads(Resource):
     """``client.beta.threads``"""
 
+    _path = "beta.threads"
+
     @cached_property
     def with_raw_response(self) -> ThreadsWithRawResponse:
         """
@@ -405,6 +407,8 @@ class ThreadsWithStreamingResponse:
 class Messages(Resource):
     """``client.beta.threads.messages``"""
 
+    _path = "beta.threads.messages"
+
     @cached_property
     def with_raw_response(self) -> MessagesWithRawResponse:
         """
@@ -547,6 +551,8 @@ class MessagesWithStreamingResponse:
 
 class Runs(Resource):
     """``client.beta.threads.runs``"""
+
+    _path = "beta.threads.runs"
 
     @cached_property
     def with_raw_response(self) -> RunsWithRawResponse:
@@ -999,6 +1005,8 @@ class RunsWithStreamingResponse:
 
 class Steps(Resource):
     """``client.beta.threads.runs.steps``"""
+
+    _path = "beta.threads.runs.steps"
 
     @cached_property
     def with_raw_response(self) -> StepsWithRawResponse:

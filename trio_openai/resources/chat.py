@@ -68,6 +68,8 @@ __all__ = [
 class Chat(Resource):
     """``client.chat``"""
 
+    _path = "chat"
+
     @cached_property
     def with_raw_response(self) -> ChatWithRawResponse:
         """
@@ -116,6 +118,8 @@ class ChatWithStreamingResponse:
 
 class Completions(ChatCompletionsExtras, Resource):
     """``client.chat.completions``"""
+
+    _path = "chat.completions"
 
     @cached_property
     def with_raw_response(self) -> CompletionsWithRawResponse:
@@ -618,6 +622,8 @@ class CompletionsWithStreamingResponse:
 
 class Messages(Resource):
     """``client.chat.completions.messages``"""
+
+    _path = "chat.completions.messages"
 
     @cached_property
     def with_raw_response(self) -> MessagesWithRawResponse:

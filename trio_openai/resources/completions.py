@@ -38,6 +38,8 @@ __all__ = [
 class Completions(Resource):
     """``client.completions``"""
 
+    _path = "completions"
+
     @cached_property
     def with_raw_response(self) -> CompletionsWithRawResponse:
         """

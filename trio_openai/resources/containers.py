@@ -50,6 +50,8 @@ __all__ = [
 class Containers(Resource):
     """``client.containers``"""
 
+    _path = "containers"
+
     @cached_property
     def with_raw_response(self) -> ContainersWithRawResponse:
         """
@@ -182,6 +184,8 @@ class ContainersWithStreamingResponse:
 class Files(Resource):
     """``client.containers.files``"""
 
+    _path = "containers.files"
+
     @cached_property
     def with_raw_response(self) -> FilesWithRawResponse:
         """
@@ -309,6 +313,8 @@ class FilesWithStreamingResponse:
 
 class Content(Resource):
     """``client.containers.files.content``"""
+
+    _path = "containers.files.content"
 
     @cached_property
     def with_raw_response(self) -> ContentWithRawResponse:

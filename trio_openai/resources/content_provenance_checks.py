@@ -32,6 +32,8 @@ __all__ = [
 class ContentProvenanceChecks(Resource):
     """``client.content_provenance_checks``"""
 
+    _path = "content_provenance_checks"
+
     @cached_property
     def with_raw_response(self) -> ContentProvenanceChecksWithRawResponse:
         """

@@ -43,6 +43,8 @@ __all__ = [
 class Conversations(Resource):
     """``client.conversations``"""
 
+    _path = "conversations"
+
     @cached_property
     def with_raw_response(self) -> ConversationsWithRawResponse:
         """
@@ -162,6 +164,8 @@ class ConversationsWithStreamingResponse:
 
 class Items(Resource):
     """``client.conversations.items``"""
+
+    _path = "conversations.items"
 
     @cached_property
     def with_raw_response(self) -> ItemsWithRawResponse:

@@ -33,6 +33,8 @@ __all__ = [
 class Embeddings(Resource):
     """``client.embeddings``"""
 
+    _path = "embeddings"
+
     @cached_property
     def with_raw_response(self) -> EmbeddingsWithRawResponse:
         """

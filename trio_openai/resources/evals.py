@@ -56,6 +56,8 @@ __all__ = [
 class Evals(Resource):
     """``client.evals``"""
 
+    _path = "evals"
+
     @cached_property
     def with_raw_response(self) -> EvalsWithRawResponse:
         """
@@ -214,6 +216,8 @@ class EvalsWithStreamingResponse:
 class Runs(Resource):
     """``client.evals.runs``"""
 
+    _path = "evals.runs"
+
     @cached_property
     def with_raw_response(self) -> RunsWithRawResponse:
         """
@@ -367,6 +371,8 @@ class RunsWithStreamingResponse:
 
 class OutputItems(Resource):
     """``client.evals.runs.output_items``"""
+
+    _path = "evals.runs.output_items"
 
     @cached_property
     def with_raw_response(self) -> OutputItemsWithRawResponse:

@@ -38,6 +38,8 @@ __all__ = [
 class Files(Resource):
     """``client.files``"""
 
+    _path = "files"
+
     @cached_property
     def with_raw_response(self) -> FilesWithRawResponse:
         """

@@ -67,6 +67,8 @@ __all__ = [
 class FineTuning(Resource):
     """``client.fine_tuning``"""
 
+    _path = "fine_tuning"
+
     @cached_property
     def with_raw_response(self) -> FineTuningWithRawResponse:
         """
@@ -146,6 +148,8 @@ class FineTuningWithStreamingResponse:
 class Alpha(Resource):
     """``client.fine_tuning.alpha``"""
 
+    _path = "fine_tuning.alpha"
+
     @cached_property
     def with_raw_response(self) -> AlphaWithRawResponse:
         """
@@ -194,6 +198,8 @@ class AlphaWithStreamingResponse:
 
 class Graders(Resource):
     """``client.fine_tuning.alpha.graders``"""
+
+    _path = "fine_tuning.alpha.graders"
 
     @cached_property
     def with_raw_response(self) -> GradersWithRawResponse:
@@ -271,6 +277,8 @@ class GradersWithStreamingResponse:
 class Checkpoints(Resource):
     """``client.fine_tuning.checkpoints``"""
 
+    _path = "fine_tuning.checkpoints"
+
     @cached_property
     def with_raw_response(self) -> CheckpointsWithRawResponse:
         """
@@ -319,6 +327,8 @@ class CheckpointsWithStreamingResponse:
 
 class Permissions(Resource):
     """``client.fine_tuning.checkpoints.permissions``"""
+
+    _path = "fine_tuning.checkpoints.permissions"
 
     @cached_property
     def with_raw_response(self) -> PermissionsWithRawResponse:
@@ -416,6 +426,8 @@ class PermissionsWithStreamingResponse:
 
 class Jobs(Resource):
     """``client.fine_tuning.jobs``"""
+
+    _path = "fine_tuning.jobs"
 
     @cached_property
     def with_raw_response(self) -> JobsWithRawResponse:
@@ -608,6 +620,8 @@ class JobsWithStreamingResponse:
 
 class JobsCheckpoints(Resource):
     """``client.fine_tuning.jobs.checkpoints``"""
+
+    _path = "fine_tuning.jobs.checkpoints"
 
     @cached_property
     def with_raw_response(self) -> JobsCheckpointsWithRawResponse:

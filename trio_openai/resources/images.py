@@ -38,6 +38,8 @@ __all__ = [
 class Images(Resource):
     """``client.images``"""
 
+    _path = "images"
+
     @cached_property
     def with_raw_response(self) -> ImagesWithRawResponse:
         """

@@ -34,6 +34,8 @@ __all__ = [
 class Models(Resource):
     """``client.models``"""
 
+    _path = "models"
+
     @cached_property
     def with_raw_response(self) -> ModelsWithRawResponse:
         """

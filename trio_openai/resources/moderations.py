@@ -37,6 +37,8 @@ __all__ = [
 class Moderations(Resource):
     """``client.moderations``"""
 
+    _path = "moderations"
+
     @cached_property
     def with_raw_response(self) -> ModerationsWithRawResponse:
         """

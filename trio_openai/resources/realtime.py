@@ -79,6 +79,8 @@ __all__ = [
 class Realtime(RealtimeExtras, Resource):
     """``client.realtime``"""
 
+    _path = "realtime"
+
     @cached_property
     def with_raw_response(self) -> RealtimeWithRawResponse:
         """
@@ -187,6 +189,8 @@ class RealtimeWithStreamingResponse:
 
 class Calls(Resource):
     """``client.realtime.calls``"""
+
+    _path = "realtime.calls"
 
     @cached_property
     def with_raw_response(self) -> CallsWithRawResponse:
@@ -346,6 +350,8 @@ class CallsWithStreamingResponse:
 class ClientSecrets(Resource):
     """``client.realtime.client_secrets``"""
 
+    _path = "realtime.client_secrets"
+
     @cached_property
     def with_raw_response(self) -> ClientSecretsWithRawResponse:
         """
@@ -400,6 +406,8 @@ class ClientSecretsWithStreamingResponse:
 
 class Sessions(Resource):
     """``client.realtime.sessions``"""
+
+    _path = "realtime.sessions"
 
     @cached_property
     def with_raw_response(self) -> SessionsWithRawResponse:
@@ -488,6 +496,8 @@ class SessionsWithStreamingResponse:
 class TranscriptionSessions(Resource):
     """``client.realtime.transcription_sessions``"""
 
+    _path = "realtime.transcription_sessions"
+
     @cached_property
     def with_raw_response(self) -> TranscriptionSessionsWithRawResponse:
         """
@@ -553,6 +563,8 @@ class TranscriptionSessionsWithStreamingResponse:
 class Translations(Resource):
     """``client.realtime.translations``"""
 
+    _path = "realtime.translations"
+
     @cached_property
     def with_raw_response(self) -> TranslationsWithRawResponse:
         """
@@ -601,6 +613,8 @@ class TranslationsWithStreamingResponse:
 
 class TranslationsClientSecrets(Resource):
     """``client.realtime.translations.client_secrets``"""
+
+    _path = "realtime.translations.client_secrets"
 
     @cached_property
     def with_raw_response(self) -> TranslationsClientSecretsWithRawResponse:

@@ -67,6 +67,8 @@ __all__ = [
 class Responses(ResponsesExtras, Resource):
     """``client.responses``"""
 
+    _path = "responses"
+
     @cached_property
     def with_raw_response(self) -> ResponsesWithRawResponse:
         """
@@ -620,6 +622,8 @@ class ResponsesWithStreamingResponse:
 class InputItems(Resource):
     """``client.responses.input_items``"""
 
+    _path = "responses.input_items"
+
     @cached_property
     def with_raw_response(self) -> InputItemsWithRawResponse:
         """
@@ -679,6 +683,8 @@ class InputItemsWithStreamingResponse:
 
 class InputTokens(Resource):
     """``client.responses.input_tokens``"""
+
+    _path = "responses.input_tokens"
 
     @cached_property
     def with_raw_response(self) -> InputTokensWithRawResponse:

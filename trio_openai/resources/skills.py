@@ -46,6 +46,8 @@ __all__ = [
 class Skills(Resource):
     """``client.skills``"""
 
+    _path = "skills"
+
     @cached_property
     def with_raw_response(self) -> SkillsWithRawResponse:
         """
@@ -202,6 +204,8 @@ class SkillsWithStreamingResponse:
 class Content(Resource):
     """``client.skills.content``"""
 
+    _path = "skills.content"
+
     @cached_property
     def with_raw_response(self) -> ContentWithRawResponse:
         """
@@ -251,6 +255,8 @@ class ContentWithStreamingResponse:
 
 class Versions(Resource):
     """``client.skills.versions``"""
+
+    _path = "skills.versions"
 
     @cached_property
     def with_raw_response(self) -> VersionsWithRawResponse:
@@ -380,6 +386,8 @@ class VersionsWithStreamingResponse:
 
 class VersionsContent(Resource):
     """``client.skills.versions.content``"""
+
+    _path = "skills.versions.content"
 
     @cached_property
     def with_raw_response(self) -> VersionsContentWithRawResponse:

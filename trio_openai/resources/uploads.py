@@ -41,6 +41,8 @@ __all__ = [
 class Uploads(UploadsExtras, Resource):
     """``client.uploads``"""
 
+    _path = "uploads"
+
     @cached_property
     def with_raw_response(self) -> UploadsWithRawResponse:
         """
@@ -157,6 +159,8 @@ class UploadsWithStreamingResponse:
 
 class Parts(Resource):
     """``client.uploads.parts``"""
+
+    _path = "uploads.parts"
 
     @cached_property
     def with_raw_response(self) -> PartsWithRawResponse:

@@ -55,6 +55,8 @@ __all__ = [
 class VectorStores(Resource):
     """``client.vector_stores``"""
 
+    _path = "vector_stores"
+
     @cached_property
     def with_raw_response(self) -> VectorStoresWithRawResponse:
         """
@@ -258,6 +260,8 @@ class VectorStoresWithStreamingResponse:
 class FileBatches(VectorStoreFileBatchesExtras, Resource):
     """``client.vector_stores.file_batches``"""
 
+    _path = "vector_stores.file_batches"
+
     @cached_property
     def with_raw_response(self) -> FileBatchesWithRawResponse:
         """
@@ -389,6 +393,8 @@ class FileBatchesWithStreamingResponse:
 
 class Files(VectorStoreFilesExtras, Resource):
     """``client.vector_stores.files``"""
+
+    _path = "vector_stores.files"
 
     @cached_property
     def with_raw_response(self) -> FilesWithRawResponse:

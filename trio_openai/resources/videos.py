@@ -45,6 +45,8 @@ __all__ = [
 class Videos(VideosExtras, Resource):
     """``client.videos``"""
 
+    _path = "videos"
+
     @cached_property
     def with_raw_response(self) -> VideosWithRawResponse:
         """
@@ -261,6 +263,8 @@ class VideosWithStreamingResponse:
 
 class Character(Resource):
     """``client.videos.character``"""
+
+    _path = "videos.character"
 
     @cached_property
     def with_raw_response(self) -> CharacterWithRawResponse:
