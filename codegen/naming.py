@@ -149,7 +149,7 @@ CASTS: dict[str, str] = {"Response": "decode_response"}
 
 # Resource subtrees generated into a module of their own (the rest: one module per
 # top-level attribute), so that ``client.beta.threads`` does not load the ChatKit code.
-MODULE_SPLITS = {
+MODULE_SPLITS: dict[tuple[str, ...], str] = {
     ("admin", "organization", "projects"): "admin_projects",
     ("admin", "organization", "usage"): "admin_usage",
     ("beta", "assistants"): "beta_assistants",

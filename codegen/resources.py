@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import attrs
 
 from .emit import HEADER, doc_literal, quote
-from .ir import AliasDef, ClassDef, Raw, Ref, Resolver, TypeRef, UnionDef
+from .ir import ClassDef, Raw, Ref, Resolver, TypeRef, UnionDef
 from .names import camel, snake
 from .naming import CASTS, MIXINS, STREAM_HOOKS, module_of
 from .operations import OpDef, ParamDef
@@ -57,9 +57,11 @@ def build_tree(ops: list[OpDef]) -> dict[tuple[str, ...], Node]:
     for path in sorted(nodes, key=lambda p: (len(p), p)):
         node = nodes[path]
         used = taken.setdefault(node.module, set())
+        name = "".join(camel(part) for part in path)  # the longest: unique in its module
         for size in range(1, len(path) + 1):
-            name = "".join(camel(part) for part in path[-size:])
-            if name not in used:
+            short = "".join(camel(part) for part in path[-size:])
+            if short not in used:
+                name = short
                 break
         used.add(name)
         node.cls = name
@@ -107,9 +109,7 @@ class ResourceWriter:
         target = self.resolver.defs[t.name]
         if isinstance(target, ClassDef):
             return f"{self._type(t.name)}.from_dict"
-        if isinstance(target, UnionDef) or (
-            isinstance(target, AliasDef) and self.resolver.needs_conversion(t)
-        ):
+        if isinstance(target, UnionDef) or self.resolver.needs_conversion(t):
             module = self.modules[t.name]
             self.types_used.add(module)
             return f"_t_{module}.decode_{snake(t.name)}"
@@ -460,10 +460,14 @@ class ResourceWriter:
             used.add("Any")
         if "@overload" in body:
             used.add("overload")
-        typing = ["TYPE_CHECKING", *sorted({"Unpack", *used})]
+        if "Unpack[" in body:
+            used.add("Unpack")
+        typing = ["TYPE_CHECKING", *sorted(used)]
         head.append(f"from typing import {', '.join(typing)}")
         head.append("")
-        head.append("from .._types import CallOptions, Omit, omit")
+        names = [n for n in ("CallOptions", "Omit", "omit") if re.search(rf"\b{n}\b", body)]
+        if names:
+            head.append(f"from .._types import {', '.join(names)}")
         if self.uses_strip and "_strip(" in body:
             head.append("from .._types import strip_omitted as _strip")
         base = ["Resource"]

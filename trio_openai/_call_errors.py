@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import inspect
-import sys
 from typing import TYPE_CHECKING, final
 
 from ._errors import OpenAIError
@@ -78,7 +77,7 @@ def _parameters(owner: object, method: str) -> list[str]:
 def unknown_keyword_error(options: CallOptions | RequestOptions | None) -> TypeError:
     """The TypeError for the unknown keywords in `options`, naming the method called."""
     unknown = sorted(set(options or {}) - _OPTIONS) if isinstance(options, dict) else []
-    found = _calling_method(sys._getframe(1))
+    found = _calling_method(inspect.currentframe())
     if found is None or not unknown:
         return TypeError(f"unexpected keyword argument(s): {', '.join(unknown)}")
     owner, method, path = found

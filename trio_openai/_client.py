@@ -15,7 +15,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, cast as typing_cast
 
 import orjson
 import trio
@@ -77,6 +77,24 @@ def _call_options(options: CallOptions | RequestOptions | None) -> RequestOption
         raise unknown_keyword_error(options) from None
 
 
+def decode_json(
+    response: httpx.Response, content: bytes, cast: Callable[[Any], T] | None
+) -> Any:
+    if not content:
+        return None if cast is None else cast(None)
+    try:
+        data = orjson.loads(content)
+    except orjson.JSONDecodeError as exc:
+        ctype = response.headers.get("content-type", "")
+        raise APIResponseValidationError(
+            f"Expected a JSON body (content-type {ctype!r}): {exc}",
+            request=response.request,
+            response=response,
+            body=content[:2000],
+        ) from None
+    return data if cast is None else cast(data)
+
+
 def _bytes_of(content: bytes) -> bytes:
     return content
 
@@ -85,8 +103,7 @@ def _json_decoder(
     response: httpx.Response, cast: Callable[[Any], object] | None
 ) -> Callable[[bytes], object]:
     def decode(content: bytes) -> object:
-        result: object = OpenAI._decode_json(response, content, cast)
-        return result
+        return decode_json(response, content, cast)
 
     return decode
 
@@ -136,7 +153,7 @@ def _bound_attributes(cls: type) -> frozenset[str]:
     return found
 
 
-class _Prepared:
+class Prepared:
     """One logical request, from which each attempt builds a fresh httpx.Request."""
 
     __slots__ = (
@@ -368,7 +385,7 @@ class OpenAI(Areas, AnyPath):
         options: RequestOptions,
         admin: bool,
         accept: str,
-    ) -> _Prepared:
+    ) -> Prepared:
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         if "?" in url:  # httpx would drop a query written in the path once params are given
             url, _, written = url.partition("?")
@@ -405,7 +422,8 @@ class OpenAI(Areas, AnyPath):
                 if isinstance(body, Omit) or body is None:
                     body = _merge_extra({}, extra_body)
                 elif isinstance(body, Mapping):
-                    body = _merge_extra(dict(body), extra_body)
+                    given = typing_cast("Mapping[str, Any]", body)
+                    body = _merge_extra(dict(given), extra_body)
                 else:
                     raise TypeError("extra_body needs a JSON object body to merge into")
             content = dump_json(body)
@@ -415,7 +433,7 @@ class OpenAI(Areas, AnyPath):
         )
         params = encode_query(self.default_query, query, options.extra_query)
         middleware = (*self.middleware, *options.middleware)
-        prepared = _Prepared(method, url, merged, params, content, timeout, middleware, admin)
+        prepared = Prepared(method, url, merged, params, content, timeout, middleware, admin)
         if self.rate_limiter is not None:
             size = (
                 len(content)
@@ -428,7 +446,7 @@ class OpenAI(Areas, AnyPath):
     # -- the attempt and the retry loop ---------------------------------------------------
 
     async def _attempt(
-        self, prepared: _Prepared, retries_taken: int, *, read: bool
+        self, prepared: Prepared, retries_taken: int, *, read: bool
     ) -> tuple[httpx.Response, bytes | None]:
         timeout = prepared.timeout
         if self.auth is None:
@@ -464,10 +482,10 @@ class OpenAI(Areas, AnyPath):
                 content = await _transport.read_body(response)
         if scope.cancelled_caught:
             raise APITimeoutError(f"Request timed out after {timeout.request} s.", request=request)
-        return response, content
+        return response, content  # pyright: ignore[reportPossiblyUnboundVariable]
 
     async def _send_with_retries(
-        self, prepared: _Prepared, options: RequestOptions, *, read: bool
+        self, prepared: Prepared, options: RequestOptions, *, read: bool
     ) -> tuple[httpx.Response, bytes | None, int]:
         if self._lifetime.closed:
             raise ClientClosedError
@@ -560,28 +578,10 @@ class OpenAI(Areas, AnyPath):
         if binary:
             parsed: Any = content
         else:
-            parsed = self._decode_json(response, content, cast)
+            parsed = decode_json(response, content, cast)
         if capture is not None:  # with_raw_response
             capture.response, capture.content, capture.retries_taken = response, content, taken
         return parsed
-
-    @staticmethod
-    def _decode_json(
-        response: httpx.Response, content: bytes, cast: Callable[[Any], T] | None
-    ) -> Any:
-        if not content:
-            return None if cast is None else cast(None)
-        try:
-            data = orjson.loads(content)
-        except orjson.JSONDecodeError as exc:
-            ctype = response.headers.get("content-type", "")
-            raise APIResponseValidationError(
-                f"Expected a JSON body (content-type {ctype!r}): {exc}",
-                request=response.request,
-                response=response,
-                body=content[:2000],
-            ) from None
-        return data if cast is None else cast(data)
 
     def _stream(
         self,
@@ -690,7 +690,7 @@ class OpenAI(Areas, AnyPath):
             capture = CAPTURE.get()
             if capture is not None:  # the first page through with_raw_response
                 capture.response, capture.content, capture.retries_taken = response, content, taken
-            return self._decode_json(response, content, None), response
+            return decode_json(response, content, None), response
 
         base = {k: v for k, v in (query or {}).items() if not isinstance(v, Omit)}
         return AsyncPaginator(fetch, decode_item, shape=shape, query=base)

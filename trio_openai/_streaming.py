@@ -182,7 +182,8 @@ class Stream(Generic[T]):
         self._seen_event = True
         if sse.event is not None and sse.event.startswith("thread."):
             # Assistants events carry their type in the SSE `event:` line only
-            obj = {"event": sse.event, "data": obj}
+            wrapped: dict[str, object] = {"event": sse.event, "data": obj}
+            obj = wrapped
         return (self._decode(obj),)
 
     async def _fill(self) -> None:

@@ -7,9 +7,8 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Unpack
+from typing import TYPE_CHECKING
 
-from .._types import CallOptions, Omit, omit
 from ._base import Resource
 
 if TYPE_CHECKING:

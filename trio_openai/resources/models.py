@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Unpack
 
-from .._types import CallOptions, Omit, omit
+from .._types import CallOptions
 from ._base import Resource, lazy_types, path_param as _p
 from .._response import (
     to_raw_page_wrapper as _to_raw_page,
