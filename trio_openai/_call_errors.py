@@ -8,7 +8,6 @@ frames inspected to name the method (``responses.create()``) and the closest par
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from typing import TYPE_CHECKING, final
 
@@ -91,6 +90,8 @@ def unknown_keyword_error(options: CallOptions | RequestOptions | None) -> TypeE
         if method.startswith("list"):
             message += f"; to walk every item, `async for item in client.{path}.{method}(...)`"
         return TypeError(message)
+    import difflib
+
     known = [*_parameters(owner, method), *sorted(_OPTIONS)]
     described: list[str] = []
     for name in unknown:
