@@ -123,8 +123,9 @@ class AnyPath:
         return type is the call's); without it the result is the decoded JSON.
 
         With ``files`` the request is multipart (form fields and files). With
-        ``stream=True`` the request is sent and an open `Stream` of events (each passed
-        through ``cast_to``) is returned: use it in ``async with`` so it is released.
+        ``stream=True`` the result is a `Stream` of events (each passed through
+        ``cast_to``), sent when its block opens: ``async with await client.post(...,
+        stream=True) as stream``.
         """
         return await self._call_path(
             method,

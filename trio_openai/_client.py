@@ -129,6 +129,9 @@ def _format_timeout(seconds: float) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else str(seconds)
 
 
+_ANY_PATH_METHODS: Final = frozenset({"GET", "POST"})
+
+
 class _Lifetime:
     __slots__ = ("closed",)
 
@@ -709,14 +712,19 @@ class OpenAI(Areas, AnyPath):
         stream: bool,
         options: CallOptions,
     ) -> object:
-        if stream:
+        if stream:  # sent when its block opens, as create(..., stream=True)
             if files is not None:
                 raise TypeError("stream=True cannot send files")
-            opened = self._stream(
-                method, path, body=body, query=query, decode=cast_to or _identity, options=options
+            line = f"async with await client.{method.lower()}(..., stream=True) as stream:"
+            return self._stream(
+                method,
+                path,
+                body=body,
+                query=query,
+                decode=cast_to or _identity,
+                options=options,
+                usage=line if method in _ANY_PATH_METHODS else None,
             )
-            await opened.__aenter__()
-            return opened
         result: object = await self._request(
             method, path, body=body, query=query, multipart=files, cast=cast_to, options=options
         )
