@@ -9,7 +9,6 @@ import pytest
 import trio
 
 import trio_openai
-from trio_openai._call_errors import ClientClosedError
 from trio_openai.resources.files import Files
 from trio_openai.resources.realtime import Realtime
 from trio_openai.testing import LocalServer, Reply
@@ -177,6 +176,13 @@ async def test_streaming_response_parse_and_client_level_forms(
     raw = await client.with_raw_response.get("/things")
     assert raw.parsed == {"ok": True} and raw.retries_taken == 1
     assert client.statistics()["busy"] == 0
+    page = {"object": "list", "data": [FILE], "has_more": False}
+    local_server.script("GET", "/v1/files", Reply.json(page))
+    async with client.files.with_streaming_response.list() as listed:
+        assert isinstance(listed, trio_openai.AsyncAPIResponse)
+        assert [f.id for f in (await listed.parse()).data] == ["file-1"]
+        assert await listed.json() == page
+    assert client.statistics()["busy"] == 0
 
 
 # --- errors that teach ----------------------------------------------------------------------
@@ -228,9 +234,9 @@ async def test_a_closed_client_raises_at_once_and_never_retries(
         lambda: client.get("/anything"),
         lambda: client.files.list().first_page(),
     ):
-        with trio.fail_after(0.2), pytest.raises(ClientClosedError, match="block has ended"):
+        with trio.fail_after(0.2), pytest.raises(trio_openai.ClientClosedError, match="block has ended"):
             await call()
-    with pytest.raises(ClientClosedError):
+    with pytest.raises(trio_openai.ClientClosedError):
         async with stream:
             pass
     assert len(local_server.requests) == 1

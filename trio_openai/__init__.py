@@ -59,6 +59,7 @@ from ._webhooks import (
 )
 
 if TYPE_CHECKING:
+    from ._call_errors import ClientClosedError as ClientClosedError
     from ._client import OpenAI as OpenAI
     from ._pagination import AsyncPaginator as AsyncPaginator, Page as Page
     from ._realtime import (
@@ -66,7 +67,7 @@ if TYPE_CHECKING:
         RealtimeConnectionError as RealtimeConnectionError,
         RealtimeError as RealtimeError,
     )
-    from ._response import APIResponse as APIResponse
+    from ._response import APIResponse as APIResponse, AsyncAPIResponse as AsyncAPIResponse
     from ._responses_ws import (
         ResponsesWebSocket as ResponsesWebSocket,
         ResponsesWebSocketError as ResponsesWebSocketError,
@@ -87,6 +88,8 @@ _LAZY = {
     "AsyncPaginator": "._pagination",
     "Page": "._pagination",
     "APIResponse": "._response",
+    "AsyncAPIResponse": "._response",
+    "ClientClosedError": "._call_errors",
     "ByteStream": "._streaming",
     "Stream": "._streaming",
 }
@@ -99,6 +102,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncAPIResponse",
     "AsyncPaginator",
     "AuthProvider",
     "AuthenticationError",
@@ -107,6 +111,7 @@ __all__ = [
     "ByteStream",
     "CallNext",
     "CallOptions",
+    "ClientClosedError",
     "ConflictError",
     "EventTooLargeError",
     "InternalServerError",

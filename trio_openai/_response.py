@@ -19,6 +19,7 @@ import codecs
 import functools
 from collections import deque
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Self, TypeVar, final
 
@@ -219,8 +220,6 @@ class AsyncAPIResponse(Generic[T]):
         return self._reader
 
     async def _next_chunk(self) -> bytes | None:
-        if self._content is not None:  # already read: replay it once per iterator
-            return None
         return await self._body_reader().next_chunk()
 
     def _start(self) -> Callable[[], Awaitable[bytes | None]]:
@@ -408,7 +407,7 @@ class _StreamedCall(Generic[T]):
 
 def to_streamed_response_wrapper(
     fn: Callable[P, Awaitable[R]],
-) -> Callable[P, _StreamedCall[R]]:
+) -> Callable[P, AbstractAsyncContextManager[AsyncAPIResponse[R]]]:
     """`fn` as ``async with method(...) as response``: an `AsyncAPIResponse`, body unread."""
 
     @functools.wraps(fn)
@@ -420,7 +419,7 @@ def to_streamed_response_wrapper(
 
 def to_streamed_page_wrapper(
     fn: Callable[P, AsyncPaginator[T]],
-) -> Callable[P, _StreamedCall[Page[T]]]:
+) -> Callable[P, AbstractAsyncContextManager[AsyncAPIResponse[Page[T]]]]:
     """A list method as ``async with method(...) as response``; ``parse()`` is the first page."""
 
     @functools.wraps(fn)
