@@ -82,6 +82,7 @@ class ResourceWriter:
         self.idents: set[str] = set()
         self.siblings: set[str] = set()
         self.mixins: set[str] = set()
+        self.hook_types: set[str] = set()  # types the mixins' stream hooks return
         self.uses_strip = False
 
     # --- types -----------------------------------------------------------------------
@@ -153,7 +154,7 @@ class ResourceWriter:
             yield f"        {flag},"
         yield "        **options: Unpack[CallOptions],"
         end = " ..." if stub else ""
-        yield f"    ) -> {ret}:{end}" if ret else f"    ):{end}"
+        yield f"    ) -> {ret}:{end}"
 
     @staticmethod
     def _url(op: OpDef) -> str:
@@ -341,8 +342,9 @@ class ResourceWriter:
         mixin = MIXINS.get(op.resource)
         if mixin is None:
             raise ValueError(f"{op.operation_id} is in STREAM_HOOKS but {op.resource} has no mixin")
-        # No return annotation: the type is the one the mixin's `_open_stream` declares.
-        yield from self._signature(op, op.stream_name, "", is_async=False)
+        returns = STREAM_HOOKS[op.operation_id]
+        self.hook_types.add(returns)
+        yield from self._signature(op, op.stream_name, returns, is_async=False)
         doc = (
             f"Like ``{op.name}()``, streamed: ``async with client.{op.resource}."
             f"{op.stream_name}(...) as stream``, then ``async for event in stream`` (see "
@@ -492,6 +494,8 @@ class ResourceWriter:
             head.append(")")
         head.append("")
         head.append("if TYPE_CHECKING:")
+        if self.hook_types:
+            head.append(f"    from ._extras import {', '.join(sorted(self.hook_types))}")
         if "FileInput" in self.idents:
             head.append("    from .._multipart import FileInput")
         if "AsyncPaginator[" in body:

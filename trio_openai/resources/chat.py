@@ -22,6 +22,7 @@ from .._response import (
 )
 
 if TYPE_CHECKING:
+    from ._extras import ChatCompletionStreamManager
     from .._pagination import AsyncPaginator
     from .._streaming import Stream
     from ..types import chat as _t_chat
@@ -483,7 +484,7 @@ class Completions(ChatCompletionsExtras, Resource):
         function_call: Literal["none", "auto"] | ChatCompletionFunctionCallOptionParam | Omit = omit,
         functions: Sequence[ChatCompletionFunctionsParam] | Omit = omit,
         **options: Unpack[CallOptions],
-    ):
+    ) -> ChatCompletionStreamManager:
         """
         Like ``create()``, streamed: ``async with client.chat.completions.stream(...) as
         stream``, then ``async for event in stream`` (see

@@ -22,6 +22,7 @@ from .._response import (
 )
 
 if TYPE_CHECKING:
+    from ._extras import ResponseStreamManager
     from .._pagination import AsyncPaginator
     from .._streaming import Stream
     from ..types import response_events as _t_response_events
@@ -368,7 +369,7 @@ class Responses(ResponsesExtras, Resource):
         context_management: Sequence[ContextManagementParam] | None | Omit = omit,
         max_output_tokens: int | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ):
+    ) -> ResponseStreamManager:
         """
         Like ``create()``, streamed: ``async with client.responses.stream(...) as stream``,
         then ``async for event in stream`` (see `ResponsesExtras._open_stream`). The request
