@@ -119,7 +119,7 @@ BYTE_STREAMS = frozenset({"createSpeech"})
 # a hook: the ``stream()`` of an operation in `STREAM_HOOKS` builds the request body and
 # returns ``self._open_stream(body, options)``, which the mixin defines (a helper of
 # trio_openai.lib with snapshots, text deltas and the final object, instead of the plain
-# `Stream`). `STREAM_HOOKS` gives the type that hook returns, re-exported by _extras.py.
+# `Stream`). `STREAM_HOOKS` gives the module and name of the type that hook returns.
 MIXINS: dict[str, str] = {
     "responses": "ResponsesExtras",
     "chat.completions": "ChatCompletionsExtras",
@@ -130,9 +130,9 @@ MIXINS: dict[str, str] = {
     "uploads": "UploadsExtras",
     "realtime": "RealtimeExtras",
 }
-STREAM_HOOKS: dict[str, str] = {
-    "createChatCompletion": "ChatCompletionStreamManager",
-    "createResponse": "ResponseStreamManager",
+STREAM_HOOKS: dict[str, tuple[str, str]] = {
+    "createChatCompletion": ("trio_openai.lib._chat_stream", "ChatCompletionStreamManager"),
+    "createResponse": ("trio_openai.lib._responses_stream", "ResponseStreamManager"),
 }
 
 # Operations that stream (``stream: true``) although the spec declares no text/event-stream

@@ -82,7 +82,7 @@ class ResourceWriter:
         self.idents: set[str] = set()
         self.siblings: set[str] = set()
         self.mixins: set[str] = set()
-        self.hook_types: set[str] = set()  # types the mixins' stream hooks return
+        self.hook_types: set[tuple[str, str]] = set()  # (module, type) stream hooks return
         self.uses_strip = False
 
     # --- types -----------------------------------------------------------------------
@@ -342,8 +342,8 @@ class ResourceWriter:
         mixin = MIXINS.get(op.resource)
         if mixin is None:
             raise ValueError(f"{op.operation_id} is in STREAM_HOOKS but {op.resource} has no mixin")
-        returns = STREAM_HOOKS[op.operation_id]
-        self.hook_types.add(returns)
+        module, returns = STREAM_HOOKS[op.operation_id]
+        self.hook_types.add((".." + module.removeprefix("trio_openai."), returns))
         yield from self._signature(op, op.stream_name, returns, is_async=False)
         doc = (
             f"Like ``{op.name}()``, streamed: ``async with client.{op.resource}."
@@ -494,8 +494,8 @@ class ResourceWriter:
             head.append(")")
         head.append("")
         head.append("if TYPE_CHECKING:")
-        if self.hook_types:
-            head.append(f"    from ._extras import {', '.join(sorted(self.hook_types))}")
+        for module, returns in sorted(self.hook_types):
+            head.append(f"    from {module} import {returns}")
         if "FileInput" in self.idents:
             head.append("    from .._multipart import FileInput")
         if "AsyncPaginator[" in body:

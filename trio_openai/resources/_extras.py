@@ -30,9 +30,8 @@ if TYPE_CHECKING:
     from .._client import OpenAI
     from .._realtime import RealtimeConnection
     from .._types import CallOptions
-    # re-exported: the return types of the generated stream() methods (naming.STREAM_HOOKS)
-    from ..lib._chat_stream import ChatCompletionStreamManager as ChatCompletionStreamManager
-    from ..lib._responses_stream import ResponseStreamManager as ResponseStreamManager
+    from ..lib._chat_stream import ChatCompletionStreamManager
+    from ..lib._responses_stream import ResponseStreamManager
     from .._responses_ws import ResponsesWebSocket
     from ..lib._structured import ParsedChatCompletion, ParsedResponse
     from ..lib._tools import FunctionTool

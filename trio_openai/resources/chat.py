@@ -22,7 +22,7 @@ from .._response import (
 )
 
 if TYPE_CHECKING:
-    from ._extras import ChatCompletionStreamManager
+    from ..lib._chat_stream import ChatCompletionStreamManager
     from .._pagination import AsyncPaginator
     from .._streaming import Stream
     from ..types import chat as _t_chat

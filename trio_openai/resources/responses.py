@@ -22,7 +22,7 @@ from .._response import (
 )
 
 if TYPE_CHECKING:
-    from ._extras import ResponseStreamManager
+    from ..lib._responses_stream import ResponseStreamManager
     from .._pagination import AsyncPaginator
     from .._streaming import Stream
     from ..types import response_events as _t_response_events
