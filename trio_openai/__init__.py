@@ -3,8 +3,10 @@
 Layers, inside out (arrows only point inward):
 
     pure:      _types, _redact, _errors, _config, _encoding, _sse, _models, _retry (policy)
-    I/O:       _transport (the only httpx importer) -> _streaming, _pagination, _multipart
-               -> _client (OpenAI: options, auth, retries, entry points)
+    I/O:       _transport (the only httpx importer) -> _streaming, _pagination, _multipart,
+               _response (raw and streamed responses) -> _call_errors, _any_path (typed
+               get/post/...) -> _client (OpenAI: options, auth, retries, entry points)
+               -> _raw_client (client.with_raw_response / with_streaming_response)
     surface:   resources/ and types/ (generated), lib/ (helpers), testing/ (local server)
 
 Only the names below are public; they are re-exported lazily so that ``import trio_openai``
