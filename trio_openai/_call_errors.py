@@ -45,13 +45,15 @@ def _calling_method(frame: FrameType | None) -> tuple[object, str, str] | None:
     """(object, method name, its path for users) of the nearest caller that is a method of
     a resource (``chat.completions``) or an any-path call of the client (``client``)."""
     from ._any_path import AnyPath
-    from .resources._base import Resource
 
     while frame is not None:
-        owner = frame.f_locals.get("self")
+        owner: object = frame.f_locals.get("self")
         name = frame.f_code.co_name
-        if isinstance(owner, Resource):
-            return owner, name, owner._path or type(owner).__name__  # pyright: ignore[reportPrivateUsage]
+        # a generated resource says where users reach it (resources/_base.Resource._path);
+        # duck-typed so that this layer does not import the resources
+        path = getattr(owner, "_path", None)
+        if isinstance(path, str) and path and hasattr(owner, "_client"):
+            return owner, name, path
         if isinstance(owner, AnyPath) and name in _ANY_PATH:
             return owner, name, "client"
         frame = frame.f_back
