@@ -71,6 +71,11 @@ __all__ = [
 _BACKOFF: Final = 1.5
 
 
+def _json_object(data: Any) -> Mapping[str, Any]:
+    """The typed view of a JSON object answer (the Files and Batches objects)."""
+    return cast("Mapping[str, Any]", data)
+
+
 def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
     out: list[BaseException] = []
     for exc in group.exceptions:
@@ -240,7 +245,7 @@ class BatchRun:
         name = f"batch-{chunk.first_index}-{last}" + (f"-resubmit-{step}" if step else "")
         payload = b"".join(chunk.lines[index - chunk.first_index] for index in pending)
         form = {"purpose": "batch", "file": (f"{name}.jsonl", payload, "application/jsonl")}
-        uploaded = await self._client.post("/files", files=form)
+        uploaded = await self._client.post("/files", files=form, cast_to=_json_object)
         del payload, form
         body: dict[str, Any] = {
             "input_file_id": uploaded["id"],
@@ -249,7 +254,7 @@ class BatchRun:
         }
         if self._metadata is not None:
             body["metadata"] = self._metadata
-        response = await self._raw.post("/batches", body=body)
+        response = await self._raw.post("/batches", body=body, cast_to=_json_object)
         batch = response.parsed
         state = self._states[chunk.number]
         if step == 0:
@@ -268,7 +273,7 @@ class BatchRun:
         Its input file's custom_ids must be the inputs this chunk still needs: ids passed
         in the wrong order, or from another run, fail here, before anything is polled.
         """
-        response = await self._raw.get(f"/batches/{batch_id}")
+        response = await self._raw.get(f"/batches/{batch_id}", cast_to=_json_object)
         batch = response.parsed
         content = await self._client.files.content(str(batch["input_file_id"]))
         held = [read_custom_id(raw) for raw in bytes(content).splitlines() if raw.strip()]
@@ -322,7 +327,7 @@ class BatchRun:
         delay = self._poll_interval
         while batch.get("status") not in TERMINAL:
             await trio.sleep(wait)
-            response = await self._raw.get(f"/batches/{batch_id}")
+            response = await self._raw.get(f"/batches/{batch_id}", cast_to=_json_object)
             previous, batch = batch, response.parsed
             self._record(chunk, batch, pending, done)
             if previous.get("request_counts") != batch.get("request_counts"):
