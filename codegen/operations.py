@@ -11,7 +11,11 @@ One `OpDef` per operation. What decides each part:
 - paging: a GET whose response has a ``data`` array is an `AsyncPaginator`: ``page``
   parameter -> "page", a ``next`` field -> "next", an ``after`` parameter -> "cursor",
   else "single";
-- admin: the operation's security is ``AdminApiKeyAuth``.
+- admin: the operation's security is ``AdminApiKeyAuth``;
+- headers: fixed headers the API requires (``OpenAI-Beta: assistants=v2``), read from the
+  curl examples of x-oaiMeta. A header shown there is required by the whole area (the
+  first path segment: ``/vector_stores/...``), since a few operations of an area have an
+  example without it or none at all, and openai-python sends it on all of them.
 """
 
 # pyright: reportUnknownMemberType=false, reportUnknownVariableType=false
@@ -21,6 +25,8 @@ One `OpDef` per operation. What decides each part:
 from __future__ import annotations
 
 import keyword
+import re
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
@@ -79,6 +85,7 @@ class OpDef:
     doc: str
     byte_stream: bool = False
     json_parts: frozenset[str] = frozenset()  # multipart fields sent as JSON text
+    headers: dict[str, str] = attrs.field(factory=dict)  # fixed headers the API requires
 
     @property
     def stream_name(self) -> str:
@@ -102,6 +109,47 @@ class OpDef:
             *[p for p in rest if p.required],
             *[p for p in rest if not p.required],
         ]
+
+
+# `-H "Name: value"` in a curl example; the value up to the closing quote.
+_CURL_HEADER = re.compile(r"""-H\s+(["'])([A-Za-z0-9-]+):\s*([^"'\\\s]+)\1""")
+# Headers of every request (the client sets them), not requirements of one operation.
+_GENERIC_HEADERS = frozenset({"authorization", "content-type", "accept"})
+
+
+def _curl_examples(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "curl" and isinstance(value, str):
+                yield value
+            else:
+                yield from _curl_examples(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _curl_examples(item)
+
+
+def example_headers(op: Operation) -> dict[str, str]:
+    """The fixed headers the curl examples of `op` send, beyond auth and content type."""
+    found: dict[str, str] = {}
+    for curl in _curl_examples(op.op.get("x-oaiMeta") or {}):
+        for _, name, value in _CURL_HEADER.findall(curl):
+            if name.lower() not in _GENERIC_HEADERS:
+                found[name] = value
+    return found
+
+
+def area_of(path: str) -> str:
+    return path.lstrip("/").split("/", 1)[0].partition("?")[0]
+
+
+def required_headers(spec: Spec) -> dict[str, dict[str, str]]:
+    """{area (first path segment): {header: value}} from every operation's examples."""
+    areas: dict[str, dict[str, str]] = {}
+    for op in spec.operations():
+        for name, value in example_headers(op).items():
+            areas.setdefault(area_of(op.path), {})[name] = value
+    return {area: dict(sorted(headers.items())) for area, headers in sorted(areas.items())}
 
 
 def is_admin(op: Operation) -> bool:
@@ -148,6 +196,7 @@ class OperationBuilder:
         self.spec = spec
         self.resolver = resolver
         self.typer = typer
+        self.area_headers = required_headers(spec)
 
     def build_all(self) -> list[OpDef]:
         return [self.build(op) for op in self.spec.operations()]
@@ -234,7 +283,14 @@ class OperationBuilder:
             doc=doc,
             byte_stream=op.operation_id in BYTE_STREAMS and result == "binary",
             json_parts=self._json_parts(op) if body_kind == "multipart" else frozenset(),
+            headers=self._fixed_headers(op, params),
         )
+
+    def _fixed_headers(self, op: Operation, params: list[ParamDef]) -> dict[str, str]:
+        """The area's required headers, less any the operation takes as a parameter."""
+        taken = {p.key.lower() for p in params if p.where == "header"}
+        fixed = self.area_headers.get(area_of(op.path), {})
+        return {k: v for k, v in fixed.items() if k.lower() not in taken}
 
     @staticmethod
     def _json_parts(op: Operation) -> frozenset[str]:
@@ -320,4 +376,12 @@ def check_unique(ops: list[OpDef]) -> None:
             seen[skey] = op.operation_id
 
 
-__all__ = ["OpDef", "OperationBuilder", "ParamDef", "check_unique", "union_ann"]
+__all__ = [
+    "OpDef",
+    "OperationBuilder",
+    "ParamDef",
+    "check_unique",
+    "example_headers",
+    "required_headers",
+    "union_ann",
+]

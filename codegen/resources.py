@@ -186,8 +186,11 @@ class ResourceWriter:
                 args.append("}),")
             else:
                 args.append("body={},")
-        if headers:
-            pairs = ", ".join(f"{quote(p.key)}: {p.name}" for p in headers)
+        if headers or op.headers:
+            pairs = ", ".join(
+                [f"{quote(k)}: {quote(v)}" for k, v in op.headers.items()]
+                + [f"{quote(p.key)}: {p.name}" for p in headers]
+            )
             args.append(f"options=_with_headers(options, {{{pairs}}}),")
         else:
             args.append("options=options,")

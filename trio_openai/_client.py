@@ -326,11 +326,10 @@ class OpenAI:
         if options.idempotency_key is not None:
             merged["Idempotency-Key"] = options.idempotency_key
         if options.extra_headers:
-            for name, value in options.extra_headers.items():
-                if isinstance(value, Omit):
-                    for existing in [k for k in merged if k.lower() == name.lower()]:
-                        del merged[existing]
-                else:
+            for name, value in options.extra_headers.items():  # names are case-insensitive
+                for existing in [k for k in merged if k.lower() == name.lower()]:
+                    del merged[existing]
+                if not isinstance(value, Omit):
                     merged[name] = value
         content: bytes | MultipartBody | None = None
         extra_body = options.extra_body

@@ -75,21 +75,27 @@ def json_part(value: object) -> object:
 
 
 def with_headers(options: CallOptions, headers: Mapping[str, object]) -> CallOptions:
-    """`options` with header parameters added (the caller's extra_headers still win).
+    """`options` with an operation's headers added: the fixed ones the API requires
+    (``OpenAI-Beta: assistants=v2``) and header parameters.
 
-    Omitted values are left out; a list is sent comma-separated (``openai-beta: a,b``).
+    The caller's extra_headers still win, whatever the case of their names (HTTP header
+    names are case-insensitive: ``{"openai-beta": ...}`` replaces ``OpenAI-Beta``, and
+    ``{"OpenAI-Beta": omit}`` removes it). Omitted values are left out; a list is sent
+    comma-separated (``openai-beta: a,b``).
     """
-    given: dict[str, str] = {}
+    extra = options.get("extra_headers") or {}
+    overridden = {name.lower() for name in extra}
+    given: dict[str, str | Omit] = {}
     for name, value in headers.items():
-        if isinstance(value, Omit) or value is None:
+        if isinstance(value, Omit) or value is None or name.lower() in overridden:
             continue
         if isinstance(value, Sequence) and not isinstance(value, str):
-            given[name] = ",".join(str(v) for v in value)  # pyright: ignore[reportUnknownVariableType]
+            items: Sequence[object] = value  # pyright: ignore[reportUnknownVariableType]
+            given[name] = ",".join(str(v) for v in items)
         else:
             given[name] = str(value)
     if not given:
         return options
-    extra = options.get("extra_headers") or {}
     merged: CallOptions = {**options, "extra_headers": {**given, **extra}}
     return merged
 
@@ -101,5 +107,3 @@ def lazy_types(namespace: dict[str, Any], alias: str, module: str) -> Any:
     a call needs it (the first attribute access replaces the stand-in in `namespace`).
     """
     return LazyModule(namespace, alias, f"{_TYPES_PACKAGE}.{module}")
-
-

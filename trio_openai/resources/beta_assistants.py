@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal, Unpack
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
-from ._base import Resource, lazy_types, path_param as _p
+from ._base import Resource, lazy_types, path_param as _p, with_headers as _with_headers
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -57,7 +57,7 @@ class Assistants(Resource):
                 "after": after,
                 "before": before,
             },
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
         )
 
     async def create(
@@ -93,7 +93,7 @@ class Assistants(Resource):
                 "top_p": top_p,
                 "response_format": response_format,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_assistants.AssistantObject.from_dict,
         )
 
@@ -106,7 +106,7 @@ class Assistants(Resource):
         return await self._client._request(
             "GET",
             f"/assistants/{_p('assistant_id', assistant_id)}",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_assistants.AssistantObject.from_dict,
         )
 
@@ -144,7 +144,7 @@ class Assistants(Resource):
                 "top_p": top_p,
                 "response_format": response_format,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_assistants.AssistantObject.from_dict,
         )
 
@@ -157,6 +157,6 @@ class Assistants(Resource):
         return await self._client._request(
             "DELETE",
             f"/assistants/{_p('assistant_id', assistant_id)}",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_assistants.DeleteAssistantResponse.from_dict,
         )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal, Unpack
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
-from ._base import Resource, lazy_types, path_param as _p
+from ._base import Resource, lazy_types, path_param as _p, with_headers as _with_headers
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -78,7 +78,7 @@ class Threads(Resource):
                 "tool_resources": tool_resources,
                 "metadata": metadata,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.ThreadObject.from_dict,
         )
 
@@ -125,7 +125,7 @@ class Threads(Resource):
                 "parallel_tool_calls": parallel_tool_calls,
                 "response_format": response_format,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.RunObject.from_dict,
         )
 
@@ -138,7 +138,7 @@ class Threads(Resource):
         return await self._client._request(
             "GET",
             f"/threads/{_p('thread_id', thread_id)}",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.ThreadObject.from_dict,
         )
 
@@ -158,7 +158,7 @@ class Threads(Resource):
                 "tool_resources": tool_resources,
                 "metadata": metadata,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.ThreadObject.from_dict,
         )
 
@@ -171,7 +171,7 @@ class Threads(Resource):
         return await self._client._request(
             "DELETE",
             f"/threads/{_p('thread_id', thread_id)}",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.DeleteThreadResponse.from_dict,
         )
 
@@ -202,7 +202,7 @@ class Messages(Resource):
                 "before": before,
                 "run_id": run_id,
             },
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
         )
 
     async def create(
@@ -225,7 +225,7 @@ class Messages(Resource):
                 "attachments": attachments,
                 "metadata": metadata,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.MessageObject.from_dict,
         )
 
@@ -240,7 +240,7 @@ class Messages(Resource):
         return await self._client._request(
             "GET",
             f"/threads/{_p('thread_id', thread_id)}/messages/{_p('message_id', message_id)}",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.MessageObject.from_dict,
         )
 
@@ -259,7 +259,7 @@ class Messages(Resource):
             body=_strip({
                 "metadata": metadata,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.MessageObject.from_dict,
         )
 
@@ -274,7 +274,7 @@ class Messages(Resource):
         return await self._client._request(
             "DELETE",
             f"/threads/{_p('thread_id', thread_id)}/messages/{_p('message_id', message_id)}",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.DeleteMessageResponse.from_dict,
         )
 
@@ -308,7 +308,7 @@ class Runs(Resource):
                 "after": after,
                 "before": before,
             },
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
         )
 
     async def create(
@@ -361,7 +361,7 @@ class Runs(Resource):
                 "parallel_tool_calls": parallel_tool_calls,
                 "response_format": response_format,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.RunObject.from_dict,
         )
 
@@ -376,7 +376,7 @@ class Runs(Resource):
         return await self._client._request(
             "GET",
             f"/threads/{_p('thread_id', thread_id)}/runs/{_p('run_id', run_id)}",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.RunObject.from_dict,
         )
 
@@ -395,7 +395,7 @@ class Runs(Resource):
             body=_strip({
                 "metadata": metadata,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.RunObject.from_dict,
         )
 
@@ -410,7 +410,7 @@ class Runs(Resource):
         return await self._client._request(
             "POST",
             f"/threads/{_p('thread_id', thread_id)}/runs/{_p('run_id', run_id)}/cancel",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.RunObject.from_dict,
         )
 
@@ -435,7 +435,7 @@ class Runs(Resource):
                 "tool_outputs": tool_outputs,
                 "stream": stream,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.RunObject.from_dict,
         )
 
@@ -467,7 +467,7 @@ class Steps(Resource):
                 "before": before,
                 "include": include,
             },
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
         )
 
     async def retrieve(
@@ -486,6 +486,6 @@ class Steps(Resource):
             query={
                 "include": include,
             },
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.RunStepObject.from_dict,
         )
