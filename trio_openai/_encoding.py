@@ -1,4 +1,11 @@
-"""Request encoding: query strings in bracket format and JSON bodies. Pure module."""
+"""Request encoding: query strings in bracket format and JSON bodies. Pure module.
+
+Query strings follow openai-python's (``qs`` in "brackets" format): a list sends ``a[]=``
+once per item, a dict ``a[key]=``, booleans ``true``/``false``. `None` and `omit` are left
+out at every level: a query string has no null, and ``files.list(after=cursor)`` with a
+first-page ``cursor = None`` must not send ``after=`` (an empty cursor). An empty string is
+still sent (``after=``): the caller wrote it.
+"""
 
 from __future__ import annotations
 
@@ -33,13 +40,11 @@ def _scalar(value: object) -> str:
         return "true"
     if value is False:
         return "false"
-    if value is None:
-        return ""
     return str(value)
 
 
 def _flatten(prefix: str, value: object, out: list[tuple[str, str]]) -> None:
-    if isinstance(value, Omit):
+    if value is None or isinstance(value, Omit):
         return
     if isinstance(value, Mapping):
         for key, item in value.items():
@@ -52,7 +57,10 @@ def _flatten(prefix: str, value: object, out: list[tuple[str, str]]) -> None:
 
 
 def encode_query(*queries: Mapping[str, object] | None) -> list[tuple[str, str]]:
-    """Merge query mappings (later ones win per key) into pairs, arrays as ``a[]=``."""
+    """Merge query mappings (later ones win per key) into pairs, arrays as ``a[]=``.
+
+    A later mapping's `None` for a key removes that key (nothing is sent for it).
+    """
     merged: dict[str, object] = {}
     for query in queries:
         if query:

@@ -30,6 +30,8 @@ __all__ = [
 
 T = TypeVar("T")
 _TYPES_PACKAGE: Final = "trio_openai.types"
+# RFC 3986 `pchar` beyond the unreserved characters quote() always keeps: sub-delims, ":", "@".
+_PATH_SAFE: Final = "!$&'()*+,;=:@"
 
 
 class Resource:
@@ -54,14 +56,22 @@ def decode_response(data: Any) -> Any:
 
 
 def path_param(name: str, value: object) -> str:
-    """`value` quoted for one path segment; an empty value raises ValueError naming `name`.
+    """`value` quoted for one path segment, as openai-python quotes it.
 
-    As openai-python: ``client.files.retrieve("")`` would otherwise call ``GET /files/``,
-    which is a different operation (the list).
+    RFC 3986 §3.3 path characters stay as they are (``ft:gpt-4o-mini:org::abc123`` keeps
+    its colons; ``@ ! $ & ' ( ) * + , ; =`` too); ``/``, ``?``, ``#``, ``%``, spaces and
+    non-ASCII are percent-encoded. Raises ValueError naming `name` for an empty value
+    (``client.files.retrieve("")`` would otherwise call ``GET /files/``, the list) and for
+    ``.`` or ``..``, which a server or proxy would resolve as a step up the path.
     """
     if value is None or value == "" or isinstance(value, Omit):
         raise ValueError(f"Expected a non-empty value for `{name}` but received {value!r}")
-    return quote(str(value), safe="")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    if text in (".", ".."):
+        raise ValueError(f"`{name}` cannot be {text!r}: it would change the request's path")
+    return quote(text, safe=_PATH_SAFE)
 
 
 def json_part(value: object) -> object:
