@@ -3,7 +3,10 @@
 One `OpDef` per operation. What decides each part:
 
 - body: ``multipart/form-data`` when the operation offers it with a file field (or has no
-  JSON form), else the JSON body; its properties become keyword parameters;
+  JSON form), else the JSON body; its properties become keyword parameters. When the
+  JSON form takes every field of the multipart one (``containers.files.create``,
+  ``skills.create``, ``videos.create``...), the method sends JSON unless a file is given
+  (`json_alternative`): a form would flatten objects into bracketed fields;
 - result: the 200/201 content types. JSON gives the type from `Resolver.operation_types`;
   a first content type that is not JSON (audio, zip, mp4, SDP) gives bytes; none gives None;
 - stream: a ``text/event-stream`` content type gives a separate ``stream()`` method, which
@@ -86,6 +89,7 @@ class OpDef:
     byte_stream: bool = False
     json_parts: frozenset[str] = frozenset()  # multipart fields sent as JSON text
     headers: dict[str, str] = attrs.field(factory=dict)  # fixed headers the API requires
+    json_alternative: bool = False  # multipart, but JSON when no file is given
 
     @property
     def stream_name(self) -> str:
@@ -284,7 +288,19 @@ class OperationBuilder:
             byte_stream=op.operation_id in BYTE_STREAMS and result == "binary",
             json_parts=self._json_parts(op) if body_kind == "multipart" else frozenset(),
             headers=self._fixed_headers(op, params),
+            json_alternative=body_kind == "multipart" and self._takes_json_too(op),
         )
+
+    def _takes_json_too(self, op: Operation) -> bool:
+        """Whether the operation's JSON body accepts every field of its multipart one."""
+        content = (op.op.get("requestBody") or {}).get("content") or {}
+        form = (content.get("multipart/form-data") or {}).get("schema")
+        json_body = (content.get("application/json") or {}).get("schema")
+        if form is None or json_body is None or self._json_parts(op):
+            return False  # (a field the form sends as JSON text: none do so far)
+        form_fields, _ = object_properties(self.spec, form)
+        json_fields, _ = object_properties(self.spec, json_body)
+        return set(form_fields) <= set(json_fields)
 
     def _fixed_headers(self, op: Operation, params: list[ParamDef]) -> dict[str, str]:
         """The area's required headers, less any the operation takes as a parameter."""

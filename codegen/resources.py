@@ -174,7 +174,11 @@ class ResourceWriter:
             args += ["    " + line for line in self._mapping(query)]
             args.append("},")
         flag = op.stream_flag if stream else None
-        if op.body_kind == "multipart":
+        if op.body_kind == "multipart" and op.json_alternative:  # JSON unless a file is given
+            args.append("**_json_unless_file({")
+            args += ["    " + line for line in self._mapping(body, flag)]
+            args.append("}),")
+        elif op.body_kind == "multipart":
             args.append("multipart={")
             args += ["    " + line for line in self._mapping(body, flag, op.json_parts)]
             args.append("},")
@@ -368,6 +372,8 @@ class ResourceWriter:
             base.append("lazy_types")
         if "_json_part(" in body:
             base.append("json_part as _json_part")
+        if "_json_unless_file(" in body:
+            base.append("json_unless_file as _json_unless_file")
         if "_p(" in body:
             base.append("path_param as _p")
         if "_with_headers(" in body:

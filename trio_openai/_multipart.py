@@ -44,6 +44,7 @@ __all__ = [
     "MultipartBody",
     "MultipartIterator",
     "encode_multipart",
+    "has_file",
     "is_file_input",
 ]
 
@@ -52,7 +53,7 @@ FileInput: TypeAlias = (
     "FileContent | tuple[str | None, FileContent] | tuple[str | None, FileContent, str | None]"
 )
 
-_ANONYMOUS: Final = "anonymous_file"
+_DEFAULT_NAME: Final = "upload"  # what openai-python (httpx) names an upload without a name
 _BOUNDARY_RE: Final = re.compile(r"[0-9A-Za-z'()+_,\-./:=?]{1,70}")  # RFC 2046 bchars
 # Backslash-escape `"` and `\` (quoted-string); percent-encode control characters as
 # browsers do, CR and LF above all, which would otherwise end the header.
@@ -69,6 +70,14 @@ def is_file_input(value: object) -> bool:
             and (len(value) == 2 or isinstance(value[2], str | None))
         )
     return _is_file_content(value)
+
+
+def has_file(form: Mapping[str, object]) -> bool:
+    """Whether any field of `form` holds a file, at any depth of lists and dicts."""
+    fields: list[tuple[str, object]] = []
+    for name, value in form.items():
+        _flatten(name, value, fields)
+    return any(is_file_input(value) for _, value in fields)
 
 
 def _is_file_content(value: object) -> bool:
@@ -327,7 +336,7 @@ def _file_part(name: str, value: object) -> tuple[str, str, bytes | _FileSource]
         default_name = getattr(file, "name", None)
     if filename is None:
         basename = os.path.basename(default_name) if isinstance(default_name, str) else ""
-        filename = basename or _ANONYMOUS
+        filename = basename or _DEFAULT_NAME
     if content_type is None:
         content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
     elif "\r" in content_type or "\n" in content_type:

@@ -10,7 +10,7 @@ its own: every request goes through one of the client's entry points.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypedDict, TypeVar
 from urllib.parse import quote
 
 from .._models import LazyModule
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Resource",
     "json_part",
+    "json_unless_file",
     "lazy_types",
     "decode_response",
     "path_param",
@@ -82,6 +83,29 @@ def json_part(value: object) -> object:
     from .._encoding import dump_json
 
     return dump_json(value).decode()
+
+
+class BodyArguments(TypedDict, total=False):
+    """The body keyword of a client entry point: a JSON body or a multipart form."""
+
+    body: object
+    multipart: Mapping[str, object]
+
+
+def json_unless_file(form: Mapping[str, object]) -> BodyArguments:
+    """A form sent as JSON when no field holds a file, as a multipart form otherwise.
+
+    For operations whose JSON body takes every field of their multipart one
+    (``containers.files.create(container_id, file_id=...)``, ``skills.create``, the
+    ``videos`` creations): JSON keeps objects and nulls as they are, where a form can
+    only flatten them into bracketed text fields. openai-python sends JSON there too for
+    containers and skills.
+    """
+    from .._multipart import has_file
+
+    if has_file(form):
+        return {"multipart": form}
+    return {"body": {k: v for k, v in form.items() if not isinstance(v, Omit)}}
 
 
 def with_headers(options: CallOptions, headers: Mapping[str, object]) -> CallOptions:
