@@ -8,7 +8,12 @@ One `OpDef` per operation. What decides each part:
   ``skills.create``, ``videos.create``...), the method sends JSON unless a file is given
   (`json_alternative`): a form would flatten objects into bracketed fields;
 - result: the 200/201 content types. JSON gives the type from `Resolver.operation_types`;
-  a first content type that is not JSON (audio, zip, mp4, SDP) gives bytes; none gives None;
+  a first content type that is not JSON (audio, zip, mp4, SDP) gives bytes; none gives None.
+  A union result whose variants are named after the values of an enum parameter
+  (``CreateTranscriptionResponse`` + ``VerboseJson`` for ``response_format=
+  "verbose_json"``) is decoded as the variant the request asked for (`ResultVariants`):
+  the variants overlap, so their structure cannot tell them apart. A value with no variant
+  of its name (``text``, ``srt``, ``vtt``) gives the body as a str;
 - stream: a ``text/event-stream`` content type gives a separate ``stream()`` method, which
   sets ``stream: true`` (or ``stream_format: "sse"`` for speech) in the body;
 - paging: a GET whose response has a ``data`` array is an `AsyncPaginator`: ``page``
@@ -34,8 +39,8 @@ from typing import Any
 
 import attrs
 
-from .ir import ClassDef, ListOf, Nullable, Ref, Resolver, TypeRef
-from .names import trim_doc
+from .ir import ClassDef, ListOf, Nullable, Ref, Resolver, TypeRef, UnionDef
+from .names import camel, trim_doc
 from .naming import BINARY_RESULTS, BYTE_STREAMS, locate, split_path
 from .params import ParamTyper, has_binary, object_properties, union_ann
 from .spec import Operation, Spec
@@ -67,6 +72,15 @@ class ParamDef:
     doc: str = ""
 
 
+@attrs.frozen
+class ResultVariants:
+    """How the request picks the variant of a union result (see the module docstring)."""
+
+    param: str  # the Python parameter (``response_format``)
+    by_value: dict[str, str | None]  # value -> variant class name; None: a text body
+    default: str | None  # the value the API assumes when the parameter is omitted
+
+
 @attrs.define
 class OpDef:
     op: Operation = attrs.field(repr=False)
@@ -90,6 +104,7 @@ class OpDef:
     json_parts: frozenset[str] = frozenset()  # multipart fields sent as JSON text
     headers: dict[str, str] = attrs.field(factory=dict)  # fixed headers the API requires
     json_alternative: bool = False  # multipart, but JSON when no file is given
+    variants: ResultVariants | None = None  # the result's variant chosen by the request
 
     @property
     def stream_name(self) -> str:
@@ -289,7 +304,29 @@ class OperationBuilder:
             json_parts=self._json_parts(op) if body_kind == "multipart" else frozenset(),
             headers=self._fixed_headers(op, params),
             json_alternative=body_kind == "multipart" and self._takes_json_too(op),
+            variants=self._variants(params, result_type) if result == "json" else None,
         )
+
+    def _variants(self, params: list[ParamDef], result: TypeRef | None) -> ResultVariants | None:
+        """The body parameter whose enum values name the variants of a union result."""
+        union = self.resolver.defs.get(result.name) if isinstance(result, Ref) else None
+        if not isinstance(union, UnionDef):
+            return None
+        names = {v.target for v in union.variants}
+        for p in params:
+            schema = self.spec.deref(p.schema)
+            values = schema.get("enum") if isinstance(schema, dict) else None
+            if p.where != "body" or not isinstance(values, list):
+                continue
+            by_value: dict[str, str | None] = {}
+            for value in values:
+                if isinstance(value, str):
+                    variant = union.name + camel(value)
+                    by_value[value] = variant if variant in names else None
+            if sum(1 for v in by_value.values() if v is not None) >= 2:
+                default = schema.get("default")
+                return ResultVariants(p.name, by_value, default if default in by_value else None)
+        return None
 
     def _takes_json_too(self, op: Operation) -> bool:
         """Whether the operation's JSON body accepts every field of its multipart one."""
@@ -396,6 +433,7 @@ __all__ = [
     "OpDef",
     "OperationBuilder",
     "ParamDef",
+    "ResultVariants",
     "check_unique",
     "example_headers",
     "required_headers",

@@ -21,7 +21,7 @@ from .naming import CASTS, MIXINS, STREAM_HELPERS, module_of
 from .operations import OpDef, ParamDef
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_TYPING = ("Any", "Literal")
+_TYPING = ("Any", "Literal", "overload")
 _ABC = ("Mapping", "Sequence")
 
 
@@ -226,6 +226,9 @@ class ResourceWriter:
             ret = "None"
         else:
             ret = self.type_ann(op.result_type)
+        if op.variants is not None:  # one overload per variant the request may ask for
+            yield from self._variant_overloads(op)
+            ret += " | str" if None in op.variants.by_value.values() else ""
         yield from self._signature(op, op.name, ret, is_async=True)
         yield doc_literal(op.doc or f"{op.http_method} {op.url}", "        ")
         yield "        return await self._client._request("
@@ -239,7 +242,9 @@ class ResourceWriter:
                 yield f'            headers={{"Accept": {quote(op.accept)}}},'
         elif op.result == "json":
             decode = self.decoder(op.result_type)
-            if decode is not None:
+            if decode is not None and op.variants is not None:
+                yield from self._variant_cast(op, decode)
+            elif decode is not None:
                 yield f"            cast={decode},"
         yield "        )"
         if op.stream_type is not None:
@@ -248,6 +253,44 @@ class ResourceWriter:
         if op.byte_stream:
             yield ""
             yield from self._byte_stream_source(op, url)
+
+    def _variant_overloads(self, op: OpDef) -> Iterator[str]:
+        """``@overload``s typing the result by the value of the variant parameter, then
+        one for any value (the union)."""
+        assert op.variants is not None
+        groups: dict[str, list[str]] = {}  # return annotation -> values
+        for value, variant in op.variants.by_value.items():
+            groups.setdefault(self._type(variant) if variant else "str", []).append(value)
+        name = op.variants.param
+        for ret, values in groups.items():
+            literal = f"Literal[{', '.join(quote(v) for v in values)}]"
+            line = f"        {name}: {literal}"
+            line += " | Omit = omit," if op.variants.default in values else ","
+            yield "    @overload"
+            for text in self._signature(op, op.name, ret, is_async=True):
+                yield line if text.startswith(f"        {name}: ") else text
+            yield "        ..."
+            yield ""
+        union = self.type_ann(op.result_type) + (" | str" if "str" in groups else "")
+        yield "    @overload"
+        yield from self._signature(op, op.name, union, is_async=True)
+        yield "        ..."
+        yield ""
+
+    def _variant_cast(self, op: OpDef, fallback: str) -> Iterator[str]:
+        """The decoding of a result whose variant the request picks (`_result_variant`)."""
+        assert op.variants is not None
+        indent = " " * 12
+        yield f"{indent}**_result_variant("
+        yield f"{indent}    {op.variants.param},"
+        yield f"{indent}    {{"
+        for value, variant in op.variants.by_value.items():
+            decode = self.decoder(Ref(variant)) if variant else None
+            yield f"{indent}        {quote(value)}: {decode},"
+        yield f"{indent}    }},"
+        yield f"{indent}    {quote(op.variants.default) if op.variants.default else None},"
+        yield f"{indent}    {fallback},"
+        yield f"{indent}),"
 
     def _helper_stream_source(self, op: OpDef) -> Iterator[str]:
         module, fn, returns, call = STREAM_HELPERS[op.operation_id]
@@ -376,6 +419,8 @@ class ResourceWriter:
             base.append("json_unless_file as _json_unless_file")
         if "_p(" in body:
             base.append("path_param as _p")
+        if "_result_variant(" in body:
+            base.append("result_variant as _result_variant")
         if "_with_headers(" in body:
             base.append("with_headers as _with_headers")
         for cast in sorted(set(CASTS.values())):

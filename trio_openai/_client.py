@@ -486,8 +486,8 @@ class OpenAI:
         )
         response, content, taken = await self._send_with_retries(prepared, opts, read=True)
         assert content is not None
-        if binary:
-            parsed: Any = content
+        if binary:  # bytes, or what `cast` makes of them (a text body: a str)
+            parsed: Any = content if cast is None else cast(content)
         else:
             parsed = self._decode_json(response, content, cast)
         if self._return_raw:

@@ -9,7 +9,7 @@ its own: every request goes through one of the client's entry points.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypedDict, TypeVar
 from urllib.parse import quote
 
@@ -26,6 +26,7 @@ __all__ = [
     "lazy_types",
     "decode_response",
     "path_param",
+    "result_variant",
     "with_headers",
 ]
 
@@ -106,6 +107,41 @@ def json_unless_file(form: Mapping[str, object]) -> BodyArguments:
     if has_file(form):
         return {"multipart": form}
     return {"body": {k: v for k, v in form.items() if not isinstance(v, Omit)}}
+
+
+class ResultArguments(TypedDict, total=False):
+    """How a client entry point decodes the result: a cast, or the body as text."""
+
+    cast: Callable[[Any], object]
+    binary: bool
+    headers: Mapping[str, str]
+
+
+def _text(body: bytes) -> str:
+    return body.decode()
+
+
+def result_variant(
+    value: object,
+    decoders: Mapping[str, Callable[[Any], object] | None],
+    default: str | None,
+    fallback: Callable[[Any], object],
+) -> ResultArguments:
+    """Decode the variant of a union result that the request asked for.
+
+    ``audio.transcriptions.create(response_format="verbose_json")`` answers the verbose
+    variant, whose fields overlap the diarized one's: only the request tells them apart.
+    A None decoder means a text body (``text``, ``srt``, ``vtt``), returned as a str, as
+    openai-python returns it (with the same ``Accept: application/json``). A value the
+    table does not know is decoded by structure (`fallback`).
+    """
+    key = default if isinstance(value, Omit) else value
+    if not isinstance(key, str) or key not in decoders:
+        return {"cast": fallback}
+    decode = decoders[key]
+    if decode is None:
+        return {"binary": True, "cast": _text, "headers": {"Accept": "application/json"}}
+    return {"cast": decode}
 
 
 def with_headers(options: CallOptions, headers: Mapping[str, object]) -> CallOptions:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal, Unpack
+from typing import TYPE_CHECKING, Literal, Unpack, overload
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
-from ._base import Resource, lazy_types, path_param as _p
+from ._base import Resource, lazy_types, path_param as _p, result_variant as _result_variant
 
 if TYPE_CHECKING:
     from .._multipart import FileInput
@@ -161,6 +161,91 @@ class Speech(Resource):
 class Transcriptions(Resource):
     """``client.audio.transcriptions``"""
 
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        language: str | Omit = omit,
+        languages: Sequence[str] | Omit = omit,
+        keywords: Sequence[str] | Omit = omit,
+        prompt: str | Omit = omit,
+        response_format: Literal["json"] | Omit = omit,
+        temperature: float | Omit = omit,
+        include: Sequence[Literal["logprobs"]] | Omit = omit,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | Omit = omit,
+        chunking_strategy: Literal["auto"] | VadConfigParam | None | Omit = omit,
+        known_speaker_names: Sequence[str] | Omit = omit,
+        known_speaker_references: Sequence[str] | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_audio.CreateTranscriptionResponseJson:
+        ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        language: str | Omit = omit,
+        languages: Sequence[str] | Omit = omit,
+        keywords: Sequence[str] | Omit = omit,
+        prompt: str | Omit = omit,
+        response_format: Literal["text", "srt", "vtt"],
+        temperature: float | Omit = omit,
+        include: Sequence[Literal["logprobs"]] | Omit = omit,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | Omit = omit,
+        chunking_strategy: Literal["auto"] | VadConfigParam | None | Omit = omit,
+        known_speaker_names: Sequence[str] | Omit = omit,
+        known_speaker_references: Sequence[str] | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> str:
+        ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        language: str | Omit = omit,
+        languages: Sequence[str] | Omit = omit,
+        keywords: Sequence[str] | Omit = omit,
+        prompt: str | Omit = omit,
+        response_format: Literal["verbose_json"],
+        temperature: float | Omit = omit,
+        include: Sequence[Literal["logprobs"]] | Omit = omit,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | Omit = omit,
+        chunking_strategy: Literal["auto"] | VadConfigParam | None | Omit = omit,
+        known_speaker_names: Sequence[str] | Omit = omit,
+        known_speaker_references: Sequence[str] | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_audio.CreateTranscriptionResponseVerboseJson:
+        ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        language: str | Omit = omit,
+        languages: Sequence[str] | Omit = omit,
+        keywords: Sequence[str] | Omit = omit,
+        prompt: str | Omit = omit,
+        response_format: Literal["diarized_json"],
+        temperature: float | Omit = omit,
+        include: Sequence[Literal["logprobs"]] | Omit = omit,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | Omit = omit,
+        chunking_strategy: Literal["auto"] | VadConfigParam | None | Omit = omit,
+        known_speaker_names: Sequence[str] | Omit = omit,
+        known_speaker_references: Sequence[str] | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_audio.CreateTranscriptionResponseDiarizedJson:
+        ...
+
+    @overload
     async def create(
         self,
         *,
@@ -178,7 +263,27 @@ class Transcriptions(Resource):
         known_speaker_names: Sequence[str] | Omit = omit,
         known_speaker_references: Sequence[str] | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_audio.CreateTranscriptionResponse:
+    ) -> _t_audio.CreateTranscriptionResponse | str:
+        ...
+
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        language: str | Omit = omit,
+        languages: Sequence[str] | Omit = omit,
+        keywords: Sequence[str] | Omit = omit,
+        prompt: str | Omit = omit,
+        response_format: Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"] | Omit = omit,
+        temperature: float | Omit = omit,
+        include: Sequence[Literal["logprobs"]] | Omit = omit,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | Omit = omit,
+        chunking_strategy: Literal["auto"] | VadConfigParam | None | Omit = omit,
+        known_speaker_names: Sequence[str] | Omit = omit,
+        known_speaker_references: Sequence[str] | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_audio.CreateTranscriptionResponse | str:
         """Transcribes audio into the input language."""
         return await self._client._request(
             "POST",
@@ -199,7 +304,19 @@ class Transcriptions(Resource):
                 "known_speaker_references": known_speaker_references,
             },
             options=options,
-            cast=_t_audio.decode_create_transcription_response,
+            **_result_variant(
+                response_format,
+                {
+                    "json": _t_audio.CreateTranscriptionResponseJson.from_dict,
+                    "text": None,
+                    "srt": None,
+                    "verbose_json": _t_audio.CreateTranscriptionResponseVerboseJson.from_dict,
+                    "vtt": None,
+                    "diarized_json": _t_audio.CreateTranscriptionResponseDiarizedJson.from_dict,
+                },
+                "json",
+                _t_audio.decode_create_transcription_response,
+            ),
         )
 
     def stream(
@@ -253,6 +370,46 @@ class Transcriptions(Resource):
 class Translations(Resource):
     """``client.audio.translations``"""
 
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        prompt: str | Omit = omit,
+        response_format: Literal["json"] | Omit = omit,
+        temperature: float | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_audio.CreateTranslationResponseJson:
+        ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        prompt: str | Omit = omit,
+        response_format: Literal["text", "srt", "vtt"],
+        temperature: float | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> str:
+        ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        prompt: str | Omit = omit,
+        response_format: Literal["verbose_json"],
+        temperature: float | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_audio.CreateTranslationResponseVerboseJson:
+        ...
+
+    @overload
     async def create(
         self,
         *,
@@ -262,7 +419,19 @@ class Translations(Resource):
         response_format: Literal["json", "text", "srt", "verbose_json", "vtt"] | Omit = omit,
         temperature: float | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_audio.CreateTranslationResponse:
+    ) -> _t_audio.CreateTranslationResponse | str:
+        ...
+
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        prompt: str | Omit = omit,
+        response_format: Literal["json", "text", "srt", "verbose_json", "vtt"] | Omit = omit,
+        temperature: float | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_audio.CreateTranslationResponse | str:
         """Translates audio into English."""
         return await self._client._request(
             "POST",
@@ -275,7 +444,18 @@ class Translations(Resource):
                 "temperature": temperature,
             },
             options=options,
-            cast=_t_audio.decode_create_translation_response,
+            **_result_variant(
+                response_format,
+                {
+                    "json": _t_audio.CreateTranslationResponseJson.from_dict,
+                    "text": None,
+                    "srt": None,
+                    "verbose_json": _t_audio.CreateTranslationResponseVerboseJson.from_dict,
+                    "vtt": None,
+                },
+                "json",
+                _t_audio.decode_create_translation_response,
+            ),
         )
 
 
