@@ -19,7 +19,7 @@ import trio
 
 from ._errors import APIResponseValidationError, APITimeoutError, StreamError
 from ._sse import ServerSentEvent, SSEDecoder
-from ._transport import BodyReader
+from ._transport import FIRST_EVENT_DEADLINE, BodyReader
 from ._types import Timeout
 
 if TYPE_CHECKING:
@@ -94,6 +94,8 @@ class Stream(Generic[T]):
         self._entered = True
         self._response = await self._open_response()
         self._reader = BodyReader(self._response)
+        if self._timeout.first_event is not None:  # counted from the attempt's request
+            self._event_deadline = self._response.extensions.get(FIRST_EVENT_DEADLINE)
         media_type = _media_type(self._response)
         if media_type is not None and media_type not in _STREAM_TYPES:
             await self._refuse_body(media_type)
@@ -187,7 +189,11 @@ class Stream(Generic[T]):
             with trio.move_on_at(self._event_deadline) as scope:
                 chunk = await reader.next_chunk()
             if scope.cancelled_caught:
-                what = "between events" if self._seen_event else "before the first event"
+                what = (
+                    "between events"
+                    if self._seen_event
+                    else "before the first event, counted from sending the request"
+                )
                 raise APITimeoutError(
                     f"No stream event for {limit} s {what}.",
                     request=self.response.request,

@@ -24,6 +24,7 @@ from ._redact import SENSITIVE_HEADERS, redact_headers
 from ._types import Middleware, Timeout
 
 __all__ = [
+    "FIRST_EVENT_DEADLINE",
     "BodyReader",
     "Request",
     "Response",
@@ -46,6 +47,10 @@ _DRAIN_LIMIT: Final = 64
 _CLOSE_GRACE: Final = 5.0
 # Where a request was first sent: httpx carries extensions over to redirected requests.
 _ORIGIN: Final = "trio_openai.origin"
+# A stream request's first_event limit (seconds), set by build_request; and on its response,
+# the trio time by which the first event is due, counted from when the attempt was sent.
+_FIRST_EVENT_LIMIT: Final = "trio_openai.first_event"
+FIRST_EVENT_DEADLINE: Final = "trio_openai.first_event_deadline"
 # Chooses the default pool's transport: "trio" (ours, the default) or "httpx" (httpcore).
 _TRANSPORT_ENV: Final = "TRIO_OPENAI_TRANSPORT"
 
@@ -159,6 +164,8 @@ def build_request(
             del request.headers["Content-Length"]  # httpx's default of 0 for an empty body
             request.headers["Transfer-Encoding"] = "chunked"
     request.extensions[_ORIGIN] = request.url
+    if timeout.first_event is not None and "text/event-stream" in request.headers.get("accept", ""):
+        request.extensions[_FIRST_EVENT_LIMIT] = timeout.first_event
     # Connect and pool waits are httpx's; the rest is bounded by cancel scopes above.
     request.extensions["timeout"] = {
         "connect": timeout.connect,
@@ -235,7 +242,14 @@ async def send(
     request: httpx.Request,
     middleware: Sequence[Middleware] = (),
 ) -> httpx.Response:
-    """Send through the middleware chain (first = outermost); the body is left unread."""
+    """Send through the middleware chain (first = outermost); the body is left unread.
+
+    A stream request's ``first_event`` limit starts here, when the attempt is sent: a
+    server that holds its response headers past it (a busy inference server queueing
+    the request) raises APITimeoutError, like any attempt that times out (retried). The
+    response carries the deadline (``FIRST_EVENT_DEADLINE``) for the `Stream` to keep
+    counting to its first event.
+    """
 
     async def call_transport(req: httpx.Request) -> httpx.Response:
         if log.isEnabledFor(logging.DEBUG):
@@ -267,7 +281,18 @@ async def send(
     call: Callable[[httpx.Request], Awaitable[httpx.Response]] = call_transport
     for mw in reversed(middleware):
         call = _bind(mw, call)
-    return await call(request)
+    limit: float | None = request.extensions.get(_FIRST_EVENT_LIMIT)
+    if limit is None:
+        return await call(request)
+    deadline = trio.current_time() + limit
+    with trio.move_on_at(deadline):
+        response = await call(request)
+        response.extensions[FIRST_EVENT_DEADLINE] = deadline
+        return response
+    raise APITimeoutError(
+        f"No stream event within {limit} s of sending the request: no response headers yet.",
+        request=request,
+    )
 
 
 def _bind(
