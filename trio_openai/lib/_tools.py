@@ -405,7 +405,8 @@ async def run_tools_responses(
     reply to request number ``max_turns`` still asks for calls, `MaxTurnsExceeded` is
     raised. ``on_turn`` (sync or async) sees each turn's reply and call results.
     """
-    from ..types import FunctionToolCall, Response
+    from ..resources._base import decode_response  # as responses.create: output_text too
+    from ..types import FunctionToolCall
 
     _check_limits(max_turns, max_concurrency)
     table = _tool_table(tools)
@@ -418,7 +419,7 @@ async def run_tools_responses(
             [{"role": "user", "content": first}] if isinstance(first, str) else list(first or ())
         )
     for turn in range(1, max_turns + 1):
-        response: Response = await post_json(client, "/responses", params, Response.from_dict)
+        response: Response = await post_json(client, "/responses", params, decode_response)
         calls = [
             (str(item.call_id), str(item.name), str(item.arguments))
             for item in response.output or ()
