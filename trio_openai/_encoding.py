@@ -10,7 +10,7 @@ still sent (``after=``): the caller wrote it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -27,7 +27,7 @@ def json_default(value: Any) -> Any:
     if isinstance(value, Omit):
         raise TypeError("`omit` cannot be sent as a value; leave the field out instead")
     if isinstance(value, (set, frozenset)):
-        return sorted(value)
+        return sorted(cast("set[Any] | frozenset[Any]", value))
     raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
 
 
@@ -47,10 +47,10 @@ def _flatten(prefix: str, value: object, out: list[tuple[str, str]]) -> None:
     if value is None or isinstance(value, Omit):
         return
     if isinstance(value, Mapping):
-        for key, item in value.items():
+        for key, item in cast("Mapping[object, object]", value).items():
             _flatten(f"{prefix}[{key}]", item, out)
     elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
-        for item in value:
+        for item in cast("Sequence[object]", value):
             _flatten(f"{prefix}[]", item, out)
     else:
         out.append((prefix, _scalar(value)))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar, final
+from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar, cast, final
 
 import orjson
 import trio
@@ -42,10 +42,13 @@ def _media_type(response: httpx.Response) -> str | None:
     return None if value is None else value.partition(";")[0].strip().lower()
 
 
-def _raise_stream_error(obj: Any, request: httpx.Request | None) -> None:
-    error = obj.get("error") if isinstance(obj, dict) else None
-    detail = error if isinstance(error, dict) else obj
-    message = detail.get("message") if isinstance(detail, dict) else None
+def _field(obj: object, key: str) -> object:
+    return cast("dict[str, object]", obj).get(key) if isinstance(obj, dict) else None
+
+
+def _raise_stream_error(obj: object, request: httpx.Request | None) -> None:
+    error = _field(obj, "error")
+    message = _field(error if _field(error, "message") is not None else obj, "message")
     text = message if isinstance(message, str) and message else "An error occurred during streaming"
     raise StreamError(text, request=request, body=obj)
 
@@ -169,7 +172,7 @@ class Stream(Generic[T]):
                 response=self._response,
                 body=data[:2000],
             ) from None
-        if sse.event == "error" or (type(obj) is dict and obj.get("error")):
+        if sse.event == "error" or _field(obj, "error"):
             _raise_stream_error(obj, request)
         self._seen_event = True
         return (self._decode(obj),)
@@ -186,6 +189,7 @@ class Stream(Generic[T]):
             # without completing an event do not extend it.
             if self._event_deadline is None:
                 self._event_deadline = trio.current_time() + limit
+            chunk = None
             with trio.move_on_at(self._event_deadline) as scope:
                 chunk = await reader.next_chunk()
             if scope.cancelled_caught:

@@ -13,7 +13,7 @@ import os
 import ssl
 import urllib.request
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 import h11
 import httpx
@@ -146,19 +146,20 @@ def build_request(
     url: str,
     *,
     headers: Mapping[str, str],
-    params: Sequence[tuple[str, str]] | None,
+    params: list[tuple[str, str]] | None,
     content: bytes | AsyncIterable[bytes] | None,
     timeout: Timeout,
 ) -> httpx.Request:
+    query = None if params is None else tuple(params)  # the type httpx declares
     if content is None or isinstance(content, bytes):
-        request = http.build_request(method, url, headers=headers, params=params, content=content)
+        request = http.build_request(method, url, headers=headers, params=query, content=content)
         # httpx iterates an in-memory body with an async generator; one cancelled while the
         # body is written would be left to the garbage collector (trio warns).
         request.stream = _MemoryBody(content or b"")
     else:
         # Hand httpx our own iterator (no httpx async generator in between, which trio would
         # warn about when a server answers before the upload ends).
-        request = http.build_request(method, url, headers=headers, params=params)
+        request = http.build_request(method, url, headers=headers, params=query)
         request.stream = _UploadStream(content)
         if not any(name.lower() == "content-length" for name in headers):
             del request.headers["Content-Length"]  # httpx's default of 0 for an empty body
@@ -222,10 +223,13 @@ def _sole_cancelled(group: BaseExceptionGroup[BaseException]) -> BaseException:
     """The first `trio.Cancelled` of a group holding nothing else; else the group itself."""
     if group.split(trio.Cancelled)[1] is not None:
         return group
-    leaf: BaseException = group
-    while isinstance(leaf, BaseExceptionGroup):
-        leaf = leaf.exceptions[0]
-    return leaf
+    return _first_leaf(group)
+
+
+def _first_leaf(exc: BaseException) -> BaseException:
+    if isinstance(exc, BaseExceptionGroup):
+        return _first_leaf(cast("BaseExceptionGroup[BaseException]", exc).exceptions[0])
+    return exc
 
 
 def _log_request(request: httpx.Request) -> None:
