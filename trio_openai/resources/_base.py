@@ -10,7 +10,7 @@ its own: every request goes through one of the client's entry points.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypedDict, TypeVar, cast
 from urllib.parse import quote
 
 from .._models import LazyModule
@@ -60,8 +60,8 @@ def decode_response(data: Any) -> Any:
 def path_param(name: str, value: object) -> str:
     """`value` quoted for one path segment, as openai-python quotes it.
 
-    RFC 3986 §3.3 path characters stay as they are (``ft:gpt-4o-mini:org::abc123`` keeps
-    its colons; ``@ ! $ & ' ( ) * + , ; =`` too); ``/``, ``?``, ``#``, ``%``, spaces and
+    RFC 3986 §3.3 path characters stay as they are (``ft:gpt-4o-mini:org:suffix:abc123``
+    keeps its colons; ``@ ! $ & ' ( ) * + , ; =`` too); ``/``, ``?``, ``#``, ``%``, spaces and
     non-ASCII are percent-encoded. Raises ValueError naming `name` for an empty value
     (``client.files.retrieve("")`` would otherwise call ``GET /files/``, the list) and for
     ``.`` or ``..``, which a server or proxy would resolve as a step up the path.
@@ -160,8 +160,7 @@ def with_headers(options: CallOptions, headers: Mapping[str, object]) -> CallOpt
         if isinstance(value, Omit) or value is None or name.lower() in overridden:
             continue
         if isinstance(value, Sequence) and not isinstance(value, str):
-            items: Sequence[object] = value  # pyright: ignore[reportUnknownVariableType]
-            given[name] = ",".join(str(v) for v in items)
+            given[name] = ",".join(str(v) for v in cast("Sequence[object]", value))
         else:
             given[name] = str(value)
     if not given:
