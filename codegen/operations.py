@@ -3,15 +3,27 @@
 One `OpDef` per operation. What decides each part:
 
 - body: ``multipart/form-data`` when the operation offers it with a file field (or has no
-  JSON form), else the JSON body; its properties become keyword parameters;
+  JSON form), else the JSON body; its properties become keyword parameters. When the
+  JSON form takes every field of the multipart one (``containers.files.create``,
+  ``skills.create``, ``videos.create``...), the method sends JSON unless a file is given
+  (`json_alternative`): a form would flatten objects into bracketed fields;
 - result: the 200/201 content types. JSON gives the type from `Resolver.operation_types`;
-  a first content type that is not JSON (audio, zip, mp4, SDP) gives bytes; none gives None;
+  a first content type that is not JSON (audio, zip, mp4, SDP) gives bytes; none gives None.
+  A union result whose variants are named after the values of an enum parameter
+  (``CreateTranscriptionResponse`` + ``VerboseJson`` for ``response_format=
+  "verbose_json"``) is decoded as the variant the request asked for (`ResultVariants`):
+  the variants overlap, so their structure cannot tell them apart. A value with no variant
+  of its name (``text``, ``srt``, ``vtt``) gives the body as a str;
 - stream: a ``text/event-stream`` content type gives a separate ``stream()`` method, which
   sets ``stream: true`` (or ``stream_format: "sse"`` for speech) in the body;
 - paging: a GET whose response has a ``data`` array is an `AsyncPaginator`: ``page``
   parameter -> "page", a ``next`` field -> "next", an ``after`` parameter -> "cursor",
   else "single";
-- admin: the operation's security is ``AdminApiKeyAuth``.
+- admin: the operation's security is ``AdminApiKeyAuth``;
+- headers: fixed headers the API requires (``OpenAI-Beta: assistants=v2``), read from the
+  curl examples of x-oaiMeta. A header shown there is required by the whole area (the
+  first path segment: ``/vector_stores/...``), since a few operations of an area have an
+  example without it or none at all, and openai-python sends it on all of them.
 """
 
 # pyright: reportUnknownMemberType=false, reportUnknownVariableType=false
@@ -21,12 +33,14 @@ One `OpDef` per operation. What decides each part:
 from __future__ import annotations
 
 import keyword
+import re
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
 
-from .ir import ClassDef, ListOf, Nullable, Ref, Resolver, TypeRef
-from .names import trim_doc
+from .ir import ClassDef, ListOf, Nullable, Ref, Resolver, TypeRef, UnionDef
+from .names import camel, trim_doc
 from .naming import BINARY_RESULTS, BYTE_STREAMS, STREAM_EVENTS, locate, split_path
 from .params import ParamTyper, has_binary, object_properties, union_ann
 from .spec import Operation, Spec
@@ -58,6 +72,15 @@ class ParamDef:
     doc: str = ""
 
 
+@attrs.frozen
+class ResultVariants:
+    """How the request picks the variant of a union result (see the module docstring)."""
+
+    param: str  # the Python parameter (``response_format``)
+    by_value: dict[str, str | None]  # value -> variant class name; None: a text body
+    default: str | None  # the value the API assumes when the parameter is omitted
+
+
 @attrs.define
 class OpDef:
     op: Operation = attrs.field(repr=False)
@@ -79,6 +102,9 @@ class OpDef:
     doc: str
     byte_stream: bool = False
     json_parts: frozenset[str] = frozenset()  # multipart fields sent as JSON text
+    headers: dict[str, str] = attrs.field(factory=dict)  # fixed headers the API requires
+    json_alternative: bool = False  # multipart, but JSON when no file is given
+    variants: ResultVariants | None = None  # the result's variant chosen by the request
 
     @property
     def stream_name(self) -> str:
@@ -109,6 +135,47 @@ class OpDef:
             *[p for p in rest if p.required],
             *[p for p in rest if not p.required],
         ]
+
+
+# `-H "Name: value"` in a curl example; the value up to the closing quote.
+_CURL_HEADER = re.compile(r"""-H\s+(["'])([A-Za-z0-9-]+):\s*([^"'\\\s]+)\1""")
+# Headers of every request (the client sets them), not requirements of one operation.
+_GENERIC_HEADERS = frozenset({"authorization", "content-type", "accept"})
+
+
+def _curl_examples(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "curl" and isinstance(value, str):
+                yield value
+            else:
+                yield from _curl_examples(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _curl_examples(item)
+
+
+def example_headers(op: Operation) -> dict[str, str]:
+    """The fixed headers the curl examples of `op` send, beyond auth and content type."""
+    found: dict[str, str] = {}
+    for curl in _curl_examples(op.op.get("x-oaiMeta") or {}):
+        for _, name, value in _CURL_HEADER.findall(curl):
+            if name.lower() not in _GENERIC_HEADERS:
+                found[name] = value
+    return found
+
+
+def area_of(path: str) -> str:
+    return path.lstrip("/").split("/", 1)[0].partition("?")[0]
+
+
+def required_headers(spec: Spec) -> dict[str, dict[str, str]]:
+    """{area (first path segment): {header: value}} from every operation's examples."""
+    areas: dict[str, dict[str, str]] = {}
+    for op in spec.operations():
+        for name, value in example_headers(op).items():
+            areas.setdefault(area_of(op.path), {})[name] = value
+    return {area: dict(sorted(headers.items())) for area, headers in sorted(areas.items())}
 
 
 def is_admin(op: Operation) -> bool:
@@ -155,6 +222,7 @@ class OperationBuilder:
         self.spec = spec
         self.resolver = resolver
         self.typer = typer
+        self.area_headers = required_headers(spec)
 
     def build_all(self) -> list[OpDef]:
         return [self.build(op) for op in self.spec.operations()]
@@ -241,7 +309,48 @@ class OperationBuilder:
             doc=doc,
             byte_stream=op.operation_id in BYTE_STREAMS and result == "binary",
             json_parts=self._json_parts(op) if body_kind == "multipart" else frozenset(),
+            headers=self._fixed_headers(op, params),
+            json_alternative=body_kind == "multipart" and self._takes_json_too(op),
+            variants=self._variants(params, result_type) if result == "json" else None,
         )
+
+    def _variants(self, params: list[ParamDef], result: TypeRef | None) -> ResultVariants | None:
+        """The body parameter whose enum values name the variants of a union result."""
+        union = self.resolver.defs.get(result.name) if isinstance(result, Ref) else None
+        if not isinstance(union, UnionDef):
+            return None
+        names = {v.target for v in union.variants}
+        for p in params:
+            schema = self.spec.deref(p.schema)
+            values = schema.get("enum") if isinstance(schema, dict) else None
+            if p.where != "body" or not isinstance(values, list):
+                continue
+            by_value: dict[str, str | None] = {}
+            for value in values:
+                if isinstance(value, str):
+                    variant = union.name + camel(value)
+                    by_value[value] = variant if variant in names else None
+            if sum(1 for v in by_value.values() if v is not None) >= 2:
+                default = schema.get("default")
+                return ResultVariants(p.name, by_value, default if default in by_value else None)
+        return None
+
+    def _takes_json_too(self, op: Operation) -> bool:
+        """Whether the operation's JSON body accepts every field of its multipart one."""
+        content = (op.op.get("requestBody") or {}).get("content") or {}
+        form = (content.get("multipart/form-data") or {}).get("schema")
+        json_body = (content.get("application/json") or {}).get("schema")
+        if form is None or json_body is None or self._json_parts(op):
+            return False  # (a field the form sends as JSON text: none do so far)
+        form_fields, _ = object_properties(self.spec, form)
+        json_fields, _ = object_properties(self.spec, json_body)
+        return set(form_fields) <= set(json_fields)
+
+    def _fixed_headers(self, op: Operation, params: list[ParamDef]) -> dict[str, str]:
+        """The area's required headers, less any the operation takes as a parameter."""
+        taken = {p.key.lower() for p in params if p.where == "header"}
+        fixed = self.area_headers.get(area_of(op.path), {})
+        return {k: v for k, v in fixed.items() if k.lower() not in taken}
 
     @staticmethod
     def _json_parts(op: Operation) -> frozenset[str]:
@@ -329,4 +438,13 @@ def check_unique(ops: list[OpDef]) -> None:
             seen[skey] = op.operation_id
 
 
-__all__ = ["OpDef", "OperationBuilder", "ParamDef", "check_unique", "union_ann"]
+__all__ = [
+    "OpDef",
+    "OperationBuilder",
+    "ParamDef",
+    "ResultVariants",
+    "check_unique",
+    "example_headers",
+    "required_headers",
+    "union_ann",
+]

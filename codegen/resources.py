@@ -22,7 +22,7 @@ from .operations import OpDef, ParamDef
 from .surface import render_areas, wrapper_classes, wrapper_properties
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_TYPING = ("Any", "Literal")
+_TYPING = ("Any", "Literal", "overload")
 _ABC = ("Mapping", "Sequence")
 _WRAPPER_SUFFIXES = ("WithRawResponse", "WithStreamingResponse")
 _WRAPPERS = (
@@ -204,7 +204,11 @@ class ResourceWriter:
             args += [f"    {quote(key)}: {quote(value)}," for key, _, value in fixed]
             args += ["    " + line for line in self._mapping(query, query_flag)]
             args.append("},")
-        if op.body_kind == "multipart":
+        if op.body_kind == "multipart" and op.json_alternative:  # JSON unless a file is given
+            args.append("**_json_unless_file({")
+            args += ["    " + line for line in self._mapping(body, flag)]
+            args.append("}),")
+        elif op.body_kind == "multipart":
             args.append("multipart={")
             args += ["    " + line for line in self._mapping(body, flag, op.json_parts)]
             args.append("},")
@@ -216,8 +220,11 @@ class ResourceWriter:
                 args.append("}),")
             else:
                 args.append("body={},")
-        if headers:
-            pairs = ", ".join(f"{quote(p.key)}: {p.name}" for p in headers)
+        if headers or op.headers:
+            pairs = ", ".join(
+                [f"{quote(k)}: {quote(v)}" for k, v in op.headers.items()]
+                + [f"{quote(p.key)}: {p.name}" for p in headers]
+            )
             args.append(f"options=_with_headers(options, {{{pairs}}}),")
         else:
             args.append("options=options,")
@@ -249,9 +256,13 @@ class ResourceWriter:
             ret = "None"
         else:
             ret = self.type_ann(op.result_type)
+        if op.variants is not None and None in op.variants.by_value.values():
+            ret += " | str"
         if op.flag_param is not None:
             yield from self._streamable_source(op, url, ret)
         else:
+            if op.variants is not None:  # one overload per variant the request may ask for
+                yield from self._variant_overloads(op)
             yield from self._signature(op, op.name, ret, is_async=True)
             yield doc_literal(op.doc or f"{op.http_method} {op.url}", "        ")
             yield from self._request_call(op, url, None)
@@ -274,7 +285,9 @@ class ResourceWriter:
                 yield f'            headers={{"Accept": {quote(op.accept)}}},'
         elif op.result == "json":
             decode = self.decoder(op.result_type)
-            if decode is not None:
+            if decode is not None and op.variants is not None:
+                yield from self._variant_cast(op, decode)
+            elif decode is not None:
                 yield f"            cast={decode},"
         yield "        )"
 
@@ -308,7 +321,11 @@ class ResourceWriter:
         self.idents.add("Literal")
         event = f"Stream[{self.type_ann(op.stream_type)}]"
         off, on, either = self._flag_anns(op)
-        for flag_ann, returns in ((off, ret), (on, event), (either, f"{ret} | {event}")):
+        overloads = [(off, ret), (on, event), (either, f"{ret} | {event}")]
+        if op.variants is not None:  # the plain result's overloads also type it by variant
+            yield from self._variant_overloads(op, flag=f"{p.name}: {off}")
+            overloads = overloads[1:]
+        for flag_ann, returns in overloads:
             yield "    @overload"
             yield from self._signature(
                 op, op.name, returns, is_async=True, flag=f"{p.name}: {flag_ann}", stub=True
@@ -337,6 +354,45 @@ class ResourceWriter:
         yield f"                usage={quote(line)},"
         yield "            )"
         yield from self._request_call(op, url, p.name)
+
+
+    def _variant_overloads(self, op: OpDef, flag: str | None = None) -> Iterator[str]:
+        """``@overload``s typing the result by the value of the variant parameter, then
+        one for any value (the union)."""
+        assert op.variants is not None
+        groups: dict[str, list[str]] = {}  # return annotation -> values
+        for value, variant in op.variants.by_value.items():
+            groups.setdefault(self._type(variant) if variant else "str", []).append(value)
+        name = op.variants.param
+        for ret, values in groups.items():
+            literal = f"Literal[{', '.join(quote(v) for v in values)}]"
+            line = f"        {name}: {literal}"
+            line += " | Omit = omit," if op.variants.default in values else ","
+            yield "    @overload"
+            for text in self._signature(op, op.name, ret, is_async=True, flag=flag):
+                yield line if text.startswith(f"        {name}: ") else text
+            yield "        ..."
+            yield ""
+        union = self.type_ann(op.result_type) + (" | str" if "str" in groups else "")
+        yield "    @overload"
+        yield from self._signature(op, op.name, union, is_async=True, flag=flag)
+        yield "        ..."
+        yield ""
+
+    def _variant_cast(self, op: OpDef, fallback: str) -> Iterator[str]:
+        """The decoding of a result whose variant the request picks (`_result_variant`)."""
+        assert op.variants is not None
+        indent = " " * 12
+        yield f"{indent}**_result_variant("
+        yield f"{indent}    {op.variants.param},"
+        yield f"{indent}    {{"
+        for value, variant in op.variants.by_value.items():
+            decode = self.decoder(Ref(variant)) if variant else None
+            yield f"{indent}        {quote(value)}: {decode},"
+        yield f"{indent}    }},"
+        yield f"{indent}    {quote(op.variants.default) if op.variants.default else None},"
+        yield f"{indent}    {fallback},"
+        yield f"{indent}),"
 
     def _hooked_stream_source(self, op: OpDef) -> Iterator[str]:
         mixin = MIXINS.get(op.resource)
@@ -477,8 +533,12 @@ class ResourceWriter:
             base.append("lazy_types")
         if "_json_part(" in body:
             base.append("json_part as _json_part")
+        if "_json_unless_file(" in body:
+            base.append("json_unless_file as _json_unless_file")
         if "_p(" in body:
             base.append("path_param as _p")
+        if "_result_variant(" in body:
+            base.append("result_variant as _result_variant")
         if "_with_headers(" in body:
             base.append("with_headers as _with_headers")
         for cast in sorted(set(CASTS.values())):

@@ -97,7 +97,7 @@ async def main() -> None:
         notes = folder / "notes.txt"
         notes.write_text("Trio: structured concurrency for Python.\n" * 100)
 
-        # bytes: a (filename, content) tuple names the file; bare bytes are "anonymous_file"
+        # bytes: a (filename, content) tuple names the file; bare bytes are named "upload" (as openai-python names them)
         from_bytes = await client.files.create(
             file=("hello.txt", b"Hello from trio_openai\n"), purpose="user_data"
         )

@@ -31,6 +31,7 @@ import pytest
 import trio
 
 import trio_openai
+from trio_openai._retry import backoff_delay
 from trio_openai.testing import LocalServer, Reply, WsAction, open_local_server, open_ws_server
 
 KEY: Final = "sk-test-matrix"
@@ -488,6 +489,86 @@ async def test_stream_limits_are_per_event_not_per_chunk(gap: str) -> None:
                 assert got == ([1] if first else [])
                 assert trio.current_time() - waiting_since < 1.5  # the limit, not the event
             assert client.statistics()["busy"] == 0
+
+
+# -- stream limits: when first_event and idle fire -------------------------------------------
+#
+# Under the autojump clock, so each expiry is asserted to the exact (virtual) second. The
+# request limit is a minute: only first_event (counted from sending the attempt's request,
+# the wait for the headers included) and idle (between events) can end these streams.
+
+
+@attrs.frozen
+class LimitCase:
+    reply: Callable[[], Reply]
+    limits: trio_openai.Timeout
+    result: str
+    seconds: float  # from the call to its end
+    attempts: int = 1
+    events: int = 0  # events received before the end
+
+
+def held(seconds: float, reply: Reply) -> Callable[[], Reply]:
+    """`reply`, its headers held back `seconds` (a server queueing the request)."""
+
+    async def later(_: Any) -> Reply:
+        await trio.sleep(seconds)
+        return reply
+
+    return lambda: Reply.handler(later)
+
+
+COMMENT: Final = b":\n"  # bytes on the wire that complete no event
+FIRST, IDLE = (
+    trio_openai.Timeout(request=60, first_event=1),
+    trio_openai.Timeout(request=60, idle=1),
+)
+BACKOFF: Final = backoff_delay(0, 0.999)  # the matrix client's first backoff
+STREAM_LIMITS: Final[dict[str, LimitCase]] = {
+    # retried like any attempt that timed out: no event was delivered
+    "headers held": LimitCase(Reply.stall, FIRST, TIMEOUT, 1 + BACKOFF + 1, attempts=2),
+    "headers late, first event in time": LimitCase(
+        held(0.4, Reply.sse(EVENTS[:2], done=False)), FIRST, "ok", 0.4, events=2
+    ),
+    # 0.6 s for the headers, 0.6 s more for the event: late, counted from the request
+    "headers late, first event late": LimitCase(
+        held(0.6, Reply.sse([COMMENT, EVENTS[0]], pace=0.6)), FIRST, TIMEOUT, 1.0
+    ),
+    "headers at once, first event late": LimitCase(
+        lambda: Reply.sse([COMMENT, EVENTS[0]], pace=1.5), FIRST, TIMEOUT, 1.0
+    ),
+    "silence after an event": LimitCase(
+        lambda: Reply.sse(EVENTS[:2], stall_after=1), IDLE, TIMEOUT, 1.0, events=1
+    ),
+    "events paced under idle": LimitCase(
+        lambda: Reply.sse(EVENTS[:2], pace=0.8), IDLE, "ok", 1.6, events=2
+    ),
+    "no first_event: headers held a minute": LimitCase(
+        held(59, Reply.sse(EVENTS[:1])), IDLE, "ok", 59, events=1
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(STREAM_LIMITS))
+async def test_stream_limits(name: str, autojump_clock: trio.testing.MockClock) -> None:
+    case = STREAM_LIMITS[name]
+    got: list[Any] = []
+
+    async def stream(client: trio_openai.OpenAI) -> None:
+        async with client.stream("POST", "/cell", body={"stream": True}) as events:
+            async for event in events:
+                got.append(event)
+
+    async with open_local_server() as server:
+        server.script("POST", "/v1/cell", case.reply())
+        async with matrix_client(server.base_url, "limits") as client:
+            started = trio.current_time()
+            result = await outcome_of(lambda: stream(client.with_options(timeout=case.limits)))
+            seconds = trio.current_time() - started
+            assert client.statistics()["busy"] == 0
+        await server.wait_open_connections(0)
+    assert (result, len(server.requests), len(got)) == (case.result, case.attempts, case.events)
+    assert seconds == pytest.approx(case.seconds, abs=1e-6)
 
 
 @pytest.mark.parametrize(

@@ -148,11 +148,9 @@ def test_is_file_input() -> None:
 # --- file parts -----------------------------------------------------------------------
 
 
-async def test_bytes_get_an_anonymous_name() -> None:
+async def test_bytes_are_named_upload_as_openai_python_names_them() -> None:
     (part,) = await encode_and_parse({"file": b"\x00\x01binary\r\n--"})
-    assert part == Part(
-        "file", "anonymous_file", "application/octet-stream", b"\x00\x01binary\r\n--"
-    )
+    assert part == Part("file", "upload", "application/octet-stream", b"\x00\x01binary\r\n--")
 
 
 async def test_path_is_named_and_typed_from_its_basename(tmp_path: Path) -> None:
@@ -174,7 +172,7 @@ async def test_file_objects(tmp_path: Path) -> None:
     with path.open("rb") as on_disk:
         parts = await encode_and_parse({"memory": io.BytesIO(b"in memory"), "disk": on_disk})
     assert parts == [
-        Part("memory", "anonymous_file", "application/octet-stream", b"in memory"),
+        Part("memory", "upload", "application/octet-stream", b"in memory"),
         Part("disk", "notes.txt", "text/plain", b"from disk"),
     ]
 
@@ -197,7 +195,7 @@ async def test_tuples_given_name_and_type_win(tmp_path: Path) -> None:
         Part("b", "data.csv", "text/x-custom", b"1,2"),
         Part("c", "renamed.txt", "text/plain", b"path"),
         Part("d", "x.bin", "application/octet-stream", b"path"),
-        Part("e", "anonymous_file", "application/octet-stream", b"raw"),
+        Part("e", "upload", "application/octet-stream", b"raw"),
         Part("f", "report.pdf", "application/pdf", b"%PDF"),
     ]
 
@@ -211,7 +209,7 @@ async def test_list_of_files_repeats_the_bracketed_name(tmp_path: Path) -> None:
     assert [(p.name, p.filename, p.payload) for p in parts] == [
         ("image[]", "a.png", b"A"),
         ("image[]", "b.png", b"B"),
-        ("image[]", "anonymous_file", b"C"),
+        ("image[]", "upload", b"C"),
         ("mask", "m.png", b"M"),
     ]
 
@@ -324,7 +322,7 @@ def test_round_trip_property(fields: list[tuple[str, object]], chunk_size: int) 
     assert [p.name for p in parts] == [f"f{i}[{name}]" for i, (name, _) in enumerate(fields)]
     for part, (_, value) in zip(parts, fields, strict=True):
         if isinstance(value, bytes):
-            assert (part.filename, part.payload) == ("anonymous_file", value)
+            assert (part.filename, part.payload) == ("upload", value)
         elif isinstance(value, bool):
             assert part.payload == (b"true" if value else b"false")
         else:
@@ -357,7 +355,7 @@ async def test_non_seekable_stream_is_sent_once() -> None:
         assert body.content_length is None
         data = await collect(body)
         assert parse(body, data)[0] == Part(
-            "f", "anonymous_file", "application/octet-stream", b"piped data"
+            "f", "upload", "application/octet-stream", b"piped data"
         )
         with pytest.raises(RuntimeError, match="non-seekable"):
             body.__aiter__()

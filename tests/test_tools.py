@@ -327,6 +327,22 @@ async def test_responses_loop_sends_outputs_back(
     ]
 
 
+async def test_run_tools_returns_what_create_returns(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
+    """The same decoded `Response` as ``responses.create``: ``output_text`` included."""
+    local_server.script(
+        "POST", "/v1/responses", two_turns(call_item("c1", "add", {"a": 1, "b": 2}))
+    )
+    ran = await client.responses.run_tools(model="m", input="Add.", tools=[function_tool(add)])
+    created = await client.responses.create(
+        model="m", input=[{"type": "function_call_output", "call_id": "c1", "output": "3"}]
+    )
+    assert isinstance(ran, Response)
+    assert ran.output_text == created.output_text == "All done."
+    assert ran.to_dict() == created.to_dict()
+
+
 async def test_tools_of_one_turn_run_concurrently(
     client: trio_openai.OpenAI, local_server: LocalServer
 ) -> None:

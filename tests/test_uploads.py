@@ -37,7 +37,7 @@ async def test_upload_bytes_path_and_file_object(
     )
 
     first, second, third = (parts(r) for r in local_server.requests)
-    assert first["file"] == ("anonymous_file", "application/octet-stream", b"raw bytes")
+    assert first["file"] == ("upload", "application/octet-stream", b"raw bytes")
     assert first["purpose"][2] == b"batch"
     assert second["file"][0] == "train.jsonl"
     assert second["file"][2] == path.read_bytes()

@@ -404,11 +404,10 @@ class OpenAI(Areas, AnyPath):
         if options.idempotency_key is not None:
             merged["Idempotency-Key"] = options.idempotency_key
         if options.extra_headers:
-            for name, value in options.extra_headers.items():
-                if isinstance(value, Omit):
-                    for existing in [k for k in merged if k.lower() == name.lower()]:
-                        del merged[existing]
-                else:
+            for name, value in options.extra_headers.items():  # names are case-insensitive
+                for existing in [k for k in merged if k.lower() == name.lower()]:
+                    del merged[existing]
+                if not isinstance(value, Omit):
                     merged[name] = value
         content: bytes | MultipartBody | None = None
         extra_body = options.extra_body
@@ -578,8 +577,8 @@ class OpenAI(Areas, AnyPath):
             return None
         response, content, taken = await self._send_with_retries(prepared, opts, read=True)
         assert content is not None
-        if binary:
-            parsed: Any = content
+        if binary:  # bytes, or what `cast` makes of them (a text body: a str)
+            parsed: Any = content if cast is None else cast(content)
         else:
             parsed = decode_json(response, content, cast)
         if capture is not None:  # with_raw_response

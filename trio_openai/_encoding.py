@@ -1,9 +1,16 @@
-"""Request encoding: query strings in bracket format and JSON bodies. Pure module."""
+"""Request encoding: query strings in bracket format and JSON bodies. Pure module.
+
+Query strings follow openai-python's (``qs`` in "brackets" format): a list sends ``a[]=``
+once per item, a dict ``a[key]=``, booleans ``true``/``false``. `None` and `omit` are left
+out at every level: a query string has no null, and ``files.list(after=cursor)`` with a
+first-page ``cursor = None`` must not send ``after=`` (an empty cursor). An empty string is
+still sent (``after=``): the caller wrote it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -20,7 +27,7 @@ def json_default(value: Any) -> Any:
     if isinstance(value, Omit):
         raise TypeError("`omit` cannot be sent as a value; leave the field out instead")
     if isinstance(value, (set, frozenset)):
-        return sorted(value)
+        return sorted(cast("set[Any] | frozenset[Any]", value))
     raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
 
 
@@ -33,26 +40,27 @@ def _scalar(value: object) -> str:
         return "true"
     if value is False:
         return "false"
-    if value is None:
-        return ""
     return str(value)
 
 
 def _flatten(prefix: str, value: object, out: list[tuple[str, str]]) -> None:
-    if isinstance(value, Omit):
+    if value is None or isinstance(value, Omit):
         return
     if isinstance(value, Mapping):
-        for key, item in value.items():
+        for key, item in cast("Mapping[object, object]", value).items():
             _flatten(f"{prefix}[{key}]", item, out)
     elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
-        for item in value:
+        for item in cast("Sequence[object]", value):
             _flatten(f"{prefix}[]", item, out)
     else:
         out.append((prefix, _scalar(value)))
 
 
 def encode_query(*queries: Mapping[str, object] | None) -> list[tuple[str, str]]:
-    """Merge query mappings (later ones win per key) into pairs, arrays as ``a[]=``."""
+    """Merge query mappings (later ones win per key) into pairs, arrays as ``a[]=``.
+
+    A later mapping's `None` for a key removes that key (nothing is sent for it).
+    """
     merged: dict[str, object] = {}
     for query in queries:
         if query:

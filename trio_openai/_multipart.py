@@ -28,7 +28,7 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from typing import IO, TYPE_CHECKING, Final, TypeAlias, final
+from typing import IO, TYPE_CHECKING, Final, TypeAlias, cast, final
 
 import attrs
 import trio
@@ -44,6 +44,7 @@ __all__ = [
     "MultipartBody",
     "MultipartIterator",
     "encode_multipart",
+    "has_file",
     "is_file_input",
 ]
 
@@ -52,7 +53,7 @@ FileInput: TypeAlias = (
     "FileContent | tuple[str | None, FileContent] | tuple[str | None, FileContent, str | None]"
 )
 
-_ANONYMOUS: Final = "anonymous_file"
+_DEFAULT_NAME: Final = "upload"  # what openai-python (httpx) names an upload without a name
 _BOUNDARY_RE: Final = re.compile(r"[0-9A-Za-z'()+_,\-./:=?]{1,70}")  # RFC 2046 bchars
 # Backslash-escape `"` and `\` (quoted-string); percent-encode control characters as
 # browsers do, CR and LF above all, which would otherwise end the header.
@@ -62,13 +63,22 @@ _QUOTE: Final = {c: f"%{c:02X}" for c in [*range(32), 127]} | {34: '\\"', 92: "\
 def is_file_input(value: object) -> bool:
     """Whether `value` is file content or a ``(filename, content[, content_type])`` tuple."""
     if isinstance(value, tuple):
+        items = cast("tuple[object, ...]", value)
         return (
-            len(value) in (2, 3)
-            and isinstance(value[0], str | None)
-            and _is_file_content(value[1])
-            and (len(value) == 2 or isinstance(value[2], str | None))
+            len(items) in (2, 3)
+            and isinstance(items[0], str | None)
+            and _is_file_content(items[1])
+            and (len(items) == 2 or isinstance(items[2], str | None))
         )
     return _is_file_content(value)
+
+
+def has_file(form: Mapping[str, object]) -> bool:
+    """Whether any field of `form` holds a file, at any depth of lists and dicts."""
+    fields: list[tuple[str, object]] = []
+    for name, value in form.items():
+        _flatten(name, value, fields)
+    return any(is_file_input(value) for _, value in fields)
 
 
 def _is_file_content(value: object) -> bool:
@@ -103,8 +113,8 @@ class MultipartBody:
     content_type: str
     content_length: int | None  # None when a part is a stream of unknown size
     replayable: bool  # False when a part is a stream that cannot be rewound
-    _segments: list[bytes | _FileSource] = attrs.field(repr=False)
-    _chunk_size: int = attrs.field(repr=False)
+    _segments: list[bytes | _FileSource] = attrs.field(repr=False, alias="segments")
+    _chunk_size: int = attrs.field(repr=False, alias="chunk_size")
     _iterated: bool = attrs.field(default=False, init=False, repr=False)
 
     def __aiter__(self) -> MultipartIterator:
@@ -202,10 +212,12 @@ class MultipartIterator:
             size = min(size, self._remaining)
         if size == 0:
             return b""
+        # object: a duck-typed file object may return anything from read()
         if self._file is not None:
-            chunk: object = await self._file.read(size)
+            chunk = cast(object, await self._file.read(size))
         else:
-            chunk = source.file.read(size)  # type: ignore[union-attr]  # no path: a file
+            assert source.file is not None  # no path: a file object
+            chunk = cast(object, source.file.read(size))
         if not isinstance(chunk, bytes | bytearray):
             raise TypeError(f"{source}.read() returned {type(chunk).__name__}, not bytes")
         if self._remaining is not None:
@@ -279,10 +291,10 @@ def _flatten(name: str, value: object, out: list[tuple[str, object]]) -> None:
     if is_file_input(value):
         out.append((name, value))
     elif isinstance(value, Mapping):
-        for key, item in value.items():  # pyright: ignore[reportUnknownVariableType]
+        for key, item in cast("Mapping[object, object]", value).items():
             _flatten(f"{name}[{key}]", item, out)
     elif isinstance(value, list | tuple):
-        for item in value:  # pyright: ignore[reportUnknownVariableType]
+        for item in cast("list[object] | tuple[object, ...]", value):
             _flatten(f"{name}[]", item, out)
     else:
         out.append((name, value))
@@ -305,20 +317,21 @@ def _file_part(name: str, value: object) -> tuple[str, str, bytes | _FileSource]
     content_type: str | None = None
     content = value
     if isinstance(value, tuple):
-        filename = value[0] if isinstance(value[0], str) else None
-        content = value[1]
-        content_type = value[2] if len(value) == 3 and isinstance(value[2], str) else None
+        items = cast("tuple[object, ...]", value)
+        filename = items[0] if isinstance(items[0], str) else None
+        content = items[1]
+        content_type = items[2] if len(items) == 3 and isinstance(items[2], str) else None
     default_name: object = None
     if isinstance(content, bytes | bytearray):
         source: bytes | _FileSource = bytes(content)
     elif isinstance(content, os.PathLike):
-        path = os.fsdecode(content)  # pyright: ignore[reportUnknownArgumentType]
+        path = os.fsdecode(cast("os.PathLike[str]", content))
         source = _FileSource(path, None, None, os.stat(path).st_size)
         default_name = path
     elif isinstance(content, io.TextIOBase):
         raise TypeError(f"form field {name!r}: a text-mode file; open it in binary mode")
     else:
-        file: IO[bytes] = content  # pyright: ignore[reportAssignmentType]
+        file = cast("IO[bytes]", content)  # is_file_input checked it has a sync read()
         source = _FileSource(None, file, None, None)
         if callable(getattr(file, "seekable", None)) and file.seekable():
             start = file.tell()
@@ -327,7 +340,7 @@ def _file_part(name: str, value: object) -> tuple[str, str, bytes | _FileSource]
         default_name = getattr(file, "name", None)
     if filename is None:
         basename = os.path.basename(default_name) if isinstance(default_name, str) else ""
-        filename = basename or _ANONYMOUS
+        filename = basename or _DEFAULT_NAME
     if content_type is None:
         content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
     elif "\r" in content_type or "\n" in content_type:

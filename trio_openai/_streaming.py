@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar, final
+from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar, cast, final
 
 import orjson
 import trio
 
 from ._errors import APIResponseValidationError, APITimeoutError, StreamError
 from ._sse import ServerSentEvent, SSEDecoder
-from ._transport import BodyReader
+from ._transport import FIRST_EVENT_DEADLINE, BodyReader
 from ._types import Timeout
 
 if TYPE_CHECKING:
@@ -50,10 +50,13 @@ def _not_open(usage: str | None) -> RuntimeError:
     )
 
 
-def _raise_stream_error(obj: Any, request: httpx.Request | None) -> None:
-    error = obj.get("error") if isinstance(obj, dict) else None
-    detail = error if isinstance(error, dict) else obj
-    message = detail.get("message") if isinstance(detail, dict) else None
+def _field(obj: object, key: str) -> object:
+    return cast("dict[str, object]", obj).get(key) if isinstance(obj, dict) else None
+
+
+def _raise_stream_error(obj: object, request: httpx.Request | None) -> None:
+    error = _field(obj, "error")
+    message = _field(error if _field(error, "message") is not None else obj, "message")
     text = message if isinstance(message, str) and message else "An error occurred during streaming"
     raise StreamError(text, request=request, body=obj)
 
@@ -104,6 +107,8 @@ class Stream(Generic[T]):
         self._entered = True
         self._response = await self._open_response()
         self._reader = BodyReader(self._response)
+        if self._timeout.first_event is not None:  # counted from the attempt's request
+            self._event_deadline = self._response.extensions.get(FIRST_EVENT_DEADLINE)
         media_type = _media_type(self._response)
         if media_type is not None and media_type not in _STREAM_TYPES:
             await self._refuse_body(media_type)
@@ -177,7 +182,7 @@ class Stream(Generic[T]):
                 response=self._response,
                 body=data[:2000],
             ) from None
-        if sse.event == "error" or (type(obj) is dict and obj.get("error")):
+        if sse.event == "error" or _field(obj, "error"):
             _raise_stream_error(obj, request)
         self._seen_event = True
         if sse.event is not None and sse.event.startswith("thread."):
@@ -198,10 +203,15 @@ class Stream(Generic[T]):
             # without completing an event do not extend it.
             if self._event_deadline is None:
                 self._event_deadline = trio.current_time() + limit
+            chunk = None
             with trio.move_on_at(self._event_deadline) as scope:
                 chunk = await reader.next_chunk()
             if scope.cancelled_caught:
-                what = "between events" if self._seen_event else "before the first event"
+                what = (
+                    "between events"
+                    if self._seen_event
+                    else "before the first event, counted from sending the request"
+                )
                 raise APITimeoutError(
                     f"No stream event for {limit} s {what}.",
                     request=self.response.request,

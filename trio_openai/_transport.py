@@ -13,7 +13,7 @@ import os
 import ssl
 import urllib.request
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 import h11
 import httpx
@@ -24,6 +24,7 @@ from ._redact import SENSITIVE_HEADERS, redact_headers
 from ._types import Middleware, Timeout
 
 __all__ = [
+    "FIRST_EVENT_DEADLINE",
     "BodyReader",
     "Request",
     "Response",
@@ -46,6 +47,10 @@ _DRAIN_LIMIT: Final = 64
 _CLOSE_GRACE: Final = 5.0
 # Where a request was first sent: httpx carries extensions over to redirected requests.
 _ORIGIN: Final = "trio_openai.origin"
+# A stream request's first_event limit (seconds), set by build_request; and on its response,
+# the trio time by which the first event is due, counted from when the attempt was sent.
+_FIRST_EVENT_LIMIT: Final = "trio_openai.first_event"
+FIRST_EVENT_DEADLINE: Final = "trio_openai.first_event_deadline"
 # Chooses the default pool's transport: "trio" (ours, the default) or "httpx" (httpcore).
 _TRANSPORT_ENV: Final = "TRIO_OPENAI_TRANSPORT"
 
@@ -141,24 +146,27 @@ def build_request(
     url: str,
     *,
     headers: Mapping[str, str],
-    params: Sequence[tuple[str, str]] | None,
+    params: list[tuple[str, str]] | None,
     content: bytes | AsyncIterable[bytes] | None,
     timeout: Timeout,
 ) -> httpx.Request:
+    query = None if params is None else tuple(params)  # the type httpx declares
     if content is None or isinstance(content, bytes):
-        request = http.build_request(method, url, headers=headers, params=params, content=content)
+        request = http.build_request(method, url, headers=headers, params=query, content=content)
         # httpx iterates an in-memory body with an async generator; one cancelled while the
         # body is written would be left to the garbage collector (trio warns).
         request.stream = _MemoryBody(content or b"")
     else:
         # Hand httpx our own iterator (no httpx async generator in between, which trio would
         # warn about when a server answers before the upload ends).
-        request = http.build_request(method, url, headers=headers, params=params)
+        request = http.build_request(method, url, headers=headers, params=query)
         request.stream = _UploadStream(content)
         if not any(name.lower() == "content-length" for name in headers):
             del request.headers["Content-Length"]  # httpx's default of 0 for an empty body
             request.headers["Transfer-Encoding"] = "chunked"
     request.extensions[_ORIGIN] = request.url
+    if timeout.first_event is not None and "text/event-stream" in request.headers.get("accept", ""):
+        request.extensions[_FIRST_EVENT_LIMIT] = timeout.first_event
     # Connect and pool waits are httpx's; the rest is bounded by cancel scopes above.
     request.extensions["timeout"] = {
         "connect": timeout.connect,
@@ -215,10 +223,13 @@ def _sole_cancelled(group: BaseExceptionGroup[BaseException]) -> BaseException:
     """The first `trio.Cancelled` of a group holding nothing else; else the group itself."""
     if group.split(trio.Cancelled)[1] is not None:
         return group
-    leaf: BaseException = group
-    while isinstance(leaf, BaseExceptionGroup):
-        leaf = leaf.exceptions[0]
-    return leaf
+    return _first_leaf(group)
+
+
+def _first_leaf(exc: BaseException) -> BaseException:
+    if isinstance(exc, BaseExceptionGroup):
+        return _first_leaf(cast("BaseExceptionGroup[BaseException]", exc).exceptions[0])
+    return exc
 
 
 def _log_request(request: httpx.Request) -> None:
@@ -235,7 +246,14 @@ async def send(
     request: httpx.Request,
     middleware: Sequence[Middleware] = (),
 ) -> httpx.Response:
-    """Send through the middleware chain (first = outermost); the body is left unread."""
+    """Send through the middleware chain (first = outermost); the body is left unread.
+
+    A stream request's ``first_event`` limit starts here, when the attempt is sent: a
+    server that holds its response headers past it (a busy inference server queueing
+    the request) raises APITimeoutError, like any attempt that times out (retried). The
+    response carries the deadline (``FIRST_EVENT_DEADLINE``) for the `Stream` to keep
+    counting to its first event.
+    """
 
     async def call_transport(req: httpx.Request) -> httpx.Response:
         if log.isEnabledFor(logging.DEBUG):
@@ -267,7 +285,18 @@ async def send(
     call: Callable[[httpx.Request], Awaitable[httpx.Response]] = call_transport
     for mw in reversed(middleware):
         call = _bind(mw, call)
-    return await call(request)
+    limit: float | None = request.extensions.get(_FIRST_EVENT_LIMIT)
+    if limit is None:
+        return await call(request)
+    deadline = trio.current_time() + limit
+    with trio.move_on_at(deadline):
+        response = await call(request)
+        response.extensions[FIRST_EVENT_DEADLINE] = deadline
+        return response
+    raise APITimeoutError(
+        f"No stream event within {limit} s of sending the request: no response headers yet.",
+        request=request,
+    )
 
 
 def _bind(

@@ -67,7 +67,8 @@ class Timeout:
     - ``request``: the whole attempt of a plain request (send and read the body); for a
       stream, the attempt until the response headers arrive.
     - ``connect``: acquiring a pooled connection or opening a new one.
-    - ``first_event``: for streams, from the response headers to the first event.
+    - ``first_event``: for streams, from sending the request (each attempt) to the first
+      event, the wait for the response headers included.
     - ``idle``: for streams, the longest gap between two events.
 
     The caller's own cancel scope stays the overall deadline: these limits only ever

@@ -34,8 +34,8 @@ import enum
 import inspect
 import re
 import sys
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeAlias, TypeVar, final, overload
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeAlias, TypeVar, cast, final, overload
 
 import attrs
 import orjson
@@ -100,14 +100,14 @@ def _split_doc(doc: str) -> tuple[str | None, dict[str, str]]:
         if heading:
             section, current = heading.group(1), None
         elif param:
-            section, current = "Args", param.group(1)
+            section, current = "Args", str(param.group(1))
             described[current] = param.group(2).strip()
         elif stripped.startswith(":"):  # :returns:, :raises ...:
             section, current = "Returns", None
         elif section in ("Args", "Arguments", "Parameters", "Params"):
             entry = re.match(r"^(\*{0,2}\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$", stripped)
             if entry and not line.startswith(" " * 8):
-                current = entry.group(1).lstrip("*")
+                current = str(entry.group(1)).lstrip("*")
                 described[current] = entry.group(2).strip()
             elif current and stripped:
                 described[current] = f"{described[current]} {stripped}".strip()
@@ -155,7 +155,7 @@ class FunctionTool(Generic[R]):
         """The keyword arguments from the model's JSON; raises `ToolArgumentsError`."""
         raw = arguments_json if isinstance(arguments_json, str) else arguments_json.decode()
         try:
-            data = orjson.loads(raw) if raw.strip() else {}
+            data: Any = orjson.loads(raw) if raw.strip() else dict[str, Any]()
         except orjson.JSONDecodeError as exc:
             raise ToolArgumentsError(
                 f"arguments of {self.name} are not valid JSON: {exc}", raw=raw
@@ -268,11 +268,15 @@ def function_tool(
     (a dict, Any...), or ``*args``/``**kwargs``.
     """
     if fn is None:
-        return lambda f: _make_tool(f, name, description, strict)
+
+        def decorate(f: Callable[..., Any]) -> FunctionTool[Any]:
+            return _make_tool(f, name, description, strict)
+
+        return decorate
     return _make_tool(fn, name, description, strict)
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: object) -> object:
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict):  # generated models
         return to_dict()
@@ -282,11 +286,11 @@ def _jsonable(value: Any) -> Any:
         return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     pydantic = sys.modules.get("pydantic")
     if pydantic is not None and isinstance(value, pydantic.BaseModel):
-        return value.model_dump(mode="json")
+        return cast(Any, value).model_dump(mode="json")
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, set | frozenset | tuple):
-        return list(value)
+        return list(cast("Iterable[object]", value))
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
@@ -405,7 +409,8 @@ async def run_tools_responses(
     reply to request number ``max_turns`` still asks for calls, `MaxTurnsExceeded` is
     raised. ``on_turn`` (sync or async) sees each turn's reply and call results.
     """
-    from ..types import FunctionToolCall, Response
+    from ..resources._base import decode_response  # as responses.create: output_text too
+    from ..types import FunctionToolCall
 
     _check_limits(max_turns, max_concurrency)
     table = _tool_table(tools)
@@ -418,7 +423,7 @@ async def run_tools_responses(
             [{"role": "user", "content": first}] if isinstance(first, str) else list(first or ())
         )
     for turn in range(1, max_turns + 1):
-        response: Response = await post_json(client, "/responses", params, Response.from_dict)
+        response: Response = await post_json(client, "/responses", params, decode_response)
         calls = [
             (str(item.call_id), str(item.name), str(item.arguments))
             for item in response.output or ()
@@ -473,7 +478,9 @@ async def run_tools_chat(
             client, "/chat/completions", params, CreateChatCompletionResponse.from_dict
         )
         message = completion.choices[0].message if completion.choices else None
-        tool_calls = (getattr(message, "tool_calls", None) or []) if message else []
+        tool_calls = cast(
+            "list[Any]", getattr(message, "tool_calls", None) or [] if message else []
+        )
         if message is None or not tool_calls:
             return completion
         if turn == max_turns:

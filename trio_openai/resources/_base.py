@@ -9,8 +9,8 @@ its own: every request goes through one of the client's entry points.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypedDict, TypeVar, cast
 from urllib.parse import quote
 
 from .._models import LazyModule
@@ -22,14 +22,18 @@ if TYPE_CHECKING:
 __all__ = [
     "Resource",
     "json_part",
+    "json_unless_file",
     "lazy_types",
     "decode_response",
     "path_param",
+    "result_variant",
     "with_headers",
 ]
 
 T = TypeVar("T")
 _TYPES_PACKAGE: Final = "trio_openai.types"
+# RFC 3986 `pchar` beyond the unreserved characters quote() always keeps: sub-delims, ":", "@".
+_PATH_SAFE: Final = "!$&'()*+,;=:@"
 
 
 class Resource:
@@ -56,14 +60,22 @@ def decode_response(data: Any) -> Any:
 
 
 def path_param(name: str, value: object) -> str:
-    """`value` quoted for one path segment; an empty value raises ValueError naming `name`.
+    """`value` quoted for one path segment, as openai-python quotes it.
 
-    As openai-python: ``client.files.retrieve("")`` would otherwise call ``GET /files/``,
-    which is a different operation (the list).
+    RFC 3986 §3.3 path characters stay as they are (``ft:gpt-4o-mini:org:suffix:abc123``
+    keeps its colons; ``@ ! $ & ' ( ) * + , ; =`` too); ``/``, ``?``, ``#``, ``%``, spaces and
+    non-ASCII are percent-encoded. Raises ValueError naming `name` for an empty value
+    (``client.files.retrieve("")`` would otherwise call ``GET /files/``, the list) and for
+    ``.`` or ``..``, which a server or proxy would resolve as a step up the path.
     """
     if value is None or value == "" or isinstance(value, Omit):
         raise ValueError(f"Expected a non-empty value for `{name}` but received {value!r}")
-    return quote(str(value), safe="")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    if text in (".", ".."):
+        raise ValueError(f"`{name}` cannot be {text!r}: it would change the request's path")
+    return quote(text, safe=_PATH_SAFE)
 
 
 def json_part(value: object) -> object:
@@ -76,22 +88,85 @@ def json_part(value: object) -> object:
     return dump_json(value).decode()
 
 
-def with_headers(options: CallOptions, headers: Mapping[str, object]) -> CallOptions:
-    """`options` with header parameters added (the caller's extra_headers still win).
+class BodyArguments(TypedDict, total=False):
+    """The body keyword of a client entry point: a JSON body or a multipart form."""
 
-    Omitted values are left out; a list is sent comma-separated (``openai-beta: a,b``).
+    body: object
+    multipart: Mapping[str, object]
+
+
+def json_unless_file(form: Mapping[str, object]) -> BodyArguments:
+    """A form sent as JSON when no field holds a file, as a multipart form otherwise.
+
+    For operations whose JSON body takes every field of their multipart one
+    (``containers.files.create(container_id, file_id=...)``, ``skills.create``, the
+    ``videos`` creations): JSON keeps objects and nulls as they are, where a form can
+    only flatten them into bracketed text fields. openai-python sends JSON there too for
+    containers and skills.
     """
-    given: dict[str, str] = {}
+    from .._multipart import has_file
+
+    if has_file(form):
+        return {"multipart": form}
+    return {"body": {k: v for k, v in form.items() if not isinstance(v, Omit)}}
+
+
+class ResultArguments(TypedDict, total=False):
+    """How a client entry point decodes the result: a cast, or the body as text."""
+
+    cast: Callable[[Any], object]
+    binary: bool
+    headers: Mapping[str, str]
+
+
+def _text(body: bytes) -> str:
+    return body.decode()
+
+
+def result_variant(
+    value: object,
+    decoders: Mapping[str, Callable[[Any], object] | None],
+    default: str | None,
+    fallback: Callable[[Any], object],
+) -> ResultArguments:
+    """Decode the variant of a union result that the request asked for.
+
+    ``audio.transcriptions.create(response_format="verbose_json")`` answers the verbose
+    variant, whose fields overlap the diarized one's: only the request tells them apart.
+    A None decoder means a text body (``text``, ``srt``, ``vtt``), returned as a str, as
+    openai-python returns it (with the same ``Accept: application/json``). A value the
+    table does not know is decoded by structure (`fallback`).
+    """
+    key = default if isinstance(value, Omit) else value
+    if not isinstance(key, str) or key not in decoders:
+        return {"cast": fallback}
+    decode = decoders[key]
+    if decode is None:
+        return {"binary": True, "cast": _text, "headers": {"Accept": "application/json"}}
+    return {"cast": decode}
+
+
+def with_headers(options: CallOptions, headers: Mapping[str, object]) -> CallOptions:
+    """`options` with an operation's headers added: the fixed ones the API requires
+    (``OpenAI-Beta: assistants=v2``) and header parameters.
+
+    The caller's extra_headers still win, whatever the case of their names (HTTP header
+    names are case-insensitive: ``{"openai-beta": ...}`` replaces ``OpenAI-Beta``, and
+    ``{"OpenAI-Beta": omit}`` removes it). Omitted values are left out; a list is sent
+    comma-separated (``openai-beta: a,b``).
+    """
+    extra = options.get("extra_headers") or {}
+    overridden = {name.lower() for name in extra}
+    given: dict[str, str | Omit] = {}
     for name, value in headers.items():
-        if isinstance(value, Omit) or value is None:
+        if isinstance(value, Omit) or value is None or name.lower() in overridden:
             continue
         if isinstance(value, Sequence) and not isinstance(value, str):
-            given[name] = ",".join(str(v) for v in value)  # pyright: ignore[reportUnknownVariableType]
+            given[name] = ",".join(str(v) for v in cast("Sequence[object]", value))
         else:
             given[name] = str(value)
     if not given:
         return options
-    extra = options.get("extra_headers") or {}
     merged: CallOptions = {**options, "extra_headers": {**given, **extra}}
     return merged
 
@@ -103,5 +178,3 @@ def lazy_types(namespace: dict[str, Any], alias: str, module: str) -> Any:
     a call needs it (the first attribute access replaces the stand-in in `namespace`).
     """
     return LazyModule(namespace, alias, f"{_TYPES_PACKAGE}.{module}")
-
-

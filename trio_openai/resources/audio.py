@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal, Unpack, overload
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
-from ._base import Resource, lazy_types, path_param as _p
+from ._base import Resource, lazy_types, path_param as _p, result_variant as _result_variant
 from .._response import (
     to_raw_page_wrapper as _to_raw_page,
     to_raw_response_wrapper as _to_raw,
@@ -387,6 +387,94 @@ class Transcriptions(Resource):
         languages: Sequence[str] | Omit = omit,
         keywords: Sequence[str] | Omit = omit,
         prompt: str | Omit = omit,
+        response_format: Literal["json"] | Omit = omit,
+        temperature: float | Omit = omit,
+        include: Sequence[Literal["logprobs"]] | Omit = omit,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | Omit = omit,
+        chunking_strategy: Literal["auto"] | VadConfigParam | None | Omit = omit,
+        known_speaker_names: Sequence[str] | Omit = omit,
+        known_speaker_references: Sequence[str] | Omit = omit,
+        stream: Literal[False] | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_audio.CreateTranscriptionResponseJson:
+        ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        language: str | Omit = omit,
+        languages: Sequence[str] | Omit = omit,
+        keywords: Sequence[str] | Omit = omit,
+        prompt: str | Omit = omit,
+        response_format: Literal["text", "srt", "vtt"],
+        temperature: float | Omit = omit,
+        include: Sequence[Literal["logprobs"]] | Omit = omit,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | Omit = omit,
+        chunking_strategy: Literal["auto"] | VadConfigParam | None | Omit = omit,
+        known_speaker_names: Sequence[str] | Omit = omit,
+        known_speaker_references: Sequence[str] | Omit = omit,
+        stream: Literal[False] | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> str:
+        ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        language: str | Omit = omit,
+        languages: Sequence[str] | Omit = omit,
+        keywords: Sequence[str] | Omit = omit,
+        prompt: str | Omit = omit,
+        response_format: Literal["verbose_json"],
+        temperature: float | Omit = omit,
+        include: Sequence[Literal["logprobs"]] | Omit = omit,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | Omit = omit,
+        chunking_strategy: Literal["auto"] | VadConfigParam | None | Omit = omit,
+        known_speaker_names: Sequence[str] | Omit = omit,
+        known_speaker_references: Sequence[str] | Omit = omit,
+        stream: Literal[False] | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_audio.CreateTranscriptionResponseVerboseJson:
+        ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        language: str | Omit = omit,
+        languages: Sequence[str] | Omit = omit,
+        keywords: Sequence[str] | Omit = omit,
+        prompt: str | Omit = omit,
+        response_format: Literal["diarized_json"],
+        temperature: float | Omit = omit,
+        include: Sequence[Literal["logprobs"]] | Omit = omit,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | Omit = omit,
+        chunking_strategy: Literal["auto"] | VadConfigParam | None | Omit = omit,
+        known_speaker_names: Sequence[str] | Omit = omit,
+        known_speaker_references: Sequence[str] | Omit = omit,
+        stream: Literal[False] | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_audio.CreateTranscriptionResponseDiarizedJson:
+        ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        language: str | Omit = omit,
+        languages: Sequence[str] | Omit = omit,
+        keywords: Sequence[str] | Omit = omit,
+        prompt: str | Omit = omit,
         response_format: Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"] | Omit = omit,
         temperature: float | Omit = omit,
         include: Sequence[Literal["logprobs"]] | Omit = omit,
@@ -396,7 +484,9 @@ class Transcriptions(Resource):
         known_speaker_references: Sequence[str] | Omit = omit,
         stream: Literal[False] | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_audio.CreateTranscriptionResponse: ...
+    ) -> _t_audio.CreateTranscriptionResponse | str:
+        ...
+
     @overload
     async def create(
         self,
@@ -436,7 +526,7 @@ class Transcriptions(Resource):
         known_speaker_references: Sequence[str] | Omit = omit,
         stream: bool | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_audio.CreateTranscriptionResponse | Stream[_t_audio.CreateTranscriptionResponseStreamEvent]: ...
+    ) -> _t_audio.CreateTranscriptionResponse | str | Stream[_t_audio.CreateTranscriptionResponseStreamEvent]: ...
     async def create(
         self,
         *,
@@ -455,7 +545,7 @@ class Transcriptions(Resource):
         known_speaker_references: Sequence[str] | Omit = omit,
         stream: bool | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_audio.CreateTranscriptionResponse | Stream[_t_audio.CreateTranscriptionResponseStreamEvent]:
+    ) -> _t_audio.CreateTranscriptionResponse | str | Stream[_t_audio.CreateTranscriptionResponseStreamEvent]:
         """
         Transcribes audio into the input language. With ``stream=True`` the result is a
         `Stream` of events, sent when its block opens: ``async with await
@@ -506,7 +596,19 @@ class Transcriptions(Resource):
                 "known_speaker_references": known_speaker_references,
             },
             options=options,
-            cast=_t_audio.decode_create_transcription_response,
+            **_result_variant(
+                response_format,
+                {
+                    "json": _t_audio.CreateTranscriptionResponseJson.from_dict,
+                    "text": None,
+                    "srt": None,
+                    "verbose_json": _t_audio.CreateTranscriptionResponseVerboseJson.from_dict,
+                    "vtt": None,
+                    "diarized_json": _t_audio.CreateTranscriptionResponseDiarizedJson.from_dict,
+                },
+                "json",
+                _t_audio.decode_create_transcription_response,
+            ),
         )
 
     def stream(
@@ -595,6 +697,46 @@ class Translations(Resource):
         """
         return TranslationsWithStreamingResponse(self)
 
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        prompt: str | Omit = omit,
+        response_format: Literal["json"] | Omit = omit,
+        temperature: float | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_audio.CreateTranslationResponseJson:
+        ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        prompt: str | Omit = omit,
+        response_format: Literal["text", "srt", "vtt"],
+        temperature: float | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> str:
+        ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        prompt: str | Omit = omit,
+        response_format: Literal["verbose_json"],
+        temperature: float | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_audio.CreateTranslationResponseVerboseJson:
+        ...
+
+    @overload
     async def create(
         self,
         *,
@@ -604,7 +746,19 @@ class Translations(Resource):
         response_format: Literal["json", "text", "srt", "verbose_json", "vtt"] | Omit = omit,
         temperature: float | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_audio.CreateTranslationResponse:
+    ) -> _t_audio.CreateTranslationResponse | str:
+        ...
+
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        prompt: str | Omit = omit,
+        response_format: Literal["json", "text", "srt", "verbose_json", "vtt"] | Omit = omit,
+        temperature: float | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_audio.CreateTranslationResponse | str:
         """Translates audio into English."""
         return await self._client._request(
             "POST",
@@ -617,7 +771,18 @@ class Translations(Resource):
                 "temperature": temperature,
             },
             options=options,
-            cast=_t_audio.decode_create_translation_response,
+            **_result_variant(
+                response_format,
+                {
+                    "json": _t_audio.CreateTranslationResponseJson.from_dict,
+                    "text": None,
+                    "srt": None,
+                    "verbose_json": _t_audio.CreateTranslationResponseVerboseJson.from_dict,
+                    "vtt": None,
+                },
+                "json",
+                _t_audio.decode_create_translation_response,
+            ),
         )
 
 

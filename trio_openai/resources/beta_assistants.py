@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal, Unpack
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
-from ._base import Resource, lazy_types, path_param as _p
+from ._base import Resource, lazy_types, path_param as _p, with_headers as _with_headers
 from .._response import (
     to_raw_page_wrapper as _to_raw_page,
     to_raw_response_wrapper as _to_raw,
@@ -84,7 +84,7 @@ class Assistants(Resource):
                 "after": after,
                 "before": before,
             },
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
         )
 
     async def create(
@@ -120,7 +120,7 @@ class Assistants(Resource):
                 "top_p": top_p,
                 "response_format": response_format,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_assistants.AssistantObject.from_dict,
         )
 
@@ -133,7 +133,7 @@ class Assistants(Resource):
         return await self._client._request(
             "GET",
             f"/assistants/{_p('assistant_id', assistant_id)}",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_assistants.AssistantObject.from_dict,
         )
 
@@ -171,7 +171,7 @@ class Assistants(Resource):
                 "top_p": top_p,
                 "response_format": response_format,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_assistants.AssistantObject.from_dict,
         )
 
@@ -184,7 +184,7 @@ class Assistants(Resource):
         return await self._client._request(
             "DELETE",
             f"/assistants/{_p('assistant_id', assistant_id)}",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_assistants.DeleteAssistantResponse.from_dict,
         )
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal, Unpack
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
-from ._base import Resource, lazy_types, path_param as _p
+from ._base import Resource, lazy_types, path_param as _p, with_headers as _with_headers
 from .._response import (
     to_raw_page_wrapper as _to_raw_page,
     to_raw_response_wrapper as _to_raw,
@@ -140,7 +140,7 @@ class Sessions(Resource):
         return await self._client._request(
             "POST",
             f"/chatkit/sessions/{_p('session_id', session_id)}/cancel",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "chatkit_beta=v1"}),
             cast=_t_chatkit.ChatSessionResource.from_dict,
         )
 
@@ -165,7 +165,7 @@ class Sessions(Resource):
                 "rate_limits": rate_limits,
                 "chatkit_configuration": chatkit_configuration,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "chatkit_beta=v1"}),
             cast=_t_chatkit.ChatSessionResource.from_dict,
         )
 
@@ -230,7 +230,7 @@ class Threads(Resource):
                 "after": after,
                 "before": before,
             },
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "chatkit_beta=v1"}),
         )
 
     async def retrieve(
@@ -242,7 +242,7 @@ class Threads(Resource):
         return await self._client._request(
             "GET",
             f"/chatkit/threads/{_p('thread_id', thread_id)}",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "chatkit_beta=v1"}),
             cast=_t_chatkit.ThreadResource.from_dict,
         )
 
@@ -255,7 +255,7 @@ class Threads(Resource):
         return await self._client._request(
             "DELETE",
             f"/chatkit/threads/{_p('thread_id', thread_id)}",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "chatkit_beta=v1"}),
             cast=_t_chatkit.DeletedThreadResource.from_dict,
         )
 
@@ -281,7 +281,7 @@ class Threads(Resource):
                 "before": before,
                 "user": user,
             },
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "chatkit_beta=v1"}),
         )
 
 

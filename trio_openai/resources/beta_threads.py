@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal, Unpack, overload
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
-from ._base import Resource, lazy_types, path_param as _p
+from ._base import Resource, lazy_types, path_param as _p, with_headers as _with_headers
 from .._response import (
     to_raw_page_wrapper as _to_raw_page,
     to_raw_response_wrapper as _to_raw,
@@ -113,7 +113,7 @@ class Threads(Resource):
                 "tool_resources": tool_resources,
                 "metadata": metadata,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.ThreadObject.from_dict,
         )
 
@@ -232,7 +232,7 @@ class Threads(Resource):
                     "parallel_tool_calls": parallel_tool_calls,
                     "response_format": response_format,
                 }),
-                options=options,
+                options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
                 decode=_t_assistants.decode_assistant_stream_event,
                 usage="async with await client.beta.threads.create_and_run(..., stream=True) as stream:",
             )
@@ -257,7 +257,7 @@ class Threads(Resource):
                 "parallel_tool_calls": parallel_tool_calls,
                 "response_format": response_format,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.RunObject.from_dict,
         )
 
@@ -308,7 +308,7 @@ class Threads(Resource):
                 "parallel_tool_calls": parallel_tool_calls,
                 "response_format": response_format,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             decode=_t_assistants.decode_assistant_stream_event,
             usage="async with client.beta.threads.create_and_run_stream(...) as stream:",
         )
@@ -322,7 +322,7 @@ class Threads(Resource):
         return await self._client._request(
             "GET",
             f"/threads/{_p('thread_id', thread_id)}",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.ThreadObject.from_dict,
         )
 
@@ -342,7 +342,7 @@ class Threads(Resource):
                 "tool_resources": tool_resources,
                 "metadata": metadata,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.ThreadObject.from_dict,
         )
 
@@ -355,7 +355,7 @@ class Threads(Resource):
         return await self._client._request(
             "DELETE",
             f"/threads/{_p('thread_id', thread_id)}",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.DeleteThreadResponse.from_dict,
         )
 
@@ -448,7 +448,7 @@ class Messages(Resource):
                 "before": before,
                 "run_id": run_id,
             },
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
         )
 
     async def create(
@@ -471,7 +471,7 @@ class Messages(Resource):
                 "attachments": attachments,
                 "metadata": metadata,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.MessageObject.from_dict,
         )
 
@@ -486,7 +486,7 @@ class Messages(Resource):
         return await self._client._request(
             "GET",
             f"/threads/{_p('thread_id', thread_id)}/messages/{_p('message_id', message_id)}",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.MessageObject.from_dict,
         )
 
@@ -505,7 +505,7 @@ class Messages(Resource):
             body=_strip({
                 "metadata": metadata,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.MessageObject.from_dict,
         )
 
@@ -520,7 +520,7 @@ class Messages(Resource):
         return await self._client._request(
             "DELETE",
             f"/threads/{_p('thread_id', thread_id)}/messages/{_p('message_id', message_id)}",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.DeleteMessageResponse.from_dict,
         )
 
@@ -596,7 +596,7 @@ class Runs(Resource):
                 "after": after,
                 "before": before,
             },
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
         )
 
     @overload
@@ -729,7 +729,7 @@ class Runs(Resource):
                     "parallel_tool_calls": parallel_tool_calls,
                     "response_format": response_format,
                 }),
-                options=options,
+                options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
                 decode=_t_assistants.decode_assistant_stream_event,
                 usage="async with await client.beta.threads.runs.create(..., stream=True) as stream:",
             )
@@ -758,7 +758,7 @@ class Runs(Resource):
                 "parallel_tool_calls": parallel_tool_calls,
                 "response_format": response_format,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.RunObject.from_dict,
         )
 
@@ -816,7 +816,7 @@ class Runs(Resource):
                 "parallel_tool_calls": parallel_tool_calls,
                 "response_format": response_format,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             decode=_t_assistants.decode_assistant_stream_event,
             usage="async with client.beta.threads.runs.stream(...) as stream:",
         )
@@ -832,7 +832,7 @@ class Runs(Resource):
         return await self._client._request(
             "GET",
             f"/threads/{_p('thread_id', thread_id)}/runs/{_p('run_id', run_id)}",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.RunObject.from_dict,
         )
 
@@ -851,7 +851,7 @@ class Runs(Resource):
             body=_strip({
                 "metadata": metadata,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.RunObject.from_dict,
         )
 
@@ -866,7 +866,7 @@ class Runs(Resource):
         return await self._client._request(
             "POST",
             f"/threads/{_p('thread_id', thread_id)}/runs/{_p('run_id', run_id)}/cancel",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.RunObject.from_dict,
         )
 
@@ -925,7 +925,7 @@ class Runs(Resource):
                     "stream": stream,
                     "tool_outputs": tool_outputs,
                 }),
-                options=options,
+                options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
                 decode=_t_assistants.decode_assistant_stream_event,
                 usage="async with await client.beta.threads.runs.submit_tool_outputs(..., stream=True) as stream:",
             )
@@ -936,7 +936,7 @@ class Runs(Resource):
                 "stream": stream,
                 "tool_outputs": tool_outputs,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.RunObject.from_dict,
         )
 
@@ -961,7 +961,7 @@ class Runs(Resource):
                 "stream": True,
                 "tool_outputs": tool_outputs,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             decode=_t_assistants.decode_assistant_stream_event,
             usage="async with client.beta.threads.runs.submit_tool_outputs_stream(...) as stream:",
         )
@@ -1048,7 +1048,7 @@ class Steps(Resource):
                 "before": before,
                 "include": include,
             },
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
         )
 
     async def retrieve(
@@ -1067,7 +1067,7 @@ class Steps(Resource):
             query={
                 "include": include,
             },
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_threads.RunStepObject.from_dict,
         )
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal, Unpack
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
-from ._base import Resource, lazy_types, path_param as _p
+from ._base import Resource, lazy_types, json_unless_file as _json_unless_file, path_param as _p
 from .._response import (
     to_raw_page_wrapper as _to_raw_page,
     to_raw_response_wrapper as _to_raw,
@@ -241,10 +241,10 @@ class Files(Resource):
         return await self._client._request(
             "POST",
             f"/containers/{_p('container_id', container_id)}/files",
-            multipart={
+            **_json_unless_file({
                 "file_id": file_id,
                 "file": file,
-            },
+            }),
             options=options,
             cast=_t_containers.ContainerFileResource.from_dict,
         )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal, Unpack
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
-from ._base import Resource, lazy_types, path_param as _p
+from ._base import Resource, lazy_types, json_unless_file as _json_unless_file, path_param as _p
 from .._response import (
     to_raw_page_wrapper as _to_raw_page,
     to_raw_response_wrapper as _to_raw,
@@ -105,9 +105,9 @@ class Skills(Resource):
         return await self._client._request(
             "POST",
             "/skills",
-            multipart={
+            **_json_unless_file({
                 "files": files,
-            },
+            }),
             options=options,
             cast=_t_skills.SkillResource.from_dict,
         )
@@ -313,10 +313,10 @@ class Versions(Resource):
         return await self._client._request(
             "POST",
             f"/skills/{_p('skill_id', skill_id)}/versions",
-            multipart={
+            **_json_unless_file({
                 "files": files,
                 "default": default,
-            },
+            }),
             options=options,
             cast=_t_skills.SkillVersionResource.from_dict,
         )

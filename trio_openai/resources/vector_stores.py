@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal, Unpack
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
-from ._base import Resource, lazy_types, path_param as _p
+from ._base import Resource, lazy_types, path_param as _p, with_headers as _with_headers
 from ._extras import VectorStoreFileBatchesExtras, VectorStoreFilesExtras
 from .._response import (
     to_raw_page_wrapper as _to_raw_page,
@@ -103,7 +103,7 @@ class VectorStores(Resource):
                 "after": after,
                 "before": before,
             },
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
         )
 
     async def create(
@@ -129,7 +129,7 @@ class VectorStores(Resource):
                 "chunking_strategy": chunking_strategy,
                 "metadata": metadata,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_vector_stores.VectorStoreObject.from_dict,
         )
 
@@ -142,7 +142,7 @@ class VectorStores(Resource):
         return await self._client._request(
             "GET",
             f"/vector_stores/{_p('vector_store_id', vector_store_id)}",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_vector_stores.VectorStoreObject.from_dict,
         )
 
@@ -164,7 +164,7 @@ class VectorStores(Resource):
                 "expires_after": expires_after,
                 "metadata": metadata,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_vector_stores.VectorStoreObject.from_dict,
         )
 
@@ -177,7 +177,7 @@ class VectorStores(Resource):
         return await self._client._request(
             "DELETE",
             f"/vector_stores/{_p('vector_store_id', vector_store_id)}",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_vector_stores.DeleteVectorStoreResponse.from_dict,
         )
 
@@ -206,7 +206,7 @@ class VectorStores(Resource):
                 "filters": filters,
                 "ranking_options": ranking_options,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_vector_stores.VectorStoreSearchResultsPage.from_dict,
         )
 
@@ -304,7 +304,7 @@ class FileBatches(VectorStoreFileBatchesExtras, Resource):
                 "chunking_strategy": chunking_strategy,
                 "attributes": attributes,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_vector_stores.VectorStoreFileBatchObject.from_dict,
         )
 
@@ -319,7 +319,7 @@ class FileBatches(VectorStoreFileBatchesExtras, Resource):
         return await self._client._request(
             "GET",
             f"/vector_stores/{_p('vector_store_id', vector_store_id)}/file_batches/{_p('batch_id', batch_id)}",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_vector_stores.VectorStoreFileBatchObject.from_dict,
         )
 
@@ -337,7 +337,7 @@ class FileBatches(VectorStoreFileBatchesExtras, Resource):
         return await self._client._request(
             "POST",
             f"/vector_stores/{_p('vector_store_id', vector_store_id)}/file_batches/{_p('batch_id', batch_id)}/cancel",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_vector_stores.VectorStoreFileBatchObject.from_dict,
         )
 
@@ -365,7 +365,7 @@ class FileBatches(VectorStoreFileBatchesExtras, Resource):
                 "before": before,
                 "filter": filter,
             },
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
         )
 
 
@@ -435,7 +435,7 @@ class Files(VectorStoreFilesExtras, Resource):
                 "before": before,
                 "filter": filter,
             },
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
         )
 
     async def create(
@@ -462,7 +462,7 @@ class Files(VectorStoreFilesExtras, Resource):
                 "chunking_strategy": chunking_strategy,
                 "attributes": attributes,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_vector_stores.VectorStoreFileObject.from_dict,
         )
 
@@ -477,7 +477,7 @@ class Files(VectorStoreFilesExtras, Resource):
         return await self._client._request(
             "GET",
             f"/vector_stores/{_p('vector_store_id', vector_store_id)}/files/{_p('file_id', file_id)}",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_vector_stores.VectorStoreFileObject.from_dict,
         )
 
@@ -496,7 +496,7 @@ class Files(VectorStoreFilesExtras, Resource):
             body=_strip({
                 "attributes": attributes,
             }),
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_vector_stores.VectorStoreFileObject.from_dict,
         )
 
@@ -515,7 +515,7 @@ class Files(VectorStoreFilesExtras, Resource):
         return await self._client._request(
             "DELETE",
             f"/vector_stores/{_p('vector_store_id', vector_store_id)}/files/{_p('file_id', file_id)}",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
             cast=_t_vector_stores.DeleteVectorStoreFileResponse.from_dict,
         )
 
@@ -531,7 +531,7 @@ class Files(VectorStoreFilesExtras, Resource):
             f"/vector_stores/{_p('vector_store_id', vector_store_id)}/files/{_p('file_id', file_id)}/content",
             decode_item=_t_vector_stores.VectorStoreFileContentResponseDataItem.from_dict,
             shape="single",
-            options=options,
+            options=_with_headers(options, {"OpenAI-Beta": "assistants=v2"}),
         )
 
 

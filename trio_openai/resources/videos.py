@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal, Unpack
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
-from ._base import Resource, lazy_types, path_param as _p
+from ._base import Resource, lazy_types, json_unless_file as _json_unless_file, path_param as _p
 from ._extras import VideosExtras
 from .._response import (
     to_raw_page_wrapper as _to_raw_page,
@@ -103,13 +103,13 @@ class Videos(VideosExtras, Resource):
         return await self._client._request(
             "POST",
             "/videos",
-            multipart={
+            **_json_unless_file({
                 "prompt": prompt,
                 "model": model,
                 "input_reference": input_reference,
                 "seconds": seconds,
                 "size": size,
-            },
+            }),
             options=options,
             cast=_t_videos.VideoResource.from_dict,
         )
@@ -128,10 +128,10 @@ class Videos(VideosExtras, Resource):
         return await self._client._request(
             "POST",
             "/videos/edits",
-            multipart={
+            **_json_unless_file({
                 "video": video,
                 "prompt": prompt,
-            },
+            }),
             options=options,
             cast=_t_videos.VideoResource.from_dict,
         )
@@ -148,11 +148,11 @@ class Videos(VideosExtras, Resource):
         return await self._client._request(
             "POST",
             "/videos/extensions",
-            multipart={
+            **_json_unless_file({
                 "video": video,
                 "prompt": prompt,
                 "seconds": seconds,
-            },
+            }),
             options=options,
             cast=_t_videos.VideoResource.from_dict,
         )
