@@ -18,6 +18,7 @@ from typing import Any, TypeAlias
 import attrs
 
 from .names import attr_name, camel, class_name, singular, trim_doc
+from .naming import COMPUTED
 from .spec import Spec, is_constraint_only, is_null, ref_name
 
 
@@ -73,6 +74,7 @@ class ClassDef:
     doc: str
     home: str
     fields: list[FieldDef]
+    computed: list[str] = attrs.field(factory=list)  # SDK-only keys, see naming.COMPUTED
 
 
 @attrs.define
@@ -253,6 +255,11 @@ class Resolver:
         required = set(s.get("required") or ())
         used: set[str] = set()
         for key, ps in props.items():
+            if _sdk_only(ps):
+                if key not in COMPUTED:
+                    raise ValueError(f"{name}.{key} is SDK-only: add it to naming.COMPUTED")
+                cls.computed.append(key)
+                continue
             attr = attr_name(key)
             while attr in used:
                 attr += "_"
@@ -425,6 +432,16 @@ class Resolver:
         if isinstance(t, Nullable):
             return self.needs_conversion(t.inner, _seen)
         return False
+
+
+def _sdk_only(schema: Any) -> bool:
+    """Whether a property is one the spec says only the SDKs compute (never sent)."""
+    if not isinstance(schema, dict):
+        return False
+    parts = [schema, *(schema.get("anyOf") or ()), *(schema.get("oneOf") or ())]
+    return any(
+        isinstance(p, dict) and "SDK-only" in str(p.get("description") or "") for p in parts
+    )
 
 
 def either(members: list[TypeRef]) -> TypeRef:

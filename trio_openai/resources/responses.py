@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal, Unpack
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
-from ._base import Resource, lazy_types, path_param as _p, decode_response as _decode_response
+from ._base import Resource, lazy_types, path_param as _p
 from ._extras import ResponsesExtras
 
 if TYPE_CHECKING:
@@ -143,7 +143,7 @@ class Responses(ResponsesExtras, Resource):
                 "max_output_tokens": max_output_tokens,
             }),
             options=options,
-            cast=_decode_response,
+            cast=_t_responses.Response.from_dict,
         )
 
     def stream(
@@ -244,7 +244,7 @@ class Responses(ResponsesExtras, Resource):
                 "include_obfuscation": include_obfuscation,
             },
             options=options,
-            cast=_decode_response,
+            cast=_t_responses.Response.from_dict,
         )
 
     async def delete(
@@ -273,7 +273,7 @@ class Responses(ResponsesExtras, Resource):
             "POST",
             f"/responses/{_p('response_id', response_id)}/cancel",
             options=options,
-            cast=_decode_response,
+            cast=_t_responses.Response.from_dict,
         )
 
     async def compact(

@@ -17,6 +17,7 @@ from .._models import extra_keys as _extra_keys
 from .._models import generated_model as _generated_model
 from .._models import lazy_module as _lazy_module
 from .._models import not_an_object as _not_an_object
+from .. import _computed
 from .._types import Omit, omit
 
 if TYPE_CHECKING:
@@ -1977,7 +1978,7 @@ class RankingOptions(BaseModel):
 class Response(BaseModel):
     """The response object"""
 
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("metadata", "top_logprobs", "temperature", "top_p", "user", "safety_identifier", "prompt_cache_key", "prompt_cache_retention", "previous_response_id", "model", "background", "max_tool_calls", "text", "tools", "tool_choice", "prompt", "service_tier", "truncation", "id", "object", "status", "created_at", "completed_at", "error", "incomplete_details", "output", "reasoning", "instructions", "output_text", "usage", "prompt_cache_options", "moderation", "parallel_tool_calls", "conversation", "max_output_tokens"))
+    _KEYS: ClassVar[frozenset[str]] = frozenset(("metadata", "top_logprobs", "temperature", "top_p", "user", "safety_identifier", "prompt_cache_key", "prompt_cache_retention", "previous_response_id", "model", "background", "max_tool_calls", "text", "tools", "tool_choice", "prompt", "service_tier", "truncation", "id", "object", "status", "created_at", "completed_at", "error", "incomplete_details", "output", "reasoning", "instructions", "usage", "prompt_cache_options", "moderation", "parallel_tool_calls", "conversation", "max_output_tokens"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("metadata", "temperature", "top_p", "model", "tools", "tool_choice", "id", "object", "created_at", "error", "incomplete_details", "output", "instructions", "parallel_tool_calls"))
 
     metadata: Metadata
@@ -2055,8 +2056,6 @@ class Response(BaseModel):
 
     instructions: ResponseInstructions | None
 
-    output_text: str | None | Omit = omit
-
     usage: ResponseUsage | Omit = omit
 
     prompt_cache_options: PromptCacheOptions | Omit = omit
@@ -2070,6 +2069,14 @@ class Response(BaseModel):
 
     max_output_tokens: int | None | Omit = omit
 
+    @property
+    def output_text(self) -> str:
+        """
+        The text of every ``output_text`` part of the output messages, joined ("" if none).
+        Computed, as openai-python does; never part of `to_dict()`.
+        """
+        return _computed.output_text(self)
+
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
         if d.__class__ is not dict:
@@ -2082,7 +2089,7 @@ class Response(BaseModel):
             s_previous_response_id, s_model, s_background, s_max_tool_calls, s_text, s_tools,
             s_tool_choice, s_prompt, s_service_tier, s_truncation, s_id, s_object, s_status,
             s_created_at, s_completed_at, s_error, s_incomplete_details, s_output, s_reasoning,
-            s_instructions, s_output_text, s_usage, s_prompt_cache_options, s_moderation,
+            s_instructions, s_usage, s_prompt_cache_options, s_moderation,
             s_parallel_tool_calls, s_conversation, s_max_output_tokens,
         ) = cls._SET
         s_metadata(self, g("metadata", omit))
@@ -2122,7 +2129,6 @@ class Response(BaseModel):
         s_reasoning(self, x if x is None or x is omit else _response_items.Reasoning._from_dict(x))
         x = g("instructions", omit)
         s_instructions(self, x if x is None or x is omit else decode_response_instructions(x))
-        s_output_text(self, g("output_text", omit))
         x = g("usage", omit)
         s_usage(self, x if x is None or x is omit else ResponseUsage._from_dict(x))
         x = g("prompt_cache_options", omit)
