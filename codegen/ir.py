@@ -439,9 +439,7 @@ def _sdk_only(schema: Any) -> bool:
     if not isinstance(schema, dict):
         return False
     parts = [schema, *(schema.get("anyOf") or ()), *(schema.get("oneOf") or ())]
-    return any(
-        isinstance(p, dict) and "SDK-only" in str(p.get("description") or "") for p in parts
-    )
+    return any(isinstance(p, dict) and "SDK-only" in str(p.get("description") or "") for p in parts)
 
 
 def either(members: list[TypeRef]) -> TypeRef:

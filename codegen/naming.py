@@ -151,7 +151,7 @@ CASTS: dict[str, str] = {}
 COMPUTED: dict[str, tuple[str, str]] = {
     "output_text": (
         "str",
-        "The text of every ``output_text`` part of the output messages, joined (\"\" if "
+        'The text of every ``output_text`` part of the output messages, joined ("" if '
         "none). Computed, as openai-python does; never part of `to_dict()`.",
     ),
 }

@@ -90,5 +90,3 @@ def lazy_types(namespace: dict[str, Any], alias: str, module: str) -> Any:
     a call needs it (the first attribute access replaces the stand-in in `namespace`).
     """
     return LazyModule(namespace, alias, f"{_TYPES_PACKAGE}.{module}")
-
-
