@@ -214,7 +214,7 @@ class ResourceWriter:
             yield "        )"
             return
         if op.result == "binary":
-            ret = "bytes"
+            ret = "BinaryResponseContent"
         elif op.result == "none":
             ret = "None"
         else:
@@ -379,6 +379,8 @@ class ResourceWriter:
         head.append("if TYPE_CHECKING:")
         if "FileInput" in self.idents:
             head.append("    from .._multipart import FileInput")
+        if "BinaryResponseContent" in body:
+            head.append("    from .._binary import BinaryResponseContent")
         if "AsyncPaginator[" in body:
             head.append("    from .._pagination import AsyncPaginator")
         streams = [n for n in ("ByteStream", "Stream") if re.search(rf"\b{n}\b", body)]

@@ -20,6 +20,7 @@ import orjson
 import trio
 
 from . import _transport
+from ._binary import BinaryResponseContent
 from ._config import base_url_for, parse_custom_headers, platform_headers
 from ._encoding import dump_json, encode_query
 from ._errors import (
@@ -488,7 +489,7 @@ class OpenAI:
         response, content, taken = await self._send_with_retries(prepared, opts, read=True)
         assert content is not None
         if binary:
-            parsed: Any = content
+            parsed: Any = BinaryResponseContent(response, content)
         else:
             parsed = self._decode_json(response, content, cast)
         if self._return_raw:

@@ -16,6 +16,7 @@ from ._base import Resource, lazy_types, path_param as _p
 
 if TYPE_CHECKING:
     from .._multipart import FileInput
+    from .._binary import BinaryResponseContent
     from .._pagination import AsyncPaginator
     from .._streaming import ByteStream, Stream
     from ..types import audio as _t_audio
@@ -78,7 +79,7 @@ class Speech(Resource):
         response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | Omit = omit,
         speed: float | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Generates audio from the input text."""
         return await self._client._request(
             "POST",

@@ -13,6 +13,7 @@ from ._base import Resource, lazy_types, path_param as _p
 
 if TYPE_CHECKING:
     from .._multipart import FileInput
+    from .._binary import BinaryResponseContent
     from .._pagination import AsyncPaginator
     from ..types import files as _t_files
     from ..types.params import (
@@ -108,7 +109,7 @@ class Files(Resource):
         self,
         file_id: str,
         **options: Unpack[CallOptions],
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Returns a response containing the contents of the specified file."""
         return await self._client._request(
             "GET",

@@ -15,6 +15,7 @@ from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, json_part as _json_part, path_param as _p
 
 if TYPE_CHECKING:
+    from .._binary import BinaryResponseContent
     from ..types import realtime as _t_realtime
     from ..types import realtime_events as _t_realtime_events
     from ..types.params import (
@@ -95,7 +96,7 @@ class Calls(Resource):
         sdp: str,
         session: RealtimeSessionCreateRequestGAParam | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """
         Create a new Realtime API call over WebRTC and receive the SDP answer needed to
         complete the peer connection.

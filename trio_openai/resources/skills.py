@@ -16,6 +16,7 @@ from ._base import Resource, lazy_types, path_param as _p
 
 if TYPE_CHECKING:
     from .._multipart import FileInput
+    from .._binary import BinaryResponseContent
     from .._pagination import AsyncPaginator
     from ..types import skills as _t_skills
 else:
@@ -132,7 +133,7 @@ class Content(Resource):
         self,
         skill_id: str,
         **options: Unpack[CallOptions],
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Download a skill zip bundle by its ID."""
         return await self._client._request(
             "GET",
@@ -233,7 +234,7 @@ class VersionsContent(Resource):
         *,
         skill_id: str,
         **options: Unpack[CallOptions],
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Download a skill version zip bundle."""
         return await self._client._request(
             "GET",
