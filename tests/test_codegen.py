@@ -31,12 +31,12 @@ HANDWRITTEN_RESOURCES = {"__init__.py", "_base.py", "_extras.py", "_polling.py",
 def test_committed_output_equals_a_fresh_run(tmp_path: Path) -> None:
     files = generate(spec_path(), tmp_path)
     fresh = {
-        f"{folder}/{p.name}"
+        f"{folder}/{p.relative_to(tmp_path / folder).as_posix()}"
         for folder in ("types", "resources")
-        for p in (tmp_path / folder).glob("*.py")
+        for p in (tmp_path / folder).rglob("*.py")
     }
     assert fresh == set(files)
-    committed = {f"types/{p.name}" for p in TYPES.glob("*.py")} | {
+    committed = {f"types/{p.relative_to(TYPES).as_posix()}" for p in TYPES.rglob("*.py")} | {
         f"resources/{p.name}" for p in RESOURCES.glob("*.py") if p.name not in HANDWRITTEN_RESOURCES
     }
     assert committed == fresh, "run `python -m codegen` to regenerate types/ and resources/"
@@ -57,7 +57,7 @@ def test_regeneration_leaves_handwritten_files_alone(tmp_path: Path) -> None:
 
 
 def test_every_generated_file_has_the_header() -> None:
-    for path in [*TYPES.glob("*.py"), *RESOURCES.glob("*.py")]:
+    for path in [*TYPES.rglob("*.py"), *RESOURCES.glob("*.py")]:
         if path.parent == RESOURCES and path.name in HANDWRITTEN_RESOURCES:
             continue
         assert path.read_text(encoding="utf-8").startswith(HEADER + "\n"), path.name

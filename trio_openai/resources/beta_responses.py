@@ -17,9 +17,9 @@ from ._base import Resource, lazy_types, path_param as _p, with_headers as _with
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
     from .._streaming import Stream
-    from ..types import beta as _t_beta
     from ..types import beta_events as _t_beta_events
     from ..types import beta_items as _t_beta_items
+    from ..types import beta_responses as _t_beta_responses
     from ..types.params import (
         BetaContextManagementParam,
         BetaConversationParam,
@@ -41,9 +41,9 @@ if TYPE_CHECKING:
         BetaToolParam,
     )
 else:
-    _t_beta = lazy_types(globals(), "_t_beta", "beta")
     _t_beta_events = lazy_types(globals(), "_t_beta_events", "beta_events")
     _t_beta_items = lazy_types(globals(), "_t_beta_items", "beta_items")
+    _t_beta_responses = lazy_types(globals(), "_t_beta_responses", "beta_responses")
 
 __all__ = [
     "InputItems",
@@ -101,7 +101,7 @@ class Responses(Resource):
         max_output_tokens: int | None | Omit = omit,
         multi_agent: BetaMultiAgentParam | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_beta.BetaResponse:
+    ) -> _t_beta_responses.BetaResponse:
         """
         Creates a model response. Provide [text](/docs/guides/text) or
         [image](/docs/guides/images) inputs to generate [text](/docs/guides/text) or
@@ -151,7 +151,7 @@ class Responses(Resource):
                 "multi_agent": multi_agent,
             }),
             options=_with_headers(options, {"openai-beta": betas}),
-            cast=_t_beta.BetaResponse.from_dict,
+            cast=_t_beta_responses.BetaResponse.from_dict,
         )
 
     def stream(
@@ -250,7 +250,7 @@ class Responses(Resource):
         include_obfuscation: bool | Omit = omit,
         betas: Sequence[Literal["responses_multi_agent=v1"]] | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_beta.BetaResponse:
+    ) -> _t_beta_responses.BetaResponse:
         """Retrieves a model response with the given ID."""
         return await self._client._request(
             "GET",
@@ -263,7 +263,7 @@ class Responses(Resource):
                 "include_obfuscation": include_obfuscation,
             },
             options=_with_headers(options, {"openai-beta": betas}),
-            cast=_t_beta.BetaResponse.from_dict,
+            cast=_t_beta_responses.BetaResponse.from_dict,
         )
 
     async def delete(
@@ -289,7 +289,7 @@ class Responses(Resource):
         *,
         betas: Sequence[Literal["responses_multi_agent=v1"]] | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_beta.BetaResponse:
+    ) -> _t_beta_responses.BetaResponse:
         """
         Cancels a model response with the given ID. Only responses created with the
         `background` parameter set to `true` can be cancelled. [Learn
@@ -302,7 +302,7 @@ class Responses(Resource):
                 "beta": "true",
             },
             options=_with_headers(options, {"openai-beta": betas}),
-            cast=_t_beta.BetaResponse.from_dict,
+            cast=_t_beta_responses.BetaResponse.from_dict,
         )
 
     async def compact(
@@ -318,7 +318,7 @@ class Responses(Resource):
         prompt_cache_options: BetaPromptCacheOptionsParam | None | Omit = omit,
         service_tier: Literal["auto", "default", "fast", "flex", "priority"] | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_beta.BetaCompactResource:
+    ) -> _t_beta_responses.BetaCompactResource:
         """Compact a conversation. Returns a compacted response object."""
         return await self._client._request(
             "POST",
@@ -337,7 +337,7 @@ class Responses(Resource):
                 "service_tier": service_tier,
             }),
             options=_with_headers(options, {"openai-beta": betas}),
-            cast=_t_beta.BetaCompactResource.from_dict,
+            cast=_t_beta_responses.BetaCompactResource.from_dict,
         )
 
 
@@ -391,7 +391,7 @@ class InputTokens(Resource):
         tool_choice: BetaToolChoiceParam | None | Omit = omit,
         parallel_tool_calls: bool | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_beta.BetaTokenCountsResource:
+    ) -> _t_beta_responses.BetaTokenCountsResource:
         """Returns input token counts of the request."""
         return await self._client._request(
             "POST",
@@ -414,5 +414,5 @@ class InputTokens(Resource):
                 "parallel_tool_calls": parallel_tool_calls,
             }),
             options=_with_headers(options, {"openai-beta": betas}),
-            cast=_t_beta.BetaTokenCountsResource.from_dict,
+            cast=_t_beta_responses.BetaTokenCountsResource.from_dict,
         )

@@ -3,8 +3,11 @@
 
 Importing this package is cheap: a name is looked up in a generated table and its module
 imported on first use, so ``from trio_openai.types import Response`` builds the classes of
-one area, not all of them. ``decoder_for(name)`` gives the callable that turns decoded
-JSON into that type: ``Model.from_dict`` for a model, the ``decode_*`` function of a union.
+one area, not all of them. openai-python's names (``FileObject``, ``Batch``...) are here
+too, and in ``types.chat``, ``types.responses``, ``types.beta.threads``... as in
+openai-python (see codegen/aliases.py). ``decoder_for(name)`` gives the callable that
+turns decoded JSON into a type: ``Model.from_dict`` for a model, the ``decode_*``
+function of a union.
 """
 
 from __future__ import annotations
@@ -12,5033 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
-
-_MODULES = (
-    "admin",
-    "assistants",
-    "audio",
-    "audit_logs",
-    "batch",
-    "beta",
-    "beta_events",
-    "beta_items",
-    "beta_tools",
-    "beta_websocket",
-    "chat",
-    "chatkit",
-    "completions",
-    "containers",
-    "content_provenance",
-    "conversations",
-    "embeddings",
-    "evals",
-    "files",
-    "fine_tuning",
-    "graders",
-    "images",
-    "models",
-    "moderations",
-    "projects",
-    "realtime",
-    "realtime_beta",
-    "realtime_events",
-    "response_events",
-    "response_items",
-    "response_tools",
-    "responses",
-    "responses_websocket",
-    "shared",
-    "skills",
-    "threads",
-    "uploads",
-    "usage",
-    "vector_stores",
-    "videos",
-    "webhooks",
-)
-
-# name -> index into _MODULES
-_INDEX: dict[str, int] = {
-    "ActiveStatus": 11,
-    "AddUploadPartRequest": 36,
-    "AdditionalTools": 31,
-    "AdditionalToolsItemParam": 29,
-    "AdminApiKey": 0,
-    "AdminApiKeyCreateResponse": 0,
-    "AdminApiKeyOwner": 0,
-    "AdminApiKeysDeleteResponse": 0,
-    "Annotation": 29,
-    "ApiKeyList": 0,
-    "ApplyPatchCallOutputStatus": 30,
-    "ApplyPatchCallOutputStatusParam": 30,
-    "ApplyPatchCallStatus": 30,
-    "ApplyPatchCallStatusParam": 30,
-    "ApplyPatchCreateFileOperation": 30,
-    "ApplyPatchCreateFileOperationParam": 30,
-    "ApplyPatchDeleteFileOperation": 30,
-    "ApplyPatchDeleteFileOperationParam": 30,
-    "ApplyPatchOperationParam": 30,
-    "ApplyPatchToolCall": 30,
-    "ApplyPatchToolCallItemParam": 30,
-    "ApplyPatchToolCallOperation": 30,
-    "ApplyPatchToolCallOutput": 30,
-    "ApplyPatchToolCallOutputItemParam": 30,
-    "ApplyPatchToolParam": 30,
-    "ApplyPatchUpdateFileOperation": 30,
-    "ApplyPatchUpdateFileOperationParam": 30,
-    "ApproximateLocation": 31,
-    "AssignedRoleDetails": 0,
-    "AssignedRoleDetailsAssignmentSource": 0,
-    "AssistantMessageItem": 11,
-    "AssistantObject": 1,
-    "AssistantObjectTool": 1,
-    "AssistantObjectToolResources": 1,
-    "AssistantObjectToolResourcesCodeInterpreter": 1,
-    "AssistantObjectToolResourcesFileSearch": 1,
-    "AssistantStreamEvent": 1,
-    "AssistantSupportedModels": 1,
-    "AssistantToolsCode": 1,
-    "AssistantToolsFileSearch": 1,
-    "AssistantToolsFileSearchFileSearch": 1,
-    "AssistantToolsFileSearchTypeOnly": 35,
-    "AssistantToolsFunction": 1,
-    "AssistantsApiResponseFormatOption": 1,
-    "AssistantsApiToolChoiceOption": 35,
-    "AssistantsNamedToolChoice": 35,
-    "AssistantsNamedToolChoiceFunction": 35,
-    "Attachment": 11,
-    "AttachmentType": 11,
-    "AudioResponseFormat": 2,
-    "AudioTranscription": 25,
-    "AudioTranscriptionResponse": 25,
-    "AuditLog": 3,
-    "AuditLogActor": 3,
-    "AuditLogActorApiKey": 3,
-    "AuditLogActorServiceAccount": 3,
-    "AuditLogActorSession": 3,
-    "AuditLogActorUser": 3,
-    "AuditLogApiKeyCreated": 3,
-    "AuditLogApiKeyCreatedData": 3,
-    "AuditLogApiKeyDeleted": 3,
-    "AuditLogApiKeyUpdated": 3,
-    "AuditLogApiKeyUpdatedChangesRequested": 3,
-    "AuditLogCertificateCreated": 3,
-    "AuditLogCertificateDeleted": 3,
-    "AuditLogCertificateUpdated": 3,
-    "AuditLogCertificatesActivated": 3,
-    "AuditLogCertificatesActivatedCertificate": 3,
-    "AuditLogCertificatesDeactivated": 3,
-    "AuditLogCertificatesDeactivatedCertificate": 3,
-    "AuditLogCheckpointPermissionCreated": 3,
-    "AuditLogCheckpointPermissionCreatedData": 3,
-    "AuditLogCheckpointPermissionDeleted": 3,
-    "AuditLogEventType": 3,
-    "AuditLogExternalKeyRegistered": 3,
-    "AuditLogExternalKeyRemoved": 3,
-    "AuditLogGroupCreated": 3,
-    "AuditLogGroupCreatedData": 3,
-    "AuditLogGroupDeleted": 3,
-    "AuditLogGroupUpdated": 3,
-    "AuditLogGroupUpdatedChangesRequested": 3,
-    "AuditLogInviteAccepted": 3,
-    "AuditLogInviteDeleted": 3,
-    "AuditLogInviteSent": 3,
-    "AuditLogInviteSentData": 3,
-    "AuditLogIpAllowlistConfigActivated": 3,
-    "AuditLogIpAllowlistConfigActivatedConfig": 3,
-    "AuditLogIpAllowlistConfigDeactivated": 3,
-    "AuditLogIpAllowlistConfigDeactivatedConfig": 3,
-    "AuditLogIpAllowlistCreated": 3,
-    "AuditLogIpAllowlistDeleted": 3,
-    "AuditLogIpAllowlistUpdated": 3,
-    "AuditLogLoginFailed": 3,
-    "AuditLogLogoutFailed": 3,
-    "AuditLogOrganizationUpdated": 3,
-    "AuditLogOrganizationUpdatedChangesRequested": 3,
-    "AuditLogProject": 3,
-    "AuditLogProjectArchived": 3,
-    "AuditLogProjectCreated": 3,
-    "AuditLogProjectCreatedData": 3,
-    "AuditLogProjectDeleted": 3,
-    "AuditLogProjectUpdated": 3,
-    "AuditLogProjectUpdatedChangesRequested": 3,
-    "AuditLogRateLimitDeleted": 3,
-    "AuditLogRateLimitUpdated": 3,
-    "AuditLogRateLimitUpdatedChangesRequested": 3,
-    "AuditLogRoleAssignmentCreated": 3,
-    "AuditLogRoleAssignmentDeleted": 3,
-    "AuditLogRoleBoundToResource": 3,
-    "AuditLogRoleCreated": 3,
-    "AuditLogRoleDeleted": 3,
-    "AuditLogRoleUnboundFromResource": 3,
-    "AuditLogRoleUpdated": 3,
-    "AuditLogRoleUpdatedChangesRequested": 3,
-    "AuditLogScimDisabled": 3,
-    "AuditLogScimEnabled": 3,
-    "AuditLogServiceAccountCreated": 3,
-    "AuditLogServiceAccountCreatedData": 3,
-    "AuditLogServiceAccountDeleted": 3,
-    "AuditLogServiceAccountUpdated": 3,
-    "AuditLogServiceAccountUpdatedChangesRequested": 3,
-    "AuditLogUserAdded": 3,
-    "AuditLogUserAddedData": 3,
-    "AuditLogUserDeleted": 3,
-    "AuditLogUserUpdated": 3,
-    "AuditLogUserUpdatedChangesRequested": 3,
-    "AuditLogWorkloadIdentityProviderCreated": 3,
-    "AuditLogWorkloadIdentityProviderDeleted": 3,
-    "AuditLogWorkloadIdentityProviderMappingCreated": 3,
-    "AuditLogWorkloadIdentityProviderMappingDeleted": 3,
-    "AuditLogWorkloadIdentityProviderMappingUpdated": 3,
-    "AuditLogWorkloadIdentityProviderUpdated": 3,
-    "AutoChunkingStrategyRequestParam": 38,
-    "AutoCodeInterpreterToolParam": 30,
-    "AutoCodeInterpreterToolParamNetworkPolicy": 30,
-    "AutomaticThreadTitlingParam": 11,
-    "Batch": 4,
-    "BatchError": 4,
-    "BatchErrors": 4,
-    "BatchFileExpirationAfter": 4,
-    "BatchRequestCounts": 4,
-    "BatchUsage": 4,
-    "BatchUsageInputTokensDetails": 4,
-    "BatchUsageOutputTokensDetails": 4,
-    "BetaAdditionalTools": 5,
-    "BetaAdditionalToolsItemParam": 7,
-    "BetaAgentMessage": 7,
-    "BetaAgentMessageContentItem": 7,
-    "BetaAgentMessageItemParam": 7,
-    "BetaAgentMessageItemParamContentItem": 7,
-    "BetaAgentTag": 7,
-    "BetaAgentTagParam": 7,
-    "BetaAnnotation": 7,
-    "BetaApplyPatchCallOutputStatus": 8,
-    "BetaApplyPatchCallOutputStatusParam": 8,
-    "BetaApplyPatchCallStatus": 8,
-    "BetaApplyPatchCallStatusParam": 8,
-    "BetaApplyPatchCreateFileOperation": 8,
-    "BetaApplyPatchCreateFileOperationParam": 8,
-    "BetaApplyPatchDeleteFileOperation": 8,
-    "BetaApplyPatchDeleteFileOperationParam": 8,
-    "BetaApplyPatchOperationParam": 8,
-    "BetaApplyPatchToolCall": 8,
-    "BetaApplyPatchToolCallItemParam": 8,
-    "BetaApplyPatchToolCallOperation": 8,
-    "BetaApplyPatchToolCallOutput": 8,
-    "BetaApplyPatchToolCallOutputItemParam": 8,
-    "BetaApplyPatchToolParam": 8,
-    "BetaApplyPatchUpdateFileOperation": 8,
-    "BetaApplyPatchUpdateFileOperationParam": 8,
-    "BetaApproximateLocation": 5,
-    "BetaAutoCodeInterpreterToolParam": 8,
-    "BetaAutoCodeInterpreterToolParamNetworkPolicy": 8,
-    "BetaCallableToolAllowedCaller": 5,
-    "BetaClickButtonType": 8,
-    "BetaClickParam": 8,
-    "BetaCodeInterpreterOutputImage": 5,
-    "BetaCodeInterpreterOutputLogs": 5,
-    "BetaCodeInterpreterTool": 8,
-    "BetaCodeInterpreterToolCall": 8,
-    "BetaCodeInterpreterToolCallOutput": 8,
-    "BetaCodeInterpreterToolContainer": 8,
-    "BetaCompactResource": 5,
-    "BetaCompactResponseMethodPublicBody": 5,
-    "BetaCompactResponseMethodPublicBodyInput": 5,
-    "BetaCompactionBody": 7,
-    "BetaCompactionSummaryItemParam": 7,
-    "BetaCompactionTriggerItemParam": 7,
-    "BetaComparisonFilter": 5,
-    "BetaCompoundFilter": 5,
-    "BetaCompoundFilterFilter": 5,
-    "BetaComputerAction": 8,
-    "BetaComputerActionList": 8,
-    "BetaComputerCallOutputItemParam": 8,
-    "BetaComputerCallOutputStatus": 8,
-    "BetaComputerCallSafetyCheckParam": 8,
-    "BetaComputerEnvironment": 8,
-    "BetaComputerScreenshotContent": 8,
-    "BetaComputerScreenshotImage": 8,
-    "BetaComputerTool": 8,
-    "BetaComputerToolCall": 8,
-    "BetaComputerToolCallOutput": 8,
-    "BetaComputerToolCallOutputResource": 8,
-    "BetaComputerUsePreviewTool": 8,
-    "BetaContainerAutoParam": 5,
-    "BetaContainerAutoParamNetworkPolicy": 5,
-    "BetaContainerAutoParamSkill": 5,
-    "BetaContainerFileCitationBody": 7,
-    "BetaContainerFileCitationParam": 7,
-    "BetaContainerMemoryLimit": 5,
-    "BetaContainerNetworkPolicyAllowlistParam": 5,
-    "BetaContainerNetworkPolicyDisabledParam": 5,
-    "BetaContainerNetworkPolicyDomainSecretParam": 5,
-    "BetaContainerReferenceParam": 5,
-    "BetaContainerReferenceResource": 5,
-    "BetaContent": 7,
-    "BetaContextManagementParam": 5,
-    "BetaConversationParam": 5,
-    "BetaConversationParam2": 5,
-    "BetaCoordParam": 5,
-    "BetaCreateModelResponseProperties": 5,
-    "BetaCreateResponse": 5,
-    "BetaCustomGrammarFormatParam": 5,
-    "BetaCustomTextFormatParam": 5,
-    "BetaCustomToolCall": 8,
-    "BetaCustomToolCallOutput": 8,
-    "BetaCustomToolCallOutputOutput": 8,
-    "BetaCustomToolCallOutputResource": 8,
-    "BetaCustomToolCallResource": 8,
-    "BetaCustomToolParam": 8,
-    "BetaCustomToolParamFormat": 8,
-    "BetaDetailEnum": 5,
-    "BetaDirectToolCallCaller": 8,
-    "BetaDirectToolCallCallerParam": 8,
-    "BetaDoubleClickAction": 8,
-    "BetaDragParam": 8,
-    "BetaEasyInputMessage": 7,
-    "BetaEasyInputMessageContent": 7,
-    "BetaEmptyModelParam": 5,
-    "BetaEncryptedContent": 7,
-    "BetaEncryptedContentParam": 7,
-    "BetaError": 5,
-    "BetaErrorPayload": 5,
-    "BetaFileCitationBody": 7,
-    "BetaFileCitationParam": 7,
-    "BetaFileDetailEnum": 5,
-    "BetaFileInputDetail": 5,
-    "BetaFilePath": 7,
-    "BetaFileSearchTool": 8,
-    "BetaFileSearchToolCall": 8,
-    "BetaFileSearchToolCallResult": 8,
-    "BetaFilters": 5,
-    "BetaFunctionAndCustomToolCallOutput": 8,
-    "BetaFunctionCallItemStatus": 7,
-    "BetaFunctionCallOutputItemParam": 7,
-    "BetaFunctionCallOutputItemParamOutput": 7,
-    "BetaFunctionCallOutputItemParamOutputVariant2Item": 7,
-    "BetaFunctionCallOutputStatusEnum": 5,
-    "BetaFunctionCallStatus": 5,
-    "BetaFunctionShellAction": 8,
-    "BetaFunctionShellActionParam": 8,
-    "BetaFunctionShellCall": 8,
-    "BetaFunctionShellCallEnvironment": 8,
-    "BetaFunctionShellCallItemParam": 8,
-    "BetaFunctionShellCallItemParamEnvironment": 8,
-    "BetaFunctionShellCallItemStatus": 8,
-    "BetaFunctionShellCallOutput": 8,
-    "BetaFunctionShellCallOutputContent": 8,
-    "BetaFunctionShellCallOutputContentOutcome": 8,
-    "BetaFunctionShellCallOutputContentParam": 8,
-    "BetaFunctionShellCallOutputExitOutcome": 8,
-    "BetaFunctionShellCallOutputExitOutcomeParam": 8,
-    "BetaFunctionShellCallOutputItemParam": 8,
-    "BetaFunctionShellCallOutputOutcomeParam": 8,
-    "BetaFunctionShellCallOutputStatusEnum": 8,
-    "BetaFunctionShellCallOutputTimeoutOutcome": 8,
-    "BetaFunctionShellCallOutputTimeoutOutcomeParam": 8,
-    "BetaFunctionShellCallStatus": 8,
-    "BetaFunctionShellToolParam": 8,
-    "BetaFunctionShellToolParamEnvironment": 8,
-    "BetaFunctionTool": 8,
-    "BetaFunctionToolCall": 8,
-    "BetaFunctionToolCallOutput": 8,
-    "BetaFunctionToolCallOutputResource": 8,
-    "BetaFunctionToolCallOutputResourceOutput": 8,
-    "BetaFunctionToolCallResource": 8,
-    "BetaFunctionToolParam": 8,
-    "BetaGrammarSyntax1": 5,
-    "BetaHTTPError": 5,
-    "BetaHybridSearchOptions": 5,
-    "BetaImageDetail": 5,
-    "BetaImageGenActionEnum": 5,
-    "BetaImageGenTool": 8,
-    "BetaImageGenToolCall": 8,
-    "BetaImageGenToolInputImageMask": 8,
-    "BetaIncludeEnum": 5,
-    "BetaInlineSkillParam": 5,
-    "BetaInlineSkillSourceParam": 5,
-    "BetaInputAudio": 5,
-    "BetaInputAudioInputAudio": 5,
-    "BetaInputContent": 7,
-    "BetaInputFidelity": 5,
-    "BetaInputFileContent": 7,
-    "BetaInputFileContentParam": 7,
-    "BetaInputImageContent": 7,
-    "BetaInputImageContentParamAutoParam": 7,
-    "BetaInputItem": 7,
-    "BetaInputMessage": 7,
-    "BetaInputMessageContentList": 7,
-    "BetaInputMessageResource": 7,
-    "BetaInputParam": 5,
-    "BetaInputTextContent": 7,
-    "BetaInputTextContentParam": 7,
-    "BetaItem": 7,
-    "BetaItemField": 7,
-    "BetaItemReferenceParam": 7,
-    "BetaItemResource": 7,
-    "BetaKeyPressAction": 8,
-    "BetaLocalEnvironmentParam": 5,
-    "BetaLocalEnvironmentResource": 5,
-    "BetaLocalShellExecAction": 8,
-    "BetaLocalShellToolCall": 8,
-    "BetaLocalShellToolCallOutput": 8,
-    "BetaLocalShellToolParam": 8,
-    "BetaLocalSkillParam": 5,
-    "BetaLogProb": 7,
-    "BetaMCPApprovalRequest": 8,
-    "BetaMCPApprovalResponse": 8,
-    "BetaMCPApprovalResponseResource": 8,
-    "BetaMCPListTools": 8,
-    "BetaMCPListToolsTool": 8,
-    "BetaMCPProtocolError": 8,
-    "BetaMCPTool": 8,
-    "BetaMCPToolAllowedTools": 8,
-    "BetaMCPToolCall": 8,
-    "BetaMCPToolCallError": 8,
-    "BetaMCPToolCallStatus": 8,
-    "BetaMCPToolExecutionError": 8,
-    "BetaMCPToolFilter": 8,
-    "BetaMCPToolRequireApproval": 8,
-    "BetaMCPToolRequireApprovalMCPToolApprovalFilter": 8,
-    "BetaMessage": 7,
-    "BetaMessageContentItem": 7,
-    "BetaMessagePhase": 7,
-    "BetaMessagePhase2": 7,
-    "BetaMessageRole": 7,
-    "BetaMessageStatus": 7,
-    "BetaMetadata": 5,
-    "BetaModelIdsCompaction": 7,
-    "BetaModelIdsResponses": 5,
-    "BetaModelIdsShared": 5,
-    "BetaModelResponseProperties": 5,
-    "BetaModeration": 5,
-    "BetaModerationConfigParam": 5,
-    "BetaModerationErrorBody": 5,
-    "BetaModerationInput": 5,
-    "BetaModerationInputType": 5,
-    "BetaModerationMode": 5,
-    "BetaModerationOutput": 5,
-    "BetaModerationParam": 5,
-    "BetaModerationPolicyParam": 5,
-    "BetaModerationResultBody": 5,
-    "BetaMoveParam": 8,
-    "BetaMultiAgentAction": 7,
-    "BetaMultiAgentAction1": 7,
-    "BetaMultiAgentCall": 7,
-    "BetaMultiAgentCallItemParam": 7,
-    "BetaMultiAgentCallOutput": 7,
-    "BetaMultiAgentCallOutputItemParam": 7,
-    "BetaMultiAgentParam": 7,
-    "BetaNamespaceToolParam": 8,
-    "BetaNamespaceToolParamTool": 8,
-    "BetaOutputAudio": 5,
-    "BetaOutputContent": 7,
-    "BetaOutputItem": 7,
-    "BetaOutputMessage": 7,
-    "BetaOutputMessageContent": 7,
-    "BetaOutputTextContent": 7,
-    "BetaOutputTextContentParam": 7,
-    "BetaOutputTextContentParamAnnotation": 7,
-    "BetaPersonalityEnum": 5,
-    "BetaProgram": 7,
-    "BetaProgramItemParam": 7,
-    "BetaProgramOutput": 7,
-    "BetaProgramOutputItemParam": 7,
-    "BetaProgramOutputItemStatus": 7,
-    "BetaProgramOutputStatus": 7,
-    "BetaProgramToolCallCaller": 8,
-    "BetaProgramToolCallCallerParam": 8,
-    "BetaProgrammaticToolCallingParam": 8,
-    "BetaPrompt": 5,
-    "BetaPromptCacheBreakpointConfig": 5,
-    "BetaPromptCacheBreakpointParam": 5,
-    "BetaPromptCacheModeEnum": 5,
-    "BetaPromptCacheOptions": 5,
-    "BetaPromptCacheOptionsParam": 5,
-    "BetaPromptCacheRetentionEnum": 5,
-    "BetaPromptCacheTTLEnum": 5,
-    "BetaRankerVersionType": 5,
-    "BetaRankingOptions": 5,
-    "BetaReasoning": 7,
-    "BetaReasoningEffort": 7,
-    "BetaReasoningItem": 7,
-    "BetaReasoningModeEnum": 7,
-    "BetaReasoningTextContent": 7,
-    "BetaRefusalContent": 7,
-    "BetaResponse": 5,
-    "BetaResponseAudioDeltaEvent": 6,
-    "BetaResponseAudioDoneEvent": 6,
-    "BetaResponseAudioTranscriptDeltaEvent": 6,
-    "BetaResponseAudioTranscriptDoneEvent": 6,
-    "BetaResponseCodeInterpreterCallCodeDeltaEvent": 6,
-    "BetaResponseCodeInterpreterCallCodeDoneEvent": 6,
-    "BetaResponseCodeInterpreterCallCompletedEvent": 6,
-    "BetaResponseCodeInterpreterCallInProgressEvent": 6,
-    "BetaResponseCodeInterpreterCallInterpretingEvent": 6,
-    "BetaResponseCompletedEvent": 6,
-    "BetaResponseContentPartAddedEvent": 6,
-    "BetaResponseContentPartDoneEvent": 6,
-    "BetaResponseConversation": 5,
-    "BetaResponseCreatedEvent": 6,
-    "BetaResponseCustomToolCallInputDeltaEvent": 6,
-    "BetaResponseCustomToolCallInputDoneEvent": 6,
-    "BetaResponseError": 5,
-    "BetaResponseErrorCode": 5,
-    "BetaResponseErrorEvent": 6,
-    "BetaResponseFailedEvent": 6,
-    "BetaResponseFileSearchCallCompletedEvent": 6,
-    "BetaResponseFileSearchCallInProgressEvent": 6,
-    "BetaResponseFileSearchCallSearchingEvent": 6,
-    "BetaResponseFormatJsonObject": 5,
-    "BetaResponseFormatJsonSchemaSchema": 5,
-    "BetaResponseFormatText": 5,
-    "BetaResponseFunctionCallArgumentsDeltaEvent": 6,
-    "BetaResponseFunctionCallArgumentsDoneEvent": 6,
-    "BetaResponseImageGenCallCompletedEvent": 6,
-    "BetaResponseImageGenCallGeneratingEvent": 6,
-    "BetaResponseImageGenCallInProgressEvent": 6,
-    "BetaResponseImageGenCallPartialImageEvent": 6,
-    "BetaResponseInProgressEvent": 6,
-    "BetaResponseIncompleteDetails": 5,
-    "BetaResponseIncompleteEvent": 6,
-    "BetaResponseInjectCreatedEvent": 6,
-    "BetaResponseInjectEvent": 6,
-    "BetaResponseInjectFailedEvent": 6,
-    "BetaResponseInjectFailedEventError": 6,
-    "BetaResponseInstructions": 5,
-    "BetaResponseItemList": 7,
-    "BetaResponseLogProb": 7,
-    "BetaResponseLogProbTopLogprob": 7,
-    "BetaResponseMCPCallArgumentsDeltaEvent": 6,
-    "BetaResponseMCPCallArgumentsDoneEvent": 6,
-    "BetaResponseMCPCallCompletedEvent": 6,
-    "BetaResponseMCPCallFailedEvent": 6,
-    "BetaResponseMCPCallInProgressEvent": 6,
-    "BetaResponseMCPListToolsCompletedEvent": 6,
-    "BetaResponseMCPListToolsFailedEvent": 6,
-    "BetaResponseMCPListToolsInProgressEvent": 6,
-    "BetaResponseOutputItemAddedEvent": 6,
-    "BetaResponseOutputItemDoneEvent": 6,
-    "BetaResponseOutputTextAnnotationAddedEvent": 6,
-    "BetaResponsePromptVariables": 5,
-    "BetaResponsePromptVariablesValue": 5,
-    "BetaResponseProperties": 5,
-    "BetaResponseQueuedEvent": 6,
-    "BetaResponseReasoningSummaryPartAddedEvent": 6,
-    "BetaResponseReasoningSummaryPartAddedEventPart": 6,
-    "BetaResponseReasoningSummaryPartDoneEvent": 6,
-    "BetaResponseReasoningSummaryPartDoneEventPart": 6,
-    "BetaResponseReasoningSummaryTextDeltaEvent": 6,
-    "BetaResponseReasoningSummaryTextDoneEvent": 6,
-    "BetaResponseReasoningTextDeltaEvent": 6,
-    "BetaResponseReasoningTextDoneEvent": 6,
-    "BetaResponseRefusalDeltaEvent": 6,
-    "BetaResponseRefusalDoneEvent": 6,
-    "BetaResponseShellCallCommandAddedStreamingEvent": 6,
-    "BetaResponseShellCallCommandDeltaStreamingEvent": 6,
-    "BetaResponseShellCallCommandDoneStreamingEvent": 6,
-    "BetaResponseShellCallOutputContentDeltaStreamingEvent": 6,
-    "BetaResponseShellCallOutputContentDoneStreamingEvent": 6,
-    "BetaResponseStreamEvent": 6,
-    "BetaResponseStreamOptions": 5,
-    "BetaResponseTextDeltaEvent": 6,
-    "BetaResponseTextDoneEvent": 6,
-    "BetaResponseTextParam": 5,
-    "BetaResponseUsage": 5,
-    "BetaResponseUsageInputTokensDetails": 5,
-    "BetaResponseUsageOutputTokensDetails": 5,
-    "BetaResponseWebSearchCallCompletedEvent": 6,
-    "BetaResponseWebSearchCallInProgressEvent": 6,
-    "BetaResponseWebSearchCallSearchingEvent": 6,
-    "BetaResponseWsError": 9,
-    "BetaResponsesClientEvent": 9,
-    "BetaResponsesClientEventResponseCreate": 9,
-    "BetaResponsesServerEvent": 9,
-    "BetaResponsesServerEventBetaResponseAudioTranscriptWsDelta": 9,
-    "BetaResponsesServerEventBetaResponseAudioTranscriptWsDone": 9,
-    "BetaResponsesServerEventBetaResponseAudioWsDelta": 9,
-    "BetaResponsesServerEventBetaResponseAudioWsDone": 9,
-    "BetaResponsesServerEventBetaResponseCodeInterpreterCallCodeWsDelta": 9,
-    "BetaResponsesServerEventBetaResponseCodeInterpreterCallCodeWsDone": 9,
-    "BetaResponsesServerEventBetaResponseCodeInterpreterCallInWsProgress": 9,
-    "BetaResponsesServerEventBetaResponseCodeInterpreterCallWsCompleted": 9,
-    "BetaResponsesServerEventBetaResponseCodeInterpreterCallWsInterpreting": 9,
-    "BetaResponsesServerEventBetaResponseContentPartWsAdded": 9,
-    "BetaResponsesServerEventBetaResponseContentPartWsDone": 9,
-    "BetaResponsesServerEventBetaResponseCustomToolCallInputWsDelta": 9,
-    "BetaResponsesServerEventBetaResponseCustomToolCallInputWsDone": 9,
-    "BetaResponsesServerEventBetaResponseFileSearchCallInWsProgress": 9,
-    "BetaResponsesServerEventBetaResponseFileSearchCallWsCompleted": 9,
-    "BetaResponsesServerEventBetaResponseFileSearchCallWsSearching": 9,
-    "BetaResponsesServerEventBetaResponseFunctionCallArgumentsWsDelta": 9,
-    "BetaResponsesServerEventBetaResponseFunctionCallArgumentsWsDone": 9,
-    "BetaResponsesServerEventBetaResponseImageGenCallInWsProgress": 9,
-    "BetaResponsesServerEventBetaResponseImageGenCallPartialWsImage": 9,
-    "BetaResponsesServerEventBetaResponseImageGenCallWsCompleted": 9,
-    "BetaResponsesServerEventBetaResponseImageGenCallWsGenerating": 9,
-    "BetaResponsesServerEventBetaResponseInWsProgress": 9,
-    "BetaResponsesServerEventBetaResponseMcpCallArgumentsWsDelta": 9,
-    "BetaResponsesServerEventBetaResponseMcpCallArgumentsWsDone": 9,
-    "BetaResponsesServerEventBetaResponseMcpCallInWsProgress": 9,
-    "BetaResponsesServerEventBetaResponseMcpCallWsCompleted": 9,
-    "BetaResponsesServerEventBetaResponseMcpCallWsFailed": 9,
-    "BetaResponsesServerEventBetaResponseMcpListToolsInWsProgress": 9,
-    "BetaResponsesServerEventBetaResponseMcpListToolsWsCompleted": 9,
-    "BetaResponsesServerEventBetaResponseMcpListToolsWsFailed": 9,
-    "BetaResponsesServerEventBetaResponseOutputItemWsAdded": 9,
-    "BetaResponsesServerEventBetaResponseOutputItemWsDone": 9,
-    "BetaResponsesServerEventBetaResponseOutputTextAnnotationWsAdded": 9,
-    "BetaResponsesServerEventBetaResponseReasoningSummaryPartWsAdded": 9,
-    "BetaResponsesServerEventBetaResponseReasoningSummaryPartWsDone": 9,
-    "BetaResponsesServerEventBetaResponseReasoningSummaryTextWsDelta": 9,
-    "BetaResponsesServerEventBetaResponseReasoningSummaryTextWsDone": 9,
-    "BetaResponsesServerEventBetaResponseReasoningTextWsDelta": 9,
-    "BetaResponsesServerEventBetaResponseReasoningTextWsDone": 9,
-    "BetaResponsesServerEventBetaResponseRefusalWsDelta": 9,
-    "BetaResponsesServerEventBetaResponseRefusalWsDone": 9,
-    "BetaResponsesServerEventBetaResponseShellCallCommandWsAdded": 9,
-    "BetaResponsesServerEventBetaResponseShellCallCommandWsDelta": 9,
-    "BetaResponsesServerEventBetaResponseShellCallCommandWsDone": 9,
-    "BetaResponsesServerEventBetaResponseShellCallOutputContentWsDelta": 9,
-    "BetaResponsesServerEventBetaResponseShellCallOutputContentWsDone": 9,
-    "BetaResponsesServerEventBetaResponseTextWsDelta": 9,
-    "BetaResponsesServerEventBetaResponseTextWsDone": 9,
-    "BetaResponsesServerEventBetaResponseWebSearchCallInWsProgress": 9,
-    "BetaResponsesServerEventBetaResponseWebSearchCallWsCompleted": 9,
-    "BetaResponsesServerEventBetaResponseWebSearchCallWsSearching": 9,
-    "BetaResponsesServerEventBetaResponseWsCompleted": 9,
-    "BetaResponsesServerEventBetaResponseWsCreated": 9,
-    "BetaResponsesServerEventBetaResponseWsFailed": 9,
-    "BetaResponsesServerEventBetaResponseWsIncomplete": 9,
-    "BetaResponsesServerEventBetaResponseWsQueued": 9,
-    "BetaResponsesWebSocketStreamEvent": 9,
-    "BetaScreenshotParam": 8,
-    "BetaScrollParam": 8,
-    "BetaSearchContentType": 7,
-    "BetaSearchContextSize": 5,
-    "BetaServiceTierEnum": 5,
-    "BetaServiceTierResponses": 5,
-    "BetaShellCallOutputDelta": 8,
-    "BetaSkillReferenceParam": 5,
-    "BetaSpecificApplyPatchParam": 8,
-    "BetaSpecificFunctionShellParam": 8,
-    "BetaSpecificProgrammaticToolCallingParam": 8,
-    "BetaSummaryTextContent": 7,
-    "BetaTextContent": 7,
-    "BetaTextResponseFormatConfiguration": 5,
-    "BetaTextResponseFormatJsonSchema": 5,
-    "BetaTokenCountsBody": 5,
-    "BetaTokenCountsBodyInput": 5,
-    "BetaTokenCountsResource": 5,
-    "BetaTool": 8,
-    "BetaToolCallCaller": 8,
-    "BetaToolCallCallerParam": 8,
-    "BetaToolChoiceAllowed": 8,
-    "BetaToolChoiceCustom": 8,
-    "BetaToolChoiceFunction": 8,
-    "BetaToolChoiceMCP": 8,
-    "BetaToolChoiceOptions": 8,
-    "BetaToolChoiceParam": 8,
-    "BetaToolChoiceTypes": 8,
-    "BetaToolSearchCall": 5,
-    "BetaToolSearchCallItemParam": 7,
-    "BetaToolSearchExecutionType": 5,
-    "BetaToolSearchOutput": 5,
-    "BetaToolSearchOutputItemParam": 7,
-    "BetaToolSearchToolParam": 8,
-    "BetaToolsArray": 5,
-    "BetaTopLogProb": 7,
-    "BetaTruncationEnum": 5,
-    "BetaTypeParam": 8,
-    "BetaUrlCitationBody": 7,
-    "BetaUrlCitationParam": 7,
-    "BetaVectorStoreFileAttributes": 5,
-    "BetaVerbosity": 5,
-    "BetaWaitParam": 8,
-    "BetaWebSearchActionFind": 5,
-    "BetaWebSearchActionOpenPage": 5,
-    "BetaWebSearchActionSearch": 5,
-    "BetaWebSearchActionSearchSource": 5,
-    "BetaWebSearchApproximateLocation": 5,
-    "BetaWebSearchPreviewTool": 8,
-    "BetaWebSearchTool": 8,
-    "BetaWebSearchToolCall": 8,
-    "BetaWebSearchToolCallAction": 8,
-    "BetaWebSearchToolFilters": 8,
-    "C2PAProvenanceResult": 14,
-    "C2PAValidationStateApi": 14,
-    "CallableToolAllowedCaller": 31,
-    "Certificate": 0,
-    "CertificateCertificateDetails": 0,
-    "ChatCompletionAllowedTools": 10,
-    "ChatCompletionAllowedToolsChoice": 10,
-    "ChatCompletionDeleted": 10,
-    "ChatCompletionFunctionCallOption": 10,
-    "ChatCompletionFunctions": 10,
-    "ChatCompletionList": 10,
-    "ChatCompletionMessageCustomToolCall": 10,
-    "ChatCompletionMessageCustomToolCallCustom": 10,
-    "ChatCompletionMessageList": 10,
-    "ChatCompletionMessageListDataItem": 10,
-    "ChatCompletionMessageListDataItemContentPart": 10,
-    "ChatCompletionMessageToolCall": 10,
-    "ChatCompletionMessageToolCallChunk": 10,
-    "ChatCompletionMessageToolCallChunkFunction": 10,
-    "ChatCompletionMessageToolCallFunction": 10,
-    "ChatCompletionMessageToolCalls": 10,
-    "ChatCompletionMessageToolCallsItem": 10,
-    "ChatCompletionModalities": 10,
-    "ChatCompletionModeration": 10,
-    "ChatCompletionModerationError": 10,
-    "ChatCompletionModerationInput": 10,
-    "ChatCompletionModerationOutput": 10,
-    "ChatCompletionModerationResults": 10,
-    "ChatCompletionNamedToolChoice": 10,
-    "ChatCompletionNamedToolChoiceCustom": 10,
-    "ChatCompletionNamedToolChoiceCustomCustom": 10,
-    "ChatCompletionNamedToolChoiceFunction": 10,
-    "ChatCompletionRequestAssistantMessage": 10,
-    "ChatCompletionRequestAssistantMessageAudio": 10,
-    "ChatCompletionRequestAssistantMessageContent": 10,
-    "ChatCompletionRequestAssistantMessageContentPart": 10,
-    "ChatCompletionRequestAssistantMessageFunctionCall": 10,
-    "ChatCompletionRequestDeveloperMessage": 10,
-    "ChatCompletionRequestDeveloperMessageContent": 10,
-    "ChatCompletionRequestFunctionMessage": 10,
-    "ChatCompletionRequestMessage": 10,
-    "ChatCompletionRequestMessageContentPartAudio": 10,
-    "ChatCompletionRequestMessageContentPartAudioInputAudio": 10,
-    "ChatCompletionRequestMessageContentPartFile": 10,
-    "ChatCompletionRequestMessageContentPartFileFile": 10,
-    "ChatCompletionRequestMessageContentPartImage": 10,
-    "ChatCompletionRequestMessageContentPartImageImageUrl": 10,
-    "ChatCompletionRequestMessageContentPartRefusal": 10,
-    "ChatCompletionRequestMessageContentPartText": 10,
-    "ChatCompletionRequestSystemMessage": 10,
-    "ChatCompletionRequestSystemMessageContent": 10,
-    "ChatCompletionRequestSystemMessageContentPart": 10,
-    "ChatCompletionRequestToolMessage": 10,
-    "ChatCompletionRequestToolMessageContent": 10,
-    "ChatCompletionRequestToolMessageContentPart": 10,
-    "ChatCompletionRequestUserMessage": 10,
-    "ChatCompletionRequestUserMessageContent": 10,
-    "ChatCompletionRequestUserMessageContentPart": 10,
-    "ChatCompletionResponseMessage": 10,
-    "ChatCompletionResponseMessageAnnotation": 10,
-    "ChatCompletionResponseMessageAnnotationUrlCitation": 10,
-    "ChatCompletionResponseMessageAudio": 10,
-    "ChatCompletionResponseMessageFunctionCall": 10,
-    "ChatCompletionRole": 10,
-    "ChatCompletionStreamOptions": 10,
-    "ChatCompletionStreamResponseDelta": 10,
-    "ChatCompletionStreamResponseDeltaFunctionCall": 10,
-    "ChatCompletionTokenLogprob": 10,
-    "ChatCompletionTokenLogprobTopLogprob": 10,
-    "ChatCompletionTool": 10,
-    "ChatCompletionToolChoiceOption": 10,
-    "ChatSessionAutomaticThreadTitling": 11,
-    "ChatSessionChatkitConfiguration": 11,
-    "ChatSessionFileUpload": 11,
-    "ChatSessionHistory": 11,
-    "ChatSessionRateLimits": 11,
-    "ChatSessionResource": 11,
-    "ChatSessionStatus": 11,
-    "ChatkitConfigurationParam": 11,
-    "ChatkitWorkflow": 11,
-    "ChatkitWorkflowTracing": 11,
-    "ChunkingStrategyRequestParam": 38,
-    "ClickButtonType": 30,
-    "ClickParam": 30,
-    "ClientToolCallItem": 11,
-    "ClientToolCallStatus": 11,
-    "ClosedStatus": 11,
-    "CodeInterpreterFileOutput": 33,
-    "CodeInterpreterFileOutputFile": 33,
-    "CodeInterpreterOutputImage": 31,
-    "CodeInterpreterOutputLogs": 31,
-    "CodeInterpreterTextOutput": 33,
-    "CodeInterpreterTool": 30,
-    "CodeInterpreterToolCall": 30,
-    "CodeInterpreterToolCallOutput": 30,
-    "CodeInterpreterToolContainer": 30,
-    "CompactResource": 31,
-    "CompactResponseMethodPublicBody": 31,
-    "CompactResponseMethodPublicBodyInput": 31,
-    "CompactionBody": 29,
-    "CompactionSummaryItemParam": 29,
-    "CompactionTriggerItemParam": 29,
-    "ComparisonFilter": 31,
-    "CompleteUploadRequest": 36,
-    "CompletionUsage": 10,
-    "CompletionUsageCompletionTokensDetails": 10,
-    "CompletionUsagePromptTokensDetails": 10,
-    "CompoundFilter": 31,
-    "CompoundFilterFilter": 31,
-    "ComputerAction": 30,
-    "ComputerActionList": 30,
-    "ComputerCallOutputItemParam": 30,
-    "ComputerCallOutputStatus": 30,
-    "ComputerCallSafetyCheckParam": 30,
-    "ComputerEnvironment": 30,
-    "ComputerScreenshotContent": 30,
-    "ComputerScreenshotImage": 30,
-    "ComputerTool": 30,
-    "ComputerToolCall": 30,
-    "ComputerToolCallOutput": 30,
-    "ComputerToolCallOutputResource": 30,
-    "ComputerUsePreviewTool": 30,
-    "ContainerAutoParam": 31,
-    "ContainerAutoParamNetworkPolicy": 31,
-    "ContainerAutoParamSkill": 31,
-    "ContainerFileCitationBody": 29,
-    "ContainerFileCitationParam": 33,
-    "ContainerFileListResource": 13,
-    "ContainerFileResource": 13,
-    "ContainerListResource": 13,
-    "ContainerMemoryLimit": 31,
-    "ContainerNetworkPolicyAllowlistParam": 31,
-    "ContainerNetworkPolicyDisabledParam": 31,
-    "ContainerNetworkPolicyDomainSecretParam": 31,
-    "ContainerReferenceParam": 31,
-    "ContainerReferenceResource": 31,
-    "ContainerResource": 13,
-    "ContainerResourceExpiresAfter": 13,
-    "ContainerResourceNetworkPolicy": 13,
-    "Content": 33,
-    "ContextManagementParam": 31,
-    "ConversationItem": 15,
-    "ConversationItemList": 15,
-    "ConversationParam": 31,
-    "ConversationParam2": 31,
-    "ConversationResource": 15,
-    "CoordParam": 31,
-    "CostsResult": 37,
-    "CostsResultAmount": 37,
-    "CreateAssistantRequest": 1,
-    "CreateAssistantRequestTool": 1,
-    "CreateAssistantRequestToolResources": 1,
-    "CreateAssistantRequestToolResourcesCodeInterpreter": 1,
-    "CreateAssistantRequestToolResourcesFileSearch": 1,
-    "CreateAssistantRequestToolResourcesFileSearchVectorStore": 1,
-    "CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategy": 1,
-    "CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategyAuto": 1,
-    "CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategyStatic": 1,
-    "CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategyStaticStatic": 1,
-    "CreateBatchRequest": 4,
-    "CreateChatCompletionRequest": 10,
-    "CreateChatCompletionRequestAudio": 10,
-    "CreateChatCompletionRequestFunctionCall": 10,
-    "CreateChatCompletionRequestResponseFormat": 10,
-    "CreateChatCompletionRequestTool": 10,
-    "CreateChatCompletionRequestWebSearchOptions": 10,
-    "CreateChatCompletionRequestWebSearchOptionsUserLocation": 10,
-    "CreateChatCompletionResponse": 10,
-    "CreateChatCompletionResponseChoice": 10,
-    "CreateChatCompletionResponseChoiceLogprobs": 10,
-    "CreateChatCompletionStreamResponse": 10,
-    "CreateChatCompletionStreamResponseChoice": 10,
-    "CreateChatCompletionStreamResponseChoiceLogprobs": 10,
-    "CreateChatSessionBody": 11,
-    "CreateCompletionRequest": 12,
-    "CreateCompletionResponse": 12,
-    "CreateCompletionResponseChoice": 12,
-    "CreateCompletionResponseChoiceLogprobs": 12,
-    "CreateContainerBody": 13,
-    "CreateContainerBodyExpiresAfter": 13,
-    "CreateContainerBodyNetworkPolicy": 13,
-    "CreateContainerBodySkill": 13,
-    "CreateContainerFileBody": 13,
-    "CreateContentProvenanceBody": 14,
-    "CreateConversationBody": 15,
-    "CreateEmbeddingRequest": 16,
-    "CreateEmbeddingResponse": 16,
-    "CreateEmbeddingResponseUsage": 16,
-    "CreateEvalCompletionsRunDataSource": 17,
-    "CreateEvalCompletionsRunDataSourceInputMessages": 17,
-    "CreateEvalCompletionsRunDataSourceInputMessagesItemReference": 17,
-    "CreateEvalCompletionsRunDataSourceInputMessagesTemplate": 17,
-    "CreateEvalCompletionsRunDataSourceInputMessagesTemplateTemplateItem": 17,
-    "CreateEvalCompletionsRunDataSourceSamplingParams": 17,
-    "CreateEvalCompletionsRunDataSourceSamplingParamsResponseFormat": 17,
-    "CreateEvalCompletionsRunDataSourceSource": 17,
-    "CreateEvalCustomDataSourceConfig": 17,
-    "CreateEvalItem": 17,
-    "CreateEvalItemSimpleInputMessage": 17,
-    "CreateEvalJsonlRunDataSource": 17,
-    "CreateEvalJsonlRunDataSourceSource": 17,
-    "CreateEvalLabelModelGrader": 17,
-    "CreateEvalLogsDataSourceConfig": 17,
-    "CreateEvalRequest": 17,
-    "CreateEvalRequestDataSourceConfig": 17,
-    "CreateEvalRequestTestingCriteriaItem": 17,
-    "CreateEvalResponsesRunDataSource": 17,
-    "CreateEvalResponsesRunDataSourceInputMessages": 17,
-    "CreateEvalResponsesRunDataSourceInputMessagesItemReference": 17,
-    "CreateEvalResponsesRunDataSourceInputMessagesTemplate": 17,
-    "CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItem": 17,
-    "CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemChatMessage": 17,
-    "CreateEvalResponsesRunDataSourceSamplingParams": 17,
-    "CreateEvalResponsesRunDataSourceSamplingParamsText": 17,
-    "CreateEvalResponsesRunDataSourceSource": 17,
-    "CreateEvalRunRequest": 17,
-    "CreateEvalRunRequestDataSource": 17,
-    "CreateEvalStoredCompletionsDataSourceConfig": 17,
-    "CreateFileRequest": 18,
-    "CreateFineTuningCheckpointPermissionRequest": 19,
-    "CreateFineTuningJobRequest": 19,
-    "CreateFineTuningJobRequestHyperparameters": 19,
-    "CreateFineTuningJobRequestIntegration": 19,
-    "CreateFineTuningJobRequestIntegrationWandb": 19,
-    "CreateGroupBody": 0,
-    "CreateGroupUserBody": 0,
-    "CreateImageEditRequest": 21,
-    "CreateImageRequest": 21,
-    "CreateImageVariationRequest": 21,
-    "CreateMessageRequest": 35,
-    "CreateMessageRequestAttachment": 35,
-    "CreateMessageRequestAttachmentTool": 35,
-    "CreateMessageRequestContent": 35,
-    "CreateMessageRequestContentArrayOfContentPart": 35,
-    "CreateModelResponseProperties": 31,
-    "CreateModerationRequest": 23,
-    "CreateModerationRequestInput": 23,
-    "CreateModerationRequestInputVariant3Item": 23,
-    "CreateModerationRequestInputVariant3ItemImageUrl": 23,
-    "CreateModerationRequestInputVariant3ItemImageUrlImageUrl": 23,
-    "CreateModerationRequestInputVariant3ItemText": 23,
-    "CreateModerationResponse": 23,
-    "CreateModerationResponseResult": 23,
-    "CreateModerationResponseResultCategories": 23,
-    "CreateModerationResponseResultCategoryAppliedInputTypes": 23,
-    "CreateModerationResponseResultCategoryScores": 23,
-    "CreateProjectServiceAccountApiKeyBody": 0,
-    "CreateResponse": 31,
-    "CreateRunRequest": 35,
-    "CreateRunRequestTool": 35,
-    "CreateRunRequestTruncationStrategy": 35,
-    "CreateSkillBody": 34,
-    "CreateSkillVersionBody": 34,
-    "CreateSpeechRequest": 2,
-    "CreateSpeechResponseStreamEvent": 2,
-    "CreateSpendAlertBody": 0,
-    "CreateThreadAndRunRequest": 35,
-    "CreateThreadAndRunRequestTool": 35,
-    "CreateThreadAndRunRequestToolResources": 35,
-    "CreateThreadAndRunRequestToolResourcesCodeInterpreter": 35,
-    "CreateThreadAndRunRequestToolResourcesFileSearch": 35,
-    "CreateThreadAndRunRequestTruncationStrategy": 35,
-    "CreateThreadRequest": 35,
-    "CreateThreadRequestToolResources": 35,
-    "CreateThreadRequestToolResourcesCodeInterpreter": 35,
-    "CreateThreadRequestToolResourcesFileSearch": 35,
-    "CreateThreadRequestToolResourcesFileSearchVectorStore": 35,
-    "CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategy": 35,
-    "CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategyAuto": 35,
-    "CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategyStatic": 35,
-    "CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategyStaticStatic": 35,
-    "CreateTranscriptionRequest": 2,
-    "CreateTranscriptionRequestChunkingStrategy": 2,
-    "CreateTranscriptionResponse": 2,
-    "CreateTranscriptionResponseDiarizedJson": 2,
-    "CreateTranscriptionResponseDiarizedJsonUsage": 2,
-    "CreateTranscriptionResponseJson": 2,
-    "CreateTranscriptionResponseJsonLogprob": 2,
-    "CreateTranscriptionResponseJsonUsage": 2,
-    "CreateTranscriptionResponseStreamEvent": 2,
-    "CreateTranscriptionResponseVerboseJson": 2,
-    "CreateTranslationRequest": 2,
-    "CreateTranslationResponse": 2,
-    "CreateTranslationResponseJson": 2,
-    "CreateTranslationResponseVerboseJson": 2,
-    "CreateUploadRequest": 36,
-    "CreateVectorStoreFileBatchRequest": 38,
-    "CreateVectorStoreFileRequest": 38,
-    "CreateVectorStoreRequest": 38,
-    "CreateVectorStoreRequestChunkingStrategy": 38,
-    "CreateVideoCharacterBody": 39,
-    "CreateVideoEditJsonBody": 39,
-    "CreateVideoEditMultipartBody": 39,
-    "CreateVideoEditMultipartBodyVideo": 39,
-    "CreateVideoExtendJsonBody": 39,
-    "CreateVideoExtendMultipartBody": 39,
-    "CreateVideoExtendMultipartBodyVideo": 39,
-    "CreateVideoJsonBody": 39,
-    "CreateVideoMultipartBody": 39,
-    "CreateVideoMultipartBodyInputReference": 39,
-    "CreateVideoRemixBody": 39,
-    "CreateVoiceConsentRequest": 2,
-    "CreateVoiceRequest": 2,
-    "CustomGrammarFormatParam": 31,
-    "CustomTextFormatParam": 31,
-    "CustomToolCall": 30,
-    "CustomToolCallOutput": 30,
-    "CustomToolCallOutputOutput": 30,
-    "CustomToolCallOutputResource": 30,
-    "CustomToolCallResource": 30,
-    "CustomToolChatCompletions": 10,
-    "CustomToolChatCompletionsCustom": 10,
-    "CustomToolChatCompletionsCustomFormat": 10,
-    "CustomToolChatCompletionsCustomFormatGrammar": 10,
-    "CustomToolChatCompletionsCustomFormatGrammarGrammar": 10,
-    "CustomToolChatCompletionsCustomFormatText": 10,
-    "CustomToolParam": 30,
-    "CustomToolParamFormat": 30,
-    "DeleteAssistantResponse": 1,
-    "DeleteCertificateResponse": 0,
-    "DeleteEvalResponse": 17,
-    "DeleteEvalRunResponse": 17,
-    "DeleteFileResponse": 18,
-    "DeleteFineTuningCheckpointPermissionResponse": 19,
-    "DeleteMessageResponse": 35,
-    "DeleteModelResponse": 22,
-    "DeleteThreadResponse": 35,
-    "DeleteVectorStoreFileResponse": 38,
-    "DeleteVectorStoreResponse": 38,
-    "DeletedConversation": 33,
-    "DeletedConversationResource": 15,
-    "DeletedRoleAssignmentResource": 0,
-    "DeletedSkillResource": 34,
-    "DeletedSkillVersionResource": 34,
-    "DeletedThreadResource": 11,
-    "DeletedVideoResource": 39,
-    "DetailEnum": 31,
-    "DirectToolCallCaller": 30,
-    "DirectToolCallCallerParam": 30,
-    "DoneEvent": 1,
-    "DoubleClickAction": 30,
-    "DragParam": 30,
-    "DragPoint": 33,
-    "EasyInputMessage": 29,
-    "EasyInputMessageContent": 29,
-    "EditImageBodyJsonParam": 21,
-    "Embedding": 16,
-    "EmptyModelParam": 31,
-    "Error": 31,
-    "Error2": 39,
-    "ErrorEvent": 1,
-    "ErrorPayload": 31,
-    "ErrorResponse": 0,
-    "Eval": 17,
-    "EvalApiError": 17,
-    "EvalCustomDataSourceConfig": 17,
-    "EvalDataSourceConfig": 17,
-    "EvalGraderLabelModel": 17,
-    "EvalGraderPython": 17,
-    "EvalGraderScoreModel": 17,
-    "EvalGraderScoreModelSamplingParams": 17,
-    "EvalGraderStringCheck": 17,
-    "EvalGraderTextSimilarity": 17,
-    "EvalItem": 19,
-    "EvalItemContent": 19,
-    "EvalItemContentArray": 19,
-    "EvalItemContentItem": 19,
-    "EvalItemContentOutputText": 19,
-    "EvalItemContentText": 19,
-    "EvalItemInputImage": 19,
-    "EvalJsonlFileContentSource": 17,
-    "EvalJsonlFileContentSourceContentItem": 17,
-    "EvalJsonlFileIdSource": 17,
-    "EvalList": 17,
-    "EvalLogsDataSourceConfig": 17,
-    "EvalResponsesSource": 17,
-    "EvalRun": 17,
-    "EvalRunDataSource": 17,
-    "EvalRunList": 17,
-    "EvalRunOutputItem": 17,
-    "EvalRunOutputItemList": 17,
-    "EvalRunOutputItemResult": 17,
-    "EvalRunOutputItemSample": 17,
-    "EvalRunOutputItemSampleInputItem": 17,
-    "EvalRunOutputItemSampleOutputItem": 17,
-    "EvalRunOutputItemSampleUsage": 17,
-    "EvalRunPerModelUsageItem": 17,
-    "EvalRunPerTestingCriteriaResult": 17,
-    "EvalRunResultCounts": 17,
-    "EvalStoredCompletionsDataSourceConfig": 17,
-    "EvalStoredCompletionsSource": 17,
-    "EvalTestingCriteriaItem": 17,
-    "ExpiresAfterParam": 11,
-    "FileAnnotation": 11,
-    "FileAnnotationSource": 11,
-    "FileCitationBody": 29,
-    "FileCitationParam": 33,
-    "FileDetailEnum": 31,
-    "FileExpirationAfter": 18,
-    "FileInputDetail": 31,
-    "FilePath": 29,
-    "FileSearchRanker": 1,
-    "FileSearchRankingOptions": 1,
-    "FileSearchTool": 30,
-    "FileSearchToolCall": 30,
-    "FileSearchToolCallResult": 30,
-    "FileUploadParam": 11,
-    "Filters": 31,
-    "FineTuneChatCompletionRequestAssistantMessage": 33,
-    "FineTuneDPOHyperparameters": 19,
-    "FineTuneDPOMethod": 19,
-    "FineTuneMethod": 19,
-    "FineTuneReinforcementHyperparameters": 19,
-    "FineTuneReinforcementMethod": 19,
-    "FineTuneReinforcementMethodGrader": 19,
-    "FineTuneSupervisedHyperparameters": 19,
-    "FineTuneSupervisedMethod": 19,
-    "FineTuningCheckpointPermission": 19,
-    "FineTuningIntegration": 19,
-    "FineTuningIntegrationWandb": 19,
-    "FineTuningJob": 19,
-    "FineTuningJobCheckpoint": 19,
-    "FineTuningJobCheckpointMetrics": 19,
-    "FineTuningJobError": 19,
-    "FineTuningJobEvent": 19,
-    "FineTuningJobHyperparameters": 19,
-    "FunctionAndCustomToolCallOutput": 30,
-    "FunctionCallItemStatus": 29,
-    "FunctionCallOutputItemParam": 29,
-    "FunctionCallOutputItemParamOutput": 29,
-    "FunctionCallOutputItemParamOutputVariant2Item": 29,
-    "FunctionCallOutputStatusEnum": 31,
-    "FunctionCallStatus": 31,
-    "FunctionObject": 10,
-    "FunctionParameters": 10,
-    "FunctionShellAction": 30,
-    "FunctionShellActionParam": 30,
-    "FunctionShellCall": 30,
-    "FunctionShellCallEnvironment": 30,
-    "FunctionShellCallItemParam": 30,
-    "FunctionShellCallItemParamEnvironment": 30,
-    "FunctionShellCallItemStatus": 30,
-    "FunctionShellCallOutput": 30,
-    "FunctionShellCallOutputContent": 30,
-    "FunctionShellCallOutputContentOutcome": 30,
-    "FunctionShellCallOutputContentParam": 30,
-    "FunctionShellCallOutputExitOutcome": 30,
-    "FunctionShellCallOutputExitOutcomeParam": 30,
-    "FunctionShellCallOutputItemParam": 30,
-    "FunctionShellCallOutputOutcomeParam": 30,
-    "FunctionShellCallOutputStatusEnum": 30,
-    "FunctionShellCallOutputTimeoutOutcome": 30,
-    "FunctionShellCallOutputTimeoutOutcomeParam": 30,
-    "FunctionShellCallStatus": 30,
-    "FunctionShellToolParam": 30,
-    "FunctionShellToolParamEnvironment": 30,
-    "FunctionTool": 30,
-    "FunctionToolCall": 30,
-    "FunctionToolCallOutput": 30,
-    "FunctionToolCallOutputResource": 30,
-    "FunctionToolCallOutputResourceOutput": 30,
-    "FunctionToolCallResource": 30,
-    "FunctionToolParam": 30,
-    "GraderLabelModel": 19,
-    "GraderMulti": 19,
-    "GraderMultiGraders": 19,
-    "GraderPython": 19,
-    "GraderScoreModel": 19,
-    "GraderStringCheck": 19,
-    "GraderTextSimilarity": 19,
-    "GrammarSyntax1": 31,
-    "Group": 0,
-    "GroupDeletedResource": 0,
-    "GroupListResource": 0,
-    "GroupMemberUser": 0,
-    "GroupResourceWithSuccess": 0,
-    "GroupResponse": 0,
-    "GroupRoleAssignment": 0,
-    "GroupUser": 0,
-    "GroupUserAssignment": 0,
-    "GroupUserDeletedResource": 0,
-    "HTTPError": 31,
-    "HistoryParam": 11,
-    "HostedToolPermission": 0,
-    "HostedToolPermissionUpdate": 0,
-    "HybridSearchOptions": 31,
-    "Image": 21,
-    "ImageDetail": 31,
-    "ImageEditCompletedEvent": 21,
-    "ImageEditPartialImageEvent": 21,
-    "ImageEditStreamEvent": 21,
-    "ImageGenActionEnum": 31,
-    "ImageGenCompletedEvent": 21,
-    "ImageGenInputUsageDetails": 21,
-    "ImageGenOutputTokensDetails": 21,
-    "ImageGenPartialImageEvent": 21,
-    "ImageGenStreamEvent": 21,
-    "ImageGenTool": 30,
-    "ImageGenToolCall": 30,
-    "ImageGenToolInputImageMask": 30,
-    "ImageGenUsage": 21,
-    "ImageRefParam": 21,
-    "ImageRefParam2": 39,
-    "ImagesResponse": 21,
-    "ImagesUsage": 21,
-    "ImagesUsageInputTokensDetails": 21,
-    "IncludeEnum": 31,
-    "InferenceOptions": 11,
-    "InlineSkillParam": 31,
-    "InlineSkillSourceParam": 31,
-    "InputAudio": 19,
-    "InputAudioInputAudio": 19,
-    "InputContent": 29,
-    "InputFidelity": 31,
-    "InputFileContent": 29,
-    "InputFileContentParam": 29,
-    "InputImageContent": 29,
-    "InputImageContentParamAutoParam": 29,
-    "InputItem": 29,
-    "InputMessage": 29,
-    "InputMessageContentList": 29,
-    "InputMessageResource": 29,
-    "InputParam": 31,
-    "InputTextContent": 29,
-    "InputTextContentParam": 29,
-    "Invite": 0,
-    "InviteDeleteResponse": 0,
-    "InviteListResponse": 0,
-    "InviteProject": 0,
-    "InviteProjectGroupBody": 0,
-    "InviteRequest": 0,
-    "InviteRequestProject": 0,
-    "Item": 29,
-    "ItemField": 29,
-    "ItemReferenceParam": 29,
-    "ItemResource": 29,
-    "KeyPressAction": 30,
-    "ListAssistantsResponse": 1,
-    "ListAuditLogsResponse": 0,
-    "ListBatchesResponse": 4,
-    "ListCertificatesResponse": 0,
-    "ListFilesResponse": 18,
-    "ListFineTuningCheckpointPermissionResponse": 19,
-    "ListFineTuningJobCheckpointsResponse": 19,
-    "ListFineTuningJobEventsResponse": 19,
-    "ListMessagesResponse": 35,
-    "ListModelsResponse": 22,
-    "ListPaginatedFineTuningJobsResponse": 19,
-    "ListProjectCertificatesResponse": 0,
-    "ListRunStepsResponse": 35,
-    "ListRunsResponse": 35,
-    "ListVectorStoreFilesResponse": 38,
-    "ListVectorStoresResponse": 38,
-    "LocalEnvironmentParam": 31,
-    "LocalEnvironmentResource": 31,
-    "LocalShellExecAction": 30,
-    "LocalShellToolCall": 30,
-    "LocalShellToolCallOutput": 30,
-    "LocalShellToolParam": 30,
-    "LocalSkillParam": 31,
-    "LockedStatus": 11,
-    "LogProb": 29,
-    "LogProbProperties": 25,
-    "MCPApprovalRequest": 30,
-    "MCPApprovalResponse": 30,
-    "MCPApprovalResponseResource": 30,
-    "MCPListTools": 30,
-    "MCPListToolsTool": 30,
-    "MCPProtocolError": 30,
-    "MCPTool": 30,
-    "MCPToolAllowedTools": 30,
-    "MCPToolCall": 30,
-    "MCPToolCallError": 30,
-    "MCPToolCallStatus": 30,
-    "MCPToolExecutionError": 30,
-    "MCPToolFilter": 30,
-    "MCPToolRequireApproval": 30,
-    "MCPToolRequireApprovalMCPToolApprovalFilter": 30,
-    "Message": 29,
-    "MessageContentImageFileObject": 35,
-    "MessageContentImageFileObjectImageFile": 35,
-    "MessageContentImageUrlObject": 35,
-    "MessageContentImageUrlObjectImageUrl": 35,
-    "MessageContentItem": 29,
-    "MessageContentRefusalObject": 35,
-    "MessageContentTextAnnotationsFileCitationObject": 35,
-    "MessageContentTextAnnotationsFileCitationObjectFileCitation": 35,
-    "MessageContentTextAnnotationsFilePathObject": 35,
-    "MessageContentTextAnnotationsFilePathObjectFilePath": 35,
-    "MessageContentTextObject": 35,
-    "MessageContentTextObjectText": 35,
-    "MessageContentTextObjectTextAnnotation": 35,
-    "MessageDeltaContentImageFileObject": 1,
-    "MessageDeltaContentImageFileObjectImageFile": 1,
-    "MessageDeltaContentImageUrlObject": 1,
-    "MessageDeltaContentImageUrlObjectImageUrl": 1,
-    "MessageDeltaContentRefusalObject": 1,
-    "MessageDeltaContentTextAnnotationsFileCitationObject": 1,
-    "MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation": 1,
-    "MessageDeltaContentTextAnnotationsFilePathObject": 1,
-    "MessageDeltaContentTextAnnotationsFilePathObjectFilePath": 1,
-    "MessageDeltaContentTextObject": 1,
-    "MessageDeltaContentTextObjectText": 1,
-    "MessageDeltaContentTextObjectTextAnnotation": 1,
-    "MessageDeltaObject": 1,
-    "MessageDeltaObjectDelta": 1,
-    "MessageDeltaObjectDeltaContentItem": 1,
-    "MessageObject": 35,
-    "MessageObjectAttachment": 35,
-    "MessageObjectAttachmentTool": 35,
-    "MessageObjectContentItem": 35,
-    "MessageObjectIncompleteDetails": 35,
-    "MessagePhase": 29,
-    "MessagePhase2": 29,
-    "MessageRequestContentTextObject": 35,
-    "MessageRole": 29,
-    "MessageStatus": 29,
-    "MessageStreamEvent": 1,
-    "MessageStreamEventThreadMessageCompleted": 1,
-    "MessageStreamEventThreadMessageCreated": 1,
-    "MessageStreamEventThreadMessageDelta": 1,
-    "MessageStreamEventThreadMessageInProgress": 1,
-    "MessageStreamEventThreadMessageIncomplete": 1,
-    "Metadata": 31,
-    "Model": 22,
-    "ModelIds": 33,
-    "ModelIdsCompaction": 29,
-    "ModelIdsResponses": 31,
-    "ModelIdsShared": 31,
-    "ModelResponseProperties": 31,
-    "Moderation": 31,
-    "ModerationConfigParam": 31,
-    "ModerationErrorBody": 31,
-    "ModerationInput": 31,
-    "ModerationInputType": 31,
-    "ModerationMode": 31,
-    "ModerationOutput": 31,
-    "ModerationParam": 31,
-    "ModerationPolicyParam": 31,
-    "ModerationResultBody": 31,
-    "ModifyAssistantRequest": 1,
-    "ModifyAssistantRequestTool": 1,
-    "ModifyAssistantRequestToolResources": 1,
-    "ModifyAssistantRequestToolResourcesCodeInterpreter": 1,
-    "ModifyAssistantRequestToolResourcesFileSearch": 1,
-    "ModifyCertificateRequest": 0,
-    "ModifyMessageRequest": 35,
-    "ModifyRunRequest": 35,
-    "ModifyThreadRequest": 35,
-    "ModifyThreadRequestToolResources": 35,
-    "ModifyThreadRequestToolResourcesCodeInterpreter": 35,
-    "ModifyThreadRequestToolResourcesFileSearch": 35,
-    "MoveParam": 30,
-    "NamespaceToolParam": 30,
-    "NamespaceToolParamTool": 30,
-    "NoiseReductionType": 25,
-    "OpenAIFile": 18,
-    "OrderEnum": 11,
-    "OrganizationCertificate": 0,
-    "OrganizationCertificateActivationResponse": 0,
-    "OrganizationCertificateCertificateDetails": 0,
-    "OrganizationCertificateDeactivationResponse": 0,
-    "OrganizationDataRetention": 0,
-    "OrganizationProjectCertificate": 0,
-    "OrganizationProjectCertificateActivationResponse": 0,
-    "OrganizationProjectCertificateCertificateDetails": 0,
-    "OrganizationProjectCertificateDeactivationResponse": 0,
-    "OrganizationSpendAlert": 0,
-    "OrganizationSpendAlertDeletedResource": 0,
-    "OrganizationSpendAlertListResource": 0,
-    "OrganizationSpendLimitDeletedResource": 0,
-    "OrganizationSpendLimitResource": 0,
-    "OtherChunkingStrategyResponseParam": 38,
-    "OutputAudio": 33,
-    "OutputContent": 29,
-    "OutputItem": 29,
-    "OutputMessage": 29,
-    "OutputMessageContent": 29,
-    "OutputTextContent": 29,
-    "ParallelToolCalls": 10,
-    "PartialImages": 21,
-    "PersonalityEnum": 31,
-    "PredictionContent": 10,
-    "PredictionContentContent": 10,
-    "Program": 29,
-    "ProgramItemParam": 29,
-    "ProgramOutput": 29,
-    "ProgramOutputItemParam": 29,
-    "ProgramOutputItemStatus": 29,
-    "ProgramOutputStatus": 29,
-    "ProgramToolCallCaller": 30,
-    "ProgramToolCallCallerParam": 30,
-    "ProgrammaticToolCallingParam": 30,
-    "Project": 24,
-    "ProjectApiKey": 24,
-    "ProjectApiKeyDeleteResponse": 24,
-    "ProjectApiKeyListResponse": 24,
-    "ProjectApiKeyOwner": 24,
-    "ProjectApiKeyOwnerServiceAccount": 24,
-    "ProjectApiKeyOwnerUser": 24,
-    "ProjectCreateRequest": 24,
-    "ProjectDataRetention": 24,
-    "ProjectGroup": 24,
-    "ProjectGroupDeletedResource": 24,
-    "ProjectGroupListResource": 24,
-    "ProjectHostedToolPermissions": 24,
-    "ProjectHostedToolPermissionsUpdateRequest": 24,
-    "ProjectListResponse": 24,
-    "ProjectModelPermissions": 24,
-    "ProjectModelPermissionsDeleteResponse": 24,
-    "ProjectModelPermissionsUpdateRequest": 24,
-    "ProjectRateLimit": 24,
-    "ProjectRateLimitListResponse": 24,
-    "ProjectRateLimitUpdateRequest": 24,
-    "ProjectServiceAccount": 24,
-    "ProjectServiceAccountApiKey": 24,
-    "ProjectServiceAccountCreateRequest": 24,
-    "ProjectServiceAccountCreateResponse": 24,
-    "ProjectServiceAccountDeleteResponse": 24,
-    "ProjectServiceAccountListResponse": 24,
-    "ProjectSpendAlert": 24,
-    "ProjectSpendAlertDeletedResource": 24,
-    "ProjectSpendAlertListResource": 24,
-    "ProjectSpendLimitDeletedResource": 24,
-    "ProjectSpendLimitResource": 24,
-    "ProjectUpdateRequest": 24,
-    "ProjectUser": 24,
-    "ProjectUserCreateRequest": 24,
-    "ProjectUserDeleteResponse": 24,
-    "ProjectUserListResponse": 24,
-    "ProjectUserUpdateRequest": 24,
-    "Prompt": 31,
-    "PromptCacheBreakpointConfig": 31,
-    "PromptCacheBreakpointParam": 31,
-    "PromptCacheModeEnum": 31,
-    "PromptCacheOptions": 31,
-    "PromptCacheOptionsParam": 31,
-    "PromptCacheRetentionEnum": 31,
-    "PromptCacheTTLEnum": 31,
-    "ProvenanceCheckObject": 14,
-    "ProvenanceDetectionResultApi": 14,
-    "ProvenanceResource": 14,
-    "ProvenanceResourceResult": 14,
-    "PublicAssignOrganizationGroupRoleBody": 0,
-    "PublicCreateOrganizationRoleBody": 0,
-    "PublicProjectResidency": 0,
-    "PublicRoleListResource": 0,
-    "PublicUpdateOrganizationRoleBody": 0,
-    "RankerVersionType": 31,
-    "RankingOptions": 31,
-    "RateLimitsParam": 11,
-    "RealtimeAudioFormats": 25,
-    "RealtimeAudioFormatsAudioPcm": 25,
-    "RealtimeAudioFormatsAudioPcma": 25,
-    "RealtimeAudioFormatsAudioPcmu": 25,
-    "RealtimeBetaClientEventConversationItemCreate": 26,
-    "RealtimeBetaClientEventConversationItemDelete": 26,
-    "RealtimeBetaClientEventConversationItemRetrieve": 26,
-    "RealtimeBetaClientEventConversationItemTruncate": 26,
-    "RealtimeBetaClientEventInputAudioBufferAppend": 26,
-    "RealtimeBetaClientEventInputAudioBufferClear": 26,
-    "RealtimeBetaClientEventInputAudioBufferCommit": 26,
-    "RealtimeBetaClientEventOutputAudioBufferClear": 26,
-    "RealtimeBetaClientEventResponseCancel": 26,
-    "RealtimeBetaClientEventResponseCreate": 26,
-    "RealtimeBetaClientEventSessionUpdate": 26,
-    "RealtimeBetaClientEventTranscriptionSessionUpdate": 26,
-    "RealtimeBetaResponse": 26,
-    "RealtimeBetaResponseCreateParams": 26,
-    "RealtimeBetaResponseCreateParamsTool": 26,
-    "RealtimeBetaResponseCreateParamsToolChoice": 26,
-    "RealtimeBetaResponseStatusDetails": 26,
-    "RealtimeBetaResponseStatusDetailsError": 26,
-    "RealtimeBetaResponseUsage": 26,
-    "RealtimeBetaResponseUsageInputTokenDetails": 26,
-    "RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails": 26,
-    "RealtimeBetaResponseUsageOutputTokenDetails": 26,
-    "RealtimeBetaServerEventConversationItemCreated": 26,
-    "RealtimeBetaServerEventConversationItemDeleted": 26,
-    "RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted": 26,
-    "RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompletedUsage": 26,
-    "RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta": 26,
-    "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed": 26,
-    "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError": 26,
-    "RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment": 26,
-    "RealtimeBetaServerEventConversationItemRetrieved": 26,
-    "RealtimeBetaServerEventConversationItemTruncated": 26,
-    "RealtimeBetaServerEventError": 26,
-    "RealtimeBetaServerEventErrorError": 26,
-    "RealtimeBetaServerEventInputAudioBufferCleared": 26,
-    "RealtimeBetaServerEventInputAudioBufferCommitted": 26,
-    "RealtimeBetaServerEventInputAudioBufferSpeechStarted": 26,
-    "RealtimeBetaServerEventInputAudioBufferSpeechStopped": 26,
-    "RealtimeBetaServerEventMCPListToolsCompleted": 26,
-    "RealtimeBetaServerEventMCPListToolsFailed": 26,
-    "RealtimeBetaServerEventMCPListToolsInProgress": 26,
-    "RealtimeBetaServerEventRateLimitsUpdated": 26,
-    "RealtimeBetaServerEventRateLimitsUpdatedRateLimit": 26,
-    "RealtimeBetaServerEventResponseAudioDelta": 26,
-    "RealtimeBetaServerEventResponseAudioDone": 26,
-    "RealtimeBetaServerEventResponseAudioTranscriptDelta": 26,
-    "RealtimeBetaServerEventResponseAudioTranscriptDone": 26,
-    "RealtimeBetaServerEventResponseContentPartAdded": 26,
-    "RealtimeBetaServerEventResponseContentPartAddedPart": 26,
-    "RealtimeBetaServerEventResponseContentPartDone": 26,
-    "RealtimeBetaServerEventResponseContentPartDonePart": 26,
-    "RealtimeBetaServerEventResponseCreated": 26,
-    "RealtimeBetaServerEventResponseDone": 26,
-    "RealtimeBetaServerEventResponseFunctionCallArgumentsDelta": 26,
-    "RealtimeBetaServerEventResponseFunctionCallArgumentsDone": 26,
-    "RealtimeBetaServerEventResponseMCPCallArgumentsDelta": 26,
-    "RealtimeBetaServerEventResponseMCPCallArgumentsDone": 26,
-    "RealtimeBetaServerEventResponseMCPCallCompleted": 26,
-    "RealtimeBetaServerEventResponseMCPCallFailed": 26,
-    "RealtimeBetaServerEventResponseMCPCallInProgress": 26,
-    "RealtimeBetaServerEventResponseOutputItemAdded": 26,
-    "RealtimeBetaServerEventResponseOutputItemDone": 26,
-    "RealtimeBetaServerEventResponseTextDelta": 26,
-    "RealtimeBetaServerEventResponseTextDone": 26,
-    "RealtimeBetaServerEventSessionCreated": 26,
-    "RealtimeBetaServerEventSessionUpdated": 26,
-    "RealtimeBetaServerEventTranscriptionSessionCreated": 26,
-    "RealtimeBetaServerEventTranscriptionSessionUpdated": 26,
-    "RealtimeCallCreateRequest": 25,
-    "RealtimeCallCreateRequestSession": 25,
-    "RealtimeCallCreateRequestSessionAudio": 25,
-    "RealtimeCallCreateRequestSessionAudioInput": 25,
-    "RealtimeCallCreateRequestSessionAudioInputNoiseReduction": 25,
-    "RealtimeCallCreateRequestSessionAudioOutput": 25,
-    "RealtimeCallCreateRequestSessionTool": 25,
-    "RealtimeCallCreateRequestSessionToolChoice": 25,
-    "RealtimeCallCreateRequestSessionTracing": 25,
-    "RealtimeCallCreateRequestSessionTracingTracingConfiguration": 25,
-    "RealtimeCallReferRequest": 25,
-    "RealtimeCallRejectRequest": 25,
-    "RealtimeClientEvent": 27,
-    "RealtimeClientEventConversationItemCreate": 27,
-    "RealtimeClientEventConversationItemDelete": 27,
-    "RealtimeClientEventConversationItemRetrieve": 27,
-    "RealtimeClientEventConversationItemTruncate": 27,
-    "RealtimeClientEventInputAudioBufferAppend": 27,
-    "RealtimeClientEventInputAudioBufferClear": 27,
-    "RealtimeClientEventInputAudioBufferCommit": 27,
-    "RealtimeClientEventOutputAudioBufferClear": 27,
-    "RealtimeClientEventResponseCancel": 27,
-    "RealtimeClientEventResponseCreate": 27,
-    "RealtimeClientEventSessionUpdate": 27,
-    "RealtimeClientEventSessionUpdateSession": 27,
-    "RealtimeClientEventTranscriptionSessionUpdate": 27,
-    "RealtimeConversationItem": 25,
-    "RealtimeConversationItemFunctionCall": 25,
-    "RealtimeConversationItemFunctionCallOutput": 25,
-    "RealtimeConversationItemMessageAssistant": 25,
-    "RealtimeConversationItemMessageAssistantContentItem": 25,
-    "RealtimeConversationItemMessageSystem": 25,
-    "RealtimeConversationItemMessageSystemContentItem": 25,
-    "RealtimeConversationItemMessageUser": 25,
-    "RealtimeConversationItemMessageUserContentItem": 25,
-    "RealtimeConversationItemWithReference": 25,
-    "RealtimeConversationItemWithReferenceContentItem": 25,
-    "RealtimeCreateClientSecretRequest": 25,
-    "RealtimeCreateClientSecretRequestExpiresAfter": 25,
-    "RealtimeCreateClientSecretRequestSession": 25,
-    "RealtimeCreateClientSecretResponse": 25,
-    "RealtimeCreateClientSecretResponseSession": 25,
-    "RealtimeFunctionTool": 25,
-    "RealtimeMCPApprovalRequest": 25,
-    "RealtimeMCPApprovalResponse": 25,
-    "RealtimeMCPHTTPError": 25,
-    "RealtimeMCPListTools": 25,
-    "RealtimeMCPProtocolError": 25,
-    "RealtimeMCPToolCall": 25,
-    "RealtimeMCPToolCallError": 25,
-    "RealtimeMCPToolExecutionError": 25,
-    "RealtimeReasoning": 25,
-    "RealtimeReasoningEffort": 25,
-    "RealtimeResponse": 25,
-    "RealtimeResponseAudio": 25,
-    "RealtimeResponseAudioOutput": 25,
-    "RealtimeResponseCreateParams": 25,
-    "RealtimeResponseCreateParamsAudio": 25,
-    "RealtimeResponseCreateParamsAudioOutput": 25,
-    "RealtimeResponseCreateParamsTool": 25,
-    "RealtimeResponseCreateParamsToolChoice": 25,
-    "RealtimeResponseStatusDetails": 25,
-    "RealtimeResponseStatusDetailsError": 25,
-    "RealtimeResponseUsage": 25,
-    "RealtimeResponseUsageInputTokenDetails": 25,
-    "RealtimeResponseUsageInputTokenDetailsCachedTokensDetails": 25,
-    "RealtimeResponseUsageOutputTokenDetails": 25,
-    "RealtimeServerEvent": 27,
-    "RealtimeServerEventConversationCreated": 27,
-    "RealtimeServerEventConversationCreatedConversation": 27,
-    "RealtimeServerEventConversationItemAdded": 27,
-    "RealtimeServerEventConversationItemCreated": 27,
-    "RealtimeServerEventConversationItemDeleted": 27,
-    "RealtimeServerEventConversationItemDone": 27,
-    "RealtimeServerEventConversationItemInputAudioTranscriptionCompleted": 27,
-    "RealtimeServerEventConversationItemInputAudioTranscriptionCompletedUsage": 27,
-    "RealtimeServerEventConversationItemInputAudioTranscriptionDelta": 27,
-    "RealtimeServerEventConversationItemInputAudioTranscriptionFailed": 27,
-    "RealtimeServerEventConversationItemInputAudioTranscriptionFailedError": 27,
-    "RealtimeServerEventConversationItemInputAudioTranscriptionSegment": 27,
-    "RealtimeServerEventConversationItemRetrieved": 27,
-    "RealtimeServerEventConversationItemTruncated": 27,
-    "RealtimeServerEventError": 27,
-    "RealtimeServerEventErrorError": 27,
-    "RealtimeServerEventInputAudioBufferCleared": 27,
-    "RealtimeServerEventInputAudioBufferCommitted": 27,
-    "RealtimeServerEventInputAudioBufferDtmfEventReceived": 27,
-    "RealtimeServerEventInputAudioBufferSpeechStarted": 27,
-    "RealtimeServerEventInputAudioBufferSpeechStopped": 27,
-    "RealtimeServerEventInputAudioBufferTimeoutTriggered": 27,
-    "RealtimeServerEventMCPListToolsCompleted": 27,
-    "RealtimeServerEventMCPListToolsFailed": 27,
-    "RealtimeServerEventMCPListToolsInProgress": 27,
-    "RealtimeServerEventOutputAudioBufferCleared": 27,
-    "RealtimeServerEventOutputAudioBufferStarted": 27,
-    "RealtimeServerEventOutputAudioBufferStopped": 27,
-    "RealtimeServerEventRateLimitsUpdated": 27,
-    "RealtimeServerEventRateLimitsUpdatedRateLimit": 27,
-    "RealtimeServerEventResponseAudioDelta": 27,
-    "RealtimeServerEventResponseAudioDone": 27,
-    "RealtimeServerEventResponseAudioTranscriptDelta": 27,
-    "RealtimeServerEventResponseAudioTranscriptDone": 27,
-    "RealtimeServerEventResponseContentPartAdded": 27,
-    "RealtimeServerEventResponseContentPartAddedPart": 27,
-    "RealtimeServerEventResponseContentPartDone": 27,
-    "RealtimeServerEventResponseContentPartDonePart": 27,
-    "RealtimeServerEventResponseCreated": 27,
-    "RealtimeServerEventResponseDone": 27,
-    "RealtimeServerEventResponseFunctionCallArgumentsDelta": 27,
-    "RealtimeServerEventResponseFunctionCallArgumentsDone": 27,
-    "RealtimeServerEventResponseMCPCallArgumentsDelta": 27,
-    "RealtimeServerEventResponseMCPCallArgumentsDone": 27,
-    "RealtimeServerEventResponseMCPCallCompleted": 27,
-    "RealtimeServerEventResponseMCPCallFailed": 27,
-    "RealtimeServerEventResponseMCPCallInProgress": 27,
-    "RealtimeServerEventResponseOutputItemAdded": 27,
-    "RealtimeServerEventResponseOutputItemDone": 27,
-    "RealtimeServerEventResponseTextDelta": 27,
-    "RealtimeServerEventResponseTextDone": 27,
-    "RealtimeServerEventSessionCreated": 27,
-    "RealtimeServerEventSessionCreatedSession": 27,
-    "RealtimeServerEventSessionUpdated": 27,
-    "RealtimeServerEventSessionUpdatedSession": 27,
-    "RealtimeServerEventTranscriptionSessionUpdated": 27,
-    "RealtimeSession": 26,
-    "RealtimeSessionCreateRequest": 25,
-    "RealtimeSessionCreateRequestClientSecret": 25,
-    "RealtimeSessionCreateRequestGA": 25,
-    "RealtimeSessionCreateRequestInputAudioTranscription": 25,
-    "RealtimeSessionCreateRequestTool": 25,
-    "RealtimeSessionCreateRequestTracing": 25,
-    "RealtimeSessionCreateRequestTracingTracingConfiguration": 25,
-    "RealtimeSessionCreateRequestTurnDetection": 25,
-    "RealtimeSessionCreateResponse": 25,
-    "RealtimeSessionCreateResponseAudio": 25,
-    "RealtimeSessionCreateResponseAudioInput": 25,
-    "RealtimeSessionCreateResponseAudioInputNoiseReduction": 25,
-    "RealtimeSessionCreateResponseAudioInputTurnDetection": 25,
-    "RealtimeSessionCreateResponseAudioOutput": 25,
-    "RealtimeSessionCreateResponseGA": 25,
-    "RealtimeSessionCreateResponseGAAudio": 25,
-    "RealtimeSessionCreateResponseGAAudioInput": 25,
-    "RealtimeSessionCreateResponseGAAudioInputNoiseReduction": 25,
-    "RealtimeSessionCreateResponseGAAudioOutput": 25,
-    "RealtimeSessionCreateResponseGATool": 25,
-    "RealtimeSessionCreateResponseGAToolChoice": 25,
-    "RealtimeSessionCreateResponseGATracing": 25,
-    "RealtimeSessionCreateResponseGATracingTracingConfiguration": 25,
-    "RealtimeSessionCreateResponseTracing": 25,
-    "RealtimeSessionCreateResponseTracingTracingConfiguration": 25,
-    "RealtimeSessionCreateResponseTurnDetection": 25,
-    "RealtimeSessionInputAudioNoiseReduction": 26,
-    "RealtimeSessionInputAudioTranscription": 26,
-    "RealtimeSessionTracing": 26,
-    "RealtimeSessionTracingTracingConfiguration": 26,
-    "RealtimeTranscriptionSessionCreateRequest": 25,
-    "RealtimeTranscriptionSessionCreateRequestGA": 25,
-    "RealtimeTranscriptionSessionCreateRequestGAAudio": 25,
-    "RealtimeTranscriptionSessionCreateRequestGAAudioInput": 25,
-    "RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReduction": 25,
-    "RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction": 25,
-    "RealtimeTranscriptionSessionCreateRequestTurnDetection": 25,
-    "RealtimeTranscriptionSessionCreateResponse": 25,
-    "RealtimeTranscriptionSessionCreateResponseClientSecret": 25,
-    "RealtimeTranscriptionSessionCreateResponseGA": 25,
-    "RealtimeTranscriptionSessionCreateResponseGAAudio": 25,
-    "RealtimeTranscriptionSessionCreateResponseGAAudioInput": 25,
-    "RealtimeTranscriptionSessionCreateResponseGAAudioInputNoiseReduction": 25,
-    "RealtimeTranscriptionSessionCreateResponseGAAudioInputTurnDetection": 25,
-    "RealtimeTranscriptionSessionCreateResponseTurnDetection": 25,
-    "RealtimeTranslationClientEvent": 27,
-    "RealtimeTranslationClientEventInputAudioBufferAppend": 27,
-    "RealtimeTranslationClientEventSessionClose": 27,
-    "RealtimeTranslationClientEventSessionUpdate": 27,
-    "RealtimeTranslationClientSecretCreateRequest": 27,
-    "RealtimeTranslationClientSecretCreateRequestExpiresAfter": 27,
-    "RealtimeTranslationClientSecretCreateResponse": 27,
-    "RealtimeTranslationServerEvent": 27,
-    "RealtimeTranslationServerEventSessionClosed": 27,
-    "RealtimeTranslationServerEventSessionCreated": 27,
-    "RealtimeTranslationServerEventSessionInputTranscriptDelta": 27,
-    "RealtimeTranslationServerEventSessionOutputAudioDelta": 27,
-    "RealtimeTranslationServerEventSessionOutputTranscriptDelta": 27,
-    "RealtimeTranslationServerEventSessionUpdated": 27,
-    "RealtimeTranslationSession": 27,
-    "RealtimeTranslationSessionAudio": 27,
-    "RealtimeTranslationSessionAudioInput": 27,
-    "RealtimeTranslationSessionAudioInputNoiseReduction": 27,
-    "RealtimeTranslationSessionAudioInputTranscription": 27,
-    "RealtimeTranslationSessionAudioOutput": 27,
-    "RealtimeTranslationSessionCreateRequest": 27,
-    "RealtimeTranslationSessionCreateRequestAudio": 27,
-    "RealtimeTranslationSessionCreateRequestAudioInput": 27,
-    "RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction": 27,
-    "RealtimeTranslationSessionCreateRequestAudioInputTranscription": 27,
-    "RealtimeTranslationSessionCreateRequestAudioOutput": 27,
-    "RealtimeTranslationSessionUpdateRequest": 27,
-    "RealtimeTranslationSessionUpdateRequestAudio": 27,
-    "RealtimeTranslationSessionUpdateRequestAudioInput": 27,
-    "RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction": 27,
-    "RealtimeTranslationSessionUpdateRequestAudioInputTranscription": 27,
-    "RealtimeTranslationSessionUpdateRequestAudioOutput": 27,
-    "RealtimeTruncation": 25,
-    "RealtimeTruncationRetentionRatio": 25,
-    "RealtimeTruncationRetentionRatioTokenLimits": 25,
-    "RealtimeTurnDetection": 25,
-    "RealtimeTurnDetectionSemanticVad": 25,
-    "RealtimeTurnDetectionServerVad": 25,
-    "Reasoning": 29,
-    "ReasoningEffort": 29,
-    "ReasoningItem": 29,
-    "ReasoningModeEnum": 29,
-    "ReasoningTextContent": 29,
-    "RefusalContent": 29,
-    "Response": 31,
-    "ResponseAudioDeltaEvent": 28,
-    "ResponseAudioDoneEvent": 28,
-    "ResponseAudioTranscriptDeltaEvent": 28,
-    "ResponseAudioTranscriptDoneEvent": 28,
-    "ResponseCodeInterpreterCallCodeDeltaEvent": 28,
-    "ResponseCodeInterpreterCallCodeDoneEvent": 28,
-    "ResponseCodeInterpreterCallCompletedEvent": 28,
-    "ResponseCodeInterpreterCallInProgressEvent": 28,
-    "ResponseCodeInterpreterCallInterpretingEvent": 28,
-    "ResponseCompletedEvent": 28,
-    "ResponseContentPartAddedEvent": 28,
-    "ResponseContentPartDoneEvent": 28,
-    "ResponseConversation": 31,
-    "ResponseCreatedEvent": 28,
-    "ResponseCustomToolCallInputDeltaEvent": 28,
-    "ResponseCustomToolCallInputDoneEvent": 28,
-    "ResponseError": 31,
-    "ResponseErrorCode": 31,
-    "ResponseErrorEvent": 28,
-    "ResponseFailedEvent": 28,
-    "ResponseFileSearchCallCompletedEvent": 28,
-    "ResponseFileSearchCallInProgressEvent": 28,
-    "ResponseFileSearchCallSearchingEvent": 28,
-    "ResponseFormatJsonObject": 31,
-    "ResponseFormatJsonSchema": 10,
-    "ResponseFormatJsonSchemaJsonSchema": 10,
-    "ResponseFormatJsonSchemaSchema": 31,
-    "ResponseFormatText": 31,
-    "ResponseFormatTextGrammar": 31,
-    "ResponseFormatTextPython": 31,
-    "ResponseFunctionCallArgumentsDeltaEvent": 28,
-    "ResponseFunctionCallArgumentsDoneEvent": 28,
-    "ResponseImageGenCallCompletedEvent": 28,
-    "ResponseImageGenCallGeneratingEvent": 28,
-    "ResponseImageGenCallInProgressEvent": 28,
-    "ResponseImageGenCallPartialImageEvent": 28,
-    "ResponseInProgressEvent": 28,
-    "ResponseIncompleteDetails": 31,
-    "ResponseIncompleteEvent": 28,
-    "ResponseInstructions": 31,
-    "ResponseItemList": 29,
-    "ResponseLogProb": 29,
-    "ResponseLogProbTopLogprob": 29,
-    "ResponseMCPCallArgumentsDeltaEvent": 28,
-    "ResponseMCPCallArgumentsDoneEvent": 28,
-    "ResponseMCPCallCompletedEvent": 28,
-    "ResponseMCPCallFailedEvent": 28,
-    "ResponseMCPCallInProgressEvent": 28,
-    "ResponseMCPListToolsCompletedEvent": 28,
-    "ResponseMCPListToolsFailedEvent": 28,
-    "ResponseMCPListToolsInProgressEvent": 28,
-    "ResponseModalities": 10,
-    "ResponseOutputItemAddedEvent": 28,
-    "ResponseOutputItemDoneEvent": 28,
-    "ResponseOutputText": 11,
-    "ResponseOutputTextAnnotation": 11,
-    "ResponseOutputTextAnnotationAddedEvent": 28,
-    "ResponsePromptVariables": 31,
-    "ResponsePromptVariablesValue": 31,
-    "ResponseProperties": 31,
-    "ResponseQueuedEvent": 28,
-    "ResponseReasoningSummaryPartAddedEvent": 28,
-    "ResponseReasoningSummaryPartAddedEventPart": 28,
-    "ResponseReasoningSummaryPartDoneEvent": 28,
-    "ResponseReasoningSummaryPartDoneEventPart": 28,
-    "ResponseReasoningSummaryTextDeltaEvent": 28,
-    "ResponseReasoningSummaryTextDoneEvent": 28,
-    "ResponseReasoningTextDeltaEvent": 28,
-    "ResponseReasoningTextDoneEvent": 28,
-    "ResponseRefusalDeltaEvent": 28,
-    "ResponseRefusalDoneEvent": 28,
-    "ResponseShellCallCommandAddedStreamingEvent": 28,
-    "ResponseShellCallCommandDeltaStreamingEvent": 28,
-    "ResponseShellCallCommandDoneStreamingEvent": 28,
-    "ResponseShellCallOutputContentDeltaStreamingEvent": 28,
-    "ResponseShellCallOutputContentDoneStreamingEvent": 28,
-    "ResponseStreamEvent": 28,
-    "ResponseStreamOptions": 31,
-    "ResponseTextDeltaEvent": 28,
-    "ResponseTextDoneEvent": 28,
-    "ResponseTextParam": 31,
-    "ResponseUsage": 31,
-    "ResponseUsageInputTokensDetails": 31,
-    "ResponseUsageOutputTokensDetails": 31,
-    "ResponseWebSearchCallCompletedEvent": 28,
-    "ResponseWebSearchCallInProgressEvent": 28,
-    "ResponseWebSearchCallSearchingEvent": 28,
-    "ResponseWsError": 32,
-    "ResponsesClientEvent": 32,
-    "ResponsesClientEventResponseCreate": 32,
-    "ResponsesServerEvent": 32,
-    "ResponsesServerEventResponseAudioTranscriptWsDelta": 32,
-    "ResponsesServerEventResponseAudioTranscriptWsDone": 32,
-    "ResponsesServerEventResponseAudioWsDelta": 32,
-    "ResponsesServerEventResponseAudioWsDone": 32,
-    "ResponsesServerEventResponseCodeInterpreterCallCodeWsDelta": 32,
-    "ResponsesServerEventResponseCodeInterpreterCallCodeWsDone": 32,
-    "ResponsesServerEventResponseCodeInterpreterCallInWsProgress": 32,
-    "ResponsesServerEventResponseCodeInterpreterCallWsCompleted": 32,
-    "ResponsesServerEventResponseCodeInterpreterCallWsInterpreting": 32,
-    "ResponsesServerEventResponseContentPartWsAdded": 32,
-    "ResponsesServerEventResponseContentPartWsDone": 32,
-    "ResponsesServerEventResponseCustomToolCallInputWsDelta": 32,
-    "ResponsesServerEventResponseCustomToolCallInputWsDone": 32,
-    "ResponsesServerEventResponseFileSearchCallInWsProgress": 32,
-    "ResponsesServerEventResponseFileSearchCallWsCompleted": 32,
-    "ResponsesServerEventResponseFileSearchCallWsSearching": 32,
-    "ResponsesServerEventResponseFunctionCallArgumentsWsDelta": 32,
-    "ResponsesServerEventResponseFunctionCallArgumentsWsDone": 32,
-    "ResponsesServerEventResponseImageGenCallInWsProgress": 32,
-    "ResponsesServerEventResponseImageGenCallPartialWsImage": 32,
-    "ResponsesServerEventResponseImageGenCallWsCompleted": 32,
-    "ResponsesServerEventResponseImageGenCallWsGenerating": 32,
-    "ResponsesServerEventResponseInWsProgress": 32,
-    "ResponsesServerEventResponseMcpCallArgumentsWsDelta": 32,
-    "ResponsesServerEventResponseMcpCallArgumentsWsDone": 32,
-    "ResponsesServerEventResponseMcpCallInWsProgress": 32,
-    "ResponsesServerEventResponseMcpCallWsCompleted": 32,
-    "ResponsesServerEventResponseMcpCallWsFailed": 32,
-    "ResponsesServerEventResponseMcpListToolsInWsProgress": 32,
-    "ResponsesServerEventResponseMcpListToolsWsCompleted": 32,
-    "ResponsesServerEventResponseMcpListToolsWsFailed": 32,
-    "ResponsesServerEventResponseOutputItemWsAdded": 32,
-    "ResponsesServerEventResponseOutputItemWsDone": 32,
-    "ResponsesServerEventResponseOutputTextAnnotationWsAdded": 32,
-    "ResponsesServerEventResponseReasoningSummaryPartWsAdded": 32,
-    "ResponsesServerEventResponseReasoningSummaryPartWsDone": 32,
-    "ResponsesServerEventResponseReasoningSummaryTextWsDelta": 32,
-    "ResponsesServerEventResponseReasoningSummaryTextWsDone": 32,
-    "ResponsesServerEventResponseReasoningTextWsDelta": 32,
-    "ResponsesServerEventResponseReasoningTextWsDone": 32,
-    "ResponsesServerEventResponseRefusalWsDelta": 32,
-    "ResponsesServerEventResponseRefusalWsDone": 32,
-    "ResponsesServerEventResponseShellCallCommandWsAdded": 32,
-    "ResponsesServerEventResponseShellCallCommandWsDelta": 32,
-    "ResponsesServerEventResponseShellCallCommandWsDone": 32,
-    "ResponsesServerEventResponseShellCallOutputContentWsDelta": 32,
-    "ResponsesServerEventResponseShellCallOutputContentWsDone": 32,
-    "ResponsesServerEventResponseTextWsDelta": 32,
-    "ResponsesServerEventResponseTextWsDone": 32,
-    "ResponsesServerEventResponseWebSearchCallInWsProgress": 32,
-    "ResponsesServerEventResponseWebSearchCallWsCompleted": 32,
-    "ResponsesServerEventResponseWebSearchCallWsSearching": 32,
-    "ResponsesServerEventResponseWsCompleted": 32,
-    "ResponsesServerEventResponseWsCreated": 32,
-    "ResponsesServerEventResponseWsFailed": 32,
-    "ResponsesServerEventResponseWsIncomplete": 32,
-    "ResponsesServerEventResponseWsQueued": 32,
-    "ResponsesWebSocketStreamEvent": 32,
-    "Role": 0,
-    "RoleDeletedResource": 0,
-    "RoleListResource": 0,
-    "RunCompletionUsage": 35,
-    "RunGraderRequest": 20,
-    "RunGraderRequestGrader": 20,
-    "RunGraderResponse": 20,
-    "RunGraderResponseMetadata": 20,
-    "RunGraderResponseMetadataErrors": 20,
-    "RunObject": 35,
-    "RunObjectIncompleteDetails": 35,
-    "RunObjectLastError": 35,
-    "RunObjectRequiredAction": 35,
-    "RunObjectRequiredActionSubmitToolOutputs": 35,
-    "RunObjectTool": 35,
-    "RunObjectTruncationStrategy": 35,
-    "RunStepCompletionUsage": 35,
-    "RunStepDeltaObject": 1,
-    "RunStepDeltaObjectDelta": 1,
-    "RunStepDeltaObjectDeltaStepDetails": 1,
-    "RunStepDeltaStepDetailsMessageCreationObject": 1,
-    "RunStepDeltaStepDetailsMessageCreationObjectMessageCreation": 1,
-    "RunStepDeltaStepDetailsToolCallsCodeObject": 1,
-    "RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter": 1,
-    "RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreterOutput": 1,
-    "RunStepDeltaStepDetailsToolCallsCodeOutputImageObject": 1,
-    "RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage": 1,
-    "RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject": 1,
-    "RunStepDeltaStepDetailsToolCallsFileSearchObject": 1,
-    "RunStepDeltaStepDetailsToolCallsFunctionObject": 1,
-    "RunStepDeltaStepDetailsToolCallsFunctionObjectFunction": 1,
-    "RunStepDeltaStepDetailsToolCallsObject": 1,
-    "RunStepDeltaStepDetailsToolCallsObjectToolCall": 1,
-    "RunStepDetailsMessageCreationObject": 35,
-    "RunStepDetailsMessageCreationObjectMessageCreation": 35,
-    "RunStepDetailsToolCallsCodeObject": 35,
-    "RunStepDetailsToolCallsCodeObjectCodeInterpreter": 35,
-    "RunStepDetailsToolCallsCodeObjectCodeInterpreterOutput": 35,
-    "RunStepDetailsToolCallsCodeOutputImageObject": 35,
-    "RunStepDetailsToolCallsCodeOutputImageObjectImage": 35,
-    "RunStepDetailsToolCallsCodeOutputLogsObject": 35,
-    "RunStepDetailsToolCallsFileSearchObject": 35,
-    "RunStepDetailsToolCallsFileSearchObjectFileSearch": 35,
-    "RunStepDetailsToolCallsFileSearchRankingOptionsObject": 35,
-    "RunStepDetailsToolCallsFileSearchResultObject": 35,
-    "RunStepDetailsToolCallsFileSearchResultObjectContentItem": 35,
-    "RunStepDetailsToolCallsFunctionObject": 35,
-    "RunStepDetailsToolCallsFunctionObjectFunction": 35,
-    "RunStepDetailsToolCallsObject": 35,
-    "RunStepDetailsToolCallsObjectToolCall": 35,
-    "RunStepObject": 35,
-    "RunStepObjectLastError": 35,
-    "RunStepObjectStepDetails": 35,
-    "RunStepStreamEvent": 1,
-    "RunStepStreamEventThreadRunStepCancelled": 1,
-    "RunStepStreamEventThreadRunStepCompleted": 1,
-    "RunStepStreamEventThreadRunStepCreated": 1,
-    "RunStepStreamEventThreadRunStepDelta": 1,
-    "RunStepStreamEventThreadRunStepExpired": 1,
-    "RunStepStreamEventThreadRunStepFailed": 1,
-    "RunStepStreamEventThreadRunStepInProgress": 1,
-    "RunStreamEvent": 1,
-    "RunStreamEventThreadRunCancelled": 1,
-    "RunStreamEventThreadRunCancelling": 1,
-    "RunStreamEventThreadRunCompleted": 1,
-    "RunStreamEventThreadRunCreated": 1,
-    "RunStreamEventThreadRunExpired": 1,
-    "RunStreamEventThreadRunFailed": 1,
-    "RunStreamEventThreadRunInProgress": 1,
-    "RunStreamEventThreadRunIncomplete": 1,
-    "RunStreamEventThreadRunQueued": 1,
-    "RunStreamEventThreadRunRequiresAction": 1,
-    "RunToolCallObject": 35,
-    "RunToolCallObjectFunction": 35,
-    "ScreenshotParam": 30,
-    "ScrollParam": 30,
-    "SearchContentType": 29,
-    "SearchContextSize": 31,
-    "ServiceAccountApiKeyBody": 0,
-    "ServiceTier": 10,
-    "ServiceTierEnum": 31,
-    "ServiceTierResponses": 31,
-    "SetDefaultSkillVersionBody": 34,
-    "ShellCallOutputDelta": 30,
-    "SkillListResource": 34,
-    "SkillReferenceParam": 31,
-    "SkillResource": 34,
-    "SkillVersionListResource": 34,
-    "SkillVersionResource": 34,
-    "SpecificApplyPatchParam": 30,
-    "SpecificFunctionShellParam": 30,
-    "SpecificProgrammaticToolCallingParam": 30,
-    "SpeechAudioDeltaEvent": 2,
-    "SpeechAudioDoneEvent": 2,
-    "SpeechAudioDoneEventUsage": 2,
-    "SpendAlertNotificationChannel": 0,
-    "SpendLimitCurrency": 0,
-    "SpendLimitEnforcement": 0,
-    "SpendLimitEnforcementStatus": 0,
-    "SpendLimitInterval": 0,
-    "StaticChunkingStrategy": 38,
-    "StaticChunkingStrategyRequestParam": 38,
-    "StaticChunkingStrategyResponseParam": 38,
-    "StopConfiguration": 10,
-    "SubmitToolOutputsRunRequest": 35,
-    "SubmitToolOutputsRunRequestToolOutput": 35,
-    "SummaryTextContent": 29,
-    "SynthIDProvenanceResult": 14,
-    "TaskGroupItem": 11,
-    "TaskGroupTask": 11,
-    "TaskItem": 11,
-    "TaskType": 11,
-    "TextContent": 29,
-    "TextResponseFormatConfiguration": 31,
-    "TextResponseFormatJsonSchema": 31,
-    "ThreadItem": 11,
-    "ThreadItemListResource": 11,
-    "ThreadListResource": 11,
-    "ThreadObject": 35,
-    "ThreadObjectToolResources": 35,
-    "ThreadObjectToolResourcesCodeInterpreter": 35,
-    "ThreadObjectToolResourcesFileSearch": 35,
-    "ThreadResource": 11,
-    "ThreadResourceStatus": 11,
-    "ThreadStreamEvent": 1,
-    "ToggleCertificatesRequest": 0,
-    "TokenCountsBody": 31,
-    "TokenCountsBodyInput": 31,
-    "TokenCountsResource": 31,
-    "Tool": 30,
-    "ToolCallCaller": 30,
-    "ToolCallCallerParam": 30,
-    "ToolChoice": 11,
-    "ToolChoiceAllowed": 30,
-    "ToolChoiceCustom": 30,
-    "ToolChoiceFunction": 30,
-    "ToolChoiceMCP": 30,
-    "ToolChoiceOptions": 30,
-    "ToolChoiceParam": 30,
-    "ToolChoiceTypes": 30,
-    "ToolSearchCall": 31,
-    "ToolSearchCallItemParam": 29,
-    "ToolSearchExecutionType": 31,
-    "ToolSearchOutput": 31,
-    "ToolSearchOutputItemParam": 29,
-    "ToolSearchToolParam": 30,
-    "ToolsArray": 31,
-    "TopLogProb": 29,
-    "TranscriptTextDeltaEvent": 2,
-    "TranscriptTextDeltaEventLogprob": 2,
-    "TranscriptTextDoneEvent": 2,
-    "TranscriptTextDoneEventLogprob": 2,
-    "TranscriptTextSegmentEvent": 2,
-    "TranscriptTextUsageDuration": 2,
-    "TranscriptTextUsageTokens": 2,
-    "TranscriptTextUsageTokensInputTokenDetails": 2,
-    "TranscriptionChunkingStrategy": 33,
-    "TranscriptionDiarizedSegment": 2,
-    "TranscriptionInclude": 2,
-    "TranscriptionLanguage": 2,
-    "TranscriptionSegment": 2,
-    "TranscriptionWord": 2,
-    "TruncationEnum": 31,
-    "TruncationObject": 35,
-    "TypeParam": 30,
-    "UpdateConversationBody": 15,
-    "UpdateGroupBody": 0,
-    "UpdateOrganizationDataRetentionBody": 0,
-    "UpdateOrganizationSpendLimitBody": 0,
-    "UpdateProjectDataRetentionBody": 0,
-    "UpdateProjectServiceAccountBody": 0,
-    "UpdateProjectSpendLimitBody": 0,
-    "UpdateVectorStoreFileAttributesRequest": 38,
-    "UpdateVectorStoreRequest": 38,
-    "UpdateVectorStoreRequestExpiresAfter": 38,
-    "UpdateVoiceConsentRequest": 2,
-    "Upload": 36,
-    "UploadCertificateRequest": 0,
-    "UploadFile": 36,
-    "UploadPart": 36,
-    "UrlAnnotation": 11,
-    "UrlAnnotationSource": 11,
-    "UrlCitationBody": 29,
-    "UrlCitationParam": 33,
-    "UsageAudioSpeechesResult": 37,
-    "UsageAudioTranscriptionsResult": 37,
-    "UsageCodeInterpreterSessionsResult": 37,
-    "UsageCompletionsResult": 37,
-    "UsageEmbeddingsResult": 37,
-    "UsageFileSearchCallsResult": 37,
-    "UsageImagesResult": 37,
-    "UsageModerationsResult": 37,
-    "UsageResponse": 37,
-    "UsageTimeBucket": 37,
-    "UsageTimeBucketResult": 37,
-    "UsageVectorStoresResult": 37,
-    "UsageWebSearchCallsResult": 37,
-    "User": 0,
-    "UserDeleteResponse": 0,
-    "UserListResource": 0,
-    "UserListResponse": 0,
-    "UserMessageInputText": 11,
-    "UserMessageItem": 11,
-    "UserMessageItemContentItem": 11,
-    "UserMessageQuotedText": 11,
-    "UserProjects": 0,
-    "UserProjectsDataItem": 0,
-    "UserRoleAssignment": 0,
-    "UserRoleUpdateRequest": 0,
-    "UserUser": 0,
-    "VadConfig": 2,
-    "ValidateGraderRequest": 20,
-    "ValidateGraderRequestGrader": 20,
-    "ValidateGraderResponse": 20,
-    "ValidateGraderResponseGrader": 20,
-    "VectorStoreExpirationAfter": 38,
-    "VectorStoreFileAttributes": 31,
-    "VectorStoreFileBatchObject": 38,
-    "VectorStoreFileBatchObjectFileCounts": 38,
-    "VectorStoreFileContentResponse": 38,
-    "VectorStoreFileContentResponseDataItem": 38,
-    "VectorStoreFileObject": 38,
-    "VectorStoreFileObjectChunkingStrategy": 38,
-    "VectorStoreFileObjectLastError": 38,
-    "VectorStoreObject": 38,
-    "VectorStoreObjectFileCounts": 38,
-    "VectorStoreSearchRequest": 38,
-    "VectorStoreSearchRequestFilters": 38,
-    "VectorStoreSearchRequestRankingOptions": 38,
-    "VectorStoreSearchResultContentObject": 38,
-    "VectorStoreSearchResultItem": 38,
-    "VectorStoreSearchResultsPage": 38,
-    "Verbosity": 31,
-    "VideoCharacterResource": 39,
-    "VideoContentVariant": 39,
-    "VideoListResource": 39,
-    "VideoModel": 39,
-    "VideoReferenceInputParam": 39,
-    "VideoResource": 39,
-    "VideoSeconds": 39,
-    "VideoSize": 39,
-    "VideoStatus": 39,
-    "VoiceConsentDeletedResource": 2,
-    "VoiceConsentListResource": 2,
-    "VoiceConsentResource": 2,
-    "VoiceIdsOrCustomVoice": 10,
-    "VoiceIdsOrCustomVoiceVariant2": 10,
-    "VoiceIdsShared": 10,
-    "VoiceResource": 2,
-    "WaitParam": 30,
-    "WebSearchActionFind": 31,
-    "WebSearchActionOpenPage": 31,
-    "WebSearchActionSearch": 31,
-    "WebSearchActionSearchSource": 31,
-    "WebSearchApproximateLocation": 31,
-    "WebSearchContextSize": 10,
-    "WebSearchLocation": 10,
-    "WebSearchPreviewTool": 30,
-    "WebSearchTool": 30,
-    "WebSearchToolCall": 30,
-    "WebSearchToolCallAction": 30,
-    "WebSearchToolFilters": 30,
-    "WebhookBatchCancelled": 40,
-    "WebhookBatchCancelledData": 40,
-    "WebhookBatchCompleted": 40,
-    "WebhookBatchCompletedData": 40,
-    "WebhookBatchExpired": 40,
-    "WebhookBatchExpiredData": 40,
-    "WebhookBatchFailed": 40,
-    "WebhookBatchFailedData": 40,
-    "WebhookEvalRunCanceled": 40,
-    "WebhookEvalRunCanceledData": 40,
-    "WebhookEvalRunFailed": 40,
-    "WebhookEvalRunFailedData": 40,
-    "WebhookEvalRunSucceeded": 40,
-    "WebhookEvalRunSucceededData": 40,
-    "WebhookFineTuningJobCancelled": 40,
-    "WebhookFineTuningJobCancelledData": 40,
-    "WebhookFineTuningJobFailed": 40,
-    "WebhookFineTuningJobFailedData": 40,
-    "WebhookFineTuningJobSucceeded": 40,
-    "WebhookFineTuningJobSucceededData": 40,
-    "WebhookLiveCallIncoming": 40,
-    "WebhookLiveCallIncomingData": 40,
-    "WebhookLiveCallIncomingDataSipHeader": 40,
-    "WebhookRealtimeCallIncoming": 40,
-    "WebhookRealtimeCallIncomingData": 40,
-    "WebhookRealtimeCallIncomingDataSipHeader": 40,
-    "WebhookResponseCancelled": 40,
-    "WebhookResponseCancelledData": 40,
-    "WebhookResponseCompleted": 40,
-    "WebhookResponseCompletedData": 40,
-    "WebhookResponseFailed": 40,
-    "WebhookResponseFailedData": 40,
-    "WebhookResponseIncomplete": 40,
-    "WebhookResponseIncompleteData": 40,
-    "WidgetMessageItem": 11,
-    "WorkflowParam": 11,
-    "WorkflowTracingParam": 11,
-    "decode_annotation": 29,
-    "decode_apply_patch_operation_param": 30,
-    "decode_apply_patch_tool_call_operation": 30,
-    "decode_assistant_object_tool": 1,
-    "decode_assistant_stream_event": 1,
-    "decode_assistants_api_response_format_option": 1,
-    "decode_assistants_api_tool_choice_option": 35,
-    "decode_auto_code_interpreter_tool_param_network_policy": 30,
-    "decode_beta_agent_message_content_item": 7,
-    "decode_beta_agent_message_item_param_content_item": 7,
-    "decode_beta_annotation": 7,
-    "decode_beta_apply_patch_operation_param": 8,
-    "decode_beta_apply_patch_tool_call_operation": 8,
-    "decode_beta_auto_code_interpreter_tool_param_network_policy": 8,
-    "decode_beta_code_interpreter_tool_call_output": 8,
-    "decode_beta_code_interpreter_tool_container": 8,
-    "decode_beta_compact_response_method_public_body_input": 5,
-    "decode_beta_compound_filter_filter": 5,
-    "decode_beta_computer_action": 8,
-    "decode_beta_computer_action_list": 8,
-    "decode_beta_container_auto_param_network_policy": 5,
-    "decode_beta_container_auto_param_skill": 5,
-    "decode_beta_content": 7,
-    "decode_beta_conversation_param": 5,
-    "decode_beta_custom_tool_call_output_output": 8,
-    "decode_beta_custom_tool_param_format": 8,
-    "decode_beta_easy_input_message_content": 7,
-    "decode_beta_filters": 5,
-    "decode_beta_function_and_custom_tool_call_output": 8,
-    "decode_beta_function_call_output_item_param_output": 7,
-    "decode_beta_function_call_output_item_param_output_variant2_item": 7,
-    "decode_beta_function_shell_call_environment": 8,
-    "decode_beta_function_shell_call_item_param_environment": 8,
-    "decode_beta_function_shell_call_output_content_outcome": 8,
-    "decode_beta_function_shell_call_output_outcome_param": 8,
-    "decode_beta_function_shell_tool_param_environment": 8,
-    "decode_beta_function_tool_call_output_resource_output": 8,
-    "decode_beta_input_content": 7,
-    "decode_beta_input_item": 7,
-    "decode_beta_input_message_content_list": 7,
-    "decode_beta_input_param": 5,
-    "decode_beta_item": 7,
-    "decode_beta_item_field": 7,
-    "decode_beta_item_resource": 7,
-    "decode_beta_mcp_tool_allowed_tools": 8,
-    "decode_beta_mcp_tool_call_error": 8,
-    "decode_beta_mcp_tool_require_approval": 8,
-    "decode_beta_message_content_item": 7,
-    "decode_beta_moderation_input": 5,
-    "decode_beta_moderation_output": 5,
-    "decode_beta_namespace_tool_param_tool": 8,
-    "decode_beta_output_content": 7,
-    "decode_beta_output_item": 7,
-    "decode_beta_output_message_content": 7,
-    "decode_beta_output_text_content_param_annotation": 7,
-    "decode_beta_response_instructions": 5,
-    "decode_beta_response_prompt_variables": 5,
-    "decode_beta_response_prompt_variables_value": 5,
-    "decode_beta_response_stream_event": 6,
-    "decode_beta_responses_client_event": 9,
-    "decode_beta_responses_server_event": 9,
-    "decode_beta_responses_web_socket_stream_event": 9,
-    "decode_beta_text_response_format_configuration": 5,
-    "decode_beta_token_counts_body_input": 5,
-    "decode_beta_tool": 8,
-    "decode_beta_tool_call_caller": 8,
-    "decode_beta_tool_call_caller_param": 8,
-    "decode_beta_tool_choice_param": 8,
-    "decode_beta_tools_array": 5,
-    "decode_beta_web_search_tool_call_action": 8,
-    "decode_chat_completion_message_list_data_item_content_part": 10,
-    "decode_chat_completion_message_tool_calls": 10,
-    "decode_chat_completion_message_tool_calls_item": 10,
-    "decode_chat_completion_moderation_input": 10,
-    "decode_chat_completion_moderation_output": 10,
-    "decode_chat_completion_request_assistant_message_content": 10,
-    "decode_chat_completion_request_assistant_message_content_part": 10,
-    "decode_chat_completion_request_developer_message_content": 10,
-    "decode_chat_completion_request_message": 10,
-    "decode_chat_completion_request_system_message_content": 10,
-    "decode_chat_completion_request_system_message_content_part": 10,
-    "decode_chat_completion_request_tool_message_content": 10,
-    "decode_chat_completion_request_tool_message_content_part": 10,
-    "decode_chat_completion_request_user_message_content": 10,
-    "decode_chat_completion_request_user_message_content_part": 10,
-    "decode_chat_completion_tool_choice_option": 10,
-    "decode_chunking_strategy_request_param": 38,
-    "decode_code_interpreter_tool_call_output": 30,
-    "decode_code_interpreter_tool_container": 30,
-    "decode_compact_response_method_public_body_input": 31,
-    "decode_compound_filter_filter": 31,
-    "decode_computer_action": 30,
-    "decode_computer_action_list": 30,
-    "decode_container_auto_param_network_policy": 31,
-    "decode_container_auto_param_skill": 31,
-    "decode_content": 33,
-    "decode_conversation_item": 15,
-    "decode_conversation_param": 31,
-    "decode_create_assistant_request_tool": 1,
-    "decode_create_assistant_request_tool_resources_file_search_vector_store_chunking_strategy": 1,
-    "decode_create_chat_completion_request_function_call": 10,
-    "decode_create_chat_completion_request_response_format": 10,
-    "decode_create_chat_completion_request_tool": 10,
-    "decode_create_container_body_network_policy": 13,
-    "decode_create_container_body_skill": 13,
-    "decode_create_eval_completions_run_data_source_input_messages": 17,
-    "decode_create_eval_completions_run_data_source_input_messages_template_template_item": 17,
-    "decode_create_eval_completions_run_data_source_sampling_params_response_format": 17,
-    "decode_create_eval_completions_run_data_source_source": 17,
-    "decode_create_eval_item": 17,
-    "decode_create_eval_jsonl_run_data_source_source": 17,
-    "decode_create_eval_request_data_source_config": 17,
-    "decode_create_eval_request_testing_criteria_item": 17,
-    "decode_create_eval_responses_run_data_source_input_messages": 17,
-    "decode_create_eval_responses_run_data_source_input_messages_template_template_item": 17,
-    "decode_create_eval_responses_run_data_source_source": 17,
-    "decode_create_eval_run_request_data_source": 17,
-    "decode_create_message_request_attachment_tool": 35,
-    "decode_create_message_request_content": 35,
-    "decode_create_message_request_content_array_of_content_part": 35,
-    "decode_create_moderation_request_input": 23,
-    "decode_create_moderation_request_input_variant3_item": 23,
-    "decode_create_run_request_tool": 35,
-    "decode_create_speech_response_stream_event": 2,
-    "decode_create_thread_and_run_request_tool": 35,
-    "decode_create_thread_request_tool_resources_file_search_vector_store_chunking_strategy": 35,
-    "decode_create_transcription_request_chunking_strategy": 2,
-    "decode_create_transcription_response": 2,
-    "decode_create_transcription_response_diarized_json_usage": 2,
-    "decode_create_transcription_response_json_usage": 2,
-    "decode_create_transcription_response_stream_event": 2,
-    "decode_create_translation_response": 2,
-    "decode_create_vector_store_request_chunking_strategy": 38,
-    "decode_create_video_edit_multipart_body_video": 39,
-    "decode_create_video_extend_multipart_body_video": 39,
-    "decode_create_video_multipart_body_input_reference": 39,
-    "decode_custom_tool_call_output_output": 30,
-    "decode_custom_tool_chat_completions_custom_format": 10,
-    "decode_custom_tool_param_format": 30,
-    "decode_easy_input_message_content": 29,
-    "decode_eval_data_source_config": 17,
-    "decode_eval_item_content": 19,
-    "decode_eval_item_content_array": 19,
-    "decode_eval_item_content_item": 19,
-    "decode_eval_run_data_source": 17,
-    "decode_eval_testing_criteria_item": 17,
-    "decode_filters": 31,
-    "decode_fine_tune_reinforcement_method_grader": 19,
-    "decode_function_and_custom_tool_call_output": 30,
-    "decode_function_call_output_item_param_output": 29,
-    "decode_function_call_output_item_param_output_variant2_item": 29,
-    "decode_function_shell_call_environment": 30,
-    "decode_function_shell_call_item_param_environment": 30,
-    "decode_function_shell_call_output_content_outcome": 30,
-    "decode_function_shell_call_output_outcome_param": 30,
-    "decode_function_shell_tool_param_environment": 30,
-    "decode_function_tool_call_output_resource_output": 30,
-    "decode_grader_multi_graders": 19,
-    "decode_image_edit_stream_event": 21,
-    "decode_image_gen_stream_event": 21,
-    "decode_input_content": 29,
-    "decode_input_item": 29,
-    "decode_input_message_content_list": 29,
-    "decode_input_param": 31,
-    "decode_item": 29,
-    "decode_item_field": 29,
-    "decode_item_resource": 29,
-    "decode_mcp_tool_allowed_tools": 30,
-    "decode_mcp_tool_call_error": 30,
-    "decode_mcp_tool_require_approval": 30,
-    "decode_message_content_item": 29,
-    "decode_message_content_text_object_text_annotation": 35,
-    "decode_message_delta_content_text_object_text_annotation": 1,
-    "decode_message_delta_object_delta_content_item": 1,
-    "decode_message_object_attachment_tool": 35,
-    "decode_message_object_content_item": 35,
-    "decode_message_stream_event": 1,
-    "decode_moderation_input": 31,
-    "decode_moderation_output": 31,
-    "decode_modify_assistant_request_tool": 1,
-    "decode_namespace_tool_param_tool": 30,
-    "decode_output_content": 29,
-    "decode_output_item": 29,
-    "decode_output_message_content": 29,
-    "decode_prediction_content_content": 10,
-    "decode_provenance_resource_result": 14,
-    "decode_realtime_audio_formats": 25,
-    "decode_realtime_beta_response_create_params_tool_choice": 26,
-    "decode_realtime_beta_server_event_conversation_item_input_audio_transcription_completed_usage": 26,
-    "decode_realtime_call_create_request_session_tool": 25,
-    "decode_realtime_call_create_request_session_tool_choice": 25,
-    "decode_realtime_call_create_request_session_tracing": 25,
-    "decode_realtime_client_event": 27,
-    "decode_realtime_client_event_session_update_session": 27,
-    "decode_realtime_conversation_item": 25,
-    "decode_realtime_create_client_secret_request_session": 25,
-    "decode_realtime_create_client_secret_response_session": 25,
-    "decode_realtime_mcp_tool_call_error": 25,
-    "decode_realtime_response_create_params_tool": 25,
-    "decode_realtime_response_create_params_tool_choice": 25,
-    "decode_realtime_server_event": 27,
-    "decode_realtime_server_event_conversation_item_input_audio_transcription_completed_usage": 27,
-    "decode_realtime_server_event_session_created_session": 27,
-    "decode_realtime_server_event_session_updated_session": 27,
-    "decode_realtime_session_create_request_tracing": 25,
-    "decode_realtime_session_create_response_ga_tool": 25,
-    "decode_realtime_session_create_response_ga_tool_choice": 25,
-    "decode_realtime_session_create_response_ga_tracing": 25,
-    "decode_realtime_session_create_response_tracing": 25,
-    "decode_realtime_session_tracing": 26,
-    "decode_realtime_translation_client_event": 27,
-    "decode_realtime_translation_server_event": 27,
-    "decode_realtime_truncation": 25,
-    "decode_realtime_turn_detection": 25,
-    "decode_response_instructions": 31,
-    "decode_response_output_text_annotation": 11,
-    "decode_response_prompt_variables": 31,
-    "decode_response_prompt_variables_value": 31,
-    "decode_response_stream_event": 28,
-    "decode_responses_client_event": 32,
-    "decode_responses_server_event": 32,
-    "decode_responses_web_socket_stream_event": 32,
-    "decode_run_grader_request_grader": 20,
-    "decode_run_object_tool": 35,
-    "decode_run_step_delta_object_delta_step_details": 1,
-    "decode_run_step_delta_step_details_tool_calls_code_object_code_interpreter_output": 1,
-    "decode_run_step_delta_step_details_tool_calls_object_tool_call": 1,
-    "decode_run_step_details_tool_calls_code_object_code_interpreter_output": 35,
-    "decode_run_step_details_tool_calls_object_tool_call": 35,
-    "decode_run_step_object_step_details": 35,
-    "decode_run_step_stream_event": 1,
-    "decode_run_stream_event": 1,
-    "decode_text_response_format_configuration": 31,
-    "decode_thread_item": 11,
-    "decode_thread_resource_status": 11,
-    "decode_token_counts_body_input": 31,
-    "decode_tool": 30,
-    "decode_tool_call_caller": 30,
-    "decode_tool_call_caller_param": 30,
-    "decode_tool_choice_param": 30,
-    "decode_tools_array": 31,
-    "decode_transcription_chunking_strategy": 33,
-    "decode_usage_time_bucket_result": 37,
-    "decode_user_message_item_content_item": 11,
-    "decode_validate_grader_request_grader": 20,
-    "decode_validate_grader_response_grader": 20,
-    "decode_vector_store_file_object_chunking_strategy": 38,
-    "decode_vector_store_search_request_filters": 38,
-    "decode_voice_ids_or_custom_voice": 10,
-    "decode_web_search_tool_call_action": 30,
-}
-
-# union or alias name -> its decode function
-_DECODERS: dict[str, str] = {
-    "Annotation": "decode_annotation",
-    "ApplyPatchOperationParam": "decode_apply_patch_operation_param",
-    "ApplyPatchToolCallOperation": "decode_apply_patch_tool_call_operation",
-    "AssistantObjectTool": "decode_assistant_object_tool",
-    "AssistantStreamEvent": "decode_assistant_stream_event",
-    "AssistantsApiResponseFormatOption": "decode_assistants_api_response_format_option",
-    "AssistantsApiToolChoiceOption": "decode_assistants_api_tool_choice_option",
-    "AutoCodeInterpreterToolParamNetworkPolicy": "decode_auto_code_interpreter_tool_param_network_policy",
-    "BetaAgentMessageContentItem": "decode_beta_agent_message_content_item",
-    "BetaAgentMessageItemParamContentItem": "decode_beta_agent_message_item_param_content_item",
-    "BetaAnnotation": "decode_beta_annotation",
-    "BetaApplyPatchOperationParam": "decode_beta_apply_patch_operation_param",
-    "BetaApplyPatchToolCallOperation": "decode_beta_apply_patch_tool_call_operation",
-    "BetaAutoCodeInterpreterToolParamNetworkPolicy": "decode_beta_auto_code_interpreter_tool_param_network_policy",
-    "BetaCodeInterpreterToolCallOutput": "decode_beta_code_interpreter_tool_call_output",
-    "BetaCodeInterpreterToolContainer": "decode_beta_code_interpreter_tool_container",
-    "BetaCompactResponseMethodPublicBodyInput": "decode_beta_compact_response_method_public_body_input",
-    "BetaCompoundFilterFilter": "decode_beta_compound_filter_filter",
-    "BetaComputerAction": "decode_beta_computer_action",
-    "BetaComputerActionList": "decode_beta_computer_action_list",
-    "BetaContainerAutoParamNetworkPolicy": "decode_beta_container_auto_param_network_policy",
-    "BetaContainerAutoParamSkill": "decode_beta_container_auto_param_skill",
-    "BetaContent": "decode_beta_content",
-    "BetaConversationParam": "decode_beta_conversation_param",
-    "BetaCustomToolCallOutputOutput": "decode_beta_custom_tool_call_output_output",
-    "BetaCustomToolParamFormat": "decode_beta_custom_tool_param_format",
-    "BetaEasyInputMessageContent": "decode_beta_easy_input_message_content",
-    "BetaFilters": "decode_beta_filters",
-    "BetaFunctionAndCustomToolCallOutput": "decode_beta_function_and_custom_tool_call_output",
-    "BetaFunctionCallOutputItemParamOutput": "decode_beta_function_call_output_item_param_output",
-    "BetaFunctionCallOutputItemParamOutputVariant2Item": "decode_beta_function_call_output_item_param_output_variant2_item",
-    "BetaFunctionShellCallEnvironment": "decode_beta_function_shell_call_environment",
-    "BetaFunctionShellCallItemParamEnvironment": "decode_beta_function_shell_call_item_param_environment",
-    "BetaFunctionShellCallOutputContentOutcome": "decode_beta_function_shell_call_output_content_outcome",
-    "BetaFunctionShellCallOutputOutcomeParam": "decode_beta_function_shell_call_output_outcome_param",
-    "BetaFunctionShellToolParamEnvironment": "decode_beta_function_shell_tool_param_environment",
-    "BetaFunctionToolCallOutputResourceOutput": "decode_beta_function_tool_call_output_resource_output",
-    "BetaInputContent": "decode_beta_input_content",
-    "BetaInputItem": "decode_beta_input_item",
-    "BetaInputMessageContentList": "decode_beta_input_message_content_list",
-    "BetaInputParam": "decode_beta_input_param",
-    "BetaItem": "decode_beta_item",
-    "BetaItemField": "decode_beta_item_field",
-    "BetaItemResource": "decode_beta_item_resource",
-    "BetaMCPToolAllowedTools": "decode_beta_mcp_tool_allowed_tools",
-    "BetaMCPToolCallError": "decode_beta_mcp_tool_call_error",
-    "BetaMCPToolRequireApproval": "decode_beta_mcp_tool_require_approval",
-    "BetaMessageContentItem": "decode_beta_message_content_item",
-    "BetaModerationInput": "decode_beta_moderation_input",
-    "BetaModerationOutput": "decode_beta_moderation_output",
-    "BetaNamespaceToolParamTool": "decode_beta_namespace_tool_param_tool",
-    "BetaOutputContent": "decode_beta_output_content",
-    "BetaOutputItem": "decode_beta_output_item",
-    "BetaOutputMessageContent": "decode_beta_output_message_content",
-    "BetaOutputTextContentParamAnnotation": "decode_beta_output_text_content_param_annotation",
-    "BetaResponseInstructions": "decode_beta_response_instructions",
-    "BetaResponsePromptVariables": "decode_beta_response_prompt_variables",
-    "BetaResponsePromptVariablesValue": "decode_beta_response_prompt_variables_value",
-    "BetaResponseStreamEvent": "decode_beta_response_stream_event",
-    "BetaResponsesClientEvent": "decode_beta_responses_client_event",
-    "BetaResponsesServerEvent": "decode_beta_responses_server_event",
-    "BetaResponsesWebSocketStreamEvent": "decode_beta_responses_web_socket_stream_event",
-    "BetaTextResponseFormatConfiguration": "decode_beta_text_response_format_configuration",
-    "BetaTokenCountsBodyInput": "decode_beta_token_counts_body_input",
-    "BetaTool": "decode_beta_tool",
-    "BetaToolCallCaller": "decode_beta_tool_call_caller",
-    "BetaToolCallCallerParam": "decode_beta_tool_call_caller_param",
-    "BetaToolChoiceParam": "decode_beta_tool_choice_param",
-    "BetaToolsArray": "decode_beta_tools_array",
-    "BetaWebSearchToolCallAction": "decode_beta_web_search_tool_call_action",
-    "ChatCompletionMessageListDataItemContentPart": "decode_chat_completion_message_list_data_item_content_part",
-    "ChatCompletionMessageToolCalls": "decode_chat_completion_message_tool_calls",
-    "ChatCompletionMessageToolCallsItem": "decode_chat_completion_message_tool_calls_item",
-    "ChatCompletionModerationInput": "decode_chat_completion_moderation_input",
-    "ChatCompletionModerationOutput": "decode_chat_completion_moderation_output",
-    "ChatCompletionRequestAssistantMessageContent": "decode_chat_completion_request_assistant_message_content",
-    "ChatCompletionRequestAssistantMessageContentPart": "decode_chat_completion_request_assistant_message_content_part",
-    "ChatCompletionRequestDeveloperMessageContent": "decode_chat_completion_request_developer_message_content",
-    "ChatCompletionRequestMessage": "decode_chat_completion_request_message",
-    "ChatCompletionRequestSystemMessageContent": "decode_chat_completion_request_system_message_content",
-    "ChatCompletionRequestSystemMessageContentPart": "decode_chat_completion_request_system_message_content_part",
-    "ChatCompletionRequestToolMessageContent": "decode_chat_completion_request_tool_message_content",
-    "ChatCompletionRequestToolMessageContentPart": "decode_chat_completion_request_tool_message_content_part",
-    "ChatCompletionRequestUserMessageContent": "decode_chat_completion_request_user_message_content",
-    "ChatCompletionRequestUserMessageContentPart": "decode_chat_completion_request_user_message_content_part",
-    "ChatCompletionToolChoiceOption": "decode_chat_completion_tool_choice_option",
-    "ChunkingStrategyRequestParam": "decode_chunking_strategy_request_param",
-    "CodeInterpreterToolCallOutput": "decode_code_interpreter_tool_call_output",
-    "CodeInterpreterToolContainer": "decode_code_interpreter_tool_container",
-    "CompactResponseMethodPublicBodyInput": "decode_compact_response_method_public_body_input",
-    "CompoundFilterFilter": "decode_compound_filter_filter",
-    "ComputerAction": "decode_computer_action",
-    "ComputerActionList": "decode_computer_action_list",
-    "ContainerAutoParamNetworkPolicy": "decode_container_auto_param_network_policy",
-    "ContainerAutoParamSkill": "decode_container_auto_param_skill",
-    "Content": "decode_content",
-    "ConversationItem": "decode_conversation_item",
-    "ConversationParam": "decode_conversation_param",
-    "CreateAssistantRequestTool": "decode_create_assistant_request_tool",
-    "CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategy": "decode_create_assistant_request_tool_resources_file_search_vector_store_chunking_strategy",
-    "CreateChatCompletionRequestFunctionCall": "decode_create_chat_completion_request_function_call",
-    "CreateChatCompletionRequestResponseFormat": "decode_create_chat_completion_request_response_format",
-    "CreateChatCompletionRequestTool": "decode_create_chat_completion_request_tool",
-    "CreateContainerBodyNetworkPolicy": "decode_create_container_body_network_policy",
-    "CreateContainerBodySkill": "decode_create_container_body_skill",
-    "CreateEvalCompletionsRunDataSourceInputMessages": "decode_create_eval_completions_run_data_source_input_messages",
-    "CreateEvalCompletionsRunDataSourceInputMessagesTemplateTemplateItem": "decode_create_eval_completions_run_data_source_input_messages_template_template_item",
-    "CreateEvalCompletionsRunDataSourceSamplingParamsResponseFormat": "decode_create_eval_completions_run_data_source_sampling_params_response_format",
-    "CreateEvalCompletionsRunDataSourceSource": "decode_create_eval_completions_run_data_source_source",
-    "CreateEvalItem": "decode_create_eval_item",
-    "CreateEvalJsonlRunDataSourceSource": "decode_create_eval_jsonl_run_data_source_source",
-    "CreateEvalRequestDataSourceConfig": "decode_create_eval_request_data_source_config",
-    "CreateEvalRequestTestingCriteriaItem": "decode_create_eval_request_testing_criteria_item",
-    "CreateEvalResponsesRunDataSourceInputMessages": "decode_create_eval_responses_run_data_source_input_messages",
-    "CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItem": "decode_create_eval_responses_run_data_source_input_messages_template_template_item",
-    "CreateEvalResponsesRunDataSourceSource": "decode_create_eval_responses_run_data_source_source",
-    "CreateEvalRunRequestDataSource": "decode_create_eval_run_request_data_source",
-    "CreateMessageRequestAttachmentTool": "decode_create_message_request_attachment_tool",
-    "CreateMessageRequestContent": "decode_create_message_request_content",
-    "CreateMessageRequestContentArrayOfContentPart": "decode_create_message_request_content_array_of_content_part",
-    "CreateModerationRequestInput": "decode_create_moderation_request_input",
-    "CreateModerationRequestInputVariant3Item": "decode_create_moderation_request_input_variant3_item",
-    "CreateRunRequestTool": "decode_create_run_request_tool",
-    "CreateSpeechResponseStreamEvent": "decode_create_speech_response_stream_event",
-    "CreateThreadAndRunRequestTool": "decode_create_thread_and_run_request_tool",
-    "CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategy": "decode_create_thread_request_tool_resources_file_search_vector_store_chunking_strategy",
-    "CreateTranscriptionRequestChunkingStrategy": "decode_create_transcription_request_chunking_strategy",
-    "CreateTranscriptionResponse": "decode_create_transcription_response",
-    "CreateTranscriptionResponseDiarizedJsonUsage": "decode_create_transcription_response_diarized_json_usage",
-    "CreateTranscriptionResponseJsonUsage": "decode_create_transcription_response_json_usage",
-    "CreateTranscriptionResponseStreamEvent": "decode_create_transcription_response_stream_event",
-    "CreateTranslationResponse": "decode_create_translation_response",
-    "CreateVectorStoreRequestChunkingStrategy": "decode_create_vector_store_request_chunking_strategy",
-    "CreateVideoEditMultipartBodyVideo": "decode_create_video_edit_multipart_body_video",
-    "CreateVideoExtendMultipartBodyVideo": "decode_create_video_extend_multipart_body_video",
-    "CreateVideoMultipartBodyInputReference": "decode_create_video_multipart_body_input_reference",
-    "CustomToolCallOutputOutput": "decode_custom_tool_call_output_output",
-    "CustomToolChatCompletionsCustomFormat": "decode_custom_tool_chat_completions_custom_format",
-    "CustomToolParamFormat": "decode_custom_tool_param_format",
-    "EasyInputMessageContent": "decode_easy_input_message_content",
-    "EvalDataSourceConfig": "decode_eval_data_source_config",
-    "EvalItemContent": "decode_eval_item_content",
-    "EvalItemContentArray": "decode_eval_item_content_array",
-    "EvalItemContentItem": "decode_eval_item_content_item",
-    "EvalRunDataSource": "decode_eval_run_data_source",
-    "EvalTestingCriteriaItem": "decode_eval_testing_criteria_item",
-    "Filters": "decode_filters",
-    "FineTuneReinforcementMethodGrader": "decode_fine_tune_reinforcement_method_grader",
-    "FunctionAndCustomToolCallOutput": "decode_function_and_custom_tool_call_output",
-    "FunctionCallOutputItemParamOutput": "decode_function_call_output_item_param_output",
-    "FunctionCallOutputItemParamOutputVariant2Item": "decode_function_call_output_item_param_output_variant2_item",
-    "FunctionShellCallEnvironment": "decode_function_shell_call_environment",
-    "FunctionShellCallItemParamEnvironment": "decode_function_shell_call_item_param_environment",
-    "FunctionShellCallOutputContentOutcome": "decode_function_shell_call_output_content_outcome",
-    "FunctionShellCallOutputOutcomeParam": "decode_function_shell_call_output_outcome_param",
-    "FunctionShellToolParamEnvironment": "decode_function_shell_tool_param_environment",
-    "FunctionToolCallOutputResourceOutput": "decode_function_tool_call_output_resource_output",
-    "GraderMultiGraders": "decode_grader_multi_graders",
-    "ImageEditStreamEvent": "decode_image_edit_stream_event",
-    "ImageGenStreamEvent": "decode_image_gen_stream_event",
-    "InputContent": "decode_input_content",
-    "InputItem": "decode_input_item",
-    "InputMessageContentList": "decode_input_message_content_list",
-    "InputParam": "decode_input_param",
-    "Item": "decode_item",
-    "ItemField": "decode_item_field",
-    "ItemResource": "decode_item_resource",
-    "MCPToolAllowedTools": "decode_mcp_tool_allowed_tools",
-    "MCPToolCallError": "decode_mcp_tool_call_error",
-    "MCPToolRequireApproval": "decode_mcp_tool_require_approval",
-    "MessageContentItem": "decode_message_content_item",
-    "MessageContentTextObjectTextAnnotation": "decode_message_content_text_object_text_annotation",
-    "MessageDeltaContentTextObjectTextAnnotation": "decode_message_delta_content_text_object_text_annotation",
-    "MessageDeltaObjectDeltaContentItem": "decode_message_delta_object_delta_content_item",
-    "MessageObjectAttachmentTool": "decode_message_object_attachment_tool",
-    "MessageObjectContentItem": "decode_message_object_content_item",
-    "MessageStreamEvent": "decode_message_stream_event",
-    "ModerationInput": "decode_moderation_input",
-    "ModerationOutput": "decode_moderation_output",
-    "ModifyAssistantRequestTool": "decode_modify_assistant_request_tool",
-    "NamespaceToolParamTool": "decode_namespace_tool_param_tool",
-    "OutputContent": "decode_output_content",
-    "OutputItem": "decode_output_item",
-    "OutputMessageContent": "decode_output_message_content",
-    "PredictionContentContent": "decode_prediction_content_content",
-    "ProvenanceResourceResult": "decode_provenance_resource_result",
-    "RealtimeAudioFormats": "decode_realtime_audio_formats",
-    "RealtimeBetaResponseCreateParamsToolChoice": "decode_realtime_beta_response_create_params_tool_choice",
-    "RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompletedUsage": "decode_realtime_beta_server_event_conversation_item_input_audio_transcription_completed_usage",
-    "RealtimeCallCreateRequestSessionTool": "decode_realtime_call_create_request_session_tool",
-    "RealtimeCallCreateRequestSessionToolChoice": "decode_realtime_call_create_request_session_tool_choice",
-    "RealtimeCallCreateRequestSessionTracing": "decode_realtime_call_create_request_session_tracing",
-    "RealtimeClientEvent": "decode_realtime_client_event",
-    "RealtimeClientEventSessionUpdateSession": "decode_realtime_client_event_session_update_session",
-    "RealtimeConversationItem": "decode_realtime_conversation_item",
-    "RealtimeCreateClientSecretRequestSession": "decode_realtime_create_client_secret_request_session",
-    "RealtimeCreateClientSecretResponseSession": "decode_realtime_create_client_secret_response_session",
-    "RealtimeMCPToolCallError": "decode_realtime_mcp_tool_call_error",
-    "RealtimeResponseCreateParamsTool": "decode_realtime_response_create_params_tool",
-    "RealtimeResponseCreateParamsToolChoice": "decode_realtime_response_create_params_tool_choice",
-    "RealtimeServerEvent": "decode_realtime_server_event",
-    "RealtimeServerEventConversationItemInputAudioTranscriptionCompletedUsage": "decode_realtime_server_event_conversation_item_input_audio_transcription_completed_usage",
-    "RealtimeServerEventSessionCreatedSession": "decode_realtime_server_event_session_created_session",
-    "RealtimeServerEventSessionUpdatedSession": "decode_realtime_server_event_session_updated_session",
-    "RealtimeSessionCreateRequestTracing": "decode_realtime_session_create_request_tracing",
-    "RealtimeSessionCreateResponseGATool": "decode_realtime_session_create_response_ga_tool",
-    "RealtimeSessionCreateResponseGAToolChoice": "decode_realtime_session_create_response_ga_tool_choice",
-    "RealtimeSessionCreateResponseGATracing": "decode_realtime_session_create_response_ga_tracing",
-    "RealtimeSessionCreateResponseTracing": "decode_realtime_session_create_response_tracing",
-    "RealtimeSessionTracing": "decode_realtime_session_tracing",
-    "RealtimeTranslationClientEvent": "decode_realtime_translation_client_event",
-    "RealtimeTranslationServerEvent": "decode_realtime_translation_server_event",
-    "RealtimeTruncation": "decode_realtime_truncation",
-    "RealtimeTurnDetection": "decode_realtime_turn_detection",
-    "ResponseInstructions": "decode_response_instructions",
-    "ResponseOutputTextAnnotation": "decode_response_output_text_annotation",
-    "ResponsePromptVariables": "decode_response_prompt_variables",
-    "ResponsePromptVariablesValue": "decode_response_prompt_variables_value",
-    "ResponseStreamEvent": "decode_response_stream_event",
-    "ResponsesClientEvent": "decode_responses_client_event",
-    "ResponsesServerEvent": "decode_responses_server_event",
-    "ResponsesWebSocketStreamEvent": "decode_responses_web_socket_stream_event",
-    "RunGraderRequestGrader": "decode_run_grader_request_grader",
-    "RunObjectTool": "decode_run_object_tool",
-    "RunStepDeltaObjectDeltaStepDetails": "decode_run_step_delta_object_delta_step_details",
-    "RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreterOutput": "decode_run_step_delta_step_details_tool_calls_code_object_code_interpreter_output",
-    "RunStepDeltaStepDetailsToolCallsObjectToolCall": "decode_run_step_delta_step_details_tool_calls_object_tool_call",
-    "RunStepDetailsToolCallsCodeObjectCodeInterpreterOutput": "decode_run_step_details_tool_calls_code_object_code_interpreter_output",
-    "RunStepDetailsToolCallsObjectToolCall": "decode_run_step_details_tool_calls_object_tool_call",
-    "RunStepObjectStepDetails": "decode_run_step_object_step_details",
-    "RunStepStreamEvent": "decode_run_step_stream_event",
-    "RunStreamEvent": "decode_run_stream_event",
-    "TextResponseFormatConfiguration": "decode_text_response_format_configuration",
-    "ThreadItem": "decode_thread_item",
-    "ThreadResourceStatus": "decode_thread_resource_status",
-    "TokenCountsBodyInput": "decode_token_counts_body_input",
-    "Tool": "decode_tool",
-    "ToolCallCaller": "decode_tool_call_caller",
-    "ToolCallCallerParam": "decode_tool_call_caller_param",
-    "ToolChoiceParam": "decode_tool_choice_param",
-    "ToolsArray": "decode_tools_array",
-    "TranscriptionChunkingStrategy": "decode_transcription_chunking_strategy",
-    "UsageTimeBucketResult": "decode_usage_time_bucket_result",
-    "UserMessageItemContentItem": "decode_user_message_item_content_item",
-    "ValidateGraderRequestGrader": "decode_validate_grader_request_grader",
-    "ValidateGraderResponseGrader": "decode_validate_grader_response_grader",
-    "VectorStoreFileObjectChunkingStrategy": "decode_vector_store_file_object_chunking_strategy",
-    "VectorStoreSearchRequestFilters": "decode_vector_store_search_request_filters",
-    "VoiceIdsOrCustomVoice": "decode_voice_ids_or_custom_voice",
-    "WebSearchToolCallAction": "decode_web_search_tool_call_action",
-}
-
-__all__ = [
-    "ActiveStatus",
-    "AddUploadPartRequest",
-    "AdditionalTools",
-    "AdditionalToolsItemParam",
-    "AdminApiKey",
-    "AdminApiKeyCreateResponse",
-    "AdminApiKeyOwner",
-    "AdminApiKeysDeleteResponse",
-    "Annotation",
-    "ApiKeyList",
-    "ApplyPatchCallOutputStatus",
-    "ApplyPatchCallOutputStatusParam",
-    "ApplyPatchCallStatus",
-    "ApplyPatchCallStatusParam",
-    "ApplyPatchCreateFileOperation",
-    "ApplyPatchCreateFileOperationParam",
-    "ApplyPatchDeleteFileOperation",
-    "ApplyPatchDeleteFileOperationParam",
-    "ApplyPatchOperationParam",
-    "ApplyPatchToolCall",
-    "ApplyPatchToolCallItemParam",
-    "ApplyPatchToolCallOperation",
-    "ApplyPatchToolCallOutput",
-    "ApplyPatchToolCallOutputItemParam",
-    "ApplyPatchToolParam",
-    "ApplyPatchUpdateFileOperation",
-    "ApplyPatchUpdateFileOperationParam",
-    "ApproximateLocation",
-    "AssignedRoleDetails",
-    "AssignedRoleDetailsAssignmentSource",
-    "AssistantMessageItem",
-    "AssistantObject",
-    "AssistantObjectTool",
-    "AssistantObjectToolResources",
-    "AssistantObjectToolResourcesCodeInterpreter",
-    "AssistantObjectToolResourcesFileSearch",
-    "AssistantStreamEvent",
-    "AssistantSupportedModels",
-    "AssistantToolsCode",
-    "AssistantToolsFileSearch",
-    "AssistantToolsFileSearchFileSearch",
-    "AssistantToolsFileSearchTypeOnly",
-    "AssistantToolsFunction",
-    "AssistantsApiResponseFormatOption",
-    "AssistantsApiToolChoiceOption",
-    "AssistantsNamedToolChoice",
-    "AssistantsNamedToolChoiceFunction",
-    "Attachment",
-    "AttachmentType",
-    "AudioResponseFormat",
-    "AudioTranscription",
-    "AudioTranscriptionResponse",
-    "AuditLog",
-    "AuditLogActor",
-    "AuditLogActorApiKey",
-    "AuditLogActorServiceAccount",
-    "AuditLogActorSession",
-    "AuditLogActorUser",
-    "AuditLogApiKeyCreated",
-    "AuditLogApiKeyCreatedData",
-    "AuditLogApiKeyDeleted",
-    "AuditLogApiKeyUpdated",
-    "AuditLogApiKeyUpdatedChangesRequested",
-    "AuditLogCertificateCreated",
-    "AuditLogCertificateDeleted",
-    "AuditLogCertificateUpdated",
-    "AuditLogCertificatesActivated",
-    "AuditLogCertificatesActivatedCertificate",
-    "AuditLogCertificatesDeactivated",
-    "AuditLogCertificatesDeactivatedCertificate",
-    "AuditLogCheckpointPermissionCreated",
-    "AuditLogCheckpointPermissionCreatedData",
-    "AuditLogCheckpointPermissionDeleted",
-    "AuditLogEventType",
-    "AuditLogExternalKeyRegistered",
-    "AuditLogExternalKeyRemoved",
-    "AuditLogGroupCreated",
-    "AuditLogGroupCreatedData",
-    "AuditLogGroupDeleted",
-    "AuditLogGroupUpdated",
-    "AuditLogGroupUpdatedChangesRequested",
-    "AuditLogInviteAccepted",
-    "AuditLogInviteDeleted",
-    "AuditLogInviteSent",
-    "AuditLogInviteSentData",
-    "AuditLogIpAllowlistConfigActivated",
-    "AuditLogIpAllowlistConfigActivatedConfig",
-    "AuditLogIpAllowlistConfigDeactivated",
-    "AuditLogIpAllowlistConfigDeactivatedConfig",
-    "AuditLogIpAllowlistCreated",
-    "AuditLogIpAllowlistDeleted",
-    "AuditLogIpAllowlistUpdated",
-    "AuditLogLoginFailed",
-    "AuditLogLogoutFailed",
-    "AuditLogOrganizationUpdated",
-    "AuditLogOrganizationUpdatedChangesRequested",
-    "AuditLogProject",
-    "AuditLogProjectArchived",
-    "AuditLogProjectCreated",
-    "AuditLogProjectCreatedData",
-    "AuditLogProjectDeleted",
-    "AuditLogProjectUpdated",
-    "AuditLogProjectUpdatedChangesRequested",
-    "AuditLogRateLimitDeleted",
-    "AuditLogRateLimitUpdated",
-    "AuditLogRateLimitUpdatedChangesRequested",
-    "AuditLogRoleAssignmentCreated",
-    "AuditLogRoleAssignmentDeleted",
-    "AuditLogRoleBoundToResource",
-    "AuditLogRoleCreated",
-    "AuditLogRoleDeleted",
-    "AuditLogRoleUnboundFromResource",
-    "AuditLogRoleUpdated",
-    "AuditLogRoleUpdatedChangesRequested",
-    "AuditLogScimDisabled",
-    "AuditLogScimEnabled",
-    "AuditLogServiceAccountCreated",
-    "AuditLogServiceAccountCreatedData",
-    "AuditLogServiceAccountDeleted",
-    "AuditLogServiceAccountUpdated",
-    "AuditLogServiceAccountUpdatedChangesRequested",
-    "AuditLogUserAdded",
-    "AuditLogUserAddedData",
-    "AuditLogUserDeleted",
-    "AuditLogUserUpdated",
-    "AuditLogUserUpdatedChangesRequested",
-    "AuditLogWorkloadIdentityProviderCreated",
-    "AuditLogWorkloadIdentityProviderDeleted",
-    "AuditLogWorkloadIdentityProviderMappingCreated",
-    "AuditLogWorkloadIdentityProviderMappingDeleted",
-    "AuditLogWorkloadIdentityProviderMappingUpdated",
-    "AuditLogWorkloadIdentityProviderUpdated",
-    "AutoChunkingStrategyRequestParam",
-    "AutoCodeInterpreterToolParam",
-    "AutoCodeInterpreterToolParamNetworkPolicy",
-    "AutomaticThreadTitlingParam",
-    "Batch",
-    "BatchError",
-    "BatchErrors",
-    "BatchFileExpirationAfter",
-    "BatchRequestCounts",
-    "BatchUsage",
-    "BatchUsageInputTokensDetails",
-    "BatchUsageOutputTokensDetails",
-    "BetaAdditionalTools",
-    "BetaAdditionalToolsItemParam",
-    "BetaAgentMessage",
-    "BetaAgentMessageContentItem",
-    "BetaAgentMessageItemParam",
-    "BetaAgentMessageItemParamContentItem",
-    "BetaAgentTag",
-    "BetaAgentTagParam",
-    "BetaAnnotation",
-    "BetaApplyPatchCallOutputStatus",
-    "BetaApplyPatchCallOutputStatusParam",
-    "BetaApplyPatchCallStatus",
-    "BetaApplyPatchCallStatusParam",
-    "BetaApplyPatchCreateFileOperation",
-    "BetaApplyPatchCreateFileOperationParam",
-    "BetaApplyPatchDeleteFileOperation",
-    "BetaApplyPatchDeleteFileOperationParam",
-    "BetaApplyPatchOperationParam",
-    "BetaApplyPatchToolCall",
-    "BetaApplyPatchToolCallItemParam",
-    "BetaApplyPatchToolCallOperation",
-    "BetaApplyPatchToolCallOutput",
-    "BetaApplyPatchToolCallOutputItemParam",
-    "BetaApplyPatchToolParam",
-    "BetaApplyPatchUpdateFileOperation",
-    "BetaApplyPatchUpdateFileOperationParam",
-    "BetaApproximateLocation",
-    "BetaAutoCodeInterpreterToolParam",
-    "BetaAutoCodeInterpreterToolParamNetworkPolicy",
-    "BetaCallableToolAllowedCaller",
-    "BetaClickButtonType",
-    "BetaClickParam",
-    "BetaCodeInterpreterOutputImage",
-    "BetaCodeInterpreterOutputLogs",
-    "BetaCodeInterpreterTool",
-    "BetaCodeInterpreterToolCall",
-    "BetaCodeInterpreterToolCallOutput",
-    "BetaCodeInterpreterToolContainer",
-    "BetaCompactResource",
-    "BetaCompactResponseMethodPublicBody",
-    "BetaCompactResponseMethodPublicBodyInput",
-    "BetaCompactionBody",
-    "BetaCompactionSummaryItemParam",
-    "BetaCompactionTriggerItemParam",
-    "BetaComparisonFilter",
-    "BetaCompoundFilter",
-    "BetaCompoundFilterFilter",
-    "BetaComputerAction",
-    "BetaComputerActionList",
-    "BetaComputerCallOutputItemParam",
-    "BetaComputerCallOutputStatus",
-    "BetaComputerCallSafetyCheckParam",
-    "BetaComputerEnvironment",
-    "BetaComputerScreenshotContent",
-    "BetaComputerScreenshotImage",
-    "BetaComputerTool",
-    "BetaComputerToolCall",
-    "BetaComputerToolCallOutput",
-    "BetaComputerToolCallOutputResource",
-    "BetaComputerUsePreviewTool",
-    "BetaContainerAutoParam",
-    "BetaContainerAutoParamNetworkPolicy",
-    "BetaContainerAutoParamSkill",
-    "BetaContainerFileCitationBody",
-    "BetaContainerFileCitationParam",
-    "BetaContainerMemoryLimit",
-    "BetaContainerNetworkPolicyAllowlistParam",
-    "BetaContainerNetworkPolicyDisabledParam",
-    "BetaContainerNetworkPolicyDomainSecretParam",
-    "BetaContainerReferenceParam",
-    "BetaContainerReferenceResource",
-    "BetaContent",
-    "BetaContextManagementParam",
-    "BetaConversationParam",
-    "BetaConversationParam2",
-    "BetaCoordParam",
-    "BetaCreateModelResponseProperties",
-    "BetaCreateResponse",
-    "BetaCustomGrammarFormatParam",
-    "BetaCustomTextFormatParam",
-    "BetaCustomToolCall",
-    "BetaCustomToolCallOutput",
-    "BetaCustomToolCallOutputOutput",
-    "BetaCustomToolCallOutputResource",
-    "BetaCustomToolCallResource",
-    "BetaCustomToolParam",
-    "BetaCustomToolParamFormat",
-    "BetaDetailEnum",
-    "BetaDirectToolCallCaller",
-    "BetaDirectToolCallCallerParam",
-    "BetaDoubleClickAction",
-    "BetaDragParam",
-    "BetaEasyInputMessage",
-    "BetaEasyInputMessageContent",
-    "BetaEmptyModelParam",
-    "BetaEncryptedContent",
-    "BetaEncryptedContentParam",
-    "BetaError",
-    "BetaErrorPayload",
-    "BetaFileCitationBody",
-    "BetaFileCitationParam",
-    "BetaFileDetailEnum",
-    "BetaFileInputDetail",
-    "BetaFilePath",
-    "BetaFileSearchTool",
-    "BetaFileSearchToolCall",
-    "BetaFileSearchToolCallResult",
-    "BetaFilters",
-    "BetaFunctionAndCustomToolCallOutput",
-    "BetaFunctionCallItemStatus",
-    "BetaFunctionCallOutputItemParam",
-    "BetaFunctionCallOutputItemParamOutput",
-    "BetaFunctionCallOutputItemParamOutputVariant2Item",
-    "BetaFunctionCallOutputStatusEnum",
-    "BetaFunctionCallStatus",
-    "BetaFunctionShellAction",
-    "BetaFunctionShellActionParam",
-    "BetaFunctionShellCall",
-    "BetaFunctionShellCallEnvironment",
-    "BetaFunctionShellCallItemParam",
-    "BetaFunctionShellCallItemParamEnvironment",
-    "BetaFunctionShellCallItemStatus",
-    "BetaFunctionShellCallOutput",
-    "BetaFunctionShellCallOutputContent",
-    "BetaFunctionShellCallOutputContentOutcome",
-    "BetaFunctionShellCallOutputContentParam",
-    "BetaFunctionShellCallOutputExitOutcome",
-    "BetaFunctionShellCallOutputExitOutcomeParam",
-    "BetaFunctionShellCallOutputItemParam",
-    "BetaFunctionShellCallOutputOutcomeParam",
-    "BetaFunctionShellCallOutputStatusEnum",
-    "BetaFunctionShellCallOutputTimeoutOutcome",
-    "BetaFunctionShellCallOutputTimeoutOutcomeParam",
-    "BetaFunctionShellCallStatus",
-    "BetaFunctionShellToolParam",
-    "BetaFunctionShellToolParamEnvironment",
-    "BetaFunctionTool",
-    "BetaFunctionToolCall",
-    "BetaFunctionToolCallOutput",
-    "BetaFunctionToolCallOutputResource",
-    "BetaFunctionToolCallOutputResourceOutput",
-    "BetaFunctionToolCallResource",
-    "BetaFunctionToolParam",
-    "BetaGrammarSyntax1",
-    "BetaHTTPError",
-    "BetaHybridSearchOptions",
-    "BetaImageDetail",
-    "BetaImageGenActionEnum",
-    "BetaImageGenTool",
-    "BetaImageGenToolCall",
-    "BetaImageGenToolInputImageMask",
-    "BetaIncludeEnum",
-    "BetaInlineSkillParam",
-    "BetaInlineSkillSourceParam",
-    "BetaInputAudio",
-    "BetaInputAudioInputAudio",
-    "BetaInputContent",
-    "BetaInputFidelity",
-    "BetaInputFileContent",
-    "BetaInputFileContentParam",
-    "BetaInputImageContent",
-    "BetaInputImageContentParamAutoParam",
-    "BetaInputItem",
-    "BetaInputMessage",
-    "BetaInputMessageContentList",
-    "BetaInputMessageResource",
-    "BetaInputParam",
-    "BetaInputTextContent",
-    "BetaInputTextContentParam",
-    "BetaItem",
-    "BetaItemField",
-    "BetaItemReferenceParam",
-    "BetaItemResource",
-    "BetaKeyPressAction",
-    "BetaLocalEnvironmentParam",
-    "BetaLocalEnvironmentResource",
-    "BetaLocalShellExecAction",
-    "BetaLocalShellToolCall",
-    "BetaLocalShellToolCallOutput",
-    "BetaLocalShellToolParam",
-    "BetaLocalSkillParam",
-    "BetaLogProb",
-    "BetaMCPApprovalRequest",
-    "BetaMCPApprovalResponse",
-    "BetaMCPApprovalResponseResource",
-    "BetaMCPListTools",
-    "BetaMCPListToolsTool",
-    "BetaMCPProtocolError",
-    "BetaMCPTool",
-    "BetaMCPToolAllowedTools",
-    "BetaMCPToolCall",
-    "BetaMCPToolCallError",
-    "BetaMCPToolCallStatus",
-    "BetaMCPToolExecutionError",
-    "BetaMCPToolFilter",
-    "BetaMCPToolRequireApproval",
-    "BetaMCPToolRequireApprovalMCPToolApprovalFilter",
-    "BetaMessage",
-    "BetaMessageContentItem",
-    "BetaMessagePhase",
-    "BetaMessagePhase2",
-    "BetaMessageRole",
-    "BetaMessageStatus",
-    "BetaMetadata",
-    "BetaModelIdsCompaction",
-    "BetaModelIdsResponses",
-    "BetaModelIdsShared",
-    "BetaModelResponseProperties",
-    "BetaModeration",
-    "BetaModerationConfigParam",
-    "BetaModerationErrorBody",
-    "BetaModerationInput",
-    "BetaModerationInputType",
-    "BetaModerationMode",
-    "BetaModerationOutput",
-    "BetaModerationParam",
-    "BetaModerationPolicyParam",
-    "BetaModerationResultBody",
-    "BetaMoveParam",
-    "BetaMultiAgentAction",
-    "BetaMultiAgentAction1",
-    "BetaMultiAgentCall",
-    "BetaMultiAgentCallItemParam",
-    "BetaMultiAgentCallOutput",
-    "BetaMultiAgentCallOutputItemParam",
-    "BetaMultiAgentParam",
-    "BetaNamespaceToolParam",
-    "BetaNamespaceToolParamTool",
-    "BetaOutputAudio",
-    "BetaOutputContent",
-    "BetaOutputItem",
-    "BetaOutputMessage",
-    "BetaOutputMessageContent",
-    "BetaOutputTextContent",
-    "BetaOutputTextContentParam",
-    "BetaOutputTextContentParamAnnotation",
-    "BetaPersonalityEnum",
-    "BetaProgram",
-    "BetaProgramItemParam",
-    "BetaProgramOutput",
-    "BetaProgramOutputItemParam",
-    "BetaProgramOutputItemStatus",
-    "BetaProgramOutputStatus",
-    "BetaProgramToolCallCaller",
-    "BetaProgramToolCallCallerParam",
-    "BetaProgrammaticToolCallingParam",
-    "BetaPrompt",
-    "BetaPromptCacheBreakpointConfig",
-    "BetaPromptCacheBreakpointParam",
-    "BetaPromptCacheModeEnum",
-    "BetaPromptCacheOptions",
-    "BetaPromptCacheOptionsParam",
-    "BetaPromptCacheRetentionEnum",
-    "BetaPromptCacheTTLEnum",
-    "BetaRankerVersionType",
-    "BetaRankingOptions",
-    "BetaReasoning",
-    "BetaReasoningEffort",
-    "BetaReasoningItem",
-    "BetaReasoningModeEnum",
-    "BetaReasoningTextContent",
-    "BetaRefusalContent",
-    "BetaResponse",
-    "BetaResponseAudioDeltaEvent",
-    "BetaResponseAudioDoneEvent",
-    "BetaResponseAudioTranscriptDeltaEvent",
-    "BetaResponseAudioTranscriptDoneEvent",
-    "BetaResponseCodeInterpreterCallCodeDeltaEvent",
-    "BetaResponseCodeInterpreterCallCodeDoneEvent",
-    "BetaResponseCodeInterpreterCallCompletedEvent",
-    "BetaResponseCodeInterpreterCallInProgressEvent",
-    "BetaResponseCodeInterpreterCallInterpretingEvent",
-    "BetaResponseCompletedEvent",
-    "BetaResponseContentPartAddedEvent",
-    "BetaResponseContentPartDoneEvent",
-    "BetaResponseConversation",
-    "BetaResponseCreatedEvent",
-    "BetaResponseCustomToolCallInputDeltaEvent",
-    "BetaResponseCustomToolCallInputDoneEvent",
-    "BetaResponseError",
-    "BetaResponseErrorCode",
-    "BetaResponseErrorEvent",
-    "BetaResponseFailedEvent",
-    "BetaResponseFileSearchCallCompletedEvent",
-    "BetaResponseFileSearchCallInProgressEvent",
-    "BetaResponseFileSearchCallSearchingEvent",
-    "BetaResponseFormatJsonObject",
-    "BetaResponseFormatJsonSchemaSchema",
-    "BetaResponseFormatText",
-    "BetaResponseFunctionCallArgumentsDeltaEvent",
-    "BetaResponseFunctionCallArgumentsDoneEvent",
-    "BetaResponseImageGenCallCompletedEvent",
-    "BetaResponseImageGenCallGeneratingEvent",
-    "BetaResponseImageGenCallInProgressEvent",
-    "BetaResponseImageGenCallPartialImageEvent",
-    "BetaResponseInProgressEvent",
-    "BetaResponseIncompleteDetails",
-    "BetaResponseIncompleteEvent",
-    "BetaResponseInjectCreatedEvent",
-    "BetaResponseInjectEvent",
-    "BetaResponseInjectFailedEvent",
-    "BetaResponseInjectFailedEventError",
-    "BetaResponseInstructions",
-    "BetaResponseItemList",
-    "BetaResponseLogProb",
-    "BetaResponseLogProbTopLogprob",
-    "BetaResponseMCPCallArgumentsDeltaEvent",
-    "BetaResponseMCPCallArgumentsDoneEvent",
-    "BetaResponseMCPCallCompletedEvent",
-    "BetaResponseMCPCallFailedEvent",
-    "BetaResponseMCPCallInProgressEvent",
-    "BetaResponseMCPListToolsCompletedEvent",
-    "BetaResponseMCPListToolsFailedEvent",
-    "BetaResponseMCPListToolsInProgressEvent",
-    "BetaResponseOutputItemAddedEvent",
-    "BetaResponseOutputItemDoneEvent",
-    "BetaResponseOutputTextAnnotationAddedEvent",
-    "BetaResponsePromptVariables",
-    "BetaResponsePromptVariablesValue",
-    "BetaResponseProperties",
-    "BetaResponseQueuedEvent",
-    "BetaResponseReasoningSummaryPartAddedEvent",
-    "BetaResponseReasoningSummaryPartAddedEventPart",
-    "BetaResponseReasoningSummaryPartDoneEvent",
-    "BetaResponseReasoningSummaryPartDoneEventPart",
-    "BetaResponseReasoningSummaryTextDeltaEvent",
-    "BetaResponseReasoningSummaryTextDoneEvent",
-    "BetaResponseReasoningTextDeltaEvent",
-    "BetaResponseReasoningTextDoneEvent",
-    "BetaResponseRefusalDeltaEvent",
-    "BetaResponseRefusalDoneEvent",
-    "BetaResponseShellCallCommandAddedStreamingEvent",
-    "BetaResponseShellCallCommandDeltaStreamingEvent",
-    "BetaResponseShellCallCommandDoneStreamingEvent",
-    "BetaResponseShellCallOutputContentDeltaStreamingEvent",
-    "BetaResponseShellCallOutputContentDoneStreamingEvent",
-    "BetaResponseStreamEvent",
-    "BetaResponseStreamOptions",
-    "BetaResponseTextDeltaEvent",
-    "BetaResponseTextDoneEvent",
-    "BetaResponseTextParam",
-    "BetaResponseUsage",
-    "BetaResponseUsageInputTokensDetails",
-    "BetaResponseUsageOutputTokensDetails",
-    "BetaResponseWebSearchCallCompletedEvent",
-    "BetaResponseWebSearchCallInProgressEvent",
-    "BetaResponseWebSearchCallSearchingEvent",
-    "BetaResponseWsError",
-    "BetaResponsesClientEvent",
-    "BetaResponsesClientEventResponseCreate",
-    "BetaResponsesServerEvent",
-    "BetaResponsesServerEventBetaResponseAudioTranscriptWsDelta",
-    "BetaResponsesServerEventBetaResponseAudioTranscriptWsDone",
-    "BetaResponsesServerEventBetaResponseAudioWsDelta",
-    "BetaResponsesServerEventBetaResponseAudioWsDone",
-    "BetaResponsesServerEventBetaResponseCodeInterpreterCallCodeWsDelta",
-    "BetaResponsesServerEventBetaResponseCodeInterpreterCallCodeWsDone",
-    "BetaResponsesServerEventBetaResponseCodeInterpreterCallInWsProgress",
-    "BetaResponsesServerEventBetaResponseCodeInterpreterCallWsCompleted",
-    "BetaResponsesServerEventBetaResponseCodeInterpreterCallWsInterpreting",
-    "BetaResponsesServerEventBetaResponseContentPartWsAdded",
-    "BetaResponsesServerEventBetaResponseContentPartWsDone",
-    "BetaResponsesServerEventBetaResponseCustomToolCallInputWsDelta",
-    "BetaResponsesServerEventBetaResponseCustomToolCallInputWsDone",
-    "BetaResponsesServerEventBetaResponseFileSearchCallInWsProgress",
-    "BetaResponsesServerEventBetaResponseFileSearchCallWsCompleted",
-    "BetaResponsesServerEventBetaResponseFileSearchCallWsSearching",
-    "BetaResponsesServerEventBetaResponseFunctionCallArgumentsWsDelta",
-    "BetaResponsesServerEventBetaResponseFunctionCallArgumentsWsDone",
-    "BetaResponsesServerEventBetaResponseImageGenCallInWsProgress",
-    "BetaResponsesServerEventBetaResponseImageGenCallPartialWsImage",
-    "BetaResponsesServerEventBetaResponseImageGenCallWsCompleted",
-    "BetaResponsesServerEventBetaResponseImageGenCallWsGenerating",
-    "BetaResponsesServerEventBetaResponseInWsProgress",
-    "BetaResponsesServerEventBetaResponseMcpCallArgumentsWsDelta",
-    "BetaResponsesServerEventBetaResponseMcpCallArgumentsWsDone",
-    "BetaResponsesServerEventBetaResponseMcpCallInWsProgress",
-    "BetaResponsesServerEventBetaResponseMcpCallWsCompleted",
-    "BetaResponsesServerEventBetaResponseMcpCallWsFailed",
-    "BetaResponsesServerEventBetaResponseMcpListToolsInWsProgress",
-    "BetaResponsesServerEventBetaResponseMcpListToolsWsCompleted",
-    "BetaResponsesServerEventBetaResponseMcpListToolsWsFailed",
-    "BetaResponsesServerEventBetaResponseOutputItemWsAdded",
-    "BetaResponsesServerEventBetaResponseOutputItemWsDone",
-    "BetaResponsesServerEventBetaResponseOutputTextAnnotationWsAdded",
-    "BetaResponsesServerEventBetaResponseReasoningSummaryPartWsAdded",
-    "BetaResponsesServerEventBetaResponseReasoningSummaryPartWsDone",
-    "BetaResponsesServerEventBetaResponseReasoningSummaryTextWsDelta",
-    "BetaResponsesServerEventBetaResponseReasoningSummaryTextWsDone",
-    "BetaResponsesServerEventBetaResponseReasoningTextWsDelta",
-    "BetaResponsesServerEventBetaResponseReasoningTextWsDone",
-    "BetaResponsesServerEventBetaResponseRefusalWsDelta",
-    "BetaResponsesServerEventBetaResponseRefusalWsDone",
-    "BetaResponsesServerEventBetaResponseShellCallCommandWsAdded",
-    "BetaResponsesServerEventBetaResponseShellCallCommandWsDelta",
-    "BetaResponsesServerEventBetaResponseShellCallCommandWsDone",
-    "BetaResponsesServerEventBetaResponseShellCallOutputContentWsDelta",
-    "BetaResponsesServerEventBetaResponseShellCallOutputContentWsDone",
-    "BetaResponsesServerEventBetaResponseTextWsDelta",
-    "BetaResponsesServerEventBetaResponseTextWsDone",
-    "BetaResponsesServerEventBetaResponseWebSearchCallInWsProgress",
-    "BetaResponsesServerEventBetaResponseWebSearchCallWsCompleted",
-    "BetaResponsesServerEventBetaResponseWebSearchCallWsSearching",
-    "BetaResponsesServerEventBetaResponseWsCompleted",
-    "BetaResponsesServerEventBetaResponseWsCreated",
-    "BetaResponsesServerEventBetaResponseWsFailed",
-    "BetaResponsesServerEventBetaResponseWsIncomplete",
-    "BetaResponsesServerEventBetaResponseWsQueued",
-    "BetaResponsesWebSocketStreamEvent",
-    "BetaScreenshotParam",
-    "BetaScrollParam",
-    "BetaSearchContentType",
-    "BetaSearchContextSize",
-    "BetaServiceTierEnum",
-    "BetaServiceTierResponses",
-    "BetaShellCallOutputDelta",
-    "BetaSkillReferenceParam",
-    "BetaSpecificApplyPatchParam",
-    "BetaSpecificFunctionShellParam",
-    "BetaSpecificProgrammaticToolCallingParam",
-    "BetaSummaryTextContent",
-    "BetaTextContent",
-    "BetaTextResponseFormatConfiguration",
-    "BetaTextResponseFormatJsonSchema",
-    "BetaTokenCountsBody",
-    "BetaTokenCountsBodyInput",
-    "BetaTokenCountsResource",
-    "BetaTool",
-    "BetaToolCallCaller",
-    "BetaToolCallCallerParam",
-    "BetaToolChoiceAllowed",
-    "BetaToolChoiceCustom",
-    "BetaToolChoiceFunction",
-    "BetaToolChoiceMCP",
-    "BetaToolChoiceOptions",
-    "BetaToolChoiceParam",
-    "BetaToolChoiceTypes",
-    "BetaToolSearchCall",
-    "BetaToolSearchCallItemParam",
-    "BetaToolSearchExecutionType",
-    "BetaToolSearchOutput",
-    "BetaToolSearchOutputItemParam",
-    "BetaToolSearchToolParam",
-    "BetaToolsArray",
-    "BetaTopLogProb",
-    "BetaTruncationEnum",
-    "BetaTypeParam",
-    "BetaUrlCitationBody",
-    "BetaUrlCitationParam",
-    "BetaVectorStoreFileAttributes",
-    "BetaVerbosity",
-    "BetaWaitParam",
-    "BetaWebSearchActionFind",
-    "BetaWebSearchActionOpenPage",
-    "BetaWebSearchActionSearch",
-    "BetaWebSearchActionSearchSource",
-    "BetaWebSearchApproximateLocation",
-    "BetaWebSearchPreviewTool",
-    "BetaWebSearchTool",
-    "BetaWebSearchToolCall",
-    "BetaWebSearchToolCallAction",
-    "BetaWebSearchToolFilters",
-    "C2PAProvenanceResult",
-    "C2PAValidationStateApi",
-    "CallableToolAllowedCaller",
-    "Certificate",
-    "CertificateCertificateDetails",
-    "ChatCompletionAllowedTools",
-    "ChatCompletionAllowedToolsChoice",
-    "ChatCompletionDeleted",
-    "ChatCompletionFunctionCallOption",
-    "ChatCompletionFunctions",
-    "ChatCompletionList",
-    "ChatCompletionMessageCustomToolCall",
-    "ChatCompletionMessageCustomToolCallCustom",
-    "ChatCompletionMessageList",
-    "ChatCompletionMessageListDataItem",
-    "ChatCompletionMessageListDataItemContentPart",
-    "ChatCompletionMessageToolCall",
-    "ChatCompletionMessageToolCallChunk",
-    "ChatCompletionMessageToolCallChunkFunction",
-    "ChatCompletionMessageToolCallFunction",
-    "ChatCompletionMessageToolCalls",
-    "ChatCompletionMessageToolCallsItem",
-    "ChatCompletionModalities",
-    "ChatCompletionModeration",
-    "ChatCompletionModerationError",
-    "ChatCompletionModerationInput",
-    "ChatCompletionModerationOutput",
-    "ChatCompletionModerationResults",
-    "ChatCompletionNamedToolChoice",
-    "ChatCompletionNamedToolChoiceCustom",
-    "ChatCompletionNamedToolChoiceCustomCustom",
-    "ChatCompletionNamedToolChoiceFunction",
-    "ChatCompletionRequestAssistantMessage",
-    "ChatCompletionRequestAssistantMessageAudio",
-    "ChatCompletionRequestAssistantMessageContent",
-    "ChatCompletionRequestAssistantMessageContentPart",
-    "ChatCompletionRequestAssistantMessageFunctionCall",
-    "ChatCompletionRequestDeveloperMessage",
-    "ChatCompletionRequestDeveloperMessageContent",
-    "ChatCompletionRequestFunctionMessage",
-    "ChatCompletionRequestMessage",
-    "ChatCompletionRequestMessageContentPartAudio",
-    "ChatCompletionRequestMessageContentPartAudioInputAudio",
-    "ChatCompletionRequestMessageContentPartFile",
-    "ChatCompletionRequestMessageContentPartFileFile",
-    "ChatCompletionRequestMessageContentPartImage",
-    "ChatCompletionRequestMessageContentPartImageImageUrl",
-    "ChatCompletionRequestMessageContentPartRefusal",
-    "ChatCompletionRequestMessageContentPartText",
-    "ChatCompletionRequestSystemMessage",
-    "ChatCompletionRequestSystemMessageContent",
-    "ChatCompletionRequestSystemMessageContentPart",
-    "ChatCompletionRequestToolMessage",
-    "ChatCompletionRequestToolMessageContent",
-    "ChatCompletionRequestToolMessageContentPart",
-    "ChatCompletionRequestUserMessage",
-    "ChatCompletionRequestUserMessageContent",
-    "ChatCompletionRequestUserMessageContentPart",
-    "ChatCompletionResponseMessage",
-    "ChatCompletionResponseMessageAnnotation",
-    "ChatCompletionResponseMessageAnnotationUrlCitation",
-    "ChatCompletionResponseMessageAudio",
-    "ChatCompletionResponseMessageFunctionCall",
-    "ChatCompletionRole",
-    "ChatCompletionStreamOptions",
-    "ChatCompletionStreamResponseDelta",
-    "ChatCompletionStreamResponseDeltaFunctionCall",
-    "ChatCompletionTokenLogprob",
-    "ChatCompletionTokenLogprobTopLogprob",
-    "ChatCompletionTool",
-    "ChatCompletionToolChoiceOption",
-    "ChatSessionAutomaticThreadTitling",
-    "ChatSessionChatkitConfiguration",
-    "ChatSessionFileUpload",
-    "ChatSessionHistory",
-    "ChatSessionRateLimits",
-    "ChatSessionResource",
-    "ChatSessionStatus",
-    "ChatkitConfigurationParam",
-    "ChatkitWorkflow",
-    "ChatkitWorkflowTracing",
-    "ChunkingStrategyRequestParam",
-    "ClickButtonType",
-    "ClickParam",
-    "ClientToolCallItem",
-    "ClientToolCallStatus",
-    "ClosedStatus",
-    "CodeInterpreterFileOutput",
-    "CodeInterpreterFileOutputFile",
-    "CodeInterpreterOutputImage",
-    "CodeInterpreterOutputLogs",
-    "CodeInterpreterTextOutput",
-    "CodeInterpreterTool",
-    "CodeInterpreterToolCall",
-    "CodeInterpreterToolCallOutput",
-    "CodeInterpreterToolContainer",
-    "CompactResource",
-    "CompactResponseMethodPublicBody",
-    "CompactResponseMethodPublicBodyInput",
-    "CompactionBody",
-    "CompactionSummaryItemParam",
-    "CompactionTriggerItemParam",
-    "ComparisonFilter",
-    "CompleteUploadRequest",
-    "CompletionUsage",
-    "CompletionUsageCompletionTokensDetails",
-    "CompletionUsagePromptTokensDetails",
-    "CompoundFilter",
-    "CompoundFilterFilter",
-    "ComputerAction",
-    "ComputerActionList",
-    "ComputerCallOutputItemParam",
-    "ComputerCallOutputStatus",
-    "ComputerCallSafetyCheckParam",
-    "ComputerEnvironment",
-    "ComputerScreenshotContent",
-    "ComputerScreenshotImage",
-    "ComputerTool",
-    "ComputerToolCall",
-    "ComputerToolCallOutput",
-    "ComputerToolCallOutputResource",
-    "ComputerUsePreviewTool",
-    "ContainerAutoParam",
-    "ContainerAutoParamNetworkPolicy",
-    "ContainerAutoParamSkill",
-    "ContainerFileCitationBody",
-    "ContainerFileCitationParam",
-    "ContainerFileListResource",
-    "ContainerFileResource",
-    "ContainerListResource",
-    "ContainerMemoryLimit",
-    "ContainerNetworkPolicyAllowlistParam",
-    "ContainerNetworkPolicyDisabledParam",
-    "ContainerNetworkPolicyDomainSecretParam",
-    "ContainerReferenceParam",
-    "ContainerReferenceResource",
-    "ContainerResource",
-    "ContainerResourceExpiresAfter",
-    "ContainerResourceNetworkPolicy",
-    "Content",
-    "ContextManagementParam",
-    "ConversationItem",
-    "ConversationItemList",
-    "ConversationParam",
-    "ConversationParam2",
-    "ConversationResource",
-    "CoordParam",
-    "CostsResult",
-    "CostsResultAmount",
-    "CreateAssistantRequest",
-    "CreateAssistantRequestTool",
-    "CreateAssistantRequestToolResources",
-    "CreateAssistantRequestToolResourcesCodeInterpreter",
-    "CreateAssistantRequestToolResourcesFileSearch",
-    "CreateAssistantRequestToolResourcesFileSearchVectorStore",
-    "CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategy",
-    "CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategyAuto",
-    "CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategyStatic",
-    "CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategyStaticStatic",
-    "CreateBatchRequest",
-    "CreateChatCompletionRequest",
-    "CreateChatCompletionRequestAudio",
-    "CreateChatCompletionRequestFunctionCall",
-    "CreateChatCompletionRequestResponseFormat",
-    "CreateChatCompletionRequestTool",
-    "CreateChatCompletionRequestWebSearchOptions",
-    "CreateChatCompletionRequestWebSearchOptionsUserLocation",
-    "CreateChatCompletionResponse",
-    "CreateChatCompletionResponseChoice",
-    "CreateChatCompletionResponseChoiceLogprobs",
-    "CreateChatCompletionStreamResponse",
-    "CreateChatCompletionStreamResponseChoice",
-    "CreateChatCompletionStreamResponseChoiceLogprobs",
-    "CreateChatSessionBody",
-    "CreateCompletionRequest",
-    "CreateCompletionResponse",
-    "CreateCompletionResponseChoice",
-    "CreateCompletionResponseChoiceLogprobs",
-    "CreateContainerBody",
-    "CreateContainerBodyExpiresAfter",
-    "CreateContainerBodyNetworkPolicy",
-    "CreateContainerBodySkill",
-    "CreateContainerFileBody",
-    "CreateContentProvenanceBody",
-    "CreateConversationBody",
-    "CreateEmbeddingRequest",
-    "CreateEmbeddingResponse",
-    "CreateEmbeddingResponseUsage",
-    "CreateEvalCompletionsRunDataSource",
-    "CreateEvalCompletionsRunDataSourceInputMessages",
-    "CreateEvalCompletionsRunDataSourceInputMessagesItemReference",
-    "CreateEvalCompletionsRunDataSourceInputMessagesTemplate",
-    "CreateEvalCompletionsRunDataSourceInputMessagesTemplateTemplateItem",
-    "CreateEvalCompletionsRunDataSourceSamplingParams",
-    "CreateEvalCompletionsRunDataSourceSamplingParamsResponseFormat",
-    "CreateEvalCompletionsRunDataSourceSource",
-    "CreateEvalCustomDataSourceConfig",
-    "CreateEvalItem",
-    "CreateEvalItemSimpleInputMessage",
-    "CreateEvalJsonlRunDataSource",
-    "CreateEvalJsonlRunDataSourceSource",
-    "CreateEvalLabelModelGrader",
-    "CreateEvalLogsDataSourceConfig",
-    "CreateEvalRequest",
-    "CreateEvalRequestDataSourceConfig",
-    "CreateEvalRequestTestingCriteriaItem",
-    "CreateEvalResponsesRunDataSource",
-    "CreateEvalResponsesRunDataSourceInputMessages",
-    "CreateEvalResponsesRunDataSourceInputMessagesItemReference",
-    "CreateEvalResponsesRunDataSourceInputMessagesTemplate",
-    "CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItem",
-    "CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemChatMessage",
-    "CreateEvalResponsesRunDataSourceSamplingParams",
-    "CreateEvalResponsesRunDataSourceSamplingParamsText",
-    "CreateEvalResponsesRunDataSourceSource",
-    "CreateEvalRunRequest",
-    "CreateEvalRunRequestDataSource",
-    "CreateEvalStoredCompletionsDataSourceConfig",
-    "CreateFileRequest",
-    "CreateFineTuningCheckpointPermissionRequest",
-    "CreateFineTuningJobRequest",
-    "CreateFineTuningJobRequestHyperparameters",
-    "CreateFineTuningJobRequestIntegration",
-    "CreateFineTuningJobRequestIntegrationWandb",
-    "CreateGroupBody",
-    "CreateGroupUserBody",
-    "CreateImageEditRequest",
-    "CreateImageRequest",
-    "CreateImageVariationRequest",
-    "CreateMessageRequest",
-    "CreateMessageRequestAttachment",
-    "CreateMessageRequestAttachmentTool",
-    "CreateMessageRequestContent",
-    "CreateMessageRequestContentArrayOfContentPart",
-    "CreateModelResponseProperties",
-    "CreateModerationRequest",
-    "CreateModerationRequestInput",
-    "CreateModerationRequestInputVariant3Item",
-    "CreateModerationRequestInputVariant3ItemImageUrl",
-    "CreateModerationRequestInputVariant3ItemImageUrlImageUrl",
-    "CreateModerationRequestInputVariant3ItemText",
-    "CreateModerationResponse",
-    "CreateModerationResponseResult",
-    "CreateModerationResponseResultCategories",
-    "CreateModerationResponseResultCategoryAppliedInputTypes",
-    "CreateModerationResponseResultCategoryScores",
-    "CreateProjectServiceAccountApiKeyBody",
-    "CreateResponse",
-    "CreateRunRequest",
-    "CreateRunRequestTool",
-    "CreateRunRequestTruncationStrategy",
-    "CreateSkillBody",
-    "CreateSkillVersionBody",
-    "CreateSpeechRequest",
-    "CreateSpeechResponseStreamEvent",
-    "CreateSpendAlertBody",
-    "CreateThreadAndRunRequest",
-    "CreateThreadAndRunRequestTool",
-    "CreateThreadAndRunRequestToolResources",
-    "CreateThreadAndRunRequestToolResourcesCodeInterpreter",
-    "CreateThreadAndRunRequestToolResourcesFileSearch",
-    "CreateThreadAndRunRequestTruncationStrategy",
-    "CreateThreadRequest",
-    "CreateThreadRequestToolResources",
-    "CreateThreadRequestToolResourcesCodeInterpreter",
-    "CreateThreadRequestToolResourcesFileSearch",
-    "CreateThreadRequestToolResourcesFileSearchVectorStore",
-    "CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategy",
-    "CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategyAuto",
-    "CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategyStatic",
-    "CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategyStaticStatic",
-    "CreateTranscriptionRequest",
-    "CreateTranscriptionRequestChunkingStrategy",
-    "CreateTranscriptionResponse",
-    "CreateTranscriptionResponseDiarizedJson",
-    "CreateTranscriptionResponseDiarizedJsonUsage",
-    "CreateTranscriptionResponseJson",
-    "CreateTranscriptionResponseJsonLogprob",
-    "CreateTranscriptionResponseJsonUsage",
-    "CreateTranscriptionResponseStreamEvent",
-    "CreateTranscriptionResponseVerboseJson",
-    "CreateTranslationRequest",
-    "CreateTranslationResponse",
-    "CreateTranslationResponseJson",
-    "CreateTranslationResponseVerboseJson",
-    "CreateUploadRequest",
-    "CreateVectorStoreFileBatchRequest",
-    "CreateVectorStoreFileRequest",
-    "CreateVectorStoreRequest",
-    "CreateVectorStoreRequestChunkingStrategy",
-    "CreateVideoCharacterBody",
-    "CreateVideoEditJsonBody",
-    "CreateVideoEditMultipartBody",
-    "CreateVideoEditMultipartBodyVideo",
-    "CreateVideoExtendJsonBody",
-    "CreateVideoExtendMultipartBody",
-    "CreateVideoExtendMultipartBodyVideo",
-    "CreateVideoJsonBody",
-    "CreateVideoMultipartBody",
-    "CreateVideoMultipartBodyInputReference",
-    "CreateVideoRemixBody",
-    "CreateVoiceConsentRequest",
-    "CreateVoiceRequest",
-    "CustomGrammarFormatParam",
-    "CustomTextFormatParam",
-    "CustomToolCall",
-    "CustomToolCallOutput",
-    "CustomToolCallOutputOutput",
-    "CustomToolCallOutputResource",
-    "CustomToolCallResource",
-    "CustomToolChatCompletions",
-    "CustomToolChatCompletionsCustom",
-    "CustomToolChatCompletionsCustomFormat",
-    "CustomToolChatCompletionsCustomFormatGrammar",
-    "CustomToolChatCompletionsCustomFormatGrammarGrammar",
-    "CustomToolChatCompletionsCustomFormatText",
-    "CustomToolParam",
-    "CustomToolParamFormat",
-    "DeleteAssistantResponse",
-    "DeleteCertificateResponse",
-    "DeleteEvalResponse",
-    "DeleteEvalRunResponse",
-    "DeleteFileResponse",
-    "DeleteFineTuningCheckpointPermissionResponse",
-    "DeleteMessageResponse",
-    "DeleteModelResponse",
-    "DeleteThreadResponse",
-    "DeleteVectorStoreFileResponse",
-    "DeleteVectorStoreResponse",
-    "DeletedConversation",
-    "DeletedConversationResource",
-    "DeletedRoleAssignmentResource",
-    "DeletedSkillResource",
-    "DeletedSkillVersionResource",
-    "DeletedThreadResource",
-    "DeletedVideoResource",
-    "DetailEnum",
-    "DirectToolCallCaller",
-    "DirectToolCallCallerParam",
-    "DoneEvent",
-    "DoubleClickAction",
-    "DragParam",
-    "DragPoint",
-    "EasyInputMessage",
-    "EasyInputMessageContent",
-    "EditImageBodyJsonParam",
-    "Embedding",
-    "EmptyModelParam",
-    "Error",
-    "Error2",
-    "ErrorEvent",
-    "ErrorPayload",
-    "ErrorResponse",
-    "Eval",
-    "EvalApiError",
-    "EvalCustomDataSourceConfig",
-    "EvalDataSourceConfig",
-    "EvalGraderLabelModel",
-    "EvalGraderPython",
-    "EvalGraderScoreModel",
-    "EvalGraderScoreModelSamplingParams",
-    "EvalGraderStringCheck",
-    "EvalGraderTextSimilarity",
-    "EvalItem",
-    "EvalItemContent",
-    "EvalItemContentArray",
-    "EvalItemContentItem",
-    "EvalItemContentOutputText",
-    "EvalItemContentText",
-    "EvalItemInputImage",
-    "EvalJsonlFileContentSource",
-    "EvalJsonlFileContentSourceContentItem",
-    "EvalJsonlFileIdSource",
-    "EvalList",
-    "EvalLogsDataSourceConfig",
-    "EvalResponsesSource",
-    "EvalRun",
-    "EvalRunDataSource",
-    "EvalRunList",
-    "EvalRunOutputItem",
-    "EvalRunOutputItemList",
-    "EvalRunOutputItemResult",
-    "EvalRunOutputItemSample",
-    "EvalRunOutputItemSampleInputItem",
-    "EvalRunOutputItemSampleOutputItem",
-    "EvalRunOutputItemSampleUsage",
-    "EvalRunPerModelUsageItem",
-    "EvalRunPerTestingCriteriaResult",
-    "EvalRunResultCounts",
-    "EvalStoredCompletionsDataSourceConfig",
-    "EvalStoredCompletionsSource",
-    "EvalTestingCriteriaItem",
-    "ExpiresAfterParam",
-    "FileAnnotation",
-    "FileAnnotationSource",
-    "FileCitationBody",
-    "FileCitationParam",
-    "FileDetailEnum",
-    "FileExpirationAfter",
-    "FileInputDetail",
-    "FilePath",
-    "FileSearchRanker",
-    "FileSearchRankingOptions",
-    "FileSearchTool",
-    "FileSearchToolCall",
-    "FileSearchToolCallResult",
-    "FileUploadParam",
-    "Filters",
-    "FineTuneChatCompletionRequestAssistantMessage",
-    "FineTuneDPOHyperparameters",
-    "FineTuneDPOMethod",
-    "FineTuneMethod",
-    "FineTuneReinforcementHyperparameters",
-    "FineTuneReinforcementMethod",
-    "FineTuneReinforcementMethodGrader",
-    "FineTuneSupervisedHyperparameters",
-    "FineTuneSupervisedMethod",
-    "FineTuningCheckpointPermission",
-    "FineTuningIntegration",
-    "FineTuningIntegrationWandb",
-    "FineTuningJob",
-    "FineTuningJobCheckpoint",
-    "FineTuningJobCheckpointMetrics",
-    "FineTuningJobError",
-    "FineTuningJobEvent",
-    "FineTuningJobHyperparameters",
-    "FunctionAndCustomToolCallOutput",
-    "FunctionCallItemStatus",
-    "FunctionCallOutputItemParam",
-    "FunctionCallOutputItemParamOutput",
-    "FunctionCallOutputItemParamOutputVariant2Item",
-    "FunctionCallOutputStatusEnum",
-    "FunctionCallStatus",
-    "FunctionObject",
-    "FunctionParameters",
-    "FunctionShellAction",
-    "FunctionShellActionParam",
-    "FunctionShellCall",
-    "FunctionShellCallEnvironment",
-    "FunctionShellCallItemParam",
-    "FunctionShellCallItemParamEnvironment",
-    "FunctionShellCallItemStatus",
-    "FunctionShellCallOutput",
-    "FunctionShellCallOutputContent",
-    "FunctionShellCallOutputContentOutcome",
-    "FunctionShellCallOutputContentParam",
-    "FunctionShellCallOutputExitOutcome",
-    "FunctionShellCallOutputExitOutcomeParam",
-    "FunctionShellCallOutputItemParam",
-    "FunctionShellCallOutputOutcomeParam",
-    "FunctionShellCallOutputStatusEnum",
-    "FunctionShellCallOutputTimeoutOutcome",
-    "FunctionShellCallOutputTimeoutOutcomeParam",
-    "FunctionShellCallStatus",
-    "FunctionShellToolParam",
-    "FunctionShellToolParamEnvironment",
-    "FunctionTool",
-    "FunctionToolCall",
-    "FunctionToolCallOutput",
-    "FunctionToolCallOutputResource",
-    "FunctionToolCallOutputResourceOutput",
-    "FunctionToolCallResource",
-    "FunctionToolParam",
-    "GraderLabelModel",
-    "GraderMulti",
-    "GraderMultiGraders",
-    "GraderPython",
-    "GraderScoreModel",
-    "GraderStringCheck",
-    "GraderTextSimilarity",
-    "GrammarSyntax1",
-    "Group",
-    "GroupDeletedResource",
-    "GroupListResource",
-    "GroupMemberUser",
-    "GroupResourceWithSuccess",
-    "GroupResponse",
-    "GroupRoleAssignment",
-    "GroupUser",
-    "GroupUserAssignment",
-    "GroupUserDeletedResource",
-    "HTTPError",
-    "HistoryParam",
-    "HostedToolPermission",
-    "HostedToolPermissionUpdate",
-    "HybridSearchOptions",
-    "Image",
-    "ImageDetail",
-    "ImageEditCompletedEvent",
-    "ImageEditPartialImageEvent",
-    "ImageEditStreamEvent",
-    "ImageGenActionEnum",
-    "ImageGenCompletedEvent",
-    "ImageGenInputUsageDetails",
-    "ImageGenOutputTokensDetails",
-    "ImageGenPartialImageEvent",
-    "ImageGenStreamEvent",
-    "ImageGenTool",
-    "ImageGenToolCall",
-    "ImageGenToolInputImageMask",
-    "ImageGenUsage",
-    "ImageRefParam",
-    "ImageRefParam2",
-    "ImagesResponse",
-    "ImagesUsage",
-    "ImagesUsageInputTokensDetails",
-    "IncludeEnum",
-    "InferenceOptions",
-    "InlineSkillParam",
-    "InlineSkillSourceParam",
-    "InputAudio",
-    "InputAudioInputAudio",
-    "InputContent",
-    "InputFidelity",
-    "InputFileContent",
-    "InputFileContentParam",
-    "InputImageContent",
-    "InputImageContentParamAutoParam",
-    "InputItem",
-    "InputMessage",
-    "InputMessageContentList",
-    "InputMessageResource",
-    "InputParam",
-    "InputTextContent",
-    "InputTextContentParam",
-    "Invite",
-    "InviteDeleteResponse",
-    "InviteListResponse",
-    "InviteProject",
-    "InviteProjectGroupBody",
-    "InviteRequest",
-    "InviteRequestProject",
-    "Item",
-    "ItemField",
-    "ItemReferenceParam",
-    "ItemResource",
-    "KeyPressAction",
-    "ListAssistantsResponse",
-    "ListAuditLogsResponse",
-    "ListBatchesResponse",
-    "ListCertificatesResponse",
-    "ListFilesResponse",
-    "ListFineTuningCheckpointPermissionResponse",
-    "ListFineTuningJobCheckpointsResponse",
-    "ListFineTuningJobEventsResponse",
-    "ListMessagesResponse",
-    "ListModelsResponse",
-    "ListPaginatedFineTuningJobsResponse",
-    "ListProjectCertificatesResponse",
-    "ListRunStepsResponse",
-    "ListRunsResponse",
-    "ListVectorStoreFilesResponse",
-    "ListVectorStoresResponse",
-    "LocalEnvironmentParam",
-    "LocalEnvironmentResource",
-    "LocalShellExecAction",
-    "LocalShellToolCall",
-    "LocalShellToolCallOutput",
-    "LocalShellToolParam",
-    "LocalSkillParam",
-    "LockedStatus",
-    "LogProb",
-    "LogProbProperties",
-    "MCPApprovalRequest",
-    "MCPApprovalResponse",
-    "MCPApprovalResponseResource",
-    "MCPListTools",
-    "MCPListToolsTool",
-    "MCPProtocolError",
-    "MCPTool",
-    "MCPToolAllowedTools",
-    "MCPToolCall",
-    "MCPToolCallError",
-    "MCPToolCallStatus",
-    "MCPToolExecutionError",
-    "MCPToolFilter",
-    "MCPToolRequireApproval",
-    "MCPToolRequireApprovalMCPToolApprovalFilter",
-    "Message",
-    "MessageContentImageFileObject",
-    "MessageContentImageFileObjectImageFile",
-    "MessageContentImageUrlObject",
-    "MessageContentImageUrlObjectImageUrl",
-    "MessageContentItem",
-    "MessageContentRefusalObject",
-    "MessageContentTextAnnotationsFileCitationObject",
-    "MessageContentTextAnnotationsFileCitationObjectFileCitation",
-    "MessageContentTextAnnotationsFilePathObject",
-    "MessageContentTextAnnotationsFilePathObjectFilePath",
-    "MessageContentTextObject",
-    "MessageContentTextObjectText",
-    "MessageContentTextObjectTextAnnotation",
-    "MessageDeltaContentImageFileObject",
-    "MessageDeltaContentImageFileObjectImageFile",
-    "MessageDeltaContentImageUrlObject",
-    "MessageDeltaContentImageUrlObjectImageUrl",
-    "MessageDeltaContentRefusalObject",
-    "MessageDeltaContentTextAnnotationsFileCitationObject",
-    "MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation",
-    "MessageDeltaContentTextAnnotationsFilePathObject",
-    "MessageDeltaContentTextAnnotationsFilePathObjectFilePath",
-    "MessageDeltaContentTextObject",
-    "MessageDeltaContentTextObjectText",
-    "MessageDeltaContentTextObjectTextAnnotation",
-    "MessageDeltaObject",
-    "MessageDeltaObjectDelta",
-    "MessageDeltaObjectDeltaContentItem",
-    "MessageObject",
-    "MessageObjectAttachment",
-    "MessageObjectAttachmentTool",
-    "MessageObjectContentItem",
-    "MessageObjectIncompleteDetails",
-    "MessagePhase",
-    "MessagePhase2",
-    "MessageRequestContentTextObject",
-    "MessageRole",
-    "MessageStatus",
-    "MessageStreamEvent",
-    "MessageStreamEventThreadMessageCompleted",
-    "MessageStreamEventThreadMessageCreated",
-    "MessageStreamEventThreadMessageDelta",
-    "MessageStreamEventThreadMessageInProgress",
-    "MessageStreamEventThreadMessageIncomplete",
-    "Metadata",
-    "Model",
-    "ModelIds",
-    "ModelIdsCompaction",
-    "ModelIdsResponses",
-    "ModelIdsShared",
-    "ModelResponseProperties",
-    "Moderation",
-    "ModerationConfigParam",
-    "ModerationErrorBody",
-    "ModerationInput",
-    "ModerationInputType",
-    "ModerationMode",
-    "ModerationOutput",
-    "ModerationParam",
-    "ModerationPolicyParam",
-    "ModerationResultBody",
-    "ModifyAssistantRequest",
-    "ModifyAssistantRequestTool",
-    "ModifyAssistantRequestToolResources",
-    "ModifyAssistantRequestToolResourcesCodeInterpreter",
-    "ModifyAssistantRequestToolResourcesFileSearch",
-    "ModifyCertificateRequest",
-    "ModifyMessageRequest",
-    "ModifyRunRequest",
-    "ModifyThreadRequest",
-    "ModifyThreadRequestToolResources",
-    "ModifyThreadRequestToolResourcesCodeInterpreter",
-    "ModifyThreadRequestToolResourcesFileSearch",
-    "MoveParam",
-    "NamespaceToolParam",
-    "NamespaceToolParamTool",
-    "NoiseReductionType",
-    "OpenAIFile",
-    "OrderEnum",
-    "OrganizationCertificate",
-    "OrganizationCertificateActivationResponse",
-    "OrganizationCertificateCertificateDetails",
-    "OrganizationCertificateDeactivationResponse",
-    "OrganizationDataRetention",
-    "OrganizationProjectCertificate",
-    "OrganizationProjectCertificateActivationResponse",
-    "OrganizationProjectCertificateCertificateDetails",
-    "OrganizationProjectCertificateDeactivationResponse",
-    "OrganizationSpendAlert",
-    "OrganizationSpendAlertDeletedResource",
-    "OrganizationSpendAlertListResource",
-    "OrganizationSpendLimitDeletedResource",
-    "OrganizationSpendLimitResource",
-    "OtherChunkingStrategyResponseParam",
-    "OutputAudio",
-    "OutputContent",
-    "OutputItem",
-    "OutputMessage",
-    "OutputMessageContent",
-    "OutputTextContent",
-    "ParallelToolCalls",
-    "PartialImages",
-    "PersonalityEnum",
-    "PredictionContent",
-    "PredictionContentContent",
-    "Program",
-    "ProgramItemParam",
-    "ProgramOutput",
-    "ProgramOutputItemParam",
-    "ProgramOutputItemStatus",
-    "ProgramOutputStatus",
-    "ProgramToolCallCaller",
-    "ProgramToolCallCallerParam",
-    "ProgrammaticToolCallingParam",
-    "Project",
-    "ProjectApiKey",
-    "ProjectApiKeyDeleteResponse",
-    "ProjectApiKeyListResponse",
-    "ProjectApiKeyOwner",
-    "ProjectApiKeyOwnerServiceAccount",
-    "ProjectApiKeyOwnerUser",
-    "ProjectCreateRequest",
-    "ProjectDataRetention",
-    "ProjectGroup",
-    "ProjectGroupDeletedResource",
-    "ProjectGroupListResource",
-    "ProjectHostedToolPermissions",
-    "ProjectHostedToolPermissionsUpdateRequest",
-    "ProjectListResponse",
-    "ProjectModelPermissions",
-    "ProjectModelPermissionsDeleteResponse",
-    "ProjectModelPermissionsUpdateRequest",
-    "ProjectRateLimit",
-    "ProjectRateLimitListResponse",
-    "ProjectRateLimitUpdateRequest",
-    "ProjectServiceAccount",
-    "ProjectServiceAccountApiKey",
-    "ProjectServiceAccountCreateRequest",
-    "ProjectServiceAccountCreateResponse",
-    "ProjectServiceAccountDeleteResponse",
-    "ProjectServiceAccountListResponse",
-    "ProjectSpendAlert",
-    "ProjectSpendAlertDeletedResource",
-    "ProjectSpendAlertListResource",
-    "ProjectSpendLimitDeletedResource",
-    "ProjectSpendLimitResource",
-    "ProjectUpdateRequest",
-    "ProjectUser",
-    "ProjectUserCreateRequest",
-    "ProjectUserDeleteResponse",
-    "ProjectUserListResponse",
-    "ProjectUserUpdateRequest",
-    "Prompt",
-    "PromptCacheBreakpointConfig",
-    "PromptCacheBreakpointParam",
-    "PromptCacheModeEnum",
-    "PromptCacheOptions",
-    "PromptCacheOptionsParam",
-    "PromptCacheRetentionEnum",
-    "PromptCacheTTLEnum",
-    "ProvenanceCheckObject",
-    "ProvenanceDetectionResultApi",
-    "ProvenanceResource",
-    "ProvenanceResourceResult",
-    "PublicAssignOrganizationGroupRoleBody",
-    "PublicCreateOrganizationRoleBody",
-    "PublicProjectResidency",
-    "PublicRoleListResource",
-    "PublicUpdateOrganizationRoleBody",
-    "RankerVersionType",
-    "RankingOptions",
-    "RateLimitsParam",
-    "RealtimeAudioFormats",
-    "RealtimeAudioFormatsAudioPcm",
-    "RealtimeAudioFormatsAudioPcma",
-    "RealtimeAudioFormatsAudioPcmu",
-    "RealtimeBetaClientEventConversationItemCreate",
-    "RealtimeBetaClientEventConversationItemDelete",
-    "RealtimeBetaClientEventConversationItemRetrieve",
-    "RealtimeBetaClientEventConversationItemTruncate",
-    "RealtimeBetaClientEventInputAudioBufferAppend",
-    "RealtimeBetaClientEventInputAudioBufferClear",
-    "RealtimeBetaClientEventInputAudioBufferCommit",
-    "RealtimeBetaClientEventOutputAudioBufferClear",
-    "RealtimeBetaClientEventResponseCancel",
-    "RealtimeBetaClientEventResponseCreate",
-    "RealtimeBetaClientEventSessionUpdate",
-    "RealtimeBetaClientEventTranscriptionSessionUpdate",
-    "RealtimeBetaResponse",
-    "RealtimeBetaResponseCreateParams",
-    "RealtimeBetaResponseCreateParamsTool",
-    "RealtimeBetaResponseCreateParamsToolChoice",
-    "RealtimeBetaResponseStatusDetails",
-    "RealtimeBetaResponseStatusDetailsError",
-    "RealtimeBetaResponseUsage",
-    "RealtimeBetaResponseUsageInputTokenDetails",
-    "RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails",
-    "RealtimeBetaResponseUsageOutputTokenDetails",
-    "RealtimeBetaServerEventConversationItemCreated",
-    "RealtimeBetaServerEventConversationItemDeleted",
-    "RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted",
-    "RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompletedUsage",
-    "RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta",
-    "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed",
-    "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError",
-    "RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment",
-    "RealtimeBetaServerEventConversationItemRetrieved",
-    "RealtimeBetaServerEventConversationItemTruncated",
-    "RealtimeBetaServerEventError",
-    "RealtimeBetaServerEventErrorError",
-    "RealtimeBetaServerEventInputAudioBufferCleared",
-    "RealtimeBetaServerEventInputAudioBufferCommitted",
-    "RealtimeBetaServerEventInputAudioBufferSpeechStarted",
-    "RealtimeBetaServerEventInputAudioBufferSpeechStopped",
-    "RealtimeBetaServerEventMCPListToolsCompleted",
-    "RealtimeBetaServerEventMCPListToolsFailed",
-    "RealtimeBetaServerEventMCPListToolsInProgress",
-    "RealtimeBetaServerEventRateLimitsUpdated",
-    "RealtimeBetaServerEventRateLimitsUpdatedRateLimit",
-    "RealtimeBetaServerEventResponseAudioDelta",
-    "RealtimeBetaServerEventResponseAudioDone",
-    "RealtimeBetaServerEventResponseAudioTranscriptDelta",
-    "RealtimeBetaServerEventResponseAudioTranscriptDone",
-    "RealtimeBetaServerEventResponseContentPartAdded",
-    "RealtimeBetaServerEventResponseContentPartAddedPart",
-    "RealtimeBetaServerEventResponseContentPartDone",
-    "RealtimeBetaServerEventResponseContentPartDonePart",
-    "RealtimeBetaServerEventResponseCreated",
-    "RealtimeBetaServerEventResponseDone",
-    "RealtimeBetaServerEventResponseFunctionCallArgumentsDelta",
-    "RealtimeBetaServerEventResponseFunctionCallArgumentsDone",
-    "RealtimeBetaServerEventResponseMCPCallArgumentsDelta",
-    "RealtimeBetaServerEventResponseMCPCallArgumentsDone",
-    "RealtimeBetaServerEventResponseMCPCallCompleted",
-    "RealtimeBetaServerEventResponseMCPCallFailed",
-    "RealtimeBetaServerEventResponseMCPCallInProgress",
-    "RealtimeBetaServerEventResponseOutputItemAdded",
-    "RealtimeBetaServerEventResponseOutputItemDone",
-    "RealtimeBetaServerEventResponseTextDelta",
-    "RealtimeBetaServerEventResponseTextDone",
-    "RealtimeBetaServerEventSessionCreated",
-    "RealtimeBetaServerEventSessionUpdated",
-    "RealtimeBetaServerEventTranscriptionSessionCreated",
-    "RealtimeBetaServerEventTranscriptionSessionUpdated",
-    "RealtimeCallCreateRequest",
-    "RealtimeCallCreateRequestSession",
-    "RealtimeCallCreateRequestSessionAudio",
-    "RealtimeCallCreateRequestSessionAudioInput",
-    "RealtimeCallCreateRequestSessionAudioInputNoiseReduction",
-    "RealtimeCallCreateRequestSessionAudioOutput",
-    "RealtimeCallCreateRequestSessionTool",
-    "RealtimeCallCreateRequestSessionToolChoice",
-    "RealtimeCallCreateRequestSessionTracing",
-    "RealtimeCallCreateRequestSessionTracingTracingConfiguration",
-    "RealtimeCallReferRequest",
-    "RealtimeCallRejectRequest",
-    "RealtimeClientEvent",
-    "RealtimeClientEventConversationItemCreate",
-    "RealtimeClientEventConversationItemDelete",
-    "RealtimeClientEventConversationItemRetrieve",
-    "RealtimeClientEventConversationItemTruncate",
-    "RealtimeClientEventInputAudioBufferAppend",
-    "RealtimeClientEventInputAudioBufferClear",
-    "RealtimeClientEventInputAudioBufferCommit",
-    "RealtimeClientEventOutputAudioBufferClear",
-    "RealtimeClientEventResponseCancel",
-    "RealtimeClientEventResponseCreate",
-    "RealtimeClientEventSessionUpdate",
-    "RealtimeClientEventSessionUpdateSession",
-    "RealtimeClientEventTranscriptionSessionUpdate",
-    "RealtimeConversationItem",
-    "RealtimeConversationItemFunctionCall",
-    "RealtimeConversationItemFunctionCallOutput",
-    "RealtimeConversationItemMessageAssistant",
-    "RealtimeConversationItemMessageAssistantContentItem",
-    "RealtimeConversationItemMessageSystem",
-    "RealtimeConversationItemMessageSystemContentItem",
-    "RealtimeConversationItemMessageUser",
-    "RealtimeConversationItemMessageUserContentItem",
-    "RealtimeConversationItemWithReference",
-    "RealtimeConversationItemWithReferenceContentItem",
-    "RealtimeCreateClientSecretRequest",
-    "RealtimeCreateClientSecretRequestExpiresAfter",
-    "RealtimeCreateClientSecretRequestSession",
-    "RealtimeCreateClientSecretResponse",
-    "RealtimeCreateClientSecretResponseSession",
-    "RealtimeFunctionTool",
-    "RealtimeMCPApprovalRequest",
-    "RealtimeMCPApprovalResponse",
-    "RealtimeMCPHTTPError",
-    "RealtimeMCPListTools",
-    "RealtimeMCPProtocolError",
-    "RealtimeMCPToolCall",
-    "RealtimeMCPToolCallError",
-    "RealtimeMCPToolExecutionError",
-    "RealtimeReasoning",
-    "RealtimeReasoningEffort",
-    "RealtimeResponse",
-    "RealtimeResponseAudio",
-    "RealtimeResponseAudioOutput",
-    "RealtimeResponseCreateParams",
-    "RealtimeResponseCreateParamsAudio",
-    "RealtimeResponseCreateParamsAudioOutput",
-    "RealtimeResponseCreateParamsTool",
-    "RealtimeResponseCreateParamsToolChoice",
-    "RealtimeResponseStatusDetails",
-    "RealtimeResponseStatusDetailsError",
-    "RealtimeResponseUsage",
-    "RealtimeResponseUsageInputTokenDetails",
-    "RealtimeResponseUsageInputTokenDetailsCachedTokensDetails",
-    "RealtimeResponseUsageOutputTokenDetails",
-    "RealtimeServerEvent",
-    "RealtimeServerEventConversationCreated",
-    "RealtimeServerEventConversationCreatedConversation",
-    "RealtimeServerEventConversationItemAdded",
-    "RealtimeServerEventConversationItemCreated",
-    "RealtimeServerEventConversationItemDeleted",
-    "RealtimeServerEventConversationItemDone",
-    "RealtimeServerEventConversationItemInputAudioTranscriptionCompleted",
-    "RealtimeServerEventConversationItemInputAudioTranscriptionCompletedUsage",
-    "RealtimeServerEventConversationItemInputAudioTranscriptionDelta",
-    "RealtimeServerEventConversationItemInputAudioTranscriptionFailed",
-    "RealtimeServerEventConversationItemInputAudioTranscriptionFailedError",
-    "RealtimeServerEventConversationItemInputAudioTranscriptionSegment",
-    "RealtimeServerEventConversationItemRetrieved",
-    "RealtimeServerEventConversationItemTruncated",
-    "RealtimeServerEventError",
-    "RealtimeServerEventErrorError",
-    "RealtimeServerEventInputAudioBufferCleared",
-    "RealtimeServerEventInputAudioBufferCommitted",
-    "RealtimeServerEventInputAudioBufferDtmfEventReceived",
-    "RealtimeServerEventInputAudioBufferSpeechStarted",
-    "RealtimeServerEventInputAudioBufferSpeechStopped",
-    "RealtimeServerEventInputAudioBufferTimeoutTriggered",
-    "RealtimeServerEventMCPListToolsCompleted",
-    "RealtimeServerEventMCPListToolsFailed",
-    "RealtimeServerEventMCPListToolsInProgress",
-    "RealtimeServerEventOutputAudioBufferCleared",
-    "RealtimeServerEventOutputAudioBufferStarted",
-    "RealtimeServerEventOutputAudioBufferStopped",
-    "RealtimeServerEventRateLimitsUpdated",
-    "RealtimeServerEventRateLimitsUpdatedRateLimit",
-    "RealtimeServerEventResponseAudioDelta",
-    "RealtimeServerEventResponseAudioDone",
-    "RealtimeServerEventResponseAudioTranscriptDelta",
-    "RealtimeServerEventResponseAudioTranscriptDone",
-    "RealtimeServerEventResponseContentPartAdded",
-    "RealtimeServerEventResponseContentPartAddedPart",
-    "RealtimeServerEventResponseContentPartDone",
-    "RealtimeServerEventResponseContentPartDonePart",
-    "RealtimeServerEventResponseCreated",
-    "RealtimeServerEventResponseDone",
-    "RealtimeServerEventResponseFunctionCallArgumentsDelta",
-    "RealtimeServerEventResponseFunctionCallArgumentsDone",
-    "RealtimeServerEventResponseMCPCallArgumentsDelta",
-    "RealtimeServerEventResponseMCPCallArgumentsDone",
-    "RealtimeServerEventResponseMCPCallCompleted",
-    "RealtimeServerEventResponseMCPCallFailed",
-    "RealtimeServerEventResponseMCPCallInProgress",
-    "RealtimeServerEventResponseOutputItemAdded",
-    "RealtimeServerEventResponseOutputItemDone",
-    "RealtimeServerEventResponseTextDelta",
-    "RealtimeServerEventResponseTextDone",
-    "RealtimeServerEventSessionCreated",
-    "RealtimeServerEventSessionCreatedSession",
-    "RealtimeServerEventSessionUpdated",
-    "RealtimeServerEventSessionUpdatedSession",
-    "RealtimeServerEventTranscriptionSessionUpdated",
-    "RealtimeSession",
-    "RealtimeSessionCreateRequest",
-    "RealtimeSessionCreateRequestClientSecret",
-    "RealtimeSessionCreateRequestGA",
-    "RealtimeSessionCreateRequestInputAudioTranscription",
-    "RealtimeSessionCreateRequestTool",
-    "RealtimeSessionCreateRequestTracing",
-    "RealtimeSessionCreateRequestTracingTracingConfiguration",
-    "RealtimeSessionCreateRequestTurnDetection",
-    "RealtimeSessionCreateResponse",
-    "RealtimeSessionCreateResponseAudio",
-    "RealtimeSessionCreateResponseAudioInput",
-    "RealtimeSessionCreateResponseAudioInputNoiseReduction",
-    "RealtimeSessionCreateResponseAudioInputTurnDetection",
-    "RealtimeSessionCreateResponseAudioOutput",
-    "RealtimeSessionCreateResponseGA",
-    "RealtimeSessionCreateResponseGAAudio",
-    "RealtimeSessionCreateResponseGAAudioInput",
-    "RealtimeSessionCreateResponseGAAudioInputNoiseReduction",
-    "RealtimeSessionCreateResponseGAAudioOutput",
-    "RealtimeSessionCreateResponseGATool",
-    "RealtimeSessionCreateResponseGAToolChoice",
-    "RealtimeSessionCreateResponseGATracing",
-    "RealtimeSessionCreateResponseGATracingTracingConfiguration",
-    "RealtimeSessionCreateResponseTracing",
-    "RealtimeSessionCreateResponseTracingTracingConfiguration",
-    "RealtimeSessionCreateResponseTurnDetection",
-    "RealtimeSessionInputAudioNoiseReduction",
-    "RealtimeSessionInputAudioTranscription",
-    "RealtimeSessionTracing",
-    "RealtimeSessionTracingTracingConfiguration",
-    "RealtimeTranscriptionSessionCreateRequest",
-    "RealtimeTranscriptionSessionCreateRequestGA",
-    "RealtimeTranscriptionSessionCreateRequestGAAudio",
-    "RealtimeTranscriptionSessionCreateRequestGAAudioInput",
-    "RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReduction",
-    "RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction",
-    "RealtimeTranscriptionSessionCreateRequestTurnDetection",
-    "RealtimeTranscriptionSessionCreateResponse",
-    "RealtimeTranscriptionSessionCreateResponseClientSecret",
-    "RealtimeTranscriptionSessionCreateResponseGA",
-    "RealtimeTranscriptionSessionCreateResponseGAAudio",
-    "RealtimeTranscriptionSessionCreateResponseGAAudioInput",
-    "RealtimeTranscriptionSessionCreateResponseGAAudioInputNoiseReduction",
-    "RealtimeTranscriptionSessionCreateResponseGAAudioInputTurnDetection",
-    "RealtimeTranscriptionSessionCreateResponseTurnDetection",
-    "RealtimeTranslationClientEvent",
-    "RealtimeTranslationClientEventInputAudioBufferAppend",
-    "RealtimeTranslationClientEventSessionClose",
-    "RealtimeTranslationClientEventSessionUpdate",
-    "RealtimeTranslationClientSecretCreateRequest",
-    "RealtimeTranslationClientSecretCreateRequestExpiresAfter",
-    "RealtimeTranslationClientSecretCreateResponse",
-    "RealtimeTranslationServerEvent",
-    "RealtimeTranslationServerEventSessionClosed",
-    "RealtimeTranslationServerEventSessionCreated",
-    "RealtimeTranslationServerEventSessionInputTranscriptDelta",
-    "RealtimeTranslationServerEventSessionOutputAudioDelta",
-    "RealtimeTranslationServerEventSessionOutputTranscriptDelta",
-    "RealtimeTranslationServerEventSessionUpdated",
-    "RealtimeTranslationSession",
-    "RealtimeTranslationSessionAudio",
-    "RealtimeTranslationSessionAudioInput",
-    "RealtimeTranslationSessionAudioInputNoiseReduction",
-    "RealtimeTranslationSessionAudioInputTranscription",
-    "RealtimeTranslationSessionAudioOutput",
-    "RealtimeTranslationSessionCreateRequest",
-    "RealtimeTranslationSessionCreateRequestAudio",
-    "RealtimeTranslationSessionCreateRequestAudioInput",
-    "RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction",
-    "RealtimeTranslationSessionCreateRequestAudioInputTranscription",
-    "RealtimeTranslationSessionCreateRequestAudioOutput",
-    "RealtimeTranslationSessionUpdateRequest",
-    "RealtimeTranslationSessionUpdateRequestAudio",
-    "RealtimeTranslationSessionUpdateRequestAudioInput",
-    "RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction",
-    "RealtimeTranslationSessionUpdateRequestAudioInputTranscription",
-    "RealtimeTranslationSessionUpdateRequestAudioOutput",
-    "RealtimeTruncation",
-    "RealtimeTruncationRetentionRatio",
-    "RealtimeTruncationRetentionRatioTokenLimits",
-    "RealtimeTurnDetection",
-    "RealtimeTurnDetectionSemanticVad",
-    "RealtimeTurnDetectionServerVad",
-    "Reasoning",
-    "ReasoningEffort",
-    "ReasoningItem",
-    "ReasoningModeEnum",
-    "ReasoningTextContent",
-    "RefusalContent",
-    "Response",
-    "ResponseAudioDeltaEvent",
-    "ResponseAudioDoneEvent",
-    "ResponseAudioTranscriptDeltaEvent",
-    "ResponseAudioTranscriptDoneEvent",
-    "ResponseCodeInterpreterCallCodeDeltaEvent",
-    "ResponseCodeInterpreterCallCodeDoneEvent",
-    "ResponseCodeInterpreterCallCompletedEvent",
-    "ResponseCodeInterpreterCallInProgressEvent",
-    "ResponseCodeInterpreterCallInterpretingEvent",
-    "ResponseCompletedEvent",
-    "ResponseContentPartAddedEvent",
-    "ResponseContentPartDoneEvent",
-    "ResponseConversation",
-    "ResponseCreatedEvent",
-    "ResponseCustomToolCallInputDeltaEvent",
-    "ResponseCustomToolCallInputDoneEvent",
-    "ResponseError",
-    "ResponseErrorCode",
-    "ResponseErrorEvent",
-    "ResponseFailedEvent",
-    "ResponseFileSearchCallCompletedEvent",
-    "ResponseFileSearchCallInProgressEvent",
-    "ResponseFileSearchCallSearchingEvent",
-    "ResponseFormatJsonObject",
-    "ResponseFormatJsonSchema",
-    "ResponseFormatJsonSchemaJsonSchema",
-    "ResponseFormatJsonSchemaSchema",
-    "ResponseFormatText",
-    "ResponseFormatTextGrammar",
-    "ResponseFormatTextPython",
-    "ResponseFunctionCallArgumentsDeltaEvent",
-    "ResponseFunctionCallArgumentsDoneEvent",
-    "ResponseImageGenCallCompletedEvent",
-    "ResponseImageGenCallGeneratingEvent",
-    "ResponseImageGenCallInProgressEvent",
-    "ResponseImageGenCallPartialImageEvent",
-    "ResponseInProgressEvent",
-    "ResponseIncompleteDetails",
-    "ResponseIncompleteEvent",
-    "ResponseInstructions",
-    "ResponseItemList",
-    "ResponseLogProb",
-    "ResponseLogProbTopLogprob",
-    "ResponseMCPCallArgumentsDeltaEvent",
-    "ResponseMCPCallArgumentsDoneEvent",
-    "ResponseMCPCallCompletedEvent",
-    "ResponseMCPCallFailedEvent",
-    "ResponseMCPCallInProgressEvent",
-    "ResponseMCPListToolsCompletedEvent",
-    "ResponseMCPListToolsFailedEvent",
-    "ResponseMCPListToolsInProgressEvent",
-    "ResponseModalities",
-    "ResponseOutputItemAddedEvent",
-    "ResponseOutputItemDoneEvent",
-    "ResponseOutputText",
-    "ResponseOutputTextAnnotation",
-    "ResponseOutputTextAnnotationAddedEvent",
-    "ResponsePromptVariables",
-    "ResponsePromptVariablesValue",
-    "ResponseProperties",
-    "ResponseQueuedEvent",
-    "ResponseReasoningSummaryPartAddedEvent",
-    "ResponseReasoningSummaryPartAddedEventPart",
-    "ResponseReasoningSummaryPartDoneEvent",
-    "ResponseReasoningSummaryPartDoneEventPart",
-    "ResponseReasoningSummaryTextDeltaEvent",
-    "ResponseReasoningSummaryTextDoneEvent",
-    "ResponseReasoningTextDeltaEvent",
-    "ResponseReasoningTextDoneEvent",
-    "ResponseRefusalDeltaEvent",
-    "ResponseRefusalDoneEvent",
-    "ResponseShellCallCommandAddedStreamingEvent",
-    "ResponseShellCallCommandDeltaStreamingEvent",
-    "ResponseShellCallCommandDoneStreamingEvent",
-    "ResponseShellCallOutputContentDeltaStreamingEvent",
-    "ResponseShellCallOutputContentDoneStreamingEvent",
-    "ResponseStreamEvent",
-    "ResponseStreamOptions",
-    "ResponseTextDeltaEvent",
-    "ResponseTextDoneEvent",
-    "ResponseTextParam",
-    "ResponseUsage",
-    "ResponseUsageInputTokensDetails",
-    "ResponseUsageOutputTokensDetails",
-    "ResponseWebSearchCallCompletedEvent",
-    "ResponseWebSearchCallInProgressEvent",
-    "ResponseWebSearchCallSearchingEvent",
-    "ResponseWsError",
-    "ResponsesClientEvent",
-    "ResponsesClientEventResponseCreate",
-    "ResponsesServerEvent",
-    "ResponsesServerEventResponseAudioTranscriptWsDelta",
-    "ResponsesServerEventResponseAudioTranscriptWsDone",
-    "ResponsesServerEventResponseAudioWsDelta",
-    "ResponsesServerEventResponseAudioWsDone",
-    "ResponsesServerEventResponseCodeInterpreterCallCodeWsDelta",
-    "ResponsesServerEventResponseCodeInterpreterCallCodeWsDone",
-    "ResponsesServerEventResponseCodeInterpreterCallInWsProgress",
-    "ResponsesServerEventResponseCodeInterpreterCallWsCompleted",
-    "ResponsesServerEventResponseCodeInterpreterCallWsInterpreting",
-    "ResponsesServerEventResponseContentPartWsAdded",
-    "ResponsesServerEventResponseContentPartWsDone",
-    "ResponsesServerEventResponseCustomToolCallInputWsDelta",
-    "ResponsesServerEventResponseCustomToolCallInputWsDone",
-    "ResponsesServerEventResponseFileSearchCallInWsProgress",
-    "ResponsesServerEventResponseFileSearchCallWsCompleted",
-    "ResponsesServerEventResponseFileSearchCallWsSearching",
-    "ResponsesServerEventResponseFunctionCallArgumentsWsDelta",
-    "ResponsesServerEventResponseFunctionCallArgumentsWsDone",
-    "ResponsesServerEventResponseImageGenCallInWsProgress",
-    "ResponsesServerEventResponseImageGenCallPartialWsImage",
-    "ResponsesServerEventResponseImageGenCallWsCompleted",
-    "ResponsesServerEventResponseImageGenCallWsGenerating",
-    "ResponsesServerEventResponseInWsProgress",
-    "ResponsesServerEventResponseMcpCallArgumentsWsDelta",
-    "ResponsesServerEventResponseMcpCallArgumentsWsDone",
-    "ResponsesServerEventResponseMcpCallInWsProgress",
-    "ResponsesServerEventResponseMcpCallWsCompleted",
-    "ResponsesServerEventResponseMcpCallWsFailed",
-    "ResponsesServerEventResponseMcpListToolsInWsProgress",
-    "ResponsesServerEventResponseMcpListToolsWsCompleted",
-    "ResponsesServerEventResponseMcpListToolsWsFailed",
-    "ResponsesServerEventResponseOutputItemWsAdded",
-    "ResponsesServerEventResponseOutputItemWsDone",
-    "ResponsesServerEventResponseOutputTextAnnotationWsAdded",
-    "ResponsesServerEventResponseReasoningSummaryPartWsAdded",
-    "ResponsesServerEventResponseReasoningSummaryPartWsDone",
-    "ResponsesServerEventResponseReasoningSummaryTextWsDelta",
-    "ResponsesServerEventResponseReasoningSummaryTextWsDone",
-    "ResponsesServerEventResponseReasoningTextWsDelta",
-    "ResponsesServerEventResponseReasoningTextWsDone",
-    "ResponsesServerEventResponseRefusalWsDelta",
-    "ResponsesServerEventResponseRefusalWsDone",
-    "ResponsesServerEventResponseShellCallCommandWsAdded",
-    "ResponsesServerEventResponseShellCallCommandWsDelta",
-    "ResponsesServerEventResponseShellCallCommandWsDone",
-    "ResponsesServerEventResponseShellCallOutputContentWsDelta",
-    "ResponsesServerEventResponseShellCallOutputContentWsDone",
-    "ResponsesServerEventResponseTextWsDelta",
-    "ResponsesServerEventResponseTextWsDone",
-    "ResponsesServerEventResponseWebSearchCallInWsProgress",
-    "ResponsesServerEventResponseWebSearchCallWsCompleted",
-    "ResponsesServerEventResponseWebSearchCallWsSearching",
-    "ResponsesServerEventResponseWsCompleted",
-    "ResponsesServerEventResponseWsCreated",
-    "ResponsesServerEventResponseWsFailed",
-    "ResponsesServerEventResponseWsIncomplete",
-    "ResponsesServerEventResponseWsQueued",
-    "ResponsesWebSocketStreamEvent",
-    "Role",
-    "RoleDeletedResource",
-    "RoleListResource",
-    "RunCompletionUsage",
-    "RunGraderRequest",
-    "RunGraderRequestGrader",
-    "RunGraderResponse",
-    "RunGraderResponseMetadata",
-    "RunGraderResponseMetadataErrors",
-    "RunObject",
-    "RunObjectIncompleteDetails",
-    "RunObjectLastError",
-    "RunObjectRequiredAction",
-    "RunObjectRequiredActionSubmitToolOutputs",
-    "RunObjectTool",
-    "RunObjectTruncationStrategy",
-    "RunStepCompletionUsage",
-    "RunStepDeltaObject",
-    "RunStepDeltaObjectDelta",
-    "RunStepDeltaObjectDeltaStepDetails",
-    "RunStepDeltaStepDetailsMessageCreationObject",
-    "RunStepDeltaStepDetailsMessageCreationObjectMessageCreation",
-    "RunStepDeltaStepDetailsToolCallsCodeObject",
-    "RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter",
-    "RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreterOutput",
-    "RunStepDeltaStepDetailsToolCallsCodeOutputImageObject",
-    "RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage",
-    "RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject",
-    "RunStepDeltaStepDetailsToolCallsFileSearchObject",
-    "RunStepDeltaStepDetailsToolCallsFunctionObject",
-    "RunStepDeltaStepDetailsToolCallsFunctionObjectFunction",
-    "RunStepDeltaStepDetailsToolCallsObject",
-    "RunStepDeltaStepDetailsToolCallsObjectToolCall",
-    "RunStepDetailsMessageCreationObject",
-    "RunStepDetailsMessageCreationObjectMessageCreation",
-    "RunStepDetailsToolCallsCodeObject",
-    "RunStepDetailsToolCallsCodeObjectCodeInterpreter",
-    "RunStepDetailsToolCallsCodeObjectCodeInterpreterOutput",
-    "RunStepDetailsToolCallsCodeOutputImageObject",
-    "RunStepDetailsToolCallsCodeOutputImageObjectImage",
-    "RunStepDetailsToolCallsCodeOutputLogsObject",
-    "RunStepDetailsToolCallsFileSearchObject",
-    "RunStepDetailsToolCallsFileSearchObjectFileSearch",
-    "RunStepDetailsToolCallsFileSearchRankingOptionsObject",
-    "RunStepDetailsToolCallsFileSearchResultObject",
-    "RunStepDetailsToolCallsFileSearchResultObjectContentItem",
-    "RunStepDetailsToolCallsFunctionObject",
-    "RunStepDetailsToolCallsFunctionObjectFunction",
-    "RunStepDetailsToolCallsObject",
-    "RunStepDetailsToolCallsObjectToolCall",
-    "RunStepObject",
-    "RunStepObjectLastError",
-    "RunStepObjectStepDetails",
-    "RunStepStreamEvent",
-    "RunStepStreamEventThreadRunStepCancelled",
-    "RunStepStreamEventThreadRunStepCompleted",
-    "RunStepStreamEventThreadRunStepCreated",
-    "RunStepStreamEventThreadRunStepDelta",
-    "RunStepStreamEventThreadRunStepExpired",
-    "RunStepStreamEventThreadRunStepFailed",
-    "RunStepStreamEventThreadRunStepInProgress",
-    "RunStreamEvent",
-    "RunStreamEventThreadRunCancelled",
-    "RunStreamEventThreadRunCancelling",
-    "RunStreamEventThreadRunCompleted",
-    "RunStreamEventThreadRunCreated",
-    "RunStreamEventThreadRunExpired",
-    "RunStreamEventThreadRunFailed",
-    "RunStreamEventThreadRunInProgress",
-    "RunStreamEventThreadRunIncomplete",
-    "RunStreamEventThreadRunQueued",
-    "RunStreamEventThreadRunRequiresAction",
-    "RunToolCallObject",
-    "RunToolCallObjectFunction",
-    "ScreenshotParam",
-    "ScrollParam",
-    "SearchContentType",
-    "SearchContextSize",
-    "ServiceAccountApiKeyBody",
-    "ServiceTier",
-    "ServiceTierEnum",
-    "ServiceTierResponses",
-    "SetDefaultSkillVersionBody",
-    "ShellCallOutputDelta",
-    "SkillListResource",
-    "SkillReferenceParam",
-    "SkillResource",
-    "SkillVersionListResource",
-    "SkillVersionResource",
-    "SpecificApplyPatchParam",
-    "SpecificFunctionShellParam",
-    "SpecificProgrammaticToolCallingParam",
-    "SpeechAudioDeltaEvent",
-    "SpeechAudioDoneEvent",
-    "SpeechAudioDoneEventUsage",
-    "SpendAlertNotificationChannel",
-    "SpendLimitCurrency",
-    "SpendLimitEnforcement",
-    "SpendLimitEnforcementStatus",
-    "SpendLimitInterval",
-    "StaticChunkingStrategy",
-    "StaticChunkingStrategyRequestParam",
-    "StaticChunkingStrategyResponseParam",
-    "StopConfiguration",
-    "SubmitToolOutputsRunRequest",
-    "SubmitToolOutputsRunRequestToolOutput",
-    "SummaryTextContent",
-    "SynthIDProvenanceResult",
-    "TaskGroupItem",
-    "TaskGroupTask",
-    "TaskItem",
-    "TaskType",
-    "TextContent",
-    "TextResponseFormatConfiguration",
-    "TextResponseFormatJsonSchema",
-    "ThreadItem",
-    "ThreadItemListResource",
-    "ThreadListResource",
-    "ThreadObject",
-    "ThreadObjectToolResources",
-    "ThreadObjectToolResourcesCodeInterpreter",
-    "ThreadObjectToolResourcesFileSearch",
-    "ThreadResource",
-    "ThreadResourceStatus",
-    "ThreadStreamEvent",
-    "ToggleCertificatesRequest",
-    "TokenCountsBody",
-    "TokenCountsBodyInput",
-    "TokenCountsResource",
-    "Tool",
-    "ToolCallCaller",
-    "ToolCallCallerParam",
-    "ToolChoice",
-    "ToolChoiceAllowed",
-    "ToolChoiceCustom",
-    "ToolChoiceFunction",
-    "ToolChoiceMCP",
-    "ToolChoiceOptions",
-    "ToolChoiceParam",
-    "ToolChoiceTypes",
-    "ToolSearchCall",
-    "ToolSearchCallItemParam",
-    "ToolSearchExecutionType",
-    "ToolSearchOutput",
-    "ToolSearchOutputItemParam",
-    "ToolSearchToolParam",
-    "ToolsArray",
-    "TopLogProb",
-    "TranscriptTextDeltaEvent",
-    "TranscriptTextDeltaEventLogprob",
-    "TranscriptTextDoneEvent",
-    "TranscriptTextDoneEventLogprob",
-    "TranscriptTextSegmentEvent",
-    "TranscriptTextUsageDuration",
-    "TranscriptTextUsageTokens",
-    "TranscriptTextUsageTokensInputTokenDetails",
-    "TranscriptionChunkingStrategy",
-    "TranscriptionDiarizedSegment",
-    "TranscriptionInclude",
-    "TranscriptionLanguage",
-    "TranscriptionSegment",
-    "TranscriptionWord",
-    "TruncationEnum",
-    "TruncationObject",
-    "TypeParam",
-    "UpdateConversationBody",
-    "UpdateGroupBody",
-    "UpdateOrganizationDataRetentionBody",
-    "UpdateOrganizationSpendLimitBody",
-    "UpdateProjectDataRetentionBody",
-    "UpdateProjectServiceAccountBody",
-    "UpdateProjectSpendLimitBody",
-    "UpdateVectorStoreFileAttributesRequest",
-    "UpdateVectorStoreRequest",
-    "UpdateVectorStoreRequestExpiresAfter",
-    "UpdateVoiceConsentRequest",
-    "Upload",
-    "UploadCertificateRequest",
-    "UploadFile",
-    "UploadPart",
-    "UrlAnnotation",
-    "UrlAnnotationSource",
-    "UrlCitationBody",
-    "UrlCitationParam",
-    "UsageAudioSpeechesResult",
-    "UsageAudioTranscriptionsResult",
-    "UsageCodeInterpreterSessionsResult",
-    "UsageCompletionsResult",
-    "UsageEmbeddingsResult",
-    "UsageFileSearchCallsResult",
-    "UsageImagesResult",
-    "UsageModerationsResult",
-    "UsageResponse",
-    "UsageTimeBucket",
-    "UsageTimeBucketResult",
-    "UsageVectorStoresResult",
-    "UsageWebSearchCallsResult",
-    "User",
-    "UserDeleteResponse",
-    "UserListResource",
-    "UserListResponse",
-    "UserMessageInputText",
-    "UserMessageItem",
-    "UserMessageItemContentItem",
-    "UserMessageQuotedText",
-    "UserProjects",
-    "UserProjectsDataItem",
-    "UserRoleAssignment",
-    "UserRoleUpdateRequest",
-    "UserUser",
-    "VadConfig",
-    "ValidateGraderRequest",
-    "ValidateGraderRequestGrader",
-    "ValidateGraderResponse",
-    "ValidateGraderResponseGrader",
-    "VectorStoreExpirationAfter",
-    "VectorStoreFileAttributes",
-    "VectorStoreFileBatchObject",
-    "VectorStoreFileBatchObjectFileCounts",
-    "VectorStoreFileContentResponse",
-    "VectorStoreFileContentResponseDataItem",
-    "VectorStoreFileObject",
-    "VectorStoreFileObjectChunkingStrategy",
-    "VectorStoreFileObjectLastError",
-    "VectorStoreObject",
-    "VectorStoreObjectFileCounts",
-    "VectorStoreSearchRequest",
-    "VectorStoreSearchRequestFilters",
-    "VectorStoreSearchRequestRankingOptions",
-    "VectorStoreSearchResultContentObject",
-    "VectorStoreSearchResultItem",
-    "VectorStoreSearchResultsPage",
-    "Verbosity",
-    "VideoCharacterResource",
-    "VideoContentVariant",
-    "VideoListResource",
-    "VideoModel",
-    "VideoReferenceInputParam",
-    "VideoResource",
-    "VideoSeconds",
-    "VideoSize",
-    "VideoStatus",
-    "VoiceConsentDeletedResource",
-    "VoiceConsentListResource",
-    "VoiceConsentResource",
-    "VoiceIdsOrCustomVoice",
-    "VoiceIdsOrCustomVoiceVariant2",
-    "VoiceIdsShared",
-    "VoiceResource",
-    "WaitParam",
-    "WebSearchActionFind",
-    "WebSearchActionOpenPage",
-    "WebSearchActionSearch",
-    "WebSearchActionSearchSource",
-    "WebSearchApproximateLocation",
-    "WebSearchContextSize",
-    "WebSearchLocation",
-    "WebSearchPreviewTool",
-    "WebSearchTool",
-    "WebSearchToolCall",
-    "WebSearchToolCallAction",
-    "WebSearchToolFilters",
-    "WebhookBatchCancelled",
-    "WebhookBatchCancelledData",
-    "WebhookBatchCompleted",
-    "WebhookBatchCompletedData",
-    "WebhookBatchExpired",
-    "WebhookBatchExpiredData",
-    "WebhookBatchFailed",
-    "WebhookBatchFailedData",
-    "WebhookEvalRunCanceled",
-    "WebhookEvalRunCanceledData",
-    "WebhookEvalRunFailed",
-    "WebhookEvalRunFailedData",
-    "WebhookEvalRunSucceeded",
-    "WebhookEvalRunSucceededData",
-    "WebhookFineTuningJobCancelled",
-    "WebhookFineTuningJobCancelledData",
-    "WebhookFineTuningJobFailed",
-    "WebhookFineTuningJobFailedData",
-    "WebhookFineTuningJobSucceeded",
-    "WebhookFineTuningJobSucceededData",
-    "WebhookLiveCallIncoming",
-    "WebhookLiveCallIncomingData",
-    "WebhookLiveCallIncomingDataSipHeader",
-    "WebhookRealtimeCallIncoming",
-    "WebhookRealtimeCallIncomingData",
-    "WebhookRealtimeCallIncomingDataSipHeader",
-    "WebhookResponseCancelled",
-    "WebhookResponseCancelledData",
-    "WebhookResponseCompleted",
-    "WebhookResponseCompletedData",
-    "WebhookResponseFailed",
-    "WebhookResponseFailedData",
-    "WebhookResponseIncomplete",
-    "WebhookResponseIncompleteData",
-    "WidgetMessageItem",
-    "WorkflowParam",
-    "WorkflowTracingParam",
-    "decode_annotation",
-    "decode_apply_patch_operation_param",
-    "decode_apply_patch_tool_call_operation",
-    "decode_assistant_object_tool",
-    "decode_assistant_stream_event",
-    "decode_assistants_api_response_format_option",
-    "decode_assistants_api_tool_choice_option",
-    "decode_auto_code_interpreter_tool_param_network_policy",
-    "decode_beta_agent_message_content_item",
-    "decode_beta_agent_message_item_param_content_item",
-    "decode_beta_annotation",
-    "decode_beta_apply_patch_operation_param",
-    "decode_beta_apply_patch_tool_call_operation",
-    "decode_beta_auto_code_interpreter_tool_param_network_policy",
-    "decode_beta_code_interpreter_tool_call_output",
-    "decode_beta_code_interpreter_tool_container",
-    "decode_beta_compact_response_method_public_body_input",
-    "decode_beta_compound_filter_filter",
-    "decode_beta_computer_action",
-    "decode_beta_computer_action_list",
-    "decode_beta_container_auto_param_network_policy",
-    "decode_beta_container_auto_param_skill",
-    "decode_beta_content",
-    "decode_beta_conversation_param",
-    "decode_beta_custom_tool_call_output_output",
-    "decode_beta_custom_tool_param_format",
-    "decode_beta_easy_input_message_content",
-    "decode_beta_filters",
-    "decode_beta_function_and_custom_tool_call_output",
-    "decode_beta_function_call_output_item_param_output",
-    "decode_beta_function_call_output_item_param_output_variant2_item",
-    "decode_beta_function_shell_call_environment",
-    "decode_beta_function_shell_call_item_param_environment",
-    "decode_beta_function_shell_call_output_content_outcome",
-    "decode_beta_function_shell_call_output_outcome_param",
-    "decode_beta_function_shell_tool_param_environment",
-    "decode_beta_function_tool_call_output_resource_output",
-    "decode_beta_input_content",
-    "decode_beta_input_item",
-    "decode_beta_input_message_content_list",
-    "decode_beta_input_param",
-    "decode_beta_item",
-    "decode_beta_item_field",
-    "decode_beta_item_resource",
-    "decode_beta_mcp_tool_allowed_tools",
-    "decode_beta_mcp_tool_call_error",
-    "decode_beta_mcp_tool_require_approval",
-    "decode_beta_message_content_item",
-    "decode_beta_moderation_input",
-    "decode_beta_moderation_output",
-    "decode_beta_namespace_tool_param_tool",
-    "decode_beta_output_content",
-    "decode_beta_output_item",
-    "decode_beta_output_message_content",
-    "decode_beta_output_text_content_param_annotation",
-    "decode_beta_response_instructions",
-    "decode_beta_response_prompt_variables",
-    "decode_beta_response_prompt_variables_value",
-    "decode_beta_response_stream_event",
-    "decode_beta_responses_client_event",
-    "decode_beta_responses_server_event",
-    "decode_beta_responses_web_socket_stream_event",
-    "decode_beta_text_response_format_configuration",
-    "decode_beta_token_counts_body_input",
-    "decode_beta_tool",
-    "decode_beta_tool_call_caller",
-    "decode_beta_tool_call_caller_param",
-    "decode_beta_tool_choice_param",
-    "decode_beta_tools_array",
-    "decode_beta_web_search_tool_call_action",
-    "decode_chat_completion_message_list_data_item_content_part",
-    "decode_chat_completion_message_tool_calls",
-    "decode_chat_completion_message_tool_calls_item",
-    "decode_chat_completion_moderation_input",
-    "decode_chat_completion_moderation_output",
-    "decode_chat_completion_request_assistant_message_content",
-    "decode_chat_completion_request_assistant_message_content_part",
-    "decode_chat_completion_request_developer_message_content",
-    "decode_chat_completion_request_message",
-    "decode_chat_completion_request_system_message_content",
-    "decode_chat_completion_request_system_message_content_part",
-    "decode_chat_completion_request_tool_message_content",
-    "decode_chat_completion_request_tool_message_content_part",
-    "decode_chat_completion_request_user_message_content",
-    "decode_chat_completion_request_user_message_content_part",
-    "decode_chat_completion_tool_choice_option",
-    "decode_chunking_strategy_request_param",
-    "decode_code_interpreter_tool_call_output",
-    "decode_code_interpreter_tool_container",
-    "decode_compact_response_method_public_body_input",
-    "decode_compound_filter_filter",
-    "decode_computer_action",
-    "decode_computer_action_list",
-    "decode_container_auto_param_network_policy",
-    "decode_container_auto_param_skill",
-    "decode_content",
-    "decode_conversation_item",
-    "decode_conversation_param",
-    "decode_create_assistant_request_tool",
-    "decode_create_assistant_request_tool_resources_file_search_vector_store_chunking_strategy",
-    "decode_create_chat_completion_request_function_call",
-    "decode_create_chat_completion_request_response_format",
-    "decode_create_chat_completion_request_tool",
-    "decode_create_container_body_network_policy",
-    "decode_create_container_body_skill",
-    "decode_create_eval_completions_run_data_source_input_messages",
-    "decode_create_eval_completions_run_data_source_input_messages_template_template_item",
-    "decode_create_eval_completions_run_data_source_sampling_params_response_format",
-    "decode_create_eval_completions_run_data_source_source",
-    "decode_create_eval_item",
-    "decode_create_eval_jsonl_run_data_source_source",
-    "decode_create_eval_request_data_source_config",
-    "decode_create_eval_request_testing_criteria_item",
-    "decode_create_eval_responses_run_data_source_input_messages",
-    "decode_create_eval_responses_run_data_source_input_messages_template_template_item",
-    "decode_create_eval_responses_run_data_source_source",
-    "decode_create_eval_run_request_data_source",
-    "decode_create_message_request_attachment_tool",
-    "decode_create_message_request_content",
-    "decode_create_message_request_content_array_of_content_part",
-    "decode_create_moderation_request_input",
-    "decode_create_moderation_request_input_variant3_item",
-    "decode_create_run_request_tool",
-    "decode_create_speech_response_stream_event",
-    "decode_create_thread_and_run_request_tool",
-    "decode_create_thread_request_tool_resources_file_search_vector_store_chunking_strategy",
-    "decode_create_transcription_request_chunking_strategy",
-    "decode_create_transcription_response",
-    "decode_create_transcription_response_diarized_json_usage",
-    "decode_create_transcription_response_json_usage",
-    "decode_create_transcription_response_stream_event",
-    "decode_create_translation_response",
-    "decode_create_vector_store_request_chunking_strategy",
-    "decode_create_video_edit_multipart_body_video",
-    "decode_create_video_extend_multipart_body_video",
-    "decode_create_video_multipart_body_input_reference",
-    "decode_custom_tool_call_output_output",
-    "decode_custom_tool_chat_completions_custom_format",
-    "decode_custom_tool_param_format",
-    "decode_easy_input_message_content",
-    "decode_eval_data_source_config",
-    "decode_eval_item_content",
-    "decode_eval_item_content_array",
-    "decode_eval_item_content_item",
-    "decode_eval_run_data_source",
-    "decode_eval_testing_criteria_item",
-    "decode_filters",
-    "decode_fine_tune_reinforcement_method_grader",
-    "decode_function_and_custom_tool_call_output",
-    "decode_function_call_output_item_param_output",
-    "decode_function_call_output_item_param_output_variant2_item",
-    "decode_function_shell_call_environment",
-    "decode_function_shell_call_item_param_environment",
-    "decode_function_shell_call_output_content_outcome",
-    "decode_function_shell_call_output_outcome_param",
-    "decode_function_shell_tool_param_environment",
-    "decode_function_tool_call_output_resource_output",
-    "decode_grader_multi_graders",
-    "decode_image_edit_stream_event",
-    "decode_image_gen_stream_event",
-    "decode_input_content",
-    "decode_input_item",
-    "decode_input_message_content_list",
-    "decode_input_param",
-    "decode_item",
-    "decode_item_field",
-    "decode_item_resource",
-    "decode_mcp_tool_allowed_tools",
-    "decode_mcp_tool_call_error",
-    "decode_mcp_tool_require_approval",
-    "decode_message_content_item",
-    "decode_message_content_text_object_text_annotation",
-    "decode_message_delta_content_text_object_text_annotation",
-    "decode_message_delta_object_delta_content_item",
-    "decode_message_object_attachment_tool",
-    "decode_message_object_content_item",
-    "decode_message_stream_event",
-    "decode_moderation_input",
-    "decode_moderation_output",
-    "decode_modify_assistant_request_tool",
-    "decode_namespace_tool_param_tool",
-    "decode_output_content",
-    "decode_output_item",
-    "decode_output_message_content",
-    "decode_prediction_content_content",
-    "decode_provenance_resource_result",
-    "decode_realtime_audio_formats",
-    "decode_realtime_beta_response_create_params_tool_choice",
-    "decode_realtime_beta_server_event_conversation_item_input_audio_transcription_completed_usage",
-    "decode_realtime_call_create_request_session_tool",
-    "decode_realtime_call_create_request_session_tool_choice",
-    "decode_realtime_call_create_request_session_tracing",
-    "decode_realtime_client_event",
-    "decode_realtime_client_event_session_update_session",
-    "decode_realtime_conversation_item",
-    "decode_realtime_create_client_secret_request_session",
-    "decode_realtime_create_client_secret_response_session",
-    "decode_realtime_mcp_tool_call_error",
-    "decode_realtime_response_create_params_tool",
-    "decode_realtime_response_create_params_tool_choice",
-    "decode_realtime_server_event",
-    "decode_realtime_server_event_conversation_item_input_audio_transcription_completed_usage",
-    "decode_realtime_server_event_session_created_session",
-    "decode_realtime_server_event_session_updated_session",
-    "decode_realtime_session_create_request_tracing",
-    "decode_realtime_session_create_response_ga_tool",
-    "decode_realtime_session_create_response_ga_tool_choice",
-    "decode_realtime_session_create_response_ga_tracing",
-    "decode_realtime_session_create_response_tracing",
-    "decode_realtime_session_tracing",
-    "decode_realtime_translation_client_event",
-    "decode_realtime_translation_server_event",
-    "decode_realtime_truncation",
-    "decode_realtime_turn_detection",
-    "decode_response_instructions",
-    "decode_response_output_text_annotation",
-    "decode_response_prompt_variables",
-    "decode_response_prompt_variables_value",
-    "decode_response_stream_event",
-    "decode_responses_client_event",
-    "decode_responses_server_event",
-    "decode_responses_web_socket_stream_event",
-    "decode_run_grader_request_grader",
-    "decode_run_object_tool",
-    "decode_run_step_delta_object_delta_step_details",
-    "decode_run_step_delta_step_details_tool_calls_code_object_code_interpreter_output",
-    "decode_run_step_delta_step_details_tool_calls_object_tool_call",
-    "decode_run_step_details_tool_calls_code_object_code_interpreter_output",
-    "decode_run_step_details_tool_calls_object_tool_call",
-    "decode_run_step_object_step_details",
-    "decode_run_step_stream_event",
-    "decode_run_stream_event",
-    "decode_text_response_format_configuration",
-    "decode_thread_item",
-    "decode_thread_resource_status",
-    "decode_token_counts_body_input",
-    "decode_tool",
-    "decode_tool_call_caller",
-    "decode_tool_call_caller_param",
-    "decode_tool_choice_param",
-    "decode_tools_array",
-    "decode_transcription_chunking_strategy",
-    "decode_usage_time_bucket_result",
-    "decode_user_message_item_content_item",
-    "decode_validate_grader_request_grader",
-    "decode_validate_grader_response_grader",
-    "decode_vector_store_file_object_chunking_strategy",
-    "decode_vector_store_search_request_filters",
-    "decode_voice_ids_or_custom_voice",
-    "decode_web_search_tool_call_action",
-    "decoder_for",
-]
-
-def __getattr__(name: str) -> Any:
-    index = _INDEX.get(name)
-    if index is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{_MODULES[index]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_INDEX})
-
-
-def decoder_for(name: str) -> Callable[[Any], Any]:
-    """The decode callable for the model, union or alias called `name`.
-
-    A model gives its ``from_dict``; a union or an alias holding models gives its
-    ``decode_*`` function; any other alias (strings, literals...) gives the identity.
-    Raises KeyError for a name the spec does not define.
-    """
-    if name not in _INDEX:
-        raise KeyError(name)
-    fn = _DECODERS.get(name)
-    if fn is not None:
-        found: Callable[[Any], Any] = __getattr__(fn)
-        return found
-    value: object = __getattr__(name)
-    if isinstance(value, type) and hasattr(value, "from_dict"):
-        decode: Callable[[Any], Any] = getattr(value, "from_dict")  # noqa: B009
-        return decode
-    return _identity
-
-
-def _identity(value: Any) -> Any:
-    return value
-
 
 if TYPE_CHECKING:
     from .admin import (
@@ -5377,139 +353,6 @@ if TYPE_CHECKING:
         CreateBatchRequest as CreateBatchRequest,
         ListBatchesResponse as ListBatchesResponse,
     )
-    from .beta import (
-        BetaAdditionalTools as BetaAdditionalTools,
-        BetaApproximateLocation as BetaApproximateLocation,
-        BetaCallableToolAllowedCaller as BetaCallableToolAllowedCaller,
-        BetaCodeInterpreterOutputImage as BetaCodeInterpreterOutputImage,
-        BetaCodeInterpreterOutputLogs as BetaCodeInterpreterOutputLogs,
-        BetaCompactResource as BetaCompactResource,
-        BetaCompactResponseMethodPublicBody as BetaCompactResponseMethodPublicBody,
-        BetaCompactResponseMethodPublicBodyInput as BetaCompactResponseMethodPublicBodyInput,
-        BetaComparisonFilter as BetaComparisonFilter,
-        BetaCompoundFilter as BetaCompoundFilter,
-        BetaCompoundFilterFilter as BetaCompoundFilterFilter,
-        BetaContainerAutoParam as BetaContainerAutoParam,
-        BetaContainerAutoParamNetworkPolicy as BetaContainerAutoParamNetworkPolicy,
-        BetaContainerAutoParamSkill as BetaContainerAutoParamSkill,
-        BetaContainerMemoryLimit as BetaContainerMemoryLimit,
-        BetaContainerNetworkPolicyAllowlistParam as BetaContainerNetworkPolicyAllowlistParam,
-        BetaContainerNetworkPolicyDisabledParam as BetaContainerNetworkPolicyDisabledParam,
-        BetaContainerNetworkPolicyDomainSecretParam as BetaContainerNetworkPolicyDomainSecretParam,
-        BetaContainerReferenceParam as BetaContainerReferenceParam,
-        BetaContainerReferenceResource as BetaContainerReferenceResource,
-        BetaContextManagementParam as BetaContextManagementParam,
-        BetaConversationParam as BetaConversationParam,
-        BetaConversationParam2 as BetaConversationParam2,
-        BetaCoordParam as BetaCoordParam,
-        BetaCreateModelResponseProperties as BetaCreateModelResponseProperties,
-        BetaCreateResponse as BetaCreateResponse,
-        BetaCustomGrammarFormatParam as BetaCustomGrammarFormatParam,
-        BetaCustomTextFormatParam as BetaCustomTextFormatParam,
-        BetaDetailEnum as BetaDetailEnum,
-        BetaEmptyModelParam as BetaEmptyModelParam,
-        BetaError as BetaError,
-        BetaErrorPayload as BetaErrorPayload,
-        BetaFileDetailEnum as BetaFileDetailEnum,
-        BetaFileInputDetail as BetaFileInputDetail,
-        BetaFilters as BetaFilters,
-        BetaFunctionCallOutputStatusEnum as BetaFunctionCallOutputStatusEnum,
-        BetaFunctionCallStatus as BetaFunctionCallStatus,
-        BetaGrammarSyntax1 as BetaGrammarSyntax1,
-        BetaHTTPError as BetaHTTPError,
-        BetaHybridSearchOptions as BetaHybridSearchOptions,
-        BetaImageDetail as BetaImageDetail,
-        BetaImageGenActionEnum as BetaImageGenActionEnum,
-        BetaIncludeEnum as BetaIncludeEnum,
-        BetaInlineSkillParam as BetaInlineSkillParam,
-        BetaInlineSkillSourceParam as BetaInlineSkillSourceParam,
-        BetaInputAudio as BetaInputAudio,
-        BetaInputAudioInputAudio as BetaInputAudioInputAudio,
-        BetaInputFidelity as BetaInputFidelity,
-        BetaInputParam as BetaInputParam,
-        BetaLocalEnvironmentParam as BetaLocalEnvironmentParam,
-        BetaLocalEnvironmentResource as BetaLocalEnvironmentResource,
-        BetaLocalSkillParam as BetaLocalSkillParam,
-        BetaMetadata as BetaMetadata,
-        BetaModelIdsResponses as BetaModelIdsResponses,
-        BetaModelIdsShared as BetaModelIdsShared,
-        BetaModelResponseProperties as BetaModelResponseProperties,
-        BetaModeration as BetaModeration,
-        BetaModerationConfigParam as BetaModerationConfigParam,
-        BetaModerationErrorBody as BetaModerationErrorBody,
-        BetaModerationInput as BetaModerationInput,
-        BetaModerationInputType as BetaModerationInputType,
-        BetaModerationMode as BetaModerationMode,
-        BetaModerationOutput as BetaModerationOutput,
-        BetaModerationParam as BetaModerationParam,
-        BetaModerationPolicyParam as BetaModerationPolicyParam,
-        BetaModerationResultBody as BetaModerationResultBody,
-        BetaOutputAudio as BetaOutputAudio,
-        BetaPersonalityEnum as BetaPersonalityEnum,
-        BetaPrompt as BetaPrompt,
-        BetaPromptCacheBreakpointConfig as BetaPromptCacheBreakpointConfig,
-        BetaPromptCacheBreakpointParam as BetaPromptCacheBreakpointParam,
-        BetaPromptCacheModeEnum as BetaPromptCacheModeEnum,
-        BetaPromptCacheOptions as BetaPromptCacheOptions,
-        BetaPromptCacheOptionsParam as BetaPromptCacheOptionsParam,
-        BetaPromptCacheRetentionEnum as BetaPromptCacheRetentionEnum,
-        BetaPromptCacheTTLEnum as BetaPromptCacheTTLEnum,
-        BetaRankerVersionType as BetaRankerVersionType,
-        BetaRankingOptions as BetaRankingOptions,
-        BetaResponse as BetaResponse,
-        BetaResponseConversation as BetaResponseConversation,
-        BetaResponseError as BetaResponseError,
-        BetaResponseErrorCode as BetaResponseErrorCode,
-        BetaResponseFormatJsonObject as BetaResponseFormatJsonObject,
-        BetaResponseFormatJsonSchemaSchema as BetaResponseFormatJsonSchemaSchema,
-        BetaResponseFormatText as BetaResponseFormatText,
-        BetaResponseIncompleteDetails as BetaResponseIncompleteDetails,
-        BetaResponseInstructions as BetaResponseInstructions,
-        BetaResponsePromptVariables as BetaResponsePromptVariables,
-        BetaResponsePromptVariablesValue as BetaResponsePromptVariablesValue,
-        BetaResponseProperties as BetaResponseProperties,
-        BetaResponseStreamOptions as BetaResponseStreamOptions,
-        BetaResponseTextParam as BetaResponseTextParam,
-        BetaResponseUsage as BetaResponseUsage,
-        BetaResponseUsageInputTokensDetails as BetaResponseUsageInputTokensDetails,
-        BetaResponseUsageOutputTokensDetails as BetaResponseUsageOutputTokensDetails,
-        BetaSearchContextSize as BetaSearchContextSize,
-        BetaServiceTierEnum as BetaServiceTierEnum,
-        BetaServiceTierResponses as BetaServiceTierResponses,
-        BetaSkillReferenceParam as BetaSkillReferenceParam,
-        BetaTextResponseFormatConfiguration as BetaTextResponseFormatConfiguration,
-        BetaTextResponseFormatJsonSchema as BetaTextResponseFormatJsonSchema,
-        BetaTokenCountsBody as BetaTokenCountsBody,
-        BetaTokenCountsBodyInput as BetaTokenCountsBodyInput,
-        BetaTokenCountsResource as BetaTokenCountsResource,
-        BetaToolSearchCall as BetaToolSearchCall,
-        BetaToolSearchExecutionType as BetaToolSearchExecutionType,
-        BetaToolSearchOutput as BetaToolSearchOutput,
-        BetaToolsArray as BetaToolsArray,
-        BetaTruncationEnum as BetaTruncationEnum,
-        BetaVectorStoreFileAttributes as BetaVectorStoreFileAttributes,
-        BetaVerbosity as BetaVerbosity,
-        BetaWebSearchActionFind as BetaWebSearchActionFind,
-        BetaWebSearchActionOpenPage as BetaWebSearchActionOpenPage,
-        BetaWebSearchActionSearch as BetaWebSearchActionSearch,
-        BetaWebSearchActionSearchSource as BetaWebSearchActionSearchSource,
-        BetaWebSearchApproximateLocation as BetaWebSearchApproximateLocation,
-        decode_beta_compact_response_method_public_body_input as decode_beta_compact_response_method_public_body_input,
-        decode_beta_compound_filter_filter as decode_beta_compound_filter_filter,
-        decode_beta_container_auto_param_network_policy as decode_beta_container_auto_param_network_policy,
-        decode_beta_container_auto_param_skill as decode_beta_container_auto_param_skill,
-        decode_beta_conversation_param as decode_beta_conversation_param,
-        decode_beta_filters as decode_beta_filters,
-        decode_beta_input_param as decode_beta_input_param,
-        decode_beta_moderation_input as decode_beta_moderation_input,
-        decode_beta_moderation_output as decode_beta_moderation_output,
-        decode_beta_response_instructions as decode_beta_response_instructions,
-        decode_beta_response_prompt_variables as decode_beta_response_prompt_variables,
-        decode_beta_response_prompt_variables_value as decode_beta_response_prompt_variables_value,
-        decode_beta_text_response_format_configuration as decode_beta_text_response_format_configuration,
-        decode_beta_token_counts_body_input as decode_beta_token_counts_body_input,
-        decode_beta_tools_array as decode_beta_tools_array,
-    )
     from .beta_events import (
         BetaResponseAudioDeltaEvent as BetaResponseAudioDeltaEvent,
         BetaResponseAudioDoneEvent as BetaResponseAudioDoneEvent,
@@ -5682,6 +525,139 @@ if TYPE_CHECKING:
         decode_beta_output_item as decode_beta_output_item,
         decode_beta_output_message_content as decode_beta_output_message_content,
         decode_beta_output_text_content_param_annotation as decode_beta_output_text_content_param_annotation,
+    )
+    from .beta_responses import (
+        BetaAdditionalTools as BetaAdditionalTools,
+        BetaApproximateLocation as BetaApproximateLocation,
+        BetaCallableToolAllowedCaller as BetaCallableToolAllowedCaller,
+        BetaCodeInterpreterOutputImage as BetaCodeInterpreterOutputImage,
+        BetaCodeInterpreterOutputLogs as BetaCodeInterpreterOutputLogs,
+        BetaCompactResource as BetaCompactResource,
+        BetaCompactResponseMethodPublicBody as BetaCompactResponseMethodPublicBody,
+        BetaCompactResponseMethodPublicBodyInput as BetaCompactResponseMethodPublicBodyInput,
+        BetaComparisonFilter as BetaComparisonFilter,
+        BetaCompoundFilter as BetaCompoundFilter,
+        BetaCompoundFilterFilter as BetaCompoundFilterFilter,
+        BetaContainerAutoParam as BetaContainerAutoParam,
+        BetaContainerAutoParamNetworkPolicy as BetaContainerAutoParamNetworkPolicy,
+        BetaContainerAutoParamSkill as BetaContainerAutoParamSkill,
+        BetaContainerMemoryLimit as BetaContainerMemoryLimit,
+        BetaContainerNetworkPolicyAllowlistParam as BetaContainerNetworkPolicyAllowlistParam,
+        BetaContainerNetworkPolicyDisabledParam as BetaContainerNetworkPolicyDisabledParam,
+        BetaContainerNetworkPolicyDomainSecretParam as BetaContainerNetworkPolicyDomainSecretParam,
+        BetaContainerReferenceParam as BetaContainerReferenceParam,
+        BetaContainerReferenceResource as BetaContainerReferenceResource,
+        BetaContextManagementParam as BetaContextManagementParam,
+        BetaConversationParam as BetaConversationParam,
+        BetaConversationParam2 as BetaConversationParam2,
+        BetaCoordParam as BetaCoordParam,
+        BetaCreateModelResponseProperties as BetaCreateModelResponseProperties,
+        BetaCreateResponse as BetaCreateResponse,
+        BetaCustomGrammarFormatParam as BetaCustomGrammarFormatParam,
+        BetaCustomTextFormatParam as BetaCustomTextFormatParam,
+        BetaDetailEnum as BetaDetailEnum,
+        BetaEmptyModelParam as BetaEmptyModelParam,
+        BetaError as BetaError,
+        BetaErrorPayload as BetaErrorPayload,
+        BetaFileDetailEnum as BetaFileDetailEnum,
+        BetaFileInputDetail as BetaFileInputDetail,
+        BetaFilters as BetaFilters,
+        BetaFunctionCallOutputStatusEnum as BetaFunctionCallOutputStatusEnum,
+        BetaFunctionCallStatus as BetaFunctionCallStatus,
+        BetaGrammarSyntax1 as BetaGrammarSyntax1,
+        BetaHTTPError as BetaHTTPError,
+        BetaHybridSearchOptions as BetaHybridSearchOptions,
+        BetaImageDetail as BetaImageDetail,
+        BetaImageGenActionEnum as BetaImageGenActionEnum,
+        BetaIncludeEnum as BetaIncludeEnum,
+        BetaInlineSkillParam as BetaInlineSkillParam,
+        BetaInlineSkillSourceParam as BetaInlineSkillSourceParam,
+        BetaInputAudio as BetaInputAudio,
+        BetaInputAudioInputAudio as BetaInputAudioInputAudio,
+        BetaInputFidelity as BetaInputFidelity,
+        BetaInputParam as BetaInputParam,
+        BetaLocalEnvironmentParam as BetaLocalEnvironmentParam,
+        BetaLocalEnvironmentResource as BetaLocalEnvironmentResource,
+        BetaLocalSkillParam as BetaLocalSkillParam,
+        BetaMetadata as BetaMetadata,
+        BetaModelIdsResponses as BetaModelIdsResponses,
+        BetaModelIdsShared as BetaModelIdsShared,
+        BetaModelResponseProperties as BetaModelResponseProperties,
+        BetaModeration as BetaModeration,
+        BetaModerationConfigParam as BetaModerationConfigParam,
+        BetaModerationErrorBody as BetaModerationErrorBody,
+        BetaModerationInput as BetaModerationInput,
+        BetaModerationInputType as BetaModerationInputType,
+        BetaModerationMode as BetaModerationMode,
+        BetaModerationOutput as BetaModerationOutput,
+        BetaModerationParam as BetaModerationParam,
+        BetaModerationPolicyParam as BetaModerationPolicyParam,
+        BetaModerationResultBody as BetaModerationResultBody,
+        BetaOutputAudio as BetaOutputAudio,
+        BetaPersonalityEnum as BetaPersonalityEnum,
+        BetaPrompt as BetaPrompt,
+        BetaPromptCacheBreakpointConfig as BetaPromptCacheBreakpointConfig,
+        BetaPromptCacheBreakpointParam as BetaPromptCacheBreakpointParam,
+        BetaPromptCacheModeEnum as BetaPromptCacheModeEnum,
+        BetaPromptCacheOptions as BetaPromptCacheOptions,
+        BetaPromptCacheOptionsParam as BetaPromptCacheOptionsParam,
+        BetaPromptCacheRetentionEnum as BetaPromptCacheRetentionEnum,
+        BetaPromptCacheTTLEnum as BetaPromptCacheTTLEnum,
+        BetaRankerVersionType as BetaRankerVersionType,
+        BetaRankingOptions as BetaRankingOptions,
+        BetaResponse as BetaResponse,
+        BetaResponseConversation as BetaResponseConversation,
+        BetaResponseError as BetaResponseError,
+        BetaResponseErrorCode as BetaResponseErrorCode,
+        BetaResponseFormatJsonObject as BetaResponseFormatJsonObject,
+        BetaResponseFormatJsonSchemaSchema as BetaResponseFormatJsonSchemaSchema,
+        BetaResponseFormatText as BetaResponseFormatText,
+        BetaResponseIncompleteDetails as BetaResponseIncompleteDetails,
+        BetaResponseInstructions as BetaResponseInstructions,
+        BetaResponsePromptVariables as BetaResponsePromptVariables,
+        BetaResponsePromptVariablesValue as BetaResponsePromptVariablesValue,
+        BetaResponseProperties as BetaResponseProperties,
+        BetaResponseStreamOptions as BetaResponseStreamOptions,
+        BetaResponseTextParam as BetaResponseTextParam,
+        BetaResponseUsage as BetaResponseUsage,
+        BetaResponseUsageInputTokensDetails as BetaResponseUsageInputTokensDetails,
+        BetaResponseUsageOutputTokensDetails as BetaResponseUsageOutputTokensDetails,
+        BetaSearchContextSize as BetaSearchContextSize,
+        BetaServiceTierEnum as BetaServiceTierEnum,
+        BetaServiceTierResponses as BetaServiceTierResponses,
+        BetaSkillReferenceParam as BetaSkillReferenceParam,
+        BetaTextResponseFormatConfiguration as BetaTextResponseFormatConfiguration,
+        BetaTextResponseFormatJsonSchema as BetaTextResponseFormatJsonSchema,
+        BetaTokenCountsBody as BetaTokenCountsBody,
+        BetaTokenCountsBodyInput as BetaTokenCountsBodyInput,
+        BetaTokenCountsResource as BetaTokenCountsResource,
+        BetaToolSearchCall as BetaToolSearchCall,
+        BetaToolSearchExecutionType as BetaToolSearchExecutionType,
+        BetaToolSearchOutput as BetaToolSearchOutput,
+        BetaToolsArray as BetaToolsArray,
+        BetaTruncationEnum as BetaTruncationEnum,
+        BetaVectorStoreFileAttributes as BetaVectorStoreFileAttributes,
+        BetaVerbosity as BetaVerbosity,
+        BetaWebSearchActionFind as BetaWebSearchActionFind,
+        BetaWebSearchActionOpenPage as BetaWebSearchActionOpenPage,
+        BetaWebSearchActionSearch as BetaWebSearchActionSearch,
+        BetaWebSearchActionSearchSource as BetaWebSearchActionSearchSource,
+        BetaWebSearchApproximateLocation as BetaWebSearchApproximateLocation,
+        decode_beta_compact_response_method_public_body_input as decode_beta_compact_response_method_public_body_input,
+        decode_beta_compound_filter_filter as decode_beta_compound_filter_filter,
+        decode_beta_container_auto_param_network_policy as decode_beta_container_auto_param_network_policy,
+        decode_beta_container_auto_param_skill as decode_beta_container_auto_param_skill,
+        decode_beta_conversation_param as decode_beta_conversation_param,
+        decode_beta_filters as decode_beta_filters,
+        decode_beta_input_param as decode_beta_input_param,
+        decode_beta_moderation_input as decode_beta_moderation_input,
+        decode_beta_moderation_output as decode_beta_moderation_output,
+        decode_beta_response_instructions as decode_beta_response_instructions,
+        decode_beta_response_prompt_variables as decode_beta_response_prompt_variables,
+        decode_beta_response_prompt_variables_value as decode_beta_response_prompt_variables_value,
+        decode_beta_text_response_format_configuration as decode_beta_text_response_format_configuration,
+        decode_beta_token_counts_body_input as decode_beta_token_counts_body_input,
+        decode_beta_tools_array as decode_beta_tools_array,
     )
     from .beta_tools import (
         BetaApplyPatchCallOutputStatus as BetaApplyPatchCallOutputStatus,
@@ -6141,7 +1117,7 @@ if TYPE_CHECKING:
         CreateEmbeddingResponseUsage as CreateEmbeddingResponseUsage,
         Embedding as Embedding,
     )
-    from .evals import (
+    from .evals_runs import (
         CreateEvalCompletionsRunDataSource as CreateEvalCompletionsRunDataSource,
         CreateEvalCompletionsRunDataSourceInputMessages as CreateEvalCompletionsRunDataSourceInputMessages,
         CreateEvalCompletionsRunDataSourceInputMessagesItemReference as CreateEvalCompletionsRunDataSourceInputMessagesItemReference,
@@ -6229,7 +1205,7 @@ if TYPE_CHECKING:
         ListFilesResponse as ListFilesResponse,
         OpenAIFile as OpenAIFile,
     )
-    from .fine_tuning import (
+    from .fine_tuning_jobs import (
         CreateFineTuningCheckpointPermissionRequest as CreateFineTuningCheckpointPermissionRequest,
         CreateFineTuningJobRequest as CreateFineTuningJobRequest,
         CreateFineTuningJobRequestHyperparameters as CreateFineTuningJobRequestHyperparameters,
@@ -7465,3 +2441,1696 @@ if TYPE_CHECKING:
         WebhookResponseIncomplete as WebhookResponseIncomplete,
         WebhookResponseIncompleteData as WebhookResponseIncompleteData,
     )
+    from . import chat as _a_chat
+    from . import completions as _a_completions
+    from . import containers as _a_containers
+    from . import evals_runs as _a_evals_runs
+    from . import files as _a_files
+    from . import models as _a_models
+    from . import moderations as _a_moderations
+    from . import params as _a_params
+    from . import responses as _a_responses
+    from . import shared as _a_shared
+    from . import skills as _a_skills
+    from . import vector_stores as _a_vector_stores
+    from . import videos as _a_videos
+    AllModels = _a_shared.ModelIds
+    AutoFileChunkingStrategyParam = _a_params.AutoChunkingStrategyRequestParam
+    ChatModel = _a_responses.ModelIdsShared
+    Completion = _a_completions.CreateCompletionResponse
+    CompletionChoice = _a_completions.CreateCompletionResponseChoice
+    ContainerCreateResponse = _a_containers.ContainerResource
+    ContainerListResponse = _a_containers.ContainerResource
+    ContainerRetrieveResponse = _a_containers.ContainerResource
+    DeletedSkill = _a_skills.DeletedSkillResource
+    ErrorObject = _a_responses.Error
+    EvalCreateResponse = _a_evals_runs.Eval
+    EvalDeleteResponse = _a_evals_runs.DeleteEvalResponse
+    EvalListResponse = _a_evals_runs.Eval
+    EvalRetrieveResponse = _a_evals_runs.Eval
+    EvalUpdateResponse = _a_evals_runs.Eval
+    FileChunkingStrategy = _a_vector_stores.VectorStoreFileObjectChunkingStrategy
+    FileChunkingStrategyParam = _a_params.ChunkingStrategyRequestParam
+    FileDeleted = _a_files.DeleteFileResponse
+    FileObject = _a_files.OpenAIFile
+    ModelDeleted = _a_models.DeleteModelResponse
+    ModerationCreateResponse = _a_moderations.CreateModerationResponse
+    OtherFileChunkingStrategyObject = _a_vector_stores.OtherChunkingStrategyResponseParam
+    ResponseFormatJSONObject = _a_responses.ResponseFormatJsonObject
+    ResponseFormatJSONSchema = _a_chat.ResponseFormatJsonSchema
+    ResponsesModel = _a_responses.ModelIdsResponses
+    Skill = _a_skills.SkillResource
+    SkillList = _a_skills.SkillListResource
+    StaticFileChunkingStrategy = _a_vector_stores.StaticChunkingStrategy
+    StaticFileChunkingStrategyObject = _a_vector_stores.StaticChunkingStrategyResponseParam
+    StaticFileChunkingStrategyObjectParam = _a_params.StaticChunkingStrategyRequestParam
+    VectorStore = _a_vector_stores.VectorStoreObject
+    VectorStoreDeleted = _a_vector_stores.DeleteVectorStoreResponse
+    VectorStoreSearchResponse = _a_vector_stores.VectorStoreSearchResultItem
+    Video = _a_videos.VideoResource
+    VideoDeleteResponse = _a_videos.DeletedVideoResource
+
+# name -> the module defining it: one string per module, names space-separated
+_INDEX: dict[str, str] = {
+    name: module
+    for module, listed in {
+        "admin": (
+            "AdminApiKey AdminApiKeyCreateResponse AdminApiKeyOwner "
+            "AdminApiKeysDeleteResponse ApiKeyList AssignedRoleDetails "
+            "AssignedRoleDetailsAssignmentSource Certificate CertificateCertificateDetails "
+            "CreateGroupBody CreateGroupUserBody CreateProjectServiceAccountApiKeyBody "
+            "CreateSpendAlertBody DeleteCertificateResponse DeletedRoleAssignmentResource "
+            "ErrorResponse Group GroupDeletedResource GroupListResource GroupMemberUser "
+            "GroupResourceWithSuccess GroupResponse GroupRoleAssignment GroupUser "
+            "GroupUserAssignment GroupUserDeletedResource HostedToolPermission "
+            "HostedToolPermissionUpdate Invite InviteDeleteResponse InviteListResponse "
+            "InviteProject InviteProjectGroupBody InviteRequest InviteRequestProject "
+            "ListAuditLogsResponse ListCertificatesResponse ListProjectCertificatesResponse "
+            "ModifyCertificateRequest OrganizationCertificate "
+            "OrganizationCertificateActivationResponse "
+            "OrganizationCertificateCertificateDetails "
+            "OrganizationCertificateDeactivationResponse OrganizationDataRetention "
+            "OrganizationProjectCertificate OrganizationProjectCertificateActivationResponse "
+            "OrganizationProjectCertificateCertificateDetails "
+            "OrganizationProjectCertificateDeactivationResponse OrganizationSpendAlert "
+            "OrganizationSpendAlertDeletedResource OrganizationSpendAlertListResource "
+            "OrganizationSpendLimitDeletedResource OrganizationSpendLimitResource "
+            "PublicAssignOrganizationGroupRoleBody PublicCreateOrganizationRoleBody "
+            "PublicProjectResidency PublicRoleListResource PublicUpdateOrganizationRoleBody "
+            "Role RoleDeletedResource RoleListResource ServiceAccountApiKeyBody "
+            "SpendAlertNotificationChannel SpendLimitCurrency SpendLimitEnforcement "
+            "SpendLimitEnforcementStatus SpendLimitInterval ToggleCertificatesRequest "
+            "UpdateGroupBody UpdateOrganizationDataRetentionBody "
+            "UpdateOrganizationSpendLimitBody UpdateProjectDataRetentionBody "
+            "UpdateProjectServiceAccountBody UpdateProjectSpendLimitBody "
+            "UploadCertificateRequest User UserDeleteResponse UserListResource "
+            "UserListResponse UserProjects UserProjectsDataItem UserRoleAssignment "
+            "UserRoleUpdateRequest UserUser"
+        ),
+        "assistants": (
+            "AssistantObject AssistantObjectTool AssistantObjectToolResources "
+            "AssistantObjectToolResourcesCodeInterpreter "
+            "AssistantObjectToolResourcesFileSearch AssistantStreamEvent "
+            "AssistantSupportedModels AssistantToolsCode AssistantToolsFileSearch "
+            "AssistantToolsFileSearchFileSearch AssistantToolsFunction "
+            "AssistantsApiResponseFormatOption CreateAssistantRequest "
+            "CreateAssistantRequestTool CreateAssistantRequestToolResources "
+            "CreateAssistantRequestToolResourcesCodeInterpreter "
+            "CreateAssistantRequestToolResourcesFileSearch "
+            "CreateAssistantRequestToolResourcesFileSearchVectorStore "
+            "CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategy "
+            "CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategyAuto "
+            "CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategyStatic "
+            "CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategyStaticStatic "
+            "DeleteAssistantResponse DoneEvent ErrorEvent FileSearchRanker "
+            "FileSearchRankingOptions ListAssistantsResponse "
+            "MessageDeltaContentImageFileObject MessageDeltaContentImageFileObjectImageFile "
+            "MessageDeltaContentImageUrlObject MessageDeltaContentImageUrlObjectImageUrl "
+            "MessageDeltaContentRefusalObject "
+            "MessageDeltaContentTextAnnotationsFileCitationObject "
+            "MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation "
+            "MessageDeltaContentTextAnnotationsFilePathObject "
+            "MessageDeltaContentTextAnnotationsFilePathObjectFilePath "
+            "MessageDeltaContentTextObject MessageDeltaContentTextObjectText "
+            "MessageDeltaContentTextObjectTextAnnotation MessageDeltaObject "
+            "MessageDeltaObjectDelta MessageDeltaObjectDeltaContentItem MessageStreamEvent "
+            "MessageStreamEventThreadMessageCompleted MessageStreamEventThreadMessageCreated "
+            "MessageStreamEventThreadMessageDelta MessageStreamEventThreadMessageInProgress "
+            "MessageStreamEventThreadMessageIncomplete ModifyAssistantRequest "
+            "ModifyAssistantRequestTool ModifyAssistantRequestToolResources "
+            "ModifyAssistantRequestToolResourcesCodeInterpreter "
+            "ModifyAssistantRequestToolResourcesFileSearch RunStepDeltaObject "
+            "RunStepDeltaObjectDelta RunStepDeltaObjectDeltaStepDetails "
+            "RunStepDeltaStepDetailsMessageCreationObject "
+            "RunStepDeltaStepDetailsMessageCreationObjectMessageCreation "
+            "RunStepDeltaStepDetailsToolCallsCodeObject "
+            "RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter "
+            "RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreterOutput "
+            "RunStepDeltaStepDetailsToolCallsCodeOutputImageObject "
+            "RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage "
+            "RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject "
+            "RunStepDeltaStepDetailsToolCallsFileSearchObject "
+            "RunStepDeltaStepDetailsToolCallsFunctionObject "
+            "RunStepDeltaStepDetailsToolCallsFunctionObjectFunction "
+            "RunStepDeltaStepDetailsToolCallsObject "
+            "RunStepDeltaStepDetailsToolCallsObjectToolCall RunStepStreamEvent "
+            "RunStepStreamEventThreadRunStepCancelled "
+            "RunStepStreamEventThreadRunStepCompleted RunStepStreamEventThreadRunStepCreated "
+            "RunStepStreamEventThreadRunStepDelta RunStepStreamEventThreadRunStepExpired "
+            "RunStepStreamEventThreadRunStepFailed RunStepStreamEventThreadRunStepInProgress "
+            "RunStreamEvent RunStreamEventThreadRunCancelled "
+            "RunStreamEventThreadRunCancelling RunStreamEventThreadRunCompleted "
+            "RunStreamEventThreadRunCreated RunStreamEventThreadRunExpired "
+            "RunStreamEventThreadRunFailed RunStreamEventThreadRunInProgress "
+            "RunStreamEventThreadRunIncomplete RunStreamEventThreadRunQueued "
+            "RunStreamEventThreadRunRequiresAction ThreadStreamEvent "
+            "decode_assistant_object_tool decode_assistant_stream_event "
+            "decode_assistants_api_response_format_option "
+            "decode_create_assistant_request_tool "
+            "decode_create_assistant_request_tool_resources_file_search_vector_store_chunking_strategy "
+            "decode_message_delta_content_text_object_text_annotation "
+            "decode_message_delta_object_delta_content_item decode_message_stream_event "
+            "decode_modify_assistant_request_tool "
+            "decode_run_step_delta_object_delta_step_details "
+            "decode_run_step_delta_step_details_tool_calls_code_object_code_interpreter_output "
+            "decode_run_step_delta_step_details_tool_calls_object_tool_call "
+            "decode_run_step_stream_event decode_run_stream_event"
+        ),
+        "audio": (
+            "AudioResponseFormat CreateSpeechRequest CreateSpeechResponseStreamEvent "
+            "CreateTranscriptionRequest CreateTranscriptionRequestChunkingStrategy "
+            "CreateTranscriptionResponse CreateTranscriptionResponseDiarizedJson "
+            "CreateTranscriptionResponseDiarizedJsonUsage CreateTranscriptionResponseJson "
+            "CreateTranscriptionResponseJsonLogprob CreateTranscriptionResponseJsonUsage "
+            "CreateTranscriptionResponseStreamEvent CreateTranscriptionResponseVerboseJson "
+            "CreateTranslationRequest CreateTranslationResponse CreateTranslationResponseJson "
+            "CreateTranslationResponseVerboseJson CreateVoiceConsentRequest "
+            "CreateVoiceRequest SpeechAudioDeltaEvent SpeechAudioDoneEvent "
+            "SpeechAudioDoneEventUsage TranscriptTextDeltaEvent "
+            "TranscriptTextDeltaEventLogprob TranscriptTextDoneEvent "
+            "TranscriptTextDoneEventLogprob TranscriptTextSegmentEvent "
+            "TranscriptTextUsageDuration TranscriptTextUsageTokens "
+            "TranscriptTextUsageTokensInputTokenDetails TranscriptionDiarizedSegment "
+            "TranscriptionInclude TranscriptionLanguage TranscriptionSegment "
+            "TranscriptionWord UpdateVoiceConsentRequest VadConfig "
+            "VoiceConsentDeletedResource VoiceConsentListResource VoiceConsentResource "
+            "VoiceResource decode_create_speech_response_stream_event "
+            "decode_create_transcription_request_chunking_strategy "
+            "decode_create_transcription_response "
+            "decode_create_transcription_response_diarized_json_usage "
+            "decode_create_transcription_response_json_usage "
+            "decode_create_transcription_response_stream_event "
+            "decode_create_translation_response"
+        ),
+        "audit_logs": (
+            "AuditLog AuditLogActor AuditLogActorApiKey AuditLogActorServiceAccount "
+            "AuditLogActorSession AuditLogActorUser AuditLogApiKeyCreated "
+            "AuditLogApiKeyCreatedData AuditLogApiKeyDeleted AuditLogApiKeyUpdated "
+            "AuditLogApiKeyUpdatedChangesRequested AuditLogCertificateCreated "
+            "AuditLogCertificateDeleted AuditLogCertificateUpdated "
+            "AuditLogCertificatesActivated AuditLogCertificatesActivatedCertificate "
+            "AuditLogCertificatesDeactivated AuditLogCertificatesDeactivatedCertificate "
+            "AuditLogCheckpointPermissionCreated AuditLogCheckpointPermissionCreatedData "
+            "AuditLogCheckpointPermissionDeleted AuditLogEventType "
+            "AuditLogExternalKeyRegistered AuditLogExternalKeyRemoved AuditLogGroupCreated "
+            "AuditLogGroupCreatedData AuditLogGroupDeleted AuditLogGroupUpdated "
+            "AuditLogGroupUpdatedChangesRequested AuditLogInviteAccepted "
+            "AuditLogInviteDeleted AuditLogInviteSent AuditLogInviteSentData "
+            "AuditLogIpAllowlistConfigActivated AuditLogIpAllowlistConfigActivatedConfig "
+            "AuditLogIpAllowlistConfigDeactivated AuditLogIpAllowlistConfigDeactivatedConfig "
+            "AuditLogIpAllowlistCreated AuditLogIpAllowlistDeleted AuditLogIpAllowlistUpdated "
+            "AuditLogLoginFailed AuditLogLogoutFailed AuditLogOrganizationUpdated "
+            "AuditLogOrganizationUpdatedChangesRequested AuditLogProject "
+            "AuditLogProjectArchived AuditLogProjectCreated AuditLogProjectCreatedData "
+            "AuditLogProjectDeleted AuditLogProjectUpdated "
+            "AuditLogProjectUpdatedChangesRequested AuditLogRateLimitDeleted "
+            "AuditLogRateLimitUpdated AuditLogRateLimitUpdatedChangesRequested "
+            "AuditLogRoleAssignmentCreated AuditLogRoleAssignmentDeleted "
+            "AuditLogRoleBoundToResource AuditLogRoleCreated AuditLogRoleDeleted "
+            "AuditLogRoleUnboundFromResource AuditLogRoleUpdated "
+            "AuditLogRoleUpdatedChangesRequested AuditLogScimDisabled AuditLogScimEnabled "
+            "AuditLogServiceAccountCreated AuditLogServiceAccountCreatedData "
+            "AuditLogServiceAccountDeleted AuditLogServiceAccountUpdated "
+            "AuditLogServiceAccountUpdatedChangesRequested AuditLogUserAdded "
+            "AuditLogUserAddedData AuditLogUserDeleted AuditLogUserUpdated "
+            "AuditLogUserUpdatedChangesRequested AuditLogWorkloadIdentityProviderCreated "
+            "AuditLogWorkloadIdentityProviderDeleted "
+            "AuditLogWorkloadIdentityProviderMappingCreated "
+            "AuditLogWorkloadIdentityProviderMappingDeleted "
+            "AuditLogWorkloadIdentityProviderMappingUpdated "
+            "AuditLogWorkloadIdentityProviderUpdated"
+        ),
+        "batch": (
+            "Batch BatchError BatchErrors BatchFileExpirationAfter BatchRequestCounts "
+            "BatchUsage BatchUsageInputTokensDetails BatchUsageOutputTokensDetails "
+            "CreateBatchRequest ListBatchesResponse"
+        ),
+        "beta_events": (
+            "BetaResponseAudioDeltaEvent BetaResponseAudioDoneEvent "
+            "BetaResponseAudioTranscriptDeltaEvent BetaResponseAudioTranscriptDoneEvent "
+            "BetaResponseCodeInterpreterCallCodeDeltaEvent "
+            "BetaResponseCodeInterpreterCallCodeDoneEvent "
+            "BetaResponseCodeInterpreterCallCompletedEvent "
+            "BetaResponseCodeInterpreterCallInProgressEvent "
+            "BetaResponseCodeInterpreterCallInterpretingEvent BetaResponseCompletedEvent "
+            "BetaResponseContentPartAddedEvent BetaResponseContentPartDoneEvent "
+            "BetaResponseCreatedEvent BetaResponseCustomToolCallInputDeltaEvent "
+            "BetaResponseCustomToolCallInputDoneEvent BetaResponseErrorEvent "
+            "BetaResponseFailedEvent BetaResponseFileSearchCallCompletedEvent "
+            "BetaResponseFileSearchCallInProgressEvent "
+            "BetaResponseFileSearchCallSearchingEvent "
+            "BetaResponseFunctionCallArgumentsDeltaEvent "
+            "BetaResponseFunctionCallArgumentsDoneEvent "
+            "BetaResponseImageGenCallCompletedEvent BetaResponseImageGenCallGeneratingEvent "
+            "BetaResponseImageGenCallInProgressEvent "
+            "BetaResponseImageGenCallPartialImageEvent BetaResponseInProgressEvent "
+            "BetaResponseIncompleteEvent BetaResponseInjectCreatedEvent "
+            "BetaResponseInjectEvent BetaResponseInjectFailedEvent "
+            "BetaResponseInjectFailedEventError BetaResponseMCPCallArgumentsDeltaEvent "
+            "BetaResponseMCPCallArgumentsDoneEvent BetaResponseMCPCallCompletedEvent "
+            "BetaResponseMCPCallFailedEvent BetaResponseMCPCallInProgressEvent "
+            "BetaResponseMCPListToolsCompletedEvent BetaResponseMCPListToolsFailedEvent "
+            "BetaResponseMCPListToolsInProgressEvent BetaResponseOutputItemAddedEvent "
+            "BetaResponseOutputItemDoneEvent BetaResponseOutputTextAnnotationAddedEvent "
+            "BetaResponseQueuedEvent BetaResponseReasoningSummaryPartAddedEvent "
+            "BetaResponseReasoningSummaryPartAddedEventPart "
+            "BetaResponseReasoningSummaryPartDoneEvent "
+            "BetaResponseReasoningSummaryPartDoneEventPart "
+            "BetaResponseReasoningSummaryTextDeltaEvent "
+            "BetaResponseReasoningSummaryTextDoneEvent BetaResponseReasoningTextDeltaEvent "
+            "BetaResponseReasoningTextDoneEvent BetaResponseRefusalDeltaEvent "
+            "BetaResponseRefusalDoneEvent BetaResponseShellCallCommandAddedStreamingEvent "
+            "BetaResponseShellCallCommandDeltaStreamingEvent "
+            "BetaResponseShellCallCommandDoneStreamingEvent "
+            "BetaResponseShellCallOutputContentDeltaStreamingEvent "
+            "BetaResponseShellCallOutputContentDoneStreamingEvent BetaResponseStreamEvent "
+            "BetaResponseTextDeltaEvent BetaResponseTextDoneEvent "
+            "BetaResponseWebSearchCallCompletedEvent BetaResponseWebSearchCallInProgressEvent "
+            "BetaResponseWebSearchCallSearchingEvent decode_beta_response_stream_event"
+        ),
+        "beta_items": (
+            "BetaAdditionalToolsItemParam BetaAgentMessage BetaAgentMessageContentItem "
+            "BetaAgentMessageItemParam BetaAgentMessageItemParamContentItem BetaAgentTag "
+            "BetaAgentTagParam BetaAnnotation BetaCompactionBody "
+            "BetaCompactionSummaryItemParam BetaCompactionTriggerItemParam "
+            "BetaContainerFileCitationBody BetaContainerFileCitationParam BetaContent "
+            "BetaEasyInputMessage BetaEasyInputMessageContent BetaEncryptedContent "
+            "BetaEncryptedContentParam BetaFileCitationBody BetaFileCitationParam "
+            "BetaFilePath BetaFunctionCallItemStatus BetaFunctionCallOutputItemParam "
+            "BetaFunctionCallOutputItemParamOutput "
+            "BetaFunctionCallOutputItemParamOutputVariant2Item BetaInputContent "
+            "BetaInputFileContent BetaInputFileContentParam BetaInputImageContent "
+            "BetaInputImageContentParamAutoParam BetaInputItem BetaInputMessage "
+            "BetaInputMessageContentList BetaInputMessageResource BetaInputTextContent "
+            "BetaInputTextContentParam BetaItem BetaItemField BetaItemReferenceParam "
+            "BetaItemResource BetaLogProb BetaMessage BetaMessageContentItem BetaMessagePhase "
+            "BetaMessagePhase2 BetaMessageRole BetaMessageStatus BetaModelIdsCompaction "
+            "BetaMultiAgentAction BetaMultiAgentAction1 BetaMultiAgentCall "
+            "BetaMultiAgentCallItemParam BetaMultiAgentCallOutput "
+            "BetaMultiAgentCallOutputItemParam BetaMultiAgentParam BetaOutputContent "
+            "BetaOutputItem BetaOutputMessage BetaOutputMessageContent BetaOutputTextContent "
+            "BetaOutputTextContentParam BetaOutputTextContentParamAnnotation BetaProgram "
+            "BetaProgramItemParam BetaProgramOutput BetaProgramOutputItemParam "
+            "BetaProgramOutputItemStatus BetaProgramOutputStatus BetaReasoning "
+            "BetaReasoningEffort BetaReasoningItem BetaReasoningModeEnum "
+            "BetaReasoningTextContent BetaRefusalContent BetaResponseItemList "
+            "BetaResponseLogProb BetaResponseLogProbTopLogprob BetaSearchContentType "
+            "BetaSummaryTextContent BetaTextContent BetaToolSearchCallItemParam "
+            "BetaToolSearchOutputItemParam BetaTopLogProb BetaUrlCitationBody "
+            "BetaUrlCitationParam decode_beta_agent_message_content_item "
+            "decode_beta_agent_message_item_param_content_item decode_beta_annotation "
+            "decode_beta_content decode_beta_easy_input_message_content "
+            "decode_beta_function_call_output_item_param_output "
+            "decode_beta_function_call_output_item_param_output_variant2_item "
+            "decode_beta_input_content decode_beta_input_item "
+            "decode_beta_input_message_content_list decode_beta_item decode_beta_item_field "
+            "decode_beta_item_resource decode_beta_message_content_item "
+            "decode_beta_output_content decode_beta_output_item "
+            "decode_beta_output_message_content "
+            "decode_beta_output_text_content_param_annotation"
+        ),
+        "beta_responses": (
+            "BetaAdditionalTools BetaApproximateLocation BetaCallableToolAllowedCaller "
+            "BetaCodeInterpreterOutputImage BetaCodeInterpreterOutputLogs BetaCompactResource "
+            "BetaCompactResponseMethodPublicBody BetaCompactResponseMethodPublicBodyInput "
+            "BetaComparisonFilter BetaCompoundFilter BetaCompoundFilterFilter "
+            "BetaContainerAutoParam BetaContainerAutoParamNetworkPolicy "
+            "BetaContainerAutoParamSkill BetaContainerMemoryLimit "
+            "BetaContainerNetworkPolicyAllowlistParam BetaContainerNetworkPolicyDisabledParam "
+            "BetaContainerNetworkPolicyDomainSecretParam BetaContainerReferenceParam "
+            "BetaContainerReferenceResource BetaContextManagementParam BetaConversationParam "
+            "BetaConversationParam2 BetaCoordParam BetaCreateModelResponseProperties "
+            "BetaCreateResponse BetaCustomGrammarFormatParam BetaCustomTextFormatParam "
+            "BetaDetailEnum BetaEmptyModelParam BetaError BetaErrorPayload BetaFileDetailEnum "
+            "BetaFileInputDetail BetaFilters BetaFunctionCallOutputStatusEnum "
+            "BetaFunctionCallStatus BetaGrammarSyntax1 BetaHTTPError BetaHybridSearchOptions "
+            "BetaImageDetail BetaImageGenActionEnum BetaIncludeEnum BetaInlineSkillParam "
+            "BetaInlineSkillSourceParam BetaInputAudio BetaInputAudioInputAudio "
+            "BetaInputFidelity BetaInputParam BetaLocalEnvironmentParam "
+            "BetaLocalEnvironmentResource BetaLocalSkillParam BetaMetadata "
+            "BetaModelIdsResponses BetaModelIdsShared BetaModelResponseProperties "
+            "BetaModeration BetaModerationConfigParam BetaModerationErrorBody "
+            "BetaModerationInput BetaModerationInputType BetaModerationMode "
+            "BetaModerationOutput BetaModerationParam BetaModerationPolicyParam "
+            "BetaModerationResultBody BetaOutputAudio BetaPersonalityEnum BetaPrompt "
+            "BetaPromptCacheBreakpointConfig BetaPromptCacheBreakpointParam "
+            "BetaPromptCacheModeEnum BetaPromptCacheOptions BetaPromptCacheOptionsParam "
+            "BetaPromptCacheRetentionEnum BetaPromptCacheTTLEnum BetaRankerVersionType "
+            "BetaRankingOptions BetaResponse BetaResponseConversation BetaResponseError "
+            "BetaResponseErrorCode BetaResponseFormatJsonObject "
+            "BetaResponseFormatJsonSchemaSchema BetaResponseFormatText "
+            "BetaResponseIncompleteDetails BetaResponseInstructions "
+            "BetaResponsePromptVariables BetaResponsePromptVariablesValue "
+            "BetaResponseProperties BetaResponseStreamOptions BetaResponseTextParam "
+            "BetaResponseUsage BetaResponseUsageInputTokensDetails "
+            "BetaResponseUsageOutputTokensDetails BetaSearchContextSize BetaServiceTierEnum "
+            "BetaServiceTierResponses BetaSkillReferenceParam "
+            "BetaTextResponseFormatConfiguration BetaTextResponseFormatJsonSchema "
+            "BetaTokenCountsBody BetaTokenCountsBodyInput BetaTokenCountsResource "
+            "BetaToolSearchCall BetaToolSearchExecutionType BetaToolSearchOutput "
+            "BetaToolsArray BetaTruncationEnum BetaVectorStoreFileAttributes BetaVerbosity "
+            "BetaWebSearchActionFind BetaWebSearchActionOpenPage BetaWebSearchActionSearch "
+            "BetaWebSearchActionSearchSource BetaWebSearchApproximateLocation "
+            "decode_beta_compact_response_method_public_body_input "
+            "decode_beta_compound_filter_filter "
+            "decode_beta_container_auto_param_network_policy "
+            "decode_beta_container_auto_param_skill decode_beta_conversation_param "
+            "decode_beta_filters decode_beta_input_param decode_beta_moderation_input "
+            "decode_beta_moderation_output decode_beta_response_instructions "
+            "decode_beta_response_prompt_variables "
+            "decode_beta_response_prompt_variables_value "
+            "decode_beta_text_response_format_configuration "
+            "decode_beta_token_counts_body_input decode_beta_tools_array"
+        ),
+        "beta_tools": (
+            "BetaApplyPatchCallOutputStatus BetaApplyPatchCallOutputStatusParam "
+            "BetaApplyPatchCallStatus BetaApplyPatchCallStatusParam "
+            "BetaApplyPatchCreateFileOperation BetaApplyPatchCreateFileOperationParam "
+            "BetaApplyPatchDeleteFileOperation BetaApplyPatchDeleteFileOperationParam "
+            "BetaApplyPatchOperationParam BetaApplyPatchToolCall "
+            "BetaApplyPatchToolCallItemParam BetaApplyPatchToolCallOperation "
+            "BetaApplyPatchToolCallOutput BetaApplyPatchToolCallOutputItemParam "
+            "BetaApplyPatchToolParam BetaApplyPatchUpdateFileOperation "
+            "BetaApplyPatchUpdateFileOperationParam BetaAutoCodeInterpreterToolParam "
+            "BetaAutoCodeInterpreterToolParamNetworkPolicy BetaClickButtonType BetaClickParam "
+            "BetaCodeInterpreterTool BetaCodeInterpreterToolCall "
+            "BetaCodeInterpreterToolCallOutput BetaCodeInterpreterToolContainer "
+            "BetaComputerAction BetaComputerActionList BetaComputerCallOutputItemParam "
+            "BetaComputerCallOutputStatus BetaComputerCallSafetyCheckParam "
+            "BetaComputerEnvironment BetaComputerScreenshotContent "
+            "BetaComputerScreenshotImage BetaComputerTool BetaComputerToolCall "
+            "BetaComputerToolCallOutput BetaComputerToolCallOutputResource "
+            "BetaComputerUsePreviewTool BetaCustomToolCall BetaCustomToolCallOutput "
+            "BetaCustomToolCallOutputOutput BetaCustomToolCallOutputResource "
+            "BetaCustomToolCallResource BetaCustomToolParam BetaCustomToolParamFormat "
+            "BetaDirectToolCallCaller BetaDirectToolCallCallerParam BetaDoubleClickAction "
+            "BetaDragParam BetaFileSearchTool BetaFileSearchToolCall "
+            "BetaFileSearchToolCallResult BetaFunctionAndCustomToolCallOutput "
+            "BetaFunctionShellAction BetaFunctionShellActionParam BetaFunctionShellCall "
+            "BetaFunctionShellCallEnvironment BetaFunctionShellCallItemParam "
+            "BetaFunctionShellCallItemParamEnvironment BetaFunctionShellCallItemStatus "
+            "BetaFunctionShellCallOutput BetaFunctionShellCallOutputContent "
+            "BetaFunctionShellCallOutputContentOutcome "
+            "BetaFunctionShellCallOutputContentParam BetaFunctionShellCallOutputExitOutcome "
+            "BetaFunctionShellCallOutputExitOutcomeParam BetaFunctionShellCallOutputItemParam "
+            "BetaFunctionShellCallOutputOutcomeParam BetaFunctionShellCallOutputStatusEnum "
+            "BetaFunctionShellCallOutputTimeoutOutcome "
+            "BetaFunctionShellCallOutputTimeoutOutcomeParam BetaFunctionShellCallStatus "
+            "BetaFunctionShellToolParam BetaFunctionShellToolParamEnvironment "
+            "BetaFunctionTool BetaFunctionToolCall BetaFunctionToolCallOutput "
+            "BetaFunctionToolCallOutputResource BetaFunctionToolCallOutputResourceOutput "
+            "BetaFunctionToolCallResource BetaFunctionToolParam BetaImageGenTool "
+            "BetaImageGenToolCall BetaImageGenToolInputImageMask BetaKeyPressAction "
+            "BetaLocalShellExecAction BetaLocalShellToolCall BetaLocalShellToolCallOutput "
+            "BetaLocalShellToolParam BetaMCPApprovalRequest BetaMCPApprovalResponse "
+            "BetaMCPApprovalResponseResource BetaMCPListTools BetaMCPListToolsTool "
+            "BetaMCPProtocolError BetaMCPTool BetaMCPToolAllowedTools BetaMCPToolCall "
+            "BetaMCPToolCallError BetaMCPToolCallStatus BetaMCPToolExecutionError "
+            "BetaMCPToolFilter BetaMCPToolRequireApproval "
+            "BetaMCPToolRequireApprovalMCPToolApprovalFilter BetaMoveParam "
+            "BetaNamespaceToolParam BetaNamespaceToolParamTool BetaProgramToolCallCaller "
+            "BetaProgramToolCallCallerParam BetaProgrammaticToolCallingParam "
+            "BetaScreenshotParam BetaScrollParam BetaShellCallOutputDelta "
+            "BetaSpecificApplyPatchParam BetaSpecificFunctionShellParam "
+            "BetaSpecificProgrammaticToolCallingParam BetaTool BetaToolCallCaller "
+            "BetaToolCallCallerParam BetaToolChoiceAllowed BetaToolChoiceCustom "
+            "BetaToolChoiceFunction BetaToolChoiceMCP BetaToolChoiceOptions "
+            "BetaToolChoiceParam BetaToolChoiceTypes BetaToolSearchToolParam BetaTypeParam "
+            "BetaWaitParam BetaWebSearchPreviewTool BetaWebSearchTool BetaWebSearchToolCall "
+            "BetaWebSearchToolCallAction BetaWebSearchToolFilters "
+            "decode_beta_apply_patch_operation_param "
+            "decode_beta_apply_patch_tool_call_operation "
+            "decode_beta_auto_code_interpreter_tool_param_network_policy "
+            "decode_beta_code_interpreter_tool_call_output "
+            "decode_beta_code_interpreter_tool_container decode_beta_computer_action "
+            "decode_beta_computer_action_list decode_beta_custom_tool_call_output_output "
+            "decode_beta_custom_tool_param_format "
+            "decode_beta_function_and_custom_tool_call_output "
+            "decode_beta_function_shell_call_environment "
+            "decode_beta_function_shell_call_item_param_environment "
+            "decode_beta_function_shell_call_output_content_outcome "
+            "decode_beta_function_shell_call_output_outcome_param "
+            "decode_beta_function_shell_tool_param_environment "
+            "decode_beta_function_tool_call_output_resource_output "
+            "decode_beta_mcp_tool_allowed_tools decode_beta_mcp_tool_call_error "
+            "decode_beta_mcp_tool_require_approval decode_beta_namespace_tool_param_tool "
+            "decode_beta_tool decode_beta_tool_call_caller decode_beta_tool_call_caller_param "
+            "decode_beta_tool_choice_param decode_beta_web_search_tool_call_action"
+        ),
+        "beta_websocket": (
+            "BetaResponseWsError BetaResponsesClientEvent "
+            "BetaResponsesClientEventResponseCreate BetaResponsesServerEvent "
+            "BetaResponsesServerEventBetaResponseAudioTranscriptWsDelta "
+            "BetaResponsesServerEventBetaResponseAudioTranscriptWsDone "
+            "BetaResponsesServerEventBetaResponseAudioWsDelta "
+            "BetaResponsesServerEventBetaResponseAudioWsDone "
+            "BetaResponsesServerEventBetaResponseCodeInterpreterCallCodeWsDelta "
+            "BetaResponsesServerEventBetaResponseCodeInterpreterCallCodeWsDone "
+            "BetaResponsesServerEventBetaResponseCodeInterpreterCallInWsProgress "
+            "BetaResponsesServerEventBetaResponseCodeInterpreterCallWsCompleted "
+            "BetaResponsesServerEventBetaResponseCodeInterpreterCallWsInterpreting "
+            "BetaResponsesServerEventBetaResponseContentPartWsAdded "
+            "BetaResponsesServerEventBetaResponseContentPartWsDone "
+            "BetaResponsesServerEventBetaResponseCustomToolCallInputWsDelta "
+            "BetaResponsesServerEventBetaResponseCustomToolCallInputWsDone "
+            "BetaResponsesServerEventBetaResponseFileSearchCallInWsProgress "
+            "BetaResponsesServerEventBetaResponseFileSearchCallWsCompleted "
+            "BetaResponsesServerEventBetaResponseFileSearchCallWsSearching "
+            "BetaResponsesServerEventBetaResponseFunctionCallArgumentsWsDelta "
+            "BetaResponsesServerEventBetaResponseFunctionCallArgumentsWsDone "
+            "BetaResponsesServerEventBetaResponseImageGenCallInWsProgress "
+            "BetaResponsesServerEventBetaResponseImageGenCallPartialWsImage "
+            "BetaResponsesServerEventBetaResponseImageGenCallWsCompleted "
+            "BetaResponsesServerEventBetaResponseImageGenCallWsGenerating "
+            "BetaResponsesServerEventBetaResponseInWsProgress "
+            "BetaResponsesServerEventBetaResponseMcpCallArgumentsWsDelta "
+            "BetaResponsesServerEventBetaResponseMcpCallArgumentsWsDone "
+            "BetaResponsesServerEventBetaResponseMcpCallInWsProgress "
+            "BetaResponsesServerEventBetaResponseMcpCallWsCompleted "
+            "BetaResponsesServerEventBetaResponseMcpCallWsFailed "
+            "BetaResponsesServerEventBetaResponseMcpListToolsInWsProgress "
+            "BetaResponsesServerEventBetaResponseMcpListToolsWsCompleted "
+            "BetaResponsesServerEventBetaResponseMcpListToolsWsFailed "
+            "BetaResponsesServerEventBetaResponseOutputItemWsAdded "
+            "BetaResponsesServerEventBetaResponseOutputItemWsDone "
+            "BetaResponsesServerEventBetaResponseOutputTextAnnotationWsAdded "
+            "BetaResponsesServerEventBetaResponseReasoningSummaryPartWsAdded "
+            "BetaResponsesServerEventBetaResponseReasoningSummaryPartWsDone "
+            "BetaResponsesServerEventBetaResponseReasoningSummaryTextWsDelta "
+            "BetaResponsesServerEventBetaResponseReasoningSummaryTextWsDone "
+            "BetaResponsesServerEventBetaResponseReasoningTextWsDelta "
+            "BetaResponsesServerEventBetaResponseReasoningTextWsDone "
+            "BetaResponsesServerEventBetaResponseRefusalWsDelta "
+            "BetaResponsesServerEventBetaResponseRefusalWsDone "
+            "BetaResponsesServerEventBetaResponseShellCallCommandWsAdded "
+            "BetaResponsesServerEventBetaResponseShellCallCommandWsDelta "
+            "BetaResponsesServerEventBetaResponseShellCallCommandWsDone "
+            "BetaResponsesServerEventBetaResponseShellCallOutputContentWsDelta "
+            "BetaResponsesServerEventBetaResponseShellCallOutputContentWsDone "
+            "BetaResponsesServerEventBetaResponseTextWsDelta "
+            "BetaResponsesServerEventBetaResponseTextWsDone "
+            "BetaResponsesServerEventBetaResponseWebSearchCallInWsProgress "
+            "BetaResponsesServerEventBetaResponseWebSearchCallWsCompleted "
+            "BetaResponsesServerEventBetaResponseWebSearchCallWsSearching "
+            "BetaResponsesServerEventBetaResponseWsCompleted "
+            "BetaResponsesServerEventBetaResponseWsCreated "
+            "BetaResponsesServerEventBetaResponseWsFailed "
+            "BetaResponsesServerEventBetaResponseWsIncomplete "
+            "BetaResponsesServerEventBetaResponseWsQueued BetaResponsesWebSocketStreamEvent "
+            "decode_beta_responses_client_event decode_beta_responses_server_event "
+            "decode_beta_responses_web_socket_stream_event"
+        ),
+        "chat": (
+            "ChatCompletionAllowedTools ChatCompletionAllowedToolsChoice "
+            "ChatCompletionDeleted ChatCompletionFunctionCallOption ChatCompletionFunctions "
+            "ChatCompletionList ChatCompletionMessageCustomToolCall "
+            "ChatCompletionMessageCustomToolCallCustom ChatCompletionMessageList "
+            "ChatCompletionMessageListDataItem ChatCompletionMessageListDataItemContentPart "
+            "ChatCompletionMessageToolCall ChatCompletionMessageToolCallChunk "
+            "ChatCompletionMessageToolCallChunkFunction ChatCompletionMessageToolCallFunction "
+            "ChatCompletionMessageToolCalls ChatCompletionMessageToolCallsItem "
+            "ChatCompletionModalities ChatCompletionModeration ChatCompletionModerationError "
+            "ChatCompletionModerationInput ChatCompletionModerationOutput "
+            "ChatCompletionModerationResults ChatCompletionNamedToolChoice "
+            "ChatCompletionNamedToolChoiceCustom ChatCompletionNamedToolChoiceCustomCustom "
+            "ChatCompletionNamedToolChoiceFunction ChatCompletionRequestAssistantMessage "
+            "ChatCompletionRequestAssistantMessageAudio "
+            "ChatCompletionRequestAssistantMessageContent "
+            "ChatCompletionRequestAssistantMessageContentPart "
+            "ChatCompletionRequestAssistantMessageFunctionCall "
+            "ChatCompletionRequestDeveloperMessage "
+            "ChatCompletionRequestDeveloperMessageContent "
+            "ChatCompletionRequestFunctionMessage ChatCompletionRequestMessage "
+            "ChatCompletionRequestMessageContentPartAudio "
+            "ChatCompletionRequestMessageContentPartAudioInputAudio "
+            "ChatCompletionRequestMessageContentPartFile "
+            "ChatCompletionRequestMessageContentPartFileFile "
+            "ChatCompletionRequestMessageContentPartImage "
+            "ChatCompletionRequestMessageContentPartImageImageUrl "
+            "ChatCompletionRequestMessageContentPartRefusal "
+            "ChatCompletionRequestMessageContentPartText ChatCompletionRequestSystemMessage "
+            "ChatCompletionRequestSystemMessageContent "
+            "ChatCompletionRequestSystemMessageContentPart ChatCompletionRequestToolMessage "
+            "ChatCompletionRequestToolMessageContent "
+            "ChatCompletionRequestToolMessageContentPart ChatCompletionRequestUserMessage "
+            "ChatCompletionRequestUserMessageContent "
+            "ChatCompletionRequestUserMessageContentPart ChatCompletionResponseMessage "
+            "ChatCompletionResponseMessageAnnotation "
+            "ChatCompletionResponseMessageAnnotationUrlCitation "
+            "ChatCompletionResponseMessageAudio ChatCompletionResponseMessageFunctionCall "
+            "ChatCompletionRole ChatCompletionStreamOptions ChatCompletionStreamResponseDelta "
+            "ChatCompletionStreamResponseDeltaFunctionCall ChatCompletionTokenLogprob "
+            "ChatCompletionTokenLogprobTopLogprob ChatCompletionTool "
+            "ChatCompletionToolChoiceOption CompletionUsage "
+            "CompletionUsageCompletionTokensDetails CompletionUsagePromptTokensDetails "
+            "CreateChatCompletionRequest CreateChatCompletionRequestAudio "
+            "CreateChatCompletionRequestFunctionCall "
+            "CreateChatCompletionRequestResponseFormat CreateChatCompletionRequestTool "
+            "CreateChatCompletionRequestWebSearchOptions "
+            "CreateChatCompletionRequestWebSearchOptionsUserLocation "
+            "CreateChatCompletionResponse CreateChatCompletionResponseChoice "
+            "CreateChatCompletionResponseChoiceLogprobs CreateChatCompletionStreamResponse "
+            "CreateChatCompletionStreamResponseChoice "
+            "CreateChatCompletionStreamResponseChoiceLogprobs CustomToolChatCompletions "
+            "CustomToolChatCompletionsCustom CustomToolChatCompletionsCustomFormat "
+            "CustomToolChatCompletionsCustomFormatGrammar "
+            "CustomToolChatCompletionsCustomFormatGrammarGrammar "
+            "CustomToolChatCompletionsCustomFormatText FunctionObject FunctionParameters "
+            "ParallelToolCalls PredictionContent PredictionContentContent "
+            "ResponseFormatJsonSchema ResponseFormatJsonSchemaJsonSchema ResponseModalities "
+            "ServiceTier StopConfiguration VoiceIdsOrCustomVoice "
+            "VoiceIdsOrCustomVoiceVariant2 VoiceIdsShared WebSearchContextSize "
+            "WebSearchLocation decode_chat_completion_message_list_data_item_content_part "
+            "decode_chat_completion_message_tool_calls "
+            "decode_chat_completion_message_tool_calls_item "
+            "decode_chat_completion_moderation_input decode_chat_completion_moderation_output "
+            "decode_chat_completion_request_assistant_message_content "
+            "decode_chat_completion_request_assistant_message_content_part "
+            "decode_chat_completion_request_developer_message_content "
+            "decode_chat_completion_request_message "
+            "decode_chat_completion_request_system_message_content "
+            "decode_chat_completion_request_system_message_content_part "
+            "decode_chat_completion_request_tool_message_content "
+            "decode_chat_completion_request_tool_message_content_part "
+            "decode_chat_completion_request_user_message_content "
+            "decode_chat_completion_request_user_message_content_part "
+            "decode_chat_completion_tool_choice_option "
+            "decode_create_chat_completion_request_function_call "
+            "decode_create_chat_completion_request_response_format "
+            "decode_create_chat_completion_request_tool "
+            "decode_custom_tool_chat_completions_custom_format "
+            "decode_prediction_content_content decode_voice_ids_or_custom_voice"
+        ),
+        "chatkit": (
+            "ActiveStatus AssistantMessageItem Attachment AttachmentType "
+            "AutomaticThreadTitlingParam ChatSessionAutomaticThreadTitling "
+            "ChatSessionChatkitConfiguration ChatSessionFileUpload ChatSessionHistory "
+            "ChatSessionRateLimits ChatSessionResource ChatSessionStatus "
+            "ChatkitConfigurationParam ChatkitWorkflow ChatkitWorkflowTracing "
+            "ClientToolCallItem ClientToolCallStatus ClosedStatus CreateChatSessionBody "
+            "DeletedThreadResource ExpiresAfterParam FileAnnotation FileAnnotationSource "
+            "FileUploadParam HistoryParam InferenceOptions LockedStatus OrderEnum "
+            "RateLimitsParam ResponseOutputText ResponseOutputTextAnnotation TaskGroupItem "
+            "TaskGroupTask TaskItem TaskType ThreadItem ThreadItemListResource "
+            "ThreadListResource ThreadResource ThreadResourceStatus ToolChoice UrlAnnotation "
+            "UrlAnnotationSource UserMessageInputText UserMessageItem "
+            "UserMessageItemContentItem UserMessageQuotedText WidgetMessageItem WorkflowParam "
+            "WorkflowTracingParam decode_response_output_text_annotation decode_thread_item "
+            "decode_thread_resource_status decode_user_message_item_content_item"
+        ),
+        "completions": (
+            "CreateCompletionRequest CreateCompletionResponse CreateCompletionResponseChoice "
+            "CreateCompletionResponseChoiceLogprobs"
+        ),
+        "containers": (
+            "ContainerFileListResource ContainerFileResource ContainerListResource "
+            "ContainerResource ContainerResourceExpiresAfter ContainerResourceNetworkPolicy "
+            "CreateContainerBody CreateContainerBodyExpiresAfter "
+            "CreateContainerBodyNetworkPolicy CreateContainerBodySkill "
+            "CreateContainerFileBody decode_create_container_body_network_policy "
+            "decode_create_container_body_skill"
+        ),
+        "content_provenance": (
+            "C2PAProvenanceResult C2PAValidationStateApi CreateContentProvenanceBody "
+            "ProvenanceCheckObject ProvenanceDetectionResultApi ProvenanceResource "
+            "ProvenanceResourceResult SynthIDProvenanceResult "
+            "decode_provenance_resource_result"
+        ),
+        "conversations": (
+            "ConversationItem ConversationItemList ConversationResource "
+            "CreateConversationBody DeletedConversationResource UpdateConversationBody "
+            "decode_conversation_item"
+        ),
+        "embeddings": (
+            "CreateEmbeddingRequest CreateEmbeddingResponse CreateEmbeddingResponseUsage "
+            "Embedding"
+        ),
+        "evals_runs": (
+            "CreateEvalCompletionsRunDataSource "
+            "CreateEvalCompletionsRunDataSourceInputMessages "
+            "CreateEvalCompletionsRunDataSourceInputMessagesItemReference "
+            "CreateEvalCompletionsRunDataSourceInputMessagesTemplate "
+            "CreateEvalCompletionsRunDataSourceInputMessagesTemplateTemplateItem "
+            "CreateEvalCompletionsRunDataSourceSamplingParams "
+            "CreateEvalCompletionsRunDataSourceSamplingParamsResponseFormat "
+            "CreateEvalCompletionsRunDataSourceSource CreateEvalCustomDataSourceConfig "
+            "CreateEvalItem CreateEvalItemSimpleInputMessage CreateEvalJsonlRunDataSource "
+            "CreateEvalJsonlRunDataSourceSource CreateEvalLabelModelGrader "
+            "CreateEvalLogsDataSourceConfig CreateEvalRequest "
+            "CreateEvalRequestDataSourceConfig CreateEvalRequestTestingCriteriaItem "
+            "CreateEvalResponsesRunDataSource CreateEvalResponsesRunDataSourceInputMessages "
+            "CreateEvalResponsesRunDataSourceInputMessagesItemReference "
+            "CreateEvalResponsesRunDataSourceInputMessagesTemplate "
+            "CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItem "
+            "CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemChatMessage "
+            "CreateEvalResponsesRunDataSourceSamplingParams "
+            "CreateEvalResponsesRunDataSourceSamplingParamsText "
+            "CreateEvalResponsesRunDataSourceSource CreateEvalRunRequest "
+            "CreateEvalRunRequestDataSource CreateEvalStoredCompletionsDataSourceConfig "
+            "DeleteEvalResponse DeleteEvalRunResponse Eval EvalApiError "
+            "EvalCustomDataSourceConfig EvalDataSourceConfig EvalGraderLabelModel "
+            "EvalGraderPython EvalGraderScoreModel EvalGraderScoreModelSamplingParams "
+            "EvalGraderStringCheck EvalGraderTextSimilarity EvalJsonlFileContentSource "
+            "EvalJsonlFileContentSourceContentItem EvalJsonlFileIdSource EvalList "
+            "EvalLogsDataSourceConfig EvalResponsesSource EvalRun EvalRunDataSource "
+            "EvalRunList EvalRunOutputItem EvalRunOutputItemList EvalRunOutputItemResult "
+            "EvalRunOutputItemSample EvalRunOutputItemSampleInputItem "
+            "EvalRunOutputItemSampleOutputItem EvalRunOutputItemSampleUsage "
+            "EvalRunPerModelUsageItem EvalRunPerTestingCriteriaResult EvalRunResultCounts "
+            "EvalStoredCompletionsDataSourceConfig EvalStoredCompletionsSource "
+            "EvalTestingCriteriaItem "
+            "decode_create_eval_completions_run_data_source_input_messages "
+            "decode_create_eval_completions_run_data_source_input_messages_template_template_item "
+            "decode_create_eval_completions_run_data_source_sampling_params_response_format "
+            "decode_create_eval_completions_run_data_source_source decode_create_eval_item "
+            "decode_create_eval_jsonl_run_data_source_source "
+            "decode_create_eval_request_data_source_config "
+            "decode_create_eval_request_testing_criteria_item "
+            "decode_create_eval_responses_run_data_source_input_messages "
+            "decode_create_eval_responses_run_data_source_input_messages_template_template_item "
+            "decode_create_eval_responses_run_data_source_source "
+            "decode_create_eval_run_request_data_source decode_eval_data_source_config "
+            "decode_eval_run_data_source decode_eval_testing_criteria_item"
+        ),
+        "files": (
+            "CreateFileRequest DeleteFileResponse FileExpirationAfter ListFilesResponse "
+            "OpenAIFile"
+        ),
+        "fine_tuning_jobs": (
+            "CreateFineTuningCheckpointPermissionRequest CreateFineTuningJobRequest "
+            "CreateFineTuningJobRequestHyperparameters CreateFineTuningJobRequestIntegration "
+            "CreateFineTuningJobRequestIntegrationWandb "
+            "DeleteFineTuningCheckpointPermissionResponse EvalItem EvalItemContent "
+            "EvalItemContentArray EvalItemContentItem EvalItemContentOutputText "
+            "EvalItemContentText EvalItemInputImage FineTuneDPOHyperparameters "
+            "FineTuneDPOMethod FineTuneMethod FineTuneReinforcementHyperparameters "
+            "FineTuneReinforcementMethod FineTuneReinforcementMethodGrader "
+            "FineTuneSupervisedHyperparameters FineTuneSupervisedMethod "
+            "FineTuningCheckpointPermission FineTuningIntegration FineTuningIntegrationWandb "
+            "FineTuningJob FineTuningJobCheckpoint FineTuningJobCheckpointMetrics "
+            "FineTuningJobError FineTuningJobEvent FineTuningJobHyperparameters "
+            "GraderLabelModel GraderMulti GraderMultiGraders GraderPython GraderScoreModel "
+            "GraderStringCheck GraderTextSimilarity InputAudio InputAudioInputAudio "
+            "ListFineTuningCheckpointPermissionResponse ListFineTuningJobCheckpointsResponse "
+            "ListFineTuningJobEventsResponse ListPaginatedFineTuningJobsResponse "
+            "decode_eval_item_content decode_eval_item_content_array "
+            "decode_eval_item_content_item decode_fine_tune_reinforcement_method_grader "
+            "decode_grader_multi_graders"
+        ),
+        "graders": (
+            "RunGraderRequest RunGraderRequestGrader RunGraderResponse "
+            "RunGraderResponseMetadata RunGraderResponseMetadataErrors ValidateGraderRequest "
+            "ValidateGraderRequestGrader ValidateGraderResponse ValidateGraderResponseGrader "
+            "decode_run_grader_request_grader decode_validate_grader_request_grader "
+            "decode_validate_grader_response_grader"
+        ),
+        "images": (
+            "CreateImageEditRequest CreateImageRequest CreateImageVariationRequest "
+            "EditImageBodyJsonParam Image ImageEditCompletedEvent ImageEditPartialImageEvent "
+            "ImageEditStreamEvent ImageGenCompletedEvent ImageGenInputUsageDetails "
+            "ImageGenOutputTokensDetails ImageGenPartialImageEvent ImageGenStreamEvent "
+            "ImageGenUsage ImageRefParam ImagesResponse ImagesUsage "
+            "ImagesUsageInputTokensDetails PartialImages decode_image_edit_stream_event "
+            "decode_image_gen_stream_event"
+        ),
+        "models": (
+            "DeleteModelResponse ListModelsResponse Model"
+        ),
+        "moderations": (
+            "CreateModerationRequest CreateModerationRequestInput "
+            "CreateModerationRequestInputVariant3Item "
+            "CreateModerationRequestInputVariant3ItemImageUrl "
+            "CreateModerationRequestInputVariant3ItemImageUrlImageUrl "
+            "CreateModerationRequestInputVariant3ItemText CreateModerationResponse "
+            "CreateModerationResponseResult CreateModerationResponseResultCategories "
+            "CreateModerationResponseResultCategoryAppliedInputTypes "
+            "CreateModerationResponseResultCategoryScores "
+            "decode_create_moderation_request_input "
+            "decode_create_moderation_request_input_variant3_item"
+        ),
+        "projects": (
+            "Project ProjectApiKey ProjectApiKeyDeleteResponse ProjectApiKeyListResponse "
+            "ProjectApiKeyOwner ProjectApiKeyOwnerServiceAccount ProjectApiKeyOwnerUser "
+            "ProjectCreateRequest ProjectDataRetention ProjectGroup "
+            "ProjectGroupDeletedResource ProjectGroupListResource "
+            "ProjectHostedToolPermissions ProjectHostedToolPermissionsUpdateRequest "
+            "ProjectListResponse ProjectModelPermissions "
+            "ProjectModelPermissionsDeleteResponse ProjectModelPermissionsUpdateRequest "
+            "ProjectRateLimit ProjectRateLimitListResponse ProjectRateLimitUpdateRequest "
+            "ProjectServiceAccount ProjectServiceAccountApiKey "
+            "ProjectServiceAccountCreateRequest ProjectServiceAccountCreateResponse "
+            "ProjectServiceAccountDeleteResponse ProjectServiceAccountListResponse "
+            "ProjectSpendAlert ProjectSpendAlertDeletedResource ProjectSpendAlertListResource "
+            "ProjectSpendLimitDeletedResource ProjectSpendLimitResource ProjectUpdateRequest "
+            "ProjectUser ProjectUserCreateRequest ProjectUserDeleteResponse "
+            "ProjectUserListResponse ProjectUserUpdateRequest"
+        ),
+        "realtime": (
+            "AudioTranscription AudioTranscriptionResponse LogProbProperties "
+            "NoiseReductionType RealtimeAudioFormats RealtimeAudioFormatsAudioPcm "
+            "RealtimeAudioFormatsAudioPcma RealtimeAudioFormatsAudioPcmu "
+            "RealtimeCallCreateRequest RealtimeCallCreateRequestSession "
+            "RealtimeCallCreateRequestSessionAudio RealtimeCallCreateRequestSessionAudioInput "
+            "RealtimeCallCreateRequestSessionAudioInputNoiseReduction "
+            "RealtimeCallCreateRequestSessionAudioOutput RealtimeCallCreateRequestSessionTool "
+            "RealtimeCallCreateRequestSessionToolChoice "
+            "RealtimeCallCreateRequestSessionTracing "
+            "RealtimeCallCreateRequestSessionTracingTracingConfiguration "
+            "RealtimeCallReferRequest RealtimeCallRejectRequest RealtimeConversationItem "
+            "RealtimeConversationItemFunctionCall RealtimeConversationItemFunctionCallOutput "
+            "RealtimeConversationItemMessageAssistant "
+            "RealtimeConversationItemMessageAssistantContentItem "
+            "RealtimeConversationItemMessageSystem "
+            "RealtimeConversationItemMessageSystemContentItem "
+            "RealtimeConversationItemMessageUser "
+            "RealtimeConversationItemMessageUserContentItem "
+            "RealtimeConversationItemWithReference "
+            "RealtimeConversationItemWithReferenceContentItem "
+            "RealtimeCreateClientSecretRequest RealtimeCreateClientSecretRequestExpiresAfter "
+            "RealtimeCreateClientSecretRequestSession RealtimeCreateClientSecretResponse "
+            "RealtimeCreateClientSecretResponseSession RealtimeFunctionTool "
+            "RealtimeMCPApprovalRequest RealtimeMCPApprovalResponse RealtimeMCPHTTPError "
+            "RealtimeMCPListTools RealtimeMCPProtocolError RealtimeMCPToolCall "
+            "RealtimeMCPToolCallError RealtimeMCPToolExecutionError RealtimeReasoning "
+            "RealtimeReasoningEffort RealtimeResponse RealtimeResponseAudio "
+            "RealtimeResponseAudioOutput RealtimeResponseCreateParams "
+            "RealtimeResponseCreateParamsAudio RealtimeResponseCreateParamsAudioOutput "
+            "RealtimeResponseCreateParamsTool RealtimeResponseCreateParamsToolChoice "
+            "RealtimeResponseStatusDetails RealtimeResponseStatusDetailsError "
+            "RealtimeResponseUsage RealtimeResponseUsageInputTokenDetails "
+            "RealtimeResponseUsageInputTokenDetailsCachedTokensDetails "
+            "RealtimeResponseUsageOutputTokenDetails RealtimeSessionCreateRequest "
+            "RealtimeSessionCreateRequestClientSecret RealtimeSessionCreateRequestGA "
+            "RealtimeSessionCreateRequestInputAudioTranscription "
+            "RealtimeSessionCreateRequestTool RealtimeSessionCreateRequestTracing "
+            "RealtimeSessionCreateRequestTracingTracingConfiguration "
+            "RealtimeSessionCreateRequestTurnDetection RealtimeSessionCreateResponse "
+            "RealtimeSessionCreateResponseAudio RealtimeSessionCreateResponseAudioInput "
+            "RealtimeSessionCreateResponseAudioInputNoiseReduction "
+            "RealtimeSessionCreateResponseAudioInputTurnDetection "
+            "RealtimeSessionCreateResponseAudioOutput RealtimeSessionCreateResponseGA "
+            "RealtimeSessionCreateResponseGAAudio RealtimeSessionCreateResponseGAAudioInput "
+            "RealtimeSessionCreateResponseGAAudioInputNoiseReduction "
+            "RealtimeSessionCreateResponseGAAudioOutput RealtimeSessionCreateResponseGATool "
+            "RealtimeSessionCreateResponseGAToolChoice RealtimeSessionCreateResponseGATracing "
+            "RealtimeSessionCreateResponseGATracingTracingConfiguration "
+            "RealtimeSessionCreateResponseTracing "
+            "RealtimeSessionCreateResponseTracingTracingConfiguration "
+            "RealtimeSessionCreateResponseTurnDetection "
+            "RealtimeTranscriptionSessionCreateRequest "
+            "RealtimeTranscriptionSessionCreateRequestGA "
+            "RealtimeTranscriptionSessionCreateRequestGAAudio "
+            "RealtimeTranscriptionSessionCreateRequestGAAudioInput "
+            "RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReduction "
+            "RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction "
+            "RealtimeTranscriptionSessionCreateRequestTurnDetection "
+            "RealtimeTranscriptionSessionCreateResponse "
+            "RealtimeTranscriptionSessionCreateResponseClientSecret "
+            "RealtimeTranscriptionSessionCreateResponseGA "
+            "RealtimeTranscriptionSessionCreateResponseGAAudio "
+            "RealtimeTranscriptionSessionCreateResponseGAAudioInput "
+            "RealtimeTranscriptionSessionCreateResponseGAAudioInputNoiseReduction "
+            "RealtimeTranscriptionSessionCreateResponseGAAudioInputTurnDetection "
+            "RealtimeTranscriptionSessionCreateResponseTurnDetection RealtimeTruncation "
+            "RealtimeTruncationRetentionRatio RealtimeTruncationRetentionRatioTokenLimits "
+            "RealtimeTurnDetection RealtimeTurnDetectionSemanticVad "
+            "RealtimeTurnDetectionServerVad decode_realtime_audio_formats "
+            "decode_realtime_call_create_request_session_tool "
+            "decode_realtime_call_create_request_session_tool_choice "
+            "decode_realtime_call_create_request_session_tracing "
+            "decode_realtime_conversation_item "
+            "decode_realtime_create_client_secret_request_session "
+            "decode_realtime_create_client_secret_response_session "
+            "decode_realtime_mcp_tool_call_error decode_realtime_response_create_params_tool "
+            "decode_realtime_response_create_params_tool_choice "
+            "decode_realtime_session_create_request_tracing "
+            "decode_realtime_session_create_response_ga_tool "
+            "decode_realtime_session_create_response_ga_tool_choice "
+            "decode_realtime_session_create_response_ga_tracing "
+            "decode_realtime_session_create_response_tracing decode_realtime_truncation "
+            "decode_realtime_turn_detection"
+        ),
+        "realtime_beta": (
+            "RealtimeBetaClientEventConversationItemCreate "
+            "RealtimeBetaClientEventConversationItemDelete "
+            "RealtimeBetaClientEventConversationItemRetrieve "
+            "RealtimeBetaClientEventConversationItemTruncate "
+            "RealtimeBetaClientEventInputAudioBufferAppend "
+            "RealtimeBetaClientEventInputAudioBufferClear "
+            "RealtimeBetaClientEventInputAudioBufferCommit "
+            "RealtimeBetaClientEventOutputAudioBufferClear "
+            "RealtimeBetaClientEventResponseCancel RealtimeBetaClientEventResponseCreate "
+            "RealtimeBetaClientEventSessionUpdate "
+            "RealtimeBetaClientEventTranscriptionSessionUpdate RealtimeBetaResponse "
+            "RealtimeBetaResponseCreateParams RealtimeBetaResponseCreateParamsTool "
+            "RealtimeBetaResponseCreateParamsToolChoice RealtimeBetaResponseStatusDetails "
+            "RealtimeBetaResponseStatusDetailsError RealtimeBetaResponseUsage "
+            "RealtimeBetaResponseUsageInputTokenDetails "
+            "RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails "
+            "RealtimeBetaResponseUsageOutputTokenDetails "
+            "RealtimeBetaServerEventConversationItemCreated "
+            "RealtimeBetaServerEventConversationItemDeleted "
+            "RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted "
+            "RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompletedUsage "
+            "RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta "
+            "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed "
+            "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailedError "
+            "RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment "
+            "RealtimeBetaServerEventConversationItemRetrieved "
+            "RealtimeBetaServerEventConversationItemTruncated RealtimeBetaServerEventError "
+            "RealtimeBetaServerEventErrorError RealtimeBetaServerEventInputAudioBufferCleared "
+            "RealtimeBetaServerEventInputAudioBufferCommitted "
+            "RealtimeBetaServerEventInputAudioBufferSpeechStarted "
+            "RealtimeBetaServerEventInputAudioBufferSpeechStopped "
+            "RealtimeBetaServerEventMCPListToolsCompleted "
+            "RealtimeBetaServerEventMCPListToolsFailed "
+            "RealtimeBetaServerEventMCPListToolsInProgress "
+            "RealtimeBetaServerEventRateLimitsUpdated "
+            "RealtimeBetaServerEventRateLimitsUpdatedRateLimit "
+            "RealtimeBetaServerEventResponseAudioDelta "
+            "RealtimeBetaServerEventResponseAudioDone "
+            "RealtimeBetaServerEventResponseAudioTranscriptDelta "
+            "RealtimeBetaServerEventResponseAudioTranscriptDone "
+            "RealtimeBetaServerEventResponseContentPartAdded "
+            "RealtimeBetaServerEventResponseContentPartAddedPart "
+            "RealtimeBetaServerEventResponseContentPartDone "
+            "RealtimeBetaServerEventResponseContentPartDonePart "
+            "RealtimeBetaServerEventResponseCreated RealtimeBetaServerEventResponseDone "
+            "RealtimeBetaServerEventResponseFunctionCallArgumentsDelta "
+            "RealtimeBetaServerEventResponseFunctionCallArgumentsDone "
+            "RealtimeBetaServerEventResponseMCPCallArgumentsDelta "
+            "RealtimeBetaServerEventResponseMCPCallArgumentsDone "
+            "RealtimeBetaServerEventResponseMCPCallCompleted "
+            "RealtimeBetaServerEventResponseMCPCallFailed "
+            "RealtimeBetaServerEventResponseMCPCallInProgress "
+            "RealtimeBetaServerEventResponseOutputItemAdded "
+            "RealtimeBetaServerEventResponseOutputItemDone "
+            "RealtimeBetaServerEventResponseTextDelta RealtimeBetaServerEventResponseTextDone "
+            "RealtimeBetaServerEventSessionCreated RealtimeBetaServerEventSessionUpdated "
+            "RealtimeBetaServerEventTranscriptionSessionCreated "
+            "RealtimeBetaServerEventTranscriptionSessionUpdated RealtimeSession "
+            "RealtimeSessionInputAudioNoiseReduction RealtimeSessionInputAudioTranscription "
+            "RealtimeSessionTracing RealtimeSessionTracingTracingConfiguration "
+            "decode_realtime_beta_response_create_params_tool_choice "
+            "decode_realtime_beta_server_event_conversation_item_input_audio_transcription_completed_usage "
+            "decode_realtime_session_tracing"
+        ),
+        "realtime_events": (
+            "RealtimeClientEvent RealtimeClientEventConversationItemCreate "
+            "RealtimeClientEventConversationItemDelete "
+            "RealtimeClientEventConversationItemRetrieve "
+            "RealtimeClientEventConversationItemTruncate "
+            "RealtimeClientEventInputAudioBufferAppend "
+            "RealtimeClientEventInputAudioBufferClear "
+            "RealtimeClientEventInputAudioBufferCommit "
+            "RealtimeClientEventOutputAudioBufferClear RealtimeClientEventResponseCancel "
+            "RealtimeClientEventResponseCreate RealtimeClientEventSessionUpdate "
+            "RealtimeClientEventSessionUpdateSession "
+            "RealtimeClientEventTranscriptionSessionUpdate RealtimeServerEvent "
+            "RealtimeServerEventConversationCreated "
+            "RealtimeServerEventConversationCreatedConversation "
+            "RealtimeServerEventConversationItemAdded "
+            "RealtimeServerEventConversationItemCreated "
+            "RealtimeServerEventConversationItemDeleted "
+            "RealtimeServerEventConversationItemDone "
+            "RealtimeServerEventConversationItemInputAudioTranscriptionCompleted "
+            "RealtimeServerEventConversationItemInputAudioTranscriptionCompletedUsage "
+            "RealtimeServerEventConversationItemInputAudioTranscriptionDelta "
+            "RealtimeServerEventConversationItemInputAudioTranscriptionFailed "
+            "RealtimeServerEventConversationItemInputAudioTranscriptionFailedError "
+            "RealtimeServerEventConversationItemInputAudioTranscriptionSegment "
+            "RealtimeServerEventConversationItemRetrieved "
+            "RealtimeServerEventConversationItemTruncated RealtimeServerEventError "
+            "RealtimeServerEventErrorError RealtimeServerEventInputAudioBufferCleared "
+            "RealtimeServerEventInputAudioBufferCommitted "
+            "RealtimeServerEventInputAudioBufferDtmfEventReceived "
+            "RealtimeServerEventInputAudioBufferSpeechStarted "
+            "RealtimeServerEventInputAudioBufferSpeechStopped "
+            "RealtimeServerEventInputAudioBufferTimeoutTriggered "
+            "RealtimeServerEventMCPListToolsCompleted RealtimeServerEventMCPListToolsFailed "
+            "RealtimeServerEventMCPListToolsInProgress "
+            "RealtimeServerEventOutputAudioBufferCleared "
+            "RealtimeServerEventOutputAudioBufferStarted "
+            "RealtimeServerEventOutputAudioBufferStopped RealtimeServerEventRateLimitsUpdated "
+            "RealtimeServerEventRateLimitsUpdatedRateLimit "
+            "RealtimeServerEventResponseAudioDelta RealtimeServerEventResponseAudioDone "
+            "RealtimeServerEventResponseAudioTranscriptDelta "
+            "RealtimeServerEventResponseAudioTranscriptDone "
+            "RealtimeServerEventResponseContentPartAdded "
+            "RealtimeServerEventResponseContentPartAddedPart "
+            "RealtimeServerEventResponseContentPartDone "
+            "RealtimeServerEventResponseContentPartDonePart "
+            "RealtimeServerEventResponseCreated RealtimeServerEventResponseDone "
+            "RealtimeServerEventResponseFunctionCallArgumentsDelta "
+            "RealtimeServerEventResponseFunctionCallArgumentsDone "
+            "RealtimeServerEventResponseMCPCallArgumentsDelta "
+            "RealtimeServerEventResponseMCPCallArgumentsDone "
+            "RealtimeServerEventResponseMCPCallCompleted "
+            "RealtimeServerEventResponseMCPCallFailed "
+            "RealtimeServerEventResponseMCPCallInProgress "
+            "RealtimeServerEventResponseOutputItemAdded "
+            "RealtimeServerEventResponseOutputItemDone RealtimeServerEventResponseTextDelta "
+            "RealtimeServerEventResponseTextDone RealtimeServerEventSessionCreated "
+            "RealtimeServerEventSessionCreatedSession RealtimeServerEventSessionUpdated "
+            "RealtimeServerEventSessionUpdatedSession "
+            "RealtimeServerEventTranscriptionSessionUpdated RealtimeTranslationClientEvent "
+            "RealtimeTranslationClientEventInputAudioBufferAppend "
+            "RealtimeTranslationClientEventSessionClose "
+            "RealtimeTranslationClientEventSessionUpdate "
+            "RealtimeTranslationClientSecretCreateRequest "
+            "RealtimeTranslationClientSecretCreateRequestExpiresAfter "
+            "RealtimeTranslationClientSecretCreateResponse RealtimeTranslationServerEvent "
+            "RealtimeTranslationServerEventSessionClosed "
+            "RealtimeTranslationServerEventSessionCreated "
+            "RealtimeTranslationServerEventSessionInputTranscriptDelta "
+            "RealtimeTranslationServerEventSessionOutputAudioDelta "
+            "RealtimeTranslationServerEventSessionOutputTranscriptDelta "
+            "RealtimeTranslationServerEventSessionUpdated RealtimeTranslationSession "
+            "RealtimeTranslationSessionAudio RealtimeTranslationSessionAudioInput "
+            "RealtimeTranslationSessionAudioInputNoiseReduction "
+            "RealtimeTranslationSessionAudioInputTranscription "
+            "RealtimeTranslationSessionAudioOutput RealtimeTranslationSessionCreateRequest "
+            "RealtimeTranslationSessionCreateRequestAudio "
+            "RealtimeTranslationSessionCreateRequestAudioInput "
+            "RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction "
+            "RealtimeTranslationSessionCreateRequestAudioInputTranscription "
+            "RealtimeTranslationSessionCreateRequestAudioOutput "
+            "RealtimeTranslationSessionUpdateRequest "
+            "RealtimeTranslationSessionUpdateRequestAudio "
+            "RealtimeTranslationSessionUpdateRequestAudioInput "
+            "RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction "
+            "RealtimeTranslationSessionUpdateRequestAudioInputTranscription "
+            "RealtimeTranslationSessionUpdateRequestAudioOutput decode_realtime_client_event "
+            "decode_realtime_client_event_session_update_session decode_realtime_server_event "
+            "decode_realtime_server_event_conversation_item_input_audio_transcription_completed_usage "
+            "decode_realtime_server_event_session_created_session "
+            "decode_realtime_server_event_session_updated_session "
+            "decode_realtime_translation_client_event "
+            "decode_realtime_translation_server_event"
+        ),
+        "response_events": (
+            "ResponseAudioDeltaEvent ResponseAudioDoneEvent ResponseAudioTranscriptDeltaEvent "
+            "ResponseAudioTranscriptDoneEvent ResponseCodeInterpreterCallCodeDeltaEvent "
+            "ResponseCodeInterpreterCallCodeDoneEvent "
+            "ResponseCodeInterpreterCallCompletedEvent "
+            "ResponseCodeInterpreterCallInProgressEvent "
+            "ResponseCodeInterpreterCallInterpretingEvent ResponseCompletedEvent "
+            "ResponseContentPartAddedEvent ResponseContentPartDoneEvent ResponseCreatedEvent "
+            "ResponseCustomToolCallInputDeltaEvent ResponseCustomToolCallInputDoneEvent "
+            "ResponseErrorEvent ResponseFailedEvent ResponseFileSearchCallCompletedEvent "
+            "ResponseFileSearchCallInProgressEvent ResponseFileSearchCallSearchingEvent "
+            "ResponseFunctionCallArgumentsDeltaEvent ResponseFunctionCallArgumentsDoneEvent "
+            "ResponseImageGenCallCompletedEvent ResponseImageGenCallGeneratingEvent "
+            "ResponseImageGenCallInProgressEvent ResponseImageGenCallPartialImageEvent "
+            "ResponseInProgressEvent ResponseIncompleteEvent "
+            "ResponseMCPCallArgumentsDeltaEvent ResponseMCPCallArgumentsDoneEvent "
+            "ResponseMCPCallCompletedEvent ResponseMCPCallFailedEvent "
+            "ResponseMCPCallInProgressEvent ResponseMCPListToolsCompletedEvent "
+            "ResponseMCPListToolsFailedEvent ResponseMCPListToolsInProgressEvent "
+            "ResponseOutputItemAddedEvent ResponseOutputItemDoneEvent "
+            "ResponseOutputTextAnnotationAddedEvent ResponseQueuedEvent "
+            "ResponseReasoningSummaryPartAddedEvent "
+            "ResponseReasoningSummaryPartAddedEventPart ResponseReasoningSummaryPartDoneEvent "
+            "ResponseReasoningSummaryPartDoneEventPart ResponseReasoningSummaryTextDeltaEvent "
+            "ResponseReasoningSummaryTextDoneEvent ResponseReasoningTextDeltaEvent "
+            "ResponseReasoningTextDoneEvent ResponseRefusalDeltaEvent "
+            "ResponseRefusalDoneEvent ResponseShellCallCommandAddedStreamingEvent "
+            "ResponseShellCallCommandDeltaStreamingEvent "
+            "ResponseShellCallCommandDoneStreamingEvent "
+            "ResponseShellCallOutputContentDeltaStreamingEvent "
+            "ResponseShellCallOutputContentDoneStreamingEvent ResponseStreamEvent "
+            "ResponseTextDeltaEvent ResponseTextDoneEvent ResponseWebSearchCallCompletedEvent "
+            "ResponseWebSearchCallInProgressEvent ResponseWebSearchCallSearchingEvent "
+            "decode_response_stream_event"
+        ),
+        "response_items": (
+            "AdditionalToolsItemParam Annotation CompactionBody CompactionSummaryItemParam "
+            "CompactionTriggerItemParam ContainerFileCitationBody EasyInputMessage "
+            "EasyInputMessageContent FileCitationBody FilePath FunctionCallItemStatus "
+            "FunctionCallOutputItemParam FunctionCallOutputItemParamOutput "
+            "FunctionCallOutputItemParamOutputVariant2Item InputContent InputFileContent "
+            "InputFileContentParam InputImageContent InputImageContentParamAutoParam "
+            "InputItem InputMessage InputMessageContentList InputMessageResource "
+            "InputTextContent InputTextContentParam Item ItemField ItemReferenceParam "
+            "ItemResource LogProb Message MessageContentItem MessagePhase MessagePhase2 "
+            "MessageRole MessageStatus ModelIdsCompaction OutputContent OutputItem "
+            "OutputMessage OutputMessageContent OutputTextContent Program ProgramItemParam "
+            "ProgramOutput ProgramOutputItemParam ProgramOutputItemStatus ProgramOutputStatus "
+            "Reasoning ReasoningEffort ReasoningItem ReasoningModeEnum ReasoningTextContent "
+            "RefusalContent ResponseItemList ResponseLogProb ResponseLogProbTopLogprob "
+            "SearchContentType SummaryTextContent TextContent ToolSearchCallItemParam "
+            "ToolSearchOutputItemParam TopLogProb UrlCitationBody decode_annotation "
+            "decode_easy_input_message_content decode_function_call_output_item_param_output "
+            "decode_function_call_output_item_param_output_variant2_item decode_input_content "
+            "decode_input_item decode_input_message_content_list decode_item "
+            "decode_item_field decode_item_resource decode_message_content_item "
+            "decode_output_content decode_output_item decode_output_message_content"
+        ),
+        "response_tools": (
+            "ApplyPatchCallOutputStatus ApplyPatchCallOutputStatusParam ApplyPatchCallStatus "
+            "ApplyPatchCallStatusParam ApplyPatchCreateFileOperation "
+            "ApplyPatchCreateFileOperationParam ApplyPatchDeleteFileOperation "
+            "ApplyPatchDeleteFileOperationParam ApplyPatchOperationParam ApplyPatchToolCall "
+            "ApplyPatchToolCallItemParam ApplyPatchToolCallOperation ApplyPatchToolCallOutput "
+            "ApplyPatchToolCallOutputItemParam ApplyPatchToolParam "
+            "ApplyPatchUpdateFileOperation ApplyPatchUpdateFileOperationParam "
+            "AutoCodeInterpreterToolParam AutoCodeInterpreterToolParamNetworkPolicy "
+            "ClickButtonType ClickParam CodeInterpreterTool CodeInterpreterToolCall "
+            "CodeInterpreterToolCallOutput CodeInterpreterToolContainer ComputerAction "
+            "ComputerActionList ComputerCallOutputItemParam ComputerCallOutputStatus "
+            "ComputerCallSafetyCheckParam ComputerEnvironment ComputerScreenshotContent "
+            "ComputerScreenshotImage ComputerTool ComputerToolCall ComputerToolCallOutput "
+            "ComputerToolCallOutputResource ComputerUsePreviewTool CustomToolCall "
+            "CustomToolCallOutput CustomToolCallOutputOutput CustomToolCallOutputResource "
+            "CustomToolCallResource CustomToolParam CustomToolParamFormat "
+            "DirectToolCallCaller DirectToolCallCallerParam DoubleClickAction DragParam "
+            "FileSearchTool FileSearchToolCall FileSearchToolCallResult "
+            "FunctionAndCustomToolCallOutput FunctionShellAction FunctionShellActionParam "
+            "FunctionShellCall FunctionShellCallEnvironment FunctionShellCallItemParam "
+            "FunctionShellCallItemParamEnvironment FunctionShellCallItemStatus "
+            "FunctionShellCallOutput FunctionShellCallOutputContent "
+            "FunctionShellCallOutputContentOutcome FunctionShellCallOutputContentParam "
+            "FunctionShellCallOutputExitOutcome FunctionShellCallOutputExitOutcomeParam "
+            "FunctionShellCallOutputItemParam FunctionShellCallOutputOutcomeParam "
+            "FunctionShellCallOutputStatusEnum FunctionShellCallOutputTimeoutOutcome "
+            "FunctionShellCallOutputTimeoutOutcomeParam FunctionShellCallStatus "
+            "FunctionShellToolParam FunctionShellToolParamEnvironment FunctionTool "
+            "FunctionToolCall FunctionToolCallOutput FunctionToolCallOutputResource "
+            "FunctionToolCallOutputResourceOutput FunctionToolCallResource FunctionToolParam "
+            "ImageGenTool ImageGenToolCall ImageGenToolInputImageMask KeyPressAction "
+            "LocalShellExecAction LocalShellToolCall LocalShellToolCallOutput "
+            "LocalShellToolParam MCPApprovalRequest MCPApprovalResponse "
+            "MCPApprovalResponseResource MCPListTools MCPListToolsTool MCPProtocolError "
+            "MCPTool MCPToolAllowedTools MCPToolCall MCPToolCallError MCPToolCallStatus "
+            "MCPToolExecutionError MCPToolFilter MCPToolRequireApproval "
+            "MCPToolRequireApprovalMCPToolApprovalFilter MoveParam NamespaceToolParam "
+            "NamespaceToolParamTool ProgramToolCallCaller ProgramToolCallCallerParam "
+            "ProgrammaticToolCallingParam ScreenshotParam ScrollParam ShellCallOutputDelta "
+            "SpecificApplyPatchParam SpecificFunctionShellParam "
+            "SpecificProgrammaticToolCallingParam Tool ToolCallCaller ToolCallCallerParam "
+            "ToolChoiceAllowed ToolChoiceCustom ToolChoiceFunction ToolChoiceMCP "
+            "ToolChoiceOptions ToolChoiceParam ToolChoiceTypes ToolSearchToolParam TypeParam "
+            "WaitParam WebSearchPreviewTool WebSearchTool WebSearchToolCall "
+            "WebSearchToolCallAction WebSearchToolFilters decode_apply_patch_operation_param "
+            "decode_apply_patch_tool_call_operation "
+            "decode_auto_code_interpreter_tool_param_network_policy "
+            "decode_code_interpreter_tool_call_output decode_code_interpreter_tool_container "
+            "decode_computer_action decode_computer_action_list "
+            "decode_custom_tool_call_output_output decode_custom_tool_param_format "
+            "decode_function_and_custom_tool_call_output "
+            "decode_function_shell_call_environment "
+            "decode_function_shell_call_item_param_environment "
+            "decode_function_shell_call_output_content_outcome "
+            "decode_function_shell_call_output_outcome_param "
+            "decode_function_shell_tool_param_environment "
+            "decode_function_tool_call_output_resource_output decode_mcp_tool_allowed_tools "
+            "decode_mcp_tool_call_error decode_mcp_tool_require_approval "
+            "decode_namespace_tool_param_tool decode_tool decode_tool_call_caller "
+            "decode_tool_call_caller_param decode_tool_choice_param "
+            "decode_web_search_tool_call_action"
+        ),
+        "responses": (
+            "AdditionalTools ApproximateLocation CallableToolAllowedCaller "
+            "CodeInterpreterOutputImage CodeInterpreterOutputLogs CompactResource "
+            "CompactResponseMethodPublicBody CompactResponseMethodPublicBodyInput "
+            "ComparisonFilter CompoundFilter CompoundFilterFilter ContainerAutoParam "
+            "ContainerAutoParamNetworkPolicy ContainerAutoParamSkill ContainerMemoryLimit "
+            "ContainerNetworkPolicyAllowlistParam ContainerNetworkPolicyDisabledParam "
+            "ContainerNetworkPolicyDomainSecretParam ContainerReferenceParam "
+            "ContainerReferenceResource ContextManagementParam ConversationParam "
+            "ConversationParam2 CoordParam CreateModelResponseProperties CreateResponse "
+            "CustomGrammarFormatParam CustomTextFormatParam DetailEnum EmptyModelParam Error "
+            "ErrorPayload FileDetailEnum FileInputDetail Filters FunctionCallOutputStatusEnum "
+            "FunctionCallStatus GrammarSyntax1 HTTPError HybridSearchOptions ImageDetail "
+            "ImageGenActionEnum IncludeEnum InlineSkillParam InlineSkillSourceParam "
+            "InputFidelity InputParam LocalEnvironmentParam LocalEnvironmentResource "
+            "LocalSkillParam Metadata ModelIdsResponses ModelIdsShared "
+            "ModelResponseProperties Moderation ModerationConfigParam ModerationErrorBody "
+            "ModerationInput ModerationInputType ModerationMode ModerationOutput "
+            "ModerationParam ModerationPolicyParam ModerationResultBody PersonalityEnum "
+            "Prompt PromptCacheBreakpointConfig PromptCacheBreakpointParam "
+            "PromptCacheModeEnum PromptCacheOptions PromptCacheOptionsParam "
+            "PromptCacheRetentionEnum PromptCacheTTLEnum RankerVersionType RankingOptions "
+            "Response ResponseConversation ResponseError ResponseErrorCode "
+            "ResponseFormatJsonObject ResponseFormatJsonSchemaSchema ResponseFormatText "
+            "ResponseFormatTextGrammar ResponseFormatTextPython ResponseIncompleteDetails "
+            "ResponseInstructions ResponsePromptVariables ResponsePromptVariablesValue "
+            "ResponseProperties ResponseStreamOptions ResponseTextParam ResponseUsage "
+            "ResponseUsageInputTokensDetails ResponseUsageOutputTokensDetails "
+            "SearchContextSize ServiceTierEnum ServiceTierResponses SkillReferenceParam "
+            "TextResponseFormatConfiguration TextResponseFormatJsonSchema TokenCountsBody "
+            "TokenCountsBodyInput TokenCountsResource ToolSearchCall ToolSearchExecutionType "
+            "ToolSearchOutput ToolsArray TruncationEnum VectorStoreFileAttributes Verbosity "
+            "WebSearchActionFind WebSearchActionOpenPage WebSearchActionSearch "
+            "WebSearchActionSearchSource WebSearchApproximateLocation "
+            "decode_compact_response_method_public_body_input decode_compound_filter_filter "
+            "decode_container_auto_param_network_policy decode_container_auto_param_skill "
+            "decode_conversation_param decode_filters decode_input_param "
+            "decode_moderation_input decode_moderation_output decode_response_instructions "
+            "decode_response_prompt_variables decode_response_prompt_variables_value "
+            "decode_text_response_format_configuration decode_token_counts_body_input "
+            "decode_tools_array"
+        ),
+        "responses_websocket": (
+            "ResponseWsError ResponsesClientEvent ResponsesClientEventResponseCreate "
+            "ResponsesServerEvent ResponsesServerEventResponseAudioTranscriptWsDelta "
+            "ResponsesServerEventResponseAudioTranscriptWsDone "
+            "ResponsesServerEventResponseAudioWsDelta ResponsesServerEventResponseAudioWsDone "
+            "ResponsesServerEventResponseCodeInterpreterCallCodeWsDelta "
+            "ResponsesServerEventResponseCodeInterpreterCallCodeWsDone "
+            "ResponsesServerEventResponseCodeInterpreterCallInWsProgress "
+            "ResponsesServerEventResponseCodeInterpreterCallWsCompleted "
+            "ResponsesServerEventResponseCodeInterpreterCallWsInterpreting "
+            "ResponsesServerEventResponseContentPartWsAdded "
+            "ResponsesServerEventResponseContentPartWsDone "
+            "ResponsesServerEventResponseCustomToolCallInputWsDelta "
+            "ResponsesServerEventResponseCustomToolCallInputWsDone "
+            "ResponsesServerEventResponseFileSearchCallInWsProgress "
+            "ResponsesServerEventResponseFileSearchCallWsCompleted "
+            "ResponsesServerEventResponseFileSearchCallWsSearching "
+            "ResponsesServerEventResponseFunctionCallArgumentsWsDelta "
+            "ResponsesServerEventResponseFunctionCallArgumentsWsDone "
+            "ResponsesServerEventResponseImageGenCallInWsProgress "
+            "ResponsesServerEventResponseImageGenCallPartialWsImage "
+            "ResponsesServerEventResponseImageGenCallWsCompleted "
+            "ResponsesServerEventResponseImageGenCallWsGenerating "
+            "ResponsesServerEventResponseInWsProgress "
+            "ResponsesServerEventResponseMcpCallArgumentsWsDelta "
+            "ResponsesServerEventResponseMcpCallArgumentsWsDone "
+            "ResponsesServerEventResponseMcpCallInWsProgress "
+            "ResponsesServerEventResponseMcpCallWsCompleted "
+            "ResponsesServerEventResponseMcpCallWsFailed "
+            "ResponsesServerEventResponseMcpListToolsInWsProgress "
+            "ResponsesServerEventResponseMcpListToolsWsCompleted "
+            "ResponsesServerEventResponseMcpListToolsWsFailed "
+            "ResponsesServerEventResponseOutputItemWsAdded "
+            "ResponsesServerEventResponseOutputItemWsDone "
+            "ResponsesServerEventResponseOutputTextAnnotationWsAdded "
+            "ResponsesServerEventResponseReasoningSummaryPartWsAdded "
+            "ResponsesServerEventResponseReasoningSummaryPartWsDone "
+            "ResponsesServerEventResponseReasoningSummaryTextWsDelta "
+            "ResponsesServerEventResponseReasoningSummaryTextWsDone "
+            "ResponsesServerEventResponseReasoningTextWsDelta "
+            "ResponsesServerEventResponseReasoningTextWsDone "
+            "ResponsesServerEventResponseRefusalWsDelta "
+            "ResponsesServerEventResponseRefusalWsDone "
+            "ResponsesServerEventResponseShellCallCommandWsAdded "
+            "ResponsesServerEventResponseShellCallCommandWsDelta "
+            "ResponsesServerEventResponseShellCallCommandWsDone "
+            "ResponsesServerEventResponseShellCallOutputContentWsDelta "
+            "ResponsesServerEventResponseShellCallOutputContentWsDone "
+            "ResponsesServerEventResponseTextWsDelta ResponsesServerEventResponseTextWsDone "
+            "ResponsesServerEventResponseWebSearchCallInWsProgress "
+            "ResponsesServerEventResponseWebSearchCallWsCompleted "
+            "ResponsesServerEventResponseWebSearchCallWsSearching "
+            "ResponsesServerEventResponseWsCompleted ResponsesServerEventResponseWsCreated "
+            "ResponsesServerEventResponseWsFailed ResponsesServerEventResponseWsIncomplete "
+            "ResponsesServerEventResponseWsQueued ResponsesWebSocketStreamEvent "
+            "decode_responses_client_event decode_responses_server_event "
+            "decode_responses_web_socket_stream_event"
+        ),
+        "shared": (
+            "CodeInterpreterFileOutput CodeInterpreterFileOutputFile "
+            "CodeInterpreterTextOutput ContainerFileCitationParam Content DeletedConversation "
+            "DragPoint FileCitationParam FineTuneChatCompletionRequestAssistantMessage "
+            "ModelIds OutputAudio TranscriptionChunkingStrategy UrlCitationParam "
+            "decode_content decode_transcription_chunking_strategy"
+        ),
+        "skills": (
+            "CreateSkillBody CreateSkillVersionBody DeletedSkillResource "
+            "DeletedSkillVersionResource SetDefaultSkillVersionBody SkillListResource "
+            "SkillResource SkillVersionListResource SkillVersionResource"
+        ),
+        "threads": (
+            "AssistantToolsFileSearchTypeOnly AssistantsApiToolChoiceOption "
+            "AssistantsNamedToolChoice AssistantsNamedToolChoiceFunction CreateMessageRequest "
+            "CreateMessageRequestAttachment CreateMessageRequestAttachmentTool "
+            "CreateMessageRequestContent CreateMessageRequestContentArrayOfContentPart "
+            "CreateRunRequest CreateRunRequestTool CreateRunRequestTruncationStrategy "
+            "CreateThreadAndRunRequest CreateThreadAndRunRequestTool "
+            "CreateThreadAndRunRequestToolResources "
+            "CreateThreadAndRunRequestToolResourcesCodeInterpreter "
+            "CreateThreadAndRunRequestToolResourcesFileSearch "
+            "CreateThreadAndRunRequestTruncationStrategy CreateThreadRequest "
+            "CreateThreadRequestToolResources CreateThreadRequestToolResourcesCodeInterpreter "
+            "CreateThreadRequestToolResourcesFileSearch "
+            "CreateThreadRequestToolResourcesFileSearchVectorStore "
+            "CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategy "
+            "CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategyAuto "
+            "CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategyStatic "
+            "CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategyStaticStatic "
+            "DeleteMessageResponse DeleteThreadResponse ListMessagesResponse "
+            "ListRunStepsResponse ListRunsResponse MessageContentImageFileObject "
+            "MessageContentImageFileObjectImageFile MessageContentImageUrlObject "
+            "MessageContentImageUrlObjectImageUrl MessageContentRefusalObject "
+            "MessageContentTextAnnotationsFileCitationObject "
+            "MessageContentTextAnnotationsFileCitationObjectFileCitation "
+            "MessageContentTextAnnotationsFilePathObject "
+            "MessageContentTextAnnotationsFilePathObjectFilePath MessageContentTextObject "
+            "MessageContentTextObjectText MessageContentTextObjectTextAnnotation "
+            "MessageObject MessageObjectAttachment MessageObjectAttachmentTool "
+            "MessageObjectContentItem MessageObjectIncompleteDetails "
+            "MessageRequestContentTextObject ModifyMessageRequest ModifyRunRequest "
+            "ModifyThreadRequest ModifyThreadRequestToolResources "
+            "ModifyThreadRequestToolResourcesCodeInterpreter "
+            "ModifyThreadRequestToolResourcesFileSearch RunCompletionUsage RunObject "
+            "RunObjectIncompleteDetails RunObjectLastError RunObjectRequiredAction "
+            "RunObjectRequiredActionSubmitToolOutputs RunObjectTool "
+            "RunObjectTruncationStrategy RunStepCompletionUsage "
+            "RunStepDetailsMessageCreationObject "
+            "RunStepDetailsMessageCreationObjectMessageCreation "
+            "RunStepDetailsToolCallsCodeObject "
+            "RunStepDetailsToolCallsCodeObjectCodeInterpreter "
+            "RunStepDetailsToolCallsCodeObjectCodeInterpreterOutput "
+            "RunStepDetailsToolCallsCodeOutputImageObject "
+            "RunStepDetailsToolCallsCodeOutputImageObjectImage "
+            "RunStepDetailsToolCallsCodeOutputLogsObject "
+            "RunStepDetailsToolCallsFileSearchObject "
+            "RunStepDetailsToolCallsFileSearchObjectFileSearch "
+            "RunStepDetailsToolCallsFileSearchRankingOptionsObject "
+            "RunStepDetailsToolCallsFileSearchResultObject "
+            "RunStepDetailsToolCallsFileSearchResultObjectContentItem "
+            "RunStepDetailsToolCallsFunctionObject "
+            "RunStepDetailsToolCallsFunctionObjectFunction RunStepDetailsToolCallsObject "
+            "RunStepDetailsToolCallsObjectToolCall RunStepObject RunStepObjectLastError "
+            "RunStepObjectStepDetails RunToolCallObject RunToolCallObjectFunction "
+            "SubmitToolOutputsRunRequest SubmitToolOutputsRunRequestToolOutput ThreadObject "
+            "ThreadObjectToolResources ThreadObjectToolResourcesCodeInterpreter "
+            "ThreadObjectToolResourcesFileSearch TruncationObject "
+            "decode_assistants_api_tool_choice_option "
+            "decode_create_message_request_attachment_tool "
+            "decode_create_message_request_content "
+            "decode_create_message_request_content_array_of_content_part "
+            "decode_create_run_request_tool decode_create_thread_and_run_request_tool "
+            "decode_create_thread_request_tool_resources_file_search_vector_store_chunking_strategy "
+            "decode_message_content_text_object_text_annotation "
+            "decode_message_object_attachment_tool decode_message_object_content_item "
+            "decode_run_object_tool "
+            "decode_run_step_details_tool_calls_code_object_code_interpreter_output "
+            "decode_run_step_details_tool_calls_object_tool_call "
+            "decode_run_step_object_step_details"
+        ),
+        "uploads": (
+            "AddUploadPartRequest CompleteUploadRequest CreateUploadRequest Upload UploadFile "
+            "UploadPart"
+        ),
+        "usage": (
+            "CostsResult CostsResultAmount UsageAudioSpeechesResult "
+            "UsageAudioTranscriptionsResult UsageCodeInterpreterSessionsResult "
+            "UsageCompletionsResult UsageEmbeddingsResult UsageFileSearchCallsResult "
+            "UsageImagesResult UsageModerationsResult UsageResponse UsageTimeBucket "
+            "UsageTimeBucketResult UsageVectorStoresResult UsageWebSearchCallsResult "
+            "decode_usage_time_bucket_result"
+        ),
+        "vector_stores": (
+            "AutoChunkingStrategyRequestParam ChunkingStrategyRequestParam "
+            "CreateVectorStoreFileBatchRequest CreateVectorStoreFileRequest "
+            "CreateVectorStoreRequest CreateVectorStoreRequestChunkingStrategy "
+            "DeleteVectorStoreFileResponse DeleteVectorStoreResponse "
+            "ListVectorStoreFilesResponse ListVectorStoresResponse "
+            "OtherChunkingStrategyResponseParam StaticChunkingStrategy "
+            "StaticChunkingStrategyRequestParam StaticChunkingStrategyResponseParam "
+            "UpdateVectorStoreFileAttributesRequest UpdateVectorStoreRequest "
+            "UpdateVectorStoreRequestExpiresAfter VectorStoreExpirationAfter "
+            "VectorStoreFileBatchObject VectorStoreFileBatchObjectFileCounts "
+            "VectorStoreFileContentResponse VectorStoreFileContentResponseDataItem "
+            "VectorStoreFileObject VectorStoreFileObjectChunkingStrategy "
+            "VectorStoreFileObjectLastError VectorStoreObject VectorStoreObjectFileCounts "
+            "VectorStoreSearchRequest VectorStoreSearchRequestFilters "
+            "VectorStoreSearchRequestRankingOptions VectorStoreSearchResultContentObject "
+            "VectorStoreSearchResultItem VectorStoreSearchResultsPage "
+            "decode_chunking_strategy_request_param "
+            "decode_create_vector_store_request_chunking_strategy "
+            "decode_vector_store_file_object_chunking_strategy "
+            "decode_vector_store_search_request_filters"
+        ),
+        "videos": (
+            "CreateVideoCharacterBody CreateVideoEditJsonBody CreateVideoEditMultipartBody "
+            "CreateVideoEditMultipartBodyVideo CreateVideoExtendJsonBody "
+            "CreateVideoExtendMultipartBody CreateVideoExtendMultipartBodyVideo "
+            "CreateVideoJsonBody CreateVideoMultipartBody "
+            "CreateVideoMultipartBodyInputReference CreateVideoRemixBody DeletedVideoResource "
+            "Error2 ImageRefParam2 VideoCharacterResource VideoContentVariant "
+            "VideoListResource VideoModel VideoReferenceInputParam VideoResource VideoSeconds "
+            "VideoSize VideoStatus decode_create_video_edit_multipart_body_video "
+            "decode_create_video_extend_multipart_body_video "
+            "decode_create_video_multipart_body_input_reference"
+        ),
+        "webhooks": (
+            "WebhookBatchCancelled WebhookBatchCancelledData WebhookBatchCompleted "
+            "WebhookBatchCompletedData WebhookBatchExpired WebhookBatchExpiredData "
+            "WebhookBatchFailed WebhookBatchFailedData WebhookEvalRunCanceled "
+            "WebhookEvalRunCanceledData WebhookEvalRunFailed WebhookEvalRunFailedData "
+            "WebhookEvalRunSucceeded WebhookEvalRunSucceededData "
+            "WebhookFineTuningJobCancelled WebhookFineTuningJobCancelledData "
+            "WebhookFineTuningJobFailed WebhookFineTuningJobFailedData "
+            "WebhookFineTuningJobSucceeded WebhookFineTuningJobSucceededData "
+            "WebhookLiveCallIncoming WebhookLiveCallIncomingData "
+            "WebhookLiveCallIncomingDataSipHeader WebhookRealtimeCallIncoming "
+            "WebhookRealtimeCallIncomingData WebhookRealtimeCallIncomingDataSipHeader "
+            "WebhookResponseCancelled WebhookResponseCancelledData WebhookResponseCompleted "
+            "WebhookResponseCompletedData WebhookResponseFailed WebhookResponseFailedData "
+            "WebhookResponseIncomplete WebhookResponseIncompleteData"
+        ),
+    }.items()
+    for name in listed.split()
+}
+
+# type -> its decode function (unions, and aliases holding models)
+_DECODERS: dict[str, str] = {
+    "Annotation": "decode_annotation",
+    "ApplyPatchOperationParam": "decode_apply_patch_operation_param",
+    "ApplyPatchToolCallOperation": "decode_apply_patch_tool_call_operation",
+    "AssistantObjectTool": "decode_assistant_object_tool",
+    "AssistantStreamEvent": "decode_assistant_stream_event",
+    "AssistantsApiResponseFormatOption": "decode_assistants_api_response_format_option",
+    "AssistantsApiToolChoiceOption": "decode_assistants_api_tool_choice_option",
+    "AutoCodeInterpreterToolParamNetworkPolicy": "decode_auto_code_interpreter_tool_param_network_policy",
+    "BetaAgentMessageContentItem": "decode_beta_agent_message_content_item",
+    "BetaAgentMessageItemParamContentItem": "decode_beta_agent_message_item_param_content_item",
+    "BetaAnnotation": "decode_beta_annotation",
+    "BetaApplyPatchOperationParam": "decode_beta_apply_patch_operation_param",
+    "BetaApplyPatchToolCallOperation": "decode_beta_apply_patch_tool_call_operation",
+    "BetaAutoCodeInterpreterToolParamNetworkPolicy": "decode_beta_auto_code_interpreter_tool_param_network_policy",
+    "BetaCodeInterpreterToolCallOutput": "decode_beta_code_interpreter_tool_call_output",
+    "BetaCodeInterpreterToolContainer": "decode_beta_code_interpreter_tool_container",
+    "BetaCompactResponseMethodPublicBodyInput": "decode_beta_compact_response_method_public_body_input",
+    "BetaCompoundFilterFilter": "decode_beta_compound_filter_filter",
+    "BetaComputerAction": "decode_beta_computer_action",
+    "BetaComputerActionList": "decode_beta_computer_action_list",
+    "BetaContainerAutoParamNetworkPolicy": "decode_beta_container_auto_param_network_policy",
+    "BetaContainerAutoParamSkill": "decode_beta_container_auto_param_skill",
+    "BetaContent": "decode_beta_content",
+    "BetaConversationParam": "decode_beta_conversation_param",
+    "BetaCustomToolCallOutputOutput": "decode_beta_custom_tool_call_output_output",
+    "BetaCustomToolParamFormat": "decode_beta_custom_tool_param_format",
+    "BetaEasyInputMessageContent": "decode_beta_easy_input_message_content",
+    "BetaFilters": "decode_beta_filters",
+    "BetaFunctionAndCustomToolCallOutput": "decode_beta_function_and_custom_tool_call_output",
+    "BetaFunctionCallOutputItemParamOutput": "decode_beta_function_call_output_item_param_output",
+    "BetaFunctionCallOutputItemParamOutputVariant2Item": "decode_beta_function_call_output_item_param_output_variant2_item",
+    "BetaFunctionShellCallEnvironment": "decode_beta_function_shell_call_environment",
+    "BetaFunctionShellCallItemParamEnvironment": "decode_beta_function_shell_call_item_param_environment",
+    "BetaFunctionShellCallOutputContentOutcome": "decode_beta_function_shell_call_output_content_outcome",
+    "BetaFunctionShellCallOutputOutcomeParam": "decode_beta_function_shell_call_output_outcome_param",
+    "BetaFunctionShellToolParamEnvironment": "decode_beta_function_shell_tool_param_environment",
+    "BetaFunctionToolCallOutputResourceOutput": "decode_beta_function_tool_call_output_resource_output",
+    "BetaInputContent": "decode_beta_input_content",
+    "BetaInputItem": "decode_beta_input_item",
+    "BetaInputMessageContentList": "decode_beta_input_message_content_list",
+    "BetaInputParam": "decode_beta_input_param",
+    "BetaItem": "decode_beta_item",
+    "BetaItemField": "decode_beta_item_field",
+    "BetaItemResource": "decode_beta_item_resource",
+    "BetaMCPToolAllowedTools": "decode_beta_mcp_tool_allowed_tools",
+    "BetaMCPToolCallError": "decode_beta_mcp_tool_call_error",
+    "BetaMCPToolRequireApproval": "decode_beta_mcp_tool_require_approval",
+    "BetaMessageContentItem": "decode_beta_message_content_item",
+    "BetaModerationInput": "decode_beta_moderation_input",
+    "BetaModerationOutput": "decode_beta_moderation_output",
+    "BetaNamespaceToolParamTool": "decode_beta_namespace_tool_param_tool",
+    "BetaOutputContent": "decode_beta_output_content",
+    "BetaOutputItem": "decode_beta_output_item",
+    "BetaOutputMessageContent": "decode_beta_output_message_content",
+    "BetaOutputTextContentParamAnnotation": "decode_beta_output_text_content_param_annotation",
+    "BetaResponseInstructions": "decode_beta_response_instructions",
+    "BetaResponsePromptVariables": "decode_beta_response_prompt_variables",
+    "BetaResponsePromptVariablesValue": "decode_beta_response_prompt_variables_value",
+    "BetaResponseStreamEvent": "decode_beta_response_stream_event",
+    "BetaResponsesClientEvent": "decode_beta_responses_client_event",
+    "BetaResponsesServerEvent": "decode_beta_responses_server_event",
+    "BetaResponsesWebSocketStreamEvent": "decode_beta_responses_web_socket_stream_event",
+    "BetaTextResponseFormatConfiguration": "decode_beta_text_response_format_configuration",
+    "BetaTokenCountsBodyInput": "decode_beta_token_counts_body_input",
+    "BetaTool": "decode_beta_tool",
+    "BetaToolCallCaller": "decode_beta_tool_call_caller",
+    "BetaToolCallCallerParam": "decode_beta_tool_call_caller_param",
+    "BetaToolChoiceParam": "decode_beta_tool_choice_param",
+    "BetaToolsArray": "decode_beta_tools_array",
+    "BetaWebSearchToolCallAction": "decode_beta_web_search_tool_call_action",
+    "ChatCompletionMessageListDataItemContentPart": "decode_chat_completion_message_list_data_item_content_part",
+    "ChatCompletionMessageToolCalls": "decode_chat_completion_message_tool_calls",
+    "ChatCompletionMessageToolCallsItem": "decode_chat_completion_message_tool_calls_item",
+    "ChatCompletionModerationInput": "decode_chat_completion_moderation_input",
+    "ChatCompletionModerationOutput": "decode_chat_completion_moderation_output",
+    "ChatCompletionRequestAssistantMessageContent": "decode_chat_completion_request_assistant_message_content",
+    "ChatCompletionRequestAssistantMessageContentPart": "decode_chat_completion_request_assistant_message_content_part",
+    "ChatCompletionRequestDeveloperMessageContent": "decode_chat_completion_request_developer_message_content",
+    "ChatCompletionRequestMessage": "decode_chat_completion_request_message",
+    "ChatCompletionRequestSystemMessageContent": "decode_chat_completion_request_system_message_content",
+    "ChatCompletionRequestSystemMessageContentPart": "decode_chat_completion_request_system_message_content_part",
+    "ChatCompletionRequestToolMessageContent": "decode_chat_completion_request_tool_message_content",
+    "ChatCompletionRequestToolMessageContentPart": "decode_chat_completion_request_tool_message_content_part",
+    "ChatCompletionRequestUserMessageContent": "decode_chat_completion_request_user_message_content",
+    "ChatCompletionRequestUserMessageContentPart": "decode_chat_completion_request_user_message_content_part",
+    "ChatCompletionToolChoiceOption": "decode_chat_completion_tool_choice_option",
+    "ChunkingStrategyRequestParam": "decode_chunking_strategy_request_param",
+    "CodeInterpreterToolCallOutput": "decode_code_interpreter_tool_call_output",
+    "CodeInterpreterToolContainer": "decode_code_interpreter_tool_container",
+    "CompactResponseMethodPublicBodyInput": "decode_compact_response_method_public_body_input",
+    "CompoundFilterFilter": "decode_compound_filter_filter",
+    "ComputerAction": "decode_computer_action",
+    "ComputerActionList": "decode_computer_action_list",
+    "ContainerAutoParamNetworkPolicy": "decode_container_auto_param_network_policy",
+    "ContainerAutoParamSkill": "decode_container_auto_param_skill",
+    "Content": "decode_content",
+    "ConversationItem": "decode_conversation_item",
+    "ConversationParam": "decode_conversation_param",
+    "CreateAssistantRequestTool": "decode_create_assistant_request_tool",
+    "CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategy": "decode_create_assistant_request_tool_resources_file_search_vector_store_chunking_strategy",
+    "CreateChatCompletionRequestFunctionCall": "decode_create_chat_completion_request_function_call",
+    "CreateChatCompletionRequestResponseFormat": "decode_create_chat_completion_request_response_format",
+    "CreateChatCompletionRequestTool": "decode_create_chat_completion_request_tool",
+    "CreateContainerBodyNetworkPolicy": "decode_create_container_body_network_policy",
+    "CreateContainerBodySkill": "decode_create_container_body_skill",
+    "CreateEvalCompletionsRunDataSourceInputMessages": "decode_create_eval_completions_run_data_source_input_messages",
+    "CreateEvalCompletionsRunDataSourceInputMessagesTemplateTemplateItem": "decode_create_eval_completions_run_data_source_input_messages_template_template_item",
+    "CreateEvalCompletionsRunDataSourceSamplingParamsResponseFormat": "decode_create_eval_completions_run_data_source_sampling_params_response_format",
+    "CreateEvalCompletionsRunDataSourceSource": "decode_create_eval_completions_run_data_source_source",
+    "CreateEvalItem": "decode_create_eval_item",
+    "CreateEvalJsonlRunDataSourceSource": "decode_create_eval_jsonl_run_data_source_source",
+    "CreateEvalRequestDataSourceConfig": "decode_create_eval_request_data_source_config",
+    "CreateEvalRequestTestingCriteriaItem": "decode_create_eval_request_testing_criteria_item",
+    "CreateEvalResponsesRunDataSourceInputMessages": "decode_create_eval_responses_run_data_source_input_messages",
+    "CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItem": "decode_create_eval_responses_run_data_source_input_messages_template_template_item",
+    "CreateEvalResponsesRunDataSourceSource": "decode_create_eval_responses_run_data_source_source",
+    "CreateEvalRunRequestDataSource": "decode_create_eval_run_request_data_source",
+    "CreateMessageRequestAttachmentTool": "decode_create_message_request_attachment_tool",
+    "CreateMessageRequestContent": "decode_create_message_request_content",
+    "CreateMessageRequestContentArrayOfContentPart": "decode_create_message_request_content_array_of_content_part",
+    "CreateModerationRequestInput": "decode_create_moderation_request_input",
+    "CreateModerationRequestInputVariant3Item": "decode_create_moderation_request_input_variant3_item",
+    "CreateRunRequestTool": "decode_create_run_request_tool",
+    "CreateSpeechResponseStreamEvent": "decode_create_speech_response_stream_event",
+    "CreateThreadAndRunRequestTool": "decode_create_thread_and_run_request_tool",
+    "CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategy": "decode_create_thread_request_tool_resources_file_search_vector_store_chunking_strategy",
+    "CreateTranscriptionRequestChunkingStrategy": "decode_create_transcription_request_chunking_strategy",
+    "CreateTranscriptionResponse": "decode_create_transcription_response",
+    "CreateTranscriptionResponseDiarizedJsonUsage": "decode_create_transcription_response_diarized_json_usage",
+    "CreateTranscriptionResponseJsonUsage": "decode_create_transcription_response_json_usage",
+    "CreateTranscriptionResponseStreamEvent": "decode_create_transcription_response_stream_event",
+    "CreateTranslationResponse": "decode_create_translation_response",
+    "CreateVectorStoreRequestChunkingStrategy": "decode_create_vector_store_request_chunking_strategy",
+    "CreateVideoEditMultipartBodyVideo": "decode_create_video_edit_multipart_body_video",
+    "CreateVideoExtendMultipartBodyVideo": "decode_create_video_extend_multipart_body_video",
+    "CreateVideoMultipartBodyInputReference": "decode_create_video_multipart_body_input_reference",
+    "CustomToolCallOutputOutput": "decode_custom_tool_call_output_output",
+    "CustomToolChatCompletionsCustomFormat": "decode_custom_tool_chat_completions_custom_format",
+    "CustomToolParamFormat": "decode_custom_tool_param_format",
+    "EasyInputMessageContent": "decode_easy_input_message_content",
+    "EvalDataSourceConfig": "decode_eval_data_source_config",
+    "EvalItemContent": "decode_eval_item_content",
+    "EvalItemContentArray": "decode_eval_item_content_array",
+    "EvalItemContentItem": "decode_eval_item_content_item",
+    "EvalRunDataSource": "decode_eval_run_data_source",
+    "EvalTestingCriteriaItem": "decode_eval_testing_criteria_item",
+    "Filters": "decode_filters",
+    "FineTuneReinforcementMethodGrader": "decode_fine_tune_reinforcement_method_grader",
+    "FunctionAndCustomToolCallOutput": "decode_function_and_custom_tool_call_output",
+    "FunctionCallOutputItemParamOutput": "decode_function_call_output_item_param_output",
+    "FunctionCallOutputItemParamOutputVariant2Item": "decode_function_call_output_item_param_output_variant2_item",
+    "FunctionShellCallEnvironment": "decode_function_shell_call_environment",
+    "FunctionShellCallItemParamEnvironment": "decode_function_shell_call_item_param_environment",
+    "FunctionShellCallOutputContentOutcome": "decode_function_shell_call_output_content_outcome",
+    "FunctionShellCallOutputOutcomeParam": "decode_function_shell_call_output_outcome_param",
+    "FunctionShellToolParamEnvironment": "decode_function_shell_tool_param_environment",
+    "FunctionToolCallOutputResourceOutput": "decode_function_tool_call_output_resource_output",
+    "GraderMultiGraders": "decode_grader_multi_graders",
+    "ImageEditStreamEvent": "decode_image_edit_stream_event",
+    "ImageGenStreamEvent": "decode_image_gen_stream_event",
+    "InputContent": "decode_input_content",
+    "InputItem": "decode_input_item",
+    "InputMessageContentList": "decode_input_message_content_list",
+    "InputParam": "decode_input_param",
+    "Item": "decode_item",
+    "ItemField": "decode_item_field",
+    "ItemResource": "decode_item_resource",
+    "MCPToolAllowedTools": "decode_mcp_tool_allowed_tools",
+    "MCPToolCallError": "decode_mcp_tool_call_error",
+    "MCPToolRequireApproval": "decode_mcp_tool_require_approval",
+    "MessageContentItem": "decode_message_content_item",
+    "MessageContentTextObjectTextAnnotation": "decode_message_content_text_object_text_annotation",
+    "MessageDeltaContentTextObjectTextAnnotation": "decode_message_delta_content_text_object_text_annotation",
+    "MessageDeltaObjectDeltaContentItem": "decode_message_delta_object_delta_content_item",
+    "MessageObjectAttachmentTool": "decode_message_object_attachment_tool",
+    "MessageObjectContentItem": "decode_message_object_content_item",
+    "MessageStreamEvent": "decode_message_stream_event",
+    "ModerationInput": "decode_moderation_input",
+    "ModerationOutput": "decode_moderation_output",
+    "ModifyAssistantRequestTool": "decode_modify_assistant_request_tool",
+    "NamespaceToolParamTool": "decode_namespace_tool_param_tool",
+    "OutputContent": "decode_output_content",
+    "OutputItem": "decode_output_item",
+    "OutputMessageContent": "decode_output_message_content",
+    "PredictionContentContent": "decode_prediction_content_content",
+    "ProvenanceResourceResult": "decode_provenance_resource_result",
+    "RealtimeAudioFormats": "decode_realtime_audio_formats",
+    "RealtimeBetaResponseCreateParamsToolChoice": "decode_realtime_beta_response_create_params_tool_choice",
+    "RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompletedUsage": "decode_realtime_beta_server_event_conversation_item_input_audio_transcription_completed_usage",
+    "RealtimeCallCreateRequestSessionTool": "decode_realtime_call_create_request_session_tool",
+    "RealtimeCallCreateRequestSessionToolChoice": "decode_realtime_call_create_request_session_tool_choice",
+    "RealtimeCallCreateRequestSessionTracing": "decode_realtime_call_create_request_session_tracing",
+    "RealtimeClientEvent": "decode_realtime_client_event",
+    "RealtimeClientEventSessionUpdateSession": "decode_realtime_client_event_session_update_session",
+    "RealtimeConversationItem": "decode_realtime_conversation_item",
+    "RealtimeCreateClientSecretRequestSession": "decode_realtime_create_client_secret_request_session",
+    "RealtimeCreateClientSecretResponseSession": "decode_realtime_create_client_secret_response_session",
+    "RealtimeMCPToolCallError": "decode_realtime_mcp_tool_call_error",
+    "RealtimeResponseCreateParamsTool": "decode_realtime_response_create_params_tool",
+    "RealtimeResponseCreateParamsToolChoice": "decode_realtime_response_create_params_tool_choice",
+    "RealtimeServerEvent": "decode_realtime_server_event",
+    "RealtimeServerEventConversationItemInputAudioTranscriptionCompletedUsage": "decode_realtime_server_event_conversation_item_input_audio_transcription_completed_usage",
+    "RealtimeServerEventSessionCreatedSession": "decode_realtime_server_event_session_created_session",
+    "RealtimeServerEventSessionUpdatedSession": "decode_realtime_server_event_session_updated_session",
+    "RealtimeSessionCreateRequestTracing": "decode_realtime_session_create_request_tracing",
+    "RealtimeSessionCreateResponseGATool": "decode_realtime_session_create_response_ga_tool",
+    "RealtimeSessionCreateResponseGAToolChoice": "decode_realtime_session_create_response_ga_tool_choice",
+    "RealtimeSessionCreateResponseGATracing": "decode_realtime_session_create_response_ga_tracing",
+    "RealtimeSessionCreateResponseTracing": "decode_realtime_session_create_response_tracing",
+    "RealtimeSessionTracing": "decode_realtime_session_tracing",
+    "RealtimeTranslationClientEvent": "decode_realtime_translation_client_event",
+    "RealtimeTranslationServerEvent": "decode_realtime_translation_server_event",
+    "RealtimeTruncation": "decode_realtime_truncation",
+    "RealtimeTurnDetection": "decode_realtime_turn_detection",
+    "ResponseInstructions": "decode_response_instructions",
+    "ResponseOutputTextAnnotation": "decode_response_output_text_annotation",
+    "ResponsePromptVariables": "decode_response_prompt_variables",
+    "ResponsePromptVariablesValue": "decode_response_prompt_variables_value",
+    "ResponseStreamEvent": "decode_response_stream_event",
+    "ResponsesClientEvent": "decode_responses_client_event",
+    "ResponsesServerEvent": "decode_responses_server_event",
+    "ResponsesWebSocketStreamEvent": "decode_responses_web_socket_stream_event",
+    "RunGraderRequestGrader": "decode_run_grader_request_grader",
+    "RunObjectTool": "decode_run_object_tool",
+    "RunStepDeltaObjectDeltaStepDetails": "decode_run_step_delta_object_delta_step_details",
+    "RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreterOutput": "decode_run_step_delta_step_details_tool_calls_code_object_code_interpreter_output",
+    "RunStepDeltaStepDetailsToolCallsObjectToolCall": "decode_run_step_delta_step_details_tool_calls_object_tool_call",
+    "RunStepDetailsToolCallsCodeObjectCodeInterpreterOutput": "decode_run_step_details_tool_calls_code_object_code_interpreter_output",
+    "RunStepDetailsToolCallsObjectToolCall": "decode_run_step_details_tool_calls_object_tool_call",
+    "RunStepObjectStepDetails": "decode_run_step_object_step_details",
+    "RunStepStreamEvent": "decode_run_step_stream_event",
+    "RunStreamEvent": "decode_run_stream_event",
+    "TextResponseFormatConfiguration": "decode_text_response_format_configuration",
+    "ThreadItem": "decode_thread_item",
+    "ThreadResourceStatus": "decode_thread_resource_status",
+    "TokenCountsBodyInput": "decode_token_counts_body_input",
+    "Tool": "decode_tool",
+    "ToolCallCaller": "decode_tool_call_caller",
+    "ToolCallCallerParam": "decode_tool_call_caller_param",
+    "ToolChoiceParam": "decode_tool_choice_param",
+    "ToolsArray": "decode_tools_array",
+    "TranscriptionChunkingStrategy": "decode_transcription_chunking_strategy",
+    "UsageTimeBucketResult": "decode_usage_time_bucket_result",
+    "UserMessageItemContentItem": "decode_user_message_item_content_item",
+    "ValidateGraderRequestGrader": "decode_validate_grader_request_grader",
+    "ValidateGraderResponseGrader": "decode_validate_grader_response_grader",
+    "VectorStoreFileObjectChunkingStrategy": "decode_vector_store_file_object_chunking_strategy",
+    "VectorStoreSearchRequestFilters": "decode_vector_store_search_request_filters",
+    "VoiceIdsOrCustomVoice": "decode_voice_ids_or_custom_voice",
+    "WebSearchToolCallAction": "decode_web_search_tool_call_action",
+}
+_DECODER_NAMES = frozenset(_DECODERS.values())
+
+# openai-python's name -> the generated name (codegen/aliases.py)
+_ALIASES: dict[str, tuple[str, str]] = {
+    "AllModels": ("shared", "ModelIds"),
+    "AutoFileChunkingStrategyParam": ("params", "AutoChunkingStrategyRequestParam"),
+    "ChatModel": ("responses", "ModelIdsShared"),
+    "Completion": ("completions", "CreateCompletionResponse"),
+    "CompletionChoice": ("completions", "CreateCompletionResponseChoice"),
+    "ContainerCreateResponse": ("containers", "ContainerResource"),
+    "ContainerListResponse": ("containers", "ContainerResource"),
+    "ContainerRetrieveResponse": ("containers", "ContainerResource"),
+    "DeletedSkill": ("skills", "DeletedSkillResource"),
+    "ErrorObject": ("responses", "Error"),
+    "EvalCreateResponse": ("evals_runs", "Eval"),
+    "EvalDeleteResponse": ("evals_runs", "DeleteEvalResponse"),
+    "EvalListResponse": ("evals_runs", "Eval"),
+    "EvalRetrieveResponse": ("evals_runs", "Eval"),
+    "EvalUpdateResponse": ("evals_runs", "Eval"),
+    "FileChunkingStrategy": ("vector_stores", "VectorStoreFileObjectChunkingStrategy"),
+    "FileChunkingStrategyParam": ("params", "ChunkingStrategyRequestParam"),
+    "FileDeleted": ("files", "DeleteFileResponse"),
+    "FileObject": ("files", "OpenAIFile"),
+    "ModelDeleted": ("models", "DeleteModelResponse"),
+    "ModerationCreateResponse": ("moderations", "CreateModerationResponse"),
+    "OtherFileChunkingStrategyObject": ("vector_stores", "OtherChunkingStrategyResponseParam"),
+    "ResponseFormatJSONObject": ("responses", "ResponseFormatJsonObject"),
+    "ResponseFormatJSONSchema": ("chat", "ResponseFormatJsonSchema"),
+    "ResponsesModel": ("responses", "ModelIdsResponses"),
+    "Skill": ("skills", "SkillResource"),
+    "SkillList": ("skills", "SkillListResource"),
+    "StaticFileChunkingStrategy": ("vector_stores", "StaticChunkingStrategy"),
+    "StaticFileChunkingStrategyObject": ("vector_stores", "StaticChunkingStrategyResponseParam"),
+    "StaticFileChunkingStrategyObjectParam": ("params", "StaticChunkingStrategyRequestParam"),
+    "VectorStore": ("vector_stores", "VectorStoreObject"),
+    "VectorStoreDeleted": ("vector_stores", "DeleteVectorStoreResponse"),
+    "VectorStoreSearchResponse": ("vector_stores", "VectorStoreSearchResultItem"),
+    "Video": ("videos", "VideoResource"),
+    "VideoDeleteResponse": ("videos", "DeletedVideoResource"),
+}
+_MODULES = frozenset(_INDEX.values())
+
+def __getattr__(name: str) -> Any:
+    module = _INDEX.get(name)
+    if module is None:
+        target = _ALIASES.get(name)
+        if target is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(import_module(f"{__name__}.{target[0]}"), target[1])
+    else:
+        value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_INDEX, *_ALIASES})
+
+
+def decoder_for(name: str) -> Callable[[Any], Any]:
+    """The decode callable for the model, union or alias called `name`.
+
+    A model gives its ``from_dict``; a union or an alias holding models gives its
+    ``decode_*`` function; any other alias (strings, literals...) gives the identity.
+    Raises KeyError for a name the spec does not define.
+    """
+    if name in _ALIASES:
+        module, name = _ALIASES[name]
+        if module not in _MODULES:  # a request TypedDict: nothing to decode
+            raise KeyError(name)
+    if name not in _INDEX or name in _DECODER_NAMES:
+        raise KeyError(name)
+    fn = _DECODERS.get(name)
+    if fn is not None:
+        found: Callable[[Any], Any] = __getattr__(fn)
+        return found
+    value: object = __getattr__(name)
+    if isinstance(value, type) and hasattr(value, "from_dict"):
+        decode: Callable[[Any], Any] = getattr(value, "from_dict")  # noqa: B009
+        return decode
+    return _identity
+
+
+def _identity(value: Any) -> Any:
+    return value

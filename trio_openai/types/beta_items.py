@@ -19,10 +19,10 @@ from .._models import not_an_object as _not_an_object
 from .._types import Omit, omit
 
 if TYPE_CHECKING:
-    from . import beta as _beta
+    from . import beta_responses as _beta_responses
     from . import beta_tools as _beta_tools
 else:
-    _beta = _lazy_module(globals(), "_beta", "beta")
+    _beta_responses = _lazy_module(globals(), "_beta_responses", "beta_responses")
     _beta_tools = _lazy_module(globals(), "_beta_tools", "beta_tools")
 
 _new = object.__new__
@@ -62,7 +62,7 @@ BetaMessageStatus: TypeAlias = 'Literal["in_progress", "completed", "incomplete"
 """The ``BetaMessageStatus`` type."""
 
 
-BetaModelIdsCompaction: TypeAlias = "_beta.BetaModelIdsResponses | str | None"
+BetaModelIdsCompaction: TypeAlias = "_beta_responses.BetaModelIdsResponses | str | None"
 """
 Model ID used to generate the response, like `gpt-5` or `o3`. OpenAI offers a wide range of
 models with different capabilities, performance characteristics, and price points. Refer to
@@ -427,7 +427,7 @@ def decode_beta_item(v: Any) -> BetaItem:
 _F_BETA_ITEM = _U_BETA_ITEM.fast
 
 
-BetaItemField: TypeAlias = "BetaMessage | BetaProgram | BetaProgramOutput | _beta_tools.BetaFunctionToolCall | BetaMultiAgentCall | BetaMultiAgentCallOutput | _beta.BetaToolSearchCall | _beta.BetaToolSearchOutput | _beta.BetaAdditionalTools | BetaAgentMessage | _beta_tools.BetaFunctionToolCallOutput | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerToolCallOutputResource | BetaReasoningItem | BetaCompactionBody | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCall | _beta_tools.BetaFunctionShellCallOutput | _beta_tools.BetaApplyPatchToolCall | _beta_tools.BetaApplyPatchToolCallOutput | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponseResource | _beta_tools.BetaMCPToolCall | _beta_tools.BetaCustomToolCall | _beta_tools.BetaCustomToolCallOutput | UnknownVariant"
+BetaItemField: TypeAlias = "BetaMessage | BetaProgram | BetaProgramOutput | _beta_tools.BetaFunctionToolCall | BetaMultiAgentCall | BetaMultiAgentCallOutput | _beta_responses.BetaToolSearchCall | _beta_responses.BetaToolSearchOutput | _beta_responses.BetaAdditionalTools | BetaAgentMessage | _beta_tools.BetaFunctionToolCallOutput | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerToolCallOutputResource | BetaReasoningItem | BetaCompactionBody | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCall | _beta_tools.BetaFunctionShellCallOutput | _beta_tools.BetaApplyPatchToolCall | _beta_tools.BetaApplyPatchToolCallOutput | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponseResource | _beta_tools.BetaMCPToolCall | _beta_tools.BetaCustomToolCall | _beta_tools.BetaCustomToolCallOutput | UnknownVariant"
 """
 An item representing a message, tool call, tool output, reasoning, or other response
 element.
@@ -442,9 +442,9 @@ _U_BETA_ITEM_FIELD = _UnionDecoder(
         ("beta_tools", "BetaFunctionToolCall", ("function_call",)),
         ("beta_items", "BetaMultiAgentCall", ("multi_agent_call",)),
         ("beta_items", "BetaMultiAgentCallOutput", ("multi_agent_call_output",)),
-        ("beta", "BetaToolSearchCall", ("tool_search_call",)),
-        ("beta", "BetaToolSearchOutput", ("tool_search_output",)),
-        ("beta", "BetaAdditionalTools", ("additional_tools",)),
+        ("beta_responses", "BetaToolSearchCall", ("tool_search_call",)),
+        ("beta_responses", "BetaToolSearchOutput", ("tool_search_output",)),
+        ("beta_responses", "BetaAdditionalTools", ("additional_tools",)),
         ("beta_items", "BetaAgentMessage", ("agent_message",)),
         ("beta_tools", "BetaFunctionToolCallOutput", ("function_call_output",)),
         ("beta_tools", "BetaFileSearchToolCall", ("file_search_call",)),
@@ -486,7 +486,7 @@ def decode_beta_item_field(v: Any) -> BetaItemField:
 _F_BETA_ITEM_FIELD = _U_BETA_ITEM_FIELD.fast
 
 
-BetaItemResource: TypeAlias = "BetaInputMessageResource | BetaOutputMessage | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerToolCallOutputResource | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaFunctionToolCallResource | _beta_tools.BetaFunctionToolCallOutputResource | BetaAgentMessage | BetaMultiAgentCall | BetaMultiAgentCallOutput | _beta.BetaToolSearchCall | _beta.BetaToolSearchOutput | _beta.BetaAdditionalTools | BetaReasoningItem | BetaProgram | BetaProgramOutput | BetaCompactionBody | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCall | _beta_tools.BetaFunctionShellCallOutput | _beta_tools.BetaApplyPatchToolCall | _beta_tools.BetaApplyPatchToolCallOutput | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponseResource | _beta_tools.BetaMCPToolCall | _beta_tools.BetaCustomToolCallResource | _beta_tools.BetaCustomToolCallOutputResource | UnknownVariant"
+BetaItemResource: TypeAlias = "BetaInputMessageResource | BetaOutputMessage | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerToolCallOutputResource | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaFunctionToolCallResource | _beta_tools.BetaFunctionToolCallOutputResource | BetaAgentMessage | BetaMultiAgentCall | BetaMultiAgentCallOutput | _beta_responses.BetaToolSearchCall | _beta_responses.BetaToolSearchOutput | _beta_responses.BetaAdditionalTools | BetaReasoningItem | BetaProgram | BetaProgramOutput | BetaCompactionBody | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCall | _beta_tools.BetaFunctionShellCallOutput | _beta_tools.BetaApplyPatchToolCall | _beta_tools.BetaApplyPatchToolCallOutput | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponseResource | _beta_tools.BetaMCPToolCall | _beta_tools.BetaCustomToolCallResource | _beta_tools.BetaCustomToolCallOutputResource | UnknownVariant"
 """Content item used to generate a response."""
 
 _U_BETA_ITEM_RESOURCE = _UnionDecoder(
@@ -503,9 +503,9 @@ _U_BETA_ITEM_RESOURCE = _UnionDecoder(
         ("beta_items", "BetaAgentMessage", ("agent_message",)),
         ("beta_items", "BetaMultiAgentCall", ("multi_agent_call",)),
         ("beta_items", "BetaMultiAgentCallOutput", ("multi_agent_call_output",)),
-        ("beta", "BetaToolSearchCall", ("tool_search_call",)),
-        ("beta", "BetaToolSearchOutput", ("tool_search_output",)),
-        ("beta", "BetaAdditionalTools", ("additional_tools",)),
+        ("beta_responses", "BetaToolSearchCall", ("tool_search_call",)),
+        ("beta_responses", "BetaToolSearchOutput", ("tool_search_output",)),
+        ("beta_responses", "BetaAdditionalTools", ("additional_tools",)),
         ("beta_items", "BetaReasoningItem", ("reasoning",)),
         ("beta_items", "BetaProgram", ("program",)),
         ("beta_items", "BetaProgramOutput", ("program_output",)),
@@ -606,7 +606,7 @@ def decode_beta_output_content(v: Any) -> BetaOutputContent:
 _F_BETA_OUTPUT_CONTENT = _U_BETA_OUTPUT_CONTENT.fast
 
 
-BetaOutputItem: TypeAlias = "BetaOutputMessage | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaFunctionToolCall | _beta_tools.BetaFunctionToolCallOutputResource | BetaAgentMessage | BetaMultiAgentCall | BetaMultiAgentCallOutput | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerToolCallOutputResource | BetaReasoningItem | BetaProgram | BetaProgramOutput | _beta.BetaToolSearchCall | _beta.BetaToolSearchOutput | _beta.BetaAdditionalTools | BetaCompactionBody | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCall | _beta_tools.BetaFunctionShellCallOutput | _beta_tools.BetaApplyPatchToolCall | _beta_tools.BetaApplyPatchToolCallOutput | _beta_tools.BetaMCPToolCall | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponseResource | _beta_tools.BetaCustomToolCall | _beta_tools.BetaCustomToolCallOutputResource | UnknownVariant"
+BetaOutputItem: TypeAlias = "BetaOutputMessage | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaFunctionToolCall | _beta_tools.BetaFunctionToolCallOutputResource | BetaAgentMessage | BetaMultiAgentCall | BetaMultiAgentCallOutput | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerToolCallOutputResource | BetaReasoningItem | BetaProgram | BetaProgramOutput | _beta_responses.BetaToolSearchCall | _beta_responses.BetaToolSearchOutput | _beta_responses.BetaAdditionalTools | BetaCompactionBody | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCall | _beta_tools.BetaFunctionShellCallOutput | _beta_tools.BetaApplyPatchToolCall | _beta_tools.BetaApplyPatchToolCallOutput | _beta_tools.BetaMCPToolCall | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponseResource | _beta_tools.BetaCustomToolCall | _beta_tools.BetaCustomToolCallOutputResource | UnknownVariant"
 """The ``BetaOutputItem`` union."""
 
 _U_BETA_OUTPUT_ITEM = _UnionDecoder(
@@ -625,9 +625,9 @@ _U_BETA_OUTPUT_ITEM = _UnionDecoder(
         ("beta_items", "BetaReasoningItem", ("reasoning",)),
         ("beta_items", "BetaProgram", ("program",)),
         ("beta_items", "BetaProgramOutput", ("program_output",)),
-        ("beta", "BetaToolSearchCall", ("tool_search_call",)),
-        ("beta", "BetaToolSearchOutput", ("tool_search_output",)),
-        ("beta", "BetaAdditionalTools", ("additional_tools",)),
+        ("beta_responses", "BetaToolSearchCall", ("tool_search_call",)),
+        ("beta_responses", "BetaToolSearchOutput", ("tool_search_output",)),
+        ("beta_responses", "BetaAdditionalTools", ("additional_tools",)),
         ("beta_items", "BetaCompactionBody", ("compaction",)),
         ("beta_tools", "BetaImageGenToolCall", ("image_generation_call",)),
         ("beta_tools", "BetaCodeInterpreterToolCall", ("code_interpreter_call",)),
@@ -1342,12 +1342,12 @@ class BetaInputFileContent(BaseModel):
     file_data: str | Omit = omit
     """The content of the file to be sent to the model."""
 
-    prompt_cache_breakpoint: _beta.BetaPromptCacheBreakpointConfig | Omit = omit
+    prompt_cache_breakpoint: _beta_responses.BetaPromptCacheBreakpointConfig | Omit = omit
 
     file_url: str | Omit = omit
     """The URL of the file to be sent to the model."""
 
-    detail: _beta.BetaFileInputDetail | Omit = omit
+    detail: _beta_responses.BetaFileInputDetail | Omit = omit
     """
     The detail level of the file to be sent to the model. Use `auto` to let the system
     select the detail level; for GPT-5.6 and later models, `auto` uses high-quality
@@ -1370,7 +1370,7 @@ class BetaInputFileContent(BaseModel):
         s_filename(self, g("filename", omit))
         s_file_data(self, g("file_data", omit))
         x = g("prompt_cache_breakpoint", omit)
-        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta.BetaPromptCacheBreakpointConfig._from_dict(x))
+        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta_responses.BetaPromptCacheBreakpointConfig._from_dict(x))
         s_file_url(self, g("file_url", omit))
         s_detail(self, g("detail", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1395,7 +1395,7 @@ class BetaInputFileContentParam(BaseModel):
 
     file_url: str | None | Omit = omit
 
-    detail: _beta.BetaFileDetailEnum | Omit = omit
+    detail: _beta_responses.BetaFileDetailEnum | Omit = omit
     """
     The detail level of the file to be sent to the model. Use `auto` to let the system
     select the detail level; for GPT-5.6 and later models, `auto` uses high-quality
@@ -1403,7 +1403,7 @@ class BetaInputFileContentParam(BaseModel):
     `high` to render the file at higher quality. ...
     """
 
-    prompt_cache_breakpoint: _beta.BetaPromptCacheBreakpointParam | None | Omit = omit
+    prompt_cache_breakpoint: _beta_responses.BetaPromptCacheBreakpointParam | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1422,7 +1422,7 @@ class BetaInputFileContentParam(BaseModel):
         s_file_url(self, g("file_url", omit))
         s_detail(self, g("detail", omit))
         x = g("prompt_cache_breakpoint", omit)
-        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta.BetaPromptCacheBreakpointParam._from_dict(x))
+        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta_responses.BetaPromptCacheBreakpointParam._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1441,13 +1441,13 @@ class BetaInputImageContent(BaseModel):
 
     file_id: str | None | Omit = omit
 
-    detail: _beta.BetaImageDetail
+    detail: _beta_responses.BetaImageDetail
     """
     The detail level of the image to be sent to the model. One of `high`, `low`, `auto`, or
     `original`. Defaults to `auto`.
     """
 
-    prompt_cache_breakpoint: _beta.BetaPromptCacheBreakpointConfig | Omit = omit
+    prompt_cache_breakpoint: _beta_responses.BetaPromptCacheBreakpointConfig | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1463,7 +1463,7 @@ class BetaInputImageContent(BaseModel):
         s_file_id(self, g("file_id", omit))
         s_detail(self, g("detail", omit))
         x = g("prompt_cache_breakpoint", omit)
-        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta.BetaPromptCacheBreakpointConfig._from_dict(x))
+        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta_responses.BetaPromptCacheBreakpointConfig._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1482,9 +1482,9 @@ class BetaInputImageContentParamAutoParam(BaseModel):
 
     file_id: str | None | Omit = omit
 
-    detail: _beta.BetaDetailEnum | None | Omit = omit
+    detail: _beta_responses.BetaDetailEnum | None | Omit = omit
 
-    prompt_cache_breakpoint: _beta.BetaPromptCacheBreakpointParam | None | Omit = omit
+    prompt_cache_breakpoint: _beta_responses.BetaPromptCacheBreakpointParam | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1500,7 +1500,7 @@ class BetaInputImageContentParamAutoParam(BaseModel):
         s_file_id(self, g("file_id", omit))
         s_detail(self, g("detail", omit))
         x = g("prompt_cache_breakpoint", omit)
-        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta.BetaPromptCacheBreakpointParam._from_dict(x))
+        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta_responses.BetaPromptCacheBreakpointParam._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1614,7 +1614,7 @@ class BetaInputTextContent(BaseModel):
     text: str
     """The text input to the model."""
 
-    prompt_cache_breakpoint: _beta.BetaPromptCacheBreakpointConfig | Omit = omit
+    prompt_cache_breakpoint: _beta_responses.BetaPromptCacheBreakpointConfig | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1626,7 +1626,7 @@ class BetaInputTextContent(BaseModel):
         s_type(self, g("type", omit))
         s_text(self, g("text", omit))
         x = g("prompt_cache_breakpoint", omit)
-        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta.BetaPromptCacheBreakpointConfig._from_dict(x))
+        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta_responses.BetaPromptCacheBreakpointConfig._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1644,7 +1644,7 @@ class BetaInputTextContentParam(BaseModel):
     text: str
     """The text input to the model."""
 
-    prompt_cache_breakpoint: _beta.BetaPromptCacheBreakpointParam | None | Omit = omit
+    prompt_cache_breakpoint: _beta_responses.BetaPromptCacheBreakpointParam | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1656,7 +1656,7 @@ class BetaInputTextContentParam(BaseModel):
         s_type(self, g("type", omit))
         s_text(self, g("text", omit))
         x = g("prompt_cache_breakpoint", omit)
-        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta.BetaPromptCacheBreakpointParam._from_dict(x))
+        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta_responses.BetaPromptCacheBreakpointParam._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2570,10 +2570,10 @@ class BetaToolSearchCallItemParam(BaseModel):
     type: Literal["tool_search_call"]
     """The item type. Always `tool_search_call`."""
 
-    execution: _beta.BetaToolSearchExecutionType | Omit = omit
+    execution: _beta_responses.BetaToolSearchExecutionType | Omit = omit
     """Whether tool search was executed by the server or by the client."""
 
-    arguments: _beta.BetaEmptyModelParam
+    arguments: _beta_responses.BetaEmptyModelParam
     """The arguments supplied to the tool search call."""
 
     status: BetaFunctionCallItemStatus | None | Omit = omit
@@ -2594,7 +2594,7 @@ class BetaToolSearchCallItemParam(BaseModel):
         s_type(self, g("type", omit))
         s_execution(self, g("execution", omit))
         x = g("arguments", omit)
-        s_arguments(self, x if x is None or x is omit else _beta.BetaEmptyModelParam._from_dict(x))
+        s_arguments(self, x if x is None or x is omit else _beta_responses.BetaEmptyModelParam._from_dict(x))
         s_status(self, g("status", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2616,7 +2616,7 @@ class BetaToolSearchOutputItemParam(BaseModel):
     type: Literal["tool_search_output"]
     """The item type. Always `tool_search_output`."""
 
-    execution: _beta.BetaToolSearchExecutionType | Omit = omit
+    execution: _beta_responses.BetaToolSearchExecutionType | Omit = omit
     """Whether tool search was executed by the server or by the client."""
 
     tools: list[_beta_tools.BetaTool]

@@ -19,11 +19,11 @@ from .._models import not_an_object as _not_an_object
 from .._types import Omit, omit
 
 if TYPE_CHECKING:
-    from . import beta as _beta
     from . import beta_items as _beta_items
+    from . import beta_responses as _beta_responses
 else:
-    _beta = _lazy_module(globals(), "_beta", "beta")
     _beta_items = _lazy_module(globals(), "_beta_items", "beta_items")
+    _beta_responses = _lazy_module(globals(), "_beta_responses", "beta_responses")
 
 _new = object.__new__
 
@@ -147,14 +147,14 @@ def decode_beta_apply_patch_tool_call_operation(v: Any) -> BetaApplyPatchToolCal
 _F_BETA_APPLY_PATCH_TOOL_CALL_OPERATION = _U_BETA_APPLY_PATCH_TOOL_CALL_OPERATION.fast
 
 
-BetaAutoCodeInterpreterToolParamNetworkPolicy: TypeAlias = "_beta.BetaContainerNetworkPolicyDisabledParam | _beta.BetaContainerNetworkPolicyAllowlistParam | UnknownVariant"
+BetaAutoCodeInterpreterToolParamNetworkPolicy: TypeAlias = "_beta_responses.BetaContainerNetworkPolicyDisabledParam | _beta_responses.BetaContainerNetworkPolicyAllowlistParam | UnknownVariant"
 """Network access policy for the container."""
 
 _U_BETA_AUTO_CODE_INTERPRETER_TOOL_PARAM_NETWORK_POLICY = _UnionDecoder(
     __package__, "BetaAutoCodeInterpreterToolParamNetworkPolicy", "type",
     (
-        ("beta", "BetaContainerNetworkPolicyDisabledParam", ("disabled",)),
-        ("beta", "BetaContainerNetworkPolicyAllowlistParam", ("allowlist",)),
+        ("beta_responses", "BetaContainerNetworkPolicyDisabledParam", ("disabled",)),
+        ("beta_responses", "BetaContainerNetworkPolicyAllowlistParam", ("allowlist",)),
     ),
 )
 
@@ -174,14 +174,14 @@ def decode_beta_auto_code_interpreter_tool_param_network_policy(v: Any) -> BetaA
 _F_BETA_AUTO_CODE_INTERPRETER_TOOL_PARAM_NETWORK_POLICY = _U_BETA_AUTO_CODE_INTERPRETER_TOOL_PARAM_NETWORK_POLICY.fast
 
 
-BetaCodeInterpreterToolCallOutput: TypeAlias = "_beta.BetaCodeInterpreterOutputLogs | _beta.BetaCodeInterpreterOutputImage | UnknownVariant"
+BetaCodeInterpreterToolCallOutput: TypeAlias = "_beta_responses.BetaCodeInterpreterOutputLogs | _beta_responses.BetaCodeInterpreterOutputImage | UnknownVariant"
 """The ``BetaCodeInterpreterToolCallOutput`` union."""
 
 _U_BETA_CODE_INTERPRETER_TOOL_CALL_OUTPUT = _UnionDecoder(
     __package__, "BetaCodeInterpreterToolCallOutput", "type",
     (
-        ("beta", "BetaCodeInterpreterOutputLogs", ("logs",)),
-        ("beta", "BetaCodeInterpreterOutputImage", ("image",)),
+        ("beta_responses", "BetaCodeInterpreterOutputLogs", ("logs",)),
+        ("beta_responses", "BetaCodeInterpreterOutputImage", ("image",)),
     ),
 )
 
@@ -284,14 +284,14 @@ def decode_beta_custom_tool_call_output_output(v: Any) -> BetaCustomToolCallOutp
     return _U_BETA_CUSTOM_TOOL_CALL_OUTPUT_OUTPUT.decode(v)
 
 
-BetaCustomToolParamFormat: TypeAlias = "_beta.BetaCustomTextFormatParam | _beta.BetaCustomGrammarFormatParam | UnknownVariant"
+BetaCustomToolParamFormat: TypeAlias = "_beta_responses.BetaCustomTextFormatParam | _beta_responses.BetaCustomGrammarFormatParam | UnknownVariant"
 """The input format for the custom tool. Default is unconstrained text."""
 
 _U_BETA_CUSTOM_TOOL_PARAM_FORMAT = _UnionDecoder(
     __package__, "BetaCustomToolParamFormat", "type",
     (
-        ("beta", "BetaCustomTextFormatParam", ("text",)),
-        ("beta", "BetaCustomGrammarFormatParam", ("grammar",)),
+        ("beta_responses", "BetaCustomTextFormatParam", ("text",)),
+        ("beta_responses", "BetaCustomGrammarFormatParam", ("grammar",)),
     ),
 )
 
@@ -339,14 +339,14 @@ def decode_beta_function_and_custom_tool_call_output(v: Any) -> BetaFunctionAndC
 _F_BETA_FUNCTION_AND_CUSTOM_TOOL_CALL_OUTPUT = _U_BETA_FUNCTION_AND_CUSTOM_TOOL_CALL_OUTPUT.fast
 
 
-BetaFunctionShellCallEnvironment: TypeAlias = "_beta.BetaLocalEnvironmentResource | _beta.BetaContainerReferenceResource | UnknownVariant"
+BetaFunctionShellCallEnvironment: TypeAlias = "_beta_responses.BetaLocalEnvironmentResource | _beta_responses.BetaContainerReferenceResource | UnknownVariant"
 """The ``BetaFunctionShellCallEnvironment`` union."""
 
 _U_BETA_FUNCTION_SHELL_CALL_ENVIRONMENT = _UnionDecoder(
     __package__, "BetaFunctionShellCallEnvironment", "type",
     (
-        ("beta", "BetaLocalEnvironmentResource", ("local",)),
-        ("beta", "BetaContainerReferenceResource", ("container_reference",)),
+        ("beta_responses", "BetaLocalEnvironmentResource", ("local",)),
+        ("beta_responses", "BetaContainerReferenceResource", ("container_reference",)),
     ),
 )
 
@@ -366,14 +366,14 @@ def decode_beta_function_shell_call_environment(v: Any) -> BetaFunctionShellCall
 _F_BETA_FUNCTION_SHELL_CALL_ENVIRONMENT = _U_BETA_FUNCTION_SHELL_CALL_ENVIRONMENT.fast
 
 
-BetaFunctionShellCallItemParamEnvironment: TypeAlias = "_beta.BetaLocalEnvironmentParam | _beta.BetaContainerReferenceParam | UnknownVariant"
+BetaFunctionShellCallItemParamEnvironment: TypeAlias = "_beta_responses.BetaLocalEnvironmentParam | _beta_responses.BetaContainerReferenceParam | UnknownVariant"
 """The environment to execute the shell commands in."""
 
 _U_BETA_FUNCTION_SHELL_CALL_ITEM_PARAM_ENVIRONMENT = _UnionDecoder(
     __package__, "BetaFunctionShellCallItemParamEnvironment", "type",
     (
-        ("beta", "BetaLocalEnvironmentParam", ("local",)),
-        ("beta", "BetaContainerReferenceParam", ("container_reference",)),
+        ("beta_responses", "BetaLocalEnvironmentParam", ("local",)),
+        ("beta_responses", "BetaContainerReferenceParam", ("container_reference",)),
     ),
 )
 
@@ -450,15 +450,15 @@ def decode_beta_function_shell_call_output_outcome_param(v: Any) -> BetaFunction
 _F_BETA_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME_PARAM = _U_BETA_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME_PARAM.fast
 
 
-BetaFunctionShellToolParamEnvironment: TypeAlias = "_beta.BetaContainerAutoParam | _beta.BetaLocalEnvironmentParam | _beta.BetaContainerReferenceParam | UnknownVariant"
+BetaFunctionShellToolParamEnvironment: TypeAlias = "_beta_responses.BetaContainerAutoParam | _beta_responses.BetaLocalEnvironmentParam | _beta_responses.BetaContainerReferenceParam | UnknownVariant"
 """The ``BetaFunctionShellToolParamEnvironment`` union."""
 
 _U_BETA_FUNCTION_SHELL_TOOL_PARAM_ENVIRONMENT = _UnionDecoder(
     __package__, "BetaFunctionShellToolParamEnvironment", "type",
     (
-        ("beta", "BetaContainerAutoParam", ("container_auto",)),
-        ("beta", "BetaLocalEnvironmentParam", ("local",)),
-        ("beta", "BetaContainerReferenceParam", ("container_reference",)),
+        ("beta_responses", "BetaContainerAutoParam", ("container_auto",)),
+        ("beta_responses", "BetaLocalEnvironmentParam", ("local",)),
+        ("beta_responses", "BetaContainerReferenceParam", ("container_reference",)),
     ),
 )
 
@@ -514,7 +514,7 @@ def decode_beta_mcp_tool_allowed_tools(v: Any) -> BetaMCPToolAllowedTools:
     return _U_BETA_MCP_TOOL_ALLOWED_TOOLS.decode(v)
 
 
-BetaMCPToolCallError: TypeAlias = "BetaMCPProtocolError | BetaMCPToolExecutionError | _beta.BetaHTTPError | UnknownVariant"
+BetaMCPToolCallError: TypeAlias = "BetaMCPProtocolError | BetaMCPToolExecutionError | _beta_responses.BetaHTTPError | UnknownVariant"
 """The ``BetaMCPToolCallError`` union."""
 
 _U_BETA_MCP_TOOL_CALL_ERROR = _UnionDecoder(
@@ -522,7 +522,7 @@ _U_BETA_MCP_TOOL_CALL_ERROR = _UnionDecoder(
     (
         ("beta_tools", "BetaMCPProtocolError", ("mcp_protocol_error",)),
         ("beta_tools", "BetaMCPToolExecutionError", ("mcp_tool_execution_error",)),
-        ("beta", "BetaHTTPError", ("http_error",)),
+        ("beta_responses", "BetaHTTPError", ("http_error",)),
     ),
 )
 
@@ -718,7 +718,7 @@ def decode_beta_tool_choice_param(v: Any) -> BetaToolChoiceParam:
 _F_BETA_TOOL_CHOICE_PARAM = _U_BETA_TOOL_CHOICE_PARAM.fast
 
 
-BetaWebSearchToolCallAction: TypeAlias = "_beta.BetaWebSearchActionSearch | _beta.BetaWebSearchActionOpenPage | _beta.BetaWebSearchActionFind | UnknownVariant"
+BetaWebSearchToolCallAction: TypeAlias = "_beta_responses.BetaWebSearchActionSearch | _beta_responses.BetaWebSearchActionOpenPage | _beta_responses.BetaWebSearchActionFind | UnknownVariant"
 """
 An object describing the specific action taken in this web search call. Includes details on
 how the model used the web (search, open_page, find_in_page).
@@ -727,9 +727,9 @@ how the model used the web (search, open_page, find_in_page).
 _U_BETA_WEB_SEARCH_TOOL_CALL_ACTION = _UnionDecoder(
     __package__, "BetaWebSearchToolCallAction", "type",
     (
-        ("beta", "BetaWebSearchActionSearch", ("search",)),
-        ("beta", "BetaWebSearchActionOpenPage", ("open_page",)),
-        ("beta", "BetaWebSearchActionFind", ("find_in_page",)),
+        ("beta_responses", "BetaWebSearchActionSearch", ("search",)),
+        ("beta_responses", "BetaWebSearchActionOpenPage", ("open_page",)),
+        ("beta_responses", "BetaWebSearchActionFind", ("find_in_page",)),
     ),
 )
 
@@ -1080,7 +1080,7 @@ class BetaApplyPatchToolParam(BaseModel):
     type: Literal["apply_patch"]
     """The type of the tool. Always `apply_patch`."""
 
-    allowed_callers: list[_beta.BetaCallableToolAllowedCaller] | None | Omit = omit
+    allowed_callers: list[_beta_responses.BetaCallableToolAllowedCaller] | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1171,7 +1171,7 @@ class BetaAutoCodeInterpreterToolParam(BaseModel):
     file_ids: list[str] | Omit = omit
     """An optional list of uploaded files to make available to your code."""
 
-    memory_limit: _beta.BetaContainerMemoryLimit | None | Omit = omit
+    memory_limit: _beta_responses.BetaContainerMemoryLimit | None | Omit = omit
 
     network_policy: BetaAutoCodeInterpreterToolParamNetworkPolicy | Omit = omit
     """Network access policy for the container."""
@@ -1249,7 +1249,7 @@ class BetaCodeInterpreterTool(BaseModel):
     setting.
     """
 
-    allowed_callers: list[_beta.BetaCallableToolAllowedCaller] | None | Omit = omit
+    allowed_callers: list[_beta_responses.BetaCallableToolAllowedCaller] | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1407,13 +1407,13 @@ class BetaComputerScreenshotContent(BaseModel):
 
     file_id: str | None
 
-    detail: _beta.BetaImageDetail
+    detail: _beta_responses.BetaImageDetail
     """
     The detail level of the screenshot image to be sent to the model. One of `high`, `low`,
     `auto`, or `original`. Defaults to `auto`.
     """
 
-    prompt_cache_breakpoint: _beta.BetaPromptCacheBreakpointConfig | Omit = omit
+    prompt_cache_breakpoint: _beta_responses.BetaPromptCacheBreakpointConfig | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1429,7 +1429,7 @@ class BetaComputerScreenshotContent(BaseModel):
         s_file_id(self, g("file_id", omit))
         s_detail(self, g("detail", omit))
         x = g("prompt_cache_breakpoint", omit)
-        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta.BetaPromptCacheBreakpointConfig._from_dict(x))
+        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta_responses.BetaPromptCacheBreakpointConfig._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1830,7 +1830,7 @@ class BetaCustomToolCallOutputResource(BaseModel):
     of output content.
     """
 
-    status: _beta.BetaFunctionCallOutputStatusEnum
+    status: _beta_responses.BetaFunctionCallOutputStatusEnum
     """
     The status of the item. One of `in_progress`, `completed`, or `incomplete`. Populated
     when items are returned via API.
@@ -1894,7 +1894,7 @@ class BetaCustomToolCallResource(BaseModel):
     input: str
     """The input for the custom tool call generated by the model."""
 
-    status: _beta.BetaFunctionCallStatus
+    status: _beta_responses.BetaFunctionCallStatus
     """
     The status of the item. One of `in_progress`, `completed`, or `incomplete`. Populated
     when items are returned via API.
@@ -1954,7 +1954,7 @@ class BetaCustomToolParam(BaseModel):
     defer_loading: bool | Omit = omit
     """Whether this tool should be deferred and discovered via tool search."""
 
-    allowed_callers: list[_beta.BetaCallableToolAllowedCaller] | None | Omit = omit
+    allowed_callers: list[_beta_responses.BetaCallableToolAllowedCaller] | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -2066,7 +2066,7 @@ class BetaDragParam(BaseModel):
     type: Literal["drag"]
     """Specifies the event type. For a drag action, this property is always set to `drag`."""
 
-    path: list[_beta.BetaCoordParam]
+    path: list[_beta_responses.BetaCoordParam]
     """
     An array of coordinates representing the path of the drag action. Coordinates will
     appear as an array of objects, eg ``` [ { x: 100, y: 200 }, { x: 200, y: 300 } ] ```
@@ -2083,7 +2083,7 @@ class BetaDragParam(BaseModel):
         set_extra, s_type, s_path, s_keys = cls._SET
         s_type(self, g("type", omit))
         x = g("path", omit)
-        s_path(self, x if not x else _decode_list(_beta.BetaCoordParam._from_dict, x))
+        s_path(self, x if not x else _decode_list(_beta_responses.BetaCoordParam._from_dict, x))
         s_keys(self, g("keys", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2111,10 +2111,10 @@ class BetaFileSearchTool(BaseModel):
     inclusive.
     """
 
-    ranking_options: _beta.BetaRankingOptions | Omit = omit
+    ranking_options: _beta_responses.BetaRankingOptions | Omit = omit
     """Ranking options for search."""
 
-    filters: _beta.BetaFilters | None | Omit = omit
+    filters: _beta_responses.BetaFilters | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -2130,9 +2130,9 @@ class BetaFileSearchTool(BaseModel):
         s_vector_store_ids(self, g("vector_store_ids", omit))
         s_max_num_results(self, g("max_num_results", omit))
         x = g("ranking_options", omit)
-        s_ranking_options(self, x if x is None or x is omit else _beta.BetaRankingOptions._from_dict(x))
+        s_ranking_options(self, x if x is None or x is omit else _beta_responses.BetaRankingOptions._from_dict(x))
         x = g("filters", omit)
-        s_filters(self, x if x is None or x is omit else _beta.decode_beta_filters(x))
+        s_filters(self, x if x is None or x is omit else _beta_responses.decode_beta_filters(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2201,7 +2201,7 @@ class BetaFileSearchToolCallResult(BaseModel):
     filename: str | Omit = omit
     """The name of the file."""
 
-    attributes: _beta.BetaVectorStoreFileAttributes | Omit = omit
+    attributes: _beta_responses.BetaVectorStoreFileAttributes | Omit = omit
 
     score: float | Omit = omit
     """The relevance score of the file - a value between 0 and 1."""
@@ -2676,7 +2676,7 @@ class BetaFunctionShellToolParam(BaseModel):
 
     environment: BetaFunctionShellToolParamEnvironment | None | Omit = omit
 
-    allowed_callers: list[_beta.BetaCallableToolAllowedCaller] | None | Omit = omit
+    allowed_callers: list[_beta_responses.BetaCallableToolAllowedCaller] | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -2720,7 +2720,7 @@ class BetaFunctionTool(BaseModel):
     defer_loading: bool | Omit = omit
     """Whether this function is deferred and loaded via tool search."""
 
-    allowed_callers: list[_beta.BetaCallableToolAllowedCaller] | None | Omit = omit
+    allowed_callers: list[_beta_responses.BetaCallableToolAllowedCaller] | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -2909,7 +2909,7 @@ class BetaFunctionToolCallOutputResource(BaseModel):
     output content.
     """
 
-    status: _beta.BetaFunctionCallOutputStatusEnum
+    status: _beta_responses.BetaFunctionCallOutputStatusEnum
     """
     The status of the item. One of `in_progress`, `completed`, or `incomplete`. Populated
     when items are returned via API.
@@ -2978,7 +2978,7 @@ class BetaFunctionToolCallResource(BaseModel):
     arguments: str
     """A JSON string of the arguments to pass to the function."""
 
-    status: _beta.BetaFunctionCallStatus
+    status: _beta_responses.BetaFunctionCallStatus
     """
     The status of the item. One of `in_progress`, `completed`, or `incomplete`. Populated
     when items are returned via API.
@@ -3024,7 +3024,7 @@ class BetaFunctionToolParam(BaseModel):
 
     description: str | None | Omit = omit
 
-    parameters: _beta.BetaEmptyModelParam | None | Omit = omit
+    parameters: _beta_responses.BetaEmptyModelParam | None | Omit = omit
 
     strict: bool | None | Omit = omit
 
@@ -3035,7 +3035,7 @@ class BetaFunctionToolParam(BaseModel):
     defer_loading: bool | Omit = omit
     """Whether this function should be deferred and discovered via tool search."""
 
-    allowed_callers: list[_beta.BetaCallableToolAllowedCaller] | None | Omit = omit
+    allowed_callers: list[_beta_responses.BetaCallableToolAllowedCaller] | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -3050,7 +3050,7 @@ class BetaFunctionToolParam(BaseModel):
         s_name(self, g("name", omit))
         s_description(self, g("description", omit))
         x = g("parameters", omit)
-        s_parameters(self, x if x is None or x is omit else _beta.BetaEmptyModelParam._from_dict(x))
+        s_parameters(self, x if x is None or x is omit else _beta_responses.BetaEmptyModelParam._from_dict(x))
         s_strict(self, g("strict", omit))
         s_type(self, g("type", omit))
         s_output_schema(self, g("output_schema", omit))
@@ -3106,7 +3106,7 @@ class BetaImageGenTool(BaseModel):
     the output format to `png` or `webp`. ...
     """
 
-    input_fidelity: _beta.BetaInputFidelity | None | Omit = omit
+    input_fidelity: _beta_responses.BetaInputFidelity | None | Omit = omit
 
     input_image_mask: BetaImageGenToolInputImageMask | Omit = omit
     """
@@ -3117,7 +3117,7 @@ class BetaImageGenTool(BaseModel):
     partial_images: int | Omit = omit
     """Number of partial images to generate in streaming mode, from 0 (default value) to 3."""
 
-    action: _beta.BetaImageGenActionEnum | Omit = omit
+    action: _beta_responses.BetaImageGenActionEnum | Omit = omit
     """Whether to generate a new image or edit an existing image. Default: `auto`."""
 
     @classmethod
@@ -3667,7 +3667,7 @@ class BetaMCPTool(BaseModel):
 
     allowed_tools: BetaMCPToolAllowedTools | None | Omit = omit
 
-    allowed_callers: list[_beta.BetaCallableToolAllowedCaller] | None | Omit = omit
+    allowed_callers: list[_beta_responses.BetaCallableToolAllowedCaller] | None | Omit = omit
 
     require_approval: BetaMCPToolRequireApproval | None | Omit = omit
 
@@ -4298,12 +4298,12 @@ class BetaToolSearchToolParam(BaseModel):
     type: Literal["tool_search"]
     """The type of the tool. Always `tool_search`."""
 
-    execution: _beta.BetaToolSearchExecutionType | Omit = omit
+    execution: _beta_responses.BetaToolSearchExecutionType | Omit = omit
     """Whether tool search is executed by the server or by the client."""
 
     description: str | None | Omit = omit
 
-    parameters: _beta.BetaEmptyModelParam | None | Omit = omit
+    parameters: _beta_responses.BetaEmptyModelParam | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -4316,7 +4316,7 @@ class BetaToolSearchToolParam(BaseModel):
         s_execution(self, g("execution", omit))
         s_description(self, g("description", omit))
         x = g("parameters", omit)
-        s_parameters(self, x if x is None or x is omit else _beta.BetaEmptyModelParam._from_dict(x))
+        s_parameters(self, x if x is None or x is omit else _beta_responses.BetaEmptyModelParam._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -4385,9 +4385,9 @@ class BetaWebSearchPreviewTool(BaseModel):
     `web_search_preview_2025_03_11`.
     """
 
-    user_location: _beta.BetaApproximateLocation | None | Omit = omit
+    user_location: _beta_responses.BetaApproximateLocation | None | Omit = omit
 
-    search_context_size: _beta.BetaSearchContextSize | Omit = omit
+    search_context_size: _beta_responses.BetaSearchContextSize | Omit = omit
     """
     High level guidance for the amount of context window space to use for the search. One of
     `low`, `medium`, or `high`. `medium` is the default.
@@ -4406,7 +4406,7 @@ class BetaWebSearchPreviewTool(BaseModel):
         ) = cls._SET
         s_type(self, g("type", omit))
         x = g("user_location", omit)
-        s_user_location(self, x if x is None or x is omit else _beta.BetaApproximateLocation._from_dict(x))
+        s_user_location(self, x if x is None or x is omit else _beta_responses.BetaApproximateLocation._from_dict(x))
         s_search_context_size(self, g("search_context_size", omit))
         s_search_content_types(self, g("search_content_types", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -4435,7 +4435,7 @@ class BetaWebSearchTool(BaseModel):
 
     filters: BetaWebSearchToolFilters | None | Omit = omit
 
-    user_location: _beta.BetaWebSearchApproximateLocation | None | Omit = omit
+    user_location: _beta_responses.BetaWebSearchApproximateLocation | None | Omit = omit
 
     search_context_size: Literal["low", "medium", "high"] | Omit = omit
     """
@@ -4458,7 +4458,7 @@ class BetaWebSearchTool(BaseModel):
         x = g("filters", omit)
         s_filters(self, x if x is None or x is omit else BetaWebSearchToolFilters._from_dict(x))
         x = g("user_location", omit)
-        s_user_location(self, x if x is None or x is omit else _beta.BetaWebSearchApproximateLocation._from_dict(x))
+        s_user_location(self, x if x is None or x is omit else _beta_responses.BetaWebSearchApproximateLocation._from_dict(x))
         s_search_context_size(self, g("search_context_size", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self

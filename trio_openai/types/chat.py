@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 from .._models import BaseModel
 from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
+from .._models import alias_getattr as _alias_getattr
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
 from .._models import generated_model as _generated_model
@@ -3183,3 +3184,46 @@ class WebSearchLocation(BaseModel):
         s_timezone(self, g("timezone", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
+
+
+# openai-python's names for these types (codegen/aliases.py)
+ChatCompletion = CreateChatCompletionResponse
+ChatCompletionAllowedToolChoice = ChatCompletionAllowedToolsChoice
+ChatCompletionAudio = ChatCompletionResponseMessageAudio
+ChatCompletionChunk = CreateChatCompletionStreamResponse
+ChatCompletionContentPart = ChatCompletionRequestUserMessageContentPart
+ChatCompletionContentPartImage = ChatCompletionRequestMessageContentPartImage
+ChatCompletionContentPartInputAudio = ChatCompletionRequestMessageContentPartAudio
+ChatCompletionContentPartRefusal = ChatCompletionRequestMessageContentPartRefusal
+ChatCompletionContentPartText = ChatCompletionRequestMessageContentPartText
+ChatCompletionCustomTool = CustomToolChatCompletions
+ChatCompletionFunctionTool = ChatCompletionTool
+ChatCompletionMessage = ChatCompletionResponseMessage
+ChatCompletionMessageFunctionToolCall = ChatCompletionMessageToolCall
+ChatCompletionMessageToolCallUnion = ChatCompletionMessageToolCallsItem
+ChatCompletionModality = ChatCompletionModalities
+ChatCompletionPredictionContent = PredictionContent
+ChatCompletionStoreMessage = ChatCompletionMessageListDataItem
+
+if TYPE_CHECKING:
+    from . import params as _a_params
+    from . import response_items as _a_response_items
+    ChatCompletionAssistantMessageParam = _a_params.ChatCompletionRequestAssistantMessageParam
+    ChatCompletionDeveloperMessageParam = _a_params.ChatCompletionRequestDeveloperMessageParam
+    ChatCompletionFunctionMessageParam = _a_params.ChatCompletionRequestFunctionMessageParam
+    ChatCompletionMessageParam = _a_params.ChatCompletionRequestMessageParam
+    ChatCompletionReasoningEffort = _a_response_items.ReasoningEffort
+    ChatCompletionSystemMessageParam = _a_params.ChatCompletionRequestSystemMessageParam
+    ChatCompletionToolMessageParam = _a_params.ChatCompletionRequestToolMessageParam
+    ChatCompletionUserMessageParam = _a_params.ChatCompletionRequestUserMessageParam
+
+__getattr__ = _alias_getattr(__name__, 1, {
+    "ChatCompletionAssistantMessageParam": ("params", "ChatCompletionRequestAssistantMessageParam"),
+    "ChatCompletionDeveloperMessageParam": ("params", "ChatCompletionRequestDeveloperMessageParam"),
+    "ChatCompletionFunctionMessageParam": ("params", "ChatCompletionRequestFunctionMessageParam"),
+    "ChatCompletionMessageParam": ("params", "ChatCompletionRequestMessageParam"),
+    "ChatCompletionReasoningEffort": ("response_items", "ReasoningEffort"),
+    "ChatCompletionSystemMessageParam": ("params", "ChatCompletionRequestSystemMessageParam"),
+    "ChatCompletionToolMessageParam": ("params", "ChatCompletionRequestToolMessageParam"),
+    "ChatCompletionUserMessageParam": ("params", "ChatCompletionRequestUserMessageParam"),
+})

@@ -417,3 +417,9 @@ class CreateContainerFileBody(BaseModel):
         s_file(self, g("file", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
+
+
+# openai-python's names for these types (codegen/aliases.py)
+FileCreateResponse = ContainerFileResource
+FileListResponse = ContainerFileResource
+FileRetrieveResponse = ContainerFileResource

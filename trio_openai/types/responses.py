@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 from .._models import BaseModel
 from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
+from .._models import alias_getattr as _alias_getattr
 from .._models import decode_list as _decode_list
 from .._models import decode_map as _decode_map
 from .._models import extra_keys as _extra_keys
@@ -2937,3 +2938,303 @@ class WebSearchApproximateLocation(BaseModel):
         s_timezone(self, g("timezone", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
+
+
+# openai-python's names for these types (codegen/aliases.py)
+CompactedResponse = CompactResource
+ContainerReference = ContainerReferenceResource
+InputTokenCountResponse = TokenCountsResource
+LocalEnvironment = LocalEnvironmentResource
+ResponseContainerReference = ContainerReferenceResource
+ResponseFormatTextConfig = TextResponseFormatConfiguration
+ResponseFormatTextJSONSchemaConfig = TextResponseFormatJsonSchema
+ResponseIncludable = IncludeEnum
+ResponseLocalEnvironment = LocalEnvironmentResource
+ResponsePrompt = Prompt
+ResponseToolSearchCall = ToolSearchCall
+ResponseToolSearchOutputItem = ToolSearchOutput
+
+if TYPE_CHECKING:
+    from . import chat as _a_chat
+    from . import fine_tuning_jobs as _a_fine_tuning_jobs
+    from . import params as _a_params
+    from . import response_events as _a_response_events
+    from . import response_items as _a_response_items
+    from . import response_tools as _a_response_tools
+    from . import responses_websocket as _a_responses_websocket
+    from . import shared as _a_shared
+    ApplyPatchTool = _a_params.ApplyPatchToolParam
+    ComputerAction = _a_response_tools.ComputerAction
+    ComputerActionList = _a_response_tools.ComputerActionList
+    ComputerTool = _a_response_tools.ComputerTool
+    ComputerUsePreviewTool = _a_response_tools.ComputerUsePreviewTool
+    ContainerAuto = _a_params.ContainerAutoParam
+    ContainerNetworkPolicyAllowlist = _a_params.ContainerNetworkPolicyAllowlistParam
+    ContainerNetworkPolicyDisabled = _a_params.ContainerNetworkPolicyDisabledParam
+    ContainerNetworkPolicyDomainSecret = _a_params.ContainerNetworkPolicyDomainSecretParam
+    CustomTool = _a_params.CustomToolParam
+    EasyInputMessage = _a_response_items.EasyInputMessage
+    FileSearchTool = _a_response_tools.FileSearchTool
+    FunctionShellTool = _a_params.FunctionShellToolParam
+    FunctionTool = _a_response_tools.FunctionTool
+    InlineSkill = _a_params.InlineSkillParam
+    InlineSkillSource = _a_params.InlineSkillSourceParam
+    LocalSkill = _a_params.LocalSkillParam
+    McpToolCallError = _a_response_tools.MCPToolCallError
+    NamespaceTool = _a_params.NamespaceToolParam
+    ResponseApplyPatchToolCall = _a_response_tools.ApplyPatchToolCall
+    ResponseApplyPatchToolCallOutput = _a_response_tools.ApplyPatchToolCallOutput
+    ResponseAudioDeltaEvent = _a_response_events.ResponseAudioDeltaEvent
+    ResponseAudioDoneEvent = _a_response_events.ResponseAudioDoneEvent
+    ResponseAudioTranscriptDeltaEvent = _a_response_events.ResponseAudioTranscriptDeltaEvent
+    ResponseAudioTranscriptDoneEvent = _a_response_events.ResponseAudioTranscriptDoneEvent
+    ResponseCodeInterpreterCallCodeDeltaEvent = _a_response_events.ResponseCodeInterpreterCallCodeDeltaEvent
+    ResponseCodeInterpreterCallCodeDoneEvent = _a_response_events.ResponseCodeInterpreterCallCodeDoneEvent
+    ResponseCodeInterpreterCallCompletedEvent = _a_response_events.ResponseCodeInterpreterCallCompletedEvent
+    ResponseCodeInterpreterCallInProgressEvent = _a_response_events.ResponseCodeInterpreterCallInProgressEvent
+    ResponseCodeInterpreterCallInterpretingEvent = _a_response_events.ResponseCodeInterpreterCallInterpretingEvent
+    ResponseCodeInterpreterToolCall = _a_response_tools.CodeInterpreterToolCall
+    ResponseCompactionItem = _a_response_items.CompactionBody
+    ResponseCompletedEvent = _a_response_events.ResponseCompletedEvent
+    ResponseComputerToolCall = _a_response_tools.ComputerToolCall
+    ResponseComputerToolCallOutputItem = _a_response_tools.ComputerToolCallOutputResource
+    ResponseComputerToolCallOutputScreenshot = _a_response_tools.ComputerScreenshotImage
+    ResponseContentPartAddedEvent = _a_response_events.ResponseContentPartAddedEvent
+    ResponseContentPartDoneEvent = _a_response_events.ResponseContentPartDoneEvent
+    ResponseCreatedEvent = _a_response_events.ResponseCreatedEvent
+    ResponseCustomToolCall = _a_response_tools.CustomToolCall
+    ResponseCustomToolCallInputDeltaEvent = _a_response_events.ResponseCustomToolCallInputDeltaEvent
+    ResponseCustomToolCallInputDoneEvent = _a_response_events.ResponseCustomToolCallInputDoneEvent
+    ResponseCustomToolCallItem = _a_response_tools.CustomToolCall
+    ResponseCustomToolCallOutput = _a_response_tools.CustomToolCallOutput
+    ResponseCustomToolCallOutputItem = _a_response_tools.CustomToolCallOutputResource
+    ResponseErrorEvent = _a_response_events.ResponseErrorEvent
+    ResponseFailedEvent = _a_response_events.ResponseFailedEvent
+    ResponseFileSearchCallCompletedEvent = _a_response_events.ResponseFileSearchCallCompletedEvent
+    ResponseFileSearchCallInProgressEvent = _a_response_events.ResponseFileSearchCallInProgressEvent
+    ResponseFileSearchCallSearchingEvent = _a_response_events.ResponseFileSearchCallSearchingEvent
+    ResponseFileSearchToolCall = _a_response_tools.FileSearchToolCall
+    ResponseFunctionCallArgumentsDeltaEvent = _a_response_events.ResponseFunctionCallArgumentsDeltaEvent
+    ResponseFunctionCallArgumentsDoneEvent = _a_response_events.ResponseFunctionCallArgumentsDoneEvent
+    ResponseFunctionCallOutputItem = _a_response_tools.FunctionAndCustomToolCallOutput
+    ResponseFunctionShellCallOutputContent = _a_response_tools.FunctionShellCallOutputContent
+    ResponseFunctionShellToolCall = _a_response_tools.FunctionShellCall
+    ResponseFunctionShellToolCallOutput = _a_response_tools.FunctionShellCallOutput
+    ResponseFunctionToolCall = _a_response_tools.FunctionToolCall
+    ResponseFunctionToolCallItem = _a_response_tools.FunctionToolCallResource
+    ResponseFunctionToolCallOutputItem = _a_response_tools.FunctionToolCallOutputResource
+    ResponseFunctionWebSearch = _a_response_tools.WebSearchToolCall
+    ResponseImageGenCallCompletedEvent = _a_response_events.ResponseImageGenCallCompletedEvent
+    ResponseImageGenCallGeneratingEvent = _a_response_events.ResponseImageGenCallGeneratingEvent
+    ResponseImageGenCallInProgressEvent = _a_response_events.ResponseImageGenCallInProgressEvent
+    ResponseImageGenCallPartialImageEvent = _a_response_events.ResponseImageGenCallPartialImageEvent
+    ResponseInProgressEvent = _a_response_events.ResponseInProgressEvent
+    ResponseIncompleteEvent = _a_response_events.ResponseIncompleteEvent
+    ResponseInput = _a_params.InputParam
+    ResponseInputAudio = _a_fine_tuning_jobs.InputAudio
+    ResponseInputContent = _a_response_items.InputContent
+    ResponseInputFile = _a_response_items.InputFileContent
+    ResponseInputFileContent = _a_response_items.InputFileContent
+    ResponseInputImage = _a_response_items.InputImageContent
+    ResponseInputImageContent = _a_response_items.InputImageContent
+    ResponseInputItem = _a_response_items.InputItem
+    ResponseInputMessageContentList = _a_response_items.InputMessageContentList
+    ResponseInputMessageItem = _a_response_items.InputMessageResource
+    ResponseInputText = _a_response_items.InputTextContent
+    ResponseInputTextContent = _a_response_items.InputTextContent
+    ResponseItem = _a_response_items.ItemResource
+    ResponseItemList = _a_response_items.ResponseItemList
+    ResponseMcpCallArgumentsDeltaEvent = _a_response_events.ResponseMCPCallArgumentsDeltaEvent
+    ResponseMcpCallArgumentsDoneEvent = _a_response_events.ResponseMCPCallArgumentsDoneEvent
+    ResponseMcpCallCompletedEvent = _a_response_events.ResponseMCPCallCompletedEvent
+    ResponseMcpCallFailedEvent = _a_response_events.ResponseMCPCallFailedEvent
+    ResponseMcpCallInProgressEvent = _a_response_events.ResponseMCPCallInProgressEvent
+    ResponseMcpListToolsCompletedEvent = _a_response_events.ResponseMCPListToolsCompletedEvent
+    ResponseMcpListToolsFailedEvent = _a_response_events.ResponseMCPListToolsFailedEvent
+    ResponseMcpListToolsInProgressEvent = _a_response_events.ResponseMCPListToolsInProgressEvent
+    ResponseOutputAudio = _a_shared.OutputAudio
+    ResponseOutputItem = _a_response_items.OutputItem
+    ResponseOutputItemAddedEvent = _a_response_events.ResponseOutputItemAddedEvent
+    ResponseOutputItemDoneEvent = _a_response_events.ResponseOutputItemDoneEvent
+    ResponseOutputMessage = _a_response_items.OutputMessage
+    ResponseOutputRefusal = _a_response_items.RefusalContent
+    ResponseOutputText = _a_response_items.OutputTextContent
+    ResponseOutputTextAnnotationAddedEvent = _a_response_events.ResponseOutputTextAnnotationAddedEvent
+    ResponseQueuedEvent = _a_response_events.ResponseQueuedEvent
+    ResponseReasoningItem = _a_response_items.ReasoningItem
+    ResponseReasoningSummaryPartAddedEvent = _a_response_events.ResponseReasoningSummaryPartAddedEvent
+    ResponseReasoningSummaryPartDoneEvent = _a_response_events.ResponseReasoningSummaryPartDoneEvent
+    ResponseReasoningSummaryTextDeltaEvent = _a_response_events.ResponseReasoningSummaryTextDeltaEvent
+    ResponseReasoningSummaryTextDoneEvent = _a_response_events.ResponseReasoningSummaryTextDoneEvent
+    ResponseReasoningTextDeltaEvent = _a_response_events.ResponseReasoningTextDeltaEvent
+    ResponseReasoningTextDoneEvent = _a_response_events.ResponseReasoningTextDoneEvent
+    ResponseRefusalDeltaEvent = _a_response_events.ResponseRefusalDeltaEvent
+    ResponseRefusalDoneEvent = _a_response_events.ResponseRefusalDoneEvent
+    ResponseShellCallCommandAddedEvent = _a_response_events.ResponseShellCallCommandAddedStreamingEvent
+    ResponseShellCallCommandDeltaEvent = _a_response_events.ResponseShellCallCommandDeltaStreamingEvent
+    ResponseShellCallCommandDoneEvent = _a_response_events.ResponseShellCallCommandDoneStreamingEvent
+    ResponseShellCallOutputContentDeltaEvent = _a_response_events.ResponseShellCallOutputContentDeltaStreamingEvent
+    ResponseShellCallOutputContentDoneEvent = _a_response_events.ResponseShellCallOutputContentDoneStreamingEvent
+    ResponseStreamEvent = _a_response_events.ResponseStreamEvent
+    ResponseTextConfig = _a_params.ResponseTextParam
+    ResponseTextDeltaEvent = _a_response_events.ResponseTextDeltaEvent
+    ResponseTextDoneEvent = _a_response_events.ResponseTextDoneEvent
+    ResponseToolSearchOutputItemParam = _a_params.ToolSearchOutputItemParam
+    ResponseWebSearchCallCompletedEvent = _a_response_events.ResponseWebSearchCallCompletedEvent
+    ResponseWebSearchCallInProgressEvent = _a_response_events.ResponseWebSearchCallInProgressEvent
+    ResponseWebSearchCallSearchingEvent = _a_response_events.ResponseWebSearchCallSearchingEvent
+    ResponsesClientEvent = _a_responses_websocket.ResponsesClientEvent
+    ResponsesServerEvent = _a_responses_websocket.ResponsesServerEvent
+    ServiceTier = _a_chat.ServiceTier
+    SkillReference = _a_params.SkillReferenceParam
+    Tool = _a_response_tools.Tool
+    ToolChoiceAllowed = _a_response_tools.ToolChoiceAllowed
+    ToolChoiceApplyPatch = _a_params.SpecificApplyPatchParam
+    ToolChoiceCustom = _a_response_tools.ToolChoiceCustom
+    ToolChoiceFunction = _a_response_tools.ToolChoiceFunction
+    ToolChoiceMcp = _a_response_tools.ToolChoiceMCP
+    ToolChoiceOptions = _a_response_tools.ToolChoiceOptions
+    ToolChoiceShell = _a_params.SpecificFunctionShellParam
+    ToolChoiceTypes = _a_response_tools.ToolChoiceTypes
+    ToolSearchTool = _a_params.ToolSearchToolParam
+    WebSearchPreviewTool = _a_response_tools.WebSearchPreviewTool
+    WebSearchTool = _a_response_tools.WebSearchTool
+
+__getattr__ = _alias_getattr(__name__, 1, {
+    "ApplyPatchTool": ("params", "ApplyPatchToolParam"),
+    "ComputerAction": ("response_tools", "ComputerAction"),
+    "ComputerActionList": ("response_tools", "ComputerActionList"),
+    "ComputerTool": ("response_tools", "ComputerTool"),
+    "ComputerUsePreviewTool": ("response_tools", "ComputerUsePreviewTool"),
+    "ContainerAuto": ("params", "ContainerAutoParam"),
+    "ContainerNetworkPolicyAllowlist": ("params", "ContainerNetworkPolicyAllowlistParam"),
+    "ContainerNetworkPolicyDisabled": ("params", "ContainerNetworkPolicyDisabledParam"),
+    "ContainerNetworkPolicyDomainSecret": ("params", "ContainerNetworkPolicyDomainSecretParam"),
+    "CustomTool": ("params", "CustomToolParam"),
+    "EasyInputMessage": ("response_items", "EasyInputMessage"),
+    "FileSearchTool": ("response_tools", "FileSearchTool"),
+    "FunctionShellTool": ("params", "FunctionShellToolParam"),
+    "FunctionTool": ("response_tools", "FunctionTool"),
+    "InlineSkill": ("params", "InlineSkillParam"),
+    "InlineSkillSource": ("params", "InlineSkillSourceParam"),
+    "LocalSkill": ("params", "LocalSkillParam"),
+    "McpToolCallError": ("response_tools", "MCPToolCallError"),
+    "NamespaceTool": ("params", "NamespaceToolParam"),
+    "ResponseApplyPatchToolCall": ("response_tools", "ApplyPatchToolCall"),
+    "ResponseApplyPatchToolCallOutput": ("response_tools", "ApplyPatchToolCallOutput"),
+    "ResponseAudioDeltaEvent": ("response_events", "ResponseAudioDeltaEvent"),
+    "ResponseAudioDoneEvent": ("response_events", "ResponseAudioDoneEvent"),
+    "ResponseAudioTranscriptDeltaEvent": ("response_events", "ResponseAudioTranscriptDeltaEvent"),
+    "ResponseAudioTranscriptDoneEvent": ("response_events", "ResponseAudioTranscriptDoneEvent"),
+    "ResponseCodeInterpreterCallCodeDeltaEvent": ("response_events", "ResponseCodeInterpreterCallCodeDeltaEvent"),
+    "ResponseCodeInterpreterCallCodeDoneEvent": ("response_events", "ResponseCodeInterpreterCallCodeDoneEvent"),
+    "ResponseCodeInterpreterCallCompletedEvent": ("response_events", "ResponseCodeInterpreterCallCompletedEvent"),
+    "ResponseCodeInterpreterCallInProgressEvent": ("response_events", "ResponseCodeInterpreterCallInProgressEvent"),
+    "ResponseCodeInterpreterCallInterpretingEvent": ("response_events", "ResponseCodeInterpreterCallInterpretingEvent"),
+    "ResponseCodeInterpreterToolCall": ("response_tools", "CodeInterpreterToolCall"),
+    "ResponseCompactionItem": ("response_items", "CompactionBody"),
+    "ResponseCompletedEvent": ("response_events", "ResponseCompletedEvent"),
+    "ResponseComputerToolCall": ("response_tools", "ComputerToolCall"),
+    "ResponseComputerToolCallOutputItem": ("response_tools", "ComputerToolCallOutputResource"),
+    "ResponseComputerToolCallOutputScreenshot": ("response_tools", "ComputerScreenshotImage"),
+    "ResponseContentPartAddedEvent": ("response_events", "ResponseContentPartAddedEvent"),
+    "ResponseContentPartDoneEvent": ("response_events", "ResponseContentPartDoneEvent"),
+    "ResponseCreatedEvent": ("response_events", "ResponseCreatedEvent"),
+    "ResponseCustomToolCall": ("response_tools", "CustomToolCall"),
+    "ResponseCustomToolCallInputDeltaEvent": ("response_events", "ResponseCustomToolCallInputDeltaEvent"),
+    "ResponseCustomToolCallInputDoneEvent": ("response_events", "ResponseCustomToolCallInputDoneEvent"),
+    "ResponseCustomToolCallItem": ("response_tools", "CustomToolCall"),
+    "ResponseCustomToolCallOutput": ("response_tools", "CustomToolCallOutput"),
+    "ResponseCustomToolCallOutputItem": ("response_tools", "CustomToolCallOutputResource"),
+    "ResponseErrorEvent": ("response_events", "ResponseErrorEvent"),
+    "ResponseFailedEvent": ("response_events", "ResponseFailedEvent"),
+    "ResponseFileSearchCallCompletedEvent": ("response_events", "ResponseFileSearchCallCompletedEvent"),
+    "ResponseFileSearchCallInProgressEvent": ("response_events", "ResponseFileSearchCallInProgressEvent"),
+    "ResponseFileSearchCallSearchingEvent": ("response_events", "ResponseFileSearchCallSearchingEvent"),
+    "ResponseFileSearchToolCall": ("response_tools", "FileSearchToolCall"),
+    "ResponseFunctionCallArgumentsDeltaEvent": ("response_events", "ResponseFunctionCallArgumentsDeltaEvent"),
+    "ResponseFunctionCallArgumentsDoneEvent": ("response_events", "ResponseFunctionCallArgumentsDoneEvent"),
+    "ResponseFunctionCallOutputItem": ("response_tools", "FunctionAndCustomToolCallOutput"),
+    "ResponseFunctionShellCallOutputContent": ("response_tools", "FunctionShellCallOutputContent"),
+    "ResponseFunctionShellToolCall": ("response_tools", "FunctionShellCall"),
+    "ResponseFunctionShellToolCallOutput": ("response_tools", "FunctionShellCallOutput"),
+    "ResponseFunctionToolCall": ("response_tools", "FunctionToolCall"),
+    "ResponseFunctionToolCallItem": ("response_tools", "FunctionToolCallResource"),
+    "ResponseFunctionToolCallOutputItem": ("response_tools", "FunctionToolCallOutputResource"),
+    "ResponseFunctionWebSearch": ("response_tools", "WebSearchToolCall"),
+    "ResponseImageGenCallCompletedEvent": ("response_events", "ResponseImageGenCallCompletedEvent"),
+    "ResponseImageGenCallGeneratingEvent": ("response_events", "ResponseImageGenCallGeneratingEvent"),
+    "ResponseImageGenCallInProgressEvent": ("response_events", "ResponseImageGenCallInProgressEvent"),
+    "ResponseImageGenCallPartialImageEvent": ("response_events", "ResponseImageGenCallPartialImageEvent"),
+    "ResponseInProgressEvent": ("response_events", "ResponseInProgressEvent"),
+    "ResponseIncompleteEvent": ("response_events", "ResponseIncompleteEvent"),
+    "ResponseInput": ("params", "InputParam"),
+    "ResponseInputAudio": ("fine_tuning_jobs", "InputAudio"),
+    "ResponseInputContent": ("response_items", "InputContent"),
+    "ResponseInputFile": ("response_items", "InputFileContent"),
+    "ResponseInputFileContent": ("response_items", "InputFileContent"),
+    "ResponseInputImage": ("response_items", "InputImageContent"),
+    "ResponseInputImageContent": ("response_items", "InputImageContent"),
+    "ResponseInputItem": ("response_items", "InputItem"),
+    "ResponseInputMessageContentList": ("response_items", "InputMessageContentList"),
+    "ResponseInputMessageItem": ("response_items", "InputMessageResource"),
+    "ResponseInputText": ("response_items", "InputTextContent"),
+    "ResponseInputTextContent": ("response_items", "InputTextContent"),
+    "ResponseItem": ("response_items", "ItemResource"),
+    "ResponseItemList": ("response_items", "ResponseItemList"),
+    "ResponseMcpCallArgumentsDeltaEvent": ("response_events", "ResponseMCPCallArgumentsDeltaEvent"),
+    "ResponseMcpCallArgumentsDoneEvent": ("response_events", "ResponseMCPCallArgumentsDoneEvent"),
+    "ResponseMcpCallCompletedEvent": ("response_events", "ResponseMCPCallCompletedEvent"),
+    "ResponseMcpCallFailedEvent": ("response_events", "ResponseMCPCallFailedEvent"),
+    "ResponseMcpCallInProgressEvent": ("response_events", "ResponseMCPCallInProgressEvent"),
+    "ResponseMcpListToolsCompletedEvent": ("response_events", "ResponseMCPListToolsCompletedEvent"),
+    "ResponseMcpListToolsFailedEvent": ("response_events", "ResponseMCPListToolsFailedEvent"),
+    "ResponseMcpListToolsInProgressEvent": ("response_events", "ResponseMCPListToolsInProgressEvent"),
+    "ResponseOutputAudio": ("shared", "OutputAudio"),
+    "ResponseOutputItem": ("response_items", "OutputItem"),
+    "ResponseOutputItemAddedEvent": ("response_events", "ResponseOutputItemAddedEvent"),
+    "ResponseOutputItemDoneEvent": ("response_events", "ResponseOutputItemDoneEvent"),
+    "ResponseOutputMessage": ("response_items", "OutputMessage"),
+    "ResponseOutputRefusal": ("response_items", "RefusalContent"),
+    "ResponseOutputText": ("response_items", "OutputTextContent"),
+    "ResponseOutputTextAnnotationAddedEvent": ("response_events", "ResponseOutputTextAnnotationAddedEvent"),
+    "ResponseQueuedEvent": ("response_events", "ResponseQueuedEvent"),
+    "ResponseReasoningItem": ("response_items", "ReasoningItem"),
+    "ResponseReasoningSummaryPartAddedEvent": ("response_events", "ResponseReasoningSummaryPartAddedEvent"),
+    "ResponseReasoningSummaryPartDoneEvent": ("response_events", "ResponseReasoningSummaryPartDoneEvent"),
+    "ResponseReasoningSummaryTextDeltaEvent": ("response_events", "ResponseReasoningSummaryTextDeltaEvent"),
+    "ResponseReasoningSummaryTextDoneEvent": ("response_events", "ResponseReasoningSummaryTextDoneEvent"),
+    "ResponseReasoningTextDeltaEvent": ("response_events", "ResponseReasoningTextDeltaEvent"),
+    "ResponseReasoningTextDoneEvent": ("response_events", "ResponseReasoningTextDoneEvent"),
+    "ResponseRefusalDeltaEvent": ("response_events", "ResponseRefusalDeltaEvent"),
+    "ResponseRefusalDoneEvent": ("response_events", "ResponseRefusalDoneEvent"),
+    "ResponseShellCallCommandAddedEvent": ("response_events", "ResponseShellCallCommandAddedStreamingEvent"),
+    "ResponseShellCallCommandDeltaEvent": ("response_events", "ResponseShellCallCommandDeltaStreamingEvent"),
+    "ResponseShellCallCommandDoneEvent": ("response_events", "ResponseShellCallCommandDoneStreamingEvent"),
+    "ResponseShellCallOutputContentDeltaEvent": ("response_events", "ResponseShellCallOutputContentDeltaStreamingEvent"),
+    "ResponseShellCallOutputContentDoneEvent": ("response_events", "ResponseShellCallOutputContentDoneStreamingEvent"),
+    "ResponseStreamEvent": ("response_events", "ResponseStreamEvent"),
+    "ResponseTextConfig": ("params", "ResponseTextParam"),
+    "ResponseTextDeltaEvent": ("response_events", "ResponseTextDeltaEvent"),
+    "ResponseTextDoneEvent": ("response_events", "ResponseTextDoneEvent"),
+    "ResponseToolSearchOutputItemParam": ("params", "ToolSearchOutputItemParam"),
+    "ResponseWebSearchCallCompletedEvent": ("response_events", "ResponseWebSearchCallCompletedEvent"),
+    "ResponseWebSearchCallInProgressEvent": ("response_events", "ResponseWebSearchCallInProgressEvent"),
+    "ResponseWebSearchCallSearchingEvent": ("response_events", "ResponseWebSearchCallSearchingEvent"),
+    "ResponsesClientEvent": ("responses_websocket", "ResponsesClientEvent"),
+    "ResponsesServerEvent": ("responses_websocket", "ResponsesServerEvent"),
+    "ServiceTier": ("chat", "ServiceTier"),
+    "SkillReference": ("params", "SkillReferenceParam"),
+    "Tool": ("response_tools", "Tool"),
+    "ToolChoiceAllowed": ("response_tools", "ToolChoiceAllowed"),
+    "ToolChoiceApplyPatch": ("params", "SpecificApplyPatchParam"),
+    "ToolChoiceCustom": ("response_tools", "ToolChoiceCustom"),
+    "ToolChoiceFunction": ("response_tools", "ToolChoiceFunction"),
+    "ToolChoiceMcp": ("response_tools", "ToolChoiceMCP"),
+    "ToolChoiceOptions": ("response_tools", "ToolChoiceOptions"),
+    "ToolChoiceShell": ("params", "SpecificFunctionShellParam"),
+    "ToolChoiceTypes": ("response_tools", "ToolChoiceTypes"),
+    "ToolSearchTool": ("params", "ToolSearchToolParam"),
+    "WebSearchPreviewTool": ("response_tools", "WebSearchPreviewTool"),
+    "WebSearchTool": ("response_tools", "WebSearchTool"),
+})

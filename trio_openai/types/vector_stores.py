@@ -1141,3 +1141,10 @@ class VectorStoreSearchResultsPage(BaseModel):
         s_next_page(self, g("next_page", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
+
+
+# openai-python's names for these types (codegen/aliases.py)
+FileContentResponse = VectorStoreFileContentResponseDataItem
+VectorStoreFile = VectorStoreFileObject
+VectorStoreFileBatch = VectorStoreFileBatchObject
+VectorStoreFileDeleted = DeleteVectorStoreFileResponse

@@ -589,3 +589,8 @@ class VideoResource(BaseModel):
         s_error(self, x if x is None or x is omit else Error2._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
+
+
+# openai-python's names for these types (codegen/aliases.py)
+CharacterCreateResponse = VideoCharacterResource
+CharacterGetResponse = VideoCharacterResource
