@@ -12,6 +12,7 @@ and, when something inside is a model, into a conversion call.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any, TypeAlias
 
@@ -140,8 +141,76 @@ class Resolver:
         self.operation_types: dict[str, dict[str, TypeRef]] = {}
         self._building: set[str] = set()
         self._inline: dict[int, TypeRef] = {}
+        self.same_as: dict[str, str] = {}  # a numbered twin -> the component it repeats
+        numbered = [n for n in spec.schemas if _NUMBERED.match(n)]
+        params = [
+            n
+            for n in spec.schemas
+            if n not in numbered and class_name(n).endswith("Param") and class_name(n) != "Param"
+        ]
+        by_class: dict[str, str] = {}
         for name in spec.schemas:
-            self.component_names[name] = self.unique(class_name(name))
+            if name not in numbered and name not in params:
+                self.component_names[name] = self.unique(class_name(name))
+                by_class.setdefault(class_name(name), name)
+        for name in params:
+            self.component_names[name] = self._param_twin_name(name, by_class)
+        for name in numbered:
+            self.component_names[name] = self._numbered_name(name)
+
+    def _param_twin_name(self, comp: str, by_class: dict[str, str]) -> str:
+        """A model name for a component the spec names ``...Param`` (the request-side
+        twin of a model): ``...Param`` is the name of its TypedDict in types/params.py,
+        so the model drops the suffix; where a model of that name exists already and
+        has every key of this one, this one is decoded as it."""
+        base = class_name(comp).removesuffix("Param")
+        other = by_class.get(base)
+        if other is None and base not in self.taken and base not in _RESERVED_CLASS_NAMES:
+            self.taken.add(base)
+            return base
+        if other is not None and (
+            self.spec.same_shape(comp, other)
+            or (
+                self.spec.property_keys(comp)
+                and self.spec.property_keys(comp) <= self.spec.property_keys(other)
+            )
+        ):
+            self.same_as[comp] = other
+            return self.component_names[other]
+        title = self.spec.schema(comp).get("title")
+        if isinstance(title, str) and class_name(title) not in self.taken:
+            name = class_name(title)
+            if base.startswith("Beta") and not name.startswith("Beta"):
+                name = "Beta" + name
+            return self.unique(name)
+        return self.unique(base + "Request")
+
+    def _numbered_name(self, comp: str) -> str:
+        """A name for a component the spec numbers (``Error-2``, ``GrammarSyntax1``):
+        the component it repeats if the shape is the same, else its title, else its
+        first referrer's name and its own (``VideoResourceError``)."""
+        match = _NUMBERED.match(comp)
+        assert match is not None
+        base = match.group(1)
+        if base in self.spec.schemas and self.spec.same_shape(comp, base):
+            self.same_as[comp] = base
+            return self.component_names[base]
+        title = self.spec.schema(comp).get("title")
+        if isinstance(title, str) and title:
+            name = class_name(title)
+            if base.startswith("Beta") and not name.startswith("Beta"):
+                name = "Beta" + name
+            if name not in self.taken and name not in _RESERVED_CLASS_NAMES:
+                self.taken.add(name)
+                return name
+        found = self.spec.referrer(comp)
+        if found is not None:
+            parent = self.component_names.get(found[0]) or class_name(found[0])
+            own = class_name(base).removesuffix("Param")
+            if parent.startswith("Beta"):
+                own = own.removeprefix("Beta")
+            return self.unique(parent + own)
+        return self.unique(class_name(base))
 
     def unique(self, name: str) -> str:
         candidate, n = name, 1
@@ -173,6 +242,11 @@ class Resolver:
         known = self.component_types.get(comp)
         if known is not None:
             return known
+        twin = self.same_as.get(comp)
+        if twin is not None:
+            t = self.component(twin)
+            self.component_types[comp] = t
+            return t
         pyname = self.component_names[comp]
         if comp in self._building:  # a recursive reference
             return Ref(pyname)
@@ -343,6 +417,12 @@ class Resolver:
                     return camel(tags[0])
             if member.get("title"):
                 return camel(str(member["title"]))
+            if member.get("type") == "array" or "items" in member:
+                return ""  # the items are named `singular(ctx)`; the list needs no name
+            props = member.get("properties")
+            if isinstance(props, dict) and props:
+                keys = member.get("required") or list(props)
+                return "".join(camel(str(k)) for k in keys[:2])
         return f"Variant{index + 1}"
 
     def _fill_union(self, union: UnionDef, s: dict[str, Any], resolved: list[TypeRef]) -> None:
@@ -450,6 +530,9 @@ def either(members: list[TypeRef]) -> TypeRef:
                 flat.append(x)
     return flat[0] if len(flat) == 1 else Either(tuple(flat))
 
+
+# A component name ending in a number: ``Error-2``, ``GrammarSyntax1`` (not ``C2PA...``).
+_NUMBERED = re.compile(r"^(.*?[A-Za-z])-?\d+$")
 
 # Names the generated modules use for themselves; a schema may not take them.
 _RESERVED_CLASS_NAMES = frozenset({"BaseModel", "UnknownVariant", "UnionDecoder", "Any", "Literal"})

@@ -270,3 +270,29 @@ def test_mini_inline_operation_response_and_aliases(mini: Any) -> None:
     assert page.data[0].from_ == "x"
     assert page.data[0].global_ is omit
     assert mini.decoder_for("Mood")("happy") == "happy"
+
+
+def test_generated_names_read_like_hand_written_ones() -> None:
+    import re
+
+    import trio_openai.types as types
+    import trio_openai.types.params as params
+
+    models = {n for n in types._INDEX if not n.startswith("decode_")}
+    numbered = sorted(n for n in models if re.search(r"\d", n) and not n.startswith("C2PA"))
+    assert numbered == [], "a numbered name: derive one from the title or the referrer"
+    typed_dicts = {n for n in vars(params) if n[:1].isupper()}
+    assert sorted(models & typed_dicts) == [], "one name, two classes (model and TypedDict)"
+
+
+def test_numbered_components_get_a_name_from_their_context() -> None:
+    import trio_openai.types as types
+
+    # Error-2 (only used by VideoResource.error) and GrammarSyntax1 take their referrer's
+    # name; ConversationParam-2 its title; MessagePhase-2 repeats MessagePhase.
+    assert types._INDEX["VideoResourceError"] == "videos"
+    assert "CustomGrammarFormatGrammarSyntax" in types._INDEX
+    assert "ConversationObject" in types._INDEX
+    assert "MessagePhase2" not in types._INDEX and "MessagePhase" in types._INDEX
+    # a `...Param` schema with a model twin is decoded as that model
+    assert "FunctionToolParam" not in types._INDEX and "FunctionTool" in types._INDEX

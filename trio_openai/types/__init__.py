@@ -422,72 +422,64 @@ if TYPE_CHECKING:
         decode_beta_response_stream_event as decode_beta_response_stream_event,
     )
     from .beta_items import (
-        BetaAdditionalToolsItemParam as BetaAdditionalToolsItemParam,
+        BetaAdditionalToolsItem as BetaAdditionalToolsItem,
         BetaAgentMessage as BetaAgentMessage,
         BetaAgentMessageContentItem as BetaAgentMessageContentItem,
-        BetaAgentMessageItemParam as BetaAgentMessageItemParam,
-        BetaAgentMessageItemParamContentItem as BetaAgentMessageItemParamContentItem,
+        BetaAgentMessageItem as BetaAgentMessageItem,
+        BetaAgentMessageItemContentItem as BetaAgentMessageItemContentItem,
         BetaAgentTag as BetaAgentTag,
-        BetaAgentTagParam as BetaAgentTagParam,
         BetaAnnotation as BetaAnnotation,
         BetaCompactionBody as BetaCompactionBody,
-        BetaCompactionSummaryItemParam as BetaCompactionSummaryItemParam,
-        BetaCompactionTriggerItemParam as BetaCompactionTriggerItemParam,
+        BetaCompactionSummaryItem as BetaCompactionSummaryItem,
+        BetaCompactionTriggerItem as BetaCompactionTriggerItem,
+        BetaContainerFileCitation as BetaContainerFileCitation,
         BetaContainerFileCitationBody as BetaContainerFileCitationBody,
-        BetaContainerFileCitationParam as BetaContainerFileCitationParam,
         BetaContent as BetaContent,
         BetaEasyInputMessage as BetaEasyInputMessage,
         BetaEasyInputMessageContent as BetaEasyInputMessageContent,
         BetaEncryptedContent as BetaEncryptedContent,
-        BetaEncryptedContentParam as BetaEncryptedContentParam,
+        BetaFileCitation as BetaFileCitation,
         BetaFileCitationBody as BetaFileCitationBody,
-        BetaFileCitationParam as BetaFileCitationParam,
         BetaFilePath as BetaFilePath,
         BetaFunctionCallItemStatus as BetaFunctionCallItemStatus,
-        BetaFunctionCallOutputItemParam as BetaFunctionCallOutputItemParam,
-        BetaFunctionCallOutputItemParamOutput as BetaFunctionCallOutputItemParamOutput,
-        BetaFunctionCallOutputItemParamOutputVariant2Item as BetaFunctionCallOutputItemParamOutputVariant2Item,
+        BetaFunctionCallOutputItem as BetaFunctionCallOutputItem,
+        BetaFunctionCallOutputItemOutput as BetaFunctionCallOutputItemOutput,
+        BetaFunctionCallOutputItemOutputItem as BetaFunctionCallOutputItemOutputItem,
         BetaInputContent as BetaInputContent,
         BetaInputFileContent as BetaInputFileContent,
-        BetaInputFileContentParam as BetaInputFileContentParam,
         BetaInputImageContent as BetaInputImageContent,
-        BetaInputImageContentParamAutoParam as BetaInputImageContentParamAutoParam,
+        BetaInputImageContentParamAuto as BetaInputImageContentParamAuto,
         BetaInputItem as BetaInputItem,
         BetaInputMessage as BetaInputMessage,
         BetaInputMessageContentList as BetaInputMessageContentList,
         BetaInputMessageResource as BetaInputMessageResource,
         BetaInputTextContent as BetaInputTextContent,
-        BetaInputTextContentParam as BetaInputTextContentParam,
         BetaItem as BetaItem,
         BetaItemField as BetaItemField,
-        BetaItemReferenceParam as BetaItemReferenceParam,
+        BetaItemReference as BetaItemReference,
         BetaItemResource as BetaItemResource,
         BetaLogProb as BetaLogProb,
         BetaMessage as BetaMessage,
         BetaMessageContentItem as BetaMessageContentItem,
         BetaMessagePhase as BetaMessagePhase,
-        BetaMessagePhase2 as BetaMessagePhase2,
         BetaMessageRole as BetaMessageRole,
         BetaMessageStatus as BetaMessageStatus,
         BetaModelIdsCompaction as BetaModelIdsCompaction,
+        BetaMultiAgent as BetaMultiAgent,
         BetaMultiAgentAction as BetaMultiAgentAction,
-        BetaMultiAgentAction1 as BetaMultiAgentAction1,
         BetaMultiAgentCall as BetaMultiAgentCall,
-        BetaMultiAgentCallItemParam as BetaMultiAgentCallItemParam,
+        BetaMultiAgentCallItem as BetaMultiAgentCallItem,
         BetaMultiAgentCallOutput as BetaMultiAgentCallOutput,
-        BetaMultiAgentCallOutputItemParam as BetaMultiAgentCallOutputItemParam,
-        BetaMultiAgentParam as BetaMultiAgentParam,
+        BetaMultiAgentCallOutputItem as BetaMultiAgentCallOutputItem,
         BetaOutputContent as BetaOutputContent,
         BetaOutputItem as BetaOutputItem,
         BetaOutputMessage as BetaOutputMessage,
         BetaOutputMessageContent as BetaOutputMessageContent,
         BetaOutputTextContent as BetaOutputTextContent,
-        BetaOutputTextContentParam as BetaOutputTextContentParam,
-        BetaOutputTextContentParamAnnotation as BetaOutputTextContentParamAnnotation,
         BetaProgram as BetaProgram,
-        BetaProgramItemParam as BetaProgramItemParam,
+        BetaProgramItem as BetaProgramItem,
         BetaProgramOutput as BetaProgramOutput,
-        BetaProgramOutputItemParam as BetaProgramOutputItemParam,
+        BetaProgramOutputItem as BetaProgramOutputItem,
         BetaProgramOutputItemStatus as BetaProgramOutputItemStatus,
         BetaProgramOutputStatus as BetaProgramOutputStatus,
         BetaReasoning as BetaReasoning,
@@ -502,18 +494,18 @@ if TYPE_CHECKING:
         BetaSearchContentType as BetaSearchContentType,
         BetaSummaryTextContent as BetaSummaryTextContent,
         BetaTextContent as BetaTextContent,
-        BetaToolSearchCallItemParam as BetaToolSearchCallItemParam,
-        BetaToolSearchOutputItemParam as BetaToolSearchOutputItemParam,
+        BetaToolSearchCallItem as BetaToolSearchCallItem,
+        BetaToolSearchOutputItem as BetaToolSearchOutputItem,
         BetaTopLogProb as BetaTopLogProb,
+        BetaUrlCitation as BetaUrlCitation,
         BetaUrlCitationBody as BetaUrlCitationBody,
-        BetaUrlCitationParam as BetaUrlCitationParam,
         decode_beta_agent_message_content_item as decode_beta_agent_message_content_item,
-        decode_beta_agent_message_item_param_content_item as decode_beta_agent_message_item_param_content_item,
+        decode_beta_agent_message_item_content_item as decode_beta_agent_message_item_content_item,
         decode_beta_annotation as decode_beta_annotation,
         decode_beta_content as decode_beta_content,
         decode_beta_easy_input_message_content as decode_beta_easy_input_message_content,
-        decode_beta_function_call_output_item_param_output as decode_beta_function_call_output_item_param_output,
-        decode_beta_function_call_output_item_param_output_variant2_item as decode_beta_function_call_output_item_param_output_variant2_item,
+        decode_beta_function_call_output_item_output as decode_beta_function_call_output_item_output,
+        decode_beta_function_call_output_item_output_item as decode_beta_function_call_output_item_output_item,
         decode_beta_input_content as decode_beta_input_content,
         decode_beta_input_item as decode_beta_input_item,
         decode_beta_input_message_content_list as decode_beta_input_message_content_list,
@@ -524,7 +516,6 @@ if TYPE_CHECKING:
         decode_beta_output_content as decode_beta_output_content,
         decode_beta_output_item as decode_beta_output_item,
         decode_beta_output_message_content as decode_beta_output_message_content,
-        decode_beta_output_text_content_param_annotation as decode_beta_output_text_content_param_annotation,
     )
     from .beta_responses import (
         BetaAdditionalTools as BetaAdditionalTools,
@@ -538,25 +529,26 @@ if TYPE_CHECKING:
         BetaComparisonFilter as BetaComparisonFilter,
         BetaCompoundFilter as BetaCompoundFilter,
         BetaCompoundFilterFilter as BetaCompoundFilterFilter,
-        BetaContainerAutoParam as BetaContainerAutoParam,
-        BetaContainerAutoParamNetworkPolicy as BetaContainerAutoParamNetworkPolicy,
-        BetaContainerAutoParamSkill as BetaContainerAutoParamSkill,
+        BetaContainerAuto as BetaContainerAuto,
+        BetaContainerAutoNetworkPolicy as BetaContainerAutoNetworkPolicy,
+        BetaContainerAutoSkill as BetaContainerAutoSkill,
         BetaContainerMemoryLimit as BetaContainerMemoryLimit,
-        BetaContainerNetworkPolicyAllowlistParam as BetaContainerNetworkPolicyAllowlistParam,
-        BetaContainerNetworkPolicyDisabledParam as BetaContainerNetworkPolicyDisabledParam,
-        BetaContainerNetworkPolicyDomainSecretParam as BetaContainerNetworkPolicyDomainSecretParam,
-        BetaContainerReferenceParam as BetaContainerReferenceParam,
+        BetaContainerNetworkPolicyAllowlist as BetaContainerNetworkPolicyAllowlist,
+        BetaContainerNetworkPolicyDisabled as BetaContainerNetworkPolicyDisabled,
+        BetaContainerNetworkPolicyDomainSecret as BetaContainerNetworkPolicyDomainSecret,
+        BetaContainerReference as BetaContainerReference,
         BetaContainerReferenceResource as BetaContainerReferenceResource,
-        BetaContextManagementParam as BetaContextManagementParam,
-        BetaConversationParam as BetaConversationParam,
-        BetaConversationParam2 as BetaConversationParam2,
-        BetaCoordParam as BetaCoordParam,
+        BetaContextManagement as BetaContextManagement,
+        BetaConversation as BetaConversation,
+        BetaConversationObject as BetaConversationObject,
+        BetaCoord as BetaCoord,
         BetaCreateModelResponseProperties as BetaCreateModelResponseProperties,
         BetaCreateResponse as BetaCreateResponse,
-        BetaCustomGrammarFormatParam as BetaCustomGrammarFormatParam,
-        BetaCustomTextFormatParam as BetaCustomTextFormatParam,
+        BetaCustomGrammarFormat as BetaCustomGrammarFormat,
+        BetaCustomGrammarFormatGrammarSyntax as BetaCustomGrammarFormatGrammarSyntax,
+        BetaCustomTextFormat as BetaCustomTextFormat,
         BetaDetailEnum as BetaDetailEnum,
-        BetaEmptyModelParam as BetaEmptyModelParam,
+        BetaEmptyModel as BetaEmptyModel,
         BetaError as BetaError,
         BetaErrorPayload as BetaErrorPayload,
         BetaFileDetailEnum as BetaFileDetailEnum,
@@ -564,43 +556,41 @@ if TYPE_CHECKING:
         BetaFilters as BetaFilters,
         BetaFunctionCallOutputStatusEnum as BetaFunctionCallOutputStatusEnum,
         BetaFunctionCallStatus as BetaFunctionCallStatus,
-        BetaGrammarSyntax1 as BetaGrammarSyntax1,
         BetaHTTPError as BetaHTTPError,
         BetaHybridSearchOptions as BetaHybridSearchOptions,
         BetaImageDetail as BetaImageDetail,
         BetaImageGenActionEnum as BetaImageGenActionEnum,
         BetaIncludeEnum as BetaIncludeEnum,
-        BetaInlineSkillParam as BetaInlineSkillParam,
-        BetaInlineSkillSourceParam as BetaInlineSkillSourceParam,
+        BetaInlineSkill as BetaInlineSkill,
+        BetaInlineSkillSource as BetaInlineSkillSource,
+        BetaInput as BetaInput,
         BetaInputAudio as BetaInputAudio,
         BetaInputAudioInputAudio as BetaInputAudioInputAudio,
         BetaInputFidelity as BetaInputFidelity,
-        BetaInputParam as BetaInputParam,
-        BetaLocalEnvironmentParam as BetaLocalEnvironmentParam,
+        BetaLocalEnvironment as BetaLocalEnvironment,
         BetaLocalEnvironmentResource as BetaLocalEnvironmentResource,
-        BetaLocalSkillParam as BetaLocalSkillParam,
+        BetaLocalSkill as BetaLocalSkill,
         BetaMetadata as BetaMetadata,
         BetaModelIdsResponses as BetaModelIdsResponses,
         BetaModelIdsShared as BetaModelIdsShared,
         BetaModelResponseProperties as BetaModelResponseProperties,
         BetaModeration as BetaModeration,
-        BetaModerationConfigParam as BetaModerationConfigParam,
+        BetaModerationConfig as BetaModerationConfig,
         BetaModerationErrorBody as BetaModerationErrorBody,
         BetaModerationInput as BetaModerationInput,
         BetaModerationInputType as BetaModerationInputType,
         BetaModerationMode as BetaModerationMode,
         BetaModerationOutput as BetaModerationOutput,
-        BetaModerationParam as BetaModerationParam,
-        BetaModerationPolicyParam as BetaModerationPolicyParam,
+        BetaModerationPolicy as BetaModerationPolicy,
+        BetaModerationRequest as BetaModerationRequest,
         BetaModerationResultBody as BetaModerationResultBody,
         BetaOutputAudio as BetaOutputAudio,
         BetaPersonalityEnum as BetaPersonalityEnum,
         BetaPrompt as BetaPrompt,
+        BetaPromptCacheBreakpoint as BetaPromptCacheBreakpoint,
         BetaPromptCacheBreakpointConfig as BetaPromptCacheBreakpointConfig,
-        BetaPromptCacheBreakpointParam as BetaPromptCacheBreakpointParam,
         BetaPromptCacheModeEnum as BetaPromptCacheModeEnum,
         BetaPromptCacheOptions as BetaPromptCacheOptions,
-        BetaPromptCacheOptionsParam as BetaPromptCacheOptionsParam,
         BetaPromptCacheRetentionEnum as BetaPromptCacheRetentionEnum,
         BetaPromptCacheTTLEnum as BetaPromptCacheTTLEnum,
         BetaRankerVersionType as BetaRankerVersionType,
@@ -618,14 +608,14 @@ if TYPE_CHECKING:
         BetaResponsePromptVariablesValue as BetaResponsePromptVariablesValue,
         BetaResponseProperties as BetaResponseProperties,
         BetaResponseStreamOptions as BetaResponseStreamOptions,
-        BetaResponseTextParam as BetaResponseTextParam,
+        BetaResponseText as BetaResponseText,
         BetaResponseUsage as BetaResponseUsage,
         BetaResponseUsageInputTokensDetails as BetaResponseUsageInputTokensDetails,
         BetaResponseUsageOutputTokensDetails as BetaResponseUsageOutputTokensDetails,
         BetaSearchContextSize as BetaSearchContextSize,
         BetaServiceTierEnum as BetaServiceTierEnum,
         BetaServiceTierResponses as BetaServiceTierResponses,
-        BetaSkillReferenceParam as BetaSkillReferenceParam,
+        BetaSkillReference as BetaSkillReference,
         BetaTextResponseFormatConfiguration as BetaTextResponseFormatConfiguration,
         BetaTextResponseFormatJsonSchema as BetaTextResponseFormatJsonSchema,
         BetaTokenCountsBody as BetaTokenCountsBody,
@@ -645,11 +635,11 @@ if TYPE_CHECKING:
         BetaWebSearchApproximateLocation as BetaWebSearchApproximateLocation,
         decode_beta_compact_response_method_public_body_input as decode_beta_compact_response_method_public_body_input,
         decode_beta_compound_filter_filter as decode_beta_compound_filter_filter,
-        decode_beta_container_auto_param_network_policy as decode_beta_container_auto_param_network_policy,
-        decode_beta_container_auto_param_skill as decode_beta_container_auto_param_skill,
-        decode_beta_conversation_param as decode_beta_conversation_param,
+        decode_beta_container_auto_network_policy as decode_beta_container_auto_network_policy,
+        decode_beta_container_auto_skill as decode_beta_container_auto_skill,
+        decode_beta_conversation as decode_beta_conversation,
         decode_beta_filters as decode_beta_filters,
-        decode_beta_input_param as decode_beta_input_param,
+        decode_beta_input as decode_beta_input,
         decode_beta_moderation_input as decode_beta_moderation_input,
         decode_beta_moderation_output as decode_beta_moderation_output,
         decode_beta_response_instructions as decode_beta_response_instructions,
@@ -661,35 +651,30 @@ if TYPE_CHECKING:
     )
     from .beta_tools import (
         BetaApplyPatchCallOutputStatus as BetaApplyPatchCallOutputStatus,
-        BetaApplyPatchCallOutputStatusParam as BetaApplyPatchCallOutputStatusParam,
         BetaApplyPatchCallStatus as BetaApplyPatchCallStatus,
-        BetaApplyPatchCallStatusParam as BetaApplyPatchCallStatusParam,
         BetaApplyPatchCreateFileOperation as BetaApplyPatchCreateFileOperation,
-        BetaApplyPatchCreateFileOperationParam as BetaApplyPatchCreateFileOperationParam,
         BetaApplyPatchDeleteFileOperation as BetaApplyPatchDeleteFileOperation,
-        BetaApplyPatchDeleteFileOperationParam as BetaApplyPatchDeleteFileOperationParam,
-        BetaApplyPatchOperationParam as BetaApplyPatchOperationParam,
+        BetaApplyPatchOperation as BetaApplyPatchOperation,
+        BetaApplyPatchTool as BetaApplyPatchTool,
         BetaApplyPatchToolCall as BetaApplyPatchToolCall,
-        BetaApplyPatchToolCallItemParam as BetaApplyPatchToolCallItemParam,
+        BetaApplyPatchToolCallItem as BetaApplyPatchToolCallItem,
         BetaApplyPatchToolCallOperation as BetaApplyPatchToolCallOperation,
         BetaApplyPatchToolCallOutput as BetaApplyPatchToolCallOutput,
-        BetaApplyPatchToolCallOutputItemParam as BetaApplyPatchToolCallOutputItemParam,
-        BetaApplyPatchToolParam as BetaApplyPatchToolParam,
+        BetaApplyPatchToolCallOutputItem as BetaApplyPatchToolCallOutputItem,
         BetaApplyPatchUpdateFileOperation as BetaApplyPatchUpdateFileOperation,
-        BetaApplyPatchUpdateFileOperationParam as BetaApplyPatchUpdateFileOperationParam,
-        BetaAutoCodeInterpreterToolParam as BetaAutoCodeInterpreterToolParam,
-        BetaAutoCodeInterpreterToolParamNetworkPolicy as BetaAutoCodeInterpreterToolParamNetworkPolicy,
+        BetaAutoCodeInterpreterTool as BetaAutoCodeInterpreterTool,
+        BetaAutoCodeInterpreterToolNetworkPolicy as BetaAutoCodeInterpreterToolNetworkPolicy,
+        BetaClick as BetaClick,
         BetaClickButtonType as BetaClickButtonType,
-        BetaClickParam as BetaClickParam,
         BetaCodeInterpreterTool as BetaCodeInterpreterTool,
         BetaCodeInterpreterToolCall as BetaCodeInterpreterToolCall,
         BetaCodeInterpreterToolCallOutput as BetaCodeInterpreterToolCallOutput,
         BetaCodeInterpreterToolContainer as BetaCodeInterpreterToolContainer,
         BetaComputerAction as BetaComputerAction,
         BetaComputerActionList as BetaComputerActionList,
-        BetaComputerCallOutputItemParam as BetaComputerCallOutputItemParam,
+        BetaComputerCallOutputItem as BetaComputerCallOutputItem,
         BetaComputerCallOutputStatus as BetaComputerCallOutputStatus,
-        BetaComputerCallSafetyCheckParam as BetaComputerCallSafetyCheckParam,
+        BetaComputerCallSafetyCheck as BetaComputerCallSafetyCheck,
         BetaComputerEnvironment as BetaComputerEnvironment,
         BetaComputerScreenshotContent as BetaComputerScreenshotContent,
         BetaComputerScreenshotImage as BetaComputerScreenshotImage,
@@ -698,57 +683,51 @@ if TYPE_CHECKING:
         BetaComputerToolCallOutput as BetaComputerToolCallOutput,
         BetaComputerToolCallOutputResource as BetaComputerToolCallOutputResource,
         BetaComputerUsePreviewTool as BetaComputerUsePreviewTool,
+        BetaCustomTool as BetaCustomTool,
         BetaCustomToolCall as BetaCustomToolCall,
         BetaCustomToolCallOutput as BetaCustomToolCallOutput,
         BetaCustomToolCallOutputOutput as BetaCustomToolCallOutputOutput,
         BetaCustomToolCallOutputResource as BetaCustomToolCallOutputResource,
         BetaCustomToolCallResource as BetaCustomToolCallResource,
-        BetaCustomToolParam as BetaCustomToolParam,
-        BetaCustomToolParamFormat as BetaCustomToolParamFormat,
+        BetaCustomToolFormat as BetaCustomToolFormat,
         BetaDirectToolCallCaller as BetaDirectToolCallCaller,
-        BetaDirectToolCallCallerParam as BetaDirectToolCallCallerParam,
         BetaDoubleClickAction as BetaDoubleClickAction,
-        BetaDragParam as BetaDragParam,
+        BetaDrag as BetaDrag,
         BetaFileSearchTool as BetaFileSearchTool,
         BetaFileSearchToolCall as BetaFileSearchToolCall,
         BetaFileSearchToolCallResult as BetaFileSearchToolCallResult,
         BetaFunctionAndCustomToolCallOutput as BetaFunctionAndCustomToolCallOutput,
         BetaFunctionShellAction as BetaFunctionShellAction,
-        BetaFunctionShellActionParam as BetaFunctionShellActionParam,
         BetaFunctionShellCall as BetaFunctionShellCall,
         BetaFunctionShellCallEnvironment as BetaFunctionShellCallEnvironment,
-        BetaFunctionShellCallItemParam as BetaFunctionShellCallItemParam,
-        BetaFunctionShellCallItemParamEnvironment as BetaFunctionShellCallItemParamEnvironment,
+        BetaFunctionShellCallItem as BetaFunctionShellCallItem,
+        BetaFunctionShellCallItemEnvironment as BetaFunctionShellCallItemEnvironment,
         BetaFunctionShellCallItemStatus as BetaFunctionShellCallItemStatus,
         BetaFunctionShellCallOutput as BetaFunctionShellCallOutput,
         BetaFunctionShellCallOutputContent as BetaFunctionShellCallOutputContent,
         BetaFunctionShellCallOutputContentOutcome as BetaFunctionShellCallOutputContentOutcome,
-        BetaFunctionShellCallOutputContentParam as BetaFunctionShellCallOutputContentParam,
         BetaFunctionShellCallOutputExitOutcome as BetaFunctionShellCallOutputExitOutcome,
-        BetaFunctionShellCallOutputExitOutcomeParam as BetaFunctionShellCallOutputExitOutcomeParam,
-        BetaFunctionShellCallOutputItemParam as BetaFunctionShellCallOutputItemParam,
-        BetaFunctionShellCallOutputOutcomeParam as BetaFunctionShellCallOutputOutcomeParam,
+        BetaFunctionShellCallOutputItem as BetaFunctionShellCallOutputItem,
+        BetaFunctionShellCallOutputOutcome as BetaFunctionShellCallOutputOutcome,
         BetaFunctionShellCallOutputStatusEnum as BetaFunctionShellCallOutputStatusEnum,
         BetaFunctionShellCallOutputTimeoutOutcome as BetaFunctionShellCallOutputTimeoutOutcome,
-        BetaFunctionShellCallOutputTimeoutOutcomeParam as BetaFunctionShellCallOutputTimeoutOutcomeParam,
         BetaFunctionShellCallStatus as BetaFunctionShellCallStatus,
-        BetaFunctionShellToolParam as BetaFunctionShellToolParam,
-        BetaFunctionShellToolParamEnvironment as BetaFunctionShellToolParamEnvironment,
+        BetaFunctionShellTool as BetaFunctionShellTool,
+        BetaFunctionShellToolEnvironment as BetaFunctionShellToolEnvironment,
         BetaFunctionTool as BetaFunctionTool,
         BetaFunctionToolCall as BetaFunctionToolCall,
         BetaFunctionToolCallOutput as BetaFunctionToolCallOutput,
         BetaFunctionToolCallOutputResource as BetaFunctionToolCallOutputResource,
         BetaFunctionToolCallOutputResourceOutput as BetaFunctionToolCallOutputResourceOutput,
         BetaFunctionToolCallResource as BetaFunctionToolCallResource,
-        BetaFunctionToolParam as BetaFunctionToolParam,
         BetaImageGenTool as BetaImageGenTool,
         BetaImageGenToolCall as BetaImageGenToolCall,
         BetaImageGenToolInputImageMask as BetaImageGenToolInputImageMask,
         BetaKeyPressAction as BetaKeyPressAction,
         BetaLocalShellExecAction as BetaLocalShellExecAction,
+        BetaLocalShellTool as BetaLocalShellTool,
         BetaLocalShellToolCall as BetaLocalShellToolCall,
         BetaLocalShellToolCallOutput as BetaLocalShellToolCallOutput,
-        BetaLocalShellToolParam as BetaLocalShellToolParam,
         BetaMCPApprovalRequest as BetaMCPApprovalRequest,
         BetaMCPApprovalResponse as BetaMCPApprovalResponse,
         BetaMCPApprovalResponseResource as BetaMCPApprovalResponseResource,
@@ -764,60 +743,59 @@ if TYPE_CHECKING:
         BetaMCPToolFilter as BetaMCPToolFilter,
         BetaMCPToolRequireApproval as BetaMCPToolRequireApproval,
         BetaMCPToolRequireApprovalMCPToolApprovalFilter as BetaMCPToolRequireApprovalMCPToolApprovalFilter,
-        BetaMoveParam as BetaMoveParam,
-        BetaNamespaceToolParam as BetaNamespaceToolParam,
-        BetaNamespaceToolParamTool as BetaNamespaceToolParamTool,
+        BetaMove as BetaMove,
+        BetaNamespaceTool as BetaNamespaceTool,
+        BetaNamespaceToolTool as BetaNamespaceToolTool,
         BetaProgramToolCallCaller as BetaProgramToolCallCaller,
-        BetaProgramToolCallCallerParam as BetaProgramToolCallCallerParam,
-        BetaProgrammaticToolCallingParam as BetaProgrammaticToolCallingParam,
-        BetaScreenshotParam as BetaScreenshotParam,
-        BetaScrollParam as BetaScrollParam,
+        BetaProgrammaticToolCalling as BetaProgrammaticToolCalling,
+        BetaScreenshot as BetaScreenshot,
+        BetaScroll as BetaScroll,
         BetaShellCallOutputDelta as BetaShellCallOutputDelta,
-        BetaSpecificApplyPatchParam as BetaSpecificApplyPatchParam,
-        BetaSpecificFunctionShellParam as BetaSpecificFunctionShellParam,
-        BetaSpecificProgrammaticToolCallingParam as BetaSpecificProgrammaticToolCallingParam,
+        BetaSpecificApplyPatch as BetaSpecificApplyPatch,
+        BetaSpecificFunctionShell as BetaSpecificFunctionShell,
+        BetaSpecificProgrammaticToolCalling as BetaSpecificProgrammaticToolCalling,
         BetaTool as BetaTool,
         BetaToolCallCaller as BetaToolCallCaller,
-        BetaToolCallCallerParam as BetaToolCallCallerParam,
+        BetaToolCallCallerRequest as BetaToolCallCallerRequest,
+        BetaToolChoice as BetaToolChoice,
         BetaToolChoiceAllowed as BetaToolChoiceAllowed,
         BetaToolChoiceCustom as BetaToolChoiceCustom,
         BetaToolChoiceFunction as BetaToolChoiceFunction,
         BetaToolChoiceMCP as BetaToolChoiceMCP,
         BetaToolChoiceOptions as BetaToolChoiceOptions,
-        BetaToolChoiceParam as BetaToolChoiceParam,
         BetaToolChoiceTypes as BetaToolChoiceTypes,
-        BetaToolSearchToolParam as BetaToolSearchToolParam,
-        BetaTypeParam as BetaTypeParam,
-        BetaWaitParam as BetaWaitParam,
+        BetaToolSearchTool as BetaToolSearchTool,
+        BetaType as BetaType,
+        BetaWait as BetaWait,
         BetaWebSearchPreviewTool as BetaWebSearchPreviewTool,
         BetaWebSearchTool as BetaWebSearchTool,
         BetaWebSearchToolCall as BetaWebSearchToolCall,
         BetaWebSearchToolCallAction as BetaWebSearchToolCallAction,
         BetaWebSearchToolFilters as BetaWebSearchToolFilters,
-        decode_beta_apply_patch_operation_param as decode_beta_apply_patch_operation_param,
+        decode_beta_apply_patch_operation as decode_beta_apply_patch_operation,
         decode_beta_apply_patch_tool_call_operation as decode_beta_apply_patch_tool_call_operation,
-        decode_beta_auto_code_interpreter_tool_param_network_policy as decode_beta_auto_code_interpreter_tool_param_network_policy,
+        decode_beta_auto_code_interpreter_tool_network_policy as decode_beta_auto_code_interpreter_tool_network_policy,
         decode_beta_code_interpreter_tool_call_output as decode_beta_code_interpreter_tool_call_output,
         decode_beta_code_interpreter_tool_container as decode_beta_code_interpreter_tool_container,
         decode_beta_computer_action as decode_beta_computer_action,
         decode_beta_computer_action_list as decode_beta_computer_action_list,
         decode_beta_custom_tool_call_output_output as decode_beta_custom_tool_call_output_output,
-        decode_beta_custom_tool_param_format as decode_beta_custom_tool_param_format,
+        decode_beta_custom_tool_format as decode_beta_custom_tool_format,
         decode_beta_function_and_custom_tool_call_output as decode_beta_function_and_custom_tool_call_output,
         decode_beta_function_shell_call_environment as decode_beta_function_shell_call_environment,
-        decode_beta_function_shell_call_item_param_environment as decode_beta_function_shell_call_item_param_environment,
+        decode_beta_function_shell_call_item_environment as decode_beta_function_shell_call_item_environment,
         decode_beta_function_shell_call_output_content_outcome as decode_beta_function_shell_call_output_content_outcome,
-        decode_beta_function_shell_call_output_outcome_param as decode_beta_function_shell_call_output_outcome_param,
-        decode_beta_function_shell_tool_param_environment as decode_beta_function_shell_tool_param_environment,
+        decode_beta_function_shell_call_output_outcome as decode_beta_function_shell_call_output_outcome,
+        decode_beta_function_shell_tool_environment as decode_beta_function_shell_tool_environment,
         decode_beta_function_tool_call_output_resource_output as decode_beta_function_tool_call_output_resource_output,
         decode_beta_mcp_tool_allowed_tools as decode_beta_mcp_tool_allowed_tools,
         decode_beta_mcp_tool_call_error as decode_beta_mcp_tool_call_error,
         decode_beta_mcp_tool_require_approval as decode_beta_mcp_tool_require_approval,
-        decode_beta_namespace_tool_param_tool as decode_beta_namespace_tool_param_tool,
+        decode_beta_namespace_tool_tool as decode_beta_namespace_tool_tool,
         decode_beta_tool as decode_beta_tool,
         decode_beta_tool_call_caller as decode_beta_tool_call_caller,
-        decode_beta_tool_call_caller_param as decode_beta_tool_call_caller_param,
-        decode_beta_tool_choice_param as decode_beta_tool_choice_param,
+        decode_beta_tool_call_caller_request as decode_beta_tool_call_caller_request,
+        decode_beta_tool_choice as decode_beta_tool_choice,
         decode_beta_web_search_tool_call_action as decode_beta_web_search_tool_call_action,
     )
     from .beta_websocket import (
@@ -987,7 +965,7 @@ if TYPE_CHECKING:
         ServiceTier as ServiceTier,
         StopConfiguration as StopConfiguration,
         VoiceIdsOrCustomVoice as VoiceIdsOrCustomVoice,
-        VoiceIdsOrCustomVoiceVariant2 as VoiceIdsOrCustomVoiceVariant2,
+        VoiceIdsOrCustomVoiceId as VoiceIdsOrCustomVoiceId,
         VoiceIdsShared as VoiceIdsShared,
         WebSearchContextSize as WebSearchContextSize,
         WebSearchLocation as WebSearchLocation,
@@ -1019,7 +997,7 @@ if TYPE_CHECKING:
         AssistantMessageItem as AssistantMessageItem,
         Attachment as Attachment,
         AttachmentType as AttachmentType,
-        AutomaticThreadTitlingParam as AutomaticThreadTitlingParam,
+        AutomaticThreadTitling as AutomaticThreadTitling,
         ChatSessionAutomaticThreadTitling as ChatSessionAutomaticThreadTitling,
         ChatSessionChatkitConfiguration as ChatSessionChatkitConfiguration,
         ChatSessionFileUpload as ChatSessionFileUpload,
@@ -1027,7 +1005,7 @@ if TYPE_CHECKING:
         ChatSessionRateLimits as ChatSessionRateLimits,
         ChatSessionResource as ChatSessionResource,
         ChatSessionStatus as ChatSessionStatus,
-        ChatkitConfigurationParam as ChatkitConfigurationParam,
+        ChatkitConfiguration as ChatkitConfiguration,
         ChatkitWorkflow as ChatkitWorkflow,
         ChatkitWorkflowTracing as ChatkitWorkflowTracing,
         ClientToolCallItem as ClientToolCallItem,
@@ -1035,15 +1013,15 @@ if TYPE_CHECKING:
         ClosedStatus as ClosedStatus,
         CreateChatSessionBody as CreateChatSessionBody,
         DeletedThreadResource as DeletedThreadResource,
-        ExpiresAfterParam as ExpiresAfterParam,
+        ExpiresAfter as ExpiresAfter,
         FileAnnotation as FileAnnotation,
         FileAnnotationSource as FileAnnotationSource,
-        FileUploadParam as FileUploadParam,
-        HistoryParam as HistoryParam,
+        FileUpload as FileUpload,
+        History as History,
         InferenceOptions as InferenceOptions,
         LockedStatus as LockedStatus,
         OrderEnum as OrderEnum,
-        RateLimitsParam as RateLimitsParam,
+        RateLimits as RateLimits,
         ResponseOutputText as ResponseOutputText,
         ResponseOutputTextAnnotation as ResponseOutputTextAnnotation,
         TaskGroupItem as TaskGroupItem,
@@ -1063,8 +1041,8 @@ if TYPE_CHECKING:
         UserMessageItemContentItem as UserMessageItemContentItem,
         UserMessageQuotedText as UserMessageQuotedText,
         WidgetMessageItem as WidgetMessageItem,
-        WorkflowParam as WorkflowParam,
-        WorkflowTracingParam as WorkflowTracingParam,
+        Workflow as Workflow,
+        WorkflowTracing as WorkflowTracing,
         decode_response_output_text_annotation as decode_response_output_text_annotation,
         decode_thread_item as decode_thread_item,
         decode_thread_resource_status as decode_thread_resource_status,
@@ -1273,7 +1251,7 @@ if TYPE_CHECKING:
         CreateImageEditRequest as CreateImageEditRequest,
         CreateImageRequest as CreateImageRequest,
         CreateImageVariationRequest as CreateImageVariationRequest,
-        EditImageBodyJsonParam as EditImageBodyJsonParam,
+        EditImageBodyJson as EditImageBodyJson,
         Image as Image,
         ImageEditCompletedEvent as ImageEditCompletedEvent,
         ImageEditPartialImageEvent as ImageEditPartialImageEvent,
@@ -1284,7 +1262,7 @@ if TYPE_CHECKING:
         ImageGenPartialImageEvent as ImageGenPartialImageEvent,
         ImageGenStreamEvent as ImageGenStreamEvent,
         ImageGenUsage as ImageGenUsage,
-        ImageRefParam as ImageRefParam,
+        ImageRef as ImageRef,
         ImagesResponse as ImagesResponse,
         ImagesUsage as ImagesUsage,
         ImagesUsageInputTokensDetails as ImagesUsageInputTokensDetails,
@@ -1300,17 +1278,17 @@ if TYPE_CHECKING:
     from .moderations import (
         CreateModerationRequest as CreateModerationRequest,
         CreateModerationRequestInput as CreateModerationRequestInput,
-        CreateModerationRequestInputVariant3Item as CreateModerationRequestInputVariant3Item,
-        CreateModerationRequestInputVariant3ItemImageUrl as CreateModerationRequestInputVariant3ItemImageUrl,
-        CreateModerationRequestInputVariant3ItemImageUrlImageUrl as CreateModerationRequestInputVariant3ItemImageUrlImageUrl,
-        CreateModerationRequestInputVariant3ItemText as CreateModerationRequestInputVariant3ItemText,
+        CreateModerationRequestInputItem as CreateModerationRequestInputItem,
+        CreateModerationRequestInputItemImageUrl as CreateModerationRequestInputItemImageUrl,
+        CreateModerationRequestInputItemImageUrlImageUrl as CreateModerationRequestInputItemImageUrlImageUrl,
+        CreateModerationRequestInputItemText as CreateModerationRequestInputItemText,
         CreateModerationResponse as CreateModerationResponse,
         CreateModerationResponseResult as CreateModerationResponseResult,
         CreateModerationResponseResultCategories as CreateModerationResponseResultCategories,
         CreateModerationResponseResultCategoryAppliedInputTypes as CreateModerationResponseResultCategoryAppliedInputTypes,
         CreateModerationResponseResultCategoryScores as CreateModerationResponseResultCategoryScores,
         decode_create_moderation_request_input as decode_create_moderation_request_input,
-        decode_create_moderation_request_input_variant3_item as decode_create_moderation_request_input_variant3_item,
+        decode_create_moderation_request_input_item as decode_create_moderation_request_input_item,
     )
     from .projects import (
         Project as Project,
@@ -1735,40 +1713,37 @@ if TYPE_CHECKING:
         decode_response_stream_event as decode_response_stream_event,
     )
     from .response_items import (
-        AdditionalToolsItemParam as AdditionalToolsItemParam,
+        AdditionalToolsItem as AdditionalToolsItem,
         Annotation as Annotation,
         CompactionBody as CompactionBody,
-        CompactionSummaryItemParam as CompactionSummaryItemParam,
-        CompactionTriggerItemParam as CompactionTriggerItemParam,
+        CompactionSummaryItem as CompactionSummaryItem,
+        CompactionTriggerItem as CompactionTriggerItem,
         ContainerFileCitationBody as ContainerFileCitationBody,
         EasyInputMessage as EasyInputMessage,
         EasyInputMessageContent as EasyInputMessageContent,
         FileCitationBody as FileCitationBody,
         FilePath as FilePath,
         FunctionCallItemStatus as FunctionCallItemStatus,
-        FunctionCallOutputItemParam as FunctionCallOutputItemParam,
-        FunctionCallOutputItemParamOutput as FunctionCallOutputItemParamOutput,
-        FunctionCallOutputItemParamOutputVariant2Item as FunctionCallOutputItemParamOutputVariant2Item,
+        FunctionCallOutputItem as FunctionCallOutputItem,
+        FunctionCallOutputItemOutput as FunctionCallOutputItemOutput,
+        FunctionCallOutputItemOutputItem as FunctionCallOutputItemOutputItem,
         InputContent as InputContent,
         InputFileContent as InputFileContent,
-        InputFileContentParam as InputFileContentParam,
         InputImageContent as InputImageContent,
-        InputImageContentParamAutoParam as InputImageContentParamAutoParam,
+        InputImageContentParamAuto as InputImageContentParamAuto,
         InputItem as InputItem,
         InputMessage as InputMessage,
         InputMessageContentList as InputMessageContentList,
         InputMessageResource as InputMessageResource,
         InputTextContent as InputTextContent,
-        InputTextContentParam as InputTextContentParam,
         Item as Item,
         ItemField as ItemField,
-        ItemReferenceParam as ItemReferenceParam,
+        ItemReference as ItemReference,
         ItemResource as ItemResource,
         LogProb as LogProb,
         Message as Message,
         MessageContentItem as MessageContentItem,
         MessagePhase as MessagePhase,
-        MessagePhase2 as MessagePhase2,
         MessageRole as MessageRole,
         MessageStatus as MessageStatus,
         ModelIdsCompaction as ModelIdsCompaction,
@@ -1778,9 +1753,9 @@ if TYPE_CHECKING:
         OutputMessageContent as OutputMessageContent,
         OutputTextContent as OutputTextContent,
         Program as Program,
-        ProgramItemParam as ProgramItemParam,
+        ProgramItem as ProgramItem,
         ProgramOutput as ProgramOutput,
-        ProgramOutputItemParam as ProgramOutputItemParam,
+        ProgramOutputItem as ProgramOutputItem,
         ProgramOutputItemStatus as ProgramOutputItemStatus,
         ProgramOutputStatus as ProgramOutputStatus,
         Reasoning as Reasoning,
@@ -1795,14 +1770,14 @@ if TYPE_CHECKING:
         SearchContentType as SearchContentType,
         SummaryTextContent as SummaryTextContent,
         TextContent as TextContent,
-        ToolSearchCallItemParam as ToolSearchCallItemParam,
-        ToolSearchOutputItemParam as ToolSearchOutputItemParam,
+        ToolSearchCallItem as ToolSearchCallItem,
+        ToolSearchOutputItem as ToolSearchOutputItem,
         TopLogProb as TopLogProb,
         UrlCitationBody as UrlCitationBody,
         decode_annotation as decode_annotation,
         decode_easy_input_message_content as decode_easy_input_message_content,
-        decode_function_call_output_item_param_output as decode_function_call_output_item_param_output,
-        decode_function_call_output_item_param_output_variant2_item as decode_function_call_output_item_param_output_variant2_item,
+        decode_function_call_output_item_output as decode_function_call_output_item_output,
+        decode_function_call_output_item_output_item as decode_function_call_output_item_output_item,
         decode_input_content as decode_input_content,
         decode_input_item as decode_input_item,
         decode_input_message_content_list as decode_input_message_content_list,
@@ -1816,35 +1791,30 @@ if TYPE_CHECKING:
     )
     from .response_tools import (
         ApplyPatchCallOutputStatus as ApplyPatchCallOutputStatus,
-        ApplyPatchCallOutputStatusParam as ApplyPatchCallOutputStatusParam,
         ApplyPatchCallStatus as ApplyPatchCallStatus,
-        ApplyPatchCallStatusParam as ApplyPatchCallStatusParam,
         ApplyPatchCreateFileOperation as ApplyPatchCreateFileOperation,
-        ApplyPatchCreateFileOperationParam as ApplyPatchCreateFileOperationParam,
         ApplyPatchDeleteFileOperation as ApplyPatchDeleteFileOperation,
-        ApplyPatchDeleteFileOperationParam as ApplyPatchDeleteFileOperationParam,
-        ApplyPatchOperationParam as ApplyPatchOperationParam,
+        ApplyPatchOperation as ApplyPatchOperation,
+        ApplyPatchTool as ApplyPatchTool,
         ApplyPatchToolCall as ApplyPatchToolCall,
-        ApplyPatchToolCallItemParam as ApplyPatchToolCallItemParam,
+        ApplyPatchToolCallItem as ApplyPatchToolCallItem,
         ApplyPatchToolCallOperation as ApplyPatchToolCallOperation,
         ApplyPatchToolCallOutput as ApplyPatchToolCallOutput,
-        ApplyPatchToolCallOutputItemParam as ApplyPatchToolCallOutputItemParam,
-        ApplyPatchToolParam as ApplyPatchToolParam,
+        ApplyPatchToolCallOutputItem as ApplyPatchToolCallOutputItem,
         ApplyPatchUpdateFileOperation as ApplyPatchUpdateFileOperation,
-        ApplyPatchUpdateFileOperationParam as ApplyPatchUpdateFileOperationParam,
-        AutoCodeInterpreterToolParam as AutoCodeInterpreterToolParam,
-        AutoCodeInterpreterToolParamNetworkPolicy as AutoCodeInterpreterToolParamNetworkPolicy,
+        AutoCodeInterpreterTool as AutoCodeInterpreterTool,
+        AutoCodeInterpreterToolNetworkPolicy as AutoCodeInterpreterToolNetworkPolicy,
+        Click as Click,
         ClickButtonType as ClickButtonType,
-        ClickParam as ClickParam,
         CodeInterpreterTool as CodeInterpreterTool,
         CodeInterpreterToolCall as CodeInterpreterToolCall,
         CodeInterpreterToolCallOutput as CodeInterpreterToolCallOutput,
         CodeInterpreterToolContainer as CodeInterpreterToolContainer,
         ComputerAction as ComputerAction,
         ComputerActionList as ComputerActionList,
-        ComputerCallOutputItemParam as ComputerCallOutputItemParam,
+        ComputerCallOutputItem as ComputerCallOutputItem,
         ComputerCallOutputStatus as ComputerCallOutputStatus,
-        ComputerCallSafetyCheckParam as ComputerCallSafetyCheckParam,
+        ComputerCallSafetyCheck as ComputerCallSafetyCheck,
         ComputerEnvironment as ComputerEnvironment,
         ComputerScreenshotContent as ComputerScreenshotContent,
         ComputerScreenshotImage as ComputerScreenshotImage,
@@ -1853,57 +1823,51 @@ if TYPE_CHECKING:
         ComputerToolCallOutput as ComputerToolCallOutput,
         ComputerToolCallOutputResource as ComputerToolCallOutputResource,
         ComputerUsePreviewTool as ComputerUsePreviewTool,
+        CustomTool as CustomTool,
         CustomToolCall as CustomToolCall,
         CustomToolCallOutput as CustomToolCallOutput,
         CustomToolCallOutputOutput as CustomToolCallOutputOutput,
         CustomToolCallOutputResource as CustomToolCallOutputResource,
         CustomToolCallResource as CustomToolCallResource,
-        CustomToolParam as CustomToolParam,
-        CustomToolParamFormat as CustomToolParamFormat,
+        CustomToolFormat as CustomToolFormat,
         DirectToolCallCaller as DirectToolCallCaller,
-        DirectToolCallCallerParam as DirectToolCallCallerParam,
         DoubleClickAction as DoubleClickAction,
-        DragParam as DragParam,
+        Drag as Drag,
         FileSearchTool as FileSearchTool,
         FileSearchToolCall as FileSearchToolCall,
         FileSearchToolCallResult as FileSearchToolCallResult,
         FunctionAndCustomToolCallOutput as FunctionAndCustomToolCallOutput,
         FunctionShellAction as FunctionShellAction,
-        FunctionShellActionParam as FunctionShellActionParam,
         FunctionShellCall as FunctionShellCall,
         FunctionShellCallEnvironment as FunctionShellCallEnvironment,
-        FunctionShellCallItemParam as FunctionShellCallItemParam,
-        FunctionShellCallItemParamEnvironment as FunctionShellCallItemParamEnvironment,
+        FunctionShellCallItem as FunctionShellCallItem,
+        FunctionShellCallItemEnvironment as FunctionShellCallItemEnvironment,
         FunctionShellCallItemStatus as FunctionShellCallItemStatus,
         FunctionShellCallOutput as FunctionShellCallOutput,
         FunctionShellCallOutputContent as FunctionShellCallOutputContent,
         FunctionShellCallOutputContentOutcome as FunctionShellCallOutputContentOutcome,
-        FunctionShellCallOutputContentParam as FunctionShellCallOutputContentParam,
         FunctionShellCallOutputExitOutcome as FunctionShellCallOutputExitOutcome,
-        FunctionShellCallOutputExitOutcomeParam as FunctionShellCallOutputExitOutcomeParam,
-        FunctionShellCallOutputItemParam as FunctionShellCallOutputItemParam,
-        FunctionShellCallOutputOutcomeParam as FunctionShellCallOutputOutcomeParam,
+        FunctionShellCallOutputItem as FunctionShellCallOutputItem,
+        FunctionShellCallOutputOutcome as FunctionShellCallOutputOutcome,
         FunctionShellCallOutputStatusEnum as FunctionShellCallOutputStatusEnum,
         FunctionShellCallOutputTimeoutOutcome as FunctionShellCallOutputTimeoutOutcome,
-        FunctionShellCallOutputTimeoutOutcomeParam as FunctionShellCallOutputTimeoutOutcomeParam,
         FunctionShellCallStatus as FunctionShellCallStatus,
-        FunctionShellToolParam as FunctionShellToolParam,
-        FunctionShellToolParamEnvironment as FunctionShellToolParamEnvironment,
+        FunctionShellTool as FunctionShellTool,
+        FunctionShellToolEnvironment as FunctionShellToolEnvironment,
         FunctionTool as FunctionTool,
         FunctionToolCall as FunctionToolCall,
         FunctionToolCallOutput as FunctionToolCallOutput,
         FunctionToolCallOutputResource as FunctionToolCallOutputResource,
         FunctionToolCallOutputResourceOutput as FunctionToolCallOutputResourceOutput,
         FunctionToolCallResource as FunctionToolCallResource,
-        FunctionToolParam as FunctionToolParam,
         ImageGenTool as ImageGenTool,
         ImageGenToolCall as ImageGenToolCall,
         ImageGenToolInputImageMask as ImageGenToolInputImageMask,
         KeyPressAction as KeyPressAction,
         LocalShellExecAction as LocalShellExecAction,
+        LocalShellTool as LocalShellTool,
         LocalShellToolCall as LocalShellToolCall,
         LocalShellToolCallOutput as LocalShellToolCallOutput,
-        LocalShellToolParam as LocalShellToolParam,
         MCPApprovalRequest as MCPApprovalRequest,
         MCPApprovalResponse as MCPApprovalResponse,
         MCPApprovalResponseResource as MCPApprovalResponseResource,
@@ -1919,60 +1883,59 @@ if TYPE_CHECKING:
         MCPToolFilter as MCPToolFilter,
         MCPToolRequireApproval as MCPToolRequireApproval,
         MCPToolRequireApprovalMCPToolApprovalFilter as MCPToolRequireApprovalMCPToolApprovalFilter,
-        MoveParam as MoveParam,
-        NamespaceToolParam as NamespaceToolParam,
-        NamespaceToolParamTool as NamespaceToolParamTool,
+        Move as Move,
+        NamespaceTool as NamespaceTool,
+        NamespaceToolTool as NamespaceToolTool,
         ProgramToolCallCaller as ProgramToolCallCaller,
-        ProgramToolCallCallerParam as ProgramToolCallCallerParam,
-        ProgrammaticToolCallingParam as ProgrammaticToolCallingParam,
-        ScreenshotParam as ScreenshotParam,
-        ScrollParam as ScrollParam,
+        ProgrammaticToolCalling as ProgrammaticToolCalling,
+        Screenshot as Screenshot,
+        Scroll as Scroll,
         ShellCallOutputDelta as ShellCallOutputDelta,
-        SpecificApplyPatchParam as SpecificApplyPatchParam,
-        SpecificFunctionShellParam as SpecificFunctionShellParam,
-        SpecificProgrammaticToolCallingParam as SpecificProgrammaticToolCallingParam,
+        SpecificApplyPatch as SpecificApplyPatch,
+        SpecificFunctionShell as SpecificFunctionShell,
+        SpecificProgrammaticToolCalling as SpecificProgrammaticToolCalling,
         Tool as Tool,
         ToolCallCaller as ToolCallCaller,
-        ToolCallCallerParam as ToolCallCallerParam,
+        ToolCallCallerRequest as ToolCallCallerRequest,
         ToolChoiceAllowed as ToolChoiceAllowed,
         ToolChoiceCustom as ToolChoiceCustom,
         ToolChoiceFunction as ToolChoiceFunction,
         ToolChoiceMCP as ToolChoiceMCP,
         ToolChoiceOptions as ToolChoiceOptions,
-        ToolChoiceParam as ToolChoiceParam,
+        ToolChoiceRequest as ToolChoiceRequest,
         ToolChoiceTypes as ToolChoiceTypes,
-        ToolSearchToolParam as ToolSearchToolParam,
-        TypeParam as TypeParam,
-        WaitParam as WaitParam,
+        ToolSearchTool as ToolSearchTool,
+        Type as Type,
+        Wait as Wait,
         WebSearchPreviewTool as WebSearchPreviewTool,
         WebSearchTool as WebSearchTool,
         WebSearchToolCall as WebSearchToolCall,
         WebSearchToolCallAction as WebSearchToolCallAction,
         WebSearchToolFilters as WebSearchToolFilters,
-        decode_apply_patch_operation_param as decode_apply_patch_operation_param,
+        decode_apply_patch_operation as decode_apply_patch_operation,
         decode_apply_patch_tool_call_operation as decode_apply_patch_tool_call_operation,
-        decode_auto_code_interpreter_tool_param_network_policy as decode_auto_code_interpreter_tool_param_network_policy,
+        decode_auto_code_interpreter_tool_network_policy as decode_auto_code_interpreter_tool_network_policy,
         decode_code_interpreter_tool_call_output as decode_code_interpreter_tool_call_output,
         decode_code_interpreter_tool_container as decode_code_interpreter_tool_container,
         decode_computer_action as decode_computer_action,
         decode_computer_action_list as decode_computer_action_list,
         decode_custom_tool_call_output_output as decode_custom_tool_call_output_output,
-        decode_custom_tool_param_format as decode_custom_tool_param_format,
+        decode_custom_tool_format as decode_custom_tool_format,
         decode_function_and_custom_tool_call_output as decode_function_and_custom_tool_call_output,
         decode_function_shell_call_environment as decode_function_shell_call_environment,
-        decode_function_shell_call_item_param_environment as decode_function_shell_call_item_param_environment,
+        decode_function_shell_call_item_environment as decode_function_shell_call_item_environment,
         decode_function_shell_call_output_content_outcome as decode_function_shell_call_output_content_outcome,
-        decode_function_shell_call_output_outcome_param as decode_function_shell_call_output_outcome_param,
-        decode_function_shell_tool_param_environment as decode_function_shell_tool_param_environment,
+        decode_function_shell_call_output_outcome as decode_function_shell_call_output_outcome,
+        decode_function_shell_tool_environment as decode_function_shell_tool_environment,
         decode_function_tool_call_output_resource_output as decode_function_tool_call_output_resource_output,
         decode_mcp_tool_allowed_tools as decode_mcp_tool_allowed_tools,
         decode_mcp_tool_call_error as decode_mcp_tool_call_error,
         decode_mcp_tool_require_approval as decode_mcp_tool_require_approval,
-        decode_namespace_tool_param_tool as decode_namespace_tool_param_tool,
+        decode_namespace_tool_tool as decode_namespace_tool_tool,
         decode_tool as decode_tool,
         decode_tool_call_caller as decode_tool_call_caller,
-        decode_tool_call_caller_param as decode_tool_call_caller_param,
-        decode_tool_choice_param as decode_tool_choice_param,
+        decode_tool_call_caller_request as decode_tool_call_caller_request,
+        decode_tool_choice_request as decode_tool_choice_request,
         decode_web_search_tool_call_action as decode_web_search_tool_call_action,
     )
     from .responses import (
@@ -1987,25 +1950,26 @@ if TYPE_CHECKING:
         ComparisonFilter as ComparisonFilter,
         CompoundFilter as CompoundFilter,
         CompoundFilterFilter as CompoundFilterFilter,
-        ContainerAutoParam as ContainerAutoParam,
-        ContainerAutoParamNetworkPolicy as ContainerAutoParamNetworkPolicy,
-        ContainerAutoParamSkill as ContainerAutoParamSkill,
+        ContainerAuto as ContainerAuto,
+        ContainerAutoNetworkPolicy as ContainerAutoNetworkPolicy,
+        ContainerAutoSkill as ContainerAutoSkill,
         ContainerMemoryLimit as ContainerMemoryLimit,
-        ContainerNetworkPolicyAllowlistParam as ContainerNetworkPolicyAllowlistParam,
-        ContainerNetworkPolicyDisabledParam as ContainerNetworkPolicyDisabledParam,
-        ContainerNetworkPolicyDomainSecretParam as ContainerNetworkPolicyDomainSecretParam,
-        ContainerReferenceParam as ContainerReferenceParam,
+        ContainerNetworkPolicyAllowlist as ContainerNetworkPolicyAllowlist,
+        ContainerNetworkPolicyDisabled as ContainerNetworkPolicyDisabled,
+        ContainerNetworkPolicyDomainSecret as ContainerNetworkPolicyDomainSecret,
+        ContainerReference as ContainerReference,
         ContainerReferenceResource as ContainerReferenceResource,
-        ContextManagementParam as ContextManagementParam,
-        ConversationParam as ConversationParam,
-        ConversationParam2 as ConversationParam2,
-        CoordParam as CoordParam,
+        ContextManagement as ContextManagement,
+        Conversation as Conversation,
+        ConversationObject as ConversationObject,
+        Coord as Coord,
         CreateModelResponseProperties as CreateModelResponseProperties,
         CreateResponse as CreateResponse,
-        CustomGrammarFormatParam as CustomGrammarFormatParam,
-        CustomTextFormatParam as CustomTextFormatParam,
+        CustomGrammarFormat as CustomGrammarFormat,
+        CustomGrammarFormatGrammarSyntax as CustomGrammarFormatGrammarSyntax,
+        CustomTextFormat as CustomTextFormat,
         DetailEnum as DetailEnum,
-        EmptyModelParam as EmptyModelParam,
+        EmptyModel as EmptyModel,
         Error as Error,
         ErrorPayload as ErrorPayload,
         FileDetailEnum as FileDetailEnum,
@@ -2013,40 +1977,38 @@ if TYPE_CHECKING:
         Filters as Filters,
         FunctionCallOutputStatusEnum as FunctionCallOutputStatusEnum,
         FunctionCallStatus as FunctionCallStatus,
-        GrammarSyntax1 as GrammarSyntax1,
         HTTPError as HTTPError,
         HybridSearchOptions as HybridSearchOptions,
         ImageDetail as ImageDetail,
         ImageGenActionEnum as ImageGenActionEnum,
         IncludeEnum as IncludeEnum,
-        InlineSkillParam as InlineSkillParam,
-        InlineSkillSourceParam as InlineSkillSourceParam,
+        InlineSkill as InlineSkill,
+        InlineSkillSource as InlineSkillSource,
+        Input as Input,
         InputFidelity as InputFidelity,
-        InputParam as InputParam,
-        LocalEnvironmentParam as LocalEnvironmentParam,
+        LocalEnvironment as LocalEnvironment,
         LocalEnvironmentResource as LocalEnvironmentResource,
-        LocalSkillParam as LocalSkillParam,
+        LocalSkill as LocalSkill,
         Metadata as Metadata,
         ModelIdsResponses as ModelIdsResponses,
         ModelIdsShared as ModelIdsShared,
         ModelResponseProperties as ModelResponseProperties,
         Moderation as Moderation,
-        ModerationConfigParam as ModerationConfigParam,
+        ModerationConfig as ModerationConfig,
         ModerationErrorBody as ModerationErrorBody,
         ModerationInput as ModerationInput,
         ModerationInputType as ModerationInputType,
         ModerationMode as ModerationMode,
         ModerationOutput as ModerationOutput,
-        ModerationParam as ModerationParam,
-        ModerationPolicyParam as ModerationPolicyParam,
+        ModerationPolicy as ModerationPolicy,
+        ModerationRequest as ModerationRequest,
         ModerationResultBody as ModerationResultBody,
         PersonalityEnum as PersonalityEnum,
         Prompt as Prompt,
+        PromptCacheBreakpoint as PromptCacheBreakpoint,
         PromptCacheBreakpointConfig as PromptCacheBreakpointConfig,
-        PromptCacheBreakpointParam as PromptCacheBreakpointParam,
         PromptCacheModeEnum as PromptCacheModeEnum,
         PromptCacheOptions as PromptCacheOptions,
-        PromptCacheOptionsParam as PromptCacheOptionsParam,
         PromptCacheRetentionEnum as PromptCacheRetentionEnum,
         PromptCacheTTLEnum as PromptCacheTTLEnum,
         RankerVersionType as RankerVersionType,
@@ -2066,14 +2028,14 @@ if TYPE_CHECKING:
         ResponsePromptVariablesValue as ResponsePromptVariablesValue,
         ResponseProperties as ResponseProperties,
         ResponseStreamOptions as ResponseStreamOptions,
-        ResponseTextParam as ResponseTextParam,
+        ResponseText as ResponseText,
         ResponseUsage as ResponseUsage,
         ResponseUsageInputTokensDetails as ResponseUsageInputTokensDetails,
         ResponseUsageOutputTokensDetails as ResponseUsageOutputTokensDetails,
         SearchContextSize as SearchContextSize,
         ServiceTierEnum as ServiceTierEnum,
         ServiceTierResponses as ServiceTierResponses,
-        SkillReferenceParam as SkillReferenceParam,
+        SkillReference as SkillReference,
         TextResponseFormatConfiguration as TextResponseFormatConfiguration,
         TextResponseFormatJsonSchema as TextResponseFormatJsonSchema,
         TokenCountsBody as TokenCountsBody,
@@ -2093,11 +2055,11 @@ if TYPE_CHECKING:
         WebSearchApproximateLocation as WebSearchApproximateLocation,
         decode_compact_response_method_public_body_input as decode_compact_response_method_public_body_input,
         decode_compound_filter_filter as decode_compound_filter_filter,
-        decode_container_auto_param_network_policy as decode_container_auto_param_network_policy,
-        decode_container_auto_param_skill as decode_container_auto_param_skill,
-        decode_conversation_param as decode_conversation_param,
+        decode_container_auto_network_policy as decode_container_auto_network_policy,
+        decode_container_auto_skill as decode_container_auto_skill,
+        decode_conversation as decode_conversation,
         decode_filters as decode_filters,
-        decode_input_param as decode_input_param,
+        decode_input as decode_input,
         decode_moderation_input as decode_moderation_input,
         decode_moderation_output as decode_moderation_output,
         decode_response_instructions as decode_response_instructions,
@@ -2178,16 +2140,16 @@ if TYPE_CHECKING:
         CodeInterpreterFileOutput as CodeInterpreterFileOutput,
         CodeInterpreterFileOutputFile as CodeInterpreterFileOutputFile,
         CodeInterpreterTextOutput as CodeInterpreterTextOutput,
-        ContainerFileCitationParam as ContainerFileCitationParam,
+        ContainerFileCitation as ContainerFileCitation,
         Content as Content,
         DeletedConversation as DeletedConversation,
         DragPoint as DragPoint,
-        FileCitationParam as FileCitationParam,
+        FileCitation as FileCitation,
         FineTuneChatCompletionRequestAssistantMessage as FineTuneChatCompletionRequestAssistantMessage,
         ModelIds as ModelIds,
         OutputAudio as OutputAudio,
         TranscriptionChunkingStrategy as TranscriptionChunkingStrategy,
-        UrlCitationParam as UrlCitationParam,
+        UrlCitation as UrlCitation,
         decode_content as decode_content,
         decode_transcription_chunking_strategy as decode_transcription_chunking_strategy,
     )
@@ -2339,8 +2301,8 @@ if TYPE_CHECKING:
         decode_usage_time_bucket_result as decode_usage_time_bucket_result,
     )
     from .vector_stores import (
-        AutoChunkingStrategyRequestParam as AutoChunkingStrategyRequestParam,
-        ChunkingStrategyRequestParam as ChunkingStrategyRequestParam,
+        AutoChunkingStrategyRequest as AutoChunkingStrategyRequest,
+        ChunkingStrategyRequest as ChunkingStrategyRequest,
         CreateVectorStoreFileBatchRequest as CreateVectorStoreFileBatchRequest,
         CreateVectorStoreFileRequest as CreateVectorStoreFileRequest,
         CreateVectorStoreRequest as CreateVectorStoreRequest,
@@ -2349,10 +2311,10 @@ if TYPE_CHECKING:
         DeleteVectorStoreResponse as DeleteVectorStoreResponse,
         ListVectorStoreFilesResponse as ListVectorStoreFilesResponse,
         ListVectorStoresResponse as ListVectorStoresResponse,
-        OtherChunkingStrategyResponseParam as OtherChunkingStrategyResponseParam,
+        OtherChunkingStrategyResponse as OtherChunkingStrategyResponse,
         StaticChunkingStrategy as StaticChunkingStrategy,
-        StaticChunkingStrategyRequestParam as StaticChunkingStrategyRequestParam,
-        StaticChunkingStrategyResponseParam as StaticChunkingStrategyResponseParam,
+        StaticChunkingStrategyRequest as StaticChunkingStrategyRequest,
+        StaticChunkingStrategyResponse as StaticChunkingStrategyResponse,
         UpdateVectorStoreFileAttributesRequest as UpdateVectorStoreFileAttributesRequest,
         UpdateVectorStoreRequest as UpdateVectorStoreRequest,
         UpdateVectorStoreRequestExpiresAfter as UpdateVectorStoreRequestExpiresAfter,
@@ -2372,7 +2334,7 @@ if TYPE_CHECKING:
         VectorStoreSearchResultContentObject as VectorStoreSearchResultContentObject,
         VectorStoreSearchResultItem as VectorStoreSearchResultItem,
         VectorStoreSearchResultsPage as VectorStoreSearchResultsPage,
-        decode_chunking_strategy_request_param as decode_chunking_strategy_request_param,
+        decode_chunking_strategy_request as decode_chunking_strategy_request,
         decode_create_vector_store_request_chunking_strategy as decode_create_vector_store_request_chunking_strategy,
         decode_vector_store_file_object_chunking_strategy as decode_vector_store_file_object_chunking_strategy,
         decode_vector_store_search_request_filters as decode_vector_store_search_request_filters,
@@ -2387,17 +2349,17 @@ if TYPE_CHECKING:
         CreateVideoExtendMultipartBodyVideo as CreateVideoExtendMultipartBodyVideo,
         CreateVideoJsonBody as CreateVideoJsonBody,
         CreateVideoMultipartBody as CreateVideoMultipartBody,
+        CreateVideoMultipartBodyImageRef as CreateVideoMultipartBodyImageRef,
         CreateVideoMultipartBodyInputReference as CreateVideoMultipartBodyInputReference,
         CreateVideoRemixBody as CreateVideoRemixBody,
         DeletedVideoResource as DeletedVideoResource,
-        Error2 as Error2,
-        ImageRefParam2 as ImageRefParam2,
         VideoCharacterResource as VideoCharacterResource,
         VideoContentVariant as VideoContentVariant,
         VideoListResource as VideoListResource,
         VideoModel as VideoModel,
-        VideoReferenceInputParam as VideoReferenceInputParam,
+        VideoReferenceInput as VideoReferenceInput,
         VideoResource as VideoResource,
+        VideoResourceError as VideoResourceError,
         VideoSeconds as VideoSeconds,
         VideoSize as VideoSize,
         VideoStatus as VideoStatus,
@@ -2475,14 +2437,14 @@ if TYPE_CHECKING:
     FileObject = _a_files.OpenAIFile
     ModelDeleted = _a_models.DeleteModelResponse
     ModerationCreateResponse = _a_moderations.CreateModerationResponse
-    OtherFileChunkingStrategyObject = _a_vector_stores.OtherChunkingStrategyResponseParam
+    OtherFileChunkingStrategyObject = _a_vector_stores.OtherChunkingStrategyResponse
     ResponseFormatJSONObject = _a_responses.ResponseFormatJsonObject
     ResponseFormatJSONSchema = _a_chat.ResponseFormatJsonSchema
     ResponsesModel = _a_responses.ModelIdsResponses
     Skill = _a_skills.SkillResource
     SkillList = _a_skills.SkillListResource
     StaticFileChunkingStrategy = _a_vector_stores.StaticChunkingStrategy
-    StaticFileChunkingStrategyObject = _a_vector_stores.StaticChunkingStrategyResponseParam
+    StaticFileChunkingStrategyObject = _a_vector_stores.StaticChunkingStrategyResponse
     StaticFileChunkingStrategyObjectParam = _a_params.StaticChunkingStrategyRequestParam
     VectorStore = _a_vector_stores.VectorStoreObject
     VectorStoreDeleted = _a_vector_stores.DeleteVectorStoreResponse
@@ -2709,173 +2671,150 @@ _INDEX: dict[str, str] = {
             "BetaResponseWebSearchCallSearchingEvent decode_beta_response_stream_event"
         ),
         "beta_items": (
-            "BetaAdditionalToolsItemParam BetaAgentMessage BetaAgentMessageContentItem "
-            "BetaAgentMessageItemParam BetaAgentMessageItemParamContentItem BetaAgentTag "
-            "BetaAgentTagParam BetaAnnotation BetaCompactionBody "
-            "BetaCompactionSummaryItemParam BetaCompactionTriggerItemParam "
-            "BetaContainerFileCitationBody BetaContainerFileCitationParam BetaContent "
+            "BetaAdditionalToolsItem BetaAgentMessage BetaAgentMessageContentItem "
+            "BetaAgentMessageItem BetaAgentMessageItemContentItem BetaAgentTag BetaAnnotation "
+            "BetaCompactionBody BetaCompactionSummaryItem BetaCompactionTriggerItem "
+            "BetaContainerFileCitation BetaContainerFileCitationBody BetaContent "
             "BetaEasyInputMessage BetaEasyInputMessageContent BetaEncryptedContent "
-            "BetaEncryptedContentParam BetaFileCitationBody BetaFileCitationParam "
-            "BetaFilePath BetaFunctionCallItemStatus BetaFunctionCallOutputItemParam "
-            "BetaFunctionCallOutputItemParamOutput "
-            "BetaFunctionCallOutputItemParamOutputVariant2Item BetaInputContent "
-            "BetaInputFileContent BetaInputFileContentParam BetaInputImageContent "
-            "BetaInputImageContentParamAutoParam BetaInputItem BetaInputMessage "
-            "BetaInputMessageContentList BetaInputMessageResource BetaInputTextContent "
-            "BetaInputTextContentParam BetaItem BetaItemField BetaItemReferenceParam "
-            "BetaItemResource BetaLogProb BetaMessage BetaMessageContentItem BetaMessagePhase "
-            "BetaMessagePhase2 BetaMessageRole BetaMessageStatus BetaModelIdsCompaction "
-            "BetaMultiAgentAction BetaMultiAgentAction1 BetaMultiAgentCall "
-            "BetaMultiAgentCallItemParam BetaMultiAgentCallOutput "
-            "BetaMultiAgentCallOutputItemParam BetaMultiAgentParam BetaOutputContent "
-            "BetaOutputItem BetaOutputMessage BetaOutputMessageContent BetaOutputTextContent "
-            "BetaOutputTextContentParam BetaOutputTextContentParamAnnotation BetaProgram "
-            "BetaProgramItemParam BetaProgramOutput BetaProgramOutputItemParam "
-            "BetaProgramOutputItemStatus BetaProgramOutputStatus BetaReasoning "
-            "BetaReasoningEffort BetaReasoningItem BetaReasoningModeEnum "
-            "BetaReasoningTextContent BetaRefusalContent BetaResponseItemList "
-            "BetaResponseLogProb BetaResponseLogProbTopLogprob BetaSearchContentType "
-            "BetaSummaryTextContent BetaTextContent BetaToolSearchCallItemParam "
-            "BetaToolSearchOutputItemParam BetaTopLogProb BetaUrlCitationBody "
-            "BetaUrlCitationParam decode_beta_agent_message_content_item "
-            "decode_beta_agent_message_item_param_content_item decode_beta_annotation "
+            "BetaFileCitation BetaFileCitationBody BetaFilePath BetaFunctionCallItemStatus "
+            "BetaFunctionCallOutputItem BetaFunctionCallOutputItemOutput "
+            "BetaFunctionCallOutputItemOutputItem BetaInputContent BetaInputFileContent "
+            "BetaInputImageContent BetaInputImageContentParamAuto BetaInputItem "
+            "BetaInputMessage BetaInputMessageContentList BetaInputMessageResource "
+            "BetaInputTextContent BetaItem BetaItemField BetaItemReference BetaItemResource "
+            "BetaLogProb BetaMessage BetaMessageContentItem BetaMessagePhase BetaMessageRole "
+            "BetaMessageStatus BetaModelIdsCompaction BetaMultiAgent BetaMultiAgentAction "
+            "BetaMultiAgentCall BetaMultiAgentCallItem BetaMultiAgentCallOutput "
+            "BetaMultiAgentCallOutputItem BetaOutputContent BetaOutputItem BetaOutputMessage "
+            "BetaOutputMessageContent BetaOutputTextContent BetaProgram BetaProgramItem "
+            "BetaProgramOutput BetaProgramOutputItem BetaProgramOutputItemStatus "
+            "BetaProgramOutputStatus BetaReasoning BetaReasoningEffort BetaReasoningItem "
+            "BetaReasoningModeEnum BetaReasoningTextContent BetaRefusalContent "
+            "BetaResponseItemList BetaResponseLogProb BetaResponseLogProbTopLogprob "
+            "BetaSearchContentType BetaSummaryTextContent BetaTextContent "
+            "BetaToolSearchCallItem BetaToolSearchOutputItem BetaTopLogProb BetaUrlCitation "
+            "BetaUrlCitationBody decode_beta_agent_message_content_item "
+            "decode_beta_agent_message_item_content_item decode_beta_annotation "
             "decode_beta_content decode_beta_easy_input_message_content "
-            "decode_beta_function_call_output_item_param_output "
-            "decode_beta_function_call_output_item_param_output_variant2_item "
-            "decode_beta_input_content decode_beta_input_item "
-            "decode_beta_input_message_content_list decode_beta_item decode_beta_item_field "
-            "decode_beta_item_resource decode_beta_message_content_item "
-            "decode_beta_output_content decode_beta_output_item "
-            "decode_beta_output_message_content "
-            "decode_beta_output_text_content_param_annotation"
+            "decode_beta_function_call_output_item_output "
+            "decode_beta_function_call_output_item_output_item decode_beta_input_content "
+            "decode_beta_input_item decode_beta_input_message_content_list decode_beta_item "
+            "decode_beta_item_field decode_beta_item_resource "
+            "decode_beta_message_content_item decode_beta_output_content "
+            "decode_beta_output_item decode_beta_output_message_content"
         ),
         "beta_responses": (
             "BetaAdditionalTools BetaApproximateLocation BetaCallableToolAllowedCaller "
             "BetaCodeInterpreterOutputImage BetaCodeInterpreterOutputLogs BetaCompactResource "
             "BetaCompactResponseMethodPublicBody BetaCompactResponseMethodPublicBodyInput "
             "BetaComparisonFilter BetaCompoundFilter BetaCompoundFilterFilter "
-            "BetaContainerAutoParam BetaContainerAutoParamNetworkPolicy "
-            "BetaContainerAutoParamSkill BetaContainerMemoryLimit "
-            "BetaContainerNetworkPolicyAllowlistParam BetaContainerNetworkPolicyDisabledParam "
-            "BetaContainerNetworkPolicyDomainSecretParam BetaContainerReferenceParam "
-            "BetaContainerReferenceResource BetaContextManagementParam BetaConversationParam "
-            "BetaConversationParam2 BetaCoordParam BetaCreateModelResponseProperties "
-            "BetaCreateResponse BetaCustomGrammarFormatParam BetaCustomTextFormatParam "
-            "BetaDetailEnum BetaEmptyModelParam BetaError BetaErrorPayload BetaFileDetailEnum "
-            "BetaFileInputDetail BetaFilters BetaFunctionCallOutputStatusEnum "
-            "BetaFunctionCallStatus BetaGrammarSyntax1 BetaHTTPError BetaHybridSearchOptions "
-            "BetaImageDetail BetaImageGenActionEnum BetaIncludeEnum BetaInlineSkillParam "
-            "BetaInlineSkillSourceParam BetaInputAudio BetaInputAudioInputAudio "
-            "BetaInputFidelity BetaInputParam BetaLocalEnvironmentParam "
-            "BetaLocalEnvironmentResource BetaLocalSkillParam BetaMetadata "
-            "BetaModelIdsResponses BetaModelIdsShared BetaModelResponseProperties "
-            "BetaModeration BetaModerationConfigParam BetaModerationErrorBody "
-            "BetaModerationInput BetaModerationInputType BetaModerationMode "
-            "BetaModerationOutput BetaModerationParam BetaModerationPolicyParam "
-            "BetaModerationResultBody BetaOutputAudio BetaPersonalityEnum BetaPrompt "
-            "BetaPromptCacheBreakpointConfig BetaPromptCacheBreakpointParam "
-            "BetaPromptCacheModeEnum BetaPromptCacheOptions BetaPromptCacheOptionsParam "
+            "BetaContainerAuto BetaContainerAutoNetworkPolicy BetaContainerAutoSkill "
+            "BetaContainerMemoryLimit BetaContainerNetworkPolicyAllowlist "
+            "BetaContainerNetworkPolicyDisabled BetaContainerNetworkPolicyDomainSecret "
+            "BetaContainerReference BetaContainerReferenceResource BetaContextManagement "
+            "BetaConversation BetaConversationObject BetaCoord "
+            "BetaCreateModelResponseProperties BetaCreateResponse BetaCustomGrammarFormat "
+            "BetaCustomGrammarFormatGrammarSyntax BetaCustomTextFormat BetaDetailEnum "
+            "BetaEmptyModel BetaError BetaErrorPayload BetaFileDetailEnum BetaFileInputDetail "
+            "BetaFilters BetaFunctionCallOutputStatusEnum BetaFunctionCallStatus "
+            "BetaHTTPError BetaHybridSearchOptions BetaImageDetail BetaImageGenActionEnum "
+            "BetaIncludeEnum BetaInlineSkill BetaInlineSkillSource BetaInput BetaInputAudio "
+            "BetaInputAudioInputAudio BetaInputFidelity BetaLocalEnvironment "
+            "BetaLocalEnvironmentResource BetaLocalSkill BetaMetadata BetaModelIdsResponses "
+            "BetaModelIdsShared BetaModelResponseProperties BetaModeration "
+            "BetaModerationConfig BetaModerationErrorBody BetaModerationInput "
+            "BetaModerationInputType BetaModerationMode BetaModerationOutput "
+            "BetaModerationPolicy BetaModerationRequest BetaModerationResultBody "
+            "BetaOutputAudio BetaPersonalityEnum BetaPrompt BetaPromptCacheBreakpoint "
+            "BetaPromptCacheBreakpointConfig BetaPromptCacheModeEnum BetaPromptCacheOptions "
             "BetaPromptCacheRetentionEnum BetaPromptCacheTTLEnum BetaRankerVersionType "
             "BetaRankingOptions BetaResponse BetaResponseConversation BetaResponseError "
             "BetaResponseErrorCode BetaResponseFormatJsonObject "
             "BetaResponseFormatJsonSchemaSchema BetaResponseFormatText "
             "BetaResponseIncompleteDetails BetaResponseInstructions "
             "BetaResponsePromptVariables BetaResponsePromptVariablesValue "
-            "BetaResponseProperties BetaResponseStreamOptions BetaResponseTextParam "
+            "BetaResponseProperties BetaResponseStreamOptions BetaResponseText "
             "BetaResponseUsage BetaResponseUsageInputTokensDetails "
             "BetaResponseUsageOutputTokensDetails BetaSearchContextSize BetaServiceTierEnum "
-            "BetaServiceTierResponses BetaSkillReferenceParam "
-            "BetaTextResponseFormatConfiguration BetaTextResponseFormatJsonSchema "
-            "BetaTokenCountsBody BetaTokenCountsBodyInput BetaTokenCountsResource "
-            "BetaToolSearchCall BetaToolSearchExecutionType BetaToolSearchOutput "
-            "BetaToolsArray BetaTruncationEnum BetaVectorStoreFileAttributes BetaVerbosity "
-            "BetaWebSearchActionFind BetaWebSearchActionOpenPage BetaWebSearchActionSearch "
+            "BetaServiceTierResponses BetaSkillReference BetaTextResponseFormatConfiguration "
+            "BetaTextResponseFormatJsonSchema BetaTokenCountsBody BetaTokenCountsBodyInput "
+            "BetaTokenCountsResource BetaToolSearchCall BetaToolSearchExecutionType "
+            "BetaToolSearchOutput BetaToolsArray BetaTruncationEnum "
+            "BetaVectorStoreFileAttributes BetaVerbosity BetaWebSearchActionFind "
+            "BetaWebSearchActionOpenPage BetaWebSearchActionSearch "
             "BetaWebSearchActionSearchSource BetaWebSearchApproximateLocation "
             "decode_beta_compact_response_method_public_body_input "
-            "decode_beta_compound_filter_filter "
-            "decode_beta_container_auto_param_network_policy "
-            "decode_beta_container_auto_param_skill decode_beta_conversation_param "
-            "decode_beta_filters decode_beta_input_param decode_beta_moderation_input "
-            "decode_beta_moderation_output decode_beta_response_instructions "
-            "decode_beta_response_prompt_variables "
+            "decode_beta_compound_filter_filter decode_beta_container_auto_network_policy "
+            "decode_beta_container_auto_skill decode_beta_conversation decode_beta_filters "
+            "decode_beta_input decode_beta_moderation_input decode_beta_moderation_output "
+            "decode_beta_response_instructions decode_beta_response_prompt_variables "
             "decode_beta_response_prompt_variables_value "
             "decode_beta_text_response_format_configuration "
             "decode_beta_token_counts_body_input decode_beta_tools_array"
         ),
         "beta_tools": (
-            "BetaApplyPatchCallOutputStatus BetaApplyPatchCallOutputStatusParam "
-            "BetaApplyPatchCallStatus BetaApplyPatchCallStatusParam "
-            "BetaApplyPatchCreateFileOperation BetaApplyPatchCreateFileOperationParam "
-            "BetaApplyPatchDeleteFileOperation BetaApplyPatchDeleteFileOperationParam "
-            "BetaApplyPatchOperationParam BetaApplyPatchToolCall "
-            "BetaApplyPatchToolCallItemParam BetaApplyPatchToolCallOperation "
-            "BetaApplyPatchToolCallOutput BetaApplyPatchToolCallOutputItemParam "
-            "BetaApplyPatchToolParam BetaApplyPatchUpdateFileOperation "
-            "BetaApplyPatchUpdateFileOperationParam BetaAutoCodeInterpreterToolParam "
-            "BetaAutoCodeInterpreterToolParamNetworkPolicy BetaClickButtonType BetaClickParam "
+            "BetaApplyPatchCallOutputStatus BetaApplyPatchCallStatus "
+            "BetaApplyPatchCreateFileOperation BetaApplyPatchDeleteFileOperation "
+            "BetaApplyPatchOperation BetaApplyPatchTool BetaApplyPatchToolCall "
+            "BetaApplyPatchToolCallItem BetaApplyPatchToolCallOperation "
+            "BetaApplyPatchToolCallOutput BetaApplyPatchToolCallOutputItem "
+            "BetaApplyPatchUpdateFileOperation BetaAutoCodeInterpreterTool "
+            "BetaAutoCodeInterpreterToolNetworkPolicy BetaClick BetaClickButtonType "
             "BetaCodeInterpreterTool BetaCodeInterpreterToolCall "
             "BetaCodeInterpreterToolCallOutput BetaCodeInterpreterToolContainer "
-            "BetaComputerAction BetaComputerActionList BetaComputerCallOutputItemParam "
-            "BetaComputerCallOutputStatus BetaComputerCallSafetyCheckParam "
-            "BetaComputerEnvironment BetaComputerScreenshotContent "
-            "BetaComputerScreenshotImage BetaComputerTool BetaComputerToolCall "
-            "BetaComputerToolCallOutput BetaComputerToolCallOutputResource "
-            "BetaComputerUsePreviewTool BetaCustomToolCall BetaCustomToolCallOutput "
-            "BetaCustomToolCallOutputOutput BetaCustomToolCallOutputResource "
-            "BetaCustomToolCallResource BetaCustomToolParam BetaCustomToolParamFormat "
-            "BetaDirectToolCallCaller BetaDirectToolCallCallerParam BetaDoubleClickAction "
-            "BetaDragParam BetaFileSearchTool BetaFileSearchToolCall "
-            "BetaFileSearchToolCallResult BetaFunctionAndCustomToolCallOutput "
-            "BetaFunctionShellAction BetaFunctionShellActionParam BetaFunctionShellCall "
-            "BetaFunctionShellCallEnvironment BetaFunctionShellCallItemParam "
-            "BetaFunctionShellCallItemParamEnvironment BetaFunctionShellCallItemStatus "
+            "BetaComputerAction BetaComputerActionList BetaComputerCallOutputItem "
+            "BetaComputerCallOutputStatus BetaComputerCallSafetyCheck BetaComputerEnvironment "
+            "BetaComputerScreenshotContent BetaComputerScreenshotImage BetaComputerTool "
+            "BetaComputerToolCall BetaComputerToolCallOutput "
+            "BetaComputerToolCallOutputResource BetaComputerUsePreviewTool BetaCustomTool "
+            "BetaCustomToolCall BetaCustomToolCallOutput BetaCustomToolCallOutputOutput "
+            "BetaCustomToolCallOutputResource BetaCustomToolCallResource BetaCustomToolFormat "
+            "BetaDirectToolCallCaller BetaDoubleClickAction BetaDrag BetaFileSearchTool "
+            "BetaFileSearchToolCall BetaFileSearchToolCallResult "
+            "BetaFunctionAndCustomToolCallOutput BetaFunctionShellAction "
+            "BetaFunctionShellCall BetaFunctionShellCallEnvironment BetaFunctionShellCallItem "
+            "BetaFunctionShellCallItemEnvironment BetaFunctionShellCallItemStatus "
             "BetaFunctionShellCallOutput BetaFunctionShellCallOutputContent "
-            "BetaFunctionShellCallOutputContentOutcome "
-            "BetaFunctionShellCallOutputContentParam BetaFunctionShellCallOutputExitOutcome "
-            "BetaFunctionShellCallOutputExitOutcomeParam BetaFunctionShellCallOutputItemParam "
-            "BetaFunctionShellCallOutputOutcomeParam BetaFunctionShellCallOutputStatusEnum "
-            "BetaFunctionShellCallOutputTimeoutOutcome "
-            "BetaFunctionShellCallOutputTimeoutOutcomeParam BetaFunctionShellCallStatus "
-            "BetaFunctionShellToolParam BetaFunctionShellToolParamEnvironment "
-            "BetaFunctionTool BetaFunctionToolCall BetaFunctionToolCallOutput "
-            "BetaFunctionToolCallOutputResource BetaFunctionToolCallOutputResourceOutput "
-            "BetaFunctionToolCallResource BetaFunctionToolParam BetaImageGenTool "
-            "BetaImageGenToolCall BetaImageGenToolInputImageMask BetaKeyPressAction "
-            "BetaLocalShellExecAction BetaLocalShellToolCall BetaLocalShellToolCallOutput "
-            "BetaLocalShellToolParam BetaMCPApprovalRequest BetaMCPApprovalResponse "
-            "BetaMCPApprovalResponseResource BetaMCPListTools BetaMCPListToolsTool "
-            "BetaMCPProtocolError BetaMCPTool BetaMCPToolAllowedTools BetaMCPToolCall "
-            "BetaMCPToolCallError BetaMCPToolCallStatus BetaMCPToolExecutionError "
-            "BetaMCPToolFilter BetaMCPToolRequireApproval "
-            "BetaMCPToolRequireApprovalMCPToolApprovalFilter BetaMoveParam "
-            "BetaNamespaceToolParam BetaNamespaceToolParamTool BetaProgramToolCallCaller "
-            "BetaProgramToolCallCallerParam BetaProgrammaticToolCallingParam "
-            "BetaScreenshotParam BetaScrollParam BetaShellCallOutputDelta "
-            "BetaSpecificApplyPatchParam BetaSpecificFunctionShellParam "
-            "BetaSpecificProgrammaticToolCallingParam BetaTool BetaToolCallCaller "
-            "BetaToolCallCallerParam BetaToolChoiceAllowed BetaToolChoiceCustom "
-            "BetaToolChoiceFunction BetaToolChoiceMCP BetaToolChoiceOptions "
-            "BetaToolChoiceParam BetaToolChoiceTypes BetaToolSearchToolParam BetaTypeParam "
-            "BetaWaitParam BetaWebSearchPreviewTool BetaWebSearchTool BetaWebSearchToolCall "
-            "BetaWebSearchToolCallAction BetaWebSearchToolFilters "
-            "decode_beta_apply_patch_operation_param "
-            "decode_beta_apply_patch_tool_call_operation "
-            "decode_beta_auto_code_interpreter_tool_param_network_policy "
+            "BetaFunctionShellCallOutputContentOutcome BetaFunctionShellCallOutputExitOutcome "
+            "BetaFunctionShellCallOutputItem BetaFunctionShellCallOutputOutcome "
+            "BetaFunctionShellCallOutputStatusEnum BetaFunctionShellCallOutputTimeoutOutcome "
+            "BetaFunctionShellCallStatus BetaFunctionShellTool "
+            "BetaFunctionShellToolEnvironment BetaFunctionTool BetaFunctionToolCall "
+            "BetaFunctionToolCallOutput BetaFunctionToolCallOutputResource "
+            "BetaFunctionToolCallOutputResourceOutput BetaFunctionToolCallResource "
+            "BetaImageGenTool BetaImageGenToolCall BetaImageGenToolInputImageMask "
+            "BetaKeyPressAction BetaLocalShellExecAction BetaLocalShellTool "
+            "BetaLocalShellToolCall BetaLocalShellToolCallOutput BetaMCPApprovalRequest "
+            "BetaMCPApprovalResponse BetaMCPApprovalResponseResource BetaMCPListTools "
+            "BetaMCPListToolsTool BetaMCPProtocolError BetaMCPTool BetaMCPToolAllowedTools "
+            "BetaMCPToolCall BetaMCPToolCallError BetaMCPToolCallStatus "
+            "BetaMCPToolExecutionError BetaMCPToolFilter BetaMCPToolRequireApproval "
+            "BetaMCPToolRequireApprovalMCPToolApprovalFilter BetaMove BetaNamespaceTool "
+            "BetaNamespaceToolTool BetaProgramToolCallCaller BetaProgrammaticToolCalling "
+            "BetaScreenshot BetaScroll BetaShellCallOutputDelta BetaSpecificApplyPatch "
+            "BetaSpecificFunctionShell BetaSpecificProgrammaticToolCalling BetaTool "
+            "BetaToolCallCaller BetaToolCallCallerRequest BetaToolChoice "
+            "BetaToolChoiceAllowed BetaToolChoiceCustom BetaToolChoiceFunction "
+            "BetaToolChoiceMCP BetaToolChoiceOptions BetaToolChoiceTypes BetaToolSearchTool "
+            "BetaType BetaWait BetaWebSearchPreviewTool BetaWebSearchTool "
+            "BetaWebSearchToolCall BetaWebSearchToolCallAction BetaWebSearchToolFilters "
+            "decode_beta_apply_patch_operation decode_beta_apply_patch_tool_call_operation "
+            "decode_beta_auto_code_interpreter_tool_network_policy "
             "decode_beta_code_interpreter_tool_call_output "
             "decode_beta_code_interpreter_tool_container decode_beta_computer_action "
             "decode_beta_computer_action_list decode_beta_custom_tool_call_output_output "
-            "decode_beta_custom_tool_param_format "
-            "decode_beta_function_and_custom_tool_call_output "
+            "decode_beta_custom_tool_format decode_beta_function_and_custom_tool_call_output "
             "decode_beta_function_shell_call_environment "
-            "decode_beta_function_shell_call_item_param_environment "
+            "decode_beta_function_shell_call_item_environment "
             "decode_beta_function_shell_call_output_content_outcome "
-            "decode_beta_function_shell_call_output_outcome_param "
-            "decode_beta_function_shell_tool_param_environment "
+            "decode_beta_function_shell_call_output_outcome "
+            "decode_beta_function_shell_tool_environment "
             "decode_beta_function_tool_call_output_resource_output "
             "decode_beta_mcp_tool_allowed_tools decode_beta_mcp_tool_call_error "
-            "decode_beta_mcp_tool_require_approval decode_beta_namespace_tool_param_tool "
-            "decode_beta_tool decode_beta_tool_call_caller decode_beta_tool_call_caller_param "
-            "decode_beta_tool_choice_param decode_beta_web_search_tool_call_action"
+            "decode_beta_mcp_tool_require_approval decode_beta_namespace_tool_tool "
+            "decode_beta_tool decode_beta_tool_call_caller "
+            "decode_beta_tool_call_caller_request decode_beta_tool_choice "
+            "decode_beta_web_search_tool_call_action"
         ),
         "beta_websocket": (
             "BetaResponseWsError BetaResponsesClientEvent "
@@ -2998,9 +2937,9 @@ _INDEX: dict[str, str] = {
             "CustomToolChatCompletionsCustomFormatText FunctionObject FunctionParameters "
             "ParallelToolCalls PredictionContent PredictionContentContent "
             "ResponseFormatJsonSchema ResponseFormatJsonSchemaJsonSchema ResponseModalities "
-            "ServiceTier StopConfiguration VoiceIdsOrCustomVoice "
-            "VoiceIdsOrCustomVoiceVariant2 VoiceIdsShared WebSearchContextSize "
-            "WebSearchLocation decode_chat_completion_message_list_data_item_content_part "
+            "ServiceTier StopConfiguration VoiceIdsOrCustomVoice VoiceIdsOrCustomVoiceId "
+            "VoiceIdsShared WebSearchContextSize WebSearchLocation "
+            "decode_chat_completion_message_list_data_item_content_part "
             "decode_chat_completion_message_tool_calls "
             "decode_chat_completion_message_tool_calls_item "
             "decode_chat_completion_moderation_input decode_chat_completion_moderation_output "
@@ -3023,19 +2962,19 @@ _INDEX: dict[str, str] = {
         ),
         "chatkit": (
             "ActiveStatus AssistantMessageItem Attachment AttachmentType "
-            "AutomaticThreadTitlingParam ChatSessionAutomaticThreadTitling "
+            "AutomaticThreadTitling ChatSessionAutomaticThreadTitling "
             "ChatSessionChatkitConfiguration ChatSessionFileUpload ChatSessionHistory "
-            "ChatSessionRateLimits ChatSessionResource ChatSessionStatus "
-            "ChatkitConfigurationParam ChatkitWorkflow ChatkitWorkflowTracing "
-            "ClientToolCallItem ClientToolCallStatus ClosedStatus CreateChatSessionBody "
-            "DeletedThreadResource ExpiresAfterParam FileAnnotation FileAnnotationSource "
-            "FileUploadParam HistoryParam InferenceOptions LockedStatus OrderEnum "
-            "RateLimitsParam ResponseOutputText ResponseOutputTextAnnotation TaskGroupItem "
-            "TaskGroupTask TaskItem TaskType ThreadItem ThreadItemListResource "
-            "ThreadListResource ThreadResource ThreadResourceStatus ToolChoice UrlAnnotation "
-            "UrlAnnotationSource UserMessageInputText UserMessageItem "
-            "UserMessageItemContentItem UserMessageQuotedText WidgetMessageItem WorkflowParam "
-            "WorkflowTracingParam decode_response_output_text_annotation decode_thread_item "
+            "ChatSessionRateLimits ChatSessionResource ChatSessionStatus ChatkitConfiguration "
+            "ChatkitWorkflow ChatkitWorkflowTracing ClientToolCallItem ClientToolCallStatus "
+            "ClosedStatus CreateChatSessionBody DeletedThreadResource ExpiresAfter "
+            "FileAnnotation FileAnnotationSource FileUpload History InferenceOptions "
+            "LockedStatus OrderEnum RateLimits ResponseOutputText "
+            "ResponseOutputTextAnnotation TaskGroupItem TaskGroupTask TaskItem TaskType "
+            "ThreadItem ThreadItemListResource ThreadListResource ThreadResource "
+            "ThreadResourceStatus ToolChoice UrlAnnotation UrlAnnotationSource "
+            "UserMessageInputText UserMessageItem UserMessageItemContentItem "
+            "UserMessageQuotedText WidgetMessageItem Workflow WorkflowTracing "
+            "decode_response_output_text_annotation decode_thread_item "
             "decode_thread_resource_status decode_user_message_item_content_item"
         ),
         "completions": (
@@ -3146,27 +3085,25 @@ _INDEX: dict[str, str] = {
         ),
         "images": (
             "CreateImageEditRequest CreateImageRequest CreateImageVariationRequest "
-            "EditImageBodyJsonParam Image ImageEditCompletedEvent ImageEditPartialImageEvent "
+            "EditImageBodyJson Image ImageEditCompletedEvent ImageEditPartialImageEvent "
             "ImageEditStreamEvent ImageGenCompletedEvent ImageGenInputUsageDetails "
             "ImageGenOutputTokensDetails ImageGenPartialImageEvent ImageGenStreamEvent "
-            "ImageGenUsage ImageRefParam ImagesResponse ImagesUsage "
-            "ImagesUsageInputTokensDetails PartialImages decode_image_edit_stream_event "
-            "decode_image_gen_stream_event"
+            "ImageGenUsage ImageRef ImagesResponse ImagesUsage ImagesUsageInputTokensDetails "
+            "PartialImages decode_image_edit_stream_event decode_image_gen_stream_event"
         ),
         "models": (
             "DeleteModelResponse ListModelsResponse Model"
         ),
         "moderations": (
             "CreateModerationRequest CreateModerationRequestInput "
-            "CreateModerationRequestInputVariant3Item "
-            "CreateModerationRequestInputVariant3ItemImageUrl "
-            "CreateModerationRequestInputVariant3ItemImageUrlImageUrl "
-            "CreateModerationRequestInputVariant3ItemText CreateModerationResponse "
+            "CreateModerationRequestInputItem CreateModerationRequestInputItemImageUrl "
+            "CreateModerationRequestInputItemImageUrlImageUrl "
+            "CreateModerationRequestInputItemText CreateModerationResponse "
             "CreateModerationResponseResult CreateModerationResponseResultCategories "
             "CreateModerationResponseResultCategoryAppliedInputTypes "
             "CreateModerationResponseResultCategoryScores "
             "decode_create_moderation_request_input "
-            "decode_create_moderation_request_input_variant3_item"
+            "decode_create_moderation_request_input_item"
         ),
         "projects": (
             "Project ProjectApiKey ProjectApiKeyDeleteResponse ProjectApiKeyListResponse "
@@ -3464,129 +3401,119 @@ _INDEX: dict[str, str] = {
             "decode_response_stream_event"
         ),
         "response_items": (
-            "AdditionalToolsItemParam Annotation CompactionBody CompactionSummaryItemParam "
-            "CompactionTriggerItemParam ContainerFileCitationBody EasyInputMessage "
+            "AdditionalToolsItem Annotation CompactionBody CompactionSummaryItem "
+            "CompactionTriggerItem ContainerFileCitationBody EasyInputMessage "
             "EasyInputMessageContent FileCitationBody FilePath FunctionCallItemStatus "
-            "FunctionCallOutputItemParam FunctionCallOutputItemParamOutput "
-            "FunctionCallOutputItemParamOutputVariant2Item InputContent InputFileContent "
-            "InputFileContentParam InputImageContent InputImageContentParamAutoParam "
-            "InputItem InputMessage InputMessageContentList InputMessageResource "
-            "InputTextContent InputTextContentParam Item ItemField ItemReferenceParam "
-            "ItemResource LogProb Message MessageContentItem MessagePhase MessagePhase2 "
-            "MessageRole MessageStatus ModelIdsCompaction OutputContent OutputItem "
-            "OutputMessage OutputMessageContent OutputTextContent Program ProgramItemParam "
-            "ProgramOutput ProgramOutputItemParam ProgramOutputItemStatus ProgramOutputStatus "
-            "Reasoning ReasoningEffort ReasoningItem ReasoningModeEnum ReasoningTextContent "
-            "RefusalContent ResponseItemList ResponseLogProb ResponseLogProbTopLogprob "
-            "SearchContentType SummaryTextContent TextContent ToolSearchCallItemParam "
-            "ToolSearchOutputItemParam TopLogProb UrlCitationBody decode_annotation "
-            "decode_easy_input_message_content decode_function_call_output_item_param_output "
-            "decode_function_call_output_item_param_output_variant2_item decode_input_content "
+            "FunctionCallOutputItem FunctionCallOutputItemOutput "
+            "FunctionCallOutputItemOutputItem InputContent InputFileContent InputImageContent "
+            "InputImageContentParamAuto InputItem InputMessage InputMessageContentList "
+            "InputMessageResource InputTextContent Item ItemField ItemReference ItemResource "
+            "LogProb Message MessageContentItem MessagePhase MessageRole MessageStatus "
+            "ModelIdsCompaction OutputContent OutputItem OutputMessage OutputMessageContent "
+            "OutputTextContent Program ProgramItem ProgramOutput ProgramOutputItem "
+            "ProgramOutputItemStatus ProgramOutputStatus Reasoning ReasoningEffort "
+            "ReasoningItem ReasoningModeEnum ReasoningTextContent RefusalContent "
+            "ResponseItemList ResponseLogProb ResponseLogProbTopLogprob SearchContentType "
+            "SummaryTextContent TextContent ToolSearchCallItem ToolSearchOutputItem "
+            "TopLogProb UrlCitationBody decode_annotation decode_easy_input_message_content "
+            "decode_function_call_output_item_output "
+            "decode_function_call_output_item_output_item decode_input_content "
             "decode_input_item decode_input_message_content_list decode_item "
             "decode_item_field decode_item_resource decode_message_content_item "
             "decode_output_content decode_output_item decode_output_message_content"
         ),
         "response_tools": (
-            "ApplyPatchCallOutputStatus ApplyPatchCallOutputStatusParam ApplyPatchCallStatus "
-            "ApplyPatchCallStatusParam ApplyPatchCreateFileOperation "
-            "ApplyPatchCreateFileOperationParam ApplyPatchDeleteFileOperation "
-            "ApplyPatchDeleteFileOperationParam ApplyPatchOperationParam ApplyPatchToolCall "
-            "ApplyPatchToolCallItemParam ApplyPatchToolCallOperation ApplyPatchToolCallOutput "
-            "ApplyPatchToolCallOutputItemParam ApplyPatchToolParam "
-            "ApplyPatchUpdateFileOperation ApplyPatchUpdateFileOperationParam "
-            "AutoCodeInterpreterToolParam AutoCodeInterpreterToolParamNetworkPolicy "
-            "ClickButtonType ClickParam CodeInterpreterTool CodeInterpreterToolCall "
-            "CodeInterpreterToolCallOutput CodeInterpreterToolContainer ComputerAction "
-            "ComputerActionList ComputerCallOutputItemParam ComputerCallOutputStatus "
-            "ComputerCallSafetyCheckParam ComputerEnvironment ComputerScreenshotContent "
-            "ComputerScreenshotImage ComputerTool ComputerToolCall ComputerToolCallOutput "
-            "ComputerToolCallOutputResource ComputerUsePreviewTool CustomToolCall "
+            "ApplyPatchCallOutputStatus ApplyPatchCallStatus ApplyPatchCreateFileOperation "
+            "ApplyPatchDeleteFileOperation ApplyPatchOperation ApplyPatchTool "
+            "ApplyPatchToolCall ApplyPatchToolCallItem ApplyPatchToolCallOperation "
+            "ApplyPatchToolCallOutput ApplyPatchToolCallOutputItem "
+            "ApplyPatchUpdateFileOperation AutoCodeInterpreterTool "
+            "AutoCodeInterpreterToolNetworkPolicy Click ClickButtonType CodeInterpreterTool "
+            "CodeInterpreterToolCall CodeInterpreterToolCallOutput "
+            "CodeInterpreterToolContainer ComputerAction ComputerActionList "
+            "ComputerCallOutputItem ComputerCallOutputStatus ComputerCallSafetyCheck "
+            "ComputerEnvironment ComputerScreenshotContent ComputerScreenshotImage "
+            "ComputerTool ComputerToolCall ComputerToolCallOutput "
+            "ComputerToolCallOutputResource ComputerUsePreviewTool CustomTool CustomToolCall "
             "CustomToolCallOutput CustomToolCallOutputOutput CustomToolCallOutputResource "
-            "CustomToolCallResource CustomToolParam CustomToolParamFormat "
-            "DirectToolCallCaller DirectToolCallCallerParam DoubleClickAction DragParam "
-            "FileSearchTool FileSearchToolCall FileSearchToolCallResult "
-            "FunctionAndCustomToolCallOutput FunctionShellAction FunctionShellActionParam "
-            "FunctionShellCall FunctionShellCallEnvironment FunctionShellCallItemParam "
-            "FunctionShellCallItemParamEnvironment FunctionShellCallItemStatus "
+            "CustomToolCallResource CustomToolFormat DirectToolCallCaller DoubleClickAction "
+            "Drag FileSearchTool FileSearchToolCall FileSearchToolCallResult "
+            "FunctionAndCustomToolCallOutput FunctionShellAction FunctionShellCall "
+            "FunctionShellCallEnvironment FunctionShellCallItem "
+            "FunctionShellCallItemEnvironment FunctionShellCallItemStatus "
             "FunctionShellCallOutput FunctionShellCallOutputContent "
-            "FunctionShellCallOutputContentOutcome FunctionShellCallOutputContentParam "
-            "FunctionShellCallOutputExitOutcome FunctionShellCallOutputExitOutcomeParam "
-            "FunctionShellCallOutputItemParam FunctionShellCallOutputOutcomeParam "
+            "FunctionShellCallOutputContentOutcome FunctionShellCallOutputExitOutcome "
+            "FunctionShellCallOutputItem FunctionShellCallOutputOutcome "
             "FunctionShellCallOutputStatusEnum FunctionShellCallOutputTimeoutOutcome "
-            "FunctionShellCallOutputTimeoutOutcomeParam FunctionShellCallStatus "
-            "FunctionShellToolParam FunctionShellToolParamEnvironment FunctionTool "
-            "FunctionToolCall FunctionToolCallOutput FunctionToolCallOutputResource "
-            "FunctionToolCallOutputResourceOutput FunctionToolCallResource FunctionToolParam "
-            "ImageGenTool ImageGenToolCall ImageGenToolInputImageMask KeyPressAction "
-            "LocalShellExecAction LocalShellToolCall LocalShellToolCallOutput "
-            "LocalShellToolParam MCPApprovalRequest MCPApprovalResponse "
-            "MCPApprovalResponseResource MCPListTools MCPListToolsTool MCPProtocolError "
-            "MCPTool MCPToolAllowedTools MCPToolCall MCPToolCallError MCPToolCallStatus "
-            "MCPToolExecutionError MCPToolFilter MCPToolRequireApproval "
-            "MCPToolRequireApprovalMCPToolApprovalFilter MoveParam NamespaceToolParam "
-            "NamespaceToolParamTool ProgramToolCallCaller ProgramToolCallCallerParam "
-            "ProgrammaticToolCallingParam ScreenshotParam ScrollParam ShellCallOutputDelta "
-            "SpecificApplyPatchParam SpecificFunctionShellParam "
-            "SpecificProgrammaticToolCallingParam Tool ToolCallCaller ToolCallCallerParam "
+            "FunctionShellCallStatus FunctionShellTool FunctionShellToolEnvironment "
+            "FunctionTool FunctionToolCall FunctionToolCallOutput "
+            "FunctionToolCallOutputResource FunctionToolCallOutputResourceOutput "
+            "FunctionToolCallResource ImageGenTool ImageGenToolCall "
+            "ImageGenToolInputImageMask KeyPressAction LocalShellExecAction LocalShellTool "
+            "LocalShellToolCall LocalShellToolCallOutput MCPApprovalRequest "
+            "MCPApprovalResponse MCPApprovalResponseResource MCPListTools MCPListToolsTool "
+            "MCPProtocolError MCPTool MCPToolAllowedTools MCPToolCall MCPToolCallError "
+            "MCPToolCallStatus MCPToolExecutionError MCPToolFilter MCPToolRequireApproval "
+            "MCPToolRequireApprovalMCPToolApprovalFilter Move NamespaceTool NamespaceToolTool "
+            "ProgramToolCallCaller ProgrammaticToolCalling Screenshot Scroll "
+            "ShellCallOutputDelta SpecificApplyPatch SpecificFunctionShell "
+            "SpecificProgrammaticToolCalling Tool ToolCallCaller ToolCallCallerRequest "
             "ToolChoiceAllowed ToolChoiceCustom ToolChoiceFunction ToolChoiceMCP "
-            "ToolChoiceOptions ToolChoiceParam ToolChoiceTypes ToolSearchToolParam TypeParam "
-            "WaitParam WebSearchPreviewTool WebSearchTool WebSearchToolCall "
-            "WebSearchToolCallAction WebSearchToolFilters decode_apply_patch_operation_param "
+            "ToolChoiceOptions ToolChoiceRequest ToolChoiceTypes ToolSearchTool Type Wait "
+            "WebSearchPreviewTool WebSearchTool WebSearchToolCall WebSearchToolCallAction "
+            "WebSearchToolFilters decode_apply_patch_operation "
             "decode_apply_patch_tool_call_operation "
-            "decode_auto_code_interpreter_tool_param_network_policy "
+            "decode_auto_code_interpreter_tool_network_policy "
             "decode_code_interpreter_tool_call_output decode_code_interpreter_tool_container "
             "decode_computer_action decode_computer_action_list "
-            "decode_custom_tool_call_output_output decode_custom_tool_param_format "
+            "decode_custom_tool_call_output_output decode_custom_tool_format "
             "decode_function_and_custom_tool_call_output "
             "decode_function_shell_call_environment "
-            "decode_function_shell_call_item_param_environment "
+            "decode_function_shell_call_item_environment "
             "decode_function_shell_call_output_content_outcome "
-            "decode_function_shell_call_output_outcome_param "
-            "decode_function_shell_tool_param_environment "
+            "decode_function_shell_call_output_outcome decode_function_shell_tool_environment "
             "decode_function_tool_call_output_resource_output decode_mcp_tool_allowed_tools "
             "decode_mcp_tool_call_error decode_mcp_tool_require_approval "
-            "decode_namespace_tool_param_tool decode_tool decode_tool_call_caller "
-            "decode_tool_call_caller_param decode_tool_choice_param "
+            "decode_namespace_tool_tool decode_tool decode_tool_call_caller "
+            "decode_tool_call_caller_request decode_tool_choice_request "
             "decode_web_search_tool_call_action"
         ),
         "responses": (
             "AdditionalTools ApproximateLocation CallableToolAllowedCaller "
             "CodeInterpreterOutputImage CodeInterpreterOutputLogs CompactResource "
             "CompactResponseMethodPublicBody CompactResponseMethodPublicBodyInput "
-            "ComparisonFilter CompoundFilter CompoundFilterFilter ContainerAutoParam "
-            "ContainerAutoParamNetworkPolicy ContainerAutoParamSkill ContainerMemoryLimit "
-            "ContainerNetworkPolicyAllowlistParam ContainerNetworkPolicyDisabledParam "
-            "ContainerNetworkPolicyDomainSecretParam ContainerReferenceParam "
-            "ContainerReferenceResource ContextManagementParam ConversationParam "
-            "ConversationParam2 CoordParam CreateModelResponseProperties CreateResponse "
-            "CustomGrammarFormatParam CustomTextFormatParam DetailEnum EmptyModelParam Error "
+            "ComparisonFilter CompoundFilter CompoundFilterFilter ContainerAuto "
+            "ContainerAutoNetworkPolicy ContainerAutoSkill ContainerMemoryLimit "
+            "ContainerNetworkPolicyAllowlist ContainerNetworkPolicyDisabled "
+            "ContainerNetworkPolicyDomainSecret ContainerReference ContainerReferenceResource "
+            "ContextManagement Conversation ConversationObject Coord "
+            "CreateModelResponseProperties CreateResponse CustomGrammarFormat "
+            "CustomGrammarFormatGrammarSyntax CustomTextFormat DetailEnum EmptyModel Error "
             "ErrorPayload FileDetailEnum FileInputDetail Filters FunctionCallOutputStatusEnum "
-            "FunctionCallStatus GrammarSyntax1 HTTPError HybridSearchOptions ImageDetail "
-            "ImageGenActionEnum IncludeEnum InlineSkillParam InlineSkillSourceParam "
-            "InputFidelity InputParam LocalEnvironmentParam LocalEnvironmentResource "
-            "LocalSkillParam Metadata ModelIdsResponses ModelIdsShared "
-            "ModelResponseProperties Moderation ModerationConfigParam ModerationErrorBody "
+            "FunctionCallStatus HTTPError HybridSearchOptions ImageDetail ImageGenActionEnum "
+            "IncludeEnum InlineSkill InlineSkillSource Input InputFidelity LocalEnvironment "
+            "LocalEnvironmentResource LocalSkill Metadata ModelIdsResponses ModelIdsShared "
+            "ModelResponseProperties Moderation ModerationConfig ModerationErrorBody "
             "ModerationInput ModerationInputType ModerationMode ModerationOutput "
-            "ModerationParam ModerationPolicyParam ModerationResultBody PersonalityEnum "
-            "Prompt PromptCacheBreakpointConfig PromptCacheBreakpointParam "
-            "PromptCacheModeEnum PromptCacheOptions PromptCacheOptionsParam "
-            "PromptCacheRetentionEnum PromptCacheTTLEnum RankerVersionType RankingOptions "
-            "Response ResponseConversation ResponseError ResponseErrorCode "
+            "ModerationPolicy ModerationRequest ModerationResultBody PersonalityEnum Prompt "
+            "PromptCacheBreakpoint PromptCacheBreakpointConfig PromptCacheModeEnum "
+            "PromptCacheOptions PromptCacheRetentionEnum PromptCacheTTLEnum RankerVersionType "
+            "RankingOptions Response ResponseConversation ResponseError ResponseErrorCode "
             "ResponseFormatJsonObject ResponseFormatJsonSchemaSchema ResponseFormatText "
             "ResponseFormatTextGrammar ResponseFormatTextPython ResponseIncompleteDetails "
             "ResponseInstructions ResponsePromptVariables ResponsePromptVariablesValue "
-            "ResponseProperties ResponseStreamOptions ResponseTextParam ResponseUsage "
+            "ResponseProperties ResponseStreamOptions ResponseText ResponseUsage "
             "ResponseUsageInputTokensDetails ResponseUsageOutputTokensDetails "
-            "SearchContextSize ServiceTierEnum ServiceTierResponses SkillReferenceParam "
+            "SearchContextSize ServiceTierEnum ServiceTierResponses SkillReference "
             "TextResponseFormatConfiguration TextResponseFormatJsonSchema TokenCountsBody "
             "TokenCountsBodyInput TokenCountsResource ToolSearchCall ToolSearchExecutionType "
             "ToolSearchOutput ToolsArray TruncationEnum VectorStoreFileAttributes Verbosity "
             "WebSearchActionFind WebSearchActionOpenPage WebSearchActionSearch "
             "WebSearchActionSearchSource WebSearchApproximateLocation "
             "decode_compact_response_method_public_body_input decode_compound_filter_filter "
-            "decode_container_auto_param_network_policy decode_container_auto_param_skill "
-            "decode_conversation_param decode_filters decode_input_param "
-            "decode_moderation_input decode_moderation_output decode_response_instructions "
+            "decode_container_auto_network_policy decode_container_auto_skill "
+            "decode_conversation decode_filters decode_input decode_moderation_input "
+            "decode_moderation_output decode_response_instructions "
             "decode_response_prompt_variables decode_response_prompt_variables_value "
             "decode_text_response_format_configuration decode_token_counts_body_input "
             "decode_tools_array"
@@ -3651,10 +3578,10 @@ _INDEX: dict[str, str] = {
         ),
         "shared": (
             "CodeInterpreterFileOutput CodeInterpreterFileOutputFile "
-            "CodeInterpreterTextOutput ContainerFileCitationParam Content DeletedConversation "
-            "DragPoint FileCitationParam FineTuneChatCompletionRequestAssistantMessage "
-            "ModelIds OutputAudio TranscriptionChunkingStrategy UrlCitationParam "
-            "decode_content decode_transcription_chunking_strategy"
+            "CodeInterpreterTextOutput ContainerFileCitation Content DeletedConversation "
+            "DragPoint FileCitation FineTuneChatCompletionRequestAssistantMessage ModelIds "
+            "OutputAudio TranscriptionChunkingStrategy UrlCitation decode_content "
+            "decode_transcription_chunking_strategy"
         ),
         "skills": (
             "CreateSkillBody CreateSkillVersionBody DeletedSkillResource "
@@ -3743,13 +3670,13 @@ _INDEX: dict[str, str] = {
             "decode_usage_time_bucket_result"
         ),
         "vector_stores": (
-            "AutoChunkingStrategyRequestParam ChunkingStrategyRequestParam "
+            "AutoChunkingStrategyRequest ChunkingStrategyRequest "
             "CreateVectorStoreFileBatchRequest CreateVectorStoreFileRequest "
             "CreateVectorStoreRequest CreateVectorStoreRequestChunkingStrategy "
             "DeleteVectorStoreFileResponse DeleteVectorStoreResponse "
             "ListVectorStoreFilesResponse ListVectorStoresResponse "
-            "OtherChunkingStrategyResponseParam StaticChunkingStrategy "
-            "StaticChunkingStrategyRequestParam StaticChunkingStrategyResponseParam "
+            "OtherChunkingStrategyResponse StaticChunkingStrategy "
+            "StaticChunkingStrategyRequest StaticChunkingStrategyResponse "
             "UpdateVectorStoreFileAttributesRequest UpdateVectorStoreRequest "
             "UpdateVectorStoreRequestExpiresAfter VectorStoreExpirationAfter "
             "VectorStoreFileBatchObject VectorStoreFileBatchObjectFileCounts "
@@ -3759,7 +3686,7 @@ _INDEX: dict[str, str] = {
             "VectorStoreSearchRequest VectorStoreSearchRequestFilters "
             "VectorStoreSearchRequestRankingOptions VectorStoreSearchResultContentObject "
             "VectorStoreSearchResultItem VectorStoreSearchResultsPage "
-            "decode_chunking_strategy_request_param "
+            "decode_chunking_strategy_request "
             "decode_create_vector_store_request_chunking_strategy "
             "decode_vector_store_file_object_chunking_strategy "
             "decode_vector_store_search_request_filters"
@@ -3768,11 +3695,11 @@ _INDEX: dict[str, str] = {
             "CreateVideoCharacterBody CreateVideoEditJsonBody CreateVideoEditMultipartBody "
             "CreateVideoEditMultipartBodyVideo CreateVideoExtendJsonBody "
             "CreateVideoExtendMultipartBody CreateVideoExtendMultipartBodyVideo "
-            "CreateVideoJsonBody CreateVideoMultipartBody "
+            "CreateVideoJsonBody CreateVideoMultipartBody CreateVideoMultipartBodyImageRef "
             "CreateVideoMultipartBodyInputReference CreateVideoRemixBody DeletedVideoResource "
-            "Error2 ImageRefParam2 VideoCharacterResource VideoContentVariant "
-            "VideoListResource VideoModel VideoReferenceInputParam VideoResource VideoSeconds "
-            "VideoSize VideoStatus decode_create_video_edit_multipart_body_video "
+            "VideoCharacterResource VideoContentVariant VideoListResource VideoModel "
+            "VideoReferenceInput VideoResource VideoResourceError VideoSeconds VideoSize "
+            "VideoStatus decode_create_video_edit_multipart_body_video "
             "decode_create_video_extend_multipart_body_video "
             "decode_create_video_multipart_body_input_reference"
         ),
@@ -3799,46 +3726,46 @@ _INDEX: dict[str, str] = {
 # type -> its decode function (unions, and aliases holding models)
 _DECODERS: dict[str, str] = {
     "Annotation": "decode_annotation",
-    "ApplyPatchOperationParam": "decode_apply_patch_operation_param",
+    "ApplyPatchOperation": "decode_apply_patch_operation",
     "ApplyPatchToolCallOperation": "decode_apply_patch_tool_call_operation",
     "AssistantObjectTool": "decode_assistant_object_tool",
     "AssistantStreamEvent": "decode_assistant_stream_event",
     "AssistantsApiResponseFormatOption": "decode_assistants_api_response_format_option",
     "AssistantsApiToolChoiceOption": "decode_assistants_api_tool_choice_option",
-    "AutoCodeInterpreterToolParamNetworkPolicy": "decode_auto_code_interpreter_tool_param_network_policy",
+    "AutoCodeInterpreterToolNetworkPolicy": "decode_auto_code_interpreter_tool_network_policy",
     "BetaAgentMessageContentItem": "decode_beta_agent_message_content_item",
-    "BetaAgentMessageItemParamContentItem": "decode_beta_agent_message_item_param_content_item",
+    "BetaAgentMessageItemContentItem": "decode_beta_agent_message_item_content_item",
     "BetaAnnotation": "decode_beta_annotation",
-    "BetaApplyPatchOperationParam": "decode_beta_apply_patch_operation_param",
+    "BetaApplyPatchOperation": "decode_beta_apply_patch_operation",
     "BetaApplyPatchToolCallOperation": "decode_beta_apply_patch_tool_call_operation",
-    "BetaAutoCodeInterpreterToolParamNetworkPolicy": "decode_beta_auto_code_interpreter_tool_param_network_policy",
+    "BetaAutoCodeInterpreterToolNetworkPolicy": "decode_beta_auto_code_interpreter_tool_network_policy",
     "BetaCodeInterpreterToolCallOutput": "decode_beta_code_interpreter_tool_call_output",
     "BetaCodeInterpreterToolContainer": "decode_beta_code_interpreter_tool_container",
     "BetaCompactResponseMethodPublicBodyInput": "decode_beta_compact_response_method_public_body_input",
     "BetaCompoundFilterFilter": "decode_beta_compound_filter_filter",
     "BetaComputerAction": "decode_beta_computer_action",
     "BetaComputerActionList": "decode_beta_computer_action_list",
-    "BetaContainerAutoParamNetworkPolicy": "decode_beta_container_auto_param_network_policy",
-    "BetaContainerAutoParamSkill": "decode_beta_container_auto_param_skill",
+    "BetaContainerAutoNetworkPolicy": "decode_beta_container_auto_network_policy",
+    "BetaContainerAutoSkill": "decode_beta_container_auto_skill",
     "BetaContent": "decode_beta_content",
-    "BetaConversationParam": "decode_beta_conversation_param",
+    "BetaConversation": "decode_beta_conversation",
     "BetaCustomToolCallOutputOutput": "decode_beta_custom_tool_call_output_output",
-    "BetaCustomToolParamFormat": "decode_beta_custom_tool_param_format",
+    "BetaCustomToolFormat": "decode_beta_custom_tool_format",
     "BetaEasyInputMessageContent": "decode_beta_easy_input_message_content",
     "BetaFilters": "decode_beta_filters",
     "BetaFunctionAndCustomToolCallOutput": "decode_beta_function_and_custom_tool_call_output",
-    "BetaFunctionCallOutputItemParamOutput": "decode_beta_function_call_output_item_param_output",
-    "BetaFunctionCallOutputItemParamOutputVariant2Item": "decode_beta_function_call_output_item_param_output_variant2_item",
+    "BetaFunctionCallOutputItemOutput": "decode_beta_function_call_output_item_output",
+    "BetaFunctionCallOutputItemOutputItem": "decode_beta_function_call_output_item_output_item",
     "BetaFunctionShellCallEnvironment": "decode_beta_function_shell_call_environment",
-    "BetaFunctionShellCallItemParamEnvironment": "decode_beta_function_shell_call_item_param_environment",
+    "BetaFunctionShellCallItemEnvironment": "decode_beta_function_shell_call_item_environment",
     "BetaFunctionShellCallOutputContentOutcome": "decode_beta_function_shell_call_output_content_outcome",
-    "BetaFunctionShellCallOutputOutcomeParam": "decode_beta_function_shell_call_output_outcome_param",
-    "BetaFunctionShellToolParamEnvironment": "decode_beta_function_shell_tool_param_environment",
+    "BetaFunctionShellCallOutputOutcome": "decode_beta_function_shell_call_output_outcome",
+    "BetaFunctionShellToolEnvironment": "decode_beta_function_shell_tool_environment",
     "BetaFunctionToolCallOutputResourceOutput": "decode_beta_function_tool_call_output_resource_output",
+    "BetaInput": "decode_beta_input",
     "BetaInputContent": "decode_beta_input_content",
     "BetaInputItem": "decode_beta_input_item",
     "BetaInputMessageContentList": "decode_beta_input_message_content_list",
-    "BetaInputParam": "decode_beta_input_param",
     "BetaItem": "decode_beta_item",
     "BetaItemField": "decode_beta_item_field",
     "BetaItemResource": "decode_beta_item_resource",
@@ -3848,11 +3775,10 @@ _DECODERS: dict[str, str] = {
     "BetaMessageContentItem": "decode_beta_message_content_item",
     "BetaModerationInput": "decode_beta_moderation_input",
     "BetaModerationOutput": "decode_beta_moderation_output",
-    "BetaNamespaceToolParamTool": "decode_beta_namespace_tool_param_tool",
+    "BetaNamespaceToolTool": "decode_beta_namespace_tool_tool",
     "BetaOutputContent": "decode_beta_output_content",
     "BetaOutputItem": "decode_beta_output_item",
     "BetaOutputMessageContent": "decode_beta_output_message_content",
-    "BetaOutputTextContentParamAnnotation": "decode_beta_output_text_content_param_annotation",
     "BetaResponseInstructions": "decode_beta_response_instructions",
     "BetaResponsePromptVariables": "decode_beta_response_prompt_variables",
     "BetaResponsePromptVariablesValue": "decode_beta_response_prompt_variables_value",
@@ -3864,8 +3790,8 @@ _DECODERS: dict[str, str] = {
     "BetaTokenCountsBodyInput": "decode_beta_token_counts_body_input",
     "BetaTool": "decode_beta_tool",
     "BetaToolCallCaller": "decode_beta_tool_call_caller",
-    "BetaToolCallCallerParam": "decode_beta_tool_call_caller_param",
-    "BetaToolChoiceParam": "decode_beta_tool_choice_param",
+    "BetaToolCallCallerRequest": "decode_beta_tool_call_caller_request",
+    "BetaToolChoice": "decode_beta_tool_choice",
     "BetaToolsArray": "decode_beta_tools_array",
     "BetaWebSearchToolCallAction": "decode_beta_web_search_tool_call_action",
     "ChatCompletionMessageListDataItemContentPart": "decode_chat_completion_message_list_data_item_content_part",
@@ -3884,18 +3810,18 @@ _DECODERS: dict[str, str] = {
     "ChatCompletionRequestUserMessageContent": "decode_chat_completion_request_user_message_content",
     "ChatCompletionRequestUserMessageContentPart": "decode_chat_completion_request_user_message_content_part",
     "ChatCompletionToolChoiceOption": "decode_chat_completion_tool_choice_option",
-    "ChunkingStrategyRequestParam": "decode_chunking_strategy_request_param",
+    "ChunkingStrategyRequest": "decode_chunking_strategy_request",
     "CodeInterpreterToolCallOutput": "decode_code_interpreter_tool_call_output",
     "CodeInterpreterToolContainer": "decode_code_interpreter_tool_container",
     "CompactResponseMethodPublicBodyInput": "decode_compact_response_method_public_body_input",
     "CompoundFilterFilter": "decode_compound_filter_filter",
     "ComputerAction": "decode_computer_action",
     "ComputerActionList": "decode_computer_action_list",
-    "ContainerAutoParamNetworkPolicy": "decode_container_auto_param_network_policy",
-    "ContainerAutoParamSkill": "decode_container_auto_param_skill",
+    "ContainerAutoNetworkPolicy": "decode_container_auto_network_policy",
+    "ContainerAutoSkill": "decode_container_auto_skill",
     "Content": "decode_content",
+    "Conversation": "decode_conversation",
     "ConversationItem": "decode_conversation_item",
-    "ConversationParam": "decode_conversation_param",
     "CreateAssistantRequestTool": "decode_create_assistant_request_tool",
     "CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategy": "decode_create_assistant_request_tool_resources_file_search_vector_store_chunking_strategy",
     "CreateChatCompletionRequestFunctionCall": "decode_create_chat_completion_request_function_call",
@@ -3919,7 +3845,7 @@ _DECODERS: dict[str, str] = {
     "CreateMessageRequestContent": "decode_create_message_request_content",
     "CreateMessageRequestContentArrayOfContentPart": "decode_create_message_request_content_array_of_content_part",
     "CreateModerationRequestInput": "decode_create_moderation_request_input",
-    "CreateModerationRequestInputVariant3Item": "decode_create_moderation_request_input_variant3_item",
+    "CreateModerationRequestInputItem": "decode_create_moderation_request_input_item",
     "CreateRunRequestTool": "decode_create_run_request_tool",
     "CreateSpeechResponseStreamEvent": "decode_create_speech_response_stream_event",
     "CreateThreadAndRunRequestTool": "decode_create_thread_and_run_request_tool",
@@ -3936,7 +3862,7 @@ _DECODERS: dict[str, str] = {
     "CreateVideoMultipartBodyInputReference": "decode_create_video_multipart_body_input_reference",
     "CustomToolCallOutputOutput": "decode_custom_tool_call_output_output",
     "CustomToolChatCompletionsCustomFormat": "decode_custom_tool_chat_completions_custom_format",
-    "CustomToolParamFormat": "decode_custom_tool_param_format",
+    "CustomToolFormat": "decode_custom_tool_format",
     "EasyInputMessageContent": "decode_easy_input_message_content",
     "EvalDataSourceConfig": "decode_eval_data_source_config",
     "EvalItemContent": "decode_eval_item_content",
@@ -3947,21 +3873,21 @@ _DECODERS: dict[str, str] = {
     "Filters": "decode_filters",
     "FineTuneReinforcementMethodGrader": "decode_fine_tune_reinforcement_method_grader",
     "FunctionAndCustomToolCallOutput": "decode_function_and_custom_tool_call_output",
-    "FunctionCallOutputItemParamOutput": "decode_function_call_output_item_param_output",
-    "FunctionCallOutputItemParamOutputVariant2Item": "decode_function_call_output_item_param_output_variant2_item",
+    "FunctionCallOutputItemOutput": "decode_function_call_output_item_output",
+    "FunctionCallOutputItemOutputItem": "decode_function_call_output_item_output_item",
     "FunctionShellCallEnvironment": "decode_function_shell_call_environment",
-    "FunctionShellCallItemParamEnvironment": "decode_function_shell_call_item_param_environment",
+    "FunctionShellCallItemEnvironment": "decode_function_shell_call_item_environment",
     "FunctionShellCallOutputContentOutcome": "decode_function_shell_call_output_content_outcome",
-    "FunctionShellCallOutputOutcomeParam": "decode_function_shell_call_output_outcome_param",
-    "FunctionShellToolParamEnvironment": "decode_function_shell_tool_param_environment",
+    "FunctionShellCallOutputOutcome": "decode_function_shell_call_output_outcome",
+    "FunctionShellToolEnvironment": "decode_function_shell_tool_environment",
     "FunctionToolCallOutputResourceOutput": "decode_function_tool_call_output_resource_output",
     "GraderMultiGraders": "decode_grader_multi_graders",
     "ImageEditStreamEvent": "decode_image_edit_stream_event",
     "ImageGenStreamEvent": "decode_image_gen_stream_event",
+    "Input": "decode_input",
     "InputContent": "decode_input_content",
     "InputItem": "decode_input_item",
     "InputMessageContentList": "decode_input_message_content_list",
-    "InputParam": "decode_input_param",
     "Item": "decode_item",
     "ItemField": "decode_item_field",
     "ItemResource": "decode_item_resource",
@@ -3978,7 +3904,7 @@ _DECODERS: dict[str, str] = {
     "ModerationInput": "decode_moderation_input",
     "ModerationOutput": "decode_moderation_output",
     "ModifyAssistantRequestTool": "decode_modify_assistant_request_tool",
-    "NamespaceToolParamTool": "decode_namespace_tool_param_tool",
+    "NamespaceToolTool": "decode_namespace_tool_tool",
     "OutputContent": "decode_output_content",
     "OutputItem": "decode_output_item",
     "OutputMessageContent": "decode_output_message_content",
@@ -4036,8 +3962,8 @@ _DECODERS: dict[str, str] = {
     "TokenCountsBodyInput": "decode_token_counts_body_input",
     "Tool": "decode_tool",
     "ToolCallCaller": "decode_tool_call_caller",
-    "ToolCallCallerParam": "decode_tool_call_caller_param",
-    "ToolChoiceParam": "decode_tool_choice_param",
+    "ToolCallCallerRequest": "decode_tool_call_caller_request",
+    "ToolChoiceRequest": "decode_tool_choice_request",
     "ToolsArray": "decode_tools_array",
     "TranscriptionChunkingStrategy": "decode_transcription_chunking_strategy",
     "UsageTimeBucketResult": "decode_usage_time_bucket_result",
@@ -4074,14 +4000,14 @@ _ALIASES: dict[str, tuple[str, str]] = {
     "FileObject": ("files", "OpenAIFile"),
     "ModelDeleted": ("models", "DeleteModelResponse"),
     "ModerationCreateResponse": ("moderations", "CreateModerationResponse"),
-    "OtherFileChunkingStrategyObject": ("vector_stores", "OtherChunkingStrategyResponseParam"),
+    "OtherFileChunkingStrategyObject": ("vector_stores", "OtherChunkingStrategyResponse"),
     "ResponseFormatJSONObject": ("responses", "ResponseFormatJsonObject"),
     "ResponseFormatJSONSchema": ("chat", "ResponseFormatJsonSchema"),
     "ResponsesModel": ("responses", "ModelIdsResponses"),
     "Skill": ("skills", "SkillResource"),
     "SkillList": ("skills", "SkillListResource"),
     "StaticFileChunkingStrategy": ("vector_stores", "StaticChunkingStrategy"),
-    "StaticFileChunkingStrategyObject": ("vector_stores", "StaticChunkingStrategyResponseParam"),
+    "StaticFileChunkingStrategyObject": ("vector_stores", "StaticChunkingStrategyResponse"),
     "StaticFileChunkingStrategyObjectParam": ("params", "StaticChunkingStrategyRequestParam"),
     "VectorStore": ("vector_stores", "VectorStoreObject"),
     "VectorStoreDeleted": ("vector_stores", "DeleteVectorStoreResponse"),

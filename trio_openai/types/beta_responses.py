@@ -38,6 +38,10 @@ BetaContainerMemoryLimit: TypeAlias = 'Literal["1g", "4g", "16g", "64g"]'
 """The ``BetaContainerMemoryLimit`` type."""
 
 
+BetaCustomGrammarFormatGrammarSyntax: TypeAlias = 'Literal["lark", "regex"]'
+"""The ``BetaCustomGrammarFormatGrammarSyntax`` type."""
+
+
 BetaDetailEnum: TypeAlias = 'Literal["low", "high", "auto", "original"]'
 """The ``BetaDetailEnum`` type."""
 
@@ -56,10 +60,6 @@ BetaFunctionCallOutputStatusEnum: TypeAlias = 'Literal["in_progress", "completed
 
 BetaFunctionCallStatus: TypeAlias = 'Literal["in_progress", "completed", "incomplete"]'
 """The ``BetaFunctionCallStatus`` type."""
-
-
-BetaGrammarSyntax1: TypeAlias = 'Literal["lark", "regex"]'
-"""The ``BetaGrammarSyntax1`` type."""
 
 
 BetaImageDetail: TypeAlias = 'Literal["low", "high", "auto", "original"]'
@@ -234,79 +234,79 @@ def decode_beta_compound_filter_filter(v: Any) -> BetaCompoundFilterFilter:
 _F_BETA_COMPOUND_FILTER_FILTER = _U_BETA_COMPOUND_FILTER_FILTER.fast
 
 
-BetaContainerAutoParamNetworkPolicy: TypeAlias = "BetaContainerNetworkPolicyDisabledParam | BetaContainerNetworkPolicyAllowlistParam | UnknownVariant"
+BetaContainerAutoNetworkPolicy: TypeAlias = "BetaContainerNetworkPolicyDisabled | BetaContainerNetworkPolicyAllowlist | UnknownVariant"
 """Network access policy for the container."""
 
-_U_BETA_CONTAINER_AUTO_PARAM_NETWORK_POLICY = _UnionDecoder(
-    __package__, "BetaContainerAutoParamNetworkPolicy", "type",
+_U_BETA_CONTAINER_AUTO_NETWORK_POLICY = _UnionDecoder(
+    __package__, "BetaContainerAutoNetworkPolicy", "type",
     (
-        ("beta_responses", "BetaContainerNetworkPolicyDisabledParam", ("disabled",)),
-        ("beta_responses", "BetaContainerNetworkPolicyAllowlistParam", ("allowlist",)),
+        ("beta_responses", "BetaContainerNetworkPolicyDisabled", ("disabled",)),
+        ("beta_responses", "BetaContainerNetworkPolicyAllowlist", ("allowlist",)),
     ),
 )
 
 
-def decode_beta_container_auto_param_network_policy(v: Any) -> BetaContainerAutoParamNetworkPolicy:
-    """Decode a ``BetaContainerAutoParamNetworkPolicy`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_beta_container_auto_network_policy(v: Any) -> BetaContainerAutoNetworkPolicy:
+    """Decode a ``BetaContainerAutoNetworkPolicy`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_BETA_CONTAINER_AUTO_PARAM_NETWORK_POLICY.get(v.get("type"))
+            f = _F_BETA_CONTAINER_AUTO_NETWORK_POLICY.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_BETA_CONTAINER_AUTO_PARAM_NETWORK_POLICY.decode(v)
+    return _U_BETA_CONTAINER_AUTO_NETWORK_POLICY.decode(v)
 
 
-_F_BETA_CONTAINER_AUTO_PARAM_NETWORK_POLICY = _U_BETA_CONTAINER_AUTO_PARAM_NETWORK_POLICY.fast
+_F_BETA_CONTAINER_AUTO_NETWORK_POLICY = _U_BETA_CONTAINER_AUTO_NETWORK_POLICY.fast
 
 
-BetaContainerAutoParamSkill: TypeAlias = "BetaSkillReferenceParam | BetaInlineSkillParam | UnknownVariant"
-"""The ``BetaContainerAutoParamSkill`` union."""
+BetaContainerAutoSkill: TypeAlias = "BetaSkillReference | BetaInlineSkill | UnknownVariant"
+"""The ``BetaContainerAutoSkill`` union."""
 
-_U_BETA_CONTAINER_AUTO_PARAM_SKILL = _UnionDecoder(
-    __package__, "BetaContainerAutoParamSkill", "type",
+_U_BETA_CONTAINER_AUTO_SKILL = _UnionDecoder(
+    __package__, "BetaContainerAutoSkill", "type",
     (
-        ("beta_responses", "BetaSkillReferenceParam", ("skill_reference",)),
-        ("beta_responses", "BetaInlineSkillParam", ("inline",)),
+        ("beta_responses", "BetaSkillReference", ("skill_reference",)),
+        ("beta_responses", "BetaInlineSkill", ("inline",)),
     ),
 )
 
 
-def decode_beta_container_auto_param_skill(v: Any) -> BetaContainerAutoParamSkill:
-    """Decode a ``BetaContainerAutoParamSkill`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_beta_container_auto_skill(v: Any) -> BetaContainerAutoSkill:
+    """Decode a ``BetaContainerAutoSkill`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_BETA_CONTAINER_AUTO_PARAM_SKILL.get(v.get("type"))
+            f = _F_BETA_CONTAINER_AUTO_SKILL.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_BETA_CONTAINER_AUTO_PARAM_SKILL.decode(v)
+    return _U_BETA_CONTAINER_AUTO_SKILL.decode(v)
 
 
-_F_BETA_CONTAINER_AUTO_PARAM_SKILL = _U_BETA_CONTAINER_AUTO_PARAM_SKILL.fast
+_F_BETA_CONTAINER_AUTO_SKILL = _U_BETA_CONTAINER_AUTO_SKILL.fast
 
 
-BetaConversationParam: TypeAlias = "str | BetaConversationParam2 | UnknownVariant"
+BetaConversation: TypeAlias = "str | BetaConversationObject | UnknownVariant"
 """
 The conversation that this response belongs to. Items from this conversation are prepended
 to `input_items` for this response request. Input items and output items from this response
 are automatically added to this conversation after this response completes.
 """
 
-_U_BETA_CONVERSATION_PARAM = _UnionDecoder(
-    __package__, "BetaConversationParam", None,
+_U_BETA_CONVERSATION = _UnionDecoder(
+    __package__, "BetaConversation", None,
     (
-        ("beta_responses", "BetaConversationParam2", ()),
+        ("beta_responses", "BetaConversationObject", ()),
     ),
     scalars=True,
 )
 
 
-def decode_beta_conversation_param(v: Any) -> BetaConversationParam:
-    """Decode a ``BetaConversationParam`` (by structure); see `UnionDecoder` for the rules."""
-    return _U_BETA_CONVERSATION_PARAM.decode(v)
+def decode_beta_conversation(v: Any) -> BetaConversation:
+    """Decode a ``BetaConversation`` (by structure); see `UnionDecoder` for the rules."""
+    return _U_BETA_CONVERSATION.decode(v)
 
 
 BetaFilters: TypeAlias = "BetaComparisonFilter | BetaCompoundFilter | UnknownVariant"
@@ -336,20 +336,20 @@ def decode_beta_filters(v: Any) -> BetaFilters:
 _F_BETA_FILTERS = _U_BETA_FILTERS.fast
 
 
-BetaInputParam: TypeAlias = "str | list[_beta_items.BetaInputItem]"
+BetaInput: TypeAlias = "str | list[_beta_items.BetaInputItem]"
 """Text, image, or file inputs to the model, used to generate a response."""
 
-_U_BETA_INPUT_PARAM = _UnionDecoder(
-    __package__, "BetaInputParam", None,
+_U_BETA_INPUT = _UnionDecoder(
+    __package__, "BetaInput", None,
     (),
     scalars=True,
     list_item="beta_items.decode_beta_input_item",
 )
 
 
-def decode_beta_input_param(v: Any) -> BetaInputParam:
-    """Decode a ``BetaInputParam`` (by structure); see `UnionDecoder` for the rules."""
-    return _U_BETA_INPUT_PARAM.decode(v)
+def decode_beta_input(v: Any) -> BetaInput:
+    """Decode a ``BetaInput`` (by structure); see `UnionDecoder` for the rules."""
+    return _U_BETA_INPUT.decode(v)
 
 
 BetaModerationInput: TypeAlias = "BetaModerationResultBody | BetaModerationErrorBody | UnknownVariant"
@@ -682,7 +682,7 @@ class BetaCompactResponseMethodPublicBody(BaseModel):
 
     prompt_cache_retention: BetaPromptCacheRetentionEnum | None | Omit = omit
 
-    prompt_cache_options: BetaPromptCacheOptionsParam | None | Omit = omit
+    prompt_cache_options: BetaPromptCacheOptions | None | Omit = omit
 
     service_tier: BetaServiceTierEnum | None | Omit = omit
 
@@ -705,7 +705,7 @@ class BetaCompactResponseMethodPublicBody(BaseModel):
         s_prompt_cache_key(self, g("prompt_cache_key", omit))
         s_prompt_cache_retention(self, g("prompt_cache_retention", omit))
         x = g("prompt_cache_options", omit)
-        s_prompt_cache_options(self, x if x is None or x is omit else BetaPromptCacheOptionsParam._from_dict(x))
+        s_prompt_cache_options(self, x if x is None or x is omit else BetaPromptCacheOptions._from_dict(x))
         s_service_tier(self, g("service_tier", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -779,8 +779,8 @@ class BetaCompoundFilter(BaseModel):
 
 
 @_generated_model
-class BetaContainerAutoParam(BaseModel):
-    """The ``BetaContainerAutoParam`` object."""
+class BetaContainerAuto(BaseModel):
+    """The ``BetaContainerAuto`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "file_ids", "memory_limit", "network_policy", "skills"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type",))
@@ -793,10 +793,10 @@ class BetaContainerAutoParam(BaseModel):
 
     memory_limit: BetaContainerMemoryLimit | None | Omit = omit
 
-    network_policy: BetaContainerAutoParamNetworkPolicy | Omit = omit
+    network_policy: BetaContainerAutoNetworkPolicy | Omit = omit
     """Network access policy for the container."""
 
-    skills: list[BetaContainerAutoParamSkill] | Omit = omit
+    skills: list[BetaContainerAutoSkill] | Omit = omit
     """An optional list of skills referenced by id or inline data."""
 
     @classmethod
@@ -810,16 +810,16 @@ class BetaContainerAutoParam(BaseModel):
         s_file_ids(self, g("file_ids", omit))
         s_memory_limit(self, g("memory_limit", omit))
         x = g("network_policy", omit)
-        s_network_policy(self, x if x is None or x is omit else decode_beta_container_auto_param_network_policy(x))
+        s_network_policy(self, x if x is None or x is omit else decode_beta_container_auto_network_policy(x))
         x = g("skills", omit)
-        s_skills(self, x if not x else _decode_list(decode_beta_container_auto_param_skill, x))
+        s_skills(self, x if not x else _decode_list(decode_beta_container_auto_skill, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class BetaContainerNetworkPolicyAllowlistParam(BaseModel):
-    """The ``BetaContainerNetworkPolicyAllowlistParam`` object."""
+class BetaContainerNetworkPolicyAllowlist(BaseModel):
+    """The ``BetaContainerNetworkPolicyAllowlist`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "allowed_domains", "domain_secrets"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "allowed_domains"))
@@ -830,7 +830,7 @@ class BetaContainerNetworkPolicyAllowlistParam(BaseModel):
     allowed_domains: list[str]
     """A list of allowed domains when type is `allowlist`."""
 
-    domain_secrets: list[BetaContainerNetworkPolicyDomainSecretParam] | Omit = omit
+    domain_secrets: list[BetaContainerNetworkPolicyDomainSecret] | Omit = omit
     """Optional domain-scoped secrets for allowlisted domains."""
 
     @classmethod
@@ -843,14 +843,14 @@ class BetaContainerNetworkPolicyAllowlistParam(BaseModel):
         s_type(self, g("type", omit))
         s_allowed_domains(self, g("allowed_domains", omit))
         x = g("domain_secrets", omit)
-        s_domain_secrets(self, x if not x else _decode_list(BetaContainerNetworkPolicyDomainSecretParam._from_dict, x))
+        s_domain_secrets(self, x if not x else _decode_list(BetaContainerNetworkPolicyDomainSecret._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class BetaContainerNetworkPolicyDisabledParam(BaseModel):
-    """The ``BetaContainerNetworkPolicyDisabledParam`` object."""
+class BetaContainerNetworkPolicyDisabled(BaseModel):
+    """The ``BetaContainerNetworkPolicyDisabled`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -871,8 +871,8 @@ class BetaContainerNetworkPolicyDisabledParam(BaseModel):
 
 
 @_generated_model
-class BetaContainerNetworkPolicyDomainSecretParam(BaseModel):
-    """The ``BetaContainerNetworkPolicyDomainSecretParam`` object."""
+class BetaContainerNetworkPolicyDomainSecret(BaseModel):
+    """The ``BetaContainerNetworkPolicyDomainSecret`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("domain", "name", "value"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -901,8 +901,8 @@ class BetaContainerNetworkPolicyDomainSecretParam(BaseModel):
 
 
 @_generated_model
-class BetaContainerReferenceParam(BaseModel):
-    """The ``BetaContainerReferenceParam`` object."""
+class BetaContainerReference(BaseModel):
+    """The ``BetaContainerReference`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "container_id"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -952,8 +952,8 @@ class BetaContainerReferenceResource(BaseModel):
 
 
 @_generated_model
-class BetaContextManagementParam(BaseModel):
-    """The ``BetaContextManagementParam`` object."""
+class BetaContextManagement(BaseModel):
+    """The ``BetaContextManagement`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "compact_threshold"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type",))
@@ -977,7 +977,7 @@ class BetaContextManagementParam(BaseModel):
 
 
 @_generated_model
-class BetaConversationParam2(BaseModel):
+class BetaConversationObject(BaseModel):
     """The conversation that this response belongs to."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("id",))
@@ -999,7 +999,7 @@ class BetaConversationParam2(BaseModel):
 
 
 @_generated_model
-class BetaCoordParam(BaseModel):
+class BetaCoord(BaseModel):
     """An x/y coordinate pair, e.g. `{ x: 100, y: 200 }`."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("x", "y"))
@@ -1057,7 +1057,7 @@ class BetaCreateModelResponseProperties(BaseModel):
 
     prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit
 
-    prompt_cache_options: BetaPromptCacheOptionsParam | Omit = omit
+    prompt_cache_options: BetaPromptCacheOptions | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1079,7 +1079,7 @@ class BetaCreateModelResponseProperties(BaseModel):
         s_prompt_cache_key(self, g("prompt_cache_key", omit))
         s_prompt_cache_retention(self, g("prompt_cache_retention", omit))
         x = g("prompt_cache_options", omit)
-        s_prompt_cache_options(self, x if x is None or x is omit else BetaPromptCacheOptionsParam._from_dict(x))
+        s_prompt_cache_options(self, x if x is None or x is omit else BetaPromptCacheOptions._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1117,7 +1117,7 @@ class BetaCreateResponse(BaseModel):
 
     prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit
 
-    prompt_cache_options: BetaPromptCacheOptionsParam | Omit = omit
+    prompt_cache_options: BetaPromptCacheOptions | Omit = omit
 
     previous_response_id: str | None | Omit = omit
 
@@ -1132,11 +1132,11 @@ class BetaCreateResponse(BaseModel):
 
     max_tool_calls: int | None | Omit = omit
 
-    text: BetaResponseTextParam | Omit = omit
+    text: BetaResponseText | Omit = omit
 
     tools: BetaToolsArray | Omit = omit
 
-    tool_choice: _beta_tools.BetaToolChoiceParam | Omit = omit
+    tool_choice: _beta_tools.BetaToolChoice | Omit = omit
 
     prompt: BetaPrompt | None | Omit = omit
 
@@ -1146,7 +1146,7 @@ class BetaCreateResponse(BaseModel):
 
     reasoning: _beta_items.BetaReasoning | None | Omit = omit
 
-    input: BetaInputParam | Omit = omit
+    input: BetaInput | Omit = omit
 
     include: list[BetaIncludeEnum] | None | Omit = omit
 
@@ -1156,19 +1156,19 @@ class BetaCreateResponse(BaseModel):
 
     instructions: str | None | Omit = omit
 
-    moderation: BetaModerationParam | None | Omit = omit
+    moderation: BetaModerationRequest | None | Omit = omit
 
     stream: bool | None | Omit = omit
 
     stream_options: BetaResponseStreamOptions | None | Omit = omit
 
-    conversation: BetaConversationParam | None | Omit = omit
+    conversation: BetaConversation | None | Omit = omit
 
-    context_management: list[BetaContextManagementParam] | None | Omit = omit
+    context_management: list[BetaContextManagement] | None | Omit = omit
 
     max_output_tokens: int | None | Omit = omit
 
-    multi_agent: _beta_items.BetaMultiAgentParam | None | Omit = omit
+    multi_agent: _beta_items.BetaMultiAgent | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1194,17 +1194,17 @@ class BetaCreateResponse(BaseModel):
         s_prompt_cache_key(self, g("prompt_cache_key", omit))
         s_prompt_cache_retention(self, g("prompt_cache_retention", omit))
         x = g("prompt_cache_options", omit)
-        s_prompt_cache_options(self, x if x is None or x is omit else BetaPromptCacheOptionsParam._from_dict(x))
+        s_prompt_cache_options(self, x if x is None or x is omit else BetaPromptCacheOptions._from_dict(x))
         s_previous_response_id(self, g("previous_response_id", omit))
         s_model(self, g("model", omit))
         s_background(self, g("background", omit))
         s_max_tool_calls(self, g("max_tool_calls", omit))
         x = g("text", omit)
-        s_text(self, x if x is None or x is omit else BetaResponseTextParam._from_dict(x))
+        s_text(self, x if x is None or x is omit else BetaResponseText._from_dict(x))
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_beta_tools.decode_beta_tool, x))
         x = g("tool_choice", omit)
-        s_tool_choice(self, x if x is None or x is omit else _beta_tools.decode_beta_tool_choice_param(x))
+        s_tool_choice(self, x if x is None or x is omit else _beta_tools.decode_beta_tool_choice(x))
         x = g("prompt", omit)
         s_prompt(self, x if x is None or x is omit else BetaPrompt._from_dict(x))
         s_service_tier(self, g("service_tier", omit))
@@ -1212,29 +1212,29 @@ class BetaCreateResponse(BaseModel):
         x = g("reasoning", omit)
         s_reasoning(self, x if x is None or x is omit else _beta_items.BetaReasoning._from_dict(x))
         x = g("input", omit)
-        s_input(self, x if x is None or x is omit else decode_beta_input_param(x))
+        s_input(self, x if x is None or x is omit else decode_beta_input(x))
         s_include(self, g("include", omit))
         s_parallel_tool_calls(self, g("parallel_tool_calls", omit))
         s_store(self, g("store", omit))
         s_instructions(self, g("instructions", omit))
         x = g("moderation", omit)
-        s_moderation(self, x if x is None or x is omit else BetaModerationParam._from_dict(x))
+        s_moderation(self, x if x is None or x is omit else BetaModerationRequest._from_dict(x))
         s_stream(self, g("stream", omit))
         x = g("stream_options", omit)
         s_stream_options(self, x if x is None or x is omit else BetaResponseStreamOptions._from_dict(x))
         x = g("conversation", omit)
-        s_conversation(self, x if x is None or x is omit else decode_beta_conversation_param(x))
+        s_conversation(self, x if x is None or x is omit else decode_beta_conversation(x))
         x = g("context_management", omit)
-        s_context_management(self, x if not x else _decode_list(BetaContextManagementParam._from_dict, x))
+        s_context_management(self, x if not x else _decode_list(BetaContextManagement._from_dict, x))
         s_max_output_tokens(self, g("max_output_tokens", omit))
         x = g("multi_agent", omit)
-        s_multi_agent(self, x if x is None or x is omit else _beta_items.BetaMultiAgentParam._from_dict(x))
+        s_multi_agent(self, x if x is None or x is omit else _beta_items.BetaMultiAgent._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class BetaCustomGrammarFormatParam(BaseModel):
+class BetaCustomGrammarFormat(BaseModel):
     """A grammar defined by the user."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "syntax", "definition"))
@@ -1243,7 +1243,7 @@ class BetaCustomGrammarFormatParam(BaseModel):
     type: Literal["grammar"]
     """Grammar format. Always `grammar`."""
 
-    syntax: BetaGrammarSyntax1
+    syntax: BetaCustomGrammarFormatGrammarSyntax
     """The syntax of the grammar definition. One of `lark` or `regex`."""
 
     definition: str
@@ -1264,7 +1264,7 @@ class BetaCustomGrammarFormatParam(BaseModel):
 
 
 @_generated_model
-class BetaCustomTextFormatParam(BaseModel):
+class BetaCustomTextFormat(BaseModel):
     """Unconstrained free-form text."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
@@ -1286,8 +1286,8 @@ class BetaCustomTextFormatParam(BaseModel):
 
 
 @_generated_model
-class BetaEmptyModelParam(BaseModel):
-    """The ``BetaEmptyModelParam`` object."""
+class BetaEmptyModel(BaseModel):
+    """The ``BetaEmptyModel`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(())
 
@@ -1421,8 +1421,8 @@ class BetaHybridSearchOptions(BaseModel):
 
 
 @_generated_model
-class BetaInlineSkillParam(BaseModel):
-    """The ``BetaInlineSkillParam`` object."""
+class BetaInlineSkill(BaseModel):
+    """The ``BetaInlineSkill`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "name", "description", "source"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -1436,7 +1436,7 @@ class BetaInlineSkillParam(BaseModel):
     description: str
     """The description of the skill."""
 
-    source: BetaInlineSkillSourceParam
+    source: BetaInlineSkillSource
     """Inline skill payload"""
 
     @classmethod
@@ -1450,13 +1450,13 @@ class BetaInlineSkillParam(BaseModel):
         s_name(self, g("name", omit))
         s_description(self, g("description", omit))
         x = g("source", omit)
-        s_source(self, x if x is None or x is omit else BetaInlineSkillSourceParam._from_dict(x))
+        s_source(self, x if x is None or x is omit else BetaInlineSkillSource._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class BetaInlineSkillSourceParam(BaseModel):
+class BetaInlineSkillSource(BaseModel):
     """Inline skill payload"""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "media_type", "data"))
@@ -1538,8 +1538,8 @@ class BetaInputAudioInputAudio(BaseModel):
 
 
 @_generated_model
-class BetaLocalEnvironmentParam(BaseModel):
-    """The ``BetaLocalEnvironmentParam`` object."""
+class BetaLocalEnvironment(BaseModel):
+    """The ``BetaLocalEnvironment`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "skills"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type",))
@@ -1547,7 +1547,7 @@ class BetaLocalEnvironmentParam(BaseModel):
     type: Literal["local"]
     """Use a local computer environment."""
 
-    skills: list[BetaLocalSkillParam] | Omit = omit
+    skills: list[BetaLocalSkill] | Omit = omit
     """An optional list of skills."""
 
     @classmethod
@@ -1559,7 +1559,7 @@ class BetaLocalEnvironmentParam(BaseModel):
         set_extra, s_type, s_skills = cls._SET
         s_type(self, g("type", omit))
         x = g("skills", omit)
-        s_skills(self, x if not x else _decode_list(BetaLocalSkillParam._from_dict, x))
+        s_skills(self, x if not x else _decode_list(BetaLocalSkill._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1587,8 +1587,8 @@ class BetaLocalEnvironmentResource(BaseModel):
 
 
 @_generated_model
-class BetaLocalSkillParam(BaseModel):
-    """The ``BetaLocalSkillParam`` object."""
+class BetaLocalSkill(BaseModel):
+    """The ``BetaLocalSkill`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("name", "description", "path"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -1695,7 +1695,7 @@ class BetaModeration(BaseModel):
 
 
 @_generated_model
-class BetaModerationConfigParam(BaseModel):
+class BetaModerationConfig(BaseModel):
     """The moderation policy for the response input."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("mode",))
@@ -1746,7 +1746,32 @@ class BetaModerationErrorBody(BaseModel):
 
 
 @_generated_model
-class BetaModerationParam(BaseModel):
+class BetaModerationPolicy(BaseModel):
+    """The policy to apply to moderated response input and output."""
+
+    _KEYS: ClassVar[frozenset[str]] = frozenset(("input", "output"))
+
+    input: BetaModerationConfig | None | Omit = omit
+
+    output: BetaModerationConfig | None | Omit = omit
+
+    @classmethod
+    def _from_dict(cls, d: Any) -> Self:
+        if d.__class__ is not dict:
+            return _not_an_object(cls, d)
+        g = d.get
+        self = _new(cls)
+        set_extra, s_input, s_output = cls._SET
+        x = g("input", omit)
+        s_input(self, x if x is None or x is omit else BetaModerationConfig._from_dict(x))
+        x = g("output", omit)
+        s_output(self, x if x is None or x is omit else BetaModerationConfig._from_dict(x))
+        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        return self
+
+
+@_generated_model
+class BetaModerationRequest(BaseModel):
     """Configuration for running moderation on the input and output of this response."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("model", "policy"))
@@ -1755,7 +1780,7 @@ class BetaModerationParam(BaseModel):
     model: str
     """The moderation model to use for moderated completions, e.g. 'omni-moderation-latest'."""
 
-    policy: BetaModerationPolicyParam | None | Omit = omit
+    policy: BetaModerationPolicy | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1766,32 +1791,7 @@ class BetaModerationParam(BaseModel):
         set_extra, s_model, s_policy = cls._SET
         s_model(self, g("model", omit))
         x = g("policy", omit)
-        s_policy(self, x if x is None or x is omit else BetaModerationPolicyParam._from_dict(x))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class BetaModerationPolicyParam(BaseModel):
-    """The policy to apply to moderated response input and output."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("input", "output"))
-
-    input: BetaModerationConfigParam | None | Omit = omit
-
-    output: BetaModerationConfigParam | None | Omit = omit
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_input, s_output = cls._SET
-        x = g("input", omit)
-        s_input(self, x if x is None or x is omit else BetaModerationConfigParam._from_dict(x))
-        x = g("output", omit)
-        s_output(self, x if x is None or x is omit else BetaModerationConfigParam._from_dict(x))
+        s_policy(self, x if x is None or x is omit else BetaModerationPolicy._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1909,7 +1909,7 @@ class BetaPrompt(BaseModel):
 
 
 @_generated_model
-class BetaPromptCacheBreakpointConfig(BaseModel):
+class BetaPromptCacheBreakpoint(BaseModel):
     """
     Marks the exact end of a reusable prompt prefix. The breakpoint inherits its TTL from
     the request's `prompt_cache_options.ttl`; the boundary is not rounded to a token block.
@@ -1934,7 +1934,7 @@ class BetaPromptCacheBreakpointConfig(BaseModel):
 
 
 @_generated_model
-class BetaPromptCacheBreakpointParam(BaseModel):
+class BetaPromptCacheBreakpointConfig(BaseModel):
     """
     Marks the exact end of a reusable prompt prefix. The breakpoint inherits its TTL from
     the request's `prompt_cache_options.ttl`; the boundary is not rounded to a token block.
@@ -1973,48 +1973,6 @@ class BetaPromptCacheOptions(BaseModel):
 
     mode: BetaPromptCacheModeEnum
     """Whether implicit prompt-cache breakpoints were enabled."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_ttl, s_mode = cls._SET
-        s_ttl(self, g("ttl", omit))
-        s_mode(self, g("mode", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class BetaPromptCacheOptionsParam(BaseModel):
-    """
-    Options for prompt caching. Supported for `gpt-5.6` and later models. By default, OpenAI
-    automatically chooses one implicit cache breakpoint. You can add explicit breakpoints to
-    content blocks with `prompt_cache_breakpoint`. Each request can write up to four
-    breakpoints. For cache matching, OpenAI considers up to the latest 80 breakpoints in the
-    conversation, without a content-block lookback limit. Set `mode` to `explicit` to
-    disable the implicit breakpoint. The `ttl` defaults to `30m`, which is currently the
-    only supported value. See the [prompt caching guide](/docs/guides/prompt-caching) ...
-    """
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("ttl", "mode"))
-
-    ttl: BetaPromptCacheTTLEnum | Omit = omit
-    """
-    The minimum lifetime applied to every implicit and explicit cache breakpoint written by
-    the request. Defaults to `30m`, which is currently the only supported value. The backend
-    may retain cache entries for longer.
-    """
-
-    mode: BetaPromptCacheModeEnum | Omit = omit
-    """
-    Controls whether OpenAI automatically creates an implicit cache breakpoint. Defaults to
-    `implicit`. With `implicit`, OpenAI creates one implicit breakpoint and writes up to the
-    latest three explicit breakpoints in the request. With `explicit`, OpenAI does not
-    create an implicit breakpoint and ...
-    """
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -2107,11 +2065,11 @@ class BetaResponse(BaseModel):
 
     max_tool_calls: int | None | Omit = omit
 
-    text: BetaResponseTextParam | Omit = omit
+    text: BetaResponseText | Omit = omit
 
     tools: BetaToolsArray
 
-    tool_choice: _beta_tools.BetaToolChoiceParam
+    tool_choice: _beta_tools.BetaToolChoice
 
     prompt: BetaPrompt | None | Omit = omit
 
@@ -2196,11 +2154,11 @@ class BetaResponse(BaseModel):
         s_background(self, g("background", omit))
         s_max_tool_calls(self, g("max_tool_calls", omit))
         x = g("text", omit)
-        s_text(self, x if x is None or x is omit else BetaResponseTextParam._from_dict(x))
+        s_text(self, x if x is None or x is omit else BetaResponseText._from_dict(x))
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_beta_tools.decode_beta_tool, x))
         x = g("tool_choice", omit)
-        s_tool_choice(self, x if x is None or x is omit else _beta_tools.decode_beta_tool_choice_param(x))
+        s_tool_choice(self, x if x is None or x is omit else _beta_tools.decode_beta_tool_choice(x))
         x = g("prompt", omit)
         s_prompt(self, x if x is None or x is omit else BetaPrompt._from_dict(x))
         s_service_tier(self, g("service_tier", omit))
@@ -2372,11 +2330,11 @@ class BetaResponseProperties(BaseModel):
 
     max_tool_calls: int | None | Omit = omit
 
-    text: BetaResponseTextParam | Omit = omit
+    text: BetaResponseText | Omit = omit
 
     tools: BetaToolsArray | Omit = omit
 
-    tool_choice: _beta_tools.BetaToolChoiceParam | Omit = omit
+    tool_choice: _beta_tools.BetaToolChoice | Omit = omit
 
     prompt: BetaPrompt | None | Omit = omit
 
@@ -2395,11 +2353,11 @@ class BetaResponseProperties(BaseModel):
         s_background(self, g("background", omit))
         s_max_tool_calls(self, g("max_tool_calls", omit))
         x = g("text", omit)
-        s_text(self, x if x is None or x is omit else BetaResponseTextParam._from_dict(x))
+        s_text(self, x if x is None or x is omit else BetaResponseText._from_dict(x))
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_beta_tools.decode_beta_tool, x))
         x = g("tool_choice", omit)
-        s_tool_choice(self, x if x is None or x is omit else _beta_tools.decode_beta_tool_choice_param(x))
+        s_tool_choice(self, x if x is None or x is omit else _beta_tools.decode_beta_tool_choice(x))
         x = g("prompt", omit)
         s_prompt(self, x if x is None or x is omit else BetaPrompt._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2433,7 +2391,7 @@ class BetaResponseStreamOptions(BaseModel):
 
 
 @_generated_model
-class BetaResponseTextParam(BaseModel):
+class BetaResponseText(BaseModel):
     """
     Configuration options for a text response from the model. Can be plain text or
     structured JSON data. Learn more: - [Text inputs and outputs](/docs/guides/text) -
@@ -2558,8 +2516,8 @@ class BetaResponseUsageOutputTokensDetails(BaseModel):
 
 
 @_generated_model
-class BetaSkillReferenceParam(BaseModel):
-    """The ``BetaSkillReferenceParam`` object."""
+class BetaSkillReference(BaseModel):
+    """The ``BetaSkillReference`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "skill_id", "version"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "skill_id"))
@@ -2646,7 +2604,7 @@ class BetaTokenCountsBody(BaseModel):
 
     tools: list[_beta_tools.BetaTool] | None | Omit = omit
 
-    text: BetaResponseTextParam | None | Omit = omit
+    text: BetaResponseText | None | Omit = omit
 
     reasoning: _beta_items.BetaReasoning | None | Omit = omit
 
@@ -2667,9 +2625,9 @@ class BetaTokenCountsBody(BaseModel):
     characters.
     """
 
-    conversation: BetaConversationParam | None | Omit = omit
+    conversation: BetaConversation | None | Omit = omit
 
-    tool_choice: _beta_tools.BetaToolChoiceParam | None | Omit = omit
+    tool_choice: _beta_tools.BetaToolChoice | None | Omit = omit
 
     parallel_tool_calls: bool | None | Omit = omit
 
@@ -2691,16 +2649,16 @@ class BetaTokenCountsBody(BaseModel):
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_beta_tools.decode_beta_tool, x))
         x = g("text", omit)
-        s_text(self, x if x is None or x is omit else BetaResponseTextParam._from_dict(x))
+        s_text(self, x if x is None or x is omit else BetaResponseText._from_dict(x))
         x = g("reasoning", omit)
         s_reasoning(self, x if x is None or x is omit else _beta_items.BetaReasoning._from_dict(x))
         s_truncation(self, g("truncation", omit))
         s_instructions(self, g("instructions", omit))
         s_personality(self, g("personality", omit))
         x = g("conversation", omit)
-        s_conversation(self, x if x is None or x is omit else decode_beta_conversation_param(x))
+        s_conversation(self, x if x is None or x is omit else decode_beta_conversation(x))
         x = g("tool_choice", omit)
-        s_tool_choice(self, x if x is None or x is omit else _beta_tools.decode_beta_tool_choice_param(x))
+        s_tool_choice(self, x if x is None or x is omit else _beta_tools.decode_beta_tool_choice(x))
         s_parallel_tool_calls(self, g("parallel_tool_calls", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self

@@ -320,7 +320,7 @@ class BetaResponsesClientEventResponseCreate(BaseModel):
 
     prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit
 
-    prompt_cache_options: _beta_responses.BetaPromptCacheOptionsParam | Omit = omit
+    prompt_cache_options: _beta_responses.BetaPromptCacheOptions | Omit = omit
 
     previous_response_id: str | None | Omit = omit
 
@@ -335,11 +335,11 @@ class BetaResponsesClientEventResponseCreate(BaseModel):
 
     max_tool_calls: int | None | Omit = omit
 
-    text: _beta_responses.BetaResponseTextParam | Omit = omit
+    text: _beta_responses.BetaResponseText | Omit = omit
 
     tools: _beta_responses.BetaToolsArray | Omit = omit
 
-    tool_choice: _beta_tools.BetaToolChoiceParam | Omit = omit
+    tool_choice: _beta_tools.BetaToolChoice | Omit = omit
 
     prompt: _beta_responses.BetaPrompt | None | Omit = omit
 
@@ -349,7 +349,7 @@ class BetaResponsesClientEventResponseCreate(BaseModel):
 
     reasoning: _beta_items.BetaReasoning | None | Omit = omit
 
-    input: _beta_responses.BetaInputParam | Omit = omit
+    input: _beta_responses.BetaInput | Omit = omit
 
     include: list[_beta_responses.BetaIncludeEnum] | None | Omit = omit
 
@@ -359,19 +359,19 @@ class BetaResponsesClientEventResponseCreate(BaseModel):
 
     instructions: str | None | Omit = omit
 
-    moderation: _beta_responses.BetaModerationParam | None | Omit = omit
+    moderation: _beta_responses.BetaModerationRequest | None | Omit = omit
 
     stream: bool | None | Omit = omit
 
     stream_options: _beta_responses.BetaResponseStreamOptions | None | Omit = omit
 
-    conversation: _beta_responses.BetaConversationParam | None | Omit = omit
+    conversation: _beta_responses.BetaConversation | None | Omit = omit
 
-    context_management: list[_beta_responses.BetaContextManagementParam] | None | Omit = omit
+    context_management: list[_beta_responses.BetaContextManagement] | None | Omit = omit
 
     max_output_tokens: int | None | Omit = omit
 
-    multi_agent: _beta_items.BetaMultiAgentParam | None | Omit = omit
+    multi_agent: _beta_items.BetaMultiAgent | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -399,17 +399,17 @@ class BetaResponsesClientEventResponseCreate(BaseModel):
         s_prompt_cache_key(self, g("prompt_cache_key", omit))
         s_prompt_cache_retention(self, g("prompt_cache_retention", omit))
         x = g("prompt_cache_options", omit)
-        s_prompt_cache_options(self, x if x is None or x is omit else _beta_responses.BetaPromptCacheOptionsParam._from_dict(x))
+        s_prompt_cache_options(self, x if x is None or x is omit else _beta_responses.BetaPromptCacheOptions._from_dict(x))
         s_previous_response_id(self, g("previous_response_id", omit))
         s_model(self, g("model", omit))
         s_background(self, g("background", omit))
         s_max_tool_calls(self, g("max_tool_calls", omit))
         x = g("text", omit)
-        s_text(self, x if x is None or x is omit else _beta_responses.BetaResponseTextParam._from_dict(x))
+        s_text(self, x if x is None or x is omit else _beta_responses.BetaResponseText._from_dict(x))
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_beta_tools.decode_beta_tool, x))
         x = g("tool_choice", omit)
-        s_tool_choice(self, x if x is None or x is omit else _beta_tools.decode_beta_tool_choice_param(x))
+        s_tool_choice(self, x if x is None or x is omit else _beta_tools.decode_beta_tool_choice(x))
         x = g("prompt", omit)
         s_prompt(self, x if x is None or x is omit else _beta_responses.BetaPrompt._from_dict(x))
         s_service_tier(self, g("service_tier", omit))
@@ -417,23 +417,23 @@ class BetaResponsesClientEventResponseCreate(BaseModel):
         x = g("reasoning", omit)
         s_reasoning(self, x if x is None or x is omit else _beta_items.BetaReasoning._from_dict(x))
         x = g("input", omit)
-        s_input(self, x if x is None or x is omit else _beta_responses.decode_beta_input_param(x))
+        s_input(self, x if x is None or x is omit else _beta_responses.decode_beta_input(x))
         s_include(self, g("include", omit))
         s_parallel_tool_calls(self, g("parallel_tool_calls", omit))
         s_store(self, g("store", omit))
         s_instructions(self, g("instructions", omit))
         x = g("moderation", omit)
-        s_moderation(self, x if x is None or x is omit else _beta_responses.BetaModerationParam._from_dict(x))
+        s_moderation(self, x if x is None or x is omit else _beta_responses.BetaModerationRequest._from_dict(x))
         s_stream(self, g("stream", omit))
         x = g("stream_options", omit)
         s_stream_options(self, x if x is None or x is omit else _beta_responses.BetaResponseStreamOptions._from_dict(x))
         x = g("conversation", omit)
-        s_conversation(self, x if x is None or x is omit else _beta_responses.decode_beta_conversation_param(x))
+        s_conversation(self, x if x is None or x is omit else _beta_responses.decode_beta_conversation(x))
         x = g("context_management", omit)
-        s_context_management(self, x if not x else _decode_list(_beta_responses.BetaContextManagementParam._from_dict, x))
+        s_context_management(self, x if not x else _decode_list(_beta_responses.BetaContextManagement._from_dict, x))
         s_max_output_tokens(self, g("max_output_tokens", omit))
         x = g("multi_agent", omit)
-        s_multi_agent(self, x if x is None or x is omit else _beta_items.BetaMultiAgentParam._from_dict(x))
+        s_multi_agent(self, x if x is None or x is omit else _beta_items.BetaMultiAgent._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 

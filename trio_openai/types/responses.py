@@ -39,6 +39,10 @@ ContainerMemoryLimit: TypeAlias = 'Literal["1g", "4g", "16g", "64g"]'
 """The ``ContainerMemoryLimit`` type."""
 
 
+CustomGrammarFormatGrammarSyntax: TypeAlias = 'Literal["lark", "regex"]'
+"""The ``CustomGrammarFormatGrammarSyntax`` type."""
+
+
 DetailEnum: TypeAlias = 'Literal["low", "high", "auto", "original"]'
 """The ``DetailEnum`` type."""
 
@@ -57,10 +61,6 @@ FunctionCallOutputStatusEnum: TypeAlias = 'Literal["in_progress", "completed", "
 
 FunctionCallStatus: TypeAlias = 'Literal["in_progress", "completed", "incomplete"]'
 """The ``FunctionCallStatus`` type."""
-
-
-GrammarSyntax1: TypeAlias = 'Literal["lark", "regex"]'
-"""The ``GrammarSyntax1`` type."""
 
 
 ImageDetail: TypeAlias = 'Literal["low", "high", "auto", "original"]'
@@ -235,79 +235,79 @@ def decode_compound_filter_filter(v: Any) -> CompoundFilterFilter:
 _F_COMPOUND_FILTER_FILTER = _U_COMPOUND_FILTER_FILTER.fast
 
 
-ContainerAutoParamNetworkPolicy: TypeAlias = "ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam | UnknownVariant"
+ContainerAutoNetworkPolicy: TypeAlias = "ContainerNetworkPolicyDisabled | ContainerNetworkPolicyAllowlist | UnknownVariant"
 """Network access policy for the container."""
 
-_U_CONTAINER_AUTO_PARAM_NETWORK_POLICY = _UnionDecoder(
-    __package__, "ContainerAutoParamNetworkPolicy", "type",
+_U_CONTAINER_AUTO_NETWORK_POLICY = _UnionDecoder(
+    __package__, "ContainerAutoNetworkPolicy", "type",
     (
-        ("responses", "ContainerNetworkPolicyDisabledParam", ("disabled",)),
-        ("responses", "ContainerNetworkPolicyAllowlistParam", ("allowlist",)),
+        ("responses", "ContainerNetworkPolicyDisabled", ("disabled",)),
+        ("responses", "ContainerNetworkPolicyAllowlist", ("allowlist",)),
     ),
 )
 
 
-def decode_container_auto_param_network_policy(v: Any) -> ContainerAutoParamNetworkPolicy:
-    """Decode a ``ContainerAutoParamNetworkPolicy`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_container_auto_network_policy(v: Any) -> ContainerAutoNetworkPolicy:
+    """Decode a ``ContainerAutoNetworkPolicy`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_CONTAINER_AUTO_PARAM_NETWORK_POLICY.get(v.get("type"))
+            f = _F_CONTAINER_AUTO_NETWORK_POLICY.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_CONTAINER_AUTO_PARAM_NETWORK_POLICY.decode(v)
+    return _U_CONTAINER_AUTO_NETWORK_POLICY.decode(v)
 
 
-_F_CONTAINER_AUTO_PARAM_NETWORK_POLICY = _U_CONTAINER_AUTO_PARAM_NETWORK_POLICY.fast
+_F_CONTAINER_AUTO_NETWORK_POLICY = _U_CONTAINER_AUTO_NETWORK_POLICY.fast
 
 
-ContainerAutoParamSkill: TypeAlias = "SkillReferenceParam | InlineSkillParam | UnknownVariant"
-"""The ``ContainerAutoParamSkill`` union."""
+ContainerAutoSkill: TypeAlias = "SkillReference | InlineSkill | UnknownVariant"
+"""The ``ContainerAutoSkill`` union."""
 
-_U_CONTAINER_AUTO_PARAM_SKILL = _UnionDecoder(
-    __package__, "ContainerAutoParamSkill", "type",
+_U_CONTAINER_AUTO_SKILL = _UnionDecoder(
+    __package__, "ContainerAutoSkill", "type",
     (
-        ("responses", "SkillReferenceParam", ("skill_reference",)),
-        ("responses", "InlineSkillParam", ("inline",)),
+        ("responses", "SkillReference", ("skill_reference",)),
+        ("responses", "InlineSkill", ("inline",)),
     ),
 )
 
 
-def decode_container_auto_param_skill(v: Any) -> ContainerAutoParamSkill:
-    """Decode a ``ContainerAutoParamSkill`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_container_auto_skill(v: Any) -> ContainerAutoSkill:
+    """Decode a ``ContainerAutoSkill`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_CONTAINER_AUTO_PARAM_SKILL.get(v.get("type"))
+            f = _F_CONTAINER_AUTO_SKILL.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_CONTAINER_AUTO_PARAM_SKILL.decode(v)
+    return _U_CONTAINER_AUTO_SKILL.decode(v)
 
 
-_F_CONTAINER_AUTO_PARAM_SKILL = _U_CONTAINER_AUTO_PARAM_SKILL.fast
+_F_CONTAINER_AUTO_SKILL = _U_CONTAINER_AUTO_SKILL.fast
 
 
-ConversationParam: TypeAlias = "str | ConversationParam2 | UnknownVariant"
+Conversation: TypeAlias = "str | ConversationObject | UnknownVariant"
 """
 The conversation that this response belongs to. Items from this conversation are prepended
 to `input_items` for this response request. Input items and output items from this response
 are automatically added to this conversation after this response completes.
 """
 
-_U_CONVERSATION_PARAM = _UnionDecoder(
-    __package__, "ConversationParam", None,
+_U_CONVERSATION = _UnionDecoder(
+    __package__, "Conversation", None,
     (
-        ("responses", "ConversationParam2", ()),
+        ("responses", "ConversationObject", ()),
     ),
     scalars=True,
 )
 
 
-def decode_conversation_param(v: Any) -> ConversationParam:
-    """Decode a ``ConversationParam`` (by structure); see `UnionDecoder` for the rules."""
-    return _U_CONVERSATION_PARAM.decode(v)
+def decode_conversation(v: Any) -> Conversation:
+    """Decode a ``Conversation`` (by structure); see `UnionDecoder` for the rules."""
+    return _U_CONVERSATION.decode(v)
 
 
 Filters: TypeAlias = "ComparisonFilter | CompoundFilter | UnknownVariant"
@@ -337,20 +337,20 @@ def decode_filters(v: Any) -> Filters:
 _F_FILTERS = _U_FILTERS.fast
 
 
-InputParam: TypeAlias = "str | list[_response_items.InputItem]"
+Input: TypeAlias = "str | list[_response_items.InputItem]"
 """Text, image, or file inputs to the model, used to generate a response."""
 
-_U_INPUT_PARAM = _UnionDecoder(
-    __package__, "InputParam", None,
+_U_INPUT = _UnionDecoder(
+    __package__, "Input", None,
     (),
     scalars=True,
     list_item="response_items.decode_input_item",
 )
 
 
-def decode_input_param(v: Any) -> InputParam:
-    """Decode a ``InputParam`` (by structure); see `UnionDecoder` for the rules."""
-    return _U_INPUT_PARAM.decode(v)
+def decode_input(v: Any) -> Input:
+    """Decode a ``Input`` (by structure); see `UnionDecoder` for the rules."""
+    return _U_INPUT.decode(v)
 
 
 ModerationInput: TypeAlias = "ModerationResultBody | ModerationErrorBody | UnknownVariant"
@@ -678,7 +678,7 @@ class CompactResponseMethodPublicBody(BaseModel):
 
     prompt_cache_retention: PromptCacheRetentionEnum | None | Omit = omit
 
-    prompt_cache_options: PromptCacheOptionsParam | None | Omit = omit
+    prompt_cache_options: PromptCacheOptions | None | Omit = omit
 
     service_tier: ServiceTierEnum | None | Omit = omit
 
@@ -701,7 +701,7 @@ class CompactResponseMethodPublicBody(BaseModel):
         s_prompt_cache_key(self, g("prompt_cache_key", omit))
         s_prompt_cache_retention(self, g("prompt_cache_retention", omit))
         x = g("prompt_cache_options", omit)
-        s_prompt_cache_options(self, x if x is None or x is omit else PromptCacheOptionsParam._from_dict(x))
+        s_prompt_cache_options(self, x if x is None or x is omit else PromptCacheOptions._from_dict(x))
         s_service_tier(self, g("service_tier", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -775,8 +775,8 @@ class CompoundFilter(BaseModel):
 
 
 @_generated_model
-class ContainerAutoParam(BaseModel):
-    """The ``ContainerAutoParam`` object."""
+class ContainerAuto(BaseModel):
+    """The ``ContainerAuto`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "file_ids", "memory_limit", "network_policy", "skills"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type",))
@@ -789,10 +789,10 @@ class ContainerAutoParam(BaseModel):
 
     memory_limit: ContainerMemoryLimit | None | Omit = omit
 
-    network_policy: ContainerAutoParamNetworkPolicy | Omit = omit
+    network_policy: ContainerAutoNetworkPolicy | Omit = omit
     """Network access policy for the container."""
 
-    skills: list[ContainerAutoParamSkill] | Omit = omit
+    skills: list[ContainerAutoSkill] | Omit = omit
     """An optional list of skills referenced by id or inline data."""
 
     @classmethod
@@ -806,16 +806,16 @@ class ContainerAutoParam(BaseModel):
         s_file_ids(self, g("file_ids", omit))
         s_memory_limit(self, g("memory_limit", omit))
         x = g("network_policy", omit)
-        s_network_policy(self, x if x is None or x is omit else decode_container_auto_param_network_policy(x))
+        s_network_policy(self, x if x is None or x is omit else decode_container_auto_network_policy(x))
         x = g("skills", omit)
-        s_skills(self, x if not x else _decode_list(decode_container_auto_param_skill, x))
+        s_skills(self, x if not x else _decode_list(decode_container_auto_skill, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class ContainerNetworkPolicyAllowlistParam(BaseModel):
-    """The ``ContainerNetworkPolicyAllowlistParam`` object."""
+class ContainerNetworkPolicyAllowlist(BaseModel):
+    """The ``ContainerNetworkPolicyAllowlist`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "allowed_domains", "domain_secrets"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "allowed_domains"))
@@ -826,7 +826,7 @@ class ContainerNetworkPolicyAllowlistParam(BaseModel):
     allowed_domains: list[str]
     """A list of allowed domains when type is `allowlist`."""
 
-    domain_secrets: list[ContainerNetworkPolicyDomainSecretParam] | Omit = omit
+    domain_secrets: list[ContainerNetworkPolicyDomainSecret] | Omit = omit
     """Optional domain-scoped secrets for allowlisted domains."""
 
     @classmethod
@@ -839,14 +839,14 @@ class ContainerNetworkPolicyAllowlistParam(BaseModel):
         s_type(self, g("type", omit))
         s_allowed_domains(self, g("allowed_domains", omit))
         x = g("domain_secrets", omit)
-        s_domain_secrets(self, x if not x else _decode_list(ContainerNetworkPolicyDomainSecretParam._from_dict, x))
+        s_domain_secrets(self, x if not x else _decode_list(ContainerNetworkPolicyDomainSecret._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class ContainerNetworkPolicyDisabledParam(BaseModel):
-    """The ``ContainerNetworkPolicyDisabledParam`` object."""
+class ContainerNetworkPolicyDisabled(BaseModel):
+    """The ``ContainerNetworkPolicyDisabled`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -867,8 +867,8 @@ class ContainerNetworkPolicyDisabledParam(BaseModel):
 
 
 @_generated_model
-class ContainerNetworkPolicyDomainSecretParam(BaseModel):
-    """The ``ContainerNetworkPolicyDomainSecretParam`` object."""
+class ContainerNetworkPolicyDomainSecret(BaseModel):
+    """The ``ContainerNetworkPolicyDomainSecret`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("domain", "name", "value"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -897,8 +897,8 @@ class ContainerNetworkPolicyDomainSecretParam(BaseModel):
 
 
 @_generated_model
-class ContainerReferenceParam(BaseModel):
-    """The ``ContainerReferenceParam`` object."""
+class ContainerReference(BaseModel):
+    """The ``ContainerReference`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "container_id"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -948,8 +948,8 @@ class ContainerReferenceResource(BaseModel):
 
 
 @_generated_model
-class ContextManagementParam(BaseModel):
-    """The ``ContextManagementParam`` object."""
+class ContextManagement(BaseModel):
+    """The ``ContextManagement`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "compact_threshold"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type",))
@@ -973,7 +973,7 @@ class ContextManagementParam(BaseModel):
 
 
 @_generated_model
-class ConversationParam2(BaseModel):
+class ConversationObject(BaseModel):
     """The conversation that this response belongs to."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("id",))
@@ -995,7 +995,7 @@ class ConversationParam2(BaseModel):
 
 
 @_generated_model
-class CoordParam(BaseModel):
+class Coord(BaseModel):
     """An x/y coordinate pair, e.g. `{ x: 100, y: 200 }`."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("x", "y"))
@@ -1053,7 +1053,7 @@ class CreateModelResponseProperties(BaseModel):
 
     prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit
 
-    prompt_cache_options: PromptCacheOptionsParam | Omit = omit
+    prompt_cache_options: PromptCacheOptions | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1075,7 +1075,7 @@ class CreateModelResponseProperties(BaseModel):
         s_prompt_cache_key(self, g("prompt_cache_key", omit))
         s_prompt_cache_retention(self, g("prompt_cache_retention", omit))
         x = g("prompt_cache_options", omit)
-        s_prompt_cache_options(self, x if x is None or x is omit else PromptCacheOptionsParam._from_dict(x))
+        s_prompt_cache_options(self, x if x is None or x is omit else PromptCacheOptions._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1113,7 +1113,7 @@ class CreateResponse(BaseModel):
 
     prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit
 
-    prompt_cache_options: PromptCacheOptionsParam | Omit = omit
+    prompt_cache_options: PromptCacheOptions | Omit = omit
 
     previous_response_id: str | None | Omit = omit
 
@@ -1128,11 +1128,11 @@ class CreateResponse(BaseModel):
 
     max_tool_calls: int | None | Omit = omit
 
-    text: ResponseTextParam | Omit = omit
+    text: ResponseText | Omit = omit
 
     tools: ToolsArray | Omit = omit
 
-    tool_choice: _response_tools.ToolChoiceParam | Omit = omit
+    tool_choice: _response_tools.ToolChoiceRequest | Omit = omit
 
     prompt: Prompt | None | Omit = omit
 
@@ -1142,7 +1142,7 @@ class CreateResponse(BaseModel):
 
     reasoning: _response_items.Reasoning | None | Omit = omit
 
-    input: InputParam | Omit = omit
+    input: Input | Omit = omit
 
     include: list[IncludeEnum] | None | Omit = omit
 
@@ -1152,15 +1152,15 @@ class CreateResponse(BaseModel):
 
     instructions: str | None | Omit = omit
 
-    moderation: ModerationParam | None | Omit = omit
+    moderation: ModerationRequest | None | Omit = omit
 
     stream: bool | None | Omit = omit
 
     stream_options: ResponseStreamOptions | None | Omit = omit
 
-    conversation: ConversationParam | None | Omit = omit
+    conversation: Conversation | None | Omit = omit
 
-    context_management: list[ContextManagementParam] | None | Omit = omit
+    context_management: list[ContextManagement] | None | Omit = omit
 
     max_output_tokens: int | None | Omit = omit
 
@@ -1188,17 +1188,17 @@ class CreateResponse(BaseModel):
         s_prompt_cache_key(self, g("prompt_cache_key", omit))
         s_prompt_cache_retention(self, g("prompt_cache_retention", omit))
         x = g("prompt_cache_options", omit)
-        s_prompt_cache_options(self, x if x is None or x is omit else PromptCacheOptionsParam._from_dict(x))
+        s_prompt_cache_options(self, x if x is None or x is omit else PromptCacheOptions._from_dict(x))
         s_previous_response_id(self, g("previous_response_id", omit))
         s_model(self, g("model", omit))
         s_background(self, g("background", omit))
         s_max_tool_calls(self, g("max_tool_calls", omit))
         x = g("text", omit)
-        s_text(self, x if x is None or x is omit else ResponseTextParam._from_dict(x))
+        s_text(self, x if x is None or x is omit else ResponseText._from_dict(x))
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_response_tools.decode_tool, x))
         x = g("tool_choice", omit)
-        s_tool_choice(self, x if x is None or x is omit else _response_tools.decode_tool_choice_param(x))
+        s_tool_choice(self, x if x is None or x is omit else _response_tools.decode_tool_choice_request(x))
         x = g("prompt", omit)
         s_prompt(self, x if x is None or x is omit else Prompt._from_dict(x))
         s_service_tier(self, g("service_tier", omit))
@@ -1206,27 +1206,27 @@ class CreateResponse(BaseModel):
         x = g("reasoning", omit)
         s_reasoning(self, x if x is None or x is omit else _response_items.Reasoning._from_dict(x))
         x = g("input", omit)
-        s_input(self, x if x is None or x is omit else decode_input_param(x))
+        s_input(self, x if x is None or x is omit else decode_input(x))
         s_include(self, g("include", omit))
         s_parallel_tool_calls(self, g("parallel_tool_calls", omit))
         s_store(self, g("store", omit))
         s_instructions(self, g("instructions", omit))
         x = g("moderation", omit)
-        s_moderation(self, x if x is None or x is omit else ModerationParam._from_dict(x))
+        s_moderation(self, x if x is None or x is omit else ModerationRequest._from_dict(x))
         s_stream(self, g("stream", omit))
         x = g("stream_options", omit)
         s_stream_options(self, x if x is None or x is omit else ResponseStreamOptions._from_dict(x))
         x = g("conversation", omit)
-        s_conversation(self, x if x is None or x is omit else decode_conversation_param(x))
+        s_conversation(self, x if x is None or x is omit else decode_conversation(x))
         x = g("context_management", omit)
-        s_context_management(self, x if not x else _decode_list(ContextManagementParam._from_dict, x))
+        s_context_management(self, x if not x else _decode_list(ContextManagement._from_dict, x))
         s_max_output_tokens(self, g("max_output_tokens", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class CustomGrammarFormatParam(BaseModel):
+class CustomGrammarFormat(BaseModel):
     """A grammar defined by the user."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "syntax", "definition"))
@@ -1235,7 +1235,7 @@ class CustomGrammarFormatParam(BaseModel):
     type: Literal["grammar"]
     """Grammar format. Always `grammar`."""
 
-    syntax: GrammarSyntax1
+    syntax: CustomGrammarFormatGrammarSyntax
     """The syntax of the grammar definition. One of `lark` or `regex`."""
 
     definition: str
@@ -1256,7 +1256,7 @@ class CustomGrammarFormatParam(BaseModel):
 
 
 @_generated_model
-class CustomTextFormatParam(BaseModel):
+class CustomTextFormat(BaseModel):
     """Unconstrained free-form text."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
@@ -1278,8 +1278,8 @@ class CustomTextFormatParam(BaseModel):
 
 
 @_generated_model
-class EmptyModelParam(BaseModel):
-    """The ``EmptyModelParam`` object."""
+class EmptyModel(BaseModel):
+    """The ``EmptyModel`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(())
 
@@ -1413,8 +1413,8 @@ class HybridSearchOptions(BaseModel):
 
 
 @_generated_model
-class InlineSkillParam(BaseModel):
-    """The ``InlineSkillParam`` object."""
+class InlineSkill(BaseModel):
+    """The ``InlineSkill`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "name", "description", "source"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -1428,7 +1428,7 @@ class InlineSkillParam(BaseModel):
     description: str
     """The description of the skill."""
 
-    source: InlineSkillSourceParam
+    source: InlineSkillSource
     """Inline skill payload"""
 
     @classmethod
@@ -1442,13 +1442,13 @@ class InlineSkillParam(BaseModel):
         s_name(self, g("name", omit))
         s_description(self, g("description", omit))
         x = g("source", omit)
-        s_source(self, x if x is None or x is omit else InlineSkillSourceParam._from_dict(x))
+        s_source(self, x if x is None or x is omit else InlineSkillSource._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class InlineSkillSourceParam(BaseModel):
+class InlineSkillSource(BaseModel):
     """Inline skill payload"""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "media_type", "data"))
@@ -1478,8 +1478,8 @@ class InlineSkillSourceParam(BaseModel):
 
 
 @_generated_model
-class LocalEnvironmentParam(BaseModel):
-    """The ``LocalEnvironmentParam`` object."""
+class LocalEnvironment(BaseModel):
+    """The ``LocalEnvironment`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "skills"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type",))
@@ -1487,7 +1487,7 @@ class LocalEnvironmentParam(BaseModel):
     type: Literal["local"]
     """Use a local computer environment."""
 
-    skills: list[LocalSkillParam] | Omit = omit
+    skills: list[LocalSkill] | Omit = omit
     """An optional list of skills."""
 
     @classmethod
@@ -1499,7 +1499,7 @@ class LocalEnvironmentParam(BaseModel):
         set_extra, s_type, s_skills = cls._SET
         s_type(self, g("type", omit))
         x = g("skills", omit)
-        s_skills(self, x if not x else _decode_list(LocalSkillParam._from_dict, x))
+        s_skills(self, x if not x else _decode_list(LocalSkill._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1527,8 +1527,8 @@ class LocalEnvironmentResource(BaseModel):
 
 
 @_generated_model
-class LocalSkillParam(BaseModel):
-    """The ``LocalSkillParam`` object."""
+class LocalSkill(BaseModel):
+    """The ``LocalSkill`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("name", "description", "path"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -1635,7 +1635,7 @@ class Moderation(BaseModel):
 
 
 @_generated_model
-class ModerationConfigParam(BaseModel):
+class ModerationConfig(BaseModel):
     """The moderation policy for the response input."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("mode",))
@@ -1686,7 +1686,32 @@ class ModerationErrorBody(BaseModel):
 
 
 @_generated_model
-class ModerationParam(BaseModel):
+class ModerationPolicy(BaseModel):
+    """The policy to apply to moderated response input and output."""
+
+    _KEYS: ClassVar[frozenset[str]] = frozenset(("input", "output"))
+
+    input: ModerationConfig | None | Omit = omit
+
+    output: ModerationConfig | None | Omit = omit
+
+    @classmethod
+    def _from_dict(cls, d: Any) -> Self:
+        if d.__class__ is not dict:
+            return _not_an_object(cls, d)
+        g = d.get
+        self = _new(cls)
+        set_extra, s_input, s_output = cls._SET
+        x = g("input", omit)
+        s_input(self, x if x is None or x is omit else ModerationConfig._from_dict(x))
+        x = g("output", omit)
+        s_output(self, x if x is None or x is omit else ModerationConfig._from_dict(x))
+        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        return self
+
+
+@_generated_model
+class ModerationRequest(BaseModel):
     """Configuration for running moderation on the input and output of this response."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("model", "policy"))
@@ -1695,7 +1720,7 @@ class ModerationParam(BaseModel):
     model: str
     """The moderation model to use for moderated completions, e.g. 'omni-moderation-latest'."""
 
-    policy: ModerationPolicyParam | None | Omit = omit
+    policy: ModerationPolicy | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1706,32 +1731,7 @@ class ModerationParam(BaseModel):
         set_extra, s_model, s_policy = cls._SET
         s_model(self, g("model", omit))
         x = g("policy", omit)
-        s_policy(self, x if x is None or x is omit else ModerationPolicyParam._from_dict(x))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class ModerationPolicyParam(BaseModel):
-    """The policy to apply to moderated response input and output."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("input", "output"))
-
-    input: ModerationConfigParam | None | Omit = omit
-
-    output: ModerationConfigParam | None | Omit = omit
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_input, s_output = cls._SET
-        x = g("input", omit)
-        s_input(self, x if x is None or x is omit else ModerationConfigParam._from_dict(x))
-        x = g("output", omit)
-        s_output(self, x if x is None or x is omit else ModerationConfigParam._from_dict(x))
+        s_policy(self, x if x is None or x is omit else ModerationPolicy._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1819,7 +1819,7 @@ class Prompt(BaseModel):
 
 
 @_generated_model
-class PromptCacheBreakpointConfig(BaseModel):
+class PromptCacheBreakpoint(BaseModel):
     """
     Marks the exact end of a reusable prompt prefix. The breakpoint inherits its TTL from
     the request's `prompt_cache_options.ttl`; the boundary is not rounded to a token block.
@@ -1844,7 +1844,7 @@ class PromptCacheBreakpointConfig(BaseModel):
 
 
 @_generated_model
-class PromptCacheBreakpointParam(BaseModel):
+class PromptCacheBreakpointConfig(BaseModel):
     """
     Marks the exact end of a reusable prompt prefix. The breakpoint inherits its TTL from
     the request's `prompt_cache_options.ttl`; the boundary is not rounded to a token block.
@@ -1883,48 +1883,6 @@ class PromptCacheOptions(BaseModel):
 
     mode: PromptCacheModeEnum
     """Whether implicit prompt-cache breakpoints were enabled."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_ttl, s_mode = cls._SET
-        s_ttl(self, g("ttl", omit))
-        s_mode(self, g("mode", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class PromptCacheOptionsParam(BaseModel):
-    """
-    Options for prompt caching. Supported for `gpt-5.6` and later models. By default, OpenAI
-    automatically chooses one implicit cache breakpoint. You can add explicit breakpoints to
-    content blocks with `prompt_cache_breakpoint`. Each request can write up to four
-    breakpoints. For cache matching, OpenAI considers up to the latest 80 breakpoints in the
-    conversation, without a content-block lookback limit. Set `mode` to `explicit` to
-    disable the implicit breakpoint. The `ttl` defaults to `30m`, which is currently the
-    only supported value. See the [prompt caching guide](/docs/guides/prompt-caching) ...
-    """
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("ttl", "mode"))
-
-    ttl: PromptCacheTTLEnum | Omit = omit
-    """
-    The minimum lifetime applied to every implicit and explicit cache breakpoint written by
-    the request. Defaults to `30m`, which is currently the only supported value. The backend
-    may retain cache entries for longer.
-    """
-
-    mode: PromptCacheModeEnum | Omit = omit
-    """
-    Controls whether OpenAI automatically creates an implicit cache breakpoint. Defaults to
-    `implicit`. With `implicit`, OpenAI creates one implicit breakpoint and writes up to the
-    latest three explicit breakpoints in the request. With `explicit`, OpenAI does not
-    create an implicit breakpoint and ...
-    """
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -2017,11 +1975,11 @@ class Response(BaseModel):
 
     max_tool_calls: int | None | Omit = omit
 
-    text: ResponseTextParam | Omit = omit
+    text: ResponseText | Omit = omit
 
     tools: ToolsArray
 
-    tool_choice: _response_tools.ToolChoiceParam
+    tool_choice: _response_tools.ToolChoiceRequest
 
     prompt: Prompt | None | Omit = omit
 
@@ -2106,11 +2064,11 @@ class Response(BaseModel):
         s_background(self, g("background", omit))
         s_max_tool_calls(self, g("max_tool_calls", omit))
         x = g("text", omit)
-        s_text(self, x if x is None or x is omit else ResponseTextParam._from_dict(x))
+        s_text(self, x if x is None or x is omit else ResponseText._from_dict(x))
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_response_tools.decode_tool, x))
         x = g("tool_choice", omit)
-        s_tool_choice(self, x if x is None or x is omit else _response_tools.decode_tool_choice_param(x))
+        s_tool_choice(self, x if x is None or x is omit else _response_tools.decode_tool_choice_request(x))
         x = g("prompt", omit)
         s_prompt(self, x if x is None or x is omit else Prompt._from_dict(x))
         s_service_tier(self, g("service_tier", omit))
@@ -2336,11 +2294,11 @@ class ResponseProperties(BaseModel):
 
     max_tool_calls: int | None | Omit = omit
 
-    text: ResponseTextParam | Omit = omit
+    text: ResponseText | Omit = omit
 
     tools: ToolsArray | Omit = omit
 
-    tool_choice: _response_tools.ToolChoiceParam | Omit = omit
+    tool_choice: _response_tools.ToolChoiceRequest | Omit = omit
 
     prompt: Prompt | None | Omit = omit
 
@@ -2359,11 +2317,11 @@ class ResponseProperties(BaseModel):
         s_background(self, g("background", omit))
         s_max_tool_calls(self, g("max_tool_calls", omit))
         x = g("text", omit)
-        s_text(self, x if x is None or x is omit else ResponseTextParam._from_dict(x))
+        s_text(self, x if x is None or x is omit else ResponseText._from_dict(x))
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_response_tools.decode_tool, x))
         x = g("tool_choice", omit)
-        s_tool_choice(self, x if x is None or x is omit else _response_tools.decode_tool_choice_param(x))
+        s_tool_choice(self, x if x is None or x is omit else _response_tools.decode_tool_choice_request(x))
         x = g("prompt", omit)
         s_prompt(self, x if x is None or x is omit else Prompt._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2397,7 +2355,7 @@ class ResponseStreamOptions(BaseModel):
 
 
 @_generated_model
-class ResponseTextParam(BaseModel):
+class ResponseText(BaseModel):
     """
     Configuration options for a text response from the model. Can be plain text or
     structured JSON data. Learn more: - [Text inputs and outputs](/docs/guides/text) -
@@ -2522,8 +2480,8 @@ class ResponseUsageOutputTokensDetails(BaseModel):
 
 
 @_generated_model
-class SkillReferenceParam(BaseModel):
-    """The ``SkillReferenceParam`` object."""
+class SkillReference(BaseModel):
+    """The ``SkillReference`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "skill_id", "version"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "skill_id"))
@@ -2610,7 +2568,7 @@ class TokenCountsBody(BaseModel):
 
     tools: list[_response_tools.Tool] | None | Omit = omit
 
-    text: ResponseTextParam | None | Omit = omit
+    text: ResponseText | None | Omit = omit
 
     reasoning: _response_items.Reasoning | None | Omit = omit
 
@@ -2631,9 +2589,9 @@ class TokenCountsBody(BaseModel):
     characters.
     """
 
-    conversation: ConversationParam | None | Omit = omit
+    conversation: Conversation | None | Omit = omit
 
-    tool_choice: _response_tools.ToolChoiceParam | None | Omit = omit
+    tool_choice: _response_tools.ToolChoiceRequest | None | Omit = omit
 
     parallel_tool_calls: bool | None | Omit = omit
 
@@ -2655,16 +2613,16 @@ class TokenCountsBody(BaseModel):
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_response_tools.decode_tool, x))
         x = g("text", omit)
-        s_text(self, x if x is None or x is omit else ResponseTextParam._from_dict(x))
+        s_text(self, x if x is None or x is omit else ResponseText._from_dict(x))
         x = g("reasoning", omit)
         s_reasoning(self, x if x is None or x is omit else _response_items.Reasoning._from_dict(x))
         s_truncation(self, g("truncation", omit))
         s_instructions(self, g("instructions", omit))
         s_personality(self, g("personality", omit))
         x = g("conversation", omit)
-        s_conversation(self, x if x is None or x is omit else decode_conversation_param(x))
+        s_conversation(self, x if x is None or x is omit else decode_conversation(x))
         x = g("tool_choice", omit)
-        s_tool_choice(self, x if x is None or x is omit else _response_tools.decode_tool_choice_param(x))
+        s_tool_choice(self, x if x is None or x is omit else _response_tools.decode_tool_choice_request(x))
         s_parallel_tool_calls(self, g("parallel_tool_calls", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2942,15 +2900,15 @@ class WebSearchApproximateLocation(BaseModel):
 
 # openai-python's names for these types (codegen/aliases.py)
 CompactedResponse = CompactResource
-ContainerReference = ContainerReferenceResource
 InputTokenCountResponse = TokenCountsResource
-LocalEnvironment = LocalEnvironmentResource
 ResponseContainerReference = ContainerReferenceResource
 ResponseFormatTextConfig = TextResponseFormatConfiguration
 ResponseFormatTextJSONSchemaConfig = TextResponseFormatJsonSchema
 ResponseIncludable = IncludeEnum
+ResponseInput = Input
 ResponseLocalEnvironment = LocalEnvironmentResource
 ResponsePrompt = Prompt
+ResponseTextConfig = ResponseText
 ResponseToolSearchCall = ToolSearchCall
 ResponseToolSearchOutputItem = ToolSearchOutput
 
@@ -2963,25 +2921,18 @@ if TYPE_CHECKING:
     from . import response_tools as _a_response_tools
     from . import responses_websocket as _a_responses_websocket
     from . import shared as _a_shared
-    ApplyPatchTool = _a_params.ApplyPatchToolParam
+    ApplyPatchTool = _a_response_tools.ApplyPatchTool
     ComputerAction = _a_response_tools.ComputerAction
     ComputerActionList = _a_response_tools.ComputerActionList
     ComputerTool = _a_response_tools.ComputerTool
     ComputerUsePreviewTool = _a_response_tools.ComputerUsePreviewTool
-    ContainerAuto = _a_params.ContainerAutoParam
-    ContainerNetworkPolicyAllowlist = _a_params.ContainerNetworkPolicyAllowlistParam
-    ContainerNetworkPolicyDisabled = _a_params.ContainerNetworkPolicyDisabledParam
-    ContainerNetworkPolicyDomainSecret = _a_params.ContainerNetworkPolicyDomainSecretParam
-    CustomTool = _a_params.CustomToolParam
+    CustomTool = _a_response_tools.CustomTool
     EasyInputMessage = _a_response_items.EasyInputMessage
     FileSearchTool = _a_response_tools.FileSearchTool
-    FunctionShellTool = _a_params.FunctionShellToolParam
+    FunctionShellTool = _a_response_tools.FunctionShellTool
     FunctionTool = _a_response_tools.FunctionTool
-    InlineSkill = _a_params.InlineSkillParam
-    InlineSkillSource = _a_params.InlineSkillSourceParam
-    LocalSkill = _a_params.LocalSkillParam
     McpToolCallError = _a_response_tools.MCPToolCallError
-    NamespaceTool = _a_params.NamespaceToolParam
+    NamespaceTool = _a_response_tools.NamespaceTool
     ResponseApplyPatchToolCall = _a_response_tools.ApplyPatchToolCall
     ResponseApplyPatchToolCallOutput = _a_response_tools.ApplyPatchToolCallOutput
     ResponseAudioDeltaEvent = _a_response_events.ResponseAudioDeltaEvent
@@ -3030,7 +2981,6 @@ if TYPE_CHECKING:
     ResponseImageGenCallPartialImageEvent = _a_response_events.ResponseImageGenCallPartialImageEvent
     ResponseInProgressEvent = _a_response_events.ResponseInProgressEvent
     ResponseIncompleteEvent = _a_response_events.ResponseIncompleteEvent
-    ResponseInput = _a_params.InputParam
     ResponseInputAudio = _a_fine_tuning_jobs.InputAudio
     ResponseInputContent = _a_response_items.InputContent
     ResponseInputFile = _a_response_items.InputFileContent
@@ -3076,7 +3026,6 @@ if TYPE_CHECKING:
     ResponseShellCallOutputContentDeltaEvent = _a_response_events.ResponseShellCallOutputContentDeltaStreamingEvent
     ResponseShellCallOutputContentDoneEvent = _a_response_events.ResponseShellCallOutputContentDoneStreamingEvent
     ResponseStreamEvent = _a_response_events.ResponseStreamEvent
-    ResponseTextConfig = _a_params.ResponseTextParam
     ResponseTextDeltaEvent = _a_response_events.ResponseTextDeltaEvent
     ResponseTextDoneEvent = _a_response_events.ResponseTextDoneEvent
     ResponseToolSearchOutputItemParam = _a_params.ToolSearchOutputItemParam
@@ -3086,40 +3035,32 @@ if TYPE_CHECKING:
     ResponsesClientEvent = _a_responses_websocket.ResponsesClientEvent
     ResponsesServerEvent = _a_responses_websocket.ResponsesServerEvent
     ServiceTier = _a_chat.ServiceTier
-    SkillReference = _a_params.SkillReferenceParam
     Tool = _a_response_tools.Tool
     ToolChoiceAllowed = _a_response_tools.ToolChoiceAllowed
-    ToolChoiceApplyPatch = _a_params.SpecificApplyPatchParam
+    ToolChoiceApplyPatch = _a_response_tools.SpecificApplyPatch
     ToolChoiceCustom = _a_response_tools.ToolChoiceCustom
     ToolChoiceFunction = _a_response_tools.ToolChoiceFunction
     ToolChoiceMcp = _a_response_tools.ToolChoiceMCP
     ToolChoiceOptions = _a_response_tools.ToolChoiceOptions
-    ToolChoiceShell = _a_params.SpecificFunctionShellParam
+    ToolChoiceShell = _a_response_tools.SpecificFunctionShell
     ToolChoiceTypes = _a_response_tools.ToolChoiceTypes
-    ToolSearchTool = _a_params.ToolSearchToolParam
+    ToolSearchTool = _a_response_tools.ToolSearchTool
     WebSearchPreviewTool = _a_response_tools.WebSearchPreviewTool
     WebSearchTool = _a_response_tools.WebSearchTool
 
 __getattr__ = _alias_getattr(__name__, 1, {
-    "ApplyPatchTool": ("params", "ApplyPatchToolParam"),
+    "ApplyPatchTool": ("response_tools", "ApplyPatchTool"),
     "ComputerAction": ("response_tools", "ComputerAction"),
     "ComputerActionList": ("response_tools", "ComputerActionList"),
     "ComputerTool": ("response_tools", "ComputerTool"),
     "ComputerUsePreviewTool": ("response_tools", "ComputerUsePreviewTool"),
-    "ContainerAuto": ("params", "ContainerAutoParam"),
-    "ContainerNetworkPolicyAllowlist": ("params", "ContainerNetworkPolicyAllowlistParam"),
-    "ContainerNetworkPolicyDisabled": ("params", "ContainerNetworkPolicyDisabledParam"),
-    "ContainerNetworkPolicyDomainSecret": ("params", "ContainerNetworkPolicyDomainSecretParam"),
-    "CustomTool": ("params", "CustomToolParam"),
+    "CustomTool": ("response_tools", "CustomTool"),
     "EasyInputMessage": ("response_items", "EasyInputMessage"),
     "FileSearchTool": ("response_tools", "FileSearchTool"),
-    "FunctionShellTool": ("params", "FunctionShellToolParam"),
+    "FunctionShellTool": ("response_tools", "FunctionShellTool"),
     "FunctionTool": ("response_tools", "FunctionTool"),
-    "InlineSkill": ("params", "InlineSkillParam"),
-    "InlineSkillSource": ("params", "InlineSkillSourceParam"),
-    "LocalSkill": ("params", "LocalSkillParam"),
     "McpToolCallError": ("response_tools", "MCPToolCallError"),
-    "NamespaceTool": ("params", "NamespaceToolParam"),
+    "NamespaceTool": ("response_tools", "NamespaceTool"),
     "ResponseApplyPatchToolCall": ("response_tools", "ApplyPatchToolCall"),
     "ResponseApplyPatchToolCallOutput": ("response_tools", "ApplyPatchToolCallOutput"),
     "ResponseAudioDeltaEvent": ("response_events", "ResponseAudioDeltaEvent"),
@@ -3168,7 +3109,6 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "ResponseImageGenCallPartialImageEvent": ("response_events", "ResponseImageGenCallPartialImageEvent"),
     "ResponseInProgressEvent": ("response_events", "ResponseInProgressEvent"),
     "ResponseIncompleteEvent": ("response_events", "ResponseIncompleteEvent"),
-    "ResponseInput": ("params", "InputParam"),
     "ResponseInputAudio": ("fine_tuning_jobs", "InputAudio"),
     "ResponseInputContent": ("response_items", "InputContent"),
     "ResponseInputFile": ("response_items", "InputFileContent"),
@@ -3214,7 +3154,6 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "ResponseShellCallOutputContentDeltaEvent": ("response_events", "ResponseShellCallOutputContentDeltaStreamingEvent"),
     "ResponseShellCallOutputContentDoneEvent": ("response_events", "ResponseShellCallOutputContentDoneStreamingEvent"),
     "ResponseStreamEvent": ("response_events", "ResponseStreamEvent"),
-    "ResponseTextConfig": ("params", "ResponseTextParam"),
     "ResponseTextDeltaEvent": ("response_events", "ResponseTextDeltaEvent"),
     "ResponseTextDoneEvent": ("response_events", "ResponseTextDoneEvent"),
     "ResponseToolSearchOutputItemParam": ("params", "ToolSearchOutputItemParam"),
@@ -3224,17 +3163,16 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "ResponsesClientEvent": ("responses_websocket", "ResponsesClientEvent"),
     "ResponsesServerEvent": ("responses_websocket", "ResponsesServerEvent"),
     "ServiceTier": ("chat", "ServiceTier"),
-    "SkillReference": ("params", "SkillReferenceParam"),
     "Tool": ("response_tools", "Tool"),
     "ToolChoiceAllowed": ("response_tools", "ToolChoiceAllowed"),
-    "ToolChoiceApplyPatch": ("params", "SpecificApplyPatchParam"),
+    "ToolChoiceApplyPatch": ("response_tools", "SpecificApplyPatch"),
     "ToolChoiceCustom": ("response_tools", "ToolChoiceCustom"),
     "ToolChoiceFunction": ("response_tools", "ToolChoiceFunction"),
     "ToolChoiceMcp": ("response_tools", "ToolChoiceMCP"),
     "ToolChoiceOptions": ("response_tools", "ToolChoiceOptions"),
-    "ToolChoiceShell": ("params", "SpecificFunctionShellParam"),
+    "ToolChoiceShell": ("response_tools", "SpecificFunctionShell"),
     "ToolChoiceTypes": ("response_tools", "ToolChoiceTypes"),
-    "ToolSearchTool": ("params", "ToolSearchToolParam"),
+    "ToolSearchTool": ("response_tools", "ToolSearchTool"),
     "WebSearchPreviewTool": ("response_tools", "WebSearchPreviewTool"),
     "WebSearchTool": ("response_tools", "WebSearchTool"),
 })
