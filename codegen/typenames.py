@@ -15,9 +15,14 @@ Two things come out of here:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 
 from .aliases import OPENAI_NAMES
+from .ir import AliasDef, Raw, Resolver
+
+# A Literal this long is written once, as a named alias, and referred to by name.
+NAMED_LITERAL_MIN_VALUES = 12
 
 # One alias: (openai-python's name, the module defining the target, the target's name).
 Alias = tuple[str, str, str]
@@ -101,6 +106,37 @@ def alias_block(aliases: list[Alias], up: str, depth: int, *, here: str | None) 
     for alias, module, target in remote:
         yield f'    "{alias}": ("{module}", "{target}"),'
     yield "})"
+
+
+def name_literals(ann: str, resolver: Resolver, qualify: Callable[[str], str]) -> str:
+    """`ann` with every long ``Literal[...]`` that a named alias of the spec spells out
+    replaced by that alias (`qualify` turns the alias name into the reference to write,
+    e.g. the resource writer's ``_type``: ``_t_audit_logs.AuditLogEventType``).
+
+    For request annotations, which otherwise write out the values of a component enum
+    (the 145 audit-log event types) in every signature that takes one.
+    """
+    if "Literal[" not in ann:
+        return ann
+    table = _literal_names(resolver)
+    return _LITERAL.sub(lambda m: qualify(table[m[0]]) if m[0] in table else m[0], ann)
+
+
+_LITERAL = re.compile(r"Literal\[[^\]]*\]")
+_LITERAL_CACHE: dict[int, dict[str, str]] = {}
+
+
+def _literal_names(resolver: Resolver) -> dict[str, str]:
+    found = _LITERAL_CACHE.get(id(resolver))
+    if found is None:
+        found = dict[str, str]()
+        for name, d in resolver.defs.items():
+            if isinstance(d, AliasDef) and isinstance(d.type, Raw):
+                ann = d.type.ann
+                if ann.startswith("Literal[") and ann.count(", ") + 1 >= NAMED_LITERAL_MIN_VALUES:
+                    found.setdefault(ann, name)
+        _LITERAL_CACHE[id(resolver)] = found
+    return found
 
 
 # --- types/__init__.py -----------------------------------------------------------------

@@ -296,3 +296,19 @@ def test_numbered_components_get_a_name_from_their_context() -> None:
     assert "MessagePhase2" not in types._INDEX and "MessagePhase" in types._INDEX
     # a `...Param` schema with a model twin is decoded as that model
     assert "FunctionToolParam" not in types._INDEX and "FunctionTool" in types._INDEX
+
+
+def test_long_literals_of_the_spec_are_referred_to_by_their_alias() -> None:
+    from codegen.ir import Resolver
+    from codegen.spec import load
+    from codegen.typenames import name_literals
+
+    resolver = Resolver(Spec(load(spec_path())))
+    resolver.build()
+    source = (RESOURCES / "admin.py").read_text(encoding="utf-8")
+    start = source.index("event_types: ") + len("event_types: ")
+    ann = source[start : source.index(" | Omit", start)]
+    assert ann.count('", "') > 100  # today the resource writes the 145 values out
+    named = name_literals(ann, resolver, lambda name: f"_t_audit_logs.{name}")
+    assert named == "Sequence[_t_audit_logs.AuditLogEventType]"
+    assert name_literals('Literal["asc", "desc"]', resolver, str) == 'Literal["asc", "desc"]'
