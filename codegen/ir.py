@@ -142,6 +142,7 @@ class Resolver:
         self._building: set[str] = set()
         self._inline: dict[int, TypeRef] = {}
         self.same_as: dict[str, str] = {}  # a numbered twin -> the component it repeats
+        self.literal_names: dict[str, str] | None = None  # typenames.name_literals' table
         numbered = [n for n in spec.schemas if _NUMBERED.match(n)]
         params = [
             n

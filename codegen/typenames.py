@@ -123,20 +123,18 @@ def name_literals(ann: str, resolver: Resolver, qualify: Callable[[str], str]) -
 
 
 _LITERAL = re.compile(r"Literal\[[^\]]*\]")
-_LITERAL_CACHE: dict[int, dict[str, str]] = {}
 
 
 def _literal_names(resolver: Resolver) -> dict[str, str]:
-    found = _LITERAL_CACHE.get(id(resolver))
-    if found is None:
-        found = dict[str, str]()
+    if resolver.literal_names is None:
+        found: dict[str, str] = {}
         for name, d in resolver.defs.items():
             if isinstance(d, AliasDef) and isinstance(d.type, Raw):
                 ann = d.type.ann
                 if ann.startswith("Literal[") and ann.count(", ") + 1 >= NAMED_LITERAL_MIN_VALUES:
                     found.setdefault(ann, name)
-        _LITERAL_CACHE[id(resolver)] = found
-    return found
+        resolver.literal_names = found
+    return resolver.literal_names
 
 
 # --- types/__init__.py -----------------------------------------------------------------
