@@ -185,6 +185,7 @@ async def test_page_methods_as_openai_python(
     assert page.has_next_page()
     assert page.next_page_info() == PageInfo(params={"after": "b"})
     assert page.to_dict() == FIRST
+    assert (page.first_id, page.last_id, page.has_more) == ("a", "b", True)
     page.to_dict()["data"].clear()  # a copy: the page keeps what it received
     assert page.to_dict() == FIRST
 

@@ -91,6 +91,18 @@ class Page(Generic[T]):
         """The page's own ``has_more`` field (False when absent)."""
         return bool(self.raw.get("has_more", False))
 
+    @property
+    def first_id(self) -> str | None:
+        """The page's ``first_id`` field, where the list has one (None otherwise)."""
+        value = self.raw.get("first_id")
+        return value if isinstance(value, str) else None
+
+    @property
+    def last_id(self) -> str | None:
+        """The page's ``last_id`` field, where the list has one (None otherwise)."""
+        value = self.raw.get("last_id")
+        return value if isinstance(value, str) else None
+
     def has_next_page(self) -> bool:
         """Whether there is a page after this one (``get_next_page()`` would fetch it)."""
         return self._next_query is not None
