@@ -12,12 +12,12 @@ and, when something inside is a model, into a conversion call.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any, TypeAlias
 
 import attrs
 
+from .component_names import ComponentNamer, unique_name
 from .names import attr_name, camel, class_name, singular, trim_doc
 from .naming import COMPUTED
 from .spec import Spec, is_constraint_only, is_null, ref_name
@@ -136,90 +136,17 @@ class Resolver:
         self.spec = spec
         self.defs: dict[str, Def] = {}
         self.taken: set[str] = set()
-        self.component_names: dict[str, str] = {}
         self.component_types: dict[str, TypeRef] = {}
         self.operation_types: dict[str, dict[str, TypeRef]] = {}
         self._building: set[str] = set()
         self._inline: dict[int, TypeRef] = {}
-        self.same_as: dict[str, str] = {}  # a numbered twin -> the component it repeats
         self.literal_names: dict[str, str] | None = None  # typenames.name_literals' table
-        numbered = [n for n in spec.schemas if _NUMBERED.match(n)]
-        params = [
-            n
-            for n in spec.schemas
-            if n not in numbered and class_name(n).endswith("Param") and class_name(n) != "Param"
-        ]
-        by_class: dict[str, str] = {}
-        for name in spec.schemas:
-            if name not in numbered and name not in params:
-                self.component_names[name] = self.unique(class_name(name))
-                by_class.setdefault(class_name(name), name)
-        for name in params:
-            self.component_names[name] = self._param_twin_name(name, by_class)
-        for name in numbered:
-            self.component_names[name] = self._numbered_name(name)
-
-    def _param_twin_name(self, comp: str, by_class: dict[str, str]) -> str:
-        """A model name for a component the spec names ``...Param`` (the request-side
-        twin of a model): ``...Param`` is the name of its TypedDict in types/params.py,
-        so the model drops the suffix; where a model of that name exists already and
-        has every key of this one, this one is decoded as it."""
-        base = class_name(comp).removesuffix("Param")
-        other = by_class.get(base)
-        if other is None and base not in self.taken and base not in _RESERVED_CLASS_NAMES:
-            self.taken.add(base)
-            return base
-        if other is not None and (
-            self.spec.same_shape(comp, other)
-            or (
-                self.spec.property_keys(comp)
-                and self.spec.property_keys(comp) <= self.spec.property_keys(other)
-            )
-        ):
-            self.same_as[comp] = other
-            return self.component_names[other]
-        title = self.spec.schema(comp).get("title")
-        if isinstance(title, str) and class_name(title) not in self.taken:
-            name = class_name(title)
-            if base.startswith("Beta") and not name.startswith("Beta"):
-                name = "Beta" + name
-            return self.unique(name)
-        return self.unique(base + "Request")
-
-    def _numbered_name(self, comp: str) -> str:
-        """A name for a component the spec numbers (``Error-2``, ``GrammarSyntax1``):
-        the component it repeats if the shape is the same, else its title, else its
-        first referrer's name and its own (``VideoResourceError``)."""
-        match = _NUMBERED.match(comp)
-        assert match is not None
-        base = match.group(1)
-        if base in self.spec.schemas and self.spec.same_shape(comp, base):
-            self.same_as[comp] = base
-            return self.component_names[base]
-        title = self.spec.schema(comp).get("title")
-        if isinstance(title, str) and title:
-            name = class_name(title)
-            if base.startswith("Beta") and not name.startswith("Beta"):
-                name = "Beta" + name
-            if name not in self.taken and name not in _RESERVED_CLASS_NAMES:
-                self.taken.add(name)
-                return name
-        found = self.spec.referrer(comp)
-        if found is not None:
-            parent = self.component_names.get(found[0]) or class_name(found[0])
-            own = class_name(base).removesuffix("Param")
-            if parent.startswith("Beta"):
-                own = own.removeprefix("Beta")
-            return self.unique(parent + own)
-        return self.unique(class_name(base))
+        naming = ComponentNamer(spec, self.taken, _RESERVED_CLASS_NAMES)
+        self.component_names: dict[str, str] = naming.names
+        self.same_as: dict[str, str] = naming.same_as  # a twin -> the component it repeats
 
     def unique(self, name: str) -> str:
-        candidate, n = name, 1
-        while candidate in self.taken or candidate in _RESERVED_CLASS_NAMES:
-            n += 1
-            candidate = f"{name}{n}"
-        self.taken.add(candidate)
-        return candidate
+        return unique_name(name, self.taken, _RESERVED_CLASS_NAMES)
 
     def build(self) -> None:
         for name in self.spec.schemas:
@@ -531,9 +458,6 @@ def either(members: list[TypeRef]) -> TypeRef:
                 flat.append(x)
     return flat[0] if len(flat) == 1 else Either(tuple(flat))
 
-
-# A component name ending in a number: ``Error-2``, ``GrammarSyntax1`` (not ``C2PA...``).
-_NUMBERED = re.compile(r"^(.*?[A-Za-z])-?\d+$")
 
 # Names the generated modules use for themselves; a schema may not take them.
 _RESERVED_CLASS_NAMES = frozenset({"BaseModel", "UnknownVariant", "UnionDecoder", "Any", "Literal"})
