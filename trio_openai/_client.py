@@ -22,6 +22,7 @@ import trio
 
 from . import _transport
 from ._any_path import AnyPath
+from ._binary import BinaryResponseContent
 from ._call_errors import ClientClosedError, unknown_keyword_error
 from ._config import base_url_for, parse_custom_headers, platform_headers
 from ._encoding import dump_json, encode_query
@@ -577,8 +578,8 @@ class OpenAI(Areas, AnyPath):
             return None
         response, content, taken = await self._send_with_retries(prepared, opts, read=True)
         assert content is not None
-        if binary:  # bytes, or what `cast` makes of them (a text body: a str)
-            parsed: Any = content if cast is None else cast(content)
+        if binary:  # the body, or what `cast` makes of it (a text body: a str)
+            parsed: Any = BinaryResponseContent(response, content) if cast is None else cast(content)
         else:
             parsed = decode_json(response, content, cast)
         if capture is not None:  # with_raw_response

@@ -409,8 +409,7 @@ async def run_tools_responses(
     reply to request number ``max_turns`` still asks for calls, `MaxTurnsExceeded` is
     raised. ``on_turn`` (sync or async) sees each turn's reply and call results.
     """
-    from ..resources._base import decode_response  # as responses.create: output_text too
-    from ..types import FunctionToolCall
+    from ..types import FunctionToolCall, Response as ResponseModel  # as responses.create
 
     _check_limits(max_turns, max_concurrency)
     table = _tool_table(tools)
@@ -423,7 +422,7 @@ async def run_tools_responses(
             [{"role": "user", "content": first}] if isinstance(first, str) else list(first or ())
         )
     for turn in range(1, max_turns + 1):
-        response: Response = await post_json(client, "/responses", params, decode_response)
+        response: Response = await post_json(client, "/responses", params, ResponseModel.from_dict)
         calls = [
             (str(item.call_id), str(item.name), str(item.arguments))
             for item in response.output or ()

@@ -24,7 +24,6 @@ __all__ = [
     "json_part",
     "json_unless_file",
     "lazy_types",
-    "decode_response",
     "path_param",
     "result_variant",
     "with_headers",
@@ -47,16 +46,6 @@ class Resource:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._client!r}>"
-
-
-def decode_response(data: Any) -> Any:
-    """A Response with ``output_text`` filled in (the official SDKs compute it too)."""
-    from ..lib._responses_stream import add_output_text
-    from ..types import Response
-
-    if isinstance(data, dict):
-        add_output_text(data)
-    return Response.from_dict(data)
 
 
 def path_param(name: str, value: object) -> str:
