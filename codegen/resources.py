@@ -20,6 +20,7 @@ from .names import camel, snake
 from .naming import CASTS, MIXINS, STREAM_HOOKS, module_of
 from .operations import OpDef, ParamDef
 from .surface import render_areas, wrapper_classes, wrapper_properties
+from .typenames import name_literals
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TYPING = ("Any", "Literal", "overload")
@@ -145,11 +146,12 @@ class ResourceWriter:
         if keyword_only or flag:
             yield "        *,"
         for p in keyword_only:
-            self._scan(p.ann)
+            ann = name_literals(p.ann, self.resolver, self._type)  # named enums, not inlined
+            self._scan(ann)
             if p.required:
-                yield f"        {p.name}: {p.ann},"
+                yield f"        {p.name}: {ann},"
             else:
-                yield f"        {p.name}: {p.ann} | Omit = omit,"
+                yield f"        {p.name}: {ann} | Omit = omit,"
         if flag:
             yield f"        {flag},"
         yield "        **options: Unpack[CallOptions],"

@@ -191,7 +191,7 @@ class Projects(Resource):
         self,
         *,
         name: str,
-        residency: Literal["GLOBAL", "US_STORAGE_PROCESSING", "EU_STORAGE_PROCESSING", "JP_STORAGE", "KR_STORAGE", "CA_STORAGE", "SG_STORAGE", "IN_STORAGE", "AU_STORAGE", "GB_STORAGE", "AE_STORAGE", "AE_STORAGE_PROCESSING"] | None | Omit = omit,
+        residency: _t_admin.PublicProjectResidency | None | Omit = omit,
         external_key_id: str | None | Omit = omit,
         **options: Unpack[CallOptions],
     ) -> _t_projects.Project:
