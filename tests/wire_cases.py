@@ -34,6 +34,7 @@ __all__ = [
     "PY_NAMES",
     "Call",
     "Differ",
+    "OMIT",
     "FileArg",
     "open_differ",
     "run_openai",
@@ -77,15 +78,25 @@ class FileArg:
         return handle
 
 
-def materialize(value: Any, folder: Path, opened: list[Any]) -> Any:
+@attrs.frozen
+class OmitArg:
+    """Each client's own "leave this out" sentinel: `openai.Omit()` or `trio_openai.omit`."""
+
+
+OMIT = OmitArg()
+
+
+def materialize(value: Any, folder: Path, opened: list[Any], omit: Any) -> Any:
     if isinstance(value, FileArg):
         return value.make(folder, opened)
+    if isinstance(value, OmitArg):
+        return omit
     if isinstance(value, dict):
-        return {k: materialize(v, folder, opened) for k, v in value.items()}
+        return {k: materialize(v, folder, opened, omit) for k, v in value.items()}
     if isinstance(value, list):
-        return [materialize(v, folder, opened) for v in value]
+        return [materialize(v, folder, opened, omit) for v in value]
     if isinstance(value, tuple) and not (value and isinstance(value[0], str)):
-        return tuple(materialize(v, folder, opened) for v in value)
+        return tuple(materialize(v, folder, opened, omit) for v in value)
     return value
 
 
@@ -122,9 +133,9 @@ def run_openai(client: openai.OpenAI, call: Call, folder: Path) -> None:
     opened: list[Any] = []
     try:
         if call.options:
-            client = client.with_options(**call.options)
-        args = materialize(list(call.args), folder, opened)
-        kwargs = materialize(dict(call.kwargs), folder, opened)
+            client = client.with_options(**materialize(dict(call.options), folder, opened, openai.Omit()))
+        args = materialize(list(call.args), folder, opened, openai.Omit())
+        kwargs = materialize(dict(call.kwargs), folder, opened, openai.Omit())
         result = resolve(client, call.openai_path)(*args, **kwargs)
         if isinstance(result, openai.Stream):
             with result:
@@ -140,9 +151,9 @@ async def run_trio(client: Any, call: Call, folder: Path) -> None:
     opened: list[Any] = []
     try:
         if call.options:
-            client = client.with_options(**call.options)
-        args = materialize(list(call.args), folder, opened)
-        kwargs = materialize(dict(call.kwargs), folder, opened)
+            client = client.with_options(**materialize(dict(call.options), folder, opened, trio_openai.omit))
+        args = materialize(list(call.args), folder, opened, trio_openai.omit)
+        kwargs = materialize(dict(call.kwargs), folder, opened, trio_openai.omit)
         if call.stream_name is not None:
             # TODO(branch surface): once `create(..., stream=True)` lands, call the same
             # method as openai-python here instead of the `.stream()` twin.
