@@ -191,6 +191,11 @@ def _edge_cases() -> dict[str, Call]:
         "beta.assistants.list", kwargs={"extra_headers": {"OpenAI-Beta": "assistants=v1"}}
     )
     c["extra-headers-override-auth"] = Call("models.list", kwargs={"extra_headers": {"Authorization": "Bearer other"}})
+    c["extra-headers-lowercase-auth"] = Call("models.list", kwargs={"extra_headers": {"authorization": "Bearer other"}})
+    c["extra-headers-lowercase-beta"] = Call(
+        "beta.assistants.list", kwargs={"extra_headers": {"openai-beta": "assistants=v1"}}
+    )
+    c["extra-headers-retry-count"] = Call("models.list", kwargs={"extra_headers": {"X-Stainless-Retry-Count": "7"}})
     c["extra-headers-omit"] = Call("models.list", kwargs={"extra_headers": {"X-Stainless-Retry-Count": OMIT}})
     # -- list and deep-object queries, booleans ----------------------------------------------
     c["query-lists"] = Call(

@@ -5,7 +5,9 @@ multiset; the order of parameters is not compared: openai-python puts required o
 trio_openai follows the spec, and neither order means anything to the API),
 the media type of the body, the body itself (JSON parsed, then dumped with sorted keys so
 `1` and `1.0` still differ; a multipart form part by part: field name, file name,
-per-part content type and bytes), and every header except `IGNORED_HEADERS`.
+per-part content type and bytes), and every header except `IGNORED_HEADERS`. The few
+differences kept on purpose (`DELIBERATE`, docs/wire-parity.md) are recognised precisely:
+only the exact pair of values each one allows passes.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from urllib.parse import parse_qsl
 import orjson
 from wire_recorder import Recorded
 
-__all__ = ["IGNORED_HEADERS", "differences", "view"]
+__all__ = ["DELIBERATE", "IGNORED_HEADERS", "differences", "multipart_parts", "view"]
 
 # Headers that describe the client rather than the request; the API reads none of them.
 IGNORED_HEADERS: dict[str, str] = {
@@ -109,6 +111,43 @@ def view(request: Recorded) -> dict[str, Any]:
     }
 
 
+# The deliberate differences (docs/wire-parity.md gives the reasons and the spec's words).
+DELIBERATE = {
+    "accept": (
+        "Accept names the media type trio_openai will read: text/event-stream for a stream, "
+        "the spec's declared type for a binary body, application/json (what an error body "
+        "is) for an operation without a body; openai-python sends application/json, "
+        "application/binary and */*"
+    ),
+    "embeddings-encoding": (
+        "openai-python asks for base64 embeddings when encoding_format is omitted and "
+        "decodes them; trio_openai leaves it to the spec's default (float)"
+    ),
+}
+
+
+def _deliberate_accept(theirs: Recorded, ours: Recorded) -> bool:
+    left, right = theirs.header("accept"), ours.header("accept")
+    if right == "text/event-stream":  # openai-python: its default, or speech's binary type
+        return left in ("application/json", "application/octet-stream")
+    if left == "application/binary":
+        return right not in (None, "application/json")
+    return left == "*/*" and right == "application/json"
+
+
+def _without_default_encoding(theirs: dict[str, Any], ours: dict[str, Any], path: str) -> Any:
+    body = theirs["body"]
+    if (
+        path == "/v1/embeddings"
+        and isinstance(body, dict)
+        and body.get("encoding_format") == "base64"
+        and isinstance(ours["body"], dict)
+        and "encoding_format" not in ours["body"]
+    ):
+        return {k: v for k, v in body.items() if k != "encoding_format"}
+    return body
+
+
 def _strict(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=repr)
 
@@ -116,12 +155,15 @@ def _strict(value: Any) -> bytes:
 def differences(theirs: Recorded, ours: Recorded) -> list[str]:
     """One line per field where openai-python (`theirs`) and trio_openai (`ours`) differ."""
     a, b = view(theirs), view(ours)
+    a["body"] = _without_default_encoding(a, b, theirs.path)
     lines: list[str] = []
     for key in ("method", "path", "query (raw)", "query", "content-type", "body"):
         if _strict(a[key]) != _strict(b[key]):
             lines.append(f"{key}: openai-python {a[key]!r} != trio_openai {b[key]!r}")
     for name in sorted({*a["headers"], *b["headers"]}):
         left, right = a["headers"].get(name), b["headers"].get(name)
+        if name == "accept" and _deliberate_accept(theirs, ours):
+            continue
         if left != right:
             lines.append(f"header {name}: openai-python {left!r} != trio_openai {right!r}")
     return lines

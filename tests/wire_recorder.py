@@ -143,6 +143,18 @@ def _is_sse(text: str) -> bool:
     return text.lstrip().startswith(("data:", "event:"))
 
 
+def _decodable_events(text: str) -> bool:
+    """Whether every `data:` line is JSON or `[DONE]` (the Assistants examples cut their
+    events short with `...`)."""
+    for line in text.splitlines():
+        if line.startswith("data:") and line[5:].strip() != "[DONE]":
+            try:
+                orjson.loads(line[5:])
+            except orjson.JSONDecodeError:
+                return False
+    return True
+
+
 @attrs.frozen
 class _Route:
     method: str
@@ -185,8 +197,9 @@ class SpecReplies:
             text = example.get("response")
             if not isinstance(text, str):
                 continue
-            if _is_sse(text) and sse_body is None:
-                sse_body = text.strip().encode() + b"\n\n"
+            if _is_sse(text):
+                if sse_body is None and _decodable_events(text):
+                    sse_body = text.strip().encode() + b"\n\n"
             elif json_body is None:
                 value = _lenient_json(text)
                 if isinstance(value, dict):
