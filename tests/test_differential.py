@@ -20,6 +20,8 @@ import openai
 import pytest
 from test_generated_steady import OPS
 from wire_cases import PY_NAMES, Differ, open_differ, resolve, spec_cases
+from wire_compare import DELIBERATE, differences
+from wire_recorder import Recorded
 
 CASES = spec_cases()
 
@@ -51,3 +53,42 @@ def test_renamed_methods_exist_in_openai_python() -> None:
             assert callable(resolve(client, theirs)), (ours, theirs)
     finally:
         client.close()
+
+
+def _request(
+    accept: str, *, path: str = "/v1/x", query: str = "", body: bytes = b"", ctype: str | None = None
+) -> Recorded:
+    headers = [("accept", accept), ("authorization", "Bearer k")]
+    if ctype is not None:
+        headers.append(("content-type", ctype))
+    return Recorded("POST", path + (f"?{query}" if query else ""), tuple(headers), body)
+
+
+def test_comparison_catches_what_it_must() -> None:
+    """The comparison is not blind: each field a difference can hide in is reported."""
+    same = _request("application/json", query="a=1&b=%5B", body=b'{"x":1}', ctype="application/json")
+    assert differences(same, same) == []
+    reordered = _request("application/json", query="b=%5B&a=1", body=b'{"x": 1}', ctype="application/json")
+    assert differences(same, reordered) == []  # parameter order and JSON spacing mean nothing
+    for other in (
+        _request("application/json", query="a=1&b=[", body=b'{"x":1}', ctype="application/json"),
+        _request("application/json", query="a=1&b=%5B", body=b'{"x":1.0}', ctype="application/json"),
+        _request("application/json", query="a=1&b=%5B", body=b'{"x":1}', ctype="text/plain"),
+        _request("application/json", path="/v1/y", query="a=1&b=%5B", body=b'{"x":1}', ctype="application/json"),
+        _request("*/*", query="a=1&b=%5B", body=b'{"x":1}', ctype="application/json"),
+    ):
+        assert differences(same, other), other
+
+
+def test_deliberate_differences_are_exact() -> None:
+    """Each deliberate difference passes only with the exact values docs/wire-parity.md gives."""
+    assert not differences(_request("application/json"), _request("text/event-stream"))
+    assert not differences(_request("application/binary"), _request("application/zip"))
+    assert not differences(_request("*/*"), _request("application/json"))
+    assert differences(_request("application/json"), _request("application/zip"))
+    assert differences(_request("*/*"), _request("text/event-stream"))
+    embed = {"path": "/v1/embeddings", "ctype": "application/json"}
+    theirs = _request("application/json", body=b'{"input":"a","encoding_format":"base64"}', **embed)
+    assert not differences(theirs, _request("application/json", body=b'{"input":"a"}', **embed))
+    assert differences(theirs, _request("application/json", body=b'{"input":"a","encoding_format":"float"}', **embed))
+    assert set(DELIBERATE) == {"accept", "embeddings-encoding"}
