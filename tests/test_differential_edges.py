@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 import pytest
 from test_generated_steady import OPS
-from wire_cases import OMIT, Call, Differ, FileArg, open_differ, spec_cases
+from wire_cases import OMIT, OPENAI_NOTICES, Call, Differ, FileArg, open_differ, spec_cases
 
 CHAT: dict[str, Any] = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}
 RESPONSE: dict[str, Any] = {"model": "gpt-4o-mini", "input": "Hi"}
@@ -302,6 +302,7 @@ def _multipart_cases() -> dict[str, Call]:
 
 
 CASES = _edge_cases()
+pytestmark = [pytest.mark.filterwarnings(notice) for notice in OPENAI_NOTICES]
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ __all__ = [
     "Call",
     "Differ",
     "OMIT",
+    "OPENAI_NOTICES",
     "FileArg",
     "open_differ",
     "run_openai",
@@ -51,6 +52,17 @@ PY_NAMES: dict[str, str] = {
     "videos.character.create": "videos.create_character",
     "videos.character.get": "videos.get_character",
 }
+
+
+# The deprecation notices openai-python raises on calls to APIs being retired (Assistants,
+# Evals, Sora, DALL-E 2 variations...); the request is what the suite compares, and
+# pytest would otherwise turn them into errors inside openai-python's call.
+OPENAI_NOTICES = (
+    "ignore:The Assistants API is deprecated:DeprecationWarning",
+    "ignore:The Evals API is deprecated:DeprecationWarning",
+    "ignore:The Sora API:DeprecationWarning",
+    "ignore:deprecated$:DeprecationWarning",
+)
 
 
 @attrs.frozen
