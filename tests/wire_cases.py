@@ -241,8 +241,10 @@ def _call_path(node: ast.Call) -> str | None:
     while isinstance(func, ast.Attribute):
         parts.append(func.attr)
         func = func.value
-    if isinstance(func, ast.Name) and func.id == "client" and parts:
-        return ".".join(reversed(parts))
+    if isinstance(func, ast.Name) and func.id in ("client", "openai") and parts:
+        # `client.x.with_streaming_response.create(...)` sends what `client.x.create` does.
+        wrappers = ("with_streaming_response", "with_raw_response")
+        return ".".join(p for p in reversed(parts) if p not in wrappers)
     return None
 
 
