@@ -19,9 +19,10 @@ from pathlib import Path
 import openai
 import pytest
 from test_generated_steady import OPS
-from wire_cases import OPENAI_NOTICES, PY_NAMES, Differ, open_differ, resolve, spec_cases
+from wire_cases import OPENAI_NOTICES, PY_NAMES, resolve, spec_cases
 from wire_compare import DELIBERATE, differences
 from wire_recorder import Recorded
+from wire_run import Differ, open_differ
 
 CASES = spec_cases()
 pytestmark = [pytest.mark.filterwarnings(notice) for notice in OPENAI_NOTICES]

@@ -19,7 +19,8 @@ from typing import Any
 import orjson
 import pytest
 from test_generated_steady import OPS
-from wire_cases import OMIT, OPENAI_NOTICES, Call, Differ, FileArg, open_differ, spec_cases
+from wire_cases import OMIT, OPENAI_NOTICES, Call, FileArg, spec_cases
+from wire_run import Differ, open_differ
 
 CHAT: dict[str, Any] = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}
 RESPONSE: dict[str, Any] = {"model": "gpt-4o-mini", "input": "Hi"}
