@@ -102,6 +102,11 @@ OVERRIDES: dict[str, tuple[str, str]] = {
     "GetVideoCharacter": ("videos.character", "get"),
 }
 
+# operationId -> the URL to call where the spec's path key disagrees with the spec's own
+# curl example and with openai-python (found by tests/test_differential.py): the API
+# cancels an eval run at `POST /evals/{eval_id}/runs/{run_id}/cancel`.
+URLS: dict[str, str] = {"cancelEvalRun": "/evals/{eval_id}/runs/{run_id}/cancel"}
+
 # Operations whose result is the raw body although the spec declares JSON or nothing
 # (openai-python returns the bytes for these too).
 BINARY_RESULTS = frozenset({"RetrieveContainerFileContent", "downloadFile"})

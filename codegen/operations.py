@@ -41,7 +41,7 @@ import attrs
 
 from .ir import ClassDef, ListOf, Nullable, Ref, Resolver, TypeRef, UnionDef
 from .names import camel, trim_doc
-from .naming import BINARY_RESULTS, BYTE_STREAMS, STREAM_EVENTS, locate, split_path
+from .naming import BINARY_RESULTS, BYTE_STREAMS, STREAM_EVENTS, URLS, locate, split_path
 from .params import ParamTyper, has_binary, object_properties, union_ann
 from .spec import Operation, Spec
 
@@ -293,7 +293,7 @@ class OperationBuilder:
             op=op,
             operation_id=op.operation_id,
             http_method=op.method.upper(),
-            url=op.path,
+            url=URLS.get(op.operation_id, op.path),
             resource=resource,
             name=name,
             admin=admin,

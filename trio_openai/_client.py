@@ -168,6 +168,7 @@ class Prepared:
         "middleware",
         "params",
         "replayable",
+        "retry_count_header",
         "timeout",
         "tokens",
         "url",
@@ -194,6 +195,8 @@ class Prepared:
         self.timeout = timeout
         self.middleware = middleware
         self.replayable = content is None or isinstance(content, bytes) or content.replayable
+        # False when the caller set or removed X-Stainless-Retry-Count in extra_headers.
+        self.retry_count_header = True
 
 
 class OpenAI(Areas, AnyPath):
@@ -399,13 +402,14 @@ class OpenAI(Areas, AnyPath):
             }
         merged: dict[str, str] = {"Accept": accept, **self._platform_headers}
         merged.update(self._auth_headers(admin))
-        merged.update(self.default_headers)
-        if headers:
-            merged.update(headers)
+        # Later layers replace earlier ones whatever the case of the name: an
+        # `extra_headers={"authorization": ...}` must not send a second Authorization.
+        layers: list[Mapping[str, str | Omit]] = [self.default_headers, headers or {}]
         if options.idempotency_key is not None:
-            merged["Idempotency-Key"] = options.idempotency_key
-        if options.extra_headers:
-            for name, value in options.extra_headers.items():  # names are case-insensitive
+            layers.append({"Idempotency-Key": options.idempotency_key})
+        layers.append(options.extra_headers or {})
+        for layer in layers:
+            for name, value in layer.items():
                 for existing in [k for k in merged if k.lower() == name.lower()]:
                     del merged[existing]
                 if not isinstance(value, Omit):
@@ -431,12 +435,20 @@ class OpenAI(Areas, AnyPath):
                     raise TypeError("extra_body needs a JSON object body to merge into")
             content = dump_json(body)
             merged["Content-Type"] = "application/json"
+        elif method != "GET" and not any(k.lower() == "content-type" for k in merged):
+            # As openai-python (and the spec's curl examples): a body-less POST or DELETE
+            # still says its (empty) body would be JSON.
+            merged["Content-Type"] = "application/json"
         timeout = (
             self.timeout if isinstance(options.timeout, Omit) else Timeout.coerce(options.timeout)
         )
         params = encode_query(self.default_query, query, options.extra_query)
         middleware = (*self.middleware, *options.middleware)
         prepared = Prepared(method, url, merged, params, content, timeout, middleware, admin)
+        if options.extra_headers and any(
+            k.lower() == "x-stainless-retry-count" for k in options.extra_headers
+        ):
+            prepared.retry_count_header = False
         if self.rate_limiter is not None:
             size = (
                 len(content)
@@ -456,7 +468,8 @@ class OpenAI(Areas, AnyPath):
             headers = dict(prepared.headers)
         else:  # explicit headers of the call still win over the provider's
             headers = {**await self.auth.auth_headers(admin=prepared.admin), **prepared.headers}
-        headers["X-Stainless-Retry-Count"] = str(retries_taken)
+        if prepared.retry_count_header:
+            headers["X-Stainless-Retry-Count"] = str(retries_taken)
         if timeout.request is not None:
             headers["X-Stainless-Timeout"] = _format_timeout(timeout.request)
         request = _transport.build_request(

@@ -314,7 +314,7 @@ class Runs(Resource):
         """Cancel an ongoing evaluation run."""
         return await self._client._request(
             "POST",
-            f"/evals/{_p('eval_id', eval_id)}/runs/{_p('run_id', run_id)}",
+            f"/evals/{_p('eval_id', eval_id)}/runs/{_p('run_id', run_id)}/cancel",
             options=options,
             cast=_t_evals_runs.EvalRun.from_dict,
         )
