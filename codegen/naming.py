@@ -111,6 +111,11 @@ URLS: dict[str, str] = {"cancelEvalRun": "/evals/{eval_id}/runs/{run_id}/cancel"
 # (openai-python returns the bytes for these too).
 BINARY_RESULTS = frozenset({"RetrieveContainerFileContent", "downloadFile"})
 
+# Operations whose JSON body takes every field of their form, sent as a form anyway because
+# openai-python always sends them so (its `videos.create/edit/extend`): the same bytes on the
+# wire for the same arguments. Other such operations send JSON when no file is given.
+FORM_ALWAYS = frozenset({"createVideo", "CreateVideoEdit", "CreateVideoExtend"})
+
 # Operations with a byte-stream twin (``stream_content``), as openai-python's
 # ``with_streaming_response`` is used for them: audio played while it arrives.
 BYTE_STREAMS = frozenset({"createSpeech"})

@@ -41,7 +41,15 @@ import attrs
 
 from .ir import ClassDef, ListOf, Nullable, Ref, Resolver, TypeRef, UnionDef
 from .names import camel, trim_doc
-from .naming import BINARY_RESULTS, BYTE_STREAMS, STREAM_EVENTS, URLS, locate, split_path
+from .naming import (
+    BINARY_RESULTS,
+    BYTE_STREAMS,
+    FORM_ALWAYS,
+    STREAM_EVENTS,
+    URLS,
+    locate,
+    split_path,
+)
 from .params import ParamTyper, has_binary, object_properties, union_ann
 from .spec import Operation, Spec
 
@@ -102,6 +110,7 @@ class OpDef:
     doc: str
     byte_stream: bool = False
     json_parts: frozenset[str] = frozenset()  # multipart fields sent as JSON text
+    part_types: dict[str, str] = attrs.field(factory=dict)  # form field -> its Content-Type
     headers: dict[str, str] = attrs.field(factory=dict)  # fixed headers the API requires
     json_alternative: bool = False  # multipart, but JSON when no file is given
     variants: ResultVariants | None = None  # the result's variant chosen by the request
@@ -309,6 +318,7 @@ class OperationBuilder:
             doc=doc,
             byte_stream=op.operation_id in BYTE_STREAMS and result == "binary",
             json_parts=self._json_parts(op) if body_kind == "multipart" else frozenset(),
+            part_types=self._part_types(op) if body_kind == "multipart" else {},
             headers=self._fixed_headers(op, params),
             json_alternative=body_kind == "multipart" and self._takes_json_too(op),
             variants=self._variants(params, result_type) if result == "json" else None,
@@ -340,6 +350,8 @@ class OperationBuilder:
         content = (op.op.get("requestBody") or {}).get("content") or {}
         form = (content.get("multipart/form-data") or {}).get("schema")
         json_body = (content.get("application/json") or {}).get("schema")
+        if op.operation_id in FORM_ALWAYS:
+            return False
         if form is None or json_body is None or self._json_parts(op):
             return False  # (a field the form sends as JSON text: none do so far)
         form_fields, _ = object_properties(self.spec, form)
@@ -351,6 +363,18 @@ class OperationBuilder:
         taken = {p.key.lower() for p in params if p.where == "header"}
         fixed = self.area_headers.get(area_of(op.path), {})
         return {k: v for k, v in fixed.items() if k.lower() not in taken}
+
+    @staticmethod
+    def _part_types(op: Operation) -> dict[str, str]:
+        """Text fields the spec gives a media type (``encoding: {sdp: {contentType:
+        application/sdp}}``): sent with that Content-Type, as openai-python does."""
+        content = ((op.op.get("requestBody") or {}).get("content") or {}).get("multipart/form-data")
+        encoding = (content or {}).get("encoding") or {}
+        return {
+            key: str(how["contentType"])
+            for key, how in sorted(encoding.items())
+            if isinstance(how, dict) and how.get("contentType")
+        }
 
     @staticmethod
     def _json_parts(op: Operation) -> frozenset[str]:

@@ -173,13 +173,16 @@ class ResourceWriter:
         params: list[ParamDef],
         flag: tuple[str, str] | None = None,
         json_parts: frozenset[str] = frozenset(),
+        part_types: dict[str, str] | None = None,
     ) -> list[str]:
-        lines = [
-            f"{quote(p.key)}: _json_part({p.name}),"
-            if p.key in json_parts
-            else f"{quote(p.key)}: {p.name},"
-            for p in params
-        ]
+        def value(p: ParamDef) -> str:
+            if p.key in json_parts:
+                return f"_json_part({p.name})"
+            if part_types and p.key in part_types:
+                return f"_typed_part({p.name}, {quote(part_types[p.key])})"
+            return p.name
+
+        lines = [f"{quote(p.key)}: {value(p)}," for p in params]
         if flag is not None:
             lines.insert(0, f"{quote(flag[0])}: {flag[1]},")
         return lines
@@ -212,7 +215,7 @@ class ResourceWriter:
             args.append("}),")
         elif op.body_kind == "multipart":
             args.append("multipart={")
-            args += ["    " + line for line in self._mapping(body, flag, op.json_parts)]
+            args += ["    " + line for line in self._mapping(body, flag, op.json_parts, op.part_types)]
             args.append("},")
         elif op.body_kind == "json":
             self.uses_strip = True
@@ -535,6 +538,8 @@ class ResourceWriter:
             base.append("lazy_types")
         if "_json_part(" in body:
             base.append("json_part as _json_part")
+        if "_typed_part(" in body:
+            base.append("typed_part as _typed_part")
         if "_json_unless_file(" in body:
             base.append("json_unless_file as _json_unless_file")
         if "_p(" in body:

@@ -93,4 +93,12 @@ def test_deliberate_differences_are_exact() -> None:
     theirs = _request("application/json", body=b'{"input":"a","encoding_format":"base64"}', **embed)
     assert not differences(theirs, _request("application/json", body=b'{"input":"a"}', **embed))
     assert differences(theirs, _request("application/json", body=b'{"input":"a","encoding_format":"float"}', **embed))
-    assert set(DELIBERATE) == {"accept", "embeddings-encoding"}
+    beta = {"path": "/v1/realtime/sessions"}
+    with_beta = Recorded(
+        "POST", beta["path"], (("accept", "application/json"), ("authorization", "Bearer k"), ("openai-beta", "assistants=v2")),
+        b"",
+    )
+    assert not differences(with_beta, _request("application/json", **beta))
+    elsewhere = Recorded("POST", "/v1/threads", with_beta.headers, b"")
+    assert differences(elsewhere, _request("application/json", path="/v1/threads"))
+    assert set(DELIBERATE) == {"accept", "embeddings-encoding", "realtime-beta-header"}

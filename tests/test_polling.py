@@ -401,8 +401,9 @@ async def test_video_create_and_poll_reports_progress(
     )
     assert result.status == "completed"
     assert progress == [("queued", 0), ("in_progress", 40), ("in_progress", 80), ("completed", 100)]
-    # no file given: JSON, which /videos takes too (see docs/file-uploads.md)
-    assert local_server.requests[0].json() == {"prompt": "a cat", "model": "sora-2", "seconds": "4"}
+    # a form even without a file, as openai-python sends it (docs/file-uploads.md)
+    fields = form_fields(local_server.requests[0])
+    assert fields == {"prompt": b"a cat", "model": b"sora-2", "seconds": b"4"}
 
 
 async def test_video_poll_returns_a_failed_video(

@@ -17,6 +17,7 @@ import pytest
 
 import trio_openai
 from trio_openai import omit
+from trio_openai._multipart import TypedText
 from trio_openai.lib import ChatCompletionStream, ResponseStream
 from trio_openai.resources._base import json_part, path_param, with_headers
 from trio_openai.testing import LocalServer, Reply
@@ -139,8 +140,11 @@ async def test_multipart_operations_send_a_form(
 
 
 def test_json_part_sends_objects_as_json_text() -> None:
-    assert json_part({"type": "realtime", "n": 1}) == '{"type":"realtime","n":1}'
-    assert json_part("raw") == "raw"
+    part = json_part({"type": "realtime", "n": 1})
+    assert isinstance(part, TypedText)
+    assert (part.text, part.content_type) == ('{"type":"realtime","n":1}', "application/json")
+    raw = json_part('{"a":1}')  # a str is JSON text already
+    assert isinstance(raw, TypedText) and raw.text == '{"a":1}'
     assert json_part(omit) is omit
 
 

@@ -143,14 +143,15 @@ async def test_a_list_of_files_is_found_and_sent_as_a_form(
 VIDEO = {"id": "video_1", "object": "video"}
 
 
-async def test_videos_send_reference_objects_as_json(
+async def test_videos_are_a_form_even_without_a_file(
     client: trio_openai.OpenAI, local_server: LocalServer
 ) -> None:
+    # as openai-python sends them (naming.FORM_ALWAYS): a reference object as bracketed fields
     local_server.script("POST", "/v1/videos", Reply.json(VIDEO))
     await client.videos.create(prompt="a cat", input_reference={"file_id": "file-1"})
     request = local_server.requests[-1]
-    assert request.headers["content-type"] == "application/json"
-    assert request.json() == {"prompt": "a cat", "input_reference": {"file_id": "file-1"}}
+    assert request.headers["content-type"].startswith("multipart/form-data")
+    assert set(sent_parts(request)) == {"prompt", "input_reference[file_id]"}
     await client.videos.create(prompt="a cat", input_reference=("cat.png", b"\x89PNG"))
     request = local_server.requests[-1]
     assert sent_parts(request)["input_reference"] == ("cat.png", "image/png")

@@ -43,6 +43,7 @@ __all__ = [
     "FileInput",
     "MultipartBody",
     "MultipartIterator",
+    "TypedText",
     "encode_multipart",
     "has_file",
     "is_file_input",
@@ -230,6 +231,21 @@ class MultipartIterator:
         return bytes(chunk)
 
 
+@final
+class TypedText:
+    """A text form field with a Content-Type of its own (``session`` as
+    ``application/json``, ``sdp`` as ``application/sdp``): no filename, unlike a file."""
+
+    __slots__ = ("content_type", "text")
+
+    def __init__(self, text: str, content_type: str) -> None:
+        self.text = text
+        self.content_type = content_type
+
+    def __repr__(self) -> str:
+        return f"TypedText({self.text!r}, {self.content_type!r})"
+
+
 def encode_multipart(
     form: Mapping[str, object],
     *,
@@ -260,6 +276,10 @@ def encode_multipart(
     segments: list[bytes | _FileSource] = []
     pending = bytearray()
     for name, value in fields:
+        if isinstance(value, TypedText):
+            pending += _part_header(boundary, name, None, value.content_type)
+            pending += value.text.encode() + b"\r\n"
+            continue
         if not is_file_input(value):
             pending += _part_header(boundary, name) + _text(name, value).encode() + b"\r\n"
             continue

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Resource",
     "json_part",
+    "typed_part",
     "json_unless_file",
     "lazy_types",
     "path_param",
@@ -69,12 +70,25 @@ def path_param(name: str, value: object) -> str:
 
 def json_part(value: object) -> object:
     """A form field the spec encodes as JSON (``encoding: {contentType: application/json}``):
-    a dict or list becomes its JSON text; omitted values and strings stay as they are."""
-    if isinstance(value, Omit) or value is None or isinstance(value, str):
+    a dict or list becomes its JSON text (a str is taken as JSON text already), sent with
+    ``Content-Type: application/json`` as openai-python does; omitted values stay omitted."""
+    if isinstance(value, Omit) or value is None:
         return value
     from .._encoding import dump_json
+    from .._multipart import TypedText
 
-    return dump_json(value).decode()
+    text = value if isinstance(value, str) else dump_json(value).decode()
+    return TypedText(text, "application/json")
+
+
+def typed_part(value: object, content_type: str) -> object:
+    """A text form field sent with the media type the spec gives it (``sdp``:
+    ``application/sdp``); omitted values stay omitted."""
+    if isinstance(value, Omit) or value is None:
+        return value
+    from .._multipart import TypedText
+
+    return TypedText(str(value), content_type)
 
 
 class BodyArguments(TypedDict, total=False):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal, Unpack
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
-from ._base import Resource, lazy_types, json_part as _json_part, path_param as _p
+from ._base import Resource, lazy_types, json_part as _json_part, typed_part as _typed_part, path_param as _p
 from ._extras import RealtimeExtras
 from .._response import (
     to_raw_response_wrapper as _to_raw,
@@ -224,7 +224,7 @@ class Calls(Resource):
             "POST",
             "/realtime/calls",
             multipart={
-                "sdp": sdp,
+                "sdp": _typed_part(sdp, "application/sdp"),
                 "session": _json_part(session),
             },
             options=options,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal, Unpack
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
-from ._base import Resource, lazy_types, json_unless_file as _json_unless_file, path_param as _p
+from ._base import Resource, lazy_types, path_param as _p
 from ._extras import VideosExtras
 from .._response import (
     to_raw_page_wrapper as _to_raw_page,
@@ -104,13 +104,13 @@ class Videos(VideosExtras, Resource):
         return await self._client._request(
             "POST",
             "/videos",
-            **_json_unless_file({
+            multipart={
                 "prompt": prompt,
                 "model": model,
                 "input_reference": input_reference,
                 "seconds": seconds,
                 "size": size,
-            }),
+            },
             options=options,
             cast=_t_videos.VideoResource.from_dict,
         )
@@ -129,10 +129,10 @@ class Videos(VideosExtras, Resource):
         return await self._client._request(
             "POST",
             "/videos/edits",
-            **_json_unless_file({
+            multipart={
                 "video": video,
                 "prompt": prompt,
-            }),
+            },
             options=options,
             cast=_t_videos.VideoResource.from_dict,
         )
@@ -149,11 +149,11 @@ class Videos(VideosExtras, Resource):
         return await self._client._request(
             "POST",
             "/videos/extensions",
-            **_json_unless_file({
+            multipart={
                 "video": video,
                 "prompt": prompt,
                 "seconds": seconds,
-            }),
+            },
             options=options,
             cast=_t_videos.VideoResource.from_dict,
         )
