@@ -1,0 +1,233 @@
+"""The rate-limit budget as the client models it: one dimension (requests or tokens). Pure.
+
+The model is fed two things: this client's sends (sequence number, send time, estimated
+cost) and the ``x-ratelimit-*`` headers of the replies, each pinned to the send time of its
+own request. From them it answers "how much budget is left now" and "how long until this
+cost fits".
+
+Server order. A header says what was left when the server *received* its request; the
+requests the server had not received yet are the ones sent after it. Replies come back in
+any order (slow replies, many connections), so the base is the header latest in the
+server's order: sent latest, and among requests sent within ``jitter`` of each other the one
+that left the least (the server counts down). The requests still to subtract are those
+not yet answered and sent after the base, or within ``jitter`` before it (they may have
+arrived after it): counting one twice costs a moment of budget, missing one costs a 429.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final, Literal
+
+__all__ = ["Budget", "Refill"]
+
+Refill = Literal["auto", "continuous", "window"]
+
+_VOTES: Final = 3  # how much evidence the refill model keeps, in headers
+
+
+class _Sent:
+    __slots__ = ("answered", "at", "cost", "seq")
+
+    def __init__(self, seq: int, at: float, cost: float) -> None:
+        self.seq = seq
+        self.at = at
+        self.cost = cost
+        self.answered = False
+
+
+class Budget:
+    """One dimension of the budget: its limit, our sends, the header latest in server order."""
+
+    def __init__(
+        self, configured: float | None, period: float, refill: Refill, *, corrects: bool
+    ) -> None:
+        self.configured = configured
+        self.limit = configured
+        self.period = period
+        self.refill: Refill = refill
+        self.votes = 0  # > 0: the headers agree with continuous refill
+        self.corrects = corrects
+        self.factor = 1.0  # the server's count / our estimate, learnt from the headers
+        self._charged = 0.0  # decaying sums behind the factor
+        self._estimated = 0.0
+        self.jitter = min(0.02 * period, 0.25)  # sends closer than this may arrive swapped
+        self.margin = 0.001 + min(0.005 * period, 0.25)  # a window's end is rounded
+        self.sent: dict[int, _Sent] = {}  # in send order; pruned at each new base
+        self.pending = 0.0  # cost of the sends the base does not count (raw estimate)
+        self.base_seq = -1  # -1: no header yet
+        self.base_at = 0.0
+        self.base_remaining = 0.0
+        self.window_end = -math.inf
+        self.limit_at = -math.inf  # send time of the header the limit comes from
+        self.base_limit = configured
+
+    # -- the model ---------------------------------------------------------------------
+
+    def continuous(self) -> bool:
+        return self.refill == "continuous" or (self.refill == "auto" and self.votes > 0)
+
+    def _rate(self) -> float:
+        return (self.limit or 0.0) / self.period if self.continuous() else 0.0
+
+    def _sent_since(self, start: float) -> float:
+        total = 0.0
+        for sent in reversed(self.sent.values()):
+            if sent.at < start - 1e-6:  # sent when the window began counts in it
+                break
+            total += sent.cost
+        return total
+
+    def _forget_old(self, now: float) -> None:
+        """Before any header: a sliding log of our own sends over the last period."""
+        horizon = now - self.period
+        while self.sent:
+            first = next(iter(self.sent.values()))
+            if first.at > horizon:
+                break
+            del self.sent[first.seq]
+            self.pending -= first.cost
+        if not self.sent:
+            self.pending = 0.0  # no float drift across millions of sends
+
+    def available(self, now: float) -> float:
+        """The budget left now, in this dimension's units (may be negative)."""
+        limit = self.limit
+        if limit is None:
+            return math.inf
+        if self.base_seq < 0:
+            self._forget_old(now)
+            return limit - self.pending * self.factor
+        pending = self.pending * self.factor
+        if self.continuous():
+            return min(limit, self.base_remaining + (now - self.base_at) * self._rate()) - pending
+        end = self.window_end + self.margin
+        if now < end:
+            return self.base_remaining - pending
+        start = end + math.floor((now - end) / self.period) * self.period
+        return limit - self._sent_since(start) * self.factor
+
+    def delay(self, cost: float, now: float) -> float:
+        """Seconds until ``cost`` may fit (0: it fits now). A cost larger than the whole
+        budget goes when the budget is full."""
+        limit = self.limit
+        if limit is None:
+            return 0.0
+        deficit = min(cost * self.factor, limit) - self.available(now)
+        if deficit <= 1e-9:
+            return 0.0
+        if self.base_seq < 0:  # sliding log: until enough of our own sends leave it
+            freed = 0.0
+            for sent in self.sent.values():
+                freed += sent.cost * self.factor
+                if freed >= deficit - 1e-9:
+                    return max(sent.at + self.period - now, 0.001)
+            return self.period
+        if self.continuous():
+            return max(deficit / self._rate(), 0.001)
+        end = self.window_end + self.margin
+        if now < end:
+            return end - now
+        return self.period - (now - end) % self.period
+
+    def spend(self, seq: int, now: float, cost: float) -> None:
+        self.sent[seq] = _Sent(seq, now, cost)
+        self.pending += cost
+
+    # -- learning from a header --------------------------------------------------------
+
+    def _counted_by_base(self, sent: _Sent) -> bool:
+        return sent.answered or (sent.seq < self.base_seq and sent.at < self.base_at - self.jitter)
+
+    def _vote(self, limit: float, remaining: float, reset: float) -> None:
+        if remaining >= limit:
+            return
+        predicted = (limit - remaining) * self.period / limit  # continuous refill
+        if predicted > 0.8 * self.period:
+            return  # a nearly empty bucket looks like a window just begun: no evidence
+        agrees = abs(reset - predicted) <= 0.03 * max(reset, predicted) + 0.003
+        self.votes = max(-_VOTES, min(_VOTES, self.votes + (1 if agrees else -1)))
+
+    def _correct(self, at: float, remaining: float) -> None:
+        """Learn how the server counts: what it charged between the base and this header,
+        against what we estimated for the requests sent between them.
+
+        One interval's edges are uncertain (a request sent just before a header may be
+        charged just after it), but consecutive intervals telescope: summed over many, the
+        edges cancel. So the factor is the ratio of two slowly decaying sums."""
+        assert self.limit is not None
+        refilled = (at - self.base_at) * self._rate()
+        if self.base_remaining + refilled >= self.limit:
+            return  # the bucket was full in between: how much refill it wasted is unknown
+        ours = sum(s.cost for s in self.sent.values() if self.base_at < s.at <= at)
+        self._charged = 0.95 * self._charged + (self.base_remaining + refilled - remaining)
+        self._estimated = 0.95 * self._estimated + ours
+        if self._estimated >= self.limit:  # enough evidence
+            ratio = min(max(self._charged / self._estimated, 0.5), 2.0)
+            self.factor = 1.0 if abs(ratio - 1.0) < 0.03 else ratio
+
+    def _is_later(self, at: float, remaining: float, window_end: float) -> bool:
+        """Whether a header is later in the server's order than the base."""
+        if self.base_seq < 0:
+            return True
+        if not self.continuous() and abs(window_end - self.window_end) >= self.period / 2:
+            return window_end > self.window_end
+        if abs(at - self.base_at) > self.jitter:
+            return at > self.base_at
+        # Sent together: the server counts down, so the one that left less came later.
+        rate = self._rate()
+        return remaining - at * rate < self.base_remaining - self.base_at * rate
+
+    def observe(
+        self,
+        seq: int,
+        at: float,
+        *,
+        limit: int | None,
+        remaining: int | None,
+        reset: float | None,
+    ) -> None:
+        """Take the header of request ``seq`` (sent at ``at``)."""
+        sent = self.sent.get(seq)
+        if sent is not None and not sent.answered and self.base_seq >= 0:
+            if not self._counted_by_base(sent):
+                self.pending -= sent.cost
+            sent.answered = True
+        if remaining is None:
+            return
+        header_limit = float(limit) if limit is not None else self.limit
+        if header_limit is None:
+            header_limit = float(remaining)
+        # A configured budget below the account's is a share of it: what the account has
+        # used counts against the share.
+        own = header_limit if self.configured is None else min(self.configured, header_limit)
+        left = float(remaining) - (header_limit - own)
+        if reset is not None and self.refill == "auto":
+            self._vote(header_limit, float(remaining), reset)
+        if at >= self.limit_at:  # the limit itself follows the latest header sent
+            self.limit_at = at
+            if own != self.limit and self.base_seq >= 0:
+                self.base_remaining = min(self.base_remaining, left)  # a cut takes effect now
+            self.limit = own
+        end = at + reset if reset is not None else self.window_end
+        if not self._is_later(at, left, end):
+            if reset is not None and abs(end - self.window_end) < self.period / 2:
+                self.window_end = max(self.window_end, end)  # the closest bound of the end
+            return
+        same_window = abs(end - self.window_end) < self.period / 2
+        if self.corrects and self.base_seq >= 0 and own == self.base_limit:
+            if self.continuous() or same_window:
+                self._correct(at, left)
+        self.window_end = max(self.window_end, end) if same_window else end
+        self.base_limit = own
+        self.base_seq, self.base_at, self.base_remaining = seq, at, left
+        self._rebase()
+
+    def _rebase(self) -> None:
+        """Drop the sends the new base counts; sum those it does not."""
+        for sent in list(self.sent.values()):
+            if sent.at >= self.base_at - self.jitter:
+                break
+            if sent.seq < self.base_seq or sent.answered:
+                del self.sent[sent.seq]
+        self.pending = sum(s.cost for s in self.sent.values() if not self._counted_by_base(s))
