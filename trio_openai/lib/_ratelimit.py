@@ -36,7 +36,6 @@ from __future__ import annotations
 import math
 import time
 import weakref
-from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Literal, final
 
@@ -64,6 +63,7 @@ class RateLimiterStatistics:
     waiting: int
     rate_limited: int
     acquired: int
+    delayed: int
 
 
 @attrs.frozen
@@ -111,6 +111,7 @@ class RateLimiter:
         self._waiting = 0
         self._rate_limited = 0
         self._acquired = 0
+        self._delayed = 0  # acquisitions that had to wait
 
     def _delay(self, tokens: float, now: float) -> float:
         return max(
@@ -142,11 +143,14 @@ class RateLimiter:
         self._waiting += 1
         try:
             async with self._lock:  # FIFO: submissions go out in the order they came
+                waited = False
                 while (delay := self._delay(tokens, self._clock())) > 0:
+                    waited = True
                     # Sleep until the model says it fits, or until a header changes it.
                     self._changed = changed = trio.Event()
                     with trio.move_on_after(delay):
                         await changed.wait()
+                self._delayed += waited
                 self._reserve(tokens, self._clock())
         finally:
             self._waiting -= 1
@@ -161,7 +165,12 @@ class RateLimiter:
         for budget, kind in ((self._requests, "requests"), (self._tokens, "tokens")):
             snap = read_limits(headers, kind)
             budget.observe(
-                seq, sent_at, limit=snap.limit, remaining=snap.remaining, reset=snap.reset_after
+                seq,
+                sent_at,
+                limit=snap.limit,
+                remaining=snap.remaining,
+                reset=snap.reset_after,
+                accepted=status_code != 429,
             )
             moved |= snap.remaining is not None
         if status_code == 429:
@@ -176,6 +185,12 @@ class RateLimiter:
         if moved and self._changed is not None:
             self._changed.set()
 
+    def _model(self) -> Budget:
+        """The dimension the headers describe best (the refill model is the server's)."""
+        if self._requests.base_seq < 0 and self._tokens.base_seq >= 0:
+            return self._tokens
+        return self._requests
+
     def statistics(self) -> RateLimiterStatistics:
         now = self._clock()
         return RateLimiterStatistics(
@@ -183,10 +198,11 @@ class RateLimiter:
             requests_remaining=self._requests.available(now),
             tokens_limit=self._tokens.limit,
             tokens_remaining=self._tokens.available(now),
-            refill="continuous" if self._requests.continuous() else "window",
+            refill="continuous" if self._model().continuous() else "window",
             token_correction=self._tokens.factor,
             paused_for=max(self._paused_until - now, 0.0),
             waiting=self._waiting,
             rate_limited=self._rate_limited,
             acquired=self._acquired,
+            delayed=self._delayed,
         )

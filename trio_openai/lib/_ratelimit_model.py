@@ -27,13 +27,14 @@ _VOTES: Final = 3  # how much evidence the refill model keeps, in headers
 
 
 class _Sent:
-    __slots__ = ("answered", "at", "cost", "seq")
+    __slots__ = ("answered", "at", "cost", "refused", "seq")
 
     def __init__(self, seq: int, at: float, cost: float) -> None:
         self.seq = seq
         self.at = at
         self.cost = cost
         self.answered = False
+        self.refused = False  # answered with a 429: the server did not charge it
 
 
 class Budget:
@@ -51,6 +52,11 @@ class Budget:
         self.factor = 1.0  # the server's count / our estimate, learnt from the headers
         self._charged = 0.0  # decaying sums behind the factor
         self._estimated = 0.0
+        # Fixed windows: per window, our accepted estimate and the least the server left.
+        self._origin: float | None = None  # start of the first window known
+        self._window_of: dict[int, tuple[int, float]] = {}  # seq -> (window, cost) until answered
+        self._tallies: dict[int, list[float]] = {}  # index -> [ours, least left, open]
+        self._latest_window = -1
         self.jitter = min(0.02 * period, 0.25)  # sends closer than this may arrive swapped
         self.margin = 0.001 + min(0.005 * period, 0.25)  # a window's end is rounded
         self.sent: dict[int, _Sent] = {}  # in send order; pruned at each new base
@@ -71,11 +77,15 @@ class Budget:
         return (self.limit or 0.0) / self.period if self.continuous() else 0.0
 
     def _sent_since(self, start: float) -> float:
+        """Fixed windows, after the base's window ended: what the new window already holds.
+
+        Sends since it began, and also the unanswered ones sent just before: the end is
+        known only to the send latency of the requests that reported it, so a request
+        sent a moment early may still land in the new window."""
         total = 0.0
-        for sent in reversed(self.sent.values()):
-            if sent.at < start - 1e-6:  # sent when the window began counts in it
-                break
-            total += sent.cost
+        for sent in self.sent.values():
+            if not sent.answered or (sent.at >= start - 1e-6 and not sent.refused):
+                total += sent.cost
         return total
 
     def _forget_old(self, now: float) -> None:
@@ -113,7 +123,10 @@ class Budget:
         limit = self.limit
         if limit is None:
             return 0.0
-        deficit = min(cost * self.factor, limit) - self.available(now)
+        need = min(cost * self.factor, limit)
+        if self.base_seq >= 0 and self.continuous():
+            need += 1e-3 * limit  # the server's clock and sums round too: never cut it fine
+        deficit = need - self.available(now)
         if deficit <= 1e-9:
             return 0.0
         if self.base_seq < 0:  # sliding log: until enough of our own sends leave it
@@ -133,6 +146,42 @@ class Budget:
     def spend(self, seq: int, now: float, cost: float) -> None:
         self.sent[seq] = _Sent(seq, now, cost)
         self.pending += cost
+        if self.corrects and self._origin is not None and not self.continuous():
+            index = math.floor((now - self._origin) / self.period)
+            self._window_of[seq] = (index, cost)
+            tally = self._tallies.setdefault(index, [0.0, math.inf, 0.0])
+            tally[2] += 1
+            self._latest_window = max(self._latest_window, index)
+
+    def _tally(self, seq: int, accepted: bool, left: float | None) -> None:
+        """Fixed windows: once every request we sent in a window is answered, the server's
+        count for the window (limit - least left) against our estimate gives the factor.
+        (Inside a window the requests go out together, so intervals between headers say
+        nothing; a whole window does.)"""
+        index, cost = self._window_of.pop(seq, (-1, 0.0))
+        if (tally := self._tallies.get(index)) is None:
+            return
+        tally[2] -= 1
+        if accepted and left is not None:
+            tally[0] += cost
+            tally[1] = min(tally[1], left)
+        if tally[2] > 0 or self._latest_window <= index:
+            return
+        del self._tallies[index]
+        for old in [i for i in self._tallies if i < index - 8]:
+            del self._tallies[old]  # windows whose answers never came (errors, cancels)
+        ours, least, _ = tally
+        if self.limit is None or ours < 0.1 * self.limit or not math.isfinite(least):
+            return
+        self._learn(self.limit - least, ours)
+
+    def _learn(self, charged: float, ours: float) -> None:
+        assert self.limit is not None
+        self._charged = 0.95 * self._charged + charged
+        self._estimated = 0.95 * self._estimated + ours
+        if self._estimated >= self.limit:  # enough evidence
+            ratio = min(max(self._charged / self._estimated, 0.5), 2.0)
+            self.factor = 1.0 if abs(ratio - 1.0) < 0.03 else ratio
 
     # -- learning from a header --------------------------------------------------------
 
@@ -145,7 +194,10 @@ class Budget:
         predicted = (limit - remaining) * self.period / limit  # continuous refill
         if predicted > 0.8 * self.period:
             return  # a nearly empty bucket looks like a window just begun: no evidence
-        agrees = abs(reset - predicted) <= 0.03 * max(reset, predicted) + 0.003
+        # `remaining` is rounded down to a unit, which moves the prediction by up to one
+        # unit's refill time.
+        slack = 0.03 * max(reset, predicted) + 0.003 + self.period / limit
+        agrees = abs(reset - predicted) <= slack
         self.votes = max(-_VOTES, min(_VOTES, self.votes + (1 if agrees else -1)))
 
     def _correct(self, at: float, remaining: float) -> None:
@@ -160,11 +212,7 @@ class Budget:
         if self.base_remaining + refilled >= self.limit:
             return  # the bucket was full in between: how much refill it wasted is unknown
         ours = sum(s.cost for s in self.sent.values() if self.base_at < s.at <= at)
-        self._charged = 0.95 * self._charged + (self.base_remaining + refilled - remaining)
-        self._estimated = 0.95 * self._estimated + ours
-        if self._estimated >= self.limit:  # enough evidence
-            ratio = min(max(self._charged / self._estimated, 0.5), 2.0)
-            self.factor = 1.0 if abs(ratio - 1.0) < 0.03 else ratio
+        self._learn(self.base_remaining + refilled - remaining, ours)
 
     def _is_later(self, at: float, remaining: float, window_end: float) -> bool:
         """Whether a header is later in the server's order than the base."""
@@ -176,7 +224,8 @@ class Budget:
             return at > self.base_at
         # Sent together: the server counts down, so the one that left less came later.
         rate = self._rate()
-        return remaining - at * rate < self.base_remaining - self.base_at * rate
+        level, base_level = remaining - at * rate, self.base_remaining - self.base_at * rate
+        return level < base_level or (level == base_level and at > self.base_at)
 
     def observe(
         self,
@@ -186,14 +235,18 @@ class Budget:
         limit: int | None,
         remaining: int | None,
         reset: float | None,
+        accepted: bool = True,
     ) -> None:
-        """Take the header of request ``seq`` (sent at ``at``)."""
+        """Take the header of request ``seq`` (sent at ``at``); ``accepted`` is False for
+        a 429 (the server did not charge it)."""
         sent = self.sent.get(seq)
-        if sent is not None and not sent.answered and self.base_seq >= 0:
-            if not self._counted_by_base(sent):
+        if sent is not None and not sent.answered:
+            if self.base_seq >= 0 and not self._counted_by_base(sent):
                 self.pending -= sent.cost
-            sent.answered = True
+            sent.answered = True  # before any header, the sliding log keeps counting it
+            sent.refused = not accepted
         if remaining is None:
+            self._window_of.pop(seq, None)
             return
         header_limit = float(limit) if limit is not None else self.limit
         if header_limit is None:
@@ -210,14 +263,17 @@ class Budget:
                 self.base_remaining = min(self.base_remaining, left)  # a cut takes effect now
             self.limit = own
         end = at + reset if reset is not None else self.window_end
+        if self.corrects:
+            self._tally(seq, accepted, left)
+            if self._origin is None and reset is not None and not self.continuous():
+                self._origin = end + self.margin - self.period
         if not self._is_later(at, left, end):
             if reset is not None and abs(end - self.window_end) < self.period / 2:
                 self.window_end = max(self.window_end, end)  # the closest bound of the end
             return
         same_window = abs(end - self.window_end) < self.period / 2
-        if self.corrects and self.base_seq >= 0 and own == self.base_limit:
-            if self.continuous() or same_window:
-                self._correct(at, left)
+        if self.corrects and self.base_seq >= 0 and own == self.base_limit and self.continuous():
+            self._correct(at, left)
         self.window_end = max(self.window_end, end) if same_window else end
         self.base_limit = own
         self.base_seq, self.base_at, self.base_remaining = seq, at, left
