@@ -50,8 +50,13 @@ class Budget:
         self.votes = 0  # > 0: the headers agree with continuous refill
         self.corrects = corrects
         self.factor = 1.0  # the server's count / our estimate, learnt from the headers
-        self._charged = 0.0  # decaying sums behind the factor
-        self._estimated = 0.0
+        self._spent_total = 0.0  # our estimate of everything sent and not refused
+        # The last base before the current burst: (sent at, left, our total sent by then).
+        self.prev: tuple[float, float, float] | None = None
+        self.uncertain = 0.0
+        # Continuous refill: the header the next sample is measured from, as
+        # (sent at, left, our total sent by then); None: start a new one.
+        self._anchor: tuple[float, float, float] | None = None
         # Fixed windows: per window, our accepted estimate and the least the server left.
         self._origin: float | None = None  # start of the first window known
         self._window_of: dict[int, tuple[int, float]] = {}  # seq -> (window, cost) until answered
@@ -110,7 +115,18 @@ class Budget:
             return limit - self.pending * self.factor
         pending = self.pending * self.factor
         if self.continuous():
-            return min(limit, self.base_remaining + (now - self.base_at) * self._rate()) - pending
+            rate = self._rate()
+            level = min(limit, self.base_remaining + (now - self.base_at) * rate) - pending
+            if self.prev is None:
+                return level
+            # Requests sent together (a burst) reach the server in any order, so the base
+            # counts some of those still unanswered and the level above counts them twice.
+            # The header before the burst, minus everything sent since, counts each once
+            # (but not other clients since): take it, within what the base allows.
+            prev_at, prev_left, prev_spent = self.prev
+            before = min(limit, prev_left + (now - prev_at) * rate)
+            before -= (self._spent_total - prev_spent) * self.factor
+            return max(level, min(before, level + self.uncertain * self.factor))
         end = self.window_end + self.margin
         if now < end:
             return self.base_remaining - pending
@@ -144,14 +160,19 @@ class Budget:
         return self.period - (now - end) % self.period
 
     def spend(self, seq: int, now: float, cost: float) -> None:
+        if self.base_seq < 0 and self.prev is None and self.limit is not None:
+            self.prev = (now, self.limit, self._spent_total)  # a full budget at the start
         self.sent[seq] = _Sent(seq, now, cost)
         self.pending += cost
+        self._spent_total += cost
         if self.corrects and self._origin is not None and not self.continuous():
-            index = math.floor((now - self._origin) / self.period)
+            index = math.floor((now - self._origin) / self.period + 1e-6)
             self._window_of[seq] = (index, cost)
             tally = self._tallies.setdefault(index, [0.0, math.inf, 0.0])
             tally[2] += 1
-            self._latest_window = max(self._latest_window, index)
+            if index > self._latest_window:
+                self._latest_window = index
+                self._finish_windows()
 
     def _tally(self, seq: int, accepted: bool, left: float | None) -> None:
         """Fixed windows: once every request we sent in a window is answered, the server's
@@ -165,25 +186,28 @@ class Budget:
         if accepted and left is not None:
             tally[0] += cost
             tally[1] = min(tally[1], left)
-        if tally[2] > 0 or self._latest_window <= index:
-            return
-        del self._tallies[index]
-        for old in [i for i in self._tallies if i < index - 8]:
-            del self._tallies[old]  # windows whose answers never came (errors, cancels)
-        ours, least, _ = tally
-        if self.limit is None or ours < 0.1 * self.limit or not math.isfinite(least):
-            return
-        self._learn(self.limit - least, ours)
+        self._finish_windows()
+
+    def _finish_windows(self) -> None:
+        for index in sorted(self._tallies):
+            if index >= self._latest_window:
+                break
+            ours, least, still_open = self._tallies[index]
+            if still_open > 0 and index >= self._latest_window - 8:
+                continue  # answers still to come (older ones never will: errors, cancels)
+            del self._tallies[index]
+            if still_open == 0 and self.limit is not None and math.isfinite(least):
+                self._learn(self.limit - least, ours)
 
     def _learn(self, charged: float, ours: float) -> None:
+        """One measurement of the server's count against ours, over at least half a budget."""
         assert self.limit is not None
-        self._charged = 0.95 * self._charged + charged
-        self._estimated = 0.95 * self._estimated + ours
-        if self._estimated >= self.limit:  # enough evidence
-            ratio = min(max(self._charged / self._estimated, 0.5), 2.0)
-            self.factor = 1.0 if abs(ratio - 1.0) < 0.03 else ratio
-
-    # -- learning from a header --------------------------------------------------------
+        if ours < 0.5 * self.limit:
+            return
+        ratio = min(max(charged / ours, 0.5), 2.0)
+        self.factor = 0.5 * self.factor + 0.5 * ratio
+        if abs(self.factor - 1.0) < 0.03:
+            self.factor = 1.0  # within the noise of the send times: count as we do
 
     def _counted_by_base(self, sent: _Sent) -> bool:
         return sent.answered or (sent.seq < self.base_seq and sent.at < self.base_at - self.jitter)
@@ -200,19 +224,27 @@ class Budget:
         agrees = abs(reset - predicted) <= slack
         self.votes = max(-_VOTES, min(_VOTES, self.votes + (1 if agrees else -1)))
 
-    def _correct(self, at: float, remaining: float) -> None:
-        """Learn how the server counts: what it charged between the base and this header,
-        against what we estimated for the requests sent between them.
+    def _spent_by(self, at: float) -> float:
+        return self._spent_total - sum(s.cost for s in self.sent.values() if s.at > at)
 
-        One interval's edges are uncertain (a request sent just before a header may be
-        charged just after it), but consecutive intervals telescope: summed over many, the
-        edges cancel. So the factor is the ratio of two slowly decaying sums."""
+    def _correct(self, at: float, left: float) -> None:
+        """Continuous refill: what the server charged since the anchor header (its level
+        then, plus the refill, minus its level now) against what we sent since. Measured
+        over half a budget or more, so that the send times' jitter (a millisecond is
+        ``limit / period / 1000`` of refill) stays small; a bucket that may have been full
+        in between (refill wasted, unknown) restarts the measurement."""
         assert self.limit is not None
-        refilled = (at - self.base_at) * self._rate()
-        if self.base_remaining + refilled >= self.limit:
-            return  # the bucket was full in between: how much refill it wasted is unknown
-        ours = sum(s.cost for s in self.sent.values() if self.base_at < s.at <= at)
-        self._learn(self.base_remaining + refilled - remaining, ours)
+        rate = self._rate()
+        if self.base_remaining + (at - self.base_at) * rate >= self.limit:
+            self._anchor = None
+        if self._anchor is None:
+            self._anchor = (at, left, self._spent_by(at))
+            return
+        anchor_at, anchor_left, anchor_spent = self._anchor
+        ours = self._spent_by(at) - anchor_spent
+        if ours >= 0.5 * self.limit:
+            self._learn(anchor_left + (at - anchor_at) * rate - left, ours)
+            self._anchor = (at, left, self._spent_by(at))
 
     def _is_later(self, at: float, remaining: float, window_end: float) -> bool:
         """Whether a header is later in the server's order than the base."""
@@ -243,8 +275,12 @@ class Budget:
         if sent is not None and not sent.answered:
             if self.base_seq >= 0 and not self._counted_by_base(sent):
                 self.pending -= sent.cost
+            if sent.seq < self.base_seq and sent.at >= self.base_at - self.jitter:
+                self.uncertain -= sent.cost
             sent.answered = True  # before any header, the sliding log keeps counting it
             sent.refused = not accepted
+            if not accepted:
+                self._spent_total -= sent.cost
         if remaining is None:
             self._window_of.pop(seq, None)
             return
@@ -261,6 +297,7 @@ class Budget:
             self.limit_at = at
             if own != self.limit and self.base_seq >= 0:
                 self.base_remaining = min(self.base_remaining, left)  # a cut takes effect now
+                self._anchor = None
             self.limit = own
         end = at + reset if reset is not None else self.window_end
         if self.corrects:
@@ -276,6 +313,8 @@ class Budget:
             self._correct(at, left)
         self.window_end = max(self.window_end, end) if same_window else end
         self.base_limit = own
+        if self.base_seq >= 0 and at - self.base_at > self.jitter:
+            self.prev = (self.base_at, self.base_remaining, self._spent_by(self.base_at))
         self.base_seq, self.base_at, self.base_remaining = seq, at, left
         self._rebase()
 
@@ -287,3 +326,6 @@ class Budget:
             if sent.seq < self.base_seq or sent.answered:
                 del self.sent[sent.seq]
         self.pending = sum(s.cost for s in self.sent.values() if not self._counted_by_base(s))
+        self.uncertain = sum(
+            s.cost for s in self.sent.values() if not s.answered and s.seq < self.base_seq
+        )  # sent within the jitter before the base, unanswered: counted or not, unknown
