@@ -12,6 +12,11 @@ input produces exactly one outcome: its value or the exception it raised (an ``E
 ``trio.Cancelled`` and other ``BaseException`` propagate). With ``ordered=True`` outcomes
 come in input order; a slot is then held until its outcome is delivered, so memory stays
 bounded by ``limit`` even when an early input is slow.
+
+With ``spend=SpendLimit(...)`` each value is also read for its token usage; once a cap is
+reached the calls in flight are cancelled (each input's own cancel scope), nothing more
+runs, the finished outcomes are kept, and every input that did not finish still gets one
+outcome: a `SpendLimitExceeded` error saying whether it was started.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, final
 
 import attrs
 import trio
+
+from ._spend import SpendLimit
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -98,25 +105,48 @@ async def map_concurrent(
     *,
     limit: int,
     ordered: bool = False,
+    spend: SpendLimit | None = None,
 ) -> AsyncIterator[Outcomes[In, Out]]:
     """Run ``fn`` over ``inputs`` with at most ``limit`` calls in flight; see the module doc."""
     if limit < 1:
-        raise ValueError("limit must be >= 1")
+        raise ValueError("map_concurrent(limit=...) must be >= 1")
     send, receive = trio.open_memory_channel[tuple[Outcome[In, Out], Any]](math.inf)
     slots = trio.Semaphore(limit)
+    in_flight: set[trio.CancelScope] = set()
+
+    def stop_all() -> None:
+        for scope in in_flight:
+            scope.cancel()
 
     async def run_one(index: int, item: In, out: trio.MemorySendChannel[Any]) -> None:
         with out:  # each worker holds a clone: the channel ends after the last one
+            scope = trio.CancelScope()
+            in_flight.add(scope)
+            value: Out | None = None
             try:
-                value = await fn(item)
+                with scope:
+                    value = await fn(item)
             except Exception as exc:  # the input's outcome, not the block's failure
                 outcome: Outcome[In, Out] = Outcome(index, item, error=exc)
             else:
-                outcome = Outcome(index, item, value=value)
+                if scope.cancelled_caught:  # only a spend limit cancels this scope
+                    assert spend is not None
+                    outcome = Outcome(index, item, error=spend.error(started=True))
+                else:
+                    outcome = Outcome(index, item, value=value)
+                    if spend is not None and spend.record(value):
+                        stop_all()
             finally:
+                in_flight.discard(scope)
                 if not ordered:
                     slots.release()
             out.send_nowait((outcome, slots))
+
+    def not_run(index: int, item: In) -> None:
+        assert spend is not None
+        send.send_nowait((Outcome(index, item, error=spend.error(started=False)), slots))
+        if not ordered:
+            slots.release()
 
     async def next_input() -> tuple[bool, In | None]:
         if sync_source is not None:
@@ -142,7 +172,10 @@ async def map_concurrent(
                 if not has_item:
                     slots.release()
                     return
-                nursery.start_soon(run_one, index, item, send.clone())
+                if spend is not None and spend.reached is not None:
+                    not_run(index, item)  # type: ignore[arg-type]
+                else:
+                    nursery.start_soon(run_one, index, item, send.clone())
                 index += 1
 
     try:
@@ -164,7 +197,8 @@ async def run_all(
     inputs: Iterable[In] | AsyncIterable[In],
     *,
     limit: int,
+    spend: SpendLimit | None = None,
 ) -> list[Outcome[In, Out]]:
     """Every outcome, in input order (a bounded ``gather`` that loses nothing)."""
-    async with map_concurrent(fn, inputs, limit=limit, ordered=True) as outcomes:
+    async with map_concurrent(fn, inputs, limit=limit, ordered=True, spend=spend) as outcomes:
         return [outcome async for outcome in outcomes]
