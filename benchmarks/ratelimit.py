@@ -38,7 +38,13 @@ import trio
 
 import trio_openai
 from trio_openai.lib import RateLimiter, run_all
-from trio_openai.testing import LocalServer, RateLimitBudget, RecordedRequest, Reply, open_local_server
+from trio_openai.testing import (
+    LocalServer,
+    RateLimitBudget,
+    RecordedRequest,
+    Reply,
+    open_local_server,
+)
 
 PERIOD = 1.0  # the budget's "minute"
 REPLIES = {"20-80 ms": (0.02, 0.08), "0.2-1 s": (0.2, 1.0), "6-30 s scaled": (0.1, 0.5)}
@@ -231,7 +237,8 @@ class OpenAIWorker:
     async def run(self, bench: Bench, case: Case) -> Result:
         budget = bench.start(case)
         job = {"base_url": bench.server.base_url, "count": case.count, "in_flight": case.in_flight}
-        assert self.proc.stdin is not None and self.proc.stdout is not None
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
         self.proc.stdin.write(json.dumps(job) + "\n")
         self.proc.stdin.flush()
         start = trio.current_time()
@@ -363,7 +370,7 @@ if __name__ == "__main__":
     if "--openai-worker" in sys.argv:
         worker_main()
     else:
-        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
         parser.add_argument("--quick", action="store_true", help="one repeat, shorter runs")
         parser.add_argument("--only", default="", help="run the cases whose name contains this")
         trio.run(main, parser.parse_args())

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Final
+from typing import Final, cast
 
 import attrs
 
@@ -94,14 +94,11 @@ def _text_chars(value: object, depth: int = 0) -> int:
     if isinstance(value, str):
         return len(value)
     if isinstance(value, Mapping):
-        total = 0
-        for key, item in value.items():  # pyright: ignore[reportUnknownVariableType]
-            if key in _TEXT_KEYS:
-                total += _text_chars(item, depth + 1)
-        return total
+        fields = cast("Mapping[object, object]", value)
+        return sum(_text_chars(item, depth + 1) for key, item in fields.items() if key in _TEXT_KEYS)
     if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
         total = 0
-        for item in value:  # pyright: ignore[reportUnknownVariableType]
+        for item in cast("Sequence[object]", value):
             if isinstance(item, int) and not isinstance(item, bool):
                 total += 4  # a token id, as the embeddings and completions APIs take
             else:
@@ -121,7 +118,7 @@ def estimate_tokens(body: object, body_size: int) -> int:
     counted by its size."""
     if not isinstance(body, Mapping):
         return max(math.ceil(body_size / 4), 1)
-    fields: Mapping[str, object] = body  # pyright: ignore[reportUnknownVariableType]
+    fields = cast("Mapping[str, object]", body)
     output = 0
     for key in _OUTPUT_KEYS:
         value = fields.get(key)

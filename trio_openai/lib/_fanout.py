@@ -32,7 +32,7 @@ import trio
 from ._spend import SpendLimit
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncGenerator
 
 __all__ = ["Outcome", "map_concurrent", "run_all"]
 
@@ -106,7 +106,7 @@ async def map_concurrent(
     limit: int,
     ordered: bool = False,
     spend: SpendLimit | None = None,
-) -> AsyncIterator[Outcomes[In, Out]]:
+) -> AsyncGenerator[Outcomes[In, Out]]:
     """Run ``fn`` over ``inputs`` with at most ``limit`` calls in flight; see the module doc."""
     if limit < 1:
         raise ValueError("map_concurrent(limit=...) must be >= 1")
@@ -148,15 +148,17 @@ async def map_concurrent(
         if not ordered:
             slots.release()
 
-    async def next_input() -> tuple[bool, In | None]:
+    async def next_input() -> tuple[In] | None:
+        """The next input in a 1-tuple, or None at the end."""
         if sync_source is not None:
             for item in sync_source:
-                return True, item
-            return False, None
+                return (item,)
+            return None
+        assert async_source is not None
         try:
-            return True, await async_source.__anext__()  # type: ignore[union-attr]
+            return (await async_source.__anext__(),)
         except StopAsyncIteration:
-            return False, None
+            return None
 
     sync_source = iter(inputs) if not isinstance(inputs, AsyncIterable) else None
     async_source = aiter(inputs) if isinstance(inputs, AsyncIterable) else None
@@ -168,14 +170,14 @@ async def map_concurrent(
             index = 0
             while True:
                 await slots.acquire()  # backpressure: pull the next input only now
-                has_item, item = await next_input()
-                if not has_item:
+                got = await next_input()
+                if got is None:
                     slots.release()
                     return
                 if spend is not None and spend.reached is not None:
-                    not_run(index, item)  # type: ignore[arg-type]
+                    not_run(index, got[0])
                 else:
-                    nursery.start_soon(run_one, index, item, send.clone())
+                    nursery.start_soon(run_one, index, got[0], send.clone())
                 index += 1
 
     try:

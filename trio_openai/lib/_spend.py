@@ -15,7 +15,7 @@ calls' worth: set the cap with that margin.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import final
+from typing import cast, final
 
 import attrs
 
@@ -82,7 +82,7 @@ def _int(value: object) -> int:
 def _field(source: object, *names: str) -> object:
     for name in names:
         if isinstance(source, Mapping):
-            value: object = source.get(name)  # pyright: ignore[reportUnknownMemberType]
+            value = cast("Mapping[str, object]", source).get(name)
         else:
             value = getattr(source, name, None)
         if value is not None:
