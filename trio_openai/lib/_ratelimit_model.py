@@ -141,7 +141,10 @@ class Budget:
             return 0.0
         need = min(cost * self.factor, limit)
         if self.base_seq >= 0 and self.continuous():
-            need += 1e-3 * limit  # the server's clock and sums round too: never cut it fine
+            # A reserve, not a slower rate: the base's refill is counted from its send
+            # time, but the server started from its arrival, a few ms (of scheduling and
+            # network) later; the server's sums round too.
+            need += 1e-3 * limit + 0.02 * self._rate()
         deficit = need - self.available(now)
         if deficit <= 1e-9:
             return 0.0
