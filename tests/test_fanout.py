@@ -274,3 +274,18 @@ async def test_a_cost_cap_from_a_price_table_cancels_calls_in_flight() -> None:
     assert {3, 4} <= set(started)
     never = [o.index for o in outcomes if not o.ok and not o.error.started]  # type: ignore[union-attr]
     assert sorted(started + never) == list(range(3, 10))
+
+
+async def test_run_all_does_not_stall_behind_a_slow_first_input(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async def work(x: int) -> int:
+        await trio.sleep(10 if x == 0 else 1)
+        return x
+
+    start = trio.current_time()
+    outcomes = await run_all(work, range(21), limit=2)
+    # 10 of the others run beside the slow one, the last 10 two at a time: 15 s. Holding
+    # each slot until its outcome could be delivered in order took 10 + 10 = 20 s.
+    assert trio.current_time() - start == 15
+    assert [o.value for o in outcomes] == list(range(21))
