@@ -1,7 +1,7 @@
 """Rate-limited fan-out against the project's own budget server, beside openai-python.
 
-    .venv/bin/python -m benchmarks.ratelimit            # the whole matrix, ~3-4 minutes
-    .venv/bin/python -m benchmarks.ratelimit --quick    # one repeat, shorter runs
+    .venv/bin/python -m benchmarks.ratelimit            # the whole matrix, ~5 minutes
+    .venv/bin/python -m benchmarks.ratelimit --quick    # one repeat, shorter runs, ~3
 
 The server is `trio_openai.testing`'s local server with a `RateLimitBudget` (a "minute"
 scaled to one second), answering chat completions after a reply time drawn per request:
@@ -310,13 +310,13 @@ def cases(quick: bool) -> list[Case]:
                 found.append(
                     Case(
                         f"over, {refill}, {reply}, {bound}",
-                        refill, reply, tokens, rate, round(rate * 4 * scale), 64,
+                        refill, reply, tokens, rate, round(rate * 3.5 * scale), 64,
                     )
                 )
         found.append(
             Case(
-                f"cut to 1/2 at 2 s, {refill}, 0.2-1 s, requests",
-                refill, "0.2-1 s", False, 30, round(30 * 5 * scale), 64, cut_at=2.0,
+                f"cut to 1/2 at 1.5 s, {refill}, 0.2-1 s, requests",
+                refill, "0.2-1 s", False, 30, round(30 * 4 * scale), 64, cut_at=1.5,
             )
         )
         for reply, flight in under_flight.items():
@@ -325,7 +325,7 @@ def cases(quick: bool) -> list[Case]:
             found.append(
                 Case(
                     f"under (~73 %), {refill}, {reply}, requests",
-                    refill, reply, False, round(natural / 0.73), round(natural * 2 * scale),
+                    refill, reply, False, round(natural / 0.73), round(natural * 1.6 * scale),
                     flight, over=False,
                 )
             )

@@ -199,7 +199,10 @@ class Budget:
             if still_open > 0 and index >= self._latest_window - 8:
                 continue  # answers still to come (older ones never will: errors, cancels)
             del self._tallies[index]
-            if still_open == 0 and self.limit is not None and math.isfinite(least):
+            if still_open > 0:  # forget its unanswered sends too
+                for seq in [s for s, (i, _) in self._window_of.items() if i == index]:
+                    del self._window_of[seq]
+            elif self.limit is not None and math.isfinite(least):
                 self._learn(self.limit - least, ours)
 
     def _learn(self, charged: float, ours: float) -> None:
