@@ -34,7 +34,7 @@ async def main() -> None:
             server = await stack.enter_async_context(open_local_server())
             server.rate_limit = RateLimitBudget(requests_per_minute=20, window=1.0)
             model = "echo-1"
-            limiter = RateLimiter(requests_per_minute=20)
+            limiter = RateLimiter(requests_per_minute=20, period=1.0)  # a one-second "minute"
             client = trio_openai.OpenAI(
                 api_key="local", base_url=server.base_url, rate_limiter=limiter
             )

@@ -31,13 +31,23 @@ from ._chat_stream import (
     open_chat_stream as open_chat_stream,
 )
 from ._fanout import Outcome as Outcome, map_concurrent as map_concurrent, run_all as run_all
-from ._ratelimit import RateLimiter as RateLimiter, RateLimiterStatistics as RateLimiterStatistics
+from ._ratelimit import (
+    RateLimiter as RateLimiter,
+    RateLimiterStatistics as RateLimiterStatistics,
+    Refill as Refill,
+)
 from ._responses_stream import (
     ResponseStream as ResponseStream,
     ResponseStreamManager as ResponseStreamManager,
 )
 from ._schema import (
     to_strict_json_schema as to_strict_json_schema,
+)
+from ._spend import (
+    SpendLimit as SpendLimit,
+    SpendLimitExceeded as SpendLimitExceeded,
+    TokenPrice as TokenPrice,
+    TokenUsage as TokenUsage,
 )
 from ._structured import (
     ParsedChatCompletion as ParsedChatCompletion,
@@ -96,11 +106,16 @@ __all__ = [
     "ParsedResponse",
     "RateLimiter",
     "RateLimiterStatistics",
+    "Refill",
     "RefusalDeltaEvent",
     "RefusalDoneEvent",
     "ResponseStream",
     "ResponseStreamManager",
+    "SpendLimit",
+    "SpendLimitExceeded",
     "StructuredOutputError",
+    "TokenPrice",
+    "TokenUsage",
     "ToolArgumentsError",
     "ToolResult",
     "ToolTurn",

@@ -12,7 +12,7 @@ started server; `python -m trio_openai.testing` runs one until Ctrl-C.
 """
 
 from ._batches import BatchService as BatchService
-from ._ratelimit import RateLimitBudget as RateLimitBudget
+from ._ratelimit import RateLimitBudget as RateLimitBudget, UsePoint as UsePoint
 from ._reply import RecordedRequest as RecordedRequest, Reply as Reply
 from ._server import LocalServer as LocalServer, open_local_server as open_local_server
 from ._ws_server import (
@@ -28,6 +28,7 @@ __all__ = [
     "RateLimitBudget",
     "RecordedRequest",
     "Reply",
+    "UsePoint",
     "WebSocketTestServer",
     "WsAction",
     "WsSession",
