@@ -37,6 +37,10 @@ from ._errors import (
     StreamError as StreamError,
     UnprocessableEntityError as UnprocessableEntityError,
 )
+from ._interrupted import (
+    StreamInterruptedError as StreamInterruptedError,
+    StreamStalledError as StreamStalledError,
+)
 from ._models import UnknownVariant as UnknownVariant
 from ._types import (
     NOT_GIVEN as NOT_GIVEN,
@@ -137,6 +141,8 @@ __all__ = [
     "ResponsesWebSocketError",
     "Stream",
     "StreamError",
+    "StreamInterruptedError",
+    "StreamStalledError",
     "Timeout",
     "TimestampTooNewError",
     "TimestampTooOldError",

@@ -15,16 +15,30 @@ Resume: if the connection breaks mid-stream after the response's id and some
 ``GET /responses/{id}?stream=true&starting_after=<last sequence number>`` (the route the API
 offers for background/stored responses) and carries on without repeating or losing an
 event. Events without a sequence number (some compatible servers) make a stream
-non-resumable. ``resume=False`` turns this off; ``max_resumes`` bounds the attempts.
+non-resumable. ``resume=False`` turns this off; ``max_resumes`` bounds the attempts. A
+stream silent for longer than ``Timeout(idle=...)`` is treated as cut (the stall watchdog).
+When a stream cannot be resumed, `StreamInterruptedError` (or `StreamStalledError`) carries
+the Response accumulated so far as ``partial``.
+
+Cancellation that reaches the server: a background response keeps generating (and billing)
+after its reader goes away. When the block of a background stream ends before the
+response's terminal event (``break``, an error, cancellation), the manager sends
+``POST /responses/{id}/cancel``, shielded and bounded by ``cancel_timeout`` seconds, and
+logs (never raises) its failure. ``cancel_on_exit=False`` turns this off.
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, Self, final
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, Self, cast, final
 
-from .._errors import APIConnectionError, APIStatusError, APITimeoutError
+import trio
+
+from .._errors import APIConnectionError, APIError, APIStatusError, APITimeoutError
+from .._interrupted import StreamInterruptedError, StreamStalledError
 from .._types import CallOptions, Omit
 
 if TYPE_CHECKING:
@@ -33,6 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ResponseStream", "ResponseStreamManager"]
 
+log: Final = logging.getLogger("trio_openai")
 _TERMINAL: Final = frozenset({"response.completed", "response.failed", "response.incomplete"})
 
 
@@ -46,6 +61,13 @@ def _response_decoder() -> Callable[[Any], Any]:
     from ..types import decoder_for
 
     return decoder_for("Response")
+
+
+def _copied(value: object) -> dict[str, Any]:
+    """A deep copy of a JSON object from an event ({} when absent)."""
+    if not isinstance(value, dict):
+        return {}
+    return copy.deepcopy(cast("dict[str, Any]", value))
 
 
 class _Snapshot:
@@ -85,15 +107,15 @@ class _Snapshot:
             kind in ("response.created", "response.in_progress", "response.queued")
             or kind in _TERMINAL
         ):
-            response = event.get("response")
-            if isinstance(response, dict):
-                self.response = copy.deepcopy(response)
+            response: object = event.get("response")
+            if response is not None:
+                self.response = _copied(response)
             return
         if self.response is None:
             return
         if kind == "response.output_item.added":
             output = self.response.setdefault("output", [])
-            item = copy.deepcopy(event.get("item") or {})
+            item = _copied(event.get("item"))
             index = event.get("output_index")
             if isinstance(index, int) and index < len(output):
                 output[index] = item
@@ -102,7 +124,7 @@ class _Snapshot:
         elif kind == "response.output_item.done":
             output = self.response.setdefault("output", [])
             index = event.get("output_index")
-            item = copy.deepcopy(event.get("item") or {})
+            item = _copied(event.get("item"))
             if isinstance(index, int) and index < len(output):
                 output[index] = item
             else:
@@ -110,13 +132,13 @@ class _Snapshot:
         elif kind == "response.content_part.added":
             item = self._item(event)
             if item is not None:
-                item.setdefault("content", []).append(copy.deepcopy(event.get("part") or {}))
+                item.setdefault("content", []).append(_copied(event.get("part")))
         elif kind == "response.content_part.done":
             item = self._item(event)
             if item is not None:
                 parts = item.setdefault("content", [])
                 index = event.get("content_index")
-                part = copy.deepcopy(event.get("part") or {})
+                part = _copied(event.get("part"))
                 if isinstance(index, int) and index < len(parts):
                     parts[index] = part
                 else:
@@ -164,6 +186,20 @@ class ResponseStream:
         self._sequenced = True
         self._done = False
         self.resumes = 0
+        self.events_received = 0
+        # Set to False inside the block to leave a background response running on exit.
+        self.cancel_on_exit = True
+
+    @property
+    def done(self) -> bool:
+        """True once the response's terminal event (or the end of the body) was read."""
+        return self._done
+
+    @property
+    def background(self) -> bool:
+        """Whether the response runs in the background (so it outlives this connection)."""
+        response = self._snapshot.response
+        return response is not None and response.get("background") is True
 
     @property
     def response_id(self) -> str | None:
@@ -193,12 +229,15 @@ class ResponseStream:
             except StopAsyncIteration:
                 self._done = True
                 raise
-            except (APIConnectionError, APITimeoutError) as exc:
-                if not await self._reopen(exc):
+            except APIConnectionError as exc:
+                if isinstance(exc, StreamInterruptedError):
                     raise
+                if not await self._reopen(exc):
+                    raise self._interrupted(exc) from exc
                 continue
             if not isinstance(raw, dict):
                 return self._decode(raw)
+            raw = cast("dict[str, Any]", raw)
             sequence = raw.get("sequence_number")
             if isinstance(sequence, int):
                 if self._last_sequence is not None and sequence <= self._last_sequence:
@@ -207,6 +246,7 @@ class ResponseStream:
             else:
                 self._sequenced = False
             self._snapshot.apply(raw)
+            self.events_received += 1
             if raw.get("type") in _TERMINAL:
                 self._done = True
             return self._decode(raw)
@@ -224,7 +264,7 @@ class ResponseStream:
             return False
         self._resumes_left -= 1
         await self._stream.aclose()
-        stream = self._client._stream(
+        stream = self._client._stream(  # pyright: ignore[reportPrivateUsage]
             "GET",
             f"/responses/{response_id}",
             query={"stream": True, "starting_after": self._last_sequence},
@@ -234,9 +274,25 @@ class ResponseStream:
             await stream.__aenter__()
         except APIStatusError:
             return False  # not retrievable (not stored, not background): the cut stands
+        except APIConnectionError:
+            return False  # the server stays unreachable: the cut stands
         self._stream = stream
         self.resumes += 1
         return True
+
+    def _interrupted(self, error: APIConnectionError) -> StreamInterruptedError:
+        response = self._snapshot.response
+        partial = None if response is None else _response_decoder()(copy.deepcopy(response))
+        kind = StreamStalledError if isinstance(error, APITimeoutError) else StreamInterruptedError
+        return kind(
+            f"The stream broke after {self.events_received} event(s) and could not be "
+            f"resumed ({self.resumes} resume(s) made): {error.message} The events received "
+            "so far are accumulated in `.partial`.",
+            request=error.request,
+            partial=partial,
+            events_received=self.events_received,
+            resumes=self.resumes,
+        )
 
     def text_deltas(self) -> _TextDeltas:
         """An async iterator of the text deltas only (for UIs)."""
@@ -293,8 +349,12 @@ class ResponseStreamManager:
         resume: bool = True,
         max_resumes: int = 3,
         options: CallOptions | None = None,
+        cancel_on_exit: bool = True,
+        cancel_timeout: float = 5.0,
     ) -> None:
         self._client = client
+        self._cancel_on_exit = cancel_on_exit
+        self._cancel_timeout = cancel_timeout
         self._body = {k: v for k, v in body.items() if not isinstance(v, Omit)}
         self._body["stream"] = True
         self._resume = resume
@@ -303,7 +363,9 @@ class ResponseStreamManager:
         self._stream: ResponseStream | None = None
 
     async def __aenter__(self) -> ResponseStream:
-        stream = self._client._stream("POST", "/responses", body=self._body, options=self._options)
+        stream = self._client._stream(  # pyright: ignore[reportPrivateUsage]
+            "POST", "/responses", body=self._body, options=self._options
+        )
         await stream.__aenter__()
         self._stream = ResponseStream(
             self._client,
@@ -312,8 +374,44 @@ class ResponseStreamManager:
             max_resumes=self._max_resumes,
             options=self._options,
         )
+        self._stream.cancel_on_exit = self._cancel_on_exit
         return self._stream
 
-    async def __aexit__(self, *exc_info: object) -> None:
-        if self._stream is not None:
-            await self._stream.aclose()
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        stream = self._stream
+        if stream is None:
+            return
+        try:
+            await stream.aclose()
+        finally:
+            if stream.cancel_on_exit and stream.background and not stream.done:
+                await self._cancel_on_server(stream.response_id)
+
+    async def _cancel_on_server(self, response_id: str | None) -> None:
+        """Stop the background response this block abandoned: shielded (it runs even while
+        the caller is being cancelled) and bounded, so the caller waits at most
+        ``cancel_timeout`` seconds; a failure is logged, never raised."""
+        if response_id is None:
+            return
+        with trio.CancelScope(shield=True) as scope:
+            scope.deadline = trio.current_time() + self._cancel_timeout
+            try:
+                await self._client._request(  # pyright: ignore[reportPrivateUsage]
+                    "POST",
+                    f"/responses/{response_id}/cancel",
+                    options={"max_retries": 1},
+                )
+            except APIError as exc:
+                log.warning("Cancelling background response %s failed: %s", response_id, exc)
+                return
+        if scope.cancelled_caught:
+            log.warning(
+                "Cancelling background response %s took longer than %s s; gave up waiting.",
+                response_id,
+                self._cancel_timeout,
+            )

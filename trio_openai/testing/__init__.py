@@ -11,6 +11,7 @@ With pytest-trio, the `local_server` fixture of `trio_openai.testing.pytest_plug
 started server; `python -m trio_openai.testing` runs one until Ctrl-C.
 """
 
+from ._background import BackgroundResponses as BackgroundResponses, slow_replies as slow_replies
 from ._batches import BatchService as BatchService
 from ._ratelimit import RateLimitBudget as RateLimitBudget, UsePoint as UsePoint
 from ._reply import RecordedRequest as RecordedRequest, Reply as Reply
@@ -23,6 +24,7 @@ from ._ws_server import (
 )
 
 __all__ = [
+    "BackgroundResponses",
     "BatchService",
     "LocalServer",
     "RateLimitBudget",
@@ -34,4 +36,5 @@ __all__ = [
     "WsSession",
     "open_local_server",
     "open_ws_server",
+    "slow_replies",
 ]

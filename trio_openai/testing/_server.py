@@ -18,6 +18,7 @@ from typing import final
 import attrs
 import trio
 
+from ._background import BackgroundResponses
 from ._batches import BatchService
 from ._connection import serve_connection
 from ._echo import echo_reply
@@ -60,6 +61,7 @@ class LocalServer:
         self.echo_pace = 0.0  # seconds between the events the echo routes stream
         self.rate_limit: RateLimitBudget | None = None  # x-ratelimit headers and 429s
         self.batches = BatchService()  # /v1/files and /v1/batches
+        self.background = BackgroundResponses()  # resumable background responses, cancel
         self._scripts: dict[tuple[str, str], deque[Reply]] = {}
         self._serial = 0
         self._connections_changed = trio.Event()
@@ -116,6 +118,8 @@ class LocalServer:
         reply = self._next_scripted(request)
         if reply is None:
             reply = self.batches.respond(request)
+        if reply is None:
+            reply = self.background.respond(request)
         if reply is None:
             reply = echo_reply(request, serial=serial, pace=self.echo_pace)
         while reply.kind == "handler":
