@@ -13,7 +13,7 @@ import os
 import random as _random
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, cast as typing_cast
 
@@ -26,13 +26,17 @@ from ._binary import BinaryResponseContent
 from ._call_errors import ClientClosedError, unknown_keyword_error
 from ._config import base_url_for, parse_custom_headers, platform_headers
 from ._encoding import dump_json, encode_query
+from ._endpoints import ENDPOINT_EXTENSION, Endpoints, may_fall_back
 from ._errors import (
+    APIConnectionError,
     APIResponseValidationError,
+    APIStatusError,
     APITimeoutError,
     AuthenticationError,
     OpenAIError,
     make_status_error,
 )
+from ._hedge import HedgeCounters, run_hedged
 from ._pagination import AsyncPaginator, PageShape
 from ._ratelimit_headers import estimate_tokens
 from ._response import CAPTURE
@@ -71,6 +75,11 @@ def _identity(value: Any) -> Any:
     return value
 
 
+async def _release(result: tuple[httpx.Response, bytes | None]) -> None:
+    """Give back the connection of a hedged attempt that lost the race."""
+    await result[0].aclose()
+
+
 def _call_options(options: CallOptions | RequestOptions | None) -> RequestOptions:
     try:
         return make_options(options)
@@ -78,9 +87,7 @@ def _call_options(options: CallOptions | RequestOptions | None) -> RequestOption
         raise unknown_keyword_error(options) from None
 
 
-def decode_json(
-    response: httpx.Response, content: bytes, cast: Callable[[Any], T] | None
-) -> Any:
+def decode_json(response: httpx.Response, content: bytes, cast: Callable[[Any], T] | None) -> Any:
     if not content:
         return None if cast is None else cast(None)
     try:
@@ -230,6 +237,10 @@ class OpenAI(Areas, AnyPath):
         rate_limiter: RateLimiter | None = None,
         random_source: Callable[[], float] | None = None,
         wall_clock: Callable[[], float] | None = None,
+        hedge_after: float | None = None,
+        fallback_base_urls: Sequence[str] = (),
+        circuit_failure_threshold: int = 5,
+        circuit_reset_after: float = 30.0,
     ) -> None:
         env = os.environ
         self.api_key = api_key if api_key is not None else env.get("OPENAI_API_KEY")
@@ -260,6 +271,19 @@ class OpenAI(Areas, AnyPath):
         self._platform_headers = platform_headers()
         self.auth = auth
         self.rate_limiter = rate_limiter
+        if hedge_after is not None and not hedge_after >= 0:
+            raise ValueError("OpenAI(hedge_after=...) must be >= 0 seconds, or None")
+        # Hedging (docs/resilience.md): a second attempt after `hedge_after` s of silence.
+        self.hedge_after = hedge_after
+        self._hedges = HedgeCounters()
+        self._endpoints: Endpoints | None = None
+        if fallback_base_urls:
+            self._endpoints = Endpoints(
+                [self.base_url, *fallback_base_urls],
+                failure_threshold=circuit_failure_threshold,
+                reset_after=circuit_reset_after,
+                clock=time.monotonic,
+            )
 
     # -- lifetime ---------------------------------------------------------------------
 
@@ -283,8 +307,12 @@ class OpenAI(Areas, AnyPath):
         await self.aclose()
 
     def statistics(self) -> dict[str, int]:
-        """Connection-pool counters (connections, idle, busy, waiting), for checks and metrics."""
-        return _transport.pool_statistics(self._http)
+        """Connection-pool counters (connections, idle, busy, waiting), hedges sent and won,
+        and with fallback endpoints the calls each served, for checks and metrics."""
+        stats = {**_transport.pool_statistics(self._http), **self._hedges.as_dict()}
+        if self._endpoints is not None:
+            stats.update(self._endpoints.statistics())
+        return stats
 
     def __repr__(self) -> str:
         return f"OpenAI(base_url={self.base_url!r}, max_retries={self.max_retries})"
@@ -303,6 +331,7 @@ class OpenAI(Areas, AnyPath):
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, object] | None = None,
         middleware: Sequence[Middleware] | None = None,
+        hedge_after: float | Omit | None = omit,
     ) -> Self:
         """A copy with some options changed, sharing this client's connection pool.
 
@@ -337,6 +366,8 @@ class OpenAI(Areas, AnyPath):
             copy.default_query = {**self.default_query, **default_query}
         if middleware is not None:
             copy.middleware = tuple(middleware)
+        if not isinstance(hedge_after, Omit):
+            copy.hedge_after = hedge_after
         return copy
 
     @cached_property
@@ -515,7 +546,15 @@ class OpenAI(Areas, AnyPath):
             if self._lifetime.closed:
                 raise ClientClosedError
             taken = retries_taken
-            return await self._attempt(prepared, retries_taken, read=read)
+            hedge_after = self.hedge_after
+            if hedge_after is None or not prepared.replayable:
+                return await self._attempt(prepared, retries_taken, read=read)
+            return await run_hedged(
+                lambda: self._attempt(prepared, retries_taken, read=read),
+                hedge_after=hedge_after,
+                counters=self._hedges,
+                release=_release,
+            )
 
         def on_retry(retries_taken: int, delay: float, exc: Exception) -> None:
             if log.isEnabledFor(logging.INFO):
@@ -539,7 +578,7 @@ class OpenAI(Areas, AnyPath):
             )
 
         try:
-            response, content = await run()
+            response, content = await self._on_endpoints(prepared, run)
         except AuthenticationError:
             if self.auth is None:
                 raise
@@ -551,6 +590,45 @@ class OpenAI(Areas, AnyPath):
                 raise
             response, content = await run()
         return response, content, taken
+
+    async def _on_endpoints(
+        self,
+        prepared: Prepared,
+        run: Callable[[], Awaitable[tuple[httpx.Response, bytes | None]]],
+    ) -> tuple[httpx.Response, bytes | None]:
+        """``run()`` on the first endpoint whose breaker lets it through, moving on when
+        retries there end in a failure another endpoint might not have."""
+        endpoints = self._endpoints
+        first_url = prepared.url
+        if endpoints is None or endpoints.rebase(first_url, 0) is None:
+            return await run()
+        failure: APIStatusError | APIConnectionError | None = None
+        for index in endpoints.order():
+            url = endpoints.rebase(first_url, index)
+            assert url is not None
+            prepared.url = url
+            if failure is not None:
+                endpoints.fallbacks += 1
+                log.warning(
+                    "Falling back to %s after %s", endpoints.base_urls[index], failure.message
+                )
+            try:
+                result = await run()
+            except (APIStatusError, APIConnectionError) as exc:
+                if not may_fall_back(exc):
+                    raise
+                endpoints.record_failure(index)
+                if not prepared.replayable:
+                    raise
+                failure = exc
+                continue
+            finally:
+                prepared.url = first_url
+            endpoints.record_success(index)
+            result[0].extensions[ENDPOINT_EXTENSION] = endpoints.base_urls[index]
+            return result
+        assert failure is not None
+        raise failure
 
     # -- entry points used by the generated resources -------------------------------------
 
@@ -592,7 +670,9 @@ class OpenAI(Areas, AnyPath):
         response, content, taken = await self._send_with_retries(prepared, opts, read=True)
         assert content is not None
         if binary:  # the body, or what `cast` makes of it (a text body: a str)
-            parsed: Any = BinaryResponseContent(response, content) if cast is None else cast(content)
+            parsed: Any = (
+                BinaryResponseContent(response, content) if cast is None else cast(content)
+            )
         else:
             parsed = decode_json(response, content, cast)
         if capture is not None:  # with_raw_response
