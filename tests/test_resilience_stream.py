@@ -16,7 +16,7 @@ import trio_openai
 from trio_openai import StreamInterruptedError, StreamStalledError, Timeout
 from trio_openai.lib._responses_stream import ResponseStreamManager
 from trio_openai.testing import LocalServer, Reply
-from trio_openai.types import Response
+from trio_openai.types import CreateChatCompletionResponse, Response
 
 TEXT: Final = "one two three four five"
 BODY: Final = {"model": "echo-1", "input": TEXT, "background": True}
@@ -204,3 +204,30 @@ async def test_failed_cancel_is_logged_not_raised(
         await stream.__anext__()
         local_server.script("POST", f"/v1/responses/{stream.response_id}/cancel", Reply.error(400))
     assert "Cancelling background response" in caplog.text
+
+
+async def test_cut_chat_stream_carries_the_partial_completion(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
+    messages: list[Any] = [{"role": "user", "content": TEXT}]
+    async with client.stream(
+        "POST",
+        "/chat/completions",
+        body={"model": "echo-1", "messages": messages, "stream": True},
+    ) as plain:
+        chunks = [c async for c in plain]
+    assert len(chunks) > 4
+    local_server.script("POST", "/v1/chat/completions", Reply.sse(chunks, reset_after=4))
+    with pytest.raises(StreamInterruptedError) as info:
+        async with client.chat.completions.stream(model="echo-1", messages=messages) as stream:
+            async for _ in stream:
+                pass
+    error = info.value
+    assert error.events_received == 4
+    partial = error.partial
+    assert isinstance(partial, CreateChatCompletionResponse)
+    pieces = [
+        str(cast("dict[str, Any]", c)["choices"][0]["delta"].get("content") or "")
+        for c in chunks[:4]
+    ]
+    assert partial.choices[0].message.content == "".join(pieces)

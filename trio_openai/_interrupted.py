@@ -15,7 +15,7 @@ from ._errors import APIConnectionError, APITimeoutError
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["StreamInterruptedError", "StreamStalledError"]
+__all__ = ["StreamInterruptedError", "StreamStalledError", "interrupted"]
 
 
 class StreamInterruptedError(APIConnectionError):
@@ -48,3 +48,24 @@ class StreamInterruptedError(APIConnectionError):
 
 class StreamStalledError(StreamInterruptedError, APITimeoutError):
     """No event arrived within ``Timeout(idle=...)`` and the stream could not be resumed."""
+
+
+def interrupted(
+    error: APIConnectionError,
+    *,
+    what: str,
+    partial: object,
+    events_received: int,
+    resumes: int = 0,
+) -> StreamInterruptedError:
+    """The error to raise for ``error`` cutting a stream that cannot be resumed: a
+    `StreamStalledError` for a timeout, else a `StreamInterruptedError`."""
+    kind = StreamStalledError if isinstance(error, APITimeoutError) else StreamInterruptedError
+    return kind(
+        f"The {what} broke after {events_received} event(s) and could not be resumed "
+        f"({resumes} resume(s) made): {error.message} What arrived is in `.partial`.",
+        request=error.request,
+        partial=partial,
+        events_received=events_received,
+        resumes=resumes,
+    )

@@ -26,6 +26,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, Self, cast, final
 
+from .._errors import APIConnectionError
+from .._interrupted import interrupted
 from .._types import CallOptions, Omit
 from ..types.chat import (
     CreateChatCompletionResponse,
@@ -92,6 +94,7 @@ class ChatCompletionStream:
         self._pending: deque[ChatCompletionStreamEvent] = deque()
         self._ended = False  # the server's stream is over ([DONE], or end of body)
         self._closed = False  # aclose() was called before that
+        self._chunks = 0
 
     @property
     def response(self) -> httpx.Response:
@@ -126,6 +129,13 @@ class ChatCompletionStream:
                 if not self._closed:
                     pending.extend(self._state.finish())
                 continue
+            except APIConnectionError as exc:  # a chat stream cannot resume: keep what came
+                chunks = self._chunks
+                partial = self._state.current_completion_snapshot if chunks else None
+                raise interrupted(
+                    exc, what="chat stream", partial=partial, events_received=chunks
+                ) from exc
+            self._chunks += 1
             pending.extend(self._state.handle_chunk(chunk))
         return pending.popleft()
 

@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any, Final, Self, cast, final
 
 import trio
 
-from .._errors import APIConnectionError, APIError, APIStatusError, APITimeoutError
-from .._interrupted import StreamInterruptedError, StreamStalledError
+from .._errors import APIConnectionError, APIError, APIStatusError
+from .._interrupted import StreamInterruptedError, interrupted
 from .._types import CallOptions, Omit
 
 if TYPE_CHECKING:
@@ -283,12 +283,9 @@ class ResponseStream:
     def _interrupted(self, error: APIConnectionError) -> StreamInterruptedError:
         response = self._snapshot.response
         partial = None if response is None else _response_decoder()(copy.deepcopy(response))
-        kind = StreamStalledError if isinstance(error, APITimeoutError) else StreamInterruptedError
-        return kind(
-            f"The stream broke after {self.events_received} event(s) and could not be "
-            f"resumed ({self.resumes} resume(s) made): {error.message} The events received "
-            "so far are accumulated in `.partial`.",
-            request=error.request,
+        return interrupted(
+            error,
+            what="Responses stream",
             partial=partial,
             events_received=self.events_received,
             resumes=self.resumes,
