@@ -20,6 +20,7 @@ from trio_openai.types import CreateChatCompletionResponse, Response
 
 TEXT: Final = "one two three four five"
 BODY: Final = {"model": "echo-1", "input": TEXT, "background": True}
+EVENTS: Final = 15  # in the echo model's stream of TEXT
 
 
 async def uncut_events(client: trio_openai.OpenAI) -> list[dict[str, Any]]:
@@ -49,30 +50,40 @@ async def test_background_route_streams_after_starting_after(
     assert numbers == list(range(6, len(reference)))
 
 
+@pytest.mark.parametrize("cut", range(1, EVENTS))
 @pytest.mark.parametrize("fault", ["reset", "stall"])
-async def test_cut_or_stalled_at_every_event_yields_the_uncut_sequence(
-    local_server: LocalServer, fault: Literal["reset", "stall"]
+async def test_cut_or_stalled_at_any_event_yields_the_uncut_sequence(
+    local_server: LocalServer, fault: Literal["reset", "stall"], cut: int
 ) -> None:
     async with trio_openai.OpenAI(
         api_key="sk-test",
         base_url=local_server.base_url,
         timeout=Timeout(request=5, idle=0.2),
     ) as client:
-        reference = await uncut_events(client)
-        assert len(reference) > 8
-        for cut in range(1, len(reference)):
-            local_server.background.faults.append((fault, cut))
+        local_server.background.faults.append((fault, cut))
+        async with ResponseStreamManager(client, BODY) as stream:
+            got = [event.to_dict() async for event in stream]
+            final = await stream.get_final_response()
+    assert stream.response_id is not None
+    uncut = local_server.background.events[stream.response_id]
+    assert len(uncut) == EVENTS
+    assert got == uncut
+    assert stream.resumes == 1
+    assert final.output_text == "You said: " + TEXT
+    (resume,) = [r for r in local_server.requests if r.method == "GET"]
+    assert resume.query["starting_after"] == [str(cut - 1)]
+    assert local_server.background.cancels == []
+
+
+async def test_cut_before_the_first_event_cannot_resume(local_server: LocalServer) -> None:
+    async with trio_openai.OpenAI(api_key="sk-test", base_url=local_server.base_url) as client:
+        local_server.background.faults.append(("reset", 0))
+        with pytest.raises(StreamInterruptedError) as info:
             async with ResponseStreamManager(client, BODY) as stream:
-                got = [event.to_dict() async for event in stream]
-                final = await stream.get_final_response()
-            assert stream.response_id is not None
-            uncut = local_server.background.events[stream.response_id]
-            assert got == uncut, f"{fault} at event {cut}"
-            assert stream.resumes == 1
-            assert final.output_text == "You said: " + TEXT
-        resumes = [r for r in local_server.requests if r.method == "GET"]
-        assert len(resumes) == len(reference) - 1
-        assert resumes[0].query["starting_after"] == ["0"]
+                async for _ in stream:
+                    pass
+    assert (info.value.partial, info.value.events_received) == (None, 0)
+    assert [r.method for r in local_server.requests] == ["POST"]  # never re-sent
 
 
 async def test_repeated_cuts_resume_until_the_bound(local_server: LocalServer) -> None:
