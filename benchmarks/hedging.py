@@ -5,7 +5,7 @@
 
 Part 1, the tail: the local server answers ``GET /v1/models`` after a reply time drawn per
 request, 100-150 ms, and for 2 % of requests (hedges included) ten times that. 2,000 calls
-run with 40 in flight, without hedging and with ``hedge_after`` at a few values. Reported:
+run with 40 in flight, without hedging, with ``hedge_after`` at a few values and with `AdaptiveHedge`. Reported:
 p50 / p99 / max latency per call and the extra requests hedging sent (in % of calls).
 
 Part 2, resume: a background Responses stream read whole, then cut (TCP reset) once at its
@@ -39,7 +39,11 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 async def tail_case(
-    server: LocalServer, *, calls: int, hedge_after: float | None, seed: int
+    server: LocalServer,
+    *,
+    calls: int,
+    hedge_after: float | trio_openai.AdaptiveHedge | None,
+    seed: int,
 ) -> dict[str, float]:
     rng = random.Random(seed)
 
@@ -115,9 +119,20 @@ async def main(calls: int, runs: int) -> None:
         )
         print("| hedge_after | p50 ms | p99 ms | max ms | p99/p50 | extra requests |")
         print("|---|---|---|---|---|---|")
-        for hedge_after in (None, 0.200, 0.170):
+        policies: list[float | trio_openai.AdaptiveHedge | None] = [
+            None,
+            0.200,
+            0.170,
+            trio_openai.AdaptiveHedge(97, warmup=100),
+        ]
+        for hedge_after in policies:
             row = await tail_case(server, calls=calls, hedge_after=hedge_after, seed=7)
-            label = "off" if hedge_after is None else f"{hedge_after * 1000:.0f} ms"
+            if hedge_after is None:
+                label = "off"
+            elif isinstance(hedge_after, trio_openai.AdaptiveHedge):
+                label = f"AdaptiveHedge({hedge_after.percentile:.0f})"
+            else:
+                label = f"{hedge_after * 1000:.0f} ms"
             print(
                 f"| {label} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['max_ms']:.1f} "
                 f"| {row['p99_ms'] / row['p50_ms']:.2f} | {row['extra_pct']:.1f} % |"

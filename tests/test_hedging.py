@@ -135,3 +135,32 @@ async def test_cancelling_a_hedged_call_is_one_plain_cancel(local_server: LocalS
 def test_hedge_after_must_be_a_duration() -> None:
     with pytest.raises(ValueError, match="hedge_after"):
         trio_openai.OpenAI(api_key="sk-test", hedge_after=-1)
+
+
+async def test_adaptive_hedge_learns_the_normal_latency(local_server: LocalServer) -> None:
+    local_server.script("GET", "/v1/models", Reply.json(MODELS, delay=0.02))
+    policy = trio_openai.AdaptiveHedge(90, warmup=10, minimum=0.01)
+    async with trio_openai.OpenAI(
+        api_key="sk-test", base_url=local_server.base_url, hedge_after=policy
+    ) as client:
+        # Warming up: a slow reply is waited for, not hedged.
+        local_server.script("GET", "/v1/models", Reply.json(MODELS, delay=0.3), _fast())
+        await client.get("/models")
+        assert client.statistics()["hedges_started"] == 0
+        for _ in range(10):
+            await client.get("/models")
+        delay = policy.delay()
+        assert delay is not None and 0.01 <= delay < 0.3
+        local_server.script("GET", "/v1/models", Reply.json(MODELS, delay=5), _fast())
+        with trio.fail_after(2):
+            await client.get("/models")
+        assert client.statistics()["hedges_won"] == 1
+
+
+def _fast() -> Reply:
+    return Reply.json(MODELS, delay=0.02)
+
+
+def test_adaptive_hedge_rejects_a_percentile_out_of_range() -> None:
+    with pytest.raises(ValueError, match="percentile"):
+        trio_openai.AdaptiveHedge(100)

@@ -67,6 +67,7 @@ from ._webhooks import (
 if TYPE_CHECKING:
     from ._call_errors import ClientClosedError as ClientClosedError
     from ._client import OpenAI as OpenAI
+    from ._hedge import AdaptiveHedge as AdaptiveHedge
     from ._pagination import AsyncPaginator as AsyncPaginator, Page as Page
     from ._realtime import (
         RealtimeConnection as RealtimeConnection,
@@ -84,6 +85,7 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "OpenAI": "._client",
+    "AdaptiveHedge": "._hedge",
     "AzureOpenAI": ".azure",
     "RealtimeConnection": "._realtime",
     "RealtimeConnectionError": "._realtime",
@@ -108,6 +110,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AdaptiveHedge",
     "AsyncAPIResponse",
     "AsyncPaginator",
     "AuthProvider",

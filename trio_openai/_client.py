@@ -36,7 +36,7 @@ from ._errors import (
     OpenAIError,
     make_status_error,
 )
-from ._hedge import HedgeCounters, run_hedged
+from ._hedge import AdaptiveHedge, HedgeCounters, run_hedged
 from ._pagination import AsyncPaginator, PageShape
 from ._ratelimit_headers import estimate_tokens
 from ._response import CAPTURE
@@ -237,7 +237,7 @@ class OpenAI(Areas, AnyPath):
         rate_limiter: RateLimiter | None = None,
         random_source: Callable[[], float] | None = None,
         wall_clock: Callable[[], float] | None = None,
-        hedge_after: float | None = None,
+        hedge_after: float | AdaptiveHedge | None = None,
         fallback_base_urls: Sequence[str] = (),
         circuit_failure_threshold: int = 5,
         circuit_reset_after: float = 30.0,
@@ -271,7 +271,7 @@ class OpenAI(Areas, AnyPath):
         self._platform_headers = platform_headers()
         self.auth = auth
         self.rate_limiter = rate_limiter
-        if hedge_after is not None and not hedge_after >= 0:
+        if isinstance(hedge_after, int | float) and not hedge_after >= 0:
             raise ValueError("OpenAI(hedge_after=...) must be >= 0 seconds, or None")
         # Hedging (docs/resilience.md): a second attempt after `hedge_after` s of silence.
         self.hedge_after = hedge_after
@@ -331,7 +331,7 @@ class OpenAI(Areas, AnyPath):
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, object] | None = None,
         middleware: Sequence[Middleware] | None = None,
-        hedge_after: float | Omit | None = omit,
+        hedge_after: float | AdaptiveHedge | Omit | None = omit,
     ) -> Self:
         """A copy with some options changed, sharing this client's connection pool.
 
@@ -546,12 +546,26 @@ class OpenAI(Areas, AnyPath):
             if self._lifetime.closed:
                 raise ClientClosedError
             taken = retries_taken
-            hedge_after = self.hedge_after
-            if hedge_after is None or not prepared.replayable:
+            policy = self.hedge_after
+            if policy is None or not prepared.replayable:
                 return await self._attempt(prepared, retries_taken, read=read)
+            if isinstance(policy, AdaptiveHedge):
+                start = trio.current_time()
+                delay = policy.delay()
+                if delay is None:  # still learning what a normal latency is
+                    result = await self._attempt(prepared, retries_taken, read=read)
+                else:
+                    result = await run_hedged(
+                        lambda: self._attempt(prepared, retries_taken, read=read),
+                        hedge_after=delay,
+                        counters=self._hedges,
+                        release=_release,
+                    )
+                policy.observe(trio.current_time() - start)
+                return result
             return await run_hedged(
                 lambda: self._attempt(prepared, retries_taken, read=read),
-                hedge_after=hedge_after,
+                hedge_after=policy,
                 counters=self._hedges,
                 release=_release,
             )

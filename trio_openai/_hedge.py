@@ -14,6 +14,7 @@ never after its first event.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Final, TypeVar, cast, final
 
@@ -21,7 +22,7 @@ import trio
 
 from ._errors import APIConnectionError, APIStatusError
 
-__all__ = ["HedgeCounters", "run_hedged"]
+__all__ = ["AdaptiveHedge", "HedgeCounters", "run_hedged"]
 
 T = TypeVar("T")
 _ATTEMPT_ERRORS: Final = (APIStatusError, APIConnectionError)
@@ -39,6 +40,61 @@ class HedgeCounters:
 
     def as_dict(self) -> dict[str, int]:
         return {"hedges_started": self.started, "hedges_won": self.won}
+
+
+@final
+class AdaptiveHedge:
+    """A ``hedge_after`` that follows the latencies it observes: hedge an attempt when it
+    has taken longer than the ``percentile`` of the last ``window`` successful attempts.
+
+    Fixed delays go stale when a model or a load changes; a percentile keeps the share of
+    hedged calls near ``100 - percentile`` %. Until ``warmup`` latencies are known no call is
+    hedged; ``minimum`` keeps the delay from collapsing on very fast replies. Latencies of
+    different operations mix in one window, so give each kind of call its own instance:
+    ``client.with_options(hedge_after=AdaptiveHedge(95))``.
+    """
+
+    __slots__ = ("_cached", "_samples", "_since", "minimum", "percentile", "warmup")
+
+    def __init__(
+        self,
+        percentile: float = 95.0,
+        *,
+        window: int = 1000,
+        warmup: int = 50,
+        minimum: float = 0.0,
+    ) -> None:
+        if not 0.0 < percentile < 100.0:
+            raise ValueError("AdaptiveHedge(percentile=...) must be between 0 and 100")
+        if window < 1 or warmup < 1:
+            raise ValueError("AdaptiveHedge(window=..., warmup=...) must be >= 1")
+        self.percentile = percentile
+        self.warmup = warmup
+        self.minimum = minimum
+        self._samples: deque[float] = deque(maxlen=window)
+        self._cached: float | None = None
+        self._since = 0  # samples added since the percentile was computed
+
+    def observe(self, seconds: float) -> None:
+        """Record the latency of a successful attempt."""
+        self._samples.append(seconds)
+        self._since += 1
+
+    def delay(self) -> float | None:
+        """Seconds before hedging now, or None while warming up."""
+        count = len(self._samples)
+        if count < self.warmup:
+            return None
+        # Recomputed after every 5 % of the window, not per call: sorting is O(n log n).
+        if self._cached is None or self._since * 20 >= count:
+            ordered = sorted(self._samples)
+            rank = min(count - 1, int(count * self.percentile / 100.0))
+            self._cached = max(ordered[rank], self.minimum)
+            self._since = 0
+        return self._cached
+
+    def __repr__(self) -> str:
+        return f"AdaptiveHedge(percentile={self.percentile}, samples={len(self._samples)})"
 
 
 def _unwrap(group: BaseExceptionGroup[BaseException]) -> BaseException:
