@@ -13,7 +13,7 @@ import os
 import random as _random
 import time
 import urllib.parse
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, cast as typing_cast
 
@@ -26,17 +26,15 @@ from ._binary import BinaryResponseContent
 from ._call_errors import ClientClosedError, unknown_keyword_error
 from ._config import base_url_for, parse_custom_headers, platform_headers
 from ._encoding import dump_json, encode_query
-from ._endpoints import ENDPOINT_EXTENSION, Endpoints, may_fall_back
+from ._endpoints import Endpoints, run_on_endpoints
 from ._errors import (
-    APIConnectionError,
     APIResponseValidationError,
-    APIStatusError,
     APITimeoutError,
     AuthenticationError,
     OpenAIError,
     make_status_error,
 )
-from ._hedge import AdaptiveHedge, HedgeCounters, run_hedged
+from ._hedge import AdaptiveHedge, HedgeCounters, attempt_with_policy
 from ._pagination import AsyncPaginator, PageShape
 from ._ratelimit_headers import estimate_tokens
 from ._response import CAPTURE
@@ -87,7 +85,9 @@ def _call_options(options: CallOptions | RequestOptions | None) -> RequestOption
         raise unknown_keyword_error(options) from None
 
 
-def decode_json(response: httpx.Response, content: bytes, cast: Callable[[Any], T] | None) -> Any:
+def decode_json(
+    response: httpx.Response, content: bytes, cast: Callable[[Any], T] | None
+) -> Any:
     if not content:
         return None if cast is None else cast(None)
     try:
@@ -546,26 +546,12 @@ class OpenAI(Areas, AnyPath):
             if self._lifetime.closed:
                 raise ClientClosedError
             taken = retries_taken
-            policy = self.hedge_after
+            policy = self.hedge_after  # docs/resilience.md: never an unreplayable body
             if policy is None or not prepared.replayable:
                 return await self._attempt(prepared, retries_taken, read=read)
-            if isinstance(policy, AdaptiveHedge):
-                start = trio.current_time()
-                delay = policy.delay()
-                if delay is None:  # still learning what a normal latency is
-                    result = await self._attempt(prepared, retries_taken, read=read)
-                else:
-                    result = await run_hedged(
-                        lambda: self._attempt(prepared, retries_taken, read=read),
-                        hedge_after=delay,
-                        counters=self._hedges,
-                        release=_release,
-                    )
-                policy.observe(trio.current_time() - start)
-                return result
-            return await run_hedged(
+            return await attempt_with_policy(
+                policy,
                 lambda: self._attempt(prepared, retries_taken, read=read),
-                hedge_after=policy,
                 counters=self._hedges,
                 release=_release,
             )
@@ -591,8 +577,17 @@ class OpenAI(Areas, AnyPath):
                 on_retry=on_retry,
             )
 
+        async def run_at(url: str) -> tuple[httpx.Response, bytes | None]:
+            prepared.url = url  # the endpoint of this pass (fallback endpoints)
+            return await run()
+
         try:
-            response, content = await self._on_endpoints(prepared, run)
+            if self._endpoints is None:
+                response, content = await run()
+            else:
+                response, content = await run_on_endpoints(
+                    self._endpoints, prepared.url, run_at, replayable=prepared.replayable
+                )
         except AuthenticationError:
             if self.auth is None:
                 raise
@@ -604,45 +599,6 @@ class OpenAI(Areas, AnyPath):
                 raise
             response, content = await run()
         return response, content, taken
-
-    async def _on_endpoints(
-        self,
-        prepared: Prepared,
-        run: Callable[[], Awaitable[tuple[httpx.Response, bytes | None]]],
-    ) -> tuple[httpx.Response, bytes | None]:
-        """``run()`` on the first endpoint whose breaker lets it through, moving on when
-        retries there end in a failure another endpoint might not have."""
-        endpoints = self._endpoints
-        first_url = prepared.url
-        if endpoints is None or endpoints.rebase(first_url, 0) is None:
-            return await run()
-        failure: APIStatusError | APIConnectionError | None = None
-        for index in endpoints.order():
-            url = endpoints.rebase(first_url, index)
-            assert url is not None
-            prepared.url = url
-            if failure is not None:
-                endpoints.fallbacks += 1
-                log.warning(
-                    "Falling back to %s after %s", endpoints.base_urls[index], failure.message
-                )
-            try:
-                result = await run()
-            except (APIStatusError, APIConnectionError) as exc:
-                if not may_fall_back(exc):
-                    raise
-                endpoints.record_failure(index)
-                if not prepared.replayable:
-                    raise
-                failure = exc
-                continue
-            finally:
-                prepared.url = first_url
-            endpoints.record_success(index)
-            result[0].extensions[ENDPOINT_EXTENSION] = endpoints.base_urls[index]
-            return result
-        assert failure is not None
-        raise failure
 
     # -- entry points used by the generated resources -------------------------------------
 
@@ -684,9 +640,7 @@ class OpenAI(Areas, AnyPath):
         response, content, taken = await self._send_with_retries(prepared, opts, read=True)
         assert content is not None
         if binary:  # the body, or what `cast` makes of it (a text body: a str)
-            parsed: Any = (
-                BinaryResponseContent(response, content) if cast is None else cast(content)
-            )
+            parsed: Any = BinaryResponseContent(response, content) if cast is None else cast(content)
         else:
             parsed = decode_json(response, content, cast)
         if capture is not None:  # with_raw_response

@@ -10,17 +10,23 @@ closes it. When every breaker is open, all endpoints are tried in order anyway: 
 fast with no attempt would turn a brownout into an outage.
 
 Pure bookkeeping (no I/O): the clock is injected; the client's retry loop calls `order`,
-`record_success` and `record_failure`.
+`record_success` and `record_failure` (through `run_on_endpoints`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Final, final
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Final, final
 
 from ._errors import APIConnectionError, APIStatusError
 
-__all__ = ["ENDPOINT_EXTENSION", "Endpoints", "may_fall_back"]
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["ENDPOINT_EXTENSION", "Endpoints", "may_fall_back", "run_on_endpoints"]
+
+log: Final = logging.getLogger("trio_openai")
 
 ENDPOINT_EXTENSION: Final = "trio_openai.endpoint"
 """The key of ``http_response.extensions`` naming the base URL that served the call."""
@@ -106,3 +112,38 @@ class Endpoints:
         stats["fallbacks"] = self.fallbacks
         stats["breakers_open"] = sum(self.is_open(i) for i in range(len(self.base_urls)))
         return stats
+
+
+async def run_on_endpoints(
+    endpoints: Endpoints,
+    url: str,
+    run: Callable[[str], Awaitable[tuple[httpx.Response, bytes | None]]],
+    *,
+    replayable: bool,
+) -> tuple[httpx.Response, bytes | None]:
+    """``run(url)`` (the retry loop) on the first endpoint whose breaker lets it through,
+    moving on when retries there end in a failure another endpoint might not have. The
+    response that answers is tagged with its endpoint (`ENDPOINT_EXTENSION`)."""
+    failure: APIStatusError | APIConnectionError | None = None
+    for index in endpoints.order():
+        moved = endpoints.rebase(url, index)
+        if moved is None:  # an absolute URL of the call's own: no fallback
+            return await run(url)
+        if failure is not None:
+            endpoints.fallbacks += 1
+            log.warning("Falling back to %s after %s", endpoints.base_urls[index], failure.message)
+        try:
+            result = await run(moved)
+        except (APIStatusError, APIConnectionError) as exc:
+            if not may_fall_back(exc):
+                raise
+            endpoints.record_failure(index)
+            if not replayable:
+                raise
+            failure = exc
+            continue
+        endpoints.record_success(index)
+        result[0].extensions[ENDPOINT_EXTENSION] = endpoints.base_urls[index]
+        return result
+    assert failure is not None
+    raise failure

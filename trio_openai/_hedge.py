@@ -22,7 +22,7 @@ import trio
 
 from ._errors import APIConnectionError, APIStatusError
 
-__all__ = ["AdaptiveHedge", "HedgeCounters", "run_hedged"]
+__all__ = ["AdaptiveHedge", "HedgeCounters", "attempt_with_policy", "run_hedged"]
 
 T = TypeVar("T")
 _ATTEMPT_ERRORS: Final = (APIStatusError, APIConnectionError)
@@ -162,3 +162,24 @@ async def run_hedged(
         return results[0]
     errors.sort(key=lambda pair: pair[0])
     raise errors[0][1]
+
+
+async def attempt_with_policy(
+    policy: float | AdaptiveHedge,
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    counters: HedgeCounters,
+    release: Callable[[T], Awaitable[None]],
+) -> T:
+    """One attempt of the retry loop under a client's ``hedge_after``: a fixed delay, or an
+    `AdaptiveHedge` (which also learns from this attempt's latency)."""
+    if not isinstance(policy, AdaptiveHedge):
+        return await run_hedged(attempt, hedge_after=policy, counters=counters, release=release)
+    start = trio.current_time()
+    delay = policy.delay()
+    if delay is None:  # still learning what a normal latency is
+        result = await attempt()
+    else:
+        result = await run_hedged(attempt, hedge_after=delay, counters=counters, release=release)
+    policy.observe(trio.current_time() - start)
+    return result
