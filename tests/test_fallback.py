@@ -141,3 +141,29 @@ def test_bad_breaker_threshold_is_a_clear_error() -> None:
         trio_openai.OpenAI(
             api_key="sk-test", fallback_base_urls=["http://x/v1"], circuit_failure_threshold=0
         )
+
+
+def test_breakers_open_close_and_never_leave_no_endpoint() -> None:
+    """Pure policy, with an injected clock."""
+    from trio_openai._endpoints import Endpoints
+
+    now = [0.0]
+    endpoints = Endpoints(
+        ["http://a/v1", "http://b/v1/"], failure_threshold=2, reset_after=10, clock=lambda: now[0]
+    )
+    assert endpoints.rebase("http://a/v1/models?x=1", 1) == "http://b/v1/models?x=1"
+    assert endpoints.rebase("http://elsewhere/v1/models", 1) is None
+    endpoints.record_failure(0)
+    assert endpoints.order() == [0, 1]  # one failure: still closed
+    endpoints.record_failure(0)
+    assert endpoints.order() == [1]
+    endpoints.record_failure(1)
+    endpoints.record_failure(1)
+    assert endpoints.order() == [0, 1]  # all open: try every endpoint rather than none
+    now[0] = 10.0
+    assert not endpoints.is_open(0)  # half-open: one call may try it
+    endpoints.record_success(0)  # closes it
+    endpoints.record_failure(1)  # the half-open try failed: open again, from now
+    now[0] = 15.0
+    assert endpoints.order() == [0]
+    assert endpoints.statistics()["breakers_open"] == 1

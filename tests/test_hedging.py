@@ -164,3 +164,16 @@ def _fast() -> Reply:
 def test_adaptive_hedge_rejects_a_percentile_out_of_range() -> None:
     with pytest.raises(ValueError, match="percentile"):
         trio_openai.AdaptiveHedge(100)
+
+
+def test_adaptive_hedge_percentile_floor_and_warmup() -> None:
+    policy = trio_openai.AdaptiveHedge(90, window=100, warmup=20, minimum=0.05)
+    for n in range(19):
+        policy.observe(n / 1000)
+    assert policy.delay() is None
+    for n in range(19, 100):
+        policy.observe(n / 100)  # 0.19 .. 0.99 s
+    assert policy.delay() == pytest.approx(0.90)
+    for _ in range(100):
+        policy.observe(0.001)  # the window slides: old latencies leave it
+    assert policy.delay() == 0.05  # the floor
