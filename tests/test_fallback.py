@@ -167,3 +167,29 @@ def test_breakers_open_close_and_never_leave_no_endpoint() -> None:
     now[0] = 15.0
     assert endpoints.order() == [0]
     assert endpoints.statistics()["breakers_open"] == 1
+
+
+async def test_background_stream_resumes_and_cancels_on_the_endpoint_that_served_it(
+    local_server: LocalServer, second: LocalServer
+) -> None:
+    from trio_openai.lib import ResponseStreamManager
+
+    body = {"model": "echo-1", "input": "a b c d e", "background": True}
+    local_server.script("POST", "/v1/responses", Reply.error(503))
+    second.background.faults.append(("reset", 4))
+    async with trio_openai.OpenAI(
+        api_key="sk-test",
+        base_url=local_server.base_url,
+        fallback_base_urls=[second.base_url],
+        max_retries=0,
+        circuit_failure_threshold=100,
+    ) as client:
+        async with ResponseStreamManager(client, body) as stream:
+            events = [event.to_dict() async for event in stream]
+        assert stream.resumes == 1
+        assert stream.response_id is not None
+        assert events == second.background.events[stream.response_id]
+        async with ResponseStreamManager(client, body) as stream:
+            await stream.__anext__()  # left early: cancelled where it runs
+        assert second.background.cancels == [stream.response_id]
+    assert [r.method for r in local_server.requests] == ["POST", "POST"]

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Final, Self, cast, final
 
 import trio
 
+from .._endpoints import ENDPOINT_EXTENSION
 from .._errors import APIConnectionError, APIError, APIStatusError
 from .._interrupted import StreamInterruptedError, interrupted
 from .._types import CallOptions, Omit
@@ -213,6 +214,15 @@ class ResponseStream:
 
     http_response = response
 
+    def path_of(self, path: str) -> str:
+        """``path`` on the endpoint that served this stream: with fallback endpoints, the
+        background response lives there, so resume and cancel must not go elsewhere."""
+        try:
+            served: object = self._stream.response.extensions.get(ENDPOINT_EXTENSION)
+        except RuntimeError:  # not open
+            return path
+        return served + path if isinstance(served, str) else path
+
     @property
     def request_id(self) -> str | None:
         return self._stream.request_id
@@ -266,7 +276,7 @@ class ResponseStream:
         await self._stream.aclose()
         stream = self._client._stream(  # pyright: ignore[reportPrivateUsage]
             "GET",
-            f"/responses/{response_id}",
+            self.path_of(f"/responses/{response_id}"),
             query={"stream": True, "starting_after": self._last_sequence},
             options=self._options,
         )
@@ -387,12 +397,13 @@ class ResponseStreamManager:
             await stream.aclose()
         finally:
             if stream.cancel_on_exit and stream.background and not stream.done:
-                await self._cancel_on_server(stream.response_id)
+                await self._cancel_on_server(stream)
 
-    async def _cancel_on_server(self, response_id: str | None) -> None:
+    async def _cancel_on_server(self, stream: ResponseStream) -> None:
         """Stop the background response this block abandoned: shielded (it runs even while
         the caller is being cancelled) and bounded, so the caller waits at most
         ``cancel_timeout`` seconds; a failure is logged, never raised."""
+        response_id = stream.response_id
         if response_id is None:
             return
         with trio.CancelScope(shield=True) as scope:
@@ -400,7 +411,7 @@ class ResponseStreamManager:
             try:
                 await self._client._request(  # pyright: ignore[reportPrivateUsage]
                     "POST",
-                    f"/responses/{response_id}/cancel",
+                    stream.path_of(f"/responses/{response_id}/cancel"),
                     options={"max_retries": 1},
                 )
             except APIError as exc:
