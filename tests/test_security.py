@@ -460,6 +460,10 @@ NON_DEFAULTS: Final[dict[str, Any]] = {
     "rate_limiter": None,
     "random_source": lambda: 0.0,
     "wall_clock": lambda: 0.0,
+    "hedge_after": 0.5,
+    "fallback_base_urls": ["https://fallback.invalid/v1"],
+    "circuit_failure_threshold": 1,
+    "circuit_reset_after": 1.0,
 }
 
 
