@@ -41,6 +41,7 @@ from .._endpoints import ENDPOINT_EXTENSION
 from .._errors import APIConnectionError, APIError, APIStatusError
 from .._interrupted import StreamInterruptedError, interrupted
 from .._types import CallOptions, Omit
+from ._responses_snapshot import TERMINAL, Snapshot
 
 if TYPE_CHECKING:
     from .._client import OpenAI
@@ -49,7 +50,6 @@ if TYPE_CHECKING:
 __all__ = ["ResponseStream", "ResponseStreamManager"]
 
 log: Final = logging.getLogger("trio_openai")
-_TERMINAL: Final = frozenset({"response.completed", "response.failed", "response.incomplete"})
 
 
 def _event_decoder() -> Callable[[Any], Any]:
@@ -62,105 +62,6 @@ def _response_decoder() -> Callable[[Any], Any]:
     from ..types import decoder_for
 
     return decoder_for("Response")
-
-
-def _copied(value: object) -> dict[str, Any]:
-    """A deep copy of a JSON object from an event ({} when absent)."""
-    if not isinstance(value, dict):
-        return {}
-    return copy.deepcopy(cast("dict[str, Any]", value))
-
-
-class _Snapshot:
-    """The Response as the events so far describe it (plain JSON)."""
-
-    __slots__ = ("response",)
-
-    def __init__(self) -> None:
-        self.response: dict[str, Any] | None = None
-
-    def _item(self, event: dict[str, Any]) -> dict[str, Any] | None:
-        if self.response is None:
-            return None
-        output = self.response.setdefault("output", [])
-        index = event.get("output_index")
-        if isinstance(index, int) and 0 <= index < len(output):
-            return output[index]
-        item_id = event.get("item_id")
-        for item in reversed(output):
-            if item_id is None or item.get("id") == item_id:
-                return item
-        return None
-
-    def _part(self, event: dict[str, Any]) -> dict[str, Any] | None:
-        item = self._item(event)
-        if item is None:
-            return None
-        parts = item.setdefault("content", [])
-        index = event.get("content_index")
-        if isinstance(index, int) and 0 <= index < len(parts):
-            return parts[index]
-        return parts[-1] if parts else None
-
-    def apply(self, event: dict[str, Any]) -> None:
-        kind = event.get("type")
-        if (
-            kind in ("response.created", "response.in_progress", "response.queued")
-            or kind in _TERMINAL
-        ):
-            response: object = event.get("response")
-            if response is not None:
-                self.response = _copied(response)
-            return
-        if self.response is None:
-            return
-        if kind == "response.output_item.added":
-            output = self.response.setdefault("output", [])
-            item = _copied(event.get("item"))
-            index = event.get("output_index")
-            if isinstance(index, int) and index < len(output):
-                output[index] = item
-            else:
-                output.append(item)
-        elif kind == "response.output_item.done":
-            output = self.response.setdefault("output", [])
-            index = event.get("output_index")
-            item = _copied(event.get("item"))
-            if isinstance(index, int) and index < len(output):
-                output[index] = item
-            else:
-                output.append(item)
-        elif kind == "response.content_part.added":
-            item = self._item(event)
-            if item is not None:
-                item.setdefault("content", []).append(_copied(event.get("part")))
-        elif kind == "response.content_part.done":
-            item = self._item(event)
-            if item is not None:
-                parts = item.setdefault("content", [])
-                index = event.get("content_index")
-                part = _copied(event.get("part"))
-                if isinstance(index, int) and index < len(parts):
-                    parts[index] = part
-                else:
-                    parts.append(part)
-        elif kind in ("response.output_text.delta", "response.refusal.delta"):
-            part = self._part(event)
-            key = "text" if kind == "response.output_text.delta" else "refusal"
-            if part is not None:
-                part[key] = part.get(key, "") + str(event.get("delta", ""))
-        elif kind == "response.output_text.done":
-            part = self._part(event)
-            if part is not None and "text" in event:
-                part["text"] = event["text"]
-        elif kind == "response.function_call_arguments.delta":
-            item = self._item(event)
-            if item is not None:
-                item["arguments"] = item.get("arguments", "") + str(event.get("delta", ""))
-        elif kind == "response.function_call_arguments.done":
-            item = self._item(event)
-            if item is not None and "arguments" in event:
-                item["arguments"] = event["arguments"]
 
 
 @final
@@ -181,7 +82,7 @@ class ResponseStream:
         self._resume = resume
         self._resumes_left = max_resumes
         self._options = options
-        self._snapshot = _Snapshot()
+        self._snapshot = Snapshot()
         self._decode = _event_decoder()
         self._last_sequence: int | None = None
         self._sequenced = True
@@ -257,7 +158,7 @@ class ResponseStream:
                 self._sequenced = False
             self._snapshot.apply(raw)
             self.events_received += 1
-            if raw.get("type") in _TERMINAL:
+            if raw.get("type") in TERMINAL:
                 self._done = True
             return self._decode(raw)
 
