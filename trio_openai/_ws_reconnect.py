@@ -1,0 +1,416 @@
+"""Reconnection of a WebSocket session (Realtime, Responses) after an unexpected close.
+
+`SessionLink` holds the socket of a session across reconnections. Its supervisor task (run
+in the session's own nursery) opens the socket, hands it to the session's reader, and when
+the connection ends with a recoverable close code (1001, 1005, 1006, 1011, 1012, 1013,
+1015, as openai-python) and the user gave ``on_reconnecting``, it:
+
+1. tells the session the connection dropped (in-flight responses end with
+   `WebSocketInterruptedError`);
+2. asks ``on_reconnecting(event)`` for each attempt: it may return new ``extra_query`` /
+   ``extra_headers`` (a fresh token...) or ``{"abort": True}``; it may be async;
+3. sleeps the backoff (``initial_delay * 2**(attempt-1)``, capped at ``max_delay``, with
+   jitter in [0.75, 1]); `close` or leaving the block interrupts it;
+4. opens a new socket, sends the session's replay (Realtime: its last ``session.update``),
+   then the messages queued while disconnected, in order.
+
+Messages sent while disconnected wait in a queue bounded in bytes (``max_queue_size``,
+1 MiB by default as openai-python); one that would overflow it raises
+`WebSocketQueueFullError` and is not queued. Without ``on_reconnecting`` nothing changes:
+the first close ends the session, as before.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import random as _random
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Final, Protocol, TypedDict, final
+
+import attrs
+import trio
+from trio_websocket import CloseReason, ConnectionClosed, WebSocketConnection
+
+from ._errors import APIStatusError, APITimeoutError, OpenAIError
+from ._types import Omit
+from ._websocket import WebSocketConnectionError, close_socket, closed_error, sole_cancelled
+
+__all__ = [
+    "RECOVERABLE_CLOSE_CODES",
+    "ReconnectPolicy",
+    "ReconnectingEvent",
+    "ReconnectingOverrides",
+    "SendQueue",
+    "SessionLink",
+    "OnReconnecting",
+    "DEFAULT_MAX_QUEUE_SIZE",
+    "WebSocketInterruptedError",
+    "WebSocketQueueFullError",
+    "is_recoverable_close",
+    "run_linked_session",
+]
+
+log: Final = logging.getLogger("trio_openai")
+
+# RFC 6455 section 7.4.1: the closes worth another try (openai-python's list).
+RECOVERABLE_CLOSE_CODES: Final = frozenset({1001, 1005, 1006, 1011, 1012, 1013, 1015})
+DEFAULT_MAX_QUEUE_SIZE: Final = 1_048_576
+
+
+def is_recoverable_close(code: int | None) -> bool:
+    """Whether a connection closed with `code` (None: no close frame) is worth reopening."""
+    return code is None or code in RECOVERABLE_CLOSE_CODES
+
+
+class WebSocketQueueFullError(OpenAIError):
+    """A message sent while the session reconnects would overflow the send queue
+    (``max_queue_size`` bytes); it was not queued. Wait for the session to reconnect,
+    drop the message, or raise ``max_queue_size``."""
+
+
+class WebSocketInterruptedError(WebSocketConnectionError):
+    """The connection dropped while a response was in flight; the session reconnected
+    (or is reconnecting), but that response is lost: create it again if you need it.
+
+    ``response_id`` is the response's id when the server had announced it (Realtime
+    ``response.created``); ``close_code`` is the code of the close that interrupted it.
+    """
+
+    response_id: str | None
+
+    def __init__(
+        self, message: str, *, close_code: int | None, response_id: str | None = None
+    ) -> None:
+        super().__init__(message, close_code=close_code)
+        self.response_id = response_id
+
+
+@final
+@attrs.frozen
+class ReconnectingEvent:
+    """What ``on_reconnecting`` is told before each attempt."""
+
+    attempt: int  # 1-based
+    max_attempts: int
+    delay: float  # seconds slept before this attempt connects
+    close_code: int  # 1006 when the connection ended without a close frame
+    extra_query: Mapping[str, object]
+    extra_headers: Mapping[str, str | Omit]
+
+
+class ReconnectingOverrides(TypedDict, total=False):
+    """What ``on_reconnecting`` may return (or None: retry unchanged)."""
+
+    extra_query: Mapping[str, object]  # replaces the query of the next attempts
+    extra_headers: Mapping[str, str | Omit]  # replaces the headers of the next attempts
+    abort: bool  # stop trying: the session ends with the close that caused this
+
+
+OnReconnecting = Callable[
+    [ReconnectingEvent],
+    "ReconnectingOverrides | Awaitable[ReconnectingOverrides | None] | None",
+]
+
+
+@final
+@attrs.frozen
+class ReconnectPolicy:
+    on_reconnecting: OnReconnecting | None = None
+    max_retries: int = 5
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+    max_queue_size: int = DEFAULT_MAX_QUEUE_SIZE
+
+    def validate(self, call: str) -> None:
+        if self.max_retries < 0 or self.initial_delay < 0 or self.max_delay < 0:
+            raise ValueError(f"{call}: max_retries, initial_delay and max_delay must be >= 0")
+        if self.max_queue_size <= 0:
+            raise ValueError(f"{call}: max_queue_size must be > 0 (bytes)")
+
+    def delay(self, attempt: int, random: Callable[[], float] = _random.random) -> float:
+        base = min(self.initial_delay * 2 ** (attempt - 1), self.max_delay)
+        return base * (0.75 + random() * 0.25)
+
+
+@final
+class SendQueue:
+    """Messages waiting for a connection, bounded by their total size in bytes."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._items: deque[tuple[str, object, int]] = deque()
+        self._bytes = 0
+        self._max_bytes = max_bytes
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def size(self) -> int:
+        return self._bytes
+
+    def push(self, text: str, tag: object) -> None:
+        size = len(text.encode())
+        if self._bytes + size > self._max_bytes:
+            raise WebSocketQueueFullError(
+                f"The send queue is full ({self._bytes} of {self._max_bytes} bytes queued "
+                f"while reconnecting; this message has {size}): message not sent."
+            )
+        self._items.append((text, tag, size))
+        self._bytes += size
+
+    def push_front(self, text: str, tag: object) -> None:
+        size = len(text.encode())
+        self._items.appendleft((text, tag, size))
+        self._bytes += size
+
+    def pop(self) -> tuple[str, object]:
+        text, tag, size = self._items.popleft()
+        self._bytes -= size
+        return text, tag
+
+    def clear(self) -> list[str]:
+        texts = [text for text, _, _ in self._items]
+        self._items.clear()
+        self._bytes = 0
+        return texts
+
+
+class LinkedSession(Protocol):
+    """What a session gives its link."""
+
+    async def read_socket(self, ws: WebSocketConnection) -> CloseReason | None:
+        """Read `ws` until it closes; return its close reason."""
+        ...
+
+    async def interrupted(self, close_code: int) -> None:
+        """The connection dropped and will be reopened: end what was in flight."""
+        ...
+
+    def replay(self) -> list[str]:
+        """Messages to send first on a new connection (session configuration)."""
+        ...
+
+    def transmitted(self, tag: object) -> None:
+        """A message tagged `tag` went out over the socket."""
+        ...
+
+    def ended(self) -> None:
+        """The session is over: no more connections."""
+        ...
+
+
+OpenSocket = Callable[
+    [Mapping[str, object] | None, Mapping[str, str | Omit] | None],
+    AbstractAsyncContextManager[tuple[WebSocketConnection, trio.Nursery]],
+]
+_OPEN_ERRORS: Final = (WebSocketConnectionError, APIStatusError, APITimeoutError)
+
+
+@final
+class SessionLink:
+    """The socket of one session across reconnections; see the module docstring."""
+
+    def __init__(
+        self,
+        open_socket: OpenSocket,
+        *,
+        policy: ReconnectPolicy,
+        extra_query: Mapping[str, object] | None,
+        extra_headers: Mapping[str, str | Omit] | None,
+        error_class: type[WebSocketConnectionError],
+    ) -> None:
+        self._open_socket = open_socket
+        self._policy = policy
+        self._extra_query: Mapping[str, object] = dict(extra_query or {})
+        self._extra_headers: Mapping[str, str | Omit] = dict(extra_headers or {})
+        self._error_class = error_class
+        self._queue = SendQueue(policy.max_queue_size)
+        self.ws: WebSocketConnection | None = None
+        self.reconnecting = False
+        self.over = False
+        self.close_reason: CloseReason | None = None
+        self.reconnects = 0  # successful reconnections, for statistics and tests
+        self._closing = False
+        self._close_done = trio.Event()
+        self._waiting = trio.CancelScope()
+
+    @property
+    def queued_bytes(self) -> int:
+        return self._queue.size
+
+    @property
+    def reconnect_enabled(self) -> bool:
+        return self._policy.on_reconnecting is not None
+
+    def closed_error(self, what: str) -> WebSocketConnectionError:
+        reason = self.close_reason or (self.ws.closed if self.ws is not None else None)
+        return closed_error(self._error_class, reason, what)
+
+    async def send_text(self, text: str, tag: object, session: LinkedSession) -> None:
+        """Send now, or queue while reconnecting. Raises the session's connection error
+        once it is over, `WebSocketQueueFullError` when the queue is full."""
+        if self.over or self._closing or self.ws is None:
+            raise self.closed_error("Cannot send")
+        if self.reconnecting or len(self._queue):
+            self._queue.push(text, tag)
+            return
+        try:
+            await self.ws.send_message(text)
+        except ConnectionClosed as exc:
+            code = exc.reason.code if exc.reason is not None else None
+            if self._closing or not self.reconnect_enabled or not is_recoverable_close(code):
+                raise closed_error(self._error_class, exc.reason, "Cannot send") from None
+            self._queue.push(text, tag)  # sent again once reconnected
+            return
+        session.transmitted(tag)
+
+    async def close(self, grace: float, code: int = 1000, reason: str | None = None) -> None:
+        """End the session: no more reconnection; close the current socket."""
+        self._closing = True
+        self._waiting.cancel()
+        try:
+            if self.ws is not None:
+                await close_socket(self.ws, grace, code, reason)
+        finally:
+            self._close_done.set()
+
+    async def run(
+        self,
+        session: LinkedSession,
+        *,
+        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """The supervisor: the first open (its failure raises to `nursery.start`), then
+        reconnections until the session ends."""
+        try:
+            reason = await self._serve(session, task_status)
+            attempt = 0
+            while self._should_reconnect(reason):
+                code = reason.code if reason is not None else 1006
+                if attempt == 0:
+                    await session.interrupted(code)
+                self.reconnecting = True
+                attempt += 1
+                if attempt > self._policy.max_retries or not await self._wait(attempt, code):
+                    break
+                try:
+                    reason = await self._serve(session, None)
+                except _OPEN_ERRORS as exc:
+                    log.info("WebSocket reconnection attempt %d failed: %r", attempt, exc)
+                    continue
+                attempt = 0
+        finally:
+            self.over = True
+            self.reconnecting = False
+            unsent = self._queue.clear()
+            if unsent:
+                log.warning("WebSocket session ended with %d unsent messages", len(unsent))
+            session.ended()
+
+    def _should_reconnect(self, reason: CloseReason | None) -> bool:
+        if reason is not None:
+            self.close_reason = reason
+        code = reason.code if reason is not None else None
+        return self.reconnect_enabled and not self._closing and is_recoverable_close(code)
+
+    async def _wait(self, attempt: int, close_code: int) -> bool:
+        """Ask the callback and sleep the backoff; False: stop trying."""
+        callback = self._policy.on_reconnecting
+        assert callback is not None
+        delay = self._policy.delay(attempt)
+        event = ReconnectingEvent(
+            attempt=attempt,
+            max_attempts=self._policy.max_retries,
+            delay=delay,
+            close_code=close_code,
+            extra_query=self._extra_query,
+            extra_headers=self._extra_headers,
+        )
+        answer = callback(event)
+        overrides = await answer if inspect.isawaitable(answer) else answer
+        if overrides is not None:
+            if overrides.get("abort"):
+                return False
+            self._extra_query = overrides.get("extra_query", self._extra_query)
+            self._extra_headers = overrides.get("extra_headers", self._extra_headers)
+        log.info(
+            "Reconnecting the WebSocket (attempt %d/%d) in %.2f s",
+            attempt,
+            self._policy.max_retries,
+            delay,
+        )
+        self._waiting = trio.CancelScope()
+        if self._closing:
+            return False
+        with self._waiting:
+            await trio.sleep(delay)
+        return not self._closing
+
+    async def _serve(
+        self, session: LinkedSession, task_status: trio.TaskStatus[None] | None
+    ) -> CloseReason | None:
+        """One connection: open, (re)send the replay and the queue, read until it ends."""
+        async with self._open_socket(self._extra_query, self._extra_headers) as (ws, _):
+            self.ws = ws
+            if task_status is not None:
+                task_status.started()
+            else:
+                if self._closing:
+                    return None
+                self.reconnects += 1
+                try:
+                    for text in session.replay():
+                        await ws.send_message(text)
+                    while len(self._queue):
+                        text, tag = self._queue.pop()
+                        try:
+                            await ws.send_message(text)
+                        except BaseException:
+                            self._queue.push_front(text, tag)
+                            raise
+                        session.transmitted(tag)
+                except ConnectionClosed as exc:
+                    return exc.reason
+                self.reconnecting = False
+            reason = await session.read_socket(ws)
+            if self._closing:  # our close frame is out: let `close` wait for the answer
+                await self._close_done.wait()
+            return reason
+
+
+@asynccontextmanager
+async def run_linked_session(
+    link: SessionLink, session: LinkedSession, *, close_timeout: float
+) -> AsyncIterator[None]:
+    """Run `link`'s supervisor in a nursery owned by this block: the first open happens on
+    entry (its failure raises here, unwrapped); leaving closes the socket (code 1000, at
+    most `close_timeout` s) and no task outlives the block. An exception raised in the
+    block comes out unchanged."""
+    failure: BaseException | None = None
+    cancelled: BaseException | None = None
+    try:
+        async with trio.open_nursery() as nursery:
+            try:
+                await nursery.start(functools.partial(link.run, session))
+            except BaseException as exc:
+                failure = exc
+            else:
+                try:
+                    yield
+                except BaseException as exc:
+                    failure = exc
+                finally:
+                    await link.close(close_timeout)
+            nursery.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        cancelled = sole_cancelled(group)
+        if cancelled is None:
+            raise
+    if failure is not None:
+        raise failure
+    if cancelled is not None:
+        raise cancelled
