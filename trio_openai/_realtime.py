@@ -232,26 +232,33 @@ class RealtimeConnection:
             self._in_flight.pop(response_id, None)
 
     async def interrupted(self, close_code: int) -> None:
-        lost: list[str | None] = [*self._in_flight, *([None] * self._requested)]
+        """One error per reconnection: a new connection is a new server session (its
+        conversation is empty; the configuration is replayed), and the responses in flight
+        are lost."""
+        lost = [*self._in_flight]
+        requested = self._requested
         self._in_flight.clear()
         self._requested = 0
-        for response_id in lost:
-            which = f"response {response_id}" if response_id else "a requested response"
-            await self._send_items.send(
-                WebSocketInterruptedError(
-                    f"The connection dropped (code {close_code}) while {which} was in "
-                    "flight; the session reconnects, but the response is lost.",
-                    close_code=close_code,
-                    response_id=response_id,
-                )
+        what = ", ".join(lost) if lost else f"{requested} requested" if requested else "none"
+        await self._send_items.send(
+            WebSocketInterruptedError(
+                f"The connection dropped (code {close_code}); the session reconnects with "
+                f"its last session.update but an empty conversation. Responses lost: {what}.",
+                close_code=close_code,
+                response_id=lost[0] if lost else None,
+                lost_responses=(*lost, *([None] * requested)),
             )
+        )
 
     def replay(self) -> list[str]:
         return [self._session_update] if self._session_update is not None else []
 
     def transmitted(self, tag: object) -> None:
-        if tag == "response.create":
+        kind, text = tag if isinstance(tag, tuple) else (None, None)
+        if kind == "response.create":
             self._requested += 1
+        elif kind == "session.update" and isinstance(text, str):
+            self._session_update = text
 
     def ended(self) -> None:
         self._send_items.close()
@@ -265,10 +272,7 @@ class RealtimeConnection:
         the queue is full). Raises `RealtimeConnectionError` when the connection is over.
         """
         text = dump_json(event).decode()
-        kind = _type_of(event)
-        if kind == "session.update":
-            self._session_update = text
-        await self._link.send_text(text, kind, self)
+        await self._link.send_text(text, (_type_of(event), text), self)
 
     async def close(self, *, code: int = 1000, reason: str | None = None) -> None:
         """Close the session now (the block's exit does it anyway): send a close frame and

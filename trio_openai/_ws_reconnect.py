@@ -73,20 +73,30 @@ class WebSocketQueueFullError(OpenAIError):
 
 
 class WebSocketInterruptedError(WebSocketConnectionError):
-    """The connection dropped while a response was in flight; the session reconnected
-    (or is reconnecting), but that response is lost: create it again if you need it.
+    """The connection dropped; the session reconnects, but what was in flight is lost.
 
-    ``response_id`` is the response's id when the server had announced it (Realtime
-    ``response.created``); ``close_code`` is the code of the close that interrupted it.
+    A Responses stream whose request went out raises it. A Realtime session raises it
+    once per reconnection from `recv`: the new connection is a new server session, with
+    the last ``session.update`` replayed and an empty conversation. ``lost_responses``
+    holds the ids of the responses that were in flight (None for one requested but not
+    yet announced by ``response.created``); ``response_id`` is the first of them.
+    ``close_code`` is the code of the close that caused it (1006: no close frame).
     """
 
     response_id: str | None
+    lost_responses: tuple[str | None, ...]
 
     def __init__(
-        self, message: str, *, close_code: int | None, response_id: str | None = None
+        self,
+        message: str,
+        *,
+        close_code: int | None,
+        response_id: str | None = None,
+        lost_responses: tuple[str | None, ...] = (),
     ) -> None:
         super().__init__(message, close_code=close_code)
         self.response_id = response_id
+        self.lost_responses = lost_responses
 
 
 @final
@@ -291,9 +301,9 @@ class SessionLink:
             attempt = 0
             while self._should_reconnect(reason):
                 code = reason.code if reason is not None else 1006
+                self.reconnecting = True
                 if attempt == 0:
                     await session.interrupted(code)
-                self.reconnecting = True
                 attempt += 1
                 if attempt > self._policy.max_retries or not await self._wait(attempt, code):
                     break
