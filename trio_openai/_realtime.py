@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TYPE_CHECKING, Any, Self, final
+from typing import TYPE_CHECKING, Any, Self, cast, final
 
 import trio
 from trio_websocket import CloseReason, ConnectionClosed, WebSocketConnection
@@ -222,8 +222,12 @@ class RealtimeConnection:
         kind = obj.get("type")
         if kind not in ("response.created", "response.done"):
             return
-        response = obj.get("response")
-        response_id = response.get("id") if isinstance(response, Mapping) else None
+        response: object = obj.get("response")
+        response_id = (
+            cast("Mapping[str, object]", response).get("id")
+            if isinstance(response, Mapping)
+            else None
+        )
         if kind == "response.created":
             self._requested = max(0, self._requested - 1)
             if isinstance(response_id, str):
@@ -254,7 +258,7 @@ class RealtimeConnection:
         return [self._session_update] if self._session_update is not None else []
 
     def transmitted(self, tag: object) -> None:
-        kind, text = tag if isinstance(tag, tuple) else (None, None)
+        kind, text = cast("tuple[object, object]", tag) if isinstance(tag, tuple) else (None, None)
         if kind == "response.create":
             self._requested += 1
         elif kind == "session.update" and isinstance(text, str):
@@ -282,7 +286,11 @@ class RealtimeConnection:
 
 
 def _type_of(event: object) -> str | None:
-    kind = event.get("type") if isinstance(event, Mapping) else getattr(event, "type", None)
+    kind: object = (
+        cast("Mapping[str, object]", event).get("type")
+        if isinstance(event, Mapping)
+        else getattr(event, "type", None)
+    )
     return kind if isinstance(kind, str) else None
 
 

@@ -27,7 +27,7 @@ import inspect
 import logging
 import random as _random
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Final, Protocol, TypedDict, final
 
@@ -395,7 +395,7 @@ class SessionLink:
 @asynccontextmanager
 async def run_linked_session(
     link: SessionLink, session: LinkedSession, *, close_timeout: float
-) -> AsyncIterator[None]:
+) -> AsyncGenerator[None]:
     """Run `link`'s supervisor in a nursery owned by this block: the first open happens on
     entry (its failure raises here, unwrapped); leaving closes the socket (code 1000, at
     most `close_timeout` s) and no task outlives the block. An exception raised in the

@@ -487,6 +487,10 @@ class WebSocketTestServer:
         events (0: right after the handshake), to test reconnection at every message."""
         self._drops.append(events)
 
+    def next_drop(self) -> int | None:
+        """The drop scripted for the connection being opened (see `drop_next_after`)."""
+        return self._drops.popleft() if self._drops else None
+
     def reject_next(self, status: int, body: Any = None) -> None:
         """Refuse the next handshake with HTTP `status` and a JSON `body`."""
         self._rejects.append((status, body))
@@ -573,7 +577,7 @@ class _Peer:
         self.frozen = False
         self.realtime = isinstance(echo, _RealtimeEcho)
         self.event_serial = 0
-        self.drop_after = server._drops.popleft() if server._drops else None
+        self.drop_after = server.next_drop()
         self.sent = 0
 
     async def run(self) -> None:
