@@ -312,7 +312,10 @@ def realtime_url(
             or model
         )
         if not deployment:
-            raise OpenAIError("Azure Realtime needs `model` (the deployment name).")
+            raise OpenAIError(
+                "realtime.connect() on Azure needs the deployment: pass model=... (the "
+                "deployment name) or create the client with AzureOpenAI(azure_deployment=...)."
+            )
         endpoint = getattr(client, "azure_endpoint", None) or getattr(
             client, "_azure_endpoint", None
         )
