@@ -51,11 +51,13 @@ def sigv4_valid(request: RecordedRequest, *, service: str, secret: Credentials =
     query = urlencode([(k, v) for k, vs in request.query.items() for v in vs])
     url = f"http://{request.headers['host']}{request.path}" + (f"?{query}" if query else "")
     headers = {name: request.headers[name] for name in signed}
-    aws_request = AWSRequest(method=request.method, url=url, data=request.body, headers=headers)
+    aws_request: Any = AWSRequest(
+        method=request.method, url=url, data=request.body, headers=headers
+    )
     aws_request.context["timestamp"] = request.headers["x-amz-date"]
-    signer = SigV4Auth(secret, service, REGION)
+    signer: Any = SigV4Auth(secret, service, REGION)
     string_to_sign = signer.string_to_sign(aws_request, signer.canonical_request(aws_request))
-    expected = signer.signature(string_to_sign, aws_request)
+    expected: str = signer.signature(string_to_sign, aws_request)
     return date == request.headers["x-amz-date"][:8] and hmac.compare_digest(
         expected, parts["Signature"]
     )
@@ -236,11 +238,8 @@ async def test_vertex_tokens_are_refreshed_once_for_many_requests(
         trio_openai.OpenAI(base_url=auth.base_url, auth=auth) as client,
         trio.open_nursery() as nursery,
     ):
-        if True:
-            for _ in range(10):
-                nursery.start_soon(
-                    lambda: client.chat.completions.create(model="m", messages=MESSAGES)
-                )
+        for _ in range(10):
+            nursery.start_soon(lambda: client.chat.completions.create(model="m", messages=MESSAGES))
     assert issuer.issued == ["ya29.token-1"] and auth.refreshes == 1
     api = [r for r in local_server.requests if r.path.endswith("/chat/completions")]
     assert {r.headers["authorization"] for r in api} == {"Bearer ya29.token-1"}

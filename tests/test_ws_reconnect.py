@@ -32,7 +32,7 @@ USER_HELLO = {
     "role": "user",
     "content": [{"type": "input_text", "text": "hello there"}],
 }
-FAST = {"initial_delay": 0.001, "max_delay": 0.01}
+FAST = 0.001  # seconds of backoff: the drops are local
 REALTIME_EVENTS = 14  # what the server sends in one clean `realtime_turn` (checked below)
 RESPONSES_EVENTS = 24  # two responses of 12 events each
 
@@ -110,7 +110,7 @@ async def test_realtime_survives_a_drop_after_every_server_event(
 
     with trio.fail_after(10):
         async with client.realtime.connect(
-            model="m", on_reconnecting=on_reconnecting, **FAST
+            model="m", on_reconnecting=on_reconnecting, initial_delay=FAST, max_delay=FAST
         ) as conn:
             assert await realtime_turn(conn) == "You said: hello there"
             assert conn.reconnects == 1
@@ -135,7 +135,9 @@ async def test_responses_survive_a_drop_after_every_server_event(
     codes: list[int | None] = []
     interrupted = 0
     with trio.fail_after(10):
-        async with client.responses.connect(on_reconnecting=retry_always, **FAST) as ws:
+        async with client.responses.connect(
+            on_reconnecting=retry_always, initial_delay=FAST, max_delay=FAST
+        ) as ws:
             for word in ("one", "two"):
                 while True:
                     try:
@@ -174,7 +176,9 @@ async def test_callback_can_change_headers_and_query_then_abort(
     # The first connection is not a reconnection: the rejects apply to attempts 1 and 2.
     server._rejects.clear()
     server.drop_next_after(1)
-    async with client.realtime.connect(model="m", on_reconnecting=on_reconnecting, **FAST) as conn:
+    async with client.realtime.connect(
+        model="m", on_reconnecting=on_reconnecting, initial_delay=FAST, max_delay=FAST
+    ) as conn:
         server.reject_next(503)
         server.reject_next(503)
         with pytest.raises(WebSocketInterruptedError):
@@ -198,23 +202,24 @@ async def test_async_callback_and_exhausted_retries(server: WebSocketTestServer)
 
     async with (
         trio_openai.OpenAI(api_key=KEY, base_url=server.base_url) as client,
-        client.responses.connect(on_reconnecting=on_reconnecting, max_retries=2, **FAST) as ws,
+        client.responses.connect(
+            on_reconnecting=on_reconnecting, max_retries=2, initial_delay=FAST, max_delay=FAST
+        ) as ws,
     ):
-        if True:
-            async with ws.create(model="m", input="x") as stream:
+        async with ws.create(model="m", input="x") as stream:
+            await stream.until_done()
+        for _ in range(2):
+            server.reject_next(500)
+        server.on_message("response.create", WsAction.abort())
+        with pytest.raises(WebSocketInterruptedError):
+            async with ws.create(model="m", input="y") as stream:
                 await stream.until_done()
-            for _ in range(2):
-                server.reject_next(500)
-            server.on_message("response.create", WsAction.abort())
-            with pytest.raises(WebSocketInterruptedError):
-                async with ws.create(model="m", input="y") as stream:
-                    await stream.until_done()
-            with trio.fail_after(5):
-                while not ws._link.over:  # noqa: ASYNC110 (the link has no event to wait on)
-                    await trio.sleep(0.01)
-            with pytest.raises(WebSocketConnectionError):
-                async with ws.create(model="m", input="x"):
-                    pass
+        with trio.fail_after(5):
+            while not ws._link.over:  # noqa: ASYNC110 (the link has no event to wait on)
+                await trio.sleep(0.01)
+        with pytest.raises(WebSocketConnectionError):
+            async with ws.create(model="m", input="x"):
+                pass
     assert calls == [1, 2]
 
 
@@ -249,7 +254,11 @@ async def test_sends_while_reconnecting_are_queued_in_order_and_bounded(
         await gate.wait()  # hold the reconnection while the test sends
 
     async with client.realtime.connect(
-        model="m", on_reconnecting=on_reconnecting, max_queue_size=250, **FAST
+        model="m",
+        on_reconnecting=on_reconnecting,
+        max_queue_size=250,
+        initial_delay=FAST,
+        max_delay=FAST,
     ) as conn:
         with pytest.raises(WebSocketInterruptedError):
             await wait_for(conn, "never")
