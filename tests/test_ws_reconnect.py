@@ -223,6 +223,24 @@ async def test_async_callback_and_exhausted_retries(server: WebSocketTestServer)
     assert calls == [1, 2]
 
 
+async def test_a_failing_callback_ends_the_session_with_its_cause(
+    client: trio_openai.OpenAI, server: WebSocketTestServer
+) -> None:
+    def on_reconnecting(event: ReconnectingEvent) -> None:
+        raise LookupError("no token for the next attempt")
+
+    server.drop_next_after(1)
+    async with client.realtime.connect(model="m", on_reconnecting=on_reconnecting) as conn:
+        assert (await conn.recv()).type == "session.created"
+        with pytest.raises(WebSocketInterruptedError):
+            await conn.recv()
+        with pytest.raises(RealtimeConnectionError) as info:
+            await conn.recv()
+        assert isinstance(info.value.__cause__, LookupError)
+        assert info.value.close_code == 1006
+    assert len(server.sessions) == 1
+
+
 async def test_without_a_callback_a_drop_ends_the_session(
     client: trio_openai.OpenAI, server: WebSocketTestServer
 ) -> None:

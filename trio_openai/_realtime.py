@@ -54,7 +54,6 @@ from ._websocket import (
     DEFAULT_CONNECT_TIMEOUT,
     NORMAL_CLOSE_CODES,
     WebSocketConnectionError,
-    closed_error,
     decode_event,
     event_decoder,
     is_azure,
@@ -193,7 +192,7 @@ class RealtimeConnection:
             reason = self._link.close_reason or (self._link.ws.closed if self._link.ws else None)
             if end_quietly and reason is not None and reason.code in NORMAL_CLOSE_CODES:
                 raise StopAsyncIteration from None
-            raise closed_error(RealtimeConnectionError, reason, "No more events") from None
+            raise self._link.closed_error("No more events") from self._link.stop_cause
         if isinstance(item, Exception):
             raise item
         return item

@@ -244,6 +244,7 @@ class SessionLink:
         self.over = False
         self.close_reason: CloseReason | None = None
         self.reconnects = 0  # successful reconnections, for statistics and tests
+        self.stop_cause: Exception | None = None  # what made on_reconnecting give up
         self._closing = False
         self._close_done = trio.Event()
         self._waiting = trio.CancelScope()
@@ -257,8 +258,11 @@ class SessionLink:
         return self._policy.on_reconnecting is not None
 
     def closed_error(self, what: str) -> WebSocketConnectionError:
+        """The error of a session that is over (its cause: an exception of the callback)."""
         reason = self.close_reason or (self.ws.closed if self.ws is not None else None)
-        return closed_error(self._error_class, reason, what)
+        error = closed_error(self._error_class, reason, what)
+        error.__cause__ = self.stop_cause
+        return error
 
     async def send_text(self, text: str, tag: object, session: LinkedSession) -> None:
         """Send now, or queue while reconnecting. Raises the session's connection error
@@ -340,8 +344,13 @@ class SessionLink:
             extra_query=self._extra_query,
             extra_headers=self._extra_headers,
         )
-        answer = callback(event)
-        overrides = await answer if inspect.isawaitable(answer) else answer
+        try:
+            answer = callback(event)
+            overrides = await answer if inspect.isawaitable(answer) else answer
+        except Exception as exc:  # as openai-python: a failing callback stops the retries
+            log.warning("on_reconnecting raised %r: the session ends", exc)
+            self.stop_cause = exc
+            return False
         if overrides is not None:
             if overrides.get("abort"):
                 return False
