@@ -279,6 +279,7 @@ class ResponsesWebSocket:
             # The server may or may not have the request: keep the stream in its lane so
             # that any events of it are dropped, and refuse further responses.
             stream._abandoned = True
+            stream._transmitted = True  # perhaps partly: a reconnection forgets it
             stream._receive_items.close()
             self._unusable = f"A response.create was interrupted while sent ({exc!r})."
             raise
@@ -315,7 +316,9 @@ class ResponsesWebSocket:
             await self._route(obj, decode)
 
     async def interrupted(self, close_code: int) -> None:
-        """Streams whose request went out are lost; queued ones are sent after reconnecting."""
+        """Streams whose request went out are lost; queued ones are sent after reconnecting.
+        A new connection also forgets a request whose sending was interrupted."""
+        self._unusable = None
         for lane, queue in list(self._lanes.items()):
             for stream in [s for s in queue if s._transmitted]:
                 queue.remove(stream)
