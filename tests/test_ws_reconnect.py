@@ -126,6 +126,25 @@ async def test_realtime_survives_a_drop_after_every_server_event(
     assert new.types()[-2:] == ["conversation.item.create", "response.create"]
 
 
+@pytest.mark.parametrize(
+    "dropped_at", ["session.update", "conversation.item.create", "response.create"]
+)
+async def test_realtime_survives_a_drop_at_every_client_message(
+    client: trio_openai.OpenAI, server: WebSocketTestServer, dropped_at: str
+) -> None:
+    server.on_message(dropped_at, WsAction.abort())  # the server reads it, then drops
+    with trio.fail_after(10):
+        async with client.realtime.connect(
+            model="m", on_reconnecting=retry_always, initial_delay=FAST, max_delay=FAST
+        ) as conn:
+            assert await realtime_turn(conn) == "You said: hello there"
+            assert conn.reconnects == 1
+    old, new = server.sessions
+    assert old.types()[-1] == dropped_at
+    assert new.messages[0] == {"type": "session.update", "session": SESSION}
+    assert new.types().count("session.update") == 1
+
+
 @pytest.mark.parametrize("drop_after", range(RESPONSES_EVENTS))
 async def test_responses_survive_a_drop_after_every_server_event(
     client: trio_openai.OpenAI, server: WebSocketTestServer, drop_after: int
