@@ -81,6 +81,12 @@ if TYPE_CHECKING:
     )
     from ._streaming import ByteStream as ByteStream, Stream as Stream
     from ._websocket import WebSocketConnectionError as WebSocketConnectionError
+    from ._ws_reconnect import (
+        ReconnectingEvent as ReconnectingEvent,
+        ReconnectingOverrides as ReconnectingOverrides,
+        WebSocketInterruptedError as WebSocketInterruptedError,
+        WebSocketQueueFullError as WebSocketQueueFullError,
+    )
     from .azure import AzureOpenAI as AzureOpenAI
 
 _LAZY = {
@@ -93,6 +99,10 @@ _LAZY = {
     "ResponsesWebSocket": "._responses_ws",
     "ResponsesWebSocketError": "._responses_ws",
     "WebSocketConnectionError": "._websocket",
+    "ReconnectingEvent": "._ws_reconnect",
+    "ReconnectingOverrides": "._ws_reconnect",
+    "WebSocketInterruptedError": "._ws_reconnect",
+    "WebSocketQueueFullError": "._ws_reconnect",
     "AsyncPaginator": "._pagination",
     "Page": "._pagination",
     "APIResponse": "._response",
@@ -139,6 +149,8 @@ __all__ = [
     "RealtimeConnection",
     "RealtimeConnectionError",
     "RealtimeError",
+    "ReconnectingEvent",
+    "ReconnectingOverrides",
     "RequestOptions",
     "ResponsesWebSocket",
     "ResponsesWebSocketError",
@@ -152,6 +164,8 @@ __all__ = [
     "UnknownVariant",
     "UnprocessableEntityError",
     "WebSocketConnectionError",
+    "WebSocketInterruptedError",
+    "WebSocketQueueFullError",
     "WebhookVerificationError",
     "Webhooks",
     "__version__",

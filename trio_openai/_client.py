@@ -22,6 +22,7 @@ import trio
 
 from . import _transport
 from ._any_path import AnyPath
+from ._auth import signing_middleware
 from ._binary import BinaryResponseContent
 from ._call_errors import ClientClosedError, unknown_keyword_error
 from ._config import base_url_for, parse_custom_headers, platform_headers
@@ -474,7 +475,7 @@ class OpenAI(Areas, AnyPath):
             self.timeout if isinstance(options.timeout, Omit) else Timeout.coerce(options.timeout)
         )
         params = encode_query(self.default_query, query, options.extra_query)
-        middleware = (*self.middleware, *options.middleware)
+        middleware = (*self.middleware, *options.middleware, *signing_middleware(self.auth))
         prepared = Prepared(method, url, merged, params, content, timeout, middleware, admin)
         if options.extra_headers and any(
             k.lower() == "x-stainless-retry-count" for k in options.extra_headers
@@ -640,7 +641,9 @@ class OpenAI(Areas, AnyPath):
         response, content, taken = await self._send_with_retries(prepared, opts, read=True)
         assert content is not None
         if binary:  # the body, or what `cast` makes of it (a text body: a str)
-            parsed: Any = BinaryResponseContent(response, content) if cast is None else cast(content)
+            parsed: Any = (
+                BinaryResponseContent(response, content) if cast is None else cast(content)
+            )
         else:
             parsed = decode_json(response, content, cast)
         if capture is not None:  # with_raw_response

@@ -34,11 +34,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TYPE_CHECKING, Any, Self, final
+from typing import TYPE_CHECKING, Any, Self, cast, final
 
 import trio
 from trio_websocket import CloseReason, ConnectionClosed, WebSocketConnection
 
+from ._encoding import dump_json
 from ._errors import OpenAIError, StreamError
 from ._realtime_helpers import (
     RealtimeConversationResource,
@@ -53,16 +54,21 @@ from ._websocket import (
     DEFAULT_CONNECT_TIMEOUT,
     NORMAL_CLOSE_CODES,
     WebSocketConnectionError,
-    close_socket,
-    closed_error,
     decode_event,
     event_decoder,
     is_azure,
     open_client_socket,
     parse_message,
     response_header,
-    send_json,
     websocket_url,
+)
+from ._ws_reconnect import (
+    DEFAULT_MAX_QUEUE_SIZE,
+    OnReconnecting,
+    ReconnectPolicy,
+    SessionLink,
+    WebSocketInterruptedError,
+    run_linked_session,
 )
 
 if TYPE_CHECKING:
@@ -123,17 +129,19 @@ class RealtimeConnection:
 
     def __init__(
         self,
-        ws: WebSocketConnection,
+        link: SessionLink,
         *,
         buffer_size: int,
         raise_errors: bool,
         close_timeout: float,
     ) -> None:
-        self._ws = ws
+        self._link = link
         self._raise_errors = raise_errors
         self._close_timeout = close_timeout
-        self._close_reason: CloseReason | None = None
         self._send_items, self._receive_items = trio.open_memory_channel[object](buffer_size)
+        self._session_update: str | None = None  # the last one sent: replayed on reconnect
+        self._in_flight: dict[str, None] = {}  # ids of responses created, not yet done
+        self._requested = 0  # response.create sent, not yet answered by response.created
         self.session = RealtimeSessionResource(self)
         self.response = RealtimeResponseResource(self)
         self.input_audio_buffer = RealtimeInputAudioBufferResource(self)
@@ -141,13 +149,22 @@ class RealtimeConnection:
         self.output_audio_buffer = RealtimeOutputAudioBufferResource(self)
 
     def __repr__(self) -> str:
-        state = "open" if self._ws.closed is None else "closed"
-        return f"<RealtimeConnection {state} {self._ws.path!r}>"
+        ws = self._link.ws
+        state = (
+            "closed" if self._link.over else "reconnecting" if self._link.reconnecting else "open"
+        )
+        return f"<RealtimeConnection {state} {ws.path if ws else ''!r}>"
 
     @property
     def request_id(self) -> str | None:
-        """The ``x-request-id`` of the handshake answer, if the server sent one."""
-        return response_header(self._ws, "x-request-id")
+        """The ``x-request-id`` of the (latest) handshake answer, if the server sent one."""
+        ws = self._link.ws
+        return response_header(ws, "x-request-id") if ws is not None else None
+
+    @property
+    def reconnects(self) -> int:
+        """How many times the session reconnected (see ``on_reconnecting``)."""
+        return self._link.reconnects
 
     # -- receiving ------------------------------------------------------------------------
 
@@ -161,7 +178,8 @@ class RealtimeConnection:
         """The next server event.
 
         Raises `RealtimeError` for a server ``error`` event (see ``raise_errors``),
-        `APIResponseValidationError` for a message that is not a JSON object, and
+        `APIResponseValidationError` for a message that is not a JSON object,
+        `WebSocketInterruptedError` for a response lost to a reconnection, and
         `RealtimeConnectionError` once the connection has ended and every event that
         arrived before is consumed. Cancelling it loses nothing.
         """
@@ -171,46 +189,108 @@ class RealtimeConnection:
         try:
             item = await self._receive_items.receive()
         except trio.EndOfChannel:
-            reason = self._close_reason or self._ws.closed
+            reason = self._link.close_reason or (self._link.ws.closed if self._link.ws else None)
             if end_quietly and reason is not None and reason.code in NORMAL_CLOSE_CODES:
                 raise StopAsyncIteration from None
-            raise closed_error(RealtimeConnectionError, reason, "No more events") from None
+            raise self._link.closed_error("No more events") from self._link.stop_cause
         if isinstance(item, Exception):
             raise item
         return item
 
-    async def _read(self) -> None:
-        """The reader task: messages in, decoded events (or errors to raise) out."""
+    # -- the link's side ------------------------------------------------------------------
+
+    async def read_socket(self, ws: WebSocketConnection) -> CloseReason | None:
+        """Messages of one socket in, decoded events (or errors to raise) out."""
         decode = event_decoder(_SERVER_EVENTS)
-        async with self._send_items:
-            while True:
-                try:
-                    message = await self._ws.get_message()
-                except ConnectionClosed as exc:
-                    self._close_reason = exc.reason
-                    return
-                obj = parse_message(message)
-                if isinstance(obj, Exception):
-                    await self._send_items.send(obj)
-                    continue
-                event = decode_event(decode, obj)
-                if self._raise_errors and obj.get("type") == "error":
-                    event = RealtimeError(event, obj)
-                await self._send_items.send(event)
+        while True:
+            try:
+                message = await ws.get_message()
+            except ConnectionClosed as exc:
+                return exc.reason
+            obj = parse_message(message)
+            if isinstance(obj, Exception):
+                await self._send_items.send(obj)
+                continue
+            self._track(obj)
+            event = decode_event(decode, obj)
+            if self._raise_errors and obj.get("type") == "error":
+                event = RealtimeError(event, obj)
+            await self._send_items.send(event)
+
+    def _track(self, obj: Mapping[str, Any]) -> None:
+        kind = obj.get("type")
+        if kind not in ("response.created", "response.done"):
+            return
+        response: object = obj.get("response")
+        response_id = (
+            cast("Mapping[str, object]", response).get("id")
+            if isinstance(response, Mapping)
+            else None
+        )
+        if kind == "response.created":
+            self._requested = max(0, self._requested - 1)
+            if isinstance(response_id, str):
+                self._in_flight[response_id] = None
+        elif isinstance(response_id, str):
+            self._in_flight.pop(response_id, None)
+
+    async def interrupted(self, close_code: int) -> None:
+        """One error per reconnection: a new connection is a new server session (its
+        conversation is empty; the configuration is replayed), and the responses in flight
+        are lost."""
+        lost = [*self._in_flight]
+        requested = self._requested
+        self._in_flight.clear()
+        self._requested = 0
+        what = ", ".join(lost) if lost else f"{requested} requested" if requested else "none"
+        await self._send_items.send(
+            WebSocketInterruptedError(
+                f"The connection dropped (code {close_code}); the session reconnects with "
+                f"its last session.update but an empty conversation. Responses lost: {what}.",
+                close_code=close_code,
+                response_id=lost[0] if lost else None,
+                lost_responses=(*lost, *([None] * requested)),
+            )
+        )
+
+    def replay(self) -> list[str]:
+        return [self._session_update] if self._session_update is not None else []
+
+    def transmitted(self, tag: object) -> None:
+        kind, text = cast("tuple[object, object]", tag) if isinstance(tag, tuple) else (None, None)
+        if kind == "response.create":
+            self._requested += 1
+        elif kind == "session.update" and isinstance(text, str):
+            self._session_update = text
+
+    def ended(self) -> None:
+        self._send_items.close()
 
     # -- sending --------------------------------------------------------------------------
 
     async def send(self, event: object) -> None:
         """Send a client event: a mapping, or a model (anything with ``to_dict``).
 
-        Raises `RealtimeConnectionError` when the connection is closed.
+        While the session reconnects the event is queued (`WebSocketQueueFullError` when
+        the queue is full). Raises `RealtimeConnectionError` when the connection is over.
         """
-        await send_json(self._ws, event, RealtimeConnectionError)
+        text = dump_json(event).decode()
+        await self._link.send_text(text, (_type_of(event), text), self)
 
     async def close(self, *, code: int = 1000, reason: str | None = None) -> None:
         """Close the session now (the block's exit does it anyway): send a close frame and
-        wait, at most ``close_timeout`` s, for the server's. The iterator then ends."""
-        await close_socket(self._ws, self._close_timeout, code, reason)
+        wait, at most ``close_timeout`` s, for the server's. The iterator then ends; the
+        session does not reconnect."""
+        await self._link.close(self._close_timeout, code, reason)
+
+
+def _type_of(event: object) -> str | None:
+    kind: object = (
+        cast("Mapping[str, object]", event).get("type")
+        if isinstance(event, Mapping)
+        else getattr(event, "type", None)
+    )
+    return kind if isinstance(kind, str) else None
 
 
 def realtime_url(
@@ -231,7 +311,10 @@ def realtime_url(
             or model
         )
         if not deployment:
-            raise OpenAIError("Azure Realtime needs `model` (the deployment name).")
+            raise OpenAIError(
+                "realtime.connect() on Azure needs the deployment: pass model=... (the "
+                "deployment name) or create the client with AzureOpenAI(azure_deployment=...)."
+            )
         endpoint = getattr(client, "azure_endpoint", None) or getattr(
             client, "_azure_endpoint", None
         )
@@ -259,20 +342,34 @@ async def _open_realtime(
     raise_errors: bool,
     connect_timeout: float,
     close_timeout: float,
+    policy: ReconnectPolicy,
 ) -> AsyncIterator[RealtimeConnection]:
-    url = realtime_url(client, model=model, call_id=call_id, extra_query=extra_query)
-    async with open_client_socket(
-        client,
-        url,
-        extra_headers=extra_headers,
-        connect_timeout=connect_timeout,
-        close_timeout=close_timeout,
-        error_class=RealtimeConnectionError,
-    ) as (ws, nursery):
-        connection = RealtimeConnection(
-            ws, buffer_size=buffer_size, raise_errors=raise_errors, close_timeout=close_timeout
+    realtime_url(client, model=model, call_id=call_id, extra_query=extra_query)  # checks
+
+    def open_socket(
+        query: Mapping[str, object] | None, headers: Mapping[str, str | Omit] | None
+    ) -> AbstractAsyncContextManager[tuple[WebSocketConnection, trio.Nursery]]:
+        url = realtime_url(client, model=model, call_id=call_id, extra_query=query)
+        return open_client_socket(
+            client,
+            url,
+            extra_headers=headers,
+            connect_timeout=connect_timeout,
+            close_timeout=close_timeout,
+            error_class=RealtimeConnectionError,
         )
-        nursery.start_soon(connection._read)
+
+    link = SessionLink(
+        open_socket,
+        policy=policy,
+        extra_query=extra_query,
+        extra_headers=extra_headers,
+        error_class=RealtimeConnectionError,
+    )
+    connection = RealtimeConnection(
+        link, buffer_size=buffer_size, raise_errors=raise_errors, close_timeout=close_timeout
+    )
+    async with run_linked_session(link, connection, close_timeout=close_timeout):
         yield connection
 
 
@@ -304,6 +401,11 @@ class Realtime:
         raise_errors: bool = True,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         close_timeout: float = DEFAULT_CLOSE_TIMEOUT,
+        on_reconnecting: OnReconnecting | None = None,
+        max_retries: int = 5,
+        initial_delay: float = 0.5,
+        max_delay: float = 8.0,
+        max_queue_size: int = DEFAULT_MAX_QUEUE_SIZE,
     ) -> AbstractAsyncContextManager[RealtimeConnection]:
         """Open a Realtime session: ``async with client.realtime.connect(model=...) as conn``.
 
@@ -324,9 +426,26 @@ class Realtime:
         when the server cannot be reached. Leaving the block (normally, by an exception or
         by cancellation) closes the socket with code 1000, waiting at most
         ``close_timeout`` s for the server's answer; no task outlives the block.
+
+        Reconnection (off unless ``on_reconnecting`` is given; names as openai-python):
+        after an unexpected close (code 1001, 1005, 1006, 1011, 1012, 1013, 1015) the
+        session reopens up to ``max_retries`` times with backoff from ``initial_delay``
+        to ``max_delay`` s. ``on_reconnecting(event)`` (sync or async) sees each attempt
+        and may return ``{"extra_query": ..., "extra_headers": ..., "abort": True}``. The
+        last ``session.update`` is sent again on the new connection; responses in flight
+        end with `WebSocketInterruptedError` from `recv`; events sent meanwhile wait in a
+        queue of at most ``max_queue_size`` bytes (`WebSocketQueueFullError` beyond).
         """
         if buffer_size < 0:
             raise ValueError("buffer_size must be >= 0")
+        policy = ReconnectPolicy(
+            on_reconnecting=on_reconnecting,
+            max_retries=max_retries,
+            initial_delay=initial_delay,
+            max_delay=max_delay,
+            max_queue_size=max_queue_size,
+        )
+        policy.validate("realtime.connect")
         return _open_realtime(
             self._client,
             model=model,
@@ -337,4 +456,5 @@ class Realtime:
             raise_errors=raise_errors,
             connect_timeout=connect_timeout,
             close_timeout=close_timeout,
+            policy=policy,
         )

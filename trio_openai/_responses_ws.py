@@ -48,14 +48,21 @@ from ._websocket import (
     DEFAULT_CLOSE_TIMEOUT,
     DEFAULT_CONNECT_TIMEOUT,
     WebSocketConnectionError,
-    closed_error,
     decode_event,
     event_decoder,
     open_client_socket,
     parse_message,
     response_header,
-    send_json,
     websocket_url,
+)
+from ._ws_reconnect import (
+    DEFAULT_MAX_QUEUE_SIZE,
+    OnReconnecting,
+    ReconnectPolicy,
+    SessionLink,
+    WebSocketInterruptedError,
+    WebSocketQueueFullError,
+    run_linked_session,
 )
 
 if TYPE_CHECKING:
@@ -128,6 +135,7 @@ class ResponsesWebSocketStream:
         self._finished = False  # the reader saw the terminal event
         self._abandoned = False  # the consumer left: the reader drops the rest
         self._done = False  # the consumer saw the end
+        self._transmitted = False  # its response.create went out (not just queued)
         self._final: Any = None
         self._error: Exception | None = None
 
@@ -199,22 +207,28 @@ class ResponsesWebSocketStream:
 class ResponsesWebSocket:
     """A Responses WebSocket session; get one from ``client.responses.connect()``."""
 
-    def __init__(self, ws: WebSocketConnection, *, buffer_size: int) -> None:
-        self._ws = ws
+    def __init__(self, link: SessionLink, *, buffer_size: int) -> None:
+        self._link = link
         self._buffer_size = buffer_size
         self._lanes: dict[str | None, deque[ResponsesWebSocketStream]] = {}
-        self._reading = True
-        self._close_reason: CloseReason | None = None
         self._unusable: str | None = None
 
     def __repr__(self) -> str:
-        state = "open" if self._ws.closed is None else "closed"
+        state = (
+            "closed" if self._link.over else "reconnecting" if self._link.reconnecting else "open"
+        )
         return f"<ResponsesWebSocket {state} lanes={len(self._lanes)}>"
 
     @property
     def request_id(self) -> str | None:
-        """The ``x-request-id`` of the handshake answer, if the server sent one."""
-        return response_header(self._ws, "x-request-id")
+        """The ``x-request-id`` of the (latest) handshake answer, if the server sent one."""
+        ws = self._link.ws
+        return response_header(ws, "x-request-id") if ws is not None else None
+
+    @property
+    def reconnects(self) -> int:
+        """How many times the session reconnected (see ``on_reconnecting``)."""
+        return self._link.reconnects
 
     def create(
         self,
@@ -242,27 +256,32 @@ class ResponsesWebSocket:
     async def send(self, event: object) -> None:
         """Send a raw client event (e.g. a beta ``response.inject``). Raises
         `WebSocketConnectionError` when the connection is closed."""
-        await send_json(self._ws, event, WebSocketConnectionError)
+        await self._link.send_text(dump_json(event).decode(), None, self)
 
     def _lost(self, what: str) -> WebSocketConnectionError:
-        return closed_error(WebSocketConnectionError, self._close_reason or self._ws.closed, what)
+        return self._link.closed_error(what)
 
     async def _start(self, stream: ResponsesWebSocketStream) -> None:
-        if not self._reading:
+        if self._link.over:
             raise self._lost("Cannot create a response")
         if self._unusable is not None:
             raise WebSocketConnectionError(self._unusable)
         self._lanes.setdefault(stream.stream_id, deque()).append(stream)
         try:
-            await self._ws.send_message(stream._text)
+            await self._link.send_text(stream._text, stream, self)
+        except WebSocketQueueFullError:
+            self._lanes[stream.stream_id].remove(stream)
+            if not self._lanes[stream.stream_id]:
+                del self._lanes[stream.stream_id]
+            stream._receive_items.close()
+            raise
         except BaseException as exc:
             # The server may or may not have the request: keep the stream in its lane so
             # that any events of it are dropped, and refuse further responses.
             stream._abandoned = True
+            stream._transmitted = True  # perhaps partly: a reconnection forgets it
             stream._receive_items.close()
             self._unusable = f"A response.create was interrupted while sent ({exc!r})."
-            if isinstance(exc, ConnectionClosed):
-                raise self._lost("Cannot create a response") from None
             raise
 
     def _finish(self, lane: str | None, stream: ResponsesWebSocketStream) -> None:
@@ -280,27 +299,52 @@ class ResponsesWebSocket:
         for stream in heads:
             await stream._deliver(make_error())
 
-    async def _read(self) -> None:
-        """The reader task: routes each event to the oldest open stream of its lane."""
+    # -- the link's side ------------------------------------------------------------------
+
+    async def read_socket(self, ws: WebSocketConnection) -> CloseReason | None:
+        """Routes each event of one socket to the oldest open stream of its lane."""
         decode = event_decoder(_SERVER_EVENTS)
-        try:
-            while True:
-                try:
-                    message = await self._ws.get_message()
-                except ConnectionClosed as exc:
-                    self._close_reason = exc.reason
-                    return
-                obj = parse_message(message)
-                if isinstance(obj, Exception):
-                    await self._broadcast(functools.partial(_parse_error, message))
-                    continue
-                await self._route(obj, decode)
-        finally:
-            self._reading = False
-            for queue in self._lanes.values():
-                for stream in queue:
-                    stream._send_items.close()
-            self._lanes.clear()
+        while True:
+            try:
+                message = await ws.get_message()
+            except ConnectionClosed as exc:
+                return exc.reason
+            obj = parse_message(message)
+            if isinstance(obj, Exception):
+                await self._broadcast(functools.partial(_parse_error, message))
+                continue
+            await self._route(obj, decode)
+
+    async def interrupted(self, close_code: int) -> None:
+        """Streams whose request went out are lost; queued ones are sent after reconnecting.
+        A new connection also forgets a request whose sending was interrupted."""
+        self._unusable = None
+        for lane, queue in list(self._lanes.items()):
+            for stream in [s for s in queue if s._transmitted]:
+                queue.remove(stream)
+                await stream._deliver(
+                    WebSocketInterruptedError(
+                        f"The connection dropped (code {close_code}) before the response "
+                        "finished; the session reconnects, but this response is lost.",
+                        close_code=close_code,
+                    )
+                )
+                stream._send_items.close()
+            if not queue:
+                del self._lanes[lane]
+
+    def replay(self) -> list[str]:
+        return []
+
+    def transmitted(self, tag: object) -> None:
+        if isinstance(tag, ResponsesWebSocketStream):
+            tag._transmitted = True
+
+    def ended(self) -> None:
+        for queue in self._lanes.values():
+            for stream in queue:
+                stream._send_items.close()
+        self._lanes.clear()
 
     async def _route(self, obj: dict[str, Any], decode: Callable[[Any], Any]) -> None:
         lane = obj.get("stream_id")
@@ -336,18 +380,31 @@ async def _open(
     buffer_size: int,
     connect_timeout: float,
     close_timeout: float,
+    policy: ReconnectPolicy,
 ) -> AsyncIterator[ResponsesWebSocket]:
-    url = websocket_url(client, "/responses", {}, extra_query)
-    async with open_client_socket(
-        client,
-        url,
+    websocket_url(client, "/responses", {}, extra_query)  # checks the base URL
+
+    def open_socket(
+        query: Mapping[str, object] | None, headers: Mapping[str, str | Omit] | None
+    ) -> AbstractAsyncContextManager[tuple[WebSocketConnection, trio.Nursery]]:
+        return open_client_socket(
+            client,
+            websocket_url(client, "/responses", {}, query),
+            extra_headers=headers,
+            connect_timeout=connect_timeout,
+            close_timeout=close_timeout,
+            error_class=WebSocketConnectionError,
+        )
+
+    link = SessionLink(
+        open_socket,
+        policy=policy,
+        extra_query=extra_query,
         extra_headers=extra_headers,
-        connect_timeout=connect_timeout,
-        close_timeout=close_timeout,
         error_class=WebSocketConnectionError,
-    ) as (ws, nursery):
-        socket = ResponsesWebSocket(ws, buffer_size=buffer_size)
-        nursery.start_soon(socket._read)
+    )
+    socket = ResponsesWebSocket(link, buffer_size=buffer_size)
+    async with run_linked_session(link, socket, close_timeout=close_timeout):
         yield socket
 
 
@@ -359,6 +416,11 @@ def open_responses_websocket(
     buffer_size: int = 100,
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     close_timeout: float = DEFAULT_CLOSE_TIMEOUT,
+    on_reconnecting: OnReconnecting | None = None,
+    max_retries: int = 5,
+    initial_delay: float = 0.5,
+    max_delay: float = 8.0,
+    max_queue_size: int = DEFAULT_MAX_QUEUE_SIZE,
 ) -> AbstractAsyncContextManager[ResponsesWebSocket]:
     """Open a Responses WebSocket session (``wss://…/v1/responses``) for `client`.
 
@@ -369,9 +431,23 @@ def open_responses_websocket(
     when the server cannot be reached; a stream raises `WebSocketConnectionError` when the
     connection ends before its response does. Leaving the block closes the socket with code
     1000 (at most ``close_timeout`` s, even when cancelled); no task outlives the block.
+
+    With ``on_reconnecting`` the session reconnects after an unexpected close, as
+    ``client.realtime.connect`` does (see `trio_openai._ws_reconnect`): responses whose
+    request went out end with `WebSocketInterruptedError`; ``create`` blocks opened while
+    reconnecting are sent once the new connection is up (at most ``max_queue_size`` bytes
+    wait, `WebSocketQueueFullError` beyond).
     """
     if buffer_size < 0:
         raise ValueError("buffer_size must be >= 0")
+    policy = ReconnectPolicy(
+        on_reconnecting=on_reconnecting,
+        max_retries=max_retries,
+        initial_delay=initial_delay,
+        max_delay=max_delay,
+        max_queue_size=max_queue_size,
+    )
+    policy.validate("responses.connect")
     return _open(
         client,
         extra_query=extra_query,
@@ -379,4 +455,5 @@ def open_responses_websocket(
         buffer_size=buffer_size,
         connect_timeout=connect_timeout,
         close_timeout=close_timeout,
+        policy=policy,
     )

@@ -399,7 +399,7 @@ async def _open_once(
                     reader.stop()
     except BaseExceptionGroup as group:
         # Under an outer cancellation the tasks' Cancelled come out of the nursery grouped.
-        cancelled = _sole_cancelled(group)
+        cancelled = sole_cancelled(group)
         if cancelled is None:
             raise
     finally:
@@ -411,7 +411,7 @@ async def _open_once(
         raise cancelled
 
 
-def _sole_cancelled(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
+def sole_cancelled(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
     """One `trio.Cancelled` of `group` if it holds nothing else, else None."""
     _, rest = group.split(trio.Cancelled)
     if rest is not None:

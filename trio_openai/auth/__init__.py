@@ -15,8 +15,16 @@ Kubernetes service-account token, Azure managed identity, a GCP ID token, or you
 `SubjectTokenProvider`), exchanges it for an access token (RFC 8693) and caches that until
 shortly before it expires. A 401 from the API drops the token and the request is replayed
 once with a new one.
+
+`BedrockAuth` (AWS SigV4 through botocore, or a Bedrock API key) and `VertexAuth` (Google
+access tokens through google-auth) reach OpenAI models on Amazon Bedrock and Google Vertex
+AI; their libraries are optional extras, imported only when used.
 """
 
+from ._bedrock import (
+    BedrockAuth as BedrockAuth,
+    bedrock_base_url as bedrock_base_url,
+)
 from ._errors import (
     SubjectTokenProviderError as SubjectTokenProviderError,
     WorkloadIdentityError as WorkloadIdentityError,
@@ -27,6 +35,10 @@ from ._providers import (
     K8sServiceAccountTokenProvider as K8sServiceAccountTokenProvider,
     SubjectTokenProvider as SubjectTokenProvider,
 )
+from ._vertex import (
+    VertexAuth as VertexAuth,
+    vertex_base_url as vertex_base_url,
+)
 from ._workload import (
     DEFAULT_TOKEN_URL as DEFAULT_TOKEN_URL,
     WorkloadIdentity as WorkloadIdentity,
@@ -35,10 +47,14 @@ from ._workload import (
 __all__ = [
     "DEFAULT_TOKEN_URL",
     "AzureManagedIdentityTokenProvider",
+    "BedrockAuth",
     "GCPIDTokenProvider",
     "K8sServiceAccountTokenProvider",
     "SubjectTokenProvider",
     "SubjectTokenProviderError",
+    "VertexAuth",
     "WorkloadIdentity",
     "WorkloadIdentityError",
+    "bedrock_base_url",
+    "vertex_base_url",
 ]

@@ -27,6 +27,8 @@ from ._polling import (
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
+    from .._ws_reconnect import OnReconnecting
+
     from .._client import OpenAI
     from .._realtime import RealtimeConnection
     from .._types import CallOptions
@@ -88,11 +90,16 @@ class ResponsesExtras:
         buffer_size: int = 100,
         connect_timeout: float | None = None,
         close_timeout: float | None = None,
+        on_reconnecting: OnReconnecting | None = None,
+        max_retries: int = 5,
+        initial_delay: float = 0.5,
+        max_delay: float = 8.0,
+        max_queue_size: int = 1_048_576,
     ) -> AbstractAsyncContextManager[ResponsesWebSocket]:
         """Open a Responses WebSocket session: ``async with client.responses.connect() as ws``.
 
         See `trio_openai._responses_ws.open_responses_websocket` (timeouts left as None
-        keep its defaults).
+        keep its defaults; ``on_reconnecting`` turns reconnection on).
         """
         from .._responses_ws import open_responses_websocket
 
@@ -106,6 +113,11 @@ class ResponsesExtras:
             extra_query=extra_query,
             extra_headers=extra_headers,
             buffer_size=buffer_size,
+            on_reconnecting=on_reconnecting,
+            max_retries=max_retries,
+            initial_delay=initial_delay,
+            max_delay=max_delay,
+            max_queue_size=max_queue_size,
             **given,
         )
 
@@ -156,11 +168,16 @@ class RealtimeExtras:
         raise_errors: bool = True,
         connect_timeout: float | None = None,
         close_timeout: float | None = None,
+        on_reconnecting: OnReconnecting | None = None,
+        max_retries: int = 5,
+        initial_delay: float = 0.5,
+        max_delay: float = 8.0,
+        max_queue_size: int = 1_048_576,
     ) -> AbstractAsyncContextManager[RealtimeConnection]:
         """Open a Realtime session: ``async with client.realtime.connect(model=...) as conn``.
 
         See `trio_openai._realtime.Realtime.connect` (timeouts left as None keep its
-        defaults).
+        defaults; ``on_reconnecting`` turns reconnection on).
         """
         from .._realtime import Realtime
 
@@ -176,5 +193,10 @@ class RealtimeExtras:
             extra_headers=extra_headers,
             buffer_size=buffer_size,
             raise_errors=raise_errors,
+            on_reconnecting=on_reconnecting,
+            max_retries=max_retries,
+            initial_delay=initial_delay,
+            max_delay=max_delay,
+            max_queue_size=max_queue_size,
             **given,
         )

@@ -466,6 +466,7 @@ class WebSocketTestServer:
         self._on_connect: deque[tuple[WsAction, ...]] = deque()
         self._on_message: dict[str | None, deque[tuple[WsAction, ...]]] = {}
         self._rejects: deque[tuple[int, Any]] = deque()
+        self._drops: deque[int] = deque()
         self._idle = trio.Event()
         self._idle.set()
 
@@ -480,6 +481,15 @@ class WebSocketTestServer:
         """Answer the next client message of type `event_type` with `actions` instead of
         the echo (None matches a message that is not a JSON object). Queued per type."""
         self._on_message.setdefault(event_type, deque()).append(actions)
+
+    def drop_next_after(self, events: int) -> None:
+        """Drop the next connection without a close frame once it has sent `events`
+        events (0: right after the handshake), to test reconnection at every message."""
+        self._drops.append(events)
+
+    def next_drop(self) -> int | None:
+        """The drop scripted for the connection being opened (see `drop_next_after`)."""
+        return self._drops.popleft() if self._drops else None
 
     def reject_next(self, status: int, body: Any = None) -> None:
         """Refuse the next handshake with HTTP `status` and a JSON `body`."""
@@ -567,8 +577,13 @@ class _Peer:
         self.frozen = False
         self.realtime = isinstance(echo, _RealtimeEcho)
         self.event_serial = 0
+        self.drop_after = server.next_drop()
+        self.sent = 0
 
     async def run(self) -> None:
+        if self.drop_after == 0:
+            await self._perform([WsAction.abort()], None)
+            return
         script = self.server._on_connect.popleft() if self.server._on_connect else ()
         if not await self._perform([*map(WsAction.send, self.echo.greeting()), *script], None):
             return
@@ -617,6 +632,11 @@ class _Peer:
                     if action.kind == "send":
                         text = orjson.dumps(self._stamp(action.data, trigger)).decode()
                     await self.ws.send_message(text)
+                    self.sent += 1
+                    if self.sent == self.drop_after:
+                        await trio.aclose_forcefully(self.stream)
+                        self._record_close(1006)
+                        return False
                 elif action.kind == "close":
                     await self.ws.aclose(action.code, action.reason)
                     self._record_close(action.code)
