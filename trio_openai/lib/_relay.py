@@ -31,8 +31,8 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Final, Literal, Protocol, cast, final
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from typing import Final, Literal, NotRequired, Protocol, TypedDict, cast, final
 
 import attrs
 import orjson
@@ -55,8 +55,33 @@ RelayEnd = Literal["completed", "stopped", "disconnected", "slow_client", "error
 """Why a relay ended: the reply was complete, the browser pressed stop, the browser went away,
 the browser accepted nothing for `send_timeout`, or the upstream stream failed."""
 
-ASGISend = Callable[[dict[str, object]], Awaitable[None]]
+
+
+class HTTPResponseStart(TypedDict):
+    """The ASGI ``http.response.start`` message (as the ASGI spec and hypercorn type it)."""
+
+    type: Literal["http.response.start"]
+    status: int
+    headers: Iterable[tuple[bytes, bytes]]
+    trailers: NotRequired[bool]
+
+
+class HTTPResponseBody(TypedDict):
+    type: Literal["http.response.body"]
+    body: bytes
+    more_body: bool
+
+
+class WebSocketSend(TypedDict):
+    type: Literal["websocket.send"]
+    bytes: bytes | None
+    text: str | None
+
+
+ASGISend = Callable[[HTTPResponseStart | HTTPResponseBody | WebSocketSend], Awaitable[None]]
+"""An ASGI ``send`` callable: any server's (hypercorn's included) fits."""
 ASGIReceive = Callable[[], Awaitable[Mapping[str, object]]]
+"""An ASGI ``receive`` callable."""
 
 _PEER_GONE: Final = (trio.BrokenResourceError, trio.ClosedResourceError, ConnectionError)
 _CLOSE_GRACE: Final = 5.0  # seconds the shielded upstream close may take before it is abandoned
@@ -350,7 +375,7 @@ async def relay_websocket(
     """
 
     async def send_frame(frame: RelayFrame) -> None:
-        await send({"type": "websocket.send", "text": frame.to_json().decode()})
+        await send({"type": "websocket.send", "bytes": None, "text": frame.to_json().decode()})
 
     async def stop_or_gone() -> Literal["stopped", "disconnected"]:
         while True:
