@@ -18,7 +18,7 @@ import argparse
 import os
 import sys
 from collections import deque
-from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, suppress
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs
@@ -220,7 +220,5 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    try:
+    with suppress(KeyboardInterrupt):
         trio.run(main, parse_args(sys.argv[1:]))
-    except KeyboardInterrupt:
-        pass
