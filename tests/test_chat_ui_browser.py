@@ -101,11 +101,11 @@ def upstream() -> Iterator[LocalServer]:
 class App:
     """examples/chat_ui/app.py in a subprocess, on a free port."""
 
-    def __init__(self, upstream: LocalServer, *, max_fps: float = 30.0) -> None:
+    def __init__(self, base_url: str, *, model: str = "echo-1", api: str = "responses") -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
         self.proc = subprocess.Popen(
-            [sys.executable, str(APP), "--port", "0", "--base-url", upstream.base_url,
-             "--model", "echo-1", "--max-fps", str(max_fps)],
+            [sys.executable, str(APP), "--port", "0", "--base-url", base_url,
+             "--model", model, "--api", api],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
         )  # fmt: skip
         assert self.proc.stdout is not None
@@ -126,7 +126,7 @@ class App:
 
 @pytest.fixture
 def app(upstream: LocalServer) -> Iterator[App]:
-    running = App(upstream)
+    running = App(upstream.base_url)
     yield running
     running.close()
 
@@ -287,19 +287,32 @@ def test_measure_latency_frame_rate_and_a_slow_connection(
     assert fast["frames"] < fast["deltas"]
 
     page = browser.new_page(viewport={"width": 900, "height": 420})
-    upstream.echo_pace = 0.05
-    ask(
-        page,
-        app,
-        "sse",
-        "Write a haiku about Trio: nurseries hold every task, cancel scopes end them",
-    )
-    page.wait_for_function("window.chat.done !== null")
+    upstream.echo_pace = 0.1
+    haiku = "Write a haiku about Trio: nurseries hold every task, cancel scopes end them"
+    ask(page, app, "sse", haiku)
+    page.wait_for_function("window.chat.frames.length >= 9")
     shot = tmp_path / "chat-ui.png"
-    page.screenshot(path=str(shot))
+    page.screenshot(path=str(shot))  # mid-stream: part of the reply, Stop enabled
+    page.wait_for_function("window.chat.done !== null")
     page.close()
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     if os.environ.get("TRIO_OPENAI_UPDATE_DOCS") == "1":
         (ROOT / "docs" / "chat-ui.png").write_bytes(shot.read_bytes())
         measured = json.dumps(results, indent=2) + "\n"
         (ROOT / "docs" / "chat-ui-measurements.json").write_text(measured)
+
+
+@pytest.mark.llama
+@pytest.mark.parametrize("api", ["responses", "chat"])
+def test_the_page_streams_from_llama_server(browser: Browser, llama_url: str, api: str) -> None:
+    app = App(llama_url, model="smollm2-135m", api=api)
+    try:
+        page = browser.new_page()
+        ask(page, app, "ws", "Write a haiku about rivers")
+        page.wait_for_function("window.chat.done !== null", timeout=120_000)
+        assert done(page) == "completed" and frames(page)  # a 135M model: any text will do
+        assert (page.text_content("#out") or "").strip()
+        assert pool(app, page)["busy"] == 0
+        page.close()
+    finally:
+        app.close()
