@@ -326,3 +326,20 @@ async def test_bad_settings_name_the_call(local_server: LocalServer) -> None:
 
 async def frame_sender_noop(frame: RelayFrame) -> None:
     del frame
+
+
+async def test_a_failing_send_propagates_unwrapped_after_releasing_the_upstream(
+    local_server: LocalServer, autojump_clock: trio.testing.MockClock
+) -> None:
+    local_server.echo_pace = 1.0
+
+    async def broken(frame: RelayFrame) -> None:
+        raise ValueError(f"cannot encode frame {frame.seq}")
+
+    async with client_for(local_server) as client:
+        async with client.responses.stream(model="echo-1", input=PROMPT) as stream:
+            with pytest.raises(ValueError, match="cannot encode frame 0"):
+                _ = await relay_text(stream, broken)
+            assert client.statistics()["busy"] == 0
+        with trio.fail_after(3):
+            await local_server.wait_open_connections(0)

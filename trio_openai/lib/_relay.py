@@ -29,6 +29,7 @@ hypercorn's trio worker (and any trio ASGI server) speaks.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
@@ -54,7 +55,6 @@ __all__ = [
 RelayEnd = Literal["completed", "stopped", "disconnected", "slow_client", "error"]
 """Why a relay ended: the reply was complete, the browser pressed stop, the browser went away,
 the browser accepted nothing for `send_timeout`, or the upstream stream failed."""
-
 
 
 class HTTPResponseStart(TypedDict):
@@ -265,24 +265,27 @@ async def relay_text(
     outcome: list[RelayEnd] = []
     failures: list[Exception] = []
 
-    async def run_writer(cancel: trio.CancelScope) -> None:
+    async def guarded(
+        task: Callable[[], Awaitable[RelayEnd | None]], cancel: trio.CancelScope
+    ) -> None:
+        """Run one side; the first to finish (or fail) ends the others."""
         try:
-            outcome.append(await relay.write(send))
+            end = await task()
         except Exception as exc:  # re-raised below, outside the nursery (no ExceptionGroup)
             failures.append(exc)
-        cancel.cancel()
-
-    async def watch_stop(cancel: trio.CancelScope) -> None:
-        assert stopped is not None
-        outcome.append(await stopped())
-        cancel.cancel()
+            cancel.cancel()
+            return
+        if end is not None:
+            outcome.append(end)
+            cancel.cancel()
 
     try:
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(relay.read, source)
-            nursery.start_soon(run_writer, nursery.cancel_scope)
+            scope = nursery.cancel_scope
+            nursery.start_soon(guarded, functools.partial(relay.read, source), scope)
+            nursery.start_soon(guarded, functools.partial(relay.write, send), scope)
             if stopped is not None:
-                nursery.start_soon(watch_stop, nursery.cancel_scope)
+                nursery.start_soon(guarded, stopped, scope)
     finally:
         # Released at once, even when the caller is being cancelled: a half-read response
         # must not keep its connection (or the model's generation) alive.
