@@ -4,14 +4,18 @@
 Three processes, as in use: the upstream (the local echo server, in a thread of this test
 process so the test sees its connections), the app (examples/chat_ui/app.py, started as a
 user starts it, pointed at the upstream) and Chromium (/usr/bin/chromium; nothing downloads
-a browser). The page records, per frame, when the server read the frame's oldest token and
-when its text reached the DOM; `test_measure_latency_frame_rate_and_a_slow_connection`
-reports those figures (docs/chat-ui.md shows them). With TRIO_OPENAI_UPDATE_DOCS=1 it also
+a browser). The page records when each frame's text reached the DOM;
+`test_measure_latency_frame_rate_and_a_slow_connection` puts the app behind an upstream
+that notes when it writes each token, and reports per-token latency, frame rate and a
+throttled link (docs/chat-ui.md shows the figures). With TRIO_OPENAI_UPDATE_DOCS=1 it also
 rewrites docs/chat-ui.png and docs/chat-ui-measurements.json.
 """
 
 from __future__ import annotations
 
+import bisect
+import contextlib
+import itertools
 import json
 import os
 import statistics
@@ -23,6 +27,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import cast
 
+import h11
 import pytest
 import trio
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -228,38 +233,127 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+class TimedChat:
+    """A Chat Completions upstream that notes when it writes each token (wall clock, ms).
+
+    The local echo server cannot say when it wrote an event; this one can, so the latency
+    measured is the whole path: upstream write, the app's client, the relay, hypercorn, the
+    socket, the page's JavaScript, the DOM. It answers with the prompt's words, one token
+    each, `pace` seconds apart, in a trio thread of its own.
+    """
+
+    def __init__(self) -> None:
+        self.pace = 0.01
+        self.sent: list[tuple[float, str]] = []
+        self.base_url = ""
+        self._ready = threading.Event()
+        self._token: trio.lowlevel.TrioToken | None = None
+        self._stop: trio.Event | None = None
+        self._thread = threading.Thread(target=trio.run, args=(self._main,), daemon=True)
+
+    async def _main(self) -> None:
+        listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+        self.base_url = f"http://127.0.0.1:{listeners[0].socket.getsockname()[1]}/v1"
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(trio.serve_listeners, self._serve, listeners)
+            self._token = trio.lowlevel.current_trio_token()
+            self._stop = trio.Event()
+            self._ready.set()
+            await self._stop.wait()
+            nursery.cancel_scope.cancel()
+
+    async def _serve(self, stream: trio.SocketStream) -> None:
+        conn = h11.Connection(h11.SERVER)
+        with contextlib.suppress(h11.ProtocolError, trio.BrokenResourceError):
+            while (body := await read_request(conn, stream)) is not None:
+                words = str(json.loads(body)["messages"][-1]["content"]).split()
+                head = h11.Response(
+                    status_code=200, headers=[("content-type", "text/event-stream")]
+                )
+                await stream.send_all(conn.send(head))
+                for i, word in enumerate(words):
+                    token = word if i == 0 else " " + word
+                    delta = {"index": 0, "delta": {"content": token}, "finish_reason": None}
+                    chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0,
+                             "model": "timed", "choices": [delta]}  # fmt: skip
+                    self.sent.append((time.time() * 1000.0, token))
+                    data = b"data: " + json.dumps(chunk).encode() + b"\n\n"
+                    await stream.send_all(conn.send(h11.Data(data=data)))
+                    await trio.sleep(self.pace)
+                await stream.send_all(conn.send(h11.Data(data=b"data: [DONE]\n\n")))
+                await stream.send_all(conn.send(h11.EndOfMessage()))
+                conn.start_next_cycle()
+
+    def __enter__(self) -> TimedChat:
+        self._thread.start()
+        assert self._ready.wait(10), "the timed upstream did not start"
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._token is not None and self._stop is not None
+        trio.from_thread.run_sync(self._stop.set, trio_token=self._token)
+        self._thread.join(10)
+
+
+async def read_request(conn: h11.Connection, stream: trio.SocketStream) -> bytes | None:
+    """The body of the next request on `conn`; None when the client closed the connection."""
+    body = b""
+    while True:
+        event = conn.next_event()
+        if event is h11.NEED_DATA:
+            conn.receive_data(await stream.receive_some(65536))
+        elif isinstance(event, h11.Data):
+            body += bytes(event.data)
+        elif isinstance(event, h11.EndOfMessage):
+            return body
+        elif isinstance(event, h11.ConnectionClosed):
+            return None
+
+
 def run_scenario(
-    browser: Browser, app: App, upstream: LocalServer, *, pace: float, words: int,
+    browser: Browser, upstream: TimedChat, *, pace: float, words: int,
     throttle: int | None = None, transport: str = "sse",
 ) -> dict[str, float]:  # fmt: skip
-    upstream.echo_pace = pace
-    page = browser.new_page()
-    if throttle is not None:
-        cdp = page.context.new_cdp_session(page)
-        _ = cdp.send("Network.enable")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-        conditions = {
-            "offline": False,
-            "latency": 0,
-            "downloadThroughput": throttle,
-            "uploadThroughput": -1,
-        }
-        _ = cdp.send("Network.emulateNetworkConditions", conditions)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-    prompt = " ".join(f"w{i}" for i in range(words))
-    ask(page, app, transport, prompt)
-    page.wait_for_function("window.chat.done !== null", timeout=120_000)
-    assert done(page) == "completed"
-    assert page.text_content("#out") == "You said: " + prompt  # nothing dropped
-    got = frames(page)
-    relays = cast("list[dict[str, float]]", app.stats(page)["relays"])
-    page.close()
-    latencies = [f["dom"] - f["t"] for f in got]
+    """One reply through the page; per token, the time from its upstream write to the DOM."""
+    upstream.pace = pace
+    upstream.sent.clear()
+    app = App(upstream.base_url, model="timed", api="chat")
+    try:
+        page = browser.new_page()
+        if throttle is not None:
+            cdp = page.context.new_cdp_session(page)
+            _ = cdp.send("Network.enable")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+            conditions = {
+                "offline": False,
+                "latency": 0,
+                "downloadThroughput": throttle,
+                "uploadThroughput": -1,
+            }
+            _ = cdp.send("Network.emulateNetworkConditions", conditions)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        prompt = " ".join(f"w{i}" for i in range(words))
+        ask(page, app, transport, prompt)
+        page.wait_for_function("window.chat.done !== null", timeout=120_000)
+        assert done(page) == "completed"
+        assert page.text_content("#out") == prompt  # nothing dropped, nothing repeated
+        got = frames(page)
+        relays = cast("list[dict[str, float]]", app.stats(page)["relays"])
+        page.close()
+    finally:
+        app.close()
+    frame_ends = list(itertools.accumulate(int(f["chars"]) for f in got))
+    latencies: list[float] = []
+    end = 0
+    for sent_at, token in upstream.sent:
+        end += len(token)
+        shown_by = got[bisect.bisect_left(frame_ends, end)]  # the frame that completed it
+        latencies.append(shown_by["dom"] - sent_at)
     span = (got[-1]["dom"] - got[0]["dom"]) / 1000.0
     return {
         "upstream_tokens_per_s": round(1 / pace),
-        "deltas": sum(f["deltas"] for f in got),
+        "tokens": len(upstream.sent),
         "frames": len(got),
         "frames_per_s": round((len(got) - 1) / span, 1) if span > 0 else 0.0,
-        "deltas_per_frame": round(statistics.mean(f["deltas"] for f in got), 2),
+        "tokens_per_frame": round(len(upstream.sent) / len(got), 2),
         "latency_ms_median": round(statistics.median(latencies), 2),
         "latency_ms_p99": round(percentile(latencies, 0.99), 2),
         "max_backlog_chars": relays[-1]["max_backlog_chars"],
@@ -269,22 +363,23 @@ def run_scenario(
 def test_measure_latency_frame_rate_and_a_slow_connection(
     browser: Browser, upstream: LocalServer, app: App, tmp_path: Path
 ) -> None:
-    results = {
-        "20 tokens/s, SSE": run_scenario(browser, app, upstream, pace=0.05, words=100),
-        "200 tokens/s, SSE": run_scenario(browser, app, upstream, pace=0.005, words=600),
-        "200 tokens/s, WebSocket": run_scenario(
-            browser, app, upstream, pace=0.005, words=600, transport="ws"
-        ),
-        "200 tokens/s, SSE, browser link 2 KB/s": run_scenario(
-            browser, app, upstream, pace=0.005, words=600, throttle=2000
-        ),
-    }
+    with TimedChat() as timed:
+        results = {
+            "20 tokens/s, SSE": run_scenario(browser, timed, pace=0.05, words=100),
+            "200 tokens/s, SSE": run_scenario(browser, timed, pace=0.005, words=600),
+            "200 tokens/s, WebSocket": run_scenario(
+                browser, timed, pace=0.005, words=600, transport="ws"
+            ),
+            "200 tokens/s, SSE, browser link 2 KB/s": run_scenario(
+                browser, timed, pace=0.005, words=600, throttle=2000
+            ),
+        }
     print(json.dumps(results, indent=2))
     slow_tokens = results["20 tokens/s, SSE"]
     fast = results["200 tokens/s, SSE"]
     # Tokens slower than the frame rate travel one per frame; faster ones are coalesced.
-    assert slow_tokens["deltas_per_frame"] < 1.5 < fast["deltas_per_frame"]
-    assert fast["frames"] < fast["deltas"]
+    assert slow_tokens["tokens_per_frame"] < 1.5 < fast["tokens_per_frame"]
+    assert fast["frames"] < fast["tokens"]
 
     page = browser.new_page(viewport={"width": 900, "height": 420})
     upstream.echo_pace = 0.1
