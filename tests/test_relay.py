@@ -9,6 +9,7 @@ autojump clock, so frame spacing is exact in virtual seconds.
 from __future__ import annotations
 
 import itertools
+import re
 import socket
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -18,9 +19,10 @@ import orjson
 import pytest
 import trio
 import trio.testing
+import trio_websocket
 
 import trio_openai
-from trio_openai.lib import RelayFrame, RelayResult, relay_text
+from trio_openai.lib import RelayFrame, RelayResult, relay_sse, relay_text, relay_websocket
 from trio_openai.testing import LocalServer
 
 WORDS = 60
@@ -343,3 +345,116 @@ async def test_a_failing_send_propagates_unwrapped_after_releasing_the_upstream(
             assert client.statistics()["busy"] == 0
         with trio.fail_after(3):
             await local_server.wait_open_connections(0)
+
+
+# -- the ASGI adapters under hypercorn's trio worker ---------------------------------------
+
+
+@asynccontextmanager
+async def relay_app(
+    server: LocalServer, results: list[RelayResult]
+) -> AsyncGenerator[tuple[str, trio.MemoryReceiveChannel[RelayResult]]]:
+    """An ASGI app relaying the echo model over SSE (GET /sse) and a WebSocket (/ws)."""
+    from hypercorn.config import Config
+    from hypercorn.trio import serve  # pyright: ignore[reportUnknownVariableType]
+    from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
+
+    done_send, done_receive = trio.open_memory_channel[RelayResult](100)
+
+    async def record(result: RelayResult) -> None:
+        results.append(result)
+        await done_send.send(result)
+
+    async with client_for(server) as client:
+
+        async def app(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+            if scope["type"] == "lifespan":
+                while (await receive())["type"] != "lifespan.shutdown":
+                    await send({"type": "lifespan.startup.complete"})
+            elif scope["type"] == "http":
+                async with client.responses.stream(model="echo-1", input=PROMPT) as stream:
+                    await record(await relay_sse(stream, receive, send))
+            elif scope["type"] == "websocket":
+                await receive()  # websocket.connect
+                await send({"type": "websocket.accept", "subprotocol": None, "headers": []})
+                while (await receive())["type"] == "websocket.receive":
+                    async with client.responses.stream(model="echo-1", input=PROMPT) as stream:
+                        await record(await relay_websocket(stream, receive, send))
+                        if results[-1].reason == "disconnected":
+                            return
+
+        config = Config()
+        config.bind = ["127.0.0.1:0"]
+        config.accesslog = None
+        config.errorlog = None
+        async with trio.open_nursery() as nursery:
+            urls: list[str] = await nursery.start(serve, app, config)  # pyright: ignore[reportUnknownArgumentType]
+            yield urls[0], done_receive
+            nursery.cancel_scope.cancel()
+
+
+async def sse_request(url: str) -> trio.SocketStream:
+    """An EventSource's request, on a raw TCP connection (the test reads the bytes)."""
+    host, port = url.removeprefix("http://").split(":")
+    stream = await trio.open_tcp_stream(host, int(port))
+    await stream.send_all(b"GET /sse HTTP/1.1\r\nhost: x\r\naccept: text/event-stream\r\n\r\n")
+    return stream
+
+
+async def read_sse_frames(
+    stream: trio.SocketStream, *, until: Callable[[bytes], bool]
+) -> list[dict[str, object]]:
+    """The JSON of each ``data:`` line (one frame is one HTTP chunk, so lines stay whole)."""
+    raw = b""
+    while not until(raw):
+        raw += await stream.receive_some(65536)
+    assert b"content-type: text/event-stream" in raw.lower()
+    return [orjson.loads(data) for data in re.findall(rb"data: (\{.*?\})\n", raw)]
+
+
+async def test_sse_adapter_streams_and_a_closed_request_releases_the_upstream(
+    local_server: LocalServer,
+) -> None:
+    local_server.echo_pace = 0.02
+    results: list[RelayResult] = []
+    async with relay_app(local_server, results) as (url, finished):
+        async with await sse_request(url) as browser:
+            frames = await read_sse_frames(browser, until=lambda raw: raw.endswith(b"0\r\n\r\n"))
+        assert "".join(str(f["text"]) for f in frames if f["type"] == "delta") == REPLY
+        assert frames[-1] == {"type": "done", "seq": len(frames) - 1, "reason": "completed"}
+
+        local_server.echo_pace = 0.2
+        async with await sse_request(url) as browser:  # closed after two frames, as a tab
+            await read_sse_frames(browser, until=lambda raw: raw.count(b"data: ") >= 2)
+        with trio.fail_after(5):
+            await finished.receive()
+            await finished.receive()
+            await local_server.wait_open_connections(1)  # only the first request's idle one
+        assert [r.reason for r in results] == ["completed", "disconnected"]
+
+
+async def test_websocket_adapter_stops_on_request_and_keeps_the_socket(
+    local_server: LocalServer,
+) -> None:
+    local_server.echo_pace = 0.2
+    results: list[RelayResult] = []
+    async with (
+        relay_app(local_server, results) as (url, _),
+        trio_websocket.open_websocket_url(url.replace("http", "ws") + "/ws") as ws,
+    ):
+        await ws.send_message('{"type": "prompt"}')
+        first = [orjson.loads(await ws.get_message()) for _ in range(2)]
+        assert [f["type"] for f in first] == ["delta", "delta"]
+        await ws.send_message('{"type": "stop"}')
+        while (frame := orjson.loads(await ws.get_message()))["type"] != "done":
+            pass
+        assert frame["reason"] == "stopped" and results[-1].reason == "stopped"
+        with trio.fail_after(5):
+            await local_server.wait_open_connections(0)  # the upstream saw it go at once
+
+        local_server.echo_pace = 0.0  # the same socket serves the next prompt
+        await ws.send_message('{"type": "prompt"}')
+        text = ""
+        while (frame := orjson.loads(await ws.get_message()))["type"] == "delta":
+            text += frame["text"]
+        assert text == REPLY and frame["reason"] == "completed"
