@@ -216,15 +216,15 @@ def test_two_tabs_stream_at_the_same_time(
 ) -> None:
     upstream.echo_pace = 0.05
     first, second = browser.new_page(), browser.new_page()
-    ask(first, app, "sse", " ".join(["alpha"] * 30))
-    ask(second, app, "ws", " ".join(["omega"] * 30))
+    ask(first, app, "sse", " ".join(["alpha"] * 60))
+    ask(second, app, "ws", " ".join(["omega"] * 60))
     first.wait_for_function("window.chat.frames.length >= 3")
     second.wait_for_function("window.chat.frames.length >= 3")
     assert done(first) is None and done(second) is None  # both mid-stream at once
     assert upstream.open_connections == 2
     for page, word in ((first, "alpha"), (second, "omega")):
         page.wait_for_function("window.chat.done !== null")
-        assert page.text_content("#out") == "You said: " + " ".join([word] * 30)
+        assert page.text_content("#out") == "You said: " + " ".join([word] * 60)
         page.close()
 
 

@@ -1,4 +1,4 @@
-"""Helpers over the client: fan-out, rate limiting, stream accumulators, structured outputs and tools."""
+"""Helpers over the client: fan-out, rate limiting, stream accumulators, relays to browsers, structured outputs and tools."""
 
 from ._batch import (
     BatchOptions as BatchOptions,
