@@ -1,4 +1,4 @@
-"""Helpers over the client: fan-out, rate limiting, stream accumulators, structured outputs and tools."""
+"""Helpers over the client: fan-out, rate limiting, stream accumulators, relays to browsers, structured outputs and tools."""
 
 from ._batch import (
     BatchOptions as BatchOptions,
@@ -35,6 +35,16 @@ from ._ratelimit import (
     RateLimiter as RateLimiter,
     RateLimiterStatistics as RateLimiterStatistics,
     Refill as Refill,
+)
+from ._relay import (
+    ASGIReceive as ASGIReceive,
+    ASGISend as ASGISend,
+    RelayFrame as RelayFrame,
+    RelayResult as RelayResult,
+    TextDeltaStream as TextDeltaStream,
+    relay_sse as relay_sse,
+    relay_text as relay_text,
+    relay_websocket as relay_websocket,
 )
 from ._responses_stream import (
     ResponseStream as ResponseStream,
@@ -76,6 +86,8 @@ from ._tools import (
 )
 
 __all__ = [
+    "ASGIReceive",
+    "ASGISend",
     "BatchOptions",
     "BatchProgress",
     "BatchRequestError",
@@ -109,11 +121,14 @@ __all__ = [
     "Refill",
     "RefusalDeltaEvent",
     "RefusalDoneEvent",
+    "RelayFrame",
+    "RelayResult",
     "ResponseStream",
     "ResponseStreamManager",
     "SpendLimit",
     "SpendLimitExceeded",
     "StructuredOutputError",
+    "TextDeltaStream",
     "TokenPrice",
     "TokenUsage",
     "ToolArgumentsError",
@@ -127,6 +142,9 @@ __all__ = [
     "parse_chat_completion",
     "parse_response",
     "parse_responses",
+    "relay_sse",
+    "relay_text",
+    "relay_websocket",
     "response_output_text",
     "response_text_format",
     "resume_batch",
