@@ -32,9 +32,9 @@ Errors, and what happens after them:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TYPE_CHECKING, Any, Self, final
+from typing import TYPE_CHECKING, Any, Self, cast, final
 
 import trio
 from trio_websocket import CloseReason, ConnectionClosed, WebSocketConnection
@@ -95,7 +95,9 @@ class RealtimeError(StreamError):
 
     def __init__(self, event: Any, raw: Mapping[str, Any]) -> None:
         error = raw.get("error")
-        fields: Mapping[str, Any] = error if isinstance(error, Mapping) else {}
+        fields: Mapping[str, Any] = (
+            cast("Mapping[str, Any]", error) if isinstance(error, Mapping) else {}
+        )
         message = fields.get("message")
         text = message if isinstance(message, str) and message else "Realtime error event"
         super().__init__(text, request=None, body=raw)
@@ -259,7 +261,7 @@ async def _open_realtime(
     raise_errors: bool,
     connect_timeout: float,
     close_timeout: float,
-) -> AsyncIterator[RealtimeConnection]:
+) -> AsyncGenerator[RealtimeConnection, None]:
     url = realtime_url(client, model=model, call_id=call_id, extra_query=extra_query)
     async with open_client_socket(
         client,
@@ -272,7 +274,7 @@ async def _open_realtime(
         connection = RealtimeConnection(
             ws, buffer_size=buffer_size, raise_errors=raise_errors, close_timeout=close_timeout
         )
-        nursery.start_soon(connection._read)
+        nursery.start_soon(connection._read)  # pyright: ignore[reportPrivateUsage]  # its opener owns the reader
         yield connection
 
 

@@ -28,15 +28,19 @@ next response of that lane follows. A message that is not JSON, or an ``error`` 
 lane claims, is raised by every stream open at that moment.
 """
 
+# pyright: reportPrivateUsage=false
+# (ResponsesWebSocket and its streams are one state machine in two classes: the reader routes
+# into a stream's private channel and state; no other module's private names are used here.)
+
 from __future__ import annotations
 
 import functools
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self, final
+from typing import TYPE_CHECKING, Any, Final, Self, cast, final
 
 import trio
 from trio_websocket import CloseReason, ConnectionClosed, WebSocketConnection
@@ -88,7 +92,9 @@ class ResponsesWebSocketError(StreamError):
 
     def __init__(self, event: Any, raw: Mapping[str, Any]) -> None:
         error = raw.get("error")
-        fields: Mapping[str, Any] = error if isinstance(error, Mapping) else {}
+        fields: Mapping[str, Any] = (
+            cast("Mapping[str, Any]", error) if isinstance(error, Mapping) else {}
+        )
         message = fields.get("message")
         text = message if isinstance(message, str) and message else "Responses error event"
         super().__init__(text, request=None, body=raw)
@@ -336,7 +342,7 @@ async def _open(
     buffer_size: int,
     connect_timeout: float,
     close_timeout: float,
-) -> AsyncIterator[ResponsesWebSocket]:
+) -> AsyncGenerator[ResponsesWebSocket, None]:
     url = websocket_url(client, "/responses", {}, extra_query)
     async with open_client_socket(
         client,

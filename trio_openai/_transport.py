@@ -13,7 +13,7 @@ import os
 import ssl
 import urllib.request
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 import h11
 import httpx
@@ -43,7 +43,7 @@ log: Final = logging.getLogger("trio_openai")
 # Chunks drained after closing a response, to finish httpx/httpcore's async generators
 # deterministically (trio warns about generators left to the garbage collector).
 _DRAIN_LIMIT: Final = 64
-_CLOSE_GRACE: Final = 5.0
+CLOSE_GRACE: Final = 5.0
 # Where a request was first sent: httpx carries extensions over to redirected requests.
 _ORIGIN: Final = "trio_openai.origin"
 # Chooses the default pool's transport: "trio" (ours, the default) or "httpx" (httpcore).
@@ -145,11 +145,13 @@ def build_request(
     content: bytes | AsyncIterable[bytes] | None,
     timeout: Timeout,
 ) -> httpx.Request:
+    if params is not None:
+        params = tuple(params)  # httpx's QueryParamTypes takes a tuple of pairs, not a Sequence
     if content is None or isinstance(content, bytes):
         request = http.build_request(method, url, headers=headers, params=params, content=content)
         # httpx iterates an in-memory body with an async generator; one cancelled while the
         # body is written would be left to the garbage collector (trio warns).
-        request.stream = _MemoryBody(content or b"")
+        request.stream = MemoryBody(content or b"")
     else:
         # Hand httpx our own iterator (no httpx async generator in between, which trio would
         # warn about when a server answers before the upload ends).
@@ -169,7 +171,7 @@ def build_request(
     return request
 
 
-class _MemoryBody(httpx.AsyncByteStream):
+class MemoryBody(httpx.AsyncByteStream):
     def __init__(self, data: bytes) -> None:
         self._data = data
 
@@ -215,9 +217,9 @@ def _sole_cancelled(group: BaseExceptionGroup[BaseException]) -> BaseException:
     """The first `trio.Cancelled` of a group holding nothing else; else the group itself."""
     if group.split(trio.Cancelled)[1] is not None:
         return group
-    leaf: BaseException = group
+    leaf = group.exceptions[0]
     while isinstance(leaf, BaseExceptionGroup):
-        leaf = leaf.exceptions[0]
+        leaf = cast("BaseExceptionGroup[BaseException]", leaf).exceptions[0]
     return leaf
 
 
@@ -347,7 +349,7 @@ class BodyReader:
             return
         self._closed = True
         with trio.CancelScope(shield=True) as scope:
-            scope.deadline = trio.current_time() + _CLOSE_GRACE
+            scope.deadline = trio.current_time() + CLOSE_GRACE
             with contextlib.suppress(httpx.HTTPError):
                 await self._response.aclose()
             if not self._eof:

@@ -25,7 +25,7 @@ import attrs
 import trio
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncGenerator
 
 __all__ = ["Outcome", "map_concurrent", "run_all"]
 
@@ -98,7 +98,7 @@ async def map_concurrent(
     *,
     limit: int,
     ordered: bool = False,
-) -> AsyncIterator[Outcomes[In, Out]]:
+) -> AsyncGenerator[Outcomes[In, Out], None]:
     """Run ``fn`` over ``inputs`` with at most ``limit`` calls in flight; see the module doc."""
     if limit < 1:
         raise ValueError("limit must be >= 1")
@@ -118,15 +118,16 @@ async def map_concurrent(
                     slots.release()
             out.send_nowait((outcome, slots))
 
-    async def next_input() -> tuple[bool, In | None]:
+    async def next_input() -> tuple[In] | None:
+        # The input in a 1-tuple (an input may itself be None); None at the end.
         if sync_source is not None:
             for item in sync_source:
-                return True, item
-            return False, None
+                return (item,)
+            return None
         try:
-            return True, await async_source.__anext__()  # type: ignore[union-attr]
+            return (await async_source.__anext__(),)  # type: ignore[union-attr]
         except StopAsyncIteration:
-            return False, None
+            return None
 
     sync_source = iter(inputs) if not isinstance(inputs, AsyncIterable) else None
     async_source = aiter(inputs) if isinstance(inputs, AsyncIterable) else None
@@ -138,11 +139,11 @@ async def map_concurrent(
             index = 0
             while True:
                 await slots.acquire()  # backpressure: pull the next input only now
-                has_item, item = await next_input()
-                if not has_item:
+                got = await next_input()
+                if got is None:
                     slots.release()
                     return
-                nursery.start_soon(run_one, index, item, send.clone())
+                nursery.start_soon(run_one, index, got[0], send.clone())
                 index += 1
 
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import final
 
@@ -157,7 +157,7 @@ class LocalServer:
 @asynccontextmanager
 async def open_local_server(
     *, host: str = "127.0.0.1", port: int = 0
-) -> AsyncIterator[LocalServer]:
+) -> AsyncGenerator[LocalServer, None]:
     """Start a `LocalServer` listening on `host:port` (port 0 picks a free one).
 
     The server's tasks live in a nursery owned by this block. On exit, the listener and

@@ -28,7 +28,7 @@ import binascii
 import contextlib
 import functools
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Literal, final
 from urllib.parse import parse_qsl
@@ -644,7 +644,7 @@ class _Peer:
 @asynccontextmanager
 async def open_ws_server(
     *, host: str = "127.0.0.1", port: int = 0
-) -> AsyncIterator[WebSocketTestServer]:
+) -> AsyncGenerator[WebSocketTestServer, None]:
     """Start a `WebSocketTestServer` on `host:port` (port 0 picks a free one).
 
     Its tasks live in a nursery owned by this block; on exit every connection is dropped.
