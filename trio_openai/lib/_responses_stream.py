@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, Self, final
+from typing import TYPE_CHECKING, Any, Final, Self, cast, final
 
 from .._errors import APIConnectionError, APIStatusError, APITimeoutError
 from .._types import CallOptions, Omit
@@ -30,6 +30,8 @@ from .._types import CallOptions, Omit
 if TYPE_CHECKING:
     from .._client import OpenAI
     from .._streaming import Stream
+    from ..types.response_events import ResponseStreamEvent
+    from ..types.responses import Response
 
 __all__ = ["ResponseStream", "ResponseStreamManager", "add_output_text"]
 
@@ -62,6 +64,11 @@ def _response_decoder() -> Callable[[Any], Any]:
     return decoder_for("Response")
 
 
+def _copied_object(value: Any) -> dict[str, Any]:
+    """A deep copy of an event's JSON object (an empty one when it is absent)."""
+    return copy.deepcopy(value or {})
+
+
 class _Snapshot:
     """The Response as the events so far describe it (plain JSON)."""
 
@@ -73,7 +80,7 @@ class _Snapshot:
     def _item(self, event: dict[str, Any]) -> dict[str, Any] | None:
         if self.response is None:
             return None
-        output = self.response.setdefault("output", [])
+        output: list[dict[str, Any]] = self.response.setdefault("output", [])
         index = event.get("output_index")
         if isinstance(index, int) and 0 <= index < len(output):
             return output[index]
@@ -87,7 +94,7 @@ class _Snapshot:
         item = self._item(event)
         if item is None:
             return None
-        parts = item.setdefault("content", [])
+        parts: list[dict[str, Any]] = item.setdefault("content", [])
         index = event.get("content_index")
         if isinstance(index, int) and 0 <= index < len(parts):
             return parts[index]
@@ -101,13 +108,13 @@ class _Snapshot:
         ):
             response = event.get("response")
             if isinstance(response, dict):
-                self.response = copy.deepcopy(response)
+                self.response = copy.deepcopy(cast("dict[str, Any]", response))
             return
         if self.response is None:
             return
         if kind == "response.output_item.added":
             output = self.response.setdefault("output", [])
-            item = copy.deepcopy(event.get("item") or {})
+            item = _copied_object(event.get("item"))
             index = event.get("output_index")
             if isinstance(index, int) and index < len(output):
                 output[index] = item
@@ -116,7 +123,7 @@ class _Snapshot:
         elif kind == "response.output_item.done":
             output = self.response.setdefault("output", [])
             index = event.get("output_index")
-            item = copy.deepcopy(event.get("item") or {})
+            item = _copied_object(event.get("item"))
             if isinstance(index, int) and index < len(output):
                 output[index] = item
             else:
@@ -124,13 +131,13 @@ class _Snapshot:
         elif kind == "response.content_part.added":
             item = self._item(event)
             if item is not None:
-                item.setdefault("content", []).append(copy.deepcopy(event.get("part") or {}))
+                item.setdefault("content", []).append(_copied_object(event.get("part")))
         elif kind == "response.content_part.done":
             item = self._item(event)
             if item is not None:
                 parts = item.setdefault("content", [])
                 index = event.get("content_index")
-                part = copy.deepcopy(event.get("part") or {})
+                part = _copied_object(event.get("part"))
                 if isinstance(index, int) and index < len(parts):
                     parts[index] = part
                 else:
@@ -182,7 +189,10 @@ class ResponseStream:
     @property
     def response_id(self) -> str | None:
         response = self._snapshot.response
-        return None if response is None else response.get("id")
+        if response is None:
+            return None
+        response_id = response.get("id")
+        return response_id if isinstance(response_id, str) else None
 
     @property
     def response(self) -> Any:
@@ -198,7 +208,7 @@ class ResponseStream:
     def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> Any:
+    async def __anext__(self) -> ResponseStreamEvent:
         while True:
             if self._done:
                 raise StopAsyncIteration
@@ -213,6 +223,7 @@ class ResponseStream:
                 continue
             if not isinstance(raw, dict):
                 return self._decode(raw)
+            raw = cast("dict[str, Any]", raw)  # a JSON object: string keys
             sequence = raw.get("sequence_number")
             if isinstance(sequence, int):
                 if self._last_sequence is not None and sequence <= self._last_sequence:
@@ -238,7 +249,7 @@ class ResponseStream:
             return False
         self._resumes_left -= 1
         await self._stream.aclose()
-        stream = self._client._stream(
+        stream = self._client._stream(  # pyright: ignore[reportPrivateUsage]  # the client's own stream call
             "GET",
             f"/responses/{response_id}",
             query={"stream": True, "starting_after": self._last_sequence},
@@ -260,7 +271,7 @@ class ResponseStream:
         async for _ in self:
             pass
 
-    async def get_final_response(self) -> Any:
+    async def get_final_response(self) -> Response:
         """Consume the rest of the stream and return the accumulated `Response`."""
         await self.until_done()
         response = self._snapshot.response
@@ -291,7 +302,7 @@ class _TextDeltas:
     async def __anext__(self) -> str:
         while True:
             event = await self._stream.__anext__()
-            if getattr(event, "type", None) == "response.output_text.delta":
+            if event.type == "response.output_text.delta":
                 return str(event.delta)
 
 
@@ -317,7 +328,9 @@ class ResponseStreamManager:
         self._stream: ResponseStream | None = None
 
     async def __aenter__(self) -> ResponseStream:
-        stream = self._client._stream("POST", "/responses", body=self._body, options=self._options)
+        stream = self._client._stream(  # pyright: ignore[reportPrivateUsage]  # the client's own stream call
+            "POST", "/responses", body=self._body, options=self._options
+        )
         await stream.__aenter__()
         self._stream = ResponseStream(
             self._client,

@@ -34,8 +34,8 @@ import enum
 import inspect
 import re
 import sys
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeAlias, TypeVar, final, overload
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeAlias, TypeVar, cast, final, overload
 
 import attrs
 import orjson
@@ -100,14 +100,14 @@ def _split_doc(doc: str) -> tuple[str | None, dict[str, str]]:
         if heading:
             section, current = heading.group(1), None
         elif param:
-            section, current = "Args", param.group(1)
+            section, current = "Args", str(param.group(1))
             described[current] = param.group(2).strip()
         elif stripped.startswith(":"):  # :returns:, :raises ...:
             section, current = "Returns", None
         elif section in ("Args", "Arguments", "Parameters", "Params"):
             entry = re.match(r"^(\*{0,2}\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$", stripped)
             if entry and not line.startswith(" " * 8):
-                current = entry.group(1).lstrip("*")
+                current = str(entry.group(1)).lstrip("*")
                 described[current] = entry.group(2).strip()
             elif current and stripped:
                 described[current] = f"{described[current]} {stripped}".strip()
@@ -155,7 +155,7 @@ class FunctionTool(Generic[R]):
         """The keyword arguments from the model's JSON; raises `ToolArgumentsError`."""
         raw = arguments_json if isinstance(arguments_json, str) else arguments_json.decode()
         try:
-            data = orjson.loads(raw) if raw.strip() else {}
+            data: object = orjson.loads(raw) if raw.strip() else {}
         except orjson.JSONDecodeError as exc:
             raise ToolArgumentsError(
                 f"arguments of {self.name} are not valid JSON: {exc}", raw=raw
@@ -268,11 +268,15 @@ def function_tool(
     (a dict, Any...), or ``*args``/``**kwargs``.
     """
     if fn is None:
-        return lambda f: _make_tool(f, name, description, strict)
+
+        def decorate(f: Callable[..., Any]) -> FunctionTool[Any]:
+            return _make_tool(f, name, description, strict)
+
+        return decorate
     return _make_tool(fn, name, description, strict)
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: object) -> Any:
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict):  # generated models
         return to_dict()
@@ -282,11 +286,12 @@ def _jsonable(value: Any) -> Any:
         return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     pydantic = sys.modules.get("pydantic")
     if pydantic is not None and isinstance(value, pydantic.BaseModel):
-        return value.model_dump(mode="json")
+        model: Any = value  # pydantic is optional: its module is looked up, not imported
+        return model.model_dump(mode="json")
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, set | frozenset | tuple):
-        return list(value)
+        return list(cast("Iterable[object]", value))
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
@@ -473,7 +478,7 @@ async def run_tools_chat(
             client, "/chat/completions", params, CreateChatCompletionResponse.from_dict
         )
         message = completion.choices[0].message if completion.choices else None
-        tool_calls = (getattr(message, "tool_calls", None) or []) if message else []
+        tool_calls: list[Any] = (getattr(message, "tool_calls", None) or []) if message else []
         if message is None or not tool_calls:
             return completion
         if turn == max_turns:
