@@ -10,7 +10,7 @@ its own: every request goes through one of the client's entry points.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 from urllib.parse import quote
 
 from .._models import LazyModule
@@ -84,7 +84,7 @@ def with_headers(options: CallOptions, headers: Mapping[str, object]) -> CallOpt
         if isinstance(value, Omit) or value is None:
             continue
         if isinstance(value, Sequence) and not isinstance(value, str):
-            given[name] = ",".join(str(v) for v in value)  # pyright: ignore[reportUnknownVariableType]
+            given[name] = ",".join(str(v) for v in cast("Sequence[object]", value))
         else:
             given[name] = str(value)
     if not given:

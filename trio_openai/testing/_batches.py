@@ -22,6 +22,7 @@ import attrs
 import orjson
 import trio
 
+from .._types import json_object
 from ._echo import echo_reply
 from ._reply import RecordedRequest, Reply
 
@@ -104,12 +105,12 @@ class _Batch:
     done: int = 0
     completed: int = 0
     failed: int = 0
-    polls: list[float] = attrs.Factory(list)  # trio clock of each GET, for tests
+    polls: list[float] = attrs.Factory(list[float])  # trio clock of each GET, for tests
     cancel_requested: float | None = None
     finished: float | None = None  # trio clock, when it reached a terminal status
-    stamps: dict[str, int] = attrs.Factory(dict)
-    output: list[bytes] = attrs.Factory(list)
-    error_lines: list[bytes] = attrs.Factory(list)
+    stamps: dict[str, int] = attrs.Factory(dict[str, int])
+    output: list[bytes] = attrs.Factory(list[bytes])
+    error_lines: list[bytes] = attrs.Factory(list[bytes])
     output_file_id: str | None = None
     error_file_id: str | None = None
 
@@ -229,10 +230,10 @@ class BatchService:
 
     def _create(self, request: RecordedRequest) -> Reply:
         try:
-            body = request.json()
+            body = json_object(request.json())
         except orjson.JSONDecodeError:
             body = None
-        if not isinstance(body, dict):
+        if body is None:
             return Reply.error(400, message="Expected a JSON object body.")
         endpoint, window = body.get("endpoint"), body.get("completion_window")
         if endpoint not in ENDPOINTS:
@@ -398,11 +399,11 @@ def _read_input(content: bytes, endpoint: str) -> tuple[list[dict[str, Any]], li
         if not raw.strip():
             continue
         try:
-            line = orjson.loads(raw)
+            line = json_object(orjson.loads(raw))
         except orjson.JSONDecodeError:
             problem(number, "invalid_json_line", "This line is not valid JSON.")
             continue
-        if not isinstance(line, dict) or not isinstance(line.get("custom_id"), str):
+        if line is None or not isinstance(line.get("custom_id"), str):
             problem(
                 number, "missing_required_parameter", "Each line needs a custom_id.", "custom_id"
             )

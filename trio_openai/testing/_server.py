@@ -133,7 +133,8 @@ class LocalServer:
                 result = await result
         except Exception as exc:
             return Reply.error(500, message=f"Reply.handler raised {exc!r}", type="server_error")
-        if not isinstance(result, Reply):
+        # A user's handler may return anything, whatever its annotation says.
+        if not isinstance(result, Reply):  # pyright: ignore[reportUnnecessaryIsInstance]
             return Reply.error(
                 500,
                 message=f"Reply.handler returned {type(result).__name__}, not a Reply",
@@ -170,7 +171,10 @@ async def open_local_server(
     failure: BaseException | None = None
     async with trio.open_nursery() as nursery:
         serve = functools.partial(
-            trio.serve_listeners, server._handle, listeners, handler_nursery=nursery
+            trio.serve_listeners,
+            server._handle,  # pyright: ignore[reportPrivateUsage]  # the server's own opener
+            listeners,
+            handler_nursery=nursery,
         )
         nursery.start_soon(serve)
         try:
