@@ -153,4 +153,3 @@ def json_object(value: object) -> dict[str, Any] | None:
     alone leaves the key and value types unknown to a type checker.
     """
     return cast("dict[str, Any]", value) if isinstance(value, dict) else None
-
