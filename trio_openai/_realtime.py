@@ -67,6 +67,7 @@ from ._websocket import (
 
 if TYPE_CHECKING:
     from ._client import OpenAI
+    from .types.realtime_events import RealtimeServerEvent
 
 __all__ = [
     "Realtime",
@@ -156,10 +157,10 @@ class RealtimeConnection:
     def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> Any:
+    async def __anext__(self) -> RealtimeServerEvent:
         return await self._next(end_quietly=True)
 
-    async def recv(self) -> Any:
+    async def recv(self) -> RealtimeServerEvent:
         """The next server event.
 
         Raises `RealtimeError` for a server ``error`` event (see ``raise_errors``),
@@ -169,7 +170,7 @@ class RealtimeConnection:
         """
         return await self._next(end_quietly=False)
 
-    async def _next(self, *, end_quietly: bool) -> Any:
+    async def _next(self, *, end_quietly: bool) -> RealtimeServerEvent:
         try:
             item = await self._receive_items.receive()
         except trio.EndOfChannel:
@@ -179,7 +180,7 @@ class RealtimeConnection:
             raise closed_error(RealtimeConnectionError, reason, "No more events") from None
         if isinstance(item, Exception):
             raise item
-        return item
+        return cast("RealtimeServerEvent", item)  # the reader sends events and errors only
 
     async def _read(self) -> None:
         """The reader task: messages in, decoded events (or errors to raise) out."""

@@ -64,6 +64,8 @@ from ._websocket import (
 
 if TYPE_CHECKING:
     from ._client import OpenAI
+    from .types.responses import Response
+    from .types.responses_websocket import ResponsesServerEvent
 
 __all__ = [
     "ResponsesWebSocket",
@@ -158,7 +160,7 @@ class ResponsesWebSocketStream:
     def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> Any:
+    async def __anext__(self) -> ResponsesServerEvent:
         if self._done:
             raise StopAsyncIteration
         try:
@@ -172,14 +174,14 @@ class ResponsesWebSocketStream:
             raise RuntimeError("the stream is closed: use it inside its `async with`") from None
         if isinstance(item, Exception):
             raise item  # after a terminal `error` event the channel ends: so does the stream
-        return item
+        return cast("ResponsesServerEvent", item)  # the reader sends events and errors only
 
     async def until_done(self) -> None:
         """Consume the rest of the events."""
         async for _ in self:
             pass
 
-    async def get_final_response(self) -> Any:
+    async def get_final_response(self) -> Response:
         """Consume the rest of the events and return the ``response`` of the terminal one
         (``response.completed``, ``.incomplete`` or ``.failed``: check its ``status``).
 
