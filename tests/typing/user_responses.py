@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import assert_type
 
 import attrs
+import httpx
 
 import trio_openai
 from trio_openai.lib import FunctionTool, ParsedResponse, ResponseStream, function_tool
@@ -32,6 +33,8 @@ async def create(client: trio_openai.OpenAI) -> None:
 async def stream(client: trio_openai.OpenAI) -> None:
     async with client.responses.stream(model="gpt-5.2", input="Write a haiku") as stream:
         assert_type(stream, ResponseStream)
+        assert_type(stream.response, httpx.Response)
+        assert_type(stream.request_id, str | None)
         async for event in stream:
             assert_type(event, ResponseStreamEvent)
             if event.type == "response.output_text.delta":

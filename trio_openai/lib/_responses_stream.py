@@ -28,6 +28,8 @@ from .._errors import APIConnectionError, APIStatusError, APITimeoutError
 from .._types import CallOptions, Omit
 
 if TYPE_CHECKING:
+    import httpx
+
     from .._client import OpenAI
     from .._streaming import Stream
     from ..types.response_events import ResponseStreamEvent
@@ -195,7 +197,7 @@ class ResponseStream:
         return response_id if isinstance(response_id, str) else None
 
     @property
-    def response(self) -> Any:
+    def response(self) -> httpx.Response:
         """The raw httpx.Response of the current connection (changes after a resume)."""
         return self._stream.response
 
