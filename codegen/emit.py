@@ -195,9 +195,12 @@ class ModuleWriter:
         yield "        return self"
 
     def union_source(self, u: UnionDef) -> Iterator[str]:
+        # The alias names the spec's variants only: a member the spec does not describe
+        # (an event type newer than this library) decodes to `UnknownVariant` at run time,
+        # but in the static type it would make every narrowed field `X | Any`
+        # (`UnknownVariant.__getattr__`), so `event.type == "..."` would narrow to nothing.
+        # openai-python's unions leave it out the same way.
         members = [self.ann(m) for m in u.members]
-        if u.variants:
-            members.append("UnknownVariant")
         alias = " | ".join(dict.fromkeys(members))
         yield f"{u.name}: TypeAlias = {quote(alias)}"
         yield doc_literal(u.doc or f"The ``{u.name}`` union.", "")

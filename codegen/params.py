@@ -353,7 +353,13 @@ class ParamTyper:
         ]
         blocks = [list(self._alias_source(self.aliases[n])) for n in sorted(self.aliases)]
         blocks += [list(self._class_source(self.classes[n])) for n in sorted(self.classes)]
-        return "\n".join(lines) + "\n\n\n" + "\n\n\n".join("\n".join(b) for b in blocks) + "\n"
+        body = "\n\n\n".join("\n".join(b) for b in blocks)
+        if "FileInput" not in body:  # no request object of the spec holds a file (today)
+            lines = [line for line in lines if "FileInput" not in line and line != "if TYPE_CHECKING:"]
+            lines[lines.index("from typing import TYPE_CHECKING, Literal, Required, TypeAlias, TypedDict")] = (
+                "from typing import Literal, Required, TypeAlias, TypedDict"
+            )
+        return "\n".join(lines) + "\n\n\n" + body + "\n"
 
     @staticmethod
     def _alias_source(a: ParamAlias) -> Iterator[str]:

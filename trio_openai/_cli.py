@@ -24,7 +24,7 @@ __all__ = ["main"]
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m trio_openai", description=__doc__.splitlines()[0]
+        prog="python -m trio_openai", description=(__doc__ or "trio_openai").splitlines()[0]
     )
     sub = parser.add_subparsers(dest="command", required=True)
     for name, text in (
@@ -59,8 +59,10 @@ async def _stream_chat(client: Any, model: str, prompt: str, out: Any) -> None:
     body = {"model": model, "messages": [{"role": "user", "content": prompt}], "stream": True}
     async with client.stream("POST", "/chat/completions", body=body) as stream:
         async for chunk in stream:
-            for choice in chunk.get("choices") or ():
-                text = (choice.get("delta") or {}).get("content")
+            choices: list[Any] = chunk.get("choices") or []
+            for choice in choices:
+                delta: dict[str, Any] = choice.get("delta") or {}
+                text = delta.get("content")
                 if text:
                     out.write(text)
                     out.flush()

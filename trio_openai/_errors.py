@@ -20,7 +20,7 @@ never contain credentials: bodies are the server's, headers are shown redacted.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from ._redact import redact_headers
 
@@ -54,10 +54,11 @@ class OpenAIError(Exception):
 def _error_fields(body: object) -> dict[str, Any]:
     """The `{"error": {...}}` object of an OpenAI error body, or the body itself."""
     if isinstance(body, Mapping):
-        inner = body.get("error")
+        fields = cast("Mapping[str, Any]", body)  # a decoded JSON object: string keys
+        inner: object = fields.get("error")
         if isinstance(inner, Mapping):
-            return dict(inner)
-        return dict(body)
+            return dict(cast("Mapping[str, Any]", inner))
+        return dict(fields)
     return {}
 
 
@@ -131,32 +132,35 @@ class APIStatusError(APIError):
         return out
 
 
+# Each subclass narrows `status_code` to the one code it is raised for (as openai-python does),
+# so `except RateLimitError as e` sees Literal[429]. pyright flags narrowing a mutable attribute;
+# nothing assigns it after __init__ sets it from the response, so the narrowing holds.
 class BadRequestError(APIStatusError):
-    status_code: Literal[400]
+    status_code: Literal[400]  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 class AuthenticationError(APIStatusError):
-    status_code: Literal[401]
+    status_code: Literal[401]  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 class PermissionDeniedError(APIStatusError):
-    status_code: Literal[403]
+    status_code: Literal[403]  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 class NotFoundError(APIStatusError):
-    status_code: Literal[404]
+    status_code: Literal[404]  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 class ConflictError(APIStatusError):
-    status_code: Literal[409]
+    status_code: Literal[409]  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 class UnprocessableEntityError(APIStatusError):
-    status_code: Literal[422]
+    status_code: Literal[422]  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 class RateLimitError(APIStatusError):
-    status_code: Literal[429]
+    status_code: Literal[429]  # pyright: ignore[reportIncompatibleVariableOverride]
 
 
 class InternalServerError(APIStatusError):

@@ -32,14 +32,14 @@ import re
 import select
 import ssl
 from collections import OrderedDict
-from collections.abc import AsyncIterator
-from typing import Final
+from collections.abc import Mapping
+from typing import Final, cast
 
 import h11
 import httpx
 import trio
 
-from ._transport import _CLOSE_GRACE, _MemoryBody, shared_ssl_context
+from ._transport import CLOSE_GRACE, MemoryBody, shared_ssl_context
 
 __all__ = ["TrioTransport"]
 
@@ -77,7 +77,7 @@ class _Connection:
         self.stream = stream
         self.socket = socket  # the TCP socket under `stream` (a TLS stream has one too)
         self.origin = origin
-        self.buffer = b""
+        self.buffer: bytes = b""
         self.idle_since = 0.0
         self.reused = False
 
@@ -102,6 +102,8 @@ class _Connection:
             raise httpx.ReadError(_describe(exc)) from exc
         if not data:
             return False
+        if isinstance(data, bytearray):  # trio's streams return bytes; the ABC allows either
+            data = bytes(data)
         self.buffer = self.buffer + data if self.buffer else data
         return True
 
@@ -260,7 +262,7 @@ class TrioTransport(httpx.AsyncBaseTransport):
         if not url.host:
             raise httpx.UnsupportedProtocol(f"no host in {url!r}")
         origin: Origin = (scheme, url.host, url.port or _DEFAULT_PORTS[scheme])
-        timeouts = request.extensions.get("timeout") or {}
+        timeouts: Mapping[str, float | None] = request.extensions.get("timeout") or {}
         body = await _body_in_memory(request)
         head, chunked = _request_head(request, body)
         pool_timeout = timeouts.get("pool")
@@ -396,7 +398,7 @@ async def _open_tcp(host: str, port: int) -> trio.SocketStream:
 async def _body_in_memory(request: httpx.Request) -> bytes | None:
     """The body, when it is bytes in memory (and so can be sent again); else None."""
     stream = request.stream
-    if isinstance(stream, (_MemoryBody, httpx.ByteStream)):
+    if isinstance(stream, (MemoryBody, httpx.ByteStream)):
         return b"".join([chunk async for chunk in stream])  # no I/O: one chunk at most
     return None
 
@@ -438,7 +440,8 @@ def _request_head(request: httpx.Request, body: bytes | None) -> tuple[bytes, bo
 async def _send_stream(stream: trio.abc.Stream, request: httpx.Request, chunked: bool) -> None:
     expected = request.headers.get("content-length")
     left = int(expected) if expected is not None and not chunked else None
-    iterator: AsyncIterator[bytes] = request.stream.__aiter__()  # type: ignore[union-attr]
+    # Bodies we send are async (httpx.AsyncClient builds only those).
+    iterator = cast("httpx.AsyncByteStream", request.stream).__aiter__()
     finished = False
     try:
         async for chunk in iterator:
@@ -458,7 +461,7 @@ async def _send_stream(stream: trio.abc.Stream, request: httpx.Request, chunked:
         if not finished and aclose is not None:
             # An async generator stopped early: finish it here, not in the GC.
             with trio.CancelScope(shield=True) as scope:
-                scope.deadline = trio.current_time() + _CLOSE_GRACE
+                scope.deadline = trio.current_time() + CLOSE_GRACE
                 # The body's own failure is dropped: the send error is the one raised.
                 with contextlib.suppress(Exception):
                     await aclose()
@@ -577,7 +580,7 @@ class _ResponseStream(httpx.AsyncByteStream):
         except BaseException:
             if self._conn is not None:
                 self._conn = None
-                self._pool._release(conn, reuse=False)
+                self._pool._release(conn, reuse=False)  # pyright: ignore[reportPrivateUsage]  # its own pool
             raise
 
     def _take_length(self, conn: _Connection) -> bytes:
@@ -641,9 +644,9 @@ class _ResponseStream(httpx.AsyncByteStream):
         self._done = True
         conn, self._conn = self._conn, None
         if conn is not None:
-            self._pool._release(conn, reuse=self._keep)
+            self._pool._release(conn, reuse=self._keep)  # pyright: ignore[reportPrivateUsage]  # its own pool
 
     async def aclose(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            self._pool._release(conn, reuse=False)
+            self._pool._release(conn, reuse=False)  # pyright: ignore[reportPrivateUsage]  # its own pool

@@ -32,7 +32,7 @@ Errors, and what happens after them:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Self, cast, final
 
@@ -73,6 +73,7 @@ from ._ws_reconnect import (
 
 if TYPE_CHECKING:
     from ._client import OpenAI
+    from .types.realtime_events import RealtimeServerEvent
 
 __all__ = [
     "Realtime",
@@ -101,7 +102,9 @@ class RealtimeError(StreamError):
 
     def __init__(self, event: Any, raw: Mapping[str, Any]) -> None:
         error = raw.get("error")
-        fields: Mapping[str, Any] = error if isinstance(error, Mapping) else {}
+        fields: Mapping[str, Any] = (
+            cast("Mapping[str, Any]", error) if isinstance(error, Mapping) else {}
+        )
         message = fields.get("message")
         text = message if isinstance(message, str) and message else "Realtime error event"
         super().__init__(text, request=None, body=raw)
@@ -171,10 +174,10 @@ class RealtimeConnection:
     def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> Any:
+    async def __anext__(self) -> RealtimeServerEvent:
         return await self._next(end_quietly=True)
 
-    async def recv(self) -> Any:
+    async def recv(self) -> RealtimeServerEvent:
         """The next server event.
 
         Raises `RealtimeError` for a server ``error`` event (see ``raise_errors``),
@@ -185,7 +188,7 @@ class RealtimeConnection:
         """
         return await self._next(end_quietly=False)
 
-    async def _next(self, *, end_quietly: bool) -> Any:
+    async def _next(self, *, end_quietly: bool) -> RealtimeServerEvent:
         try:
             item = await self._receive_items.receive()
         except trio.EndOfChannel:
@@ -195,7 +198,7 @@ class RealtimeConnection:
             raise self._link.closed_error("No more events") from self._link.stop_cause
         if isinstance(item, Exception):
             raise item
-        return item
+        return cast("RealtimeServerEvent", item)  # the reader sends events and errors only
 
     # -- the link's side ------------------------------------------------------------------
 
@@ -343,7 +346,7 @@ async def _open_realtime(
     connect_timeout: float,
     close_timeout: float,
     policy: ReconnectPolicy,
-) -> AsyncIterator[RealtimeConnection]:
+) -> AsyncGenerator[RealtimeConnection, None]:
     realtime_url(client, model=model, call_id=call_id, extra_query=extra_query)  # checks
 
     def open_socket(

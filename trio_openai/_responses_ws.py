@@ -28,15 +28,19 @@ next response of that lane follows. A message that is not JSON, or an ``error`` 
 lane claims, is raised by every stream open at that moment.
 """
 
+# pyright: reportPrivateUsage=false
+# (ResponsesWebSocket and its streams are one state machine in two classes: the reader routes
+# into a stream's private channel and state; no other module's private names are used here.)
+
 from __future__ import annotations
 
 import functools
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self, final
+from typing import TYPE_CHECKING, Any, Final, Self, cast, final
 
 import trio
 from trio_websocket import CloseReason, ConnectionClosed, WebSocketConnection
@@ -67,6 +71,8 @@ from ._ws_reconnect import (
 
 if TYPE_CHECKING:
     from ._client import OpenAI
+    from .types.responses import Response
+    from .types.responses_websocket import ResponsesServerEvent
 
 __all__ = [
     "ResponsesWebSocket",
@@ -95,7 +101,9 @@ class ResponsesWebSocketError(StreamError):
 
     def __init__(self, event: Any, raw: Mapping[str, Any]) -> None:
         error = raw.get("error")
-        fields: Mapping[str, Any] = error if isinstance(error, Mapping) else {}
+        fields: Mapping[str, Any] = (
+            cast("Mapping[str, Any]", error) if isinstance(error, Mapping) else {}
+        )
         message = fields.get("message")
         text = message if isinstance(message, str) and message else "Responses error event"
         super().__init__(text, request=None, body=raw)
@@ -160,7 +168,7 @@ class ResponsesWebSocketStream:
     def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> Any:
+    async def __anext__(self) -> ResponsesServerEvent:
         if self._done:
             raise StopAsyncIteration
         try:
@@ -174,14 +182,14 @@ class ResponsesWebSocketStream:
             raise RuntimeError("the stream is closed: use it inside its `async with`") from None
         if isinstance(item, Exception):
             raise item  # after a terminal `error` event the channel ends: so does the stream
-        return item
+        return cast("ResponsesServerEvent", item)  # the reader sends events and errors only
 
     async def until_done(self) -> None:
         """Consume the rest of the events."""
         async for _ in self:
             pass
 
-    async def get_final_response(self) -> Any:
+    async def get_final_response(self) -> Response:
         """Consume the rest of the events and return the ``response`` of the terminal one
         (``response.completed``, ``.incomplete`` or ``.failed``: check its ``status``).
 
@@ -381,7 +389,7 @@ async def _open(
     connect_timeout: float,
     close_timeout: float,
     policy: ReconnectPolicy,
-) -> AsyncIterator[ResponsesWebSocket]:
+) -> AsyncGenerator[ResponsesWebSocket, None]:
     websocket_url(client, "/responses", {}, extra_query)  # checks the base URL
 
     def open_socket(

@@ -6,7 +6,7 @@ Pure module: imports neither trio nor httpx.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypedDict, final
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypedDict, cast, final
 
 import attrs
 
@@ -20,6 +20,7 @@ __all__ = [
     "Omit",
     "RequestOptions",
     "Timeout",
+    "json_object",
     "omit",
 ]
 
@@ -131,7 +132,8 @@ def make_options(options: CallOptions | RequestOptions | None) -> RequestOptions
     if unknown:
         raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
     middleware = options.get("middleware")
-    if middleware is not None and not isinstance(middleware, tuple):
+    # Declared a tuple, given a list as often: store a tuple either way.
+    if middleware is not None and not isinstance(middleware, tuple):  # pyright: ignore[reportUnnecessaryIsInstance]
         options = {**options, "middleware": tuple(middleware)}
     return RequestOptions(**options)
 
@@ -143,3 +145,12 @@ _OPTION_NAMES: Final = frozenset(CallOptions.__annotations__)
 def strip_omitted(mapping: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of `mapping` without the entries whose value is `omit`."""
     return {k: v for k, v in mapping.items() if v is not omit}
+
+
+def json_object(value: object) -> dict[str, Any] | None:
+    """`value` when it is a decoded JSON object, typed as one (its keys are strings); else None.
+
+    One place for the narrowing every reader of a JSON answer needs: ``isinstance(x, dict)``
+    alone leaves the key and value types unknown to a type checker.
+    """
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else None

@@ -37,7 +37,7 @@ import hmac
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar, final, overload
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast, final, overload
 
 import orjson
 
@@ -57,6 +57,48 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from .types.webhooks import (
+        WebhookBatchCancelled,
+        WebhookBatchCompleted,
+        WebhookBatchExpired,
+        WebhookBatchFailed,
+        WebhookEvalRunCanceled,
+        WebhookEvalRunFailed,
+        WebhookEvalRunSucceeded,
+        WebhookFineTuningJobCancelled,
+        WebhookFineTuningJobFailed,
+        WebhookFineTuningJobSucceeded,
+        WebhookLiveCallIncoming,
+        WebhookRealtimeCallIncoming,
+        WebhookResponseCancelled,
+        WebhookResponseCompleted,
+        WebhookResponseFailed,
+        WebhookResponseIncomplete,
+    )
+
+    # What `Webhooks.unwrap` returns: the event's model, narrowed by `event.type`; or the
+    # parsed dict for an event type newer than this library.
+    UnwrapWebhookEvent: TypeAlias = (
+        WebhookBatchCancelled
+        | WebhookBatchCompleted
+        | WebhookBatchExpired
+        | WebhookBatchFailed
+        | WebhookEvalRunCanceled
+        | WebhookEvalRunFailed
+        | WebhookEvalRunSucceeded
+        | WebhookFineTuningJobCancelled
+        | WebhookFineTuningJobFailed
+        | WebhookFineTuningJobSucceeded
+        | WebhookLiveCallIncoming
+        | WebhookRealtimeCallIncoming
+        | WebhookResponseCancelled
+        | WebhookResponseCompleted
+        | WebhookResponseFailed
+        | WebhookResponseIncomplete
+        | dict[str, Any]
+    )
 
 DEFAULT_TOLERANCE = 300.0
 
@@ -159,10 +201,11 @@ def _collect_headers(headers: Any) -> dict[str, list[str]]:
     Pairs may be bytes, as in an ASGI scope. httpx.Headers and similar multi-dicts are read
     through `multi_items()` so repeated headers are not merged with commas.
     """
+    pairs: Iterable[tuple[str | bytes, str | bytes]]
     if hasattr(headers, "multi_items"):
-        pairs: Iterable[Any] = headers.multi_items()
+        pairs = headers.multi_items()
     elif isinstance(headers, Mapping):
-        pairs = headers.items()
+        pairs = cast("Mapping[str | bytes, str | bytes]", headers).items()
     else:
         pairs = headers
     found: dict[str, list[str]] = {}
@@ -285,7 +328,7 @@ def _parse(body: bytes | str) -> dict[str, Any]:
         raise WebhookVerificationError(f"the verified webhook body is not JSON: {exc}") from None
     if not isinstance(event, dict):
         raise WebhookVerificationError("the verified webhook body is not a JSON object")
-    return event
+    return cast("dict[str, Any]", event)  # a JSON object: string keys
 
 
 @overload
@@ -342,9 +385,7 @@ def _lookup(decoder_for: Callable[[str], Any], name: str) -> Callable[[Any], Any
 def _typed_decoder() -> Callable[[dict[str, Any]], Any] | None:
     """The generated models' webhook event decoder, or None while they do not exist."""
     try:
-        from trio_openai.types import (  # type: ignore[attr-defined,unused-ignore]
-            decoder_for,
-        )
+        from trio_openai.types import decoder_for
     except ImportError:
         return None
     for union in _UNION_NAMES:
@@ -357,7 +398,7 @@ def _typed_decoder() -> Callable[[dict[str, Any]], Any] | None:
     def decode_by_type(event: dict[str, Any]) -> Any:
         kind = event.get("type")
         schema = _EVENT_SCHEMAS.get(kind) if isinstance(kind, str) else None
-        if schema is None:
+        if schema is None or not isinstance(kind, str):
             return event  # an event type newer than this library: keep the dict
         if kind not in resolved:
             resolved[kind] = _lookup(decoder_for, schema)
@@ -406,7 +447,7 @@ class Webhooks:
         secret: str | None = None,
         tolerance: float = DEFAULT_TOLERANCE,
         now: float | None = None,
-    ) -> Any:
+    ) -> UnwrapWebhookEvent:
         """Verify, parse and decode a delivery into a typed webhook event.
 
         Returns the generated model of the event (see the module docstring), or the

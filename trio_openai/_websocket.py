@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, cast, final
 from urllib.parse import urlencode, urlsplit
 
 import orjson
@@ -128,7 +128,7 @@ def parse_message(message: str | bytes) -> dict[str, Any] | APIResponseValidatio
             f"Expected a JSON object in the WebSocket message, got: {message[:200]!r}",
             body=obj,
         )
-    return obj
+    return cast("dict[str, Any]", obj)  # a JSON object: string keys
 
 
 def decode_event(decode: Callable[[Any], Any], obj: dict[str, Any]) -> Any:
@@ -215,10 +215,11 @@ async def handshake_headers(
     """The headers of the opening handshake, as the client would send for an HTTP request:
     platform headers, credentials (the auth provider's, else the API key), organization and
     project, the client's default headers, then `extra_headers` (`omit` removes one)."""
-    headers = dict(client._platform_headers)
+    # The handshake is one of the client's own requests: the same headers it builds for HTTP.
+    headers = dict(client._platform_headers)  # pyright: ignore[reportPrivateUsage]
     if client.auth is not None:
         headers.update(await client.auth.auth_headers(admin=False))
-    headers.update(client._auth_headers(False))
+    headers.update(client._auth_headers(False))  # pyright: ignore[reportPrivateUsage]
     for name, value in [*client.default_headers.items(), *(extra_headers or {}).items()]:
         _set_header(headers, name, value)
     return headers
@@ -353,7 +354,7 @@ async def _open_once(
     connect_timeout: float,
     close_timeout: float,
     error_class: type[WebSocketConnectionError],
-) -> AsyncIterator[tuple[WebSocketConnection, trio.Nursery]]:
+) -> AsyncGenerator[tuple[WebSocketConnection, trio.Nursery], None]:
     host, port, secure, host_header, target = _split_url(url)
     pairs = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
     stream: trio.SocketStream | trio.SSLStream[trio.SocketStream] | None = None
@@ -416,9 +417,9 @@ def sole_cancelled(group: BaseExceptionGroup[BaseException]) -> BaseException | 
     _, rest = group.split(trio.Cancelled)
     if rest is not None:
         return None
-    leaf: BaseException = group
+    leaf = group.exceptions[0]
     while isinstance(leaf, BaseExceptionGroup):
-        leaf = leaf.exceptions[0]
+        leaf = cast("BaseExceptionGroup[BaseException]", leaf).exceptions[0]
     return leaf
 
 
@@ -431,7 +432,7 @@ async def open_client_socket(
     connect_timeout: float,
     close_timeout: float,
     error_class: type[WebSocketConnectionError],
-) -> AsyncIterator[tuple[WebSocketConnection, trio.Nursery]]:
+) -> AsyncGenerator[tuple[WebSocketConnection, trio.Nursery], None]:
     """Open a WebSocket to `url` and yield it with a nursery for the session's reader task.
 
     A refused handshake raises the status error of its HTTP answer (AuthenticationError for

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
     from ._auth import AuthProvider
     from ._client import Prepared
+    from ._hedge import AdaptiveHedge
 
 __all__ = ["AzureADTokenProvider", "AzureOpenAI"]
 
@@ -247,6 +248,7 @@ class AzureOpenAI(OpenAI):
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, object] | None = None,
         middleware: Sequence[Middleware] | None = None,
+        hedge_after: float | AdaptiveHedge | Omit | None = omit,
     ) -> Self:
         """A copy with some options changed, sharing this client's connection pool.
 
@@ -264,6 +266,7 @@ class AzureOpenAI(OpenAI):
             default_headers=default_headers,
             default_query=default_query,
             middleware=middleware,
+            hedge_after=hedge_after,
         )
         if api_key is not None or azure_ad_token is not None or azure_ad_token_provider:
             copy.auth = _make_auth(api_key, azure_ad_token, azure_ad_token_provider)

@@ -47,10 +47,11 @@ async def _fetch_once(
         timeout=Timeout(request=attempt_timeout, connect=min(attempt_timeout, 5.0)),
     )
     body = b""
+    response: httpx.Response | None = None
     with trio.move_on_after(attempt_timeout) as scope:
         response = await _transport.send(http, request)
         body = await _transport.read_body(response, limit=MAX_BODY)
-    if scope.cancelled_caught:
+    if scope.cancelled_caught or response is None:
         raise APITimeoutError(f"No complete answer within {attempt_timeout} s.", request=request)
     return response, body
 

@@ -18,6 +18,7 @@ import orjson
 import trio
 
 from .._errors import APIError
+from .._types import json_object
 from ._errors import SubjectTokenProviderError
 from ._http import fetch
 
@@ -160,7 +161,8 @@ class AzureManagedIdentityTokenProvider:
             data = orjson.loads(body)
         except orjson.JSONDecodeError:
             raise SubjectTokenProviderError("azure-imds", "the IMDS answer is not JSON") from None
-        token = data.get("access_token") if isinstance(data, dict) else None
+        answer = json_object(data)
+        token = answer.get("access_token") if answer is not None else None
         if not isinstance(token, str) or not token:
             raise SubjectTokenProviderError(
                 "azure-imds", "the IMDS answer has no 'access_token' string"

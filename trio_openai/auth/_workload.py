@@ -27,6 +27,7 @@ import trio
 
 from .. import _transport
 from .._errors import APIConnectionError, APIError
+from .._types import json_object
 from ._errors import SubjectTokenProviderError, WorkloadIdentityError, safe_oauth_code
 from ._http import fetch
 
@@ -236,7 +237,8 @@ class WorkloadIdentity:
             raise SubjectTokenProviderError(
                 type(self.provider).__name__, f"get_token raised {type(exc).__name__}"
             ) from exc
-        if not isinstance(token, str) or not token:
+        # A user's provider may return anything, whatever its protocol says.
+        if not isinstance(token, str) or not token:  # pyright: ignore[reportUnnecessaryIsInstance]
             raise SubjectTokenProviderError(
                 type(self.provider).__name__, "get_token returned no token"
             )
@@ -286,7 +288,8 @@ class WorkloadIdentity:
         except orjson.JSONDecodeError:
             data = None
         if status != 200:
-            code = safe_oauth_code(data.get("error")) if isinstance(data, dict) else None
+            answer = json_object(data)
+            code = safe_oauth_code(answer.get("error")) if answer is not None else None
             detail = f": {code}" if code else ""
             verb = "refused" if status in (400, 401, 403) else "failed"
             raise WorkloadIdentityError(
@@ -294,9 +297,10 @@ class WorkloadIdentity:
                 status_code=status,
                 error_code=code,
             )
-        if not isinstance(data, dict):
+        answer = json_object(data)
+        if answer is None:
             raise WorkloadIdentityError("The token exchange answer is not a JSON object.")
-        access_token = data.get("access_token")
+        access_token = answer.get("access_token")
         if not isinstance(access_token, str) or not access_token:
             raise WorkloadIdentityError("The token exchange answer has no 'access_token'.")
-        return access_token, _expires_in(data.get("expires_in"))
+        return access_token, _expires_in(answer.get("expires_in"))

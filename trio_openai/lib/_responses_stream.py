@@ -44,8 +44,12 @@ from .._types import CallOptions, Omit
 from ._responses_snapshot import TERMINAL, Snapshot
 
 if TYPE_CHECKING:
+    import httpx
+
     from .._client import OpenAI
     from .._streaming import Stream
+    from ..types.response_events import ResponseStreamEvent
+    from ..types.responses import Response
 
 __all__ = ["ResponseStream", "ResponseStreamManager"]
 
@@ -106,10 +110,13 @@ class ResponseStream:
     @property
     def response_id(self) -> str | None:
         response = self._snapshot.response
-        return None if response is None else response.get("id")
+        if response is None:
+            return None
+        response_id = response.get("id")
+        return response_id if isinstance(response_id, str) else None
 
     @property
-    def response(self) -> Any:
+    def response(self) -> httpx.Response:
         """The raw httpx.Response of the current connection (changes after a resume)."""
         return self._stream.response
 
@@ -131,7 +138,7 @@ class ResponseStream:
     def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> Any:
+    async def __anext__(self) -> ResponseStreamEvent:
         while True:
             if self._done:
                 raise StopAsyncIteration
@@ -210,7 +217,7 @@ class ResponseStream:
         async for _ in self:
             pass
 
-    async def get_final_response(self) -> Any:
+    async def get_final_response(self) -> Response:
         """Consume the rest of the stream and return the accumulated `Response`."""
         await self.until_done()
         response = self._snapshot.response
@@ -241,7 +248,7 @@ class _TextDeltas:
     async def __anext__(self) -> str:
         while True:
             event = await self._stream.__anext__()
-            if getattr(event, "type", None) == "response.output_text.delta":
+            if event.type == "response.output_text.delta":
                 return str(event.delta)
 
 

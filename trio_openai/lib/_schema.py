@@ -124,11 +124,14 @@ def _pydantic_model(tp: object) -> bool:
 
 
 def _is_class_like(tp: object) -> TypeGuard[type[Any]]:
-    return isinstance(tp, type) and (
-        attrs.has(tp)
-        or dataclasses.is_dataclass(tp)
-        or typing.is_typeddict(tp)
-        or _pydantic_model(tp)
+    if not isinstance(tp, type):
+        return False
+    cls = typing.cast("type[Any]", tp)
+    return (
+        attrs.has(cls)
+        or dataclasses.is_dataclass(cls)
+        or typing.is_typeddict(cls)
+        or _pydantic_model(cls)
     )
 
 
@@ -158,7 +161,7 @@ def _clean_doc(doc: str) -> str:
 _FIELDS_CACHE: weakref.WeakKeyDictionary[type, tuple[FieldSpec, ...]] = weakref.WeakKeyDictionary()
 
 
-def class_fields(cls: type) -> tuple[FieldSpec, ...]:
+def class_fields(cls: type[Any]) -> tuple[FieldSpec, ...]:
     """The settable fields of an attrs class, dataclass or TypedDict, in declaration order."""
     cached = _FIELDS_CACHE.get(cls)
     if cached is not None:
@@ -308,6 +311,7 @@ class _Builder:
         if tp is None or tp is _NONE_TYPE:
             return {"type": "null"}
         if isinstance(tp, type):
+            tp = typing.cast("type[Any]", tp)
             if tp in _PRIMITIVES:
                 return {"type": _PRIMITIVES[tp]}
             if tp in _FORMATS:
@@ -368,8 +372,8 @@ class _Builder:
             return {"anyOf": [schema, {"type": "null"}]}
         return schema
 
-    def ref(self, cls: type) -> dict[str, Any]:
-        if cls is self.root:
+    def ref(self, cls: type[Any]) -> dict[str, Any]:
+        if self.root is cls:
             return {"$ref": "#"}
         name = self.names.get(cls)
         if name is None:
@@ -525,8 +529,10 @@ def _strict(node: Any, path: str, root: dict[str, Any], inlining: tuple[str, ...
     for key in ("anyOf", "allOf"):
         for i, sub in enumerate(schema.get(key, ())):
             _strict(sub, f"{path}/{key}/{i}", root, inlining)
-    all_of = schema.get("allOf")
-    if isinstance(all_of, list) and len(all_of) == 1:  # pydantic's way to describe a $ref
+    all_of: object = schema.get("allOf")
+    if (
+        isinstance(all_of, list) and len(all_of := typing.cast("list[Any]", all_of)) == 1
+    ):  # pydantic's way to describe a $ref
         del schema["allOf"]
         schema.update({**all_of[0], **schema})
     if "const" in schema:
@@ -594,12 +600,13 @@ def convert(tp: Any, value: Any, path: str = "$") -> Any:
         if not isinstance(value, list):
             raise ShapeError(path, f"expected an array, got {_show(value)}")
         item_type = args[0] if args else Any
-        items = [convert(item_type, v, f"{path}[{i}]") for i, v in enumerate(value)]
+        values = typing.cast("list[Any]", value)
+        items = [convert(item_type, v, f"{path}[{i}]") for i, v in enumerate(values)]
         return _ARRAYS[origin](items)
     raise TypeError(f"cannot convert JSON to {tp!r}")
 
 
-def _convert_class(tp: type, value: Any, path: str) -> Any:
+def _convert_class(tp: type[Any], value: Any, path: str) -> Any:
     if tp is float:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
@@ -612,7 +619,7 @@ def _convert_class(tp: type, value: Any, path: str) -> Any:
         if not isinstance(value, str):
             raise ShapeError(path, f"expected a {_FORMATS[tp]} string, got {_show(value)}")
         try:
-            parse = uuid.UUID if tp is uuid.UUID else tp.fromisoformat  # type: ignore[attr-defined]
+            parse = uuid.UUID if tp is uuid.UUID else tp.fromisoformat
             return parse(value)
         except ValueError as exc:
             raise ShapeError(path, str(exc)) from None

@@ -19,7 +19,8 @@ are.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import typing
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
 
 import attrs
@@ -118,7 +119,8 @@ def tool_params(tools: Any, *, chat: bool) -> Any:
     if not isinstance(tools, list | tuple):
         return tools
     method = "to_chat_tool" if chat else "to_responses_tool"
-    return [getattr(t, method)() if hasattr(t, method) else t for t in tools]
+    items = typing.cast(Sequence[object], tools)
+    return [getattr(t, method)() if hasattr(t, method) else t for t in items]
 
 
 async def post_json(client: OpenAI, path: str, params: Mapping[str, Any], cast: Any) -> Any:
@@ -128,8 +130,11 @@ async def post_json(client: OpenAI, path: str, params: Mapping[str, Any], cast: 
     return their own result types.
     """
     body, options = split_params(params)
-    result = await client._request("POST", path, body=body, cast=cast, options=options)
-    return result.parsed if isinstance(result, APIResponse) else result
+    # The client's own request call, as the generated resources make it.
+    result = await client._request("POST", path, body=body, cast=cast, options=options)  # pyright: ignore[reportPrivateUsage]
+    if isinstance(result, APIResponse):
+        return typing.cast("APIResponse[Any]", result).parsed
+    return result
 
 
 # --- Responses --------------------------------------------------------------------------------
@@ -228,8 +233,10 @@ async def parse_responses(
     """
     from ..types import Response
 
-    text = params.get("text")
-    text = dict(text) if isinstance(text, Mapping) else {}
+    given = params.get("text")
+    text: dict[str, Any] = (
+        dict(typing.cast("Mapping[str, Any]", given)) if isinstance(given, Mapping) else {}
+    )
     if "format" in text:
         raise TypeError("give either text_format or text={'format': ...}, not both")
     params["text"] = {**text, "format": response_text_format(text_format)}
@@ -299,12 +306,13 @@ def parse_chat_completion(
         message = choice.message
         content = message.content if isinstance(message.content, str) else None
         refusal = message.refusal if isinstance(message.refusal, str) else None
-        finish = choice.finish_reason if isinstance(choice.finish_reason, str) else None
+        # A field the server left out holds `omit`, whatever its declared type says.
+        finish = choice.finish_reason if isinstance(choice.finish_reason, str) else None  # pyright: ignore[reportUnnecessaryIsInstance]
         parsed: T | None = None
         if refusal is None and content:
             why = finish if finish in ("length", "content_filter") else None
             parsed = _decode(response_format, content, response=completion, why=why)
-        index = choice.index if isinstance(choice.index, int) else position
+        index = choice.index if isinstance(choice.index, int) else position  # pyright: ignore[reportUnnecessaryIsInstance]
         choices.append(
             ParsedChoice(index, finish, ParsedChatMessage(message, content, refusal, parsed))
         )

@@ -158,7 +158,7 @@ class _PartSource:
     ) -> _PartSource:
         if isinstance(file, bytes | bytearray):
             return cls(bytes(file), None, len(file), part_size, digest)
-        if not isinstance(file, str | os.PathLike):
+        if not isinstance(file, str | os.PathLike):  # pyright: ignore[reportUnnecessaryIsInstance]  # callers pass anything
             raise TypeError(f"upload_file takes a path or bytes, not {type(file).__name__}")
         path = os.fspath(file)
         size = (await trio.Path(path).stat()).st_size

@@ -9,55 +9,59 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
+from .._types import json_object
 from ._reply import RecordedRequest, Reply
 
 __all__ = ["ECHO_MODEL", "echo_reply"]
 
 ECHO_MODEL = "echo-1"
-_ECHO_PREFIX = "You said: "
+ECHO_PREFIX = "You said: "
 _PIECE = re.compile(r"\s*\S+")
 
 
-def _words(text: str) -> int:
+def words(text: str) -> int:
     return len(text.split())
 
 
-def _pieces(text: str) -> list[str]:
+def pieces(text: str) -> list[str]:
     """Split `text` into word-sized deltas that concatenate back to exactly `text`."""
-    pieces = _PIECE.findall(text)
-    rest = text[sum(map(len, pieces)) :]
+    found = _PIECE.findall(text)
+    rest = text[sum(map(len, found)) :]
     if rest:
-        pieces.append(rest)
-    return pieces or [text]
+        found.append(rest)
+    return found or [text]
 
 
-def _text_of(content: Any, part_types: frozenset[str]) -> str:
+def _objects(values: list[Any]) -> list[dict[str, Any]]:
+    """The JSON objects among `values` (a request's messages, items or content parts)."""
+    return [found for value in values if (found := json_object(value)) is not None]
+
+
+def _text_of(content: object, part_types: frozenset[str]) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
         return "".join(
             str(part.get("text", ""))
-            for part in content
-            if isinstance(part, dict) and part.get("type") in part_types
+            for part in _objects(cast("list[Any]", content))
+            if part.get("type") in part_types
         )
     return ""
 
 
 def _last_user_text(items: list[Any], part_types: frozenset[str]) -> str:
-    for item in reversed(items):
-        if isinstance(item, dict) and item.get("role") == "user":
+    for item in reversed(_objects(items)):
+        if item.get("role") == "user":
             return _text_of(item.get("content"), part_types)
     return ""
 
 
 def _all_text(items: list[Any], part_types: frozenset[str]) -> str:
-    return " ".join(
-        _text_of(item.get("content"), part_types) for item in items if isinstance(item, dict)
-    )
+    return " ".join(_text_of(item.get("content"), part_types) for item in _objects(items))
 
 
 def _bad_request(message: str, param: str | None = None) -> Reply:
@@ -69,7 +73,7 @@ def _body_of(request: RecordedRequest) -> dict[str, Any] | None:
         body = request.json()
     except orjson.JSONDecodeError:
         return None
-    return body if isinstance(body, dict) else None
+    return json_object(body)
 
 
 # --- chat completions -------------------------------------------------------------------------
@@ -82,13 +86,13 @@ def _chat(request: RecordedRequest, serial: int, pace: float) -> Reply:
     if body is None or not isinstance(body.get("messages"), list):
         return _bad_request("Expected a JSON body with a 'messages' list.", "messages")
     messages: list[Any] = body["messages"]
-    reply = _ECHO_PREFIX + _last_user_text(messages, _CHAT_PARTS)
+    reply = ECHO_PREFIX + _last_user_text(messages, _CHAT_PARTS)
     model = str(body.get("model", ECHO_MODEL))
-    prompt_tokens = _words(_all_text(messages, _CHAT_PARTS))
+    prompt_tokens = words(_all_text(messages, _CHAT_PARTS))
     usage = {
         "prompt_tokens": prompt_tokens,
-        "completion_tokens": _words(reply),
-        "total_tokens": prompt_tokens + _words(reply),
+        "completion_tokens": words(reply),
+        "total_tokens": prompt_tokens + words(reply),
     }
     common = {"id": f"chatcmpl-{serial}", "created": int(time.time()), "model": model}
     if not body.get("stream"):
@@ -103,18 +107,18 @@ def _chat(request: RecordedRequest, serial: int, pace: float) -> Reply:
             {**common, "object": "chat.completion", "choices": [choice], "usage": usage}
         )
 
-    options = body.get("stream_options")
-    include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
+    options = json_object(body.get("stream_options"))
+    include_usage = options is not None and bool(options.get("include_usage"))
 
     def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
-        event = {**common, "object": "chat.completion.chunk", "choices": [choice]}
+        event: dict[str, Any] = {**common, "object": "chat.completion.chunk", "choices": [choice]}
         if include_usage:
             event["usage"] = None
         return event
 
     events = [chunk({"role": "assistant", "content": ""})]
-    events += [chunk({"content": piece}) for piece in _pieces(reply)]
+    events += [chunk({"content": piece}) for piece in pieces(reply)]
     events.append(chunk({}, "stop"))
     if include_usage:
         events.append({**common, "object": "chat.completion.chunk", "choices": [], "usage": usage})
@@ -126,16 +130,17 @@ def _chat(request: RecordedRequest, serial: int, pace: float) -> Reply:
 _INPUT_PARTS = frozenset({"input_text"})
 
 
-def _input_texts(value: Any) -> tuple[str, str]:
+def input_texts(value: object) -> tuple[str, str]:
     """(text of the last user message, all input text) of a Responses `input`."""
     if isinstance(value, str):
         return value, value
     if isinstance(value, list):
-        return _last_user_text(value, _INPUT_PARTS), _all_text(value, _INPUT_PARTS)
+        items = cast("list[Any]", value)
+        return _last_user_text(items, _INPUT_PARTS), _all_text(items, _INPUT_PARTS)
     return "", ""
 
 
-def _response_object(
+def response_object(
     body: dict[str, Any],
     serial: int,
     *,
@@ -181,9 +186,9 @@ def _responses(request: RecordedRequest, serial: int, pace: float) -> Reply:
     body = _body_of(request)
     if body is None or "input" not in body:
         return _bad_request("Expected a JSON body with an 'input'.", "input")
-    user_text, all_text = _input_texts(body["input"])
-    reply = _ECHO_PREFIX + user_text
-    input_tokens, output_tokens = _words(all_text), _words(reply)
+    user_text, all_text = input_texts(body["input"])
+    reply = ECHO_PREFIX + user_text
+    input_tokens, output_tokens = words(all_text), words(reply)
     usage = {
         "input_tokens": input_tokens,
         "input_tokens_details": {"cached_tokens": 0},
@@ -193,21 +198,21 @@ def _responses(request: RecordedRequest, serial: int, pace: float) -> Reply:
     }
     created_at = int(time.time())
     item_id = f"msg_{serial}"
-    part = {"type": "output_text", "text": reply, "annotations": [], "logprobs": []}
-    item = {
+    part: dict[str, Any] = {"type": "output_text", "text": reply, "annotations": [], "logprobs": []}
+    item: dict[str, Any] = {
         "type": "message",
         "id": item_id,
         "status": "completed",
         "role": "assistant",
         "content": [part],
     }
-    final = _response_object(
+    final = response_object(
         body, serial, created_at=created_at, status="completed", output=[item], usage=usage
     )
     if not body.get("stream"):
         return Reply.json(final)
 
-    pending = _response_object(
+    pending = response_object(
         body, serial, created_at=created_at, status="in_progress", output=[], usage=None
     )
     where = {"item_id": item_id, "output_index": 0, "content_index": 0}
@@ -223,7 +228,7 @@ def _responses(request: RecordedRequest, serial: int, pace: float) -> Reply:
     ]
     events += [
         {"type": "response.output_text.delta", **where, "delta": piece, "logprobs": []}
-        for piece in _pieces(reply)
+        for piece in pieces(reply)
     ]
     events += [
         {"type": "response.output_text.done", **where, "text": reply, "logprobs": []},

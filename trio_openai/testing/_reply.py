@@ -12,6 +12,8 @@ from typing import Any, Literal, TypeAlias, final
 import attrs
 import orjson
 
+from .._types import json_object
+
 __all__ = ["RecordedRequest", "Reply"]
 
 ReplyKind: TypeAlias = Literal["body", "sse", "reset", "stall", "raw", "handler"]
@@ -50,12 +52,15 @@ def _header_pairs(
     return tuple(merged.values())
 
 
-def _encode_event(event: Any, *, event_names: bool) -> bytes:
-    if isinstance(event, bytes | bytearray | memoryview):
+def _encode_event(event: object, *, event_names: bool) -> bytes:
+    if isinstance(event, bytes | bytearray):
         return bytes(event)
+    if isinstance(event, memoryview):
+        return event.tobytes()
     head = b""
-    if event_names and isinstance(event, dict) and "type" in event:
-        head = b"event: " + str(event["type"]).encode() + b"\n"
+    fields = json_object(event)
+    if event_names and fields is not None and "type" in fields:
+        head = b"event: " + str(fields["type"]).encode() + b"\n"
     return head + b"data: " + orjson.dumps(event) + b"\n\n"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import final
 
@@ -137,7 +137,8 @@ class LocalServer:
                 result = await result
         except Exception as exc:
             return Reply.error(500, message=f"Reply.handler raised {exc!r}", type="server_error")
-        if not isinstance(result, Reply):
+        # A user's handler may return anything, whatever its annotation says.
+        if not isinstance(result, Reply):  # pyright: ignore[reportUnnecessaryIsInstance]
             return Reply.error(
                 500,
                 message=f"Reply.handler returned {type(result).__name__}, not a Reply",
@@ -161,7 +162,7 @@ class LocalServer:
 @asynccontextmanager
 async def open_local_server(
     *, host: str = "127.0.0.1", port: int = 0
-) -> AsyncIterator[LocalServer]:
+) -> AsyncGenerator[LocalServer, None]:
     """Start a `LocalServer` listening on `host:port` (port 0 picks a free one).
 
     The server's tasks live in a nursery owned by this block. On exit, the listener and
@@ -174,7 +175,10 @@ async def open_local_server(
     failure: BaseException | None = None
     async with trio.open_nursery() as nursery:
         serve = functools.partial(
-            trio.serve_listeners, server._handle, listeners, handler_nursery=nursery
+            trio.serve_listeners,
+            server._handle,  # pyright: ignore[reportPrivateUsage]  # the server's own opener
+            listeners,
+            handler_nursery=nursery,
         )
         nursery.start_soon(serve)
         try:

@@ -21,6 +21,10 @@ is built on trio-websocket's ``wrap_server_stream`` over trio's TCP listeners ra
 ``serve_websocket``, so that it holds the TCP stream and can drop it without a close frame.
 """
 
+# pyright: reportPrivateUsage=false
+# (The server, its per-connection handlers and its opener are one test double split into
+# classes: the handlers read the server's scripted actions; no other module's private names.)
+
 from __future__ import annotations
 
 import base64
@@ -28,7 +32,7 @@ import binascii
 import contextlib
 import functools
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Literal, final
 from urllib.parse import parse_qsl
@@ -43,7 +47,8 @@ from trio_websocket import (
     wrap_server_stream,
 )
 
-from ._echo import _ECHO_PREFIX, _input_texts, _pieces, _response_object, _words
+from .._types import json_object
+from ._echo import ECHO_PREFIX, input_texts, pieces, response_object, words
 
 __all__ = ["WebSocketTestServer", "WsAction", "WsSession", "open_ws_server"]
 
@@ -132,7 +137,10 @@ class WsSession:
 
     def types(self) -> list[str | None]:
         """The ``type`` of each message received."""
-        return [m.get("type") if isinstance(m, dict) else None for m in self.messages]
+        return [
+            fields.get("type") if (fields := json_object(message)) is not None else None
+            for message in self.messages
+        ]
 
     async def wait_closed(self) -> None:
         await self.closed.wait()
@@ -141,7 +149,8 @@ class WsSession:
 def _realtime_error(
     message: str, code: str, trigger: Any, param: str | None = None
 ) -> dict[str, Any]:
-    event_id = trigger.get("event_id") if isinstance(trigger, dict) else None
+    fields = json_object(trigger)
+    event_id = fields.get("event_id") if fields is not None else None
     error = {"type": "invalid_request_error", "code": code, "message": message, "param": param}
     return {"type": "error", "error": {**error, "event_id": event_id}}
 
@@ -171,9 +180,10 @@ class _RealtimeEcho:
     def greeting(self) -> list[dict[str, Any]]:
         return [{"type": "session.created", "session": dict(self.config)}]
 
-    def reply(self, obj: Any) -> list[dict[str, Any]]:
-        if not isinstance(obj, dict):
-            return [_realtime_error("The message is not a JSON object.", "invalid_json", obj)]
+    def reply(self, message: Any) -> list[dict[str, Any]]:
+        obj = json_object(message)
+        if obj is None:
+            return [_realtime_error("The message is not a JSON object.", "invalid_json", message)]
         kind = obj.get("type")
         handler = getattr(self, "_on_" + str(kind).replace(".", "_"), None)
         if handler is None:
@@ -185,8 +195,8 @@ class _RealtimeEcho:
         return next(reversed(self.items), None)
 
     def _on_session_update(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
-        session = obj.get("session")
-        if not isinstance(session, dict):
+        session = json_object(obj.get("session"))
+        if session is None:
             return [_realtime_error("Missing 'session'.", "missing_required_parameter", obj)]
         self.config.update(session)
         return [{"type": "session.updated", "session": dict(self.config)}]
@@ -225,10 +235,10 @@ class _RealtimeEcho:
         return [{"type": "input_audio_buffer.cleared"}]
 
     def _on_conversation_item_create(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
-        item = obj.get("item")
-        if not isinstance(item, dict):
+        given = json_object(obj.get("item"))
+        if given is None:
             return [_realtime_error("Missing 'item'.", "missing_required_parameter", obj)]
-        item = {"id": self._next_id("item"), **item}
+        item = {"id": self._next_id("item"), **given}
         previous = self._last_item_id()
         self.items[item["id"]] = item
         return [{"type": "conversation.item.created", "previous_item_id": previous, "item": item}]
@@ -270,20 +280,19 @@ class _RealtimeEcho:
     def _user_text(self) -> str:
         for item in reversed(self.items.values()):
             if item.get("role") == "user":
-                parts = item.get("content") or []
+                parts: list[Any] = item.get("content") or []
                 return "".join(
                     str(p.get("text") or p.get("transcript") or "")
-                    for p in parts
-                    if isinstance(p, dict)
+                    for part in parts
+                    if (p := json_object(part)) is not None
                 )
         return ""
 
     def _on_response_create(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
-        requested = obj.get("response")
-        options: dict[str, Any] = requested if isinstance(requested, dict) else {}
+        options = json_object(obj.get("response")) or {}
         modalities = options.get("output_modalities") or self.config.get("output_modalities")
         audio = "audio" in (modalities or [])
-        text = _ECHO_PREFIX + self._user_text()
+        text = ECHO_PREFIX + self._user_text()
         rid, item_id = self._next_id("resp"), self._next_id("item")
         where = {"response_id": rid, "item_id": item_id, "output_index": 0, "content_index": 0}
         part = (
@@ -319,7 +328,7 @@ class _RealtimeEcho:
         if audio:
             events += [
                 {"type": "response.output_audio_transcript.delta", **where, "delta": p}
-                for p in _pieces(text)
+                for p in pieces(text)
             ]
             events += [
                 {
@@ -332,10 +341,10 @@ class _RealtimeEcho:
             ]
         else:
             events += [
-                {"type": "response.output_text.delta", **where, "delta": p} for p in _pieces(text)
+                {"type": "response.output_text.delta", **where, "delta": p} for p in pieces(text)
             ]
             events.append({"type": "response.output_text.done", **where, "text": text})
-        usage = {"input_tokens": _words(self._user_text()), "output_tokens": _words(text)}
+        usage = {"input_tokens": words(self._user_text()), "output_tokens": words(text)}
         usage["total_tokens"] = usage["input_tokens"] + usage["output_tokens"]
         events += [
             {"type": "response.content_part.done", **where, "part": part},
@@ -364,17 +373,18 @@ class _ResponsesEcho:
     def greeting(self) -> list[dict[str, Any]]:
         return []
 
-    def reply(self, obj: Any) -> list[dict[str, Any]]:
-        def error(message: str, code: str, param: str | None = None) -> dict[str, Any]:
+    def reply(self, message: Any) -> list[dict[str, Any]]:
+        def error(text: str, code: str, param: str | None = None) -> dict[str, Any]:
             detail = {
                 "type": "invalid_request_error",
                 "code": code,
-                "message": message,
+                "message": text,
                 "param": param,
             }
             return {"type": "error", "status": 400, "error": detail}
 
-        if not isinstance(obj, dict):
+        obj = json_object(message)
+        if obj is None:
             return [error("The message is not a JSON object.", "invalid_json")]
         if obj.get("type") != "response.create":
             return [error(f"Invalid value: {obj.get('type')!r}.", "invalid_value", "type")]
@@ -384,25 +394,30 @@ class _ResponsesEcho:
             ]
         self.count += 1
         serial = self.connection * 1000 + self.count
-        user_text, all_text = _input_texts(obj["input"])
-        text = _ECHO_PREFIX + user_text
+        user_text, all_text = input_texts(obj["input"])
+        text = ECHO_PREFIX + user_text
         usage = {
-            "input_tokens": _words(all_text),
+            "input_tokens": words(all_text),
             "input_tokens_details": {"cached_tokens": 0},
-            "output_tokens": _words(text),
+            "output_tokens": words(text),
             "output_tokens_details": {"reasoning_tokens": 0},
-            "total_tokens": _words(all_text) + _words(text),
+            "total_tokens": words(all_text) + words(text),
         }
         item_id = f"msg_{serial}"
-        part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
-        item = {
+        part: dict[str, Any] = {
+            "type": "output_text",
+            "text": text,
+            "annotations": [],
+            "logprobs": [],
+        }
+        item: dict[str, Any] = {
             "type": "message",
             "id": item_id,
             "status": "completed",
             "role": "assistant",
             "content": [part],
         }
-        made = functools.partial(_response_object, obj, serial, created_at=1700000000)
+        made = functools.partial(response_object, obj, serial, created_at=1700000000)
         pending = made(status="in_progress", output=[], usage=None)
         where = {"item_id": item_id, "output_index": 0, "content_index": 0}
         events: list[dict[str, Any]] = [
@@ -416,7 +431,7 @@ class _ResponsesEcho:
             {"type": "response.content_part.added", **where, "part": {**part, "text": ""}},
             *(
                 {"type": "response.output_text.delta", **where, "delta": p, "logprobs": []}
-                for p in _pieces(text)
+                for p in pieces(text)
             ),
             {"type": "response.output_text.done", **where, "text": text, "logprobs": []},
             {"type": "response.content_part.done", **where, "part": part},
@@ -600,7 +615,8 @@ class _Peer:
             self.session.messages.append(obj)
             if self.stalled:
                 continue
-            kind = obj.get("type") if isinstance(obj, dict) else None
+            fields = json_object(obj)
+            kind = fields.get("type") if fields is not None else None
             queue = self.server._on_message.get(kind)
             actions: Iterable[WsAction] = (
                 queue.popleft() if queue else map(WsAction.send, self.echo.reply(obj))
@@ -664,7 +680,7 @@ class _Peer:
 @asynccontextmanager
 async def open_ws_server(
     *, host: str = "127.0.0.1", port: int = 0
-) -> AsyncIterator[WebSocketTestServer]:
+) -> AsyncGenerator[WebSocketTestServer, None]:
     """Start a `WebSocketTestServer` on `host:port` (port 0 picks a free one).
 
     Its tasks live in a nursery owned by this block; on exit every connection is dropped.

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
@@ -39,7 +38,7 @@ FileSearchRanker: TypeAlias = 'Literal["auto", "default_2024_08_21"]'
 """The ranker to use for the file search. If not specified will use the `auto` ranker."""
 
 
-AssistantObjectTool: TypeAlias = "AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction | UnknownVariant"
+AssistantObjectTool: TypeAlias = "AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction"
 """The ``AssistantObjectTool`` union."""
 
 _U_ASSISTANT_OBJECT_TOOL = _UnionDecoder(
@@ -67,7 +66,7 @@ def decode_assistant_object_tool(v: Any) -> AssistantObjectTool:
 _F_ASSISTANT_OBJECT_TOOL = _U_ASSISTANT_OBJECT_TOOL.fast
 
 
-AssistantStreamEvent: TypeAlias = "ThreadStreamEvent | RunStreamEvent | RunStepStreamEvent | MessageStreamEvent | ErrorEvent | DoneEvent | UnknownVariant"
+AssistantStreamEvent: TypeAlias = "ThreadStreamEvent | RunStreamEvent | RunStepStreamEvent | MessageStreamEvent | ErrorEvent | DoneEvent"
 """Represents an event emitted when streaming a Run."""
 
 _U_ASSISTANT_STREAM_EVENT = _UnionDecoder(
@@ -117,7 +116,7 @@ def decode_assistant_stream_event(v: Any) -> AssistantStreamEvent:
 _F_ASSISTANT_STREAM_EVENT = _U_ASSISTANT_STREAM_EVENT.fast
 
 
-AssistantsApiResponseFormatOption: TypeAlias = 'Literal["auto"] | _responses.ResponseFormatText | _responses.ResponseFormatJsonObject | _chat.ResponseFormatJsonSchema | UnknownVariant'
+AssistantsApiResponseFormatOption: TypeAlias = 'Literal["auto"] | _responses.ResponseFormatText | _responses.ResponseFormatJsonObject | _chat.ResponseFormatJsonSchema'
 """
 Specifies the format that the model must output. Compatible with
 [GPT-4o](/docs/models#gpt-4o), [GPT-4 Turbo](/docs/models#gpt-4-turbo-and-gpt-4), and all
@@ -150,7 +149,7 @@ def decode_assistants_api_response_format_option(v: Any) -> AssistantsApiRespons
 _F_ASSISTANTS_API_RESPONSE_FORMAT_OPTION = _U_ASSISTANTS_API_RESPONSE_FORMAT_OPTION.fast
 
 
-CreateAssistantRequestTool: TypeAlias = "AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction | UnknownVariant"
+CreateAssistantRequestTool: TypeAlias = "AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction"
 """The ``CreateAssistantRequestTool`` union."""
 
 _U_CREATE_ASSISTANT_REQUEST_TOOL = _UnionDecoder(
@@ -178,7 +177,7 @@ def decode_create_assistant_request_tool(v: Any) -> CreateAssistantRequestTool:
 _F_CREATE_ASSISTANT_REQUEST_TOOL = _U_CREATE_ASSISTANT_REQUEST_TOOL.fast
 
 
-CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategy: TypeAlias = "CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategyAuto | CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategyStatic | UnknownVariant"
+CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategy: TypeAlias = "CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategyAuto | CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategyStatic"
 """The chunking strategy used to chunk the file(s). If not set, will use the `auto` strategy."""
 
 _U_CREATE_ASSISTANT_REQUEST_TOOL_RESOURCES_FILE_SEARCH_VECTOR_STORE_CHUNKING_STRATEGY = _UnionDecoder(
@@ -205,7 +204,7 @@ def decode_create_assistant_request_tool_resources_file_search_vector_store_chun
 _F_CREATE_ASSISTANT_REQUEST_TOOL_RESOURCES_FILE_SEARCH_VECTOR_STORE_CHUNKING_STRATEGY = _U_CREATE_ASSISTANT_REQUEST_TOOL_RESOURCES_FILE_SEARCH_VECTOR_STORE_CHUNKING_STRATEGY.fast
 
 
-MessageDeltaContentTextObjectTextAnnotation: TypeAlias = "MessageDeltaContentTextAnnotationsFileCitationObject | MessageDeltaContentTextAnnotationsFilePathObject | UnknownVariant"
+MessageDeltaContentTextObjectTextAnnotation: TypeAlias = "MessageDeltaContentTextAnnotationsFileCitationObject | MessageDeltaContentTextAnnotationsFilePathObject"
 """The ``MessageDeltaContentTextObjectTextAnnotation`` union."""
 
 _U_MESSAGE_DELTA_CONTENT_TEXT_OBJECT_TEXT_ANNOTATION = _UnionDecoder(
@@ -232,7 +231,7 @@ def decode_message_delta_content_text_object_text_annotation(v: Any) -> MessageD
 _F_MESSAGE_DELTA_CONTENT_TEXT_OBJECT_TEXT_ANNOTATION = _U_MESSAGE_DELTA_CONTENT_TEXT_OBJECT_TEXT_ANNOTATION.fast
 
 
-MessageDeltaObjectDeltaContentItem: TypeAlias = "MessageDeltaContentImageFileObject | MessageDeltaContentTextObject | MessageDeltaContentRefusalObject | MessageDeltaContentImageUrlObject | UnknownVariant"
+MessageDeltaObjectDeltaContentItem: TypeAlias = "MessageDeltaContentImageFileObject | MessageDeltaContentTextObject | MessageDeltaContentRefusalObject | MessageDeltaContentImageUrlObject"
 """The ``MessageDeltaObjectDeltaContentItem`` union."""
 
 _U_MESSAGE_DELTA_OBJECT_DELTA_CONTENT_ITEM = _UnionDecoder(
@@ -261,7 +260,7 @@ def decode_message_delta_object_delta_content_item(v: Any) -> MessageDeltaObject
 _F_MESSAGE_DELTA_OBJECT_DELTA_CONTENT_ITEM = _U_MESSAGE_DELTA_OBJECT_DELTA_CONTENT_ITEM.fast
 
 
-MessageStreamEvent: TypeAlias = "MessageStreamEventThreadMessageCreated | MessageStreamEventThreadMessageInProgress | MessageStreamEventThreadMessageDelta | MessageStreamEventThreadMessageCompleted | MessageStreamEventThreadMessageIncomplete | UnknownVariant"
+MessageStreamEvent: TypeAlias = "MessageStreamEventThreadMessageCreated | MessageStreamEventThreadMessageInProgress | MessageStreamEventThreadMessageDelta | MessageStreamEventThreadMessageCompleted | MessageStreamEventThreadMessageIncomplete"
 """The ``MessageStreamEvent`` union."""
 
 _U_MESSAGE_STREAM_EVENT = _UnionDecoder(
@@ -291,7 +290,7 @@ def decode_message_stream_event(v: Any) -> MessageStreamEvent:
 _F_MESSAGE_STREAM_EVENT = _U_MESSAGE_STREAM_EVENT.fast
 
 
-ModifyAssistantRequestTool: TypeAlias = "AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction | UnknownVariant"
+ModifyAssistantRequestTool: TypeAlias = "AssistantToolsCode | AssistantToolsFileSearch | AssistantToolsFunction"
 """The ``ModifyAssistantRequestTool`` union."""
 
 _U_MODIFY_ASSISTANT_REQUEST_TOOL = _UnionDecoder(
@@ -319,7 +318,7 @@ def decode_modify_assistant_request_tool(v: Any) -> ModifyAssistantRequestTool:
 _F_MODIFY_ASSISTANT_REQUEST_TOOL = _U_MODIFY_ASSISTANT_REQUEST_TOOL.fast
 
 
-RunStepDeltaObjectDeltaStepDetails: TypeAlias = "RunStepDeltaStepDetailsMessageCreationObject | RunStepDeltaStepDetailsToolCallsObject | UnknownVariant"
+RunStepDeltaObjectDeltaStepDetails: TypeAlias = "RunStepDeltaStepDetailsMessageCreationObject | RunStepDeltaStepDetailsToolCallsObject"
 """The details of the run step."""
 
 _U_RUN_STEP_DELTA_OBJECT_DELTA_STEP_DETAILS = _UnionDecoder(
@@ -346,7 +345,7 @@ def decode_run_step_delta_object_delta_step_details(v: Any) -> RunStepDeltaObjec
 _F_RUN_STEP_DELTA_OBJECT_DELTA_STEP_DETAILS = _U_RUN_STEP_DELTA_OBJECT_DELTA_STEP_DETAILS.fast
 
 
-RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreterOutput: TypeAlias = "RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject | RunStepDeltaStepDetailsToolCallsCodeOutputImageObject | UnknownVariant"
+RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreterOutput: TypeAlias = "RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject | RunStepDeltaStepDetailsToolCallsCodeOutputImageObject"
 """The ``RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreterOutput`` union."""
 
 _U_RUN_STEP_DELTA_STEP_DETAILS_TOOL_CALLS_CODE_OBJECT_CODE_INTERPRETER_OUTPUT = _UnionDecoder(
@@ -373,7 +372,7 @@ def decode_run_step_delta_step_details_tool_calls_code_object_code_interpreter_o
 _F_RUN_STEP_DELTA_STEP_DETAILS_TOOL_CALLS_CODE_OBJECT_CODE_INTERPRETER_OUTPUT = _U_RUN_STEP_DELTA_STEP_DETAILS_TOOL_CALLS_CODE_OBJECT_CODE_INTERPRETER_OUTPUT.fast
 
 
-RunStepDeltaStepDetailsToolCallsObjectToolCall: TypeAlias = "RunStepDeltaStepDetailsToolCallsCodeObject | RunStepDeltaStepDetailsToolCallsFileSearchObject | RunStepDeltaStepDetailsToolCallsFunctionObject | UnknownVariant"
+RunStepDeltaStepDetailsToolCallsObjectToolCall: TypeAlias = "RunStepDeltaStepDetailsToolCallsCodeObject | RunStepDeltaStepDetailsToolCallsFileSearchObject | RunStepDeltaStepDetailsToolCallsFunctionObject"
 """The ``RunStepDeltaStepDetailsToolCallsObjectToolCall`` union."""
 
 _U_RUN_STEP_DELTA_STEP_DETAILS_TOOL_CALLS_OBJECT_TOOL_CALL = _UnionDecoder(
@@ -401,7 +400,7 @@ def decode_run_step_delta_step_details_tool_calls_object_tool_call(v: Any) -> Ru
 _F_RUN_STEP_DELTA_STEP_DETAILS_TOOL_CALLS_OBJECT_TOOL_CALL = _U_RUN_STEP_DELTA_STEP_DETAILS_TOOL_CALLS_OBJECT_TOOL_CALL.fast
 
 
-RunStepStreamEvent: TypeAlias = "RunStepStreamEventThreadRunStepCreated | RunStepStreamEventThreadRunStepInProgress | RunStepStreamEventThreadRunStepDelta | RunStepStreamEventThreadRunStepCompleted | RunStepStreamEventThreadRunStepFailed | RunStepStreamEventThreadRunStepCancelled | RunStepStreamEventThreadRunStepExpired | UnknownVariant"
+RunStepStreamEvent: TypeAlias = "RunStepStreamEventThreadRunStepCreated | RunStepStreamEventThreadRunStepInProgress | RunStepStreamEventThreadRunStepDelta | RunStepStreamEventThreadRunStepCompleted | RunStepStreamEventThreadRunStepFailed | RunStepStreamEventThreadRunStepCancelled | RunStepStreamEventThreadRunStepExpired"
 """The ``RunStepStreamEvent`` union."""
 
 _U_RUN_STEP_STREAM_EVENT = _UnionDecoder(
@@ -433,7 +432,7 @@ def decode_run_step_stream_event(v: Any) -> RunStepStreamEvent:
 _F_RUN_STEP_STREAM_EVENT = _U_RUN_STEP_STREAM_EVENT.fast
 
 
-RunStreamEvent: TypeAlias = "RunStreamEventThreadRunCreated | RunStreamEventThreadRunQueued | RunStreamEventThreadRunInProgress | RunStreamEventThreadRunRequiresAction | RunStreamEventThreadRunCompleted | RunStreamEventThreadRunIncomplete | RunStreamEventThreadRunFailed | RunStreamEventThreadRunCancelling | RunStreamEventThreadRunCancelled | RunStreamEventThreadRunExpired | UnknownVariant"
+RunStreamEvent: TypeAlias = "RunStreamEventThreadRunCreated | RunStreamEventThreadRunQueued | RunStreamEventThreadRunInProgress | RunStreamEventThreadRunRequiresAction | RunStreamEventThreadRunCompleted | RunStreamEventThreadRunIncomplete | RunStreamEventThreadRunFailed | RunStreamEventThreadRunCancelling | RunStreamEventThreadRunCancelled | RunStreamEventThreadRunExpired"
 """The ``RunStreamEvent`` union."""
 
 _U_RUN_STREAM_EVENT = _UnionDecoder(

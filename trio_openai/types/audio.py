@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
@@ -40,7 +39,7 @@ TranscriptionInclude: TypeAlias = 'Literal["logprobs"]'
 """The ``TranscriptionInclude`` type."""
 
 
-CreateSpeechResponseStreamEvent: TypeAlias = "SpeechAudioDeltaEvent | SpeechAudioDoneEvent | UnknownVariant"
+CreateSpeechResponseStreamEvent: TypeAlias = "SpeechAudioDeltaEvent | SpeechAudioDoneEvent"
 """The ``CreateSpeechResponseStreamEvent`` union."""
 
 _U_CREATE_SPEECH_RESPONSE_STREAM_EVENT = _UnionDecoder(
@@ -67,7 +66,7 @@ def decode_create_speech_response_stream_event(v: Any) -> CreateSpeechResponseSt
 _F_CREATE_SPEECH_RESPONSE_STREAM_EVENT = _U_CREATE_SPEECH_RESPONSE_STREAM_EVENT.fast
 
 
-CreateTranscriptionRequestChunkingStrategy: TypeAlias = 'Literal["auto"] | VadConfig | UnknownVariant'
+CreateTranscriptionRequestChunkingStrategy: TypeAlias = 'Literal["auto"] | VadConfig'
 """
 Controls how the audio is cut into chunks. When set to `"auto"`, the server first normalizes
 loudness and then uses voice activity detection (VAD) to choose boundaries. `server_vad`
@@ -100,7 +99,7 @@ def decode_create_transcription_request_chunking_strategy(v: Any) -> CreateTrans
 _F_CREATE_TRANSCRIPTION_REQUEST_CHUNKING_STRATEGY = _U_CREATE_TRANSCRIPTION_REQUEST_CHUNKING_STRATEGY.fast
 
 
-CreateTranscriptionResponse: TypeAlias = "CreateTranscriptionResponseJson | CreateTranscriptionResponseDiarizedJson | CreateTranscriptionResponseVerboseJson | UnknownVariant"
+CreateTranscriptionResponse: TypeAlias = "CreateTranscriptionResponseJson | CreateTranscriptionResponseDiarizedJson | CreateTranscriptionResponseVerboseJson"
 """The ``CreateTranscriptionResponse`` union."""
 
 _U_CREATE_TRANSCRIPTION_RESPONSE = _UnionDecoder(
@@ -118,7 +117,7 @@ def decode_create_transcription_response(v: Any) -> CreateTranscriptionResponse:
     return _U_CREATE_TRANSCRIPTION_RESPONSE.decode(v)
 
 
-CreateTranscriptionResponseDiarizedJsonUsage: TypeAlias = "TranscriptTextUsageTokens | TranscriptTextUsageDuration | UnknownVariant"
+CreateTranscriptionResponseDiarizedJsonUsage: TypeAlias = "TranscriptTextUsageTokens | TranscriptTextUsageDuration"
 """Token or duration usage statistics for the request."""
 
 _U_CREATE_TRANSCRIPTION_RESPONSE_DIARIZED_JSON_USAGE = _UnionDecoder(
@@ -145,7 +144,7 @@ def decode_create_transcription_response_diarized_json_usage(v: Any) -> CreateTr
 _F_CREATE_TRANSCRIPTION_RESPONSE_DIARIZED_JSON_USAGE = _U_CREATE_TRANSCRIPTION_RESPONSE_DIARIZED_JSON_USAGE.fast
 
 
-CreateTranscriptionResponseJsonUsage: TypeAlias = "TranscriptTextUsageTokens | TranscriptTextUsageDuration | UnknownVariant"
+CreateTranscriptionResponseJsonUsage: TypeAlias = "TranscriptTextUsageTokens | TranscriptTextUsageDuration"
 """Token usage statistics for the request."""
 
 _U_CREATE_TRANSCRIPTION_RESPONSE_JSON_USAGE = _UnionDecoder(
@@ -172,7 +171,7 @@ def decode_create_transcription_response_json_usage(v: Any) -> CreateTranscripti
 _F_CREATE_TRANSCRIPTION_RESPONSE_JSON_USAGE = _U_CREATE_TRANSCRIPTION_RESPONSE_JSON_USAGE.fast
 
 
-CreateTranscriptionResponseStreamEvent: TypeAlias = "TranscriptTextSegmentEvent | TranscriptTextDeltaEvent | TranscriptTextDoneEvent | UnknownVariant"
+CreateTranscriptionResponseStreamEvent: TypeAlias = "TranscriptTextSegmentEvent | TranscriptTextDeltaEvent | TranscriptTextDoneEvent"
 """The ``CreateTranscriptionResponseStreamEvent`` union."""
 
 _U_CREATE_TRANSCRIPTION_RESPONSE_STREAM_EVENT = _UnionDecoder(
@@ -200,7 +199,7 @@ def decode_create_transcription_response_stream_event(v: Any) -> CreateTranscrip
 _F_CREATE_TRANSCRIPTION_RESPONSE_STREAM_EVENT = _U_CREATE_TRANSCRIPTION_RESPONSE_STREAM_EVENT.fast
 
 
-CreateTranslationResponse: TypeAlias = "CreateTranslationResponseJson | CreateTranslationResponseVerboseJson | UnknownVariant"
+CreateTranslationResponse: TypeAlias = "CreateTranslationResponseJson | CreateTranslationResponseVerboseJson"
 """The ``CreateTranslationResponse`` union."""
 
 _U_CREATE_TRANSLATION_RESPONSE = _UnionDecoder(

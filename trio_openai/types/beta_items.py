@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
@@ -90,7 +89,7 @@ BetaSearchContentType: TypeAlias = 'Literal["text", "image"]'
 """The ``BetaSearchContentType`` type."""
 
 
-BetaAgentMessageContentItem: TypeAlias = "BetaInputTextContent | BetaOutputTextContent | BetaTextContent | BetaSummaryTextContent | BetaReasoningTextContent | BetaRefusalContent | BetaInputImageContent | _beta_tools.BetaComputerScreenshotContent | BetaInputFileContent | BetaEncryptedContent | UnknownVariant"
+BetaAgentMessageContentItem: TypeAlias = "BetaInputTextContent | BetaOutputTextContent | BetaTextContent | BetaSummaryTextContent | BetaReasoningTextContent | BetaRefusalContent | BetaInputImageContent | _beta_tools.BetaComputerScreenshotContent | BetaInputFileContent | BetaEncryptedContent"
 """A content part that makes up an input or output item."""
 
 _U_BETA_AGENT_MESSAGE_CONTENT_ITEM = _UnionDecoder(
@@ -125,7 +124,7 @@ def decode_beta_agent_message_content_item(v: Any) -> BetaAgentMessageContentIte
 _F_BETA_AGENT_MESSAGE_CONTENT_ITEM = _U_BETA_AGENT_MESSAGE_CONTENT_ITEM.fast
 
 
-BetaAgentMessageItemContentItem: TypeAlias = "BetaInputTextContent | BetaInputImageContentParamAuto | BetaEncryptedContent | UnknownVariant"
+BetaAgentMessageItemContentItem: TypeAlias = "BetaInputTextContent | BetaInputImageContentParamAuto | BetaEncryptedContent"
 """A plaintext, image, or encrypted agent message content part."""
 
 _U_BETA_AGENT_MESSAGE_ITEM_CONTENT_ITEM = _UnionDecoder(
@@ -153,7 +152,7 @@ def decode_beta_agent_message_item_content_item(v: Any) -> BetaAgentMessageItemC
 _F_BETA_AGENT_MESSAGE_ITEM_CONTENT_ITEM = _U_BETA_AGENT_MESSAGE_ITEM_CONTENT_ITEM.fast
 
 
-BetaAnnotation: TypeAlias = "BetaFileCitationBody | BetaUrlCitationBody | BetaContainerFileCitationBody | BetaFilePath | UnknownVariant"
+BetaAnnotation: TypeAlias = "BetaFileCitationBody | BetaUrlCitationBody | BetaContainerFileCitationBody | BetaFilePath"
 """An annotation that applies to a span of output text."""
 
 _U_BETA_ANNOTATION = _UnionDecoder(
@@ -182,7 +181,7 @@ def decode_beta_annotation(v: Any) -> BetaAnnotation:
 _F_BETA_ANNOTATION = _U_BETA_ANNOTATION.fast
 
 
-BetaContent: TypeAlias = "BetaInputContent | BetaOutputContent | UnknownVariant"
+BetaContent: TypeAlias = "BetaInputContent | BetaOutputContent"
 """Multi-modal input and output contents."""
 
 _U_BETA_CONTENT = _UnionDecoder(
@@ -248,7 +247,7 @@ def decode_beta_function_call_output_item_output(v: Any) -> BetaFunctionCallOutp
     return _U_BETA_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT.decode(v)
 
 
-BetaFunctionCallOutputItemOutputItem: TypeAlias = "BetaInputTextContent | BetaInputImageContentParamAuto | BetaInputFileContent | UnknownVariant"
+BetaFunctionCallOutputItemOutputItem: TypeAlias = "BetaInputTextContent | BetaInputImageContentParamAuto | BetaInputFileContent"
 """A piece of message content, such as text, an image, or a file."""
 
 _U_BETA_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT_ITEM = _UnionDecoder(
@@ -276,7 +275,7 @@ def decode_beta_function_call_output_item_output_item(v: Any) -> BetaFunctionCal
 _F_BETA_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT_ITEM = _U_BETA_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT_ITEM.fast
 
 
-BetaInputContent: TypeAlias = "BetaInputTextContent | BetaInputImageContent | BetaInputFileContent | UnknownVariant"
+BetaInputContent: TypeAlias = "BetaInputTextContent | BetaInputImageContent | BetaInputFileContent"
 """The ``BetaInputContent`` union."""
 
 _U_BETA_INPUT_CONTENT = _UnionDecoder(
@@ -304,7 +303,7 @@ def decode_beta_input_content(v: Any) -> BetaInputContent:
 _F_BETA_INPUT_CONTENT = _U_BETA_INPUT_CONTENT.fast
 
 
-BetaInputItem: TypeAlias = "BetaEasyInputMessage | BetaItem | BetaCompactionTriggerItem | BetaItemReference | BetaProgramItem | BetaProgramOutputItem | UnknownVariant"
+BetaInputItem: TypeAlias = "BetaEasyInputMessage | BetaItem | BetaCompactionTriggerItem | BetaItemReference | BetaProgramItem | BetaProgramOutputItem"
 """The ``BetaInputItem`` union."""
 
 _U_BETA_INPUT_ITEM = _UnionDecoder(
@@ -364,7 +363,7 @@ def decode_beta_input_item(v: Any) -> BetaInputItem:
 _F_BETA_INPUT_ITEM = _U_BETA_INPUT_ITEM.fast
 
 
-BetaItem: TypeAlias = "BetaInputMessage | BetaOutputMessage | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerCallOutputItem | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaFunctionToolCall | BetaFunctionCallOutputItem | BetaAgentMessageItem | BetaMultiAgentCallItem | BetaMultiAgentCallOutputItem | BetaToolSearchCallItem | BetaToolSearchOutputItem | BetaAdditionalToolsItem | BetaReasoningItem | BetaCompactionSummaryItem | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCallItem | _beta_tools.BetaFunctionShellCallOutputItem | _beta_tools.BetaApplyPatchToolCallItem | _beta_tools.BetaApplyPatchToolCallOutputItem | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponse | _beta_tools.BetaMCPToolCall | _beta_tools.BetaCustomToolCallOutput | _beta_tools.BetaCustomToolCall | UnknownVariant"
+BetaItem: TypeAlias = "BetaInputMessage | BetaOutputMessage | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerCallOutputItem | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaFunctionToolCall | BetaFunctionCallOutputItem | BetaAgentMessageItem | BetaMultiAgentCallItem | BetaMultiAgentCallOutputItem | BetaToolSearchCallItem | BetaToolSearchOutputItem | BetaAdditionalToolsItem | BetaReasoningItem | BetaCompactionSummaryItem | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCallItem | _beta_tools.BetaFunctionShellCallOutputItem | _beta_tools.BetaApplyPatchToolCallItem | _beta_tools.BetaApplyPatchToolCallOutputItem | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponse | _beta_tools.BetaMCPToolCall | _beta_tools.BetaCustomToolCallOutput | _beta_tools.BetaCustomToolCall"
 """Content item used to generate a response."""
 
 _U_BETA_ITEM = _UnionDecoder(
@@ -419,7 +418,7 @@ def decode_beta_item(v: Any) -> BetaItem:
 _F_BETA_ITEM = _U_BETA_ITEM.fast
 
 
-BetaItemField: TypeAlias = "BetaMessage | BetaProgram | BetaProgramOutput | _beta_tools.BetaFunctionToolCall | BetaMultiAgentCall | BetaMultiAgentCallOutput | _beta_responses.BetaToolSearchCall | _beta_responses.BetaToolSearchOutput | _beta_responses.BetaAdditionalTools | BetaAgentMessage | _beta_tools.BetaFunctionToolCallOutput | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerToolCallOutputResource | BetaReasoningItem | BetaCompactionBody | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCall | _beta_tools.BetaFunctionShellCallOutput | _beta_tools.BetaApplyPatchToolCall | _beta_tools.BetaApplyPatchToolCallOutput | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponseResource | _beta_tools.BetaMCPToolCall | _beta_tools.BetaCustomToolCall | _beta_tools.BetaCustomToolCallOutput | UnknownVariant"
+BetaItemField: TypeAlias = "BetaMessage | BetaProgram | BetaProgramOutput | _beta_tools.BetaFunctionToolCall | BetaMultiAgentCall | BetaMultiAgentCallOutput | _beta_responses.BetaToolSearchCall | _beta_responses.BetaToolSearchOutput | _beta_responses.BetaAdditionalTools | BetaAgentMessage | _beta_tools.BetaFunctionToolCallOutput | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerToolCallOutputResource | BetaReasoningItem | BetaCompactionBody | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCall | _beta_tools.BetaFunctionShellCallOutput | _beta_tools.BetaApplyPatchToolCall | _beta_tools.BetaApplyPatchToolCallOutput | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponseResource | _beta_tools.BetaMCPToolCall | _beta_tools.BetaCustomToolCall | _beta_tools.BetaCustomToolCallOutput"
 """
 An item representing a message, tool call, tool output, reasoning, or other response
 element.
@@ -478,7 +477,7 @@ def decode_beta_item_field(v: Any) -> BetaItemField:
 _F_BETA_ITEM_FIELD = _U_BETA_ITEM_FIELD.fast
 
 
-BetaItemResource: TypeAlias = "BetaInputMessageResource | BetaOutputMessage | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerToolCallOutputResource | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaFunctionToolCallResource | _beta_tools.BetaFunctionToolCallOutputResource | BetaAgentMessage | BetaMultiAgentCall | BetaMultiAgentCallOutput | _beta_responses.BetaToolSearchCall | _beta_responses.BetaToolSearchOutput | _beta_responses.BetaAdditionalTools | BetaReasoningItem | BetaProgram | BetaProgramOutput | BetaCompactionBody | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCall | _beta_tools.BetaFunctionShellCallOutput | _beta_tools.BetaApplyPatchToolCall | _beta_tools.BetaApplyPatchToolCallOutput | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponseResource | _beta_tools.BetaMCPToolCall | _beta_tools.BetaCustomToolCallResource | _beta_tools.BetaCustomToolCallOutputResource | UnknownVariant"
+BetaItemResource: TypeAlias = "BetaInputMessageResource | BetaOutputMessage | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerToolCallOutputResource | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaFunctionToolCallResource | _beta_tools.BetaFunctionToolCallOutputResource | BetaAgentMessage | BetaMultiAgentCall | BetaMultiAgentCallOutput | _beta_responses.BetaToolSearchCall | _beta_responses.BetaToolSearchOutput | _beta_responses.BetaAdditionalTools | BetaReasoningItem | BetaProgram | BetaProgramOutput | BetaCompactionBody | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCall | _beta_tools.BetaFunctionShellCallOutput | _beta_tools.BetaApplyPatchToolCall | _beta_tools.BetaApplyPatchToolCallOutput | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponseResource | _beta_tools.BetaMCPToolCall | _beta_tools.BetaCustomToolCallResource | _beta_tools.BetaCustomToolCallOutputResource"
 """Content item used to generate a response."""
 
 _U_BETA_ITEM_RESOURCE = _UnionDecoder(
@@ -535,7 +534,7 @@ def decode_beta_item_resource(v: Any) -> BetaItemResource:
 _F_BETA_ITEM_RESOURCE = _U_BETA_ITEM_RESOURCE.fast
 
 
-BetaMessageContentItem: TypeAlias = "BetaInputTextContent | BetaOutputTextContent | BetaTextContent | BetaSummaryTextContent | BetaReasoningTextContent | BetaRefusalContent | BetaInputImageContent | _beta_tools.BetaComputerScreenshotContent | BetaInputFileContent | BetaEncryptedContent | UnknownVariant"
+BetaMessageContentItem: TypeAlias = "BetaInputTextContent | BetaOutputTextContent | BetaTextContent | BetaSummaryTextContent | BetaReasoningTextContent | BetaRefusalContent | BetaInputImageContent | _beta_tools.BetaComputerScreenshotContent | BetaInputFileContent | BetaEncryptedContent"
 """A content part that makes up an input or output item."""
 
 _U_BETA_MESSAGE_CONTENT_ITEM = _UnionDecoder(
@@ -570,7 +569,7 @@ def decode_beta_message_content_item(v: Any) -> BetaMessageContentItem:
 _F_BETA_MESSAGE_CONTENT_ITEM = _U_BETA_MESSAGE_CONTENT_ITEM.fast
 
 
-BetaOutputContent: TypeAlias = "BetaOutputTextContent | BetaRefusalContent | BetaReasoningTextContent | UnknownVariant"
+BetaOutputContent: TypeAlias = "BetaOutputTextContent | BetaRefusalContent | BetaReasoningTextContent"
 """The ``BetaOutputContent`` union."""
 
 _U_BETA_OUTPUT_CONTENT = _UnionDecoder(
@@ -598,7 +597,7 @@ def decode_beta_output_content(v: Any) -> BetaOutputContent:
 _F_BETA_OUTPUT_CONTENT = _U_BETA_OUTPUT_CONTENT.fast
 
 
-BetaOutputItem: TypeAlias = "BetaOutputMessage | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaFunctionToolCall | _beta_tools.BetaFunctionToolCallOutputResource | BetaAgentMessage | BetaMultiAgentCall | BetaMultiAgentCallOutput | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerToolCallOutputResource | BetaReasoningItem | BetaProgram | BetaProgramOutput | _beta_responses.BetaToolSearchCall | _beta_responses.BetaToolSearchOutput | _beta_responses.BetaAdditionalTools | BetaCompactionBody | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCall | _beta_tools.BetaFunctionShellCallOutput | _beta_tools.BetaApplyPatchToolCall | _beta_tools.BetaApplyPatchToolCallOutput | _beta_tools.BetaMCPToolCall | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponseResource | _beta_tools.BetaCustomToolCall | _beta_tools.BetaCustomToolCallOutputResource | UnknownVariant"
+BetaOutputItem: TypeAlias = "BetaOutputMessage | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaFunctionToolCall | _beta_tools.BetaFunctionToolCallOutputResource | BetaAgentMessage | BetaMultiAgentCall | BetaMultiAgentCallOutput | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerToolCallOutputResource | BetaReasoningItem | BetaProgram | BetaProgramOutput | _beta_responses.BetaToolSearchCall | _beta_responses.BetaToolSearchOutput | _beta_responses.BetaAdditionalTools | BetaCompactionBody | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCall | _beta_tools.BetaFunctionShellCallOutput | _beta_tools.BetaApplyPatchToolCall | _beta_tools.BetaApplyPatchToolCallOutput | _beta_tools.BetaMCPToolCall | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponseResource | _beta_tools.BetaCustomToolCall | _beta_tools.BetaCustomToolCallOutputResource"
 """The ``BetaOutputItem`` union."""
 
 _U_BETA_OUTPUT_ITEM = _UnionDecoder(
@@ -654,7 +653,7 @@ def decode_beta_output_item(v: Any) -> BetaOutputItem:
 _F_BETA_OUTPUT_ITEM = _U_BETA_OUTPUT_ITEM.fast
 
 
-BetaOutputMessageContent: TypeAlias = "BetaOutputTextContent | BetaRefusalContent | UnknownVariant"
+BetaOutputMessageContent: TypeAlias = "BetaOutputTextContent | BetaRefusalContent"
 """The ``BetaOutputMessageContent`` union."""
 
 _U_BETA_OUTPUT_MESSAGE_CONTENT = _UnionDecoder(

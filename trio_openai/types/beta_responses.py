@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import decode_list as _decode_list
 from .._models import decode_map as _decode_map
@@ -207,7 +206,7 @@ def decode_beta_compact_response_method_public_body_input(v: Any) -> BetaCompact
     return _U_BETA_COMPACT_RESPONSE_METHOD_PUBLIC_BODY_INPUT.decode(v)
 
 
-BetaCompoundFilterFilter: TypeAlias = "BetaComparisonFilter | Any | UnknownVariant"
+BetaCompoundFilterFilter: TypeAlias = "BetaComparisonFilter | Any"
 """The ``BetaCompoundFilterFilter`` union."""
 
 _U_BETA_COMPOUND_FILTER_FILTER = _UnionDecoder(
@@ -234,7 +233,7 @@ def decode_beta_compound_filter_filter(v: Any) -> BetaCompoundFilterFilter:
 _F_BETA_COMPOUND_FILTER_FILTER = _U_BETA_COMPOUND_FILTER_FILTER.fast
 
 
-BetaContainerAutoNetworkPolicy: TypeAlias = "BetaContainerNetworkPolicyDisabled | BetaContainerNetworkPolicyAllowlist | UnknownVariant"
+BetaContainerAutoNetworkPolicy: TypeAlias = "BetaContainerNetworkPolicyDisabled | BetaContainerNetworkPolicyAllowlist"
 """Network access policy for the container."""
 
 _U_BETA_CONTAINER_AUTO_NETWORK_POLICY = _UnionDecoder(
@@ -261,7 +260,7 @@ def decode_beta_container_auto_network_policy(v: Any) -> BetaContainerAutoNetwor
 _F_BETA_CONTAINER_AUTO_NETWORK_POLICY = _U_BETA_CONTAINER_AUTO_NETWORK_POLICY.fast
 
 
-BetaContainerAutoSkill: TypeAlias = "BetaSkillReference | BetaInlineSkill | UnknownVariant"
+BetaContainerAutoSkill: TypeAlias = "BetaSkillReference | BetaInlineSkill"
 """The ``BetaContainerAutoSkill`` union."""
 
 _U_BETA_CONTAINER_AUTO_SKILL = _UnionDecoder(
@@ -288,7 +287,7 @@ def decode_beta_container_auto_skill(v: Any) -> BetaContainerAutoSkill:
 _F_BETA_CONTAINER_AUTO_SKILL = _U_BETA_CONTAINER_AUTO_SKILL.fast
 
 
-BetaConversation: TypeAlias = "str | BetaConversationObject | UnknownVariant"
+BetaConversation: TypeAlias = "str | BetaConversationObject"
 """
 The conversation that this response belongs to. Items from this conversation are prepended
 to `input_items` for this response request. Input items and output items from this response
@@ -309,7 +308,7 @@ def decode_beta_conversation(v: Any) -> BetaConversation:
     return _U_BETA_CONVERSATION.decode(v)
 
 
-BetaFilters: TypeAlias = "BetaComparisonFilter | BetaCompoundFilter | UnknownVariant"
+BetaFilters: TypeAlias = "BetaComparisonFilter | BetaCompoundFilter"
 """The ``BetaFilters`` union."""
 
 _U_BETA_FILTERS = _UnionDecoder(
@@ -352,7 +351,7 @@ def decode_beta_input(v: Any) -> BetaInput:
     return _U_BETA_INPUT.decode(v)
 
 
-BetaModerationInput: TypeAlias = "BetaModerationResultBody | BetaModerationErrorBody | UnknownVariant"
+BetaModerationInput: TypeAlias = "BetaModerationResultBody | BetaModerationErrorBody"
 """Moderation for the response input."""
 
 _U_BETA_MODERATION_INPUT = _UnionDecoder(
@@ -379,7 +378,7 @@ def decode_beta_moderation_input(v: Any) -> BetaModerationInput:
 _F_BETA_MODERATION_INPUT = _U_BETA_MODERATION_INPUT.fast
 
 
-BetaModerationOutput: TypeAlias = "BetaModerationResultBody | BetaModerationErrorBody | UnknownVariant"
+BetaModerationOutput: TypeAlias = "BetaModerationResultBody | BetaModerationErrorBody"
 """Moderation for the response output."""
 
 _U_BETA_MODERATION_OUTPUT = _UnionDecoder(
@@ -422,7 +421,7 @@ def decode_beta_response_instructions(v: Any) -> BetaResponseInstructions:
     return _U_BETA_RESPONSE_INSTRUCTIONS.decode(v)
 
 
-BetaResponsePromptVariablesValue: TypeAlias = "str | _beta_items.BetaInputTextContent | _beta_items.BetaInputImageContent | _beta_items.BetaInputFileContent | UnknownVariant"
+BetaResponsePromptVariablesValue: TypeAlias = "str | _beta_items.BetaInputTextContent | _beta_items.BetaInputImageContent | _beta_items.BetaInputFileContent"
 """The ``BetaResponsePromptVariablesValue`` union."""
 
 _U_BETA_RESPONSE_PROMPT_VARIABLES_VALUE = _UnionDecoder(
@@ -451,7 +450,7 @@ def decode_beta_response_prompt_variables_value(v: Any) -> BetaResponsePromptVar
 _F_BETA_RESPONSE_PROMPT_VARIABLES_VALUE = _U_BETA_RESPONSE_PROMPT_VARIABLES_VALUE.fast
 
 
-BetaTextResponseFormatConfiguration: TypeAlias = "BetaResponseFormatText | BetaTextResponseFormatJsonSchema | BetaResponseFormatJsonObject | UnknownVariant"
+BetaTextResponseFormatConfiguration: TypeAlias = "BetaResponseFormatText | BetaTextResponseFormatJsonSchema | BetaResponseFormatJsonObject"
 """An object specifying the format that the model must output."""
 
 _U_BETA_TEXT_RESPONSE_FORMAT_CONFIGURATION = _UnionDecoder(

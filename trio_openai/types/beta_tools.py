@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
@@ -80,7 +79,7 @@ BetaToolChoiceOptions: TypeAlias = 'Literal["none", "auto", "required"]'
 """Controls which (if any) tool is called by the model."""
 
 
-BetaApplyPatchOperation: TypeAlias = "BetaApplyPatchCreateFileOperation | BetaApplyPatchDeleteFileOperation | BetaApplyPatchUpdateFileOperation | UnknownVariant"
+BetaApplyPatchOperation: TypeAlias = "BetaApplyPatchCreateFileOperation | BetaApplyPatchDeleteFileOperation | BetaApplyPatchUpdateFileOperation"
 """
 One of the create_file, delete_file, or update_file operations supplied to the apply_patch
 tool.
@@ -111,7 +110,7 @@ def decode_beta_apply_patch_operation(v: Any) -> BetaApplyPatchOperation:
 _F_BETA_APPLY_PATCH_OPERATION = _U_BETA_APPLY_PATCH_OPERATION.fast
 
 
-BetaApplyPatchToolCallOperation: TypeAlias = "BetaApplyPatchCreateFileOperation | BetaApplyPatchDeleteFileOperation | BetaApplyPatchUpdateFileOperation | UnknownVariant"
+BetaApplyPatchToolCallOperation: TypeAlias = "BetaApplyPatchCreateFileOperation | BetaApplyPatchDeleteFileOperation | BetaApplyPatchUpdateFileOperation"
 """One of the create_file, delete_file, or update_file operations applied via apply_patch."""
 
 _U_BETA_APPLY_PATCH_TOOL_CALL_OPERATION = _UnionDecoder(
@@ -139,7 +138,7 @@ def decode_beta_apply_patch_tool_call_operation(v: Any) -> BetaApplyPatchToolCal
 _F_BETA_APPLY_PATCH_TOOL_CALL_OPERATION = _U_BETA_APPLY_PATCH_TOOL_CALL_OPERATION.fast
 
 
-BetaAutoCodeInterpreterToolNetworkPolicy: TypeAlias = "_beta_responses.BetaContainerNetworkPolicyDisabled | _beta_responses.BetaContainerNetworkPolicyAllowlist | UnknownVariant"
+BetaAutoCodeInterpreterToolNetworkPolicy: TypeAlias = "_beta_responses.BetaContainerNetworkPolicyDisabled | _beta_responses.BetaContainerNetworkPolicyAllowlist"
 """Network access policy for the container."""
 
 _U_BETA_AUTO_CODE_INTERPRETER_TOOL_NETWORK_POLICY = _UnionDecoder(
@@ -166,7 +165,7 @@ def decode_beta_auto_code_interpreter_tool_network_policy(v: Any) -> BetaAutoCod
 _F_BETA_AUTO_CODE_INTERPRETER_TOOL_NETWORK_POLICY = _U_BETA_AUTO_CODE_INTERPRETER_TOOL_NETWORK_POLICY.fast
 
 
-BetaCodeInterpreterToolCallOutput: TypeAlias = "_beta_responses.BetaCodeInterpreterOutputLogs | _beta_responses.BetaCodeInterpreterOutputImage | UnknownVariant"
+BetaCodeInterpreterToolCallOutput: TypeAlias = "_beta_responses.BetaCodeInterpreterOutputLogs | _beta_responses.BetaCodeInterpreterOutputImage"
 """The ``BetaCodeInterpreterToolCallOutput`` union."""
 
 _U_BETA_CODE_INTERPRETER_TOOL_CALL_OUTPUT = _UnionDecoder(
@@ -193,7 +192,7 @@ def decode_beta_code_interpreter_tool_call_output(v: Any) -> BetaCodeInterpreter
 _F_BETA_CODE_INTERPRETER_TOOL_CALL_OUTPUT = _U_BETA_CODE_INTERPRETER_TOOL_CALL_OUTPUT.fast
 
 
-BetaCodeInterpreterToolContainer: TypeAlias = "str | BetaAutoCodeInterpreterTool | UnknownVariant"
+BetaCodeInterpreterToolContainer: TypeAlias = "str | BetaAutoCodeInterpreterTool"
 """
 The code interpreter container. Can be a container ID or an object that specifies uploaded
 file IDs to make available to your code, along with an optional `memory_limit` setting.
@@ -223,7 +222,7 @@ def decode_beta_code_interpreter_tool_container(v: Any) -> BetaCodeInterpreterTo
 _F_BETA_CODE_INTERPRETER_TOOL_CONTAINER = _U_BETA_CODE_INTERPRETER_TOOL_CONTAINER.fast
 
 
-BetaComputerAction: TypeAlias = "BetaClick | BetaDoubleClickAction | BetaDrag | BetaKeyPressAction | BetaMove | BetaScreenshot | BetaScroll | BetaType | BetaWait | UnknownVariant"
+BetaComputerAction: TypeAlias = "BetaClick | BetaDoubleClickAction | BetaDrag | BetaKeyPressAction | BetaMove | BetaScreenshot | BetaScroll | BetaType | BetaWait"
 """The ``BetaComputerAction`` union."""
 
 _U_BETA_COMPUTER_ACTION = _UnionDecoder(
@@ -276,7 +275,7 @@ def decode_beta_custom_tool_call_output_output(v: Any) -> BetaCustomToolCallOutp
     return _U_BETA_CUSTOM_TOOL_CALL_OUTPUT_OUTPUT.decode(v)
 
 
-BetaCustomToolFormat: TypeAlias = "_beta_responses.BetaCustomTextFormat | _beta_responses.BetaCustomGrammarFormat | UnknownVariant"
+BetaCustomToolFormat: TypeAlias = "_beta_responses.BetaCustomTextFormat | _beta_responses.BetaCustomGrammarFormat"
 """The input format for the custom tool. Default is unconstrained text."""
 
 _U_BETA_CUSTOM_TOOL_FORMAT = _UnionDecoder(
@@ -303,7 +302,7 @@ def decode_beta_custom_tool_format(v: Any) -> BetaCustomToolFormat:
 _F_BETA_CUSTOM_TOOL_FORMAT = _U_BETA_CUSTOM_TOOL_FORMAT.fast
 
 
-BetaFunctionAndCustomToolCallOutput: TypeAlias = "_beta_items.BetaInputTextContent | _beta_items.BetaInputImageContent | _beta_items.BetaInputFileContent | UnknownVariant"
+BetaFunctionAndCustomToolCallOutput: TypeAlias = "_beta_items.BetaInputTextContent | _beta_items.BetaInputImageContent | _beta_items.BetaInputFileContent"
 """The ``BetaFunctionAndCustomToolCallOutput`` union."""
 
 _U_BETA_FUNCTION_AND_CUSTOM_TOOL_CALL_OUTPUT = _UnionDecoder(
@@ -331,7 +330,7 @@ def decode_beta_function_and_custom_tool_call_output(v: Any) -> BetaFunctionAndC
 _F_BETA_FUNCTION_AND_CUSTOM_TOOL_CALL_OUTPUT = _U_BETA_FUNCTION_AND_CUSTOM_TOOL_CALL_OUTPUT.fast
 
 
-BetaFunctionShellCallEnvironment: TypeAlias = "_beta_responses.BetaLocalEnvironmentResource | _beta_responses.BetaContainerReferenceResource | UnknownVariant"
+BetaFunctionShellCallEnvironment: TypeAlias = "_beta_responses.BetaLocalEnvironmentResource | _beta_responses.BetaContainerReferenceResource"
 """The ``BetaFunctionShellCallEnvironment`` union."""
 
 _U_BETA_FUNCTION_SHELL_CALL_ENVIRONMENT = _UnionDecoder(
@@ -358,7 +357,7 @@ def decode_beta_function_shell_call_environment(v: Any) -> BetaFunctionShellCall
 _F_BETA_FUNCTION_SHELL_CALL_ENVIRONMENT = _U_BETA_FUNCTION_SHELL_CALL_ENVIRONMENT.fast
 
 
-BetaFunctionShellCallItemEnvironment: TypeAlias = "_beta_responses.BetaLocalEnvironment | _beta_responses.BetaContainerReference | UnknownVariant"
+BetaFunctionShellCallItemEnvironment: TypeAlias = "_beta_responses.BetaLocalEnvironment | _beta_responses.BetaContainerReference"
 """The environment to execute the shell commands in."""
 
 _U_BETA_FUNCTION_SHELL_CALL_ITEM_ENVIRONMENT = _UnionDecoder(
@@ -385,7 +384,7 @@ def decode_beta_function_shell_call_item_environment(v: Any) -> BetaFunctionShel
 _F_BETA_FUNCTION_SHELL_CALL_ITEM_ENVIRONMENT = _U_BETA_FUNCTION_SHELL_CALL_ITEM_ENVIRONMENT.fast
 
 
-BetaFunctionShellCallOutputContentOutcome: TypeAlias = "BetaFunctionShellCallOutputTimeoutOutcome | BetaFunctionShellCallOutputExitOutcome | UnknownVariant"
+BetaFunctionShellCallOutputContentOutcome: TypeAlias = "BetaFunctionShellCallOutputTimeoutOutcome | BetaFunctionShellCallOutputExitOutcome"
 """
 Represents either an exit outcome (with an exit code) or a timeout outcome for a shell call
 output chunk.
@@ -415,7 +414,7 @@ def decode_beta_function_shell_call_output_content_outcome(v: Any) -> BetaFuncti
 _F_BETA_FUNCTION_SHELL_CALL_OUTPUT_CONTENT_OUTCOME = _U_BETA_FUNCTION_SHELL_CALL_OUTPUT_CONTENT_OUTCOME.fast
 
 
-BetaFunctionShellCallOutputOutcome: TypeAlias = "BetaFunctionShellCallOutputTimeoutOutcome | BetaFunctionShellCallOutputExitOutcome | UnknownVariant"
+BetaFunctionShellCallOutputOutcome: TypeAlias = "BetaFunctionShellCallOutputTimeoutOutcome | BetaFunctionShellCallOutputExitOutcome"
 """The exit or timeout outcome associated with this shell call."""
 
 _U_BETA_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME = _UnionDecoder(
@@ -442,7 +441,7 @@ def decode_beta_function_shell_call_output_outcome(v: Any) -> BetaFunctionShellC
 _F_BETA_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME = _U_BETA_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME.fast
 
 
-BetaFunctionShellToolEnvironment: TypeAlias = "_beta_responses.BetaContainerAuto | _beta_responses.BetaLocalEnvironment | _beta_responses.BetaContainerReference | UnknownVariant"
+BetaFunctionShellToolEnvironment: TypeAlias = "_beta_responses.BetaContainerAuto | _beta_responses.BetaLocalEnvironment | _beta_responses.BetaContainerReference"
 """The ``BetaFunctionShellToolEnvironment`` union."""
 
 _U_BETA_FUNCTION_SHELL_TOOL_ENVIRONMENT = _UnionDecoder(
@@ -489,7 +488,7 @@ def decode_beta_function_tool_call_output_resource_output(v: Any) -> BetaFunctio
     return _U_BETA_FUNCTION_TOOL_CALL_OUTPUT_RESOURCE_OUTPUT.decode(v)
 
 
-BetaMCPToolAllowedTools: TypeAlias = "list[str] | BetaMCPToolFilter | UnknownVariant"
+BetaMCPToolAllowedTools: TypeAlias = "list[str] | BetaMCPToolFilter"
 """List of allowed tool names or a filter object."""
 
 _U_BETA_MCP_TOOL_ALLOWED_TOOLS = _UnionDecoder(
@@ -506,7 +505,7 @@ def decode_beta_mcp_tool_allowed_tools(v: Any) -> BetaMCPToolAllowedTools:
     return _U_BETA_MCP_TOOL_ALLOWED_TOOLS.decode(v)
 
 
-BetaMCPToolCallError: TypeAlias = "BetaMCPProtocolError | BetaMCPToolExecutionError | _beta_responses.BetaHTTPError | UnknownVariant"
+BetaMCPToolCallError: TypeAlias = "BetaMCPProtocolError | BetaMCPToolExecutionError | _beta_responses.BetaHTTPError"
 """The ``BetaMCPToolCallError`` union."""
 
 _U_BETA_MCP_TOOL_CALL_ERROR = _UnionDecoder(
@@ -534,7 +533,7 @@ def decode_beta_mcp_tool_call_error(v: Any) -> BetaMCPToolCallError:
 _F_BETA_MCP_TOOL_CALL_ERROR = _U_BETA_MCP_TOOL_CALL_ERROR.fast
 
 
-BetaMCPToolRequireApproval: TypeAlias = 'BetaMCPToolRequireApprovalMCPToolApprovalFilter | Literal["always", "never"] | UnknownVariant'
+BetaMCPToolRequireApproval: TypeAlias = 'BetaMCPToolRequireApprovalMCPToolApprovalFilter | Literal["always", "never"]'
 """Specify which of the MCP server's tools require approval."""
 
 _U_BETA_MCP_TOOL_REQUIRE_APPROVAL = _UnionDecoder(
@@ -551,7 +550,7 @@ def decode_beta_mcp_tool_require_approval(v: Any) -> BetaMCPToolRequireApproval:
     return _U_BETA_MCP_TOOL_REQUIRE_APPROVAL.decode(v)
 
 
-BetaNamespaceToolTool: TypeAlias = "BetaFunctionTool | BetaCustomTool | UnknownVariant"
+BetaNamespaceToolTool: TypeAlias = "BetaFunctionTool | BetaCustomTool"
 """A function or custom tool that belongs to a namespace."""
 
 _U_BETA_NAMESPACE_TOOL_TOOL = _UnionDecoder(
@@ -578,7 +577,7 @@ def decode_beta_namespace_tool_tool(v: Any) -> BetaNamespaceToolTool:
 _F_BETA_NAMESPACE_TOOL_TOOL = _U_BETA_NAMESPACE_TOOL_TOOL.fast
 
 
-BetaTool: TypeAlias = "BetaFunctionTool | BetaFileSearchTool | BetaComputerTool | BetaComputerUsePreviewTool | BetaWebSearchTool | BetaMCPTool | BetaCodeInterpreterTool | BetaProgrammaticToolCalling | BetaImageGenTool | BetaLocalShellTool | BetaFunctionShellTool | BetaCustomTool | BetaNamespaceTool | BetaToolSearchTool | BetaWebSearchPreviewTool | BetaApplyPatchTool | UnknownVariant"
+BetaTool: TypeAlias = "BetaFunctionTool | BetaFileSearchTool | BetaComputerTool | BetaComputerUsePreviewTool | BetaWebSearchTool | BetaMCPTool | BetaCodeInterpreterTool | BetaProgrammaticToolCalling | BetaImageGenTool | BetaLocalShellTool | BetaFunctionShellTool | BetaCustomTool | BetaNamespaceTool | BetaToolSearchTool | BetaWebSearchPreviewTool | BetaApplyPatchTool"
 """A tool that can be used to generate a response."""
 
 _U_BETA_TOOL = _UnionDecoder(
@@ -619,7 +618,7 @@ def decode_beta_tool(v: Any) -> BetaTool:
 _F_BETA_TOOL = _U_BETA_TOOL.fast
 
 
-BetaToolCallCaller: TypeAlias = "BetaDirectToolCallCaller | BetaProgramToolCallCaller | UnknownVariant"
+BetaToolCallCaller: TypeAlias = "BetaDirectToolCallCaller | BetaProgramToolCallCaller"
 """The execution context that produced this tool call."""
 
 _U_BETA_TOOL_CALL_CALLER = _UnionDecoder(
@@ -646,7 +645,7 @@ def decode_beta_tool_call_caller(v: Any) -> BetaToolCallCaller:
 _F_BETA_TOOL_CALL_CALLER = _U_BETA_TOOL_CALL_CALLER.fast
 
 
-BetaToolCallCallerRequest: TypeAlias = "BetaDirectToolCallCaller | BetaProgramToolCallCaller | UnknownVariant"
+BetaToolCallCallerRequest: TypeAlias = "BetaDirectToolCallCaller | BetaProgramToolCallCaller"
 """The execution context that produced this tool call."""
 
 _U_BETA_TOOL_CALL_CALLER_REQUEST = _UnionDecoder(
@@ -673,7 +672,7 @@ def decode_beta_tool_call_caller_request(v: Any) -> BetaToolCallCallerRequest:
 _F_BETA_TOOL_CALL_CALLER_REQUEST = _U_BETA_TOOL_CALL_CALLER_REQUEST.fast
 
 
-BetaToolChoice: TypeAlias = "BetaToolChoiceOptions | BetaToolChoiceAllowed | BetaToolChoiceTypes | BetaToolChoiceFunction | BetaToolChoiceMCP | BetaToolChoiceCustom | BetaSpecificProgrammaticToolCalling | BetaSpecificApplyPatch | BetaSpecificFunctionShell | UnknownVariant"
+BetaToolChoice: TypeAlias = "BetaToolChoiceOptions | BetaToolChoiceAllowed | BetaToolChoiceTypes | BetaToolChoiceFunction | BetaToolChoiceMCP | BetaToolChoiceCustom | BetaSpecificProgrammaticToolCalling | BetaSpecificApplyPatch | BetaSpecificFunctionShell"
 """
 How the model should select which tool (or tools) to use when generating a response. See the
 `tools` parameter to see how to specify which tools the model can call.
@@ -710,7 +709,7 @@ def decode_beta_tool_choice(v: Any) -> BetaToolChoice:
 _F_BETA_TOOL_CHOICE = _U_BETA_TOOL_CHOICE.fast
 
 
-BetaWebSearchToolCallAction: TypeAlias = "_beta_responses.BetaWebSearchActionSearch | _beta_responses.BetaWebSearchActionOpenPage | _beta_responses.BetaWebSearchActionFind | UnknownVariant"
+BetaWebSearchToolCallAction: TypeAlias = "_beta_responses.BetaWebSearchActionSearch | _beta_responses.BetaWebSearchActionOpenPage | _beta_responses.BetaWebSearchActionFind"
 """
 An object describing the specific action taken in this web search call. Includes details on
 how the model used the web (search, open_page, find_in_page).

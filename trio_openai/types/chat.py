@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import alias_getattr as _alias_getattr
 from .._models import decode_list as _decode_list
@@ -103,7 +102,7 @@ High level guidance for the amount of context window space to use for the search
 """
 
 
-ChatCompletionMessageListDataItemContentPart: TypeAlias = "ChatCompletionRequestMessageContentPartText | ChatCompletionRequestMessageContentPartImage | UnknownVariant"
+ChatCompletionMessageListDataItemContentPart: TypeAlias = "ChatCompletionRequestMessageContentPartText | ChatCompletionRequestMessageContentPartImage"
 """The ``ChatCompletionMessageListDataItemContentPart`` union."""
 
 _U_CHAT_COMPLETION_MESSAGE_LIST_DATA_ITEM_CONTENT_PART = _UnionDecoder(
@@ -130,7 +129,7 @@ def decode_chat_completion_message_list_data_item_content_part(v: Any) -> ChatCo
 _F_CHAT_COMPLETION_MESSAGE_LIST_DATA_ITEM_CONTENT_PART = _U_CHAT_COMPLETION_MESSAGE_LIST_DATA_ITEM_CONTENT_PART.fast
 
 
-ChatCompletionMessageToolCallsItem: TypeAlias = "ChatCompletionMessageToolCall | ChatCompletionMessageCustomToolCall | UnknownVariant"
+ChatCompletionMessageToolCallsItem: TypeAlias = "ChatCompletionMessageToolCall | ChatCompletionMessageCustomToolCall"
 """The ``ChatCompletionMessageToolCallsItem`` union."""
 
 _U_CHAT_COMPLETION_MESSAGE_TOOL_CALLS_ITEM = _UnionDecoder(
@@ -157,7 +156,7 @@ def decode_chat_completion_message_tool_calls_item(v: Any) -> ChatCompletionMess
 _F_CHAT_COMPLETION_MESSAGE_TOOL_CALLS_ITEM = _U_CHAT_COMPLETION_MESSAGE_TOOL_CALLS_ITEM.fast
 
 
-ChatCompletionModerationInput: TypeAlias = "ChatCompletionModerationResults | ChatCompletionModerationError | UnknownVariant"
+ChatCompletionModerationInput: TypeAlias = "ChatCompletionModerationResults | ChatCompletionModerationError"
 """Moderation for the request input."""
 
 _U_CHAT_COMPLETION_MODERATION_INPUT = _UnionDecoder(
@@ -184,7 +183,7 @@ def decode_chat_completion_moderation_input(v: Any) -> ChatCompletionModerationI
 _F_CHAT_COMPLETION_MODERATION_INPUT = _U_CHAT_COMPLETION_MODERATION_INPUT.fast
 
 
-ChatCompletionModerationOutput: TypeAlias = "ChatCompletionModerationResults | ChatCompletionModerationError | UnknownVariant"
+ChatCompletionModerationOutput: TypeAlias = "ChatCompletionModerationResults | ChatCompletionModerationError"
 """Moderation for the generated output."""
 
 _U_CHAT_COMPLETION_MODERATION_OUTPUT = _UnionDecoder(
@@ -230,7 +229,7 @@ def decode_chat_completion_request_assistant_message_content(v: Any) -> ChatComp
     return _U_CHAT_COMPLETION_REQUEST_ASSISTANT_MESSAGE_CONTENT.decode(v)
 
 
-ChatCompletionRequestAssistantMessageContentPart: TypeAlias = "ChatCompletionRequestMessageContentPartText | ChatCompletionRequestMessageContentPartRefusal | UnknownVariant"
+ChatCompletionRequestAssistantMessageContentPart: TypeAlias = "ChatCompletionRequestMessageContentPartText | ChatCompletionRequestMessageContentPartRefusal"
 """The ``ChatCompletionRequestAssistantMessageContentPart`` union."""
 
 _U_CHAT_COMPLETION_REQUEST_ASSISTANT_MESSAGE_CONTENT_PART = _UnionDecoder(
@@ -273,7 +272,7 @@ def decode_chat_completion_request_developer_message_content(v: Any) -> ChatComp
     return _U_CHAT_COMPLETION_REQUEST_DEVELOPER_MESSAGE_CONTENT.decode(v)
 
 
-ChatCompletionRequestMessage: TypeAlias = "ChatCompletionRequestDeveloperMessage | ChatCompletionRequestSystemMessage | ChatCompletionRequestUserMessage | ChatCompletionRequestAssistantMessage | ChatCompletionRequestToolMessage | ChatCompletionRequestFunctionMessage | UnknownVariant"
+ChatCompletionRequestMessage: TypeAlias = "ChatCompletionRequestDeveloperMessage | ChatCompletionRequestSystemMessage | ChatCompletionRequestUserMessage | ChatCompletionRequestAssistantMessage | ChatCompletionRequestToolMessage | ChatCompletionRequestFunctionMessage"
 """The ``ChatCompletionRequestMessage`` union."""
 
 _U_CHAT_COMPLETION_REQUEST_MESSAGE = _UnionDecoder(
@@ -352,7 +351,7 @@ def decode_chat_completion_request_user_message_content(v: Any) -> ChatCompletio
     return _U_CHAT_COMPLETION_REQUEST_USER_MESSAGE_CONTENT.decode(v)
 
 
-ChatCompletionRequestUserMessageContentPart: TypeAlias = "ChatCompletionRequestMessageContentPartText | ChatCompletionRequestMessageContentPartImage | ChatCompletionRequestMessageContentPartAudio | ChatCompletionRequestMessageContentPartFile | UnknownVariant"
+ChatCompletionRequestUserMessageContentPart: TypeAlias = "ChatCompletionRequestMessageContentPartText | ChatCompletionRequestMessageContentPartImage | ChatCompletionRequestMessageContentPartAudio | ChatCompletionRequestMessageContentPartFile"
 """The ``ChatCompletionRequestUserMessageContentPart`` union."""
 
 _U_CHAT_COMPLETION_REQUEST_USER_MESSAGE_CONTENT_PART = _UnionDecoder(
@@ -381,7 +380,7 @@ def decode_chat_completion_request_user_message_content_part(v: Any) -> ChatComp
 _F_CHAT_COMPLETION_REQUEST_USER_MESSAGE_CONTENT_PART = _U_CHAT_COMPLETION_REQUEST_USER_MESSAGE_CONTENT_PART.fast
 
 
-ChatCompletionToolChoiceOption: TypeAlias = 'Literal["none", "auto", "required"] | ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom | UnknownVariant'
+ChatCompletionToolChoiceOption: TypeAlias = 'Literal["none", "auto", "required"] | ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom'
 """
 Controls which (if any) tool is called by the model. `none` means the model will not call
 any tool and instead generates a message. `auto` means the model can pick between generating
@@ -416,7 +415,7 @@ def decode_chat_completion_tool_choice_option(v: Any) -> ChatCompletionToolChoic
 _F_CHAT_COMPLETION_TOOL_CHOICE_OPTION = _U_CHAT_COMPLETION_TOOL_CHOICE_OPTION.fast
 
 
-CreateChatCompletionRequestFunctionCall: TypeAlias = 'Literal["none", "auto"] | ChatCompletionFunctionCallOption | UnknownVariant'
+CreateChatCompletionRequestFunctionCall: TypeAlias = 'Literal["none", "auto"] | ChatCompletionFunctionCallOption'
 """Deprecated in favor of `tool_choice`."""
 
 _U_CREATE_CHAT_COMPLETION_REQUEST_FUNCTION_CALL = _UnionDecoder(
@@ -433,7 +432,7 @@ def decode_create_chat_completion_request_function_call(v: Any) -> CreateChatCom
     return _U_CREATE_CHAT_COMPLETION_REQUEST_FUNCTION_CALL.decode(v)
 
 
-CreateChatCompletionRequestResponseFormat: TypeAlias = "_responses.ResponseFormatText | ResponseFormatJsonSchema | _responses.ResponseFormatJsonObject | UnknownVariant"
+CreateChatCompletionRequestResponseFormat: TypeAlias = "_responses.ResponseFormatText | ResponseFormatJsonSchema | _responses.ResponseFormatJsonObject"
 """An object specifying the format that the model must output."""
 
 _U_CREATE_CHAT_COMPLETION_REQUEST_RESPONSE_FORMAT = _UnionDecoder(
@@ -461,7 +460,7 @@ def decode_create_chat_completion_request_response_format(v: Any) -> CreateChatC
 _F_CREATE_CHAT_COMPLETION_REQUEST_RESPONSE_FORMAT = _U_CREATE_CHAT_COMPLETION_REQUEST_RESPONSE_FORMAT.fast
 
 
-CreateChatCompletionRequestTool: TypeAlias = "ChatCompletionTool | CustomToolChatCompletions | UnknownVariant"
+CreateChatCompletionRequestTool: TypeAlias = "ChatCompletionTool | CustomToolChatCompletions"
 """The ``CreateChatCompletionRequestTool`` union."""
 
 _U_CREATE_CHAT_COMPLETION_REQUEST_TOOL = _UnionDecoder(
@@ -488,7 +487,7 @@ def decode_create_chat_completion_request_tool(v: Any) -> CreateChatCompletionRe
 _F_CREATE_CHAT_COMPLETION_REQUEST_TOOL = _U_CREATE_CHAT_COMPLETION_REQUEST_TOOL.fast
 
 
-CustomToolChatCompletionsCustomFormat: TypeAlias = "CustomToolChatCompletionsCustomFormatText | CustomToolChatCompletionsCustomFormatGrammar | UnknownVariant"
+CustomToolChatCompletionsCustomFormat: TypeAlias = "CustomToolChatCompletionsCustomFormatText | CustomToolChatCompletionsCustomFormatGrammar"
 """The input format for the custom tool. Default is unconstrained text."""
 
 _U_CUSTOM_TOOL_CHAT_COMPLETIONS_CUSTOM_FORMAT = _UnionDecoder(
@@ -534,7 +533,7 @@ def decode_prediction_content_content(v: Any) -> PredictionContentContent:
     return _U_PREDICTION_CONTENT_CONTENT.decode(v)
 
 
-VoiceIdsOrCustomVoice: TypeAlias = "VoiceIdsShared | VoiceIdsOrCustomVoiceId | UnknownVariant"
+VoiceIdsOrCustomVoice: TypeAlias = "VoiceIdsShared | VoiceIdsOrCustomVoiceId"
 """A built-in voice name or a custom voice reference."""
 
 _U_VOICE_IDS_OR_CUSTOM_VOICE = _UnionDecoder(

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
@@ -40,7 +39,7 @@ TaskType: TypeAlias = 'Literal["custom", "thought"]'
 """The ``TaskType`` type."""
 
 
-ResponseOutputTextAnnotation: TypeAlias = "FileAnnotation | UrlAnnotation | UnknownVariant"
+ResponseOutputTextAnnotation: TypeAlias = "FileAnnotation | UrlAnnotation"
 """Annotation object describing a cited source."""
 
 _U_RESPONSE_OUTPUT_TEXT_ANNOTATION = _UnionDecoder(
@@ -67,7 +66,7 @@ def decode_response_output_text_annotation(v: Any) -> ResponseOutputTextAnnotati
 _F_RESPONSE_OUTPUT_TEXT_ANNOTATION = _U_RESPONSE_OUTPUT_TEXT_ANNOTATION.fast
 
 
-ThreadItem: TypeAlias = "UserMessageItem | AssistantMessageItem | WidgetMessageItem | ClientToolCallItem | TaskItem | TaskGroupItem | UnknownVariant"
+ThreadItem: TypeAlias = "UserMessageItem | AssistantMessageItem | WidgetMessageItem | ClientToolCallItem | TaskItem | TaskGroupItem"
 """The ``ThreadItem`` union."""
 
 _U_THREAD_ITEM = _UnionDecoder(
@@ -98,7 +97,7 @@ def decode_thread_item(v: Any) -> ThreadItem:
 _F_THREAD_ITEM = _U_THREAD_ITEM.fast
 
 
-ThreadResourceStatus: TypeAlias = "ActiveStatus | LockedStatus | ClosedStatus | UnknownVariant"
+ThreadResourceStatus: TypeAlias = "ActiveStatus | LockedStatus | ClosedStatus"
 """Current status for the thread. Defaults to `active` for newly created threads."""
 
 _U_THREAD_RESOURCE_STATUS = _UnionDecoder(
@@ -126,7 +125,7 @@ def decode_thread_resource_status(v: Any) -> ThreadResourceStatus:
 _F_THREAD_RESOURCE_STATUS = _U_THREAD_RESOURCE_STATUS.fast
 
 
-UserMessageItemContentItem: TypeAlias = "UserMessageInputText | UserMessageQuotedText | UnknownVariant"
+UserMessageItemContentItem: TypeAlias = "UserMessageInputText | UserMessageQuotedText"
 """Content blocks that comprise a user message."""
 
 _U_USER_MESSAGE_ITEM_CONTENT_ITEM = _UnionDecoder(

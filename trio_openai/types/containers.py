@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
@@ -23,7 +22,7 @@ if TYPE_CHECKING:
 _new = object.__new__
 
 
-CreateContainerBodyNetworkPolicy: TypeAlias = "_responses.ContainerNetworkPolicyDisabled | _responses.ContainerNetworkPolicyAllowlist | UnknownVariant"
+CreateContainerBodyNetworkPolicy: TypeAlias = "_responses.ContainerNetworkPolicyDisabled | _responses.ContainerNetworkPolicyAllowlist"
 """Network access policy for the container."""
 
 _U_CREATE_CONTAINER_BODY_NETWORK_POLICY = _UnionDecoder(
@@ -50,7 +49,7 @@ def decode_create_container_body_network_policy(v: Any) -> CreateContainerBodyNe
 _F_CREATE_CONTAINER_BODY_NETWORK_POLICY = _U_CREATE_CONTAINER_BODY_NETWORK_POLICY.fast
 
 
-CreateContainerBodySkill: TypeAlias = "_responses.SkillReference | _responses.InlineSkill | UnknownVariant"
+CreateContainerBodySkill: TypeAlias = "_responses.SkillReference | _responses.InlineSkill"
 """The ``CreateContainerBodySkill`` union."""
 
 _U_CREATE_CONTAINER_BODY_SKILL = _UnionDecoder(

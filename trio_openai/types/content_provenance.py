@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
@@ -32,7 +31,7 @@ ProvenanceDetectionResultApi: TypeAlias = 'Literal["detected", "not_detected"]'
 """The ``ProvenanceDetectionResultApi`` type."""
 
 
-ProvenanceResourceResult: TypeAlias = "C2PAProvenanceResult | SynthIDProvenanceResult | UnknownVariant"
+ProvenanceResourceResult: TypeAlias = "C2PAProvenanceResult | SynthIDProvenanceResult"
 """The ``ProvenanceResourceResult`` union."""
 
 _U_PROVENANCE_RESOURCE_RESULT = _UnionDecoder(

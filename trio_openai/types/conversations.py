@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import alias_getattr as _alias_getattr
 from .._models import decode_list as _decode_list
@@ -29,7 +28,7 @@ else:
 _new = object.__new__
 
 
-ConversationItem: TypeAlias = "_response_items.Message | _response_tools.FunctionToolCallResource | _response_tools.FunctionToolCallOutputResource | _response_tools.FileSearchToolCall | _response_tools.WebSearchToolCall | _response_tools.ImageGenToolCall | _response_tools.ComputerToolCall | _response_tools.ComputerToolCallOutputResource | _responses.ToolSearchCall | _responses.ToolSearchOutput | _responses.AdditionalTools | _response_items.ReasoningItem | _response_items.Program | _response_items.ProgramOutput | _response_items.CompactionBody | _response_tools.CodeInterpreterToolCall | _response_tools.LocalShellToolCall | _response_tools.LocalShellToolCallOutput | _response_tools.FunctionShellCall | _response_tools.FunctionShellCallOutput | _response_tools.ApplyPatchToolCall | _response_tools.ApplyPatchToolCallOutput | _response_tools.MCPListTools | _response_tools.MCPApprovalRequest | _response_tools.MCPApprovalResponseResource | _response_tools.MCPToolCall | _response_tools.CustomToolCall | _response_tools.CustomToolCallOutput | UnknownVariant"
+ConversationItem: TypeAlias = "_response_items.Message | _response_tools.FunctionToolCallResource | _response_tools.FunctionToolCallOutputResource | _response_tools.FileSearchToolCall | _response_tools.WebSearchToolCall | _response_tools.ImageGenToolCall | _response_tools.ComputerToolCall | _response_tools.ComputerToolCallOutputResource | _responses.ToolSearchCall | _responses.ToolSearchOutput | _responses.AdditionalTools | _response_items.ReasoningItem | _response_items.Program | _response_items.ProgramOutput | _response_items.CompactionBody | _response_tools.CodeInterpreterToolCall | _response_tools.LocalShellToolCall | _response_tools.LocalShellToolCallOutput | _response_tools.FunctionShellCall | _response_tools.FunctionShellCallOutput | _response_tools.ApplyPatchToolCall | _response_tools.ApplyPatchToolCallOutput | _response_tools.MCPListTools | _response_tools.MCPApprovalRequest | _response_tools.MCPApprovalResponseResource | _response_tools.MCPToolCall | _response_tools.CustomToolCall | _response_tools.CustomToolCallOutput"
 """
 A single item within a conversation. The set of possible types are the same as the `output`
 type of a [Response object](/docs/api-reference/responses/object#responses/object-output).

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
@@ -33,7 +32,7 @@ else:
 _new = object.__new__
 
 
-CreateEvalCompletionsRunDataSourceInputMessages: TypeAlias = "CreateEvalCompletionsRunDataSourceInputMessagesTemplate | CreateEvalCompletionsRunDataSourceInputMessagesItemReference | UnknownVariant"
+CreateEvalCompletionsRunDataSourceInputMessages: TypeAlias = "CreateEvalCompletionsRunDataSourceInputMessagesTemplate | CreateEvalCompletionsRunDataSourceInputMessagesItemReference"
 """
 Used when sampling from a model. Dictates the structure of the messages passed into the
 model. Can either be a reference to a prebuilt trajectory (ie, `item.input_trajectory`), or
@@ -64,7 +63,7 @@ def decode_create_eval_completions_run_data_source_input_messages(v: Any) -> Cre
 _F_CREATE_EVAL_COMPLETIONS_RUN_DATA_SOURCE_INPUT_MESSAGES = _U_CREATE_EVAL_COMPLETIONS_RUN_DATA_SOURCE_INPUT_MESSAGES.fast
 
 
-CreateEvalCompletionsRunDataSourceInputMessagesTemplateTemplateItem: TypeAlias = "_response_items.EasyInputMessage | _fine_tuning_jobs.EvalItem | UnknownVariant"
+CreateEvalCompletionsRunDataSourceInputMessagesTemplateTemplateItem: TypeAlias = "_response_items.EasyInputMessage | _fine_tuning_jobs.EvalItem"
 """The ``CreateEvalCompletionsRunDataSourceInputMessagesTemplateTemplateItem`` union."""
 
 _U_CREATE_EVAL_COMPLETIONS_RUN_DATA_SOURCE_INPUT_MESSAGES_TEMPLATE_TEMPLATE_ITEM = _UnionDecoder(
@@ -91,7 +90,7 @@ def decode_create_eval_completions_run_data_source_input_messages_template_templ
 _F_CREATE_EVAL_COMPLETIONS_RUN_DATA_SOURCE_INPUT_MESSAGES_TEMPLATE_TEMPLATE_ITEM = _U_CREATE_EVAL_COMPLETIONS_RUN_DATA_SOURCE_INPUT_MESSAGES_TEMPLATE_TEMPLATE_ITEM.fast
 
 
-CreateEvalCompletionsRunDataSourceSamplingParamsResponseFormat: TypeAlias = "_responses.ResponseFormatText | _chat.ResponseFormatJsonSchema | _responses.ResponseFormatJsonObject | UnknownVariant"
+CreateEvalCompletionsRunDataSourceSamplingParamsResponseFormat: TypeAlias = "_responses.ResponseFormatText | _chat.ResponseFormatJsonSchema | _responses.ResponseFormatJsonObject"
 """An object specifying the format that the model must output."""
 
 _U_CREATE_EVAL_COMPLETIONS_RUN_DATA_SOURCE_SAMPLING_PARAMS_RESPONSE_FORMAT = _UnionDecoder(
@@ -119,7 +118,7 @@ def decode_create_eval_completions_run_data_source_sampling_params_response_form
 _F_CREATE_EVAL_COMPLETIONS_RUN_DATA_SOURCE_SAMPLING_PARAMS_RESPONSE_FORMAT = _U_CREATE_EVAL_COMPLETIONS_RUN_DATA_SOURCE_SAMPLING_PARAMS_RESPONSE_FORMAT.fast
 
 
-CreateEvalCompletionsRunDataSourceSource: TypeAlias = "EvalJsonlFileContentSource | EvalJsonlFileIdSource | EvalStoredCompletionsSource | UnknownVariant"
+CreateEvalCompletionsRunDataSourceSource: TypeAlias = "EvalJsonlFileContentSource | EvalJsonlFileIdSource | EvalStoredCompletionsSource"
 """Determines what populates the `item` namespace in this run's data source."""
 
 _U_CREATE_EVAL_COMPLETIONS_RUN_DATA_SOURCE_SOURCE = _UnionDecoder(
@@ -147,7 +146,7 @@ def decode_create_eval_completions_run_data_source_source(v: Any) -> CreateEvalC
 _F_CREATE_EVAL_COMPLETIONS_RUN_DATA_SOURCE_SOURCE = _U_CREATE_EVAL_COMPLETIONS_RUN_DATA_SOURCE_SOURCE.fast
 
 
-CreateEvalItem: TypeAlias = "CreateEvalItemSimpleInputMessage | _fine_tuning_jobs.EvalItem | UnknownVariant"
+CreateEvalItem: TypeAlias = "CreateEvalItemSimpleInputMessage | _fine_tuning_jobs.EvalItem"
 """
 A chat message that makes up the prompt or context. May include variable references to the
 `item` namespace, ie {{item.name}}.
@@ -167,7 +166,7 @@ def decode_create_eval_item(v: Any) -> CreateEvalItem:
     return _U_CREATE_EVAL_ITEM.decode(v)
 
 
-CreateEvalJsonlRunDataSourceSource: TypeAlias = "EvalJsonlFileContentSource | EvalJsonlFileIdSource | UnknownVariant"
+CreateEvalJsonlRunDataSourceSource: TypeAlias = "EvalJsonlFileContentSource | EvalJsonlFileIdSource"
 """Determines what populates the `item` namespace in the data source."""
 
 _U_CREATE_EVAL_JSONL_RUN_DATA_SOURCE_SOURCE = _UnionDecoder(
@@ -194,7 +193,7 @@ def decode_create_eval_jsonl_run_data_source_source(v: Any) -> CreateEvalJsonlRu
 _F_CREATE_EVAL_JSONL_RUN_DATA_SOURCE_SOURCE = _U_CREATE_EVAL_JSONL_RUN_DATA_SOURCE_SOURCE.fast
 
 
-CreateEvalRequestDataSourceConfig: TypeAlias = "CreateEvalCustomDataSourceConfig | CreateEvalLogsDataSourceConfig | CreateEvalStoredCompletionsDataSourceConfig | UnknownVariant"
+CreateEvalRequestDataSourceConfig: TypeAlias = "CreateEvalCustomDataSourceConfig | CreateEvalLogsDataSourceConfig | CreateEvalStoredCompletionsDataSourceConfig"
 """
 The configuration for the data source used for the evaluation runs. Dictates the schema of
 the data used in the evaluation.
@@ -225,7 +224,7 @@ def decode_create_eval_request_data_source_config(v: Any) -> CreateEvalRequestDa
 _F_CREATE_EVAL_REQUEST_DATA_SOURCE_CONFIG = _U_CREATE_EVAL_REQUEST_DATA_SOURCE_CONFIG.fast
 
 
-CreateEvalRequestTestingCriteriaItem: TypeAlias = "CreateEvalLabelModelGrader | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel | UnknownVariant"
+CreateEvalRequestTestingCriteriaItem: TypeAlias = "CreateEvalLabelModelGrader | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel"
 """The ``CreateEvalRequestTestingCriteriaItem`` union."""
 
 _U_CREATE_EVAL_REQUEST_TESTING_CRITERIA_ITEM = _UnionDecoder(
@@ -255,7 +254,7 @@ def decode_create_eval_request_testing_criteria_item(v: Any) -> CreateEvalReques
 _F_CREATE_EVAL_REQUEST_TESTING_CRITERIA_ITEM = _U_CREATE_EVAL_REQUEST_TESTING_CRITERIA_ITEM.fast
 
 
-CreateEvalResponsesRunDataSourceInputMessages: TypeAlias = "CreateEvalResponsesRunDataSourceInputMessagesTemplate | CreateEvalResponsesRunDataSourceInputMessagesItemReference | UnknownVariant"
+CreateEvalResponsesRunDataSourceInputMessages: TypeAlias = "CreateEvalResponsesRunDataSourceInputMessagesTemplate | CreateEvalResponsesRunDataSourceInputMessagesItemReference"
 """
 Used when sampling from a model. Dictates the structure of the messages passed into the
 model. Can either be a reference to a prebuilt trajectory (ie, `item.input_trajectory`), or
@@ -286,7 +285,7 @@ def decode_create_eval_responses_run_data_source_input_messages(v: Any) -> Creat
 _F_CREATE_EVAL_RESPONSES_RUN_DATA_SOURCE_INPUT_MESSAGES = _U_CREATE_EVAL_RESPONSES_RUN_DATA_SOURCE_INPUT_MESSAGES.fast
 
 
-CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItem: TypeAlias = "CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemChatMessage | _fine_tuning_jobs.EvalItem | UnknownVariant"
+CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItem: TypeAlias = "CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItemChatMessage | _fine_tuning_jobs.EvalItem"
 """The ``CreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateItem`` union."""
 
 _U_CREATE_EVAL_RESPONSES_RUN_DATA_SOURCE_INPUT_MESSAGES_TEMPLATE_TEMPLATE_ITEM = _UnionDecoder(
@@ -303,7 +302,7 @@ def decode_create_eval_responses_run_data_source_input_messages_template_templat
     return _U_CREATE_EVAL_RESPONSES_RUN_DATA_SOURCE_INPUT_MESSAGES_TEMPLATE_TEMPLATE_ITEM.decode(v)
 
 
-CreateEvalResponsesRunDataSourceSource: TypeAlias = "EvalJsonlFileContentSource | EvalJsonlFileIdSource | EvalResponsesSource | UnknownVariant"
+CreateEvalResponsesRunDataSourceSource: TypeAlias = "EvalJsonlFileContentSource | EvalJsonlFileIdSource | EvalResponsesSource"
 """Determines what populates the `item` namespace in this run's data source."""
 
 _U_CREATE_EVAL_RESPONSES_RUN_DATA_SOURCE_SOURCE = _UnionDecoder(
@@ -331,7 +330,7 @@ def decode_create_eval_responses_run_data_source_source(v: Any) -> CreateEvalRes
 _F_CREATE_EVAL_RESPONSES_RUN_DATA_SOURCE_SOURCE = _U_CREATE_EVAL_RESPONSES_RUN_DATA_SOURCE_SOURCE.fast
 
 
-CreateEvalRunRequestDataSource: TypeAlias = "CreateEvalJsonlRunDataSource | CreateEvalCompletionsRunDataSource | CreateEvalResponsesRunDataSource | UnknownVariant"
+CreateEvalRunRequestDataSource: TypeAlias = "CreateEvalJsonlRunDataSource | CreateEvalCompletionsRunDataSource | CreateEvalResponsesRunDataSource"
 """Details about the run's data source."""
 
 _U_CREATE_EVAL_RUN_REQUEST_DATA_SOURCE = _UnionDecoder(
@@ -359,7 +358,7 @@ def decode_create_eval_run_request_data_source(v: Any) -> CreateEvalRunRequestDa
 _F_CREATE_EVAL_RUN_REQUEST_DATA_SOURCE = _U_CREATE_EVAL_RUN_REQUEST_DATA_SOURCE.fast
 
 
-EvalDataSourceConfig: TypeAlias = "EvalCustomDataSourceConfig | EvalLogsDataSourceConfig | EvalStoredCompletionsDataSourceConfig | UnknownVariant"
+EvalDataSourceConfig: TypeAlias = "EvalCustomDataSourceConfig | EvalLogsDataSourceConfig | EvalStoredCompletionsDataSourceConfig"
 """Configuration of data sources used in runs of the evaluation."""
 
 _U_EVAL_DATA_SOURCE_CONFIG = _UnionDecoder(
@@ -387,7 +386,7 @@ def decode_eval_data_source_config(v: Any) -> EvalDataSourceConfig:
 _F_EVAL_DATA_SOURCE_CONFIG = _U_EVAL_DATA_SOURCE_CONFIG.fast
 
 
-EvalRunDataSource: TypeAlias = "CreateEvalJsonlRunDataSource | CreateEvalCompletionsRunDataSource | CreateEvalResponsesRunDataSource | UnknownVariant"
+EvalRunDataSource: TypeAlias = "CreateEvalJsonlRunDataSource | CreateEvalCompletionsRunDataSource | CreateEvalResponsesRunDataSource"
 """Information about the run's data source."""
 
 _U_EVAL_RUN_DATA_SOURCE = _UnionDecoder(
@@ -415,7 +414,7 @@ def decode_eval_run_data_source(v: Any) -> EvalRunDataSource:
 _F_EVAL_RUN_DATA_SOURCE = _U_EVAL_RUN_DATA_SOURCE.fast
 
 
-EvalTestingCriteriaItem: TypeAlias = "EvalGraderLabelModel | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel | UnknownVariant"
+EvalTestingCriteriaItem: TypeAlias = "EvalGraderLabelModel | EvalGraderStringCheck | EvalGraderTextSimilarity | EvalGraderPython | EvalGraderScoreModel"
 """The ``EvalTestingCriteriaItem`` union."""
 
 _U_EVAL_TESTING_CRITERIA_ITEM = _UnionDecoder(

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
@@ -44,7 +43,7 @@ EvalItemContentText: TypeAlias = "str"
 """A text input to the model."""
 
 
-EvalItemContent: TypeAlias = "EvalItemContentItem | EvalItemContentArray | UnknownVariant"
+EvalItemContent: TypeAlias = "EvalItemContentItem | EvalItemContentArray"
 """
 Inputs to the model - can contain template strings. Supports text, output text, input
 images, and input audio, either as a single item or an array of items.
@@ -78,7 +77,7 @@ def decode_eval_item_content(v: Any) -> EvalItemContent:
 _F_EVAL_ITEM_CONTENT = _U_EVAL_ITEM_CONTENT.fast
 
 
-EvalItemContentItem: TypeAlias = "EvalItemContentText | _response_items.InputTextContent | EvalItemContentOutputText | EvalItemInputImage | InputAudio | UnknownVariant"
+EvalItemContentItem: TypeAlias = "EvalItemContentText | _response_items.InputTextContent | EvalItemContentOutputText | EvalItemInputImage | InputAudio"
 """A single content item: input text, output text, input image, or input audio."""
 
 _U_EVAL_ITEM_CONTENT_ITEM = _UnionDecoder(
@@ -108,7 +107,7 @@ def decode_eval_item_content_item(v: Any) -> EvalItemContentItem:
 _F_EVAL_ITEM_CONTENT_ITEM = _U_EVAL_ITEM_CONTENT_ITEM.fast
 
 
-FineTuneReinforcementMethodGrader: TypeAlias = "GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti | UnknownVariant"
+FineTuneReinforcementMethodGrader: TypeAlias = "GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderMulti"
 """The grader used for the fine-tuning job."""
 
 _U_FINE_TUNE_REINFORCEMENT_METHOD_GRADER = _UnionDecoder(
@@ -138,7 +137,7 @@ def decode_fine_tune_reinforcement_method_grader(v: Any) -> FineTuneReinforcemen
 _F_FINE_TUNE_REINFORCEMENT_METHOD_GRADER = _U_FINE_TUNE_REINFORCEMENT_METHOD_GRADER.fast
 
 
-GraderMultiGraders: TypeAlias = "GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderLabelModel | UnknownVariant"
+GraderMultiGraders: TypeAlias = "GraderStringCheck | GraderTextSimilarity | GraderPython | GraderScoreModel | GraderLabelModel"
 """The ``GraderMultiGraders`` union."""
 
 _U_GRADER_MULTI_GRADERS = _UnionDecoder(

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import alias_getattr as _alias_getattr
 from .._models import extra_keys as _extra_keys
@@ -23,7 +22,7 @@ if TYPE_CHECKING:
 _new = object.__new__
 
 
-RunGraderRequestGrader: TypeAlias = "_fine_tuning_jobs.GraderStringCheck | _fine_tuning_jobs.GraderTextSimilarity | _fine_tuning_jobs.GraderPython | _fine_tuning_jobs.GraderScoreModel | _fine_tuning_jobs.GraderMulti | UnknownVariant"
+RunGraderRequestGrader: TypeAlias = "_fine_tuning_jobs.GraderStringCheck | _fine_tuning_jobs.GraderTextSimilarity | _fine_tuning_jobs.GraderPython | _fine_tuning_jobs.GraderScoreModel | _fine_tuning_jobs.GraderMulti"
 """The grader used for the fine-tuning job."""
 
 _U_RUN_GRADER_REQUEST_GRADER = _UnionDecoder(
@@ -53,7 +52,7 @@ def decode_run_grader_request_grader(v: Any) -> RunGraderRequestGrader:
 _F_RUN_GRADER_REQUEST_GRADER = _U_RUN_GRADER_REQUEST_GRADER.fast
 
 
-ValidateGraderRequestGrader: TypeAlias = "_fine_tuning_jobs.GraderStringCheck | _fine_tuning_jobs.GraderTextSimilarity | _fine_tuning_jobs.GraderPython | _fine_tuning_jobs.GraderScoreModel | _fine_tuning_jobs.GraderMulti | UnknownVariant"
+ValidateGraderRequestGrader: TypeAlias = "_fine_tuning_jobs.GraderStringCheck | _fine_tuning_jobs.GraderTextSimilarity | _fine_tuning_jobs.GraderPython | _fine_tuning_jobs.GraderScoreModel | _fine_tuning_jobs.GraderMulti"
 """The grader used for the fine-tuning job."""
 
 _U_VALIDATE_GRADER_REQUEST_GRADER = _UnionDecoder(
@@ -83,7 +82,7 @@ def decode_validate_grader_request_grader(v: Any) -> ValidateGraderRequestGrader
 _F_VALIDATE_GRADER_REQUEST_GRADER = _U_VALIDATE_GRADER_REQUEST_GRADER.fast
 
 
-ValidateGraderResponseGrader: TypeAlias = "_fine_tuning_jobs.GraderStringCheck | _fine_tuning_jobs.GraderTextSimilarity | _fine_tuning_jobs.GraderPython | _fine_tuning_jobs.GraderScoreModel | _fine_tuning_jobs.GraderMulti | UnknownVariant"
+ValidateGraderResponseGrader: TypeAlias = "_fine_tuning_jobs.GraderStringCheck | _fine_tuning_jobs.GraderTextSimilarity | _fine_tuning_jobs.GraderPython | _fine_tuning_jobs.GraderScoreModel | _fine_tuning_jobs.GraderMulti"
 """The grader used for the fine-tuning job."""
 
 _U_VALIDATE_GRADER_RESPONSE_GRADER = _UnionDecoder(

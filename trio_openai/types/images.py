@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
@@ -27,7 +26,7 @@ PartialImages: TypeAlias = "int | None"
 """The ``PartialImages`` type."""
 
 
-ImageEditStreamEvent: TypeAlias = "ImageEditPartialImageEvent | ImageEditCompletedEvent | UnknownVariant"
+ImageEditStreamEvent: TypeAlias = "ImageEditPartialImageEvent | ImageEditCompletedEvent"
 """The ``ImageEditStreamEvent`` union."""
 
 _U_IMAGE_EDIT_STREAM_EVENT = _UnionDecoder(
@@ -54,7 +53,7 @@ def decode_image_edit_stream_event(v: Any) -> ImageEditStreamEvent:
 _F_IMAGE_EDIT_STREAM_EVENT = _U_IMAGE_EDIT_STREAM_EVENT.fast
 
 
-ImageGenStreamEvent: TypeAlias = "ImageGenPartialImageEvent | ImageGenCompletedEvent | UnknownVariant"
+ImageGenStreamEvent: TypeAlias = "ImageGenPartialImageEvent | ImageGenCompletedEvent"
 """The ``ImageGenStreamEvent`` union."""
 
 _U_IMAGE_GEN_STREAM_EVENT = _UnionDecoder(

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
@@ -39,7 +38,7 @@ def decode_create_moderation_request_input(v: Any) -> CreateModerationRequestInp
     return _U_CREATE_MODERATION_REQUEST_INPUT.decode(v)
 
 
-CreateModerationRequestInputItem: TypeAlias = "CreateModerationRequestInputItemImageUrl | CreateModerationRequestInputItemText | UnknownVariant"
+CreateModerationRequestInputItem: TypeAlias = "CreateModerationRequestInputItemImageUrl | CreateModerationRequestInputItemText"
 """The ``CreateModerationRequestInputItem`` union."""
 
 _U_CREATE_MODERATION_REQUEST_INPUT_ITEM = _UnionDecoder(

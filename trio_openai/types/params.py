@@ -8,10 +8,8 @@ type-checked code (``from trio_openai.types.params import ReasoningParam``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Literal, Required, TypeAlias, TypedDict
+from typing import Literal, Required, TypeAlias, TypedDict
 
-if TYPE_CHECKING:
-    from .._multipart import FileInput
 
 __all__ = [
     "AdditionalToolsItemParam",

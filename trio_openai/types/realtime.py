@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import alias_getattr as _alias_getattr
 from .._models import decode_list as _decode_list
@@ -45,7 +44,7 @@ Constrains effort on reasoning for reasoning-capable Realtime models such as
 """
 
 
-RealtimeAudioFormats: TypeAlias = "RealtimeAudioFormatsAudioPcm | RealtimeAudioFormatsAudioPcmu | RealtimeAudioFormatsAudioPcma | UnknownVariant"
+RealtimeAudioFormats: TypeAlias = "RealtimeAudioFormatsAudioPcm | RealtimeAudioFormatsAudioPcmu | RealtimeAudioFormatsAudioPcma"
 """The ``RealtimeAudioFormats`` union."""
 
 _U_REALTIME_AUDIO_FORMATS = _UnionDecoder(
@@ -73,7 +72,7 @@ def decode_realtime_audio_formats(v: Any) -> RealtimeAudioFormats:
 _F_REALTIME_AUDIO_FORMATS = _U_REALTIME_AUDIO_FORMATS.fast
 
 
-RealtimeCallCreateRequestSessionTool: TypeAlias = "RealtimeFunctionTool | _response_tools.MCPTool | UnknownVariant"
+RealtimeCallCreateRequestSessionTool: TypeAlias = "RealtimeFunctionTool | _response_tools.MCPTool"
 """The ``RealtimeCallCreateRequestSessionTool`` union."""
 
 _U_REALTIME_CALL_CREATE_REQUEST_SESSION_TOOL = _UnionDecoder(
@@ -100,7 +99,7 @@ def decode_realtime_call_create_request_session_tool(v: Any) -> RealtimeCallCrea
 _F_REALTIME_CALL_CREATE_REQUEST_SESSION_TOOL = _U_REALTIME_CALL_CREATE_REQUEST_SESSION_TOOL.fast
 
 
-RealtimeCallCreateRequestSessionToolChoice: TypeAlias = "_response_tools.ToolChoiceOptions | _response_tools.ToolChoiceFunction | _response_tools.ToolChoiceMCP | UnknownVariant"
+RealtimeCallCreateRequestSessionToolChoice: TypeAlias = "_response_tools.ToolChoiceOptions | _response_tools.ToolChoiceFunction | _response_tools.ToolChoiceMCP"
 """
 How the model chooses tools. Provide one of the string modes or force a specific
 function/MCP tool.
@@ -131,7 +130,7 @@ def decode_realtime_call_create_request_session_tool_choice(v: Any) -> RealtimeC
 _F_REALTIME_CALL_CREATE_REQUEST_SESSION_TOOL_CHOICE = _U_REALTIME_CALL_CREATE_REQUEST_SESSION_TOOL_CHOICE.fast
 
 
-RealtimeCallCreateRequestSessionTracing: TypeAlias = 'Literal["auto"] | RealtimeCallCreateRequestSessionTracingTracingConfiguration | UnknownVariant'
+RealtimeCallCreateRequestSessionTracing: TypeAlias = 'Literal["auto"] | RealtimeCallCreateRequestSessionTracingTracingConfiguration'
 """
 Realtime API can write session traces to the [Traces
 Dashboard](https://platform.openai.com/logs?api=traces). Set to null to disable tracing.
@@ -152,7 +151,7 @@ def decode_realtime_call_create_request_session_tracing(v: Any) -> RealtimeCallC
     return _U_REALTIME_CALL_CREATE_REQUEST_SESSION_TRACING.decode(v)
 
 
-RealtimeConversationItem: TypeAlias = "RealtimeConversationItemMessageSystem | RealtimeConversationItemMessageUser | RealtimeConversationItemMessageAssistant | RealtimeConversationItemFunctionCall | RealtimeConversationItemFunctionCallOutput | RealtimeMCPApprovalResponse | RealtimeMCPListTools | RealtimeMCPToolCall | RealtimeMCPApprovalRequest | UnknownVariant"
+RealtimeConversationItem: TypeAlias = "RealtimeConversationItemMessageSystem | RealtimeConversationItemMessageUser | RealtimeConversationItemMessageAssistant | RealtimeConversationItemFunctionCall | RealtimeConversationItemFunctionCallOutput | RealtimeMCPApprovalResponse | RealtimeMCPListTools | RealtimeMCPToolCall | RealtimeMCPApprovalRequest"
 """A single item within a Realtime conversation."""
 
 _U_REALTIME_CONVERSATION_ITEM = _UnionDecoder(
@@ -186,7 +185,7 @@ def decode_realtime_conversation_item(v: Any) -> RealtimeConversationItem:
 _F_REALTIME_CONVERSATION_ITEM = _U_REALTIME_CONVERSATION_ITEM.fast
 
 
-RealtimeCreateClientSecretRequestSession: TypeAlias = "RealtimeSessionCreateRequestGA | RealtimeTranscriptionSessionCreateRequestGA | UnknownVariant"
+RealtimeCreateClientSecretRequestSession: TypeAlias = "RealtimeSessionCreateRequestGA | RealtimeTranscriptionSessionCreateRequestGA"
 """
 Session configuration to use for the client secret. Choose either a realtime session or a
 transcription session.
@@ -216,7 +215,7 @@ def decode_realtime_create_client_secret_request_session(v: Any) -> RealtimeCrea
 _F_REALTIME_CREATE_CLIENT_SECRET_REQUEST_SESSION = _U_REALTIME_CREATE_CLIENT_SECRET_REQUEST_SESSION.fast
 
 
-RealtimeCreateClientSecretResponseSession: TypeAlias = "RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA | UnknownVariant"
+RealtimeCreateClientSecretResponseSession: TypeAlias = "RealtimeSessionCreateResponseGA | RealtimeTranscriptionSessionCreateResponseGA"
 """The session configuration for either a realtime or transcription session."""
 
 _U_REALTIME_CREATE_CLIENT_SECRET_RESPONSE_SESSION = _UnionDecoder(
@@ -243,7 +242,7 @@ def decode_realtime_create_client_secret_response_session(v: Any) -> RealtimeCre
 _F_REALTIME_CREATE_CLIENT_SECRET_RESPONSE_SESSION = _U_REALTIME_CREATE_CLIENT_SECRET_RESPONSE_SESSION.fast
 
 
-RealtimeMCPToolCallError: TypeAlias = "RealtimeMCPProtocolError | RealtimeMCPToolExecutionError | RealtimeMCPHTTPError | UnknownVariant"
+RealtimeMCPToolCallError: TypeAlias = "RealtimeMCPProtocolError | RealtimeMCPToolExecutionError | RealtimeMCPHTTPError"
 """The error from the tool call, if any."""
 
 _U_REALTIME_MCP_TOOL_CALL_ERROR = _UnionDecoder(
@@ -271,7 +270,7 @@ def decode_realtime_mcp_tool_call_error(v: Any) -> RealtimeMCPToolCallError:
 _F_REALTIME_MCP_TOOL_CALL_ERROR = _U_REALTIME_MCP_TOOL_CALL_ERROR.fast
 
 
-RealtimeResponseCreateParamsTool: TypeAlias = "RealtimeFunctionTool | _response_tools.MCPTool | UnknownVariant"
+RealtimeResponseCreateParamsTool: TypeAlias = "RealtimeFunctionTool | _response_tools.MCPTool"
 """The ``RealtimeResponseCreateParamsTool`` union."""
 
 _U_REALTIME_RESPONSE_CREATE_PARAMS_TOOL = _UnionDecoder(
@@ -298,7 +297,7 @@ def decode_realtime_response_create_params_tool(v: Any) -> RealtimeResponseCreat
 _F_REALTIME_RESPONSE_CREATE_PARAMS_TOOL = _U_REALTIME_RESPONSE_CREATE_PARAMS_TOOL.fast
 
 
-RealtimeResponseCreateParamsToolChoice: TypeAlias = "_response_tools.ToolChoiceOptions | _response_tools.ToolChoiceFunction | _response_tools.ToolChoiceMCP | UnknownVariant"
+RealtimeResponseCreateParamsToolChoice: TypeAlias = "_response_tools.ToolChoiceOptions | _response_tools.ToolChoiceFunction | _response_tools.ToolChoiceMCP"
 """
 How the model chooses tools. Provide one of the string modes or force a specific
 function/MCP tool.
@@ -329,7 +328,7 @@ def decode_realtime_response_create_params_tool_choice(v: Any) -> RealtimeRespon
 _F_REALTIME_RESPONSE_CREATE_PARAMS_TOOL_CHOICE = _U_REALTIME_RESPONSE_CREATE_PARAMS_TOOL_CHOICE.fast
 
 
-RealtimeSessionCreateRequestTracing: TypeAlias = 'Literal["auto"] | RealtimeSessionCreateRequestTracingTracingConfiguration | UnknownVariant'
+RealtimeSessionCreateRequestTracing: TypeAlias = 'Literal["auto"] | RealtimeSessionCreateRequestTracingTracingConfiguration'
 """
 Configuration options for tracing. Set to null to disable tracing. Once tracing is enabled
 for a session, the configuration cannot be modified.
@@ -349,7 +348,7 @@ def decode_realtime_session_create_request_tracing(v: Any) -> RealtimeSessionCre
     return _U_REALTIME_SESSION_CREATE_REQUEST_TRACING.decode(v)
 
 
-RealtimeSessionCreateResponseGATool: TypeAlias = "RealtimeFunctionTool | _response_tools.MCPTool | UnknownVariant"
+RealtimeSessionCreateResponseGATool: TypeAlias = "RealtimeFunctionTool | _response_tools.MCPTool"
 """The ``RealtimeSessionCreateResponseGATool`` union."""
 
 _U_REALTIME_SESSION_CREATE_RESPONSE_GA_TOOL = _UnionDecoder(
@@ -376,7 +375,7 @@ def decode_realtime_session_create_response_ga_tool(v: Any) -> RealtimeSessionCr
 _F_REALTIME_SESSION_CREATE_RESPONSE_GA_TOOL = _U_REALTIME_SESSION_CREATE_RESPONSE_GA_TOOL.fast
 
 
-RealtimeSessionCreateResponseGAToolChoice: TypeAlias = "_response_tools.ToolChoiceOptions | _response_tools.ToolChoiceFunction | _response_tools.ToolChoiceMCP | UnknownVariant"
+RealtimeSessionCreateResponseGAToolChoice: TypeAlias = "_response_tools.ToolChoiceOptions | _response_tools.ToolChoiceFunction | _response_tools.ToolChoiceMCP"
 """
 How the model chooses tools. Provide one of the string modes or force a specific
 function/MCP tool.
@@ -407,7 +406,7 @@ def decode_realtime_session_create_response_ga_tool_choice(v: Any) -> RealtimeSe
 _F_REALTIME_SESSION_CREATE_RESPONSE_GA_TOOL_CHOICE = _U_REALTIME_SESSION_CREATE_RESPONSE_GA_TOOL_CHOICE.fast
 
 
-RealtimeSessionCreateResponseGATracing: TypeAlias = 'Literal["auto"] | RealtimeSessionCreateResponseGATracingTracingConfiguration | UnknownVariant'
+RealtimeSessionCreateResponseGATracing: TypeAlias = 'Literal["auto"] | RealtimeSessionCreateResponseGATracingTracingConfiguration'
 """
 Realtime API can write session traces to the [Traces
 Dashboard](https://platform.openai.com/logs?api=traces). Set to null to disable tracing.
@@ -428,7 +427,7 @@ def decode_realtime_session_create_response_ga_tracing(v: Any) -> RealtimeSessio
     return _U_REALTIME_SESSION_CREATE_RESPONSE_GA_TRACING.decode(v)
 
 
-RealtimeSessionCreateResponseTracing: TypeAlias = 'Literal["auto"] | RealtimeSessionCreateResponseTracingTracingConfiguration | UnknownVariant'
+RealtimeSessionCreateResponseTracing: TypeAlias = 'Literal["auto"] | RealtimeSessionCreateResponseTracingTracingConfiguration'
 """
 Configuration options for tracing. Set to null to disable tracing. Once tracing is enabled
 for a session, the configuration cannot be modified.
@@ -448,7 +447,7 @@ def decode_realtime_session_create_response_tracing(v: Any) -> RealtimeSessionCr
     return _U_REALTIME_SESSION_CREATE_RESPONSE_TRACING.decode(v)
 
 
-RealtimeTruncation: TypeAlias = 'Literal["auto", "disabled"] | RealtimeTruncationRetentionRatio | UnknownVariant'
+RealtimeTruncation: TypeAlias = 'Literal["auto", "disabled"] | RealtimeTruncationRetentionRatio'
 """
 When the number of tokens in a conversation exceeds the model's input token limit, the
 conversation be truncated, meaning messages (starting from the oldest) will not be included
@@ -480,7 +479,7 @@ def decode_realtime_truncation(v: Any) -> RealtimeTruncation:
 _F_REALTIME_TRUNCATION = _U_REALTIME_TRUNCATION.fast
 
 
-RealtimeTurnDetection: TypeAlias = "RealtimeTurnDetectionServerVad | RealtimeTurnDetectionSemanticVad | UnknownVariant"
+RealtimeTurnDetection: TypeAlias = "RealtimeTurnDetectionServerVad | RealtimeTurnDetectionSemanticVad"
 """
 Configuration for turn detection, ether Server VAD or Semantic VAD. This can be set to
 `null` to turn off, in which case the client must manually trigger model response.

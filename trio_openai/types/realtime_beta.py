@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
@@ -33,7 +32,7 @@ else:
 _new = object.__new__
 
 
-RealtimeBetaResponseCreateParamsToolChoice: TypeAlias = "_response_tools.ToolChoiceOptions | _response_tools.ToolChoiceFunction | _response_tools.ToolChoiceMCP | UnknownVariant"
+RealtimeBetaResponseCreateParamsToolChoice: TypeAlias = "_response_tools.ToolChoiceOptions | _response_tools.ToolChoiceFunction | _response_tools.ToolChoiceMCP"
 """
 How the model chooses tools. Provide one of the string modes or force a specific
 function/MCP tool.
@@ -64,7 +63,7 @@ def decode_realtime_beta_response_create_params_tool_choice(v: Any) -> RealtimeB
 _F_REALTIME_BETA_RESPONSE_CREATE_PARAMS_TOOL_CHOICE = _U_REALTIME_BETA_RESPONSE_CREATE_PARAMS_TOOL_CHOICE.fast
 
 
-RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompletedUsage: TypeAlias = "_audio.TranscriptTextUsageTokens | _audio.TranscriptTextUsageDuration | UnknownVariant"
+RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompletedUsage: TypeAlias = "_audio.TranscriptTextUsageTokens | _audio.TranscriptTextUsageDuration"
 """Usage statistics for the transcription."""
 
 _U_REALTIME_BETA_SERVER_EVENT_CONVERSATION_ITEM_INPUT_AUDIO_TRANSCRIPTION_COMPLETED_USAGE = _UnionDecoder(
@@ -91,7 +90,7 @@ def decode_realtime_beta_server_event_conversation_item_input_audio_transcriptio
 _F_REALTIME_BETA_SERVER_EVENT_CONVERSATION_ITEM_INPUT_AUDIO_TRANSCRIPTION_COMPLETED_USAGE = _U_REALTIME_BETA_SERVER_EVENT_CONVERSATION_ITEM_INPUT_AUDIO_TRANSCRIPTION_COMPLETED_USAGE.fast
 
 
-RealtimeSessionTracing: TypeAlias = 'Literal["auto"] | RealtimeSessionTracingTracingConfiguration | UnknownVariant'
+RealtimeSessionTracing: TypeAlias = 'Literal["auto"] | RealtimeSessionTracingTracingConfiguration'
 """
 Configuration options for tracing. Set to null to disable tracing. Once tracing is enabled
 for a session, the configuration cannot be modified.

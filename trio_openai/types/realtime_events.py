@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
@@ -28,7 +27,7 @@ else:
 _new = object.__new__
 
 
-RealtimeClientEvent: TypeAlias = "RealtimeClientEventConversationItemCreate | RealtimeClientEventConversationItemDelete | RealtimeClientEventConversationItemRetrieve | RealtimeClientEventConversationItemTruncate | RealtimeClientEventInputAudioBufferAppend | RealtimeClientEventInputAudioBufferClear | RealtimeClientEventOutputAudioBufferClear | RealtimeClientEventInputAudioBufferCommit | RealtimeClientEventResponseCancel | RealtimeClientEventResponseCreate | RealtimeClientEventSessionUpdate | UnknownVariant"
+RealtimeClientEvent: TypeAlias = "RealtimeClientEventConversationItemCreate | RealtimeClientEventConversationItemDelete | RealtimeClientEventConversationItemRetrieve | RealtimeClientEventConversationItemTruncate | RealtimeClientEventInputAudioBufferAppend | RealtimeClientEventInputAudioBufferClear | RealtimeClientEventOutputAudioBufferClear | RealtimeClientEventInputAudioBufferCommit | RealtimeClientEventResponseCancel | RealtimeClientEventResponseCreate | RealtimeClientEventSessionUpdate"
 """A realtime client event."""
 
 _U_REALTIME_CLIENT_EVENT = _UnionDecoder(
@@ -64,7 +63,7 @@ def decode_realtime_client_event(v: Any) -> RealtimeClientEvent:
 _F_REALTIME_CLIENT_EVENT = _U_REALTIME_CLIENT_EVENT.fast
 
 
-RealtimeClientEventSessionUpdateSession: TypeAlias = "_realtime.RealtimeSessionCreateRequestGA | _realtime.RealtimeTranscriptionSessionCreateRequestGA | UnknownVariant"
+RealtimeClientEventSessionUpdateSession: TypeAlias = "_realtime.RealtimeSessionCreateRequestGA | _realtime.RealtimeTranscriptionSessionCreateRequestGA"
 """Update the Realtime session. Choose either a realtime session or a transcription session."""
 
 _U_REALTIME_CLIENT_EVENT_SESSION_UPDATE_SESSION = _UnionDecoder(
@@ -91,7 +90,7 @@ def decode_realtime_client_event_session_update_session(v: Any) -> RealtimeClien
 _F_REALTIME_CLIENT_EVENT_SESSION_UPDATE_SESSION = _U_REALTIME_CLIENT_EVENT_SESSION_UPDATE_SESSION.fast
 
 
-RealtimeServerEvent: TypeAlias = "RealtimeServerEventConversationCreated | RealtimeServerEventConversationItemCreated | RealtimeServerEventConversationItemDeleted | RealtimeServerEventConversationItemInputAudioTranscriptionCompleted | RealtimeServerEventConversationItemInputAudioTranscriptionDelta | RealtimeServerEventConversationItemInputAudioTranscriptionFailed | RealtimeServerEventConversationItemRetrieved | RealtimeServerEventConversationItemTruncated | RealtimeServerEventError | RealtimeServerEventInputAudioBufferCleared | RealtimeServerEventInputAudioBufferCommitted | RealtimeServerEventInputAudioBufferDtmfEventReceived | RealtimeServerEventInputAudioBufferSpeechStarted | RealtimeServerEventInputAudioBufferSpeechStopped | RealtimeServerEventRateLimitsUpdated | RealtimeServerEventResponseAudioDelta | RealtimeServerEventResponseAudioDone | RealtimeServerEventResponseAudioTranscriptDelta | RealtimeServerEventResponseAudioTranscriptDone | RealtimeServerEventResponseContentPartAdded | RealtimeServerEventResponseContentPartDone | RealtimeServerEventResponseCreated | RealtimeServerEventResponseDone | RealtimeServerEventResponseFunctionCallArgumentsDelta | RealtimeServerEventResponseFunctionCallArgumentsDone | RealtimeServerEventResponseOutputItemAdded | RealtimeServerEventResponseOutputItemDone | RealtimeServerEventResponseTextDelta | RealtimeServerEventResponseTextDone | RealtimeServerEventSessionCreated | RealtimeServerEventSessionUpdated | RealtimeServerEventOutputAudioBufferStarted | RealtimeServerEventOutputAudioBufferStopped | RealtimeServerEventOutputAudioBufferCleared | RealtimeServerEventConversationItemAdded | RealtimeServerEventConversationItemDone | RealtimeServerEventInputAudioBufferTimeoutTriggered | RealtimeServerEventConversationItemInputAudioTranscriptionSegment | RealtimeServerEventMCPListToolsInProgress | RealtimeServerEventMCPListToolsCompleted | RealtimeServerEventMCPListToolsFailed | RealtimeServerEventResponseMCPCallArgumentsDelta | RealtimeServerEventResponseMCPCallArgumentsDone | RealtimeServerEventResponseMCPCallInProgress | RealtimeServerEventResponseMCPCallCompleted | RealtimeServerEventResponseMCPCallFailed | UnknownVariant"
+RealtimeServerEvent: TypeAlias = "RealtimeServerEventConversationCreated | RealtimeServerEventConversationItemCreated | RealtimeServerEventConversationItemDeleted | RealtimeServerEventConversationItemInputAudioTranscriptionCompleted | RealtimeServerEventConversationItemInputAudioTranscriptionDelta | RealtimeServerEventConversationItemInputAudioTranscriptionFailed | RealtimeServerEventConversationItemRetrieved | RealtimeServerEventConversationItemTruncated | RealtimeServerEventError | RealtimeServerEventInputAudioBufferCleared | RealtimeServerEventInputAudioBufferCommitted | RealtimeServerEventInputAudioBufferDtmfEventReceived | RealtimeServerEventInputAudioBufferSpeechStarted | RealtimeServerEventInputAudioBufferSpeechStopped | RealtimeServerEventRateLimitsUpdated | RealtimeServerEventResponseAudioDelta | RealtimeServerEventResponseAudioDone | RealtimeServerEventResponseAudioTranscriptDelta | RealtimeServerEventResponseAudioTranscriptDone | RealtimeServerEventResponseContentPartAdded | RealtimeServerEventResponseContentPartDone | RealtimeServerEventResponseCreated | RealtimeServerEventResponseDone | RealtimeServerEventResponseFunctionCallArgumentsDelta | RealtimeServerEventResponseFunctionCallArgumentsDone | RealtimeServerEventResponseOutputItemAdded | RealtimeServerEventResponseOutputItemDone | RealtimeServerEventResponseTextDelta | RealtimeServerEventResponseTextDone | RealtimeServerEventSessionCreated | RealtimeServerEventSessionUpdated | RealtimeServerEventOutputAudioBufferStarted | RealtimeServerEventOutputAudioBufferStopped | RealtimeServerEventOutputAudioBufferCleared | RealtimeServerEventConversationItemAdded | RealtimeServerEventConversationItemDone | RealtimeServerEventInputAudioBufferTimeoutTriggered | RealtimeServerEventConversationItemInputAudioTranscriptionSegment | RealtimeServerEventMCPListToolsInProgress | RealtimeServerEventMCPListToolsCompleted | RealtimeServerEventMCPListToolsFailed | RealtimeServerEventResponseMCPCallArgumentsDelta | RealtimeServerEventResponseMCPCallArgumentsDone | RealtimeServerEventResponseMCPCallInProgress | RealtimeServerEventResponseMCPCallCompleted | RealtimeServerEventResponseMCPCallFailed"
 """A realtime server event."""
 
 _U_REALTIME_SERVER_EVENT = _UnionDecoder(
@@ -162,7 +161,7 @@ def decode_realtime_server_event(v: Any) -> RealtimeServerEvent:
 _F_REALTIME_SERVER_EVENT = _U_REALTIME_SERVER_EVENT.fast
 
 
-RealtimeServerEventConversationItemInputAudioTranscriptionCompletedUsage: TypeAlias = "_audio.TranscriptTextUsageTokens | _audio.TranscriptTextUsageDuration | UnknownVariant"
+RealtimeServerEventConversationItemInputAudioTranscriptionCompletedUsage: TypeAlias = "_audio.TranscriptTextUsageTokens | _audio.TranscriptTextUsageDuration"
 """
 Usage statistics for the transcription, this is billed according to the ASR model's pricing
 rather than the realtime model's pricing.
@@ -192,7 +191,7 @@ def decode_realtime_server_event_conversation_item_input_audio_transcription_com
 _F_REALTIME_SERVER_EVENT_CONVERSATION_ITEM_INPUT_AUDIO_TRANSCRIPTION_COMPLETED_USAGE = _U_REALTIME_SERVER_EVENT_CONVERSATION_ITEM_INPUT_AUDIO_TRANSCRIPTION_COMPLETED_USAGE.fast
 
 
-RealtimeServerEventSessionCreatedSession: TypeAlias = "_realtime.RealtimeSessionCreateResponseGA | _realtime.RealtimeTranscriptionSessionCreateResponseGA | UnknownVariant"
+RealtimeServerEventSessionCreatedSession: TypeAlias = "_realtime.RealtimeSessionCreateResponseGA | _realtime.RealtimeTranscriptionSessionCreateResponseGA"
 """The session configuration."""
 
 _U_REALTIME_SERVER_EVENT_SESSION_CREATED_SESSION = _UnionDecoder(
@@ -219,7 +218,7 @@ def decode_realtime_server_event_session_created_session(v: Any) -> RealtimeServ
 _F_REALTIME_SERVER_EVENT_SESSION_CREATED_SESSION = _U_REALTIME_SERVER_EVENT_SESSION_CREATED_SESSION.fast
 
 
-RealtimeServerEventSessionUpdatedSession: TypeAlias = "_realtime.RealtimeSessionCreateResponseGA | _realtime.RealtimeTranscriptionSessionCreateResponseGA | UnknownVariant"
+RealtimeServerEventSessionUpdatedSession: TypeAlias = "_realtime.RealtimeSessionCreateResponseGA | _realtime.RealtimeTranscriptionSessionCreateResponseGA"
 """The session configuration."""
 
 _U_REALTIME_SERVER_EVENT_SESSION_UPDATED_SESSION = _UnionDecoder(
@@ -246,7 +245,7 @@ def decode_realtime_server_event_session_updated_session(v: Any) -> RealtimeServ
 _F_REALTIME_SERVER_EVENT_SESSION_UPDATED_SESSION = _U_REALTIME_SERVER_EVENT_SESSION_UPDATED_SESSION.fast
 
 
-RealtimeTranslationClientEvent: TypeAlias = "RealtimeTranslationClientEventSessionUpdate | RealtimeTranslationClientEventInputAudioBufferAppend | RealtimeTranslationClientEventSessionClose | UnknownVariant"
+RealtimeTranslationClientEvent: TypeAlias = "RealtimeTranslationClientEventSessionUpdate | RealtimeTranslationClientEventInputAudioBufferAppend | RealtimeTranslationClientEventSessionClose"
 """A Realtime translation client event."""
 
 _U_REALTIME_TRANSLATION_CLIENT_EVENT = _UnionDecoder(
@@ -274,7 +273,7 @@ def decode_realtime_translation_client_event(v: Any) -> RealtimeTranslationClien
 _F_REALTIME_TRANSLATION_CLIENT_EVENT = _U_REALTIME_TRANSLATION_CLIENT_EVENT.fast
 
 
-RealtimeTranslationServerEvent: TypeAlias = "RealtimeServerEventError | RealtimeTranslationServerEventSessionCreated | RealtimeTranslationServerEventSessionUpdated | RealtimeTranslationServerEventSessionClosed | RealtimeTranslationServerEventSessionInputTranscriptDelta | RealtimeTranslationServerEventSessionOutputTranscriptDelta | RealtimeTranslationServerEventSessionOutputAudioDelta | UnknownVariant"
+RealtimeTranslationServerEvent: TypeAlias = "RealtimeServerEventError | RealtimeTranslationServerEventSessionCreated | RealtimeTranslationServerEventSessionUpdated | RealtimeTranslationServerEventSessionClosed | RealtimeTranslationServerEventSessionInputTranscriptDelta | RealtimeTranslationServerEventSessionOutputTranscriptDelta | RealtimeTranslationServerEventSessionOutputAudioDelta"
 """A Realtime translation server event."""
 
 _U_REALTIME_TRANSLATION_SERVER_EVENT = _UnionDecoder(

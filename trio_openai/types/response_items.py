@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
@@ -86,7 +85,7 @@ SearchContentType: TypeAlias = 'Literal["text", "image"]'
 """The ``SearchContentType`` type."""
 
 
-Annotation: TypeAlias = "FileCitationBody | UrlCitationBody | ContainerFileCitationBody | FilePath | UnknownVariant"
+Annotation: TypeAlias = "FileCitationBody | UrlCitationBody | ContainerFileCitationBody | FilePath"
 """An annotation that applies to a span of output text."""
 
 _U_ANNOTATION = _UnionDecoder(
@@ -150,7 +149,7 @@ def decode_function_call_output_item_output(v: Any) -> FunctionCallOutputItemOut
     return _U_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT.decode(v)
 
 
-FunctionCallOutputItemOutputItem: TypeAlias = "InputTextContent | InputImageContentParamAuto | InputFileContent | UnknownVariant"
+FunctionCallOutputItemOutputItem: TypeAlias = "InputTextContent | InputImageContentParamAuto | InputFileContent"
 """A piece of message content, such as text, an image, or a file."""
 
 _U_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT_ITEM = _UnionDecoder(
@@ -178,7 +177,7 @@ def decode_function_call_output_item_output_item(v: Any) -> FunctionCallOutputIt
 _F_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT_ITEM = _U_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT_ITEM.fast
 
 
-InputContent: TypeAlias = "InputTextContent | InputImageContent | InputFileContent | UnknownVariant"
+InputContent: TypeAlias = "InputTextContent | InputImageContent | InputFileContent"
 """The ``InputContent`` union."""
 
 _U_INPUT_CONTENT = _UnionDecoder(
@@ -206,7 +205,7 @@ def decode_input_content(v: Any) -> InputContent:
 _F_INPUT_CONTENT = _U_INPUT_CONTENT.fast
 
 
-InputItem: TypeAlias = "EasyInputMessage | Item | CompactionTriggerItem | ItemReference | ProgramItem | ProgramOutputItem | UnknownVariant"
+InputItem: TypeAlias = "EasyInputMessage | Item | CompactionTriggerItem | ItemReference | ProgramItem | ProgramOutputItem"
 """The ``InputItem`` union."""
 
 _U_INPUT_ITEM = _UnionDecoder(
@@ -263,7 +262,7 @@ def decode_input_item(v: Any) -> InputItem:
 _F_INPUT_ITEM = _U_INPUT_ITEM.fast
 
 
-Item: TypeAlias = "InputMessage | OutputMessage | _response_tools.FileSearchToolCall | _response_tools.ComputerToolCall | _response_tools.ComputerCallOutputItem | _response_tools.WebSearchToolCall | _response_tools.FunctionToolCall | FunctionCallOutputItem | ToolSearchCallItem | ToolSearchOutputItem | AdditionalToolsItem | ReasoningItem | CompactionSummaryItem | _response_tools.ImageGenToolCall | _response_tools.CodeInterpreterToolCall | _response_tools.LocalShellToolCall | _response_tools.LocalShellToolCallOutput | _response_tools.FunctionShellCallItem | _response_tools.FunctionShellCallOutputItem | _response_tools.ApplyPatchToolCallItem | _response_tools.ApplyPatchToolCallOutputItem | _response_tools.MCPListTools | _response_tools.MCPApprovalRequest | _response_tools.MCPApprovalResponse | _response_tools.MCPToolCall | _response_tools.CustomToolCallOutput | _response_tools.CustomToolCall | UnknownVariant"
+Item: TypeAlias = "InputMessage | OutputMessage | _response_tools.FileSearchToolCall | _response_tools.ComputerToolCall | _response_tools.ComputerCallOutputItem | _response_tools.WebSearchToolCall | _response_tools.FunctionToolCall | FunctionCallOutputItem | ToolSearchCallItem | ToolSearchOutputItem | AdditionalToolsItem | ReasoningItem | CompactionSummaryItem | _response_tools.ImageGenToolCall | _response_tools.CodeInterpreterToolCall | _response_tools.LocalShellToolCall | _response_tools.LocalShellToolCallOutput | _response_tools.FunctionShellCallItem | _response_tools.FunctionShellCallOutputItem | _response_tools.ApplyPatchToolCallItem | _response_tools.ApplyPatchToolCallOutputItem | _response_tools.MCPListTools | _response_tools.MCPApprovalRequest | _response_tools.MCPApprovalResponse | _response_tools.MCPToolCall | _response_tools.CustomToolCallOutput | _response_tools.CustomToolCall"
 """Content item used to generate a response."""
 
 _U_ITEM = _UnionDecoder(
@@ -315,7 +314,7 @@ def decode_item(v: Any) -> Item:
 _F_ITEM = _U_ITEM.fast
 
 
-ItemField: TypeAlias = "Message | Program | ProgramOutput | _response_tools.FunctionToolCall | _responses.ToolSearchCall | _responses.ToolSearchOutput | _responses.AdditionalTools | _response_tools.FunctionToolCallOutput | _response_tools.FileSearchToolCall | _response_tools.WebSearchToolCall | _response_tools.ImageGenToolCall | _response_tools.ComputerToolCall | _response_tools.ComputerToolCallOutputResource | ReasoningItem | CompactionBody | _response_tools.CodeInterpreterToolCall | _response_tools.LocalShellToolCall | _response_tools.LocalShellToolCallOutput | _response_tools.FunctionShellCall | _response_tools.FunctionShellCallOutput | _response_tools.ApplyPatchToolCall | _response_tools.ApplyPatchToolCallOutput | _response_tools.MCPListTools | _response_tools.MCPApprovalRequest | _response_tools.MCPApprovalResponseResource | _response_tools.MCPToolCall | _response_tools.CustomToolCall | _response_tools.CustomToolCallOutput | UnknownVariant"
+ItemField: TypeAlias = "Message | Program | ProgramOutput | _response_tools.FunctionToolCall | _responses.ToolSearchCall | _responses.ToolSearchOutput | _responses.AdditionalTools | _response_tools.FunctionToolCallOutput | _response_tools.FileSearchToolCall | _response_tools.WebSearchToolCall | _response_tools.ImageGenToolCall | _response_tools.ComputerToolCall | _response_tools.ComputerToolCallOutputResource | ReasoningItem | CompactionBody | _response_tools.CodeInterpreterToolCall | _response_tools.LocalShellToolCall | _response_tools.LocalShellToolCallOutput | _response_tools.FunctionShellCall | _response_tools.FunctionShellCallOutput | _response_tools.ApplyPatchToolCall | _response_tools.ApplyPatchToolCallOutput | _response_tools.MCPListTools | _response_tools.MCPApprovalRequest | _response_tools.MCPApprovalResponseResource | _response_tools.MCPToolCall | _response_tools.CustomToolCall | _response_tools.CustomToolCallOutput"
 """
 An item representing a message, tool call, tool output, reasoning, or other response
 element.
@@ -371,7 +370,7 @@ def decode_item_field(v: Any) -> ItemField:
 _F_ITEM_FIELD = _U_ITEM_FIELD.fast
 
 
-ItemResource: TypeAlias = "InputMessageResource | OutputMessage | _response_tools.FileSearchToolCall | _response_tools.ComputerToolCall | _response_tools.ComputerToolCallOutputResource | _response_tools.WebSearchToolCall | _response_tools.FunctionToolCallResource | _response_tools.FunctionToolCallOutputResource | _responses.ToolSearchCall | _responses.ToolSearchOutput | _responses.AdditionalTools | ReasoningItem | Program | ProgramOutput | CompactionBody | _response_tools.ImageGenToolCall | _response_tools.CodeInterpreterToolCall | _response_tools.LocalShellToolCall | _response_tools.LocalShellToolCallOutput | _response_tools.FunctionShellCall | _response_tools.FunctionShellCallOutput | _response_tools.ApplyPatchToolCall | _response_tools.ApplyPatchToolCallOutput | _response_tools.MCPListTools | _response_tools.MCPApprovalRequest | _response_tools.MCPApprovalResponseResource | _response_tools.MCPToolCall | _response_tools.CustomToolCallResource | _response_tools.CustomToolCallOutputResource | UnknownVariant"
+ItemResource: TypeAlias = "InputMessageResource | OutputMessage | _response_tools.FileSearchToolCall | _response_tools.ComputerToolCall | _response_tools.ComputerToolCallOutputResource | _response_tools.WebSearchToolCall | _response_tools.FunctionToolCallResource | _response_tools.FunctionToolCallOutputResource | _responses.ToolSearchCall | _responses.ToolSearchOutput | _responses.AdditionalTools | ReasoningItem | Program | ProgramOutput | CompactionBody | _response_tools.ImageGenToolCall | _response_tools.CodeInterpreterToolCall | _response_tools.LocalShellToolCall | _response_tools.LocalShellToolCallOutput | _response_tools.FunctionShellCall | _response_tools.FunctionShellCallOutput | _response_tools.ApplyPatchToolCall | _response_tools.ApplyPatchToolCallOutput | _response_tools.MCPListTools | _response_tools.MCPApprovalRequest | _response_tools.MCPApprovalResponseResource | _response_tools.MCPToolCall | _response_tools.CustomToolCallResource | _response_tools.CustomToolCallOutputResource"
 """Content item used to generate a response."""
 
 _U_ITEM_RESOURCE = _UnionDecoder(
@@ -425,7 +424,7 @@ def decode_item_resource(v: Any) -> ItemResource:
 _F_ITEM_RESOURCE = _U_ITEM_RESOURCE.fast
 
 
-MessageContentItem: TypeAlias = "InputTextContent | OutputTextContent | TextContent | SummaryTextContent | ReasoningTextContent | RefusalContent | InputImageContent | _response_tools.ComputerScreenshotContent | InputFileContent | UnknownVariant"
+MessageContentItem: TypeAlias = "InputTextContent | OutputTextContent | TextContent | SummaryTextContent | ReasoningTextContent | RefusalContent | InputImageContent | _response_tools.ComputerScreenshotContent | InputFileContent"
 """A content part that makes up an input or output item."""
 
 _U_MESSAGE_CONTENT_ITEM = _UnionDecoder(
@@ -459,7 +458,7 @@ def decode_message_content_item(v: Any) -> MessageContentItem:
 _F_MESSAGE_CONTENT_ITEM = _U_MESSAGE_CONTENT_ITEM.fast
 
 
-OutputContent: TypeAlias = "OutputTextContent | RefusalContent | ReasoningTextContent | UnknownVariant"
+OutputContent: TypeAlias = "OutputTextContent | RefusalContent | ReasoningTextContent"
 """The ``OutputContent`` union."""
 
 _U_OUTPUT_CONTENT = _UnionDecoder(
@@ -487,7 +486,7 @@ def decode_output_content(v: Any) -> OutputContent:
 _F_OUTPUT_CONTENT = _U_OUTPUT_CONTENT.fast
 
 
-OutputItem: TypeAlias = "OutputMessage | _response_tools.FileSearchToolCall | _response_tools.FunctionToolCall | _response_tools.FunctionToolCallOutputResource | _response_tools.WebSearchToolCall | _response_tools.ComputerToolCall | _response_tools.ComputerToolCallOutputResource | ReasoningItem | Program | ProgramOutput | _responses.ToolSearchCall | _responses.ToolSearchOutput | _responses.AdditionalTools | CompactionBody | _response_tools.ImageGenToolCall | _response_tools.CodeInterpreterToolCall | _response_tools.LocalShellToolCall | _response_tools.LocalShellToolCallOutput | _response_tools.FunctionShellCall | _response_tools.FunctionShellCallOutput | _response_tools.ApplyPatchToolCall | _response_tools.ApplyPatchToolCallOutput | _response_tools.MCPToolCall | _response_tools.MCPListTools | _response_tools.MCPApprovalRequest | _response_tools.MCPApprovalResponseResource | _response_tools.CustomToolCall | _response_tools.CustomToolCallOutputResource | UnknownVariant"
+OutputItem: TypeAlias = "OutputMessage | _response_tools.FileSearchToolCall | _response_tools.FunctionToolCall | _response_tools.FunctionToolCallOutputResource | _response_tools.WebSearchToolCall | _response_tools.ComputerToolCall | _response_tools.ComputerToolCallOutputResource | ReasoningItem | Program | ProgramOutput | _responses.ToolSearchCall | _responses.ToolSearchOutput | _responses.AdditionalTools | CompactionBody | _response_tools.ImageGenToolCall | _response_tools.CodeInterpreterToolCall | _response_tools.LocalShellToolCall | _response_tools.LocalShellToolCallOutput | _response_tools.FunctionShellCall | _response_tools.FunctionShellCallOutput | _response_tools.ApplyPatchToolCall | _response_tools.ApplyPatchToolCallOutput | _response_tools.MCPToolCall | _response_tools.MCPListTools | _response_tools.MCPApprovalRequest | _response_tools.MCPApprovalResponseResource | _response_tools.CustomToolCall | _response_tools.CustomToolCallOutputResource"
 """The ``OutputItem`` union."""
 
 _U_OUTPUT_ITEM = _UnionDecoder(
@@ -540,7 +539,7 @@ def decode_output_item(v: Any) -> OutputItem:
 _F_OUTPUT_ITEM = _U_OUTPUT_ITEM.fast
 
 
-OutputMessageContent: TypeAlias = "OutputTextContent | RefusalContent | UnknownVariant"
+OutputMessageContent: TypeAlias = "OutputTextContent | RefusalContent"
 """The ``OutputMessageContent`` union."""
 
 _U_OUTPUT_MESSAGE_CONTENT = _UnionDecoder(

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
@@ -79,7 +78,7 @@ ToolChoiceOptions: TypeAlias = 'Literal["none", "auto", "required"]'
 """Controls which (if any) tool is called by the model."""
 
 
-ApplyPatchOperation: TypeAlias = "ApplyPatchCreateFileOperation | ApplyPatchDeleteFileOperation | ApplyPatchUpdateFileOperation | UnknownVariant"
+ApplyPatchOperation: TypeAlias = "ApplyPatchCreateFileOperation | ApplyPatchDeleteFileOperation | ApplyPatchUpdateFileOperation"
 """
 One of the create_file, delete_file, or update_file operations supplied to the apply_patch
 tool.
@@ -110,7 +109,7 @@ def decode_apply_patch_operation(v: Any) -> ApplyPatchOperation:
 _F_APPLY_PATCH_OPERATION = _U_APPLY_PATCH_OPERATION.fast
 
 
-ApplyPatchToolCallOperation: TypeAlias = "ApplyPatchCreateFileOperation | ApplyPatchDeleteFileOperation | ApplyPatchUpdateFileOperation | UnknownVariant"
+ApplyPatchToolCallOperation: TypeAlias = "ApplyPatchCreateFileOperation | ApplyPatchDeleteFileOperation | ApplyPatchUpdateFileOperation"
 """One of the create_file, delete_file, or update_file operations applied via apply_patch."""
 
 _U_APPLY_PATCH_TOOL_CALL_OPERATION = _UnionDecoder(
@@ -138,7 +137,7 @@ def decode_apply_patch_tool_call_operation(v: Any) -> ApplyPatchToolCallOperatio
 _F_APPLY_PATCH_TOOL_CALL_OPERATION = _U_APPLY_PATCH_TOOL_CALL_OPERATION.fast
 
 
-AutoCodeInterpreterToolNetworkPolicy: TypeAlias = "_responses.ContainerNetworkPolicyDisabled | _responses.ContainerNetworkPolicyAllowlist | UnknownVariant"
+AutoCodeInterpreterToolNetworkPolicy: TypeAlias = "_responses.ContainerNetworkPolicyDisabled | _responses.ContainerNetworkPolicyAllowlist"
 """Network access policy for the container."""
 
 _U_AUTO_CODE_INTERPRETER_TOOL_NETWORK_POLICY = _UnionDecoder(
@@ -165,7 +164,7 @@ def decode_auto_code_interpreter_tool_network_policy(v: Any) -> AutoCodeInterpre
 _F_AUTO_CODE_INTERPRETER_TOOL_NETWORK_POLICY = _U_AUTO_CODE_INTERPRETER_TOOL_NETWORK_POLICY.fast
 
 
-CodeInterpreterToolCallOutput: TypeAlias = "_responses.CodeInterpreterOutputLogs | _responses.CodeInterpreterOutputImage | UnknownVariant"
+CodeInterpreterToolCallOutput: TypeAlias = "_responses.CodeInterpreterOutputLogs | _responses.CodeInterpreterOutputImage"
 """The ``CodeInterpreterToolCallOutput`` union."""
 
 _U_CODE_INTERPRETER_TOOL_CALL_OUTPUT = _UnionDecoder(
@@ -192,7 +191,7 @@ def decode_code_interpreter_tool_call_output(v: Any) -> CodeInterpreterToolCallO
 _F_CODE_INTERPRETER_TOOL_CALL_OUTPUT = _U_CODE_INTERPRETER_TOOL_CALL_OUTPUT.fast
 
 
-CodeInterpreterToolContainer: TypeAlias = "str | AutoCodeInterpreterTool | UnknownVariant"
+CodeInterpreterToolContainer: TypeAlias = "str | AutoCodeInterpreterTool"
 """
 The code interpreter container. Can be a container ID or an object that specifies uploaded
 file IDs to make available to your code, along with an optional `memory_limit` setting.
@@ -222,7 +221,7 @@ def decode_code_interpreter_tool_container(v: Any) -> CodeInterpreterToolContain
 _F_CODE_INTERPRETER_TOOL_CONTAINER = _U_CODE_INTERPRETER_TOOL_CONTAINER.fast
 
 
-ComputerAction: TypeAlias = "Click | DoubleClickAction | Drag | KeyPressAction | Move | Screenshot | Scroll | Type | Wait | UnknownVariant"
+ComputerAction: TypeAlias = "Click | DoubleClickAction | Drag | KeyPressAction | Move | Screenshot | Scroll | Type | Wait"
 """The ``ComputerAction`` union."""
 
 _U_COMPUTER_ACTION = _UnionDecoder(
@@ -275,7 +274,7 @@ def decode_custom_tool_call_output_output(v: Any) -> CustomToolCallOutputOutput:
     return _U_CUSTOM_TOOL_CALL_OUTPUT_OUTPUT.decode(v)
 
 
-CustomToolFormat: TypeAlias = "_responses.CustomTextFormat | _responses.CustomGrammarFormat | UnknownVariant"
+CustomToolFormat: TypeAlias = "_responses.CustomTextFormat | _responses.CustomGrammarFormat"
 """The input format for the custom tool. Default is unconstrained text."""
 
 _U_CUSTOM_TOOL_FORMAT = _UnionDecoder(
@@ -302,7 +301,7 @@ def decode_custom_tool_format(v: Any) -> CustomToolFormat:
 _F_CUSTOM_TOOL_FORMAT = _U_CUSTOM_TOOL_FORMAT.fast
 
 
-FunctionAndCustomToolCallOutput: TypeAlias = "_response_items.InputTextContent | _response_items.InputImageContent | _response_items.InputFileContent | UnknownVariant"
+FunctionAndCustomToolCallOutput: TypeAlias = "_response_items.InputTextContent | _response_items.InputImageContent | _response_items.InputFileContent"
 """The ``FunctionAndCustomToolCallOutput`` union."""
 
 _U_FUNCTION_AND_CUSTOM_TOOL_CALL_OUTPUT = _UnionDecoder(
@@ -330,7 +329,7 @@ def decode_function_and_custom_tool_call_output(v: Any) -> FunctionAndCustomTool
 _F_FUNCTION_AND_CUSTOM_TOOL_CALL_OUTPUT = _U_FUNCTION_AND_CUSTOM_TOOL_CALL_OUTPUT.fast
 
 
-FunctionShellCallEnvironment: TypeAlias = "_responses.LocalEnvironmentResource | _responses.ContainerReferenceResource | UnknownVariant"
+FunctionShellCallEnvironment: TypeAlias = "_responses.LocalEnvironmentResource | _responses.ContainerReferenceResource"
 """The ``FunctionShellCallEnvironment`` union."""
 
 _U_FUNCTION_SHELL_CALL_ENVIRONMENT = _UnionDecoder(
@@ -357,7 +356,7 @@ def decode_function_shell_call_environment(v: Any) -> FunctionShellCallEnvironme
 _F_FUNCTION_SHELL_CALL_ENVIRONMENT = _U_FUNCTION_SHELL_CALL_ENVIRONMENT.fast
 
 
-FunctionShellCallItemEnvironment: TypeAlias = "_responses.LocalEnvironment | _responses.ContainerReference | UnknownVariant"
+FunctionShellCallItemEnvironment: TypeAlias = "_responses.LocalEnvironment | _responses.ContainerReference"
 """The environment to execute the shell commands in."""
 
 _U_FUNCTION_SHELL_CALL_ITEM_ENVIRONMENT = _UnionDecoder(
@@ -384,7 +383,7 @@ def decode_function_shell_call_item_environment(v: Any) -> FunctionShellCallItem
 _F_FUNCTION_SHELL_CALL_ITEM_ENVIRONMENT = _U_FUNCTION_SHELL_CALL_ITEM_ENVIRONMENT.fast
 
 
-FunctionShellCallOutputContentOutcome: TypeAlias = "FunctionShellCallOutputTimeoutOutcome | FunctionShellCallOutputExitOutcome | UnknownVariant"
+FunctionShellCallOutputContentOutcome: TypeAlias = "FunctionShellCallOutputTimeoutOutcome | FunctionShellCallOutputExitOutcome"
 """
 Represents either an exit outcome (with an exit code) or a timeout outcome for a shell call
 output chunk.
@@ -414,7 +413,7 @@ def decode_function_shell_call_output_content_outcome(v: Any) -> FunctionShellCa
 _F_FUNCTION_SHELL_CALL_OUTPUT_CONTENT_OUTCOME = _U_FUNCTION_SHELL_CALL_OUTPUT_CONTENT_OUTCOME.fast
 
 
-FunctionShellCallOutputOutcome: TypeAlias = "FunctionShellCallOutputTimeoutOutcome | FunctionShellCallOutputExitOutcome | UnknownVariant"
+FunctionShellCallOutputOutcome: TypeAlias = "FunctionShellCallOutputTimeoutOutcome | FunctionShellCallOutputExitOutcome"
 """The exit or timeout outcome associated with this shell call."""
 
 _U_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME = _UnionDecoder(
@@ -441,7 +440,7 @@ def decode_function_shell_call_output_outcome(v: Any) -> FunctionShellCallOutput
 _F_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME = _U_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME.fast
 
 
-FunctionShellToolEnvironment: TypeAlias = "_responses.ContainerAuto | _responses.LocalEnvironment | _responses.ContainerReference | UnknownVariant"
+FunctionShellToolEnvironment: TypeAlias = "_responses.ContainerAuto | _responses.LocalEnvironment | _responses.ContainerReference"
 """The ``FunctionShellToolEnvironment`` union."""
 
 _U_FUNCTION_SHELL_TOOL_ENVIRONMENT = _UnionDecoder(
@@ -488,7 +487,7 @@ def decode_function_tool_call_output_resource_output(v: Any) -> FunctionToolCall
     return _U_FUNCTION_TOOL_CALL_OUTPUT_RESOURCE_OUTPUT.decode(v)
 
 
-MCPToolAllowedTools: TypeAlias = "list[str] | MCPToolFilter | UnknownVariant"
+MCPToolAllowedTools: TypeAlias = "list[str] | MCPToolFilter"
 """List of allowed tool names or a filter object."""
 
 _U_MCP_TOOL_ALLOWED_TOOLS = _UnionDecoder(
@@ -505,7 +504,7 @@ def decode_mcp_tool_allowed_tools(v: Any) -> MCPToolAllowedTools:
     return _U_MCP_TOOL_ALLOWED_TOOLS.decode(v)
 
 
-MCPToolCallError: TypeAlias = "MCPProtocolError | MCPToolExecutionError | _responses.HTTPError | UnknownVariant"
+MCPToolCallError: TypeAlias = "MCPProtocolError | MCPToolExecutionError | _responses.HTTPError"
 """The ``MCPToolCallError`` union."""
 
 _U_MCP_TOOL_CALL_ERROR = _UnionDecoder(
@@ -533,7 +532,7 @@ def decode_mcp_tool_call_error(v: Any) -> MCPToolCallError:
 _F_MCP_TOOL_CALL_ERROR = _U_MCP_TOOL_CALL_ERROR.fast
 
 
-MCPToolRequireApproval: TypeAlias = 'MCPToolRequireApprovalMCPToolApprovalFilter | Literal["always", "never"] | UnknownVariant'
+MCPToolRequireApproval: TypeAlias = 'MCPToolRequireApprovalMCPToolApprovalFilter | Literal["always", "never"]'
 """Specify which of the MCP server's tools require approval."""
 
 _U_MCP_TOOL_REQUIRE_APPROVAL = _UnionDecoder(
@@ -550,7 +549,7 @@ def decode_mcp_tool_require_approval(v: Any) -> MCPToolRequireApproval:
     return _U_MCP_TOOL_REQUIRE_APPROVAL.decode(v)
 
 
-NamespaceToolTool: TypeAlias = "FunctionTool | CustomTool | UnknownVariant"
+NamespaceToolTool: TypeAlias = "FunctionTool | CustomTool"
 """A function or custom tool that belongs to a namespace."""
 
 _U_NAMESPACE_TOOL_TOOL = _UnionDecoder(
@@ -577,7 +576,7 @@ def decode_namespace_tool_tool(v: Any) -> NamespaceToolTool:
 _F_NAMESPACE_TOOL_TOOL = _U_NAMESPACE_TOOL_TOOL.fast
 
 
-Tool: TypeAlias = "FunctionTool | FileSearchTool | ComputerTool | ComputerUsePreviewTool | WebSearchTool | MCPTool | CodeInterpreterTool | ProgrammaticToolCalling | ImageGenTool | LocalShellTool | FunctionShellTool | CustomTool | NamespaceTool | ToolSearchTool | WebSearchPreviewTool | ApplyPatchTool | UnknownVariant"
+Tool: TypeAlias = "FunctionTool | FileSearchTool | ComputerTool | ComputerUsePreviewTool | WebSearchTool | MCPTool | CodeInterpreterTool | ProgrammaticToolCalling | ImageGenTool | LocalShellTool | FunctionShellTool | CustomTool | NamespaceTool | ToolSearchTool | WebSearchPreviewTool | ApplyPatchTool"
 """A tool that can be used to generate a response."""
 
 _U_TOOL = _UnionDecoder(
@@ -618,7 +617,7 @@ def decode_tool(v: Any) -> Tool:
 _F_TOOL = _U_TOOL.fast
 
 
-ToolCallCaller: TypeAlias = "DirectToolCallCaller | ProgramToolCallCaller | UnknownVariant"
+ToolCallCaller: TypeAlias = "DirectToolCallCaller | ProgramToolCallCaller"
 """The execution context that produced this tool call."""
 
 _U_TOOL_CALL_CALLER = _UnionDecoder(
@@ -645,7 +644,7 @@ def decode_tool_call_caller(v: Any) -> ToolCallCaller:
 _F_TOOL_CALL_CALLER = _U_TOOL_CALL_CALLER.fast
 
 
-ToolCallCallerRequest: TypeAlias = "DirectToolCallCaller | ProgramToolCallCaller | UnknownVariant"
+ToolCallCallerRequest: TypeAlias = "DirectToolCallCaller | ProgramToolCallCaller"
 """The execution context that produced this tool call."""
 
 _U_TOOL_CALL_CALLER_REQUEST = _UnionDecoder(
@@ -672,7 +671,7 @@ def decode_tool_call_caller_request(v: Any) -> ToolCallCallerRequest:
 _F_TOOL_CALL_CALLER_REQUEST = _U_TOOL_CALL_CALLER_REQUEST.fast
 
 
-ToolChoiceRequest: TypeAlias = "ToolChoiceOptions | ToolChoiceAllowed | ToolChoiceTypes | ToolChoiceFunction | ToolChoiceMCP | ToolChoiceCustom | SpecificProgrammaticToolCalling | SpecificApplyPatch | SpecificFunctionShell | UnknownVariant"
+ToolChoiceRequest: TypeAlias = "ToolChoiceOptions | ToolChoiceAllowed | ToolChoiceTypes | ToolChoiceFunction | ToolChoiceMCP | ToolChoiceCustom | SpecificProgrammaticToolCalling | SpecificApplyPatch | SpecificFunctionShell"
 """
 How the model should select which tool (or tools) to use when generating a response. See the
 `tools` parameter to see how to specify which tools the model can call.
@@ -709,7 +708,7 @@ def decode_tool_choice_request(v: Any) -> ToolChoiceRequest:
 _F_TOOL_CHOICE_REQUEST = _U_TOOL_CHOICE_REQUEST.fast
 
 
-WebSearchToolCallAction: TypeAlias = "_responses.WebSearchActionSearch | _responses.WebSearchActionOpenPage | _responses.WebSearchActionFind | UnknownVariant"
+WebSearchToolCallAction: TypeAlias = "_responses.WebSearchActionSearch | _responses.WebSearchActionOpenPage | _responses.WebSearchActionFind"
 """
 An object describing the specific action taken in this web search call. Includes details on
 how the model used the web (search, open_page, find_in_page).

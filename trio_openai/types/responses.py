@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import alias_getattr as _alias_getattr
 from .._models import decode_list as _decode_list
@@ -208,7 +207,7 @@ def decode_compact_response_method_public_body_input(v: Any) -> CompactResponseM
     return _U_COMPACT_RESPONSE_METHOD_PUBLIC_BODY_INPUT.decode(v)
 
 
-CompoundFilterFilter: TypeAlias = "ComparisonFilter | Any | UnknownVariant"
+CompoundFilterFilter: TypeAlias = "ComparisonFilter | Any"
 """The ``CompoundFilterFilter`` union."""
 
 _U_COMPOUND_FILTER_FILTER = _UnionDecoder(
@@ -235,7 +234,7 @@ def decode_compound_filter_filter(v: Any) -> CompoundFilterFilter:
 _F_COMPOUND_FILTER_FILTER = _U_COMPOUND_FILTER_FILTER.fast
 
 
-ContainerAutoNetworkPolicy: TypeAlias = "ContainerNetworkPolicyDisabled | ContainerNetworkPolicyAllowlist | UnknownVariant"
+ContainerAutoNetworkPolicy: TypeAlias = "ContainerNetworkPolicyDisabled | ContainerNetworkPolicyAllowlist"
 """Network access policy for the container."""
 
 _U_CONTAINER_AUTO_NETWORK_POLICY = _UnionDecoder(
@@ -262,7 +261,7 @@ def decode_container_auto_network_policy(v: Any) -> ContainerAutoNetworkPolicy:
 _F_CONTAINER_AUTO_NETWORK_POLICY = _U_CONTAINER_AUTO_NETWORK_POLICY.fast
 
 
-ContainerAutoSkill: TypeAlias = "SkillReference | InlineSkill | UnknownVariant"
+ContainerAutoSkill: TypeAlias = "SkillReference | InlineSkill"
 """The ``ContainerAutoSkill`` union."""
 
 _U_CONTAINER_AUTO_SKILL = _UnionDecoder(
@@ -289,7 +288,7 @@ def decode_container_auto_skill(v: Any) -> ContainerAutoSkill:
 _F_CONTAINER_AUTO_SKILL = _U_CONTAINER_AUTO_SKILL.fast
 
 
-Conversation: TypeAlias = "str | ConversationObject | UnknownVariant"
+Conversation: TypeAlias = "str | ConversationObject"
 """
 The conversation that this response belongs to. Items from this conversation are prepended
 to `input_items` for this response request. Input items and output items from this response
@@ -310,7 +309,7 @@ def decode_conversation(v: Any) -> Conversation:
     return _U_CONVERSATION.decode(v)
 
 
-Filters: TypeAlias = "ComparisonFilter | CompoundFilter | UnknownVariant"
+Filters: TypeAlias = "ComparisonFilter | CompoundFilter"
 """The ``Filters`` union."""
 
 _U_FILTERS = _UnionDecoder(
@@ -353,7 +352,7 @@ def decode_input(v: Any) -> Input:
     return _U_INPUT.decode(v)
 
 
-ModerationInput: TypeAlias = "ModerationResultBody | ModerationErrorBody | UnknownVariant"
+ModerationInput: TypeAlias = "ModerationResultBody | ModerationErrorBody"
 """Moderation for the response input."""
 
 _U_MODERATION_INPUT = _UnionDecoder(
@@ -380,7 +379,7 @@ def decode_moderation_input(v: Any) -> ModerationInput:
 _F_MODERATION_INPUT = _U_MODERATION_INPUT.fast
 
 
-ModerationOutput: TypeAlias = "ModerationResultBody | ModerationErrorBody | UnknownVariant"
+ModerationOutput: TypeAlias = "ModerationResultBody | ModerationErrorBody"
 """Moderation for the response output."""
 
 _U_MODERATION_OUTPUT = _UnionDecoder(
@@ -423,7 +422,7 @@ def decode_response_instructions(v: Any) -> ResponseInstructions:
     return _U_RESPONSE_INSTRUCTIONS.decode(v)
 
 
-ResponsePromptVariablesValue: TypeAlias = "str | _response_items.InputTextContent | _response_items.InputImageContent | _response_items.InputFileContent | UnknownVariant"
+ResponsePromptVariablesValue: TypeAlias = "str | _response_items.InputTextContent | _response_items.InputImageContent | _response_items.InputFileContent"
 """The ``ResponsePromptVariablesValue`` union."""
 
 _U_RESPONSE_PROMPT_VARIABLES_VALUE = _UnionDecoder(
@@ -452,7 +451,7 @@ def decode_response_prompt_variables_value(v: Any) -> ResponsePromptVariablesVal
 _F_RESPONSE_PROMPT_VARIABLES_VALUE = _U_RESPONSE_PROMPT_VARIABLES_VALUE.fast
 
 
-TextResponseFormatConfiguration: TypeAlias = "ResponseFormatText | TextResponseFormatJsonSchema | ResponseFormatJsonObject | UnknownVariant"
+TextResponseFormatConfiguration: TypeAlias = "ResponseFormatText | TextResponseFormatJsonSchema | ResponseFormatJsonObject"
 """An object specifying the format that the model must output."""
 
 _U_TEXT_RESPONSE_FORMAT_CONFIGURATION = _UnionDecoder(

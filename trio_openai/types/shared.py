@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
@@ -33,7 +32,7 @@ ModelIds: TypeAlias = "_responses.ModelIdsShared | _responses.ModelIdsResponses"
 """The ``ModelIds`` type."""
 
 
-Content: TypeAlias = "_response_items.InputContent | _response_items.OutputContent | UnknownVariant"
+Content: TypeAlias = "_response_items.InputContent | _response_items.OutputContent"
 """Multi-modal input and output contents."""
 
 _U_CONTENT = _UnionDecoder(
@@ -64,7 +63,7 @@ def decode_content(v: Any) -> Content:
 _F_CONTENT = _U_CONTENT.fast
 
 
-TranscriptionChunkingStrategy: TypeAlias = 'Literal["auto"] | _audio.VadConfig | UnknownVariant'
+TranscriptionChunkingStrategy: TypeAlias = 'Literal["auto"] | _audio.VadConfig'
 """
 Controls how the audio is cut into chunks. When set to `"auto"`, the server first normalizes
 loudness and then uses voice activity detection (VAD) to choose boundaries. `server_vad`

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
@@ -29,7 +28,7 @@ else:
 _new = object.__new__
 
 
-AssistantsApiToolChoiceOption: TypeAlias = 'Literal["none", "auto", "required"] | AssistantsNamedToolChoice | UnknownVariant'
+AssistantsApiToolChoiceOption: TypeAlias = 'Literal["none", "auto", "required"] | AssistantsNamedToolChoice'
 """
 Controls which (if any) tool is called by the model. `none` means the model will not call
 any tools and instead generates a message. `auto` is the default value and means the model
@@ -63,7 +62,7 @@ def decode_assistants_api_tool_choice_option(v: Any) -> AssistantsApiToolChoiceO
 _F_ASSISTANTS_API_TOOL_CHOICE_OPTION = _U_ASSISTANTS_API_TOOL_CHOICE_OPTION.fast
 
 
-CreateMessageRequestAttachmentTool: TypeAlias = "_assistants.AssistantToolsCode | AssistantToolsFileSearchTypeOnly | UnknownVariant"
+CreateMessageRequestAttachmentTool: TypeAlias = "_assistants.AssistantToolsCode | AssistantToolsFileSearchTypeOnly"
 """The ``CreateMessageRequestAttachmentTool`` union."""
 
 _U_CREATE_MESSAGE_REQUEST_ATTACHMENT_TOOL = _UnionDecoder(
@@ -106,7 +105,7 @@ def decode_create_message_request_content(v: Any) -> CreateMessageRequestContent
     return _U_CREATE_MESSAGE_REQUEST_CONTENT.decode(v)
 
 
-CreateMessageRequestContentArrayOfContentPart: TypeAlias = "MessageContentImageFileObject | MessageContentImageUrlObject | MessageRequestContentTextObject | UnknownVariant"
+CreateMessageRequestContentArrayOfContentPart: TypeAlias = "MessageContentImageFileObject | MessageContentImageUrlObject | MessageRequestContentTextObject"
 """The ``CreateMessageRequestContentArrayOfContentPart`` union."""
 
 _U_CREATE_MESSAGE_REQUEST_CONTENT_ARRAY_OF_CONTENT_PART = _UnionDecoder(
@@ -134,7 +133,7 @@ def decode_create_message_request_content_array_of_content_part(v: Any) -> Creat
 _F_CREATE_MESSAGE_REQUEST_CONTENT_ARRAY_OF_CONTENT_PART = _U_CREATE_MESSAGE_REQUEST_CONTENT_ARRAY_OF_CONTENT_PART.fast
 
 
-CreateRunRequestTool: TypeAlias = "_assistants.AssistantToolsCode | _assistants.AssistantToolsFileSearch | _assistants.AssistantToolsFunction | UnknownVariant"
+CreateRunRequestTool: TypeAlias = "_assistants.AssistantToolsCode | _assistants.AssistantToolsFileSearch | _assistants.AssistantToolsFunction"
 """The ``CreateRunRequestTool`` union."""
 
 _U_CREATE_RUN_REQUEST_TOOL = _UnionDecoder(
@@ -162,7 +161,7 @@ def decode_create_run_request_tool(v: Any) -> CreateRunRequestTool:
 _F_CREATE_RUN_REQUEST_TOOL = _U_CREATE_RUN_REQUEST_TOOL.fast
 
 
-CreateThreadAndRunRequestTool: TypeAlias = "_assistants.AssistantToolsCode | _assistants.AssistantToolsFileSearch | _assistants.AssistantToolsFunction | UnknownVariant"
+CreateThreadAndRunRequestTool: TypeAlias = "_assistants.AssistantToolsCode | _assistants.AssistantToolsFileSearch | _assistants.AssistantToolsFunction"
 """The ``CreateThreadAndRunRequestTool`` union."""
 
 _U_CREATE_THREAD_AND_RUN_REQUEST_TOOL = _UnionDecoder(
@@ -190,7 +189,7 @@ def decode_create_thread_and_run_request_tool(v: Any) -> CreateThreadAndRunReque
 _F_CREATE_THREAD_AND_RUN_REQUEST_TOOL = _U_CREATE_THREAD_AND_RUN_REQUEST_TOOL.fast
 
 
-CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategy: TypeAlias = "CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategyAuto | CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategyStatic | UnknownVariant"
+CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategy: TypeAlias = "CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategyAuto | CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategyStatic"
 """The chunking strategy used to chunk the file(s). If not set, will use the `auto` strategy."""
 
 _U_CREATE_THREAD_REQUEST_TOOL_RESOURCES_FILE_SEARCH_VECTOR_STORE_CHUNKING_STRATEGY = _UnionDecoder(
@@ -217,7 +216,7 @@ def decode_create_thread_request_tool_resources_file_search_vector_store_chunkin
 _F_CREATE_THREAD_REQUEST_TOOL_RESOURCES_FILE_SEARCH_VECTOR_STORE_CHUNKING_STRATEGY = _U_CREATE_THREAD_REQUEST_TOOL_RESOURCES_FILE_SEARCH_VECTOR_STORE_CHUNKING_STRATEGY.fast
 
 
-MessageContentTextObjectTextAnnotation: TypeAlias = "MessageContentTextAnnotationsFileCitationObject | MessageContentTextAnnotationsFilePathObject | UnknownVariant"
+MessageContentTextObjectTextAnnotation: TypeAlias = "MessageContentTextAnnotationsFileCitationObject | MessageContentTextAnnotationsFilePathObject"
 """The ``MessageContentTextObjectTextAnnotation`` union."""
 
 _U_MESSAGE_CONTENT_TEXT_OBJECT_TEXT_ANNOTATION = _UnionDecoder(
@@ -244,7 +243,7 @@ def decode_message_content_text_object_text_annotation(v: Any) -> MessageContent
 _F_MESSAGE_CONTENT_TEXT_OBJECT_TEXT_ANNOTATION = _U_MESSAGE_CONTENT_TEXT_OBJECT_TEXT_ANNOTATION.fast
 
 
-MessageObjectAttachmentTool: TypeAlias = "_assistants.AssistantToolsCode | AssistantToolsFileSearchTypeOnly | UnknownVariant"
+MessageObjectAttachmentTool: TypeAlias = "_assistants.AssistantToolsCode | AssistantToolsFileSearchTypeOnly"
 """The ``MessageObjectAttachmentTool`` union."""
 
 _U_MESSAGE_OBJECT_ATTACHMENT_TOOL = _UnionDecoder(
@@ -271,7 +270,7 @@ def decode_message_object_attachment_tool(v: Any) -> MessageObjectAttachmentTool
 _F_MESSAGE_OBJECT_ATTACHMENT_TOOL = _U_MESSAGE_OBJECT_ATTACHMENT_TOOL.fast
 
 
-MessageObjectContentItem: TypeAlias = "MessageContentImageFileObject | MessageContentImageUrlObject | MessageContentTextObject | MessageContentRefusalObject | UnknownVariant"
+MessageObjectContentItem: TypeAlias = "MessageContentImageFileObject | MessageContentImageUrlObject | MessageContentTextObject | MessageContentRefusalObject"
 """The ``MessageObjectContentItem`` union."""
 
 _U_MESSAGE_OBJECT_CONTENT_ITEM = _UnionDecoder(
@@ -300,7 +299,7 @@ def decode_message_object_content_item(v: Any) -> MessageObjectContentItem:
 _F_MESSAGE_OBJECT_CONTENT_ITEM = _U_MESSAGE_OBJECT_CONTENT_ITEM.fast
 
 
-RunObjectTool: TypeAlias = "_assistants.AssistantToolsCode | _assistants.AssistantToolsFileSearch | _assistants.AssistantToolsFunction | UnknownVariant"
+RunObjectTool: TypeAlias = "_assistants.AssistantToolsCode | _assistants.AssistantToolsFileSearch | _assistants.AssistantToolsFunction"
 """The ``RunObjectTool`` union."""
 
 _U_RUN_OBJECT_TOOL = _UnionDecoder(
@@ -328,7 +327,7 @@ def decode_run_object_tool(v: Any) -> RunObjectTool:
 _F_RUN_OBJECT_TOOL = _U_RUN_OBJECT_TOOL.fast
 
 
-RunStepDetailsToolCallsCodeObjectCodeInterpreterOutput: TypeAlias = "RunStepDetailsToolCallsCodeOutputLogsObject | RunStepDetailsToolCallsCodeOutputImageObject | UnknownVariant"
+RunStepDetailsToolCallsCodeObjectCodeInterpreterOutput: TypeAlias = "RunStepDetailsToolCallsCodeOutputLogsObject | RunStepDetailsToolCallsCodeOutputImageObject"
 """The ``RunStepDetailsToolCallsCodeObjectCodeInterpreterOutput`` union."""
 
 _U_RUN_STEP_DETAILS_TOOL_CALLS_CODE_OBJECT_CODE_INTERPRETER_OUTPUT = _UnionDecoder(
@@ -355,7 +354,7 @@ def decode_run_step_details_tool_calls_code_object_code_interpreter_output(v: An
 _F_RUN_STEP_DETAILS_TOOL_CALLS_CODE_OBJECT_CODE_INTERPRETER_OUTPUT = _U_RUN_STEP_DETAILS_TOOL_CALLS_CODE_OBJECT_CODE_INTERPRETER_OUTPUT.fast
 
 
-RunStepDetailsToolCallsObjectToolCall: TypeAlias = "RunStepDetailsToolCallsCodeObject | RunStepDetailsToolCallsFileSearchObject | RunStepDetailsToolCallsFunctionObject | UnknownVariant"
+RunStepDetailsToolCallsObjectToolCall: TypeAlias = "RunStepDetailsToolCallsCodeObject | RunStepDetailsToolCallsFileSearchObject | RunStepDetailsToolCallsFunctionObject"
 """The ``RunStepDetailsToolCallsObjectToolCall`` union."""
 
 _U_RUN_STEP_DETAILS_TOOL_CALLS_OBJECT_TOOL_CALL = _UnionDecoder(
@@ -383,7 +382,7 @@ def decode_run_step_details_tool_calls_object_tool_call(v: Any) -> RunStepDetail
 _F_RUN_STEP_DETAILS_TOOL_CALLS_OBJECT_TOOL_CALL = _U_RUN_STEP_DETAILS_TOOL_CALLS_OBJECT_TOOL_CALL.fast
 
 
-RunStepObjectStepDetails: TypeAlias = "RunStepDetailsMessageCreationObject | RunStepDetailsToolCallsObject | UnknownVariant"
+RunStepObjectStepDetails: TypeAlias = "RunStepDetailsMessageCreationObject | RunStepDetailsToolCallsObject"
 """The details of the run step."""
 
 _U_RUN_STEP_OBJECT_STEP_DETAILS = _UnionDecoder(

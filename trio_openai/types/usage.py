@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
@@ -20,7 +19,7 @@ from .._types import Omit, omit
 _new = object.__new__
 
 
-UsageTimeBucketResult: TypeAlias = "UsageCompletionsResult | UsageEmbeddingsResult | UsageModerationsResult | UsageImagesResult | UsageAudioSpeechesResult | UsageAudioTranscriptionsResult | UsageVectorStoresResult | UsageCodeInterpreterSessionsResult | UsageFileSearchCallsResult | UsageWebSearchCallsResult | CostsResult | UnknownVariant"
+UsageTimeBucketResult: TypeAlias = "UsageCompletionsResult | UsageEmbeddingsResult | UsageModerationsResult | UsageImagesResult | UsageAudioSpeechesResult | UsageAudioTranscriptionsResult | UsageVectorStoresResult | UsageCodeInterpreterSessionsResult | UsageFileSearchCallsResult | UsageWebSearchCallsResult | CostsResult"
 """The ``UsageTimeBucketResult`` union."""
 
 _U_USAGE_TIME_BUCKET_RESULT = _UnionDecoder(

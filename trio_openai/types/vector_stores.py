@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
@@ -23,7 +22,7 @@ if TYPE_CHECKING:
 _new = object.__new__
 
 
-ChunkingStrategyRequest: TypeAlias = "AutoChunkingStrategyRequest | StaticChunkingStrategyRequest | UnknownVariant"
+ChunkingStrategyRequest: TypeAlias = "AutoChunkingStrategyRequest | StaticChunkingStrategyRequest"
 """The chunking strategy used to chunk the file(s). If not set, will use the `auto` strategy."""
 
 _U_CHUNKING_STRATEGY_REQUEST = _UnionDecoder(
@@ -50,7 +49,7 @@ def decode_chunking_strategy_request(v: Any) -> ChunkingStrategyRequest:
 _F_CHUNKING_STRATEGY_REQUEST = _U_CHUNKING_STRATEGY_REQUEST.fast
 
 
-CreateVectorStoreRequestChunkingStrategy: TypeAlias = "AutoChunkingStrategyRequest | StaticChunkingStrategyRequest | UnknownVariant"
+CreateVectorStoreRequestChunkingStrategy: TypeAlias = "AutoChunkingStrategyRequest | StaticChunkingStrategyRequest"
 """
 The chunking strategy used to chunk the file(s). If not set, will use the `auto` strategy.
 Only applicable if `file_ids` is non-empty.
@@ -80,7 +79,7 @@ def decode_create_vector_store_request_chunking_strategy(v: Any) -> CreateVector
 _F_CREATE_VECTOR_STORE_REQUEST_CHUNKING_STRATEGY = _U_CREATE_VECTOR_STORE_REQUEST_CHUNKING_STRATEGY.fast
 
 
-VectorStoreFileObjectChunkingStrategy: TypeAlias = "StaticChunkingStrategyResponse | OtherChunkingStrategyResponse | UnknownVariant"
+VectorStoreFileObjectChunkingStrategy: TypeAlias = "StaticChunkingStrategyResponse | OtherChunkingStrategyResponse"
 """The strategy used to chunk the file."""
 
 _U_VECTOR_STORE_FILE_OBJECT_CHUNKING_STRATEGY = _UnionDecoder(
@@ -107,7 +106,7 @@ def decode_vector_store_file_object_chunking_strategy(v: Any) -> VectorStoreFile
 _F_VECTOR_STORE_FILE_OBJECT_CHUNKING_STRATEGY = _U_VECTOR_STORE_FILE_OBJECT_CHUNKING_STRATEGY.fast
 
 
-VectorStoreSearchRequestFilters: TypeAlias = "_responses.ComparisonFilter | _responses.CompoundFilter | UnknownVariant"
+VectorStoreSearchRequestFilters: TypeAlias = "_responses.ComparisonFilter | _responses.CompoundFilter"
 """A filter to apply based on file attributes."""
 
 _U_VECTOR_STORE_SEARCH_REQUEST_FILTERS = _UnionDecoder(

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TypeAlias
 
 from .._models import BaseModel
-from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
@@ -40,7 +39,7 @@ VideoStatus: TypeAlias = 'Literal["queued", "in_progress", "completed", "failed"
 """The ``VideoStatus`` type."""
 
 
-CreateVideoEditMultipartBodyVideo: TypeAlias = "str | VideoReferenceInput | UnknownVariant"
+CreateVideoEditMultipartBodyVideo: TypeAlias = "str | VideoReferenceInput"
 """The ``CreateVideoEditMultipartBodyVideo`` union."""
 
 _U_CREATE_VIDEO_EDIT_MULTIPART_BODY_VIDEO = _UnionDecoder(
@@ -57,7 +56,7 @@ def decode_create_video_edit_multipart_body_video(v: Any) -> CreateVideoEditMult
     return _U_CREATE_VIDEO_EDIT_MULTIPART_BODY_VIDEO.decode(v)
 
 
-CreateVideoExtendMultipartBodyVideo: TypeAlias = "VideoReferenceInput | str | UnknownVariant"
+CreateVideoExtendMultipartBodyVideo: TypeAlias = "VideoReferenceInput | str"
 """The ``CreateVideoExtendMultipartBodyVideo`` union."""
 
 _U_CREATE_VIDEO_EXTEND_MULTIPART_BODY_VIDEO = _UnionDecoder(
@@ -74,7 +73,7 @@ def decode_create_video_extend_multipart_body_video(v: Any) -> CreateVideoExtend
     return _U_CREATE_VIDEO_EXTEND_MULTIPART_BODY_VIDEO.decode(v)
 
 
-CreateVideoMultipartBodyInputReference: TypeAlias = "str | CreateVideoMultipartBodyImageRef | UnknownVariant"
+CreateVideoMultipartBodyInputReference: TypeAlias = "str | CreateVideoMultipartBodyImageRef"
 """The ``CreateVideoMultipartBodyInputReference`` union."""
 
 _U_CREATE_VIDEO_MULTIPART_BODY_INPUT_REFERENCE = _UnionDecoder(

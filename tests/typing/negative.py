@@ -1,0 +1,44 @@
+"""Calls a type checker must reject. Each bad line carries both checkers' ignore: an ignore
+with nothing to ignore fails the run, so each case is proof that the mistake is reported.
+
+`create` and `retrieve` of streaming operations are overloaded (``stream=True`` returns a
+stream), so their mistakes are "no overload matches" (mypy: call-overload); a plain method's
+are call-arg / arg-type."""
+
+from __future__ import annotations
+
+import trio_openai
+
+
+async def overloaded_methods(client: trio_openai.OpenAI) -> None:
+    # A misspelled parameter.
+    await client.responses.create(model="gpt-5.2", inptu="Hi")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]
+    # A value of the wrong type.
+    await client.responses.create(model="gpt-5.2", input=123)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+    # A required argument left out.
+    await client.responses.retrieve()  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]
+    await client.chat.completions.create(model="gpt-5.2")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]
+
+
+async def plain_methods(client: trio_openai.OpenAI) -> None:
+    await client.files.retrieve(fil_id="file-1")  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    await client.files.retrieve(123)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    await client.files.retrieve()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    await client.embeddings.create(input="Hi")  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+
+
+async def names(client: trio_openai.OpenAI) -> None:
+    # A field that does not exist on the result (its type is then unknown too).
+    response = await client.responses.create(model="gpt-5.2", input="Hi")
+    print(response.outptu_text)  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownArgumentType]
+    # A resource that does not exist.
+    print(client.respones)  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownArgumentType]
+
+
+def on_not_found(e: trio_openai.NotFoundError) -> None:
+    pass
+
+
+def errors(e: trio_openai.RateLimitError) -> None:
+    # A RateLimitError is not a NotFoundError.
+    on_not_found(e)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
