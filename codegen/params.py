@@ -70,6 +70,22 @@ def object_properties(spec: Spec, schema: Any, _depth: int = 0) -> tuple[dict[st
     return props, required
 
 
+def _shape_key(spec: Spec, schema: Any) -> str:
+    """What makes two object schemas the same request type: their fields (as JSON, less
+    the prose) and which are required."""
+    import json
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in ("description", "title", "example", "examples")}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    props, required = object_properties(spec, schema)
+    return json.dumps([strip(props), sorted(required)], sort_keys=True, default=str)
+
+
 def is_object_schema(spec: Spec, schema: Any) -> bool:
     d = spec.deref(schema)
     if not isinstance(d, dict):
@@ -193,6 +209,19 @@ class ParamTyper:
         self._taken.add(candidate)
         return candidate
 
+    def _twin_of(self, comp: str, base: str, schema: Any) -> str | None:
+        """The TypedDict already named `base` when it was made from a component of the same
+        shape (the same fields, types and required set), so the spec's pairs such as
+        `FunctionTool` / `FunctionToolParam` or `ImageRefParam` / `ImageRefParam-2` give one
+        public name instead of a numbered second one."""
+        if base not in self._taken:
+            return None
+        for other, name in self._component_names.items():
+            same = name == base and other != comp
+            if same and _shape_key(self.spec, self.spec.schema(other)) == _shape_key(self.spec, schema):
+                return name
+        return None
+
     @staticmethod
     def _param_name(base: str) -> str:
         return base if base.endswith("Param") else base + "Param"
@@ -238,6 +267,10 @@ class ParamTyper:
             return self._component_names[comp]
         base = self._param_name(class_name(comp))
         if is_object_schema(self.spec, schema):
+            twin = self._twin_of(comp, base, schema)
+            if twin is not None:  # `FunctionTool` and the spec's `FunctionToolParam`: one type
+                self._component_anns[comp] = twin
+                return twin
             name = self._unique(base)
             self._component_names[comp] = name
             self._class(schema, name)

@@ -50,7 +50,6 @@ __all__ = [
     "BetaAdditionalToolsItemParam",
     "BetaAgentMessageItemParam",
     "BetaAgentTagParam",
-    "BetaAgentTagParam2",
     "BetaAnnotationParam",
     "BetaApplyPatchCreateFileOperationParam",
     "BetaApplyPatchDeleteFileOperationParam",
@@ -94,7 +93,6 @@ __all__ = [
     "BetaCustomToolCallParam",
     "BetaCustomToolParam",
     "BetaDirectToolCallCallerParam",
-    "BetaDirectToolCallCallerParam2",
     "BetaDoubleClickActionParam",
     "BetaDragParam",
     "BetaEasyInputMessageParam",
@@ -340,7 +338,6 @@ __all__ = [
     "CustomToolChatCompletionsParam",
     "CustomToolParam",
     "DirectToolCallCallerParam",
-    "DirectToolCallCallerParam2",
     "DoubleClickActionParam",
     "DragParam",
     "EasyInputMessageParam",
@@ -726,7 +723,7 @@ BetaToolCallCallerParam: TypeAlias = "BetaDirectToolCallCallerParam | BetaProgra
 """The execution context that produced this tool call."""
 
 
-BetaToolCallCallerParam2: TypeAlias = "BetaDirectToolCallCallerParam2 | BetaProgramToolCallCallerParam2"
+BetaToolCallCallerParam2: TypeAlias = "BetaDirectToolCallCallerParam | BetaProgramToolCallCallerParam2"
 """The execution context that produced this tool call."""
 
 
@@ -912,7 +909,7 @@ ToolCallCallerParam: TypeAlias = "DirectToolCallCallerParam | ProgramToolCallCal
 """The execution context that produced this tool call."""
 
 
-ToolCallCallerParam2: TypeAlias = "DirectToolCallCallerParam2 | ProgramToolCallCallerParam2"
+ToolCallCallerParam2: TypeAlias = "DirectToolCallCallerParam | ProgramToolCallCallerParam2"
 """The execution context that produced this tool call."""
 
 
@@ -1177,7 +1174,7 @@ class BatchFileExpirationAfterParam(TypedDict, total=False):
 
 
 class BetaAdditionalToolsItemParam(TypedDict, total=False):
-    agent: BetaAgentTagParam2 | None
+    agent: BetaAgentTagParam | None
     id: str | None
     type: Required[Literal["additional_tools"]]
     role: Required[Literal["developer"]]
@@ -1187,7 +1184,7 @@ class BetaAdditionalToolsItemParam(TypedDict, total=False):
 class BetaAgentMessageItemParam(TypedDict, total=False):
     """A message routed between agents."""
 
-    agent: BetaAgentTagParam2 | None
+    agent: BetaAgentTagParam | None
     id: str | None
     type: Required[Literal["agent_message"]]
     author: Required[str]
@@ -1196,12 +1193,6 @@ class BetaAgentMessageItemParam(TypedDict, total=False):
 
 
 class BetaAgentTagParam(TypedDict, total=False):
-    agent_name: Required[str]
-
-
-class BetaAgentTagParam2(TypedDict, total=False):
-    """The agent that produced this item."""
-
     agent_name: Required[str]
 
 
@@ -1226,7 +1217,7 @@ class BetaApplyPatchToolCallItemParam(TypedDict, total=False):
     patches.
     """
 
-    agent: BetaAgentTagParam2 | None
+    agent: BetaAgentTagParam | None
     type: Required[Literal["apply_patch_call"]]
     id: str | None
     call_id: Required[str]
@@ -1238,7 +1229,7 @@ class BetaApplyPatchToolCallItemParam(TypedDict, total=False):
 class BetaApplyPatchToolCallOutputItemParam(TypedDict, total=False):
     """The streamed output emitted by an apply patch tool call."""
 
-    agent: BetaAgentTagParam2 | None
+    agent: BetaAgentTagParam | None
     type: Required[Literal["apply_patch_call_output"]]
     id: str | None
     call_id: Required[str]
@@ -1332,7 +1323,7 @@ class BetaCompactionSummaryItemParam(TypedDict, total=False):
     API](/docs/api-reference/responses/compact).
     """
 
-    agent: BetaAgentTagParam2 | None
+    agent: BetaAgentTagParam | None
     id: str | None
     type: Required[Literal["compaction"]]
     encrypted_content: Required[str]
@@ -1341,7 +1332,7 @@ class BetaCompactionSummaryItemParam(TypedDict, total=False):
 class BetaCompactionTriggerItemParam(TypedDict, total=False):
     """Compacts the current context. Must be the final input item."""
 
-    agent: BetaAgentTagParam2 | None
+    agent: BetaAgentTagParam | None
     type: Required[Literal["compaction_trigger"]]
 
 
@@ -1366,7 +1357,7 @@ class BetaCompoundFilterParam(TypedDict, total=False):
 class BetaComputerCallOutputItemParam(TypedDict, total=False):
     """The output of a computer tool call."""
 
-    agent: BetaAgentTagParam2 | None
+    agent: BetaAgentTagParam | None
     id: str | None
     call_id: Required[str]
     type: Required[Literal["computer_call_output"]]
@@ -1551,10 +1542,6 @@ class BetaDirectToolCallCallerParam(TypedDict, total=False):
     type: Required[Literal["direct"]]
 
 
-class BetaDirectToolCallCallerParam2(TypedDict, total=False):
-    type: Required[Literal["direct"]]
-
-
 class BetaDoubleClickActionParam(TypedDict, total=False):
     """A double click action."""
 
@@ -1658,7 +1645,7 @@ class BetaFileSearchToolParam(TypedDict, total=False):
 class BetaFunctionCallOutputItemParam(TypedDict, total=False):
     """The output of a function tool call."""
 
-    agent: BetaAgentTagParam2 | None
+    agent: BetaAgentTagParam | None
     id: str | None
     call_id: str | None
     type: Required[Literal["function_call_output"]]
@@ -1680,7 +1667,7 @@ class BetaFunctionShellActionParam(TypedDict, total=False):
 class BetaFunctionShellCallItemParam(TypedDict, total=False):
     """A tool representing a request to execute one or more shell commands."""
 
-    agent: BetaAgentTagParam2 | None
+    agent: BetaAgentTagParam | None
     id: str | None
     call_id: Required[str]
     caller: BetaToolCallCallerParam2 | None
@@ -1708,7 +1695,7 @@ class BetaFunctionShellCallOutputExitOutcomeParam(TypedDict, total=False):
 class BetaFunctionShellCallOutputItemParam(TypedDict, total=False):
     """The streamed output items emitted by a shell tool call."""
 
-    agent: BetaAgentTagParam2 | None
+    agent: BetaAgentTagParam | None
     id: str | None
     call_id: Required[str]
     caller: BetaToolCallCallerParam2 | None
@@ -1916,7 +1903,7 @@ class BetaInputTextContentParam2(TypedDict, total=False):
 class BetaItemReferenceParam(TypedDict, total=False):
     """An internal identifier for an item to reference."""
 
-    agent: BetaAgentTagParam2 | None
+    agent: BetaAgentTagParam | None
     type: Literal["item_reference"] | None
     id: Required[str]
 
@@ -2121,7 +2108,7 @@ class BetaMoveParam(TypedDict, total=False):
 
 
 class BetaMultiAgentCallItemParam(TypedDict, total=False):
-    agent: BetaAgentTagParam2 | None
+    agent: BetaAgentTagParam | None
     id: str | None
     call_id: Required[str]
     type: Required[Literal["multi_agent_call"]]
@@ -2130,7 +2117,7 @@ class BetaMultiAgentCallItemParam(TypedDict, total=False):
 
 
 class BetaMultiAgentCallOutputItemParam(TypedDict, total=False):
-    agent: BetaAgentTagParam2 | None
+    agent: BetaAgentTagParam | None
     id: str | None
     call_id: Required[str]
     type: Required[Literal["multi_agent_call_output"]]
@@ -2182,7 +2169,7 @@ class BetaOutputTextContentParam2(TypedDict, total=False):
 
 
 class BetaProgramItemParam(TypedDict, total=False):
-    agent: BetaAgentTagParam2 | None
+    agent: BetaAgentTagParam | None
     id: Required[str]
     type: Required[Literal["program"]]
     call_id: Required[str]
@@ -2191,7 +2178,7 @@ class BetaProgramItemParam(TypedDict, total=False):
 
 
 class BetaProgramOutputItemParam(TypedDict, total=False):
-    agent: BetaAgentTagParam2 | None
+    agent: BetaAgentTagParam | None
     id: Required[str]
     type: Required[Literal["program_output"]]
     call_id: Required[str]
@@ -2431,7 +2418,7 @@ class BetaToolChoiceTypesParam(TypedDict, total=False):
 
 
 class BetaToolSearchCallItemParam(TypedDict, total=False):
-    agent: BetaAgentTagParam2 | None
+    agent: BetaAgentTagParam | None
     id: str | None
     call_id: str | None
     type: Required[Literal["tool_search_call"]]
@@ -2441,7 +2428,7 @@ class BetaToolSearchCallItemParam(TypedDict, total=False):
 
 
 class BetaToolSearchOutputItemParam(TypedDict, total=False):
-    agent: BetaAgentTagParam2 | None
+    agent: BetaAgentTagParam | None
     id: str | None
     call_id: str | None
     type: Required[Literal["tool_search_output"]]
@@ -3335,10 +3322,6 @@ class CustomToolParam(TypedDict, total=False):
 
 
 class DirectToolCallCallerParam(TypedDict, total=False):
-    type: Required[Literal["direct"]]
-
-
-class DirectToolCallCallerParam2(TypedDict, total=False):
     type: Required[Literal["direct"]]
 
 
