@@ -33,6 +33,7 @@ from ._errors import (
     OpenAIError,
     make_status_error,
 )
+from ._operation import OPERATION, Operation
 from ._pagination import AsyncPaginator, PageShape
 from ._ratelimit_headers import estimate_tokens
 from ._response import CAPTURE
@@ -166,6 +167,7 @@ class Prepared:
         "headers",
         "method",
         "middleware",
+        "operation",
         "params",
         "replayable",
         "retry_count_header",
@@ -194,6 +196,8 @@ class Prepared:
         self.content = content
         self.timeout = timeout
         self.middleware = middleware
+        # Seen by middleware across attempts; only a call with middleware has one.
+        self.operation: Operation | None = None
         self.replayable = content is None or isinstance(content, bytes) or content.replayable
         # False when the caller set or removed X-Stainless-Retry-Count in extra_headers.
         self.retry_count_header = True
@@ -481,6 +485,8 @@ class OpenAI(Areas, AnyPath):
             content=prepared.content,
             timeout=timeout,
         )
+        if prepared.operation is not None:
+            request.extensions[OPERATION] = prepared.operation
         content: bytes | None = None
         limiter = self.rate_limiter
         if limiter is not None:  # waiting for budget is not part of the attempt's time
@@ -509,6 +515,7 @@ class OpenAI(Areas, AnyPath):
             self.max_retries if isinstance(options.max_retries, Omit) else options.max_retries
         )
         taken = 0
+        operation = prepared.operation = Operation() if prepared.middleware else None
 
         async def attempt(retries_taken: int) -> tuple[httpx.Response, bytes | None]:
             nonlocal taken
@@ -526,6 +533,8 @@ class OpenAI(Areas, AnyPath):
                     delay,
                     type(exc).__name__,
                 )
+            if operation is not None:
+                operation.retrying(retries_taken + 1, delay, exc)
 
         async def run() -> tuple[httpx.Response, bytes | None]:
             return await run_with_retries(
@@ -539,17 +548,24 @@ class OpenAI(Areas, AnyPath):
             )
 
         try:
-            response, content = await run()
-        except AuthenticationError:
-            if self.auth is None:
-                raise
-            # The credential was refused: drop it, and replay once with a fresh one when
-            # the body can be sent again and the provider can refresh (a fixed key cannot:
-            # its invalidate() returns False).
-            refreshable = self.auth.invalidate()
-            if refreshable is False or not prepared.replayable:
-                raise
-            response, content = await run()
+            try:
+                response, content = await run()
+            except AuthenticationError:
+                if self.auth is None:
+                    raise
+                # The credential was refused: drop it, and replay once with a fresh one when
+                # the body can be sent again and the provider can refresh (a fixed key
+                # cannot: its invalidate() returns False).
+                refreshable = self.auth.invalidate()
+                if refreshable is False or not prepared.replayable:
+                    raise
+                response, content = await run()
+        except BaseException as exc:
+            if operation is not None:
+                operation.failed(exc)
+            raise
+        if operation is not None:
+            operation.returned()
         return response, content, taken
 
     # -- entry points used by the generated resources -------------------------------------

@@ -1,0 +1,398 @@
+"""OTelMiddleware: one GenAI client span and its metrics per inference call.
+
+The middleware runs once per attempt (the client's middleware seam). The span covers the
+whole call: it starts with the first attempt and registers itself on the call's
+`Operation`, which reports retries (span events) and the end of a call that failed. A
+successful call's span ends when its body is closed: for a plain call once the body is
+read, for a stream when its ``async with`` block ends. Response facts (id, model, finish
+reasons, usage) are read from the body bytes as they pass through the transport, so the
+time to the first chunk is the time the first bytes of the body arrived.
+
+Telemetry never breaks a call: a body it cannot read is passed through unobserved.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Final, final
+
+import httpx
+import orjson
+import trio
+from opentelemetry import metrics, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from .._errors import APIStatusError
+from .._operation import OPERATION, STREAM_EXIT, Operation
+from .._sse import ServerSentEvent, SSEDecoder
+from .._version import __version__
+from ._attributes import AttributeValue, Endpoint, ResponseFacts, endpoint_of, request_attributes
+from ._content import StreamedText, input_content, output_content
+
+if TYPE_CHECKING:
+    from .._types import CallNext
+
+__all__ = ["SEMCONV_VERSION", "OTelMiddleware"]
+
+SEMCONV_VERSION: Final = "1.41.0"
+_SCHEMA_URL: Final = f"https://opentelemetry.io/schemas/{SEMCONV_VERSION}"
+_CAPTURE_ENV: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+# The conventions' advised bucket boundaries.
+_DURATION_BUCKETS: Final = (
+    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+)  # fmt: skip
+_CHUNK_BUCKETS: Final = (
+    0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5,
+)  # fmt: skip
+_TOKEN_BUCKETS: Final = tuple(float(4**i) for i in range(14))
+_DONE: Final = b"[DONE]"
+_MAX_EVENT: Final = 64 * 1024 * 1024
+# Events worth decoding when content is not captured (the rest only count as chunks).
+_CHAT_MARKS: Final = (b'"finish_reason":"', b'"finish_reason": "', b'"usage":{', b'"usage": {')
+_RESPONSES_MARKS: Final = (b'"response.completed"', b'"response.incomplete"', b'"response.failed"')
+
+
+def _env_capture() -> bool:
+    return os.environ.get(_CAPTURE_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def _error_type(error: BaseException) -> str:
+    return type(error).__qualname__
+
+
+@final
+class OTelMiddleware:
+    """Traces and measures the inference calls of a client (chat completions, responses,
+    completions, embeddings) per the OpenTelemetry GenAI conventions; other requests pass
+    through untouched.
+
+    ``capture_content=True`` records messages, outputs and tool definitions (off by
+    default; None reads OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT). Without
+    providers, the global ones of ``opentelemetry.trace`` and ``opentelemetry.metrics``
+    are used.
+    """
+
+    def __init__(
+        self,
+        *,
+        tracer_provider: trace.TracerProvider | None = None,
+        meter_provider: metrics.MeterProvider | None = None,
+        capture_content: bool | None = None,
+    ) -> None:
+        self.capture_content = _env_capture() if capture_content is None else capture_content
+        self.tracer = trace.get_tracer(
+            "trio_openai", __version__, tracer_provider, schema_url=_SCHEMA_URL
+        )
+        meter = metrics.get_meter("trio_openai", __version__, meter_provider, _SCHEMA_URL)
+        self.duration = meter.create_histogram(
+            "gen_ai.client.operation.duration",
+            unit="s",
+            description="GenAI operation duration.",
+            explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
+        )
+        self.token_usage = meter.create_histogram(
+            "gen_ai.client.token.usage",
+            unit="{token}",
+            description="Number of input and output tokens used.",
+            explicit_bucket_boundaries_advisory=_TOKEN_BUCKETS,
+        )
+        self.time_to_first_chunk = meter.create_histogram(
+            "gen_ai.client.operation.time_to_first_chunk",
+            unit="s",
+            description="Time to receive the first chunk of a streamed response.",
+            explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
+        )
+        self.time_per_output_chunk = meter.create_histogram(
+            "gen_ai.client.operation.time_per_output_chunk",
+            unit="s",
+            description="Time between consecutive chunks of a streamed response.",
+            explicit_bucket_boundaries_advisory=_CHUNK_BUCKETS,
+        )
+
+    def __repr__(self) -> str:
+        return f"OTelMiddleware(capture_content={self.capture_content})"
+
+    async def __call__(self, request: httpx.Request, call_next: CallNext) -> httpx.Response:
+        endpoint = endpoint_of(request.method, request.url.path)
+        if endpoint is None:
+            return await call_next(request)
+        operation: Operation | None = request.extensions.get(OPERATION)
+        call = self._call_of(operation, request, endpoint)
+        try:
+            response = await call_next(request)
+        except BaseException as exc:
+            if operation is None:  # no client to report the end: this attempt is the call
+                call.failed(exc)
+            raise
+        call.status = response.status_code
+        if response.status_code < 400:
+            call.watch(response)
+        return response
+
+    def _call_of(
+        self, operation: Operation | None, request: httpx.Request, endpoint: Endpoint
+    ) -> _Call:
+        if operation is not None:
+            for listener in operation.listeners:
+                if isinstance(listener, _Call) and listener.owner is self:
+                    return listener
+        call = _Call(self, request, endpoint)
+        if operation is not None:
+            operation.add_listener(call)
+        return call
+
+
+def _request_body(request: httpx.Request) -> dict[str, object]:
+    try:
+        body: object = orjson.loads(request.content)
+    except (httpx.RequestNotRead, orjson.JSONDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}  # pyright: ignore[reportUnknownVariableType]
+
+
+class _Call:
+    """The span and measurements of one call, across its attempts (an OperationListener)."""
+
+    def __init__(self, owner: OTelMiddleware, request: httpx.Request, endpoint: Endpoint) -> None:
+        self.owner = owner
+        self.start = time.perf_counter()
+        operation_name, self.api_type = endpoint
+        body = _request_body(request)
+        model = body.get("model")
+        self.model = model if isinstance(model, str) else None
+        self.streaming = request.headers.get("accept", "") == "text/event-stream"
+        url = request.url
+        port = url.port or (443 if url.scheme == "https" else 80)
+        self.metric_attrs: dict[str, AttributeValue] = {
+            "gen_ai.operation.name": operation_name,
+            "gen_ai.provider.name": "openai",
+            "server.address": url.host,
+            "server.port": port,
+        }
+        if self.model is not None:
+            self.metric_attrs["gen_ai.request.model"] = self.model
+        attrs: dict[str, AttributeValue] = dict(self.metric_attrs)
+        if self.api_type is not None:
+            attrs["openai.api.type"] = self.api_type
+        attrs.update(request_attributes(operation_name, self.api_type, body))
+        self.capture = owner.capture_content
+        if self.capture:
+            attrs.update(input_content(self.api_type, body))
+        name = operation_name if self.model is None else f"{operation_name} {self.model}"
+        self.span = owner.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
+        self.status = 0
+        self.returned_ = False
+        self.ended = False
+        self._reset_attempt()
+
+    def _reset_attempt(self) -> None:
+        self.facts = ResponseFacts()
+        self.closed = False
+        self.eof = False
+        self.done = False  # the stream's last event ([DONE], response.completed) arrived
+        self.exit: BaseException | None = None
+        self.body: list[bytes] = []
+        self.sse: SSEDecoder | None = None
+        self.first_chunk: float | None = None
+        self.last_event: float | None = None
+        self.gaps: list[float] = []
+        self.events = 0
+        self.output: str | None = None
+        self.streamed_text: StreamedText | None = None
+
+    # -- the body, as the transport delivers it ------------------------------------------
+
+    def watch(self, response: httpx.Response) -> None:
+        media = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media == "text/event-stream":
+            self.sse = SSEDecoder(max_event_size=_MAX_EVENT)
+            if self.capture and self.api_type == "chat_completions":
+                self.streamed_text = StreamedText()
+        if isinstance(response.stream, httpx.AsyncByteStream):
+            response.stream = _ObservedBody(response.stream, self, response)
+
+    def chunk(self, chunk: bytes) -> None:
+        now = time.perf_counter()
+        if self.first_chunk is None:
+            self.first_chunk = now
+        sse = self.sse
+        if sse is None:
+            self.body.append(chunk)
+            return
+        try:
+            events = sse.feed(chunk)
+        except Exception:  # the Stream reports a malformed body; stop observing it
+            self.sse = None
+            return
+        for event in events:
+            self._event(event, now)
+
+    def _event(self, event: ServerSentEvent, now: float) -> None:
+        data = event.data
+        if data == _DONE:
+            self.done = True
+            return
+        if self.last_event is not None:
+            self.gaps.append(now - self.last_event)
+        self.last_event = now
+        self.events += 1
+        marks = _RESPONSES_MARKS if self.api_type == "responses" else _CHAT_MARKS
+        if not (self.capture or self.events == 1 or any(mark in data for mark in marks)):
+            return
+        try:
+            obj = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return
+        self.facts.merge(obj, self.api_type)
+        if self.streamed_text is not None:
+            self.streamed_text.add(obj)
+        elif self.api_type == "responses" and any(mark in data for mark in _RESPONSES_MARKS):
+            self.done = True  # the final event: what follows is the end of the body
+            if self.capture:
+                self.output = output_content(self.api_type, obj)
+
+    def body_eof(self) -> None:
+        self.eof = True
+        if self.sse is not None or not self.body:
+            return
+        try:
+            obj = orjson.loads(b"".join(self.body))
+        except orjson.JSONDecodeError:
+            return
+        finally:
+            self.body = []
+        self.facts.merge(obj, self.api_type)
+        if self.capture:
+            self.output = output_content(self.api_type, obj)
+
+    def body_closed(self, response: httpx.Response) -> None:
+        self.closed = True
+        exit_error: BaseException | None = response.extensions.get(STREAM_EXIT)
+        if exit_error is None and not self.eof and self.streaming:
+            # A helper stream (client.responses.stream(...)) closes the body from its own
+            # __aexit__: the exception being handled there, if any, is why.
+            exit_error = sys.exception()
+        self.exit = exit_error
+        if self.returned_:
+            self._finish_body()
+
+    def _finish_body(self) -> None:
+        if self.eof or (self.done and self.exit is None):
+            self._end("complete", None)
+        elif self.exit is None:
+            self._end("break", None)
+        else:
+            self._end_error(self.exit)
+
+    # -- what the client reports (OperationListener) -------------------------------------
+
+    def retrying(self, attempt: int, delay: float, error: Exception) -> None:
+        attrs: dict[str, AttributeValue] = {
+            "trio_openai.attempt": attempt,
+            "trio_openai.retry.delay": delay,
+            "error.type": _error_type(error),
+        }
+        if isinstance(error, APIStatusError):
+            attrs["http.response.status_code"] = error.status_code
+        self.span.add_event("trio_openai.retry", attrs)
+        self._reset_attempt()
+
+    def returned(self) -> None:
+        self.returned_ = True
+        if self.closed:
+            self._finish_body()
+
+    def failed(self, error: BaseException) -> None:
+        self._end_error(error)
+
+    # -- the end -------------------------------------------------------------------------
+
+    def _end_error(self, error: BaseException) -> None:
+        if isinstance(error, trio.Cancelled):
+            self._end("cancelled", None)
+        else:
+            self._end("error", error)
+
+    def _end(self, reason: str, error: BaseException | None) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        end = time.perf_counter()
+        span = self.span
+        attrs = self.facts.attributes()
+        attrs["trio_openai.end_reason"] = reason
+        metric_attrs = dict(self.metric_attrs)
+        if self.facts.model is not None:
+            metric_attrs["gen_ai.response.model"] = self.facts.model
+        if error is not None:
+            error_type = _error_type(error)
+            attrs["error.type"] = metric_attrs["error.type"] = error_type
+            if isinstance(error, APIStatusError):
+                attrs["http.response.status_code"] = error.status_code
+            span.set_status(Status(StatusCode.ERROR, error_type))
+        streamed = self.sse is not None or (self.streaming and self.first_chunk is not None)
+        if self.streaming and self.first_chunk is not None:
+            attrs["gen_ai.response.time_to_first_chunk"] = self.first_chunk - self.start
+        if self.capture:
+            output = self.output
+            if self.streamed_text is not None and (self.streamed_text.texts or self.eof):
+                output = self.streamed_text.content()
+            if output is not None:
+                attrs["gen_ai.output.messages"] = output
+        span.set_attributes(attrs)
+        span.end()
+        owner = self.owner
+        owner.duration.record(end - self.start, metric_attrs)
+        for count, kind in (
+            (self.facts.input_tokens, "input"),
+            (self.facts.output_tokens, "output"),
+        ):
+            if count is not None:
+                owner.token_usage.record(count, {**metric_attrs, "gen_ai.token.type": kind})
+        if streamed and self.first_chunk is not None:
+            owner.time_to_first_chunk.record(self.first_chunk - self.start, metric_attrs)
+            record = owner.time_per_output_chunk.record
+            for gap in self.gaps:
+                record(gap, metric_attrs)
+
+
+class _ObservedBody(httpx.AsyncByteStream):
+    """A response body passed through unchanged, its chunks shown to the call on the way."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, call: _Call, response: httpx.Response) -> None:
+        self._inner = inner
+        self._call = call
+        self._response = response
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return _ObservedChunks(aiter(self._inner), self._call)
+
+    async def aclose(self) -> None:
+        try:
+            await self._inner.aclose()
+        finally:
+            self._call.body_closed(self._response)
+
+
+@final
+class _ObservedChunks:
+    __slots__ = ("_call", "_chunks")
+
+    def __init__(self, chunks: AsyncIterator[bytes], call: _Call) -> None:
+        self._chunks = chunks
+        self._call = call
+
+    def __aiter__(self) -> _ObservedChunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            chunk = await self._chunks.__anext__()
+        except StopAsyncIteration:
+            self._call.body_eof()
+            raise
+        self._call.chunk(chunk)
+        return chunk
