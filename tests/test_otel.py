@@ -282,8 +282,9 @@ async def test_stream_complete(
     (ttfc,) = telemetry.points("gen_ai.client.operation.time_to_first_chunk")
     assert ttfc.count == 1 and ttfc.sum == pytest.approx(first)
     (per_chunk,) = telemetry.points("gen_ai.client.operation.time_per_output_chunk")
-    assert per_chunk.count == len(STREAM_EVENTS) - 1  # every event after the first
-    assert per_chunk.sum == pytest.approx(0.02 * (len(STREAM_EVENTS) - 1), abs=0.06)
+    # One transport chunk per paced event, [DONE] included: a gap after each but the first.
+    assert per_chunk.count == len(STREAM_EVENTS)
+    assert per_chunk.sum == pytest.approx(0.02 * len(STREAM_EVENTS), abs=0.06)
     assert per_chunk.min >= 0.01  # paced 20 ms apart by the server
 
 

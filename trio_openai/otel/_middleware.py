@@ -27,7 +27,6 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from .._errors import APIStatusError
 from .._operation import OPERATION, STREAM_EXIT, Operation
-from .._sse import ServerSentEvent, SSEDecoder
 from .._version import __version__
 from ._attributes import AttributeValue, Endpoint, ResponseFacts, endpoint_of, request_attributes
 from ._content import StreamedText, input_content, output_content
@@ -49,7 +48,6 @@ _CHUNK_BUCKETS: Final = (
 )  # fmt: skip
 _TOKEN_BUCKETS: Final = tuple(float(4**i) for i in range(14))
 _DONE: Final = b"[DONE]"
-_MAX_EVENT: Final = 64 * 1024 * 1024
 # Events worth decoding when content is not captured (the rest only count as chunks).
 _CHAT_MARKS: Final = (b'"finish_reason":"', b'"finish_reason": "', b'"usage":{', b'"usage": {')
 _RESPONSES_MARKS: Final = (b'"response.completed"', b'"response.incomplete"', b'"response.failed"')
@@ -174,15 +172,20 @@ class _Call:
         }
         if self.model is not None:
             self.metric_attrs["gen_ai.request.model"] = self.model
+        # What a sampler may decide on is given at creation; the rest only to a span that
+        # records (none without an SDK, or when sampled out).
         attrs: dict[str, AttributeValue] = dict(self.metric_attrs)
         if self.api_type is not None:
             attrs["openai.api.type"] = self.api_type
-        attrs.update(request_attributes(operation_name, self.api_type, body))
-        self.capture = owner.capture_content
-        if self.capture:
-            attrs.update(input_content(self.api_type, body))
         name = operation_name if self.model is None else f"{operation_name} {self.model}"
         self.span = owner.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
+        self.recording = self.span.is_recording()
+        self.capture = owner.capture_content and self.recording
+        if self.recording:
+            more = request_attributes(operation_name, self.api_type, body)
+            if self.capture:
+                more.update(input_content(self.api_type, body))
+            self.span.set_attributes(more)
         self.status = 0
         self.returned_ = False
         self.ended = False
@@ -195,11 +198,13 @@ class _Call:
         self.done = False  # the stream's last event ([DONE], response.completed) arrived
         self.exit: BaseException | None = None
         self.body: list[bytes] = []
-        self.sse: SSEDecoder | None = None
+        self.sse = False  # an event stream, split here with bytes operations
+        self.tail = b""  # the bytes of an event not complete yet
+        self.crlf = False
+        self.first_event = True
         self.first_chunk: float | None = None
-        self.last_event: float | None = None
+        self.last_chunk = 0.0
         self.gaps: list[float] = []
-        self.events = 0
         self.output: str | None = None
         self.streamed_text: StreamedText | None = None
 
@@ -208,40 +213,58 @@ class _Call:
     def watch(self, response: httpx.Response) -> None:
         media = response.headers.get("content-type", "").partition(";")[0].strip().lower()
         if media == "text/event-stream":
-            self.sse = SSEDecoder(max_event_size=_MAX_EVENT)
+            self.sse = True
             if self.capture and self.api_type == "chat_completions":
                 self.streamed_text = StreamedText()
         if isinstance(response.stream, httpx.AsyncByteStream):
             response.stream = _ObservedBody(response.stream, self, response)
 
     def chunk(self, chunk: bytes) -> None:
+        """One read of the transport: timed, and looked into only when it may matter.
+
+        A chunk is what the transport delivers at once: in a token stream paced by the
+        model, one event; from a server far ahead of the reader, many.
+        """
+        if not chunk:
+            return
         now = time.perf_counter()
         if self.first_chunk is None:
             self.first_chunk = now
-        sse = self.sse
-        if sse is None:
+            self.crlf = b"\r" in chunk
+        else:
+            self.gaps.append(now - self.last_chunk)
+        self.last_chunk = now
+        if not self.sse:
             self.body.append(chunk)
             return
-        try:
-            events = sse.feed(chunk)
-        except Exception:  # the Stream reports a malformed body; stop observing it
-            self.sse = None
+        if self.crlf:
+            chunk = chunk.replace(b"\r\n", b"\n")
+        if self.tail:
+            chunk = self.tail + chunk
+        cut = chunk.rfind(b"\n\n")
+        if cut < 0:
+            self.tail = chunk
             return
-        for event in events:
-            self._event(event, now)
-
-    def _event(self, event: ServerSentEvent, now: float) -> None:
-        data = event.data
-        if data == _DONE:
+        self.tail = chunk[cut + 2 :]
+        complete = chunk[:cut]
+        if b"data: [DONE]" in complete or b"data:[DONE]" in complete:
             self.done = True
-            return
-        if self.last_event is not None:
-            self.gaps.append(now - self.last_event)
-        self.last_event = now
-        self.events += 1
         marks = _RESPONSES_MARKS if self.api_type == "responses" else _CHAT_MARKS
-        if not (self.capture or self.events == 1 or any(mark in data for mark in marks)):
+        if self.capture or self.first_event or any(mark in complete for mark in marks):
+            for block in complete.split(b"\n\n"):
+                self._event(block)
+
+    def _event(self, block: bytes) -> None:
+        lines = [line for line in block.split(b"\n") if line.startswith(b"data:")]
+        if not lines:
             return
+        data = b"\n".join(line[6:] if line[5:6] == b" " else line[5:] for line in lines)
+        if data == _DONE:
+            return
+        marks = _RESPONSES_MARKS if self.api_type == "responses" else _CHAT_MARKS
+        if not (self.capture or self.first_event or any(mark in data for mark in marks)):
+            return
+        self.first_event = False
         try:
             obj = orjson.loads(data)
         except orjson.JSONDecodeError:
@@ -256,7 +279,7 @@ class _Call:
 
     def body_eof(self) -> None:
         self.eof = True
-        if self.sse is not None or not self.body:
+        if self.sse or not self.body:
             return
         try:
             obj = orjson.loads(b"".join(self.body))
@@ -322,7 +345,7 @@ class _Call:
         self.ended = True
         end = time.perf_counter()
         span = self.span
-        attrs = self.facts.attributes()
+        attrs = self.facts.attributes() if self.recording else {}
         attrs["trio_openai.end_reason"] = reason
         metric_attrs = dict(self.metric_attrs)
         if self.facts.model is not None:
@@ -333,7 +356,7 @@ class _Call:
             if isinstance(error, APIStatusError):
                 attrs["http.response.status_code"] = error.status_code
             span.set_status(Status(StatusCode.ERROR, error_type))
-        streamed = self.sse is not None or (self.streaming and self.first_chunk is not None)
+        streamed = self.sse or self.streaming
         if self.streaming and self.first_chunk is not None:
             attrs["gen_ai.response.time_to_first_chunk"] = self.first_chunk - self.start
         if self.capture:
