@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -30,6 +31,7 @@ from trio_openai.lib import function_tool, run_tools_chat
 from trio_openai.testing import LocalServer, RecordedRequest, Reply
 
 KEY = "sk-test-SECRET-0123456789"
+TIMELINE = Path(__file__).resolve().parent.parent / "docs" / "otel_timeline.py"
 
 
 @attrs.define
@@ -682,3 +684,23 @@ async def test_llama_stream(llama_url: str, telemetry: Telemetry) -> None:
     assert isinstance(first, float) and first > 0
     (per_chunk,) = telemetry.points("gen_ai.client.operation.time_per_output_chunk")
     assert per_chunk.count >= 12
+
+
+async def test_docs_timeline_is_drawn_from_a_real_run() -> None:
+    # docs/observability-fanout.svg comes from this code: 12 calls under one parent, one
+    # retried after a 429, two streamed.
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("otel_timeline", TIMELINE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    spans: list[ReadableSpan] = await module.run_fan_out()
+    children = [s for s in spans if s.parent is not None]
+    assert len(children) == 12
+    assert sum(len(s.events) for s in children) == 1
+    assert sum("gen_ai.response.time_to_first_chunk" in (s.attributes or {}) for s in children) == 2
+    svg: str = module.draw(spans)
+    assert svg.count("<rect x=") == 13
+    assert svg.count("<circle") == 1
+    assert svg.count('stroke="orange"') == 2
