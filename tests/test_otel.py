@@ -225,6 +225,82 @@ async def test_responses_create(
     assert attributes["gen_ai.usage.output_tokens"] == response.usage.output_tokens
 
 
+async def test_embeddings(
+    traced: trio_openai.OpenAI, local_server: LocalServer, telemetry: Telemetry
+) -> None:
+    local_server.script(
+        "POST",
+        "/v1/embeddings",
+        Reply.json(
+            {
+                "object": "list",
+                "model": "text-embedding-3-small",
+                "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2]}],
+                "usage": {"prompt_tokens": 4, "total_tokens": 4},
+            }
+        ),
+    )
+    await traced.embeddings.create(
+        model="text-embedding-3-small", input="four words right here", encoding_format="float"
+    )
+    span = telemetry.only()
+    assert span.name == "embeddings text-embedding-3-small"
+    assert _attrs(span) == {
+        "gen_ai.operation.name": "embeddings",
+        "gen_ai.provider.name": "openai",
+        **_server(local_server),
+        "gen_ai.request.model": "text-embedding-3-small",
+        "gen_ai.request.encoding_formats": ["float"],
+        "gen_ai.response.model": "text-embedding-3-small",
+        "gen_ai.usage.input_tokens": 4,
+        "trio_openai.end_reason": "complete",
+    }
+    (tokens,) = telemetry.points("gen_ai.client.token.usage")
+    assert (tokens.attributes or {})["gen_ai.token.type"] == "input" and tokens.sum == 4
+
+
+async def test_sampled_out_span_still_measures(
+    local_server: LocalServer, telemetry: Telemetry
+) -> None:
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+
+    sampled_out = TracerProvider(sampler=ALWAYS_OFF)
+    middleware = otel.OTelMiddleware(
+        tracer_provider=sampled_out, meter_provider=telemetry.meter_provider
+    )
+    async with trio_openai.OpenAI(
+        api_key=KEY, base_url=local_server.base_url, middleware=[middleware]
+    ) as client:
+        await client.chat.completions.create(
+            model="echo-1", messages=[{"role": "user", "content": "a b"}]
+        )
+    (duration,) = telemetry.points("gen_ai.client.operation.duration")
+    assert (duration.attributes or {})["gen_ai.response.model"] == "echo-1"
+    assert {
+        p.attributes["gen_ai.token.type"] for p in telemetry.points("gen_ai.client.token.usage")
+    } == {"input", "output"}  # type: ignore[index]
+
+
+async def test_responses_content_capture(local_server: LocalServer, telemetry: Telemetry) -> None:
+    async with trio_openai.OpenAI(
+        api_key=KEY,
+        base_url=local_server.base_url,
+        middleware=[_middleware(telemetry, capture=True)],
+    ) as client:
+        await client.responses.create(model="echo-1", instructions="Be terse.", input="hello there")
+    attributes = _attrs(telemetry.only())
+    assert json.loads(str(attributes["gen_ai.system_instructions"])) == [
+        {"type": "text", "content": "Be terse."}
+    ]
+    assert json.loads(str(attributes["gen_ai.input.messages"])) == [
+        {"role": "user", "parts": [{"type": "text", "content": "hello there"}]}
+    ]
+    (output,) = json.loads(str(attributes["gen_ai.output.messages"]))
+    assert output["role"] == "assistant"
+    assert output["finish_reason"] == "completed"
+    assert output["parts"] == [{"type": "text", "content": "You said: hello there"}]
+
+
 async def test_other_requests_have_no_span(
     traced: trio_openai.OpenAI, telemetry: Telemetry
 ) -> None:
@@ -271,23 +347,38 @@ async def test_stream_complete(
         assert telemetry.finished() == []  # the span is open while the block is
     span = telemetry.only()
     attributes = _attrs(span)
-    assert attributes["trio_openai.end_reason"] == "complete"
-    assert "error.type" not in attributes
-    assert attributes["gen_ai.response.id"] == "chatcmpl-s"
-    assert attributes["gen_ai.response.model"] == "gpt-stream"
-    assert attributes["openai.response.system_fingerprint"] == "fp_s"
-    assert attributes["gen_ai.response.finish_reasons"] == ["stop"]
-    assert attributes["gen_ai.usage.input_tokens"] == 5
-    assert attributes["gen_ai.usage.output_tokens"] == 3
-    first = attributes["gen_ai.response.time_to_first_chunk"]
+    first = attributes.pop("gen_ai.response.time_to_first_chunk")
     assert isinstance(first, float) and 0 < first < 0.5
+    assert attributes == {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "openai.api.type": "chat_completions",
+        **_server(local_server),
+        "gen_ai.request.model": "gpt-x",
+        "gen_ai.response.id": "chatcmpl-s",
+        "gen_ai.response.model": "gpt-stream",
+        "gen_ai.response.finish_reasons": ["stop"],
+        "gen_ai.usage.input_tokens": 5,
+        "gen_ai.usage.output_tokens": 3,
+        "openai.response.system_fingerprint": "fp_s",
+        "trio_openai.end_reason": "complete",
+    }
+    metric_attrs = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-x",
+        "gen_ai.response.model": "gpt-stream",
+        **_server(local_server),
+    }
     (ttfc,) = telemetry.points("gen_ai.client.operation.time_to_first_chunk")
     assert ttfc.count == 1 and ttfc.sum == pytest.approx(first)
+    assert dict(ttfc.attributes or {}) == metric_attrs
     (per_chunk,) = telemetry.points("gen_ai.client.operation.time_per_output_chunk")
     # One transport chunk per paced event, [DONE] included: a gap after each but the first.
     assert per_chunk.count == len(STREAM_EVENTS)
     assert per_chunk.sum == pytest.approx(0.02 * len(STREAM_EVENTS), abs=0.06)
     assert per_chunk.min >= 0.01  # paced 20 ms apart by the server
+    assert dict(per_chunk.attributes or {}) == metric_attrs
 
 
 async def test_stream_break(
