@@ -94,8 +94,9 @@ async def measure(
     try:
         for kind in kinds:  # warm-up: connections, first imports
             await run(clients[kind], *args)  # type: ignore[misc]
-        for _ in range(repeats):
-            for kind in kinds:
+        for repeat in range(repeats):  # the order turns, so none always runs first
+            turn = repeat % len(kinds)
+            for kind in (*kinds[turn:], *kinds[:turn]):
                 rate = await run(clients[kind], *args)  # type: ignore[misc]
                 results[kind].append(float(rate))  # type: ignore[arg-type]
     finally:
@@ -132,8 +133,8 @@ def main(argv: list[str] | None = None) -> None:
         server.terminate()
         server.wait(10)
     print(
-        f"medians of {repeats} runs (events/s of one {events}-event stream; req/s of "
-        f"{requests} JSON calls, {in_flight} in flight)"
+        f"medians of {repeats} runs, per CPU-second of the client (events/s of one "
+        f"{events}-event stream; req/s of {requests} JSON calls, {in_flight} in flight)"
     )
     print(f"{'':8}{'stream ev/s':>14}{'ratio':>8}{'fan-out req/s':>16}{'ratio':>8}")
     for kind in kinds:

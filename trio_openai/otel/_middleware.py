@@ -246,12 +246,12 @@ class _Call:
             self.tail = chunk
             return
         self.tail = chunk[cut + 2 :]
-        complete = chunk[:cut]
-        if b"data: [DONE]" in complete or b"data:[DONE]" in complete:
+        # Bounded searches, no copy of the chunk: it can hold hundreds of events.
+        if chunk.find(b"data: [DONE]", 0, cut) >= 0:
             self.done = True
         marks = _RESPONSES_MARKS if self.api_type == "responses" else _CHAT_MARKS
-        if self.capture or self.first_event or any(mark in complete for mark in marks):
-            for block in complete.split(b"\n\n"):
+        if self.capture or self.first_event or any(chunk.find(m, 0, cut) >= 0 for m in marks):
+            for block in chunk[:cut].split(b"\n\n"):
                 self._event(block)
 
     def _event(self, block: bytes) -> None:
