@@ -110,8 +110,22 @@ class OTelMiddleware:
             explicit_bucket_boundaries_advisory=_CHUNK_BUCKETS,
         )
 
+        self._servers: dict[bytes, dict[str, AttributeValue]] = {}
+
     def __repr__(self) -> str:
         return f"OTelMiddleware(capture_content={self.capture_content})"
+
+    def server_of(self, url: httpx.URL) -> dict[str, AttributeValue]:
+        """``server.address`` and ``server.port`` of a URL (cached: a client has one or two)."""
+        key = url.raw_host + b":" + str(url.port).encode()
+        found: dict[str, AttributeValue] | None = self._servers.get(key)
+        if found is None:
+            port: int = url.port or (443 if url.scheme == "https" else 80)
+            host: str = url.host
+            found = {"server.address": host, "server.port": port}
+            if len(self._servers) < 64:
+                self._servers[key] = found
+        return found
 
     async def __call__(self, request: httpx.Request, call_next: CallNext) -> httpx.Response:
         endpoint = endpoint_of(request.method, request.url.path)
@@ -161,14 +175,11 @@ class _Call:
         body = _request_body(request)
         model = body.get("model")
         self.model = model if isinstance(model, str) else None
-        self.streaming = request.headers.get("accept", "") == "text/event-stream"
-        url = request.url
-        port = url.port or (443 if url.scheme == "https" else 80)
+        self.streaming = body.get("stream") is True
         self.metric_attrs: dict[str, AttributeValue] = {
             "gen_ai.operation.name": operation_name,
             "gen_ai.provider.name": "openai",
-            "server.address": url.host,
-            "server.port": port,
+            **owner.server_of(request.url),
         }
         if self.model is not None:
             self.metric_attrs["gen_ai.request.model"] = self.model
