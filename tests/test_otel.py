@@ -774,7 +774,10 @@ async def test_llama_stream(llama_url: str, telemetry: Telemetry) -> None:
     first = attributes["gen_ai.response.time_to_first_chunk"]
     assert isinstance(first, float) and first > 0
     (per_chunk,) = telemetry.points("gen_ai.client.operation.time_per_output_chunk")
-    assert per_chunk.count >= 12
+    # One point per transport read after the first: a token stream's reads, about one per
+    # token (two tokens read together when the reader falls behind).
+    assert per_chunk.count >= 1
+    assert per_chunk.sum <= (span.end_time - span.start_time) / 1e9  # type: ignore[operator]
 
 
 async def test_docs_timeline_is_drawn_from_a_real_run() -> None:
