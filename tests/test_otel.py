@@ -798,3 +798,35 @@ async def test_docs_timeline_is_drawn_from_a_real_run() -> None:
     assert svg.count("<rect x=") == 13
     assert svg.count("<circle") == 1
     assert svg.count('stroke="orange"') == 2
+
+
+async def test_a_telemetry_failure_never_breaks_the_call(
+    traced: trio_openai.OpenAI, telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trio_openai.otel import _attributes
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug in telemetry")
+
+    monkeypatch.setattr(_attributes.ResponseFacts, "merge", broken)
+    reply = await traced.chat.completions.create(
+        model="echo-1", messages=[{"role": "user", "content": "a b"}]
+    )
+    assert reply.choices[0].message.content == "You said: a b"
+    async with await traced.chat.completions.create(
+        model="echo-1", messages=[{"role": "user", "content": "a b"}], stream=True
+    ) as stream:
+        assert len([chunk async for chunk in stream]) > 2
+    # The spans still end, without the facts the broken code would have read.
+    spans = telemetry.finished()
+    assert [_attrs(s)["trio_openai.end_reason"] for s in spans] == ["complete", "complete"]
+    assert all("gen_ai.response.id" not in _attrs(s) for s in spans)
+
+    (middleware,) = traced.middleware
+    assert isinstance(middleware, otel.OTelMiddleware)
+    monkeypatch.setattr(middleware.tracer, "start_span", broken)
+    reply = await traced.chat.completions.create(
+        model="echo-1", messages=[{"role": "user", "content": "c d"}]
+    )
+    assert reply.choices[0].message.content == "You said: c d"
+    assert len(telemetry.finished()) == 2  # no span for that call, and no error either

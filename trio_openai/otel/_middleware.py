@@ -13,11 +13,13 @@ Telemetry never breaks a call: a body it cannot read is passed through unobserve
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import sys
 import time
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Final, final
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Final, ParamSpec, final
 
 import httpx
 import orjson
@@ -51,6 +53,23 @@ _DONE: Final = b"[DONE]"
 # Events worth decoding when content is not captured (the rest only count as chunks).
 _CHAT_MARKS: Final = (b'"finish_reason":"', b'"finish_reason": "', b'"usage":{', b'"usage": {')
 _RESPONSES_MARKS: Final = (b'"response.completed"', b'"response.incomplete"', b'"response.failed"')
+
+
+P = ParamSpec("P")
+log: Final = logging.getLogger("trio_openai.otel")
+
+
+def _safe(method: Callable[P, None]) -> Callable[P, None]:
+    """Telemetry never breaks a call: an error inside it is logged, and the call goes on."""
+
+    @functools.wraps(method)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            method(*args, **kwargs)
+        except Exception:
+            log.debug("telemetry failed in %s", method.__qualname__, exc_info=True)
+
+    return guarded
 
 
 def _env_capture() -> bool:
@@ -132,7 +151,11 @@ class OTelMiddleware:
         if endpoint is None:
             return await call_next(request)
         operation: Operation | None = request.extensions.get(OPERATION)
-        call = self._call_of(operation, request, endpoint)
+        try:
+            call = self._call_of(operation, request, endpoint)
+        except Exception:  # telemetry never breaks a call
+            log.debug("telemetry failed to start a span", exc_info=True)
+            return await call_next(request)
         try:
             response = await call_next(request)
         except BaseException as exc:
@@ -221,6 +244,7 @@ class _Call:
 
     # -- the body, as the transport delivers it ------------------------------------------
 
+    @_safe
     def watch(self, response: httpx.Response) -> None:
         media = response.headers.get("content-type", "").partition(";")[0].strip().lower()
         if media == "text/event-stream":
@@ -230,6 +254,7 @@ class _Call:
         if isinstance(response.stream, httpx.AsyncByteStream):
             response.stream = _ObservedBody(response.stream, self, response)
 
+    @_safe
     def chunk(self, chunk: bytes) -> None:
         """One read of the transport: timed, and looked into only when it may matter.
 
@@ -288,6 +313,7 @@ class _Call:
             if self.capture:
                 self.output = output_content(self.api_type, obj)
 
+    @_safe
     def body_eof(self) -> None:
         self.eof = True
         if self.sse or not self.body:
@@ -302,6 +328,7 @@ class _Call:
         if self.capture:
             self.output = output_content(self.api_type, obj)
 
+    @_safe
     def body_closed(self, response: httpx.Response) -> None:
         self.closed = True
         exit_error: BaseException | None = response.extensions.get(STREAM_EXIT)
@@ -323,6 +350,7 @@ class _Call:
 
     # -- what the client reports (OperationListener) -------------------------------------
 
+    @_safe
     def retrying(self, attempt: int, delay: float, error: Exception) -> None:
         attrs: dict[str, AttributeValue] = {
             "trio_openai.attempt": attempt,
@@ -334,11 +362,13 @@ class _Call:
         self.span.add_event("trio_openai.retry", attrs)
         self._reset_attempt()
 
+    @_safe
     def returned(self) -> None:
         self.returned_ = True
         if self.closed:
             self._finish_body()
 
+    @_safe
     def failed(self, error: BaseException) -> None:
         self._end_error(error)
 
