@@ -36,6 +36,7 @@ from ._errors import (
     make_status_error,
 )
 from ._hedge import AdaptiveHedge, HedgeCounters, attempt_with_policy
+from ._operation import OPERATION, Operation
 from ._pagination import AsyncPaginator, PageShape
 from ._ratelimit_headers import estimate_tokens
 from ._response import CAPTURE
@@ -174,6 +175,7 @@ class Prepared:
         "headers",
         "method",
         "middleware",
+        "operation",
         "params",
         "replayable",
         "retry_count_header",
@@ -202,6 +204,8 @@ class Prepared:
         self.content = content
         self.timeout = timeout
         self.middleware = middleware
+        # Seen by middleware across attempts; only a call with middleware has one.
+        self.operation: Operation | None = None
         self.replayable = content is None or isinstance(content, bytes) or content.replayable
         # False when the caller set or removed X-Stainless-Retry-Count in extra_headers.
         self.retry_count_header = True
@@ -513,6 +517,8 @@ class OpenAI(Areas, AnyPath):
             content=prepared.content,
             timeout=timeout,
         )
+        if prepared.operation is not None:
+            request.extensions[OPERATION] = prepared.operation
         content: bytes | None = None
         limiter = self.rate_limiter
         if limiter is not None:  # waiting for budget is not part of the attempt's time
@@ -541,6 +547,7 @@ class OpenAI(Areas, AnyPath):
             self.max_retries if isinstance(options.max_retries, Omit) else options.max_retries
         )
         taken = 0
+        operation = prepared.operation = Operation() if prepared.middleware else None
 
         async def attempt(retries_taken: int) -> tuple[httpx.Response, bytes | None]:
             nonlocal taken
@@ -566,6 +573,8 @@ class OpenAI(Areas, AnyPath):
                     delay,
                     type(exc).__name__,
                 )
+            if operation is not None:
+                operation.retrying(retries_taken + 1, delay, exc)
 
         async def run() -> tuple[httpx.Response, bytes | None]:
             return await run_with_retries(
@@ -583,22 +592,29 @@ class OpenAI(Areas, AnyPath):
             return await run()
 
         try:
-            if self._endpoints is None:
+            try:
+                if self._endpoints is None:
+                    response, content = await run()
+                else:
+                    response, content = await run_on_endpoints(
+                        self._endpoints, prepared.url, run_at, replayable=prepared.replayable
+                    )
+            except AuthenticationError:
+                if self.auth is None:
+                    raise
+                # The credential was refused: drop it, and replay once with a fresh one when
+                # the body can be sent again and the provider can refresh (a fixed key
+                # cannot: its invalidate() returns False).
+                refreshable = self.auth.invalidate()
+                if refreshable is False or not prepared.replayable:
+                    raise
                 response, content = await run()
-            else:
-                response, content = await run_on_endpoints(
-                    self._endpoints, prepared.url, run_at, replayable=prepared.replayable
-                )
-        except AuthenticationError:
-            if self.auth is None:
-                raise
-            # The credential was refused: drop it, and replay once with a fresh one when
-            # the body can be sent again and the provider can refresh (a fixed key cannot:
-            # its invalidate() returns False).
-            refreshable = self.auth.invalidate()
-            if refreshable is False or not prepared.replayable:
-                raise
-            response, content = await run()
+        except BaseException as exc:
+            if operation is not None:
+                operation.failed(exc)
+            raise
+        if operation is not None:
+            operation.returned()
         return response, content, taken
 
     # -- entry points used by the generated resources -------------------------------------

@@ -18,6 +18,7 @@ import orjson
 import trio
 
 from ._errors import APIResponseValidationError, APITimeoutError, StreamError
+from ._operation import STREAM_EXIT
 from ._sse import ServerSentEvent, SSEDecoder
 from ._transport import FIRST_EVENT_DEADLINE, BodyReader
 from ._types import Timeout
@@ -142,6 +143,9 @@ class Stream(Generic[T]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if exc is not None and self._response is not None:
+            # For an observer of the body (a tracing middleware): why the block ended.
+            self._response.extensions[STREAM_EXIT] = exc
         await self.aclose()
 
     async def aclose(self) -> None:
