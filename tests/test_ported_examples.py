@@ -8,7 +8,7 @@ against a local server on 127.0.0.1 that answers with the example's response
 (`spec_examples.py`). The port must:
 
 - call the example's endpoint: its last request has the operation's method and path, and
-  the same path and query string as openai-python's;
+  the same path, query string and JSON body as openai-python's;
 - run wherever openai-python runs the original;
 - return what the server sent: the main call's result's `to_dict()` equals the example
   response (or each streamed item's `to_dict()` the event's data; for a binary body, the
@@ -39,6 +39,8 @@ from example_runner import (
     run_ported,
 )
 from spec_examples import BINARY_BODY, Example, examples, stream_items
+
+from trio_openai.testing import RecordedRequest
 
 # Measured on the spec in ../shared/openapi (update together with the spec).
 EXPECTED_EXAMPLES = 155
@@ -146,8 +148,12 @@ def _wrote_binary(workdir: Path) -> bool:
     return any(p.read_bytes() == BINARY_BODY for p in workdir.iterdir())
 
 
+def _json_body(request: RecordedRequest) -> Any:
+    return request.json() if request.body else None
+
+
 def _endpoint_problems(example: Example, run: Run, reference: Run) -> list[str]:
-    """Whether the port's main request went where openai-python's did."""
+    """Whether the port's main request went where openai-python's did, with the same JSON."""
     if not run.requests:
         return ["sent no request"]
     last, theirs = run.requests[-1], reference.requests[-1]
@@ -156,6 +162,8 @@ def _endpoint_problems(example: Example, run: Run, reference: Run) -> list[str]:
         return [f"called {last.method} {last.path}, not {op.method} {op.template}"]
     if (last.path, last.query) != (theirs.path, theirs.query):
         return [f"requested {last.path} {last.query}; openai-python {theirs.path} {theirs.query}"]
+    if "json" in theirs.headers.get("content-type", "") and _json_body(last) != _json_body(theirs):
+        return [f"sent {last.body!r:.200}; openai-python {theirs.body!r:.200}"]
     return []
 
 
