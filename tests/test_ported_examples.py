@@ -169,6 +169,11 @@ def _endpoint_problems(example: Example, run: Run, reference: Run) -> list[str]:
 
 async def _value_problems(example: Example, run: Run, workdir: Path) -> list[str]:
     """Whether the main call returned what the server sent."""
+    values = run.events if example.streams else run.results[-1:]
+    if not example.operation.binary and example.operation.schema is not None:
+        for value in values:
+            if not callable(getattr(value, "to_dict", None)):
+                return [f"the result, a {type(value).__name__}, has no to_dict()"]
     if example.streams:
         expected = stream_items(example.response or "")
         return _differences([_to_dict(example, e) for e in run.events], expected)
