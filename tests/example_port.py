@@ -148,7 +148,7 @@ class _AwaitClientCalls(ast.NodeTransformer):
         return node
 
     def visit_Lambda(self, node: ast.Lambda) -> Any:
-        return node
+        return node  # `await` cannot appear in a lambda: left as written
 
 
 def _last_use(stmts: list[ast.stmt], name: str) -> int:
@@ -168,6 +168,10 @@ class _Porter:
 
     def expr(self, node: ast.expr) -> ast.expr:
         return _AwaitClientCalls(self.streamed).visit(node)
+
+    def inner(self, call: ast.expr) -> ast.expr:
+        """`call` itself left unawaited, the calls in its arguments awaited."""
+        return _AwaitClientCalls(self.streamed).generic_visit(call)  # type: ignore[return-value]
 
     def block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         out: list[ast.stmt] = []
@@ -202,13 +206,15 @@ class _Porter:
             if isinstance(stmt.iter, ast.Name) and stmt.iter.id in self.streams:
                 return ast.AsyncFor(stmt.target, stmt.iter, body, self.block(stmt.orelse))
             if _is_client_call(stmt.iter):  # rule 4: no await, the pager is iterated
-                stmt.iter.args = [self.expr(a) for a in stmt.iter.args]  # type: ignore[attr-defined]
-                return ast.AsyncFor(stmt.target, stmt.iter, body, self.block(stmt.orelse))
+                return ast.AsyncFor(
+                    stmt.target, self.inner(stmt.iter), body, self.block(stmt.orelse)
+                )
             stmt.iter = self.expr(stmt.iter)
             stmt.body, stmt.orelse = body, self.block(stmt.orelse)
             return stmt
         if isinstance(stmt, ast.With) and any(_is_client_call(i.context_expr) for i in stmt.items):
-            for item in stmt.items:  # rule 5
+            for item in stmt.items:  # rule 5: the call is entered, not awaited
+                item.context_expr = self.inner(item.context_expr)
                 if isinstance(item.optional_vars, ast.Name):
                     self.streamed.add(item.optional_vars.id)
             return ast.AsyncWith(stmt.items, self.block(stmt.body))
@@ -222,8 +228,6 @@ class _Porter:
                 setattr(
                     stmt, field, [self.expr(v) if isinstance(v, ast.expr) else v for v in value]
                 )
-            elif isinstance(value, ast.withitem):
-                value.context_expr = self.expr(value.context_expr)
         if isinstance(stmt, ast.With):
             for item in stmt.items:
                 item.context_expr = self.expr(item.context_expr)

@@ -225,7 +225,7 @@ async def test_ported_example(name: str, tmp_path: Path, monkeypatch: pytest.Mon
         # The expectation is right: openai-python's own result matches it.
         assert await _value_problems(example, reference, tmp_path / "openai-python") == []
     if run.error is not None:
-        pytest.fail(f"the port of {name} raised {_error(run)}")
+        raise AssertionError(f"the port of {name} raised {_error(run)}") from run.error
     assert _endpoint_problems(example, run, reference) == []
     assert await _value_problems(example, run, workdir) == []
 
