@@ -3,9 +3,9 @@
 The port rules (each is a line of docs/migration.md, "What Trio requires you to change"):
 
 1. Imports: `openai` becomes `trio_openai` (`from openai import OpenAI` ->
-   `from trio_openai import OpenAI`, `from openai.types.x import Y` ->
-   `from trio_openai.types.x import Y`).
-2. The client is opened by a block: `client = OpenAI(...)` -> `async with OpenAI(...) as
+   `from trio_openai import OpenAI`, `AsyncOpenAI` -> `OpenAI`, `AsyncAzureOpenAI` ->
+   `AzureOpenAI`, `from openai.types.x import Y` -> `from trio_openai.types.x import Y`).
+2. The client is closed by a block: `client = OpenAI(...)` -> `async with OpenAI(...) as
    client:` around the rest of the code. openai-python's module-level client
    (`import openai; openai.audio...`) becomes the same block, with `client.` for `openai.`.
 3. Every call on `client.` is awaited (`await client.files.retrieve(...)`).
@@ -35,6 +35,12 @@ from typing import Any
 
 __all__ = ["instrumented_original", "ported"]
 
+_CLIENT_CLASSES = {  # openai-python's client classes -> trio_openai's
+    "OpenAI": "OpenAI",
+    "AsyncOpenAI": "OpenAI",
+    "AzureOpenAI": "AzureOpenAI",
+    "AsyncAzureOpenAI": "AzureOpenAI",
+}
 _MAIN = "_is_main_call"  # attribute set on the main ast.Call
 CLIENT = "client"
 
@@ -63,7 +69,7 @@ def _is_client_ctor(node: ast.AST) -> bool:
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
-        and node.func.id in ("OpenAI", "AsyncOpenAI")
+        and node.func.id in _CLIENT_CLASSES
     )
 
 
@@ -179,6 +185,8 @@ class _Porter:
             rest = stmts[i + 1 :]
             if isinstance(stmt, ast.Assign) and _is_client_ctor(stmt.value):  # rule 2
                 (target,) = stmt.targets
+                func = stmt.value.func  # type: ignore[attr-defined]
+                func.id = _CLIENT_CLASSES[func.id]  # AsyncOpenAI() -> OpenAI(), rule 1
                 item = ast.withitem(self.expr(stmt.value), target)
                 out.append(ast.AsyncWith([item], self.block(rest) or [ast.Pass()]))
                 return out
@@ -236,9 +244,7 @@ class _Porter:
 
 def _port_import(stmt: ast.Import | ast.ImportFrom) -> ast.stmt:  # rule 1
     if isinstance(stmt, ast.ImportFrom) and stmt.module and stmt.module.split(".")[0] == "openai":
-        names = [
-            ast.alias("OpenAI", a.asname) if a.name == "AsyncOpenAI" else a for a in stmt.names
-        ]
+        names = [ast.alias(_CLIENT_CLASSES.get(a.name, a.name), a.asname) for a in stmt.names]
         return ast.ImportFrom("trio_openai" + stmt.module[len("openai") :], names, stmt.level)
     if isinstance(stmt, ast.Import) and any(a.name == "openai" for a in stmt.names):
         return ast.ImportFrom("trio_openai", [ast.alias("OpenAI")], 0)

@@ -281,6 +281,16 @@ def test_port_rules() -> None:
     assert ast.unparse(ported(PORT_RULES_SOURCE, instrument=False)) == PORT_RULES_PORTED
 
 
+def test_async_client_classes_are_renamed() -> None:
+    source = "from openai import AsyncOpenAI\nclient = AsyncOpenAI()\nclient.models.list()\n"
+    expected = """\
+async def main():
+    from trio_openai import OpenAI
+    async with OpenAI() as client:
+        await client.models.list()"""
+    assert ast.unparse(ported(source, instrument=False)) == expected
+
+
 def test_module_client_is_opened_in_a_block() -> None:
     source = "import openai\nprint(openai.models.list())\n"
     expected = """\
