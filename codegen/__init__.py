@@ -9,7 +9,9 @@ else the machine's /work/shared copy) and writes:
   functions of the unions, a lazy name index, and `params.py` (TypedDicts of the request
   objects, for annotations);
 - `trio_openai/resources/`: one class per resource (``client.vector_stores.files``), one
-  thin async method per operation, and `_registry.py` (the client's top-level attributes).
+  thin async method per operation (with ``stream=True`` overloads where the reply can
+  stream), its ``with_raw_response`` / ``with_streaming_response`` wrapper classes,
+  `__init__.py` (`Areas`: the client's typed top-level attributes) and `_registry.py`.
 
 Output is deterministic: the same spec gives byte-for-byte the same files.
 
@@ -17,5 +19,5 @@ Modules: `names` (identifiers), `spec` (loading and walking the spec), `ir` (sch
 an intermediate form of classes, unions and aliases), `layout` (which module holds what),
 `emit` (model source), `naming` (the operation -> ``resource.method`` table), `params`
 (request types), `operations` (operations to method definitions), `resources` (their
-source).
+source), `surface` (the client's areas and the raw/streaming wrapper classes).
 """

@@ -110,27 +110,16 @@ BINARY_RESULTS = frozenset({"RetrieveContainerFileContent", "downloadFile"})
 # ``with_streaming_response`` is used for them: audio played while it arrives.
 BYTE_STREAMS = frozenset({"createSpeech"})
 
-# Stream methods that hand the events to a helper of trio_openai.lib (a snapshot of the
-# object so far, text deltas, the final object) instead of returning the plain `Stream`:
-# operationId -> (module, callable, the type it returns, the call). In the call, `{fn}`
-# is the callable and `{body}` the request body (omitted values left out, `stream: true`).
-STREAM_HELPERS: dict[str, tuple[str, str, str, str]] = {
-    "createChatCompletion": (
-        "trio_openai.lib._chat_stream",
-        "open_chat_stream",
-        "ChatCompletionStreamManager",
-        "{fn}(self._client, **{body}, **options)",
-    ),
-    "createResponse": (
-        "trio_openai.lib._responses_stream",
-        "ResponseStreamManager",
-        "ResponseStreamManager",
-        "{fn}(self._client, {body}, options=options)",
-    ),
-}
-
-# Resources whose class derives from a hand-written mixin of trio_openai/resources/_extras.py
-# too (methods that are not operations of the spec): resource path -> mixin class.
+# Hand-written behaviour on generated resources has one mechanism: a mixin class of
+# trio_openai/resources/_extras.py that the resource's class derives from
+# (``class Responses(ResponsesExtras, Resource)``): resource path -> mixin class. A mixin
+# adds methods that are not operations of the spec (``parse``, ``run_tools``,
+# ``create_and_poll``, ``connect``...). Where such a method needs the generated signature
+# of an operation, the generator writes the method and the mixin supplies its body through
+# a hook: the ``stream()`` of an operation in `STREAM_HOOKS` builds the request body and
+# returns ``self._open_stream(body, options)``, which the mixin defines (a helper of
+# trio_openai.lib with snapshots, text deltas and the final object, instead of the plain
+# `Stream`). `STREAM_HOOKS` gives the module and name of the type that hook returns.
 MIXINS: dict[str, str] = {
     "responses": "ResponsesExtras",
     "chat.completions": "ChatCompletionsExtras",
@@ -139,6 +128,22 @@ MIXINS: dict[str, str] = {
     "videos": "VideosExtras",
     "batches": "BatchesExtras",
     "uploads": "UploadsExtras",
+    "realtime": "RealtimeExtras",
+}
+STREAM_HOOKS: dict[str, tuple[str, str]] = {
+    "createChatCompletion": ("trio_openai.lib._chat_stream", "ChatCompletionStreamManager"),
+    "createResponse": ("trio_openai.lib._responses_stream", "ResponseStreamManager"),
+}
+
+# Operations that stream (``stream: true``) although the spec declares no text/event-stream
+# reply for them: operationId -> the type of one event (openai-python streams them too).
+STREAM_EVENTS: dict[str, str] = {
+    "createCompletion": "CreateCompletionResponse",
+    "createRun": "AssistantStreamEvent",
+    "createThreadAndRun": "AssistantStreamEvent",
+    "submitToolOuputsToRun": "AssistantStreamEvent",
+    "getResponse": "ResponseStreamEvent",
+    "beta_getResponse": "BetaResponseStreamEvent",
 }
 
 # Result types decoded through a hand-written function of resources/_base.py instead of
@@ -147,7 +152,7 @@ CASTS: dict[str, str] = {"Response": "decode_response"}
 
 # Resource subtrees generated into a module of their own (the rest: one module per
 # top-level attribute), so that ``client.beta.threads`` does not load the ChatKit code.
-MODULE_SPLITS = {
+MODULE_SPLITS: dict[tuple[str, ...], str] = {
     ("admin", "organization", "projects"): "admin_projects",
     ("admin", "organization", "usage"): "admin_usage",
     ("beta", "assistants"): "beta_assistants",

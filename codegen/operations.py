@@ -27,7 +27,7 @@ import attrs
 
 from .ir import ClassDef, ListOf, Nullable, Ref, Resolver, TypeRef
 from .names import trim_doc
-from .naming import BINARY_RESULTS, BYTE_STREAMS, locate, split_path
+from .naming import BINARY_RESULTS, BYTE_STREAMS, STREAM_EVENTS, locate, split_path
 from .params import ParamTyper, has_binary, object_properties, union_ann
 from .spec import Operation, Spec
 
@@ -84,6 +84,13 @@ class OpDef:
     def stream_name(self) -> str:
         """``create`` streams as ``stream()``, any other ``x`` as ``x_stream()``."""
         return "stream" if self.name == "create" else f"{self.name}_stream"
+
+    @property
+    def flag_param(self) -> ParamDef | None:
+        """The parameter that turns streaming on (``stream``, or speech's ``stream_format``)."""
+        if self.stream_flag is None or self.stream_type is None:
+            return None
+        return next(p for p in self.params if p.key == self.stream_flag[0])
 
     @property
     def path_params(self) -> list[ParamDef]:
@@ -255,6 +262,8 @@ class OperationBuilder:
                 break
         types = self.resolver.operation_types.get(op.operation_id, {})
         stream_type = types.get("text/event-stream")
+        if stream_type is None and op.operation_id in STREAM_EVENTS:
+            stream_type = Ref(STREAM_EVENTS[op.operation_id])
         others = [ct for ct in content_types if ct != "text/event-stream"]
         if op.operation_id in BINARY_RESULTS:
             return "binary", None, None, stream_type
@@ -269,7 +278,7 @@ class OperationBuilder:
     @staticmethod
     def _stream_flag(params: list[ParamDef]) -> tuple[str, object] | None:
         for p in params:
-            if p.where == "body" and p.key == "stream":
+            if p.where in ("body", "query") and p.key == "stream":
                 return ("stream", True)
         for p in params:
             if p.where == "body" and p.key == "stream_format" and '"sse"' in p.ann:

@@ -15,14 +15,22 @@ from collections.abc import Iterator
 import attrs
 
 from .emit import HEADER, doc_literal, quote
-from .ir import AliasDef, ClassDef, Raw, Ref, Resolver, TypeRef, UnionDef
+from .ir import ClassDef, Raw, Ref, Resolver, TypeRef, UnionDef
 from .names import camel, snake
-from .naming import CASTS, MIXINS, STREAM_HELPERS, module_of
+from .naming import CASTS, MIXINS, STREAM_HOOKS, module_of
 from .operations import OpDef, ParamDef
+from .surface import render_areas, wrapper_classes, wrapper_properties
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TYPING = ("Any", "Literal")
 _ABC = ("Mapping", "Sequence")
+_WRAPPER_SUFFIXES = ("WithRawResponse", "WithStreamingResponse")
+_WRAPPERS = (
+    ("to_raw_page_wrapper", "_to_raw_page"),
+    ("to_raw_response_wrapper", "_to_raw"),
+    ("to_streamed_page_wrapper", "_to_streamed_page"),
+    ("to_streamed_response_wrapper", "_to_streamed"),
+)
 
 
 @attrs.define
@@ -49,9 +57,11 @@ def build_tree(ops: list[OpDef]) -> dict[tuple[str, ...], Node]:
     for path in sorted(nodes, key=lambda p: (len(p), p)):
         node = nodes[path]
         used = taken.setdefault(node.module, set())
+        name = "".join(camel(part) for part in path)  # the longest: unique in its module
         for size in range(1, len(path) + 1):
-            name = "".join(camel(part) for part in path[-size:])
-            if name not in used:
+            short = "".join(camel(part) for part in path[-size:])
+            if short not in used:
+                name = short
                 break
         used.add(name)
         node.cls = name
@@ -71,8 +81,8 @@ class ResourceWriter:
         self.types_used: set[str] = set()
         self.idents: set[str] = set()
         self.siblings: set[str] = set()
-        self.helpers: set[tuple[str, str]] = set()  # (module, type) of stream helpers
         self.mixins: set[str] = set()
+        self.hook_types: set[tuple[str, str]] = set()  # (module, type) stream hooks return
         self.uses_strip = False
 
     # --- types -----------------------------------------------------------------------
@@ -100,9 +110,7 @@ class ResourceWriter:
         target = self.resolver.defs[t.name]
         if isinstance(target, ClassDef):
             return f"{self._type(t.name)}.from_dict"
-        if isinstance(target, UnionDef) or (
-            isinstance(target, AliasDef) and self.resolver.needs_conversion(t)
-        ):
+        if isinstance(target, UnionDef) or self.resolver.needs_conversion(t):
             module = self.modules[t.name]
             self.types_used.add(module)
             return f"_t_{module}.decode_{snake(t.name)}"
@@ -113,7 +121,18 @@ class ResourceWriter:
 
     # --- methods ---------------------------------------------------------------------
 
-    def _signature(self, op: OpDef, name: str, ret: str, *, is_async: bool) -> Iterator[str]:
+    def _signature(
+        self,
+        op: OpDef,
+        name: str,
+        ret: str,
+        *,
+        is_async: bool,
+        flag: str | None = None,
+        stub: bool = False,
+    ) -> Iterator[str]:
+        """The ``def`` line to the colon; `flag` is an extra keyword-only parameter (the
+        streaming flag of an overload) and `stub` makes the body ``...`` (an overload)."""
         params = op.signature_params()
         path = op.path_params
         yield f"    {'async def' if is_async else 'def'} {name}("
@@ -123,7 +142,7 @@ class ResourceWriter:
             self._scan(last.ann)
             yield f"        {last.name}: {last.ann},"
         keyword_only = [p for p in params if not (path and p is path[-1])]
-        if keyword_only:
+        if keyword_only or flag:
             yield "        *,"
         for p in keyword_only:
             self._scan(p.ann)
@@ -131,8 +150,11 @@ class ResourceWriter:
                 yield f"        {p.name}: {p.ann},"
             else:
                 yield f"        {p.name}: {p.ann} | Omit = omit,"
+        if flag:
+            yield f"        {flag},"
         yield "        **options: Unpack[CallOptions],"
-        yield f"    ) -> {ret}:"
+        end = " ..." if stub else ""
+        yield f"    ) -> {ret}:{end}"
 
     @staticmethod
     def _url(op: OpDef) -> str:
@@ -147,7 +169,7 @@ class ResourceWriter:
     @staticmethod
     def _mapping(
         params: list[ParamDef],
-        flag: tuple[str, object] | None = None,
+        flag: tuple[str, str] | None = None,
         json_parts: frozenset[str] = frozenset(),
     ) -> list[str]:
         lines = [
@@ -157,23 +179,31 @@ class ResourceWriter:
             for p in params
         ]
         if flag is not None:
-            lines.insert(0, f"{quote(flag[0])}: {flag[1]!r},")
+            lines.insert(0, f"{quote(flag[0])}: {flag[1]},")
         return lines
 
-    def _call_args(self, op: OpDef, *, stream: bool = False) -> list[str]:
-        """The keyword arguments shared by every entry point (path, query, body, options)."""
+    def _call_args(self, op: OpDef, *, flag_expr: str | None = None) -> list[str]:
+        """The keyword arguments shared by every entry point (path, query, body, options).
+
+        `flag_expr` is what to send as the streaming flag (``True``, or the ``stream``
+        argument itself); without it the flag is not sent.
+        """
         args: list[str] = []
-        query = [p for p in op.params if p.where == "query"]
+        flag_param = op.flag_param
+        flag = (flag_param.key, flag_expr) if flag_param and flag_expr else None
+        query_flag = flag if flag_param and flag_param.where == "query" else None
+        if query_flag is not None:
+            flag = None
+        query = [p for p in op.params if p.where == "query" and p is not flag_param]
         body = [p for p in op.signature_params() if p.where == "body"]
         headers = [p for p in op.params if p.where == "header"]
         # a query in the spec's path (`/responses?beta=true`) is sent as query parameters
         fixed = [pair.partition("=") for pair in op.url.partition("?")[2].split("&") if pair]
-        if query or fixed:
+        if query or fixed or query_flag:
             args.append("query={")
             args += [f"    {quote(key)}: {quote(value)}," for key, _, value in fixed]
-            args += ["    " + line for line in self._mapping(query)]
+            args += ["    " + line for line in self._mapping(query, query_flag)]
             args.append("},")
-        flag = op.stream_flag if stream else None
         if op.body_kind == "multipart":
             args.append("multipart={")
             args += ["    " + line for line in self._mapping(body, flag, op.json_parts)]
@@ -219,12 +249,24 @@ class ResourceWriter:
             ret = "None"
         else:
             ret = self.type_ann(op.result_type)
-        yield from self._signature(op, op.name, ret, is_async=True)
-        yield doc_literal(op.doc or f"{op.http_method} {op.url}", "        ")
+        if op.flag_param is not None:
+            yield from self._streamable_source(op, url, ret)
+        else:
+            yield from self._signature(op, op.name, ret, is_async=True)
+            yield doc_literal(op.doc or f"{op.http_method} {op.url}", "        ")
+            yield from self._request_call(op, url, None)
+        if op.stream_type is not None:
+            yield ""
+            yield from self._stream_source(op, url)
+        if op.byte_stream:
+            yield ""
+            yield from self._byte_stream_source(op, url)
+
+    def _request_call(self, op: OpDef, url: str, flag_expr: str | None) -> Iterator[str]:
         yield "        return await self._client._request("
         yield f"            {quote(op.http_method)},"
         yield f"            {url},"
-        for arg in self._call_args(op):
+        for arg in self._call_args(op, flag_expr=flag_expr):
             yield "            " + arg
         if op.result == "binary":
             yield "            binary=True,"
@@ -235,38 +277,93 @@ class ResourceWriter:
             if decode is not None:
                 yield f"            cast={decode},"
         yield "        )"
-        if op.stream_type is not None:
-            yield ""
-            yield from self._stream_source(op, url)
-        if op.byte_stream:
-            yield ""
-            yield from self._byte_stream_source(op, url)
 
-    def _helper_stream_source(self, op: OpDef) -> Iterator[str]:
-        module, fn, returns, call = STREAM_HELPERS[op.operation_id]
-        relative = ".." + module.removeprefix("trio_openai.")
-        self.helpers.add((relative, returns))
+    @staticmethod
+    def _flag_value(op: OpDef) -> str:
+        assert op.stream_flag is not None
+        return repr(op.stream_flag[1])
+
+    def _flag_anns(self, op: OpDef) -> tuple[str, str, str]:
+        """(off, on, any) annotations of the streaming flag in the three overloads."""
+        p = op.flag_param
+        assert p is not None
+        assert op.stream_flag is not None
+        if p.key == "stream":
+            nullable = " | None" if "None" in p.ann else ""
+            return (
+                f"Literal[False]{nullable} | Omit = omit",
+                "Literal[True]",
+                f"{p.ann} | Omit = omit",
+            )
+        self.idents.add("Literal")
+        on = op.stream_flag[1]
+        others = [v for v in re.findall(r'"([^"]+)"', p.ann) if v != on]
+        off = "Literal[" + ", ".join(quote(v) for v in others) + "]"
+        return f"{off} | Omit = omit", f"Literal[{quote(str(on))}]", f"{p.ann} | Omit = omit"
+
+    def _streamable_source(self, op: OpDef, url: str, ret: str) -> Iterator[str]:
+        """openai-python's ``create(..., stream=True)``: three overloads and one body."""
+        p = op.flag_param
+        assert p is not None
+        self.idents.add("Literal")
+        event = f"Stream[{self.type_ann(op.stream_type)}]"
+        off, on, either = self._flag_anns(op)
+        for flag_ann, returns in ((off, ret), (on, event), (either, f"{ret} | {event}")):
+            yield "    @overload"
+            yield from self._signature(
+                op, op.name, returns, is_async=True, flag=f"{p.name}: {flag_ann}", stub=True
+            )
+        yield from self._signature(
+            op, op.name, f"{ret} | {event}", is_async=True, flag=f"{p.name}: {either}"
+        )
+        on_value = self._flag_value(op)
+        doc = (op.doc or f"{op.http_method} {op.url}") + (
+            f" With ``{p.name}={on_value}`` the result is a `Stream` of events, sent "
+            f"when its block opens: ``async with await client.{op.resource}.{op.name}"
+            f"(..., {p.name}={on_value}) as stream``, then ``async for event in stream``."
+        )
+        yield doc_literal(doc, "        ")
+        test = f"{p.name} is True" if on_value == "True" else f"{p.name} == {on_value}"
+        yield f"        if {test}:"
+        yield "            return self._client._stream("
+        yield f"                {quote(op.http_method)},"
+        yield f"                {url},"
+        for arg in self._call_args(op, flag_expr=p.name):
+            yield "                " + arg
+        yield f"                decode={self.decoder(op.stream_type) or '_identity'},"
+        line = (
+            f"async with await client.{op.resource}.{op.name}(..., {p.name}={on_value}) as stream:"
+        )
+        yield f"                usage={quote(line)},"
+        yield "            )"
+        yield from self._request_call(op, url, p.name)
+
+    def _hooked_stream_source(self, op: OpDef) -> Iterator[str]:
+        mixin = MIXINS.get(op.resource)
+        if mixin is None:
+            raise ValueError(f"{op.operation_id} is in STREAM_HOOKS but {op.resource} has no mixin")
+        module, returns = STREAM_HOOKS[op.operation_id]
+        self.hook_types.add((".." + module.removeprefix("trio_openai."), returns))
         yield from self._signature(op, op.stream_name, returns, is_async=False)
         doc = (
             f"Like ``{op.name}()``, streamed: ``async with client.{op.resource}."
             f"{op.stream_name}(...) as stream``, then ``async for event in stream`` (see "
-            f"`{fn}`). The request is sent when the block opens; the connection is released "
-            "when it ends."
+            f"`{mixin}._open_stream`). The request is sent when the block opens; the "
+            "connection is released when it ends."
         )
         yield doc_literal(doc, "        ")
-        yield f"        from {relative} import {fn}"
-        yield ""
         body = [p for p in op.signature_params() if p.where == "body"]
         self.uses_strip = True
         yield "        _body = _strip({"
-        for line in self._mapping(body, op.stream_flag):
+        assert op.stream_flag is not None
+        for line in self._mapping(body, (op.stream_flag[0], self._flag_value(op))):
             yield f"            {line}"
         yield "        })"
-        yield f"        return {call.format(fn=fn, body='_body')}"
+        yield "        return self._open_stream(_body, options)"
 
     def _stream_source(self, op: OpDef, url: str) -> Iterator[str]:
-        if op.operation_id in STREAM_HELPERS:
-            yield from self._helper_stream_source(op)
+        if op.operation_id in STREAM_HOOKS:
+            yield from self._hooked_stream_source(op)
             return
         event = self.type_ann(op.stream_type)
         yield from self._signature(op, op.stream_name, f"Stream[{event}]", is_async=False)
@@ -281,9 +378,11 @@ class ResourceWriter:
         yield "        return self._client._stream("
         yield f"            {quote(op.http_method)},"
         yield f"            {url},"
-        for arg in self._call_args(op, stream=True):
+        for arg in self._call_args(op, flag_expr=self._flag_value(op)):
             yield "            " + arg
         yield f"            decode={decode},"
+        line = f"async with client.{op.resource}.{op.stream_name}(...) as stream:"
+        yield f"            usage={quote(line)},"
         yield "        )"
 
     def _byte_stream_source(self, op: OpDef, url: str) -> Iterator[str]:
@@ -311,15 +410,21 @@ class ResourceWriter:
         else:
             yield f"class {node.cls}(Resource):"
         yield doc_literal(f"``client.{'.'.join(node.path)}``", "    ")
+        yield ""
+        yield f"    _path = {quote('.'.join(node.path))}"
+        yield from wrapper_properties(node)
+        child_type: dict[str, str] = {}
         for attr, child in sorted(node.children.items()):
             yield ""
             yield "    @cached_property"
             if child.module == self.name:
+                child_type[attr] = child.cls
                 yield f"    def {attr}(self) -> {child.cls}:"
                 yield doc_literal(f"``client.{'.'.join(child.path)}``", "        ")
                 yield f"        return {child.cls}(self._client)"
             else:
                 self.siblings.add(child.module)
+                child_type[attr] = f"_r_{child.module}.{child.cls}"
                 yield f"    def {attr}(self) -> _r_{child.module}.{child.cls}:"
                 yield doc_literal(f"``client.{'.'.join(child.path)}``", "        ")
                 yield f"        from .{child.module} import {child.cls}"
@@ -328,6 +433,7 @@ class ResourceWriter:
         for op in node.ops:
             yield ""
             yield from self.method_source(op)
+        yield from wrapper_classes(node, child_type)
 
     def source(self, nodes: list[Node]) -> str:
         blocks = ["\n".join(self.class_source(n)) for n in nodes]
@@ -354,10 +460,16 @@ class ResourceWriter:
         used = {n for n in _TYPING if n in self.idents or re.search(rf"\b{n}\b", body)}
         if "decode=_identity," in body:
             used.add("Any")
-        typing = ["TYPE_CHECKING", *sorted({"Unpack", *used})]
+        if "@overload" in body:
+            used.add("overload")
+        if "Unpack[" in body:
+            used.add("Unpack")
+        typing = ["TYPE_CHECKING", *sorted(used)]
         head.append(f"from typing import {', '.join(typing)}")
         head.append("")
-        head.append("from .._types import CallOptions, Omit, omit")
+        names = [n for n in ("CallOptions", "Omit", "omit") if re.search(rf"\b{n}\b", body)]
+        if names:
+            head.append(f"from .._types import {', '.join(names)}")
         if self.uses_strip and "_strip(" in body:
             head.append("from .._types import strip_omitted as _strip")
         base = ["Resource"]
@@ -375,8 +487,15 @@ class ResourceWriter:
         head.append(f"from ._base import {', '.join(base)}")
         if self.mixins:
             head.append(f"from ._extras import {', '.join(sorted(self.mixins))}")
+        wrappers = [w for w in _WRAPPERS if f"{w[1]}(" in body]
+        if wrappers:
+            head.append("from .._response import (")
+            head += [f"    {fn} as {alias}," for fn, alias in wrappers]
+            head.append(")")
         head.append("")
         head.append("if TYPE_CHECKING:")
+        for module, returns in sorted(self.hook_types):
+            head.append(f"    from {module} import {returns}")
         if "FileInput" in self.idents:
             head.append("    from .._multipart import FileInput")
         if "AsyncPaginator[" in body:
@@ -384,8 +503,6 @@ class ResourceWriter:
         streams = [n for n in ("ByteStream", "Stream") if re.search(rf"\b{n}\b", body)]
         if streams:
             head.append(f"    from .._streaming import {', '.join(streams)}")
-        for module, returns in sorted(self.helpers):
-            head.append(f"    from {module} import {returns}")
         for module in sorted(self.types_used):
             head.append(f"    from ..types import {module} as _t_{module}")
         params = sorted(self.idents & self.param_names)
@@ -403,7 +520,7 @@ class ResourceWriter:
                 )
         if "decode=_identity," in body:
             head += ["", "", "def _identity(value: Any) -> Any:", "    return value"]
-        names = sorted(n.cls for n in nodes)
+        names = sorted(f"{n.cls}{suffix}" for n in nodes for suffix in ("", *_WRAPPER_SUFFIXES))
         head += ["", "__all__ = [", *(f"    {quote(n)}," for n in names), "]"]
         return "\n".join(head) + "\n\n\n" + body + "\n"
 
@@ -434,4 +551,5 @@ def render_resources(
         f"OPERATION_COUNT = {len(ops)}",
     ]
     files["_registry.py"] = "\n".join(lines) + "\n"
+    files["__init__.py"] = render_areas([nodes[p] for p in tops])
     return files

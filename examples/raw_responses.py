@@ -1,9 +1,11 @@
 """Raw responses: the HTTP status, headers and request id next to the parsed result.
 
-`client.with_raw_response.<any call>(...)` returns an `APIResponse`: `.parsed` (what the
-call would have returned), `.status_code`, `.headers`, `.request_id`, `.retries_taken` and
-`.http_response` (the httpx.Response). Streams carry their response themselves, and
-errors carry theirs in `err.response`.
+`client.responses.with_raw_response.create(...)` (any resource, any method; or
+`client.with_raw_response.responses.create(...)`) returns an `APIResponse`: `.parse()` (what
+the call would have returned), `.status_code`, `.headers`, `.request_id`, `.retries_taken`
+and `.http_response` (the httpx.Response). `with_streaming_response` gives the headers at
+once and the body as you read it, inside `async with`. Streams carry their response
+themselves, and errors carry theirs in `err.response`.
 
 With OPENAI_API_KEY set, this asks the real API (model from OPENAI_MODEL, default gpt-5.2),
 whose headers include the rate-limit budget; with OPENAI_BASE_URL as well, any
@@ -44,14 +46,14 @@ async def main() -> None:
             print(f"(no OPENAI_API_KEY: asking the local echo server at {server.base_url})")
         await stack.enter_async_context(client)
 
-        raw = await client.with_raw_response.responses.create(
+        raw = await client.responses.with_raw_response.create(
             model=model, input="Say this is a test", max_output_tokens=100
         )
         print(f"status {raw.status_code}, request id {raw.request_id}, {raw.retries_taken} retries")
         for name in INTERESTING:
             if name in raw.headers:
                 print(f"  {name}: {raw.headers[name]}")
-        response = raw.parsed  # the typed Response a plain call returns
+        response = raw.parse()  # the typed Response a plain call returns
         print(f"parsed: {response.output_text.strip()[:70]!r}")
         print(f"elapsed on the wire: {raw.http_response.elapsed.total_seconds():.3f} s")
 
@@ -62,6 +64,10 @@ async def main() -> None:
         ) as stream:
             print(f"stream: status {stream.response.status_code}, request id {stream.request_id}")
             await stream.until_done()
+
+        # The body as it arrives; the connection is released when the block ends.
+        async with client.models.with_streaming_response.list() as listed:
+            print(f"models: status {listed.status_code}, {len(await listed.read())} bytes")
 
         # Errors: the response that carried the error.
         try:

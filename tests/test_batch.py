@@ -467,7 +467,7 @@ async def test_steady_accepts_the_batch_and_file_requests(steady_url: str) -> No
                 await raw.post("/batches", body=body),
                 await raw.get("/batches/batch_abc123"),
                 await raw.post("/batches/batch_abc123/cancel"),
-                await raw._request("GET", "/files/file-abc123/content", binary=True),
+                await raw.files.content("file-abc123"),
             ]
     assert [a.headers.get("x-steady-request-valid") for a in answers] == ["true"] * 5
     assert answers[0].parsed["object"] == "file"

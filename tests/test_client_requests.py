@@ -388,8 +388,8 @@ async def test_copies_do_not_reuse_resources_bound_to_the_original(
     local_server.script("GET", "/v1/models", Reply.json({"object": "list", "data": []}))
     assert client.models is client.models  # loaded once, then cached on this client
     raw = client.with_raw_response
-    assert raw.models is not client.models
-    page = await raw.models.list()
+    assert raw.models is client.models.with_raw_response
+    page = (await raw.models.list()).parsed
     assert page.data == []
     copy = client.with_options(max_retries=7)
     assert copy.models._client is copy

@@ -283,9 +283,13 @@ def test_request_types_of_a_small_spec() -> None:
     exec(compile(source, "params.py", "exec"), namespace)
     assert namespace["NodeParam"].__required_keys__ == frozenset({"from"})
     files = render_resources([op], resolver, {}, {*typer.classes, *typer.aliases})
-    assert set(files) == {"things.py", "_registry.py"}
+    assert set(files) == {"things.py", "_registry.py", "__init__.py"}
     tree = ast.parse(files["things.py"])
-    assert [n.name for n in tree.body if isinstance(n, ast.ClassDef)] == ["Things"]
+    assert [n.name for n in tree.body if isinstance(n, ast.ClassDef)] == [
+        "Things",
+        "ThingsWithRawResponse",
+        "ThingsWithStreamingResponse",
+    ]
     assert "f\"/things/{_p('thing_id', thing_id)}\"" in files["things.py"]
     assert '"timeout": timeout_,' in files["things.py"]
 

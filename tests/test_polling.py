@@ -200,12 +200,13 @@ async def test_an_error_while_polling_propagates(
         await client.vector_stores.files.poll("file_1", vector_store_id="vs_1", poll_interval_ms=1)
 
 
-async def test_helpers_return_parsed_objects_through_with_raw_response(
+async def test_helpers_return_parsed_objects_once_the_client_was_used_raw(
     client: trio_openai.OpenAI, local_server: LocalServer
 ) -> None:
-    local_server.script("GET", VS_FILE, Reply.json(vs_file("completed")))
-    raw = client.with_raw_response
-    result = await raw.vector_stores.files.poll("file_1", vector_store_id="vs_1")
+    local_server.script("GET", VS_FILE, Reply.json(vs_file("completed")), Reply.json(vs_file("completed")))
+    raw = await client.with_raw_response.vector_stores.files.retrieve("file_1", vector_store_id="vs_1")
+    assert raw.parsed.status == "completed"
+    result = await client.vector_stores.files.poll("file_1", vector_store_id="vs_1")
     assert result.status == "completed"
 
 

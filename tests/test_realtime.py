@@ -11,7 +11,6 @@ import trio.testing
 
 import trio_openai
 from trio_openai._realtime import (
-    Realtime,
     RealtimeConnection,
     RealtimeConnectionError,
     RealtimeError,
@@ -41,7 +40,7 @@ async def client(server: WebSocketTestServer) -> AsyncIterator[trio_openai.OpenA
 
 
 def connect(client: trio_openai.OpenAI, **kwargs: Any) -> Any:
-    return Realtime(client).connect(**kwargs)
+    return client.realtime.connect(**kwargs)  # the public path: RealtimeExtras on the resource
 
 
 async def until(conn: RealtimeConnection, kind: str) -> list[Any]:

@@ -189,11 +189,12 @@ async def test_break_releases_the_connection(
     await local_server.wait_open_connections(0)
 
 
-async def test_post_with_stream_true_returns_open_stream(
+async def test_post_with_stream_true_returns_a_stream_sent_at_block_entry(
     client: trio_openai.OpenAI, local_server: LocalServer
 ) -> None:
     local_server.script("POST", "/v1/s", Reply.sse(EVENTS))
     stream = await client.post("/s", body={"x": 1}, stream=True)
+    assert local_server.requests == []
     async with stream:
         assert await collect(stream) == EVENTS
 

@@ -3,8 +3,10 @@
 Layers, inside out (arrows only point inward):
 
     pure:      _types, _redact, _errors, _config, _encoding, _sse, _models, _retry (policy)
-    I/O:       _transport (the only httpx importer) -> _streaming, _pagination, _multipart
-               -> _client (OpenAI: options, auth, retries, entry points)
+    I/O:       _transport (the only httpx importer) -> _streaming, _pagination, _multipart,
+               _response (raw and streamed responses) -> _call_errors, _any_path (typed
+               get/post/...) -> _client (OpenAI: options, auth, retries, entry points)
+               -> _raw_client (client.with_raw_response / with_streaming_response)
     surface:   resources/ and types/ (generated), lib/ (helpers), testing/ (local server)
 
 Only the names below are public; they are re-exported lazily so that ``import trio_openai``
@@ -59,6 +61,7 @@ from ._webhooks import (
 )
 
 if TYPE_CHECKING:
+    from ._call_errors import ClientClosedError as ClientClosedError
     from ._client import OpenAI as OpenAI
     from ._pagination import AsyncPaginator as AsyncPaginator, Page as Page
     from ._realtime import (
@@ -66,7 +69,7 @@ if TYPE_CHECKING:
         RealtimeConnectionError as RealtimeConnectionError,
         RealtimeError as RealtimeError,
     )
-    from ._response import APIResponse as APIResponse
+    from ._response import APIResponse as APIResponse, AsyncAPIResponse as AsyncAPIResponse
     from ._responses_ws import (
         ResponsesWebSocket as ResponsesWebSocket,
         ResponsesWebSocketError as ResponsesWebSocketError,
@@ -87,6 +90,8 @@ _LAZY = {
     "AsyncPaginator": "._pagination",
     "Page": "._pagination",
     "APIResponse": "._response",
+    "AsyncAPIResponse": "._response",
+    "ClientClosedError": "._call_errors",
     "ByteStream": "._streaming",
     "Stream": "._streaming",
 }
@@ -99,6 +104,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncAPIResponse",
     "AsyncPaginator",
     "AuthProvider",
     "AuthenticationError",
@@ -107,6 +113,7 @@ __all__ = [
     "ByteStream",
     "CallNext",
     "CallOptions",
+    "ClientClosedError",
     "ConflictError",
     "EventTooLargeError",
     "InternalServerError",

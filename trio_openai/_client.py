@@ -14,12 +14,15 @@ import random as _random
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, Unpack
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, cast as typing_cast
 
 import orjson
 import trio
 
 from . import _transport
+from ._any_path import AnyPath
+from ._call_errors import ClientClosedError, unknown_keyword_error
 from ._config import base_url_for, parse_custom_headers, platform_headers
 from ._encoding import dump_json, encode_query
 from ._errors import (
@@ -31,7 +34,7 @@ from ._errors import (
 )
 from ._pagination import AsyncPaginator, PageShape
 from ._ratelimit_headers import estimate_tokens
-from ._response import APIResponse
+from ._response import CAPTURE
 from ._retry import run_with_retries
 from ._streaming import ByteStream, Stream
 from ._types import (
@@ -45,12 +48,15 @@ from ._types import (
     make_options,
     omit,
 )
+from .resources import Areas
 
 if TYPE_CHECKING:
     import httpx
 
     from ._auth import AuthProvider
     from ._multipart import MultipartBody
+    from ._raw_client import ClientWithRawResponse, ClientWithStreamingResponse
+    from ._webhooks import Webhooks
     from .lib._ratelimit import RateLimiter
 
 __all__ = ["OpenAI"]
@@ -62,6 +68,44 @@ _ERROR_BODY_LIMIT: Final = 1024 * 1024
 
 def _identity(value: Any) -> Any:
     return value
+
+
+def _call_options(options: CallOptions | RequestOptions | None) -> RequestOptions:
+    try:
+        return make_options(options)
+    except TypeError:  # an unknown keyword: name the method and the closest parameter
+        raise unknown_keyword_error(options) from None
+
+
+def decode_json(
+    response: httpx.Response, content: bytes, cast: Callable[[Any], T] | None
+) -> Any:
+    if not content:
+        return None if cast is None else cast(None)
+    try:
+        data = orjson.loads(content)
+    except orjson.JSONDecodeError as exc:
+        ctype = response.headers.get("content-type", "")
+        raise APIResponseValidationError(
+            f"Expected a JSON body (content-type {ctype!r}): {exc}",
+            request=response.request,
+            response=response,
+            body=content[:2000],
+        ) from None
+    return data if cast is None else cast(data)
+
+
+def _bytes_of(content: bytes) -> bytes:
+    return content
+
+
+def _json_decoder(
+    response: httpx.Response, cast: Callable[[Any], object] | None
+) -> Callable[[bytes], object]:
+    def decode(content: bytes) -> object:
+        return decode_json(response, content, cast)
+
+    return decode
 
 
 def _parse_error_body(content: bytes) -> object:
@@ -85,7 +129,34 @@ def _format_timeout(seconds: float) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else str(seconds)
 
 
-class _Prepared:
+_ANY_PATH_METHODS: Final = frozenset({"GET", "POST"})
+
+
+class _Lifetime:
+    __slots__ = ("closed",)
+
+    def __init__(self) -> None:
+        self.closed = False
+
+
+_BOUND: dict[type, frozenset[str]] = {}
+
+
+def _bound_attributes(cls: type) -> frozenset[str]:
+    """The cached attributes of `cls` (API areas...): objects bound to one client."""
+    found = _BOUND.get(cls)
+    if found is None:
+        found = frozenset(
+            name
+            for klass in cls.__mro__
+            for name, value in vars(klass).items()
+            if isinstance(value, cached_property)
+        )
+        _BOUND[cls] = found
+    return found
+
+
+class Prepared:
     """One logical request, from which each attempt builds a fresh httpx.Request."""
 
     __slots__ = (
@@ -124,7 +195,7 @@ class _Prepared:
         self.replayable = content is None or isinstance(content, bytes) or content.replayable
 
 
-class OpenAI:
+class OpenAI(Areas, AnyPath):
     """An async client of the OpenAI API, for Trio.
 
     Use it as ``async with trio_openai.OpenAI() as client:``; the block owns the connection
@@ -178,8 +249,10 @@ class OpenAI:
         self._random = random_source or _random.random
         self._wall_clock = wall_clock or time.time
         self._owns_http = http_client is None
+        # Shared with the copies of with_options; only this client's aclose() sets it.
+        self._lifetime = _Lifetime()
+        self._root = True
         self._http = http_client if http_client is not None else _transport.make_http_client()
-        self._return_raw = False
         self._platform_headers = platform_headers()
         self.auth = auth
         self.rate_limiter = rate_limiter
@@ -193,10 +266,17 @@ class OpenAI:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool if this client created it."""
+        """Close the connection pool if this client created it. Calls made afterwards (on
+        this client or its `with_options` copies) raise `ClientClosedError` at once."""
+        if self._root:
+            self._lifetime.closed = True
         if self._owns_http:
             with trio.CancelScope(shield=True):
                 await self._http.aclose()
+
+    async def close(self) -> None:
+        """The same as `aclose` (openai-python's name)."""
+        await self.aclose()
 
     def statistics(self) -> dict[str, int]:
         """Connection-pool counters (connections, idle, busy, waiting), for checks and metrics."""
@@ -227,15 +307,10 @@ class OpenAI:
         """
         copy = object.__new__(type(self))
         # Resources loaded on this client are bound to it: the copy loads its own.
-        cached = {k[5:] for k in self.__dict__ if k.startswith("_res_")}
-        copy.__dict__.update(
-            {
-                k: v
-                for k, v in self.__dict__.items()
-                if not k.startswith("_res_") and k not in cached
-            }
-        )
+        bound = _bound_attributes(type(self))
+        copy.__dict__.update({k: v for k, v in self.__dict__.items() if k not in bound})
         copy._owns_http = False
+        copy._root = False
         if api_key is not None:
             copy.api_key = api_key
         if admin_key is not None:
@@ -260,25 +335,28 @@ class OpenAI:
             copy.middleware = tuple(middleware)
         return copy
 
-    @property
-    def with_raw_response(self) -> Any:
-        """This client, but each call returns an `APIResponse` (``.parsed``, headers...)."""
-        copy = self.with_options()
-        copy._return_raw = True
-        return copy
+    @cached_property
+    def with_raw_response(self) -> ClientWithRawResponse:
+        """Every call of this client returning an `APIResponse` (``.parsed``, headers...):
+        ``await client.with_raw_response.files.retrieve(id)``, ``...post(path, ...)``."""
+        from ._raw_client import ClientWithRawResponse
 
-    def __getattr__(self, name: str) -> Any:
-        # API areas (client.responses, client.files, ...) load on first use.
-        if name.startswith("_"):
-            raise AttributeError(name)
-        from .resources import load_resource
+        return ClientWithRawResponse(self)
 
-        resource = load_resource(name, self)
-        if resource is None:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        self.__dict__[f"_res_{name}"] = resource
-        self.__dict__[name] = resource
-        return resource
+    @cached_property
+    def with_streaming_response(self) -> ClientWithStreamingResponse:
+        """Every call of this client as ``async with ... as response`` (`AsyncAPIResponse`):
+        the body is read as you ask, the connection released when the block ends."""
+        from ._raw_client import ClientWithStreamingResponse
+
+        return ClientWithStreamingResponse(self)
+
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        """``client.webhooks``: verify and decode webhook deliveries (``unwrap``)."""
+        from ._webhooks import Webhooks
+
+        return Webhooks(self.webhook_secret)
 
     # -- request building ---------------------------------------------------------------
 
@@ -310,7 +388,7 @@ class OpenAI:
         options: RequestOptions,
         admin: bool,
         accept: str,
-    ) -> _Prepared:
+    ) -> Prepared:
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         if "?" in url:  # httpx would drop a query written in the path once params are given
             url, _, written = url.partition("?")
@@ -347,7 +425,8 @@ class OpenAI:
                 if isinstance(body, Omit) or body is None:
                     body = _merge_extra({}, extra_body)
                 elif isinstance(body, Mapping):
-                    body = _merge_extra(dict(body), extra_body)
+                    given = typing_cast("Mapping[str, Any]", body)
+                    body = _merge_extra(dict(given), extra_body)
                 else:
                     raise TypeError("extra_body needs a JSON object body to merge into")
             content = dump_json(body)
@@ -357,7 +436,7 @@ class OpenAI:
         )
         params = encode_query(self.default_query, query, options.extra_query)
         middleware = (*self.middleware, *options.middleware)
-        prepared = _Prepared(method, url, merged, params, content, timeout, middleware, admin)
+        prepared = Prepared(method, url, merged, params, content, timeout, middleware, admin)
         if self.rate_limiter is not None:
             size = (
                 len(content)
@@ -370,7 +449,7 @@ class OpenAI:
     # -- the attempt and the retry loop ---------------------------------------------------
 
     async def _attempt(
-        self, prepared: _Prepared, retries_taken: int, *, read: bool
+        self, prepared: Prepared, retries_taken: int, *, read: bool
     ) -> tuple[httpx.Response, bytes | None]:
         timeout = prepared.timeout
         if self.auth is None:
@@ -406,11 +485,13 @@ class OpenAI:
                 content = await _transport.read_body(response)
         if scope.cancelled_caught:
             raise APITimeoutError(f"Request timed out after {timeout.request} s.", request=request)
-        return response, content
+        return response, content  # pyright: ignore[reportPossiblyUnboundVariable]
 
     async def _send_with_retries(
-        self, prepared: _Prepared, options: RequestOptions, *, read: bool
+        self, prepared: Prepared, options: RequestOptions, *, read: bool
     ) -> tuple[httpx.Response, bytes | None, int]:
+        if self._lifetime.closed:
+            raise ClientClosedError
         max_retries = (
             self.max_retries if isinstance(options.max_retries, Omit) else options.max_retries
         )
@@ -418,6 +499,8 @@ class OpenAI:
 
         async def attempt(retries_taken: int) -> tuple[httpx.Response, bytes | None]:
             nonlocal taken
+            if self._lifetime.closed:
+                raise ClientClosedError
             taken = retries_taken
             return await self._attempt(prepared, retries_taken, read=read)
 
@@ -473,7 +556,7 @@ class OpenAI:
         admin: bool = False,
     ) -> Any:
         """Send a request and return ``cast(json)``, the raw JSON, or bytes when ``binary``."""
-        opts = make_options(options)
+        opts = _call_options(options)
         prepared = self._prepare(
             method,
             path,
@@ -485,33 +568,23 @@ class OpenAI:
             admin=admin,
             accept="application/octet-stream" if binary else "application/json",
         )
+        capture = CAPTURE.get()
+        if capture is not None and capture.streaming:  # with_streaming_response: body unread
+            response, _, capture.retries_taken = await self._send_with_retries(
+                prepared, opts, read=False
+            )
+            capture.response = response
+            capture.decode = _bytes_of if binary else _json_decoder(response, cast)
+            return None
         response, content, taken = await self._send_with_retries(prepared, opts, read=True)
         assert content is not None
         if binary:
             parsed: Any = content
         else:
-            parsed = self._decode_json(response, content, cast)
-        if self._return_raw:
-            return APIResponse(response, parsed, taken)
+            parsed = decode_json(response, content, cast)
+        if capture is not None:  # with_raw_response
+            capture.response, capture.content, capture.retries_taken = response, content, taken
         return parsed
-
-    @staticmethod
-    def _decode_json(
-        response: httpx.Response, content: bytes, cast: Callable[[Any], T] | None
-    ) -> Any:
-        if not content:
-            return None if cast is None else cast(None)
-        try:
-            data = orjson.loads(content)
-        except orjson.JSONDecodeError as exc:
-            ctype = response.headers.get("content-type", "")
-            raise APIResponseValidationError(
-                f"Expected a JSON body (content-type {ctype!r}): {exc}",
-                request=response.request,
-                response=response,
-                body=content[:2000],
-            ) from None
-        return data if cast is None else cast(data)
 
     def _stream(
         self,
@@ -525,12 +598,14 @@ class OpenAI:
         decode: Callable[[Any], T] = _identity,
         options: CallOptions | RequestOptions | None = None,
         admin: bool = False,
+        usage: str | None = None,
     ) -> Stream[T]:
         """A `Stream` of events; the request is sent when the ``async with`` block opens.
 
-        ``multipart`` sends a form (transcriptions, image edits) instead of a JSON body.
+        ``multipart`` sends a form (transcriptions, image edits) instead of a JSON body;
+        ``usage`` is the ``async with`` line an error about a never-opened stream shows.
         """
-        opts = make_options(options)
+        opts = _call_options(options)
         prepared = self._prepare(
             method,
             path,
@@ -548,7 +623,11 @@ class OpenAI:
             return response
 
         return Stream(
-            open_response, decode, timeout=prepared.timeout, max_event_size=self.max_event_size
+            open_response,
+            decode,
+            timeout=prepared.timeout,
+            max_event_size=self.max_event_size,
+            usage=usage,
         )
 
     def _stream_bytes(
@@ -563,7 +642,7 @@ class OpenAI:
         admin: bool = False,
     ) -> ByteStream:
         """A `ByteStream` of a binary body (audio, file contents)."""
-        opts = make_options(options)
+        opts = _call_options(options)
         prepared = self._prepare(
             method,
             path,
@@ -595,7 +674,7 @@ class OpenAI:
         body: object = omit,
     ) -> AsyncPaginator[T]:
         """An auto-paging list; nothing is sent until it is iterated or awaited."""
-        opts = make_options(options)
+        opts = _call_options(options)
 
         async def fetch(page_query: dict[str, Any]) -> tuple[Any, httpx.Response]:
             prepared = self._prepare(
@@ -609,130 +688,56 @@ class OpenAI:
                 admin=admin,
                 accept="application/json",
             )
-            response, content, _ = await self._send_with_retries(prepared, opts, read=True)
+            response, content, taken = await self._send_with_retries(prepared, opts, read=True)
             assert content is not None
-            return self._decode_json(response, content, None), response
+            capture = CAPTURE.get()
+            if capture is not None:  # the first page through with_raw_response
+                capture.response, capture.content, capture.retries_taken = response, content, taken
+            return decode_json(response, content, None), response
 
         base = {k: v for k, v in (query or {}).items() if not isinstance(v, Omit)}
         return AsyncPaginator(fetch, decode_item, shape=shape, query=base)
 
-    # -- undocumented endpoints ---------------------------------------------------------
+    # -- undocumented endpoints (the typed overloads are in _any_path.AnyPath) -------------
 
-    async def request(
+    async def _call_path(
         self,
         method: str,
         path: str,
         *,
-        body: object = omit,
-        query: Mapping[str, object] | None = None,
-        files: Mapping[str, object] | None = None,
-        cast_to: Callable[[Any], T] | None = None,
-        stream: bool = False,
-        **options: Unpack[CallOptions],
-    ) -> Any:
-        """Call any path (relative to base_url, or absolute) with the client's auth, retries,
-        middleware and errors. The JSON result goes through ``cast_to`` when given.
-
-        With ``files`` the request is multipart (form fields and files). With
-        ``stream=True`` the request is sent and an open `Stream` of events (each passed
-        through ``cast_to``) is returned: use it in ``async with`` so it is released.
-        """
-        if stream:
+        body: object,
+        query: Mapping[str, object] | None,
+        files: Mapping[str, object] | None,
+        cast_to: Callable[[Any], object] | None,
+        stream: bool,
+        options: CallOptions,
+    ) -> object:
+        if stream:  # sent when its block opens, as create(..., stream=True)
             if files is not None:
                 raise TypeError("stream=True cannot send files")
-            opened = self._stream(
-                method, path, body=body, query=query, decode=cast_to or _identity, options=options
+            line = f"async with await client.{method.lower()}(..., stream=True) as stream:"
+            return self._stream(
+                method,
+                path,
+                body=body,
+                query=query,
+                decode=cast_to or _identity,
+                options=options,
+                usage=line if method in _ANY_PATH_METHODS else None,
             )
-            await opened.__aenter__()
-            return opened
-        return await self._request(
+        result: object = await self._request(
             method, path, body=body, query=query, multipart=files, cast=cast_to, options=options
         )
+        return result
 
-    async def get(
-        self,
-        path: str,
-        *,
-        query: Mapping[str, object] | None = None,
-        cast_to: Callable[[Any], T] | None = None,
-        stream: bool = False,
-        **options: Unpack[CallOptions],
-    ) -> Any:
-        """GET any path; see `request`."""
-        return await self.request(
-            "GET", path, query=query, cast_to=cast_to, stream=stream, **options
-        )
-
-    async def post(
-        self,
-        path: str,
-        *,
-        body: object = omit,
-        query: Mapping[str, object] | None = None,
-        files: Mapping[str, object] | None = None,
-        cast_to: Callable[[Any], T] | None = None,
-        stream: bool = False,
-        **options: Unpack[CallOptions],
-    ) -> Any:
-        """POST to any path; see `request`."""
-        return await self.request(
-            "POST",
-            path,
-            body=body,
-            query=query,
-            files=files,
-            cast_to=cast_to,
-            stream=stream,
-            **options,
-        )
-
-    async def put(
-        self,
-        path: str,
-        *,
-        body: object = omit,
-        query: Mapping[str, object] | None = None,
-        cast_to: Callable[[Any], T] | None = None,
-        **options: Unpack[CallOptions],
-    ) -> Any:
-        """PUT to any path; see `request`."""
-        return await self.request("PUT", path, body=body, query=query, cast_to=cast_to, **options)
-
-    async def patch(
-        self,
-        path: str,
-        *,
-        body: object = omit,
-        query: Mapping[str, object] | None = None,
-        cast_to: Callable[[Any], T] | None = None,
-        **options: Unpack[CallOptions],
-    ) -> Any:
-        """PATCH any path; see `request`."""
-        return await self.request("PATCH", path, body=body, query=query, cast_to=cast_to, **options)
-
-    async def delete(
-        self,
-        path: str,
-        *,
-        body: object = omit,
-        query: Mapping[str, object] | None = None,
-        cast_to: Callable[[Any], T] | None = None,
-        **options: Unpack[CallOptions],
-    ) -> Any:
-        """DELETE any path; see `request`."""
-        return await self.request(
-            "DELETE", path, body=body, query=query, cast_to=cast_to, **options
-        )
-
-    def stream(
+    def _open_stream(
         self,
         method: str,
         path: str,
         *,
-        body: object = omit,
-        query: Mapping[str, object] | None = None,
-        decode: Callable[[Any], T] = _identity,
-        **options: Unpack[CallOptions],
+        body: object,
+        query: Mapping[str, object] | None,
+        decode: Callable[[Any], T],
+        options: CallOptions,
     ) -> Stream[T]:
-        """Stream server-sent events from any path: ``async with client.stream(...) as s``."""
         return self._stream(method, path, body=body, query=query, decode=decode, options=options)

@@ -42,6 +42,14 @@ def _media_type(response: httpx.Response) -> str | None:
     return None if value is None else value.partition(";")[0].strip().lower()
 
 
+def _not_open(usage: str | None) -> RuntimeError:
+    line = usage or "async with stream:"
+    return RuntimeError(
+        f"the stream is not open: its request is sent when its block opens, so write `{line}` "
+        "and iterate it inside that block"
+    )
+
+
 def _raise_stream_error(obj: Any, request: httpx.Request | None) -> None:
     error = obj.get("error") if isinstance(obj, dict) else None
     detail = error if isinstance(error, dict) else obj
@@ -60,8 +68,10 @@ class Stream(Generic[T]):
         *,
         timeout: Timeout,
         max_event_size: int,
+        usage: str | None = None,
     ) -> None:
         self._open_response = open_response
+        self._usage = usage  # the `async with` line errors show
         self._decode = decode
         self._timeout = timeout
         self._max_event_size = max_event_size
@@ -79,7 +89,7 @@ class Stream(Generic[T]):
     def response(self) -> httpx.Response:
         """The raw httpx.Response (status, headers); its body belongs to the stream."""
         if self._response is None:
-            raise RuntimeError("the stream is not open: use `async with`")
+            raise _not_open(self._usage)
         return self._response
 
     @property
@@ -170,12 +180,16 @@ class Stream(Generic[T]):
         if sse.event == "error" or (type(obj) is dict and obj.get("error")):
             _raise_stream_error(obj, request)
         self._seen_event = True
+        if sse.event is not None and sse.event.startswith("thread."):
+            # Assistants events carry their type in the SSE `event:` line only
+            wrapped: dict[str, object] = {"event": sse.event, "data": obj}
+            obj = wrapped
         return (self._decode(obj),)
 
     async def _fill(self) -> None:
         reader = self._reader
         if reader is None:
-            raise RuntimeError("the stream is not open: use `async with`")
+            raise _not_open(self._usage)
         limit = self._timeout.idle if self._seen_event else self._timeout.first_event
         if limit is None:
             chunk = await reader.next_chunk()

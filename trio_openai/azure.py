@@ -20,7 +20,7 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Final, Self, TypeAlias, final
+from typing import TYPE_CHECKING, Final, Self, TypeAlias, cast, final
 from urllib.parse import quote, urlsplit
 
 from ._client import OpenAI
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     import httpx
 
     from ._auth import AuthProvider
-    from ._client import _Prepared
+    from ._client import Prepared
 
 __all__ = ["AzureADTokenProvider", "AzureOpenAI"]
 
@@ -140,7 +140,7 @@ def _make_auth(
 
 def _model_of(form: object) -> str | None:
     if isinstance(form, Mapping):
-        model = form.get("model")  # pyright: ignore[reportUnknownMemberType]
+        model = cast("Mapping[str, object]", form).get("model")
         if isinstance(model, str) and model:
             return model
     return None
@@ -304,7 +304,7 @@ class AzureOpenAI(OpenAI):
         options: RequestOptions,
         admin: bool,
         accept: str,
-    ) -> _Prepared:
+    ) -> Prepared:
         return super()._prepare(
             method,
             self._azure_path(path, body, multipart),

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, TypedDict, Unpack, final
+from typing import TYPE_CHECKING, Any, Final, TypedDict, Unpack, cast, final
 
 import attrs
 import orjson
@@ -54,6 +54,11 @@ __all__ = [
 
 TERMINAL: Final = frozenset({"completed", "failed", "expired", "cancelled"})
 _BACKOFF: Final = 1.5
+
+
+def _json_object(data: Any) -> Mapping[str, Any]:
+    """The typed view of a JSON object answer (the Files and Batches objects)."""
+    return cast("Mapping[str, Any]", data)
 
 
 class BatchRequestError(OpenAIError):
@@ -361,7 +366,7 @@ class BatchRun:
         last = chunk.first_index + chunk.count - 1
         name = f"batch-{chunk.first_index}-{last}.jsonl"
         form = {"purpose": "batch", "file": (name, chunk.payload, "application/jsonl")}
-        uploaded = await self._client.post("/files", files=form)
+        uploaded = await self._client.post("/files", files=form, cast_to=_json_object)
         body: dict[str, Any] = {
             "input_file_id": uploaded["id"],
             "endpoint": self._endpoint,
@@ -369,7 +374,7 @@ class BatchRun:
         }
         if self._metadata is not None:
             body["metadata"] = self._metadata
-        response = await self._raw.post("/batches", body=body)
+        response = await self._raw.post("/batches", body=body, cast_to=_json_object)
         batch = response.parsed
         self._record(chunk, batch)
         hint = _poll_after(response.headers)
@@ -399,7 +404,7 @@ class BatchRun:
         try:
             while batch is None or batch.get("status") not in TERMINAL:
                 await trio.sleep(wait)
-                response = await self._raw.get(f"/batches/{batch_id}")
+                response = await self._raw.get(f"/batches/{batch_id}", cast_to=_json_object)
                 previous, batch = batch, response.parsed
                 self._record(chunk, batch)
                 if previous is None or previous.get("request_counts") != batch.get(

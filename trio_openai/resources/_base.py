@@ -10,7 +10,7 @@ its own: every request goes through one of the client's entry points.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 from urllib.parse import quote
 
 from .._models import LazyModule
@@ -35,6 +35,8 @@ _TYPES_PACKAGE: Final = "trio_openai.types"
 class Resource:
     """Base of the generated resources: ``Files(client)``. Sub-resources are created on
     first access and kept (``functools.cached_property``)."""
+
+    _path: ClassVar[str] = ""  # where users reach it: "chat.completions" (for error messages)
 
     def __init__(self, client: OpenAI) -> None:
         self._client = client

@@ -1,9 +1,13 @@
 """Hand-written methods of generated resources: what is not an HTTP operation of the spec.
 
-The generator makes a resource class derive from the mixin `naming.MIXINS` names for it
+This is the one way hand-written behaviour reaches a generated resource: the generator
+makes the resource's class derive from the mixin `codegen.naming.MIXINS` names for it
 (``class Responses(ResponsesExtras, Resource)``), so these methods sit next to the
-generated ones without editing generated code. Each delegates to the module that
-implements it, imported on first call.
+generated ones without editing generated code. Where a method needs an operation's
+generated signature (``responses.stream(...)``, ``chat.completions.stream(...)``), the
+generator writes the method and calls the mixin's ``_open_stream(body, options)`` hook
+(`codegen.naming.STREAM_HOOKS`). Each method delegates to the module that implements it,
+imported on first call.
 """
 
 from __future__ import annotations
@@ -24,8 +28,14 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from .._client import OpenAI
+    from .._realtime import RealtimeConnection
+    from .._types import CallOptions
+    from ..lib._chat_stream import ChatCompletionStreamManager
+    from ..lib._responses_stream import ResponseStreamManager
     from .._responses_ws import ResponsesWebSocket
     from ..lib._structured import ParsedChatCompletion, ParsedResponse
+    from ..lib._tools import FunctionTool
+    from ..types import CreateChatCompletionResponse, Response
 
 T = TypeVar("T")
 
@@ -33,6 +43,7 @@ T = TypeVar("T")
 __all__ = [
     "BatchesExtras",
     "ChatCompletionsExtras",
+    "RealtimeExtras",
     "ResponsesExtras",
     "UploadsExtras",
     "VectorStoreFileBatchesExtras",
@@ -42,9 +53,17 @@ __all__ = [
 
 
 class ResponsesExtras:
-    """``client.responses.connect()`` (WebSocket mode), ``.parse()`` and ``.run_tools()``."""
+    """``client.responses.connect()`` (WebSocket mode), ``.parse()``, ``.run_tools()``, and
+    the stream helper behind ``.stream()``."""
 
     _client: OpenAI
+
+    def _open_stream(self, body: dict[str, Any], options: CallOptions) -> ResponseStreamManager:
+        """``responses.stream()``: typed events, text deltas, snapshots and the final
+        response; an interrupted background response is resumed."""
+        from ..lib._responses_stream import ResponseStreamManager
+
+        return ResponseStreamManager(self._client, body, options=options)
 
     async def parse(self, *, text_format: type[T], **params: Any) -> ParsedResponse[T]:
         """Structured output: the reply parsed into ``text_format`` (an attrs class,
@@ -53,7 +72,9 @@ class ResponsesExtras:
 
         return await parse_responses(self._client, text_format=text_format, **params)
 
-    async def run_tools(self, *, tools: Sequence[Any], **params: Any) -> Any:
+    async def run_tools(
+        self, *, tools: Sequence[FunctionTool[Any] | Mapping[str, Any]], **params: Any
+    ) -> Response:
         """The model -> tools -> model loop; see `trio_openai.lib.run_tools_responses`."""
         from ..lib._tools import run_tools_responses
 
@@ -90,9 +111,19 @@ class ResponsesExtras:
 
 
 class ChatCompletionsExtras:
-    """``client.chat.completions.parse()`` and ``.run_tools()``."""
+    """``client.chat.completions.parse()``, ``.run_tools()``, and the stream helper behind
+    ``.stream()``."""
 
     _client: OpenAI
+
+    def _open_stream(
+        self, body: dict[str, Any], options: CallOptions
+    ) -> ChatCompletionStreamManager:
+        """``chat.completions.stream()``: chunk events plus content deltas and the final
+        completion (`trio_openai.lib.open_chat_stream`)."""
+        from ..lib._chat_stream import open_chat_stream
+
+        return open_chat_stream(self._client, **body, **options)
 
     async def parse(self, *, response_format: type[T], **params: Any) -> ParsedChatCompletion[T]:
         """Structured output: each choice's message parsed into ``response_format``."""
@@ -100,8 +131,50 @@ class ChatCompletionsExtras:
 
         return await parse_chat(self._client, response_format=response_format, **params)
 
-    async def run_tools(self, *, tools: Sequence[Any], **params: Any) -> Any:
+    async def run_tools(
+        self, *, tools: Sequence[FunctionTool[Any] | Mapping[str, Any]], **params: Any
+    ) -> CreateChatCompletionResponse:
         """The model -> tools -> model loop; see `trio_openai.lib.run_tools_chat`."""
         from ..lib._tools import run_tools_chat
 
         return await run_tools_chat(self._client, tools=list(tools), **params)
+
+
+class RealtimeExtras:
+    """``client.realtime.connect()``: a Realtime session over WebSocket."""
+
+    _client: OpenAI
+
+    def connect(
+        self,
+        *,
+        model: str | None = None,
+        call_id: str | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_headers: Mapping[str, str | Omit] | None = None,
+        buffer_size: int = 100,
+        raise_errors: bool = True,
+        connect_timeout: float | None = None,
+        close_timeout: float | None = None,
+    ) -> AbstractAsyncContextManager[RealtimeConnection]:
+        """Open a Realtime session: ``async with client.realtime.connect(model=...) as conn``.
+
+        See `trio_openai._realtime.Realtime.connect` (timeouts left as None keep its
+        defaults).
+        """
+        from .._realtime import Realtime
+
+        given: dict[str, Any] = {}
+        if connect_timeout is not None:
+            given["connect_timeout"] = connect_timeout
+        if close_timeout is not None:
+            given["close_timeout"] = close_timeout
+        return Realtime(self._client).connect(
+            model=model,
+            call_id=call_id,
+            extra_query=extra_query,
+            extra_headers=extra_headers,
+            buffer_size=buffer_size,
+            raise_errors=raise_errors,
+            **given,
+        )

@@ -23,8 +23,8 @@ Polling (`poll`, `create_and_poll`, `upload_and_poll`):
 
 Every helper takes the per-call options (``extra_headers``, ``timeout``...) and applies
 them to each request it sends, except ``extra_body``, which goes only to the request that
-creates the object (a GET has no body). Through ``client.with_raw_response`` the helpers
-still return parsed objects. Concurrent helpers (`upload_and_poll` of file batches,
+creates the object (a GET has no body). The helpers read the poll-after header through
+the resource's own ``with_raw_response``. Concurrent helpers (`upload_and_poll` of file batches,
 `upload_file`) raise the first failure alone, never inside an ExceptionGroup, after
 cancelling the work still in flight.
 """
@@ -38,7 +38,7 @@ import inspect
 import math
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, Unpack, cast
+from typing import TYPE_CHECKING, Final, Literal, TypeVar, Unpack, cast
 
 import trio
 
@@ -94,21 +94,6 @@ DEFAULT_PART_SIZE: Final = 64 * 1024 * 1024
 
 
 # --- shared machinery ----------------------------------------------------------------------
-
-
-def _plain(resource: R) -> R:
-    """`resource`, or the same resource on a non-raw copy of its client."""
-    client = resource._client
-    if not client._return_raw:
-        return resource
-    copy = client.with_options()
-    copy._return_raw = False
-    return type(resource)(copy)
-
-
-def _raw(resource: R) -> R:
-    """The same resource on a client whose calls return `APIResponse`."""
-    return type(resource)(resource._client.with_raw_response)
 
 
 def _no_body(options: CallOptions) -> CallOptions:
@@ -217,7 +202,7 @@ class VectorStoreFilesExtras:
     _client: OpenAI
 
     def _api(self) -> Files:
-        return _plain(cast("Files", self))
+        return cast("Files", self)
 
     async def poll(
         self,
@@ -235,10 +220,10 @@ class VectorStoreFilesExtras:
         server sends it, else ``poll_interval_ms`` (default 1000). Raises what the
         retrieve raises; cancelled by the caller's cancel scope at any point.
         """
-        raw = _raw(self._api())
+        raw = self._api().with_raw_response
 
         def retrieve(opts: CallOptions) -> Awaitable[APIResponse[VectorStoreFileObject]]:
-            return cast(Any, raw.retrieve(file_id, vector_store_id=vector_store_id, **opts))
+            return raw.retrieve(file_id, vector_store_id=vector_store_id, **opts)
 
         return await _poll(
             "vector_store_file",
@@ -337,7 +322,7 @@ class VectorStoreFileBatchesExtras:
     _client: OpenAI
 
     def _api(self) -> FileBatches:
-        return _plain(cast("FileBatches", self))
+        return cast("FileBatches", self)
 
     async def poll(
         self,
@@ -355,10 +340,10 @@ class VectorStoreFileBatchesExtras:
         (openai-python waits for ``file_counts.in_progress == 0``; the batch's own status
         is its documented lifecycle, so that is what is followed here.)
         """
-        raw = _raw(self._api())
+        raw = self._api().with_raw_response
 
         def retrieve(opts: CallOptions) -> Awaitable[APIResponse[VectorStoreFileBatchObject]]:
-            return cast(Any, raw.retrieve(batch_id, vector_store_id=vector_store_id, **opts))
+            return raw.retrieve(batch_id, vector_store_id=vector_store_id, **opts)
 
         return await _poll(
             "vector_store_file_batch",
@@ -472,7 +457,7 @@ class VideosExtras:
     _client: OpenAI
 
     def _api(self) -> Videos:
-        return _plain(cast("Videos", self))
+        return cast("Videos", self)
 
     async def poll(
         self,
@@ -489,10 +474,10 @@ class VideosExtras:
         when the server sends it, else ``poll_interval_ms`` (default 2000: a video takes
         minutes). Cancelled by the caller's cancel scope at any point.
         """
-        raw = _raw(self._api())
+        raw = self._api().with_raw_response
 
         def retrieve(opts: CallOptions) -> Awaitable[APIResponse[VideoResource]]:
-            return cast(Any, raw.retrieve(video_id, **opts))
+            return raw.retrieve(video_id, **opts)
 
         return await _poll(
             "video",
@@ -554,10 +539,10 @@ class BatchesExtras:
         the poll, not the batch (``client.batches.cancel`` does that; `run_batch` of
         `trio_openai.lib` cancels its batches when cancelled).
         """
-        raw = _raw(_plain(cast("Batches", self)))
+        raw = cast("Batches", self).with_raw_response
 
         def retrieve(opts: CallOptions) -> Awaitable[APIResponse[Batch]]:
-            return cast(Any, raw.retrieve(batch_id, **opts))
+            return raw.retrieve(batch_id, **opts)
 
         return await _poll(
             "batch",
@@ -613,7 +598,7 @@ class UploadsExtras:
         from ._uploads import upload_file
 
         return await upload_file(
-            _plain(cast("Uploads", self)),
+            cast("Uploads", self),
             file,
             purpose=purpose,
             filename=filename,

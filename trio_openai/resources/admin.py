@@ -13,6 +13,12 @@ from typing import TYPE_CHECKING, Literal, Unpack
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -32,24 +38,72 @@ else:
 __all__ = [
     "Admin",
     "AdminApiKeys",
+    "AdminApiKeysWithRawResponse",
+    "AdminApiKeysWithStreamingResponse",
+    "AdminWithRawResponse",
+    "AdminWithStreamingResponse",
     "AuditLogs",
+    "AuditLogsWithRawResponse",
+    "AuditLogsWithStreamingResponse",
     "Certificates",
+    "CertificatesWithRawResponse",
+    "CertificatesWithStreamingResponse",
     "DataRetention",
+    "DataRetentionWithRawResponse",
+    "DataRetentionWithStreamingResponse",
     "Groups",
     "GroupsRoles",
+    "GroupsRolesWithRawResponse",
+    "GroupsRolesWithStreamingResponse",
     "GroupsUsers",
+    "GroupsUsersWithRawResponse",
+    "GroupsUsersWithStreamingResponse",
+    "GroupsWithRawResponse",
+    "GroupsWithStreamingResponse",
     "Invites",
+    "InvitesWithRawResponse",
+    "InvitesWithStreamingResponse",
     "Organization",
+    "OrganizationWithRawResponse",
+    "OrganizationWithStreamingResponse",
     "Roles",
+    "RolesWithRawResponse",
+    "RolesWithStreamingResponse",
     "SpendAlerts",
+    "SpendAlertsWithRawResponse",
+    "SpendAlertsWithStreamingResponse",
     "SpendLimit",
+    "SpendLimitWithRawResponse",
+    "SpendLimitWithStreamingResponse",
     "Users",
     "UsersRoles",
+    "UsersRolesWithRawResponse",
+    "UsersRolesWithStreamingResponse",
+    "UsersWithRawResponse",
+    "UsersWithStreamingResponse",
 ]
 
 
 class Admin(Resource):
     """``client.admin``"""
+
+    _path = "admin"
+
+    @cached_property
+    def with_raw_response(self) -> AdminWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return AdminWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> AdminWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return AdminWithStreamingResponse(self)
 
     @cached_property
     def organization(self) -> Organization:
@@ -57,8 +111,50 @@ class Admin(Resource):
         return Organization(self._client)
 
 
+class AdminWithRawResponse:
+    """``client.admin.with_raw_response``"""
+
+    def __init__(self, resource: Admin) -> None:
+        self._resource = resource
+
+    @cached_property
+    def organization(self) -> OrganizationWithRawResponse:
+        """``client.admin.organization.with_raw_response``"""
+        return self._resource.organization.with_raw_response
+
+
+class AdminWithStreamingResponse:
+    """``client.admin.with_streaming_response``"""
+
+    def __init__(self, resource: Admin) -> None:
+        self._resource = resource
+
+    @cached_property
+    def organization(self) -> OrganizationWithStreamingResponse:
+        """``client.admin.organization.with_streaming_response``"""
+        return self._resource.organization.with_streaming_response
+
+
 class Organization(Resource):
     """``client.admin.organization``"""
+
+    _path = "admin.organization"
+
+    @cached_property
+    def with_raw_response(self) -> OrganizationWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return OrganizationWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> OrganizationWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return OrganizationWithStreamingResponse(self)
 
     @cached_property
     def admin_api_keys(self) -> AdminApiKeys:
@@ -125,8 +221,160 @@ class Organization(Resource):
         return Users(self._client)
 
 
+class OrganizationWithRawResponse:
+    """``client.admin.organization.with_raw_response``"""
+
+    def __init__(self, resource: Organization) -> None:
+        self._resource = resource
+
+    @cached_property
+    def admin_api_keys(self) -> AdminApiKeysWithRawResponse:
+        """``client.admin.organization.admin_api_keys.with_raw_response``"""
+        return self._resource.admin_api_keys.with_raw_response
+
+    @cached_property
+    def audit_logs(self) -> AuditLogsWithRawResponse:
+        """``client.admin.organization.audit_logs.with_raw_response``"""
+        return self._resource.audit_logs.with_raw_response
+
+    @cached_property
+    def certificates(self) -> CertificatesWithRawResponse:
+        """``client.admin.organization.certificates.with_raw_response``"""
+        return self._resource.certificates.with_raw_response
+
+    @cached_property
+    def data_retention(self) -> DataRetentionWithRawResponse:
+        """``client.admin.organization.data_retention.with_raw_response``"""
+        return self._resource.data_retention.with_raw_response
+
+    @cached_property
+    def groups(self) -> GroupsWithRawResponse:
+        """``client.admin.organization.groups.with_raw_response``"""
+        return self._resource.groups.with_raw_response
+
+    @cached_property
+    def invites(self) -> InvitesWithRawResponse:
+        """``client.admin.organization.invites.with_raw_response``"""
+        return self._resource.invites.with_raw_response
+
+    @cached_property
+    def projects(self) -> _r_admin_projects.ProjectsWithRawResponse:
+        """``client.admin.organization.projects.with_raw_response``"""
+        return self._resource.projects.with_raw_response
+
+    @cached_property
+    def roles(self) -> RolesWithRawResponse:
+        """``client.admin.organization.roles.with_raw_response``"""
+        return self._resource.roles.with_raw_response
+
+    @cached_property
+    def spend_alerts(self) -> SpendAlertsWithRawResponse:
+        """``client.admin.organization.spend_alerts.with_raw_response``"""
+        return self._resource.spend_alerts.with_raw_response
+
+    @cached_property
+    def spend_limit(self) -> SpendLimitWithRawResponse:
+        """``client.admin.organization.spend_limit.with_raw_response``"""
+        return self._resource.spend_limit.with_raw_response
+
+    @cached_property
+    def usage(self) -> _r_admin_usage.UsageWithRawResponse:
+        """``client.admin.organization.usage.with_raw_response``"""
+        return self._resource.usage.with_raw_response
+
+    @cached_property
+    def users(self) -> UsersWithRawResponse:
+        """``client.admin.organization.users.with_raw_response``"""
+        return self._resource.users.with_raw_response
+
+
+class OrganizationWithStreamingResponse:
+    """``client.admin.organization.with_streaming_response``"""
+
+    def __init__(self, resource: Organization) -> None:
+        self._resource = resource
+
+    @cached_property
+    def admin_api_keys(self) -> AdminApiKeysWithStreamingResponse:
+        """``client.admin.organization.admin_api_keys.with_streaming_response``"""
+        return self._resource.admin_api_keys.with_streaming_response
+
+    @cached_property
+    def audit_logs(self) -> AuditLogsWithStreamingResponse:
+        """``client.admin.organization.audit_logs.with_streaming_response``"""
+        return self._resource.audit_logs.with_streaming_response
+
+    @cached_property
+    def certificates(self) -> CertificatesWithStreamingResponse:
+        """``client.admin.organization.certificates.with_streaming_response``"""
+        return self._resource.certificates.with_streaming_response
+
+    @cached_property
+    def data_retention(self) -> DataRetentionWithStreamingResponse:
+        """``client.admin.organization.data_retention.with_streaming_response``"""
+        return self._resource.data_retention.with_streaming_response
+
+    @cached_property
+    def groups(self) -> GroupsWithStreamingResponse:
+        """``client.admin.organization.groups.with_streaming_response``"""
+        return self._resource.groups.with_streaming_response
+
+    @cached_property
+    def invites(self) -> InvitesWithStreamingResponse:
+        """``client.admin.organization.invites.with_streaming_response``"""
+        return self._resource.invites.with_streaming_response
+
+    @cached_property
+    def projects(self) -> _r_admin_projects.ProjectsWithStreamingResponse:
+        """``client.admin.organization.projects.with_streaming_response``"""
+        return self._resource.projects.with_streaming_response
+
+    @cached_property
+    def roles(self) -> RolesWithStreamingResponse:
+        """``client.admin.organization.roles.with_streaming_response``"""
+        return self._resource.roles.with_streaming_response
+
+    @cached_property
+    def spend_alerts(self) -> SpendAlertsWithStreamingResponse:
+        """``client.admin.organization.spend_alerts.with_streaming_response``"""
+        return self._resource.spend_alerts.with_streaming_response
+
+    @cached_property
+    def spend_limit(self) -> SpendLimitWithStreamingResponse:
+        """``client.admin.organization.spend_limit.with_streaming_response``"""
+        return self._resource.spend_limit.with_streaming_response
+
+    @cached_property
+    def usage(self) -> _r_admin_usage.UsageWithStreamingResponse:
+        """``client.admin.organization.usage.with_streaming_response``"""
+        return self._resource.usage.with_streaming_response
+
+    @cached_property
+    def users(self) -> UsersWithStreamingResponse:
+        """``client.admin.organization.users.with_streaming_response``"""
+        return self._resource.users.with_streaming_response
+
+
 class AdminApiKeys(Resource):
     """``client.admin.organization.admin_api_keys``"""
+
+    _path = "admin.organization.admin_api_keys"
+
+    @cached_property
+    def with_raw_response(self) -> AdminApiKeysWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return AdminApiKeysWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> AdminApiKeysWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return AdminApiKeysWithStreamingResponse(self)
 
     def list(
         self,
@@ -208,8 +456,48 @@ class AdminApiKeys(Resource):
         )
 
 
+class AdminApiKeysWithRawResponse:
+    """``client.admin.organization.admin_api_keys.with_raw_response``"""
+
+    def __init__(self, resource: AdminApiKeys) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.delete = _to_raw(resource.delete)
+
+
+class AdminApiKeysWithStreamingResponse:
+    """``client.admin.organization.admin_api_keys.with_streaming_response``"""
+
+    def __init__(self, resource: AdminApiKeys) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.delete = _to_streamed(resource.delete)
+
+
 class AuditLogs(Resource):
     """``client.admin.organization.audit_logs``"""
+
+    _path = "admin.organization.audit_logs"
+
+    @cached_property
+    def with_raw_response(self) -> AuditLogsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return AuditLogsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> AuditLogsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return AuditLogsWithStreamingResponse(self)
 
     def list(
         self,
@@ -248,8 +536,42 @@ class AuditLogs(Resource):
         )
 
 
+class AuditLogsWithRawResponse:
+    """``client.admin.organization.audit_logs.with_raw_response``"""
+
+    def __init__(self, resource: AuditLogs) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+
+
+class AuditLogsWithStreamingResponse:
+    """``client.admin.organization.audit_logs.with_streaming_response``"""
+
+    def __init__(self, resource: AuditLogs) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+
+
 class Certificates(Resource):
     """``client.admin.organization.certificates``"""
+
+    _path = "admin.organization.certificates"
+
+    @cached_property
+    def with_raw_response(self) -> CertificatesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return CertificatesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> CertificatesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return CertificatesWithStreamingResponse(self)
 
     def list(
         self,
@@ -385,8 +707,54 @@ class Certificates(Resource):
         )
 
 
+class CertificatesWithRawResponse:
+    """``client.admin.organization.certificates.with_raw_response``"""
+
+    def __init__(self, resource: Certificates) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.activate = _to_raw(resource.activate)
+        self.deactivate = _to_raw(resource.deactivate)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+
+class CertificatesWithStreamingResponse:
+    """``client.admin.organization.certificates.with_streaming_response``"""
+
+    def __init__(self, resource: Certificates) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.activate = _to_streamed(resource.activate)
+        self.deactivate = _to_streamed(resource.deactivate)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+
 class DataRetention(Resource):
     """``client.admin.organization.data_retention``"""
+
+    _path = "admin.organization.data_retention"
+
+    @cached_property
+    def with_raw_response(self) -> DataRetentionWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return DataRetentionWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> DataRetentionWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return DataRetentionWithStreamingResponse(self)
 
     async def retrieve(
         self,
@@ -420,8 +788,44 @@ class DataRetention(Resource):
         )
 
 
+class DataRetentionWithRawResponse:
+    """``client.admin.organization.data_retention.with_raw_response``"""
+
+    def __init__(self, resource: DataRetention) -> None:
+        self._resource = resource
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+
+
+class DataRetentionWithStreamingResponse:
+    """``client.admin.organization.data_retention.with_streaming_response``"""
+
+    def __init__(self, resource: DataRetention) -> None:
+        self._resource = resource
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+
+
 class Groups(Resource):
     """``client.admin.organization.groups``"""
+
+    _path = "admin.organization.groups"
+
+    @cached_property
+    def with_raw_response(self) -> GroupsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return GroupsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> GroupsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return GroupsWithStreamingResponse(self)
 
     @cached_property
     def roles(self) -> GroupsRoles:
@@ -521,8 +925,70 @@ class Groups(Resource):
         )
 
 
+class GroupsWithRawResponse:
+    """``client.admin.organization.groups.with_raw_response``"""
+
+    def __init__(self, resource: Groups) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+    @cached_property
+    def roles(self) -> GroupsRolesWithRawResponse:
+        """``client.admin.organization.groups.roles.with_raw_response``"""
+        return self._resource.roles.with_raw_response
+
+    @cached_property
+    def users(self) -> GroupsUsersWithRawResponse:
+        """``client.admin.organization.groups.users.with_raw_response``"""
+        return self._resource.users.with_raw_response
+
+
+class GroupsWithStreamingResponse:
+    """``client.admin.organization.groups.with_streaming_response``"""
+
+    def __init__(self, resource: Groups) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+    @cached_property
+    def roles(self) -> GroupsRolesWithStreamingResponse:
+        """``client.admin.organization.groups.roles.with_streaming_response``"""
+        return self._resource.roles.with_streaming_response
+
+    @cached_property
+    def users(self) -> GroupsUsersWithStreamingResponse:
+        """``client.admin.organization.groups.users.with_streaming_response``"""
+        return self._resource.users.with_streaming_response
+
+
 class GroupsRoles(Resource):
     """``client.admin.organization.groups.roles``"""
+
+    _path = "admin.organization.groups.roles"
+
+    @cached_property
+    def with_raw_response(self) -> GroupsRolesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return GroupsRolesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> GroupsRolesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return GroupsRolesWithStreamingResponse(self)
 
     def list(
         self,
@@ -599,8 +1065,48 @@ class GroupsRoles(Resource):
         )
 
 
+class GroupsRolesWithRawResponse:
+    """``client.admin.organization.groups.roles.with_raw_response``"""
+
+    def __init__(self, resource: GroupsRoles) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.delete = _to_raw(resource.delete)
+
+
+class GroupsRolesWithStreamingResponse:
+    """``client.admin.organization.groups.roles.with_streaming_response``"""
+
+    def __init__(self, resource: GroupsRoles) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.delete = _to_streamed(resource.delete)
+
+
 class GroupsUsers(Resource):
     """``client.admin.organization.groups.users``"""
+
+    _path = "admin.organization.groups.users"
+
+    @cached_property
+    def with_raw_response(self) -> GroupsUsersWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return GroupsUsersWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> GroupsUsersWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return GroupsUsersWithStreamingResponse(self)
 
     def list(
         self,
@@ -677,8 +1183,48 @@ class GroupsUsers(Resource):
         )
 
 
+class GroupsUsersWithRawResponse:
+    """``client.admin.organization.groups.users.with_raw_response``"""
+
+    def __init__(self, resource: GroupsUsers) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.delete = _to_raw(resource.delete)
+
+
+class GroupsUsersWithStreamingResponse:
+    """``client.admin.organization.groups.users.with_streaming_response``"""
+
+    def __init__(self, resource: GroupsUsers) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.delete = _to_streamed(resource.delete)
+
+
 class Invites(Resource):
     """``client.admin.organization.invites``"""
+
+    _path = "admin.organization.invites"
+
+    @cached_property
+    def with_raw_response(self) -> InvitesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return InvitesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> InvitesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return InvitesWithStreamingResponse(self)
 
     def list(
         self,
@@ -754,8 +1300,48 @@ class Invites(Resource):
         )
 
 
+class InvitesWithRawResponse:
+    """``client.admin.organization.invites.with_raw_response``"""
+
+    def __init__(self, resource: Invites) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.delete = _to_raw(resource.delete)
+
+
+class InvitesWithStreamingResponse:
+    """``client.admin.organization.invites.with_streaming_response``"""
+
+    def __init__(self, resource: Invites) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.delete = _to_streamed(resource.delete)
+
+
 class Roles(Resource):
     """``client.admin.organization.roles``"""
+
+    _path = "admin.organization.roles"
+
+    @cached_property
+    def with_raw_response(self) -> RolesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return RolesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> RolesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return RolesWithStreamingResponse(self)
 
     def list(
         self,
@@ -853,8 +1439,50 @@ class Roles(Resource):
         )
 
 
+class RolesWithRawResponse:
+    """``client.admin.organization.roles.with_raw_response``"""
+
+    def __init__(self, resource: Roles) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+
+class RolesWithStreamingResponse:
+    """``client.admin.organization.roles.with_streaming_response``"""
+
+    def __init__(self, resource: Roles) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+
 class SpendAlerts(Resource):
     """``client.admin.organization.spend_alerts``"""
+
+    _path = "admin.organization.spend_alerts"
+
+    @cached_property
+    def with_raw_response(self) -> SpendAlertsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return SpendAlertsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> SpendAlertsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return SpendAlertsWithStreamingResponse(self)
 
     def list(
         self,
@@ -958,8 +1586,50 @@ class SpendAlerts(Resource):
         )
 
 
+class SpendAlertsWithRawResponse:
+    """``client.admin.organization.spend_alerts.with_raw_response``"""
+
+    def __init__(self, resource: SpendAlerts) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+
+class SpendAlertsWithStreamingResponse:
+    """``client.admin.organization.spend_alerts.with_streaming_response``"""
+
+    def __init__(self, resource: SpendAlerts) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+
 class SpendLimit(Resource):
     """``client.admin.organization.spend_limit``"""
+
+    _path = "admin.organization.spend_limit"
+
+    @cached_property
+    def with_raw_response(self) -> SpendLimitWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return SpendLimitWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> SpendLimitWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return SpendLimitWithStreamingResponse(self)
 
     async def retrieve(
         self,
@@ -1010,8 +1680,46 @@ class SpendLimit(Resource):
         )
 
 
+class SpendLimitWithRawResponse:
+    """``client.admin.organization.spend_limit.with_raw_response``"""
+
+    def __init__(self, resource: SpendLimit) -> None:
+        self._resource = resource
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+
+class SpendLimitWithStreamingResponse:
+    """``client.admin.organization.spend_limit.with_streaming_response``"""
+
+    def __init__(self, resource: SpendLimit) -> None:
+        self._resource = resource
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+
 class Users(Resource):
     """``client.admin.organization.users``"""
+
+    _path = "admin.organization.users"
+
+    @cached_property
+    def with_raw_response(self) -> UsersWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return UsersWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> UsersWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return UsersWithStreamingResponse(self)
 
     @cached_property
     def roles(self) -> UsersRoles:
@@ -1094,8 +1802,58 @@ class Users(Resource):
         )
 
 
+class UsersWithRawResponse:
+    """``client.admin.organization.users.with_raw_response``"""
+
+    def __init__(self, resource: Users) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+    @cached_property
+    def roles(self) -> UsersRolesWithRawResponse:
+        """``client.admin.organization.users.roles.with_raw_response``"""
+        return self._resource.roles.with_raw_response
+
+
+class UsersWithStreamingResponse:
+    """``client.admin.organization.users.with_streaming_response``"""
+
+    def __init__(self, resource: Users) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+    @cached_property
+    def roles(self) -> UsersRolesWithStreamingResponse:
+        """``client.admin.organization.users.roles.with_streaming_response``"""
+        return self._resource.roles.with_streaming_response
+
+
 class UsersRoles(Resource):
     """``client.admin.organization.users.roles``"""
+
+    _path = "admin.organization.users.roles"
+
+    @cached_property
+    def with_raw_response(self) -> UsersRolesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return UsersRolesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> UsersRolesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return UsersRolesWithStreamingResponse(self)
 
     def list(
         self,
@@ -1170,3 +1928,25 @@ class UsersRoles(Resource):
             admin=True,
             cast=_t_admin.DeletedRoleAssignmentResource.from_dict,
         )
+
+
+class UsersRolesWithRawResponse:
+    """``client.admin.organization.users.roles.with_raw_response``"""
+
+    def __init__(self, resource: UsersRoles) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.delete = _to_raw(resource.delete)
+
+
+class UsersRolesWithStreamingResponse:
+    """``client.admin.organization.users.roles.with_streaming_response``"""
+
+    def __init__(self, resource: UsersRoles) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.delete = _to_streamed(resource.delete)

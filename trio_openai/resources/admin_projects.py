@@ -13,6 +13,12 @@ from typing import TYPE_CHECKING, Literal, Unpack
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -28,26 +34,76 @@ else:
 
 __all__ = [
     "ApiKeys",
+    "ApiKeysWithRawResponse",
+    "ApiKeysWithStreamingResponse",
     "Certificates",
+    "CertificatesWithRawResponse",
+    "CertificatesWithStreamingResponse",
     "DataRetention",
+    "DataRetentionWithRawResponse",
+    "DataRetentionWithStreamingResponse",
     "Groups",
     "GroupsRoles",
+    "GroupsRolesWithRawResponse",
+    "GroupsRolesWithStreamingResponse",
+    "GroupsWithRawResponse",
+    "GroupsWithStreamingResponse",
     "HostedToolPermissions",
+    "HostedToolPermissionsWithRawResponse",
+    "HostedToolPermissionsWithStreamingResponse",
     "ModelPermissions",
+    "ModelPermissionsWithRawResponse",
+    "ModelPermissionsWithStreamingResponse",
     "Projects",
+    "ProjectsWithRawResponse",
+    "ProjectsWithStreamingResponse",
     "RateLimits",
+    "RateLimitsWithRawResponse",
+    "RateLimitsWithStreamingResponse",
     "Roles",
+    "RolesWithRawResponse",
+    "RolesWithStreamingResponse",
     "ServiceAccounts",
     "ServiceAccountsApiKeys",
+    "ServiceAccountsApiKeysWithRawResponse",
+    "ServiceAccountsApiKeysWithStreamingResponse",
+    "ServiceAccountsWithRawResponse",
+    "ServiceAccountsWithStreamingResponse",
     "SpendAlerts",
+    "SpendAlertsWithRawResponse",
+    "SpendAlertsWithStreamingResponse",
     "SpendLimit",
+    "SpendLimitWithRawResponse",
+    "SpendLimitWithStreamingResponse",
     "Users",
     "UsersRoles",
+    "UsersRolesWithRawResponse",
+    "UsersRolesWithStreamingResponse",
+    "UsersWithRawResponse",
+    "UsersWithStreamingResponse",
 ]
 
 
 class Projects(Resource):
     """``client.admin.organization.projects``"""
+
+    _path = "admin.organization.projects"
+
+    @cached_property
+    def with_raw_response(self) -> ProjectsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ProjectsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ProjectsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ProjectsWithStreamingResponse(self)
 
     @cached_property
     def api_keys(self) -> ApiKeys:
@@ -208,8 +264,172 @@ class Projects(Resource):
         )
 
 
+class ProjectsWithRawResponse:
+    """``client.admin.organization.projects.with_raw_response``"""
+
+    def __init__(self, resource: Projects) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.archive = _to_raw(resource.archive)
+
+    @cached_property
+    def api_keys(self) -> ApiKeysWithRawResponse:
+        """``client.admin.organization.projects.api_keys.with_raw_response``"""
+        return self._resource.api_keys.with_raw_response
+
+    @cached_property
+    def certificates(self) -> CertificatesWithRawResponse:
+        """``client.admin.organization.projects.certificates.with_raw_response``"""
+        return self._resource.certificates.with_raw_response
+
+    @cached_property
+    def data_retention(self) -> DataRetentionWithRawResponse:
+        """``client.admin.organization.projects.data_retention.with_raw_response``"""
+        return self._resource.data_retention.with_raw_response
+
+    @cached_property
+    def groups(self) -> GroupsWithRawResponse:
+        """``client.admin.organization.projects.groups.with_raw_response``"""
+        return self._resource.groups.with_raw_response
+
+    @cached_property
+    def hosted_tool_permissions(self) -> HostedToolPermissionsWithRawResponse:
+        """``client.admin.organization.projects.hosted_tool_permissions.with_raw_response``"""
+        return self._resource.hosted_tool_permissions.with_raw_response
+
+    @cached_property
+    def model_permissions(self) -> ModelPermissionsWithRawResponse:
+        """``client.admin.organization.projects.model_permissions.with_raw_response``"""
+        return self._resource.model_permissions.with_raw_response
+
+    @cached_property
+    def rate_limits(self) -> RateLimitsWithRawResponse:
+        """``client.admin.organization.projects.rate_limits.with_raw_response``"""
+        return self._resource.rate_limits.with_raw_response
+
+    @cached_property
+    def roles(self) -> RolesWithRawResponse:
+        """``client.admin.organization.projects.roles.with_raw_response``"""
+        return self._resource.roles.with_raw_response
+
+    @cached_property
+    def service_accounts(self) -> ServiceAccountsWithRawResponse:
+        """``client.admin.organization.projects.service_accounts.with_raw_response``"""
+        return self._resource.service_accounts.with_raw_response
+
+    @cached_property
+    def spend_alerts(self) -> SpendAlertsWithRawResponse:
+        """``client.admin.organization.projects.spend_alerts.with_raw_response``"""
+        return self._resource.spend_alerts.with_raw_response
+
+    @cached_property
+    def spend_limit(self) -> SpendLimitWithRawResponse:
+        """``client.admin.organization.projects.spend_limit.with_raw_response``"""
+        return self._resource.spend_limit.with_raw_response
+
+    @cached_property
+    def users(self) -> UsersWithRawResponse:
+        """``client.admin.organization.projects.users.with_raw_response``"""
+        return self._resource.users.with_raw_response
+
+
+class ProjectsWithStreamingResponse:
+    """``client.admin.organization.projects.with_streaming_response``"""
+
+    def __init__(self, resource: Projects) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.archive = _to_streamed(resource.archive)
+
+    @cached_property
+    def api_keys(self) -> ApiKeysWithStreamingResponse:
+        """``client.admin.organization.projects.api_keys.with_streaming_response``"""
+        return self._resource.api_keys.with_streaming_response
+
+    @cached_property
+    def certificates(self) -> CertificatesWithStreamingResponse:
+        """``client.admin.organization.projects.certificates.with_streaming_response``"""
+        return self._resource.certificates.with_streaming_response
+
+    @cached_property
+    def data_retention(self) -> DataRetentionWithStreamingResponse:
+        """``client.admin.organization.projects.data_retention.with_streaming_response``"""
+        return self._resource.data_retention.with_streaming_response
+
+    @cached_property
+    def groups(self) -> GroupsWithStreamingResponse:
+        """``client.admin.organization.projects.groups.with_streaming_response``"""
+        return self._resource.groups.with_streaming_response
+
+    @cached_property
+    def hosted_tool_permissions(self) -> HostedToolPermissionsWithStreamingResponse:
+        """
+        ``client.admin.organization.projects.hosted_tool_permissions.with_streaming_response``
+        """
+        return self._resource.hosted_tool_permissions.with_streaming_response
+
+    @cached_property
+    def model_permissions(self) -> ModelPermissionsWithStreamingResponse:
+        """``client.admin.organization.projects.model_permissions.with_streaming_response``"""
+        return self._resource.model_permissions.with_streaming_response
+
+    @cached_property
+    def rate_limits(self) -> RateLimitsWithStreamingResponse:
+        """``client.admin.organization.projects.rate_limits.with_streaming_response``"""
+        return self._resource.rate_limits.with_streaming_response
+
+    @cached_property
+    def roles(self) -> RolesWithStreamingResponse:
+        """``client.admin.organization.projects.roles.with_streaming_response``"""
+        return self._resource.roles.with_streaming_response
+
+    @cached_property
+    def service_accounts(self) -> ServiceAccountsWithStreamingResponse:
+        """``client.admin.organization.projects.service_accounts.with_streaming_response``"""
+        return self._resource.service_accounts.with_streaming_response
+
+    @cached_property
+    def spend_alerts(self) -> SpendAlertsWithStreamingResponse:
+        """``client.admin.organization.projects.spend_alerts.with_streaming_response``"""
+        return self._resource.spend_alerts.with_streaming_response
+
+    @cached_property
+    def spend_limit(self) -> SpendLimitWithStreamingResponse:
+        """``client.admin.organization.projects.spend_limit.with_streaming_response``"""
+        return self._resource.spend_limit.with_streaming_response
+
+    @cached_property
+    def users(self) -> UsersWithStreamingResponse:
+        """``client.admin.organization.projects.users.with_streaming_response``"""
+        return self._resource.users.with_streaming_response
+
+
 class ApiKeys(Resource):
     """``client.admin.organization.projects.api_keys``"""
+
+    _path = "admin.organization.projects.api_keys"
+
+    @cached_property
+    def with_raw_response(self) -> ApiKeysWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ApiKeysWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ApiKeysWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ApiKeysWithStreamingResponse(self)
 
     def list(
         self,
@@ -267,8 +487,46 @@ class ApiKeys(Resource):
         )
 
 
+class ApiKeysWithRawResponse:
+    """``client.admin.organization.projects.api_keys.with_raw_response``"""
+
+    def __init__(self, resource: ApiKeys) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.delete = _to_raw(resource.delete)
+
+
+class ApiKeysWithStreamingResponse:
+    """``client.admin.organization.projects.api_keys.with_streaming_response``"""
+
+    def __init__(self, resource: ApiKeys) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.delete = _to_streamed(resource.delete)
+
+
 class Certificates(Resource):
     """``client.admin.organization.projects.certificates``"""
+
+    _path = "admin.organization.projects.certificates"
+
+    @cached_property
+    def with_raw_response(self) -> CertificatesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return CertificatesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> CertificatesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return CertificatesWithStreamingResponse(self)
 
     def list(
         self,
@@ -335,8 +593,46 @@ class Certificates(Resource):
         )
 
 
+class CertificatesWithRawResponse:
+    """``client.admin.organization.projects.certificates.with_raw_response``"""
+
+    def __init__(self, resource: Certificates) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.activate = _to_raw(resource.activate)
+        self.deactivate = _to_raw(resource.deactivate)
+
+
+class CertificatesWithStreamingResponse:
+    """``client.admin.organization.projects.certificates.with_streaming_response``"""
+
+    def __init__(self, resource: Certificates) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.activate = _to_streamed(resource.activate)
+        self.deactivate = _to_streamed(resource.deactivate)
+
+
 class DataRetention(Resource):
     """``client.admin.organization.projects.data_retention``"""
+
+    _path = "admin.organization.projects.data_retention"
+
+    @cached_property
+    def with_raw_response(self) -> DataRetentionWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return DataRetentionWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> DataRetentionWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return DataRetentionWithStreamingResponse(self)
 
     async def retrieve(
         self,
@@ -372,8 +668,44 @@ class DataRetention(Resource):
         )
 
 
+class DataRetentionWithRawResponse:
+    """``client.admin.organization.projects.data_retention.with_raw_response``"""
+
+    def __init__(self, resource: DataRetention) -> None:
+        self._resource = resource
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+
+
+class DataRetentionWithStreamingResponse:
+    """``client.admin.organization.projects.data_retention.with_streaming_response``"""
+
+    def __init__(self, resource: DataRetention) -> None:
+        self._resource = resource
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+
+
 class Groups(Resource):
     """``client.admin.organization.projects.groups``"""
+
+    _path = "admin.organization.projects.groups"
+
+    @cached_property
+    def with_raw_response(self) -> GroupsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return GroupsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> GroupsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return GroupsWithStreamingResponse(self)
 
     @cached_property
     def roles(self) -> GroupsRoles:
@@ -461,8 +793,58 @@ class Groups(Resource):
         )
 
 
+class GroupsWithRawResponse:
+    """``client.admin.organization.projects.groups.with_raw_response``"""
+
+    def __init__(self, resource: Groups) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.delete = _to_raw(resource.delete)
+
+    @cached_property
+    def roles(self) -> GroupsRolesWithRawResponse:
+        """``client.admin.organization.projects.groups.roles.with_raw_response``"""
+        return self._resource.roles.with_raw_response
+
+
+class GroupsWithStreamingResponse:
+    """``client.admin.organization.projects.groups.with_streaming_response``"""
+
+    def __init__(self, resource: Groups) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.delete = _to_streamed(resource.delete)
+
+    @cached_property
+    def roles(self) -> GroupsRolesWithStreamingResponse:
+        """``client.admin.organization.projects.groups.roles.with_streaming_response``"""
+        return self._resource.roles.with_streaming_response
+
+
 class GroupsRoles(Resource):
     """``client.admin.organization.projects.groups.roles``"""
+
+    _path = "admin.organization.projects.groups.roles"
+
+    @cached_property
+    def with_raw_response(self) -> GroupsRolesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return GroupsRolesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> GroupsRolesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return GroupsRolesWithStreamingResponse(self)
 
     def list(
         self,
@@ -543,8 +925,48 @@ class GroupsRoles(Resource):
         )
 
 
+class GroupsRolesWithRawResponse:
+    """``client.admin.organization.projects.groups.roles.with_raw_response``"""
+
+    def __init__(self, resource: GroupsRoles) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.delete = _to_raw(resource.delete)
+
+
+class GroupsRolesWithStreamingResponse:
+    """``client.admin.organization.projects.groups.roles.with_streaming_response``"""
+
+    def __init__(self, resource: GroupsRoles) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.delete = _to_streamed(resource.delete)
+
+
 class HostedToolPermissions(Resource):
     """``client.admin.organization.projects.hosted_tool_permissions``"""
+
+    _path = "admin.organization.projects.hosted_tool_permissions"
+
+    @cached_property
+    def with_raw_response(self) -> HostedToolPermissionsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return HostedToolPermissionsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> HostedToolPermissionsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return HostedToolPermissionsWithStreamingResponse(self)
 
     async def retrieve(
         self,
@@ -588,8 +1010,44 @@ class HostedToolPermissions(Resource):
         )
 
 
+class HostedToolPermissionsWithRawResponse:
+    """``client.admin.organization.projects.hosted_tool_permissions.with_raw_response``"""
+
+    def __init__(self, resource: HostedToolPermissions) -> None:
+        self._resource = resource
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+
+
+class HostedToolPermissionsWithStreamingResponse:
+    """``client.admin.organization.projects.hosted_tool_permissions.with_streaming_response``"""
+
+    def __init__(self, resource: HostedToolPermissions) -> None:
+        self._resource = resource
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+
+
 class ModelPermissions(Resource):
     """``client.admin.organization.projects.model_permissions``"""
+
+    _path = "admin.organization.projects.model_permissions"
+
+    @cached_property
+    def with_raw_response(self) -> ModelPermissionsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ModelPermissionsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ModelPermissionsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ModelPermissionsWithStreamingResponse(self)
 
     async def retrieve(
         self,
@@ -641,8 +1099,46 @@ class ModelPermissions(Resource):
         )
 
 
+class ModelPermissionsWithRawResponse:
+    """``client.admin.organization.projects.model_permissions.with_raw_response``"""
+
+    def __init__(self, resource: ModelPermissions) -> None:
+        self._resource = resource
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+
+class ModelPermissionsWithStreamingResponse:
+    """``client.admin.organization.projects.model_permissions.with_streaming_response``"""
+
+    def __init__(self, resource: ModelPermissions) -> None:
+        self._resource = resource
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+
 class RateLimits(Resource):
     """``client.admin.organization.projects.rate_limits``"""
+
+    _path = "admin.organization.projects.rate_limits"
+
+    @cached_property
+    def with_raw_response(self) -> RateLimitsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return RateLimitsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> RateLimitsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return RateLimitsWithStreamingResponse(self)
 
     def list_rate_limits(
         self,
@@ -698,8 +1194,44 @@ class RateLimits(Resource):
         )
 
 
+class RateLimitsWithRawResponse:
+    """``client.admin.organization.projects.rate_limits.with_raw_response``"""
+
+    def __init__(self, resource: RateLimits) -> None:
+        self._resource = resource
+        self.list_rate_limits = _to_raw_page(resource.list_rate_limits)
+        self.update_rate_limit = _to_raw(resource.update_rate_limit)
+
+
+class RateLimitsWithStreamingResponse:
+    """``client.admin.organization.projects.rate_limits.with_streaming_response``"""
+
+    def __init__(self, resource: RateLimits) -> None:
+        self._resource = resource
+        self.list_rate_limits = _to_streamed_page(resource.list_rate_limits)
+        self.update_rate_limit = _to_streamed(resource.update_rate_limit)
+
+
 class Roles(Resource):
     """``client.admin.organization.projects.roles``"""
+
+    _path = "admin.organization.projects.roles"
+
+    @cached_property
+    def with_raw_response(self) -> RolesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return RolesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> RolesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return RolesWithStreamingResponse(self)
 
     def list(
         self,
@@ -804,8 +1336,50 @@ class Roles(Resource):
         )
 
 
+class RolesWithRawResponse:
+    """``client.admin.organization.projects.roles.with_raw_response``"""
+
+    def __init__(self, resource: Roles) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+
+class RolesWithStreamingResponse:
+    """``client.admin.organization.projects.roles.with_streaming_response``"""
+
+    def __init__(self, resource: Roles) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+
 class ServiceAccounts(Resource):
     """``client.admin.organization.projects.service_accounts``"""
+
+    _path = "admin.organization.projects.service_accounts"
+
+    @cached_property
+    def with_raw_response(self) -> ServiceAccountsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ServiceAccountsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ServiceAccountsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ServiceAccountsWithStreamingResponse(self)
 
     @cached_property
     def api_keys(self) -> ServiceAccountsApiKeys:
@@ -912,8 +1486,62 @@ class ServiceAccounts(Resource):
         )
 
 
+class ServiceAccountsWithRawResponse:
+    """``client.admin.organization.projects.service_accounts.with_raw_response``"""
+
+    def __init__(self, resource: ServiceAccounts) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+    @cached_property
+    def api_keys(self) -> ServiceAccountsApiKeysWithRawResponse:
+        """``client.admin.organization.projects.service_accounts.api_keys.with_raw_response``"""
+        return self._resource.api_keys.with_raw_response
+
+
+class ServiceAccountsWithStreamingResponse:
+    """``client.admin.organization.projects.service_accounts.with_streaming_response``"""
+
+    def __init__(self, resource: ServiceAccounts) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+    @cached_property
+    def api_keys(self) -> ServiceAccountsApiKeysWithStreamingResponse:
+        """
+        ``client.admin.organization.projects.service_accounts.api_keys.with_streaming_response``
+        """
+        return self._resource.api_keys.with_streaming_response
+
+
 class ServiceAccountsApiKeys(Resource):
     """``client.admin.organization.projects.service_accounts.api_keys``"""
+
+    _path = "admin.organization.projects.service_accounts.api_keys"
+
+    @cached_property
+    def with_raw_response(self) -> ServiceAccountsApiKeysWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ServiceAccountsApiKeysWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ServiceAccountsApiKeysWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ServiceAccountsApiKeysWithStreamingResponse(self)
 
     async def create(
         self,
@@ -938,8 +1566,44 @@ class ServiceAccountsApiKeys(Resource):
         )
 
 
+class ServiceAccountsApiKeysWithRawResponse:
+    """``client.admin.organization.projects.service_accounts.api_keys.with_raw_response``"""
+
+    def __init__(self, resource: ServiceAccountsApiKeys) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+
+
+class ServiceAccountsApiKeysWithStreamingResponse:
+    """
+    ``client.admin.organization.projects.service_accounts.api_keys.with_streaming_response``
+    """
+
+    def __init__(self, resource: ServiceAccountsApiKeys) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)
+
+
 class SpendAlerts(Resource):
     """``client.admin.organization.projects.spend_alerts``"""
+
+    _path = "admin.organization.projects.spend_alerts"
+
+    @cached_property
+    def with_raw_response(self) -> SpendAlertsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return SpendAlertsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> SpendAlertsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return SpendAlertsWithStreamingResponse(self)
 
     def list(
         self,
@@ -1050,8 +1714,50 @@ class SpendAlerts(Resource):
         )
 
 
+class SpendAlertsWithRawResponse:
+    """``client.admin.organization.projects.spend_alerts.with_raw_response``"""
+
+    def __init__(self, resource: SpendAlerts) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+
+class SpendAlertsWithStreamingResponse:
+    """``client.admin.organization.projects.spend_alerts.with_streaming_response``"""
+
+    def __init__(self, resource: SpendAlerts) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+
 class SpendLimit(Resource):
     """``client.admin.organization.projects.spend_limit``"""
+
+    _path = "admin.organization.projects.spend_limit"
+
+    @cached_property
+    def with_raw_response(self) -> SpendLimitWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return SpendLimitWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> SpendLimitWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return SpendLimitWithStreamingResponse(self)
 
     async def retrieve(
         self,
@@ -1105,8 +1811,46 @@ class SpendLimit(Resource):
         )
 
 
+class SpendLimitWithRawResponse:
+    """``client.admin.organization.projects.spend_limit.with_raw_response``"""
+
+    def __init__(self, resource: SpendLimit) -> None:
+        self._resource = resource
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+
+class SpendLimitWithStreamingResponse:
+    """``client.admin.organization.projects.spend_limit.with_streaming_response``"""
+
+    def __init__(self, resource: SpendLimit) -> None:
+        self._resource = resource
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+
 class Users(Resource):
     """``client.admin.organization.projects.users``"""
+
+    _path = "admin.organization.projects.users"
+
+    @cached_property
+    def with_raw_response(self) -> UsersWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return UsersWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> UsersWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return UsersWithStreamingResponse(self)
 
     @cached_property
     def roles(self) -> UsersRoles:
@@ -1213,8 +1957,60 @@ class Users(Resource):
         )
 
 
+class UsersWithRawResponse:
+    """``client.admin.organization.projects.users.with_raw_response``"""
+
+    def __init__(self, resource: Users) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+    @cached_property
+    def roles(self) -> UsersRolesWithRawResponse:
+        """``client.admin.organization.projects.users.roles.with_raw_response``"""
+        return self._resource.roles.with_raw_response
+
+
+class UsersWithStreamingResponse:
+    """``client.admin.organization.projects.users.with_streaming_response``"""
+
+    def __init__(self, resource: Users) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+    @cached_property
+    def roles(self) -> UsersRolesWithStreamingResponse:
+        """``client.admin.organization.projects.users.roles.with_streaming_response``"""
+        return self._resource.roles.with_streaming_response
+
+
 class UsersRoles(Resource):
     """``client.admin.organization.projects.users.roles``"""
+
+    _path = "admin.organization.projects.users.roles"
+
+    @cached_property
+    def with_raw_response(self) -> UsersRolesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return UsersRolesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> UsersRolesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return UsersRolesWithStreamingResponse(self)
 
     def list(
         self,
@@ -1293,3 +2089,25 @@ class UsersRoles(Resource):
             admin=True,
             cast=_t_admin.DeletedRoleAssignmentResource.from_dict,
         )
+
+
+class UsersRolesWithRawResponse:
+    """``client.admin.organization.projects.users.roles.with_raw_response``"""
+
+    def __init__(self, resource: UsersRoles) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.delete = _to_raw(resource.delete)
+
+
+class UsersRolesWithStreamingResponse:
+    """``client.admin.organization.projects.users.roles.with_streaming_response``"""
+
+    def __init__(self, resource: UsersRoles) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.delete = _to_streamed(resource.delete)

@@ -7,10 +7,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal, Unpack
 
 from .._types import CallOptions, Omit, omit
 from ._base import Resource, lazy_types
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_streamed_page_wrapper as _to_streamed_page,
+)
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -20,11 +25,31 @@ else:
 
 __all__ = [
     "Usage",
+    "UsageWithRawResponse",
+    "UsageWithStreamingResponse",
 ]
 
 
 class Usage(Resource):
     """``client.admin.organization.usage``"""
+
+    _path = "admin.organization.usage"
+
+    @cached_property
+    def with_raw_response(self) -> UsageWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return UsageWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> UsageWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return UsageWithStreamingResponse(self)
 
     def costs(
         self,
@@ -413,3 +438,39 @@ class Usage(Resource):
             options=options,
             admin=True,
         )
+
+
+class UsageWithRawResponse:
+    """``client.admin.organization.usage.with_raw_response``"""
+
+    def __init__(self, resource: Usage) -> None:
+        self._resource = resource
+        self.costs = _to_raw_page(resource.costs)
+        self.audio_speeches = _to_raw_page(resource.audio_speeches)
+        self.audio_transcriptions = _to_raw_page(resource.audio_transcriptions)
+        self.code_interpreter_sessions = _to_raw_page(resource.code_interpreter_sessions)
+        self.completions = _to_raw_page(resource.completions)
+        self.embeddings = _to_raw_page(resource.embeddings)
+        self.file_search_calls = _to_raw_page(resource.file_search_calls)
+        self.images = _to_raw_page(resource.images)
+        self.moderations = _to_raw_page(resource.moderations)
+        self.vector_stores = _to_raw_page(resource.vector_stores)
+        self.web_search_calls = _to_raw_page(resource.web_search_calls)
+
+
+class UsageWithStreamingResponse:
+    """``client.admin.organization.usage.with_streaming_response``"""
+
+    def __init__(self, resource: Usage) -> None:
+        self._resource = resource
+        self.costs = _to_streamed_page(resource.costs)
+        self.audio_speeches = _to_streamed_page(resource.audio_speeches)
+        self.audio_transcriptions = _to_streamed_page(resource.audio_transcriptions)
+        self.code_interpreter_sessions = _to_streamed_page(resource.code_interpreter_sessions)
+        self.completions = _to_streamed_page(resource.completions)
+        self.embeddings = _to_streamed_page(resource.embeddings)
+        self.file_search_calls = _to_streamed_page(resource.file_search_calls)
+        self.images = _to_streamed_page(resource.images)
+        self.moderations = _to_streamed_page(resource.moderations)
+        self.vector_stores = _to_streamed_page(resource.vector_stores)
+        self.web_search_calls = _to_streamed_page(resource.web_search_calls)

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal, Unpack
+from typing import TYPE_CHECKING, Literal, Unpack, overload
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._multipart import FileInput
@@ -28,16 +34,46 @@ else:
 
 __all__ = [
     "Audio",
+    "AudioWithRawResponse",
+    "AudioWithStreamingResponse",
     "Speech",
+    "SpeechWithRawResponse",
+    "SpeechWithStreamingResponse",
     "Transcriptions",
+    "TranscriptionsWithRawResponse",
+    "TranscriptionsWithStreamingResponse",
     "Translations",
+    "TranslationsWithRawResponse",
+    "TranslationsWithStreamingResponse",
     "VoiceConsents",
+    "VoiceConsentsWithRawResponse",
+    "VoiceConsentsWithStreamingResponse",
     "Voices",
+    "VoicesWithRawResponse",
+    "VoicesWithStreamingResponse",
 ]
 
 
 class Audio(Resource):
     """``client.audio``"""
+
+    _path = "audio"
+
+    @cached_property
+    def with_raw_response(self) -> AudioWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return AudioWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> AudioWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return AudioWithStreamingResponse(self)
 
     @cached_property
     def speech(self) -> Speech:
@@ -65,9 +101,92 @@ class Audio(Resource):
         return Voices(self._client)
 
 
+class AudioWithRawResponse:
+    """``client.audio.with_raw_response``"""
+
+    def __init__(self, resource: Audio) -> None:
+        self._resource = resource
+
+    @cached_property
+    def speech(self) -> SpeechWithRawResponse:
+        """``client.audio.speech.with_raw_response``"""
+        return self._resource.speech.with_raw_response
+
+    @cached_property
+    def transcriptions(self) -> TranscriptionsWithRawResponse:
+        """``client.audio.transcriptions.with_raw_response``"""
+        return self._resource.transcriptions.with_raw_response
+
+    @cached_property
+    def translations(self) -> TranslationsWithRawResponse:
+        """``client.audio.translations.with_raw_response``"""
+        return self._resource.translations.with_raw_response
+
+    @cached_property
+    def voice_consents(self) -> VoiceConsentsWithRawResponse:
+        """``client.audio.voice_consents.with_raw_response``"""
+        return self._resource.voice_consents.with_raw_response
+
+    @cached_property
+    def voices(self) -> VoicesWithRawResponse:
+        """``client.audio.voices.with_raw_response``"""
+        return self._resource.voices.with_raw_response
+
+
+class AudioWithStreamingResponse:
+    """``client.audio.with_streaming_response``"""
+
+    def __init__(self, resource: Audio) -> None:
+        self._resource = resource
+
+    @cached_property
+    def speech(self) -> SpeechWithStreamingResponse:
+        """``client.audio.speech.with_streaming_response``"""
+        return self._resource.speech.with_streaming_response
+
+    @cached_property
+    def transcriptions(self) -> TranscriptionsWithStreamingResponse:
+        """``client.audio.transcriptions.with_streaming_response``"""
+        return self._resource.transcriptions.with_streaming_response
+
+    @cached_property
+    def translations(self) -> TranslationsWithStreamingResponse:
+        """``client.audio.translations.with_streaming_response``"""
+        return self._resource.translations.with_streaming_response
+
+    @cached_property
+    def voice_consents(self) -> VoiceConsentsWithStreamingResponse:
+        """``client.audio.voice_consents.with_streaming_response``"""
+        return self._resource.voice_consents.with_streaming_response
+
+    @cached_property
+    def voices(self) -> VoicesWithStreamingResponse:
+        """``client.audio.voices.with_streaming_response``"""
+        return self._resource.voices.with_streaming_response
+
+
 class Speech(Resource):
     """``client.audio.speech``"""
 
+    _path = "audio.speech"
+
+    @cached_property
+    def with_raw_response(self) -> SpeechWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return SpeechWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> SpeechWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return SpeechWithStreamingResponse(self)
+
+    @overload
     async def create(
         self,
         *,
@@ -77,13 +196,75 @@ class Speech(Resource):
         instructions: str | Omit = omit,
         response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | Omit = omit,
         speed: float | Omit = omit,
+        stream_format: Literal["audio"] | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> bytes:
-        """Generates audio from the input text."""
+    ) -> bytes: ...
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        input: str,
+        voice: VoiceIdsOrCustomVoiceParam,
+        instructions: str | Omit = omit,
+        response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | Omit = omit,
+        speed: float | Omit = omit,
+        stream_format: Literal["sse"],
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_audio.CreateSpeechResponseStreamEvent]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        input: str,
+        voice: VoiceIdsOrCustomVoiceParam,
+        instructions: str | Omit = omit,
+        response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | Omit = omit,
+        speed: float | Omit = omit,
+        stream_format: Literal["sse", "audio"] | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> bytes | Stream[_t_audio.CreateSpeechResponseStreamEvent]: ...
+    async def create(
+        self,
+        *,
+        model: str,
+        input: str,
+        voice: VoiceIdsOrCustomVoiceParam,
+        instructions: str | Omit = omit,
+        response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | Omit = omit,
+        speed: float | Omit = omit,
+        stream_format: Literal["sse", "audio"] | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> bytes | Stream[_t_audio.CreateSpeechResponseStreamEvent]:
+        """
+        Generates audio from the input text. With ``stream_format='sse'`` the result is a
+        `Stream` of events, sent when its block opens: ``async with await
+        client.audio.speech.create(..., stream_format='sse') as stream``, then ``async for
+        event in stream``.
+        """
+        if stream_format == 'sse':
+            return self._client._stream(
+                "POST",
+                "/audio/speech",
+                body=_strip({
+                    "stream_format": stream_format,
+                    "model": model,
+                    "input": input,
+                    "voice": voice,
+                    "instructions": instructions,
+                    "response_format": response_format,
+                    "speed": speed,
+                }),
+                options=options,
+                decode=_t_audio.decode_create_speech_response_stream_event,
+                usage="async with await client.audio.speech.create(..., stream_format='sse') as stream:",
+            )
         return await self._client._request(
             "POST",
             "/audio/speech",
             body=_strip({
+                "stream_format": stream_format,
                 "model": model,
                 "input": input,
                 "voice": voice,
@@ -125,6 +306,7 @@ class Speech(Resource):
             }),
             options=options,
             decode=_t_audio.decode_create_speech_response_stream_event,
+            usage="async with client.audio.speech.stream(...) as stream:",
         )
 
     def stream_content(
@@ -158,9 +340,44 @@ class Speech(Resource):
         )
 
 
+class SpeechWithRawResponse:
+    """``client.audio.speech.with_raw_response``"""
+
+    def __init__(self, resource: Speech) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+
+
+class SpeechWithStreamingResponse:
+    """``client.audio.speech.with_streaming_response``"""
+
+    def __init__(self, resource: Speech) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)
+
+
 class Transcriptions(Resource):
     """``client.audio.transcriptions``"""
 
+    _path = "audio.transcriptions"
+
+    @cached_property
+    def with_raw_response(self) -> TranscriptionsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return TranscriptionsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> TranscriptionsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return TranscriptionsWithStreamingResponse(self)
+
+    @overload
     async def create(
         self,
         *,
@@ -177,13 +394,103 @@ class Transcriptions(Resource):
         chunking_strategy: Literal["auto"] | VadConfigParam | None | Omit = omit,
         known_speaker_names: Sequence[str] | Omit = omit,
         known_speaker_references: Sequence[str] | Omit = omit,
+        stream: Literal[False] | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_audio.CreateTranscriptionResponse:
-        """Transcribes audio into the input language."""
+    ) -> _t_audio.CreateTranscriptionResponse: ...
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        language: str | Omit = omit,
+        languages: Sequence[str] | Omit = omit,
+        keywords: Sequence[str] | Omit = omit,
+        prompt: str | Omit = omit,
+        response_format: Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"] | Omit = omit,
+        temperature: float | Omit = omit,
+        include: Sequence[Literal["logprobs"]] | Omit = omit,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | Omit = omit,
+        chunking_strategy: Literal["auto"] | VadConfigParam | None | Omit = omit,
+        known_speaker_names: Sequence[str] | Omit = omit,
+        known_speaker_references: Sequence[str] | Omit = omit,
+        stream: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_audio.CreateTranscriptionResponseStreamEvent]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        language: str | Omit = omit,
+        languages: Sequence[str] | Omit = omit,
+        keywords: Sequence[str] | Omit = omit,
+        prompt: str | Omit = omit,
+        response_format: Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"] | Omit = omit,
+        temperature: float | Omit = omit,
+        include: Sequence[Literal["logprobs"]] | Omit = omit,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | Omit = omit,
+        chunking_strategy: Literal["auto"] | VadConfigParam | None | Omit = omit,
+        known_speaker_names: Sequence[str] | Omit = omit,
+        known_speaker_references: Sequence[str] | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_audio.CreateTranscriptionResponse | Stream[_t_audio.CreateTranscriptionResponseStreamEvent]: ...
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        model: str,
+        language: str | Omit = omit,
+        languages: Sequence[str] | Omit = omit,
+        keywords: Sequence[str] | Omit = omit,
+        prompt: str | Omit = omit,
+        response_format: Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"] | Omit = omit,
+        temperature: float | Omit = omit,
+        include: Sequence[Literal["logprobs"]] | Omit = omit,
+        timestamp_granularities: Sequence[Literal["word", "segment"]] | Omit = omit,
+        chunking_strategy: Literal["auto"] | VadConfigParam | None | Omit = omit,
+        known_speaker_names: Sequence[str] | Omit = omit,
+        known_speaker_references: Sequence[str] | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_audio.CreateTranscriptionResponse | Stream[_t_audio.CreateTranscriptionResponseStreamEvent]:
+        """
+        Transcribes audio into the input language. With ``stream=True`` the result is a
+        `Stream` of events, sent when its block opens: ``async with await
+        client.audio.transcriptions.create(..., stream=True) as stream``, then ``async for
+        event in stream``.
+        """
+        if stream is True:
+            return self._client._stream(
+                "POST",
+                "/audio/transcriptions",
+                multipart={
+                    "stream": stream,
+                    "file": file,
+                    "model": model,
+                    "language": language,
+                    "languages": languages,
+                    "keywords": keywords,
+                    "prompt": prompt,
+                    "response_format": response_format,
+                    "temperature": temperature,
+                    "include": include,
+                    "timestamp_granularities": timestamp_granularities,
+                    "chunking_strategy": chunking_strategy,
+                    "known_speaker_names": known_speaker_names,
+                    "known_speaker_references": known_speaker_references,
+                },
+                options=options,
+                decode=_t_audio.decode_create_transcription_response_stream_event,
+                usage="async with await client.audio.transcriptions.create(..., stream=True) as stream:",
+            )
         return await self._client._request(
             "POST",
             "/audio/transcriptions",
             multipart={
+                "stream": stream,
                 "file": file,
                 "model": model,
                 "language": language,
@@ -247,11 +554,46 @@ class Transcriptions(Resource):
             },
             options=options,
             decode=_t_audio.decode_create_transcription_response_stream_event,
+            usage="async with client.audio.transcriptions.stream(...) as stream:",
         )
+
+
+class TranscriptionsWithRawResponse:
+    """``client.audio.transcriptions.with_raw_response``"""
+
+    def __init__(self, resource: Transcriptions) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+
+
+class TranscriptionsWithStreamingResponse:
+    """``client.audio.transcriptions.with_streaming_response``"""
+
+    def __init__(self, resource: Transcriptions) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)
 
 
 class Translations(Resource):
     """``client.audio.translations``"""
+
+    _path = "audio.translations"
+
+    @cached_property
+    def with_raw_response(self) -> TranslationsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return TranslationsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> TranslationsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return TranslationsWithStreamingResponse(self)
 
     async def create(
         self,
@@ -279,8 +621,42 @@ class Translations(Resource):
         )
 
 
+class TranslationsWithRawResponse:
+    """``client.audio.translations.with_raw_response``"""
+
+    def __init__(self, resource: Translations) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+
+
+class TranslationsWithStreamingResponse:
+    """``client.audio.translations.with_streaming_response``"""
+
+    def __init__(self, resource: Translations) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)
+
+
 class VoiceConsents(Resource):
     """``client.audio.voice_consents``"""
+
+    _path = "audio.voice_consents"
+
+    @cached_property
+    def with_raw_response(self) -> VoiceConsentsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return VoiceConsentsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> VoiceConsentsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return VoiceConsentsWithStreamingResponse(self)
 
     def list(
         self,
@@ -383,8 +759,50 @@ class VoiceConsents(Resource):
         )
 
 
+class VoiceConsentsWithRawResponse:
+    """``client.audio.voice_consents.with_raw_response``"""
+
+    def __init__(self, resource: VoiceConsents) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+
+class VoiceConsentsWithStreamingResponse:
+    """``client.audio.voice_consents.with_streaming_response``"""
+
+    def __init__(self, resource: VoiceConsents) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+
 class Voices(Resource):
     """``client.audio.voices``"""
+
+    _path = "audio.voices"
+
+    @cached_property
+    def with_raw_response(self) -> VoicesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return VoicesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> VoicesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return VoicesWithStreamingResponse(self)
 
     async def create(
         self,
@@ -410,3 +828,19 @@ class Voices(Resource):
             options=options,
             cast=_t_audio.VoiceResource.from_dict,
         )
+
+
+class VoicesWithRawResponse:
+    """``client.audio.voices.with_raw_response``"""
+
+    def __init__(self, resource: Voices) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+
+
+class VoicesWithStreamingResponse:
+    """``client.audio.voices.with_streaming_response``"""
+
+    def __init__(self, resource: Voices) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)

@@ -6,12 +6,19 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal, Unpack
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
 from ._extras import BatchesExtras
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -25,11 +32,31 @@ else:
 
 __all__ = [
     "Batches",
+    "BatchesWithRawResponse",
+    "BatchesWithStreamingResponse",
 ]
 
 
 class Batches(BatchesExtras, Resource):
     """``client.batches``"""
+
+    _path = "batches"
+
+    @cached_property
+    def with_raw_response(self) -> BatchesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return BatchesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> BatchesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return BatchesWithStreamingResponse(self)
 
     def list(
         self,
@@ -104,3 +131,25 @@ class Batches(BatchesExtras, Resource):
             options=options,
             cast=_t_batch.Batch.from_dict,
         )
+
+
+class BatchesWithRawResponse:
+    """``client.batches.with_raw_response``"""
+
+    def __init__(self, resource: Batches) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.cancel = _to_raw(resource.cancel)
+
+
+class BatchesWithStreamingResponse:
+    """``client.batches.with_streaming_response``"""
+
+    def __init__(self, resource: Batches) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.cancel = _to_streamed(resource.cancel)

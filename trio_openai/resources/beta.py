@@ -7,9 +7,8 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Unpack
+from typing import TYPE_CHECKING
 
-from .._types import CallOptions, Omit, omit
 from ._base import Resource
 
 if TYPE_CHECKING:
@@ -20,11 +19,31 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Beta",
+    "BetaWithRawResponse",
+    "BetaWithStreamingResponse",
 ]
 
 
 class Beta(Resource):
     """``client.beta``"""
+
+    _path = "beta"
+
+    @cached_property
+    def with_raw_response(self) -> BetaWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return BetaWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> BetaWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return BetaWithStreamingResponse(self)
 
     @cached_property
     def assistants(self) -> _r_beta_assistants.Assistants:
@@ -53,3 +72,57 @@ class Beta(Resource):
         from .beta_threads import Threads
 
         return Threads(self._client)
+
+
+class BetaWithRawResponse:
+    """``client.beta.with_raw_response``"""
+
+    def __init__(self, resource: Beta) -> None:
+        self._resource = resource
+
+    @cached_property
+    def assistants(self) -> _r_beta_assistants.AssistantsWithRawResponse:
+        """``client.beta.assistants.with_raw_response``"""
+        return self._resource.assistants.with_raw_response
+
+    @cached_property
+    def chatkit(self) -> _r_beta_chatkit.ChatkitWithRawResponse:
+        """``client.beta.chatkit.with_raw_response``"""
+        return self._resource.chatkit.with_raw_response
+
+    @cached_property
+    def responses(self) -> _r_beta_responses.ResponsesWithRawResponse:
+        """``client.beta.responses.with_raw_response``"""
+        return self._resource.responses.with_raw_response
+
+    @cached_property
+    def threads(self) -> _r_beta_threads.ThreadsWithRawResponse:
+        """``client.beta.threads.with_raw_response``"""
+        return self._resource.threads.with_raw_response
+
+
+class BetaWithStreamingResponse:
+    """``client.beta.with_streaming_response``"""
+
+    def __init__(self, resource: Beta) -> None:
+        self._resource = resource
+
+    @cached_property
+    def assistants(self) -> _r_beta_assistants.AssistantsWithStreamingResponse:
+        """``client.beta.assistants.with_streaming_response``"""
+        return self._resource.assistants.with_streaming_response
+
+    @cached_property
+    def chatkit(self) -> _r_beta_chatkit.ChatkitWithStreamingResponse:
+        """``client.beta.chatkit.with_streaming_response``"""
+        return self._resource.chatkit.with_streaming_response
+
+    @cached_property
+    def responses(self) -> _r_beta_responses.ResponsesWithStreamingResponse:
+        """``client.beta.responses.with_streaming_response``"""
+        return self._resource.responses.with_streaming_response
+
+    @cached_property
+    def threads(self) -> _r_beta_threads.ThreadsWithStreamingResponse:
+        """``client.beta.threads.with_streaming_response``"""
+        return self._resource.threads.with_streaming_response

@@ -7,11 +7,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal, Unpack
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -31,11 +38,31 @@ else:
 
 __all__ = [
     "Assistants",
+    "AssistantsWithRawResponse",
+    "AssistantsWithStreamingResponse",
 ]
 
 
 class Assistants(Resource):
     """``client.beta.assistants``"""
+
+    _path = "beta.assistants"
+
+    @cached_property
+    def with_raw_response(self) -> AssistantsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return AssistantsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> AssistantsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return AssistantsWithStreamingResponse(self)
 
     def list(
         self,
@@ -160,3 +187,27 @@ class Assistants(Resource):
             options=options,
             cast=_t_assistants.DeleteAssistantResponse.from_dict,
         )
+
+
+class AssistantsWithRawResponse:
+    """``client.beta.assistants.with_raw_response``"""
+
+    def __init__(self, resource: Assistants) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+
+class AssistantsWithStreamingResponse:
+    """``client.beta.assistants.with_streaming_response``"""
+
+    def __init__(self, resource: Assistants) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)

@@ -12,6 +12,12 @@ from typing import TYPE_CHECKING, Literal, Unpack
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -27,13 +33,37 @@ else:
 
 __all__ = [
     "Chatkit",
+    "ChatkitWithRawResponse",
+    "ChatkitWithStreamingResponse",
     "Sessions",
+    "SessionsWithRawResponse",
+    "SessionsWithStreamingResponse",
     "Threads",
+    "ThreadsWithRawResponse",
+    "ThreadsWithStreamingResponse",
 ]
 
 
 class Chatkit(Resource):
     """``client.beta.chatkit``"""
+
+    _path = "beta.chatkit"
+
+    @cached_property
+    def with_raw_response(self) -> ChatkitWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ChatkitWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ChatkitWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ChatkitWithStreamingResponse(self)
 
     @cached_property
     def sessions(self) -> Sessions:
@@ -46,8 +76,60 @@ class Chatkit(Resource):
         return Threads(self._client)
 
 
+class ChatkitWithRawResponse:
+    """``client.beta.chatkit.with_raw_response``"""
+
+    def __init__(self, resource: Chatkit) -> None:
+        self._resource = resource
+
+    @cached_property
+    def sessions(self) -> SessionsWithRawResponse:
+        """``client.beta.chatkit.sessions.with_raw_response``"""
+        return self._resource.sessions.with_raw_response
+
+    @cached_property
+    def threads(self) -> ThreadsWithRawResponse:
+        """``client.beta.chatkit.threads.with_raw_response``"""
+        return self._resource.threads.with_raw_response
+
+
+class ChatkitWithStreamingResponse:
+    """``client.beta.chatkit.with_streaming_response``"""
+
+    def __init__(self, resource: Chatkit) -> None:
+        self._resource = resource
+
+    @cached_property
+    def sessions(self) -> SessionsWithStreamingResponse:
+        """``client.beta.chatkit.sessions.with_streaming_response``"""
+        return self._resource.sessions.with_streaming_response
+
+    @cached_property
+    def threads(self) -> ThreadsWithStreamingResponse:
+        """``client.beta.chatkit.threads.with_streaming_response``"""
+        return self._resource.threads.with_streaming_response
+
+
 class Sessions(Resource):
     """``client.beta.chatkit.sessions``"""
+
+    _path = "beta.chatkit.sessions"
+
+    @cached_property
+    def with_raw_response(self) -> SessionsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return SessionsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> SessionsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return SessionsWithStreamingResponse(self)
 
     async def cancel(
         self,
@@ -88,8 +170,44 @@ class Sessions(Resource):
         )
 
 
+class SessionsWithRawResponse:
+    """``client.beta.chatkit.sessions.with_raw_response``"""
+
+    def __init__(self, resource: Sessions) -> None:
+        self._resource = resource
+        self.cancel = _to_raw(resource.cancel)
+        self.create = _to_raw(resource.create)
+
+
+class SessionsWithStreamingResponse:
+    """``client.beta.chatkit.sessions.with_streaming_response``"""
+
+    def __init__(self, resource: Sessions) -> None:
+        self._resource = resource
+        self.cancel = _to_streamed(resource.cancel)
+        self.create = _to_streamed(resource.create)
+
+
 class Threads(Resource):
     """``client.beta.chatkit.threads``"""
+
+    _path = "beta.chatkit.threads"
+
+    @cached_property
+    def with_raw_response(self) -> ThreadsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ThreadsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ThreadsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ThreadsWithStreamingResponse(self)
 
     def list_items(
         self,
@@ -165,3 +283,25 @@ class Threads(Resource):
             },
             options=options,
         )
+
+
+class ThreadsWithRawResponse:
+    """``client.beta.chatkit.threads.with_raw_response``"""
+
+    def __init__(self, resource: Threads) -> None:
+        self._resource = resource
+        self.list_items = _to_raw_page(resource.list_items)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.delete = _to_raw(resource.delete)
+        self.list = _to_raw_page(resource.list)
+
+
+class ThreadsWithStreamingResponse:
+    """``client.beta.chatkit.threads.with_streaming_response``"""
+
+    def __init__(self, resource: Threads) -> None:
+        self._resource = resource
+        self.list_items = _to_streamed_page(resource.list_items)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.delete = _to_streamed(resource.delete)
+        self.list = _to_streamed_page(resource.list)

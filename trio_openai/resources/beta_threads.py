@@ -8,14 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal, Unpack
+from typing import TYPE_CHECKING, Literal, Unpack, overload
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
+    from .._streaming import Stream
+    from ..types import assistants as _t_assistants
     from ..types import threads as _t_threads
     from ..types.params import (
         AssistantToolsCodeParam,
@@ -38,18 +46,45 @@ if TYPE_CHECKING:
         TruncationObjectParam,
     )
 else:
+    _t_assistants = lazy_types(globals(), "_t_assistants", "assistants")
     _t_threads = lazy_types(globals(), "_t_threads", "threads")
 
 __all__ = [
     "Messages",
+    "MessagesWithRawResponse",
+    "MessagesWithStreamingResponse",
     "Runs",
+    "RunsWithRawResponse",
+    "RunsWithStreamingResponse",
     "Steps",
+    "StepsWithRawResponse",
+    "StepsWithStreamingResponse",
     "Threads",
+    "ThreadsWithRawResponse",
+    "ThreadsWithStreamingResponse",
 ]
 
 
 class Threads(Resource):
     """``client.beta.threads``"""
+
+    _path = "beta.threads"
+
+    @cached_property
+    def with_raw_response(self) -> ThreadsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ThreadsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ThreadsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ThreadsWithStreamingResponse(self)
 
     @cached_property
     def messages(self) -> Messages:
@@ -82,6 +117,7 @@ class Threads(Resource):
             cast=_t_threads.ThreadObject.from_dict,
         )
 
+    @overload
     async def create_and_run(
         self,
         *,
@@ -94,20 +130,117 @@ class Threads(Resource):
         metadata: MetadataParam | Omit = omit,
         temperature: float | None | Omit = omit,
         top_p: float | None | Omit = omit,
-        stream: bool | None | Omit = omit,
         max_prompt_tokens: int | None | Omit = omit,
         max_completion_tokens: int | None | Omit = omit,
         truncation_strategy: TruncationObjectParam | None | Omit = omit,
         tool_choice: AssistantsApiToolChoiceOptionParam | None | Omit = omit,
         parallel_tool_calls: bool | Omit = omit,
         response_format: AssistantsApiResponseFormatOptionParam | None | Omit = omit,
+        stream: Literal[False] | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_threads.RunObject:
-        """Create a thread and run it in one request."""
+    ) -> _t_threads.RunObject: ...
+    @overload
+    async def create_and_run(
+        self,
+        *,
+        assistant_id: str,
+        thread: CreateThreadRequestParam | Omit = omit,
+        model: str | None | Omit = omit,
+        instructions: str | None | Omit = omit,
+        tools: Sequence[AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam] | None | Omit = omit,
+        tool_resources: ThreadsCreateAndRunToolResourcesParam | None | Omit = omit,
+        metadata: MetadataParam | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        max_prompt_tokens: int | None | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        truncation_strategy: TruncationObjectParam | None | Omit = omit,
+        tool_choice: AssistantsApiToolChoiceOptionParam | None | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        response_format: AssistantsApiResponseFormatOptionParam | None | Omit = omit,
+        stream: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_assistants.AssistantStreamEvent]: ...
+    @overload
+    async def create_and_run(
+        self,
+        *,
+        assistant_id: str,
+        thread: CreateThreadRequestParam | Omit = omit,
+        model: str | None | Omit = omit,
+        instructions: str | None | Omit = omit,
+        tools: Sequence[AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam] | None | Omit = omit,
+        tool_resources: ThreadsCreateAndRunToolResourcesParam | None | Omit = omit,
+        metadata: MetadataParam | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        max_prompt_tokens: int | None | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        truncation_strategy: TruncationObjectParam | None | Omit = omit,
+        tool_choice: AssistantsApiToolChoiceOptionParam | None | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        response_format: AssistantsApiResponseFormatOptionParam | None | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_threads.RunObject | Stream[_t_assistants.AssistantStreamEvent]: ...
+    async def create_and_run(
+        self,
+        *,
+        assistant_id: str,
+        thread: CreateThreadRequestParam | Omit = omit,
+        model: str | None | Omit = omit,
+        instructions: str | None | Omit = omit,
+        tools: Sequence[AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam] | None | Omit = omit,
+        tool_resources: ThreadsCreateAndRunToolResourcesParam | None | Omit = omit,
+        metadata: MetadataParam | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        max_prompt_tokens: int | None | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        truncation_strategy: TruncationObjectParam | None | Omit = omit,
+        tool_choice: AssistantsApiToolChoiceOptionParam | None | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        response_format: AssistantsApiResponseFormatOptionParam | None | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_threads.RunObject | Stream[_t_assistants.AssistantStreamEvent]:
+        """
+        Create a thread and run it in one request. With ``stream=True`` the result is a
+        `Stream` of events, sent when its block opens: ``async with await
+        client.beta.threads.create_and_run(..., stream=True) as stream``, then ``async for
+        event in stream``.
+        """
+        if stream is True:
+            return self._client._stream(
+                "POST",
+                "/threads/runs",
+                body=_strip({
+                    "stream": stream,
+                    "assistant_id": assistant_id,
+                    "thread": thread,
+                    "model": model,
+                    "instructions": instructions,
+                    "tools": tools,
+                    "tool_resources": tool_resources,
+                    "metadata": metadata,
+                    "temperature": temperature,
+                    "top_p": top_p,
+                    "max_prompt_tokens": max_prompt_tokens,
+                    "max_completion_tokens": max_completion_tokens,
+                    "truncation_strategy": truncation_strategy,
+                    "tool_choice": tool_choice,
+                    "parallel_tool_calls": parallel_tool_calls,
+                    "response_format": response_format,
+                }),
+                options=options,
+                decode=_t_assistants.decode_assistant_stream_event,
+                usage="async with await client.beta.threads.create_and_run(..., stream=True) as stream:",
+            )
         return await self._client._request(
             "POST",
             "/threads/runs",
             body=_strip({
+                "stream": stream,
                 "assistant_id": assistant_id,
                 "thread": thread,
                 "model": model,
@@ -117,7 +250,6 @@ class Threads(Resource):
                 "metadata": metadata,
                 "temperature": temperature,
                 "top_p": top_p,
-                "stream": stream,
                 "max_prompt_tokens": max_prompt_tokens,
                 "max_completion_tokens": max_completion_tokens,
                 "truncation_strategy": truncation_strategy,
@@ -127,6 +259,58 @@ class Threads(Resource):
             }),
             options=options,
             cast=_t_threads.RunObject.from_dict,
+        )
+
+    def create_and_run_stream(
+        self,
+        *,
+        assistant_id: str,
+        thread: CreateThreadRequestParam | Omit = omit,
+        model: str | None | Omit = omit,
+        instructions: str | None | Omit = omit,
+        tools: Sequence[AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam] | None | Omit = omit,
+        tool_resources: ThreadsCreateAndRunToolResourcesParam | None | Omit = omit,
+        metadata: MetadataParam | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        max_prompt_tokens: int | None | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        truncation_strategy: TruncationObjectParam | None | Omit = omit,
+        tool_choice: AssistantsApiToolChoiceOptionParam | None | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        response_format: AssistantsApiResponseFormatOptionParam | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_assistants.AssistantStreamEvent]:
+        """
+        Like ``create_and_run()``, with the answer streamed as server-sent events: ``async
+        with client.beta.threads.create_and_run_stream(...) as stream``, then ``async for
+        event in stream``. The request is sent when the block opens; the connection is
+        released when it ends.
+        """
+        return self._client._stream(
+            "POST",
+            "/threads/runs",
+            body=_strip({
+                "stream": True,
+                "assistant_id": assistant_id,
+                "thread": thread,
+                "model": model,
+                "instructions": instructions,
+                "tools": tools,
+                "tool_resources": tool_resources,
+                "metadata": metadata,
+                "temperature": temperature,
+                "top_p": top_p,
+                "max_prompt_tokens": max_prompt_tokens,
+                "max_completion_tokens": max_completion_tokens,
+                "truncation_strategy": truncation_strategy,
+                "tool_choice": tool_choice,
+                "parallel_tool_calls": parallel_tool_calls,
+                "response_format": response_format,
+            }),
+            options=options,
+            decode=_t_assistants.decode_assistant_stream_event,
+            usage="async with client.beta.threads.create_and_run_stream(...) as stream:",
         )
 
     async def retrieve(
@@ -176,8 +360,70 @@ class Threads(Resource):
         )
 
 
+class ThreadsWithRawResponse:
+    """``client.beta.threads.with_raw_response``"""
+
+    def __init__(self, resource: Threads) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+        self.create_and_run = _to_raw(resource.create_and_run)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+    @cached_property
+    def messages(self) -> MessagesWithRawResponse:
+        """``client.beta.threads.messages.with_raw_response``"""
+        return self._resource.messages.with_raw_response
+
+    @cached_property
+    def runs(self) -> RunsWithRawResponse:
+        """``client.beta.threads.runs.with_raw_response``"""
+        return self._resource.runs.with_raw_response
+
+
+class ThreadsWithStreamingResponse:
+    """``client.beta.threads.with_streaming_response``"""
+
+    def __init__(self, resource: Threads) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)
+        self.create_and_run = _to_streamed(resource.create_and_run)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+    @cached_property
+    def messages(self) -> MessagesWithStreamingResponse:
+        """``client.beta.threads.messages.with_streaming_response``"""
+        return self._resource.messages.with_streaming_response
+
+    @cached_property
+    def runs(self) -> RunsWithStreamingResponse:
+        """``client.beta.threads.runs.with_streaming_response``"""
+        return self._resource.runs.with_streaming_response
+
+
 class Messages(Resource):
     """``client.beta.threads.messages``"""
+
+    _path = "beta.threads.messages"
+
+    @cached_property
+    def with_raw_response(self) -> MessagesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return MessagesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> MessagesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return MessagesWithStreamingResponse(self)
 
     def list(
         self,
@@ -279,8 +525,50 @@ class Messages(Resource):
         )
 
 
+class MessagesWithRawResponse:
+    """``client.beta.threads.messages.with_raw_response``"""
+
+    def __init__(self, resource: Messages) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+
+class MessagesWithStreamingResponse:
+    """``client.beta.threads.messages.with_streaming_response``"""
+
+    def __init__(self, resource: Messages) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+
 class Runs(Resource):
     """``client.beta.threads.runs``"""
+
+    _path = "beta.threads.runs"
+
+    @cached_property
+    def with_raw_response(self) -> RunsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return RunsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> RunsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return RunsWithStreamingResponse(self)
 
     @cached_property
     def steps(self) -> Steps:
@@ -311,6 +599,7 @@ class Runs(Resource):
             options=options,
         )
 
+    @overload
     async def create(
         self,
         thread_id: str,
@@ -326,16 +615,124 @@ class Runs(Resource):
         metadata: MetadataParam | Omit = omit,
         temperature: float | None | Omit = omit,
         top_p: float | None | Omit = omit,
-        stream: bool | None | Omit = omit,
         max_prompt_tokens: int | None | Omit = omit,
         max_completion_tokens: int | None | Omit = omit,
         truncation_strategy: TruncationObjectParam | None | Omit = omit,
         tool_choice: AssistantsApiToolChoiceOptionParam | None | Omit = omit,
         parallel_tool_calls: bool | Omit = omit,
         response_format: AssistantsApiResponseFormatOptionParam | None | Omit = omit,
+        stream: Literal[False] | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_threads.RunObject:
-        """Create a run."""
+    ) -> _t_threads.RunObject: ...
+    @overload
+    async def create(
+        self,
+        thread_id: str,
+        *,
+        assistant_id: str,
+        include: Sequence[Literal["step_details.tool_calls[*].file_search.results[*].content"]] | Omit = omit,
+        model: str | None | Omit = omit,
+        reasoning_effort: ReasoningEffortParam | Omit = omit,
+        instructions: str | None | Omit = omit,
+        additional_instructions: str | None | Omit = omit,
+        additional_messages: Sequence[CreateMessageRequestParam] | None | Omit = omit,
+        tools: Sequence[AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam] | None | Omit = omit,
+        metadata: MetadataParam | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        max_prompt_tokens: int | None | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        truncation_strategy: TruncationObjectParam | None | Omit = omit,
+        tool_choice: AssistantsApiToolChoiceOptionParam | None | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        response_format: AssistantsApiResponseFormatOptionParam | None | Omit = omit,
+        stream: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_assistants.AssistantStreamEvent]: ...
+    @overload
+    async def create(
+        self,
+        thread_id: str,
+        *,
+        assistant_id: str,
+        include: Sequence[Literal["step_details.tool_calls[*].file_search.results[*].content"]] | Omit = omit,
+        model: str | None | Omit = omit,
+        reasoning_effort: ReasoningEffortParam | Omit = omit,
+        instructions: str | None | Omit = omit,
+        additional_instructions: str | None | Omit = omit,
+        additional_messages: Sequence[CreateMessageRequestParam] | None | Omit = omit,
+        tools: Sequence[AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam] | None | Omit = omit,
+        metadata: MetadataParam | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        max_prompt_tokens: int | None | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        truncation_strategy: TruncationObjectParam | None | Omit = omit,
+        tool_choice: AssistantsApiToolChoiceOptionParam | None | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        response_format: AssistantsApiResponseFormatOptionParam | None | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_threads.RunObject | Stream[_t_assistants.AssistantStreamEvent]: ...
+    async def create(
+        self,
+        thread_id: str,
+        *,
+        assistant_id: str,
+        include: Sequence[Literal["step_details.tool_calls[*].file_search.results[*].content"]] | Omit = omit,
+        model: str | None | Omit = omit,
+        reasoning_effort: ReasoningEffortParam | Omit = omit,
+        instructions: str | None | Omit = omit,
+        additional_instructions: str | None | Omit = omit,
+        additional_messages: Sequence[CreateMessageRequestParam] | None | Omit = omit,
+        tools: Sequence[AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam] | None | Omit = omit,
+        metadata: MetadataParam | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        max_prompt_tokens: int | None | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        truncation_strategy: TruncationObjectParam | None | Omit = omit,
+        tool_choice: AssistantsApiToolChoiceOptionParam | None | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        response_format: AssistantsApiResponseFormatOptionParam | None | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_threads.RunObject | Stream[_t_assistants.AssistantStreamEvent]:
+        """
+        Create a run. With ``stream=True`` the result is a `Stream` of events, sent when its
+        block opens: ``async with await client.beta.threads.runs.create(..., stream=True) as
+        stream``, then ``async for event in stream``.
+        """
+        if stream is True:
+            return self._client._stream(
+                "POST",
+                f"/threads/{_p('thread_id', thread_id)}/runs",
+                query={
+                    "include": include,
+                },
+                body=_strip({
+                    "stream": stream,
+                    "assistant_id": assistant_id,
+                    "model": model,
+                    "reasoning_effort": reasoning_effort,
+                    "instructions": instructions,
+                    "additional_instructions": additional_instructions,
+                    "additional_messages": additional_messages,
+                    "tools": tools,
+                    "metadata": metadata,
+                    "temperature": temperature,
+                    "top_p": top_p,
+                    "max_prompt_tokens": max_prompt_tokens,
+                    "max_completion_tokens": max_completion_tokens,
+                    "truncation_strategy": truncation_strategy,
+                    "tool_choice": tool_choice,
+                    "parallel_tool_calls": parallel_tool_calls,
+                    "response_format": response_format,
+                }),
+                options=options,
+                decode=_t_assistants.decode_assistant_stream_event,
+                usage="async with await client.beta.threads.runs.create(..., stream=True) as stream:",
+            )
         return await self._client._request(
             "POST",
             f"/threads/{_p('thread_id', thread_id)}/runs",
@@ -343,6 +740,7 @@ class Runs(Resource):
                 "include": include,
             },
             body=_strip({
+                "stream": stream,
                 "assistant_id": assistant_id,
                 "model": model,
                 "reasoning_effort": reasoning_effort,
@@ -353,7 +751,6 @@ class Runs(Resource):
                 "metadata": metadata,
                 "temperature": temperature,
                 "top_p": top_p,
-                "stream": stream,
                 "max_prompt_tokens": max_prompt_tokens,
                 "max_completion_tokens": max_completion_tokens,
                 "truncation_strategy": truncation_strategy,
@@ -363,6 +760,65 @@ class Runs(Resource):
             }),
             options=options,
             cast=_t_threads.RunObject.from_dict,
+        )
+
+    def stream(
+        self,
+        thread_id: str,
+        *,
+        assistant_id: str,
+        include: Sequence[Literal["step_details.tool_calls[*].file_search.results[*].content"]] | Omit = omit,
+        model: str | None | Omit = omit,
+        reasoning_effort: ReasoningEffortParam | Omit = omit,
+        instructions: str | None | Omit = omit,
+        additional_instructions: str | None | Omit = omit,
+        additional_messages: Sequence[CreateMessageRequestParam] | None | Omit = omit,
+        tools: Sequence[AssistantToolsCodeParam | AssistantToolsFileSearchParam | AssistantToolsFunctionParam] | None | Omit = omit,
+        metadata: MetadataParam | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        max_prompt_tokens: int | None | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        truncation_strategy: TruncationObjectParam | None | Omit = omit,
+        tool_choice: AssistantsApiToolChoiceOptionParam | None | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        response_format: AssistantsApiResponseFormatOptionParam | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_assistants.AssistantStreamEvent]:
+        """
+        Like ``create()``, with the answer streamed as server-sent events: ``async with
+        client.beta.threads.runs.stream(...) as stream``, then ``async for event in
+        stream``. The request is sent when the block opens; the connection is released when
+        it ends.
+        """
+        return self._client._stream(
+            "POST",
+            f"/threads/{_p('thread_id', thread_id)}/runs",
+            query={
+                "include": include,
+            },
+            body=_strip({
+                "stream": True,
+                "assistant_id": assistant_id,
+                "model": model,
+                "reasoning_effort": reasoning_effort,
+                "instructions": instructions,
+                "additional_instructions": additional_instructions,
+                "additional_messages": additional_messages,
+                "tools": tools,
+                "metadata": metadata,
+                "temperature": temperature,
+                "top_p": top_p,
+                "max_prompt_tokens": max_prompt_tokens,
+                "max_completion_tokens": max_completion_tokens,
+                "truncation_strategy": truncation_strategy,
+                "tool_choice": tool_choice,
+                "parallel_tool_calls": parallel_tool_calls,
+                "response_format": response_format,
+            }),
+            options=options,
+            decode=_t_assistants.decode_assistant_stream_event,
+            usage="async with client.beta.threads.runs.stream(...) as stream:",
         )
 
     async def retrieve(
@@ -414,6 +870,27 @@ class Runs(Resource):
             cast=_t_threads.RunObject.from_dict,
         )
 
+    @overload
+    async def submit_tool_outputs(
+        self,
+        run_id: str,
+        *,
+        thread_id: str,
+        tool_outputs: Sequence[RunsSubmitToolOutputsToolOutputsItemParam],
+        stream: Literal[False] | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_threads.RunObject: ...
+    @overload
+    async def submit_tool_outputs(
+        self,
+        run_id: str,
+        *,
+        thread_id: str,
+        tool_outputs: Sequence[RunsSubmitToolOutputsToolOutputsItemParam],
+        stream: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_assistants.AssistantStreamEvent]: ...
+    @overload
     async def submit_tool_outputs(
         self,
         run_id: str,
@@ -422,26 +899,130 @@ class Runs(Resource):
         tool_outputs: Sequence[RunsSubmitToolOutputsToolOutputsItemParam],
         stream: bool | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_threads.RunObject:
+    ) -> _t_threads.RunObject | Stream[_t_assistants.AssistantStreamEvent]: ...
+    async def submit_tool_outputs(
+        self,
+        run_id: str,
+        *,
+        thread_id: str,
+        tool_outputs: Sequence[RunsSubmitToolOutputsToolOutputsItemParam],
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_threads.RunObject | Stream[_t_assistants.AssistantStreamEvent]:
         """
         When a run has the `status: "requires_action"` and `required_action.type` is
         `submit_tool_outputs`, this endpoint can be used to submit the outputs from the tool
         calls once they're all completed. All outputs must be submitted in a single request.
+        With ``stream=True`` the result is a `Stream` of events, sent when its block opens:
+        ``async with await client.beta.threads.runs.submit_tool_outputs(..., stream=True) as
+        stream``, then ``async for event in stream``.
         """
+        if stream is True:
+            return self._client._stream(
+                "POST",
+                f"/threads/{_p('thread_id', thread_id)}/runs/{_p('run_id', run_id)}/submit_tool_outputs",
+                body=_strip({
+                    "stream": stream,
+                    "tool_outputs": tool_outputs,
+                }),
+                options=options,
+                decode=_t_assistants.decode_assistant_stream_event,
+                usage="async with await client.beta.threads.runs.submit_tool_outputs(..., stream=True) as stream:",
+            )
         return await self._client._request(
             "POST",
             f"/threads/{_p('thread_id', thread_id)}/runs/{_p('run_id', run_id)}/submit_tool_outputs",
             body=_strip({
-                "tool_outputs": tool_outputs,
                 "stream": stream,
+                "tool_outputs": tool_outputs,
             }),
             options=options,
             cast=_t_threads.RunObject.from_dict,
         )
 
+    def submit_tool_outputs_stream(
+        self,
+        run_id: str,
+        *,
+        thread_id: str,
+        tool_outputs: Sequence[RunsSubmitToolOutputsToolOutputsItemParam],
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_assistants.AssistantStreamEvent]:
+        """
+        Like ``submit_tool_outputs()``, with the answer streamed as server-sent events:
+        ``async with client.beta.threads.runs.submit_tool_outputs_stream(...) as stream``,
+        then ``async for event in stream``. The request is sent when the block opens; the
+        connection is released when it ends.
+        """
+        return self._client._stream(
+            "POST",
+            f"/threads/{_p('thread_id', thread_id)}/runs/{_p('run_id', run_id)}/submit_tool_outputs",
+            body=_strip({
+                "stream": True,
+                "tool_outputs": tool_outputs,
+            }),
+            options=options,
+            decode=_t_assistants.decode_assistant_stream_event,
+            usage="async with client.beta.threads.runs.submit_tool_outputs_stream(...) as stream:",
+        )
+
+
+class RunsWithRawResponse:
+    """``client.beta.threads.runs.with_raw_response``"""
+
+    def __init__(self, resource: Runs) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.cancel = _to_raw(resource.cancel)
+        self.submit_tool_outputs = _to_raw(resource.submit_tool_outputs)
+
+    @cached_property
+    def steps(self) -> StepsWithRawResponse:
+        """``client.beta.threads.runs.steps.with_raw_response``"""
+        return self._resource.steps.with_raw_response
+
+
+class RunsWithStreamingResponse:
+    """``client.beta.threads.runs.with_streaming_response``"""
+
+    def __init__(self, resource: Runs) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.cancel = _to_streamed(resource.cancel)
+        self.submit_tool_outputs = _to_streamed(resource.submit_tool_outputs)
+
+    @cached_property
+    def steps(self) -> StepsWithStreamingResponse:
+        """``client.beta.threads.runs.steps.with_streaming_response``"""
+        return self._resource.steps.with_streaming_response
+
 
 class Steps(Resource):
     """``client.beta.threads.runs.steps``"""
+
+    _path = "beta.threads.runs.steps"
+
+    @cached_property
+    def with_raw_response(self) -> StepsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return StepsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> StepsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return StepsWithStreamingResponse(self)
 
     def list(
         self,
@@ -489,3 +1070,21 @@ class Steps(Resource):
             options=options,
             cast=_t_threads.RunStepObject.from_dict,
         )
+
+
+class StepsWithRawResponse:
+    """``client.beta.threads.runs.steps.with_raw_response``"""
+
+    def __init__(self, resource: Steps) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.retrieve = _to_raw(resource.retrieve)
+
+
+class StepsWithStreamingResponse:
+    """``client.beta.threads.runs.steps.with_streaming_response``"""
+
+    def __init__(self, resource: Steps) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.retrieve = _to_streamed(resource.retrieve)

@@ -8,16 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal, Unpack
+from typing import TYPE_CHECKING, Literal, Unpack, overload
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
 from ._extras import ChatCompletionsExtras
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
-    from .._pagination import AsyncPaginator
     from ..lib._chat_stream import ChatCompletionStreamManager
+    from .._pagination import AsyncPaginator
+    from .._streaming import Stream
     from ..types import chat as _t_chat
     from ..types.params import (
         ChatCompletionFunctionCallOptionParam,
@@ -48,13 +55,37 @@ else:
 
 __all__ = [
     "Chat",
+    "ChatWithRawResponse",
+    "ChatWithStreamingResponse",
     "Completions",
+    "CompletionsWithRawResponse",
+    "CompletionsWithStreamingResponse",
     "Messages",
+    "MessagesWithRawResponse",
+    "MessagesWithStreamingResponse",
 ]
 
 
 class Chat(Resource):
     """``client.chat``"""
+
+    _path = "chat"
+
+    @cached_property
+    def with_raw_response(self) -> ChatWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ChatWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ChatWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ChatWithStreamingResponse(self)
 
     @cached_property
     def completions(self) -> Completions:
@@ -62,8 +93,50 @@ class Chat(Resource):
         return Completions(self._client)
 
 
+class ChatWithRawResponse:
+    """``client.chat.with_raw_response``"""
+
+    def __init__(self, resource: Chat) -> None:
+        self._resource = resource
+
+    @cached_property
+    def completions(self) -> CompletionsWithRawResponse:
+        """``client.chat.completions.with_raw_response``"""
+        return self._resource.completions.with_raw_response
+
+
+class ChatWithStreamingResponse:
+    """``client.chat.with_streaming_response``"""
+
+    def __init__(self, resource: Chat) -> None:
+        self._resource = resource
+
+    @cached_property
+    def completions(self) -> CompletionsWithStreamingResponse:
+        """``client.chat.completions.with_streaming_response``"""
+        return self._resource.completions.with_streaming_response
+
+
 class Completions(ChatCompletionsExtras, Resource):
     """``client.chat.completions``"""
+
+    _path = "chat.completions"
+
+    @cached_property
+    def with_raw_response(self) -> CompletionsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return CompletionsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> CompletionsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return CompletionsWithStreamingResponse(self)
 
     @cached_property
     def messages(self) -> Messages:
@@ -98,6 +171,7 @@ class Completions(ChatCompletionsExtras, Resource):
             options=options,
         )
 
+    @overload
     async def create(
         self,
         *,
@@ -137,18 +211,198 @@ class Completions(ChatCompletionsExtras, Resource):
         parallel_tool_calls: bool | Omit = omit,
         function_call: Literal["none", "auto"] | ChatCompletionFunctionCallOptionParam | Omit = omit,
         functions: Sequence[ChatCompletionFunctionsParam] | Omit = omit,
+        stream: Literal[False] | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_chat.CreateChatCompletionResponse:
+    ) -> _t_chat.CreateChatCompletionResponse: ...
+    @overload
+    async def create(
+        self,
+        *,
+        messages: Sequence[ChatCompletionRequestMessageParam],
+        model: ModelIdsSharedParam,
+        metadata: MetadataParam | Omit = omit,
+        top_logprobs: int | None | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        safety_identifier: str | None | Omit = omit,
+        prompt_cache_key: str | None | Omit = omit,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit,
+        prompt_cache_options: PromptCacheOptionsParam | Omit = omit,
+        service_tier: ServiceTierParam | Omit = omit,
+        modalities: ResponseModalitiesParam | Omit = omit,
+        verbosity: VerbosityParam | Omit = omit,
+        reasoning_effort: ReasoningEffortParam | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        frequency_penalty: float | None | Omit = omit,
+        presence_penalty: float | None | Omit = omit,
+        web_search_options: CompletionsCreateWebSearchOptionsParam | Omit = omit,
+        response_format: ResponseFormatTextParam | ResponseFormatJsonSchemaParam | ResponseFormatJsonObjectParam | Omit = omit,
+        audio: CompletionsCreateAudioParam | None | Omit = omit,
+        store: bool | None | Omit = omit,
+        moderation: ModerationParam | None | Omit = omit,
+        stop: StopConfigurationParam | Omit = omit,
+        logit_bias: Mapping[str, int] | None | Omit = omit,
+        logprobs: bool | None | Omit = omit,
+        max_tokens: int | None | Omit = omit,
+        n: int | None | Omit = omit,
+        prediction: PredictionContentParam | None | Omit = omit,
+        seed: int | None | Omit = omit,
+        stream_options: ChatCompletionStreamOptionsParam | Omit = omit,
+        tools: Sequence[ChatCompletionToolParam | CustomToolChatCompletionsParam] | Omit = omit,
+        tool_choice: ChatCompletionToolChoiceOptionParam | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        function_call: Literal["none", "auto"] | ChatCompletionFunctionCallOptionParam | Omit = omit,
+        functions: Sequence[ChatCompletionFunctionsParam] | Omit = omit,
+        stream: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_chat.CreateChatCompletionStreamResponse]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        messages: Sequence[ChatCompletionRequestMessageParam],
+        model: ModelIdsSharedParam,
+        metadata: MetadataParam | Omit = omit,
+        top_logprobs: int | None | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        safety_identifier: str | None | Omit = omit,
+        prompt_cache_key: str | None | Omit = omit,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit,
+        prompt_cache_options: PromptCacheOptionsParam | Omit = omit,
+        service_tier: ServiceTierParam | Omit = omit,
+        modalities: ResponseModalitiesParam | Omit = omit,
+        verbosity: VerbosityParam | Omit = omit,
+        reasoning_effort: ReasoningEffortParam | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        frequency_penalty: float | None | Omit = omit,
+        presence_penalty: float | None | Omit = omit,
+        web_search_options: CompletionsCreateWebSearchOptionsParam | Omit = omit,
+        response_format: ResponseFormatTextParam | ResponseFormatJsonSchemaParam | ResponseFormatJsonObjectParam | Omit = omit,
+        audio: CompletionsCreateAudioParam | None | Omit = omit,
+        store: bool | None | Omit = omit,
+        moderation: ModerationParam | None | Omit = omit,
+        stop: StopConfigurationParam | Omit = omit,
+        logit_bias: Mapping[str, int] | None | Omit = omit,
+        logprobs: bool | None | Omit = omit,
+        max_tokens: int | None | Omit = omit,
+        n: int | None | Omit = omit,
+        prediction: PredictionContentParam | None | Omit = omit,
+        seed: int | None | Omit = omit,
+        stream_options: ChatCompletionStreamOptionsParam | Omit = omit,
+        tools: Sequence[ChatCompletionToolParam | CustomToolChatCompletionsParam] | Omit = omit,
+        tool_choice: ChatCompletionToolChoiceOptionParam | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        function_call: Literal["none", "auto"] | ChatCompletionFunctionCallOptionParam | Omit = omit,
+        functions: Sequence[ChatCompletionFunctionsParam] | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_chat.CreateChatCompletionResponse | Stream[_t_chat.CreateChatCompletionStreamResponse]: ...
+    async def create(
+        self,
+        *,
+        messages: Sequence[ChatCompletionRequestMessageParam],
+        model: ModelIdsSharedParam,
+        metadata: MetadataParam | Omit = omit,
+        top_logprobs: int | None | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        safety_identifier: str | None | Omit = omit,
+        prompt_cache_key: str | None | Omit = omit,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit,
+        prompt_cache_options: PromptCacheOptionsParam | Omit = omit,
+        service_tier: ServiceTierParam | Omit = omit,
+        modalities: ResponseModalitiesParam | Omit = omit,
+        verbosity: VerbosityParam | Omit = omit,
+        reasoning_effort: ReasoningEffortParam | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        frequency_penalty: float | None | Omit = omit,
+        presence_penalty: float | None | Omit = omit,
+        web_search_options: CompletionsCreateWebSearchOptionsParam | Omit = omit,
+        response_format: ResponseFormatTextParam | ResponseFormatJsonSchemaParam | ResponseFormatJsonObjectParam | Omit = omit,
+        audio: CompletionsCreateAudioParam | None | Omit = omit,
+        store: bool | None | Omit = omit,
+        moderation: ModerationParam | None | Omit = omit,
+        stop: StopConfigurationParam | Omit = omit,
+        logit_bias: Mapping[str, int] | None | Omit = omit,
+        logprobs: bool | None | Omit = omit,
+        max_tokens: int | None | Omit = omit,
+        n: int | None | Omit = omit,
+        prediction: PredictionContentParam | None | Omit = omit,
+        seed: int | None | Omit = omit,
+        stream_options: ChatCompletionStreamOptionsParam | Omit = omit,
+        tools: Sequence[ChatCompletionToolParam | CustomToolChatCompletionsParam] | Omit = omit,
+        tool_choice: ChatCompletionToolChoiceOptionParam | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        function_call: Literal["none", "auto"] | ChatCompletionFunctionCallOptionParam | Omit = omit,
+        functions: Sequence[ChatCompletionFunctionsParam] | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_chat.CreateChatCompletionResponse | Stream[_t_chat.CreateChatCompletionStreamResponse]:
         """
         **Starting a new project?** We recommend trying
         [Responses](/docs/api-reference/responses) to take advantage of the latest OpenAI
         platform features. Compare [Chat Completions with
-        Responses](/docs/guides/responses-vs-chat-completions?api-mode=responses).
+        Responses](/docs/guides/responses-vs-chat-completions?api-mode=responses). With
+        ``stream=True`` the result is a `Stream` of events, sent when its block opens:
+        ``async with await client.chat.completions.create(..., stream=True) as stream``,
+        then ``async for event in stream``.
         """
+        if stream is True:
+            return self._client._stream(
+                "POST",
+                "/chat/completions",
+                body=_strip({
+                    "stream": stream,
+                    "messages": messages,
+                    "model": model,
+                    "metadata": metadata,
+                    "top_logprobs": top_logprobs,
+                    "temperature": temperature,
+                    "top_p": top_p,
+                    "user": user,
+                    "safety_identifier": safety_identifier,
+                    "prompt_cache_key": prompt_cache_key,
+                    "prompt_cache_retention": prompt_cache_retention,
+                    "prompt_cache_options": prompt_cache_options,
+                    "service_tier": service_tier,
+                    "modalities": modalities,
+                    "verbosity": verbosity,
+                    "reasoning_effort": reasoning_effort,
+                    "max_completion_tokens": max_completion_tokens,
+                    "frequency_penalty": frequency_penalty,
+                    "presence_penalty": presence_penalty,
+                    "web_search_options": web_search_options,
+                    "response_format": response_format,
+                    "audio": audio,
+                    "store": store,
+                    "moderation": moderation,
+                    "stop": stop,
+                    "logit_bias": logit_bias,
+                    "logprobs": logprobs,
+                    "max_tokens": max_tokens,
+                    "n": n,
+                    "prediction": prediction,
+                    "seed": seed,
+                    "stream_options": stream_options,
+                    "tools": tools,
+                    "tool_choice": tool_choice,
+                    "parallel_tool_calls": parallel_tool_calls,
+                    "function_call": function_call,
+                    "functions": functions,
+                }),
+                options=options,
+                decode=_t_chat.CreateChatCompletionStreamResponse.from_dict,
+                usage="async with await client.chat.completions.create(..., stream=True) as stream:",
+            )
         return await self._client._request(
             "POST",
             "/chat/completions",
             body=_strip({
+                "stream": stream,
                 "messages": messages,
                 "model": model,
                 "metadata": metadata,
@@ -233,11 +487,10 @@ class Completions(ChatCompletionsExtras, Resource):
     ) -> ChatCompletionStreamManager:
         """
         Like ``create()``, streamed: ``async with client.chat.completions.stream(...) as
-        stream``, then ``async for event in stream`` (see `open_chat_stream`). The request
-        is sent when the block opens; the connection is released when it ends.
+        stream``, then ``async for event in stream`` (see
+        `ChatCompletionsExtras._open_stream`). The request is sent when the block opens; the
+        connection is released when it ends.
         """
-        from ..lib._chat_stream import open_chat_stream
-
         _body = _strip({
             "stream": True,
             "messages": messages,
@@ -277,7 +530,7 @@ class Completions(ChatCompletionsExtras, Resource):
             "function_call": function_call,
             "functions": functions,
         })
-        return open_chat_stream(self._client, **_body, **options)
+        return self._open_stream(_body, options)
 
     async def retrieve(
         self,
@@ -334,8 +587,60 @@ class Completions(ChatCompletionsExtras, Resource):
         )
 
 
+class CompletionsWithRawResponse:
+    """``client.chat.completions.with_raw_response``"""
+
+    def __init__(self, resource: Completions) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+    @cached_property
+    def messages(self) -> MessagesWithRawResponse:
+        """``client.chat.completions.messages.with_raw_response``"""
+        return self._resource.messages.with_raw_response
+
+
+class CompletionsWithStreamingResponse:
+    """``client.chat.completions.with_streaming_response``"""
+
+    def __init__(self, resource: Completions) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+    @cached_property
+    def messages(self) -> MessagesWithStreamingResponse:
+        """``client.chat.completions.messages.with_streaming_response``"""
+        return self._resource.messages.with_streaming_response
+
+
 class Messages(Resource):
     """``client.chat.completions.messages``"""
+
+    _path = "chat.completions.messages"
+
+    @cached_property
+    def with_raw_response(self) -> MessagesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return MessagesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> MessagesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return MessagesWithStreamingResponse(self)
 
     def list(
         self,
@@ -361,3 +666,19 @@ class Messages(Resource):
             },
             options=options,
         )
+
+
+class MessagesWithRawResponse:
+    """``client.chat.completions.messages.with_raw_response``"""
+
+    def __init__(self, resource: Messages) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+
+
+class MessagesWithStreamingResponse:
+    """``client.chat.completions.messages.with_streaming_response``"""
+
+    def __init__(self, resource: Messages) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)

@@ -7,13 +7,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Unpack
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal, Unpack, overload
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types
+from .._response import (
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
+    from .._streaming import Stream
     from ..types import completions as _t_completions
     from ..types.params import (
         ChatCompletionStreamOptionsParam,
@@ -24,12 +30,33 @@ else:
 
 __all__ = [
     "Completions",
+    "CompletionsWithRawResponse",
+    "CompletionsWithStreamingResponse",
 ]
 
 
 class Completions(Resource):
     """``client.completions``"""
 
+    _path = "completions"
+
+    @cached_property
+    def with_raw_response(self) -> CompletionsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return CompletionsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> CompletionsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return CompletionsWithStreamingResponse(self)
+
+    @overload
     async def create(
         self,
         *,
@@ -45,19 +72,124 @@ class Completions(Resource):
         presence_penalty: float | None | Omit = omit,
         seed: int | None | Omit = omit,
         stop: StopConfigurationParam | Omit = omit,
-        stream: bool | None | Omit = omit,
         stream_options: ChatCompletionStreamOptionsParam | Omit = omit,
         suffix: str | None | Omit = omit,
         temperature: float | None | Omit = omit,
         top_p: float | None | Omit = omit,
         user: str | Omit = omit,
+        stream: Literal[False] | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_completions.CreateCompletionResponse:
-        """Creates a completion for the provided prompt and parameters."""
+    ) -> _t_completions.CreateCompletionResponse: ...
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        prompt: str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]] | None,
+        best_of: int | None | Omit = omit,
+        echo: bool | None | Omit = omit,
+        frequency_penalty: float | None | Omit = omit,
+        logit_bias: Mapping[str, int] | None | Omit = omit,
+        logprobs: int | None | Omit = omit,
+        max_tokens: int | None | Omit = omit,
+        n: int | None | Omit = omit,
+        presence_penalty: float | None | Omit = omit,
+        seed: int | None | Omit = omit,
+        stop: StopConfigurationParam | Omit = omit,
+        stream_options: ChatCompletionStreamOptionsParam | Omit = omit,
+        suffix: str | None | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        stream: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_completions.CreateCompletionResponse]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        prompt: str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]] | None,
+        best_of: int | None | Omit = omit,
+        echo: bool | None | Omit = omit,
+        frequency_penalty: float | None | Omit = omit,
+        logit_bias: Mapping[str, int] | None | Omit = omit,
+        logprobs: int | None | Omit = omit,
+        max_tokens: int | None | Omit = omit,
+        n: int | None | Omit = omit,
+        presence_penalty: float | None | Omit = omit,
+        seed: int | None | Omit = omit,
+        stop: StopConfigurationParam | Omit = omit,
+        stream_options: ChatCompletionStreamOptionsParam | Omit = omit,
+        suffix: str | None | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_completions.CreateCompletionResponse | Stream[_t_completions.CreateCompletionResponse]: ...
+    async def create(
+        self,
+        *,
+        model: str,
+        prompt: str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]] | None,
+        best_of: int | None | Omit = omit,
+        echo: bool | None | Omit = omit,
+        frequency_penalty: float | None | Omit = omit,
+        logit_bias: Mapping[str, int] | None | Omit = omit,
+        logprobs: int | None | Omit = omit,
+        max_tokens: int | None | Omit = omit,
+        n: int | None | Omit = omit,
+        presence_penalty: float | None | Omit = omit,
+        seed: int | None | Omit = omit,
+        stop: StopConfigurationParam | Omit = omit,
+        stream_options: ChatCompletionStreamOptionsParam | Omit = omit,
+        suffix: str | None | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_completions.CreateCompletionResponse | Stream[_t_completions.CreateCompletionResponse]:
+        """
+        Creates a completion for the provided prompt and parameters. With ``stream=True``
+        the result is a `Stream` of events, sent when its block opens: ``async with await
+        client.completions.create(..., stream=True) as stream``, then ``async for event in
+        stream``.
+        """
+        if stream is True:
+            return self._client._stream(
+                "POST",
+                "/completions",
+                body=_strip({
+                    "stream": stream,
+                    "model": model,
+                    "prompt": prompt,
+                    "best_of": best_of,
+                    "echo": echo,
+                    "frequency_penalty": frequency_penalty,
+                    "logit_bias": logit_bias,
+                    "logprobs": logprobs,
+                    "max_tokens": max_tokens,
+                    "n": n,
+                    "presence_penalty": presence_penalty,
+                    "seed": seed,
+                    "stop": stop,
+                    "stream_options": stream_options,
+                    "suffix": suffix,
+                    "temperature": temperature,
+                    "top_p": top_p,
+                    "user": user,
+                }),
+                options=options,
+                decode=_t_completions.CreateCompletionResponse.from_dict,
+                usage="async with await client.completions.create(..., stream=True) as stream:",
+            )
         return await self._client._request(
             "POST",
             "/completions",
             body=_strip({
+                "stream": stream,
                 "model": model,
                 "prompt": prompt,
                 "best_of": best_of,
@@ -70,7 +202,6 @@ class Completions(Resource):
                 "presence_penalty": presence_penalty,
                 "seed": seed,
                 "stop": stop,
-                "stream": stream,
                 "stream_options": stream_options,
                 "suffix": suffix,
                 "temperature": temperature,
@@ -80,3 +211,74 @@ class Completions(Resource):
             options=options,
             cast=_t_completions.CreateCompletionResponse.from_dict,
         )
+
+    def stream(
+        self,
+        *,
+        model: str,
+        prompt: str | Sequence[str] | Sequence[int] | Sequence[Sequence[int]] | None,
+        best_of: int | None | Omit = omit,
+        echo: bool | None | Omit = omit,
+        frequency_penalty: float | None | Omit = omit,
+        logit_bias: Mapping[str, int] | None | Omit = omit,
+        logprobs: int | None | Omit = omit,
+        max_tokens: int | None | Omit = omit,
+        n: int | None | Omit = omit,
+        presence_penalty: float | None | Omit = omit,
+        seed: int | None | Omit = omit,
+        stop: StopConfigurationParam | Omit = omit,
+        stream_options: ChatCompletionStreamOptionsParam | Omit = omit,
+        suffix: str | None | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_completions.CreateCompletionResponse]:
+        """
+        Like ``create()``, with the answer streamed as server-sent events: ``async with
+        client.completions.stream(...) as stream``, then ``async for event in stream``. The
+        request is sent when the block opens; the connection is released when it ends.
+        """
+        return self._client._stream(
+            "POST",
+            "/completions",
+            body=_strip({
+                "stream": True,
+                "model": model,
+                "prompt": prompt,
+                "best_of": best_of,
+                "echo": echo,
+                "frequency_penalty": frequency_penalty,
+                "logit_bias": logit_bias,
+                "logprobs": logprobs,
+                "max_tokens": max_tokens,
+                "n": n,
+                "presence_penalty": presence_penalty,
+                "seed": seed,
+                "stop": stop,
+                "stream_options": stream_options,
+                "suffix": suffix,
+                "temperature": temperature,
+                "top_p": top_p,
+                "user": user,
+            }),
+            options=options,
+            decode=_t_completions.CreateCompletionResponse.from_dict,
+            usage="async with client.completions.stream(...) as stream:",
+        )
+
+
+class CompletionsWithRawResponse:
+    """``client.completions.with_raw_response``"""
+
+    def __init__(self, resource: Completions) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+
+
+class CompletionsWithStreamingResponse:
+    """``client.completions.with_streaming_response``"""
+
+    def __init__(self, resource: Completions) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)

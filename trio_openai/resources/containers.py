@@ -13,6 +13,12 @@ from typing import TYPE_CHECKING, Literal, Unpack
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._multipart import FileInput
@@ -30,13 +36,37 @@ else:
 
 __all__ = [
     "Containers",
+    "ContainersWithRawResponse",
+    "ContainersWithStreamingResponse",
     "Content",
+    "ContentWithRawResponse",
+    "ContentWithStreamingResponse",
     "Files",
+    "FilesWithRawResponse",
+    "FilesWithStreamingResponse",
 ]
 
 
 class Containers(Resource):
     """``client.containers``"""
+
+    _path = "containers"
+
+    @cached_property
+    def with_raw_response(self) -> ContainersWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ContainersWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ContainersWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ContainersWithStreamingResponse(self)
 
     @cached_property
     def files(self) -> Files:
@@ -119,8 +149,58 @@ class Containers(Resource):
         )
 
 
+class ContainersWithRawResponse:
+    """``client.containers.with_raw_response``"""
+
+    def __init__(self, resource: Containers) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.delete = _to_raw(resource.delete)
+
+    @cached_property
+    def files(self) -> FilesWithRawResponse:
+        """``client.containers.files.with_raw_response``"""
+        return self._resource.files.with_raw_response
+
+
+class ContainersWithStreamingResponse:
+    """``client.containers.with_streaming_response``"""
+
+    def __init__(self, resource: Containers) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.delete = _to_streamed(resource.delete)
+
+    @cached_property
+    def files(self) -> FilesWithStreamingResponse:
+        """``client.containers.files.with_streaming_response``"""
+        return self._resource.files.with_streaming_response
+
+
 class Files(Resource):
     """``client.containers.files``"""
+
+    _path = "containers.files"
+
+    @cached_property
+    def with_raw_response(self) -> FilesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return FilesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> FilesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return FilesWithStreamingResponse(self)
 
     @cached_property
     def content(self) -> Content:
@@ -199,8 +279,58 @@ class Files(Resource):
         )
 
 
+class FilesWithRawResponse:
+    """``client.containers.files.with_raw_response``"""
+
+    def __init__(self, resource: Files) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.delete = _to_raw(resource.delete)
+
+    @cached_property
+    def content(self) -> ContentWithRawResponse:
+        """``client.containers.files.content.with_raw_response``"""
+        return self._resource.content.with_raw_response
+
+
+class FilesWithStreamingResponse:
+    """``client.containers.files.with_streaming_response``"""
+
+    def __init__(self, resource: Files) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.delete = _to_streamed(resource.delete)
+
+    @cached_property
+    def content(self) -> ContentWithStreamingResponse:
+        """``client.containers.files.content.with_streaming_response``"""
+        return self._resource.content.with_streaming_response
+
+
 class Content(Resource):
     """``client.containers.files.content``"""
+
+    _path = "containers.files.content"
+
+    @cached_property
+    def with_raw_response(self) -> ContentWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ContentWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ContentWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ContentWithStreamingResponse(self)
 
     async def retrieve(
         self,
@@ -216,3 +346,19 @@ class Content(Resource):
             options=options,
             binary=True,
         )
+
+
+class ContentWithRawResponse:
+    """``client.containers.files.content.with_raw_response``"""
+
+    def __init__(self, resource: Content) -> None:
+        self._resource = resource
+        self.retrieve = _to_raw(resource.retrieve)
+
+
+class ContentWithStreamingResponse:
+    """``client.containers.files.content.with_streaming_response``"""
+
+    def __init__(self, resource: Content) -> None:
+        self._resource = resource
+        self.retrieve = _to_streamed(resource.retrieve)

@@ -6,10 +6,15 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING, Unpack
 
-from .._types import CallOptions, Omit, omit
+from .._types import CallOptions
 from ._base import Resource, lazy_types
+from .._response import (
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._multipart import FileInput
@@ -19,11 +24,31 @@ else:
 
 __all__ = [
     "ContentProvenanceChecks",
+    "ContentProvenanceChecksWithRawResponse",
+    "ContentProvenanceChecksWithStreamingResponse",
 ]
 
 
 class ContentProvenanceChecks(Resource):
     """``client.content_provenance_checks``"""
+
+    _path = "content_provenance_checks"
+
+    @cached_property
+    def with_raw_response(self) -> ContentProvenanceChecksWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ContentProvenanceChecksWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ContentProvenanceChecksWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ContentProvenanceChecksWithStreamingResponse(self)
 
     async def create(
         self,
@@ -44,3 +69,19 @@ class ContentProvenanceChecks(Resource):
             options=options,
             cast=_t_content_provenance.ProvenanceResource.from_dict,
         )
+
+
+class ContentProvenanceChecksWithRawResponse:
+    """``client.content_provenance_checks.with_raw_response``"""
+
+    def __init__(self, resource: ContentProvenanceChecks) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+
+
+class ContentProvenanceChecksWithStreamingResponse:
+    """``client.content_provenance_checks.with_streaming_response``"""
+
+    def __init__(self, resource: ContentProvenanceChecks) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)

@@ -13,6 +13,12 @@ from typing import TYPE_CHECKING, Literal, Unpack
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -26,12 +32,34 @@ else:
 
 __all__ = [
     "Conversations",
+    "ConversationsWithRawResponse",
+    "ConversationsWithStreamingResponse",
     "Items",
+    "ItemsWithRawResponse",
+    "ItemsWithStreamingResponse",
 ]
 
 
 class Conversations(Resource):
     """``client.conversations``"""
+
+    _path = "conversations"
+
+    @cached_property
+    def with_raw_response(self) -> ConversationsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ConversationsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ConversationsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ConversationsWithStreamingResponse(self)
 
     @cached_property
     def items(self) -> Items:
@@ -102,8 +130,58 @@ class Conversations(Resource):
         )
 
 
+class ConversationsWithRawResponse:
+    """``client.conversations.with_raw_response``"""
+
+    def __init__(self, resource: Conversations) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+    @cached_property
+    def items(self) -> ItemsWithRawResponse:
+        """``client.conversations.items.with_raw_response``"""
+        return self._resource.items.with_raw_response
+
+
+class ConversationsWithStreamingResponse:
+    """``client.conversations.with_streaming_response``"""
+
+    def __init__(self, resource: Conversations) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+    @cached_property
+    def items(self) -> ItemsWithStreamingResponse:
+        """``client.conversations.items.with_streaming_response``"""
+        return self._resource.items.with_streaming_response
+
+
 class Items(Resource):
     """``client.conversations.items``"""
+
+    _path = "conversations.items"
+
+    @cached_property
+    def with_raw_response(self) -> ItemsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ItemsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ItemsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ItemsWithStreamingResponse(self)
 
     def list(
         self,
@@ -184,3 +262,25 @@ class Items(Resource):
             options=options,
             cast=_t_conversations.ConversationResource.from_dict,
         )
+
+
+class ItemsWithRawResponse:
+    """``client.conversations.items.with_raw_response``"""
+
+    def __init__(self, resource: Items) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.delete = _to_raw(resource.delete)
+
+
+class ItemsWithStreamingResponse:
+    """``client.conversations.items.with_streaming_response``"""
+
+    def __init__(self, resource: Items) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.delete = _to_streamed(resource.delete)

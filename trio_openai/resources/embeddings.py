@@ -7,11 +7,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal, Unpack
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types
+from .._response import (
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from ..types import embeddings as _t_embeddings
@@ -20,11 +25,31 @@ else:
 
 __all__ = [
     "Embeddings",
+    "EmbeddingsWithRawResponse",
+    "EmbeddingsWithStreamingResponse",
 ]
 
 
 class Embeddings(Resource):
     """``client.embeddings``"""
+
+    _path = "embeddings"
+
+    @cached_property
+    def with_raw_response(self) -> EmbeddingsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return EmbeddingsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> EmbeddingsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return EmbeddingsWithStreamingResponse(self)
 
     async def create(
         self,
@@ -50,3 +75,19 @@ class Embeddings(Resource):
             options=options,
             cast=_t_embeddings.CreateEmbeddingResponse.from_dict,
         )
+
+
+class EmbeddingsWithRawResponse:
+    """``client.embeddings.with_raw_response``"""
+
+    def __init__(self, resource: Embeddings) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+
+
+class EmbeddingsWithStreamingResponse:
+    """``client.embeddings.with_streaming_response``"""
+
+    def __init__(self, resource: Embeddings) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)

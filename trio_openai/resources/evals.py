@@ -13,6 +13,12 @@ from typing import TYPE_CHECKING, Literal, Unpack
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -36,13 +42,37 @@ else:
 
 __all__ = [
     "Evals",
+    "EvalsWithRawResponse",
+    "EvalsWithStreamingResponse",
     "OutputItems",
+    "OutputItemsWithRawResponse",
+    "OutputItemsWithStreamingResponse",
     "Runs",
+    "RunsWithRawResponse",
+    "RunsWithStreamingResponse",
 ]
 
 
 class Evals(Resource):
     """``client.evals``"""
+
+    _path = "evals"
+
+    @cached_property
+    def with_raw_response(self) -> EvalsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return EvalsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> EvalsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return EvalsWithStreamingResponse(self)
 
     @cached_property
     def runs(self) -> Runs:
@@ -149,8 +179,60 @@ class Evals(Resource):
         )
 
 
+class EvalsWithRawResponse:
+    """``client.evals.with_raw_response``"""
+
+    def __init__(self, resource: Evals) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+    @cached_property
+    def runs(self) -> RunsWithRawResponse:
+        """``client.evals.runs.with_raw_response``"""
+        return self._resource.runs.with_raw_response
+
+
+class EvalsWithStreamingResponse:
+    """``client.evals.with_streaming_response``"""
+
+    def __init__(self, resource: Evals) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+    @cached_property
+    def runs(self) -> RunsWithStreamingResponse:
+        """``client.evals.runs.with_streaming_response``"""
+        return self._resource.runs.with_streaming_response
+
+
 class Runs(Resource):
     """``client.evals.runs``"""
+
+    _path = "evals.runs"
+
+    @cached_property
+    def with_raw_response(self) -> RunsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return RunsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> RunsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return RunsWithStreamingResponse(self)
 
     @cached_property
     def output_items(self) -> OutputItems:
@@ -253,8 +335,60 @@ class Runs(Resource):
         )
 
 
+class RunsWithRawResponse:
+    """``client.evals.runs.with_raw_response``"""
+
+    def __init__(self, resource: Runs) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.cancel = _to_raw(resource.cancel)
+        self.delete = _to_raw(resource.delete)
+
+    @cached_property
+    def output_items(self) -> OutputItemsWithRawResponse:
+        """``client.evals.runs.output_items.with_raw_response``"""
+        return self._resource.output_items.with_raw_response
+
+
+class RunsWithStreamingResponse:
+    """``client.evals.runs.with_streaming_response``"""
+
+    def __init__(self, resource: Runs) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.cancel = _to_streamed(resource.cancel)
+        self.delete = _to_streamed(resource.delete)
+
+    @cached_property
+    def output_items(self) -> OutputItemsWithStreamingResponse:
+        """``client.evals.runs.output_items.with_streaming_response``"""
+        return self._resource.output_items.with_streaming_response
+
+
 class OutputItems(Resource):
     """``client.evals.runs.output_items``"""
+
+    _path = "evals.runs.output_items"
+
+    @cached_property
+    def with_raw_response(self) -> OutputItemsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return OutputItemsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> OutputItemsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return OutputItemsWithStreamingResponse(self)
 
     def list(
         self,
@@ -296,3 +430,21 @@ class OutputItems(Resource):
             options=options,
             cast=_t_evals.EvalRunOutputItem.from_dict,
         )
+
+
+class OutputItemsWithRawResponse:
+    """``client.evals.runs.output_items.with_raw_response``"""
+
+    def __init__(self, resource: OutputItems) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.retrieve = _to_raw(resource.retrieve)
+
+
+class OutputItemsWithStreamingResponse:
+    """``client.evals.runs.output_items.with_streaming_response``"""
+
+    def __init__(self, resource: OutputItems) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.retrieve = _to_streamed(resource.retrieve)

@@ -6,10 +6,17 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal, Unpack
 
 from .._types import CallOptions, Omit, omit
 from ._base import Resource, lazy_types, path_param as _p
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._multipart import FileInput
@@ -23,11 +30,31 @@ else:
 
 __all__ = [
     "Files",
+    "FilesWithRawResponse",
+    "FilesWithStreamingResponse",
 ]
 
 
 class Files(Resource):
     """``client.files``"""
+
+    _path = "files"
+
+    @cached_property
+    def with_raw_response(self) -> FilesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return FilesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> FilesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return FilesWithStreamingResponse(self)
 
     def list(
         self,
@@ -116,3 +143,27 @@ class Files(Resource):
             options=options,
             binary=True,
         )
+
+
+class FilesWithRawResponse:
+    """``client.files.with_raw_response``"""
+
+    def __init__(self, resource: Files) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.delete = _to_raw(resource.delete)
+        self.content = _to_raw(resource.content)
+
+
+class FilesWithStreamingResponse:
+    """``client.files.with_streaming_response``"""
+
+    def __init__(self, resource: Files) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.delete = _to_streamed(resource.delete)
+        self.content = _to_streamed(resource.content)

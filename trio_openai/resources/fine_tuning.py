@@ -13,6 +13,12 @@ from typing import TYPE_CHECKING, Literal, Unpack
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -35,17 +41,49 @@ else:
 
 __all__ = [
     "Alpha",
+    "AlphaWithRawResponse",
+    "AlphaWithStreamingResponse",
     "Checkpoints",
+    "CheckpointsWithRawResponse",
+    "CheckpointsWithStreamingResponse",
     "FineTuning",
+    "FineTuningWithRawResponse",
+    "FineTuningWithStreamingResponse",
     "Graders",
+    "GradersWithRawResponse",
+    "GradersWithStreamingResponse",
     "Jobs",
     "JobsCheckpoints",
+    "JobsCheckpointsWithRawResponse",
+    "JobsCheckpointsWithStreamingResponse",
+    "JobsWithRawResponse",
+    "JobsWithStreamingResponse",
     "Permissions",
+    "PermissionsWithRawResponse",
+    "PermissionsWithStreamingResponse",
 ]
 
 
 class FineTuning(Resource):
     """``client.fine_tuning``"""
+
+    _path = "fine_tuning"
+
+    @cached_property
+    def with_raw_response(self) -> FineTuningWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return FineTuningWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> FineTuningWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return FineTuningWithStreamingResponse(self)
 
     @cached_property
     def alpha(self) -> Alpha:
@@ -63,8 +101,70 @@ class FineTuning(Resource):
         return Jobs(self._client)
 
 
+class FineTuningWithRawResponse:
+    """``client.fine_tuning.with_raw_response``"""
+
+    def __init__(self, resource: FineTuning) -> None:
+        self._resource = resource
+
+    @cached_property
+    def alpha(self) -> AlphaWithRawResponse:
+        """``client.fine_tuning.alpha.with_raw_response``"""
+        return self._resource.alpha.with_raw_response
+
+    @cached_property
+    def checkpoints(self) -> CheckpointsWithRawResponse:
+        """``client.fine_tuning.checkpoints.with_raw_response``"""
+        return self._resource.checkpoints.with_raw_response
+
+    @cached_property
+    def jobs(self) -> JobsWithRawResponse:
+        """``client.fine_tuning.jobs.with_raw_response``"""
+        return self._resource.jobs.with_raw_response
+
+
+class FineTuningWithStreamingResponse:
+    """``client.fine_tuning.with_streaming_response``"""
+
+    def __init__(self, resource: FineTuning) -> None:
+        self._resource = resource
+
+    @cached_property
+    def alpha(self) -> AlphaWithStreamingResponse:
+        """``client.fine_tuning.alpha.with_streaming_response``"""
+        return self._resource.alpha.with_streaming_response
+
+    @cached_property
+    def checkpoints(self) -> CheckpointsWithStreamingResponse:
+        """``client.fine_tuning.checkpoints.with_streaming_response``"""
+        return self._resource.checkpoints.with_streaming_response
+
+    @cached_property
+    def jobs(self) -> JobsWithStreamingResponse:
+        """``client.fine_tuning.jobs.with_streaming_response``"""
+        return self._resource.jobs.with_streaming_response
+
+
 class Alpha(Resource):
     """``client.fine_tuning.alpha``"""
+
+    _path = "fine_tuning.alpha"
+
+    @cached_property
+    def with_raw_response(self) -> AlphaWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return AlphaWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> AlphaWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return AlphaWithStreamingResponse(self)
 
     @cached_property
     def graders(self) -> Graders:
@@ -72,8 +172,50 @@ class Alpha(Resource):
         return Graders(self._client)
 
 
+class AlphaWithRawResponse:
+    """``client.fine_tuning.alpha.with_raw_response``"""
+
+    def __init__(self, resource: Alpha) -> None:
+        self._resource = resource
+
+    @cached_property
+    def graders(self) -> GradersWithRawResponse:
+        """``client.fine_tuning.alpha.graders.with_raw_response``"""
+        return self._resource.graders.with_raw_response
+
+
+class AlphaWithStreamingResponse:
+    """``client.fine_tuning.alpha.with_streaming_response``"""
+
+    def __init__(self, resource: Alpha) -> None:
+        self._resource = resource
+
+    @cached_property
+    def graders(self) -> GradersWithStreamingResponse:
+        """``client.fine_tuning.alpha.graders.with_streaming_response``"""
+        return self._resource.graders.with_streaming_response
+
+
 class Graders(Resource):
     """``client.fine_tuning.alpha.graders``"""
+
+    _path = "fine_tuning.alpha.graders"
+
+    @cached_property
+    def with_raw_response(self) -> GradersWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return GradersWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> GradersWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return GradersWithStreamingResponse(self)
 
     async def run(
         self,
@@ -114,8 +256,44 @@ class Graders(Resource):
         )
 
 
+class GradersWithRawResponse:
+    """``client.fine_tuning.alpha.graders.with_raw_response``"""
+
+    def __init__(self, resource: Graders) -> None:
+        self._resource = resource
+        self.run = _to_raw(resource.run)
+        self.validate = _to_raw(resource.validate)
+
+
+class GradersWithStreamingResponse:
+    """``client.fine_tuning.alpha.graders.with_streaming_response``"""
+
+    def __init__(self, resource: Graders) -> None:
+        self._resource = resource
+        self.run = _to_streamed(resource.run)
+        self.validate = _to_streamed(resource.validate)
+
+
 class Checkpoints(Resource):
     """``client.fine_tuning.checkpoints``"""
+
+    _path = "fine_tuning.checkpoints"
+
+    @cached_property
+    def with_raw_response(self) -> CheckpointsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return CheckpointsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> CheckpointsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return CheckpointsWithStreamingResponse(self)
 
     @cached_property
     def permissions(self) -> Permissions:
@@ -123,8 +301,50 @@ class Checkpoints(Resource):
         return Permissions(self._client)
 
 
+class CheckpointsWithRawResponse:
+    """``client.fine_tuning.checkpoints.with_raw_response``"""
+
+    def __init__(self, resource: Checkpoints) -> None:
+        self._resource = resource
+
+    @cached_property
+    def permissions(self) -> PermissionsWithRawResponse:
+        """``client.fine_tuning.checkpoints.permissions.with_raw_response``"""
+        return self._resource.permissions.with_raw_response
+
+
+class CheckpointsWithStreamingResponse:
+    """``client.fine_tuning.checkpoints.with_streaming_response``"""
+
+    def __init__(self, resource: Checkpoints) -> None:
+        self._resource = resource
+
+    @cached_property
+    def permissions(self) -> PermissionsWithStreamingResponse:
+        """``client.fine_tuning.checkpoints.permissions.with_streaming_response``"""
+        return self._resource.permissions.with_streaming_response
+
+
 class Permissions(Resource):
     """``client.fine_tuning.checkpoints.permissions``"""
+
+    _path = "fine_tuning.checkpoints.permissions"
+
+    @cached_property
+    def with_raw_response(self) -> PermissionsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return PermissionsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> PermissionsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return PermissionsWithStreamingResponse(self)
 
     def list(
         self,
@@ -184,8 +404,46 @@ class Permissions(Resource):
         )
 
 
+class PermissionsWithRawResponse:
+    """``client.fine_tuning.checkpoints.permissions.with_raw_response``"""
+
+    def __init__(self, resource: Permissions) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.delete = _to_raw(resource.delete)
+
+
+class PermissionsWithStreamingResponse:
+    """``client.fine_tuning.checkpoints.permissions.with_streaming_response``"""
+
+    def __init__(self, resource: Permissions) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.delete = _to_streamed(resource.delete)
+
+
 class Jobs(Resource):
     """``client.fine_tuning.jobs``"""
+
+    _path = "fine_tuning.jobs"
+
+    @cached_property
+    def with_raw_response(self) -> JobsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return JobsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> JobsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return JobsWithStreamingResponse(self)
 
     @cached_property
     def checkpoints(self) -> JobsCheckpoints:
@@ -322,8 +580,64 @@ class Jobs(Resource):
         )
 
 
+class JobsWithRawResponse:
+    """``client.fine_tuning.jobs.with_raw_response``"""
+
+    def __init__(self, resource: Jobs) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.cancel = _to_raw(resource.cancel)
+        self.list_events = _to_raw_page(resource.list_events)
+        self.pause = _to_raw(resource.pause)
+        self.resume = _to_raw(resource.resume)
+
+    @cached_property
+    def checkpoints(self) -> JobsCheckpointsWithRawResponse:
+        """``client.fine_tuning.jobs.checkpoints.with_raw_response``"""
+        return self._resource.checkpoints.with_raw_response
+
+
+class JobsWithStreamingResponse:
+    """``client.fine_tuning.jobs.with_streaming_response``"""
+
+    def __init__(self, resource: Jobs) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.cancel = _to_streamed(resource.cancel)
+        self.list_events = _to_streamed_page(resource.list_events)
+        self.pause = _to_streamed(resource.pause)
+        self.resume = _to_streamed(resource.resume)
+
+    @cached_property
+    def checkpoints(self) -> JobsCheckpointsWithStreamingResponse:
+        """``client.fine_tuning.jobs.checkpoints.with_streaming_response``"""
+        return self._resource.checkpoints.with_streaming_response
+
+
 class JobsCheckpoints(Resource):
     """``client.fine_tuning.jobs.checkpoints``"""
+
+    _path = "fine_tuning.jobs.checkpoints"
+
+    @cached_property
+    def with_raw_response(self) -> JobsCheckpointsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return JobsCheckpointsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> JobsCheckpointsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return JobsCheckpointsWithStreamingResponse(self)
 
     def list(
         self,
@@ -344,3 +658,19 @@ class JobsCheckpoints(Resource):
             },
             options=options,
         )
+
+
+class JobsCheckpointsWithRawResponse:
+    """``client.fine_tuning.jobs.checkpoints.with_raw_response``"""
+
+    def __init__(self, resource: JobsCheckpoints) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+
+
+class JobsCheckpointsWithStreamingResponse:
+    """``client.fine_tuning.jobs.checkpoints.with_streaming_response``"""
+
+    def __init__(self, resource: JobsCheckpoints) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)

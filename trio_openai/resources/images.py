@@ -7,11 +7,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal, Unpack
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal, Unpack, overload
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types
+from .._response import (
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._multipart import FileInput
@@ -25,12 +30,33 @@ else:
 
 __all__ = [
     "Images",
+    "ImagesWithRawResponse",
+    "ImagesWithStreamingResponse",
 ]
 
 
 class Images(Resource):
     """``client.images``"""
 
+    _path = "images"
+
+    @cached_property
+    def with_raw_response(self) -> ImagesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ImagesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ImagesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ImagesWithStreamingResponse(self)
+
+    @overload
     async def edit(
         self,
         *,
@@ -48,17 +74,109 @@ class Images(Resource):
         input_fidelity: Literal["high", "low"] | None | Omit = omit,
         partial_images: PartialImagesParam | Omit = omit,
         quality: Literal["standard", "low", "medium", "high", "auto"] | None | Omit = omit,
+        stream: Literal[False] | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_images.ImagesResponse:
+    ) -> _t_images.ImagesResponse: ...
+    @overload
+    async def edit(
+        self,
+        *,
+        image: FileInput | Sequence[FileInput],
+        prompt: str,
+        mask: FileInput | Omit = omit,
+        background: Literal["transparent", "opaque", "auto"] | None | Omit = omit,
+        model: str | None | Omit = omit,
+        n: int | None | Omit = omit,
+        size: str | None | Omit = omit,
+        response_format: Literal["url", "b64_json"] | None | Omit = omit,
+        output_format: Literal["png", "jpeg", "webp"] | None | Omit = omit,
+        output_compression: int | None | Omit = omit,
+        user: str | Omit = omit,
+        input_fidelity: Literal["high", "low"] | None | Omit = omit,
+        partial_images: PartialImagesParam | Omit = omit,
+        quality: Literal["standard", "low", "medium", "high", "auto"] | None | Omit = omit,
+        stream: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_images.ImageEditStreamEvent]: ...
+    @overload
+    async def edit(
+        self,
+        *,
+        image: FileInput | Sequence[FileInput],
+        prompt: str,
+        mask: FileInput | Omit = omit,
+        background: Literal["transparent", "opaque", "auto"] | None | Omit = omit,
+        model: str | None | Omit = omit,
+        n: int | None | Omit = omit,
+        size: str | None | Omit = omit,
+        response_format: Literal["url", "b64_json"] | None | Omit = omit,
+        output_format: Literal["png", "jpeg", "webp"] | None | Omit = omit,
+        output_compression: int | None | Omit = omit,
+        user: str | Omit = omit,
+        input_fidelity: Literal["high", "low"] | None | Omit = omit,
+        partial_images: PartialImagesParam | Omit = omit,
+        quality: Literal["standard", "low", "medium", "high", "auto"] | None | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_images.ImagesResponse | Stream[_t_images.ImageEditStreamEvent]: ...
+    async def edit(
+        self,
+        *,
+        image: FileInput | Sequence[FileInput],
+        prompt: str,
+        mask: FileInput | Omit = omit,
+        background: Literal["transparent", "opaque", "auto"] | None | Omit = omit,
+        model: str | None | Omit = omit,
+        n: int | None | Omit = omit,
+        size: str | None | Omit = omit,
+        response_format: Literal["url", "b64_json"] | None | Omit = omit,
+        output_format: Literal["png", "jpeg", "webp"] | None | Omit = omit,
+        output_compression: int | None | Omit = omit,
+        user: str | Omit = omit,
+        input_fidelity: Literal["high", "low"] | None | Omit = omit,
+        partial_images: PartialImagesParam | Omit = omit,
+        quality: Literal["standard", "low", "medium", "high", "auto"] | None | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_images.ImagesResponse | Stream[_t_images.ImageEditStreamEvent]:
         """
         Creates an edited or extended image given one or more source images and a prompt.
         This endpoint supports GPT Image models (`gpt-image-1.5`, `gpt-image-1`,
-        `gpt-image-1-mini`, and . You can call this endpoint with either:
+        `gpt-image-1-mini`, and . You can call this endpoint with either: With
+        ``stream=True`` the result is a `Stream` of events, sent when its block opens:
+        ``async with await client.images.edit(..., stream=True) as stream``, then ``async
+        for event in stream``.
         """
+        if stream is True:
+            return self._client._stream(
+                "POST",
+                "/images/edits",
+                multipart={
+                    "stream": stream,
+                    "image": image,
+                    "prompt": prompt,
+                    "mask": mask,
+                    "background": background,
+                    "model": model,
+                    "n": n,
+                    "size": size,
+                    "response_format": response_format,
+                    "output_format": output_format,
+                    "output_compression": output_compression,
+                    "user": user,
+                    "input_fidelity": input_fidelity,
+                    "partial_images": partial_images,
+                    "quality": quality,
+                },
+                options=options,
+                decode=_t_images.decode_image_edit_stream_event,
+                usage="async with await client.images.edit(..., stream=True) as stream:",
+            )
         return await self._client._request(
             "POST",
             "/images/edits",
             multipart={
+                "stream": stream,
                 "image": image,
                 "prompt": prompt,
                 "mask": mask,
@@ -124,8 +242,10 @@ class Images(Resource):
             },
             options=options,
             decode=_t_images.decode_image_edit_stream_event,
+            usage="async with client.images.edit_stream(...) as stream:",
         )
 
+    @overload
     async def generate(
         self,
         *,
@@ -142,13 +262,103 @@ class Images(Resource):
         background: Literal["transparent", "opaque", "auto"] | None | Omit = omit,
         style: Literal["vivid", "natural"] | None | Omit = omit,
         user: str | Omit = omit,
+        stream: Literal[False] | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_images.ImagesResponse:
-        """Creates an image given a prompt. [Learn more](/docs/guides/images)."""
+    ) -> _t_images.ImagesResponse: ...
+    @overload
+    async def generate(
+        self,
+        *,
+        prompt: str,
+        model: str | None | Omit = omit,
+        n: int | None | Omit = omit,
+        quality: Literal["standard", "hd", "low", "medium", "high", "auto"] | None | Omit = omit,
+        response_format: Literal["url", "b64_json"] | None | Omit = omit,
+        output_format: Literal["png", "jpeg", "webp"] | None | Omit = omit,
+        output_compression: int | None | Omit = omit,
+        partial_images: PartialImagesParam | Omit = omit,
+        size: str | None | Omit = omit,
+        moderation: Literal["low", "auto"] | None | Omit = omit,
+        background: Literal["transparent", "opaque", "auto"] | None | Omit = omit,
+        style: Literal["vivid", "natural"] | None | Omit = omit,
+        user: str | Omit = omit,
+        stream: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_images.ImageGenStreamEvent]: ...
+    @overload
+    async def generate(
+        self,
+        *,
+        prompt: str,
+        model: str | None | Omit = omit,
+        n: int | None | Omit = omit,
+        quality: Literal["standard", "hd", "low", "medium", "high", "auto"] | None | Omit = omit,
+        response_format: Literal["url", "b64_json"] | None | Omit = omit,
+        output_format: Literal["png", "jpeg", "webp"] | None | Omit = omit,
+        output_compression: int | None | Omit = omit,
+        partial_images: PartialImagesParam | Omit = omit,
+        size: str | None | Omit = omit,
+        moderation: Literal["low", "auto"] | None | Omit = omit,
+        background: Literal["transparent", "opaque", "auto"] | None | Omit = omit,
+        style: Literal["vivid", "natural"] | None | Omit = omit,
+        user: str | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_images.ImagesResponse | Stream[_t_images.ImageGenStreamEvent]: ...
+    async def generate(
+        self,
+        *,
+        prompt: str,
+        model: str | None | Omit = omit,
+        n: int | None | Omit = omit,
+        quality: Literal["standard", "hd", "low", "medium", "high", "auto"] | None | Omit = omit,
+        response_format: Literal["url", "b64_json"] | None | Omit = omit,
+        output_format: Literal["png", "jpeg", "webp"] | None | Omit = omit,
+        output_compression: int | None | Omit = omit,
+        partial_images: PartialImagesParam | Omit = omit,
+        size: str | None | Omit = omit,
+        moderation: Literal["low", "auto"] | None | Omit = omit,
+        background: Literal["transparent", "opaque", "auto"] | None | Omit = omit,
+        style: Literal["vivid", "natural"] | None | Omit = omit,
+        user: str | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_images.ImagesResponse | Stream[_t_images.ImageGenStreamEvent]:
+        """
+        Creates an image given a prompt. [Learn more](/docs/guides/images). With
+        ``stream=True`` the result is a `Stream` of events, sent when its block opens:
+        ``async with await client.images.generate(..., stream=True) as stream``, then
+        ``async for event in stream``.
+        """
+        if stream is True:
+            return self._client._stream(
+                "POST",
+                "/images/generations",
+                body=_strip({
+                    "stream": stream,
+                    "prompt": prompt,
+                    "model": model,
+                    "n": n,
+                    "quality": quality,
+                    "response_format": response_format,
+                    "output_format": output_format,
+                    "output_compression": output_compression,
+                    "partial_images": partial_images,
+                    "size": size,
+                    "moderation": moderation,
+                    "background": background,
+                    "style": style,
+                    "user": user,
+                }),
+                options=options,
+                decode=_t_images.decode_image_gen_stream_event,
+                usage="async with await client.images.generate(..., stream=True) as stream:",
+            )
         return await self._client._request(
             "POST",
             "/images/generations",
             body=_strip({
+                "stream": stream,
                 "prompt": prompt,
                 "model": model,
                 "n": n,
@@ -211,6 +421,7 @@ class Images(Resource):
             }),
             options=options,
             decode=_t_images.decode_image_gen_stream_event,
+            usage="async with client.images.generate_stream(...) as stream:",
         )
 
     async def create_variation(
@@ -239,3 +450,23 @@ class Images(Resource):
             options=options,
             cast=_t_images.ImagesResponse.from_dict,
         )
+
+
+class ImagesWithRawResponse:
+    """``client.images.with_raw_response``"""
+
+    def __init__(self, resource: Images) -> None:
+        self._resource = resource
+        self.edit = _to_raw(resource.edit)
+        self.generate = _to_raw(resource.generate)
+        self.create_variation = _to_raw(resource.create_variation)
+
+
+class ImagesWithStreamingResponse:
+    """``client.images.with_streaming_response``"""
+
+    def __init__(self, resource: Images) -> None:
+        self._resource = resource
+        self.edit = _to_streamed(resource.edit)
+        self.generate = _to_streamed(resource.generate)
+        self.create_variation = _to_streamed(resource.create_variation)

@@ -6,10 +6,17 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING, Unpack
 
-from .._types import CallOptions, Omit, omit
+from .._types import CallOptions
 from ._base import Resource, lazy_types, path_param as _p
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -19,11 +26,31 @@ else:
 
 __all__ = [
     "Models",
+    "ModelsWithRawResponse",
+    "ModelsWithStreamingResponse",
 ]
 
 
 class Models(Resource):
     """``client.models``"""
+
+    _path = "models"
+
+    @cached_property
+    def with_raw_response(self) -> ModelsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ModelsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ModelsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ModelsWithStreamingResponse(self)
 
     def list(
         self,
@@ -71,3 +98,23 @@ class Models(Resource):
             options=options,
             cast=_t_models.DeleteModelResponse.from_dict,
         )
+
+
+class ModelsWithRawResponse:
+    """``client.models.with_raw_response``"""
+
+    def __init__(self, resource: Models) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.delete = _to_raw(resource.delete)
+
+
+class ModelsWithStreamingResponse:
+    """``client.models.with_streaming_response``"""
+
+    def __init__(self, resource: Models) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.delete = _to_streamed(resource.delete)

@@ -7,11 +7,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Unpack
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types
+from .._response import (
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from ..types import moderations as _t_moderations
@@ -24,11 +29,31 @@ else:
 
 __all__ = [
     "Moderations",
+    "ModerationsWithRawResponse",
+    "ModerationsWithStreamingResponse",
 ]
 
 
 class Moderations(Resource):
     """``client.moderations``"""
+
+    _path = "moderations"
+
+    @cached_property
+    def with_raw_response(self) -> ModerationsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ModerationsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ModerationsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ModerationsWithStreamingResponse(self)
 
     async def create(
         self,
@@ -51,3 +76,19 @@ class Moderations(Resource):
             options=options,
             cast=_t_moderations.CreateModerationResponse.from_dict,
         )
+
+
+class ModerationsWithRawResponse:
+    """``client.moderations.with_raw_response``"""
+
+    def __init__(self, resource: Moderations) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+
+
+class ModerationsWithStreamingResponse:
+    """``client.moderations.with_streaming_response``"""
+
+    def __init__(self, resource: Moderations) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)

@@ -13,6 +13,11 @@ from typing import TYPE_CHECKING, Literal, Unpack
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, json_part as _json_part, path_param as _p
+from ._extras import RealtimeExtras
+from .._response import (
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from ..types import realtime as _t_realtime
@@ -48,17 +53,49 @@ else:
 
 __all__ = [
     "Calls",
+    "CallsWithRawResponse",
+    "CallsWithStreamingResponse",
     "ClientSecrets",
+    "ClientSecretsWithRawResponse",
+    "ClientSecretsWithStreamingResponse",
     "Realtime",
+    "RealtimeWithRawResponse",
+    "RealtimeWithStreamingResponse",
     "Sessions",
+    "SessionsWithRawResponse",
+    "SessionsWithStreamingResponse",
     "TranscriptionSessions",
+    "TranscriptionSessionsWithRawResponse",
+    "TranscriptionSessionsWithStreamingResponse",
     "Translations",
     "TranslationsClientSecrets",
+    "TranslationsClientSecretsWithRawResponse",
+    "TranslationsClientSecretsWithStreamingResponse",
+    "TranslationsWithRawResponse",
+    "TranslationsWithStreamingResponse",
 ]
 
 
-class Realtime(Resource):
+class Realtime(RealtimeExtras, Resource):
     """``client.realtime``"""
+
+    _path = "realtime"
+
+    @cached_property
+    def with_raw_response(self) -> RealtimeWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return RealtimeWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> RealtimeWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return RealtimeWithStreamingResponse(self)
 
     @cached_property
     def calls(self) -> Calls:
@@ -86,8 +123,90 @@ class Realtime(Resource):
         return Translations(self._client)
 
 
+class RealtimeWithRawResponse:
+    """``client.realtime.with_raw_response``"""
+
+    def __init__(self, resource: Realtime) -> None:
+        self._resource = resource
+
+    @cached_property
+    def calls(self) -> CallsWithRawResponse:
+        """``client.realtime.calls.with_raw_response``"""
+        return self._resource.calls.with_raw_response
+
+    @cached_property
+    def client_secrets(self) -> ClientSecretsWithRawResponse:
+        """``client.realtime.client_secrets.with_raw_response``"""
+        return self._resource.client_secrets.with_raw_response
+
+    @cached_property
+    def sessions(self) -> SessionsWithRawResponse:
+        """``client.realtime.sessions.with_raw_response``"""
+        return self._resource.sessions.with_raw_response
+
+    @cached_property
+    def transcription_sessions(self) -> TranscriptionSessionsWithRawResponse:
+        """``client.realtime.transcription_sessions.with_raw_response``"""
+        return self._resource.transcription_sessions.with_raw_response
+
+    @cached_property
+    def translations(self) -> TranslationsWithRawResponse:
+        """``client.realtime.translations.with_raw_response``"""
+        return self._resource.translations.with_raw_response
+
+
+class RealtimeWithStreamingResponse:
+    """``client.realtime.with_streaming_response``"""
+
+    def __init__(self, resource: Realtime) -> None:
+        self._resource = resource
+
+    @cached_property
+    def calls(self) -> CallsWithStreamingResponse:
+        """``client.realtime.calls.with_streaming_response``"""
+        return self._resource.calls.with_streaming_response
+
+    @cached_property
+    def client_secrets(self) -> ClientSecretsWithStreamingResponse:
+        """``client.realtime.client_secrets.with_streaming_response``"""
+        return self._resource.client_secrets.with_streaming_response
+
+    @cached_property
+    def sessions(self) -> SessionsWithStreamingResponse:
+        """``client.realtime.sessions.with_streaming_response``"""
+        return self._resource.sessions.with_streaming_response
+
+    @cached_property
+    def transcription_sessions(self) -> TranscriptionSessionsWithStreamingResponse:
+        """``client.realtime.transcription_sessions.with_streaming_response``"""
+        return self._resource.transcription_sessions.with_streaming_response
+
+    @cached_property
+    def translations(self) -> TranslationsWithStreamingResponse:
+        """``client.realtime.translations.with_streaming_response``"""
+        return self._resource.translations.with_streaming_response
+
+
 class Calls(Resource):
     """``client.realtime.calls``"""
+
+    _path = "realtime.calls"
+
+    @cached_property
+    def with_raw_response(self) -> CallsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return CallsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> CallsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return CallsWithStreamingResponse(self)
 
     async def create(
         self,
@@ -204,8 +323,50 @@ class Calls(Resource):
         )
 
 
+class CallsWithRawResponse:
+    """``client.realtime.calls.with_raw_response``"""
+
+    def __init__(self, resource: Calls) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+        self.accept = _to_raw(resource.accept)
+        self.hangup = _to_raw(resource.hangup)
+        self.refer = _to_raw(resource.refer)
+        self.reject = _to_raw(resource.reject)
+
+
+class CallsWithStreamingResponse:
+    """``client.realtime.calls.with_streaming_response``"""
+
+    def __init__(self, resource: Calls) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)
+        self.accept = _to_streamed(resource.accept)
+        self.hangup = _to_streamed(resource.hangup)
+        self.refer = _to_streamed(resource.refer)
+        self.reject = _to_streamed(resource.reject)
+
+
 class ClientSecrets(Resource):
     """``client.realtime.client_secrets``"""
+
+    _path = "realtime.client_secrets"
+
+    @cached_property
+    def with_raw_response(self) -> ClientSecretsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ClientSecretsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ClientSecretsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ClientSecretsWithStreamingResponse(self)
 
     async def create(
         self,
@@ -227,8 +388,42 @@ class ClientSecrets(Resource):
         )
 
 
+class ClientSecretsWithRawResponse:
+    """``client.realtime.client_secrets.with_raw_response``"""
+
+    def __init__(self, resource: ClientSecrets) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+
+
+class ClientSecretsWithStreamingResponse:
+    """``client.realtime.client_secrets.with_streaming_response``"""
+
+    def __init__(self, resource: ClientSecrets) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)
+
+
 class Sessions(Resource):
     """``client.realtime.sessions``"""
+
+    _path = "realtime.sessions"
+
+    @cached_property
+    def with_raw_response(self) -> SessionsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return SessionsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> SessionsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return SessionsWithStreamingResponse(self)
 
     async def create(
         self,
@@ -282,8 +477,42 @@ class Sessions(Resource):
         )
 
 
+class SessionsWithRawResponse:
+    """``client.realtime.sessions.with_raw_response``"""
+
+    def __init__(self, resource: Sessions) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+
+
+class SessionsWithStreamingResponse:
+    """``client.realtime.sessions.with_streaming_response``"""
+
+    def __init__(self, resource: Sessions) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)
+
+
 class TranscriptionSessions(Resource):
     """``client.realtime.transcription_sessions``"""
+
+    _path = "realtime.transcription_sessions"
+
+    @cached_property
+    def with_raw_response(self) -> TranscriptionSessionsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return TranscriptionSessionsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> TranscriptionSessionsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return TranscriptionSessionsWithStreamingResponse(self)
 
     async def create(
         self,
@@ -315,8 +544,42 @@ class TranscriptionSessions(Resource):
         )
 
 
+class TranscriptionSessionsWithRawResponse:
+    """``client.realtime.transcription_sessions.with_raw_response``"""
+
+    def __init__(self, resource: TranscriptionSessions) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+
+
+class TranscriptionSessionsWithStreamingResponse:
+    """``client.realtime.transcription_sessions.with_streaming_response``"""
+
+    def __init__(self, resource: TranscriptionSessions) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)
+
+
 class Translations(Resource):
     """``client.realtime.translations``"""
+
+    _path = "realtime.translations"
+
+    @cached_property
+    def with_raw_response(self) -> TranslationsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return TranslationsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> TranslationsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return TranslationsWithStreamingResponse(self)
 
     @cached_property
     def client_secrets(self) -> TranslationsClientSecrets:
@@ -324,8 +587,50 @@ class Translations(Resource):
         return TranslationsClientSecrets(self._client)
 
 
+class TranslationsWithRawResponse:
+    """``client.realtime.translations.with_raw_response``"""
+
+    def __init__(self, resource: Translations) -> None:
+        self._resource = resource
+
+    @cached_property
+    def client_secrets(self) -> TranslationsClientSecretsWithRawResponse:
+        """``client.realtime.translations.client_secrets.with_raw_response``"""
+        return self._resource.client_secrets.with_raw_response
+
+
+class TranslationsWithStreamingResponse:
+    """``client.realtime.translations.with_streaming_response``"""
+
+    def __init__(self, resource: Translations) -> None:
+        self._resource = resource
+
+    @cached_property
+    def client_secrets(self) -> TranslationsClientSecretsWithStreamingResponse:
+        """``client.realtime.translations.client_secrets.with_streaming_response``"""
+        return self._resource.client_secrets.with_streaming_response
+
+
 class TranslationsClientSecrets(Resource):
     """``client.realtime.translations.client_secrets``"""
+
+    _path = "realtime.translations.client_secrets"
+
+    @cached_property
+    def with_raw_response(self) -> TranslationsClientSecretsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return TranslationsClientSecretsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> TranslationsClientSecretsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return TranslationsClientSecretsWithStreamingResponse(self)
 
     async def create(
         self,
@@ -348,3 +653,19 @@ class TranslationsClientSecrets(Resource):
             options=options,
             cast=_t_realtime_events.RealtimeTranslationClientSecretCreateResponse.from_dict,
         )
+
+
+class TranslationsClientSecretsWithRawResponse:
+    """``client.realtime.translations.client_secrets.with_raw_response``"""
+
+    def __init__(self, resource: TranslationsClientSecrets) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+
+
+class TranslationsClientSecretsWithStreamingResponse:
+    """``client.realtime.translations.client_secrets.with_streaming_response``"""
+
+    def __init__(self, resource: TranslationsClientSecrets) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)

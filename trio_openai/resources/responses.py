@@ -8,16 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal, Unpack
+from typing import TYPE_CHECKING, Literal, Unpack, overload
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p, decode_response as _decode_response
 from ._extras import ResponsesExtras
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
-    from .._pagination import AsyncPaginator
     from ..lib._responses_stream import ResponseStreamManager
+    from .._pagination import AsyncPaginator
+    from .._streaming import Stream
+    from ..types import response_events as _t_response_events
     from ..types import response_items as _t_response_items
     from ..types import responses as _t_responses
     from ..types.params import (
@@ -40,18 +48,43 @@ if TYPE_CHECKING:
         ToolParam,
     )
 else:
+    _t_response_events = lazy_types(globals(), "_t_response_events", "response_events")
     _t_response_items = lazy_types(globals(), "_t_response_items", "response_items")
     _t_responses = lazy_types(globals(), "_t_responses", "responses")
 
 __all__ = [
     "InputItems",
+    "InputItemsWithRawResponse",
+    "InputItemsWithStreamingResponse",
     "InputTokens",
+    "InputTokensWithRawResponse",
+    "InputTokensWithStreamingResponse",
     "Responses",
+    "ResponsesWithRawResponse",
+    "ResponsesWithStreamingResponse",
 ]
 
 
 class Responses(ResponsesExtras, Resource):
     """``client.responses``"""
+
+    _path = "responses"
+
+    @cached_property
+    def with_raw_response(self) -> ResponsesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ResponsesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ResponsesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ResponsesWithStreamingResponse(self)
 
     @cached_property
     def input_items(self) -> InputItems:
@@ -63,6 +96,7 @@ class Responses(ResponsesExtras, Resource):
         """``client.responses.input_tokens``"""
         return InputTokens(self._client)
 
+    @overload
     async def create(
         self,
         *,
@@ -96,8 +130,119 @@ class Responses(ResponsesExtras, Resource):
         conversation: ConversationParam | None | Omit = omit,
         context_management: Sequence[ContextManagementParam] | None | Omit = omit,
         max_output_tokens: int | None | Omit = omit,
+        stream: Literal[False] | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_responses.Response:
+    ) -> _t_responses.Response: ...
+    @overload
+    async def create(
+        self,
+        *,
+        metadata: MetadataParam | Omit = omit,
+        top_logprobs: int | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        safety_identifier: str | None | Omit = omit,
+        prompt_cache_key: str | None | Omit = omit,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit,
+        prompt_cache_options: PromptCacheOptionsParam | Omit = omit,
+        previous_response_id: str | None | Omit = omit,
+        model: ModelIdsResponsesParam | Omit = omit,
+        background: bool | None | Omit = omit,
+        max_tool_calls: int | None | Omit = omit,
+        text: ResponseTextParam | Omit = omit,
+        tools: Sequence[ToolParam] | Omit = omit,
+        tool_choice: ToolChoiceParam | Omit = omit,
+        prompt: PromptParam | Omit = omit,
+        service_tier: ServiceTierResponsesParam | Omit = omit,
+        truncation: Literal["auto", "disabled"] | None | Omit = omit,
+        reasoning: ReasoningParam | None | Omit = omit,
+        input: InputParam | Omit = omit,
+        include: Sequence[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | None | Omit = omit,
+        parallel_tool_calls: bool | None | Omit = omit,
+        store: bool | None | Omit = omit,
+        instructions: str | None | Omit = omit,
+        moderation: ModerationParam | None | Omit = omit,
+        stream_options: ResponseStreamOptionsParam | Omit = omit,
+        conversation: ConversationParam | None | Omit = omit,
+        context_management: Sequence[ContextManagementParam] | None | Omit = omit,
+        max_output_tokens: int | None | Omit = omit,
+        stream: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_response_events.ResponseStreamEvent]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        metadata: MetadataParam | Omit = omit,
+        top_logprobs: int | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        safety_identifier: str | None | Omit = omit,
+        prompt_cache_key: str | None | Omit = omit,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit,
+        prompt_cache_options: PromptCacheOptionsParam | Omit = omit,
+        previous_response_id: str | None | Omit = omit,
+        model: ModelIdsResponsesParam | Omit = omit,
+        background: bool | None | Omit = omit,
+        max_tool_calls: int | None | Omit = omit,
+        text: ResponseTextParam | Omit = omit,
+        tools: Sequence[ToolParam] | Omit = omit,
+        tool_choice: ToolChoiceParam | Omit = omit,
+        prompt: PromptParam | Omit = omit,
+        service_tier: ServiceTierResponsesParam | Omit = omit,
+        truncation: Literal["auto", "disabled"] | None | Omit = omit,
+        reasoning: ReasoningParam | None | Omit = omit,
+        input: InputParam | Omit = omit,
+        include: Sequence[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | None | Omit = omit,
+        parallel_tool_calls: bool | None | Omit = omit,
+        store: bool | None | Omit = omit,
+        instructions: str | None | Omit = omit,
+        moderation: ModerationParam | None | Omit = omit,
+        stream_options: ResponseStreamOptionsParam | Omit = omit,
+        conversation: ConversationParam | None | Omit = omit,
+        context_management: Sequence[ContextManagementParam] | None | Omit = omit,
+        max_output_tokens: int | None | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_responses.Response | Stream[_t_response_events.ResponseStreamEvent]: ...
+    async def create(
+        self,
+        *,
+        metadata: MetadataParam | Omit = omit,
+        top_logprobs: int | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        safety_identifier: str | None | Omit = omit,
+        prompt_cache_key: str | None | Omit = omit,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit,
+        prompt_cache_options: PromptCacheOptionsParam | Omit = omit,
+        previous_response_id: str | None | Omit = omit,
+        model: ModelIdsResponsesParam | Omit = omit,
+        background: bool | None | Omit = omit,
+        max_tool_calls: int | None | Omit = omit,
+        text: ResponseTextParam | Omit = omit,
+        tools: Sequence[ToolParam] | Omit = omit,
+        tool_choice: ToolChoiceParam | Omit = omit,
+        prompt: PromptParam | Omit = omit,
+        service_tier: ServiceTierResponsesParam | Omit = omit,
+        truncation: Literal["auto", "disabled"] | None | Omit = omit,
+        reasoning: ReasoningParam | None | Omit = omit,
+        input: InputParam | Omit = omit,
+        include: Sequence[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | None | Omit = omit,
+        parallel_tool_calls: bool | None | Omit = omit,
+        store: bool | None | Omit = omit,
+        instructions: str | None | Omit = omit,
+        moderation: ModerationParam | None | Omit = omit,
+        stream_options: ResponseStreamOptionsParam | Omit = omit,
+        conversation: ConversationParam | None | Omit = omit,
+        context_management: Sequence[ContextManagementParam] | None | Omit = omit,
+        max_output_tokens: int | None | Omit = omit,
+        stream: bool | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_responses.Response | Stream[_t_response_events.ResponseStreamEvent]:
         """
         Creates a model response. Provide [text](/docs/guides/text) or
         [image](/docs/guides/images) inputs to generate [text](/docs/guides/text) or
@@ -105,12 +250,56 @@ class Responses(ResponsesExtras, Resource):
         [custom code](/docs/guides/function-calling) or use built-in
         [tools](/docs/guides/tools) like [web search](/docs/guides/tools-web-search) or
         [file search](/docs/guides/tools-file-search) to use your own data as input for the
-        model's response.
+        model's response. With ``stream=True`` the result is a `Stream` of events, sent when
+        its block opens: ``async with await client.responses.create(..., stream=True) as
+        stream``, then ``async for event in stream``.
         """
+        if stream is True:
+            return self._client._stream(
+                "POST",
+                "/responses",
+                body=_strip({
+                    "stream": stream,
+                    "metadata": metadata,
+                    "top_logprobs": top_logprobs,
+                    "temperature": temperature,
+                    "top_p": top_p,
+                    "user": user,
+                    "safety_identifier": safety_identifier,
+                    "prompt_cache_key": prompt_cache_key,
+                    "prompt_cache_retention": prompt_cache_retention,
+                    "prompt_cache_options": prompt_cache_options,
+                    "previous_response_id": previous_response_id,
+                    "model": model,
+                    "background": background,
+                    "max_tool_calls": max_tool_calls,
+                    "text": text,
+                    "tools": tools,
+                    "tool_choice": tool_choice,
+                    "prompt": prompt,
+                    "service_tier": service_tier,
+                    "truncation": truncation,
+                    "reasoning": reasoning,
+                    "input": input,
+                    "include": include,
+                    "parallel_tool_calls": parallel_tool_calls,
+                    "store": store,
+                    "instructions": instructions,
+                    "moderation": moderation,
+                    "stream_options": stream_options,
+                    "conversation": conversation,
+                    "context_management": context_management,
+                    "max_output_tokens": max_output_tokens,
+                }),
+                options=options,
+                decode=_t_response_events.decode_response_stream_event,
+                usage="async with await client.responses.create(..., stream=True) as stream:",
+            )
         return await self._client._request(
             "POST",
             "/responses",
             body=_strip({
+                "stream": stream,
                 "metadata": metadata,
                 "top_logprobs": top_logprobs,
                 "temperature": temperature,
@@ -183,11 +372,9 @@ class Responses(ResponsesExtras, Resource):
     ) -> ResponseStreamManager:
         """
         Like ``create()``, streamed: ``async with client.responses.stream(...) as stream``,
-        then ``async for event in stream`` (see `ResponseStreamManager`). The request is
-        sent when the block opens; the connection is released when it ends.
+        then ``async for event in stream`` (see `ResponsesExtras._open_stream`). The request
+        is sent when the block opens; the connection is released when it ends.
         """
-        from ..lib._responses_stream import ResponseStreamManager
-
         _body = _strip({
             "stream": True,
             "metadata": metadata,
@@ -221,30 +408,111 @@ class Responses(ResponsesExtras, Resource):
             "context_management": context_management,
             "max_output_tokens": max_output_tokens,
         })
-        return ResponseStreamManager(self._client, _body, options=options)
+        return self._open_stream(_body, options)
 
+    @overload
     async def retrieve(
         self,
         response_id: str,
         *,
         include: Sequence[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | Omit = omit,
-        stream: bool | Omit = omit,
         starting_after: int | Omit = omit,
         include_obfuscation: bool | Omit = omit,
+        stream: Literal[False] | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_responses.Response:
-        """Retrieves a model response with the given ID."""
+    ) -> _t_responses.Response: ...
+    @overload
+    async def retrieve(
+        self,
+        response_id: str,
+        *,
+        include: Sequence[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | Omit = omit,
+        starting_after: int | Omit = omit,
+        include_obfuscation: bool | Omit = omit,
+        stream: Literal[True],
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_response_events.ResponseStreamEvent]: ...
+    @overload
+    async def retrieve(
+        self,
+        response_id: str,
+        *,
+        include: Sequence[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | Omit = omit,
+        starting_after: int | Omit = omit,
+        include_obfuscation: bool | Omit = omit,
+        stream: bool | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_responses.Response | Stream[_t_response_events.ResponseStreamEvent]: ...
+    async def retrieve(
+        self,
+        response_id: str,
+        *,
+        include: Sequence[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | Omit = omit,
+        starting_after: int | Omit = omit,
+        include_obfuscation: bool | Omit = omit,
+        stream: bool | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> _t_responses.Response | Stream[_t_response_events.ResponseStreamEvent]:
+        """
+        Retrieves a model response with the given ID. With ``stream=True`` the result is a
+        `Stream` of events, sent when its block opens: ``async with await
+        client.responses.retrieve(..., stream=True) as stream``, then ``async for event in
+        stream``.
+        """
+        if stream is True:
+            return self._client._stream(
+                "GET",
+                f"/responses/{_p('response_id', response_id)}",
+                query={
+                    "stream": stream,
+                    "include": include,
+                    "starting_after": starting_after,
+                    "include_obfuscation": include_obfuscation,
+                },
+                options=options,
+                decode=_t_response_events.decode_response_stream_event,
+                usage="async with await client.responses.retrieve(..., stream=True) as stream:",
+            )
         return await self._client._request(
             "GET",
             f"/responses/{_p('response_id', response_id)}",
             query={
-                "include": include,
                 "stream": stream,
+                "include": include,
                 "starting_after": starting_after,
                 "include_obfuscation": include_obfuscation,
             },
             options=options,
             cast=_decode_response,
+        )
+
+    def retrieve_stream(
+        self,
+        response_id: str,
+        *,
+        include: Sequence[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | Omit = omit,
+        starting_after: int | Omit = omit,
+        include_obfuscation: bool | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> Stream[_t_response_events.ResponseStreamEvent]:
+        """
+        Like ``retrieve()``, with the answer streamed as server-sent events: ``async with
+        client.responses.retrieve_stream(...) as stream``, then ``async for event in
+        stream``. The request is sent when the block opens; the connection is released when
+        it ends.
+        """
+        return self._client._stream(
+            "GET",
+            f"/responses/{_p('response_id', response_id)}",
+            query={
+                "stream": True,
+                "include": include,
+                "starting_after": starting_after,
+                "include_obfuscation": include_obfuscation,
+            },
+            options=options,
+            decode=_t_response_events.decode_response_stream_event,
+            usage="async with client.responses.retrieve_stream(...) as stream:",
         )
 
     async def delete(
@@ -308,8 +576,70 @@ class Responses(ResponsesExtras, Resource):
         )
 
 
+class ResponsesWithRawResponse:
+    """``client.responses.with_raw_response``"""
+
+    def __init__(self, resource: Responses) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.delete = _to_raw(resource.delete)
+        self.cancel = _to_raw(resource.cancel)
+        self.compact = _to_raw(resource.compact)
+
+    @cached_property
+    def input_items(self) -> InputItemsWithRawResponse:
+        """``client.responses.input_items.with_raw_response``"""
+        return self._resource.input_items.with_raw_response
+
+    @cached_property
+    def input_tokens(self) -> InputTokensWithRawResponse:
+        """``client.responses.input_tokens.with_raw_response``"""
+        return self._resource.input_tokens.with_raw_response
+
+
+class ResponsesWithStreamingResponse:
+    """``client.responses.with_streaming_response``"""
+
+    def __init__(self, resource: Responses) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.delete = _to_streamed(resource.delete)
+        self.cancel = _to_streamed(resource.cancel)
+        self.compact = _to_streamed(resource.compact)
+
+    @cached_property
+    def input_items(self) -> InputItemsWithStreamingResponse:
+        """``client.responses.input_items.with_streaming_response``"""
+        return self._resource.input_items.with_streaming_response
+
+    @cached_property
+    def input_tokens(self) -> InputTokensWithStreamingResponse:
+        """``client.responses.input_tokens.with_streaming_response``"""
+        return self._resource.input_tokens.with_streaming_response
+
+
 class InputItems(Resource):
     """``client.responses.input_items``"""
+
+    _path = "responses.input_items"
+
+    @cached_property
+    def with_raw_response(self) -> InputItemsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return InputItemsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> InputItemsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return InputItemsWithStreamingResponse(self)
 
     def list(
         self,
@@ -336,8 +666,42 @@ class InputItems(Resource):
         )
 
 
+class InputItemsWithRawResponse:
+    """``client.responses.input_items.with_raw_response``"""
+
+    def __init__(self, resource: InputItems) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+
+
+class InputItemsWithStreamingResponse:
+    """``client.responses.input_items.with_streaming_response``"""
+
+    def __init__(self, resource: InputItems) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+
+
 class InputTokens(Resource):
     """``client.responses.input_tokens``"""
+
+    _path = "responses.input_tokens"
+
+    @cached_property
+    def with_raw_response(self) -> InputTokensWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return InputTokensWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> InputTokensWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return InputTokensWithStreamingResponse(self)
 
     async def count(
         self,
@@ -377,3 +741,19 @@ class InputTokens(Resource):
             options=options,
             cast=_t_responses.TokenCountsResource.from_dict,
         )
+
+
+class InputTokensWithRawResponse:
+    """``client.responses.input_tokens.with_raw_response``"""
+
+    def __init__(self, resource: InputTokens) -> None:
+        self._resource = resource
+        self.count = _to_raw(resource.count)
+
+
+class InputTokensWithStreamingResponse:
+    """``client.responses.input_tokens.with_streaming_response``"""
+
+    def __init__(self, resource: InputTokens) -> None:
+        self._resource = resource
+        self.count = _to_streamed(resource.count)

@@ -13,6 +13,12 @@ from typing import TYPE_CHECKING, Literal, Unpack
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._multipart import FileInput
@@ -23,14 +29,40 @@ else:
 
 __all__ = [
     "Content",
+    "ContentWithRawResponse",
+    "ContentWithStreamingResponse",
     "Skills",
+    "SkillsWithRawResponse",
+    "SkillsWithStreamingResponse",
     "Versions",
     "VersionsContent",
+    "VersionsContentWithRawResponse",
+    "VersionsContentWithStreamingResponse",
+    "VersionsWithRawResponse",
+    "VersionsWithStreamingResponse",
 ]
 
 
 class Skills(Resource):
     """``client.skills``"""
+
+    _path = "skills"
+
+    @cached_property
+    def with_raw_response(self) -> SkillsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return SkillsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> SkillsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return SkillsWithStreamingResponse(self)
 
     @cached_property
     def content(self) -> Content:
@@ -125,8 +157,70 @@ class Skills(Resource):
         )
 
 
+class SkillsWithRawResponse:
+    """``client.skills.with_raw_response``"""
+
+    def __init__(self, resource: Skills) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+
+    @cached_property
+    def content(self) -> ContentWithRawResponse:
+        """``client.skills.content.with_raw_response``"""
+        return self._resource.content.with_raw_response
+
+    @cached_property
+    def versions(self) -> VersionsWithRawResponse:
+        """``client.skills.versions.with_raw_response``"""
+        return self._resource.versions.with_raw_response
+
+
+class SkillsWithStreamingResponse:
+    """``client.skills.with_streaming_response``"""
+
+    def __init__(self, resource: Skills) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+
+    @cached_property
+    def content(self) -> ContentWithStreamingResponse:
+        """``client.skills.content.with_streaming_response``"""
+        return self._resource.content.with_streaming_response
+
+    @cached_property
+    def versions(self) -> VersionsWithStreamingResponse:
+        """``client.skills.versions.with_streaming_response``"""
+        return self._resource.versions.with_streaming_response
+
+
 class Content(Resource):
     """``client.skills.content``"""
+
+    _path = "skills.content"
+
+    @cached_property
+    def with_raw_response(self) -> ContentWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return ContentWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> ContentWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return ContentWithStreamingResponse(self)
 
     async def retrieve(
         self,
@@ -143,8 +237,42 @@ class Content(Resource):
         )
 
 
+class ContentWithRawResponse:
+    """``client.skills.content.with_raw_response``"""
+
+    def __init__(self, resource: Content) -> None:
+        self._resource = resource
+        self.retrieve = _to_raw(resource.retrieve)
+
+
+class ContentWithStreamingResponse:
+    """``client.skills.content.with_streaming_response``"""
+
+    def __init__(self, resource: Content) -> None:
+        self._resource = resource
+        self.retrieve = _to_streamed(resource.retrieve)
+
+
 class Versions(Resource):
     """``client.skills.versions``"""
+
+    _path = "skills.versions"
+
+    @cached_property
+    def with_raw_response(self) -> VersionsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return VersionsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> VersionsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return VersionsWithStreamingResponse(self)
 
     @cached_property
     def content(self) -> VersionsContent:
@@ -224,8 +352,58 @@ class Versions(Resource):
         )
 
 
+class VersionsWithRawResponse:
+    """``client.skills.versions.with_raw_response``"""
+
+    def __init__(self, resource: Versions) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.delete = _to_raw(resource.delete)
+
+    @cached_property
+    def content(self) -> VersionsContentWithRawResponse:
+        """``client.skills.versions.content.with_raw_response``"""
+        return self._resource.content.with_raw_response
+
+
+class VersionsWithStreamingResponse:
+    """``client.skills.versions.with_streaming_response``"""
+
+    def __init__(self, resource: Versions) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.delete = _to_streamed(resource.delete)
+
+    @cached_property
+    def content(self) -> VersionsContentWithStreamingResponse:
+        """``client.skills.versions.content.with_streaming_response``"""
+        return self._resource.content.with_streaming_response
+
+
 class VersionsContent(Resource):
     """``client.skills.versions.content``"""
+
+    _path = "skills.versions.content"
+
+    @cached_property
+    def with_raw_response(self) -> VersionsContentWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return VersionsContentWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> VersionsContentWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return VersionsContentWithStreamingResponse(self)
 
     async def retrieve(
         self,
@@ -242,3 +420,19 @@ class VersionsContent(Resource):
             binary=True,
             headers={"Accept": "application/zip"},
         )
+
+
+class VersionsContentWithRawResponse:
+    """``client.skills.versions.content.with_raw_response``"""
+
+    def __init__(self, resource: VersionsContent) -> None:
+        self._resource = resource
+        self.retrieve = _to_raw(resource.retrieve)
+
+
+class VersionsContentWithStreamingResponse:
+    """``client.skills.versions.content.with_streaming_response``"""
+
+    def __init__(self, resource: VersionsContent) -> None:
+        self._resource = resource
+        self.retrieve = _to_streamed(resource.retrieve)

@@ -14,6 +14,10 @@ from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
 from ._extras import UploadsExtras
+from .._response import (
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._multipart import FileInput
@@ -26,12 +30,34 @@ else:
 
 __all__ = [
     "Parts",
+    "PartsWithRawResponse",
+    "PartsWithStreamingResponse",
     "Uploads",
+    "UploadsWithRawResponse",
+    "UploadsWithStreamingResponse",
 ]
 
 
 class Uploads(UploadsExtras, Resource):
     """``client.uploads``"""
+
+    _path = "uploads"
+
+    @cached_property
+    def with_raw_response(self) -> UploadsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return UploadsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> UploadsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return UploadsWithStreamingResponse(self)
 
     @cached_property
     def parts(self) -> Parts:
@@ -101,8 +127,56 @@ class Uploads(UploadsExtras, Resource):
         )
 
 
+class UploadsWithRawResponse:
+    """``client.uploads.with_raw_response``"""
+
+    def __init__(self, resource: Uploads) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+        self.cancel = _to_raw(resource.cancel)
+        self.complete = _to_raw(resource.complete)
+
+    @cached_property
+    def parts(self) -> PartsWithRawResponse:
+        """``client.uploads.parts.with_raw_response``"""
+        return self._resource.parts.with_raw_response
+
+
+class UploadsWithStreamingResponse:
+    """``client.uploads.with_streaming_response``"""
+
+    def __init__(self, resource: Uploads) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)
+        self.cancel = _to_streamed(resource.cancel)
+        self.complete = _to_streamed(resource.complete)
+
+    @cached_property
+    def parts(self) -> PartsWithStreamingResponse:
+        """``client.uploads.parts.with_streaming_response``"""
+        return self._resource.parts.with_streaming_response
+
+
 class Parts(Resource):
     """``client.uploads.parts``"""
+
+    _path = "uploads.parts"
+
+    @cached_property
+    def with_raw_response(self) -> PartsWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return PartsWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> PartsWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return PartsWithStreamingResponse(self)
 
     async def create(
         self,
@@ -125,3 +199,19 @@ class Parts(Resource):
             options=options,
             cast=_t_uploads.UploadPart.from_dict,
         )
+
+
+class PartsWithRawResponse:
+    """``client.uploads.parts.with_raw_response``"""
+
+    def __init__(self, resource: Parts) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+
+
+class PartsWithStreamingResponse:
+    """``client.uploads.parts.with_streaming_response``"""
+
+    def __init__(self, resource: Parts) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)

@@ -14,6 +14,12 @@ from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
 from ._extras import VectorStoreFileBatchesExtras, VectorStoreFilesExtras
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -35,13 +41,37 @@ else:
 
 __all__ = [
     "FileBatches",
+    "FileBatchesWithRawResponse",
+    "FileBatchesWithStreamingResponse",
     "Files",
+    "FilesWithRawResponse",
+    "FilesWithStreamingResponse",
     "VectorStores",
+    "VectorStoresWithRawResponse",
+    "VectorStoresWithStreamingResponse",
 ]
 
 
 class VectorStores(Resource):
     """``client.vector_stores``"""
+
+    _path = "vector_stores"
+
+    @cached_property
+    def with_raw_response(self) -> VectorStoresWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return VectorStoresWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> VectorStoresWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return VectorStoresWithStreamingResponse(self)
 
     @cached_property
     def file_batches(self) -> FileBatches:
@@ -181,8 +211,72 @@ class VectorStores(Resource):
         )
 
 
+class VectorStoresWithRawResponse:
+    """``client.vector_stores.with_raw_response``"""
+
+    def __init__(self, resource: VectorStores) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+        self.search = _to_raw(resource.search)
+
+    @cached_property
+    def file_batches(self) -> FileBatchesWithRawResponse:
+        """``client.vector_stores.file_batches.with_raw_response``"""
+        return self._resource.file_batches.with_raw_response
+
+    @cached_property
+    def files(self) -> FilesWithRawResponse:
+        """``client.vector_stores.files.with_raw_response``"""
+        return self._resource.files.with_raw_response
+
+
+class VectorStoresWithStreamingResponse:
+    """``client.vector_stores.with_streaming_response``"""
+
+    def __init__(self, resource: VectorStores) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+        self.search = _to_streamed(resource.search)
+
+    @cached_property
+    def file_batches(self) -> FileBatchesWithStreamingResponse:
+        """``client.vector_stores.file_batches.with_streaming_response``"""
+        return self._resource.file_batches.with_streaming_response
+
+    @cached_property
+    def files(self) -> FilesWithStreamingResponse:
+        """``client.vector_stores.files.with_streaming_response``"""
+        return self._resource.files.with_streaming_response
+
+
 class FileBatches(VectorStoreFileBatchesExtras, Resource):
     """``client.vector_stores.file_batches``"""
+
+    _path = "vector_stores.file_batches"
+
+    @cached_property
+    def with_raw_response(self) -> FileBatchesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return FileBatchesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> FileBatchesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return FileBatchesWithStreamingResponse(self)
 
     async def create(
         self,
@@ -275,8 +369,48 @@ class FileBatches(VectorStoreFileBatchesExtras, Resource):
         )
 
 
+class FileBatchesWithRawResponse:
+    """``client.vector_stores.file_batches.with_raw_response``"""
+
+    def __init__(self, resource: FileBatches) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.cancel = _to_raw(resource.cancel)
+        self.list_files = _to_raw_page(resource.list_files)
+
+
+class FileBatchesWithStreamingResponse:
+    """``client.vector_stores.file_batches.with_streaming_response``"""
+
+    def __init__(self, resource: FileBatches) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.cancel = _to_streamed(resource.cancel)
+        self.list_files = _to_streamed_page(resource.list_files)
+
+
 class Files(VectorStoreFilesExtras, Resource):
     """``client.vector_stores.files``"""
+
+    _path = "vector_stores.files"
+
+    @cached_property
+    def with_raw_response(self) -> FilesWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return FilesWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> FilesWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return FilesWithStreamingResponse(self)
 
     def list(
         self,
@@ -399,3 +533,29 @@ class Files(VectorStoreFilesExtras, Resource):
             shape="single",
             options=options,
         )
+
+
+class FilesWithRawResponse:
+    """``client.vector_stores.files.with_raw_response``"""
+
+    def __init__(self, resource: Files) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.update = _to_raw(resource.update)
+        self.delete = _to_raw(resource.delete)
+        self.content = _to_raw_page(resource.content)
+
+
+class FilesWithStreamingResponse:
+    """``client.vector_stores.files.with_streaming_response``"""
+
+    def __init__(self, resource: Files) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.update = _to_streamed(resource.update)
+        self.delete = _to_streamed(resource.delete)
+        self.content = _to_streamed_page(resource.content)

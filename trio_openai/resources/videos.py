@@ -13,6 +13,12 @@ from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
 from ._base import Resource, lazy_types, path_param as _p
 from ._extras import VideosExtras
+from .._response import (
+    to_raw_page_wrapper as _to_raw_page,
+    to_raw_response_wrapper as _to_raw,
+    to_streamed_page_wrapper as _to_streamed_page,
+    to_streamed_response_wrapper as _to_streamed,
+)
 
 if TYPE_CHECKING:
     from .._multipart import FileInput
@@ -28,12 +34,34 @@ else:
 
 __all__ = [
     "Character",
+    "CharacterWithRawResponse",
+    "CharacterWithStreamingResponse",
     "Videos",
+    "VideosWithRawResponse",
+    "VideosWithStreamingResponse",
 ]
 
 
 class Videos(VideosExtras, Resource):
     """``client.videos``"""
+
+    _path = "videos"
+
+    @cached_property
+    def with_raw_response(self) -> VideosWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return VideosWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> VideosWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return VideosWithStreamingResponse(self)
 
     @cached_property
     def character(self) -> Character:
@@ -193,8 +221,66 @@ class Videos(VideosExtras, Resource):
         )
 
 
+class VideosWithRawResponse:
+    """``client.videos.with_raw_response``"""
+
+    def __init__(self, resource: Videos) -> None:
+        self._resource = resource
+        self.list = _to_raw_page(resource.list)
+        self.create = _to_raw(resource.create)
+        self.edit = _to_raw(resource.edit)
+        self.extend = _to_raw(resource.extend)
+        self.retrieve = _to_raw(resource.retrieve)
+        self.delete = _to_raw(resource.delete)
+        self.download_content = _to_raw(resource.download_content)
+        self.remix = _to_raw(resource.remix)
+
+    @cached_property
+    def character(self) -> CharacterWithRawResponse:
+        """``client.videos.character.with_raw_response``"""
+        return self._resource.character.with_raw_response
+
+
+class VideosWithStreamingResponse:
+    """``client.videos.with_streaming_response``"""
+
+    def __init__(self, resource: Videos) -> None:
+        self._resource = resource
+        self.list = _to_streamed_page(resource.list)
+        self.create = _to_streamed(resource.create)
+        self.edit = _to_streamed(resource.edit)
+        self.extend = _to_streamed(resource.extend)
+        self.retrieve = _to_streamed(resource.retrieve)
+        self.delete = _to_streamed(resource.delete)
+        self.download_content = _to_streamed(resource.download_content)
+        self.remix = _to_streamed(resource.remix)
+
+    @cached_property
+    def character(self) -> CharacterWithStreamingResponse:
+        """``client.videos.character.with_streaming_response``"""
+        return self._resource.character.with_streaming_response
+
+
 class Character(Resource):
     """``client.videos.character``"""
+
+    _path = "videos.character"
+
+    @cached_property
+    def with_raw_response(self) -> CharacterWithRawResponse:
+        """
+        This resource's calls returning an `APIResponse` (headers, status, the parsed
+        result).
+        """
+        return CharacterWithRawResponse(self)
+
+    @cached_property
+    def with_streaming_response(self) -> CharacterWithStreamingResponse:
+        """
+        This resource's calls as ``async with ... as response``: an `AsyncAPIResponse` whose
+        body is read as you ask, released with the block.
+        """
+        return CharacterWithStreamingResponse(self)
 
     async def create(
         self,
@@ -227,3 +313,21 @@ class Character(Resource):
             options=options,
             cast=_t_videos.VideoCharacterResource.from_dict,
         )
+
+
+class CharacterWithRawResponse:
+    """``client.videos.character.with_raw_response``"""
+
+    def __init__(self, resource: Character) -> None:
+        self._resource = resource
+        self.create = _to_raw(resource.create)
+        self.get = _to_raw(resource.get)
+
+
+class CharacterWithStreamingResponse:
+    """``client.videos.character.with_streaming_response``"""
+
+    def __init__(self, resource: Character) -> None:
+        self._resource = resource
+        self.create = _to_streamed(resource.create)
+        self.get = _to_streamed(resource.get)
