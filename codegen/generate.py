@@ -13,57 +13,11 @@ from .operations import OperationBuilder, check_unique
 from .params import PARAMS_MODULE, ParamTyper
 from .resources import render_resources
 from .spec import Spec, load
+from .typenames import Alias, alias_module_files, alias_table, index_source
 
 _ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPEC = _ROOT.parent / "shared" / "openapi" / "openapi.json"
 _MACHINE_SPEC = Path("/work/shared/openapi/openapi.json")
-
-_INDEX_DOC = """\
-The models of the OpenAI API, generated from its OpenAPI spec.
-
-Importing this package is cheap: a name is looked up in a generated table and its module
-imported on first use, so ``from trio_openai.types import Response`` builds the classes of
-one area, not all of them. ``decoder_for(name)`` gives the callable that turns decoded
-JSON into that type: ``Model.from_dict`` for a model, the ``decode_*`` function of a union.\
-"""
-
-_INDEX_CODE = '''
-def __getattr__(name: str) -> Any:
-    index = _INDEX.get(name)
-    if index is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{_MODULES[index]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_INDEX})
-
-
-def decoder_for(name: str) -> Callable[[Any], Any]:
-    """The decode callable for the model, union or alias called `name`.
-
-    A model gives its ``from_dict``; a union or an alias holding models gives its
-    ``decode_*`` function; any other alias (strings, literals...) gives the identity.
-    Raises KeyError for a name the spec does not define.
-    """
-    if name not in _INDEX:
-        raise KeyError(name)
-    fn = _DECODERS.get(name)
-    if fn is not None:
-        found: Callable[[Any], Any] = __getattr__(fn)
-        return found
-    value: object = __getattr__(name)
-    if isinstance(value, type) and hasattr(value, "from_dict"):
-        decode: Callable[[Any], Any] = getattr(value, "from_dict")  # noqa: B009
-        return decode
-    return _identity
-
-
-def _identity(value: Any) -> Any:
-    return value
-'''
 
 
 def default_spec() -> Path:
@@ -89,11 +43,13 @@ def generate(spec_path: str | Path, out_dir: str | Path) -> dict[str, str]:
     for folder, files in (("types", types), ("resources", resources)):
         directory = Path(out_dir) / folder
         directory.mkdir(parents=True, exist_ok=True)
-        for old in directory.glob("*.py"):
-            if old.name not in files and old.read_text(encoding="utf-8").startswith(HEADER):
+        for old in directory.rglob("*.py"):
+            name = old.relative_to(directory).as_posix()
+            if name not in files and old.read_text(encoding="utf-8").startswith(HEADER):
                 old.unlink()
         for name, source in files.items():
             path = directory / name
+            path.parent.mkdir(parents=True, exist_ok=True)
             if not path.exists() or path.read_text(encoding="utf-8") != source:
                 path.write_text(source, encoding="utf-8")
             written[f"{folder}/{name}"] = source
@@ -116,11 +72,14 @@ def render_all(spec: Spec) -> tuple[dict[str, str], dict[str, str]]:
     by_module: dict[str, list[Def]] = {}
     for name, d in resolver.defs.items():
         by_module.setdefault(modules[name], []).append(d)
+    targets = {**modules, **dict.fromkeys([*typer.classes, *typer.aliases], PARAMS_MODULE)}
+    aliases = alias_table(targets)
     files: dict[str, str] = {}
     for module in sorted(by_module):
         writer = ModuleWriter(resolver, modules, module)
-        files[f"{module}.py"] = writer.source(by_module[module])
-    files["__init__.py"] = _index(resolver, modules)
+        files[f"{module}.py"] = writer.source(by_module[module], aliases.get(module))
+    files.update(alias_module_files(aliases, {*by_module, PARAMS_MODULE}, HEADER))
+    files["__init__.py"] = _index(resolver, modules, aliases.get("", []))
     files["_operations.py"] = _operations(resolver)
     files[f"{PARAMS_MODULE}.py"] = typer.source(HEADER)
     param_names = {*typer.classes, *typer.aliases}
@@ -137,51 +96,17 @@ def _decoders(resolver: Resolver) -> dict[str, str]:
     return out
 
 
-def _index(resolver: Resolver, modules: dict[str, str]) -> str:
+def _index(resolver: Resolver, modules: dict[str, str], root_aliases: list[Alias]) -> str:
     decoders = _decoders(resolver)
-    names: dict[str, str] = {}
-    for name in resolver.defs:
-        names[name] = modules[name]
+    names: dict[str, str] = dict(modules)
     for name, fn in decoders.items():
         if fn in names:
             raise ValueError(f"decoder name {fn} collides with a type name")
         names[fn] = modules[name]
-    module_list = sorted(set(names.values()))
-    position = {m: i for i, m in enumerate(module_list)}
-    ordered = sorted(names)
-    lines = [HEADER, f'"""{_INDEX_DOC}\n"""', "", "from __future__ import annotations", ""]
-    lines += [
-        "from collections.abc import Callable",
-        "from importlib import import_module",
-        "from typing import TYPE_CHECKING, Any",
-        "",
-        "_MODULES = (",
-        *(f"    {quote(m)}," for m in module_list),
-        ")",
-        "",
-        "# name -> index into _MODULES",
-        "_INDEX: dict[str, int] = {",
-        *(f"    {quote(n)}: {position[names[n]]}," for n in ordered),
-        "}",
-        "",
-        "# union or alias name -> its decode function",
-        "_DECODERS: dict[str, str] = {",
-        *(f"    {quote(n)}: {quote(decoders[n])}," for n in sorted(decoders)),
-        "}",
-        "",
-        "__all__ = [",
-        *(f"    {quote(n)}," for n in sorted([*ordered, "decoder_for"])),
-        "]",
-    ]
-    lines.append(_INDEX_CODE)
-    lines.append("")
-    lines.append("if TYPE_CHECKING:")
-    for module in module_list:
-        members = sorted(n for n in ordered if names[n] == module)
-        lines.append(f"    from .{module} import (")
-        lines += [f"        {n} as {n}," for n in members]
-        lines.append("    )")
-    return "\n".join(lines) + "\n"
+    for alias, _module, target in root_aliases:
+        if alias in names and alias != target:
+            raise ValueError(f"openai-python's {alias} collides with a generated name")
+    return index_source(HEADER, names, decoders, root_aliases)
 
 
 def _operations(resolver: Resolver) -> str:

@@ -17,7 +17,9 @@ from typing import Any, TypeAlias
 
 import attrs
 
+from .component_names import ComponentNamer, unique_name
 from .names import attr_name, camel, class_name, singular, trim_doc
+from .naming import COMPUTED
 from .spec import Spec, is_constraint_only, is_null, ref_name
 
 
@@ -73,6 +75,7 @@ class ClassDef:
     doc: str
     home: str
     fields: list[FieldDef]
+    computed: list[str] = attrs.field(factory=list)  # SDK-only keys, see naming.COMPUTED
 
 
 @attrs.define
@@ -133,21 +136,17 @@ class Resolver:
         self.spec = spec
         self.defs: dict[str, Def] = {}
         self.taken: set[str] = set()
-        self.component_names: dict[str, str] = {}
         self.component_types: dict[str, TypeRef] = {}
         self.operation_types: dict[str, dict[str, TypeRef]] = {}
         self._building: set[str] = set()
         self._inline: dict[int, TypeRef] = {}
-        for name in spec.schemas:
-            self.component_names[name] = self.unique(class_name(name))
+        self.literal_names: dict[str, str] | None = None  # typenames.name_literals' table
+        naming = ComponentNamer(spec, self.taken, _RESERVED_CLASS_NAMES)
+        self.component_names: dict[str, str] = naming.names
+        self.same_as: dict[str, str] = naming.same_as  # a twin -> the component it repeats
 
     def unique(self, name: str) -> str:
-        candidate, n = name, 1
-        while candidate in self.taken or candidate in _RESERVED_CLASS_NAMES:
-            n += 1
-            candidate = f"{name}{n}"
-        self.taken.add(candidate)
-        return candidate
+        return unique_name(name, self.taken, _RESERVED_CLASS_NAMES)
 
     def build(self) -> None:
         for name in self.spec.schemas:
@@ -171,6 +170,11 @@ class Resolver:
         known = self.component_types.get(comp)
         if known is not None:
             return known
+        twin = self.same_as.get(comp)
+        if twin is not None:
+            t = self.component(twin)
+            self.component_types[comp] = t
+            return t
         pyname = self.component_names[comp]
         if comp in self._building:  # a recursive reference
             return Ref(pyname)
@@ -253,6 +257,11 @@ class Resolver:
         required = set(s.get("required") or ())
         used: set[str] = set()
         for key, ps in props.items():
+            if _sdk_only(ps):
+                if key not in COMPUTED:
+                    raise ValueError(f"{name}.{key} is SDK-only: add it to naming.COMPUTED")
+                cls.computed.append(key)
+                continue
             attr = attr_name(key)
             while attr in used:
                 attr += "_"
@@ -336,6 +345,12 @@ class Resolver:
                     return camel(tags[0])
             if member.get("title"):
                 return camel(str(member["title"]))
+            if member.get("type") == "array" or "items" in member:
+                return ""  # the items are named `singular(ctx)`; the list needs no name
+            props = member.get("properties")
+            if isinstance(props, dict) and props:
+                keys = member.get("required") or list(props)
+                return "".join(camel(str(k)) for k in keys[:2])
         return f"Variant{index + 1}"
 
     def _fill_union(self, union: UnionDef, s: dict[str, Any], resolved: list[TypeRef]) -> None:
@@ -425,6 +440,14 @@ class Resolver:
         if isinstance(t, Nullable):
             return self.needs_conversion(t.inner, _seen)
         return False
+
+
+def _sdk_only(schema: Any) -> bool:
+    """Whether a property is one the spec says only the SDKs compute (never sent)."""
+    if not isinstance(schema, dict):
+        return False
+    parts = [schema, *(schema.get("anyOf") or ()), *(schema.get("oneOf") or ())]
+    return any(isinstance(p, dict) and "SDK-only" in str(p.get("description") or "") for p in parts)
 
 
 def either(members: list[TypeRef]) -> TypeRef:

@@ -139,6 +139,15 @@ SPLITS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+# Areas whose name is a package of openai-python's type names (``types.beta.threads``,
+# ``types.fine_tuning.jobs``, ``types.evals.runs``): their models go to another module.
+RENAMED_MODULES = {
+    "beta": "beta_responses",
+    "evals": "evals_runs",
+    "fine_tuning": "fine_tuning_jobs",
+}
+
+
 def area_of_group(group: str) -> str:
     if group in GROUP_AREAS:
         return GROUP_AREAS[group]
@@ -194,7 +203,8 @@ def assign_modules(spec: Spec, resolver: Resolver) -> dict[str, str]:
     }
     out: dict[str, str] = {}
     for name, d in resolver.defs.items():
-        out[name] = _module_for(d, by_component)
+        module = _module_for(d, by_component)
+        out[name] = RENAMED_MODULES.get(module, module)
     return out
 
 

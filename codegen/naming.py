@@ -147,8 +147,19 @@ STREAM_EVENTS: dict[str, str] = {
 }
 
 # Result types decoded through a hand-written function of resources/_base.py instead of
-# the model's own from_dict: the Response gets its SDK-computed ``output_text``.
-CASTS: dict[str, str] = {"Response": "decode_response"}
+# the model's own from_dict. None today: SDK conveniences are properties (`COMPUTED`).
+CASTS: dict[str, str] = {}
+
+# Properties the spec marks "SDK-only convenience" (the server never sends them): JSON
+# key -> (return annotation, docstring). They are not fields, so `to_dict()` stays the
+# received JSON; the model gets a property calling `trio_openai._computed.<key>`.
+COMPUTED: dict[str, tuple[str, str]] = {
+    "output_text": (
+        "str",
+        'The text of every ``output_text`` part of the output messages, joined ("" if '
+        "none). Computed, as openai-python does; never part of `to_dict()`.",
+    ),
+}
 
 # Resource subtrees generated into a module of their own (the rest: one module per
 # top-level attribute), so that ``client.beta.threads`` does not load the ChatKit code.

@@ -244,7 +244,7 @@ class ResourceWriter:
             yield "        )"
             return
         if op.result == "binary":
-            ret = "bytes"
+            ret = "BinaryResponseContent"
         elif op.result == "none":
             ret = "None"
         else:
@@ -498,6 +498,8 @@ class ResourceWriter:
             head.append(f"    from {module} import {returns}")
         if "FileInput" in self.idents:
             head.append("    from .._multipart import FileInput")
+        if "BinaryResponseContent" in body:
+            head.append("    from .._binary import BinaryResponseContent")
         if "AsyncPaginator[" in body:
             head.append("    from .._pagination import AsyncPaginator")
         streams = [n for n in ("ByteStream", "Stream") if re.search(rf"\b{n}\b", body)]

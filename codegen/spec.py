@@ -175,6 +175,29 @@ class Spec:
                 stack.extend(reversed(item))
         return out
 
+    def referrer(self, target: str) -> tuple[str, str] | None:
+        """The first component (in spec order) that refers to `target`, with the property
+        key the reference sits under ("" when it is not under a property)."""
+        for name, schema in self.schemas.items():
+            if name == target:
+                continue
+            found = _ref_key(schema, target, "")
+            if found is not None:
+                return name, found
+        return None
+
+    def property_keys(self, name: str) -> set[str]:
+        """The property keys of an object component, its ``allOf`` parts included."""
+        schema = self.deref(self.schemas[name])
+        keys = set((schema.get("properties") or {}).keys())
+        for part in schema.get("allOf") or ():
+            keys |= set((self.deref(part).get("properties") or {}).keys())
+        return keys
+
+    def same_shape(self, a: str, b: str) -> bool:
+        """Whether two components describe the same values (annotations ignored)."""
+        return _strip_annotations(self.schemas[a]) == _strip_annotations(self.schemas[b])
+
     def closure(self, roots: list[str]) -> list[str]:
         """Every component reachable from `roots`, roots first, in discovery order."""
         seen: dict[str, None] = {}
@@ -186,3 +209,40 @@ class Spec:
             seen[name] = None
             queue.extend(n for n in self.refs_in(self.schemas[name]) if n not in seen)
         return list(seen)
+
+
+def _ref_key(node: Any, target: str, key: str) -> str | None:
+    if isinstance(node, dict):
+        if ref_name(node) == target:
+            return key
+        props = node.get("properties")
+        for k, value in node.items():
+            if k in ("x-oaiMeta", "example", "examples"):
+                continue
+            if k == "properties" and isinstance(props, dict):
+                for prop, sub in props.items():
+                    found = _ref_key(sub, target, str(prop))
+                    if found is not None:
+                        return found
+                continue
+            found = _ref_key(value, target, key)
+            if found is not None:
+                return found
+    elif isinstance(node, list):
+        for item in node:
+            found = _ref_key(item, target, key)
+            if found is not None:
+                return found
+    return None
+
+
+def _strip_annotations(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: _strip_annotations(v)
+            for k, v in node.items()
+            if k not in _ANNOTATION_KEYS and not k.startswith("x-")
+        }
+    if isinstance(node, list):
+        return [_strip_annotations(v) for v in node]
+    return node

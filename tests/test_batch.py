@@ -63,7 +63,7 @@ async def test_files_upload_read_list_delete(
     assert uploaded["filename"] == "in.jsonl" and uploaded["bytes"] == 9
     assert await client.get(f"/files/{uploaded['id']}") == uploaded
     content = await client._request("GET", f"/files/{uploaded['id']}/content", binary=True)
-    assert content == b'{"a": 1}\n'
+    assert content.content == b'{"a": 1}\n'
     assert [f["id"] for f in (await client.get("/files"))["data"]] == [uploaded["id"]]
     deleted = await client.delete(f"/files/{uploaded['id']}")
     assert deleted == {"id": uploaded["id"], "object": "file", "deleted": True}

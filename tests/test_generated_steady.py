@@ -29,6 +29,7 @@ from codegen.operations import OpDef, OperationBuilder
 from codegen.params import ParamTyper, has_shape, object_properties
 from codegen.spec import Spec, is_constraint_only, is_null, load, ref_name
 from trio_openai import types as generated_types
+from trio_openai._binary import BinaryResponseContent
 from trio_openai._models import BaseModel, UnknownVariant
 from trio_openai.resources._registry import OPERATION_COUNT
 
@@ -205,7 +206,8 @@ async def exercise(steady_url: str, op: OpDef) -> None:
             assert isinstance(response, trio_openai.APIResponse)
             _valid(response.headers)
             if op.result == "binary":
-                assert isinstance(response.parsed, bytes)
+                assert isinstance(response.parsed, BinaryResponseContent)
+                assert isinstance(response.parsed.content, bytes)
             elif op.result == "json" and op.result_type is not None:
                 assert isinstance(response.parsed, expected_classes(op.result_type)), response
                 assert not isinstance(response.parsed, UnknownVariant), response.parsed

@@ -131,3 +131,125 @@ async def test_cursor_that_does_not_advance_stops(
     got = [x["id"] async for x in client._paginate("/files")]
     assert got == ["a", "a"]
     assert len(local_server.requests) == 2
+
+
+def file_items(*ids: str) -> list[dict[str, object]]:
+    return [
+        {
+            "id": i,
+            "object": "file",
+            "bytes": 1,
+            "created_at": 1,
+            "filename": f"{i}.jsonl",
+            "purpose": "batch",
+        }
+        for i in ids
+    ]
+
+
+FIRST = {
+    "object": "list",
+    "data": file_items("a", "b"),
+    "has_more": True,
+    "first_id": "a",
+    "last_id": "b",
+}
+SECOND = {
+    "object": "list",
+    "data": file_items("c", "d"),
+    "has_more": True,
+    "first_id": "c",
+    "last_id": "d",
+}
+LAST = {
+    "object": "list",
+    "data": file_items("e"),
+    "has_more": False,
+    "first_id": "e",
+    "last_id": "e",
+}
+
+
+def script_three_pages(local_server: LocalServer) -> None:
+    local_server.script("GET", "/v1/files", Reply.json(FIRST), Reply.json(SECOND), Reply.json(LAST))
+
+
+async def test_page_methods_as_openai_python(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
+    from trio_openai._pagination import PageInfo
+
+    script_three_pages(local_server)
+    page = await client.files.list(limit=2, purpose="batch")
+    assert [f.id for f in page.data] == ["a", "b"]
+    assert page.has_next_page()
+    assert page.next_page_info() == PageInfo(params={"after": "b"})
+    assert page.to_dict() == FIRST
+    assert (page.first_id, page.last_id, page.has_more) == ("a", "b", True)
+    page.to_dict()["data"].clear()  # a copy: the page keeps what it received
+    assert page.to_dict() == FIRST
+
+    second = await page.get_next_page()
+    assert [f.id for f in second.data] == ["c", "d"]
+    assert second.to_dict() == SECOND
+    last = await second.get_next_page()
+    assert last.to_dict() == LAST
+    assert not last.has_next_page()
+    assert last.next_page_info() is None
+    with pytest.raises(RuntimeError, match=r"check `\.has_next_page\(\)`"):
+        await last.get_next_page()
+    # each request kept the caller's query and moved only the cursor
+    assert [r.query for r in local_server.requests] == [
+        {"limit": ["2"], "purpose": ["batch"]},
+        {"limit": ["2"], "purpose": ["batch"], "after": ["b"]},
+        {"limit": ["2"], "purpose": ["batch"], "after": ["d"]},
+    ]
+
+
+async def test_iterating_a_page_goes_on_across_the_following_pages(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
+    script_three_pages(local_server)
+    page = await client.files.list(limit=2)
+    assert [f.id async for f in page] == ["a", "b", "c", "d", "e"]
+    assert len(local_server.requests) == 3
+
+    local_server.reset()
+    script_three_pages(local_server)
+    first = await client.files.list()
+    second = await first.get_next_page()
+    assert [f.id async for f in second] == ["c", "d", "e"]  # from that page on
+    assert [[f.id for f in p.data] async for p in second.iter_pages()] == [["c", "d"], ["e"]]
+
+
+async def test_the_paginator_still_iterates_items_and_pages(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
+    script_three_pages(local_server)
+    assert [f.id async for f in client.files.list()] == ["a", "b", "c", "d", "e"]
+    local_server.reset()
+    script_three_pages(local_server)
+    pages = [p async for p in client.files.list().pages()]
+    assert [p.to_dict() for p in pages] == [FIRST, SECOND, LAST]
+    local_server.reset()
+    script_three_pages(local_server)
+    assert (await client.files.list().first_page()).to_dict() == FIRST
+
+
+async def test_next_page_info_of_the_other_shapes(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
+    from trio_openai._pagination import PageInfo
+
+    local_server.script(
+        "GET",
+        "/v1/organization/costs",
+        Reply.json({"object": "page", "data": [], "has_more": True, "next_page": "p2"}),
+    )
+    page = await client._paginate("/organization/costs", shape="page", query={"limit": 1})
+    assert page.next_page_info() == PageInfo(params={"page": "p2"})
+    assert page.next_page_query() == {"limit": 1, "page": "p2"}
+    local_server.script("GET", "/v1/models", Reply.json({"object": "list", "data": items("m1")}))
+    models = await client.models.list()
+    assert models.next_page_info() is None
+    assert not models.has_next_page()

@@ -214,16 +214,16 @@ async def test_admin_routes_use_the_admin_key(
 # --- results ---------------------------------------------------------------------------
 
 
-async def test_binary_results_are_bytes(
+async def test_binary_results_are_binary_content(
     client: trio_openai.OpenAI, local_server: LocalServer
 ) -> None:
     local_server.script(
         "GET", "/v1/files/file-1/content", Reply.text(b"\x00\x01raw", content_type="x/y")
     )
-    assert await client.files.content("file-1") == b"\x00\x01raw"
+    assert (await client.files.content("file-1")).content == b"\x00\x01raw"
     assert local_server.requests[-1].headers["accept"] == "application/octet-stream"
     local_server.script("GET", "/v1/skills/s_1/content", Reply.text(b"PK", content_type="x/y"))
-    assert await client.skills.content.retrieve("s_1") == b"PK"
+    assert (await client.skills.content.retrieve("s_1")).read() == b"PK"
     assert local_server.requests[-1].headers["accept"] == "application/zip"
 
 

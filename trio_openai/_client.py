@@ -22,6 +22,7 @@ import trio
 
 from . import _transport
 from ._any_path import AnyPath
+from ._binary import BinaryResponseContent
 from ._call_errors import ClientClosedError, unknown_keyword_error
 from ._config import base_url_for, parse_custom_headers, platform_headers
 from ._encoding import dump_json, encode_query
@@ -579,7 +580,7 @@ class OpenAI(Areas, AnyPath):
         response, content, taken = await self._send_with_retries(prepared, opts, read=True)
         assert content is not None
         if binary:
-            parsed: Any = content
+            parsed: Any = BinaryResponseContent(response, content)
         else:
             parsed = decode_json(response, content, cast)
         if capture is not None:  # with_raw_response

@@ -46,6 +46,7 @@ Pure module: imports neither trio nor httpx.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar, Self, TypeVar, cast, dataclass_transform, final
 
@@ -61,6 +62,7 @@ from ._types import omit
 
 __all__ = [
     "BaseModel",
+    "alias_getattr",
     "UnionDecoder",
     "UnknownVariant",
     "decode_list",
@@ -193,6 +195,28 @@ def generated_model(cls: _M) -> _M:
     made = attrs.frozen(kw_only=True, repr=False, eq=False)(cls)
     made._SET = tuple(getattr(made, a.name).__set__ for a in attrs.fields(made))
     return made
+
+
+def alias_getattr(
+    module: str, depth: int, aliases: Mapping[str, tuple[str, str]]
+) -> Callable[[str], Any]:
+    """The module ``__getattr__`` of openai-python's type names (codegen/aliases.py).
+
+    `module` is the ``__name__`` of the module, `depth` how far below the types package
+    it is; `aliases` maps a name to (the generated module defining the target, the
+    target's name). The target's module is imported on first use and the value kept.
+    """
+    root = module.rsplit(".", depth)[0]
+
+    def __getattr__(name: str) -> Any:
+        found = aliases.get(name)
+        if found is None:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(f"{root}.{found[0]}"), found[1])
+        setattr(sys.modules[module], name, value)
+        return value
+
+    return __getattr__
 
 
 def lazy_module(namespace: dict[str, Any], alias: str, module: str) -> Any:

@@ -1,8 +1,12 @@
-"""Paginators over the page shapes of the spec.
+"""Paginators over the page shapes of the spec, with openai-python's page methods.
 
 A list call returns an `AsyncPaginator` without sending anything. ``async for item in it``
-fetches page after page; ``await it`` or ``await it.first_page()`` gives one `Page`, and
-``it.pages()`` iterates pages. The iterators are small classes, not async generators, so
+fetches page after page; ``await it`` (or ``await it.first_page()``) gives the first
+`Page`, and ``it.pages()`` iterates pages. A `Page` has openai-python's methods:
+``.data``, ``has_next_page()``, ``next_page_info()``, ``await get_next_page()``,
+``iter_pages()``, ``to_dict()`` (the list response exactly as received), and
+``async for item in page`` goes on across the following pages, as openai-python's
+``AsyncCursorPage`` does. The iterators are small classes, not async generators, so
 breaking out early leaves nothing for the garbage collector.
 
 Shapes (what the next request's query is built from):
@@ -10,31 +14,60 @@ Shapes (what the next request's query is built from):
 - "next": ``after`` = the page's ``next`` field (organization groups, roles);
 - "page": ``page`` = the page's ``next_page`` field (usage and costs);
 - "single": one page only (``/models``).
-An empty page with has_more true does not end the iteration while a cursor is known.
+An empty page with has_more true does not end the iteration while a cursor is known
+(openai-go #890: the API sends such pages); openai-python stops there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeAlias, TypeVar, final
+import copy
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeAlias, TypeVar, cast, final
+
+import orjson
 
 if TYPE_CHECKING:
     from collections.abc import Generator
 
     import httpx
 
-__all__ = ["AsyncPaginator", "Page", "PageShape"]
+__all__ = ["AsyncPaginator", "Page", "PageInfo", "PageShape"]
 
 T = TypeVar("T")
 PageShape: TypeAlias = Literal["cursor", "next", "page", "single"]
 FetchPage: TypeAlias = "Callable[[dict[str, Any]], Awaitable[tuple[Any, httpx.Response]]]"
 
+_NO_NEXT_PAGE = (
+    "No next page expected; please check `.has_next_page()` before calling `.get_next_page()`."
+)
+
+
+@final
+class PageInfo:
+    """What the next page's request changes: ``params`` (e.g. ``{"after": "file-abc"}``).
+
+    As openai-python's ``PageInfo``; the rest of the query is the first request's.
+    """
+
+    __slots__ = ("params",)
+
+    def __init__(self, params: Mapping[str, Any]) -> None:
+        self.params: dict[str, Any] = dict(params)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PageInfo) and other.params == self.params
+
+    __hash__: Any = None
+
+    def __repr__(self) -> str:
+        return f"PageInfo(params={self.params!r})"
+
 
 @final
 class Page(Generic[T]):
-    """One page of a list: its items, the raw JSON object and the HTTP response."""
+    """One page of a list: its items, the JSON object as received and the HTTP response."""
 
-    __slots__ = ("_next_query", "data", "http_response", "raw")
+    __slots__ = ("_next_params", "_next_query", "_paginator", "data", "http_response", "raw")
 
     def __init__(
         self,
@@ -42,51 +75,114 @@ class Page(Generic[T]):
         raw: Mapping[str, Any],
         http_response: httpx.Response | None,
         next_query: dict[str, Any] | None,
+        *,
+        paginator: AsyncPaginator[T] | None = None,
+        next_params: dict[str, Any] | None = None,
     ) -> None:
         self.data = data
         self.raw = raw
         self.http_response = http_response
         self._next_query = next_query
+        self._next_params = next_params if next_params is not None else next_query
+        self._paginator = paginator
 
     @property
     def has_more(self) -> bool:
+        """The page's own ``has_more`` field (False when absent)."""
         return bool(self.raw.get("has_more", False))
 
+    @property
+    def first_id(self) -> str | None:
+        """The page's ``first_id`` field, where the list has one (None otherwise)."""
+        value = self.raw.get("first_id")
+        return value if isinstance(value, str) else None
+
+    @property
+    def last_id(self) -> str | None:
+        """The page's ``last_id`` field, where the list has one (None otherwise)."""
+        value = self.raw.get("last_id")
+        return value if isinstance(value, str) else None
+
     def has_next_page(self) -> bool:
+        """Whether there is a page after this one (``get_next_page()`` would fetch it)."""
         return self._next_query is not None
 
+    def next_page_info(self) -> PageInfo | None:
+        """What the next page's request changes (``PageInfo(params={"after": ...})``), or
+        None on the last page."""
+        return None if self._next_params is None else PageInfo(self._next_params)
+
     def next_page_query(self) -> dict[str, Any] | None:
-        """The query of the next page's request, or None on the last page."""
+        """The whole query of the next page's request, or None on the last page."""
         return None if self._next_query is None else dict(self._next_query)
 
+    async def get_next_page(self) -> Page[T]:
+        """Fetch the page after this one.
+
+        Raises RuntimeError on the last page (check `has_next_page()` first), as
+        openai-python does, and for a page built by hand (no request to repeat).
+        """
+        if self._next_query is None:
+            raise RuntimeError(_NO_NEXT_PAGE)
+        if self._paginator is None:
+            raise RuntimeError("This page was not fetched by a list call: it has no next page.")
+        return await self._paginator.get_page(self._next_query)
+
+    def iter_pages(self) -> PageIterator[T]:
+        """This page, then each following one (fetched as the iteration reaches it)."""
+        return PageIterator(self._paginator, first=self)
+
+    def __aiter__(self) -> ItemIterator[T]:
+        """Every item from this page on, fetching the following pages as needed."""
+        return ItemIterator(self.iter_pages())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The list response exactly as received (a copy: changing it leaves the page alone)."""
+        return copy.deepcopy(dict(self.raw))
+
+    def to_json(self) -> bytes:
+        """`to_dict()` serialized by orjson."""
+        return orjson.dumps(dict(self.raw))
+
     def __repr__(self) -> str:
-        return f"Page(items={len(self.data)}, has_more={self.has_more})"
+        return f"Page(items={len(self.data)}, has_next_page={self.has_next_page()})"
 
 
-def next_query(
+def next_params(
     shape: PageShape, raw: Mapping[str, Any], query: Mapping[str, Any]
 ) -> dict[str, Any] | None:
-    """The query for the page after ``raw`` (fetched with ``query``), or None."""
+    """What changes in the query for the page after ``raw`` (fetched with ``query``)."""
     if shape == "single":
         return None
     if shape == "page":
         token = raw.get("next_page")
         if not token or raw.get("has_more") is False:
             return None
-        return {**query, "page": token}
+        return {"page": token}
     if not raw.get("has_more"):
         return None
+    cursor: object
     if shape == "next":
         cursor = raw.get("next")
     else:
         cursor = raw.get("last_id")
         if not cursor:
             data = raw.get("data")
-            if isinstance(data, list) and data and isinstance(data[-1], Mapping):
-                cursor = data[-1].get("id")
+            if isinstance(data, list) and data:
+                last = cast("list[object]", data)[-1]
+                if isinstance(last, Mapping):
+                    cursor = cast("Mapping[str, object]", last).get("id")
     if not cursor or cursor == query.get("after"):
         return None  # nothing to advance with: stop rather than loop forever
-    return {**query, "after": cursor}
+    return {"after": cursor}
+
+
+def next_query(
+    shape: PageShape, raw: Mapping[str, Any], query: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The whole query for the page after ``raw`` (fetched with ``query``), or None."""
+    params = next_params(shape, raw, query)
+    return None if params is None else {**query, **params}
 
 
 class AsyncPaginator(Generic[T]):
@@ -105,7 +201,8 @@ class AsyncPaginator(Generic[T]):
         self._shape: PageShape = shape
         self._query = dict(query)
 
-    async def _get_page(self, query: dict[str, Any]) -> Page[T]:
+    async def get_page(self, query: dict[str, Any]) -> Page[T]:
+        """The page that ``query`` selects (one request)."""
         raw, response = await self._fetch(query)
         if not isinstance(raw, Mapping):
             from ._errors import APIResponseValidationError
@@ -113,49 +210,67 @@ class AsyncPaginator(Generic[T]):
             raise APIResponseValidationError(
                 "A list response is not a JSON object.", response=response, body=raw
             )
-        items = raw.get("data") or []
+        body = cast("Mapping[str, Any]", raw)
+        items = cast("Iterable[Any]", body.get("data") or [])
         decode = self._decode_item
+        params = next_params(self._shape, body, query)
         return Page(
-            [decode(item) for item in items], raw, response, next_query(self._shape, raw, query)
+            [decode(item) for item in items],
+            body,
+            response,
+            None if params is None else {**query, **params},
+            paginator=self,
+            next_params=params,
         )
 
     async def first_page(self) -> Page[T]:
-        return await self._get_page(self._query)
+        return await self.get_page(self._query)
 
     def __await__(self) -> Generator[Any, None, Page[T]]:
         return self.first_page().__await__()
 
-    def pages(self) -> _PageIterator[T]:
-        return _PageIterator(self)
+    def pages(self) -> PageIterator[T]:
+        return PageIterator(self)
 
-    def __aiter__(self) -> _ItemIterator[T]:
-        return _ItemIterator(_PageIterator(self))
+    def __aiter__(self) -> ItemIterator[T]:
+        return ItemIterator(PageIterator(self))
 
 
 @final
-class _PageIterator(Generic[T]):
-    __slots__ = ("_next", "_paginator")
+class PageIterator(Generic[T]):
+    """Pages one after another: from a paginator's first query, or from a page in hand."""
 
-    def __init__(self, paginator: AsyncPaginator[T]) -> None:
+    __slots__ = ("_first", "_next", "_paginator")
+
+    def __init__(self, paginator: AsyncPaginator[T] | None, *, first: Page[T] | None = None) -> None:
         self._paginator = paginator
-        self._next: dict[str, Any] | None = paginator._query
+        self._first = first
+        self._next: dict[str, Any] | None = None
+        if first is None and paginator is not None:
+            self._next = paginator._query  # pyright: ignore[reportPrivateUsage]
 
     def __aiter__(self) -> Self:
         return self
 
     async def __anext__(self) -> Page[T]:
-        if self._next is None:
+        page = self._first
+        if page is not None:
+            self._first = None
+        elif self._next is None or self._paginator is None:
             raise StopAsyncIteration
-        page = await self._paginator._get_page(self._next)
+        else:
+            page = await self._paginator.get_page(self._next)
         self._next = page.next_page_query()
         return page
 
 
 @final
-class _ItemIterator(Generic[T]):
+class ItemIterator(Generic[T]):
+    """The items of each page of a `PageIterator`, in order."""
+
     __slots__ = ("_index", "_items", "_pages")
 
-    def __init__(self, pages: _PageIterator[T]) -> None:
+    def __init__(self, pages: PageIterator[T]) -> None:
         self._pages = pages
         self._items: list[T] = []
         self._index = 0

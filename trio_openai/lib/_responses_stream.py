@@ -8,7 +8,7 @@
 Events are accumulated at the JSON level into a snapshot of the Response (items, content
 parts, text, function-call arguments, reasoning), and ``response.completed`` (or failed /
 incomplete) replaces the snapshot with the server's own object, so the final Response equals
-the one a non-streaming call returns. ``output_text`` is filled in, as the official SDKs do.
+the one a non-streaming call returns (its ``output_text`` property computed, as the SDKs do).
 
 Resume: if the connection breaks mid-stream after the response's id and some
 ``sequence_number`` are known, the helper reopens it with
@@ -31,23 +31,9 @@ if TYPE_CHECKING:
     from .._client import OpenAI
     from .._streaming import Stream
 
-__all__ = ["ResponseStream", "ResponseStreamManager", "add_output_text"]
+__all__ = ["ResponseStream", "ResponseStreamManager"]
 
 _TERMINAL: Final = frozenset({"response.completed", "response.failed", "response.incomplete"})
-
-
-def add_output_text(response: dict[str, Any]) -> dict[str, Any]:
-    """Set ``output_text``: the text of every output_text part of the message items."""
-    if "output_text" not in response:
-        texts = [
-            part.get("text", "")
-            for item in response.get("output") or ()
-            if isinstance(item, dict) and item.get("type") == "message"
-            for part in item.get("content") or ()
-            if isinstance(part, dict) and part.get("type") == "output_text"
-        ]
-        response["output_text"] = "".join(texts)
-    return response
 
 
 def _event_decoder() -> Callable[[Any], Any]:
@@ -268,7 +254,7 @@ class ResponseStream:
             raise APIConnectionError(
                 "The stream ended before the response was created.", request=None
             )
-        return _response_decoder()(add_output_text(copy.deepcopy(response)))
+        return _response_decoder()(copy.deepcopy(response))
 
     def current_snapshot(self) -> dict[str, Any] | None:
         """The accumulated Response so far, as JSON."""

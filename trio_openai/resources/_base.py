@@ -10,7 +10,7 @@ its own: every request goes through one of the client's entry points.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar, cast
 from urllib.parse import quote
 
 from .._models import LazyModule
@@ -23,7 +23,6 @@ __all__ = [
     "Resource",
     "json_part",
     "lazy_types",
-    "decode_response",
     "path_param",
     "with_headers",
 ]
@@ -43,16 +42,6 @@ class Resource:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._client!r}>"
-
-
-def decode_response(data: Any) -> Any:
-    """A Response with ``output_text`` filled in (the official SDKs compute it too)."""
-    from ..lib._responses_stream import add_output_text
-    from ..types import Response
-
-    if isinstance(data, dict):
-        add_output_text(data)
-    return Response.from_dict(data)
 
 
 def path_param(name: str, value: object) -> str:
@@ -86,7 +75,7 @@ def with_headers(options: CallOptions, headers: Mapping[str, object]) -> CallOpt
         if isinstance(value, Omit) or value is None:
             continue
         if isinstance(value, Sequence) and not isinstance(value, str):
-            given[name] = ",".join(str(v) for v in value)  # pyright: ignore[reportUnknownVariableType]
+            given[name] = ",".join(str(v) for v in cast("Sequence[object]", value))
         else:
             given[name] = str(value)
     if not given:
@@ -103,5 +92,3 @@ def lazy_types(namespace: dict[str, Any], alias: str, module: str) -> Any:
     a call needs it (the first attribute access replaces the stand-in in `namespace`).
     """
     return LazyModule(namespace, alias, f"{_TYPES_PACKAGE}.{module}")
-
-

@@ -22,6 +22,7 @@ from .._response import (
 
 if TYPE_CHECKING:
     from .._multipart import FileInput
+    from .._binary import BinaryResponseContent
     from .._pagination import AsyncPaginator
     from .._streaming import ByteStream, Stream
     from ..types import audio as _t_audio
@@ -198,7 +199,7 @@ class Speech(Resource):
         speed: float | Omit = omit,
         stream_format: Literal["audio"] | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> bytes: ...
+    ) -> BinaryResponseContent: ...
     @overload
     async def create(
         self,
@@ -224,7 +225,7 @@ class Speech(Resource):
         speed: float | Omit = omit,
         stream_format: Literal["sse", "audio"] | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> bytes | Stream[_t_audio.CreateSpeechResponseStreamEvent]: ...
+    ) -> BinaryResponseContent | Stream[_t_audio.CreateSpeechResponseStreamEvent]: ...
     async def create(
         self,
         *,
@@ -236,7 +237,7 @@ class Speech(Resource):
         speed: float | Omit = omit,
         stream_format: Literal["sse", "audio"] | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> bytes | Stream[_t_audio.CreateSpeechResponseStreamEvent]:
+    ) -> BinaryResponseContent | Stream[_t_audio.CreateSpeechResponseStreamEvent]:
         """
         Generates audio from the input text. With ``stream_format='sse'`` the result is a
         `Stream` of events, sent when its block opens: ``async with await

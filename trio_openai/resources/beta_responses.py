@@ -23,9 +23,9 @@ from .._response import (
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
     from .._streaming import Stream
-    from ..types import beta as _t_beta
     from ..types import beta_events as _t_beta_events
     from ..types import beta_items as _t_beta_items
+    from ..types import beta_responses as _t_beta_responses
     from ..types.params import (
         BetaContextManagementParam,
         BetaConversationParam,
@@ -47,9 +47,9 @@ if TYPE_CHECKING:
         BetaToolParam,
     )
 else:
-    _t_beta = lazy_types(globals(), "_t_beta", "beta")
     _t_beta_events = lazy_types(globals(), "_t_beta_events", "beta_events")
     _t_beta_items = lazy_types(globals(), "_t_beta_items", "beta_items")
+    _t_beta_responses = lazy_types(globals(), "_t_beta_responses", "beta_responses")
 
 __all__ = [
     "InputItems",
@@ -133,7 +133,7 @@ class Responses(Resource):
         multi_agent: BetaMultiAgentParam | None | Omit = omit,
         stream: Literal[False] | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_beta.BetaResponse: ...
+    ) -> _t_beta_responses.BetaResponse: ...
     @overload
     async def create(
         self,
@@ -211,7 +211,7 @@ class Responses(Resource):
         multi_agent: BetaMultiAgentParam | None | Omit = omit,
         stream: bool | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_beta.BetaResponse | Stream[_t_beta_events.BetaResponseStreamEvent]: ...
+    ) -> _t_beta_responses.BetaResponse | Stream[_t_beta_events.BetaResponseStreamEvent]: ...
     async def create(
         self,
         *,
@@ -249,7 +249,7 @@ class Responses(Resource):
         multi_agent: BetaMultiAgentParam | None | Omit = omit,
         stream: bool | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_beta.BetaResponse | Stream[_t_beta_events.BetaResponseStreamEvent]:
+    ) -> _t_beta_responses.BetaResponse | Stream[_t_beta_events.BetaResponseStreamEvent]:
         """
         Creates a model response. Provide [text](/docs/guides/text) or
         [image](/docs/guides/images) inputs to generate [text](/docs/guides/text) or
@@ -347,7 +347,7 @@ class Responses(Resource):
                 "multi_agent": multi_agent,
             }),
             options=_with_headers(options, {"openai-beta": betas}),
-            cast=_t_beta.BetaResponse.from_dict,
+            cast=_t_beta_responses.BetaResponse.from_dict,
         )
 
     def stream(
@@ -448,7 +448,7 @@ class Responses(Resource):
         betas: Sequence[Literal["responses_multi_agent=v1"]] | Omit = omit,
         stream: Literal[False] | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_beta.BetaResponse: ...
+    ) -> _t_beta_responses.BetaResponse: ...
     @overload
     async def retrieve(
         self,
@@ -472,7 +472,7 @@ class Responses(Resource):
         betas: Sequence[Literal["responses_multi_agent=v1"]] | Omit = omit,
         stream: bool | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_beta.BetaResponse | Stream[_t_beta_events.BetaResponseStreamEvent]: ...
+    ) -> _t_beta_responses.BetaResponse | Stream[_t_beta_events.BetaResponseStreamEvent]: ...
     async def retrieve(
         self,
         response_id: str,
@@ -483,7 +483,7 @@ class Responses(Resource):
         betas: Sequence[Literal["responses_multi_agent=v1"]] | Omit = omit,
         stream: bool | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_beta.BetaResponse | Stream[_t_beta_events.BetaResponseStreamEvent]:
+    ) -> _t_beta_responses.BetaResponse | Stream[_t_beta_events.BetaResponseStreamEvent]:
         """
         Retrieves a model response with the given ID. With ``stream=True`` the result is a
         `Stream` of events, sent when its block opens: ``async with await
@@ -516,7 +516,7 @@ class Responses(Resource):
                 "include_obfuscation": include_obfuscation,
             },
             options=_with_headers(options, {"openai-beta": betas}),
-            cast=_t_beta.BetaResponse.from_dict,
+            cast=_t_beta_responses.BetaResponse.from_dict,
         )
 
     def retrieve_stream(
@@ -573,7 +573,7 @@ class Responses(Resource):
         *,
         betas: Sequence[Literal["responses_multi_agent=v1"]] | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_beta.BetaResponse:
+    ) -> _t_beta_responses.BetaResponse:
         """
         Cancels a model response with the given ID. Only responses created with the
         `background` parameter set to `true` can be cancelled. [Learn
@@ -586,7 +586,7 @@ class Responses(Resource):
                 "beta": "true",
             },
             options=_with_headers(options, {"openai-beta": betas}),
-            cast=_t_beta.BetaResponse.from_dict,
+            cast=_t_beta_responses.BetaResponse.from_dict,
         )
 
     async def compact(
@@ -602,7 +602,7 @@ class Responses(Resource):
         prompt_cache_options: BetaPromptCacheOptionsParam | None | Omit = omit,
         service_tier: Literal["auto", "default", "fast", "flex", "priority"] | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_beta.BetaCompactResource:
+    ) -> _t_beta_responses.BetaCompactResource:
         """Compact a conversation. Returns a compacted response object."""
         return await self._client._request(
             "POST",
@@ -621,7 +621,7 @@ class Responses(Resource):
                 "service_tier": service_tier,
             }),
             options=_with_headers(options, {"openai-beta": betas}),
-            cast=_t_beta.BetaCompactResource.from_dict,
+            cast=_t_beta_responses.BetaCompactResource.from_dict,
         )
 
 
@@ -771,7 +771,7 @@ class InputTokens(Resource):
         tool_choice: BetaToolChoiceParam | None | Omit = omit,
         parallel_tool_calls: bool | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_beta.BetaTokenCountsResource:
+    ) -> _t_beta_responses.BetaTokenCountsResource:
         """Returns input token counts of the request."""
         return await self._client._request(
             "POST",
@@ -794,7 +794,7 @@ class InputTokens(Resource):
                 "parallel_tool_calls": parallel_tool_calls,
             }),
             options=_with_headers(options, {"openai-beta": betas}),
-            cast=_t_beta.BetaTokenCountsResource.from_dict,
+            cast=_t_beta_responses.BetaTokenCountsResource.from_dict,
         )
 
 

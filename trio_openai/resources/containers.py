@@ -22,6 +22,7 @@ from .._response import (
 
 if TYPE_CHECKING:
     from .._multipart import FileInput
+    from .._binary import BinaryResponseContent
     from .._pagination import AsyncPaginator
     from ..types import containers as _t_containers
     from ..types.params import (
@@ -338,7 +339,7 @@ class Content(Resource):
         *,
         container_id: str,
         **options: Unpack[CallOptions],
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Retrieve Container File Content. Retrieves a container file content."""
         return await self._client._request(
             "GET",

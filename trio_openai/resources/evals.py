@@ -22,7 +22,7 @@ from .._response import (
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
-    from ..types import evals as _t_evals
+    from ..types import evals_runs as _t_evals_runs
     from ..types.params import (
         CreateEvalCompletionsRunDataSourceParam,
         CreateEvalCustomDataSourceConfigParam,
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
         MetadataParam,
     )
 else:
-    _t_evals = lazy_types(globals(), "_t_evals", "evals")
+    _t_evals_runs = lazy_types(globals(), "_t_evals_runs", "evals_runs")
 
 __all__ = [
     "Evals",
@@ -87,11 +87,11 @@ class Evals(Resource):
         order: Literal["asc", "desc"] | Omit = omit,
         order_by: Literal["created_at", "updated_at"] | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> AsyncPaginator[_t_evals.Eval]:
+    ) -> AsyncPaginator[_t_evals_runs.Eval]:
         """List evaluations for a project."""
         return self._client._paginate(
             "/evals",
-            decode_item=_t_evals.Eval.from_dict,
+            decode_item=_t_evals_runs.Eval.from_dict,
             shape="cursor",
             query={
                 "after": after,
@@ -110,7 +110,7 @@ class Evals(Resource):
         name: str | Omit = omit,
         metadata: MetadataParam | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_evals.Eval:
+    ) -> _t_evals_runs.Eval:
         """
         Create the structure of an evaluation that can be used to test a model's
         performance. An evaluation is a set of testing criteria and the config for a data
@@ -129,20 +129,20 @@ class Evals(Resource):
                 "metadata": metadata,
             }),
             options=options,
-            cast=_t_evals.Eval.from_dict,
+            cast=_t_evals_runs.Eval.from_dict,
         )
 
     async def retrieve(
         self,
         eval_id: str,
         **options: Unpack[CallOptions],
-    ) -> _t_evals.Eval:
+    ) -> _t_evals_runs.Eval:
         """Get an evaluation by ID."""
         return await self._client._request(
             "GET",
             f"/evals/{_p('eval_id', eval_id)}",
             options=options,
-            cast=_t_evals.Eval.from_dict,
+            cast=_t_evals_runs.Eval.from_dict,
         )
 
     async def update(
@@ -152,7 +152,7 @@ class Evals(Resource):
         name: str | Omit = omit,
         metadata: MetadataParam | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_evals.Eval:
+    ) -> _t_evals_runs.Eval:
         """Update certain properties of an evaluation."""
         return await self._client._request(
             "POST",
@@ -162,20 +162,20 @@ class Evals(Resource):
                 "metadata": metadata,
             }),
             options=options,
-            cast=_t_evals.Eval.from_dict,
+            cast=_t_evals_runs.Eval.from_dict,
         )
 
     async def delete(
         self,
         eval_id: str,
         **options: Unpack[CallOptions],
-    ) -> _t_evals.DeleteEvalResponse:
+    ) -> _t_evals_runs.DeleteEvalResponse:
         """Delete an evaluation."""
         return await self._client._request(
             "DELETE",
             f"/evals/{_p('eval_id', eval_id)}",
             options=options,
-            cast=_t_evals.DeleteEvalResponse.from_dict,
+            cast=_t_evals_runs.DeleteEvalResponse.from_dict,
         )
 
 
@@ -248,11 +248,11 @@ class Runs(Resource):
         order: Literal["asc", "desc"] | Omit = omit,
         status: Literal["queued", "in_progress", "completed", "canceled", "failed"] | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> AsyncPaginator[_t_evals.EvalRun]:
+    ) -> AsyncPaginator[_t_evals_runs.EvalRun]:
         """Get a list of runs for an evaluation."""
         return self._client._paginate(
             f"/evals/{_p('eval_id', eval_id)}/runs",
-            decode_item=_t_evals.EvalRun.from_dict,
+            decode_item=_t_evals_runs.EvalRun.from_dict,
             shape="cursor",
             query={
                 "after": after,
@@ -271,7 +271,7 @@ class Runs(Resource):
         name: str | Omit = omit,
         metadata: MetadataParam | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_evals.EvalRun:
+    ) -> _t_evals_runs.EvalRun:
         """
         Kicks off a new run for a given evaluation, specifying the data source, and what
         model configuration to use to test. The datasource will be validated against the
@@ -286,7 +286,7 @@ class Runs(Resource):
                 "metadata": metadata,
             }),
             options=options,
-            cast=_t_evals.EvalRun.from_dict,
+            cast=_t_evals_runs.EvalRun.from_dict,
         )
 
     async def retrieve(
@@ -295,13 +295,13 @@ class Runs(Resource):
         *,
         eval_id: str,
         **options: Unpack[CallOptions],
-    ) -> _t_evals.EvalRun:
+    ) -> _t_evals_runs.EvalRun:
         """Get an evaluation run by ID."""
         return await self._client._request(
             "GET",
             f"/evals/{_p('eval_id', eval_id)}/runs/{_p('run_id', run_id)}",
             options=options,
-            cast=_t_evals.EvalRun.from_dict,
+            cast=_t_evals_runs.EvalRun.from_dict,
         )
 
     async def cancel(
@@ -310,13 +310,13 @@ class Runs(Resource):
         *,
         eval_id: str,
         **options: Unpack[CallOptions],
-    ) -> _t_evals.EvalRun:
+    ) -> _t_evals_runs.EvalRun:
         """Cancel an ongoing evaluation run."""
         return await self._client._request(
             "POST",
             f"/evals/{_p('eval_id', eval_id)}/runs/{_p('run_id', run_id)}",
             options=options,
-            cast=_t_evals.EvalRun.from_dict,
+            cast=_t_evals_runs.EvalRun.from_dict,
         )
 
     async def delete(
@@ -325,13 +325,13 @@ class Runs(Resource):
         *,
         eval_id: str,
         **options: Unpack[CallOptions],
-    ) -> _t_evals.DeleteEvalRunResponse:
+    ) -> _t_evals_runs.DeleteEvalRunResponse:
         """Delete an eval run."""
         return await self._client._request(
             "DELETE",
             f"/evals/{_p('eval_id', eval_id)}/runs/{_p('run_id', run_id)}",
             options=options,
-            cast=_t_evals.DeleteEvalRunResponse.from_dict,
+            cast=_t_evals_runs.DeleteEvalRunResponse.from_dict,
         )
 
 
@@ -400,11 +400,11 @@ class OutputItems(Resource):
         status: Literal["fail", "pass"] | Omit = omit,
         order: Literal["asc", "desc"] | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> AsyncPaginator[_t_evals.EvalRunOutputItem]:
+    ) -> AsyncPaginator[_t_evals_runs.EvalRunOutputItem]:
         """Get a list of output items for an evaluation run."""
         return self._client._paginate(
             f"/evals/{_p('eval_id', eval_id)}/runs/{_p('run_id', run_id)}/output_items",
-            decode_item=_t_evals.EvalRunOutputItem.from_dict,
+            decode_item=_t_evals_runs.EvalRunOutputItem.from_dict,
             shape="cursor",
             query={
                 "after": after,
@@ -422,13 +422,13 @@ class OutputItems(Resource):
         eval_id: str,
         run_id: str,
         **options: Unpack[CallOptions],
-    ) -> _t_evals.EvalRunOutputItem:
+    ) -> _t_evals_runs.EvalRunOutputItem:
         """Get an evaluation run output item by ID."""
         return await self._client._request(
             "GET",
             f"/evals/{_p('eval_id', eval_id)}/runs/{_p('run_id', run_id)}/output_items/{_p('output_item_id', output_item_id)}",
             options=options,
-            cast=_t_evals.EvalRunOutputItem.from_dict,
+            cast=_t_evals_runs.EvalRunOutputItem.from_dict,
         )
 
 

@@ -20,6 +20,7 @@ from .._response import (
 
 if TYPE_CHECKING:
     from .._multipart import FileInput
+    from .._binary import BinaryResponseContent
     from .._pagination import AsyncPaginator
     from ..types import files as _t_files
     from ..types.params import (
@@ -135,7 +136,7 @@ class Files(Resource):
         self,
         file_id: str,
         **options: Unpack[CallOptions],
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Returns a response containing the contents of the specified file."""
         return await self._client._request(
             "GET",

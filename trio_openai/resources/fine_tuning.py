@@ -22,7 +22,7 @@ from .._response import (
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
-    from ..types import fine_tuning as _t_fine_tuning
+    from ..types import fine_tuning_jobs as _t_fine_tuning_jobs
     from ..types import graders as _t_graders
     from ..types.params import (
         FineTuneMethodParam,
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
         MetadataParam,
     )
 else:
-    _t_fine_tuning = lazy_types(globals(), "_t_fine_tuning", "fine_tuning")
+    _t_fine_tuning_jobs = lazy_types(globals(), "_t_fine_tuning_jobs", "fine_tuning_jobs")
     _t_graders = lazy_types(globals(), "_t_graders", "graders")
 
 __all__ = [
@@ -355,11 +355,11 @@ class Permissions(Resource):
         limit: int | Omit = omit,
         order: Literal["ascending", "descending"] | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> AsyncPaginator[_t_fine_tuning.FineTuningCheckpointPermission]:
+    ) -> AsyncPaginator[_t_fine_tuning_jobs.FineTuningCheckpointPermission]:
         """**NOTE:** This endpoint requires an [admin API key](../admin-api-keys)."""
         return self._client._paginate(
             f"/fine_tuning/checkpoints/{_p('fine_tuned_model_checkpoint', fine_tuned_model_checkpoint)}/permissions",
-            decode_item=_t_fine_tuning.FineTuningCheckpointPermission.from_dict,
+            decode_item=_t_fine_tuning_jobs.FineTuningCheckpointPermission.from_dict,
             shape="cursor",
             query={
                 "project_id": project_id,
@@ -376,7 +376,7 @@ class Permissions(Resource):
         *,
         project_ids: Sequence[str],
         **options: Unpack[CallOptions],
-    ) -> _t_fine_tuning.ListFineTuningCheckpointPermissionResponse:
+    ) -> _t_fine_tuning_jobs.ListFineTuningCheckpointPermissionResponse:
         """**NOTE:** Calling this endpoint requires an [admin API key](../admin-api-keys)."""
         return await self._client._request(
             "POST",
@@ -385,7 +385,7 @@ class Permissions(Resource):
                 "project_ids": project_ids,
             }),
             options=options,
-            cast=_t_fine_tuning.ListFineTuningCheckpointPermissionResponse.from_dict,
+            cast=_t_fine_tuning_jobs.ListFineTuningCheckpointPermissionResponse.from_dict,
         )
 
     async def delete(
@@ -394,13 +394,13 @@ class Permissions(Resource):
         *,
         fine_tuned_model_checkpoint: str,
         **options: Unpack[CallOptions],
-    ) -> _t_fine_tuning.DeleteFineTuningCheckpointPermissionResponse:
+    ) -> _t_fine_tuning_jobs.DeleteFineTuningCheckpointPermissionResponse:
         """**NOTE:** This endpoint requires an [admin API key](../admin-api-keys)."""
         return await self._client._request(
             "DELETE",
             f"/fine_tuning/checkpoints/{_p('fine_tuned_model_checkpoint', fine_tuned_model_checkpoint)}/permissions/{_p('permission_id', permission_id)}",
             options=options,
-            cast=_t_fine_tuning.DeleteFineTuningCheckpointPermissionResponse.from_dict,
+            cast=_t_fine_tuning_jobs.DeleteFineTuningCheckpointPermissionResponse.from_dict,
         )
 
 
@@ -457,11 +457,11 @@ class Jobs(Resource):
         limit: int | Omit = omit,
         metadata: Mapping[str, str] | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> AsyncPaginator[_t_fine_tuning.FineTuningJob]:
+    ) -> AsyncPaginator[_t_fine_tuning_jobs.FineTuningJob]:
         """List your organization's fine-tuning jobs"""
         return self._client._paginate(
             "/fine_tuning/jobs",
-            decode_item=_t_fine_tuning.FineTuningJob.from_dict,
+            decode_item=_t_fine_tuning_jobs.FineTuningJob.from_dict,
             shape="cursor",
             query={
                 "after": after,
@@ -484,7 +484,7 @@ class Jobs(Resource):
         method: FineTuneMethodParam | Omit = omit,
         metadata: MetadataParam | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> _t_fine_tuning.FineTuningJob:
+    ) -> _t_fine_tuning_jobs.FineTuningJob:
         """
         Creates a fine-tuning job which begins the process of creating a new model from a
         given dataset.
@@ -504,33 +504,33 @@ class Jobs(Resource):
                 "metadata": metadata,
             }),
             options=options,
-            cast=_t_fine_tuning.FineTuningJob.from_dict,
+            cast=_t_fine_tuning_jobs.FineTuningJob.from_dict,
         )
 
     async def retrieve(
         self,
         fine_tuning_job_id: str,
         **options: Unpack[CallOptions],
-    ) -> _t_fine_tuning.FineTuningJob:
+    ) -> _t_fine_tuning_jobs.FineTuningJob:
         """Get info about a fine-tuning job."""
         return await self._client._request(
             "GET",
             f"/fine_tuning/jobs/{_p('fine_tuning_job_id', fine_tuning_job_id)}",
             options=options,
-            cast=_t_fine_tuning.FineTuningJob.from_dict,
+            cast=_t_fine_tuning_jobs.FineTuningJob.from_dict,
         )
 
     async def cancel(
         self,
         fine_tuning_job_id: str,
         **options: Unpack[CallOptions],
-    ) -> _t_fine_tuning.FineTuningJob:
+    ) -> _t_fine_tuning_jobs.FineTuningJob:
         """Immediately cancel a fine-tune job."""
         return await self._client._request(
             "POST",
             f"/fine_tuning/jobs/{_p('fine_tuning_job_id', fine_tuning_job_id)}/cancel",
             options=options,
-            cast=_t_fine_tuning.FineTuningJob.from_dict,
+            cast=_t_fine_tuning_jobs.FineTuningJob.from_dict,
         )
 
     def list_events(
@@ -540,11 +540,11 @@ class Jobs(Resource):
         after: str | Omit = omit,
         limit: int | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> AsyncPaginator[_t_fine_tuning.FineTuningJobEvent]:
+    ) -> AsyncPaginator[_t_fine_tuning_jobs.FineTuningJobEvent]:
         """Get status updates for a fine-tuning job."""
         return self._client._paginate(
             f"/fine_tuning/jobs/{_p('fine_tuning_job_id', fine_tuning_job_id)}/events",
-            decode_item=_t_fine_tuning.FineTuningJobEvent.from_dict,
+            decode_item=_t_fine_tuning_jobs.FineTuningJobEvent.from_dict,
             shape="cursor",
             query={
                 "after": after,
@@ -557,26 +557,26 @@ class Jobs(Resource):
         self,
         fine_tuning_job_id: str,
         **options: Unpack[CallOptions],
-    ) -> _t_fine_tuning.FineTuningJob:
+    ) -> _t_fine_tuning_jobs.FineTuningJob:
         """Pause a fine-tune job."""
         return await self._client._request(
             "POST",
             f"/fine_tuning/jobs/{_p('fine_tuning_job_id', fine_tuning_job_id)}/pause",
             options=options,
-            cast=_t_fine_tuning.FineTuningJob.from_dict,
+            cast=_t_fine_tuning_jobs.FineTuningJob.from_dict,
         )
 
     async def resume(
         self,
         fine_tuning_job_id: str,
         **options: Unpack[CallOptions],
-    ) -> _t_fine_tuning.FineTuningJob:
+    ) -> _t_fine_tuning_jobs.FineTuningJob:
         """Resume a fine-tune job."""
         return await self._client._request(
             "POST",
             f"/fine_tuning/jobs/{_p('fine_tuning_job_id', fine_tuning_job_id)}/resume",
             options=options,
-            cast=_t_fine_tuning.FineTuningJob.from_dict,
+            cast=_t_fine_tuning_jobs.FineTuningJob.from_dict,
         )
 
 
@@ -646,11 +646,11 @@ class JobsCheckpoints(Resource):
         after: str | Omit = omit,
         limit: int | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> AsyncPaginator[_t_fine_tuning.FineTuningJobCheckpoint]:
+    ) -> AsyncPaginator[_t_fine_tuning_jobs.FineTuningJobCheckpoint]:
         """List checkpoints for a fine-tuning job."""
         return self._client._paginate(
             f"/fine_tuning/jobs/{_p('fine_tuning_job_id', fine_tuning_job_id)}/checkpoints",
-            decode_item=_t_fine_tuning.FineTuningJobCheckpoint.from_dict,
+            decode_item=_t_fine_tuning_jobs.FineTuningJobCheckpoint.from_dict,
             shape="cursor",
             query={
                 "after": after,

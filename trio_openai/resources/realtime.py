@@ -20,6 +20,7 @@ from .._response import (
 )
 
 if TYPE_CHECKING:
+    from .._binary import BinaryResponseContent
     from ..types import realtime as _t_realtime
     from ..types import realtime_events as _t_realtime_events
     from ..types.params import (
@@ -214,7 +215,7 @@ class Calls(Resource):
         sdp: str,
         session: RealtimeSessionCreateRequestGAParam | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """
         Create a new Realtime API call over WebRTC and receive the SDP answer needed to
         complete the peer connection.

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal, Unpack, overload
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
-from ._base import Resource, lazy_types, path_param as _p, decode_response as _decode_response
+from ._base import Resource, lazy_types, path_param as _p
 from ._extras import ResponsesExtras
 from .._response import (
     to_raw_page_wrapper as _to_raw_page,
@@ -332,7 +332,7 @@ class Responses(ResponsesExtras, Resource):
                 "max_output_tokens": max_output_tokens,
             }),
             options=options,
-            cast=_decode_response,
+            cast=_t_responses.Response.from_dict,
         )
 
     def stream(
@@ -483,7 +483,7 @@ class Responses(ResponsesExtras, Resource):
                 "include_obfuscation": include_obfuscation,
             },
             options=options,
-            cast=_decode_response,
+            cast=_t_responses.Response.from_dict,
         )
 
     def retrieve_stream(
@@ -541,7 +541,7 @@ class Responses(ResponsesExtras, Resource):
             "POST",
             f"/responses/{_p('response_id', response_id)}/cancel",
             options=options,
-            cast=_decode_response,
+            cast=_t_responses.Response.from_dict,
         )
 
     async def compact(

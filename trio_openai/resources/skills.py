@@ -22,6 +22,7 @@ from .._response import (
 
 if TYPE_CHECKING:
     from .._multipart import FileInput
+    from .._binary import BinaryResponseContent
     from .._pagination import AsyncPaginator
     from ..types import skills as _t_skills
 else:
@@ -226,7 +227,7 @@ class Content(Resource):
         self,
         skill_id: str,
         **options: Unpack[CallOptions],
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Download a skill zip bundle by its ID."""
         return await self._client._request(
             "GET",
@@ -411,7 +412,7 @@ class VersionsContent(Resource):
         *,
         skill_id: str,
         **options: Unpack[CallOptions],
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Download a skill version zip bundle."""
         return await self._client._request(
             "GET",

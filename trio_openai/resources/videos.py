@@ -22,6 +22,7 @@ from .._response import (
 
 if TYPE_CHECKING:
     from .._multipart import FileInput
+    from .._binary import BinaryResponseContent
     from .._pagination import AsyncPaginator
     from ..types import videos as _t_videos
     from ..types.params import (
@@ -189,7 +190,7 @@ class Videos(VideosExtras, Resource):
         *,
         variant: Literal["video", "thumbnail", "spritesheet"] | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Download the generated video bytes or a derived preview asset."""
         return await self._client._request(
             "GET",

@@ -1492,3 +1492,17 @@ class VoiceResource(BaseModel):
         s_created_at(self, g("created_at", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
+
+
+# openai-python's names for these types (codegen/aliases.py)
+Transcription = CreateTranscriptionResponseJson
+TranscriptionCreateResponse = CreateTranscriptionResponse
+TranscriptionDiarized = CreateTranscriptionResponseDiarizedJson
+TranscriptionStreamEvent = CreateTranscriptionResponseStreamEvent
+TranscriptionTextDeltaEvent = TranscriptTextDeltaEvent
+TranscriptionTextDoneEvent = TranscriptTextDoneEvent
+TranscriptionTextSegmentEvent = TranscriptTextSegmentEvent
+TranscriptionVerbose = CreateTranscriptionResponseVerboseJson
+Translation = CreateTranslationResponseJson
+TranslationCreateResponse = CreateTranslationResponse
+TranslationVerbose = CreateTranslationResponseVerboseJson

@@ -19,12 +19,12 @@ from .._models import not_an_object as _not_an_object
 from .._types import Omit, omit
 
 if TYPE_CHECKING:
-    from . import beta as _beta
     from . import beta_items as _beta_items
+    from . import beta_responses as _beta_responses
     from . import beta_tools as _beta_tools
 else:
-    _beta = _lazy_module(globals(), "_beta", "beta")
     _beta_items = _lazy_module(globals(), "_beta_items", "beta_items")
+    _beta_responses = _lazy_module(globals(), "_beta_responses", "beta_responses")
     _beta_tools = _lazy_module(globals(), "_beta_tools", "beta_tools")
 
 _new = object.__new__
@@ -474,7 +474,7 @@ class BetaResponseCompletedEvent(BaseModel):
     type: Literal["response.completed"]
     """The type of the event. Always `response.completed`."""
 
-    response: _beta.BetaResponse
+    response: _beta_responses.BetaResponse
     """Properties of the completed response."""
 
     sequence_number: int
@@ -491,7 +491,7 @@ class BetaResponseCompletedEvent(BaseModel):
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_type(self, g("type", omit))
         x = g("response", omit)
-        s_response(self, x if x is None or x is omit else _beta.BetaResponse._from_dict(x))
+        s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -612,7 +612,7 @@ class BetaResponseCreatedEvent(BaseModel):
     type: Literal["response.created"]
     """The type of the event. Always `response.created`."""
 
-    response: _beta.BetaResponse
+    response: _beta_responses.BetaResponse
     """The response that was created."""
 
     sequence_number: int
@@ -629,7 +629,7 @@ class BetaResponseCreatedEvent(BaseModel):
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_type(self, g("type", omit))
         x = g("response", omit)
-        s_response(self, x if x is None or x is omit else _beta.BetaResponse._from_dict(x))
+        s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -782,7 +782,7 @@ class BetaResponseFailedEvent(BaseModel):
     sequence_number: int
     """The sequence number of this event."""
 
-    response: _beta.BetaResponse
+    response: _beta_responses.BetaResponse
     """The response that failed."""
 
     @classmethod
@@ -797,7 +797,7 @@ class BetaResponseFailedEvent(BaseModel):
         s_type(self, g("type", omit))
         s_sequence_number(self, g("sequence_number", omit))
         x = g("response", omit)
-        s_response(self, x if x is None or x is omit else _beta.BetaResponse._from_dict(x))
+        s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1219,7 +1219,7 @@ class BetaResponseInProgressEvent(BaseModel):
     type: Literal["response.in_progress"]
     """The type of the event. Always `response.in_progress`."""
 
-    response: _beta.BetaResponse
+    response: _beta_responses.BetaResponse
     """The response that is in progress."""
 
     sequence_number: int
@@ -1236,7 +1236,7 @@ class BetaResponseInProgressEvent(BaseModel):
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_type(self, g("type", omit))
         x = g("response", omit)
-        s_response(self, x if x is None or x is omit else _beta.BetaResponse._from_dict(x))
+        s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1255,7 +1255,7 @@ class BetaResponseIncompleteEvent(BaseModel):
     type: Literal["response.incomplete"]
     """The type of the event. Always `response.incomplete`."""
 
-    response: _beta.BetaResponse
+    response: _beta_responses.BetaResponse
     """The response that was incomplete."""
 
     sequence_number: int
@@ -1272,7 +1272,7 @@ class BetaResponseIncompleteEvent(BaseModel):
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_type(self, g("type", omit))
         x = g("response", omit)
-        s_response(self, x if x is None or x is omit else _beta.BetaResponse._from_dict(x))
+        s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1910,7 +1910,7 @@ class BetaResponseQueuedEvent(BaseModel):
     type: Literal["response.queued"]
     """The type of the event. Always 'response.queued'."""
 
-    response: _beta.BetaResponse
+    response: _beta_responses.BetaResponse
     """The full response object that is queued."""
 
     sequence_number: int
@@ -1927,7 +1927,7 @@ class BetaResponseQueuedEvent(BaseModel):
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_type(self, g("type", omit))
         x = g("response", omit)
-        s_response(self, x if x is None or x is omit else _beta.BetaResponse._from_dict(x))
+        s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self

@@ -19,10 +19,10 @@ from .._models import not_an_object as _not_an_object
 from .._types import Omit, omit
 
 if TYPE_CHECKING:
-    from . import beta as _beta
+    from . import beta_responses as _beta_responses
     from . import beta_tools as _beta_tools
 else:
-    _beta = _lazy_module(globals(), "_beta", "beta")
+    _beta_responses = _lazy_module(globals(), "_beta_responses", "beta_responses")
     _beta_tools = _lazy_module(globals(), "_beta_tools", "beta_tools")
 
 _new = object.__new__
@@ -50,10 +50,6 @@ performance. Not used for user messages.
 """
 
 
-BetaMessagePhase2: TypeAlias = 'Literal["commentary", "final_answer"]'
-"""The ``BetaMessagePhase2`` type."""
-
-
 BetaMessageRole: TypeAlias = 'Literal["unknown", "user", "assistant", "system", "critic", "discriminator", "developer", "tool"]'
 """The ``BetaMessageRole`` type."""
 
@@ -62,7 +58,7 @@ BetaMessageStatus: TypeAlias = 'Literal["in_progress", "completed", "incomplete"
 """The ``BetaMessageStatus`` type."""
 
 
-BetaModelIdsCompaction: TypeAlias = "_beta.BetaModelIdsResponses | str | None"
+BetaModelIdsCompaction: TypeAlias = "_beta_responses.BetaModelIdsResponses | str | None"
 """
 Model ID used to generate the response, like `gpt-5` or `o3`. OpenAI offers a wide range of
 models with different capabilities, performance characteristics, and price points. Refer to
@@ -72,10 +68,6 @@ the [model guide](/docs/models) to browse and compare available models.
 
 BetaMultiAgentAction: TypeAlias = 'Literal["spawn_agent", "interrupt_agent", "list_agents", "send_message", "followup_task", "wait_agent"]'
 """The ``BetaMultiAgentAction`` type."""
-
-
-BetaMultiAgentAction1: TypeAlias = 'Literal["spawn_agent", "interrupt_agent", "list_agents", "send_message", "followup_task", "wait_agent"]'
-"""The ``BetaMultiAgentAction1`` type."""
 
 
 BetaProgramOutputItemStatus: TypeAlias = 'Literal["completed", "incomplete"]'
@@ -133,32 +125,32 @@ def decode_beta_agent_message_content_item(v: Any) -> BetaAgentMessageContentIte
 _F_BETA_AGENT_MESSAGE_CONTENT_ITEM = _U_BETA_AGENT_MESSAGE_CONTENT_ITEM.fast
 
 
-BetaAgentMessageItemParamContentItem: TypeAlias = "BetaInputTextContentParam | BetaInputImageContentParamAutoParam | BetaEncryptedContentParam | UnknownVariant"
+BetaAgentMessageItemContentItem: TypeAlias = "BetaInputTextContent | BetaInputImageContentParamAuto | BetaEncryptedContent | UnknownVariant"
 """A plaintext, image, or encrypted agent message content part."""
 
-_U_BETA_AGENT_MESSAGE_ITEM_PARAM_CONTENT_ITEM = _UnionDecoder(
-    __package__, "BetaAgentMessageItemParamContentItem", "type",
+_U_BETA_AGENT_MESSAGE_ITEM_CONTENT_ITEM = _UnionDecoder(
+    __package__, "BetaAgentMessageItemContentItem", "type",
     (
-        ("beta_items", "BetaInputTextContentParam", ("input_text",)),
-        ("beta_items", "BetaInputImageContentParamAutoParam", ("input_image",)),
-        ("beta_items", "BetaEncryptedContentParam", ("encrypted_content",)),
+        ("beta_items", "BetaInputTextContent", ("input_text",)),
+        ("beta_items", "BetaInputImageContentParamAuto", ("input_image",)),
+        ("beta_items", "BetaEncryptedContent", ("encrypted_content",)),
     ),
 )
 
 
-def decode_beta_agent_message_item_param_content_item(v: Any) -> BetaAgentMessageItemParamContentItem:
-    """Decode a ``BetaAgentMessageItemParamContentItem`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_beta_agent_message_item_content_item(v: Any) -> BetaAgentMessageItemContentItem:
+    """Decode a ``BetaAgentMessageItemContentItem`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_BETA_AGENT_MESSAGE_ITEM_PARAM_CONTENT_ITEM.get(v.get("type"))
+            f = _F_BETA_AGENT_MESSAGE_ITEM_CONTENT_ITEM.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_BETA_AGENT_MESSAGE_ITEM_PARAM_CONTENT_ITEM.decode(v)
+    return _U_BETA_AGENT_MESSAGE_ITEM_CONTENT_ITEM.decode(v)
 
 
-_F_BETA_AGENT_MESSAGE_ITEM_PARAM_CONTENT_ITEM = _U_BETA_AGENT_MESSAGE_ITEM_PARAM_CONTENT_ITEM.fast
+_F_BETA_AGENT_MESSAGE_ITEM_CONTENT_ITEM = _U_BETA_AGENT_MESSAGE_ITEM_CONTENT_ITEM.fast
 
 
 BetaAnnotation: TypeAlias = "BetaFileCitationBody | BetaUrlCitationBody | BetaContainerFileCitationBody | BetaFilePath | UnknownVariant"
@@ -240,48 +232,48 @@ def decode_beta_easy_input_message_content(v: Any) -> BetaEasyInputMessageConten
     return _U_BETA_EASY_INPUT_MESSAGE_CONTENT.decode(v)
 
 
-BetaFunctionCallOutputItemParamOutput: TypeAlias = "str | list[BetaFunctionCallOutputItemParamOutputVariant2Item]"
+BetaFunctionCallOutputItemOutput: TypeAlias = "str | list[BetaFunctionCallOutputItemOutputItem]"
 """Text, image, or file output of the function tool call."""
 
-_U_BETA_FUNCTION_CALL_OUTPUT_ITEM_PARAM_OUTPUT = _UnionDecoder(
-    __package__, "BetaFunctionCallOutputItemParamOutput", None,
+_U_BETA_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT = _UnionDecoder(
+    __package__, "BetaFunctionCallOutputItemOutput", None,
     (),
     scalars=True,
-    list_item="beta_items.decode_beta_function_call_output_item_param_output_variant2_item",
+    list_item="beta_items.decode_beta_function_call_output_item_output_item",
 )
 
 
-def decode_beta_function_call_output_item_param_output(v: Any) -> BetaFunctionCallOutputItemParamOutput:
-    """Decode a ``BetaFunctionCallOutputItemParamOutput`` (by structure); see `UnionDecoder` for the rules."""
-    return _U_BETA_FUNCTION_CALL_OUTPUT_ITEM_PARAM_OUTPUT.decode(v)
+def decode_beta_function_call_output_item_output(v: Any) -> BetaFunctionCallOutputItemOutput:
+    """Decode a ``BetaFunctionCallOutputItemOutput`` (by structure); see `UnionDecoder` for the rules."""
+    return _U_BETA_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT.decode(v)
 
 
-BetaFunctionCallOutputItemParamOutputVariant2Item: TypeAlias = "BetaInputTextContentParam | BetaInputImageContentParamAutoParam | BetaInputFileContentParam | UnknownVariant"
+BetaFunctionCallOutputItemOutputItem: TypeAlias = "BetaInputTextContent | BetaInputImageContentParamAuto | BetaInputFileContent | UnknownVariant"
 """A piece of message content, such as text, an image, or a file."""
 
-_U_BETA_FUNCTION_CALL_OUTPUT_ITEM_PARAM_OUTPUT_VARIANT2_ITEM = _UnionDecoder(
-    __package__, "BetaFunctionCallOutputItemParamOutputVariant2Item", "type",
+_U_BETA_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT_ITEM = _UnionDecoder(
+    __package__, "BetaFunctionCallOutputItemOutputItem", "type",
     (
-        ("beta_items", "BetaInputTextContentParam", ("input_text",)),
-        ("beta_items", "BetaInputImageContentParamAutoParam", ("input_image",)),
-        ("beta_items", "BetaInputFileContentParam", ("input_file",)),
+        ("beta_items", "BetaInputTextContent", ("input_text",)),
+        ("beta_items", "BetaInputImageContentParamAuto", ("input_image",)),
+        ("beta_items", "BetaInputFileContent", ("input_file",)),
     ),
 )
 
 
-def decode_beta_function_call_output_item_param_output_variant2_item(v: Any) -> BetaFunctionCallOutputItemParamOutputVariant2Item:
-    """Decode a ``BetaFunctionCallOutputItemParamOutputVariant2Item`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_beta_function_call_output_item_output_item(v: Any) -> BetaFunctionCallOutputItemOutputItem:
+    """Decode a ``BetaFunctionCallOutputItemOutputItem`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_BETA_FUNCTION_CALL_OUTPUT_ITEM_PARAM_OUTPUT_VARIANT2_ITEM.get(v.get("type"))
+            f = _F_BETA_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT_ITEM.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_BETA_FUNCTION_CALL_OUTPUT_ITEM_PARAM_OUTPUT_VARIANT2_ITEM.decode(v)
+    return _U_BETA_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT_ITEM.decode(v)
 
 
-_F_BETA_FUNCTION_CALL_OUTPUT_ITEM_PARAM_OUTPUT_VARIANT2_ITEM = _U_BETA_FUNCTION_CALL_OUTPUT_ITEM_PARAM_OUTPUT_VARIANT2_ITEM.fast
+_F_BETA_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT_ITEM = _U_BETA_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT_ITEM.fast
 
 
 BetaInputContent: TypeAlias = "BetaInputTextContent | BetaInputImageContent | BetaInputFileContent | UnknownVariant"
@@ -312,7 +304,7 @@ def decode_beta_input_content(v: Any) -> BetaInputContent:
 _F_BETA_INPUT_CONTENT = _U_BETA_INPUT_CONTENT.fast
 
 
-BetaInputItem: TypeAlias = "BetaEasyInputMessage | BetaItem | BetaCompactionTriggerItemParam | BetaItemReferenceParam | BetaProgramItemParam | BetaProgramOutputItemParam | UnknownVariant"
+BetaInputItem: TypeAlias = "BetaEasyInputMessage | BetaItem | BetaCompactionTriggerItem | BetaItemReference | BetaProgramItem | BetaProgramOutputItem | UnknownVariant"
 """The ``BetaInputItem`` union."""
 
 _U_BETA_INPUT_ITEM = _UnionDecoder(
@@ -323,36 +315,36 @@ _U_BETA_INPUT_ITEM = _UnionDecoder(
         ("beta_items", "BetaOutputMessage", ("message",)),
         ("beta_tools", "BetaFileSearchToolCall", ("file_search_call",)),
         ("beta_tools", "BetaComputerToolCall", ("computer_call",)),
-        ("beta_tools", "BetaComputerCallOutputItemParam", ("computer_call_output",)),
+        ("beta_tools", "BetaComputerCallOutputItem", ("computer_call_output",)),
         ("beta_tools", "BetaWebSearchToolCall", ("web_search_call",)),
         ("beta_tools", "BetaFunctionToolCall", ("function_call",)),
-        ("beta_items", "BetaFunctionCallOutputItemParam", ("function_call_output",)),
-        ("beta_items", "BetaAgentMessageItemParam", ("agent_message",)),
-        ("beta_items", "BetaMultiAgentCallItemParam", ("multi_agent_call",)),
-        ("beta_items", "BetaMultiAgentCallOutputItemParam", ("multi_agent_call_output",)),
-        ("beta_items", "BetaToolSearchCallItemParam", ("tool_search_call",)),
-        ("beta_items", "BetaToolSearchOutputItemParam", ("tool_search_output",)),
-        ("beta_items", "BetaAdditionalToolsItemParam", ("additional_tools",)),
+        ("beta_items", "BetaFunctionCallOutputItem", ("function_call_output",)),
+        ("beta_items", "BetaAgentMessageItem", ("agent_message",)),
+        ("beta_items", "BetaMultiAgentCallItem", ("multi_agent_call",)),
+        ("beta_items", "BetaMultiAgentCallOutputItem", ("multi_agent_call_output",)),
+        ("beta_items", "BetaToolSearchCallItem", ("tool_search_call",)),
+        ("beta_items", "BetaToolSearchOutputItem", ("tool_search_output",)),
+        ("beta_items", "BetaAdditionalToolsItem", ("additional_tools",)),
         ("beta_items", "BetaReasoningItem", ("reasoning",)),
-        ("beta_items", "BetaCompactionSummaryItemParam", ("compaction",)),
+        ("beta_items", "BetaCompactionSummaryItem", ("compaction",)),
         ("beta_tools", "BetaImageGenToolCall", ("image_generation_call",)),
         ("beta_tools", "BetaCodeInterpreterToolCall", ("code_interpreter_call",)),
         ("beta_tools", "BetaLocalShellToolCall", ("local_shell_call",)),
         ("beta_tools", "BetaLocalShellToolCallOutput", ("local_shell_call_output",)),
-        ("beta_tools", "BetaFunctionShellCallItemParam", ("shell_call",)),
-        ("beta_tools", "BetaFunctionShellCallOutputItemParam", ("shell_call_output",)),
-        ("beta_tools", "BetaApplyPatchToolCallItemParam", ("apply_patch_call",)),
-        ("beta_tools", "BetaApplyPatchToolCallOutputItemParam", ("apply_patch_call_output",)),
+        ("beta_tools", "BetaFunctionShellCallItem", ("shell_call",)),
+        ("beta_tools", "BetaFunctionShellCallOutputItem", ("shell_call_output",)),
+        ("beta_tools", "BetaApplyPatchToolCallItem", ("apply_patch_call",)),
+        ("beta_tools", "BetaApplyPatchToolCallOutputItem", ("apply_patch_call_output",)),
         ("beta_tools", "BetaMCPListTools", ("mcp_list_tools",)),
         ("beta_tools", "BetaMCPApprovalRequest", ("mcp_approval_request",)),
         ("beta_tools", "BetaMCPApprovalResponse", ("mcp_approval_response",)),
         ("beta_tools", "BetaMCPToolCall", ("mcp_call",)),
         ("beta_tools", "BetaCustomToolCallOutput", ("custom_tool_call_output",)),
         ("beta_tools", "BetaCustomToolCall", ("custom_tool_call",)),
-        ("beta_items", "BetaCompactionTriggerItemParam", ("compaction_trigger",)),
-        ("beta_items", "BetaItemReferenceParam", ()),
-        ("beta_items", "BetaProgramItemParam", ("program",)),
-        ("beta_items", "BetaProgramOutputItemParam", ("program_output",)),
+        ("beta_items", "BetaCompactionTriggerItem", ("compaction_trigger",)),
+        ("beta_items", "BetaItemReference", ()),
+        ("beta_items", "BetaProgramItem", ("program",)),
+        ("beta_items", "BetaProgramOutputItem", ("program_output",)),
     ),
 )
 
@@ -372,7 +364,7 @@ def decode_beta_input_item(v: Any) -> BetaInputItem:
 _F_BETA_INPUT_ITEM = _U_BETA_INPUT_ITEM.fast
 
 
-BetaItem: TypeAlias = "BetaInputMessage | BetaOutputMessage | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerCallOutputItemParam | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaFunctionToolCall | BetaFunctionCallOutputItemParam | BetaAgentMessageItemParam | BetaMultiAgentCallItemParam | BetaMultiAgentCallOutputItemParam | BetaToolSearchCallItemParam | BetaToolSearchOutputItemParam | BetaAdditionalToolsItemParam | BetaReasoningItem | BetaCompactionSummaryItemParam | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCallItemParam | _beta_tools.BetaFunctionShellCallOutputItemParam | _beta_tools.BetaApplyPatchToolCallItemParam | _beta_tools.BetaApplyPatchToolCallOutputItemParam | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponse | _beta_tools.BetaMCPToolCall | _beta_tools.BetaCustomToolCallOutput | _beta_tools.BetaCustomToolCall | UnknownVariant"
+BetaItem: TypeAlias = "BetaInputMessage | BetaOutputMessage | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerCallOutputItem | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaFunctionToolCall | BetaFunctionCallOutputItem | BetaAgentMessageItem | BetaMultiAgentCallItem | BetaMultiAgentCallOutputItem | BetaToolSearchCallItem | BetaToolSearchOutputItem | BetaAdditionalToolsItem | BetaReasoningItem | BetaCompactionSummaryItem | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCallItem | _beta_tools.BetaFunctionShellCallOutputItem | _beta_tools.BetaApplyPatchToolCallItem | _beta_tools.BetaApplyPatchToolCallOutputItem | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponse | _beta_tools.BetaMCPToolCall | _beta_tools.BetaCustomToolCallOutput | _beta_tools.BetaCustomToolCall | UnknownVariant"
 """Content item used to generate a response."""
 
 _U_BETA_ITEM = _UnionDecoder(
@@ -382,26 +374,26 @@ _U_BETA_ITEM = _UnionDecoder(
         ("beta_items", "BetaOutputMessage", ("message",)),
         ("beta_tools", "BetaFileSearchToolCall", ("file_search_call",)),
         ("beta_tools", "BetaComputerToolCall", ("computer_call",)),
-        ("beta_tools", "BetaComputerCallOutputItemParam", ("computer_call_output",)),
+        ("beta_tools", "BetaComputerCallOutputItem", ("computer_call_output",)),
         ("beta_tools", "BetaWebSearchToolCall", ("web_search_call",)),
         ("beta_tools", "BetaFunctionToolCall", ("function_call",)),
-        ("beta_items", "BetaFunctionCallOutputItemParam", ("function_call_output",)),
-        ("beta_items", "BetaAgentMessageItemParam", ("agent_message",)),
-        ("beta_items", "BetaMultiAgentCallItemParam", ("multi_agent_call",)),
-        ("beta_items", "BetaMultiAgentCallOutputItemParam", ("multi_agent_call_output",)),
-        ("beta_items", "BetaToolSearchCallItemParam", ("tool_search_call",)),
-        ("beta_items", "BetaToolSearchOutputItemParam", ("tool_search_output",)),
-        ("beta_items", "BetaAdditionalToolsItemParam", ("additional_tools",)),
+        ("beta_items", "BetaFunctionCallOutputItem", ("function_call_output",)),
+        ("beta_items", "BetaAgentMessageItem", ("agent_message",)),
+        ("beta_items", "BetaMultiAgentCallItem", ("multi_agent_call",)),
+        ("beta_items", "BetaMultiAgentCallOutputItem", ("multi_agent_call_output",)),
+        ("beta_items", "BetaToolSearchCallItem", ("tool_search_call",)),
+        ("beta_items", "BetaToolSearchOutputItem", ("tool_search_output",)),
+        ("beta_items", "BetaAdditionalToolsItem", ("additional_tools",)),
         ("beta_items", "BetaReasoningItem", ("reasoning",)),
-        ("beta_items", "BetaCompactionSummaryItemParam", ("compaction",)),
+        ("beta_items", "BetaCompactionSummaryItem", ("compaction",)),
         ("beta_tools", "BetaImageGenToolCall", ("image_generation_call",)),
         ("beta_tools", "BetaCodeInterpreterToolCall", ("code_interpreter_call",)),
         ("beta_tools", "BetaLocalShellToolCall", ("local_shell_call",)),
         ("beta_tools", "BetaLocalShellToolCallOutput", ("local_shell_call_output",)),
-        ("beta_tools", "BetaFunctionShellCallItemParam", ("shell_call",)),
-        ("beta_tools", "BetaFunctionShellCallOutputItemParam", ("shell_call_output",)),
-        ("beta_tools", "BetaApplyPatchToolCallItemParam", ("apply_patch_call",)),
-        ("beta_tools", "BetaApplyPatchToolCallOutputItemParam", ("apply_patch_call_output",)),
+        ("beta_tools", "BetaFunctionShellCallItem", ("shell_call",)),
+        ("beta_tools", "BetaFunctionShellCallOutputItem", ("shell_call_output",)),
+        ("beta_tools", "BetaApplyPatchToolCallItem", ("apply_patch_call",)),
+        ("beta_tools", "BetaApplyPatchToolCallOutputItem", ("apply_patch_call_output",)),
         ("beta_tools", "BetaMCPListTools", ("mcp_list_tools",)),
         ("beta_tools", "BetaMCPApprovalRequest", ("mcp_approval_request",)),
         ("beta_tools", "BetaMCPApprovalResponse", ("mcp_approval_response",)),
@@ -427,7 +419,7 @@ def decode_beta_item(v: Any) -> BetaItem:
 _F_BETA_ITEM = _U_BETA_ITEM.fast
 
 
-BetaItemField: TypeAlias = "BetaMessage | BetaProgram | BetaProgramOutput | _beta_tools.BetaFunctionToolCall | BetaMultiAgentCall | BetaMultiAgentCallOutput | _beta.BetaToolSearchCall | _beta.BetaToolSearchOutput | _beta.BetaAdditionalTools | BetaAgentMessage | _beta_tools.BetaFunctionToolCallOutput | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerToolCallOutputResource | BetaReasoningItem | BetaCompactionBody | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCall | _beta_tools.BetaFunctionShellCallOutput | _beta_tools.BetaApplyPatchToolCall | _beta_tools.BetaApplyPatchToolCallOutput | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponseResource | _beta_tools.BetaMCPToolCall | _beta_tools.BetaCustomToolCall | _beta_tools.BetaCustomToolCallOutput | UnknownVariant"
+BetaItemField: TypeAlias = "BetaMessage | BetaProgram | BetaProgramOutput | _beta_tools.BetaFunctionToolCall | BetaMultiAgentCall | BetaMultiAgentCallOutput | _beta_responses.BetaToolSearchCall | _beta_responses.BetaToolSearchOutput | _beta_responses.BetaAdditionalTools | BetaAgentMessage | _beta_tools.BetaFunctionToolCallOutput | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerToolCallOutputResource | BetaReasoningItem | BetaCompactionBody | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCall | _beta_tools.BetaFunctionShellCallOutput | _beta_tools.BetaApplyPatchToolCall | _beta_tools.BetaApplyPatchToolCallOutput | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponseResource | _beta_tools.BetaMCPToolCall | _beta_tools.BetaCustomToolCall | _beta_tools.BetaCustomToolCallOutput | UnknownVariant"
 """
 An item representing a message, tool call, tool output, reasoning, or other response
 element.
@@ -442,9 +434,9 @@ _U_BETA_ITEM_FIELD = _UnionDecoder(
         ("beta_tools", "BetaFunctionToolCall", ("function_call",)),
         ("beta_items", "BetaMultiAgentCall", ("multi_agent_call",)),
         ("beta_items", "BetaMultiAgentCallOutput", ("multi_agent_call_output",)),
-        ("beta", "BetaToolSearchCall", ("tool_search_call",)),
-        ("beta", "BetaToolSearchOutput", ("tool_search_output",)),
-        ("beta", "BetaAdditionalTools", ("additional_tools",)),
+        ("beta_responses", "BetaToolSearchCall", ("tool_search_call",)),
+        ("beta_responses", "BetaToolSearchOutput", ("tool_search_output",)),
+        ("beta_responses", "BetaAdditionalTools", ("additional_tools",)),
         ("beta_items", "BetaAgentMessage", ("agent_message",)),
         ("beta_tools", "BetaFunctionToolCallOutput", ("function_call_output",)),
         ("beta_tools", "BetaFileSearchToolCall", ("file_search_call",)),
@@ -486,7 +478,7 @@ def decode_beta_item_field(v: Any) -> BetaItemField:
 _F_BETA_ITEM_FIELD = _U_BETA_ITEM_FIELD.fast
 
 
-BetaItemResource: TypeAlias = "BetaInputMessageResource | BetaOutputMessage | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerToolCallOutputResource | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaFunctionToolCallResource | _beta_tools.BetaFunctionToolCallOutputResource | BetaAgentMessage | BetaMultiAgentCall | BetaMultiAgentCallOutput | _beta.BetaToolSearchCall | _beta.BetaToolSearchOutput | _beta.BetaAdditionalTools | BetaReasoningItem | BetaProgram | BetaProgramOutput | BetaCompactionBody | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCall | _beta_tools.BetaFunctionShellCallOutput | _beta_tools.BetaApplyPatchToolCall | _beta_tools.BetaApplyPatchToolCallOutput | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponseResource | _beta_tools.BetaMCPToolCall | _beta_tools.BetaCustomToolCallResource | _beta_tools.BetaCustomToolCallOutputResource | UnknownVariant"
+BetaItemResource: TypeAlias = "BetaInputMessageResource | BetaOutputMessage | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerToolCallOutputResource | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaFunctionToolCallResource | _beta_tools.BetaFunctionToolCallOutputResource | BetaAgentMessage | BetaMultiAgentCall | BetaMultiAgentCallOutput | _beta_responses.BetaToolSearchCall | _beta_responses.BetaToolSearchOutput | _beta_responses.BetaAdditionalTools | BetaReasoningItem | BetaProgram | BetaProgramOutput | BetaCompactionBody | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCall | _beta_tools.BetaFunctionShellCallOutput | _beta_tools.BetaApplyPatchToolCall | _beta_tools.BetaApplyPatchToolCallOutput | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponseResource | _beta_tools.BetaMCPToolCall | _beta_tools.BetaCustomToolCallResource | _beta_tools.BetaCustomToolCallOutputResource | UnknownVariant"
 """Content item used to generate a response."""
 
 _U_BETA_ITEM_RESOURCE = _UnionDecoder(
@@ -503,9 +495,9 @@ _U_BETA_ITEM_RESOURCE = _UnionDecoder(
         ("beta_items", "BetaAgentMessage", ("agent_message",)),
         ("beta_items", "BetaMultiAgentCall", ("multi_agent_call",)),
         ("beta_items", "BetaMultiAgentCallOutput", ("multi_agent_call_output",)),
-        ("beta", "BetaToolSearchCall", ("tool_search_call",)),
-        ("beta", "BetaToolSearchOutput", ("tool_search_output",)),
-        ("beta", "BetaAdditionalTools", ("additional_tools",)),
+        ("beta_responses", "BetaToolSearchCall", ("tool_search_call",)),
+        ("beta_responses", "BetaToolSearchOutput", ("tool_search_output",)),
+        ("beta_responses", "BetaAdditionalTools", ("additional_tools",)),
         ("beta_items", "BetaReasoningItem", ("reasoning",)),
         ("beta_items", "BetaProgram", ("program",)),
         ("beta_items", "BetaProgramOutput", ("program_output",)),
@@ -606,7 +598,7 @@ def decode_beta_output_content(v: Any) -> BetaOutputContent:
 _F_BETA_OUTPUT_CONTENT = _U_BETA_OUTPUT_CONTENT.fast
 
 
-BetaOutputItem: TypeAlias = "BetaOutputMessage | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaFunctionToolCall | _beta_tools.BetaFunctionToolCallOutputResource | BetaAgentMessage | BetaMultiAgentCall | BetaMultiAgentCallOutput | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerToolCallOutputResource | BetaReasoningItem | BetaProgram | BetaProgramOutput | _beta.BetaToolSearchCall | _beta.BetaToolSearchOutput | _beta.BetaAdditionalTools | BetaCompactionBody | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCall | _beta_tools.BetaFunctionShellCallOutput | _beta_tools.BetaApplyPatchToolCall | _beta_tools.BetaApplyPatchToolCallOutput | _beta_tools.BetaMCPToolCall | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponseResource | _beta_tools.BetaCustomToolCall | _beta_tools.BetaCustomToolCallOutputResource | UnknownVariant"
+BetaOutputItem: TypeAlias = "BetaOutputMessage | _beta_tools.BetaFileSearchToolCall | _beta_tools.BetaFunctionToolCall | _beta_tools.BetaFunctionToolCallOutputResource | BetaAgentMessage | BetaMultiAgentCall | BetaMultiAgentCallOutput | _beta_tools.BetaWebSearchToolCall | _beta_tools.BetaComputerToolCall | _beta_tools.BetaComputerToolCallOutputResource | BetaReasoningItem | BetaProgram | BetaProgramOutput | _beta_responses.BetaToolSearchCall | _beta_responses.BetaToolSearchOutput | _beta_responses.BetaAdditionalTools | BetaCompactionBody | _beta_tools.BetaImageGenToolCall | _beta_tools.BetaCodeInterpreterToolCall | _beta_tools.BetaLocalShellToolCall | _beta_tools.BetaLocalShellToolCallOutput | _beta_tools.BetaFunctionShellCall | _beta_tools.BetaFunctionShellCallOutput | _beta_tools.BetaApplyPatchToolCall | _beta_tools.BetaApplyPatchToolCallOutput | _beta_tools.BetaMCPToolCall | _beta_tools.BetaMCPListTools | _beta_tools.BetaMCPApprovalRequest | _beta_tools.BetaMCPApprovalResponseResource | _beta_tools.BetaCustomToolCall | _beta_tools.BetaCustomToolCallOutputResource | UnknownVariant"
 """The ``BetaOutputItem`` union."""
 
 _U_BETA_OUTPUT_ITEM = _UnionDecoder(
@@ -625,9 +617,9 @@ _U_BETA_OUTPUT_ITEM = _UnionDecoder(
         ("beta_items", "BetaReasoningItem", ("reasoning",)),
         ("beta_items", "BetaProgram", ("program",)),
         ("beta_items", "BetaProgramOutput", ("program_output",)),
-        ("beta", "BetaToolSearchCall", ("tool_search_call",)),
-        ("beta", "BetaToolSearchOutput", ("tool_search_output",)),
-        ("beta", "BetaAdditionalTools", ("additional_tools",)),
+        ("beta_responses", "BetaToolSearchCall", ("tool_search_call",)),
+        ("beta_responses", "BetaToolSearchOutput", ("tool_search_output",)),
+        ("beta_responses", "BetaAdditionalTools", ("additional_tools",)),
         ("beta_items", "BetaCompactionBody", ("compaction",)),
         ("beta_tools", "BetaImageGenToolCall", ("image_generation_call",)),
         ("beta_tools", "BetaCodeInterpreterToolCall", ("code_interpreter_call",)),
@@ -689,42 +681,14 @@ def decode_beta_output_message_content(v: Any) -> BetaOutputMessageContent:
 _F_BETA_OUTPUT_MESSAGE_CONTENT = _U_BETA_OUTPUT_MESSAGE_CONTENT.fast
 
 
-BetaOutputTextContentParamAnnotation: TypeAlias = "BetaFileCitationParam | BetaUrlCitationParam | BetaContainerFileCitationParam | UnknownVariant"
-"""The ``BetaOutputTextContentParamAnnotation`` union."""
-
-_U_BETA_OUTPUT_TEXT_CONTENT_PARAM_ANNOTATION = _UnionDecoder(
-    __package__, "BetaOutputTextContentParamAnnotation", "type",
-    (
-        ("beta_items", "BetaFileCitationParam", ("file_citation",)),
-        ("beta_items", "BetaUrlCitationParam", ("url_citation",)),
-        ("beta_items", "BetaContainerFileCitationParam", ("container_file_citation",)),
-    ),
-)
-
-
-def decode_beta_output_text_content_param_annotation(v: Any) -> BetaOutputTextContentParamAnnotation:
-    """Decode a ``BetaOutputTextContentParamAnnotation`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
-    if v.__class__ is dict:
-        try:
-            f = _F_BETA_OUTPUT_TEXT_CONTENT_PARAM_ANNOTATION.get(v.get("type"))
-        except TypeError:
-            f = None
-        if f is not None:
-            return f(v)
-    return _U_BETA_OUTPUT_TEXT_CONTENT_PARAM_ANNOTATION.decode(v)
-
-
-_F_BETA_OUTPUT_TEXT_CONTENT_PARAM_ANNOTATION = _U_BETA_OUTPUT_TEXT_CONTENT_PARAM_ANNOTATION.fast
-
-
 @_generated_model
-class BetaAdditionalToolsItemParam(BaseModel):
-    """The ``BetaAdditionalToolsItemParam`` object."""
+class BetaAdditionalToolsItem(BaseModel):
+    """The ``BetaAdditionalToolsItem`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "id", "type", "role", "tools"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "role", "tools"))
 
-    agent: BetaAgentTagParam | None | Omit = omit
+    agent: BetaAgentTag | None | Omit = omit
 
     id: str | None | Omit = omit
 
@@ -745,7 +709,7 @@ class BetaAdditionalToolsItemParam(BaseModel):
         self = _new(cls)
         set_extra, s_agent, s_id, s_type, s_role, s_tools = cls._SET
         x = g("agent", omit)
-        s_agent(self, x if x is None or x is omit else BetaAgentTagParam._from_dict(x))
+        s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
         s_type(self, g("type", omit))
         s_role(self, g("role", omit))
@@ -800,13 +764,13 @@ class BetaAgentMessage(BaseModel):
 
 
 @_generated_model
-class BetaAgentMessageItemParam(BaseModel):
+class BetaAgentMessageItem(BaseModel):
     """A message routed between agents."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "id", "type", "author", "recipient", "content"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "author", "recipient", "content"))
 
-    agent: BetaAgentTagParam | None | Omit = omit
+    agent: BetaAgentTag | None | Omit = omit
 
     id: str | None | Omit = omit
 
@@ -819,7 +783,7 @@ class BetaAgentMessageItemParam(BaseModel):
     recipient: str
     """The destination agent identity."""
 
-    content: list[BetaAgentMessageItemParamContentItem]
+    content: list[BetaAgentMessageItemContentItem]
     """Plaintext, image, or encrypted content sent between agents."""
 
     @classmethod
@@ -830,13 +794,13 @@ class BetaAgentMessageItemParam(BaseModel):
         self = _new(cls)
         set_extra, s_agent, s_id, s_type, s_author, s_recipient, s_content = cls._SET
         x = g("agent", omit)
-        s_agent(self, x if x is None or x is omit else BetaAgentTagParam._from_dict(x))
+        s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
         s_type(self, g("type", omit))
         s_author(self, g("author", omit))
         s_recipient(self, g("recipient", omit))
         x = g("content", omit)
-        s_content(self, x if not x else _decode_list(decode_beta_agent_message_item_param_content_item, x))
+        s_content(self, x if not x else _decode_list(decode_beta_agent_message_item_content_item, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -844,28 +808,6 @@ class BetaAgentMessageItemParam(BaseModel):
 @_generated_model
 class BetaAgentTag(BaseModel):
     """The ``BetaAgentTag`` object."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("agent_name",))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
-
-    agent_name: str
-    """The canonical name of the agent that produced this item."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_agent_name = cls._SET
-        s_agent_name(self, g("agent_name", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class BetaAgentTagParam(BaseModel):
-    """The agent that produced this item."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent_name",))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -928,7 +870,7 @@ class BetaCompactionBody(BaseModel):
 
 
 @_generated_model
-class BetaCompactionSummaryItemParam(BaseModel):
+class BetaCompactionSummaryItem(BaseModel):
     """
     A compaction item generated by the [`v1/responses/compact`
     API](/docs/api-reference/responses/compact).
@@ -937,7 +879,7 @@ class BetaCompactionSummaryItemParam(BaseModel):
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "id", "type", "encrypted_content"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "encrypted_content"))
 
-    agent: BetaAgentTagParam | None | Omit = omit
+    agent: BetaAgentTag | None | Omit = omit
 
     id: str | None | Omit = omit
 
@@ -955,7 +897,7 @@ class BetaCompactionSummaryItemParam(BaseModel):
         self = _new(cls)
         set_extra, s_agent, s_id, s_type, s_encrypted_content = cls._SET
         x = g("agent", omit)
-        s_agent(self, x if x is None or x is omit else BetaAgentTagParam._from_dict(x))
+        s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
         s_type(self, g("type", omit))
         s_encrypted_content(self, g("encrypted_content", omit))
@@ -964,13 +906,13 @@ class BetaCompactionSummaryItemParam(BaseModel):
 
 
 @_generated_model
-class BetaCompactionTriggerItemParam(BaseModel):
+class BetaCompactionTriggerItem(BaseModel):
     """Compacts the current context. Must be the final input item."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type",))
 
-    agent: BetaAgentTagParam | None | Omit = omit
+    agent: BetaAgentTag | None | Omit = omit
 
     type: Literal["compaction_trigger"]
     """The type of the item. Always `compaction_trigger`."""
@@ -983,8 +925,53 @@ class BetaCompactionTriggerItemParam(BaseModel):
         self = _new(cls)
         set_extra, s_agent, s_type = cls._SET
         x = g("agent", omit)
-        s_agent(self, x if x is None or x is omit else BetaAgentTagParam._from_dict(x))
+        s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_type(self, g("type", omit))
+        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        return self
+
+
+@_generated_model
+class BetaContainerFileCitation(BaseModel):
+    """The ``BetaContainerFileCitation`` object."""
+
+    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "start_index", "end_index", "container_id", "file_id", "filename"))
+    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+
+    type: Literal["container_file_citation"]
+    """The citation type. Always `container_file_citation`."""
+
+    start_index: int
+    """The index of the first character of the citation in the message."""
+
+    end_index: int
+    """The index of the last character of the citation in the message."""
+
+    container_id: str
+    """The ID of the container."""
+
+    file_id: str
+    """The ID of the container file."""
+
+    filename: str
+    """The filename of the container file cited."""
+
+    @classmethod
+    def _from_dict(cls, d: Any) -> Self:
+        if d.__class__ is not dict:
+            return _not_an_object(cls, d)
+        g = d.get
+        self = _new(cls)
+        (
+            set_extra, s_type, s_start_index, s_end_index, s_container_id, s_file_id,
+            s_filename,
+        ) = cls._SET
+        s_type(self, g("type", omit))
+        s_start_index(self, g("start_index", omit))
+        s_end_index(self, g("end_index", omit))
+        s_container_id(self, g("container_id", omit))
+        s_file_id(self, g("file_id", omit))
+        s_filename(self, g("filename", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1029,51 +1016,6 @@ class BetaContainerFileCitationBody(BaseModel):
         s_file_id(self, g("file_id", omit))
         s_start_index(self, g("start_index", omit))
         s_end_index(self, g("end_index", omit))
-        s_filename(self, g("filename", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class BetaContainerFileCitationParam(BaseModel):
-    """The ``BetaContainerFileCitationParam`` object."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "start_index", "end_index", "container_id", "file_id", "filename"))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
-
-    type: Literal["container_file_citation"]
-    """The citation type. Always `container_file_citation`."""
-
-    start_index: int
-    """The index of the first character of the citation in the message."""
-
-    end_index: int
-    """The index of the last character of the citation in the message."""
-
-    container_id: str
-    """The ID of the container."""
-
-    file_id: str
-    """The ID of the container file."""
-
-    filename: str
-    """The filename of the container file cited."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        (
-            set_extra, s_type, s_start_index, s_end_index, s_container_id, s_file_id,
-            s_filename,
-        ) = cls._SET
-        s_type(self, g("type", omit))
-        s_start_index(self, g("start_index", omit))
-        s_end_index(self, g("end_index", omit))
-        s_container_id(self, g("container_id", omit))
-        s_file_id(self, g("file_id", omit))
         s_filename(self, g("filename", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1148,17 +1090,23 @@ class BetaEncryptedContent(BaseModel):
 
 
 @_generated_model
-class BetaEncryptedContentParam(BaseModel):
-    """Opaque encrypted content that Responses API decrypts inside trusted model execution."""
+class BetaFileCitation(BaseModel):
+    """The ``BetaFileCitation`` object."""
 
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "encrypted_content"))
+    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "index", "file_id", "filename"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
 
-    type: Literal["encrypted_content"]
-    """The type of the input item. Always `encrypted_content`."""
+    type: Literal["file_citation"]
+    """The citation type. Always `file_citation`."""
 
-    encrypted_content: str
-    """Opaque encrypted content."""
+    index: int
+    """The index of the file in the list of files."""
+
+    file_id: str
+    """The ID of the file."""
+
+    filename: str
+    """The filename of the file cited."""
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1166,9 +1114,11 @@ class BetaEncryptedContentParam(BaseModel):
             return _not_an_object(cls, d)
         g = d.get
         self = _new(cls)
-        set_extra, s_type, s_encrypted_content = cls._SET
+        set_extra, s_type, s_index, s_file_id, s_filename = cls._SET
         s_type(self, g("type", omit))
-        s_encrypted_content(self, g("encrypted_content", omit))
+        s_index(self, g("index", omit))
+        s_file_id(self, g("file_id", omit))
+        s_filename(self, g("filename", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1208,40 +1158,6 @@ class BetaFileCitationBody(BaseModel):
 
 
 @_generated_model
-class BetaFileCitationParam(BaseModel):
-    """The ``BetaFileCitationParam`` object."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "index", "file_id", "filename"))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
-
-    type: Literal["file_citation"]
-    """The citation type. Always `file_citation`."""
-
-    index: int
-    """The index of the file in the list of files."""
-
-    file_id: str
-    """The ID of the file."""
-
-    filename: str
-    """The filename of the file cited."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_type, s_index, s_file_id, s_filename = cls._SET
-        s_type(self, g("type", omit))
-        s_index(self, g("index", omit))
-        s_file_id(self, g("file_id", omit))
-        s_filename(self, g("filename", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
 class BetaFilePath(BaseModel):
     """A path to a file."""
 
@@ -1272,13 +1188,13 @@ class BetaFilePath(BaseModel):
 
 
 @_generated_model
-class BetaFunctionCallOutputItemParam(BaseModel):
+class BetaFunctionCallOutputItem(BaseModel):
     """The output of a function tool call."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "id", "call_id", "type", "output", "name", "namespace", "caller", "status"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "output"))
 
-    agent: BetaAgentTagParam | None | Omit = omit
+    agent: BetaAgentTag | None | Omit = omit
 
     id: str | None | Omit = omit
 
@@ -1287,14 +1203,14 @@ class BetaFunctionCallOutputItemParam(BaseModel):
     type: Literal["function_call_output"]
     """The type of the function tool call output. Always `function_call_output`."""
 
-    output: BetaFunctionCallOutputItemParamOutput
+    output: BetaFunctionCallOutputItemOutput
     """Text, image, or file output of the function tool call."""
 
     name: str | None | Omit = omit
 
     namespace: str | None | Omit = omit
 
-    caller: _beta_tools.BetaToolCallCallerParam | None | Omit = omit
+    caller: _beta_tools.BetaToolCallCallerRequest | None | Omit = omit
 
     status: BetaFunctionCallItemStatus | None | Omit = omit
 
@@ -1309,16 +1225,16 @@ class BetaFunctionCallOutputItemParam(BaseModel):
             s_caller, s_status,
         ) = cls._SET
         x = g("agent", omit)
-        s_agent(self, x if x is None or x is omit else BetaAgentTagParam._from_dict(x))
+        s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         s_type(self, g("type", omit))
         x = g("output", omit)
-        s_output(self, x if x is None or x is omit else decode_beta_function_call_output_item_param_output(x))
+        s_output(self, x if x is None or x is omit else decode_beta_function_call_output_item_output(x))
         s_name(self, g("name", omit))
         s_namespace(self, g("namespace", omit))
         x = g("caller", omit)
-        s_caller(self, x if x is None or x is omit else _beta_tools.decode_beta_tool_call_caller_param(x))
+        s_caller(self, x if x is None or x is omit else _beta_tools.decode_beta_tool_call_caller_request(x))
         s_status(self, g("status", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1342,12 +1258,12 @@ class BetaInputFileContent(BaseModel):
     file_data: str | Omit = omit
     """The content of the file to be sent to the model."""
 
-    prompt_cache_breakpoint: _beta.BetaPromptCacheBreakpointConfig | Omit = omit
+    prompt_cache_breakpoint: _beta_responses.BetaPromptCacheBreakpointConfig | Omit = omit
 
     file_url: str | Omit = omit
     """The URL of the file to be sent to the model."""
 
-    detail: _beta.BetaFileInputDetail | Omit = omit
+    detail: _beta_responses.BetaFileInputDetail | Omit = omit
     """
     The detail level of the file to be sent to the model. Use `auto` to let the system
     select the detail level; for GPT-5.6 and later models, `auto` uses high-quality
@@ -1370,59 +1286,9 @@ class BetaInputFileContent(BaseModel):
         s_filename(self, g("filename", omit))
         s_file_data(self, g("file_data", omit))
         x = g("prompt_cache_breakpoint", omit)
-        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta.BetaPromptCacheBreakpointConfig._from_dict(x))
+        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta_responses.BetaPromptCacheBreakpointConfig._from_dict(x))
         s_file_url(self, g("file_url", omit))
         s_detail(self, g("detail", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class BetaInputFileContentParam(BaseModel):
-    """A file input to the model."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "file_id", "filename", "file_data", "file_url", "detail", "prompt_cache_breakpoint"))
-    _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type",))
-
-    type: Literal["input_file"]
-    """The type of the input item. Always `input_file`."""
-
-    file_id: str | None | Omit = omit
-
-    filename: str | None | Omit = omit
-
-    file_data: str | None | Omit = omit
-
-    file_url: str | None | Omit = omit
-
-    detail: _beta.BetaFileDetailEnum | Omit = omit
-    """
-    The detail level of the file to be sent to the model. Use `auto` to let the system
-    select the detail level; for GPT-5.6 and later models, `auto` uses high-quality
-    rendering, which may increase input token usage. Use `low` for lower-cost rendering, or
-    `high` to render the file at higher quality. ...
-    """
-
-    prompt_cache_breakpoint: _beta.BetaPromptCacheBreakpointParam | None | Omit = omit
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        (
-            set_extra, s_type, s_file_id, s_filename, s_file_data, s_file_url, s_detail,
-            s_prompt_cache_breakpoint,
-        ) = cls._SET
-        s_type(self, g("type", omit))
-        s_file_id(self, g("file_id", omit))
-        s_filename(self, g("filename", omit))
-        s_file_data(self, g("file_data", omit))
-        s_file_url(self, g("file_url", omit))
-        s_detail(self, g("detail", omit))
-        x = g("prompt_cache_breakpoint", omit)
-        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta.BetaPromptCacheBreakpointParam._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1441,13 +1307,13 @@ class BetaInputImageContent(BaseModel):
 
     file_id: str | None | Omit = omit
 
-    detail: _beta.BetaImageDetail
+    detail: _beta_responses.BetaImageDetail
     """
     The detail level of the image to be sent to the model. One of `high`, `low`, `auto`, or
     `original`. Defaults to `auto`.
     """
 
-    prompt_cache_breakpoint: _beta.BetaPromptCacheBreakpointConfig | Omit = omit
+    prompt_cache_breakpoint: _beta_responses.BetaPromptCacheBreakpointConfig | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1463,13 +1329,13 @@ class BetaInputImageContent(BaseModel):
         s_file_id(self, g("file_id", omit))
         s_detail(self, g("detail", omit))
         x = g("prompt_cache_breakpoint", omit)
-        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta.BetaPromptCacheBreakpointConfig._from_dict(x))
+        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta_responses.BetaPromptCacheBreakpointConfig._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class BetaInputImageContentParamAutoParam(BaseModel):
+class BetaInputImageContentParamAuto(BaseModel):
     """An image input to the model. Learn about [image inputs](/docs/guides/vision)"""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "image_url", "file_id", "detail", "prompt_cache_breakpoint"))
@@ -1482,9 +1348,9 @@ class BetaInputImageContentParamAutoParam(BaseModel):
 
     file_id: str | None | Omit = omit
 
-    detail: _beta.BetaDetailEnum | None | Omit = omit
+    detail: _beta_responses.BetaDetailEnum | None | Omit = omit
 
-    prompt_cache_breakpoint: _beta.BetaPromptCacheBreakpointParam | None | Omit = omit
+    prompt_cache_breakpoint: _beta_responses.BetaPromptCacheBreakpoint | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1500,7 +1366,7 @@ class BetaInputImageContentParamAutoParam(BaseModel):
         s_file_id(self, g("file_id", omit))
         s_detail(self, g("detail", omit))
         x = g("prompt_cache_breakpoint", omit)
-        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta.BetaPromptCacheBreakpointParam._from_dict(x))
+        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta_responses.BetaPromptCacheBreakpoint._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1614,7 +1480,7 @@ class BetaInputTextContent(BaseModel):
     text: str
     """The text input to the model."""
 
-    prompt_cache_breakpoint: _beta.BetaPromptCacheBreakpointConfig | Omit = omit
+    prompt_cache_breakpoint: _beta_responses.BetaPromptCacheBreakpointConfig | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1626,49 +1492,19 @@ class BetaInputTextContent(BaseModel):
         s_type(self, g("type", omit))
         s_text(self, g("text", omit))
         x = g("prompt_cache_breakpoint", omit)
-        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta.BetaPromptCacheBreakpointConfig._from_dict(x))
+        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta_responses.BetaPromptCacheBreakpointConfig._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class BetaInputTextContentParam(BaseModel):
-    """A text input to the model."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "text", "prompt_cache_breakpoint"))
-    _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "text"))
-
-    type: Literal["input_text"]
-    """The type of the input item. Always `input_text`."""
-
-    text: str
-    """The text input to the model."""
-
-    prompt_cache_breakpoint: _beta.BetaPromptCacheBreakpointParam | None | Omit = omit
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_type, s_text, s_prompt_cache_breakpoint = cls._SET
-        s_type(self, g("type", omit))
-        s_text(self, g("text", omit))
-        x = g("prompt_cache_breakpoint", omit)
-        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta.BetaPromptCacheBreakpointParam._from_dict(x))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class BetaItemReferenceParam(BaseModel):
+class BetaItemReference(BaseModel):
     """An internal identifier for an item to reference."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("id",))
 
-    agent: BetaAgentTagParam | None | Omit = omit
+    agent: BetaAgentTag | None | Omit = omit
 
     type: Literal["item_reference"] | None | Omit = omit
 
@@ -1683,7 +1519,7 @@ class BetaItemReferenceParam(BaseModel):
         self = _new(cls)
         set_extra, s_agent, s_type, s_id = cls._SET
         x = g("agent", omit)
-        s_agent(self, x if x is None or x is omit else BetaAgentTagParam._from_dict(x))
+        s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_type(self, g("type", omit))
         s_id(self, g("id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1752,7 +1588,7 @@ class BetaMessage(BaseModel):
     content: list[BetaMessageContentItem]
     """The content of the message"""
 
-    phase: BetaMessagePhase2 | None | Omit = omit
+    phase: BetaMessagePhase | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1770,6 +1606,37 @@ class BetaMessage(BaseModel):
         x = g("content", omit)
         s_content(self, x if not x else _decode_list(decode_beta_message_content_item, x))
         s_phase(self, g("phase", omit))
+        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        return self
+
+
+@_generated_model
+class BetaMultiAgent(BaseModel):
+    """Configuration for server-hosted multi-agent execution."""
+
+    _KEYS: ClassVar[frozenset[str]] = frozenset(("enabled", "max_concurrent_subagents"))
+    _REQUIRED: ClassVar[frozenset[str]] = frozenset(("enabled",))
+
+    enabled: bool
+    """Whether to enable server-hosted multi-agent execution for this response."""
+
+    max_concurrent_subagents: int | Omit = omit
+    """
+    `max_concurrent_subagents` sets the maximum number of subagents that can be active
+    simultaneously across the entire agent tree. It includes all descendants—children,
+    grandchildren, and deeper subagents—but excludes the root agent. The API does not impose
+    a fixed upper bound on this setting. The ...
+    """
+
+    @classmethod
+    def _from_dict(cls, d: Any) -> Self:
+        if d.__class__ is not dict:
+            return _not_an_object(cls, d)
+        g = d.get
+        self = _new(cls)
+        set_extra, s_enabled, s_max_concurrent_subagents = cls._SET
+        s_enabled(self, g("enabled", omit))
+        s_max_concurrent_subagents(self, g("max_concurrent_subagents", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1818,13 +1685,13 @@ class BetaMultiAgentCall(BaseModel):
 
 
 @_generated_model
-class BetaMultiAgentCallItemParam(BaseModel):
-    """The ``BetaMultiAgentCallItemParam`` object."""
+class BetaMultiAgentCallItem(BaseModel):
+    """The ``BetaMultiAgentCallItem`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "id", "call_id", "type", "action", "arguments"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("call_id", "type", "action", "arguments"))
 
-    agent: BetaAgentTagParam | None | Omit = omit
+    agent: BetaAgentTag | None | Omit = omit
 
     id: str | None | Omit = omit
 
@@ -1834,7 +1701,7 @@ class BetaMultiAgentCallItemParam(BaseModel):
     type: Literal["multi_agent_call"]
     """The item type. Always `multi_agent_call`."""
 
-    action: BetaMultiAgentAction1
+    action: BetaMultiAgentAction
     """The multi-agent action that was executed."""
 
     arguments: str
@@ -1848,7 +1715,7 @@ class BetaMultiAgentCallItemParam(BaseModel):
         self = _new(cls)
         set_extra, s_agent, s_id, s_call_id, s_type, s_action, s_arguments = cls._SET
         x = g("agent", omit)
-        s_agent(self, x if x is None or x is omit else BetaAgentTagParam._from_dict(x))
+        s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         s_type(self, g("type", omit))
@@ -1903,13 +1770,13 @@ class BetaMultiAgentCallOutput(BaseModel):
 
 
 @_generated_model
-class BetaMultiAgentCallOutputItemParam(BaseModel):
-    """The ``BetaMultiAgentCallOutputItemParam`` object."""
+class BetaMultiAgentCallOutputItem(BaseModel):
+    """The ``BetaMultiAgentCallOutputItem`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "id", "call_id", "type", "action", "output"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("call_id", "type", "action", "output"))
 
-    agent: BetaAgentTagParam | None | Omit = omit
+    agent: BetaAgentTag | None | Omit = omit
 
     id: str | None | Omit = omit
 
@@ -1919,10 +1786,10 @@ class BetaMultiAgentCallOutputItemParam(BaseModel):
     type: Literal["multi_agent_call_output"]
     """The item type. Always `multi_agent_call_output`."""
 
-    action: BetaMultiAgentAction1
+    action: BetaMultiAgentAction
     """The multi-agent action that produced this result."""
 
-    output: list[BetaOutputTextContentParam]
+    output: list[BetaOutputTextContent]
     """Text output returned by the multi-agent action."""
 
     @classmethod
@@ -1933,44 +1800,13 @@ class BetaMultiAgentCallOutputItemParam(BaseModel):
         self = _new(cls)
         set_extra, s_agent, s_id, s_call_id, s_type, s_action, s_output = cls._SET
         x = g("agent", omit)
-        s_agent(self, x if x is None or x is omit else BetaAgentTagParam._from_dict(x))
+        s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         s_type(self, g("type", omit))
         s_action(self, g("action", omit))
         x = g("output", omit)
-        s_output(self, x if not x else _decode_list(BetaOutputTextContentParam._from_dict, x))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class BetaMultiAgentParam(BaseModel):
-    """Configuration for server-hosted multi-agent execution."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("enabled", "max_concurrent_subagents"))
-    _REQUIRED: ClassVar[frozenset[str]] = frozenset(("enabled",))
-
-    enabled: bool
-    """Whether to enable server-hosted multi-agent execution for this response."""
-
-    max_concurrent_subagents: int | Omit = omit
-    """
-    `max_concurrent_subagents` sets the maximum number of subagents that can be active
-    simultaneously across the entire agent tree. It includes all descendants—children,
-    grandchildren, and deeper subagents—but excludes the root agent. The API does not impose
-    a fixed upper bound on this setting. The ...
-    """
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_enabled, s_max_concurrent_subagents = cls._SET
-        s_enabled(self, g("enabled", omit))
-        s_max_concurrent_subagents(self, g("max_concurrent_subagents", omit))
+        s_output(self, x if not x else _decode_list(BetaOutputTextContent._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2061,37 +1897,6 @@ class BetaOutputTextContent(BaseModel):
 
 
 @_generated_model
-class BetaOutputTextContentParam(BaseModel):
-    """The ``BetaOutputTextContentParam`` object."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "text", "annotations"))
-    _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "text"))
-
-    type: Literal["output_text"]
-    """The content type. Always `output_text`."""
-
-    text: str
-    """The text content."""
-
-    annotations: list[BetaOutputTextContentParamAnnotation] | Omit = omit
-    """Citations associated with the text content."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_type, s_text, s_annotations = cls._SET
-        s_type(self, g("type", omit))
-        s_text(self, g("text", omit))
-        x = g("annotations", omit)
-        s_annotations(self, x if not x else _decode_list(decode_beta_output_text_content_param_annotation, x))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
 class BetaProgram(BaseModel):
     """The ``BetaProgram`` object."""
 
@@ -2135,13 +1940,13 @@ class BetaProgram(BaseModel):
 
 
 @_generated_model
-class BetaProgramItemParam(BaseModel):
-    """The ``BetaProgramItemParam`` object."""
+class BetaProgramItem(BaseModel):
+    """The ``BetaProgramItem`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "id", "type", "call_id", "code", "fingerprint"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("id", "type", "call_id", "code", "fingerprint"))
 
-    agent: BetaAgentTagParam | None | Omit = omit
+    agent: BetaAgentTag | None | Omit = omit
 
     id: str
     """The unique ID of this program item."""
@@ -2166,7 +1971,7 @@ class BetaProgramItemParam(BaseModel):
         self = _new(cls)
         set_extra, s_agent, s_id, s_type, s_call_id, s_code, s_fingerprint = cls._SET
         x = g("agent", omit)
-        s_agent(self, x if x is None or x is omit else BetaAgentTagParam._from_dict(x))
+        s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
         s_type(self, g("type", omit))
         s_call_id(self, g("call_id", omit))
@@ -2220,13 +2025,13 @@ class BetaProgramOutput(BaseModel):
 
 
 @_generated_model
-class BetaProgramOutputItemParam(BaseModel):
-    """The ``BetaProgramOutputItemParam`` object."""
+class BetaProgramOutputItem(BaseModel):
+    """The ``BetaProgramOutputItem`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "id", "type", "call_id", "result", "status"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("id", "type", "call_id", "result", "status"))
 
-    agent: BetaAgentTagParam | None | Omit = omit
+    agent: BetaAgentTag | None | Omit = omit
 
     id: str
     """The unique ID of this program output item."""
@@ -2251,7 +2056,7 @@ class BetaProgramOutputItemParam(BaseModel):
         self = _new(cls)
         set_extra, s_agent, s_id, s_type, s_call_id, s_result, s_status = cls._SET
         x = g("agent", omit)
-        s_agent(self, x if x is None or x is omit else BetaAgentTagParam._from_dict(x))
+        s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
         s_type(self, g("type", omit))
         s_call_id(self, g("call_id", omit))
@@ -2555,13 +2360,13 @@ class BetaTextContent(BaseModel):
 
 
 @_generated_model
-class BetaToolSearchCallItemParam(BaseModel):
-    """The ``BetaToolSearchCallItemParam`` object."""
+class BetaToolSearchCallItem(BaseModel):
+    """The ``BetaToolSearchCallItem`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "id", "call_id", "type", "execution", "arguments", "status"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "arguments"))
 
-    agent: BetaAgentTagParam | None | Omit = omit
+    agent: BetaAgentTag | None | Omit = omit
 
     id: str | None | Omit = omit
 
@@ -2570,10 +2375,10 @@ class BetaToolSearchCallItemParam(BaseModel):
     type: Literal["tool_search_call"]
     """The item type. Always `tool_search_call`."""
 
-    execution: _beta.BetaToolSearchExecutionType | Omit = omit
+    execution: _beta_responses.BetaToolSearchExecutionType | Omit = omit
     """Whether tool search was executed by the server or by the client."""
 
-    arguments: _beta.BetaEmptyModelParam
+    arguments: _beta_responses.BetaEmptyModel
     """The arguments supplied to the tool search call."""
 
     status: BetaFunctionCallItemStatus | None | Omit = omit
@@ -2588,26 +2393,26 @@ class BetaToolSearchCallItemParam(BaseModel):
             set_extra, s_agent, s_id, s_call_id, s_type, s_execution, s_arguments, s_status,
         ) = cls._SET
         x = g("agent", omit)
-        s_agent(self, x if x is None or x is omit else BetaAgentTagParam._from_dict(x))
+        s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         s_type(self, g("type", omit))
         s_execution(self, g("execution", omit))
         x = g("arguments", omit)
-        s_arguments(self, x if x is None or x is omit else _beta.BetaEmptyModelParam._from_dict(x))
+        s_arguments(self, x if x is None or x is omit else _beta_responses.BetaEmptyModel._from_dict(x))
         s_status(self, g("status", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class BetaToolSearchOutputItemParam(BaseModel):
-    """The ``BetaToolSearchOutputItemParam`` object."""
+class BetaToolSearchOutputItem(BaseModel):
+    """The ``BetaToolSearchOutputItem`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "id", "call_id", "type", "execution", "tools", "status"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "tools"))
 
-    agent: BetaAgentTagParam | None | Omit = omit
+    agent: BetaAgentTag | None | Omit = omit
 
     id: str | None | Omit = omit
 
@@ -2616,7 +2421,7 @@ class BetaToolSearchOutputItemParam(BaseModel):
     type: Literal["tool_search_output"]
     """The item type. Always `tool_search_output`."""
 
-    execution: _beta.BetaToolSearchExecutionType | Omit = omit
+    execution: _beta_responses.BetaToolSearchExecutionType | Omit = omit
     """Whether tool search was executed by the server or by the client."""
 
     tools: list[_beta_tools.BetaTool]
@@ -2632,7 +2437,7 @@ class BetaToolSearchOutputItemParam(BaseModel):
         self = _new(cls)
         set_extra, s_agent, s_id, s_call_id, s_type, s_execution, s_tools, s_status = cls._SET
         x = g("agent", omit)
-        s_agent(self, x if x is None or x is omit else BetaAgentTagParam._from_dict(x))
+        s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         s_type(self, g("type", omit))
@@ -2672,6 +2477,44 @@ class BetaTopLogProb(BaseModel):
 
 
 @_generated_model
+class BetaUrlCitation(BaseModel):
+    """The ``BetaUrlCitation`` object."""
+
+    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "start_index", "end_index", "url", "title"))
+    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+
+    type: Literal["url_citation"]
+    """The citation type. Always `url_citation`."""
+
+    start_index: int
+    """The index of the first character of the citation in the message."""
+
+    end_index: int
+    """The index of the last character of the citation in the message."""
+
+    url: str
+    """The URL of the cited resource."""
+
+    title: str
+    """The title of the cited resource."""
+
+    @classmethod
+    def _from_dict(cls, d: Any) -> Self:
+        if d.__class__ is not dict:
+            return _not_an_object(cls, d)
+        g = d.get
+        self = _new(cls)
+        set_extra, s_type, s_start_index, s_end_index, s_url, s_title = cls._SET
+        s_type(self, g("type", omit))
+        s_start_index(self, g("start_index", omit))
+        s_end_index(self, g("end_index", omit))
+        s_url(self, g("url", omit))
+        s_title(self, g("title", omit))
+        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        return self
+
+
+@_generated_model
 class BetaUrlCitationBody(BaseModel):
     """A citation for a web resource used to generate a model response."""
 
@@ -2704,44 +2547,6 @@ class BetaUrlCitationBody(BaseModel):
         s_url(self, g("url", omit))
         s_start_index(self, g("start_index", omit))
         s_end_index(self, g("end_index", omit))
-        s_title(self, g("title", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class BetaUrlCitationParam(BaseModel):
-    """The ``BetaUrlCitationParam`` object."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "start_index", "end_index", "url", "title"))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
-
-    type: Literal["url_citation"]
-    """The citation type. Always `url_citation`."""
-
-    start_index: int
-    """The index of the first character of the citation in the message."""
-
-    end_index: int
-    """The index of the last character of the citation in the message."""
-
-    url: str
-    """The URL of the cited resource."""
-
-    title: str
-    """The title of the cited resource."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_type, s_start_index, s_end_index, s_url, s_title = cls._SET
-        s_type(self, g("type", omit))
-        s_start_index(self, g("start_index", omit))
-        s_end_index(self, g("end_index", omit))
-        s_url(self, g("url", omit))
         s_title(self, g("title", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self

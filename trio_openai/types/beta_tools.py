@@ -19,11 +19,11 @@ from .._models import not_an_object as _not_an_object
 from .._types import Omit, omit
 
 if TYPE_CHECKING:
-    from . import beta as _beta
     from . import beta_items as _beta_items
+    from . import beta_responses as _beta_responses
 else:
-    _beta = _lazy_module(globals(), "_beta", "beta")
     _beta_items = _lazy_module(globals(), "_beta_items", "beta_items")
+    _beta_responses = _lazy_module(globals(), "_beta_responses", "beta_responses")
 
 _new = object.__new__
 
@@ -32,16 +32,8 @@ BetaApplyPatchCallOutputStatus: TypeAlias = 'Literal["completed", "failed"]'
 """The ``BetaApplyPatchCallOutputStatus`` type."""
 
 
-BetaApplyPatchCallOutputStatusParam: TypeAlias = 'Literal["completed", "failed"]'
-"""Outcome values reported for apply_patch tool call outputs."""
-
-
 BetaApplyPatchCallStatus: TypeAlias = 'Literal["in_progress", "completed"]'
 """The ``BetaApplyPatchCallStatus`` type."""
-
-
-BetaApplyPatchCallStatusParam: TypeAlias = 'Literal["in_progress", "completed"]'
-"""Status values reported for apply_patch tool calls."""
 
 
 BetaClickButtonType: TypeAlias = 'Literal["left", "right", "wheel", "back", "forward"]'
@@ -88,35 +80,35 @@ BetaToolChoiceOptions: TypeAlias = 'Literal["none", "auto", "required"]'
 """Controls which (if any) tool is called by the model."""
 
 
-BetaApplyPatchOperationParam: TypeAlias = "BetaApplyPatchCreateFileOperationParam | BetaApplyPatchDeleteFileOperationParam | BetaApplyPatchUpdateFileOperationParam | UnknownVariant"
+BetaApplyPatchOperation: TypeAlias = "BetaApplyPatchCreateFileOperation | BetaApplyPatchDeleteFileOperation | BetaApplyPatchUpdateFileOperation | UnknownVariant"
 """
 One of the create_file, delete_file, or update_file operations supplied to the apply_patch
 tool.
 """
 
-_U_BETA_APPLY_PATCH_OPERATION_PARAM = _UnionDecoder(
-    __package__, "BetaApplyPatchOperationParam", "type",
+_U_BETA_APPLY_PATCH_OPERATION = _UnionDecoder(
+    __package__, "BetaApplyPatchOperation", "type",
     (
-        ("beta_tools", "BetaApplyPatchCreateFileOperationParam", ("create_file",)),
-        ("beta_tools", "BetaApplyPatchDeleteFileOperationParam", ("delete_file",)),
-        ("beta_tools", "BetaApplyPatchUpdateFileOperationParam", ("update_file",)),
+        ("beta_tools", "BetaApplyPatchCreateFileOperation", ("create_file",)),
+        ("beta_tools", "BetaApplyPatchDeleteFileOperation", ("delete_file",)),
+        ("beta_tools", "BetaApplyPatchUpdateFileOperation", ("update_file",)),
     ),
 )
 
 
-def decode_beta_apply_patch_operation_param(v: Any) -> BetaApplyPatchOperationParam:
-    """Decode a ``BetaApplyPatchOperationParam`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_beta_apply_patch_operation(v: Any) -> BetaApplyPatchOperation:
+    """Decode a ``BetaApplyPatchOperation`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_BETA_APPLY_PATCH_OPERATION_PARAM.get(v.get("type"))
+            f = _F_BETA_APPLY_PATCH_OPERATION.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_BETA_APPLY_PATCH_OPERATION_PARAM.decode(v)
+    return _U_BETA_APPLY_PATCH_OPERATION.decode(v)
 
 
-_F_BETA_APPLY_PATCH_OPERATION_PARAM = _U_BETA_APPLY_PATCH_OPERATION_PARAM.fast
+_F_BETA_APPLY_PATCH_OPERATION = _U_BETA_APPLY_PATCH_OPERATION.fast
 
 
 BetaApplyPatchToolCallOperation: TypeAlias = "BetaApplyPatchCreateFileOperation | BetaApplyPatchDeleteFileOperation | BetaApplyPatchUpdateFileOperation | UnknownVariant"
@@ -147,41 +139,41 @@ def decode_beta_apply_patch_tool_call_operation(v: Any) -> BetaApplyPatchToolCal
 _F_BETA_APPLY_PATCH_TOOL_CALL_OPERATION = _U_BETA_APPLY_PATCH_TOOL_CALL_OPERATION.fast
 
 
-BetaAutoCodeInterpreterToolParamNetworkPolicy: TypeAlias = "_beta.BetaContainerNetworkPolicyDisabledParam | _beta.BetaContainerNetworkPolicyAllowlistParam | UnknownVariant"
+BetaAutoCodeInterpreterToolNetworkPolicy: TypeAlias = "_beta_responses.BetaContainerNetworkPolicyDisabled | _beta_responses.BetaContainerNetworkPolicyAllowlist | UnknownVariant"
 """Network access policy for the container."""
 
-_U_BETA_AUTO_CODE_INTERPRETER_TOOL_PARAM_NETWORK_POLICY = _UnionDecoder(
-    __package__, "BetaAutoCodeInterpreterToolParamNetworkPolicy", "type",
+_U_BETA_AUTO_CODE_INTERPRETER_TOOL_NETWORK_POLICY = _UnionDecoder(
+    __package__, "BetaAutoCodeInterpreterToolNetworkPolicy", "type",
     (
-        ("beta", "BetaContainerNetworkPolicyDisabledParam", ("disabled",)),
-        ("beta", "BetaContainerNetworkPolicyAllowlistParam", ("allowlist",)),
+        ("beta_responses", "BetaContainerNetworkPolicyDisabled", ("disabled",)),
+        ("beta_responses", "BetaContainerNetworkPolicyAllowlist", ("allowlist",)),
     ),
 )
 
 
-def decode_beta_auto_code_interpreter_tool_param_network_policy(v: Any) -> BetaAutoCodeInterpreterToolParamNetworkPolicy:
-    """Decode a ``BetaAutoCodeInterpreterToolParamNetworkPolicy`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_beta_auto_code_interpreter_tool_network_policy(v: Any) -> BetaAutoCodeInterpreterToolNetworkPolicy:
+    """Decode a ``BetaAutoCodeInterpreterToolNetworkPolicy`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_BETA_AUTO_CODE_INTERPRETER_TOOL_PARAM_NETWORK_POLICY.get(v.get("type"))
+            f = _F_BETA_AUTO_CODE_INTERPRETER_TOOL_NETWORK_POLICY.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_BETA_AUTO_CODE_INTERPRETER_TOOL_PARAM_NETWORK_POLICY.decode(v)
+    return _U_BETA_AUTO_CODE_INTERPRETER_TOOL_NETWORK_POLICY.decode(v)
 
 
-_F_BETA_AUTO_CODE_INTERPRETER_TOOL_PARAM_NETWORK_POLICY = _U_BETA_AUTO_CODE_INTERPRETER_TOOL_PARAM_NETWORK_POLICY.fast
+_F_BETA_AUTO_CODE_INTERPRETER_TOOL_NETWORK_POLICY = _U_BETA_AUTO_CODE_INTERPRETER_TOOL_NETWORK_POLICY.fast
 
 
-BetaCodeInterpreterToolCallOutput: TypeAlias = "_beta.BetaCodeInterpreterOutputLogs | _beta.BetaCodeInterpreterOutputImage | UnknownVariant"
+BetaCodeInterpreterToolCallOutput: TypeAlias = "_beta_responses.BetaCodeInterpreterOutputLogs | _beta_responses.BetaCodeInterpreterOutputImage | UnknownVariant"
 """The ``BetaCodeInterpreterToolCallOutput`` union."""
 
 _U_BETA_CODE_INTERPRETER_TOOL_CALL_OUTPUT = _UnionDecoder(
     __package__, "BetaCodeInterpreterToolCallOutput", "type",
     (
-        ("beta", "BetaCodeInterpreterOutputLogs", ("logs",)),
-        ("beta", "BetaCodeInterpreterOutputImage", ("image",)),
+        ("beta_responses", "BetaCodeInterpreterOutputLogs", ("logs",)),
+        ("beta_responses", "BetaCodeInterpreterOutputImage", ("image",)),
     ),
 )
 
@@ -201,7 +193,7 @@ def decode_beta_code_interpreter_tool_call_output(v: Any) -> BetaCodeInterpreter
 _F_BETA_CODE_INTERPRETER_TOOL_CALL_OUTPUT = _U_BETA_CODE_INTERPRETER_TOOL_CALL_OUTPUT.fast
 
 
-BetaCodeInterpreterToolContainer: TypeAlias = "str | BetaAutoCodeInterpreterToolParam | UnknownVariant"
+BetaCodeInterpreterToolContainer: TypeAlias = "str | BetaAutoCodeInterpreterTool | UnknownVariant"
 """
 The code interpreter container. Can be a container ID or an object that specifies uploaded
 file IDs to make available to your code, along with an optional `memory_limit` setting.
@@ -210,7 +202,7 @@ file IDs to make available to your code, along with an optional `memory_limit` s
 _U_BETA_CODE_INTERPRETER_TOOL_CONTAINER = _UnionDecoder(
     __package__, "BetaCodeInterpreterToolContainer", "type",
     (
-        ("beta_tools", "BetaAutoCodeInterpreterToolParam", ("auto",)),
+        ("beta_tools", "BetaAutoCodeInterpreterTool", ("auto",)),
     ),
     scalars=True,
 )
@@ -231,21 +223,21 @@ def decode_beta_code_interpreter_tool_container(v: Any) -> BetaCodeInterpreterTo
 _F_BETA_CODE_INTERPRETER_TOOL_CONTAINER = _U_BETA_CODE_INTERPRETER_TOOL_CONTAINER.fast
 
 
-BetaComputerAction: TypeAlias = "BetaClickParam | BetaDoubleClickAction | BetaDragParam | BetaKeyPressAction | BetaMoveParam | BetaScreenshotParam | BetaScrollParam | BetaTypeParam | BetaWaitParam | UnknownVariant"
+BetaComputerAction: TypeAlias = "BetaClick | BetaDoubleClickAction | BetaDrag | BetaKeyPressAction | BetaMove | BetaScreenshot | BetaScroll | BetaType | BetaWait | UnknownVariant"
 """The ``BetaComputerAction`` union."""
 
 _U_BETA_COMPUTER_ACTION = _UnionDecoder(
     __package__, "BetaComputerAction", "type",
     (
-        ("beta_tools", "BetaClickParam", ("click",)),
+        ("beta_tools", "BetaClick", ("click",)),
         ("beta_tools", "BetaDoubleClickAction", ("double_click",)),
-        ("beta_tools", "BetaDragParam", ("drag",)),
+        ("beta_tools", "BetaDrag", ("drag",)),
         ("beta_tools", "BetaKeyPressAction", ("keypress",)),
-        ("beta_tools", "BetaMoveParam", ("move",)),
-        ("beta_tools", "BetaScreenshotParam", ("screenshot",)),
-        ("beta_tools", "BetaScrollParam", ("scroll",)),
-        ("beta_tools", "BetaTypeParam", ("type",)),
-        ("beta_tools", "BetaWaitParam", ("wait",)),
+        ("beta_tools", "BetaMove", ("move",)),
+        ("beta_tools", "BetaScreenshot", ("screenshot",)),
+        ("beta_tools", "BetaScroll", ("scroll",)),
+        ("beta_tools", "BetaType", ("type",)),
+        ("beta_tools", "BetaWait", ("wait",)),
     ),
 )
 
@@ -284,31 +276,31 @@ def decode_beta_custom_tool_call_output_output(v: Any) -> BetaCustomToolCallOutp
     return _U_BETA_CUSTOM_TOOL_CALL_OUTPUT_OUTPUT.decode(v)
 
 
-BetaCustomToolParamFormat: TypeAlias = "_beta.BetaCustomTextFormatParam | _beta.BetaCustomGrammarFormatParam | UnknownVariant"
+BetaCustomToolFormat: TypeAlias = "_beta_responses.BetaCustomTextFormat | _beta_responses.BetaCustomGrammarFormat | UnknownVariant"
 """The input format for the custom tool. Default is unconstrained text."""
 
-_U_BETA_CUSTOM_TOOL_PARAM_FORMAT = _UnionDecoder(
-    __package__, "BetaCustomToolParamFormat", "type",
+_U_BETA_CUSTOM_TOOL_FORMAT = _UnionDecoder(
+    __package__, "BetaCustomToolFormat", "type",
     (
-        ("beta", "BetaCustomTextFormatParam", ("text",)),
-        ("beta", "BetaCustomGrammarFormatParam", ("grammar",)),
+        ("beta_responses", "BetaCustomTextFormat", ("text",)),
+        ("beta_responses", "BetaCustomGrammarFormat", ("grammar",)),
     ),
 )
 
 
-def decode_beta_custom_tool_param_format(v: Any) -> BetaCustomToolParamFormat:
-    """Decode a ``BetaCustomToolParamFormat`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_beta_custom_tool_format(v: Any) -> BetaCustomToolFormat:
+    """Decode a ``BetaCustomToolFormat`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_BETA_CUSTOM_TOOL_PARAM_FORMAT.get(v.get("type"))
+            f = _F_BETA_CUSTOM_TOOL_FORMAT.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_BETA_CUSTOM_TOOL_PARAM_FORMAT.decode(v)
+    return _U_BETA_CUSTOM_TOOL_FORMAT.decode(v)
 
 
-_F_BETA_CUSTOM_TOOL_PARAM_FORMAT = _U_BETA_CUSTOM_TOOL_PARAM_FORMAT.fast
+_F_BETA_CUSTOM_TOOL_FORMAT = _U_BETA_CUSTOM_TOOL_FORMAT.fast
 
 
 BetaFunctionAndCustomToolCallOutput: TypeAlias = "_beta_items.BetaInputTextContent | _beta_items.BetaInputImageContent | _beta_items.BetaInputFileContent | UnknownVariant"
@@ -339,14 +331,14 @@ def decode_beta_function_and_custom_tool_call_output(v: Any) -> BetaFunctionAndC
 _F_BETA_FUNCTION_AND_CUSTOM_TOOL_CALL_OUTPUT = _U_BETA_FUNCTION_AND_CUSTOM_TOOL_CALL_OUTPUT.fast
 
 
-BetaFunctionShellCallEnvironment: TypeAlias = "_beta.BetaLocalEnvironmentResource | _beta.BetaContainerReferenceResource | UnknownVariant"
+BetaFunctionShellCallEnvironment: TypeAlias = "_beta_responses.BetaLocalEnvironmentResource | _beta_responses.BetaContainerReferenceResource | UnknownVariant"
 """The ``BetaFunctionShellCallEnvironment`` union."""
 
 _U_BETA_FUNCTION_SHELL_CALL_ENVIRONMENT = _UnionDecoder(
     __package__, "BetaFunctionShellCallEnvironment", "type",
     (
-        ("beta", "BetaLocalEnvironmentResource", ("local",)),
-        ("beta", "BetaContainerReferenceResource", ("container_reference",)),
+        ("beta_responses", "BetaLocalEnvironmentResource", ("local",)),
+        ("beta_responses", "BetaContainerReferenceResource", ("container_reference",)),
     ),
 )
 
@@ -366,31 +358,31 @@ def decode_beta_function_shell_call_environment(v: Any) -> BetaFunctionShellCall
 _F_BETA_FUNCTION_SHELL_CALL_ENVIRONMENT = _U_BETA_FUNCTION_SHELL_CALL_ENVIRONMENT.fast
 
 
-BetaFunctionShellCallItemParamEnvironment: TypeAlias = "_beta.BetaLocalEnvironmentParam | _beta.BetaContainerReferenceParam | UnknownVariant"
+BetaFunctionShellCallItemEnvironment: TypeAlias = "_beta_responses.BetaLocalEnvironment | _beta_responses.BetaContainerReference | UnknownVariant"
 """The environment to execute the shell commands in."""
 
-_U_BETA_FUNCTION_SHELL_CALL_ITEM_PARAM_ENVIRONMENT = _UnionDecoder(
-    __package__, "BetaFunctionShellCallItemParamEnvironment", "type",
+_U_BETA_FUNCTION_SHELL_CALL_ITEM_ENVIRONMENT = _UnionDecoder(
+    __package__, "BetaFunctionShellCallItemEnvironment", "type",
     (
-        ("beta", "BetaLocalEnvironmentParam", ("local",)),
-        ("beta", "BetaContainerReferenceParam", ("container_reference",)),
+        ("beta_responses", "BetaLocalEnvironment", ("local",)),
+        ("beta_responses", "BetaContainerReference", ("container_reference",)),
     ),
 )
 
 
-def decode_beta_function_shell_call_item_param_environment(v: Any) -> BetaFunctionShellCallItemParamEnvironment:
-    """Decode a ``BetaFunctionShellCallItemParamEnvironment`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_beta_function_shell_call_item_environment(v: Any) -> BetaFunctionShellCallItemEnvironment:
+    """Decode a ``BetaFunctionShellCallItemEnvironment`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_BETA_FUNCTION_SHELL_CALL_ITEM_PARAM_ENVIRONMENT.get(v.get("type"))
+            f = _F_BETA_FUNCTION_SHELL_CALL_ITEM_ENVIRONMENT.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_BETA_FUNCTION_SHELL_CALL_ITEM_PARAM_ENVIRONMENT.decode(v)
+    return _U_BETA_FUNCTION_SHELL_CALL_ITEM_ENVIRONMENT.decode(v)
 
 
-_F_BETA_FUNCTION_SHELL_CALL_ITEM_PARAM_ENVIRONMENT = _U_BETA_FUNCTION_SHELL_CALL_ITEM_PARAM_ENVIRONMENT.fast
+_F_BETA_FUNCTION_SHELL_CALL_ITEM_ENVIRONMENT = _U_BETA_FUNCTION_SHELL_CALL_ITEM_ENVIRONMENT.fast
 
 
 BetaFunctionShellCallOutputContentOutcome: TypeAlias = "BetaFunctionShellCallOutputTimeoutOutcome | BetaFunctionShellCallOutputExitOutcome | UnknownVariant"
@@ -423,59 +415,59 @@ def decode_beta_function_shell_call_output_content_outcome(v: Any) -> BetaFuncti
 _F_BETA_FUNCTION_SHELL_CALL_OUTPUT_CONTENT_OUTCOME = _U_BETA_FUNCTION_SHELL_CALL_OUTPUT_CONTENT_OUTCOME.fast
 
 
-BetaFunctionShellCallOutputOutcomeParam: TypeAlias = "BetaFunctionShellCallOutputTimeoutOutcomeParam | BetaFunctionShellCallOutputExitOutcomeParam | UnknownVariant"
+BetaFunctionShellCallOutputOutcome: TypeAlias = "BetaFunctionShellCallOutputTimeoutOutcome | BetaFunctionShellCallOutputExitOutcome | UnknownVariant"
 """The exit or timeout outcome associated with this shell call."""
 
-_U_BETA_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME_PARAM = _UnionDecoder(
-    __package__, "BetaFunctionShellCallOutputOutcomeParam", "type",
+_U_BETA_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME = _UnionDecoder(
+    __package__, "BetaFunctionShellCallOutputOutcome", "type",
     (
-        ("beta_tools", "BetaFunctionShellCallOutputTimeoutOutcomeParam", ("timeout",)),
-        ("beta_tools", "BetaFunctionShellCallOutputExitOutcomeParam", ("exit",)),
+        ("beta_tools", "BetaFunctionShellCallOutputTimeoutOutcome", ("timeout",)),
+        ("beta_tools", "BetaFunctionShellCallOutputExitOutcome", ("exit",)),
     ),
 )
 
 
-def decode_beta_function_shell_call_output_outcome_param(v: Any) -> BetaFunctionShellCallOutputOutcomeParam:
-    """Decode a ``BetaFunctionShellCallOutputOutcomeParam`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_beta_function_shell_call_output_outcome(v: Any) -> BetaFunctionShellCallOutputOutcome:
+    """Decode a ``BetaFunctionShellCallOutputOutcome`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_BETA_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME_PARAM.get(v.get("type"))
+            f = _F_BETA_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_BETA_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME_PARAM.decode(v)
+    return _U_BETA_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME.decode(v)
 
 
-_F_BETA_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME_PARAM = _U_BETA_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME_PARAM.fast
+_F_BETA_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME = _U_BETA_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME.fast
 
 
-BetaFunctionShellToolParamEnvironment: TypeAlias = "_beta.BetaContainerAutoParam | _beta.BetaLocalEnvironmentParam | _beta.BetaContainerReferenceParam | UnknownVariant"
-"""The ``BetaFunctionShellToolParamEnvironment`` union."""
+BetaFunctionShellToolEnvironment: TypeAlias = "_beta_responses.BetaContainerAuto | _beta_responses.BetaLocalEnvironment | _beta_responses.BetaContainerReference | UnknownVariant"
+"""The ``BetaFunctionShellToolEnvironment`` union."""
 
-_U_BETA_FUNCTION_SHELL_TOOL_PARAM_ENVIRONMENT = _UnionDecoder(
-    __package__, "BetaFunctionShellToolParamEnvironment", "type",
+_U_BETA_FUNCTION_SHELL_TOOL_ENVIRONMENT = _UnionDecoder(
+    __package__, "BetaFunctionShellToolEnvironment", "type",
     (
-        ("beta", "BetaContainerAutoParam", ("container_auto",)),
-        ("beta", "BetaLocalEnvironmentParam", ("local",)),
-        ("beta", "BetaContainerReferenceParam", ("container_reference",)),
+        ("beta_responses", "BetaContainerAuto", ("container_auto",)),
+        ("beta_responses", "BetaLocalEnvironment", ("local",)),
+        ("beta_responses", "BetaContainerReference", ("container_reference",)),
     ),
 )
 
 
-def decode_beta_function_shell_tool_param_environment(v: Any) -> BetaFunctionShellToolParamEnvironment:
-    """Decode a ``BetaFunctionShellToolParamEnvironment`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_beta_function_shell_tool_environment(v: Any) -> BetaFunctionShellToolEnvironment:
+    """Decode a ``BetaFunctionShellToolEnvironment`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_BETA_FUNCTION_SHELL_TOOL_PARAM_ENVIRONMENT.get(v.get("type"))
+            f = _F_BETA_FUNCTION_SHELL_TOOL_ENVIRONMENT.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_BETA_FUNCTION_SHELL_TOOL_PARAM_ENVIRONMENT.decode(v)
+    return _U_BETA_FUNCTION_SHELL_TOOL_ENVIRONMENT.decode(v)
 
 
-_F_BETA_FUNCTION_SHELL_TOOL_PARAM_ENVIRONMENT = _U_BETA_FUNCTION_SHELL_TOOL_PARAM_ENVIRONMENT.fast
+_F_BETA_FUNCTION_SHELL_TOOL_ENVIRONMENT = _U_BETA_FUNCTION_SHELL_TOOL_ENVIRONMENT.fast
 
 
 BetaFunctionToolCallOutputResourceOutput: TypeAlias = "str | list[BetaFunctionAndCustomToolCallOutput]"
@@ -514,7 +506,7 @@ def decode_beta_mcp_tool_allowed_tools(v: Any) -> BetaMCPToolAllowedTools:
     return _U_BETA_MCP_TOOL_ALLOWED_TOOLS.decode(v)
 
 
-BetaMCPToolCallError: TypeAlias = "BetaMCPProtocolError | BetaMCPToolExecutionError | _beta.BetaHTTPError | UnknownVariant"
+BetaMCPToolCallError: TypeAlias = "BetaMCPProtocolError | BetaMCPToolExecutionError | _beta_responses.BetaHTTPError | UnknownVariant"
 """The ``BetaMCPToolCallError`` union."""
 
 _U_BETA_MCP_TOOL_CALL_ERROR = _UnionDecoder(
@@ -522,7 +514,7 @@ _U_BETA_MCP_TOOL_CALL_ERROR = _UnionDecoder(
     (
         ("beta_tools", "BetaMCPProtocolError", ("mcp_protocol_error",)),
         ("beta_tools", "BetaMCPToolExecutionError", ("mcp_tool_execution_error",)),
-        ("beta", "BetaHTTPError", ("http_error",)),
+        ("beta_responses", "BetaHTTPError", ("http_error",)),
     ),
 )
 
@@ -559,34 +551,34 @@ def decode_beta_mcp_tool_require_approval(v: Any) -> BetaMCPToolRequireApproval:
     return _U_BETA_MCP_TOOL_REQUIRE_APPROVAL.decode(v)
 
 
-BetaNamespaceToolParamTool: TypeAlias = "BetaFunctionToolParam | BetaCustomToolParam | UnknownVariant"
+BetaNamespaceToolTool: TypeAlias = "BetaFunctionTool | BetaCustomTool | UnknownVariant"
 """A function or custom tool that belongs to a namespace."""
 
-_U_BETA_NAMESPACE_TOOL_PARAM_TOOL = _UnionDecoder(
-    __package__, "BetaNamespaceToolParamTool", "type",
+_U_BETA_NAMESPACE_TOOL_TOOL = _UnionDecoder(
+    __package__, "BetaNamespaceToolTool", "type",
     (
-        ("beta_tools", "BetaFunctionToolParam", ("function",)),
-        ("beta_tools", "BetaCustomToolParam", ("custom",)),
+        ("beta_tools", "BetaFunctionTool", ("function",)),
+        ("beta_tools", "BetaCustomTool", ("custom",)),
     ),
 )
 
 
-def decode_beta_namespace_tool_param_tool(v: Any) -> BetaNamespaceToolParamTool:
-    """Decode a ``BetaNamespaceToolParamTool`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_beta_namespace_tool_tool(v: Any) -> BetaNamespaceToolTool:
+    """Decode a ``BetaNamespaceToolTool`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_BETA_NAMESPACE_TOOL_PARAM_TOOL.get(v.get("type"))
+            f = _F_BETA_NAMESPACE_TOOL_TOOL.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_BETA_NAMESPACE_TOOL_PARAM_TOOL.decode(v)
+    return _U_BETA_NAMESPACE_TOOL_TOOL.decode(v)
 
 
-_F_BETA_NAMESPACE_TOOL_PARAM_TOOL = _U_BETA_NAMESPACE_TOOL_PARAM_TOOL.fast
+_F_BETA_NAMESPACE_TOOL_TOOL = _U_BETA_NAMESPACE_TOOL_TOOL.fast
 
 
-BetaTool: TypeAlias = "BetaFunctionTool | BetaFileSearchTool | BetaComputerTool | BetaComputerUsePreviewTool | BetaWebSearchTool | BetaMCPTool | BetaCodeInterpreterTool | BetaProgrammaticToolCallingParam | BetaImageGenTool | BetaLocalShellToolParam | BetaFunctionShellToolParam | BetaCustomToolParam | BetaNamespaceToolParam | BetaToolSearchToolParam | BetaWebSearchPreviewTool | BetaApplyPatchToolParam | UnknownVariant"
+BetaTool: TypeAlias = "BetaFunctionTool | BetaFileSearchTool | BetaComputerTool | BetaComputerUsePreviewTool | BetaWebSearchTool | BetaMCPTool | BetaCodeInterpreterTool | BetaProgrammaticToolCalling | BetaImageGenTool | BetaLocalShellTool | BetaFunctionShellTool | BetaCustomTool | BetaNamespaceTool | BetaToolSearchTool | BetaWebSearchPreviewTool | BetaApplyPatchTool | UnknownVariant"
 """A tool that can be used to generate a response."""
 
 _U_BETA_TOOL = _UnionDecoder(
@@ -599,15 +591,15 @@ _U_BETA_TOOL = _UnionDecoder(
         ("beta_tools", "BetaWebSearchTool", ("web_search", "web_search_2025_08_26",)),
         ("beta_tools", "BetaMCPTool", ("mcp",)),
         ("beta_tools", "BetaCodeInterpreterTool", ("code_interpreter",)),
-        ("beta_tools", "BetaProgrammaticToolCallingParam", ("programmatic_tool_calling",)),
+        ("beta_tools", "BetaProgrammaticToolCalling", ("programmatic_tool_calling",)),
         ("beta_tools", "BetaImageGenTool", ("image_generation",)),
-        ("beta_tools", "BetaLocalShellToolParam", ("local_shell",)),
-        ("beta_tools", "BetaFunctionShellToolParam", ("shell",)),
-        ("beta_tools", "BetaCustomToolParam", ("custom",)),
-        ("beta_tools", "BetaNamespaceToolParam", ("namespace",)),
-        ("beta_tools", "BetaToolSearchToolParam", ("tool_search",)),
+        ("beta_tools", "BetaLocalShellTool", ("local_shell",)),
+        ("beta_tools", "BetaFunctionShellTool", ("shell",)),
+        ("beta_tools", "BetaCustomTool", ("custom",)),
+        ("beta_tools", "BetaNamespaceTool", ("namespace",)),
+        ("beta_tools", "BetaToolSearchTool", ("tool_search",)),
         ("beta_tools", "BetaWebSearchPreviewTool", ("web_search_preview", "web_search_preview_2025_03_11",)),
-        ("beta_tools", "BetaApplyPatchToolParam", ("apply_patch",)),
+        ("beta_tools", "BetaApplyPatchTool", ("apply_patch",)),
     ),
 )
 
@@ -654,71 +646,71 @@ def decode_beta_tool_call_caller(v: Any) -> BetaToolCallCaller:
 _F_BETA_TOOL_CALL_CALLER = _U_BETA_TOOL_CALL_CALLER.fast
 
 
-BetaToolCallCallerParam: TypeAlias = "BetaDirectToolCallCallerParam | BetaProgramToolCallCallerParam | UnknownVariant"
+BetaToolCallCallerRequest: TypeAlias = "BetaDirectToolCallCaller | BetaProgramToolCallCaller | UnknownVariant"
 """The execution context that produced this tool call."""
 
-_U_BETA_TOOL_CALL_CALLER_PARAM = _UnionDecoder(
-    __package__, "BetaToolCallCallerParam", "type",
+_U_BETA_TOOL_CALL_CALLER_REQUEST = _UnionDecoder(
+    __package__, "BetaToolCallCallerRequest", "type",
     (
-        ("beta_tools", "BetaDirectToolCallCallerParam", ("direct",)),
-        ("beta_tools", "BetaProgramToolCallCallerParam", ("program",)),
+        ("beta_tools", "BetaDirectToolCallCaller", ("direct",)),
+        ("beta_tools", "BetaProgramToolCallCaller", ("program",)),
     ),
 )
 
 
-def decode_beta_tool_call_caller_param(v: Any) -> BetaToolCallCallerParam:
-    """Decode a ``BetaToolCallCallerParam`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_beta_tool_call_caller_request(v: Any) -> BetaToolCallCallerRequest:
+    """Decode a ``BetaToolCallCallerRequest`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_BETA_TOOL_CALL_CALLER_PARAM.get(v.get("type"))
+            f = _F_BETA_TOOL_CALL_CALLER_REQUEST.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_BETA_TOOL_CALL_CALLER_PARAM.decode(v)
+    return _U_BETA_TOOL_CALL_CALLER_REQUEST.decode(v)
 
 
-_F_BETA_TOOL_CALL_CALLER_PARAM = _U_BETA_TOOL_CALL_CALLER_PARAM.fast
+_F_BETA_TOOL_CALL_CALLER_REQUEST = _U_BETA_TOOL_CALL_CALLER_REQUEST.fast
 
 
-BetaToolChoiceParam: TypeAlias = "BetaToolChoiceOptions | BetaToolChoiceAllowed | BetaToolChoiceTypes | BetaToolChoiceFunction | BetaToolChoiceMCP | BetaToolChoiceCustom | BetaSpecificProgrammaticToolCallingParam | BetaSpecificApplyPatchParam | BetaSpecificFunctionShellParam | UnknownVariant"
+BetaToolChoice: TypeAlias = "BetaToolChoiceOptions | BetaToolChoiceAllowed | BetaToolChoiceTypes | BetaToolChoiceFunction | BetaToolChoiceMCP | BetaToolChoiceCustom | BetaSpecificProgrammaticToolCalling | BetaSpecificApplyPatch | BetaSpecificFunctionShell | UnknownVariant"
 """
 How the model should select which tool (or tools) to use when generating a response. See the
 `tools` parameter to see how to specify which tools the model can call.
 """
 
-_U_BETA_TOOL_CHOICE_PARAM = _UnionDecoder(
-    __package__, "BetaToolChoiceParam", "type",
+_U_BETA_TOOL_CHOICE = _UnionDecoder(
+    __package__, "BetaToolChoice", "type",
     (
         ("beta_tools", "BetaToolChoiceAllowed", ("allowed_tools",)),
         ("beta_tools", "BetaToolChoiceTypes", ("file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter",)),
         ("beta_tools", "BetaToolChoiceFunction", ("function",)),
         ("beta_tools", "BetaToolChoiceMCP", ("mcp",)),
         ("beta_tools", "BetaToolChoiceCustom", ("custom",)),
-        ("beta_tools", "BetaSpecificProgrammaticToolCallingParam", ("programmatic_tool_calling",)),
-        ("beta_tools", "BetaSpecificApplyPatchParam", ("apply_patch",)),
-        ("beta_tools", "BetaSpecificFunctionShellParam", ("shell",)),
+        ("beta_tools", "BetaSpecificProgrammaticToolCalling", ("programmatic_tool_calling",)),
+        ("beta_tools", "BetaSpecificApplyPatch", ("apply_patch",)),
+        ("beta_tools", "BetaSpecificFunctionShell", ("shell",)),
     ),
     scalars=True,
 )
 
 
-def decode_beta_tool_choice_param(v: Any) -> BetaToolChoiceParam:
-    """Decode a ``BetaToolChoiceParam`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_beta_tool_choice(v: Any) -> BetaToolChoice:
+    """Decode a ``BetaToolChoice`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_BETA_TOOL_CHOICE_PARAM.get(v.get("type"))
+            f = _F_BETA_TOOL_CHOICE.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_BETA_TOOL_CHOICE_PARAM.decode(v)
+    return _U_BETA_TOOL_CHOICE.decode(v)
 
 
-_F_BETA_TOOL_CHOICE_PARAM = _U_BETA_TOOL_CHOICE_PARAM.fast
+_F_BETA_TOOL_CHOICE = _U_BETA_TOOL_CHOICE.fast
 
 
-BetaWebSearchToolCallAction: TypeAlias = "_beta.BetaWebSearchActionSearch | _beta.BetaWebSearchActionOpenPage | _beta.BetaWebSearchActionFind | UnknownVariant"
+BetaWebSearchToolCallAction: TypeAlias = "_beta_responses.BetaWebSearchActionSearch | _beta_responses.BetaWebSearchActionOpenPage | _beta_responses.BetaWebSearchActionFind | UnknownVariant"
 """
 An object describing the specific action taken in this web search call. Includes details on
 how the model used the web (search, open_page, find_in_page).
@@ -727,9 +719,9 @@ how the model used the web (search, open_page, find_in_page).
 _U_BETA_WEB_SEARCH_TOOL_CALL_ACTION = _UnionDecoder(
     __package__, "BetaWebSearchToolCallAction", "type",
     (
-        ("beta", "BetaWebSearchActionSearch", ("search",)),
-        ("beta", "BetaWebSearchActionOpenPage", ("open_page",)),
-        ("beta", "BetaWebSearchActionFind", ("find_in_page",)),
+        ("beta_responses", "BetaWebSearchActionSearch", ("search",)),
+        ("beta_responses", "BetaWebSearchActionOpenPage", ("open_page",)),
+        ("beta_responses", "BetaWebSearchActionFind", ("find_in_page",)),
     ),
 )
 
@@ -780,36 +772,6 @@ class BetaApplyPatchCreateFileOperation(BaseModel):
 
 
 @_generated_model
-class BetaApplyPatchCreateFileOperationParam(BaseModel):
-    """Instruction for creating a new file via the apply_patch tool."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "path", "diff"))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
-
-    type: Literal["create_file"]
-    """The operation type. Always `create_file`."""
-
-    path: str
-    """Path of the file to create relative to the workspace root."""
-
-    diff: str
-    """Unified diff content to apply when creating the file."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_type, s_path, s_diff = cls._SET
-        s_type(self, g("type", omit))
-        s_path(self, g("path", omit))
-        s_diff(self, g("diff", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
 class BetaApplyPatchDeleteFileOperation(BaseModel):
     """Instruction describing how to delete a file via the apply_patch tool."""
 
@@ -836,17 +798,16 @@ class BetaApplyPatchDeleteFileOperation(BaseModel):
 
 
 @_generated_model
-class BetaApplyPatchDeleteFileOperationParam(BaseModel):
-    """Instruction for deleting an existing file via the apply_patch tool."""
+class BetaApplyPatchTool(BaseModel):
+    """Allows the assistant to create, delete, or update files using unified diffs."""
 
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "path"))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "allowed_callers"))
+    _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type",))
 
-    type: Literal["delete_file"]
-    """The operation type. Always `delete_file`."""
+    type: Literal["apply_patch"]
+    """The type of the tool. Always `apply_patch`."""
 
-    path: str
-    """Path of the file to delete relative to the workspace root."""
+    allowed_callers: list[_beta_responses.BetaCallableToolAllowedCaller] | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -854,9 +815,9 @@ class BetaApplyPatchDeleteFileOperationParam(BaseModel):
             return _not_an_object(cls, d)
         g = d.get
         self = _new(cls)
-        set_extra, s_type, s_path = cls._SET
+        set_extra, s_type, s_allowed_callers = cls._SET
         s_type(self, g("type", omit))
-        s_path(self, g("path", omit))
+        s_allowed_callers(self, g("allowed_callers", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -922,7 +883,7 @@ class BetaApplyPatchToolCall(BaseModel):
 
 
 @_generated_model
-class BetaApplyPatchToolCallItemParam(BaseModel):
+class BetaApplyPatchToolCallItem(BaseModel):
     """
     A tool call representing a request to create, delete, or update files using diff
     patches.
@@ -931,7 +892,7 @@ class BetaApplyPatchToolCallItemParam(BaseModel):
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "id", "call_id", "caller", "status", "operation"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "call_id", "status", "operation"))
 
-    agent: _beta_items.BetaAgentTagParam | None | Omit = omit
+    agent: _beta_items.BetaAgentTag | None | Omit = omit
 
     type: Literal["apply_patch_call"]
     """The type of the item. Always `apply_patch_call`."""
@@ -941,12 +902,12 @@ class BetaApplyPatchToolCallItemParam(BaseModel):
     call_id: str
     """The unique ID of the apply patch tool call generated by the model."""
 
-    caller: BetaToolCallCallerParam | None | Omit = omit
+    caller: BetaToolCallCallerRequest | None | Omit = omit
 
-    status: BetaApplyPatchCallStatusParam
+    status: BetaApplyPatchCallStatus
     """The status of the apply patch tool call. One of `in_progress` or `completed`."""
 
-    operation: BetaApplyPatchOperationParam
+    operation: BetaApplyPatchOperation
     """The specific create, delete, or update instruction for the apply_patch tool call."""
 
     @classmethod
@@ -957,15 +918,15 @@ class BetaApplyPatchToolCallItemParam(BaseModel):
         self = _new(cls)
         set_extra, s_agent, s_type, s_id, s_call_id, s_caller, s_status, s_operation = cls._SET
         x = g("agent", omit)
-        s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTagParam._from_dict(x))
+        s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_type(self, g("type", omit))
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
-        s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_param(x))
+        s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_request(x))
         s_status(self, g("status", omit))
         x = g("operation", omit)
-        s_operation(self, x if x is None or x is omit else decode_beta_apply_patch_operation_param(x))
+        s_operation(self, x if x is None or x is omit else decode_beta_apply_patch_operation(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1027,13 +988,13 @@ class BetaApplyPatchToolCallOutput(BaseModel):
 
 
 @_generated_model
-class BetaApplyPatchToolCallOutputItemParam(BaseModel):
+class BetaApplyPatchToolCallOutputItem(BaseModel):
     """The streamed output emitted by an apply patch tool call."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "id", "call_id", "caller", "status", "output"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "call_id", "status"))
 
-    agent: _beta_items.BetaAgentTagParam | None | Omit = omit
+    agent: _beta_items.BetaAgentTag | None | Omit = omit
 
     type: Literal["apply_patch_call_output"]
     """The type of the item. Always `apply_patch_call_output`."""
@@ -1043,9 +1004,9 @@ class BetaApplyPatchToolCallOutputItemParam(BaseModel):
     call_id: str
     """The unique ID of the apply patch tool call generated by the model."""
 
-    caller: BetaToolCallCallerParam | None | Omit = omit
+    caller: BetaToolCallCallerRequest | None | Omit = omit
 
-    status: BetaApplyPatchCallOutputStatusParam
+    status: BetaApplyPatchCallOutputStatus
     """The status of the apply patch tool call output. One of `completed` or `failed`."""
 
     output: str | None | Omit = omit
@@ -1058,39 +1019,14 @@ class BetaApplyPatchToolCallOutputItemParam(BaseModel):
         self = _new(cls)
         set_extra, s_agent, s_type, s_id, s_call_id, s_caller, s_status, s_output = cls._SET
         x = g("agent", omit)
-        s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTagParam._from_dict(x))
+        s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_type(self, g("type", omit))
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
-        s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_param(x))
+        s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_request(x))
         s_status(self, g("status", omit))
         s_output(self, g("output", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class BetaApplyPatchToolParam(BaseModel):
-    """Allows the assistant to create, delete, or update files using unified diffs."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "allowed_callers"))
-    _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type",))
-
-    type: Literal["apply_patch"]
-    """The type of the tool. Always `apply_patch`."""
-
-    allowed_callers: list[_beta.BetaCallableToolAllowedCaller] | None | Omit = omit
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_type, s_allowed_callers = cls._SET
-        s_type(self, g("type", omit))
-        s_allowed_callers(self, g("allowed_callers", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1126,37 +1062,7 @@ class BetaApplyPatchUpdateFileOperation(BaseModel):
 
 
 @_generated_model
-class BetaApplyPatchUpdateFileOperationParam(BaseModel):
-    """Instruction for updating an existing file via the apply_patch tool."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "path", "diff"))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
-
-    type: Literal["update_file"]
-    """The operation type. Always `update_file`."""
-
-    path: str
-    """Path of the file to update relative to the workspace root."""
-
-    diff: str
-    """Unified diff content to apply to the existing file."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_type, s_path, s_diff = cls._SET
-        s_type(self, g("type", omit))
-        s_path(self, g("path", omit))
-        s_diff(self, g("diff", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class BetaAutoCodeInterpreterToolParam(BaseModel):
+class BetaAutoCodeInterpreterTool(BaseModel):
     """
     Configuration for a code interpreter container. Optionally specify the IDs of the files
     to run the code on.
@@ -1171,9 +1077,9 @@ class BetaAutoCodeInterpreterToolParam(BaseModel):
     file_ids: list[str] | Omit = omit
     """An optional list of uploaded files to make available to your code."""
 
-    memory_limit: _beta.BetaContainerMemoryLimit | None | Omit = omit
+    memory_limit: _beta_responses.BetaContainerMemoryLimit | None | Omit = omit
 
-    network_policy: BetaAutoCodeInterpreterToolParamNetworkPolicy | Omit = omit
+    network_policy: BetaAutoCodeInterpreterToolNetworkPolicy | Omit = omit
     """Network access policy for the container."""
 
     @classmethod
@@ -1187,13 +1093,13 @@ class BetaAutoCodeInterpreterToolParam(BaseModel):
         s_file_ids(self, g("file_ids", omit))
         s_memory_limit(self, g("memory_limit", omit))
         x = g("network_policy", omit)
-        s_network_policy(self, x if x is None or x is omit else decode_beta_auto_code_interpreter_tool_param_network_policy(x))
+        s_network_policy(self, x if x is None or x is omit else decode_beta_auto_code_interpreter_tool_network_policy(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class BetaClickParam(BaseModel):
+class BetaClick(BaseModel):
     """A click action."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "button", "x", "y", "keys"))
@@ -1249,7 +1155,7 @@ class BetaCodeInterpreterTool(BaseModel):
     setting.
     """
 
-    allowed_callers: list[_beta.BetaCallableToolAllowedCaller] | None | Omit = omit
+    allowed_callers: list[_beta_responses.BetaCallableToolAllowedCaller] | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1316,13 +1222,13 @@ class BetaCodeInterpreterToolCall(BaseModel):
 
 
 @_generated_model
-class BetaComputerCallOutputItemParam(BaseModel):
+class BetaComputerCallOutputItem(BaseModel):
     """The output of a computer tool call."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "id", "call_id", "type", "output", "acknowledged_safety_checks", "status"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("call_id", "type", "output"))
 
-    agent: _beta_items.BetaAgentTagParam | None | Omit = omit
+    agent: _beta_items.BetaAgentTag | None | Omit = omit
 
     id: str | None | Omit = omit
 
@@ -1334,7 +1240,7 @@ class BetaComputerCallOutputItemParam(BaseModel):
 
     output: BetaComputerScreenshotImage
 
-    acknowledged_safety_checks: list[BetaComputerCallSafetyCheckParam] | None | Omit = omit
+    acknowledged_safety_checks: list[BetaComputerCallSafetyCheck] | None | Omit = omit
 
     status: _beta_items.BetaFunctionCallItemStatus | None | Omit = omit
 
@@ -1349,21 +1255,21 @@ class BetaComputerCallOutputItemParam(BaseModel):
             s_acknowledged_safety_checks, s_status,
         ) = cls._SET
         x = g("agent", omit)
-        s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTagParam._from_dict(x))
+        s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         s_type(self, g("type", omit))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else BetaComputerScreenshotImage._from_dict(x))
         x = g("acknowledged_safety_checks", omit)
-        s_acknowledged_safety_checks(self, x if not x else _decode_list(BetaComputerCallSafetyCheckParam._from_dict, x))
+        s_acknowledged_safety_checks(self, x if not x else _decode_list(BetaComputerCallSafetyCheck._from_dict, x))
         s_status(self, g("status", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class BetaComputerCallSafetyCheckParam(BaseModel):
+class BetaComputerCallSafetyCheck(BaseModel):
     """A pending safety check for the computer call."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("id", "code", "message"))
@@ -1407,13 +1313,13 @@ class BetaComputerScreenshotContent(BaseModel):
 
     file_id: str | None
 
-    detail: _beta.BetaImageDetail
+    detail: _beta_responses.BetaImageDetail
     """
     The detail level of the screenshot image to be sent to the model. One of `high`, `low`,
     `auto`, or `original`. Defaults to `auto`.
     """
 
-    prompt_cache_breakpoint: _beta.BetaPromptCacheBreakpointConfig | Omit = omit
+    prompt_cache_breakpoint: _beta_responses.BetaPromptCacheBreakpointConfig | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1429,7 +1335,7 @@ class BetaComputerScreenshotContent(BaseModel):
         s_file_id(self, g("file_id", omit))
         s_detail(self, g("detail", omit))
         x = g("prompt_cache_breakpoint", omit)
-        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta.BetaPromptCacheBreakpointConfig._from_dict(x))
+        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta_responses.BetaPromptCacheBreakpointConfig._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1518,7 +1424,7 @@ class BetaComputerToolCall(BaseModel):
 
     actions: BetaComputerActionList | Omit = omit
 
-    pending_safety_checks: list[BetaComputerCallSafetyCheckParam]
+    pending_safety_checks: list[BetaComputerCallSafetyCheck]
     """The pending safety checks for the computer call."""
 
     status: Literal["in_progress", "completed", "incomplete"]
@@ -1547,7 +1453,7 @@ class BetaComputerToolCall(BaseModel):
         x = g("actions", omit)
         s_actions(self, x if not x else _decode_list(decode_beta_computer_action, x))
         x = g("pending_safety_checks", omit)
-        s_pending_safety_checks(self, x if not x else _decode_list(BetaComputerCallSafetyCheckParam._from_dict, x))
+        s_pending_safety_checks(self, x if not x else _decode_list(BetaComputerCallSafetyCheck._from_dict, x))
         s_status(self, g("status", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1572,7 +1478,7 @@ class BetaComputerToolCallOutput(BaseModel):
     call_id: str
     """The ID of the computer tool call that produced the output."""
 
-    acknowledged_safety_checks: list[BetaComputerCallSafetyCheckParam] | Omit = omit
+    acknowledged_safety_checks: list[BetaComputerCallSafetyCheck] | Omit = omit
     """The safety checks reported by the API that have been acknowledged by the developer."""
 
     output: BetaComputerScreenshotImage
@@ -1599,7 +1505,7 @@ class BetaComputerToolCallOutput(BaseModel):
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("acknowledged_safety_checks", omit)
-        s_acknowledged_safety_checks(self, x if not x else _decode_list(BetaComputerCallSafetyCheckParam._from_dict, x))
+        s_acknowledged_safety_checks(self, x if not x else _decode_list(BetaComputerCallSafetyCheck._from_dict, x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else BetaComputerScreenshotImage._from_dict(x))
         s_status(self, g("status", omit))
@@ -1626,7 +1532,7 @@ class BetaComputerToolCallOutputResource(BaseModel):
     call_id: str
     """The ID of the computer tool call that produced the output."""
 
-    acknowledged_safety_checks: list[BetaComputerCallSafetyCheckParam] | Omit = omit
+    acknowledged_safety_checks: list[BetaComputerCallSafetyCheck] | Omit = omit
     """The safety checks reported by the API that have been acknowledged by the developer."""
 
     output: BetaComputerScreenshotImage
@@ -1656,7 +1562,7 @@ class BetaComputerToolCallOutputResource(BaseModel):
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("acknowledged_safety_checks", omit)
-        s_acknowledged_safety_checks(self, x if not x else _decode_list(BetaComputerCallSafetyCheckParam._from_dict, x))
+        s_acknowledged_safety_checks(self, x if not x else _decode_list(BetaComputerCallSafetyCheck._from_dict, x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else BetaComputerScreenshotImage._from_dict(x))
         s_status(self, g("status", omit))
@@ -1698,6 +1604,54 @@ class BetaComputerUsePreviewTool(BaseModel):
         s_environment(self, g("environment", omit))
         s_display_width(self, g("display_width", omit))
         s_display_height(self, g("display_height", omit))
+        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        return self
+
+
+@_generated_model
+class BetaCustomTool(BaseModel):
+    """
+    A custom tool that processes input using a specified format. Learn more about   [custom
+    tools](/docs/guides/function-calling#custom-tools)
+    """
+
+    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "name", "description", "format", "defer_loading", "allowed_callers"))
+    _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "name"))
+
+    type: Literal["custom"]
+    """The type of the custom tool. Always `custom`."""
+
+    name: str
+    """The name of the custom tool, used to identify it in tool calls."""
+
+    description: str | Omit = omit
+    """Optional description of the custom tool, used to provide more context."""
+
+    format: BetaCustomToolFormat | Omit = omit
+    """The input format for the custom tool. Default is unconstrained text."""
+
+    defer_loading: bool | Omit = omit
+    """Whether this tool should be deferred and discovered via tool search."""
+
+    allowed_callers: list[_beta_responses.BetaCallableToolAllowedCaller] | None | Omit = omit
+
+    @classmethod
+    def _from_dict(cls, d: Any) -> Self:
+        if d.__class__ is not dict:
+            return _not_an_object(cls, d)
+        g = d.get
+        self = _new(cls)
+        (
+            set_extra, s_type, s_name, s_description, s_format, s_defer_loading,
+            s_allowed_callers,
+        ) = cls._SET
+        s_type(self, g("type", omit))
+        s_name(self, g("name", omit))
+        s_description(self, g("description", omit))
+        x = g("format", omit)
+        s_format(self, x if x is None or x is omit else decode_beta_custom_tool_format(x))
+        s_defer_loading(self, g("defer_loading", omit))
+        s_allowed_callers(self, g("allowed_callers", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1775,7 +1729,7 @@ class BetaCustomToolCallOutput(BaseModel):
     call_id: str
     """The call ID, used to map this custom tool call output to a custom tool call."""
 
-    caller: BetaToolCallCallerParam | None | Omit = omit
+    caller: BetaToolCallCallerRequest | None | Omit = omit
 
     output: BetaCustomToolCallOutputOutput
     """
@@ -1796,7 +1750,7 @@ class BetaCustomToolCallOutput(BaseModel):
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
-        s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_param(x))
+        s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_request(x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else decode_beta_custom_tool_call_output_output(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1822,7 +1776,7 @@ class BetaCustomToolCallOutputResource(BaseModel):
     call_id: str
     """The call ID, used to map this custom tool call output to a custom tool call."""
 
-    caller: BetaToolCallCallerParam | None | Omit = omit
+    caller: BetaToolCallCallerRequest | None | Omit = omit
 
     output: BetaCustomToolCallOutputOutput
     """
@@ -1830,7 +1784,7 @@ class BetaCustomToolCallOutputResource(BaseModel):
     of output content.
     """
 
-    status: _beta.BetaFunctionCallOutputStatusEnum
+    status: _beta_responses.BetaFunctionCallOutputStatusEnum
     """
     The status of the item. One of `in_progress`, `completed`, or `incomplete`. Populated
     when items are returned via API.
@@ -1855,7 +1809,7 @@ class BetaCustomToolCallOutputResource(BaseModel):
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
-        s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_param(x))
+        s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_request(x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else decode_beta_custom_tool_call_output_output(x))
         s_status(self, g("status", omit))
@@ -1894,7 +1848,7 @@ class BetaCustomToolCallResource(BaseModel):
     input: str
     """The input for the custom tool call generated by the model."""
 
-    status: _beta.BetaFunctionCallStatus
+    status: _beta_responses.BetaFunctionCallStatus
     """
     The status of the item. One of `in_progress`, `completed`, or `incomplete`. Populated
     when items are returned via API.
@@ -1930,54 +1884,6 @@ class BetaCustomToolCallResource(BaseModel):
 
 
 @_generated_model
-class BetaCustomToolParam(BaseModel):
-    """
-    A custom tool that processes input using a specified format. Learn more about   [custom
-    tools](/docs/guides/function-calling#custom-tools)
-    """
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "name", "description", "format", "defer_loading", "allowed_callers"))
-    _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "name"))
-
-    type: Literal["custom"]
-    """The type of the custom tool. Always `custom`."""
-
-    name: str
-    """The name of the custom tool, used to identify it in tool calls."""
-
-    description: str | Omit = omit
-    """Optional description of the custom tool, used to provide more context."""
-
-    format: BetaCustomToolParamFormat | Omit = omit
-    """The input format for the custom tool. Default is unconstrained text."""
-
-    defer_loading: bool | Omit = omit
-    """Whether this tool should be deferred and discovered via tool search."""
-
-    allowed_callers: list[_beta.BetaCallableToolAllowedCaller] | None | Omit = omit
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        (
-            set_extra, s_type, s_name, s_description, s_format, s_defer_loading,
-            s_allowed_callers,
-        ) = cls._SET
-        s_type(self, g("type", omit))
-        s_name(self, g("name", omit))
-        s_description(self, g("description", omit))
-        x = g("format", omit)
-        s_format(self, x if x is None or x is omit else decode_beta_custom_tool_param_format(x))
-        s_defer_loading(self, g("defer_loading", omit))
-        s_allowed_callers(self, g("allowed_callers", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
 class BetaDirectToolCallCaller(BaseModel):
     """The ``BetaDirectToolCallCaller`` object."""
 
@@ -1985,28 +1891,6 @@ class BetaDirectToolCallCaller(BaseModel):
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
 
     type: Literal["direct"]
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class BetaDirectToolCallCallerParam(BaseModel):
-    """The ``BetaDirectToolCallCallerParam`` object."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
-
-    type: Literal["direct"]
-    """The caller type. Always `direct`."""
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -2057,7 +1941,7 @@ class BetaDoubleClickAction(BaseModel):
 
 
 @_generated_model
-class BetaDragParam(BaseModel):
+class BetaDrag(BaseModel):
     """A drag action."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "path", "keys"))
@@ -2066,7 +1950,7 @@ class BetaDragParam(BaseModel):
     type: Literal["drag"]
     """Specifies the event type. For a drag action, this property is always set to `drag`."""
 
-    path: list[_beta.BetaCoordParam]
+    path: list[_beta_responses.BetaCoord]
     """
     An array of coordinates representing the path of the drag action. Coordinates will
     appear as an array of objects, eg ``` [ { x: 100, y: 200 }, { x: 200, y: 300 } ] ```
@@ -2083,7 +1967,7 @@ class BetaDragParam(BaseModel):
         set_extra, s_type, s_path, s_keys = cls._SET
         s_type(self, g("type", omit))
         x = g("path", omit)
-        s_path(self, x if not x else _decode_list(_beta.BetaCoordParam._from_dict, x))
+        s_path(self, x if not x else _decode_list(_beta_responses.BetaCoord._from_dict, x))
         s_keys(self, g("keys", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2111,10 +1995,10 @@ class BetaFileSearchTool(BaseModel):
     inclusive.
     """
 
-    ranking_options: _beta.BetaRankingOptions | Omit = omit
+    ranking_options: _beta_responses.BetaRankingOptions | Omit = omit
     """Ranking options for search."""
 
-    filters: _beta.BetaFilters | None | Omit = omit
+    filters: _beta_responses.BetaFilters | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -2130,9 +2014,9 @@ class BetaFileSearchTool(BaseModel):
         s_vector_store_ids(self, g("vector_store_ids", omit))
         s_max_num_results(self, g("max_num_results", omit))
         x = g("ranking_options", omit)
-        s_ranking_options(self, x if x is None or x is omit else _beta.BetaRankingOptions._from_dict(x))
+        s_ranking_options(self, x if x is None or x is omit else _beta_responses.BetaRankingOptions._from_dict(x))
         x = g("filters", omit)
-        s_filters(self, x if x is None or x is omit else _beta.decode_beta_filters(x))
+        s_filters(self, x if x is None or x is omit else _beta_responses.decode_beta_filters(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2201,7 +2085,7 @@ class BetaFileSearchToolCallResult(BaseModel):
     filename: str | Omit = omit
     """The name of the file."""
 
-    attributes: _beta.BetaVectorStoreFileAttributes | Omit = omit
+    attributes: _beta_responses.BetaVectorStoreFileAttributes | Omit = omit
 
     score: float | Omit = omit
     """The relevance score of the file - a value between 0 and 1."""
@@ -2234,34 +2118,6 @@ class BetaFunctionShellAction(BaseModel):
     timeout_ms: int | None
 
     max_output_length: int | None
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_commands, s_timeout_ms, s_max_output_length = cls._SET
-        s_commands(self, g("commands", omit))
-        s_timeout_ms(self, g("timeout_ms", omit))
-        s_max_output_length(self, g("max_output_length", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class BetaFunctionShellActionParam(BaseModel):
-    """Commands and limits describing how to run the shell tool call."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("commands", "timeout_ms", "max_output_length"))
-    _REQUIRED: ClassVar[frozenset[str]] = frozenset(("commands",))
-
-    commands: list[str]
-    """Ordered shell commands for the execution environment to run."""
-
-    timeout_ms: int | None | Omit = omit
-
-    max_output_length: int | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -2337,30 +2193,30 @@ class BetaFunctionShellCall(BaseModel):
 
 
 @_generated_model
-class BetaFunctionShellCallItemParam(BaseModel):
+class BetaFunctionShellCallItem(BaseModel):
     """A tool representing a request to execute one or more shell commands."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "id", "call_id", "caller", "type", "action", "status", "environment"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("call_id", "type", "action"))
 
-    agent: _beta_items.BetaAgentTagParam | None | Omit = omit
+    agent: _beta_items.BetaAgentTag | None | Omit = omit
 
     id: str | None | Omit = omit
 
     call_id: str
     """The unique ID of the shell tool call generated by the model."""
 
-    caller: BetaToolCallCallerParam | None | Omit = omit
+    caller: BetaToolCallCallerRequest | None | Omit = omit
 
     type: Literal["shell_call"]
     """The type of the item. Always `shell_call`."""
 
-    action: BetaFunctionShellActionParam
+    action: BetaFunctionShellAction
     """The shell commands and limits that describe how to run the tool call."""
 
     status: BetaFunctionShellCallItemStatus | None | Omit = omit
 
-    environment: BetaFunctionShellCallItemParamEnvironment | None | Omit = omit
+    environment: BetaFunctionShellCallItemEnvironment | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -2373,17 +2229,17 @@ class BetaFunctionShellCallItemParam(BaseModel):
             s_environment,
         ) = cls._SET
         x = g("agent", omit)
-        s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTagParam._from_dict(x))
+        s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
-        s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_param(x))
+        s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_request(x))
         s_type(self, g("type", omit))
         x = g("action", omit)
-        s_action(self, x if x is None or x is omit else BetaFunctionShellActionParam._from_dict(x))
+        s_action(self, x if x is None or x is omit else BetaFunctionShellAction._from_dict(x))
         s_status(self, g("status", omit))
         x = g("environment", omit)
-        s_environment(self, x if x is None or x is omit else decode_beta_function_shell_call_item_param_environment(x))
+        s_environment(self, x if x is None or x is omit else decode_beta_function_shell_call_item_environment(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2487,37 +2343,6 @@ class BetaFunctionShellCallOutputContent(BaseModel):
 
 
 @_generated_model
-class BetaFunctionShellCallOutputContentParam(BaseModel):
-    """Captured stdout and stderr for a portion of a shell tool call output."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("stdout", "stderr", "outcome"))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
-
-    stdout: str
-    """Captured stdout output for the shell call."""
-
-    stderr: str
-    """Captured stderr output for the shell call."""
-
-    outcome: BetaFunctionShellCallOutputOutcomeParam
-    """The exit or timeout outcome associated with this shell call."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_stdout, s_stderr, s_outcome = cls._SET
-        s_stdout(self, g("stdout", omit))
-        s_stderr(self, g("stderr", omit))
-        x = g("outcome", omit)
-        s_outcome(self, x if x is None or x is omit else decode_beta_function_shell_call_output_outcome_param(x))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
 class BetaFunctionShellCallOutputExitOutcome(BaseModel):
     """Indicates that the shell commands finished and returned an exit code."""
 
@@ -2544,51 +2369,25 @@ class BetaFunctionShellCallOutputExitOutcome(BaseModel):
 
 
 @_generated_model
-class BetaFunctionShellCallOutputExitOutcomeParam(BaseModel):
-    """Indicates that the shell commands finished and returned an exit code."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "exit_code"))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
-
-    type: Literal["exit"]
-    """The outcome type. Always `exit`."""
-
-    exit_code: int
-    """The exit code returned by the shell process."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_type, s_exit_code = cls._SET
-        s_type(self, g("type", omit))
-        s_exit_code(self, g("exit_code", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class BetaFunctionShellCallOutputItemParam(BaseModel):
+class BetaFunctionShellCallOutputItem(BaseModel):
     """The streamed output items emitted by a shell tool call."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "id", "call_id", "caller", "type", "output", "status", "max_output_length"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("call_id", "type", "output"))
 
-    agent: _beta_items.BetaAgentTagParam | None | Omit = omit
+    agent: _beta_items.BetaAgentTag | None | Omit = omit
 
     id: str | None | Omit = omit
 
     call_id: str
     """The unique ID of the shell tool call generated by the model."""
 
-    caller: BetaToolCallCallerParam | None | Omit = omit
+    caller: BetaToolCallCallerRequest | None | Omit = omit
 
     type: Literal["shell_call_output"]
     """The type of the item. Always `shell_call_output`."""
 
-    output: list[BetaFunctionShellCallOutputContentParam]
+    output: list[BetaFunctionShellCallOutputContent]
     """Captured chunks of stdout and stderr output, along with their associated outcomes."""
 
     status: BetaFunctionShellCallItemStatus | None | Omit = omit
@@ -2606,14 +2405,14 @@ class BetaFunctionShellCallOutputItemParam(BaseModel):
             s_max_output_length,
         ) = cls._SET
         x = g("agent", omit)
-        s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTagParam._from_dict(x))
+        s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
-        s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_param(x))
+        s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_request(x))
         s_type(self, g("type", omit))
         x = g("output", omit)
-        s_output(self, x if not x else _decode_list(BetaFunctionShellCallOutputContentParam._from_dict, x))
+        s_output(self, x if not x else _decode_list(BetaFunctionShellCallOutputContent._from_dict, x))
         s_status(self, g("status", omit))
         s_max_output_length(self, g("max_output_length", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2643,29 +2442,7 @@ class BetaFunctionShellCallOutputTimeoutOutcome(BaseModel):
 
 
 @_generated_model
-class BetaFunctionShellCallOutputTimeoutOutcomeParam(BaseModel):
-    """Indicates that the shell call exceeded its configured time limit."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
-
-    type: Literal["timeout"]
-    """The outcome type. Always `timeout`."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class BetaFunctionShellToolParam(BaseModel):
+class BetaFunctionShellTool(BaseModel):
     """A tool that allows the model to execute shell commands."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "environment", "allowed_callers"))
@@ -2674,9 +2451,9 @@ class BetaFunctionShellToolParam(BaseModel):
     type: Literal["shell"]
     """The type of the shell tool. Always `shell`."""
 
-    environment: BetaFunctionShellToolParamEnvironment | None | Omit = omit
+    environment: BetaFunctionShellToolEnvironment | None | Omit = omit
 
-    allowed_callers: list[_beta.BetaCallableToolAllowedCaller] | None | Omit = omit
+    allowed_callers: list[_beta_responses.BetaCallableToolAllowedCaller] | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -2687,7 +2464,7 @@ class BetaFunctionShellToolParam(BaseModel):
         set_extra, s_type, s_environment, s_allowed_callers = cls._SET
         s_type(self, g("type", omit))
         x = g("environment", omit)
-        s_environment(self, x if x is None or x is omit else decode_beta_function_shell_tool_param_environment(x))
+        s_environment(self, x if x is None or x is omit else decode_beta_function_shell_tool_environment(x))
         s_allowed_callers(self, g("allowed_callers", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2720,7 +2497,7 @@ class BetaFunctionTool(BaseModel):
     defer_loading: bool | Omit = omit
     """Whether this function is deferred and loaded via tool search."""
 
-    allowed_callers: list[_beta.BetaCallableToolAllowedCaller] | None | Omit = omit
+    allowed_callers: list[_beta_responses.BetaCallableToolAllowedCaller] | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -2836,7 +2613,7 @@ class BetaFunctionToolCallOutput(BaseModel):
     namespace: str | Omit = omit
     """The namespace of the tool that produced the output."""
 
-    caller: BetaToolCallCallerParam | None | Omit = omit
+    caller: BetaToolCallCallerRequest | None | Omit = omit
 
     output: BetaFunctionToolCallOutputResourceOutput
     """
@@ -2868,7 +2645,7 @@ class BetaFunctionToolCallOutput(BaseModel):
         s_name(self, g("name", omit))
         s_namespace(self, g("namespace", omit))
         x = g("caller", omit)
-        s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_param(x))
+        s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_request(x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else decode_beta_function_tool_call_output_resource_output(x))
         s_status(self, g("status", omit))
@@ -2901,7 +2678,7 @@ class BetaFunctionToolCallOutputResource(BaseModel):
     namespace: str | Omit = omit
     """The namespace of the tool that produced the output."""
 
-    caller: BetaToolCallCallerParam | None | Omit = omit
+    caller: BetaToolCallCallerRequest | None | Omit = omit
 
     output: BetaFunctionToolCallOutputResourceOutput
     """
@@ -2909,7 +2686,7 @@ class BetaFunctionToolCallOutputResource(BaseModel):
     output content.
     """
 
-    status: _beta.BetaFunctionCallOutputStatusEnum
+    status: _beta_responses.BetaFunctionCallOutputStatusEnum
     """
     The status of the item. One of `in_progress`, `completed`, or `incomplete`. Populated
     when items are returned via API.
@@ -2936,7 +2713,7 @@ class BetaFunctionToolCallOutputResource(BaseModel):
         s_name(self, g("name", omit))
         s_namespace(self, g("namespace", omit))
         x = g("caller", omit)
-        s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_param(x))
+        s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_request(x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else decode_beta_function_tool_call_output_resource_output(x))
         s_status(self, g("status", omit))
@@ -2978,7 +2755,7 @@ class BetaFunctionToolCallResource(BaseModel):
     arguments: str
     """A JSON string of the arguments to pass to the function."""
 
-    status: _beta.BetaFunctionCallStatus
+    status: _beta_responses.BetaFunctionCallStatus
     """
     The status of the item. One of `in_progress`, `completed`, or `incomplete`. Populated
     when items are returned via API.
@@ -3009,53 +2786,6 @@ class BetaFunctionToolCallResource(BaseModel):
         s_arguments(self, g("arguments", omit))
         s_status(self, g("status", omit))
         s_created_by(self, g("created_by", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class BetaFunctionToolParam(BaseModel):
-    """The ``BetaFunctionToolParam`` object."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("name", "description", "parameters", "strict", "type", "output_schema", "defer_loading", "allowed_callers"))
-    _REQUIRED: ClassVar[frozenset[str]] = frozenset(("name", "type"))
-
-    name: str
-
-    description: str | None | Omit = omit
-
-    parameters: _beta.BetaEmptyModelParam | None | Omit = omit
-
-    strict: bool | None | Omit = omit
-
-    type: Literal["function"]
-
-    output_schema: dict[str, Any] | None | Omit = omit
-
-    defer_loading: bool | Omit = omit
-    """Whether this function should be deferred and discovered via tool search."""
-
-    allowed_callers: list[_beta.BetaCallableToolAllowedCaller] | None | Omit = omit
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        (
-            set_extra, s_name, s_description, s_parameters, s_strict, s_type, s_output_schema,
-            s_defer_loading, s_allowed_callers,
-        ) = cls._SET
-        s_name(self, g("name", omit))
-        s_description(self, g("description", omit))
-        x = g("parameters", omit)
-        s_parameters(self, x if x is None or x is omit else _beta.BetaEmptyModelParam._from_dict(x))
-        s_strict(self, g("strict", omit))
-        s_type(self, g("type", omit))
-        s_output_schema(self, g("output_schema", omit))
-        s_defer_loading(self, g("defer_loading", omit))
-        s_allowed_callers(self, g("allowed_callers", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3106,7 +2836,7 @@ class BetaImageGenTool(BaseModel):
     the output format to `png` or `webp`. ...
     """
 
-    input_fidelity: _beta.BetaInputFidelity | None | Omit = omit
+    input_fidelity: _beta_responses.BetaInputFidelity | None | Omit = omit
 
     input_image_mask: BetaImageGenToolInputImageMask | Omit = omit
     """
@@ -3117,7 +2847,7 @@ class BetaImageGenTool(BaseModel):
     partial_images: int | Omit = omit
     """Number of partial images to generate in streaming mode, from 0 (default value) to 3."""
 
-    action: _beta.BetaImageGenActionEnum | Omit = omit
+    action: _beta_responses.BetaImageGenActionEnum | Omit = omit
     """Whether to generate a new image or edit an existing image. Default: `auto`."""
 
     @classmethod
@@ -3288,6 +3018,28 @@ class BetaLocalShellExecAction(BaseModel):
 
 
 @_generated_model
+class BetaLocalShellTool(BaseModel):
+    """A tool that allows the model to execute shell commands in a local environment."""
+
+    _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
+    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+
+    type: Literal["local_shell"]
+    """The type of the local shell tool. Always `local_shell`."""
+
+    @classmethod
+    def _from_dict(cls, d: Any) -> Self:
+        if d.__class__ is not dict:
+            return _not_an_object(cls, d)
+        g = d.get
+        self = _new(cls)
+        set_extra, s_type = cls._SET
+        s_type(self, g("type", omit))
+        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        return self
+
+
+@_generated_model
 class BetaLocalShellToolCall(BaseModel):
     """A tool call to run a command on the local shell."""
 
@@ -3364,28 +3116,6 @@ class BetaLocalShellToolCallOutput(BaseModel):
         s_id(self, g("id", omit))
         s_output(self, g("output", omit))
         s_status(self, g("status", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class BetaLocalShellToolParam(BaseModel):
-    """A tool that allows the model to execute shell commands in a local environment."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
-
-    type: Literal["local_shell"]
-    """The type of the local shell tool. Always `local_shell`."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3667,7 +3397,7 @@ class BetaMCPTool(BaseModel):
 
     allowed_tools: BetaMCPToolAllowedTools | None | Omit = omit
 
-    allowed_callers: list[_beta.BetaCallableToolAllowedCaller] | None | Omit = omit
+    allowed_callers: list[_beta_responses.BetaCallableToolAllowedCaller] | None | Omit = omit
 
     require_approval: BetaMCPToolRequireApproval | None | Omit = omit
 
@@ -3850,7 +3580,7 @@ class BetaMCPToolRequireApprovalMCPToolApprovalFilter(BaseModel):
 
 
 @_generated_model
-class BetaMoveParam(BaseModel):
+class BetaMove(BaseModel):
     """A mouse move action."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "x", "y", "keys"))
@@ -3883,7 +3613,7 @@ class BetaMoveParam(BaseModel):
 
 
 @_generated_model
-class BetaNamespaceToolParam(BaseModel):
+class BetaNamespaceTool(BaseModel):
     """Groups function/custom tools under a shared namespace."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "name", "description", "tools"))
@@ -3898,7 +3628,7 @@ class BetaNamespaceToolParam(BaseModel):
     description: str
     """A description of the namespace shown to the model."""
 
-    tools: list[BetaNamespaceToolParamTool]
+    tools: list[BetaNamespaceToolTool]
     """The function/custom tools available inside this namespace."""
 
     @classmethod
@@ -3912,7 +3642,7 @@ class BetaNamespaceToolParam(BaseModel):
         s_name(self, g("name", omit))
         s_description(self, g("description", omit))
         x = g("tools", omit)
-        s_tools(self, x if not x else _decode_list(decode_beta_namespace_tool_param_tool, x))
+        s_tools(self, x if not x else _decode_list(decode_beta_namespace_tool_tool, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3943,34 +3673,8 @@ class BetaProgramToolCallCaller(BaseModel):
 
 
 @_generated_model
-class BetaProgramToolCallCallerParam(BaseModel):
-    """The ``BetaProgramToolCallCallerParam`` object."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "caller_id"))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
-
-    type: Literal["program"]
-    """The caller type. Always `program`."""
-
-    caller_id: str
-    """The call ID of the program item that produced this tool call."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_type, s_caller_id = cls._SET
-        s_type(self, g("type", omit))
-        s_caller_id(self, g("caller_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class BetaProgrammaticToolCallingParam(BaseModel):
-    """The ``BetaProgrammaticToolCallingParam`` object."""
+class BetaProgrammaticToolCalling(BaseModel):
+    """The ``BetaProgrammaticToolCalling`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -3991,7 +3695,7 @@ class BetaProgrammaticToolCallingParam(BaseModel):
 
 
 @_generated_model
-class BetaScreenshotParam(BaseModel):
+class BetaScreenshot(BaseModel):
     """A screenshot action."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
@@ -4016,7 +3720,7 @@ class BetaScreenshotParam(BaseModel):
 
 
 @_generated_model
-class BetaScrollParam(BaseModel):
+class BetaScroll(BaseModel):
     """A scroll action."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "x", "y", "scroll_x", "scroll_y", "keys"))
@@ -4084,7 +3788,7 @@ class BetaShellCallOutputDelta(BaseModel):
 
 
 @_generated_model
-class BetaSpecificApplyPatchParam(BaseModel):
+class BetaSpecificApplyPatch(BaseModel):
     """Forces the model to call the apply_patch tool when executing a tool call."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
@@ -4106,7 +3810,7 @@ class BetaSpecificApplyPatchParam(BaseModel):
 
 
 @_generated_model
-class BetaSpecificFunctionShellParam(BaseModel):
+class BetaSpecificFunctionShell(BaseModel):
     """Forces the model to call the shell tool when a tool call is required."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
@@ -4128,8 +3832,8 @@ class BetaSpecificFunctionShellParam(BaseModel):
 
 
 @_generated_model
-class BetaSpecificProgrammaticToolCallingParam(BaseModel):
-    """The ``BetaSpecificProgrammaticToolCallingParam`` object."""
+class BetaSpecificProgrammaticToolCalling(BaseModel):
+    """The ``BetaSpecificProgrammaticToolCalling`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -4289,7 +3993,7 @@ class BetaToolChoiceTypes(BaseModel):
 
 
 @_generated_model
-class BetaToolSearchToolParam(BaseModel):
+class BetaToolSearchTool(BaseModel):
     """Hosted or BYOT tool search configuration for deferred tools."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "execution", "description", "parameters"))
@@ -4298,12 +4002,12 @@ class BetaToolSearchToolParam(BaseModel):
     type: Literal["tool_search"]
     """The type of the tool. Always `tool_search`."""
 
-    execution: _beta.BetaToolSearchExecutionType | Omit = omit
+    execution: _beta_responses.BetaToolSearchExecutionType | Omit = omit
     """Whether tool search is executed by the server or by the client."""
 
     description: str | None | Omit = omit
 
-    parameters: _beta.BetaEmptyModelParam | None | Omit = omit
+    parameters: _beta_responses.BetaEmptyModel | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -4316,13 +4020,13 @@ class BetaToolSearchToolParam(BaseModel):
         s_execution(self, g("execution", omit))
         s_description(self, g("description", omit))
         x = g("parameters", omit)
-        s_parameters(self, x if x is None or x is omit else _beta.BetaEmptyModelParam._from_dict(x))
+        s_parameters(self, x if x is None or x is omit else _beta_responses.BetaEmptyModel._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class BetaTypeParam(BaseModel):
+class BetaType(BaseModel):
     """An action to type in text."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "text"))
@@ -4348,7 +4052,7 @@ class BetaTypeParam(BaseModel):
 
 
 @_generated_model
-class BetaWaitParam(BaseModel):
+class BetaWait(BaseModel):
     """A wait action."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
@@ -4385,9 +4089,9 @@ class BetaWebSearchPreviewTool(BaseModel):
     `web_search_preview_2025_03_11`.
     """
 
-    user_location: _beta.BetaApproximateLocation | None | Omit = omit
+    user_location: _beta_responses.BetaApproximateLocation | None | Omit = omit
 
-    search_context_size: _beta.BetaSearchContextSize | Omit = omit
+    search_context_size: _beta_responses.BetaSearchContextSize | Omit = omit
     """
     High level guidance for the amount of context window space to use for the search. One of
     `low`, `medium`, or `high`. `medium` is the default.
@@ -4406,7 +4110,7 @@ class BetaWebSearchPreviewTool(BaseModel):
         ) = cls._SET
         s_type(self, g("type", omit))
         x = g("user_location", omit)
-        s_user_location(self, x if x is None or x is omit else _beta.BetaApproximateLocation._from_dict(x))
+        s_user_location(self, x if x is None or x is omit else _beta_responses.BetaApproximateLocation._from_dict(x))
         s_search_context_size(self, g("search_context_size", omit))
         s_search_content_types(self, g("search_content_types", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -4435,7 +4139,7 @@ class BetaWebSearchTool(BaseModel):
 
     filters: BetaWebSearchToolFilters | None | Omit = omit
 
-    user_location: _beta.BetaWebSearchApproximateLocation | None | Omit = omit
+    user_location: _beta_responses.BetaWebSearchApproximateLocation | None | Omit = omit
 
     search_context_size: Literal["low", "medium", "high"] | Omit = omit
     """
@@ -4458,7 +4162,7 @@ class BetaWebSearchTool(BaseModel):
         x = g("filters", omit)
         s_filters(self, x if x is None or x is omit else BetaWebSearchToolFilters._from_dict(x))
         x = g("user_location", omit)
-        s_user_location(self, x if x is None or x is omit else _beta.BetaWebSearchApproximateLocation._from_dict(x))
+        s_user_location(self, x if x is None or x is omit else _beta_responses.BetaWebSearchApproximateLocation._from_dict(x))
         s_search_context_size(self, g("search_context_size", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self

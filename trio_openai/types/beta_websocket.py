@@ -19,14 +19,14 @@ from .._models import not_an_object as _not_an_object
 from .._types import Omit, omit
 
 if TYPE_CHECKING:
-    from . import beta as _beta
     from . import beta_events as _beta_events
     from . import beta_items as _beta_items
+    from . import beta_responses as _beta_responses
     from . import beta_tools as _beta_tools
 else:
-    _beta = _lazy_module(globals(), "_beta", "beta")
     _beta_events = _lazy_module(globals(), "_beta_events", "beta_events")
     _beta_items = _lazy_module(globals(), "_beta_items", "beta_items")
+    _beta_responses = _lazy_module(globals(), "_beta_responses", "beta_responses")
     _beta_tools = _lazy_module(globals(), "_beta_tools", "beta_tools")
 
 _new = object.__new__
@@ -245,7 +245,7 @@ class BetaResponseWsError(BaseModel):
     sequence_number: int | Omit = omit
     """The sequence number of an error emitted by the response stream."""
 
-    error: _beta.BetaErrorPayload
+    error: _beta_responses.BetaErrorPayload
     """Details about the error."""
 
     stream_id: str | Omit = omit
@@ -267,7 +267,7 @@ class BetaResponseWsError(BaseModel):
         s_status(self, g("status", omit))
         s_sequence_number(self, g("sequence_number", omit))
         x = g("error", omit)
-        s_error(self, x if x is None or x is omit else _beta.BetaErrorPayload._from_dict(x))
+        s_error(self, x if x is None or x is omit else _beta_responses.BetaErrorPayload._from_dict(x))
         s_stream_id(self, g("stream_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -293,7 +293,7 @@ class BetaResponsesClientEventResponseCreate(BaseModel):
     FIFO, and events for the response echo the same `stream_id`.
     """
 
-    metadata: _beta.BetaMetadata | Omit = omit
+    metadata: _beta_responses.BetaMetadata | Omit = omit
 
     top_logprobs: int | Omit = omit
     """
@@ -320,11 +320,11 @@ class BetaResponsesClientEventResponseCreate(BaseModel):
 
     prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit
 
-    prompt_cache_options: _beta.BetaPromptCacheOptionsParam | Omit = omit
+    prompt_cache_options: _beta_responses.BetaPromptCacheOptions | Omit = omit
 
     previous_response_id: str | None | Omit = omit
 
-    model: _beta.BetaModelIdsResponses | Omit = omit
+    model: _beta_responses.BetaModelIdsResponses | Omit = omit
     """
     Model ID used to generate the response, like `gpt-4o` or `o3`. OpenAI offers a wide
     range of models with different capabilities, performance characteristics, and price
@@ -335,23 +335,23 @@ class BetaResponsesClientEventResponseCreate(BaseModel):
 
     max_tool_calls: int | None | Omit = omit
 
-    text: _beta.BetaResponseTextParam | Omit = omit
+    text: _beta_responses.BetaResponseText | Omit = omit
 
-    tools: _beta.BetaToolsArray | Omit = omit
+    tools: _beta_responses.BetaToolsArray | Omit = omit
 
-    tool_choice: _beta_tools.BetaToolChoiceParam | Omit = omit
+    tool_choice: _beta_tools.BetaToolChoice | Omit = omit
 
-    prompt: _beta.BetaPrompt | None | Omit = omit
+    prompt: _beta_responses.BetaPrompt | None | Omit = omit
 
-    service_tier: _beta.BetaServiceTierResponses | Omit = omit
+    service_tier: _beta_responses.BetaServiceTierResponses | Omit = omit
 
     truncation: Literal["auto", "disabled"] | None | Omit = omit
 
     reasoning: _beta_items.BetaReasoning | None | Omit = omit
 
-    input: _beta.BetaInputParam | Omit = omit
+    input: _beta_responses.BetaInput | Omit = omit
 
-    include: list[_beta.BetaIncludeEnum] | None | Omit = omit
+    include: list[_beta_responses.BetaIncludeEnum] | None | Omit = omit
 
     parallel_tool_calls: bool | None | Omit = omit
 
@@ -359,19 +359,19 @@ class BetaResponsesClientEventResponseCreate(BaseModel):
 
     instructions: str | None | Omit = omit
 
-    moderation: _beta.BetaModerationParam | None | Omit = omit
+    moderation: _beta_responses.BetaModerationRequest | None | Omit = omit
 
     stream: bool | None | Omit = omit
 
-    stream_options: _beta.BetaResponseStreamOptions | None | Omit = omit
+    stream_options: _beta_responses.BetaResponseStreamOptions | None | Omit = omit
 
-    conversation: _beta.BetaConversationParam | None | Omit = omit
+    conversation: _beta_responses.BetaConversation | None | Omit = omit
 
-    context_management: list[_beta.BetaContextManagementParam] | None | Omit = omit
+    context_management: list[_beta_responses.BetaContextManagement] | None | Omit = omit
 
     max_output_tokens: int | None | Omit = omit
 
-    multi_agent: _beta_items.BetaMultiAgentParam | None | Omit = omit
+    multi_agent: _beta_items.BetaMultiAgent | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -399,41 +399,41 @@ class BetaResponsesClientEventResponseCreate(BaseModel):
         s_prompt_cache_key(self, g("prompt_cache_key", omit))
         s_prompt_cache_retention(self, g("prompt_cache_retention", omit))
         x = g("prompt_cache_options", omit)
-        s_prompt_cache_options(self, x if x is None or x is omit else _beta.BetaPromptCacheOptionsParam._from_dict(x))
+        s_prompt_cache_options(self, x if x is None or x is omit else _beta_responses.BetaPromptCacheOptions._from_dict(x))
         s_previous_response_id(self, g("previous_response_id", omit))
         s_model(self, g("model", omit))
         s_background(self, g("background", omit))
         s_max_tool_calls(self, g("max_tool_calls", omit))
         x = g("text", omit)
-        s_text(self, x if x is None or x is omit else _beta.BetaResponseTextParam._from_dict(x))
+        s_text(self, x if x is None or x is omit else _beta_responses.BetaResponseText._from_dict(x))
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_beta_tools.decode_beta_tool, x))
         x = g("tool_choice", omit)
-        s_tool_choice(self, x if x is None or x is omit else _beta_tools.decode_beta_tool_choice_param(x))
+        s_tool_choice(self, x if x is None or x is omit else _beta_tools.decode_beta_tool_choice(x))
         x = g("prompt", omit)
-        s_prompt(self, x if x is None or x is omit else _beta.BetaPrompt._from_dict(x))
+        s_prompt(self, x if x is None or x is omit else _beta_responses.BetaPrompt._from_dict(x))
         s_service_tier(self, g("service_tier", omit))
         s_truncation(self, g("truncation", omit))
         x = g("reasoning", omit)
         s_reasoning(self, x if x is None or x is omit else _beta_items.BetaReasoning._from_dict(x))
         x = g("input", omit)
-        s_input(self, x if x is None or x is omit else _beta.decode_beta_input_param(x))
+        s_input(self, x if x is None or x is omit else _beta_responses.decode_beta_input(x))
         s_include(self, g("include", omit))
         s_parallel_tool_calls(self, g("parallel_tool_calls", omit))
         s_store(self, g("store", omit))
         s_instructions(self, g("instructions", omit))
         x = g("moderation", omit)
-        s_moderation(self, x if x is None or x is omit else _beta.BetaModerationParam._from_dict(x))
+        s_moderation(self, x if x is None or x is omit else _beta_responses.BetaModerationRequest._from_dict(x))
         s_stream(self, g("stream", omit))
         x = g("stream_options", omit)
-        s_stream_options(self, x if x is None or x is omit else _beta.BetaResponseStreamOptions._from_dict(x))
+        s_stream_options(self, x if x is None or x is omit else _beta_responses.BetaResponseStreamOptions._from_dict(x))
         x = g("conversation", omit)
-        s_conversation(self, x if x is None or x is omit else _beta.decode_beta_conversation_param(x))
+        s_conversation(self, x if x is None or x is omit else _beta_responses.decode_beta_conversation(x))
         x = g("context_management", omit)
-        s_context_management(self, x if not x else _decode_list(_beta.BetaContextManagementParam._from_dict, x))
+        s_context_management(self, x if not x else _decode_list(_beta_responses.BetaContextManagement._from_dict, x))
         s_max_output_tokens(self, g("max_output_tokens", omit))
         x = g("multi_agent", omit)
-        s_multi_agent(self, x if x is None or x is omit else _beta_items.BetaMultiAgentParam._from_dict(x))
+        s_multi_agent(self, x if x is None or x is omit else _beta_items.BetaMultiAgent._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1581,7 +1581,7 @@ class BetaResponsesServerEventBetaResponseInWsProgress(BaseModel):
     type: Literal["response.in_progress"]
     """The type of the event. Always `response.in_progress`."""
 
-    response: _beta.BetaResponse
+    response: _beta_responses.BetaResponse
     """The response that is in progress."""
 
     sequence_number: int
@@ -1604,7 +1604,7 @@ class BetaResponsesServerEventBetaResponseInWsProgress(BaseModel):
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_type(self, g("type", omit))
         x = g("response", omit)
-        s_response(self, x if x is None or x is omit else _beta.BetaResponse._from_dict(x))
+        s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -3205,7 +3205,7 @@ class BetaResponsesServerEventBetaResponseWsCompleted(BaseModel):
     type: Literal["response.completed"]
     """The type of the event. Always `response.completed`."""
 
-    response: _beta.BetaResponse
+    response: _beta_responses.BetaResponse
     """Properties of the completed response."""
 
     sequence_number: int
@@ -3228,7 +3228,7 @@ class BetaResponsesServerEventBetaResponseWsCompleted(BaseModel):
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_type(self, g("type", omit))
         x = g("response", omit)
-        s_response(self, x if x is None or x is omit else _beta.BetaResponse._from_dict(x))
+        s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -3248,7 +3248,7 @@ class BetaResponsesServerEventBetaResponseWsCreated(BaseModel):
     type: Literal["response.created"]
     """The type of the event. Always `response.created`."""
 
-    response: _beta.BetaResponse
+    response: _beta_responses.BetaResponse
     """The response that was created."""
 
     sequence_number: int
@@ -3271,7 +3271,7 @@ class BetaResponsesServerEventBetaResponseWsCreated(BaseModel):
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_type(self, g("type", omit))
         x = g("response", omit)
-        s_response(self, x if x is None or x is omit else _beta.BetaResponse._from_dict(x))
+        s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -3294,7 +3294,7 @@ class BetaResponsesServerEventBetaResponseWsFailed(BaseModel):
     sequence_number: int
     """The sequence number of this event."""
 
-    response: _beta.BetaResponse
+    response: _beta_responses.BetaResponse
     """The response that failed."""
 
     stream_id: str | Omit = omit
@@ -3315,7 +3315,7 @@ class BetaResponsesServerEventBetaResponseWsFailed(BaseModel):
         s_type(self, g("type", omit))
         s_sequence_number(self, g("sequence_number", omit))
         x = g("response", omit)
-        s_response(self, x if x is None or x is omit else _beta.BetaResponse._from_dict(x))
+        s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         s_stream_id(self, g("stream_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -3334,7 +3334,7 @@ class BetaResponsesServerEventBetaResponseWsIncomplete(BaseModel):
     type: Literal["response.incomplete"]
     """The type of the event. Always `response.incomplete`."""
 
-    response: _beta.BetaResponse
+    response: _beta_responses.BetaResponse
     """The response that was incomplete."""
 
     sequence_number: int
@@ -3357,7 +3357,7 @@ class BetaResponsesServerEventBetaResponseWsIncomplete(BaseModel):
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_type(self, g("type", omit))
         x = g("response", omit)
-        s_response(self, x if x is None or x is omit else _beta.BetaResponse._from_dict(x))
+        s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -3377,7 +3377,7 @@ class BetaResponsesServerEventBetaResponseWsQueued(BaseModel):
     type: Literal["response.queued"]
     """The type of the event. Always 'response.queued'."""
 
-    response: _beta.BetaResponse
+    response: _beta_responses.BetaResponse
     """The full response object that is queued."""
 
     sequence_number: int
@@ -3400,7 +3400,7 @@ class BetaResponsesServerEventBetaResponseWsQueued(BaseModel):
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_type(self, g("type", omit))
         x = g("response", omit)
-        s_response(self, x if x is None or x is omit else _beta.BetaResponse._from_dict(x))
+        s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 from .._models import BaseModel
 from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
+from .._models import alias_getattr as _alias_getattr
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
 from .._models import generated_model as _generated_model
@@ -533,13 +534,13 @@ def decode_prediction_content_content(v: Any) -> PredictionContentContent:
     return _U_PREDICTION_CONTENT_CONTENT.decode(v)
 
 
-VoiceIdsOrCustomVoice: TypeAlias = "VoiceIdsShared | VoiceIdsOrCustomVoiceVariant2 | UnknownVariant"
+VoiceIdsOrCustomVoice: TypeAlias = "VoiceIdsShared | VoiceIdsOrCustomVoiceId | UnknownVariant"
 """A built-in voice name or a custom voice reference."""
 
 _U_VOICE_IDS_OR_CUSTOM_VOICE = _UnionDecoder(
     __package__, "VoiceIdsOrCustomVoice", None,
     (
-        ("chat", "VoiceIdsOrCustomVoiceVariant2", ()),
+        ("chat", "VoiceIdsOrCustomVoiceId", ()),
     ),
     scalars=True,
 )
@@ -1392,7 +1393,7 @@ class ChatCompletionRequestMessageContentPartAudio(BaseModel):
 
     input_audio: ChatCompletionRequestMessageContentPartAudioInputAudio
 
-    prompt_cache_breakpoint: _responses.PromptCacheBreakpointParam | Omit = omit
+    prompt_cache_breakpoint: _responses.PromptCacheBreakpoint | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1405,7 +1406,7 @@ class ChatCompletionRequestMessageContentPartAudio(BaseModel):
         x = g("input_audio", omit)
         s_input_audio(self, x if x is None or x is omit else ChatCompletionRequestMessageContentPartAudioInputAudio._from_dict(x))
         x = g("prompt_cache_breakpoint", omit)
-        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _responses.PromptCacheBreakpointParam._from_dict(x))
+        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _responses.PromptCacheBreakpoint._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1448,7 +1449,7 @@ class ChatCompletionRequestMessageContentPartFile(BaseModel):
 
     file: ChatCompletionRequestMessageContentPartFileFile
 
-    prompt_cache_breakpoint: _responses.PromptCacheBreakpointParam | Omit = omit
+    prompt_cache_breakpoint: _responses.PromptCacheBreakpoint | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1461,7 +1462,7 @@ class ChatCompletionRequestMessageContentPartFile(BaseModel):
         x = g("file", omit)
         s_file(self, x if x is None or x is omit else ChatCompletionRequestMessageContentPartFileFile._from_dict(x))
         x = g("prompt_cache_breakpoint", omit)
-        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _responses.PromptCacheBreakpointParam._from_dict(x))
+        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _responses.PromptCacheBreakpoint._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1507,7 +1508,7 @@ class ChatCompletionRequestMessageContentPartImage(BaseModel):
 
     image_url: ChatCompletionRequestMessageContentPartImageImageUrl
 
-    prompt_cache_breakpoint: _responses.PromptCacheBreakpointParam | Omit = omit
+    prompt_cache_breakpoint: _responses.PromptCacheBreakpoint | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1520,7 +1521,7 @@ class ChatCompletionRequestMessageContentPartImage(BaseModel):
         x = g("image_url", omit)
         s_image_url(self, x if x is None or x is omit else ChatCompletionRequestMessageContentPartImageImageUrl._from_dict(x))
         x = g("prompt_cache_breakpoint", omit)
-        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _responses.PromptCacheBreakpointParam._from_dict(x))
+        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _responses.PromptCacheBreakpoint._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1593,7 +1594,7 @@ class ChatCompletionRequestMessageContentPartText(BaseModel):
     text: str
     """The text content."""
 
-    prompt_cache_breakpoint: _responses.PromptCacheBreakpointParam | Omit = omit
+    prompt_cache_breakpoint: _responses.PromptCacheBreakpoint | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1605,7 +1606,7 @@ class ChatCompletionRequestMessageContentPartText(BaseModel):
         s_type(self, g("type", omit))
         s_text(self, g("text", omit))
         x = g("prompt_cache_breakpoint", omit)
-        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _responses.PromptCacheBreakpointParam._from_dict(x))
+        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _responses.PromptCacheBreakpoint._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2275,7 +2276,7 @@ class CreateChatCompletionRequest(BaseModel):
 
     prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit
 
-    prompt_cache_options: _responses.PromptCacheOptionsParam | Omit = omit
+    prompt_cache_options: _responses.PromptCacheOptions | Omit = omit
 
     messages: list[ChatCompletionRequestMessage]
     """
@@ -2340,7 +2341,7 @@ class CreateChatCompletionRequest(BaseModel):
     distillation](/docs/guides/distillation) or [evals](/docs/guides/evals) products.
     """
 
-    moderation: _responses.ModerationParam | None | Omit = omit
+    moderation: _responses.ModerationRequest | None | Omit = omit
 
     stream: bool | None | Omit = omit
     """
@@ -2435,7 +2436,7 @@ class CreateChatCompletionRequest(BaseModel):
         s_prompt_cache_key(self, g("prompt_cache_key", omit))
         s_prompt_cache_retention(self, g("prompt_cache_retention", omit))
         x = g("prompt_cache_options", omit)
-        s_prompt_cache_options(self, x if x is None or x is omit else _responses.PromptCacheOptionsParam._from_dict(x))
+        s_prompt_cache_options(self, x if x is None or x is omit else _responses.PromptCacheOptions._from_dict(x))
         x = g("messages", omit)
         s_messages(self, x if not x else _decode_list(decode_chat_completion_request_message, x))
         s_model(self, g("model", omit))
@@ -2454,7 +2455,7 @@ class CreateChatCompletionRequest(BaseModel):
         s_audio(self, x if x is None or x is omit else CreateChatCompletionRequestAudio._from_dict(x))
         s_store(self, g("store", omit))
         x = g("moderation", omit)
-        s_moderation(self, x if x is None or x is omit else _responses.ModerationParam._from_dict(x))
+        s_moderation(self, x if x is None or x is omit else _responses.ModerationRequest._from_dict(x))
         s_stream(self, g("stream", omit))
         s_stop(self, g("stop", omit))
         s_logit_bias(self, g("logit_bias", omit))
@@ -3125,7 +3126,7 @@ class ResponseFormatJsonSchemaJsonSchema(BaseModel):
 
 
 @_generated_model
-class VoiceIdsOrCustomVoiceVariant2(BaseModel):
+class VoiceIdsOrCustomVoiceId(BaseModel):
     """Custom voice reference."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("id",))
@@ -3183,3 +3184,46 @@ class WebSearchLocation(BaseModel):
         s_timezone(self, g("timezone", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
+
+
+# openai-python's names for these types (codegen/aliases.py)
+ChatCompletion = CreateChatCompletionResponse
+ChatCompletionAllowedToolChoice = ChatCompletionAllowedToolsChoice
+ChatCompletionAudio = ChatCompletionResponseMessageAudio
+ChatCompletionChunk = CreateChatCompletionStreamResponse
+ChatCompletionContentPart = ChatCompletionRequestUserMessageContentPart
+ChatCompletionContentPartImage = ChatCompletionRequestMessageContentPartImage
+ChatCompletionContentPartInputAudio = ChatCompletionRequestMessageContentPartAudio
+ChatCompletionContentPartRefusal = ChatCompletionRequestMessageContentPartRefusal
+ChatCompletionContentPartText = ChatCompletionRequestMessageContentPartText
+ChatCompletionCustomTool = CustomToolChatCompletions
+ChatCompletionFunctionTool = ChatCompletionTool
+ChatCompletionMessage = ChatCompletionResponseMessage
+ChatCompletionMessageFunctionToolCall = ChatCompletionMessageToolCall
+ChatCompletionMessageToolCallUnion = ChatCompletionMessageToolCallsItem
+ChatCompletionModality = ChatCompletionModalities
+ChatCompletionPredictionContent = PredictionContent
+ChatCompletionStoreMessage = ChatCompletionMessageListDataItem
+
+if TYPE_CHECKING:
+    from . import params as _a_params
+    from . import response_items as _a_response_items
+    ChatCompletionAssistantMessageParam = _a_params.ChatCompletionRequestAssistantMessageParam
+    ChatCompletionDeveloperMessageParam = _a_params.ChatCompletionRequestDeveloperMessageParam
+    ChatCompletionFunctionMessageParam = _a_params.ChatCompletionRequestFunctionMessageParam
+    ChatCompletionMessageParam = _a_params.ChatCompletionRequestMessageParam
+    ChatCompletionReasoningEffort = _a_response_items.ReasoningEffort
+    ChatCompletionSystemMessageParam = _a_params.ChatCompletionRequestSystemMessageParam
+    ChatCompletionToolMessageParam = _a_params.ChatCompletionRequestToolMessageParam
+    ChatCompletionUserMessageParam = _a_params.ChatCompletionRequestUserMessageParam
+
+__getattr__ = _alias_getattr(__name__, 1, {
+    "ChatCompletionAssistantMessageParam": ("params", "ChatCompletionRequestAssistantMessageParam"),
+    "ChatCompletionDeveloperMessageParam": ("params", "ChatCompletionRequestDeveloperMessageParam"),
+    "ChatCompletionFunctionMessageParam": ("params", "ChatCompletionRequestFunctionMessageParam"),
+    "ChatCompletionMessageParam": ("params", "ChatCompletionRequestMessageParam"),
+    "ChatCompletionReasoningEffort": ("response_items", "ReasoningEffort"),
+    "ChatCompletionSystemMessageParam": ("params", "ChatCompletionRequestSystemMessageParam"),
+    "ChatCompletionToolMessageParam": ("params", "ChatCompletionRequestToolMessageParam"),
+    "ChatCompletionUserMessageParam": ("params", "ChatCompletionRequestUserMessageParam"),
+})

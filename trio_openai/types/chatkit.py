@@ -256,7 +256,7 @@ class Attachment(BaseModel):
 
 
 @_generated_model
-class AutomaticThreadTitlingParam(BaseModel):
+class AutomaticThreadTitling(BaseModel):
     """Controls whether ChatKit automatically generates thread titles."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("enabled",))
@@ -471,24 +471,24 @@ class ChatSessionResource(BaseModel):
 
 
 @_generated_model
-class ChatkitConfigurationParam(BaseModel):
+class ChatkitConfiguration(BaseModel):
     """Optional per-session configuration settings for ChatKit behavior."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("automatic_thread_titling", "file_upload", "history"))
 
-    automatic_thread_titling: AutomaticThreadTitlingParam | Omit = omit
+    automatic_thread_titling: AutomaticThreadTitling | Omit = omit
     """
     Configuration for automatic thread titling. When omitted, automatic thread titling is
     enabled by default.
     """
 
-    file_upload: FileUploadParam | Omit = omit
+    file_upload: FileUpload | Omit = omit
     """
     Configuration for upload enablement and limits. When omitted, uploads are disabled by
     default (max_files 10, max_file_size 512 MB).
     """
 
-    history: HistoryParam | Omit = omit
+    history: History | Omit = omit
     """
     Configuration for chat history retention. When omitted, history is enabled by default
     with no limit on recent_threads (null).
@@ -502,11 +502,11 @@ class ChatkitConfigurationParam(BaseModel):
         self = _new(cls)
         set_extra, s_automatic_thread_titling, s_file_upload, s_history = cls._SET
         x = g("automatic_thread_titling", omit)
-        s_automatic_thread_titling(self, x if x is None or x is omit else AutomaticThreadTitlingParam._from_dict(x))
+        s_automatic_thread_titling(self, x if x is None or x is omit else AutomaticThreadTitling._from_dict(x))
         x = g("file_upload", omit)
-        s_file_upload(self, x if x is None or x is omit else FileUploadParam._from_dict(x))
+        s_file_upload(self, x if x is None or x is omit else FileUpload._from_dict(x))
         x = g("history", omit)
-        s_history(self, x if x is None or x is omit else HistoryParam._from_dict(x))
+        s_history(self, x if x is None or x is omit else History._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -658,7 +658,7 @@ class CreateChatSessionBody(BaseModel):
     _KEYS: ClassVar[frozenset[str]] = frozenset(("workflow", "user", "expires_after", "rate_limits", "chatkit_configuration"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("workflow", "user"))
 
-    workflow: WorkflowParam
+    workflow: Workflow
     """Workflow that powers the session."""
 
     user: str
@@ -667,16 +667,16 @@ class CreateChatSessionBody(BaseModel):
     objects that have the same `user` scope.
     """
 
-    expires_after: ExpiresAfterParam | Omit = omit
+    expires_after: ExpiresAfter | Omit = omit
     """
     Optional override for session expiration timing in seconds from creation. Defaults to 10
     minutes.
     """
 
-    rate_limits: RateLimitsParam | Omit = omit
+    rate_limits: RateLimits | Omit = omit
     """Optional override for per-minute request limits. When omitted, defaults to 10."""
 
-    chatkit_configuration: ChatkitConfigurationParam | Omit = omit
+    chatkit_configuration: ChatkitConfiguration | Omit = omit
     """Optional overrides for ChatKit runtime configuration features"""
 
     @classmethod
@@ -690,14 +690,14 @@ class CreateChatSessionBody(BaseModel):
             s_chatkit_configuration,
         ) = cls._SET
         x = g("workflow", omit)
-        s_workflow(self, x if x is None or x is omit else WorkflowParam._from_dict(x))
+        s_workflow(self, x if x is None or x is omit else Workflow._from_dict(x))
         s_user(self, g("user", omit))
         x = g("expires_after", omit)
-        s_expires_after(self, x if x is None or x is omit else ExpiresAfterParam._from_dict(x))
+        s_expires_after(self, x if x is None or x is omit else ExpiresAfter._from_dict(x))
         x = g("rate_limits", omit)
-        s_rate_limits(self, x if x is None or x is omit else RateLimitsParam._from_dict(x))
+        s_rate_limits(self, x if x is None or x is omit else RateLimits._from_dict(x))
         x = g("chatkit_configuration", omit)
-        s_chatkit_configuration(self, x if x is None or x is omit else ChatkitConfigurationParam._from_dict(x))
+        s_chatkit_configuration(self, x if x is None or x is omit else ChatkitConfiguration._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -733,7 +733,7 @@ class DeletedThreadResource(BaseModel):
 
 
 @_generated_model
-class ExpiresAfterParam(BaseModel):
+class ExpiresAfter(BaseModel):
     """Controls when the session expires relative to an anchor timestamp."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("anchor", "seconds"))
@@ -812,7 +812,7 @@ class FileAnnotationSource(BaseModel):
 
 
 @_generated_model
-class FileUploadParam(BaseModel):
+class FileUpload(BaseModel):
     """Controls whether users can upload files."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("enabled", "max_file_size", "max_files"))
@@ -844,7 +844,7 @@ class FileUploadParam(BaseModel):
 
 
 @_generated_model
-class HistoryParam(BaseModel):
+class History(BaseModel):
     """Controls how much historical context is retained for the session."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("enabled", "recent_threads"))
@@ -921,7 +921,7 @@ class LockedStatus(BaseModel):
 
 
 @_generated_model
-class RateLimitsParam(BaseModel):
+class RateLimits(BaseModel):
     """Controls request rate limits for the session."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("max_requests_per_1_minute",))
@@ -1434,7 +1434,7 @@ class WidgetMessageItem(BaseModel):
 
 
 @_generated_model
-class WorkflowParam(BaseModel):
+class Workflow(BaseModel):
     """Workflow reference and overrides applied to the chat session."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("id", "version", "state_variables", "tracing"))
@@ -1452,7 +1452,7 @@ class WorkflowParam(BaseModel):
     be primitive types, and the map defaults to an empty object.
     """
 
-    tracing: WorkflowTracingParam | Omit = omit
+    tracing: WorkflowTracing | Omit = omit
     """
     Optional tracing overrides for the workflow invocation. When omitted, tracing is enabled
     by default.
@@ -1469,13 +1469,13 @@ class WorkflowParam(BaseModel):
         s_version(self, g("version", omit))
         s_state_variables(self, g("state_variables", omit))
         x = g("tracing", omit)
-        s_tracing(self, x if x is None or x is omit else WorkflowTracingParam._from_dict(x))
+        s_tracing(self, x if x is None or x is omit else WorkflowTracing._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class WorkflowTracingParam(BaseModel):
+class WorkflowTracing(BaseModel):
     """Controls diagnostic tracing during the session."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("enabled",))

@@ -23,14 +23,14 @@ if TYPE_CHECKING:
 _new = object.__new__
 
 
-CreateContainerBodyNetworkPolicy: TypeAlias = "_responses.ContainerNetworkPolicyDisabledParam | _responses.ContainerNetworkPolicyAllowlistParam | UnknownVariant"
+CreateContainerBodyNetworkPolicy: TypeAlias = "_responses.ContainerNetworkPolicyDisabled | _responses.ContainerNetworkPolicyAllowlist | UnknownVariant"
 """Network access policy for the container."""
 
 _U_CREATE_CONTAINER_BODY_NETWORK_POLICY = _UnionDecoder(
     __package__, "CreateContainerBodyNetworkPolicy", "type",
     (
-        ("responses", "ContainerNetworkPolicyDisabledParam", ("disabled",)),
-        ("responses", "ContainerNetworkPolicyAllowlistParam", ("allowlist",)),
+        ("responses", "ContainerNetworkPolicyDisabled", ("disabled",)),
+        ("responses", "ContainerNetworkPolicyAllowlist", ("allowlist",)),
     ),
 )
 
@@ -50,14 +50,14 @@ def decode_create_container_body_network_policy(v: Any) -> CreateContainerBodyNe
 _F_CREATE_CONTAINER_BODY_NETWORK_POLICY = _U_CREATE_CONTAINER_BODY_NETWORK_POLICY.fast
 
 
-CreateContainerBodySkill: TypeAlias = "_responses.SkillReferenceParam | _responses.InlineSkillParam | UnknownVariant"
+CreateContainerBodySkill: TypeAlias = "_responses.SkillReference | _responses.InlineSkill | UnknownVariant"
 """The ``CreateContainerBodySkill`` union."""
 
 _U_CREATE_CONTAINER_BODY_SKILL = _UnionDecoder(
     __package__, "CreateContainerBodySkill", "type",
     (
-        ("responses", "SkillReferenceParam", ("skill_reference",)),
-        ("responses", "InlineSkillParam", ("inline",)),
+        ("responses", "SkillReference", ("skill_reference",)),
+        ("responses", "InlineSkill", ("inline",)),
     ),
 )
 
@@ -417,3 +417,9 @@ class CreateContainerFileBody(BaseModel):
         s_file(self, g("file", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
+
+
+# openai-python's names for these types (codegen/aliases.py)
+FileCreateResponse = ContainerFileResource
+FileListResponse = ContainerFileResource
+FileRetrieveResponse = ContainerFileResource

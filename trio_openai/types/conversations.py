@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 from .._models import BaseModel
 from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
+from .._models import alias_getattr as _alias_getattr
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
 from .._models import generated_model as _generated_model
@@ -241,3 +242,36 @@ class UpdateConversationBody(BaseModel):
         s_metadata(self, g("metadata", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
+
+
+# openai-python's names for these types (codegen/aliases.py)
+Conversation = ConversationResource
+ConversationDeletedResource = DeletedConversationResource
+
+if TYPE_CHECKING:
+    from . import response_items as _a_response_items
+    from . import response_tools as _a_response_tools
+    from . import shared as _a_shared
+    ComputerScreenshotContent = _a_response_tools.ComputerScreenshotContent
+    ConversationDeleted = _a_shared.DeletedConversation
+    InputFileContent = _a_response_items.InputFileContent
+    InputImageContent = _a_response_items.InputImageContent
+    InputTextContent = _a_response_items.InputTextContent
+    Message = _a_response_items.Message
+    OutputTextContent = _a_response_items.OutputTextContent
+    RefusalContent = _a_response_items.RefusalContent
+    SummaryTextContent = _a_response_items.SummaryTextContent
+    TextContent = _a_response_items.TextContent
+
+__getattr__ = _alias_getattr(__name__, 1, {
+    "ComputerScreenshotContent": ("response_tools", "ComputerScreenshotContent"),
+    "ConversationDeleted": ("shared", "DeletedConversation"),
+    "InputFileContent": ("response_items", "InputFileContent"),
+    "InputImageContent": ("response_items", "InputImageContent"),
+    "InputTextContent": ("response_items", "InputTextContent"),
+    "Message": ("response_items", "Message"),
+    "OutputTextContent": ("response_items", "OutputTextContent"),
+    "RefusalContent": ("response_items", "RefusalContent"),
+    "SummaryTextContent": ("response_items", "SummaryTextContent"),
+    "TextContent": ("response_items", "TextContent"),
+})

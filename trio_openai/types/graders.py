@@ -11,28 +11,29 @@ from typing import Any, ClassVar, Self, TYPE_CHECKING, TypeAlias
 from .._models import BaseModel
 from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
+from .._models import alias_getattr as _alias_getattr
 from .._models import extra_keys as _extra_keys
 from .._models import generated_model as _generated_model
 from .._models import not_an_object as _not_an_object
 from .._types import Omit, omit
 
 if TYPE_CHECKING:
-    from . import fine_tuning as _fine_tuning
+    from . import fine_tuning_jobs as _fine_tuning_jobs
 
 _new = object.__new__
 
 
-RunGraderRequestGrader: TypeAlias = "_fine_tuning.GraderStringCheck | _fine_tuning.GraderTextSimilarity | _fine_tuning.GraderPython | _fine_tuning.GraderScoreModel | _fine_tuning.GraderMulti | UnknownVariant"
+RunGraderRequestGrader: TypeAlias = "_fine_tuning_jobs.GraderStringCheck | _fine_tuning_jobs.GraderTextSimilarity | _fine_tuning_jobs.GraderPython | _fine_tuning_jobs.GraderScoreModel | _fine_tuning_jobs.GraderMulti | UnknownVariant"
 """The grader used for the fine-tuning job."""
 
 _U_RUN_GRADER_REQUEST_GRADER = _UnionDecoder(
     __package__, "RunGraderRequestGrader", "type",
     (
-        ("fine_tuning", "GraderStringCheck", ("string_check",)),
-        ("fine_tuning", "GraderTextSimilarity", ("text_similarity",)),
-        ("fine_tuning", "GraderPython", ("python",)),
-        ("fine_tuning", "GraderScoreModel", ("score_model",)),
-        ("fine_tuning", "GraderMulti", ("multi",)),
+        ("fine_tuning_jobs", "GraderStringCheck", ("string_check",)),
+        ("fine_tuning_jobs", "GraderTextSimilarity", ("text_similarity",)),
+        ("fine_tuning_jobs", "GraderPython", ("python",)),
+        ("fine_tuning_jobs", "GraderScoreModel", ("score_model",)),
+        ("fine_tuning_jobs", "GraderMulti", ("multi",)),
     ),
 )
 
@@ -52,17 +53,17 @@ def decode_run_grader_request_grader(v: Any) -> RunGraderRequestGrader:
 _F_RUN_GRADER_REQUEST_GRADER = _U_RUN_GRADER_REQUEST_GRADER.fast
 
 
-ValidateGraderRequestGrader: TypeAlias = "_fine_tuning.GraderStringCheck | _fine_tuning.GraderTextSimilarity | _fine_tuning.GraderPython | _fine_tuning.GraderScoreModel | _fine_tuning.GraderMulti | UnknownVariant"
+ValidateGraderRequestGrader: TypeAlias = "_fine_tuning_jobs.GraderStringCheck | _fine_tuning_jobs.GraderTextSimilarity | _fine_tuning_jobs.GraderPython | _fine_tuning_jobs.GraderScoreModel | _fine_tuning_jobs.GraderMulti | UnknownVariant"
 """The grader used for the fine-tuning job."""
 
 _U_VALIDATE_GRADER_REQUEST_GRADER = _UnionDecoder(
     __package__, "ValidateGraderRequestGrader", "type",
     (
-        ("fine_tuning", "GraderStringCheck", ("string_check",)),
-        ("fine_tuning", "GraderTextSimilarity", ("text_similarity",)),
-        ("fine_tuning", "GraderPython", ("python",)),
-        ("fine_tuning", "GraderScoreModel", ("score_model",)),
-        ("fine_tuning", "GraderMulti", ("multi",)),
+        ("fine_tuning_jobs", "GraderStringCheck", ("string_check",)),
+        ("fine_tuning_jobs", "GraderTextSimilarity", ("text_similarity",)),
+        ("fine_tuning_jobs", "GraderPython", ("python",)),
+        ("fine_tuning_jobs", "GraderScoreModel", ("score_model",)),
+        ("fine_tuning_jobs", "GraderMulti", ("multi",)),
     ),
 )
 
@@ -82,17 +83,17 @@ def decode_validate_grader_request_grader(v: Any) -> ValidateGraderRequestGrader
 _F_VALIDATE_GRADER_REQUEST_GRADER = _U_VALIDATE_GRADER_REQUEST_GRADER.fast
 
 
-ValidateGraderResponseGrader: TypeAlias = "_fine_tuning.GraderStringCheck | _fine_tuning.GraderTextSimilarity | _fine_tuning.GraderPython | _fine_tuning.GraderScoreModel | _fine_tuning.GraderMulti | UnknownVariant"
+ValidateGraderResponseGrader: TypeAlias = "_fine_tuning_jobs.GraderStringCheck | _fine_tuning_jobs.GraderTextSimilarity | _fine_tuning_jobs.GraderPython | _fine_tuning_jobs.GraderScoreModel | _fine_tuning_jobs.GraderMulti | UnknownVariant"
 """The grader used for the fine-tuning job."""
 
 _U_VALIDATE_GRADER_RESPONSE_GRADER = _UnionDecoder(
     __package__, "ValidateGraderResponseGrader", "type",
     (
-        ("fine_tuning", "GraderStringCheck", ("string_check",)),
-        ("fine_tuning", "GraderTextSimilarity", ("text_similarity",)),
-        ("fine_tuning", "GraderPython", ("python",)),
-        ("fine_tuning", "GraderScoreModel", ("score_model",)),
-        ("fine_tuning", "GraderMulti", ("multi",)),
+        ("fine_tuning_jobs", "GraderStringCheck", ("string_check",)),
+        ("fine_tuning_jobs", "GraderTextSimilarity", ("text_similarity",)),
+        ("fine_tuning_jobs", "GraderPython", ("python",)),
+        ("fine_tuning_jobs", "GraderScoreModel", ("score_model",)),
+        ("fine_tuning_jobs", "GraderMulti", ("multi",)),
     ),
 )
 
@@ -338,3 +339,23 @@ class ValidateGraderResponse(BaseModel):
         s_grader(self, x if x is None or x is omit else decode_validate_grader_response_grader(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
+
+
+# openai-python's names for these types (codegen/aliases.py)
+if TYPE_CHECKING:
+    from . import fine_tuning_jobs as _a_fine_tuning_jobs
+    LabelModelGrader = _a_fine_tuning_jobs.GraderLabelModel
+    MultiGrader = _a_fine_tuning_jobs.GraderMulti
+    PythonGrader = _a_fine_tuning_jobs.GraderPython
+    ScoreModelGrader = _a_fine_tuning_jobs.GraderScoreModel
+    StringCheckGrader = _a_fine_tuning_jobs.GraderStringCheck
+    TextSimilarityGrader = _a_fine_tuning_jobs.GraderTextSimilarity
+
+__getattr__ = _alias_getattr(__name__, 1, {
+    "LabelModelGrader": ("fine_tuning_jobs", "GraderLabelModel"),
+    "MultiGrader": ("fine_tuning_jobs", "GraderMulti"),
+    "PythonGrader": ("fine_tuning_jobs", "GraderPython"),
+    "ScoreModelGrader": ("fine_tuning_jobs", "GraderScoreModel"),
+    "StringCheckGrader": ("fine_tuning_jobs", "GraderStringCheck"),
+    "TextSimilarityGrader": ("fine_tuning_jobs", "GraderTextSimilarity"),
+})

@@ -382,7 +382,7 @@ class CreateImageVariationRequest(BaseModel):
 
 
 @_generated_model
-class EditImageBodyJsonParam(BaseModel):
+class EditImageBodyJson(BaseModel):
     """JSON request body for image edits."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("model", "images", "mask", "prompt", "n", "quality", "input_fidelity", "size", "user", "output_format", "output_compression", "moderation", "background", "stream", "partial_images"))
@@ -394,10 +394,10 @@ class EditImageBodyJsonParam(BaseModel):
     snapshot `gpt-image-2-2026-04-21`.
     """
 
-    images: list[ImageRefParam]
+    images: list[ImageRef]
     """Input image references to edit. For GPT image models, you can provide up to 16 images."""
 
-    mask: ImageRefParam | Omit = omit
+    mask: ImageRef | Omit = omit
 
     prompt: str
     """A text description of the desired image edit."""
@@ -455,9 +455,9 @@ class EditImageBodyJsonParam(BaseModel):
         ) = cls._SET
         s_model(self, g("model", omit))
         x = g("images", omit)
-        s_images(self, x if not x else _decode_list(ImageRefParam._from_dict, x))
+        s_images(self, x if not x else _decode_list(ImageRef._from_dict, x))
         x = g("mask", omit)
-        s_mask(self, x if x is None or x is omit else ImageRefParam._from_dict(x))
+        s_mask(self, x if x is None or x is omit else ImageRef._from_dict(x))
         s_prompt(self, g("prompt", omit))
         s_n(self, g("n", omit))
         s_quality(self, g("quality", omit))
@@ -816,7 +816,7 @@ class ImageGenUsage(BaseModel):
 
 
 @_generated_model
-class ImageRefParam(BaseModel):
+class ImageRef(BaseModel):
     """
     Reference an input image by either URL or uploaded file ID. Provide exactly one of
     `image_url` or `file_id`.

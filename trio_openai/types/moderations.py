@@ -20,7 +20,7 @@ from .._types import Omit, omit
 _new = object.__new__
 
 
-CreateModerationRequestInput: TypeAlias = "str | list[str] | list[CreateModerationRequestInputVariant3Item]"
+CreateModerationRequestInput: TypeAlias = "str | list[str] | list[CreateModerationRequestInputItem]"
 """
 Input (or inputs) to classify. Can be a single string, an array of strings, or an array of
 multi-modal input objects similar to other models.
@@ -30,7 +30,7 @@ _U_CREATE_MODERATION_REQUEST_INPUT = _UnionDecoder(
     __package__, "CreateModerationRequestInput", None,
     (),
     scalars=True,
-    list_item="moderations.decode_create_moderation_request_input_variant3_item",
+    list_item="moderations.decode_create_moderation_request_input_item",
 )
 
 
@@ -39,31 +39,31 @@ def decode_create_moderation_request_input(v: Any) -> CreateModerationRequestInp
     return _U_CREATE_MODERATION_REQUEST_INPUT.decode(v)
 
 
-CreateModerationRequestInputVariant3Item: TypeAlias = "CreateModerationRequestInputVariant3ItemImageUrl | CreateModerationRequestInputVariant3ItemText | UnknownVariant"
-"""The ``CreateModerationRequestInputVariant3Item`` union."""
+CreateModerationRequestInputItem: TypeAlias = "CreateModerationRequestInputItemImageUrl | CreateModerationRequestInputItemText | UnknownVariant"
+"""The ``CreateModerationRequestInputItem`` union."""
 
-_U_CREATE_MODERATION_REQUEST_INPUT_VARIANT3_ITEM = _UnionDecoder(
-    __package__, "CreateModerationRequestInputVariant3Item", "type",
+_U_CREATE_MODERATION_REQUEST_INPUT_ITEM = _UnionDecoder(
+    __package__, "CreateModerationRequestInputItem", "type",
     (
-        ("moderations", "CreateModerationRequestInputVariant3ItemImageUrl", ("image_url",)),
-        ("moderations", "CreateModerationRequestInputVariant3ItemText", ("text",)),
+        ("moderations", "CreateModerationRequestInputItemImageUrl", ("image_url",)),
+        ("moderations", "CreateModerationRequestInputItemText", ("text",)),
     ),
 )
 
 
-def decode_create_moderation_request_input_variant3_item(v: Any) -> CreateModerationRequestInputVariant3Item:
-    """Decode a ``CreateModerationRequestInputVariant3Item`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_create_moderation_request_input_item(v: Any) -> CreateModerationRequestInputItem:
+    """Decode a ``CreateModerationRequestInputItem`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_CREATE_MODERATION_REQUEST_INPUT_VARIANT3_ITEM.get(v.get("type"))
+            f = _F_CREATE_MODERATION_REQUEST_INPUT_ITEM.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_CREATE_MODERATION_REQUEST_INPUT_VARIANT3_ITEM.decode(v)
+    return _U_CREATE_MODERATION_REQUEST_INPUT_ITEM.decode(v)
 
 
-_F_CREATE_MODERATION_REQUEST_INPUT_VARIANT3_ITEM = _U_CREATE_MODERATION_REQUEST_INPUT_VARIANT3_ITEM.fast
+_F_CREATE_MODERATION_REQUEST_INPUT_ITEM = _U_CREATE_MODERATION_REQUEST_INPUT_ITEM.fast
 
 
 @_generated_model
@@ -101,7 +101,7 @@ class CreateModerationRequest(BaseModel):
 
 
 @_generated_model
-class CreateModerationRequestInputVariant3ItemImageUrl(BaseModel):
+class CreateModerationRequestInputItemImageUrl(BaseModel):
     """An object describing an image to classify."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "image_url"))
@@ -110,7 +110,7 @@ class CreateModerationRequestInputVariant3ItemImageUrl(BaseModel):
     type: Literal["image_url"]
     """Always `image_url`."""
 
-    image_url: CreateModerationRequestInputVariant3ItemImageUrlImageUrl
+    image_url: CreateModerationRequestInputItemImageUrlImageUrl
     """Contains either an image URL or a data URL for a base64 encoded image."""
 
     @classmethod
@@ -122,13 +122,13 @@ class CreateModerationRequestInputVariant3ItemImageUrl(BaseModel):
         set_extra, s_type, s_image_url = cls._SET
         s_type(self, g("type", omit))
         x = g("image_url", omit)
-        s_image_url(self, x if x is None or x is omit else CreateModerationRequestInputVariant3ItemImageUrlImageUrl._from_dict(x))
+        s_image_url(self, x if x is None or x is omit else CreateModerationRequestInputItemImageUrlImageUrl._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class CreateModerationRequestInputVariant3ItemImageUrlImageUrl(BaseModel):
+class CreateModerationRequestInputItemImageUrlImageUrl(BaseModel):
     """Contains either an image URL or a data URL for a base64 encoded image."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("url",))
@@ -150,7 +150,7 @@ class CreateModerationRequestInputVariant3ItemImageUrlImageUrl(BaseModel):
 
 
 @_generated_model
-class CreateModerationRequestInputVariant3ItemText(BaseModel):
+class CreateModerationRequestInputItemText(BaseModel):
     """An object describing text to classify."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "text"))

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 from .._models import BaseModel
 from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
+from .._models import alias_getattr as _alias_getattr
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
 from .._models import generated_model as _generated_model
@@ -4283,3 +4284,178 @@ class RealtimeTurnDetectionServerVad(BaseModel):
         s_idle_timeout_ms(self, g("idle_timeout_ms", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
+
+
+# openai-python's names for these types (codegen/aliases.py)
+ClientSecretCreateResponse = RealtimeCreateClientSecretResponse
+ConversationItem = RealtimeConversationItem
+ConversationItemWithReference = RealtimeConversationItemWithReference
+RealtimeAudioInputTurnDetection = RealtimeTurnDetection
+RealtimeConversationItemAssistantMessage = RealtimeConversationItemMessageAssistant
+RealtimeConversationItemSystemMessage = RealtimeConversationItemMessageSystem
+RealtimeConversationItemUserMessage = RealtimeConversationItemMessageUser
+RealtimeMcpApprovalRequest = RealtimeMCPApprovalRequest
+RealtimeMcpApprovalResponse = RealtimeMCPApprovalResponse
+RealtimeMcpListTools = RealtimeMCPListTools
+RealtimeMcpProtocolError = RealtimeMCPProtocolError
+RealtimeMcpToolCall = RealtimeMCPToolCall
+RealtimeMcpToolExecutionError = RealtimeMCPToolExecutionError
+RealtimeMcphttpError = RealtimeMCPHTTPError
+RealtimeTranscriptionSessionTurnDetection = RealtimeTranscriptionSessionCreateResponseTurnDetection
+
+if TYPE_CHECKING:
+    from . import realtime_beta as _a_realtime_beta
+    from . import realtime_events as _a_realtime_events
+    ConversationCreatedEvent = _a_realtime_events.RealtimeServerEventConversationCreated
+    ConversationItemAdded = _a_realtime_events.RealtimeServerEventConversationItemAdded
+    ConversationItemCreateEvent = _a_realtime_events.RealtimeClientEventConversationItemCreate
+    ConversationItemCreatedEvent = _a_realtime_events.RealtimeServerEventConversationItemCreated
+    ConversationItemDeleteEvent = _a_realtime_events.RealtimeClientEventConversationItemDelete
+    ConversationItemDeletedEvent = _a_realtime_events.RealtimeServerEventConversationItemDeleted
+    ConversationItemDone = _a_realtime_events.RealtimeServerEventConversationItemDone
+    ConversationItemInputAudioTranscriptionCompletedEvent = _a_realtime_events.RealtimeServerEventConversationItemInputAudioTranscriptionCompleted
+    ConversationItemInputAudioTranscriptionDeltaEvent = _a_realtime_events.RealtimeServerEventConversationItemInputAudioTranscriptionDelta
+    ConversationItemInputAudioTranscriptionFailedEvent = _a_realtime_events.RealtimeServerEventConversationItemInputAudioTranscriptionFailed
+    ConversationItemInputAudioTranscriptionSegment = _a_realtime_events.RealtimeServerEventConversationItemInputAudioTranscriptionSegment
+    ConversationItemRetrieveEvent = _a_realtime_events.RealtimeClientEventConversationItemRetrieve
+    ConversationItemTruncateEvent = _a_realtime_events.RealtimeClientEventConversationItemTruncate
+    ConversationItemTruncatedEvent = _a_realtime_events.RealtimeServerEventConversationItemTruncated
+    InputAudioBufferAppendEvent = _a_realtime_events.RealtimeClientEventInputAudioBufferAppend
+    InputAudioBufferClearEvent = _a_realtime_events.RealtimeClientEventInputAudioBufferClear
+    InputAudioBufferClearedEvent = _a_realtime_events.RealtimeServerEventInputAudioBufferCleared
+    InputAudioBufferCommitEvent = _a_realtime_events.RealtimeClientEventInputAudioBufferCommit
+    InputAudioBufferCommittedEvent = _a_realtime_events.RealtimeServerEventInputAudioBufferCommitted
+    InputAudioBufferDtmfEventReceivedEvent = _a_realtime_events.RealtimeServerEventInputAudioBufferDtmfEventReceived
+    InputAudioBufferSpeechStartedEvent = _a_realtime_events.RealtimeServerEventInputAudioBufferSpeechStarted
+    InputAudioBufferSpeechStoppedEvent = _a_realtime_events.RealtimeServerEventInputAudioBufferSpeechStopped
+    InputAudioBufferTimeoutTriggered = _a_realtime_events.RealtimeServerEventInputAudioBufferTimeoutTriggered
+    McpListToolsCompleted = _a_realtime_events.RealtimeServerEventMCPListToolsCompleted
+    McpListToolsFailed = _a_realtime_events.RealtimeServerEventMCPListToolsFailed
+    McpListToolsInProgress = _a_realtime_events.RealtimeServerEventMCPListToolsInProgress
+    OutputAudioBufferClearEvent = _a_realtime_events.RealtimeClientEventOutputAudioBufferClear
+    RateLimitsUpdatedEvent = _a_realtime_events.RealtimeServerEventRateLimitsUpdated
+    RealtimeClientEvent = _a_realtime_events.RealtimeClientEvent
+    RealtimeError = _a_realtime_events.RealtimeServerEventErrorError
+    RealtimeErrorEvent = _a_realtime_events.RealtimeServerEventError
+    RealtimeServerEvent = _a_realtime_events.RealtimeServerEvent
+    RealtimeSession = _a_realtime_beta.RealtimeSession
+    RealtimeTranslationClientEvent = _a_realtime_events.RealtimeTranslationClientEvent
+    RealtimeTranslationClientSecretCreateRequest = _a_realtime_events.RealtimeTranslationClientSecretCreateRequest
+    RealtimeTranslationClientSecretCreateResponse = _a_realtime_events.RealtimeTranslationClientSecretCreateResponse
+    RealtimeTranslationInputAudioBufferAppendEvent = _a_realtime_events.RealtimeTranslationClientEventInputAudioBufferAppend
+    RealtimeTranslationInputTranscriptDeltaEvent = _a_realtime_events.RealtimeTranslationServerEventSessionInputTranscriptDelta
+    RealtimeTranslationOutputAudioDeltaEvent = _a_realtime_events.RealtimeTranslationServerEventSessionOutputAudioDelta
+    RealtimeTranslationOutputTranscriptDeltaEvent = _a_realtime_events.RealtimeTranslationServerEventSessionOutputTranscriptDelta
+    RealtimeTranslationServerEvent = _a_realtime_events.RealtimeTranslationServerEvent
+    RealtimeTranslationSession = _a_realtime_events.RealtimeTranslationSession
+    RealtimeTranslationSessionCloseEvent = _a_realtime_events.RealtimeTranslationClientEventSessionClose
+    RealtimeTranslationSessionClosedEvent = _a_realtime_events.RealtimeTranslationServerEventSessionClosed
+    RealtimeTranslationSessionCreateRequest = _a_realtime_events.RealtimeTranslationSessionCreateRequest
+    RealtimeTranslationSessionCreatedEvent = _a_realtime_events.RealtimeTranslationServerEventSessionCreated
+    RealtimeTranslationSessionUpdateEvent = _a_realtime_events.RealtimeTranslationClientEventSessionUpdate
+    RealtimeTranslationSessionUpdateRequest = _a_realtime_events.RealtimeTranslationSessionUpdateRequest
+    RealtimeTranslationSessionUpdatedEvent = _a_realtime_events.RealtimeTranslationServerEventSessionUpdated
+    ResponseAudioDeltaEvent = _a_realtime_events.RealtimeServerEventResponseAudioDelta
+    ResponseAudioDoneEvent = _a_realtime_events.RealtimeServerEventResponseAudioDone
+    ResponseAudioTranscriptDeltaEvent = _a_realtime_events.RealtimeServerEventResponseAudioTranscriptDelta
+    ResponseAudioTranscriptDoneEvent = _a_realtime_events.RealtimeServerEventResponseAudioTranscriptDone
+    ResponseCancelEvent = _a_realtime_events.RealtimeClientEventResponseCancel
+    ResponseContentPartAddedEvent = _a_realtime_events.RealtimeServerEventResponseContentPartAdded
+    ResponseContentPartDoneEvent = _a_realtime_events.RealtimeServerEventResponseContentPartDone
+    ResponseCreateEvent = _a_realtime_events.RealtimeClientEventResponseCreate
+    ResponseCreatedEvent = _a_realtime_events.RealtimeServerEventResponseCreated
+    ResponseDoneEvent = _a_realtime_events.RealtimeServerEventResponseDone
+    ResponseFunctionCallArgumentsDeltaEvent = _a_realtime_events.RealtimeServerEventResponseFunctionCallArgumentsDelta
+    ResponseFunctionCallArgumentsDoneEvent = _a_realtime_events.RealtimeServerEventResponseFunctionCallArgumentsDone
+    ResponseMcpCallArgumentsDelta = _a_realtime_events.RealtimeServerEventResponseMCPCallArgumentsDelta
+    ResponseMcpCallArgumentsDone = _a_realtime_events.RealtimeServerEventResponseMCPCallArgumentsDone
+    ResponseMcpCallCompleted = _a_realtime_events.RealtimeServerEventResponseMCPCallCompleted
+    ResponseMcpCallFailed = _a_realtime_events.RealtimeServerEventResponseMCPCallFailed
+    ResponseMcpCallInProgress = _a_realtime_events.RealtimeServerEventResponseMCPCallInProgress
+    ResponseOutputItemAddedEvent = _a_realtime_events.RealtimeServerEventResponseOutputItemAdded
+    ResponseOutputItemDoneEvent = _a_realtime_events.RealtimeServerEventResponseOutputItemDone
+    ResponseTextDeltaEvent = _a_realtime_events.RealtimeServerEventResponseTextDelta
+    ResponseTextDoneEvent = _a_realtime_events.RealtimeServerEventResponseTextDone
+    SessionCreatedEvent = _a_realtime_events.RealtimeServerEventSessionCreated
+    SessionUpdateEvent = _a_realtime_events.RealtimeClientEventSessionUpdate
+    SessionUpdatedEvent = _a_realtime_events.RealtimeServerEventSessionUpdated
+    TranscriptionSessionUpdate = _a_realtime_events.RealtimeClientEventTranscriptionSessionUpdate
+    TranscriptionSessionUpdatedEvent = _a_realtime_events.RealtimeServerEventTranscriptionSessionUpdated
+
+__getattr__ = _alias_getattr(__name__, 1, {
+    "ConversationCreatedEvent": ("realtime_events", "RealtimeServerEventConversationCreated"),
+    "ConversationItemAdded": ("realtime_events", "RealtimeServerEventConversationItemAdded"),
+    "ConversationItemCreateEvent": ("realtime_events", "RealtimeClientEventConversationItemCreate"),
+    "ConversationItemCreatedEvent": ("realtime_events", "RealtimeServerEventConversationItemCreated"),
+    "ConversationItemDeleteEvent": ("realtime_events", "RealtimeClientEventConversationItemDelete"),
+    "ConversationItemDeletedEvent": ("realtime_events", "RealtimeServerEventConversationItemDeleted"),
+    "ConversationItemDone": ("realtime_events", "RealtimeServerEventConversationItemDone"),
+    "ConversationItemInputAudioTranscriptionCompletedEvent": ("realtime_events", "RealtimeServerEventConversationItemInputAudioTranscriptionCompleted"),
+    "ConversationItemInputAudioTranscriptionDeltaEvent": ("realtime_events", "RealtimeServerEventConversationItemInputAudioTranscriptionDelta"),
+    "ConversationItemInputAudioTranscriptionFailedEvent": ("realtime_events", "RealtimeServerEventConversationItemInputAudioTranscriptionFailed"),
+    "ConversationItemInputAudioTranscriptionSegment": ("realtime_events", "RealtimeServerEventConversationItemInputAudioTranscriptionSegment"),
+    "ConversationItemRetrieveEvent": ("realtime_events", "RealtimeClientEventConversationItemRetrieve"),
+    "ConversationItemTruncateEvent": ("realtime_events", "RealtimeClientEventConversationItemTruncate"),
+    "ConversationItemTruncatedEvent": ("realtime_events", "RealtimeServerEventConversationItemTruncated"),
+    "InputAudioBufferAppendEvent": ("realtime_events", "RealtimeClientEventInputAudioBufferAppend"),
+    "InputAudioBufferClearEvent": ("realtime_events", "RealtimeClientEventInputAudioBufferClear"),
+    "InputAudioBufferClearedEvent": ("realtime_events", "RealtimeServerEventInputAudioBufferCleared"),
+    "InputAudioBufferCommitEvent": ("realtime_events", "RealtimeClientEventInputAudioBufferCommit"),
+    "InputAudioBufferCommittedEvent": ("realtime_events", "RealtimeServerEventInputAudioBufferCommitted"),
+    "InputAudioBufferDtmfEventReceivedEvent": ("realtime_events", "RealtimeServerEventInputAudioBufferDtmfEventReceived"),
+    "InputAudioBufferSpeechStartedEvent": ("realtime_events", "RealtimeServerEventInputAudioBufferSpeechStarted"),
+    "InputAudioBufferSpeechStoppedEvent": ("realtime_events", "RealtimeServerEventInputAudioBufferSpeechStopped"),
+    "InputAudioBufferTimeoutTriggered": ("realtime_events", "RealtimeServerEventInputAudioBufferTimeoutTriggered"),
+    "McpListToolsCompleted": ("realtime_events", "RealtimeServerEventMCPListToolsCompleted"),
+    "McpListToolsFailed": ("realtime_events", "RealtimeServerEventMCPListToolsFailed"),
+    "McpListToolsInProgress": ("realtime_events", "RealtimeServerEventMCPListToolsInProgress"),
+    "OutputAudioBufferClearEvent": ("realtime_events", "RealtimeClientEventOutputAudioBufferClear"),
+    "RateLimitsUpdatedEvent": ("realtime_events", "RealtimeServerEventRateLimitsUpdated"),
+    "RealtimeClientEvent": ("realtime_events", "RealtimeClientEvent"),
+    "RealtimeError": ("realtime_events", "RealtimeServerEventErrorError"),
+    "RealtimeErrorEvent": ("realtime_events", "RealtimeServerEventError"),
+    "RealtimeServerEvent": ("realtime_events", "RealtimeServerEvent"),
+    "RealtimeSession": ("realtime_beta", "RealtimeSession"),
+    "RealtimeTranslationClientEvent": ("realtime_events", "RealtimeTranslationClientEvent"),
+    "RealtimeTranslationClientSecretCreateRequest": ("realtime_events", "RealtimeTranslationClientSecretCreateRequest"),
+    "RealtimeTranslationClientSecretCreateResponse": ("realtime_events", "RealtimeTranslationClientSecretCreateResponse"),
+    "RealtimeTranslationInputAudioBufferAppendEvent": ("realtime_events", "RealtimeTranslationClientEventInputAudioBufferAppend"),
+    "RealtimeTranslationInputTranscriptDeltaEvent": ("realtime_events", "RealtimeTranslationServerEventSessionInputTranscriptDelta"),
+    "RealtimeTranslationOutputAudioDeltaEvent": ("realtime_events", "RealtimeTranslationServerEventSessionOutputAudioDelta"),
+    "RealtimeTranslationOutputTranscriptDeltaEvent": ("realtime_events", "RealtimeTranslationServerEventSessionOutputTranscriptDelta"),
+    "RealtimeTranslationServerEvent": ("realtime_events", "RealtimeTranslationServerEvent"),
+    "RealtimeTranslationSession": ("realtime_events", "RealtimeTranslationSession"),
+    "RealtimeTranslationSessionCloseEvent": ("realtime_events", "RealtimeTranslationClientEventSessionClose"),
+    "RealtimeTranslationSessionClosedEvent": ("realtime_events", "RealtimeTranslationServerEventSessionClosed"),
+    "RealtimeTranslationSessionCreateRequest": ("realtime_events", "RealtimeTranslationSessionCreateRequest"),
+    "RealtimeTranslationSessionCreatedEvent": ("realtime_events", "RealtimeTranslationServerEventSessionCreated"),
+    "RealtimeTranslationSessionUpdateEvent": ("realtime_events", "RealtimeTranslationClientEventSessionUpdate"),
+    "RealtimeTranslationSessionUpdateRequest": ("realtime_events", "RealtimeTranslationSessionUpdateRequest"),
+    "RealtimeTranslationSessionUpdatedEvent": ("realtime_events", "RealtimeTranslationServerEventSessionUpdated"),
+    "ResponseAudioDeltaEvent": ("realtime_events", "RealtimeServerEventResponseAudioDelta"),
+    "ResponseAudioDoneEvent": ("realtime_events", "RealtimeServerEventResponseAudioDone"),
+    "ResponseAudioTranscriptDeltaEvent": ("realtime_events", "RealtimeServerEventResponseAudioTranscriptDelta"),
+    "ResponseAudioTranscriptDoneEvent": ("realtime_events", "RealtimeServerEventResponseAudioTranscriptDone"),
+    "ResponseCancelEvent": ("realtime_events", "RealtimeClientEventResponseCancel"),
+    "ResponseContentPartAddedEvent": ("realtime_events", "RealtimeServerEventResponseContentPartAdded"),
+    "ResponseContentPartDoneEvent": ("realtime_events", "RealtimeServerEventResponseContentPartDone"),
+    "ResponseCreateEvent": ("realtime_events", "RealtimeClientEventResponseCreate"),
+    "ResponseCreatedEvent": ("realtime_events", "RealtimeServerEventResponseCreated"),
+    "ResponseDoneEvent": ("realtime_events", "RealtimeServerEventResponseDone"),
+    "ResponseFunctionCallArgumentsDeltaEvent": ("realtime_events", "RealtimeServerEventResponseFunctionCallArgumentsDelta"),
+    "ResponseFunctionCallArgumentsDoneEvent": ("realtime_events", "RealtimeServerEventResponseFunctionCallArgumentsDone"),
+    "ResponseMcpCallArgumentsDelta": ("realtime_events", "RealtimeServerEventResponseMCPCallArgumentsDelta"),
+    "ResponseMcpCallArgumentsDone": ("realtime_events", "RealtimeServerEventResponseMCPCallArgumentsDone"),
+    "ResponseMcpCallCompleted": ("realtime_events", "RealtimeServerEventResponseMCPCallCompleted"),
+    "ResponseMcpCallFailed": ("realtime_events", "RealtimeServerEventResponseMCPCallFailed"),
+    "ResponseMcpCallInProgress": ("realtime_events", "RealtimeServerEventResponseMCPCallInProgress"),
+    "ResponseOutputItemAddedEvent": ("realtime_events", "RealtimeServerEventResponseOutputItemAdded"),
+    "ResponseOutputItemDoneEvent": ("realtime_events", "RealtimeServerEventResponseOutputItemDone"),
+    "ResponseTextDeltaEvent": ("realtime_events", "RealtimeServerEventResponseTextDelta"),
+    "ResponseTextDoneEvent": ("realtime_events", "RealtimeServerEventResponseTextDone"),
+    "SessionCreatedEvent": ("realtime_events", "RealtimeServerEventSessionCreated"),
+    "SessionUpdateEvent": ("realtime_events", "RealtimeClientEventSessionUpdate"),
+    "SessionUpdatedEvent": ("realtime_events", "RealtimeServerEventSessionUpdated"),
+    "TranscriptionSessionUpdate": ("realtime_events", "RealtimeClientEventTranscriptionSessionUpdate"),
+    "TranscriptionSessionUpdatedEvent": ("realtime_events", "RealtimeServerEventTranscriptionSessionUpdated"),
+})

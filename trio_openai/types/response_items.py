@@ -50,10 +50,6 @@ performance. Not used for user messages.
 """
 
 
-MessagePhase2: TypeAlias = 'Literal["commentary", "final_answer"]'
-"""The ``MessagePhase2`` type."""
-
-
 MessageRole: TypeAlias = 'Literal["unknown", "user", "assistant", "system", "critic", "discriminator", "developer", "tool"]'
 """The ``MessageRole`` type."""
 
@@ -138,48 +134,48 @@ def decode_easy_input_message_content(v: Any) -> EasyInputMessageContent:
     return _U_EASY_INPUT_MESSAGE_CONTENT.decode(v)
 
 
-FunctionCallOutputItemParamOutput: TypeAlias = "str | list[FunctionCallOutputItemParamOutputVariant2Item]"
+FunctionCallOutputItemOutput: TypeAlias = "str | list[FunctionCallOutputItemOutputItem]"
 """Text, image, or file output of the function tool call."""
 
-_U_FUNCTION_CALL_OUTPUT_ITEM_PARAM_OUTPUT = _UnionDecoder(
-    __package__, "FunctionCallOutputItemParamOutput", None,
+_U_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT = _UnionDecoder(
+    __package__, "FunctionCallOutputItemOutput", None,
     (),
     scalars=True,
-    list_item="response_items.decode_function_call_output_item_param_output_variant2_item",
+    list_item="response_items.decode_function_call_output_item_output_item",
 )
 
 
-def decode_function_call_output_item_param_output(v: Any) -> FunctionCallOutputItemParamOutput:
-    """Decode a ``FunctionCallOutputItemParamOutput`` (by structure); see `UnionDecoder` for the rules."""
-    return _U_FUNCTION_CALL_OUTPUT_ITEM_PARAM_OUTPUT.decode(v)
+def decode_function_call_output_item_output(v: Any) -> FunctionCallOutputItemOutput:
+    """Decode a ``FunctionCallOutputItemOutput`` (by structure); see `UnionDecoder` for the rules."""
+    return _U_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT.decode(v)
 
 
-FunctionCallOutputItemParamOutputVariant2Item: TypeAlias = "InputTextContentParam | InputImageContentParamAutoParam | InputFileContentParam | UnknownVariant"
+FunctionCallOutputItemOutputItem: TypeAlias = "InputTextContent | InputImageContentParamAuto | InputFileContent | UnknownVariant"
 """A piece of message content, such as text, an image, or a file."""
 
-_U_FUNCTION_CALL_OUTPUT_ITEM_PARAM_OUTPUT_VARIANT2_ITEM = _UnionDecoder(
-    __package__, "FunctionCallOutputItemParamOutputVariant2Item", "type",
+_U_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT_ITEM = _UnionDecoder(
+    __package__, "FunctionCallOutputItemOutputItem", "type",
     (
-        ("response_items", "InputTextContentParam", ("input_text",)),
-        ("response_items", "InputImageContentParamAutoParam", ("input_image",)),
-        ("response_items", "InputFileContentParam", ("input_file",)),
+        ("response_items", "InputTextContent", ("input_text",)),
+        ("response_items", "InputImageContentParamAuto", ("input_image",)),
+        ("response_items", "InputFileContent", ("input_file",)),
     ),
 )
 
 
-def decode_function_call_output_item_param_output_variant2_item(v: Any) -> FunctionCallOutputItemParamOutputVariant2Item:
-    """Decode a ``FunctionCallOutputItemParamOutputVariant2Item`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_function_call_output_item_output_item(v: Any) -> FunctionCallOutputItemOutputItem:
+    """Decode a ``FunctionCallOutputItemOutputItem`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_FUNCTION_CALL_OUTPUT_ITEM_PARAM_OUTPUT_VARIANT2_ITEM.get(v.get("type"))
+            f = _F_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT_ITEM.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_FUNCTION_CALL_OUTPUT_ITEM_PARAM_OUTPUT_VARIANT2_ITEM.decode(v)
+    return _U_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT_ITEM.decode(v)
 
 
-_F_FUNCTION_CALL_OUTPUT_ITEM_PARAM_OUTPUT_VARIANT2_ITEM = _U_FUNCTION_CALL_OUTPUT_ITEM_PARAM_OUTPUT_VARIANT2_ITEM.fast
+_F_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT_ITEM = _U_FUNCTION_CALL_OUTPUT_ITEM_OUTPUT_ITEM.fast
 
 
 InputContent: TypeAlias = "InputTextContent | InputImageContent | InputFileContent | UnknownVariant"
@@ -210,7 +206,7 @@ def decode_input_content(v: Any) -> InputContent:
 _F_INPUT_CONTENT = _U_INPUT_CONTENT.fast
 
 
-InputItem: TypeAlias = "EasyInputMessage | Item | CompactionTriggerItemParam | ItemReferenceParam | ProgramItemParam | ProgramOutputItemParam | UnknownVariant"
+InputItem: TypeAlias = "EasyInputMessage | Item | CompactionTriggerItem | ItemReference | ProgramItem | ProgramOutputItem | UnknownVariant"
 """The ``InputItem`` union."""
 
 _U_INPUT_ITEM = _UnionDecoder(
@@ -221,33 +217,33 @@ _U_INPUT_ITEM = _UnionDecoder(
         ("response_items", "OutputMessage", ("message",)),
         ("response_tools", "FileSearchToolCall", ("file_search_call",)),
         ("response_tools", "ComputerToolCall", ("computer_call",)),
-        ("response_tools", "ComputerCallOutputItemParam", ("computer_call_output",)),
+        ("response_tools", "ComputerCallOutputItem", ("computer_call_output",)),
         ("response_tools", "WebSearchToolCall", ("web_search_call",)),
         ("response_tools", "FunctionToolCall", ("function_call",)),
-        ("response_items", "FunctionCallOutputItemParam", ("function_call_output",)),
-        ("response_items", "ToolSearchCallItemParam", ("tool_search_call",)),
-        ("response_items", "ToolSearchOutputItemParam", ("tool_search_output",)),
-        ("response_items", "AdditionalToolsItemParam", ("additional_tools",)),
+        ("response_items", "FunctionCallOutputItem", ("function_call_output",)),
+        ("response_items", "ToolSearchCallItem", ("tool_search_call",)),
+        ("response_items", "ToolSearchOutputItem", ("tool_search_output",)),
+        ("response_items", "AdditionalToolsItem", ("additional_tools",)),
         ("response_items", "ReasoningItem", ("reasoning",)),
-        ("response_items", "CompactionSummaryItemParam", ("compaction",)),
+        ("response_items", "CompactionSummaryItem", ("compaction",)),
         ("response_tools", "ImageGenToolCall", ("image_generation_call",)),
         ("response_tools", "CodeInterpreterToolCall", ("code_interpreter_call",)),
         ("response_tools", "LocalShellToolCall", ("local_shell_call",)),
         ("response_tools", "LocalShellToolCallOutput", ("local_shell_call_output",)),
-        ("response_tools", "FunctionShellCallItemParam", ("shell_call",)),
-        ("response_tools", "FunctionShellCallOutputItemParam", ("shell_call_output",)),
-        ("response_tools", "ApplyPatchToolCallItemParam", ("apply_patch_call",)),
-        ("response_tools", "ApplyPatchToolCallOutputItemParam", ("apply_patch_call_output",)),
+        ("response_tools", "FunctionShellCallItem", ("shell_call",)),
+        ("response_tools", "FunctionShellCallOutputItem", ("shell_call_output",)),
+        ("response_tools", "ApplyPatchToolCallItem", ("apply_patch_call",)),
+        ("response_tools", "ApplyPatchToolCallOutputItem", ("apply_patch_call_output",)),
         ("response_tools", "MCPListTools", ("mcp_list_tools",)),
         ("response_tools", "MCPApprovalRequest", ("mcp_approval_request",)),
         ("response_tools", "MCPApprovalResponse", ("mcp_approval_response",)),
         ("response_tools", "MCPToolCall", ("mcp_call",)),
         ("response_tools", "CustomToolCallOutput", ("custom_tool_call_output",)),
         ("response_tools", "CustomToolCall", ("custom_tool_call",)),
-        ("response_items", "CompactionTriggerItemParam", ("compaction_trigger",)),
-        ("response_items", "ItemReferenceParam", ()),
-        ("response_items", "ProgramItemParam", ("program",)),
-        ("response_items", "ProgramOutputItemParam", ("program_output",)),
+        ("response_items", "CompactionTriggerItem", ("compaction_trigger",)),
+        ("response_items", "ItemReference", ()),
+        ("response_items", "ProgramItem", ("program",)),
+        ("response_items", "ProgramOutputItem", ("program_output",)),
     ),
 )
 
@@ -267,7 +263,7 @@ def decode_input_item(v: Any) -> InputItem:
 _F_INPUT_ITEM = _U_INPUT_ITEM.fast
 
 
-Item: TypeAlias = "InputMessage | OutputMessage | _response_tools.FileSearchToolCall | _response_tools.ComputerToolCall | _response_tools.ComputerCallOutputItemParam | _response_tools.WebSearchToolCall | _response_tools.FunctionToolCall | FunctionCallOutputItemParam | ToolSearchCallItemParam | ToolSearchOutputItemParam | AdditionalToolsItemParam | ReasoningItem | CompactionSummaryItemParam | _response_tools.ImageGenToolCall | _response_tools.CodeInterpreterToolCall | _response_tools.LocalShellToolCall | _response_tools.LocalShellToolCallOutput | _response_tools.FunctionShellCallItemParam | _response_tools.FunctionShellCallOutputItemParam | _response_tools.ApplyPatchToolCallItemParam | _response_tools.ApplyPatchToolCallOutputItemParam | _response_tools.MCPListTools | _response_tools.MCPApprovalRequest | _response_tools.MCPApprovalResponse | _response_tools.MCPToolCall | _response_tools.CustomToolCallOutput | _response_tools.CustomToolCall | UnknownVariant"
+Item: TypeAlias = "InputMessage | OutputMessage | _response_tools.FileSearchToolCall | _response_tools.ComputerToolCall | _response_tools.ComputerCallOutputItem | _response_tools.WebSearchToolCall | _response_tools.FunctionToolCall | FunctionCallOutputItem | ToolSearchCallItem | ToolSearchOutputItem | AdditionalToolsItem | ReasoningItem | CompactionSummaryItem | _response_tools.ImageGenToolCall | _response_tools.CodeInterpreterToolCall | _response_tools.LocalShellToolCall | _response_tools.LocalShellToolCallOutput | _response_tools.FunctionShellCallItem | _response_tools.FunctionShellCallOutputItem | _response_tools.ApplyPatchToolCallItem | _response_tools.ApplyPatchToolCallOutputItem | _response_tools.MCPListTools | _response_tools.MCPApprovalRequest | _response_tools.MCPApprovalResponse | _response_tools.MCPToolCall | _response_tools.CustomToolCallOutput | _response_tools.CustomToolCall | UnknownVariant"
 """Content item used to generate a response."""
 
 _U_ITEM = _UnionDecoder(
@@ -277,23 +273,23 @@ _U_ITEM = _UnionDecoder(
         ("response_items", "OutputMessage", ("message",)),
         ("response_tools", "FileSearchToolCall", ("file_search_call",)),
         ("response_tools", "ComputerToolCall", ("computer_call",)),
-        ("response_tools", "ComputerCallOutputItemParam", ("computer_call_output",)),
+        ("response_tools", "ComputerCallOutputItem", ("computer_call_output",)),
         ("response_tools", "WebSearchToolCall", ("web_search_call",)),
         ("response_tools", "FunctionToolCall", ("function_call",)),
-        ("response_items", "FunctionCallOutputItemParam", ("function_call_output",)),
-        ("response_items", "ToolSearchCallItemParam", ("tool_search_call",)),
-        ("response_items", "ToolSearchOutputItemParam", ("tool_search_output",)),
-        ("response_items", "AdditionalToolsItemParam", ("additional_tools",)),
+        ("response_items", "FunctionCallOutputItem", ("function_call_output",)),
+        ("response_items", "ToolSearchCallItem", ("tool_search_call",)),
+        ("response_items", "ToolSearchOutputItem", ("tool_search_output",)),
+        ("response_items", "AdditionalToolsItem", ("additional_tools",)),
         ("response_items", "ReasoningItem", ("reasoning",)),
-        ("response_items", "CompactionSummaryItemParam", ("compaction",)),
+        ("response_items", "CompactionSummaryItem", ("compaction",)),
         ("response_tools", "ImageGenToolCall", ("image_generation_call",)),
         ("response_tools", "CodeInterpreterToolCall", ("code_interpreter_call",)),
         ("response_tools", "LocalShellToolCall", ("local_shell_call",)),
         ("response_tools", "LocalShellToolCallOutput", ("local_shell_call_output",)),
-        ("response_tools", "FunctionShellCallItemParam", ("shell_call",)),
-        ("response_tools", "FunctionShellCallOutputItemParam", ("shell_call_output",)),
-        ("response_tools", "ApplyPatchToolCallItemParam", ("apply_patch_call",)),
-        ("response_tools", "ApplyPatchToolCallOutputItemParam", ("apply_patch_call_output",)),
+        ("response_tools", "FunctionShellCallItem", ("shell_call",)),
+        ("response_tools", "FunctionShellCallOutputItem", ("shell_call_output",)),
+        ("response_tools", "ApplyPatchToolCallItem", ("apply_patch_call",)),
+        ("response_tools", "ApplyPatchToolCallOutputItem", ("apply_patch_call_output",)),
         ("response_tools", "MCPListTools", ("mcp_list_tools",)),
         ("response_tools", "MCPApprovalRequest", ("mcp_approval_request",)),
         ("response_tools", "MCPApprovalResponse", ("mcp_approval_response",)),
@@ -572,8 +568,8 @@ _F_OUTPUT_MESSAGE_CONTENT = _U_OUTPUT_MESSAGE_CONTENT.fast
 
 
 @_generated_model
-class AdditionalToolsItemParam(BaseModel):
-    """The ``AdditionalToolsItemParam`` object."""
+class AdditionalToolsItem(BaseModel):
+    """The ``AdditionalToolsItem`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("id", "type", "role", "tools"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "role", "tools"))
@@ -643,7 +639,7 @@ class CompactionBody(BaseModel):
 
 
 @_generated_model
-class CompactionSummaryItemParam(BaseModel):
+class CompactionSummaryItem(BaseModel):
     """
     A compaction item generated by the [`v1/responses/compact`
     API](/docs/api-reference/responses/compact).
@@ -675,7 +671,7 @@ class CompactionSummaryItemParam(BaseModel):
 
 
 @_generated_model
-class CompactionTriggerItemParam(BaseModel):
+class CompactionTriggerItem(BaseModel):
     """Compacts the current context. Must be the final input item."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
@@ -848,7 +844,7 @@ class FilePath(BaseModel):
 
 
 @_generated_model
-class FunctionCallOutputItemParam(BaseModel):
+class FunctionCallOutputItem(BaseModel):
     """The output of a function tool call."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("id", "call_id", "type", "output", "name", "namespace", "caller", "status"))
@@ -861,14 +857,14 @@ class FunctionCallOutputItemParam(BaseModel):
     type: Literal["function_call_output"]
     """The type of the function tool call output. Always `function_call_output`."""
 
-    output: FunctionCallOutputItemParamOutput
+    output: FunctionCallOutputItemOutput
     """Text, image, or file output of the function tool call."""
 
     name: str | None | Omit = omit
 
     namespace: str | None | Omit = omit
 
-    caller: _response_tools.ToolCallCallerParam | None | Omit = omit
+    caller: _response_tools.ToolCallCallerRequest | None | Omit = omit
 
     status: FunctionCallItemStatus | None | Omit = omit
 
@@ -886,11 +882,11 @@ class FunctionCallOutputItemParam(BaseModel):
         s_call_id(self, g("call_id", omit))
         s_type(self, g("type", omit))
         x = g("output", omit)
-        s_output(self, x if x is None or x is omit else decode_function_call_output_item_param_output(x))
+        s_output(self, x if x is None or x is omit else decode_function_call_output_item_output(x))
         s_name(self, g("name", omit))
         s_namespace(self, g("namespace", omit))
         x = g("caller", omit)
-        s_caller(self, x if x is None or x is omit else _response_tools.decode_tool_call_caller_param(x))
+        s_caller(self, x if x is None or x is omit else _response_tools.decode_tool_call_caller_request(x))
         s_status(self, g("status", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -950,56 +946,6 @@ class InputFileContent(BaseModel):
 
 
 @_generated_model
-class InputFileContentParam(BaseModel):
-    """A file input to the model."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "file_id", "filename", "file_data", "file_url", "detail", "prompt_cache_breakpoint"))
-    _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type",))
-
-    type: Literal["input_file"]
-    """The type of the input item. Always `input_file`."""
-
-    file_id: str | None | Omit = omit
-
-    filename: str | None | Omit = omit
-
-    file_data: str | None | Omit = omit
-
-    file_url: str | None | Omit = omit
-
-    detail: _responses.FileDetailEnum | Omit = omit
-    """
-    The detail level of the file to be sent to the model. Use `auto` to let the system
-    select the detail level; for GPT-5.6 and later models, `auto` uses high-quality
-    rendering, which may increase input token usage. Use `low` for lower-cost rendering, or
-    `high` to render the file at higher quality. ...
-    """
-
-    prompt_cache_breakpoint: _responses.PromptCacheBreakpointParam | None | Omit = omit
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        (
-            set_extra, s_type, s_file_id, s_filename, s_file_data, s_file_url, s_detail,
-            s_prompt_cache_breakpoint,
-        ) = cls._SET
-        s_type(self, g("type", omit))
-        s_file_id(self, g("file_id", omit))
-        s_filename(self, g("filename", omit))
-        s_file_data(self, g("file_data", omit))
-        s_file_url(self, g("file_url", omit))
-        s_detail(self, g("detail", omit))
-        x = g("prompt_cache_breakpoint", omit)
-        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _responses.PromptCacheBreakpointParam._from_dict(x))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
 class InputImageContent(BaseModel):
     """An image input to the model. Learn about [image inputs](/docs/guides/vision)."""
 
@@ -1041,7 +987,7 @@ class InputImageContent(BaseModel):
 
 
 @_generated_model
-class InputImageContentParamAutoParam(BaseModel):
+class InputImageContentParamAuto(BaseModel):
     """An image input to the model. Learn about [image inputs](/docs/guides/vision)"""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "image_url", "file_id", "detail", "prompt_cache_breakpoint"))
@@ -1056,7 +1002,7 @@ class InputImageContentParamAutoParam(BaseModel):
 
     detail: _responses.DetailEnum | None | Omit = omit
 
-    prompt_cache_breakpoint: _responses.PromptCacheBreakpointParam | None | Omit = omit
+    prompt_cache_breakpoint: _responses.PromptCacheBreakpoint | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1072,7 +1018,7 @@ class InputImageContentParamAutoParam(BaseModel):
         s_file_id(self, g("file_id", omit))
         s_detail(self, g("detail", omit))
         x = g("prompt_cache_breakpoint", omit)
-        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _responses.PromptCacheBreakpointParam._from_dict(x))
+        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _responses.PromptCacheBreakpoint._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1194,37 +1140,7 @@ class InputTextContent(BaseModel):
 
 
 @_generated_model
-class InputTextContentParam(BaseModel):
-    """A text input to the model."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "text", "prompt_cache_breakpoint"))
-    _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "text"))
-
-    type: Literal["input_text"]
-    """The type of the input item. Always `input_text`."""
-
-    text: str
-    """The text input to the model."""
-
-    prompt_cache_breakpoint: _responses.PromptCacheBreakpointParam | None | Omit = omit
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_type, s_text, s_prompt_cache_breakpoint = cls._SET
-        s_type(self, g("type", omit))
-        s_text(self, g("text", omit))
-        x = g("prompt_cache_breakpoint", omit)
-        s_prompt_cache_breakpoint(self, x if x is None or x is omit else _responses.PromptCacheBreakpointParam._from_dict(x))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class ItemReferenceParam(BaseModel):
+class ItemReference(BaseModel):
     """An internal identifier for an item to reference."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "id"))
@@ -1307,7 +1223,7 @@ class Message(BaseModel):
     content: list[MessageContentItem]
     """The content of the message"""
 
-    phase: MessagePhase2 | None | Omit = omit
+    phase: MessagePhase | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1446,8 +1362,8 @@ class Program(BaseModel):
 
 
 @_generated_model
-class ProgramItemParam(BaseModel):
-    """The ``ProgramItemParam`` object."""
+class ProgramItem(BaseModel):
+    """The ``ProgramItem`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("id", "type", "call_id", "code", "fingerprint"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -1522,8 +1438,8 @@ class ProgramOutput(BaseModel):
 
 
 @_generated_model
-class ProgramOutputItemParam(BaseModel):
-    """The ``ProgramOutputItemParam`` object."""
+class ProgramOutputItem(BaseModel):
+    """The ``ProgramOutputItem`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("id", "type", "call_id", "result", "status"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -1845,8 +1761,8 @@ class TextContent(BaseModel):
 
 
 @_generated_model
-class ToolSearchCallItemParam(BaseModel):
-    """The ``ToolSearchCallItemParam`` object."""
+class ToolSearchCallItem(BaseModel):
+    """The ``ToolSearchCallItem`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("id", "call_id", "type", "execution", "arguments", "status"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "arguments"))
@@ -1861,7 +1777,7 @@ class ToolSearchCallItemParam(BaseModel):
     execution: _responses.ToolSearchExecutionType | Omit = omit
     """Whether tool search was executed by the server or by the client."""
 
-    arguments: _responses.EmptyModelParam
+    arguments: _responses.EmptyModel
     """The arguments supplied to the tool search call."""
 
     status: FunctionCallItemStatus | None | Omit = omit
@@ -1878,15 +1794,15 @@ class ToolSearchCallItemParam(BaseModel):
         s_type(self, g("type", omit))
         s_execution(self, g("execution", omit))
         x = g("arguments", omit)
-        s_arguments(self, x if x is None or x is omit else _responses.EmptyModelParam._from_dict(x))
+        s_arguments(self, x if x is None or x is omit else _responses.EmptyModel._from_dict(x))
         s_status(self, g("status", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class ToolSearchOutputItemParam(BaseModel):
-    """The ``ToolSearchOutputItemParam`` object."""
+class ToolSearchOutputItem(BaseModel):
+    """The ``ToolSearchOutputItem`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("id", "call_id", "type", "execution", "tools", "status"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "tools"))

@@ -31,16 +31,8 @@ ApplyPatchCallOutputStatus: TypeAlias = 'Literal["completed", "failed"]'
 """The ``ApplyPatchCallOutputStatus`` type."""
 
 
-ApplyPatchCallOutputStatusParam: TypeAlias = 'Literal["completed", "failed"]'
-"""Outcome values reported for apply_patch tool call outputs."""
-
-
 ApplyPatchCallStatus: TypeAlias = 'Literal["in_progress", "completed"]'
 """The ``ApplyPatchCallStatus`` type."""
-
-
-ApplyPatchCallStatusParam: TypeAlias = 'Literal["in_progress", "completed"]'
-"""Status values reported for apply_patch tool calls."""
 
 
 ClickButtonType: TypeAlias = 'Literal["left", "right", "wheel", "back", "forward"]'
@@ -87,35 +79,35 @@ ToolChoiceOptions: TypeAlias = 'Literal["none", "auto", "required"]'
 """Controls which (if any) tool is called by the model."""
 
 
-ApplyPatchOperationParam: TypeAlias = "ApplyPatchCreateFileOperationParam | ApplyPatchDeleteFileOperationParam | ApplyPatchUpdateFileOperationParam | UnknownVariant"
+ApplyPatchOperation: TypeAlias = "ApplyPatchCreateFileOperation | ApplyPatchDeleteFileOperation | ApplyPatchUpdateFileOperation | UnknownVariant"
 """
 One of the create_file, delete_file, or update_file operations supplied to the apply_patch
 tool.
 """
 
-_U_APPLY_PATCH_OPERATION_PARAM = _UnionDecoder(
-    __package__, "ApplyPatchOperationParam", "type",
+_U_APPLY_PATCH_OPERATION = _UnionDecoder(
+    __package__, "ApplyPatchOperation", "type",
     (
-        ("response_tools", "ApplyPatchCreateFileOperationParam", ("create_file",)),
-        ("response_tools", "ApplyPatchDeleteFileOperationParam", ("delete_file",)),
-        ("response_tools", "ApplyPatchUpdateFileOperationParam", ("update_file",)),
+        ("response_tools", "ApplyPatchCreateFileOperation", ("create_file",)),
+        ("response_tools", "ApplyPatchDeleteFileOperation", ("delete_file",)),
+        ("response_tools", "ApplyPatchUpdateFileOperation", ("update_file",)),
     ),
 )
 
 
-def decode_apply_patch_operation_param(v: Any) -> ApplyPatchOperationParam:
-    """Decode a ``ApplyPatchOperationParam`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_apply_patch_operation(v: Any) -> ApplyPatchOperation:
+    """Decode a ``ApplyPatchOperation`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_APPLY_PATCH_OPERATION_PARAM.get(v.get("type"))
+            f = _F_APPLY_PATCH_OPERATION.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_APPLY_PATCH_OPERATION_PARAM.decode(v)
+    return _U_APPLY_PATCH_OPERATION.decode(v)
 
 
-_F_APPLY_PATCH_OPERATION_PARAM = _U_APPLY_PATCH_OPERATION_PARAM.fast
+_F_APPLY_PATCH_OPERATION = _U_APPLY_PATCH_OPERATION.fast
 
 
 ApplyPatchToolCallOperation: TypeAlias = "ApplyPatchCreateFileOperation | ApplyPatchDeleteFileOperation | ApplyPatchUpdateFileOperation | UnknownVariant"
@@ -146,31 +138,31 @@ def decode_apply_patch_tool_call_operation(v: Any) -> ApplyPatchToolCallOperatio
 _F_APPLY_PATCH_TOOL_CALL_OPERATION = _U_APPLY_PATCH_TOOL_CALL_OPERATION.fast
 
 
-AutoCodeInterpreterToolParamNetworkPolicy: TypeAlias = "_responses.ContainerNetworkPolicyDisabledParam | _responses.ContainerNetworkPolicyAllowlistParam | UnknownVariant"
+AutoCodeInterpreterToolNetworkPolicy: TypeAlias = "_responses.ContainerNetworkPolicyDisabled | _responses.ContainerNetworkPolicyAllowlist | UnknownVariant"
 """Network access policy for the container."""
 
-_U_AUTO_CODE_INTERPRETER_TOOL_PARAM_NETWORK_POLICY = _UnionDecoder(
-    __package__, "AutoCodeInterpreterToolParamNetworkPolicy", "type",
+_U_AUTO_CODE_INTERPRETER_TOOL_NETWORK_POLICY = _UnionDecoder(
+    __package__, "AutoCodeInterpreterToolNetworkPolicy", "type",
     (
-        ("responses", "ContainerNetworkPolicyDisabledParam", ("disabled",)),
-        ("responses", "ContainerNetworkPolicyAllowlistParam", ("allowlist",)),
+        ("responses", "ContainerNetworkPolicyDisabled", ("disabled",)),
+        ("responses", "ContainerNetworkPolicyAllowlist", ("allowlist",)),
     ),
 )
 
 
-def decode_auto_code_interpreter_tool_param_network_policy(v: Any) -> AutoCodeInterpreterToolParamNetworkPolicy:
-    """Decode a ``AutoCodeInterpreterToolParamNetworkPolicy`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_auto_code_interpreter_tool_network_policy(v: Any) -> AutoCodeInterpreterToolNetworkPolicy:
+    """Decode a ``AutoCodeInterpreterToolNetworkPolicy`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_AUTO_CODE_INTERPRETER_TOOL_PARAM_NETWORK_POLICY.get(v.get("type"))
+            f = _F_AUTO_CODE_INTERPRETER_TOOL_NETWORK_POLICY.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_AUTO_CODE_INTERPRETER_TOOL_PARAM_NETWORK_POLICY.decode(v)
+    return _U_AUTO_CODE_INTERPRETER_TOOL_NETWORK_POLICY.decode(v)
 
 
-_F_AUTO_CODE_INTERPRETER_TOOL_PARAM_NETWORK_POLICY = _U_AUTO_CODE_INTERPRETER_TOOL_PARAM_NETWORK_POLICY.fast
+_F_AUTO_CODE_INTERPRETER_TOOL_NETWORK_POLICY = _U_AUTO_CODE_INTERPRETER_TOOL_NETWORK_POLICY.fast
 
 
 CodeInterpreterToolCallOutput: TypeAlias = "_responses.CodeInterpreterOutputLogs | _responses.CodeInterpreterOutputImage | UnknownVariant"
@@ -200,7 +192,7 @@ def decode_code_interpreter_tool_call_output(v: Any) -> CodeInterpreterToolCallO
 _F_CODE_INTERPRETER_TOOL_CALL_OUTPUT = _U_CODE_INTERPRETER_TOOL_CALL_OUTPUT.fast
 
 
-CodeInterpreterToolContainer: TypeAlias = "str | AutoCodeInterpreterToolParam | UnknownVariant"
+CodeInterpreterToolContainer: TypeAlias = "str | AutoCodeInterpreterTool | UnknownVariant"
 """
 The code interpreter container. Can be a container ID or an object that specifies uploaded
 file IDs to make available to your code, along with an optional `memory_limit` setting.
@@ -209,7 +201,7 @@ file IDs to make available to your code, along with an optional `memory_limit` s
 _U_CODE_INTERPRETER_TOOL_CONTAINER = _UnionDecoder(
     __package__, "CodeInterpreterToolContainer", "type",
     (
-        ("response_tools", "AutoCodeInterpreterToolParam", ("auto",)),
+        ("response_tools", "AutoCodeInterpreterTool", ("auto",)),
     ),
     scalars=True,
 )
@@ -230,21 +222,21 @@ def decode_code_interpreter_tool_container(v: Any) -> CodeInterpreterToolContain
 _F_CODE_INTERPRETER_TOOL_CONTAINER = _U_CODE_INTERPRETER_TOOL_CONTAINER.fast
 
 
-ComputerAction: TypeAlias = "ClickParam | DoubleClickAction | DragParam | KeyPressAction | MoveParam | ScreenshotParam | ScrollParam | TypeParam | WaitParam | UnknownVariant"
+ComputerAction: TypeAlias = "Click | DoubleClickAction | Drag | KeyPressAction | Move | Screenshot | Scroll | Type | Wait | UnknownVariant"
 """The ``ComputerAction`` union."""
 
 _U_COMPUTER_ACTION = _UnionDecoder(
     __package__, "ComputerAction", "type",
     (
-        ("response_tools", "ClickParam", ("click",)),
+        ("response_tools", "Click", ("click",)),
         ("response_tools", "DoubleClickAction", ("double_click",)),
-        ("response_tools", "DragParam", ("drag",)),
+        ("response_tools", "Drag", ("drag",)),
         ("response_tools", "KeyPressAction", ("keypress",)),
-        ("response_tools", "MoveParam", ("move",)),
-        ("response_tools", "ScreenshotParam", ("screenshot",)),
-        ("response_tools", "ScrollParam", ("scroll",)),
-        ("response_tools", "TypeParam", ("type",)),
-        ("response_tools", "WaitParam", ("wait",)),
+        ("response_tools", "Move", ("move",)),
+        ("response_tools", "Screenshot", ("screenshot",)),
+        ("response_tools", "Scroll", ("scroll",)),
+        ("response_tools", "Type", ("type",)),
+        ("response_tools", "Wait", ("wait",)),
     ),
 )
 
@@ -283,31 +275,31 @@ def decode_custom_tool_call_output_output(v: Any) -> CustomToolCallOutputOutput:
     return _U_CUSTOM_TOOL_CALL_OUTPUT_OUTPUT.decode(v)
 
 
-CustomToolParamFormat: TypeAlias = "_responses.CustomTextFormatParam | _responses.CustomGrammarFormatParam | UnknownVariant"
+CustomToolFormat: TypeAlias = "_responses.CustomTextFormat | _responses.CustomGrammarFormat | UnknownVariant"
 """The input format for the custom tool. Default is unconstrained text."""
 
-_U_CUSTOM_TOOL_PARAM_FORMAT = _UnionDecoder(
-    __package__, "CustomToolParamFormat", "type",
+_U_CUSTOM_TOOL_FORMAT = _UnionDecoder(
+    __package__, "CustomToolFormat", "type",
     (
-        ("responses", "CustomTextFormatParam", ("text",)),
-        ("responses", "CustomGrammarFormatParam", ("grammar",)),
+        ("responses", "CustomTextFormat", ("text",)),
+        ("responses", "CustomGrammarFormat", ("grammar",)),
     ),
 )
 
 
-def decode_custom_tool_param_format(v: Any) -> CustomToolParamFormat:
-    """Decode a ``CustomToolParamFormat`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_custom_tool_format(v: Any) -> CustomToolFormat:
+    """Decode a ``CustomToolFormat`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_CUSTOM_TOOL_PARAM_FORMAT.get(v.get("type"))
+            f = _F_CUSTOM_TOOL_FORMAT.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_CUSTOM_TOOL_PARAM_FORMAT.decode(v)
+    return _U_CUSTOM_TOOL_FORMAT.decode(v)
 
 
-_F_CUSTOM_TOOL_PARAM_FORMAT = _U_CUSTOM_TOOL_PARAM_FORMAT.fast
+_F_CUSTOM_TOOL_FORMAT = _U_CUSTOM_TOOL_FORMAT.fast
 
 
 FunctionAndCustomToolCallOutput: TypeAlias = "_response_items.InputTextContent | _response_items.InputImageContent | _response_items.InputFileContent | UnknownVariant"
@@ -365,31 +357,31 @@ def decode_function_shell_call_environment(v: Any) -> FunctionShellCallEnvironme
 _F_FUNCTION_SHELL_CALL_ENVIRONMENT = _U_FUNCTION_SHELL_CALL_ENVIRONMENT.fast
 
 
-FunctionShellCallItemParamEnvironment: TypeAlias = "_responses.LocalEnvironmentParam | _responses.ContainerReferenceParam | UnknownVariant"
+FunctionShellCallItemEnvironment: TypeAlias = "_responses.LocalEnvironment | _responses.ContainerReference | UnknownVariant"
 """The environment to execute the shell commands in."""
 
-_U_FUNCTION_SHELL_CALL_ITEM_PARAM_ENVIRONMENT = _UnionDecoder(
-    __package__, "FunctionShellCallItemParamEnvironment", "type",
+_U_FUNCTION_SHELL_CALL_ITEM_ENVIRONMENT = _UnionDecoder(
+    __package__, "FunctionShellCallItemEnvironment", "type",
     (
-        ("responses", "LocalEnvironmentParam", ("local",)),
-        ("responses", "ContainerReferenceParam", ("container_reference",)),
+        ("responses", "LocalEnvironment", ("local",)),
+        ("responses", "ContainerReference", ("container_reference",)),
     ),
 )
 
 
-def decode_function_shell_call_item_param_environment(v: Any) -> FunctionShellCallItemParamEnvironment:
-    """Decode a ``FunctionShellCallItemParamEnvironment`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_function_shell_call_item_environment(v: Any) -> FunctionShellCallItemEnvironment:
+    """Decode a ``FunctionShellCallItemEnvironment`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_FUNCTION_SHELL_CALL_ITEM_PARAM_ENVIRONMENT.get(v.get("type"))
+            f = _F_FUNCTION_SHELL_CALL_ITEM_ENVIRONMENT.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_FUNCTION_SHELL_CALL_ITEM_PARAM_ENVIRONMENT.decode(v)
+    return _U_FUNCTION_SHELL_CALL_ITEM_ENVIRONMENT.decode(v)
 
 
-_F_FUNCTION_SHELL_CALL_ITEM_PARAM_ENVIRONMENT = _U_FUNCTION_SHELL_CALL_ITEM_PARAM_ENVIRONMENT.fast
+_F_FUNCTION_SHELL_CALL_ITEM_ENVIRONMENT = _U_FUNCTION_SHELL_CALL_ITEM_ENVIRONMENT.fast
 
 
 FunctionShellCallOutputContentOutcome: TypeAlias = "FunctionShellCallOutputTimeoutOutcome | FunctionShellCallOutputExitOutcome | UnknownVariant"
@@ -422,59 +414,59 @@ def decode_function_shell_call_output_content_outcome(v: Any) -> FunctionShellCa
 _F_FUNCTION_SHELL_CALL_OUTPUT_CONTENT_OUTCOME = _U_FUNCTION_SHELL_CALL_OUTPUT_CONTENT_OUTCOME.fast
 
 
-FunctionShellCallOutputOutcomeParam: TypeAlias = "FunctionShellCallOutputTimeoutOutcomeParam | FunctionShellCallOutputExitOutcomeParam | UnknownVariant"
+FunctionShellCallOutputOutcome: TypeAlias = "FunctionShellCallOutputTimeoutOutcome | FunctionShellCallOutputExitOutcome | UnknownVariant"
 """The exit or timeout outcome associated with this shell call."""
 
-_U_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME_PARAM = _UnionDecoder(
-    __package__, "FunctionShellCallOutputOutcomeParam", "type",
+_U_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME = _UnionDecoder(
+    __package__, "FunctionShellCallOutputOutcome", "type",
     (
-        ("response_tools", "FunctionShellCallOutputTimeoutOutcomeParam", ("timeout",)),
-        ("response_tools", "FunctionShellCallOutputExitOutcomeParam", ("exit",)),
+        ("response_tools", "FunctionShellCallOutputTimeoutOutcome", ("timeout",)),
+        ("response_tools", "FunctionShellCallOutputExitOutcome", ("exit",)),
     ),
 )
 
 
-def decode_function_shell_call_output_outcome_param(v: Any) -> FunctionShellCallOutputOutcomeParam:
-    """Decode a ``FunctionShellCallOutputOutcomeParam`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_function_shell_call_output_outcome(v: Any) -> FunctionShellCallOutputOutcome:
+    """Decode a ``FunctionShellCallOutputOutcome`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME_PARAM.get(v.get("type"))
+            f = _F_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME_PARAM.decode(v)
+    return _U_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME.decode(v)
 
 
-_F_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME_PARAM = _U_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME_PARAM.fast
+_F_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME = _U_FUNCTION_SHELL_CALL_OUTPUT_OUTCOME.fast
 
 
-FunctionShellToolParamEnvironment: TypeAlias = "_responses.ContainerAutoParam | _responses.LocalEnvironmentParam | _responses.ContainerReferenceParam | UnknownVariant"
-"""The ``FunctionShellToolParamEnvironment`` union."""
+FunctionShellToolEnvironment: TypeAlias = "_responses.ContainerAuto | _responses.LocalEnvironment | _responses.ContainerReference | UnknownVariant"
+"""The ``FunctionShellToolEnvironment`` union."""
 
-_U_FUNCTION_SHELL_TOOL_PARAM_ENVIRONMENT = _UnionDecoder(
-    __package__, "FunctionShellToolParamEnvironment", "type",
+_U_FUNCTION_SHELL_TOOL_ENVIRONMENT = _UnionDecoder(
+    __package__, "FunctionShellToolEnvironment", "type",
     (
-        ("responses", "ContainerAutoParam", ("container_auto",)),
-        ("responses", "LocalEnvironmentParam", ("local",)),
-        ("responses", "ContainerReferenceParam", ("container_reference",)),
+        ("responses", "ContainerAuto", ("container_auto",)),
+        ("responses", "LocalEnvironment", ("local",)),
+        ("responses", "ContainerReference", ("container_reference",)),
     ),
 )
 
 
-def decode_function_shell_tool_param_environment(v: Any) -> FunctionShellToolParamEnvironment:
-    """Decode a ``FunctionShellToolParamEnvironment`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_function_shell_tool_environment(v: Any) -> FunctionShellToolEnvironment:
+    """Decode a ``FunctionShellToolEnvironment`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_FUNCTION_SHELL_TOOL_PARAM_ENVIRONMENT.get(v.get("type"))
+            f = _F_FUNCTION_SHELL_TOOL_ENVIRONMENT.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_FUNCTION_SHELL_TOOL_PARAM_ENVIRONMENT.decode(v)
+    return _U_FUNCTION_SHELL_TOOL_ENVIRONMENT.decode(v)
 
 
-_F_FUNCTION_SHELL_TOOL_PARAM_ENVIRONMENT = _U_FUNCTION_SHELL_TOOL_PARAM_ENVIRONMENT.fast
+_F_FUNCTION_SHELL_TOOL_ENVIRONMENT = _U_FUNCTION_SHELL_TOOL_ENVIRONMENT.fast
 
 
 FunctionToolCallOutputResourceOutput: TypeAlias = "str | list[FunctionAndCustomToolCallOutput]"
@@ -558,34 +550,34 @@ def decode_mcp_tool_require_approval(v: Any) -> MCPToolRequireApproval:
     return _U_MCP_TOOL_REQUIRE_APPROVAL.decode(v)
 
 
-NamespaceToolParamTool: TypeAlias = "FunctionToolParam | CustomToolParam | UnknownVariant"
+NamespaceToolTool: TypeAlias = "FunctionTool | CustomTool | UnknownVariant"
 """A function or custom tool that belongs to a namespace."""
 
-_U_NAMESPACE_TOOL_PARAM_TOOL = _UnionDecoder(
-    __package__, "NamespaceToolParamTool", "type",
+_U_NAMESPACE_TOOL_TOOL = _UnionDecoder(
+    __package__, "NamespaceToolTool", "type",
     (
-        ("response_tools", "FunctionToolParam", ("function",)),
-        ("response_tools", "CustomToolParam", ("custom",)),
+        ("response_tools", "FunctionTool", ("function",)),
+        ("response_tools", "CustomTool", ("custom",)),
     ),
 )
 
 
-def decode_namespace_tool_param_tool(v: Any) -> NamespaceToolParamTool:
-    """Decode a ``NamespaceToolParamTool`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_namespace_tool_tool(v: Any) -> NamespaceToolTool:
+    """Decode a ``NamespaceToolTool`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_NAMESPACE_TOOL_PARAM_TOOL.get(v.get("type"))
+            f = _F_NAMESPACE_TOOL_TOOL.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_NAMESPACE_TOOL_PARAM_TOOL.decode(v)
+    return _U_NAMESPACE_TOOL_TOOL.decode(v)
 
 
-_F_NAMESPACE_TOOL_PARAM_TOOL = _U_NAMESPACE_TOOL_PARAM_TOOL.fast
+_F_NAMESPACE_TOOL_TOOL = _U_NAMESPACE_TOOL_TOOL.fast
 
 
-Tool: TypeAlias = "FunctionTool | FileSearchTool | ComputerTool | ComputerUsePreviewTool | WebSearchTool | MCPTool | CodeInterpreterTool | ProgrammaticToolCallingParam | ImageGenTool | LocalShellToolParam | FunctionShellToolParam | CustomToolParam | NamespaceToolParam | ToolSearchToolParam | WebSearchPreviewTool | ApplyPatchToolParam | UnknownVariant"
+Tool: TypeAlias = "FunctionTool | FileSearchTool | ComputerTool | ComputerUsePreviewTool | WebSearchTool | MCPTool | CodeInterpreterTool | ProgrammaticToolCalling | ImageGenTool | LocalShellTool | FunctionShellTool | CustomTool | NamespaceTool | ToolSearchTool | WebSearchPreviewTool | ApplyPatchTool | UnknownVariant"
 """A tool that can be used to generate a response."""
 
 _U_TOOL = _UnionDecoder(
@@ -598,15 +590,15 @@ _U_TOOL = _UnionDecoder(
         ("response_tools", "WebSearchTool", ("web_search", "web_search_2025_08_26",)),
         ("response_tools", "MCPTool", ("mcp",)),
         ("response_tools", "CodeInterpreterTool", ("code_interpreter",)),
-        ("response_tools", "ProgrammaticToolCallingParam", ("programmatic_tool_calling",)),
+        ("response_tools", "ProgrammaticToolCalling", ("programmatic_tool_calling",)),
         ("response_tools", "ImageGenTool", ("image_generation",)),
-        ("response_tools", "LocalShellToolParam", ("local_shell",)),
-        ("response_tools", "FunctionShellToolParam", ("shell",)),
-        ("response_tools", "CustomToolParam", ("custom",)),
-        ("response_tools", "NamespaceToolParam", ("namespace",)),
-        ("response_tools", "ToolSearchToolParam", ("tool_search",)),
+        ("response_tools", "LocalShellTool", ("local_shell",)),
+        ("response_tools", "FunctionShellTool", ("shell",)),
+        ("response_tools", "CustomTool", ("custom",)),
+        ("response_tools", "NamespaceTool", ("namespace",)),
+        ("response_tools", "ToolSearchTool", ("tool_search",)),
         ("response_tools", "WebSearchPreviewTool", ("web_search_preview", "web_search_preview_2025_03_11",)),
-        ("response_tools", "ApplyPatchToolParam", ("apply_patch",)),
+        ("response_tools", "ApplyPatchTool", ("apply_patch",)),
     ),
 )
 
@@ -653,68 +645,68 @@ def decode_tool_call_caller(v: Any) -> ToolCallCaller:
 _F_TOOL_CALL_CALLER = _U_TOOL_CALL_CALLER.fast
 
 
-ToolCallCallerParam: TypeAlias = "DirectToolCallCallerParam | ProgramToolCallCallerParam | UnknownVariant"
+ToolCallCallerRequest: TypeAlias = "DirectToolCallCaller | ProgramToolCallCaller | UnknownVariant"
 """The execution context that produced this tool call."""
 
-_U_TOOL_CALL_CALLER_PARAM = _UnionDecoder(
-    __package__, "ToolCallCallerParam", "type",
+_U_TOOL_CALL_CALLER_REQUEST = _UnionDecoder(
+    __package__, "ToolCallCallerRequest", "type",
     (
-        ("response_tools", "DirectToolCallCallerParam", ("direct",)),
-        ("response_tools", "ProgramToolCallCallerParam", ("program",)),
+        ("response_tools", "DirectToolCallCaller", ("direct",)),
+        ("response_tools", "ProgramToolCallCaller", ("program",)),
     ),
 )
 
 
-def decode_tool_call_caller_param(v: Any) -> ToolCallCallerParam:
-    """Decode a ``ToolCallCallerParam`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_tool_call_caller_request(v: Any) -> ToolCallCallerRequest:
+    """Decode a ``ToolCallCallerRequest`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_TOOL_CALL_CALLER_PARAM.get(v.get("type"))
+            f = _F_TOOL_CALL_CALLER_REQUEST.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_TOOL_CALL_CALLER_PARAM.decode(v)
+    return _U_TOOL_CALL_CALLER_REQUEST.decode(v)
 
 
-_F_TOOL_CALL_CALLER_PARAM = _U_TOOL_CALL_CALLER_PARAM.fast
+_F_TOOL_CALL_CALLER_REQUEST = _U_TOOL_CALL_CALLER_REQUEST.fast
 
 
-ToolChoiceParam: TypeAlias = "ToolChoiceOptions | ToolChoiceAllowed | ToolChoiceTypes | ToolChoiceFunction | ToolChoiceMCP | ToolChoiceCustom | SpecificProgrammaticToolCallingParam | SpecificApplyPatchParam | SpecificFunctionShellParam | UnknownVariant"
+ToolChoiceRequest: TypeAlias = "ToolChoiceOptions | ToolChoiceAllowed | ToolChoiceTypes | ToolChoiceFunction | ToolChoiceMCP | ToolChoiceCustom | SpecificProgrammaticToolCalling | SpecificApplyPatch | SpecificFunctionShell | UnknownVariant"
 """
 How the model should select which tool (or tools) to use when generating a response. See the
 `tools` parameter to see how to specify which tools the model can call.
 """
 
-_U_TOOL_CHOICE_PARAM = _UnionDecoder(
-    __package__, "ToolChoiceParam", "type",
+_U_TOOL_CHOICE_REQUEST = _UnionDecoder(
+    __package__, "ToolChoiceRequest", "type",
     (
         ("response_tools", "ToolChoiceAllowed", ("allowed_tools",)),
         ("response_tools", "ToolChoiceTypes", ("file_search", "web_search_preview", "computer", "computer_use_preview", "computer_use", "web_search_preview_2025_03_11", "image_generation", "code_interpreter",)),
         ("response_tools", "ToolChoiceFunction", ("function",)),
         ("response_tools", "ToolChoiceMCP", ("mcp",)),
         ("response_tools", "ToolChoiceCustom", ("custom",)),
-        ("response_tools", "SpecificProgrammaticToolCallingParam", ("programmatic_tool_calling",)),
-        ("response_tools", "SpecificApplyPatchParam", ("apply_patch",)),
-        ("response_tools", "SpecificFunctionShellParam", ("shell",)),
+        ("response_tools", "SpecificProgrammaticToolCalling", ("programmatic_tool_calling",)),
+        ("response_tools", "SpecificApplyPatch", ("apply_patch",)),
+        ("response_tools", "SpecificFunctionShell", ("shell",)),
     ),
     scalars=True,
 )
 
 
-def decode_tool_choice_param(v: Any) -> ToolChoiceParam:
-    """Decode a ``ToolChoiceParam`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_tool_choice_request(v: Any) -> ToolChoiceRequest:
+    """Decode a ``ToolChoiceRequest`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_TOOL_CHOICE_PARAM.get(v.get("type"))
+            f = _F_TOOL_CHOICE_REQUEST.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_TOOL_CHOICE_PARAM.decode(v)
+    return _U_TOOL_CHOICE_REQUEST.decode(v)
 
 
-_F_TOOL_CHOICE_PARAM = _U_TOOL_CHOICE_PARAM.fast
+_F_TOOL_CHOICE_REQUEST = _U_TOOL_CHOICE_REQUEST.fast
 
 
 WebSearchToolCallAction: TypeAlias = "_responses.WebSearchActionSearch | _responses.WebSearchActionOpenPage | _responses.WebSearchActionFind | UnknownVariant"
@@ -779,36 +771,6 @@ class ApplyPatchCreateFileOperation(BaseModel):
 
 
 @_generated_model
-class ApplyPatchCreateFileOperationParam(BaseModel):
-    """Instruction for creating a new file via the apply_patch tool."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "path", "diff"))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
-
-    type: Literal["create_file"]
-    """The operation type. Always `create_file`."""
-
-    path: str
-    """Path of the file to create relative to the workspace root."""
-
-    diff: str
-    """Unified diff content to apply when creating the file."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_type, s_path, s_diff = cls._SET
-        s_type(self, g("type", omit))
-        s_path(self, g("path", omit))
-        s_diff(self, g("diff", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
 class ApplyPatchDeleteFileOperation(BaseModel):
     """Instruction describing how to delete a file via the apply_patch tool."""
 
@@ -835,17 +797,16 @@ class ApplyPatchDeleteFileOperation(BaseModel):
 
 
 @_generated_model
-class ApplyPatchDeleteFileOperationParam(BaseModel):
-    """Instruction for deleting an existing file via the apply_patch tool."""
+class ApplyPatchTool(BaseModel):
+    """Allows the assistant to create, delete, or update files using unified diffs."""
 
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "path"))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "allowed_callers"))
+    _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type",))
 
-    type: Literal["delete_file"]
-    """The operation type. Always `delete_file`."""
+    type: Literal["apply_patch"]
+    """The type of the tool. Always `apply_patch`."""
 
-    path: str
-    """Path of the file to delete relative to the workspace root."""
+    allowed_callers: list[_responses.CallableToolAllowedCaller] | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -853,9 +814,9 @@ class ApplyPatchDeleteFileOperationParam(BaseModel):
             return _not_an_object(cls, d)
         g = d.get
         self = _new(cls)
-        set_extra, s_type, s_path = cls._SET
+        set_extra, s_type, s_allowed_callers = cls._SET
         s_type(self, g("type", omit))
-        s_path(self, g("path", omit))
+        s_allowed_callers(self, g("allowed_callers", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -915,7 +876,7 @@ class ApplyPatchToolCall(BaseModel):
 
 
 @_generated_model
-class ApplyPatchToolCallItemParam(BaseModel):
+class ApplyPatchToolCallItem(BaseModel):
     """
     A tool call representing a request to create, delete, or update files using diff
     patches.
@@ -932,12 +893,12 @@ class ApplyPatchToolCallItemParam(BaseModel):
     call_id: str
     """The unique ID of the apply patch tool call generated by the model."""
 
-    caller: ToolCallCallerParam | None | Omit = omit
+    caller: ToolCallCallerRequest | None | Omit = omit
 
-    status: ApplyPatchCallStatusParam
+    status: ApplyPatchCallStatus
     """The status of the apply patch tool call. One of `in_progress` or `completed`."""
 
-    operation: ApplyPatchOperationParam
+    operation: ApplyPatchOperation
     """The specific create, delete, or update instruction for the apply_patch tool call."""
 
     @classmethod
@@ -951,10 +912,10 @@ class ApplyPatchToolCallItemParam(BaseModel):
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
-        s_caller(self, x if x is None or x is omit else decode_tool_call_caller_param(x))
+        s_caller(self, x if x is None or x is omit else decode_tool_call_caller_request(x))
         s_status(self, g("status", omit))
         x = g("operation", omit)
-        s_operation(self, x if x is None or x is omit else decode_apply_patch_operation_param(x))
+        s_operation(self, x if x is None or x is omit else decode_apply_patch_operation(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1010,7 +971,7 @@ class ApplyPatchToolCallOutput(BaseModel):
 
 
 @_generated_model
-class ApplyPatchToolCallOutputItemParam(BaseModel):
+class ApplyPatchToolCallOutputItem(BaseModel):
     """The streamed output emitted by an apply patch tool call."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "id", "call_id", "caller", "status", "output"))
@@ -1024,9 +985,9 @@ class ApplyPatchToolCallOutputItemParam(BaseModel):
     call_id: str
     """The unique ID of the apply patch tool call generated by the model."""
 
-    caller: ToolCallCallerParam | None | Omit = omit
+    caller: ToolCallCallerRequest | None | Omit = omit
 
-    status: ApplyPatchCallOutputStatusParam
+    status: ApplyPatchCallOutputStatus
     """The status of the apply patch tool call output. One of `completed` or `failed`."""
 
     output: str | None | Omit = omit
@@ -1042,34 +1003,9 @@ class ApplyPatchToolCallOutputItemParam(BaseModel):
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
-        s_caller(self, x if x is None or x is omit else decode_tool_call_caller_param(x))
+        s_caller(self, x if x is None or x is omit else decode_tool_call_caller_request(x))
         s_status(self, g("status", omit))
         s_output(self, g("output", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class ApplyPatchToolParam(BaseModel):
-    """Allows the assistant to create, delete, or update files using unified diffs."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "allowed_callers"))
-    _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type",))
-
-    type: Literal["apply_patch"]
-    """The type of the tool. Always `apply_patch`."""
-
-    allowed_callers: list[_responses.CallableToolAllowedCaller] | None | Omit = omit
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_type, s_allowed_callers = cls._SET
-        s_type(self, g("type", omit))
-        s_allowed_callers(self, g("allowed_callers", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1105,37 +1041,7 @@ class ApplyPatchUpdateFileOperation(BaseModel):
 
 
 @_generated_model
-class ApplyPatchUpdateFileOperationParam(BaseModel):
-    """Instruction for updating an existing file via the apply_patch tool."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "path", "diff"))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
-
-    type: Literal["update_file"]
-    """The operation type. Always `update_file`."""
-
-    path: str
-    """Path of the file to update relative to the workspace root."""
-
-    diff: str
-    """Unified diff content to apply to the existing file."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_type, s_path, s_diff = cls._SET
-        s_type(self, g("type", omit))
-        s_path(self, g("path", omit))
-        s_diff(self, g("diff", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class AutoCodeInterpreterToolParam(BaseModel):
+class AutoCodeInterpreterTool(BaseModel):
     """
     Configuration for a code interpreter container. Optionally specify the IDs of the files
     to run the code on.
@@ -1152,7 +1058,7 @@ class AutoCodeInterpreterToolParam(BaseModel):
 
     memory_limit: _responses.ContainerMemoryLimit | None | Omit = omit
 
-    network_policy: AutoCodeInterpreterToolParamNetworkPolicy | Omit = omit
+    network_policy: AutoCodeInterpreterToolNetworkPolicy | Omit = omit
     """Network access policy for the container."""
 
     @classmethod
@@ -1166,13 +1072,13 @@ class AutoCodeInterpreterToolParam(BaseModel):
         s_file_ids(self, g("file_ids", omit))
         s_memory_limit(self, g("memory_limit", omit))
         x = g("network_policy", omit)
-        s_network_policy(self, x if x is None or x is omit else decode_auto_code_interpreter_tool_param_network_policy(x))
+        s_network_policy(self, x if x is None or x is omit else decode_auto_code_interpreter_tool_network_policy(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class ClickParam(BaseModel):
+class Click(BaseModel):
     """A click action."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "button", "x", "y", "keys"))
@@ -1290,7 +1196,7 @@ class CodeInterpreterToolCall(BaseModel):
 
 
 @_generated_model
-class ComputerCallOutputItemParam(BaseModel):
+class ComputerCallOutputItem(BaseModel):
     """The output of a computer tool call."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("id", "call_id", "type", "output", "acknowledged_safety_checks", "status"))
@@ -1306,7 +1212,7 @@ class ComputerCallOutputItemParam(BaseModel):
 
     output: ComputerScreenshotImage
 
-    acknowledged_safety_checks: list[ComputerCallSafetyCheckParam] | None | Omit = omit
+    acknowledged_safety_checks: list[ComputerCallSafetyCheck] | None | Omit = omit
 
     status: _response_items.FunctionCallItemStatus | None | Omit = omit
 
@@ -1326,14 +1232,14 @@ class ComputerCallOutputItemParam(BaseModel):
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else ComputerScreenshotImage._from_dict(x))
         x = g("acknowledged_safety_checks", omit)
-        s_acknowledged_safety_checks(self, x if not x else _decode_list(ComputerCallSafetyCheckParam._from_dict, x))
+        s_acknowledged_safety_checks(self, x if not x else _decode_list(ComputerCallSafetyCheck._from_dict, x))
         s_status(self, g("status", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class ComputerCallSafetyCheckParam(BaseModel):
+class ComputerCallSafetyCheck(BaseModel):
     """A pending safety check for the computer call."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("id", "code", "message"))
@@ -1485,7 +1391,7 @@ class ComputerToolCall(BaseModel):
 
     actions: ComputerActionList | Omit = omit
 
-    pending_safety_checks: list[ComputerCallSafetyCheckParam]
+    pending_safety_checks: list[ComputerCallSafetyCheck]
     """The pending safety checks for the computer call."""
 
     status: Literal["in_progress", "completed", "incomplete"]
@@ -1512,7 +1418,7 @@ class ComputerToolCall(BaseModel):
         x = g("actions", omit)
         s_actions(self, x if not x else _decode_list(decode_computer_action, x))
         x = g("pending_safety_checks", omit)
-        s_pending_safety_checks(self, x if not x else _decode_list(ComputerCallSafetyCheckParam._from_dict, x))
+        s_pending_safety_checks(self, x if not x else _decode_list(ComputerCallSafetyCheck._from_dict, x))
         s_status(self, g("status", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1534,7 +1440,7 @@ class ComputerToolCallOutput(BaseModel):
     call_id: str
     """The ID of the computer tool call that produced the output."""
 
-    acknowledged_safety_checks: list[ComputerCallSafetyCheckParam] | Omit = omit
+    acknowledged_safety_checks: list[ComputerCallSafetyCheck] | Omit = omit
     """The safety checks reported by the API that have been acknowledged by the developer."""
 
     output: ComputerScreenshotImage
@@ -1559,7 +1465,7 @@ class ComputerToolCallOutput(BaseModel):
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("acknowledged_safety_checks", omit)
-        s_acknowledged_safety_checks(self, x if not x else _decode_list(ComputerCallSafetyCheckParam._from_dict, x))
+        s_acknowledged_safety_checks(self, x if not x else _decode_list(ComputerCallSafetyCheck._from_dict, x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else ComputerScreenshotImage._from_dict(x))
         s_status(self, g("status", omit))
@@ -1583,7 +1489,7 @@ class ComputerToolCallOutputResource(BaseModel):
     call_id: str
     """The ID of the computer tool call that produced the output."""
 
-    acknowledged_safety_checks: list[ComputerCallSafetyCheckParam] | Omit = omit
+    acknowledged_safety_checks: list[ComputerCallSafetyCheck] | Omit = omit
     """The safety checks reported by the API that have been acknowledged by the developer."""
 
     output: ComputerScreenshotImage
@@ -1611,7 +1517,7 @@ class ComputerToolCallOutputResource(BaseModel):
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("acknowledged_safety_checks", omit)
-        s_acknowledged_safety_checks(self, x if not x else _decode_list(ComputerCallSafetyCheckParam._from_dict, x))
+        s_acknowledged_safety_checks(self, x if not x else _decode_list(ComputerCallSafetyCheck._from_dict, x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else ComputerScreenshotImage._from_dict(x))
         s_status(self, g("status", omit))
@@ -1653,6 +1559,54 @@ class ComputerUsePreviewTool(BaseModel):
         s_environment(self, g("environment", omit))
         s_display_width(self, g("display_width", omit))
         s_display_height(self, g("display_height", omit))
+        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        return self
+
+
+@_generated_model
+class CustomTool(BaseModel):
+    """
+    A custom tool that processes input using a specified format. Learn more about   [custom
+    tools](/docs/guides/function-calling#custom-tools)
+    """
+
+    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "name", "description", "format", "defer_loading", "allowed_callers"))
+    _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "name"))
+
+    type: Literal["custom"]
+    """The type of the custom tool. Always `custom`."""
+
+    name: str
+    """The name of the custom tool, used to identify it in tool calls."""
+
+    description: str | Omit = omit
+    """Optional description of the custom tool, used to provide more context."""
+
+    format: CustomToolFormat | Omit = omit
+    """The input format for the custom tool. Default is unconstrained text."""
+
+    defer_loading: bool | Omit = omit
+    """Whether this tool should be deferred and discovered via tool search."""
+
+    allowed_callers: list[_responses.CallableToolAllowedCaller] | None | Omit = omit
+
+    @classmethod
+    def _from_dict(cls, d: Any) -> Self:
+        if d.__class__ is not dict:
+            return _not_an_object(cls, d)
+        g = d.get
+        self = _new(cls)
+        (
+            set_extra, s_type, s_name, s_description, s_format, s_defer_loading,
+            s_allowed_callers,
+        ) = cls._SET
+        s_type(self, g("type", omit))
+        s_name(self, g("name", omit))
+        s_description(self, g("description", omit))
+        x = g("format", omit)
+        s_format(self, x if x is None or x is omit else decode_custom_tool_format(x))
+        s_defer_loading(self, g("defer_loading", omit))
+        s_allowed_callers(self, g("allowed_callers", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1719,7 +1673,7 @@ class CustomToolCallOutput(BaseModel):
     call_id: str
     """The call ID, used to map this custom tool call output to a custom tool call."""
 
-    caller: ToolCallCallerParam | None | Omit = omit
+    caller: ToolCallCallerRequest | None | Omit = omit
 
     output: CustomToolCallOutputOutput
     """
@@ -1738,7 +1692,7 @@ class CustomToolCallOutput(BaseModel):
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
-        s_caller(self, x if x is None or x is omit else decode_tool_call_caller_param(x))
+        s_caller(self, x if x is None or x is omit else decode_tool_call_caller_request(x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else decode_custom_tool_call_output_output(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1761,7 +1715,7 @@ class CustomToolCallOutputResource(BaseModel):
     call_id: str
     """The call ID, used to map this custom tool call output to a custom tool call."""
 
-    caller: ToolCallCallerParam | None | Omit = omit
+    caller: ToolCallCallerRequest | None | Omit = omit
 
     output: CustomToolCallOutputOutput
     """
@@ -1791,7 +1745,7 @@ class CustomToolCallOutputResource(BaseModel):
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
-        s_caller(self, x if x is None or x is omit else decode_tool_call_caller_param(x))
+        s_caller(self, x if x is None or x is omit else decode_tool_call_caller_request(x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else decode_custom_tool_call_output_output(x))
         s_status(self, g("status", omit))
@@ -1861,54 +1815,6 @@ class CustomToolCallResource(BaseModel):
 
 
 @_generated_model
-class CustomToolParam(BaseModel):
-    """
-    A custom tool that processes input using a specified format. Learn more about   [custom
-    tools](/docs/guides/function-calling#custom-tools)
-    """
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "name", "description", "format", "defer_loading", "allowed_callers"))
-    _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "name"))
-
-    type: Literal["custom"]
-    """The type of the custom tool. Always `custom`."""
-
-    name: str
-    """The name of the custom tool, used to identify it in tool calls."""
-
-    description: str | Omit = omit
-    """Optional description of the custom tool, used to provide more context."""
-
-    format: CustomToolParamFormat | Omit = omit
-    """The input format for the custom tool. Default is unconstrained text."""
-
-    defer_loading: bool | Omit = omit
-    """Whether this tool should be deferred and discovered via tool search."""
-
-    allowed_callers: list[_responses.CallableToolAllowedCaller] | None | Omit = omit
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        (
-            set_extra, s_type, s_name, s_description, s_format, s_defer_loading,
-            s_allowed_callers,
-        ) = cls._SET
-        s_type(self, g("type", omit))
-        s_name(self, g("name", omit))
-        s_description(self, g("description", omit))
-        x = g("format", omit)
-        s_format(self, x if x is None or x is omit else decode_custom_tool_param_format(x))
-        s_defer_loading(self, g("defer_loading", omit))
-        s_allowed_callers(self, g("allowed_callers", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
 class DirectToolCallCaller(BaseModel):
     """The ``DirectToolCallCaller`` object."""
 
@@ -1916,28 +1822,6 @@ class DirectToolCallCaller(BaseModel):
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
 
     type: Literal["direct"]
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class DirectToolCallCallerParam(BaseModel):
-    """The ``DirectToolCallCallerParam`` object."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
-
-    type: Literal["direct"]
-    """The caller type. Always `direct`."""
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1988,7 +1872,7 @@ class DoubleClickAction(BaseModel):
 
 
 @_generated_model
-class DragParam(BaseModel):
+class Drag(BaseModel):
     """A drag action."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "path", "keys"))
@@ -1997,7 +1881,7 @@ class DragParam(BaseModel):
     type: Literal["drag"]
     """Specifies the event type. For a drag action, this property is always set to `drag`."""
 
-    path: list[_responses.CoordParam]
+    path: list[_responses.Coord]
     """
     An array of coordinates representing the path of the drag action. Coordinates will
     appear as an array of objects, eg ``` [ { x: 100, y: 200 }, { x: 200, y: 300 } ] ```
@@ -2014,7 +1898,7 @@ class DragParam(BaseModel):
         set_extra, s_type, s_path, s_keys = cls._SET
         s_type(self, g("type", omit))
         x = g("path", omit)
-        s_path(self, x if not x else _decode_list(_responses.CoordParam._from_dict, x))
+        s_path(self, x if not x else _decode_list(_responses.Coord._from_dict, x))
         s_keys(self, g("keys", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2176,34 +2060,6 @@ class FunctionShellAction(BaseModel):
 
 
 @_generated_model
-class FunctionShellActionParam(BaseModel):
-    """Commands and limits describing how to run the shell tool call."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("commands", "timeout_ms", "max_output_length"))
-    _REQUIRED: ClassVar[frozenset[str]] = frozenset(("commands",))
-
-    commands: list[str]
-    """Ordered shell commands for the execution environment to run."""
-
-    timeout_ms: int | None | Omit = omit
-
-    max_output_length: int | None | Omit = omit
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_commands, s_timeout_ms, s_max_output_length = cls._SET
-        s_commands(self, g("commands", omit))
-        s_timeout_ms(self, g("timeout_ms", omit))
-        s_max_output_length(self, g("max_output_length", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
 class FunctionShellCall(BaseModel):
     """A tool call that executes one or more shell commands in a managed environment."""
 
@@ -2258,7 +2114,7 @@ class FunctionShellCall(BaseModel):
 
 
 @_generated_model
-class FunctionShellCallItemParam(BaseModel):
+class FunctionShellCallItem(BaseModel):
     """A tool representing a request to execute one or more shell commands."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("id", "call_id", "caller", "type", "action", "status", "environment"))
@@ -2269,17 +2125,17 @@ class FunctionShellCallItemParam(BaseModel):
     call_id: str
     """The unique ID of the shell tool call generated by the model."""
 
-    caller: ToolCallCallerParam | None | Omit = omit
+    caller: ToolCallCallerRequest | None | Omit = omit
 
     type: Literal["shell_call"]
     """The type of the item. Always `shell_call`."""
 
-    action: FunctionShellActionParam
+    action: FunctionShellAction
     """The shell commands and limits that describe how to run the tool call."""
 
     status: FunctionShellCallItemStatus | None | Omit = omit
 
-    environment: FunctionShellCallItemParamEnvironment | None | Omit = omit
+    environment: FunctionShellCallItemEnvironment | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -2293,13 +2149,13 @@ class FunctionShellCallItemParam(BaseModel):
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
-        s_caller(self, x if x is None or x is omit else decode_tool_call_caller_param(x))
+        s_caller(self, x if x is None or x is omit else decode_tool_call_caller_request(x))
         s_type(self, g("type", omit))
         x = g("action", omit)
-        s_action(self, x if x is None or x is omit else FunctionShellActionParam._from_dict(x))
+        s_action(self, x if x is None or x is omit else FunctionShellAction._from_dict(x))
         s_status(self, g("status", omit))
         x = g("environment", omit)
-        s_environment(self, x if x is None or x is omit else decode_function_shell_call_item_param_environment(x))
+        s_environment(self, x if x is None or x is omit else decode_function_shell_call_item_environment(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2398,37 +2254,6 @@ class FunctionShellCallOutputContent(BaseModel):
 
 
 @_generated_model
-class FunctionShellCallOutputContentParam(BaseModel):
-    """Captured stdout and stderr for a portion of a shell tool call output."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("stdout", "stderr", "outcome"))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
-
-    stdout: str
-    """Captured stdout output for the shell call."""
-
-    stderr: str
-    """Captured stderr output for the shell call."""
-
-    outcome: FunctionShellCallOutputOutcomeParam
-    """The exit or timeout outcome associated with this shell call."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_stdout, s_stderr, s_outcome = cls._SET
-        s_stdout(self, g("stdout", omit))
-        s_stderr(self, g("stderr", omit))
-        x = g("outcome", omit)
-        s_outcome(self, x if x is None or x is omit else decode_function_shell_call_output_outcome_param(x))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
 class FunctionShellCallOutputExitOutcome(BaseModel):
     """Indicates that the shell commands finished and returned an exit code."""
 
@@ -2455,33 +2280,7 @@ class FunctionShellCallOutputExitOutcome(BaseModel):
 
 
 @_generated_model
-class FunctionShellCallOutputExitOutcomeParam(BaseModel):
-    """Indicates that the shell commands finished and returned an exit code."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "exit_code"))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
-
-    type: Literal["exit"]
-    """The outcome type. Always `exit`."""
-
-    exit_code: int
-    """The exit code returned by the shell process."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_type, s_exit_code = cls._SET
-        s_type(self, g("type", omit))
-        s_exit_code(self, g("exit_code", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class FunctionShellCallOutputItemParam(BaseModel):
+class FunctionShellCallOutputItem(BaseModel):
     """The streamed output items emitted by a shell tool call."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("id", "call_id", "caller", "type", "output", "status", "max_output_length"))
@@ -2492,12 +2291,12 @@ class FunctionShellCallOutputItemParam(BaseModel):
     call_id: str
     """The unique ID of the shell tool call generated by the model."""
 
-    caller: ToolCallCallerParam | None | Omit = omit
+    caller: ToolCallCallerRequest | None | Omit = omit
 
     type: Literal["shell_call_output"]
     """The type of the item. Always `shell_call_output`."""
 
-    output: list[FunctionShellCallOutputContentParam]
+    output: list[FunctionShellCallOutputContent]
     """Captured chunks of stdout and stderr output, along with their associated outcomes."""
 
     status: FunctionShellCallItemStatus | None | Omit = omit
@@ -2517,10 +2316,10 @@ class FunctionShellCallOutputItemParam(BaseModel):
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
-        s_caller(self, x if x is None or x is omit else decode_tool_call_caller_param(x))
+        s_caller(self, x if x is None or x is omit else decode_tool_call_caller_request(x))
         s_type(self, g("type", omit))
         x = g("output", omit)
-        s_output(self, x if not x else _decode_list(FunctionShellCallOutputContentParam._from_dict, x))
+        s_output(self, x if not x else _decode_list(FunctionShellCallOutputContent._from_dict, x))
         s_status(self, g("status", omit))
         s_max_output_length(self, g("max_output_length", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2550,29 +2349,7 @@ class FunctionShellCallOutputTimeoutOutcome(BaseModel):
 
 
 @_generated_model
-class FunctionShellCallOutputTimeoutOutcomeParam(BaseModel):
-    """Indicates that the shell call exceeded its configured time limit."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
-
-    type: Literal["timeout"]
-    """The outcome type. Always `timeout`."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class FunctionShellToolParam(BaseModel):
+class FunctionShellTool(BaseModel):
     """A tool that allows the model to execute shell commands."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "environment", "allowed_callers"))
@@ -2581,7 +2358,7 @@ class FunctionShellToolParam(BaseModel):
     type: Literal["shell"]
     """The type of the shell tool. Always `shell`."""
 
-    environment: FunctionShellToolParamEnvironment | None | Omit = omit
+    environment: FunctionShellToolEnvironment | None | Omit = omit
 
     allowed_callers: list[_responses.CallableToolAllowedCaller] | None | Omit = omit
 
@@ -2594,7 +2371,7 @@ class FunctionShellToolParam(BaseModel):
         set_extra, s_type, s_environment, s_allowed_callers = cls._SET
         s_type(self, g("type", omit))
         x = g("environment", omit)
-        s_environment(self, x if x is None or x is omit else decode_function_shell_tool_param_environment(x))
+        s_environment(self, x if x is None or x is omit else decode_function_shell_tool_environment(x))
         s_allowed_callers(self, g("allowed_callers", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2735,7 +2512,7 @@ class FunctionToolCallOutput(BaseModel):
     namespace: str | Omit = omit
     """The namespace of the tool that produced the output."""
 
-    caller: ToolCallCallerParam | None | Omit = omit
+    caller: ToolCallCallerRequest | None | Omit = omit
 
     output: FunctionToolCallOutputResourceOutput
     """
@@ -2765,7 +2542,7 @@ class FunctionToolCallOutput(BaseModel):
         s_name(self, g("name", omit))
         s_namespace(self, g("namespace", omit))
         x = g("caller", omit)
-        s_caller(self, x if x is None or x is omit else decode_tool_call_caller_param(x))
+        s_caller(self, x if x is None or x is omit else decode_tool_call_caller_request(x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else decode_function_tool_call_output_resource_output(x))
         s_status(self, g("status", omit))
@@ -2795,7 +2572,7 @@ class FunctionToolCallOutputResource(BaseModel):
     namespace: str | Omit = omit
     """The namespace of the tool that produced the output."""
 
-    caller: ToolCallCallerParam | None | Omit = omit
+    caller: ToolCallCallerRequest | None | Omit = omit
 
     output: FunctionToolCallOutputResourceOutput
     """
@@ -2828,7 +2605,7 @@ class FunctionToolCallOutputResource(BaseModel):
         s_name(self, g("name", omit))
         s_namespace(self, g("namespace", omit))
         x = g("caller", omit)
-        s_caller(self, x if x is None or x is omit else decode_tool_call_caller_param(x))
+        s_caller(self, x if x is None or x is omit else decode_tool_call_caller_request(x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else decode_function_tool_call_output_resource_output(x))
         s_status(self, g("status", omit))
@@ -2896,53 +2673,6 @@ class FunctionToolCallResource(BaseModel):
         s_arguments(self, g("arguments", omit))
         s_status(self, g("status", omit))
         s_created_by(self, g("created_by", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class FunctionToolParam(BaseModel):
-    """The ``FunctionToolParam`` object."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("name", "description", "parameters", "strict", "type", "output_schema", "defer_loading", "allowed_callers"))
-    _REQUIRED: ClassVar[frozenset[str]] = frozenset(("name", "type"))
-
-    name: str
-
-    description: str | None | Omit = omit
-
-    parameters: _responses.EmptyModelParam | None | Omit = omit
-
-    strict: bool | None | Omit = omit
-
-    type: Literal["function"]
-
-    output_schema: dict[str, Any] | None | Omit = omit
-
-    defer_loading: bool | Omit = omit
-    """Whether this function should be deferred and discovered via tool search."""
-
-    allowed_callers: list[_responses.CallableToolAllowedCaller] | None | Omit = omit
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        (
-            set_extra, s_name, s_description, s_parameters, s_strict, s_type, s_output_schema,
-            s_defer_loading, s_allowed_callers,
-        ) = cls._SET
-        s_name(self, g("name", omit))
-        s_description(self, g("description", omit))
-        x = g("parameters", omit)
-        s_parameters(self, x if x is None or x is omit else _responses.EmptyModelParam._from_dict(x))
-        s_strict(self, g("strict", omit))
-        s_type(self, g("type", omit))
-        s_output_schema(self, g("output_schema", omit))
-        s_defer_loading(self, g("defer_loading", omit))
-        s_allowed_callers(self, g("allowed_callers", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3170,6 +2900,28 @@ class LocalShellExecAction(BaseModel):
 
 
 @_generated_model
+class LocalShellTool(BaseModel):
+    """A tool that allows the model to execute shell commands in a local environment."""
+
+    _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
+    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+
+    type: Literal["local_shell"]
+    """The type of the local shell tool. Always `local_shell`."""
+
+    @classmethod
+    def _from_dict(cls, d: Any) -> Self:
+        if d.__class__ is not dict:
+            return _not_an_object(cls, d)
+        g = d.get
+        self = _new(cls)
+        set_extra, s_type = cls._SET
+        s_type(self, g("type", omit))
+        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        return self
+
+
+@_generated_model
 class LocalShellToolCall(BaseModel):
     """A tool call to run a command on the local shell."""
 
@@ -3236,28 +2988,6 @@ class LocalShellToolCallOutput(BaseModel):
         s_id(self, g("id", omit))
         s_output(self, g("output", omit))
         s_status(self, g("status", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class LocalShellToolParam(BaseModel):
-    """A tool that allows the model to execute shell commands in a local environment."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
-
-    type: Literal["local_shell"]
-    """The type of the local shell tool. Always `local_shell`."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3697,7 +3427,7 @@ class MCPToolRequireApprovalMCPToolApprovalFilter(BaseModel):
 
 
 @_generated_model
-class MoveParam(BaseModel):
+class Move(BaseModel):
     """A mouse move action."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "x", "y", "keys"))
@@ -3730,7 +3460,7 @@ class MoveParam(BaseModel):
 
 
 @_generated_model
-class NamespaceToolParam(BaseModel):
+class NamespaceTool(BaseModel):
     """Groups function/custom tools under a shared namespace."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "name", "description", "tools"))
@@ -3745,7 +3475,7 @@ class NamespaceToolParam(BaseModel):
     description: str
     """A description of the namespace shown to the model."""
 
-    tools: list[NamespaceToolParamTool]
+    tools: list[NamespaceToolTool]
     """The function/custom tools available inside this namespace."""
 
     @classmethod
@@ -3759,7 +3489,7 @@ class NamespaceToolParam(BaseModel):
         s_name(self, g("name", omit))
         s_description(self, g("description", omit))
         x = g("tools", omit)
-        s_tools(self, x if not x else _decode_list(decode_namespace_tool_param_tool, x))
+        s_tools(self, x if not x else _decode_list(decode_namespace_tool_tool, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3790,34 +3520,8 @@ class ProgramToolCallCaller(BaseModel):
 
 
 @_generated_model
-class ProgramToolCallCallerParam(BaseModel):
-    """The ``ProgramToolCallCallerParam`` object."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "caller_id"))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
-
-    type: Literal["program"]
-    """The caller type. Always `program`."""
-
-    caller_id: str
-    """The call ID of the program item that produced this tool call."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_type, s_caller_id = cls._SET
-        s_type(self, g("type", omit))
-        s_caller_id(self, g("caller_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class ProgrammaticToolCallingParam(BaseModel):
-    """The ``ProgrammaticToolCallingParam`` object."""
+class ProgrammaticToolCalling(BaseModel):
+    """The ``ProgrammaticToolCalling`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -3838,7 +3542,7 @@ class ProgrammaticToolCallingParam(BaseModel):
 
 
 @_generated_model
-class ScreenshotParam(BaseModel):
+class Screenshot(BaseModel):
     """A screenshot action."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
@@ -3863,7 +3567,7 @@ class ScreenshotParam(BaseModel):
 
 
 @_generated_model
-class ScrollParam(BaseModel):
+class Scroll(BaseModel):
     """A scroll action."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "x", "y", "scroll_x", "scroll_y", "keys"))
@@ -3931,7 +3635,7 @@ class ShellCallOutputDelta(BaseModel):
 
 
 @_generated_model
-class SpecificApplyPatchParam(BaseModel):
+class SpecificApplyPatch(BaseModel):
     """Forces the model to call the apply_patch tool when executing a tool call."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
@@ -3953,7 +3657,7 @@ class SpecificApplyPatchParam(BaseModel):
 
 
 @_generated_model
-class SpecificFunctionShellParam(BaseModel):
+class SpecificFunctionShell(BaseModel):
     """Forces the model to call the shell tool when a tool call is required."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
@@ -3975,8 +3679,8 @@ class SpecificFunctionShellParam(BaseModel):
 
 
 @_generated_model
-class SpecificProgrammaticToolCallingParam(BaseModel):
-    """The ``SpecificProgrammaticToolCallingParam`` object."""
+class SpecificProgrammaticToolCalling(BaseModel):
+    """The ``SpecificProgrammaticToolCalling`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -4136,7 +3840,7 @@ class ToolChoiceTypes(BaseModel):
 
 
 @_generated_model
-class ToolSearchToolParam(BaseModel):
+class ToolSearchTool(BaseModel):
     """Hosted or BYOT tool search configuration for deferred tools."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "execution", "description", "parameters"))
@@ -4150,7 +3854,7 @@ class ToolSearchToolParam(BaseModel):
 
     description: str | None | Omit = omit
 
-    parameters: _responses.EmptyModelParam | None | Omit = omit
+    parameters: _responses.EmptyModel | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -4163,13 +3867,13 @@ class ToolSearchToolParam(BaseModel):
         s_execution(self, g("execution", omit))
         s_description(self, g("description", omit))
         x = g("parameters", omit)
-        s_parameters(self, x if x is None or x is omit else _responses.EmptyModelParam._from_dict(x))
+        s_parameters(self, x if x is None or x is omit else _responses.EmptyModel._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class TypeParam(BaseModel):
+class Type(BaseModel):
     """An action to type in text."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "text"))
@@ -4195,7 +3899,7 @@ class TypeParam(BaseModel):
 
 
 @_generated_model
-class WaitParam(BaseModel):
+class Wait(BaseModel):
     """A wait action."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))

@@ -11,12 +11,14 @@ from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 from .._models import BaseModel
 from .._models import UnknownVariant
 from .._models import UnionDecoder as _UnionDecoder
+from .._models import alias_getattr as _alias_getattr
 from .._models import decode_list as _decode_list
 from .._models import decode_map as _decode_map
 from .._models import extra_keys as _extra_keys
 from .._models import generated_model as _generated_model
 from .._models import lazy_module as _lazy_module
 from .._models import not_an_object as _not_an_object
+from .. import _computed
 from .._types import Omit, omit
 
 if TYPE_CHECKING:
@@ -37,6 +39,10 @@ ContainerMemoryLimit: TypeAlias = 'Literal["1g", "4g", "16g", "64g"]'
 """The ``ContainerMemoryLimit`` type."""
 
 
+CustomGrammarFormatGrammarSyntax: TypeAlias = 'Literal["lark", "regex"]'
+"""The ``CustomGrammarFormatGrammarSyntax`` type."""
+
+
 DetailEnum: TypeAlias = 'Literal["low", "high", "auto", "original"]'
 """The ``DetailEnum`` type."""
 
@@ -55,10 +61,6 @@ FunctionCallOutputStatusEnum: TypeAlias = 'Literal["in_progress", "completed", "
 
 FunctionCallStatus: TypeAlias = 'Literal["in_progress", "completed", "incomplete"]'
 """The ``FunctionCallStatus`` type."""
-
-
-GrammarSyntax1: TypeAlias = 'Literal["lark", "regex"]'
-"""The ``GrammarSyntax1`` type."""
 
 
 ImageDetail: TypeAlias = 'Literal["low", "high", "auto", "original"]'
@@ -233,79 +235,79 @@ def decode_compound_filter_filter(v: Any) -> CompoundFilterFilter:
 _F_COMPOUND_FILTER_FILTER = _U_COMPOUND_FILTER_FILTER.fast
 
 
-ContainerAutoParamNetworkPolicy: TypeAlias = "ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam | UnknownVariant"
+ContainerAutoNetworkPolicy: TypeAlias = "ContainerNetworkPolicyDisabled | ContainerNetworkPolicyAllowlist | UnknownVariant"
 """Network access policy for the container."""
 
-_U_CONTAINER_AUTO_PARAM_NETWORK_POLICY = _UnionDecoder(
-    __package__, "ContainerAutoParamNetworkPolicy", "type",
+_U_CONTAINER_AUTO_NETWORK_POLICY = _UnionDecoder(
+    __package__, "ContainerAutoNetworkPolicy", "type",
     (
-        ("responses", "ContainerNetworkPolicyDisabledParam", ("disabled",)),
-        ("responses", "ContainerNetworkPolicyAllowlistParam", ("allowlist",)),
+        ("responses", "ContainerNetworkPolicyDisabled", ("disabled",)),
+        ("responses", "ContainerNetworkPolicyAllowlist", ("allowlist",)),
     ),
 )
 
 
-def decode_container_auto_param_network_policy(v: Any) -> ContainerAutoParamNetworkPolicy:
-    """Decode a ``ContainerAutoParamNetworkPolicy`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_container_auto_network_policy(v: Any) -> ContainerAutoNetworkPolicy:
+    """Decode a ``ContainerAutoNetworkPolicy`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_CONTAINER_AUTO_PARAM_NETWORK_POLICY.get(v.get("type"))
+            f = _F_CONTAINER_AUTO_NETWORK_POLICY.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_CONTAINER_AUTO_PARAM_NETWORK_POLICY.decode(v)
+    return _U_CONTAINER_AUTO_NETWORK_POLICY.decode(v)
 
 
-_F_CONTAINER_AUTO_PARAM_NETWORK_POLICY = _U_CONTAINER_AUTO_PARAM_NETWORK_POLICY.fast
+_F_CONTAINER_AUTO_NETWORK_POLICY = _U_CONTAINER_AUTO_NETWORK_POLICY.fast
 
 
-ContainerAutoParamSkill: TypeAlias = "SkillReferenceParam | InlineSkillParam | UnknownVariant"
-"""The ``ContainerAutoParamSkill`` union."""
+ContainerAutoSkill: TypeAlias = "SkillReference | InlineSkill | UnknownVariant"
+"""The ``ContainerAutoSkill`` union."""
 
-_U_CONTAINER_AUTO_PARAM_SKILL = _UnionDecoder(
-    __package__, "ContainerAutoParamSkill", "type",
+_U_CONTAINER_AUTO_SKILL = _UnionDecoder(
+    __package__, "ContainerAutoSkill", "type",
     (
-        ("responses", "SkillReferenceParam", ("skill_reference",)),
-        ("responses", "InlineSkillParam", ("inline",)),
+        ("responses", "SkillReference", ("skill_reference",)),
+        ("responses", "InlineSkill", ("inline",)),
     ),
 )
 
 
-def decode_container_auto_param_skill(v: Any) -> ContainerAutoParamSkill:
-    """Decode a ``ContainerAutoParamSkill`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_container_auto_skill(v: Any) -> ContainerAutoSkill:
+    """Decode a ``ContainerAutoSkill`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_CONTAINER_AUTO_PARAM_SKILL.get(v.get("type"))
+            f = _F_CONTAINER_AUTO_SKILL.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_CONTAINER_AUTO_PARAM_SKILL.decode(v)
+    return _U_CONTAINER_AUTO_SKILL.decode(v)
 
 
-_F_CONTAINER_AUTO_PARAM_SKILL = _U_CONTAINER_AUTO_PARAM_SKILL.fast
+_F_CONTAINER_AUTO_SKILL = _U_CONTAINER_AUTO_SKILL.fast
 
 
-ConversationParam: TypeAlias = "str | ConversationParam2 | UnknownVariant"
+Conversation: TypeAlias = "str | ConversationObject | UnknownVariant"
 """
 The conversation that this response belongs to. Items from this conversation are prepended
 to `input_items` for this response request. Input items and output items from this response
 are automatically added to this conversation after this response completes.
 """
 
-_U_CONVERSATION_PARAM = _UnionDecoder(
-    __package__, "ConversationParam", None,
+_U_CONVERSATION = _UnionDecoder(
+    __package__, "Conversation", None,
     (
-        ("responses", "ConversationParam2", ()),
+        ("responses", "ConversationObject", ()),
     ),
     scalars=True,
 )
 
 
-def decode_conversation_param(v: Any) -> ConversationParam:
-    """Decode a ``ConversationParam`` (by structure); see `UnionDecoder` for the rules."""
-    return _U_CONVERSATION_PARAM.decode(v)
+def decode_conversation(v: Any) -> Conversation:
+    """Decode a ``Conversation`` (by structure); see `UnionDecoder` for the rules."""
+    return _U_CONVERSATION.decode(v)
 
 
 Filters: TypeAlias = "ComparisonFilter | CompoundFilter | UnknownVariant"
@@ -335,20 +337,20 @@ def decode_filters(v: Any) -> Filters:
 _F_FILTERS = _U_FILTERS.fast
 
 
-InputParam: TypeAlias = "str | list[_response_items.InputItem]"
+Input: TypeAlias = "str | list[_response_items.InputItem]"
 """Text, image, or file inputs to the model, used to generate a response."""
 
-_U_INPUT_PARAM = _UnionDecoder(
-    __package__, "InputParam", None,
+_U_INPUT = _UnionDecoder(
+    __package__, "Input", None,
     (),
     scalars=True,
     list_item="response_items.decode_input_item",
 )
 
 
-def decode_input_param(v: Any) -> InputParam:
-    """Decode a ``InputParam`` (by structure); see `UnionDecoder` for the rules."""
-    return _U_INPUT_PARAM.decode(v)
+def decode_input(v: Any) -> Input:
+    """Decode a ``Input`` (by structure); see `UnionDecoder` for the rules."""
+    return _U_INPUT.decode(v)
 
 
 ModerationInput: TypeAlias = "ModerationResultBody | ModerationErrorBody | UnknownVariant"
@@ -676,7 +678,7 @@ class CompactResponseMethodPublicBody(BaseModel):
 
     prompt_cache_retention: PromptCacheRetentionEnum | None | Omit = omit
 
-    prompt_cache_options: PromptCacheOptionsParam | None | Omit = omit
+    prompt_cache_options: PromptCacheOptions | None | Omit = omit
 
     service_tier: ServiceTierEnum | None | Omit = omit
 
@@ -699,7 +701,7 @@ class CompactResponseMethodPublicBody(BaseModel):
         s_prompt_cache_key(self, g("prompt_cache_key", omit))
         s_prompt_cache_retention(self, g("prompt_cache_retention", omit))
         x = g("prompt_cache_options", omit)
-        s_prompt_cache_options(self, x if x is None or x is omit else PromptCacheOptionsParam._from_dict(x))
+        s_prompt_cache_options(self, x if x is None or x is omit else PromptCacheOptions._from_dict(x))
         s_service_tier(self, g("service_tier", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -773,8 +775,8 @@ class CompoundFilter(BaseModel):
 
 
 @_generated_model
-class ContainerAutoParam(BaseModel):
-    """The ``ContainerAutoParam`` object."""
+class ContainerAuto(BaseModel):
+    """The ``ContainerAuto`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "file_ids", "memory_limit", "network_policy", "skills"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type",))
@@ -787,10 +789,10 @@ class ContainerAutoParam(BaseModel):
 
     memory_limit: ContainerMemoryLimit | None | Omit = omit
 
-    network_policy: ContainerAutoParamNetworkPolicy | Omit = omit
+    network_policy: ContainerAutoNetworkPolicy | Omit = omit
     """Network access policy for the container."""
 
-    skills: list[ContainerAutoParamSkill] | Omit = omit
+    skills: list[ContainerAutoSkill] | Omit = omit
     """An optional list of skills referenced by id or inline data."""
 
     @classmethod
@@ -804,16 +806,16 @@ class ContainerAutoParam(BaseModel):
         s_file_ids(self, g("file_ids", omit))
         s_memory_limit(self, g("memory_limit", omit))
         x = g("network_policy", omit)
-        s_network_policy(self, x if x is None or x is omit else decode_container_auto_param_network_policy(x))
+        s_network_policy(self, x if x is None or x is omit else decode_container_auto_network_policy(x))
         x = g("skills", omit)
-        s_skills(self, x if not x else _decode_list(decode_container_auto_param_skill, x))
+        s_skills(self, x if not x else _decode_list(decode_container_auto_skill, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class ContainerNetworkPolicyAllowlistParam(BaseModel):
-    """The ``ContainerNetworkPolicyAllowlistParam`` object."""
+class ContainerNetworkPolicyAllowlist(BaseModel):
+    """The ``ContainerNetworkPolicyAllowlist`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "allowed_domains", "domain_secrets"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "allowed_domains"))
@@ -824,7 +826,7 @@ class ContainerNetworkPolicyAllowlistParam(BaseModel):
     allowed_domains: list[str]
     """A list of allowed domains when type is `allowlist`."""
 
-    domain_secrets: list[ContainerNetworkPolicyDomainSecretParam] | Omit = omit
+    domain_secrets: list[ContainerNetworkPolicyDomainSecret] | Omit = omit
     """Optional domain-scoped secrets for allowlisted domains."""
 
     @classmethod
@@ -837,14 +839,14 @@ class ContainerNetworkPolicyAllowlistParam(BaseModel):
         s_type(self, g("type", omit))
         s_allowed_domains(self, g("allowed_domains", omit))
         x = g("domain_secrets", omit)
-        s_domain_secrets(self, x if not x else _decode_list(ContainerNetworkPolicyDomainSecretParam._from_dict, x))
+        s_domain_secrets(self, x if not x else _decode_list(ContainerNetworkPolicyDomainSecret._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class ContainerNetworkPolicyDisabledParam(BaseModel):
-    """The ``ContainerNetworkPolicyDisabledParam`` object."""
+class ContainerNetworkPolicyDisabled(BaseModel):
+    """The ``ContainerNetworkPolicyDisabled`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -865,8 +867,8 @@ class ContainerNetworkPolicyDisabledParam(BaseModel):
 
 
 @_generated_model
-class ContainerNetworkPolicyDomainSecretParam(BaseModel):
-    """The ``ContainerNetworkPolicyDomainSecretParam`` object."""
+class ContainerNetworkPolicyDomainSecret(BaseModel):
+    """The ``ContainerNetworkPolicyDomainSecret`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("domain", "name", "value"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -895,8 +897,8 @@ class ContainerNetworkPolicyDomainSecretParam(BaseModel):
 
 
 @_generated_model
-class ContainerReferenceParam(BaseModel):
-    """The ``ContainerReferenceParam`` object."""
+class ContainerReference(BaseModel):
+    """The ``ContainerReference`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "container_id"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -946,8 +948,8 @@ class ContainerReferenceResource(BaseModel):
 
 
 @_generated_model
-class ContextManagementParam(BaseModel):
-    """The ``ContextManagementParam`` object."""
+class ContextManagement(BaseModel):
+    """The ``ContextManagement`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "compact_threshold"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type",))
@@ -971,7 +973,7 @@ class ContextManagementParam(BaseModel):
 
 
 @_generated_model
-class ConversationParam2(BaseModel):
+class ConversationObject(BaseModel):
     """The conversation that this response belongs to."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("id",))
@@ -993,7 +995,7 @@ class ConversationParam2(BaseModel):
 
 
 @_generated_model
-class CoordParam(BaseModel):
+class Coord(BaseModel):
     """An x/y coordinate pair, e.g. `{ x: 100, y: 200 }`."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("x", "y"))
@@ -1051,7 +1053,7 @@ class CreateModelResponseProperties(BaseModel):
 
     prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit
 
-    prompt_cache_options: PromptCacheOptionsParam | Omit = omit
+    prompt_cache_options: PromptCacheOptions | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1073,7 +1075,7 @@ class CreateModelResponseProperties(BaseModel):
         s_prompt_cache_key(self, g("prompt_cache_key", omit))
         s_prompt_cache_retention(self, g("prompt_cache_retention", omit))
         x = g("prompt_cache_options", omit)
-        s_prompt_cache_options(self, x if x is None or x is omit else PromptCacheOptionsParam._from_dict(x))
+        s_prompt_cache_options(self, x if x is None or x is omit else PromptCacheOptions._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1111,7 +1113,7 @@ class CreateResponse(BaseModel):
 
     prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit
 
-    prompt_cache_options: PromptCacheOptionsParam | Omit = omit
+    prompt_cache_options: PromptCacheOptions | Omit = omit
 
     previous_response_id: str | None | Omit = omit
 
@@ -1126,11 +1128,11 @@ class CreateResponse(BaseModel):
 
     max_tool_calls: int | None | Omit = omit
 
-    text: ResponseTextParam | Omit = omit
+    text: ResponseText | Omit = omit
 
     tools: ToolsArray | Omit = omit
 
-    tool_choice: _response_tools.ToolChoiceParam | Omit = omit
+    tool_choice: _response_tools.ToolChoiceRequest | Omit = omit
 
     prompt: Prompt | None | Omit = omit
 
@@ -1140,7 +1142,7 @@ class CreateResponse(BaseModel):
 
     reasoning: _response_items.Reasoning | None | Omit = omit
 
-    input: InputParam | Omit = omit
+    input: Input | Omit = omit
 
     include: list[IncludeEnum] | None | Omit = omit
 
@@ -1150,15 +1152,15 @@ class CreateResponse(BaseModel):
 
     instructions: str | None | Omit = omit
 
-    moderation: ModerationParam | None | Omit = omit
+    moderation: ModerationRequest | None | Omit = omit
 
     stream: bool | None | Omit = omit
 
     stream_options: ResponseStreamOptions | None | Omit = omit
 
-    conversation: ConversationParam | None | Omit = omit
+    conversation: Conversation | None | Omit = omit
 
-    context_management: list[ContextManagementParam] | None | Omit = omit
+    context_management: list[ContextManagement] | None | Omit = omit
 
     max_output_tokens: int | None | Omit = omit
 
@@ -1186,17 +1188,17 @@ class CreateResponse(BaseModel):
         s_prompt_cache_key(self, g("prompt_cache_key", omit))
         s_prompt_cache_retention(self, g("prompt_cache_retention", omit))
         x = g("prompt_cache_options", omit)
-        s_prompt_cache_options(self, x if x is None or x is omit else PromptCacheOptionsParam._from_dict(x))
+        s_prompt_cache_options(self, x if x is None or x is omit else PromptCacheOptions._from_dict(x))
         s_previous_response_id(self, g("previous_response_id", omit))
         s_model(self, g("model", omit))
         s_background(self, g("background", omit))
         s_max_tool_calls(self, g("max_tool_calls", omit))
         x = g("text", omit)
-        s_text(self, x if x is None or x is omit else ResponseTextParam._from_dict(x))
+        s_text(self, x if x is None or x is omit else ResponseText._from_dict(x))
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_response_tools.decode_tool, x))
         x = g("tool_choice", omit)
-        s_tool_choice(self, x if x is None or x is omit else _response_tools.decode_tool_choice_param(x))
+        s_tool_choice(self, x if x is None or x is omit else _response_tools.decode_tool_choice_request(x))
         x = g("prompt", omit)
         s_prompt(self, x if x is None or x is omit else Prompt._from_dict(x))
         s_service_tier(self, g("service_tier", omit))
@@ -1204,27 +1206,27 @@ class CreateResponse(BaseModel):
         x = g("reasoning", omit)
         s_reasoning(self, x if x is None or x is omit else _response_items.Reasoning._from_dict(x))
         x = g("input", omit)
-        s_input(self, x if x is None or x is omit else decode_input_param(x))
+        s_input(self, x if x is None or x is omit else decode_input(x))
         s_include(self, g("include", omit))
         s_parallel_tool_calls(self, g("parallel_tool_calls", omit))
         s_store(self, g("store", omit))
         s_instructions(self, g("instructions", omit))
         x = g("moderation", omit)
-        s_moderation(self, x if x is None or x is omit else ModerationParam._from_dict(x))
+        s_moderation(self, x if x is None or x is omit else ModerationRequest._from_dict(x))
         s_stream(self, g("stream", omit))
         x = g("stream_options", omit)
         s_stream_options(self, x if x is None or x is omit else ResponseStreamOptions._from_dict(x))
         x = g("conversation", omit)
-        s_conversation(self, x if x is None or x is omit else decode_conversation_param(x))
+        s_conversation(self, x if x is None or x is omit else decode_conversation(x))
         x = g("context_management", omit)
-        s_context_management(self, x if not x else _decode_list(ContextManagementParam._from_dict, x))
+        s_context_management(self, x if not x else _decode_list(ContextManagement._from_dict, x))
         s_max_output_tokens(self, g("max_output_tokens", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class CustomGrammarFormatParam(BaseModel):
+class CustomGrammarFormat(BaseModel):
     """A grammar defined by the user."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "syntax", "definition"))
@@ -1233,7 +1235,7 @@ class CustomGrammarFormatParam(BaseModel):
     type: Literal["grammar"]
     """Grammar format. Always `grammar`."""
 
-    syntax: GrammarSyntax1
+    syntax: CustomGrammarFormatGrammarSyntax
     """The syntax of the grammar definition. One of `lark` or `regex`."""
 
     definition: str
@@ -1254,7 +1256,7 @@ class CustomGrammarFormatParam(BaseModel):
 
 
 @_generated_model
-class CustomTextFormatParam(BaseModel):
+class CustomTextFormat(BaseModel):
     """Unconstrained free-form text."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type",))
@@ -1276,8 +1278,8 @@ class CustomTextFormatParam(BaseModel):
 
 
 @_generated_model
-class EmptyModelParam(BaseModel):
-    """The ``EmptyModelParam`` object."""
+class EmptyModel(BaseModel):
+    """The ``EmptyModel`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(())
 
@@ -1411,8 +1413,8 @@ class HybridSearchOptions(BaseModel):
 
 
 @_generated_model
-class InlineSkillParam(BaseModel):
-    """The ``InlineSkillParam`` object."""
+class InlineSkill(BaseModel):
+    """The ``InlineSkill`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "name", "description", "source"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -1426,7 +1428,7 @@ class InlineSkillParam(BaseModel):
     description: str
     """The description of the skill."""
 
-    source: InlineSkillSourceParam
+    source: InlineSkillSource
     """Inline skill payload"""
 
     @classmethod
@@ -1440,13 +1442,13 @@ class InlineSkillParam(BaseModel):
         s_name(self, g("name", omit))
         s_description(self, g("description", omit))
         x = g("source", omit)
-        s_source(self, x if x is None or x is omit else InlineSkillSourceParam._from_dict(x))
+        s_source(self, x if x is None or x is omit else InlineSkillSource._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
 
 @_generated_model
-class InlineSkillSourceParam(BaseModel):
+class InlineSkillSource(BaseModel):
     """Inline skill payload"""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "media_type", "data"))
@@ -1476,8 +1478,8 @@ class InlineSkillSourceParam(BaseModel):
 
 
 @_generated_model
-class LocalEnvironmentParam(BaseModel):
-    """The ``LocalEnvironmentParam`` object."""
+class LocalEnvironment(BaseModel):
+    """The ``LocalEnvironment`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "skills"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type",))
@@ -1485,7 +1487,7 @@ class LocalEnvironmentParam(BaseModel):
     type: Literal["local"]
     """Use a local computer environment."""
 
-    skills: list[LocalSkillParam] | Omit = omit
+    skills: list[LocalSkill] | Omit = omit
     """An optional list of skills."""
 
     @classmethod
@@ -1497,7 +1499,7 @@ class LocalEnvironmentParam(BaseModel):
         set_extra, s_type, s_skills = cls._SET
         s_type(self, g("type", omit))
         x = g("skills", omit)
-        s_skills(self, x if not x else _decode_list(LocalSkillParam._from_dict, x))
+        s_skills(self, x if not x else _decode_list(LocalSkill._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1525,8 +1527,8 @@ class LocalEnvironmentResource(BaseModel):
 
 
 @_generated_model
-class LocalSkillParam(BaseModel):
-    """The ``LocalSkillParam`` object."""
+class LocalSkill(BaseModel):
+    """The ``LocalSkill`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("name", "description", "path"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -1633,7 +1635,7 @@ class Moderation(BaseModel):
 
 
 @_generated_model
-class ModerationConfigParam(BaseModel):
+class ModerationConfig(BaseModel):
     """The moderation policy for the response input."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("mode",))
@@ -1684,7 +1686,32 @@ class ModerationErrorBody(BaseModel):
 
 
 @_generated_model
-class ModerationParam(BaseModel):
+class ModerationPolicy(BaseModel):
+    """The policy to apply to moderated response input and output."""
+
+    _KEYS: ClassVar[frozenset[str]] = frozenset(("input", "output"))
+
+    input: ModerationConfig | None | Omit = omit
+
+    output: ModerationConfig | None | Omit = omit
+
+    @classmethod
+    def _from_dict(cls, d: Any) -> Self:
+        if d.__class__ is not dict:
+            return _not_an_object(cls, d)
+        g = d.get
+        self = _new(cls)
+        set_extra, s_input, s_output = cls._SET
+        x = g("input", omit)
+        s_input(self, x if x is None or x is omit else ModerationConfig._from_dict(x))
+        x = g("output", omit)
+        s_output(self, x if x is None or x is omit else ModerationConfig._from_dict(x))
+        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        return self
+
+
+@_generated_model
+class ModerationRequest(BaseModel):
     """Configuration for running moderation on the input and output of this response."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("model", "policy"))
@@ -1693,7 +1720,7 @@ class ModerationParam(BaseModel):
     model: str
     """The moderation model to use for moderated completions, e.g. 'omni-moderation-latest'."""
 
-    policy: ModerationPolicyParam | None | Omit = omit
+    policy: ModerationPolicy | None | Omit = omit
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1704,32 +1731,7 @@ class ModerationParam(BaseModel):
         set_extra, s_model, s_policy = cls._SET
         s_model(self, g("model", omit))
         x = g("policy", omit)
-        s_policy(self, x if x is None or x is omit else ModerationPolicyParam._from_dict(x))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class ModerationPolicyParam(BaseModel):
-    """The policy to apply to moderated response input and output."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("input", "output"))
-
-    input: ModerationConfigParam | None | Omit = omit
-
-    output: ModerationConfigParam | None | Omit = omit
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_input, s_output = cls._SET
-        x = g("input", omit)
-        s_input(self, x if x is None or x is omit else ModerationConfigParam._from_dict(x))
-        x = g("output", omit)
-        s_output(self, x if x is None or x is omit else ModerationConfigParam._from_dict(x))
+        s_policy(self, x if x is None or x is omit else ModerationPolicy._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1817,7 +1819,7 @@ class Prompt(BaseModel):
 
 
 @_generated_model
-class PromptCacheBreakpointConfig(BaseModel):
+class PromptCacheBreakpoint(BaseModel):
     """
     Marks the exact end of a reusable prompt prefix. The breakpoint inherits its TTL from
     the request's `prompt_cache_options.ttl`; the boundary is not rounded to a token block.
@@ -1842,7 +1844,7 @@ class PromptCacheBreakpointConfig(BaseModel):
 
 
 @_generated_model
-class PromptCacheBreakpointParam(BaseModel):
+class PromptCacheBreakpointConfig(BaseModel):
     """
     Marks the exact end of a reusable prompt prefix. The breakpoint inherits its TTL from
     the request's `prompt_cache_options.ttl`; the boundary is not rounded to a token block.
@@ -1881,48 +1883,6 @@ class PromptCacheOptions(BaseModel):
 
     mode: PromptCacheModeEnum
     """Whether implicit prompt-cache breakpoints were enabled."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_ttl, s_mode = cls._SET
-        s_ttl(self, g("ttl", omit))
-        s_mode(self, g("mode", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class PromptCacheOptionsParam(BaseModel):
-    """
-    Options for prompt caching. Supported for `gpt-5.6` and later models. By default, OpenAI
-    automatically chooses one implicit cache breakpoint. You can add explicit breakpoints to
-    content blocks with `prompt_cache_breakpoint`. Each request can write up to four
-    breakpoints. For cache matching, OpenAI considers up to the latest 80 breakpoints in the
-    conversation, without a content-block lookback limit. Set `mode` to `explicit` to
-    disable the implicit breakpoint. The `ttl` defaults to `30m`, which is currently the
-    only supported value. See the [prompt caching guide](/docs/guides/prompt-caching) ...
-    """
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("ttl", "mode"))
-
-    ttl: PromptCacheTTLEnum | Omit = omit
-    """
-    The minimum lifetime applied to every implicit and explicit cache breakpoint written by
-    the request. Defaults to `30m`, which is currently the only supported value. The backend
-    may retain cache entries for longer.
-    """
-
-    mode: PromptCacheModeEnum | Omit = omit
-    """
-    Controls whether OpenAI automatically creates an implicit cache breakpoint. Defaults to
-    `implicit`. With `implicit`, OpenAI creates one implicit breakpoint and writes up to the
-    latest three explicit breakpoints in the request. With `explicit`, OpenAI does not
-    create an implicit breakpoint and ...
-    """
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -1977,7 +1937,7 @@ class RankingOptions(BaseModel):
 class Response(BaseModel):
     """The response object"""
 
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("metadata", "top_logprobs", "temperature", "top_p", "user", "safety_identifier", "prompt_cache_key", "prompt_cache_retention", "previous_response_id", "model", "background", "max_tool_calls", "text", "tools", "tool_choice", "prompt", "service_tier", "truncation", "id", "object", "status", "created_at", "completed_at", "error", "incomplete_details", "output", "reasoning", "instructions", "output_text", "usage", "prompt_cache_options", "moderation", "parallel_tool_calls", "conversation", "max_output_tokens"))
+    _KEYS: ClassVar[frozenset[str]] = frozenset(("metadata", "top_logprobs", "temperature", "top_p", "user", "safety_identifier", "prompt_cache_key", "prompt_cache_retention", "previous_response_id", "model", "background", "max_tool_calls", "text", "tools", "tool_choice", "prompt", "service_tier", "truncation", "id", "object", "status", "created_at", "completed_at", "error", "incomplete_details", "output", "reasoning", "instructions", "usage", "prompt_cache_options", "moderation", "parallel_tool_calls", "conversation", "max_output_tokens"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("metadata", "temperature", "top_p", "model", "tools", "tool_choice", "id", "object", "created_at", "error", "incomplete_details", "output", "instructions", "parallel_tool_calls"))
 
     metadata: Metadata
@@ -2015,11 +1975,11 @@ class Response(BaseModel):
 
     max_tool_calls: int | None | Omit = omit
 
-    text: ResponseTextParam | Omit = omit
+    text: ResponseText | Omit = omit
 
     tools: ToolsArray
 
-    tool_choice: _response_tools.ToolChoiceParam
+    tool_choice: _response_tools.ToolChoiceRequest
 
     prompt: Prompt | None | Omit = omit
 
@@ -2055,8 +2015,6 @@ class Response(BaseModel):
 
     instructions: ResponseInstructions | None
 
-    output_text: str | None | Omit = omit
-
     usage: ResponseUsage | Omit = omit
 
     prompt_cache_options: PromptCacheOptions | Omit = omit
@@ -2070,6 +2028,14 @@ class Response(BaseModel):
 
     max_output_tokens: int | None | Omit = omit
 
+    @property
+    def output_text(self) -> str:
+        """
+        The text of every ``output_text`` part of the output messages, joined ("" if none).
+        Computed, as openai-python does; never part of `to_dict()`.
+        """
+        return _computed.output_text(self)
+
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
         if d.__class__ is not dict:
@@ -2082,7 +2048,7 @@ class Response(BaseModel):
             s_previous_response_id, s_model, s_background, s_max_tool_calls, s_text, s_tools,
             s_tool_choice, s_prompt, s_service_tier, s_truncation, s_id, s_object, s_status,
             s_created_at, s_completed_at, s_error, s_incomplete_details, s_output, s_reasoning,
-            s_instructions, s_output_text, s_usage, s_prompt_cache_options, s_moderation,
+            s_instructions, s_usage, s_prompt_cache_options, s_moderation,
             s_parallel_tool_calls, s_conversation, s_max_output_tokens,
         ) = cls._SET
         s_metadata(self, g("metadata", omit))
@@ -2098,11 +2064,11 @@ class Response(BaseModel):
         s_background(self, g("background", omit))
         s_max_tool_calls(self, g("max_tool_calls", omit))
         x = g("text", omit)
-        s_text(self, x if x is None or x is omit else ResponseTextParam._from_dict(x))
+        s_text(self, x if x is None or x is omit else ResponseText._from_dict(x))
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_response_tools.decode_tool, x))
         x = g("tool_choice", omit)
-        s_tool_choice(self, x if x is None or x is omit else _response_tools.decode_tool_choice_param(x))
+        s_tool_choice(self, x if x is None or x is omit else _response_tools.decode_tool_choice_request(x))
         x = g("prompt", omit)
         s_prompt(self, x if x is None or x is omit else Prompt._from_dict(x))
         s_service_tier(self, g("service_tier", omit))
@@ -2122,7 +2088,6 @@ class Response(BaseModel):
         s_reasoning(self, x if x is None or x is omit else _response_items.Reasoning._from_dict(x))
         x = g("instructions", omit)
         s_instructions(self, x if x is None or x is omit else decode_response_instructions(x))
-        s_output_text(self, g("output_text", omit))
         x = g("usage", omit)
         s_usage(self, x if x is None or x is omit else ResponseUsage._from_dict(x))
         x = g("prompt_cache_options", omit)
@@ -2329,11 +2294,11 @@ class ResponseProperties(BaseModel):
 
     max_tool_calls: int | None | Omit = omit
 
-    text: ResponseTextParam | Omit = omit
+    text: ResponseText | Omit = omit
 
     tools: ToolsArray | Omit = omit
 
-    tool_choice: _response_tools.ToolChoiceParam | Omit = omit
+    tool_choice: _response_tools.ToolChoiceRequest | Omit = omit
 
     prompt: Prompt | None | Omit = omit
 
@@ -2352,11 +2317,11 @@ class ResponseProperties(BaseModel):
         s_background(self, g("background", omit))
         s_max_tool_calls(self, g("max_tool_calls", omit))
         x = g("text", omit)
-        s_text(self, x if x is None or x is omit else ResponseTextParam._from_dict(x))
+        s_text(self, x if x is None or x is omit else ResponseText._from_dict(x))
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_response_tools.decode_tool, x))
         x = g("tool_choice", omit)
-        s_tool_choice(self, x if x is None or x is omit else _response_tools.decode_tool_choice_param(x))
+        s_tool_choice(self, x if x is None or x is omit else _response_tools.decode_tool_choice_request(x))
         x = g("prompt", omit)
         s_prompt(self, x if x is None or x is omit else Prompt._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2390,7 +2355,7 @@ class ResponseStreamOptions(BaseModel):
 
 
 @_generated_model
-class ResponseTextParam(BaseModel):
+class ResponseText(BaseModel):
     """
     Configuration options for a text response from the model. Can be plain text or
     structured JSON data. Learn more: - [Text inputs and outputs](/docs/guides/text) -
@@ -2515,8 +2480,8 @@ class ResponseUsageOutputTokensDetails(BaseModel):
 
 
 @_generated_model
-class SkillReferenceParam(BaseModel):
-    """The ``SkillReferenceParam`` object."""
+class SkillReference(BaseModel):
+    """The ``SkillReference`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "skill_id", "version"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "skill_id"))
@@ -2603,7 +2568,7 @@ class TokenCountsBody(BaseModel):
 
     tools: list[_response_tools.Tool] | None | Omit = omit
 
-    text: ResponseTextParam | None | Omit = omit
+    text: ResponseText | None | Omit = omit
 
     reasoning: _response_items.Reasoning | None | Omit = omit
 
@@ -2624,9 +2589,9 @@ class TokenCountsBody(BaseModel):
     characters.
     """
 
-    conversation: ConversationParam | None | Omit = omit
+    conversation: Conversation | None | Omit = omit
 
-    tool_choice: _response_tools.ToolChoiceParam | None | Omit = omit
+    tool_choice: _response_tools.ToolChoiceRequest | None | Omit = omit
 
     parallel_tool_calls: bool | None | Omit = omit
 
@@ -2648,16 +2613,16 @@ class TokenCountsBody(BaseModel):
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_response_tools.decode_tool, x))
         x = g("text", omit)
-        s_text(self, x if x is None or x is omit else ResponseTextParam._from_dict(x))
+        s_text(self, x if x is None or x is omit else ResponseText._from_dict(x))
         x = g("reasoning", omit)
         s_reasoning(self, x if x is None or x is omit else _response_items.Reasoning._from_dict(x))
         s_truncation(self, g("truncation", omit))
         s_instructions(self, g("instructions", omit))
         s_personality(self, g("personality", omit))
         x = g("conversation", omit)
-        s_conversation(self, x if x is None or x is omit else decode_conversation_param(x))
+        s_conversation(self, x if x is None or x is omit else decode_conversation(x))
         x = g("tool_choice", omit)
-        s_tool_choice(self, x if x is None or x is omit else _response_tools.decode_tool_choice_param(x))
+        s_tool_choice(self, x if x is None or x is omit else _response_tools.decode_tool_choice_request(x))
         s_parallel_tool_calls(self, g("parallel_tool_calls", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2931,3 +2896,283 @@ class WebSearchApproximateLocation(BaseModel):
         s_timezone(self, g("timezone", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
+
+
+# openai-python's names for these types (codegen/aliases.py)
+CompactedResponse = CompactResource
+InputTokenCountResponse = TokenCountsResource
+ResponseContainerReference = ContainerReferenceResource
+ResponseFormatTextConfig = TextResponseFormatConfiguration
+ResponseFormatTextJSONSchemaConfig = TextResponseFormatJsonSchema
+ResponseIncludable = IncludeEnum
+ResponseInput = Input
+ResponseLocalEnvironment = LocalEnvironmentResource
+ResponsePrompt = Prompt
+ResponseTextConfig = ResponseText
+ResponseToolSearchCall = ToolSearchCall
+ResponseToolSearchOutputItem = ToolSearchOutput
+
+if TYPE_CHECKING:
+    from . import chat as _a_chat
+    from . import fine_tuning_jobs as _a_fine_tuning_jobs
+    from . import params as _a_params
+    from . import response_events as _a_response_events
+    from . import response_items as _a_response_items
+    from . import response_tools as _a_response_tools
+    from . import responses_websocket as _a_responses_websocket
+    from . import shared as _a_shared
+    ApplyPatchTool = _a_response_tools.ApplyPatchTool
+    ComputerAction = _a_response_tools.ComputerAction
+    ComputerActionList = _a_response_tools.ComputerActionList
+    ComputerTool = _a_response_tools.ComputerTool
+    ComputerUsePreviewTool = _a_response_tools.ComputerUsePreviewTool
+    CustomTool = _a_response_tools.CustomTool
+    EasyInputMessage = _a_response_items.EasyInputMessage
+    FileSearchTool = _a_response_tools.FileSearchTool
+    FunctionShellTool = _a_response_tools.FunctionShellTool
+    FunctionTool = _a_response_tools.FunctionTool
+    McpToolCallError = _a_response_tools.MCPToolCallError
+    NamespaceTool = _a_response_tools.NamespaceTool
+    ResponseApplyPatchToolCall = _a_response_tools.ApplyPatchToolCall
+    ResponseApplyPatchToolCallOutput = _a_response_tools.ApplyPatchToolCallOutput
+    ResponseAudioDeltaEvent = _a_response_events.ResponseAudioDeltaEvent
+    ResponseAudioDoneEvent = _a_response_events.ResponseAudioDoneEvent
+    ResponseAudioTranscriptDeltaEvent = _a_response_events.ResponseAudioTranscriptDeltaEvent
+    ResponseAudioTranscriptDoneEvent = _a_response_events.ResponseAudioTranscriptDoneEvent
+    ResponseCodeInterpreterCallCodeDeltaEvent = _a_response_events.ResponseCodeInterpreterCallCodeDeltaEvent
+    ResponseCodeInterpreterCallCodeDoneEvent = _a_response_events.ResponseCodeInterpreterCallCodeDoneEvent
+    ResponseCodeInterpreterCallCompletedEvent = _a_response_events.ResponseCodeInterpreterCallCompletedEvent
+    ResponseCodeInterpreterCallInProgressEvent = _a_response_events.ResponseCodeInterpreterCallInProgressEvent
+    ResponseCodeInterpreterCallInterpretingEvent = _a_response_events.ResponseCodeInterpreterCallInterpretingEvent
+    ResponseCodeInterpreterToolCall = _a_response_tools.CodeInterpreterToolCall
+    ResponseCompactionItem = _a_response_items.CompactionBody
+    ResponseCompletedEvent = _a_response_events.ResponseCompletedEvent
+    ResponseComputerToolCall = _a_response_tools.ComputerToolCall
+    ResponseComputerToolCallOutputItem = _a_response_tools.ComputerToolCallOutputResource
+    ResponseComputerToolCallOutputScreenshot = _a_response_tools.ComputerScreenshotImage
+    ResponseContentPartAddedEvent = _a_response_events.ResponseContentPartAddedEvent
+    ResponseContentPartDoneEvent = _a_response_events.ResponseContentPartDoneEvent
+    ResponseCreatedEvent = _a_response_events.ResponseCreatedEvent
+    ResponseCustomToolCall = _a_response_tools.CustomToolCall
+    ResponseCustomToolCallInputDeltaEvent = _a_response_events.ResponseCustomToolCallInputDeltaEvent
+    ResponseCustomToolCallInputDoneEvent = _a_response_events.ResponseCustomToolCallInputDoneEvent
+    ResponseCustomToolCallItem = _a_response_tools.CustomToolCall
+    ResponseCustomToolCallOutput = _a_response_tools.CustomToolCallOutput
+    ResponseCustomToolCallOutputItem = _a_response_tools.CustomToolCallOutputResource
+    ResponseErrorEvent = _a_response_events.ResponseErrorEvent
+    ResponseFailedEvent = _a_response_events.ResponseFailedEvent
+    ResponseFileSearchCallCompletedEvent = _a_response_events.ResponseFileSearchCallCompletedEvent
+    ResponseFileSearchCallInProgressEvent = _a_response_events.ResponseFileSearchCallInProgressEvent
+    ResponseFileSearchCallSearchingEvent = _a_response_events.ResponseFileSearchCallSearchingEvent
+    ResponseFileSearchToolCall = _a_response_tools.FileSearchToolCall
+    ResponseFunctionCallArgumentsDeltaEvent = _a_response_events.ResponseFunctionCallArgumentsDeltaEvent
+    ResponseFunctionCallArgumentsDoneEvent = _a_response_events.ResponseFunctionCallArgumentsDoneEvent
+    ResponseFunctionCallOutputItem = _a_response_tools.FunctionAndCustomToolCallOutput
+    ResponseFunctionShellCallOutputContent = _a_response_tools.FunctionShellCallOutputContent
+    ResponseFunctionShellToolCall = _a_response_tools.FunctionShellCall
+    ResponseFunctionShellToolCallOutput = _a_response_tools.FunctionShellCallOutput
+    ResponseFunctionToolCall = _a_response_tools.FunctionToolCall
+    ResponseFunctionToolCallItem = _a_response_tools.FunctionToolCallResource
+    ResponseFunctionToolCallOutputItem = _a_response_tools.FunctionToolCallOutputResource
+    ResponseFunctionWebSearch = _a_response_tools.WebSearchToolCall
+    ResponseImageGenCallCompletedEvent = _a_response_events.ResponseImageGenCallCompletedEvent
+    ResponseImageGenCallGeneratingEvent = _a_response_events.ResponseImageGenCallGeneratingEvent
+    ResponseImageGenCallInProgressEvent = _a_response_events.ResponseImageGenCallInProgressEvent
+    ResponseImageGenCallPartialImageEvent = _a_response_events.ResponseImageGenCallPartialImageEvent
+    ResponseInProgressEvent = _a_response_events.ResponseInProgressEvent
+    ResponseIncompleteEvent = _a_response_events.ResponseIncompleteEvent
+    ResponseInputAudio = _a_fine_tuning_jobs.InputAudio
+    ResponseInputContent = _a_response_items.InputContent
+    ResponseInputFile = _a_response_items.InputFileContent
+    ResponseInputFileContent = _a_response_items.InputFileContent
+    ResponseInputImage = _a_response_items.InputImageContent
+    ResponseInputImageContent = _a_response_items.InputImageContent
+    ResponseInputItem = _a_response_items.InputItem
+    ResponseInputMessageContentList = _a_response_items.InputMessageContentList
+    ResponseInputMessageItem = _a_response_items.InputMessageResource
+    ResponseInputText = _a_response_items.InputTextContent
+    ResponseInputTextContent = _a_response_items.InputTextContent
+    ResponseItem = _a_response_items.ItemResource
+    ResponseItemList = _a_response_items.ResponseItemList
+    ResponseMcpCallArgumentsDeltaEvent = _a_response_events.ResponseMCPCallArgumentsDeltaEvent
+    ResponseMcpCallArgumentsDoneEvent = _a_response_events.ResponseMCPCallArgumentsDoneEvent
+    ResponseMcpCallCompletedEvent = _a_response_events.ResponseMCPCallCompletedEvent
+    ResponseMcpCallFailedEvent = _a_response_events.ResponseMCPCallFailedEvent
+    ResponseMcpCallInProgressEvent = _a_response_events.ResponseMCPCallInProgressEvent
+    ResponseMcpListToolsCompletedEvent = _a_response_events.ResponseMCPListToolsCompletedEvent
+    ResponseMcpListToolsFailedEvent = _a_response_events.ResponseMCPListToolsFailedEvent
+    ResponseMcpListToolsInProgressEvent = _a_response_events.ResponseMCPListToolsInProgressEvent
+    ResponseOutputAudio = _a_shared.OutputAudio
+    ResponseOutputItem = _a_response_items.OutputItem
+    ResponseOutputItemAddedEvent = _a_response_events.ResponseOutputItemAddedEvent
+    ResponseOutputItemDoneEvent = _a_response_events.ResponseOutputItemDoneEvent
+    ResponseOutputMessage = _a_response_items.OutputMessage
+    ResponseOutputRefusal = _a_response_items.RefusalContent
+    ResponseOutputText = _a_response_items.OutputTextContent
+    ResponseOutputTextAnnotationAddedEvent = _a_response_events.ResponseOutputTextAnnotationAddedEvent
+    ResponseQueuedEvent = _a_response_events.ResponseQueuedEvent
+    ResponseReasoningItem = _a_response_items.ReasoningItem
+    ResponseReasoningSummaryPartAddedEvent = _a_response_events.ResponseReasoningSummaryPartAddedEvent
+    ResponseReasoningSummaryPartDoneEvent = _a_response_events.ResponseReasoningSummaryPartDoneEvent
+    ResponseReasoningSummaryTextDeltaEvent = _a_response_events.ResponseReasoningSummaryTextDeltaEvent
+    ResponseReasoningSummaryTextDoneEvent = _a_response_events.ResponseReasoningSummaryTextDoneEvent
+    ResponseReasoningTextDeltaEvent = _a_response_events.ResponseReasoningTextDeltaEvent
+    ResponseReasoningTextDoneEvent = _a_response_events.ResponseReasoningTextDoneEvent
+    ResponseRefusalDeltaEvent = _a_response_events.ResponseRefusalDeltaEvent
+    ResponseRefusalDoneEvent = _a_response_events.ResponseRefusalDoneEvent
+    ResponseShellCallCommandAddedEvent = _a_response_events.ResponseShellCallCommandAddedStreamingEvent
+    ResponseShellCallCommandDeltaEvent = _a_response_events.ResponseShellCallCommandDeltaStreamingEvent
+    ResponseShellCallCommandDoneEvent = _a_response_events.ResponseShellCallCommandDoneStreamingEvent
+    ResponseShellCallOutputContentDeltaEvent = _a_response_events.ResponseShellCallOutputContentDeltaStreamingEvent
+    ResponseShellCallOutputContentDoneEvent = _a_response_events.ResponseShellCallOutputContentDoneStreamingEvent
+    ResponseStreamEvent = _a_response_events.ResponseStreamEvent
+    ResponseTextDeltaEvent = _a_response_events.ResponseTextDeltaEvent
+    ResponseTextDoneEvent = _a_response_events.ResponseTextDoneEvent
+    ResponseToolSearchOutputItemParam = _a_params.ToolSearchOutputItemParam
+    ResponseWebSearchCallCompletedEvent = _a_response_events.ResponseWebSearchCallCompletedEvent
+    ResponseWebSearchCallInProgressEvent = _a_response_events.ResponseWebSearchCallInProgressEvent
+    ResponseWebSearchCallSearchingEvent = _a_response_events.ResponseWebSearchCallSearchingEvent
+    ResponsesClientEvent = _a_responses_websocket.ResponsesClientEvent
+    ResponsesServerEvent = _a_responses_websocket.ResponsesServerEvent
+    ServiceTier = _a_chat.ServiceTier
+    Tool = _a_response_tools.Tool
+    ToolChoiceAllowed = _a_response_tools.ToolChoiceAllowed
+    ToolChoiceApplyPatch = _a_response_tools.SpecificApplyPatch
+    ToolChoiceCustom = _a_response_tools.ToolChoiceCustom
+    ToolChoiceFunction = _a_response_tools.ToolChoiceFunction
+    ToolChoiceMcp = _a_response_tools.ToolChoiceMCP
+    ToolChoiceOptions = _a_response_tools.ToolChoiceOptions
+    ToolChoiceShell = _a_response_tools.SpecificFunctionShell
+    ToolChoiceTypes = _a_response_tools.ToolChoiceTypes
+    ToolSearchTool = _a_response_tools.ToolSearchTool
+    WebSearchPreviewTool = _a_response_tools.WebSearchPreviewTool
+    WebSearchTool = _a_response_tools.WebSearchTool
+
+__getattr__ = _alias_getattr(__name__, 1, {
+    "ApplyPatchTool": ("response_tools", "ApplyPatchTool"),
+    "ComputerAction": ("response_tools", "ComputerAction"),
+    "ComputerActionList": ("response_tools", "ComputerActionList"),
+    "ComputerTool": ("response_tools", "ComputerTool"),
+    "ComputerUsePreviewTool": ("response_tools", "ComputerUsePreviewTool"),
+    "CustomTool": ("response_tools", "CustomTool"),
+    "EasyInputMessage": ("response_items", "EasyInputMessage"),
+    "FileSearchTool": ("response_tools", "FileSearchTool"),
+    "FunctionShellTool": ("response_tools", "FunctionShellTool"),
+    "FunctionTool": ("response_tools", "FunctionTool"),
+    "McpToolCallError": ("response_tools", "MCPToolCallError"),
+    "NamespaceTool": ("response_tools", "NamespaceTool"),
+    "ResponseApplyPatchToolCall": ("response_tools", "ApplyPatchToolCall"),
+    "ResponseApplyPatchToolCallOutput": ("response_tools", "ApplyPatchToolCallOutput"),
+    "ResponseAudioDeltaEvent": ("response_events", "ResponseAudioDeltaEvent"),
+    "ResponseAudioDoneEvent": ("response_events", "ResponseAudioDoneEvent"),
+    "ResponseAudioTranscriptDeltaEvent": ("response_events", "ResponseAudioTranscriptDeltaEvent"),
+    "ResponseAudioTranscriptDoneEvent": ("response_events", "ResponseAudioTranscriptDoneEvent"),
+    "ResponseCodeInterpreterCallCodeDeltaEvent": ("response_events", "ResponseCodeInterpreterCallCodeDeltaEvent"),
+    "ResponseCodeInterpreterCallCodeDoneEvent": ("response_events", "ResponseCodeInterpreterCallCodeDoneEvent"),
+    "ResponseCodeInterpreterCallCompletedEvent": ("response_events", "ResponseCodeInterpreterCallCompletedEvent"),
+    "ResponseCodeInterpreterCallInProgressEvent": ("response_events", "ResponseCodeInterpreterCallInProgressEvent"),
+    "ResponseCodeInterpreterCallInterpretingEvent": ("response_events", "ResponseCodeInterpreterCallInterpretingEvent"),
+    "ResponseCodeInterpreterToolCall": ("response_tools", "CodeInterpreterToolCall"),
+    "ResponseCompactionItem": ("response_items", "CompactionBody"),
+    "ResponseCompletedEvent": ("response_events", "ResponseCompletedEvent"),
+    "ResponseComputerToolCall": ("response_tools", "ComputerToolCall"),
+    "ResponseComputerToolCallOutputItem": ("response_tools", "ComputerToolCallOutputResource"),
+    "ResponseComputerToolCallOutputScreenshot": ("response_tools", "ComputerScreenshotImage"),
+    "ResponseContentPartAddedEvent": ("response_events", "ResponseContentPartAddedEvent"),
+    "ResponseContentPartDoneEvent": ("response_events", "ResponseContentPartDoneEvent"),
+    "ResponseCreatedEvent": ("response_events", "ResponseCreatedEvent"),
+    "ResponseCustomToolCall": ("response_tools", "CustomToolCall"),
+    "ResponseCustomToolCallInputDeltaEvent": ("response_events", "ResponseCustomToolCallInputDeltaEvent"),
+    "ResponseCustomToolCallInputDoneEvent": ("response_events", "ResponseCustomToolCallInputDoneEvent"),
+    "ResponseCustomToolCallItem": ("response_tools", "CustomToolCall"),
+    "ResponseCustomToolCallOutput": ("response_tools", "CustomToolCallOutput"),
+    "ResponseCustomToolCallOutputItem": ("response_tools", "CustomToolCallOutputResource"),
+    "ResponseErrorEvent": ("response_events", "ResponseErrorEvent"),
+    "ResponseFailedEvent": ("response_events", "ResponseFailedEvent"),
+    "ResponseFileSearchCallCompletedEvent": ("response_events", "ResponseFileSearchCallCompletedEvent"),
+    "ResponseFileSearchCallInProgressEvent": ("response_events", "ResponseFileSearchCallInProgressEvent"),
+    "ResponseFileSearchCallSearchingEvent": ("response_events", "ResponseFileSearchCallSearchingEvent"),
+    "ResponseFileSearchToolCall": ("response_tools", "FileSearchToolCall"),
+    "ResponseFunctionCallArgumentsDeltaEvent": ("response_events", "ResponseFunctionCallArgumentsDeltaEvent"),
+    "ResponseFunctionCallArgumentsDoneEvent": ("response_events", "ResponseFunctionCallArgumentsDoneEvent"),
+    "ResponseFunctionCallOutputItem": ("response_tools", "FunctionAndCustomToolCallOutput"),
+    "ResponseFunctionShellCallOutputContent": ("response_tools", "FunctionShellCallOutputContent"),
+    "ResponseFunctionShellToolCall": ("response_tools", "FunctionShellCall"),
+    "ResponseFunctionShellToolCallOutput": ("response_tools", "FunctionShellCallOutput"),
+    "ResponseFunctionToolCall": ("response_tools", "FunctionToolCall"),
+    "ResponseFunctionToolCallItem": ("response_tools", "FunctionToolCallResource"),
+    "ResponseFunctionToolCallOutputItem": ("response_tools", "FunctionToolCallOutputResource"),
+    "ResponseFunctionWebSearch": ("response_tools", "WebSearchToolCall"),
+    "ResponseImageGenCallCompletedEvent": ("response_events", "ResponseImageGenCallCompletedEvent"),
+    "ResponseImageGenCallGeneratingEvent": ("response_events", "ResponseImageGenCallGeneratingEvent"),
+    "ResponseImageGenCallInProgressEvent": ("response_events", "ResponseImageGenCallInProgressEvent"),
+    "ResponseImageGenCallPartialImageEvent": ("response_events", "ResponseImageGenCallPartialImageEvent"),
+    "ResponseInProgressEvent": ("response_events", "ResponseInProgressEvent"),
+    "ResponseIncompleteEvent": ("response_events", "ResponseIncompleteEvent"),
+    "ResponseInputAudio": ("fine_tuning_jobs", "InputAudio"),
+    "ResponseInputContent": ("response_items", "InputContent"),
+    "ResponseInputFile": ("response_items", "InputFileContent"),
+    "ResponseInputFileContent": ("response_items", "InputFileContent"),
+    "ResponseInputImage": ("response_items", "InputImageContent"),
+    "ResponseInputImageContent": ("response_items", "InputImageContent"),
+    "ResponseInputItem": ("response_items", "InputItem"),
+    "ResponseInputMessageContentList": ("response_items", "InputMessageContentList"),
+    "ResponseInputMessageItem": ("response_items", "InputMessageResource"),
+    "ResponseInputText": ("response_items", "InputTextContent"),
+    "ResponseInputTextContent": ("response_items", "InputTextContent"),
+    "ResponseItem": ("response_items", "ItemResource"),
+    "ResponseItemList": ("response_items", "ResponseItemList"),
+    "ResponseMcpCallArgumentsDeltaEvent": ("response_events", "ResponseMCPCallArgumentsDeltaEvent"),
+    "ResponseMcpCallArgumentsDoneEvent": ("response_events", "ResponseMCPCallArgumentsDoneEvent"),
+    "ResponseMcpCallCompletedEvent": ("response_events", "ResponseMCPCallCompletedEvent"),
+    "ResponseMcpCallFailedEvent": ("response_events", "ResponseMCPCallFailedEvent"),
+    "ResponseMcpCallInProgressEvent": ("response_events", "ResponseMCPCallInProgressEvent"),
+    "ResponseMcpListToolsCompletedEvent": ("response_events", "ResponseMCPListToolsCompletedEvent"),
+    "ResponseMcpListToolsFailedEvent": ("response_events", "ResponseMCPListToolsFailedEvent"),
+    "ResponseMcpListToolsInProgressEvent": ("response_events", "ResponseMCPListToolsInProgressEvent"),
+    "ResponseOutputAudio": ("shared", "OutputAudio"),
+    "ResponseOutputItem": ("response_items", "OutputItem"),
+    "ResponseOutputItemAddedEvent": ("response_events", "ResponseOutputItemAddedEvent"),
+    "ResponseOutputItemDoneEvent": ("response_events", "ResponseOutputItemDoneEvent"),
+    "ResponseOutputMessage": ("response_items", "OutputMessage"),
+    "ResponseOutputRefusal": ("response_items", "RefusalContent"),
+    "ResponseOutputText": ("response_items", "OutputTextContent"),
+    "ResponseOutputTextAnnotationAddedEvent": ("response_events", "ResponseOutputTextAnnotationAddedEvent"),
+    "ResponseQueuedEvent": ("response_events", "ResponseQueuedEvent"),
+    "ResponseReasoningItem": ("response_items", "ReasoningItem"),
+    "ResponseReasoningSummaryPartAddedEvent": ("response_events", "ResponseReasoningSummaryPartAddedEvent"),
+    "ResponseReasoningSummaryPartDoneEvent": ("response_events", "ResponseReasoningSummaryPartDoneEvent"),
+    "ResponseReasoningSummaryTextDeltaEvent": ("response_events", "ResponseReasoningSummaryTextDeltaEvent"),
+    "ResponseReasoningSummaryTextDoneEvent": ("response_events", "ResponseReasoningSummaryTextDoneEvent"),
+    "ResponseReasoningTextDeltaEvent": ("response_events", "ResponseReasoningTextDeltaEvent"),
+    "ResponseReasoningTextDoneEvent": ("response_events", "ResponseReasoningTextDoneEvent"),
+    "ResponseRefusalDeltaEvent": ("response_events", "ResponseRefusalDeltaEvent"),
+    "ResponseRefusalDoneEvent": ("response_events", "ResponseRefusalDoneEvent"),
+    "ResponseShellCallCommandAddedEvent": ("response_events", "ResponseShellCallCommandAddedStreamingEvent"),
+    "ResponseShellCallCommandDeltaEvent": ("response_events", "ResponseShellCallCommandDeltaStreamingEvent"),
+    "ResponseShellCallCommandDoneEvent": ("response_events", "ResponseShellCallCommandDoneStreamingEvent"),
+    "ResponseShellCallOutputContentDeltaEvent": ("response_events", "ResponseShellCallOutputContentDeltaStreamingEvent"),
+    "ResponseShellCallOutputContentDoneEvent": ("response_events", "ResponseShellCallOutputContentDoneStreamingEvent"),
+    "ResponseStreamEvent": ("response_events", "ResponseStreamEvent"),
+    "ResponseTextDeltaEvent": ("response_events", "ResponseTextDeltaEvent"),
+    "ResponseTextDoneEvent": ("response_events", "ResponseTextDoneEvent"),
+    "ResponseToolSearchOutputItemParam": ("params", "ToolSearchOutputItemParam"),
+    "ResponseWebSearchCallCompletedEvent": ("response_events", "ResponseWebSearchCallCompletedEvent"),
+    "ResponseWebSearchCallInProgressEvent": ("response_events", "ResponseWebSearchCallInProgressEvent"),
+    "ResponseWebSearchCallSearchingEvent": ("response_events", "ResponseWebSearchCallSearchingEvent"),
+    "ResponsesClientEvent": ("responses_websocket", "ResponsesClientEvent"),
+    "ResponsesServerEvent": ("responses_websocket", "ResponsesServerEvent"),
+    "ServiceTier": ("chat", "ServiceTier"),
+    "Tool": ("response_tools", "Tool"),
+    "ToolChoiceAllowed": ("response_tools", "ToolChoiceAllowed"),
+    "ToolChoiceApplyPatch": ("response_tools", "SpecificApplyPatch"),
+    "ToolChoiceCustom": ("response_tools", "ToolChoiceCustom"),
+    "ToolChoiceFunction": ("response_tools", "ToolChoiceFunction"),
+    "ToolChoiceMcp": ("response_tools", "ToolChoiceMCP"),
+    "ToolChoiceOptions": ("response_tools", "ToolChoiceOptions"),
+    "ToolChoiceShell": ("response_tools", "SpecificFunctionShell"),
+    "ToolChoiceTypes": ("response_tools", "ToolChoiceTypes"),
+    "ToolSearchTool": ("response_tools", "ToolSearchTool"),
+    "WebSearchPreviewTool": ("response_tools", "WebSearchPreviewTool"),
+    "WebSearchTool": ("response_tools", "WebSearchTool"),
+})

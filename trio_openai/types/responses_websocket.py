@@ -295,7 +295,7 @@ class ResponsesClientEventResponseCreate(BaseModel):
 
     prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit
 
-    prompt_cache_options: _responses.PromptCacheOptionsParam | Omit = omit
+    prompt_cache_options: _responses.PromptCacheOptions | Omit = omit
 
     previous_response_id: str | None | Omit = omit
 
@@ -310,11 +310,11 @@ class ResponsesClientEventResponseCreate(BaseModel):
 
     max_tool_calls: int | None | Omit = omit
 
-    text: _responses.ResponseTextParam | Omit = omit
+    text: _responses.ResponseText | Omit = omit
 
     tools: _responses.ToolsArray | Omit = omit
 
-    tool_choice: _response_tools.ToolChoiceParam | Omit = omit
+    tool_choice: _response_tools.ToolChoiceRequest | Omit = omit
 
     prompt: _responses.Prompt | None | Omit = omit
 
@@ -324,7 +324,7 @@ class ResponsesClientEventResponseCreate(BaseModel):
 
     reasoning: _response_items.Reasoning | None | Omit = omit
 
-    input: _responses.InputParam | Omit = omit
+    input: _responses.Input | Omit = omit
 
     include: list[_responses.IncludeEnum] | None | Omit = omit
 
@@ -334,15 +334,15 @@ class ResponsesClientEventResponseCreate(BaseModel):
 
     instructions: str | None | Omit = omit
 
-    moderation: _responses.ModerationParam | None | Omit = omit
+    moderation: _responses.ModerationRequest | None | Omit = omit
 
     stream: bool | None | Omit = omit
 
     stream_options: _responses.ResponseStreamOptions | None | Omit = omit
 
-    conversation: _responses.ConversationParam | None | Omit = omit
+    conversation: _responses.Conversation | None | Omit = omit
 
-    context_management: list[_responses.ContextManagementParam] | None | Omit = omit
+    context_management: list[_responses.ContextManagement] | None | Omit = omit
 
     max_output_tokens: int | None | Omit = omit
 
@@ -372,17 +372,17 @@ class ResponsesClientEventResponseCreate(BaseModel):
         s_prompt_cache_key(self, g("prompt_cache_key", omit))
         s_prompt_cache_retention(self, g("prompt_cache_retention", omit))
         x = g("prompt_cache_options", omit)
-        s_prompt_cache_options(self, x if x is None or x is omit else _responses.PromptCacheOptionsParam._from_dict(x))
+        s_prompt_cache_options(self, x if x is None or x is omit else _responses.PromptCacheOptions._from_dict(x))
         s_previous_response_id(self, g("previous_response_id", omit))
         s_model(self, g("model", omit))
         s_background(self, g("background", omit))
         s_max_tool_calls(self, g("max_tool_calls", omit))
         x = g("text", omit)
-        s_text(self, x if x is None or x is omit else _responses.ResponseTextParam._from_dict(x))
+        s_text(self, x if x is None or x is omit else _responses.ResponseText._from_dict(x))
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_response_tools.decode_tool, x))
         x = g("tool_choice", omit)
-        s_tool_choice(self, x if x is None or x is omit else _response_tools.decode_tool_choice_param(x))
+        s_tool_choice(self, x if x is None or x is omit else _response_tools.decode_tool_choice_request(x))
         x = g("prompt", omit)
         s_prompt(self, x if x is None or x is omit else _responses.Prompt._from_dict(x))
         s_service_tier(self, g("service_tier", omit))
@@ -390,20 +390,20 @@ class ResponsesClientEventResponseCreate(BaseModel):
         x = g("reasoning", omit)
         s_reasoning(self, x if x is None or x is omit else _response_items.Reasoning._from_dict(x))
         x = g("input", omit)
-        s_input(self, x if x is None or x is omit else _responses.decode_input_param(x))
+        s_input(self, x if x is None or x is omit else _responses.decode_input(x))
         s_include(self, g("include", omit))
         s_parallel_tool_calls(self, g("parallel_tool_calls", omit))
         s_store(self, g("store", omit))
         s_instructions(self, g("instructions", omit))
         x = g("moderation", omit)
-        s_moderation(self, x if x is None or x is omit else _responses.ModerationParam._from_dict(x))
+        s_moderation(self, x if x is None or x is omit else _responses.ModerationRequest._from_dict(x))
         s_stream(self, g("stream", omit))
         x = g("stream_options", omit)
         s_stream_options(self, x if x is None or x is omit else _responses.ResponseStreamOptions._from_dict(x))
         x = g("conversation", omit)
-        s_conversation(self, x if x is None or x is omit else _responses.decode_conversation_param(x))
+        s_conversation(self, x if x is None or x is omit else _responses.decode_conversation(x))
         x = g("context_management", omit)
-        s_context_management(self, x if not x else _decode_list(_responses.ContextManagementParam._from_dict, x))
+        s_context_management(self, x if not x else _decode_list(_responses.ContextManagement._from_dict, x))
         s_max_output_tokens(self, g("max_output_tokens", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self

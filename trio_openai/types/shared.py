@@ -175,8 +175,8 @@ class CodeInterpreterTextOutput(BaseModel):
 
 
 @_generated_model
-class ContainerFileCitationParam(BaseModel):
-    """The ``ContainerFileCitationParam`` object."""
+class ContainerFileCitation(BaseModel):
+    """The ``ContainerFileCitation`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "start_index", "end_index", "container_id", "file_id", "filename"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -273,8 +273,8 @@ class DragPoint(BaseModel):
 
 
 @_generated_model
-class FileCitationParam(BaseModel):
-    """The ``FileCitationParam`` object."""
+class FileCitation(BaseModel):
+    """The ``FileCitation`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "index", "file_id", "filename"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
@@ -392,8 +392,8 @@ class OutputAudio(BaseModel):
 
 
 @_generated_model
-class UrlCitationParam(BaseModel):
-    """The ``UrlCitationParam`` object."""
+class UrlCitation(BaseModel):
+    """The ``UrlCitation`` object."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "start_index", "end_index", "url", "title"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS

@@ -314,3 +314,9 @@ class SkillVersionResource(BaseModel):
         s_description(self, g("description", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
+
+
+# openai-python's names for these types (codegen/aliases.py)
+DeletedSkillVersion = DeletedSkillVersionResource
+SkillVersion = SkillVersionResource
+SkillVersionList = SkillVersionListResource

@@ -271,3 +271,6 @@ class UploadPart(BaseModel):
         s_object(self, g("object", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
+
+
+# openai-python's names for these types (codegen/aliases.py)

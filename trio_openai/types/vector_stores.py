@@ -23,34 +23,34 @@ if TYPE_CHECKING:
 _new = object.__new__
 
 
-ChunkingStrategyRequestParam: TypeAlias = "AutoChunkingStrategyRequestParam | StaticChunkingStrategyRequestParam | UnknownVariant"
+ChunkingStrategyRequest: TypeAlias = "AutoChunkingStrategyRequest | StaticChunkingStrategyRequest | UnknownVariant"
 """The chunking strategy used to chunk the file(s). If not set, will use the `auto` strategy."""
 
-_U_CHUNKING_STRATEGY_REQUEST_PARAM = _UnionDecoder(
-    __package__, "ChunkingStrategyRequestParam", "type",
+_U_CHUNKING_STRATEGY_REQUEST = _UnionDecoder(
+    __package__, "ChunkingStrategyRequest", "type",
     (
-        ("vector_stores", "AutoChunkingStrategyRequestParam", ("auto",)),
-        ("vector_stores", "StaticChunkingStrategyRequestParam", ("static",)),
+        ("vector_stores", "AutoChunkingStrategyRequest", ("auto",)),
+        ("vector_stores", "StaticChunkingStrategyRequest", ("static",)),
     ),
 )
 
 
-def decode_chunking_strategy_request_param(v: Any) -> ChunkingStrategyRequestParam:
-    """Decode a ``ChunkingStrategyRequestParam`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
+def decode_chunking_strategy_request(v: Any) -> ChunkingStrategyRequest:
+    """Decode a ``ChunkingStrategyRequest`` (dispatch on ``type``); see `UnionDecoder` for the rules."""
     if v.__class__ is dict:
         try:
-            f = _F_CHUNKING_STRATEGY_REQUEST_PARAM.get(v.get("type"))
+            f = _F_CHUNKING_STRATEGY_REQUEST.get(v.get("type"))
         except TypeError:
             f = None
         if f is not None:
             return f(v)
-    return _U_CHUNKING_STRATEGY_REQUEST_PARAM.decode(v)
+    return _U_CHUNKING_STRATEGY_REQUEST.decode(v)
 
 
-_F_CHUNKING_STRATEGY_REQUEST_PARAM = _U_CHUNKING_STRATEGY_REQUEST_PARAM.fast
+_F_CHUNKING_STRATEGY_REQUEST = _U_CHUNKING_STRATEGY_REQUEST.fast
 
 
-CreateVectorStoreRequestChunkingStrategy: TypeAlias = "AutoChunkingStrategyRequestParam | StaticChunkingStrategyRequestParam | UnknownVariant"
+CreateVectorStoreRequestChunkingStrategy: TypeAlias = "AutoChunkingStrategyRequest | StaticChunkingStrategyRequest | UnknownVariant"
 """
 The chunking strategy used to chunk the file(s). If not set, will use the `auto` strategy.
 Only applicable if `file_ids` is non-empty.
@@ -59,8 +59,8 @@ Only applicable if `file_ids` is non-empty.
 _U_CREATE_VECTOR_STORE_REQUEST_CHUNKING_STRATEGY = _UnionDecoder(
     __package__, "CreateVectorStoreRequestChunkingStrategy", "type",
     (
-        ("vector_stores", "AutoChunkingStrategyRequestParam", ("auto",)),
-        ("vector_stores", "StaticChunkingStrategyRequestParam", ("static",)),
+        ("vector_stores", "AutoChunkingStrategyRequest", ("auto",)),
+        ("vector_stores", "StaticChunkingStrategyRequest", ("static",)),
     ),
 )
 
@@ -80,14 +80,14 @@ def decode_create_vector_store_request_chunking_strategy(v: Any) -> CreateVector
 _F_CREATE_VECTOR_STORE_REQUEST_CHUNKING_STRATEGY = _U_CREATE_VECTOR_STORE_REQUEST_CHUNKING_STRATEGY.fast
 
 
-VectorStoreFileObjectChunkingStrategy: TypeAlias = "StaticChunkingStrategyResponseParam | OtherChunkingStrategyResponseParam | UnknownVariant"
+VectorStoreFileObjectChunkingStrategy: TypeAlias = "StaticChunkingStrategyResponse | OtherChunkingStrategyResponse | UnknownVariant"
 """The strategy used to chunk the file."""
 
 _U_VECTOR_STORE_FILE_OBJECT_CHUNKING_STRATEGY = _UnionDecoder(
     __package__, "VectorStoreFileObjectChunkingStrategy", "type",
     (
-        ("vector_stores", "StaticChunkingStrategyResponseParam", ("static",)),
-        ("vector_stores", "OtherChunkingStrategyResponseParam", ("other",)),
+        ("vector_stores", "StaticChunkingStrategyResponse", ("static",)),
+        ("vector_stores", "OtherChunkingStrategyResponse", ("other",)),
     ),
 )
 
@@ -135,7 +135,7 @@ _F_VECTOR_STORE_SEARCH_REQUEST_FILTERS = _U_VECTOR_STORE_SEARCH_REQUEST_FILTERS.
 
 
 @_generated_model
-class AutoChunkingStrategyRequestParam(BaseModel):
+class AutoChunkingStrategyRequest(BaseModel):
     """
     The default strategy. This strategy currently uses a `max_chunk_size_tokens` of `800`
     and `chunk_overlap_tokens` of `400`.
@@ -181,7 +181,7 @@ class CreateVectorStoreFileBatchRequest(BaseModel):
     each file. The maximum batch size is 2000 ...
     """
 
-    chunking_strategy: ChunkingStrategyRequestParam | Omit = omit
+    chunking_strategy: ChunkingStrategyRequest | Omit = omit
 
     attributes: _responses.VectorStoreFileAttributes | Omit = omit
 
@@ -196,7 +196,7 @@ class CreateVectorStoreFileBatchRequest(BaseModel):
         x = g("files", omit)
         s_files(self, x if not x else _decode_list(CreateVectorStoreFileRequest._from_dict, x))
         x = g("chunking_strategy", omit)
-        s_chunking_strategy(self, x if x is None or x is omit else decode_chunking_strategy_request_param(x))
+        s_chunking_strategy(self, x if x is None or x is omit else decode_chunking_strategy_request(x))
         s_attributes(self, g("attributes", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -217,7 +217,7 @@ class CreateVectorStoreFileRequest(BaseModel):
     per-vector-store write requests.
     """
 
-    chunking_strategy: ChunkingStrategyRequestParam | Omit = omit
+    chunking_strategy: ChunkingStrategyRequest | Omit = omit
 
     attributes: _responses.VectorStoreFileAttributes | Omit = omit
 
@@ -230,7 +230,7 @@ class CreateVectorStoreFileRequest(BaseModel):
         set_extra, s_file_id, s_chunking_strategy, s_attributes = cls._SET
         s_file_id(self, g("file_id", omit))
         x = g("chunking_strategy", omit)
-        s_chunking_strategy(self, x if x is None or x is omit else decode_chunking_strategy_request_param(x))
+        s_chunking_strategy(self, x if x is None or x is omit else decode_chunking_strategy_request(x))
         s_attributes(self, g("attributes", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -411,7 +411,7 @@ class ListVectorStoresResponse(BaseModel):
 
 
 @_generated_model
-class OtherChunkingStrategyResponseParam(BaseModel):
+class OtherChunkingStrategyResponse(BaseModel):
     """
     This is returned when the chunking strategy is unknown. Typically, this is because the
     file was indexed before the `chunking_strategy` concept was introduced in the API.
@@ -465,7 +465,7 @@ class StaticChunkingStrategy(BaseModel):
 
 
 @_generated_model
-class StaticChunkingStrategyRequestParam(BaseModel):
+class StaticChunkingStrategyRequest(BaseModel):
     """Customize your own chunking strategy by setting chunk size and chunk overlap."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "static"))
@@ -491,7 +491,7 @@ class StaticChunkingStrategyRequestParam(BaseModel):
 
 
 @_generated_model
-class StaticChunkingStrategyResponseParam(BaseModel):
+class StaticChunkingStrategyResponse(BaseModel):
     """Static Chunking Strategy"""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "static"))
@@ -1141,3 +1141,10 @@ class VectorStoreSearchResultsPage(BaseModel):
         s_next_page(self, g("next_page", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
+
+
+# openai-python's names for these types (codegen/aliases.py)
+FileContentResponse = VectorStoreFileContentResponseDataItem
+VectorStoreFile = VectorStoreFileObject
+VectorStoreFileBatch = VectorStoreFileBatchObject
+VectorStoreFileDeleted = DeleteVectorStoreFileResponse

@@ -40,13 +40,13 @@ VideoStatus: TypeAlias = 'Literal["queued", "in_progress", "completed", "failed"
 """The ``VideoStatus`` type."""
 
 
-CreateVideoEditMultipartBodyVideo: TypeAlias = "str | VideoReferenceInputParam | UnknownVariant"
+CreateVideoEditMultipartBodyVideo: TypeAlias = "str | VideoReferenceInput | UnknownVariant"
 """The ``CreateVideoEditMultipartBodyVideo`` union."""
 
 _U_CREATE_VIDEO_EDIT_MULTIPART_BODY_VIDEO = _UnionDecoder(
     __package__, "CreateVideoEditMultipartBodyVideo", None,
     (
-        ("videos", "VideoReferenceInputParam", ()),
+        ("videos", "VideoReferenceInput", ()),
     ),
     scalars=True,
 )
@@ -57,13 +57,13 @@ def decode_create_video_edit_multipart_body_video(v: Any) -> CreateVideoEditMult
     return _U_CREATE_VIDEO_EDIT_MULTIPART_BODY_VIDEO.decode(v)
 
 
-CreateVideoExtendMultipartBodyVideo: TypeAlias = "VideoReferenceInputParam | str | UnknownVariant"
+CreateVideoExtendMultipartBodyVideo: TypeAlias = "VideoReferenceInput | str | UnknownVariant"
 """The ``CreateVideoExtendMultipartBodyVideo`` union."""
 
 _U_CREATE_VIDEO_EXTEND_MULTIPART_BODY_VIDEO = _UnionDecoder(
     __package__, "CreateVideoExtendMultipartBodyVideo", None,
     (
-        ("videos", "VideoReferenceInputParam", ()),
+        ("videos", "VideoReferenceInput", ()),
     ),
     scalars=True,
 )
@@ -74,13 +74,13 @@ def decode_create_video_extend_multipart_body_video(v: Any) -> CreateVideoExtend
     return _U_CREATE_VIDEO_EXTEND_MULTIPART_BODY_VIDEO.decode(v)
 
 
-CreateVideoMultipartBodyInputReference: TypeAlias = "str | ImageRefParam2 | UnknownVariant"
+CreateVideoMultipartBodyInputReference: TypeAlias = "str | CreateVideoMultipartBodyImageRef | UnknownVariant"
 """The ``CreateVideoMultipartBodyInputReference`` union."""
 
 _U_CREATE_VIDEO_MULTIPART_BODY_INPUT_REFERENCE = _UnionDecoder(
     __package__, "CreateVideoMultipartBodyInputReference", None,
     (
-        ("videos", "ImageRefParam2", ()),
+        ("videos", "CreateVideoMultipartBodyImageRef", ()),
     ),
     scalars=True,
 )
@@ -124,7 +124,7 @@ class CreateVideoEditJsonBody(BaseModel):
     _KEYS: ClassVar[frozenset[str]] = frozenset(("video", "prompt"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
 
-    video: VideoReferenceInputParam
+    video: VideoReferenceInput
     """Reference to the completed video to edit."""
 
     prompt: str
@@ -138,7 +138,7 @@ class CreateVideoEditJsonBody(BaseModel):
         self = _new(cls)
         set_extra, s_video, s_prompt = cls._SET
         x = g("video", omit)
-        s_video(self, x if x is None or x is omit else VideoReferenceInputParam._from_dict(x))
+        s_video(self, x if x is None or x is omit else VideoReferenceInput._from_dict(x))
         s_prompt(self, g("prompt", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -177,7 +177,7 @@ class CreateVideoExtendJsonBody(BaseModel):
     _KEYS: ClassVar[frozenset[str]] = frozenset(("video", "prompt", "seconds"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
 
-    video: VideoReferenceInputParam
+    video: VideoReferenceInput
     """Reference to the completed video to extend."""
 
     prompt: str
@@ -197,7 +197,7 @@ class CreateVideoExtendJsonBody(BaseModel):
         self = _new(cls)
         set_extra, s_video, s_prompt, s_seconds = cls._SET
         x = g("video", omit)
-        s_video(self, x if x is None or x is omit else VideoReferenceInputParam._from_dict(x))
+        s_video(self, x if x is None or x is omit else VideoReferenceInput._from_dict(x))
         s_prompt(self, g("prompt", omit))
         s_seconds(self, g("seconds", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -253,7 +253,7 @@ class CreateVideoJsonBody(BaseModel):
     prompt: str
     """Text prompt that describes the video to generate."""
 
-    input_reference: ImageRefParam2 | Omit = omit
+    input_reference: CreateVideoMultipartBodyImageRef | Omit = omit
     """
     Optional reference object that guides generation. Provide exactly one of `image_url` or
     `file_id`.
@@ -278,7 +278,7 @@ class CreateVideoJsonBody(BaseModel):
         s_model(self, g("model", omit))
         s_prompt(self, g("prompt", omit))
         x = g("input_reference", omit)
-        s_input_reference(self, x if x is None or x is omit else ImageRefParam2._from_dict(x))
+        s_input_reference(self, x if x is None or x is omit else CreateVideoMultipartBodyImageRef._from_dict(x))
         s_seconds(self, g("seconds", omit))
         s_size(self, g("size", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -325,6 +325,30 @@ class CreateVideoMultipartBody(BaseModel):
         s_input_reference(self, x if x is None or x is omit else decode_create_video_multipart_body_input_reference(x))
         s_seconds(self, g("seconds", omit))
         s_size(self, g("size", omit))
+        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        return self
+
+
+@_generated_model
+class CreateVideoMultipartBodyImageRef(BaseModel):
+    """The ``CreateVideoMultipartBodyImageRef`` object."""
+
+    _KEYS: ClassVar[frozenset[str]] = frozenset(("image_url", "file_id"))
+
+    image_url: str | Omit = omit
+    """A fully qualified URL or base64-encoded data URL."""
+
+    file_id: str | Omit = omit
+
+    @classmethod
+    def _from_dict(cls, d: Any) -> Self:
+        if d.__class__ is not dict:
+            return _not_an_object(cls, d)
+        g = d.get
+        self = _new(cls)
+        set_extra, s_image_url, s_file_id = cls._SET
+        s_image_url(self, g("image_url", omit))
+        s_file_id(self, g("file_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -377,56 +401,6 @@ class DeletedVideoResource(BaseModel):
         s_object(self, g("object", omit))
         s_deleted(self, g("deleted", omit))
         s_id(self, g("id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class Error2(BaseModel):
-    """An error that occurred while generating the response."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("code", "message"))
-    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
-
-    code: str
-    """A machine-readable error code that was returned."""
-
-    message: str
-    """A human-readable description of the error that was returned."""
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_code, s_message = cls._SET
-        s_code(self, g("code", omit))
-        s_message(self, g("message", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
-        return self
-
-
-@_generated_model
-class ImageRefParam2(BaseModel):
-    """The ``ImageRefParam2`` object."""
-
-    _KEYS: ClassVar[frozenset[str]] = frozenset(("image_url", "file_id"))
-
-    image_url: str | Omit = omit
-    """A fully qualified URL or base64-encoded data URL."""
-
-    file_id: str | Omit = omit
-
-    @classmethod
-    def _from_dict(cls, d: Any) -> Self:
-        if d.__class__ is not dict:
-            return _not_an_object(cls, d)
-        g = d.get
-        self = _new(cls)
-        set_extra, s_image_url, s_file_id = cls._SET
-        s_image_url(self, g("image_url", omit))
-        s_file_id(self, g("file_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -497,7 +471,7 @@ class VideoListResource(BaseModel):
 
 
 @_generated_model
-class VideoReferenceInputParam(BaseModel):
+class VideoReferenceInput(BaseModel):
     """Reference to the completed video."""
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("id",))
@@ -560,7 +534,7 @@ class VideoResource(BaseModel):
 
     remixed_from_video_id: str | None
 
-    error: Error2 | None
+    error: VideoResourceError | None
 
     @classmethod
     def _from_dict(cls, d: Any) -> Self:
@@ -586,6 +560,37 @@ class VideoResource(BaseModel):
         s_seconds(self, g("seconds", omit))
         s_remixed_from_video_id(self, g("remixed_from_video_id", omit))
         x = g("error", omit)
-        s_error(self, x if x is None or x is omit else Error2._from_dict(x))
+        s_error(self, x if x is None or x is omit else VideoResourceError._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
+
+
+@_generated_model
+class VideoResourceError(BaseModel):
+    """An error that occurred while generating the response."""
+
+    _KEYS: ClassVar[frozenset[str]] = frozenset(("code", "message"))
+    _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+
+    code: str
+    """A machine-readable error code that was returned."""
+
+    message: str
+    """A human-readable description of the error that was returned."""
+
+    @classmethod
+    def _from_dict(cls, d: Any) -> Self:
+        if d.__class__ is not dict:
+            return _not_an_object(cls, d)
+        g = d.get
+        self = _new(cls)
+        set_extra, s_code, s_message = cls._SET
+        s_code(self, g("code", omit))
+        s_message(self, g("message", omit))
+        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        return self
+
+
+# openai-python's names for these types (codegen/aliases.py)
+CharacterCreateResponse = VideoCharacterResource
+CharacterGetResponse = VideoCharacterResource

@@ -1068,3 +1068,22 @@ class WebhookResponseIncompleteData(BaseModel):
         s_id(self, g("id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
+
+
+# openai-python's names for these types (codegen/aliases.py)
+BatchCancelledWebhookEvent = WebhookBatchCancelled
+BatchCompletedWebhookEvent = WebhookBatchCompleted
+BatchExpiredWebhookEvent = WebhookBatchExpired
+BatchFailedWebhookEvent = WebhookBatchFailed
+EvalRunCanceledWebhookEvent = WebhookEvalRunCanceled
+EvalRunFailedWebhookEvent = WebhookEvalRunFailed
+EvalRunSucceededWebhookEvent = WebhookEvalRunSucceeded
+FineTuningJobCancelledWebhookEvent = WebhookFineTuningJobCancelled
+FineTuningJobFailedWebhookEvent = WebhookFineTuningJobFailed
+FineTuningJobSucceededWebhookEvent = WebhookFineTuningJobSucceeded
+LiveCallIncomingWebhookEvent = WebhookLiveCallIncoming
+RealtimeCallIncomingWebhookEvent = WebhookRealtimeCallIncoming
+ResponseCancelledWebhookEvent = WebhookResponseCancelled
+ResponseCompletedWebhookEvent = WebhookResponseCompleted
+ResponseFailedWebhookEvent = WebhookResponseFailed
+ResponseIncompleteWebhookEvent = WebhookResponseIncomplete
