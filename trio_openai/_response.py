@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+import os
 from collections import deque
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -24,6 +25,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Self, TypeVar, final
 
 import orjson
+import trio
 
 from ._errors import OpenAIError
 from ._transport import BodyReader
@@ -278,6 +280,15 @@ class AsyncAPIResponse(Generic[T]):
             return out
 
         return _Pieces(self._start(), split, lambda: [bytes(buffer)] if buffer else [])
+
+    async def stream_to_file(
+        self, file: str | os.PathLike[str], *, chunk_size: int | None = None
+    ) -> None:
+        """Write the body to `file` as it arrives, never holding all of it in memory
+        (openai-python's ``stream_to_file``, awaited)."""
+        async with await trio.open_file(file, "wb") as out:
+            async for chunk in self.iter_bytes(chunk_size):
+                await out.write(chunk)
 
     def iter_text(self) -> _Pieces[str]:
         """The body decoded as it arrives (the response's charset, else UTF-8)."""
