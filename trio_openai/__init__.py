@@ -1,13 +1,23 @@
 """trio_openai: a Trio-native, streaming-first async client for the OpenAI API.
 
-Layers, inside out (arrows only point inward):
+Layers, inside out. A module imports, at run time, only from its own layer or one further
+in; imports under ``if TYPE_CHECKING:`` only name types and may point anywhere (a resource
+names the client's type, the client builds the resource). tests/test_layering.py checks it.
 
-    pure:      _types, _redact, _errors, _config, _encoding, _sse, _models, _retry (policy)
-    I/O:       _transport (the only httpx importer) -> _streaming, _pagination, _multipart,
-               _response (raw and streamed responses) -> _call_errors, _any_path (typed
-               get/post/...) -> _client (OpenAI: options, auth, retries, entry points)
-               -> _raw_client (client.with_raw_response / with_streaming_response)
-    surface:   resources/ and types/ (generated), lib/ (helpers), testing/ (local server)
+    pure:      _types _version _redact _errors _config _encoding _sse _models _retry
+               _ratelimit_headers _auth _any_path _call_errors _computed
+    models:    types/
+    io:        _transport _pool _streaming _pagination _multipart _binary _response
+               _webhooks
+    sessions:  _websocket _realtime _realtime_helpers _responses_ws
+    helpers:   lib/
+    resources: resources/
+    client:    _client _raw_client azure auth/
+    apps:      _cli _cli_batch _cli_state _cli_progress __main__ testing/ trio_openai
+
+pure modules import neither trio nor httpx; _transport is the only httpx importer; the
+client is the outermost library layer, since building ``client.responses`` imports the
+resource; apps (the CLI, the local test server, this module's re-exports) sit on top.
 
 Only the names below are public; they are re-exported lazily so that ``import trio_openai``
 stays cheap (the client and its httpx stack load on first use).

@@ -34,7 +34,6 @@ cancelling the work still in flight.
 
 from __future__ import annotations
 
-import inspect
 import math
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -44,6 +43,7 @@ import trio
 
 from .._types import CallOptions, Omit, omit
 from ._base import Resource, with_headers
+from ._tasks import Job, no_body, notify, run_bounded
 
 if TYPE_CHECKING:
     from .._client import OpenAI
@@ -76,7 +76,6 @@ __all__ = [
 
 T = TypeVar("T")
 R = TypeVar("R", bound=Resource)
-Job = Callable[[], Awaitable[None]]
 
 _PENDING: Final = {
     "vector_store_file": frozenset({"in_progress"}),
@@ -94,22 +93,6 @@ DEFAULT_PART_SIZE: Final = 64 * 1024 * 1024
 
 
 # --- shared machinery ----------------------------------------------------------------------
-
-
-def _no_body(options: CallOptions) -> CallOptions:
-    """`options` for requests other than the creating one: without ``extra_body``."""
-    if "extra_body" not in options:
-        return options
-    rest = dict(options)
-    del rest["extra_body"]
-    return cast("CallOptions", rest)
-
-
-async def _notify(callback: Callable[..., object] | None, *args: object) -> None:
-    if callback is not None:
-        result = callback(*args)
-        if inspect.isawaitable(result):
-            await result
 
 
 def _poll_after(headers: Mapping[str, str]) -> float | None:
@@ -142,55 +125,16 @@ async def _poll(
         interval = poll_interval_ms / 1000
     else:
         interval = _DEFAULT_INTERVAL_MS[family] / 1000
-    call_options = with_headers(_no_body(options), headers)
+    call_options = with_headers(no_body(options), headers)
     pending = _PENDING[family]
     while True:
         response = await retrieve(call_options)
         item = response.parsed
-        await _notify(on_progress, item)
+        await notify(on_progress, item)
         if getattr(item, "status", None) not in pending:
             return item
         hint = _poll_after(response.headers)
         await trio.sleep(interval if hint is None else hint)
-
-
-async def _run_bounded(next_job: Callable[[], Awaitable[Job | None]], limit: int) -> None:
-    """Run the jobs `next_job` hands out (None: no more), at most `limit` at a time.
-
-    A slot is taken before `next_job` is called, so what it prepares (a part read into
-    memory) waits for a free slot too. The first `Exception`, from a job or from
-    `next_job`, cancels everything else and is raised alone once all has stopped.
-    """
-    slots = trio.Semaphore(limit)
-    failure: Exception | None = None
-
-    def fail(exc: Exception) -> None:
-        nonlocal failure
-        if failure is None:
-            failure = exc
-        nursery.cancel_scope.cancel()
-
-    async def run(job: Job) -> None:
-        try:
-            await job()
-        except Exception as exc:  # becomes the one error of the whole call
-            fail(exc)
-        finally:
-            slots.release()
-
-    async with trio.open_nursery() as nursery:
-        while True:
-            await slots.acquire()
-            try:
-                job = await next_job()
-            except Exception as exc:
-                fail(exc)
-                break
-            if job is None:
-                break
-            nursery.start_soon(run, job)
-    if failure is not None:
-        raise failure
 
 
 # --- vector store files ----------------------------------------------------------------
@@ -258,7 +202,7 @@ class VectorStoreFilesExtras:
             vector_store_id=vector_store_id,
             poll_interval_ms=poll_interval_ms,
             on_progress=on_progress,
-            **_no_body(options),
+            **no_body(options),
         )
 
     async def upload(
@@ -276,7 +220,7 @@ class VectorStoreFilesExtras:
         """
         api = self._api()
         uploaded = await api._client.files.create(
-            file=file, purpose="assistants", **_no_body(options)
+            file=file, purpose="assistants", **no_body(options)
         )
         return await api.create(
             vector_store_id,
@@ -300,7 +244,7 @@ class VectorStoreFilesExtras:
         """`upload`, then `poll` until the file is processed."""
         api = self._api()
         uploaded = await api._client.files.create(
-            file=file, purpose="assistants", **_no_body(options)
+            file=file, purpose="assistants", **no_body(options)
         )
         return await api.create_and_poll(
             uploaded.id,
@@ -380,7 +324,7 @@ class VectorStoreFileBatchesExtras:
             vector_store_id=vector_store_id,
             poll_interval_ms=poll_interval_ms,
             on_progress=on_progress,
-            **_no_body(options),
+            **no_body(options),
         )
 
     async def upload_and_poll(
@@ -413,7 +357,7 @@ class VectorStoreFileBatchesExtras:
         if not sources and not file_ids:
             raise ValueError("upload_and_poll needs files or file_ids")
         uploaded: list[str | None] = [None] * len(sources)
-        upload_options = _no_body(options)
+        upload_options = no_body(options)
         pending = iter(enumerate(sources))
 
         async def next_job() -> Job | None:
@@ -431,7 +375,7 @@ class VectorStoreFileBatchesExtras:
             return upload
 
         try:
-            await _run_bounded(next_job, max_concurrency)
+            await run_bounded(next_job, max_concurrency)
         except Exception as exc:
             done = [file_id for file_id in uploaded if file_id is not None]
             if done:
@@ -513,7 +457,7 @@ class VideosExtras:
             video.id,
             poll_interval_ms=poll_interval_ms,
             on_progress=on_progress,
-            **_no_body(options),
+            **no_body(options),
         )
 
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, cast, final
 import trio
 
 from .._types import CallOptions, Omit, omit
-from ._polling import Job, _no_body, _notify, _run_bounded
+from ._tasks import Job, no_body, notify, run_bounded
 
 if TYPE_CHECKING:
     from trio._file_io import AsyncIOWrapper
@@ -77,7 +77,7 @@ async def upload_file(
         expires_after=expires_after,
         **options,
     )
-    rest = _no_body(options)
+    rest = no_body(options)
     try:
         async with source:
             part_ids = await _send_parts(api, upload.id, source, max_concurrency, on_progress, rest)
@@ -109,11 +109,11 @@ async def _send_parts(
             part = await api.parts.create(upload_id, data=data, **options)
             part_ids[index] = part.id
             done += len(data)
-            await _notify(on_progress, done, source.size)
+            await notify(on_progress, done, source.size)
 
         return send
 
-    await _run_bounded(next_job, max_concurrency)
+    await run_bounded(next_job, max_concurrency)
     return cast("list[str]", part_ids)
 
 
