@@ -5,19 +5,20 @@ in; imports under ``if TYPE_CHECKING:`` only name types and may point anywhere (
 names the client's type, the client builds the resource). tests/test_layering.py checks it.
 
     pure:      _types _version _redact _errors _config _encoding _sse _models _retry
-               _ratelimit_headers _auth _any_path _call_errors _computed
+               _ratelimit_headers _auth _any_path _call_errors _computed _operation
+               _interrupted _endpoints _ws_reconnect_policy
     models:    types/
     io:        _transport _pool _streaming _pagination _multipart _binary _response
-               _webhooks
-    sessions:  _websocket _realtime _realtime_helpers _responses_ws
+               _webhooks _hedge
+    sessions:  _websocket _realtime _realtime_helpers _responses_ws _ws_reconnect
     helpers:   lib/
     resources: resources/
     client:    _client _raw_client azure auth/
-    apps:      _cli _cli_batch _cli_state _cli_progress __main__ testing/ trio_openai
+    apps:      _cli _cli_batch _cli_state _cli_progress __main__ testing/ otel/ trio_openai
 
-pure modules import neither trio nor httpx; _transport is the only httpx importer; the
-client is the outermost library layer, since building ``client.responses`` imports the
-resource; apps (the CLI, the local test server, this module's re-exports) sit on top.
+The client is the outermost library layer, since building ``client.responses`` imports the
+resource; apps (the CLI, the local test server, the OpenTelemetry middleware, this
+module's re-exports) sit on top.
 
 Only the names below are public; they are re-exported lazily so that ``import trio_openai``
 stays cheap (the client and its httpx stack load on first use).
