@@ -12,6 +12,13 @@ started server; `python -m trio_openai.testing` runs one until Ctrl-C.
 """
 
 from ._batches import BatchService as BatchService
+from ._cassette import (
+    Cassette as Cassette,
+    CassetteMismatchError as CassetteMismatchError,
+    RecordMode as RecordMode,
+    open_cassette as open_cassette,
+)
+from ._cassette_format import CassetteFormatError as CassetteFormatError
 from ._ratelimit import RateLimitBudget as RateLimitBudget, UsePoint as UsePoint
 from ._reply import RecordedRequest as RecordedRequest, Reply as Reply
 from ._server import LocalServer as LocalServer, open_local_server as open_local_server
@@ -24,14 +31,19 @@ from ._ws_server import (
 
 __all__ = [
     "BatchService",
+    "Cassette",
+    "CassetteFormatError",
+    "CassetteMismatchError",
     "LocalServer",
     "RateLimitBudget",
+    "RecordMode",
     "RecordedRequest",
     "Reply",
     "UsePoint",
     "WebSocketTestServer",
     "WsAction",
     "WsSession",
+    "open_cassette",
     "open_local_server",
     "open_ws_server",
 ]
