@@ -6,6 +6,7 @@ it is compared, so a redacted field (a user id, a key in the body) still matches
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Sequence
 from typing import Any, Final, final
 
@@ -31,6 +32,7 @@ _VOLATILE_HEADERS: Final = frozenset(
         "user-agent",
     }
 )
+_SIMILARITY_PREFIX: Final = 4096  # bytes of each body compared to rank near misses
 _CREDENTIAL_QUERY: Final = frozenset({"api-key", "api_key", "key", "token", "access_token", "sig"})
 
 
@@ -177,12 +179,16 @@ def differences(recorded: RequestRecord, sent: RequestRecord, matcher: Matcher) 
 def closest(
     candidates: Sequence[tuple[int, RequestRecord]], sent: RequestRecord, matcher: Matcher
 ) -> tuple[int, list[str]] | None:
-    """The recorded request nearest to `sent` (same route first, then fewest differences)."""
-    best: tuple[tuple[int, int], int, list[str]] | None = None
+    """The recorded request nearest to `sent`: same route first, then fewest differences,
+    then the most similar body."""
+    best: tuple[tuple[int, int, float], int, list[str]] | None = None
+    sent_body = sent.body.to_bytes()[:_SIMILARITY_PREFIX]
     for index, recorded in candidates:
         diff = differences(recorded, sent, matcher)
         route = (recorded.method != sent.method) + (recorded.path != sent.path)
-        score = (route, len(diff))
+        recorded_body = recorded.body.to_bytes()[:_SIMILARITY_PREFIX]
+        similarity = difflib.SequenceMatcher(None, recorded_body, sent_body).ratio()
+        score = (route, len(diff), -similarity)
         if best is None or score < best[0]:
             best = (score, index, diff)
     return None if best is None else (best[1], best[2])

@@ -1,0 +1,321 @@
+"""Cassettes: record real exchanges through a client, replay them offline in trio time.
+
+Recording runs over real sockets (llama-server, the local server); replay must need no server
+at all, so replaying clients point at a port nothing listens on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+import trio
+import trio.testing
+
+import trio_openai
+from trio_openai.testing import (
+    CassetteMismatchError,
+    LocalServer,
+    Reply,
+    open_cassette,
+)
+from trio_openai.types.params import ChatCompletionRequestMessageParam
+
+NOWHERE = "http://127.0.0.1:9/v1"  # the discard port: a request that got through would fail
+MESSAGES: list[ChatCompletionRequestMessageParam] = [
+    {"role": "user", "content": "Count from one to five."}
+]
+
+
+def said(word: str) -> list[ChatCompletionRequestMessageParam]:
+    return [{"role": "user", "content": word}]
+
+
+async def _stream_chunks(client: trio_openai.OpenAI) -> list[dict[str, object]]:
+    chunks: list[dict[str, object]] = []
+    async with await client.chat.completions.create(
+        model="smollm2-135m", messages=MESSAGES, stream=True, max_tokens=24, temperature=0
+    ) as stream:
+        async for chunk in stream:
+            chunks.append(chunk.to_dict())
+    return chunks
+
+
+@pytest.mark.llama
+async def test_llama_stream_replays_identically_without_the_server(
+    llama_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "llama.json"
+    async with (
+        open_cassette(path, mode="all") as cassette,
+        cassette.client(base_url=llama_url, api_key="sk-llama-SECRET") as client,
+    ):
+        recorded = await _stream_chunks(client)
+    assert len(recorded) > 3
+    entry = orjson.loads(path.read_bytes())["exchanges"][0]
+    ats = [event["at"] for event in entry["response"]["events"]]
+    assert ats == sorted(ats)
+    assert entry["response"]["events"][-1]["text"] == "data: [DONE]\n\n"
+    assert "choices" in entry["response"]["events"][0]["data"]  # stored as JSON, readable
+
+    async with (
+        open_cassette(path, mode="none") as cassette,
+        cassette.client(base_url=NOWHERE) as client,
+    ):
+        replayed = await _stream_chunks(client)
+        assert cassette.unused == []
+    assert replayed == recorded
+    assert b"SECRET" not in path.read_bytes()
+
+
+async def _record_paced_stream(server: LocalServer, path: Path, pace: float) -> None:
+    events = [
+        {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+         "choices": [{"index": 0, "delta": {"content": f"t{i}"}, "finish_reason": None}]}
+        for i in range(10)
+    ]  # fmt: skip
+    server.script("POST", "/v1/chat/completions", Reply.sse(events, pace=pace))
+    async with (
+        open_cassette(path, mode="all") as cassette,
+        cassette.client(base_url=server.base_url, api_key="sk-x") as client,
+        await client.chat.completions.create(model="m", messages=MESSAGES, stream=True) as stream,
+    ):
+        async for _ in stream:
+            pass
+
+
+async def _replay_arrivals(path: Path, limits: trio_openai.Timeout) -> list[float]:
+    arrivals: list[float] = []
+    async with (
+        open_cassette(path, mode="none") as cassette,
+        cassette.client(base_url=NOWHERE, timeout=limits, max_retries=0) as client,
+    ):
+        start = trio.current_time()
+        async with await client.chat.completions.create(
+            model="m", messages=MESSAGES, stream=True
+        ) as stream:
+            try:
+                async for _ in stream:
+                    arrivals.append(trio.current_time() - start)
+            finally:
+                arrivals.append(trio.current_time() - start)  # when the stream ended or failed
+    return arrivals
+
+
+async def test_a_30_second_stream_replays_in_virtual_time(
+    autojump_clock: trio.testing.MockClock, local_server: LocalServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "slow.json"
+    await _record_paced_stream(local_server, path, pace=3.0)
+    wall = time.monotonic()
+    arrivals = await _replay_arrivals(path, trio_openai.Timeout(idle=5))
+    assert time.monotonic() - wall < 1.0  # 30 virtual seconds, no real waiting
+    assert arrivals[:10] == pytest.approx([3.0 * i for i in range(10)], abs=1e-6)
+    assert arrivals[-1] == pytest.approx(30.0, abs=1e-6)  # the [DONE] after one more gap
+
+
+async def test_an_idle_timeout_fires_at_the_recorded_gap(
+    autojump_clock: trio.testing.MockClock, local_server: LocalServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "gappy.json"
+    await _record_paced_stream(local_server, path, pace=6.0)
+    with pytest.raises(trio_openai.APITimeoutError, match="between events"):
+        await _replay_arrivals(path, trio_openai.Timeout(idle=5))
+    arrivals = await _replay_arrivals(path, trio_openai.Timeout(idle=7))
+    assert arrivals[-1] == pytest.approx(60.0, abs=1e-6)
+
+
+async def test_the_idle_timeout_fires_five_virtual_seconds_into_the_gap(
+    autojump_clock: trio.testing.MockClock, local_server: LocalServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "gappy.json"
+    await _record_paced_stream(local_server, path, pace=6.0)
+    async with (
+        open_cassette(path, mode="none") as cassette,
+        cassette.client(
+            base_url=NOWHERE, timeout=trio_openai.Timeout(idle=5), max_retries=0
+        ) as client,
+    ):
+        start = trio.current_time()
+        seen: list[float] = []
+        with pytest.raises(trio_openai.APITimeoutError):
+            async with await client.chat.completions.create(
+                model="m", messages=MESSAGES, stream=True
+            ) as stream:
+                async for _ in stream:
+                    seen.append(trio.current_time() - start)
+        assert seen == [pytest.approx(0.0, abs=1e-6)]
+        assert trio.current_time() - start == pytest.approx(5.0, abs=1e-6)
+
+
+async def _record_echoes(server: LocalServer, path: Path, words: list[str]) -> None:
+    async with (
+        open_cassette(path, mode="all") as cassette,
+        cassette.client(base_url=server.base_url, api_key="sk-x") as client,
+    ):
+        for word in words:
+            await client.chat.completions.create(model="m", messages=said(word))
+
+
+async def test_a_mismatched_request_fails_with_the_closest_recording_and_the_diff(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "echo.json"
+    await _record_echoes(local_server, path, ["apple", "banana"])
+    with pytest.raises(CassetteMismatchError) as caught:
+        async with (
+            open_cassette(path, mode="none") as cassette,
+            cassette.client(base_url=NOWHERE) as client,
+        ):
+            await client.chat.completions.create(model="m", messages=said("bananas"))
+    message = str(caught.value)
+    assert "matches POST /v1/chat/completions" in message
+    assert "Closest recorded request: #1 POST /v1/chat/completions" in message
+    assert "body.messages[0].content: recorded 'banana', sent 'bananas'" in message
+
+
+async def test_a_swallowed_mismatch_still_fails_when_the_cassette_closes(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "echo.json"
+    await _record_echoes(local_server, path, ["apple"])
+    with pytest.raises(CassetteMismatchError, match="path: recorded /v1/chat/completions"):
+        async with (
+            open_cassette(path, mode="none") as cassette,
+            cassette.client(base_url=NOWHERE) as client,
+        ):
+            with contextlib.suppress(CassetteMismatchError):  # code that swallows errors
+                await client.models.list().first_page()
+
+
+async def test_ignored_fields_are_left_out_of_matching(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "echo.json"
+    await _record_echoes(local_server, path, ["apple"])
+    async with open_cassette(path, mode="none", ignore_fields=["content"]) as cassette:
+        client = cassette.client(base_url=NOWHERE)
+        reply = await client.chat.completions.create(model="m", messages=said("pear"))
+    assert reply.choices[0].message.content == "You said: apple"
+
+
+async def test_concurrent_requests_match_whatever_their_arrival_order(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "echo.json"
+    words = ["one", "two", "three", "four"]
+    await _record_echoes(local_server, path, words)
+    answers: dict[str, str | None] = {}
+    async with (
+        open_cassette(path, mode="none") as cassette,
+        cassette.client(base_url=NOWHERE) as client,
+    ):
+
+        async def ask(word: str, delay: float) -> None:
+            await trio.sleep(delay)
+            reply = await client.chat.completions.create(model="m", messages=said(word))
+            answers[word] = reply.choices[0].message.content
+
+        async with trio.open_nursery() as nursery:
+            for index, word in enumerate(reversed(words)):
+                nursery.start_soon(ask, word, index * 0.001)
+    assert answers == {word: f"You said: {word}" for word in words}
+
+
+async def test_no_credential_reaches_the_cassette(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "secrets.json"
+    local_server.script(
+        "POST",
+        "/v1/chat/completions",
+        Reply.json(
+            {"id": "c", "object": "chat.completion", "created": 0, "model": "m",
+             "choices": [], "user": "SECRET-user-echo"},
+            headers={"set-cookie": "session=SECRET-cookie", "openai-organization": "SECRET-org"},
+        ),
+    )  # fmt: skip
+    redacted = ["openai-organization", "openai-project"]
+    async with (
+        open_cassette(
+            path, mode="all", redact_fields=["user"], redact_headers=redacted
+        ) as cassette,
+        trio_openai.OpenAI(
+            base_url=local_server.base_url,
+            api_key="sk-SECRET-key",
+            organization="SECRET-org",
+            project="SECRET-project",
+            middleware=[cassette],
+        ) as client,
+    ):
+        await client.chat.completions.create(
+            model="m",
+            messages=MESSAGES,
+            user="SECRET-user",
+            extra_headers={"api-key": "SECRET-azure", "cookie": "a=SECRET-cookie"},
+            extra_query={"api-key": "SECRET-query"},
+        )
+    written = path.read_bytes()
+    assert local_server.requests[0].headers["authorization"] == "Bearer sk-SECRET-key"
+    assert b"SECRET" not in written
+    assert written.count(b"REDACTED") >= 8
+    # The redacted recording still matches the request it came from.
+    async with (
+        open_cassette(
+            path, mode="none", redact_fields=["user"], redact_headers=redacted
+        ) as cassette,
+        cassette.client(base_url=NOWHERE, api_key="sk-other") as client,
+    ):
+        await client.chat.completions.create(
+            model="m", messages=MESSAGES, user="someone-else", extra_query={"api-key": "another"}
+        )
+
+
+async def test_binary_bodies_replay_byte_for_byte(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    audio = bytes(range(256)) * 4
+    local_server.script("POST", "/v1/audio/speech", Reply.text(audio, content_type="audio/mpeg"))
+    path = tmp_path / "speech.json"
+
+    async def speak(client: trio_openai.OpenAI) -> bytes:
+        content = await client.audio.speech.create(model="tts-1", voice="alloy", input="Hi")
+        return content.read()
+
+    async with (
+        open_cassette(path, mode="all") as cassette,
+        cassette.client(base_url=local_server.base_url, api_key="sk-x") as client,
+    ):
+        assert await speak(client) == audio
+    assert b'"base64"' in path.read_bytes()
+    async with (
+        open_cassette(path, mode="none") as cassette,
+        cassette.client(base_url=NOWHERE) as client,
+    ):
+        assert await speak(client) == audio
+
+
+async def test_new_episodes_replays_what_it_has_and_records_the_rest(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "echo.json"
+    await _record_echoes(local_server, path, ["apple"])
+    local_server.reset()
+    async with (
+        open_cassette(path, mode="new_episodes") as cassette,
+        cassette.client(base_url=local_server.base_url, api_key="sk-x") as client,
+    ):
+        for word in ["apple", "cherry"]:
+            await client.chat.completions.create(model="m", messages=said(word))
+    assert [r.json()["messages"][0]["content"] for r in local_server.requests] == ["cherry"]
+    stored = orjson.loads(path.read_bytes())["exchanges"]
+    assert [e["request"]["json"]["messages"][0]["content"] for e in stored] == ["apple", "cherry"]
+
+
+async def test_replay_mode_without_a_cassette_says_how_to_record(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="--cassette-mode=new_episodes"):
+        async with open_cassette(tmp_path / "missing.json", mode="none"):
+            pass
