@@ -22,6 +22,7 @@ from ._cassette_format import CassetteFormatError as CassetteFormatError
 from ._ratelimit import RateLimitBudget as RateLimitBudget, UsePoint as UsePoint
 from ._reply import RecordedRequest as RecordedRequest, Reply as Reply
 from ._server import LocalServer as LocalServer, open_local_server as open_local_server
+from ._ws_cassette import WsCassetteServer as WsCassetteServer, open_ws_cassette as open_ws_cassette
 from ._ws_server import (
     WebSocketTestServer as WebSocketTestServer,
     WsAction as WsAction,
@@ -42,8 +43,10 @@ __all__ = [
     "UsePoint",
     "WebSocketTestServer",
     "WsAction",
+    "WsCassetteServer",
     "WsSession",
     "open_cassette",
     "open_local_server",
+    "open_ws_cassette",
     "open_ws_server",
 ]

@@ -44,15 +44,19 @@ __all__ = [
     "StreamEvent",
     "decode_body",
     "dumps_cassette",
+    "dumps_document",
     "encode_body",
     "event_wire",
     "loads_cassette",
+    "loads_document",
     "split_events",
     "structured_event",
 ]
 
 FORMAT_VERSION: Final = 1
 _EVENT_ENDS: Final = (b"\r\n\r\n", b"\n\n", b"\r\r")
+# Lists written one item per line (the top-level lists indent their items instead).
+_ONE_PER_LINE: Final = ("exchanges", "websockets", "events", "frames", "messages", "input")
 
 
 class CassetteFormatError(ValueError):
@@ -240,11 +244,30 @@ def _exchange_entry(exchange: Exchange) -> dict[str, Any]:
 
 def dumps_cassette(exchanges: Sequence[Exchange]) -> bytes:
     """The file's bytes: indented JSON with one stream event per line, ending in a newline."""
-    document = {
-        "trio_openai_cassette": FORMAT_VERSION,
-        "exchanges": [_exchange_entry(exchange) for exchange in exchanges],
-    }
+    return dumps_document({"exchanges": [_exchange_entry(exchange) for exchange in exchanges]})
+
+
+def dumps_document(content: Mapping[str, Any]) -> bytes:
+    """A cassette file holding `content` (its "exchanges" and/or "websockets" lists)."""
+    document = {"trio_openai_cassette": FORMAT_VERSION, **content}
     return "".join(_pretty(document, 0, key=None)).encode() + b"\n"
+
+
+def loads_document(data: bytes, *, source: str, key: str) -> list[dict[str, Any]]:
+    """The `key` list of a cassette file; CassetteFormatError names the file and the fault."""
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise CassetteFormatError(f"{source} is not valid JSON: {exc}") from None
+    if not isinstance(document, dict) or key not in document:
+        raise CassetteFormatError(f"{source} has no {key!r} list: not a trio_openai cassette")
+    document = cast("dict[str, Any]", document)
+    version = document.get("trio_openai_cassette")
+    if version != FORMAT_VERSION:
+        raise CassetteFormatError(
+            f"{source} is cassette format {version!r}; this trio_openai reads {FORMAT_VERSION}"
+        )
+    return cast("list[dict[str, Any]]", document[key])
 
 
 def _pretty(value: Any, level: int, *, key: str | None) -> Iterator[str]:
@@ -257,12 +280,12 @@ def _pretty(value: Any, level: int, *, key: str | None) -> Iterator[str]:
             yield from _pretty(item, level + 1, key=str(name))
             yield ",\n" if index < len(items) - 1 else "\n"
         yield "  " * level + "}"
-    elif isinstance(value, list) and value and key in ("exchanges", "events", "messages", "input"):
+    elif isinstance(value, list) and value and key in _ONE_PER_LINE:
         items = cast("list[Any]", value)
         yield "[\n"
         for index, item in enumerate(items):
             yield pad
-            if key == "exchanges":
+            if key in ("exchanges", "websockets"):
                 yield from _pretty(item, level + 1, key=None)
             else:
                 yield orjson.dumps(item).decode()  # one event (one message) per line
@@ -274,20 +297,9 @@ def _pretty(value: Any, level: int, *, key: str | None) -> Iterator[str]:
 
 def loads_cassette(data: bytes, *, source: str = "cassette") -> list[Exchange]:
     """Parse a cassette file; CassetteFormatError names the file and what is wrong."""
+    entries = loads_document(data, source=source, key="exchanges")
     try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise CassetteFormatError(f"{source} is not valid JSON: {exc}") from None
-    if not isinstance(document, dict) or "exchanges" not in document:
-        raise CassetteFormatError(f"{source} has no 'exchanges' list: not a trio_openai cassette")
-    document = cast("dict[str, Any]", document)
-    version = document.get("trio_openai_cassette")
-    if version != FORMAT_VERSION:
-        raise CassetteFormatError(
-            f"{source} is cassette format {version!r}; this trio_openai reads {FORMAT_VERSION}"
-        )
-    try:
-        return [_exchange(entry) for entry in cast("list[dict[str, Any]]", document["exchanges"])]
+        return [_exchange(entry) for entry in entries]
     except (KeyError, TypeError, ValueError) as exc:
         raise CassetteFormatError(f"{source} has a malformed exchange: {exc!r}") from None
 

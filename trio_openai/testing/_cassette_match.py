@@ -15,7 +15,15 @@ import attrs
 from .._redact import SENSITIVE_HEADERS
 from ._cassette_format import RecordedBody, RequestRecord
 
-__all__ = ["REDACTED", "Matcher", "Redactor", "closest", "describe", "differences"]
+__all__ = [
+    "REDACTED",
+    "Matcher",
+    "Redactor",
+    "closest",
+    "describe",
+    "differences",
+    "json_differences",
+]
 
 REDACTED: Final = "REDACTED"
 # Headers that change between runs or machines and say nothing about the exchange.
@@ -147,6 +155,13 @@ def _json_diff(recorded: Any, sent: Any, where: str, out: list[str]) -> None:
             _json_diff(a, b, f"{where}[{index}]", out)
     elif recorded != sent or type(recorded) is not type(sent):  # pyright: ignore[reportUnknownArgumentType]
         out.append(f"{where}: recorded {_short(recorded)}, sent {_short(sent)}")
+
+
+def json_differences(recorded: Any, sent: Any) -> list[str]:
+    """The differences between two JSON values, one line each (empty: equal)."""
+    out: list[str] = []
+    _json_diff(recorded, sent, "message", out)
+    return out
 
 
 def _short(value: Any) -> str:
