@@ -21,6 +21,7 @@ from trio_openai.testing import (
     LocalServer,
     Reply,
     open_cassette,
+    open_cassette_server,
 )
 from trio_openai.types.params import ChatCompletionRequestMessageParam
 
@@ -319,3 +320,65 @@ async def test_replay_mode_without_a_cassette_says_how_to_record(tmp_path: Path)
     with pytest.raises(FileNotFoundError, match="--cassette-mode=new_episodes"):
         async with open_cassette(tmp_path / "missing.json", mode="none"):
             pass
+
+
+async def test_a_cassette_server_replays_over_a_socket_to_a_client_built_elsewhere(
+    autojump_clock: trio.testing.MockClock, local_server: LocalServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "slow.json"
+    await _record_paced_stream(local_server, path, pace=3.0)
+    arrivals: list[float] = []
+    # The code under test makes its own client (no middleware), e.g. from OPENAI_BASE_URL.
+    async with (
+        open_cassette(path, mode="none") as cassette,
+        open_cassette_server(cassette) as server,
+        trio_openai.OpenAI(
+            base_url=server.base_url, api_key="sk-x", timeout=trio_openai.Timeout(idle=5)
+        ) as client,
+    ):
+        start = trio.current_time()
+        async with await client.chat.completions.create(
+            model="m", messages=MESSAGES, stream=True
+        ) as stream:
+            async for _ in stream:
+                arrivals.append(trio.current_time() - start)
+    assert arrivals == pytest.approx([3.0 * i for i in range(10)], abs=1e-6)
+    assert server.requests == 1
+
+
+async def test_a_cassette_server_answers_a_mismatch_with_the_diff(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "echo.json"
+    await _record_echoes(local_server, path, ["apple"])
+    with pytest.raises(CassetteMismatchError):
+        async with (
+            open_cassette(path, mode="none") as cassette,
+            open_cassette_server(cassette) as server,
+            trio_openai.OpenAI(base_url=server.base_url, api_key="sk-x") as client,
+        ):
+            with pytest.raises(trio_openai.BadRequestError, match="recorded 'apple', sent 'pie'"):
+                await client.chat.completions.create(model="m", messages=said("pie"))
+
+
+async def test_a_cassette_server_records_from_its_upstream(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "proxied.json"
+    async with (
+        open_cassette(path, mode="new_episodes") as cassette,
+        open_cassette_server(cassette, upstream=local_server.base_url) as server,
+        trio_openai.OpenAI(base_url=server.base_url, api_key="sk-SECRET") as client,
+    ):
+        first = await client.chat.completions.create(model="m", messages=said("plum"))
+    assert first.choices[0].message.content == "You said: plum"
+    assert len(local_server.requests) == 1
+    assert b"SECRET" not in path.read_bytes()
+    async with (
+        open_cassette(path, mode="none") as cassette,
+        open_cassette_server(cassette) as server,
+        trio_openai.OpenAI(base_url=server.base_url, api_key="sk-x") as client,
+    ):
+        again = await client.chat.completions.create(model="m", messages=said("plum"))
+    assert again.choices[0].message.content == "You said: plum"
+    assert len(local_server.requests) == 1

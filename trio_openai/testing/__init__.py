@@ -19,6 +19,10 @@ from ._cassette import (
     open_cassette as open_cassette,
 )
 from ._cassette_format import CassetteFormatError as CassetteFormatError
+from ._cassette_server import (
+    CassetteServer as CassetteServer,
+    open_cassette_server as open_cassette_server,
+)
 from ._ratelimit import RateLimitBudget as RateLimitBudget, UsePoint as UsePoint
 from ._reply import RecordedRequest as RecordedRequest, Reply as Reply
 from ._server import LocalServer as LocalServer, open_local_server as open_local_server
@@ -35,6 +39,7 @@ __all__ = [
     "Cassette",
     "CassetteFormatError",
     "CassetteMismatchError",
+    "CassetteServer",
     "LocalServer",
     "RateLimitBudget",
     "RecordMode",
@@ -46,6 +51,7 @@ __all__ = [
     "WsCassetteServer",
     "WsSession",
     "open_cassette",
+    "open_cassette_server",
     "open_local_server",
     "open_ws_cassette",
     "open_ws_server",

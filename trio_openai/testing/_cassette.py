@@ -21,7 +21,7 @@ import httpx
 import trio
 
 from .._client import OpenAI
-from .._types import CallNext, Middleware, Timeout
+from .._types import DEFAULT_TIMEOUT, CallNext, Middleware, Timeout
 from ._cassette_format import Exchange, RequestRecord, dumps_cassette, loads_cassette
 from ._cassette_match import Matcher, Redactor, closest, describe, differences
 from ._record import RecordingStream, request_record
@@ -140,7 +140,7 @@ class Cassette:
         base_url: str | None = None,
         api_key: str | None = None,
         max_retries: int = 2,
-        timeout: float | Timeout | None = None,
+        timeout: float | Timeout | None = DEFAULT_TIMEOUT,
         middleware: Sequence[Middleware] = (),
     ) -> OpenAI:
         """An `OpenAI` client through this cassette (first in its middleware).
@@ -154,7 +154,7 @@ class Cassette:
             base_url=base_url,
             api_key=api_key,
             max_retries=max_retries,
-            timeout=Timeout() if timeout is None else timeout,
+            timeout=timeout,
             middleware=(self, *middleware),
         )
 
