@@ -382,3 +382,28 @@ async def test_a_cassette_server_records_from_its_upstream(
         again = await client.chat.completions.create(model="m", messages=said("plum"))
     assert again.choices[0].message.content == "You said: plum"
     assert len(local_server.requests) == 1
+
+
+async def test_a_multipart_upload_matches_despite_its_random_boundary(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "upload.json"
+
+    async def upload(client: trio_openai.OpenAI, data: bytes) -> str:
+        uploaded = await client.files.create(file=("notes.txt", data), purpose="assistants")
+        return uploaded.id
+
+    async with (
+        open_cassette(path, mode="all") as cassette,
+        cassette.client(base_url=local_server.base_url, api_key="sk-x") as client,
+    ):
+        recorded_id = await upload(client, b"hello cassette")
+    assert b"BOUNDARY" in path.read_bytes()
+    async with (
+        open_cassette(path, mode="none") as cassette,
+        cassette.client(base_url=NOWHERE) as client,
+    ):
+        assert await upload(client, b"hello cassette") == recorded_id
+        with pytest.raises(CassetteMismatchError, match="body: recorded"):
+            await upload(client, b"other bytes")
+        cassette.mismatches.clear()  # expected here; not a failure of the block

@@ -59,14 +59,13 @@ class _Once:
 
 
 async def _request_body(request: httpx.Request) -> bytes:
-    try:
-        return request.content
-    except httpx.RequestNotRead:
-        # A streamed upload: read it once, then send the same bytes.
-        stream = cast("AsyncIterable[bytes]", request.stream)
-        data = b"".join([part async for part in stream])
-        request.stream = _Bytes(data)
-        return data
+    """The bytes the request will send, read from its stream, not from `request.content`:
+    the client sends an upload from a stream of its own while `content` stays empty. The
+    stream is then replaced by the same bytes, so it can still be sent."""
+    stream = cast("AsyncIterable[bytes]", request.stream)
+    data = b"".join([part async for part in stream])
+    request.stream = _Bytes(data)
+    return data
 
 
 async def request_record(request: httpx.Request, redactor: Redactor) -> RequestRecord:
