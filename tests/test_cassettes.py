@@ -7,6 +7,7 @@ at all, so replaying clients point at a port nothing listens on.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import time
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import trio_openai
 from trio_openai.testing import (
     CassetteMismatchError,
     LocalServer,
+    RecordedRequest,
     Reply,
     open_cassette,
     open_cassette_server,
@@ -407,3 +409,61 @@ async def test_a_multipart_upload_matches_despite_its_random_boundary(
         with pytest.raises(CassetteMismatchError, match="body: recorded"):
             await upload(client, b"other bytes")
         cassette.mismatches.clear()  # expected here; not a failure of the block
+
+
+async def test_a_gzip_body_is_stored_decoded_and_replays(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    model = {"id": "m-1", "object": "model", "created": 0, "owned_by": "me"}
+    local_server.script(
+        "GET",
+        "/v1/models/m-1",
+        Reply.text(
+            gzip.compress(orjson.dumps(model)),
+            content_type="application/json",
+            headers={"content-encoding": "gzip"},
+        ),
+    )
+    path = tmp_path / "gzip.json"
+    async with (
+        open_cassette(path, mode="all") as cassette,
+        cassette.client(base_url=local_server.base_url, api_key="sk-x") as client,
+    ):
+        assert (await client.models.retrieve("m-1")).owned_by == "me"
+    stored = orjson.loads(path.read_bytes())["exchanges"][0]["response"]
+    assert stored["json"] == model
+    assert "content-encoding" not in stored["headers"]
+    async with (
+        open_cassette(path, mode="none") as cassette,
+        cassette.client(base_url=NOWHERE) as client,
+    ):
+        assert (await client.models.retrieve("m-1")).owned_by == "me"
+
+
+async def test_a_first_event_timeout_sees_the_recorded_wait_for_headers(
+    autojump_clock: trio.testing.MockClock, local_server: LocalServer, tmp_path: Path
+) -> None:
+    chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+             "choices": [{"index": 0, "delta": {"content": "hi"}, "finish_reason": None}]}  # fmt: skip
+
+    async def busy_server(_: RecordedRequest) -> Reply:
+        await trio.sleep(8.0)  # a queue before the model starts
+        return Reply.sse([chunk])
+
+    local_server.script("POST", "/v1/chat/completions", Reply.handler(busy_server))
+    path = tmp_path / "queued.json"
+    await _record_paced_stream_from(local_server, path)
+    with pytest.raises(trio_openai.APITimeoutError):
+        await _replay_arrivals(path, trio_openai.Timeout(first_event=5))
+    arrivals = await _replay_arrivals(path, trio_openai.Timeout(first_event=9))
+    assert arrivals[0] == pytest.approx(8.0, abs=1e-6)
+
+
+async def _record_paced_stream_from(server: LocalServer, path: Path) -> None:
+    async with (
+        open_cassette(path, mode="all") as cassette,
+        cassette.client(base_url=server.base_url, api_key="sk-x") as client,
+        await client.chat.completions.create(model="m", messages=MESSAGES, stream=True) as stream,
+    ):
+        async for _ in stream:
+            pass

@@ -123,6 +123,9 @@ class Cassette:
                 message = self._mismatch_message(sent)
                 self.mismatches.append(message)
                 raise CassetteMismatchError(message)
+        if "accept-encoding" in request.headers:
+            # Encodings the recorder can store decoded (readable); br/zstd would be base64.
+            request.headers["accept-encoding"] = "gzip, deflate"
         sent_at = trio.current_time()
         response = await call_next(request)
         response.stream = RecordingStream(
