@@ -112,3 +112,31 @@ def test_a_missing_cassette_in_replay_mode_says_how_to_record(tmp_path: Path) ->
     run = _pytest(_project(tmp_path))
     assert run.returncode == 1
     assert "--cassette-mode=new_episodes" in run.stdout
+
+
+INNER_WS_TEST = """
+import trio_openai
+from trio_openai.testing import WsCassetteServer, open_ws_server
+
+
+async def test_realtime(ws_cassette: WsCassetteServer) -> None:
+    async with open_ws_server() as upstream:
+        ws_cassette.upstream = upstream.base_url  # record from the local WebSocket server
+        async with trio_openai.OpenAI(api_key="sk-ws-SECRET", base_url=ws_cassette.base_url) as client:
+            async with client.realtime.connect(model="gpt-realtime") as conn:
+                created = await conn.recv()
+    assert created.type == "session.created"
+    assert len(upstream.sessions) == (1 if ws_cassette.mode == "all" else 0)
+"""
+
+
+def test_the_ws_cassette_fixture_records_then_replays(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_ws.py").write_text(INNER_WS_TEST)
+    (tmp_path / "pytest.ini").write_text("[pytest]\ntrio_mode = true\nfilterwarnings = error\n")
+    recorded = _pytest(tmp_path, "--cassette-mode=all")
+    assert recorded.returncode == 0, recorded.stdout[-3000:]
+    path = tmp_path / "tests" / "cassettes" / "test_ws" / "test_realtime.ws.json"
+    assert b"SECRET" not in path.read_bytes()
+    replayed = _pytest(tmp_path)
+    assert replayed.returncode == 0, replayed.stdout[-3000:]

@@ -99,9 +99,10 @@ def _as_json(message: str | bytes) -> Any:
 class WsCassetteServer:
     """The relay (recording) or player (replaying) of one WebSocket cassette file.
 
-    `base_url` is for `OpenAI(base_url=...)`; `recordings` holds the sessions of the file
-    and those recorded now; `mismatches` the messages that did not match (each also closes
-    its session with code 1008 and the difference as the reason).
+    `base_url` is for `OpenAI(base_url=...)`; `upstream` (settable until a session
+    connects) is where sessions are recorded from; `recordings` holds the sessions of the
+    file; `mismatches` the messages that did not match (each also closes its session with
+    code 1008 and the difference as the reason).
     """
 
     base_url: str
