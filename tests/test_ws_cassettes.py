@@ -91,3 +91,27 @@ async def test_a_different_client_message_fails_with_the_diff(tmp_path: Path) ->
         async with open_ws_cassette(path, mode="none") as player:
             with pytest.raises(trio_openai.APIConnectionError):
                 await _conversation(player.base_url, text="bye")
+
+
+async def _responses_over_websocket(base_url: str) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = []
+    async with (
+        trio_openai.OpenAI(api_key=KEY, base_url=base_url) as client,
+        client.responses.connect() as ws,
+    ):
+        for word in ("hello world", "again"):
+            async with ws.create(model="gpt-5.2", input=word) as stream:
+                seen += [event.to_dict() async for event in stream]
+    return seen
+
+
+async def test_a_responses_websocket_session_replays(tmp_path: Path) -> None:
+    path = tmp_path / "responses.json"
+    async with (
+        open_ws_server() as upstream,
+        open_ws_cassette(path, upstream=upstream.base_url, mode="all") as relay,
+    ):
+        recorded = await _responses_over_websocket(relay.base_url)
+    assert [e["type"] for e in recorded].count("response.completed") == 2
+    async with open_ws_cassette(path, mode="none") as player:
+        assert await _responses_over_websocket(player.base_url) == recorded
