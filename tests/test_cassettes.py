@@ -467,3 +467,32 @@ async def _record_paced_stream_from(server: LocalServer, path: Path) -> None:
     ):
         async for _ in stream:
             pass
+
+
+async def test_a_stream_left_early_is_recorded_up_to_where_it_was_read(
+    autojump_clock: trio.testing.MockClock, local_server: LocalServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "partial.json"
+    events = [{"n": i} for i in range(10)]
+    local_server.script("POST", "/v1/chat/completions", Reply.sse(events, pace=1.0))
+
+    async def read_three(client: trio_openai.OpenAI) -> None:
+        with trio.move_on_after(2.5):  # cancelled while waiting for the fourth event
+            async with await client.chat.completions.create(
+                model="m", messages=MESSAGES, stream=True
+            ) as stream:
+                async for _ in stream:
+                    pass
+
+    async with (
+        open_cassette(path, mode="all") as cassette,
+        cassette.client(base_url=local_server.base_url, api_key="sk-x") as client,
+    ):
+        await read_three(client)
+    stored = orjson.loads(path.read_bytes())["exchanges"][0]["response"]["events"]
+    assert [e["data"] for e in stored] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    async with (
+        open_cassette(path, mode="none") as cassette,
+        cassette.client(base_url=NOWHERE) as client,
+    ):
+        await read_three(client)  # replays the same and is cancelled the same way
