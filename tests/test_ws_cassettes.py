@@ -115,3 +115,15 @@ async def test_a_responses_websocket_session_replays(tmp_path: Path) -> None:
     assert [e["type"] for e in recorded].count("response.completed") == 2
     async with open_ws_cassette(path, mode="none") as player:
         assert await _responses_over_websocket(player.base_url) == recorded
+
+
+async def test_an_upstream_refusal_reaches_the_client_through_the_relay(tmp_path: Path) -> None:
+    path = tmp_path / "refused.json"
+    async with (
+        open_ws_server() as upstream,
+        open_ws_cassette(path, upstream=upstream.base_url, mode="all") as relay,
+    ):
+        upstream.reject_next(401, {"error": {"message": "bad key", "code": "invalid_api_key"}})
+        with pytest.raises(trio_openai.AuthenticationError, match="bad key"):
+            await _conversation(relay.base_url)
+        assert await _conversation(relay.base_url)  # the relay still serves the next session

@@ -29,12 +29,15 @@ import orjson
 import trio
 from trio_websocket import (
     ConnectionClosed,
+    ConnectionRejected,
+    HandshakeError,
     WebSocketConnection,
     WebSocketRequest,
-    open_websocket_url,
     serve_websocket,
+    wrap_client_stream,
 )
 
+from .._transport import shared_ssl_context
 from ._cassette import CassetteMismatchError, RecordMode, resolve_mode
 from ._cassette_format import dumps_document, loads_document
 from ._cassette_match import Redactor, json_differences
@@ -43,6 +46,9 @@ __all__ = ["WsCassetteServer", "WsFrame", "WsRecording", "open_ws_cassette"]
 
 # Handshake headers the relay must not copy to the upstream handshake (trio-websocket sets them).
 _HOP_HEADERS: Final = frozenset({"host", "upgrade", "connection", "content-length", "user-agent"})
+
+
+_CLOSE_GRACE: Final = 5.0  # seconds a shielded close handshake may take
 
 
 @final
@@ -209,34 +215,87 @@ class WsCassetteServer:
             (n.decode("latin-1"), v.decode("latin-1")) for n, v in forwarded
         )
         frames: list[WsFrame] = []  # filled live: the block may end before this handler
-        async with open_websocket_url(url, extra_headers=forwarded) as upstream:
-            ws = await request.accept()
-            self._new.append(
-                (WsRecording(path=path, query=query, headers=shown, frames=()), frames)
-            )
-            start = trio.current_time()
-
-            async def pump(
-                source: WebSocketConnection,
-                sink: WebSocketConnection,
-                sender: Literal["client", "server"],
-                done: trio.CancelScope,
-            ) -> None:
-                try:
-                    while True:
-                        message = await source.get_message()
-                        frames.append(WsFrame(sender, trio.current_time() - start, message))
-                        await sink.send_message(message)
-                except ConnectionClosed:
-                    pass
-                finally:
-                    done.cancel()
-
+        host = parts.hostname or "127.0.0.1"
+        port = parts.port or (443 if scheme == "wss" else 80)
+        try:
+            if scheme == "wss":
+                stream: trio.abc.Stream = await trio.open_ssl_over_tcp_stream(
+                    host, port, ssl_context=shared_ssl_context()
+                )
+            else:
+                stream = await trio.open_tcp_stream(host, port)
+        except OSError as exc:
+            await request.reject(502, body=f"cassette relay: cannot reach {url}: {exc!r}".encode())
+            return
+        # The socket is ours to close: trio-websocket's open_websocket_url leaks it when the
+        # handshake is refused. A refusal surfaces from the connection's reader task, so it
+        # comes out of the nursery (in a group), not from wrap_client_stream.
+        refused: ConnectionRejected | None = None
+        failed: BaseException | None = None
+        try:
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(pump, ws, upstream, "client", nursery.cancel_scope)
-                nursery.start_soon(pump, upstream, ws, "server", nursery.cancel_scope)
-            with trio.CancelScope(shield=True):
-                await ws.aclose()
+                resource = f"{path}{'?' + qs if qs else ''}"
+                upstream = await wrap_client_stream(
+                    nursery, stream, host, resource, extra_headers=forwarded
+                )
+                try:
+                    await self._relay_open(request, upstream, frames, path, query, shown)
+                    # A graceful close needs the connection's reader, which a cancellation
+                    # has stopped: then the socket is just dropped (finally below).
+                    await upstream.aclose()
+                finally:
+                    nursery.cancel_scope.cancel()
+        except* ConnectionRejected as group:
+            refused = cast("ConnectionRejected", group.exceptions[0])
+        except* (HandshakeError, ConnectionClosed, OSError, trio.BrokenResourceError) as group:
+            failed = group.exceptions[0]
+        finally:
+            await trio.aclose_forcefully(stream)
+        if any(recorded is frames for _, recorded in self._new):
+            return  # the session was accepted: the relay ended with the upstream
+        if refused is not None:  # the refusal, passed on to the client
+            kept = [(n, v) for n, v in refused.headers if n.lower() == b"content-type"]
+            await request.reject(refused.status_code, extra_headers=kept, body=refused.body)
+        elif failed is not None:
+            message = f"cassette relay: handshake with {url} failed: {failed!r}"
+            await request.reject(502, body=message.encode())
+
+    async def _relay_open(
+        self,
+        request: WebSocketRequest,
+        upstream: WebSocketConnection,
+        frames: list[WsFrame],
+        path: str,
+        query: tuple[tuple[str, str], ...],
+        shown: dict[str, str],
+    ) -> None:
+        """Relay an accepted session both ways, writing each message down as it passes."""
+        ws = await request.accept()
+        self._new.append((WsRecording(path=path, query=query, headers=shown, frames=()), frames))
+        start = trio.current_time()
+
+        async def pump(
+            source: WebSocketConnection,
+            sink: WebSocketConnection,
+            sender: Literal["client", "server"],
+            done: trio.CancelScope,
+        ) -> None:
+            try:
+                while True:
+                    message = await source.get_message()
+                    frames.append(WsFrame(sender, trio.current_time() - start, message))
+                    await sink.send_message(message)
+            except ConnectionClosed:
+                pass
+            finally:
+                done.cancel()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(pump, ws, upstream, "client", nursery.cancel_scope)
+            nursery.start_soon(pump, upstream, ws, "server", nursery.cancel_scope)
+        with trio.CancelScope(shield=True) as closing:
+            closing.deadline = trio.current_time() + _CLOSE_GRACE
+            await ws.aclose()
 
     def save(self) -> None:
         """Write the file when a session was recorded (mode "all" replaces its sessions)."""
