@@ -13,9 +13,21 @@ started server; `python -m trio_openai.testing` runs one until Ctrl-C.
 
 from ._background import BackgroundResponses as BackgroundResponses, slow_replies as slow_replies
 from ._batches import BatchService as BatchService
+from ._cassette import (
+    Cassette as Cassette,
+    CassetteMismatchError as CassetteMismatchError,
+    RecordMode as RecordMode,
+    open_cassette as open_cassette,
+)
+from ._cassette_format import CassetteFormatError as CassetteFormatError
+from ._cassette_server import (
+    CassetteServer as CassetteServer,
+    open_cassette_server as open_cassette_server,
+)
 from ._ratelimit import RateLimitBudget as RateLimitBudget, UsePoint as UsePoint
 from ._reply import RecordedRequest as RecordedRequest, Reply as Reply
 from ._server import LocalServer as LocalServer, open_local_server as open_local_server
+from ._ws_cassette import WsCassetteServer as WsCassetteServer, open_ws_cassette as open_ws_cassette
 from ._ws_server import (
     WebSocketTestServer as WebSocketTestServer,
     WsAction as WsAction,
@@ -26,15 +38,24 @@ from ._ws_server import (
 __all__ = [
     "BackgroundResponses",
     "BatchService",
+    "Cassette",
+    "CassetteFormatError",
+    "CassetteMismatchError",
+    "CassetteServer",
     "LocalServer",
     "RateLimitBudget",
+    "RecordMode",
     "RecordedRequest",
     "Reply",
     "UsePoint",
     "WebSocketTestServer",
     "WsAction",
+    "WsCassetteServer",
     "WsSession",
+    "open_cassette",
+    "open_cassette_server",
     "open_local_server",
+    "open_ws_cassette",
     "open_ws_server",
     "slow_replies",
 ]
