@@ -272,7 +272,7 @@ def loads_document(data: bytes, *, source: str, key: str) -> list[dict[str, Any]
 
 def _pretty(value: Any, level: int, *, key: str | None) -> Iterator[str]:
     pad = "  " * (level + 1)
-    if isinstance(value, dict) and value and key != "headers":  # pyright: ignore[reportUnknownArgumentType]
+    if isinstance(value, dict) and value and key != "headers":
         items = list(cast("dict[str, Any]", value).items())
         yield "{\n"
         for index, (name, item) in enumerate(items):
