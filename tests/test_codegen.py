@@ -25,7 +25,7 @@ PACKAGE = ROOT / "trio_openai"
 TYPES = PACKAGE / "types"
 RESOURCES = PACKAGE / "resources"
 # Written by hand next to the generated resource modules.
-HANDWRITTEN_RESOURCES = {"_base.py", "_extras.py", "_polling.py", "_uploads.py"}
+HANDWRITTEN_RESOURCES = {"_base.py", "_extras.py", "_polling.py", "_tasks.py", "_uploads.py"}
 
 
 def test_committed_output_equals_a_fresh_run(tmp_path: Path) -> None:
