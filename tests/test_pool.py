@@ -84,7 +84,7 @@ async def test_checkout_and_checkin_do_not_look_at_other_idle_connections(
 
     transport = TrioTransport(max_connections=10_000, max_keepalive=10_000)
     for n in range(5000):
-        fake = _pool._Connection(None, FakeSocket(), (b"http", f"h{n}.invalid", 80))  # type: ignore[arg-type]
+        fake = _pool._Connection(None, FakeSocket(), (b"http", f"h{n}.invalid", 80, None))  # type: ignore[arg-type]
         await transport._slots.acquire()
         transport._busy += 1
         transport._release(fake, reuse=True)
@@ -566,11 +566,3 @@ async def test_make_http_client_chooses_the_transport(monkeypatch: pytest.Monkey
     monkeypatch.setenv("TRIO_OPENAI_TRANSPORT", "carrier-pigeon")
     with pytest.raises(ValueError, match="carrier-pigeon"):
         make_http_client()
-
-
-async def test_proxy_environment_falls_back_to_httpx(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TRIO_OPENAI_TRANSPORT", raising=False)
-    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
-    async with make_http_client(transport="trio") as http:
-        assert not isinstance(transport_of(http), TrioTransport)
-        assert http._mounts  # httpx's proxy mounts

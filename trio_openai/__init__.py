@@ -3,7 +3,8 @@
 Layers, inside out (arrows only point inward):
 
     pure:      _types, _redact, _errors, _config, _encoding, _sse, _models, _retry (policy)
-    I/O:       _transport (the only httpx importer) -> _streaming, _pagination, _multipart,
+    I/O:       _transport, _pool, _connect, _http_client (the transport layer: the only
+               httpx importers; _proxy is its pure part) -> _streaming, _pagination, _multipart,
                _response (raw and streamed responses) -> _call_errors, _any_path (typed
                get/post/...) -> _client (OpenAI: options, auth, retries, entry points)
                -> _raw_client (client.with_raw_response / with_streaming_response)
@@ -63,6 +64,10 @@ from ._webhooks import (
 if TYPE_CHECKING:
     from ._call_errors import ClientClosedError as ClientClosedError
     from ._client import OpenAI as OpenAI
+    from ._http_client import (
+        DefaultAsyncHttpxClient as DefaultAsyncHttpxClient,
+        DefaultHttpClient as DefaultHttpClient,
+    )
     from ._pagination import AsyncPaginator as AsyncPaginator, Page as Page
     from ._realtime import (
         RealtimeConnection as RealtimeConnection,
@@ -81,6 +86,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "OpenAI": "._client",
     "AzureOpenAI": ".azure",
+    "DefaultAsyncHttpxClient": "._http_client",
+    "DefaultHttpClient": "._http_client",
     "RealtimeConnection": "._realtime",
     "RealtimeConnectionError": "._realtime",
     "RealtimeError": "._realtime",
@@ -115,6 +122,8 @@ __all__ = [
     "CallOptions",
     "ClientClosedError",
     "ConflictError",
+    "DefaultAsyncHttpxClient",
+    "DefaultHttpClient",
     "EventTooLargeError",
     "InternalServerError",
     "InvalidSignatureError",

@@ -21,8 +21,11 @@ Cancellation: every path that leaves a connection checked out ends in a ``finall
 closes its socket synchronously (no await, so nothing to shield), and only a connection
 whose response was read to its end goes back to the pool.
 
-Out of scope: HTTP/2, proxies (``make_http_client`` falls back to httpx's own transport
-when proxy environment variables apply), ``Expect: 100-continue``.
+Proxies: ``_connect.py`` opens the connection (a CONNECT tunnel for https origins); an
+http origin behind a proxy gets its request line in absolute form here. The pool key is
+the origin and the proxy, so connections through different proxies never mix.
+
+Out of scope: HTTP/2, ``Expect: 100-continue``.
 """
 
 from __future__ import annotations
@@ -39,11 +42,11 @@ import h11
 import httpx
 import trio
 
+from ._connect import Origin, describe as _describe, open_connection
+from ._proxy import Proxy, ProxyRouter
 from ._transport import _CLOSE_GRACE, _MemoryBody, shared_ssl_context
 
 __all__ = ["TrioTransport"]
-
-Origin = tuple[bytes, str, int]  # scheme, host, port
 
 _READ_SIZE: Final = 65536
 _MAX_HEAD: Final = 65536  # a response head (status line and headers) larger than this is refused
@@ -106,13 +109,6 @@ class _Connection:
         return True
 
 
-def _describe(exc: BaseException) -> str:
-    # trio wraps the OS or TLS error (a BrokenResourceError from it): name the cause.
-    if isinstance(exc, trio.BrokenResourceError) and exc.__cause__ is not None:
-        exc = exc.__cause__
-    return f"{type(exc).__name__}: {exc}"
-
-
 class _Stale(Exception):
     """A reused connection failed before any response byte: the server had closed it."""
 
@@ -141,10 +137,14 @@ class TrioTransport(httpx.AsyncBaseTransport):
         max_connections: int = 1000,
         max_keepalive: int = 100,
         keepalive_expiry: float = 5.0,
+        local_address: str | None = None,
+        proxies: ProxyRouter | None = None,
     ) -> None:
         if max_connections < 1:
             raise ValueError("max_connections must be >= 1")
         self._ssl_context = ssl_context if ssl_context is not None else shared_ssl_context()
+        self._local_address = local_address
+        self._proxies = proxies
         self._max_connections = max_connections
         self._max_keepalive = max(0, min(max_keepalive, max_connections))
         self._keepalive_expiry = keepalive_expiry
@@ -226,25 +226,14 @@ class TrioTransport(httpx.AsyncBaseTransport):
     async def _connect(self, origin: Origin, connect_timeout: float | None) -> _Connection:
         if self._lru and len(self._lru) + self._busy >= self._max_connections:
             self._drop_oldest()  # room for this one under max_connections
-        scheme, host, port = origin
-        try:
-            with trio.fail_after(connect_timeout if connect_timeout is not None else float("inf")):
-                tcp = await _open_tcp(host, port)
-                try:
-                    stream: trio.abc.Stream = tcp
-                    if scheme == b"https":
-                        stream = trio.SSLStream(
-                            tcp, self._ssl_context, server_hostname=host, https_compatible=True
-                        )
-                        await stream.do_handshake()
-                except BaseException:
-                    tcp.socket.close()
-                    raise
-        except trio.TooSlowError as exc:
-            raise httpx.ConnectTimeout(f"connecting to {host}:{port} timed out") from exc
-        except (OSError, trio.BrokenResourceError, ssl.SSLError) as exc:
-            raise httpx.ConnectError(_describe(exc)) from exc
-        conn = _Connection(stream, tcp.socket, origin)
+        stream, sock, leftover = await open_connection(
+            origin,
+            self._ssl_context,
+            connect_timeout=connect_timeout,
+            local_address=self._local_address,
+        )
+        conn = _Connection(stream, sock, origin)
+        conn.buffer = leftover
         self._busy += 1
         return conn
 
@@ -259,10 +248,16 @@ class TrioTransport(httpx.AsyncBaseTransport):
             raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
         if not url.host:
             raise httpx.UnsupportedProtocol(f"no host in {url!r}")
-        origin: Origin = (scheme, url.host, url.port or _DEFAULT_PORTS[scheme])
+        port = url.port or _DEFAULT_PORTS[scheme]
+        proxy = None
+        if self._proxies is not None:
+            proxy = self._proxies.route(url.scheme, url.host, port)
+        origin: Origin = (scheme, url.host, port, proxy)
         timeouts = request.extensions.get("timeout") or {}
         body = await _body_in_memory(request)
-        head, chunked = _request_head(request, body)
+        # An http origin behind a proxy: the request goes to the proxy in absolute form.
+        forward = proxy if scheme == b"http" else None
+        head, chunked = _request_head(request, body, forward)
         pool_timeout = timeouts.get("pool")
         connect_timeout = timeouts.get("connect")
         await self._acquire(pool_timeout)
@@ -378,21 +373,6 @@ class _Partial(httpx.RemoteProtocolError):
     """The server sent part of a response head, then closed."""
 
 
-async def _open_tcp(host: str, port: int) -> trio.SocketStream:
-    try:
-        return await trio.open_tcp_stream(host, port)
-    except BaseExceptionGroup as group:
-        # Happy eyeballs connects in a nursery: a cancelled connect is a group of
-        # Cancelled; callers get the one Cancelled, never a group.
-        cancelled, rest = group.split(trio.Cancelled)
-        if rest is None and cancelled is not None:
-            leaf: BaseException = cancelled
-            while isinstance(leaf, BaseExceptionGroup):
-                leaf = leaf.exceptions[0]
-            raise leaf from None
-        raise OSError(f"connection failed: {group!r}") from group
-
-
 async def _body_in_memory(request: httpx.Request) -> bytes | None:
     """The body, when it is bytes in memory (and so can be sent again); else None."""
     stream = request.stream
@@ -401,10 +381,21 @@ async def _body_in_memory(request: httpx.Request) -> bytes | None:
     return None
 
 
-def _request_head(request: httpx.Request, body: bytes | None) -> tuple[bytes, bool]:
-    """The request line and headers, validated; and whether the body goes chunked."""
+def _request_head(
+    request: httpx.Request,
+    body: bytes | None,
+    forward: Proxy | None = None,
+) -> tuple[bytes, bool]:
+    """The request line and headers, validated; and whether the body goes chunked.
+
+    With ``forward``, the request goes to that proxy: its target in absolute form, with
+    the proxy's Proxy-Authorization when it has credentials.
+    """
     method = request.method.encode("ascii")
     target = request.url.raw_path
+    if forward is not None:
+        url = request.url
+        target = url.raw_scheme + b"://" + url.netloc + target
     if not _TOKEN.fullmatch(method):
         raise httpx.LocalProtocolError(f"invalid method {request.method!r}")
     if _BAD_TARGET.search(target):
@@ -431,6 +422,8 @@ def _request_head(request: httpx.Request, body: bytes | None) -> tuple[bytes, bo
             chunked = True
         elif body:
             lines += (b"Content-Length: %d\r\n" % len(body),)
+    if forward is not None and forward.authorization is not None:
+        lines += (b"Proxy-Authorization: ", forward.authorization, b"\r\n")
     lines.append(b"\r\n")
     return b"".join(lines), chunked
 

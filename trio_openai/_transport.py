@@ -11,9 +11,8 @@ import functools
 import logging
 import os
 import ssl
-import urllib.request
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, Final, Literal, cast
+from typing import Final, Literal, cast
 
 import h11
 import httpx
@@ -29,6 +28,7 @@ __all__ = [
     "Request",
     "Response",
     "build_request",
+    "drop_credentials_across_origins",
     "make_http_client",
     "pool_statistics",
     "read_body",
@@ -70,36 +70,30 @@ def make_http_client(
     follow_redirects: bool = True,
     transport: Literal["trio", "httpx"] | None = None,
 ) -> httpx.AsyncClient:
-    """The default pool: no httpx timeouts (cancel scopes do that), redirects followed
-    without credentials when they lead to another origin.
+    """The pool a client makes for itself: no httpx timeouts (cancel scopes do that),
+    redirects followed without credentials when they lead to another origin.
 
-    ``transport="trio"`` (the default) sends through `_pool.TrioTransport`, our trio + h11
-    transport; ``"httpx"`` through httpx's own (httpcore). Without the argument, the
-    environment variable TRIO_OPENAI_TRANSPORT (``trio`` or ``httpx``) decides. When proxy
-    environment variables apply (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY), httpx's transport is
-    used whatever was asked: it honours them, TrioTransport does not speak to proxies.
+    ``transport="trio"`` (the default) is `DefaultHttpClient` (our trio + h11 transport,
+    which honours the proxy and SSL_CERT_* environment variables); ``"httpx"`` is httpx's
+    own transport (httpcore). Without the argument, the environment variable
+    TRIO_OPENAI_TRANSPORT (``trio`` or ``httpx``) decides.
     """
-    kind = _transport_kind(transport)
-    common: dict[str, Any] = {
-        "timeout": httpx.Timeout(None),
-        "follow_redirects": follow_redirects,
-        "event_hooks": {"request": [_drop_credentials_across_origins]},
-    }
-    if kind == "trio" and not _proxies_in_environment():
-        from ._pool import TrioTransport
+    if _transport_kind(transport) == "trio":
+        from ._http_client import DefaultHttpClient
 
-        pool = TrioTransport(
-            ssl_context=shared_ssl_context(),
+        return DefaultHttpClient(
             max_connections=max_connections,
-            max_keepalive=max_keepalive,
+            max_keepalive_connections=max_keepalive,
+            follow_redirects=follow_redirects,
         )
-        return httpx.AsyncClient(transport=pool, **common)
     return httpx.AsyncClient(
         verify=shared_ssl_context(),
         limits=httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_keepalive
         ),
-        **common,
+        timeout=httpx.Timeout(None),
+        follow_redirects=follow_redirects,
+        event_hooks={"request": [drop_credentials_across_origins]},
     )
 
 
@@ -108,12 +102,6 @@ def _transport_kind(transport: str | None) -> str:
     if kind not in ("trio", "httpx"):
         raise ValueError(f"transport must be 'trio' or 'httpx', not {kind!r} ({_TRANSPORT_ENV})")
     return kind
-
-
-def _proxies_in_environment() -> bool:
-    """Whether httpx (trust_env) would send some request through a proxy."""
-    proxies = urllib.request.getproxies()
-    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
 
 
 def _is_credential(name: str) -> bool:
@@ -130,7 +118,7 @@ def _same_site(first: httpx.URL, url: httpx.URL) -> bool:
     return (first.scheme, first.port, url.scheme, url.port) == ("http", None, "https", None)
 
 
-async def _drop_credentials_across_origins(request: httpx.Request) -> None:
+async def drop_credentials_across_origins(request: httpx.Request) -> None:
     # httpx drops only Authorization on a redirect to another origin; the api-key header
     # (Azure), custom credential headers and cookies would follow the redirect.
     first = request.extensions.get(_ORIGIN)
