@@ -566,3 +566,30 @@ async def test_make_http_client_chooses_the_transport(monkeypatch: pytest.Monkey
     monkeypatch.setenv("TRIO_OPENAI_TRANSPORT", "carrier-pigeon")
     with pytest.raises(ValueError, match="carrier-pigeon"):
         make_http_client()
+
+
+async def test_reads_grow_for_a_bulk_body_and_shrink_for_a_token_stream(
+    local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read sizes follow the data (the memory a response holds between reads): a 1 MiB
+    body is read in 64 KiB reads after a few doublings; a paced stream of small events
+    brings the connection back to small reads."""
+    sizes: list[int] = []
+    real_fill = _pool._Connection.fill
+
+    async def recording_fill(self: _pool._Connection) -> bool:
+        sizes.append(self.read_size)
+        return await real_fill(self)
+
+    monkeypatch.setattr(_pool._Connection, "fill", recording_fill)
+    local_server.script("GET", "/v1/big", Reply.text(b"x" * (1 << 20)))
+    local_server.script("GET", "/v1/sse", Reply.sse(EVENTS * 4, pace=0.01))
+    async with TrioTransport() as transport:
+        _, body = await fetch(transport, local_server.base_url + "/big")
+        assert len(body) == 1 << 20
+        assert sizes[0] == _pool._MIN_READ
+        assert max(sizes) == _pool._MAX_READ
+        assert len(sizes) < 40  # not 256 reads of 4 KiB
+        sizes.clear()
+        _, body = await fetch(transport, local_server.base_url + "/sse")  # the same connection
+        assert sizes[0] > _pool._MIN_READ and sizes[-1] == _pool._MIN_READ

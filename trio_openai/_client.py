@@ -283,7 +283,10 @@ class OpenAI(Areas, AnyPath):
         await self.aclose()
 
     def statistics(self) -> dict[str, int]:
-        """Connection-pool counters (connections, idle, busy, waiting), for checks and metrics."""
+        """Connection-pool counters, for checks and metrics: ``connections`` (open),
+        ``idle`` (kept alive), ``busy`` (serving a request or an open stream), ``waiting``
+        (requests queued behind ``max_connections``), ``unconnected`` (httpx's transport
+        only). ``{}`` for an ``http_client`` with another transport. docs/transport.md."""
         return _transport.pool_statistics(self._http)
 
     def __repr__(self) -> str:
