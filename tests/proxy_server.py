@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import functools
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
 import attrs
@@ -31,7 +31,7 @@ class Seen:
 class ProxyServer:
     port: int = 0
     credentials: tuple[str, str] | None = None
-    seen: list[Seen] = attrs.Factory(list)
+    seen: list[Seen] = attrs.field(factory=list[Seen])
     connections: int = 0
 
     @property
@@ -159,13 +159,16 @@ class ProxyServer:
             up.start_next_cycle()
 
 
-async def _next(conn: h11.Connection, stream: trio.SocketStream) -> h11.Event | type[h11.PAUSED]:
+async def _next(conn: h11.Connection, stream: trio.SocketStream) -> h11.Event:
     while True:
         event = conn.next_event()
         if event is h11.NEED_DATA:
-            conn.receive_data(await stream.receive_some(65536))
+            conn.receive_data(bytes(await stream.receive_some(65536)))
             continue
-        return event  # type: ignore[return-value]
+        if event is h11.PAUSED:
+            return h11.ConnectionClosed()  # a pipelined request: not spoken here
+        assert isinstance(event, h11.Event)
+        return event
 
 
 async def _drain_body(conn: h11.Connection, stream: trio.SocketStream) -> None:
@@ -181,7 +184,7 @@ async def _answer(
 
 
 @asynccontextmanager
-async def open_proxy(credentials: tuple[str, str] | None = None) -> AsyncIterator[ProxyServer]:
+async def open_proxy(credentials: tuple[str, str] | None = None) -> AsyncGenerator[ProxyServer]:
     proxy = ProxyServer(credentials=credentials)
     async with trio.open_nursery() as nursery:
         listeners = await nursery.start(
@@ -193,7 +196,7 @@ async def open_proxy(credentials: tuple[str, str] | None = None) -> AsyncIterato
 
 
 @asynccontextmanager
-async def open_tls_front(context: ssl.SSLContext, backend_port: int) -> AsyncIterator[TlsFront]:
+async def open_tls_front(context: ssl.SSLContext, backend_port: int) -> AsyncGenerator[TlsFront]:
     """TLS on 127.0.0.1 in front of a plain server (the local server): each connection's
     handshake with ``context`` (which may demand a client certificate), then bytes copied
     both ways. ``handshakes`` counts the completed ones, ``failures`` the refused ones."""
@@ -245,7 +248,7 @@ class TlsFront:
     port: int = 0
     handshakes: int = 0
     failures: int = 0
-    peer_certs: list[object] = attrs.Factory(list)
+    peer_certs: list[object] = attrs.field(factory=list[object])
 
     @property
     def base_url(self) -> str:

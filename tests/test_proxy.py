@@ -11,7 +11,6 @@ the environment is trusted. The routing rules themselves are pure (trio_openai._
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import trio
@@ -29,7 +28,7 @@ PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
@@ -109,7 +108,7 @@ def test_an_explicit_proxy_ignores_no_proxy() -> None:
 
 
 @pytest.fixture
-async def origin(local_server: LocalServer) -> AsyncIterator[LocalServer]:
+def origin(local_server: LocalServer) -> LocalServer:
     local_server.script("POST", "/v1/echo", Reply.json({"ok": True}))
     local_server.script("POST", "/v1/events", Reply.sse([{"n": 1}, {"n": 2}]))
     return local_server

@@ -38,7 +38,6 @@ CertTypes = str | tuple[str, str] | tuple[str, str, str]
 or (certfile, keyfile, password)."""
 
 
-
 @final
 class DefaultHttpClient(httpx.AsyncClient):
     """The default connection pool, with its settings as arguments.
