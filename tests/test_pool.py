@@ -568,28 +568,43 @@ async def test_make_http_client_chooses_the_transport(monkeypatch: pytest.Monkey
         make_http_client()
 
 
-async def test_reads_grow_for_a_bulk_body_and_shrink_for_a_token_stream(
-    local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+async def test_a_stream_closed_at_its_last_event_leaves_its_connection_for_the_next(
+    local_server: LocalServer,
 ) -> None:
-    """Read sizes follow the data (the memory a response holds between reads): a 1 MiB
-    body is read in 64 KiB reads after a few doublings; a paced stream of small events
-    brings the connection back to small reads."""
-    sizes: list[int] = []
-    real_fill = _pool._Connection.fill
+    """Streams end at their last event (`response.completed`), a moment before the body's
+    final chunk: the pool reads that chunk (it is on its way) instead of closing the
+    connection, so back-to-back streams share one connection."""
+    import trio_openai
 
-    async def recording_fill(self: _pool._Connection) -> bool:
-        sizes.append(self.read_size)
-        return await real_fill(self)
+    async with (
+        trio_openai.DefaultHttpClient() as http,
+        trio_openai.OpenAI(api_key="sk", base_url=local_server.base_url, http_client=http) as c,
+    ):
+        for n in range(5):
+            async with c.responses.stream(model="echo-1", input=f"hi {n}") as stream:
+                async for _ in stream:
+                    pass
+            assert c.statistics()["idle"] == 1
+    assert local_server.connections_opened == 1
 
-    monkeypatch.setattr(_pool._Connection, "fill", recording_fill)
-    local_server.script("GET", "/v1/big", Reply.text(b"x" * (1 << 20)))
-    local_server.script("GET", "/v1/sse", Reply.sse(EVENTS * 4, pace=0.01))
-    async with TrioTransport() as transport:
-        _, body = await fetch(transport, local_server.base_url + "/big")
-        assert len(body) == 1 << 20
-        assert sizes[0] == _pool._MIN_READ
-        assert max(sizes) == _pool._MAX_READ
-        assert len(sizes) < 40  # not 256 reads of 4 KiB
-        sizes.clear()
-        _, body = await fetch(transport, local_server.base_url + "/sse")  # the same connection
-        assert sizes[0] > _pool._MIN_READ and sizes[-1] == _pool._MIN_READ
+
+async def test_a_stream_left_early_is_closed_not_drained(local_server: LocalServer) -> None:
+    """Leaving a stream that goes on: a few milliseconds at most for its end, then the
+    connection is closed (and the next request opens another)."""
+    import trio_openai
+
+    local_server.script("POST", "/v1/s", Reply.sse(EVENTS, pace=1.0))
+    async with trio_openai.OpenAI(api_key="sk", base_url=local_server.base_url) as client:
+        async with client.stream("POST", "/s", body={}) as stream:
+            async for _ in stream:
+                leaving = trio.current_time()
+                break
+        assert trio.current_time() - leaving < 0.5  # events come a second apart
+        assert client.statistics() == {
+            "connections": 0,
+            "idle": 0,
+            "busy": 0,
+            "unconnected": 0,
+            "waiting": 0,
+        }
+    await local_server.wait_open_connections(0)

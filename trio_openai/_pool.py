@@ -44,16 +44,14 @@ import trio
 
 from ._connect import Origin, describe as _describe, open_connection
 from ._proxy import Proxy, ProxyRouter
-from ._transport import _CLOSE_GRACE, _MemoryBody, shared_ssl_context
+from ._transport import _CLOSE_GRACE, LINGER, _MemoryBody, shared_ssl_context
 
 __all__ = ["TrioTransport"]
 
-# Reads start small and double while the socket fills them (a bulk body), up to 64 KiB,
-# and shrink back when the data comes in small pieces (a token stream): the bytes a
-# response holds between reads stay near what it needs. Measured at 1,000 concurrent
-# streams (docs/transport.md): 64 KiB reads held a whole pre-rendered body per stream.
-_MIN_READ: Final = 4096
-_MAX_READ: Final = 65536
+# One read's worth. Measured at 1,000 concurrent streams (docs/transport.md): reads that
+# start at 4 KiB and grow lowered what a stream holds between reads (43 -> 38 KiB) but not
+# the peak RSS of the run, and cut bodies into more pieces; so one size.
+_READ_SIZE: Final = 65536
 _MAX_HEAD: Final = 65536  # a response head (status line and headers) larger than this is refused
 _MAX_CHUNK_LINE: Final = 4096
 _ONE_WRITE: Final = 1 << 20  # bodies up to this size go out in the same write as the head
@@ -64,6 +62,11 @@ _BAD_VALUE: Final = re.compile(rb"[\x00\r\n]")
 _BAD_TARGET: Final = re.compile(rb"[\x00-\x20\x7f]")
 _HEAD_END: Final = re.compile(rb"\r?\n\r?\n")
 _HEX: Final = re.compile(rb"[0-9A-Fa-f]{1,16}")
+
+# Closing a response early: how long and how many reads to spend finishing a body whose
+# end is arriving (see _ResponseStream.finish_if_arriving).
+_FINISH_WAIT: Final = 0.005  # seconds
+_FINISH_READS: Final = 4
 
 # How a response body ends.
 _LENGTH: Final = 0  # after Content-Length bytes
@@ -77,7 +80,7 @@ _READ_ERRORS: Final = (trio.BrokenResourceError, trio.ClosedResourceError, OSErr
 class _Connection:
     """One open HTTP/1.1 connection and the bytes read past the last response."""
 
-    __slots__ = ("buffer", "idle_since", "origin", "read_size", "reused", "socket", "stream")
+    __slots__ = ("buffer", "idle_since", "origin", "reused", "socket", "stream")
 
     def __init__(
         self, stream: trio.abc.Stream, socket: trio.socket.SocketType, origin: Origin
@@ -88,7 +91,6 @@ class _Connection:
         self.buffer = b""
         self.idle_since = 0.0
         self.reused = False
-        self.read_size = _MIN_READ
 
     def close(self) -> None:
         """Close at once: no TLS close_notify, no await, safe in any `finally`."""
@@ -105,18 +107,12 @@ class _Connection:
 
     async def fill(self) -> bool:
         """Read more into the buffer; False at EOF."""
-        size = self.read_size
         try:
-            data = bytes(await self.stream.receive_some(size))  # the same object for bytes
+            data = bytes(await self.stream.receive_some(_READ_SIZE))  # the same object for bytes
         except _READ_ERRORS as exc:
             raise httpx.ReadError(_describe(exc)) from exc
         if not data:
             return False
-        if len(data) == size:
-            if size < _MAX_READ:
-                self.read_size = size * 2  # more is waiting: read more at once
-        elif size > _MIN_READ and len(data) <= size // 4:
-            self.read_size = size // 2
         self.buffer = self.buffer + data if self.buffer else data
         return True
 
@@ -338,12 +334,14 @@ class TrioTransport(httpx.AsyncBaseTransport):
             handed_over = True
             if framing == _LENGTH and length == 0:
                 stream.finish()
-            return httpx.Response(
+            response = httpx.Response(
                 status,
                 headers=headers,
                 stream=stream,
                 extensions={"http_version": b"HTTP/" + version, "reason_phrase": reason},
             )
+            stream.extensions = response.extensions  # the response's own dict (LINGER)
+            return response
         finally:
             if not handed_over:
                 self._release(conn, reuse=False)
@@ -549,6 +547,7 @@ class _ResponseStream(httpx.AsyncByteStream):
         self._keep = keep
         self._done = False
         self._after_data = False  # chunked: the CRLF after a chunk's data is still due
+        self.extensions: dict[str, object] = {}
         self._trailers = False  # chunked: past the last chunk, reading trailer lines
 
     def __aiter__(self) -> _ResponseStream:
@@ -649,6 +648,31 @@ class _ResponseStream(httpx.AsyncByteStream):
             self._pool._release(conn, reuse=self._keep)
 
     async def aclose(self) -> None:
+        if self._conn is not None and self.extensions.get(LINGER):
+            await self._finish_if_arriving()
         conn, self._conn = self._conn, None
         if conn is not None:
             self._pool._release(conn, reuse=False)
+
+    async def _finish_if_arriving(self) -> None:
+        """Read the end of the body if it arrives at once, so the connection is reused.
+
+        A stream is usually closed at its last event (``[DONE]``, ``response.completed``)
+        a moment before the final chunk arrives behind it; closing then would cost the
+        next request a new connection (and a TLS handshake). Bounded: a few reads within
+        a few milliseconds, the bytes read are dropped; a body that goes on is closed.
+        Only when `_transport.BodyReader.aclose` asked for it (``LINGER``): never when the
+        closer is being cancelled.
+        """
+        if self._framing == _EOF:
+            return
+        with trio.move_on_after(_FINISH_WAIT):
+            for _ in range(_FINISH_READS):
+                if self._conn is None:
+                    return
+                try:
+                    await self.__anext__()  # releases the connection at the end or on error
+                except StopAsyncIteration:
+                    return
+                except httpx.HTTPError:
+                    return

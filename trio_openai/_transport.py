@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import math
 import os
 import ssl
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -24,6 +25,7 @@ from ._types import Middleware, Timeout
 
 __all__ = [
     "FIRST_EVENT_DEADLINE",
+    "LINGER",
     "BodyReader",
     "Request",
     "Response",
@@ -51,6 +53,8 @@ _ORIGIN: Final = "trio_openai.origin"
 # the trio time by which the first event is due, counted from when the attempt was sent.
 _FIRST_EVENT_LIMIT: Final = "trio_openai.first_event"
 FIRST_EVENT_DEADLINE: Final = "trio_openai.first_event_deadline"
+# Set on a response closed before the end of its body, when the closer is not cancelled.
+LINGER: Final = "trio_openai.linger"
 # Chooses the default pool's transport: "trio" (ours, the default) or "httpx" (httpcore).
 _TRANSPORT_ENV: Final = "TRIO_OPENAI_TRANSPORT"
 
@@ -363,6 +367,10 @@ class BodyReader:
         if self._closed:
             return
         self._closed = True
+        if not self._eof and not _being_cancelled():
+            # TrioTransport may read the body's last bytes (a few ms at most) so that the
+            # connection is reused: a stream is closed at its last event, just before them.
+            self._response.extensions[LINGER] = True
         with trio.CancelScope(shield=True) as scope:
             scope.deadline = trio.current_time() + _CLOSE_GRACE
             with contextlib.suppress(httpx.HTTPError):
@@ -380,6 +388,10 @@ class BodyReader:
             except Exception:  # a user transport's stream may fail in its own way
                 break
         self._eof = True
+
+
+def _being_cancelled() -> bool:
+    return trio.current_effective_deadline() == -math.inf
 
 
 def pool_statistics(http: httpx.AsyncClient) -> dict[str, int]:
