@@ -25,6 +25,13 @@ Proxies: ``_connect.py`` opens the connection (a CONNECT tunnel for https origin
 http origin behind a proxy gets its request line in absolute form here. The pool key is
 the origin and the proxy, so connections through different proxies never mix.
 
+Memory (benchmarks, 1,000 concurrent 30-event streams, peak RSS growth per stream): the
+raw httpx reader over this pool (``httpx_raw_trio_pool``) ~34 KiB, over httpcore ~17 KiB.
+At tracemalloc's peak each stream here holds the bytes of its last read across trio's
+post-recv checkpoint and the de-chunked piece the reader still references (~9 KiB more
+than httpcore's per-event pieces); the rest is allocator fragmentation. Smaller reads did
+not lower the peak (see ``_READ_SIZE``).
+
 Out of scope: HTTP/2, ``Expect: 100-continue``.
 """
 
