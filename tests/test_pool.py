@@ -87,7 +87,7 @@ async def test_checkout_and_checkin_do_not_look_at_other_idle_connections(
         fake = _pool._Connection(None, FakeSocket(), (b"http", f"h{n}.invalid", 80, None))  # type: ignore[arg-type]
         await transport._slots.acquire()
         transport._busy += 1
-        transport._release(fake, reuse=True)
+        transport.release(fake, reuse=True)
     assert stats(transport) == (5000, 0, 0)
     url = local_server.base_url + "/models"
     await fetch(transport, url)  # opens one connection, then idles it
@@ -336,7 +336,7 @@ class NullPool:
     def __init__(self) -> None:
         self.released = []
 
-    def _release(self, conn: object, *, reuse: bool) -> None:
+    def release(self, conn: object, *, reuse: bool) -> None:
         self.released.append(reuse)
 
 

@@ -42,8 +42,8 @@ import re
 import select
 import ssl
 from collections import OrderedDict
-from collections.abc import AsyncIterator
-from typing import Final
+from collections.abc import AsyncIterable
+from typing import Final, cast
 
 import h11
 import httpx
@@ -51,7 +51,7 @@ import trio
 
 from ._connect import Origin, describe as _describe, open_connection
 from ._proxy import Proxy, ProxyRouter
-from ._transport import _CLOSE_GRACE, LINGER, _MemoryBody, shared_ssl_context
+from ._transport import CLOSE_GRACE, LINGER, MemoryBody, shared_ssl_context
 
 __all__ = ["TrioTransport"]
 
@@ -219,7 +219,7 @@ class TrioTransport(httpx.AsyncBaseTransport):
         del self._idle[conn.origin][conn]
         conn.close()
 
-    def _release(self, conn: _Connection, *, reuse: bool) -> None:
+    def release(self, conn: _Connection, *, reuse: bool) -> None:
         """End a connection's request: back to the pool or closed; frees its slot."""
         self._busy -= 1
         self._slots.release()
@@ -268,7 +268,7 @@ class TrioTransport(httpx.AsyncBaseTransport):
         if self._proxies is not None:
             proxy = self._proxies.route(url.scheme, url.host, port)
         origin: Origin = (scheme, url.host, port, proxy)
-        timeouts = request.extensions.get("timeout") or {}
+        timeouts = cast("dict[str, float | None]", request.extensions.get("timeout") or {})
         body = await _body_in_memory(request)
         # An http origin behind a proxy: the request goes to the proxy in absolute form.
         forward = proxy if scheme == b"http" else None
@@ -351,7 +351,7 @@ class TrioTransport(httpx.AsyncBaseTransport):
             return response
         finally:
             if not handed_over:
-                self._release(conn, reuse=False)
+                self.release(conn, reuse=False)
 
     async def _send(
         self,
@@ -393,7 +393,7 @@ class _Partial(httpx.RemoteProtocolError):
 async def _body_in_memory(request: httpx.Request) -> bytes | None:
     """The body, when it is bytes in memory (and so can be sent again); else None."""
     stream = request.stream
-    if isinstance(stream, (_MemoryBody, httpx.ByteStream)):
+    if isinstance(stream, (MemoryBody, httpx.ByteStream)):
         return b"".join([chunk async for chunk in stream])  # no I/O: one chunk at most
     return None
 
@@ -448,7 +448,7 @@ def _request_head(
 async def _send_stream(stream: trio.abc.Stream, request: httpx.Request, chunked: bool) -> None:
     expected = request.headers.get("content-length")
     left = int(expected) if expected is not None and not chunked else None
-    iterator: AsyncIterator[bytes] = request.stream.__aiter__()  # type: ignore[union-attr]
+    iterator = aiter(cast("AsyncIterable[bytes]", request.stream))
     finished = False
     try:
         async for chunk in iterator:
@@ -468,7 +468,7 @@ async def _send_stream(stream: trio.abc.Stream, request: httpx.Request, chunked:
         if not finished and aclose is not None:
             # An async generator stopped early: finish it here, not in the GC.
             with trio.CancelScope(shield=True) as scope:
-                scope.deadline = trio.current_time() + _CLOSE_GRACE
+                scope.deadline = trio.current_time() + CLOSE_GRACE
                 # The body's own failure is dropped: the send error is the one raised.
                 with contextlib.suppress(Exception):
                     await aclose()
@@ -588,7 +588,7 @@ class _ResponseStream(httpx.AsyncByteStream):
         except BaseException:
             if self._conn is not None:
                 self._conn = None
-                self._pool._release(conn, reuse=False)
+                self._pool.release(conn, reuse=False)
             raise
 
     def _take_length(self, conn: _Connection) -> bytes:
@@ -652,14 +652,14 @@ class _ResponseStream(httpx.AsyncByteStream):
         self._done = True
         conn, self._conn = self._conn, None
         if conn is not None:
-            self._pool._release(conn, reuse=self._keep)
+            self._pool.release(conn, reuse=self._keep)
 
     async def aclose(self) -> None:
         if self._conn is not None and self.extensions.get(LINGER):
             await self._finish_if_arriving()
         conn, self._conn = self._conn, None
         if conn is not None:
-            self._pool._release(conn, reuse=False)
+            self._pool.release(conn, reuse=False)
 
     async def _finish_if_arriving(self) -> None:
         """Read the end of the body if it arrives at once, so the connection is reused.

@@ -26,7 +26,9 @@ from ._types import Middleware, Timeout
 __all__ = [
     "FIRST_EVENT_DEADLINE",
     "LINGER",
+    "CLOSE_GRACE",
     "BodyReader",
+    "MemoryBody",
     "Request",
     "Response",
     "build_request",
@@ -46,7 +48,7 @@ log: Final = logging.getLogger("trio_openai")
 # Chunks drained after closing a response, to finish httpx/httpcore's async generators
 # deterministically (trio warns about generators left to the garbage collector).
 _DRAIN_LIMIT: Final = 64
-_CLOSE_GRACE: Final = 5.0
+CLOSE_GRACE: Final = 5.0
 # Where a request was first sent: httpx carries extensions over to redirected requests.
 _ORIGIN: Final = "trio_openai.origin"
 # A stream request's first_event limit (seconds), set by build_request; and on its response,
@@ -147,7 +149,7 @@ def build_request(
         request = http.build_request(method, url, headers=headers, params=query, content=content)
         # httpx iterates an in-memory body with an async generator; one cancelled while the
         # body is written would be left to the garbage collector (trio warns).
-        request.stream = _MemoryBody(content or b"")
+        request.stream = MemoryBody(content or b"")
     else:
         # Hand httpx our own iterator (no httpx async generator in between, which trio would
         # warn about when a server answers before the upload ends).
@@ -169,7 +171,7 @@ def build_request(
     return request
 
 
-class _MemoryBody(httpx.AsyncByteStream):
+class MemoryBody(httpx.AsyncByteStream):
     def __init__(self, data: bytes) -> None:
         self._data = data
 
@@ -372,7 +374,7 @@ class BodyReader:
             # connection is reused: a stream is closed at its last event, just before them.
             self._response.extensions[LINGER] = True
         with trio.CancelScope(shield=True) as scope:
-            scope.deadline = trio.current_time() + _CLOSE_GRACE
+            scope.deadline = trio.current_time() + CLOSE_GRACE
             with contextlib.suppress(httpx.HTTPError):
                 await self._response.aclose()
             if not self._eof:
