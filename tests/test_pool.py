@@ -20,7 +20,7 @@ import trio.testing
 import trustme
 from hypothesis import given, strategies as st
 
-from trio_openai import _pool
+from trio_openai import _http11
 from trio_openai._pool import TrioTransport
 from trio_openai._transport import BodyReader, make_http_client, pool_statistics
 from trio_openai.testing import LocalServer, Reply
@@ -68,13 +68,13 @@ async def test_checkout_and_checkin_do_not_look_at_other_idle_connections(
     """Thousands of idle connections (to other origins) cost nothing per request: the
     pool looks at exactly one connection per checkout and closes none of the others."""
     looked_at: list[object] = []
-    real_readable = _pool._Connection.readable
+    real_readable = _http11.Connection.readable
 
-    def counting_readable(self: _pool._Connection) -> bool:
+    def counting_readable(self: _http11.Connection) -> bool:
         looked_at.append(self)
         return real_readable(self)
 
-    monkeypatch.setattr(_pool._Connection, "readable", counting_readable)
+    monkeypatch.setattr(_http11.Connection, "readable", counting_readable)
 
     class FakeSocket:
         closed = 0
@@ -84,7 +84,7 @@ async def test_checkout_and_checkin_do_not_look_at_other_idle_connections(
 
     transport = TrioTransport(max_connections=10_000, max_keepalive=10_000)
     for n in range(5000):
-        fake = _pool._Connection(None, FakeSocket(), (b"http", f"h{n}.invalid", 80, None))  # type: ignore[arg-type]
+        fake = _http11.Connection(None, FakeSocket(), (b"http", f"h{n}.invalid", 80, None))  # type: ignore[arg-type]
         await transport._slots.acquire()
         transport._busy += 1
         transport.release(fake, reuse=True)
@@ -357,7 +357,7 @@ async def test_dechunking_survives_any_split_of_the_wire(
     points = sorted({min(c, len(wire)) for c in cuts} | {0, len(wire)})
     pieces = [wire[a:b] for a, b in itertools.pairwise(points) if b > a]
     conn, pool = PiecesConnection(pieces), NullPool()
-    stream = _pool._ResponseStream(pool, conn, _pool._CHUNKED, 0, True)  # type: ignore[arg-type]
+    stream = _http11.ResponseStream(pool, conn, _http11.CHUNKED, 0, True)  # type: ignore[arg-type]
     got = b"".join([chunk async for chunk in stream])
     assert got == b"".join(payloads)
     assert pool.released == [True]
@@ -366,7 +366,7 @@ async def test_dechunking_survives_any_split_of_the_wire(
 
 async def test_dechunking_hands_up_all_complete_chunks_of_one_read() -> None:
     conn, pool = PiecesConnection([chunked_wire([b"a", b"bb", b"ccc"])]), NullPool()
-    stream = _pool._ResponseStream(pool, conn, _pool._CHUNKED, 0, True)  # type: ignore[arg-type]
+    stream = _http11.ResponseStream(pool, conn, _http11.CHUNKED, 0, True)  # type: ignore[arg-type]
     assert [chunk async for chunk in stream] == [b"abbccc"]
     assert pool.released == [True]
 

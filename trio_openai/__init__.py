@@ -3,8 +3,8 @@
 Layers, inside out (arrows only point inward):
 
     pure:      _types, _redact, _errors, _config, _encoding, _sse, _models, _retry (policy)
-    I/O:       _transport, _pool, _connect, _http_client (the transport layer: the only
-               httpx importers; _proxy is its pure part) -> _streaming, _pagination, _multipart,
+    I/O:       _transport, _pool, _http11, _connect, _http_client (the transport layer: the
+               only httpx importers; _proxy is its pure part) -> _streaming, _pagination, _multipart,
                _response (raw and streamed responses) -> _call_errors, _any_path (typed
                get/post/...) -> _client (OpenAI: options, auth, retries, entry points)
                -> _raw_client (client.with_raw_response / with_streaming_response)
