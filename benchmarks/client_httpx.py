@@ -23,7 +23,14 @@ runtime = "trio"
 _HEADERS = {"Authorization": "Bearer bench", "Content-Type": "application/json"}
 
 
-def _new_client(httpx: Any, max_connections: int = 1000) -> Any:
+def _new_client(httpx: Any, max_connections: int = 1000, transport: str = "httpx") -> Any:
+    if transport == "trio_openai":  # the same reader over trio_openai's pool (an experiment)
+        import trio_openai
+
+        return trio_openai.DefaultHttpClient(
+            max_connections=max_connections,
+            max_keepalive_connections=min(100, max_connections),
+        )
     return httpx.AsyncClient(
         timeout=None,
         limits=httpx.Limits(
@@ -35,20 +42,33 @@ def _new_client(httpx: Any, max_connections: int = 1000) -> Any:
 
 class Adapter:
     def __init__(
-        self, base_url: str, *, reader: str = "raw", pools: int = 1, module: str = "httpx"
+        self,
+        base_url: str,
+        *,
+        reader: str = "raw",
+        pools: int = 1,
+        module: str = "httpx",
+        transport: str = "httpx",
     ) -> None:
+        self.transport = transport
         self.base_url = base_url
         self.reader = reader
         self.pools = pools
         self.httpx = importlib.import_module(module)
-        self.notes: dict[str, Any] = {module: self.httpx.__version__, "pools": pools}
+        self.notes: dict[str, Any] = {
+            module: self.httpx.__version__,
+            "pools": pools,
+            "transport": transport,
+        }
         self.clients: list[Any] = []
         self._next = _counter()
         self._json_body = orjson.dumps(JSON_BODY)
 
     async def open(self) -> None:
         per_pool = max(1, 1000 // self.pools)
-        self.clients = [_new_client(self.httpx, per_pool) for _ in range(self.pools)]
+        self.clients = [
+            _new_client(self.httpx, per_pool, self.transport) for _ in range(self.pools)
+        ]
 
     async def aclose(self) -> None:
         for client in self.clients:

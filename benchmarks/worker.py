@@ -33,6 +33,8 @@ CLIENTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "trio_openai_proto": ("client_trio_openai", "trio", {"transport": "proto"}),
     "httpx_4pools": ("client_httpx", "trio", {"reader": "raw", "pools": 4}),
     "httpx2_raw": ("client_httpx", "trio", {"reader": "raw", "module": "httpx2"}),
+    # raw httpx reading over trio_openai's pool: the transport's share of memory and speed
+    "httpx_raw_trio_pool": ("client_httpx", "trio", {"reader": "raw", "transport": "trio_openai"}),
 }
 
 WORKLOADS = ("chat", "chat_bulk", "responses", "concurrent", "fanout", "ttfe", "construct")

@@ -14,11 +14,16 @@ the body, retry sleeps and closing. After every run:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Final, Literal
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Final
 
+import httpx
 import pytest
 import trio
+import trustme
+from proxy_server import open_proxy, open_tls_front
 
 import trio_openai
 from trio_openai._transport import make_http_client
@@ -127,25 +132,52 @@ async def run_cancelled_at(operation: Callable[[], Awaitable[None]], n: int) -> 
     return instrument.fired, completed
 
 
-@pytest.mark.parametrize("transport", ["trio", "httpx"])
+@asynccontextmanager
+async def pool_and_url(
+    transport: str, keepalive: int, server: LocalServer
+) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    if transport != "tunnel":
+        async with make_http_client(
+            max_keepalive=keepalive, transport="httpx" if transport == "httpx" else "trio"
+        ) as http:
+            yield http, server.base_url
+        return
+    # through a proxy's CONNECT tunnel to TLS in front of the server: the sweep crosses
+    # the CONNECT exchange and both handshakes too
+    ca = trustme.CA()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(server_tls)
+    client_tls = ssl.create_default_context()
+    ca.configure_trust(client_tls)
+    async with (
+        open_proxy() as proxy,
+        open_tls_front(server_tls, server.port) as front,
+        trio_openai.DefaultHttpClient(
+            proxy=proxy.url, verify=client_tls, max_keepalive_connections=keepalive
+        ) as http,
+    ):
+        yield http, front.base_url
+
+
+@pytest.mark.parametrize("transport", ["trio", "httpx", "tunnel"])
 @pytest.mark.parametrize("pool", ["pooled", "new connection"])
 @pytest.mark.parametrize("name", list(OPERATIONS))
-async def test_cancel_at_every_step(
-    name: str, pool: str, transport: Literal["trio", "httpx"]
-) -> None:
+async def test_cancel_at_every_step(name: str, pool: str, transport: str) -> None:
     """`pooled` reuses kept-alive connections; `new connection` keeps none, so every run
     connects anew and the sweep crosses opening a connection too. Both transports of
-    `make_http_client`: the package's own (the default) and httpx's."""
+    `make_http_client`: the package's own (the default) and httpx's; and the package's
+    through a proxy tunnel to TLS."""
     operation = OPERATIONS[name]
     cancelled = finished_anyway = 0
     async with open_local_server() as server:
         script(server)
         async with (
-            make_http_client(
-                max_keepalive=0 if pool == "new connection" else 10, transport=transport
-            ) as http,
+            pool_and_url(transport, 0 if pool == "new connection" else 10, server) as (
+                http,
+                base_url,
+            ),
             trio_openai.OpenAI(
-                api_key=KEY, base_url=server.base_url, max_retries=2, http_client=http
+                api_key=KEY, base_url=base_url, max_retries=2, http_client=http
             ) as client,
         ):
             await operation(client)  # warm-up (and a pooled connection for "pooled")

@@ -10,15 +10,22 @@ cell the client's pool has no busy connection and the server's connections all c
 
 `EXPECTED` is the matrix as data (outcome and number of attempts the server saw). A
 WebSocket cell of an HTTP-only fault is "N/A" there, with the reason: data, not a skip.
+
+The HTTP columns run along three routes (`ROUTES`) with the same expectations: direct;
+through an HTTP proxy (absolute-form requests, tests/proxy_server.py); and through a
+CONNECT tunnel of that proxy to TLS in front of the server (the route to an https API
+behind a corporate proxy).
 With FAULT_MATRIX_TABLE=path the run writes the observed matrix as a Markdown table
 (docs/reliability.md embeds it).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
+import ssl
 import time
 import tracemalloc
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -29,6 +36,8 @@ import attrs
 import orjson
 import pytest
 import trio
+import trustme
+from proxy_server import open_proxy, open_tls_front
 
 import trio_openai
 from trio_openai._retry import backoff_delay
@@ -323,11 +332,50 @@ def script(server: LocalServer, fault: str, call: str) -> str:
     return "/v1/cell"
 
 
+ROUTES: Final = ("direct", "proxy", "tunnel")
+
+
+@functools.cache
+def tunnel_tls() -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """Server and client SSL contexts for the tunnel route (trustme: built once)."""
+    ca = trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(server)
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    return server, client
+
+
 @asynccontextmanager
-async def matrix_client(base_url: str, fault: str) -> AsyncIterator[trio_openai.OpenAI]:
+async def routed(
+    route: str, base_url: str, port: int
+) -> AsyncIterator[tuple[str, trio_openai.DefaultHttpClient | None]]:
+    """The base URL and HTTP client of a route to the server on `port`."""
+    if route == "direct":
+        yield base_url, None
+        return
+    server_tls, client_tls = tunnel_tls()
+    async with open_proxy() as proxy:
+        http = trio_openai.DefaultHttpClient(proxy=proxy.url, verify=client_tls)
+        if route == "proxy":
+            async with http:
+                yield base_url, http
+        else:
+            async with open_tls_front(server_tls, port) as front, http:
+                yield front.base_url, http
+    # every attempt went by the proxy: forwarded, or a tunnel to the TLS front
+    assert proxy.seen
+    assert {s.method == "CONNECT" for s in proxy.seen} == {route == "tunnel"}
+
+
+@asynccontextmanager
+async def matrix_client(
+    base_url: str, fault: str, http: trio_openai.DefaultHttpClient | None = None
+) -> AsyncIterator[trio_openai.OpenAI]:
     async with trio_openai.OpenAI(
         api_key=KEY,
         base_url=base_url,
+        http_client=http,
         max_retries=1,
         timeout=timeout_for(fault),
         max_event_size=MIB,
@@ -345,18 +393,24 @@ async def outcome_of(call: Callable[[], Any]) -> str:
     return result if isinstance(result, str) else "ok"
 
 
-async def run_http_cell(fault: str, call: str) -> Outcome:
+async def run_http_cell(fault: str, call: str, route: str = "direct") -> Outcome:
     operation = HTTP_CALLS[call]
     if fault == "connection refused":
-        base_url = f"http://127.0.0.1:{closed_port()}/v1"
-        async with matrix_client(base_url, fault) as client:
+        port = closed_port()
+        async with (
+            routed(route, f"http://127.0.0.1:{port}/v1", port) as (base_url, http),
+            matrix_client(base_url, fault, http) as client,
+        ):
             result = await outcome_of(lambda: operation(client))
             assert client.statistics()["busy"] == 0
         return Outcome(result, 0)
     measure = fault == "64 MiB event line"
     async with open_local_server() as server:
         path = script(server, fault, call)  # the 64 MiB line is built here, before tracing
-        async with matrix_client(server.base_url, fault) as client:
+        async with (
+            routed(route, server.base_url, server.port) as (base_url, http),
+            matrix_client(base_url, fault, http) as client,
+        ):
             if measure:
                 tracemalloc.start()
             try:
@@ -448,6 +502,25 @@ def cells() -> Iterator[Any]:
     for fault in FAULTS:
         for call in CALLS:
             yield pytest.param(fault, call, id=f"{fault}-{call}".replace(" ", "_"))
+
+
+def routed_cells() -> Iterator[Any]:
+    for route in ROUTES[1:]:
+        for fault in FAULTS:
+            for call in HTTP_CALLS:
+                if EXPECTED[fault, call].result != "N/A":
+                    yield pytest.param(
+                        route, fault, call, id=f"{route}-{fault}-{call}".replace(" ", "_")
+                    )
+
+
+@pytest.mark.parametrize(("route", "fault", "call"), list(routed_cells()))
+async def test_cell_through_a_proxy(route: str, fault: str, call: str) -> None:
+    """The HTTP columns again, through a proxy or a tunnel: the same outcomes and attempts."""
+    expected = EXPECTED[fault, call]
+    with trio.fail_after(CELL_DEADLINE):
+        got = await run_http_cell(fault, call, route)
+    assert (got.result, got.attempts) == (expected.result, expected.attempts)
 
 
 @pytest.mark.parametrize(("fault", "call"), list(cells()))

@@ -20,7 +20,7 @@ import trio.testing
 import trustme
 from hypothesis import given, strategies as st
 
-from trio_openai import _pool
+from trio_openai import _http11
 from trio_openai._pool import TrioTransport
 from trio_openai._transport import BodyReader, make_http_client, pool_statistics
 from trio_openai.testing import LocalServer, Reply
@@ -68,13 +68,13 @@ async def test_checkout_and_checkin_do_not_look_at_other_idle_connections(
     """Thousands of idle connections (to other origins) cost nothing per request: the
     pool looks at exactly one connection per checkout and closes none of the others."""
     looked_at: list[object] = []
-    real_readable = _pool._Connection.readable
+    real_readable = _http11.Connection.readable
 
-    def counting_readable(self: _pool._Connection) -> bool:
+    def counting_readable(self: _http11.Connection) -> bool:
         looked_at.append(self)
         return real_readable(self)
 
-    monkeypatch.setattr(_pool._Connection, "readable", counting_readable)
+    monkeypatch.setattr(_http11.Connection, "readable", counting_readable)
 
     class FakeSocket:
         closed = 0
@@ -84,10 +84,10 @@ async def test_checkout_and_checkin_do_not_look_at_other_idle_connections(
 
     transport = TrioTransport(max_connections=10_000, max_keepalive=10_000)
     for n in range(5000):
-        fake = _pool._Connection(None, FakeSocket(), (b"http", f"h{n}.invalid", 80))  # type: ignore[arg-type]
+        fake = _http11.Connection(None, FakeSocket(), (b"http", f"h{n}.invalid", 80, None))  # type: ignore[arg-type]
         await transport._slots.acquire()
         transport._busy += 1
-        transport._release(fake, reuse=True)
+        transport.release(fake, reuse=True)
     assert stats(transport) == (5000, 0, 0)
     url = local_server.base_url + "/models"
     await fetch(transport, url)  # opens one connection, then idles it
@@ -336,7 +336,7 @@ class NullPool:
     def __init__(self) -> None:
         self.released = []
 
-    def _release(self, conn: object, *, reuse: bool) -> None:
+    def release(self, conn: object, *, reuse: bool) -> None:
         self.released.append(reuse)
 
 
@@ -357,7 +357,7 @@ async def test_dechunking_survives_any_split_of_the_wire(
     points = sorted({min(c, len(wire)) for c in cuts} | {0, len(wire)})
     pieces = [wire[a:b] for a, b in itertools.pairwise(points) if b > a]
     conn, pool = PiecesConnection(pieces), NullPool()
-    stream = _pool._ResponseStream(pool, conn, _pool._CHUNKED, 0, True)  # type: ignore[arg-type]
+    stream = _http11.ResponseStream(pool, conn, _http11.CHUNKED, 0, True)  # type: ignore[arg-type]
     got = b"".join([chunk async for chunk in stream])
     assert got == b"".join(payloads)
     assert pool.released == [True]
@@ -366,7 +366,7 @@ async def test_dechunking_survives_any_split_of_the_wire(
 
 async def test_dechunking_hands_up_all_complete_chunks_of_one_read() -> None:
     conn, pool = PiecesConnection([chunked_wire([b"a", b"bb", b"ccc"])]), NullPool()
-    stream = _pool._ResponseStream(pool, conn, _pool._CHUNKED, 0, True)  # type: ignore[arg-type]
+    stream = _http11.ResponseStream(pool, conn, _http11.CHUNKED, 0, True)  # type: ignore[arg-type]
     assert [chunk async for chunk in stream] == [b"abbccc"]
     assert pool.released == [True]
 
@@ -568,9 +568,39 @@ async def test_make_http_client_chooses_the_transport(monkeypatch: pytest.Monkey
         make_http_client()
 
 
-async def test_proxy_environment_falls_back_to_httpx(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TRIO_OPENAI_TRANSPORT", raising=False)
-    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
-    async with make_http_client(transport="trio") as http:
-        assert not isinstance(transport_of(http), TrioTransport)
-        assert http._mounts  # httpx's proxy mounts
+async def test_a_stream_closed_at_its_last_event_leaves_its_connection_for_the_next(
+    local_server: LocalServer,
+) -> None:
+    """Streams end at their last event (`response.completed`), a moment before the body's
+    final chunk: the pool reads that chunk (it is on its way) instead of closing the
+    connection, so back-to-back streams share one connection."""
+    import trio_openai
+
+    async with (
+        trio_openai.DefaultHttpClient() as http,
+        trio_openai.OpenAI(api_key="sk", base_url=local_server.base_url, http_client=http) as c,
+    ):
+        for n in range(5):
+            async with c.responses.stream(model="echo-1", input=f"hi {n}") as stream:
+                async for _ in stream:
+                    pass
+            assert c.statistics()["idle"] == 1
+    assert local_server.connections_opened == 1
+
+
+async def test_a_stream_left_early_is_closed_not_drained(local_server: LocalServer) -> None:
+    """Leaving a stream that goes on: a few milliseconds at most for its end, then the
+    connection is closed (and the next request opens another)."""
+    import trio_openai
+
+    local_server.script("POST", "/v1/s", Reply.sse(EVENTS, pace=1.0))
+    async with trio_openai.OpenAI(api_key="sk", base_url=local_server.base_url) as client:
+        async with client.stream("POST", "/s", body={}) as stream:
+            async for _ in stream:
+                leaving = trio.current_time()
+                break
+        assert trio.current_time() - leaving < 0.5  # events come a second apart
+        stats = client.statistics()
+        pool = {k: stats[k] for k in ("connections", "idle", "busy", "unconnected", "waiting")}
+        assert pool == {"connections": 0, "idle": 0, "busy": 0, "unconnected": 0, "waiting": 0}
+    await local_server.wait_open_connections(0)

@@ -517,12 +517,13 @@ async def test_no_environment_variable_turns_verification_off(
 async def test_verification_stays_on_through_proxy_settings(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # With proxy variables the pool is httpx's own transport, with proxy mounts.
-    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    # With proxy variables the pool is still the package's transport (tunnels to https
+    # origins, TLS to https proxies), with the one shared context.
+    monkeypatch.setenv("HTTPS_PROXY", "https://127.0.0.1:9")
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     async with trio_openai.OpenAI(api_key=API_KEY) as client:
         contexts = ssl_contexts(client)
-    assert len(contexts) >= 2
+    assert contexts == [_transport.shared_ssl_context()]
     for context in contexts:
         assert_verifying(context)
 

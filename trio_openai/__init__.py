@@ -8,8 +8,8 @@ names the client's type, the client builds the resource). tests/test_layering.py
                _ratelimit_headers _auth _any_path _call_errors _computed _operation
                _interrupted _endpoints _ws_reconnect_policy
     models:    types/
-    io:        _transport _pool _streaming _pagination _multipart _binary _response
-               _webhooks _hedge
+    io:        _proxy _http11 _connect _transport _pool _http_client _streaming _pagination
+               _multipart _binary _response _webhooks _hedge
     sessions:  _websocket _realtime _realtime_helpers _responses_ws _ws_reconnect
     helpers:   lib/
     resources: resources/
@@ -79,6 +79,10 @@ if TYPE_CHECKING:
     from ._call_errors import ClientClosedError as ClientClosedError
     from ._client import OpenAI as OpenAI
     from ._hedge import AdaptiveHedge as AdaptiveHedge
+    from ._http_client import (
+        DefaultAsyncHttpxClient as DefaultAsyncHttpxClient,
+        DefaultHttpClient as DefaultHttpClient,
+    )
     from ._pagination import AsyncPaginator as AsyncPaginator, Page as Page
     from ._realtime import (
         RealtimeConnection as RealtimeConnection,
@@ -104,6 +108,8 @@ _LAZY = {
     "OpenAI": "._client",
     "AdaptiveHedge": "._hedge",
     "AzureOpenAI": ".azure",
+    "DefaultAsyncHttpxClient": "._http_client",
+    "DefaultHttpClient": "._http_client",
     "RealtimeConnection": "._realtime",
     "RealtimeConnectionError": "._realtime",
     "RealtimeError": "._realtime",
@@ -143,6 +149,8 @@ __all__ = [
     "CallOptions",
     "ClientClosedError",
     "ConflictError",
+    "DefaultAsyncHttpxClient",
+    "DefaultHttpClient",
     "EventTooLargeError",
     "InternalServerError",
     "InvalidSignatureError",

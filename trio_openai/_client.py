@@ -312,8 +312,12 @@ class OpenAI(Areas, AnyPath):
         await self.aclose()
 
     def statistics(self) -> dict[str, int]:
-        """Connection-pool counters (connections, idle, busy, waiting), hedges sent and won,
-        and with fallback endpoints the calls each served, for checks and metrics."""
+        """Connection-pool counters, for checks and metrics: ``connections`` (open),
+        ``idle`` (kept alive), ``busy`` (serving a request or an open stream), ``waiting``
+        (requests queued behind ``max_connections``), ``unconnected`` (httpx's transport
+        only; none of the pool keys for an ``http_client`` with another transport); then
+        ``hedges_started`` / ``hedges_won``, and with fallback endpoints the calls each
+        served (docs/transport.md, docs/resilience.md)."""
         stats = {**_transport.pool_statistics(self._http), **self._hedges.as_dict()}
         if self._endpoints is not None:
             stats.update(self._endpoints.statistics())

@@ -9,11 +9,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import math
 import os
 import ssl
-import urllib.request
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, Final, Literal, cast
+from typing import Final, Literal, cast
 
 import h11
 import httpx
@@ -25,10 +25,14 @@ from ._types import Middleware, Timeout
 
 __all__ = [
     "FIRST_EVENT_DEADLINE",
+    "LINGER",
+    "CLOSE_GRACE",
     "BodyReader",
+    "MemoryBody",
     "Request",
     "Response",
     "build_request",
+    "drop_credentials_across_origins",
     "make_http_client",
     "pool_statistics",
     "read_body",
@@ -51,6 +55,8 @@ _ORIGIN: Final = "trio_openai.origin"
 # the trio time by which the first event is due, counted from when the attempt was sent.
 _FIRST_EVENT_LIMIT: Final = "trio_openai.first_event"
 FIRST_EVENT_DEADLINE: Final = "trio_openai.first_event_deadline"
+# Set on a response closed before the end of its body, when the closer is not cancelled.
+LINGER: Final = "trio_openai.linger"
 # Chooses the default pool's transport: "trio" (ours, the default) or "httpx" (httpcore).
 _TRANSPORT_ENV: Final = "TRIO_OPENAI_TRANSPORT"
 
@@ -70,36 +76,30 @@ def make_http_client(
     follow_redirects: bool = True,
     transport: Literal["trio", "httpx"] | None = None,
 ) -> httpx.AsyncClient:
-    """The default pool: no httpx timeouts (cancel scopes do that), redirects followed
-    without credentials when they lead to another origin.
+    """The pool a client makes for itself: no httpx timeouts (cancel scopes do that),
+    redirects followed without credentials when they lead to another origin.
 
-    ``transport="trio"`` (the default) sends through `_pool.TrioTransport`, our trio + h11
-    transport; ``"httpx"`` through httpx's own (httpcore). Without the argument, the
-    environment variable TRIO_OPENAI_TRANSPORT (``trio`` or ``httpx``) decides. When proxy
-    environment variables apply (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY), httpx's transport is
-    used whatever was asked: it honours them, TrioTransport does not speak to proxies.
+    ``transport="trio"`` (the default) is `DefaultHttpClient` (our trio + h11 transport,
+    which honours the proxy and SSL_CERT_* environment variables); ``"httpx"`` is httpx's
+    own transport (httpcore). Without the argument, the environment variable
+    TRIO_OPENAI_TRANSPORT (``trio`` or ``httpx``) decides.
     """
-    kind = _transport_kind(transport)
-    common: dict[str, Any] = {
-        "timeout": httpx.Timeout(None),
-        "follow_redirects": follow_redirects,
-        "event_hooks": {"request": [_drop_credentials_across_origins]},
-    }
-    if kind == "trio" and not _proxies_in_environment():
-        from ._pool import TrioTransport
+    if _transport_kind(transport) == "trio":
+        from ._http_client import DefaultHttpClient
 
-        pool = TrioTransport(
-            ssl_context=shared_ssl_context(),
+        return DefaultHttpClient(
             max_connections=max_connections,
-            max_keepalive=max_keepalive,
+            max_keepalive_connections=max_keepalive,
+            follow_redirects=follow_redirects,
         )
-        return httpx.AsyncClient(transport=pool, **common)
     return httpx.AsyncClient(
         verify=shared_ssl_context(),
         limits=httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_keepalive
         ),
-        **common,
+        timeout=httpx.Timeout(None),
+        follow_redirects=follow_redirects,
+        event_hooks={"request": [drop_credentials_across_origins]},
     )
 
 
@@ -108,12 +108,6 @@ def _transport_kind(transport: str | None) -> str:
     if kind not in ("trio", "httpx"):
         raise ValueError(f"transport must be 'trio' or 'httpx', not {kind!r} ({_TRANSPORT_ENV})")
     return kind
-
-
-def _proxies_in_environment() -> bool:
-    """Whether httpx (trust_env) would send some request through a proxy."""
-    proxies = urllib.request.getproxies()
-    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
 
 
 def _is_credential(name: str) -> bool:
@@ -130,7 +124,7 @@ def _same_site(first: httpx.URL, url: httpx.URL) -> bool:
     return (first.scheme, first.port, url.scheme, url.port) == ("http", None, "https", None)
 
 
-async def _drop_credentials_across_origins(request: httpx.Request) -> None:
+async def drop_credentials_across_origins(request: httpx.Request) -> None:
     # httpx drops only Authorization on a redirect to another origin; the api-key header
     # (Azure), custom credential headers and cookies would follow the redirect.
     first = request.extensions.get(_ORIGIN)
@@ -375,6 +369,10 @@ class BodyReader:
         if self._closed:
             return
         self._closed = True
+        if not self._eof and not _being_cancelled():
+            # TrioTransport may read the body's last bytes (a few ms at most) so that the
+            # connection is reused: a stream is closed at its last event, just before them.
+            self._response.extensions[LINGER] = True
         with trio.CancelScope(shield=True) as scope:
             scope.deadline = trio.current_time() + CLOSE_GRACE
             with contextlib.suppress(httpx.HTTPError):
@@ -392,6 +390,10 @@ class BodyReader:
             except Exception:  # a user transport's stream may fail in its own way
                 break
         self._eof = True
+
+
+def _being_cancelled() -> bool:
+    return trio.current_effective_deadline() == -math.inf
 
 
 def pool_statistics(http: httpx.AsyncClient) -> dict[str, int]:
