@@ -66,7 +66,7 @@ def render_all(spec: Spec) -> tuple[dict[str, str], dict[str, str]]:
     resolver = Resolver(spec)
     resolver.build()
     modules = assign_modules(spec, resolver)
-    typer = ParamTyper(spec)
+    typer = ParamTyper(spec, model_names=resolver.component_names)
     ops = OperationBuilder(spec, resolver, typer).build_all()
     check_unique(ops)
     by_module: dict[str, list[Def]] = {}

@@ -20,11 +20,12 @@ Simplifications, each keeping annotations short without rejecting valid input:
 from __future__ import annotations
 
 import keyword
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
 
+from .component_names import NUMBERED
 from .ir import literal
 from .names import camel, class_name, trim_doc
 from .spec import Spec, is_constraint_only, is_null, ref_name, shape_keys
@@ -192,8 +193,11 @@ def _string_literal(ann: str) -> bool:
 class ParamTyper:
     """Annotations of request values; collects the TypedDicts and aliases they name."""
 
-    def __init__(self, spec: Spec) -> None:
+    def __init__(self, spec: Spec, model_names: Mapping[str, str] | None = None) -> None:
         self.spec = spec
+        # The models' names of the components (`component_names`): a component the spec
+        # numbers (`ImageRefParam-2`) takes its model's readable name, not `...2Param`.
+        self._model_names = model_names or {}
         self.classes: dict[str, ParamClass] = {}
         self.aliases: dict[str, ParamAlias] = {}
         self._component_names: dict[str, str] = {}
@@ -265,9 +269,12 @@ class ParamTyper:
             return known
         if comp in self._component_names:  # recursive: the name is already reserved
             return self._component_names[comp]
-        base = self._param_name(class_name(comp))
+        numbered = NUMBERED.match(comp)
+        readable = self._model_names.get(comp) if numbered else None
+        base = self._param_name(readable or class_name(comp))
         if is_object_schema(self.spec, schema):
-            twin = self._twin_of(comp, base, schema)
+            stem = self._param_name(class_name(numbered[1])) if numbered else base
+            twin = self._twin_of(comp, stem, schema) or self._twin_of(comp, base, schema)
             if twin is not None:  # `FunctionTool` and the spec's `FunctionToolParam`: one type
                 self._component_anns[comp] = twin
                 return twin

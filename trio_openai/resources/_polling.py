@@ -54,7 +54,7 @@ if TYPE_CHECKING:
         ChunkingStrategyRequestParam,
         CreateVectorStoreFileRequestParam,
         FileExpirationAfterParam,
-        ImageRefParam2Param,
+        CreateVideoMultipartBodyImageRefParam,
         VectorStoreFileAttributesParam,
         VideoModelParam,
     )
@@ -436,7 +436,7 @@ class VideosExtras:
         *,
         prompt: str,
         model: VideoModelParam | Omit = omit,
-        input_reference: FileInput | ImageRefParam2Param | Omit = omit,
+        input_reference: FileInput | CreateVideoMultipartBodyImageRefParam | Omit = omit,
         seconds: Literal["4", "8", "12"] | Omit = omit,
         size: Literal["720x1280", "1280x720", "1024x1792", "1792x1024"] | Omit = omit,
         poll_interval_ms: int | Omit = omit,

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
     from ..types import videos as _t_videos
     from ..types.params import (
-        ImageRefParam2Param,
+        CreateVideoMultipartBodyImageRefParam,
         VideoModelParam,
         VideoReferenceInputParam,
     )
@@ -95,7 +95,7 @@ class Videos(VideosExtras, Resource):
         *,
         prompt: str,
         model: VideoModelParam | Omit = omit,
-        input_reference: FileInput | ImageRefParam2Param | Omit = omit,
+        input_reference: FileInput | CreateVideoMultipartBodyImageRefParam | Omit = omit,
         seconds: Literal["4", "8", "12"] | Omit = omit,
         size: Literal["720x1280", "1280x720", "1024x1792", "1792x1024"] | Omit = omit,
         **options: Unpack[CallOptions],

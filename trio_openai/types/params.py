@@ -84,8 +84,8 @@ __all__ = [
     "BetaContainerNetworkPolicyDomainSecretParam",
     "BetaContainerReferenceParam",
     "BetaContextManagementParam",
+    "BetaConversationObjectParam",
     "BetaConversationParam",
-    "BetaConversationParam2Param",
     "BetaCoordParam",
     "BetaCustomGrammarFormatParam",
     "BetaCustomTextFormatParam",
@@ -303,8 +303,8 @@ __all__ = [
     "ContainerReferenceParam",
     "ContainersCreateExpiresAfterParam",
     "ContextManagementParam",
+    "ConversationObjectParam",
     "ConversationParam",
-    "ConversationParam2Param",
     "CoordParam",
     "CreateEvalCompletionsRunDataSourceInputMessagesItemReferenceParam",
     "CreateEvalCompletionsRunDataSourceInputMessagesTemplateParam",
@@ -327,6 +327,7 @@ __all__ = [
     "CreateMessageRequestParam",
     "CreateThreadRequestParam",
     "CreateVectorStoreFileRequestParam",
+    "CreateVideoMultipartBodyImageRefParam",
     "CustomGrammarFormatParam",
     "CustomTextFormatParam",
     "CustomToolCallOutputParam",
@@ -401,7 +402,6 @@ __all__ = [
     "ImageGenToolCallParam",
     "ImageGenToolInputImageMaskParam",
     "ImageGenToolParam",
-    "ImageRefParam2Param",
     "InlineSkillParam",
     "InlineSkillSourceParam",
     "InputAudioInputAudioParam",
@@ -639,7 +639,7 @@ tool.
 BetaComputerActionParam: TypeAlias = "BetaClickParam | BetaDoubleClickActionParam | BetaDragParam | BetaKeyPressActionParam | BetaMoveParam | BetaScreenshotParam | BetaScrollParam | BetaTypeParam | BetaWaitParam"
 
 
-BetaConversationParam: TypeAlias = "str | BetaConversationParam2Param"
+BetaConversationParam: TypeAlias = "str | BetaConversationObjectParam"
 """
 The conversation that this response belongs to. Items from this conversation are prepended
 to `input_items` for this response request. Input items and output items from this response
@@ -780,7 +780,7 @@ ChunkingStrategyRequestParam: TypeAlias = "AutoChunkingStrategyRequestParam | St
 ComputerActionParam: TypeAlias = "ClickParam | DoubleClickActionParam | DragParam | KeyPressActionParam | MoveParam | ScreenshotParam | ScrollParam | TypeParam | WaitParam"
 
 
-ConversationParam: TypeAlias = "str | ConversationParam2Param"
+ConversationParam: TypeAlias = "str | ConversationObjectParam"
 """
 The conversation that this response belongs to. Items from this conversation are prepended
 to `input_items` for this response request. Input items and output items from this response
@@ -1473,7 +1473,7 @@ class BetaContextManagementParam(TypedDict, total=False):
     compact_threshold: int | None
 
 
-class BetaConversationParam2Param(TypedDict, total=False):
+class BetaConversationObjectParam(TypedDict, total=False):
     """The conversation that this response belongs to."""
 
     id: Required[str]
@@ -3052,7 +3052,7 @@ class ContextManagementParam(TypedDict, total=False):
     compact_threshold: int | None
 
 
-class ConversationParam2Param(TypedDict, total=False):
+class ConversationObjectParam(TypedDict, total=False):
     """The conversation that this response belongs to."""
 
     id: Required[str]
@@ -3234,6 +3234,11 @@ class CreateVectorStoreFileRequestParam(TypedDict, total=False):
     file_id: Required[str]
     chunking_strategy: ChunkingStrategyRequestParam
     attributes: VectorStoreFileAttributesParam
+
+
+class CreateVideoMultipartBodyImageRefParam(TypedDict, total=False):
+    image_url: str
+    file_id: str
 
 
 class CustomGrammarFormatParam(TypedDict, total=False):
@@ -3876,11 +3881,6 @@ class ImageGenToolParam(TypedDict, total=False):
     input_image_mask: ImageGenToolInputImageMaskParam
     partial_images: int
     action: Literal["generate", "edit", "auto"]
-
-
-class ImageRefParam2Param(TypedDict, total=False):
-    image_url: str
-    file_id: str
 
 
 class InlineSkillParam(TypedDict, total=False):
