@@ -238,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def roster(workload: str) -> list[str]:
         names = [c for c in clients if not (c == "httpx_lines" and workload in report.SAME_AS_RAW)]
+        if workload not in report.STREAM_WORKLOADS:
+            names = [c for c in names if c not in report.STREAM_ONLY]
         if workload == "import":
             names = [c for c in names if c in IMPORTS]
         if not args.no_experiments:
