@@ -63,7 +63,7 @@ ROWS = (
         True,
     ),
     Row("ttfe", "value", "time to first event (median of {ttfe_streams})", "µs", False),
-    Row("import", "value", "import (fresh interpreter, median)", "ms", False),
+    Row("import", "value", "import + first client (fresh interpreter, median)", "ms", False),
     Row("construct", "value", "client construction, 2nd onward (median)", "µs", False),
     Row(
         "pages",
