@@ -125,3 +125,29 @@ class Adapter:
 
     async def dispose(self, client: Any) -> None:
         await client.aclose()
+
+    async def pages(self, pages: int) -> int:
+        """Cursor paging by hand: GET, orjson, follow ``last_id`` while ``has_more``."""
+        count, after = 0, ""
+        while True:
+            url = f"{self.base_url}/files?pages={pages}" + (f"&after={after}" if after else "")
+            page = orjson.loads((await self._client().get(url, headers=_HEADERS)).content)
+            count += len(page["data"])
+            if not page["has_more"]:
+                return count
+            after = page["last_id"]
+
+    async def content(self, size: int) -> int:
+        url = f"{self.base_url}/files/file-bin-{size}/content"
+        return len((await self._client().get(url, headers=_HEADERS)).content)
+
+    async def parse(self) -> Any:
+        """The hand-rolled equivalent: POST, orjson the Response, validate the text."""
+        from .shapes import Story
+
+        url = f"{self.base_url}/responses?bench=parse"
+        body = orjson.dumps({"model": "gpt-4.1", "input": "Describe a story."})
+        reply = orjson.loads(
+            (await self._client().post(url, content=body, headers=_HEADERS)).content
+        )
+        return Story.model_validate_json(reply["output"][0]["content"][0]["text"])

@@ -14,12 +14,15 @@ import openai
 
 from .bodies import JSON_BODY, MESSAGES, MODEL, RESPONSES_STREAM_BODY
 
+# ``api="helper"`` reads streams through openai-python's own ``.stream()`` helpers instead.
+
 runtime = "asyncio"  # the worker overrides it for the trio variant
 
 
 class Adapter:
-    def __init__(self, base_url: str, *, runtime: str = "asyncio") -> None:
+    def __init__(self, base_url: str, *, runtime: str = "asyncio", api: str = "create") -> None:
         self.base_url = base_url
+        self.api = api
         self.label = f"openai_{runtime}"
         self.notes: dict[str, Any] = {"openai": openai.__version__}
         self.client: Any = None
@@ -46,7 +49,28 @@ class Adapter:
             extra_query=query,
         )
 
+    async def _helper(self, kind: str, query: dict[str, int], first: list[float]) -> int:
+        start, count = time.perf_counter(), 0
+        if kind == "chat":
+            manager: Any = self.client.chat.completions.stream(
+                model=MODEL, messages=MESSAGES, extra_query=query
+            )
+        else:
+            manager = self.client.responses.stream(
+                model=MODEL, input=RESPONSES_STREAM_BODY["input"], extra_query=query
+            )
+        async with manager as stream:
+            async for event in stream:
+                if kind == "chat" and event.type != "chunk":
+                    continue
+                count += 1
+                if not first:
+                    first.append(time.perf_counter() - start)
+        return count
+
     async def stream(self, kind: str, n: int, batch: int) -> int:
+        if self.api == "helper":
+            return await self._helper(kind, {"n": n, "batch": batch}, [])
         count = 0
         stream = await self._create(kind, n, batch)
         async with stream:
@@ -55,6 +79,10 @@ class Adapter:
         return count
 
     async def first_event(self, kind: str, n: int) -> float:
+        if self.api == "helper":
+            first: list[float] = []
+            await self._helper(kind, {"n": n, "batch": 1}, first)
+            return first[0]
         start = time.perf_counter()
         first = 0.0
         stream = await self._create(kind, n, 1)
@@ -74,3 +102,24 @@ class Adapter:
 
     async def dispose(self, client: openai.AsyncOpenAI) -> None:
         await client.close()
+
+    async def pages(self, pages: int) -> int:
+        count = 0
+        async for _file in self.client.files.list(extra_query={"pages": pages}):
+            count += 1
+        return count
+
+    async def content(self, size: int) -> int:
+        binary = await self.client.files.content(f"file-bin-{size}")
+        return len(binary.read())
+
+    async def parse(self) -> Any:
+        from .shapes import Story
+
+        parsed = await self.client.responses.parse(
+            model=MODEL,
+            input="Describe a story.",
+            text_format=Story,
+            extra_query={"bench": "parse"},
+        )
+        return parsed.output_parsed

@@ -1,4 +1,11 @@
-"""trio_openai, with typed events (generated models when present, else the stand-in)."""
+"""trio_openai, with typed events (generated models when present, else the stand-in).
+
+``api`` picks the surface a stream is read through: ``low`` is ``client.stream(...,
+decode=...)``; ``helper`` is what users call, ``chat.completions.stream(...)`` (with its
+accumulation) and ``responses.stream(...)``; ``create`` is openai-python's call shape,
+``async with await ...create(..., stream=True) as stream``. Pages, binary content and
+structured output always go through the public resources.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ from typing import Any
 
 import trio_openai
 
-from .bodies import CHAT_STREAM_BODY, JSON_BODY, RESPONSES_STREAM_BODY, path_for
+from .bodies import CHAT_STREAM_BODY, JSON_BODY, MESSAGES, MODEL, RESPONSES_STREAM_BODY, path_for
 from .models import load_decoders
 
 runtime = "trio"
@@ -16,11 +23,14 @@ runtime = "trio"
 class Adapter:
     label = "trio_openai"
 
-    def __init__(self, base_url: str, *, decoders: str = "auto", transport: str = "httpx") -> None:
+    def __init__(
+        self, base_url: str, *, decoders: str = "auto", transport: str = "httpx", api: str = "low"
+    ) -> None:
         self.base_url = base_url
+        self.api = api
         self.decoders = load_decoders(decoders)
         self.transport = transport
-        self.notes = {"decoders": self.decoders.source, "transport": transport}
+        self.notes = {"decoders": self.decoders.source, "transport": transport, "api": api}
         self.client: Any = None
         self._http: Any = None
 
@@ -52,7 +62,42 @@ class Adapter:
             "POST", path_for(kind), body=body, query={"n": n, "batch": batch}, decode=decode
         )
 
+    async def _count_public(self, kind: str, query: dict[str, int], first: list[float]) -> int:
+        """Read a stream through the public surface; count what the low-level path yields
+        (chat chunks, Responses events), timing the first one into ``first``."""
+        start, count = time.perf_counter(), 0
+        if kind == "chat" and self.api == "helper":
+            async with self.client.chat.completions.stream(
+                model=MODEL, messages=MESSAGES, extra_query=query
+            ) as stream:
+                async for event in stream:
+                    if event.type == "chunk":
+                        count += 1
+                        if not first:
+                            first.append(time.perf_counter() - start)
+            return count
+        if kind == "chat":
+            opened = await self.client.chat.completions.create(
+                model=MODEL, messages=MESSAGES, stream=True, extra_query=query
+            )
+        elif self.api == "helper":
+            opened = self.client.responses.stream(
+                model=MODEL, input=RESPONSES_STREAM_BODY["input"], extra_query=query
+            )
+        else:
+            opened = await self.client.responses.create(
+                model=MODEL, input=RESPONSES_STREAM_BODY["input"], stream=True, extra_query=query
+            )
+        async with opened as stream:
+            async for _event in stream:
+                count += 1
+                if not first:
+                    first.append(time.perf_counter() - start)
+        return count
+
     async def stream(self, kind: str, n: int, batch: int) -> int:
+        if self.api != "low":
+            return await self._count_public(kind, {"n": n, "batch": batch}, [])
         count = 0
         async with self._open_stream(kind, n, batch) as stream:
             async for _event in stream:
@@ -60,6 +105,10 @@ class Adapter:
         return count
 
     async def first_event(self, kind: str, n: int) -> float:
+        if self.api != "low":
+            first: list[float] = []
+            await self._count_public(kind, {"n": n, "batch": 1}, first)
+            return first[0]
         start = time.perf_counter()
         first = 0.0
         async with self._open_stream(kind, n, 1) as stream:
@@ -81,3 +130,24 @@ class Adapter:
 
     async def dispose(self, client: Any) -> None:
         await client.aclose()
+
+    async def pages(self, pages: int) -> int:
+        count = 0
+        async for _file in self.client.files.list(extra_query={"pages": pages}):
+            count += 1
+        return count
+
+    async def content(self, size: int) -> int:
+        binary = await self.client.files.content(f"file-bin-{size}")
+        return len(binary.read())
+
+    async def parse(self) -> Any:
+        from .shapes import Story
+
+        parsed = await self.client.responses.parse(
+            model=MODEL,
+            input="Describe a story.",
+            text_format=Story,
+            extra_query={"bench": "parse"},
+        )
+        return parsed.output_parsed

@@ -283,3 +283,74 @@ def json_response(obj: Any) -> bytes:
         b"content-length: %d\r\n\r\n" % len(body)
     )
     return head + body
+
+
+# -- the surface workloads: pages, binary content, structured output ----------------------
+
+PAGE_ITEMS = 100  # files per list page
+
+
+def file_list_page(page: int, pages: int) -> dict[str, Any]:
+    """Page ``page`` (0-based) of ``pages`` of a cursor-paged ``GET /v1/files``."""
+    data = [
+        {
+            "id": f"file-{page:04d}{i:04d}",
+            "object": "file",
+            "bytes": 1024 + i,
+            "created_at": _CREATED + i,
+            "expires_at": None,
+            "filename": f"train-{page}-{i}.jsonl",
+            "purpose": "fine-tune",
+            "status": "processed",
+            "status_details": None,
+        }
+        for i in range(PAGE_ITEMS)
+    ]
+    return {
+        "object": "list",
+        "data": data,
+        "first_id": data[0]["id"],
+        "last_id": data[-1]["id"],
+        "has_more": page + 1 < pages,
+    }
+
+
+def page_after(after: str | None) -> int:
+    """The page that follows the cursor ``after`` (an id made by `file_list_page`)."""
+    return 0 if not after else int(after[5:9]) + 1
+
+
+def binary_response(size: int) -> bytes:
+    """``GET /v1/files/{id}/content``: ``size`` bytes of application/octet-stream."""
+    body = (b"0123456789abcdef" * (size // 16 + 1))[:size]
+    head = (
+        b"HTTP/1.1 200 OK\r\n"
+        b"content-type: application/octet-stream\r\n"
+        b"x-request-id: req_bench\r\n"
+        b"content-length: %d\r\n\r\n" % size
+    )
+    return head + body
+
+
+STORY = {"title": "Event streams", "words": 1200, "tags": ["sse", "trio", "typed"]}
+
+
+def parsed_response() -> dict[str, Any]:
+    """A completed Response whose text is JSON matching ``STORY`` (for ``responses.parse``)."""
+    text = orjson.dumps(STORY).decode()
+    part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+    message = {
+        "id": _MESSAGE_ID,
+        "type": "message",
+        "status": "completed",
+        "content": [part],
+        "role": "assistant",
+    }
+    usage = {
+        "input_tokens": 12,
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens": 20,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": 32,
+    }
+    return _response("completed", [message], usage)

@@ -13,6 +13,9 @@ Request targets (the method and the body are ignored):
   stream; larger B: the "bulk" mode).
 - ``/v1/responses?n=N&batch=B``: a Responses stream with N ``response.output_text.delta``
   events between the lifecycle events.
+- ``/v1/files?pages=P[&after=ID]``: a cursor-paged file list, P pages of 100 files.
+- ``/v1/files/file-bin-SIZE/content``: SIZE bytes of binary content.
+- ``/v1/responses?bench=parse``: a completed Response whose text is JSON for ``parse``.
 - any path without ``n`` (e.g. ``/v1/chat/completions?bench=json``): a JSON chat.completion.
 """
 
@@ -39,6 +42,13 @@ def render(target: bytes) -> bytes:
     """The full response for a request target (cached by the caller)."""
     parts = urlsplit(target.decode("latin-1"))
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    if parts.path.endswith("/content"):  # /v1/files/file-bin-<size>/content
+        return payloads.binary_response(int(parts.path.split("/")[-2].rsplit("-", 1)[1]))
+    if parts.path.endswith("/files"):
+        page = payloads.page_after(query.get("after"))
+        return payloads.json_response(payloads.file_list_page(page, int(query["pages"])))
+    if query.get("bench") == "parse":
+        return payloads.json_response(payloads.parsed_response())
     if "n" not in query:
         return payloads.json_response(payloads.chat_completion())
     n = int(query["n"])

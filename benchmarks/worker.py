@@ -18,15 +18,19 @@ import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .payloads import expected_events
+from .payloads import PAGE_ITEMS, STORY, expected_events
 
 # client name -> (adapter module, runtime, adapter options)
 CLIENTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "trio_openai": ("client_trio_openai", "trio", {}),
+    # what users call: the typed helpers, and openai-python's create(stream=True) shape
+    "trio_openai_helper": ("client_trio_openai", "trio", {"api": "helper"}),
+    "trio_openai_create": ("client_trio_openai", "trio", {"api": "create"}),
     "httpx_raw": ("client_httpx", "trio", {"reader": "raw"}),
     "httpx_lines": ("client_httpx", "trio", {"reader": "lines"}),
     "openai_asyncio": ("client_openai", "asyncio", {"runtime": "asyncio"}),
     "openai_trio": ("client_openai", "trio", {"runtime": "trio"}),
+    "openai_helper": ("client_openai", "asyncio", {"runtime": "asyncio", "api": "helper"}),
     # experiments
     "trio_openai_dicts": ("client_trio_openai", "trio", {"decoders": "none"}),
     "trio_openai_fallback": ("client_trio_openai", "trio", {"decoders": "fallback"}),
@@ -37,7 +41,18 @@ CLIENTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "httpx_raw_trio_pool": ("client_httpx", "trio", {"reader": "raw", "transport": "trio_openai"}),
 }
 
-WORKLOADS = ("chat", "chat_bulk", "responses", "concurrent", "fanout", "ttfe", "construct")
+WORKLOADS = (
+    "chat",
+    "chat_bulk",
+    "responses",
+    "concurrent",
+    "fanout",
+    "ttfe",
+    "pages",
+    "content",
+    "parse",
+    "construct",
+)
 
 # Sizes of the full run; --quick scales them down.
 FULL_SIZES = {
@@ -49,6 +64,9 @@ FULL_SIZES = {
     "fanout_in_flight": 200,
     "ttfe_streams": 200,
     "constructions": 30,
+    "pages": 20,  # x 100 files, listed 5 times
+    "content_bytes": 8 << 20,  # downloaded 10 times
+    "parses": 500,
 }
 QUICK_SIZES = {
     **FULL_SIZES,
@@ -57,6 +75,7 @@ QUICK_SIZES = {
     "fanout_requests": 600,
     "ttfe_streams": 50,
     "constructions": 10,
+    "parses": 200,
 }
 
 
@@ -191,6 +210,42 @@ async def _construct(adapter: Any, sizes: dict[str, int]) -> dict[str, Any]:
     }
 
 
+async def _timed(
+    count: int, unit: str, per: int, fn: Callable[[], Awaitable[Any]], check: Callable[[Any], bool]
+) -> dict[str, Any]:
+    """Run ``fn`` ``count`` times after one warm-up call; ``per`` units are done per call."""
+    if not check(await fn()):
+        raise AssertionError("the warm-up call returned the wrong result")
+    start, cpu = time.perf_counter(), time.process_time()
+    for _ in range(count):
+        if not check(await fn()):
+            raise AssertionError("a call returned the wrong result")
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {
+        "value": count * per / elapsed,
+        "unit": unit,
+        "seconds": elapsed,
+        "cpu_us": cpu / (count * per) * 1e6,
+    }
+
+
+async def _surface(adapter: Any, workload: str, sizes: dict[str, int]) -> dict[str, Any]:
+    """Paging with ``async for``, binary content, and ``responses.parse(text_format=...)``."""
+    if workload == "pages":
+        pages = sizes["pages"]
+        total = pages * PAGE_ITEMS
+        return await _timed(5, "items/s", total, lambda: adapter.pages(pages), total.__eq__)
+    if workload == "content":
+        size = sizes["content_bytes"]
+        result = await _timed(10, "MB/s", size, lambda: adapter.content(size), size.__eq__)
+        result["value"] /= 1e6
+        result["cpu_us"] *= 1e6  # per MB, not per byte
+        return result
+    return await _timed(
+        sizes["parses"], "req/s", 1, adapter.parse, lambda story: story.words == STORY["words"]
+    )
+
+
 async def run_workload(adapter: Any, rt: Runtime, workload: str, sizes: dict[str, int]) -> Any:
     if workload == "construct":
         return await _construct(adapter, sizes)
@@ -209,6 +264,8 @@ async def run_workload(adapter: Any, rt: Runtime, workload: str, sizes: dict[str
             return await _fanout(adapter, rt, sizes)
         if workload == "ttfe":
             return await _ttfe(adapter, sizes)
+        if workload in ("pages", "content", "parse"):
+            return await _surface(adapter, workload, sizes)
         raise ValueError(f"unknown workload {workload!r}")
     finally:
         await adapter.aclose()

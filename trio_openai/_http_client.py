@@ -94,7 +94,8 @@ class DefaultHttpClient(httpx.AsyncClient):
         else:
             proxies = None
         self._pool = TrioTransport(
-            ssl_context=tls_context(verify, cert),
+            # the default context is left to the pool, which builds it on first connect
+            ssl_context=None if verify is True and cert is None else tls_context(verify, cert),
             max_connections=max_connections,
             max_keepalive=max_keepalive_connections,
             keepalive_expiry=keepalive_expiry,

@@ -99,7 +99,9 @@ class TrioTransport(httpx.AsyncBaseTransport):
     ) -> None:
         if max_connections < 1:
             raise ValueError("max_connections must be >= 1")
-        self._ssl_context = ssl_context if ssl_context is not None else shared_ssl_context()
+        # None: the process-wide verifying context, built when first needed (loading the CA
+        # bundle costs ~35 ms, which `import trio_openai; OpenAI()` should not pay).
+        self._given_ssl_context = ssl_context
         self._local_address = local_address
         self._proxies = proxies
         self._max_connections = max_connections
@@ -113,6 +115,11 @@ class TrioTransport(httpx.AsyncBaseTransport):
         self._lru: OrderedDict[Connection, None] = OrderedDict()
         self._busy = 0
         self._closed = False
+
+    @property
+    def _ssl_context(self) -> ssl.SSLContext:
+        given = self._given_ssl_context
+        return given if given is not None else shared_ssl_context()
 
     # -- introspection ----------------------------------------------------------------
 
