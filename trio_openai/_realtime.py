@@ -378,20 +378,11 @@ async def _open_realtime(
 
 @final
 class Realtime:
-    """``client.realtime``: Realtime sessions over WebSocket.
+    """Realtime sessions over WebSocket: what ``client.realtime.connect(...)`` opens (the
+    generated ``client.realtime`` resource reaches it through `RealtimeExtras`)."""
 
-    `rest`, when given, is the generated ``realtime`` resource (``client_secrets``,
-    ``calls``...): attributes this class lacks are looked up there.
-    """
-
-    def __init__(self, client: OpenAI, rest: object | None = None) -> None:
+    def __init__(self, client: OpenAI) -> None:
         self._client = client
-        self._rest = rest
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or self._rest is None:
-            raise AttributeError(name)
-        return getattr(self._rest, name)
 
     def connect(
         self,

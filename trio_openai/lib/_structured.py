@@ -157,7 +157,7 @@ class ParsedResponse(Generic[T]):
     @property
     def output_text(self) -> str:
         """The text of every ``output_text`` part of the output messages, joined."""
-        return _response_text(self.response)[0]
+        return self.response.output_text
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -166,25 +166,20 @@ class ParsedResponse(Generic[T]):
 
 
 def response_output_text(response: Response) -> str:
-    """The text of every ``output_text`` part of a Response's messages, joined (what
-    openai-python's ``response.output_text`` property gives)."""
-    return _response_text(response)[0]
+    """``response.output_text``, as a function (kept for code written before `Response`
+    computed it)."""
+    return response.output_text
 
 
-def _response_text(response: Response) -> tuple[str, str | None]:
-    """(output text, first refusal) of a Response."""
-    texts: list[str] = []
-    refusal: str | None = None
+def _first_refusal(response: Response) -> str | None:
+    """The first ``refusal`` part of the output messages, or None."""
     for item in response.output or ():
         if getattr(item, "type", None) != "message":
             continue
         for part in getattr(item, "content", None) or ():
-            kind = getattr(part, "type", None)
-            if kind == "output_text":
-                texts.append(str(getattr(part, "text", "") or ""))
-            elif kind == "refusal" and refusal is None:
-                refusal = str(getattr(part, "refusal", "") or "")
-    return "".join(texts), refusal
+            if getattr(part, "type", None) == "refusal":
+                return str(getattr(part, "refusal", "") or "")
+    return None
 
 
 def _decode(tp: type[T], text: str, *, response: object, why: str | None) -> T:
@@ -212,7 +207,7 @@ def parse_response(response: Response, text_format: type[T]) -> ParsedResponse[T
     Useful for a response from elsewhere: a stream's final response, a background job.
     Raises `StructuredOutputError` when the text is not JSON of that type.
     """
-    text, refusal = _response_text(response)
+    text, refusal = response.output_text, _first_refusal(response)
     parsed: T | None = None
     if refusal is None and text:
         details = response.incomplete_details
