@@ -5,6 +5,7 @@ Pure module: imports neither trio nor httpx.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypedDict, cast, final
 
@@ -25,19 +26,15 @@ __all__ = [
 ]
 
 
-@final
-class Omit:
+class Omit(enum.Enum):
     """The type of `omit`: a parameter that was not given at all.
 
-    Distinct from `None`, which sends JSON `null` where the API allows it.
+    Distinct from `None`, which sends JSON `null` where the API allows it. A one-member enum
+    so that type checkers narrow on it: after `if response.usage is not omit:` (or
+    `if response.usage:`, since `omit` is falsy) the field is typed without `Omit`.
     """
 
-    _instance: Omit | None = None
-
-    def __new__(cls) -> Omit:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    OMIT = "omit"
 
     def __bool__(self) -> Literal[False]:
         return False
@@ -45,11 +42,8 @@ class Omit:
     def __repr__(self) -> str:
         return "omit"
 
-    def __reduce__(self) -> str:
-        return "omit"
 
-
-omit: Final = Omit()
+omit: Final = Omit.OMIT
 NOT_GIVEN: Final = omit  # the name openai-python users know
 
 Headers: TypeAlias = Mapping[str, "str | Omit"]
