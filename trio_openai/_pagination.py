@@ -73,7 +73,7 @@ class Page(Generic[T]):
         self,
         data: list[T],
         raw: Mapping[str, Any],
-        http_response: httpx.Response | None,
+        http_response: httpx.Response,
         next_query: dict[str, Any] | None,
         *,
         paginator: AsyncPaginator[T] | None = None,

@@ -6,7 +6,7 @@ Pure module: imports neither trio nor httpx.
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypedDict, cast, final
 
 import attrs
@@ -110,7 +110,7 @@ class CallOptions(TypedDict, total=False):
     extra_body: Mapping[str, object] | None
     timeout: float | Timeout | Omit | None
     max_retries: int | Omit
-    middleware: tuple[Middleware, ...]
+    middleware: Sequence[Middleware]
     idempotency_key: str | None
 
 
@@ -127,9 +127,9 @@ def make_options(options: CallOptions | RequestOptions | None) -> RequestOptions
         raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
     middleware = options.get("middleware")
     # Declared a tuple, given a list as often: store a tuple either way.
-    if middleware is not None and not isinstance(middleware, tuple):  # pyright: ignore[reportUnnecessaryIsInstance]
+    if middleware is not None and not isinstance(middleware, tuple):
         options = {**options, "middleware": tuple(middleware)}
-    return RequestOptions(**options)
+    return RequestOptions(**options)  # pyright: ignore[reportArgumentType] - a tuple now
 
 
 _NO_OPTIONS: Final = RequestOptions()
