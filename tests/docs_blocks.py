@@ -6,7 +6,8 @@ A block may be preceded by an HTML comment the reader does not see:
   server's replies, defining the names the block assumes);
 - ``<!-- check: skip (why) -->``: the block is not run (it needs a cloud account, or it is
   openai-python code shown for comparison); it is still type-checked unless the reason
-  says ``openai-python``.
+  says ``openai-python`` or ``not type-checked``. Lines after the reason are a prelude
+  for the type check only (declaring what the block assumes, like the user's audio source).
 
 Blocks of one page share one namespace, in order, as a reader runs them one after another.
 """
@@ -35,7 +36,9 @@ class Block:
 
     @property
     def type_checked(self) -> bool:
-        return self.skip is None or "openai-python" not in self.skip
+        return self.skip is None or not (
+            "openai-python" in self.skip or "not type-checked" in self.skip
+        )
 
 
 def pages() -> list[Path]:
@@ -54,7 +57,9 @@ def blocks(page: Path) -> list[Block]:
             if comment.group("kind") == "prelude":
                 prelude = textwrap.dedent(rest.strip("\n"))
             else:
-                skip = rest.strip() or "skipped"
+                reason, _, declarations = rest.strip("\n").partition("\n")
+                skip = reason.strip() or "skipped"
+                prelude = textwrap.dedent(declarations)
         found.append(
             Block(
                 page=str(page.relative_to(ROOT)),

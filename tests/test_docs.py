@@ -26,11 +26,10 @@ from typing import Any
 
 import pytest
 import trio
+from docs_blocks import ROOT, Block, blocks, pages
 
 import trio_openai
 from trio_openai.testing import Reply, open_local_server
-
-from docs_blocks import ROOT, Block, blocks, pages
 
 _PAGES = [page for page in pages() if blocks(page)]
 # Pages with a block to run (the others are type-checked only).
@@ -89,8 +88,14 @@ def test_every_block_type_checks(tmp_path: Path) -> None:
     )
     basedpyright = Path(sys.executable).parent / "basedpyright"
     done = subprocess.run(
-        [str(basedpyright), "-p", str(tmp_path / "pyrightconfig.json"), "--pythonpath",
-         sys.executable, "--outputjson"],
+        [
+            str(basedpyright),
+            "-p",
+            str(tmp_path / "pyrightconfig.json"),
+            "--pythonpath",
+            sys.executable,
+            "--outputjson",
+        ],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -127,7 +132,7 @@ async def _run(code: str, filename: str, namespace: dict[str, Any]) -> None:
     tree = _RunAsAwait().visit(ast.parse(code, filename))
     ast.fix_missing_locations(tree)
     compiled = compile(tree, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
-    result = eval(compiled, namespace)  # noqa: S307 - the docs' own code
+    result = eval(compiled, namespace)
     if compiled.co_flags & inspect.CO_COROUTINE:
         await result
 

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from tests.spec_path import spec_path
+from trio_openai import UnknownVariant
 from trio_openai._errors import OpenAIError
 from trio_openai._webhooks import (
     _EVENT_SCHEMAS,
@@ -468,10 +469,11 @@ def test_unwrap_each_event_type(event_type: str) -> None:
     event = unwrap(body, signed_headers(body), secret=WHSEC, now=NOW)
     assert event == json.loads(body)
     assert event["type"] == event_type
-    # Through the client-facing class (typed models if generated, else the dict).
+    # Through the client-facing class: the event's model.
     typed = Webhooks(WHSEC).unwrap(body, signed_headers(body), now=NOW)
-    kind = typed["type"] if isinstance(typed, dict) else typed.type
-    assert kind == event_type
+    assert not isinstance(typed, UnknownVariant)
+    assert typed.type == event_type
+    assert typed.to_dict() == json.loads(body)
 
 
 def test_unwrap_str_body_and_decode() -> None:
@@ -484,8 +486,9 @@ def test_unwrap_str_body_and_decode() -> None:
 def test_unwrap_keeps_unknown_fields_and_types() -> None:
     body = b'{"type":"brand.new.event","object":"event","extra":[1,2,3]}'
     event = Webhooks(WHSEC).unwrap(body, signed_headers(body), now=NOW)
-    kind = event["type"] if isinstance(event, dict) else event.type
-    assert kind == "brand.new.event"
+    assert isinstance(event, UnknownVariant)  # as unions keep kinds newer than the library
+    assert event.to_dict() == json.loads(body)
+    assert event.type == "brand.new.event"
 
 
 def test_unwrap_verifies_before_parsing() -> None:
@@ -510,8 +513,7 @@ def test_call_secret_overrides_client_secret() -> None:
         webhooks.verify_signature(body, headers, now=NOW)
     webhooks.verify_signature(body, headers, secret=RAW_SECRET, now=NOW)
     event = Webhooks(None).unwrap(body, headers, secret=RAW_SECRET, now=NOW)
-    kind = event["type"] if isinstance(event, dict) else event.type
-    assert kind == "eval.run.failed"
+    assert event.type == "eval.run.failed"
 
 
 @pytest.fixture
@@ -522,11 +524,12 @@ def fresh_decoder() -> Any:
 
 
 @pytest.mark.usefixtures("fresh_decoder")
-def test_unwrap_returns_dicts_without_generated_types(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unwrap_keeps_the_data_without_generated_types(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "trio_openai.types", None)  # import raises ImportError
     body = event_body("realtime.call.incoming")
     event = Webhooks(WHSEC).unwrap(body, signed_headers(body), now=NOW)
-    assert event == json.loads(body)
+    assert isinstance(event, UnknownVariant)
+    assert event.to_dict() == json.loads(body)
 
 
 class _Model:
@@ -564,10 +567,13 @@ def test_unwrap_dispatches_on_type_to_generated_classes(monkeypatch: pytest.Monk
     for event_type in EVENT_TYPES:
         body = event_body(event_type)
         event = webhooks.unwrap(body, signed_headers(body), now=NOW)
-        if event_type == "live.call.incoming":  # no generated class: the dict
-            assert event == json.loads(body)
+        if event_type == "live.call.incoming":  # no generated class: kept whole
+            assert isinstance(event, UnknownVariant)
+            assert event.to_dict() == json.loads(body)
         else:
             assert isinstance(event, _Model)
             assert (event.schema, event.type) == (_EVENT_SCHEMAS[event_type], event_type)
     body = b'{"type":"future.event","id":"evt_1"}'
-    assert webhooks.unwrap(body, signed_headers(body), now=NOW) == json.loads(body)
+    unknown = webhooks.unwrap(body, signed_headers(body), now=NOW)
+    assert isinstance(unknown, UnknownVariant)
+    assert unknown.to_dict() == json.loads(body)

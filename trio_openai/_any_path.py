@@ -9,7 +9,7 @@ retries, middleware and errors.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack, cast, overload
 
 from ._types import CallOptions, omit
 
@@ -21,8 +21,21 @@ __all__ = ["AnyPath"]
 T = TypeVar("T")
 
 
-def _identity(value: object) -> object:
-    return value
+def json_object(value: object) -> dict[str, object]:
+    """The default decoding of `client.stream(...)` events: each is a JSON object (a dict).
+
+    Typed so that ``event["type"]`` reads as users write it; an event that is not an
+    object (a server outside the OpenAI API) raises, naming ``decode=`` to take any JSON.
+    """
+    if value.__class__ is dict:
+        return cast("dict[str, object]", value)
+    from ._errors import APIResponseValidationError
+
+    raise APIResponseValidationError(
+        f"An event of client.stream(...) is JSON {type(value).__name__}, not an object; "
+        "pass decode= (e.g. decode=lambda data: data) to take any JSON value.",
+        body=value,
+    )
 
 
 class AnyPath:
@@ -105,7 +118,7 @@ class AnyPath:
         cast_to: None = ...,
         stream: Literal[True],
         **options: Unpack[CallOptions],
-    ) -> Stream[object]: ...
+    ) -> Stream[dict[str, object]]: ...
     async def request(
         self,
         method: str,
@@ -179,7 +192,7 @@ class AnyPath:
         cast_to: None = ...,
         stream: Literal[True],
         **options: Unpack[CallOptions],
-    ) -> Stream[object]: ...
+    ) -> Stream[dict[str, object]]: ...
     async def get(
         self,
         path: str,
@@ -246,7 +259,7 @@ class AnyPath:
         cast_to: None = ...,
         stream: Literal[True],
         **options: Unpack[CallOptions],
-    ) -> Stream[object]: ...
+    ) -> Stream[dict[str, object]]: ...
     async def post(
         self,
         path: str,
@@ -417,7 +430,7 @@ class AnyPath:
         body: object = ...,
         query: Mapping[str, object] | None = ...,
         **options: Unpack[CallOptions],
-    ) -> Stream[object]: ...
+    ) -> Stream[dict[str, object]]: ...
     def stream(
         self,
         method: str,
@@ -425,7 +438,7 @@ class AnyPath:
         *,
         body: object = omit,
         query: Mapping[str, object] | None = None,
-        decode: Callable[[Any], Any] = _identity,
+        decode: Callable[[Any], Any] = json_object,
         **options: Unpack[CallOptions],
     ) -> Stream[Any]:
         """Stream server-sent events from any path: ``async with client.stream(...) as s``.

@@ -21,7 +21,7 @@ import orjson
 import trio
 
 from . import _transport
-from ._any_path import AnyPath
+from ._any_path import AnyPath, json_object
 from ._auth import signing_middleware
 from ._binary import BinaryResponseContent
 from ._call_errors import ClientClosedError, unknown_keyword_error
@@ -805,7 +805,7 @@ class OpenAI(Areas, AnyPath):
                 path,
                 body=body,
                 query=query,
-                decode=cast_to or _identity,
+                decode=cast_to or json_object,
                 options=options,
                 usage=line if method in _ANY_PATH_METHODS else None,
             )

@@ -15,6 +15,9 @@ from ._errors import APIConnectionError, APITimeoutError
 if TYPE_CHECKING:
     import httpx
 
+    from .types.chat import CreateChatCompletionResponse
+    from .types.responses import Response
+
 __all__ = ["StreamInterruptedError", "StreamStalledError", "interrupted"]
 
 
@@ -27,7 +30,7 @@ class StreamInterruptedError(APIConnectionError):
     resumes made before giving up. The original failure is the ``__cause__``.
     """
 
-    partial: object
+    partial: Response | CreateChatCompletionResponse | None
     events_received: int
     resumes: int
 
@@ -36,7 +39,7 @@ class StreamInterruptedError(APIConnectionError):
         message: str,
         *,
         request: httpx.Request | None,
-        partial: object = None,
+        partial: Response | CreateChatCompletionResponse | None = None,
         events_received: int = 0,
         resumes: int = 0,
     ) -> None:
@@ -54,7 +57,7 @@ def interrupted(
     error: APIConnectionError,
     *,
     what: str,
-    partial: object,
+    partial: Response | CreateChatCompletionResponse | None,
     events_received: int,
     resumes: int = 0,
 ) -> StreamInterruptedError:

@@ -22,7 +22,7 @@ Typed events: `Webhooks.unwrap` decodes with the generated models when `trio_ope
 provides `decoder_for(name)`. It asks, in order, for a union named `UnwrapWebhookEvent`
 (openai-python's name) or `WebhookEvent`; the spec defines no such union, so failing those
 it dispatches on the event's `type` to the 16 schemas listed under the spec's top-level
-`webhooks:` key (`_EVENT_SCHEMAS`). Without the generated package it returns the dict.
+`webhooks:` key (`_EVENT_SCHEMAS`). An unknown type becomes an `UnknownVariant`.
 
 Pure module: no trio, no httpx. No message or repr contains the secret.
 """
@@ -78,8 +78,9 @@ if TYPE_CHECKING:
         WebhookResponseIncomplete,
     )
 
-    # What `Webhooks.unwrap` returns: the event's model, narrowed by `event.type`; or the
-    # parsed dict for an event type newer than this library.
+    # What `Webhooks.unwrap` returns: the event's model, narrowed by `event.type`. An event
+    # type newer than this library arrives as an `UnknownVariant` (the `else` branch), left
+    # out of the static union as in every generated union (docs/unions.md).
     UnwrapWebhookEvent: TypeAlias = (
         WebhookBatchCancelled
         | WebhookBatchCompleted
@@ -97,7 +98,6 @@ if TYPE_CHECKING:
         | WebhookResponseCompleted
         | WebhookResponseFailed
         | WebhookResponseIncomplete
-        | dict[str, Any]
     )
 
 DEFAULT_TOLERANCE = 300.0
@@ -381,6 +381,13 @@ def _lookup(decoder_for: Callable[[str], Any], name: str) -> Callable[[Any], Any
     return found if callable(found) else None
 
 
+def _unknown(event: dict[str, Any]) -> object:
+    """An event type newer than this library: kept whole, as unions keep unknown kinds."""
+    from ._models import UnknownVariant
+
+    return UnknownVariant(extra=event)
+
+
 @functools.cache
 def _typed_decoder() -> Callable[[dict[str, Any]], Any] | None:
     """The generated models' webhook event decoder, or None while they do not exist."""
@@ -399,11 +406,11 @@ def _typed_decoder() -> Callable[[dict[str, Any]], Any] | None:
         kind = event.get("type")
         schema = _EVENT_SCHEMAS.get(kind) if isinstance(kind, str) else None
         if schema is None or not isinstance(kind, str):
-            return event  # an event type newer than this library: keep the dict
+            return _unknown(event)  # an event type newer than this library
         if kind not in resolved:
             resolved[kind] = _lookup(decoder_for, schema)
         fn = resolved[kind]
-        return event if fn is None else fn(event)
+        return _unknown(event) if fn is None else fn(event)
 
     return decode_by_type
 
@@ -450,13 +457,13 @@ class Webhooks:
     ) -> UnwrapWebhookEvent:
         """Verify, parse and decode a delivery into a typed webhook event.
 
-        Returns the generated model of the event (see the module docstring), or the
-        parsed dict when the generated models are unavailable or the type is unknown.
+        Returns the generated model of the event (see the module docstring); an event
+        type newer than this library is an `UnknownVariant` holding the whole object.
         """
         self.verify_signature(body, headers, secret=secret, tolerance=tolerance, now=now)
         event = _parse(body)
         decode = _typed_decoder()
-        return event if decode is None else decode(event)
+        return _unknown(event) if decode is None else decode(event)  # pyright: ignore[reportReturnType]
 
 
 def _pick(given: str | None, held: str | None) -> str:

@@ -34,6 +34,11 @@ from ._schema import ShapeError, convert, to_strict_json_schema
 if TYPE_CHECKING:
     from .._client import OpenAI
     from ..types import ChatCompletionResponseMessage, CreateChatCompletionResponse, Response
+    from ..types.params import (
+        ResponseFormatJsonSchemaJsonSchemaParam,
+        ResponseFormatJsonSchemaParam,
+        TextResponseFormatJsonSchemaParam,
+    )
 
 __all__ = [
     "ParsedChatCompletion",
@@ -87,7 +92,7 @@ def _object_schema(tp: Any) -> dict[str, Any]:
     return schema
 
 
-def response_text_format(tp: type[Any]) -> dict[str, Any]:
+def response_text_format(tp: type[Any]) -> TextResponseFormatJsonSchemaParam:
     """The ``text.format`` of a Responses request asking for JSON of type `tp`."""
     return {
         "type": "json_schema",
@@ -97,9 +102,13 @@ def response_text_format(tp: type[Any]) -> dict[str, Any]:
     }
 
 
-def chat_response_format(tp: type[Any]) -> dict[str, Any]:
+def chat_response_format(tp: type[Any]) -> ResponseFormatJsonSchemaParam:
     """The ``response_format`` of a chat completion request asking for JSON of type `tp`."""
-    schema = {"name": format_name(tp), "schema": _object_schema(tp), "strict": True}
+    schema: ResponseFormatJsonSchemaJsonSchemaParam = {
+        "name": format_name(tp),
+        "schema": _object_schema(tp),
+        "strict": True,
+    }
     return {"type": "json_schema", "json_schema": schema}
 
 
