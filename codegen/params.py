@@ -20,12 +20,13 @@ Simplifications, each keeping annotations short without rejecting valid input:
 from __future__ import annotations
 
 import keyword
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
 
-from .component_names import NUMBERED
+from .component_names import NUMBERED, param_name_of
 from .ir import literal
 from .names import camel, class_name, trim_doc
 from .spec import Spec, is_constraint_only, is_null, ref_name, shape_keys
@@ -103,6 +104,38 @@ def _has_union(d: dict[str, Any]) -> bool:
         isinstance(d.get(k), list) and [m for m in d[k] if not is_constraint_only(m)]
         for k in ("oneOf", "anyOf")
     )
+
+
+def _fields(c: ParamClass) -> list[tuple[str, str, bool]]:
+    return sorted((f.key, f.ann, f.required) for f in c.fields)
+
+
+def _sole_object(spec: Spec, d: dict[str, Any]) -> dict[str, Any] | None:
+    """The inline object of a union that is that object or null (`Prompt`,
+    `ChatCompletionStreamOptions`...), else None."""
+    if "properties" in d or "allOf" in d:
+        return None
+    for key in ("oneOf", "anyOf"):
+        members = d.get(key)
+        if isinstance(members, list):
+            members = [m for m in members if not is_constraint_only(m)]
+            values = [m for m in members if not is_null(m)]
+            if len(values) == 1 and len(values) < len(members) and ref_name(values[0]) is None:
+                return values[0] if is_object_schema(spec, values[0]) else None
+    return None
+
+
+def _makes_inline_class(schema: Any, _depth: int = 0) -> bool:
+    """Whether an inline schema holds an object with properties (which becomes a named
+    TypedDict), at any depth short of a `$ref`."""
+    if not isinstance(schema, dict) or ref_name(schema) is not None or _depth > 20:
+        return False
+    if isinstance(schema.get("properties"), dict) and schema["properties"]:
+        return True
+    children: list[Any] = [schema.get("items"), schema.get("additionalProperties")]
+    for key in ("oneOf", "anyOf", "allOf"):
+        children += schema.get(key) or []
+    return any(_makes_inline_class(c, _depth + 1) for c in children)
 
 
 def has_shape(schema: Any) -> bool:
@@ -213,6 +246,37 @@ class ParamTyper:
         self._taken.add(candidate)
         return candidate
 
+    def _merge_class(self, name: str, base: str) -> str:
+        """`base` when the class just made as `name` has `base`'s fields (keys, annotations,
+        required): the spec repeats a few objects that differ only in prose and length
+        limits (`ProgramToolCallCaller` / `ProgramToolCallCallerParam`, the two realtime
+        `client_secrets.create` bodies' `expires_after`), and one shape is one name."""
+        other = self.classes.get(base)
+        if name == base or other is None or _fields(other) != _fields(self.classes[name]):
+            return name
+        if self._mentioned(name):  # recursive: something already points at it
+            return name
+        del self.classes[name]
+        self._taken.discard(name)
+        return base
+
+    def _merge_alias(self, name: str, base: str) -> str:
+        """As `_merge_class`, for a union alias whose members came out the same."""
+        other = self.aliases.get(base)
+        if name == base or other is None or other.ann != self.aliases[name].ann:
+            return name
+        if self._mentioned(name):
+            return name
+        del self.aliases[name]
+        self._taken.discard(name)
+        return base
+
+    def _mentioned(self, name: str) -> bool:
+        word = re.compile(rf"\b{re.escape(name)}\b")
+        anns = [f.ann for c in self.classes.values() for f in c.fields]
+        anns += [a.ann for a in self.aliases.values() if a.name != name]
+        return any(word.search(ann) for ann in anns)
+
     def _twin_of(self, comp: str, base: str, schema: Any) -> str | None:
         """The TypedDict already named `base` when it was made from a component of the same
         shape (the same fields, types and required set), so the spec's pairs such as
@@ -271,18 +335,25 @@ class ParamTyper:
             return self._component_names[comp]
         numbered = NUMBERED.match(comp)
         readable = self._model_names.get(comp) if numbered else None
-        base = self._param_name(readable or class_name(comp))
+        base = self._param_name(param_name_of(comp) or readable or class_name(comp))
         if is_object_schema(self.spec, schema):
             stem = self._param_name(class_name(numbered[1])) if numbered else base
             twin = self._twin_of(comp, stem, schema) or self._twin_of(comp, base, schema)
-            if twin is not None:  # `FunctionTool` and the spec's `FunctionToolParam`: one type
+            if twin is not None:  # `ImageRefParam` and `ImageRefParam-2`: one type
                 self._component_anns[comp] = twin
                 return twin
             name = self._unique(base)
             self._component_names[comp] = name
-            self._class(schema, name)
-            self._component_anns[comp] = name
+            name = self._merge_class(self._class(schema, name), base)
+            self._component_names[comp] = self._component_anns[comp] = name
             return name
+        member = _sole_object(self.spec, schema)
+        if member is not None:  # `anyOf: [{object}, null]`: the object's TypedDict, `| None` at use
+            name = self._unique(base)
+            self._component_names[comp] = name
+            self._class(member, name)
+            t = self._component_anns[comp] = union_ann([name, "None"])
+            return t
         if _has_union(schema):
             name = self._unique(base)
             self._component_names[comp] = name
@@ -290,7 +361,8 @@ class ParamTyper:
             if _split_union(t) == [name]:  # a union of itself only
                 t = "object"
             self.aliases[name] = ParamAlias(name, trim_doc(schema.get("description"), 200), t)
-            self._component_anns[comp] = name
+            name = self._merge_alias(name, base)
+            self._component_names[comp] = self._component_anns[comp] = name
             return name
         t = self.ann(schema, class_name(comp))
         self._component_anns[comp] = t
@@ -307,7 +379,7 @@ class ParamTyper:
                     values = [m for m in members if not is_null(m)]
                     anns = ["None"] if len(values) < len(members) else []
                     for i, m in enumerate(values):
-                        suffix = self._suffix(m, i, len(values))
+                        suffix = self._suffix(m, i, values)
                         anns.append(self.ann(m, ctx + suffix, files=files))
                     return union_ann(anns)
         if isinstance(s.get("allOf"), list):
@@ -318,7 +390,7 @@ class ParamTyper:
                     t = union_ann([t, "None"])
                 return t
             if is_object_schema(self.spec, s):
-                return self._class(s, self._unique(self._param_name(ctx)))
+                return self._inline_class(s, ctx)
             return "object"
         if "const" in s:
             return literal([s["const"]])
@@ -330,7 +402,7 @@ class ParamTyper:
             return f"Sequence[{item}]"
         if types == "object" or "properties" in s or "additionalProperties" in s:
             if isinstance(s.get("properties"), dict) and s["properties"]:
-                return self._class(s, self._unique(self._param_name(ctx)))
+                return self._inline_class(s, ctx)
             extra = s.get("additionalProperties")
             if isinstance(extra, dict) and extra:
                 return f"Mapping[str, {self.ann(extra, ctx + 'Value', files=files)}]"
@@ -343,8 +415,17 @@ class ParamTyper:
             return union_ann([_SCALARS.get(t, "object") for t in types])
         return "object"
 
-    def _suffix(self, member: Any, index: int, count: int) -> str:
-        if count == 1:
+    def _inline_class(self, schema: dict[str, Any], ctx: str) -> str:
+        base = self._param_name(ctx)
+        return self._merge_class(self._class(schema, self._unique(base)), base)
+
+    def _suffix(self, member: Any, index: int, members: list[Any]) -> str:
+        """What tells an inline member of a union apart in the names of the request types
+        made from it: its tag (``type``/``role``/``object``), else its title; where it is the
+        only member that makes a request type at all, ``Object`` for an object (the union's
+        own alias holds the bare name) and nothing for an array of them. A number is the
+        last resort, and tests/test_naming.py fails on it."""
+        if len(members) == 1:
             return ""
         if isinstance(member, dict) and ref_name(member) is None:
             props = member.get("properties") or {}
@@ -356,6 +437,9 @@ class ParamTyper:
                         return camel(values[0])
             if member.get("title"):
                 return camel(str(member["title"]))
+            naming = [m for m in members if _makes_inline_class(m)]
+            if naming == [member]:
+                return "Object" if "properties" in member else ""
         return f"Variant{index + 1}"
 
     def _class(self, schema: dict[str, Any], name: str) -> str:
