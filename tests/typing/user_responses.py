@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import assert_type
+from typing import Any, assert_type
 
 import attrs
 import httpx
 
 import trio_openai
 from trio_openai.lib import FunctionTool, ParsedResponse, ResponseStream, function_tool
+from trio_openai.types import OutputItem
 from trio_openai.types.response_events import ResponseStreamEvent
 from trio_openai.types.responses import Response
 
@@ -56,6 +57,12 @@ async def parse(client: trio_openai.OpenAI) -> None:
         assert_type(parsed.output_parsed.lines, list[str])
     assert_type(parsed.response, Response)
     assert_type(parsed.output_text, str)
+    # every field of the Response it extends, typed (no `__getattr__ -> Any`)
+    assert_type(parsed.id, str)
+    assert_type(parsed.output, list[OutputItem])
+    assert_type(parsed.refusal, str | None)
+    response: Response = parsed  # it is a Response
+    assert_type(response.to_dict(), dict[str, Any])
 
 
 async def get_weather(city: str) -> str:
