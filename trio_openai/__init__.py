@@ -64,16 +64,6 @@ from ._types import (
     omit as omit,
 )
 from ._version import __version__ as __version__
-from ._webhooks import (
-    InvalidSignatureError as InvalidSignatureError,
-    InvalidTimestampError as InvalidTimestampError,
-    MissingHeaderError as MissingHeaderError,
-    MissingSecretError as MissingSecretError,
-    TimestampTooNewError as TimestampTooNewError,
-    TimestampTooOldError as TimestampTooOldError,
-    Webhooks as Webhooks,
-    WebhookVerificationError as WebhookVerificationError,
-)
 
 if TYPE_CHECKING:
     from ._call_errors import ClientClosedError as ClientClosedError
@@ -102,6 +92,16 @@ if TYPE_CHECKING:
         WebSocketInterruptedError as WebSocketInterruptedError,
         WebSocketQueueFullError as WebSocketQueueFullError,
     )
+    from ._webhooks import (
+        InvalidSignatureError as InvalidSignatureError,
+        InvalidTimestampError as InvalidTimestampError,
+        MissingHeaderError as MissingHeaderError,
+        MissingSecretError as MissingSecretError,
+        TimestampTooNewError as TimestampTooNewError,
+        TimestampTooOldError as TimestampTooOldError,
+        Webhooks as Webhooks,
+        WebhookVerificationError as WebhookVerificationError,
+    )
     from .azure import AzureOpenAI as AzureOpenAI
 
 _LAZY = {
@@ -120,6 +120,20 @@ _LAZY = {
     "ReconnectingOverrides": "._ws_reconnect",
     "WebSocketInterruptedError": "._ws_reconnect",
     "WebSocketQueueFullError": "._ws_reconnect",
+    # webhooks: hmac and its own checks, wanted only by a webhook receiver
+    **dict.fromkeys(
+        (
+            "InvalidSignatureError",
+            "InvalidTimestampError",
+            "MissingHeaderError",
+            "MissingSecretError",
+            "TimestampTooNewError",
+            "TimestampTooOldError",
+            "Webhooks",
+            "WebhookVerificationError",
+        ),
+        "._webhooks",
+    ),
     "AsyncPaginator": "._pagination",
     "Page": "._pagination",
     "APIResponse": "._response",
