@@ -85,13 +85,6 @@ if TYPE_CHECKING:
         ResponsesWebSocketError as ResponsesWebSocketError,
     )
     from ._streaming import ByteStream as ByteStream, Stream as Stream
-    from ._websocket import WebSocketConnectionError as WebSocketConnectionError
-    from ._ws_reconnect import (
-        ReconnectingEvent as ReconnectingEvent,
-        ReconnectingOverrides as ReconnectingOverrides,
-        WebSocketInterruptedError as WebSocketInterruptedError,
-        WebSocketQueueFullError as WebSocketQueueFullError,
-    )
     from ._webhooks import (
         InvalidSignatureError as InvalidSignatureError,
         InvalidTimestampError as InvalidTimestampError,
@@ -101,6 +94,13 @@ if TYPE_CHECKING:
         TimestampTooOldError as TimestampTooOldError,
         Webhooks as Webhooks,
         WebhookVerificationError as WebhookVerificationError,
+    )
+    from ._websocket import WebSocketConnectionError as WebSocketConnectionError
+    from ._ws_reconnect import (
+        ReconnectingEvent as ReconnectingEvent,
+        ReconnectingOverrides as ReconnectingOverrides,
+        WebSocketInterruptedError as WebSocketInterruptedError,
+        WebSocketQueueFullError as WebSocketQueueFullError,
     )
     from .azure import AzureOpenAI as AzureOpenAI
 
