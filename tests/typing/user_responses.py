@@ -8,9 +8,10 @@ import attrs
 import httpx
 
 import trio_openai
-from trio_openai.lib import FunctionTool, ParsedResponse, ResponseStream, function_tool
+from trio_openai.lib import FunctionTool, ParsedResponse, ResponseStream, ToolTurn, function_tool
 from trio_openai.types import OutputItem
 from trio_openai.types.response_events import ResponseStreamEvent
+from trio_openai.types.chat import CreateChatCompletionResponse
 from trio_openai.types.responses import Response
 
 
@@ -76,6 +77,16 @@ async def tools(client: trio_openai.OpenAI) -> None:
     result = await client.responses.run_tools(model="gpt-5.2", input="Paris?", tools=[weather])
     assert_type(result, Response)
     assert_type(result.output_text, str)
+
+    def on_turn(turn: ToolTurn) -> None:
+        # the reply of that round: a Response here, a chat completion from chat's run_tools
+        assert_type(turn.response, Response | CreateChatCompletionResponse)
+        if isinstance(turn.response, Response):
+            assert_type(turn.response.output_text, str)
+
+    await client.responses.run_tools(
+        model="gpt-5.2", input="Paris?", tools=[weather], on_turn=on_turn
+    )
 
 
 async def through_the_resource_class(client: trio_openai.OpenAI) -> None:
