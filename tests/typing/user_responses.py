@@ -10,8 +10,8 @@ import httpx
 import trio_openai
 from trio_openai.lib import FunctionTool, ParsedResponse, ResponseStream, ToolTurn, function_tool
 from trio_openai.types import OutputItem
-from trio_openai.types.response_events import ResponseStreamEvent
 from trio_openai.types.chat import CreateChatCompletionResponse
+from trio_openai.types.response_events import ResponseStreamEvent
 from trio_openai.types.responses import Response
 
 
