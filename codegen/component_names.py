@@ -18,6 +18,29 @@ from collections.abc import Collection
 from .names import class_name
 from .spec import Spec
 
+# The request components the spec names `XParam` where the TypedDict twin of the model `X`
+# (of other fields) already is `XParam`. The twin keeps the name: it is what the common
+# calls take (`tools=[FunctionToolParam]`, message content) and what openai-python means by
+# `FunctionToolParam`. These take openai-python's names for the spec's own shapes
+# (`ResponseInputTextContentParam`, `NamespaceToolParam.ToolFunction`); a `Beta...`
+# component takes `Beta` + its counterpart's name.
+PARAM_NAMES: dict[str, str] = {
+    "BetaOutputTextContentParam": "BetaResponseOutputTextContentParam",
+    "FunctionToolParam": "NamespaceFunctionToolParam",
+    "InputFileContentParam": "ResponseInputFileContentParam",
+    "InputTextContentParam": "ResponseInputTextContentParam",
+}
+
+
+def param_name_of(comp: str) -> str | None:
+    """The request type name `PARAM_NAMES` gives component `comp`, else None."""
+    if comp in PARAM_NAMES:
+        return PARAM_NAMES[comp]
+    if comp.startswith("Beta") and comp[4:] in PARAM_NAMES:
+        return "Beta" + PARAM_NAMES[comp[4:]]
+    return None
+
+
 # A component name ending in a number: ``Error-2``, ``GrammarSyntax1`` (not ``C2PA...``).
 NUMBERED = re.compile(r"^(.*?[A-Za-z])-?\d+$")
 

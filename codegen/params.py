@@ -20,15 +20,28 @@ Simplifications, each keeping annotations short without rejecting valid input:
 from __future__ import annotations
 
 import keyword
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
 
-from .component_names import NUMBERED
+from .component_names import NUMBERED, param_name_of
 from .ir import literal
 from .names import camel, class_name, trim_doc
-from .spec import Spec, is_constraint_only, is_null, ref_name, shape_keys
+from .param_shapes import (
+    has_binary,
+    has_shape,
+    has_union,
+    is_object_schema,
+    makes_inline_class,
+    object_properties,
+    shape_key,
+    sole_object,
+    split_union,
+    union_ann,
+)
+from .spec import Spec, is_constraint_only, is_null, ref_name
 
 _SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
 PARAMS_MODULE = "params"
@@ -55,139 +68,9 @@ class ParamAlias:
     ann: str
 
 
-def object_properties(spec: Spec, schema: Any, _depth: int = 0) -> tuple[dict[str, Any], set[str]]:
-    """Properties and required keys of an object schema, `allOf` parts merged in order."""
-    d = spec.deref(schema)
-    if not isinstance(d, dict) or _depth > 20:
-        return {}, set()
-    props: dict[str, Any] = {}
-    required: set[str] = set()
-    for part in d.get("allOf") or ():
-        p, r = object_properties(spec, part, _depth + 1)
-        props.update(p)
-        required |= r
-    props.update(d.get("properties") or {})
-    required |= set(d.get("required") or ())
-    return props, required
+def _fields(c: ParamClass) -> list[tuple[str, str, bool]]:
+    return sorted((f.key, f.ann, f.required) for f in c.fields)
 
-
-def _shape_key(spec: Spec, schema: Any) -> str:
-    """What makes two object schemas the same request type: their fields (as JSON, less
-    the prose) and which are required."""
-    import json
-
-    def strip(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k not in ("description", "title", "example", "examples")}
-        if isinstance(value, list):
-            return [strip(v) for v in value]
-        return value
-
-    props, required = object_properties(spec, schema)
-    return json.dumps([strip(props), sorted(required)], sort_keys=True, default=str)
-
-
-def is_object_schema(spec: Spec, schema: Any) -> bool:
-    d = spec.deref(schema)
-    if not isinstance(d, dict):
-        return False
-    if isinstance(d.get("allOf"), list):
-        return not any(
-            isinstance(spec.deref(p), dict) and _has_union(spec.deref(p)) for p in d["allOf"]
-        )
-    return "properties" in d and not _has_union(d)
-
-
-def _has_union(d: dict[str, Any]) -> bool:
-    return any(
-        isinstance(d.get(k), list) and [m for m in d[k] if not is_constraint_only(m)]
-        for k in ("oneOf", "anyOf")
-    )
-
-
-def has_shape(schema: Any) -> bool:
-    """Whether an `allOf` part says something about the value (not only ``nullable``)."""
-    if not isinstance(schema, dict):
-        return False
-    return ref_name(schema) is not None or any(k != "nullable" for k in shape_keys(schema))
-
-
-def has_binary(spec: Spec, schema: Any, _seen: frozenset[int] = frozenset()) -> bool:
-    """Whether a file upload (``format: binary``) appears anywhere in `schema`."""
-    d = spec.deref(schema)
-    if not isinstance(d, dict) or id(d) in _seen:
-        return False
-    seen = _seen | {id(d)}
-    if d.get("format") == "binary":
-        return True
-    children: list[Any] = [*(d.get("properties") or {}).values()]
-    for key in ("oneOf", "anyOf", "allOf"):
-        children += d.get(key) or []
-    if isinstance(d.get("items"), dict):
-        children.append(d["items"])
-    return any(has_binary(spec, c, seen) for c in children)
-
-
-def union_ann(members: list[str]) -> str:
-    """`A | B` without repeats; `str` absorbs string literals, `object` everything."""
-    flat: list[str] = []
-    for m in members:
-        for part in _split_union(m):
-            if part not in flat:
-                flat.append(part)
-    if "object" in flat:
-        return "object"
-    if "str" in flat:
-        flat = [m for m in flat if not _string_literal(m)]
-    literals = [m for m in flat if m.startswith("Literal[")]
-    if len(literals) > 1:  # one Literal[...] holding all values
-        values = [v for m in literals for v in _literal_values(m)]
-        merged = "Literal[" + ", ".join(dict.fromkeys(values)) + "]"
-        flat = [merged if m == literals[0] else m for m in flat if m not in literals[1:]]
-    if "None" in flat:  # None last, as people write it
-        flat = [m for m in flat if m != "None"] + ["None"]
-    return " | ".join(flat)
-
-
-def _split_union(ann: str) -> list[str]:
-    parts: list[str] = []
-    depth, start = 0, 0
-    for i, ch in enumerate(ann):
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-        elif ch == "|" and depth == 0:
-            parts.append(ann[start:i].strip())
-            start = i + 1
-    parts.append(ann[start:].strip())
-    return [p for p in parts if p]
-
-
-def _literal_values(ann: str) -> list[str]:
-    inner = ann[len("Literal[") : -1]
-    values: list[str] = []
-    current, quote_char = "", ""
-    for ch in inner:
-        if quote_char:
-            current += ch
-            if ch == quote_char and not current.endswith("\\" + ch):
-                quote_char = ""
-        elif ch in "\"'":
-            quote_char = ch
-            current += ch
-        elif ch == ",":
-            values.append(current.strip())
-            current = ""
-        else:
-            current += ch
-    if current.strip():
-        values.append(current.strip())
-    return values
-
-
-def _string_literal(ann: str) -> bool:
-    return ann.startswith("Literal[") and all(v[:1] in "\"'" for v in _literal_values(ann))
 
 
 class ParamTyper:
@@ -213,16 +96,47 @@ class ParamTyper:
         self._taken.add(candidate)
         return candidate
 
+    def _merge_class(self, name: str, base: str) -> str:
+        """`base` when the class just made as `name` has `base`'s fields (keys, annotations,
+        required): the spec repeats a few objects that differ only in prose and length
+        limits (`ProgramToolCallCaller` / `ProgramToolCallCallerParam`, the two realtime
+        `client_secrets.create` bodies' `expires_after`), and one shape is one name."""
+        other = self.classes.get(base)
+        if name == base or other is None or _fields(other) != _fields(self.classes[name]):
+            return name
+        if self._mentioned(name):  # recursive: something already points at it
+            return name
+        del self.classes[name]
+        self._taken.discard(name)
+        return base
+
+    def _merge_alias(self, name: str, base: str) -> str:
+        """As `_merge_class`, for a union alias whose members came out the same."""
+        other = self.aliases.get(base)
+        if name == base or other is None or other.ann != self.aliases[name].ann:
+            return name
+        if self._mentioned(name):
+            return name
+        del self.aliases[name]
+        self._taken.discard(name)
+        return base
+
+    def _mentioned(self, name: str) -> bool:
+        word = re.compile(rf"\b{re.escape(name)}\b")
+        anns = [f.ann for c in self.classes.values() for f in c.fields]
+        anns += [a.ann for a in self.aliases.values() if a.name != name]
+        return any(word.search(ann) for ann in anns)
+
     def _twin_of(self, comp: str, base: str, schema: Any) -> str | None:
         """The TypedDict already named `base` when it was made from a component of the same
-        shape (the same fields, types and required set), so the spec's pairs such as
-        `FunctionTool` / `FunctionToolParam` or `ImageRefParam` / `ImageRefParam-2` give one
-        public name instead of a numbered second one."""
+        schema (less the prose), so the spec's repeats such as `ImageRefParam` /
+        `ImageRefParam-2` give one public name. Pairs of other fields are told apart by
+        `PARAM_NAMES`; pairs that differ only in limits are merged by `_merge_class`."""
         if base not in self._taken:
             return None
         for other, name in self._component_names.items():
             same = name == base and other != comp
-            if same and _shape_key(self.spec, self.spec.schema(other)) == _shape_key(self.spec, schema):
+            if same and shape_key(self.spec, self.spec.schema(other)) == shape_key(self.spec, schema):
                 return name
         return None
 
@@ -271,26 +185,34 @@ class ParamTyper:
             return self._component_names[comp]
         numbered = NUMBERED.match(comp)
         readable = self._model_names.get(comp) if numbered else None
-        base = self._param_name(readable or class_name(comp))
+        base = self._param_name(param_name_of(comp) or readable or class_name(comp))
         if is_object_schema(self.spec, schema):
             stem = self._param_name(class_name(numbered[1])) if numbered else base
             twin = self._twin_of(comp, stem, schema) or self._twin_of(comp, base, schema)
-            if twin is not None:  # `FunctionTool` and the spec's `FunctionToolParam`: one type
+            if twin is not None:  # `ImageRefParam` and `ImageRefParam-2`: one type
                 self._component_anns[comp] = twin
                 return twin
             name = self._unique(base)
             self._component_names[comp] = name
-            self._class(schema, name)
-            self._component_anns[comp] = name
+            name = self._merge_class(self._class(schema, name), base)
+            self._component_names[comp] = self._component_anns[comp] = name
             return name
-        if _has_union(schema):
+        member = sole_object(self.spec, schema)
+        if member is not None:  # `anyOf: [{object}, null]`: the object's TypedDict, `| None` at use
+            name = self._unique(base)
+            self._component_names[comp] = name
+            self._class(member, name)
+            t = self._component_anns[comp] = union_ann([name, "None"])
+            return t
+        if has_union(schema):
             name = self._unique(base)
             self._component_names[comp] = name
             t = self.ann(schema, base.removesuffix("Param"), files=False)
-            if _split_union(t) == [name]:  # a union of itself only
+            if split_union(t) == [name]:  # a union of itself only
                 t = "object"
             self.aliases[name] = ParamAlias(name, trim_doc(schema.get("description"), 200), t)
-            self._component_anns[comp] = name
+            name = self._merge_alias(name, base)
+            self._component_names[comp] = self._component_anns[comp] = name
             return name
         t = self.ann(schema, class_name(comp))
         self._component_anns[comp] = t
@@ -307,7 +229,7 @@ class ParamTyper:
                     values = [m for m in members if not is_null(m)]
                     anns = ["None"] if len(values) < len(members) else []
                     for i, m in enumerate(values):
-                        suffix = self._suffix(m, i, len(values))
+                        suffix = self._suffix(m, i, values)
                         anns.append(self.ann(m, ctx + suffix, files=files))
                     return union_ann(anns)
         if isinstance(s.get("allOf"), list):
@@ -318,7 +240,7 @@ class ParamTyper:
                     t = union_ann([t, "None"])
                 return t
             if is_object_schema(self.spec, s):
-                return self._class(s, self._unique(self._param_name(ctx)))
+                return self._inline_class(s, ctx)
             return "object"
         if "const" in s:
             return literal([s["const"]])
@@ -330,7 +252,7 @@ class ParamTyper:
             return f"Sequence[{item}]"
         if types == "object" or "properties" in s or "additionalProperties" in s:
             if isinstance(s.get("properties"), dict) and s["properties"]:
-                return self._class(s, self._unique(self._param_name(ctx)))
+                return self._inline_class(s, ctx)
             extra = s.get("additionalProperties")
             if isinstance(extra, dict) and extra:
                 return f"Mapping[str, {self.ann(extra, ctx + 'Value', files=files)}]"
@@ -343,8 +265,17 @@ class ParamTyper:
             return union_ann([_SCALARS.get(t, "object") for t in types])
         return "object"
 
-    def _suffix(self, member: Any, index: int, count: int) -> str:
-        if count == 1:
+    def _inline_class(self, schema: dict[str, Any], ctx: str) -> str:
+        base = self._param_name(ctx)
+        return self._merge_class(self._class(schema, self._unique(base)), base)
+
+    def _suffix(self, member: Any, index: int, members: list[Any]) -> str:
+        """What tells an inline member of a union apart in the names of the request types
+        made from it: its tag (``type``/``role``/``object``), else its title; where it is the
+        only member that makes a request type at all, ``Object`` for an object (the union's
+        own alias holds the bare name) and nothing for an array of them. A number is the
+        last resort, and tests/test_naming.py fails on it."""
+        if len(members) == 1:
             return ""
         if isinstance(member, dict) and ref_name(member) is None:
             props = member.get("properties") or {}
@@ -356,6 +287,9 @@ class ParamTyper:
                         return camel(values[0])
             if member.get("title"):
                 return camel(str(member["title"]))
+            naming = [m for m in members if makes_inline_class(m)]
+            if naming == [member]:
+                return "Object" if "properties" in member else ""
         return f"Variant{index + 1}"
 
     def _class(self, schema: dict[str, Any], name: str) -> str:

@@ -22,13 +22,14 @@ from trio_openai.lib._structured import (
     chat_response_format,
     format_name,
     parse_chat,
+    parse_chat_completion,
     parse_response,
     parse_responses,
     response_text_format,
 )
 from trio_openai.lib._tools import function_tool
 from trio_openai.testing import LocalServer, Reply
-from trio_openai.types import Response
+from trio_openai.types import ChatCompletionResponseMessage, CreateChatCompletionResponse, Response
 
 # --- types under test (module level, so their annotations resolve) ------------------------
 
@@ -549,6 +550,25 @@ def test_parse_response_without_a_request() -> None:
         response_json([message(text_part('{"city": "X", "confident": false}'))])
     )
     assert parse_response(response, Answer).output_parsed == Answer("X", False)
+
+
+def test_parse_results_are_the_models_they_extend_and_dump_what_was_sent() -> None:
+    sent = response_json([message(text_part('{"city": "X", "confident": false}'))])
+    sent["unlisted"] = 1  # an extra survives too
+    parsed = parse_response(Response.from_dict(sent), Answer)
+    assert isinstance(parsed, Response)
+    assert parsed.to_dict() == Response.from_dict(sent).to_dict() == sent
+    assert parsed.extra == {"unlisted": 1}
+    assert "output_parsed" in repr(parsed)
+
+    reply = chat_json(
+        {"role": "assistant", "content": '{"city": "Y", "confident": true}', "refusal": None}
+    )
+    completion = parse_chat_completion(CreateChatCompletionResponse.from_dict(reply), Answer)
+    assert isinstance(completion, CreateChatCompletionResponse)
+    assert isinstance(completion.choices[0].message, ChatCompletionResponseMessage)
+    assert completion.choices[0].message.parsed == Answer("Y", True)
+    assert completion.to_dict() == reply  # no `parsed` key in the messages
 
 
 def chat_json(*messages: dict[str, Any], finish_reason: str = "stop") -> dict[str, Any]:

@@ -64,16 +64,6 @@ from ._types import (
     omit as omit,
 )
 from ._version import __version__ as __version__
-from ._webhooks import (
-    InvalidSignatureError as InvalidSignatureError,
-    InvalidTimestampError as InvalidTimestampError,
-    MissingHeaderError as MissingHeaderError,
-    MissingSecretError as MissingSecretError,
-    TimestampTooNewError as TimestampTooNewError,
-    TimestampTooOldError as TimestampTooOldError,
-    Webhooks as Webhooks,
-    WebhookVerificationError as WebhookVerificationError,
-)
 
 if TYPE_CHECKING:
     from ._call_errors import ClientClosedError as ClientClosedError
@@ -95,6 +85,16 @@ if TYPE_CHECKING:
         ResponsesWebSocketError as ResponsesWebSocketError,
     )
     from ._streaming import ByteStream as ByteStream, Stream as Stream
+    from ._webhooks import (
+        InvalidSignatureError as InvalidSignatureError,
+        InvalidTimestampError as InvalidTimestampError,
+        MissingHeaderError as MissingHeaderError,
+        MissingSecretError as MissingSecretError,
+        TimestampTooNewError as TimestampTooNewError,
+        TimestampTooOldError as TimestampTooOldError,
+        Webhooks as Webhooks,
+        WebhookVerificationError as WebhookVerificationError,
+    )
     from ._websocket import WebSocketConnectionError as WebSocketConnectionError
     from ._ws_reconnect import (
         ReconnectingEvent as ReconnectingEvent,
@@ -120,6 +120,20 @@ _LAZY = {
     "ReconnectingOverrides": "._ws_reconnect",
     "WebSocketInterruptedError": "._ws_reconnect",
     "WebSocketQueueFullError": "._ws_reconnect",
+    # webhooks: hmac and its own checks, wanted only by a webhook receiver
+    **dict.fromkeys(
+        (
+            "InvalidSignatureError",
+            "InvalidTimestampError",
+            "MissingHeaderError",
+            "MissingSecretError",
+            "TimestampTooNewError",
+            "TimestampTooOldError",
+            "Webhooks",
+            "WebhookVerificationError",
+        ),
+        "._webhooks",
+    ),
     "AsyncPaginator": "._pagination",
     "Page": "._pagination",
     "APIResponse": "._response",

@@ -38,7 +38,6 @@ from ._errors import (
 from ._hedge import AdaptiveHedge, HedgeCounters, attempt_with_policy
 from ._operation import OPERATION, Operation
 from ._pagination import AsyncPaginator, PageShape
-from ._ratelimit_headers import estimate_tokens
 from ._response import CAPTURE
 from ._retry import run_with_retries
 from ._streaming import ByteStream, Stream
@@ -495,6 +494,8 @@ class OpenAI(Areas, AnyPath):
                 if isinstance(content, bytes)
                 else (content and content.content_length) or 0
             )
+            from ._ratelimit_headers import estimate_tokens  # only with a rate limiter
+
             prepared.tokens = estimate_tokens(body, size)
         return prepared
 

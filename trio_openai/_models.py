@@ -48,7 +48,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, ClassVar, Self, TypeVar, cast, dataclass_transform, final
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar, cast, dataclass_transform, final
 
 import attrs
 import orjson
@@ -175,15 +175,25 @@ class BaseModel:
 class UnknownVariant(BaseModel):
     """A union member the spec does not describe (yet): the whole object, in `extra`.
 
-    Attribute access falls through to the data, so ``event.type`` still works on an
-    event type this version of the library has never heard of.
+    Typed code reads it through ``.type`` (the ``type`` key, when it is a string),
+    ``.extra`` and ``to_dict()``. At run time other attributes also read through to the
+    data, so ``event.delta`` still works on an event type this version of the library has
+    never heard of; type checkers do not see that fall-through (it would be ``Any``).
     """
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.extra[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    @property
+    def type(self) -> str | None:
+        """The object's ``type`` key, the tag unions are told apart by (None if absent)."""
+        value = self.extra.get("type")
+        return value if isinstance(value, str) else None
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> object:
+            try:
+                return self.extra[name]
+            except KeyError:
+                raise AttributeError(name) from None
 
 
 # --- helpers called by the generated code -------------------------------------------

@@ -31,8 +31,20 @@ async def names(client: trio_openai.OpenAI) -> None:
     # A field that does not exist on the result (its type is then unknown too).
     response = await client.responses.create(model="gpt-5.2", input="Hi")
     print(response.outptu_text)  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownArgumentType]
+    # A misspelled field of a parse result (it extends the Response: no fall-through to Any).
+    class Haiku:
+        text: str
+
+    parsed = await client.responses.parse(model="gpt-5.2", input="Hi", text_format=Haiku)
+    print(parsed.outptu_parsed)  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownArgumentType]
     # A resource that does not exist.
     print(client.respones)  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownArgumentType]
+
+
+def unknown_variant(value: trio_openai.UnknownVariant) -> None:
+    # Its data is reached through `.type`, `.extra` and `to_dict()`: other attributes are
+    # not typed (at run time they still read through to the data, for untyped code).
+    print(value.delta)  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownArgumentType]
 
 
 def on_not_found(e: trio_openai.NotFoundError) -> None:

@@ -7,6 +7,7 @@ from typing import assert_type
 import attrs
 
 import trio_openai
+from trio_openai import Omit
 from trio_openai.lib import (
     ChatCompletionStream,
     ChatCompletionStreamEvent,
@@ -14,7 +15,11 @@ from trio_openai.lib import (
     ParsedChatCompletion,
     function_tool,
 )
-from trio_openai.types.chat import CreateChatCompletionResponse
+from trio_openai.types.chat import (
+    ChatCompletionMessageToolCalls,
+    CompletionUsage,
+    CreateChatCompletionResponse,
+)
 
 
 @attrs.frozen
@@ -55,6 +60,14 @@ async def parse(client: trio_openai.OpenAI) -> None:
     assert_type(parsed, ParsedChatCompletion[Answer])
     assert_type(parsed.output_parsed, Answer | None)
     assert_type(parsed.choices[0].message.parsed, Answer | None)
+    # the completion's, choice's and message's own fields, typed (no `__getattr__ -> Any`)
+    assert_type(parsed.id, str)
+    assert_type(parsed.usage, CompletionUsage | Omit)
+    assert_type(parsed.choices[0].message.content, str | None)
+    assert_type(parsed.choices[0].message.tool_calls, ChatCompletionMessageToolCalls | Omit)
+    assert_type(parsed.choices[0].index, int)
+    completion: CreateChatCompletionResponse = parsed  # it is a chat completion
+    assert_type(completion.choices[0].message.content, str | None)
 
 
 def add(a: int, b: int) -> int:

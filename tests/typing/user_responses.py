@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import assert_type
+from typing import Any, assert_type
 
 import attrs
 import httpx
 
 import trio_openai
-from trio_openai.lib import FunctionTool, ParsedResponse, ResponseStream, function_tool
+from trio_openai.lib import FunctionTool, ParsedResponse, ResponseStream, ToolTurn, function_tool
+from trio_openai.types import OutputItem
+from trio_openai.types.chat import CreateChatCompletionResponse
 from trio_openai.types.response_events import ResponseStreamEvent
 from trio_openai.types.responses import Response
 
@@ -56,6 +58,12 @@ async def parse(client: trio_openai.OpenAI) -> None:
         assert_type(parsed.output_parsed.lines, list[str])
     assert_type(parsed.response, Response)
     assert_type(parsed.output_text, str)
+    # every field of the Response it extends, typed (no `__getattr__ -> Any`)
+    assert_type(parsed.id, str)
+    assert_type(parsed.output, list[OutputItem])
+    assert_type(parsed.refusal, str | None)
+    response: Response = parsed  # it is a Response
+    assert_type(response.to_dict(), dict[str, Any])
 
 
 async def get_weather(city: str) -> str:
@@ -69,6 +77,16 @@ async def tools(client: trio_openai.OpenAI) -> None:
     result = await client.responses.run_tools(model="gpt-5.2", input="Paris?", tools=[weather])
     assert_type(result, Response)
     assert_type(result.output_text, str)
+
+    def on_turn(turn: ToolTurn) -> None:
+        # the reply of that round: a Response here, a chat completion from chat's run_tools
+        assert_type(turn.response, Response | CreateChatCompletionResponse)
+        if isinstance(turn.response, Response):
+            assert_type(turn.response.output_text, str)
+
+    await client.responses.run_tools(
+        model="gpt-5.2", input="Paris?", tools=[weather], on_turn=on_turn
+    )
 
 
 async def through_the_resource_class(client: trio_openai.OpenAI) -> None:

@@ -27,13 +27,19 @@ import attrs
 import orjson
 
 from .._errors import OpenAIError
+from .._models import BaseModel, generated_model
 from .._response import APIResponse
 from .._types import CallOptions, omit
+from ..types.chat import (
+    ChatCompletionResponseMessage,
+    CreateChatCompletionResponse,
+    CreateChatCompletionResponseChoice,
+)
+from ..types.responses import Response
 from ._schema import ShapeError, convert, to_strict_json_schema
 
 if TYPE_CHECKING:
     from .._client import OpenAI
-    from ..types import ChatCompletionResponseMessage, CreateChatCompletionResponse, Response
     from ..types.params import (
         ResponseFormatJsonSchemaJsonSchemaParam,
         ResponseFormatJsonSchemaParam,
@@ -150,28 +156,26 @@ async def post_json(client: OpenAI, path: str, params: Mapping[str, Any], cast: 
 
 
 @final
-@attrs.frozen
-class ParsedResponse(Generic[T]):
-    """A `Response` and what its output text became.
+@generated_model
+class ParsedResponse(Response, Generic[T]):
+    """A `Response` (every field typed as there) and what its output text became.
 
     ``output_parsed`` is None when the model refused (see ``refusal``) or produced no text
-    (only tool calls, say). Other attributes (``id``, ``usage``, ``output``...) are read
-    from ``response``.
+    (only tool calls, say). Neither is part of `to_dict()`, which stays what the server
+    sent.
     """
 
-    response: Response
-    output_parsed: T | None
-    refusal: str | None
+    output_parsed: T | None = None
+    refusal: str | None = None
 
     @property
-    def output_text(self) -> str:
-        """The text of every ``output_text`` part of the output messages, joined."""
-        return self.response.output_text
+    def response(self) -> Response:
+        """This result as the plain `Response` it extends (kept for code written when the
+        parse result wrapped one)."""
+        return self
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.response, name)
+    def to_dict(self) -> dict[str, Any]:
+        return _without(super().to_dict(), self, ("output_parsed", "refusal"))
 
 
 def response_output_text(response: Response) -> str:
@@ -222,7 +226,7 @@ def parse_response(response: Response, text_format: type[T]) -> ParsedResponse[T
         details = response.incomplete_details
         why = getattr(details, "reason", None) if details else None
         parsed = _decode(text_format, text, response=response, why=why)
-    return ParsedResponse(response, parsed, refusal)
+    return ParsedResponse(**_fields_of(response), output_parsed=parsed, refusal=refusal)
 
 
 async def parse_responses(
@@ -235,8 +239,6 @@ async def parse_responses(
     Raises `StructuredOutputError` when the output is not JSON of that type, `TypeError`
     when the type has no strict schema, and the client's usual API errors.
     """
-    from ..types import Response
-
     given = params.get("text")
     text: dict[str, Any] = (
         dict(typing.cast("Mapping[str, Any]", given)) if isinstance(given, Mapping) else {}
@@ -254,47 +256,64 @@ async def parse_responses(
 
 
 @final
-@attrs.frozen
-class ParsedChatMessage(Generic[T]):
-    """An assistant message and what its content became; other attributes from ``raw``."""
+@generated_model
+class ParsedChatMessage(ChatCompletionResponseMessage, Generic[T]):
+    """An assistant message (every field typed as there) and what its content became.
 
-    raw: ChatCompletionResponseMessage
-    content: str | None
-    refusal: str | None
-    parsed: T | None
+    ``parsed`` is None when the message has a refusal or no content (tool calls); it is not
+    part of `to_dict()`.
+    """
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.raw, name)
+    parsed: T | None = None
 
+    @property
+    def raw(self) -> ChatCompletionResponseMessage:
+        """This message as the plain model it extends (kept for older code)."""
+        return self
 
-@final
-@attrs.frozen
-class ParsedChoice(Generic[T]):
-    index: int
-    finish_reason: str | None
-    message: ParsedChatMessage[T]
+    def to_dict(self) -> dict[str, Any]:
+        return _without(super().to_dict(), self, ("parsed",))
 
 
 @final
-@attrs.frozen
-class ParsedChatCompletion(Generic[T]):
-    """A chat completion with each choice's message parsed; other attributes (``id``,
-    ``usage``, ``model``...) are read from ``completion``."""
+@generated_model
+class ParsedChoice(CreateChatCompletionResponseChoice, Generic[T]):
+    """A choice whose ``message`` is a `ParsedChatMessage`."""
 
-    completion: CreateChatCompletionResponse
-    choices: list[ParsedChoice[T]]
+    message: ParsedChatMessage[T]  # frozen, so narrowing the field's type is sound
+
+
+@final
+@generated_model
+class ParsedChatCompletion(CreateChatCompletionResponse, Generic[T]):
+    """A chat completion (every field typed as there) with each choice's message parsed."""
+
+    # `list` as in the base (what users index and `len`); narrowing its item type is what
+    # openai-python's ParsedChatCompletion does too; the list is built here, never appended to.
+    choices: list[ParsedChoice[T]]  # pyright: ignore[reportIncompatibleVariableOverride]
 
     @property
     def output_parsed(self) -> T | None:
         """The first choice's parsed message (None when it refused or made tool calls)."""
         return self.choices[0].message.parsed if self.choices else None
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.completion, name)
+    @property
+    def completion(self) -> CreateChatCompletionResponse:
+        """This result as the plain completion it extends (kept for older code)."""
+        return self
+
+
+def _fields_of(model: BaseModel) -> dict[str, Any]:
+    """The constructor arguments that rebuild `model` (to build a subclass from it)."""
+    return {a.alias: getattr(model, a.name) for a in attrs.fields(type(model))}
+
+
+def _without(data: dict[str, Any], model: BaseModel, keys: tuple[str, ...]) -> dict[str, Any]:
+    """`data` less the keys of the parse results, unless the server sent them (extras)."""
+    for key in keys:
+        if key not in model.extra:
+            data.pop(key, None)
+    return data
 
 
 def parse_chat_completion(
@@ -306,7 +325,7 @@ def parse_chat_completion(
     Raises `StructuredOutputError` for content that is not JSON of that type.
     """
     choices: list[ParsedChoice[T]] = []
-    for position, choice in enumerate(completion.choices or ()):
+    for choice in completion.choices or ():
         message = choice.message
         content = message.content if isinstance(message.content, str) else None
         refusal = message.refusal if isinstance(message.refusal, str) else None
@@ -316,11 +335,14 @@ def parse_chat_completion(
         if refusal is None and content:
             why = finish if finish in ("length", "content_filter") else None
             parsed = _decode(response_format, content, response=completion, why=why)
-        index = choice.index if isinstance(choice.index, int) else position  # pyright: ignore[reportUnnecessaryIsInstance]
-        choices.append(
-            ParsedChoice(index, finish, ParsedChatMessage(message, content, refusal, parsed))
-        )
-    return ParsedChatCompletion(completion, choices)
+        fields = _fields_of(choice)
+        fields["message"] = ParsedChatMessage(**_fields_of(message), parsed=parsed)
+        parsed_choice: ParsedChoice[T] = ParsedChoice(**fields)
+        choices.append(parsed_choice)
+    fields = _fields_of(completion)
+    fields["choices"] = choices
+    result: ParsedChatCompletion[T] = ParsedChatCompletion(**fields)
+    return result
 
 
 async def parse_chat(
@@ -332,8 +354,6 @@ async def parse_chat(
     ``tools``...) and the call options. Raises `StructuredOutputError` when a choice's content
     is not JSON of that type, `TypeError` when the type has no strict schema.
     """
-    from ..types import CreateChatCompletionResponse
-
     if params.get("stream"):
         raise TypeError("parse_chat does not stream")
     params["response_format"] = chat_response_format(response_format)

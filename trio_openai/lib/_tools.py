@@ -326,7 +326,7 @@ class ToolTurn:
     completion) and the results of the calls it asked for. ``turn`` counts from 1."""
 
     turn: int
-    response: Any
+    response: Response | CreateChatCompletionResponse
     results: tuple[ToolResult, ...]
 
 

@@ -21,8 +21,8 @@ from .._response import (
 if TYPE_CHECKING:
     from ..types import moderations as _t_moderations
     from ..types.params import (
-        ModerationsCreateInputVariant3ItemImageUrlParam,
-        ModerationsCreateInputVariant3ItemTextParam,
+        ModerationsCreateInputItemImageUrlParam,
+        ModerationsCreateInputItemTextParam,
     )
 else:
     _t_moderations = lazy_types(globals(), "_t_moderations", "moderations")
@@ -58,7 +58,7 @@ class Moderations(Resource):
     async def create(
         self,
         *,
-        input: str | Sequence[str] | Sequence[ModerationsCreateInputVariant3ItemImageUrlParam | ModerationsCreateInputVariant3ItemTextParam],
+        input: str | Sequence[str] | Sequence[ModerationsCreateInputItemImageUrlParam | ModerationsCreateInputItemTextParam],
         model: str | Omit = omit,
         **options: Unpack[CallOptions],
     ) -> _t_moderations.CreateModerationResponse:

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from ..types.params import (
         AudioTranscriptionParam,
         ClientSecretsCreateExpiresAfterParam,
-        ClientSecretsCreateExpiresAfterParam2,
         MCPToolParam,
         PromptParam,
         RealtimeFunctionToolParam,
@@ -249,7 +248,7 @@ class Calls(Resource):
         reasoning: RealtimeReasoningParam | Omit = omit,
         max_output_tokens: int | Literal["inf"] | Omit = omit,
         truncation: RealtimeTruncationParam | Omit = omit,
-        prompt: PromptParam | Omit = omit,
+        prompt: PromptParam | None | Omit = omit,
         **options: Unpack[CallOptions],
     ) -> None:
         """
@@ -444,7 +443,7 @@ class Sessions(Resource):
         temperature: float | Omit = omit,
         max_response_output_tokens: int | Literal["inf"] | Omit = omit,
         truncation: RealtimeTruncationParam | Omit = omit,
-        prompt: PromptParam | Omit = omit,
+        prompt: PromptParam | None | Omit = omit,
         **options: Unpack[CallOptions],
     ) -> _t_realtime.RealtimeSessionCreateResponse:
         """
@@ -637,7 +636,7 @@ class TranslationsClientSecrets(Resource):
         self,
         *,
         session: RealtimeTranslationSessionCreateRequestParam,
-        expires_after: ClientSecretsCreateExpiresAfterParam2 | Omit = omit,
+        expires_after: ClientSecretsCreateExpiresAfterParam | Omit = omit,
         **options: Unpack[CallOptions],
     ) -> _t_realtime_events.RealtimeTranslationClientSecretCreateResponse:
         """

@@ -117,7 +117,6 @@ __all__ = [
     "BetaFunctionShellToolParam",
     "BetaFunctionToolCallParam",
     "BetaFunctionToolParam",
-    "BetaFunctionToolParam2",
     "BetaHTTPErrorParam",
     "BetaHybridSearchOptionsParam",
     "BetaImageGenToolCallParam",
@@ -127,14 +126,12 @@ __all__ = [
     "BetaInlineSkillSourceParam",
     "BetaInputContentParam",
     "BetaInputFileContentParam",
-    "BetaInputFileContentParam2",
     "BetaInputImageContentParam",
     "BetaInputImageContentParamAutoParam",
     "BetaInputItemParam",
     "BetaInputMessageParam",
     "BetaInputParam",
     "BetaInputTextContentParam",
-    "BetaInputTextContentParam2",
     "BetaItemParam",
     "BetaItemReferenceParam",
     "BetaKeyPressActionParam",
@@ -167,22 +164,20 @@ __all__ = [
     "BetaMultiAgentCallItemParam",
     "BetaMultiAgentCallOutputItemParam",
     "BetaMultiAgentParam",
+    "BetaNamespaceFunctionToolParam",
     "BetaNamespaceToolParam",
     "BetaOutputMessageContentParam",
     "BetaOutputMessageParam",
     "BetaOutputTextContentParam",
-    "BetaOutputTextContentParam2",
     "BetaPersonalityEnumParam",
     "BetaProgramItemParam",
     "BetaProgramOutputItemParam",
     "BetaProgramToolCallCallerParam",
-    "BetaProgramToolCallCallerParam2",
     "BetaProgrammaticToolCallingParam",
     "BetaPromptCacheBreakpointConfigParam",
     "BetaPromptCacheBreakpointParam",
     "BetaPromptCacheOptionsParam",
     "BetaPromptParam",
-    "BetaPromptParam2",
     "BetaRankingOptionsParam",
     "BetaReasoningEffortParam",
     "BetaReasoningItemParam",
@@ -192,9 +187,11 @@ __all__ = [
     "BetaRefusalContentParam",
     "BetaResponseFormatJsonObjectParam",
     "BetaResponseFormatTextParam",
+    "BetaResponseInputFileContentParam",
+    "BetaResponseInputTextContentParam",
+    "BetaResponseOutputTextContentParam",
     "BetaResponsePromptVariablesParam",
     "BetaResponseStreamOptionsParam",
-    "BetaResponseStreamOptionsParam2",
     "BetaResponseTextParam",
     "BetaScreenshotParam",
     "BetaScrollParam",
@@ -207,7 +204,6 @@ __all__ = [
     "BetaTextResponseFormatConfigurationParam",
     "BetaTextResponseFormatJsonSchemaParam",
     "BetaToolCallCallerParam",
-    "BetaToolCallCallerParam2",
     "BetaToolChoiceAllowedParam",
     "BetaToolChoiceCustomParam",
     "BetaToolChoiceFunctionParam",
@@ -230,7 +226,6 @@ __all__ = [
     "BetaWebSearchActionSearchParam",
     "BetaWebSearchActionSearchSourcesItemParam",
     "BetaWebSearchApproximateLocationParam",
-    "BetaWebSearchApproximateLocationParam2",
     "BetaWebSearchPreviewToolParam",
     "BetaWebSearchToolCallParam",
     "BetaWebSearchToolFiltersParam",
@@ -269,14 +264,12 @@ __all__ = [
     "ChatCompletionRequestUserMessageContentPartParam",
     "ChatCompletionRequestUserMessageParam",
     "ChatCompletionStreamOptionsParam",
-    "ChatCompletionStreamOptionsParam2",
     "ChatCompletionToolChoiceOptionParam",
     "ChatCompletionToolParam",
     "ChatkitConfigurationParam",
     "ChunkingStrategyRequestParam",
     "ClickParam",
     "ClientSecretsCreateExpiresAfterParam",
-    "ClientSecretsCreateExpiresAfterParam2",
     "CodeInterpreterOutputImageParam",
     "CodeInterpreterOutputLogsParam",
     "CodeInterpreterToolCallParam",
@@ -388,7 +381,6 @@ __all__ = [
     "FunctionShellToolParam",
     "FunctionToolCallParam",
     "FunctionToolParam",
-    "FunctionToolParam2",
     "GraderLabelModelParam",
     "GraderMultiParam",
     "GraderPythonParam",
@@ -408,14 +400,12 @@ __all__ = [
     "InputAudioParam",
     "InputContentParam",
     "InputFileContentParam",
-    "InputFileContentParam2",
     "InputImageContentParam",
     "InputImageContentParamAutoParam",
     "InputItemParam",
     "InputMessageParam",
     "InputParam",
     "InputTextContentParam",
-    "InputTextContentParam2",
     "InvitesCreateProjectsItemParam",
     "ItemParam",
     "ItemReferenceParam",
@@ -453,10 +443,11 @@ __all__ = [
     "ModerationConfigParam",
     "ModerationParam",
     "ModerationPolicyParam",
-    "ModerationsCreateInputVariant3ItemImageUrlImageUrlParam",
-    "ModerationsCreateInputVariant3ItemImageUrlParam",
-    "ModerationsCreateInputVariant3ItemTextParam",
+    "ModerationsCreateInputItemImageUrlImageUrlParam",
+    "ModerationsCreateInputItemImageUrlParam",
+    "ModerationsCreateInputItemTextParam",
     "MoveParam",
+    "NamespaceFunctionToolParam",
     "NamespaceToolParam",
     "OutputMessageContentParam",
     "OutputMessageParam",
@@ -467,13 +458,11 @@ __all__ = [
     "ProgramItemParam",
     "ProgramOutputItemParam",
     "ProgramToolCallCallerParam",
-    "ProgramToolCallCallerParam2",
     "ProgrammaticToolCallingParam",
     "PromptCacheBreakpointConfigParam",
     "PromptCacheBreakpointParam",
     "PromptCacheOptionsParam",
     "PromptParam",
-    "PromptParam2",
     "RankingOptionsParam",
     "RateLimitsParam",
     "RealtimeAudioFormatsAudioPcmParam",
@@ -514,10 +503,11 @@ __all__ = [
     "ResponseFormatJsonSchemaJsonSchemaParam",
     "ResponseFormatJsonSchemaParam",
     "ResponseFormatTextParam",
+    "ResponseInputFileContentParam",
+    "ResponseInputTextContentParam",
     "ResponseModalitiesParam",
     "ResponsePromptVariablesParam",
     "ResponseStreamOptionsParam",
-    "ResponseStreamOptionsParam2",
     "ResponseTextParam",
     "RunsSubmitToolOutputsToolOutputsItemParam",
     "ScreenshotParam",
@@ -554,7 +544,6 @@ __all__ = [
     "ThreadsUpdateToolResourcesFileSearchParam",
     "ThreadsUpdateToolResourcesParam",
     "ToolCallCallerParam",
-    "ToolCallCallerParam2",
     "ToolChoiceAllowedParam",
     "ToolChoiceCustomParam",
     "ToolChoiceFunctionParam",
@@ -578,8 +567,8 @@ __all__ = [
     "VerbosityParam",
     "VideoModelParam",
     "VideoReferenceInputParam",
+    "VoiceIdsOrCustomVoiceObjectParam",
     "VoiceIdsOrCustomVoiceParam",
-    "VoiceIdsOrCustomVoiceVariant2Param",
     "VoiceIdsSharedParam",
     "WaitParam",
     "WebSearchActionFindParam",
@@ -587,7 +576,6 @@ __all__ = [
     "WebSearchActionSearchParam",
     "WebSearchActionSearchSourcesItemParam",
     "WebSearchApproximateLocationParam",
-    "WebSearchApproximateLocationParam2",
     "WebSearchLocationParam",
     "WebSearchPreviewToolParam",
     "WebSearchToolCallParam",
@@ -697,9 +685,6 @@ BetaOutputMessageContentParam: TypeAlias = "BetaOutputTextContentParam | BetaRef
 BetaPersonalityEnumParam: TypeAlias = "str"
 
 
-BetaPromptParam: TypeAlias = "BetaPromptParam2 | None"
-
-
 BetaReasoningEffortParam: TypeAlias = 'Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None'
 
 
@@ -707,9 +692,6 @@ BetaReasoningModeEnumParam: TypeAlias = "str"
 
 
 BetaResponsePromptVariablesParam: TypeAlias = "Mapping[str, str | BetaInputTextContentParam | BetaInputImageContentParam | BetaInputFileContentParam] | None"
-
-
-BetaResponseStreamOptionsParam: TypeAlias = "BetaResponseStreamOptionsParam2 | None"
 
 
 BetaServiceTierResponsesParam: TypeAlias = 'Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"] | None'
@@ -720,10 +702,6 @@ BetaTextResponseFormatConfigurationParam: TypeAlias = "BetaResponseFormatTextPar
 
 
 BetaToolCallCallerParam: TypeAlias = "BetaDirectToolCallCallerParam | BetaProgramToolCallCallerParam"
-"""The execution context that produced this tool call."""
-
-
-BetaToolCallCallerParam2: TypeAlias = "BetaDirectToolCallCallerParam | BetaProgramToolCallCallerParam2"
 """The execution context that produced this tool call."""
 
 
@@ -744,9 +722,6 @@ BetaVectorStoreFileAttributesParam: TypeAlias = "Mapping[str, str | float | bool
 BetaVerbosityParam: TypeAlias = 'Literal["low", "medium", "high"] | None'
 
 
-BetaWebSearchApproximateLocationParam: TypeAlias = "BetaWebSearchApproximateLocationParam2 | None"
-
-
 ChatCompletionRequestAssistantMessageContentPartParam: TypeAlias = "ChatCompletionRequestMessageContentPartTextParam | ChatCompletionRequestMessageContentPartRefusalParam"
 
 
@@ -760,9 +735,6 @@ ChatCompletionRequestToolMessageContentPartParam: TypeAlias = "ChatCompletionReq
 
 
 ChatCompletionRequestUserMessageContentPartParam: TypeAlias = "ChatCompletionRequestMessageContentPartTextParam | ChatCompletionRequestMessageContentPartImageParam | ChatCompletionRequestMessageContentPartAudioParam | ChatCompletionRequestMessageContentPartFileParam"
-
-
-ChatCompletionStreamOptionsParam: TypeAlias = "ChatCompletionStreamOptionsParam2 | None"
 
 
 ChatCompletionToolChoiceOptionParam: TypeAlias = 'Literal["none", "auto", "required"] | ChatCompletionAllowedToolsChoiceParam | ChatCompletionNamedToolChoiceParam | ChatCompletionNamedToolChoiceCustomParam'
@@ -859,9 +831,6 @@ PartialImagesParam: TypeAlias = "int | None"
 PersonalityEnumParam: TypeAlias = "str"
 
 
-PromptParam: TypeAlias = "PromptParam2 | None"
-
-
 RealtimeAudioFormatsParam: TypeAlias = "RealtimeAudioFormatsAudioPcmParam | RealtimeAudioFormatsAudioPcmuParam | RealtimeAudioFormatsAudioPcmaParam"
 
 
@@ -888,9 +857,6 @@ ResponseModalitiesParam: TypeAlias = 'Sequence[Literal["text", "audio"]] | None'
 ResponsePromptVariablesParam: TypeAlias = "Mapping[str, str | InputTextContentParam | InputImageContentParam | InputFileContentParam] | None"
 
 
-ResponseStreamOptionsParam: TypeAlias = "ResponseStreamOptionsParam2 | None"
-
-
 ServiceTierParam: TypeAlias = 'Literal["auto", "default", "flex", "scale", "priority", "fast"] | None'
 
 
@@ -906,10 +872,6 @@ TextResponseFormatConfigurationParam: TypeAlias = "ResponseFormatTextParam | Tex
 
 
 ToolCallCallerParam: TypeAlias = "DirectToolCallCallerParam | ProgramToolCallCallerParam"
-"""The execution context that produced this tool call."""
-
-
-ToolCallCallerParam2: TypeAlias = "DirectToolCallCallerParam | ProgramToolCallCallerParam2"
 """The execution context that produced this tool call."""
 
 
@@ -933,14 +895,11 @@ VerbosityParam: TypeAlias = 'Literal["low", "medium", "high"] | None'
 VideoModelParam: TypeAlias = "str"
 
 
-VoiceIdsOrCustomVoiceParam: TypeAlias = "VoiceIdsSharedParam | VoiceIdsOrCustomVoiceVariant2Param"
+VoiceIdsOrCustomVoiceParam: TypeAlias = "VoiceIdsSharedParam | VoiceIdsOrCustomVoiceObjectParam"
 """A built-in voice name or a custom voice reference."""
 
 
 VoiceIdsSharedParam: TypeAlias = "str"
-
-
-WebSearchApproximateLocationParam: TypeAlias = "WebSearchApproximateLocationParam2 | None"
 
 
 class AdditionalToolsItemParam(TypedDict, total=False):
@@ -974,7 +933,7 @@ class ApplyPatchToolCallItemParam(TypedDict, total=False):
     type: Required[Literal["apply_patch_call"]]
     id: str | None
     call_id: Required[str]
-    caller: ToolCallCallerParam2 | None
+    caller: ToolCallCallerParam | None
     status: Required[Literal["in_progress", "completed"]]
     operation: Required[ApplyPatchOperationParam]
 
@@ -985,7 +944,7 @@ class ApplyPatchToolCallOutputItemParam(TypedDict, total=False):
     type: Required[Literal["apply_patch_call_output"]]
     id: str | None
     call_id: Required[str]
-    caller: ToolCallCallerParam2 | None
+    caller: ToolCallCallerParam | None
     status: Required[Literal["completed", "failed"]]
     output: str | None
 
@@ -1189,7 +1148,7 @@ class BetaAgentMessageItemParam(TypedDict, total=False):
     type: Required[Literal["agent_message"]]
     author: Required[str]
     recipient: Required[str]
-    content: Required[Sequence[BetaInputTextContentParam2 | BetaInputImageContentParamAutoParam | BetaEncryptedContentParam]]
+    content: Required[Sequence[BetaResponseInputTextContentParam | BetaInputImageContentParamAutoParam | BetaEncryptedContentParam]]
 
 
 class BetaAgentTagParam(TypedDict, total=False):
@@ -1221,7 +1180,7 @@ class BetaApplyPatchToolCallItemParam(TypedDict, total=False):
     type: Required[Literal["apply_patch_call"]]
     id: str | None
     call_id: Required[str]
-    caller: BetaToolCallCallerParam2 | None
+    caller: BetaToolCallCallerParam | None
     status: Required[Literal["in_progress", "completed"]]
     operation: Required[BetaApplyPatchOperationParam]
 
@@ -1233,7 +1192,7 @@ class BetaApplyPatchToolCallOutputItemParam(TypedDict, total=False):
     type: Required[Literal["apply_patch_call_output"]]
     id: str | None
     call_id: Required[str]
-    caller: BetaToolCallCallerParam2 | None
+    caller: BetaToolCallCallerParam | None
     status: Required[Literal["completed", "failed"]]
     output: str | None
 
@@ -1507,7 +1466,7 @@ class BetaCustomToolCallOutputParam(TypedDict, total=False):
     type: Required[Literal["custom_tool_call_output"]]
     id: str
     call_id: Required[str]
-    caller: BetaToolCallCallerParam2 | None
+    caller: BetaToolCallCallerParam | None
     output: Required[str | Sequence[BetaFunctionAndCustomToolCallOutputParam]]
 
 
@@ -1649,10 +1608,10 @@ class BetaFunctionCallOutputItemParam(TypedDict, total=False):
     id: str | None
     call_id: str | None
     type: Required[Literal["function_call_output"]]
-    output: Required[str | Sequence[BetaInputTextContentParam2 | BetaInputImageContentParamAutoParam | BetaInputFileContentParam2]]
+    output: Required[str | Sequence[BetaResponseInputTextContentParam | BetaInputImageContentParamAutoParam | BetaResponseInputFileContentParam]]
     name: str | None
     namespace: str | None
-    caller: BetaToolCallCallerParam2 | None
+    caller: BetaToolCallCallerParam | None
     status: Literal["in_progress", "completed", "incomplete"] | None
 
 
@@ -1670,7 +1629,7 @@ class BetaFunctionShellCallItemParam(TypedDict, total=False):
     agent: BetaAgentTagParam | None
     id: str | None
     call_id: Required[str]
-    caller: BetaToolCallCallerParam2 | None
+    caller: BetaToolCallCallerParam | None
     type: Required[Literal["shell_call"]]
     action: Required[BetaFunctionShellActionParam]
     status: Literal["in_progress", "completed", "incomplete"] | None
@@ -1698,7 +1657,7 @@ class BetaFunctionShellCallOutputItemParam(TypedDict, total=False):
     agent: BetaAgentTagParam | None
     id: str | None
     call_id: Required[str]
-    caller: BetaToolCallCallerParam2 | None
+    caller: BetaToolCallCallerParam | None
     type: Required[Literal["shell_call_output"]]
     output: Required[Sequence[BetaFunctionShellCallOutputContentParam]]
     status: Literal["in_progress", "completed", "incomplete"] | None
@@ -1748,17 +1707,6 @@ class BetaFunctionToolParam(TypedDict, total=False):
     parameters: Required[Mapping[str, object] | None]
     output_schema: Mapping[str, object] | None
     strict: Required[bool | None]
-    defer_loading: bool
-    allowed_callers: Sequence[Literal["direct", "programmatic"]] | None
-
-
-class BetaFunctionToolParam2(TypedDict, total=False):
-    name: Required[str]
-    description: str | None
-    parameters: BetaEmptyModelParam | None
-    strict: bool | None
-    type: Required[Literal["function"]]
-    output_schema: Mapping[str, object] | None
     defer_loading: bool
     allowed_callers: Sequence[Literal["direct", "programmatic"]] | None
 
@@ -1838,18 +1786,6 @@ class BetaInputFileContentParam(TypedDict, total=False):
     detail: Literal["auto", "low", "high"]
 
 
-class BetaInputFileContentParam2(TypedDict, total=False):
-    """A file input to the model."""
-
-    type: Required[Literal["input_file"]]
-    file_id: str | None
-    filename: str | None
-    file_data: str | None
-    file_url: str | None
-    detail: Literal["auto", "low", "high"]
-    prompt_cache_breakpoint: BetaPromptCacheBreakpointParam | None
-
-
 class BetaInputImageContentParam(TypedDict, total=False):
     """An image input to the model. Learn about [image inputs](/docs/guides/vision)."""
 
@@ -1890,14 +1826,6 @@ class BetaInputTextContentParam(TypedDict, total=False):
     type: Required[Literal["input_text"]]
     text: Required[str]
     prompt_cache_breakpoint: BetaPromptCacheBreakpointConfigParam
-
-
-class BetaInputTextContentParam2(TypedDict, total=False):
-    """A text input to the model."""
-
-    type: Required[Literal["input_text"]]
-    text: Required[str]
-    prompt_cache_breakpoint: BetaPromptCacheBreakpointParam | None
 
 
 class BetaItemReferenceParam(TypedDict, total=False):
@@ -2122,7 +2050,7 @@ class BetaMultiAgentCallOutputItemParam(TypedDict, total=False):
     call_id: Required[str]
     type: Required[Literal["multi_agent_call_output"]]
     action: Required[Literal["spawn_agent", "interrupt_agent", "list_agents", "send_message", "followup_task", "wait_agent"]]
-    output: Required[Sequence[BetaOutputTextContentParam2]]
+    output: Required[Sequence[BetaResponseOutputTextContentParam]]
 
 
 class BetaMultiAgentParam(TypedDict, total=False):
@@ -2132,13 +2060,24 @@ class BetaMultiAgentParam(TypedDict, total=False):
     max_concurrent_subagents: int
 
 
+class BetaNamespaceFunctionToolParam(TypedDict, total=False):
+    name: Required[str]
+    description: str | None
+    parameters: BetaEmptyModelParam | None
+    strict: bool | None
+    type: Required[Literal["function"]]
+    output_schema: Mapping[str, object] | None
+    defer_loading: bool
+    allowed_callers: Sequence[Literal["direct", "programmatic"]] | None
+
+
 class BetaNamespaceToolParam(TypedDict, total=False):
     """Groups function/custom tools under a shared namespace."""
 
     type: Required[Literal["namespace"]]
     name: Required[str]
     description: Required[str]
-    tools: Required[Sequence[BetaFunctionToolParam2 | BetaCustomToolParam]]
+    tools: Required[Sequence[BetaNamespaceFunctionToolParam | BetaCustomToolParam]]
 
 
 class BetaOutputMessageParam(TypedDict, total=False):
@@ -2162,12 +2101,6 @@ class BetaOutputTextContentParam(TypedDict, total=False):
     logprobs: Required[Sequence[BetaLogProbParam]]
 
 
-class BetaOutputTextContentParam2(TypedDict, total=False):
-    type: Required[Literal["output_text"]]
-    text: Required[str]
-    annotations: Sequence[BetaFileCitationParam | BetaUrlCitationParam | BetaContainerFileCitationParam]
-
-
 class BetaProgramItemParam(TypedDict, total=False):
     agent: BetaAgentTagParam | None
     id: Required[str]
@@ -2187,11 +2120,6 @@ class BetaProgramOutputItemParam(TypedDict, total=False):
 
 
 class BetaProgramToolCallCallerParam(TypedDict, total=False):
-    type: Required[Literal["program"]]
-    caller_id: Required[str]
-
-
-class BetaProgramToolCallCallerParam2(TypedDict, total=False):
     type: Required[Literal["program"]]
     caller_id: Required[str]
 
@@ -2229,7 +2157,7 @@ class BetaPromptCacheOptionsParam(TypedDict, total=False):
     mode: Literal["implicit", "explicit"]
 
 
-class BetaPromptParam2(TypedDict, total=False):
+class BetaPromptParam(TypedDict, total=False):
     """
     Reference to a prompt template and its variables. [Learn
     more](/docs/guides/text?api-mode=responses#reusable-prompts).
@@ -2302,7 +2230,33 @@ class BetaResponseFormatTextParam(TypedDict, total=False):
     type: Required[Literal["text"]]
 
 
-class BetaResponseStreamOptionsParam2(TypedDict, total=False):
+class BetaResponseInputFileContentParam(TypedDict, total=False):
+    """A file input to the model."""
+
+    type: Required[Literal["input_file"]]
+    file_id: str | None
+    filename: str | None
+    file_data: str | None
+    file_url: str | None
+    detail: Literal["auto", "low", "high"]
+    prompt_cache_breakpoint: BetaPromptCacheBreakpointParam | None
+
+
+class BetaResponseInputTextContentParam(TypedDict, total=False):
+    """A text input to the model."""
+
+    type: Required[Literal["input_text"]]
+    text: Required[str]
+    prompt_cache_breakpoint: BetaPromptCacheBreakpointParam | None
+
+
+class BetaResponseOutputTextContentParam(TypedDict, total=False):
+    type: Required[Literal["output_text"]]
+    text: Required[str]
+    annotations: Sequence[BetaFileCitationParam | BetaUrlCitationParam | BetaContainerFileCitationParam]
+
+
+class BetaResponseStreamOptionsParam(TypedDict, total=False):
     """Options for streaming responses. Only set this when you set `stream: true`."""
 
     include_obfuscation: bool
@@ -2516,7 +2470,7 @@ class BetaWebSearchActionSearchSourcesItemParam(TypedDict, total=False):
     url: Required[str]
 
 
-class BetaWebSearchApproximateLocationParam2(TypedDict, total=False):
+class BetaWebSearchApproximateLocationParam(TypedDict, total=False):
     """The approximate location of the user."""
 
     type: Literal["approximate"]
@@ -2566,7 +2520,7 @@ class BetaWebSearchToolParam(TypedDict, total=False):
     type: Required[Literal["web_search", "web_search_2025_08_26"]]
     external_web_access: bool
     filters: BetaWebSearchToolFiltersParam | None
-    user_location: BetaWebSearchApproximateLocationParam
+    user_location: BetaWebSearchApproximateLocationParam | None
     search_context_size: Literal["low", "medium", "high"]
 
 
@@ -2788,7 +2742,7 @@ class ChatCompletionRequestUserMessageParam(TypedDict, total=False):
     name: str
 
 
-class ChatCompletionStreamOptionsParam2(TypedDict, total=False):
+class ChatCompletionStreamOptionsParam(TypedDict, total=False):
     """Options for streaming response. Only set this when you set `stream: true`."""
 
     include_usage: bool
@@ -2821,17 +2775,6 @@ class ClickParam(TypedDict, total=False):
 
 
 class ClientSecretsCreateExpiresAfterParam(TypedDict, total=False):
-    """
-    Configuration for the client secret expiration. Expiration refers to the time after
-    which a client secret will no longer be valid for creating sessions. The session itself
-    may continue after that ...
-    """
-
-    anchor: Literal["created_at"]
-    seconds: int
-
-
-class ClientSecretsCreateExpiresAfterParam2(TypedDict, total=False):
     """
     Configuration for the client secret expiration. Expiration refers to the time after
     which a client secret will no longer be valid for creating sessions. The session itself
@@ -3261,7 +3204,7 @@ class CustomToolCallOutputParam(TypedDict, total=False):
     type: Required[Literal["custom_tool_call_output"]]
     id: str
     call_id: Required[str]
-    caller: ToolCallCallerParam2 | None
+    caller: ToolCallCallerParam | None
     output: Required[str | Sequence[FunctionAndCustomToolCallOutputParam]]
 
 
@@ -3639,10 +3582,10 @@ class FunctionCallOutputItemParam(TypedDict, total=False):
     id: str | None
     call_id: str | None
     type: Required[Literal["function_call_output"]]
-    output: Required[str | Sequence[InputTextContentParam2 | InputImageContentParamAutoParam | InputFileContentParam2]]
+    output: Required[str | Sequence[ResponseInputTextContentParam | InputImageContentParamAutoParam | ResponseInputFileContentParam]]
     name: str | None
     namespace: str | None
-    caller: ToolCallCallerParam2 | None
+    caller: ToolCallCallerParam | None
     status: Literal["in_progress", "completed", "incomplete"] | None
 
 
@@ -3666,7 +3609,7 @@ class FunctionShellCallItemParam(TypedDict, total=False):
 
     id: str | None
     call_id: Required[str]
-    caller: ToolCallCallerParam2 | None
+    caller: ToolCallCallerParam | None
     type: Required[Literal["shell_call"]]
     action: Required[FunctionShellActionParam]
     status: Literal["in_progress", "completed", "incomplete"] | None
@@ -3693,7 +3636,7 @@ class FunctionShellCallOutputItemParam(TypedDict, total=False):
 
     id: str | None
     call_id: Required[str]
-    caller: ToolCallCallerParam2 | None
+    caller: ToolCallCallerParam | None
     type: Required[Literal["shell_call_output"]]
     output: Required[Sequence[FunctionShellCallOutputContentParam]]
     status: Literal["in_progress", "completed", "incomplete"] | None
@@ -3742,17 +3685,6 @@ class FunctionToolParam(TypedDict, total=False):
     parameters: Required[Mapping[str, object] | None]
     output_schema: Mapping[str, object] | None
     strict: Required[bool | None]
-    defer_loading: bool
-    allowed_callers: Sequence[Literal["direct", "programmatic"]] | None
-
-
-class FunctionToolParam2(TypedDict, total=False):
-    name: Required[str]
-    description: str | None
-    parameters: EmptyModelParam | None
-    strict: bool | None
-    type: Required[Literal["function"]]
-    output_schema: Mapping[str, object] | None
     defer_loading: bool
     allowed_callers: Sequence[Literal["direct", "programmatic"]] | None
 
@@ -3922,18 +3854,6 @@ class InputFileContentParam(TypedDict, total=False):
     detail: Literal["auto", "low", "high"]
 
 
-class InputFileContentParam2(TypedDict, total=False):
-    """A file input to the model."""
-
-    type: Required[Literal["input_file"]]
-    file_id: str | None
-    filename: str | None
-    file_data: str | None
-    file_url: str | None
-    detail: Literal["auto", "low", "high"]
-    prompt_cache_breakpoint: PromptCacheBreakpointParam | None
-
-
 class InputImageContentParam(TypedDict, total=False):
     """An image input to the model. Learn about [image inputs](/docs/guides/vision)."""
 
@@ -3973,14 +3893,6 @@ class InputTextContentParam(TypedDict, total=False):
     type: Required[Literal["input_text"]]
     text: Required[str]
     prompt_cache_breakpoint: PromptCacheBreakpointConfigParam
-
-
-class InputTextContentParam2(TypedDict, total=False):
-    """A text input to the model."""
-
-    type: Required[Literal["input_text"]]
-    text: Required[str]
-    prompt_cache_breakpoint: PromptCacheBreakpointParam | None
 
 
 class InvitesCreateProjectsItemParam(TypedDict, total=False):
@@ -4239,20 +4151,20 @@ class ModerationPolicyParam(TypedDict, total=False):
     output: ModerationConfigParam | None
 
 
-class ModerationsCreateInputVariant3ItemImageUrlImageUrlParam(TypedDict, total=False):
+class ModerationsCreateInputItemImageUrlImageUrlParam(TypedDict, total=False):
     """Contains either an image URL or a data URL for a base64 encoded image."""
 
     url: Required[str]
 
 
-class ModerationsCreateInputVariant3ItemImageUrlParam(TypedDict, total=False):
+class ModerationsCreateInputItemImageUrlParam(TypedDict, total=False):
     """An object describing an image to classify."""
 
     type: Required[Literal["image_url"]]
-    image_url: Required[ModerationsCreateInputVariant3ItemImageUrlImageUrlParam]
+    image_url: Required[ModerationsCreateInputItemImageUrlImageUrlParam]
 
 
-class ModerationsCreateInputVariant3ItemTextParam(TypedDict, total=False):
+class ModerationsCreateInputItemTextParam(TypedDict, total=False):
     """An object describing text to classify."""
 
     type: Required[Literal["text"]]
@@ -4268,13 +4180,24 @@ class MoveParam(TypedDict, total=False):
     keys: Sequence[str] | None
 
 
+class NamespaceFunctionToolParam(TypedDict, total=False):
+    name: Required[str]
+    description: str | None
+    parameters: EmptyModelParam | None
+    strict: bool | None
+    type: Required[Literal["function"]]
+    output_schema: Mapping[str, object] | None
+    defer_loading: bool
+    allowed_callers: Sequence[Literal["direct", "programmatic"]] | None
+
+
 class NamespaceToolParam(TypedDict, total=False):
     """Groups function/custom tools under a shared namespace."""
 
     type: Required[Literal["namespace"]]
     name: Required[str]
     description: Required[str]
-    tools: Required[Sequence[FunctionToolParam2 | CustomToolParam]]
+    tools: Required[Sequence[NamespaceFunctionToolParam | CustomToolParam]]
 
 
 class OutputMessageParam(TypedDict, total=False):
@@ -4328,11 +4251,6 @@ class ProgramToolCallCallerParam(TypedDict, total=False):
     caller_id: Required[str]
 
 
-class ProgramToolCallCallerParam2(TypedDict, total=False):
-    type: Required[Literal["program"]]
-    caller_id: Required[str]
-
-
 class ProgrammaticToolCallingParam(TypedDict, total=False):
     type: Required[Literal["programmatic_tool_calling"]]
 
@@ -4366,7 +4284,7 @@ class PromptCacheOptionsParam(TypedDict, total=False):
     mode: Literal["implicit", "explicit"]
 
 
-class PromptParam2(TypedDict, total=False):
+class PromptParam(TypedDict, total=False):
     """
     Reference to a prompt template and its variables. [Learn
     more](/docs/guides/text?api-mode=responses#reusable-prompts).
@@ -4469,7 +4387,7 @@ class RealtimeSessionCreateRequestGAParam(TypedDict, total=False):
     reasoning: RealtimeReasoningParam
     max_output_tokens: int | Literal["inf"]
     truncation: RealtimeTruncationParam
-    prompt: PromptParam
+    prompt: PromptParam | None
 
 
 class RealtimeSessionCreateRequestGATracingTracingConfigurationParam(TypedDict, total=False):
@@ -4675,7 +4593,27 @@ class ResponseFormatTextParam(TypedDict, total=False):
     type: Required[Literal["text"]]
 
 
-class ResponseStreamOptionsParam2(TypedDict, total=False):
+class ResponseInputFileContentParam(TypedDict, total=False):
+    """A file input to the model."""
+
+    type: Required[Literal["input_file"]]
+    file_id: str | None
+    filename: str | None
+    file_data: str | None
+    file_url: str | None
+    detail: Literal["auto", "low", "high"]
+    prompt_cache_breakpoint: PromptCacheBreakpointParam | None
+
+
+class ResponseInputTextContentParam(TypedDict, total=False):
+    """A text input to the model."""
+
+    type: Required[Literal["input_text"]]
+    text: Required[str]
+    prompt_cache_breakpoint: PromptCacheBreakpointParam | None
+
+
+class ResponseStreamOptionsParam(TypedDict, total=False):
     """Options for streaming responses. Only set this when you set `stream: true`."""
 
     include_obfuscation: bool
@@ -5057,7 +4995,7 @@ class VideoReferenceInputParam(TypedDict, total=False):
     id: Required[str]
 
 
-class VoiceIdsOrCustomVoiceVariant2Param(TypedDict, total=False):
+class VoiceIdsOrCustomVoiceObjectParam(TypedDict, total=False):
     """Custom voice reference."""
 
     id: Required[str]
@@ -5100,7 +5038,7 @@ class WebSearchActionSearchSourcesItemParam(TypedDict, total=False):
     url: Required[str]
 
 
-class WebSearchApproximateLocationParam2(TypedDict, total=False):
+class WebSearchApproximateLocationParam(TypedDict, total=False):
     """The approximate location of the user."""
 
     type: Literal["approximate"]
@@ -5158,7 +5096,7 @@ class WebSearchToolParam(TypedDict, total=False):
     type: Required[Literal["web_search", "web_search_2025_08_26"]]
     external_web_access: bool
     filters: WebSearchToolFiltersParam | None
-    user_location: WebSearchApproximateLocationParam
+    user_location: WebSearchApproximateLocationParam | None
     search_context_size: Literal["low", "medium", "high"]
 
 
