@@ -77,7 +77,7 @@ JSON_BODY: Final = b'{"a":1}'
 LAST_PAGE: Final = b'{"data":[]}'
 FIRST_PAGE: Final = {"object": "list", "data": [{"id": "x1"}, {"id": "x2"}], "has_more": True}
 EVENTS: Final = (b'data: {"n":1}\n\n', b'data: {"n":2}\n\n', b"data: [DONE]\n\n")
-TRICKLED_EVENT: Final = b"data: 1\n\n"
+TRICKLED_EVENT: Final = b"data: {}\n\n"  # client.stream yields JSON objects
 RETRY_FAST: Final = {"retry-after-ms": "1"}
 
 
@@ -299,7 +299,7 @@ async def call_upload(client: trio_openai.OpenAI) -> None:
 async def call_stream(client: trio_openai.OpenAI) -> None:
     async with client.stream("POST", "/cell", body={"stream": True}) as stream:
         events = [event async for event in stream]
-    assert events in ([{"n": 1}, {"n": 2}], [1])
+    assert events in ([{"n": 1}, {"n": 2}], [{}])
 
 
 async def call_list(client: trio_openai.OpenAI) -> None:
@@ -546,7 +546,7 @@ async def test_stream_limits_are_per_event_not_per_chunk(gap: str) -> None:
     """A trickled event, or comment lines, do not keep a stream alive past its limit."""
     trickled = b'data: {"n": 2, "pad": "................"}\n\n'  # ~4 s at 0.1 s per byte
     async with open_local_server() as server:
-        first = [] if gap == "first_event" else [b"data: 1\n\n"]
+        first = [] if gap == "first_event" else [b"data: {}\n\n"]
         server.script("GET", "/v1/s", Reply.sse([*first, trickled], chunked=False, trickle=0.1))
         server.script("GET", "/v1/k", Reply.sse([*first, *[b":\n"] * 20], pace=0.1))
         async with trio_openai.OpenAI(api_key=KEY, base_url=server.base_url) as client:
@@ -559,7 +559,7 @@ async def test_stream_limits_are_per_event_not_per_chunk(gap: str) -> None:
                         async for event in stream:
                             got.append(event)
                             waiting_since = trio.current_time()
-                assert got == ([1] if first else [])
+                assert got == ([{}] if first else [])
                 assert trio.current_time() - waiting_since < 1.5  # the limit, not the event
             assert client.statistics()["busy"] == 0
 
