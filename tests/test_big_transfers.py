@@ -137,6 +137,22 @@ async def test_a_200_mb_download_is_streamed_to_disk(tmp_path: Path, call: str) 
         target.unlink(missing_ok=True)
 
 
+async def test_a_download_cut_short_raises_the_connection_error_itself(
+    client: trio_openai.OpenAI, local_server: LocalServer, tmp_path: Path
+) -> None:
+    # The reader and the writer of stream_to_file are two tasks: the caller still gets
+    # the one typed error, not an exception group.
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\n"
+    local_server.script(
+        "GET",
+        "/v1/files/cut/content",
+        Reply.raw(head + b"content-length: 100000\r\n\r\n" + b"x" * 5000),
+    )
+    async with client.files.with_streaming_response.content("cut") as response:
+        with pytest.raises(trio_openai.APIConnectionError):
+            await response.stream_to_file(tmp_path / "cut.bin")
+
+
 async def test_a_big_json_body_resumes_the_garbage_collector(
     client: trio_openai.OpenAI, local_server: LocalServer
 ) -> None:

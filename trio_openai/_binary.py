@@ -51,8 +51,8 @@ async def write_chunks(chunks: AsyncIterator[bytes], file: str | os.PathLike[str
 
     One task reads, another writes: every chunk is written as soon as the previous write
     is done (a slow body is on disk as it comes), and whatever arrived during a write
-    goes in the next one, so a fast download costs one thread trip per ~1 MB, not per
-    socket read. An error of either side is raised as it is (not in a group).
+    goes in the next one, so a fast download costs far fewer thread trips than socket
+    reads. An error of either side is raised as it is (not in an exception group).
     """
     import trio
 
