@@ -288,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.rounds is None:
         args.rounds = 1 if args.quick else 3
+    unknown = set(args.workloads.split(",")) - set(WORKLOADS) - {""}
+    if unknown:
+        raise SystemExit(f"unknown workload(s) {sorted(unknown)}; known: {', '.join(WORKLOADS)}")
     from . import big_report, report
 
     if args.from_json is not None:
