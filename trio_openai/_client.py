@@ -38,7 +38,7 @@ from ._errors import (
 from ._hedge import AdaptiveHedge, HedgeCounters, attempt_with_policy
 from ._operation import OPERATION, Operation
 from ._pagination import AsyncPaginator, PageShape
-from ._response import CAPTURE
+from ._response import BIG_BODY, CAPTURE, gc_paused
 from ._retry import run_with_retries
 from ._streaming import ByteStream, Stream
 from ._types import (
@@ -91,6 +91,15 @@ def decode_json(
 ) -> Any:
     if not content:
         return None if cast is None else cast(None)
+    if len(content) >= BIG_BODY:
+        with gc_paused():
+            return _decode_json(response, content, cast)
+    return _decode_json(response, content, cast)
+
+
+def _decode_json(
+    response: httpx.Response, content: bytes, cast: Callable[[Any], T] | None
+) -> Any:
     try:
         data = orjson.loads(content)
     except orjson.JSONDecodeError as exc:

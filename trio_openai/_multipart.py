@@ -5,9 +5,11 @@ iterable of chunks, plus what a transport needs to send it (`content_type`,
 `content_length`) and whether a retry may send it again (`replayable`).
 
 - A path is read `chunk_size` bytes at a time with `trio.open_file` while the body is
-  sent, never whole, and closed when the iteration ends, fails, is cancelled or is closed
-  early. Its size is taken with `os.stat` when the body is built and exactly that many
-  bytes are sent: a file that shrank since is an error, one that grew is cut there.
+  sent, never whole (256 KiB by default: each read is a trip to a worker thread, and at
+  64 KiB those trips made a 1 GB upload 3x slower than httpx's), and closed when the
+  iteration ends, fails, is cancelled or is closed early. Its size is taken with
+  `os.stat` when the body is built and exactly that many bytes are sent: a file that
+  shrank since is an error, one that grew is cut there.
 - A sync file object (`IO[bytes]`) is read with plain `.read(chunk_size)` in the event
   loop: it is expected to be in memory (`io.BytesIO`) or a local file, where reads are
   quick; pass a path for big files on slow disks. It stays the caller's (never closed
@@ -250,7 +252,7 @@ def encode_multipart(
     form: Mapping[str, object],
     *,
     boundary: str | None = None,
-    chunk_size: int = 64 * 1024,
+    chunk_size: int = 256 * 1024,
 ) -> MultipartBody:
     """Encode `form` as a multipart/form-data body, streamed when iterated.
 

@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import codecs
 import functools
+import gc
 import os
 from collections import deque
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Awaitable, Callable, Generator
+from contextlib import AbstractAsyncContextManager, contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Self, TypeVar, final
+from typing import TYPE_CHECKING, Any, Final, Generic, ParamSpec, Self, TypeVar, final
 
 import orjson
-import trio
 
 from ._errors import OpenAIError
 from ._transport import BodyReader
@@ -38,8 +38,10 @@ if TYPE_CHECKING:
     from ._pagination import AsyncPaginator, Page
 
 __all__ = [
+    "BIG_BODY",
     "APIResponse",
     "AsyncAPIResponse",
+    "gc_paused",
     "to_raw_page_wrapper",
     "to_raw_response_wrapper",
     "to_streamed_page_wrapper",
@@ -66,6 +68,30 @@ class _Capture:
 
 
 CAPTURE: ContextVar[_Capture | None] = ContextVar("trio_openai_capture", default=None)
+
+# A body from this size up is decoded with the cyclic garbage collector paused.
+BIG_BODY: Final = 1 << 20
+
+
+@contextmanager
+def gc_paused() -> Generator[None]:
+    """Pause the cyclic garbage collector while a big body becomes objects.
+
+    Decoding a 20 MB Response builds ~100,000 containers; the collector runs a young
+    collection every 700 of them and, as they survive, full ones that traverse all that
+    was built so far: ~40 % of the decode time, finding nothing (fresh JSON holds no
+    cycles). The decode is synchronous (no checkpoint, no other task runs meanwhile), and
+    collection resumes when it ends, error or not. Not nested: it leaves a collector
+    that someone else disabled alone.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _no_response(name: str) -> OpenAIError:
@@ -286,9 +312,9 @@ class AsyncAPIResponse(Generic[T]):
     ) -> None:
         """Write the body to `file` as it arrives, never holding all of it in memory
         (openai-python's ``stream_to_file``, awaited)."""
-        async with await trio.open_file(file, "wb") as out:
-            async for chunk in self.iter_bytes(chunk_size):
-                await out.write(chunk)
+        from ._binary import write_chunks
+
+        await write_chunks(self.iter_bytes(chunk_size), file)
 
     def iter_text(self) -> _Pieces[str]:
         """The body decoded as it arrives (the response's charset, else UTF-8)."""
