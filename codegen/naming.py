@@ -23,6 +23,7 @@ Rules, for an operation on ``/a/{a_id}/b/{b_id}/...``:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from .names import attr_name
 
@@ -143,6 +144,110 @@ MIXINS: dict[str, str] = {
 STREAM_HOOKS: dict[str, tuple[str, str]] = {
     "createChatCompletion": ("trio_openai.lib._chat_stream", "ChatCompletionStreamManager"),
     "createResponse": ("trio_openai.lib._responses_stream", "ResponseStreamManager"),
+}
+
+
+# Helpers that take an operation's own parameters, so a type checker reports a misspelled
+# or mistyped argument (``parse(inptu=...)``) as it does for ``create``. The generator writes
+# each as a method of the operation's resource: the helper's own keyword parameters
+# (`first`), then the operation's body parameters minus `drop` (with `retype` widening a
+# parameter's item type: `tools` takes FunctionTools too; `require` makes one required),
+# then `last`, then the call options; its body builds the request body and returns
+# ``await self.<hook>(<call>)``, a method of the resource's mixin (`MIXINS`).
+# `imports` are (module, name) pairs the annotations need (under TYPE_CHECKING).
+@dataclass(frozen=True)
+class HelperHook:
+    name: str
+    hook: str
+    returns: str
+    doc: str
+    call: str
+    first: tuple[str, ...] = ()
+    last: tuple[str, ...] = ()
+    drop: frozenset[str] = frozenset()
+    retype: tuple[tuple[str, str], ...] = ()
+    require: frozenset[str] = frozenset()
+    imports: tuple[tuple[str, str], ...] = ()
+
+
+_RUN_TOOLS_LAST = (
+    "max_turns: int = 10",
+    "max_concurrency: int = 8",
+    "on_turn: OnTurn | None = None",
+)
+_TOOL_IMPORTS = (("..lib._tools", "FunctionTool"), ("..lib._tools", "OnTurn"))
+HELPER_HOOKS: dict[str, tuple[HelperHook, ...]] = {
+    "createResponse": (
+        HelperHook(
+            name="parse",
+            hook="_parse",
+            returns="ParsedResponse[_T]",
+            doc=(
+                "Structured output: ``responses.create`` asking for JSON of type "
+                "``text_format`` (an attrs class, dataclass, TypedDict or pydantic model, "
+                "sent as a strict JSON schema), the reply parsed into it as "
+                "``output_parsed``. ``text`` may carry other settings (``verbosity``); its "
+                "``format`` is set here."
+            ),
+            call="text_format, _body, options",
+            first=("text_format: type[_T]",),
+            drop=frozenset({"stream_options", "background"}),
+            retype=(("tools", "FunctionTool[Any]"),),
+            imports=(("..lib._structured", "ParsedResponse"), ("..lib._tools", "FunctionTool")),
+        ),
+        HelperHook(
+            name="run_tools",
+            hook="_run_tools",
+            returns="_t_responses.Response",
+            doc=(
+                "The model -> tools -> model loop: ``responses.create`` with ``tools`` "
+                "(`FunctionTool`s run here, tool dicts sent as they are) until a reply asks "
+                "for no call; see `trio_openai.lib.run_tools_responses`."
+            ),
+            call="_body, options, max_turns, max_concurrency, on_turn",
+            last=_RUN_TOOLS_LAST,
+            drop=frozenset({"stream_options", "background"}),
+            retype=(("tools", "FunctionTool[Any]"),),
+            require=frozenset({"tools"}),
+            imports=_TOOL_IMPORTS,
+        ),
+    ),
+    "createChatCompletion": (
+        HelperHook(
+            name="parse",
+            hook="_parse",
+            returns="ParsedChatCompletion[_T]",
+            doc=(
+                "Structured output: ``chat.completions.create`` asking for JSON of type "
+                "``response_format`` (sent as a strict JSON schema), each choice's message "
+                "parsed into it as ``message.parsed``."
+            ),
+            call="response_format, _body, options",
+            first=("response_format: type[_T]",),
+            drop=frozenset({"response_format", "stream_options"}),
+            retype=(("tools", "FunctionTool[Any]"),),
+            imports=(
+                ("..lib._structured", "ParsedChatCompletion"),
+                ("..lib._tools", "FunctionTool"),
+            ),
+        ),
+        HelperHook(
+            name="run_tools",
+            hook="_run_tools",
+            returns="_t_chat.CreateChatCompletionResponse",
+            doc=(
+                "The model -> tools -> model loop: ``chat.completions.create`` with "
+                "``tools`` until a reply asks for no call (the first choice is followed); "
+                "see `trio_openai.lib.run_tools_chat`."
+            ),
+            call="_body, options, max_turns, max_concurrency, on_turn",
+            last=_RUN_TOOLS_LAST,
+            drop=frozenset({"stream_options"}),
+            retype=(("tools", "FunctionTool[Any]"),),
+            require=frozenset({"tools"}),
+            imports=_TOOL_IMPORTS,
+        ),
+    ),
 }
 
 # Operations that stream (``stream: true``) although the spec declares no text/event-stream

@@ -17,7 +17,7 @@ import attrs
 from .emit import HEADER, doc_literal, quote
 from .ir import ClassDef, Raw, Ref, Resolver, TypeRef, UnionDef
 from .names import camel, snake
-from .naming import CASTS, MIXINS, STREAM_HOOKS, module_of
+from .naming import CASTS, HELPER_HOOKS, MIXINS, STREAM_HOOKS, HelperHook, module_of
 from .operations import OpDef, ParamDef
 from .surface import render_areas, wrapper_classes, wrapper_properties
 from .typenames import name_literals
@@ -277,6 +277,9 @@ class ResourceWriter:
         if op.byte_stream:
             yield ""
             yield from self._byte_stream_source(op, url)
+        for hook in HELPER_HOOKS.get(op.operation_id, ()):
+            yield ""
+            yield from self._helper_source(op, hook)
 
     def _request_call(self, op: OpDef, url: str, flag_expr: str | None) -> Iterator[str]:
         yield "        return await self._client._request("
@@ -446,6 +449,40 @@ class ResourceWriter:
         yield f"            usage={quote(line)},"
         yield "        )"
 
+    def _helper_source(self, op: OpDef, hook: HelperHook) -> Iterator[str]:
+        """A helper of `naming.HELPER_HOOKS`: the operation's body parameters, typed as in
+        ``create``, handed to the mixin's hook as the request body."""
+        if MIXINS.get(op.resource) is None:
+            raise ValueError(f"{op.operation_id} is in HELPER_HOOKS but {op.resource} has no mixin")
+        self.hook_types.update(hook.imports)
+        retype = dict(hook.retype)
+        params = [p for p in op.signature_params() if p.where == "body" and p.key not in hook.drop]
+        yield f"    async def {hook.name}("
+        yield "        self,"
+        yield "        *,"
+        for line in hook.first:
+            yield f"        {line},"
+        for p in params:
+            ann = name_literals(p.ann, self.resolver, self._type)
+            self._scan(ann)
+            if p.key in retype:  # its items widened: `tools` takes FunctionTools
+                ann = ann.replace("Sequence[", f"Sequence[{retype[p.key]} | ", 1)
+            if p.required or p.key in hook.require:
+                yield f"        {p.name}: {ann},"
+            else:
+                yield f"        {p.name}: {ann} | Omit = omit,"
+        for line in hook.last:
+            yield f"        {line},"
+        yield "        **options: Unpack[CallOptions],"
+        yield f"    ) -> {hook.returns}:"
+        yield doc_literal(hook.doc, "        ")
+        self.uses_strip = True
+        yield "        _body = _strip({"
+        for line in self._mapping(params):
+            yield f"            {line}"
+        yield "        })"
+        yield f"        return await self.{hook.hook}({hook.call})"
+
     def _byte_stream_source(self, op: OpDef, url: str) -> Iterator[str]:
         yield from self._signature(op, "stream_content", "ByteStream", is_async=False)
         doc = (
@@ -525,6 +562,8 @@ class ResourceWriter:
             used.add("overload")
         if "Unpack[" in body:
             used.add("Unpack")
+        if re.search(r"\b_T\b", body):
+            used.add("TypeVar")
         typing = ["TYPE_CHECKING", *sorted(used)]
         head.append(f"from typing import {', '.join(typing)}")
         head.append("")
@@ -589,6 +628,8 @@ class ResourceWriter:
                 )
         if "decode=_identity," in body:
             head += ["", "", "def _identity(value: Any) -> Any:", "    return value"]
+        if "TypeVar" in used:
+            head += ["", '_T = TypeVar("_T")  # the type a structured-output helper parses into']
         names = sorted(f"{n.cls}{suffix}" for n in nodes for suffix in ("", *_WRAPPER_SUFFIXES))
         head += ["", "__all__ = [", *(f"    {quote(n)}," for n in names), "]"]
         return "\n".join(head) + "\n\n\n" + body + "\n"

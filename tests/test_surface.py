@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import attrs
 import pytest
 import trio
 
@@ -202,6 +203,33 @@ async def test_a_misspelled_keyword_names_the_method_and_the_parameter_meant(
         await client.get("/x", qeury={})  # type: ignore[call-overload]
     with pytest.raises(TypeError, match=r"'extra_header' \(did you mean 'extra_headers'\?\)"):
         await client.files.retrieve("file-1", extra_header={})  # type: ignore[call-arg]
+    assert local_server.requests == []  # nothing was sent
+
+
+async def test_helpers_with_create_parameters_name_a_misspelling_before_sending(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
+    """parse and run_tools take create's parameters (typed), and a misspelled one is named."""
+
+    @attrs.frozen
+    class Answer:
+        text: str
+
+    with pytest.raises(TypeError) as info:
+        await client.responses.parse(text_format=Answer, model="m", inptu="hi")  # type: ignore[call-arg]
+    assert str(info.value) == (
+        "responses.parse() got an unexpected keyword argument 'inptu' (did you mean 'input'?)"
+    )
+    with pytest.raises(TypeError, match=r"responses\.run_tools\(\) .* 'max_turn' \(did you mean"):
+        await client.responses.run_tools(model="m", input="hi", tools=[], max_turn=2)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"chat\.completions\.parse\(\) .* 'temprature'"):
+        await client.chat.completions.parse(
+            response_format=Answer, model="m", messages=[], temprature=1  # type: ignore[call-arg]
+        )
+    with pytest.raises(TypeError, match=r"chat\.completions\.run_tools\(\) .* 'max_concurency'"):
+        await client.chat.completions.run_tools(
+            model="m", messages=[], tools=[], max_concurency=2  # type: ignore[call-arg]
+        )
     assert local_server.requests == []  # nothing was sent
 
 

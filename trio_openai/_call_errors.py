@@ -17,7 +17,7 @@ from ._types import CallOptions, RequestOptions
 if TYPE_CHECKING:
     from types import FrameType
 
-__all__ = ["ClientClosedError", "unknown_keyword_error"]
+__all__ = ["ClientClosedError", "check_call_options", "unknown_keyword_error"]
 
 _OPTIONS = frozenset(CallOptions.__annotations__)
 _STREAM_FLAGS = frozenset({"stream", "stream_format"})
@@ -49,6 +49,9 @@ def _calling_method(frame: FrameType | None) -> tuple[object, str, str] | None:
     while frame is not None:
         owner: object = frame.f_locals.get("self")
         name = frame.f_code.co_name
+        if name.startswith("_"):  # a mixin's hook behind a generated helper (`_parse`)
+            frame = frame.f_back
+            continue
         # a generated resource says where users reach it (resources/_base.Resource._path);
         # duck-typed so that this layer does not import the resources
         path = getattr(owner, "_path", None)
@@ -73,6 +76,16 @@ def _parameters(owner: object, method: str) -> list[str]:
         if not any(p.kind is p.VAR_KEYWORD and p.name != "options" for p in params):
             break  # a helper taking **params forwards them to create(): offer its names too
     return [n for n in dict.fromkeys(names) if n != "self"]
+
+
+def check_call_options(options: CallOptions) -> None:
+    """Raise the did-you-mean TypeError for keywords in `options` that are no call option.
+
+    For hooks that forward a generated helper's ``**options`` elsewhere than the client's
+    own request call (which checks them itself).
+    """
+    if not _OPTIONS.issuperset(options):
+        raise unknown_keyword_error(options)
 
 
 def unknown_keyword_error(options: CallOptions | RequestOptions | None) -> TypeError:

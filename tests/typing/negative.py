@@ -20,6 +20,19 @@ async def overloaded_methods(client: trio_openai.OpenAI) -> None:
     await client.chat.completions.create(model="gpt-5.2")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]
 
 
+async def helpers(client: trio_openai.OpenAI) -> None:
+    """parse and run_tools take create's parameters, typed as there."""
+
+    class Answer:
+        text: str
+
+    await client.responses.parse(text_format=Answer, model="gpt-5.2", inptu="Hi")  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    await client.responses.parse(text_format=Answer, model="gpt-5.2", input=123)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    await client.chat.completions.parse(response_format=Answer, model="gpt-5.2", mesages=[])  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    await client.responses.run_tools(model="gpt-5.2", input="Hi", tools=[], max_turn=3)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    await client.chat.completions.run_tools(model="gpt-5.2", tools=[])  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+
+
 async def plain_methods(client: trio_openai.OpenAI) -> None:
     await client.files.retrieve(fil_id="file-1")  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
     await client.files.retrieve(123)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]

@@ -12,9 +12,10 @@ imported on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._call_errors import check_call_options
 from .._types import Omit
 from ._polling import (
     BatchesExtras as BatchesExtras,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from ..lib._responses_stream import ResponseStreamManager
     from .._responses_ws import ResponsesWebSocket
     from ..lib._structured import ParsedChatCompletion, ParsedResponse
-    from ..lib._tools import FunctionTool
+    from ..lib._tools import OnTurn
     from ..types import CreateChatCompletionResponse, Response
 
 T = TypeVar("T")
@@ -67,20 +68,35 @@ class ResponsesExtras:
 
         return ResponseStreamManager(self._client, body, options=options)
 
-    async def parse(self, *, text_format: type[T], **params: Any) -> ParsedResponse[T]:
-        """Structured output: the reply parsed into ``text_format`` (an attrs class,
-        dataclass, TypedDict or pydantic model), sent as a strict JSON schema."""
+    async def _parse(
+        self, text_format: type[T], body: dict[str, Any], options: CallOptions
+    ) -> ParsedResponse[T]:
+        """``responses.parse()`` (generated with create's parameters): structured output."""
         from ..lib._structured import parse_responses
 
-        return await parse_responses(self._client, text_format=text_format, **params)
+        check_call_options(options)
+        return await parse_responses(self._client, text_format=text_format, **body, **options)
 
-    async def run_tools(
-        self, *, tools: Sequence[FunctionTool[Any] | Mapping[str, Any]], **params: Any
+    async def _run_tools(
+        self,
+        body: dict[str, Any],
+        options: CallOptions,
+        max_turns: int,
+        max_concurrency: int,
+        on_turn: OnTurn | None,
     ) -> Response:
-        """The model -> tools -> model loop; see `trio_openai.lib.run_tools_responses`."""
+        """``responses.run_tools()`` (generated with create's parameters): the tool loop."""
         from ..lib._tools import run_tools_responses
 
-        return await run_tools_responses(self._client, tools=list(tools), **params)
+        check_call_options(options)
+        return await run_tools_responses(
+            self._client,
+            max_turns=max_turns,
+            max_concurrency=max_concurrency,
+            on_turn=on_turn,
+            **body,
+            **options,
+        )
 
     def connect(
         self,
@@ -137,19 +153,35 @@ class ChatCompletionsExtras:
 
         return open_chat_stream(self._client, **body, **options)
 
-    async def parse(self, *, response_format: type[T], **params: Any) -> ParsedChatCompletion[T]:
-        """Structured output: each choice's message parsed into ``response_format``."""
+    async def _parse(
+        self, response_format: type[T], body: dict[str, Any], options: CallOptions
+    ) -> ParsedChatCompletion[T]:
+        """``chat.completions.parse()`` (generated with create's parameters)."""
         from ..lib._structured import parse_chat
 
-        return await parse_chat(self._client, response_format=response_format, **params)
+        check_call_options(options)
+        return await parse_chat(self._client, response_format=response_format, **body, **options)
 
-    async def run_tools(
-        self, *, tools: Sequence[FunctionTool[Any] | Mapping[str, Any]], **params: Any
+    async def _run_tools(
+        self,
+        body: dict[str, Any],
+        options: CallOptions,
+        max_turns: int,
+        max_concurrency: int,
+        on_turn: OnTurn | None,
     ) -> CreateChatCompletionResponse:
-        """The model -> tools -> model loop; see `trio_openai.lib.run_tools_chat`."""
+        """``chat.completions.run_tools()`` (generated with create's parameters)."""
         from ..lib._tools import run_tools_chat
 
-        return await run_tools_chat(self._client, tools=list(tools), **params)
+        check_call_options(options)
+        return await run_tools_chat(
+            self._client,
+            max_turns=max_turns,
+            max_concurrency=max_concurrency,
+            on_turn=on_turn,
+            **body,
+            **options,
+        )
 
 
 class RealtimeExtras:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal, Unpack, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack, overload
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
@@ -23,6 +23,9 @@ from .._response import (
 
 if TYPE_CHECKING:
     from ..lib._chat_stream import ChatCompletionStreamManager
+    from ..lib._structured import ParsedChatCompletion
+    from ..lib._tools import FunctionTool
+    from ..lib._tools import OnTurn
     from .._pagination import AsyncPaginator
     from .._streaming import Stream
     from ..types import chat as _t_chat
@@ -52,6 +55,8 @@ if TYPE_CHECKING:
     )
 else:
     _t_chat = lazy_types(globals(), "_t_chat", "chat")
+
+_T = TypeVar("_T")  # the type a structured-output helper parses into
 
 __all__ = [
     "Chat",
@@ -531,6 +536,176 @@ class Completions(ChatCompletionsExtras, Resource):
             "functions": functions,
         })
         return self._open_stream(_body, options)
+
+    async def parse(
+        self,
+        *,
+        response_format: type[_T],
+        messages: Sequence[ChatCompletionRequestMessageParam],
+        model: ModelIdsSharedParam,
+        metadata: MetadataParam | Omit = omit,
+        top_logprobs: int | None | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        safety_identifier: str | None | Omit = omit,
+        prompt_cache_key: str | None | Omit = omit,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit,
+        prompt_cache_options: PromptCacheOptionsParam | Omit = omit,
+        service_tier: ServiceTierParam | Omit = omit,
+        modalities: ResponseModalitiesParam | Omit = omit,
+        verbosity: VerbosityParam | Omit = omit,
+        reasoning_effort: ReasoningEffortParam | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        frequency_penalty: float | None | Omit = omit,
+        presence_penalty: float | None | Omit = omit,
+        web_search_options: CompletionsCreateWebSearchOptionsParam | Omit = omit,
+        audio: CompletionsCreateAudioParam | None | Omit = omit,
+        store: bool | None | Omit = omit,
+        moderation: ModerationParam | None | Omit = omit,
+        stop: StopConfigurationParam | Omit = omit,
+        logit_bias: Mapping[str, int] | None | Omit = omit,
+        logprobs: bool | None | Omit = omit,
+        max_tokens: int | None | Omit = omit,
+        n: int | None | Omit = omit,
+        prediction: PredictionContentParam | None | Omit = omit,
+        seed: int | None | Omit = omit,
+        tools: Sequence[FunctionTool[Any] | ChatCompletionToolParam | CustomToolChatCompletionsParam] | Omit = omit,
+        tool_choice: ChatCompletionToolChoiceOptionParam | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        function_call: Literal["none", "auto"] | ChatCompletionFunctionCallOptionParam | Omit = omit,
+        functions: Sequence[ChatCompletionFunctionsParam] | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> ParsedChatCompletion[_T]:
+        """
+        Structured output: ``chat.completions.create`` asking for JSON of type
+        ``response_format`` (sent as a strict JSON schema), each choice's message parsed
+        into it as ``message.parsed``.
+        """
+        _body = _strip({
+            "messages": messages,
+            "model": model,
+            "metadata": metadata,
+            "top_logprobs": top_logprobs,
+            "temperature": temperature,
+            "top_p": top_p,
+            "user": user,
+            "safety_identifier": safety_identifier,
+            "prompt_cache_key": prompt_cache_key,
+            "prompt_cache_retention": prompt_cache_retention,
+            "prompt_cache_options": prompt_cache_options,
+            "service_tier": service_tier,
+            "modalities": modalities,
+            "verbosity": verbosity,
+            "reasoning_effort": reasoning_effort,
+            "max_completion_tokens": max_completion_tokens,
+            "frequency_penalty": frequency_penalty,
+            "presence_penalty": presence_penalty,
+            "web_search_options": web_search_options,
+            "audio": audio,
+            "store": store,
+            "moderation": moderation,
+            "stop": stop,
+            "logit_bias": logit_bias,
+            "logprobs": logprobs,
+            "max_tokens": max_tokens,
+            "n": n,
+            "prediction": prediction,
+            "seed": seed,
+            "tools": tools,
+            "tool_choice": tool_choice,
+            "parallel_tool_calls": parallel_tool_calls,
+            "function_call": function_call,
+            "functions": functions,
+        })
+        return await self._parse(response_format, _body, options)
+
+    async def run_tools(
+        self,
+        *,
+        messages: Sequence[ChatCompletionRequestMessageParam],
+        model: ModelIdsSharedParam,
+        metadata: MetadataParam | Omit = omit,
+        top_logprobs: int | None | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        safety_identifier: str | None | Omit = omit,
+        prompt_cache_key: str | None | Omit = omit,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit,
+        prompt_cache_options: PromptCacheOptionsParam | Omit = omit,
+        service_tier: ServiceTierParam | Omit = omit,
+        modalities: ResponseModalitiesParam | Omit = omit,
+        verbosity: VerbosityParam | Omit = omit,
+        reasoning_effort: ReasoningEffortParam | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        frequency_penalty: float | None | Omit = omit,
+        presence_penalty: float | None | Omit = omit,
+        web_search_options: CompletionsCreateWebSearchOptionsParam | Omit = omit,
+        response_format: ResponseFormatTextParam | ResponseFormatJsonSchemaParam | ResponseFormatJsonObjectParam | Omit = omit,
+        audio: CompletionsCreateAudioParam | None | Omit = omit,
+        store: bool | None | Omit = omit,
+        moderation: ModerationParam | None | Omit = omit,
+        stop: StopConfigurationParam | Omit = omit,
+        logit_bias: Mapping[str, int] | None | Omit = omit,
+        logprobs: bool | None | Omit = omit,
+        max_tokens: int | None | Omit = omit,
+        n: int | None | Omit = omit,
+        prediction: PredictionContentParam | None | Omit = omit,
+        seed: int | None | Omit = omit,
+        tools: Sequence[FunctionTool[Any] | ChatCompletionToolParam | CustomToolChatCompletionsParam],
+        tool_choice: ChatCompletionToolChoiceOptionParam | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        function_call: Literal["none", "auto"] | ChatCompletionFunctionCallOptionParam | Omit = omit,
+        functions: Sequence[ChatCompletionFunctionsParam] | Omit = omit,
+        max_turns: int = 10,
+        max_concurrency: int = 8,
+        on_turn: OnTurn | None = None,
+        **options: Unpack[CallOptions],
+    ) -> _t_chat.CreateChatCompletionResponse:
+        """
+        The model -> tools -> model loop: ``chat.completions.create`` with ``tools`` until a
+        reply asks for no call (the first choice is followed); see
+        `trio_openai.lib.run_tools_chat`.
+        """
+        _body = _strip({
+            "messages": messages,
+            "model": model,
+            "metadata": metadata,
+            "top_logprobs": top_logprobs,
+            "temperature": temperature,
+            "top_p": top_p,
+            "user": user,
+            "safety_identifier": safety_identifier,
+            "prompt_cache_key": prompt_cache_key,
+            "prompt_cache_retention": prompt_cache_retention,
+            "prompt_cache_options": prompt_cache_options,
+            "service_tier": service_tier,
+            "modalities": modalities,
+            "verbosity": verbosity,
+            "reasoning_effort": reasoning_effort,
+            "max_completion_tokens": max_completion_tokens,
+            "frequency_penalty": frequency_penalty,
+            "presence_penalty": presence_penalty,
+            "web_search_options": web_search_options,
+            "response_format": response_format,
+            "audio": audio,
+            "store": store,
+            "moderation": moderation,
+            "stop": stop,
+            "logit_bias": logit_bias,
+            "logprobs": logprobs,
+            "max_tokens": max_tokens,
+            "n": n,
+            "prediction": prediction,
+            "seed": seed,
+            "tools": tools,
+            "tool_choice": tool_choice,
+            "parallel_tool_calls": parallel_tool_calls,
+            "function_call": function_call,
+            "functions": functions,
+        })
+        return await self._run_tools(_body, options, max_turns, max_concurrency, on_turn)
 
     async def retrieve(
         self,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal, Unpack, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack, overload
 
 from .._types import CallOptions, Omit, omit
 from .._types import strip_omitted as _strip
@@ -23,6 +23,9 @@ from .._response import (
 
 if TYPE_CHECKING:
     from ..lib._responses_stream import ResponseStreamManager
+    from ..lib._structured import ParsedResponse
+    from ..lib._tools import FunctionTool
+    from ..lib._tools import OnTurn
     from .._pagination import AsyncPaginator
     from .._streaming import Stream
     from ..types import response_events as _t_response_events
@@ -51,6 +54,8 @@ else:
     _t_response_events = lazy_types(globals(), "_t_response_events", "response_events")
     _t_response_items = lazy_types(globals(), "_t_response_items", "response_items")
     _t_responses = lazy_types(globals(), "_t_responses", "responses")
+
+_T = TypeVar("_T")  # the type a structured-output helper parses into
 
 __all__ = [
     "InputItems",
@@ -409,6 +414,151 @@ class Responses(ResponsesExtras, Resource):
             "max_output_tokens": max_output_tokens,
         })
         return self._open_stream(_body, options)
+
+    async def parse(
+        self,
+        *,
+        text_format: type[_T],
+        metadata: MetadataParam | Omit = omit,
+        top_logprobs: int | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        safety_identifier: str | None | Omit = omit,
+        prompt_cache_key: str | None | Omit = omit,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit,
+        prompt_cache_options: PromptCacheOptionsParam | Omit = omit,
+        previous_response_id: str | None | Omit = omit,
+        model: ModelIdsResponsesParam | Omit = omit,
+        max_tool_calls: int | None | Omit = omit,
+        text: ResponseTextParam | Omit = omit,
+        tools: Sequence[FunctionTool[Any] | ToolParam] | Omit = omit,
+        tool_choice: ToolChoiceParam | Omit = omit,
+        prompt: PromptParam | None | Omit = omit,
+        service_tier: ServiceTierResponsesParam | Omit = omit,
+        truncation: Literal["auto", "disabled"] | None | Omit = omit,
+        reasoning: ReasoningParam | None | Omit = omit,
+        input: InputParam | Omit = omit,
+        include: Sequence[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | None | Omit = omit,
+        parallel_tool_calls: bool | None | Omit = omit,
+        store: bool | None | Omit = omit,
+        instructions: str | None | Omit = omit,
+        moderation: ModerationParam | None | Omit = omit,
+        conversation: ConversationParam | None | Omit = omit,
+        context_management: Sequence[ContextManagementParam] | None | Omit = omit,
+        max_output_tokens: int | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> ParsedResponse[_T]:
+        """
+        Structured output: ``responses.create`` asking for JSON of type ``text_format`` (an
+        attrs class, dataclass, TypedDict or pydantic model, sent as a strict JSON schema),
+        the reply parsed into it as ``output_parsed``. ``text`` may carry other settings
+        (``verbosity``); its ``format`` is set here.
+        """
+        _body = _strip({
+            "metadata": metadata,
+            "top_logprobs": top_logprobs,
+            "temperature": temperature,
+            "top_p": top_p,
+            "user": user,
+            "safety_identifier": safety_identifier,
+            "prompt_cache_key": prompt_cache_key,
+            "prompt_cache_retention": prompt_cache_retention,
+            "prompt_cache_options": prompt_cache_options,
+            "previous_response_id": previous_response_id,
+            "model": model,
+            "max_tool_calls": max_tool_calls,
+            "text": text,
+            "tools": tools,
+            "tool_choice": tool_choice,
+            "prompt": prompt,
+            "service_tier": service_tier,
+            "truncation": truncation,
+            "reasoning": reasoning,
+            "input": input,
+            "include": include,
+            "parallel_tool_calls": parallel_tool_calls,
+            "store": store,
+            "instructions": instructions,
+            "moderation": moderation,
+            "conversation": conversation,
+            "context_management": context_management,
+            "max_output_tokens": max_output_tokens,
+        })
+        return await self._parse(text_format, _body, options)
+
+    async def run_tools(
+        self,
+        *,
+        metadata: MetadataParam | Omit = omit,
+        top_logprobs: int | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        safety_identifier: str | None | Omit = omit,
+        prompt_cache_key: str | None | Omit = omit,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit,
+        prompt_cache_options: PromptCacheOptionsParam | Omit = omit,
+        previous_response_id: str | None | Omit = omit,
+        model: ModelIdsResponsesParam | Omit = omit,
+        max_tool_calls: int | None | Omit = omit,
+        text: ResponseTextParam | Omit = omit,
+        tools: Sequence[FunctionTool[Any] | ToolParam],
+        tool_choice: ToolChoiceParam | Omit = omit,
+        prompt: PromptParam | None | Omit = omit,
+        service_tier: ServiceTierResponsesParam | Omit = omit,
+        truncation: Literal["auto", "disabled"] | None | Omit = omit,
+        reasoning: ReasoningParam | None | Omit = omit,
+        input: InputParam | Omit = omit,
+        include: Sequence[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | None | Omit = omit,
+        parallel_tool_calls: bool | None | Omit = omit,
+        store: bool | None | Omit = omit,
+        instructions: str | None | Omit = omit,
+        moderation: ModerationParam | None | Omit = omit,
+        conversation: ConversationParam | None | Omit = omit,
+        context_management: Sequence[ContextManagementParam] | None | Omit = omit,
+        max_output_tokens: int | None | Omit = omit,
+        max_turns: int = 10,
+        max_concurrency: int = 8,
+        on_turn: OnTurn | None = None,
+        **options: Unpack[CallOptions],
+    ) -> _t_responses.Response:
+        """
+        The model -> tools -> model loop: ``responses.create`` with ``tools``
+        (`FunctionTool`s run here, tool dicts sent as they are) until a reply asks for no
+        call; see `trio_openai.lib.run_tools_responses`.
+        """
+        _body = _strip({
+            "metadata": metadata,
+            "top_logprobs": top_logprobs,
+            "temperature": temperature,
+            "top_p": top_p,
+            "user": user,
+            "safety_identifier": safety_identifier,
+            "prompt_cache_key": prompt_cache_key,
+            "prompt_cache_retention": prompt_cache_retention,
+            "prompt_cache_options": prompt_cache_options,
+            "previous_response_id": previous_response_id,
+            "model": model,
+            "max_tool_calls": max_tool_calls,
+            "text": text,
+            "tools": tools,
+            "tool_choice": tool_choice,
+            "prompt": prompt,
+            "service_tier": service_tier,
+            "truncation": truncation,
+            "reasoning": reasoning,
+            "input": input,
+            "include": include,
+            "parallel_tool_calls": parallel_tool_calls,
+            "store": store,
+            "instructions": instructions,
+            "moderation": moderation,
+            "conversation": conversation,
+            "context_management": context_management,
+            "max_output_tokens": max_output_tokens,
+        })
+        return await self._run_tools(_body, options, max_turns, max_concurrency, on_turn)
 
     @overload
     async def retrieve(
