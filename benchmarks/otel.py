@@ -18,6 +18,13 @@ second. Both count the client process's CPU time (all its threads: the span proc
 included), not the wall clock: the machine is shared, and a rate per CPU-second is what
 telemetry takes from a client that is CPU-bound. Runs alternate between the clients; the
 medians are reported.
+
+Floor: what the SDK alone costs per call, measured in the same process with the same
+providers and the same attributes, without a client: a span started with the six
+attributes a sampler sees, given its ten others in one call and ended, and the
+three histogram points of a JSON call. The fan-out cost of telemetry minus this floor is
+the middleware's own; ``off / (off + floor)`` is the best ratio any instrumentation
+emitting these spans and points through this SDK could reach at this request rate.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.trace import SpanKind
 
 import trio_openai
 from trio_openai import otel
@@ -48,16 +56,63 @@ class _Drop(SpanExporter):
         return SpanExportResult.SUCCESS
 
 
+def sdk_providers() -> tuple[TracerProvider, MeterProvider]:
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(BatchSpanProcessor(_Drop()))
+    return tracer_provider, MeterProvider(metric_readers=[InMemoryMetricReader()])
+
+
 def make_client(kind: str, base_url: str) -> trio_openai.OpenAI:
     client = trio_openai.OpenAI(api_key="bench", base_url=base_url, max_retries=0)
     if kind == "api":
         otel.instrument(client)  # the global providers: no SDK installed, so no-ops
     elif kind == "sdk":
-        tracer_provider = TracerProvider()
-        tracer_provider.add_span_processor(BatchSpanProcessor(_Drop()))
-        meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+        tracer_provider, meter_provider = sdk_providers()
         otel.instrument(client, tracer_provider=tracer_provider, meter_provider=meter_provider)
     return client
+
+
+def sdk_floor(calls: int) -> float:
+    """CPU seconds per call of the SDK's own work for one JSON chat completion."""
+    tracer_provider, meter_provider = sdk_providers()
+    tracer = tracer_provider.get_tracer("floor")
+    meter = meter_provider.get_meter("floor")
+    duration = meter.create_histogram("gen_ai.client.operation.duration", unit="s")
+    tokens = meter.create_histogram("gen_ai.client.token.usage", unit="{token}")
+    metric: dict[str, str | int] = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "server.address": "127.0.0.1",
+        "server.port": 8000,
+        "gen_ai.request.model": "bench",
+    }
+    start = {**metric, "openai.api.type": "chat_completions"}
+    metric["gen_ai.response.model"] = "gpt-4.1-2025-04-14"
+    inputs = {**metric, "gen_ai.token.type": "input"}
+    outputs = {**metric, "gen_ai.token.type": "output"}
+    end = {
+        "gen_ai.response.id": "chatcmpl-0",
+        "gen_ai.response.model": "gpt-4.1-2025-04-14",
+        "gen_ai.response.finish_reasons": ["stop"],
+        "gen_ai.usage.input_tokens": 19,
+        "gen_ai.usage.output_tokens": 40,
+        "gen_ai.usage.cache_read.input_tokens": 0,
+        "gen_ai.usage.reasoning.output_tokens": 0,
+        "openai.response.service_tier": "default",
+        "openai.response.system_fingerprint": "fp_bench",
+        "trio_openai.end_reason": "complete",
+    }
+    began = time.process_time()
+    for _ in range(calls):
+        span = tracer.start_span("chat bench", kind=SpanKind.CLIENT, attributes=start)
+        span.set_attributes(end)
+        span.end()
+        duration.record(0.001, metric)
+        tokens.record(19, inputs)
+        tokens.record(40, outputs)
+    elapsed = time.process_time() - began
+    tracer_provider.shutdown()
+    return elapsed / calls
 
 
 async def stream_rate(client: trio_openai.OpenAI, events: int) -> float:
@@ -129,6 +184,7 @@ def main(argv: list[str] | None = None) -> None:
             return stream, fanout
 
         stream, fanout = trio.run(both)
+        floor = statistics.median(sdk_floor(requests) for _ in range(repeats))
     finally:
         server.terminate()
         server.wait(10)
@@ -142,6 +198,14 @@ def main(argv: list[str] | None = None) -> None:
             f"{kind:8}{stream[kind]:>14,.0f}{stream[kind] / stream['off']:>8.2f}"
             f"{fanout[kind]:>16,.0f}{fanout[kind] / fanout['off']:>8.2f}"
         )
+    off_call, sdk_call, api_call = (1e6 / fanout[kind] for kind in ("off", "sdk", "api"))
+    floor_call = floor * 1e6
+    print(
+        f"fan-out CPU per call: off {off_call:.0f} us; api +{api_call - off_call:.0f} us; "
+        f"sdk +{sdk_call - off_call:.0f} us = SDK floor {floor_call:.0f} us "
+        f"+ middleware {sdk_call - off_call - floor_call:.0f} us; "
+        f"best ratio with this SDK: {off_call / (off_call + floor_call):.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -56,6 +56,12 @@ _RESPONSES_MARKS: Final = (b'"response.completed"', b'"response.incomplete"', b'
 
 
 P = ParamSpec("P")
+# (operation name, request model, server key): what a call's metric attributes depend on
+# besides its outcome.
+_MetricKey = tuple[str, str | None, bytes]
+_MetricSets = tuple[
+    dict[str, "AttributeValue"], dict[str, "AttributeValue"], dict[str, "AttributeValue"]
+]
 log: Final = logging.getLogger("trio_openai.otel")
 
 
@@ -130,12 +136,14 @@ class OTelMiddleware:
         )
 
         self._servers: dict[bytes, dict[str, AttributeValue]] = {}
+        self._metric_sets: dict[tuple[object, ...], _MetricSets] = {}
 
     def __repr__(self) -> str:
         return f"OTelMiddleware(capture_content={self.capture_content})"
 
-    def server_of(self, url: httpx.URL) -> dict[str, AttributeValue]:
-        """``server.address`` and ``server.port`` of a URL (cached: a client has one or two)."""
+    def server_of(self, url: httpx.URL) -> tuple[bytes, dict[str, AttributeValue]]:
+        """``server.address`` and ``server.port`` of a URL, and a key naming them (cached:
+        a client has one or two)."""
         key = url.raw_host + b":" + str(url.port).encode()
         found: dict[str, AttributeValue] | None = self._servers.get(key)
         if found is None:
@@ -144,6 +152,33 @@ class OTelMiddleware:
             found = {"server.address": host, "server.port": port}
             if len(self._servers) < 64:
                 self._servers[key] = found
+        return key, found
+
+    def metric_sets(
+        self,
+        key: _MetricKey,
+        base: dict[str, AttributeValue],
+        response_model: str | None,
+        error_type: str | None,
+    ) -> _MetricSets:
+        """The attribute sets of a call's metric points: of its duration (and chunk
+        times), of its input tokens, of its output tokens. Built once per distinct call
+        shape (a service has a handful) and shared, never mutated afterwards."""
+        full_key = (*key, response_model, error_type)
+        found = self._metric_sets.get(full_key)
+        if found is None:
+            attrs = dict(base)
+            if response_model is not None:
+                attrs["gen_ai.response.model"] = response_model
+            if error_type is not None:
+                attrs["error.type"] = error_type
+            found = (
+                attrs,
+                {**attrs, "gen_ai.token.type": "input"},
+                {**attrs, "gen_ai.token.type": "output"},
+            )
+            if len(self._metric_sets) < 256:
+                self._metric_sets[full_key] = found
         return found
 
     async def __call__(self, request: httpx.Request, call_next: CallNext) -> httpx.Response:
@@ -199,15 +234,18 @@ class _Call:
         model = body.get("model")
         self.model = model if isinstance(model, str) else None
         self.streaming = body.get("stream") is True
+        server_key, server = owner.server_of(request.url)
+        self.metric_key = (operation_name, self.model, server_key)
         self.metric_attrs: dict[str, AttributeValue] = {
             "gen_ai.operation.name": operation_name,
             "gen_ai.provider.name": "openai",
-            **owner.server_of(request.url),
+            **server,
         }
         if self.model is not None:
             self.metric_attrs["gen_ai.request.model"] = self.model
-        # What a sampler may decide on is given at creation; the rest only to a span that
-        # records (none without an SDK, or when sampled out).
+        # What a sampler may decide on is given at creation; the rest is set at the end in
+        # one call (one pass of the SDK's attribute checks), and is computed only for a span
+        # that records (none without an SDK, or when sampled out).
         attrs: dict[str, AttributeValue] = dict(self.metric_attrs)
         if self.api_type is not None:
             attrs["openai.api.type"] = self.api_type
@@ -215,11 +253,11 @@ class _Call:
         self.span = owner.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
         self.recording = self.span.is_recording()
         self.capture = owner.capture_content and self.recording
+        self.pending: dict[str, AttributeValue] = {}
         if self.recording:
-            more = request_attributes(operation_name, self.api_type, body)
+            self.pending = request_attributes(operation_name, self.api_type, body)
             if self.capture:
-                more.update(input_content(self.api_type, body))
-            self.span.set_attributes(more)
+                self.pending.update(input_content(self.api_type, body))
         self.status = 0
         self.returned_ = False
         self.ended = False
@@ -386,14 +424,13 @@ class _Call:
         self.ended = True
         end = time.perf_counter()
         span = self.span
-        attrs = self.facts.attributes() if self.recording else {}
+        attrs = self.pending
+        if self.recording:
+            attrs.update(self.facts.attributes())
         attrs["trio_openai.end_reason"] = reason
-        metric_attrs = dict(self.metric_attrs)
-        if self.facts.model is not None:
-            metric_attrs["gen_ai.response.model"] = self.facts.model
+        error_type: str | None = None
         if error is not None:
-            error_type = _error_type(error)
-            attrs["error.type"] = metric_attrs["error.type"] = error_type
+            error_type = attrs["error.type"] = _error_type(error)
             if isinstance(error, APIStatusError):
                 attrs["http.response.status_code"] = error.status_code
             span.set_status(Status(StatusCode.ERROR, error_type))
@@ -409,13 +446,14 @@ class _Call:
         span.set_attributes(attrs)
         span.end()
         owner = self.owner
+        metric_attrs, input_attrs, output_attrs = owner.metric_sets(
+            self.metric_key, self.metric_attrs, self.facts.model, error_type
+        )
         owner.duration.record(end - self.start, metric_attrs)
-        for count, kind in (
-            (self.facts.input_tokens, "input"),
-            (self.facts.output_tokens, "output"),
-        ):
-            if count is not None:
-                owner.token_usage.record(count, {**metric_attrs, "gen_ai.token.type": kind})
+        if self.facts.input_tokens is not None:
+            owner.token_usage.record(self.facts.input_tokens, input_attrs)
+        if self.facts.output_tokens is not None:
+            owner.token_usage.record(self.facts.output_tokens, output_attrs)
         if streamed and self.first_chunk is not None:
             owner.time_to_first_chunk.record(self.first_chunk - self.start, metric_attrs)
             record = owner.time_per_output_chunk.record
