@@ -32,6 +32,7 @@ from .._operation import OPERATION, STREAM_EXIT, Operation
 from .._version import __version__
 from ._attributes import AttributeValue, Endpoint, ResponseFacts, endpoint_of, request_attributes
 from ._content import StreamedText, input_content, output_content
+from ._session import SessionSpan
 
 if TYPE_CHECKING:
     from .._types import CallNext
@@ -180,6 +181,22 @@ class OTelMiddleware:
             if len(self._metric_sets) < 256:
                 self._metric_sets[full_key] = found
         return found
+
+    def observe_session(
+        self, *, operation: str, api_type: str, model: str | None, url: str
+    ) -> SessionSpan | None:
+        """The span of a WebSocket session opening at ``url`` (the session hook of
+        trio_openai._operation: Realtime and Responses WebSocket sessions call it)."""
+        try:
+            parsed = httpx.URL(url)
+            port = parsed.port or (443 if parsed.scheme in ("wss", "https") else 80)
+            server: dict[str, AttributeValue] = {"server.address": parsed.host, "server.port": port}
+            return SessionSpan(
+                self, operation=operation, api_type=api_type, model=model, server=server
+            )
+        except Exception:  # telemetry never breaks a session
+            log.debug("telemetry failed to start a session span", exc_info=True)
+            return None
 
     async def __call__(self, request: httpx.Request, call_next: CallNext) -> httpx.Response:
         endpoint = endpoint_of(request.method, request.url.path)
