@@ -370,4 +370,3 @@ async def _run_linked(
         raise failure
     if cancelled is not None:
         raise cancelled
-
