@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Final, ParamSpec, final
 import httpx
 import orjson
 import trio
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Status, StatusCode
 
 from .._errors import APIStatusError
 from .._operation import STREAM_EXIT
@@ -95,7 +95,7 @@ class Call:
         if self.api_type is not None:
             attrs["openai.api.type"] = self.api_type
         name = operation_name if self.model is None else f"{operation_name} {self.model}"
-        self.span = owner.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
+        self.span: Span = owner.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
         self.recording = self.span.is_recording()
         self.capture = owner.capture_content and self.recording
         self.pending: dict[str, AttributeValue] = {}
@@ -304,6 +304,25 @@ class Call:
             record = owner.time_per_output_chunk.record
             for gap in self.gaps:
                 record(gap, metric_attrs)
+        self._release()
+
+    def _release(self) -> None:
+        """Let go of the ended span and what was gathered for it.
+
+        httpx's response and its stream refer to each other, so the response, and this
+        call through it, live until the garbage collector's next pass. What a recording
+        span holds (its attributes, its lock, its events) would live, and be traversed,
+        as long: freed here, it goes as soon as the span is ended. (Measured: a fan-out
+        of JSON calls with the SDK recording spent about as much CPU in the collector
+        because of the ended spans as in making them.)
+        """
+        self.span = INVALID_SPAN
+        self.pending = {}
+        self.facts = ResponseFacts()
+        self.gaps = []
+        self.body = []
+        self.streamed_text = None
+        self.output = None
 
 
 class _ObservedBody(httpx.AsyncByteStream):
