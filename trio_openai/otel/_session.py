@@ -204,19 +204,25 @@ class SessionSpan:
 
     def reconnecting(self, attempt: int, delay: float, close_code: int) -> None:
         self.reconnects += 1
-        if self.recording:
-            self.span.add_event(
-                RECONNECTING,
-                {
-                    "trio_openai.attempt": attempt,
-                    "trio_openai.retry.delay": delay,
-                    "trio_openai.websocket.close_code": close_code,
-                },
-            )
+        if not self.recording:
+            return
+        attrs: dict[str, AttributeValue] = {
+            "trio_openai.attempt": attempt,
+            "trio_openai.retry.delay": delay,
+            "trio_openai.websocket.close_code": close_code,
+        }
+        try:
+            self.span.add_event(RECONNECTING, attrs)
+        except Exception:
+            _log_failure("reconnecting")
 
     def reconnected(self) -> None:
-        if self.recording:
+        if not self.recording:
+            return
+        try:
             self.span.add_event(RECONNECTED, {})
+        except Exception:
+            _log_failure("reconnected")
 
     def ended(self, error: BaseException | None, close_code: int | None) -> None:
         if self.ended_:
