@@ -8,13 +8,29 @@ register a listener there; the client reports the retries and how the call ended
 
 The client creates an Operation only when the call has middleware: a call without any
 costs nothing.
+
+A WebSocket session (Realtime, the Responses WebSocket) is no HTTP attempt, so no
+middleware sees it. A middleware that wants to observe sessions too has an
+``observe_session`` method (`SessionObserving`): each session of a client asks its
+middleware for a `SessionObserver` when it opens, and tells it the messages sent and
+received, the reconnections and how the session ended. A client without such a
+middleware pays one ``getattr`` per middleware per session, nothing per message.
 """
 
 from __future__ import annotations
 
-from typing import Final, Protocol, final
+from collections.abc import Iterable, Mapping
+from typing import Any, Final, Protocol, cast, final
 
-__all__ = ["OPERATION", "STREAM_EXIT", "Operation", "OperationListener"]
+__all__ = [
+    "OPERATION",
+    "STREAM_EXIT",
+    "Operation",
+    "OperationListener",
+    "SessionObserver",
+    "SessionObserving",
+    "session_observers",
+]
 
 # The key of the Operation in each attempt's request.extensions.
 OPERATION: Final = "trio_openai.operation"
@@ -64,3 +80,55 @@ class Operation:
     def failed(self, error: BaseException) -> None:
         for listener in self.listeners:
             listener.failed(error)
+
+
+class SessionObserver(Protocol):
+    """What a WebSocket session tells an observer of it."""
+
+    def sent(self, text: str) -> None:
+        """A client event (its JSON text) went out over the socket."""
+        ...
+
+    def received(self, event: Mapping[str, Any]) -> None:
+        """A server event arrived (its JSON object, before it is typed)."""
+        ...
+
+    def reconnecting(self, attempt: int, delay: float, close_code: int) -> None:
+        """The connection closed with ``close_code``; attempt ``attempt`` (from 1) to open
+        a new one starts after ``delay`` seconds."""
+        ...
+
+    def reconnected(self) -> None:
+        """A new connection is open."""
+        ...
+
+    def ended(self, error: BaseException | None, close_code: int | None) -> None:
+        """The session's ``async with`` block ended: normally (None), or with ``error``
+        (cancellation included); ``close_code`` is the last connection's, when known."""
+        ...
+
+
+class SessionObserving(Protocol):
+    """A middleware that observes WebSocket sessions too."""
+
+    def observe_session(
+        self, *, operation: str, api_type: str, model: str | None, url: str
+    ) -> SessionObserver | None:
+        """An observer for a session opening at ``url`` (None: not this one)."""
+        ...
+
+
+def session_observers(
+    middleware: Iterable[object], *, operation: str, api_type: str, model: str | None, url: str
+) -> tuple[SessionObserver, ...]:
+    """The observers a session's client middleware give it (usually none)."""
+    found: list[SessionObserver] = []
+    for item in middleware:
+        if not callable(getattr(item, "observe_session", None)):
+            continue
+        observer = cast("SessionObserving", item).observe_session(
+            operation=operation, api_type=api_type, model=model, url=url
+        )
+        if observer is not None:
+            found.append(observer)
+    return tuple(found)

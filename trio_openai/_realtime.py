@@ -41,6 +41,7 @@ from trio_websocket import CloseReason, ConnectionClosed, WebSocketConnection
 
 from ._encoding import dump_json
 from ._errors import OpenAIError, StreamError
+from ._operation import session_observers
 from ._realtime_helpers import (
     RealtimeConversationResource,
     RealtimeInputAudioBufferResource,
@@ -205,6 +206,7 @@ class RealtimeConnection:
     async def read_socket(self, ws: WebSocketConnection) -> CloseReason | None:
         """Messages of one socket in, decoded events (or errors to raise) out."""
         decode = event_decoder(_SERVER_EVENTS)
+        observers = self._link.observers
         while True:
             try:
                 message = await ws.get_message()
@@ -214,6 +216,8 @@ class RealtimeConnection:
             if isinstance(obj, Exception):
                 await self._send_items.send(obj)
                 continue
+            for observer in observers:
+                observer.received(obj)
             self._track(obj)
             event = decode_event(decode, obj)
             if self._raise_errors and obj.get("type") == "error":
@@ -347,7 +351,14 @@ async def _open_realtime(
     close_timeout: float,
     policy: ReconnectPolicy,
 ) -> AsyncGenerator[RealtimeConnection, None]:
-    realtime_url(client, model=model, call_id=call_id, extra_query=extra_query)  # checks
+    url = realtime_url(client, model=model, call_id=call_id, extra_query=extra_query)  # checks
+    observers = session_observers(
+        client.middleware,
+        operation="realtime",
+        api_type="realtime",
+        model=model or getattr(client, "azure_deployment", None),
+        url=url,
+    )
 
     def open_socket(
         query: Mapping[str, object] | None, headers: Mapping[str, str | Omit] | None
@@ -368,6 +379,7 @@ async def _open_realtime(
         extra_query=extra_query,
         extra_headers=extra_headers,
         error_class=RealtimeConnectionError,
+        observers=observers,
     )
     connection = RealtimeConnection(
         link, buffer_size=buffer_size, raise_errors=raise_errors, close_timeout=close_timeout

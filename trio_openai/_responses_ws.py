@@ -47,6 +47,7 @@ from trio_websocket import CloseReason, ConnectionClosed, WebSocketConnection
 
 from ._encoding import dump_json
 from ._errors import StreamError
+from ._operation import session_observers
 from ._types import Omit, omit
 from ._websocket import (
     DEFAULT_CLOSE_TIMEOUT,
@@ -312,6 +313,7 @@ class ResponsesWebSocket:
     async def read_socket(self, ws: WebSocketConnection) -> CloseReason | None:
         """Routes each event of one socket to the oldest open stream of its lane."""
         decode = event_decoder(_SERVER_EVENTS)
+        observers = self._link.observers
         while True:
             try:
                 message = await ws.get_message()
@@ -321,6 +323,8 @@ class ResponsesWebSocket:
             if isinstance(obj, Exception):
                 await self._broadcast(functools.partial(_parse_error, message))
                 continue
+            for observer in observers:
+                observer.received(obj)
             await self._route(obj, decode)
 
     async def interrupted(self, close_code: int) -> None:
@@ -390,7 +394,10 @@ async def _open(
     close_timeout: float,
     policy: ReconnectPolicy,
 ) -> AsyncGenerator[ResponsesWebSocket, None]:
-    websocket_url(client, "/responses", {}, extra_query)  # checks the base URL
+    url = websocket_url(client, "/responses", {}, extra_query)  # checks the base URL
+    observers = session_observers(
+        client.middleware, operation="responses", api_type="responses", model=None, url=url
+    )
 
     def open_socket(
         query: Mapping[str, object] | None, headers: Mapping[str, str | Omit] | None
@@ -410,6 +417,7 @@ async def _open(
         extra_query=extra_query,
         extra_headers=extra_headers,
         error_class=WebSocketConnectionError,
+        observers=observers,
     )
     socket = ResponsesWebSocket(link, buffer_size=buffer_size)
     async with run_linked_session(link, socket, close_timeout=close_timeout):

@@ -33,6 +33,7 @@ import trio
 from trio_websocket import CloseReason, ConnectionClosed, WebSocketConnection
 
 from ._errors import APIStatusError, APITimeoutError
+from ._operation import SessionObserver
 from ._types import Omit
 from ._websocket import WebSocketConnectionError, close_socket, closed_error, sole_cancelled
 from ._ws_reconnect_policy import (
@@ -135,8 +136,10 @@ class SessionLink:
         extra_query: Mapping[str, object] | None,
         extra_headers: Mapping[str, str | Omit] | None,
         error_class: type[WebSocketConnectionError],
+        observers: tuple[SessionObserver, ...] = (),
     ) -> None:
         self._open_socket = open_socket
+        self.observers = observers  # telemetry (trio_openai._operation); usually none
         self._policy = policy
         self._extra_query: Mapping[str, object] = dict(extra_query or {})
         self._extra_headers: Mapping[str, str | Omit] = dict(extra_headers or {})
@@ -184,6 +187,8 @@ class SessionLink:
             self._queue.push(text, tag)  # sent again once reconnected
             return
         session.transmitted(tag)
+        for observer in self.observers:
+            observer.sent(text)
 
     async def close(self, grace: float, code: int = 1000, reason: str | None = None) -> None:
         """End the session: no more reconnection; close the current socket."""
@@ -268,6 +273,8 @@ class SessionLink:
         self._waiting = trio.CancelScope()
         if self._closing:
             return False
+        for observer in self.observers:
+            observer.reconnecting(attempt, delay, close_code)
         with self._waiting:
             await trio.sleep(delay)
         return not self._closing
@@ -284,9 +291,13 @@ class SessionLink:
                 if self._closing:
                     return None
                 self.reconnects += 1
+                for observer in self.observers:
+                    observer.reconnected()
                 try:
                     for text in session.replay():
                         await ws.send_message(text)
+                        for observer in self.observers:
+                            observer.sent(text)
                     while len(self._queue):
                         text, tag = self._queue.pop()
                         try:
@@ -295,6 +306,8 @@ class SessionLink:
                             self._queue.push_front(text, tag)
                             raise
                         session.transmitted(tag)
+                        for observer in self.observers:
+                            observer.sent(text)
                 except ConnectionClosed as exc:
                     return exc.reason
                 self.reconnecting = False
@@ -311,7 +324,28 @@ async def run_linked_session(
     """Run `link`'s supervisor in a nursery owned by this block: the first open happens on
     entry (its failure raises here, unwrapped); leaving closes the socket (code 1000, at
     most `close_timeout` s) and no task outlives the block. An exception raised in the
-    block comes out unchanged."""
+    block comes out unchanged. The link's observers hear how the block ended."""
+    if not link.observers:
+        async with _run_linked(link, session, close_timeout=close_timeout):
+            yield
+        return
+    error: BaseException | None = None
+    try:
+        async with _run_linked(link, session, close_timeout=close_timeout):
+            yield
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        reason = link.close_reason or (link.ws.closed if link.ws is not None else None)
+        for observer in link.observers:
+            observer.ended(error, reason.code if reason is not None else None)
+
+
+@asynccontextmanager
+async def _run_linked(
+    link: SessionLink, session: LinkedSession, *, close_timeout: float
+) -> AsyncGenerator[None]:
     failure: BaseException | None = None
     cancelled: BaseException | None = None
     try:

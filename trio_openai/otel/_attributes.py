@@ -30,6 +30,20 @@ _ENDPOINTS: Final[Mapping[str, Endpoint]] = {
 }
 
 
+_NUMERIC_PARAMETERS: Final[Mapping[str, str]] = {
+    "temperature": "gen_ai.request.temperature",
+    "top_p": "gen_ai.request.top_p",
+    "frequency_penalty": "gen_ai.request.frequency_penalty",
+    "presence_penalty": "gen_ai.request.presence_penalty",
+    "seed": "gen_ai.request.seed",
+    # The first present of max_output_tokens, max_completion_tokens, max_tokens.
+    "max_output_tokens": "gen_ai.request.max_tokens",
+    "max_completion_tokens": "gen_ai.request.max_tokens",
+    "max_tokens": "gen_ai.request.max_tokens",
+    "n": "gen_ai.request.choice.count",  # when not 1
+}
+
+
 def endpoint_of(method: str, path: str) -> Endpoint | None:
     """The operation of an inference request, or None for any other request."""
     if method != "POST":
@@ -63,24 +77,21 @@ def request_attributes(
 ) -> dict[str, AttributeValue]:
     """The gen_ai.request.* (and openai.request.*) attributes of one request body."""
     attrs: dict[str, AttributeValue] = {}
-    for key, name in (
-        ("temperature", "gen_ai.request.temperature"),
-        ("top_p", "gen_ai.request.top_p"),
-        ("frequency_penalty", "gen_ai.request.frequency_penalty"),
-        ("presence_penalty", "gen_ai.request.presence_penalty"),
-        ("seed", "gen_ai.request.seed"),
-    ):
-        value = _number(body.get(key))
-        if value is not None:
-            attrs[name] = value
+    limits: dict[str, int | float] = {}
+    # One pass over the (few) keys sent rather than a lookup per parameter known.
+    for key, value in body.items():
+        name = _NUMERIC_PARAMETERS.get(key)
+        number = None if name is None else _number(value)
+        if name is None or number is None:
+            continue
+        if name == "gen_ai.request.max_tokens":
+            limits[key] = number
+        elif name != "gen_ai.request.choice.count" or number != 1:
+            attrs[name] = number
     for key in ("max_output_tokens", "max_completion_tokens", "max_tokens"):
-        value = _number(body.get(key))
-        if value is not None:
-            attrs["gen_ai.request.max_tokens"] = value
+        if key in limits:
+            attrs["gen_ai.request.max_tokens"] = limits[key]
             break
-    n = _number(body.get("n"))
-    if n is not None and n != 1:
-        attrs["gen_ai.request.choice.count"] = n
     stop = body.get("stop")
     if isinstance(stop, str):
         attrs["gen_ai.request.stop_sequences"] = [stop]
