@@ -15,10 +15,10 @@ from __future__ import annotations
 import ssl
 from typing import Final
 
-import h11
 import httpx
 import trio
 
+from ._h1codec import Head, ResponseParser, connect_head
 from ._proxy import Proxy
 
 __all__ = ["Origin", "describe", "open_connection"]
@@ -26,7 +26,6 @@ __all__ = ["Origin", "describe", "open_connection"]
 # scheme, host, port, and the proxy the connection goes through (None: direct)
 Origin = tuple[bytes, str, int, Proxy | None]
 
-_MAX_HEAD: Final = 65536
 _READ_SIZE: Final = 4096  # a CONNECT answer is a few hundred bytes
 
 
@@ -87,38 +86,36 @@ async def _tls(
 async def _tunnel(stream: trio.abc.Stream, proxy: Proxy, host: str, port: int) -> bytes:
     """Ask the proxy for a tunnel to host:port; returns bytes read past its answer."""
     authority = f"{host}:{port}".encode("ascii") if ":" not in host else f"[{host}]:{port}".encode()
-    head = [b"CONNECT ", authority, b" HTTP/1.1\r\nHost: ", authority, b"\r\n"]
-    if proxy.authorization is not None:
-        head += (b"Proxy-Authorization: ", proxy.authorization, b"\r\n")
-    head.append(b"\r\n")
-    await stream.send_all(b"".join(head))
-    parser = h11.Connection(h11.CLIENT)
-    parser.send(h11.Request(method="CONNECT", target=authority, headers=[(b"Host", authority)]))
-    received = 0
+    await stream.send_all(connect_head(authority, proxy.authorization))
+    parser = ResponseParser()
+    parser.start("CONNECT")
+    closed = False
     while True:
         try:
             event = parser.next_event()
-        except h11.RemoteProtocolError as exc:
+        except httpx.RemoteProtocolError as exc:
+            if closed:
+                raise httpx.ProxyError(
+                    "the proxy closed the connection while asked to CONNECT"
+                ) from exc
             raise httpx.ProxyError(f"malformed answer from the proxy: {exc}") from exc
-        if event is h11.NEED_DATA:
-            data = await stream.receive_some(_READ_SIZE)
-            received += len(data)
-            if not data or received > _MAX_HEAD:
-                raise httpx.ProxyError("the proxy closed the connection while asked to CONNECT")
-            parser.receive_data(bytes(data))
-            continue
-        if isinstance(event, h11.InformationalResponse):
-            continue
-        if isinstance(event, h11.Response):
-            if not 200 <= event.status_code < 300:
+        if isinstance(event, Head):
+            if event.status < 200:
+                continue
+            if not 200 <= event.status < 300:
                 reason = event.reason.decode("ascii", "replace")
                 raise httpx.ProxyError(
-                    f"the proxy answered {event.status_code} {reason} to CONNECT "
+                    f"the proxy answered {event.status} {reason} to CONNECT "
                     f"{authority.decode()}"
-                    + (" (check the proxy credentials)" if event.status_code == 407 else "")
+                    + (" (check the proxy credentials)" if event.status == 407 else "")
                 )
-            return parser.trailing_data[0]
-        raise httpx.ProxyError(f"unexpected answer from the proxy: {event!r}")
+            return parser.buffered  # the tunnel's first bytes, if the origin spoke first
+        data = await stream.receive_some(_READ_SIZE)  # NEED_DATA
+        if data:
+            parser.receive_data(bytes(data))
+        else:
+            closed = True
+            parser.receive_eof()
 
 
 async def _open_tcp(host: str, port: int, local_address: str | None) -> trio.SocketStream:

@@ -1,4 +1,4 @@
-"""An httpx transport on trio sockets and h11, with an idle-connection pool of O(1) checkout.
+"""An httpx transport on trio sockets and our HTTP/1.1 codec, with an idle-connection pool of O(1) checkout.
 
 Part of the transport layer (``_transport.py``, ``_http11.py`` for HTTP/1.1 on one
 connection, ``_connect.py`` for opening one, ``_http_client.py`` for its public face):
@@ -13,7 +13,7 @@ chunk. Here:
   pool drop its oldest idle connection in O(1) too (``max_keepalive``, expiry, and making
   room under ``max_connections``).
 - The request head is written by hand (validated) and goes out with a small body in one
-  write. The response head is parsed by h11; the body is read here, in bulk: after each
+  write. Heads and bodies are parsed by ``_h1codec.py`` (sans-IO), in bulk: after each
   socket read, every complete chunk of a chunked body is handed up as one piece.
 - The response stream is an iterator class, not an async generator: nothing is left for
   the garbage collector when a caller stops early.
@@ -47,11 +47,9 @@ import trio
 
 from ._connect import Origin, describe as _describe, open_connection
 from ._http11 import (
-    LENGTH,
     Connection,
-    Partial,
+    HeadError,
     ResponseStream,
-    body_framing,
     body_in_memory,
     read_head,
     request_head,
@@ -172,7 +170,7 @@ class TrioTransport(httpx.AsyncBaseTransport):
         """End a connection's request: back to the pool or closed; frees its slot."""
         self._busy -= 1
         self._slots.release()
-        if not reuse or conn.buffer or self._closed or not self._max_keepalive:
+        if not reuse or conn.codec.buffered or self._closed or not self._max_keepalive:
             conn.close()
             return
         now = trio.current_time()
@@ -197,7 +195,7 @@ class TrioTransport(httpx.AsyncBaseTransport):
             local_address=self._local_address,
         )
         conn = Connection(stream, sock, origin)
-        conn.buffer = leftover
+        conn.codec.receive_data(leftover)
         self._busy += 1
         return conn
 
@@ -273,28 +271,33 @@ class TrioTransport(httpx.AsyncBaseTransport):
         try:
             try:
                 await self._send(conn, request, head, body, chunked)
-                status, headers, version, reason = await read_head(conn, request.method)
+                head = await read_head(conn, request.method)
             except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
                 # Resent only when sending twice is harmless (idempotent methods): the
                 # server may have received a POST before dropping the connection.
                 if (
                     conn.reused
-                    and not conn.buffer
-                    and not isinstance(exc, Partial)
+                    and not conn.codec.received
+                    and not isinstance(exc, HeadError)
                     and request.method in _IDEMPOTENT
                 ):
                     raise _Stale(exc) from exc
                 raise
-            framing, length, keep = body_framing(request, status, headers, version)
-            stream = ResponseStream(self, conn, framing, length, keep)
+            keep = conn.codec.keep_alive
+            if keep and request.headers.get("connection", "").lower() == "close":
+                keep = False
+            stream = ResponseStream(self, conn, keep)
             handed_over = True
-            if framing == LENGTH and length == 0:
+            if conn.codec.complete:
                 stream.finish()
             response = httpx.Response(
-                status,
-                headers=headers,
+                head.status,
+                headers=head.headers,
                 stream=stream,
-                extensions={"http_version": b"HTTP/" + version, "reason_phrase": reason},
+                extensions={
+                    "http_version": b"HTTP/" + head.http_version,
+                    "reason_phrase": head.reason,
+                },
             )
             stream.extensions = response.extensions  # the response's own dict (LINGER)
             return response
