@@ -266,28 +266,37 @@ class ResponseParser:
         length: bytes | None = None
         encoding: bytes | None = None
         keep = head.http_version != b"1.0"
-        for name, value in head.headers:
+        tokens: set[bytes] = set()  # of the Connection header
+        fields = head.headers
+        for index in range(len(fields) - 1, -1, -1):  # backwards: repeats are dropped in place
+            name, value = fields[index]
             lowered = name.lower()
             if lowered == b"content-length":
-                for part in value.split(b","):
-                    part = part.strip(b" \t")
-                    if not _DIGITS.fullmatch(part):
-                        raise HeadError(f"malformed Content-Length {value!r}")
-                    if length is not None and part != length and int(part) != int(length):
-                        raise HeadError("conflicting Content-Length headers")
-                    length = part
+                parts = {part.strip(b" \t") for part in value.split(b",")}
+                single = parts.pop()
+                if parts or not _DIGITS.fullmatch(single):
+                    raise HeadError(f"malformed Content-Length {value!r}")
+                if length is not None and single != length:
+                    raise HeadError("conflicting Content-Length headers")
+                length = single
+                # Shown once and as one value ("5, 5" is "5"), as h11 and httpcore show it.
+                if any(n.lower() == b"content-length" for n, _ in fields[:index]):
+                    del fields[index]
+                elif single != value:
+                    fields[index] = (name, single)
             elif lowered == b"transfer-encoding":
                 if encoding is not None:
                     raise HeadError("multiple Transfer-Encoding headers")
                 encoding = value.lower()
                 if encoding != b"chunked":
                     raise HeadError(f"unsupported Transfer-Encoding {value!r}: only chunked")
+                fields[index] = (name, encoding)
             elif lowered == b"connection":
-                tokens = {token.strip(b" \t") for token in value.lower().split(b",")}
-                if b"close" in tokens:
-                    keep = False
-                elif b"keep-alive" in tokens and head.http_version == b"1.0":
-                    keep = True
+                tokens.update(token.strip(b" \t") for token in value.lower().split(b","))
+        if b"close" in tokens:
+            keep = False
+        elif b"keep-alive" in tokens and head.http_version == b"1.0":
+            keep = True
         status = head.status
         if self._no_body or status in (204, 304) or (self._connect and status < 300):
             self._state = _DONE
