@@ -2,7 +2,7 @@
 
 Any valid response decodes to the same head and body however the bytes are cut (every
 byte boundary, random cuts), and to what h11 (the reference, test-only) decodes; malformed
-input raises httpx.RemoteProtocolError (HeadError for the head) at any cut.
+input raises RemoteProtocolError (HeadError for the head) at any cut.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import sys
 
 import attrs
 import h11
-import httpx
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
@@ -22,6 +21,8 @@ from trio_openai._h1codec import (
     NEED_DATA,
     Head,
     HeadError,
+    LocalProtocolError,
+    RemoteProtocolError,
     ResponseParser,
     connect_head,
     request_head,
@@ -255,7 +256,7 @@ def test_one_read_of_many_chunks_is_one_data_event() -> None:
 def test_eof_before_any_byte_is_not_a_head_error() -> None:
     # The pool resends an idempotent request when a reused connection closes before
     # answering; a head cut short is the server answering, and is not resent.
-    with pytest.raises(httpx.RemoteProtocolError) as caught:
+    with pytest.raises(RemoteProtocolError) as caught:
         decode([])
     assert not isinstance(caught.value, HeadError)
     with pytest.raises(HeadError, match="closed the connection in the response head"):
@@ -328,7 +329,7 @@ def test_malformed_heads_raise_head_error(case: str) -> None:
 def test_malformed_bodies_raise_a_protocol_error(case: str) -> None:
     wire = MALFORMED_BODIES[case]
     for cut in range(len(wire) + 1) if len(wire) < 200 else range(0, len(wire) + 1, 97):
-        with pytest.raises(httpx.RemoteProtocolError) as caught:
+        with pytest.raises(RemoteProtocolError) as caught:
             decode([wire[:cut], wire[cut:]])
         assert not isinstance(caught.value, HeadError)
 
@@ -380,7 +381,7 @@ def test_request_heads() -> None:
 def test_request_heads_that_cannot_be_written_are_refused(
     method: str, target: bytes, fields: list[tuple[bytes, bytes]]
 ) -> None:
-    with pytest.raises(httpx.LocalProtocolError):
+    with pytest.raises(LocalProtocolError):
         request_head(method, target, fields, netloc=b"h", body=b"")
 
 

@@ -20,7 +20,7 @@ from typing import Final
 import httpx
 import trio
 
-from ._h1codec import Head, ResponseParser, connect_head
+from ._h1codec import Head, RemoteProtocolError, ResponseParser, connect_head
 from ._proxy import Proxy
 
 __all__ = ["Origin", "describe", "open_connection"]
@@ -98,7 +98,7 @@ async def _tunnel(stream: trio.abc.Stream, proxy: Proxy, host: str, port: int) -
     while True:
         try:
             event = parser.next_event()
-        except httpx.RemoteProtocolError as exc:
+        except RemoteProtocolError as exc:
             if closed:
                 raise httpx.ProxyError(
                     "the proxy closed the connection while asked to CONNECT"

@@ -20,10 +20,11 @@ else Content-Length; else the body runs until the server closes. Chunked bodies 
 an explicit state machine: size line (hex size, extensions), data, CRLF, trailer fields,
 blank line.
 
-Strict on malformed input: the head and body errors raise `httpx.RemoteProtocolError`
+Strict on malformed input: the head and body errors raise `RemoteProtocolError`
 (`HeadError` for the head, which tells the pool the server did answer), request heads
-that cannot be written raise `httpx.LocalProtocolError`. Limits: a head (or the trailer
-section) of at most 64 KiB, a chunk-size line of at most 4 KiB.
+that cannot be written raise `LocalProtocolError`; ``_http11.py`` raises them as httpx's
+errors of the same names (this module imports neither httpx nor trio). Limits: a head
+(or the trailer section) of at most 64 KiB, a chunk-size line of at most 4 KiB.
 """
 
 from __future__ import annotations
@@ -31,13 +32,13 @@ from __future__ import annotations
 import re
 from typing import Final, final
 
-import httpx
-
 __all__ = [
     "END",
     "NEED_DATA",
     "Head",
     "HeadError",
+    "LocalProtocolError",
+    "RemoteProtocolError",
     "ResponseParser",
     "connect_head",
     "request_head",
@@ -87,8 +88,16 @@ END: Final = _Sentinel("END")
 NEED_DATA: Final = _Sentinel("NEED_DATA")
 
 
-class HeadError(httpx.RemoteProtocolError):
+class RemoteProtocolError(Exception):
+    """The server broke HTTP/1.1 (the transport raises it as RemoteProtocolError)."""
+
+
+class HeadError(RemoteProtocolError):
     """The response head is malformed, too large, or cut short by the server closing."""
+
+
+class LocalProtocolError(Exception):
+    """A request head that cannot be written (raised as LocalProtocolError)."""
 
 
 @final
@@ -119,8 +128,8 @@ class Head:
         return f"Head({self.status}, {self.reason!r}, {len(self.headers)} headers)"
 
 
-def _body_error() -> httpx.RemoteProtocolError:
-    return httpx.RemoteProtocolError("peer closed connection without sending complete message body")
+def _body_error() -> RemoteProtocolError:
+    return RemoteProtocolError("peer closed connection without sending complete message body")
 
 
 @final
@@ -200,7 +209,7 @@ class ResponseParser:
     # -- events ----------------------------------------------------------------------
 
     def next_event(self) -> Head | bytes | _Sentinel:
-        """The next event; raises httpx.RemoteProtocolError (HeadError in the head)."""
+        """The next event; raises RemoteProtocolError (HeadError in the head)."""
         state = self._state
         if state >= _CHUNK_SIZE_LINE and state != _DONE:
             return self._chunked()
@@ -245,7 +254,7 @@ class ResponseParser:
             if self._closed:
                 if buffer:
                     raise HeadError("server closed the connection in the response head")
-                raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+                raise RemoteProtocolError("Server disconnected without sending a response.")
             self._scan = max(0, len(buffer) - 2)
             return NEED_DATA
         if match.end() > _MAX_HEAD:
@@ -330,9 +339,7 @@ class ResponseParser:
                     state = _CHUNK_CRLF
                 elif state == _CHUNK_CRLF:
                     if buffer[pos] != 13 or (end - pos > 1 and buffer[pos + 1] != 10):
-                        raise httpx.RemoteProtocolError(
-                            "malformed chunked body: no CRLF after data"
-                        )
+                        raise RemoteProtocolError("malformed chunked body: no CRLF after data")
                     if end - pos < 2:
                         break
                     pos += 2
@@ -341,14 +348,14 @@ class ResponseParser:
                     line_end = buffer.find(b"\r\n", pos)
                     limit = _MAX_CHUNK_LINE if state == _CHUNK_SIZE_LINE else _MAX_HEAD
                     if (line_end if line_end >= 0 else end) - pos > limit:
-                        raise httpx.RemoteProtocolError("malformed chunked body: line too long")
+                        raise RemoteProtocolError("malformed chunked body: line too long")
                     if line_end < 0:
                         break
                     if state == _CHUNK_SIZE_LINE:
                         match = _CHUNK_SIZE.fullmatch(buffer, pos, line_end)
                         if match is None:
                             line = buffer[pos:line_end]
-                            raise httpx.RemoteProtocolError(
+                            raise RemoteProtocolError(
                                 f"malformed chunked body: chunk size {line!r}"
                             )
                         left = int(match[1], 16)
@@ -375,13 +382,13 @@ class ResponseParser:
         """A trailer field: checked like a header (and capped), then dropped."""
         self._trailer_bytes += line_end - pos + 2
         if self._trailer_bytes > _MAX_HEAD:
-            raise httpx.RemoteProtocolError("malformed chunked body: trailers too large")
+            raise RemoteProtocolError("malformed chunked body: trailers too large")
         first = self._trailer_bytes == line_end - pos + 2  # a continuation needs a field before
         if _FIELD.fullmatch(buffer, pos, line_end) is None and (
             first or _FOLD.fullmatch(buffer, pos, line_end) is None
         ):
             line = buffer[pos:line_end]
-            raise httpx.RemoteProtocolError(f"malformed chunked body: trailer {line!r}")
+            raise RemoteProtocolError(f"malformed chunked body: trailer {line!r}")
 
 
 def _parse_head(lines: list[bytes]) -> Head:
@@ -425,14 +432,14 @@ def request_head(
     """
     raw_method = method.encode("ascii", "replace")
     if not _IS_TOKEN.fullmatch(raw_method):
-        raise httpx.LocalProtocolError(f"invalid method {method!r}")
+        raise LocalProtocolError(f"invalid method {method!r}")
     if _BAD_TARGET.search(target):
-        raise httpx.LocalProtocolError("invalid characters in the request target")
+        raise LocalProtocolError("invalid characters in the request target")
     lines = [raw_method, b" ", target, b" HTTP/1.1\r\n"]
     has_host = chunked = has_length = False
     for name, value in headers:
         if not _IS_TOKEN.fullmatch(name) or _BAD_VALUE.search(value):
-            raise httpx.LocalProtocolError(f"invalid header {name!r}")
+            raise LocalProtocolError(f"invalid header {name!r}")
         lowered = name.lower()
         if lowered == b"host":
             has_host = True

@@ -21,13 +21,13 @@ import trio
 
 from . import _h1codec
 from ._connect import Origin, describe as _describe
-from ._h1codec import END, Head, HeadError, ResponseParser
+from ._h1codec import END, Head, ResponseParser
 from ._proxy import Proxy
 from ._transport import CLOSE_GRACE, LINGER, MemoryBody
 
 __all__ = [
     "Connection",
-    "HeadError",
+    "Partial",
     "ResponseStream",
     "body_in_memory",
     "read_head",
@@ -35,9 +35,9 @@ __all__ = [
     "send_stream",
 ]
 
-# One read's worth. Measured at 1,000 concurrent streams (docs/transport.md): reads that
-# start at 4 KiB and grow lowered what a stream holds between reads (43 -> 38 KiB) but not
-# the peak RSS of the run, and cut bodies into more pieces; so one size.
+# One read's worth. Measured at 1,000 concurrent streams (docs/transport.md): the 64 KiB
+# buffer lives only during the system call (the bytes object shrinks to what arrived);
+# what cost memory was holding the bytes across a checkpoint (see `Connection._receive`).
 _READ_SIZE: Final = 65536
 
 # Closing a response early: how long and how many reads to spend finishing a body whose
@@ -110,6 +110,16 @@ class Connection:
                 await trio.lowlevel.wait_readable(sock)
 
 
+class Partial(httpx.RemoteProtocolError):
+    """The server answered with a malformed response head, or closed in the middle of one
+    (so a request that failed with it is not sent again)."""
+
+
+def _remote_error(exc: _h1codec.RemoteProtocolError) -> httpx.RemoteProtocolError:
+    kind = Partial if isinstance(exc, _h1codec.HeadError) else httpx.RemoteProtocolError
+    return kind(str(exc))
+
+
 class Releaser(Protocol):
     """The pool a response stream gives its connection back to."""
 
@@ -140,14 +150,17 @@ def request_head(
     if forward is not None:
         target = url.raw_scheme + b"://" + url.netloc + target
         authorization = forward.authorization
-    return _h1codec.request_head(
-        request.method,
-        target,
-        request.headers.raw,
-        netloc=url.netloc,
-        body=body,
-        proxy_authorization=authorization,
-    )
+    try:
+        return _h1codec.request_head(
+            request.method,
+            target,
+            request.headers.raw,
+            netloc=url.netloc,
+            body=body,
+            proxy_authorization=authorization,
+        )
+    except _h1codec.LocalProtocolError as exc:
+        raise httpx.LocalProtocolError(str(exc)) from None
 
 
 async def send_stream(stream: trio.abc.Stream, request: httpx.Request, chunked: bool) -> None:
@@ -185,11 +198,14 @@ async def send_stream(stream: trio.abc.Stream, request: httpx.Request, chunked: 
 
 async def read_head(conn: Connection, method: str) -> Head:
     """Read the final response head (informational ones are skipped); the body follows
-    in ``conn.codec``. Raises ReadError, RemoteProtocolError (HeadError: malformed)."""
+    in ``conn.codec``. Raises ReadError, RemoteProtocolError (Partial: malformed)."""
     codec = conn.codec
     codec.start(method)
     while True:
-        event = codec.next_event()
+        try:
+            event = codec.next_event()
+        except _h1codec.RemoteProtocolError as exc:
+            raise _remote_error(exc) from None
         if isinstance(event, Head):
             if event.status >= 200:
                 return event
@@ -221,7 +237,10 @@ class ResponseStream(httpx.AsyncByteStream):
         codec = conn.codec
         try:
             while True:
-                event = codec.next_event()
+                try:
+                    event = codec.next_event()
+                except _h1codec.RemoteProtocolError as exc:
+                    raise _remote_error(exc) from None
                 if event.__class__ is bytes:
                     if codec.complete:
                         self.finish()

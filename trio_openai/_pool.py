@@ -6,7 +6,7 @@ the only modules that import httpx. `DefaultHttpClient` installs `TrioTransport`
 
 Why a transport of our own (docs/performance.md): httpcore's pool scans every connection
 for every request, and its body iterator goes through h11 and several async generators per
-chunk. Here:
+chunk (h11 is not used here at all: ``import trio_openai`` does not load it). Here:
 
 - Idle connections wait per origin (scheme, host, port) in LIFO order; checkout and
   check-in are O(1) whatever the number of idle connections. A global LRU order lets the
@@ -26,12 +26,11 @@ Proxies: ``_connect.py`` opens the connection (a CONNECT tunnel for https origin
 http origin behind a proxy gets its request line in absolute form here. The pool key is
 the origin and the proxy, so connections through different proxies never mix.
 
-Memory (benchmarks, 1,000 concurrent 30-event streams, peak RSS growth per stream): the
-raw httpx reader over this pool (``httpx_raw_trio_pool``) ~34 KiB, over httpcore ~17 KiB.
-At tracemalloc's peak each stream here holds the bytes of its last read across trio's
-post-recv checkpoint and the de-chunked piece the reader still references (~9 KiB more
-than httpcore's per-event pieces); the rest is allocator fragmentation. Smaller reads did
-not lower the peak (see ``_http11._READ_SIZE``).
+Memory (``python -m benchmarks.memory``, 1,000 concurrent 30-event streams, peak RSS
+growth per stream): the raw httpx reader over this pool (``httpx_raw_trio_pool``) ~17.5
+KiB, over httpcore ~17 KiB (34.6 KiB before plain sockets were read with the checkpoint
+first, ``_http11.Connection``, and IP addresses connected without happy eyeballs,
+``_connect._open_tcp``; docs/transport.md).
 
 Out of scope: HTTP/2, ``Expect: 100-continue``.
 """
@@ -48,7 +47,7 @@ import trio
 from ._connect import Origin, describe as _describe, open_connection
 from ._http11 import (
     Connection,
-    HeadError,
+    Partial,
     ResponseStream,
     body_in_memory,
     read_head,
@@ -278,7 +277,7 @@ class TrioTransport(httpx.AsyncBaseTransport):
                 if (
                     conn.reused
                     and not conn.codec.received
-                    and not isinstance(exc, HeadError)
+                    and not isinstance(exc, Partial)
                     and request.method in _IDEMPOTENT
                 ):
                     raise _Stale(exc) from exc
