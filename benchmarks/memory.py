@@ -20,7 +20,7 @@ _CLIENTS = "trio_openai,trio_openai_helper,httpx_lines,httpx_raw_trio_pool"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--streams", default="1000,5000")
     parser.add_argument("--clients", default=_CLIENTS)
     parser.add_argument("--rounds", type=int, default=3)

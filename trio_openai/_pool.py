@@ -270,7 +270,7 @@ class TrioTransport(httpx.AsyncBaseTransport):
         try:
             try:
                 await self._send(conn, request, head, body, chunked)
-                head = await read_head(conn, request.method)
+                answer = await read_head(conn, request.method)
             except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
                 # Resent only when sending twice is harmless (idempotent methods): the
                 # server may have received a POST before dropping the connection.
@@ -290,12 +290,12 @@ class TrioTransport(httpx.AsyncBaseTransport):
             if conn.codec.complete:
                 stream.finish()
             response = httpx.Response(
-                head.status,
-                headers=head.headers,
+                answer.status,
+                headers=answer.headers,
                 stream=stream,
                 extensions={
-                    "http_version": b"HTTP/" + head.http_version,
-                    "reason_phrase": head.reason,
+                    "http_version": b"HTTP/" + answer.http_version,
+                    "reason_phrase": answer.reason,
                 },
             )
             stream.extensions = response.extensions  # the response's own dict (LINGER)
