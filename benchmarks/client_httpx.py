@@ -49,7 +49,9 @@ class Adapter:
         pools: int = 1,
         module: str = "httpx",
         transport: str = "httpx",
+        max_connections: int = 1000,
     ) -> None:
+        self.max_connections = max_connections
         self.transport = transport
         self.base_url = base_url
         self.reader = reader
@@ -65,7 +67,7 @@ class Adapter:
         self._json_body = orjson.dumps(JSON_BODY)
 
     async def open(self) -> None:
-        per_pool = max(1, 1000 // self.pools)
+        per_pool = max(1, self.max_connections // self.pools)
         self.clients = [
             _new_client(self.httpx, per_pool, self.transport) for _ in range(self.pools)
         ]

@@ -24,9 +24,16 @@ class Adapter:
     label = "trio_openai"
 
     def __init__(
-        self, base_url: str, *, decoders: str = "auto", transport: str = "httpx", api: str = "low"
+        self,
+        base_url: str,
+        *,
+        decoders: str = "auto",
+        transport: str = "httpx",
+        api: str = "low",
+        max_connections: int | None = None,
     ) -> None:
         self.base_url = base_url
+        self.max_connections = max_connections
         self.api = api
         self.decoders = load_decoders(decoders)
         self.transport = transport
@@ -46,6 +53,8 @@ class Adapter:
             from .proto_transport import ProtoTransport
 
             self._http = httpx.AsyncClient(transport=ProtoTransport(), timeout=None)
+        elif self.max_connections is not None:
+            self._http = trio_openai.DefaultHttpClient(max_connections=self.max_connections)
         self.client = self._new()
 
     async def aclose(self) -> None:

@@ -108,8 +108,11 @@ class Server:
         self._log.close()
 
 
-def run_worker(client: str, workload: str, port: int, quick: bool) -> dict[str, Any]:
+def run_worker(
+    client: str, workload: str, port: int, quick: bool, extra: list[str] | None = None
+) -> dict[str, Any]:
     args = [sys.executable, "-m", "benchmarks.worker", client, workload, "--port", str(port)]
+    args += extra or []
     if quick:
         args.append("--quick")
     try:

@@ -271,15 +271,20 @@ async def run_workload(adapter: Any, rt: Runtime, workload: str, sizes: dict[str
         await adapter.aclose()
 
 
-def _raise_fd_limit() -> None:
+def _raise_fd_limit(streams: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < 4096 <= hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (4096, hard))
+    want = max(4096, streams + 1024)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
 
 
-def make_adapter(client: str, base_url: str) -> tuple[Any, Runtime]:
+def make_adapter(
+    client: str, base_url: str, max_connections: int | None = None
+) -> tuple[Any, Runtime]:
     module_name, runtime, options = CLIENTS[client]
     module = importlib.import_module(f"{__package__}.{module_name}")
+    if max_connections is not None:  # more streams than the default pool's 1,000
+        options = {**options, "max_connections": max_connections}
     return module.Adapter(base_url, **options), Runtime(runtime)
 
 
@@ -289,13 +294,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("workload", choices=WORKLOADS)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--streams", type=int, help="concurrent streams (concurrent workload)")
     args = parser.parse_args(argv)
-    _raise_fd_limit()
-    sizes = QUICK_SIZES if args.quick else FULL_SIZES
+    _raise_fd_limit(args.streams or 0)
+    sizes = dict(QUICK_SIZES if args.quick else FULL_SIZES)
+    if args.streams:
+        sizes["concurrent_streams"] = args.streams
     base_url = f"http://127.0.0.1:{args.port}/v1"
     result: dict[str, Any]
     try:
-        adapter, rt = make_adapter(args.client, base_url)
+        pool = args.streams if args.streams and args.streams > 1000 else None
+        adapter, rt = make_adapter(args.client, base_url, pool)
         result = rt.run(lambda: run_workload(adapter, rt, args.workload, sizes))
         result["notes"] = adapter.notes
     except Exception as exc:  # reported, not raised: a failing client is a result too

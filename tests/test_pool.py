@@ -21,6 +21,7 @@ import trustme
 from hypothesis import given, strategies as st
 
 from trio_openai import _http11
+from trio_openai._h1codec import Head, ResponseParser
 from trio_openai._pool import TrioTransport
 from trio_openai._transport import BodyReader, make_http_client, pool_statistics
 from trio_openai.testing import LocalServer, Reply
@@ -317,17 +318,21 @@ async def test_a_reset_mid_body_is_a_read_error(local_server: LocalServer) -> No
 
 
 class PiecesConnection:
-    """A connection whose reads return the given pieces, then EOF."""
+    """A connection whose reads return the given pieces, then EOF; a chunked response's
+    head already parsed."""
 
     def __init__(self, pieces: list[bytes]) -> None:
         self.pieces = pieces
-        self.buffer = b""
+        self.codec = ResponseParser()
+        self.codec.start("GET")
+        self.codec.receive_data(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        assert isinstance(self.codec.next_event(), Head)
 
-    async def fill(self) -> bool:
+    async def fill(self) -> None:
         if not self.pieces:
-            return False
-        self.buffer += self.pieces.pop(0)
-        return True
+            self.codec.receive_eof()
+        else:
+            self.codec.receive_data(self.pieces.pop(0))
 
 
 class NullPool:
@@ -357,16 +362,16 @@ async def test_dechunking_survives_any_split_of_the_wire(
     points = sorted({min(c, len(wire)) for c in cuts} | {0, len(wire)})
     pieces = [wire[a:b] for a, b in itertools.pairwise(points) if b > a]
     conn, pool = PiecesConnection(pieces), NullPool()
-    stream = _http11.ResponseStream(pool, conn, _http11.CHUNKED, 0, True)  # type: ignore[arg-type]
+    stream = _http11.ResponseStream(pool, conn, True)  # type: ignore[arg-type]
     got = b"".join([chunk async for chunk in stream])
     assert got == b"".join(payloads)
     assert pool.released == [True]
-    assert conn.buffer + b"".join(conn.pieces) == b"NEXT"  # what follows is left alone
+    assert conn.codec.buffered + b"".join(conn.pieces) == b"NEXT"  # what follows is left alone
 
 
 async def test_dechunking_hands_up_all_complete_chunks_of_one_read() -> None:
     conn, pool = PiecesConnection([chunked_wire([b"a", b"bb", b"ccc"])]), NullPool()
-    stream = _http11.ResponseStream(pool, conn, _http11.CHUNKED, 0, True)  # type: ignore[arg-type]
+    stream = _http11.ResponseStream(pool, conn, True)  # type: ignore[arg-type]
     assert [chunk async for chunk in stream] == [b"abbccc"]
     assert pool.released == [True]
 

@@ -1,4 +1,4 @@
-"""An httpx transport on trio sockets and h11, with an idle-connection pool of O(1) checkout.
+"""An httpx transport on trio sockets and our HTTP/1.1 codec, with an idle-connection pool of O(1) checkout.
 
 Part of the transport layer (``_transport.py``, ``_http11.py`` for HTTP/1.1 on one
 connection, ``_connect.py`` for opening one, ``_http_client.py`` for its public face):
@@ -6,14 +6,14 @@ the only modules that import httpx. `DefaultHttpClient` installs `TrioTransport`
 
 Why a transport of our own (docs/performance.md): httpcore's pool scans every connection
 for every request, and its body iterator goes through h11 and several async generators per
-chunk. Here:
+chunk (h11 is not used here at all: ``import trio_openai`` does not load it). Here:
 
 - Idle connections wait per origin (scheme, host, port) in LIFO order; checkout and
   check-in are O(1) whatever the number of idle connections. A global LRU order lets the
   pool drop its oldest idle connection in O(1) too (``max_keepalive``, expiry, and making
   room under ``max_connections``).
 - The request head is written by hand (validated) and goes out with a small body in one
-  write. The response head is parsed by h11; the body is read here, in bulk: after each
+  write. Heads and bodies are parsed by ``_h1codec.py`` (sans-IO), in bulk: after each
   socket read, every complete chunk of a chunked body is handed up as one piece.
 - The response stream is an iterator class, not an async generator: nothing is left for
   the garbage collector when a caller stops early.
@@ -26,12 +26,11 @@ Proxies: ``_connect.py`` opens the connection (a CONNECT tunnel for https origin
 http origin behind a proxy gets its request line in absolute form here. The pool key is
 the origin and the proxy, so connections through different proxies never mix.
 
-Memory (benchmarks, 1,000 concurrent 30-event streams, peak RSS growth per stream): the
-raw httpx reader over this pool (``httpx_raw_trio_pool``) ~34 KiB, over httpcore ~17 KiB.
-At tracemalloc's peak each stream here holds the bytes of its last read across trio's
-post-recv checkpoint and the de-chunked piece the reader still references (~9 KiB more
-than httpcore's per-event pieces); the rest is allocator fragmentation. Smaller reads did
-not lower the peak (see ``_http11._READ_SIZE``).
+Memory (``python -m benchmarks.memory``, 1,000 concurrent 30-event streams, peak RSS
+growth per stream): the raw httpx reader over this pool (``httpx_raw_trio_pool``) ~17.5
+KiB, over httpcore ~17 KiB (34.6 KiB before plain sockets were read with the checkpoint
+first, ``_http11.Connection``, and IP addresses connected without happy eyeballs,
+``_connect._open_tcp``; docs/transport.md).
 
 Out of scope: HTTP/2, ``Expect: 100-continue``.
 """
@@ -47,11 +46,9 @@ import trio
 
 from ._connect import Origin, describe as _describe, open_connection
 from ._http11 import (
-    LENGTH,
     Connection,
     Partial,
     ResponseStream,
-    body_framing,
     body_in_memory,
     read_head,
     request_head,
@@ -172,7 +169,7 @@ class TrioTransport(httpx.AsyncBaseTransport):
         """End a connection's request: back to the pool or closed; frees its slot."""
         self._busy -= 1
         self._slots.release()
-        if not reuse or conn.buffer or self._closed or not self._max_keepalive:
+        if not reuse or conn.codec.buffered or self._closed or not self._max_keepalive:
             conn.close()
             return
         now = trio.current_time()
@@ -197,7 +194,7 @@ class TrioTransport(httpx.AsyncBaseTransport):
             local_address=self._local_address,
         )
         conn = Connection(stream, sock, origin)
-        conn.buffer = leftover
+        conn.codec.receive_data(leftover)
         self._busy += 1
         return conn
 
@@ -273,28 +270,33 @@ class TrioTransport(httpx.AsyncBaseTransport):
         try:
             try:
                 await self._send(conn, request, head, body, chunked)
-                status, headers, version, reason = await read_head(conn, request.method)
+                answer = await read_head(conn, request.method)
             except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
                 # Resent only when sending twice is harmless (idempotent methods): the
                 # server may have received a POST before dropping the connection.
                 if (
                     conn.reused
-                    and not conn.buffer
+                    and not conn.codec.received
                     and not isinstance(exc, Partial)
                     and request.method in _IDEMPOTENT
                 ):
                     raise _Stale(exc) from exc
                 raise
-            framing, length, keep = body_framing(request, status, headers, version)
-            stream = ResponseStream(self, conn, framing, length, keep)
+            keep = conn.codec.keep_alive
+            if keep and request.headers.get("connection", "").lower() == "close":
+                keep = False
+            stream = ResponseStream(self, conn, keep)
             handed_over = True
-            if framing == LENGTH and length == 0:
+            if conn.codec.complete:
                 stream.finish()
             response = httpx.Response(
-                status,
-                headers=headers,
+                answer.status,
+                headers=answer.headers,
                 stream=stream,
-                extensions={"http_version": b"HTTP/" + version, "reason_phrase": reason},
+                extensions={
+                    "http_version": b"HTTP/" + answer.http_version,
+                    "reason_phrase": answer.reason,
+                },
             )
             stream.extensions = response.extensions  # the response's own dict (LINGER)
             return response

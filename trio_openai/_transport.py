@@ -12,10 +12,10 @@ import logging
 import math
 import os
 import ssl
+import sys
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Final, Literal, cast
 
-import h11
 import httpx
 import trio
 
@@ -79,7 +79,7 @@ def make_http_client(
     """The pool a client makes for itself: no httpx timeouts (cancel scopes do that),
     redirects followed without credentials when they lead to another origin.
 
-    ``transport="trio"`` (the default) is `DefaultHttpClient` (our trio + h11 transport,
+    ``transport="trio"`` (the default) is `DefaultHttpClient` (our trio transport,
     which honours the proxy and SSL_CERT_* environment variables); ``"httpx"`` is httpx's
     own transport (httpcore). Without the argument, the environment variable
     TRIO_OPENAI_TRANSPORT (``trio`` or ``httpx``) decides.
@@ -260,7 +260,7 @@ async def send(
             raise _sole_cancelled(group) from None
         except httpx.HTTPError as exc:
             raise _map_error(exc, req) from exc
-        except (OSError, ValueError, RuntimeError, h11.ProtocolError) as exc:
+        except _unmapped_errors() as exc:
             # What httpcore lets through unmapped (h11 protocol errors, a body that fails
             # mid-upload): one typed error, the cause kept.
             raise APIConnectionError(
@@ -291,6 +291,19 @@ async def send(
         f"No stream event within {limit} s of sending the request: no response headers yet.",
         request=request,
     )
+
+
+def _unmapped_errors() -> tuple[type[Exception], ...]:
+    """OSError, ValueError, RuntimeError, and h11's errors when httpcore has loaded h11.
+
+    Evaluated only when an exception reaches the clause; h11 is not imported here, since
+    our transport does not use it (an h11 error cannot exist unless httpcore imported it).
+    """
+    h11 = sys.modules.get("h11")
+    protocol_error: object = getattr(h11, "ProtocolError", None)
+    if isinstance(protocol_error, type) and issubclass(protocol_error, Exception):
+        return (OSError, ValueError, RuntimeError, protocol_error)
+    return (OSError, ValueError, RuntimeError)
 
 
 def _bind(
