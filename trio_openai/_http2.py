@@ -49,7 +49,15 @@ CONNECTION_WINDOW: Final = 16 * 1024 * 1024
 _READ_SIZE: Final = 65536
 _MAX_STREAMS_CAP: Final = 1000  # whatever the server allows, per connection
 _SKIPPED: Final = frozenset(
-    {b"host", b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade", b"te"}
+    {
+        b"host",
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"transfer-encoding",
+        b"upgrade",
+        b"te",
+    }
 )
 _READ_ERRORS: Final = (trio.BrokenResourceError, trio.ClosedResourceError, OSError, ssl.SSLError)
 
@@ -197,7 +205,7 @@ class H2Connection:
             stream.wake()
         elif isinstance(event, h2.events.ResponseReceived):
             if stream is not None:
-                stream.headers = list(event.headers)  # type: ignore[arg-type]
+                stream.headers = cast("list[tuple[bytes, bytes]]", list(event.headers or ()))
                 stream.wake()
         elif isinstance(event, h2.events.StreamEnded):
             if stream is not None:

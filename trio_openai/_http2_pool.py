@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import ssl
 from collections.abc import Callable
-from typing import Final
+from typing import Final, cast
 
 import httpx
 import trio
@@ -174,9 +174,7 @@ class H2Pool:
                 conn.active += 1
             return conn
 
-    async def _open(
-        self, origin: Origin, timeouts: dict[str, float | None]
-    ) -> H2Connection | None:
+    async def _open(self, origin: Origin, timeouts: dict[str, float | None]) -> H2Connection | None:
         await self._acquire(timeouts.get("pool"))
         connect_timeout = timeouts.get("connect")
         try:
@@ -189,8 +187,7 @@ class H2Pool:
         except BaseException:
             self._slots.release()
             raise
-        alpn = stream.selected_alpn_protocol() if isinstance(stream, trio.SSLStream) else None
-        if alpn != "h2":
+        if _alpn(stream) != "h2":
             self._http11.add(origin)
             self._adopt(stream, sock, origin)  # the slot goes with it
             return None
@@ -222,3 +219,10 @@ class H2Pool:
             return
         raise httpx.PoolTimeout("no connection slot freed up in time")
 
+
+def _alpn(stream: trio.abc.Stream) -> str | None:
+    """The protocol the server chose in the TLS handshake (None: it chose none)."""
+    if not isinstance(stream, trio.SSLStream):
+        return None
+    tls = cast("trio.SSLStream[trio.abc.Stream]", stream)
+    return cast("str | None", tls.selected_alpn_protocol())
