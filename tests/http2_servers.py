@@ -6,6 +6,8 @@
   the bytes the server managed to send recorded per request, to see flow control).
 - `open_fault_server`: a bare HTTP/2 server on h2 whose answers are scripted per request
   (GOAWAY, a dropped connection, RST_STREAM), for what hypercorn cannot be made to do.
+- `open_h2_front`: hypercorn forwarding to the local server, so that its scripted replies
+  (tests/test_cancellation_sweep.py) reach the client over HTTP/2.
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ import attrs
 import h2.config
 import h2.connection
 import h2.events
+import hyperframe.frame
+import httpx
 import orjson
 import trio
 import trustme
 from h2.errors import ErrorCodes
 
+import trio_openai
 from trio_openai.testing import RecordedRequest
 from trio_openai.testing._echo import echo_reply
 
@@ -169,7 +174,8 @@ class FaultServer:
     "goaway" (GOAWAY naming only earlier streams: this one was not processed), "drop"
     (close the connection), "reset" (headers, then RST_STREAM INTERNAL_ERROR), "reset-early"
     (RST_STREAM INTERNAL_ERROR before any header), "refuse"
-    (RST_STREAM REFUSED_STREAM before any header), "bytes" (`BIG` bytes, sent as fast
+    (RST_STREAM REFUSED_STREAM before any header), "graceful" (GOAWAY in the middle of the
+    answer, which then ends normally), "bytes" (`BIG` bytes, sent as fast
     as the client's flow-control windows allow; ``sent`` counts them per stream)."""
 
     actions: list[str]
@@ -206,6 +212,9 @@ async def _serve_connection(server: FaultServer, stream: trio.SSLStream[Any]) ->
                     server.seen.append(Seen(number, sid, action, retry_counts.get(sid)))
                     if action == "drop":
                         return
+                    if action == "graceful":
+                        await _graceful_goaway(conn, stream, sid)
+                        continue
                     _act(conn, sid, action)
                     if action == "bytes":
                         server.sent[sid] = 0
@@ -215,6 +224,22 @@ async def _serve_connection(server: FaultServer, stream: trio.SSLStream[Any]) ->
         pass
     finally:
         await trio.aclose_forcefully(stream)
+
+
+async def _graceful_goaway(
+    conn: h2.connection.H2Connection, stream: trio.SSLStream[Any], sid: int
+) -> None:
+    """Half the answer, GOAWAY naming this stream as processed, then the rest: a server
+    shutting down gracefully. The GOAWAY is written by hand: h2 sends nothing after one."""
+    body = orjson.dumps({"ok": True, "stream": sid, "graceful": True})
+    conn.send_headers(sid, [(":status", "200"), ("content-type", "application/json")])
+    conn.send_data(sid, body[:10])
+    await stream.send_all(conn.data_to_send())
+    goaway = hyperframe.frame.GoAwayFrame(0)
+    goaway.last_stream_id = sid
+    await stream.send_all(goaway.serialize())
+    await trio.sleep(0.05)
+    conn.send_data(sid, body[10:], end_stream=True)
 
 
 def _send_allowed(conn: h2.connection.H2Connection, sent: dict[int, int]) -> None:
@@ -264,4 +289,72 @@ async def open_fault_server(
         port = listeners[0].transport_listener.socket.getsockname()[1]
         server.url = f"https://localhost:{port}"
         yield server
+        nursery.cancel_scope.cancel()
+
+
+# -- an HTTP/2 front for the local server ------------------------------------------------
+
+_HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "upgrade", "te"})
+
+
+def make_front_app(backend_url: str, http: httpx.AsyncClient) -> Any:
+    """An ASGI app that forwards every request to `backend_url` (the local server over
+    HTTP/1.1) and streams its answer back: the local server's scripts, over HTTP/2."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        body, complete = await _read_body(receive)
+        if not complete:
+            return
+        headers = [
+            (name, value)
+            for name, value in scope["headers"]
+            if not name.startswith(b":") and name.decode().lower() not in _HOP_BY_HOP
+        ]
+        target = backend_url + scope["raw_path"].decode()
+        if scope["query_string"]:
+            target += "?" + scope["query_string"].decode()
+        request = http.build_request(scope["method"], target, headers=headers, content=body)
+        response = await http.send(request, stream=True)
+        try:
+            head = [
+                (name, value)
+                for name, value in response.headers.raw
+                if name.decode().lower() not in _HOP_BY_HOP
+            ]
+            await send(
+                {"type": "http.response.start", "status": response.status_code, "headers": head}
+            )
+            async for chunk in response.aiter_raw():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            await response.aclose()
+
+    return app
+
+
+@asynccontextmanager
+async def open_h2_front(certificates: Certificates, backend_url: str) -> AsyncGenerator[str]:
+    """hypercorn over TLS (h2) in front of `backend_url`; yields its base URL."""
+    from hypercorn.config import Config
+    from hypercorn.trio import serve  # pyright: ignore[reportUnknownVariableType]
+
+    config = Config()
+    config.bind = ["127.0.0.1:0"]
+    config.certfile = config.keyfile = certificates.chain_file
+    config.alpn_protocols = ["h2"]
+    config.accesslog = None
+    config.errorlog = None
+    async with (
+        trio_openai.DefaultHttpClient(max_keepalive_connections=0, trust_env=False) as http,
+        trio.open_nursery() as nursery,
+    ):
+        app = make_front_app(backend_url, http)
+        urls: list[str] = await nursery.start(serve, app, config)  # pyright: ignore[reportUnknownArgumentType]
+        yield urls[0].replace("127.0.0.1", "localhost")
         nursery.cancel_scope.cancel()

@@ -248,6 +248,18 @@ async def test_goaway_before_the_request_resends_it_on_a_new_connection(
         assert client.statistics()["connections"] == 1  # the first one is not reused
 
 
+async def test_a_stream_the_goaway_names_is_read_to_its_end(certificates: Certificates) -> None:
+    async with (
+        open_fault_server(certificates, ["graceful"]) as server,
+        http2_client(certificates) as http,
+        api(http, server.url, max_retries=0) as client,
+    ):
+        assert await client.post("/x", body={}) == {"ok": True, "stream": 1, "graceful": True}
+        assert client.statistics()["connections"] == 0  # closed once its last stream ended
+        assert await client.post("/x", body={}) == {"ok": True, "stream": 1}
+        assert server.connections == 2
+
+
 async def test_a_dropped_connection_is_retried_by_the_policy(certificates: Certificates) -> None:
     async with (
         open_fault_server(certificates, ["drop"]) as server,

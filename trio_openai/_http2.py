@@ -171,11 +171,15 @@ class H2Connection:
             while not self._closed:
                 await self._write_wakeup.wait()
                 self._write_wakeup = trio.Event()
+                if self._closed:
+                    return
                 data = self._h2.data_to_send()
                 if data:
                     await self.stream.send_all(data)
         except _READ_ERRORS as exc:
             self._fail(httpx.WriteError(_describe(exc)))
+        except Exception as exc:  # never into the transport's nursery (the user's block)
+            self._fail(httpx.WriteError(f"HTTP/2 writer failed: {exc!r}"))
 
     async def _read_loop(self) -> None:
         try:
@@ -191,6 +195,8 @@ class H2Connection:
             self._fail(httpx.ReadError(_describe(exc)))
         except h2.exceptions.ProtocolError as exc:
             self._fail(httpx.RemoteProtocolError(f"HTTP/2 protocol error: {exc}"))
+        except Exception as exc:  # never into the transport's nursery (the user's block)
+            self._fail(httpx.RemoteProtocolError(f"HTTP/2 reader failed: {exc!r}"))
 
     def _dispatch(self, event: Event) -> None:
         stream_id = cast("int | None", getattr(event, "stream_id", None))
@@ -233,6 +239,11 @@ class H2Connection:
     def _goaway(self, event: h2.events.ConnectionTerminated) -> None:
         self.usable = False
         self.ready.set()
+        # h2 treats a received GOAWAY as the end of the connection and refuses any frame
+        # after it; but the server may still finish the streams up to last_stream_id (a
+        # graceful shutdown). Those are read to their end: back to open, with no new stream
+        # opened here (``usable``).
+        self._h2.state_machine.state = h2.connection.ConnectionState.CLIENT_OPEN
         last = event.last_stream_id if event.last_stream_id is not None else 0
         code = _code_name(event.error_code)
         for stream_id, stream in self._streams.items():
@@ -292,10 +303,15 @@ class H2Connection:
             except h2.exceptions.ProtocolError as exc:
                 raise httpx.LocalProtocolError(f"HTTP/2 request refused locally: {exc}") from exc
             self._flush()
-            if body is None:
-                await self._send_stream(stream, request)
-            elif body:
-                await self._send_data(stream, body, end=True)
+            try:
+                if body is None:
+                    await self._send_stream(stream, request)
+                elif body:
+                    await self._send_data(stream, body, end=True)
+            except h2.exceptions.ProtocolError as exc:  # the stream closed under the upload
+                if stream.error is not None:
+                    raise stream.error from exc
+                raise httpx.WriteError(f"HTTP/2 stream closed during the upload: {exc}") from exc
             while stream.headers is None:
                 if stream.error is not None:
                     raise stream.error
@@ -364,7 +380,8 @@ class H2Connection:
         data = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
         chunks.clear()
         if stream.unacked and not self._closed:
-            self._h2.acknowledge_received_data(stream.unacked, stream.id)
+            with contextlib.suppress(h2.exceptions.ProtocolError):
+                self._h2.acknowledge_received_data(stream.unacked, stream.id)
             self._flush()
         stream.unacked = 0
         return data
@@ -375,7 +392,8 @@ class H2Connection:
             return
         if not self._closed:
             if stream.unacked:
-                self._h2.acknowledge_received_data(stream.unacked, stream.id)
+                with contextlib.suppress(h2.exceptions.ProtocolError):
+                    self._h2.acknowledge_received_data(stream.unacked, stream.id)
             state = self._h2.streams.get(stream.id)
             if state is not None and not state.closed:  # still open on our side: reset it
                 with contextlib.suppress(h2.exceptions.ProtocolError):
