@@ -24,8 +24,8 @@ import attrs
 import h2.config
 import h2.connection
 import h2.events
-import hyperframe.frame
 import httpx
+import hyperframe.frame
 import orjson
 import trio
 import trustme
