@@ -53,6 +53,11 @@ async def _measure(client: str, http2: bool, streams: int, port: int, ca: str) -
         await http.__aenter__()
         adapter._http = http  # pyright: ignore[reportPrivateUsage]
         await adapter.open()
+        # no connect limit, as for httpx (timeout=None): a thousand TLS handshakes at once
+        # to a one-process server take longer than the default 5 s
+        adapter.client = adapter.client.with_options(
+            timeout=trio_openai.Timeout(request=None, connect=None)
+        )
     else:
         import httpx
 
@@ -139,7 +144,8 @@ def _run(label: str, streams: int, port: int, ca: str) -> dict[str, Any]:
     for line in out.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])
-    return {"error": out.stderr.strip().splitlines()[-1:] or ["no result"]}
+    errors = [line for line in out.stderr.splitlines() if "Error" in line]
+    return {"error": errors[-1:] or ["no result"]}
 
 
 def main(argv: list[str] | None = None) -> int:
