@@ -299,6 +299,24 @@ async def test_rst_stream_is_a_typed_connection_error(certificates: Certificates
         assert client.statistics()["streams"] == 0
 
 
+async def test_an_idle_connection_past_keepalive_expiry_is_replaced(
+    certificates: Certificates,
+) -> None:
+    async with (
+        open_fault_server(certificates, []) as server,
+        trio_openai.DefaultHttpClient(
+            http2=True, verify=certificates.ca_file, keepalive_expiry=0.2
+        ) as http,
+        api(http, server.url) as client,
+    ):
+        await client.post("/x", body={})
+        await client.post("/x", body={})  # at once: the same connection
+        await trio.sleep(0.3)
+        await client.post("/x", body={})
+        assert [seen.connection for seen in server.seen] == [1, 1, 2]
+        assert client.statistics()["connections"] == 1
+
+
 async def test_a_server_without_h2_gets_http11(certificates: Certificates) -> None:
     log = AppLog()
     async with (

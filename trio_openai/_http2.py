@@ -130,6 +130,7 @@ class H2Connection:
         self.active = 0  # streams reserved by the pool (opened or about to be)
         self.usable = True  # False after GOAWAY or a failure: no new streams
         self.ready = trio.Event()  # set at the server's first SETTINGS (or a failure)
+        self.idle_since = 0.0  # when its last stream ended (``active`` at 0)
         self._failure: Exception | None = None
         self._write_wakeup = trio.Event()
         self._closed = False
@@ -404,6 +405,8 @@ class H2Connection:
 
     def _reserved_done(self) -> None:
         self.active -= 1
+        if not self.active:
+            self.idle_since = trio.current_time()
         self._owner.stream_released(self)
 
 

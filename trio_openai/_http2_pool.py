@@ -9,7 +9,9 @@ the connection just opened handed over to it so no handshake is wasted.
 A request goes on the newest connection of its origin with room under the server's
 SETTINGS_MAX_CONCURRENT_STREAMS; when all are full, one new connection is opened while the
 others wait for it (so a burst of 1,000 requests opens 10 connections, not 1,000). Each
-connection holds one slot of the transport's ``max_connections`` while open.
+connection holds one slot of the transport's ``max_connections`` while open; one idle
+(no stream) for longer than ``keepalive_expiry`` is closed instead of used, as httpcore
+does (a NAT may have dropped it silently).
 
 The reader and writer tasks of every connection run in a nursery the transport opens in
 ``async with DefaultHttpClient(http2=True)`` and closes at its end, after closing every
@@ -45,11 +47,13 @@ class H2Pool:
         ssl_context: Callable[[], ssl.SSLContext],
         slots: trio.Semaphore,
         local_address: str | None,
+        keepalive_expiry: float,
         adopt: Callable[[trio.abc.Stream, trio.socket.SocketType, Origin], None],
     ) -> None:
         self._ssl_context = ssl_context
         self._slots = slots
         self._local_address = local_address
+        self._keepalive_expiry = keepalive_expiry
         self._adopt = adopt
         self._connections: dict[Origin, list[H2Connection]] = {}
         self._all: set[H2Connection] = set()
@@ -156,8 +160,12 @@ class H2Pool:
         while True:
             if origin in self._http11:
                 return None
-            for conn in reversed(self._connections.get(origin, ())):
-                if conn.has_room():
+            expired = trio.current_time() - self._keepalive_expiry
+            for conn in list(reversed(self._connections.get(origin, ()))):
+                if not conn.active and conn.idle_since < expired:
+                    # idle too long: the server or a NAT on the way may have dropped it
+                    self._drop(conn)
+                elif conn.has_room():
                     conn.active += 1
                     return conn
             pending = self._connecting.get(origin)
@@ -192,6 +200,7 @@ class H2Pool:
             self._adopt(stream, sock, origin)  # the slot goes with it
             return None
         conn = H2Connection(stream, sock, origin, self)
+        conn.idle_since = trio.current_time()
         assert self._nursery is not None
         try:
             limit = connect_timeout if connect_timeout is not None else float("inf")

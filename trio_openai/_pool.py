@@ -129,6 +129,7 @@ class TrioTransport(httpx.AsyncBaseTransport):
                 ssl_context=lambda: self._ssl_context,
                 slots=self._slots,
                 local_address=local_address,
+                keepalive_expiry=keepalive_expiry,
                 adopt=self._adopt,
             )
 
