@@ -24,6 +24,7 @@ from http2_servers import (
     open_fault_server,
     open_hypercorn,
 )
+from proxy_server import open_proxy
 
 import trio_openai
 from trio_openai._http2 import STREAM_WINDOW
@@ -330,6 +331,23 @@ async def test_a_server_without_h2_gets_http11(certificates: Certificates) -> No
         assert log.versions == ["1.1"] * 3
         # the connection opened to try h2 was kept: one handshake for the three calls
         assert client.statistics()["connections"] == 1
+
+
+async def test_http2_through_a_proxy_tunnel(certificates: Certificates) -> None:
+    log = AppLog()
+    async with (
+        open_hypercorn(certificates, log) as url,
+        open_proxy() as proxy,
+        trio_openai.DefaultHttpClient(
+            http2=True, verify=certificates.ca_file, proxy=proxy.url
+        ) as http,
+        api(http, url) as client,
+    ):
+        for _ in range(2):
+            completion = await client.chat.completions.create(model="echo-1", messages=MESSAGES)
+            assert completion.choices[0].message.content == ECHO_TEXT
+        assert log.versions == ["2", "2"]
+        assert [seen.method for seen in proxy.seen] == ["CONNECT"]  # one tunnel, two calls
 
 
 async def test_http2_needs_the_async_with_block(certificates: Certificates) -> None:
