@@ -46,6 +46,7 @@ __all__ = ["CONNECTION_WINDOW", "STREAM_WINDOW", "H2Connection", "NotSent"]
 STREAM_WINDOW: Final = 256 * 1024  # a slow reader holds this much at most
 CONNECTION_WINDOW: Final = 16 * 1024 * 1024
 _READ_SIZE: Final = 65536
+_MAX_FRAME: Final = STREAM_WINDOW  # the most a server may put in one frame (16 KiB by default)
 _MAX_STREAMS_CAP: Final = 1000  # whatever the server allows, per connection
 _SKIPPED: Final = frozenset(
     {
@@ -152,6 +153,10 @@ class H2Connection:
     async def start(self, nursery: trio.Nursery) -> None:
         """Send the preface, start the reader and writer, wait for the server's SETTINGS."""
         self._h2.initiate_connection()
+        # Large bodies in few frames (h2 spends its time per frame, not per byte). A second
+        # SETTINGS: h2 accepts larger frames once the server acknowledges it, and the
+        # server sends them only after its acknowledgement.
+        self._h2.update_settings({h2.settings.SettingCodes.MAX_FRAME_SIZE: _MAX_FRAME})
         self._h2.increment_flow_control_window(CONNECTION_WINDOW - 65535)
         try:
             await self.stream.send_all(self._h2.data_to_send())

@@ -367,9 +367,11 @@ class TrioTransport(httpx.AsyncBaseTransport):
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-        if self._h2 is not None:
-            await self._h2.exit()
+        try:
+            await self.aclose()
+        finally:
+            if self._h2 is not None:  # the nursery opened in __aenter__ closes here, always
+                await self._h2.exit()
 
     async def aclose(self) -> None:
         """Close the idle connections; busy ones close when their responses end (HTTP/2
