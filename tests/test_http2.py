@@ -350,6 +350,20 @@ async def test_http2_through_a_proxy_tunnel(certificates: Certificates) -> None:
         assert [seen.method for seen in proxy.seen] == ["CONNECT"]  # one tunnel, two calls
 
 
+async def test_a_cancelled_block_closes_its_connections_and_tasks(
+    certificates: Certificates,
+) -> None:
+    async with open_fault_server(certificates, []) as server:
+        with trio.CancelScope() as scope:
+            async with http2_client(certificates) as http:
+                response = await http.post(server.url + "/x", content=b"{}")
+                assert response.json() == {"ok": True, "stream": 1}
+                scope.cancel()
+                await trio.sleep_forever()
+        assert scope.cancelled_caught  # the reader and writer ended with the block
+        assert http.statistics()["connections"] == 0
+
+
 async def test_http2_needs_the_async_with_block(certificates: Certificates) -> None:
     http = http2_client(certificates)
     async with api(http, "https://localhost:1", max_retries=0) as client:
