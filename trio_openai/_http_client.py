@@ -93,7 +93,7 @@ class DefaultHttpClient(httpx.AsyncClient):
             except ImportError as exc:
                 raise ImportError(
                     "DefaultHttpClient(http2=True) needs the h2 package: "
-                    "pip install 'trio-openai[http2]'"
+                    "pip install 'trio_openai[http2]'"
                 ) from exc
 
         if max_connections < 1:
