@@ -377,3 +377,17 @@ def test_importing_the_package_does_not_import_h2() -> None:
         "assert 'h2' not in sys.modules, 'h2 imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_http2_without_h2_names_the_extra() -> None:
+    code = (
+        "import sys; sys.modules['h2'] = None\n"
+        "import trio_openai\n"
+        "try:\n"
+        "    trio_openai.DefaultHttpClient(http2=True)\n"
+        "except ImportError as exc:\n"
+        "    assert 'trio_openai[http2]' in str(exc), exc\n"
+        "else:\n"
+        "    raise SystemExit('no ImportError')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
