@@ -36,6 +36,14 @@ import trio
 from h2.errors import ErrorCodes
 
 from ._connect import Origin, describe as _describe
+from ._http2_stream import (
+    H2ResponseStream,
+    NotSent,
+    Stream,
+    before_headers,
+    code_name,
+    request_headers,
+)
 from ._transport import CLOSE_GRACE
 
 if TYPE_CHECKING:
@@ -48,27 +56,7 @@ CONNECTION_WINDOW: Final = 16 * 1024 * 1024
 _READ_SIZE: Final = 65536
 _MAX_FRAME: Final = STREAM_WINDOW  # the most a server may put in one frame (16 KiB by default)
 _MAX_STREAMS_CAP: Final = 1000  # whatever the server allows, per connection
-_SKIPPED: Final = frozenset(
-    {
-        b"host",
-        b"connection",
-        b"keep-alive",
-        b"proxy-connection",
-        b"transfer-encoding",
-        b"upgrade",
-        b"te",
-    }
-)
 _READ_ERRORS: Final = (trio.BrokenResourceError, trio.ClosedResourceError, OSError, ssl.SSLError)
-
-
-class NotSent(Exception):
-    """The server did not process the request (GOAWAY above it, REFUSED_STREAM, or a
-    connection that could not take it): safe to send again on another connection."""
-
-    def __init__(self, error: httpx.TransportError) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 class Owner(Protocol):
@@ -77,28 +65,6 @@ class Owner(Protocol):
     def stream_released(self, conn: H2Connection) -> None: ...
 
     def connection_lost(self, conn: H2Connection) -> None: ...
-
-
-class _Stream:
-    __slots__ = ("chunks", "ended", "error", "headers", "id", "unacked", "waiter")
-
-    def __init__(self, stream_id: int) -> None:
-        self.id = stream_id
-        self.headers: list[tuple[bytes, bytes]] | None = None
-        self.chunks: list[bytes] = []  # a list: an empty deque costs ~600 bytes per stream
-        self.unacked = 0  # flow-controlled bytes received and not yet taken by the caller
-        self.ended = False
-        self.error: Exception | None = None
-        self.waiter: trio.Event | None = None
-
-    def wake(self) -> None:
-        waiter, self.waiter = self.waiter, None
-        if waiter is not None:
-            waiter.set()
-
-    async def wait(self) -> None:
-        waiter = self.waiter = trio.Event()
-        await waiter.wait()
 
 
 class H2Connection:
@@ -126,7 +92,7 @@ class H2Connection:
                 h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: 65536,
             },
         )
-        self._streams: dict[int, _Stream] = {}
+        self._streams: dict[int, Stream] = {}
         self.active = 0  # streams reserved by the pool (opened or about to be)
         self.usable = True  # False after GOAWAY or a failure: no new streams
         self.ready = trio.Event()  # set at the server's first SETTINGS (or a failure)
@@ -224,7 +190,7 @@ class H2Connection:
                 stream.wake()
         elif isinstance(event, h2.events.StreamReset):
             if stream is not None:
-                code = _code_name(event.error_code)
+                code = code_name(event.error_code)
                 error = httpx.RemoteProtocolError(f"the server reset the HTTP/2 stream ({code})")
                 refused = event.error_code == ErrorCodes.REFUSED_STREAM
                 stream.error = NotSent(error) if refused and stream.headers is None else error
@@ -250,7 +216,7 @@ class H2Connection:
         # opened here (``usable``).
         self._h2.state_machine.state = h2.connection.ConnectionState.CLIENT_OPEN
         last = event.last_stream_id if event.last_stream_id is not None else 0
-        code = _code_name(event.error_code)
+        code = code_name(event.error_code)
         for stream_id, stream in self._streams.items():
             if stream_id > last and stream.error is None:
                 stream.error = NotSent(
@@ -268,7 +234,7 @@ class H2Connection:
         self.ready.set()
         for stream in self._streams.values():
             if stream.error is None and not (stream.ended and not stream.chunks):
-                stream.error = error if stream.headers is not None else _before_headers(error)
+                stream.error = error if stream.headers is not None else before_headers(error)
             stream.wake()
         self.close()
         self._owner.connection_lost(self)
@@ -292,19 +258,19 @@ class H2Connection:
         for the response head. Raises NotSent when the server did not take the stream."""
         if not self.usable:
             self._reserved_done()
-            raise NotSent(_before_headers(self._failure or httpx.RemoteProtocolError("closed")))
+            raise NotSent(before_headers(self._failure or httpx.RemoteProtocolError("closed")))
         try:
             stream_id = self._h2.get_next_available_stream_id()
         except h2.exceptions.NoAvailableStreamIDError as exc:
             self.usable = False
             self._reserved_done()
             raise NotSent(httpx.RemoteProtocolError("HTTP/2 stream ids exhausted")) from exc
-        stream = _Stream(stream_id)
+        stream = Stream(stream_id)
         self._streams[stream_id] = stream
         handed_over = False
         try:
             try:
-                self._h2.send_headers(stream_id, _request_headers(request), end_stream=body == b"")
+                self._h2.send_headers(stream_id, request_headers(request), end_stream=body == b"")
             except h2.exceptions.TooManyStreamsError as exc:  # the server lowered its limit
                 raise NotSent(httpx.RemoteProtocolError(f"no room for a stream: {exc}")) from exc
             except h2.exceptions.ProtocolError as exc:
@@ -342,7 +308,7 @@ class H2Connection:
             if not handed_over:
                 self.release(stream)
 
-    async def _send_data(self, stream: _Stream, data: bytes, *, end: bool) -> None:
+    async def _send_data(self, stream: Stream, data: bytes, *, end: bool) -> None:
         view = memoryview(data)
         while view:
             if stream.error is not None:
@@ -362,7 +328,7 @@ class H2Connection:
             self._h2.end_stream(stream.id)
             self._flush()
 
-    async def _send_stream(self, stream: _Stream, request: httpx.Request) -> None:
+    async def _send_stream(self, stream: Stream, request: httpx.Request) -> None:
         iterator = aiter(cast("AsyncIterable[bytes]", request.stream))
         finished = False
         try:
@@ -381,7 +347,7 @@ class H2Connection:
             self._h2.end_stream(stream.id)
             self._flush()
 
-    def take(self, stream: _Stream) -> bytes:
+    def take(self, stream: Stream) -> bytes:
         """All bytes buffered for `stream`, acknowledged to the server."""
         chunks = stream.chunks
         data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -393,7 +359,7 @@ class H2Connection:
         stream.unacked = 0
         return data
 
-    def release(self, stream: _Stream) -> None:
+    def release(self, stream: Stream) -> None:
         """The stream's caller is done with it: reset it when it is still open."""
         if self._streams.pop(stream.id, None) is None:
             return
@@ -414,72 +380,3 @@ class H2Connection:
         if not self.active:
             self.idle_since = trio.current_time()
         self._owner.stream_released(self)
-
-
-class H2ResponseStream(httpx.AsyncByteStream):
-    """A response body fed by the connection's reader; its own iterator (no generator)."""
-
-    def __init__(self, conn: H2Connection, stream: _Stream) -> None:
-        self._conn = conn
-        self._stream: _Stream | None = stream
-
-    def __aiter__(self) -> H2ResponseStream:
-        return self
-
-    async def __anext__(self) -> bytes:
-        stream = self._stream
-        if stream is None:
-            raise StopAsyncIteration
-        try:
-            while True:
-                if stream.chunks:
-                    return self._conn.take(stream)
-                if stream.error is not None:
-                    error = stream.error
-                    raise error.error if isinstance(error, NotSent) else error
-                if stream.ended:
-                    self._stream = None
-                    self._conn.release(stream)
-                    raise StopAsyncIteration
-                await stream.wait()
-        except BaseException:
-            if self._stream is not None:
-                self._stream = None
-                self._conn.release(stream)
-            raise
-
-    async def aclose(self) -> None:
-        stream, self._stream = self._stream, None
-        if stream is not None:
-            self._conn.release(stream)
-        await trio.lowlevel.checkpoint()
-
-
-def _request_headers(request: httpx.Request) -> list[tuple[bytes, bytes]]:
-    url = request.url
-    authority = request.headers.get("host", "").encode("ascii") or url.netloc
-    headers = [
-        (b":method", request.method.encode("ascii")),
-        (b":authority", authority),
-        (b":scheme", url.raw_scheme),
-        (b":path", url.raw_path),
-    ]
-    for name, value in request.headers.raw:
-        lowered = name.lower()
-        if lowered not in _SKIPPED:
-            headers.append((lowered, value))
-    return headers
-
-
-def _before_headers(error: Exception) -> httpx.TransportError:
-    if isinstance(error, NotSent):
-        return error.error
-    if isinstance(error, httpx.TransportError):
-        return httpx.RemoteProtocolError(
-            f"Server disconnected without sending a response ({error})."
-        )
-    return httpx.RemoteProtocolError(str(error))
-
-
-def _code_name(code: object) -> str:
-    return code.name if isinstance(code, ErrorCodes) else str(code)
