@@ -25,7 +25,8 @@ import httpx
 import pytest
 import trio
 import trustme
-from http2_servers import make_certificates, open_h2_front
+from http2_front import open_h2_front
+from http2_servers import make_certificates
 from proxy_server import open_proxy, open_tls_front
 
 import trio_openai

@@ -353,9 +353,10 @@ async def test_http2_through_a_proxy_tunnel(certificates: Certificates) -> None:
 async def test_a_cancelled_block_closes_its_connections_and_tasks(
     certificates: Certificates,
 ) -> None:
+    http = http2_client(certificates)
     async with open_fault_server(certificates, []) as server:
         with trio.CancelScope() as scope:
-            async with http2_client(certificates) as http:
+            async with http:
                 response = await http.post(server.url + "/x", content=b"{}")
                 assert response.json() == {"ok": True, "stream": 1}
                 scope.cancel()
