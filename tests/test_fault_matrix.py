@@ -11,10 +11,10 @@ cell the client's pool has no busy connection and the server's connections all c
 `EXPECTED` is the matrix as data (outcome and number of attempts the server saw). A
 WebSocket cell of an HTTP-only fault is "N/A" there, with the reason: data, not a skip.
 
-The HTTP columns run along three routes (`ROUTES`) with the same expectations: direct;
-through an HTTP proxy (absolute-form requests, tests/proxy_server.py); and through a
+The HTTP columns run along four routes (`ROUTES`) with the same expectations: direct;
+through an HTTP proxy (absolute-form requests, tests/proxy_server.py); through a
 CONNECT tunnel of that proxy to TLS in front of the server (the route to an https API
-behind a corporate proxy).
+behind a corporate proxy); and over HTTP/2 (tests/http2_servers.py's front).
 With FAULT_MATRIX_TABLE=path the run writes the observed matrix as a Markdown table
 (docs/reliability.md embeds it).
 """
@@ -26,10 +26,12 @@ import os
 import re
 import socket
 import ssl
+import tempfile
 import time
 import tracemalloc
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, Final
 
 import attrs
@@ -37,6 +39,8 @@ import orjson
 import pytest
 import trio
 import trustme
+from http2_front import open_h2_front
+from http2_servers import make_certificates
 from proxy_server import open_proxy, open_tls_front
 
 import trio_openai
@@ -332,7 +336,7 @@ def script(server: LocalServer, fault: str, call: str) -> str:
     return "/v1/cell"
 
 
-ROUTES: Final = ("direct", "proxy", "tunnel")
+ROUTES: Final = ("direct", "proxy", "tunnel", "http2")
 
 
 @functools.cache
@@ -353,6 +357,15 @@ async def routed(
     """The base URL and HTTP client of a route to the server on `port`."""
     if route == "direct":
         yield base_url, None
+        return
+    if route == "http2":  # hypercorn (h2, TLS) forwarding to the local server
+        with tempfile.TemporaryDirectory() as directory:
+            certificates = make_certificates(Path(directory))
+            async with (
+                open_h2_front(certificates, base_url.removesuffix("/v1")) as url,
+                trio_openai.DefaultHttpClient(http2=True, verify=certificates.ca_file) as http,
+            ):
+                yield url + "/v1", http
         return
     server_tls, client_tls = tunnel_tls()
     async with open_proxy() as proxy:
@@ -514,10 +527,23 @@ def routed_cells() -> Iterator[Any]:
                     )
 
 
+# Where HTTP/2 differs. HTTP/1.1 resends a request that failed on a kept-alive connection
+# before any response byte (the server had closed it while idle); over HTTP/2 the server
+# says which requests it did not process (GOAWAY, REFUSED_STREAM) and only those are sent
+# again, so a connection lost under page 2 costs one attempt fewer.
+HTTP2_EXPECTED: Final[dict[tuple[str, str], Outcome]] = {
+    ("reset before headers", "list"): err(CONN, 3),
+}
+
+
 @pytest.mark.parametrize(("route", "fault", "call"), list(routed_cells()))
 async def test_cell_through_a_proxy(route: str, fault: str, call: str) -> None:
-    """The HTTP columns again, through a proxy or a tunnel: the same outcomes and attempts."""
+    """The HTTP columns again, through a proxy, a tunnel, or over HTTP/2 (a server in front
+    of the local server that turns its resets into dropped connections or stream resets):
+    the same outcomes and attempts."""
     expected = EXPECTED[fault, call]
+    if route == "http2":
+        expected = HTTP2_EXPECTED.get((fault, call), expected)
     with trio.fail_after(CELL_DEADLINE):
         got = await run_http_cell(fault, call, route)
     assert (got.result, got.attempts) == (expected.result, expected.attempts)

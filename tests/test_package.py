@@ -52,7 +52,16 @@ def test_no_asyncio_anyio_or_sniffio() -> None:
 def test_only_the_transport_imports_httpx_at_run_time() -> None:
     for path in PACKAGE.glob("*.py"):
         # the transport layer
-        layer = ("_transport.py", "_pool.py", "_http11.py", "_connect.py", "_http_client.py")
+        layer = (
+            "_transport.py",
+            "_pool.py",
+            "_http11.py",
+            "_connect.py",
+            "_http_client.py",
+            "_http2.py",
+            "_http2_pool.py",
+            "_http2_stream.py",
+        )
         if path.name not in layer:
             assert "httpx" not in imports_of(path), path
 

@@ -60,10 +60,15 @@ class DefaultHttpClient(httpx.AsyncClient):
       (the default), HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY apply.
     - ``follow_redirects`` (True): credentials are dropped on a redirect to another
       origin.
+    - ``http2`` (False): offer HTTP/2 to https servers (needs the ``http2`` extra, the
+      ``h2`` package): many requests share one connection, up to the server's limit of
+      concurrent streams. Servers that do not choose HTTP/2 get HTTP/1.1. The client
+      must then be opened with ``async with`` (its connections' reader tasks run in it).
 
     Connect timeouts are per request: ``OpenAI(timeout=Timeout(connect=...))``. Raises
     ValueError for a proxy URL the transport cannot speak to (socks5...) and for
-    limits below 1 or below 0; ssl and OS errors for a certificate that does not load.
+    limits below 1 or below 0; ssl and OS errors for a certificate that does not load;
+    ImportError naming the extra for ``http2=True`` without ``h2`` installed.
     """
 
     def __init__(
@@ -78,8 +83,18 @@ class DefaultHttpClient(httpx.AsyncClient):
         proxy: str | httpx.URL | None = None,
         trust_env: bool = True,
         follow_redirects: bool = True,
+        http2: bool = False,
     ) -> None:
         from ._pool import TrioTransport
+
+        if http2:
+            try:
+                import h2  # noqa: F401  # pyright: ignore[reportUnusedImport]
+            except ImportError as exc:
+                raise ImportError(
+                    "DefaultHttpClient(http2=True) needs the h2 package: "
+                    "pip install 'trio_openai[http2]'"
+                ) from exc
 
         if max_connections < 1:
             raise ValueError(f"DefaultHttpClient(max_connections={max_connections}): use >= 1")
@@ -93,14 +108,20 @@ class DefaultHttpClient(httpx.AsyncClient):
             proxies = ProxyRouter.from_environment()
         else:
             proxies = None
+        if http2:
+            context: ssl.SSLContext | None = h2_tls_context(verify, cert)
+        elif verify is True and cert is None:
+            context = None  # left to the pool, which builds it on first connect
+        else:
+            context = tls_context(verify, cert)
         self._pool = TrioTransport(
-            # the default context is left to the pool, which builds it on first connect
-            ssl_context=None if verify is True and cert is None else tls_context(verify, cert),
+            ssl_context=context,
             max_connections=max_connections,
             max_keepalive=max_keepalive_connections,
             keepalive_expiry=keepalive_expiry,
             local_address=local_address,
             proxies=proxies,
+            http2=http2,
         )
         super().__init__(
             transport=self._pool,
@@ -140,6 +161,35 @@ def tls_context(verify: VerifyTypes, cert: CertTypes | None) -> ssl.SSLContext:
         context = _context_for_ca(os.fspath(verify)) if cert is None else _new_context(verify)
     if cert is not None:
         _load_cert(context, cert)
+    return context
+
+
+def h2_tls_context(verify: VerifyTypes, cert: CertTypes | None) -> ssl.SSLContext:
+    """A context that offers h2 then http/1.1 in ALPN. Never the process-wide context of
+    the HTTP/1.1 clients (a server would answer them in HTTP/2): one of its own, built once
+    per process for the common cases; a context you pass is changed in place, as httpx does."""
+    if cert is None and not isinstance(verify, ssl.SSLContext):
+        return _cached_h2_context(verify if isinstance(verify, bool) else os.fspath(verify))
+    context = tls_context(verify, cert)  # yours, or this client's own (it holds the key)
+    context.set_alpn_protocols(["h2", "http/1.1"])
+    return context
+
+
+@functools.cache
+def _cached_h2_context(verify: bool | str) -> ssl.SSLContext:
+    context = _alpn_free(verify) if isinstance(verify, bool) else _new_context(verify)
+    context.set_alpn_protocols(["h2", "http/1.1"])
+    return context
+
+
+def _alpn_free(verify: bool) -> ssl.SSLContext:
+    if verify:
+        import certifi  # an httpx dependency
+
+        return ssl.create_default_context(cafile=certifi.where())
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
     return context
 
 

@@ -32,14 +32,14 @@ KiB, over httpcore ~17 KiB (34.6 KiB before plain sockets were read with the che
 first, ``_http11.Connection``, and IP addresses connected without happy eyeballs,
 ``_connect._open_tcp``; docs/transport.md).
 
-Out of scope: HTTP/2, ``Expect: 100-continue``.
+HTTP/2 (``http2=True``): ``_http2_pool.py``. Out of scope: ``Expect: 100-continue``.
 """
 
 from __future__ import annotations
 
 import ssl
 from collections import OrderedDict
-from typing import Final, cast
+from typing import TYPE_CHECKING, Final, cast
 
 import httpx
 import trio
@@ -56,6 +56,9 @@ from ._http11 import (
 )
 from ._proxy import ProxyRouter
 from ._transport import shared_ssl_context
+
+if TYPE_CHECKING:
+    from ._http2_pool import H2Pool
 
 __all__ = ["TrioTransport"]
 _ONE_WRITE: Final = 1 << 20  # bodies up to this size go out in the same write as the head
@@ -93,6 +96,7 @@ class TrioTransport(httpx.AsyncBaseTransport):
         keepalive_expiry: float = 5.0,
         local_address: str | None = None,
         proxies: ProxyRouter | None = None,
+        http2: bool = False,
     ) -> None:
         if max_connections < 1:
             raise ValueError("max_connections must be >= 1")
@@ -112,6 +116,19 @@ class TrioTransport(httpx.AsyncBaseTransport):
         self._lru: OrderedDict[Connection, None] = OrderedDict()
         self._busy = 0
         self._closed = False
+        # HTTP/2 (docs/transport.md): https requests go to `_http2_pool` first, which hands
+        # back the origins whose server does not select h2. Imported only when asked for.
+        self._h2: H2Pool | None = None
+        if http2:
+            from ._http2_pool import H2Pool
+
+            self._h2 = H2Pool(
+                ssl_context=lambda: self._ssl_context,
+                slots=self._slots,
+                local_address=local_address,
+                keepalive_expiry=keepalive_expiry,
+                adopt=self._adopt,
+            )
 
     @property
     def _ssl_context(self) -> ssl.SSLContext:
@@ -123,13 +140,20 @@ class TrioTransport(httpx.AsyncBaseTransport):
     def statistics(self) -> dict[str, int]:
         """Open connections, idle and busy ones, and requests waiting for a slot."""
         idle = len(self._lru)
-        return {
+        stats = {
             "connections": idle + self._busy,
             "idle": idle,
             "busy": self._busy,
             "unconnected": 0,
             "waiting": self._slots.statistics().tasks_waiting,
         }
+        if self._h2 is not None:  # HTTP/2 connections count as busy while they carry streams
+            h2 = self._h2.statistics()
+            stats["connections"] += h2["connections"]
+            stats["busy"] += h2["busy"]
+            stats["idle"] += h2["connections"] - h2["busy"]
+            stats["streams"] = self._busy + h2["streams"]
+        return stats
 
     # -- the pool ---------------------------------------------------------------------
 
@@ -215,6 +239,10 @@ class TrioTransport(httpx.AsyncBaseTransport):
             proxy = self._proxies.route(url.scheme, url.host, port)
         origin: Origin = (scheme, url.host, port, proxy)
         timeouts = cast("dict[str, float | None]", request.extensions.get("timeout") or {})
+        if self._h2 is not None and scheme == b"https":
+            response = await self._h2.handle(request, origin, timeouts)
+            if response is not None:
+                return response
         body = await body_in_memory(request)
         # An http origin behind a proxy: the request goes to the proxy in absolute form.
         forward = proxy if scheme == b"http" else None
@@ -328,9 +356,31 @@ class TrioTransport(httpx.AsyncBaseTransport):
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
             raise httpx.WriteError(_describe(exc)) from exc
 
+    def _adopt(self, stream: trio.abc.Stream, sock: trio.socket.SocketType, origin: Origin) -> None:
+        """A connection opened for HTTP/2 whose server chose HTTP/1.1: idle in this pool,
+        with the slot it holds."""
+        conn = Connection(stream, sock, origin)
+        self._busy += 1
+        self.release(conn, reuse=True)
+
+    async def __aenter__(self) -> TrioTransport:
+        if self._h2 is not None:
+            await self._h2.open()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        try:
+            await self.aclose()
+        finally:
+            if self._h2 is not None:  # the nursery opened in __aenter__ closes here, always
+                await self._h2.exit()
+
     async def aclose(self) -> None:
-        """Close the idle connections; busy ones close when their responses end."""
+        """Close the idle connections; busy ones close when their responses end (HTTP/2
+        connections close at once)."""
         self._closed = True
+        if self._h2 is not None:
+            self._h2.close_all()
         for stack in self._idle.values():
             self._drop_all(stack)
         self._idle.clear()
