@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, Literal, TypeAlias, final
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeAlias, cast, final
 
 import attrs
 
@@ -15,8 +15,6 @@ from ..types.chat import (
 
 if TYPE_CHECKING:
     from ._chat_state import ChatCompletionStreamState
-
-    pass
 
 __all__ = [
     "ChatCompletionStreamEvent",
@@ -44,34 +42,212 @@ ParseArguments: TypeAlias = Callable[[str, str], object]
 # --- events ----------------------------------------------------------------------------
 
 
-@final
-@attrs.frozen(kw_only=True)
-class ChunkEvent:
-    """One chunk as received, and the completion accumulated so far.
+class TextSoFar:
+    """Text that grows piece by piece (a message's content, a tool call's arguments).
 
-    `snapshot` is built on first access from the state's live accumulation (as in
-    openai-python, where it is one shared, mutated object): read it while handling this
-    event; read later, it also holds the chunks received since.
+    Each delta event keeps this object and the length the text had at that event, and
+    builds its ``snapshot`` string only when read. Building a string per event instead
+    (``old + new``) copies the whole text on every token: quadratic in the stream's
+    length, paid even by callers that never read a snapshot.
     """
 
+    __slots__ = ("_joined", "_tail", "length")
+
+    # Pieces kept apart before they are joined in: bounds the per-string overhead of a
+    # long stream nobody reads, for ~1/512 of a copy of the text per piece.
+    _MAX_TAIL = 512
+
+    def __init__(self) -> None:
+        self._joined = ""
+        self._tail: list[str] = []
+        self.length = 0
+
+    def append(self, piece: str) -> int:
+        """Add ``piece``; returns the text's new length (what an event refers to)."""
+        tail = self._tail
+        tail.append(piece)
+        self.length += len(piece)
+        if len(tail) >= self._MAX_TAIL:
+            self._joined += "".join(tail)
+            tail.clear()
+        return self.length
+
+    def value(self, end: int | None = None) -> str:
+        """The text, or its first ``end`` characters (the text as it was at one event)."""
+        if self._tail:
+            self._joined += "".join(self._tail)
+            self._tail.clear()
+        joined = self._joined
+        return joined if end is None or end == len(joined) else joined[:end]
+
+
+_new = object.__new__
+
+
+class _Frozen:
+    """Immutable after construction, like the attrs events beside these classes."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise attrs.exceptions.FrozenInstanceError
+
+    def __delattr__(self, name: str) -> None:
+        raise attrs.exceptions.FrozenInstanceError
+
+
+@final
+class ChunkEvent(_Frozen):
+    """One chunk as received, and the completion accumulated so far.
+
+    `chunk` is the typed chunk, decoded from the JSON on first access (most readers of a
+    stream only look at the delta events). `snapshot` is built on first access from the
+    state's live accumulation (as in openai-python, where it is one shared, mutated
+    object): read it while handling this event; read later, it also holds the chunks
+    received since.
+    """
+
+    __slots__ = ("_chunk", "_raw", "_state")
     type: ClassVar[Literal["chunk"]] = "chunk"
-    chunk: CreateChatCompletionStreamResponse
-    state: ChatCompletionStreamState = attrs.field(repr=False, eq=False)
+    _chunk: CreateChatCompletionStreamResponse | None
+    _raw: dict[str, Any] | None
+    _state: ChatCompletionStreamState
+
+    def __init__(
+        self, *, chunk: CreateChatCompletionStreamResponse, state: ChatCompletionStreamState
+    ) -> None:
+        _set_chunk(self, chunk)
+        _set_raw(self, None)
+        _set_state(self, state)
+
+    @classmethod
+    def _of_raw(cls, raw: dict[str, Any], state: ChatCompletionStreamState) -> ChunkEvent:
+        # The state checked every value the typed decode would refuse, so decoding later
+        # cannot fail.
+        event = _new(cls)
+        _set_chunk(event, None)
+        _set_raw(event, raw)
+        _set_state(event, state)
+        return event
+
+    @property
+    def chunk(self) -> CreateChatCompletionStreamResponse:
+        chunk = self._chunk
+        if chunk is None:
+            chunk = CreateChatCompletionStreamResponse._from_dict(self._raw)  # pyright: ignore[reportPrivateUsage]
+            _set_chunk(self, chunk)
+        return chunk
+
+    @property
+    def state(self) -> ChatCompletionStreamState:
+        return self._state
 
     @property
     def snapshot(self) -> CreateChatCompletionResponse:
-        return self.state.current_completion_snapshot
+        return self._state.current_completion_snapshot
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not ChunkEvent:
+            return NotImplemented
+        return self.chunk == cast(ChunkEvent, other).chunk
+
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]  # the chunk holds lists
+
+    def __repr__(self) -> str:
+        return f"ChunkEvent(chunk={self.chunk!r})"
+
+
+_Setter: TypeAlias = Callable[[Any, Any], None]
+
+
+def _setters(cls: type, *names: str) -> tuple[_Setter, ...]:
+    # Slot descriptors: cheaper than going through __setattr__ (which refuses anyway).
+    return tuple(cast(_Setter, vars(cls)[name].__set__) for name in names)
+
+
+_set_chunk, _set_raw, _set_state = _setters(ChunkEvent, "_chunk", "_raw", "_state")
+
+
+class _TextDelta(_Frozen):
+    """A piece of text and the text so far (``snapshot``, a string built when read)."""
+
+    __slots__ = ("_choice_index", "_delta", "_end", "_snapshot", "_text")
+    _choice_index: int
+    _delta: str
+    _end: int
+    _snapshot: str | None
+    _text: TextSoFar | None
+
+    def __init__(self, *, delta: str, snapshot: str, choice_index: int = 0) -> None:
+        _set_text_delta(self, delta, None, snapshot, 0, choice_index)
+
+    @classmethod
+    def _lazy(cls, delta: str, text: TextSoFar, end: int, choice_index: int) -> Self:
+        event = _new(cls)
+        _set_text_delta(event, delta, text, None, end, choice_index)
+        return event
+
+    @property
+    def delta(self) -> str:
+        return self._delta
+
+    @property
+    def choice_index(self) -> int:
+        return self._choice_index
+
+    @property
+    def snapshot(self) -> str:
+        snapshot = self._snapshot
+        if snapshot is None:
+            assert self._text is not None
+            snapshot = self._text.value(self._end)
+            _set_snapshot(self, snapshot)
+        return snapshot
+
+    def _key(self) -> tuple[str, str, int]:
+        return (self._delta, self.snapshot, self._choice_index)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == cast(_TextDelta, other)._key()
+
+    def __hash__(self) -> int:
+        return hash((self.__class__, *self._key()))
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(delta={self._delta!r}, snapshot={self.snapshot!r}, "
+            f"choice_index={self._choice_index!r})"
+        )
+
+
+_TEXT_DELTA_SETTERS = _setters(_TextDelta, "_delta", "_text", "_snapshot", "_end", "_choice_index")
+_set_snapshot = _TEXT_DELTA_SETTERS[2]
+
+
+def _set_text_delta(
+    event: _TextDelta,
+    delta: str,
+    text: TextSoFar | None,
+    snapshot: str | None,
+    end: int,
+    choice_index: int,
+) -> None:
+    set_delta, set_text, set_snapshot, set_end, set_choice = _TEXT_DELTA_SETTERS
+    set_delta(event, delta)
+    set_text(event, text)
+    set_snapshot(event, snapshot)
+    set_end(event, end)
+    set_choice(event, choice_index)
 
 
 @final
-@attrs.frozen(kw_only=True)
-class ContentDeltaEvent:
+class ContentDeltaEvent(_TextDelta):
     """Text of the message: ``delta`` just arrived, ``snapshot`` is all of it so far."""
 
+    __slots__ = ()
     type: ClassVar[Literal["content.delta"]] = "content.delta"
-    delta: str
-    snapshot: str
-    choice_index: int = 0
 
 
 @final
@@ -86,12 +262,11 @@ class ContentDoneEvent:
 
 
 @final
-@attrs.frozen(kw_only=True)
-class RefusalDeltaEvent:
+class RefusalDeltaEvent(_TextDelta):
+    """Text of the refusal: ``delta`` just arrived, ``snapshot`` is all of it so far."""
+
+    __slots__ = ()
     type: ClassVar[Literal["refusal.delta"]] = "refusal.delta"
-    delta: str
-    snapshot: str
-    choice_index: int = 0
 
 
 @final
@@ -103,18 +278,98 @@ class RefusalDoneEvent:
 
 
 @final
-@attrs.frozen(kw_only=True)
-class FunctionToolCallArgumentsDeltaEvent:
-    """Arguments of tool call ``index``: ``arguments_delta`` new, ``arguments`` so far."""
+class FunctionToolCallArgumentsDeltaEvent(_Frozen):
+    """Arguments of tool call ``index``: ``arguments_delta`` new, ``arguments`` so far
+    (a string built when read)."""
 
+    __slots__ = ("_arguments", "_choice_index", "_delta", "_end", "_index", "_name", "_text")
     type: ClassVar[Literal["tool_calls.function.arguments.delta"]] = (
         "tool_calls.function.arguments.delta"
     )
-    name: str
-    index: int
-    arguments: str
-    arguments_delta: str
-    choice_index: int = 0
+    _arguments: str | None
+    _choice_index: int
+    _delta: str
+    _end: int
+    _index: int
+    _name: str
+    _text: TextSoFar | None
+
+    def __init__(
+        self, *, name: str, index: int, arguments: str, arguments_delta: str, choice_index: int = 0
+    ) -> None:
+        _set_arguments_delta(self, name, index, arguments_delta, choice_index, None, 0, arguments)
+
+    @classmethod
+    def _lazy(
+        cls, name: str, index: int, delta: str, text: TextSoFar, end: int, choice_index: int
+    ) -> FunctionToolCallArgumentsDeltaEvent:
+        event = _new(cls)
+        _set_arguments_delta(event, name, index, delta, choice_index, text, end, None)
+        return event
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def index(self) -> int:
+        return self._index
+
+    @property
+    def arguments_delta(self) -> str:
+        return self._delta
+
+    @property
+    def choice_index(self) -> int:
+        return self._choice_index
+
+    @property
+    def arguments(self) -> str:
+        arguments = self._arguments
+        if arguments is None:
+            assert self._text is not None
+            arguments = self._text.value(self._end)
+            _ARGUMENTS_SETTERS[-1](self, arguments)
+        return arguments
+
+    def _key(self) -> tuple[str, int, str, str, int]:
+        return (self._name, self._index, self.arguments, self._delta, self._choice_index)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not FunctionToolCallArgumentsDeltaEvent:
+            return NotImplemented
+        return self._key() == cast(FunctionToolCallArgumentsDeltaEvent, other)._key()
+
+    def __hash__(self) -> int:
+        return hash((FunctionToolCallArgumentsDeltaEvent, *self._key()))
+
+    def __repr__(self) -> str:
+        return (
+            f"FunctionToolCallArgumentsDeltaEvent(name={self._name!r}, index={self._index!r}, "
+            f"arguments={self.arguments!r}, arguments_delta={self._delta!r}, "
+            f"choice_index={self._choice_index!r})"
+        )
+
+
+_ARGUMENTS_SETTERS = _setters(
+    FunctionToolCallArgumentsDeltaEvent,
+    *("_name", "_index", "_delta", "_choice_index", "_text", "_end", "_arguments"),
+)
+
+
+def _set_arguments_delta(
+    event: FunctionToolCallArgumentsDeltaEvent,
+    name: str,
+    index: int,
+    delta: str,
+    choice_index: int,
+    text: TextSoFar | None,
+    end: int,
+    arguments: str | None,
+) -> None:
+    values = (name, index, delta, choice_index, text, end, arguments)
+    for setter, value in zip(_ARGUMENTS_SETTERS, values, strict=True):
+        setter(event, value)
 
 
 @final

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final, cast, final
+from typing import Any, Final, cast, final
 
 from .._errors import APIResponseValidationError
 from .._models import BaseModel
@@ -13,10 +13,6 @@ from ..types.chat import (
     CreateChatCompletionStreamResponse,
     CreateChatCompletionStreamResponseChoice,
 )
-
-if TYPE_CHECKING:
-    pass
-
 from ._chat_events import (
     ChatCompletionStreamEvent,
     ChunkEvent,
@@ -32,6 +28,7 @@ from ._chat_events import (
     ParseContent,
     RefusalDeltaEvent,
     RefusalDoneEvent,
+    TextSoFar,
 )
 
 __all__ = [
@@ -61,10 +58,35 @@ def _index(value: object, what: str) -> int:
     raise _invalid(f"{what} index must be an integer >= 0 (or -1), got {value!r}", value)
 
 
-def _joined(old: object, new: object, what: str) -> str:
+def _text_piece(new: object, what: str) -> str:
     if not isinstance(new, str):
         raise _invalid(f"{what} must be a string, got {type(new).__name__}", new)
-    return old + new if isinstance(old, str) else new
+    return new
+
+
+def _decodes_safely(raw: dict[str, Any]) -> bool:
+    """Whether the typed decode of this chunk cannot fail, judged from the values it
+    would refuse (an object, or a list of objects, of another JSON type) that the state
+    does not check itself. True for the text chunks that make up a stream: their typed
+    form is then decoded only if someone reads `ChunkEvent.chunk`."""
+    if raw.get("usage") is not None or raw.get("moderation") is not None:
+        return False
+    choices = raw.get("choices")
+    if not choices:
+        return True
+    if choices.__class__ is not list:
+        return False
+    for choice in choices:
+        if choice.__class__ is not dict or choice.get("logprobs") is not None:
+            return False
+        delta = choice.get("delta")
+        if delta is not None and (
+            delta.__class__ is not dict
+            or delta.get("tool_calls") is not None
+            or delta.get("function_call") is not None
+        ):
+            return False
+    return True
 
 
 def _merge_unknown(target: dict[str, Any], key: str, value: Any, *, concat: bool) -> None:
@@ -113,6 +135,7 @@ class _Choice:
     """What the state knows of one choice; `data` is its dict in the completion."""
 
     __slots__ = (
+        "arguments",
         "content_done",
         "current_tool",
         "data",
@@ -124,6 +147,7 @@ class _Choice:
         "logprobs_refusal_done",
         "message",
         "refusal_done",
+        "texts",
         "tool_calls",
     )
 
@@ -137,6 +161,11 @@ class _Choice:
             "logprobs": None,
         }
         self.tool_calls: dict[int, dict[str, Any]] = {}
+        # Streamed strings of the message (content, refusal, unknown keys such as
+        # llama-server's reasoning_content) and of each tool call's arguments: joined
+        # into `message` / the call's dict when a snapshot is built.
+        self.texts: dict[str, TextSoFar] = {}
+        self.arguments: dict[int, TextSoFar] = {}
         self.current_tool: int | None = None
         self.done_tools: set[int] = set()
         self.content_done = self.refusal_done = False
@@ -184,6 +213,12 @@ class ChatCompletionStreamState:
         self._usage_parts: dict[str, Any] | None = None  # the sum of the finished parts
         self._usage_last: Mapping[str, Any] | None = None
         self._snapshot: CreateChatCompletionResponse | None = None
+        self._texts: list[tuple[dict[str, Any], str, TextSoFar]] = []  # where each text goes
+
+    def _text(self, target: dict[str, Any], key: str) -> TextSoFar:
+        text = TextSoFar()
+        self._texts.append((target, key, text))
+        return text
 
     @property
     def current_completion_snapshot(self) -> CreateChatCompletionResponse:
@@ -191,6 +226,8 @@ class ChatCompletionStreamState:
         if self._snapshot is None:
             if self._completion is None:
                 raise RuntimeError("no chat completion chunk has been received yet")
+            for target, key, text in self._texts:
+                target[key] = text.value()
             self._snapshot = CreateChatCompletionResponse.from_dict(self._completion)
         return self._snapshot
 
@@ -207,7 +244,11 @@ class ChatCompletionStreamState:
 
         Raises `APIResponseValidationError` for a chunk of the wrong shape.
         """
-        if isinstance(chunk, BaseModel):
+        typed: CreateChatCompletionStreamResponse | None
+        raw: Mapping[str, Any]
+        if chunk.__class__ is dict and _decodes_safely(cast("dict[str, Any]", chunk)):
+            typed, raw = None, cast("dict[str, Any]", chunk)
+        elif isinstance(chunk, BaseModel):
             typed, raw = chunk, chunk.to_dict()
         else:
             typed = CreateChatCompletionStreamResponse.from_dict(chunk)
@@ -225,11 +266,19 @@ class ChatCompletionStreamState:
         usage = raw.get("usage")
         if usage is not None:
             self._add_usage(usage)
-        events: list[ChatCompletionStreamEvent] = [ChunkEvent(chunk=typed, state=self)]
+        events: list[ChatCompletionStreamEvent] = [
+            ChunkEvent._of_raw(cast("dict[str, Any]", raw), self)  # pyright: ignore[reportPrivateUsage]
+            if typed is None
+            else ChunkEvent(chunk=typed, state=self)
+        ]
         raw_choices = raw.get("choices")
         if raw_choices:
-            for raw_choice, typed_choice in zip(raw_choices, typed.choices, strict=True):
-                self._handle_choice(raw_choice, typed_choice, events)
+            if typed is None:
+                for raw_choice in raw_choices:
+                    self._handle_choice(raw_choice, None, events)
+            else:
+                for raw_choice, typed_choice in zip(raw_choices, typed.choices, strict=True):
+                    self._handle_choice(raw_choice, typed_choice, events)
         return events
 
     def finish(self) -> list[ChatCompletionStreamEvent]:
@@ -253,7 +302,7 @@ class ChatCompletionStreamState:
     def _handle_choice(
         self,
         raw: dict[str, Any],
-        typed: CreateChatCompletionStreamResponseChoice,
+        typed: CreateChatCompletionStreamResponseChoice | None,
         events: list[ChatCompletionStreamEvent],
     ) -> None:
         index = raw.get("index")
@@ -265,7 +314,7 @@ class ChatCompletionStreamState:
         if delta:
             self._merge_delta(choice, delta, events)
         logprobs = raw.get("logprobs")
-        if logprobs:
+        if logprobs and typed is not None:  # a chunk with logprobs is decoded at once
             self._merge_logprobs(choice, logprobs, typed, events)
         finish_reason = raw.get("finish_reason")
         if finish_reason is not None:
@@ -276,20 +325,18 @@ class ChatCompletionStreamState:
         self, choice: _Choice, delta: dict[str, Any], events: list[ChatCompletionStreamEvent]
     ) -> None:
         message = choice.message
+        texts = choice.texts
         for key, value in delta.items():
             if value is None:
                 if key not in message:
                     message[key] = None
-            elif key == "content":
-                text = message["content"] = _joined(message["content"], value, "content")
-                events.append(
-                    ContentDeltaEvent(delta=value, snapshot=text, choice_index=choice.index)
-                )
-            elif key == "refusal":
-                text = message["refusal"] = _joined(message["refusal"], value, "refusal")
-                events.append(
-                    RefusalDeltaEvent(delta=value, snapshot=text, choice_index=choice.index)
-                )
+            elif key == "content" or key == "refusal":
+                text = texts.get(key)
+                if text is None:
+                    text = texts[key] = self._text(message, key)
+                end = text.append(_text_piece(value, key))
+                kind = ContentDeltaEvent if key == "content" else RefusalDeltaEvent
+                events.append(kind._lazy(value, text, end, choice.index))  # pyright: ignore[reportPrivateUsage]
             elif key == "tool_calls":
                 for call in value:
                     self._merge_tool_call(choice, call, events)
@@ -299,7 +346,17 @@ class ChatCompletionStreamState:
                 self._merge_function(function, value)
             elif key == "role":
                 message["role"] = value
+            elif isinstance(value, str) and key not in _IDENTIFIERS:
+                # An undeclared string (reasoning_content): joined, as `_merge_unknown` would.
+                text = texts.get(key)
+                if text is None:
+                    text = texts[key] = self._text(message, key)
+                    message[key] = value
+                text.append(value)
             else:
+                replaced = texts.pop(key, None)  # another type replaces (or merges with) it
+                if replaced is not None:
+                    self._texts = [t for t in self._texts if t[2] is not replaced]
                 _merge_unknown(message, key, value, concat=True)
 
     def _tool_index(self, choice: _Choice, raw: dict[str, Any]) -> int:
@@ -326,9 +383,11 @@ class ChatCompletionStreamState:
         call = choice.tool_calls.get(index)
         if call is None:
             call = choice.tool_calls[index] = {"type": "function", "function": {"arguments": ""}}
+            choice.arguments[index] = self._text(call["function"], "arguments")
             ordered = sorted(choice.tool_calls.items())
             choice.message["tool_calls"] = [c for _, c in ordered]
         arguments_delta = ""
+        arguments = choice.arguments[index]
         for key, value in raw.items():
             if key == "index":
                 continue
@@ -340,28 +399,33 @@ class ChatCompletionStreamState:
                     call["type"] = value
             elif key == "function":
                 if value:
-                    arguments_delta = self._merge_function(call["function"], value)
+                    arguments_delta = self._merge_function(call["function"], value, arguments)
             else:
                 _merge_unknown(call, key, value, concat=True)
-        function = call["function"]
+        name = call["function"].get("name") or ""
+        end = arguments.length
         events.append(
-            FunctionToolCallArgumentsDeltaEvent(
-                name=function.get("name") or "",
-                index=index,
-                arguments=function["arguments"],
-                arguments_delta=arguments_delta,
-                choice_index=choice.index,
+            FunctionToolCallArgumentsDeltaEvent._lazy(  # pyright: ignore[reportPrivateUsage]
+                name, index, arguments_delta, arguments, end, choice.index
             )
         )
 
     @staticmethod
-    def _merge_function(function: dict[str, Any], raw: dict[str, Any]) -> str:
+    def _merge_function(
+        function: dict[str, Any], raw: dict[str, Any], arguments: TextSoFar | None = None
+    ) -> str:
+        """Merge a function delta; a tool call's arguments go to its `arguments` text,
+        the deprecated ``function_call``'s (no events, no snapshots) into the dict."""
         added = ""
         for key, value in raw.items():
             if key == "arguments":
                 if value is not None:
-                    function["arguments"] = _joined(function.get("arguments"), value, "arguments")
-                    added = value
+                    added = _text_piece(value, "arguments")
+                    if arguments is not None:
+                        arguments.append(added)
+                    else:
+                        old = function.get("arguments")
+                        function["arguments"] = old + added if isinstance(old, str) else added
             elif key == "name":
                 if value and not function.get("name"):
                     function["name"] = value
@@ -415,13 +479,15 @@ class ChatCompletionStreamState:
             self._close_tool(choice, choice.current_tool, events)
 
     def _close_content(self, choice: _Choice, events: list[ChatCompletionStreamEvent]) -> None:
-        message, at = choice.message, choice.index
-        content = message["content"]
+        at = choice.index
+        text = choice.texts.get("content")
+        content = None if text is None else text.value()
         if content and not choice.content_done:
             choice.content_done = True
             parsed = self._parse_content(content) if self._parse_content else None
             events.append(ContentDoneEvent(content=content, parsed=parsed, choice_index=at))
-        refusal = message["refusal"]
+        text = choice.texts.get("refusal")
+        refusal = None if text is None else text.value()
         if refusal is not None and not choice.refusal_done:
             choice.refusal_done = True
             events.append(RefusalDoneEvent(refusal=refusal, choice_index=at))
@@ -442,7 +508,7 @@ class ChatCompletionStreamState:
         choice.done_tools.add(index)
         function = choice.tool_calls[index]["function"]
         name: str = function.get("name") or ""
-        arguments: str = function["arguments"]
+        arguments = choice.arguments[index].value()
         parsed = self._parse_arguments(name, arguments) if self._parse_arguments else None
         events.append(
             FunctionToolCallArgumentsDoneEvent(
