@@ -40,6 +40,7 @@ import trio
 from .._endpoints import ENDPOINT_EXTENSION
 from .._errors import APIConnectionError, APIError, APIStatusError
 from .._interrupted import StreamInterruptedError, interrupted
+from .._streaming import _NOT_READY  # pyright: ignore[reportPrivateUsage]
 from .._types import CallOptions, Omit
 from ._responses_snapshot import TERMINAL, Snapshot
 
@@ -142,17 +143,19 @@ class ResponseStream:
         while True:
             if self._done:
                 raise StopAsyncIteration
-            try:
-                raw = await self._stream.__anext__()
-            except StopAsyncIteration:
-                self._done = True
-                raise
-            except APIConnectionError as exc:
-                if isinstance(exc, StreamInterruptedError):
+            raw = self._stream._next_ready()  # pyright: ignore[reportPrivateUsage]
+            if raw is _NOT_READY:
+                try:
+                    raw = await self._stream.__anext__()
+                except StopAsyncIteration:
+                    self._done = True
                     raise
-                if not await self._reopen(exc):
-                    raise self._interrupted(exc) from exc
-                continue
+                except APIConnectionError as exc:
+                    if isinstance(exc, StreamInterruptedError):
+                        raise
+                    if not await self._reopen(exc):
+                        raise self._interrupted(exc) from exc
+                    continue
             if not isinstance(raw, dict):
                 return self._decode(raw)
             raw = cast("dict[str, Any]", raw)
