@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeAlias, cast, final
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, TypeVar, cast, final
 
 import attrs
 
@@ -82,6 +82,7 @@ class TextSoFar:
 
 
 _new = object.__new__
+_TextDeltaT = TypeVar("_TextDeltaT", bound="_TextDelta")
 
 
 class _Frozen:
@@ -107,44 +108,36 @@ class ChunkEvent(_Frozen):
     received since.
     """
 
-    __slots__ = ("_chunk", "_raw", "_state")
+    # One slot set per event (each slot store is a call here, since __setattr__ refuses);
+    # `_chunk` stays unset until the typed chunk is given or decoded.
+    __slots__ = ("_chunk", "_v")
     type: ClassVar[Literal["chunk"]] = "chunk"
-    _chunk: CreateChatCompletionStreamResponse | None
-    _raw: dict[str, Any] | None
-    _state: ChatCompletionStreamState
+    _chunk: CreateChatCompletionStreamResponse
+    _v: tuple[dict[str, Any] | None, ChatCompletionStreamState]  # (raw chunk, state)
 
     def __init__(
         self, *, chunk: CreateChatCompletionStreamResponse, state: ChatCompletionStreamState
     ) -> None:
         _set_chunk(self, chunk)
-        _set_raw(self, None)
-        _set_state(self, state)
-
-    @classmethod
-    def _of_raw(cls, raw: dict[str, Any], state: ChatCompletionStreamState) -> ChunkEvent:
-        # The state checked every value the typed decode would refuse, so decoding later
-        # cannot fail.
-        event = _new(cls)
-        _set_chunk(event, None)
-        _set_raw(event, raw)
-        _set_state(event, state)
-        return event
+        _set_chunk_v(self, (None, state))
 
     @property
     def chunk(self) -> CreateChatCompletionStreamResponse:
-        chunk = self._chunk
-        if chunk is None:
-            chunk = CreateChatCompletionStreamResponse._from_dict(self._raw)  # pyright: ignore[reportPrivateUsage]
-            _set_chunk(self, chunk)
+        try:
+            return self._chunk
+        except AttributeError:
+            pass
+        chunk = CreateChatCompletionStreamResponse._from_dict(self._v[0])  # pyright: ignore[reportPrivateUsage]
+        _set_chunk(self, chunk)
         return chunk
 
     @property
     def state(self) -> ChatCompletionStreamState:
-        return self._state
+        return self._v[1]
 
     @property
     def snapshot(self) -> CreateChatCompletionResponse:
-        return self._state.current_completion_snapshot
+        return self._v[1].current_completion_snapshot
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not ChunkEvent:
@@ -161,51 +154,54 @@ _Setter: TypeAlias = Callable[[Any, Any], None]
 
 
 def _setters(cls: type, *names: str) -> tuple[_Setter, ...]:
-    # Slot descriptors: cheaper than going through __setattr__ (which refuses anyway).
+    # Slot descriptors: the way past __setattr__ (which refuses).
     return tuple(cast(_Setter, vars(cls)[name].__set__) for name in names)
 
 
-_set_chunk, _set_raw, _set_state = _setters(ChunkEvent, "_chunk", "_raw", "_state")
+_set_chunk, _set_chunk_v = _setters(ChunkEvent, "_chunk", "_v")
+
+
+def chunk_event(raw: dict[str, Any], state: ChatCompletionStreamState) -> ChunkEvent:
+    """A `ChunkEvent` whose typed chunk is decoded from ``raw`` when first read. The state
+    has checked every value the typed decode would refuse, so that cannot fail."""
+    event = _new(ChunkEvent)
+    _set_chunk_v(event, (raw, state))
+    return event
 
 
 class _TextDelta(_Frozen):
     """A piece of text and the text so far (``snapshot``, a string built when read)."""
 
-    __slots__ = ("_choice_index", "_delta", "_end", "_snapshot", "_text")
-    _choice_index: int
-    _delta: str
-    _end: int
-    _snapshot: str | None
-    _text: TextSoFar | None
+    __slots__ = ("_snapshot", "_v")
+    _snapshot: str  # unset until given or read
+    _v: tuple[str, TextSoFar | None, int, int]  # (delta, text, its length here, choice)
 
     def __init__(self, *, delta: str, snapshot: str, choice_index: int = 0) -> None:
-        _set_text_delta(self, delta, None, snapshot, 0, choice_index)
-
-    @classmethod
-    def _lazy(cls, delta: str, text: TextSoFar, end: int, choice_index: int) -> Self:
-        event = _new(cls)
-        _set_text_delta(event, delta, text, None, end, choice_index)
-        return event
+        _set_text_v(self, (delta, None, 0, choice_index))
+        _set_snapshot(self, snapshot)
 
     @property
     def delta(self) -> str:
-        return self._delta
+        return self._v[0]
 
     @property
     def choice_index(self) -> int:
-        return self._choice_index
+        return self._v[3]
 
     @property
     def snapshot(self) -> str:
-        snapshot = self._snapshot
-        if snapshot is None:
-            assert self._text is not None
-            snapshot = self._text.value(self._end)
-            _set_snapshot(self, snapshot)
+        try:
+            return self._snapshot
+        except AttributeError:
+            pass
+        _, text, end, _ = self._v
+        assert text is not None
+        snapshot = text.value(end)
+        _set_snapshot(self, snapshot)
         return snapshot
 
     def _key(self) -> tuple[str, str, int]:
-        return (self._delta, self.snapshot, self._choice_index)
+        return (self._v[0], self.snapshot, self._v[3])
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -216,30 +212,23 @@ class _TextDelta(_Frozen):
         return hash((self.__class__, *self._key()))
 
     def __repr__(self) -> str:
+        delta, snapshot, choice_index = self._key()
         return (
-            f"{type(self).__name__}(delta={self._delta!r}, snapshot={self.snapshot!r}, "
-            f"choice_index={self._choice_index!r})"
+            f"{type(self).__name__}(delta={delta!r}, snapshot={snapshot!r}, "
+            f"choice_index={choice_index!r})"
         )
 
 
-_TEXT_DELTA_SETTERS = _setters(_TextDelta, "_delta", "_text", "_snapshot", "_end", "_choice_index")
-_set_snapshot = _TEXT_DELTA_SETTERS[2]
+_set_snapshot, _set_text_v = _setters(_TextDelta, "_snapshot", "_v")
 
 
-def _set_text_delta(
-    event: _TextDelta,
-    delta: str,
-    text: TextSoFar | None,
-    snapshot: str | None,
-    end: int,
-    choice_index: int,
-) -> None:
-    set_delta, set_text, set_snapshot, set_end, set_choice = _TEXT_DELTA_SETTERS
-    set_delta(event, delta)
-    set_text(event, text)
-    set_snapshot(event, snapshot)
-    set_end(event, end)
-    set_choice(event, choice_index)
+def text_delta_event(
+    kind: type[_TextDeltaT], delta: str, text: TextSoFar, end: int, choice_index: int
+) -> _TextDeltaT:
+    """A content or refusal delta event whose snapshot is ``text`` up to ``end``."""
+    event = _new(kind)
+    _set_text_v(event, (delta, text, end, choice_index))
+    return event
 
 
 @final

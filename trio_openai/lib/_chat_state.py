@@ -29,6 +29,8 @@ from ._chat_events import (
     RefusalDeltaEvent,
     RefusalDoneEvent,
     TextSoFar,
+    chunk_event,
+    text_delta_event,
 )
 
 __all__ = [
@@ -245,9 +247,9 @@ class ChatCompletionStreamState:
         Raises `APIResponseValidationError` for a chunk of the wrong shape.
         """
         typed: CreateChatCompletionStreamResponse | None
-        raw: Mapping[str, Any]
-        if chunk.__class__ is dict and _decodes_safely(cast("dict[str, Any]", chunk)):
-            typed, raw = None, cast("dict[str, Any]", chunk)
+        raw: Any = chunk
+        if chunk.__class__ is dict and _decodes_safely(raw):
+            typed = None
         elif isinstance(chunk, BaseModel):
             typed, raw = chunk, chunk.to_dict()
         else:
@@ -267,9 +269,7 @@ class ChatCompletionStreamState:
         if usage is not None:
             self._add_usage(usage)
         events: list[ChatCompletionStreamEvent] = [
-            ChunkEvent._of_raw(cast("dict[str, Any]", raw), self)  # pyright: ignore[reportPrivateUsage]
-            if typed is None
-            else ChunkEvent(chunk=typed, state=self)
+            chunk_event(raw, self) if typed is None else ChunkEvent(chunk=typed, state=self)
         ]
         raw_choices = raw.get("choices")
         if raw_choices:
@@ -306,10 +306,13 @@ class ChatCompletionStreamState:
         events: list[ChatCompletionStreamEvent],
     ) -> None:
         index = raw.get("index")
-        choice = self._choice(0 if index is None else _index(index, "choice"))
-        for key, value in raw.items():
-            if key not in _CHOICE_KEYS:
-                _merge_unknown(choice.data, key, value, concat=False)
+        choice = self._choices.get(index) if type(index) is int else None
+        if choice is None:
+            choice = self._choice(0 if index is None else _index(index, "choice"))
+        if not _CHOICE_KEYS.issuperset(raw):
+            for key, value in raw.items():
+                if key not in _CHOICE_KEYS:
+                    _merge_unknown(choice.data, key, value, concat=False)
         delta = raw.get("delta")
         if delta:
             self._merge_delta(choice, delta, events)
@@ -334,9 +337,11 @@ class ChatCompletionStreamState:
                 text = texts.get(key)
                 if text is None:
                     text = texts[key] = self._text(message, key)
-                end = text.append(_text_piece(value, key))
+                if not isinstance(value, str):
+                    raise _invalid(f"{key} must be a string, got {type(value).__name__}", value)
+                end = text.append(value)
                 kind = ContentDeltaEvent if key == "content" else RefusalDeltaEvent
-                events.append(kind._lazy(value, text, end, choice.index))  # pyright: ignore[reportPrivateUsage]
+                events.append(text_delta_event(kind, value, text, end, choice.index))
             elif key == "tool_calls":
                 for call in value:
                     self._merge_tool_call(choice, call, events)
