@@ -80,7 +80,7 @@ def test_module_imports_neither_trio_nor_httpx() -> None:
             imported.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             imported.add("." * node.level + (node.module or ""))
-    assert imported <= {"__future__", "attrs", "._errors"}
+    assert imported <= {"__future__", "collections.abc", "typing", "._errors"}
 
 
 def test_event_is_frozen_value() -> None:
@@ -454,6 +454,28 @@ def test_chunks_of_whole_events_give_the_reference_events(
     ]
     stream = b"".join(chunks)
     assert decode(*chunks) == reference_decode(stream)
+
+
+def usual_bytes(name: str | None, data: str) -> bytes:
+    head = b"" if name is None else b"event: " + name.encode() + b"\n"
+    return head + b"data: " + data.encode() + b"\n\n"
+
+
+usual_event = st.builds(
+    usual_bytes, st.none() | st.text("abc.:_ ", max_size=6), st.text('ab{}:" ', max_size=8)
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(usual_event | st.sampled_from([b": ping\n\n", b"id: 4\n"]), max_size=30), st.data())
+def test_reads_cutting_events_anywhere_give_the_reference_events(
+    events: list[bytes], data: st.DataObject
+) -> None:
+    # What a body reader hands over: many events per read, the last one cut short and
+    # finished by the next read.
+    stream = b"".join(events)
+    points = data.draw(st.lists(st.integers(0, len(stream)), max_size=10))
+    assert decode(*split_at(stream, points)) == reference_decode(stream)
 
 
 def test_whole_event_chunks_that_are_not_the_usual_shape() -> None:
