@@ -200,9 +200,9 @@ class Stream(Generic[T]):
                     self._end()
                     return _NOT_READY
                 obj = self._loads(data)
-                if event == "error" or _field(obj, "error"):
+                if event == "error" or (obj.__class__ is dict and obj.get("error")):
                     _raise_stream_error(obj, self._request())
-                if event.startswith("thread."):
+                if event[:7] == "thread.":
                     # Assistants events carry their type in the SSE `event:` line only
                     wrapped: dict[str, object] = {"event": event, "data": obj}
                     obj = wrapped
