@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Final, cast
 
-__all__ = ["TERMINAL", "Snapshot"]
+__all__ = ["DELTA_FIELDS", "TERMINAL", "Snapshot"]
 
 TERMINAL: Final = frozenset({"response.completed", "response.failed", "response.incomplete"})
 
@@ -23,7 +23,8 @@ def _copied(value: object) -> dict[str, Any]:
     return copy.deepcopy(cast("dict[str, Any]", value))
 
 
-_DELTAS: Final = {
+# The events that append to a field: their type -> the field.
+DELTA_FIELDS: Final = {
     "response.output_text.delta": "text",
     "response.refusal.delta": "refusal",
     "response.function_call_arguments.delta": "arguments",
@@ -88,9 +89,9 @@ class Snapshot:
     def apply(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
         if isinstance(kind, str):
-            field = _DELTAS.get(kind)
+            field = DELTA_FIELDS.get(kind)
             if field is not None:
-                self._delta(event, kind, field)
+                self.apply_delta(event, kind, field)
                 return
         self._flush()
         if (
@@ -142,7 +143,8 @@ class Snapshot:
             if item is not None and "arguments" in event:
                 item["arguments"] = event["arguments"]
 
-    def _delta(self, event: dict[str, Any], kind: str, field: str) -> None:
+    def apply_delta(self, event: dict[str, Any], kind: str, field: str) -> None:
+        """`apply` for an event of `DELTA_FIELDS` (``field`` is its entry there)."""
         delta = event.get("delta", "")
         piece = delta if delta.__class__ is str else str(delta)
         key = (kind, event.get("output_index"), event.get("content_index"), event.get("item_id"))
