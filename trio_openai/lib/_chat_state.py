@@ -44,6 +44,7 @@ _CHUNK_OBJECT: Final = "chat.completion.chunk"
 _NOT_COPIED: Final = frozenset({"object", "choices", "usage", "obfuscation"})
 # Some servers also send a `message` in chunks: the one built from the deltas is kept.
 _CHOICE_KEYS: Final = frozenset({"index", "delta", "logprobs", "finish_reason", "message"})
+_PLAIN_CHOICE_KEYS: Final = frozenset({"index", "delta", "logprobs", "finish_reason"})
 _IDENTIFIERS: Final = frozenset({"id", "index", "type"})  # repeated as a whole, never split
 
 
@@ -248,6 +249,10 @@ class ChatCompletionStreamState:
         """
         typed: CreateChatCompletionStreamResponse | None
         raw: Any = chunk
+        if chunk.__class__ is dict:
+            plain = self._plain_text(raw)
+            if plain is not None:
+                return plain
         if chunk.__class__ is dict and _decodes_safely(raw):
             typed = None
         elif isinstance(chunk, BaseModel):
@@ -280,6 +285,50 @@ class ChatCompletionStreamState:
                 for raw_choice, typed_choice in zip(raw_choices, typed.choices, strict=True):
                     self._handle_choice(raw_choice, typed_choice, events)
         return events
+
+    def _plain_text(self, raw: Any) -> list[ChatCompletionStreamEvent] | None:
+        """The events of the chunks that make up most of a stream (one choice already
+        seen, a delta of content only), in one function; None for any other chunk,
+        which takes the general path (that gives the same result for these)."""
+        choices = raw.get("choices")
+        if (
+            choices.__class__ is not list
+            or len(choices) != 1
+            or raw.get("object") != _CHUNK_OBJECT
+            or raw.get("usage") is not None
+            or raw.get("moderation") is not None
+        ):
+            return None
+        raw_choice = choices[0]
+        if (
+            raw_choice.__class__ is not dict
+            or not _PLAIN_CHOICE_KEYS.issuperset(raw_choice)
+            or raw_choice.get("logprobs") is not None
+            or raw_choice.get("finish_reason") is not None
+        ):
+            return None
+        delta = raw_choice.get("delta")
+        if delta.__class__ is not dict or len(delta) != 1:
+            return None
+        content = delta.get("content")
+        index = raw_choice.get("index")
+        if content.__class__ is not str or type(index) is not int:
+            return None
+        choice = self._choices.get(index)
+        text = None if choice is None else choice.texts.get("content")
+        if text is None:
+            return None
+        completion = self._completion
+        assert completion is not None
+        self._snapshot = None
+        for key, value in raw.items():
+            if key not in _NOT_COPIED and (value is not None or key not in completion):
+                completion[key] = value
+        end = text.append(content)
+        return [
+            chunk_event(raw, self),
+            text_delta_event(ContentDeltaEvent, content, text, end, index),
+        ]
 
     def finish(self) -> list[ChatCompletionStreamEvent]:
         """The end of the stream: the ``*.done`` events not sent yet, if any."""
