@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -480,6 +482,20 @@ def test_chunk_events_decode_their_chunk_when_read() -> None:
     assert repr(event) == f"ChunkEvent(chunk={typed!r})"
     with pytest.raises(AttributeError):
         event.state = ChatCompletionStreamState()  # type: ignore[misc]
+
+
+def test_events_survive_copy_deepcopy_and_pickle() -> None:
+    state = ChatCompletionStreamState()
+    events = state.handle_chunk(chunk(choice(content="a")))
+    events += state.handle_chunk(
+        chunk(choice(tool_calls=[{"index": 0, "id": "c", "function": {"name": "f"}}]))
+    )
+    events += state.handle_chunk(chunk(choice(content="b")))  # read after: text grew
+    events += [ContentDeltaEvent(delta="x", snapshot="xy", choice_index=1)]
+    for event in events:
+        for copied in (copy.copy(event), copy.deepcopy(event), pickle.loads(pickle.dumps(event))):
+            assert copied == event
+            assert repr(copied) == repr(event)
 
 
 def test_delta_events_compare_and_print_like_values() -> None:

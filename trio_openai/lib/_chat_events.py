@@ -96,6 +96,15 @@ class _Frozen:
     def __delattr__(self, name: str) -> None:
         raise attrs.exceptions.FrozenInstanceError
 
+    # copy, deepcopy and pickle restore slots with setattr, which refuses: go around it.
+    def __getstate__(self) -> dict[str, object]:
+        names = (name for cls in type(self).__mro__ for name in vars(cls).get("__slots__", ()))
+        return {name: getattr(self, name) for name in names if hasattr(self, name)}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
 
 @final
 class ChunkEvent(_Frozen):
