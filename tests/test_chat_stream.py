@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
 import trio
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 
 import trio_openai
 from trio_openai import APIResponseValidationError
@@ -105,6 +107,42 @@ def test_any_split_of_the_content_reconstructs_it(pieces: list[str]) -> None:
     assert final.choices[0].message.content == text
     assert final.choices[0].finish_reason == "stop"
     assert final.object == "chat.completion"
+
+
+@given(
+    st.lists(st.text(max_size=3), min_size=1, max_size=1500),
+    st.sets(st.integers(0, 1500)),
+)
+@example(pieces=[str(i % 10) for i in range(1300)], read_early={0, 511, 512, 1025})
+def test_snapshots_read_during_or_after_the_stream_are_the_text_at_their_event(
+    pieces: list[str], read_early: set[int]
+) -> None:
+    # Snapshots are built when read: an event read right away, or long after (past the
+    # point where the state joins its pieces), gives the text as it was at that event;
+    # so do the tool call arguments.
+    state = ChatCompletionStreamState()
+    events: list[Any] = []
+    early: dict[int, tuple[str, str]] = {}
+    for n, piece in enumerate(pieces):
+        call = {"index": 0, "function": {"arguments": piece}}
+        if n == 0:
+            call |= {"id": "c0", "function": {"name": "f", "arguments": piece}}
+        new = state.handle_chunk(chunk(choice(content=piece, tool_calls=[call])))
+        (content,) = of_type(new, "content.delta")
+        (arguments,) = of_type(new, "tool_calls.function.arguments.delta")
+        if n in read_early:
+            early[n] = (content.snapshot, arguments.arguments)
+        events.extend(new)
+    contents = of_type(events, "content.delta")
+    calls = of_type(events, "tool_calls.function.arguments.delta")
+    for n, (content, arguments) in enumerate(zip(contents, calls, strict=True)):
+        expected = "".join(pieces[: n + 1])
+        assert (content.snapshot, arguments.arguments) == (expected, expected)
+        assert early.get(n, (expected, expected)) == (expected, expected)
+    text = "".join(pieces)
+    final = state.get_final_completion()
+    assert final.choices[0].message.content == text
+    assert tool_calls_of(final)[0].function.arguments == text
 
 
 @st.composite
@@ -419,6 +457,57 @@ def test_unknown_fields_are_kept() -> None:
     assert final.choices[0].extra == {"native_finish": "eos"}
     assert final.choices[0].message.extra == {"reasoning_content": "Thinking."}
     assert final.choices[0].message.content == "Done"
+
+
+def test_an_unknown_key_joins_its_strings_and_restarts_after_another_type() -> None:
+    # llama-server's reasoning_content streams as strings; a value of another type
+    # replaces the text, and a string after it starts a new one.
+    values: list[Any] = ["Thi", "nk", None, {"a": 1}, "Re", "start", 7, 8, "x"]
+    expected: list[Any] = ["Thi", "Think", "Think", {"a": 1}, "Re", "Restart", 7, 8, "x"]
+    state = ChatCompletionStreamState()
+    for value, want in zip(values, expected, strict=True):
+        state.handle_chunk(chunk(choice(reasoning_content=value)))
+        message = state.current_completion_snapshot.choices[0].message
+        assert message.extra["reasoning_content"] == want
+
+
+def test_chunk_events_decode_their_chunk_when_read() -> None:
+    raw = chunk(choice(role="assistant", content="hi"), system_fingerprint="fp", extra_key=[1])
+    (event, _delta) = ChatCompletionStreamState().handle_chunk(raw)
+    assert isinstance(event, ChunkEvent)
+    typed = CreateChatCompletionStreamResponse.from_dict(raw)
+    assert event.chunk == typed
+    assert event.chunk is event.chunk  # decoded once
+    assert event == ChunkEvent(chunk=typed, state=ChatCompletionStreamState())
+    assert repr(event) == f"ChunkEvent(chunk={typed!r})"
+    with pytest.raises(AttributeError):
+        event.state = ChatCompletionStreamState()  # type: ignore[misc]
+
+
+def test_events_survive_copy_deepcopy_and_pickle() -> None:
+    state = ChatCompletionStreamState()
+    events = state.handle_chunk(chunk(choice(content="a")))
+    events += state.handle_chunk(
+        chunk(choice(tool_calls=[{"index": 0, "id": "c", "function": {"name": "f"}}]))
+    )
+    events += state.handle_chunk(chunk(choice(content="b")))  # read after: text grew
+    events += [ContentDeltaEvent(delta="x", snapshot="xy", choice_index=1)]
+    for event in events:
+        for copied in (copy.copy(event), copy.deepcopy(event), pickle.loads(pickle.dumps(event))):
+            assert copied == event
+            assert repr(copied) == repr(event)
+
+
+def test_delta_events_compare_and_print_like_values() -> None:
+    state = ChatCompletionStreamState()
+    (_, delta) = state.handle_chunk(chunk(choice(content="a")))
+    state.handle_chunk(chunk(choice(content="b")))
+    assert delta == ContentDeltaEvent(delta="a", snapshot="a")
+    assert delta != ContentDeltaEvent(delta="a", snapshot="ab")
+    assert hash(delta) == hash(ContentDeltaEvent(delta="a", snapshot="a"))
+    assert repr(delta) == "ContentDeltaEvent(delta='a', snapshot='a', choice_index=0)"
+    with pytest.raises(AttributeError):
+        delta.delta = "b"  # type: ignore[misc]
 
 
 def test_streamed_audio_is_merged_into_the_message() -> None:

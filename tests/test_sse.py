@@ -80,7 +80,7 @@ def test_module_imports_neither_trio_nor_httpx() -> None:
             imported.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             imported.add("." * node.level + (node.module or ""))
-    assert imported <= {"__future__", "attrs", "._errors"}
+    assert imported <= {"__future__", "collections.abc", "typing", "._errors"}
 
 
 def test_event_is_frozen_value() -> None:
@@ -435,6 +435,63 @@ def test_any_split_gives_the_events_of_the_whole(
     assert decode(stream) == expected
     points = data.draw(st.lists(st.integers(0, len(stream)), max_size=12))
     assert decode(*split_at(stream, points)) == expected
+
+
+@settings(max_examples=300)
+@given(st.lists(event_blocks(), min_size=1, max_size=12), st.data())
+def test_chunks_of_whole_events_give_the_reference_events(
+    blocks: list[tuple[list[bytes], str | None, list[str], str | None, int | None]],
+    data: st.DataObject,
+) -> None:
+    # Servers send one or many whole events per chunk; the decoder has fast paths for
+    # chunks of `data:` (and `event:` + `data:`) events arriving between events: feed
+    # them cut at event boundaries only, after a first chunk that leaves the decoder
+    # between events.
+    whole = [b"".join(line + b"\n" for line in lines) + b"\n" for lines, *_ in blocks]
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(whole)))))
+    chunks = [b": hello\n\n"] + [
+        b"".join(whole[start:end]) for start, end in itertools.pairwise([0, *cuts, len(whole)])
+    ]
+    stream = b"".join(chunks)
+    assert decode(*chunks) == reference_decode(stream)
+
+
+def usual_bytes(name: str | None, data: str) -> bytes:
+    head = b"" if name is None else b"event: " + name.encode() + b"\n"
+    return head + b"data: " + data.encode() + b"\n\n"
+
+
+usual_event = st.builds(
+    usual_bytes, st.none() | st.text("abc.:_ ", max_size=6), st.text('ab{}:" ', max_size=8)
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(usual_event | st.sampled_from([b": ping\n\n", b"id: 4\n"]), max_size=30), st.data())
+def test_reads_cutting_events_anywhere_give_the_reference_events(
+    events: list[bytes], data: st.DataObject
+) -> None:
+    # What a body reader hands over: many events per read, the last one cut short and
+    # finished by the next read.
+    stream = b"".join(events)
+    points = data.draw(st.lists(st.integers(0, len(stream)), max_size=10))
+    assert decode(*split_at(stream, points)) == reference_decode(stream)
+
+
+def test_whole_event_chunks_that_are_not_the_usual_shape() -> None:
+    # Near misses of the fast paths: a second line inside an event, an empty name, a
+    # `data:` without its space, an event name alone.
+    start = b"data: 0\n\n"
+    for chunk in [
+        b"data: a\ndata: b\n\ndata: c\n\n",
+        b"data: a\n\ndata: b\nid: 3\n\n",
+        b"event: \ndata: a\n\n",
+        b"event: e\ndata: a\n\nevent: f\ndata: b\ndata: c\n\nevent: g\n\n",
+        b"event: e\ndata: a\n\nevent: f\n\nevent: g\ndata: b\ndata: c\n\n",
+        b"data:a\n\ndata: b\n\n",
+        b"event: e\nretry: 5\n\n",
+    ]:
+        assert decode(start, chunk) == reference_decode(start + chunk)
 
 
 @settings(max_examples=50)

@@ -9,10 +9,11 @@ goes back to the pool.
 
 from __future__ import annotations
 
+import enum
 from collections import deque
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar, cast, final
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, Self, TypeVar, cast, final
 
 import orjson
 import trio
@@ -31,6 +32,15 @@ __all__ = ["ByteStream", "Stream"]
 T = TypeVar("T")
 
 _DONE: Final = b"[DONE]"
+
+
+class _NotReady(enum.Enum):
+    """No event has arrived yet (or the stream is over): see `Stream._next_ready`."""
+
+    NOT_READY = 0
+
+
+_NOT_READY: Final = _NotReady.NOT_READY
 _END_EVENTS: Final = frozenset({"done"})  # Steady and the Assistants API end with `event: done`
 # An event stream, or a type naming no particular format (some servers label streams so).
 _STREAM_TYPES: Final = frozenset({"text/event-stream", "text/plain", "application/octet-stream"})
@@ -160,40 +170,65 @@ class Stream(Generic[T]):
 
     async def __anext__(self) -> T:
         while True:
-            if self._pending:
-                item = self._handle(self._pending.popleft())
-                if item is not None:
-                    self._event_deadline = None
-                    return item[0]
-                continue
+            item = self._next_ready()
+            if item is not _NOT_READY:
+                return item
             if self._finished:
                 raise StopAsyncIteration
             await self._fill()
 
-    def _handle(self, sse: ServerSentEvent) -> tuple[T] | None:
-        data = sse.data
-        if data == _DONE or sse.event in _END_EVENTS:
-            self._finished = True
-            self._pending.clear()
-            return None
-        request = self._response.request if self._response is not None else None
+    def _next_ready(self) -> T | Literal[_NotReady.NOT_READY]:
+        """The next event if it has already arrived, else `_NOT_READY`; no I/O.
+
+        For helpers that read a stream event by event (the chat and Responses helpers):
+        a plain call per event, where ``await stream.__anext__()`` costs a coroutine.
+        """
+        pending = self._pending
+        while pending:
+            sse = pending.popleft()
+            data = sse.data
+            event = sse.event
+            if event is None:
+                if data == _DONE:
+                    self._end()
+                    return _NOT_READY
+                obj = self._loads(data)
+                if obj.__class__ is dict and obj.get("error"):
+                    _raise_stream_error(obj, self._request())
+            else:
+                if data == _DONE or event in _END_EVENTS:
+                    self._end()
+                    return _NOT_READY
+                obj = self._loads(data)
+                if event == "error" or (obj.__class__ is dict and obj.get("error")):
+                    _raise_stream_error(obj, self._request())
+                if event[:7] == "thread.":
+                    # Assistants events carry their type in the SSE `event:` line only
+                    wrapped: dict[str, object] = {"event": event, "data": obj}
+                    obj = wrapped
+            self._seen_event = True
+            item = self._decode(obj)
+            self._event_deadline = None
+            return item
+        return _NOT_READY
+
+    def _end(self) -> None:
+        self._finished = True
+        self._pending.clear()
+
+    def _request(self) -> httpx.Request | None:
+        return self._response.request if self._response is not None else None
+
+    def _loads(self, data: bytes) -> Any:
         try:
-            obj = orjson.loads(data)
+            return orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             raise APIResponseValidationError(
                 f"Malformed event data ({exc}): {data[:200]!r}",
-                request=request,
+                request=self._request(),
                 response=self._response,
                 body=data[:2000],
             ) from None
-        if sse.event == "error" or _field(obj, "error"):
-            _raise_stream_error(obj, request)
-        self._seen_event = True
-        if sse.event is not None and sse.event.startswith("thread."):
-            # Assistants events carry their type in the SSE `event:` line only
-            wrapped: dict[str, object] = {"event": sse.event, "data": obj}
-            obj = wrapped
-        return (self._decode(obj),)
 
     async def _fill(self) -> None:
         reader = self._reader

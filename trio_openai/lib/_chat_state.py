@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final, cast, final
+from typing import Any, Final, final
 
-from .._errors import APIResponseValidationError
 from .._models import BaseModel
 from ..types.chat import (
-    ChatCompletionTokenLogprob,
     CreateChatCompletionResponse,
     CreateChatCompletionStreamResponse,
     CreateChatCompletionStreamResponseChoice,
 )
-
-if TYPE_CHECKING:
-    pass
-
 from ._chat_events import (
     ChatCompletionStreamEvent,
     ChunkEvent,
@@ -32,6 +26,20 @@ from ._chat_events import (
     ParseContent,
     RefusalDeltaEvent,
     RefusalDoneEvent,
+    TextSoFar,
+    chunk_event,
+    text_delta_event,
+)
+from ._chat_merge import (
+    IDENTIFIERS as _IDENTIFIERS,
+    Choice as _Choice,
+    add_counts as _add_counts,
+    checked_index as _index,
+    decodes_safely as _decodes_safely,
+    invalid as _invalid,
+    is_update_of as _is_update_of,
+    merge_unknown as _merge_unknown,
+    text_piece as _text_piece,
 )
 
 __all__ = [
@@ -45,104 +53,7 @@ _CHUNK_OBJECT: Final = "chat.completion.chunk"
 _NOT_COPIED: Final = frozenset({"object", "choices", "usage", "obfuscation"})
 # Some servers also send a `message` in chunks: the one built from the deltas is kept.
 _CHOICE_KEYS: Final = frozenset({"index", "delta", "logprobs", "finish_reason", "message"})
-_IDENTIFIERS: Final = frozenset({"id", "index", "type"})  # repeated as a whole, never split
-
-
-def _invalid(message: str, body: object) -> APIResponseValidationError:
-    return APIResponseValidationError(f"chat completion chunk: {message}", body=body)
-
-
-def _index(value: object, what: str) -> int:
-    if type(value) is int:
-        if value >= 0:
-            return value
-        if value == -1:  # some compatible servers number their only item -1
-            return 0
-    raise _invalid(f"{what} index must be an integer >= 0 (or -1), got {value!r}", value)
-
-
-def _joined(old: object, new: object, what: str) -> str:
-    if not isinstance(new, str):
-        raise _invalid(f"{what} must be a string, got {type(new).__name__}", new)
-    return old + new if isinstance(old, str) else new
-
-
-def _merge_unknown(target: dict[str, Any], key: str, value: Any, *, concat: bool) -> None:
-    """A key the spec does not declare: kept. Inside a delta, text is streamed piece by
-    piece (``reasoning_content`` of llama-server and vLLM, ``audio.transcript``), so
-    strings are joined (identifiers excepted) and objects merged the same way; elsewhere
-    the latest non-null value wins."""
-    if value is None:
-        target.setdefault(key, None)
-        return
-    old = target.get(key)
-    if concat and isinstance(old, str) and isinstance(value, str) and key not in _IDENTIFIERS:
-        target[key] = old + value
-    elif concat and isinstance(old, dict) and isinstance(value, dict):
-        merged = dict(cast("dict[str, Any]", old))  # a copy: `old` may be the caller's chunk
-        for inner_key, inner_value in cast("dict[str, Any]", value).items():
-            _merge_unknown(merged, inner_key, inner_value, concat=True)
-        target[key] = merged
-    else:
-        target[key] = value
-
-
-def _is_count(value: object) -> bool:
-    return type(value) is int or type(value) is float
-
-
-def _is_update_of(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
-    common = [k for k, v in old.items() if _is_count(v) and _is_count(new.get(k))]
-    return bool(common) and all(new[k] >= old[k] for k in common)
-
-
-def _add_counts(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(a)
-    for key, value in b.items():
-        old = out.get(key)
-        if _is_count(old) and _is_count(value):
-            out[key] = old + value
-        elif isinstance(old, dict) and isinstance(value, dict):
-            out[key] = _add_counts(old, value)  # pyright: ignore[reportUnknownArgumentType]
-        elif value is not None or key not in out:
-            out[key] = value
-    return out
-
-
-class _Choice:
-    """What the state knows of one choice; `data` is its dict in the completion."""
-
-    __slots__ = (
-        "content_done",
-        "current_tool",
-        "data",
-        "done_tools",
-        "index",
-        "logprobs_content",
-        "logprobs_content_done",
-        "logprobs_refusal",
-        "logprobs_refusal_done",
-        "message",
-        "refusal_done",
-        "tool_calls",
-    )
-
-    def __init__(self, index: int) -> None:
-        self.index = index
-        self.message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None}
-        self.data: dict[str, Any] = {
-            "index": index,
-            "message": self.message,
-            "finish_reason": None,
-            "logprobs": None,
-        }
-        self.tool_calls: dict[int, dict[str, Any]] = {}
-        self.current_tool: int | None = None
-        self.done_tools: set[int] = set()
-        self.content_done = self.refusal_done = False
-        self.logprobs_content_done = self.logprobs_refusal_done = False
-        self.logprobs_content: list[ChatCompletionTokenLogprob] = []
-        self.logprobs_refusal: list[ChatCompletionTokenLogprob] = []
+_PLAIN_CHOICE_KEYS: Final = frozenset({"index", "delta", "logprobs", "finish_reason"})
 
 
 @final
@@ -184,6 +95,12 @@ class ChatCompletionStreamState:
         self._usage_parts: dict[str, Any] | None = None  # the sum of the finished parts
         self._usage_last: Mapping[str, Any] | None = None
         self._snapshot: CreateChatCompletionResponse | None = None
+        self._texts: list[tuple[dict[str, Any], str, TextSoFar]] = []  # where each text goes
+
+    def _text(self, target: dict[str, Any], key: str) -> TextSoFar:
+        text = TextSoFar()
+        self._texts.append((target, key, text))
+        return text
 
     @property
     def current_completion_snapshot(self) -> CreateChatCompletionResponse:
@@ -191,6 +108,8 @@ class ChatCompletionStreamState:
         if self._snapshot is None:
             if self._completion is None:
                 raise RuntimeError("no chat completion chunk has been received yet")
+            for target, key, text in self._texts:
+                target[key] = text.value()
             self._snapshot = CreateChatCompletionResponse.from_dict(self._completion)
         return self._snapshot
 
@@ -207,7 +126,15 @@ class ChatCompletionStreamState:
 
         Raises `APIResponseValidationError` for a chunk of the wrong shape.
         """
-        if isinstance(chunk, BaseModel):
+        typed: CreateChatCompletionStreamResponse | None
+        raw: Any = chunk
+        if chunk.__class__ is dict:
+            plain = self._plain_text(raw)
+            if plain is not None:
+                return plain
+        if chunk.__class__ is dict and _decodes_safely(raw):
+            typed = None
+        elif isinstance(chunk, BaseModel):
             typed, raw = chunk, chunk.to_dict()
         else:
             typed = CreateChatCompletionStreamResponse.from_dict(chunk)
@@ -225,12 +152,62 @@ class ChatCompletionStreamState:
         usage = raw.get("usage")
         if usage is not None:
             self._add_usage(usage)
-        events: list[ChatCompletionStreamEvent] = [ChunkEvent(chunk=typed, state=self)]
+        events: list[ChatCompletionStreamEvent] = [
+            chunk_event(raw, self) if typed is None else ChunkEvent(chunk=typed, state=self)
+        ]
         raw_choices = raw.get("choices")
         if raw_choices:
-            for raw_choice, typed_choice in zip(raw_choices, typed.choices, strict=True):
-                self._handle_choice(raw_choice, typed_choice, events)
+            if typed is None:
+                for raw_choice in raw_choices:
+                    self._handle_choice(raw_choice, None, events)
+            else:
+                for raw_choice, typed_choice in zip(raw_choices, typed.choices, strict=True):
+                    self._handle_choice(raw_choice, typed_choice, events)
         return events
+
+    def _plain_text(self, raw: Any) -> list[ChatCompletionStreamEvent] | None:
+        """The events of the chunks that make up most of a stream (one choice already
+        seen, a delta of content only), in one function; None for any other chunk,
+        which takes the general path (that gives the same result for these)."""
+        choices = raw.get("choices")
+        if (
+            choices.__class__ is not list
+            or len(choices) != 1
+            or raw.get("object") != _CHUNK_OBJECT
+            or raw.get("usage") is not None
+            or raw.get("moderation") is not None
+        ):
+            return None
+        raw_choice = choices[0]
+        if (
+            raw_choice.__class__ is not dict
+            or not _PLAIN_CHOICE_KEYS.issuperset(raw_choice)
+            or raw_choice.get("logprobs") is not None
+            or raw_choice.get("finish_reason") is not None
+        ):
+            return None
+        delta = raw_choice.get("delta")
+        if delta.__class__ is not dict or len(delta) != 1:
+            return None
+        content = delta.get("content")
+        index = raw_choice.get("index")
+        if content.__class__ is not str or type(index) is not int:
+            return None
+        choice = self._choices.get(index)
+        text = None if choice is None else choice.texts.get("content")
+        if text is None:
+            return None
+        completion = self._completion
+        assert completion is not None
+        self._snapshot = None
+        for key, value in raw.items():
+            if key not in _NOT_COPIED and (value is not None or key not in completion):
+                completion[key] = value
+        end = text.append(content)
+        return [
+            chunk_event(raw, self),
+            text_delta_event(ContentDeltaEvent, content, text, end, index),
+        ]
 
     def finish(self) -> list[ChatCompletionStreamEvent]:
         """The end of the stream: the ``*.done`` events not sent yet, if any."""
@@ -253,19 +230,22 @@ class ChatCompletionStreamState:
     def _handle_choice(
         self,
         raw: dict[str, Any],
-        typed: CreateChatCompletionStreamResponseChoice,
+        typed: CreateChatCompletionStreamResponseChoice | None,
         events: list[ChatCompletionStreamEvent],
     ) -> None:
         index = raw.get("index")
-        choice = self._choice(0 if index is None else _index(index, "choice"))
-        for key, value in raw.items():
-            if key not in _CHOICE_KEYS:
-                _merge_unknown(choice.data, key, value, concat=False)
+        choice = self._choices.get(index) if type(index) is int else None
+        if choice is None:
+            choice = self._choice(0 if index is None else _index(index, "choice"))
+        if not _CHOICE_KEYS.issuperset(raw):
+            for key, value in raw.items():
+                if key not in _CHOICE_KEYS:
+                    _merge_unknown(choice.data, key, value, concat=False)
         delta = raw.get("delta")
         if delta:
             self._merge_delta(choice, delta, events)
         logprobs = raw.get("logprobs")
-        if logprobs:
+        if logprobs and typed is not None:  # a chunk with logprobs is decoded at once
             self._merge_logprobs(choice, logprobs, typed, events)
         finish_reason = raw.get("finish_reason")
         if finish_reason is not None:
@@ -276,20 +256,20 @@ class ChatCompletionStreamState:
         self, choice: _Choice, delta: dict[str, Any], events: list[ChatCompletionStreamEvent]
     ) -> None:
         message = choice.message
+        texts = choice.texts
         for key, value in delta.items():
             if value is None:
                 if key not in message:
                     message[key] = None
-            elif key == "content":
-                text = message["content"] = _joined(message["content"], value, "content")
-                events.append(
-                    ContentDeltaEvent(delta=value, snapshot=text, choice_index=choice.index)
-                )
-            elif key == "refusal":
-                text = message["refusal"] = _joined(message["refusal"], value, "refusal")
-                events.append(
-                    RefusalDeltaEvent(delta=value, snapshot=text, choice_index=choice.index)
-                )
+            elif key == "content" or key == "refusal":
+                text = texts.get(key)
+                if text is None:
+                    text = texts[key] = self._text(message, key)
+                if not isinstance(value, str):
+                    raise _invalid(f"{key} must be a string, got {type(value).__name__}", value)
+                end = text.append(value)
+                kind = ContentDeltaEvent if key == "content" else RefusalDeltaEvent
+                events.append(text_delta_event(kind, value, text, end, choice.index))
             elif key == "tool_calls":
                 for call in value:
                     self._merge_tool_call(choice, call, events)
@@ -299,7 +279,17 @@ class ChatCompletionStreamState:
                 self._merge_function(function, value)
             elif key == "role":
                 message["role"] = value
+            elif isinstance(value, str) and key not in _IDENTIFIERS:
+                # An undeclared string (reasoning_content): joined, as `_merge_unknown` would.
+                text = texts.get(key)
+                if text is None:
+                    text = texts[key] = self._text(message, key)
+                    message[key] = value
+                text.append(value)
             else:
+                replaced = texts.pop(key, None)  # another type replaces (or merges with) it
+                if replaced is not None:
+                    self._texts = [t for t in self._texts if t[2] is not replaced]
                 _merge_unknown(message, key, value, concat=True)
 
     def _tool_index(self, choice: _Choice, raw: dict[str, Any]) -> int:
@@ -326,9 +316,11 @@ class ChatCompletionStreamState:
         call = choice.tool_calls.get(index)
         if call is None:
             call = choice.tool_calls[index] = {"type": "function", "function": {"arguments": ""}}
+            choice.arguments[index] = self._text(call["function"], "arguments")
             ordered = sorted(choice.tool_calls.items())
             choice.message["tool_calls"] = [c for _, c in ordered]
         arguments_delta = ""
+        arguments = choice.arguments[index]
         for key, value in raw.items():
             if key == "index":
                 continue
@@ -340,28 +332,33 @@ class ChatCompletionStreamState:
                     call["type"] = value
             elif key == "function":
                 if value:
-                    arguments_delta = self._merge_function(call["function"], value)
+                    arguments_delta = self._merge_function(call["function"], value, arguments)
             else:
                 _merge_unknown(call, key, value, concat=True)
-        function = call["function"]
+        name = call["function"].get("name") or ""
+        end = arguments.length
         events.append(
-            FunctionToolCallArgumentsDeltaEvent(
-                name=function.get("name") or "",
-                index=index,
-                arguments=function["arguments"],
-                arguments_delta=arguments_delta,
-                choice_index=choice.index,
+            FunctionToolCallArgumentsDeltaEvent._lazy(  # pyright: ignore[reportPrivateUsage]
+                name, index, arguments_delta, arguments, end, choice.index
             )
         )
 
     @staticmethod
-    def _merge_function(function: dict[str, Any], raw: dict[str, Any]) -> str:
+    def _merge_function(
+        function: dict[str, Any], raw: dict[str, Any], arguments: TextSoFar | None = None
+    ) -> str:
+        """Merge a function delta; a tool call's arguments go to its `arguments` text,
+        the deprecated ``function_call``'s (no events, no snapshots) into the dict."""
         added = ""
         for key, value in raw.items():
             if key == "arguments":
                 if value is not None:
-                    function["arguments"] = _joined(function.get("arguments"), value, "arguments")
-                    added = value
+                    added = _text_piece(value, "arguments")
+                    if arguments is not None:
+                        arguments.append(added)
+                    else:
+                        old = function.get("arguments")
+                        function["arguments"] = old + added if isinstance(old, str) else added
             elif key == "name":
                 if value and not function.get("name"):
                     function["name"] = value
@@ -415,13 +412,15 @@ class ChatCompletionStreamState:
             self._close_tool(choice, choice.current_tool, events)
 
     def _close_content(self, choice: _Choice, events: list[ChatCompletionStreamEvent]) -> None:
-        message, at = choice.message, choice.index
-        content = message["content"]
+        at = choice.index
+        text = choice.texts.get("content")
+        content = None if text is None else text.value()
         if content and not choice.content_done:
             choice.content_done = True
             parsed = self._parse_content(content) if self._parse_content else None
             events.append(ContentDoneEvent(content=content, parsed=parsed, choice_index=at))
-        refusal = message["refusal"]
+        text = choice.texts.get("refusal")
+        refusal = None if text is None else text.value()
         if refusal is not None and not choice.refusal_done:
             choice.refusal_done = True
             events.append(RefusalDoneEvent(refusal=refusal, choice_index=at))
@@ -442,7 +441,7 @@ class ChatCompletionStreamState:
         choice.done_tools.add(index)
         function = choice.tool_calls[index]["function"]
         name: str = function.get("name") or ""
-        arguments: str = function["arguments"]
+        arguments = choice.arguments[index].value()
         parsed = self._parse_arguments(name, arguments) if self._parse_arguments else None
         events.append(
             FunctionToolCallArgumentsDoneEvent(

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Final, Self, cast, final
 
 from .._errors import APIConnectionError
 from .._interrupted import interrupted
+from .._streaming import _NOT_READY  # pyright: ignore[reportPrivateUsage]
 from .._types import CallOptions, Omit
 from ..types.chat import (
     CreateChatCompletionResponse,
@@ -122,6 +123,11 @@ class ChatCompletionStream:
         while not pending:
             if self._ended:
                 raise StopAsyncIteration
+            chunk = self._raw._next_ready()  # pyright: ignore[reportPrivateUsage]
+            if chunk is not _NOT_READY:  # already here: no coroutine to await
+                self._chunks += 1
+                pending.extend(self._state.handle_chunk(chunk))
+                continue
             try:
                 chunk = await self._raw.__anext__()
             except StopAsyncIteration:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Final, cast
 
-__all__ = ["TERMINAL", "Snapshot"]
+__all__ = ["DELTA_FIELDS", "TERMINAL", "Snapshot"]
 
 TERMINAL: Final = frozenset({"response.completed", "response.failed", "response.incomplete"})
 
@@ -23,18 +23,50 @@ def _copied(value: object) -> dict[str, Any]:
     return copy.deepcopy(cast("dict[str, Any]", value))
 
 
-class Snapshot:
-    """The Response as the events so far describe it (plain JSON)."""
+# The events that append to a field: their type -> the field.
+DELTA_FIELDS: Final = {
+    "response.output_text.delta": "text",
+    "response.refusal.delta": "refusal",
+    "response.function_call_arguments.delta": "arguments",
+}
 
-    __slots__ = ("response",)
+
+class Snapshot:
+    """The Response as the events so far describe it (plain JSON).
+
+    Text deltas are not joined into the JSON one by one (``old + new`` copies the whole
+    text per token: quadratic in the stream's length). A run of deltas to the same
+    field keeps its pieces in a list, joined into the field when another kind of event
+    comes or when `response` is read.
+    """
+
+    __slots__ = ("_response", "_run", "_run_key")
 
     def __init__(self) -> None:
-        self.response: dict[str, Any] | None = None
+        self._response: dict[str, Any] | None = None
+        # The field the current run of deltas goes to: (dict, key, pieces so far), and
+        # what chose it: (type, output_index, content_index, item_id) of its events.
+        self._run: tuple[dict[str, Any], str, list[str]] | None = None
+        self._run_key: tuple[object, ...] | None = None
+
+    @property
+    def response(self) -> dict[str, Any] | None:
+        """The Response so far (JSON), with every delta received joined in."""
+        if self._run is not None:
+            self._flush()
+        return self._response
+
+    def _flush(self) -> None:
+        run = self._run
+        if run is not None:
+            target, key, pieces = run
+            target[key] = "".join(pieces)
+            self._run = self._run_key = None
 
     def _item(self, event: dict[str, Any]) -> dict[str, Any] | None:
-        if self.response is None:
+        if self._response is None:
             return None
-        output = self.response.setdefault("output", [])
+        output = self._response.setdefault("output", [])
         index = event.get("output_index")
         if isinstance(index, int) and 0 <= index < len(output):
             return output[index]
@@ -56,18 +88,24 @@ class Snapshot:
 
     def apply(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
+        if isinstance(kind, str):
+            field = DELTA_FIELDS.get(kind)
+            if field is not None:
+                self.apply_delta(event, kind, field)
+                return
+        self._flush()
         if (
             kind in ("response.created", "response.in_progress", "response.queued")
             or kind in TERMINAL
         ):
             response: object = event.get("response")
             if response is not None:
-                self.response = _copied(response)
+                self._response = _copied(response)
             return
-        if self.response is None:
+        if self._response is None:
             return
         if kind == "response.output_item.added":
-            output = self.response.setdefault("output", [])
+            output = self._response.setdefault("output", [])
             item = _copied(event.get("item"))
             index = event.get("output_index")
             if isinstance(index, int) and index < len(output):
@@ -75,7 +113,7 @@ class Snapshot:
             else:
                 output.append(item)
         elif kind == "response.output_item.done":
-            output = self.response.setdefault("output", [])
+            output = self._response.setdefault("output", [])
             index = event.get("output_index")
             item = _copied(event.get("item"))
             if isinstance(index, int) and index < len(output):
@@ -96,20 +134,28 @@ class Snapshot:
                     parts[index] = part
                 else:
                     parts.append(part)
-        elif kind in ("response.output_text.delta", "response.refusal.delta"):
-            part = self._part(event)
-            key = "text" if kind == "response.output_text.delta" else "refusal"
-            if part is not None:
-                part[key] = part.get(key, "") + str(event.get("delta", ""))
         elif kind == "response.output_text.done":
             part = self._part(event)
             if part is not None and "text" in event:
                 part["text"] = event["text"]
-        elif kind == "response.function_call_arguments.delta":
-            item = self._item(event)
-            if item is not None:
-                item["arguments"] = item.get("arguments", "") + str(event.get("delta", ""))
         elif kind == "response.function_call_arguments.done":
             item = self._item(event)
             if item is not None and "arguments" in event:
                 item["arguments"] = event["arguments"]
+
+    def apply_delta(self, event: dict[str, Any], kind: str, field: str) -> None:
+        """`apply` for an event of `DELTA_FIELDS` (``field`` is its entry there)."""
+        delta = event.get("delta", "")
+        piece = delta if delta.__class__ is str else str(delta)
+        key = (kind, event.get("output_index"), event.get("content_index"), event.get("item_id"))
+        if self._run is not None:
+            if key == self._run_key:  # the same field as the previous delta
+                self._run[2].append(piece)
+                return
+            self._flush()
+        if self._response is None:
+            return
+        target = self._item(event) if field == "arguments" else self._part(event)
+        if target is not None:
+            self._run = (target, field, [target.get(field, ""), piece])
+            self._run_key = key

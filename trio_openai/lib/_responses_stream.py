@@ -40,8 +40,9 @@ import trio
 from .._endpoints import ENDPOINT_EXTENSION
 from .._errors import APIConnectionError, APIError, APIStatusError
 from .._interrupted import StreamInterruptedError, interrupted
+from .._streaming import _NOT_READY  # pyright: ignore[reportPrivateUsage]
 from .._types import CallOptions, Omit
-from ._responses_snapshot import TERMINAL, Snapshot
+from ._responses_snapshot import DELTA_FIELDS, TERMINAL, Snapshot
 
 if TYPE_CHECKING:
     import httpx
@@ -142,31 +143,41 @@ class ResponseStream:
         while True:
             if self._done:
                 raise StopAsyncIteration
-            try:
-                raw = await self._stream.__anext__()
-            except StopAsyncIteration:
-                self._done = True
-                raise
-            except APIConnectionError as exc:
-                if isinstance(exc, StreamInterruptedError):
+            raw = self._stream._next_ready()  # pyright: ignore[reportPrivateUsage]
+            if raw is _NOT_READY:
+                try:
+                    raw = await self._stream.__anext__()
+                except StopAsyncIteration:
+                    self._done = True
                     raise
-                if not await self._reopen(exc):
-                    raise self._interrupted(exc) from exc
-                continue
-            if not isinstance(raw, dict):
-                return self._decode(raw)
-            raw = cast("dict[str, Any]", raw)
+                except APIConnectionError as exc:
+                    if isinstance(exc, StreamInterruptedError):
+                        raise
+                    if not await self._reopen(exc):
+                        raise self._interrupted(exc) from exc
+                    continue
+            if raw.__class__ is not dict:  # JSON objects only (orjson gives plain dicts)
+                if not isinstance(raw, dict):
+                    return self._decode(raw)
+                raw = dict(cast("dict[str, Any]", raw))
             sequence = raw.get("sequence_number")
             if isinstance(sequence, int):
-                if self._last_sequence is not None and sequence <= self._last_sequence:
+                last = self._last_sequence
+                if last is not None and sequence <= last:
                     continue  # already delivered before a resume
                 self._last_sequence = sequence
             else:
                 self._sequenced = False
-            self._snapshot.apply(raw)
-            self.events_received += 1
-            if raw.get("type") in TERMINAL:
-                self._done = True
+            kind = raw.get("type")
+            if isinstance(kind, str) and (field := DELTA_FIELDS.get(kind)) is not None:
+                # most events: a delta, neither terminal nor changing the structure
+                self._snapshot.apply_delta(raw, kind, field)
+                self.events_received += 1
+            else:
+                self._snapshot.apply(raw)
+                self.events_received += 1
+                if kind in TERMINAL:
+                    self._done = True
             return self._decode(raw)
 
     async def _reopen(self, error: Exception) -> bool:
