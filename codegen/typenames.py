@@ -5,8 +5,9 @@ Two things come out of here:
 - ``types/__init__.py``: one runtime table (name -> module) for lazy lookups, and one
   ``if TYPE_CHECKING:`` block of re-exports for type checkers. Nothing else lists the
   names (no ``__all__``: ``dir()`` gives them).
-- openai-python's module shape (`aliases.OPENAI_NAMES`): ``types.chat.ChatCompletion``,
-  ``types.beta.threads.Run``... For a module that is also a generated area module
+- openai-python's module shape (`aliases.OPENAI_NAMES`, and `param_aliases` for its
+  ``...Param`` request types): ``types.chat.ChatCompletion``, ``types.beta.threads.Run``,
+  ``types.responses.ToolParam``... For a module that is also a generated area module
   (``chat``, ``responses``...) the aliases are appended to it; the others (``beta``,
   ``beta.threads``, ``fine_tuning.jobs``...) become small alias-only modules or packages.
   An alias is a real attribute only once used (a module ``__getattr__`` imports its
