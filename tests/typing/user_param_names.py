@@ -51,13 +51,3 @@ async def chat(client: trio_openai.OpenAI) -> None:
         model="gpt-5.2", messages=messages, tools=[tool]
     )
     assert_type(completion, CreateChatCompletionResponse)
-
-
-def misspelled_key() -> FunctionToolParam:
-    return {
-        "type": "function",
-        "name": "f",
-        "parameters": {},
-        "strict": True,
-        "descripton": "typo",  # type: ignore[typeddict-unknown-key]  # pyright: ignore[reportReturnType]
-    }
