@@ -6,7 +6,8 @@ name generated from the spec}, for every name openai-python's api.md lists under
 "Types" that this spec has a schema for. ``trio_openai.types.<same module>`` then
 exports the name, so ``from trio_openai.types.chat import ChatCompletion`` works as it
 does for openai-python. A target is a model, union or alias of the spec, or a request
-TypedDict of ``types/params.py`` (for the ``...Param`` names).
+TypedDict of ``types/params.py`` (for the ``...Param`` names). Every other ``...Param``
+request type of openai-python is mapped by codegen/param_aliases.py; this table wins a tie.
 
 Kept by hand, checked by tests/test_openai_names.py against the api.md list (names
 with no schema in the spec are listed there as known gaps, with the reason). The first

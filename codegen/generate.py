@@ -73,7 +73,8 @@ def render_all(spec: Spec) -> tuple[dict[str, str], dict[str, str]]:
     for name, d in resolver.defs.items():
         by_module.setdefault(modules[name], []).append(d)
     targets = {**modules, **dict.fromkeys([*typer.classes, *typer.aliases], PARAMS_MODULE)}
-    aliases = alias_table(targets)
+    params = {**dict.fromkeys(typer.classes, ""), **{n: a.ann for n, a in typer.aliases.items()}}
+    aliases = alias_table(targets, params)
     files: dict[str, str] = {}
     for module in sorted(by_module):
         writer = ModuleWriter(resolver, modules, module)

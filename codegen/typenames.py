@@ -5,8 +5,9 @@ Two things come out of here:
 - ``types/__init__.py``: one runtime table (name -> module) for lazy lookups, and one
   ``if TYPE_CHECKING:`` block of re-exports for type checkers. Nothing else lists the
   names (no ``__all__``: ``dir()`` gives them).
-- openai-python's module shape (`aliases.OPENAI_NAMES`): ``types.chat.ChatCompletion``,
-  ``types.beta.threads.Run``... For a module that is also a generated area module
+- openai-python's module shape (`aliases.OPENAI_NAMES`, and `param_aliases` for its
+  ``...Param`` request types): ``types.chat.ChatCompletion``, ``types.beta.threads.Run``,
+  ``types.responses.ToolParam``... For a module that is also a generated area module
   (``chat``, ``responses``...) the aliases are appended to it; the others (``beta``,
   ``beta.threads``, ``fine_tuning.jobs``...) become small alias-only modules or packages.
   An alias is a real attribute only once used (a module ``__getattr__`` imports its
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterator
 
 from .aliases import OPENAI_NAMES
 from .ir import AliasDef, Raw, Resolver
+from .param_aliases import param_aliases
 
 # A Literal this long is written once, as a named alias, and referred to by name.
 NAMED_LITERAL_MIN_VALUES = 12
@@ -28,10 +30,17 @@ NAMED_LITERAL_MIN_VALUES = 12
 Alias = tuple[str, str, str]
 
 
-def alias_table(targets: dict[str, str]) -> dict[str, list[Alias]]:
-    """openai-python module -> its aliases whose target exists (`targets`: name -> module)."""
-    out: dict[str, list[Alias]] = {}
+def alias_table(targets: dict[str, str], params: dict[str, str]) -> dict[str, list[Alias]]:
+    """openai-python module -> its aliases whose target exists (`targets`: name -> module).
+
+    `params` (request type name -> its annotation if an alias, "" for a TypedDict) gives
+    openai-python's ``...Param`` names (param_aliases.py); `OPENAI_NAMES` wins a tie.
+    """
+    table = param_aliases(params)
     for path, names in OPENAI_NAMES.items():
+        table[path] = {**table.get(path, {}), **names}
+    out: dict[str, list[Alias]] = {}
+    for path, names in sorted(table.items()):
         found = [(alias, targets[t], t) for alias, t in sorted(names.items()) if t in targets]
         if found:
             out[path] = found
@@ -221,7 +230,8 @@ def index_source(
         lines.append(f"    from .{module} import (")
         lines += [f"        {n} as {n}," for n in members]
         lines.append("    )")
-    renamed = [(a, m, t) for a, m, t in root_aliases if a != t]
+    # an alias of the same name is listed unless the index has it (a request TypedDict)
+    renamed = [(a, m, t) for a, m, t in root_aliases if a != t or a not in names]
     for module in sorted({m for _a, m, _t in renamed}):
         lines.append(f"    from . import {module} as _a_{module}")
     for alias, module, target in renamed:
@@ -245,7 +255,7 @@ def index_source(
     lines.append("_DECODER_NAMES = frozenset(_DECODERS.values())")
     lines += ["", "# openai-python's name -> the generated name (codegen/aliases.py)"]
     lines.append("_ALIASES: dict[str, tuple[str, str]] = {")
-    lines += [f'    "{a}": ("{m}", "{t}"),' for a, m, t in root_aliases if a != t]
+    lines += [f'    "{a}": ("{m}", "{t}"),' for a, m, t in renamed]
     lines.append("}")
     lines.append("_MODULES = frozenset(_INDEX.values())")
     lines.append(INDEX_CODE)

@@ -3,7 +3,8 @@
 `API_MD` is the "Types" list of openai-python's api.md (and the api.md files of its
 responses, realtime, conversations and webhooks resources), read from
 openai/openai-python at the time of writing; it is the reference the naming table
-(codegen/aliases.py) is checked against. Each name must import from
+(codegen/aliases.py, with codegen/param_aliases.py for the ``...Param`` names) is
+checked against. Each name must import from
 ``trio_openai.types.<same module>`` and be the generated type the table names, or be a
 known gap below, with the reason.
 """
@@ -21,6 +22,7 @@ import pytest
 import trio_openai.types as types
 import trio_openai.types.params as params
 from codegen.aliases import OPENAI_NAMES
+from codegen.param_aliases import param_aliases
 
 API_MD: dict[str, tuple[str, ...]] = {
     "": (
@@ -683,18 +685,8 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
         ("", n): "the spec writes the moderation input parts inline in the request"
         for n in ("ModerationImageURLInput", "ModerationMultiModalInput", "ModerationTextInput")
     },
-    ("chat", "ChatCompletionAudioParam"): _INLINE_PARAM,
     ("chat", "ChatCompletionToolUnion"): "the spec has no named union of chat tools",
     ("graders", "GraderInputs"): "the spec has no named schema for grader inputs",
-    **{
-        ("beta.chatkit", n): _INLINE_PARAM
-        for n in (
-            "ChatSessionChatKitConfigurationParam",
-            "ChatSessionExpiresAfterParam",
-            "ChatSessionRateLimitsParam",
-            "ChatSessionWorkflowParam",
-        )
-    },
     ("beta.threads", "MessageContentPartParam"): _INLINE_PARAM,
     **{
         ("responses", n): _NOT_IN_SPEC
@@ -757,10 +749,17 @@ def generated(target: str) -> object:
     return getattr(types, target)
 
 
+def param_table() -> dict[str, dict[str, str]]:
+    """codegen/param_aliases.py's ``...Param`` names, over this checkout's request types."""
+    return param_aliases(
+        {n: v if isinstance(v, str) else "" for n in params.__all__ for v in [getattr(params, n)]}
+    )
+
+
 @pytest.mark.parametrize("path", sorted(API_MD))
 def test_every_api_md_name_imports_from_the_same_module(path: str) -> None:
     module = importlib.import_module(public_module(path))
-    table = OPENAI_NAMES.get(path, {})
+    table = {**param_table().get(path, {}), **OPENAI_NAMES.get(path, {})}  # as generated
     missing: list[str] = []
     for name in API_MD[path]:
         if (path, name) in KNOWN_GAPS:

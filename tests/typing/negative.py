@@ -8,6 +8,7 @@ are call-arg / arg-type."""
 from __future__ import annotations
 
 import trio_openai
+from trio_openai.types.chat import ChatCompletionStreamOptionsParam
 
 
 async def overloaded_methods(client: trio_openai.OpenAI) -> None:
@@ -67,3 +68,9 @@ def on_not_found(e: trio_openai.NotFoundError) -> None:
 def errors(e: trio_openai.RateLimitError) -> None:
     # A RateLimitError is not a NotFoundError.
     on_not_found(e)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+
+
+def request_dicts() -> None:
+    # A misspelled key in a dict annotated with openai-python's request type name.
+    options: ChatCompletionStreamOptionsParam = {"include_usag": True}  # type: ignore[typeddict-unknown-key]  # pyright: ignore[reportAssignmentType]
+    print(options)

@@ -2435,8 +2435,11 @@ if TYPE_CHECKING:
     FileChunkingStrategyParam = _a_params.ChunkingStrategyRequestParam
     FileDeleted = _a_files.DeleteFileResponse
     FileObject = _a_files.OpenAIFile
+    ImageInputReferenceParam = _a_params.CreateVideoMultipartBodyImageRefParam
     ModelDeleted = _a_models.DeleteModelResponse
     ModerationCreateResponse = _a_moderations.CreateModerationResponse
+    ModerationImageURLInputParam = _a_params.ModerationsCreateInputVariant3ItemImageUrlParam
+    ModerationTextInputParam = _a_params.ModerationsCreateInputVariant3ItemTextParam
     OtherFileChunkingStrategyObject = _a_vector_stores.OtherChunkingStrategyResponse
     ResponseFormatJSONObject = _a_responses.ResponseFormatJsonObject
     ResponseFormatJSONSchema = _a_chat.ResponseFormatJsonSchema
@@ -2446,11 +2449,13 @@ if TYPE_CHECKING:
     StaticFileChunkingStrategy = _a_vector_stores.StaticChunkingStrategy
     StaticFileChunkingStrategyObject = _a_vector_stores.StaticChunkingStrategyResponse
     StaticFileChunkingStrategyObjectParam = _a_params.StaticChunkingStrategyRequestParam
+    StaticFileChunkingStrategyParam = _a_params.StaticChunkingStrategyParam
     VectorStore = _a_vector_stores.VectorStoreObject
     VectorStoreDeleted = _a_vector_stores.DeleteVectorStoreResponse
     VectorStoreSearchResponse = _a_vector_stores.VectorStoreSearchResultItem
     Video = _a_videos.VideoResource
     VideoDeleteResponse = _a_videos.DeletedVideoResource
+    VideoModelParam = _a_params.VideoModelParam
 
 # name -> the module defining it: one string per module, names space-separated
 _INDEX: dict[str, str] = {
@@ -3998,8 +4003,11 @@ _ALIASES: dict[str, tuple[str, str]] = {
     "FileChunkingStrategyParam": ("params", "ChunkingStrategyRequestParam"),
     "FileDeleted": ("files", "DeleteFileResponse"),
     "FileObject": ("files", "OpenAIFile"),
+    "ImageInputReferenceParam": ("params", "CreateVideoMultipartBodyImageRefParam"),
     "ModelDeleted": ("models", "DeleteModelResponse"),
     "ModerationCreateResponse": ("moderations", "CreateModerationResponse"),
+    "ModerationImageURLInputParam": ("params", "ModerationsCreateInputVariant3ItemImageUrlParam"),
+    "ModerationTextInputParam": ("params", "ModerationsCreateInputVariant3ItemTextParam"),
     "OtherFileChunkingStrategyObject": ("vector_stores", "OtherChunkingStrategyResponse"),
     "ResponseFormatJSONObject": ("responses", "ResponseFormatJsonObject"),
     "ResponseFormatJSONSchema": ("chat", "ResponseFormatJsonSchema"),
@@ -4009,11 +4017,13 @@ _ALIASES: dict[str, tuple[str, str]] = {
     "StaticFileChunkingStrategy": ("vector_stores", "StaticChunkingStrategy"),
     "StaticFileChunkingStrategyObject": ("vector_stores", "StaticChunkingStrategyResponse"),
     "StaticFileChunkingStrategyObjectParam": ("params", "StaticChunkingStrategyRequestParam"),
+    "StaticFileChunkingStrategyParam": ("params", "StaticChunkingStrategyParam"),
     "VectorStore": ("vector_stores", "VectorStoreObject"),
     "VectorStoreDeleted": ("vector_stores", "DeleteVectorStoreResponse"),
     "VectorStoreSearchResponse": ("vector_stores", "VectorStoreSearchResultItem"),
     "Video": ("videos", "VideoResource"),
     "VideoDeleteResponse": ("videos", "DeletedVideoResource"),
+    "VideoModelParam": ("params", "VideoModelParam"),
 }
 _MODULES = frozenset(_INDEX.values())
 

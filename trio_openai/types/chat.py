@@ -3207,22 +3207,64 @@ ChatCompletionStoreMessage = ChatCompletionMessageListDataItem
 if TYPE_CHECKING:
     from . import params as _a_params
     from . import response_items as _a_response_items
+    ChatCompletionAllowedToolChoiceParam = _a_params.ChatCompletionAllowedToolsChoiceParam
+    ChatCompletionAllowedToolsParam = _a_params.ChatCompletionAllowedToolsParam
     ChatCompletionAssistantMessageParam = _a_params.ChatCompletionRequestAssistantMessageParam
+    ChatCompletionAudioParam = _a_params.CompletionsCreateAudioParam
+    ChatCompletionContentPartImageParam = _a_params.ChatCompletionRequestMessageContentPartImageParam
+    ChatCompletionContentPartInputAudioParam = _a_params.ChatCompletionRequestMessageContentPartAudioParam
+    ChatCompletionContentPartParam = _a_params.ChatCompletionRequestUserMessageContentPartParam
+    ChatCompletionContentPartRefusalParam = _a_params.ChatCompletionRequestMessageContentPartRefusalParam
+    ChatCompletionContentPartTextParam = _a_params.ChatCompletionRequestMessageContentPartTextParam
+    ChatCompletionCustomToolParam = _a_params.CustomToolChatCompletionsParam
     ChatCompletionDeveloperMessageParam = _a_params.ChatCompletionRequestDeveloperMessageParam
+    ChatCompletionFunctionCallOptionParam = _a_params.ChatCompletionFunctionCallOptionParam
     ChatCompletionFunctionMessageParam = _a_params.ChatCompletionRequestFunctionMessageParam
+    ChatCompletionFunctionToolParam = _a_params.ChatCompletionToolParam
+    ChatCompletionMessageCustomToolCallParam = _a_params.ChatCompletionMessageCustomToolCallParam
+    ChatCompletionMessageFunctionToolCallParam = _a_params.ChatCompletionMessageToolCallParam
     ChatCompletionMessageParam = _a_params.ChatCompletionRequestMessageParam
+    ChatCompletionMessageToolCallParam = _a_params.ChatCompletionMessageToolCallParam
+    ChatCompletionNamedToolChoiceCustomParam = _a_params.ChatCompletionNamedToolChoiceCustomParam
+    ChatCompletionNamedToolChoiceParam = _a_params.ChatCompletionNamedToolChoiceParam
+    ChatCompletionPredictionContentParam = _a_params.PredictionContentParam
     ChatCompletionReasoningEffort = _a_response_items.ReasoningEffort
+    ChatCompletionStreamOptionsParam = _a_params.ChatCompletionStreamOptionsParam2
     ChatCompletionSystemMessageParam = _a_params.ChatCompletionRequestSystemMessageParam
+    ChatCompletionToolChoiceOptionParam = _a_params.ChatCompletionToolChoiceOptionParam
     ChatCompletionToolMessageParam = _a_params.ChatCompletionRequestToolMessageParam
+    ChatCompletionToolParam = _a_params.ChatCompletionToolParam
     ChatCompletionUserMessageParam = _a_params.ChatCompletionRequestUserMessageParam
+    CreateChatCompletionRequestMessageParam = _a_params.ChatCompletionRequestMessageParam
 
 __getattr__ = _alias_getattr(__name__, 1, {
+    "ChatCompletionAllowedToolChoiceParam": ("params", "ChatCompletionAllowedToolsChoiceParam"),
+    "ChatCompletionAllowedToolsParam": ("params", "ChatCompletionAllowedToolsParam"),
     "ChatCompletionAssistantMessageParam": ("params", "ChatCompletionRequestAssistantMessageParam"),
+    "ChatCompletionAudioParam": ("params", "CompletionsCreateAudioParam"),
+    "ChatCompletionContentPartImageParam": ("params", "ChatCompletionRequestMessageContentPartImageParam"),
+    "ChatCompletionContentPartInputAudioParam": ("params", "ChatCompletionRequestMessageContentPartAudioParam"),
+    "ChatCompletionContentPartParam": ("params", "ChatCompletionRequestUserMessageContentPartParam"),
+    "ChatCompletionContentPartRefusalParam": ("params", "ChatCompletionRequestMessageContentPartRefusalParam"),
+    "ChatCompletionContentPartTextParam": ("params", "ChatCompletionRequestMessageContentPartTextParam"),
+    "ChatCompletionCustomToolParam": ("params", "CustomToolChatCompletionsParam"),
     "ChatCompletionDeveloperMessageParam": ("params", "ChatCompletionRequestDeveloperMessageParam"),
+    "ChatCompletionFunctionCallOptionParam": ("params", "ChatCompletionFunctionCallOptionParam"),
     "ChatCompletionFunctionMessageParam": ("params", "ChatCompletionRequestFunctionMessageParam"),
+    "ChatCompletionFunctionToolParam": ("params", "ChatCompletionToolParam"),
+    "ChatCompletionMessageCustomToolCallParam": ("params", "ChatCompletionMessageCustomToolCallParam"),
+    "ChatCompletionMessageFunctionToolCallParam": ("params", "ChatCompletionMessageToolCallParam"),
     "ChatCompletionMessageParam": ("params", "ChatCompletionRequestMessageParam"),
+    "ChatCompletionMessageToolCallParam": ("params", "ChatCompletionMessageToolCallParam"),
+    "ChatCompletionNamedToolChoiceCustomParam": ("params", "ChatCompletionNamedToolChoiceCustomParam"),
+    "ChatCompletionNamedToolChoiceParam": ("params", "ChatCompletionNamedToolChoiceParam"),
+    "ChatCompletionPredictionContentParam": ("params", "PredictionContentParam"),
     "ChatCompletionReasoningEffort": ("response_items", "ReasoningEffort"),
+    "ChatCompletionStreamOptionsParam": ("params", "ChatCompletionStreamOptionsParam2"),
     "ChatCompletionSystemMessageParam": ("params", "ChatCompletionRequestSystemMessageParam"),
+    "ChatCompletionToolChoiceOptionParam": ("params", "ChatCompletionToolChoiceOptionParam"),
     "ChatCompletionToolMessageParam": ("params", "ChatCompletionRequestToolMessageParam"),
+    "ChatCompletionToolParam": ("params", "ChatCompletionToolParam"),
     "ChatCompletionUserMessageParam": ("params", "ChatCompletionRequestUserMessageParam"),
+    "CreateChatCompletionRequestMessageParam": ("params", "ChatCompletionRequestMessageParam"),
 })

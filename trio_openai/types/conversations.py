@@ -248,17 +248,23 @@ Conversation = ConversationResource
 ConversationDeletedResource = DeletedConversationResource
 
 if TYPE_CHECKING:
+    from . import params as _a_params
     from . import response_items as _a_response_items
     from . import response_tools as _a_response_tools
     from . import shared as _a_shared
     ComputerScreenshotContent = _a_response_tools.ComputerScreenshotContent
     ConversationDeleted = _a_shared.DeletedConversation
     InputFileContent = _a_response_items.InputFileContent
+    InputFileContentParam = _a_params.InputFileContentParam
     InputImageContent = _a_response_items.InputImageContent
+    InputImageContentParam = _a_params.InputImageContentParam
     InputTextContent = _a_response_items.InputTextContent
+    InputTextContentParam = _a_params.InputTextContentParam
     Message = _a_response_items.Message
     OutputTextContent = _a_response_items.OutputTextContent
+    OutputTextContentParam = _a_params.OutputTextContentParam
     RefusalContent = _a_response_items.RefusalContent
+    RefusalContentParam = _a_params.RefusalContentParam
     SummaryTextContent = _a_response_items.SummaryTextContent
     TextContent = _a_response_items.TextContent
 
@@ -266,11 +272,16 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "ComputerScreenshotContent": ("response_tools", "ComputerScreenshotContent"),
     "ConversationDeleted": ("shared", "DeletedConversation"),
     "InputFileContent": ("response_items", "InputFileContent"),
+    "InputFileContentParam": ("params", "InputFileContentParam"),
     "InputImageContent": ("response_items", "InputImageContent"),
+    "InputImageContentParam": ("params", "InputImageContentParam"),
     "InputTextContent": ("response_items", "InputTextContent"),
+    "InputTextContentParam": ("params", "InputTextContentParam"),
     "Message": ("response_items", "Message"),
     "OutputTextContent": ("response_items", "OutputTextContent"),
+    "OutputTextContentParam": ("params", "OutputTextContentParam"),
     "RefusalContent": ("response_items", "RefusalContent"),
+    "RefusalContentParam": ("params", "RefusalContentParam"),
     "SummaryTextContent": ("response_items", "SummaryTextContent"),
     "TextContent": ("response_items", "TextContent"),
 })

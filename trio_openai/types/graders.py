@@ -343,18 +343,31 @@ class ValidateGraderResponse(BaseModel):
 # openai-python's names for these types (codegen/aliases.py)
 if TYPE_CHECKING:
     from . import fine_tuning_jobs as _a_fine_tuning_jobs
+    from . import params as _a_params
     LabelModelGrader = _a_fine_tuning_jobs.GraderLabelModel
+    LabelModelGraderParam = _a_params.GraderLabelModelParam
     MultiGrader = _a_fine_tuning_jobs.GraderMulti
+    MultiGraderParam = _a_params.GraderMultiParam
     PythonGrader = _a_fine_tuning_jobs.GraderPython
+    PythonGraderParam = _a_params.GraderPythonParam
     ScoreModelGrader = _a_fine_tuning_jobs.GraderScoreModel
+    ScoreModelGraderParam = _a_params.GraderScoreModelParam
     StringCheckGrader = _a_fine_tuning_jobs.GraderStringCheck
+    StringCheckGraderParam = _a_params.GraderStringCheckParam
     TextSimilarityGrader = _a_fine_tuning_jobs.GraderTextSimilarity
+    TextSimilarityGraderParam = _a_params.GraderTextSimilarityParam
 
 __getattr__ = _alias_getattr(__name__, 1, {
     "LabelModelGrader": ("fine_tuning_jobs", "GraderLabelModel"),
+    "LabelModelGraderParam": ("params", "GraderLabelModelParam"),
     "MultiGrader": ("fine_tuning_jobs", "GraderMulti"),
+    "MultiGraderParam": ("params", "GraderMultiParam"),
     "PythonGrader": ("fine_tuning_jobs", "GraderPython"),
+    "PythonGraderParam": ("params", "GraderPythonParam"),
     "ScoreModelGrader": ("fine_tuning_jobs", "GraderScoreModel"),
+    "ScoreModelGraderParam": ("params", "GraderScoreModelParam"),
     "StringCheckGrader": ("fine_tuning_jobs", "GraderStringCheck"),
+    "StringCheckGraderParam": ("params", "GraderStringCheckParam"),
     "TextSimilarityGrader": ("fine_tuning_jobs", "GraderTextSimilarity"),
+    "TextSimilarityGraderParam": ("params", "GraderTextSimilarityParam"),
 })

@@ -4303,8 +4303,10 @@ RealtimeMcphttpError = RealtimeMCPHTTPError
 RealtimeTranscriptionSessionTurnDetection = RealtimeTranscriptionSessionCreateResponseTurnDetection
 
 if TYPE_CHECKING:
+    from . import params as _a_params
     from . import realtime_beta as _a_realtime_beta
     from . import realtime_events as _a_realtime_events
+    AudioTranscriptionParam = _a_params.AudioTranscriptionParam
     ConversationCreatedEvent = _a_realtime_events.RealtimeServerEventConversationCreated
     ConversationItemAdded = _a_realtime_events.RealtimeServerEventConversationItemAdded
     ConversationItemCreateEvent = _a_realtime_events.RealtimeClientEventConversationItemCreate
@@ -4333,11 +4335,26 @@ if TYPE_CHECKING:
     McpListToolsInProgress = _a_realtime_events.RealtimeServerEventMCPListToolsInProgress
     OutputAudioBufferClearEvent = _a_realtime_events.RealtimeClientEventOutputAudioBufferClear
     RateLimitsUpdatedEvent = _a_realtime_events.RealtimeServerEventRateLimitsUpdated
+    RealtimeAudioConfigInputParam = _a_params.RealtimeSessionCreateRequestGAAudioInputParam
+    RealtimeAudioConfigOutputParam = _a_params.RealtimeSessionCreateRequestGAAudioOutputParam
+    RealtimeAudioConfigParam = _a_params.RealtimeSessionCreateRequestGAAudioParam
+    RealtimeAudioFormatsParam = _a_params.RealtimeAudioFormatsParam
+    RealtimeAudioInputTurnDetectionParam = _a_params.RealtimeTurnDetectionParam
     RealtimeClientEvent = _a_realtime_events.RealtimeClientEvent
     RealtimeError = _a_realtime_events.RealtimeServerEventErrorError
     RealtimeErrorEvent = _a_realtime_events.RealtimeServerEventError
+    RealtimeFunctionToolParam = _a_params.RealtimeFunctionToolParam
+    RealtimeMcpApprovalRequestParam = _a_params.MCPApprovalRequestParam
+    RealtimeMcpApprovalResponseParam = _a_params.MCPApprovalResponseParam
+    RealtimeMcphttpErrorParam = _a_params.HTTPErrorParam
+    RealtimeReasoningParam = _a_params.RealtimeReasoningParam
+    RealtimeResponseCreateMcpToolParam = _a_params.MCPToolParam
     RealtimeServerEvent = _a_realtime_events.RealtimeServerEvent
     RealtimeSession = _a_realtime_beta.RealtimeSession
+    RealtimeSessionCreateRequestParam = _a_params.RealtimeSessionCreateRequestGAParam
+    RealtimeTranscriptionSessionAudioInputParam = _a_params.RealtimeTranscriptionSessionCreateRequestGAAudioInputParam
+    RealtimeTranscriptionSessionAudioParam = _a_params.RealtimeTranscriptionSessionCreateRequestGAAudioParam
+    RealtimeTranscriptionSessionCreateRequestParam = _a_params.RealtimeTranscriptionSessionCreateRequestGAParam
     RealtimeTranslationClientEvent = _a_realtime_events.RealtimeTranslationClientEvent
     RealtimeTranslationClientSecretCreateRequest = _a_realtime_events.RealtimeTranslationClientSecretCreateRequest
     RealtimeTranslationClientSecretCreateResponse = _a_realtime_events.RealtimeTranslationClientSecretCreateResponse
@@ -4350,10 +4367,13 @@ if TYPE_CHECKING:
     RealtimeTranslationSessionCloseEvent = _a_realtime_events.RealtimeTranslationClientEventSessionClose
     RealtimeTranslationSessionClosedEvent = _a_realtime_events.RealtimeTranslationServerEventSessionClosed
     RealtimeTranslationSessionCreateRequest = _a_realtime_events.RealtimeTranslationSessionCreateRequest
+    RealtimeTranslationSessionCreateRequestParam = _a_params.RealtimeTranslationSessionCreateRequestParam
     RealtimeTranslationSessionCreatedEvent = _a_realtime_events.RealtimeTranslationServerEventSessionCreated
     RealtimeTranslationSessionUpdateEvent = _a_realtime_events.RealtimeTranslationClientEventSessionUpdate
     RealtimeTranslationSessionUpdateRequest = _a_realtime_events.RealtimeTranslationSessionUpdateRequest
     RealtimeTranslationSessionUpdatedEvent = _a_realtime_events.RealtimeTranslationServerEventSessionUpdated
+    RealtimeTruncationParam = _a_params.RealtimeTruncationParam
+    RealtimeTruncationRetentionRatioParam = _a_params.RealtimeTruncationRetentionRatioParam
     ResponseAudioDeltaEvent = _a_realtime_events.RealtimeServerEventResponseAudioDelta
     ResponseAudioDoneEvent = _a_realtime_events.RealtimeServerEventResponseAudioDone
     ResponseAudioTranscriptDeltaEvent = _a_realtime_events.RealtimeServerEventResponseAudioTranscriptDelta
@@ -4366,6 +4386,7 @@ if TYPE_CHECKING:
     ResponseDoneEvent = _a_realtime_events.RealtimeServerEventResponseDone
     ResponseFunctionCallArgumentsDeltaEvent = _a_realtime_events.RealtimeServerEventResponseFunctionCallArgumentsDelta
     ResponseFunctionCallArgumentsDoneEvent = _a_realtime_events.RealtimeServerEventResponseFunctionCallArgumentsDone
+    ResponseItemReferenceParam = _a_params.ItemReferenceParam
     ResponseMcpCallArgumentsDelta = _a_realtime_events.RealtimeServerEventResponseMCPCallArgumentsDelta
     ResponseMcpCallArgumentsDone = _a_realtime_events.RealtimeServerEventResponseMCPCallArgumentsDone
     ResponseMcpCallCompleted = _a_realtime_events.RealtimeServerEventResponseMCPCallCompleted
@@ -4382,6 +4403,7 @@ if TYPE_CHECKING:
     TranscriptionSessionUpdatedEvent = _a_realtime_events.RealtimeServerEventTranscriptionSessionUpdated
 
 __getattr__ = _alias_getattr(__name__, 1, {
+    "AudioTranscriptionParam": ("params", "AudioTranscriptionParam"),
     "ConversationCreatedEvent": ("realtime_events", "RealtimeServerEventConversationCreated"),
     "ConversationItemAdded": ("realtime_events", "RealtimeServerEventConversationItemAdded"),
     "ConversationItemCreateEvent": ("realtime_events", "RealtimeClientEventConversationItemCreate"),
@@ -4410,11 +4432,26 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "McpListToolsInProgress": ("realtime_events", "RealtimeServerEventMCPListToolsInProgress"),
     "OutputAudioBufferClearEvent": ("realtime_events", "RealtimeClientEventOutputAudioBufferClear"),
     "RateLimitsUpdatedEvent": ("realtime_events", "RealtimeServerEventRateLimitsUpdated"),
+    "RealtimeAudioConfigInputParam": ("params", "RealtimeSessionCreateRequestGAAudioInputParam"),
+    "RealtimeAudioConfigOutputParam": ("params", "RealtimeSessionCreateRequestGAAudioOutputParam"),
+    "RealtimeAudioConfigParam": ("params", "RealtimeSessionCreateRequestGAAudioParam"),
+    "RealtimeAudioFormatsParam": ("params", "RealtimeAudioFormatsParam"),
+    "RealtimeAudioInputTurnDetectionParam": ("params", "RealtimeTurnDetectionParam"),
     "RealtimeClientEvent": ("realtime_events", "RealtimeClientEvent"),
     "RealtimeError": ("realtime_events", "RealtimeServerEventErrorError"),
     "RealtimeErrorEvent": ("realtime_events", "RealtimeServerEventError"),
+    "RealtimeFunctionToolParam": ("params", "RealtimeFunctionToolParam"),
+    "RealtimeMcpApprovalRequestParam": ("params", "MCPApprovalRequestParam"),
+    "RealtimeMcpApprovalResponseParam": ("params", "MCPApprovalResponseParam"),
+    "RealtimeMcphttpErrorParam": ("params", "HTTPErrorParam"),
+    "RealtimeReasoningParam": ("params", "RealtimeReasoningParam"),
+    "RealtimeResponseCreateMcpToolParam": ("params", "MCPToolParam"),
     "RealtimeServerEvent": ("realtime_events", "RealtimeServerEvent"),
     "RealtimeSession": ("realtime_beta", "RealtimeSession"),
+    "RealtimeSessionCreateRequestParam": ("params", "RealtimeSessionCreateRequestGAParam"),
+    "RealtimeTranscriptionSessionAudioInputParam": ("params", "RealtimeTranscriptionSessionCreateRequestGAAudioInputParam"),
+    "RealtimeTranscriptionSessionAudioParam": ("params", "RealtimeTranscriptionSessionCreateRequestGAAudioParam"),
+    "RealtimeTranscriptionSessionCreateRequestParam": ("params", "RealtimeTranscriptionSessionCreateRequestGAParam"),
     "RealtimeTranslationClientEvent": ("realtime_events", "RealtimeTranslationClientEvent"),
     "RealtimeTranslationClientSecretCreateRequest": ("realtime_events", "RealtimeTranslationClientSecretCreateRequest"),
     "RealtimeTranslationClientSecretCreateResponse": ("realtime_events", "RealtimeTranslationClientSecretCreateResponse"),
@@ -4427,10 +4464,13 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "RealtimeTranslationSessionCloseEvent": ("realtime_events", "RealtimeTranslationClientEventSessionClose"),
     "RealtimeTranslationSessionClosedEvent": ("realtime_events", "RealtimeTranslationServerEventSessionClosed"),
     "RealtimeTranslationSessionCreateRequest": ("realtime_events", "RealtimeTranslationSessionCreateRequest"),
+    "RealtimeTranslationSessionCreateRequestParam": ("params", "RealtimeTranslationSessionCreateRequestParam"),
     "RealtimeTranslationSessionCreatedEvent": ("realtime_events", "RealtimeTranslationServerEventSessionCreated"),
     "RealtimeTranslationSessionUpdateEvent": ("realtime_events", "RealtimeTranslationClientEventSessionUpdate"),
     "RealtimeTranslationSessionUpdateRequest": ("realtime_events", "RealtimeTranslationSessionUpdateRequest"),
     "RealtimeTranslationSessionUpdatedEvent": ("realtime_events", "RealtimeTranslationServerEventSessionUpdated"),
+    "RealtimeTruncationParam": ("params", "RealtimeTruncationParam"),
+    "RealtimeTruncationRetentionRatioParam": ("params", "RealtimeTruncationRetentionRatioParam"),
     "ResponseAudioDeltaEvent": ("realtime_events", "RealtimeServerEventResponseAudioDelta"),
     "ResponseAudioDoneEvent": ("realtime_events", "RealtimeServerEventResponseAudioDone"),
     "ResponseAudioTranscriptDeltaEvent": ("realtime_events", "RealtimeServerEventResponseAudioTranscriptDelta"),
@@ -4443,6 +4483,7 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "ResponseDoneEvent": ("realtime_events", "RealtimeServerEventResponseDone"),
     "ResponseFunctionCallArgumentsDeltaEvent": ("realtime_events", "RealtimeServerEventResponseFunctionCallArgumentsDelta"),
     "ResponseFunctionCallArgumentsDoneEvent": ("realtime_events", "RealtimeServerEventResponseFunctionCallArgumentsDone"),
+    "ResponseItemReferenceParam": ("params", "ItemReferenceParam"),
     "ResponseMcpCallArgumentsDelta": ("realtime_events", "RealtimeServerEventResponseMCPCallArgumentsDelta"),
     "ResponseMcpCallArgumentsDone": ("realtime_events", "RealtimeServerEventResponseMCPCallArgumentsDone"),
     "ResponseMcpCallCompleted": ("realtime_events", "RealtimeServerEventResponseMCPCallCompleted"),

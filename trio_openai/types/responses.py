@@ -2921,17 +2921,37 @@ if TYPE_CHECKING:
     from . import responses_websocket as _a_responses_websocket
     from . import shared as _a_shared
     ApplyPatchTool = _a_response_tools.ApplyPatchTool
+    ApplyPatchToolParam = _a_params.ApplyPatchToolParam
     ComputerAction = _a_response_tools.ComputerAction
     ComputerActionList = _a_response_tools.ComputerActionList
+    ComputerActionParam = _a_params.ComputerActionParam
     ComputerTool = _a_response_tools.ComputerTool
+    ComputerToolParam = _a_params.ComputerToolParam
     ComputerUsePreviewTool = _a_response_tools.ComputerUsePreviewTool
+    ComputerUsePreviewToolParam = _a_params.ComputerUsePreviewToolParam
+    ContainerAutoParam = _a_params.ContainerAutoParam
+    ContainerNetworkPolicyAllowlistParam = _a_params.ContainerNetworkPolicyAllowlistParam
+    ContainerNetworkPolicyDisabledParam = _a_params.ContainerNetworkPolicyDisabledParam
+    ContainerNetworkPolicyDomainSecretParam = _a_params.ContainerNetworkPolicyDomainSecretParam
+    ContainerReferenceParam = _a_params.ContainerReferenceParam
     CustomTool = _a_response_tools.CustomTool
+    CustomToolParam = _a_params.CustomToolParam
     EasyInputMessage = _a_response_items.EasyInputMessage
+    EasyInputMessageParam = _a_params.EasyInputMessageParam
     FileSearchTool = _a_response_tools.FileSearchTool
+    FileSearchToolParam = _a_params.FileSearchToolParam
     FunctionShellTool = _a_response_tools.FunctionShellTool
+    FunctionShellToolParam = _a_params.FunctionShellToolParam
     FunctionTool = _a_response_tools.FunctionTool
+    FunctionToolParam = _a_params.FunctionToolParam
+    InlineSkillParam = _a_params.InlineSkillParam
+    InlineSkillSourceParam = _a_params.InlineSkillSourceParam
+    LocalEnvironmentParam = _a_params.LocalEnvironmentParam
+    LocalSkillParam = _a_params.LocalSkillParam
     McpToolCallError = _a_response_tools.MCPToolCallError
+    McpToolCallErrorParam = _a_params.MCPToolCallErrorParam
     NamespaceTool = _a_response_tools.NamespaceTool
+    NamespaceToolParam = _a_params.NamespaceToolParam
     ResponseApplyPatchToolCall = _a_response_tools.ApplyPatchToolCall
     ResponseApplyPatchToolCallOutput = _a_response_tools.ApplyPatchToolCallOutput
     ResponseAudioDeltaEvent = _a_response_events.ResponseAudioDeltaEvent
@@ -2944,13 +2964,18 @@ if TYPE_CHECKING:
     ResponseCodeInterpreterCallInProgressEvent = _a_response_events.ResponseCodeInterpreterCallInProgressEvent
     ResponseCodeInterpreterCallInterpretingEvent = _a_response_events.ResponseCodeInterpreterCallInterpretingEvent
     ResponseCodeInterpreterToolCall = _a_response_tools.CodeInterpreterToolCall
+    ResponseCodeInterpreterToolCallParam = _a_params.CodeInterpreterToolCallParam
     ResponseCompactionItem = _a_response_items.CompactionBody
+    ResponseCompactionItemParamParam = _a_params.CompactionSummaryItemParam
     ResponseCompletedEvent = _a_response_events.ResponseCompletedEvent
     ResponseComputerToolCall = _a_response_tools.ComputerToolCall
     ResponseComputerToolCallOutputItem = _a_response_tools.ComputerToolCallOutputResource
     ResponseComputerToolCallOutputScreenshot = _a_response_tools.ComputerScreenshotImage
+    ResponseComputerToolCallOutputScreenshotParam = _a_params.ComputerScreenshotImageParam
+    ResponseComputerToolCallParam = _a_params.ComputerToolCallParam
     ResponseContentPartAddedEvent = _a_response_events.ResponseContentPartAddedEvent
     ResponseContentPartDoneEvent = _a_response_events.ResponseContentPartDoneEvent
+    ResponseConversationParamParam = _a_params.ConversationObjectParam
     ResponseCreatedEvent = _a_response_events.ResponseCreatedEvent
     ResponseCustomToolCall = _a_response_tools.CustomToolCall
     ResponseCustomToolCallInputDeltaEvent = _a_response_events.ResponseCustomToolCallInputDeltaEvent
@@ -2958,22 +2983,31 @@ if TYPE_CHECKING:
     ResponseCustomToolCallItem = _a_response_tools.CustomToolCall
     ResponseCustomToolCallOutput = _a_response_tools.CustomToolCallOutput
     ResponseCustomToolCallOutputItem = _a_response_tools.CustomToolCallOutputResource
+    ResponseCustomToolCallOutputParam = _a_params.CustomToolCallOutputParam
+    ResponseCustomToolCallParam = _a_params.CustomToolCallParam
     ResponseErrorEvent = _a_response_events.ResponseErrorEvent
     ResponseFailedEvent = _a_response_events.ResponseFailedEvent
     ResponseFileSearchCallCompletedEvent = _a_response_events.ResponseFileSearchCallCompletedEvent
     ResponseFileSearchCallInProgressEvent = _a_response_events.ResponseFileSearchCallInProgressEvent
     ResponseFileSearchCallSearchingEvent = _a_response_events.ResponseFileSearchCallSearchingEvent
     ResponseFileSearchToolCall = _a_response_tools.FileSearchToolCall
+    ResponseFileSearchToolCallParam = _a_params.FileSearchToolCallParam
+    ResponseFormatTextConfigParam = _a_params.TextResponseFormatConfigurationParam
+    ResponseFormatTextJSONSchemaConfigParam = _a_params.TextResponseFormatJsonSchemaParam
     ResponseFunctionCallArgumentsDeltaEvent = _a_response_events.ResponseFunctionCallArgumentsDeltaEvent
     ResponseFunctionCallArgumentsDoneEvent = _a_response_events.ResponseFunctionCallArgumentsDoneEvent
     ResponseFunctionCallOutputItem = _a_response_tools.FunctionAndCustomToolCallOutput
+    ResponseFunctionCallOutputItemParam = _a_params.FunctionAndCustomToolCallOutputParam
     ResponseFunctionShellCallOutputContent = _a_response_tools.FunctionShellCallOutputContent
+    ResponseFunctionShellCallOutputContentParam = _a_params.FunctionShellCallOutputContentParam
     ResponseFunctionShellToolCall = _a_response_tools.FunctionShellCall
     ResponseFunctionShellToolCallOutput = _a_response_tools.FunctionShellCallOutput
     ResponseFunctionToolCall = _a_response_tools.FunctionToolCall
     ResponseFunctionToolCallItem = _a_response_tools.FunctionToolCallResource
     ResponseFunctionToolCallOutputItem = _a_response_tools.FunctionToolCallOutputResource
+    ResponseFunctionToolCallParam = _a_params.FunctionToolCallParam
     ResponseFunctionWebSearch = _a_response_tools.WebSearchToolCall
+    ResponseFunctionWebSearchParam = _a_params.WebSearchToolCallParam
     ResponseImageGenCallCompletedEvent = _a_response_events.ResponseImageGenCallCompletedEvent
     ResponseImageGenCallGeneratingEvent = _a_response_events.ResponseImageGenCallGeneratingEvent
     ResponseImageGenCallInProgressEvent = _a_response_events.ResponseImageGenCallInProgressEvent
@@ -2981,16 +3015,26 @@ if TYPE_CHECKING:
     ResponseInProgressEvent = _a_response_events.ResponseInProgressEvent
     ResponseIncompleteEvent = _a_response_events.ResponseIncompleteEvent
     ResponseInputAudio = _a_fine_tuning_jobs.InputAudio
+    ResponseInputAudioParam = _a_params.InputAudioParam
     ResponseInputContent = _a_response_items.InputContent
+    ResponseInputContentParam = _a_params.InputContentParam
     ResponseInputFile = _a_response_items.InputFileContent
     ResponseInputFileContent = _a_response_items.InputFileContent
+    ResponseInputFileContentParam = _a_params.InputFileContentParam
+    ResponseInputFileParam = _a_params.InputFileContentParam
     ResponseInputImage = _a_response_items.InputImageContent
     ResponseInputImageContent = _a_response_items.InputImageContent
+    ResponseInputImageContentParam = _a_params.InputImageContentParam
+    ResponseInputImageParam = _a_params.InputImageContentParam
     ResponseInputItem = _a_response_items.InputItem
+    ResponseInputItemParam = _a_params.InputItemParam
     ResponseInputMessageContentList = _a_response_items.InputMessageContentList
     ResponseInputMessageItem = _a_response_items.InputMessageResource
+    ResponseInputParam = _a_params.InputParam
     ResponseInputText = _a_response_items.InputTextContent
     ResponseInputTextContent = _a_response_items.InputTextContent
+    ResponseInputTextContentParam = _a_params.InputTextContentParam
+    ResponseInputTextParam = _a_params.InputTextContentParam
     ResponseItem = _a_response_items.ItemResource
     ResponseItemList = _a_response_items.ResponseItemList
     ResponseMcpCallArgumentsDeltaEvent = _a_response_events.ResponseMCPCallArgumentsDeltaEvent
@@ -3006,11 +3050,16 @@ if TYPE_CHECKING:
     ResponseOutputItemAddedEvent = _a_response_events.ResponseOutputItemAddedEvent
     ResponseOutputItemDoneEvent = _a_response_events.ResponseOutputItemDoneEvent
     ResponseOutputMessage = _a_response_items.OutputMessage
+    ResponseOutputMessageParam = _a_params.OutputMessageParam
     ResponseOutputRefusal = _a_response_items.RefusalContent
+    ResponseOutputRefusalParam = _a_params.RefusalContentParam
     ResponseOutputText = _a_response_items.OutputTextContent
     ResponseOutputTextAnnotationAddedEvent = _a_response_events.ResponseOutputTextAnnotationAddedEvent
+    ResponseOutputTextParam = _a_params.OutputTextContentParam
+    ResponsePromptParam = _a_params.PromptParam2
     ResponseQueuedEvent = _a_response_events.ResponseQueuedEvent
     ResponseReasoningItem = _a_response_items.ReasoningItem
+    ResponseReasoningItemParam = _a_params.ReasoningItemParam
     ResponseReasoningSummaryPartAddedEvent = _a_response_events.ResponseReasoningSummaryPartAddedEvent
     ResponseReasoningSummaryPartDoneEvent = _a_response_events.ResponseReasoningSummaryPartDoneEvent
     ResponseReasoningSummaryTextDeltaEvent = _a_response_events.ResponseReasoningSummaryTextDeltaEvent
@@ -3025,41 +3074,76 @@ if TYPE_CHECKING:
     ResponseShellCallOutputContentDeltaEvent = _a_response_events.ResponseShellCallOutputContentDeltaStreamingEvent
     ResponseShellCallOutputContentDoneEvent = _a_response_events.ResponseShellCallOutputContentDoneStreamingEvent
     ResponseStreamEvent = _a_response_events.ResponseStreamEvent
+    ResponseTextConfigParam = _a_params.ResponseTextParam
     ResponseTextDeltaEvent = _a_response_events.ResponseTextDeltaEvent
     ResponseTextDoneEvent = _a_response_events.ResponseTextDoneEvent
     ResponseToolSearchOutputItemParam = _a_params.ToolSearchOutputItemParam
+    ResponseToolSearchOutputItemParamParam = _a_params.ToolSearchOutputItemParam
     ResponseWebSearchCallCompletedEvent = _a_response_events.ResponseWebSearchCallCompletedEvent
     ResponseWebSearchCallInProgressEvent = _a_response_events.ResponseWebSearchCallInProgressEvent
     ResponseWebSearchCallSearchingEvent = _a_response_events.ResponseWebSearchCallSearchingEvent
     ResponsesClientEvent = _a_responses_websocket.ResponsesClientEvent
     ResponsesServerEvent = _a_responses_websocket.ResponsesServerEvent
     ServiceTier = _a_chat.ServiceTier
+    SkillReferenceParam = _a_params.SkillReferenceParam
     Tool = _a_response_tools.Tool
     ToolChoiceAllowed = _a_response_tools.ToolChoiceAllowed
+    ToolChoiceAllowedParam = _a_params.ToolChoiceAllowedParam
     ToolChoiceApplyPatch = _a_response_tools.SpecificApplyPatch
+    ToolChoiceApplyPatchParam = _a_params.SpecificApplyPatchParam
     ToolChoiceCustom = _a_response_tools.ToolChoiceCustom
+    ToolChoiceCustomParam = _a_params.ToolChoiceCustomParam
     ToolChoiceFunction = _a_response_tools.ToolChoiceFunction
+    ToolChoiceFunctionParam = _a_params.ToolChoiceFunctionParam
     ToolChoiceMcp = _a_response_tools.ToolChoiceMCP
+    ToolChoiceMcpParam = _a_params.ToolChoiceMCPParam
     ToolChoiceOptions = _a_response_tools.ToolChoiceOptions
     ToolChoiceShell = _a_response_tools.SpecificFunctionShell
+    ToolChoiceShellParam = _a_params.SpecificFunctionShellParam
     ToolChoiceTypes = _a_response_tools.ToolChoiceTypes
+    ToolChoiceTypesParam = _a_params.ToolChoiceTypesParam
+    ToolParam = _a_params.ToolParam
+    ToolSearchOutputNamespaceToolParam = _a_params.NamespaceToolParam
     ToolSearchTool = _a_response_tools.ToolSearchTool
+    ToolSearchToolParam = _a_params.ToolSearchToolParam
     WebSearchPreviewTool = _a_response_tools.WebSearchPreviewTool
+    WebSearchPreviewToolParam = _a_params.WebSearchPreviewToolParam
     WebSearchTool = _a_response_tools.WebSearchTool
+    WebSearchToolParam = _a_params.WebSearchToolParam
 
 __getattr__ = _alias_getattr(__name__, 1, {
     "ApplyPatchTool": ("response_tools", "ApplyPatchTool"),
+    "ApplyPatchToolParam": ("params", "ApplyPatchToolParam"),
     "ComputerAction": ("response_tools", "ComputerAction"),
     "ComputerActionList": ("response_tools", "ComputerActionList"),
+    "ComputerActionParam": ("params", "ComputerActionParam"),
     "ComputerTool": ("response_tools", "ComputerTool"),
+    "ComputerToolParam": ("params", "ComputerToolParam"),
     "ComputerUsePreviewTool": ("response_tools", "ComputerUsePreviewTool"),
+    "ComputerUsePreviewToolParam": ("params", "ComputerUsePreviewToolParam"),
+    "ContainerAutoParam": ("params", "ContainerAutoParam"),
+    "ContainerNetworkPolicyAllowlistParam": ("params", "ContainerNetworkPolicyAllowlistParam"),
+    "ContainerNetworkPolicyDisabledParam": ("params", "ContainerNetworkPolicyDisabledParam"),
+    "ContainerNetworkPolicyDomainSecretParam": ("params", "ContainerNetworkPolicyDomainSecretParam"),
+    "ContainerReferenceParam": ("params", "ContainerReferenceParam"),
     "CustomTool": ("response_tools", "CustomTool"),
+    "CustomToolParam": ("params", "CustomToolParam"),
     "EasyInputMessage": ("response_items", "EasyInputMessage"),
+    "EasyInputMessageParam": ("params", "EasyInputMessageParam"),
     "FileSearchTool": ("response_tools", "FileSearchTool"),
+    "FileSearchToolParam": ("params", "FileSearchToolParam"),
     "FunctionShellTool": ("response_tools", "FunctionShellTool"),
+    "FunctionShellToolParam": ("params", "FunctionShellToolParam"),
     "FunctionTool": ("response_tools", "FunctionTool"),
+    "FunctionToolParam": ("params", "FunctionToolParam"),
+    "InlineSkillParam": ("params", "InlineSkillParam"),
+    "InlineSkillSourceParam": ("params", "InlineSkillSourceParam"),
+    "LocalEnvironmentParam": ("params", "LocalEnvironmentParam"),
+    "LocalSkillParam": ("params", "LocalSkillParam"),
     "McpToolCallError": ("response_tools", "MCPToolCallError"),
+    "McpToolCallErrorParam": ("params", "MCPToolCallErrorParam"),
     "NamespaceTool": ("response_tools", "NamespaceTool"),
+    "NamespaceToolParam": ("params", "NamespaceToolParam"),
     "ResponseApplyPatchToolCall": ("response_tools", "ApplyPatchToolCall"),
     "ResponseApplyPatchToolCallOutput": ("response_tools", "ApplyPatchToolCallOutput"),
     "ResponseAudioDeltaEvent": ("response_events", "ResponseAudioDeltaEvent"),
@@ -3072,13 +3156,18 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "ResponseCodeInterpreterCallInProgressEvent": ("response_events", "ResponseCodeInterpreterCallInProgressEvent"),
     "ResponseCodeInterpreterCallInterpretingEvent": ("response_events", "ResponseCodeInterpreterCallInterpretingEvent"),
     "ResponseCodeInterpreterToolCall": ("response_tools", "CodeInterpreterToolCall"),
+    "ResponseCodeInterpreterToolCallParam": ("params", "CodeInterpreterToolCallParam"),
     "ResponseCompactionItem": ("response_items", "CompactionBody"),
+    "ResponseCompactionItemParamParam": ("params", "CompactionSummaryItemParam"),
     "ResponseCompletedEvent": ("response_events", "ResponseCompletedEvent"),
     "ResponseComputerToolCall": ("response_tools", "ComputerToolCall"),
     "ResponseComputerToolCallOutputItem": ("response_tools", "ComputerToolCallOutputResource"),
     "ResponseComputerToolCallOutputScreenshot": ("response_tools", "ComputerScreenshotImage"),
+    "ResponseComputerToolCallOutputScreenshotParam": ("params", "ComputerScreenshotImageParam"),
+    "ResponseComputerToolCallParam": ("params", "ComputerToolCallParam"),
     "ResponseContentPartAddedEvent": ("response_events", "ResponseContentPartAddedEvent"),
     "ResponseContentPartDoneEvent": ("response_events", "ResponseContentPartDoneEvent"),
+    "ResponseConversationParamParam": ("params", "ConversationObjectParam"),
     "ResponseCreatedEvent": ("response_events", "ResponseCreatedEvent"),
     "ResponseCustomToolCall": ("response_tools", "CustomToolCall"),
     "ResponseCustomToolCallInputDeltaEvent": ("response_events", "ResponseCustomToolCallInputDeltaEvent"),
@@ -3086,22 +3175,31 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "ResponseCustomToolCallItem": ("response_tools", "CustomToolCall"),
     "ResponseCustomToolCallOutput": ("response_tools", "CustomToolCallOutput"),
     "ResponseCustomToolCallOutputItem": ("response_tools", "CustomToolCallOutputResource"),
+    "ResponseCustomToolCallOutputParam": ("params", "CustomToolCallOutputParam"),
+    "ResponseCustomToolCallParam": ("params", "CustomToolCallParam"),
     "ResponseErrorEvent": ("response_events", "ResponseErrorEvent"),
     "ResponseFailedEvent": ("response_events", "ResponseFailedEvent"),
     "ResponseFileSearchCallCompletedEvent": ("response_events", "ResponseFileSearchCallCompletedEvent"),
     "ResponseFileSearchCallInProgressEvent": ("response_events", "ResponseFileSearchCallInProgressEvent"),
     "ResponseFileSearchCallSearchingEvent": ("response_events", "ResponseFileSearchCallSearchingEvent"),
     "ResponseFileSearchToolCall": ("response_tools", "FileSearchToolCall"),
+    "ResponseFileSearchToolCallParam": ("params", "FileSearchToolCallParam"),
+    "ResponseFormatTextConfigParam": ("params", "TextResponseFormatConfigurationParam"),
+    "ResponseFormatTextJSONSchemaConfigParam": ("params", "TextResponseFormatJsonSchemaParam"),
     "ResponseFunctionCallArgumentsDeltaEvent": ("response_events", "ResponseFunctionCallArgumentsDeltaEvent"),
     "ResponseFunctionCallArgumentsDoneEvent": ("response_events", "ResponseFunctionCallArgumentsDoneEvent"),
     "ResponseFunctionCallOutputItem": ("response_tools", "FunctionAndCustomToolCallOutput"),
+    "ResponseFunctionCallOutputItemParam": ("params", "FunctionAndCustomToolCallOutputParam"),
     "ResponseFunctionShellCallOutputContent": ("response_tools", "FunctionShellCallOutputContent"),
+    "ResponseFunctionShellCallOutputContentParam": ("params", "FunctionShellCallOutputContentParam"),
     "ResponseFunctionShellToolCall": ("response_tools", "FunctionShellCall"),
     "ResponseFunctionShellToolCallOutput": ("response_tools", "FunctionShellCallOutput"),
     "ResponseFunctionToolCall": ("response_tools", "FunctionToolCall"),
     "ResponseFunctionToolCallItem": ("response_tools", "FunctionToolCallResource"),
     "ResponseFunctionToolCallOutputItem": ("response_tools", "FunctionToolCallOutputResource"),
+    "ResponseFunctionToolCallParam": ("params", "FunctionToolCallParam"),
     "ResponseFunctionWebSearch": ("response_tools", "WebSearchToolCall"),
+    "ResponseFunctionWebSearchParam": ("params", "WebSearchToolCallParam"),
     "ResponseImageGenCallCompletedEvent": ("response_events", "ResponseImageGenCallCompletedEvent"),
     "ResponseImageGenCallGeneratingEvent": ("response_events", "ResponseImageGenCallGeneratingEvent"),
     "ResponseImageGenCallInProgressEvent": ("response_events", "ResponseImageGenCallInProgressEvent"),
@@ -3109,16 +3207,26 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "ResponseInProgressEvent": ("response_events", "ResponseInProgressEvent"),
     "ResponseIncompleteEvent": ("response_events", "ResponseIncompleteEvent"),
     "ResponseInputAudio": ("fine_tuning_jobs", "InputAudio"),
+    "ResponseInputAudioParam": ("params", "InputAudioParam"),
     "ResponseInputContent": ("response_items", "InputContent"),
+    "ResponseInputContentParam": ("params", "InputContentParam"),
     "ResponseInputFile": ("response_items", "InputFileContent"),
     "ResponseInputFileContent": ("response_items", "InputFileContent"),
+    "ResponseInputFileContentParam": ("params", "InputFileContentParam"),
+    "ResponseInputFileParam": ("params", "InputFileContentParam"),
     "ResponseInputImage": ("response_items", "InputImageContent"),
     "ResponseInputImageContent": ("response_items", "InputImageContent"),
+    "ResponseInputImageContentParam": ("params", "InputImageContentParam"),
+    "ResponseInputImageParam": ("params", "InputImageContentParam"),
     "ResponseInputItem": ("response_items", "InputItem"),
+    "ResponseInputItemParam": ("params", "InputItemParam"),
     "ResponseInputMessageContentList": ("response_items", "InputMessageContentList"),
     "ResponseInputMessageItem": ("response_items", "InputMessageResource"),
+    "ResponseInputParam": ("params", "InputParam"),
     "ResponseInputText": ("response_items", "InputTextContent"),
     "ResponseInputTextContent": ("response_items", "InputTextContent"),
+    "ResponseInputTextContentParam": ("params", "InputTextContentParam"),
+    "ResponseInputTextParam": ("params", "InputTextContentParam"),
     "ResponseItem": ("response_items", "ItemResource"),
     "ResponseItemList": ("response_items", "ResponseItemList"),
     "ResponseMcpCallArgumentsDeltaEvent": ("response_events", "ResponseMCPCallArgumentsDeltaEvent"),
@@ -3134,11 +3242,16 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "ResponseOutputItemAddedEvent": ("response_events", "ResponseOutputItemAddedEvent"),
     "ResponseOutputItemDoneEvent": ("response_events", "ResponseOutputItemDoneEvent"),
     "ResponseOutputMessage": ("response_items", "OutputMessage"),
+    "ResponseOutputMessageParam": ("params", "OutputMessageParam"),
     "ResponseOutputRefusal": ("response_items", "RefusalContent"),
+    "ResponseOutputRefusalParam": ("params", "RefusalContentParam"),
     "ResponseOutputText": ("response_items", "OutputTextContent"),
     "ResponseOutputTextAnnotationAddedEvent": ("response_events", "ResponseOutputTextAnnotationAddedEvent"),
+    "ResponseOutputTextParam": ("params", "OutputTextContentParam"),
+    "ResponsePromptParam": ("params", "PromptParam2"),
     "ResponseQueuedEvent": ("response_events", "ResponseQueuedEvent"),
     "ResponseReasoningItem": ("response_items", "ReasoningItem"),
+    "ResponseReasoningItemParam": ("params", "ReasoningItemParam"),
     "ResponseReasoningSummaryPartAddedEvent": ("response_events", "ResponseReasoningSummaryPartAddedEvent"),
     "ResponseReasoningSummaryPartDoneEvent": ("response_events", "ResponseReasoningSummaryPartDoneEvent"),
     "ResponseReasoningSummaryTextDeltaEvent": ("response_events", "ResponseReasoningSummaryTextDeltaEvent"),
@@ -3153,25 +3266,40 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "ResponseShellCallOutputContentDeltaEvent": ("response_events", "ResponseShellCallOutputContentDeltaStreamingEvent"),
     "ResponseShellCallOutputContentDoneEvent": ("response_events", "ResponseShellCallOutputContentDoneStreamingEvent"),
     "ResponseStreamEvent": ("response_events", "ResponseStreamEvent"),
+    "ResponseTextConfigParam": ("params", "ResponseTextParam"),
     "ResponseTextDeltaEvent": ("response_events", "ResponseTextDeltaEvent"),
     "ResponseTextDoneEvent": ("response_events", "ResponseTextDoneEvent"),
     "ResponseToolSearchOutputItemParam": ("params", "ToolSearchOutputItemParam"),
+    "ResponseToolSearchOutputItemParamParam": ("params", "ToolSearchOutputItemParam"),
     "ResponseWebSearchCallCompletedEvent": ("response_events", "ResponseWebSearchCallCompletedEvent"),
     "ResponseWebSearchCallInProgressEvent": ("response_events", "ResponseWebSearchCallInProgressEvent"),
     "ResponseWebSearchCallSearchingEvent": ("response_events", "ResponseWebSearchCallSearchingEvent"),
     "ResponsesClientEvent": ("responses_websocket", "ResponsesClientEvent"),
     "ResponsesServerEvent": ("responses_websocket", "ResponsesServerEvent"),
     "ServiceTier": ("chat", "ServiceTier"),
+    "SkillReferenceParam": ("params", "SkillReferenceParam"),
     "Tool": ("response_tools", "Tool"),
     "ToolChoiceAllowed": ("response_tools", "ToolChoiceAllowed"),
+    "ToolChoiceAllowedParam": ("params", "ToolChoiceAllowedParam"),
     "ToolChoiceApplyPatch": ("response_tools", "SpecificApplyPatch"),
+    "ToolChoiceApplyPatchParam": ("params", "SpecificApplyPatchParam"),
     "ToolChoiceCustom": ("response_tools", "ToolChoiceCustom"),
+    "ToolChoiceCustomParam": ("params", "ToolChoiceCustomParam"),
     "ToolChoiceFunction": ("response_tools", "ToolChoiceFunction"),
+    "ToolChoiceFunctionParam": ("params", "ToolChoiceFunctionParam"),
     "ToolChoiceMcp": ("response_tools", "ToolChoiceMCP"),
+    "ToolChoiceMcpParam": ("params", "ToolChoiceMCPParam"),
     "ToolChoiceOptions": ("response_tools", "ToolChoiceOptions"),
     "ToolChoiceShell": ("response_tools", "SpecificFunctionShell"),
+    "ToolChoiceShellParam": ("params", "SpecificFunctionShellParam"),
     "ToolChoiceTypes": ("response_tools", "ToolChoiceTypes"),
+    "ToolChoiceTypesParam": ("params", "ToolChoiceTypesParam"),
+    "ToolParam": ("params", "ToolParam"),
+    "ToolSearchOutputNamespaceToolParam": ("params", "NamespaceToolParam"),
     "ToolSearchTool": ("response_tools", "ToolSearchTool"),
+    "ToolSearchToolParam": ("params", "ToolSearchToolParam"),
     "WebSearchPreviewTool": ("response_tools", "WebSearchPreviewTool"),
+    "WebSearchPreviewToolParam": ("params", "WebSearchPreviewToolParam"),
     "WebSearchTool": ("response_tools", "WebSearchTool"),
+    "WebSearchToolParam": ("params", "WebSearchToolParam"),
 })

@@ -11,19 +11,90 @@ from ..._models import alias_getattr as _alias_getattr
 if TYPE_CHECKING:
     from .. import assistants as _a_assistants
     from .. import chatkit as _a_chatkit
+    from .. import params as _a_params
     from .. import threads as _a_threads
     Assistant = _a_assistants.AssistantObject
     AssistantDeleted = _a_assistants.DeleteAssistantResponse
     AssistantResponseFormatOption = _a_assistants.AssistantsApiResponseFormatOption
+    AssistantResponseFormatOptionParam = _a_params.AssistantsApiResponseFormatOptionParam
     AssistantStreamEvent = _a_assistants.AssistantStreamEvent
     AssistantTool = _a_assistants.AssistantObjectTool
     AssistantToolChoice = _a_threads.AssistantsNamedToolChoice
     AssistantToolChoiceFunction = _a_threads.AssistantsNamedToolChoiceFunction
+    AssistantToolChoiceFunctionParam = _a_params.AssistantsNamedToolChoiceFunctionParam
     AssistantToolChoiceOption = _a_threads.AssistantsApiToolChoiceOption
+    AssistantToolChoiceOptionParam = _a_params.AssistantsApiToolChoiceOptionParam
+    AssistantToolChoiceParam = _a_params.AssistantsNamedToolChoiceParam
+    BetaApplyPatchToolParam = _a_params.BetaApplyPatchToolParam
+    BetaComputerActionParam = _a_params.BetaComputerActionParam
+    BetaComputerToolParam = _a_params.BetaComputerToolParam
+    BetaComputerUsePreviewToolParam = _a_params.BetaComputerUsePreviewToolParam
+    BetaContainerAutoParam = _a_params.BetaContainerAutoParam
+    BetaContainerNetworkPolicyAllowlistParam = _a_params.BetaContainerNetworkPolicyAllowlistParam
+    BetaContainerNetworkPolicyDisabledParam = _a_params.BetaContainerNetworkPolicyDisabledParam
+    BetaContainerNetworkPolicyDomainSecretParam = _a_params.BetaContainerNetworkPolicyDomainSecretParam
+    BetaContainerReferenceParam = _a_params.BetaContainerReferenceParam
+    BetaCustomToolParam = _a_params.BetaCustomToolParam
+    BetaEasyInputMessageParam = _a_params.BetaEasyInputMessageParam
+    BetaFileSearchToolParam = _a_params.BetaFileSearchToolParam
+    BetaFunctionShellToolParam = _a_params.BetaFunctionShellToolParam
+    BetaFunctionToolParam = _a_params.BetaFunctionToolParam
+    BetaInlineSkillParam = _a_params.BetaInlineSkillParam
+    BetaInlineSkillSourceParam = _a_params.BetaInlineSkillSourceParam
+    BetaLocalEnvironmentParam = _a_params.BetaLocalEnvironmentParam
+    BetaLocalSkillParam = _a_params.BetaLocalSkillParam
+    BetaMcpToolCallErrorParam = _a_params.BetaMCPToolCallErrorParam
+    BetaNamespaceToolParam = _a_params.BetaNamespaceToolParam
+    BetaResponseCodeInterpreterToolCallParam = _a_params.BetaCodeInterpreterToolCallParam
+    BetaResponseCompactionItemParamParam = _a_params.BetaCompactionSummaryItemParam
+    BetaResponseComputerToolCallOutputScreenshotParam = _a_params.BetaComputerScreenshotImageParam
+    BetaResponseComputerToolCallParam = _a_params.BetaComputerToolCallParam
+    BetaResponseConversationParamParam = _a_params.BetaConversationObjectParam
+    BetaResponseCustomToolCallOutputParam = _a_params.BetaCustomToolCallOutputParam
+    BetaResponseCustomToolCallParam = _a_params.BetaCustomToolCallParam
+    BetaResponseFileSearchToolCallParam = _a_params.BetaFileSearchToolCallParam
+    BetaResponseFormatTextConfigParam = _a_params.BetaTextResponseFormatConfigurationParam
+    BetaResponseFormatTextJSONSchemaConfigParam = _a_params.BetaTextResponseFormatJsonSchemaParam
+    BetaResponseFunctionCallOutputItemParam = _a_params.BetaFunctionAndCustomToolCallOutputParam
+    BetaResponseFunctionShellCallOutputContentParam = _a_params.BetaFunctionShellCallOutputContentParam
+    BetaResponseFunctionToolCallParam = _a_params.BetaFunctionToolCallParam
+    BetaResponseFunctionWebSearchParam = _a_params.BetaWebSearchToolCallParam
+    BetaResponseInputContentParam = _a_params.BetaInputContentParam
+    BetaResponseInputFileContentParam = _a_params.BetaInputFileContentParam
+    BetaResponseInputFileParam = _a_params.BetaInputFileContentParam
+    BetaResponseInputImageContentParam = _a_params.BetaInputImageContentParam
+    BetaResponseInputImageParam = _a_params.BetaInputImageContentParam
+    BetaResponseInputItemParam = _a_params.BetaInputItemParam
+    BetaResponseInputParam = _a_params.BetaInputParam
+    BetaResponseInputTextContentParam = _a_params.BetaInputTextContentParam
+    BetaResponseInputTextParam = _a_params.BetaInputTextContentParam
+    BetaResponseOutputMessageParam = _a_params.BetaOutputMessageParam
+    BetaResponseOutputRefusalParam = _a_params.BetaRefusalContentParam
+    BetaResponseOutputTextParam = _a_params.BetaOutputTextContentParam
+    BetaResponsePromptParam = _a_params.BetaPromptParam2
+    BetaResponseReasoningItemParam = _a_params.BetaReasoningItemParam
+    BetaResponseTextConfigParam = _a_params.BetaResponseTextParam
+    BetaResponseToolSearchOutputItemParamParam = _a_params.BetaToolSearchOutputItemParam
+    BetaSkillReferenceParam = _a_params.BetaSkillReferenceParam
+    BetaToolChoiceAllowedParam = _a_params.BetaToolChoiceAllowedParam
+    BetaToolChoiceApplyPatchParam = _a_params.BetaSpecificApplyPatchParam
+    BetaToolChoiceCustomParam = _a_params.BetaToolChoiceCustomParam
+    BetaToolChoiceFunctionParam = _a_params.BetaToolChoiceFunctionParam
+    BetaToolChoiceMcpParam = _a_params.BetaToolChoiceMCPParam
+    BetaToolChoiceShellParam = _a_params.BetaSpecificFunctionShellParam
+    BetaToolChoiceTypesParam = _a_params.BetaToolChoiceTypesParam
+    BetaToolParam = _a_params.BetaToolParam
+    BetaToolSearchOutputNamespaceToolParam = _a_params.BetaNamespaceToolParam
+    BetaToolSearchToolParam = _a_params.BetaToolSearchToolParam
+    BetaWebSearchPreviewToolParam = _a_params.BetaWebSearchPreviewToolParam
+    BetaWebSearchToolParam = _a_params.BetaWebSearchToolParam
     ChatKitWorkflow = _a_chatkit.ChatkitWorkflow
     CodeInterpreterTool = _a_assistants.AssistantToolsCode
+    CodeInterpreterToolParam = _a_params.AssistantToolsCodeParam
     FileSearchTool = _a_assistants.AssistantToolsFileSearch
+    FileSearchToolParam = _a_params.AssistantToolsFileSearchParam
     FunctionTool = _a_assistants.AssistantToolsFunction
+    FunctionToolParam = _a_params.AssistantToolsFunctionParam
     MessageStreamEvent = _a_assistants.MessageStreamEvent
     RunStepStreamEvent = _a_assistants.RunStepStreamEvent
     RunStreamEvent = _a_assistants.RunStreamEvent
@@ -35,15 +106,85 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "Assistant": ("assistants", "AssistantObject"),
     "AssistantDeleted": ("assistants", "DeleteAssistantResponse"),
     "AssistantResponseFormatOption": ("assistants", "AssistantsApiResponseFormatOption"),
+    "AssistantResponseFormatOptionParam": ("params", "AssistantsApiResponseFormatOptionParam"),
     "AssistantStreamEvent": ("assistants", "AssistantStreamEvent"),
     "AssistantTool": ("assistants", "AssistantObjectTool"),
     "AssistantToolChoice": ("threads", "AssistantsNamedToolChoice"),
     "AssistantToolChoiceFunction": ("threads", "AssistantsNamedToolChoiceFunction"),
+    "AssistantToolChoiceFunctionParam": ("params", "AssistantsNamedToolChoiceFunctionParam"),
     "AssistantToolChoiceOption": ("threads", "AssistantsApiToolChoiceOption"),
+    "AssistantToolChoiceOptionParam": ("params", "AssistantsApiToolChoiceOptionParam"),
+    "AssistantToolChoiceParam": ("params", "AssistantsNamedToolChoiceParam"),
+    "BetaApplyPatchToolParam": ("params", "BetaApplyPatchToolParam"),
+    "BetaComputerActionParam": ("params", "BetaComputerActionParam"),
+    "BetaComputerToolParam": ("params", "BetaComputerToolParam"),
+    "BetaComputerUsePreviewToolParam": ("params", "BetaComputerUsePreviewToolParam"),
+    "BetaContainerAutoParam": ("params", "BetaContainerAutoParam"),
+    "BetaContainerNetworkPolicyAllowlistParam": ("params", "BetaContainerNetworkPolicyAllowlistParam"),
+    "BetaContainerNetworkPolicyDisabledParam": ("params", "BetaContainerNetworkPolicyDisabledParam"),
+    "BetaContainerNetworkPolicyDomainSecretParam": ("params", "BetaContainerNetworkPolicyDomainSecretParam"),
+    "BetaContainerReferenceParam": ("params", "BetaContainerReferenceParam"),
+    "BetaCustomToolParam": ("params", "BetaCustomToolParam"),
+    "BetaEasyInputMessageParam": ("params", "BetaEasyInputMessageParam"),
+    "BetaFileSearchToolParam": ("params", "BetaFileSearchToolParam"),
+    "BetaFunctionShellToolParam": ("params", "BetaFunctionShellToolParam"),
+    "BetaFunctionToolParam": ("params", "BetaFunctionToolParam"),
+    "BetaInlineSkillParam": ("params", "BetaInlineSkillParam"),
+    "BetaInlineSkillSourceParam": ("params", "BetaInlineSkillSourceParam"),
+    "BetaLocalEnvironmentParam": ("params", "BetaLocalEnvironmentParam"),
+    "BetaLocalSkillParam": ("params", "BetaLocalSkillParam"),
+    "BetaMcpToolCallErrorParam": ("params", "BetaMCPToolCallErrorParam"),
+    "BetaNamespaceToolParam": ("params", "BetaNamespaceToolParam"),
+    "BetaResponseCodeInterpreterToolCallParam": ("params", "BetaCodeInterpreterToolCallParam"),
+    "BetaResponseCompactionItemParamParam": ("params", "BetaCompactionSummaryItemParam"),
+    "BetaResponseComputerToolCallOutputScreenshotParam": ("params", "BetaComputerScreenshotImageParam"),
+    "BetaResponseComputerToolCallParam": ("params", "BetaComputerToolCallParam"),
+    "BetaResponseConversationParamParam": ("params", "BetaConversationObjectParam"),
+    "BetaResponseCustomToolCallOutputParam": ("params", "BetaCustomToolCallOutputParam"),
+    "BetaResponseCustomToolCallParam": ("params", "BetaCustomToolCallParam"),
+    "BetaResponseFileSearchToolCallParam": ("params", "BetaFileSearchToolCallParam"),
+    "BetaResponseFormatTextConfigParam": ("params", "BetaTextResponseFormatConfigurationParam"),
+    "BetaResponseFormatTextJSONSchemaConfigParam": ("params", "BetaTextResponseFormatJsonSchemaParam"),
+    "BetaResponseFunctionCallOutputItemParam": ("params", "BetaFunctionAndCustomToolCallOutputParam"),
+    "BetaResponseFunctionShellCallOutputContentParam": ("params", "BetaFunctionShellCallOutputContentParam"),
+    "BetaResponseFunctionToolCallParam": ("params", "BetaFunctionToolCallParam"),
+    "BetaResponseFunctionWebSearchParam": ("params", "BetaWebSearchToolCallParam"),
+    "BetaResponseInputContentParam": ("params", "BetaInputContentParam"),
+    "BetaResponseInputFileContentParam": ("params", "BetaInputFileContentParam"),
+    "BetaResponseInputFileParam": ("params", "BetaInputFileContentParam"),
+    "BetaResponseInputImageContentParam": ("params", "BetaInputImageContentParam"),
+    "BetaResponseInputImageParam": ("params", "BetaInputImageContentParam"),
+    "BetaResponseInputItemParam": ("params", "BetaInputItemParam"),
+    "BetaResponseInputParam": ("params", "BetaInputParam"),
+    "BetaResponseInputTextContentParam": ("params", "BetaInputTextContentParam"),
+    "BetaResponseInputTextParam": ("params", "BetaInputTextContentParam"),
+    "BetaResponseOutputMessageParam": ("params", "BetaOutputMessageParam"),
+    "BetaResponseOutputRefusalParam": ("params", "BetaRefusalContentParam"),
+    "BetaResponseOutputTextParam": ("params", "BetaOutputTextContentParam"),
+    "BetaResponsePromptParam": ("params", "BetaPromptParam2"),
+    "BetaResponseReasoningItemParam": ("params", "BetaReasoningItemParam"),
+    "BetaResponseTextConfigParam": ("params", "BetaResponseTextParam"),
+    "BetaResponseToolSearchOutputItemParamParam": ("params", "BetaToolSearchOutputItemParam"),
+    "BetaSkillReferenceParam": ("params", "BetaSkillReferenceParam"),
+    "BetaToolChoiceAllowedParam": ("params", "BetaToolChoiceAllowedParam"),
+    "BetaToolChoiceApplyPatchParam": ("params", "BetaSpecificApplyPatchParam"),
+    "BetaToolChoiceCustomParam": ("params", "BetaToolChoiceCustomParam"),
+    "BetaToolChoiceFunctionParam": ("params", "BetaToolChoiceFunctionParam"),
+    "BetaToolChoiceMcpParam": ("params", "BetaToolChoiceMCPParam"),
+    "BetaToolChoiceShellParam": ("params", "BetaSpecificFunctionShellParam"),
+    "BetaToolChoiceTypesParam": ("params", "BetaToolChoiceTypesParam"),
+    "BetaToolParam": ("params", "BetaToolParam"),
+    "BetaToolSearchOutputNamespaceToolParam": ("params", "BetaNamespaceToolParam"),
+    "BetaToolSearchToolParam": ("params", "BetaToolSearchToolParam"),
+    "BetaWebSearchPreviewToolParam": ("params", "BetaWebSearchPreviewToolParam"),
+    "BetaWebSearchToolParam": ("params", "BetaWebSearchToolParam"),
     "ChatKitWorkflow": ("chatkit", "ChatkitWorkflow"),
     "CodeInterpreterTool": ("assistants", "AssistantToolsCode"),
+    "CodeInterpreterToolParam": ("params", "AssistantToolsCodeParam"),
     "FileSearchTool": ("assistants", "AssistantToolsFileSearch"),
+    "FileSearchToolParam": ("params", "AssistantToolsFileSearchParam"),
     "FunctionTool": ("assistants", "AssistantToolsFunction"),
+    "FunctionToolParam": ("params", "AssistantToolsFunctionParam"),
     "MessageStreamEvent": ("assistants", "MessageStreamEvent"),
     "RunStepStreamEvent": ("assistants", "RunStepStreamEvent"),
     "RunStreamEvent": ("assistants", "RunStreamEvent"),

@@ -10,6 +10,7 @@ from ..._models import alias_getattr as _alias_getattr
 # openai-python's names for these types (codegen/aliases.py)
 if TYPE_CHECKING:
     from .. import chatkit as _a_chatkit
+    from .. import params as _a_params
     ChatKitAttachment = _a_chatkit.Attachment
     ChatKitResponseOutputText = _a_chatkit.ResponseOutputText
     ChatKitThread = _a_chatkit.ThreadResource
@@ -20,10 +21,14 @@ if TYPE_CHECKING:
     ChatSession = _a_chatkit.ChatSessionResource
     ChatSessionAutomaticThreadTitling = _a_chatkit.ChatSessionAutomaticThreadTitling
     ChatSessionChatKitConfiguration = _a_chatkit.ChatSessionChatkitConfiguration
+    ChatSessionChatKitConfigurationParam = _a_params.ChatkitConfigurationParam
+    ChatSessionExpiresAfterParam = _a_params.ExpiresAfterParam
     ChatSessionFileUpload = _a_chatkit.ChatSessionFileUpload
     ChatSessionHistory = _a_chatkit.ChatSessionHistory
     ChatSessionRateLimits = _a_chatkit.ChatSessionRateLimits
+    ChatSessionRateLimitsParam = _a_params.RateLimitsParam
     ChatSessionStatus = _a_chatkit.ChatSessionStatus
+    ChatSessionWorkflowParam = _a_params.WorkflowParam
     ThreadDeleteResponse = _a_chatkit.DeletedThreadResource
 
 __getattr__ = _alias_getattr(__name__, 2, {
@@ -37,9 +42,13 @@ __getattr__ = _alias_getattr(__name__, 2, {
     "ChatSession": ("chatkit", "ChatSessionResource"),
     "ChatSessionAutomaticThreadTitling": ("chatkit", "ChatSessionAutomaticThreadTitling"),
     "ChatSessionChatKitConfiguration": ("chatkit", "ChatSessionChatkitConfiguration"),
+    "ChatSessionChatKitConfigurationParam": ("params", "ChatkitConfigurationParam"),
+    "ChatSessionExpiresAfterParam": ("params", "ExpiresAfterParam"),
     "ChatSessionFileUpload": ("chatkit", "ChatSessionFileUpload"),
     "ChatSessionHistory": ("chatkit", "ChatSessionHistory"),
     "ChatSessionRateLimits": ("chatkit", "ChatSessionRateLimits"),
+    "ChatSessionRateLimitsParam": ("params", "RateLimitsParam"),
     "ChatSessionStatus": ("chatkit", "ChatSessionStatus"),
+    "ChatSessionWorkflowParam": ("params", "WorkflowParam"),
     "ThreadDeleteResponse": ("chatkit", "DeletedThreadResource"),
 })

@@ -10,8 +10,11 @@ from ..._models import alias_getattr as _alias_getattr
 # openai-python's names for these types (codegen/aliases.py)
 if TYPE_CHECKING:
     from .. import evals_runs as _a_evals_runs
+    from .. import params as _a_params
     CreateEvalCompletionsRunDataSource = _a_evals_runs.CreateEvalCompletionsRunDataSource
+    CreateEvalCompletionsRunDataSourceParam = _a_params.CreateEvalCompletionsRunDataSourceParam
     CreateEvalJSONLRunDataSource = _a_evals_runs.CreateEvalJsonlRunDataSource
+    CreateEvalJSONLRunDataSourceParam = _a_params.CreateEvalJsonlRunDataSourceParam
     EvalAPIError = _a_evals_runs.EvalApiError
     RunCancelResponse = _a_evals_runs.EvalRun
     RunCreateResponse = _a_evals_runs.EvalRun
@@ -21,7 +24,9 @@ if TYPE_CHECKING:
 
 __getattr__ = _alias_getattr(__name__, 1, {
     "CreateEvalCompletionsRunDataSource": ("evals_runs", "CreateEvalCompletionsRunDataSource"),
+    "CreateEvalCompletionsRunDataSourceParam": ("params", "CreateEvalCompletionsRunDataSourceParam"),
     "CreateEvalJSONLRunDataSource": ("evals_runs", "CreateEvalJsonlRunDataSource"),
+    "CreateEvalJSONLRunDataSourceParam": ("params", "CreateEvalJsonlRunDataSourceParam"),
     "EvalAPIError": ("evals_runs", "EvalApiError"),
     "RunCancelResponse": ("evals_runs", "EvalRun"),
     "RunCreateResponse": ("evals_runs", "EvalRun"),

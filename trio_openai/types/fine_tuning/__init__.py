@@ -10,28 +10,41 @@ from ..._models import alias_getattr as _alias_getattr
 # openai-python's names for these types (codegen/aliases.py)
 if TYPE_CHECKING:
     from .. import fine_tuning_jobs as _a_fine_tuning_jobs
+    from .. import params as _a_params
     DpoHyperparameters = _a_fine_tuning_jobs.FineTuneDPOHyperparameters
+    DpoHyperparametersParam = _a_params.FineTuneDPOHyperparametersParam
     DpoMethod = _a_fine_tuning_jobs.FineTuneDPOMethod
+    DpoMethodParam = _a_params.FineTuneDPOMethodParam
     FineTuningJob = _a_fine_tuning_jobs.FineTuningJob
     FineTuningJobEvent = _a_fine_tuning_jobs.FineTuningJobEvent
     FineTuningJobIntegration = _a_fine_tuning_jobs.FineTuningIntegration
     FineTuningJobWandbIntegration = _a_fine_tuning_jobs.FineTuningIntegrationWandb
     FineTuningJobWandbIntegrationObject = _a_fine_tuning_jobs.FineTuningIntegration
     ReinforcementHyperparameters = _a_fine_tuning_jobs.FineTuneReinforcementHyperparameters
+    ReinforcementHyperparametersParam = _a_params.FineTuneReinforcementHyperparametersParam
     ReinforcementMethod = _a_fine_tuning_jobs.FineTuneReinforcementMethod
+    ReinforcementMethodParam = _a_params.FineTuneReinforcementMethodParam
     SupervisedHyperparameters = _a_fine_tuning_jobs.FineTuneSupervisedHyperparameters
+    SupervisedHyperparametersParam = _a_params.FineTuneSupervisedHyperparametersParam
     SupervisedMethod = _a_fine_tuning_jobs.FineTuneSupervisedMethod
+    SupervisedMethodParam = _a_params.FineTuneSupervisedMethodParam
 
 __getattr__ = _alias_getattr(__name__, 1, {
     "DpoHyperparameters": ("fine_tuning_jobs", "FineTuneDPOHyperparameters"),
+    "DpoHyperparametersParam": ("params", "FineTuneDPOHyperparametersParam"),
     "DpoMethod": ("fine_tuning_jobs", "FineTuneDPOMethod"),
+    "DpoMethodParam": ("params", "FineTuneDPOMethodParam"),
     "FineTuningJob": ("fine_tuning_jobs", "FineTuningJob"),
     "FineTuningJobEvent": ("fine_tuning_jobs", "FineTuningJobEvent"),
     "FineTuningJobIntegration": ("fine_tuning_jobs", "FineTuningIntegration"),
     "FineTuningJobWandbIntegration": ("fine_tuning_jobs", "FineTuningIntegrationWandb"),
     "FineTuningJobWandbIntegrationObject": ("fine_tuning_jobs", "FineTuningIntegration"),
     "ReinforcementHyperparameters": ("fine_tuning_jobs", "FineTuneReinforcementHyperparameters"),
+    "ReinforcementHyperparametersParam": ("params", "FineTuneReinforcementHyperparametersParam"),
     "ReinforcementMethod": ("fine_tuning_jobs", "FineTuneReinforcementMethod"),
+    "ReinforcementMethodParam": ("params", "FineTuneReinforcementMethodParam"),
     "SupervisedHyperparameters": ("fine_tuning_jobs", "FineTuneSupervisedHyperparameters"),
+    "SupervisedHyperparametersParam": ("params", "FineTuneSupervisedHyperparametersParam"),
     "SupervisedMethod": ("fine_tuning_jobs", "FineTuneSupervisedMethod"),
+    "SupervisedMethodParam": ("params", "FineTuneSupervisedMethodParam"),
 })

@@ -21,12 +21,16 @@ if TYPE_CHECKING:
     FilePathDeltaAnnotation = _a_assistants.MessageDeltaContentTextAnnotationsFilePathObject
     ImageFile = _a_threads.MessageContentImageFileObjectImageFile
     ImageFileContentBlock = _a_threads.MessageContentImageFileObject
+    ImageFileContentBlockParam = _a_params.MessageContentImageFileObjectParam
     ImageFileDelta = _a_assistants.MessageDeltaContentImageFileObjectImageFile
     ImageFileDeltaBlock = _a_assistants.MessageDeltaContentImageFileObject
+    ImageFileParam = _a_params.MessageContentImageFileObjectImageFileParam
     ImageURL = _a_threads.MessageContentImageUrlObjectImageUrl
     ImageURLContentBlock = _a_threads.MessageContentImageUrlObject
+    ImageURLContentBlockParam = _a_params.MessageContentImageUrlObjectParam
     ImageURLDelta = _a_assistants.MessageDeltaContentImageUrlObjectImageUrl
     ImageURLDeltaBlock = _a_assistants.MessageDeltaContentImageUrlObject
+    ImageURLParam = _a_params.MessageContentImageUrlObjectImageUrlParam
     Message = _a_threads.MessageObject
     MessageContent = _a_response_items.MessageContentItem
     MessageContentDelta = _a_assistants.MessageDeltaObjectDeltaContentItem
@@ -52,12 +56,16 @@ __getattr__ = _alias_getattr(__name__, 2, {
     "FilePathDeltaAnnotation": ("assistants", "MessageDeltaContentTextAnnotationsFilePathObject"),
     "ImageFile": ("threads", "MessageContentImageFileObjectImageFile"),
     "ImageFileContentBlock": ("threads", "MessageContentImageFileObject"),
+    "ImageFileContentBlockParam": ("params", "MessageContentImageFileObjectParam"),
     "ImageFileDelta": ("assistants", "MessageDeltaContentImageFileObjectImageFile"),
     "ImageFileDeltaBlock": ("assistants", "MessageDeltaContentImageFileObject"),
+    "ImageFileParam": ("params", "MessageContentImageFileObjectImageFileParam"),
     "ImageURL": ("threads", "MessageContentImageUrlObjectImageUrl"),
     "ImageURLContentBlock": ("threads", "MessageContentImageUrlObject"),
+    "ImageURLContentBlockParam": ("params", "MessageContentImageUrlObjectParam"),
     "ImageURLDelta": ("assistants", "MessageDeltaContentImageUrlObjectImageUrl"),
     "ImageURLDeltaBlock": ("assistants", "MessageDeltaContentImageUrlObject"),
+    "ImageURLParam": ("params", "MessageContentImageUrlObjectImageUrlParam"),
     "Message": ("threads", "MessageObject"),
     "MessageContent": ("response_items", "MessageContentItem"),
     "MessageContentDelta": ("assistants", "MessageDeltaObjectDeltaContentItem"),
