@@ -32,8 +32,8 @@ from .openai_param_names import OPENAI_PARAM_NAMES
 PARAM_TARGETS: dict[str, dict[str, str]] = {
     "": {
         "ImageInputReferenceParam": "CreateVideoMultipartBodyImageRefParam",
-        "ModerationImageURLInputParam": "ModerationsCreateInputVariant3ItemImageUrlParam",
-        "ModerationTextInputParam": "ModerationsCreateInputVariant3ItemTextParam",
+        "ModerationImageURLInputParam": "ModerationsCreateInputItemImageUrlParam",
+        "ModerationTextInputParam": "ModerationsCreateInputItemTextParam",
         "StaticFileChunkingStrategyParam": "StaticChunkingStrategyParam",
     },
     "beta": {

@@ -2438,8 +2438,8 @@ if TYPE_CHECKING:
     ImageInputReferenceParam = _a_params.CreateVideoMultipartBodyImageRefParam
     ModelDeleted = _a_models.DeleteModelResponse
     ModerationCreateResponse = _a_moderations.CreateModerationResponse
-    ModerationImageURLInputParam = _a_params.ModerationsCreateInputVariant3ItemImageUrlParam
-    ModerationTextInputParam = _a_params.ModerationsCreateInputVariant3ItemTextParam
+    ModerationImageURLInputParam = _a_params.ModerationsCreateInputItemImageUrlParam
+    ModerationTextInputParam = _a_params.ModerationsCreateInputItemTextParam
     OtherFileChunkingStrategyObject = _a_vector_stores.OtherChunkingStrategyResponse
     ResponseFormatJSONObject = _a_responses.ResponseFormatJsonObject
     ResponseFormatJSONSchema = _a_chat.ResponseFormatJsonSchema
@@ -4006,8 +4006,8 @@ _ALIASES: dict[str, tuple[str, str]] = {
     "ImageInputReferenceParam": ("params", "CreateVideoMultipartBodyImageRefParam"),
     "ModelDeleted": ("models", "DeleteModelResponse"),
     "ModerationCreateResponse": ("moderations", "CreateModerationResponse"),
-    "ModerationImageURLInputParam": ("params", "ModerationsCreateInputVariant3ItemImageUrlParam"),
-    "ModerationTextInputParam": ("params", "ModerationsCreateInputVariant3ItemTextParam"),
+    "ModerationImageURLInputParam": ("params", "ModerationsCreateInputItemImageUrlParam"),
+    "ModerationTextInputParam": ("params", "ModerationsCreateInputItemTextParam"),
     "OtherFileChunkingStrategyObject": ("vector_stores", "OtherChunkingStrategyResponse"),
     "ResponseFormatJSONObject": ("responses", "ResponseFormatJsonObject"),
     "ResponseFormatJSONSchema": ("chat", "ResponseFormatJsonSchema"),

@@ -3229,7 +3229,7 @@ if TYPE_CHECKING:
     ChatCompletionNamedToolChoiceParam = _a_params.ChatCompletionNamedToolChoiceParam
     ChatCompletionPredictionContentParam = _a_params.PredictionContentParam
     ChatCompletionReasoningEffort = _a_response_items.ReasoningEffort
-    ChatCompletionStreamOptionsParam = _a_params.ChatCompletionStreamOptionsParam2
+    ChatCompletionStreamOptionsParam = _a_params.ChatCompletionStreamOptionsParam
     ChatCompletionSystemMessageParam = _a_params.ChatCompletionRequestSystemMessageParam
     ChatCompletionToolChoiceOptionParam = _a_params.ChatCompletionToolChoiceOptionParam
     ChatCompletionToolMessageParam = _a_params.ChatCompletionRequestToolMessageParam
@@ -3260,7 +3260,7 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "ChatCompletionNamedToolChoiceParam": ("params", "ChatCompletionNamedToolChoiceParam"),
     "ChatCompletionPredictionContentParam": ("params", "PredictionContentParam"),
     "ChatCompletionReasoningEffort": ("response_items", "ReasoningEffort"),
-    "ChatCompletionStreamOptionsParam": ("params", "ChatCompletionStreamOptionsParam2"),
+    "ChatCompletionStreamOptionsParam": ("params", "ChatCompletionStreamOptionsParam"),
     "ChatCompletionSystemMessageParam": ("params", "ChatCompletionRequestSystemMessageParam"),
     "ChatCompletionToolChoiceOptionParam": ("params", "ChatCompletionToolChoiceOptionParam"),
     "ChatCompletionToolMessageParam": ("params", "ChatCompletionRequestToolMessageParam"),

@@ -3020,7 +3020,7 @@ if TYPE_CHECKING:
     ResponseInputContentParam = _a_params.InputContentParam
     ResponseInputFile = _a_response_items.InputFileContent
     ResponseInputFileContent = _a_response_items.InputFileContent
-    ResponseInputFileContentParam = _a_params.InputFileContentParam
+    ResponseInputFileContentParam = _a_params.ResponseInputFileContentParam
     ResponseInputFileParam = _a_params.InputFileContentParam
     ResponseInputImage = _a_response_items.InputImageContent
     ResponseInputImageContent = _a_response_items.InputImageContent
@@ -3033,7 +3033,7 @@ if TYPE_CHECKING:
     ResponseInputParam = _a_params.InputParam
     ResponseInputText = _a_response_items.InputTextContent
     ResponseInputTextContent = _a_response_items.InputTextContent
-    ResponseInputTextContentParam = _a_params.InputTextContentParam
+    ResponseInputTextContentParam = _a_params.ResponseInputTextContentParam
     ResponseInputTextParam = _a_params.InputTextContentParam
     ResponseItem = _a_response_items.ItemResource
     ResponseItemList = _a_response_items.ResponseItemList
@@ -3056,7 +3056,7 @@ if TYPE_CHECKING:
     ResponseOutputText = _a_response_items.OutputTextContent
     ResponseOutputTextAnnotationAddedEvent = _a_response_events.ResponseOutputTextAnnotationAddedEvent
     ResponseOutputTextParam = _a_params.OutputTextContentParam
-    ResponsePromptParam = _a_params.PromptParam2
+    ResponsePromptParam = _a_params.PromptParam
     ResponseQueuedEvent = _a_response_events.ResponseQueuedEvent
     ResponseReasoningItem = _a_response_items.ReasoningItem
     ResponseReasoningItemParam = _a_params.ReasoningItemParam
@@ -3212,7 +3212,7 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "ResponseInputContentParam": ("params", "InputContentParam"),
     "ResponseInputFile": ("response_items", "InputFileContent"),
     "ResponseInputFileContent": ("response_items", "InputFileContent"),
-    "ResponseInputFileContentParam": ("params", "InputFileContentParam"),
+    "ResponseInputFileContentParam": ("params", "ResponseInputFileContentParam"),
     "ResponseInputFileParam": ("params", "InputFileContentParam"),
     "ResponseInputImage": ("response_items", "InputImageContent"),
     "ResponseInputImageContent": ("response_items", "InputImageContent"),
@@ -3225,7 +3225,7 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "ResponseInputParam": ("params", "InputParam"),
     "ResponseInputText": ("response_items", "InputTextContent"),
     "ResponseInputTextContent": ("response_items", "InputTextContent"),
-    "ResponseInputTextContentParam": ("params", "InputTextContentParam"),
+    "ResponseInputTextContentParam": ("params", "ResponseInputTextContentParam"),
     "ResponseInputTextParam": ("params", "InputTextContentParam"),
     "ResponseItem": ("response_items", "ItemResource"),
     "ResponseItemList": ("response_items", "ResponseItemList"),
@@ -3248,7 +3248,7 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "ResponseOutputText": ("response_items", "OutputTextContent"),
     "ResponseOutputTextAnnotationAddedEvent": ("response_events", "ResponseOutputTextAnnotationAddedEvent"),
     "ResponseOutputTextParam": ("params", "OutputTextContentParam"),
-    "ResponsePromptParam": ("params", "PromptParam2"),
+    "ResponsePromptParam": ("params", "PromptParam"),
     "ResponseQueuedEvent": ("response_events", "ResponseQueuedEvent"),
     "ResponseReasoningItem": ("response_items", "ReasoningItem"),
     "ResponseReasoningItemParam": ("params", "ReasoningItemParam"),

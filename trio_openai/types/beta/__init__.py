@@ -60,18 +60,18 @@ if TYPE_CHECKING:
     BetaResponseFunctionToolCallParam = _a_params.BetaFunctionToolCallParam
     BetaResponseFunctionWebSearchParam = _a_params.BetaWebSearchToolCallParam
     BetaResponseInputContentParam = _a_params.BetaInputContentParam
-    BetaResponseInputFileContentParam = _a_params.BetaInputFileContentParam
+    BetaResponseInputFileContentParam = _a_params.BetaResponseInputFileContentParam
     BetaResponseInputFileParam = _a_params.BetaInputFileContentParam
     BetaResponseInputImageContentParam = _a_params.BetaInputImageContentParam
     BetaResponseInputImageParam = _a_params.BetaInputImageContentParam
     BetaResponseInputItemParam = _a_params.BetaInputItemParam
     BetaResponseInputParam = _a_params.BetaInputParam
-    BetaResponseInputTextContentParam = _a_params.BetaInputTextContentParam
+    BetaResponseInputTextContentParam = _a_params.BetaResponseInputTextContentParam
     BetaResponseInputTextParam = _a_params.BetaInputTextContentParam
     BetaResponseOutputMessageParam = _a_params.BetaOutputMessageParam
     BetaResponseOutputRefusalParam = _a_params.BetaRefusalContentParam
     BetaResponseOutputTextParam = _a_params.BetaOutputTextContentParam
-    BetaResponsePromptParam = _a_params.BetaPromptParam2
+    BetaResponsePromptParam = _a_params.BetaPromptParam
     BetaResponseReasoningItemParam = _a_params.BetaReasoningItemParam
     BetaResponseTextConfigParam = _a_params.BetaResponseTextParam
     BetaResponseToolSearchOutputItemParamParam = _a_params.BetaToolSearchOutputItemParam
@@ -150,18 +150,18 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "BetaResponseFunctionToolCallParam": ("params", "BetaFunctionToolCallParam"),
     "BetaResponseFunctionWebSearchParam": ("params", "BetaWebSearchToolCallParam"),
     "BetaResponseInputContentParam": ("params", "BetaInputContentParam"),
-    "BetaResponseInputFileContentParam": ("params", "BetaInputFileContentParam"),
+    "BetaResponseInputFileContentParam": ("params", "BetaResponseInputFileContentParam"),
     "BetaResponseInputFileParam": ("params", "BetaInputFileContentParam"),
     "BetaResponseInputImageContentParam": ("params", "BetaInputImageContentParam"),
     "BetaResponseInputImageParam": ("params", "BetaInputImageContentParam"),
     "BetaResponseInputItemParam": ("params", "BetaInputItemParam"),
     "BetaResponseInputParam": ("params", "BetaInputParam"),
-    "BetaResponseInputTextContentParam": ("params", "BetaInputTextContentParam"),
+    "BetaResponseInputTextContentParam": ("params", "BetaResponseInputTextContentParam"),
     "BetaResponseInputTextParam": ("params", "BetaInputTextContentParam"),
     "BetaResponseOutputMessageParam": ("params", "BetaOutputMessageParam"),
     "BetaResponseOutputRefusalParam": ("params", "BetaRefusalContentParam"),
     "BetaResponseOutputTextParam": ("params", "BetaOutputTextContentParam"),
-    "BetaResponsePromptParam": ("params", "BetaPromptParam2"),
+    "BetaResponsePromptParam": ("params", "BetaPromptParam"),
     "BetaResponseReasoningItemParam": ("params", "BetaReasoningItemParam"),
     "BetaResponseTextConfigParam": ("params", "BetaResponseTextParam"),
     "BetaResponseToolSearchOutputItemParamParam": ("params", "BetaToolSearchOutputItemParam"),
