@@ -98,10 +98,10 @@ class RealtimeError(StreamError):
     the id of the client event that caused it, when the server says.
     """
 
-    event: Any
+    event: object  # the decoded `error` event (a generated model, or UnknownVariant)
     event_id: str | None
 
-    def __init__(self, event: Any, raw: Mapping[str, Any]) -> None:
+    def __init__(self, event: object, raw: Mapping[str, Any]) -> None:
         error = raw.get("error")
         fields: Mapping[str, Any] = (
             cast("Mapping[str, Any]", error) if isinstance(error, Mapping) else {}

@@ -96,11 +96,11 @@ class ResponsesWebSocketError(StreamError):
     HTTP status the server associates with it, ``stream_id`` the lane it concerns.
     """
 
-    event: Any
+    event: object  # the decoded `error` event (a generated model, or UnknownVariant)
     status: int | None
     stream_id: str | None
 
-    def __init__(self, event: Any, raw: Mapping[str, Any]) -> None:
+    def __init__(self, event: object, raw: Mapping[str, Any]) -> None:
         error = raw.get("error")
         fields: Mapping[str, Any] = (
             cast("Mapping[str, Any]", error) if isinstance(error, Mapping) else {}
