@@ -60,7 +60,9 @@ class _Front:
                         self.dispatch(event)
                     await self.flush()
                 nursery.cancel_scope.cancel()
-        except (trio.BrokenResourceError, trio.ClosedResourceError, h2.exceptions.ProtocolError):
+        # The client may drop the connection at any step (the cancellation sweep does): the
+        # read then fails inside the nursery, so the error arrives in an exception group.
+        except* (trio.BrokenResourceError, trio.ClosedResourceError, h2.exceptions.ProtocolError):
             pass
         finally:
             await trio.aclose_forcefully(self.stream)
