@@ -6,6 +6,8 @@ timed alone over the benchmark's own payloads (``benchmarks/payloads.py``), in C
 little). It says where a helper's time goes when the transport's share is small (64
 events per HTTP chunk), and what a step costs without a profiler's distortion.
 
+- HTTP/1.1: the chunked body decoded by ``_h1codec.ResponseParser`` (each event its own
+  HTTP chunk, as the server sends them), one chunk per socket read and 64 per read;
 - SSE: `SSEDecoder.feed` over chunks of 64 whole events (what the 64-per-chunk workload
   sends) and over 64 KiB reads cut anywhere;
 - JSON: ``orjson.loads`` of each event's data;
@@ -27,6 +29,7 @@ from typing import Any
 import orjson
 
 from benchmarks.payloads import chat_stream_events, responses_stream_events
+from trio_openai._h1codec import NEED_DATA, ResponseParser
 from trio_openai._sse import SSEDecoder
 from trio_openai.lib._chat_state import ChatCompletionStreamState
 from trio_openai.lib._responses_snapshot import Snapshot
@@ -57,6 +60,24 @@ def _feed_all(chunks: list[bytes]) -> Callable[[], object]:
     return run
 
 
+def _chunked_reads(reads: list[bytes]) -> Callable[[], object]:
+    """The codec over a chunked body arriving in these reads (events taken as a response
+    stream takes them: until the parser needs data)."""
+
+    def run() -> None:
+        parser = ResponseParser()
+        parser.start("GET")
+        parser.receive_data(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        parser.next_event()
+        receive, next_event = parser.receive_data, parser.next_event
+        for read in reads:
+            receive(read)
+            while next_event() is not NEED_DATA:
+                pass
+
+    return run
+
+
 def _each(fn: Callable[[Any], object], items: list[Any]) -> Callable[[], object]:
     def run() -> None:
         for item in items:
@@ -76,6 +97,8 @@ def measure(events: int, repeats: int) -> list[tuple[str, str, float]]:
     resp_data = [event.split(b"data: ", 1)[1][:-2] for event in responses]
     resp_dicts: list[dict[str, Any]] = [orjson.loads(data) for data in resp_data]
     resp_batches = [b"".join(responses[i : i + 64]) for i in range(0, len(responses), 64)]
+    resp_chunks = [b"%x\r\n%b\r\n" % (len(event), event) for event in responses]
+    chunk_batches = [b"".join(resp_chunks[i : i + 64]) for i in range(0, len(resp_chunks), 64)]
     decode_event = decoder_for("ResponseStreamEvent")
     decode_chunk = CreateChatCompletionStreamResponse.from_dict
 
@@ -94,6 +117,8 @@ def measure(events: int, repeats: int) -> list[tuple[str, str, float]]:
         ("chat", "JSON (orjson.loads)", _each(orjson.loads, chat_data), n_chat),
         ("chat", "chat state (handle_chunk)", chat_state, n_chat),
         ("chat", "typed chunk decode", _each(decode_chunk, chat_dicts), n_chat),
+        ("responses", "HTTP/1.1 chunked, 1 chunk per read", _chunked_reads(resp_chunks), n_resp),
+        ("responses", "HTTP/1.1 chunked, 64 per read", _chunked_reads(chunk_batches), n_resp),
         ("responses", "SSE, 64 events per chunk", _feed_all(resp_batches), n_resp),
         ("responses", "JSON (orjson.loads)", _each(orjson.loads, resp_data), n_resp),
         ("responses", "typed event decode", _each(decode_event, resp_dicts), n_resp),

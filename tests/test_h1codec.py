@@ -16,6 +16,7 @@ import h11
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
+from trio_openai import _h1codec
 from trio_openai._h1codec import (
     END,
     NEED_DATA,
@@ -314,6 +315,14 @@ MALFORMED_BODIES = {
     "eof in a chunk": TE + b"5\r\nab",
     "eof before the last chunk": TE + b"2\r\nab\r\n",
     "eof in the trailers": TE + b"0\r\nX-T: 1\r\n",
+    # What int(x, 16) would take and the chunk-size grammar does not: the fast path for
+    # whole chunks must leave these to the strict state machine.
+    "0x before a chunk size": TE + b"0x3\r\nabc\r\n0\r\n\r\n",
+    "sign before a chunk size": TE + b"+3\r\nabc\r\n0\r\n\r\n",
+    "underscore in a chunk size": TE + b"1_0\r\n" + b"a" * 16 + b"\r\n0\r\n\r\n",
+    "negative chunk size": TE + b"-3\r\nabc\r\n0\r\n\r\n",
+    "non-ASCII digit in a chunk size": TE + "\u0663".encode() + b"\r\nabc\r\n0\r\n\r\n",
+    "bad CRLF after a whole chunk": TE + b"1\r\na\r\n3\r\nabc\rX0\r\n\r\n",
 }
 
 
@@ -346,6 +355,93 @@ def test_a_control_byte_in_any_header_is_refused_at_any_cut(
     wire = response.wire[:where] + bytes([bad]) + response.wire[where:]
     with pytest.raises(HeadError):
         decode(split_at(wire, cuts))
+
+
+# -- the fast path for whole chunks against the state machine ---------------------------
+
+size_lines = st.one_of(
+    st.integers(1, 600).map(lambda n: b"%x" % n),
+    st.integers(0, 600).map(lambda n: b"%X" % n),
+    st.tuples(st.integers(0, 3), st.integers(0, 600)).map(lambda t: b"0" * t[0] + b"%x" % t[1]),
+    st.sampled_from([b"0x3", b"+3", b"-3", b" 3", b"3 ", b"3\t", b"1_0", b"3;e=1", b"3 ;e", b""]),
+    st.sampled_from([b"g", b"1" * 16, b"1" * 17, b"0" * 16 + b"3", b"\xd9\xa3", b"3\x00"]),
+)
+endings = st.sampled_from([b"\r\n", b"\r\n", b"\r\n", b"\n", b"\r", b"", b"x\r\n", b"\r\r\n"])
+
+
+@st.composite
+def chunked_bodies(draw: st.DrawFn) -> bytes:
+    """Chunk streams that are mostly valid, with the forms a size line can take, right and
+    wrong, and data a few bytes too long or short."""
+    out: list[bytes] = []
+    for _ in range(draw(st.integers(0, 8))):
+        line = draw(size_lines)
+        try:
+            size = int(line.split(b";")[0], 16)
+        except ValueError:
+            size = 3
+        size = size if size < 1000 else 3  # (16 ones: the data is cut short)
+        size = max(0, size + draw(st.sampled_from([0, 0, 0, 0, -1, 1])))
+        out.append(line + draw(endings) + draw(st.binary(min_size=size, max_size=size)))
+        out.append(draw(endings))
+    if draw(st.booleans()):
+        out.append(b"0\r\n" + draw(st.sampled_from([b"", b"X-T: 1\r\n", b"bad\r\n"])) + b"\r\n")
+    return b"".join(out)
+
+
+def events(pieces: list[bytes], eof: bool) -> list[object]:
+    """Every event and the error that ends them (its type and message), cut as given."""
+    parser = ResponseParser()
+    parser.start("GET")
+    parser.receive_data(TE)
+    seen: list[object] = [parser.next_event()]
+    feed = iter(pieces)
+    try:
+        while (event := parser.next_event()) is not END:
+            seen.append(event)
+            if event is NEED_DATA:
+                piece = next(feed, None)
+                if piece is not None:
+                    parser.receive_data(piece)
+                elif eof:
+                    parser.receive_eof()
+                    eof = False
+                else:
+                    break
+    except RemoteProtocolError as exc:
+        seen.append((type(exc), str(exc)))
+    seen.append((parser.complete, parser.buffered))
+    return seen
+
+
+def no_fast_path(buffer: bytes, pos: int, end: int, pieces: list[bytes]) -> int:
+    return pos  # no whole chunk taken: the state machine reads everything
+
+
+@settings(max_examples=400)  # cheap examples; a wrong byte after a whole chunk is rare
+@given(chunked_bodies(), st.lists(st.integers(0, 5000), max_size=6), st.booleans())
+def test_the_fast_path_decodes_as_the_state_machine_at_any_cut(
+    body: bytes, cuts: list[int], eof: bool
+) -> None:
+    pieces = split_at(body, cuts)
+    fast = events(pieces, eof)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_h1codec, "_whole_chunks", no_fast_path)
+        strict = events(pieces, eof)
+    assert fast == strict
+
+
+def test_the_fast_path_takes_many_whole_chunks_in_one_read() -> None:
+    stream = b"".join(b"%x\r\n%b\r\n" % (len(data), data) for data in [b"a", b"b" * 300] * 20)
+    assert events([stream, b"3\r\nab", b"c\r\n0\r\n\r\n"], eof=False)[1:] == [
+        NEED_DATA,
+        b"".join([b"a", b"b" * 300] * 20),
+        NEED_DATA,
+        b"ab",
+        NEED_DATA,
+        b"c",
+        (True, b""),
+    ]
 
 
 # -- requests ----------------------------------------------------------------------------
