@@ -10,7 +10,6 @@ goes back to the pool.
 from __future__ import annotations
 
 import enum
-from collections import deque
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, Self, TypeVar, cast, final
@@ -46,6 +45,10 @@ _END_EVENTS: Final = frozenset({"done"})  # Steady and the Assistants API end wi
 _STREAM_TYPES: Final = frozenset({"text/event-stream", "text/plain", "application/octet-stream"})
 _EXCERPT_SIZE: Final = 2000  # bytes of a non-SSE body shown in the error
 _EXCERPT_GRACE: Final = 1.0  # seconds spent reading that excerpt at most
+
+
+async def _opened() -> httpx.Response:
+    raise RuntimeError("a Stream can be entered only once")
 
 
 def _media_type(response: httpx.Response) -> str | None:
@@ -92,7 +95,9 @@ class Stream(Generic[T]):
         self._response: httpx.Response | None = None
         self._reader: BodyReader | None = None
         self._sse = SSEDecoder(max_event_size=max_event_size)
-        self._pending: deque[ServerSentEvent] = deque()
+        # Events arrived and not yet returned, the next one last (a list from the decoder,
+        # reversed: a deque would hold a 64-slot block per open stream).
+        self._pending: list[ServerSentEvent] = []
         self._finished = False
         self._seen_event = False
         self._entered = False
@@ -117,6 +122,8 @@ class Stream(Generic[T]):
             raise RuntimeError("a Stream can be entered only once")
         self._entered = True
         self._response = await self._open_response()
+        # What built the request (its headers, body and retry state) is not needed again.
+        self._open_response = _opened
         self._reader = BodyReader(self._response)
         if self._timeout.first_event is not None:  # counted from the attempt's request
             self._event_deadline = self._response.extensions.get(FIRST_EVENT_DEADLINE)
@@ -185,7 +192,7 @@ class Stream(Generic[T]):
         """
         pending = self._pending
         while pending:
-            sse = pending.popleft()
+            sse = pending.pop()
             data = sse.data
             event = sse.event
             if event is None:
@@ -256,14 +263,23 @@ class Stream(Generic[T]):
                     request=self.response.request,
                 )
         if chunk is None:
-            self._pending.extend(self._sse.end())
+            self._add(self._sse.end())
             self._finished = True
             return
         events = self._sse.feed(chunk)
         if events:
-            self._pending.extend(events)
-            if self._pending and self._pending[-1].data == _DONE:
+            last = events[-1]
+            self._add(events)
+            if last.data == _DONE:
                 await self._finish_after_done()
+
+    def _add(self, events: list[ServerSentEvent]) -> None:
+        if not events:
+            return
+        events.reverse()
+        if self._pending:  # not reached by __anext__, which fills only when none is left
+            events.extend(self._pending)
+        self._pending = events
 
     async def _finish_after_done(self) -> None:
         # Read the (normally empty) rest of the body so the connection can be reused.
@@ -296,6 +312,7 @@ class ByteStream:
 
     async def __aenter__(self) -> Self:
         self._response = await self._open_response()
+        self._open_response = _opened  # the request's makings are not needed again
         self._reader = BodyReader(self._response)
         return self
 
