@@ -8,6 +8,7 @@ path, documented or not, with the same auth, retries, middleware and errors.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import random as _random
@@ -227,6 +228,54 @@ class Prepared:
         self.replayable = content is None or isinstance(content, bytes) or content.replayable
         # False when the caller set or removed X-Stainless-Retry-Count in extra_headers.
         self.retry_count_header = True
+
+
+class _Attempts:
+    """The retry loop's callbacks for one request.
+
+    A slotted object, not closures: every request in flight (and every stream being
+    opened) holds these, and four closures with their cells cost about 1 KiB.
+    """
+
+    __slots__ = ("client", "operation", "prepared", "read", "taken")
+
+    def __init__(
+        self, client: OpenAI, prepared: Prepared, read: bool, operation: Operation | None
+    ) -> None:
+        self.client = client
+        self.prepared = prepared
+        self.read = read
+        self.operation = operation
+        self.taken = 0  # retries taken by the attempt that answered
+
+    def __call__(self, retries_taken: int) -> Awaitable[tuple[httpx.Response, bytes | None]]:
+        # A plain call returning the attempt's coroutine: no frame of its own stays
+        # suspended while the attempt waits.
+        client, prepared, read = self.client, self.prepared, self.read
+        if client._lifetime.closed:  # pyright: ignore[reportPrivateUsage]
+            raise ClientClosedError
+        self.taken = retries_taken
+        policy = client.hedge_after  # docs/resilience.md: never an unreplayable body
+        if policy is None or not prepared.replayable:
+            return client._attempt(prepared, retries_taken, read=read)  # pyright: ignore[reportPrivateUsage]
+        return attempt_with_policy(
+            policy,
+            lambda: client._attempt(prepared, retries_taken, read=read),  # pyright: ignore[reportPrivateUsage]
+            counters=client._hedges,  # pyright: ignore[reportPrivateUsage]
+            release=_release,
+        )
+
+    def on_retry(self, retries_taken: int, delay: float, exc: Exception) -> None:
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "Retrying %s %s in %.3f s after %s",
+                self.prepared.method,
+                self.prepared.url,
+                delay,
+                type(exc).__name__,
+            )
+        if self.operation is not None:
+            self.operation.retrying(retries_taken + 1, delay, exc)
 
 
 class OpenAI(Areas, AnyPath):
@@ -587,58 +636,18 @@ class OpenAI(Areas, AnyPath):
         max_retries = (
             self.max_retries if isinstance(options.max_retries, Omit) else options.max_retries
         )
-        taken = 0
         operation = prepared.operation = Operation() if prepared.middleware else None
-
-        # A plain function returning the attempt's coroutine: one frame fewer held by
-        # every request in flight (and every stream being opened).
-        def attempt(retries_taken: int) -> Awaitable[tuple[httpx.Response, bytes | None]]:
-            nonlocal taken
-            if self._lifetime.closed:
-                raise ClientClosedError
-            taken = retries_taken
-            policy = self.hedge_after  # docs/resilience.md: never an unreplayable body
-            if policy is None or not prepared.replayable:
-                return self._attempt(prepared, retries_taken, read=read)
-            return attempt_with_policy(
-                policy,
-                lambda: self._attempt(prepared, retries_taken, read=read),
-                counters=self._hedges,
-                release=_release,
-            )
-
-        def on_retry(retries_taken: int, delay: float, exc: Exception) -> None:
-            if log.isEnabledFor(logging.INFO):
-                log.info(
-                    "Retrying %s %s in %.3f s after %s",
-                    prepared.method,
-                    prepared.url,
-                    delay,
-                    type(exc).__name__,
-                )
-            if operation is not None:
-                operation.retrying(retries_taken + 1, delay, exc)
-
-        def run() -> Awaitable[tuple[httpx.Response, bytes | None]]:
-            return run_with_retries(
-                attempt,
-                max_retries=max_retries,
-                replayable=prepared.replayable,
-                max_retry_after=self.max_retry_after,
-                random=self._random,
-                wall_clock=self._wall_clock,
-                on_retry=on_retry,
-            )
-
-        def run_at(url: str) -> Awaitable[tuple[httpx.Response, bytes | None]]:
-            prepared.url = url  # the endpoint of this pass (fallback endpoints)
-            return run()
-
+        attempts = _Attempts(self, prepared, read, operation)
         try:
             try:
                 if self._endpoints is None:
-                    response, content = await run()
+                    response, content = await self._retry_loop(attempts, max_retries)
                 else:
+
+                    def run_at(url: str) -> Awaitable[tuple[httpx.Response, bytes | None]]:
+                        prepared.url = url  # the endpoint of this pass (fallback endpoints)
+                        return self._retry_loop(attempts, max_retries)
+
                     response, content = await run_on_endpoints(
                         self._endpoints, prepared.url, run_at, replayable=prepared.replayable
                     )
@@ -651,14 +660,27 @@ class OpenAI(Areas, AnyPath):
                 refreshable = self.auth.invalidate()
                 if refreshable is False or not prepared.replayable:
                     raise
-                response, content = await run()
+                response, content = await self._retry_loop(attempts, max_retries)
         except BaseException as exc:
             if operation is not None:
                 operation.failed(exc)
             raise
         if operation is not None:
             operation.returned()
-        return response, content, taken
+        return response, content, attempts.taken
+
+    def _retry_loop(
+        self, attempts: _Attempts, max_retries: int
+    ) -> Awaitable[tuple[httpx.Response, bytes | None]]:
+        return run_with_retries(
+            attempts,
+            max_retries=max_retries,
+            replayable=attempts.prepared.replayable,
+            max_retry_after=self.max_retry_after,
+            random=self._random,
+            wall_clock=self._wall_clock,
+            on_retry=attempts.on_retry,
+        )
 
     # -- entry points used by the generated resources -------------------------------------
 
@@ -709,6 +731,10 @@ class OpenAI(Areas, AnyPath):
             capture.response, capture.content, capture.retries_taken = response, content, taken
         return parsed
 
+    async def _open_response(self, prepared: Prepared, options: RequestOptions) -> httpx.Response:
+        response, _, _ = await self._send_with_retries(prepared, options, read=False)
+        return response
+
     def _stream(
         self,
         method: str,
@@ -741,12 +767,8 @@ class OpenAI(Areas, AnyPath):
             accept="text/event-stream",
         )
 
-        async def open_response() -> httpx.Response:
-            response, _, _ = await self._send_with_retries(prepared, opts, read=False)
-            return response
-
         return Stream(
-            open_response,
+            functools.partial(self._open_response, prepared, opts),
             decode,
             timeout=prepared.timeout,
             max_event_size=self.max_event_size,
@@ -778,11 +800,7 @@ class OpenAI(Areas, AnyPath):
             accept="application/octet-stream",
         )
 
-        async def open_response() -> httpx.Response:
-            response, _, _ = await self._send_with_retries(prepared, opts, read=False)
-            return response
-
-        return ByteStream(open_response)
+        return ByteStream(functools.partial(self._open_response, prepared, opts))
 
     def _paginate(
         self,
