@@ -159,6 +159,7 @@ def _format_timeout(seconds: float) -> str:
 
 
 _ANY_PATH_METHODS: Final = frozenset({"GET", "POST"})
+_SHARED_HEADER_SETS: Final = 64
 
 
 class _Lifetime:
@@ -343,6 +344,7 @@ class OpenAI(Areas, AnyPath):
         self._platform_headers = platform_headers()
         # Header fields shared by this client's requests (see _transport.build_request).
         self._shared_fields: dict[tuple[bytes, bytes, bytes], tuple[bytes, bytes, bytes]] = {}
+        self._shared_header_sets: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
         self.auth = auth
         self.rate_limiter = rate_limiter
         if isinstance(hedge_after, int | float) and not hedge_after >= 0:
@@ -553,6 +555,8 @@ class OpenAI(Areas, AnyPath):
         )
         params = encode_query(self.default_query, query, options.extra_query)
         middleware = (*self.middleware, *options.middleware, *signing_middleware(self.auth))
+        if multipart is None and not options.extra_headers and options.idempotency_key is None:
+            merged = self._shared_header_set(merged)
         prepared = Prepared(method, url, merged, params, content, timeout, middleware, admin)
         if options.extra_headers and any(
             k.lower() == "x-stainless-retry-count" for k in options.extra_headers
@@ -568,6 +572,19 @@ class OpenAI(Areas, AnyPath):
 
             prepared.tokens = estimate_tokens(body, size)
         return prepared
+
+    def _shared_header_set(self, headers: dict[str, str]) -> dict[str, str]:
+        """An equal dict from an earlier call when there is one: a request in flight (or an
+        open stream) holds its headers until it ends, and most calls send the same ones.
+        Never mutated (each attempt copies it); bounded, so odd calls cannot grow it."""
+        key = tuple(headers.items())
+        shared = self._shared_header_sets
+        found = shared.get(key)
+        if found is not None:
+            return found
+        if len(shared) < _SHARED_HEADER_SETS:
+            shared[key] = headers
+        return headers
 
     # -- the attempt and the retry loop ---------------------------------------------------
 
