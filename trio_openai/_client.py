@@ -748,10 +748,6 @@ class OpenAI(Areas, AnyPath):
             capture.response, capture.content, capture.retries_taken = response, content, taken
         return parsed
 
-    async def _open_response(self, prepared: Prepared, options: RequestOptions) -> httpx.Response:
-        response, _, _ = await self._send_with_retries(prepared, options, read=False)
-        return response
-
     def _stream(
         self,
         method: str,
@@ -785,7 +781,7 @@ class OpenAI(Areas, AnyPath):
         )
 
         return Stream(
-            functools.partial(self._open_response, prepared, opts),
+            functools.partial(self._send_with_retries, prepared, opts, read=False),
             decode,
             timeout=prepared.timeout,
             max_event_size=self.max_event_size,
@@ -817,7 +813,7 @@ class OpenAI(Areas, AnyPath):
             accept="application/octet-stream",
         )
 
-        return ByteStream(functools.partial(self._open_response, prepared, opts))
+        return ByteStream(functools.partial(self._send_with_retries, prepared, opts, read=False))
 
     def _paginate(
         self,

@@ -47,6 +47,12 @@ _EXCERPT_SIZE: Final = 2000  # bytes of a non-SSE body shown in the error
 _EXCERPT_GRACE: Final = 1.0  # seconds spent reading that excerpt at most
 
 
+# What opens a stream: a coroutine giving the response, or the client's retry loop itself,
+# which gives (response, body, retries taken): the stream then holds no frame of its own
+# between the two while the request is in flight.
+Opener = Callable[[], Awaitable["httpx.Response | tuple[httpx.Response, bytes | None, int]"]]
+
+
 async def _opened() -> httpx.Response:
     raise RuntimeError("a Stream can be entered only once")
 
@@ -80,7 +86,7 @@ class Stream(Generic[T]):
 
     def __init__(
         self,
-        open_response: Callable[[], Awaitable[httpx.Response]],
+        open_response: Opener,
         decode: Callable[[Any], T],
         *,
         timeout: Timeout,
@@ -121,7 +127,8 @@ class Stream(Generic[T]):
                 return self
             raise RuntimeError("a Stream can be entered only once")
         self._entered = True
-        self._response = await self._open_response()
+        opened = await self._open_response()
+        self._response = opened[0] if isinstance(opened, tuple) else opened
         # What built the request (its headers, body and retry state) is not needed again.
         self._open_response = _opened
         self._reader = BodyReader(self._response)
@@ -299,7 +306,7 @@ class Stream(Generic[T]):
 class ByteStream:
     """A binary response body (audio, file content) read chunk by chunk inside ``async with``."""
 
-    def __init__(self, open_response: Callable[[], Awaitable[httpx.Response]]) -> None:
+    def __init__(self, open_response: Opener) -> None:
         self._open_response = open_response
         self._response: httpx.Response | None = None
         self._reader: BodyReader | None = None
@@ -311,7 +318,8 @@ class ByteStream:
         return self._response
 
     async def __aenter__(self) -> Self:
-        self._response = await self._open_response()
+        opened = await self._open_response()
+        self._response = opened[0] if isinstance(opened, tuple) else opened
         self._open_response = _opened  # the request's makings are not needed again
         self._reader = BodyReader(self._response)
         return self
