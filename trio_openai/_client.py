@@ -8,12 +8,13 @@ path, documented or not, with the same auth, retries, middleware and errors.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import random as _random
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, cast as typing_cast
 
@@ -143,11 +144,22 @@ def _merge_extra(body: dict[str, Any], extra: Mapping[str, object] | None) -> di
     return body
 
 
+def _right_sized(data: bytes) -> bytes:
+    """A copy of `data` in an allocation of its own size.
+
+    orjson leaves its output in its working buffer: 4 KiB for a small body, about eight
+    times the size of a large one (measured with tracemalloc). A request body lives as long
+    as its response (for a stream, the whole stream); the copy costs one memcpy.
+    """
+    return memoryview(data).tobytes()
+
+
 def _format_timeout(seconds: float) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else str(seconds)
 
 
 _ANY_PATH_METHODS: Final = frozenset({"GET", "POST"})
+_SHARED_HEADER_SETS: Final = 64
 
 
 class _Lifetime:
@@ -219,6 +231,54 @@ class Prepared:
         self.retry_count_header = True
 
 
+class _Attempts:
+    """The retry loop's callbacks for one request.
+
+    A slotted object, not closures: every request in flight (and every stream being
+    opened) holds these, and four closures with their cells cost about 1 KiB.
+    """
+
+    __slots__ = ("client", "operation", "prepared", "read", "taken")
+
+    def __init__(
+        self, client: OpenAI, prepared: Prepared, read: bool, operation: Operation | None
+    ) -> None:
+        self.client = client
+        self.prepared = prepared
+        self.read = read
+        self.operation = operation
+        self.taken = 0  # retries taken by the attempt that answered
+
+    def __call__(self, retries_taken: int) -> Awaitable[tuple[httpx.Response, bytes | None]]:
+        # A plain call returning the attempt's coroutine: no frame of its own stays
+        # suspended while the attempt waits.
+        client, prepared, read = self.client, self.prepared, self.read
+        if client._lifetime.closed:  # pyright: ignore[reportPrivateUsage]
+            raise ClientClosedError
+        self.taken = retries_taken
+        policy = client.hedge_after  # docs/resilience.md: never an unreplayable body
+        if policy is None or not prepared.replayable:
+            return client._attempt(prepared, retries_taken, read=read)  # pyright: ignore[reportPrivateUsage]
+        return attempt_with_policy(
+            policy,
+            lambda: client._attempt(prepared, retries_taken, read=read),  # pyright: ignore[reportPrivateUsage]
+            counters=client._hedges,  # pyright: ignore[reportPrivateUsage]
+            release=_release,
+        )
+
+    def on_retry(self, retries_taken: int, delay: float, exc: Exception) -> None:
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "Retrying %s %s in %.3f s after %s",
+                self.prepared.method,
+                self.prepared.url,
+                delay,
+                type(exc).__name__,
+            )
+        if self.operation is not None:
+            self.operation.retrying(retries_taken + 1, delay, exc)
+
+
 class OpenAI(Areas, AnyPath):
     """An async client of the OpenAI API, for Trio.
 
@@ -282,6 +342,9 @@ class OpenAI(Areas, AnyPath):
         self._root = True
         self._http = http_client if http_client is not None else _transport.make_http_client()
         self._platform_headers = platform_headers()
+        # Header fields shared by this client's requests (see _transport.build_request).
+        self._shared_fields: dict[tuple[bytes, bytes, bytes], tuple[bytes, bytes, bytes]] = {}
+        self._shared_header_sets: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
         self.auth = auth
         self.rate_limiter = rate_limiter
         if isinstance(hedge_after, int | float) and not hedge_after >= 0:
@@ -481,7 +544,7 @@ class OpenAI(Areas, AnyPath):
                     body = _merge_extra(dict(given), extra_body)
                 else:
                     raise TypeError("extra_body needs a JSON object body to merge into")
-            content = dump_json(body)
+            content = _right_sized(dump_json(body))
             merged["Content-Type"] = "application/json"
         elif method != "GET" and not any(k.lower() == "content-type" for k in merged):
             # As openai-python (and the spec's curl examples): a body-less POST or DELETE
@@ -492,6 +555,8 @@ class OpenAI(Areas, AnyPath):
         )
         params = encode_query(self.default_query, query, options.extra_query)
         middleware = (*self.middleware, *options.middleware, *signing_middleware(self.auth))
+        if multipart is None and not options.extra_headers and options.idempotency_key is None:
+            merged = self._shared_header_set(merged)
         prepared = Prepared(method, url, merged, params, content, timeout, middleware, admin)
         if options.extra_headers and any(
             k.lower() == "x-stainless-retry-count" for k in options.extra_headers
@@ -508,16 +573,30 @@ class OpenAI(Areas, AnyPath):
             prepared.tokens = estimate_tokens(body, size)
         return prepared
 
+    def _shared_header_set(self, headers: dict[str, str]) -> dict[str, str]:
+        """An equal dict from an earlier call when there is one: a request in flight (or an
+        open stream) holds its headers until it ends, and most calls send the same ones.
+        Never mutated (each attempt copies it); bounded, so odd calls cannot grow it."""
+        key = tuple(headers.items())
+        shared = self._shared_header_sets
+        found = shared.get(key)
+        if found is not None:
+            return found
+        if len(shared) < _SHARED_HEADER_SETS:
+            shared[key] = headers
+        return headers
+
     # -- the attempt and the retry loop ---------------------------------------------------
 
-    async def _attempt(
-        self, prepared: Prepared, retries_taken: int, *, read: bool
-    ) -> tuple[httpx.Response, bytes | None]:
+    def _attempt_request(
+        self, prepared: Prepared, retries_taken: int, auth_headers: Mapping[str, str] | None
+    ) -> httpx.Request:
+        # A plain call, so that its header dict is gone before the attempt waits.
         timeout = prepared.timeout
-        if self.auth is None:
+        if auth_headers is None:
             headers = dict(prepared.headers)
         else:  # explicit headers of the call still win over the provider's
-            headers = {**await self.auth.auth_headers(admin=prepared.admin), **prepared.headers}
+            headers = {**auth_headers, **prepared.headers}
         if prepared.retry_count_header:
             headers["X-Stainless-Retry-Count"] = str(retries_taken)
         if timeout.request is not None:
@@ -530,9 +609,23 @@ class OpenAI(Areas, AnyPath):
             params=prepared.params,
             content=prepared.content,
             timeout=timeout,
+            shared=self._shared_fields,
+            share_credentials=self.auth is None,
         )
         if prepared.operation is not None:
             request.extensions[OPERATION] = prepared.operation
+        return request
+
+    async def _attempt(
+        self, prepared: Prepared, retries_taken: int, *, read: bool
+    ) -> tuple[httpx.Response, bytes | None]:
+        timeout = prepared.timeout
+        auth = self.auth
+        request = self._attempt_request(
+            prepared,
+            retries_taken,
+            None if auth is None else await auth.auth_headers(admin=prepared.admin),
+        )
         content: bytes | None = None
         limiter = self.rate_limiter
         if limiter is not None:  # waiting for budget is not part of the attempt's time
@@ -560,56 +653,18 @@ class OpenAI(Areas, AnyPath):
         max_retries = (
             self.max_retries if isinstance(options.max_retries, Omit) else options.max_retries
         )
-        taken = 0
         operation = prepared.operation = Operation() if prepared.middleware else None
-
-        async def attempt(retries_taken: int) -> tuple[httpx.Response, bytes | None]:
-            nonlocal taken
-            if self._lifetime.closed:
-                raise ClientClosedError
-            taken = retries_taken
-            policy = self.hedge_after  # docs/resilience.md: never an unreplayable body
-            if policy is None or not prepared.replayable:
-                return await self._attempt(prepared, retries_taken, read=read)
-            return await attempt_with_policy(
-                policy,
-                lambda: self._attempt(prepared, retries_taken, read=read),
-                counters=self._hedges,
-                release=_release,
-            )
-
-        def on_retry(retries_taken: int, delay: float, exc: Exception) -> None:
-            if log.isEnabledFor(logging.INFO):
-                log.info(
-                    "Retrying %s %s in %.3f s after %s",
-                    prepared.method,
-                    prepared.url,
-                    delay,
-                    type(exc).__name__,
-                )
-            if operation is not None:
-                operation.retrying(retries_taken + 1, delay, exc)
-
-        async def run() -> tuple[httpx.Response, bytes | None]:
-            return await run_with_retries(
-                attempt,
-                max_retries=max_retries,
-                replayable=prepared.replayable,
-                max_retry_after=self.max_retry_after,
-                random=self._random,
-                wall_clock=self._wall_clock,
-                on_retry=on_retry,
-            )
-
-        async def run_at(url: str) -> tuple[httpx.Response, bytes | None]:
-            prepared.url = url  # the endpoint of this pass (fallback endpoints)
-            return await run()
-
+        attempts = _Attempts(self, prepared, read, operation)
         try:
             try:
                 if self._endpoints is None:
-                    response, content = await run()
+                    response, content = await self._retry_loop(attempts, max_retries)
                 else:
+
+                    def run_at(url: str) -> Awaitable[tuple[httpx.Response, bytes | None]]:
+                        prepared.url = url  # the endpoint of this pass (fallback endpoints)
+                        return self._retry_loop(attempts, max_retries)
+
                     response, content = await run_on_endpoints(
                         self._endpoints, prepared.url, run_at, replayable=prepared.replayable
                     )
@@ -622,14 +677,27 @@ class OpenAI(Areas, AnyPath):
                 refreshable = self.auth.invalidate()
                 if refreshable is False or not prepared.replayable:
                     raise
-                response, content = await run()
+                response, content = await self._retry_loop(attempts, max_retries)
         except BaseException as exc:
             if operation is not None:
                 operation.failed(exc)
             raise
         if operation is not None:
             operation.returned()
-        return response, content, taken
+        return response, content, attempts.taken
+
+    def _retry_loop(
+        self, attempts: _Attempts, max_retries: int
+    ) -> Awaitable[tuple[httpx.Response, bytes | None]]:
+        return run_with_retries(
+            attempts,
+            max_retries=max_retries,
+            replayable=attempts.prepared.replayable,
+            max_retry_after=self.max_retry_after,
+            random=self._random,
+            wall_clock=self._wall_clock,
+            on_retry=attempts.on_retry,
+        )
 
     # -- entry points used by the generated resources -------------------------------------
 
@@ -712,12 +780,8 @@ class OpenAI(Areas, AnyPath):
             accept="text/event-stream",
         )
 
-        async def open_response() -> httpx.Response:
-            response, _, _ = await self._send_with_retries(prepared, opts, read=False)
-            return response
-
         return Stream(
-            open_response,
+            functools.partial(self._send_with_retries, prepared, opts, read=False),
             decode,
             timeout=prepared.timeout,
             max_event_size=self.max_event_size,
@@ -749,11 +813,7 @@ class OpenAI(Areas, AnyPath):
             accept="application/octet-stream",
         )
 
-        async def open_response() -> httpx.Response:
-            response, _, _ = await self._send_with_retries(prepared, opts, read=False)
-            return response
-
-        return ByteStream(open_response)
+        return ByteStream(functools.partial(self._send_with_retries, prepared, opts, read=False))
 
     def _paginate(
         self,

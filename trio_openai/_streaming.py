@@ -10,7 +10,6 @@ goes back to the pool.
 from __future__ import annotations
 
 import enum
-from collections import deque
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, Self, TypeVar, cast, final
@@ -48,6 +47,16 @@ _EXCERPT_SIZE: Final = 2000  # bytes of a non-SSE body shown in the error
 _EXCERPT_GRACE: Final = 1.0  # seconds spent reading that excerpt at most
 
 
+# What opens a stream: a coroutine giving the response, or the client's retry loop itself,
+# which gives (response, body, retries taken): the stream then holds no frame of its own
+# between the two while the request is in flight.
+Opener = Callable[[], Awaitable["httpx.Response | tuple[httpx.Response, bytes | None, int]"]]
+
+
+async def _opened() -> httpx.Response:
+    raise RuntimeError("a Stream can be entered only once")
+
+
 def _media_type(response: httpx.Response) -> str | None:
     value = response.headers.get("content-type")
     return None if value is None else value.partition(";")[0].strip().lower()
@@ -77,7 +86,7 @@ class Stream(Generic[T]):
 
     def __init__(
         self,
-        open_response: Callable[[], Awaitable[httpx.Response]],
+        open_response: Opener,
         decode: Callable[[Any], T],
         *,
         timeout: Timeout,
@@ -92,7 +101,9 @@ class Stream(Generic[T]):
         self._response: httpx.Response | None = None
         self._reader: BodyReader | None = None
         self._sse = SSEDecoder(max_event_size=max_event_size)
-        self._pending: deque[ServerSentEvent] = deque()
+        # Events arrived and not yet returned, the next one last (a list from the decoder,
+        # reversed: a deque would hold a 64-slot block per open stream).
+        self._pending: list[ServerSentEvent] = []
         self._finished = False
         self._seen_event = False
         self._entered = False
@@ -116,7 +127,10 @@ class Stream(Generic[T]):
                 return self
             raise RuntimeError("a Stream can be entered only once")
         self._entered = True
-        self._response = await self._open_response()
+        opened = await self._open_response()
+        self._response = opened[0] if isinstance(opened, tuple) else opened
+        # What built the request (its headers, body and retry state) is not needed again.
+        self._open_response = _opened
         self._reader = BodyReader(self._response)
         if self._timeout.first_event is not None:  # counted from the attempt's request
             self._event_deadline = self._response.extensions.get(FIRST_EVENT_DEADLINE)
@@ -185,7 +199,7 @@ class Stream(Generic[T]):
         """
         pending = self._pending
         while pending:
-            sse = pending.popleft()
+            sse = pending.pop()
             data = sse.data
             event = sse.event
             if event is None:
@@ -256,14 +270,23 @@ class Stream(Generic[T]):
                     request=self.response.request,
                 )
         if chunk is None:
-            self._pending.extend(self._sse.end())
+            self._add(self._sse.end())
             self._finished = True
             return
         events = self._sse.feed(chunk)
         if events:
-            self._pending.extend(events)
-            if self._pending and self._pending[-1].data == _DONE:
+            last = events[-1]
+            self._add(events)
+            if last.data == _DONE:
                 await self._finish_after_done()
+
+    def _add(self, events: list[ServerSentEvent]) -> None:
+        if not events:
+            return
+        events.reverse()
+        if self._pending:  # not reached by __anext__, which fills only when none is left
+            events.extend(self._pending)
+        self._pending = events
 
     async def _finish_after_done(self) -> None:
         # Read the (normally empty) rest of the body so the connection can be reused.
@@ -283,7 +306,7 @@ class Stream(Generic[T]):
 class ByteStream:
     """A binary response body (audio, file content) read chunk by chunk inside ``async with``."""
 
-    def __init__(self, open_response: Callable[[], Awaitable[httpx.Response]]) -> None:
+    def __init__(self, open_response: Opener) -> None:
         self._open_response = open_response
         self._response: httpx.Response | None = None
         self._reader: BodyReader | None = None
@@ -295,7 +318,9 @@ class ByteStream:
         return self._response
 
     async def __aenter__(self) -> Self:
-        self._response = await self._open_response()
+        opened = await self._open_response()
+        self._response = opened[0] if isinstance(opened, tuple) else opened
+        self._open_response = _opened  # the request's makings are not needed again
         self._reader = BodyReader(self._response)
         return self
 

@@ -143,7 +143,17 @@ def build_request(
     params: Sequence[tuple[str, str]] | None,
     content: bytes | AsyncIterable[bytes] | None,
     timeout: Timeout,
+    shared: dict[tuple[bytes, bytes, bytes], tuple[bytes, bytes, bytes]] | None = None,
+    share_credentials: bool = False,
 ) -> httpx.Request:
+    """An httpx.Request for one attempt.
+
+    With ``shared`` (a dict the client keeps), header fields equal to ones an earlier
+    request sent are replaced by those: httpx keeps three bytes objects and a tuple per
+    header, and most of a request's 17 headers are the same on every call (about 2 KiB
+    per request in flight, or per open stream). Credentials are shared only when
+    ``share_credentials`` (a fixed API key, which the client holds anyway).
+    """
     query = None if params is None else tuple(params)  # the type httpx declares
     if content is None or isinstance(content, bytes):
         request = http.build_request(method, url, headers=headers, params=query, content=content)
@@ -158,6 +168,8 @@ def build_request(
         if not any(name.lower() == "content-length" for name in headers):
             del request.headers["Content-Length"]  # httpx's default of 0 for an empty body
             request.headers["Transfer-Encoding"] = "chunked"
+    if shared is not None:
+        _share_fields(request.headers, shared, share_credentials)
     request.extensions[_ORIGIN] = request.url
     if timeout.first_event is not None and "text/event-stream" in request.headers.get("accept", ""):
         request.extensions[_FIRST_EVENT_LIMIT] = timeout.first_event
@@ -169,6 +181,31 @@ def build_request(
         "write": None,
     }
     return request
+
+
+_SHARED_FIELDS_LIMIT: Final = 256
+_UNSHARED: Final = frozenset({b"content-length"})  # one value per body size
+
+
+def _share_fields(
+    headers: httpx.Headers,
+    shared: dict[tuple[bytes, bytes, bytes], tuple[bytes, bytes, bytes]],
+    credentials: bool,
+) -> None:
+    fields: object = getattr(headers, "_list", None)  # (name, lower-case name, value)
+    if type(fields) is not list:  # another httpx version: keep its own objects
+        return
+    fields = cast("list[tuple[bytes, bytes, bytes]]", fields)
+    for i, field in enumerate(fields):
+        found = shared.get(field)
+        if found is not None:
+            fields[i] = found
+        elif (
+            len(shared) < _SHARED_FIELDS_LIMIT
+            and field[1] not in _UNSHARED
+            and (credentials or not _is_credential(field[1].decode("latin-1")))
+        ):
+            shared[field] = field
 
 
 class MemoryBody(httpx.AsyncByteStream):
@@ -235,11 +272,11 @@ def _log_request(request: httpx.Request) -> None:
     )
 
 
-async def send(
+def send(
     http: httpx.AsyncClient,
     request: httpx.Request,
     middleware: Sequence[Middleware] = (),
-) -> httpx.Response:
+) -> Awaitable[httpx.Response]:
     """Send through the middleware chain (first = outermost); the body is left unread.
 
     A stream request's ``first_event`` limit starts here, when the attempt is sent: a
@@ -247,41 +284,26 @@ async def send(
     the request) raises APITimeoutError, like any attempt that times out (retried). The
     response carries the deadline (``FIRST_EVENT_DEADLINE``) for the `Stream` to keep
     counting to its first event.
+
+    A plain function returning what to await: without middleware or a first-event limit,
+    no frame of its own stays suspended for the request's lifetime.
     """
-
-    async def call_transport(req: httpx.Request) -> httpx.Response:
-        if log.isEnabledFor(logging.DEBUG):
-            _log_request(req)
-        try:
-            response = await http.send(req, stream=True)
-        except BaseExceptionGroup as group:
-            # trio.open_tcp_stream connects in a nursery: cancelled while connecting, it
-            # raises a group of Cancelled. The caller gets the one Cancelled, unwrapped.
-            raise _sole_cancelled(group) from None
-        except httpx.HTTPError as exc:
-            raise _map_error(exc, req) from exc
-        except _unmapped_errors() as exc:
-            # What httpcore lets through unmapped (h11 protocol errors, a body that fails
-            # mid-upload): one typed error, the cause kept.
-            raise APIConnectionError(
-                f"Connection error: {type(exc).__name__}: {exc}", request=req
-            ) from exc
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug(
-                "HTTP response: %s %s %s headers=%s",
-                req.method,
-                req.url,
-                response.status_code,
-                redact_headers(response.headers.items()),
-            )
-        return response
-
-    call: Callable[[httpx.Request], Awaitable[httpx.Response]] = call_transport
+    call: Callable[[httpx.Request], Awaitable[httpx.Response]] = functools.partial(
+        _call_transport, http
+    )
     for mw in reversed(middleware):
         call = _bind(mw, call)
     limit: float | None = request.extensions.get(_FIRST_EVENT_LIMIT)
     if limit is None:
-        return await call(request)
+        return call(request)
+    return _send_within(call, request, limit)
+
+
+async def _send_within(
+    call: Callable[[httpx.Request], Awaitable[httpx.Response]],
+    request: httpx.Request,
+    limit: float,
+) -> httpx.Response:
     deadline = trio.current_time() + limit
     with trio.move_on_at(deadline):
         response = await call(request)
@@ -291,6 +313,34 @@ async def send(
         f"No stream event within {limit} s of sending the request: no response headers yet.",
         request=request,
     )
+
+
+async def _call_transport(http: httpx.AsyncClient, req: httpx.Request) -> httpx.Response:
+    if log.isEnabledFor(logging.DEBUG):
+        _log_request(req)
+    try:
+        response = await http.send(req, stream=True)
+    except BaseExceptionGroup as group:
+        # trio.open_tcp_stream connects in a nursery: cancelled while connecting, it
+        # raises a group of Cancelled. The caller gets the one Cancelled, unwrapped.
+        raise _sole_cancelled(group) from None
+    except httpx.HTTPError as exc:
+        raise _map_error(exc, req) from exc
+    except _unmapped_errors() as exc:
+        # What httpcore lets through unmapped (h11 protocol errors, a body that fails
+        # mid-upload): one typed error, the cause kept.
+        raise APIConnectionError(
+            f"Connection error: {type(exc).__name__}: {exc}", request=req
+        ) from exc
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug(
+            "HTTP response: %s %s %s headers=%s",
+            req.method,
+            req.url,
+            response.status_code,
+            redact_headers(response.headers.items()),
+        )
+    return response
 
 
 def _unmapped_errors() -> tuple[type[Exception], ...]:
