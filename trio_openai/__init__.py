@@ -10,6 +10,7 @@ names the client's type, the client builds the resource). tests/test_layering.py
     models:    types/
     io:        _proxy _http11 _connect _transport _pool _http_client _streaming _pagination
                _multipart _binary _response _webhooks _hedge _http2_stream _http2 _http2_pool
+               _prepared
     sessions:  _websocket _realtime _realtime_helpers _responses_ws _ws_reconnect
     helpers:   lib/
     resources: resources/

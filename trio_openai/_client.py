@@ -18,7 +18,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, cast as typing_cast
 
-import orjson
 import trio
 
 from . import _transport
@@ -30,7 +29,6 @@ from ._config import base_url_for, parse_custom_headers, platform_headers
 from ._encoding import dump_json, encode_query
 from ._endpoints import Endpoints, run_on_endpoints
 from ._errors import (
-    APIResponseValidationError,
     APITimeoutError,
     AuthenticationError,
     OpenAIError,
@@ -39,7 +37,17 @@ from ._errors import (
 from ._hedge import AdaptiveHedge, HedgeCounters, attempt_with_policy
 from ._operation import OPERATION, Operation
 from ._pagination import AsyncPaginator, PageShape
-from ._response import BIG_BODY, CAPTURE, gc_paused
+from ._prepared import (
+    Prepared,
+    bytes_of,
+    decode_json,
+    format_timeout,
+    json_decoder,
+    merge_extra,
+    parse_error_body,
+    right_sized,
+)
+from ._response import CAPTURE
 from ._retry import run_with_retries
 from ._streaming import ByteStream, Stream
 from ._types import (
@@ -87,77 +95,6 @@ def _call_options(options: CallOptions | RequestOptions | None) -> RequestOption
         raise unknown_keyword_error(options) from None
 
 
-def decode_json(
-    response: httpx.Response, content: bytes, cast: Callable[[Any], T] | None
-) -> Any:
-    if not content:
-        return None if cast is None else cast(None)
-    if len(content) >= BIG_BODY:
-        with gc_paused():
-            return _decode_json(response, content, cast)
-    return _decode_json(response, content, cast)
-
-
-def _decode_json(
-    response: httpx.Response, content: bytes, cast: Callable[[Any], T] | None
-) -> Any:
-    try:
-        data = orjson.loads(content)
-    except orjson.JSONDecodeError as exc:
-        ctype = response.headers.get("content-type", "")
-        raise APIResponseValidationError(
-            f"Expected a JSON body (content-type {ctype!r}): {exc}",
-            request=response.request,
-            response=response,
-            body=content[:2000],
-        ) from None
-    return data if cast is None else cast(data)
-
-
-def _bytes_of(content: bytes) -> bytes:
-    return content
-
-
-def _json_decoder(
-    response: httpx.Response, cast: Callable[[Any], object] | None
-) -> Callable[[bytes], object]:
-    def decode(content: bytes) -> object:
-        return decode_json(response, content, cast)
-
-    return decode
-
-
-def _parse_error_body(content: bytes) -> object:
-    try:
-        return orjson.loads(content)
-    except orjson.JSONDecodeError:
-        return content.decode("utf-8", "replace")
-
-
-def _merge_extra(body: dict[str, Any], extra: Mapping[str, object] | None) -> dict[str, Any]:
-    """``extra_body`` over ``body``: its values win, and ``omit`` removes a key."""
-    for key, value in (extra or {}).items():
-        if isinstance(value, Omit):
-            body.pop(key, None)
-        else:
-            body[key] = value
-    return body
-
-
-def _right_sized(data: bytes) -> bytes:
-    """A copy of `data` in an allocation of its own size.
-
-    orjson leaves its output in its working buffer: 4 KiB for a small body, about eight
-    times the size of a large one (measured with tracemalloc). A request body lives as long
-    as its response (for a stream, the whole stream); the copy costs one memcpy.
-    """
-    return memoryview(data).tobytes()
-
-
-def _format_timeout(seconds: float) -> str:
-    return str(int(seconds)) if float(seconds).is_integer() else str(seconds)
-
-
 _ANY_PATH_METHODS: Final = frozenset({"GET", "POST"})
 _SHARED_HEADER_SETS: Final = 64
 
@@ -184,51 +121,6 @@ def _bound_attributes(cls: type) -> frozenset[str]:
         )
         _BOUND[cls] = found
     return found
-
-
-class Prepared:
-    """One logical request, from which each attempt builds a fresh httpx.Request."""
-
-    __slots__ = (
-        "admin",
-        "content",
-        "headers",
-        "method",
-        "middleware",
-        "operation",
-        "params",
-        "replayable",
-        "retry_count_header",
-        "timeout",
-        "tokens",
-        "url",
-    )
-
-    def __init__(
-        self,
-        method: str,
-        url: str,
-        headers: dict[str, str],
-        params: list[tuple[str, str]],
-        content: bytes | MultipartBody | None,
-        timeout: Timeout,
-        middleware: Sequence[Middleware],
-        admin: bool = False,
-    ) -> None:
-        self.admin = admin
-        self.tokens = 0
-        self.method = method
-        self.url = url
-        self.headers = headers
-        self.params = params
-        self.content = content
-        self.timeout = timeout
-        self.middleware = middleware
-        # Seen by middleware across attempts; only a call with middleware has one.
-        self.operation: Operation | None = None
-        self.replayable = content is None or isinstance(content, bytes) or content.replayable
-        # False when the caller set or removed X-Stainless-Retry-Count in extra_headers.
-        self.retry_count_header = True
 
 
 class _Attempts:
@@ -530,7 +422,7 @@ class OpenAI(Areas, AnyPath):
         if multipart is not None:
             from ._multipart import encode_multipart
 
-            form = _merge_extra(dict(multipart), extra_body)
+            form = merge_extra(dict(multipart), extra_body)
             content = encode_multipart(form)
             merged["Content-Type"] = content.content_type
             if content.content_length is not None:
@@ -538,13 +430,13 @@ class OpenAI(Areas, AnyPath):
         elif not isinstance(body, Omit) or extra_body:
             if extra_body:
                 if isinstance(body, Omit) or body is None:
-                    body = _merge_extra({}, extra_body)
+                    body = merge_extra({}, extra_body)
                 elif isinstance(body, Mapping):
                     given = typing_cast("Mapping[str, Any]", body)
-                    body = _merge_extra(dict(given), extra_body)
+                    body = merge_extra(dict(given), extra_body)
                 else:
                     raise TypeError("extra_body needs a JSON object body to merge into")
-            content = _right_sized(dump_json(body))
+            content = right_sized(dump_json(body))
             merged["Content-Type"] = "application/json"
         elif method != "GET" and not any(k.lower() == "content-type" for k in merged):
             # As openai-python (and the spec's curl examples): a body-less POST or DELETE
@@ -600,7 +492,7 @@ class OpenAI(Areas, AnyPath):
         if prepared.retry_count_header:
             headers["X-Stainless-Retry-Count"] = str(retries_taken)
         if timeout.request is not None:
-            headers["X-Stainless-Timeout"] = _format_timeout(timeout.request)
+            headers["X-Stainless-Timeout"] = format_timeout(timeout.request)
         request = _transport.build_request(
             self._http,
             prepared.method,
@@ -638,7 +530,7 @@ class OpenAI(Areas, AnyPath):
                 limiter.observe(response.status_code, response.headers)
             if response.status_code >= 400:
                 raw = await _transport.read_body(response, limit=_ERROR_BODY_LIMIT)
-                raise make_status_error(response, _parse_error_body(raw))
+                raise make_status_error(response, parse_error_body(raw))
             if read:
                 content = await _transport.read_body(response)
         if scope.cancelled_caught:
@@ -734,7 +626,7 @@ class OpenAI(Areas, AnyPath):
                 prepared, opts, read=False
             )
             capture.response = response
-            capture.decode = _bytes_of if binary else _json_decoder(response, cast)
+            capture.decode = bytes_of if binary else json_decoder(response, cast)
             return None
         response, content, taken = await self._send_with_retries(prepared, opts, read=True)
         assert content is not None

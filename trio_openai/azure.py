@@ -39,8 +39,8 @@ if TYPE_CHECKING:
     import httpx
 
     from ._auth import AuthProvider
-    from ._client import Prepared
     from ._hedge import AdaptiveHedge
+    from ._prepared import Prepared
 
 __all__ = ["AzureADTokenProvider", "AzureOpenAI"]
 
