@@ -14,7 +14,8 @@ import pytest
 import trio
 
 import trio_openai
-from trio_openai.lib._schema import ShapeError, convert, to_strict_json_schema
+from trio_openai.lib._convert import convert
+from trio_openai.lib._schema import ShapeError, to_strict_json_schema
 from trio_openai.lib._structured import (
     ParsedChatCompletion,
     ParsedResponse,

@@ -48,6 +48,7 @@ from ._ratelimit_model import Budget, Refill
 
 __all__ = ["RateLimiter", "RateLimiterStatistics", "Refill"]
 
+
 @final
 @attrs.frozen
 class RateLimiterStatistics:

@@ -34,7 +34,6 @@ import dataclasses
 import datetime
 import enum
 import inspect
-import re
 import sys
 import types
 import typing
@@ -55,31 +54,31 @@ from typing import (
 
 import attrs
 
+from ._strict_schema import make_strict
+
 __all__ = [
     "FieldSpec",
     "ShapeError",
     "class_fields",
-    "convert",
-    "convert_fields",
     "fields_schema",
     "make_strict",
     "to_strict_json_schema",
 ]
 
-_NONE_TYPE: Final = type(None)
-_PRIMITIVES: Final[dict[type, str]] = {
+NONE_TYPE: Final = type(None)
+PRIMITIVES: Final[dict[type, str]] = {
     bool: "boolean",
     int: "integer",
     float: "number",
     str: "string",
 }
-_FORMATS: Final[dict[type, str]] = {
+FORMATS: Final[dict[type, str]] = {
     datetime.datetime: "date-time",
     datetime.date: "date",
     datetime.time: "time",
     uuid.UUID: "uuid",
 }
-_ARRAYS: Final[dict[Any, Callable[[list[Any]], Any]]] = {
+ARRAYS: Final[dict[Any, Callable[[list[Any]], Any]]] = {
     list: list,
     Sequence: list,
     MutableSequence: list,
@@ -118,12 +117,12 @@ class FieldSpec:
 # --- the Python side: what a class declares ---------------------------------------------
 
 
-def _pydantic_model(tp: object) -> bool:
+def pydantic_model(tp: object) -> bool:
     pydantic = sys.modules.get("pydantic")
     return pydantic is not None and isinstance(tp, type) and issubclass(tp, pydantic.BaseModel)
 
 
-def _is_class_like(tp: object) -> TypeGuard[type[Any]]:
+def is_class_like(tp: object) -> TypeGuard[type[Any]]:
     if not isinstance(tp, type):
         return False
     cls = typing.cast("type[Any]", tp)
@@ -131,7 +130,7 @@ def _is_class_like(tp: object) -> TypeGuard[type[Any]]:
         attrs.has(cls)
         or dataclasses.is_dataclass(cls)
         or typing.is_typeddict(cls)
-        or _pydantic_model(cls)
+        or pydantic_model(cls)
     )
 
 
@@ -221,7 +220,7 @@ def _strip_required(tp: Any) -> Any:
     return tp
 
 
-def _unwrap(tp: Any) -> tuple[Any, str | None]:
+def unwrap(tp: Any) -> tuple[Any, str | None]:
     """The type under Annotated/NewType wrappers, and a description found on the way."""
     description: str | None = None
     while True:
@@ -237,15 +236,15 @@ def _unwrap(tp: Any) -> tuple[Any, str | None]:
             return tp, description
 
 
-def _union_args(tp: Any) -> tuple[Any, ...] | None:
+def union_args(tp: Any) -> tuple[Any, ...] | None:
     origin = typing.get_origin(tp)
     if origin is Union or origin is types.UnionType:
         return typing.get_args(tp)
     return None
 
 
-def _type_name(tp: Any) -> str:
-    if tp is _NONE_TYPE:
+def type_name(tp: Any) -> str:
+    if tp is NONE_TYPE:
         return "None"
     return getattr(tp, "__name__", None) or repr(tp)
 
@@ -284,8 +283,8 @@ class _Builder:
         self.owners: dict[str, object] = {}
 
     def build(self, tp: Any) -> dict[str, Any]:
-        inner, description = _unwrap(tp)
-        if inner is self.root and _is_class_like(inner):
+        inner, description = unwrap(tp)
+        if inner is self.root and is_class_like(inner):
             schema = self.class_schema(inner)
         else:
             schema = self.schema(tp)
@@ -299,7 +298,7 @@ class _Builder:
         return make_strict(schema)
 
     def schema(self, tp: Any) -> dict[str, Any]:
-        tp, description = _unwrap(tp)
+        tp, description = unwrap(tp)
         schema = self._schema(tp)
         if description is not None:
             schema = {**schema, "description": description}
@@ -307,33 +306,33 @@ class _Builder:
 
     def _schema(self, tp: Any) -> dict[str, Any]:
         if tp is Any or tp is object:
-            raise TypeError(f"{_type_name(tp)} has no strict JSON schema: name a concrete type")
-        if tp is None or tp is _NONE_TYPE:
+            raise TypeError(f"{type_name(tp)} has no strict JSON schema: name a concrete type")
+        if tp is None or tp is NONE_TYPE:
             return {"type": "null"}
         if isinstance(tp, type):
             tp = typing.cast("type[Any]", tp)
-            if tp in _PRIMITIVES:
-                return {"type": _PRIMITIVES[tp]}
-            if tp in _FORMATS:
-                return {"type": "string", "format": _FORMATS[tp]}
+            if tp in PRIMITIVES:
+                return {"type": PRIMITIVES[tp]}
+            if tp in FORMATS:
+                return {"type": "string", "format": FORMATS[tp]}
             if issubclass(tp, enum.Enum):
                 schema = _enum_schema([m.value for m in tp], tp.__name__)
                 doc = _own_doc(tp)
                 return {**schema, "description": doc} if doc else schema
-            if _is_class_like(tp):
+            if is_class_like(tp):
                 return self.ref(tp)
             if issubclass(tp, Mapping | dict):
                 raise _dict_error(tp)
-            if tp in _ARRAYS:
+            if tp in ARRAYS:
                 raise TypeError(f"{tp.__name__} needs an item type, e.g. {tp.__name__}[str]")
-        members = _union_args(tp)
+        members = union_args(tp)
         if members is not None:
             return self.union(members)
         origin = typing.get_origin(tp)
         args = typing.get_args(tp)
         if origin is Literal:
             return self.literal(args)
-        if origin in _ARRAYS:
+        if origin in ARRAYS:
             if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
                 raise TypeError(
                     f"{tp!r}: fixed-length tuples have no strict JSON schema; use "
@@ -344,7 +343,7 @@ class _Builder:
             return {"type": "array", "items": self.schema(args[0])}
         if isinstance(origin, type) and issubclass(origin, Mapping):
             raise _dict_error(tp)
-        if isinstance(origin, type) and _is_class_like(origin):
+        if isinstance(origin, type) and is_class_like(origin):
             raise TypeError(f"{tp!r}: generic classes are not supported; use a concrete class")
         raise TypeError(
             f"{tp!r} has no strict JSON schema (supported: str, int, float, bool, None, "
@@ -377,7 +376,7 @@ class _Builder:
             return {"$ref": "#"}
         name = self.names.get(cls)
         if name is None:
-            if _pydantic_model(cls):  # pydantic's own references use the class name
+            if pydantic_model(cls):  # pydantic's own references use the class name
                 name = cls.__name__
                 self._claim(name, cls)
             else:
@@ -398,11 +397,11 @@ class _Builder:
     def _claim(self, name: str, owner: object) -> None:
         """Reserve a $defs name that pydantic chose; another owner of it is a conflict."""
         current = self.owners.setdefault(name, owner)
-        if current is not owner and not (_pydantic_model(current) and _pydantic_model(owner)):
+        if current is not owner and not (pydantic_model(current) and pydantic_model(owner)):
             raise TypeError(f"two different types are named {name!r} in one schema")
 
     def class_schema(self, cls: type) -> dict[str, Any]:
-        if _pydantic_model(cls):
+        if pydantic_model(cls):
             return self.pydantic_schema(cls)
         return self.object_schema(class_fields(cls), description=_own_doc(cls), strict=True)
 
@@ -458,7 +457,7 @@ def to_strict_json_schema(tp: Any) -> dict[str, Any]:
     cacheable = isinstance(tp, type)
     cached = _SCHEMA_CACHE.get(tp) if cacheable else None
     if cached is None:
-        root, _ = _unwrap(tp)
+        root, _ = unwrap(tp)
         cached = _Builder(root).build(tp)
         if cacheable:
             _SCHEMA_CACHE[tp] = cached
@@ -479,214 +478,3 @@ def fields_schema(
     if strict:
         return make_strict(schema)
     return schema
-
-
-# --- the strict subset, for schemas written elsewhere (pydantic) -----------------------------
-
-
-def make_strict(schema: dict[str, Any]) -> dict[str, Any]:
-    """Bring a JSON schema into the strict subset, in place, and return it.
-
-    Objects list every property as required and get ``additionalProperties: false``; an
-    object with free-form keys raises `TypeError`. ``oneOf`` becomes ``anyOf``, a
-    single-entry ``allOf`` is merged, ``const`` becomes a one-value ``enum``, defaults are
-    dropped, and a ``$ref`` with sibling keywords (a description) is inlined, since the API
-    refuses those.
-    """
-    strict: dict[str, Any] = _strict(schema, "#", schema, ())
-    return strict
-
-
-def _strict(node: Any, path: str, root: dict[str, Any], inlining: tuple[str, ...]) -> Any:
-    if not isinstance(node, dict):
-        raise TypeError(f"{path}: expected a schema object, got {node!r}")
-    schema = typing.cast("dict[str, Any]", node)
-    for key in ("$defs", "definitions"):
-        defs = schema.get(key)
-        if isinstance(defs, dict):
-            for name, sub in typing.cast("dict[str, Any]", defs).items():
-                _strict(sub, f"{path}/{key}/{name}", root, inlining)
-    kind = schema.get("type")
-    if kind == "object" or (isinstance(kind, list) and "object" in kind):
-        if schema.get("additionalProperties", False) is not False:
-            raise TypeError(
-                f"{path}: an object with free-form keys (a dict, or extra='allow') has no "
-                "strict JSON schema; declare every key in a class"
-            )
-        properties: dict[str, Any] = schema.setdefault("properties", {})
-        schema["required"] = list(properties)
-        schema["additionalProperties"] = False
-        for name, sub in properties.items():
-            _strict(sub, f"{path}/properties/{name}", root, inlining)
-    items = schema.get("items")
-    if isinstance(items, dict):
-        _strict(items, f"{path}/items", root, inlining)
-    if "prefixItems" in schema:
-        raise TypeError(f"{path}: fixed-length tuples have no strict JSON schema")
-    if "oneOf" in schema:
-        schema["anyOf"] = [*schema.get("anyOf", []), *schema.pop("oneOf")]
-        schema.pop("discriminator", None)
-    for key in ("anyOf", "allOf"):
-        for i, sub in enumerate(schema.get(key, ())):
-            _strict(sub, f"{path}/{key}/{i}", root, inlining)
-    all_of: object = schema.get("allOf")
-    if (
-        isinstance(all_of, list) and len(all_of := typing.cast("list[Any]", all_of)) == 1
-    ):  # pydantic's way to describe a $ref
-        del schema["allOf"]
-        schema.update({**all_of[0], **schema})
-    if "const" in schema:
-        schema["enum"] = [schema.pop("const")]
-    schema.pop("default", None)
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and len(schema) > 1:
-        target = _resolve(root, ref)
-        del schema["$ref"]
-        if target is not None and ref not in inlining:
-            merged = {k: v for k, v in copy.deepcopy(target).items() if k != "$defs"}
-            merged.update(schema)
-            schema.clear()
-            schema.update(merged)
-            _strict(schema, path, root, (*inlining, ref))
-        else:  # a self-reference can't be inlined: keep the bare $ref
-            schema.clear()
-            schema["$ref"] = ref
-    return schema
-
-
-def _resolve(root: dict[str, Any], ref: str) -> dict[str, Any] | None:
-    if ref == "#":
-        return None
-    if not ref.startswith("#/"):
-        raise TypeError(f"unsupported $ref {ref!r} (only local references)")
-    node: Any = root
-    for part in ref[2:].split("/"):
-        if not isinstance(node, dict) or part not in node:
-            raise TypeError(f"$ref {ref!r} does not resolve")
-        node = typing.cast("dict[str, Any]", node)[part]
-    return typing.cast("dict[str, Any]", node)
-
-
-# --- from JSON back to Python -------------------------------------------------------------
-
-
-def _show(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def convert(tp: Any, value: Any, path: str = "$") -> Any:
-    """`value` (decoded JSON) as an instance of `tp`; raises `ShapeError` on a mismatch."""
-    tp, _ = _unwrap(tp)
-    if tp is Any or tp is object:
-        return value
-    if tp is None or tp is _NONE_TYPE:
-        if value is None:
-            return None
-        raise ShapeError(path, f"expected null, got {_show(value)}")
-    if isinstance(tp, type):
-        return _convert_class(tp, value, path)
-    members = _union_args(tp)
-    if members is not None:
-        return _convert_union(members, value, path)
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if origin is Literal:
-        for option in args:
-            if option == value and type(option) is type(value):
-                return value
-        raise ShapeError(path, f"expected one of {list(args)!r}, got {_show(value)}")
-    if origin in _ARRAYS:
-        if not isinstance(value, list):
-            raise ShapeError(path, f"expected an array, got {_show(value)}")
-        item_type = args[0] if args else Any
-        values = typing.cast("list[Any]", value)
-        items = [convert(item_type, v, f"{path}[{i}]") for i, v in enumerate(values)]
-        return _ARRAYS[origin](items)
-    raise TypeError(f"cannot convert JSON to {tp!r}")
-
-
-def _convert_class(tp: type[Any], value: Any, path: str) -> Any:
-    if tp is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        raise ShapeError(path, f"expected a number, got {_show(value)}")
-    if tp in _PRIMITIVES:
-        if isinstance(value, tp) and (tp is bool or not isinstance(value, bool)):
-            return value
-        raise ShapeError(path, f"expected {_PRIMITIVES[tp]}, got {_show(value)}")
-    if tp in _FORMATS:
-        if not isinstance(value, str):
-            raise ShapeError(path, f"expected a {_FORMATS[tp]} string, got {_show(value)}")
-        try:
-            parse = uuid.UUID if tp is uuid.UUID else tp.fromisoformat
-            return parse(value)
-        except ValueError as exc:
-            raise ShapeError(path, str(exc)) from None
-    if issubclass(tp, enum.Enum):
-        try:
-            return tp(value)
-        except ValueError:
-            allowed = [m.value for m in tp]
-            raise ShapeError(path, f"expected one of {allowed!r}, got {_show(value)}") from None
-    if _pydantic_model(tp):
-        try:
-            return typing.cast("Any", tp).model_validate(value, strict=False)
-        except ValueError as exc:  # pydantic.ValidationError is a ValueError
-            raise ShapeError(path, f"{tp.__name__}: {exc}") from None
-    if _is_class_like(tp):
-        kwargs = convert_fields(class_fields(tp), value, path)
-        if typing.is_typeddict(tp):
-            return kwargs
-        try:
-            return tp(**kwargs)
-        except (TypeError, ValueError) as exc:  # a validator or converter refused a value
-            raise ShapeError(
-                path, f"{tp.__name__}(...) raised {type(exc).__name__}: {exc}"
-            ) from None
-    raise TypeError(f"cannot convert JSON to {tp!r}")
-
-
-def _convert_union(members: tuple[Any, ...], value: Any, path: str) -> Any:
-    if value is None and _NONE_TYPE in members:
-        return None
-    problems: list[str] = []
-    for member in members:
-        if member is _NONE_TYPE:
-            continue
-        try:
-            return convert(member, value, path)
-        except ShapeError as exc:
-            problems.append(str(exc).removeprefix(f"{path}: "))
-    names = " | ".join(_type_name(m) for m in members)
-    raise ShapeError(path, f"matches no member of {names}: {'; '.join(problems)}")
-
-
-def convert_fields(fields: Iterable[FieldSpec], value: Any, path: str = "$") -> dict[str, Any]:
-    """The keyword arguments for `fields` from a JSON object; unknown keys are refused.
-
-    A missing key is refused when the field is required, and left out (so the Python default
-    applies) when it is not.
-    """
-    if not isinstance(value, dict):
-        raise ShapeError(path, f"expected an object, got {_show(value)}")
-    data = typing.cast("dict[str, Any]", value)
-    out: dict[str, Any] = {}
-    known: set[str] = set()
-    for spec in fields:
-        known.add(spec.key)
-        if spec.key in data:
-            out[spec.key] = convert(spec.type, data[spec.key], _join(path, spec.key))
-        elif spec.required:
-            raise ShapeError(path, f"missing key {spec.key!r}")
-    unknown = [k for k in data if k not in known]
-    if unknown:
-        raise ShapeError(path, f"unexpected key(s) {', '.join(map(repr, unknown))}")
-    return out
-
-
-_IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if _IDENTIFIER.fullmatch(key) else f"{path}[{key!r}]"

@@ -36,7 +36,8 @@ from ..types.chat import (
     CreateChatCompletionResponseChoice,
 )
 from ..types.responses import Response
-from ._schema import ShapeError, convert, to_strict_json_schema
+from ._convert import convert
+from ._schema import ShapeError, to_strict_json_schema
 
 if TYPE_CHECKING:
     from .._client import OpenAI

@@ -42,7 +42,8 @@ import orjson
 import trio
 
 from .._errors import OpenAIError
-from ._schema import FieldSpec, ShapeError, convert_fields, fields_schema
+from ._convert import convert_fields
+from ._schema import FieldSpec, ShapeError, fields_schema
 from ._structured import StructuredOutputError, post_json, tool_params
 
 if TYPE_CHECKING:
