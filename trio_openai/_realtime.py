@@ -37,7 +37,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Self, cast, final
 
 import trio
-from trio_websocket import CloseReason, ConnectionClosed, WebSocketConnection
 
 from ._encoding import dump_json
 from ._errors import OpenAIError, StreamError
@@ -71,6 +70,7 @@ from ._ws_reconnect import (
     WebSocketInterruptedError,
     run_linked_session,
 )
+from ._wsconn import CloseReason, ConnectionClosed, WebSocket
 
 if TYPE_CHECKING:
     from ._client import OpenAI
@@ -203,26 +203,27 @@ class RealtimeConnection:
 
     # -- the link's side ------------------------------------------------------------------
 
-    async def read_socket(self, ws: WebSocketConnection) -> CloseReason | None:
+    async def read_socket(self, ws: WebSocket) -> CloseReason | None:
         """Messages of one socket in, decoded events (or errors to raise) out."""
         decode = event_decoder(_SERVER_EVENTS)
         observers = self._link.observers
         while True:
             try:
-                message = await ws.get_message()
+                messages = await ws.receive_messages()
             except ConnectionClosed as exc:
                 return exc.reason
-            obj = parse_message(message)
-            if isinstance(obj, Exception):
-                await self._send_items.send(obj)
-                continue
-            for observer in observers:
-                observer.received(obj)
-            self._track(obj)
-            event = decode_event(decode, obj)
-            if self._raise_errors and obj.get("type") == "error":
-                event = RealtimeError(event, obj)
-            await self._send_items.send(event)
+            for message in messages:
+                obj = parse_message(message)
+                if isinstance(obj, Exception):
+                    await self._send_items.send(obj)
+                    continue
+                for observer in observers:
+                    observer.received(obj)
+                self._track(obj)
+                event = decode_event(decode, obj)
+                if self._raise_errors and obj.get("type") == "error":
+                    event = RealtimeError(event, obj)
+                await self._send_items.send(event)
 
     def _track(self, obj: Mapping[str, Any]) -> None:
         kind = obj.get("type")
@@ -362,7 +363,7 @@ async def _open_realtime(
 
     def open_socket(
         query: Mapping[str, object] | None, headers: Mapping[str, str | Omit] | None
-    ) -> AbstractAsyncContextManager[tuple[WebSocketConnection, trio.Nursery]]:
+    ) -> AbstractAsyncContextManager[WebSocket]:
         url = realtime_url(client, model=model, call_id=call_id, extra_query=query)
         return open_client_socket(
             client,

@@ -43,7 +43,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self, cast, final
 
 import trio
-from trio_websocket import CloseReason, ConnectionClosed, WebSocketConnection
 
 from ._encoding import dump_json
 from ._errors import StreamError
@@ -69,6 +68,7 @@ from ._ws_reconnect import (
     WebSocketQueueFullError,
     run_linked_session,
 )
+from ._wsconn import CloseReason, ConnectionClosed, WebSocket
 
 if TYPE_CHECKING:
     from ._client import OpenAI
@@ -310,22 +310,23 @@ class ResponsesWebSocket:
 
     # -- the link's side ------------------------------------------------------------------
 
-    async def read_socket(self, ws: WebSocketConnection) -> CloseReason | None:
+    async def read_socket(self, ws: WebSocket) -> CloseReason | None:
         """Routes each event of one socket to the oldest open stream of its lane."""
         decode = event_decoder(_SERVER_EVENTS)
         observers = self._link.observers
         while True:
             try:
-                message = await ws.get_message()
+                messages = await ws.receive_messages()
             except ConnectionClosed as exc:
                 return exc.reason
-            obj = parse_message(message)
-            if isinstance(obj, Exception):
-                await self._broadcast(functools.partial(_parse_error, message))
-                continue
-            for observer in observers:
-                observer.received(obj)
-            await self._route(obj, decode)
+            for message in messages:
+                obj = parse_message(message)
+                if isinstance(obj, Exception):
+                    await self._broadcast(functools.partial(_parse_error, message))
+                    continue
+                for observer in observers:
+                    observer.received(obj)
+                await self._route(obj, decode)
 
     async def interrupted(self, close_code: int) -> None:
         """Streams whose request went out are lost; queued ones are sent after reconnecting.
@@ -401,7 +402,7 @@ async def _open(
 
     def open_socket(
         query: Mapping[str, object] | None, headers: Mapping[str, str | Omit] | None
-    ) -> AbstractAsyncContextManager[tuple[WebSocketConnection, trio.Nursery]]:
+    ) -> AbstractAsyncContextManager[WebSocket]:
         return open_client_socket(
             client,
             websocket_url(client, "/responses", {}, query),
