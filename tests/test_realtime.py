@@ -498,6 +498,6 @@ async def test_a_slow_consumer_holds_at_most_buffer_size_events(
     server.on_connect(*burst)
     async with connect(client, model="gpt-realtime", buffer_size=3) as conn:
         await trio.sleep(0.2)
-        assert conn._receive_items.statistics().current_buffer_used == 3
+        assert conn._queue.buffered == 3
         kinds = [(await conn.recv()).type for _ in range(51)]
     assert kinds.count("rate_limits.updated") == 50

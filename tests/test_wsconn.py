@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import subprocess
+import sys
 from typing import cast
 
 import pytest
@@ -264,3 +266,14 @@ async def test_a_header_value_cannot_inject_lines() -> None:
         await client_handshake(
             client_stream, "h", "/", [("x", "a\r\nInjected: 1")], max_message_size=1000
         )
+
+
+def test_importing_the_client_does_not_import_trio_websocket() -> None:
+    code = (
+        "import sys, trio_openai, trio_openai._realtime, trio_openai._responses_ws; "
+        "print(sorted(m for m in ('trio_websocket', 'wsproto') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
