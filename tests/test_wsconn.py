@@ -277,3 +277,16 @@ def test_importing_the_client_does_not_import_trio_websocket() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "[]"
+
+
+async def test_the_close_grace_is_given_once(autojump_clock: trio.testing.MockClock) -> None:
+    ws, server = await opened()
+    start = trio.current_time()
+    with trio.move_on_after(2):
+        await ws.aclose()  # the server never answers
+    assert trio.current_time() - start == 2
+    with trio.move_on_after(2):
+        await ws.aclose()
+    assert trio.current_time() - start == 2  # returned at once
+    (frame,) = await server.frames()
+    assert (frame.opcode, frame.payload) == (Opcode.CLOSE, (1000, ""))

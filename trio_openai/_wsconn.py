@@ -251,6 +251,7 @@ class WebSocket:
         self._send_lock = trio.Lock()
         self._close_sent = False  # a close frame of ours went out
         self._closing = False  # we started the close handshake: nothing more is received
+        self._close_waited = False  # an `aclose` has ended
         self._finished = False  # the server's close frame arrived, or the stream ended
         self._reading = False
         self._read_done = trio.Event()
@@ -341,14 +342,21 @@ class WebSocket:
     async def aclose(self, code: int = 1000, reason: str | None = None) -> None:
         """Send a close frame (unless one was sent) and wait for the server's.
 
-        Not bounded by itself: callers shield it and bound it by a timeout."""
-        if not self._close_sent and not self._finished:
-            self._close_sent = self._closing = True
-            if self.closed is None:
-                self.closed = CloseReason(code, reason)
-            await self._send_frame(CLOSE, close_payload(code, reason), quiet=True)
-        while not self._finished:
-            if self._reading:
-                await self._read_done.wait()
-            else:
-                await self._read()  # messages after our close frame are dropped
+        Not bounded by itself: callers shield it and bound it by a timeout. Once a call
+        has ended (answered, timed out or cancelled), later calls return at once: the
+        grace given to the server is not given twice."""
+        if self._close_waited:
+            return
+        try:
+            if not self._close_sent and not self._finished:
+                self._close_sent = self._closing = True
+                if self.closed is None:
+                    self.closed = CloseReason(code, reason)
+                await self._send_frame(CLOSE, close_payload(code, reason), quiet=True)
+            while not self._finished:
+                if self._reading:
+                    await self._read_done.wait()
+                else:
+                    await self._read()  # messages after our close frame are dropped
+        finally:
+            self._close_waited = True
