@@ -68,7 +68,7 @@ def test_only_the_transport_imports_httpx_at_run_time() -> None:
 
 def test_pure_modules_import_neither_trio_nor_httpx() -> None:
     pure = ("_sse.py", "_errors.py", "_types.py", "_redact.py", "_config.py", "_encoding.py")
-    pure += ("_h1codec.py",)
+    pure += ("_h1codec.py", "_wscodec.py")
     for name in (*pure, "_proxy.py"):
         assert not imports_of(PACKAGE / name) & {"trio", "httpx"}, name
 

@@ -498,6 +498,27 @@ async def test_a_slow_consumer_holds_at_most_buffer_size_events(
     server.on_connect(*burst)
     async with connect(client, model="gpt-realtime", buffer_size=3) as conn:
         await trio.sleep(0.2)
-        assert conn._receive_items.statistics().current_buffer_used == 3
+        assert conn._queue.buffered == 3
         kinds = [(await conn.recv()).type for _ in range(51)]
     assert kinds.count("rate_limits.updated") == 50
+
+
+async def test_a_burst_then_a_close_gives_every_event_in_order_first(
+    client: trio_openai.OpenAI, server: WebSocketTestServer
+) -> None:
+    # Hundreds of events arrive in a few socket reads; the reader hands them over 7 at a
+    # time at most (buffer_size), and the close that follows them comes last.
+    burst = [
+        WsAction.send({"type": "rate_limits.updated", "event_id": f"e{i}", "rate_limits": []})
+        for i in range(300)
+    ]
+    server.on_connect(*burst, WsAction.close(1011, "bye"))
+    async with connect(client, model="gpt-realtime", buffer_size=7) as conn:
+        ids: list[str] = []
+        with pytest.raises(RealtimeConnectionError) as info:
+            async for event in conn:
+                assert conn._queue.buffered <= 7
+                if event.type == "rate_limits.updated":
+                    ids.append(event.event_id)
+    assert ids == [f"e{i}" for i in range(300)]
+    assert info.value.close_code == 1011

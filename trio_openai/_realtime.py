@@ -10,9 +10,11 @@
             elif event.type == "response.done":
                 break
 
-The block owns the socket and one reader task. The task decodes each message into a typed
-event (the ``RealtimeServerEvent`` union of trio_openai.types) and hands it over through a
-bounded memory channel, so a slow consumer slows the socket down instead of growing memory.
+The block owns the socket and one reader task. The task reads the socket itself (no task
+in between: `_wsconn`), decodes each message into a typed event (the
+``RealtimeServerEvent`` union of trio_openai.types) and hands the events of one socket read
+over at once through a bounded queue (`_wsqueue`: at most ``buffer_size`` events), so a
+slow consumer slows the socket down instead of growing memory.
 
 Errors, and what happens after them:
 
@@ -32,12 +34,11 @@ Errors, and what happens after them:
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Self, cast, final
 
 import trio
-from trio_websocket import CloseReason, ConnectionClosed, WebSocketConnection
 
 from ._encoding import dump_json
 from ._errors import OpenAIError, StreamError
@@ -71,6 +72,8 @@ from ._ws_reconnect import (
     WebSocketInterruptedError,
     run_linked_session,
 )
+from ._wsconn import CloseReason, ConnectionClosed, WebSocket
+from ._wsqueue import EventQueue
 
 if TYPE_CHECKING:
     from ._client import OpenAI
@@ -142,7 +145,7 @@ class RealtimeConnection:
         self._link = link
         self._raise_errors = raise_errors
         self._close_timeout = close_timeout
-        self._send_items, self._receive_items = trio.open_memory_channel[object](buffer_size)
+        self._queue = EventQueue(buffer_size)
         self._session_update: str | None = None  # the last one sent: replayed on reconnect
         self._in_flight: dict[str, None] = {}  # ids of responses created, not yet done
         self._requested = 0  # response.create sent, not yet answered by response.created
@@ -191,7 +194,7 @@ class RealtimeConnection:
 
     async def _next(self, *, end_quietly: bool) -> RealtimeServerEvent:
         try:
-            item = await self._receive_items.receive()
+            item = await self._queue.get()
         except trio.EndOfChannel:
             reason = self._link.close_reason or (self._link.ws.closed if self._link.ws else None)
             if end_quietly and reason is not None and reason.code in NORMAL_CLOSE_CODES:
@@ -203,26 +206,44 @@ class RealtimeConnection:
 
     # -- the link's side ------------------------------------------------------------------
 
-    async def read_socket(self, ws: WebSocketConnection) -> CloseReason | None:
-        """Messages of one socket in, decoded events (or errors to raise) out."""
+    async def read_socket(self, ws: WebSocket) -> CloseReason | None:
+        """Messages of one socket in, decoded events (or errors to raise) out: all those of
+        one socket read at once, as many as the queue has room for (see `_wsqueue`)."""
         decode = event_decoder(_SERVER_EVENTS)
-        observers = self._link.observers
+        queue = self._queue
         while True:
             try:
-                message = await ws.get_message()
+                messages = await ws.receive_messages()
             except ConnectionClosed as exc:
                 return exc.reason
+            start = 0
+            while start < len(messages):
+                room = queue.room()
+                if not room:
+                    await queue.wait_room()
+                    continue
+                queue.put_many(self._decode(messages[start : start + room], decode))
+                start += room
+
+    def _decode(self, messages: list[str | bytes], decode: Callable[[Any], Any]) -> list[object]:
+        observers = self._link.observers
+        raise_errors = self._raise_errors
+        events: list[object] = []
+        for message in messages:
             obj = parse_message(message)
             if isinstance(obj, Exception):
-                await self._send_items.send(obj)
+                events.append(obj)
                 continue
             for observer in observers:
                 observer.received(obj)
-            self._track(obj)
+            kind = obj.get("type")
+            if kind == "response.created" or kind == "response.done":
+                self._track(obj)
             event = decode_event(decode, obj)
-            if self._raise_errors and obj.get("type") == "error":
+            if raise_errors and kind == "error":
                 event = RealtimeError(event, obj)
-            await self._send_items.send(event)
+            events.append(event)
+        return events
 
     def _track(self, obj: Mapping[str, Any]) -> None:
         kind = obj.get("type")
@@ -250,7 +271,7 @@ class RealtimeConnection:
         self._in_flight.clear()
         self._requested = 0
         what = ", ".join(lost) if lost else f"{requested} requested" if requested else "none"
-        await self._send_items.send(
+        await self._queue.put(
             WebSocketInterruptedError(
                 f"The connection dropped (code {close_code}); the session reconnects with "
                 f"its last session.update but an empty conversation. Responses lost: {what}.",
@@ -271,7 +292,7 @@ class RealtimeConnection:
             self._session_update = text
 
     def ended(self) -> None:
-        self._send_items.close()
+        self._queue.end()
 
     # -- sending --------------------------------------------------------------------------
 
@@ -362,7 +383,7 @@ async def _open_realtime(
 
     def open_socket(
         query: Mapping[str, object] | None, headers: Mapping[str, str | Omit] | None
-    ) -> AbstractAsyncContextManager[tuple[WebSocketConnection, trio.Nursery]]:
+    ) -> AbstractAsyncContextManager[WebSocket]:
         url = realtime_url(client, model=model, call_id=call_id, extra_query=query)
         return open_client_socket(
             client,

@@ -43,7 +43,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self, cast, final
 
 import trio
-from trio_websocket import CloseReason, ConnectionClosed, WebSocketConnection
 
 from ._encoding import dump_json
 from ._errors import StreamError
@@ -69,6 +68,8 @@ from ._ws_reconnect import (
     WebSocketQueueFullError,
     run_linked_session,
 )
+from ._wsconn import CloseReason, ConnectionClosed, WebSocket
+from ._wsqueue import EventQueue
 
 if TYPE_CHECKING:
     from ._client import OpenAI
@@ -139,7 +140,7 @@ class ResponsesWebSocketStream:
         self.stream_id: str | None = stream_id if isinstance(stream_id, str) else None
         self._socket = socket
         self._text = dump_json(message).decode()  # a bad parameter fails here, before sending
-        self._send_items, self._receive_items = trio.open_memory_channel[object](buffer_size)
+        self._queue = EventQueue(buffer_size)
         self._entered = False
         self._finished = False  # the reader saw the terminal event
         self._abandoned = False  # the consumer left: the reader drops the rest
@@ -164,7 +165,7 @@ class ResponsesWebSocketStream:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._receive_items.close()
+        self._queue.close_consumer()
 
     def __aiter__(self) -> Self:
         return self
@@ -173,7 +174,7 @@ class ResponsesWebSocketStream:
         if self._done:
             raise StopAsyncIteration
         try:
-            item = await self._receive_items.receive()
+            item = await self._queue.get()
         except trio.EndOfChannel:
             self._done = True
             if self._finished:
@@ -206,10 +207,8 @@ class ResponsesWebSocketStream:
     async def _deliver(self, item: object) -> None:
         if self._abandoned:
             return
-        try:
-            await self._send_items.send(item)
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            self._abandoned = True
+        if not await self._queue.put(item):
+            self._abandoned = True  # the consumer left: the rest is dropped
 
 
 @final
@@ -282,14 +281,14 @@ class ResponsesWebSocket:
             self._lanes[stream.stream_id].remove(stream)
             if not self._lanes[stream.stream_id]:
                 del self._lanes[stream.stream_id]
-            stream._receive_items.close()
+            stream._queue.close_consumer()
             raise
         except BaseException as exc:
             # The server may or may not have the request: keep the stream in its lane so
             # that any events of it are dropped, and refuse further responses.
             stream._abandoned = True
             stream._transmitted = True  # perhaps partly: a reconnection forgets it
-            stream._receive_items.close()
+            stream._queue.close_consumer()
             self._unusable = f"A response.create was interrupted while sent ({exc!r})."
             raise
 
@@ -299,7 +298,7 @@ class ResponsesWebSocket:
         if not queue:
             del self._lanes[lane]
         stream._finished = True
-        stream._send_items.close()
+        stream._queue.end()
 
     async def _broadcast(self, make_error: Callable[[], Exception]) -> None:
         heads = [queue[0] for queue in self._lanes.values()]
@@ -310,22 +309,23 @@ class ResponsesWebSocket:
 
     # -- the link's side ------------------------------------------------------------------
 
-    async def read_socket(self, ws: WebSocketConnection) -> CloseReason | None:
+    async def read_socket(self, ws: WebSocket) -> CloseReason | None:
         """Routes each event of one socket to the oldest open stream of its lane."""
         decode = event_decoder(_SERVER_EVENTS)
         observers = self._link.observers
         while True:
             try:
-                message = await ws.get_message()
+                messages = await ws.receive_messages()
             except ConnectionClosed as exc:
                 return exc.reason
-            obj = parse_message(message)
-            if isinstance(obj, Exception):
-                await self._broadcast(functools.partial(_parse_error, message))
-                continue
-            for observer in observers:
-                observer.received(obj)
-            await self._route(obj, decode)
+            for message in messages:
+                obj = parse_message(message)
+                if isinstance(obj, Exception):
+                    await self._broadcast(functools.partial(_parse_error, message))
+                    continue
+                for observer in observers:
+                    observer.received(obj)
+                await self._route(obj, decode)
 
     async def interrupted(self, close_code: int) -> None:
         """Streams whose request went out are lost; queued ones are sent after reconnecting.
@@ -341,7 +341,7 @@ class ResponsesWebSocket:
                         close_code=close_code,
                     )
                 )
-                stream._send_items.close()
+                stream._queue.end()
             if not queue:
                 del self._lanes[lane]
 
@@ -355,7 +355,7 @@ class ResponsesWebSocket:
     def ended(self) -> None:
         for queue in self._lanes.values():
             for stream in queue:
-                stream._send_items.close()
+                stream._queue.end()
         self._lanes.clear()
 
     async def _route(self, obj: dict[str, Any], decode: Callable[[Any], Any]) -> None:
@@ -401,7 +401,7 @@ async def _open(
 
     def open_socket(
         query: Mapping[str, object] | None, headers: Mapping[str, str | Omit] | None
-    ) -> AbstractAsyncContextManager[tuple[WebSocketConnection, trio.Nursery]]:
+    ) -> AbstractAsyncContextManager[WebSocket]:
         return open_client_socket(
             client,
             websocket_url(client, "/responses", {}, query),

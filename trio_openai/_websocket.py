@@ -1,10 +1,11 @@
-"""WebSocket sessions of the API over trio-websocket: what Realtime and Responses share.
+"""WebSocket sessions of the API (over `_wsconn`): what Realtime and Responses share.
 
 - the session URL (``base_url`` with ws/wss, the client's default query) and the handshake
   headers (API key or auth provider, organization/project, platform and default headers);
-- `open_client_socket`: an async context manager owning the socket and a nursery for the
-  session's reader task, so that no task outlives the block; it closes the socket with code
-  1000 on every exit (cancellation included), shielded and bounded by ``close_timeout``;
+- `open_client_socket`: an async context manager owning the socket (TCP, TLS, the opening
+  handshake: `_wsconn`); it starts no task (the session's reader task reads the socket) and
+  closes the socket with code 1000 on every exit (cancellation included), shielded and
+  bounded by ``close_timeout``;
 - the errors of a broken or refused connection, and `event_decoder`, the one place where a
   JSON message becomes a typed event (plain dicts while the generated types are missing).
 
@@ -16,22 +17,15 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, Final, cast, final
+from typing import TYPE_CHECKING, Any, Final, cast
 from urllib.parse import urlencode, urlsplit
 
 import orjson
 import trio
-from trio_websocket import (
-    CloseReason,
-    ConnectionClosed,
-    ConnectionRejected,
-    WebSocketConnection,
-    wrap_client_stream,
-)
 
-from ._encoding import dump_json, encode_query
+from ._encoding import encode_query
 from ._errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -40,6 +34,14 @@ from ._errors import (
     make_status_error,
 )
 from ._types import Omit
+from ._wsconn import (
+    ClosedDuringHandshake,
+    CloseReason,
+    HandshakeFailed,
+    HandshakeRejected,
+    WebSocket,
+    client_handshake,
+)
 
 if TYPE_CHECKING:
     from ._client import OpenAI
@@ -53,7 +55,6 @@ __all__ = [
     "open_client_socket",
     "parse_message",
     "response_header",
-    "send_json",
     "websocket_url",
 ]
 
@@ -145,18 +146,7 @@ def decode_event(decode: Callable[[Any], Any], obj: dict[str, Any]) -> Any:
         return error
 
 
-async def send_json(
-    ws: WebSocketConnection, event: object, error_class: type[WebSocketConnectionError]
-) -> None:
-    """Send `event` (a mapping, or a model with ``to_dict``) as one JSON text message."""
-    text = dump_json(event).decode()
-    try:
-        await ws.send_message(text)
-    except ConnectionClosed as exc:
-        raise closed_error(error_class, exc.reason, "Cannot send") from None
-
-
-def response_header(ws: WebSocketConnection, name: str) -> str | None:
+def response_header(ws: WebSocket, name: str) -> str | None:
     """A header of the server's handshake answer (``x-request-id``...), if it sent one."""
     wanted = name.lower().encode()
     for key, value in ws.handshake_headers:
@@ -225,7 +215,7 @@ async def handshake_headers(
     return headers
 
 
-def _rejection_error(exc: ConnectionRejected, url: str, headers: Mapping[str, str]) -> Exception:
+def _rejection_error(exc: HandshakeRejected, url: str, headers: Mapping[str, str]) -> Exception:
     """The status error (401 -> AuthenticationError, ...) of a refused handshake."""
     from ._transport import Request, Response
 
@@ -245,7 +235,7 @@ def _rejection_error(exc: ConnectionRejected, url: str, headers: Mapping[str, st
 
 
 async def close_socket(
-    ws: WebSocketConnection, grace: float, code: int = 1000, reason: str | None = None
+    ws: WebSocket, grace: float, code: int = 1000, reason: str | None = None
 ) -> None:
     """Send a close frame and wait for the server's, at most `grace` s, even if cancelled."""
     with trio.CancelScope(shield=True), trio.move_on_after(grace):
@@ -270,43 +260,6 @@ async def _open_stream(
     return tls
 
 
-@final
-class _ReaderHost:
-    """Stands in for the nursery given to trio-websocket's `wrap_client_stream`.
-
-    trio-websocket raises a refused handshake (`ConnectionRejected`) from its reader task,
-    where it would crash the nursery, and waits forever for a handshake after the server
-    closed the TCP connection. Run through here, the reader task's failure is kept for the
-    opening call to raise, and its end wakes that call up.
-    """
-
-    def __init__(self, nursery: trio.Nursery, opening: trio.CancelScope) -> None:
-        self._nursery = nursery
-        self._opening = opening
-        # The reader must outlive a cancellation of the block long enough to read the
-        # server's answer to our close frame: it stops when `stop` is called, not before.
-        self._scope = trio.CancelScope(shield=True)
-        self.failure: Exception | None = None
-        self.ended = False
-
-    def start_soon(self, fn: Callable[[], Awaitable[None]]) -> None:
-        self._nursery.start_soon(self._guard, fn)
-
-    def stop(self) -> None:
-        self._scope.cancel()
-
-    async def _guard(self, fn: Callable[[], Awaitable[None]]) -> None:
-        try:
-            with self._scope:
-                await fn()
-        except Exception as exc:
-            self.failure = exc
-            log.debug("WebSocket reader task failed: %r", exc)
-        finally:
-            self.ended = True
-            self._opening.cancel()  # a no-op once the handshake is over
-
-
 def _open_failure(
     exc: BaseException | None,
     url: str,
@@ -314,23 +267,19 @@ def _open_failure(
     connect_timeout: float,
     error_class: type[WebSocketConnectionError],
 ) -> Exception:
-    if isinstance(exc, ConnectionRejected):
+    if isinstance(exc, HandshakeRejected):
         return _rejection_error(exc, url, headers)
     if exc is None:
         return APITimeoutError(
             f"Opening the WebSocket took longer than {connect_timeout} s.", request=None
         )
     where = url.partition("?")[0]
-    if isinstance(exc, _ClosedDuringHandshake):
+    if isinstance(exc, ClosedDuringHandshake):
         error = error_class(f"The server closed the connection during the handshake ({where}).")
     else:
         error = error_class(f"Could not open the WebSocket to {where}: {exc!r}")
         error.__cause__ = exc
     return error
-
-
-class _ClosedDuringHandshake(Exception):
-    pass
 
 
 def _split_url(url: str) -> tuple[str, int, bool, str, str]:
@@ -354,62 +303,35 @@ async def _open_once(
     connect_timeout: float,
     close_timeout: float,
     error_class: type[WebSocketConnectionError],
-) -> AsyncGenerator[tuple[WebSocketConnection, trio.Nursery], None]:
+) -> AsyncGenerator[WebSocket, None]:
     host, port, secure, host_header, target = _split_url(url)
-    pairs = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-    stream: trio.SocketStream | trio.SSLStream[trio.SocketStream] | None = None
-    failure: BaseException | None = None
-    cancelled: BaseException | None = None
+    stream: trio.abc.Stream | None = None
+    ws: WebSocket | None = None
+    cause: BaseException | None = None  # of a failed opening; None: it timed out
     try:
-        async with trio.open_nursery() as nursery:
-            ws: WebSocketConnection | None = None
-            reader: _ReaderHost | None = None
-            cause: BaseException | None = None  # of a failed opening; None: it timed out
+        with trio.move_on_after(connect_timeout):
             try:
-                with trio.move_on_after(connect_timeout) as opening:
-                    try:
-                        stream = await _open_stream(host, port, secure)
-                    except (OSError, trio.BrokenResourceError) as exc:
-                        cause = exc.__cause__ if isinstance(exc, trio.BrokenResourceError) else exc
-                        cause = cause or exc
-                    else:
-                        reader = _ReaderHost(nursery, opening)
-                        ws = await wrap_client_stream(
-                            reader,  # type: ignore[arg-type]
-                            stream,
-                            host_header,
-                            target,
-                            extra_headers=pairs,
-                            max_message_size=max_message_size,
-                        )
-                if ws is None:
-                    if reader is not None and reader.ended:
-                        cause = reader.failure or _ClosedDuringHandshake()
-                    failure = _open_failure(cause, url, headers, connect_timeout, error_class)
-                else:
-                    log.debug("WebSocket open: %s", url.partition("?")[0])
-                    try:
-                        yield ws, nursery
-                    except BaseException as exc:
-                        failure = exc  # raised below, outside the nursery: not wrapped
-                    finally:
-                        await close_socket(ws, close_timeout)
-            finally:
-                nursery.cancel_scope.cancel()
-                if reader is not None:
-                    reader.stop()
-    except BaseExceptionGroup as group:
-        # Under an outer cancellation the tasks' Cancelled come out of the nursery grouped.
-        cancelled = sole_cancelled(group)
-        if cancelled is None:
-            raise
+                stream = await _open_stream(host, port, secure)
+                ws = await client_handshake(
+                    stream,
+                    host_header,
+                    target,
+                    list(headers.items()),
+                    max_message_size=max_message_size,
+                )
+            except (OSError, trio.BrokenResourceError, HandshakeFailed, HandshakeRejected) as exc:
+                cause = exc.__cause__ if isinstance(exc, trio.BrokenResourceError) else exc
+                cause = cause or exc
+        if ws is None:
+            raise _open_failure(cause, url, headers, connect_timeout, error_class)
+        log.debug("WebSocket open: %s", url.partition("?")[0])
+        try:
+            yield ws
+        finally:
+            await close_socket(ws, close_timeout)
     finally:
         if stream is not None:
             await trio.aclose_forcefully(stream)
-    if failure is not None:
-        raise failure
-    if cancelled is not None:
-        raise cancelled
 
 
 def sole_cancelled(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
@@ -432,17 +354,16 @@ async def open_client_socket(
     connect_timeout: float,
     close_timeout: float,
     error_class: type[WebSocketConnectionError],
-) -> AsyncGenerator[tuple[WebSocketConnection, trio.Nursery], None]:
-    """Open a WebSocket to `url` and yield it with a nursery for the session's reader task.
+) -> AsyncGenerator[WebSocket, None]:
+    """Open a WebSocket to `url` and yield it; the session's own task reads it.
 
     A refused handshake raises the status error of its HTTP answer (AuthenticationError for
     a 401...); with an auth provider a 401 first invalidates the credential and retries
     once, as HTTP requests do. Opening (TCP, TLS and the handshake) is bounded by
     `connect_timeout` (then `APITimeoutError`); other failures raise `error_class`.
 
-    On exit the socket is closed with code 1000 (shielded, at most `close_timeout` s), then
-    the nursery is cancelled. Reader tasks must not raise: an exception raised in the block
-    comes out unchanged, never in an ExceptionGroup.
+    On exit the socket is closed with code 1000 (shielded, at most `close_timeout` s); an
+    exception raised in the block comes out unchanged.
     """
     for attempt in (0, 1):
         headers = await handshake_headers(client, extra_headers)

@@ -30,7 +30,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Final, Protocol, final
 
 import trio
-from trio_websocket import CloseReason, ConnectionClosed, WebSocketConnection
 
 from ._errors import APIStatusError, APITimeoutError
 from ._operation import SessionObserver
@@ -47,6 +46,7 @@ from ._ws_reconnect_policy import (
     WebSocketQueueFullError as WebSocketQueueFullError,
     is_recoverable_close as is_recoverable_close,
 )
+from ._wsconn import CloseReason, ConnectionClosed, WebSocket
 
 __all__ = [
     "RECOVERABLE_CLOSE_CODES",
@@ -96,7 +96,7 @@ class WebSocketInterruptedError(WebSocketConnectionError):
 class LinkedSession(Protocol):
     """What a session gives its link."""
 
-    async def read_socket(self, ws: WebSocketConnection) -> CloseReason | None:
+    async def read_socket(self, ws: WebSocket) -> CloseReason | None:
         """Read `ws` until it closes; return its close reason."""
         ...
 
@@ -119,7 +119,7 @@ class LinkedSession(Protocol):
 
 OpenSocket = Callable[
     [Mapping[str, object] | None, Mapping[str, str | Omit] | None],
-    AbstractAsyncContextManager[tuple[WebSocketConnection, trio.Nursery]],
+    AbstractAsyncContextManager[WebSocket],
 ]
 _OPEN_ERRORS: Final = (WebSocketConnectionError, APIStatusError, APITimeoutError)
 
@@ -145,7 +145,7 @@ class SessionLink:
         self._extra_headers: Mapping[str, str | Omit] = dict(extra_headers or {})
         self._error_class = error_class
         self._queue = SendQueue(policy.max_queue_size)
-        self.ws: WebSocketConnection | None = None
+        self.ws: WebSocket | None = None
         self.reconnecting = False
         self.over = False
         self.close_reason: CloseReason | None = None
@@ -283,7 +283,7 @@ class SessionLink:
         self, session: LinkedSession, task_status: trio.TaskStatus[None] | None
     ) -> CloseReason | None:
         """One connection: open, (re)send the replay and the queue, read until it ends."""
-        async with self._open_socket(self._extra_query, self._extra_headers) as (ws, _):
+        async with self._open_socket(self._extra_query, self._extra_headers) as ws:
             self.ws = ws
             if task_status is not None:
                 task_status.started()
