@@ -344,6 +344,15 @@ def test_batch_run_rejects_a_bad_input_file(tmp_path: Path) -> None:
     assert result.returncode == 2 and "2 batch ids for 1 batches" in result.stderr
 
 
+def recorded_ids(state: Path) -> list[str]:
+    """The batch ids a running `batch run` has saved so far (none while it writes the file)."""
+    try:
+        saved = orjson.loads(state.read_bytes())
+    except (FileNotFoundError, orjson.JSONDecodeError):
+        return []
+    return [i for b in saved["batches"] for i in b["batch_ids"]]
+
+
 async def test_batch_run_ctrl_c_cancels_the_batches_and_keeps_the_state(
     tmp_path: Path, local_server: LocalServer
 ) -> None:
@@ -359,15 +368,14 @@ async def test_batch_run_ctrl_c_cancels_the_batches_and_keeps_the_state(
         process = await trio.lowlevel.open_process(argv, stderr=err, env=env)
         with trio.fail_after(30):
             # Another process writes the file: there is nothing to wait on but the file.
-            while len(batches.batches) < 2 or not state.exists():  # noqa: ASYNC110
+            while len(batches.batches) < 2 or len(recorded_ids(state)) < 2:  # noqa: ASYNC110
                 await trio.sleep(0.02)
-            await trio.sleep(0.2)  # both ids recorded, both batches being polled
+            await trio.sleep(0.2)  # both batches being polled
             process.send_signal(signal.SIGINT)
             assert await process.wait() == 130
     assert "(interrupted" in (tmp_path / "err").read_text()
     assert sorted(batches.cancelled) == sorted(batches.batches)
-    saved = orjson.loads(state.read_bytes())
-    assert sorted(i for b in saved["batches"] for i in b["batch_ids"]) == sorted(batches.batches)
+    assert sorted(recorded_ids(state)) == sorted(batches.batches)
 
 
 def test_plain_progress_lines_are_spaced_by_the_interval() -> None:
