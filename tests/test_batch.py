@@ -480,10 +480,12 @@ async def test_poll_after_header_is_honoured(
     local_server.reset()
     batches.poll_after_ms = 150
     await run_batch(client, bodies(2), poll_interval=0.002, max_poll_interval=0.005)
-    assert len(paths(local_server, "GET", "/v1/batches/")) == 2  # finalizing, completed
+    # Done after 0.2 s: polls at >= 0.15 s (finalizing) and >= 0.3 s (completed); a loaded
+    # machine may make the first one late enough to see it completed.
+    assert 1 <= len(paths(local_server, "GET", "/v1/batches/")) <= 2
     batch = list(batches.batches.values())[-1]
-    assert batch.polls[0] - batch.started >= 0.15
-    assert batch.polls[1] - batch.polls[0] >= 0.15
+    gaps = [b - a for a, b in zip([batch.started, *batch.polls], batch.polls, strict=False)]
+    assert gaps and all(gap >= 0.15 for gap in gaps)
 
 
 async def test_polling_backs_off_while_nothing_moves(
