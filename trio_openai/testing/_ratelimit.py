@@ -159,7 +159,9 @@ class RateLimitBudget:
     def tokens_limit(self) -> int | None:
         return self._tokens.limit
 
-    def cut(self, *, requests_per_minute: int | None = None, tokens_per_minute: int | None = None) -> None:
+    def cut(
+        self, *, requests_per_minute: int | None = None, tokens_per_minute: int | None = None
+    ) -> None:
         """Change the limits now (what was already spent stays spent)."""
         self._advance(trio.current_time())
         if requests_per_minute is not None:
