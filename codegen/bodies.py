@@ -26,8 +26,11 @@ from collections.abc import Iterator
 
 from .emit import HEADER, doc_literal, quote
 from .ir import Resolver
-from .openai_method_params import METHOD_PARAMS
+from .names import camel, singular
+from .openai_method_params import METHOD_PARAMS, NESTED_NAMES
 from .operations import OpDef, ParamDef
+from .param_shapes import split_union
+from .params import ParamTyper
 from .typenames import Alias, name_literals
 
 BODIES = "_bodies"  # the package under types/
@@ -37,7 +40,7 @@ _ABC = ("Mapping", "Sequence")
 
 
 def render_bodies(
-    ops: list[OpDef], resolver: Resolver, modules: dict[str, str], param_names: set[str]
+    ops: list[OpDef], resolver: Resolver, modules: dict[str, str], typer: ParamTyper
 ) -> tuple[dict[str, str], dict[str, list[Alias]]]:
     """({file under types/: source}, {openai-python module: the aliases it gains})."""
     by_method = {f"{op.resource}.{op.name}": op for op in ops}
@@ -52,7 +55,8 @@ def render_bodies(
         parts = package.split(".") if package else []
         for size in range(len(parts) + 1):
             packages.add(".".join(parts[:size]))
-        writer = _BodyWriter(op, name, resolver, modules, param_names, up="." * (len(parts) + 2))
+        writer = _BodyWriter(op, name, resolver, modules, typer, up="." * (len(parts) + 2))
+        writer.wanted = frozenset(NESTED_NAMES.get(path, "").split())
         files[f"{BODIES}/{path.replace('.', '/')}.py"] = writer.source(path)
         here = f"{BODIES}.{package}" if package else BODIES
         aliases.setdefault(package, []).extend(
@@ -103,7 +107,7 @@ class _BodyWriter:
         name: str,
         resolver: Resolver,
         modules: dict[str, str],
-        param_names: set[str],
+        typer: ParamTyper,
         *,
         up: str,
     ) -> None:
@@ -111,7 +115,10 @@ class _BodyWriter:
         self.name = name
         self.resolver = resolver
         self.modules = modules
-        self.param_names = param_names
+        self.typer = typer
+        self.param_names = {*typer.classes, *typer.aliases}
+        self.nested: dict[str, str] = {}  # openai-python's names of the keys' types
+        self.wanted: frozenset[str] = frozenset()  # ... which of them its module has
         self.up = up
         self.types_used: set[str] = set()
         self.idents: set[str] = set()
@@ -128,6 +135,7 @@ class _BodyWriter:
 
     def _field(self, p: ParamDef) -> str:
         ann = self._ann(p)
+        self._nest("", p.name, ann, 1)
         return f"    {p.name}: Required[{ann}]" if p.required else f"    {p.name}: {ann}"
 
     def _classes(self) -> Iterator[str]:
@@ -169,12 +177,53 @@ class _BodyWriter:
 
     def names(self) -> list[str]:
         flag = self.op.flag_param
+        own = [self.name]
         if flag is not None and flag.key == "stream":
-            return [self.name, *(self.name + s for s in ("Base", "NonStreaming", "Streaming"))]
-        return [self.name]
+            own += [self.name + s for s in ("Base", "NonStreaming", "Streaming")]
+        return [*own, *self.nested]
+
+    # --- openai-python's names of nested types ---------------------------------------
+
+    def _nest(self, prefix: str, key: str, ann: str, depth: int) -> None:
+        """openai-python names the type of each key of a request object after the key's
+        path (``web_search_options.user_location`` -> ``WebSearchOptionsUserLocation``)
+        and an array's item after its singular (``functions`` -> ``Function``); the same
+        names alias the generated request types here, where a key's type is one."""
+        members = [m for m in split_union(ann) if m != "None"]
+        if len(members) == 1 and members[0].startswith("Sequence[") and members[0].endswith("]"):
+            inner = members[0].removeprefix("Sequence[")[:-1]
+            word = singular(camel(key))
+            if not word.endswith("Item"):  # a plural key: its item is named
+                self._name(prefix + word, inner, depth)
+            return
+        self._name(prefix + camel(key), " | ".join(members), depth)
+
+    def _name(self, name: str, ann: str, depth: int) -> None:
+        members = split_union(ann)
+        if not name or name in self.nested or name.startswith(self.name) or not members:
+            return
+        if not any(m in self.param_names for m in members):
+            return
+        if name in self.wanted:
+            self.nested[name] = ann
+            self.idents.update(_IDENT.findall(ann))
+        if depth >= 4 or len(members) != 1 or members[0] not in self.typer.classes:
+            return
+        for field in self.typer.classes[members[0]].fields:
+            if field.key.isidentifier():
+                self._nest(name, field.key, field.ann, depth + 1)
+
+    def _nested_source(self) -> Iterator[str]:
+        for name, ann in sorted(self.nested.items()):
+            yield ""
+            yield f"{name}: TypeAlias = {quote(ann)}"
 
     def source(self, path: str) -> str:
         body = "\n".join(self._classes())
+        nested = list(self._nested_source())
+        if nested:
+            body += "\n\n" + "\n".join(nested)
+            self.idents.add("TypeAlias")
         typing = ["TYPE_CHECKING"] if self._needs_type_checking() else []
         typing += [n for n in ("Literal", "Required", "TypeAlias") if n in self.idents]
         if "Required[" in body:

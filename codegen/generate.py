@@ -76,7 +76,7 @@ def render_all(spec: Spec) -> tuple[dict[str, str], dict[str, str]]:
     targets = {**modules, **dict.fromkeys([*typer.classes, *typer.aliases], PARAMS_MODULE)}
     params = {**dict.fromkeys(typer.classes, ""), **{n: a.ann for n, a in typer.aliases.items()}}
     param_names = {*typer.classes, *typer.aliases}
-    bodies, body_aliases = render_bodies(ops, resolver, modules, param_names)
+    bodies, body_aliases = render_bodies(ops, resolver, modules, typer)
     aliases = alias_table(targets, params, body_aliases)
     files: dict[str, str] = {}
     for module in sorted(by_module):

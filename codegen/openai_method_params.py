@@ -263,3 +263,125 @@ NOT_GENERATED: dict[str, str] = {
         _WEBHOOKS,
     ),
 }
+
+
+# openai-python's other names in those modules: the types of keys (`ResponseFormat`,
+# `WebSearchOptionsUserLocation`...), space-separated. bodies.py aliases each whose key path
+# leads to a generated request type; tests/test_openai_method_params.py lists the others.
+NESTED_NAMES: dict[str, str] = {
+    "audio.speech_create_params": "Voice VoiceID",
+    "audio.transcription_create_params": "ChunkingStrategy ChunkingStrategyVadConfig",
+    "audio.voice_create_params": "CreateVoiceRequestAudioSample CreateVoiceRequestPrompt",
+    "batch_create_params": "OutputExpiresAfter",
+    "beta.assistant_create_params": (
+        "ToolResources ToolResourcesCodeInterpreter ToolResourcesFileSearch "
+        "ToolResourcesFileSearchVectorStore "
+        "ToolResourcesFileSearchVectorStoreChunkingStrategy "
+        "ToolResourcesFileSearchVectorStoreChunkingStrategyAuto "
+        "ToolResourcesFileSearchVectorStoreChunkingStrategyStatic "
+        "ToolResourcesFileSearchVectorStoreChunkingStrategyStaticStatic"
+    ),
+    "beta.assistant_update_params": "ToolResources ToolResourcesCodeInterpreter ToolResourcesFileSearch",
+    "beta.realtime.session_create_params": (
+        "ClientSecret ClientSecretExpiresAfter InputAudioNoiseReduction "
+        "InputAudioTranscription Tool Tracing TracingTracingConfiguration TurnDetection"
+    ),
+    "beta.realtime.transcription_session_create_params": (
+        "ClientSecret ClientSecretExpiresAt InputAudioNoiseReduction InputAudioTranscription "
+        "TurnDetection"
+    ),
+    "beta.response_compact_params": "Image PromptCacheOptions",
+    "beta.response_create_params": (
+        "AccessPrograms BackgroundOptions ContextManagement Conversation Image Moderation "
+        "ModerationPolicy ModerationPolicyInput ModerationPolicyOutput MultiAgent "
+        "PromptCacheOptions Reasoning StreamOptions ToolChoice "
+        "ToolChoiceBetaSpecificProgrammaticToolCallingParam"
+    ),
+    "beta.responses.input_token_count_params": (
+        "Conversation Reasoning Text ToolChoice ToolChoiceBetaSpecificProgrammaticToolCallingParam"
+    ),
+    "beta.thread_create_and_run_params": (
+        "Thread ThreadMessage ThreadMessageAttachment ThreadMessageAttachmentTool "
+        "ThreadMessageAttachmentToolFileSearch ThreadToolResources "
+        "ThreadToolResourcesCodeInterpreter ThreadToolResourcesFileSearch "
+        "ThreadToolResourcesFileSearchVectorStore "
+        "ThreadToolResourcesFileSearchVectorStoreChunkingStrategy "
+        "ThreadToolResourcesFileSearchVectorStoreChunkingStrategyAuto "
+        "ThreadToolResourcesFileSearchVectorStoreChunkingStrategyStatic "
+        "ThreadToolResourcesFileSearchVectorStoreChunkingStrategyStaticStatic ToolResources "
+        "ToolResourcesCodeInterpreter ToolResourcesFileSearch TruncationStrategy"
+    ),
+    "beta.thread_create_params": (
+        "Message MessageAttachment MessageAttachmentTool MessageAttachmentToolFileSearch "
+        "ToolResources ToolResourcesCodeInterpreter ToolResourcesFileSearch "
+        "ToolResourcesFileSearchVectorStore "
+        "ToolResourcesFileSearchVectorStoreChunkingStrategy "
+        "ToolResourcesFileSearchVectorStoreChunkingStrategyAuto "
+        "ToolResourcesFileSearchVectorStoreChunkingStrategyStatic "
+        "ToolResourcesFileSearchVectorStoreChunkingStrategyStaticStatic"
+    ),
+    "beta.thread_update_params": "ToolResources ToolResourcesCodeInterpreter ToolResourcesFileSearch",
+    "beta.threads.message_create_params": "Attachment AttachmentTool AttachmentToolFileSearch",
+    "beta.threads.run_create_params": (
+        "AdditionalMessage AdditionalMessageAttachment AdditionalMessageAttachmentTool "
+        "AdditionalMessageAttachmentToolFileSearch TruncationStrategy"
+    ),
+    "beta.threads.run_submit_tool_outputs_params": "ToolOutput",
+    "chat.completion_create_params": (
+        "Function FunctionCall Moderation ModerationPolicy ModerationPolicyInput "
+        "ModerationPolicyOutput PromptCacheOptions ResponseFormat WebSearchOptions "
+        "WebSearchOptionsUserLocation WebSearchOptionsUserLocationApproximate"
+    ),
+    "container_create_params": "ExpiresAfter NetworkPolicy Skill",
+    "eval_create_params": (
+        "DataSourceConfig DataSourceConfigCustom DataSourceConfigLogs "
+        "DataSourceConfigStoredCompletions TestingCriterion TestingCriterionLabelModel "
+        "TestingCriterionLabelModelInput TestingCriterionLabelModelInputEvalItem "
+        "TestingCriterionLabelModelInputEvalItemContent "
+        "TestingCriterionLabelModelInputEvalItemContentInputImage "
+        "TestingCriterionLabelModelInputEvalItemContentOutputText "
+        "TestingCriterionLabelModelInputSimpleInputMessage TestingCriterionPython "
+        "TestingCriterionScoreModel TestingCriterionTextSimilarity"
+    ),
+    "evals.run_create_params": (
+        "DataSource DataSourceCreateEvalResponsesRunDataSource "
+        "DataSourceCreateEvalResponsesRunDataSourceInputMessages "
+        "DataSourceCreateEvalResponsesRunDataSourceInputMessagesItemReference "
+        "DataSourceCreateEvalResponsesRunDataSourceInputMessagesTemplate "
+        "DataSourceCreateEvalResponsesRunDataSourceInputMessagesTemplateTemplate "
+        "DataSourceCreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateChatMessage "
+        "DataSourceCreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateEvalItem "
+        "DataSourceCreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateEvalItemContent "
+        "DataSourceCreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateEvalItemContentInputImage "
+        "DataSourceCreateEvalResponsesRunDataSourceInputMessagesTemplateTemplateEvalItemContentOutputText "
+        "DataSourceCreateEvalResponsesRunDataSourceSamplingParams "
+        "DataSourceCreateEvalResponsesRunDataSourceSamplingParamsText "
+        "DataSourceCreateEvalResponsesRunDataSourceSource "
+        "DataSourceCreateEvalResponsesRunDataSourceSourceFileContent "
+        "DataSourceCreateEvalResponsesRunDataSourceSourceFileContentContent "
+        "DataSourceCreateEvalResponsesRunDataSourceSourceFileID "
+        "DataSourceCreateEvalResponsesRunDataSourceSourceResponses"
+    ),
+    "file_create_params": "ExpiresAfter",
+    "fine_tuning.alpha.grader_run_params": "Grader",
+    "fine_tuning.alpha.grader_validate_params": "Grader",
+    "fine_tuning.job_create_params": "Hyperparameters Integration IntegrationWandb Method",
+    "image_edit_params": "Svg SvgReasoning",
+    "image_generate_params": "Svg SvgReasoning",
+    "realtime.client_secret_create_params": "ExpiresAfter Session",
+    "responses.input_token_count_params": "Conversation Text ToolChoice ToolChoiceSpecificProgrammaticToolCallingParam",
+    "responses.response_compact_params": "Image PromptCacheOptions",
+    "responses.response_create_params": (
+        "AccessPrograms BackgroundOptions ContextManagement Conversation Image Moderation "
+        "ModerationPolicy ModerationPolicyInput ModerationPolicyOutput PromptCacheOptions "
+        "StreamOptions ToolChoice ToolChoiceSpecificProgrammaticToolCallingParam"
+    ),
+    "upload_create_params": "ExpiresAfter",
+    "vector_store_create_params": "ExpiresAfter",
+    "vector_store_search_params": "Filters RankingOptions",
+    "vector_store_update_params": "ExpiresAfter",
+    "vector_stores.file_batch_create_params": "File",
+    "video_create_params": "InputReference",
+    "video_edit_params": "Video VideoVideoReferenceInputParam",
+    "video_extend_params": "Video VideoVideoReferenceInputParam",
+}

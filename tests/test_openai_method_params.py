@@ -21,7 +21,12 @@ import pytest
 from typing_extensions import is_typeddict
 
 import trio_openai
-from codegen.openai_method_params import METHOD_PARAMS, NOT_GENERATED, NOT_GENERATED_PREFIXES
+from codegen.openai_method_params import (
+    METHOD_PARAMS,
+    NESTED_NAMES,
+    NOT_GENERATED,
+    NOT_GENERATED_PREFIXES,
+)
 from trio_openai.testing import LocalServer, Reply
 
 # Where the keys differ from openai-python 3.63's, per module: what differs (as
@@ -315,3 +320,138 @@ async def test_a_path_parameter_stays_positional_and_the_rest_comes_from_the_dic
     await client.beta.threads.messages.create("t_1", **params)
     (request,) = local_server.requests
     assert request.json() == params
+
+
+# --- openai-python's names of the keys' types ------------------------------------------
+
+_MEMBER = (
+    "a member of an inline union, or below one: openai-python names it after the key path"
+    " and the member; here the member is its request type in types/params.py, reached"
+    " through the union's alias"
+)
+_IRREGULAR = "the item of a list whose key has no regular plural (context_management, criteria)"
+_BETA_REALTIME = "openai-python's beta Realtime session; the method here takes the GA session"
+_NEWER_KEY = "a key (or tool choice) openai-python 3.63 has and this version of the spec not"
+# the unions (named here) whose members are listed below, and one item listed above
+_UNIONS_THEMSELVES = frozenset(
+    [
+        "beta.assistant_create_params.ToolResourcesFileSearchVectorStoreChunkingStrategy",
+        "beta.thread_create_params.ToolResourcesFileSearchVectorStoreChunkingStrategy",
+        "eval_create_params.DataSourceConfig",
+        "eval_create_params.TestingCriterion",
+    ]
+)
+NESTED_ABSENT: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "beta.response_compact_params.Image",
+            "beta.response_create_params.AccessPrograms",
+            "beta.response_create_params.BackgroundOptions",
+            "beta.response_create_params.Image",
+            "beta.response_create_params.ToolChoiceBetaSpecificProgrammaticToolCallingParam",
+            "beta.responses.input_token_count_params.ToolChoiceBetaSpecificProgrammaticToolCallingParam",
+            "image_edit_params.Svg",
+            "image_edit_params.SvgReasoning",
+            "image_generate_params.Svg",
+            "image_generate_params.SvgReasoning",
+            "responses.input_token_count_params.ToolChoiceSpecificProgrammaticToolCallingParam",
+            "responses.response_compact_params.Image",
+            "responses.response_create_params.AccessPrograms",
+            "responses.response_create_params.BackgroundOptions",
+            "responses.response_create_params.Image",
+            "responses.response_create_params.ToolChoiceSpecificProgrammaticToolCallingParam",
+        ],
+        _NEWER_KEY,
+    ),
+    **dict.fromkeys(
+        [
+            "beta.realtime.session_create_params.ClientSecretExpiresAfter",
+            "beta.realtime.session_create_params.InputAudioNoiseReduction",
+            "beta.realtime.session_create_params.TracingTracingConfiguration",
+            "beta.realtime.transcription_session_create_params.ClientSecret",
+            "beta.realtime.transcription_session_create_params.ClientSecretExpiresAt",
+        ],
+        _BETA_REALTIME,
+    ),
+    **dict.fromkeys(
+        [
+            "beta.response_create_params.ContextManagement",
+            "eval_create_params.TestingCriterion",
+            "responses.response_create_params.ContextManagement",
+        ],
+        _IRREGULAR,
+    ),
+    **{
+        f"{path}.{name}": _MEMBER
+        for path, names in {
+            "audio.speech_create_params": "VoiceID",
+            "audio.transcription_create_params": "ChunkingStrategyVadConfig",
+            "audio.voice_create_params": "CreateVoiceRequestAudioSample CreateVoiceRequestPrompt",
+            "beta.assistant_create_params": "ToolResourcesFileSearchVectorStoreChunkingStrategy",
+            "beta.thread_create_and_run_params": (
+                "ThreadMessageAttachmentToolFileSearch"
+                " ThreadToolResourcesFileSearchVectorStoreChunkingStrategy"
+            ),
+            "beta.thread_create_params": (
+                "MessageAttachmentToolFileSearch ToolResourcesFileSearchVectorStoreChunkingStrategy"
+            ),
+            "beta.threads.message_create_params": "AttachmentToolFileSearch",
+            "beta.threads.run_create_params": "AdditionalMessageAttachmentToolFileSearch",
+            "eval_create_params": "DataSourceConfig TestingCriterion",
+            "evals.run_create_params": "DataSourceCreateEvalResponsesRunDataSource",
+            "video_edit_params": "VideoVideoReferenceInputParam",
+            "video_extend_params": "VideoVideoReferenceInputParam",
+        }.items()
+        for prefix in names.split()
+        for name in NESTED_NAMES[path].split()
+        if name.startswith(prefix) and f"{path}.{name}" not in _UNIONS_THEMSELVES
+    },
+}
+# Where a name's type has another shape than openai-python's, and why.
+NESTED_DIFFERENCES: dict[str, str] = {
+    "beta.realtime.session_create_params.ClientSecret": _BETA_REALTIME,
+    "beta.realtime.session_create_params.InputAudioTranscription": _BETA_REALTIME,
+    "beta.realtime.session_create_params.TurnDetection": _BETA_REALTIME,
+    "beta.realtime.transcription_session_create_params.InputAudioTranscription": _BETA_REALTIME,
+    "beta.realtime.transcription_session_create_params.TurnDetection": _BETA_REALTIME,
+    "beta.response_create_params.PromptCacheOptions": _NEWER_KEY,
+    "responses.response_create_params.PromptCacheOptions": _NEWER_KEY,
+}
+
+
+def test_the_nested_names_are_openai_pythons() -> None:
+    for path, names in NESTED_NAMES.items():
+        _method, name = METHOD_PARAMS[path]
+        own = {name, name + "Base", name + "Streaming", name + "NonStreaming"}
+        theirs = importlib.import_module("openai.types." + path)
+        assert set(names.split()) == set(theirs.__all__) - own, path
+
+
+def test_nested_names_import_with_openai_pythons_shape() -> None:
+    """``completion_create_params.ResponseFormat`` and the like: each of openai-python's
+    names is here with its shape (keys of a TypedDict, members of a union), or listed."""
+    from test_openai_param_names import (
+        difference as shape_difference,
+        generated_shape,
+        openai_shape,
+    )
+
+    absent: set[str] = set()
+    compared = 0
+    for path, names in NESTED_NAMES.items():
+        module, theirs = ours(path), importlib.import_module("openai.types." + path)
+        for name in names.split():
+            if not hasattr(module, name):
+                absent.add(f"{path}.{name}")
+                continue
+            value = getattr(module, name)
+            assert name in module.__all__
+            if "FileInput" in value:  # a file: FileInput here, FileTypes there
+                continue
+            found = shape_difference(generated_shape(value), openai_shape(getattr(theirs, name)))
+            assert (found is not None) == (f"{path}.{name}" in NESTED_DIFFERENCES), (
+                f"{path}.{name}: {found}"
+            )
+            compared += 1
+    assert absent == set(NESTED_ABSENT)
+    assert compared >= 100

@@ -39,6 +39,20 @@ async def chat(client: trio_openai.OpenAI) -> None:
     either: CompletionCreateParams = params
     print(either["model"])
 
+    # openai-python's names of the keys' types, in the same module.
+    response_format: completion_create_params.ResponseFormat = {"type": "json_object"}
+    search: completion_create_params.WebSearchOptions = {
+        "user_location": {"type": "approximate", "approximate": {"city": "Paris"}}
+    }
+    structured: completion_create_params.CompletionCreateParamsNonStreaming = {
+        "model": "gpt-5.2",
+        "messages": [{"role": "user", "content": "Weather in Paris, as JSON"}],
+        "response_format": response_format,
+        "web_search_options": search,
+    }
+    await client.chat.completions.create(**structured)
+    print(either["model"])
+
 
 async def responses(client: trio_openai.OpenAI) -> None:
     base: response_create_params.ResponseCreateParamsBase = {

@@ -6,7 +6,7 @@ openai-python's ``openai.types.batch_create_params``: the keyword arguments of
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, Required, TypedDict
+from typing import TYPE_CHECKING, Literal, Required, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ..params import (
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BatchCreateParams",
+    "OutputExpiresAfter",
 ]
 
 
@@ -27,3 +28,6 @@ class BatchCreateParams(TypedDict, total=False):
     completion_window: Required[Literal["24h"]]
     metadata: MetadataParam
     output_expires_after: BatchFileExpirationAfterParam
+
+
+OutputExpiresAfter: TypeAlias = "BatchFileExpirationAfterParam"

@@ -8,7 +8,7 @@ client.containers.create(**params)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal, Required, TypedDict
+from typing import TYPE_CHECKING, Literal, Required, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ..params import (
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ContainerCreateParams",
+    "ExpiresAfter",
+    "NetworkPolicy",
+    "Skill",
 ]
 
 
@@ -33,3 +36,10 @@ class ContainerCreateParams(TypedDict, total=False):
     skills: Sequence[SkillReferenceParam | InlineSkillParam]
     memory_limit: Literal["1g", "4g", "16g", "64g"]
     network_policy: ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam
+
+
+ExpiresAfter: TypeAlias = "ContainersCreateExpiresAfterParam"
+
+NetworkPolicy: TypeAlias = "ContainerNetworkPolicyDisabledParam | ContainerNetworkPolicyAllowlistParam"
+
+Skill: TypeAlias = "SkillReferenceParam | InlineSkillParam"

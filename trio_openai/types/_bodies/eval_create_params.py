@@ -7,7 +7,7 @@ openai-python's ``openai.types.eval_create_params``: the keyword arguments of
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Required, TypedDict
+from typing import TYPE_CHECKING, Required, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ..params import (
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "DataSourceConfig",
     "EvalCreateParams",
 ]
 
@@ -34,3 +35,6 @@ class EvalCreateParams(TypedDict, total=False):
     testing_criteria: Required[Sequence[CreateEvalLabelModelGraderParam | EvalGraderStringCheckParam | EvalGraderTextSimilarityParam | EvalGraderPythonParam | EvalGraderScoreModelParam]]
     name: str
     metadata: MetadataParam
+
+
+DataSourceConfig: TypeAlias = "CreateEvalCustomDataSourceConfigParam | CreateEvalLogsDataSourceConfigParam | CreateEvalStoredCompletionsDataSourceConfigParam"

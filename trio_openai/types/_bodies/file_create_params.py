@@ -6,7 +6,7 @@ openai-python's ``openai.types.file_create_params``: the keyword arguments of
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, Required, TypedDict
+from typing import TYPE_CHECKING, Literal, Required, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ..._multipart import FileInput
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "ExpiresAfter",
     "FileCreateParams",
 ]
 
@@ -25,3 +26,6 @@ class FileCreateParams(TypedDict, total=False):
     file: Required[FileInput]
     purpose: Required[Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"]]
     expires_after: FileExpirationAfterParam
+
+
+ExpiresAfter: TypeAlias = "FileExpirationAfterParam"

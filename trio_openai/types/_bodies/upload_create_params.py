@@ -6,7 +6,7 @@ openai-python's ``openai.types.upload_create_params``: the keyword arguments of
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, Required, TypedDict
+from typing import TYPE_CHECKING, Literal, Required, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ..params import (
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "ExpiresAfter",
     "UploadCreateParams",
 ]
 
@@ -26,3 +27,6 @@ class UploadCreateParams(TypedDict, total=False):
     bytes: Required[int]
     mime_type: Required[str]
     expires_after: FileExpirationAfterParam
+
+
+ExpiresAfter: TypeAlias = "FileExpirationAfterParam"

@@ -8,7 +8,7 @@ client.vector_stores.create(**params)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ..params import (
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "ExpiresAfter",
     "VectorStoreCreateParams",
 ]
 
@@ -32,3 +33,6 @@ class VectorStoreCreateParams(TypedDict, total=False):
     expires_after: VectorStoreExpirationAfterParam
     chunking_strategy: AutoChunkingStrategyRequestParam | StaticChunkingStrategyRequestParam
     metadata: MetadataParam
+
+
+ExpiresAfter: TypeAlias = "VectorStoreExpirationAfterParam"

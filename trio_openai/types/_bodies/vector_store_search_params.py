@@ -8,7 +8,7 @@ client.vector_stores.search(**params)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Required, TypedDict
+from typing import TYPE_CHECKING, Required, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ..params import (
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "Filters",
+    "RankingOptions",
     "VectorStoreSearchParams",
 ]
 
@@ -30,3 +32,8 @@ class VectorStoreSearchParams(TypedDict, total=False):
     max_num_results: int
     filters: ComparisonFilterParam | CompoundFilterParam
     ranking_options: VectorStoresSearchRankingOptionsParam
+
+
+Filters: TypeAlias = "ComparisonFilterParam | CompoundFilterParam"
+
+RankingOptions: TypeAlias = "VectorStoresSearchRankingOptionsParam"

@@ -7,7 +7,7 @@ client.vector_stores.update(**params)``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ..params import (
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "ExpiresAfter",
     "VectorStoreUpdateParams",
 ]
 
@@ -26,3 +27,6 @@ class VectorStoreUpdateParams(TypedDict, total=False):
     name: str | None
     expires_after: VectorStoreExpirationAfterParam | None
     metadata: MetadataParam
+
+
+ExpiresAfter: TypeAlias = "VectorStoreExpirationAfterParam"

@@ -6,7 +6,7 @@ openai-python's ``openai.types.video_create_params``: the keyword arguments of
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, Required, TypedDict
+from typing import TYPE_CHECKING, Literal, Required, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ..._multipart import FileInput
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "InputReference",
     "VideoCreateParams",
 ]
 
@@ -28,3 +29,6 @@ class VideoCreateParams(TypedDict, total=False):
     input_reference: FileInput | CreateVideoMultipartBodyImageRefParam
     seconds: Literal["4", "8", "12"]
     size: Literal["720x1280", "1280x720", "1024x1792", "1792x1024"]
+
+
+InputReference: TypeAlias = "FileInput | CreateVideoMultipartBodyImageRefParam"

@@ -6,7 +6,7 @@ openai-python's ``openai.types.video_edit_params``: the keyword arguments of
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Required, TypedDict
+from typing import TYPE_CHECKING, Required, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ..._multipart import FileInput
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "Video",
     "VideoEditParams",
 ]
 
@@ -24,3 +25,6 @@ class VideoEditParams(TypedDict, total=False):
 
     video: Required[FileInput | VideoReferenceInputParam]
     prompt: Required[str]
+
+
+Video: TypeAlias = "FileInput | VideoReferenceInputParam"

@@ -6,7 +6,7 @@ openai-python's ``openai.types.video_extend_params``: the keyword arguments of
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, Required, TypedDict
+from typing import TYPE_CHECKING, Literal, Required, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ..._multipart import FileInput
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "Video",
     "VideoExtendParams",
 ]
 
@@ -25,3 +26,6 @@ class VideoExtendParams(TypedDict, total=False):
     video: Required[VideoReferenceInputParam | FileInput]
     prompt: Required[str]
     seconds: Required[Literal["4", "8", "12"]]
+
+
+Video: TypeAlias = "VideoReferenceInputParam | FileInput"

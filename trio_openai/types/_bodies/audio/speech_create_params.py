@@ -7,7 +7,7 @@ client.audio.speech.create(**params)``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, Required, TypedDict
+from typing import TYPE_CHECKING, Literal, Required, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ...params import (
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SpeechCreateParams",
+    "Voice",
 ]
 
 
@@ -29,3 +30,6 @@ class SpeechCreateParams(TypedDict, total=False):
     response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
     speed: float
     stream_format: Literal["sse", "audio"]
+
+
+Voice: TypeAlias = "VoiceIdsOrCustomVoiceParam"

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "ChunkingStrategy",
     "TranscriptionCreateParams",
     "TranscriptionCreateParamsBase",
     "TranscriptionCreateParamsNonStreaming",
@@ -55,3 +56,6 @@ class TranscriptionCreateParamsStreaming(TranscriptionCreateParamsBase):
 
 
 TranscriptionCreateParams: TypeAlias = TranscriptionCreateParamsNonStreaming | TranscriptionCreateParamsStreaming
+
+
+ChunkingStrategy: TypeAlias = 'Literal["auto"] | VadConfigParam'

@@ -8,7 +8,7 @@ client.beta.assistants.create(**params)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Required, TypedDict
+from typing import TYPE_CHECKING, Required, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ...params import (
@@ -16,6 +16,11 @@ if TYPE_CHECKING:
         AssistantToolsFileSearchParam,
         AssistantToolsFunctionParam,
         AssistantsApiResponseFormatOptionParam,
+        AssistantsCreateToolResourcesCodeInterpreterParam,
+        AssistantsCreateToolResourcesFileSearchParam,
+        AssistantsCreateToolResourcesFileSearchVectorStoresItemChunkingStrategyAutoParam,
+        AssistantsCreateToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticParam,
+        AssistantsCreateToolResourcesFileSearchVectorStoresItemParam,
         AssistantsCreateToolResourcesParam,
         MetadataParam,
         ReasoningEffortParam,
@@ -23,6 +28,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AssistantCreateParams",
+    "ToolResources",
+    "ToolResourcesCodeInterpreter",
+    "ToolResourcesFileSearch",
+    "ToolResourcesFileSearchVectorStore",
+    "ToolResourcesFileSearchVectorStoreChunkingStrategy",
 ]
 
 
@@ -40,3 +50,14 @@ class AssistantCreateParams(TypedDict, total=False):
     temperature: float | None
     top_p: float | None
     response_format: AssistantsApiResponseFormatOptionParam | None
+
+
+ToolResources: TypeAlias = "AssistantsCreateToolResourcesParam"
+
+ToolResourcesCodeInterpreter: TypeAlias = "AssistantsCreateToolResourcesCodeInterpreterParam"
+
+ToolResourcesFileSearch: TypeAlias = "AssistantsCreateToolResourcesFileSearchParam"
+
+ToolResourcesFileSearchVectorStore: TypeAlias = "AssistantsCreateToolResourcesFileSearchVectorStoresItemParam"
+
+ToolResourcesFileSearchVectorStoreChunkingStrategy: TypeAlias = "AssistantsCreateToolResourcesFileSearchVectorStoresItemChunkingStrategyAutoParam | AssistantsCreateToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticParam"

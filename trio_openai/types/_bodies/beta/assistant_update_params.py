@@ -8,7 +8,7 @@ client.beta.assistants.update(**params)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ...params import (
@@ -16,6 +16,8 @@ if TYPE_CHECKING:
         AssistantToolsFileSearchParam,
         AssistantToolsFunctionParam,
         AssistantsApiResponseFormatOptionParam,
+        AssistantsUpdateToolResourcesCodeInterpreterParam,
+        AssistantsUpdateToolResourcesFileSearchParam,
         AssistantsUpdateToolResourcesParam,
         MetadataParam,
         ReasoningEffortParam,
@@ -23,6 +25,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AssistantUpdateParams",
+    "ToolResources",
+    "ToolResourcesCodeInterpreter",
+    "ToolResourcesFileSearch",
 ]
 
 
@@ -40,3 +45,10 @@ class AssistantUpdateParams(TypedDict, total=False):
     temperature: float | None
     top_p: float | None
     response_format: AssistantsApiResponseFormatOptionParam | None
+
+
+ToolResources: TypeAlias = "AssistantsUpdateToolResourcesParam"
+
+ToolResourcesCodeInterpreter: TypeAlias = "AssistantsUpdateToolResourcesCodeInterpreterParam"
+
+ToolResourcesFileSearch: TypeAlias = "AssistantsUpdateToolResourcesFileSearchParam"

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
         BetaInputParam,
         BetaMetadataParam,
         BetaModelIdsResponsesParam,
+        BetaModerationConfigParam,
         BetaModerationParam,
+        BetaModerationPolicyParam,
         BetaMultiAgentParam,
         BetaPromptCacheOptionsParam,
         BetaPromptParam,
@@ -30,10 +32,20 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "Conversation",
+    "Moderation",
+    "ModerationPolicy",
+    "ModerationPolicyInput",
+    "ModerationPolicyOutput",
+    "MultiAgent",
+    "PromptCacheOptions",
+    "Reasoning",
     "ResponseCreateParams",
     "ResponseCreateParamsBase",
     "ResponseCreateParamsNonStreaming",
     "ResponseCreateParamsStreaming",
+    "StreamOptions",
+    "ToolChoice",
 ]
 
 
@@ -87,3 +99,24 @@ class ResponseCreateParamsStreaming(ResponseCreateParamsBase):
 
 
 ResponseCreateParams: TypeAlias = ResponseCreateParamsNonStreaming | ResponseCreateParamsStreaming
+
+
+Conversation: TypeAlias = "BetaConversationParam"
+
+Moderation: TypeAlias = "BetaModerationParam"
+
+ModerationPolicy: TypeAlias = "BetaModerationPolicyParam"
+
+ModerationPolicyInput: TypeAlias = "BetaModerationConfigParam"
+
+ModerationPolicyOutput: TypeAlias = "BetaModerationConfigParam"
+
+MultiAgent: TypeAlias = "BetaMultiAgentParam"
+
+PromptCacheOptions: TypeAlias = "BetaPromptCacheOptionsParam"
+
+Reasoning: TypeAlias = "BetaReasoningParam"
+
+StreamOptions: TypeAlias = "BetaResponseStreamOptionsParam"
+
+ToolChoice: TypeAlias = "BetaToolChoiceParam"

@@ -14,20 +14,41 @@ if TYPE_CHECKING:
     from ...params import (
         AssistantToolsCodeParam,
         AssistantToolsFileSearchParam,
+        AssistantToolsFileSearchTypeOnlyParam,
         AssistantToolsFunctionParam,
         AssistantsApiResponseFormatOptionParam,
         AssistantsApiToolChoiceOptionParam,
+        CreateMessageRequestAttachmentsItemParam,
+        CreateMessageRequestParam,
         CreateThreadRequestParam,
         MetadataParam,
+        ThreadsCreateAndRunToolResourcesCodeInterpreterParam,
+        ThreadsCreateAndRunToolResourcesFileSearchParam,
         ThreadsCreateAndRunToolResourcesParam,
+        ThreadsCreateToolResourcesCodeInterpreterParam,
+        ThreadsCreateToolResourcesFileSearchParam,
+        ThreadsCreateToolResourcesFileSearchVectorStoresItemParam,
+        ThreadsCreateToolResourcesParam,
         TruncationObjectParam,
     )
 
 __all__ = [
+    "Thread",
     "ThreadCreateAndRunParams",
     "ThreadCreateAndRunParamsBase",
     "ThreadCreateAndRunParamsNonStreaming",
     "ThreadCreateAndRunParamsStreaming",
+    "ThreadMessage",
+    "ThreadMessageAttachment",
+    "ThreadMessageAttachmentTool",
+    "ThreadToolResources",
+    "ThreadToolResourcesCodeInterpreter",
+    "ThreadToolResourcesFileSearch",
+    "ThreadToolResourcesFileSearchVectorStore",
+    "ToolResources",
+    "ToolResourcesCodeInterpreter",
+    "ToolResourcesFileSearch",
+    "TruncationStrategy",
 ]
 
 
@@ -64,3 +85,28 @@ class ThreadCreateAndRunParamsStreaming(ThreadCreateAndRunParamsBase):
 
 
 ThreadCreateAndRunParams: TypeAlias = ThreadCreateAndRunParamsNonStreaming | ThreadCreateAndRunParamsStreaming
+
+
+Thread: TypeAlias = "CreateThreadRequestParam"
+
+ThreadMessage: TypeAlias = "CreateMessageRequestParam"
+
+ThreadMessageAttachment: TypeAlias = "CreateMessageRequestAttachmentsItemParam"
+
+ThreadMessageAttachmentTool: TypeAlias = "AssistantToolsCodeParam | AssistantToolsFileSearchTypeOnlyParam"
+
+ThreadToolResources: TypeAlias = "ThreadsCreateToolResourcesParam"
+
+ThreadToolResourcesCodeInterpreter: TypeAlias = "ThreadsCreateToolResourcesCodeInterpreterParam"
+
+ThreadToolResourcesFileSearch: TypeAlias = "ThreadsCreateToolResourcesFileSearchParam"
+
+ThreadToolResourcesFileSearchVectorStore: TypeAlias = "ThreadsCreateToolResourcesFileSearchVectorStoresItemParam"
+
+ToolResources: TypeAlias = "ThreadsCreateAndRunToolResourcesParam"
+
+ToolResourcesCodeInterpreter: TypeAlias = "ThreadsCreateAndRunToolResourcesCodeInterpreterParam"
+
+ToolResourcesFileSearch: TypeAlias = "ThreadsCreateAndRunToolResourcesFileSearchParam"
+
+TruncationStrategy: TypeAlias = "TruncationObjectParam"

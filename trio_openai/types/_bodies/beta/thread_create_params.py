@@ -8,17 +8,33 @@ client.beta.threads.create(**params)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ...params import (
+        AssistantToolsCodeParam,
+        AssistantToolsFileSearchTypeOnlyParam,
+        CreateMessageRequestAttachmentsItemParam,
         CreateMessageRequestParam,
         MetadataParam,
+        ThreadsCreateToolResourcesCodeInterpreterParam,
+        ThreadsCreateToolResourcesFileSearchParam,
+        ThreadsCreateToolResourcesFileSearchVectorStoresItemChunkingStrategyAutoParam,
+        ThreadsCreateToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticParam,
+        ThreadsCreateToolResourcesFileSearchVectorStoresItemParam,
         ThreadsCreateToolResourcesParam,
     )
 
 __all__ = [
+    "Message",
+    "MessageAttachment",
+    "MessageAttachmentTool",
     "ThreadCreateParams",
+    "ToolResources",
+    "ToolResourcesCodeInterpreter",
+    "ToolResourcesFileSearch",
+    "ToolResourcesFileSearchVectorStore",
+    "ToolResourcesFileSearchVectorStoreChunkingStrategy",
 ]
 
 
@@ -28,3 +44,20 @@ class ThreadCreateParams(TypedDict, total=False):
     messages: Sequence[CreateMessageRequestParam]
     tool_resources: ThreadsCreateToolResourcesParam | None
     metadata: MetadataParam
+
+
+Message: TypeAlias = "CreateMessageRequestParam"
+
+MessageAttachment: TypeAlias = "CreateMessageRequestAttachmentsItemParam"
+
+MessageAttachmentTool: TypeAlias = "AssistantToolsCodeParam | AssistantToolsFileSearchTypeOnlyParam"
+
+ToolResources: TypeAlias = "ThreadsCreateToolResourcesParam"
+
+ToolResourcesCodeInterpreter: TypeAlias = "ThreadsCreateToolResourcesCodeInterpreterParam"
+
+ToolResourcesFileSearch: TypeAlias = "ThreadsCreateToolResourcesFileSearchParam"
+
+ToolResourcesFileSearchVectorStore: TypeAlias = "ThreadsCreateToolResourcesFileSearchVectorStoresItemParam"
+
+ToolResourcesFileSearchVectorStoreChunkingStrategy: TypeAlias = "ThreadsCreateToolResourcesFileSearchVectorStoresItemChunkingStrategyAutoParam | ThreadsCreateToolResourcesFileSearchVectorStoresItemChunkingStrategyStaticParam"

@@ -7,16 +7,21 @@ client.beta.threads.update(**params)``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ...params import (
         MetadataParam,
+        ThreadsUpdateToolResourcesCodeInterpreterParam,
+        ThreadsUpdateToolResourcesFileSearchParam,
         ThreadsUpdateToolResourcesParam,
     )
 
 __all__ = [
     "ThreadUpdateParams",
+    "ToolResources",
+    "ToolResourcesCodeInterpreter",
+    "ToolResourcesFileSearch",
 ]
 
 
@@ -25,3 +30,10 @@ class ThreadUpdateParams(TypedDict, total=False):
 
     tool_resources: ThreadsUpdateToolResourcesParam | None
     metadata: MetadataParam
+
+
+ToolResources: TypeAlias = "ThreadsUpdateToolResourcesParam"
+
+ToolResourcesCodeInterpreter: TypeAlias = "ThreadsUpdateToolResourcesCodeInterpreterParam"
+
+ToolResourcesFileSearch: TypeAlias = "ThreadsUpdateToolResourcesFileSearchParam"

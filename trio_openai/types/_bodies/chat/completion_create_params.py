@@ -20,10 +20,13 @@ if TYPE_CHECKING:
         ChatCompletionToolParam,
         CompletionsCreateAudioParam,
         CompletionsCreateWebSearchOptionsParam,
+        CompletionsCreateWebSearchOptionsUserLocationParam,
         CustomToolChatCompletionsParam,
         MetadataParam,
         ModelIdsSharedParam,
+        ModerationConfigParam,
         ModerationParam,
+        ModerationPolicyParam,
         PredictionContentParam,
         PromptCacheOptionsParam,
         ReasoningEffortParam,
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
         ServiceTierParam,
         StopConfigurationParam,
         VerbosityParam,
+        WebSearchLocationParam,
     )
 
 __all__ = [
@@ -41,6 +45,17 @@ __all__ = [
     "CompletionCreateParamsBase",
     "CompletionCreateParamsNonStreaming",
     "CompletionCreateParamsStreaming",
+    "Function",
+    "FunctionCall",
+    "Moderation",
+    "ModerationPolicy",
+    "ModerationPolicyInput",
+    "ModerationPolicyOutput",
+    "PromptCacheOptions",
+    "ResponseFormat",
+    "WebSearchOptions",
+    "WebSearchOptionsUserLocation",
+    "WebSearchOptionsUserLocationApproximate",
 ]
 
 
@@ -98,3 +113,26 @@ class CompletionCreateParamsStreaming(CompletionCreateParamsBase):
 
 
 CompletionCreateParams: TypeAlias = CompletionCreateParamsNonStreaming | CompletionCreateParamsStreaming
+
+
+Function: TypeAlias = "ChatCompletionFunctionsParam"
+
+FunctionCall: TypeAlias = 'Literal["none", "auto"] | ChatCompletionFunctionCallOptionParam'
+
+Moderation: TypeAlias = "ModerationParam"
+
+ModerationPolicy: TypeAlias = "ModerationPolicyParam"
+
+ModerationPolicyInput: TypeAlias = "ModerationConfigParam"
+
+ModerationPolicyOutput: TypeAlias = "ModerationConfigParam"
+
+PromptCacheOptions: TypeAlias = "PromptCacheOptionsParam"
+
+ResponseFormat: TypeAlias = "ResponseFormatTextParam | ResponseFormatJsonSchemaParam | ResponseFormatJsonObjectParam"
+
+WebSearchOptions: TypeAlias = "CompletionsCreateWebSearchOptionsParam"
+
+WebSearchOptionsUserLocation: TypeAlias = "CompletionsCreateWebSearchOptionsUserLocationParam"
+
+WebSearchOptionsUserLocationApproximate: TypeAlias = "WebSearchLocationParam"

@@ -7,7 +7,7 @@ client.evals.runs.create(**params)``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Required, TypedDict
+from typing import TYPE_CHECKING, Required, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ...params import (
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "DataSource",
     "RunCreateParams",
 ]
 
@@ -28,3 +29,6 @@ class RunCreateParams(TypedDict, total=False):
     data_source: Required[CreateEvalJsonlRunDataSourceParam | CreateEvalCompletionsRunDataSourceParam | CreateEvalResponsesRunDataSourceParam]
     name: str
     metadata: MetadataParam
+
+
+DataSource: TypeAlias = "CreateEvalJsonlRunDataSourceParam | CreateEvalCompletionsRunDataSourceParam | CreateEvalResponsesRunDataSourceParam"

@@ -8,18 +8,23 @@ client.fine_tuning.jobs.create(**params)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Required, TypedDict
+from typing import TYPE_CHECKING, Required, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ...params import (
         FineTuneMethodParam,
         JobsCreateHyperparametersParam,
         JobsCreateIntegrationsItemParam,
+        JobsCreateIntegrationsItemWandbParam,
         MetadataParam,
     )
 
 __all__ = [
+    "Hyperparameters",
+    "Integration",
+    "IntegrationWandb",
     "JobCreateParams",
+    "Method",
 ]
 
 
@@ -35,3 +40,12 @@ class JobCreateParams(TypedDict, total=False):
     seed: int | None
     method: FineTuneMethodParam
     metadata: MetadataParam
+
+
+Hyperparameters: TypeAlias = "JobsCreateHyperparametersParam"
+
+Integration: TypeAlias = "JobsCreateIntegrationsItemParam"
+
+IntegrationWandb: TypeAlias = "JobsCreateIntegrationsItemWandbParam"
+
+Method: TypeAlias = "FineTuneMethodParam"

@@ -7,7 +7,7 @@ client.realtime.client_secrets.create(**params)``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ...params import (
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ClientSecretCreateParams",
+    "ExpiresAfter",
+    "Session",
 ]
 
 
@@ -26,3 +28,8 @@ class ClientSecretCreateParams(TypedDict, total=False):
 
     expires_after: ClientSecretsCreateExpiresAfterParam
     session: RealtimeSessionCreateRequestGAParam | RealtimeTranscriptionSessionCreateRequestGAParam
+
+
+ExpiresAfter: TypeAlias = "ClientSecretsCreateExpiresAfterParam"
+
+Session: TypeAlias = "RealtimeSessionCreateRequestGAParam | RealtimeTranscriptionSessionCreateRequestGAParam"

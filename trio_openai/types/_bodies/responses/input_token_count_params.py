@@ -8,7 +8,7 @@ client.responses.input_tokens.count(**params)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ...params import (
@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "Conversation",
     "InputTokenCountParams",
+    "Text",
+    "ToolChoice",
 ]
 
 
@@ -41,3 +44,10 @@ class InputTokenCountParams(TypedDict, total=False):
     conversation: ConversationParam | None
     tool_choice: ToolChoiceParam | None
     parallel_tool_calls: bool | None
+
+
+Conversation: TypeAlias = "ConversationParam"
+
+Text: TypeAlias = "ResponseTextParam"
+
+ToolChoice: TypeAlias = "ToolChoiceParam"

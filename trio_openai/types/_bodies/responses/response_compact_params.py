@@ -8,7 +8,7 @@ client.responses.compact(**params)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal, Required, TypedDict
+from typing import TYPE_CHECKING, Literal, Required, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ...params import (
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "PromptCacheOptions",
     "ResponseCompactParams",
 ]
 
@@ -33,3 +34,6 @@ class ResponseCompactParams(TypedDict, total=False):
     prompt_cache_retention: Literal["in_memory", "24h"] | None
     prompt_cache_options: PromptCacheOptionsParam | None
     service_tier: Literal["auto", "default", "fast", "flex", "priority"] | None
+
+
+PromptCacheOptions: TypeAlias = "PromptCacheOptionsParam"

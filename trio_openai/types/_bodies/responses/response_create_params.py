@@ -17,7 +17,9 @@ if TYPE_CHECKING:
         InputParam,
         MetadataParam,
         ModelIdsResponsesParam,
+        ModerationConfigParam,
         ModerationParam,
+        ModerationPolicyParam,
         PromptCacheOptionsParam,
         PromptParam,
         ReasoningParam,
@@ -29,10 +31,18 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "Conversation",
+    "Moderation",
+    "ModerationPolicy",
+    "ModerationPolicyInput",
+    "ModerationPolicyOutput",
+    "PromptCacheOptions",
     "ResponseCreateParams",
     "ResponseCreateParamsBase",
     "ResponseCreateParamsNonStreaming",
     "ResponseCreateParamsStreaming",
+    "StreamOptions",
+    "ToolChoice",
 ]
 
 
@@ -84,3 +94,20 @@ class ResponseCreateParamsStreaming(ResponseCreateParamsBase):
 
 
 ResponseCreateParams: TypeAlias = ResponseCreateParamsNonStreaming | ResponseCreateParamsStreaming
+
+
+Conversation: TypeAlias = "ConversationParam"
+
+Moderation: TypeAlias = "ModerationParam"
+
+ModerationPolicy: TypeAlias = "ModerationPolicyParam"
+
+ModerationPolicyInput: TypeAlias = "ModerationConfigParam"
+
+ModerationPolicyOutput: TypeAlias = "ModerationConfigParam"
+
+PromptCacheOptions: TypeAlias = "PromptCacheOptionsParam"
+
+StreamOptions: TypeAlias = "ResponseStreamOptionsParam"
+
+ToolChoice: TypeAlias = "ToolChoiceParam"

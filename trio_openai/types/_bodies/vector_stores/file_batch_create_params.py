@@ -8,7 +8,7 @@ client.vector_stores.file_batches.create(**params)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ...params import (
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "File",
     "FileBatchCreateParams",
 ]
 
@@ -29,3 +30,6 @@ class FileBatchCreateParams(TypedDict, total=False):
     files: Sequence[CreateVectorStoreFileRequestParam]
     chunking_strategy: ChunkingStrategyRequestParam
     attributes: VectorStoreFileAttributesParam
+
+
+File: TypeAlias = "CreateVectorStoreFileRequestParam"

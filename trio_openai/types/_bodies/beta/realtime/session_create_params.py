@@ -8,7 +8,7 @@ client.realtime.sessions.create(**params)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal, Required, TypedDict
+from typing import TYPE_CHECKING, Literal, Required, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ....params import (
@@ -23,7 +23,12 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "ClientSecret",
+    "InputAudioTranscription",
     "SessionCreateParams",
+    "Tool",
+    "Tracing",
+    "TurnDetection",
 ]
 
 
@@ -46,3 +51,14 @@ class SessionCreateParams(TypedDict, total=False):
     max_response_output_tokens: int | Literal["inf"]
     truncation: RealtimeTruncationParam
     prompt: PromptParam | None
+
+
+ClientSecret: TypeAlias = "SessionsCreateClientSecretParam"
+
+InputAudioTranscription: TypeAlias = "SessionsCreateInputAudioTranscriptionParam"
+
+Tool: TypeAlias = "SessionsCreateToolsItemParam"
+
+Tracing: TypeAlias = 'Literal["auto"] | SessionsCreateTracingTracingConfigurationParam'
+
+TurnDetection: TypeAlias = "SessionsCreateTurnDetectionParam"

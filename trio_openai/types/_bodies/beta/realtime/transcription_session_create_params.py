@@ -8,7 +8,7 @@ keyword arguments of ``client.realtime.transcription_sessions.create()`` as a Ty
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ....params import (
@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "InputAudioNoiseReduction",
+    "InputAudioTranscription",
     "TranscriptionSessionCreateParams",
+    "TurnDetection",
 ]
 
 
@@ -30,3 +33,10 @@ class TranscriptionSessionCreateParams(TypedDict, total=False):
     input_audio_format: Literal["pcm16", "g711_ulaw", "g711_alaw"]
     input_audio_transcription: AudioTranscriptionParam
     include: Sequence[Literal["item.input_audio_transcription.logprobs"]]
+
+
+InputAudioNoiseReduction: TypeAlias = "TranscriptionSessionsCreateInputAudioNoiseReductionParam"
+
+InputAudioTranscription: TypeAlias = "AudioTranscriptionParam"
+
+TurnDetection: TypeAlias = "TranscriptionSessionsCreateTurnDetectionParam"

@@ -8,7 +8,7 @@ client.beta.responses.input_tokens.count(**params)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ....params import (
@@ -22,7 +22,11 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "Conversation",
     "InputTokenCountParams",
+    "Reasoning",
+    "Text",
+    "ToolChoice",
 ]
 
 
@@ -42,3 +46,12 @@ class InputTokenCountParams(TypedDict, total=False):
     conversation: BetaConversationParam | None
     tool_choice: BetaToolChoiceParam | None
     parallel_tool_calls: bool | None
+
+
+Conversation: TypeAlias = "BetaConversationParam"
+
+Reasoning: TypeAlias = "BetaReasoningParam"
+
+Text: TypeAlias = "BetaResponseTextParam"
+
+ToolChoice: TypeAlias = "BetaToolChoiceParam"

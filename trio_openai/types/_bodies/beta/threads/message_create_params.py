@@ -8,10 +8,12 @@ client.beta.threads.messages.create(**params)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal, Required, TypedDict
+from typing import TYPE_CHECKING, Literal, Required, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ....params import (
+        AssistantToolsCodeParam,
+        AssistantToolsFileSearchTypeOnlyParam,
         CreateMessageRequestAttachmentsItemParam,
         MessageContentImageFileObjectParam,
         MessageContentImageUrlObjectParam,
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "Attachment",
+    "AttachmentTool",
     "MessageCreateParams",
 ]
 
@@ -31,3 +35,8 @@ class MessageCreateParams(TypedDict, total=False):
     content: Required[str | Sequence[MessageContentImageFileObjectParam | MessageContentImageUrlObjectParam | MessageRequestContentTextObjectParam]]
     attachments: Sequence[CreateMessageRequestAttachmentsItemParam] | None
     metadata: MetadataParam
+
+
+Attachment: TypeAlias = "CreateMessageRequestAttachmentsItemParam"
+
+AttachmentTool: TypeAlias = "AssistantToolsCodeParam | AssistantToolsFileSearchTypeOnlyParam"

@@ -14,9 +14,11 @@ if TYPE_CHECKING:
     from ....params import (
         AssistantToolsCodeParam,
         AssistantToolsFileSearchParam,
+        AssistantToolsFileSearchTypeOnlyParam,
         AssistantToolsFunctionParam,
         AssistantsApiResponseFormatOptionParam,
         AssistantsApiToolChoiceOptionParam,
+        CreateMessageRequestAttachmentsItemParam,
         CreateMessageRequestParam,
         MetadataParam,
         ReasoningEffortParam,
@@ -24,10 +26,14 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "AdditionalMessage",
+    "AdditionalMessageAttachment",
+    "AdditionalMessageAttachmentTool",
     "RunCreateParams",
     "RunCreateParamsBase",
     "RunCreateParamsNonStreaming",
     "RunCreateParamsStreaming",
+    "TruncationStrategy",
 ]
 
 
@@ -66,3 +72,12 @@ class RunCreateParamsStreaming(RunCreateParamsBase):
 
 
 RunCreateParams: TypeAlias = RunCreateParamsNonStreaming | RunCreateParamsStreaming
+
+
+AdditionalMessage: TypeAlias = "CreateMessageRequestParam"
+
+AdditionalMessageAttachment: TypeAlias = "CreateMessageRequestAttachmentsItemParam"
+
+AdditionalMessageAttachmentTool: TypeAlias = "AssistantToolsCodeParam | AssistantToolsFileSearchTypeOnlyParam"
+
+TruncationStrategy: TypeAlias = "TruncationObjectParam"

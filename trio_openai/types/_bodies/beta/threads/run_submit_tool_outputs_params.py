@@ -20,6 +20,7 @@ __all__ = [
     "RunSubmitToolOutputsParamsBase",
     "RunSubmitToolOutputsParamsNonStreaming",
     "RunSubmitToolOutputsParamsStreaming",
+    "ToolOutput",
 ]
 
 
@@ -43,3 +44,6 @@ class RunSubmitToolOutputsParamsStreaming(RunSubmitToolOutputsParamsBase):
 
 
 RunSubmitToolOutputsParams: TypeAlias = RunSubmitToolOutputsParamsNonStreaming | RunSubmitToolOutputsParamsStreaming
+
+
+ToolOutput: TypeAlias = "RunsSubmitToolOutputsToolOutputsItemParam"

@@ -8,7 +8,7 @@ client.fine_tuning.alpha.graders.run(**params)``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Required, TypedDict
+from typing import TYPE_CHECKING, Required, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ....params import (
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "Grader",
     "GraderRunParams",
 ]
 
@@ -30,3 +31,6 @@ class GraderRunParams(TypedDict, total=False):
     grader: Required[GraderStringCheckParam | GraderTextSimilarityParam | GraderPythonParam | GraderScoreModelParam | GraderMultiParam]
     model_sample: Required[str]
     item: Mapping[str, object]
+
+
+Grader: TypeAlias = "GraderStringCheckParam | GraderTextSimilarityParam | GraderPythonParam | GraderScoreModelParam | GraderMultiParam"

@@ -7,7 +7,7 @@ client.fine_tuning.alpha.graders.validate(**params)``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Required, TypedDict
+from typing import TYPE_CHECKING, Required, TypeAlias, TypedDict
 
 if TYPE_CHECKING:
     from ....params import (
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "Grader",
     "GraderValidateParams",
 ]
 
@@ -27,3 +28,6 @@ class GraderValidateParams(TypedDict, total=False):
     """The keyword arguments of ``client.fine_tuning.alpha.graders.validate()``."""
 
     grader: Required[GraderStringCheckParam | GraderTextSimilarityParam | GraderPythonParam | GraderScoreModelParam | GraderMultiParam]
+
+
+Grader: TypeAlias = "GraderStringCheckParam | GraderTextSimilarityParam | GraderPythonParam | GraderScoreModelParam | GraderMultiParam"
