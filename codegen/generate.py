@@ -73,6 +73,7 @@ def render_all(spec: Spec) -> tuple[dict[str, str], dict[str, str]]:
     by_module: dict[str, list[Def]] = {}
     for name, d in resolver.defs.items():
         by_module.setdefault(modules[name], []).append(d)
+    typer.accept_results(modules)
     targets = {**modules, **dict.fromkeys([*typer.classes, *typer.aliases], PARAMS_MODULE)}
     params = {**dict.fromkeys(typer.classes, ""), **{n: a.ann for n, a in typer.aliases.items()}}
     param_names = {*typer.classes, *typer.aliases}
