@@ -172,10 +172,11 @@ def method_of(client: trio_openai.OpenAI, method: str) -> Any:
 
 
 @pytest.mark.parametrize("path", sorted(METHOD_PARAMS))
-def test_keys_are_the_methods_keyword_parameters(path: str) -> None:
+async def test_keys_are_the_methods_keyword_parameters(
+    path: str, client: trio_openai.OpenAI
+) -> None:
     """Same names, same annotations (without ``| Omit``), required where no default."""
     method, name = METHOD_PARAMS[path]
-    client = trio_openai.OpenAI(api_key="sk-test", base_url="http://127.0.0.1:9/v1")
     signature = inspect.signature(method_of(client, method))
     keyword = {
         p.name: p for p in signature.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY
