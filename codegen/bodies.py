@@ -55,8 +55,8 @@ def render_bodies(
         parts = package.split(".") if package else []
         for size in range(len(parts) + 1):
             packages.add(".".join(parts[:size]))
-        writer = _BodyWriter(op, name, resolver, modules, typer, up="." * (len(parts) + 2))
-        writer.wanted = frozenset(NESTED_NAMES.get(path, "").split())
+        nested = frozenset(NESTED_NAMES.get(path, "").split())
+        writer = _BodyWriter(op, name, resolver, modules, typer, nested, up="." * (len(parts) + 2))
         files[f"{BODIES}/{path.replace('.', '/')}.py"] = writer.source(path)
         here = f"{BODIES}.{package}" if package else BODIES
         aliases.setdefault(package, []).extend(
@@ -108,6 +108,7 @@ class _BodyWriter:
         resolver: Resolver,
         modules: dict[str, str],
         typer: ParamTyper,
+        wanted: frozenset[str],
         *,
         up: str,
     ) -> None:
@@ -118,7 +119,7 @@ class _BodyWriter:
         self.typer = typer
         self.param_names = {*typer.classes, *typer.aliases}
         self.nested: dict[str, str] = {}  # openai-python's names of the keys' types
-        self.wanted: frozenset[str] = frozenset()  # ... which of them its module has
+        self.wanted = wanted  # ... the names openai-python's module has
         self.up = up
         self.types_used: set[str] = set()
         self.idents: set[str] = set()

@@ -216,6 +216,12 @@ def test_openai_pythons_package_names_import() -> None:
             assert getattr(owner, name) is getattr(ours(path), name), path
             checked += 1
     assert checked >= 90
+    chat = importlib.import_module("trio_openai.types.chat")
+    with pytest.raises(AttributeError, match="completion_creat_params"):
+        _ = chat.completion_creat_params
+    package = importlib.import_module("trio_openai.types._bodies.chat")  # imports on first use
+    with pytest.raises(AttributeError, match="completion_creat_params"):
+        _ = package.completion_creat_params
 
 
 # --- the wire ---------------------------------------------------------------------------
