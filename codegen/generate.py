@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .bodies import render_bodies
 from .emit import HEADER, ModuleWriter, doc_literal, quote
 from .ir import AliasDef, Def, Ref, Resolver, UnionDef
 from .layout import assign_modules
@@ -72,9 +73,12 @@ def render_all(spec: Spec) -> tuple[dict[str, str], dict[str, str]]:
     by_module: dict[str, list[Def]] = {}
     for name, d in resolver.defs.items():
         by_module.setdefault(modules[name], []).append(d)
+    typer.accept_results(modules)
     targets = {**modules, **dict.fromkeys([*typer.classes, *typer.aliases], PARAMS_MODULE)}
     params = {**dict.fromkeys(typer.classes, ""), **{n: a.ann for n, a in typer.aliases.items()}}
-    aliases = alias_table(targets, params)
+    param_names = {*typer.classes, *typer.aliases}
+    bodies, body_aliases = render_bodies(ops, resolver, modules, typer)
+    aliases = alias_table(targets, params, body_aliases)
     files: dict[str, str] = {}
     for module in sorted(by_module):
         writer = ModuleWriter(resolver, modules, module)
@@ -83,7 +87,7 @@ def render_all(spec: Spec) -> tuple[dict[str, str], dict[str, str]]:
     files["__init__.py"] = _index(resolver, modules, aliases.get("", []))
     files["_operations.py"] = _operations(resolver)
     files[f"{PARAMS_MODULE}.py"] = typer.source(HEADER)
-    param_names = {*typer.classes, *typer.aliases}
+    files.update(bodies)
     return files, render_resources(ops, resolver, modules, param_names)
 
 

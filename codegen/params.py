@@ -46,6 +46,17 @@ from .spec import Spec, is_constraint_only, is_null, ref_name
 _SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
 PARAMS_MODULE = "params"
 
+# Request unions that also take the result models users send back: a multi-turn loop
+# writes ``input=[*history, *response.output]`` and ``messages=[..., choice.message]``.
+# At run time a model is sent as its ``to_dict()`` (the JSON the server sent), which the
+# API takes as an input item; these members say so to the type checker.
+# alias in params.py -> the model (union) names it also accepts
+ACCEPTS_RESULTS: dict[str, tuple[str, ...]] = {
+    "InputItemParam": ("OutputItem", "ItemField"),
+    "BetaInputItemParam": ("BetaOutputItem", "BetaItemField"),
+    "ChatCompletionRequestMessageParam": ("ChatCompletionResponseMessage",),
+}
+
 
 @attrs.define
 class ParamField:
@@ -87,6 +98,18 @@ class ParamTyper:
         self._component_anns: dict[str, str] = {}
         self._taken: set[str] = set()
         self._inline: dict[int, str] = {}
+        self._result_modules: set[str] = set()  # model modules `accept_results` names
+
+    def accept_results(self, modules: Mapping[str, str]) -> None:
+        """Widen the unions of `ACCEPTS_RESULTS` by their result models (`modules`: model
+        name -> its module in types/)."""
+        for name, models in ACCEPTS_RESULTS.items():
+            alias = self.aliases.get(name)
+            found = [m for m in models if m in modules]
+            if alias is None or not found:
+                continue
+            self._result_modules.update(modules[m] for m in found)
+            alias.ann = " | ".join([alias.ann, *(f"_{modules[m]}.{m}" for m in found)])
 
     def _unique(self, name: str) -> str:
         candidate, n = name, 1
@@ -309,8 +332,9 @@ class ParamTyper:
             header,
             '"""Request parameter types: TypedDicts of the request objects, aliases of their unions.',
             "",
-            "Only annotations: the API methods take plain dicts and lists. Import this module in",
-            "type-checked code (``from trio_openai.types.params import ReasoningParam``).",
+            "Only annotations: the API methods take plain dicts and lists, and the result models a",
+            "multi-turn loop sends back (``response.output`` items, ``choice.message``). Import this",
+            "module in type-checked code (``from trio_openai.types.params import ReasoningParam``).",
             '"""',
             "",
             "from __future__ import annotations",
@@ -328,7 +352,12 @@ class ParamTyper:
         blocks = [list(self._alias_source(self.aliases[n])) for n in sorted(self.aliases)]
         blocks += [list(self._class_source(self.classes[n])) for n in sorted(self.classes)]
         body = "\n\n\n".join("\n".join(b) for b in blocks)
-        if "FileInput" not in body:  # no request object of the spec holds a file (today)
+        if self._result_modules:
+            at = lines.index("    from .._multipart import FileInput") + 1
+            lines[at:at] = [f"    from . import {m} as _{m}" for m in sorted(self._result_modules)]
+        if "FileInput" not in body and self._result_modules:
+            lines.remove("    from .._multipart import FileInput")
+        elif "FileInput" not in body:  # no request object of the spec holds a file (today)
             lines = [line for line in lines if "FileInput" not in line and line != "if TYPE_CHECKING:"]
             lines[lines.index("from typing import TYPE_CHECKING, Literal, Required, TypeAlias, TypedDict")] = (
                 "from typing import Literal, Required, TypeAlias, TypedDict"

@@ -30,11 +30,16 @@ NAMED_LITERAL_MIN_VALUES = 12
 Alias = tuple[str, str, str]
 
 
-def alias_table(targets: dict[str, str], params: dict[str, str]) -> dict[str, list[Alias]]:
+def alias_table(
+    targets: dict[str, str],
+    params: dict[str, str],
+    bodies: dict[str, list[Alias]] | None = None,
+) -> dict[str, list[Alias]]:
     """openai-python module -> its aliases whose target exists (`targets`: name -> module).
 
     `params` (request type name -> its annotation if an alias, "" for a TypedDict) gives
     openai-python's ``...Param`` names (param_aliases.py); `OPENAI_NAMES` wins a tie.
+    `bodies` adds the method parameter modules and their TypedDicts (bodies.py).
     """
     table = param_aliases(params)
     for path, names in OPENAI_NAMES.items():
@@ -44,6 +49,11 @@ def alias_table(targets: dict[str, str], params: dict[str, str]) -> dict[str, li
         found = [(alias, targets[t], t) for alias, t in sorted(names.items()) if t in targets]
         if found:
             out[path] = found
+    for path, extra in (bodies or {}).items():
+        taken = {alias for alias, _m, _t in out.get(path, [])} & {a for a, _m, _t in extra}
+        if taken:
+            raise ValueError(f"openai.types.{path}: {sorted(taken)} named twice")
+        out[path] = sorted([*out.get(path, []), *extra])
     return out
 
 
@@ -106,15 +116,33 @@ def alias_block(aliases: list[Alias], up: str, depth: int, *, here: str | None) 
     if local:
         yield ""
     yield "if TYPE_CHECKING:"
-    for module in sorted({m for _a, m, _t in remote}):
-        yield f"    from {up} import {module} as _a_{module}"
-    for alias, module, target in remote:
-        yield f"    {alias} = _a_{module}.{target}"
+    yield from alias_imports(remote, up)
     yield ""
     yield f"__getattr__ = _alias_getattr(__name__, {depth}, {{"
     for alias, module, target in remote:
         yield f'    "{alias}": ("{module}", "{target}"),'
     yield "})"
+
+
+def is_module_alias(alias: Alias) -> bool:
+    """A re-exported submodule (``completion_create_params``), not a type."""
+    name, module, target = alias
+    return module.split(".")[0] == "_bodies" and name == target and name.islower()
+
+
+def alias_imports(aliases: list[Alias], up: str) -> Iterator[str]:
+    """The ``if TYPE_CHECKING:`` lines re-exporting `aliases` (indented); `up` leads from
+    the module to types/. A module of a subpackage is imported by its last part, and a
+    re-exported module in the redundant ``as`` form that marks a re-export."""
+    types = [a for a in aliases if not is_module_alias(a)]
+    for module in sorted({m for _a, m, _t in types}):
+        package, _, leaf = module.rpartition(".")
+        yield f"    from {up}{package} import {leaf} as _a_{module.replace('.', '_')}"
+    for alias, module, target in aliases:
+        if is_module_alias((alias, module, target)):
+            yield f"    from {up}{module} import {target} as {alias}"
+        else:
+            yield f"    {alias} = _a_{module.replace('.', '_')}.{target}"
 
 
 def name_literals(ann: str, resolver: Resolver, qualify: Callable[[str], str]) -> str:
@@ -232,10 +260,7 @@ def index_source(
         lines.append("    )")
     # an alias of the same name is listed unless the index has it (a request TypedDict)
     renamed = [(a, m, t) for a, m, t in root_aliases if a != t or a not in names]
-    for module in sorted({m for _a, m, _t in renamed}):
-        lines.append(f"    from . import {module} as _a_{module}")
-    for alias, module, target in renamed:
-        lines.append(f"    {alias} = _a_{module}.{target}")
+    lines += alias_imports(renamed, ".")
     lines += ["", "# name -> the module defining it: one string per module, names space-separated"]
     lines.append("_INDEX: dict[str, str] = {")
     lines.append("    name: module")

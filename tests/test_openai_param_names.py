@@ -144,7 +144,10 @@ def generated_shape(value: Any) -> Shape:
 
 def _annotation_shape(node: ast.expr) -> Shape:
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return union_shape([_annotation_shape(node.left), _annotation_shape(node.right)])
+        # `_chat.ChatCompletionResponseMessage`: a result model the union also accepts
+        # (codegen/params.py ACCEPTS_RESULTS), beyond openai-python's request shape
+        sides = [n for n in (node.left, node.right) if not isinstance(n, ast.Attribute)]
+        return union_shape([_annotation_shape(n) for n in sides])
     if isinstance(node, ast.Constant) and node.value is None:
         return ("prim", "None")
     if isinstance(node, ast.Name):

@@ -8,7 +8,8 @@ are call-arg / arg-type."""
 from __future__ import annotations
 
 import trio_openai
-from trio_openai.types.chat import ChatCompletionStreamOptionsParam
+from trio_openai.types import EmbeddingCreateParams
+from trio_openai.types.chat import ChatCompletionStreamOptionsParam, completion_create_params
 
 
 async def overloaded_methods(client: trio_openai.OpenAI) -> None:
@@ -74,3 +75,16 @@ def request_dicts() -> None:
     # A misspelled key in a dict annotated with openai-python's request type name.
     options: ChatCompletionStreamOptionsParam = {"include_usag": True}  # type: ignore[typeddict-unknown-key]  # pyright: ignore[reportAssignmentType]
     print(options)
+
+
+async def method_params(
+    client: trio_openai.OpenAI, chat: completion_create_params.CompletionCreateParamsNonStreaming
+) -> None:
+    """openai-python's method parameter TypedDicts: a key the method does not take, a value
+    of the wrong type, a required key left out, one method's arguments given to another."""
+    misspelled: EmbeddingCreateParams = {"model": "m", "input": "Hi", "dimension": 3}  # type: ignore[typeddict-unknown-key]  # pyright: ignore[reportAssignmentType]
+    wrong: EmbeddingCreateParams = {"model": "m", "input": 3.5}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
+    missing: EmbeddingCreateParams = {"input": "Hi"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
+    print(misspelled, wrong, missing)
+    await client.embeddings.create(**chat)  # type: ignore[misc]  # pyright: ignore[reportCallIssue]
+    await client.chat.completions.create(**misspelled)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]

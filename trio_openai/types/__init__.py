@@ -2403,6 +2403,38 @@ if TYPE_CHECKING:
         WebhookResponseIncomplete as WebhookResponseIncomplete,
         WebhookResponseIncompleteData as WebhookResponseIncompleteData,
     )
+    from ._bodies import batch_create_params as _a__bodies_batch_create_params
+    from ._bodies import batch_list_params as _a__bodies_batch_list_params
+    from ._bodies import completion_create_params as _a__bodies_completion_create_params
+    from ._bodies import container_create_params as _a__bodies_container_create_params
+    from ._bodies import container_list_params as _a__bodies_container_list_params
+    from ._bodies import content_provenance_check_create_params as _a__bodies_content_provenance_check_create_params
+    from ._bodies import embedding_create_params as _a__bodies_embedding_create_params
+    from ._bodies import eval_create_params as _a__bodies_eval_create_params
+    from ._bodies import eval_list_params as _a__bodies_eval_list_params
+    from ._bodies import eval_update_params as _a__bodies_eval_update_params
+    from ._bodies import file_create_params as _a__bodies_file_create_params
+    from ._bodies import file_list_params as _a__bodies_file_list_params
+    from ._bodies import image_create_variation_params as _a__bodies_image_create_variation_params
+    from ._bodies import image_edit_params as _a__bodies_image_edit_params
+    from ._bodies import image_generate_params as _a__bodies_image_generate_params
+    from ._bodies import moderation_create_params as _a__bodies_moderation_create_params
+    from ._bodies import skill_create_params as _a__bodies_skill_create_params
+    from ._bodies import skill_list_params as _a__bodies_skill_list_params
+    from ._bodies import skill_update_params as _a__bodies_skill_update_params
+    from ._bodies import upload_complete_params as _a__bodies_upload_complete_params
+    from ._bodies import upload_create_params as _a__bodies_upload_create_params
+    from ._bodies import vector_store_create_params as _a__bodies_vector_store_create_params
+    from ._bodies import vector_store_list_params as _a__bodies_vector_store_list_params
+    from ._bodies import vector_store_search_params as _a__bodies_vector_store_search_params
+    from ._bodies import vector_store_update_params as _a__bodies_vector_store_update_params
+    from ._bodies import video_create_character_params as _a__bodies_video_create_character_params
+    from ._bodies import video_create_params as _a__bodies_video_create_params
+    from ._bodies import video_download_content_params as _a__bodies_video_download_content_params
+    from ._bodies import video_edit_params as _a__bodies_video_edit_params
+    from ._bodies import video_extend_params as _a__bodies_video_extend_params
+    from ._bodies import video_list_params as _a__bodies_video_list_params
+    from ._bodies import video_remix_params as _a__bodies_video_remix_params
     from . import chat as _a_chat
     from . import completions as _a_completions
     from . import containers as _a_containers
@@ -2418,25 +2450,41 @@ if TYPE_CHECKING:
     from . import videos as _a_videos
     AllModels = _a_shared.ModelIds
     AutoFileChunkingStrategyParam = _a_params.AutoChunkingStrategyRequestParam
+    BatchCreateParams = _a__bodies_batch_create_params.BatchCreateParams
+    BatchListParams = _a__bodies_batch_list_params.BatchListParams
     ChatModel = _a_responses.ModelIdsShared
     Completion = _a_completions.CreateCompletionResponse
     CompletionChoice = _a_completions.CreateCompletionResponseChoice
+    CompletionCreateParams = _a__bodies_completion_create_params.CompletionCreateParams
+    ContainerCreateParams = _a__bodies_container_create_params.ContainerCreateParams
     ContainerCreateResponse = _a_containers.ContainerResource
+    ContainerListParams = _a__bodies_container_list_params.ContainerListParams
     ContainerListResponse = _a_containers.ContainerResource
     ContainerRetrieveResponse = _a_containers.ContainerResource
+    ContentProvenanceCheckCreateParams = _a__bodies_content_provenance_check_create_params.ContentProvenanceCheckCreateParams
     DeletedSkill = _a_skills.DeletedSkillResource
+    EmbeddingCreateParams = _a__bodies_embedding_create_params.EmbeddingCreateParams
     ErrorObject = _a_responses.Error
+    EvalCreateParams = _a__bodies_eval_create_params.EvalCreateParams
     EvalCreateResponse = _a_evals_runs.Eval
     EvalDeleteResponse = _a_evals_runs.DeleteEvalResponse
+    EvalListParams = _a__bodies_eval_list_params.EvalListParams
     EvalListResponse = _a_evals_runs.Eval
     EvalRetrieveResponse = _a_evals_runs.Eval
+    EvalUpdateParams = _a__bodies_eval_update_params.EvalUpdateParams
     EvalUpdateResponse = _a_evals_runs.Eval
     FileChunkingStrategy = _a_vector_stores.VectorStoreFileObjectChunkingStrategy
     FileChunkingStrategyParam = _a_params.ChunkingStrategyRequestParam
+    FileCreateParams = _a__bodies_file_create_params.FileCreateParams
     FileDeleted = _a_files.DeleteFileResponse
+    FileListParams = _a__bodies_file_list_params.FileListParams
     FileObject = _a_files.OpenAIFile
+    ImageCreateVariationParams = _a__bodies_image_create_variation_params.ImageCreateVariationParams
+    ImageEditParams = _a__bodies_image_edit_params.ImageEditParams
+    ImageGenerateParams = _a__bodies_image_generate_params.ImageGenerateParams
     ImageInputReferenceParam = _a_params.CreateVideoMultipartBodyImageRefParam
     ModelDeleted = _a_models.DeleteModelResponse
+    ModerationCreateParams = _a__bodies_moderation_create_params.ModerationCreateParams
     ModerationCreateResponse = _a_moderations.CreateModerationResponse
     ModerationImageURLInputParam = _a_params.ModerationsCreateInputItemImageUrlParam
     ModerationTextInputParam = _a_params.ModerationsCreateInputItemTextParam
@@ -2445,17 +2493,65 @@ if TYPE_CHECKING:
     ResponseFormatJSONSchema = _a_chat.ResponseFormatJsonSchema
     ResponsesModel = _a_responses.ModelIdsResponses
     Skill = _a_skills.SkillResource
+    SkillCreateParams = _a__bodies_skill_create_params.SkillCreateParams
     SkillList = _a_skills.SkillListResource
+    SkillListParams = _a__bodies_skill_list_params.SkillListParams
+    SkillUpdateParams = _a__bodies_skill_update_params.SkillUpdateParams
     StaticFileChunkingStrategy = _a_vector_stores.StaticChunkingStrategy
     StaticFileChunkingStrategyObject = _a_vector_stores.StaticChunkingStrategyResponse
     StaticFileChunkingStrategyObjectParam = _a_params.StaticChunkingStrategyRequestParam
     StaticFileChunkingStrategyParam = _a_params.StaticChunkingStrategyParam
+    UploadCompleteParams = _a__bodies_upload_complete_params.UploadCompleteParams
+    UploadCreateParams = _a__bodies_upload_create_params.UploadCreateParams
     VectorStore = _a_vector_stores.VectorStoreObject
+    VectorStoreCreateParams = _a__bodies_vector_store_create_params.VectorStoreCreateParams
     VectorStoreDeleted = _a_vector_stores.DeleteVectorStoreResponse
+    VectorStoreListParams = _a__bodies_vector_store_list_params.VectorStoreListParams
+    VectorStoreSearchParams = _a__bodies_vector_store_search_params.VectorStoreSearchParams
     VectorStoreSearchResponse = _a_vector_stores.VectorStoreSearchResultItem
+    VectorStoreUpdateParams = _a__bodies_vector_store_update_params.VectorStoreUpdateParams
     Video = _a_videos.VideoResource
+    VideoCreateCharacterParams = _a__bodies_video_create_character_params.VideoCreateCharacterParams
+    VideoCreateParams = _a__bodies_video_create_params.VideoCreateParams
     VideoDeleteResponse = _a_videos.DeletedVideoResource
+    VideoDownloadContentParams = _a__bodies_video_download_content_params.VideoDownloadContentParams
+    VideoEditParams = _a__bodies_video_edit_params.VideoEditParams
+    VideoExtendParams = _a__bodies_video_extend_params.VideoExtendParams
+    VideoListParams = _a__bodies_video_list_params.VideoListParams
     VideoModelParam = _a_params.VideoModelParam
+    VideoRemixParams = _a__bodies_video_remix_params.VideoRemixParams
+    from ._bodies import batch_create_params as batch_create_params
+    from ._bodies import batch_list_params as batch_list_params
+    from ._bodies import completion_create_params as completion_create_params
+    from ._bodies import container_create_params as container_create_params
+    from ._bodies import container_list_params as container_list_params
+    from ._bodies import content_provenance_check_create_params as content_provenance_check_create_params
+    from ._bodies import embedding_create_params as embedding_create_params
+    from ._bodies import eval_create_params as eval_create_params
+    from ._bodies import eval_list_params as eval_list_params
+    from ._bodies import eval_update_params as eval_update_params
+    from ._bodies import file_create_params as file_create_params
+    from ._bodies import file_list_params as file_list_params
+    from ._bodies import image_create_variation_params as image_create_variation_params
+    from ._bodies import image_edit_params as image_edit_params
+    from ._bodies import image_generate_params as image_generate_params
+    from ._bodies import moderation_create_params as moderation_create_params
+    from ._bodies import skill_create_params as skill_create_params
+    from ._bodies import skill_list_params as skill_list_params
+    from ._bodies import skill_update_params as skill_update_params
+    from ._bodies import upload_complete_params as upload_complete_params
+    from ._bodies import upload_create_params as upload_create_params
+    from ._bodies import vector_store_create_params as vector_store_create_params
+    from ._bodies import vector_store_list_params as vector_store_list_params
+    from ._bodies import vector_store_search_params as vector_store_search_params
+    from ._bodies import vector_store_update_params as vector_store_update_params
+    from ._bodies import video_create_character_params as video_create_character_params
+    from ._bodies import video_create_params as video_create_params
+    from ._bodies import video_download_content_params as video_download_content_params
+    from ._bodies import video_edit_params as video_edit_params
+    from ._bodies import video_extend_params as video_extend_params
+    from ._bodies import video_list_params as video_list_params
+    from ._bodies import video_remix_params as video_remix_params
 
 # name -> the module defining it: one string per module, names space-separated
 _INDEX: dict[str, str] = {
@@ -3986,25 +4082,41 @@ _DECODER_NAMES = frozenset(_DECODERS.values())
 _ALIASES: dict[str, tuple[str, str]] = {
     "AllModels": ("shared", "ModelIds"),
     "AutoFileChunkingStrategyParam": ("params", "AutoChunkingStrategyRequestParam"),
+    "BatchCreateParams": ("_bodies.batch_create_params", "BatchCreateParams"),
+    "BatchListParams": ("_bodies.batch_list_params", "BatchListParams"),
     "ChatModel": ("responses", "ModelIdsShared"),
     "Completion": ("completions", "CreateCompletionResponse"),
     "CompletionChoice": ("completions", "CreateCompletionResponseChoice"),
+    "CompletionCreateParams": ("_bodies.completion_create_params", "CompletionCreateParams"),
+    "ContainerCreateParams": ("_bodies.container_create_params", "ContainerCreateParams"),
     "ContainerCreateResponse": ("containers", "ContainerResource"),
+    "ContainerListParams": ("_bodies.container_list_params", "ContainerListParams"),
     "ContainerListResponse": ("containers", "ContainerResource"),
     "ContainerRetrieveResponse": ("containers", "ContainerResource"),
+    "ContentProvenanceCheckCreateParams": ("_bodies.content_provenance_check_create_params", "ContentProvenanceCheckCreateParams"),
     "DeletedSkill": ("skills", "DeletedSkillResource"),
+    "EmbeddingCreateParams": ("_bodies.embedding_create_params", "EmbeddingCreateParams"),
     "ErrorObject": ("responses", "Error"),
+    "EvalCreateParams": ("_bodies.eval_create_params", "EvalCreateParams"),
     "EvalCreateResponse": ("evals_runs", "Eval"),
     "EvalDeleteResponse": ("evals_runs", "DeleteEvalResponse"),
+    "EvalListParams": ("_bodies.eval_list_params", "EvalListParams"),
     "EvalListResponse": ("evals_runs", "Eval"),
     "EvalRetrieveResponse": ("evals_runs", "Eval"),
+    "EvalUpdateParams": ("_bodies.eval_update_params", "EvalUpdateParams"),
     "EvalUpdateResponse": ("evals_runs", "Eval"),
     "FileChunkingStrategy": ("vector_stores", "VectorStoreFileObjectChunkingStrategy"),
     "FileChunkingStrategyParam": ("params", "ChunkingStrategyRequestParam"),
+    "FileCreateParams": ("_bodies.file_create_params", "FileCreateParams"),
     "FileDeleted": ("files", "DeleteFileResponse"),
+    "FileListParams": ("_bodies.file_list_params", "FileListParams"),
     "FileObject": ("files", "OpenAIFile"),
+    "ImageCreateVariationParams": ("_bodies.image_create_variation_params", "ImageCreateVariationParams"),
+    "ImageEditParams": ("_bodies.image_edit_params", "ImageEditParams"),
+    "ImageGenerateParams": ("_bodies.image_generate_params", "ImageGenerateParams"),
     "ImageInputReferenceParam": ("params", "CreateVideoMultipartBodyImageRefParam"),
     "ModelDeleted": ("models", "DeleteModelResponse"),
+    "ModerationCreateParams": ("_bodies.moderation_create_params", "ModerationCreateParams"),
     "ModerationCreateResponse": ("moderations", "CreateModerationResponse"),
     "ModerationImageURLInputParam": ("params", "ModerationsCreateInputItemImageUrlParam"),
     "ModerationTextInputParam": ("params", "ModerationsCreateInputItemTextParam"),
@@ -4013,17 +4125,65 @@ _ALIASES: dict[str, tuple[str, str]] = {
     "ResponseFormatJSONSchema": ("chat", "ResponseFormatJsonSchema"),
     "ResponsesModel": ("responses", "ModelIdsResponses"),
     "Skill": ("skills", "SkillResource"),
+    "SkillCreateParams": ("_bodies.skill_create_params", "SkillCreateParams"),
     "SkillList": ("skills", "SkillListResource"),
+    "SkillListParams": ("_bodies.skill_list_params", "SkillListParams"),
+    "SkillUpdateParams": ("_bodies.skill_update_params", "SkillUpdateParams"),
     "StaticFileChunkingStrategy": ("vector_stores", "StaticChunkingStrategy"),
     "StaticFileChunkingStrategyObject": ("vector_stores", "StaticChunkingStrategyResponse"),
     "StaticFileChunkingStrategyObjectParam": ("params", "StaticChunkingStrategyRequestParam"),
     "StaticFileChunkingStrategyParam": ("params", "StaticChunkingStrategyParam"),
+    "UploadCompleteParams": ("_bodies.upload_complete_params", "UploadCompleteParams"),
+    "UploadCreateParams": ("_bodies.upload_create_params", "UploadCreateParams"),
     "VectorStore": ("vector_stores", "VectorStoreObject"),
+    "VectorStoreCreateParams": ("_bodies.vector_store_create_params", "VectorStoreCreateParams"),
     "VectorStoreDeleted": ("vector_stores", "DeleteVectorStoreResponse"),
+    "VectorStoreListParams": ("_bodies.vector_store_list_params", "VectorStoreListParams"),
+    "VectorStoreSearchParams": ("_bodies.vector_store_search_params", "VectorStoreSearchParams"),
     "VectorStoreSearchResponse": ("vector_stores", "VectorStoreSearchResultItem"),
+    "VectorStoreUpdateParams": ("_bodies.vector_store_update_params", "VectorStoreUpdateParams"),
     "Video": ("videos", "VideoResource"),
+    "VideoCreateCharacterParams": ("_bodies.video_create_character_params", "VideoCreateCharacterParams"),
+    "VideoCreateParams": ("_bodies.video_create_params", "VideoCreateParams"),
     "VideoDeleteResponse": ("videos", "DeletedVideoResource"),
+    "VideoDownloadContentParams": ("_bodies.video_download_content_params", "VideoDownloadContentParams"),
+    "VideoEditParams": ("_bodies.video_edit_params", "VideoEditParams"),
+    "VideoExtendParams": ("_bodies.video_extend_params", "VideoExtendParams"),
+    "VideoListParams": ("_bodies.video_list_params", "VideoListParams"),
     "VideoModelParam": ("params", "VideoModelParam"),
+    "VideoRemixParams": ("_bodies.video_remix_params", "VideoRemixParams"),
+    "batch_create_params": ("_bodies", "batch_create_params"),
+    "batch_list_params": ("_bodies", "batch_list_params"),
+    "completion_create_params": ("_bodies", "completion_create_params"),
+    "container_create_params": ("_bodies", "container_create_params"),
+    "container_list_params": ("_bodies", "container_list_params"),
+    "content_provenance_check_create_params": ("_bodies", "content_provenance_check_create_params"),
+    "embedding_create_params": ("_bodies", "embedding_create_params"),
+    "eval_create_params": ("_bodies", "eval_create_params"),
+    "eval_list_params": ("_bodies", "eval_list_params"),
+    "eval_update_params": ("_bodies", "eval_update_params"),
+    "file_create_params": ("_bodies", "file_create_params"),
+    "file_list_params": ("_bodies", "file_list_params"),
+    "image_create_variation_params": ("_bodies", "image_create_variation_params"),
+    "image_edit_params": ("_bodies", "image_edit_params"),
+    "image_generate_params": ("_bodies", "image_generate_params"),
+    "moderation_create_params": ("_bodies", "moderation_create_params"),
+    "skill_create_params": ("_bodies", "skill_create_params"),
+    "skill_list_params": ("_bodies", "skill_list_params"),
+    "skill_update_params": ("_bodies", "skill_update_params"),
+    "upload_complete_params": ("_bodies", "upload_complete_params"),
+    "upload_create_params": ("_bodies", "upload_create_params"),
+    "vector_store_create_params": ("_bodies", "vector_store_create_params"),
+    "vector_store_list_params": ("_bodies", "vector_store_list_params"),
+    "vector_store_search_params": ("_bodies", "vector_store_search_params"),
+    "vector_store_update_params": ("_bodies", "vector_store_update_params"),
+    "video_create_character_params": ("_bodies", "video_create_character_params"),
+    "video_create_params": ("_bodies", "video_create_params"),
+    "video_download_content_params": ("_bodies", "video_download_content_params"),
+    "video_edit_params": ("_bodies", "video_edit_params"),
+    "video_extend_params": ("_bodies", "video_extend_params"),
+    "video_list_params": ("_bodies", "video_list_params"),
+    "video_remix_params": ("_bodies", "video_remix_params"),
 }
 _MODULES = frozenset(_INDEX.values())
 

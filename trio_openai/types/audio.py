@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
 from .._models import UnionDecoder as _UnionDecoder
+from .._models import alias_getattr as _alias_getattr
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
 from .._models import generated_model as _generated_model
@@ -1505,3 +1506,43 @@ TranscriptionVerbose = CreateTranscriptionResponseVerboseJson
 Translation = CreateTranslationResponseJson
 TranslationCreateResponse = CreateTranslationResponse
 TranslationVerbose = CreateTranslationResponseVerboseJson
+
+if TYPE_CHECKING:
+    from ._bodies.audio import speech_create_params as _a__bodies_audio_speech_create_params
+    from ._bodies.audio import transcription_create_params as _a__bodies_audio_transcription_create_params
+    from ._bodies.audio import translation_create_params as _a__bodies_audio_translation_create_params
+    from ._bodies.audio import voice_consent_create_params as _a__bodies_audio_voice_consent_create_params
+    from ._bodies.audio import voice_consent_list_params as _a__bodies_audio_voice_consent_list_params
+    from ._bodies.audio import voice_consent_update_params as _a__bodies_audio_voice_consent_update_params
+    from ._bodies.audio import voice_create_params as _a__bodies_audio_voice_create_params
+    SpeechCreateParams = _a__bodies_audio_speech_create_params.SpeechCreateParams
+    TranscriptionCreateParams = _a__bodies_audio_transcription_create_params.TranscriptionCreateParams
+    TranslationCreateParams = _a__bodies_audio_translation_create_params.TranslationCreateParams
+    VoiceConsentCreateParams = _a__bodies_audio_voice_consent_create_params.VoiceConsentCreateParams
+    VoiceConsentListParams = _a__bodies_audio_voice_consent_list_params.VoiceConsentListParams
+    VoiceConsentUpdateParams = _a__bodies_audio_voice_consent_update_params.VoiceConsentUpdateParams
+    VoiceCreateParams = _a__bodies_audio_voice_create_params.VoiceCreateParams
+    from ._bodies.audio import speech_create_params as speech_create_params
+    from ._bodies.audio import transcription_create_params as transcription_create_params
+    from ._bodies.audio import translation_create_params as translation_create_params
+    from ._bodies.audio import voice_consent_create_params as voice_consent_create_params
+    from ._bodies.audio import voice_consent_list_params as voice_consent_list_params
+    from ._bodies.audio import voice_consent_update_params as voice_consent_update_params
+    from ._bodies.audio import voice_create_params as voice_create_params
+
+__getattr__ = _alias_getattr(__name__, 1, {
+    "SpeechCreateParams": ("_bodies.audio.speech_create_params", "SpeechCreateParams"),
+    "TranscriptionCreateParams": ("_bodies.audio.transcription_create_params", "TranscriptionCreateParams"),
+    "TranslationCreateParams": ("_bodies.audio.translation_create_params", "TranslationCreateParams"),
+    "VoiceConsentCreateParams": ("_bodies.audio.voice_consent_create_params", "VoiceConsentCreateParams"),
+    "VoiceConsentListParams": ("_bodies.audio.voice_consent_list_params", "VoiceConsentListParams"),
+    "VoiceConsentUpdateParams": ("_bodies.audio.voice_consent_update_params", "VoiceConsentUpdateParams"),
+    "VoiceCreateParams": ("_bodies.audio.voice_create_params", "VoiceCreateParams"),
+    "speech_create_params": ("_bodies.audio", "speech_create_params"),
+    "transcription_create_params": ("_bodies.audio", "transcription_create_params"),
+    "translation_create_params": ("_bodies.audio", "translation_create_params"),
+    "voice_consent_create_params": ("_bodies.audio", "voice_consent_create_params"),
+    "voice_consent_list_params": ("_bodies.audio", "voice_consent_list_params"),
+    "voice_consent_update_params": ("_bodies.audio", "voice_consent_update_params"),
+    "voice_create_params": ("_bodies.audio", "voice_create_params"),
+})

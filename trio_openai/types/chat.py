@@ -3205,6 +3205,9 @@ ChatCompletionPredictionContent = PredictionContent
 ChatCompletionStoreMessage = ChatCompletionMessageListDataItem
 
 if TYPE_CHECKING:
+    from ._bodies.chat import completion_create_params as _a__bodies_chat_completion_create_params
+    from ._bodies.chat import completion_list_params as _a__bodies_chat_completion_list_params
+    from ._bodies.chat import completion_update_params as _a__bodies_chat_completion_update_params
     from . import params as _a_params
     from . import response_items as _a_response_items
     ChatCompletionAllowedToolChoiceParam = _a_params.ChatCompletionAllowedToolsChoiceParam
@@ -3235,7 +3238,13 @@ if TYPE_CHECKING:
     ChatCompletionToolMessageParam = _a_params.ChatCompletionRequestToolMessageParam
     ChatCompletionToolParam = _a_params.ChatCompletionToolParam
     ChatCompletionUserMessageParam = _a_params.ChatCompletionRequestUserMessageParam
+    CompletionCreateParams = _a__bodies_chat_completion_create_params.CompletionCreateParams
+    CompletionListParams = _a__bodies_chat_completion_list_params.CompletionListParams
+    CompletionUpdateParams = _a__bodies_chat_completion_update_params.CompletionUpdateParams
     CreateChatCompletionRequestMessageParam = _a_params.ChatCompletionRequestMessageParam
+    from ._bodies.chat import completion_create_params as completion_create_params
+    from ._bodies.chat import completion_list_params as completion_list_params
+    from ._bodies.chat import completion_update_params as completion_update_params
 
 __getattr__ = _alias_getattr(__name__, 1, {
     "ChatCompletionAllowedToolChoiceParam": ("params", "ChatCompletionAllowedToolsChoiceParam"),
@@ -3266,5 +3275,11 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "ChatCompletionToolMessageParam": ("params", "ChatCompletionRequestToolMessageParam"),
     "ChatCompletionToolParam": ("params", "ChatCompletionToolParam"),
     "ChatCompletionUserMessageParam": ("params", "ChatCompletionRequestUserMessageParam"),
+    "CompletionCreateParams": ("_bodies.chat.completion_create_params", "CompletionCreateParams"),
+    "CompletionListParams": ("_bodies.chat.completion_list_params", "CompletionListParams"),
+    "CompletionUpdateParams": ("_bodies.chat.completion_update_params", "CompletionUpdateParams"),
     "CreateChatCompletionRequestMessageParam": ("params", "ChatCompletionRequestMessageParam"),
+    "completion_create_params": ("_bodies.chat", "completion_create_params"),
+    "completion_list_params": ("_bodies.chat", "completion_list_params"),
+    "completion_update_params": ("_bodies.chat", "completion_update_params"),
 })

@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
 from .._models import UnionDecoder as _UnionDecoder
+from .._models import alias_getattr as _alias_getattr
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
 from .._models import generated_model as _generated_model
@@ -422,3 +423,18 @@ class CreateContainerFileBody(BaseModel):
 FileCreateResponse = ContainerFileResource
 FileListResponse = ContainerFileResource
 FileRetrieveResponse = ContainerFileResource
+
+if TYPE_CHECKING:
+    from ._bodies.containers import file_create_params as _a__bodies_containers_file_create_params
+    from ._bodies.containers import file_list_params as _a__bodies_containers_file_list_params
+    FileCreateParams = _a__bodies_containers_file_create_params.FileCreateParams
+    FileListParams = _a__bodies_containers_file_list_params.FileListParams
+    from ._bodies.containers import file_create_params as file_create_params
+    from ._bodies.containers import file_list_params as file_list_params
+
+__getattr__ = _alias_getattr(__name__, 1, {
+    "FileCreateParams": ("_bodies.containers.file_create_params", "FileCreateParams"),
+    "FileListParams": ("_bodies.containers.file_list_params", "FileListParams"),
+    "file_create_params": ("_bodies.containers", "file_create_params"),
+    "file_list_params": ("_bodies.containers", "file_list_params"),
+})

@@ -248,18 +248,28 @@ Conversation = ConversationResource
 ConversationDeletedResource = DeletedConversationResource
 
 if TYPE_CHECKING:
+    from ._bodies.conversations import conversation_create_params as _a__bodies_conversations_conversation_create_params
+    from ._bodies.conversations import conversation_update_params as _a__bodies_conversations_conversation_update_params
+    from ._bodies.conversations import item_create_params as _a__bodies_conversations_item_create_params
+    from ._bodies.conversations import item_list_params as _a__bodies_conversations_item_list_params
+    from ._bodies.conversations import item_retrieve_params as _a__bodies_conversations_item_retrieve_params
     from . import params as _a_params
     from . import response_items as _a_response_items
     from . import response_tools as _a_response_tools
     from . import shared as _a_shared
     ComputerScreenshotContent = _a_response_tools.ComputerScreenshotContent
+    ConversationCreateParams = _a__bodies_conversations_conversation_create_params.ConversationCreateParams
     ConversationDeleted = _a_shared.DeletedConversation
+    ConversationUpdateParams = _a__bodies_conversations_conversation_update_params.ConversationUpdateParams
     InputFileContent = _a_response_items.InputFileContent
     InputFileContentParam = _a_params.InputFileContentParam
     InputImageContent = _a_response_items.InputImageContent
     InputImageContentParam = _a_params.InputImageContentParam
     InputTextContent = _a_response_items.InputTextContent
     InputTextContentParam = _a_params.InputTextContentParam
+    ItemCreateParams = _a__bodies_conversations_item_create_params.ItemCreateParams
+    ItemListParams = _a__bodies_conversations_item_list_params.ItemListParams
+    ItemRetrieveParams = _a__bodies_conversations_item_retrieve_params.ItemRetrieveParams
     Message = _a_response_items.Message
     OutputTextContent = _a_response_items.OutputTextContent
     OutputTextContentParam = _a_params.OutputTextContentParam
@@ -267,16 +277,26 @@ if TYPE_CHECKING:
     RefusalContentParam = _a_params.RefusalContentParam
     SummaryTextContent = _a_response_items.SummaryTextContent
     TextContent = _a_response_items.TextContent
+    from ._bodies.conversations import conversation_create_params as conversation_create_params
+    from ._bodies.conversations import conversation_update_params as conversation_update_params
+    from ._bodies.conversations import item_create_params as item_create_params
+    from ._bodies.conversations import item_list_params as item_list_params
+    from ._bodies.conversations import item_retrieve_params as item_retrieve_params
 
 __getattr__ = _alias_getattr(__name__, 1, {
     "ComputerScreenshotContent": ("response_tools", "ComputerScreenshotContent"),
+    "ConversationCreateParams": ("_bodies.conversations.conversation_create_params", "ConversationCreateParams"),
     "ConversationDeleted": ("shared", "DeletedConversation"),
+    "ConversationUpdateParams": ("_bodies.conversations.conversation_update_params", "ConversationUpdateParams"),
     "InputFileContent": ("response_items", "InputFileContent"),
     "InputFileContentParam": ("params", "InputFileContentParam"),
     "InputImageContent": ("response_items", "InputImageContent"),
     "InputImageContentParam": ("params", "InputImageContentParam"),
     "InputTextContent": ("response_items", "InputTextContent"),
     "InputTextContentParam": ("params", "InputTextContentParam"),
+    "ItemCreateParams": ("_bodies.conversations.item_create_params", "ItemCreateParams"),
+    "ItemListParams": ("_bodies.conversations.item_list_params", "ItemListParams"),
+    "ItemRetrieveParams": ("_bodies.conversations.item_retrieve_params", "ItemRetrieveParams"),
     "Message": ("response_items", "Message"),
     "OutputTextContent": ("response_items", "OutputTextContent"),
     "OutputTextContentParam": ("params", "OutputTextContentParam"),
@@ -284,4 +304,9 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "RefusalContentParam": ("params", "RefusalContentParam"),
     "SummaryTextContent": ("response_items", "SummaryTextContent"),
     "TextContent": ("response_items", "TextContent"),
+    "conversation_create_params": ("_bodies.conversations", "conversation_create_params"),
+    "conversation_update_params": ("_bodies.conversations", "conversation_update_params"),
+    "item_create_params": ("_bodies.conversations", "item_create_params"),
+    "item_list_params": ("_bodies.conversations", "item_list_params"),
+    "item_retrieve_params": ("_bodies.conversations", "item_retrieve_params"),
 })

@@ -4303,10 +4303,20 @@ RealtimeMcphttpError = RealtimeMCPHTTPError
 RealtimeTranscriptionSessionTurnDetection = RealtimeTranscriptionSessionCreateResponseTurnDetection
 
 if TYPE_CHECKING:
+    from ._bodies.realtime import call_accept_params as _a__bodies_realtime_call_accept_params
+    from ._bodies.realtime import call_create_params as _a__bodies_realtime_call_create_params
+    from ._bodies.realtime import call_refer_params as _a__bodies_realtime_call_refer_params
+    from ._bodies.realtime import call_reject_params as _a__bodies_realtime_call_reject_params
+    from ._bodies.realtime import client_secret_create_params as _a__bodies_realtime_client_secret_create_params
     from . import params as _a_params
     from . import realtime_beta as _a_realtime_beta
     from . import realtime_events as _a_realtime_events
     AudioTranscriptionParam = _a_params.AudioTranscriptionParam
+    CallAcceptParams = _a__bodies_realtime_call_accept_params.CallAcceptParams
+    CallCreateParams = _a__bodies_realtime_call_create_params.CallCreateParams
+    CallReferParams = _a__bodies_realtime_call_refer_params.CallReferParams
+    CallRejectParams = _a__bodies_realtime_call_reject_params.CallRejectParams
+    ClientSecretCreateParams = _a__bodies_realtime_client_secret_create_params.ClientSecretCreateParams
     ConversationCreatedEvent = _a_realtime_events.RealtimeServerEventConversationCreated
     ConversationItemAdded = _a_realtime_events.RealtimeServerEventConversationItemAdded
     ConversationItemCreateEvent = _a_realtime_events.RealtimeClientEventConversationItemCreate
@@ -4401,9 +4411,19 @@ if TYPE_CHECKING:
     SessionUpdatedEvent = _a_realtime_events.RealtimeServerEventSessionUpdated
     TranscriptionSessionUpdate = _a_realtime_events.RealtimeClientEventTranscriptionSessionUpdate
     TranscriptionSessionUpdatedEvent = _a_realtime_events.RealtimeServerEventTranscriptionSessionUpdated
+    from ._bodies.realtime import call_accept_params as call_accept_params
+    from ._bodies.realtime import call_create_params as call_create_params
+    from ._bodies.realtime import call_refer_params as call_refer_params
+    from ._bodies.realtime import call_reject_params as call_reject_params
+    from ._bodies.realtime import client_secret_create_params as client_secret_create_params
 
 __getattr__ = _alias_getattr(__name__, 1, {
     "AudioTranscriptionParam": ("params", "AudioTranscriptionParam"),
+    "CallAcceptParams": ("_bodies.realtime.call_accept_params", "CallAcceptParams"),
+    "CallCreateParams": ("_bodies.realtime.call_create_params", "CallCreateParams"),
+    "CallReferParams": ("_bodies.realtime.call_refer_params", "CallReferParams"),
+    "CallRejectParams": ("_bodies.realtime.call_reject_params", "CallRejectParams"),
+    "ClientSecretCreateParams": ("_bodies.realtime.client_secret_create_params", "ClientSecretCreateParams"),
     "ConversationCreatedEvent": ("realtime_events", "RealtimeServerEventConversationCreated"),
     "ConversationItemAdded": ("realtime_events", "RealtimeServerEventConversationItemAdded"),
     "ConversationItemCreateEvent": ("realtime_events", "RealtimeClientEventConversationItemCreate"),
@@ -4498,4 +4518,9 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "SessionUpdatedEvent": ("realtime_events", "RealtimeServerEventSessionUpdated"),
     "TranscriptionSessionUpdate": ("realtime_events", "RealtimeClientEventTranscriptionSessionUpdate"),
     "TranscriptionSessionUpdatedEvent": ("realtime_events", "RealtimeServerEventTranscriptionSessionUpdated"),
+    "call_accept_params": ("_bodies.realtime", "call_accept_params"),
+    "call_create_params": ("_bodies.realtime", "call_create_params"),
+    "call_refer_params": ("_bodies.realtime", "call_refer_params"),
+    "call_reject_params": ("_bodies.realtime", "call_reject_params"),
+    "client_secret_create_params": ("_bodies.realtime", "client_secret_create_params"),
 })

@@ -2912,6 +2912,11 @@ ResponseToolSearchCall = ToolSearchCall
 ResponseToolSearchOutputItem = ToolSearchOutput
 
 if TYPE_CHECKING:
+    from ._bodies.responses import input_item_list_params as _a__bodies_responses_input_item_list_params
+    from ._bodies.responses import input_token_count_params as _a__bodies_responses_input_token_count_params
+    from ._bodies.responses import response_compact_params as _a__bodies_responses_response_compact_params
+    from ._bodies.responses import response_create_params as _a__bodies_responses_response_create_params
+    from ._bodies.responses import response_retrieve_params as _a__bodies_responses_response_retrieve_params
     from . import chat as _a_chat
     from . import fine_tuning_jobs as _a_fine_tuning_jobs
     from . import params as _a_params
@@ -2946,6 +2951,8 @@ if TYPE_CHECKING:
     FunctionToolParam = _a_params.FunctionToolParam
     InlineSkillParam = _a_params.InlineSkillParam
     InlineSkillSourceParam = _a_params.InlineSkillSourceParam
+    InputItemListParams = _a__bodies_responses_input_item_list_params.InputItemListParams
+    InputTokenCountParams = _a__bodies_responses_input_token_count_params.InputTokenCountParams
     LocalEnvironmentParam = _a_params.LocalEnvironmentParam
     LocalSkillParam = _a_params.LocalSkillParam
     McpToolCallError = _a_response_tools.MCPToolCallError
@@ -2965,6 +2972,7 @@ if TYPE_CHECKING:
     ResponseCodeInterpreterCallInterpretingEvent = _a_response_events.ResponseCodeInterpreterCallInterpretingEvent
     ResponseCodeInterpreterToolCall = _a_response_tools.CodeInterpreterToolCall
     ResponseCodeInterpreterToolCallParam = _a_params.CodeInterpreterToolCallParam
+    ResponseCompactParams = _a__bodies_responses_response_compact_params.ResponseCompactParams
     ResponseCompactionItem = _a_response_items.CompactionBody
     ResponseCompactionItemParamParam = _a_params.CompactionSummaryItemParam
     ResponseCompletedEvent = _a_response_events.ResponseCompletedEvent
@@ -2976,6 +2984,7 @@ if TYPE_CHECKING:
     ResponseContentPartAddedEvent = _a_response_events.ResponseContentPartAddedEvent
     ResponseContentPartDoneEvent = _a_response_events.ResponseContentPartDoneEvent
     ResponseConversationParamParam = _a_params.ConversationObjectParam
+    ResponseCreateParams = _a__bodies_responses_response_create_params.ResponseCreateParams
     ResponseCreatedEvent = _a_response_events.ResponseCreatedEvent
     ResponseCustomToolCall = _a_response_tools.CustomToolCall
     ResponseCustomToolCallInputDeltaEvent = _a_response_events.ResponseCustomToolCallInputDeltaEvent
@@ -3068,6 +3077,7 @@ if TYPE_CHECKING:
     ResponseReasoningTextDoneEvent = _a_response_events.ResponseReasoningTextDoneEvent
     ResponseRefusalDeltaEvent = _a_response_events.ResponseRefusalDeltaEvent
     ResponseRefusalDoneEvent = _a_response_events.ResponseRefusalDoneEvent
+    ResponseRetrieveParams = _a__bodies_responses_response_retrieve_params.ResponseRetrieveParams
     ResponseShellCallCommandAddedEvent = _a_response_events.ResponseShellCallCommandAddedStreamingEvent
     ResponseShellCallCommandDeltaEvent = _a_response_events.ResponseShellCallCommandDeltaStreamingEvent
     ResponseShellCallCommandDoneEvent = _a_response_events.ResponseShellCallCommandDoneStreamingEvent
@@ -3110,6 +3120,11 @@ if TYPE_CHECKING:
     WebSearchPreviewToolParam = _a_params.WebSearchPreviewToolParam
     WebSearchTool = _a_response_tools.WebSearchTool
     WebSearchToolParam = _a_params.WebSearchToolParam
+    from ._bodies.responses import input_item_list_params as input_item_list_params
+    from ._bodies.responses import input_token_count_params as input_token_count_params
+    from ._bodies.responses import response_compact_params as response_compact_params
+    from ._bodies.responses import response_create_params as response_create_params
+    from ._bodies.responses import response_retrieve_params as response_retrieve_params
 
 __getattr__ = _alias_getattr(__name__, 1, {
     "ApplyPatchTool": ("response_tools", "ApplyPatchTool"),
@@ -3138,6 +3153,8 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "FunctionToolParam": ("params", "FunctionToolParam"),
     "InlineSkillParam": ("params", "InlineSkillParam"),
     "InlineSkillSourceParam": ("params", "InlineSkillSourceParam"),
+    "InputItemListParams": ("_bodies.responses.input_item_list_params", "InputItemListParams"),
+    "InputTokenCountParams": ("_bodies.responses.input_token_count_params", "InputTokenCountParams"),
     "LocalEnvironmentParam": ("params", "LocalEnvironmentParam"),
     "LocalSkillParam": ("params", "LocalSkillParam"),
     "McpToolCallError": ("response_tools", "MCPToolCallError"),
@@ -3157,6 +3174,7 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "ResponseCodeInterpreterCallInterpretingEvent": ("response_events", "ResponseCodeInterpreterCallInterpretingEvent"),
     "ResponseCodeInterpreterToolCall": ("response_tools", "CodeInterpreterToolCall"),
     "ResponseCodeInterpreterToolCallParam": ("params", "CodeInterpreterToolCallParam"),
+    "ResponseCompactParams": ("_bodies.responses.response_compact_params", "ResponseCompactParams"),
     "ResponseCompactionItem": ("response_items", "CompactionBody"),
     "ResponseCompactionItemParamParam": ("params", "CompactionSummaryItemParam"),
     "ResponseCompletedEvent": ("response_events", "ResponseCompletedEvent"),
@@ -3168,6 +3186,7 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "ResponseContentPartAddedEvent": ("response_events", "ResponseContentPartAddedEvent"),
     "ResponseContentPartDoneEvent": ("response_events", "ResponseContentPartDoneEvent"),
     "ResponseConversationParamParam": ("params", "ConversationObjectParam"),
+    "ResponseCreateParams": ("_bodies.responses.response_create_params", "ResponseCreateParams"),
     "ResponseCreatedEvent": ("response_events", "ResponseCreatedEvent"),
     "ResponseCustomToolCall": ("response_tools", "CustomToolCall"),
     "ResponseCustomToolCallInputDeltaEvent": ("response_events", "ResponseCustomToolCallInputDeltaEvent"),
@@ -3260,6 +3279,7 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "ResponseReasoningTextDoneEvent": ("response_events", "ResponseReasoningTextDoneEvent"),
     "ResponseRefusalDeltaEvent": ("response_events", "ResponseRefusalDeltaEvent"),
     "ResponseRefusalDoneEvent": ("response_events", "ResponseRefusalDoneEvent"),
+    "ResponseRetrieveParams": ("_bodies.responses.response_retrieve_params", "ResponseRetrieveParams"),
     "ResponseShellCallCommandAddedEvent": ("response_events", "ResponseShellCallCommandAddedStreamingEvent"),
     "ResponseShellCallCommandDeltaEvent": ("response_events", "ResponseShellCallCommandDeltaStreamingEvent"),
     "ResponseShellCallCommandDoneEvent": ("response_events", "ResponseShellCallCommandDoneStreamingEvent"),
@@ -3302,4 +3322,9 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "WebSearchPreviewToolParam": ("params", "WebSearchPreviewToolParam"),
     "WebSearchTool": ("response_tools", "WebSearchTool"),
     "WebSearchToolParam": ("params", "WebSearchToolParam"),
+    "input_item_list_params": ("_bodies.responses", "input_item_list_params"),
+    "input_token_count_params": ("_bodies.responses", "input_token_count_params"),
+    "response_compact_params": ("_bodies.responses", "response_compact_params"),
+    "response_create_params": ("_bodies.responses", "response_create_params"),
+    "response_retrieve_params": ("_bodies.responses", "response_retrieve_params"),
 })

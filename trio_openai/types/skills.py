@@ -6,9 +6,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING
 
 from .._models import BaseModel
+from .._models import alias_getattr as _alias_getattr
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
 from .._models import generated_model as _generated_model
@@ -320,3 +321,18 @@ class SkillVersionResource(BaseModel):
 DeletedSkillVersion = DeletedSkillVersionResource
 SkillVersion = SkillVersionResource
 SkillVersionList = SkillVersionListResource
+
+if TYPE_CHECKING:
+    from ._bodies.skills import version_create_params as _a__bodies_skills_version_create_params
+    from ._bodies.skills import version_list_params as _a__bodies_skills_version_list_params
+    VersionCreateParams = _a__bodies_skills_version_create_params.VersionCreateParams
+    VersionListParams = _a__bodies_skills_version_list_params.VersionListParams
+    from ._bodies.skills import version_create_params as version_create_params
+    from ._bodies.skills import version_list_params as version_list_params
+
+__getattr__ = _alias_getattr(__name__, 1, {
+    "VersionCreateParams": ("_bodies.skills.version_create_params", "VersionCreateParams"),
+    "VersionListParams": ("_bodies.skills.version_list_params", "VersionListParams"),
+    "version_create_params": ("_bodies.skills", "version_create_params"),
+    "version_list_params": ("_bodies.skills", "version_list_params"),
+})

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING
 
 from .._models import BaseModel
+from .._models import alias_getattr as _alias_getattr
 from .._models import extra_keys as _extra_keys
 from .._models import generated_model as _generated_model
 from .._models import lazy_module as _lazy_module
@@ -274,3 +275,12 @@ class UploadPart(BaseModel):
 
 
 # openai-python's names for these types (codegen/aliases.py)
+if TYPE_CHECKING:
+    from ._bodies.uploads import part_create_params as _a__bodies_uploads_part_create_params
+    PartCreateParams = _a__bodies_uploads_part_create_params.PartCreateParams
+    from ._bodies.uploads import part_create_params as part_create_params
+
+__getattr__ = _alias_getattr(__name__, 1, {
+    "PartCreateParams": ("_bodies.uploads.part_create_params", "PartCreateParams"),
+    "part_create_params": ("_bodies.uploads", "part_create_params"),
+})

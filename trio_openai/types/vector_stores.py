@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Literal, Self, TYPE_CHECKING, TypeAlias
 
 from .._models import BaseModel
 from .._models import UnionDecoder as _UnionDecoder
+from .._models import alias_getattr as _alias_getattr
 from .._models import decode_list as _decode_list
 from .._models import extra_keys as _extra_keys
 from .._models import generated_model as _generated_model
@@ -1147,3 +1148,33 @@ FileContentResponse = VectorStoreFileContentResponseDataItem
 VectorStoreFile = VectorStoreFileObject
 VectorStoreFileBatch = VectorStoreFileBatchObject
 VectorStoreFileDeleted = DeleteVectorStoreFileResponse
+
+if TYPE_CHECKING:
+    from ._bodies.vector_stores import file_batch_create_params as _a__bodies_vector_stores_file_batch_create_params
+    from ._bodies.vector_stores import file_batch_list_files_params as _a__bodies_vector_stores_file_batch_list_files_params
+    from ._bodies.vector_stores import file_create_params as _a__bodies_vector_stores_file_create_params
+    from ._bodies.vector_stores import file_list_params as _a__bodies_vector_stores_file_list_params
+    from ._bodies.vector_stores import file_update_params as _a__bodies_vector_stores_file_update_params
+    FileBatchCreateParams = _a__bodies_vector_stores_file_batch_create_params.FileBatchCreateParams
+    FileBatchListFilesParams = _a__bodies_vector_stores_file_batch_list_files_params.FileBatchListFilesParams
+    FileCreateParams = _a__bodies_vector_stores_file_create_params.FileCreateParams
+    FileListParams = _a__bodies_vector_stores_file_list_params.FileListParams
+    FileUpdateParams = _a__bodies_vector_stores_file_update_params.FileUpdateParams
+    from ._bodies.vector_stores import file_batch_create_params as file_batch_create_params
+    from ._bodies.vector_stores import file_batch_list_files_params as file_batch_list_files_params
+    from ._bodies.vector_stores import file_create_params as file_create_params
+    from ._bodies.vector_stores import file_list_params as file_list_params
+    from ._bodies.vector_stores import file_update_params as file_update_params
+
+__getattr__ = _alias_getattr(__name__, 1, {
+    "FileBatchCreateParams": ("_bodies.vector_stores.file_batch_create_params", "FileBatchCreateParams"),
+    "FileBatchListFilesParams": ("_bodies.vector_stores.file_batch_list_files_params", "FileBatchListFilesParams"),
+    "FileCreateParams": ("_bodies.vector_stores.file_create_params", "FileCreateParams"),
+    "FileListParams": ("_bodies.vector_stores.file_list_params", "FileListParams"),
+    "FileUpdateParams": ("_bodies.vector_stores.file_update_params", "FileUpdateParams"),
+    "file_batch_create_params": ("_bodies.vector_stores", "file_batch_create_params"),
+    "file_batch_list_files_params": ("_bodies.vector_stores", "file_batch_list_files_params"),
+    "file_create_params": ("_bodies.vector_stores", "file_create_params"),
+    "file_list_params": ("_bodies.vector_stores", "file_list_params"),
+    "file_update_params": ("_bodies.vector_stores", "file_update_params"),
+})

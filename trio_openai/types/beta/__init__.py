@@ -9,12 +9,23 @@ from ..._models import alias_getattr as _alias_getattr
 
 # openai-python's names for these types (codegen/aliases.py)
 if TYPE_CHECKING:
+    from .._bodies.beta import assistant_create_params as _a__bodies_beta_assistant_create_params
+    from .._bodies.beta import assistant_list_params as _a__bodies_beta_assistant_list_params
+    from .._bodies.beta import assistant_update_params as _a__bodies_beta_assistant_update_params
+    from .._bodies.beta import response_compact_params as _a__bodies_beta_response_compact_params
+    from .._bodies.beta import response_create_params as _a__bodies_beta_response_create_params
+    from .._bodies.beta import response_retrieve_params as _a__bodies_beta_response_retrieve_params
+    from .._bodies.beta import thread_create_and_run_params as _a__bodies_beta_thread_create_and_run_params
+    from .._bodies.beta import thread_create_params as _a__bodies_beta_thread_create_params
+    from .._bodies.beta import thread_update_params as _a__bodies_beta_thread_update_params
     from .. import assistants as _a_assistants
     from .. import chatkit as _a_chatkit
     from .. import params as _a_params
     from .. import threads as _a_threads
     Assistant = _a_assistants.AssistantObject
+    AssistantCreateParams = _a__bodies_beta_assistant_create_params.AssistantCreateParams
     AssistantDeleted = _a_assistants.DeleteAssistantResponse
+    AssistantListParams = _a__bodies_beta_assistant_list_params.AssistantListParams
     AssistantResponseFormatOption = _a_assistants.AssistantsApiResponseFormatOption
     AssistantResponseFormatOptionParam = _a_params.AssistantsApiResponseFormatOptionParam
     AssistantStreamEvent = _a_assistants.AssistantStreamEvent
@@ -25,6 +36,7 @@ if TYPE_CHECKING:
     AssistantToolChoiceOption = _a_threads.AssistantsApiToolChoiceOption
     AssistantToolChoiceOptionParam = _a_params.AssistantsApiToolChoiceOptionParam
     AssistantToolChoiceParam = _a_params.AssistantsNamedToolChoiceParam
+    AssistantUpdateParams = _a__bodies_beta_assistant_update_params.AssistantUpdateParams
     BetaApplyPatchToolParam = _a_params.BetaApplyPatchToolParam
     BetaComputerActionParam = _a_params.BetaComputerActionParam
     BetaComputerToolParam = _a_params.BetaComputerToolParam
@@ -96,15 +108,32 @@ if TYPE_CHECKING:
     FunctionTool = _a_assistants.AssistantToolsFunction
     FunctionToolParam = _a_params.AssistantToolsFunctionParam
     MessageStreamEvent = _a_assistants.MessageStreamEvent
+    ResponseCompactParams = _a__bodies_beta_response_compact_params.ResponseCompactParams
+    ResponseCreateParams = _a__bodies_beta_response_create_params.ResponseCreateParams
+    ResponseRetrieveParams = _a__bodies_beta_response_retrieve_params.ResponseRetrieveParams
     RunStepStreamEvent = _a_assistants.RunStepStreamEvent
     RunStreamEvent = _a_assistants.RunStreamEvent
     Thread = _a_threads.ThreadObject
+    ThreadCreateAndRunParams = _a__bodies_beta_thread_create_and_run_params.ThreadCreateAndRunParams
+    ThreadCreateParams = _a__bodies_beta_thread_create_params.ThreadCreateParams
     ThreadDeleted = _a_threads.DeleteThreadResponse
     ThreadStreamEvent = _a_assistants.ThreadStreamEvent
+    ThreadUpdateParams = _a__bodies_beta_thread_update_params.ThreadUpdateParams
+    from .._bodies.beta import assistant_create_params as assistant_create_params
+    from .._bodies.beta import assistant_list_params as assistant_list_params
+    from .._bodies.beta import assistant_update_params as assistant_update_params
+    from .._bodies.beta import response_compact_params as response_compact_params
+    from .._bodies.beta import response_create_params as response_create_params
+    from .._bodies.beta import response_retrieve_params as response_retrieve_params
+    from .._bodies.beta import thread_create_and_run_params as thread_create_and_run_params
+    from .._bodies.beta import thread_create_params as thread_create_params
+    from .._bodies.beta import thread_update_params as thread_update_params
 
 __getattr__ = _alias_getattr(__name__, 1, {
     "Assistant": ("assistants", "AssistantObject"),
+    "AssistantCreateParams": ("_bodies.beta.assistant_create_params", "AssistantCreateParams"),
     "AssistantDeleted": ("assistants", "DeleteAssistantResponse"),
+    "AssistantListParams": ("_bodies.beta.assistant_list_params", "AssistantListParams"),
     "AssistantResponseFormatOption": ("assistants", "AssistantsApiResponseFormatOption"),
     "AssistantResponseFormatOptionParam": ("params", "AssistantsApiResponseFormatOptionParam"),
     "AssistantStreamEvent": ("assistants", "AssistantStreamEvent"),
@@ -115,6 +144,7 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "AssistantToolChoiceOption": ("threads", "AssistantsApiToolChoiceOption"),
     "AssistantToolChoiceOptionParam": ("params", "AssistantsApiToolChoiceOptionParam"),
     "AssistantToolChoiceParam": ("params", "AssistantsNamedToolChoiceParam"),
+    "AssistantUpdateParams": ("_bodies.beta.assistant_update_params", "AssistantUpdateParams"),
     "BetaApplyPatchToolParam": ("params", "BetaApplyPatchToolParam"),
     "BetaComputerActionParam": ("params", "BetaComputerActionParam"),
     "BetaComputerToolParam": ("params", "BetaComputerToolParam"),
@@ -186,9 +216,24 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "FunctionTool": ("assistants", "AssistantToolsFunction"),
     "FunctionToolParam": ("params", "AssistantToolsFunctionParam"),
     "MessageStreamEvent": ("assistants", "MessageStreamEvent"),
+    "ResponseCompactParams": ("_bodies.beta.response_compact_params", "ResponseCompactParams"),
+    "ResponseCreateParams": ("_bodies.beta.response_create_params", "ResponseCreateParams"),
+    "ResponseRetrieveParams": ("_bodies.beta.response_retrieve_params", "ResponseRetrieveParams"),
     "RunStepStreamEvent": ("assistants", "RunStepStreamEvent"),
     "RunStreamEvent": ("assistants", "RunStreamEvent"),
     "Thread": ("threads", "ThreadObject"),
+    "ThreadCreateAndRunParams": ("_bodies.beta.thread_create_and_run_params", "ThreadCreateAndRunParams"),
+    "ThreadCreateParams": ("_bodies.beta.thread_create_params", "ThreadCreateParams"),
     "ThreadDeleted": ("threads", "DeleteThreadResponse"),
     "ThreadStreamEvent": ("assistants", "ThreadStreamEvent"),
+    "ThreadUpdateParams": ("_bodies.beta.thread_update_params", "ThreadUpdateParams"),
+    "assistant_create_params": ("_bodies.beta", "assistant_create_params"),
+    "assistant_list_params": ("_bodies.beta", "assistant_list_params"),
+    "assistant_update_params": ("_bodies.beta", "assistant_update_params"),
+    "response_compact_params": ("_bodies.beta", "response_compact_params"),
+    "response_create_params": ("_bodies.beta", "response_create_params"),
+    "response_retrieve_params": ("_bodies.beta", "response_retrieve_params"),
+    "thread_create_and_run_params": ("_bodies.beta", "thread_create_and_run_params"),
+    "thread_create_params": ("_bodies.beta", "thread_create_params"),
+    "thread_update_params": ("_bodies.beta", "thread_update_params"),
 })

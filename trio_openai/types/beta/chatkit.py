@@ -9,6 +9,9 @@ from ..._models import alias_getattr as _alias_getattr
 
 # openai-python's names for these types (codegen/aliases.py)
 if TYPE_CHECKING:
+    from .._bodies.beta.chatkit import session_create_params as _a__bodies_beta_chatkit_session_create_params
+    from .._bodies.beta.chatkit import thread_list_items_params as _a__bodies_beta_chatkit_thread_list_items_params
+    from .._bodies.beta.chatkit import thread_list_params as _a__bodies_beta_chatkit_thread_list_params
     from .. import chatkit as _a_chatkit
     from .. import params as _a_params
     ChatKitAttachment = _a_chatkit.Attachment
@@ -29,7 +32,13 @@ if TYPE_CHECKING:
     ChatSessionRateLimitsParam = _a_params.RateLimitsParam
     ChatSessionStatus = _a_chatkit.ChatSessionStatus
     ChatSessionWorkflowParam = _a_params.WorkflowParam
+    SessionCreateParams = _a__bodies_beta_chatkit_session_create_params.SessionCreateParams
     ThreadDeleteResponse = _a_chatkit.DeletedThreadResource
+    ThreadListItemsParams = _a__bodies_beta_chatkit_thread_list_items_params.ThreadListItemsParams
+    ThreadListParams = _a__bodies_beta_chatkit_thread_list_params.ThreadListParams
+    from .._bodies.beta.chatkit import session_create_params as session_create_params
+    from .._bodies.beta.chatkit import thread_list_items_params as thread_list_items_params
+    from .._bodies.beta.chatkit import thread_list_params as thread_list_params
 
 __getattr__ = _alias_getattr(__name__, 2, {
     "ChatKitAttachment": ("chatkit", "Attachment"),
@@ -50,5 +59,11 @@ __getattr__ = _alias_getattr(__name__, 2, {
     "ChatSessionRateLimitsParam": ("params", "RateLimitsParam"),
     "ChatSessionStatus": ("chatkit", "ChatSessionStatus"),
     "ChatSessionWorkflowParam": ("params", "WorkflowParam"),
+    "SessionCreateParams": ("_bodies.beta.chatkit.session_create_params", "SessionCreateParams"),
     "ThreadDeleteResponse": ("chatkit", "DeletedThreadResource"),
+    "ThreadListItemsParams": ("_bodies.beta.chatkit.thread_list_items_params", "ThreadListItemsParams"),
+    "ThreadListParams": ("_bodies.beta.chatkit.thread_list_params", "ThreadListParams"),
+    "session_create_params": ("_bodies.beta.chatkit", "session_create_params"),
+    "thread_list_items_params": ("_bodies.beta.chatkit", "thread_list_items_params"),
+    "thread_list_params": ("_bodies.beta.chatkit", "thread_list_params"),
 })

@@ -9,6 +9,8 @@ from ..._models import alias_getattr as _alias_getattr
 
 # openai-python's names for these types (codegen/aliases.py)
 if TYPE_CHECKING:
+    from .._bodies.evals import run_create_params as _a__bodies_evals_run_create_params
+    from .._bodies.evals import run_list_params as _a__bodies_evals_run_list_params
     from .. import evals_runs as _a_evals_runs
     from .. import params as _a_params
     CreateEvalCompletionsRunDataSource = _a_evals_runs.CreateEvalCompletionsRunDataSource
@@ -17,10 +19,14 @@ if TYPE_CHECKING:
     CreateEvalJSONLRunDataSourceParam = _a_params.CreateEvalJsonlRunDataSourceParam
     EvalAPIError = _a_evals_runs.EvalApiError
     RunCancelResponse = _a_evals_runs.EvalRun
+    RunCreateParams = _a__bodies_evals_run_create_params.RunCreateParams
     RunCreateResponse = _a_evals_runs.EvalRun
     RunDeleteResponse = _a_evals_runs.DeleteEvalRunResponse
+    RunListParams = _a__bodies_evals_run_list_params.RunListParams
     RunListResponse = _a_evals_runs.EvalRun
     RunRetrieveResponse = _a_evals_runs.EvalRun
+    from .._bodies.evals import run_create_params as run_create_params
+    from .._bodies.evals import run_list_params as run_list_params
 
 __getattr__ = _alias_getattr(__name__, 1, {
     "CreateEvalCompletionsRunDataSource": ("evals_runs", "CreateEvalCompletionsRunDataSource"),
@@ -29,8 +35,12 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "CreateEvalJSONLRunDataSourceParam": ("params", "CreateEvalJsonlRunDataSourceParam"),
     "EvalAPIError": ("evals_runs", "EvalApiError"),
     "RunCancelResponse": ("evals_runs", "EvalRun"),
+    "RunCreateParams": ("_bodies.evals.run_create_params", "RunCreateParams"),
     "RunCreateResponse": ("evals_runs", "EvalRun"),
     "RunDeleteResponse": ("evals_runs", "DeleteEvalRunResponse"),
+    "RunListParams": ("_bodies.evals.run_list_params", "RunListParams"),
     "RunListResponse": ("evals_runs", "EvalRun"),
     "RunRetrieveResponse": ("evals_runs", "EvalRun"),
+    "run_create_params": ("_bodies.evals", "run_create_params"),
+    "run_list_params": ("_bodies.evals", "run_list_params"),
 })

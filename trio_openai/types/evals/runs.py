@@ -9,11 +9,16 @@ from ..._models import alias_getattr as _alias_getattr
 
 # openai-python's names for these types (codegen/aliases.py)
 if TYPE_CHECKING:
+    from .._bodies.evals.runs import output_item_list_params as _a__bodies_evals_runs_output_item_list_params
     from .. import evals_runs as _a_evals_runs
+    OutputItemListParams = _a__bodies_evals_runs_output_item_list_params.OutputItemListParams
     OutputItemListResponse = _a_evals_runs.EvalRunOutputItem
     OutputItemRetrieveResponse = _a_evals_runs.EvalRunOutputItem
+    from .._bodies.evals.runs import output_item_list_params as output_item_list_params
 
 __getattr__ = _alias_getattr(__name__, 2, {
+    "OutputItemListParams": ("_bodies.evals.runs.output_item_list_params", "OutputItemListParams"),
     "OutputItemListResponse": ("evals_runs", "EvalRunOutputItem"),
     "OutputItemRetrieveResponse": ("evals_runs", "EvalRunOutputItem"),
+    "output_item_list_params": ("_bodies.evals.runs", "output_item_list_params"),
 })

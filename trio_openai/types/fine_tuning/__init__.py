@@ -9,6 +9,9 @@ from ..._models import alias_getattr as _alias_getattr
 
 # openai-python's names for these types (codegen/aliases.py)
 if TYPE_CHECKING:
+    from .._bodies.fine_tuning import job_create_params as _a__bodies_fine_tuning_job_create_params
+    from .._bodies.fine_tuning import job_list_events_params as _a__bodies_fine_tuning_job_list_events_params
+    from .._bodies.fine_tuning import job_list_params as _a__bodies_fine_tuning_job_list_params
     from .. import fine_tuning_jobs as _a_fine_tuning_jobs
     from .. import params as _a_params
     DpoHyperparameters = _a_fine_tuning_jobs.FineTuneDPOHyperparameters
@@ -20,6 +23,9 @@ if TYPE_CHECKING:
     FineTuningJobIntegration = _a_fine_tuning_jobs.FineTuningIntegration
     FineTuningJobWandbIntegration = _a_fine_tuning_jobs.FineTuningIntegrationWandb
     FineTuningJobWandbIntegrationObject = _a_fine_tuning_jobs.FineTuningIntegration
+    JobCreateParams = _a__bodies_fine_tuning_job_create_params.JobCreateParams
+    JobListEventsParams = _a__bodies_fine_tuning_job_list_events_params.JobListEventsParams
+    JobListParams = _a__bodies_fine_tuning_job_list_params.JobListParams
     ReinforcementHyperparameters = _a_fine_tuning_jobs.FineTuneReinforcementHyperparameters
     ReinforcementHyperparametersParam = _a_params.FineTuneReinforcementHyperparametersParam
     ReinforcementMethod = _a_fine_tuning_jobs.FineTuneReinforcementMethod
@@ -28,6 +34,9 @@ if TYPE_CHECKING:
     SupervisedHyperparametersParam = _a_params.FineTuneSupervisedHyperparametersParam
     SupervisedMethod = _a_fine_tuning_jobs.FineTuneSupervisedMethod
     SupervisedMethodParam = _a_params.FineTuneSupervisedMethodParam
+    from .._bodies.fine_tuning import job_create_params as job_create_params
+    from .._bodies.fine_tuning import job_list_events_params as job_list_events_params
+    from .._bodies.fine_tuning import job_list_params as job_list_params
 
 __getattr__ = _alias_getattr(__name__, 1, {
     "DpoHyperparameters": ("fine_tuning_jobs", "FineTuneDPOHyperparameters"),
@@ -39,6 +48,9 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "FineTuningJobIntegration": ("fine_tuning_jobs", "FineTuningIntegration"),
     "FineTuningJobWandbIntegration": ("fine_tuning_jobs", "FineTuningIntegrationWandb"),
     "FineTuningJobWandbIntegrationObject": ("fine_tuning_jobs", "FineTuningIntegration"),
+    "JobCreateParams": ("_bodies.fine_tuning.job_create_params", "JobCreateParams"),
+    "JobListEventsParams": ("_bodies.fine_tuning.job_list_events_params", "JobListEventsParams"),
+    "JobListParams": ("_bodies.fine_tuning.job_list_params", "JobListParams"),
     "ReinforcementHyperparameters": ("fine_tuning_jobs", "FineTuneReinforcementHyperparameters"),
     "ReinforcementHyperparametersParam": ("params", "FineTuneReinforcementHyperparametersParam"),
     "ReinforcementMethod": ("fine_tuning_jobs", "FineTuneReinforcementMethod"),
@@ -47,4 +59,7 @@ __getattr__ = _alias_getattr(__name__, 1, {
     "SupervisedHyperparametersParam": ("params", "FineTuneSupervisedHyperparametersParam"),
     "SupervisedMethod": ("fine_tuning_jobs", "FineTuneSupervisedMethod"),
     "SupervisedMethodParam": ("params", "FineTuneSupervisedMethodParam"),
+    "job_create_params": ("_bodies.fine_tuning", "job_create_params"),
+    "job_list_events_params": ("_bodies.fine_tuning", "job_list_events_params"),
+    "job_list_params": ("_bodies.fine_tuning", "job_list_params"),
 })

@@ -9,11 +9,21 @@ from ..._models import alias_getattr as _alias_getattr
 
 # openai-python's names for these types (codegen/aliases.py)
 if TYPE_CHECKING:
+    from .._bodies.fine_tuning.alpha import grader_run_params as _a__bodies_fine_tuning_alpha_grader_run_params
+    from .._bodies.fine_tuning.alpha import grader_validate_params as _a__bodies_fine_tuning_alpha_grader_validate_params
     from .. import graders as _a_graders
+    GraderRunParams = _a__bodies_fine_tuning_alpha_grader_run_params.GraderRunParams
     GraderRunResponse = _a_graders.RunGraderResponse
+    GraderValidateParams = _a__bodies_fine_tuning_alpha_grader_validate_params.GraderValidateParams
     GraderValidateResponse = _a_graders.ValidateGraderResponse
+    from .._bodies.fine_tuning.alpha import grader_run_params as grader_run_params
+    from .._bodies.fine_tuning.alpha import grader_validate_params as grader_validate_params
 
 __getattr__ = _alias_getattr(__name__, 2, {
+    "GraderRunParams": ("_bodies.fine_tuning.alpha.grader_run_params", "GraderRunParams"),
     "GraderRunResponse": ("graders", "RunGraderResponse"),
+    "GraderValidateParams": ("_bodies.fine_tuning.alpha.grader_validate_params", "GraderValidateParams"),
     "GraderValidateResponse": ("graders", "ValidateGraderResponse"),
+    "grader_run_params": ("_bodies.fine_tuning.alpha", "grader_run_params"),
+    "grader_validate_params": ("_bodies.fine_tuning.alpha", "grader_validate_params"),
 })

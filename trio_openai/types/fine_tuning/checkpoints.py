@@ -9,15 +9,30 @@ from ..._models import alias_getattr as _alias_getattr
 
 # openai-python's names for these types (codegen/aliases.py)
 if TYPE_CHECKING:
+    from .._bodies.fine_tuning.checkpoints import permission_create_params as _a__bodies_fine_tuning_checkpoints_permission_create_params
+    from .._bodies.fine_tuning.checkpoints import permission_list_params as _a__bodies_fine_tuning_checkpoints_permission_list_params
+    from .._bodies.fine_tuning.checkpoints import permission_retrieve_params as _a__bodies_fine_tuning_checkpoints_permission_retrieve_params
     from .. import fine_tuning_jobs as _a_fine_tuning_jobs
+    PermissionCreateParams = _a__bodies_fine_tuning_checkpoints_permission_create_params.PermissionCreateParams
     PermissionCreateResponse = _a_fine_tuning_jobs.FineTuningCheckpointPermission
     PermissionDeleteResponse = _a_fine_tuning_jobs.DeleteFineTuningCheckpointPermissionResponse
+    PermissionListParams = _a__bodies_fine_tuning_checkpoints_permission_list_params.PermissionListParams
     PermissionListResponse = _a_fine_tuning_jobs.FineTuningCheckpointPermission
+    PermissionRetrieveParams = _a__bodies_fine_tuning_checkpoints_permission_retrieve_params.PermissionRetrieveParams
     PermissionRetrieveResponse = _a_fine_tuning_jobs.ListFineTuningCheckpointPermissionResponse
+    from .._bodies.fine_tuning.checkpoints import permission_create_params as permission_create_params
+    from .._bodies.fine_tuning.checkpoints import permission_list_params as permission_list_params
+    from .._bodies.fine_tuning.checkpoints import permission_retrieve_params as permission_retrieve_params
 
 __getattr__ = _alias_getattr(__name__, 2, {
+    "PermissionCreateParams": ("_bodies.fine_tuning.checkpoints.permission_create_params", "PermissionCreateParams"),
     "PermissionCreateResponse": ("fine_tuning_jobs", "FineTuningCheckpointPermission"),
     "PermissionDeleteResponse": ("fine_tuning_jobs", "DeleteFineTuningCheckpointPermissionResponse"),
+    "PermissionListParams": ("_bodies.fine_tuning.checkpoints.permission_list_params", "PermissionListParams"),
     "PermissionListResponse": ("fine_tuning_jobs", "FineTuningCheckpointPermission"),
+    "PermissionRetrieveParams": ("_bodies.fine_tuning.checkpoints.permission_retrieve_params", "PermissionRetrieveParams"),
     "PermissionRetrieveResponse": ("fine_tuning_jobs", "ListFineTuningCheckpointPermissionResponse"),
+    "permission_create_params": ("_bodies.fine_tuning.checkpoints", "permission_create_params"),
+    "permission_list_params": ("_bodies.fine_tuning.checkpoints", "permission_list_params"),
+    "permission_retrieve_params": ("_bodies.fine_tuning.checkpoints", "permission_retrieve_params"),
 })

@@ -9,9 +9,14 @@ from ..._models import alias_getattr as _alias_getattr
 
 # openai-python's names for these types (codegen/aliases.py)
 if TYPE_CHECKING:
+    from .._bodies.fine_tuning.jobs import checkpoint_list_params as _a__bodies_fine_tuning_jobs_checkpoint_list_params
     from .. import fine_tuning_jobs as _a_fine_tuning_jobs
+    CheckpointListParams = _a__bodies_fine_tuning_jobs_checkpoint_list_params.CheckpointListParams
     FineTuningJobCheckpoint = _a_fine_tuning_jobs.FineTuningJobCheckpoint
+    from .._bodies.fine_tuning.jobs import checkpoint_list_params as checkpoint_list_params
 
 __getattr__ = _alias_getattr(__name__, 2, {
+    "CheckpointListParams": ("_bodies.fine_tuning.jobs.checkpoint_list_params", "CheckpointListParams"),
     "FineTuningJobCheckpoint": ("fine_tuning_jobs", "FineTuningJobCheckpoint"),
+    "checkpoint_list_params": ("_bodies.fine_tuning.jobs", "checkpoint_list_params"),
 })

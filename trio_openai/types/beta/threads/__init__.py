@@ -9,6 +9,13 @@ from ...._models import alias_getattr as _alias_getattr
 
 # openai-python's names for these types (codegen/aliases.py)
 if TYPE_CHECKING:
+    from ..._bodies.beta.threads import message_create_params as _a__bodies_beta_threads_message_create_params
+    from ..._bodies.beta.threads import message_list_params as _a__bodies_beta_threads_message_list_params
+    from ..._bodies.beta.threads import message_update_params as _a__bodies_beta_threads_message_update_params
+    from ..._bodies.beta.threads import run_create_params as _a__bodies_beta_threads_run_create_params
+    from ..._bodies.beta.threads import run_list_params as _a__bodies_beta_threads_run_list_params
+    from ..._bodies.beta.threads import run_submit_tool_outputs_params as _a__bodies_beta_threads_run_submit_tool_outputs_params
+    from ..._bodies.beta.threads import run_update_params as _a__bodies_beta_threads_run_update_params
     from ... import assistants as _a_assistants
     from ... import params as _a_params
     from ... import response_items as _a_response_items
@@ -34,18 +41,32 @@ if TYPE_CHECKING:
     Message = _a_threads.MessageObject
     MessageContent = _a_response_items.MessageContentItem
     MessageContentDelta = _a_assistants.MessageDeltaObjectDeltaContentItem
+    MessageCreateParams = _a__bodies_beta_threads_message_create_params.MessageCreateParams
     MessageDeleted = _a_threads.DeleteMessageResponse
     MessageDelta = _a_assistants.MessageDeltaObjectDelta
     MessageDeltaEvent = _a_assistants.MessageDeltaObject
+    MessageListParams = _a__bodies_beta_threads_message_list_params.MessageListParams
+    MessageUpdateParams = _a__bodies_beta_threads_message_update_params.MessageUpdateParams
     RefusalContentBlock = _a_threads.MessageContentRefusalObject
     RefusalDeltaBlock = _a_assistants.MessageDeltaContentRefusalObject
     RequiredActionFunctionToolCall = _a_threads.RunToolCallObject
     Run = _a_threads.RunObject
+    RunCreateParams = _a__bodies_beta_threads_run_create_params.RunCreateParams
+    RunListParams = _a__bodies_beta_threads_run_list_params.RunListParams
+    RunSubmitToolOutputsParams = _a__bodies_beta_threads_run_submit_tool_outputs_params.RunSubmitToolOutputsParams
+    RunUpdateParams = _a__bodies_beta_threads_run_update_params.RunUpdateParams
     Text = _a_threads.MessageContentTextObjectText
     TextContentBlock = _a_threads.MessageContentTextObject
     TextContentBlockParam = _a_params.MessageRequestContentTextObjectParam
     TextDelta = _a_assistants.MessageDeltaContentTextObjectText
     TextDeltaBlock = _a_assistants.MessageDeltaContentTextObject
+    from ..._bodies.beta.threads import message_create_params as message_create_params
+    from ..._bodies.beta.threads import message_list_params as message_list_params
+    from ..._bodies.beta.threads import message_update_params as message_update_params
+    from ..._bodies.beta.threads import run_create_params as run_create_params
+    from ..._bodies.beta.threads import run_list_params as run_list_params
+    from ..._bodies.beta.threads import run_submit_tool_outputs_params as run_submit_tool_outputs_params
+    from ..._bodies.beta.threads import run_update_params as run_update_params
 
 __getattr__ = _alias_getattr(__name__, 2, {
     "Annotation": ("threads", "MessageContentTextObjectTextAnnotation"),
@@ -69,16 +90,30 @@ __getattr__ = _alias_getattr(__name__, 2, {
     "Message": ("threads", "MessageObject"),
     "MessageContent": ("response_items", "MessageContentItem"),
     "MessageContentDelta": ("assistants", "MessageDeltaObjectDeltaContentItem"),
+    "MessageCreateParams": ("_bodies.beta.threads.message_create_params", "MessageCreateParams"),
     "MessageDeleted": ("threads", "DeleteMessageResponse"),
     "MessageDelta": ("assistants", "MessageDeltaObjectDelta"),
     "MessageDeltaEvent": ("assistants", "MessageDeltaObject"),
+    "MessageListParams": ("_bodies.beta.threads.message_list_params", "MessageListParams"),
+    "MessageUpdateParams": ("_bodies.beta.threads.message_update_params", "MessageUpdateParams"),
     "RefusalContentBlock": ("threads", "MessageContentRefusalObject"),
     "RefusalDeltaBlock": ("assistants", "MessageDeltaContentRefusalObject"),
     "RequiredActionFunctionToolCall": ("threads", "RunToolCallObject"),
     "Run": ("threads", "RunObject"),
+    "RunCreateParams": ("_bodies.beta.threads.run_create_params", "RunCreateParams"),
+    "RunListParams": ("_bodies.beta.threads.run_list_params", "RunListParams"),
+    "RunSubmitToolOutputsParams": ("_bodies.beta.threads.run_submit_tool_outputs_params", "RunSubmitToolOutputsParams"),
+    "RunUpdateParams": ("_bodies.beta.threads.run_update_params", "RunUpdateParams"),
     "Text": ("threads", "MessageContentTextObjectText"),
     "TextContentBlock": ("threads", "MessageContentTextObject"),
     "TextContentBlockParam": ("params", "MessageRequestContentTextObjectParam"),
     "TextDelta": ("assistants", "MessageDeltaContentTextObjectText"),
     "TextDeltaBlock": ("assistants", "MessageDeltaContentTextObject"),
+    "message_create_params": ("_bodies.beta.threads", "message_create_params"),
+    "message_list_params": ("_bodies.beta.threads", "message_list_params"),
+    "message_update_params": ("_bodies.beta.threads", "message_update_params"),
+    "run_create_params": ("_bodies.beta.threads", "run_create_params"),
+    "run_list_params": ("_bodies.beta.threads", "run_list_params"),
+    "run_submit_tool_outputs_params": ("_bodies.beta.threads", "run_submit_tool_outputs_params"),
+    "run_update_params": ("_bodies.beta.threads", "run_update_params"),
 })

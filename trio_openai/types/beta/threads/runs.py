@@ -9,6 +9,8 @@ from ...._models import alias_getattr as _alias_getattr
 
 # openai-python's names for these types (codegen/aliases.py)
 if TYPE_CHECKING:
+    from ..._bodies.beta.threads.runs import step_list_params as _a__bodies_beta_threads_runs_step_list_params
+    from ..._bodies.beta.threads.runs import step_retrieve_params as _a__bodies_beta_threads_runs_step_retrieve_params
     from ... import assistants as _a_assistants
     from ... import threads as _a_threads
     CodeInterpreterLogs = _a_threads.RunStepDetailsToolCallsCodeOutputLogsObject
@@ -24,10 +26,14 @@ if TYPE_CHECKING:
     RunStepDelta = _a_assistants.RunStepDeltaObjectDelta
     RunStepDeltaEvent = _a_assistants.RunStepDeltaObject
     RunStepDeltaMessageDelta = _a_assistants.RunStepDeltaStepDetailsMessageCreationObject
+    StepListParams = _a__bodies_beta_threads_runs_step_list_params.StepListParams
+    StepRetrieveParams = _a__bodies_beta_threads_runs_step_retrieve_params.StepRetrieveParams
     ToolCall = _a_threads.RunStepDetailsToolCallsObjectToolCall
     ToolCallDelta = _a_assistants.RunStepDeltaStepDetailsToolCallsObjectToolCall
     ToolCallDeltaObject = _a_assistants.RunStepDeltaStepDetailsToolCallsObject
     ToolCallsStepDetails = _a_threads.RunStepDetailsToolCallsObject
+    from ..._bodies.beta.threads.runs import step_list_params as step_list_params
+    from ..._bodies.beta.threads.runs import step_retrieve_params as step_retrieve_params
 
 __getattr__ = _alias_getattr(__name__, 3, {
     "CodeInterpreterLogs": ("threads", "RunStepDetailsToolCallsCodeOutputLogsObject"),
@@ -43,8 +49,12 @@ __getattr__ = _alias_getattr(__name__, 3, {
     "RunStepDelta": ("assistants", "RunStepDeltaObjectDelta"),
     "RunStepDeltaEvent": ("assistants", "RunStepDeltaObject"),
     "RunStepDeltaMessageDelta": ("assistants", "RunStepDeltaStepDetailsMessageCreationObject"),
+    "StepListParams": ("_bodies.beta.threads.runs.step_list_params", "StepListParams"),
+    "StepRetrieveParams": ("_bodies.beta.threads.runs.step_retrieve_params", "StepRetrieveParams"),
     "ToolCall": ("threads", "RunStepDetailsToolCallsObjectToolCall"),
     "ToolCallDelta": ("assistants", "RunStepDeltaStepDetailsToolCallsObjectToolCall"),
     "ToolCallDeltaObject": ("assistants", "RunStepDeltaStepDetailsToolCallsObject"),
     "ToolCallsStepDetails": ("threads", "RunStepDetailsToolCallsObject"),
+    "step_list_params": ("_bodies.beta.threads.runs", "step_list_params"),
+    "step_retrieve_params": ("_bodies.beta.threads.runs", "step_retrieve_params"),
 })
