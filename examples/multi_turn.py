@@ -3,7 +3,7 @@
 1. `previous_response_id`: each request names the response it continues; the API keeps
    the earlier turns (stored responses), so only the new question travels.
 2. The input list: you keep the history and send it all every time. The output items of a
-   `Response` are valid input items, so `item.to_dict()` appends them as they came.
+   `Response` are valid input items (statically too): `history += response.output`.
 
 With OPENAI_API_KEY set, this asks the real API (model from OPENAI_MODEL, default gpt-5.2);
 with OPENAI_BASE_URL as well, any OpenAI-compatible server. Servers that keep no state
@@ -19,11 +19,11 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import AsyncExitStack
-from typing import Any
 
 import trio
 
 import trio_openai
+from trio_openai.types.responses import ResponseInputItemParam
 
 
 async def chained(client: trio_openai.OpenAI, model: str, questions: list[str]) -> None:
@@ -37,13 +37,13 @@ async def chained(client: trio_openai.OpenAI, model: str, questions: list[str]) 
 
 
 async def with_history(client: trio_openai.OpenAI, model: str, questions: list[str]) -> None:
-    history: list[Any] = []
+    history: list[ResponseInputItemParam] = []
     for question in questions:
         history.append({"type": "message", "role": "user", "content": question})
         response = await client.responses.create(model=model, input=history, max_output_tokens=300)
         print(f"> {question}\n{response.output_text}")
         # The model's output items (messages, reasoning, tool calls) go back as they came.
-        history.extend(item.to_dict() for item in response.output)
+        history += response.output
     print(f"[the last request carried {len(history) - len(response.output)} items]")
 
 
