@@ -16,6 +16,7 @@ from contextlib import AsyncExitStack
 import trio
 
 import trio_openai
+from trio_openai.types.chat import ChatCompletionMessageParam
 
 
 async def main(prompt: str) -> None:
@@ -32,7 +33,7 @@ async def main(prompt: str) -> None:
             model = "echo-1"
             print(f"(no OPENAI_API_KEY: using the local echo server at {server.base_url})")
         await stack.enter_async_context(client)
-        messages = [
+        messages: list[ChatCompletionMessageParam] = [
             {"role": "system", "content": "Answer in one short sentence."},
             {"role": "user", "content": prompt},
         ]

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import os
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import trio
 
 import trio_openai
+from trio_openai.types.chat import ChatCompletionMessageParam
 
 if TYPE_CHECKING:
     from trio_openai.testing import LocalServer
@@ -88,7 +89,8 @@ async def main() -> None:
 
         print("A bad request:")
         try:
-            await client.responses.create(model=model, input=[{"type": "no_such_item"}])
+            bad_item: Any = {"type": "no_such_item"}  # not a valid input item: the server says so
+            await client.responses.create(model=model, input=[bad_item])
         except trio_openai.BadRequestError as err:
             print(f"  {type(err).__name__} {err.status_code}, request id {err.request_id}")
             print(f"  message: {err.message}")
@@ -122,7 +124,7 @@ async def main() -> None:
 
         if offline:
             print("An error event inside a stream:")
-            messages = [{"role": "user", "content": "Hi"}]
+            messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Hi"}]
             try:
                 async with client.chat.completions.stream(model=model, messages=messages) as stream:
                     async for text in stream.text_deltas():

@@ -52,7 +52,9 @@ def serve_uploads(server: LocalServer) -> None:
         form = email.message_from_bytes(head + request.body, policy=email.policy.HTTP)
         (data_part,) = form.iter_parts()
         part_id = f"part_{len(parts)}"
-        parts[part_id] = data_part.get_payload(decode=True)
+        payload = data_part.get_payload(decode=True)
+        assert isinstance(payload, bytes)  # a single (non-multipart) part decodes to bytes
+        parts[part_id] = payload
         await trio.sleep(0.05)  # a visible pace for the progress line
         return Reply.json(
             {"id": part_id, "object": "upload.part", "created_at": 0, "upload_id": "upload_local"}
@@ -126,13 +128,15 @@ async def main() -> None:
             on_progress=show_progress,
         )
         print(file=sys.stderr)
+        made = upload.file  # a completed upload carries its file (absent before: `omit`)
+        assert made is not trio_openai.omit
         print(
-            f"uploads.upload_file -> {upload.id} ({upload.status}): file {upload.file.id}, "
-            f"{upload.file.bytes} bytes in {-(-big.stat().st_size // MIB)} parts"
+            f"uploads.upload_file -> {upload.id} ({upload.status}): file {made.id}, "
+            f"{made.bytes} bytes in {-(-big.stat().st_size // MIB)} parts"
         )
 
         if real_api:  # files stay in your storage until deleted
-            for file_id in (from_bytes.id, from_path.id, from_object.id, upload.file.id):
+            for file_id in (from_bytes.id, from_path.id, from_object.id, made.id):
                 await client.files.delete(file_id)
             print("deleted the uploaded files")
 

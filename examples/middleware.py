@@ -29,6 +29,7 @@ import httpx
 import trio
 
 import trio_openai
+from trio_openai.types.chat import ChatCompletionMessageParam
 
 CallNext = Callable[[httpx.Request], Awaitable[httpx.Response]]
 
@@ -119,7 +120,7 @@ async def main() -> None:
                     }
                 ),
             )
-            messages = [{"role": "user", "content": "Say hi."}]
+            messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Say hi."}]
             completion = await client.chat.completions.create(model=model, messages=messages)
             print(f"  {completion.choices[0].message.content!r}")
 

@@ -38,13 +38,15 @@ async def chained(client: trio_openai.OpenAI, model: str, questions: list[str]) 
 
 async def with_history(client: trio_openai.OpenAI, model: str, questions: list[str]) -> None:
     history: list[ResponseInputItemParam] = []
+    sent = 0
     for question in questions:
         history.append({"type": "message", "role": "user", "content": question})
+        sent = len(history)
         response = await client.responses.create(model=model, input=history, max_output_tokens=300)
         print(f"> {question}\n{response.output_text}")
         # The model's output items (messages, reasoning, tool calls) go back as they came.
         history += response.output
-    print(f"[the last request carried {len(history) - len(response.output)} items]")
+    print(f"[the last request carried {sent} items]")
 
 
 async def main(questions: list[str]) -> None:

@@ -23,6 +23,7 @@ from contextlib import AsyncExitStack
 import trio
 
 import trio_openai
+from trio_openai.types.chat import ChatCompletionMessageParam
 
 INTERESTING = (
     "content-type",
@@ -58,7 +59,9 @@ async def main() -> None:
         print(f"elapsed on the wire: {raw.http_response.elapsed.total_seconds():.3f} s")
 
         # Streams: the response (status, headers) is there as soon as the block opens.
-        messages = [{"role": "user", "content": "Say this is a test"}]
+        messages: list[ChatCompletionMessageParam] = [
+            {"role": "user", "content": "Say this is a test"}
+        ]
         async with client.chat.completions.stream(
             model=model, messages=messages, max_completion_tokens=100
         ) as stream:

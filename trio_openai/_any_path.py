@@ -94,7 +94,7 @@ class AnyPath:
         cast_to: None = ...,
         stream: Literal[False] = ...,
         **options: Unpack[CallOptions],
-    ) -> object: ...
+    ) -> Any: ...
     @overload
     async def request(
         self,
@@ -118,7 +118,7 @@ class AnyPath:
         cast_to: None = ...,
         stream: Literal[True],
         **options: Unpack[CallOptions],
-    ) -> Stream[dict[str, object]]: ...
+    ) -> Stream[dict[str, Any]]: ...
     async def request(
         self,
         method: str,
@@ -172,7 +172,7 @@ class AnyPath:
         cast_to: None = ...,
         stream: Literal[False] = ...,
         **options: Unpack[CallOptions],
-    ) -> object: ...
+    ) -> Any: ...
     @overload
     async def get(
         self,
@@ -192,7 +192,7 @@ class AnyPath:
         cast_to: None = ...,
         stream: Literal[True],
         **options: Unpack[CallOptions],
-    ) -> Stream[dict[str, object]]: ...
+    ) -> Stream[dict[str, Any]]: ...
     async def get(
         self,
         path: str,
@@ -237,7 +237,7 @@ class AnyPath:
         cast_to: None = ...,
         stream: Literal[False] = ...,
         **options: Unpack[CallOptions],
-    ) -> object: ...
+    ) -> Any: ...
     @overload
     async def post(
         self,
@@ -259,7 +259,7 @@ class AnyPath:
         cast_to: None = ...,
         stream: Literal[True],
         **options: Unpack[CallOptions],
-    ) -> Stream[dict[str, object]]: ...
+    ) -> Stream[dict[str, Any]]: ...
     async def post(
         self,
         path: str,
@@ -304,7 +304,7 @@ class AnyPath:
         query: Mapping[str, object] | None = ...,
         cast_to: None = ...,
         **options: Unpack[CallOptions],
-    ) -> object: ...
+    ) -> Any: ...
     async def put(
         self,
         path: str,
@@ -345,7 +345,7 @@ class AnyPath:
         query: Mapping[str, object] | None = ...,
         cast_to: None = ...,
         **options: Unpack[CallOptions],
-    ) -> object: ...
+    ) -> Any: ...
     async def patch(
         self,
         path: str,
@@ -386,7 +386,7 @@ class AnyPath:
         query: Mapping[str, object] | None = ...,
         cast_to: None = ...,
         **options: Unpack[CallOptions],
-    ) -> object: ...
+    ) -> Any: ...
     async def delete(
         self,
         path: str,
@@ -430,7 +430,7 @@ class AnyPath:
         body: object = ...,
         query: Mapping[str, object] | None = ...,
         **options: Unpack[CallOptions],
-    ) -> Stream[dict[str, object]]: ...
+    ) -> Stream[dict[str, Any]]: ...
     def stream(
         self,
         method: str,
