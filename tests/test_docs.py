@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import ast
 import inspect
-import json
 import re
-import subprocess
 import sys
 import textwrap
 import types
@@ -27,6 +25,7 @@ from typing import Any
 import pytest
 import trio
 from docs_blocks import ROOT, Block, blocks, pages
+from pyright_run import pyright_errors
 
 import trio_openai
 from trio_openai.testing import Reply, open_local_server
@@ -75,37 +74,12 @@ def test_every_block_type_checks(tmp_path: Path) -> None:
         name = page.stem.replace("-", "_") + ".py"
         (tmp_path / name).write_text(source)
         maps[name] = starts
-    (tmp_path / "pyrightconfig.json").write_text(
-        json.dumps(
-            {
-                "typeCheckingMode": "standard",
-                "pythonVersion": "3.11",
-                "reportUnusedCoroutine": "error",
-                "reportUnusedExpression": "none",
-                "reportRedeclaration": "none",
-            }
-        )
+    diagnostics, _ = pyright_errors(
+        tmp_path, reportUnusedExpression="none", reportRedeclaration="none"
     )
-    basedpyright = Path(sys.executable).parent / "basedpyright"
-    done = subprocess.run(
-        [
-            str(basedpyright),
-            "-p",
-            str(tmp_path / "pyrightconfig.json"),
-            "--pythonpath",
-            sys.executable,
-            "--outputjson",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        check=False,
-    )
-    report = json.loads(done.stdout)
     errors = [
         f"{_where(maps[Path(d['file']).name], d['range']['start']['line'] + 1)}: {d['message']}"
-        for d in report["generalDiagnostics"]
-        if d["severity"] == "error"
+        for d in diagnostics
     ]
     assert not errors, "\n".join(errors)
 

@@ -12,13 +12,13 @@ that the example itself leaves out.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from pyright_run import pyright_errors
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
@@ -53,31 +53,14 @@ def test_example_runs_offline(script: Path, tmp_path: Path) -> None:
 
 
 def test_examples_type_check(tmp_path: Path) -> None:
-    config = tmp_path / "pyrightconfig.json"
-    config.write_text(
-        json.dumps(
-            {
-                "typeCheckingMode": "standard",
-                "pythonVersion": "3.11",
-                "reportUnusedCoroutine": "error",
-                "include": [str(ROOT / "examples")],
-                "exclude": [str(ROOT / "examples" / "chat_ui")],
-            }
-        )
+    diagnostics, analysed = pyright_errors(
+        tmp_path,
+        include=[str(ROOT / "examples")],
+        exclude=[str(ROOT / "examples" / "chat_ui")],
     )
-    basedpyright = Path(sys.executable).parent / "basedpyright"
-    done = subprocess.run(
-        [str(basedpyright), "-p", str(config), "--pythonpath", sys.executable, "--outputjson"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        check=False,
-    )
-    report = json.loads(done.stdout)
     errors = [
         f"{Path(d['file']).relative_to(ROOT)}:{d['range']['start']['line'] + 1}: {d['message']}"
-        for d in report["generalDiagnostics"]
-        if d["severity"] == "error"
+        for d in diagnostics
     ]
-    assert report["summary"]["filesAnalyzed"] >= len(EXAMPLES)
+    assert analysed >= len(EXAMPLES)
     assert not errors, "\n".join(errors)
