@@ -63,6 +63,7 @@ from ._types import omit
 __all__ = [
     "BaseModel",
     "alias_getattr",
+    "as_json",
     "UnionDecoder",
     "UnknownVariant",
     "decode_list",
@@ -475,6 +476,11 @@ def _dump_plan(cls: type[BaseModel]) -> tuple[tuple[str, str], ...]:
         plan = tuple((name, renamed.get(name, name)) for name in names if name != "extra")
         _PLANS[cls] = plan
     return plan
+
+
+def as_json(value: object) -> Any:
+    """The JSON value of a decoded value: models as `to_dict()`, lists and dicts copied."""
+    return _dump(value)
 
 
 def _dump(value: object) -> Any:
