@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
+from . import _json_slices as json_slices
 from ._errors import APIResponseValidationError
 from ._response import BIG_BODY, gc_paused
 from ._types import Middleware, Omit, Timeout
@@ -52,7 +53,7 @@ def _decode_json(
     response: httpx.Response, content: bytes, cast: Callable[[Any], T] | None
 ) -> Any:
     try:
-        data = orjson.loads(content)
+        data = orjson.loads(content) if len(content) < BIG_BODY else json_slices.loads(content)
     except orjson.JSONDecodeError as exc:
         ctype = response.headers.get("content-type", "")
         raise APIResponseValidationError(
