@@ -38,9 +38,7 @@ __all__ = [
 T = TypeVar("T")
 
 
-def decode_json(
-    response: httpx.Response, content: bytes, cast: Callable[[Any], T] | None
-) -> Any:
+def decode_json(response: httpx.Response, content: bytes, cast: Callable[[Any], T] | None) -> Any:
     if not content:
         return None if cast is None else cast(None)
     if len(content) >= BIG_BODY:
@@ -49,9 +47,7 @@ def decode_json(
     return _decode_json(response, content, cast)
 
 
-def _decode_json(
-    response: httpx.Response, content: bytes, cast: Callable[[Any], T] | None
-) -> Any:
+def _decode_json(response: httpx.Response, content: bytes, cast: Callable[[Any], T] | None) -> Any:
     try:
         data = orjson.loads(content) if len(content) < BIG_BODY else json_slices.loads(content)
     except orjson.JSONDecodeError as exc:
