@@ -306,3 +306,19 @@ async def test_a_page_of_models_does_not_keep_the_item_dicts(
     assert len(page.data) == 2000
     assert kept < as_dicts - before, (kept, as_dicts - before)
     assert page.to_dict()["data"] == items
+
+
+async def test_a_big_page_decodes_as_sent(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
+    # Over 1 MiB the body is parsed in slices (_json_slices): the same page either way.
+    items = [
+        {**file_items(f"file-{i:06d}")[0], "filename": 'a},{"data":[]' * (i % 3)}
+        for i in range(12_000)
+    ]
+    sent = {"object": "list", "data": items, "has_more": False, "last_id": "file-011999"}
+    assert len(orjson.dumps(sent)) > 1 << 20
+    local_server.script("GET", "/v1/files", Reply.json(sent))
+    page = await client.files.list()
+    assert [f.id for f in page.data] == [i["id"] for i in items]
+    assert page.to_json() == orjson.dumps(sent)
