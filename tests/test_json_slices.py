@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from trio_openai import _json_slices
+from trio_openai._models import Decoded
 
 # Strings made of what a cut could be fooled by: item seams, the array key, brackets,
 # escapes (orjson writes `"` and `\` escaped, so the text holds `\"` and `\\`).
@@ -45,6 +46,32 @@ def test_the_same_value_as_orjson(body: dict[str, Any], slice_size: int, indent:
     text = orjson.dumps(body, option=orjson.OPT_INDENT_2 if indent else 0)
     got = _json_slices.loads(text, slice_size=slice_size)
     assert orjson.dumps(got) == orjson.dumps(orjson.loads(text))  # values and key order
+
+
+@settings(max_examples=300)
+@given(bodies(), st.integers(1, 300))
+def test_items_converted_as_sliced_are_the_array_items(
+    body: dict[str, Any], slice_size: int
+) -> None:
+    # With `item`, the elements of a top-level `data` array come converted, each exactly
+    # once (never a nested array's, nor `output`'s).
+    text = orjson.dumps(body)
+    seen: list[Any] = []
+
+    def item(value: Any) -> tuple[str, Any]:
+        seen.append(value)
+        return ("decoded", value)
+
+    got = _json_slices.loads(text, slice_size=slice_size, item=item)
+    key = "data"  # a list page's items: only that array is converted
+    expected = orjson.loads(text)
+    if isinstance(got.get(key), Decoded):
+        assert seen == expected[key]
+        assert list(got[key]) == [("decoded", v) for v in expected[key]]
+        got[key] = expected[key]
+    else:
+        assert seen == []
+    assert orjson.dumps(got) == orjson.dumps(expected)
 
 
 @settings(max_examples=200)
@@ -94,7 +121,7 @@ def test_a_big_page_is_sliced_and_peaks_lower(indent: int) -> None:
             tracemalloc.stop()
             del value
 
-    assert _json_slices._sliced(text, _json_slices.SLICE) is not None  # pyright: ignore[reportPrivateUsage]
+    assert _json_slices._sliced(text, _json_slices.SLICE, None) is not None  # pyright: ignore[reportPrivateUsage]
     whole, sliced = peak(orjson.loads), peak(_json_slices.loads)
     assert sliced < whole / 2, (sliced, whole)
     assert _json_slices.loads(text) == orjson.loads(text)
@@ -103,7 +130,7 @@ def test_a_big_page_is_sliced_and_peaks_lower(indent: int) -> None:
 def test_a_nested_array_of_the_same_name_is_not_taken_for_the_body() -> None:
     body = {"meta": {"data": [{"x": i} for i in range(50)]}, "data": [], "n": 1}
     text = orjson.dumps(body)
-    assert _json_slices._sliced(text, 16) is None  # pyright: ignore[reportPrivateUsage]
+    assert _json_slices._sliced(text, 16, None) is None  # pyright: ignore[reportPrivateUsage]
     assert _json_slices.loads(text, slice_size=16) == body
 
 
@@ -115,6 +142,6 @@ def test_a_response_with_arrays_after_its_output_is_sliced() -> None:
     tools = [{"type": "function", "name": f"f{i}", "parameters": {"required": ["a", "b"]}} for i in range(300)]  # fmt: skip
     body = {"id": "resp_1", "output": output, "tools": tools, "metadata": {"k": "]"}}
     text = orjson.dumps(body)
-    got = _json_slices._sliced(text, 4096)  # pyright: ignore[reportPrivateUsage]
+    got = _json_slices._sliced(text, 4096, None)  # pyright: ignore[reportPrivateUsage]
     assert got is not None
     assert orjson.dumps(got) == text

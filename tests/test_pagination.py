@@ -316,9 +316,12 @@ async def test_a_big_page_decodes_as_sent(
         {**file_items(f"file-{i:06d}")[0], "filename": 'a},{"data":[]' * (i % 3)}
         for i in range(12_000)
     ]
-    sent = {"object": "list", "data": items, "has_more": False, "last_id": "file-011999"}
+    sent = {"object": "list", "data": items, "has_more": True}  # no last_id: the last item's
     assert len(orjson.dumps(sent)) > 1 << 20
-    local_server.script("GET", "/v1/files", Reply.json(sent))
+    last = {"object": "list", "data": file_items("z"), "has_more": False}
+    local_server.script("GET", "/v1/files", Reply.json(sent), Reply.json(last))
     page = await client.files.list()
     assert [f.id for f in page.data] == [i["id"] for i in items]
     assert orjson.loads(page.to_json()) == sent  # items' keys in the models' order
+    assert [f.id for f in (await page.get_next_page()).data] == ["z"]
+    assert local_server.requests[1].query == {"after": ["file-011999"]}

@@ -735,7 +735,8 @@ class OpenAI(Areas, AnyPath):
             capture = CAPTURE.get()
             if capture is not None:  # the first page through with_raw_response
                 capture.response, capture.content, capture.retries_taken = response, content, taken
-            return decode_json(response, content, None), response
+            items = None if decode_item is as_sent else decode_item
+            return decode_json(response, content, None, items=items), response
 
         base = {k: v for k, v in (query or {}).items() if not isinstance(v, Omit)}
         return AsyncPaginator(fetch, decode_item, shape=shape, query=base)

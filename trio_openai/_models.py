@@ -62,6 +62,7 @@ from ._types import omit
 
 __all__ = [
     "BaseModel",
+    "Decoded",
     "alias_getattr",
     "as_json",
     "UnionDecoder",
@@ -258,6 +259,14 @@ class LazyModule:
 
     def __repr__(self) -> str:
         return f"<lazy module {self._module!r}>"
+
+
+@final
+class Decoded(list[Any]):
+    """A list whose items are already decoded (a big list page's ``data``, decoded as it
+    was parsed: see `_json_slices.loads`), where JSON objects would otherwise be."""
+
+    __slots__ = ()
 
 
 def not_an_object(cls: type[BaseModel], value: object) -> Any:

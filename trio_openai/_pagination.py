@@ -38,7 +38,7 @@ from typing import (
 
 import orjson
 
-from ._models import BaseModel, as_json
+from ._models import BaseModel, Decoded, as_json
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -285,6 +285,8 @@ def next_params(
                 last = cast("list[object]", data)[-1]
                 if isinstance(last, Mapping):
                     cursor = cast("Mapping[str, object]", last).get("id")
+                else:  # a decoded item (a big page's)
+                    cursor = getattr(last, "id", None)
     if not cursor or cursor == query.get("after"):
         return None  # nothing to advance with: stop rather than loop forever
     return {"after": cursor}
@@ -326,9 +328,12 @@ class AsyncPaginator(Generic[T]):
         sent = cast("Mapping[str, Any]", raw)
         body = sent if isinstance(sent, dict) else dict(sent)  # the page's own: it trims it
         items = cast("Iterable[Any]", body.get("data") or [])
-        decode = self._decode_item
         params = next_params(self._shape, body, query)
-        decoded = [decode(item) for item in items]
+        if isinstance(items, Decoded):  # a big page, decoded as it was parsed
+            decoded: list[T] = list(items)
+        else:
+            decode = self._decode_item
+            decoded = [decode(item) for item in items]
         return Page[T]._received(  # pyright: ignore[reportPrivateUsage]
             body, decoded, response, params, query, self
         )
