@@ -31,7 +31,7 @@ from benchmarks import report
 from benchmarks.run import DOCS, DOCS_SKELETON, RESULTS_DIR, ROOT, Server
 from benchmarks.worker import FULL_SIZES, make_adapter
 
-SCENARIOS = ("stream", "bulk", "responses", "roundtrip", "fanout")
+SCENARIOS = ("stream", "bulk", "responses", "roundtrip", "fanout", "ttfe")
 
 
 def layer_of(path: str, name: str) -> str:
@@ -88,6 +88,10 @@ async def _scenario(adapter: Any, rt: Any, scenario: str, n: int) -> int:
         return await adapter.stream("chat", n, FULL_SIZES["bulk_batch"])
     if scenario == "responses":
         return await adapter.stream("responses", n, 1)
+    if scenario == "ttfe":  # short streams one after another, as the ttfe workload
+        for _ in range(n // 10):
+            await adapter.first_event("chat", 5)
+        return n // 10
     if scenario == "roundtrip":
         for _ in range(n // 10):
             await adapter.request()
@@ -202,7 +206,7 @@ def _top_functions(stats: pstats.Stats, total: float, count: int, limit: int) ->
 
 
 def profile_scenario(client: str, port: int, scenario: str, n: int, limit: int) -> str:
-    unit = "request" if scenario in ("fanout", "roundtrip") else "event"
+    unit = "request" if scenario in ("fanout", "roundtrip") else "stream" if scenario == "ttfe" else "event"
     # Plain timing first (no profiler), the median of three runs.
     plain = sorted(_run(client, port, scenario, n, _Nothing) for _ in range(3))[1]
     count, seconds = plain
@@ -215,6 +219,7 @@ def profile_scenario(client: str, port: int, scenario: str, n: int, limit: int) 
         "bulk": f"one chat stream of {n:,} events, {FULL_SIZES['bulk_batch']} per HTTP chunk",
         "responses": f"one Responses stream of {n:,} text deltas",
         "roundtrip": f"{n // 10:,} plain requests, one at a time",
+        "ttfe": f"{n // 10:,} chat streams of 5 events, one at a time (time to first event)",
         "fanout": "fan-out: {fanout_requests:,} requests, {fanout_in_flight} in flight".format(
             **FULL_SIZES
         ),

@@ -411,3 +411,19 @@ async def test_middleware_may_name_its_parameters_freely_and_extra_body_omit_rem
         )
     assert local_server.requests[-1].headers["x-seen"] == "1"
     assert local_server.requests[-1].json() == {"keep": 1, "add": 3}
+
+
+async def test_cookies_a_server_sets_are_sent_back(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
+    # The default pool's jar skips responses without Set-Cookie (a cost on every call);
+    # one that sets a cookie still counts, and a later one without keeps it.
+    local_server.script("GET", "/v1/a", Reply.json({}))
+    local_server.script("GET", "/v1/b", Reply.json({}, headers={"set-cookie": "route=r7; Path=/"}))
+    local_server.script("GET", "/v1/c", Reply.json({}), Reply.json({}))
+    await client.get("/a")
+    await client.get("/c")
+    await client.get("/b")
+    await client.get("/c")
+    cookies = [r.headers.get("cookie") for r in local_server.requests]
+    assert cookies == [None, None, None, "route=r7"]

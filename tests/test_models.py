@@ -84,6 +84,28 @@ def test_extra_fields_round_trip_in_order() -> None:
     assert list(event.to_dict()) == list(sent)
 
 
+@pytest.mark.parametrize(
+    "sent",
+    [
+        pytest.param({**DELTA, "obfuscation": "aB3"}, id="obfuscation only"),
+        pytest.param({"obfuscation": None, **DELTA}, id="obfuscation first, null"),
+        pytest.param({**DELTA, "obfuscation": "aB3", "z": 1}, id="obfuscation and another"),
+        pytest.param({"z": [1], **DELTA, "obfuscation": ""}, id="another first"),
+        pytest.param({"type": "response.output_text.delta", "obfuscation": "x"}, id="sparse"),
+    ],
+)
+def test_stream_delta_extras_keep_what_was_sent(sent: dict[str, Any]) -> None:
+    # Delta events take `obfuscation` (OpenAI's undeclared padding key) by a shortcut;
+    # with other undeclared keys the general path: both must give back the same object.
+    event = decode_response_stream_event(copy(sent))
+    assert isinstance(event, ResponseTextDeltaEvent)
+    declared = ResponseTextDeltaEvent._KEYS
+    assert event.extra == {k: v for k, v in sent.items() if k not in declared}
+    assert list(event.extra) == [k for k in sent if k not in declared]
+    assert event.to_dict() == sent
+    assert event.delta == sent.get("delta", omit)
+
+
 def test_scalar_type_mismatch_is_kept() -> None:
     sent: dict[str, Any] = {
         **DELTA,

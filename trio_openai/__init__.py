@@ -7,6 +7,7 @@ names the client's type, the client builds the resource). tests/test_layering.py
     pure:      _types _version _redact _errors _config _encoding _sse _models _retry
                _ratelimit_headers _auth _any_path _call_errors _computed _operation
                _interrupted _endpoints _ws_reconnect_policy _h1codec _wscodec
+               _json_slices
     models:    types/
     io:        _proxy _http11 _connect _transport _pool _http_client _streaming _pagination
                _multipart _binary _response _webhooks _hedge _http2_stream _http2 _http2_pool

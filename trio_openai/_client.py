@@ -49,7 +49,7 @@ from ._prepared import (
 )
 from ._response import CAPTURE
 from ._retry import run_with_retries
-from ._streaming import ByteStream, Stream
+from ._streaming import ByteStream, Stream, as_sent
 from ._types import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -77,10 +77,6 @@ __all__ = ["OpenAI"]
 T = TypeVar("T")
 log: Final = logging.getLogger("trio_openai")
 _ERROR_BODY_LIMIT: Final = 1024 * 1024
-
-
-def _identity(value: Any) -> Any:
-    return value
 
 
 async def _release(result: tuple[httpx.Response, bytes | None]) -> None:
@@ -649,7 +645,7 @@ class OpenAI(Areas, AnyPath):
         query: Mapping[str, object] | None = None,
         multipart: Mapping[str, object] | None = None,
         headers: Mapping[str, str] | None = None,
-        decode: Callable[[Any], T] = _identity,
+        decode: Callable[[Any], T] = as_sent,
         options: CallOptions | RequestOptions | None = None,
         admin: bool = False,
         usage: str | None = None,
@@ -712,7 +708,7 @@ class OpenAI(Areas, AnyPath):
         path: str,
         *,
         query: Mapping[str, object] | None = None,
-        decode_item: Callable[[Any], T] = _identity,
+        decode_item: Callable[[Any], T] = as_sent,
         shape: PageShape = "cursor",
         options: CallOptions | RequestOptions | None = None,
         admin: bool = False,
@@ -739,7 +735,8 @@ class OpenAI(Areas, AnyPath):
             capture = CAPTURE.get()
             if capture is not None:  # the first page through with_raw_response
                 capture.response, capture.content, capture.retries_taken = response, content, taken
-            return decode_json(response, content, None), response
+            items = None if decode_item is as_sent else decode_item
+            return decode_json(response, content, None, items=items), response
 
         base = {k: v for k, v in (query or {}).items() if not isinstance(v, Omit)}
         return AsyncPaginator(fetch, decode_item, shape=shape, query=base)

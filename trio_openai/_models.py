@@ -62,7 +62,9 @@ from ._types import omit
 
 __all__ = [
     "BaseModel",
+    "Decoded",
     "alias_getattr",
+    "as_json",
     "UnionDecoder",
     "UnknownVariant",
     "decode_list",
@@ -257,6 +259,14 @@ class LazyModule:
 
     def __repr__(self) -> str:
         return f"<lazy module {self._module!r}>"
+
+
+@final
+class Decoded(list[Any]):
+    """A list whose items are already decoded (a big list page's ``data``, decoded as it
+    was parsed: see `_json_slices.loads`), where JSON objects would otherwise be."""
+
+    __slots__ = ()
 
 
 def not_an_object(cls: type[BaseModel], value: object) -> Any:
@@ -475,6 +485,11 @@ def _dump_plan(cls: type[BaseModel]) -> tuple[tuple[str, str], ...]:
         plan = tuple((name, renamed.get(name, name)) for name in names if name != "extra")
         _PLANS[cls] = plan
     return plan
+
+
+def as_json(value: object) -> Any:
+    """The JSON value of a decoded value: models as `to_dict()`, lists and dicts copied."""
+    return _dump(value)
 
 
 def _dump(value: object) -> Any:

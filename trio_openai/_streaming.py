@@ -26,7 +26,7 @@ from ._types import Timeout
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["ByteStream", "Stream"]
+__all__ = ["ByteStream", "Stream", "as_sent"]
 
 T = TypeVar("T")
 
@@ -40,6 +40,7 @@ class _NotReady(enum.Enum):
 
 
 _NOT_READY: Final = _NotReady.NOT_READY
+_loads: Final = orjson.loads
 _END_EVENTS: Final = frozenset({"done"})  # Steady and the Assistants API end with `event: done`
 # An event stream, or a type naming no particular format (some servers label streams so).
 _STREAM_TYPES: Final = frozenset({"text/event-stream", "text/plain", "application/octet-stream"})
@@ -51,6 +52,11 @@ _EXCERPT_GRACE: Final = 1.0  # seconds spent reading that excerpt at most
 # which gives (response, body, retries taken): the stream then holds no frame of its own
 # between the two while the request is in flight.
 Opener = Callable[[], Awaitable["httpx.Response | tuple[httpx.Response, bytes | None, int]"]]
+
+
+def as_sent(value: Any) -> Any:
+    """The decode of a stream whose events are the JSON objects as sent (not called)."""
+    return value
 
 
 async def _opened() -> httpx.Response:
@@ -95,7 +101,8 @@ class Stream(Generic[T]):
     ) -> None:
         self._open_response = open_response
         self._usage = usage  # the `async with` line errors show
-        self._decode = decode
+        # None: the events are the JSON as sent (the helpers decode them themselves)
+        self._decode: Callable[[Any], T] | None = None if decode is as_sent else decode
         self._timeout = timeout
         self._max_event_size = max_event_size
         self._response: httpx.Response | None = None
@@ -202,28 +209,22 @@ class Stream(Generic[T]):
             sse = pending.pop()
             data = sse.data
             event = sse.event
-            if event is None:
-                if data == _DONE:
-                    self._end()
-                    return _NOT_READY
-                obj = self._loads(data)
-                if obj.__class__ is dict and obj.get("error"):
-                    _raise_stream_error(obj, self._request())
-            else:
-                if data == _DONE or event in _END_EVENTS:
-                    self._end()
-                    return _NOT_READY
-                obj = self._loads(data)
-                if event == "error" or (obj.__class__ is dict and obj.get("error")):
-                    _raise_stream_error(obj, self._request())
-                if event[:7] == "thread.":
-                    # Assistants events carry their type in the SSE `event:` line only
-                    wrapped: dict[str, object] = {"event": event, "data": obj}
-                    obj = wrapped
+            if data == _DONE or event in _END_EVENTS:
+                self._end()
+                return _NOT_READY
+            obj: Any
+            try:  # orjson called here, not in a helper: a call less per event
+                obj = _loads(data)
+            except orjson.JSONDecodeError as exc:
+                raise self._malformed(data, exc) from None
+            if (obj.__class__ is dict and obj.get("error")) or event == "error":
+                _raise_stream_error(obj, self._request())
+            if event is not None and event.startswith("thread."):
+                # Assistants events carry their type in the SSE `event:` line only
+                obj = {"event": event, "data": obj}
             self._seen_event = True
-            item = self._decode(obj)
             self._event_deadline = None
-            return item
+            return obj if self._decode is None else self._decode(obj)
         return _NOT_READY
 
     def _end(self) -> None:
@@ -233,16 +234,13 @@ class Stream(Generic[T]):
     def _request(self) -> httpx.Request | None:
         return self._response.request if self._response is not None else None
 
-    def _loads(self, data: bytes) -> Any:
-        try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
-            raise APIResponseValidationError(
-                f"Malformed event data ({exc}): {data[:200]!r}",
-                request=self._request(),
-                response=self._response,
-                body=data[:2000],
-            ) from None
+    def _malformed(self, data: bytes, exc: orjson.JSONDecodeError) -> APIResponseValidationError:
+        return APIResponseValidationError(
+            f"Malformed event data ({exc}): {data[:200]!r}",
+            request=self._request(),
+            response=self._response,
+            body=data[:2000],
+        )
 
     async def _fill(self) -> None:
         reader = self._reader

@@ -843,6 +843,7 @@ class TranscriptTextDeltaEvent(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "delta", "logprobs", "segment_id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "delta"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     type: Literal["transcript.text.delta"]
     """The type of the event. Always `transcript.text.delta`."""
@@ -875,7 +876,11 @@ class TranscriptTextDeltaEvent(BaseModel):
         x = g("logprobs", omit)
         s_logprobs(self, x if not x else _decode_list(TranscriptTextDeltaEventLogprob._from_dict, x))
         s_segment_id(self, g("segment_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 

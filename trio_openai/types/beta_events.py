@@ -118,6 +118,7 @@ class BetaResponseAudioDeltaEvent(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "sequence_number", "delta"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "sequence_number", "delta"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     agent: _beta_items.BetaAgentTag | None | Omit = omit
     """The agent that owns this multi-agent streaming event."""
@@ -143,7 +144,11 @@ class BetaResponseAudioDeltaEvent(BaseModel):
         s_type(self, g("type", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_delta(self, g("delta", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -184,6 +189,7 @@ class BetaResponseAudioTranscriptDeltaEvent(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "delta", "sequence_number"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "delta", "sequence_number"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     agent: _beta_items.BetaAgentTag | None | Omit = omit
     """The agent that owns this multi-agent streaming event."""
@@ -209,7 +215,11 @@ class BetaResponseAudioTranscriptDeltaEvent(BaseModel):
         s_type(self, g("type", omit))
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -250,6 +260,7 @@ class BetaResponseCodeInterpreterCallCodeDeltaEvent(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "output_index", "item_id", "delta", "sequence_number"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "output_index", "item_id", "delta", "sequence_number"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     agent: _beta_items.BetaAgentTag | None | Omit = omit
     """The agent that owns this multi-agent streaming event."""
@@ -285,7 +296,11 @@ class BetaResponseCodeInterpreterCallCodeDeltaEvent(BaseModel):
         s_item_id(self, g("item_id", omit))
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -640,6 +655,7 @@ class BetaResponseCustomToolCallInputDeltaEvent(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "sequence_number", "output_index", "item_id", "delta"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "sequence_number", "output_index", "item_id", "delta"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     agent: _beta_items.BetaAgentTag | None | Omit = omit
     """The agent that owns this multi-agent streaming event."""
@@ -675,7 +691,11 @@ class BetaResponseCustomToolCallInputDeltaEvent(BaseModel):
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_delta(self, g("delta", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -924,6 +944,7 @@ class BetaResponseFunctionCallArgumentsDeltaEvent(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "item_id", "output_index", "sequence_number", "delta"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "sequence_number", "delta"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     agent: _beta_items.BetaAgentTag | None | Omit = omit
     """The agent that owns this multi-agent streaming event."""
@@ -959,7 +980,11 @@ class BetaResponseFunctionCallArgumentsDeltaEvent(BaseModel):
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_delta(self, g("delta", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -1436,6 +1461,7 @@ class BetaResponseMCPCallArgumentsDeltaEvent(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "output_index", "item_id", "delta", "sequence_number"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "output_index", "item_id", "delta", "sequence_number"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     agent: _beta_items.BetaAgentTag | None | Omit = omit
     """The agent that owns this multi-agent streaming event."""
@@ -1471,7 +1497,11 @@ class BetaResponseMCPCallArgumentsDeltaEvent(BaseModel):
         s_item_id(self, g("item_id", omit))
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -2099,6 +2129,7 @@ class BetaResponseReasoningSummaryTextDeltaEvent(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "item_id", "output_index", "summary_index", "delta", "sequence_number"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "summary_index", "delta", "sequence_number"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     agent: _beta_items.BetaAgentTag | None | Omit = omit
     """The agent that owns this multi-agent streaming event."""
@@ -2139,7 +2170,11 @@ class BetaResponseReasoningSummaryTextDeltaEvent(BaseModel):
         s_summary_index(self, g("summary_index", omit))
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -2199,6 +2234,7 @@ class BetaResponseReasoningTextDeltaEvent(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "item_id", "output_index", "content_index", "delta", "sequence_number"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "content_index", "delta", "sequence_number"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     agent: _beta_items.BetaAgentTag | None | Omit = omit
     """The agent that owns this multi-agent streaming event."""
@@ -2239,7 +2275,11 @@ class BetaResponseReasoningTextDeltaEvent(BaseModel):
         s_content_index(self, g("content_index", omit))
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -2299,6 +2339,7 @@ class BetaResponseRefusalDeltaEvent(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "item_id", "output_index", "content_index", "delta", "sequence_number"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "content_index", "delta", "sequence_number"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     agent: _beta_items.BetaAgentTag | None | Omit = omit
     """The agent that owns this multi-agent streaming event."""
@@ -2339,7 +2380,11 @@ class BetaResponseRefusalDeltaEvent(BaseModel):
         s_content_index(self, g("content_index", omit))
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -2643,6 +2688,7 @@ class BetaResponseTextDeltaEvent(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "item_id", "output_index", "content_index", "delta", "sequence_number", "logprobs"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "content_index", "delta", "sequence_number", "logprobs"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     agent: _beta_items.BetaAgentTag | None | Omit = omit
     """The agent that owns this multi-agent streaming event."""
@@ -2688,7 +2734,11 @@ class BetaResponseTextDeltaEvent(BaseModel):
         s_sequence_number(self, g("sequence_number", omit))
         x = g("logprobs", omit)
         s_logprobs(self, x if not x else _decode_list(_beta_items.BetaResponseLogProb._from_dict, x))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 

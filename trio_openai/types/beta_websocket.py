@@ -443,6 +443,7 @@ class BetaResponsesServerEventBetaResponseAudioTranscriptWsDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "delta", "sequence_number", "stream_id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "delta", "sequence_number"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     agent: _beta_items.BetaAgentTag | None | Omit = omit
     """The agent that owns this multi-agent streaming event."""
@@ -475,7 +476,11 @@ class BetaResponsesServerEventBetaResponseAudioTranscriptWsDelta(BaseModel):
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -523,6 +528,7 @@ class BetaResponsesServerEventBetaResponseAudioWsDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "sequence_number", "delta", "stream_id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "sequence_number", "delta"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     agent: _beta_items.BetaAgentTag | None | Omit = omit
     """The agent that owns this multi-agent streaming event."""
@@ -555,7 +561,11 @@ class BetaResponsesServerEventBetaResponseAudioWsDelta(BaseModel):
         s_sequence_number(self, g("sequence_number", omit))
         s_delta(self, g("delta", omit))
         s_stream_id(self, g("stream_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -603,6 +613,7 @@ class BetaResponsesServerEventBetaResponseCodeInterpreterCallCodeWsDelta(BaseMod
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "output_index", "item_id", "delta", "sequence_number", "stream_id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "output_index", "item_id", "delta", "sequence_number"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     agent: _beta_items.BetaAgentTag | None | Omit = omit
     """The agent that owns this multi-agent streaming event."""
@@ -646,7 +657,11 @@ class BetaResponsesServerEventBetaResponseCodeInterpreterCallCodeWsDelta(BaseMod
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -981,6 +996,7 @@ class BetaResponsesServerEventBetaResponseCustomToolCallInputWsDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "sequence_number", "output_index", "item_id", "delta", "stream_id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "sequence_number", "output_index", "item_id", "delta"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     agent: _beta_items.BetaAgentTag | None | Omit = omit
     """The agent that owns this multi-agent streaming event."""
@@ -1024,7 +1040,11 @@ class BetaResponsesServerEventBetaResponseCustomToolCallInputWsDelta(BaseModel):
         s_item_id(self, g("item_id", omit))
         s_delta(self, g("delta", omit))
         s_stream_id(self, g("stream_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -1234,6 +1254,7 @@ class BetaResponsesServerEventBetaResponseFunctionCallArgumentsWsDelta(BaseModel
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "item_id", "output_index", "sequence_number", "delta", "stream_id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "sequence_number", "delta"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     agent: _beta_items.BetaAgentTag | None | Omit = omit
     """The agent that owns this multi-agent streaming event."""
@@ -1277,7 +1298,11 @@ class BetaResponsesServerEventBetaResponseFunctionCallArgumentsWsDelta(BaseModel
         s_sequence_number(self, g("sequence_number", omit))
         s_delta(self, g("delta", omit))
         s_stream_id(self, g("stream_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -1616,6 +1641,7 @@ class BetaResponsesServerEventBetaResponseMcpCallArgumentsWsDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "output_index", "item_id", "delta", "sequence_number", "stream_id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "output_index", "item_id", "delta", "sequence_number"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     agent: _beta_items.BetaAgentTag | None | Omit = omit
     """The agent that owns this multi-agent streaming event."""
@@ -1659,7 +1685,11 @@ class BetaResponsesServerEventBetaResponseMcpCallArgumentsWsDelta(BaseModel):
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -2305,6 +2335,7 @@ class BetaResponsesServerEventBetaResponseReasoningSummaryTextWsDelta(BaseModel)
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "item_id", "output_index", "summary_index", "delta", "sequence_number", "stream_id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "summary_index", "delta", "sequence_number"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     agent: _beta_items.BetaAgentTag | None | Omit = omit
     """The agent that owns this multi-agent streaming event."""
@@ -2352,7 +2383,11 @@ class BetaResponsesServerEventBetaResponseReasoningSummaryTextWsDelta(BaseModel)
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -2419,6 +2454,7 @@ class BetaResponsesServerEventBetaResponseReasoningTextWsDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "item_id", "output_index", "content_index", "delta", "sequence_number", "stream_id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "content_index", "delta", "sequence_number"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     agent: _beta_items.BetaAgentTag | None | Omit = omit
     """The agent that owns this multi-agent streaming event."""
@@ -2466,7 +2502,11 @@ class BetaResponsesServerEventBetaResponseReasoningTextWsDelta(BaseModel):
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -2533,6 +2573,7 @@ class BetaResponsesServerEventBetaResponseRefusalWsDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "item_id", "output_index", "content_index", "delta", "sequence_number", "stream_id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "content_index", "delta", "sequence_number"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     agent: _beta_items.BetaAgentTag | None | Omit = omit
     """The agent that owns this multi-agent streaming event."""
@@ -2580,7 +2621,11 @@ class BetaResponsesServerEventBetaResponseRefusalWsDelta(BaseModel):
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -2926,6 +2971,7 @@ class BetaResponsesServerEventBetaResponseTextWsDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("agent", "type", "item_id", "output_index", "content_index", "delta", "sequence_number", "logprobs", "stream_id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "content_index", "delta", "sequence_number", "logprobs"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     agent: _beta_items.BetaAgentTag | None | Omit = omit
     """The agent that owns this multi-agent streaming event."""
@@ -2978,7 +3024,11 @@ class BetaResponsesServerEventBetaResponseTextWsDelta(BaseModel):
         x = g("logprobs", omit)
         s_logprobs(self, x if not x else _decode_list(_beta_items.BetaResponseLogProb._from_dict, x))
         s_stream_id(self, g("stream_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 

@@ -1132,6 +1132,7 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta(BaseMo
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("event_id", "type", "item_id", "content_index", "delta", "logprobs"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("event_id", "type", "item_id"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     event_id: str
     """The unique ID of the server event."""
@@ -1166,7 +1167,11 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta(BaseMo
         s_delta(self, g("delta", omit))
         x = g("logprobs", omit)
         s_logprobs(self, x if not x else _decode_list(_realtime.LogProbProperties._from_dict, x))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -1761,6 +1766,7 @@ class RealtimeBetaServerEventResponseAudioDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("event_id", "type", "response_id", "item_id", "output_index", "content_index", "delta"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     event_id: str
     """The unique ID of the server event."""
@@ -1800,7 +1806,11 @@ class RealtimeBetaServerEventResponseAudioDelta(BaseModel):
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
         s_delta(self, g("delta", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -1858,6 +1868,7 @@ class RealtimeBetaServerEventResponseAudioTranscriptDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("event_id", "type", "response_id", "item_id", "output_index", "content_index", "delta"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     event_id: str
     """The unique ID of the server event."""
@@ -1897,7 +1908,11 @@ class RealtimeBetaServerEventResponseAudioTranscriptDelta(BaseModel):
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
         s_delta(self, g("delta", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -2198,6 +2213,7 @@ class RealtimeBetaServerEventResponseFunctionCallArgumentsDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("event_id", "type", "response_id", "item_id", "output_index", "call_id", "delta"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     event_id: str
     """The unique ID of the server event."""
@@ -2237,7 +2253,11 @@ class RealtimeBetaServerEventResponseFunctionCallArgumentsDelta(BaseModel):
         s_output_index(self, g("output_index", omit))
         s_call_id(self, g("call_id", omit))
         s_delta(self, g("delta", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -2577,6 +2597,7 @@ class RealtimeBetaServerEventResponseTextDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("event_id", "type", "response_id", "item_id", "output_index", "content_index", "delta"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     event_id: str
     """The unique ID of the server event."""
@@ -2616,7 +2637,11 @@ class RealtimeBetaServerEventResponseTextDelta(BaseModel):
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
         s_delta(self, g("delta", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 

@@ -1019,6 +1019,7 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionDelta(BaseModel)
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("event_id", "type", "item_id", "content_index", "delta", "logprobs"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("event_id", "type", "item_id"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     event_id: str
     """The unique ID of the server event."""
@@ -1053,7 +1054,11 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionDelta(BaseModel)
         s_delta(self, g("delta", omit))
         x = g("logprobs", omit)
         s_logprobs(self, x if not x else _decode_list(_realtime.LogProbProperties._from_dict, x))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -1842,6 +1847,7 @@ class RealtimeServerEventResponseAudioDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("event_id", "type", "response_id", "item_id", "output_index", "content_index", "delta"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     event_id: str
     """The unique ID of the server event."""
@@ -1881,7 +1887,11 @@ class RealtimeServerEventResponseAudioDelta(BaseModel):
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
         s_delta(self, g("delta", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -1939,6 +1949,7 @@ class RealtimeServerEventResponseAudioTranscriptDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("event_id", "type", "response_id", "item_id", "output_index", "content_index", "delta"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     event_id: str
     """The unique ID of the server event."""
@@ -1978,7 +1989,11 @@ class RealtimeServerEventResponseAudioTranscriptDelta(BaseModel):
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
         s_delta(self, g("delta", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -2279,6 +2294,7 @@ class RealtimeServerEventResponseFunctionCallArgumentsDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("event_id", "type", "response_id", "item_id", "output_index", "call_id", "delta"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     event_id: str
     """The unique ID of the server event."""
@@ -2318,7 +2334,11 @@ class RealtimeServerEventResponseFunctionCallArgumentsDelta(BaseModel):
         s_output_index(self, g("output_index", omit))
         s_call_id(self, g("call_id", omit))
         s_delta(self, g("delta", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -2658,6 +2678,7 @@ class RealtimeServerEventResponseTextDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("event_id", "type", "response_id", "item_id", "output_index", "content_index", "delta"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     event_id: str
     """The unique ID of the server event."""
@@ -2697,7 +2718,11 @@ class RealtimeServerEventResponseTextDelta(BaseModel):
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
         s_delta(self, g("delta", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -3121,6 +3146,7 @@ class RealtimeTranslationServerEventSessionInputTranscriptDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("event_id", "type", "delta", "elapsed_ms"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("event_id", "type", "delta"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     event_id: str
     """The unique ID of the server event."""
@@ -3144,7 +3170,11 @@ class RealtimeTranslationServerEventSessionInputTranscriptDelta(BaseModel):
         s_type(self, g("type", omit))
         s_delta(self, g("delta", omit))
         s_elapsed_ms(self, g("elapsed_ms", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -3158,6 +3188,7 @@ class RealtimeTranslationServerEventSessionOutputAudioDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("event_id", "type", "delta", "sample_rate", "channels", "format", "elapsed_ms"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("event_id", "type", "delta"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     event_id: str
     """The unique ID of the server event."""
@@ -3196,7 +3227,11 @@ class RealtimeTranslationServerEventSessionOutputAudioDelta(BaseModel):
         s_channels(self, g("channels", omit))
         s_format(self, g("format", omit))
         s_elapsed_ms(self, g("elapsed_ms", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -3206,6 +3241,7 @@ class RealtimeTranslationServerEventSessionOutputTranscriptDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("event_id", "type", "delta", "elapsed_ms"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("event_id", "type", "delta"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     event_id: str
     """The unique ID of the server event."""
@@ -3229,7 +3265,11 @@ class RealtimeTranslationServerEventSessionOutputTranscriptDelta(BaseModel):
         s_type(self, g("type", omit))
         s_delta(self, g("delta", omit))
         s_elapsed_ms(self, g("elapsed_ms", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 

@@ -118,6 +118,7 @@ class ResponseAudioDeltaEvent(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "sequence_number", "delta"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     type: Literal["response.audio.delta"]
     """The type of the event. Always `response.audio.delta`."""
@@ -138,7 +139,11 @@ class ResponseAudioDeltaEvent(BaseModel):
         s_type(self, g("type", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_delta(self, g("delta", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -174,6 +179,7 @@ class ResponseAudioTranscriptDeltaEvent(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "delta", "sequence_number"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     type: Literal["response.audio.transcript.delta"]
     """The type of the event. Always `response.audio.transcript.delta`."""
@@ -194,7 +200,11 @@ class ResponseAudioTranscriptDeltaEvent(BaseModel):
         s_type(self, g("type", omit))
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -230,6 +240,7 @@ class ResponseCodeInterpreterCallCodeDeltaEvent(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "output_index", "item_id", "delta", "sequence_number"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     type: Literal["response.code_interpreter_call_code.delta"]
     """The type of the event. Always `response.code_interpreter_call_code.delta`."""
@@ -258,7 +269,11 @@ class ResponseCodeInterpreterCallCodeDeltaEvent(BaseModel):
         s_item_id(self, g("item_id", omit))
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -571,6 +586,7 @@ class ResponseCustomToolCallInputDeltaEvent(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "sequence_number", "output_index", "item_id", "delta"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     type: Literal["response.custom_tool_call_input.delta"]
     """The event type identifier."""
@@ -599,7 +615,11 @@ class ResponseCustomToolCallInputDeltaEvent(BaseModel):
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_delta(self, g("delta", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -816,6 +836,7 @@ class ResponseFunctionCallArgumentsDeltaEvent(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "sequence_number", "delta"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     type: Literal["response.function_call_arguments.delta"]
     """The type of the event. Always `response.function_call_arguments.delta`."""
@@ -844,7 +865,11 @@ class ResponseFunctionCallArgumentsDeltaEvent(BaseModel):
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_delta(self, g("delta", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -1133,6 +1158,7 @@ class ResponseMCPCallArgumentsDeltaEvent(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "output_index", "item_id", "delta", "sequence_number"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     type: Literal["response.mcp_call_arguments.delta"]
     """The type of the event. Always 'response.mcp_call_arguments.delta'."""
@@ -1161,7 +1187,11 @@ class ResponseMCPCallArgumentsDeltaEvent(BaseModel):
         s_item_id(self, g("item_id", omit))
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -1721,6 +1751,7 @@ class ResponseReasoningSummaryTextDeltaEvent(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "summary_index", "delta", "sequence_number"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     type: Literal["response.reasoning_summary_text.delta"]
     """The type of the event. Always `response.reasoning_summary_text.delta`."""
@@ -1756,7 +1787,11 @@ class ResponseReasoningSummaryTextDeltaEvent(BaseModel):
         s_summary_index(self, g("summary_index", omit))
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -1811,6 +1846,7 @@ class ResponseReasoningTextDeltaEvent(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "content_index", "delta", "sequence_number"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     type: Literal["response.reasoning_text.delta"]
     """The type of the event. Always `response.reasoning_text.delta`."""
@@ -1846,7 +1882,11 @@ class ResponseReasoningTextDeltaEvent(BaseModel):
         s_content_index(self, g("content_index", omit))
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -1901,6 +1941,7 @@ class ResponseRefusalDeltaEvent(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "content_index", "delta", "sequence_number"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     type: Literal["response.refusal.delta"]
     """The type of the event. Always `response.refusal.delta`."""
@@ -1936,7 +1977,11 @@ class ResponseRefusalDeltaEvent(BaseModel):
         s_content_index(self, g("content_index", omit))
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -2208,6 +2253,7 @@ class ResponseTextDeltaEvent(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "content_index", "delta", "sequence_number", "logprobs"))
     _REQUIRED: ClassVar[frozenset[str]] = _KEYS
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     type: Literal["response.output_text.delta"]
     """The type of the event. Always `response.output_text.delta`."""
@@ -2248,7 +2294,11 @@ class ResponseTextDeltaEvent(BaseModel):
         s_sequence_number(self, g("sequence_number", omit))
         x = g("logprobs", omit)
         s_logprobs(self, x if not x else _decode_list(_response_items.ResponseLogProb._from_dict, x))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 

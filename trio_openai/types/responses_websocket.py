@@ -414,6 +414,7 @@ class ResponsesServerEventResponseAudioTranscriptWsDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "delta", "sequence_number", "stream_id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "delta", "sequence_number"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     type: Literal["response.audio.transcript.delta"]
     """The type of the event. Always `response.audio.transcript.delta`."""
@@ -441,7 +442,11 @@ class ResponsesServerEventResponseAudioTranscriptWsDelta(BaseModel):
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -484,6 +489,7 @@ class ResponsesServerEventResponseAudioWsDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "sequence_number", "delta", "stream_id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "sequence_number", "delta"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     type: Literal["response.audio.delta"]
     """The type of the event. Always `response.audio.delta`."""
@@ -511,7 +517,11 @@ class ResponsesServerEventResponseAudioWsDelta(BaseModel):
         s_sequence_number(self, g("sequence_number", omit))
         s_delta(self, g("delta", omit))
         s_stream_id(self, g("stream_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -554,6 +564,7 @@ class ResponsesServerEventResponseCodeInterpreterCallCodeWsDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "output_index", "item_id", "delta", "sequence_number", "stream_id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "output_index", "item_id", "delta", "sequence_number"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     type: Literal["response.code_interpreter_call_code.delta"]
     """The type of the event. Always `response.code_interpreter_call_code.delta`."""
@@ -592,7 +603,11 @@ class ResponsesServerEventResponseCodeInterpreterCallCodeWsDelta(BaseModel):
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -888,6 +903,7 @@ class ResponsesServerEventResponseCustomToolCallInputWsDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "sequence_number", "output_index", "item_id", "delta", "stream_id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "sequence_number", "output_index", "item_id", "delta"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     type: Literal["response.custom_tool_call_input.delta"]
     """The event type identifier."""
@@ -926,7 +942,11 @@ class ResponsesServerEventResponseCustomToolCallInputWsDelta(BaseModel):
         s_item_id(self, g("item_id", omit))
         s_delta(self, g("delta", omit))
         s_stream_id(self, g("stream_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -1107,6 +1127,7 @@ class ResponsesServerEventResponseFunctionCallArgumentsWsDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "sequence_number", "delta", "stream_id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "sequence_number", "delta"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     type: Literal["response.function_call_arguments.delta"]
     """The type of the event. Always `response.function_call_arguments.delta`."""
@@ -1145,7 +1166,11 @@ class ResponsesServerEventResponseFunctionCallArgumentsWsDelta(BaseModel):
         s_sequence_number(self, g("sequence_number", omit))
         s_delta(self, g("delta", omit))
         s_stream_id(self, g("stream_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -1445,6 +1470,7 @@ class ResponsesServerEventResponseMcpCallArgumentsWsDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "output_index", "item_id", "delta", "sequence_number", "stream_id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "output_index", "item_id", "delta", "sequence_number"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     type: Literal["response.mcp_call_arguments.delta"]
     """The type of the event. Always 'response.mcp_call_arguments.delta'."""
@@ -1483,7 +1509,11 @@ class ResponsesServerEventResponseMcpCallArgumentsWsDelta(BaseModel):
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -2047,6 +2077,7 @@ class ResponsesServerEventResponseReasoningSummaryTextWsDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "summary_index", "delta", "sequence_number", "stream_id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "summary_index", "delta", "sequence_number"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     type: Literal["response.reasoning_summary_text.delta"]
     """The type of the event. Always `response.reasoning_summary_text.delta`."""
@@ -2089,7 +2120,11 @@ class ResponsesServerEventResponseReasoningSummaryTextWsDelta(BaseModel):
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -2151,6 +2186,7 @@ class ResponsesServerEventResponseReasoningTextWsDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "content_index", "delta", "sequence_number", "stream_id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "content_index", "delta", "sequence_number"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     type: Literal["response.reasoning_text.delta"]
     """The type of the event. Always `response.reasoning_text.delta`."""
@@ -2193,7 +2229,11 @@ class ResponsesServerEventResponseReasoningTextWsDelta(BaseModel):
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -2255,6 +2295,7 @@ class ResponsesServerEventResponseRefusalWsDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "content_index", "delta", "sequence_number", "stream_id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "content_index", "delta", "sequence_number"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     type: Literal["response.refusal.delta"]
     """The type of the event. Always `response.refusal.delta`."""
@@ -2297,7 +2338,11 @@ class ResponsesServerEventResponseRefusalWsDelta(BaseModel):
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
@@ -2613,6 +2658,7 @@ class ResponsesServerEventResponseTextWsDelta(BaseModel):
 
     _KEYS: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "content_index", "delta", "sequence_number", "logprobs", "stream_id"))
     _REQUIRED: ClassVar[frozenset[str]] = frozenset(("type", "item_id", "output_index", "content_index", "delta", "sequence_number", "logprobs"))
+    _KEYS_OBFUSCATED: ClassVar[frozenset[str]] = _KEYS | {"obfuscation"}
 
     type: Literal["response.output_text.delta"]
     """The type of the event. Always `response.output_text.delta`."""
@@ -2660,7 +2706,11 @@ class ResponsesServerEventResponseTextWsDelta(BaseModel):
         x = g("logprobs", omit)
         s_logprobs(self, x if not x else _decode_list(_response_items.ResponseLogProb._from_dict, x))
         s_stream_id(self, g("stream_id", omit))
-        set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
+        if cls._KEYS_OBFUSCATED.issuperset(d):
+            x = g("obfuscation", omit)
+            set_extra(self, {} if x is omit else {"obfuscation": x})
+        else:
+            set_extra(self, _extra_keys(d, cls._KEYS))
         return self
 
 
