@@ -12,7 +12,9 @@ dataclasses, TypedDicts, pydantic models) sent as ``text.format`` (Responses) or
 ``response_format`` (chat completions), named after the type in snake case. The reply's
 text is decoded and converted back into the type; text that is not JSON, or JSON of the
 wrong shape, raises `StructuredOutputError` carrying the raw text. A refusal is reported,
-never parsed. Function tools made with `function_tool` may be passed in ``tools`` as they
+never parsed. A chat choice cut off by the token limit or the content filter raises
+`LengthFinishReasonError` / `ContentFilterFinishReasonError` (subclasses of it), as
+openai-python's ``chat.completions.parse`` does. Function tools made with `function_tool` may be passed in ``tools`` as they
 are.
 """
 
@@ -48,6 +50,8 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "ContentFilterFinishReasonError",
+    "LengthFinishReasonError",
     "ParsedChatCompletion",
     "ParsedChatMessage",
     "ParsedChoice",
@@ -77,6 +81,49 @@ class StructuredOutputError(OpenAIError):
         super().__init__(message)
         self.raw = raw
         self.response = response
+
+
+class LengthFinishReasonError(StructuredOutputError):
+    """A chat choice stopped at the token limit (``finish_reason == "length"``).
+
+    Its content is cut off, so it is not parsed, even when the cut text happens to decode:
+    openai-python raises the same class in the same case, so ported ``except`` clauses
+    keep working, and so do ours for `StructuredOutputError`. ``completion`` is the whole
+    chat completion as the server sent it (``usage`` included); ``raw`` the cut content.
+    The fix is usually a larger ``max_completion_tokens``.
+    """
+
+    completion: CreateChatCompletionResponse
+
+    def __init__(self, *, completion: CreateChatCompletionResponse, raw: str = "") -> None:
+        message = "could not parse the content: the completion hit the token limit"
+        if completion.usage:
+            message += f" ({completion.usage.completion_tokens} completion tokens)"
+        message += "; raise max_completion_tokens (finish_reason 'length')"
+        super().__init__(message, raw=raw, response=completion)
+        self.completion = completion
+
+
+class ContentFilterFinishReasonError(StructuredOutputError):
+    """A chat choice was stopped by the content filter (``finish_reason ==
+    "content_filter"``), so its content is not parsed.
+
+    openai-python's class of the same name, raised in the same case. ``completion`` is the
+    chat completion as the server sent it.
+    """
+
+    completion: CreateChatCompletionResponse | None
+
+    def __init__(
+        self, *, completion: CreateChatCompletionResponse | None = None, raw: str = ""
+    ) -> None:
+        super().__init__(
+            "could not parse the content: the content filter stopped the completion "
+            "(finish_reason 'content_filter')",
+            raw=raw,
+            response=completion,
+        )
+        self.completion = completion
 
 
 # --- request building -----------------------------------------------------------------------
@@ -323,7 +370,10 @@ def parse_chat_completion(
     """Parse each choice's content into `response_format` (no request is made).
 
     A choice whose message has a refusal, or no content (tool calls), gets ``parsed=None``.
-    Raises `StructuredOutputError` for content that is not JSON of that type.
+    Raises `StructuredOutputError` for content that is not JSON of that type, and its
+    subclasses `LengthFinishReasonError` / `ContentFilterFinishReasonError` for a choice
+    that the token limit or the content filter stopped (whatever its content), as
+    openai-python does.
     """
     choices: list[ParsedChoice[T]] = []
     for choice in completion.choices or ():
@@ -332,10 +382,13 @@ def parse_chat_completion(
         refusal = message.refusal if isinstance(message.refusal, str) else None
         # A field the server left out holds `omit`, whatever its declared type says.
         finish = choice.finish_reason if isinstance(choice.finish_reason, str) else None  # pyright: ignore[reportUnnecessaryIsInstance]
+        if finish == "length":
+            raise LengthFinishReasonError(completion=completion, raw=content or "")
+        if finish == "content_filter":
+            raise ContentFilterFinishReasonError(completion=completion, raw=content or "")
         parsed: T | None = None
         if refusal is None and content:
-            why = finish if finish in ("length", "content_filter") else None
-            parsed = _decode(response_format, content, response=completion, why=why)
+            parsed = _decode(response_format, content, response=completion, why=None)
         fields = _fields_of(choice)
         fields["message"] = ParsedChatMessage(**_fields_of(message), parsed=parsed)
         parsed_choice: ParsedChoice[T] = ParsedChoice(**fields)
@@ -353,7 +406,9 @@ async def parse_chat(
 
     `params` are the parameters of ``chat.completions.create`` (``model``, ``messages``,
     ``tools``...) and the call options. Raises `StructuredOutputError` when a choice's content
-    is not JSON of that type, `TypeError` when the type has no strict schema.
+    is not JSON of that type (`LengthFinishReasonError` / `ContentFilterFinishReasonError`
+    when the token limit or the content filter stopped it), `TypeError` when the type has
+    no strict schema.
     """
     if params.get("stream"):
         raise TypeError("parse_chat does not stream")
