@@ -80,6 +80,7 @@ from ._types import (
 from ._version import __version__ as VERSION, __version__ as __version__
 
 if TYPE_CHECKING:
+    from . import auth as auth, lib as lib, resources as resources, types as types
     from ._binary import HttpxBinaryResponseContent as HttpxBinaryResponseContent
     from ._call_errors import ClientClosedError as ClientClosedError
     from ._client import (
@@ -272,7 +273,14 @@ def file_from_path(path: str | os.PathLike[str]) -> tuple[str, pathlib.Path]:
     return os.path.basename(path), pathlib.Path(path)
 
 
+# Subpackages reachable as attributes after `import trio_openai` (as `openai.types` is),
+# imported on first use.
+_SUBPACKAGES = frozenset({"auth", "lib", "resources", "types"})
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)  # sets the attribute itself
     target = _LAZY.get(name)
     if target is None:
         raise AttributeError(f"module 'trio_openai' has no attribute {name!r}")
