@@ -2,7 +2,7 @@
 
 A class becomes a strict function tool param: its name (or ``name``), its docstring (or
 ``description``) and its strict JSON schema as ``parameters``, in openai-python's key
-order, so the request bytes match. The schema comes from `to_strict_json_schema`, which
+order (tests/test_openai_compat_helpers.py compares them). The schema comes from `to_strict_json_schema`, which
 reads pydantic models when pydantic is installed (never imported here) and attrs classes,
 dataclasses and TypedDicts too. One difference in the schema: a field's ``default`` is
 dropped, as for every strict schema written here (openai-python keeps the non-null ones),
