@@ -125,13 +125,13 @@ if TYPE_CHECKING:
         WebSocketQueueFullError as WebSocketQueueFullError,
     )
     from .azure import AzureOpenAI as AsyncAzureOpenAI, AzureOpenAI as AzureOpenAI
+    from .lib._parse_errors import (
+        ContentFilterFinishReasonError as ContentFilterFinishReasonError,
+        LengthFinishReasonError as LengthFinishReasonError,
+    )
     from .lib._pydantic_tools import (
         pydantic_function_tool as pydantic_function_tool,
         pydantic_responses_function_tool as pydantic_responses_function_tool,
-    )
-    from .lib._structured import (
-        ContentFilterFinishReasonError as ContentFilterFinishReasonError,
-        LengthFinishReasonError as LengthFinishReasonError,
     )
 
 # name -> the module defining it, or (module, its name there) for openai-python's aliases
@@ -142,8 +142,8 @@ _LAZY: dict[str, str | tuple[str, str]] = {
     "AzureOpenAI": ".azure",
     "AsyncAzureOpenAI": (".azure", "AzureOpenAI"),
     "HttpxBinaryResponseContent": "._binary",
-    "LengthFinishReasonError": ".lib._structured",
-    "ContentFilterFinishReasonError": ".lib._structured",
+    "LengthFinishReasonError": ".lib._parse_errors",
+    "ContentFilterFinishReasonError": ".lib._parse_errors",
     "pydantic_function_tool": ".lib._pydantic_tools",
     "pydantic_responses_function_tool": ".lib._pydantic_tools",
     "DefaultAsyncHttpxClient": "._http_client",
