@@ -24,11 +24,20 @@ module's re-exports) sit on top.
 
 Only the names below are public; they are re-exported lazily so that ``import trio_openai``
 stays cheap (the client and its httpx stack load on first use).
+
+openai-python's top-level names are here too, so code ports by changing the import
+(tests/test_openai_top_level.py checks every one, or the reason it is absent). Where
+openai-python has an async twin, both names are the one async class: ``AsyncOpenAI`` and
+``Client`` / ``AsyncClient`` are `OpenAI`, ``AsyncAzureOpenAI`` is `AzureOpenAI`,
+``AsyncStream`` is `Stream`; ``NotGiven`` / ``not_given`` are `Omit` / `omit`, which
+openai-python too leaves out of the request.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import pathlib
 from typing import TYPE_CHECKING, Any
 
 from ._auth import AuthProvider as AuthProvider
@@ -56,20 +65,31 @@ from ._interrupted import (
 )
 from ._models import UnknownVariant as UnknownVariant
 from ._types import (
+    DEFAULT_MAX_RETRIES as DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT as DEFAULT_TIMEOUT,
     NOT_GIVEN as NOT_GIVEN,
     CallNext as CallNext,
     CallOptions as CallOptions,
     Middleware as Middleware,
+    Omit as NotGiven,
     Omit as Omit,
     RequestOptions as RequestOptions,
     Timeout as Timeout,
+    omit as not_given,
     omit as omit,
 )
-from ._version import __version__ as __version__
+from ._version import __version__ as VERSION, __version__ as __version__
 
 if TYPE_CHECKING:
+    from . import auth as auth, lib as lib, resources as resources, types as types
+    from ._binary import HttpxBinaryResponseContent as HttpxBinaryResponseContent
     from ._call_errors import ClientClosedError as ClientClosedError
-    from ._client import OpenAI as OpenAI
+    from ._client import (
+        OpenAI as AsyncClient,
+        OpenAI as AsyncOpenAI,
+        OpenAI as Client,
+        OpenAI as OpenAI,
+    )
     from ._hedge import AdaptiveHedge as AdaptiveHedge
     from ._http_client import (
         DefaultAsyncHttpxClient as DefaultAsyncHttpxClient,
@@ -86,10 +106,11 @@ if TYPE_CHECKING:
         ResponsesWebSocket as ResponsesWebSocket,
         ResponsesWebSocketError as ResponsesWebSocketError,
     )
-    from ._streaming import ByteStream as ByteStream, Stream as Stream
+    from ._streaming import ByteStream as ByteStream, Stream as AsyncStream, Stream as Stream
     from ._webhooks import (
         InvalidSignatureError as InvalidSignatureError,
         InvalidTimestampError as InvalidTimestampError,
+        InvalidWebhookSignatureError as InvalidWebhookSignatureError,
         MissingHeaderError as MissingHeaderError,
         MissingSecretError as MissingSecretError,
         TimestampTooNewError as TimestampTooNewError,
@@ -104,12 +125,28 @@ if TYPE_CHECKING:
         WebSocketInterruptedError as WebSocketInterruptedError,
         WebSocketQueueFullError as WebSocketQueueFullError,
     )
-    from .azure import AzureOpenAI as AzureOpenAI
+    from .azure import AzureOpenAI as AsyncAzureOpenAI, AzureOpenAI as AzureOpenAI
+    from .lib._parse_errors import (
+        ContentFilterFinishReasonError as ContentFilterFinishReasonError,
+        LengthFinishReasonError as LengthFinishReasonError,
+    )
+    from .lib._pydantic_tools import (
+        pydantic_function_tool as pydantic_function_tool,
+        pydantic_responses_function_tool as pydantic_responses_function_tool,
+    )
 
-_LAZY = {
+# name -> the module defining it, or (module, its name there) for openai-python's aliases
+_LAZY: dict[str, str | tuple[str, str]] = {
     "OpenAI": "._client",
+    **dict.fromkeys(("AsyncOpenAI", "Client", "AsyncClient"), ("._client", "OpenAI")),
     "AdaptiveHedge": "._hedge",
     "AzureOpenAI": ".azure",
+    "AsyncAzureOpenAI": (".azure", "AzureOpenAI"),
+    "HttpxBinaryResponseContent": "._binary",
+    "LengthFinishReasonError": ".lib._parse_errors",
+    "ContentFilterFinishReasonError": ".lib._parse_errors",
+    "pydantic_function_tool": ".lib._pydantic_tools",
+    "pydantic_responses_function_tool": ".lib._pydantic_tools",
     "DefaultAsyncHttpxClient": "._http_client",
     "DefaultHttpClient": "._http_client",
     "RealtimeConnection": "._realtime",
@@ -127,6 +164,7 @@ _LAZY = {
         (
             "InvalidSignatureError",
             "InvalidTimestampError",
+            "InvalidWebhookSignatureError",
             "MissingHeaderError",
             "MissingSecretError",
             "TimestampTooNewError",
@@ -143,6 +181,7 @@ _LAZY = {
     "ClientClosedError": "._call_errors",
     "ByteStream": "._streaming",
     "Stream": "._streaming",
+    "AsyncStream": ("._streaming", "Stream"),
 }
 
 __all__ = [
@@ -155,7 +194,11 @@ __all__ = [
     "APITimeoutError",
     "AdaptiveHedge",
     "AsyncAPIResponse",
+    "AsyncAzureOpenAI",
+    "AsyncClient",
+    "AsyncOpenAI",
     "AsyncPaginator",
+    "AsyncStream",
     "AuthProvider",
     "AuthenticationError",
     "AzureOpenAI",
@@ -163,18 +206,26 @@ __all__ = [
     "ByteStream",
     "CallNext",
     "CallOptions",
+    "Client",
     "ClientClosedError",
     "ConflictError",
+    "ContentFilterFinishReasonError",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
     "DefaultAsyncHttpxClient",
     "DefaultHttpClient",
     "EventTooLargeError",
+    "HttpxBinaryResponseContent",
     "InternalServerError",
     "InvalidSignatureError",
     "InvalidTimestampError",
+    "InvalidWebhookSignatureError",
+    "LengthFinishReasonError",
     "Middleware",
     "MissingHeaderError",
     "MissingSecretError",
     "NotFoundError",
+    "NotGiven",
     "Omit",
     "OpenAI",
     "OpenAIError",
@@ -198,21 +249,44 @@ __all__ = [
     "TimestampTooOldError",
     "UnknownVariant",
     "UnprocessableEntityError",
+    "VERSION",
     "WebSocketConnectionError",
     "WebSocketInterruptedError",
     "WebSocketQueueFullError",
     "WebhookVerificationError",
     "Webhooks",
     "__version__",
+    "file_from_path",
+    "not_given",
     "omit",
+    "pydantic_function_tool",
+    "pydantic_responses_function_tool",
 ]
 
 
+def file_from_path(path: str | os.PathLike[str]) -> tuple[str, pathlib.Path]:
+    """openai-python's ``file_from_path``: a file argument named after the file.
+
+    The same upload (the file's name, its bytes), but the file is read in chunks while the
+    request is sent rather than loaded here: reading a whole file would block the Trio
+    loop, and a large one would sit in memory (docs/file-uploads.md).
+    """
+    return os.path.basename(path), pathlib.Path(path)
+
+
+# Subpackages reachable as attributes after `import trio_openai` (as `openai.types` is),
+# imported on first use.
+_SUBPACKAGES = frozenset({"auth", "lib", "resources", "types"})
+
+
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)  # sets the attribute itself
+    target = _LAZY.get(name)
+    if target is None:
         raise AttributeError(f"module 'trio_openai' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    module, attribute = (target, name) if isinstance(target, str) else target
+    value = getattr(importlib.import_module(module, __name__), attribute)
     globals()[name] = value
     return value
 

@@ -46,6 +46,7 @@ from ._errors import OpenAIError
 __all__ = [
     "InvalidSignatureError",
     "InvalidTimestampError",
+    "InvalidWebhookSignatureError",
     "MissingHeaderError",
     "MissingSecretError",
     "TimestampTooNewError",
@@ -160,7 +161,18 @@ class MissingHeaderError(WebhookVerificationError):
         self.header = header
 
 
-class InvalidTimestampError(WebhookVerificationError):
+class InvalidWebhookSignatureError(WebhookVerificationError):
+    """The delivery is not authentic: a bad or out-of-range timestamp, or no matching
+    signature.
+
+    openai-python's name, over the same cases as there (its ``verify_signature`` raises a
+    plain `ValueError` for a missing secret or header; here those are the sibling
+    `MissingSecretError` / `MissingHeaderError`), so a ported ``except`` clause catches
+    what it caught before.
+    """
+
+
+class InvalidTimestampError(InvalidWebhookSignatureError):
     """The `webhook-timestamp` header is not a decimal integer."""
 
     def __init__(self, value: str) -> None:
@@ -168,7 +180,7 @@ class InvalidTimestampError(WebhookVerificationError):
         super().__init__(f"the webhook-timestamp header is not an integer: {shown!r}")
 
 
-class _TimestampOutOfRange(WebhookVerificationError):
+class _TimestampOutOfRange(InvalidWebhookSignatureError):
     timestamp: int
     now: int
     tolerance: float
@@ -188,7 +200,7 @@ class TimestampTooNewError(_TimestampOutOfRange):
     """The delivery claims a time further in the future than the tolerance."""
 
 
-class InvalidSignatureError(WebhookVerificationError):
+class InvalidSignatureError(InvalidWebhookSignatureError):
     """No `v1` entry of `webhook-signature` matches the expected signature."""
 
 

@@ -60,6 +60,8 @@ from ._spend import (
     TokenUsage as TokenUsage,
 )
 from ._structured import (
+    ContentFilterFinishReasonError as ContentFilterFinishReasonError,
+    LengthFinishReasonError as LengthFinishReasonError,
     ParsedChatCompletion as ParsedChatCompletion,
     ParsedChatMessage as ParsedChatMessage,
     ParsedChoice as ParsedChoice,
@@ -103,9 +105,11 @@ __all__ = [
     "ChunkEvent",
     "ContentDeltaEvent",
     "ContentDoneEvent",
+    "ContentFilterFinishReasonError",
     "FunctionTool",
     "FunctionToolCallArgumentsDeltaEvent",
     "FunctionToolCallArgumentsDoneEvent",
+    "LengthFinishReasonError",
     "LogprobsContentDeltaEvent",
     "LogprobsContentDoneEvent",
     "LogprobsRefusalDeltaEvent",

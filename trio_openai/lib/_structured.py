@@ -12,7 +12,9 @@ dataclasses, TypedDicts, pydantic models) sent as ``text.format`` (Responses) or
 ``response_format`` (chat completions), named after the type in snake case. The reply's
 text is decoded and converted back into the type; text that is not JSON, or JSON of the
 wrong shape, raises `StructuredOutputError` carrying the raw text. A refusal is reported,
-never parsed. Function tools made with `function_tool` may be passed in ``tools`` as they
+never parsed. A chat choice cut off by the token limit or the content filter raises
+`LengthFinishReasonError` / `ContentFilterFinishReasonError` (subclasses of it), as
+openai-python's ``chat.completions.parse`` does. Function tools made with `function_tool` may be passed in ``tools`` as they
 are.
 """
 
@@ -26,7 +28,6 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
 import attrs
 import orjson
 
-from .._errors import OpenAIError
 from .._models import BaseModel, generated_model
 from .._response import APIResponse
 from .._types import CallOptions, omit
@@ -37,6 +38,11 @@ from ..types.chat import (
 )
 from ..types.responses import Response
 from ._convert import convert
+from ._parse_errors import (
+    ContentFilterFinishReasonError,
+    LengthFinishReasonError,
+    StructuredOutputError,
+)
 from ._schema import ShapeError, to_strict_json_schema
 
 if TYPE_CHECKING:
@@ -48,6 +54,8 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "ContentFilterFinishReasonError",
+    "LengthFinishReasonError",
     "ParsedChatCompletion",
     "ParsedChatMessage",
     "ParsedChoice",
@@ -64,19 +72,6 @@ __all__ = [
 
 T = TypeVar("T")
 _OPTION_NAMES = frozenset(CallOptions.__annotations__)
-
-
-class StructuredOutputError(OpenAIError):
-    """The model's output is not JSON of the requested type.
-
-    ``raw`` is the text the model produced; ``response`` the whole decoded result (a
-    `Response` or a chat completion) when there is one.
-    """
-
-    def __init__(self, message: str, *, raw: str, response: object = None) -> None:
-        super().__init__(message)
-        self.raw = raw
-        self.response = response
 
 
 # --- request building -----------------------------------------------------------------------
@@ -323,7 +318,10 @@ def parse_chat_completion(
     """Parse each choice's content into `response_format` (no request is made).
 
     A choice whose message has a refusal, or no content (tool calls), gets ``parsed=None``.
-    Raises `StructuredOutputError` for content that is not JSON of that type.
+    Raises `StructuredOutputError` for content that is not JSON of that type, and its
+    subclasses `LengthFinishReasonError` / `ContentFilterFinishReasonError` for a choice
+    that the token limit or the content filter stopped (whatever its content), as
+    openai-python does.
     """
     choices: list[ParsedChoice[T]] = []
     for choice in completion.choices or ():
@@ -332,10 +330,13 @@ def parse_chat_completion(
         refusal = message.refusal if isinstance(message.refusal, str) else None
         # A field the server left out holds `omit`, whatever its declared type says.
         finish = choice.finish_reason if isinstance(choice.finish_reason, str) else None  # pyright: ignore[reportUnnecessaryIsInstance]
+        if finish == "length":
+            raise LengthFinishReasonError(completion=completion, raw=content or "")
+        if finish == "content_filter":
+            raise ContentFilterFinishReasonError(completion=completion, raw=content or "")
         parsed: T | None = None
         if refusal is None and content:
-            why = finish if finish in ("length", "content_filter") else None
-            parsed = _decode(response_format, content, response=completion, why=why)
+            parsed = _decode(response_format, content, response=completion, why=None)
         fields = _fields_of(choice)
         fields["message"] = ParsedChatMessage(**_fields_of(message), parsed=parsed)
         parsed_choice: ParsedChoice[T] = ParsedChoice(**fields)
@@ -353,7 +354,9 @@ async def parse_chat(
 
     `params` are the parameters of ``chat.completions.create`` (``model``, ``messages``,
     ``tools``...) and the call options. Raises `StructuredOutputError` when a choice's content
-    is not JSON of that type, `TypeError` when the type has no strict schema.
+    is not JSON of that type (`LengthFinishReasonError` / `ContentFilterFinishReasonError`
+    when the token limit or the content filter stopped it), `TypeError` when the type has
+    no strict schema.
     """
     if params.get("stream"):
         raise TypeError("parse_chat does not stream")
