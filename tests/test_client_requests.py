@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import platform
+import typing
 
 import httpx
 import pytest
@@ -63,6 +64,15 @@ def test_data_residency_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     with pytest.raises(trio_openai.OpenAIError):
         trio_openai.OpenAI(api_key="k", data_residency="mars")
+
+
+def test_data_residency_regions_are_openai_pythons(monkeypatch: pytest.MonkeyPatch) -> None:
+    from openai._data_residency import _DATA_RESIDENCY_BASE_URLS  # pyright: ignore[reportPrivateUsage]
+
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    assert set(typing.get_args(trio_openai.DataResidency)) == set(_DATA_RESIDENCY_BASE_URLS)
+    for region, url in _DATA_RESIDENCY_BASE_URLS.items():
+        assert trio_openai.OpenAI(api_key="k", data_residency=region).base_url == url
 
 
 def test_malformed_custom_headers_are_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -142,10 +142,6 @@ ABSENT: dict[str, str] = {
     "annotations": "`from __future__ import annotations` in openai/__init__.py, not API",
     "override": "typing_extensions.override imported by openai/__init__.py, not API",
     "version": "the module holding VERSION: here trio_openai.VERSION and trio_openai.__version__",
-    "DataResidency": (
-        "gap: openai-python 3.63 knows the regions au, in and jp too; OpenAI(data_residency=) "
-        "here takes global, us, eu and ae (trio_openai._config.DataResidency)"
-    ),
     "OAuthError": (
         "a refused token exchange raises trio_openai.auth.WorkloadIdentityError (its "
         "error_code is the OAuth error), not an AuthenticationError (docs/workload-identity.md)"

@@ -59,6 +59,7 @@ from ._errors import (
     StreamError as StreamError,
     UnprocessableEntityError as UnprocessableEntityError,
 )
+from ._config import DataResidency as DataResidency
 from ._interrupted import (
     StreamInterruptedError as StreamInterruptedError,
     StreamStalledError as StreamStalledError,
@@ -209,6 +210,7 @@ __all__ = [
     "Client",
     "ClientClosedError",
     "ConflictError",
+    "DataResidency",
     "ContentFilterFinishReasonError",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",

@@ -20,12 +20,15 @@ __all__ = [
 ]
 
 DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
-DataResidency: TypeAlias = Literal["global", "us", "eu", "ae"]
+DataResidency: TypeAlias = Literal["global", "us", "eu", "ae", "au", "in", "jp"]
 _RESIDENCY_HOSTS: Final[Mapping[str, str]] = {
     "global": "https://api.openai.com/v1",
     "us": "https://us.api.openai.com/v1",
     "eu": "https://eu.api.openai.com/v1",
     "ae": "https://ae.api.openai.com/v1",
+    "au": "https://au.api.openai.com/v1",
+    "in": "https://in.api.openai.com/v1",
+    "jp": "https://jp.api.openai.com/v1",
 }
 
 
