@@ -582,6 +582,30 @@ def test_parse_hooks_fill_parsed_fields() -> None:
     assert done.parsed_arguments == ("f", 2)
 
 
+@pytest.mark.parametrize(
+    ("finish", "error"),
+    [
+        ("length", trio_openai.LengthFinishReasonError),
+        ("content_filter", trio_openai.ContentFilterFinishReasonError),
+    ],
+)
+def test_a_cut_or_filtered_choice_is_not_parsed(
+    finish: str, error: type[trio_openai.LengthFinishReasonError]
+) -> None:
+    # openai-python's stream raises these when it would parse (a response format or tools).
+    state = ChatCompletionStreamState(parse_content=str.upper)
+    feed(state, [chunk(choice(content='{"a": 1'))])
+    with pytest.raises(error) as info:
+        feed(state, [chunk(choice(finish_reason=finish))])
+    completion = info.value.completion
+    assert completion is not None and completion.choices[0].message.content == '{"a": 1'
+    assert completion.choices[0].finish_reason == finish
+    # without parsing there is nothing to refuse: the stream just ends
+    plain = ChatCompletionStreamState()
+    feed(plain, [chunk(choice(content="cut")), chunk(choice(finish_reason=finish))])
+    assert plain.get_final_completion().choices[0].finish_reason == finish
+
+
 def test_no_chunk_at_all() -> None:
     with pytest.raises(APIResponseValidationError, match="before its first chunk"):
         ChatCompletionStreamState().get_final_completion()

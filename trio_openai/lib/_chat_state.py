@@ -41,6 +41,7 @@ from ._chat_merge import (
     merge_unknown as _merge_unknown,
     text_piece as _text_piece,
 )
+from ._parse_errors import ContentFilterFinishReasonError, LengthFinishReasonError
 
 __all__ = [
     "ChatCompletionStreamState",
@@ -54,6 +55,7 @@ _NOT_COPIED: Final = frozenset({"object", "choices", "usage", "obfuscation"})
 # Some servers also send a `message` in chunks: the one built from the deltas is kept.
 _CHOICE_KEYS: Final = frozenset({"index", "delta", "logprobs", "finish_reason", "message"})
 _PLAIN_CHOICE_KEYS: Final = frozenset({"index", "delta", "logprobs", "finish_reason"})
+_UNPARSEABLE: Final = frozenset({"length", "content_filter"})  # finish reasons
 
 
 @final
@@ -250,6 +252,12 @@ class ChatCompletionStreamState:
         finish_reason = raw.get("finish_reason")
         if finish_reason is not None:
             choice.data["finish_reason"] = finish_reason
+            if finish_reason in _UNPARSEABLE and (self._parse_content or self._parse_arguments):
+                # Cut off or filtered: nothing to parse. openai-python raises these here too.
+                completion = self.current_completion_snapshot
+                if finish_reason == "length":
+                    raise LengthFinishReasonError(completion=completion)
+                raise ContentFilterFinishReasonError(completion=completion)
             self._finish_choice(choice, events)
 
     def _merge_delta(
