@@ -66,6 +66,7 @@ class ModuleWriter:
         self.name = name
         self.runtime: set[str] = set()
         self.typing: set[str] = set()
+        self.literals: set[str] = set()  # string enum values, one shared instance each (_LIT)
 
     # --- names -------------------------------------------------------------------------
 
@@ -194,7 +195,13 @@ class ModuleWriter:
             yield from _wrap(f"        {', '.join(setters)} = cls._SET", "        ")
         for f in c.fields:
             call = self.conv_call(f.type, "x")
-            if call is None:
+            if call is None and f.tags:
+                # A string enum: each item of a big list would hold its own copy of "file",
+                # "processed"... (orjson shares keys, not values); keep the module's one.
+                self.literals.update(f.tags)
+                yield f"        x = g({quote(f.key)}, omit)"
+                yield f"        s_{f.attr}(self, _LIT.get(x, x) if x.__class__ is str else x)"
+            elif call is None:
                 yield f"        s_{f.attr}(self, g({quote(f.key)}, omit))"
             elif call.startswith(("_decode_list(", "_decode_map(")):
                 # absent, null and empty stay as they are, without a call
@@ -361,6 +368,17 @@ class ModuleWriter:
                 )
         if "_new(" in body:
             head += ["", "_new = object.__new__"]
+        if self.literals:
+            head += ["# The enum values of this module's fields: decoded values share these."]
+            head += ["_LIT: dict[str, str] = {"]
+            line = "   "
+            for value in sorted(self.literals):
+                pair = f" {quote(value)}: {quote(value)},"
+                if len(line) + len(pair) > 96:
+                    head.append(line)
+                    line = "   "
+                line += pair
+            head += [line, "}"]
         return "\n".join(head) + "\n\n\n" + body + "\n"
 
 

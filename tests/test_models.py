@@ -383,3 +383,22 @@ def test_types_dir_lists_every_name_without_importing_them() -> None:
     assert "decoder_for" in names
     assert set(types._INDEX) <= set(names)
     assert {"Response", "FileObject", "Batch"} <= set(names)  # generated and openai-python's
+
+
+def test_enum_values_of_a_big_list_share_one_string_each() -> None:
+    # A 10,000-file page held 30,000 copies of "file", "processed"...: orjson shares keys,
+    # not values. Decoded enum values are the module's one instance; others stay as sent.
+    from trio_openai.types.files import OpenAIFile
+
+    def item(n: int, status: object) -> dict[str, Any]:
+        return {"id": f"file-{n}", "object": "file", "bytes": n, "created_at": 0,
+                "filename": "a.jsonl", "purpose": "batch", "status": status}  # fmt: skip
+
+    body = orjson.dumps([item(1, "processed"), item(2, "processed"), item(3, "not_yet_known")])
+    first, second, third = (OpenAIFile.from_dict(d) for d in orjson.loads(body))
+    assert first.status == second.status == "processed"
+    assert first.status is second.status and first.object is second.object
+    assert first.purpose is second.purpose
+    assert third.status == "not_yet_known"  # a value newer than the library is kept
+    odd = OpenAIFile.from_dict(item(4, ["not", "a", "string"]))
+    assert odd.status == ["not", "a", "string"] and odd.to_dict()["status"] == odd.status

@@ -24,6 +24,39 @@ else:
     _responses = _lazy_module(globals(), "_responses", "responses")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "USD": "USD", "accepted": "accepted", "certificate": "certificate",
+    "certificate.deleted": "certificate.deleted", "email": "email",
+    "enhanced_modified_abuse_monitoring": "enhanced_modified_abuse_monitoring",
+    "enhanced_zero_data_retention": "enhanced_zero_data_retention", "expired": "expired",
+    "group": "group", "group.deleted": "group.deleted", "group.role": "group.role",
+    "group.user": "group.user", "group.user.deleted": "group.user.deleted", "list": "list",
+    "member": "member", "modified_abuse_monitoring": "modified_abuse_monitoring",
+    "month": "month", "none": "none",
+    "organization.admin_api_key": "organization.admin_api_key",
+    "organization.admin_api_key.deleted": "organization.admin_api_key.deleted",
+    "organization.certificate": "organization.certificate",
+    "organization.certificate.activation": "organization.certificate.activation",
+    "organization.certificate.deactivation": "organization.certificate.deactivation",
+    "organization.data_retention": "organization.data_retention",
+    "organization.invite": "organization.invite",
+    "organization.invite.deleted": "organization.invite.deleted",
+    "organization.project.certificate": "organization.project.certificate",
+    "organization.project.certificate.activation": "organization.project.certificate.activation",
+    "organization.project.certificate.deactivation": "organization.project.certificate.deactivation",
+    "organization.project.service_account.api_key": "organization.project.service_account.api_key",
+    "organization.spend_alert": "organization.spend_alert",
+    "organization.spend_alert.deleted": "organization.spend_alert.deleted",
+    "organization.spend_limit": "organization.spend_limit",
+    "organization.spend_limit.deleted": "organization.spend_limit.deleted",
+    "organization.user": "organization.user",
+    "organization.user.deleted": "organization.user.deleted",
+    "organization_default": "organization_default", "owner": "owner", "pending": "pending",
+    "reader": "reader", "role": "role", "role.deleted": "role.deleted",
+    "tenant_group": "tenant_group", "tenant_user": "tenant_user", "user": "user",
+    "user.role": "user.role", "zero_data_retention": "zero_data_retention",
+}
 
 
 PublicProjectResidency: TypeAlias = 'Literal["GLOBAL", "US_STORAGE_PROCESSING", "EU_STORAGE_PROCESSING", "JP_STORAGE", "KR_STORAGE", "CA_STORAGE", "SG_STORAGE", "IN_STORAGE", "AU_STORAGE", "GB_STORAGE", "AE_STORAGE", "AE_STORAGE_PROCESSING"]'
@@ -80,7 +113,8 @@ class AdminApiKey(BaseModel):
             set_extra, s_object, s_id, s_name, s_redacted_value, s_created_at, s_expires_at,
             s_last_used_at, s_owner,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_name(self, g("name", omit))
         s_redacted_value(self, g("redacted_value", omit))
@@ -134,7 +168,8 @@ class AdminApiKeyCreateResponse(BaseModel):
             set_extra, s_object, s_id, s_name, s_redacted_value, s_created_at, s_expires_at,
             s_last_used_at, s_owner, s_value,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_name(self, g("name", omit))
         s_redacted_value(self, g("redacted_value", omit))
@@ -210,7 +245,8 @@ class AdminApiKeysDeleteResponse(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_deleted = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_deleted(self, g("deleted", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -240,7 +276,8 @@ class ApiKeyList(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_has_more, s_first_id, s_last_id = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(AdminApiKey._from_dict, x))
         s_has_more(self, g("has_more", omit))
@@ -381,7 +418,8 @@ class Certificate(BaseModel):
         (
             set_extra, s_object, s_id, s_name, s_created_at, s_certificate_details, s_active,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_name(self, g("name", omit))
         s_created_at(self, g("created_at", omit))
@@ -516,8 +554,10 @@ class CreateSpendAlertBody(BaseModel):
         self = _new(cls)
         set_extra, s_threshold_amount, s_currency, s_interval, s_notification_channel = cls._SET
         s_threshold_amount(self, g("threshold_amount", omit))
-        s_currency(self, g("currency", omit))
-        s_interval(self, g("interval", omit))
+        x = g("currency", omit)
+        s_currency(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("interval", omit)
+        s_interval(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("notification_channel", omit)
         s_notification_channel(self, x if x is None or x is omit else SpendAlertNotificationChannel._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -544,7 +584,8 @@ class DeleteCertificateResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_id = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -630,7 +671,8 @@ class Group(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_id, s_name, s_created_at, s_scim_managed = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_name(self, g("name", omit))
         s_created_at(self, g("created_at", omit))
@@ -662,7 +704,8 @@ class GroupDeletedResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_id, s_deleted = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_deleted(self, g("deleted", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -695,7 +738,8 @@ class GroupListResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_has_more, s_next = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(GroupResponse._from_dict, x))
         s_has_more(self, g("has_more", omit))
@@ -743,7 +787,8 @@ class GroupMemberUser(BaseModel):
         s_email(self, g("email", omit))
         s_picture(self, g("picture", omit))
         s_is_service_account(self, g("is_service_account", omit))
-        s_user_type(self, g("user_type", omit))
+        x = g("user_type", omit)
+        s_user_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -815,7 +860,8 @@ class GroupResponse(BaseModel):
         s_name(self, g("name", omit))
         s_created_at(self, g("created_at", omit))
         s_is_scim_managed(self, g("is_scim_managed", omit))
-        s_group_type(self, g("group_type", omit))
+        x = g("group_type", omit)
+        s_group_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -841,7 +887,8 @@ class GroupRoleAssignment(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_group, s_role = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("group", omit)
         s_group(self, x if x is None or x is omit else Group._from_dict(x))
         x = g("role", omit)
@@ -903,7 +950,8 @@ class GroupUserAssignment(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_user_id, s_group_id = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_user_id(self, g("user_id", omit))
         s_group_id(self, g("group_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -930,7 +978,8 @@ class GroupUserDeletedResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_deleted = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_deleted(self, g("deleted", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1024,11 +1073,14 @@ class Invite(BaseModel):
             set_extra, s_object, s_id, s_email, s_role, s_status, s_created_at, s_expires_at,
             s_accepted_at, s_projects,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_email(self, g("email", omit))
-        s_role(self, g("role", omit))
-        s_status(self, g("status", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_at(self, g("created_at", omit))
         s_expires_at(self, g("expires_at", omit))
         s_accepted_at(self, g("accepted_at", omit))
@@ -1059,7 +1111,8 @@ class InviteDeleteResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_id, s_deleted = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_deleted(self, g("deleted", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1096,7 +1149,8 @@ class InviteListResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(Invite._from_dict, x))
         s_first_id(self, g("first_id", omit))
@@ -1127,7 +1181,8 @@ class InviteProject(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_role = cls._SET
         s_id(self, g("id", omit))
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1187,7 +1242,8 @@ class InviteRequest(BaseModel):
         self = _new(cls)
         set_extra, s_email, s_role, s_projects = cls._SET
         s_email(self, g("email", omit))
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("projects", omit)
         s_projects(self, x if not x else _decode_list(InviteRequestProject._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1215,7 +1271,8 @@ class InviteRequestProject(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_role = cls._SET
         s_id(self, g("id", omit))
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1244,7 +1301,8 @@ class ListAuditLogsResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(_audit_logs.AuditLog._from_dict, x))
         s_first_id(self, g("first_id", omit))
@@ -1283,7 +1341,8 @@ class ListCertificatesResponse(BaseModel):
         s_first_id(self, g("first_id", omit))
         s_last_id(self, g("last_id", omit))
         s_has_more(self, g("has_more", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1317,7 +1376,8 @@ class ListProjectCertificatesResponse(BaseModel):
         s_first_id(self, g("first_id", omit))
         s_last_id(self, g("last_id", omit))
         s_has_more(self, g("has_more", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1376,7 +1436,8 @@ class OrganizationCertificate(BaseModel):
         (
             set_extra, s_object, s_id, s_name, s_created_at, s_certificate_details, s_active,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_name(self, g("name", omit))
         s_created_at(self, g("created_at", omit))
@@ -1406,7 +1467,8 @@ class OrganizationCertificateActivationResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(OrganizationCertificate._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1457,7 +1519,8 @@ class OrganizationCertificateDeactivationResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(OrganizationCertificate._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1484,8 +1547,10 @@ class OrganizationDataRetention(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_type = cls._SET
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1523,7 +1588,8 @@ class OrganizationProjectCertificate(BaseModel):
         (
             set_extra, s_object, s_id, s_name, s_created_at, s_certificate_details, s_active,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_name(self, g("name", omit))
         s_created_at(self, g("created_at", omit))
@@ -1553,7 +1619,8 @@ class OrganizationProjectCertificateActivationResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(OrganizationProjectCertificate._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1604,7 +1671,8 @@ class OrganizationProjectCertificateDeactivationResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(OrganizationProjectCertificate._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1646,10 +1714,13 @@ class OrganizationSpendAlert(BaseModel):
             s_notification_channel,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_threshold_amount(self, g("threshold_amount", omit))
-        s_currency(self, g("currency", omit))
-        s_interval(self, g("interval", omit))
+        x = g("currency", omit)
+        s_currency(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("interval", omit)
+        s_interval(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("notification_channel", omit)
         s_notification_channel(self, x if x is None or x is omit else SpendAlertNotificationChannel._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1680,7 +1751,8 @@ class OrganizationSpendAlertDeletedResource(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_deleted = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_deleted(self, g("deleted", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1715,7 +1787,8 @@ class OrganizationSpendAlertListResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(OrganizationSpendAlert._from_dict, x))
         s_first_id(self, g("first_id", omit))
@@ -1745,7 +1818,8 @@ class OrganizationSpendLimitDeletedResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_deleted = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_deleted(self, g("deleted", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1785,7 +1859,8 @@ class OrganizationSpendLimitResource(BaseModel):
         (
             set_extra, s_object, s_threshold_amount, s_currency, s_interval, s_enforcement,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_threshold_amount(self, g("threshold_amount", omit))
         s_currency(self, g("currency", omit))
         s_interval(self, g("interval", omit))
@@ -1875,7 +1950,8 @@ class PublicRoleListResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_has_more, s_next = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(Role._from_dict, x))
         s_has_more(self, g("has_more", omit))
@@ -1951,7 +2027,8 @@ class Role(BaseModel):
             set_extra, s_object, s_id, s_name, s_description, s_permissions, s_resource_type,
             s_predefined_role,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_name(self, g("name", omit))
         s_description(self, g("description", omit))
@@ -1985,7 +2062,8 @@ class RoleDeletedResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_id, s_deleted = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_deleted(self, g("deleted", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2020,7 +2098,8 @@ class RoleListResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_has_more, s_next = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(AssignedRoleDetails._from_dict, x))
         s_has_more(self, g("has_more", omit))
@@ -2058,7 +2137,8 @@ class ServiceAccountApiKeyBody(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_value, s_name, s_created_at, s_id = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_value(self, g("value", omit))
         s_name(self, g("name", omit))
         s_created_at(self, g("created_at", omit))
@@ -2090,7 +2170,8 @@ class SpendAlertNotificationChannel(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_recipients, s_subject_prefix = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_recipients(self, g("recipients", omit))
         s_subject_prefix(self, g("subject_prefix", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2179,7 +2260,8 @@ class UpdateOrganizationDataRetentionBody(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_retention_type = cls._SET
-        s_retention_type(self, g("retention_type", omit))
+        x = g("retention_type", omit)
+        s_retention_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2211,8 +2293,10 @@ class UpdateOrganizationSpendLimitBody(BaseModel):
         self = _new(cls)
         set_extra, s_threshold_amount, s_currency, s_interval = cls._SET
         s_threshold_amount(self, g("threshold_amount", omit))
-        s_currency(self, g("currency", omit))
-        s_interval(self, g("interval", omit))
+        x = g("currency", omit)
+        s_currency(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("interval", omit)
+        s_interval(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2234,7 +2318,8 @@ class UpdateProjectDataRetentionBody(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_retention_type = cls._SET
-        s_retention_type(self, g("retention_type", omit))
+        x = g("retention_type", omit)
+        s_retention_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2259,7 +2344,8 @@ class UpdateProjectServiceAccountBody(BaseModel):
         self = _new(cls)
         set_extra, s_name, s_role = cls._SET
         s_name(self, g("name", omit))
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2291,8 +2377,10 @@ class UpdateProjectSpendLimitBody(BaseModel):
         self = _new(cls)
         set_extra, s_threshold_amount, s_currency, s_interval = cls._SET
         s_threshold_amount(self, g("threshold_amount", omit))
-        s_currency(self, g("currency", omit))
-        s_interval(self, g("interval", omit))
+        x = g("currency", omit)
+        s_currency(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("interval", omit)
+        s_interval(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2390,7 +2478,8 @@ class User(BaseModel):
             s_is_scim_managed, s_api_key_last_used_at, s_technical_level, s_developer_persona,
             s_projects,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_name(self, g("name", omit))
         s_email(self, g("email", omit))
@@ -2432,7 +2521,8 @@ class UserDeleteResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_id, s_deleted = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_deleted(self, g("deleted", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2467,7 +2557,8 @@ class UserListResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_has_more, s_next = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(GroupUser._from_dict, x))
         s_has_more(self, g("has_more", omit))
@@ -2500,7 +2591,8 @@ class UserListResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(User._from_dict, x))
         s_first_id(self, g("first_id", omit))
@@ -2528,7 +2620,8 @@ class UserProjects(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(UserProjectsDataItem._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2582,7 +2675,8 @@ class UserRoleAssignment(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_user, s_role = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("user", omit)
         s_user(self, x if x is None or x is omit else User._from_dict(x))
         x = g("role", omit)
@@ -2657,7 +2751,8 @@ class UserUser(BaseModel):
             set_extra, s_object, s_id, s_email, s_name, s_picture, s_enabled, s_banned,
             s_banned_at,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_email(self, g("email", omit))
         s_name(self, g("name", omit))

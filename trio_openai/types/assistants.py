@@ -28,6 +28,37 @@ else:
     _threads = _lazy_module(globals(), "_threads", "threads")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "[DONE]": "[DONE]", "assistant": "assistant", "assistant.deleted": "assistant.deleted",
+    "auto": "auto", "code_interpreter": "code_interpreter",
+    "default_2024_08_21": "default_2024_08_21", "done": "done", "error": "error",
+    "file_citation": "file_citation", "file_path": "file_path", "file_search": "file_search",
+    "function": "function", "high": "high", "image": "image", "image_file": "image_file",
+    "image_url": "image_url", "logs": "logs", "low": "low",
+    "message_creation": "message_creation", "refusal": "refusal", "static": "static",
+    "text": "text", "thread.created": "thread.created",
+    "thread.message.completed": "thread.message.completed",
+    "thread.message.created": "thread.message.created",
+    "thread.message.delta": "thread.message.delta",
+    "thread.message.in_progress": "thread.message.in_progress",
+    "thread.message.incomplete": "thread.message.incomplete",
+    "thread.run.cancelled": "thread.run.cancelled",
+    "thread.run.cancelling": "thread.run.cancelling",
+    "thread.run.completed": "thread.run.completed", "thread.run.created": "thread.run.created",
+    "thread.run.expired": "thread.run.expired", "thread.run.failed": "thread.run.failed",
+    "thread.run.in_progress": "thread.run.in_progress",
+    "thread.run.incomplete": "thread.run.incomplete", "thread.run.queued": "thread.run.queued",
+    "thread.run.requires_action": "thread.run.requires_action",
+    "thread.run.step.cancelled": "thread.run.step.cancelled",
+    "thread.run.step.completed": "thread.run.step.completed",
+    "thread.run.step.created": "thread.run.step.created",
+    "thread.run.step.delta": "thread.run.step.delta",
+    "thread.run.step.expired": "thread.run.step.expired",
+    "thread.run.step.failed": "thread.run.step.failed",
+    "thread.run.step.in_progress": "thread.run.step.in_progress", "tool_calls": "tool_calls",
+    "user": "user",
+}
 
 
 AssistantSupportedModels: TypeAlias = 'Literal["gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07", "gpt-5-nano-2025-08-07", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14", "o3-mini", "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o", "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-2024-05-13", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4.5-preview", "gpt-4.5-preview-2025-02-27", "gpt-4-turbo", "gpt-4-turbo-2024-04-09", "gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-1106-preview", "gpt-4-vision-preview", "gpt-4", "gpt-4-0314", "gpt-4-0613", "gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-16k", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-1106", "gpt-3.5-turbo-0125", "gpt-3.5-turbo-16k-0613"]'
@@ -524,7 +555,8 @@ class AssistantObject(BaseModel):
             s_response_format,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_at(self, g("created_at", omit))
         s_name(self, g("name", omit))
         s_description(self, g("description", omit))
@@ -637,7 +669,8 @@ class AssistantToolsCode(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -662,7 +695,8 @@ class AssistantToolsFileSearch(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_file_search = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("file_search", omit)
         s_file_search(self, x if x is None or x is omit else AssistantToolsFileSearchFileSearch._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -717,7 +751,8 @@ class AssistantToolsFunction(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_function = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("function", omit)
         s_function(self, x if x is None or x is omit else _chat.FunctionObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -932,7 +967,8 @@ class CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategyAu
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -956,7 +992,8 @@ class CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategySt
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_static = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("static", omit)
         s_static(self, x if x is None or x is omit else CreateAssistantRequestToolResourcesFileSearchVectorStoreChunkingStrategyStaticStatic._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1018,7 +1055,8 @@ class DeleteAssistantResponse(BaseModel):
         set_extra, s_id, s_deleted, s_object = cls._SET
         s_id(self, g("id", omit))
         s_deleted(self, g("deleted", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1041,8 +1079,10 @@ class DoneEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
-        s_data(self, g("data", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("data", omit)
+        s_data(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1068,7 +1108,8 @@ class ErrorEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _responses.Error._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1100,7 +1141,8 @@ class FileSearchRankingOptions(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_ranker, s_score_threshold = cls._SET
-        s_ranker(self, g("ranker", omit))
+        x = g("ranker", omit)
+        s_ranker(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_score_threshold(self, g("score_threshold", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1163,7 +1205,8 @@ class MessageDeltaContentImageFileObject(BaseModel):
         self = _new(cls)
         set_extra, s_index, s_type, s_image_file = cls._SET
         s_index(self, g("index", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("image_file", omit)
         s_image_file(self, x if x is None or x is omit else MessageDeltaContentImageFileObjectImageFile._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1197,7 +1240,8 @@ class MessageDeltaContentImageFileObjectImageFile(BaseModel):
         self = _new(cls)
         set_extra, s_file_id, s_detail = cls._SET
         s_file_id(self, g("file_id", omit))
-        s_detail(self, g("detail", omit))
+        x = g("detail", omit)
+        s_detail(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1225,7 +1269,8 @@ class MessageDeltaContentImageUrlObject(BaseModel):
         self = _new(cls)
         set_extra, s_index, s_type, s_image_url = cls._SET
         s_index(self, g("index", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("image_url", omit)
         s_image_url(self, x if x is None or x is omit else MessageDeltaContentImageUrlObjectImageUrl._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1255,7 +1300,8 @@ class MessageDeltaContentImageUrlObjectImageUrl(BaseModel):
         self = _new(cls)
         set_extra, s_url, s_detail = cls._SET
         s_url(self, g("url", omit))
-        s_detail(self, g("detail", omit))
+        x = g("detail", omit)
+        s_detail(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1283,7 +1329,8 @@ class MessageDeltaContentRefusalObject(BaseModel):
         self = _new(cls)
         set_extra, s_index, s_type, s_refusal = cls._SET
         s_index(self, g("index", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_refusal(self, g("refusal", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1325,7 +1372,8 @@ class MessageDeltaContentTextAnnotationsFileCitationObject(BaseModel):
             set_extra, s_index, s_type, s_text, s_file_citation, s_start_index, s_end_index,
         ) = cls._SET
         s_index(self, g("index", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         x = g("file_citation", omit)
         s_file_citation(self, x if x is None or x is omit else MessageDeltaContentTextAnnotationsFileCitationObjectFileCitation._from_dict(x))
@@ -1393,7 +1441,8 @@ class MessageDeltaContentTextAnnotationsFilePathObject(BaseModel):
         self = _new(cls)
         set_extra, s_index, s_type, s_text, s_file_path, s_start_index, s_end_index = cls._SET
         s_index(self, g("index", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         x = g("file_path", omit)
         s_file_path(self, x if x is None or x is omit else MessageDeltaContentTextAnnotationsFilePathObjectFilePath._from_dict(x))
@@ -1447,7 +1496,8 @@ class MessageDeltaContentTextObject(BaseModel):
         self = _new(cls)
         set_extra, s_index, s_type, s_text = cls._SET
         s_index(self, g("index", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("text", omit)
         s_text(self, x if x is None or x is omit else MessageDeltaContentTextObjectText._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1503,7 +1553,8 @@ class MessageDeltaObject(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_delta = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("delta", omit)
         s_delta(self, x if x is None or x is omit else MessageDeltaObjectDelta._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1529,7 +1580,8 @@ class MessageDeltaObjectDelta(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_role, s_content = cls._SET
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if not x else _decode_list(decode_message_delta_object_delta_content_item, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1554,7 +1606,8 @@ class MessageStreamEventThreadMessageCompleted(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _threads.MessageObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1579,7 +1632,8 @@ class MessageStreamEventThreadMessageCreated(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _threads.MessageObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1607,7 +1661,8 @@ class MessageStreamEventThreadMessageDelta(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else MessageDeltaObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1635,7 +1690,8 @@ class MessageStreamEventThreadMessageInProgress(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _threads.MessageObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1663,7 +1719,8 @@ class MessageStreamEventThreadMessageIncomplete(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _threads.MessageObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1836,7 +1893,8 @@ class RunStepDeltaObject(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_delta = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("delta", omit)
         s_delta(self, x if x is None or x is omit else RunStepDeltaObjectDelta._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1884,7 +1942,8 @@ class RunStepDeltaStepDetailsMessageCreationObject(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_message_creation = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("message_creation", omit)
         s_message_creation(self, x if x is None or x is omit else RunStepDeltaStepDetailsMessageCreationObjectMessageCreation._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1943,7 +2002,8 @@ class RunStepDeltaStepDetailsToolCallsCodeObject(BaseModel):
         set_extra, s_index, s_id, s_type, s_code_interpreter = cls._SET
         s_index(self, g("index", omit))
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("code_interpreter", omit)
         s_code_interpreter(self, x if x is None or x is omit else RunStepDeltaStepDetailsToolCallsCodeObjectCodeInterpreter._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2003,7 +2063,8 @@ class RunStepDeltaStepDetailsToolCallsCodeOutputImageObject(BaseModel):
         self = _new(cls)
         set_extra, s_index, s_type, s_image = cls._SET
         s_index(self, g("index", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("image", omit)
         s_image(self, x if x is None or x is omit else RunStepDeltaStepDetailsToolCallsCodeOutputImageObjectImage._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2055,7 +2116,8 @@ class RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject(BaseModel):
         self = _new(cls)
         set_extra, s_index, s_type, s_logs = cls._SET
         s_index(self, g("index", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_logs(self, g("logs", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2092,7 +2154,8 @@ class RunStepDeltaStepDetailsToolCallsFileSearchObject(BaseModel):
         set_extra, s_index, s_id, s_type, s_file_search = cls._SET
         s_index(self, g("index", omit))
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_file_search(self, g("file_search", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2128,7 +2191,8 @@ class RunStepDeltaStepDetailsToolCallsFunctionObject(BaseModel):
         set_extra, s_index, s_id, s_type, s_function = cls._SET
         s_index(self, g("index", omit))
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("function", omit)
         s_function(self, x if x is None or x is omit else RunStepDeltaStepDetailsToolCallsFunctionObjectFunction._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2186,7 +2250,8 @@ class RunStepDeltaStepDetailsToolCallsObject(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_tool_calls = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("tool_calls", omit)
         s_tool_calls(self, x if not x else _decode_list(decode_run_step_delta_step_details_tool_calls_object_tool_call, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2211,7 +2276,8 @@ class RunStepStreamEventThreadRunStepCancelled(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _threads.RunStepObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2236,7 +2302,8 @@ class RunStepStreamEventThreadRunStepCompleted(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _threads.RunStepObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2261,7 +2328,8 @@ class RunStepStreamEventThreadRunStepCreated(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _threads.RunStepObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2289,7 +2357,8 @@ class RunStepStreamEventThreadRunStepDelta(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else RunStepDeltaObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2314,7 +2383,8 @@ class RunStepStreamEventThreadRunStepExpired(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _threads.RunStepObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2339,7 +2409,8 @@ class RunStepStreamEventThreadRunStepFailed(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _threads.RunStepObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2367,7 +2438,8 @@ class RunStepStreamEventThreadRunStepInProgress(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _threads.RunStepObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2392,7 +2464,8 @@ class RunStreamEventThreadRunCancelled(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _threads.RunObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2417,7 +2490,8 @@ class RunStreamEventThreadRunCancelling(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _threads.RunObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2442,7 +2516,8 @@ class RunStreamEventThreadRunCompleted(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _threads.RunObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2467,7 +2542,8 @@ class RunStreamEventThreadRunCreated(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _threads.RunObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2492,7 +2568,8 @@ class RunStreamEventThreadRunExpired(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _threads.RunObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2517,7 +2594,8 @@ class RunStreamEventThreadRunFailed(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _threads.RunObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2542,7 +2620,8 @@ class RunStreamEventThreadRunInProgress(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _threads.RunObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2567,7 +2646,8 @@ class RunStreamEventThreadRunIncomplete(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _threads.RunObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2592,7 +2672,8 @@ class RunStreamEventThreadRunQueued(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _threads.RunObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2620,7 +2701,8 @@ class RunStreamEventThreadRunRequiresAction(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_event, s_data = cls._SET
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _threads.RunObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2649,7 +2731,8 @@ class ThreadStreamEvent(BaseModel):
         self = _new(cls)
         set_extra, s_enabled, s_event, s_data = cls._SET
         s_enabled(self, g("enabled", omit))
-        s_event(self, g("event", omit))
+        x = g("event", omit)
+        s_event(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else _threads.ThreadObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))

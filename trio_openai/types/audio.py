@@ -24,6 +24,19 @@ else:
     _chat = _lazy_module(globals(), "_chat", "chat")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "aac": "aac", "audio": "audio", "audio.voice": "audio.voice",
+    "audio.voice_consent": "audio.voice_consent", "diarized_json": "diarized_json",
+    "duration": "duration", "flac": "flac", "json": "json", "list": "list", "mp3": "mp3",
+    "opus": "opus", "pcm": "pcm", "server_vad": "server_vad",
+    "speech.audio.delta": "speech.audio.delta", "speech.audio.done": "speech.audio.done",
+    "srt": "srt", "sse": "sse", "text": "text", "tokens": "tokens", "transcribe": "transcribe",
+    "transcript.text.delta": "transcript.text.delta",
+    "transcript.text.done": "transcript.text.done",
+    "transcript.text.segment": "transcript.text.segment", "verbose_json": "verbose_json",
+    "vtt": "vtt", "wav": "wav",
+}
 
 
 AudioResponseFormat: TypeAlias = 'Literal["json", "text", "srt", "verbose_json", "vtt", "diarized_json"]'
@@ -280,9 +293,11 @@ class CreateSpeechRequest(BaseModel):
         s_instructions(self, g("instructions", omit))
         x = g("voice", omit)
         s_voice(self, x if x is None or x is omit else _chat.decode_voice_ids_or_custom_voice(x))
-        s_response_format(self, g("response_format", omit))
+        x = g("response_format", omit)
+        s_response_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_speed(self, g("speed", omit))
-        s_stream_format(self, g("stream_format", omit))
+        x = g("stream_format", omit)
+        s_stream_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -399,7 +414,8 @@ class CreateTranscriptionRequest(BaseModel):
         s_languages(self, g("languages", omit))
         s_keywords(self, g("keywords", omit))
         s_prompt(self, g("prompt", omit))
-        s_response_format(self, g("response_format", omit))
+        x = g("response_format", omit)
+        s_response_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_temperature(self, g("temperature", omit))
         s_include(self, g("include", omit))
         s_timestamp_granularities(self, g("timestamp_granularities", omit))
@@ -444,7 +460,8 @@ class CreateTranscriptionResponseDiarizedJson(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_task, s_duration, s_text, s_segments, s_usage = cls._SET
-        s_task(self, g("task", omit))
+        x = g("task", omit)
+        s_task(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_duration(self, g("duration", omit))
         s_text(self, g("text", omit))
         x = g("segments", omit)
@@ -627,7 +644,8 @@ class CreateTranslationRequest(BaseModel):
         s_file(self, g("file", omit))
         s_model(self, g("model", omit))
         s_prompt(self, g("prompt", omit))
-        s_response_format(self, g("response_format", omit))
+        x = g("response_format", omit)
+        s_response_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_temperature(self, g("temperature", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -769,7 +787,8 @@ class SpeechAudioDeltaEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_audio = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_audio(self, g("audio", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -795,7 +814,8 @@ class SpeechAudioDoneEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_usage = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("usage", omit)
         s_usage(self, x if x is None or x is omit else SpeechAudioDoneEventUsage._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -871,7 +891,8 @@ class TranscriptTextDeltaEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_delta, s_logprobs, s_segment_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_delta(self, g("delta", omit))
         x = g("logprobs", omit)
         s_logprobs(self, x if not x else _decode_list(TranscriptTextDeltaEventLogprob._from_dict, x))
@@ -953,7 +974,8 @@ class TranscriptTextDoneEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text, s_languages, s_logprobs, s_usage = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         x = g("languages", omit)
         s_languages(self, x if not x else _decode_list(TranscriptionLanguage._from_dict, x))
@@ -1031,7 +1053,8 @@ class TranscriptTextSegmentEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_start, s_end, s_text, s_speaker = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_start(self, g("start", omit))
         s_end(self, g("end", omit))
@@ -1061,7 +1084,8 @@ class TranscriptTextUsageDuration(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_seconds = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_seconds(self, g("seconds", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1099,7 +1123,8 @@ class TranscriptTextUsageTokens(BaseModel):
             set_extra, s_type, s_input_tokens, s_input_token_details, s_output_tokens,
             s_total_tokens,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_input_tokens(self, g("input_tokens", omit))
         x = g("input_token_details", omit)
         s_input_token_details(self, x if x is None or x is omit else TranscriptTextUsageTokensInputTokenDetails._from_dict(x))
@@ -1170,7 +1195,8 @@ class TranscriptionDiarizedSegment(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_start, s_end, s_text, s_speaker = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_start(self, g("start", omit))
         s_end(self, g("end", omit))
@@ -1357,7 +1383,8 @@ class VadConfig(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_prefix_padding_ms, s_silence_duration_ms, s_threshold = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_prefix_padding_ms(self, g("prefix_padding_ms", omit))
         s_silence_duration_ms(self, g("silence_duration_ms", omit))
         s_threshold(self, g("threshold", omit))
@@ -1387,7 +1414,8 @@ class VoiceConsentDeletedResource(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_deleted = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_deleted(self, g("deleted", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1417,7 +1445,8 @@ class VoiceConsentListResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(VoiceConsentResource._from_dict, x))
         s_first_id(self, g("first_id", omit))
@@ -1456,7 +1485,8 @@ class VoiceConsentResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_id, s_name, s_language, s_created_at = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_name(self, g("name", omit))
         s_language(self, g("language", omit))
@@ -1491,7 +1521,8 @@ class VoiceResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_id, s_name, s_created_at = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_name(self, g("name", omit))
         s_created_at(self, g("created_at", omit))

@@ -16,6 +16,138 @@ from .._models import not_an_object as _not_an_object
 from .._types import Omit, omit
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "api_key": "api_key", "api_key.created": "api_key.created",
+    "api_key.deleted": "api_key.deleted", "api_key.updated": "api_key.updated",
+    "certificate.created": "certificate.created", "certificate.deleted": "certificate.deleted",
+    "certificate.updated": "certificate.updated",
+    "certificates.activated": "certificates.activated",
+    "certificates.deactivated": "certificates.deactivated",
+    "checkpoint.permission.created": "checkpoint.permission.created",
+    "checkpoint.permission.deleted": "checkpoint.permission.deleted",
+    "connector_publish": "connector_publish",
+    "external_key.registered": "external_key.registered",
+    "external_key.removed": "external_key.removed", "group.created": "group.created",
+    "group.deleted": "group.deleted", "group.updated": "group.updated",
+    "invite.accepted": "invite.accepted", "invite.deleted": "invite.deleted",
+    "invite.sent": "invite.sent",
+    "ip_allowlist.config.activated": "ip_allowlist.config.activated",
+    "ip_allowlist.config.deactivated": "ip_allowlist.config.deactivated",
+    "ip_allowlist.created": "ip_allowlist.created",
+    "ip_allowlist.deleted": "ip_allowlist.deleted",
+    "ip_allowlist.updated": "ip_allowlist.updated", "login.failed": "login.failed",
+    "login.succeeded": "login.succeeded", "logout.failed": "logout.failed",
+    "logout.succeeded": "logout.succeeded", "organization.updated": "organization.updated",
+    "project.archived": "project.archived", "project.created": "project.created",
+    "project.deleted": "project.deleted", "project.updated": "project.updated",
+    "rate_limit.deleted": "rate_limit.deleted", "rate_limit.updated": "rate_limit.updated",
+    "resource.deleted": "resource.deleted",
+    "role.assignment.created": "role.assignment.created",
+    "role.assignment.deleted": "role.assignment.deleted",
+    "role.bound_to_resource": "role.bound_to_resource", "role.created": "role.created",
+    "role.deleted": "role.deleted", "role.unbound_from_resource": "role.unbound_from_resource",
+    "role.updated": "role.updated", "role_connector_update": "role_connector_update",
+    "role_delete": "role_delete", "role_toggle": "role_toggle",
+    "scim.disabled": "scim.disabled", "scim.enabled": "scim.enabled",
+    "service_account": "service_account", "service_account.created": "service_account.created",
+    "service_account.deleted": "service_account.deleted",
+    "service_account.updated": "service_account.updated", "session": "session",
+    "tenant.admin_api_key.created": "tenant.admin_api_key.created",
+    "tenant.admin_api_key.deleted": "tenant.admin_api_key.deleted",
+    "tenant.admin_api_key.updated": "tenant.admin_api_key.updated",
+    "tenant.ads_account.onboarding.redemption": "tenant.ads_account.onboarding.redemption",
+    "tenant.api_organization_invite.deleted": "tenant.api_organization_invite.deleted",
+    "tenant.api_organization_invite.upserted": "tenant.api_organization_invite.upserted",
+    "tenant.billing.alerts.updated": "tenant.billing.alerts.updated",
+    "tenant.billing.info.updated": "tenant.billing.info.updated",
+    "tenant.billing.overage_limit.updated": "tenant.billing.overage_limit.updated",
+    "tenant.chatgpt_access_token.revoked": "tenant.chatgpt_access_token.revoked",
+    "tenant.chatgpt_workspace_invite.upserted": "tenant.chatgpt_workspace_invite.upserted",
+    "tenant.custom_role.created": "tenant.custom_role.created",
+    "tenant.custom_role.deleted": "tenant.custom_role.deleted",
+    "tenant.custom_role.updated": "tenant.custom_role.updated",
+    "tenant.domains.migrated": "tenant.domains.migrated",
+    "tenant.group.created": "tenant.group.created",
+    "tenant.group.deleted": "tenant.group.deleted",
+    "tenant.group.member.added": "tenant.group.member.added",
+    "tenant.group.member.removed": "tenant.group.member.removed",
+    "tenant.group.updated": "tenant.group.updated",
+    "tenant.membership.accepted": "tenant.membership.accepted",
+    "tenant.membership.declined": "tenant.membership.declined",
+    "tenant.membership.revoked": "tenant.membership.revoked",
+    "tenant.metadata.updated": "tenant.metadata.updated",
+    "tenant.microsoft_entra_mapping.deleted": "tenant.microsoft_entra_mapping.deleted",
+    "tenant.microsoft_entra_mapping.upserted": "tenant.microsoft_entra_mapping.upserted",
+    "tenant.migration.completed": "tenant.migration.completed",
+    "tenant.migration_rollout.status.updated": "tenant.migration_rollout.status.updated",
+    "tenant.migration_rollout.tier.updated": "tenant.migration_rollout.tier.updated",
+    "tenant.policy.attached": "tenant.policy.attached",
+    "tenant.policy.created": "tenant.policy.created",
+    "tenant.policy.deleted": "tenant.policy.deleted",
+    "tenant.policy.detached": "tenant.policy.detached",
+    "tenant.policy.updated": "tenant.policy.updated",
+    "tenant.principal_authentication_policy.resolved": "tenant.principal_authentication_policy.resolved",
+    "tenant.product_access_policy.updated": "tenant.product_access_policy.updated",
+    "tenant.project_api_key.created": "tenant.project_api_key.created",
+    "tenant.resource_access.deleted": "tenant.resource_access.deleted",
+    "tenant.resource_access.updated": "tenant.resource_access.updated",
+    "tenant.resource_role_assignment.created": "tenant.resource_role_assignment.created",
+    "tenant.resource_role_assignment.deleted": "tenant.resource_role_assignment.deleted",
+    "tenant.resource_share_grant.accepted": "tenant.resource_share_grant.accepted",
+    "tenant.resource_share_grant.created": "tenant.resource_share_grant.created",
+    "tenant.resource_share_grant.declined": "tenant.resource_share_grant.declined",
+    "tenant.resource_share_grant.deleted": "tenant.resource_share_grant.deleted",
+    "tenant.resource_share_grant.revoked": "tenant.resource_share_grant.revoked",
+    "tenant.resource_share_grant.updated": "tenant.resource_share_grant.updated",
+    "tenant.role.metadata.updated": "tenant.role.metadata.updated",
+    "tenant.role_assignment.created": "tenant.role_assignment.created",
+    "tenant.role_assignment.deleted": "tenant.role_assignment.deleted",
+    "tenant.scim.deletion.requested": "tenant.scim.deletion.requested",
+    "tenant.scim.directory.created": "tenant.scim.directory.created",
+    "tenant.scim.setup.started": "tenant.scim.setup.started",
+    "tenant.service_account.deleted": "tenant.service_account.deleted",
+    "tenant.service_account.token.revoked": "tenant.service_account.token.revoked",
+    "tenant.service_account.updated": "tenant.service_account.updated",
+    "tenant.session_policy.created": "tenant.session_policy.created",
+    "tenant.session_policy.deleted": "tenant.session_policy.deleted",
+    "tenant.session_policy.updated": "tenant.session_policy.updated",
+    "tenant.session_revocation.started": "tenant.session_revocation.started",
+    "tenant.sso.migrated": "tenant.sso.migrated",
+    "tenant.sso_connection.created": "tenant.sso_connection.created",
+    "tenant.sso_connection.deleted": "tenant.sso_connection.deleted",
+    "tenant.sso_connection.setup.started": "tenant.sso_connection.setup.started",
+    "tenant.sso_connection.updated": "tenant.sso_connection.updated",
+    "tenant.third_party_app_policy.updated": "tenant.third_party_app_policy.updated",
+    "tenant.usage_limit.group.updated": "tenant.usage_limit.group.updated",
+    "tenant.usage_limit.increase_request.resolved": "tenant.usage_limit.increase_request.resolved",
+    "tenant.usage_limit.increase_request.updated": "tenant.usage_limit.increase_request.updated",
+    "tenant.usage_limit.user.updated": "tenant.usage_limit.user.updated",
+    "tenant.usage_limit.workspace.updated": "tenant.usage_limit.workspace.updated",
+    "tenant.user.added": "tenant.user.added", "tenant.user.invited": "tenant.user.invited",
+    "tenant.user.looked_up": "tenant.user.looked_up",
+    "tenant.user.removed": "tenant.user.removed", "tenant.user.updated": "tenant.user.updated",
+    "tenant.workload_identity.access_token.issued": "tenant.workload_identity.access_token.issued",
+    "tenant.workload_identity.binding.created": "tenant.workload_identity.binding.created",
+    "tenant.workload_identity.mapping.archived": "tenant.workload_identity.mapping.archived",
+    "tenant.workload_identity.mapping.created": "tenant.workload_identity.mapping.created",
+    "tenant.workload_identity.mapping.updated": "tenant.workload_identity.mapping.updated",
+    "tenant.workload_identity.principal.provisioned": "tenant.workload_identity.principal.provisioned",
+    "tenant.workload_identity.provider.archived": "tenant.workload_identity.provider.archived",
+    "tenant.workload_identity.provider.created": "tenant.workload_identity.provider.created",
+    "tenant.workload_identity.provider.updated": "tenant.workload_identity.provider.updated",
+    "tenant.workspace_invite_email_settings.updated": "tenant.workspace_invite_email_settings.updated",
+    "tunnel.created": "tunnel.created", "tunnel.deleted": "tunnel.deleted",
+    "tunnel.updated": "tunnel.updated", "user": "user", "user.added": "user.added",
+    "user.deleted": "user.deleted", "user.updated": "user.updated",
+    "workload_identity_provider.created": "workload_identity_provider.created",
+    "workload_identity_provider.deleted": "workload_identity_provider.deleted",
+    "workload_identity_provider.updated": "workload_identity_provider.updated",
+    "workload_identity_provider_mapping.created": "workload_identity_provider_mapping.created",
+    "workload_identity_provider_mapping.deleted": "workload_identity_provider_mapping.deleted",
+    "workload_identity_provider_mapping.updated": "workload_identity_provider_mapping.updated",
+    "workspace_permissions": "workspace_permissions",
+}
 
 
 AuditLogEventType: TypeAlias = 'Literal["api_key.created", "api_key.updated", "api_key.deleted", "certificate.created", "certificate.updated", "certificate.deleted", "certificates.activated", "certificates.deactivated", "checkpoint.permission.created", "checkpoint.permission.deleted", "external_key.registered", "external_key.removed", "group.created", "group.updated", "group.deleted", "invite.sent", "invite.accepted", "invite.deleted", "ip_allowlist.created", "ip_allowlist.updated", "ip_allowlist.deleted", "ip_allowlist.config.activated", "ip_allowlist.config.deactivated", "login.succeeded", "login.failed", "logout.succeeded", "logout.failed", "organization.updated", "project.created", "project.updated", "project.archived", "project.deleted", "rate_limit.updated", "rate_limit.deleted", "resource.deleted", "tunnel.created", "tunnel.updated", "tunnel.deleted", "workload_identity_provider.created", "workload_identity_provider.updated", "workload_identity_provider.deleted", "workload_identity_provider_mapping.created", "workload_identity_provider_mapping.updated", "workload_identity_provider_mapping.deleted", "role.created", "role.updated", "role.deleted", "role.assignment.created", "role.assignment.deleted", "role.bound_to_resource", "role.unbound_from_resource", "scim.enabled", "scim.disabled", "service_account.created", "service_account.updated", "service_account.deleted", "user.added", "user.updated", "user.deleted", "tenant.metadata.updated", "tenant.microsoft_entra_mapping.upserted", "tenant.microsoft_entra_mapping.deleted", "tenant.workload_identity.provider.created", "tenant.workload_identity.provider.updated", "tenant.workload_identity.provider.archived", "tenant.workload_identity.mapping.created", "tenant.workload_identity.mapping.updated", "tenant.workload_identity.mapping.archived", "tenant.workload_identity.binding.created", "tenant.workload_identity.principal.provisioned", "tenant.workload_identity.access_token.issued", "tenant.admin_api_key.created", "tenant.admin_api_key.updated", "tenant.admin_api_key.deleted", "tenant.project_api_key.created", "tenant.chatgpt_access_token.revoked", "tenant.migration.completed", "tenant.sso.migrated", "tenant.domains.migrated", "tenant.sso_connection.created", "tenant.sso_connection.updated", "tenant.sso_connection.deleted", "tenant.sso_connection.setup.started", "tenant.policy.created", "tenant.policy.updated", "tenant.policy.deleted", "tenant.policy.attached", "tenant.policy.detached", "tenant.principal_authentication_policy.resolved", "tenant.scim.setup.started", "tenant.scim.deletion.requested", "tenant.scim.directory.created", "tenant.product_access_policy.updated", "tenant.resource_share_grant.created", "tenant.resource_share_grant.updated", "tenant.resource_share_grant.accepted", "tenant.resource_share_grant.declined", "tenant.resource_share_grant.revoked", "tenant.resource_share_grant.deleted", "tenant.service_account.updated", "tenant.service_account.deleted", "tenant.service_account.token.revoked", "tenant.billing.overage_limit.updated", "tenant.billing.alerts.updated", "tenant.billing.info.updated", "tenant.usage_limit.workspace.updated", "tenant.usage_limit.group.updated", "tenant.usage_limit.user.updated", "tenant.usage_limit.increase_request.updated", "tenant.usage_limit.increase_request.resolved", "tenant.group.created", "tenant.group.updated", "tenant.group.deleted", "tenant.group.member.added", "tenant.group.member.removed", "tenant.migration_rollout.status.updated", "tenant.migration_rollout.tier.updated", "tenant.role.metadata.updated", "tenant.custom_role.created", "tenant.custom_role.updated", "tenant.custom_role.deleted", "tenant.role_assignment.created", "tenant.role_assignment.deleted", "tenant.resource_role_assignment.created", "tenant.resource_role_assignment.deleted", "tenant.resource_access.updated", "tenant.resource_access.deleted", "tenant.ads_account.onboarding.redemption", "tenant.session_policy.created", "tenant.session_policy.updated", "tenant.session_policy.deleted", "tenant.session_revocation.started", "tenant.third_party_app_policy.updated", "tenant.user.added", "tenant.user.updated", "tenant.user.removed", "tenant.user.looked_up", "tenant.user.invited", "tenant.membership.revoked", "tenant.api_organization_invite.upserted", "tenant.api_organization_invite.deleted", "tenant.chatgpt_workspace_invite.upserted", "tenant.membership.accepted", "tenant.membership.declined", "tenant.workspace_invite_email_settings.updated"]'
@@ -243,7 +375,8 @@ class AuditLog(BaseModel):
             s_certificate_deleted, s_certificates_activated, s_certificates_deactivated,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_effective_at(self, g("effective_at", omit))
         x = g("project", omit)
         s_project(self, x if x is None or x is omit else AuditLogProject._from_dict(x))
@@ -381,7 +514,8 @@ class AuditLogActor(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_session, s_api_key = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("session", omit)
         s_session(self, x if x is None or x is omit else AuditLogActorSession._from_dict(x))
         x = g("api_key", omit)
@@ -414,7 +548,8 @@ class AuditLogActorApiKey(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_type, s_user, s_service_account = cls._SET
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("user", omit)
         s_user(self, x if x is None or x is omit else AuditLogActorUser._from_dict(x))
         x = g("service_account", omit)
@@ -1819,7 +1954,8 @@ class AuditLogRoleBoundToResource(BaseModel):
         s_connector_id(self, g("connector_id", omit))
         s_connector_name(self, g("connector_name", omit))
         s_enabled(self, g("enabled", omit))
-        s_source(self, g("source", omit))
+        x = g("source", omit)
+        s_source(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1943,7 +2079,8 @@ class AuditLogRoleUnboundFromResource(BaseModel):
         s_connector_id(self, g("connector_id", omit))
         s_connector_name(self, g("connector_name", omit))
         s_enabled(self, g("enabled", omit))
-        s_source(self, g("source", omit))
+        x = g("source", omit)
+        s_source(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 

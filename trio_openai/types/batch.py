@@ -19,6 +19,17 @@ if TYPE_CHECKING:
     from . import responses as _responses
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "/v1/chat/completions": "/v1/chat/completions", "/v1/completions": "/v1/completions",
+    "/v1/embeddings": "/v1/embeddings", "/v1/images/edits": "/v1/images/edits",
+    "/v1/images/generations": "/v1/images/generations", "/v1/moderations": "/v1/moderations",
+    "/v1/responses": "/v1/responses", "/v1/videos": "/v1/videos", "24h": "24h",
+    "batch": "batch", "cancelled": "cancelled", "cancelling": "cancelling",
+    "completed": "completed", "created_at": "created_at", "expired": "expired",
+    "failed": "failed", "finalizing": "finalizing", "in_progress": "in_progress",
+    "list": "list", "validating": "validating",
+}
 
 
 @_generated_model
@@ -112,14 +123,16 @@ class Batch(BaseModel):
             s_metadata,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_endpoint(self, g("endpoint", omit))
         s_model(self, g("model", omit))
         x = g("errors", omit)
         s_errors(self, x if x is None or x is omit else BatchErrors._from_dict(x))
         s_input_file_id(self, g("input_file_id", omit))
         s_completion_window(self, g("completion_window", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_file_id(self, g("output_file_id", omit))
         s_error_file_id(self, g("error_file_id", omit))
         s_created_at(self, g("created_at", omit))
@@ -223,7 +236,8 @@ class BatchFileExpirationAfter(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_anchor, s_seconds = cls._SET
-        s_anchor(self, g("anchor", omit))
+        x = g("anchor", omit)
+        s_anchor(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_seconds(self, g("seconds", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -392,8 +406,10 @@ class CreateBatchRequest(BaseModel):
             s_output_expires_after,
         ) = cls._SET
         s_input_file_id(self, g("input_file_id", omit))
-        s_endpoint(self, g("endpoint", omit))
-        s_completion_window(self, g("completion_window", omit))
+        x = g("endpoint", omit)
+        s_endpoint(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("completion_window", omit)
+        s_completion_window(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_metadata(self, g("metadata", omit))
         x = g("output_expires_after", omit)
         s_output_expires_after(self, x if x is None or x is omit else BatchFileExpirationAfter._from_dict(x))
@@ -430,6 +446,7 @@ class ListBatchesResponse(BaseModel):
         s_first_id(self, g("first_id", omit))
         s_last_id(self, g("last_id", omit))
         s_has_more(self, g("has_more", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self

@@ -27,6 +27,71 @@ else:
     _beta_tools = _lazy_module(globals(), "_beta_tools", "beta_tools")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "error": "error", "incomplete": "incomplete",
+    "response.audio.delta": "response.audio.delta",
+    "response.audio.done": "response.audio.done",
+    "response.audio.transcript.delta": "response.audio.transcript.delta",
+    "response.audio.transcript.done": "response.audio.transcript.done",
+    "response.code_interpreter_call.completed": "response.code_interpreter_call.completed",
+    "response.code_interpreter_call.in_progress": "response.code_interpreter_call.in_progress",
+    "response.code_interpreter_call.interpreting": "response.code_interpreter_call.interpreting",
+    "response.code_interpreter_call_code.delta": "response.code_interpreter_call_code.delta",
+    "response.code_interpreter_call_code.done": "response.code_interpreter_call_code.done",
+    "response.completed": "response.completed",
+    "response.content_part.added": "response.content_part.added",
+    "response.content_part.done": "response.content_part.done",
+    "response.created": "response.created",
+    "response.custom_tool_call_input.delta": "response.custom_tool_call_input.delta",
+    "response.custom_tool_call_input.done": "response.custom_tool_call_input.done",
+    "response.failed": "response.failed",
+    "response.file_search_call.completed": "response.file_search_call.completed",
+    "response.file_search_call.in_progress": "response.file_search_call.in_progress",
+    "response.file_search_call.searching": "response.file_search_call.searching",
+    "response.function_call_arguments.delta": "response.function_call_arguments.delta",
+    "response.function_call_arguments.done": "response.function_call_arguments.done",
+    "response.image_generation_call.completed": "response.image_generation_call.completed",
+    "response.image_generation_call.generating": "response.image_generation_call.generating",
+    "response.image_generation_call.in_progress": "response.image_generation_call.in_progress",
+    "response.image_generation_call.partial_image": "response.image_generation_call.partial_image",
+    "response.in_progress": "response.in_progress",
+    "response.incomplete": "response.incomplete", "response.inject": "response.inject",
+    "response.inject.created": "response.inject.created",
+    "response.inject.failed": "response.inject.failed",
+    "response.mcp_call.completed": "response.mcp_call.completed",
+    "response.mcp_call.failed": "response.mcp_call.failed",
+    "response.mcp_call.in_progress": "response.mcp_call.in_progress",
+    "response.mcp_call_arguments.delta": "response.mcp_call_arguments.delta",
+    "response.mcp_call_arguments.done": "response.mcp_call_arguments.done",
+    "response.mcp_list_tools.completed": "response.mcp_list_tools.completed",
+    "response.mcp_list_tools.failed": "response.mcp_list_tools.failed",
+    "response.mcp_list_tools.in_progress": "response.mcp_list_tools.in_progress",
+    "response.output_item.added": "response.output_item.added",
+    "response.output_item.done": "response.output_item.done",
+    "response.output_text.annotation.added": "response.output_text.annotation.added",
+    "response.output_text.delta": "response.output_text.delta",
+    "response.output_text.done": "response.output_text.done",
+    "response.queued": "response.queued",
+    "response.reasoning_summary_part.added": "response.reasoning_summary_part.added",
+    "response.reasoning_summary_part.done": "response.reasoning_summary_part.done",
+    "response.reasoning_summary_text.delta": "response.reasoning_summary_text.delta",
+    "response.reasoning_summary_text.done": "response.reasoning_summary_text.done",
+    "response.reasoning_text.delta": "response.reasoning_text.delta",
+    "response.reasoning_text.done": "response.reasoning_text.done",
+    "response.refusal.delta": "response.refusal.delta",
+    "response.refusal.done": "response.refusal.done",
+    "response.shell_call_command.added": "response.shell_call_command.added",
+    "response.shell_call_command.delta": "response.shell_call_command.delta",
+    "response.shell_call_command.done": "response.shell_call_command.done",
+    "response.shell_call_output_content.delta": "response.shell_call_output_content.delta",
+    "response.shell_call_output_content.done": "response.shell_call_output_content.done",
+    "response.web_search_call.completed": "response.web_search_call.completed",
+    "response.web_search_call.in_progress": "response.web_search_call.in_progress",
+    "response.web_search_call.searching": "response.web_search_call.searching",
+    "response_already_completed": "response_already_completed",
+    "response_not_found": "response_not_found", "summary_text": "summary_text",
+}
 
 
 BetaResponseStreamEvent: TypeAlias = "BetaResponseAudioDeltaEvent | BetaResponseAudioDoneEvent | BetaResponseAudioTranscriptDeltaEvent | BetaResponseAudioTranscriptDoneEvent | BetaResponseCodeInterpreterCallCodeDeltaEvent | BetaResponseCodeInterpreterCallCodeDoneEvent | BetaResponseCodeInterpreterCallCompletedEvent | BetaResponseCodeInterpreterCallInProgressEvent | BetaResponseCodeInterpreterCallInterpretingEvent | BetaResponseCompletedEvent | BetaResponseContentPartAddedEvent | BetaResponseContentPartDoneEvent | BetaResponseCreatedEvent | BetaResponseErrorEvent | BetaResponseFileSearchCallCompletedEvent | BetaResponseFileSearchCallInProgressEvent | BetaResponseFileSearchCallSearchingEvent | BetaResponseFunctionCallArgumentsDeltaEvent | BetaResponseFunctionCallArgumentsDoneEvent | BetaResponseShellCallCommandAddedStreamingEvent | BetaResponseShellCallCommandDeltaStreamingEvent | BetaResponseShellCallCommandDoneStreamingEvent | BetaResponseShellCallOutputContentDeltaStreamingEvent | BetaResponseShellCallOutputContentDoneStreamingEvent | BetaResponseInProgressEvent | BetaResponseFailedEvent | BetaResponseIncompleteEvent | BetaResponseOutputItemAddedEvent | BetaResponseOutputItemDoneEvent | BetaResponseReasoningSummaryPartAddedEvent | BetaResponseReasoningSummaryPartDoneEvent | BetaResponseReasoningSummaryTextDeltaEvent | BetaResponseReasoningSummaryTextDoneEvent | BetaResponseReasoningTextDeltaEvent | BetaResponseReasoningTextDoneEvent | BetaResponseRefusalDeltaEvent | BetaResponseRefusalDoneEvent | BetaResponseTextDeltaEvent | BetaResponseTextDoneEvent | BetaResponseWebSearchCallCompletedEvent | BetaResponseWebSearchCallInProgressEvent | BetaResponseWebSearchCallSearchingEvent | BetaResponseImageGenCallCompletedEvent | BetaResponseImageGenCallGeneratingEvent | BetaResponseImageGenCallInProgressEvent | BetaResponseImageGenCallPartialImageEvent | BetaResponseMCPCallArgumentsDeltaEvent | BetaResponseMCPCallArgumentsDoneEvent | BetaResponseMCPCallCompletedEvent | BetaResponseMCPCallFailedEvent | BetaResponseMCPCallInProgressEvent | BetaResponseMCPListToolsCompletedEvent | BetaResponseMCPListToolsFailedEvent | BetaResponseMCPListToolsInProgressEvent | BetaResponseOutputTextAnnotationAddedEvent | BetaResponseQueuedEvent | BetaResponseCustomToolCallInputDeltaEvent | BetaResponseCustomToolCallInputDoneEvent"
@@ -141,7 +206,8 @@ class BetaResponseAudioDeltaEvent(BaseModel):
         set_extra, s_agent, s_type, s_sequence_number, s_delta = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_delta(self, g("delta", omit))
         if cls._KEYS_OBFUSCATED.issuperset(d):
@@ -177,7 +243,8 @@ class BetaResponseAudioDoneEvent(BaseModel):
         set_extra, s_agent, s_type, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -212,7 +279,8 @@ class BetaResponseAudioTranscriptDeltaEvent(BaseModel):
         set_extra, s_agent, s_type, s_delta, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
         if cls._KEYS_OBFUSCATED.issuperset(d):
@@ -248,7 +316,8 @@ class BetaResponseAudioTranscriptDoneEvent(BaseModel):
         set_extra, s_agent, s_type, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -291,7 +360,8 @@ class BetaResponseCodeInterpreterCallCodeDeltaEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_delta(self, g("delta", omit))
@@ -340,7 +410,8 @@ class BetaResponseCodeInterpreterCallCodeDoneEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_code(self, g("code", omit))
@@ -383,7 +454,8 @@ class BetaResponseCodeInterpreterCallCompletedEvent(BaseModel):
         set_extra, s_agent, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -425,7 +497,8 @@ class BetaResponseCodeInterpreterCallInProgressEvent(BaseModel):
         set_extra, s_agent, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -467,7 +540,8 @@ class BetaResponseCodeInterpreterCallInterpretingEvent(BaseModel):
         set_extra, s_agent, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -503,7 +577,8 @@ class BetaResponseCompletedEvent(BaseModel):
         set_extra, s_agent, s_type, s_response, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
@@ -551,7 +626,8 @@ class BetaResponseContentPartAddedEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -602,7 +678,8 @@ class BetaResponseContentPartDoneEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -641,7 +718,8 @@ class BetaResponseCreatedEvent(BaseModel):
         set_extra, s_agent, s_type, s_response, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
@@ -686,7 +764,8 @@ class BetaResponseCustomToolCallInputDeltaEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
@@ -735,7 +814,8 @@ class BetaResponseCustomToolCallInputDoneEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
@@ -776,7 +856,8 @@ class BetaResponseErrorEvent(BaseModel):
         set_extra, s_agent, s_type, s_code, s_message, s_param, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_code(self, g("code", omit))
         s_message(self, g("message", omit))
         s_param(self, g("param", omit))
@@ -813,7 +894,8 @@ class BetaResponseFailedEvent(BaseModel):
         set_extra, s_agent, s_type, s_sequence_number, s_response = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
@@ -852,7 +934,8 @@ class BetaResponseFileSearchCallCompletedEvent(BaseModel):
         set_extra, s_agent, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -891,7 +974,8 @@ class BetaResponseFileSearchCallInProgressEvent(BaseModel):
         set_extra, s_agent, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -930,7 +1014,8 @@ class BetaResponseFileSearchCallSearchingEvent(BaseModel):
         set_extra, s_agent, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -975,7 +1060,8 @@ class BetaResponseFunctionCallArgumentsDeltaEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1027,7 +1113,8 @@ class BetaResponseFunctionCallArgumentsDoneEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_name(self, g("name", omit))
         s_output_index(self, g("output_index", omit))
@@ -1071,7 +1158,8 @@ class BetaResponseImageGenCallCompletedEvent(BaseModel):
         set_extra, s_agent, s_type, s_output_index, s_sequence_number, s_item_id = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_item_id(self, g("item_id", omit))
@@ -1113,7 +1201,8 @@ class BetaResponseImageGenCallGeneratingEvent(BaseModel):
         set_extra, s_agent, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1152,7 +1241,8 @@ class BetaResponseImageGenCallInProgressEvent(BaseModel):
         set_extra, s_agent, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1216,7 +1306,8 @@ class BetaResponseImageGenCallPartialImageEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1258,7 +1349,8 @@ class BetaResponseInProgressEvent(BaseModel):
         set_extra, s_agent, s_type, s_response, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1294,7 +1386,8 @@ class BetaResponseIncompleteEvent(BaseModel):
         set_extra, s_agent, s_type, s_response, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1334,7 +1427,8 @@ class BetaResponseInjectCreatedEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_response_id, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
@@ -1369,7 +1463,8 @@ class BetaResponseInjectEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_response_id, s_input = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         x = g("input", omit)
         s_input(self, x if not x else _decode_list(_beta_items.decode_beta_input_item, x))
@@ -1417,7 +1512,8 @@ class BetaResponseInjectFailedEvent(BaseModel):
         (
             set_extra, s_type, s_response_id, s_input, s_error, s_sequence_number, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         x = g("input", omit)
         s_input(self, x if not x else _decode_list(_beta_items.decode_beta_input_item, x))
@@ -1449,7 +1545,8 @@ class BetaResponseInjectFailedEventError(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_code, s_message = cls._SET
-        s_code(self, g("code", omit))
+        x = g("code", omit)
+        s_code(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_message(self, g("message", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1492,7 +1589,8 @@ class BetaResponseMCPCallArgumentsDeltaEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_delta(self, g("delta", omit))
@@ -1542,7 +1640,8 @@ class BetaResponseMCPCallArgumentsDoneEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_arguments(self, g("arguments", omit))
@@ -1582,7 +1681,8 @@ class BetaResponseMCPCallCompletedEvent(BaseModel):
         set_extra, s_agent, s_type, s_item_id, s_output_index, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1621,7 +1721,8 @@ class BetaResponseMCPCallFailedEvent(BaseModel):
         set_extra, s_agent, s_type, s_item_id, s_output_index, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1660,7 +1761,8 @@ class BetaResponseMCPCallInProgressEvent(BaseModel):
         set_extra, s_agent, s_type, s_sequence_number, s_output_index, s_item_id = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
@@ -1699,7 +1801,8 @@ class BetaResponseMCPListToolsCompletedEvent(BaseModel):
         set_extra, s_agent, s_type, s_item_id, s_output_index, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1738,7 +1841,8 @@ class BetaResponseMCPListToolsFailedEvent(BaseModel):
         set_extra, s_agent, s_type, s_item_id, s_output_index, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1779,7 +1883,8 @@ class BetaResponseMCPListToolsInProgressEvent(BaseModel):
         set_extra, s_agent, s_type, s_item_id, s_output_index, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1822,7 +1927,8 @@ class BetaResponseOutputItemAddedEvent(BaseModel):
         set_extra, s_agent, s_type, s_output_index, s_sequence_number, s_item = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
         x = g("item", omit)
@@ -1862,7 +1968,8 @@ class BetaResponseOutputItemDoneEvent(BaseModel):
         set_extra, s_agent, s_type, s_output_index, s_sequence_number, s_item = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
         x = g("item", omit)
@@ -1914,7 +2021,8 @@ class BetaResponseOutputTextAnnotationAddedEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -1954,7 +2062,8 @@ class BetaResponseQueuedEvent(BaseModel):
         set_extra, s_agent, s_type, s_response, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
@@ -2002,7 +2111,8 @@ class BetaResponseReasoningSummaryPartAddedEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_summary_index(self, g("summary_index", omit))
@@ -2033,7 +2143,8 @@ class BetaResponseReasoningSummaryPartAddedEventPart(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2085,11 +2196,13 @@ class BetaResponseReasoningSummaryPartDoneEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_summary_index(self, g("summary_index", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         x = g("part", omit)
         s_part(self, x if x is None or x is omit else BetaResponseReasoningSummaryPartDoneEventPart._from_dict(x))
@@ -2117,7 +2230,8 @@ class BetaResponseReasoningSummaryPartDoneEventPart(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2164,7 +2278,8 @@ class BetaResponseReasoningSummaryTextDeltaEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_summary_index(self, g("summary_index", omit))
@@ -2218,7 +2333,8 @@ class BetaResponseReasoningSummaryTextDoneEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_summary_index(self, g("summary_index", omit))
@@ -2269,7 +2385,8 @@ class BetaResponseReasoningTextDeltaEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -2323,7 +2440,8 @@ class BetaResponseReasoningTextDoneEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -2374,7 +2492,8 @@ class BetaResponseRefusalDeltaEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -2428,7 +2547,8 @@ class BetaResponseRefusalDoneEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -2473,7 +2593,8 @@ class BetaResponseShellCallCommandAddedStreamingEvent(BaseModel):
             set_extra, s_type, s_sequence_number, s_agent, s_output_index, s_command_index,
             s_command,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
@@ -2522,7 +2643,8 @@ class BetaResponseShellCallCommandDeltaStreamingEvent(BaseModel):
             set_extra, s_type, s_sequence_number, s_agent, s_output_index, s_command_index,
             s_delta, s_obfuscation,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
@@ -2569,7 +2691,8 @@ class BetaResponseShellCallCommandDoneStreamingEvent(BaseModel):
             set_extra, s_type, s_sequence_number, s_agent, s_output_index, s_command_index,
             s_command,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
@@ -2618,7 +2741,8 @@ class BetaResponseShellCallOutputContentDeltaStreamingEvent(BaseModel):
             set_extra, s_type, s_sequence_number, s_agent, s_item_id, s_output_index,
             s_command_index, s_delta,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
@@ -2669,7 +2793,8 @@ class BetaResponseShellCallOutputContentDoneStreamingEvent(BaseModel):
             set_extra, s_type, s_sequence_number, s_agent, s_item_id, s_output_index,
             s_command_index, s_output,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
@@ -2726,7 +2851,8 @@ class BetaResponseTextDeltaEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -2785,7 +2911,8 @@ class BetaResponseTextDoneEvent(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -2828,7 +2955,8 @@ class BetaResponseWebSearchCallCompletedEvent(BaseModel):
         set_extra, s_agent, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -2867,7 +2995,8 @@ class BetaResponseWebSearchCallInProgressEvent(BaseModel):
         set_extra, s_agent, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -2906,7 +3035,8 @@ class BetaResponseWebSearchCallSearchingEvent(BaseModel):
         set_extra, s_agent, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))

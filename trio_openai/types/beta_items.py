@@ -25,6 +25,29 @@ else:
     _beta_tools = _lazy_module(globals(), "_beta_tools", "beta_tools")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "additional_tools": "additional_tools", "agent_message": "agent_message",
+    "assistant": "assistant", "auto": "auto", "client": "client", "compaction": "compaction",
+    "compaction_trigger": "compaction_trigger", "completed": "completed",
+    "container_file_citation": "container_file_citation", "critic": "critic",
+    "developer": "developer", "discriminator": "discriminator",
+    "encrypted_content": "encrypted_content", "file_citation": "file_citation",
+    "file_path": "file_path", "followup_task": "followup_task",
+    "function_call_output": "function_call_output", "high": "high",
+    "in_progress": "in_progress", "incomplete": "incomplete", "input_file": "input_file",
+    "input_image": "input_image", "input_text": "input_text",
+    "interrupt_agent": "interrupt_agent", "list": "list", "list_agents": "list_agents",
+    "low": "low", "message": "message", "multi_agent_call": "multi_agent_call",
+    "multi_agent_call_output": "multi_agent_call_output", "original": "original",
+    "output_text": "output_text", "program": "program", "program_output": "program_output",
+    "reasoning": "reasoning", "reasoning_text": "reasoning_text", "refusal": "refusal",
+    "send_message": "send_message", "server": "server", "spawn_agent": "spawn_agent",
+    "summary_text": "summary_text", "system": "system", "text": "text", "tool": "tool",
+    "tool_search_call": "tool_search_call", "tool_search_output": "tool_search_output",
+    "unknown": "unknown", "url_citation": "url_citation", "user": "user",
+    "wait_agent": "wait_agent",
+}
 
 
 BetaFunctionCallItemStatus: TypeAlias = 'Literal["in_progress", "completed", "incomplete"]'
@@ -710,8 +733,10 @@ class BetaAdditionalToolsItem(BaseModel):
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
-        s_role(self, g("role", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_beta_tools.decode_beta_tool, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -752,7 +777,8 @@ class BetaAgentMessage(BaseModel):
         set_extra, s_agent, s_type, s_id, s_author, s_recipient, s_content = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_author(self, g("author", omit))
         s_recipient(self, g("recipient", omit))
@@ -795,7 +821,8 @@ class BetaAgentMessageItem(BaseModel):
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_author(self, g("author", omit))
         s_recipient(self, g("recipient", omit))
         x = g("content", omit)
@@ -860,7 +887,8 @@ class BetaCompactionBody(BaseModel):
         set_extra, s_agent, s_type, s_id, s_encrypted_content, s_created_by = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_encrypted_content(self, g("encrypted_content", omit))
         s_created_by(self, g("created_by", omit))
@@ -898,7 +926,8 @@ class BetaCompactionSummaryItem(BaseModel):
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_encrypted_content(self, g("encrypted_content", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -925,7 +954,8 @@ class BetaCompactionTriggerItem(BaseModel):
         set_extra, s_agent, s_type = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -965,7 +995,8 @@ class BetaContainerFileCitation(BaseModel):
             set_extra, s_type, s_start_index, s_end_index, s_container_id, s_file_id,
             s_filename,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_start_index(self, g("start_index", omit))
         s_end_index(self, g("end_index", omit))
         s_container_id(self, g("container_id", omit))
@@ -1010,7 +1041,8 @@ class BetaContainerFileCitationBody(BaseModel):
             set_extra, s_type, s_container_id, s_file_id, s_start_index, s_end_index,
             s_filename,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_container_id(self, g("container_id", omit))
         s_file_id(self, g("file_id", omit))
         s_start_index(self, g("start_index", omit))
@@ -1053,11 +1085,13 @@ class BetaEasyInputMessage(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_role, s_content, s_phase, s_type = cls._SET
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if x is None or x is omit else decode_beta_easy_input_message_content(x))
         s_phase(self, g("phase", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1082,7 +1116,8 @@ class BetaEncryptedContent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_encrypted_content = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_encrypted_content(self, g("encrypted_content", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1114,7 +1149,8 @@ class BetaFileCitation(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_index, s_file_id, s_filename = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_index(self, g("index", omit))
         s_file_id(self, g("file_id", omit))
         s_filename(self, g("filename", omit))
@@ -1148,7 +1184,8 @@ class BetaFileCitationBody(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_file_id, s_index, s_filename = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_file_id(self, g("file_id", omit))
         s_index(self, g("index", omit))
         s_filename(self, g("filename", omit))
@@ -1179,7 +1216,8 @@ class BetaFilePath(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_file_id, s_index = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_file_id(self, g("file_id", omit))
         s_index(self, g("index", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1227,7 +1265,8 @@ class BetaFunctionCallOutputItem(BaseModel):
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else decode_beta_function_call_output_item_output(x))
         s_name(self, g("name", omit))
@@ -1280,14 +1319,16 @@ class BetaInputFileContent(BaseModel):
             set_extra, s_type, s_file_id, s_filename, s_file_data, s_prompt_cache_breakpoint,
             s_file_url, s_detail,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_file_id(self, g("file_id", omit))
         s_filename(self, g("filename", omit))
         s_file_data(self, g("file_data", omit))
         x = g("prompt_cache_breakpoint", omit)
         s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta_responses.BetaPromptCacheBreakpointConfig._from_dict(x))
         s_file_url(self, g("file_url", omit))
-        s_detail(self, g("detail", omit))
+        x = g("detail", omit)
+        s_detail(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1323,10 +1364,12 @@ class BetaInputImageContent(BaseModel):
         (
             set_extra, s_type, s_image_url, s_file_id, s_detail, s_prompt_cache_breakpoint,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_image_url(self, g("image_url", omit))
         s_file_id(self, g("file_id", omit))
-        s_detail(self, g("detail", omit))
+        x = g("detail", omit)
+        s_detail(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("prompt_cache_breakpoint", omit)
         s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta_responses.BetaPromptCacheBreakpointConfig._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1360,7 +1403,8 @@ class BetaInputImageContentParamAuto(BaseModel):
         (
             set_extra, s_type, s_image_url, s_file_id, s_detail, s_prompt_cache_breakpoint,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_image_url(self, g("image_url", omit))
         s_file_id(self, g("file_id", omit))
         s_detail(self, g("detail", omit))
@@ -1407,9 +1451,12 @@ class BetaInputMessage(BaseModel):
         set_extra, s_agent, s_type, s_role, s_status, s_content = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
-        s_role(self, g("role", omit))
-        s_status(self, g("status", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if not x else _decode_list(decode_beta_input_content, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1456,9 +1503,12 @@ class BetaInputMessageResource(BaseModel):
         set_extra, s_agent, s_type, s_role, s_status, s_content, s_id = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
-        s_role(self, g("role", omit))
-        s_status(self, g("status", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if not x else _decode_list(decode_beta_input_content, x))
         s_id(self, g("id", omit))
@@ -1488,7 +1538,8 @@ class BetaInputTextContent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text, s_prompt_cache_breakpoint = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         x = g("prompt_cache_breakpoint", omit)
         s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta_responses.BetaPromptCacheBreakpointConfig._from_dict(x))
@@ -1598,10 +1649,13 @@ class BetaMessage(BaseModel):
         set_extra, s_agent, s_type, s_id, s_status, s_role, s_content, s_phase = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
-        s_status(self, g("status", omit))
-        s_role(self, g("role", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if not x else _decode_list(decode_beta_message_content_item, x))
         s_phase(self, g("phase", omit))
@@ -1674,10 +1728,12 @@ class BetaMultiAgentCall(BaseModel):
         set_extra, s_agent, s_type, s_id, s_call_id, s_action, s_arguments = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
-        s_action(self, g("action", omit))
+        x = g("action", omit)
+        s_action(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_arguments(self, g("arguments", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1717,8 +1773,10 @@ class BetaMultiAgentCallItem(BaseModel):
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
-        s_type(self, g("type", omit))
-        s_action(self, g("action", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("action", omit)
+        s_action(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_arguments(self, g("arguments", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1758,10 +1816,12 @@ class BetaMultiAgentCallOutput(BaseModel):
         set_extra, s_agent, s_type, s_id, s_call_id, s_action, s_output = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
-        s_action(self, g("action", omit))
+        x = g("action", omit)
+        s_action(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("output", omit)
         s_output(self, x if not x else _decode_list(BetaOutputTextContent._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1802,8 +1862,10 @@ class BetaMultiAgentCallOutputItem(BaseModel):
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
-        s_type(self, g("type", omit))
-        s_action(self, g("action", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("action", omit)
+        s_action(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("output", omit)
         s_output(self, x if not x else _decode_list(BetaOutputTextContent._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1850,12 +1912,15 @@ class BetaOutputMessage(BaseModel):
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
-        s_role(self, g("role", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if not x else _decode_list(decode_beta_output_message_content, x))
         s_phase(self, g("phase", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1885,7 +1950,8 @@ class BetaOutputTextContent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text, s_annotations, s_logprobs = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         x = g("annotations", omit)
         s_annotations(self, x if not x else _decode_list(decode_beta_annotation, x))
@@ -1929,7 +1995,8 @@ class BetaProgram(BaseModel):
         set_extra, s_agent, s_type, s_id, s_call_id, s_code, s_fingerprint = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         s_code(self, g("code", omit))
@@ -1972,7 +2039,8 @@ class BetaProgramItem(BaseModel):
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_call_id(self, g("call_id", omit))
         s_code(self, g("code", omit))
         s_fingerprint(self, g("fingerprint", omit))
@@ -2014,11 +2082,13 @@ class BetaProgramOutput(BaseModel):
         set_extra, s_agent, s_type, s_id, s_call_id, s_result, s_status = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         s_result(self, g("result", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2057,10 +2127,12 @@ class BetaProgramOutputItem(BaseModel):
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_call_id(self, g("call_id", omit))
         s_result(self, g("result", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2145,14 +2217,16 @@ class BetaReasoningItem(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_encrypted_content(self, g("encrypted_content", omit))
         x = g("summary", omit)
         s_summary(self, x if not x else _decode_list(BetaSummaryTextContent._from_dict, x))
         x = g("content", omit)
         s_content(self, x if not x else _decode_list(BetaReasoningTextContent._from_dict, x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2177,7 +2251,8 @@ class BetaReasoningTextContent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2203,7 +2278,8 @@ class BetaRefusalContent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_refusal = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_refusal(self, g("refusal", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2238,7 +2314,8 @@ class BetaResponseItemList(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_has_more, s_first_id, s_last_id = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(decode_beta_item_resource, x))
         s_has_more(self, g("has_more", omit))
@@ -2328,7 +2405,8 @@ class BetaSummaryTextContent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2352,7 +2430,8 @@ class BetaTextContent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2395,8 +2474,10 @@ class BetaToolSearchCallItem(BaseModel):
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
-        s_type(self, g("type", omit))
-        s_execution(self, g("execution", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("execution", omit)
+        s_execution(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("arguments", omit)
         s_arguments(self, x if x is None or x is omit else _beta_responses.BetaEmptyModel._from_dict(x))
         s_status(self, g("status", omit))
@@ -2439,8 +2520,10 @@ class BetaToolSearchOutputItem(BaseModel):
         s_agent(self, x if x is None or x is omit else BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
-        s_type(self, g("type", omit))
-        s_execution(self, g("execution", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("execution", omit)
+        s_execution(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_beta_tools.decode_beta_tool, x))
         s_status(self, g("status", omit))
@@ -2504,7 +2587,8 @@ class BetaUrlCitation(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_start_index, s_end_index, s_url, s_title = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_start_index(self, g("start_index", omit))
         s_end_index(self, g("end_index", omit))
         s_url(self, g("url", omit))
@@ -2542,7 +2626,8 @@ class BetaUrlCitationBody(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_url, s_start_index, s_end_index, s_title = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_url(self, g("url", omit))
         s_start_index(self, g("start_index", omit))
         s_end_index(self, g("end_index", omit))

@@ -27,6 +27,44 @@ else:
     _beta_tools = _lazy_module(globals(), "_beta_tools", "beta_tools")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "30m": "30m", "additional_tools": "additional_tools", "allowlist": "allowlist",
+    "and": "and", "application/zip": "application/zip", "approximate": "approximate",
+    "assistant": "assistant", "auto": "auto", "base64": "base64", "bio_policy": "bio_policy",
+    "block": "block", "cancelled": "cancelled", "client": "client", "completed": "completed",
+    "container_auto": "container_auto", "container_reference": "container_reference",
+    "content_filter": "content_filter", "critic": "critic",
+    "data_residency_mismatch": "data_residency_mismatch",
+    "default-2024-11-15": "default-2024-11-15", "developer": "developer",
+    "disabled": "disabled", "discriminator": "discriminator",
+    "empty_image_file": "empty_image_file", "eq": "eq", "error": "error",
+    "explicit": "explicit", "failed": "failed",
+    "failed_to_download_image": "failed_to_download_image", "find_in_page": "find_in_page",
+    "grammar": "grammar", "gt": "gt", "gte": "gte", "http_error": "http_error",
+    "image": "image", "image_content_policy_violation": "image_content_policy_violation",
+    "image_file_not_found": "image_file_not_found",
+    "image_file_too_large": "image_file_too_large", "image_parse_error": "image_parse_error",
+    "image_too_large": "image_too_large", "image_too_small": "image_too_small",
+    "implicit": "implicit", "in": "in", "in_progress": "in_progress",
+    "incomplete": "incomplete", "inline": "inline", "input_audio": "input_audio",
+    "invalid_base64_image": "invalid_base64_image", "invalid_image": "invalid_image",
+    "invalid_image_format": "invalid_image_format", "invalid_image_mode": "invalid_image_mode",
+    "invalid_image_url": "invalid_image_url", "invalid_prompt": "invalid_prompt",
+    "json_object": "json_object", "json_schema": "json_schema", "lark": "lark",
+    "local": "local", "logs": "logs", "lt": "lt", "lte": "lte",
+    "max_output_tokens": "max_output_tokens", "moderation_result": "moderation_result",
+    "mp3": "mp3", "ne": "ne", "nin": "nin", "open_page": "open_page", "or": "or",
+    "output_audio": "output_audio", "queued": "queued",
+    "rate_limit_exceeded": "rate_limit_exceeded", "regex": "regex", "response": "response",
+    "response.compaction": "response.compaction",
+    "response.input_tokens": "response.input_tokens", "score": "score", "search": "search",
+    "server": "server", "server_error": "server_error", "skill_reference": "skill_reference",
+    "system": "system", "text": "text", "tool": "tool", "tool_search_call": "tool_search_call",
+    "tool_search_output": "tool_search_output", "unknown": "unknown",
+    "unsupported_image_media_type": "unsupported_image_media_type", "url": "url",
+    "user": "user", "vector_store_timeout": "vector_store_timeout", "wav": "wav",
+}
 
 
 BetaCallableToolAllowedCaller: TypeAlias = 'Literal["direct", "programmatic"]'
@@ -525,9 +563,11 @@ class BetaAdditionalTools(BaseModel):
         set_extra, s_agent, s_type, s_id, s_role, s_tools = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_beta_tools.decode_beta_tool, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -559,7 +599,8 @@ class BetaApproximateLocation(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_country, s_region, s_city, s_timezone = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_country(self, g("country", omit))
         s_region(self, g("region", omit))
         s_city(self, g("city", omit))
@@ -588,7 +629,8 @@ class BetaCodeInterpreterOutputImage(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_url = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_url(self, g("url", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -614,7 +656,8 @@ class BetaCodeInterpreterOutputLogs(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_logs = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_logs(self, g("logs", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -652,7 +695,8 @@ class BetaCompactResource(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_output, s_created_at, s_usage = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("output", omit)
         s_output(self, x if not x else _decode_list(_beta_items.decode_beta_item_field, x))
         s_created_at(self, g("created_at", omit))
@@ -743,7 +787,8 @@ class BetaComparisonFilter(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_key, s_value = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_key(self, g("key", omit))
         s_value(self, g("value", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -770,7 +815,8 @@ class BetaCompoundFilter(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_filters = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("filters", omit)
         s_filters(self, x if not x else _decode_list(decode_beta_compound_filter_filter, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -805,7 +851,8 @@ class BetaContainerAuto(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_file_ids, s_memory_limit, s_network_policy, s_skills = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_file_ids(self, g("file_ids", omit))
         s_memory_limit(self, g("memory_limit", omit))
         x = g("network_policy", omit)
@@ -839,7 +886,8 @@ class BetaContainerNetworkPolicyAllowlist(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_allowed_domains, s_domain_secrets = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_allowed_domains(self, g("allowed_domains", omit))
         x = g("domain_secrets", omit)
         s_domain_secrets(self, x if not x else _decode_list(BetaContainerNetworkPolicyDomainSecret._from_dict, x))
@@ -864,7 +912,8 @@ class BetaContainerNetworkPolicyDisabled(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -919,7 +968,8 @@ class BetaContainerReference(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_container_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_container_id(self, g("container_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -944,7 +994,8 @@ class BetaContainerReferenceResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_container_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_container_id(self, g("container_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1255,8 +1306,10 @@ class BetaCustomGrammarFormat(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_syntax, s_definition = cls._SET
-        s_type(self, g("type", omit))
-        s_syntax(self, g("syntax", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("syntax", omit)
+        s_syntax(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_definition(self, g("definition", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1279,7 +1332,8 @@ class BetaCustomTextFormat(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1386,7 +1440,8 @@ class BetaHTTPError(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_code, s_message = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_code(self, g("code", omit))
         s_message(self, g("message", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1445,7 +1500,8 @@ class BetaInlineSkill(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_name, s_description, s_source = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_description(self, g("description", omit))
         x = g("source", omit)
@@ -1477,8 +1533,10 @@ class BetaInlineSkillSource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_media_type, s_data = cls._SET
-        s_type(self, g("type", omit))
-        s_media_type(self, g("media_type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("media_type", omit)
+        s_media_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_data(self, g("data", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1503,7 +1561,8 @@ class BetaInputAudio(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_input_audio = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("input_audio", omit)
         s_input_audio(self, x if x is None or x is omit else BetaInputAudioInputAudio._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1531,7 +1590,8 @@ class BetaInputAudioInputAudio(BaseModel):
         self = _new(cls)
         set_extra, s_data, s_format = cls._SET
         s_data(self, g("data", omit))
-        s_format(self, g("format", omit))
+        x = g("format", omit)
+        s_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1556,7 +1616,8 @@ class BetaLocalEnvironment(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_skills = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("skills", omit)
         s_skills(self, x if not x else _decode_list(BetaLocalSkill._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1580,7 +1641,8 @@ class BetaLocalEnvironmentResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1709,7 +1771,8 @@ class BetaModerationConfig(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_mode = cls._SET
-        s_mode(self, g("mode", omit))
+        x = g("mode", omit)
+        s_mode(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1737,7 +1800,8 @@ class BetaModerationErrorBody(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_code, s_message = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_code(self, g("code", omit))
         s_message(self, g("message", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1835,7 +1899,8 @@ class BetaModerationResultBody(BaseModel):
             set_extra, s_type, s_model, s_flagged, s_categories, s_category_scores,
             s_category_applied_input_types,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_model(self, g("model", omit))
         s_flagged(self, g("flagged", omit))
         s_categories(self, g("categories", omit))
@@ -1868,7 +1933,8 @@ class BetaOutputAudio(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_data, s_transcript = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_data(self, g("data", omit))
         s_transcript(self, g("transcript", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1927,7 +1993,8 @@ class BetaPromptCacheBreakpoint(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_mode = cls._SET
-        s_mode(self, g("mode", omit))
+        x = g("mode", omit)
+        s_mode(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1952,7 +2019,8 @@ class BetaPromptCacheBreakpointConfig(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_mode = cls._SET
-        s_mode(self, g("mode", omit))
+        x = g("mode", omit)
+        s_mode(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1980,8 +2048,10 @@ class BetaPromptCacheOptions(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_ttl, s_mode = cls._SET
-        s_ttl(self, g("ttl", omit))
-        s_mode(self, g("mode", omit))
+        x = g("ttl", omit)
+        s_ttl(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("mode", omit)
+        s_mode(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2014,7 +2084,8 @@ class BetaRankingOptions(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_ranker, s_score_threshold, s_hybrid_search = cls._SET
-        s_ranker(self, g("ranker", omit))
+        x = g("ranker", omit)
+        s_ranker(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_score_threshold(self, g("score_threshold", omit))
         x = g("hybrid_search", omit)
         s_hybrid_search(self, x if x is None or x is omit else BetaHybridSearchOptions._from_dict(x))
@@ -2163,8 +2234,10 @@ class BetaResponse(BaseModel):
         s_service_tier(self, g("service_tier", omit))
         s_truncation(self, g("truncation", omit))
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
-        s_status(self, g("status", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_at(self, g("created_at", omit))
         s_completed_at(self, g("completed_at", omit))
         x = g("error", omit)
@@ -2235,7 +2308,8 @@ class BetaResponseError(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_code, s_message = cls._SET
-        s_code(self, g("code", omit))
+        x = g("code", omit)
+        s_code(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_message(self, g("message", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2262,7 +2336,8 @@ class BetaResponseFormatJsonObject(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2284,7 +2359,8 @@ class BetaResponseFormatText(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2305,7 +2381,8 @@ class BetaResponseIncompleteDetails(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_reason = cls._SET
-        s_reason(self, g("reason", omit))
+        x = g("reason", omit)
+        s_reason(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2537,7 +2614,8 @@ class BetaSkillReference(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_skill_id, s_version = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_skill_id(self, g("skill_id", omit))
         s_version(self, g("version", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2580,7 +2658,8 @@ class BetaTextResponseFormatJsonSchema(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_description, s_name, s_schema, s_strict = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_description(self, g("description", omit))
         s_name(self, g("name", omit))
         s_schema(self, g("schema", omit))
@@ -2651,7 +2730,8 @@ class BetaTokenCountsBody(BaseModel):
         s_text(self, x if x is None or x is omit else BetaResponseText._from_dict(x))
         x = g("reasoning", omit)
         s_reasoning(self, x if x is None or x is omit else _beta_items.BetaReasoning._from_dict(x))
-        s_truncation(self, g("truncation", omit))
+        x = g("truncation", omit)
+        s_truncation(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_instructions(self, g("instructions", omit))
         s_personality(self, g("personality", omit))
         x = g("conversation", omit)
@@ -2681,7 +2761,8 @@ class BetaTokenCountsResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_input_tokens = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_input_tokens(self, g("input_tokens", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2729,12 +2810,15 @@ class BetaToolSearchCall(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
-        s_execution(self, g("execution", omit))
+        x = g("execution", omit)
+        s_execution(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_arguments(self, g("arguments", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_by(self, g("created_by", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2782,13 +2866,16 @@ class BetaToolSearchOutput(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
-        s_execution(self, g("execution", omit))
+        x = g("execution", omit)
+        s_execution(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_beta_tools.decode_beta_tool, x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_by(self, g("created_by", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2817,7 +2904,8 @@ class BetaWebSearchActionFind(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_url, s_pattern = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_url(self, g("url", omit))
         s_pattern(self, g("pattern", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2844,7 +2932,8 @@ class BetaWebSearchActionOpenPage(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_url = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_url(self, g("url", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2876,7 +2965,8 @@ class BetaWebSearchActionSearch(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_query, s_queries, s_sources = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_query(self, g("query", omit))
         s_queries(self, g("queries", omit))
         x = g("sources", omit)
@@ -2905,7 +2995,8 @@ class BetaWebSearchActionSearchSource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_url = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_url(self, g("url", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2935,7 +3026,8 @@ class BetaWebSearchApproximateLocation(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_country, s_region, s_city, s_timezone = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_country(self, g("country", omit))
         s_region(self, g("region", omit))
         s_city(self, g("city", omit))

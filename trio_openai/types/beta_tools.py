@@ -25,6 +25,52 @@ else:
     _beta_responses = _lazy_module(globals(), "_beta_responses", "beta_responses")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "allowed_tools": "allowed_tools", "apply_patch": "apply_patch",
+    "apply_patch_call": "apply_patch_call",
+    "apply_patch_call_output": "apply_patch_call_output", "auto": "auto", "back": "back",
+    "browser": "browser", "calling": "calling", "click": "click", "client": "client",
+    "code_interpreter": "code_interpreter", "code_interpreter_call": "code_interpreter_call",
+    "completed": "completed", "computer": "computer", "computer_call": "computer_call",
+    "computer_call_output": "computer_call_output",
+    "computer_screenshot": "computer_screenshot", "computer_use": "computer_use",
+    "computer_use_preview": "computer_use_preview", "connector_dropbox": "connector_dropbox",
+    "connector_gmail": "connector_gmail",
+    "connector_googlecalendar": "connector_googlecalendar",
+    "connector_googledrive": "connector_googledrive",
+    "connector_microsoftteams": "connector_microsoftteams",
+    "connector_outlookcalendar": "connector_outlookcalendar",
+    "connector_outlookemail": "connector_outlookemail",
+    "connector_sharepoint": "connector_sharepoint", "create_file": "create_file",
+    "custom": "custom", "custom_tool_call": "custom_tool_call",
+    "custom_tool_call_output": "custom_tool_call_output", "delete_file": "delete_file",
+    "direct": "direct", "double_click": "double_click", "drag": "drag", "edit": "edit",
+    "exec": "exec", "exit": "exit", "failed": "failed", "file_search": "file_search",
+    "file_search_call": "file_search_call", "forward": "forward", "function": "function",
+    "function_call": "function_call", "function_call_output": "function_call_output",
+    "generate": "generate", "generating": "generating", "high": "high",
+    "image_generation": "image_generation", "image_generation_call": "image_generation_call",
+    "in_progress": "in_progress", "incomplete": "incomplete", "interpreting": "interpreting",
+    "jpeg": "jpeg", "keypress": "keypress", "left": "left", "linux": "linux",
+    "local_shell": "local_shell", "local_shell_call": "local_shell_call",
+    "local_shell_call_output": "local_shell_call_output", "low": "low", "mac": "mac",
+    "mcp": "mcp", "mcp_approval_request": "mcp_approval_request",
+    "mcp_approval_response": "mcp_approval_response", "mcp_call": "mcp_call",
+    "mcp_list_tools": "mcp_list_tools", "mcp_protocol_error": "mcp_protocol_error",
+    "mcp_tool_execution_error": "mcp_tool_execution_error", "medium": "medium", "move": "move",
+    "namespace": "namespace", "opaque": "opaque", "original": "original", "png": "png",
+    "program": "program", "programmatic_tool_calling": "programmatic_tool_calling",
+    "required": "required", "right": "right", "screenshot": "screenshot", "scroll": "scroll",
+    "searching": "searching", "server": "server", "shell": "shell", "shell_call": "shell_call",
+    "shell_call_output": "shell_call_output", "timeout": "timeout",
+    "tool_search": "tool_search", "transparent": "transparent", "type": "type",
+    "ubuntu": "ubuntu", "update_file": "update_file", "wait": "wait",
+    "web_search": "web_search", "web_search_2025_08_26": "web_search_2025_08_26",
+    "web_search_call": "web_search_call", "web_search_preview": "web_search_preview",
+    "web_search_preview_2025_03_11": "web_search_preview_2025_03_11", "webp": "webp",
+    "wheel": "wheel", "windows": "windows",
+}
 
 
 BetaApplyPatchCallOutputStatus: TypeAlias = 'Literal["completed", "failed"]'
@@ -763,7 +809,8 @@ class BetaApplyPatchCreateFileOperation(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_path, s_diff = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_path(self, g("path", omit))
         s_diff(self, g("diff", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -790,7 +837,8 @@ class BetaApplyPatchDeleteFileOperation(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_path = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_path(self, g("path", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -815,7 +863,8 @@ class BetaApplyPatchTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_allowed_callers = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_allowed_callers(self, g("allowed_callers", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -868,12 +917,14 @@ class BetaApplyPatchToolCall(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("operation", omit)
         s_operation(self, x if x is None or x is omit else decode_beta_apply_patch_tool_call_operation(x))
         s_created_by(self, g("created_by", omit))
@@ -918,12 +969,14 @@ class BetaApplyPatchToolCallItem(BaseModel):
         set_extra, s_agent, s_type, s_id, s_call_id, s_caller, s_status, s_operation = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_request(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("operation", omit)
         s_operation(self, x if x is None or x is omit else decode_beta_apply_patch_operation(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -974,12 +1027,14 @@ class BetaApplyPatchToolCallOutput(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output(self, g("output", omit))
         s_created_by(self, g("created_by", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1019,12 +1074,14 @@ class BetaApplyPatchToolCallOutputItem(BaseModel):
         set_extra, s_agent, s_type, s_id, s_call_id, s_caller, s_status, s_output = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_request(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output(self, g("output", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1053,7 +1110,8 @@ class BetaApplyPatchUpdateFileOperation(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_path, s_diff = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_path(self, g("path", omit))
         s_diff(self, g("diff", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1088,7 +1146,8 @@ class BetaAutoCodeInterpreterTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_file_ids, s_memory_limit, s_network_policy = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_file_ids(self, g("file_ids", omit))
         s_memory_limit(self, g("memory_limit", omit))
         x = g("network_policy", omit)
@@ -1128,8 +1187,10 @@ class BetaClick(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_button, s_x, s_y, s_keys = cls._SET
-        s_type(self, g("type", omit))
-        s_button(self, g("button", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("button", omit)
+        s_button(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_x(self, g("x", omit))
         s_y(self, g("y", omit))
         s_keys(self, g("keys", omit))
@@ -1163,7 +1224,8 @@ class BetaCodeInterpreterTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_container, s_allowed_callers = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("container", omit)
         s_container(self, x if x is None or x is omit else decode_beta_code_interpreter_tool_container(x))
         s_allowed_callers(self, g("allowed_callers", omit))
@@ -1209,9 +1271,11 @@ class BetaCodeInterpreterToolCall(BaseModel):
         set_extra, s_agent, s_type, s_id, s_status, s_container_id, s_code, s_outputs = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_container_id(self, g("container_id", omit))
         s_code(self, g("code", omit))
         x = g("outputs", omit)
@@ -1257,7 +1321,8 @@ class BetaComputerCallOutputItem(BaseModel):
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else BetaComputerScreenshotImage._from_dict(x))
         x = g("acknowledged_safety_checks", omit)
@@ -1329,10 +1394,12 @@ class BetaComputerScreenshotContent(BaseModel):
         (
             set_extra, s_type, s_image_url, s_file_id, s_detail, s_prompt_cache_breakpoint,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_image_url(self, g("image_url", omit))
         s_file_id(self, g("file_id", omit))
-        s_detail(self, g("detail", omit))
+        x = g("detail", omit)
+        s_detail(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("prompt_cache_breakpoint", omit)
         s_prompt_cache_breakpoint(self, x if x is None or x is omit else _beta_responses.BetaPromptCacheBreakpointConfig._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1365,7 +1432,8 @@ class BetaComputerScreenshotImage(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_image_url, s_file_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_image_url(self, g("image_url", omit))
         s_file_id(self, g("file_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1392,7 +1460,8 @@ class BetaComputerTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1444,7 +1513,8 @@ class BetaComputerToolCall(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("action", omit)
@@ -1453,7 +1523,8 @@ class BetaComputerToolCall(BaseModel):
         s_actions(self, x if not x else _decode_list(decode_beta_computer_action, x))
         x = g("pending_safety_checks", omit)
         s_pending_safety_checks(self, x if not x else _decode_list(BetaComputerCallSafetyCheck._from_dict, x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1500,14 +1571,16 @@ class BetaComputerToolCallOutput(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("acknowledged_safety_checks", omit)
         s_acknowledged_safety_checks(self, x if not x else _decode_list(BetaComputerCallSafetyCheck._from_dict, x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else BetaComputerScreenshotImage._from_dict(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1557,14 +1630,16 @@ class BetaComputerToolCallOutputResource(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("acknowledged_safety_checks", omit)
         s_acknowledged_safety_checks(self, x if not x else _decode_list(BetaComputerCallSafetyCheck._from_dict, x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else BetaComputerScreenshotImage._from_dict(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_by(self, g("created_by", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1599,8 +1674,10 @@ class BetaComputerUsePreviewTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_environment, s_display_width, s_display_height = cls._SET
-        s_type(self, g("type", omit))
-        s_environment(self, g("environment", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("environment", omit)
+        s_environment(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_display_width(self, g("display_width", omit))
         s_display_height(self, g("display_height", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1644,7 +1721,8 @@ class BetaCustomTool(BaseModel):
             set_extra, s_type, s_name, s_description, s_format, s_defer_loading,
             s_allowed_callers,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_description(self, g("description", omit))
         x = g("format", omit)
@@ -1697,7 +1775,8 @@ class BetaCustomToolCall(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
@@ -1745,7 +1824,8 @@ class BetaCustomToolCallOutput(BaseModel):
         set_extra, s_agent, s_type, s_id, s_call_id, s_caller, s_output = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
@@ -1804,14 +1884,16 @@ class BetaCustomToolCallOutputResource(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_request(x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else decode_beta_custom_tool_call_output_output(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_by(self, g("created_by", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1868,7 +1950,8 @@ class BetaCustomToolCallResource(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
@@ -1876,7 +1959,8 @@ class BetaCustomToolCallResource(BaseModel):
         s_namespace(self, g("namespace", omit))
         s_name(self, g("name", omit))
         s_input(self, g("input", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_by(self, g("created_by", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1898,7 +1982,8 @@ class BetaDirectToolCallCaller(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1931,7 +2016,8 @@ class BetaDoubleClickAction(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_x, s_y, s_keys = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_x(self, g("x", omit))
         s_y(self, g("y", omit))
         s_keys(self, g("keys", omit))
@@ -1964,7 +2050,8 @@ class BetaDrag(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_path, s_keys = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("path", omit)
         s_path(self, x if not x else _decode_list(_beta_responses.BetaCoord._from_dict, x))
         s_keys(self, g("keys", omit))
@@ -2009,7 +2096,8 @@ class BetaFileSearchTool(BaseModel):
             set_extra, s_type, s_vector_store_ids, s_max_num_results, s_ranking_options,
             s_filters,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_vector_store_ids(self, g("vector_store_ids", omit))
         s_max_num_results(self, g("max_num_results", omit))
         x = g("ranking_options", omit)
@@ -2060,8 +2148,10 @@ class BetaFileSearchToolCall(BaseModel):
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
-        s_status(self, g("status", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_queries(self, g("queries", omit))
         x = g("results", omit)
         s_results(self, x if not x else _decode_list(BetaFileSearchToolCallResult._from_dict, x))
@@ -2176,14 +2266,16 @@ class BetaFunctionShellCall(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller(x))
         x = g("action", omit)
         s_action(self, x if x is None or x is omit else BetaFunctionShellAction._from_dict(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("environment", omit)
         s_environment(self, x if x is None or x is omit else decode_beta_function_shell_call_environment(x))
         s_created_by(self, g("created_by", omit))
@@ -2233,7 +2325,8 @@ class BetaFunctionShellCallItem(BaseModel):
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_request(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("action", omit)
         s_action(self, x if x is None or x is omit else BetaFunctionShellAction._from_dict(x))
         s_status(self, g("status", omit))
@@ -2289,12 +2382,14 @@ class BetaFunctionShellCallOutput(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("output", omit)
         s_output(self, x if not x else _decode_list(BetaFunctionShellCallOutputContent._from_dict, x))
         s_max_output_length(self, g("max_output_length", omit))
@@ -2361,7 +2456,8 @@ class BetaFunctionShellCallOutputExitOutcome(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_exit_code = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_exit_code(self, g("exit_code", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2409,7 +2505,8 @@ class BetaFunctionShellCallOutputItem(BaseModel):
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_request(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("output", omit)
         s_output(self, x if not x else _decode_list(BetaFunctionShellCallOutputContent._from_dict, x))
         s_status(self, g("status", omit))
@@ -2435,7 +2532,8 @@ class BetaFunctionShellCallOutputTimeoutOutcome(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2461,7 +2559,8 @@ class BetaFunctionShellTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_environment, s_allowed_callers = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("environment", omit)
         s_environment(self, x if x is None or x is omit else decode_beta_function_shell_tool_environment(x))
         s_allowed_callers(self, g("allowed_callers", omit))
@@ -2508,7 +2607,8 @@ class BetaFunctionTool(BaseModel):
             set_extra, s_type, s_name, s_description, s_parameters, s_output_schema, s_strict,
             s_defer_loading, s_allowed_callers,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_description(self, g("description", omit))
         s_parameters(self, g("parameters", omit))
@@ -2572,14 +2672,16 @@ class BetaFunctionToolCall(BaseModel):
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller(x))
         s_namespace(self, g("namespace", omit))
         s_name(self, g("name", omit))
         s_arguments(self, g("arguments", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2639,7 +2741,8 @@ class BetaFunctionToolCallOutput(BaseModel):
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_call_id(self, g("call_id", omit))
         s_name(self, g("name", omit))
         s_namespace(self, g("namespace", omit))
@@ -2647,7 +2750,8 @@ class BetaFunctionToolCallOutput(BaseModel):
         s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_request(x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else decode_beta_function_tool_call_output_resource_output(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2707,7 +2811,8 @@ class BetaFunctionToolCallOutputResource(BaseModel):
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_call_id(self, g("call_id", omit))
         s_name(self, g("name", omit))
         s_namespace(self, g("namespace", omit))
@@ -2715,7 +2820,8 @@ class BetaFunctionToolCallOutputResource(BaseModel):
         s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller_request(x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else decode_beta_function_tool_call_output_resource_output(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_by(self, g("created_by", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2776,14 +2882,16 @@ class BetaFunctionToolCallResource(BaseModel):
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_beta_tool_call_caller(x))
         s_namespace(self, g("namespace", omit))
         s_name(self, g("name", omit))
         s_arguments(self, g("arguments", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_by(self, g("created_by", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2860,19 +2968,25 @@ class BetaImageGenTool(BaseModel):
             s_output_compression, s_moderation, s_background, s_input_fidelity,
             s_input_image_mask, s_partial_images, s_action,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_model(self, g("model", omit))
-        s_quality(self, g("quality", omit))
+        x = g("quality", omit)
+        s_quality(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_size(self, g("size", omit))
-        s_output_format(self, g("output_format", omit))
+        x = g("output_format", omit)
+        s_output_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_compression(self, g("output_compression", omit))
-        s_moderation(self, g("moderation", omit))
-        s_background(self, g("background", omit))
+        x = g("moderation", omit)
+        s_moderation(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("background", omit)
+        s_background(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_input_fidelity(self, g("input_fidelity", omit))
         x = g("input_image_mask", omit)
         s_input_image_mask(self, x if x is None or x is omit else BetaImageGenToolInputImageMask._from_dict(x))
         s_partial_images(self, g("partial_images", omit))
-        s_action(self, g("action", omit))
+        x = g("action", omit)
+        s_action(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2907,9 +3021,11 @@ class BetaImageGenToolCall(BaseModel):
         set_extra, s_agent, s_type, s_id, s_status, s_result = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_result(self, g("result", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2969,7 +3085,8 @@ class BetaKeyPressAction(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_keys = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_keys(self, g("keys", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -3006,7 +3123,8 @@ class BetaLocalShellExecAction(BaseModel):
         (
             set_extra, s_type, s_command, s_timeout_ms, s_working_directory, s_env, s_user,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_command(self, g("command", omit))
         s_timeout_ms(self, g("timeout_ms", omit))
         s_working_directory(self, g("working_directory", omit))
@@ -3033,7 +3151,8 @@ class BetaLocalShellTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3071,12 +3190,14 @@ class BetaLocalShellToolCall(BaseModel):
         set_extra, s_agent, s_type, s_id, s_call_id, s_action, s_status = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("action", omit)
         s_action(self, x if x is None or x is omit else BetaLocalShellExecAction._from_dict(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3111,7 +3232,8 @@ class BetaLocalShellToolCallOutput(BaseModel):
         set_extra, s_agent, s_type, s_id, s_output, s_status = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_output(self, g("output", omit))
         s_status(self, g("status", omit))
@@ -3153,7 +3275,8 @@ class BetaMCPApprovalRequest(BaseModel):
         set_extra, s_agent, s_type, s_id, s_server_label, s_name, s_arguments = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_server_label(self, g("server_label", omit))
         s_name(self, g("name", omit))
@@ -3194,7 +3317,8 @@ class BetaMCPApprovalResponse(BaseModel):
         set_extra, s_agent, s_type, s_id, s_approval_request_id, s_approve, s_reason = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_approval_request_id(self, g("approval_request_id", omit))
         s_approve(self, g("approve", omit))
@@ -3236,7 +3360,8 @@ class BetaMCPApprovalResponseResource(BaseModel):
         set_extra, s_agent, s_type, s_id, s_approval_request_id, s_approve, s_reason = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_approval_request_id(self, g("approval_request_id", omit))
         s_approve(self, g("approve", omit))
@@ -3278,7 +3403,8 @@ class BetaMCPListTools(BaseModel):
         set_extra, s_agent, s_type, s_id, s_server_label, s_tools, s_error = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_server_label(self, g("server_label", omit))
         x = g("tools", omit)
@@ -3340,7 +3466,8 @@ class BetaMCPProtocolError(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_code, s_message = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_code(self, g("code", omit))
         s_message(self, g("message", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -3414,10 +3541,12 @@ class BetaMCPTool(BaseModel):
             s_authorization, s_server_description, s_headers, s_allowed_tools,
             s_allowed_callers, s_require_approval, s_defer_loading,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_server_label(self, g("server_label", omit))
         s_server_url(self, g("server_url", omit))
-        s_connector_id(self, g("connector_id", omit))
+        x = g("connector_id", omit)
+        s_connector_id(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_tunnel_id(self, g("tunnel_id", omit))
         s_authorization(self, g("authorization", omit))
         s_server_description(self, g("server_description", omit))
@@ -3482,7 +3611,8 @@ class BetaMCPToolCall(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_server_label(self, g("server_label", omit))
         s_name(self, g("name", omit))
@@ -3490,7 +3620,8 @@ class BetaMCPToolCall(BaseModel):
         s_output(self, g("output", omit))
         x = g("error", omit)
         s_error(self, x if x is None or x is omit else decode_beta_mcp_tool_call_error(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_approval_request_id(self, g("approval_request_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -3514,7 +3645,8 @@ class BetaMCPToolExecutionError(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_content = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_content(self, g("content", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -3603,7 +3735,8 @@ class BetaMove(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_x, s_y, s_keys = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_x(self, g("x", omit))
         s_y(self, g("y", omit))
         s_keys(self, g("keys", omit))
@@ -3637,7 +3770,8 @@ class BetaNamespaceTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_name, s_description, s_tools = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_description(self, g("description", omit))
         x = g("tools", omit)
@@ -3665,7 +3799,8 @@ class BetaProgramToolCallCaller(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_caller_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_caller_id(self, g("caller_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -3688,7 +3823,8 @@ class BetaProgrammaticToolCalling(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3713,7 +3849,8 @@ class BetaScreenshot(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3751,7 +3888,8 @@ class BetaScroll(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_x, s_y, s_scroll_x, s_scroll_y, s_keys = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_x(self, g("x", omit))
         s_y(self, g("y", omit))
         s_scroll_x(self, g("scroll_x", omit))
@@ -3803,7 +3941,8 @@ class BetaSpecificApplyPatch(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3825,7 +3964,8 @@ class BetaSpecificFunctionShell(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3847,7 +3987,8 @@ class BetaSpecificProgrammaticToolCalling(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3875,8 +4016,10 @@ class BetaToolChoiceAllowed(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_mode, s_tools = cls._SET
-        s_type(self, g("type", omit))
-        s_mode(self, g("mode", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("mode", omit)
+        s_mode(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_tools(self, g("tools", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -3902,7 +4045,8 @@ class BetaToolChoiceCustom(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_name = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -3928,7 +4072,8 @@ class BetaToolChoiceFunction(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_name = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -3956,7 +4101,8 @@ class BetaToolChoiceMCP(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_server_label, s_name = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_server_label(self, g("server_label", omit))
         s_name(self, g("name", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -3986,7 +4132,8 @@ class BetaToolChoiceTypes(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -4015,8 +4162,10 @@ class BetaToolSearchTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_execution, s_description, s_parameters = cls._SET
-        s_type(self, g("type", omit))
-        s_execution(self, g("execution", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("execution", omit)
+        s_execution(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_description(self, g("description", omit))
         x = g("parameters", omit)
         s_parameters(self, x if x is None or x is omit else _beta_responses.BetaEmptyModel._from_dict(x))
@@ -4044,7 +4193,8 @@ class BetaType(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -4067,7 +4217,8 @@ class BetaWait(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -4107,10 +4258,12 @@ class BetaWebSearchPreviewTool(BaseModel):
         (
             set_extra, s_type, s_user_location, s_search_context_size, s_search_content_types,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("user_location", omit)
         s_user_location(self, x if x is None or x is omit else _beta_responses.BetaApproximateLocation._from_dict(x))
-        s_search_context_size(self, g("search_context_size", omit))
+        x = g("search_context_size", omit)
+        s_search_context_size(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_search_content_types(self, g("search_content_types", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -4156,13 +4309,15 @@ class BetaWebSearchTool(BaseModel):
             set_extra, s_type, s_external_web_access, s_filters, s_user_location,
             s_search_context_size,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_external_web_access(self, g("external_web_access", omit))
         x = g("filters", omit)
         s_filters(self, x if x is None or x is omit else BetaWebSearchToolFilters._from_dict(x))
         x = g("user_location", omit)
         s_user_location(self, x if x is None or x is omit else _beta_responses.BetaWebSearchApproximateLocation._from_dict(x))
-        s_search_context_size(self, g("search_context_size", omit))
+        x = g("search_context_size", omit)
+        s_search_context_size(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -4205,8 +4360,10 @@ class BetaWebSearchToolCall(BaseModel):
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
-        s_status(self, g("status", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("action", omit)
         s_action(self, x if x is None or x is omit else decode_beta_web_search_tool_call_action(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))

@@ -29,6 +29,67 @@ else:
     _beta_tools = _lazy_module(globals(), "_beta_tools", "beta_tools")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "error": "error", "incomplete": "incomplete",
+    "response.audio.delta": "response.audio.delta",
+    "response.audio.done": "response.audio.done",
+    "response.audio.transcript.delta": "response.audio.transcript.delta",
+    "response.audio.transcript.done": "response.audio.transcript.done",
+    "response.code_interpreter_call.completed": "response.code_interpreter_call.completed",
+    "response.code_interpreter_call.in_progress": "response.code_interpreter_call.in_progress",
+    "response.code_interpreter_call.interpreting": "response.code_interpreter_call.interpreting",
+    "response.code_interpreter_call_code.delta": "response.code_interpreter_call_code.delta",
+    "response.code_interpreter_call_code.done": "response.code_interpreter_call_code.done",
+    "response.completed": "response.completed",
+    "response.content_part.added": "response.content_part.added",
+    "response.content_part.done": "response.content_part.done",
+    "response.create": "response.create", "response.created": "response.created",
+    "response.custom_tool_call_input.delta": "response.custom_tool_call_input.delta",
+    "response.custom_tool_call_input.done": "response.custom_tool_call_input.done",
+    "response.failed": "response.failed",
+    "response.file_search_call.completed": "response.file_search_call.completed",
+    "response.file_search_call.in_progress": "response.file_search_call.in_progress",
+    "response.file_search_call.searching": "response.file_search_call.searching",
+    "response.function_call_arguments.delta": "response.function_call_arguments.delta",
+    "response.function_call_arguments.done": "response.function_call_arguments.done",
+    "response.image_generation_call.completed": "response.image_generation_call.completed",
+    "response.image_generation_call.generating": "response.image_generation_call.generating",
+    "response.image_generation_call.in_progress": "response.image_generation_call.in_progress",
+    "response.image_generation_call.partial_image": "response.image_generation_call.partial_image",
+    "response.in_progress": "response.in_progress",
+    "response.incomplete": "response.incomplete",
+    "response.mcp_call.completed": "response.mcp_call.completed",
+    "response.mcp_call.failed": "response.mcp_call.failed",
+    "response.mcp_call.in_progress": "response.mcp_call.in_progress",
+    "response.mcp_call_arguments.delta": "response.mcp_call_arguments.delta",
+    "response.mcp_call_arguments.done": "response.mcp_call_arguments.done",
+    "response.mcp_list_tools.completed": "response.mcp_list_tools.completed",
+    "response.mcp_list_tools.failed": "response.mcp_list_tools.failed",
+    "response.mcp_list_tools.in_progress": "response.mcp_list_tools.in_progress",
+    "response.output_item.added": "response.output_item.added",
+    "response.output_item.done": "response.output_item.done",
+    "response.output_text.annotation.added": "response.output_text.annotation.added",
+    "response.output_text.delta": "response.output_text.delta",
+    "response.output_text.done": "response.output_text.done",
+    "response.queued": "response.queued",
+    "response.reasoning_summary_part.added": "response.reasoning_summary_part.added",
+    "response.reasoning_summary_part.done": "response.reasoning_summary_part.done",
+    "response.reasoning_summary_text.delta": "response.reasoning_summary_text.delta",
+    "response.reasoning_summary_text.done": "response.reasoning_summary_text.done",
+    "response.reasoning_text.delta": "response.reasoning_text.delta",
+    "response.reasoning_text.done": "response.reasoning_text.done",
+    "response.refusal.delta": "response.refusal.delta",
+    "response.refusal.done": "response.refusal.done",
+    "response.shell_call_command.added": "response.shell_call_command.added",
+    "response.shell_call_command.delta": "response.shell_call_command.delta",
+    "response.shell_call_command.done": "response.shell_call_command.done",
+    "response.shell_call_output_content.delta": "response.shell_call_output_content.delta",
+    "response.shell_call_output_content.done": "response.shell_call_output_content.done",
+    "response.web_search_call.completed": "response.web_search_call.completed",
+    "response.web_search_call.in_progress": "response.web_search_call.in_progress",
+    "response.web_search_call.searching": "response.web_search_call.searching",
+}
 
 
 BetaResponsesClientEvent: TypeAlias = "BetaResponsesClientEventResponseCreate | _beta_events.BetaResponseInjectEvent"
@@ -262,7 +323,8 @@ class BetaResponseWsError(BaseModel):
         set_extra, s_agent, s_type, s_status, s_sequence_number, s_error, s_stream_id = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_status(self, g("status", omit))
         s_sequence_number(self, g("sequence_number", omit))
         x = g("error", omit)
@@ -387,7 +449,8 @@ class BetaResponsesClientEventResponseCreate(BaseModel):
             s_instructions, s_moderation, s_stream, s_stream_options, s_conversation,
             s_context_management, s_max_output_tokens, s_multi_agent,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_stream_id(self, g("stream_id", omit))
         s_metadata(self, g("metadata", omit))
         s_top_logprobs(self, g("top_logprobs", omit))
@@ -472,7 +535,8 @@ class BetaResponsesServerEventBetaResponseAudioTranscriptWsDelta(BaseModel):
         set_extra, s_agent, s_type, s_delta, s_sequence_number, s_stream_id = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
@@ -515,7 +579,8 @@ class BetaResponsesServerEventBetaResponseAudioTranscriptWsDone(BaseModel):
         set_extra, s_agent, s_type, s_sequence_number, s_stream_id = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -557,7 +622,8 @@ class BetaResponsesServerEventBetaResponseAudioWsDelta(BaseModel):
         set_extra, s_agent, s_type, s_sequence_number, s_delta, s_stream_id = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_delta(self, g("delta", omit))
         s_stream_id(self, g("stream_id", omit))
@@ -600,7 +666,8 @@ class BetaResponsesServerEventBetaResponseAudioWsDone(BaseModel):
         set_extra, s_agent, s_type, s_sequence_number, s_stream_id = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -651,7 +718,8 @@ class BetaResponsesServerEventBetaResponseCodeInterpreterCallCodeWsDelta(BaseMod
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_delta(self, g("delta", omit))
@@ -708,7 +776,8 @@ class BetaResponsesServerEventBetaResponseCodeInterpreterCallCodeWsDone(BaseMode
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_code(self, g("code", omit))
@@ -761,7 +830,8 @@ class BetaResponsesServerEventBetaResponseCodeInterpreterCallInWsProgress(BaseMo
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -813,7 +883,8 @@ class BetaResponsesServerEventBetaResponseCodeInterpreterCallWsCompleted(BaseMod
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -865,7 +936,8 @@ class BetaResponsesServerEventBetaResponseCodeInterpreterCallWsInterpreting(Base
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -920,7 +992,8 @@ class BetaResponsesServerEventBetaResponseContentPartWsAdded(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -978,7 +1051,8 @@ class BetaResponsesServerEventBetaResponseContentPartWsDone(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -1034,7 +1108,8 @@ class BetaResponsesServerEventBetaResponseCustomToolCallInputWsDelta(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
@@ -1091,7 +1166,8 @@ class BetaResponsesServerEventBetaResponseCustomToolCallInputWsDone(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
@@ -1141,7 +1217,8 @@ class BetaResponsesServerEventBetaResponseFileSearchCallInWsProgress(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1190,7 +1267,8 @@ class BetaResponsesServerEventBetaResponseFileSearchCallWsCompleted(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1239,7 +1317,8 @@ class BetaResponsesServerEventBetaResponseFileSearchCallWsSearching(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1292,7 +1371,8 @@ class BetaResponsesServerEventBetaResponseFunctionCallArgumentsWsDelta(BaseModel
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1351,7 +1431,8 @@ class BetaResponsesServerEventBetaResponseFunctionCallArgumentsWsDone(BaseModel)
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_name(self, g("name", omit))
         s_output_index(self, g("output_index", omit))
@@ -1402,7 +1483,8 @@ class BetaResponsesServerEventBetaResponseImageGenCallInWsProgress(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1473,7 +1555,8 @@ class BetaResponsesServerEventBetaResponseImageGenCallPartialWsImage(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1531,7 +1614,8 @@ class BetaResponsesServerEventBetaResponseImageGenCallWsCompleted(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_item_id(self, g("item_id", omit))
@@ -1583,7 +1667,8 @@ class BetaResponsesServerEventBetaResponseImageGenCallWsGenerating(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1626,7 +1711,8 @@ class BetaResponsesServerEventBetaResponseInWsProgress(BaseModel):
         set_extra, s_agent, s_type, s_response, s_sequence_number, s_stream_id = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1679,7 +1765,8 @@ class BetaResponsesServerEventBetaResponseMcpCallArgumentsWsDelta(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_delta(self, g("delta", omit))
@@ -1736,7 +1823,8 @@ class BetaResponsesServerEventBetaResponseMcpCallArgumentsWsDone(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_arguments(self, g("arguments", omit))
@@ -1786,7 +1874,8 @@ class BetaResponsesServerEventBetaResponseMcpCallInWsProgress(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
@@ -1835,7 +1924,8 @@ class BetaResponsesServerEventBetaResponseMcpCallWsCompleted(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1884,7 +1974,8 @@ class BetaResponsesServerEventBetaResponseMcpCallWsFailed(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1935,7 +2026,8 @@ class BetaResponsesServerEventBetaResponseMcpListToolsInWsProgress(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1984,7 +2076,8 @@ class BetaResponsesServerEventBetaResponseMcpListToolsWsCompleted(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -2033,7 +2126,8 @@ class BetaResponsesServerEventBetaResponseMcpListToolsWsFailed(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -2085,7 +2179,8 @@ class BetaResponsesServerEventBetaResponseOutputItemWsAdded(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
         x = g("item", omit)
@@ -2134,7 +2229,8 @@ class BetaResponsesServerEventBetaResponseOutputItemWsDone(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
         x = g("item", omit)
@@ -2193,7 +2289,8 @@ class BetaResponsesServerEventBetaResponseOutputTextAnnotationWsAdded(BaseModel)
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -2252,7 +2349,8 @@ class BetaResponsesServerEventBetaResponseReasoningSummaryPartWsAdded(BaseModel)
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_summary_index(self, g("summary_index", omit))
@@ -2316,11 +2414,13 @@ class BetaResponsesServerEventBetaResponseReasoningSummaryPartWsDone(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_summary_index(self, g("summary_index", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         x = g("part", omit)
         s_part(self, x if x is None or x is omit else _beta_events.BetaResponseReasoningSummaryPartDoneEventPart._from_dict(x))
@@ -2376,7 +2476,8 @@ class BetaResponsesServerEventBetaResponseReasoningSummaryTextWsDelta(BaseModel)
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_summary_index(self, g("summary_index", omit))
@@ -2437,7 +2538,8 @@ class BetaResponsesServerEventBetaResponseReasoningSummaryTextWsDone(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_summary_index(self, g("summary_index", omit))
@@ -2495,7 +2597,8 @@ class BetaResponsesServerEventBetaResponseReasoningTextWsDelta(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -2556,7 +2659,8 @@ class BetaResponsesServerEventBetaResponseReasoningTextWsDone(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -2614,7 +2718,8 @@ class BetaResponsesServerEventBetaResponseRefusalWsDelta(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -2675,7 +2780,8 @@ class BetaResponsesServerEventBetaResponseRefusalWsDone(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -2727,7 +2833,8 @@ class BetaResponsesServerEventBetaResponseShellCallCommandWsAdded(BaseModel):
             set_extra, s_type, s_sequence_number, s_agent, s_output_index, s_command_index,
             s_command, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
@@ -2783,7 +2890,8 @@ class BetaResponsesServerEventBetaResponseShellCallCommandWsDelta(BaseModel):
             set_extra, s_type, s_sequence_number, s_agent, s_output_index, s_command_index,
             s_delta, s_obfuscation, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
@@ -2837,7 +2945,8 @@ class BetaResponsesServerEventBetaResponseShellCallCommandWsDone(BaseModel):
             set_extra, s_type, s_sequence_number, s_agent, s_output_index, s_command_index,
             s_command, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
@@ -2893,7 +3002,8 @@ class BetaResponsesServerEventBetaResponseShellCallOutputContentWsDelta(BaseMode
             set_extra, s_type, s_sequence_number, s_agent, s_item_id, s_output_index,
             s_command_index, s_delta, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
@@ -2951,7 +3061,8 @@ class BetaResponsesServerEventBetaResponseShellCallOutputContentWsDone(BaseModel
             set_extra, s_type, s_sequence_number, s_agent, s_item_id, s_output_index,
             s_command_index, s_output, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
@@ -3015,7 +3126,8 @@ class BetaResponsesServerEventBetaResponseTextWsDelta(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -3081,7 +3193,8 @@ class BetaResponsesServerEventBetaResponseTextWsDone(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -3134,7 +3247,8 @@ class BetaResponsesServerEventBetaResponseWebSearchCallInWsProgress(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -3183,7 +3297,8 @@ class BetaResponsesServerEventBetaResponseWebSearchCallWsCompleted(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -3232,7 +3347,8 @@ class BetaResponsesServerEventBetaResponseWebSearchCallWsSearching(BaseModel):
         ) = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -3275,7 +3391,8 @@ class BetaResponsesServerEventBetaResponseWsCompleted(BaseModel):
         set_extra, s_agent, s_type, s_response, s_sequence_number, s_stream_id = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
@@ -3318,7 +3435,8 @@ class BetaResponsesServerEventBetaResponseWsCreated(BaseModel):
         set_extra, s_agent, s_type, s_response, s_sequence_number, s_stream_id = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
@@ -3361,7 +3479,8 @@ class BetaResponsesServerEventBetaResponseWsFailed(BaseModel):
         set_extra, s_agent, s_type, s_sequence_number, s_response, s_stream_id = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
@@ -3404,7 +3523,8 @@ class BetaResponsesServerEventBetaResponseWsIncomplete(BaseModel):
         set_extra, s_agent, s_type, s_response, s_sequence_number, s_stream_id = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
@@ -3447,7 +3567,8 @@ class BetaResponsesServerEventBetaResponseWsQueued(BaseModel):
         set_extra, s_agent, s_type, s_response, s_sequence_number, s_stream_id = cls._SET
         x = g("agent", omit)
         s_agent(self, x if x is None or x is omit else _beta_items.BetaAgentTag._from_dict(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _beta_responses.BetaResponse._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))

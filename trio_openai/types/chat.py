@@ -25,6 +25,22 @@ else:
     _responses = _lazy_module(globals(), "_responses", "responses")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "aac": "aac", "allowed_tools": "allowed_tools", "approximate": "approximate",
+    "assistant": "assistant", "auto": "auto", "chat.completion": "chat.completion",
+    "chat.completion.chunk": "chat.completion.chunk",
+    "chat.completion.deleted": "chat.completion.deleted", "content": "content",
+    "content_filter": "content_filter", "custom": "custom", "developer": "developer",
+    "error": "error", "file": "file", "flac": "flac", "function": "function",
+    "function_call": "function_call", "grammar": "grammar", "high": "high",
+    "image_url": "image_url", "input_audio": "input_audio", "json_schema": "json_schema",
+    "lark": "lark", "length": "length", "list": "list", "low": "low", "medium": "medium",
+    "moderation_results": "moderation_results", "mp3": "mp3", "opus": "opus", "pcm16": "pcm16",
+    "refusal": "refusal", "regex": "regex", "required": "required", "stop": "stop",
+    "system": "system", "text": "text", "tool": "tool", "tool_calls": "tool_calls",
+    "url_citation": "url_citation", "user": "user", "wav": "wav",
+}
 
 
 ChatCompletionMessageToolCalls: TypeAlias = "list[ChatCompletionMessageToolCallsItem]"
@@ -570,7 +586,8 @@ class ChatCompletionAllowedTools(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_mode, s_tools = cls._SET
-        s_mode(self, g("mode", omit))
+        x = g("mode", omit)
+        s_mode(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_tools(self, g("tools", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -595,7 +612,8 @@ class ChatCompletionAllowedToolsChoice(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_allowed_tools = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("allowed_tools", omit)
         s_allowed_tools(self, x if x is None or x is omit else ChatCompletionAllowedTools._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -625,7 +643,8 @@ class ChatCompletionDeleted(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_id, s_deleted = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_deleted(self, g("deleted", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -721,7 +740,8 @@ class ChatCompletionList(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(CreateChatCompletionResponse._from_dict, x))
         s_first_id(self, g("first_id", omit))
@@ -755,7 +775,8 @@ class ChatCompletionMessageCustomToolCall(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_type, s_custom = cls._SET
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("custom", omit)
         s_custom(self, x if x is None or x is omit else ChatCompletionMessageCustomToolCallCustom._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -817,7 +838,8 @@ class ChatCompletionMessageList(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(ChatCompletionMessageListDataItem._from_dict, x))
         s_first_id(self, g("first_id", omit))
@@ -878,7 +900,8 @@ class ChatCompletionMessageListDataItem(BaseModel):
         s_tool_calls(self, x if not x else _decode_list(decode_chat_completion_message_tool_calls_item, x))
         x = g("annotations", omit)
         s_annotations(self, x if not x else _decode_list(ChatCompletionResponseMessageAnnotation._from_dict, x))
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("function_call", omit)
         s_function_call(self, x if x is None or x is omit else ChatCompletionResponseMessageFunctionCall._from_dict(x))
         x = g("audio", omit)
@@ -914,7 +937,8 @@ class ChatCompletionMessageToolCall(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_type, s_function = cls._SET
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("function", omit)
         s_function(self, x if x is None or x is omit else ChatCompletionMessageToolCallFunction._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -947,7 +971,8 @@ class ChatCompletionMessageToolCallChunk(BaseModel):
         set_extra, s_index, s_id, s_type, s_function = cls._SET
         s_index(self, g("index", omit))
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("function", omit)
         s_function(self, x if x is None or x is omit else ChatCompletionMessageToolCallChunkFunction._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1066,7 +1091,8 @@ class ChatCompletionModerationError(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_code, s_message = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_code(self, g("code", omit))
         s_message(self, g("message", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1096,7 +1122,8 @@ class ChatCompletionModerationResults(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_model, s_results = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_model(self, g("model", omit))
         x = g("results", omit)
         s_results(self, x if not x else _decode_list(_responses.ModerationResultBody._from_dict, x))
@@ -1126,7 +1153,8 @@ class ChatCompletionNamedToolChoice(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_function = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("function", omit)
         s_function(self, x if x is None or x is omit else ChatCompletionNamedToolChoiceFunction._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1155,7 +1183,8 @@ class ChatCompletionNamedToolChoiceCustom(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_custom = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("custom", omit)
         s_custom(self, x if x is None or x is omit else ChatCompletionNamedToolChoiceCustomCustom._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1245,7 +1274,8 @@ class ChatCompletionRequestAssistantMessage(BaseModel):
         x = g("content", omit)
         s_content(self, x if x is None or x is omit else decode_chat_completion_request_assistant_message_content(x))
         s_refusal(self, g("refusal", omit))
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         x = g("audio", omit)
         s_audio(self, x if x is None or x is omit else ChatCompletionRequestAssistantMessageAudio._from_dict(x))
@@ -1345,7 +1375,8 @@ class ChatCompletionRequestDeveloperMessage(BaseModel):
         set_extra, s_content, s_role, s_name = cls._SET
         x = g("content", omit)
         s_content(self, x if x is None or x is omit else decode_chat_completion_request_developer_message_content(x))
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1373,7 +1404,8 @@ class ChatCompletionRequestFunctionMessage(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_role, s_content, s_name = cls._SET
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_content(self, g("content", omit))
         s_name(self, g("name", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1401,7 +1433,8 @@ class ChatCompletionRequestMessageContentPartAudio(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_input_audio, s_prompt_cache_breakpoint = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("input_audio", omit)
         s_input_audio(self, x if x is None or x is omit else ChatCompletionRequestMessageContentPartAudioInputAudio._from_dict(x))
         x = g("prompt_cache_breakpoint", omit)
@@ -1431,7 +1464,8 @@ class ChatCompletionRequestMessageContentPartAudioInputAudio(BaseModel):
         self = _new(cls)
         set_extra, s_data, s_format = cls._SET
         s_data(self, g("data", omit))
-        s_format(self, g("format", omit))
+        x = g("format", omit)
+        s_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1457,7 +1491,8 @@ class ChatCompletionRequestMessageContentPartFile(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_file, s_prompt_cache_breakpoint = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("file", omit)
         s_file(self, x if x is None or x is omit else ChatCompletionRequestMessageContentPartFileFile._from_dict(x))
         x = g("prompt_cache_breakpoint", omit)
@@ -1516,7 +1551,8 @@ class ChatCompletionRequestMessageContentPartImage(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_image_url, s_prompt_cache_breakpoint = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("image_url", omit)
         s_image_url(self, x if x is None or x is omit else ChatCompletionRequestMessageContentPartImageImageUrl._from_dict(x))
         x = g("prompt_cache_breakpoint", omit)
@@ -1549,7 +1585,8 @@ class ChatCompletionRequestMessageContentPartImageImageUrl(BaseModel):
         self = _new(cls)
         set_extra, s_url, s_detail = cls._SET
         s_url(self, g("url", omit))
-        s_detail(self, g("detail", omit))
+        x = g("detail", omit)
+        s_detail(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1574,7 +1611,8 @@ class ChatCompletionRequestMessageContentPartRefusal(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_refusal = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_refusal(self, g("refusal", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1602,7 +1640,8 @@ class ChatCompletionRequestMessageContentPartText(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text, s_prompt_cache_breakpoint = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         x = g("prompt_cache_breakpoint", omit)
         s_prompt_cache_breakpoint(self, x if x is None or x is omit else _responses.PromptCacheBreakpoint._from_dict(x))
@@ -1642,7 +1681,8 @@ class ChatCompletionRequestSystemMessage(BaseModel):
         set_extra, s_content, s_role, s_name = cls._SET
         x = g("content", omit)
         s_content(self, x if x is None or x is omit else decode_chat_completion_request_system_message_content(x))
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1671,7 +1711,8 @@ class ChatCompletionRequestToolMessage(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_role, s_content, s_tool_call_id = cls._SET
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if x is None or x is omit else decode_chat_completion_request_tool_message_content(x))
         s_tool_call_id(self, g("tool_call_id", omit))
@@ -1707,7 +1748,8 @@ class ChatCompletionRequestUserMessage(BaseModel):
         set_extra, s_content, s_role, s_name = cls._SET
         x = g("content", omit)
         s_content(self, x if x is None or x is omit else decode_chat_completion_request_user_message_content(x))
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1759,7 +1801,8 @@ class ChatCompletionResponseMessage(BaseModel):
         s_tool_calls(self, x if not x else _decode_list(decode_chat_completion_message_tool_calls_item, x))
         x = g("annotations", omit)
         s_annotations(self, x if not x else _decode_list(ChatCompletionResponseMessageAnnotation._from_dict, x))
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("function_call", omit)
         s_function_call(self, x if x is None or x is omit else ChatCompletionResponseMessageFunctionCall._from_dict(x))
         x = g("audio", omit)
@@ -1788,7 +1831,8 @@ class ChatCompletionResponseMessageAnnotation(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_url_citation = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("url_citation", omit)
         s_url_citation(self, x if x is None or x is omit else ChatCompletionResponseMessageAnnotationUrlCitation._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1973,7 +2017,8 @@ class ChatCompletionStreamResponseDelta(BaseModel):
         s_function_call(self, x if x is None or x is omit else ChatCompletionStreamResponseDeltaFunctionCall._from_dict(x))
         x = g("tool_calls", omit)
         s_tool_calls(self, x if not x else _decode_list(ChatCompletionMessageToolCallChunk._from_dict, x))
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_refusal(self, g("refusal", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2103,7 +2148,8 @@ class ChatCompletionTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_function = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("function", omit)
         s_function(self, x if x is None or x is omit else FunctionObject._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2512,7 +2558,8 @@ class CreateChatCompletionRequestAudio(BaseModel):
         set_extra, s_voice, s_format = cls._SET
         x = g("voice", omit)
         s_voice(self, x if x is None or x is omit else decode_voice_ids_or_custom_voice(x))
-        s_format(self, g("format", omit))
+        x = g("format", omit)
+        s_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2540,7 +2587,8 @@ class CreateChatCompletionRequestWebSearchOptions(BaseModel):
         set_extra, s_user_location, s_search_context_size = cls._SET
         x = g("user_location", omit)
         s_user_location(self, x if x is None or x is omit else CreateChatCompletionRequestWebSearchOptionsUserLocation._from_dict(x))
-        s_search_context_size(self, g("search_context_size", omit))
+        x = g("search_context_size", omit)
+        s_search_context_size(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2564,7 +2612,8 @@ class CreateChatCompletionRequestWebSearchOptionsUserLocation(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_approximate = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("approximate", omit)
         s_approximate(self, x if x is None or x is omit else WebSearchLocation._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2622,7 +2671,8 @@ class CreateChatCompletionResponse(BaseModel):
         s_metadata(self, g("metadata", omit))
         s_service_tier(self, g("service_tier", omit))
         s_system_fingerprint(self, g("system_fingerprint", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("usage", omit)
         s_usage(self, x if x is None or x is omit else CompletionUsage._from_dict(x))
         x = g("moderation", omit)
@@ -2660,7 +2710,8 @@ class CreateChatCompletionResponseChoice(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_finish_reason, s_index, s_message, s_logprobs = cls._SET
-        s_finish_reason(self, g("finish_reason", omit))
+        x = g("finish_reason", omit)
+        s_finish_reason(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_index(self, g("index", omit))
         x = g("message", omit)
         s_message(self, x if x is None or x is omit else ChatCompletionResponseMessage._from_dict(x))
@@ -2772,7 +2823,8 @@ class CreateChatCompletionStreamResponse(BaseModel):
         s_obfuscation(self, g("obfuscation", omit))
         s_service_tier(self, g("service_tier", omit))
         s_system_fingerprint(self, g("system_fingerprint", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("usage", omit)
         s_usage(self, x if x is None or x is omit else CompletionUsage._from_dict(x))
         x = g("moderation", omit)
@@ -2815,7 +2867,8 @@ class CreateChatCompletionStreamResponseChoice(BaseModel):
         s_delta(self, x if x is None or x is omit else ChatCompletionStreamResponseDelta._from_dict(x))
         x = g("logprobs", omit)
         s_logprobs(self, x if x is None or x is omit else CreateChatCompletionStreamResponseChoiceLogprobs._from_dict(x))
-        s_finish_reason(self, g("finish_reason", omit))
+        x = g("finish_reason", omit)
+        s_finish_reason(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_index(self, g("index", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2869,7 +2922,8 @@ class CustomToolChatCompletions(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_custom = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("custom", omit)
         s_custom(self, x if x is None or x is omit else CustomToolChatCompletionsCustom._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2927,7 +2981,8 @@ class CustomToolChatCompletionsCustomFormatGrammar(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_grammar = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("grammar", omit)
         s_grammar(self, x if x is None or x is omit else CustomToolChatCompletionsCustomFormatGrammarGrammar._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2955,7 +3010,8 @@ class CustomToolChatCompletionsCustomFormatGrammarGrammar(BaseModel):
         self = _new(cls)
         set_extra, s_definition, s_syntax = cls._SET
         s_definition(self, g("definition", omit))
-        s_syntax(self, g("syntax", omit))
+        x = g("syntax", omit)
+        s_syntax(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2977,7 +3033,8 @@ class CustomToolChatCompletionsCustomFormatText(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3049,7 +3106,8 @@ class PredictionContent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_content = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if x is None or x is omit else decode_prediction_content_content(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -3079,7 +3137,8 @@ class ResponseFormatJsonSchema(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_json_schema = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("json_schema", omit)
         s_json_schema(self, x if x is None or x is omit else ResponseFormatJsonSchemaJsonSchema._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))

@@ -17,6 +17,22 @@ from .._models import not_an_object as _not_an_object
 from .._types import Omit, omit
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "active": "active", "cancelled": "cancelled",
+    "chatkit.assistant_message": "chatkit.assistant_message",
+    "chatkit.client_tool_call": "chatkit.client_tool_call",
+    "chatkit.session": "chatkit.session", "chatkit.task": "chatkit.task",
+    "chatkit.task_group": "chatkit.task_group", "chatkit.thread": "chatkit.thread",
+    "chatkit.thread.deleted": "chatkit.thread.deleted",
+    "chatkit.thread_item": "chatkit.thread_item",
+    "chatkit.user_message": "chatkit.user_message", "chatkit.widget": "chatkit.widget",
+    "closed": "closed", "completed": "completed", "created_at": "created_at",
+    "custom": "custom", "expired": "expired", "file": "file", "image": "image",
+    "in_progress": "in_progress", "input_text": "input_text", "list": "list",
+    "locked": "locked", "output_text": "output_text", "quoted_text": "quoted_text",
+    "thought": "thought", "url": "url",
+}
 
 
 AttachmentType: TypeAlias = 'Literal["image", "file"]'
@@ -169,7 +185,8 @@ class ActiveStatus(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -207,10 +224,12 @@ class AssistantMessageItem(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_created_at, s_thread_id, s_type, s_content = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_at(self, g("created_at", omit))
         s_thread_id(self, g("thread_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if not x else _decode_list(ResponseOutputText._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -245,7 +264,8 @@ class Attachment(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_name, s_mime_type, s_preview_url = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_name(self, g("name", omit))
         s_mime_type(self, g("mime_type", omit))
@@ -453,7 +473,8 @@ class ChatSessionResource(BaseModel):
             s_rate_limits, s_max_requests_per_1_minute, s_status, s_chatkit_configuration,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_expires_at(self, g("expires_at", omit))
         s_client_secret(self, g("client_secret", omit))
         x = g("workflow", omit)
@@ -462,7 +483,8 @@ class ChatSessionResource(BaseModel):
         x = g("rate_limits", omit)
         s_rate_limits(self, x if x is None or x is omit else ChatSessionRateLimits._from_dict(x))
         s_max_requests_per_1_minute(self, g("max_requests_per_1_minute", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("chatkit_configuration", omit)
         s_chatkit_configuration(self, x if x is None or x is omit else ChatSessionChatkitConfiguration._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -612,11 +634,14 @@ class ClientToolCallItem(BaseModel):
             s_name, s_arguments, s_output,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_at(self, g("created_at", omit))
         s_thread_id(self, g("thread_id", omit))
-        s_type(self, g("type", omit))
-        s_status(self, g("status", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_call_id(self, g("call_id", omit))
         s_name(self, g("name", omit))
         s_arguments(self, g("arguments", omit))
@@ -644,7 +669,8 @@ class ClosedStatus(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_reason = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_reason(self, g("reason", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -725,7 +751,8 @@ class DeletedThreadResource(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_deleted = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_deleted(self, g("deleted", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -751,7 +778,8 @@ class ExpiresAfter(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_anchor, s_seconds = cls._SET
-        s_anchor(self, g("anchor", omit))
+        x = g("anchor", omit)
+        s_anchor(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_seconds(self, g("seconds", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -777,7 +805,8 @@ class FileAnnotation(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_source = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("source", omit)
         s_source(self, x if x is None or x is omit else FileAnnotationSource._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -804,7 +833,8 @@ class FileAnnotationSource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_filename = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_filename(self, g("filename", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -913,7 +943,8 @@ class LockedStatus(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_reason = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_reason(self, g("reason", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -963,7 +994,8 @@ class ResponseOutputText(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text, s_annotations = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         x = g("annotations", omit)
         s_annotations(self, x if not x else _decode_list(decode_response_output_text_annotation, x))
@@ -1004,10 +1036,12 @@ class TaskGroupItem(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_created_at, s_thread_id, s_type, s_tasks = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_at(self, g("created_at", omit))
         s_thread_id(self, g("thread_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("tasks", omit)
         s_tasks(self, x if not x else _decode_list(TaskGroupTask._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1035,7 +1069,8 @@ class TaskGroupTask(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_heading, s_summary = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_heading(self, g("heading", omit))
         s_summary(self, g("summary", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1082,11 +1117,14 @@ class TaskItem(BaseModel):
             s_heading, s_summary,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_at(self, g("created_at", omit))
         s_thread_id(self, g("thread_id", omit))
-        s_type(self, g("type", omit))
-        s_task_type(self, g("task_type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("task_type", omit)
+        s_task_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_heading(self, g("heading", omit))
         s_summary(self, g("summary", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1120,7 +1158,8 @@ class ThreadItemListResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(decode_thread_item, x))
         s_first_id(self, g("first_id", omit))
@@ -1157,7 +1196,8 @@ class ThreadListResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(ThreadResource._from_dict, x))
         s_first_id(self, g("first_id", omit))
@@ -1199,7 +1239,8 @@ class ThreadResource(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_created_at, s_title, s_status, s_user = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_at(self, g("created_at", omit))
         s_title(self, g("title", omit))
         x = g("status", omit)
@@ -1251,7 +1292,8 @@ class UrlAnnotation(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_source = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("source", omit)
         s_source(self, x if x is None or x is omit else UrlAnnotationSource._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1278,7 +1320,8 @@ class UrlAnnotationSource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_url = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_url(self, g("url", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1304,7 +1347,8 @@ class UserMessageInputText(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1350,10 +1394,12 @@ class UserMessageItem(BaseModel):
             s_attachments, s_inference_options,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_at(self, g("created_at", omit))
         s_thread_id(self, g("thread_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if not x else _decode_list(decode_user_message_item_content_item, x))
         x = g("attachments", omit)
@@ -1384,7 +1430,8 @@ class UserMessageQuotedText(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1423,10 +1470,12 @@ class WidgetMessageItem(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_created_at, s_thread_id, s_type, s_widget = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_at(self, g("created_at", omit))
         s_thread_id(self, g("thread_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_widget(self, g("widget", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self

@@ -22,6 +22,11 @@ else:
     _chat = _lazy_module(globals(), "_chat", "chat")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "content_filter": "content_filter", "length": "length", "stop": "stop",
+    "text_completion": "text_completion",
+}
 
 
 @_generated_model
@@ -204,7 +209,8 @@ class CreateCompletionResponse(BaseModel):
         s_created(self, g("created", omit))
         s_model(self, g("model", omit))
         s_system_fingerprint(self, g("system_fingerprint", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("usage", omit)
         s_usage(self, x if x is None or x is omit else _chat.CompletionUsage._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -239,7 +245,8 @@ class CreateCompletionResponseChoice(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_finish_reason, s_index, s_logprobs, s_text = cls._SET
-        s_finish_reason(self, g("finish_reason", omit))
+        x = g("finish_reason", omit)
+        s_finish_reason(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_index(self, g("index", omit))
         x = g("logprobs", omit)
         s_logprobs(self, x if x is None or x is omit else CreateCompletionResponseChoiceLogprobs._from_dict(x))

@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from . import responses as _responses
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "16g": "16g", "1g": "1g", "4g": "4g", "64g": "64g", "allowlist": "allowlist",
+    "disabled": "disabled", "last_active_at": "last_active_at", "list": "list",
+}
 
 
 CreateContainerBodyNetworkPolicy: TypeAlias = "_responses.ContainerNetworkPolicyDisabled | _responses.ContainerNetworkPolicyAllowlist"
@@ -106,7 +111,8 @@ class ContainerFileListResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(ContainerFileResource._from_dict, x))
         s_first_id(self, g("first_id", omit))
@@ -193,7 +199,8 @@ class ContainerListResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(ContainerResource._from_dict, x))
         s_first_id(self, g("first_id", omit))
@@ -259,7 +266,8 @@ class ContainerResource(BaseModel):
         s_last_active_at(self, g("last_active_at", omit))
         x = g("expires_after", omit)
         s_expires_after(self, x if x is None or x is omit else ContainerResourceExpiresAfter._from_dict(x))
-        s_memory_limit(self, g("memory_limit", omit))
+        x = g("memory_limit", omit)
+        s_memory_limit(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("network_policy", omit)
         s_network_policy(self, x if x is None or x is omit else ContainerResourceNetworkPolicy._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -289,7 +297,8 @@ class ContainerResourceExpiresAfter(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_anchor, s_minutes = cls._SET
-        s_anchor(self, g("anchor", omit))
+        x = g("anchor", omit)
+        s_anchor(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_minutes(self, g("minutes", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -315,7 +324,8 @@ class ContainerResourceNetworkPolicy(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_allowed_domains = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_allowed_domains(self, g("allowed_domains", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -362,7 +372,8 @@ class CreateContainerBody(BaseModel):
         s_expires_after(self, x if x is None or x is omit else CreateContainerBodyExpiresAfter._from_dict(x))
         x = g("skills", omit)
         s_skills(self, x if not x else _decode_list(decode_create_container_body_skill, x))
-        s_memory_limit(self, g("memory_limit", omit))
+        x = g("memory_limit", omit)
+        s_memory_limit(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("network_policy", omit)
         s_network_policy(self, x if x is None or x is omit else decode_create_container_body_network_policy(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -388,7 +399,8 @@ class CreateContainerBodyExpiresAfter(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_anchor, s_minutes = cls._SET
-        s_anchor(self, g("anchor", omit))
+        x = g("anchor", omit)
+        s_anchor(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_minutes(self, g("minutes", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self

@@ -17,6 +17,12 @@ from .._models import not_an_object as _not_an_object
 from .._types import omit
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "c2pa": "c2pa", "content_provenance_check": "content_provenance_check",
+    "detected": "detected", "invalid": "invalid", "not_detected": "not_detected",
+    "not_present": "not_present", "synthid": "synthid", "trusted": "trusted", "valid": "valid",
+}
 
 
 C2PAValidationStateApi: TypeAlias = 'Literal["trusted", "valid", "invalid", "not_present"]'
@@ -95,9 +101,12 @@ class C2PAProvenanceResult(BaseModel):
             set_extra, s_type, s_outcome, s_validation_state, s_issuer, s_model,
             s_generated_at,
         ) = cls._SET
-        s_type(self, g("type", omit))
-        s_outcome(self, g("outcome", omit))
-        s_validation_state(self, g("validation_state", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("outcome", omit)
+        s_outcome(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("validation_state", omit)
+        s_validation_state(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_issuer(self, g("issuer", omit))
         s_model(self, g("model", omit))
         s_generated_at(self, g("generated_at", omit))
@@ -153,7 +162,8 @@ class ProvenanceResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_created_at, s_results = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_at(self, g("created_at", omit))
         x = g("results", omit)
         s_results(self, x if not x else _decode_list(decode_provenance_resource_result, x))
@@ -190,8 +200,10 @@ class SynthIDProvenanceResult(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_outcome, s_model, s_generated_at = cls._SET
-        s_type(self, g("type", omit))
-        s_outcome(self, g("outcome", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("outcome", omit)
+        s_outcome(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_model(self, g("model", omit))
         s_generated_at(self, g("generated_at", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))

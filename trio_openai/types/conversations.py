@@ -26,6 +26,11 @@ else:
     _response_items = _lazy_module(globals(), "_response_items", "response_items")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "conversation": "conversation", "conversation.deleted": "conversation.deleted",
+    "list": "list",
+}
 
 
 ConversationItem: TypeAlias = "_response_items.Message | _response_tools.FunctionToolCallResource | _response_tools.FunctionToolCallOutputResource | _response_tools.FileSearchToolCall | _response_tools.WebSearchToolCall | _response_tools.ImageGenToolCall | _response_tools.ComputerToolCall | _response_tools.ComputerToolCallOutputResource | _responses.ToolSearchCall | _responses.ToolSearchOutput | _responses.AdditionalTools | _response_items.ReasoningItem | _response_items.Program | _response_items.ProgramOutput | _response_items.CompactionBody | _response_tools.CodeInterpreterToolCall | _response_tools.LocalShellToolCall | _response_tools.LocalShellToolCallOutput | _response_tools.FunctionShellCall | _response_tools.FunctionShellCallOutput | _response_tools.ApplyPatchToolCall | _response_tools.ApplyPatchToolCallOutput | _response_tools.MCPListTools | _response_tools.MCPApprovalRequest | _response_tools.MCPApprovalResponseResource | _response_tools.MCPToolCall | _response_tools.CustomToolCall | _response_tools.CustomToolCallOutput"
@@ -113,7 +118,8 @@ class ConversationItemList(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_has_more, s_first_id, s_last_id = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(decode_conversation_item, x))
         s_has_more(self, g("has_more", omit))
@@ -158,7 +164,8 @@ class ConversationResource(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_metadata, s_created_at = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_metadata(self, g("metadata", omit))
         s_created_at(self, g("created_at", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -209,7 +216,8 @@ class DeletedConversationResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_deleted, s_id = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_deleted(self, g("deleted", omit))
         s_id(self, g("id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))

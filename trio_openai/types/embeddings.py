@@ -16,6 +16,10 @@ from .._models import not_an_object as _not_an_object
 from .._types import Omit, omit
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "base64": "base64", "embedding": "embedding", "float": "float", "list": "list",
+}
 
 
 @_generated_model
@@ -67,7 +71,8 @@ class CreateEmbeddingRequest(BaseModel):
         set_extra, s_input, s_model, s_encoding_format, s_dimensions, s_user = cls._SET
         s_input(self, g("input", omit))
         s_model(self, g("model", omit))
-        s_encoding_format(self, g("encoding_format", omit))
+        x = g("encoding_format", omit)
+        s_encoding_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_dimensions(self, g("dimensions", omit))
         s_user(self, g("user", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -103,7 +108,8 @@ class CreateEmbeddingResponse(BaseModel):
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(Embedding._from_dict, x))
         s_model(self, g("model", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("usage", omit)
         s_usage(self, x if x is None or x is omit else CreateEmbeddingResponseUsage._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -164,6 +170,7 @@ class Embedding(BaseModel):
         set_extra, s_index, s_embedding, s_object = cls._SET
         s_index(self, g("index", omit))
         s_embedding(self, g("embedding", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self

@@ -30,6 +30,20 @@ else:
     _responses = _lazy_module(globals(), "_responses", "responses")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "bleu": "bleu", "completions": "completions", "cosine": "cosine", "custom": "custom",
+    "eq": "eq", "eval": "eval", "eval.run": "eval.run",
+    "eval.run.output_item": "eval.run.output_item", "file_content": "file_content",
+    "file_id": "file_id", "fuzzy_match": "fuzzy_match", "gleu": "gleu", "ilike": "ilike",
+    "item_reference": "item_reference", "jsonl": "jsonl", "label_model": "label_model",
+    "like": "like", "list": "list", "logs": "logs", "meteor": "meteor", "ne": "ne",
+    "python": "python", "responses": "responses", "rouge_1": "rouge_1", "rouge_2": "rouge_2",
+    "rouge_3": "rouge_3", "rouge_4": "rouge_4", "rouge_5": "rouge_5", "rouge_l": "rouge_l",
+    "score_model": "score_model", "stored_completions": "stored_completions",
+    "string_check": "string_check", "template": "template",
+    "text_similarity": "text_similarity",
+}
 
 
 CreateEvalCompletionsRunDataSourceInputMessages: TypeAlias = "CreateEvalCompletionsRunDataSourceInputMessagesTemplate | CreateEvalCompletionsRunDataSourceInputMessagesItemReference"
@@ -476,7 +490,8 @@ class CreateEvalCompletionsRunDataSource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_input_messages, s_sampling_params, s_model, s_source = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("input_messages", omit)
         s_input_messages(self, x if x is None or x is omit else decode_create_eval_completions_run_data_source_input_messages(x))
         x = g("sampling_params", omit)
@@ -508,7 +523,8 @@ class CreateEvalCompletionsRunDataSourceInputMessagesItemReference(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_item_reference = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_reference(self, g("item_reference", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -537,7 +553,8 @@ class CreateEvalCompletionsRunDataSourceInputMessagesTemplate(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_template = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("template", omit)
         s_template(self, x if not x else _decode_list(decode_create_eval_completions_run_data_source_input_messages_template_template_item, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -627,7 +644,8 @@ class CreateEvalCustomDataSourceConfig(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_item_schema, s_include_sample_schema = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_schema(self, g("item_schema", omit))
         s_include_sample_schema(self, g("include_sample_schema", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -680,7 +698,8 @@ class CreateEvalJsonlRunDataSource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_source = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("source", omit)
         s_source(self, x if x is None or x is omit else decode_create_eval_jsonl_run_data_source_source(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -725,7 +744,8 @@ class CreateEvalLabelModelGrader(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_name, s_model, s_input, s_labels, s_passing_labels = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_model(self, g("model", omit))
         x = g("input", omit)
@@ -759,7 +779,8 @@ class CreateEvalLogsDataSourceConfig(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_metadata = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_metadata(self, g("metadata", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -839,7 +860,8 @@ class CreateEvalResponsesRunDataSource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_input_messages, s_sampling_params, s_model, s_source = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("input_messages", omit)
         s_input_messages(self, x if x is None or x is omit else decode_create_eval_responses_run_data_source_input_messages(x))
         x = g("sampling_params", omit)
@@ -871,7 +893,8 @@ class CreateEvalResponsesRunDataSourceInputMessagesItemReference(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_item_reference = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_reference(self, g("item_reference", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -900,7 +923,8 @@ class CreateEvalResponsesRunDataSourceInputMessagesTemplate(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_template = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("template", omit)
         s_template(self, x if not x else _decode_list(decode_create_eval_responses_run_data_source_input_messages_template_template_item, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1064,7 +1088,8 @@ class CreateEvalStoredCompletionsDataSourceConfig(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_metadata = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_metadata(self, g("metadata", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1165,7 +1190,8 @@ class Eval(BaseModel):
             set_extra, s_object, s_id, s_name, s_data_source_config, s_testing_criteria,
             s_created_at, s_metadata,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_name(self, g("name", omit))
         x = g("data_source_config", omit)
@@ -1231,7 +1257,8 @@ class EvalCustomDataSourceConfig(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_schema = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_schema(self, g("schema", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1271,7 +1298,8 @@ class EvalGraderLabelModel(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_name, s_model, s_input, s_labels, s_passing_labels = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_model(self, g("model", omit))
         x = g("input", omit)
@@ -1311,7 +1339,8 @@ class EvalGraderPython(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_name, s_source, s_image_tag, s_pass_threshold = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_source(self, g("source", omit))
         s_image_tag(self, g("image_tag", omit))
@@ -1361,7 +1390,8 @@ class EvalGraderScoreModel(BaseModel):
             set_extra, s_type, s_name, s_model, s_sampling_params, s_input, s_range,
             s_pass_threshold,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_model(self, g("model", omit))
         x = g("sampling_params", omit)
@@ -1441,11 +1471,13 @@ class EvalGraderStringCheck(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_name, s_input, s_reference, s_operation = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_input(self, g("input", omit))
         s_reference(self, g("reference", omit))
-        s_operation(self, g("operation", omit))
+        x = g("operation", omit)
+        s_operation(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1488,11 +1520,13 @@ class EvalGraderTextSimilarity(BaseModel):
             set_extra, s_type, s_name, s_input, s_reference, s_evaluation_metric,
             s_pass_threshold,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_input(self, g("input", omit))
         s_reference(self, g("reference", omit))
-        s_evaluation_metric(self, g("evaluation_metric", omit))
+        x = g("evaluation_metric", omit)
+        s_evaluation_metric(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_pass_threshold(self, g("pass_threshold", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1518,7 +1552,8 @@ class EvalJsonlFileContentSource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_content = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if not x else _decode_list(EvalJsonlFileContentSourceContentItem._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1569,7 +1604,8 @@ class EvalJsonlFileIdSource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1604,7 +1640,8 @@ class EvalList(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(Eval._from_dict, x))
         s_first_id(self, g("first_id", omit))
@@ -1644,7 +1681,8 @@ class EvalLogsDataSourceConfig(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_metadata, s_schema = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_metadata(self, g("metadata", omit))
         s_schema(self, g("schema", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1691,7 +1729,8 @@ class EvalResponsesSource(BaseModel):
             set_extra, s_type, s_metadata, s_model, s_instructions_search, s_created_after,
             s_created_before, s_reasoning_effort, s_temperature, s_top_p, s_users, s_tools,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_metadata(self, g("metadata", omit))
         s_model(self, g("model", omit))
         s_instructions_search(self, g("instructions_search", omit))
@@ -1764,7 +1803,8 @@ class EvalRun(BaseModel):
             s_report_url, s_result_counts, s_per_model_usage, s_per_testing_criteria_results,
             s_data_source, s_metadata, s_error,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_eval_id(self, g("eval_id", omit))
         s_status(self, g("status", omit))
@@ -1816,7 +1856,8 @@ class EvalRunList(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(EvalRun._from_dict, x))
         s_first_id(self, g("first_id", omit))
@@ -1873,7 +1914,8 @@ class EvalRunOutputItem(BaseModel):
             set_extra, s_object, s_id, s_run_id, s_eval_id, s_created_at, s_status,
             s_datasource_item_id, s_datasource_item, s_results, s_sample,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_run_id(self, g("run_id", omit))
         s_eval_id(self, g("eval_id", omit))
@@ -1918,7 +1960,8 @@ class EvalRunOutputItemList(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(EvalRunOutputItem._from_dict, x))
         s_first_id(self, g("first_id", omit))
@@ -2251,7 +2294,8 @@ class EvalStoredCompletionsDataSourceConfig(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_metadata, s_schema = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_metadata(self, g("metadata", omit))
         s_schema(self, g("schema", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2287,7 +2331,8 @@ class EvalStoredCompletionsSource(BaseModel):
         (
             set_extra, s_type, s_metadata, s_model, s_created_after, s_created_before, s_limit,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_metadata(self, g("metadata", omit))
         s_model(self, g("model", omit))
         s_created_after(self, g("created_after", omit))

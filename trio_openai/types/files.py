@@ -16,6 +16,14 @@ from .._models import not_an_object as _not_an_object
 from .._types import Omit, omit
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "assistants": "assistants", "assistants_output": "assistants_output", "batch": "batch",
+    "batch_output": "batch_output", "created_at": "created_at", "error": "error",
+    "evals": "evals", "file": "file", "fine-tune": "fine-tune",
+    "fine-tune-results": "fine-tune-results", "processed": "processed", "uploaded": "uploaded",
+    "user_data": "user_data", "vision": "vision",
+}
 
 
 @_generated_model
@@ -46,7 +54,8 @@ class CreateFileRequest(BaseModel):
         self = _new(cls)
         set_extra, s_file, s_purpose, s_expires_after = cls._SET
         s_file(self, g("file", omit))
-        s_purpose(self, g("purpose", omit))
+        x = g("purpose", omit)
+        s_purpose(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("expires_after", omit)
         s_expires_after(self, x if x is None or x is omit else FileExpirationAfter._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -74,7 +83,8 @@ class DeleteFileResponse(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_deleted = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_deleted(self, g("deleted", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -109,7 +119,8 @@ class FileExpirationAfter(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_anchor, s_seconds = cls._SET
-        s_anchor(self, g("anchor", omit))
+        x = g("anchor", omit)
+        s_anchor(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_seconds(self, g("seconds", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -208,9 +219,12 @@ class OpenAIFile(BaseModel):
         s_created_at(self, g("created_at", omit))
         s_expires_at(self, g("expires_at", omit))
         s_filename(self, g("filename", omit))
-        s_object(self, g("object", omit))
-        s_purpose(self, g("purpose", omit))
-        s_status(self, g("status", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("purpose", omit)
+        s_purpose(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_status_details(self, g("status_details", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self

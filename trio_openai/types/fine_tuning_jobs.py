@@ -25,6 +25,26 @@ else:
     _evals_runs = _lazy_module(globals(), "_evals_runs", "evals_runs")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "assistant": "assistant", "bleu": "bleu", "cancelled": "cancelled",
+    "checkpoint.permission": "checkpoint.permission", "cosine": "cosine", "default": "default",
+    "developer": "developer", "dpo": "dpo", "eq": "eq", "error": "error", "failed": "failed",
+    "fine_tuning.job": "fine_tuning.job",
+    "fine_tuning.job.checkpoint": "fine_tuning.job.checkpoint",
+    "fine_tuning.job.event": "fine_tuning.job.event", "fuzzy_match": "fuzzy_match",
+    "gleu": "gleu", "high": "high", "ilike": "ilike", "info": "info",
+    "input_audio": "input_audio", "input_image": "input_image", "label_model": "label_model",
+    "like": "like", "list": "list", "low": "low", "medium": "medium", "message": "message",
+    "meteor": "meteor", "metrics": "metrics", "mp3": "mp3", "multi": "multi", "ne": "ne",
+    "output_text": "output_text", "python": "python", "queued": "queued",
+    "reinforcement": "reinforcement", "rouge_1": "rouge_1", "rouge_2": "rouge_2",
+    "rouge_3": "rouge_3", "rouge_4": "rouge_4", "rouge_5": "rouge_5", "rouge_l": "rouge_l",
+    "running": "running", "score_model": "score_model", "string_check": "string_check",
+    "succeeded": "succeeded", "supervised": "supervised", "system": "system",
+    "text_similarity": "text_similarity", "user": "user",
+    "validating_files": "validating_files", "wandb": "wandb", "warn": "warn", "wav": "wav",
+}
 
 
 EvalItemContentArray: TypeAlias = "list[EvalItemContentItem]"
@@ -404,7 +424,8 @@ class DeleteFineTuningCheckpointPermissionResponse(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_deleted = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_deleted(self, g("deleted", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -437,10 +458,12 @@ class EvalItem(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_role, s_content, s_type = cls._SET
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if x is None or x is omit else decode_eval_item_content(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -465,7 +488,8 @@ class EvalItemContentOutputText(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -497,7 +521,8 @@ class EvalItemInputImage(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_image_url, s_detail = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_image_url(self, g("image_url", omit))
         s_detail(self, g("detail", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -593,7 +618,8 @@ class FineTuneMethod(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_supervised, s_dpo, s_reinforcement = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("supervised", omit)
         s_supervised(self, x if x is None or x is omit else FineTuneSupervisedMethod._from_dict(x))
         x = g("dpo", omit)
@@ -653,7 +679,8 @@ class FineTuneReinforcementHyperparameters(BaseModel):
         s_batch_size(self, g("batch_size", omit))
         s_learning_rate_multiplier(self, g("learning_rate_multiplier", omit))
         s_n_epochs(self, g("n_epochs", omit))
-        s_reasoning_effort(self, g("reasoning_effort", omit))
+        x = g("reasoning_effort", omit)
+        s_reasoning_effort(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_compute_multiplier(self, g("compute_multiplier", omit))
         s_eval_interval(self, g("eval_interval", omit))
         s_eval_samples(self, g("eval_samples", omit))
@@ -779,7 +806,8 @@ class FineTuningCheckpointPermission(BaseModel):
         s_id(self, g("id", omit))
         s_created_at(self, g("created_at", omit))
         s_project_id(self, g("project_id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -809,7 +837,8 @@ class FineTuningIntegration(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_wandb = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("wandb", omit)
         s_wandb(self, x if x is None or x is omit else FineTuningIntegrationWandb._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -948,10 +977,12 @@ class FineTuningJob(BaseModel):
         x = g("hyperparameters", omit)
         s_hyperparameters(self, x if x is None or x is omit else FineTuningJobHyperparameters._from_dict(x))
         s_model(self, g("model", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_organization_id(self, g("organization_id", omit))
         s_result_files(self, g("result_files", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_trained_tokens(self, g("trained_tokens", omit))
         s_training_file(self, g("training_file", omit))
         s_validation_file(self, g("validation_file", omit))
@@ -1014,7 +1045,8 @@ class FineTuningJobCheckpoint(BaseModel):
         x = g("metrics", omit)
         s_metrics(self, x if x is None or x is omit else FineTuningJobCheckpointMetrics._from_dict(x))
         s_fine_tuning_job_id(self, g("fine_tuning_job_id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1127,12 +1159,15 @@ class FineTuningJobEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_id, s_created_at, s_level, s_message, s_type, s_data = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_created_at(self, g("created_at", omit))
-        s_level(self, g("level", omit))
+        x = g("level", omit)
+        s_level(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_message(self, g("message", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_data(self, g("data", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1209,7 +1244,8 @@ class GraderLabelModel(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_name, s_model, s_input, s_labels, s_passing_labels = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_model(self, g("model", omit))
         x = g("input", omit)
@@ -1247,7 +1283,8 @@ class GraderMulti(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_name, s_graders, s_calculate_output = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         x = g("graders", omit)
         s_graders(self, x if x is None or x is omit else decode_grader_multi_graders(x))
@@ -1282,7 +1319,8 @@ class GraderPython(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_name, s_source, s_image_tag = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_source(self, g("source", omit))
         s_image_tag(self, g("image_tag", omit))
@@ -1325,7 +1363,8 @@ class GraderScoreModel(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_name, s_model, s_sampling_params, s_input, s_range = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_model(self, g("model", omit))
         x = g("sampling_params", omit)
@@ -1369,11 +1408,13 @@ class GraderStringCheck(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_name, s_input, s_reference, s_operation = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_input(self, g("input", omit))
         s_reference(self, g("reference", omit))
-        s_operation(self, g("operation", omit))
+        x = g("operation", omit)
+        s_operation(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1410,11 +1451,13 @@ class GraderTextSimilarity(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_name, s_input, s_reference, s_evaluation_metric = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_input(self, g("input", omit))
         s_reference(self, g("reference", omit))
-        s_evaluation_metric(self, g("evaluation_metric", omit))
+        x = g("evaluation_metric", omit)
+        s_evaluation_metric(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1438,7 +1481,8 @@ class InputAudio(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_input_audio = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("input_audio", omit)
         s_input_audio(self, x if x is None or x is omit else InputAudioInputAudio._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1466,7 +1510,8 @@ class InputAudioInputAudio(BaseModel):
         self = _new(cls)
         set_extra, s_data, s_format = cls._SET
         s_data(self, g("data", omit))
-        s_format(self, g("format", omit))
+        x = g("format", omit)
+        s_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1497,7 +1542,8 @@ class ListFineTuningCheckpointPermissionResponse(BaseModel):
         set_extra, s_data, s_object, s_first_id, s_last_id, s_has_more = cls._SET
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(FineTuningCheckpointPermission._from_dict, x))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_first_id(self, g("first_id", omit))
         s_last_id(self, g("last_id", omit))
         s_has_more(self, g("has_more", omit))
@@ -1531,7 +1577,8 @@ class ListFineTuningJobCheckpointsResponse(BaseModel):
         set_extra, s_data, s_object, s_first_id, s_last_id, s_has_more = cls._SET
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(FineTuningJobCheckpoint._from_dict, x))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_first_id(self, g("first_id", omit))
         s_last_id(self, g("last_id", omit))
         s_has_more(self, g("has_more", omit))
@@ -1561,7 +1608,8 @@ class ListFineTuningJobEventsResponse(BaseModel):
         set_extra, s_data, s_object, s_has_more = cls._SET
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(FineTuningJobEvent._from_dict, x))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_has_more(self, g("has_more", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1590,6 +1638,7 @@ class ListPaginatedFineTuningJobsResponse(BaseModel):
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(FineTuningJob._from_dict, x))
         s_has_more(self, g("has_more", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self

@@ -20,6 +20,18 @@ if TYPE_CHECKING:
     from . import responses as _responses
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "1024x1024": "1024x1024", "1024x1536": "1024x1536", "1536x1024": "1536x1024",
+    "256x256": "256x256", "512x512": "512x512", "auto": "auto", "b64_json": "b64_json",
+    "hd": "hd", "high": "high", "image_edit.completed": "image_edit.completed",
+    "image_edit.partial_image": "image_edit.partial_image",
+    "image_generation.completed": "image_generation.completed",
+    "image_generation.partial_image": "image_generation.partial_image", "jpeg": "jpeg",
+    "low": "low", "medium": "medium", "natural": "natural", "opaque": "opaque", "png": "png",
+    "standard": "standard", "transparent": "transparent", "url": "url", "vivid": "vivid",
+    "webp": "webp",
+}
 
 
 PartialImages: TypeAlias = "int | None"
@@ -188,18 +200,22 @@ class CreateImageEditRequest(BaseModel):
         s_image(self, g("image", omit))
         s_prompt(self, g("prompt", omit))
         s_mask(self, g("mask", omit))
-        s_background(self, g("background", omit))
+        x = g("background", omit)
+        s_background(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_model(self, g("model", omit))
         s_n(self, g("n", omit))
         s_size(self, g("size", omit))
-        s_response_format(self, g("response_format", omit))
-        s_output_format(self, g("output_format", omit))
+        x = g("response_format", omit)
+        s_response_format(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("output_format", omit)
+        s_output_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_compression(self, g("output_compression", omit))
         s_user(self, g("user", omit))
         s_input_fidelity(self, g("input_fidelity", omit))
         s_stream(self, g("stream", omit))
         s_partial_images(self, g("partial_images", omit))
-        s_quality(self, g("quality", omit))
+        x = g("quality", omit)
+        s_quality(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -314,16 +330,22 @@ class CreateImageRequest(BaseModel):
         s_prompt(self, g("prompt", omit))
         s_model(self, g("model", omit))
         s_n(self, g("n", omit))
-        s_quality(self, g("quality", omit))
-        s_response_format(self, g("response_format", omit))
-        s_output_format(self, g("output_format", omit))
+        x = g("quality", omit)
+        s_quality(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("response_format", omit)
+        s_response_format(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("output_format", omit)
+        s_output_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_compression(self, g("output_compression", omit))
         s_stream(self, g("stream", omit))
         s_partial_images(self, g("partial_images", omit))
         s_size(self, g("size", omit))
-        s_moderation(self, g("moderation", omit))
-        s_background(self, g("background", omit))
-        s_style(self, g("style", omit))
+        x = g("moderation", omit)
+        s_moderation(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("background", omit)
+        s_background(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("style", omit)
+        s_style(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_user(self, g("user", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -373,8 +395,10 @@ class CreateImageVariationRequest(BaseModel):
         s_image(self, g("image", omit))
         s_model(self, g("model", omit))
         s_n(self, g("n", omit))
-        s_response_format(self, g("response_format", omit))
-        s_size(self, g("size", omit))
+        x = g("response_format", omit)
+        s_response_format(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("size", omit)
+        s_size(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_user(self, g("user", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -549,13 +573,18 @@ class ImageEditCompletedEvent(BaseModel):
             set_extra, s_type, s_b64_json, s_created_at, s_size, s_quality, s_background,
             s_output_format, s_usage,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_b64_json(self, g("b64_json", omit))
         s_created_at(self, g("created_at", omit))
-        s_size(self, g("size", omit))
-        s_quality(self, g("quality", omit))
-        s_background(self, g("background", omit))
-        s_output_format(self, g("output_format", omit))
+        x = g("size", omit)
+        s_size(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("quality", omit)
+        s_quality(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("background", omit)
+        s_background(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("output_format", omit)
+        s_output_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("usage", omit)
         s_usage(self, x if x is None or x is omit else ImagesUsage._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -603,13 +632,18 @@ class ImageEditPartialImageEvent(BaseModel):
             set_extra, s_type, s_b64_json, s_created_at, s_size, s_quality, s_background,
             s_output_format, s_partial_image_index,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_b64_json(self, g("b64_json", omit))
         s_created_at(self, g("created_at", omit))
-        s_size(self, g("size", omit))
-        s_quality(self, g("quality", omit))
-        s_background(self, g("background", omit))
-        s_output_format(self, g("output_format", omit))
+        x = g("size", omit)
+        s_size(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("quality", omit)
+        s_quality(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("background", omit)
+        s_background(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("output_format", omit)
+        s_output_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_partial_image_index(self, g("partial_image_index", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -655,13 +689,18 @@ class ImageGenCompletedEvent(BaseModel):
             set_extra, s_type, s_b64_json, s_created_at, s_size, s_quality, s_background,
             s_output_format, s_usage,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_b64_json(self, g("b64_json", omit))
         s_created_at(self, g("created_at", omit))
-        s_size(self, g("size", omit))
-        s_quality(self, g("quality", omit))
-        s_background(self, g("background", omit))
-        s_output_format(self, g("output_format", omit))
+        x = g("size", omit)
+        s_size(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("quality", omit)
+        s_quality(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("background", omit)
+        s_background(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("output_format", omit)
+        s_output_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("usage", omit)
         s_usage(self, x if x is None or x is omit else ImagesUsage._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -761,13 +800,18 @@ class ImageGenPartialImageEvent(BaseModel):
             set_extra, s_type, s_b64_json, s_created_at, s_size, s_quality, s_background,
             s_output_format, s_partial_image_index,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_b64_json(self, g("b64_json", omit))
         s_created_at(self, g("created_at", omit))
-        s_size(self, g("size", omit))
-        s_quality(self, g("quality", omit))
-        s_background(self, g("background", omit))
-        s_output_format(self, g("output_format", omit))
+        x = g("size", omit)
+        s_size(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("quality", omit)
+        s_quality(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("background", omit)
+        s_background(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("output_format", omit)
+        s_output_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_partial_image_index(self, g("partial_image_index", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -885,10 +929,14 @@ class ImagesResponse(BaseModel):
         s_created(self, g("created", omit))
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(Image._from_dict, x))
-        s_background(self, g("background", omit))
-        s_output_format(self, g("output_format", omit))
-        s_size(self, g("size", omit))
-        s_quality(self, g("quality", omit))
+        x = g("background", omit)
+        s_background(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("output_format", omit)
+        s_output_format(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("size", omit)
+        s_size(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("quality", omit)
+        s_quality(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("usage", omit)
         s_usage(self, x if x is None or x is omit else ImageGenUsage._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))

@@ -16,6 +16,10 @@ from .._models import not_an_object as _not_an_object
 from .._types import Omit, omit
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "list": "list", "model": "model",
+}
 
 
 @_generated_model
@@ -63,7 +67,8 @@ class ListModelsResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(Model._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -101,7 +106,8 @@ class Model(BaseModel):
         set_extra, s_id, s_created, s_object, s_owned_by, s_shutdown_date = cls._SET
         s_id(self, g("id", omit))
         s_created(self, g("created", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_owned_by(self, g("owned_by", omit))
         s_shutdown_date(self, g("shutdown_date", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))

@@ -17,6 +17,10 @@ from .._models import not_an_object as _not_an_object
 from .._types import Omit, omit
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "image_url": "image_url", "text": "text",
+}
 
 
 CreateModerationRequestInput: TypeAlias = "str | list[str] | list[CreateModerationRequestInputItem]"
@@ -119,7 +123,8 @@ class CreateModerationRequestInputItemImageUrl(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_image_url = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("image_url", omit)
         s_image_url(self, x if x is None or x is omit else CreateModerationRequestInputItemImageUrlImageUrl._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -168,7 +173,8 @@ class CreateModerationRequestInputItemText(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self

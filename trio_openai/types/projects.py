@@ -22,6 +22,39 @@ else:
     _admin = _lazy_module(globals(), "_admin", "admin")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "AE_STORAGE": "AE_STORAGE", "AE_STORAGE_PROCESSING": "AE_STORAGE_PROCESSING",
+    "AU_STORAGE": "AU_STORAGE", "CA_STORAGE": "CA_STORAGE",
+    "EU_STORAGE_PROCESSING": "EU_STORAGE_PROCESSING", "GB_STORAGE": "GB_STORAGE",
+    "GLOBAL": "GLOBAL", "IN_STORAGE": "IN_STORAGE", "JP_STORAGE": "JP_STORAGE",
+    "KR_STORAGE": "KR_STORAGE", "SG_STORAGE": "SG_STORAGE", "USD": "USD",
+    "US_STORAGE_PROCESSING": "US_STORAGE_PROCESSING", "active": "active",
+    "allow_list": "allow_list", "deny_list": "deny_list",
+    "enhanced_modified_abuse_monitoring": "enhanced_modified_abuse_monitoring",
+    "enhanced_zero_data_retention": "enhanced_zero_data_retention", "group": "group",
+    "inactive": "inactive", "list": "list", "member": "member",
+    "modified_abuse_monitoring": "modified_abuse_monitoring", "month": "month", "none": "none",
+    "organization.project": "organization.project",
+    "organization.project.api_key": "organization.project.api_key",
+    "organization.project.api_key.deleted": "organization.project.api_key.deleted",
+    "organization.project.service_account": "organization.project.service_account",
+    "organization.project.service_account.api_key": "organization.project.service_account.api_key",
+    "organization.project.service_account.deleted": "organization.project.service_account.deleted",
+    "organization.project.user": "organization.project.user",
+    "organization.project.user.deleted": "organization.project.user.deleted",
+    "organization_default": "organization_default", "owner": "owner",
+    "project.data_retention": "project.data_retention", "project.group": "project.group",
+    "project.group.deleted": "project.group.deleted",
+    "project.model_permissions": "project.model_permissions",
+    "project.model_permissions.deleted": "project.model_permissions.deleted",
+    "project.rate_limit": "project.rate_limit", "project.spend_alert": "project.spend_alert",
+    "project.spend_alert.deleted": "project.spend_alert.deleted",
+    "project.spend_limit": "project.spend_limit",
+    "project.spend_limit.deleted": "project.spend_limit.deleted",
+    "service_account": "service_account", "tenant_group": "tenant_group", "user": "user",
+    "zero_data_retention": "zero_data_retention",
+}
 
 
 @_generated_model
@@ -65,13 +98,15 @@ class Project(BaseModel):
             s_external_key_id, s_residency,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_created_at(self, g("created_at", omit))
         s_archived_at(self, g("archived_at", omit))
         s_status(self, g("status", omit))
         s_external_key_id(self, g("external_key_id", omit))
-        s_residency(self, g("residency", omit))
+        x = g("residency", omit)
+        s_residency(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -116,13 +151,15 @@ class ProjectApiKey(BaseModel):
             set_extra, s_object, s_redacted_value, s_name, s_created_at, s_last_used_at, s_id,
             s_owner_project_access, s_owner,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_redacted_value(self, g("redacted_value", omit))
         s_name(self, g("name", omit))
         s_created_at(self, g("created_at", omit))
         s_last_used_at(self, g("last_used_at", omit))
         s_id(self, g("id", omit))
-        s_owner_project_access(self, g("owner_project_access", omit))
+        x = g("owner_project_access", omit)
+        s_owner_project_access(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("owner", omit)
         s_owner(self, x if x is None or x is omit else ProjectApiKeyOwner._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -149,7 +186,8 @@ class ProjectApiKeyDeleteResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_id, s_deleted = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_deleted(self, g("deleted", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -180,7 +218,8 @@ class ProjectApiKeyListResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(ProjectApiKey._from_dict, x))
         s_first_id(self, g("first_id", omit))
@@ -210,7 +249,8 @@ class ProjectApiKeyOwner(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_user, s_service_account = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("user", omit)
         s_user(self, x if x is None or x is omit else ProjectApiKeyOwnerUser._from_dict(x))
         x = g("service_account", omit)
@@ -346,8 +386,10 @@ class ProjectDataRetention(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_type = cls._SET
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -387,11 +429,13 @@ class ProjectGroup(BaseModel):
             set_extra, s_object, s_project_id, s_group_id, s_group_name, s_group_type,
             s_created_at,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_project_id(self, g("project_id", omit))
         s_group_id(self, g("group_id", omit))
         s_group_name(self, g("group_name", omit))
-        s_group_type(self, g("group_type", omit))
+        x = g("group_type", omit)
+        s_group_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_at(self, g("created_at", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -417,7 +461,8 @@ class ProjectGroupDeletedResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_deleted = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_deleted(self, g("deleted", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -449,7 +494,8 @@ class ProjectGroupListResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_has_more, s_next = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(ProjectGroup._from_dict, x))
         s_has_more(self, g("has_more", omit))
@@ -568,7 +614,8 @@ class ProjectListResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(Project._from_dict, x))
         s_first_id(self, g("first_id", omit))
@@ -601,8 +648,10 @@ class ProjectModelPermissions(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_mode, s_model_ids = cls._SET
-        s_object(self, g("object", omit))
-        s_mode(self, g("mode", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("mode", omit)
+        s_mode(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_model_ids(self, g("model_ids", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -628,7 +677,8 @@ class ProjectModelPermissionsDeleteResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_deleted = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_deleted(self, g("deleted", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -654,7 +704,8 @@ class ProjectModelPermissionsUpdateRequest(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_mode, s_model_ids = cls._SET
-        s_mode(self, g("mode", omit))
+        x = g("mode", omit)
+        s_mode(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_model_ids(self, g("model_ids", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -706,7 +757,8 @@ class ProjectRateLimit(BaseModel):
             s_max_audio_megabytes_per_1_minute, s_max_requests_per_1_day,
             s_batch_1_day_max_input_tokens,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_model(self, g("model", omit))
         s_max_requests_per_1_minute(self, g("max_requests_per_1_minute", omit))
@@ -743,7 +795,8 @@ class ProjectRateLimitListResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(ProjectRateLimit._from_dict, x))
         s_first_id(self, g("first_id", omit))
@@ -827,10 +880,12 @@ class ProjectServiceAccount(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_id, s_name, s_role, s_created_at = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_name(self, g("name", omit))
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_at(self, g("created_at", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -861,7 +916,8 @@ class ProjectServiceAccountApiKey(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_value, s_name, s_created_at, s_id = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_value(self, g("value", omit))
         s_name(self, g("name", omit))
         s_created_at(self, g("created_at", omit))
@@ -925,10 +981,12 @@ class ProjectServiceAccountCreateResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_id, s_name, s_role, s_created_at, s_api_key = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_name(self, g("name", omit))
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_at(self, g("created_at", omit))
         x = g("api_key", omit)
         s_api_key(self, x if x is None or x is omit else ProjectServiceAccountApiKey._from_dict(x))
@@ -956,7 +1014,8 @@ class ProjectServiceAccountDeleteResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_id, s_deleted = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_deleted(self, g("deleted", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -987,7 +1046,8 @@ class ProjectServiceAccountListResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(ProjectServiceAccount._from_dict, x))
         s_first_id(self, g("first_id", omit))
@@ -1032,10 +1092,13 @@ class ProjectSpendAlert(BaseModel):
             s_notification_channel,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_threshold_amount(self, g("threshold_amount", omit))
-        s_currency(self, g("currency", omit))
-        s_interval(self, g("interval", omit))
+        x = g("currency", omit)
+        s_currency(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("interval", omit)
+        s_interval(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("notification_channel", omit)
         s_notification_channel(self, x if x is None or x is omit else _admin.SpendAlertNotificationChannel._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1066,7 +1129,8 @@ class ProjectSpendAlertDeletedResource(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_deleted = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_deleted(self, g("deleted", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1101,7 +1165,8 @@ class ProjectSpendAlertListResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(ProjectSpendAlert._from_dict, x))
         s_first_id(self, g("first_id", omit))
@@ -1131,7 +1196,8 @@ class ProjectSpendLimitDeletedResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_deleted = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_deleted(self, g("deleted", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1171,7 +1237,8 @@ class ProjectSpendLimitResource(BaseModel):
         (
             set_extra, s_object, s_threshold_amount, s_currency, s_interval, s_enforcement,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_threshold_amount(self, g("threshold_amount", omit))
         s_currency(self, g("currency", omit))
         s_interval(self, g("interval", omit))
@@ -1238,7 +1305,8 @@ class ProjectUser(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_id, s_name, s_email, s_role, s_added_at = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_name(self, g("name", omit))
         s_email(self, g("email", omit))
@@ -1298,7 +1366,8 @@ class ProjectUserDeleteResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_id, s_deleted = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_deleted(self, g("deleted", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))

@@ -28,6 +28,30 @@ else:
     _responses = _lazy_module(globals(), "_responses", "responses")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "assistant": "assistant", "audio/pcm": "audio/pcm", "audio/pcma": "audio/pcma",
+    "audio/pcmu": "audio/pcmu", "auto": "auto", "cancelled": "cancelled",
+    "client_cancelled": "client_cancelled", "completed": "completed",
+    "content_filter": "content_filter", "created_at": "created_at", "failed": "failed",
+    "far_field": "far_field", "function": "function", "function_call": "function_call",
+    "function_call_output": "function_call_output", "g711_alaw": "g711_alaw",
+    "g711_ulaw": "g711_ulaw", "high": "high", "http_error": "http_error",
+    "in_progress": "in_progress", "incomplete": "incomplete", "input_audio": "input_audio",
+    "input_image": "input_image", "input_text": "input_text",
+    "item_reference": "item_reference", "low": "low", "max_output_tokens": "max_output_tokens",
+    "mcp_approval_request": "mcp_approval_request",
+    "mcp_approval_response": "mcp_approval_response", "mcp_call": "mcp_call",
+    "mcp_list_tools": "mcp_list_tools", "medium": "medium", "message": "message",
+    "minimal": "minimal", "near_field": "near_field", "output_audio": "output_audio",
+    "output_text": "output_text", "pcm16": "pcm16", "protocol_error": "protocol_error",
+    "realtime": "realtime", "realtime.item": "realtime.item",
+    "realtime.response": "realtime.response", "realtime.session": "realtime.session",
+    "retention_ratio": "retention_ratio", "semantic_vad": "semantic_vad",
+    "server_vad": "server_vad", "system": "system", "text": "text",
+    "tool_execution_error": "tool_execution_error", "transcription": "transcription",
+    "turn_detected": "turn_detected", "user": "user", "xhigh": "xhigh",
+}
 
 
 NoiseReductionType: TypeAlias = 'Literal["near_field", "far_field"]'
@@ -570,7 +594,8 @@ class AudioTranscription(BaseModel):
         s_languages(self, g("languages", omit))
         s_keywords(self, g("keywords", omit))
         s_prompt(self, g("prompt", omit))
-        s_delay(self, g("delay", omit))
+        x = g("delay", omit)
+        s_delay(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -664,7 +689,8 @@ class RealtimeAudioFormatsAudioPcm(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_rate = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_rate(self, g("rate", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -686,7 +712,8 @@ class RealtimeAudioFormatsAudioPcma(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -707,7 +734,8 @@ class RealtimeAudioFormatsAudioPcmu(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -832,7 +860,8 @@ class RealtimeCallCreateRequestSession(BaseModel):
             s_include, s_tracing, s_tools, s_tool_choice, s_parallel_tool_calls, s_reasoning,
             s_max_output_tokens, s_truncation, s_prompt,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_modalities(self, g("output_modalities", omit))
         s_model(self, g("model", omit))
         s_instructions(self, g("instructions", omit))
@@ -948,7 +977,8 @@ class RealtimeCallCreateRequestSessionAudioInputNoiseReduction(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1126,9 +1156,12 @@ class RealtimeConversationItemFunctionCall(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_type, s_status, s_call_id, s_name, s_arguments = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
-        s_status(self, g("status", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_call_id(self, g("call_id", omit))
         s_name(self, g("name", omit))
         s_arguments(self, g("arguments", omit))
@@ -1178,9 +1211,12 @@ class RealtimeConversationItemFunctionCallOutput(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_type, s_status, s_call_id, s_output = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
-        s_status(self, g("status", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_call_id(self, g("call_id", omit))
         s_output(self, g("output", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1226,10 +1262,14 @@ class RealtimeConversationItemMessageAssistant(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_type, s_status, s_role, s_content = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
-        s_status(self, g("status", omit))
-        s_role(self, g("role", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if not x else _decode_list(RealtimeConversationItemMessageAssistantContentItem._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1271,7 +1311,8 @@ class RealtimeConversationItemMessageAssistantContentItem(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text, s_audio, s_transcript = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         s_audio(self, g("audio", omit))
         s_transcript(self, g("transcript", omit))
@@ -1325,10 +1366,14 @@ class RealtimeConversationItemMessageSystem(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_type, s_status, s_role, s_content = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
-        s_status(self, g("status", omit))
-        s_role(self, g("role", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if not x else _decode_list(RealtimeConversationItemMessageSystemContentItem._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1354,7 +1399,8 @@ class RealtimeConversationItemMessageSystemContentItem(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1399,10 +1445,14 @@ class RealtimeConversationItemMessageUser(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_type, s_status, s_role, s_content = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
-        s_status(self, g("status", omit))
-        s_role(self, g("role", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if not x else _decode_list(RealtimeConversationItemMessageUserContentItem._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1450,11 +1500,13 @@ class RealtimeConversationItemMessageUserContentItem(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text, s_audio, s_image_url, s_detail, s_transcript = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         s_audio(self, g("audio", omit))
         s_image_url(self, g("image_url", omit))
-        s_detail(self, g("detail", omit))
+        x = g("detail", omit)
+        s_detail(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_transcript(self, g("transcript", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1530,10 +1582,14 @@ class RealtimeConversationItemWithReference(BaseModel):
             s_arguments, s_output,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
-        s_object(self, g("object", omit))
-        s_status(self, g("status", omit))
-        s_role(self, g("role", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if not x else _decode_list(RealtimeConversationItemWithReferenceContentItem._from_dict, x))
         s_call_id(self, g("call_id", omit))
@@ -1575,7 +1631,8 @@ class RealtimeConversationItemWithReferenceContentItem(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text, s_id, s_audio, s_transcript = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         s_id(self, g("id", omit))
         s_audio(self, g("audio", omit))
@@ -1654,7 +1711,8 @@ class RealtimeCreateClientSecretRequestExpiresAfter(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_anchor, s_seconds = cls._SET
-        s_anchor(self, g("anchor", omit))
+        x = g("anchor", omit)
+        s_anchor(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_seconds(self, g("seconds", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1719,7 +1777,8 @@ class RealtimeFunctionTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_name, s_description, s_parameters = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_description(self, g("description", omit))
         s_parameters(self, g("parameters", omit))
@@ -1756,7 +1815,8 @@ class RealtimeMCPApprovalRequest(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_server_label, s_name, s_arguments = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_server_label(self, g("server_label", omit))
         s_name(self, g("name", omit))
@@ -1793,7 +1853,8 @@ class RealtimeMCPApprovalResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_approval_request_id, s_approve, s_reason = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_approval_request_id(self, g("approval_request_id", omit))
         s_approve(self, g("approve", omit))
@@ -1822,7 +1883,8 @@ class RealtimeMCPHTTPError(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_code, s_message = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_code(self, g("code", omit))
         s_message(self, g("message", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1855,7 +1917,8 @@ class RealtimeMCPListTools(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_server_label, s_tools = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_server_label(self, g("server_label", omit))
         x = g("tools", omit)
@@ -1884,7 +1947,8 @@ class RealtimeMCPProtocolError(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_code, s_message = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_code(self, g("code", omit))
         s_message(self, g("message", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1929,7 +1993,8 @@ class RealtimeMCPToolCall(BaseModel):
             set_extra, s_type, s_id, s_server_label, s_name, s_arguments,
             s_approval_request_id, s_output, s_error,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_server_label(self, g("server_label", omit))
         s_name(self, g("name", omit))
@@ -1960,7 +2025,8 @@ class RealtimeMCPToolExecutionError(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_message = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_message(self, g("message", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1981,7 +2047,8 @@ class RealtimeReasoning(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_effort = cls._SET
-        s_effort(self, g("effort", omit))
+        x = g("effort", omit)
+        s_effort(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2055,8 +2122,10 @@ class RealtimeResponse(BaseModel):
             s_audio, s_usage, s_conversation_id, s_output_modalities, s_max_output_tokens,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
-        s_status(self, g("status", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("status_details", omit)
         s_status_details(self, x if x is None or x is omit else RealtimeResponseStatusDetails._from_dict(x))
         x = g("output", omit)
@@ -2312,8 +2381,10 @@ class RealtimeResponseStatusDetails(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_reason, s_error = cls._SET
-        s_type(self, g("type", omit))
-        s_reason(self, g("reason", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("reason", omit)
+        s_reason(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("error", omit)
         s_error(self, x if x is None or x is omit else RealtimeResponseStatusDetailsError._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2746,7 +2817,8 @@ class RealtimeSessionCreateRequestGA(BaseModel):
             s_include, s_tracing, s_tools, s_tool_choice, s_parallel_tool_calls, s_reasoning,
             s_max_output_tokens, s_truncation, s_prompt,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_modalities(self, g("output_modalities", omit))
         s_model(self, g("model", omit))
         s_instructions(self, g("instructions", omit))
@@ -2825,7 +2897,8 @@ class RealtimeSessionCreateRequestTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_name, s_description, s_parameters = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_description(self, g("description", omit))
         s_parameters(self, g("parameters", omit))
@@ -3098,7 +3171,8 @@ class RealtimeSessionCreateResponseAudioInputNoiseReduction(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3239,9 +3313,11 @@ class RealtimeSessionCreateResponseGA(BaseModel):
             s_instructions, s_audio, s_include, s_tracing, s_tools, s_tool_choice, s_reasoning,
             s_max_output_tokens, s_truncation, s_prompt,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_expires_at(self, g("expires_at", omit))
         s_output_modalities(self, g("output_modalities", omit))
         s_model(self, g("model", omit))
@@ -3357,7 +3433,8 @@ class RealtimeSessionCreateResponseGAAudioInputNoiseReduction(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3580,7 +3657,8 @@ class RealtimeTranscriptionSessionCreateRequest(BaseModel):
         s_turn_detection(self, x if x is None or x is omit else RealtimeTranscriptionSessionCreateRequestTurnDetection._from_dict(x))
         x = g("input_audio_noise_reduction", omit)
         s_input_audio_noise_reduction(self, x if x is None or x is omit else RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction._from_dict(x))
-        s_input_audio_format(self, g("input_audio_format", omit))
+        x = g("input_audio_format", omit)
+        s_input_audio_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("input_audio_transcription", omit)
         s_input_audio_transcription(self, x if x is None or x is omit else AudioTranscription._from_dict(x))
         s_include(self, g("include", omit))
@@ -3611,7 +3689,8 @@ class RealtimeTranscriptionSessionCreateRequestGA(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_audio, s_include = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("audio", omit)
         s_audio(self, x if x is None or x is omit else RealtimeTranscriptionSessionCreateRequestGAAudio._from_dict(x))
         s_include(self, g("include", omit))
@@ -3705,7 +3784,8 @@ class RealtimeTranscriptionSessionCreateRequestGAAudioInputNoiseReduction(BaseMo
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3730,7 +3810,8 @@ class RealtimeTranscriptionSessionCreateRequestInputAudioNoiseReduction(BaseMode
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3778,7 +3859,8 @@ class RealtimeTranscriptionSessionCreateRequestTurnDetection(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_threshold, s_prefix_padding_ms, s_silence_duration_ms = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_threshold(self, g("threshold", omit))
         s_prefix_padding_ms(self, g("prefix_padding_ms", omit))
         s_silence_duration_ms(self, g("silence_duration_ms", omit))
@@ -3909,7 +3991,8 @@ class RealtimeTranscriptionSessionCreateResponseGA(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_object, s_expires_at, s_include, s_audio = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_object(self, g("object", omit))
         s_expires_at(self, g("expires_at", omit))
@@ -3995,7 +4078,8 @@ class RealtimeTranscriptionSessionCreateResponseGAAudioInputNoiseReduction(BaseM
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -4132,7 +4216,8 @@ class RealtimeTruncationRetentionRatio(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_retention_ratio, s_token_limits = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_retention_ratio(self, g("retention_ratio", omit))
         x = g("token_limits", omit)
         s_token_limits(self, x if x is None or x is omit else RealtimeTruncationRetentionRatioTokenLimits._from_dict(x))
@@ -4206,8 +4291,10 @@ class RealtimeTurnDetectionSemanticVad(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_eagerness, s_create_response, s_interrupt_response = cls._SET
-        s_type(self, g("type", omit))
-        s_eagerness(self, g("eagerness", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("eagerness", omit)
+        s_eagerness(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_create_response(self, g("create_response", omit))
         s_interrupt_response(self, g("interrupt_response", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -4274,7 +4361,8 @@ class RealtimeTurnDetectionServerVad(BaseModel):
             set_extra, s_type, s_threshold, s_prefix_padding_ms, s_silence_duration_ms,
             s_create_response, s_interrupt_response, s_idle_timeout_ms,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_threshold(self, g("threshold", omit))
         s_prefix_padding_ms(self, g("prefix_padding_ms", omit))
         s_silence_duration_ms(self, g("silence_duration_ms", omit))

@@ -30,6 +30,65 @@ else:
     _responses = _lazy_module(globals(), "_responses", "responses")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "audio": "audio", "cancelled": "cancelled", "client_cancelled": "client_cancelled",
+    "completed": "completed", "content_filter": "content_filter",
+    "conversation.item.create": "conversation.item.create",
+    "conversation.item.created": "conversation.item.created",
+    "conversation.item.delete": "conversation.item.delete",
+    "conversation.item.deleted": "conversation.item.deleted",
+    "conversation.item.input_audio_transcription.completed": "conversation.item.input_audio_transcription.completed",
+    "conversation.item.input_audio_transcription.delta": "conversation.item.input_audio_transcription.delta",
+    "conversation.item.input_audio_transcription.failed": "conversation.item.input_audio_transcription.failed",
+    "conversation.item.input_audio_transcription.segment": "conversation.item.input_audio_transcription.segment",
+    "conversation.item.retrieve": "conversation.item.retrieve",
+    "conversation.item.retrieved": "conversation.item.retrieved",
+    "conversation.item.truncate": "conversation.item.truncate",
+    "conversation.item.truncated": "conversation.item.truncated", "error": "error",
+    "failed": "failed", "far_field": "far_field", "function": "function",
+    "g711_alaw": "g711_alaw", "g711_ulaw": "g711_ulaw", "in_progress": "in_progress",
+    "incomplete": "incomplete", "input_audio_buffer.append": "input_audio_buffer.append",
+    "input_audio_buffer.clear": "input_audio_buffer.clear",
+    "input_audio_buffer.cleared": "input_audio_buffer.cleared",
+    "input_audio_buffer.commit": "input_audio_buffer.commit",
+    "input_audio_buffer.committed": "input_audio_buffer.committed",
+    "input_audio_buffer.speech_started": "input_audio_buffer.speech_started",
+    "input_audio_buffer.speech_stopped": "input_audio_buffer.speech_stopped",
+    "max_output_tokens": "max_output_tokens",
+    "mcp_list_tools.completed": "mcp_list_tools.completed",
+    "mcp_list_tools.failed": "mcp_list_tools.failed",
+    "mcp_list_tools.in_progress": "mcp_list_tools.in_progress", "near_field": "near_field",
+    "output_audio_buffer.clear": "output_audio_buffer.clear", "pcm16": "pcm16",
+    "rate_limits.updated": "rate_limits.updated", "realtime.response": "realtime.response",
+    "realtime.session": "realtime.session", "requests": "requests",
+    "response.cancel": "response.cancel",
+    "response.content_part.added": "response.content_part.added",
+    "response.content_part.done": "response.content_part.done",
+    "response.create": "response.create", "response.created": "response.created",
+    "response.done": "response.done",
+    "response.function_call_arguments.delta": "response.function_call_arguments.delta",
+    "response.function_call_arguments.done": "response.function_call_arguments.done",
+    "response.mcp_call.completed": "response.mcp_call.completed",
+    "response.mcp_call.failed": "response.mcp_call.failed",
+    "response.mcp_call.in_progress": "response.mcp_call.in_progress",
+    "response.mcp_call_arguments.delta": "response.mcp_call_arguments.delta",
+    "response.mcp_call_arguments.done": "response.mcp_call_arguments.done",
+    "response.output_audio.delta": "response.output_audio.delta",
+    "response.output_audio.done": "response.output_audio.done",
+    "response.output_audio_transcript.delta": "response.output_audio_transcript.delta",
+    "response.output_audio_transcript.done": "response.output_audio_transcript.done",
+    "response.output_item.added": "response.output_item.added",
+    "response.output_item.done": "response.output_item.done",
+    "response.output_text.delta": "response.output_text.delta",
+    "response.output_text.done": "response.output_text.done",
+    "session.created": "session.created", "session.update": "session.update",
+    "session.updated": "session.updated", "text": "text", "tokens": "tokens",
+    "transcription_session.created": "transcription_session.created",
+    "transcription_session.update": "transcription_session.update",
+    "transcription_session.updated": "transcription_session.updated",
+    "turn_detected": "turn_detected",
+}
 
 
 RealtimeBetaResponseCreateParamsToolChoice: TypeAlias = "_response_tools.ToolChoiceOptions | _response_tools.ToolChoiceFunction | _response_tools.ToolChoiceMCP"
@@ -146,7 +205,8 @@ class RealtimeBetaClientEventConversationItemCreate(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_previous_item_id, s_item = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_previous_item_id(self, g("previous_item_id", omit))
         x = g("item", omit)
         s_item(self, x if x is None or x is omit else _realtime.decode_realtime_conversation_item(x))
@@ -182,7 +242,8 @@ class RealtimeBetaClientEventConversationItemDelete(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -218,7 +279,8 @@ class RealtimeBetaClientEventConversationItemRetrieve(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -265,7 +327,8 @@ class RealtimeBetaClientEventConversationItemTruncate(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_item_id, s_content_index, s_audio_end_ms = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_content_index(self, g("content_index", omit))
         s_audio_end_ms(self, g("audio_end_ms", omit))
@@ -305,7 +368,8 @@ class RealtimeBetaClientEventInputAudioBufferAppend(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_audio = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_audio(self, g("audio", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -335,7 +399,8 @@ class RealtimeBetaClientEventInputAudioBufferClear(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -366,7 +431,8 @@ class RealtimeBetaClientEventInputAudioBufferCommit(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -398,7 +464,8 @@ class RealtimeBetaClientEventOutputAudioBufferClear(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -434,7 +501,8 @@ class RealtimeBetaClientEventResponseCancel(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_response_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -466,7 +534,8 @@ class RealtimeBetaClientEventResponseCreate(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_response = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else RealtimeBetaResponseCreateParams._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -501,7 +570,8 @@ class RealtimeBetaClientEventSessionUpdate(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_session = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("session", omit)
         s_session(self, x if x is None or x is omit else _realtime.RealtimeSessionCreateRequest._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -531,7 +601,8 @@ class RealtimeBetaClientEventTranscriptionSessionUpdate(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_session = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("session", omit)
         s_session(self, x if x is None or x is omit else _realtime.RealtimeTranscriptionSessionCreateRequest._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -617,8 +688,10 @@ class RealtimeBetaResponse(BaseModel):
             s_temperature, s_max_output_tokens,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
-        s_status(self, g("status", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("status_details", omit)
         s_status_details(self, x if x is None or x is omit else RealtimeBetaResponseStatusDetails._from_dict(x))
         x = g("output", omit)
@@ -629,7 +702,8 @@ class RealtimeBetaResponse(BaseModel):
         s_conversation_id(self, g("conversation_id", omit))
         s_voice(self, g("voice", omit))
         s_modalities(self, g("modalities", omit))
-        s_output_audio_format(self, g("output_audio_format", omit))
+        x = g("output_audio_format", omit)
+        s_output_audio_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_temperature(self, g("temperature", omit))
         s_max_output_tokens(self, g("max_output_tokens", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -721,7 +795,8 @@ class RealtimeBetaResponseCreateParams(BaseModel):
         s_instructions(self, g("instructions", omit))
         x = g("voice", omit)
         s_voice(self, x if x is None or x is omit else _chat.decode_voice_ids_or_custom_voice(x))
-        s_output_audio_format(self, g("output_audio_format", omit))
+        x = g("output_audio_format", omit)
+        s_output_audio_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(RealtimeBetaResponseCreateParamsTool._from_dict, x))
         x = g("tool_choice", omit)
@@ -766,7 +841,8 @@ class RealtimeBetaResponseCreateParamsTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_name, s_description, s_parameters = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_description(self, g("description", omit))
         s_parameters(self, g("parameters", omit))
@@ -807,8 +883,10 @@ class RealtimeBetaResponseStatusDetails(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_reason, s_error = cls._SET
-        s_type(self, g("type", omit))
-        s_reason(self, g("reason", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("reason", omit)
+        s_reason(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("error", omit)
         s_error(self, x if x is None or x is omit else RealtimeBetaResponseStatusDetailsError._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1021,7 +1099,8 @@ class RealtimeBetaServerEventConversationItemCreated(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_previous_item_id, s_item = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_previous_item_id(self, g("previous_item_id", omit))
         x = g("item", omit)
         s_item(self, x if x is None or x is omit else _realtime.decode_realtime_conversation_item(x))
@@ -1057,7 +1136,8 @@ class RealtimeBetaServerEventConversationItemDeleted(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1112,7 +1192,8 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted(Ba
             s_languages, s_logprobs, s_usage,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_content_index(self, g("content_index", omit))
         s_transcript(self, g("transcript", omit))
@@ -1161,7 +1242,8 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta(BaseMo
             set_extra, s_event_id, s_type, s_item_id, s_content_index, s_delta, s_logprobs,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_content_index(self, g("content_index", omit))
         s_delta(self, g("delta", omit))
@@ -1209,7 +1291,8 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed(BaseM
         self = _new(cls)
         set_extra, s_event_id, s_type, s_item_id, s_content_index, s_error = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_content_index(self, g("content_index", omit))
         x = g("error", omit)
@@ -1296,7 +1379,8 @@ class RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment(Base
             s_start, s_end,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_content_index(self, g("content_index", omit))
         s_text(self, g("text", omit))
@@ -1331,7 +1415,8 @@ class RealtimeBetaServerEventConversationItemRetrieved(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_item = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("item", omit)
         s_item(self, x if x is None or x is omit else _realtime.decode_realtime_conversation_item(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1372,7 +1457,8 @@ class RealtimeBetaServerEventConversationItemTruncated(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_item_id, s_content_index, s_audio_end_ms = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_content_index(self, g("content_index", omit))
         s_audio_end_ms(self, g("audio_end_ms", omit))
@@ -1408,7 +1494,8 @@ class RealtimeBetaServerEventError(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_error = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("error", omit)
         s_error(self, x if x is None or x is omit else RealtimeBetaServerEventErrorError._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1474,7 +1561,8 @@ class RealtimeBetaServerEventInputAudioBufferCleared(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1509,7 +1597,8 @@ class RealtimeBetaServerEventInputAudioBufferCommitted(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_previous_item_id, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_previous_item_id(self, g("previous_item_id", omit))
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1552,7 +1641,8 @@ class RealtimeBetaServerEventInputAudioBufferSpeechStarted(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_audio_start_ms, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_audio_start_ms(self, g("audio_start_ms", omit))
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1594,7 +1684,8 @@ class RealtimeBetaServerEventInputAudioBufferSpeechStopped(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_audio_end_ms, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_audio_end_ms(self, g("audio_end_ms", omit))
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1625,7 +1716,8 @@ class RealtimeBetaServerEventMCPListToolsCompleted(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1655,7 +1747,8 @@ class RealtimeBetaServerEventMCPListToolsFailed(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1685,7 +1778,8 @@ class RealtimeBetaServerEventMCPListToolsInProgress(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1720,7 +1814,8 @@ class RealtimeBetaServerEventRateLimitsUpdated(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_rate_limits = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("rate_limits", omit)
         s_rate_limits(self, x if not x else _decode_list(RealtimeBetaServerEventRateLimitsUpdatedRateLimit._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1752,7 +1847,8 @@ class RealtimeBetaServerEventRateLimitsUpdatedRateLimit(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_name, s_limit, s_remaining, s_reset_seconds = cls._SET
-        s_name(self, g("name", omit))
+        x = g("name", omit)
+        s_name(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_limit(self, g("limit", omit))
         s_remaining(self, g("remaining", omit))
         s_reset_seconds(self, g("reset_seconds", omit))
@@ -1800,7 +1896,8 @@ class RealtimeBetaServerEventResponseAudioDelta(BaseModel):
             s_content_index, s_delta,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -1853,7 +1950,8 @@ class RealtimeBetaServerEventResponseAudioDone(BaseModel):
             s_content_index,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -1902,7 +2000,8 @@ class RealtimeBetaServerEventResponseAudioTranscriptDelta(BaseModel):
             s_content_index, s_delta,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -1958,7 +2057,8 @@ class RealtimeBetaServerEventResponseAudioTranscriptDone(BaseModel):
             s_content_index, s_transcript,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2010,7 +2110,8 @@ class RealtimeBetaServerEventResponseContentPartAdded(BaseModel):
             s_content_index, s_part,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2046,7 +2147,8 @@ class RealtimeBetaServerEventResponseContentPartAddedPart(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text, s_audio, s_transcript = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         s_audio(self, g("audio", omit))
         s_transcript(self, g("transcript", omit))
@@ -2096,7 +2198,8 @@ class RealtimeBetaServerEventResponseContentPartDone(BaseModel):
             s_content_index, s_part,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2132,7 +2235,8 @@ class RealtimeBetaServerEventResponseContentPartDonePart(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text, s_audio, s_transcript = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         s_audio(self, g("audio", omit))
         s_transcript(self, g("transcript", omit))
@@ -2166,7 +2270,8 @@ class RealtimeBetaServerEventResponseCreated(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_response = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else RealtimeBetaResponse._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2200,7 +2305,8 @@ class RealtimeBetaServerEventResponseDone(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_response = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else RealtimeBetaResponse._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2247,7 +2353,8 @@ class RealtimeBetaServerEventResponseFunctionCallArgumentsDelta(BaseModel):
             s_delta,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2306,7 +2413,8 @@ class RealtimeBetaServerEventResponseFunctionCallArgumentsDone(BaseModel):
             s_name, s_arguments,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2355,7 +2463,8 @@ class RealtimeBetaServerEventResponseMCPCallArgumentsDelta(BaseModel):
             s_obfuscation,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2401,7 +2510,8 @@ class RealtimeBetaServerEventResponseMCPCallArgumentsDone(BaseModel):
             s_arguments,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2437,7 +2547,8 @@ class RealtimeBetaServerEventResponseMCPCallCompleted(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_output_index, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2471,7 +2582,8 @@ class RealtimeBetaServerEventResponseMCPCallFailed(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_output_index, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2505,7 +2617,8 @@ class RealtimeBetaServerEventResponseMCPCallInProgress(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_output_index, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2541,7 +2654,8 @@ class RealtimeBetaServerEventResponseOutputItemAdded(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_response_id, s_output_index, s_item = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_output_index(self, g("output_index", omit))
         x = g("item", omit)
@@ -2582,7 +2696,8 @@ class RealtimeBetaServerEventResponseOutputItemDone(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_response_id, s_output_index, s_item = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_output_index(self, g("output_index", omit))
         x = g("item", omit)
@@ -2631,7 +2746,8 @@ class RealtimeBetaServerEventResponseTextDelta(BaseModel):
             s_content_index, s_delta,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2687,7 +2803,8 @@ class RealtimeBetaServerEventResponseTextDone(BaseModel):
             s_content_index, s_text,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2724,7 +2841,8 @@ class RealtimeBetaServerEventSessionCreated(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_session = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("session", omit)
         s_session(self, x if x is None or x is omit else RealtimeSession._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2757,7 +2875,8 @@ class RealtimeBetaServerEventSessionUpdated(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_session = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("session", omit)
         s_session(self, x if x is None or x is omit else RealtimeSession._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2787,7 +2906,8 @@ class RealtimeBetaServerEventTranscriptionSessionCreated(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_session = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("session", omit)
         s_session(self, x if x is None or x is omit else _realtime.RealtimeTranscriptionSessionCreateResponse._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2820,7 +2940,8 @@ class RealtimeBetaServerEventTranscriptionSessionUpdated(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_session = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("session", omit)
         s_session(self, x if x is None or x is omit else _realtime.RealtimeTranscriptionSessionCreateResponse._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2940,13 +3061,16 @@ class RealtimeSession(BaseModel):
             s_include,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_modalities(self, g("modalities", omit))
         s_model(self, g("model", omit))
         s_instructions(self, g("instructions", omit))
         s_voice(self, g("voice", omit))
-        s_input_audio_format(self, g("input_audio_format", omit))
-        s_output_audio_format(self, g("output_audio_format", omit))
+        x = g("input_audio_format", omit)
+        s_input_audio_format(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("output_audio_format", omit)
+        s_output_audio_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("input_audio_transcription", omit)
         s_input_audio_transcription(self, x if x is None or x is omit else RealtimeSessionInputAudioTranscription._from_dict(x))
         x = g("turn_detection", omit)
@@ -2989,7 +3113,8 @@ class RealtimeSessionInputAudioNoiseReduction(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 

@@ -25,6 +25,71 @@ else:
     _realtime = _lazy_module(globals(), "_realtime", "realtime")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "audio": "audio", "conversation.created": "conversation.created",
+    "conversation.item.added": "conversation.item.added",
+    "conversation.item.create": "conversation.item.create",
+    "conversation.item.created": "conversation.item.created",
+    "conversation.item.delete": "conversation.item.delete",
+    "conversation.item.deleted": "conversation.item.deleted",
+    "conversation.item.done": "conversation.item.done",
+    "conversation.item.input_audio_transcription.completed": "conversation.item.input_audio_transcription.completed",
+    "conversation.item.input_audio_transcription.delta": "conversation.item.input_audio_transcription.delta",
+    "conversation.item.input_audio_transcription.failed": "conversation.item.input_audio_transcription.failed",
+    "conversation.item.input_audio_transcription.segment": "conversation.item.input_audio_transcription.segment",
+    "conversation.item.retrieve": "conversation.item.retrieve",
+    "conversation.item.retrieved": "conversation.item.retrieved",
+    "conversation.item.truncate": "conversation.item.truncate",
+    "conversation.item.truncated": "conversation.item.truncated", "created_at": "created_at",
+    "error": "error", "far_field": "far_field",
+    "input_audio_buffer.append": "input_audio_buffer.append",
+    "input_audio_buffer.clear": "input_audio_buffer.clear",
+    "input_audio_buffer.cleared": "input_audio_buffer.cleared",
+    "input_audio_buffer.commit": "input_audio_buffer.commit",
+    "input_audio_buffer.committed": "input_audio_buffer.committed",
+    "input_audio_buffer.dtmf_event_received": "input_audio_buffer.dtmf_event_received",
+    "input_audio_buffer.speech_started": "input_audio_buffer.speech_started",
+    "input_audio_buffer.speech_stopped": "input_audio_buffer.speech_stopped",
+    "input_audio_buffer.timeout_triggered": "input_audio_buffer.timeout_triggered",
+    "mcp_list_tools.completed": "mcp_list_tools.completed",
+    "mcp_list_tools.failed": "mcp_list_tools.failed",
+    "mcp_list_tools.in_progress": "mcp_list_tools.in_progress", "near_field": "near_field",
+    "output_audio_buffer.clear": "output_audio_buffer.clear",
+    "output_audio_buffer.cleared": "output_audio_buffer.cleared",
+    "output_audio_buffer.started": "output_audio_buffer.started",
+    "output_audio_buffer.stopped": "output_audio_buffer.stopped", "pcm16": "pcm16",
+    "rate_limits.updated": "rate_limits.updated", "requests": "requests",
+    "response.cancel": "response.cancel",
+    "response.content_part.added": "response.content_part.added",
+    "response.content_part.done": "response.content_part.done",
+    "response.create": "response.create", "response.created": "response.created",
+    "response.done": "response.done",
+    "response.function_call_arguments.delta": "response.function_call_arguments.delta",
+    "response.function_call_arguments.done": "response.function_call_arguments.done",
+    "response.mcp_call.completed": "response.mcp_call.completed",
+    "response.mcp_call.failed": "response.mcp_call.failed",
+    "response.mcp_call.in_progress": "response.mcp_call.in_progress",
+    "response.mcp_call_arguments.delta": "response.mcp_call_arguments.delta",
+    "response.mcp_call_arguments.done": "response.mcp_call_arguments.done",
+    "response.output_audio.delta": "response.output_audio.delta",
+    "response.output_audio.done": "response.output_audio.done",
+    "response.output_audio_transcript.delta": "response.output_audio_transcript.delta",
+    "response.output_audio_transcript.done": "response.output_audio_transcript.done",
+    "response.output_item.added": "response.output_item.added",
+    "response.output_item.done": "response.output_item.done",
+    "response.output_text.delta": "response.output_text.delta",
+    "response.output_text.done": "response.output_text.done", "session.close": "session.close",
+    "session.closed": "session.closed", "session.created": "session.created",
+    "session.input_audio_buffer.append": "session.input_audio_buffer.append",
+    "session.input_transcript.delta": "session.input_transcript.delta",
+    "session.output_audio.delta": "session.output_audio.delta",
+    "session.output_transcript.delta": "session.output_transcript.delta",
+    "session.update": "session.update", "session.updated": "session.updated", "text": "text",
+    "tokens": "tokens", "transcription_session.update": "transcription_session.update",
+    "transcription_session.updated": "transcription_session.updated",
+    "translation": "translation",
+}
 
 
 RealtimeClientEvent: TypeAlias = "RealtimeClientEventConversationItemCreate | RealtimeClientEventConversationItemDelete | RealtimeClientEventConversationItemRetrieve | RealtimeClientEventConversationItemTruncate | RealtimeClientEventInputAudioBufferAppend | RealtimeClientEventInputAudioBufferClear | RealtimeClientEventOutputAudioBufferClear | RealtimeClientEventInputAudioBufferCommit | RealtimeClientEventResponseCancel | RealtimeClientEventResponseCreate | RealtimeClientEventSessionUpdate"
@@ -339,7 +404,8 @@ class RealtimeClientEventConversationItemCreate(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_previous_item_id, s_item = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_previous_item_id(self, g("previous_item_id", omit))
         x = g("item", omit)
         s_item(self, x if x is None or x is omit else _realtime.decode_realtime_conversation_item(x))
@@ -375,7 +441,8 @@ class RealtimeClientEventConversationItemDelete(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -411,7 +478,8 @@ class RealtimeClientEventConversationItemRetrieve(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -458,7 +526,8 @@ class RealtimeClientEventConversationItemTruncate(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_item_id, s_content_index, s_audio_end_ms = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_content_index(self, g("content_index", omit))
         s_audio_end_ms(self, g("audio_end_ms", omit))
@@ -498,7 +567,8 @@ class RealtimeClientEventInputAudioBufferAppend(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_audio = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_audio(self, g("audio", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -528,7 +598,8 @@ class RealtimeClientEventInputAudioBufferClear(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -559,7 +630,8 @@ class RealtimeClientEventInputAudioBufferCommit(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -591,7 +663,8 @@ class RealtimeClientEventOutputAudioBufferClear(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -629,7 +702,8 @@ class RealtimeClientEventResponseCancel(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_response_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -661,7 +735,8 @@ class RealtimeClientEventResponseCreate(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_response = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _realtime.RealtimeResponseCreateParams._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -703,7 +778,8 @@ class RealtimeClientEventSessionUpdate(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_session = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("session", omit)
         s_session(self, x if x is None or x is omit else decode_realtime_client_event_session_update_session(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -733,7 +809,8 @@ class RealtimeClientEventTranscriptionSessionUpdate(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_session = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("session", omit)
         s_session(self, x if x is None or x is omit else _realtime.RealtimeTranscriptionSessionCreateRequest._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -764,7 +841,8 @@ class RealtimeServerEventConversationCreated(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_conversation = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("conversation", omit)
         s_conversation(self, x if x is None or x is omit else RealtimeServerEventConversationCreatedConversation._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -828,7 +906,8 @@ class RealtimeServerEventConversationItemAdded(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_previous_item_id, s_item = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_previous_item_id(self, g("previous_item_id", omit))
         x = g("item", omit)
         s_item(self, x if x is None or x is omit else _realtime.decode_realtime_conversation_item(x))
@@ -869,7 +948,8 @@ class RealtimeServerEventConversationItemCreated(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_previous_item_id, s_item = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_previous_item_id(self, g("previous_item_id", omit))
         x = g("item", omit)
         s_item(self, x if x is None or x is omit else _realtime.decode_realtime_conversation_item(x))
@@ -905,7 +985,8 @@ class RealtimeServerEventConversationItemDeleted(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -936,7 +1017,8 @@ class RealtimeServerEventConversationItemDone(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_previous_item_id, s_item = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_previous_item_id(self, g("previous_item_id", omit))
         x = g("item", omit)
         s_item(self, x if x is None or x is omit else _realtime.decode_realtime_conversation_item(x))
@@ -996,7 +1078,8 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionCompleted(BaseMo
             s_languages, s_logprobs, s_usage,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_content_index(self, g("content_index", omit))
         s_transcript(self, g("transcript", omit))
@@ -1048,7 +1131,8 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionDelta(BaseModel)
             set_extra, s_event_id, s_type, s_item_id, s_content_index, s_delta, s_logprobs,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_content_index(self, g("content_index", omit))
         s_delta(self, g("delta", omit))
@@ -1096,7 +1180,8 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionFailed(BaseModel
         self = _new(cls)
         set_extra, s_event_id, s_type, s_item_id, s_content_index, s_error = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_content_index(self, g("content_index", omit))
         x = g("error", omit)
@@ -1183,7 +1268,8 @@ class RealtimeServerEventConversationItemInputAudioTranscriptionSegment(BaseMode
             s_start, s_end,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_content_index(self, g("content_index", omit))
         s_text(self, g("text", omit))
@@ -1223,7 +1309,8 @@ class RealtimeServerEventConversationItemRetrieved(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_item = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("item", omit)
         s_item(self, x if x is None or x is omit else _realtime.decode_realtime_conversation_item(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1264,7 +1351,8 @@ class RealtimeServerEventConversationItemTruncated(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_item_id, s_content_index, s_audio_end_ms = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_content_index(self, g("content_index", omit))
         s_audio_end_ms(self, g("audio_end_ms", omit))
@@ -1300,7 +1388,8 @@ class RealtimeServerEventError(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_error = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("error", omit)
         s_error(self, x if x is None or x is omit else RealtimeServerEventErrorError._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1366,7 +1455,8 @@ class RealtimeServerEventInputAudioBufferCleared(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1401,7 +1491,8 @@ class RealtimeServerEventInputAudioBufferCommitted(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_previous_item_id, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_previous_item_id(self, g("previous_item_id", omit))
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1436,7 +1527,8 @@ class RealtimeServerEventInputAudioBufferDtmfEventReceived(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_event, s_received_at = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_event(self, g("event", omit))
         s_received_at(self, g("received_at", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1479,7 +1571,8 @@ class RealtimeServerEventInputAudioBufferSpeechStarted(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_audio_start_ms, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_audio_start_ms(self, g("audio_start_ms", omit))
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1521,7 +1614,8 @@ class RealtimeServerEventInputAudioBufferSpeechStopped(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_audio_end_ms, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_audio_end_ms(self, g("audio_end_ms", omit))
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1568,7 +1662,8 @@ class RealtimeServerEventInputAudioBufferTimeoutTriggered(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_audio_start_ms, s_audio_end_ms, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_audio_start_ms(self, g("audio_start_ms", omit))
         s_audio_end_ms(self, g("audio_end_ms", omit))
         s_item_id(self, g("item_id", omit))
@@ -1600,7 +1695,8 @@ class RealtimeServerEventMCPListToolsCompleted(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1630,7 +1726,8 @@ class RealtimeServerEventMCPListToolsFailed(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1660,7 +1757,8 @@ class RealtimeServerEventMCPListToolsInProgress(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1696,7 +1794,8 @@ class RealtimeServerEventOutputAudioBufferCleared(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_response_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1731,7 +1830,8 @@ class RealtimeServerEventOutputAudioBufferStarted(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_response_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1766,7 +1866,8 @@ class RealtimeServerEventOutputAudioBufferStopped(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_response_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1801,7 +1902,8 @@ class RealtimeServerEventRateLimitsUpdated(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_rate_limits = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("rate_limits", omit)
         s_rate_limits(self, x if not x else _decode_list(RealtimeServerEventRateLimitsUpdatedRateLimit._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1833,7 +1935,8 @@ class RealtimeServerEventRateLimitsUpdatedRateLimit(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_name, s_limit, s_remaining, s_reset_seconds = cls._SET
-        s_name(self, g("name", omit))
+        x = g("name", omit)
+        s_name(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_limit(self, g("limit", omit))
         s_remaining(self, g("remaining", omit))
         s_reset_seconds(self, g("reset_seconds", omit))
@@ -1881,7 +1984,8 @@ class RealtimeServerEventResponseAudioDelta(BaseModel):
             s_content_index, s_delta,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -1934,7 +2038,8 @@ class RealtimeServerEventResponseAudioDone(BaseModel):
             s_content_index,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -1983,7 +2088,8 @@ class RealtimeServerEventResponseAudioTranscriptDelta(BaseModel):
             s_content_index, s_delta,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2039,7 +2145,8 @@ class RealtimeServerEventResponseAudioTranscriptDone(BaseModel):
             s_content_index, s_transcript,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2091,7 +2198,8 @@ class RealtimeServerEventResponseContentPartAdded(BaseModel):
             s_content_index, s_part,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2127,7 +2235,8 @@ class RealtimeServerEventResponseContentPartAddedPart(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text, s_audio, s_transcript = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         s_audio(self, g("audio", omit))
         s_transcript(self, g("transcript", omit))
@@ -2177,7 +2286,8 @@ class RealtimeServerEventResponseContentPartDone(BaseModel):
             s_content_index, s_part,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2213,7 +2323,8 @@ class RealtimeServerEventResponseContentPartDonePart(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text, s_audio, s_transcript = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         s_audio(self, g("audio", omit))
         s_transcript(self, g("transcript", omit))
@@ -2247,7 +2358,8 @@ class RealtimeServerEventResponseCreated(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_response = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _realtime.RealtimeResponse._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2281,7 +2393,8 @@ class RealtimeServerEventResponseDone(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_response = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _realtime.RealtimeResponse._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2328,7 +2441,8 @@ class RealtimeServerEventResponseFunctionCallArgumentsDelta(BaseModel):
             s_delta,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2387,7 +2501,8 @@ class RealtimeServerEventResponseFunctionCallArgumentsDone(BaseModel):
             s_name, s_arguments,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2436,7 +2551,8 @@ class RealtimeServerEventResponseMCPCallArgumentsDelta(BaseModel):
             s_obfuscation,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2482,7 +2598,8 @@ class RealtimeServerEventResponseMCPCallArgumentsDone(BaseModel):
             s_arguments,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2518,7 +2635,8 @@ class RealtimeServerEventResponseMCPCallCompleted(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_output_index, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2552,7 +2670,8 @@ class RealtimeServerEventResponseMCPCallFailed(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_output_index, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2586,7 +2705,8 @@ class RealtimeServerEventResponseMCPCallInProgress(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_output_index, s_item_id = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2622,7 +2742,8 @@ class RealtimeServerEventResponseOutputItemAdded(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_response_id, s_output_index, s_item = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_output_index(self, g("output_index", omit))
         x = g("item", omit)
@@ -2663,7 +2784,8 @@ class RealtimeServerEventResponseOutputItemDone(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_response_id, s_output_index, s_item = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_output_index(self, g("output_index", omit))
         x = g("item", omit)
@@ -2712,7 +2834,8 @@ class RealtimeServerEventResponseTextDelta(BaseModel):
             s_content_index, s_delta,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2768,7 +2891,8 @@ class RealtimeServerEventResponseTextDone(BaseModel):
             s_content_index, s_text,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_response_id(self, g("response_id", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2806,7 +2930,8 @@ class RealtimeServerEventSessionCreated(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_session = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("session", omit)
         s_session(self, x if x is None or x is omit else decode_realtime_server_event_session_created_session(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2840,7 +2965,8 @@ class RealtimeServerEventSessionUpdated(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_session = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("session", omit)
         s_session(self, x if x is None or x is omit else decode_realtime_server_event_session_updated_session(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2873,7 +2999,8 @@ class RealtimeServerEventTranscriptionSessionUpdated(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_session = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("session", omit)
         s_session(self, x if x is None or x is omit else _realtime.RealtimeTranscriptionSessionCreateResponse._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2904,7 +3031,8 @@ class RealtimeTranslationClientEventInputAudioBufferAppend(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_audio = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_audio(self, g("audio", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2934,7 +3062,8 @@ class RealtimeTranslationClientEventSessionClose(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2970,7 +3099,8 @@ class RealtimeTranslationClientEventSessionUpdate(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_session = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("session", omit)
         s_session(self, x if x is None or x is omit else RealtimeTranslationSessionUpdateRequest._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -3040,7 +3170,8 @@ class RealtimeTranslationClientSecretCreateRequestExpiresAfter(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_anchor, s_seconds = cls._SET
-        s_anchor(self, g("anchor", omit))
+        x = g("anchor", omit)
+        s_anchor(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_seconds(self, g("seconds", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -3097,7 +3228,8 @@ class RealtimeTranslationServerEventSessionClosed(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3130,7 +3262,8 @@ class RealtimeTranslationServerEventSessionCreated(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_session = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("session", omit)
         s_session(self, x if x is None or x is omit else RealtimeTranslationSession._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -3167,7 +3300,8 @@ class RealtimeTranslationServerEventSessionInputTranscriptDelta(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_delta, s_elapsed_ms = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_delta(self, g("delta", omit))
         s_elapsed_ms(self, g("elapsed_ms", omit))
         if cls._KEYS_OBFUSCATED.issuperset(d):
@@ -3221,11 +3355,13 @@ class RealtimeTranslationServerEventSessionOutputAudioDelta(BaseModel):
             s_elapsed_ms,
         ) = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_delta(self, g("delta", omit))
         s_sample_rate(self, g("sample_rate", omit))
         s_channels(self, g("channels", omit))
-        s_format(self, g("format", omit))
+        x = g("format", omit)
+        s_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_elapsed_ms(self, g("elapsed_ms", omit))
         if cls._KEYS_OBFUSCATED.issuperset(d):
             x = g("obfuscation", omit)
@@ -3262,7 +3398,8 @@ class RealtimeTranslationServerEventSessionOutputTranscriptDelta(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_delta, s_elapsed_ms = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_delta(self, g("delta", omit))
         s_elapsed_ms(self, g("elapsed_ms", omit))
         if cls._KEYS_OBFUSCATED.issuperset(d):
@@ -3300,7 +3437,8 @@ class RealtimeTranslationServerEventSessionUpdated(BaseModel):
         self = _new(cls)
         set_extra, s_event_id, s_type, s_session = cls._SET
         s_event_id(self, g("event_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("session", omit)
         s_session(self, x if x is None or x is omit else RealtimeTranslationSession._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -3343,7 +3481,8 @@ class RealtimeTranslationSession(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_type, s_expires_at, s_model, s_audio = cls._SET
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_expires_at(self, g("expires_at", omit))
         s_model(self, g("model", omit))
         x = g("audio", omit)
@@ -3418,7 +3557,8 @@ class RealtimeTranslationSessionAudioInputNoiseReduction(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3566,7 +3706,8 @@ class RealtimeTranslationSessionCreateRequestAudioInputNoiseReduction(BaseModel)
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3706,7 +3847,8 @@ class RealtimeTranslationSessionUpdateRequestAudioInputNoiseReduction(BaseModel)
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 

@@ -27,6 +27,68 @@ else:
     _responses = _lazy_module(globals(), "_responses", "responses")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "error": "error", "incomplete": "incomplete",
+    "response.audio.delta": "response.audio.delta",
+    "response.audio.done": "response.audio.done",
+    "response.audio.transcript.delta": "response.audio.transcript.delta",
+    "response.audio.transcript.done": "response.audio.transcript.done",
+    "response.code_interpreter_call.completed": "response.code_interpreter_call.completed",
+    "response.code_interpreter_call.in_progress": "response.code_interpreter_call.in_progress",
+    "response.code_interpreter_call.interpreting": "response.code_interpreter_call.interpreting",
+    "response.code_interpreter_call_code.delta": "response.code_interpreter_call_code.delta",
+    "response.code_interpreter_call_code.done": "response.code_interpreter_call_code.done",
+    "response.completed": "response.completed",
+    "response.content_part.added": "response.content_part.added",
+    "response.content_part.done": "response.content_part.done",
+    "response.created": "response.created",
+    "response.custom_tool_call_input.delta": "response.custom_tool_call_input.delta",
+    "response.custom_tool_call_input.done": "response.custom_tool_call_input.done",
+    "response.failed": "response.failed",
+    "response.file_search_call.completed": "response.file_search_call.completed",
+    "response.file_search_call.in_progress": "response.file_search_call.in_progress",
+    "response.file_search_call.searching": "response.file_search_call.searching",
+    "response.function_call_arguments.delta": "response.function_call_arguments.delta",
+    "response.function_call_arguments.done": "response.function_call_arguments.done",
+    "response.image_generation_call.completed": "response.image_generation_call.completed",
+    "response.image_generation_call.generating": "response.image_generation_call.generating",
+    "response.image_generation_call.in_progress": "response.image_generation_call.in_progress",
+    "response.image_generation_call.partial_image": "response.image_generation_call.partial_image",
+    "response.in_progress": "response.in_progress",
+    "response.incomplete": "response.incomplete",
+    "response.mcp_call.completed": "response.mcp_call.completed",
+    "response.mcp_call.failed": "response.mcp_call.failed",
+    "response.mcp_call.in_progress": "response.mcp_call.in_progress",
+    "response.mcp_call_arguments.delta": "response.mcp_call_arguments.delta",
+    "response.mcp_call_arguments.done": "response.mcp_call_arguments.done",
+    "response.mcp_list_tools.completed": "response.mcp_list_tools.completed",
+    "response.mcp_list_tools.failed": "response.mcp_list_tools.failed",
+    "response.mcp_list_tools.in_progress": "response.mcp_list_tools.in_progress",
+    "response.output_item.added": "response.output_item.added",
+    "response.output_item.done": "response.output_item.done",
+    "response.output_text.annotation.added": "response.output_text.annotation.added",
+    "response.output_text.delta": "response.output_text.delta",
+    "response.output_text.done": "response.output_text.done",
+    "response.queued": "response.queued",
+    "response.reasoning_summary_part.added": "response.reasoning_summary_part.added",
+    "response.reasoning_summary_part.done": "response.reasoning_summary_part.done",
+    "response.reasoning_summary_text.delta": "response.reasoning_summary_text.delta",
+    "response.reasoning_summary_text.done": "response.reasoning_summary_text.done",
+    "response.reasoning_text.delta": "response.reasoning_text.delta",
+    "response.reasoning_text.done": "response.reasoning_text.done",
+    "response.refusal.delta": "response.refusal.delta",
+    "response.refusal.done": "response.refusal.done",
+    "response.shell_call_command.added": "response.shell_call_command.added",
+    "response.shell_call_command.delta": "response.shell_call_command.delta",
+    "response.shell_call_command.done": "response.shell_call_command.done",
+    "response.shell_call_output_content.delta": "response.shell_call_output_content.delta",
+    "response.shell_call_output_content.done": "response.shell_call_output_content.done",
+    "response.web_search_call.completed": "response.web_search_call.completed",
+    "response.web_search_call.in_progress": "response.web_search_call.in_progress",
+    "response.web_search_call.searching": "response.web_search_call.searching",
+    "summary_text": "summary_text",
+}
 
 
 ResponseStreamEvent: TypeAlias = "ResponseAudioDeltaEvent | ResponseAudioDoneEvent | ResponseAudioTranscriptDeltaEvent | ResponseAudioTranscriptDoneEvent | ResponseCodeInterpreterCallCodeDeltaEvent | ResponseCodeInterpreterCallCodeDoneEvent | ResponseCodeInterpreterCallCompletedEvent | ResponseCodeInterpreterCallInProgressEvent | ResponseCodeInterpreterCallInterpretingEvent | ResponseCompletedEvent | ResponseContentPartAddedEvent | ResponseContentPartDoneEvent | ResponseCreatedEvent | ResponseErrorEvent | ResponseFileSearchCallCompletedEvent | ResponseFileSearchCallInProgressEvent | ResponseFileSearchCallSearchingEvent | ResponseFunctionCallArgumentsDeltaEvent | ResponseFunctionCallArgumentsDoneEvent | ResponseShellCallCommandAddedStreamingEvent | ResponseShellCallCommandDeltaStreamingEvent | ResponseShellCallCommandDoneStreamingEvent | ResponseShellCallOutputContentDeltaStreamingEvent | ResponseShellCallOutputContentDoneStreamingEvent | ResponseInProgressEvent | ResponseFailedEvent | ResponseIncompleteEvent | ResponseOutputItemAddedEvent | ResponseOutputItemDoneEvent | ResponseReasoningSummaryPartAddedEvent | ResponseReasoningSummaryPartDoneEvent | ResponseReasoningSummaryTextDeltaEvent | ResponseReasoningSummaryTextDoneEvent | ResponseReasoningTextDeltaEvent | ResponseReasoningTextDoneEvent | ResponseRefusalDeltaEvent | ResponseRefusalDoneEvent | ResponseTextDeltaEvent | ResponseTextDoneEvent | ResponseWebSearchCallCompletedEvent | ResponseWebSearchCallInProgressEvent | ResponseWebSearchCallSearchingEvent | ResponseImageGenCallCompletedEvent | ResponseImageGenCallGeneratingEvent | ResponseImageGenCallInProgressEvent | ResponseImageGenCallPartialImageEvent | ResponseMCPCallArgumentsDeltaEvent | ResponseMCPCallArgumentsDoneEvent | ResponseMCPCallCompletedEvent | ResponseMCPCallFailedEvent | ResponseMCPCallInProgressEvent | ResponseMCPListToolsCompletedEvent | ResponseMCPListToolsFailedEvent | ResponseMCPListToolsInProgressEvent | ResponseOutputTextAnnotationAddedEvent | ResponseQueuedEvent | ResponseCustomToolCallInputDeltaEvent | ResponseCustomToolCallInputDoneEvent"
@@ -136,7 +198,8 @@ class ResponseAudioDeltaEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_sequence_number, s_delta = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_delta(self, g("delta", omit))
         if cls._KEYS_OBFUSCATED.issuperset(d):
@@ -167,7 +230,8 @@ class ResponseAudioDoneEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -197,7 +261,8 @@ class ResponseAudioTranscriptDeltaEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_delta, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
         if cls._KEYS_OBFUSCATED.issuperset(d):
@@ -228,7 +293,8 @@ class ResponseAudioTranscriptDoneEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -264,7 +330,8 @@ class ResponseCodeInterpreterCallCodeDeltaEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_delta, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_delta(self, g("delta", omit))
@@ -306,7 +373,8 @@ class ResponseCodeInterpreterCallCodeDoneEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_code, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_code(self, g("code", omit))
@@ -344,7 +412,8 @@ class ResponseCodeInterpreterCallCompletedEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -381,7 +450,8 @@ class ResponseCodeInterpreterCallInProgressEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -418,7 +488,8 @@ class ResponseCodeInterpreterCallInterpretingEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -449,7 +520,8 @@ class ResponseCompletedEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_response, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _responses.Response._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
@@ -492,7 +564,8 @@ class ResponseContentPartAddedEvent(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_content_index, s_part,
             s_sequence_number,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -538,7 +611,8 @@ class ResponseContentPartDoneEvent(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_content_index, s_sequence_number,
             s_part,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -572,7 +646,8 @@ class ResponseCreatedEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_response, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _responses.Response._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
@@ -610,7 +685,8 @@ class ResponseCustomToolCallInputDeltaEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_sequence_number, s_output_index, s_item_id, s_delta = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
@@ -652,7 +728,8 @@ class ResponseCustomToolCallInputDoneEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_sequence_number, s_output_index, s_item_id, s_input = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
@@ -688,7 +765,8 @@ class ResponseErrorEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_code, s_message, s_param, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_code(self, g("code", omit))
         s_message(self, g("message", omit))
         s_param(self, g("param", omit))
@@ -720,7 +798,8 @@ class ResponseFailedEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_sequence_number, s_response = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _responses.Response._from_dict(x))
@@ -754,7 +833,8 @@ class ResponseFileSearchCallCompletedEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -788,7 +868,8 @@ class ResponseFileSearchCallInProgressEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -822,7 +903,8 @@ class ResponseFileSearchCallSearchingEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -860,7 +942,8 @@ class ResponseFunctionCallArgumentsDeltaEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_item_id, s_output_index, s_sequence_number, s_delta = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -907,7 +990,8 @@ class ResponseFunctionCallArgumentsDoneEvent(BaseModel):
             set_extra, s_type, s_item_id, s_name, s_output_index, s_sequence_number,
             s_arguments,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_name(self, g("name", omit))
         s_output_index(self, g("output_index", omit))
@@ -946,7 +1030,8 @@ class ResponseImageGenCallCompletedEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_sequence_number, s_item_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_item_id(self, g("item_id", omit))
@@ -983,7 +1068,8 @@ class ResponseImageGenCallGeneratingEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1017,7 +1103,8 @@ class ResponseImageGenCallInProgressEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1076,7 +1163,8 @@ class ResponseImageGenCallPartialImageEvent(BaseModel):
             s_partial_image_index, s_partial_image_b64, s_size, s_quality, s_background,
             s_output_format,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1113,7 +1201,8 @@ class ResponseInProgressEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_response, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _responses.Response._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1144,7 +1233,8 @@ class ResponseIncompleteEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_response, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _responses.Response._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1182,7 +1272,8 @@ class ResponseMCPCallArgumentsDeltaEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_delta, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_delta(self, g("delta", omit))
@@ -1224,7 +1315,8 @@ class ResponseMCPCallArgumentsDoneEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_arguments, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_arguments(self, g("arguments", omit))
@@ -1259,7 +1351,8 @@ class ResponseMCPCallCompletedEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_item_id, s_output_index, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1293,7 +1386,8 @@ class ResponseMCPCallFailedEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_item_id, s_output_index, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1327,7 +1421,8 @@ class ResponseMCPCallInProgressEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_sequence_number, s_output_index, s_item_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
@@ -1361,7 +1456,8 @@ class ResponseMCPListToolsCompletedEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_item_id, s_output_index, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1395,7 +1491,8 @@ class ResponseMCPListToolsFailedEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_item_id, s_output_index, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1431,7 +1528,8 @@ class ResponseMCPListToolsInProgressEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_item_id, s_output_index, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1469,7 +1567,8 @@ class ResponseOutputItemAddedEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_sequence_number, s_item = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
         x = g("item", omit)
@@ -1504,7 +1603,8 @@ class ResponseOutputItemDoneEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_sequence_number, s_item = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
         x = g("item", omit)
@@ -1551,7 +1651,8 @@ class ResponseOutputTextAnnotationAddedEvent(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_content_index, s_annotation_index,
             s_sequence_number, s_annotation,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -1586,7 +1687,8 @@ class ResponseQueuedEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_response, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _responses.Response._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1629,7 +1731,8 @@ class ResponseReasoningSummaryPartAddedEvent(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_summary_index, s_sequence_number,
             s_part,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_summary_index(self, g("summary_index", omit))
@@ -1660,7 +1763,8 @@ class ResponseReasoningSummaryPartAddedEventPart(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1707,11 +1811,13 @@ class ResponseReasoningSummaryPartDoneEvent(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_summary_index, s_status,
             s_sequence_number, s_part,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_summary_index(self, g("summary_index", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         x = g("part", omit)
         s_part(self, x if x is None or x is omit else ResponseReasoningSummaryPartDoneEventPart._from_dict(x))
@@ -1739,7 +1845,8 @@ class ResponseReasoningSummaryPartDoneEventPart(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1781,7 +1888,8 @@ class ResponseReasoningSummaryTextDeltaEvent(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_summary_index, s_delta,
             s_sequence_number,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_summary_index(self, g("summary_index", omit))
@@ -1830,7 +1938,8 @@ class ResponseReasoningSummaryTextDoneEvent(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_summary_index, s_text,
             s_sequence_number,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_summary_index(self, g("summary_index", omit))
@@ -1876,7 +1985,8 @@ class ResponseReasoningTextDeltaEvent(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_content_index, s_delta,
             s_sequence_number,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -1925,7 +2035,8 @@ class ResponseReasoningTextDoneEvent(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_content_index, s_text,
             s_sequence_number,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -1971,7 +2082,8 @@ class ResponseRefusalDeltaEvent(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_content_index, s_delta,
             s_sequence_number,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -2020,7 +2132,8 @@ class ResponseRefusalDoneEvent(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_content_index, s_refusal,
             s_sequence_number,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -2061,7 +2174,8 @@ class ResponseShellCallCommandAddedStreamingEvent(BaseModel):
         (
             set_extra, s_type, s_sequence_number, s_output_index, s_command_index, s_command,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_output_index(self, g("output_index", omit))
         s_command_index(self, g("command_index", omit))
@@ -2105,7 +2219,8 @@ class ResponseShellCallCommandDeltaStreamingEvent(BaseModel):
             set_extra, s_type, s_sequence_number, s_output_index, s_command_index, s_delta,
             s_obfuscation,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_output_index(self, g("output_index", omit))
         s_command_index(self, g("command_index", omit))
@@ -2146,7 +2261,8 @@ class ResponseShellCallCommandDoneStreamingEvent(BaseModel):
         (
             set_extra, s_type, s_sequence_number, s_output_index, s_command_index, s_command,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_output_index(self, g("output_index", omit))
         s_command_index(self, g("command_index", omit))
@@ -2190,7 +2306,8 @@ class ResponseShellCallOutputContentDeltaStreamingEvent(BaseModel):
             set_extra, s_type, s_sequence_number, s_item_id, s_output_index, s_command_index,
             s_delta,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2236,7 +2353,8 @@ class ResponseShellCallOutputContentDoneStreamingEvent(BaseModel):
             set_extra, s_type, s_sequence_number, s_item_id, s_output_index, s_command_index,
             s_output,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2286,7 +2404,8 @@ class ResponseTextDeltaEvent(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_content_index, s_delta,
             s_sequence_number, s_logprobs,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -2340,7 +2459,8 @@ class ResponseTextDoneEvent(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_content_index, s_text,
             s_sequence_number, s_logprobs,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -2378,7 +2498,8 @@ class ResponseWebSearchCallCompletedEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -2412,7 +2533,8 @@ class ResponseWebSearchCallInProgressEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -2446,7 +2568,8 @@ class ResponseWebSearchCallSearchingEvent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))

@@ -25,6 +25,23 @@ else:
     _responses = _lazy_module(globals(), "_responses", "responses")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "additional_tools": "additional_tools", "assistant": "assistant", "auto": "auto",
+    "client": "client", "compaction": "compaction", "compaction_trigger": "compaction_trigger",
+    "completed": "completed", "container_file_citation": "container_file_citation",
+    "critic": "critic", "developer": "developer", "discriminator": "discriminator",
+    "file_citation": "file_citation", "file_path": "file_path",
+    "function_call_output": "function_call_output", "high": "high",
+    "in_progress": "in_progress", "incomplete": "incomplete", "input_file": "input_file",
+    "input_image": "input_image", "input_text": "input_text", "list": "list", "low": "low",
+    "message": "message", "original": "original", "output_text": "output_text",
+    "program": "program", "program_output": "program_output", "reasoning": "reasoning",
+    "reasoning_text": "reasoning_text", "refusal": "refusal", "server": "server",
+    "summary_text": "summary_text", "system": "system", "text": "text", "tool": "tool",
+    "tool_search_call": "tool_search_call", "tool_search_output": "tool_search_output",
+    "unknown": "unknown", "url_citation": "url_citation", "user": "user",
+}
 
 
 FunctionCallItemStatus: TypeAlias = 'Literal["in_progress", "completed", "incomplete"]'
@@ -592,8 +609,10 @@ class AdditionalToolsItem(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_type, s_role, s_tools = cls._SET
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
-        s_role(self, g("role", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_response_tools.decode_tool, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -629,7 +648,8 @@ class CompactionBody(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_encrypted_content, s_created_by = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_encrypted_content(self, g("encrypted_content", omit))
         s_created_by(self, g("created_by", omit))
@@ -663,7 +683,8 @@ class CompactionSummaryItem(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_type, s_encrypted_content = cls._SET
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_encrypted_content(self, g("encrypted_content", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -686,7 +707,8 @@ class CompactionTriggerItem(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -726,7 +748,8 @@ class ContainerFileCitationBody(BaseModel):
             set_extra, s_type, s_container_id, s_file_id, s_start_index, s_end_index,
             s_filename,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_container_id(self, g("container_id", omit))
         s_file_id(self, g("file_id", omit))
         s_start_index(self, g("start_index", omit))
@@ -769,11 +792,13 @@ class EasyInputMessage(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_role, s_content, s_phase, s_type = cls._SET
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if x is None or x is omit else decode_easy_input_message_content(x))
         s_phase(self, g("phase", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -804,7 +829,8 @@ class FileCitationBody(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_file_id, s_index, s_filename = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_file_id(self, g("file_id", omit))
         s_index(self, g("index", omit))
         s_filename(self, g("filename", omit))
@@ -835,7 +861,8 @@ class FilePath(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_file_id, s_index = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_file_id(self, g("file_id", omit))
         s_index(self, g("index", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -879,7 +906,8 @@ class FunctionCallOutputItem(BaseModel):
         ) = cls._SET
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else decode_function_call_output_item_output(x))
         s_name(self, g("name", omit))
@@ -932,14 +960,16 @@ class InputFileContent(BaseModel):
             set_extra, s_type, s_file_id, s_filename, s_file_data, s_prompt_cache_breakpoint,
             s_file_url, s_detail,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_file_id(self, g("file_id", omit))
         s_filename(self, g("filename", omit))
         s_file_data(self, g("file_data", omit))
         x = g("prompt_cache_breakpoint", omit)
         s_prompt_cache_breakpoint(self, x if x is None or x is omit else _responses.PromptCacheBreakpointConfig._from_dict(x))
         s_file_url(self, g("file_url", omit))
-        s_detail(self, g("detail", omit))
+        x = g("detail", omit)
+        s_detail(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -975,10 +1005,12 @@ class InputImageContent(BaseModel):
         (
             set_extra, s_type, s_image_url, s_file_id, s_detail, s_prompt_cache_breakpoint,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_image_url(self, g("image_url", omit))
         s_file_id(self, g("file_id", omit))
-        s_detail(self, g("detail", omit))
+        x = g("detail", omit)
+        s_detail(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("prompt_cache_breakpoint", omit)
         s_prompt_cache_breakpoint(self, x if x is None or x is omit else _responses.PromptCacheBreakpointConfig._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1012,7 +1044,8 @@ class InputImageContentParamAuto(BaseModel):
         (
             set_extra, s_type, s_image_url, s_file_id, s_detail, s_prompt_cache_breakpoint,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_image_url(self, g("image_url", omit))
         s_file_id(self, g("file_id", omit))
         s_detail(self, g("detail", omit))
@@ -1054,9 +1087,12 @@ class InputMessage(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_role, s_status, s_content = cls._SET
-        s_type(self, g("type", omit))
-        s_role(self, g("role", omit))
-        s_status(self, g("status", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if not x else _decode_list(decode_input_content, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1098,9 +1134,12 @@ class InputMessageResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_role, s_status, s_content, s_id = cls._SET
-        s_type(self, g("type", omit))
-        s_role(self, g("role", omit))
-        s_status(self, g("status", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if not x else _decode_list(decode_input_content, x))
         s_id(self, g("id", omit))
@@ -1130,7 +1169,8 @@ class InputTextContent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text, s_prompt_cache_breakpoint = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         x = g("prompt_cache_breakpoint", omit)
         s_prompt_cache_breakpoint(self, x if x is None or x is omit else _responses.PromptCacheBreakpointConfig._from_dict(x))
@@ -1231,10 +1271,13 @@ class Message(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_status, s_role, s_content, s_phase = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
-        s_status(self, g("status", omit))
-        s_role(self, g("role", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if not x else _decode_list(decode_message_content_item, x))
         s_phase(self, g("phase", omit))
@@ -1277,12 +1320,15 @@ class OutputMessage(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_type, s_role, s_content, s_phase, s_status = cls._SET
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
-        s_role(self, g("role", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if not x else _decode_list(decode_output_message_content, x))
         s_phase(self, g("phase", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1312,7 +1358,8 @@ class OutputTextContent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text, s_annotations, s_logprobs = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         x = g("annotations", omit)
         s_annotations(self, x if not x else _decode_list(decode_annotation, x))
@@ -1351,7 +1398,8 @@ class Program(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_call_id, s_code, s_fingerprint = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         s_code(self, g("code", omit))
@@ -1390,7 +1438,8 @@ class ProgramItem(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_type, s_call_id, s_code, s_fingerprint = cls._SET
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_call_id(self, g("call_id", omit))
         s_code(self, g("code", omit))
         s_fingerprint(self, g("fingerprint", omit))
@@ -1427,11 +1476,13 @@ class ProgramOutput(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_call_id, s_result, s_status = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         s_result(self, g("result", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1466,10 +1517,12 @@ class ProgramOutputItem(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_type, s_call_id, s_result, s_status = cls._SET
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_call_id(self, g("call_id", omit))
         s_result(self, g("result", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1546,14 +1599,16 @@ class ReasoningItem(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_encrypted_content, s_summary, s_content, s_status = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_encrypted_content(self, g("encrypted_content", omit))
         x = g("summary", omit)
         s_summary(self, x if not x else _decode_list(SummaryTextContent._from_dict, x))
         x = g("content", omit)
         s_content(self, x if not x else _decode_list(ReasoningTextContent._from_dict, x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1578,7 +1633,8 @@ class ReasoningTextContent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1604,7 +1660,8 @@ class RefusalContent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_refusal = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_refusal(self, g("refusal", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1639,7 +1696,8 @@ class ResponseItemList(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_has_more, s_first_id, s_last_id = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(decode_item_resource, x))
         s_has_more(self, g("has_more", omit))
@@ -1729,7 +1787,8 @@ class SummaryTextContent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1753,7 +1812,8 @@ class TextContent(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1790,8 +1850,10 @@ class ToolSearchCallItem(BaseModel):
         set_extra, s_id, s_call_id, s_type, s_execution, s_arguments, s_status = cls._SET
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
-        s_type(self, g("type", omit))
-        s_execution(self, g("execution", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("execution", omit)
+        s_execution(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("arguments", omit)
         s_arguments(self, x if x is None or x is omit else _responses.EmptyModel._from_dict(x))
         s_status(self, g("status", omit))
@@ -1830,8 +1892,10 @@ class ToolSearchOutputItem(BaseModel):
         set_extra, s_id, s_call_id, s_type, s_execution, s_tools, s_status = cls._SET
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
-        s_type(self, g("type", omit))
-        s_execution(self, g("execution", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("execution", omit)
+        s_execution(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_response_tools.decode_tool, x))
         s_status(self, g("status", omit))
@@ -1895,7 +1959,8 @@ class UrlCitationBody(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_url, s_start_index, s_end_index, s_title = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_url(self, g("url", omit))
         s_start_index(self, g("start_index", omit))
         s_end_index(self, g("end_index", omit))

@@ -24,6 +24,52 @@ else:
     _responses = _lazy_module(globals(), "_responses", "responses")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "allowed_tools": "allowed_tools", "apply_patch": "apply_patch",
+    "apply_patch_call": "apply_patch_call",
+    "apply_patch_call_output": "apply_patch_call_output", "auto": "auto", "back": "back",
+    "browser": "browser", "calling": "calling", "click": "click", "client": "client",
+    "code_interpreter": "code_interpreter", "code_interpreter_call": "code_interpreter_call",
+    "completed": "completed", "computer": "computer", "computer_call": "computer_call",
+    "computer_call_output": "computer_call_output",
+    "computer_screenshot": "computer_screenshot", "computer_use": "computer_use",
+    "computer_use_preview": "computer_use_preview", "connector_dropbox": "connector_dropbox",
+    "connector_gmail": "connector_gmail",
+    "connector_googlecalendar": "connector_googlecalendar",
+    "connector_googledrive": "connector_googledrive",
+    "connector_microsoftteams": "connector_microsoftteams",
+    "connector_outlookcalendar": "connector_outlookcalendar",
+    "connector_outlookemail": "connector_outlookemail",
+    "connector_sharepoint": "connector_sharepoint", "create_file": "create_file",
+    "custom": "custom", "custom_tool_call": "custom_tool_call",
+    "custom_tool_call_output": "custom_tool_call_output", "delete_file": "delete_file",
+    "direct": "direct", "double_click": "double_click", "drag": "drag", "edit": "edit",
+    "exec": "exec", "exit": "exit", "failed": "failed", "file_search": "file_search",
+    "file_search_call": "file_search_call", "forward": "forward", "function": "function",
+    "function_call": "function_call", "function_call_output": "function_call_output",
+    "generate": "generate", "generating": "generating", "high": "high",
+    "image_generation": "image_generation", "image_generation_call": "image_generation_call",
+    "in_progress": "in_progress", "incomplete": "incomplete", "interpreting": "interpreting",
+    "jpeg": "jpeg", "keypress": "keypress", "left": "left", "linux": "linux",
+    "local_shell": "local_shell", "local_shell_call": "local_shell_call",
+    "local_shell_call_output": "local_shell_call_output", "low": "low", "mac": "mac",
+    "mcp": "mcp", "mcp_approval_request": "mcp_approval_request",
+    "mcp_approval_response": "mcp_approval_response", "mcp_call": "mcp_call",
+    "mcp_list_tools": "mcp_list_tools", "mcp_protocol_error": "mcp_protocol_error",
+    "mcp_tool_execution_error": "mcp_tool_execution_error", "medium": "medium", "move": "move",
+    "namespace": "namespace", "opaque": "opaque", "original": "original", "png": "png",
+    "program": "program", "programmatic_tool_calling": "programmatic_tool_calling",
+    "required": "required", "right": "right", "screenshot": "screenshot", "scroll": "scroll",
+    "searching": "searching", "server": "server", "shell": "shell", "shell_call": "shell_call",
+    "shell_call_output": "shell_call_output", "timeout": "timeout",
+    "tool_search": "tool_search", "transparent": "transparent", "type": "type",
+    "ubuntu": "ubuntu", "update_file": "update_file", "wait": "wait",
+    "web_search": "web_search", "web_search_2025_08_26": "web_search_2025_08_26",
+    "web_search_call": "web_search_call", "web_search_preview": "web_search_preview",
+    "web_search_preview_2025_03_11": "web_search_preview_2025_03_11", "webp": "webp",
+    "wheel": "wheel", "windows": "windows",
+}
 
 
 ApplyPatchCallOutputStatus: TypeAlias = 'Literal["completed", "failed"]'
@@ -762,7 +808,8 @@ class ApplyPatchCreateFileOperation(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_path, s_diff = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_path(self, g("path", omit))
         s_diff(self, g("diff", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -789,7 +836,8 @@ class ApplyPatchDeleteFileOperation(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_path = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_path(self, g("path", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -814,7 +862,8 @@ class ApplyPatchTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_allowed_callers = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_allowed_callers(self, g("allowed_callers", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -861,12 +910,14 @@ class ApplyPatchToolCall(BaseModel):
         (
             set_extra, s_type, s_id, s_call_id, s_caller, s_status, s_operation, s_created_by,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_tool_call_caller(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("operation", omit)
         s_operation(self, x if x is None or x is omit else decode_apply_patch_tool_call_operation(x))
         s_created_by(self, g("created_by", omit))
@@ -907,12 +958,14 @@ class ApplyPatchToolCallItem(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_call_id, s_caller, s_status, s_operation = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_tool_call_caller_request(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("operation", omit)
         s_operation(self, x if x is None or x is omit else decode_apply_patch_operation(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -957,12 +1010,14 @@ class ApplyPatchToolCallOutput(BaseModel):
         (
             set_extra, s_type, s_id, s_call_id, s_caller, s_status, s_output, s_created_by,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_tool_call_caller(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output(self, g("output", omit))
         s_created_by(self, g("created_by", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -998,12 +1053,14 @@ class ApplyPatchToolCallOutputItem(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_call_id, s_caller, s_status, s_output = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_tool_call_caller_request(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output(self, g("output", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1032,7 +1089,8 @@ class ApplyPatchUpdateFileOperation(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_path, s_diff = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_path(self, g("path", omit))
         s_diff(self, g("diff", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1067,7 +1125,8 @@ class AutoCodeInterpreterTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_file_ids, s_memory_limit, s_network_policy = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_file_ids(self, g("file_ids", omit))
         s_memory_limit(self, g("memory_limit", omit))
         x = g("network_policy", omit)
@@ -1107,8 +1166,10 @@ class Click(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_button, s_x, s_y, s_keys = cls._SET
-        s_type(self, g("type", omit))
-        s_button(self, g("button", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("button", omit)
+        s_button(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_x(self, g("x", omit))
         s_y(self, g("y", omit))
         s_keys(self, g("keys", omit))
@@ -1142,7 +1203,8 @@ class CodeInterpreterTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_container, s_allowed_callers = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("container", omit)
         s_container(self, x if x is None or x is omit else decode_code_interpreter_tool_container(x))
         s_allowed_callers(self, g("allowed_callers", omit))
@@ -1183,9 +1245,11 @@ class CodeInterpreterToolCall(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_status, s_container_id, s_code, s_outputs = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_container_id(self, g("container_id", omit))
         s_code(self, g("code", omit))
         x = g("outputs", omit)
@@ -1227,7 +1291,8 @@ class ComputerCallOutputItem(BaseModel):
         ) = cls._SET
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else ComputerScreenshotImage._from_dict(x))
         x = g("acknowledged_safety_checks", omit)
@@ -1299,10 +1364,12 @@ class ComputerScreenshotContent(BaseModel):
         (
             set_extra, s_type, s_image_url, s_file_id, s_detail, s_prompt_cache_breakpoint,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_image_url(self, g("image_url", omit))
         s_file_id(self, g("file_id", omit))
-        s_detail(self, g("detail", omit))
+        x = g("detail", omit)
+        s_detail(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("prompt_cache_breakpoint", omit)
         s_prompt_cache_breakpoint(self, x if x is None or x is omit else _responses.PromptCacheBreakpointConfig._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1335,7 +1402,8 @@ class ComputerScreenshotImage(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_image_url, s_file_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_image_url(self, g("image_url", omit))
         s_file_id(self, g("file_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1362,7 +1430,8 @@ class ComputerTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1409,7 +1478,8 @@ class ComputerToolCall(BaseModel):
             set_extra, s_type, s_id, s_call_id, s_action, s_actions, s_pending_safety_checks,
             s_status,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("action", omit)
@@ -1418,7 +1488,8 @@ class ComputerToolCall(BaseModel):
         s_actions(self, x if not x else _decode_list(decode_computer_action, x))
         x = g("pending_safety_checks", omit)
         s_pending_safety_checks(self, x if not x else _decode_list(ComputerCallSafetyCheck._from_dict, x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1460,14 +1531,16 @@ class ComputerToolCallOutput(BaseModel):
             set_extra, s_type, s_id, s_call_id, s_acknowledged_safety_checks, s_output,
             s_status,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("acknowledged_safety_checks", omit)
         s_acknowledged_safety_checks(self, x if not x else _decode_list(ComputerCallSafetyCheck._from_dict, x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else ComputerScreenshotImage._from_dict(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1512,14 +1585,16 @@ class ComputerToolCallOutputResource(BaseModel):
             set_extra, s_type, s_id, s_call_id, s_acknowledged_safety_checks, s_output,
             s_status, s_created_by,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("acknowledged_safety_checks", omit)
         s_acknowledged_safety_checks(self, x if not x else _decode_list(ComputerCallSafetyCheck._from_dict, x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else ComputerScreenshotImage._from_dict(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_by(self, g("created_by", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1554,8 +1629,10 @@ class ComputerUsePreviewTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_environment, s_display_width, s_display_height = cls._SET
-        s_type(self, g("type", omit))
-        s_environment(self, g("environment", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("environment", omit)
+        s_environment(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_display_width(self, g("display_width", omit))
         s_display_height(self, g("display_height", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1599,7 +1676,8 @@ class CustomTool(BaseModel):
             set_extra, s_type, s_name, s_description, s_format, s_defer_loading,
             s_allowed_callers,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_description(self, g("description", omit))
         x = g("format", omit)
@@ -1644,7 +1722,8 @@ class CustomToolCall(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_call_id, s_caller, s_namespace, s_name, s_input = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
@@ -1687,7 +1766,8 @@ class CustomToolCallOutput(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_call_id, s_caller, s_output = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
@@ -1740,14 +1820,16 @@ class CustomToolCallOutputResource(BaseModel):
         (
             set_extra, s_type, s_id, s_call_id, s_caller, s_output, s_status, s_created_by,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_tool_call_caller_request(x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else decode_custom_tool_call_output_output(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_by(self, g("created_by", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1799,7 +1881,8 @@ class CustomToolCallResource(BaseModel):
             set_extra, s_type, s_id, s_call_id, s_caller, s_namespace, s_name, s_input,
             s_status, s_created_by,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
@@ -1807,7 +1890,8 @@ class CustomToolCallResource(BaseModel):
         s_namespace(self, g("namespace", omit))
         s_name(self, g("name", omit))
         s_input(self, g("input", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_by(self, g("created_by", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1829,7 +1913,8 @@ class DirectToolCallCaller(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1862,7 +1947,8 @@ class DoubleClickAction(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_x, s_y, s_keys = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_x(self, g("x", omit))
         s_y(self, g("y", omit))
         s_keys(self, g("keys", omit))
@@ -1895,7 +1981,8 @@ class Drag(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_path, s_keys = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("path", omit)
         s_path(self, x if not x else _decode_list(_responses.Coord._from_dict, x))
         s_keys(self, g("keys", omit))
@@ -1940,7 +2027,8 @@ class FileSearchTool(BaseModel):
             set_extra, s_type, s_vector_store_ids, s_max_num_results, s_ranking_options,
             s_filters,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_vector_store_ids(self, g("vector_store_ids", omit))
         s_max_num_results(self, g("max_num_results", omit))
         x = g("ranking_options", omit)
@@ -1986,8 +2074,10 @@ class FileSearchToolCall(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_type, s_status, s_queries, s_results = cls._SET
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
-        s_status(self, g("status", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_queries(self, g("queries", omit))
         x = g("results", omit)
         s_results(self, x if not x else _decode_list(FileSearchToolCallResult._from_dict, x))
@@ -2097,14 +2187,16 @@ class FunctionShellCall(BaseModel):
             set_extra, s_type, s_id, s_call_id, s_caller, s_action, s_status, s_environment,
             s_created_by,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_tool_call_caller(x))
         x = g("action", omit)
         s_action(self, x if x is None or x is omit else FunctionShellAction._from_dict(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("environment", omit)
         s_environment(self, x if x is None or x is omit else decode_function_shell_call_environment(x))
         s_created_by(self, g("created_by", omit))
@@ -2149,7 +2241,8 @@ class FunctionShellCallItem(BaseModel):
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_tool_call_caller_request(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("action", omit)
         s_action(self, x if x is None or x is omit else FunctionShellAction._from_dict(x))
         s_status(self, g("status", omit))
@@ -2200,12 +2293,14 @@ class FunctionShellCallOutput(BaseModel):
             set_extra, s_type, s_id, s_call_id, s_caller, s_status, s_output,
             s_max_output_length, s_created_by,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_tool_call_caller(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("output", omit)
         s_output(self, x if not x else _decode_list(FunctionShellCallOutputContent._from_dict, x))
         s_max_output_length(self, g("max_output_length", omit))
@@ -2272,7 +2367,8 @@ class FunctionShellCallOutputExitOutcome(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_exit_code = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_exit_code(self, g("exit_code", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2316,7 +2412,8 @@ class FunctionShellCallOutputItem(BaseModel):
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_tool_call_caller_request(x))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("output", omit)
         s_output(self, x if not x else _decode_list(FunctionShellCallOutputContent._from_dict, x))
         s_status(self, g("status", omit))
@@ -2342,7 +2439,8 @@ class FunctionShellCallOutputTimeoutOutcome(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2368,7 +2466,8 @@ class FunctionShellTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_environment, s_allowed_callers = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("environment", omit)
         s_environment(self, x if x is None or x is omit else decode_function_shell_tool_environment(x))
         s_allowed_callers(self, g("allowed_callers", omit))
@@ -2415,7 +2514,8 @@ class FunctionTool(BaseModel):
             set_extra, s_type, s_name, s_description, s_parameters, s_output_schema, s_strict,
             s_defer_loading, s_allowed_callers,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_description(self, g("description", omit))
         s_parameters(self, g("parameters", omit))
@@ -2474,14 +2574,16 @@ class FunctionToolCall(BaseModel):
             s_status,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_tool_call_caller(x))
         s_namespace(self, g("namespace", omit))
         s_name(self, g("name", omit))
         s_arguments(self, g("arguments", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2536,7 +2638,8 @@ class FunctionToolCallOutput(BaseModel):
             s_status,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_call_id(self, g("call_id", omit))
         s_name(self, g("name", omit))
         s_namespace(self, g("namespace", omit))
@@ -2544,7 +2647,8 @@ class FunctionToolCallOutput(BaseModel):
         s_caller(self, x if x is None or x is omit else decode_tool_call_caller_request(x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else decode_function_tool_call_output_resource_output(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2599,7 +2703,8 @@ class FunctionToolCallOutputResource(BaseModel):
             s_status, s_created_by,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_call_id(self, g("call_id", omit))
         s_name(self, g("name", omit))
         s_namespace(self, g("namespace", omit))
@@ -2607,7 +2712,8 @@ class FunctionToolCallOutputResource(BaseModel):
         s_caller(self, x if x is None or x is omit else decode_tool_call_caller_request(x))
         x = g("output", omit)
         s_output(self, x if x is None or x is omit else decode_function_tool_call_output_resource_output(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_by(self, g("created_by", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2663,14 +2769,16 @@ class FunctionToolCallResource(BaseModel):
             s_status, s_created_by,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_call_id(self, g("call_id", omit))
         x = g("caller", omit)
         s_caller(self, x if x is None or x is omit else decode_tool_call_caller(x))
         s_namespace(self, g("namespace", omit))
         s_name(self, g("name", omit))
         s_arguments(self, g("arguments", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_by(self, g("created_by", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2747,19 +2855,25 @@ class ImageGenTool(BaseModel):
             s_output_compression, s_moderation, s_background, s_input_fidelity,
             s_input_image_mask, s_partial_images, s_action,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_model(self, g("model", omit))
-        s_quality(self, g("quality", omit))
+        x = g("quality", omit)
+        s_quality(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_size(self, g("size", omit))
-        s_output_format(self, g("output_format", omit))
+        x = g("output_format", omit)
+        s_output_format(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_compression(self, g("output_compression", omit))
-        s_moderation(self, g("moderation", omit))
-        s_background(self, g("background", omit))
+        x = g("moderation", omit)
+        s_moderation(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("background", omit)
+        s_background(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_input_fidelity(self, g("input_fidelity", omit))
         x = g("input_image_mask", omit)
         s_input_image_mask(self, x if x is None or x is omit else ImageGenToolInputImageMask._from_dict(x))
         s_partial_images(self, g("partial_images", omit))
-        s_action(self, g("action", omit))
+        x = g("action", omit)
+        s_action(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2789,9 +2903,11 @@ class ImageGenToolCall(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_status, s_result = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_result(self, g("result", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2851,7 +2967,8 @@ class KeyPressAction(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_keys = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_keys(self, g("keys", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2888,7 +3005,8 @@ class LocalShellExecAction(BaseModel):
         (
             set_extra, s_type, s_command, s_timeout_ms, s_working_directory, s_env, s_user,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_command(self, g("command", omit))
         s_timeout_ms(self, g("timeout_ms", omit))
         s_working_directory(self, g("working_directory", omit))
@@ -2915,7 +3033,8 @@ class LocalShellTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2948,12 +3067,14 @@ class LocalShellToolCall(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_call_id, s_action, s_status = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
         x = g("action", omit)
         s_action(self, x if x is None or x is omit else LocalShellExecAction._from_dict(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2983,7 +3104,8 @@ class LocalShellToolCallOutput(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_output, s_status = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_output(self, g("output", omit))
         s_status(self, g("status", omit))
@@ -3020,7 +3142,8 @@ class MCPApprovalRequest(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_server_label, s_name, s_arguments = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_server_label(self, g("server_label", omit))
         s_name(self, g("name", omit))
@@ -3056,7 +3179,8 @@ class MCPApprovalResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_approval_request_id, s_approve, s_reason = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_approval_request_id(self, g("approval_request_id", omit))
         s_approve(self, g("approve", omit))
@@ -3093,7 +3217,8 @@ class MCPApprovalResponseResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_approval_request_id, s_approve, s_reason = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_approval_request_id(self, g("approval_request_id", omit))
         s_approve(self, g("approve", omit))
@@ -3130,7 +3255,8 @@ class MCPListTools(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_server_label, s_tools, s_error = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_server_label(self, g("server_label", omit))
         x = g("tools", omit)
@@ -3192,7 +3318,8 @@ class MCPProtocolError(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_code, s_message = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_code(self, g("code", omit))
         s_message(self, g("message", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -3266,10 +3393,12 @@ class MCPTool(BaseModel):
             s_authorization, s_server_description, s_headers, s_allowed_tools,
             s_allowed_callers, s_require_approval, s_defer_loading,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_server_label(self, g("server_label", omit))
         s_server_url(self, g("server_url", omit))
-        s_connector_id(self, g("connector_id", omit))
+        x = g("connector_id", omit)
+        s_connector_id(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_tunnel_id(self, g("tunnel_id", omit))
         s_authorization(self, g("authorization", omit))
         s_server_description(self, g("server_description", omit))
@@ -3329,7 +3458,8 @@ class MCPToolCall(BaseModel):
             set_extra, s_type, s_id, s_server_label, s_name, s_arguments, s_output, s_error,
             s_status, s_approval_request_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_server_label(self, g("server_label", omit))
         s_name(self, g("name", omit))
@@ -3337,7 +3467,8 @@ class MCPToolCall(BaseModel):
         s_output(self, g("output", omit))
         x = g("error", omit)
         s_error(self, x if x is None or x is omit else decode_mcp_tool_call_error(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_approval_request_id(self, g("approval_request_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -3361,7 +3492,8 @@ class MCPToolExecutionError(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_content = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_content(self, g("content", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -3450,7 +3582,8 @@ class Move(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_x, s_y, s_keys = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_x(self, g("x", omit))
         s_y(self, g("y", omit))
         s_keys(self, g("keys", omit))
@@ -3484,7 +3617,8 @@ class NamespaceTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_name, s_description, s_tools = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_description(self, g("description", omit))
         x = g("tools", omit)
@@ -3512,7 +3646,8 @@ class ProgramToolCallCaller(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_caller_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_caller_id(self, g("caller_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -3535,7 +3670,8 @@ class ProgrammaticToolCalling(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3560,7 +3696,8 @@ class Screenshot(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3598,7 +3735,8 @@ class Scroll(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_x, s_y, s_scroll_x, s_scroll_y, s_keys = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_x(self, g("x", omit))
         s_y(self, g("y", omit))
         s_scroll_x(self, g("scroll_x", omit))
@@ -3650,7 +3788,8 @@ class SpecificApplyPatch(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3672,7 +3811,8 @@ class SpecificFunctionShell(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3694,7 +3834,8 @@ class SpecificProgrammaticToolCalling(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3722,8 +3863,10 @@ class ToolChoiceAllowed(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_mode, s_tools = cls._SET
-        s_type(self, g("type", omit))
-        s_mode(self, g("mode", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("mode", omit)
+        s_mode(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_tools(self, g("tools", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -3749,7 +3892,8 @@ class ToolChoiceCustom(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_name = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -3775,7 +3919,8 @@ class ToolChoiceFunction(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_name = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -3803,7 +3948,8 @@ class ToolChoiceMCP(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_server_label, s_name = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_server_label(self, g("server_label", omit))
         s_name(self, g("name", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -3833,7 +3979,8 @@ class ToolChoiceTypes(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3862,8 +4009,10 @@ class ToolSearchTool(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_execution, s_description, s_parameters = cls._SET
-        s_type(self, g("type", omit))
-        s_execution(self, g("execution", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("execution", omit)
+        s_execution(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_description(self, g("description", omit))
         x = g("parameters", omit)
         s_parameters(self, x if x is None or x is omit else _responses.EmptyModel._from_dict(x))
@@ -3891,7 +4040,8 @@ class Type(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -3914,7 +4064,8 @@ class Wait(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -3954,10 +4105,12 @@ class WebSearchPreviewTool(BaseModel):
         (
             set_extra, s_type, s_user_location, s_search_context_size, s_search_content_types,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("user_location", omit)
         s_user_location(self, x if x is None or x is omit else _responses.ApproximateLocation._from_dict(x))
-        s_search_context_size(self, g("search_context_size", omit))
+        x = g("search_context_size", omit)
+        s_search_context_size(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_search_content_types(self, g("search_content_types", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -4003,13 +4156,15 @@ class WebSearchTool(BaseModel):
             set_extra, s_type, s_external_web_access, s_filters, s_user_location,
             s_search_context_size,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_external_web_access(self, g("external_web_access", omit))
         x = g("filters", omit)
         s_filters(self, x if x is None or x is omit else WebSearchToolFilters._from_dict(x))
         x = g("user_location", omit)
         s_user_location(self, x if x is None or x is omit else _responses.WebSearchApproximateLocation._from_dict(x))
-        s_search_context_size(self, g("search_context_size", omit))
+        x = g("search_context_size", omit)
+        s_search_context_size(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -4047,8 +4202,10 @@ class WebSearchToolCall(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_type, s_status, s_action = cls._SET
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
-        s_status(self, g("status", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("action", omit)
         s_action(self, x if x is None or x is omit else decode_web_search_tool_call_action(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))

@@ -28,6 +28,43 @@ else:
     _response_tools = _lazy_module(globals(), "_response_tools", "response_tools")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "30m": "30m", "additional_tools": "additional_tools", "allowlist": "allowlist",
+    "and": "and", "application/zip": "application/zip", "approximate": "approximate",
+    "assistant": "assistant", "auto": "auto", "base64": "base64", "bio_policy": "bio_policy",
+    "block": "block", "cancelled": "cancelled", "client": "client", "completed": "completed",
+    "container_auto": "container_auto", "container_reference": "container_reference",
+    "content_filter": "content_filter", "critic": "critic",
+    "data_residency_mismatch": "data_residency_mismatch",
+    "default-2024-11-15": "default-2024-11-15", "developer": "developer",
+    "disabled": "disabled", "discriminator": "discriminator",
+    "empty_image_file": "empty_image_file", "eq": "eq", "error": "error",
+    "explicit": "explicit", "failed": "failed",
+    "failed_to_download_image": "failed_to_download_image", "find_in_page": "find_in_page",
+    "grammar": "grammar", "gt": "gt", "gte": "gte", "http_error": "http_error",
+    "image": "image", "image_content_policy_violation": "image_content_policy_violation",
+    "image_file_not_found": "image_file_not_found",
+    "image_file_too_large": "image_file_too_large", "image_parse_error": "image_parse_error",
+    "image_too_large": "image_too_large", "image_too_small": "image_too_small",
+    "implicit": "implicit", "in": "in", "in_progress": "in_progress",
+    "incomplete": "incomplete", "inline": "inline",
+    "invalid_base64_image": "invalid_base64_image", "invalid_image": "invalid_image",
+    "invalid_image_format": "invalid_image_format", "invalid_image_mode": "invalid_image_mode",
+    "invalid_image_url": "invalid_image_url", "invalid_prompt": "invalid_prompt",
+    "json_object": "json_object", "json_schema": "json_schema", "lark": "lark",
+    "local": "local", "logs": "logs", "lt": "lt", "lte": "lte",
+    "max_output_tokens": "max_output_tokens", "moderation_result": "moderation_result",
+    "ne": "ne", "nin": "nin", "open_page": "open_page", "or": "or", "python": "python",
+    "queued": "queued", "rate_limit_exceeded": "rate_limit_exceeded", "regex": "regex",
+    "response": "response", "response.compaction": "response.compaction",
+    "response.input_tokens": "response.input_tokens", "score": "score", "search": "search",
+    "server": "server", "server_error": "server_error", "skill_reference": "skill_reference",
+    "system": "system", "text": "text", "tool": "tool", "tool_search_call": "tool_search_call",
+    "tool_search_output": "tool_search_output", "unknown": "unknown",
+    "unsupported_image_media_type": "unsupported_image_media_type", "url": "url",
+    "user": "user", "vector_store_timeout": "vector_store_timeout",
+}
 
 
 CallableToolAllowedCaller: TypeAlias = 'Literal["direct", "programmatic"]'
@@ -521,9 +558,11 @@ class AdditionalTools(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_id, s_role, s_tools = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_response_tools.decode_tool, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -555,7 +594,8 @@ class ApproximateLocation(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_country, s_region, s_city, s_timezone = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_country(self, g("country", omit))
         s_region(self, g("region", omit))
         s_city(self, g("city", omit))
@@ -584,7 +624,8 @@ class CodeInterpreterOutputImage(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_url = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_url(self, g("url", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -610,7 +651,8 @@ class CodeInterpreterOutputLogs(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_logs = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_logs(self, g("logs", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -648,7 +690,8 @@ class CompactResource(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_output, s_created_at, s_usage = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("output", omit)
         s_output(self, x if not x else _decode_list(_response_items.decode_item_field, x))
         s_created_at(self, g("created_at", omit))
@@ -739,7 +782,8 @@ class ComparisonFilter(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_key, s_value = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_key(self, g("key", omit))
         s_value(self, g("value", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -766,7 +810,8 @@ class CompoundFilter(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_filters = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("filters", omit)
         s_filters(self, x if not x else _decode_list(decode_compound_filter_filter, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -801,7 +846,8 @@ class ContainerAuto(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_file_ids, s_memory_limit, s_network_policy, s_skills = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_file_ids(self, g("file_ids", omit))
         s_memory_limit(self, g("memory_limit", omit))
         x = g("network_policy", omit)
@@ -835,7 +881,8 @@ class ContainerNetworkPolicyAllowlist(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_allowed_domains, s_domain_secrets = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_allowed_domains(self, g("allowed_domains", omit))
         x = g("domain_secrets", omit)
         s_domain_secrets(self, x if not x else _decode_list(ContainerNetworkPolicyDomainSecret._from_dict, x))
@@ -860,7 +907,8 @@ class ContainerNetworkPolicyDisabled(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -915,7 +963,8 @@ class ContainerReference(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_container_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_container_id(self, g("container_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -940,7 +989,8 @@ class ContainerReferenceResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_container_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_container_id(self, g("container_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1247,8 +1297,10 @@ class CustomGrammarFormat(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_syntax, s_definition = cls._SET
-        s_type(self, g("type", omit))
-        s_syntax(self, g("syntax", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("syntax", omit)
+        s_syntax(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_definition(self, g("definition", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1271,7 +1323,8 @@ class CustomTextFormat(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1378,7 +1431,8 @@ class HTTPError(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_code, s_message = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_code(self, g("code", omit))
         s_message(self, g("message", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1437,7 +1491,8 @@ class InlineSkill(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_name, s_description, s_source = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_description(self, g("description", omit))
         x = g("source", omit)
@@ -1469,8 +1524,10 @@ class InlineSkillSource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_media_type, s_data = cls._SET
-        s_type(self, g("type", omit))
-        s_media_type(self, g("media_type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("media_type", omit)
+        s_media_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_data(self, g("data", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1496,7 +1553,8 @@ class LocalEnvironment(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_skills = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("skills", omit)
         s_skills(self, x if not x else _decode_list(LocalSkill._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1520,7 +1578,8 @@ class LocalEnvironmentResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1649,7 +1708,8 @@ class ModerationConfig(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_mode = cls._SET
-        s_mode(self, g("mode", omit))
+        x = g("mode", omit)
+        s_mode(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1677,7 +1737,8 @@ class ModerationErrorBody(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_code, s_message = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_code(self, g("code", omit))
         s_message(self, g("message", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1775,7 +1836,8 @@ class ModerationResultBody(BaseModel):
             set_extra, s_type, s_model, s_flagged, s_categories, s_category_scores,
             s_category_applied_input_types,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_model(self, g("model", omit))
         s_flagged(self, g("flagged", omit))
         s_categories(self, g("categories", omit))
@@ -1837,7 +1899,8 @@ class PromptCacheBreakpoint(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_mode = cls._SET
-        s_mode(self, g("mode", omit))
+        x = g("mode", omit)
+        s_mode(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1862,7 +1925,8 @@ class PromptCacheBreakpointConfig(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_mode = cls._SET
-        s_mode(self, g("mode", omit))
+        x = g("mode", omit)
+        s_mode(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1890,8 +1954,10 @@ class PromptCacheOptions(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_ttl, s_mode = cls._SET
-        s_ttl(self, g("ttl", omit))
-        s_mode(self, g("mode", omit))
+        x = g("ttl", omit)
+        s_ttl(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("mode", omit)
+        s_mode(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1924,7 +1990,8 @@ class RankingOptions(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_ranker, s_score_threshold, s_hybrid_search = cls._SET
-        s_ranker(self, g("ranker", omit))
+        x = g("ranker", omit)
+        s_ranker(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_score_threshold(self, g("score_threshold", omit))
         x = g("hybrid_search", omit)
         s_hybrid_search(self, x if x is None or x is omit else HybridSearchOptions._from_dict(x))
@@ -2073,8 +2140,10 @@ class Response(BaseModel):
         s_service_tier(self, g("service_tier", omit))
         s_truncation(self, g("truncation", omit))
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
-        s_status(self, g("status", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_at(self, g("created_at", omit))
         s_completed_at(self, g("completed_at", omit))
         x = g("error", omit)
@@ -2145,7 +2214,8 @@ class ResponseError(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_code, s_message = cls._SET
-        s_code(self, g("code", omit))
+        x = g("code", omit)
+        s_code(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_message(self, g("message", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2172,7 +2242,8 @@ class ResponseFormatJsonObject(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2194,7 +2265,8 @@ class ResponseFormatText(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2222,7 +2294,8 @@ class ResponseFormatTextGrammar(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_grammar = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_grammar(self, g("grammar", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2248,7 +2321,8 @@ class ResponseFormatTextPython(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2269,7 +2343,8 @@ class ResponseIncompleteDetails(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_reason = cls._SET
-        s_reason(self, g("reason", omit))
+        x = g("reason", omit)
+        s_reason(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2501,7 +2576,8 @@ class SkillReference(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_skill_id, s_version = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_skill_id(self, g("skill_id", omit))
         s_version(self, g("version", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2544,7 +2620,8 @@ class TextResponseFormatJsonSchema(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_description, s_name, s_schema, s_strict = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_description(self, g("description", omit))
         s_name(self, g("name", omit))
         s_schema(self, g("schema", omit))
@@ -2615,7 +2692,8 @@ class TokenCountsBody(BaseModel):
         s_text(self, x if x is None or x is omit else ResponseText._from_dict(x))
         x = g("reasoning", omit)
         s_reasoning(self, x if x is None or x is omit else _response_items.Reasoning._from_dict(x))
-        s_truncation(self, g("truncation", omit))
+        x = g("truncation", omit)
+        s_truncation(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_instructions(self, g("instructions", omit))
         s_personality(self, g("personality", omit))
         x = g("conversation", omit)
@@ -2645,7 +2723,8 @@ class TokenCountsResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_input_tokens = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_input_tokens(self, g("input_tokens", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2688,12 +2767,15 @@ class ToolSearchCall(BaseModel):
             set_extra, s_type, s_id, s_call_id, s_execution, s_arguments, s_status,
             s_created_by,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
-        s_execution(self, g("execution", omit))
+        x = g("execution", omit)
+        s_execution(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_arguments(self, g("arguments", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_by(self, g("created_by", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2735,13 +2817,16 @@ class ToolSearchOutput(BaseModel):
         (
             set_extra, s_type, s_id, s_call_id, s_execution, s_tools, s_status, s_created_by,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_call_id(self, g("call_id", omit))
-        s_execution(self, g("execution", omit))
+        x = g("execution", omit)
+        s_execution(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("tools", omit)
         s_tools(self, x if not x else _decode_list(_response_tools.decode_tool, x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_by(self, g("created_by", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2770,7 +2855,8 @@ class WebSearchActionFind(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_url, s_pattern = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_url(self, g("url", omit))
         s_pattern(self, g("pattern", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2797,7 +2883,8 @@ class WebSearchActionOpenPage(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_url = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_url(self, g("url", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2829,7 +2916,8 @@ class WebSearchActionSearch(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_query, s_queries, s_sources = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_query(self, g("query", omit))
         s_queries(self, g("queries", omit))
         x = g("sources", omit)
@@ -2858,7 +2946,8 @@ class WebSearchActionSearchSource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_url = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_url(self, g("url", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2888,7 +2977,8 @@ class WebSearchApproximateLocation(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_country, s_region, s_city, s_timezone = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_country(self, g("country", omit))
         s_region(self, g("region", omit))
         s_city(self, g("city", omit))

@@ -29,6 +29,67 @@ else:
     _responses = _lazy_module(globals(), "_responses", "responses")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "error": "error", "incomplete": "incomplete",
+    "response.audio.delta": "response.audio.delta",
+    "response.audio.done": "response.audio.done",
+    "response.audio.transcript.delta": "response.audio.transcript.delta",
+    "response.audio.transcript.done": "response.audio.transcript.done",
+    "response.code_interpreter_call.completed": "response.code_interpreter_call.completed",
+    "response.code_interpreter_call.in_progress": "response.code_interpreter_call.in_progress",
+    "response.code_interpreter_call.interpreting": "response.code_interpreter_call.interpreting",
+    "response.code_interpreter_call_code.delta": "response.code_interpreter_call_code.delta",
+    "response.code_interpreter_call_code.done": "response.code_interpreter_call_code.done",
+    "response.completed": "response.completed",
+    "response.content_part.added": "response.content_part.added",
+    "response.content_part.done": "response.content_part.done",
+    "response.create": "response.create", "response.created": "response.created",
+    "response.custom_tool_call_input.delta": "response.custom_tool_call_input.delta",
+    "response.custom_tool_call_input.done": "response.custom_tool_call_input.done",
+    "response.failed": "response.failed",
+    "response.file_search_call.completed": "response.file_search_call.completed",
+    "response.file_search_call.in_progress": "response.file_search_call.in_progress",
+    "response.file_search_call.searching": "response.file_search_call.searching",
+    "response.function_call_arguments.delta": "response.function_call_arguments.delta",
+    "response.function_call_arguments.done": "response.function_call_arguments.done",
+    "response.image_generation_call.completed": "response.image_generation_call.completed",
+    "response.image_generation_call.generating": "response.image_generation_call.generating",
+    "response.image_generation_call.in_progress": "response.image_generation_call.in_progress",
+    "response.image_generation_call.partial_image": "response.image_generation_call.partial_image",
+    "response.in_progress": "response.in_progress",
+    "response.incomplete": "response.incomplete",
+    "response.mcp_call.completed": "response.mcp_call.completed",
+    "response.mcp_call.failed": "response.mcp_call.failed",
+    "response.mcp_call.in_progress": "response.mcp_call.in_progress",
+    "response.mcp_call_arguments.delta": "response.mcp_call_arguments.delta",
+    "response.mcp_call_arguments.done": "response.mcp_call_arguments.done",
+    "response.mcp_list_tools.completed": "response.mcp_list_tools.completed",
+    "response.mcp_list_tools.failed": "response.mcp_list_tools.failed",
+    "response.mcp_list_tools.in_progress": "response.mcp_list_tools.in_progress",
+    "response.output_item.added": "response.output_item.added",
+    "response.output_item.done": "response.output_item.done",
+    "response.output_text.annotation.added": "response.output_text.annotation.added",
+    "response.output_text.delta": "response.output_text.delta",
+    "response.output_text.done": "response.output_text.done",
+    "response.queued": "response.queued",
+    "response.reasoning_summary_part.added": "response.reasoning_summary_part.added",
+    "response.reasoning_summary_part.done": "response.reasoning_summary_part.done",
+    "response.reasoning_summary_text.delta": "response.reasoning_summary_text.delta",
+    "response.reasoning_summary_text.done": "response.reasoning_summary_text.done",
+    "response.reasoning_text.delta": "response.reasoning_text.delta",
+    "response.reasoning_text.done": "response.reasoning_text.done",
+    "response.refusal.delta": "response.refusal.delta",
+    "response.refusal.done": "response.refusal.done",
+    "response.shell_call_command.added": "response.shell_call_command.added",
+    "response.shell_call_command.delta": "response.shell_call_command.delta",
+    "response.shell_call_command.done": "response.shell_call_command.done",
+    "response.shell_call_output_content.delta": "response.shell_call_output_content.delta",
+    "response.shell_call_output_content.done": "response.shell_call_output_content.done",
+    "response.web_search_call.completed": "response.web_search_call.completed",
+    "response.web_search_call.in_progress": "response.web_search_call.in_progress",
+    "response.web_search_call.searching": "response.web_search_call.searching",
+}
 
 
 ResponsesClientEvent: TypeAlias = "ResponsesClientEventResponseCreate"
@@ -237,7 +298,8 @@ class ResponseWsError(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_status, s_sequence_number, s_error, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_status(self, g("status", omit))
         s_sequence_number(self, g("sequence_number", omit))
         x = g("error", omit)
@@ -360,7 +422,8 @@ class ResponsesClientEventResponseCreate(BaseModel):
             s_instructions, s_moderation, s_stream, s_stream_options, s_conversation,
             s_context_management, s_max_output_tokens,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_stream_id(self, g("stream_id", omit))
         s_metadata(self, g("metadata", omit))
         s_top_logprobs(self, g("top_logprobs", omit))
@@ -438,7 +501,8 @@ class ResponsesServerEventResponseAudioTranscriptWsDelta(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_delta, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_delta(self, g("delta", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
@@ -476,7 +540,8 @@ class ResponsesServerEventResponseAudioTranscriptWsDone(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -513,7 +578,8 @@ class ResponsesServerEventResponseAudioWsDelta(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_sequence_number, s_delta, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_delta(self, g("delta", omit))
         s_stream_id(self, g("stream_id", omit))
@@ -551,7 +617,8 @@ class ResponsesServerEventResponseAudioWsDone(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_stream_id(self, g("stream_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -597,7 +664,8 @@ class ResponsesServerEventResponseCodeInterpreterCallCodeWsDelta(BaseModel):
             set_extra, s_type, s_output_index, s_item_id, s_delta, s_sequence_number,
             s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_delta(self, g("delta", omit))
@@ -649,7 +717,8 @@ class ResponsesServerEventResponseCodeInterpreterCallCodeWsDone(BaseModel):
             set_extra, s_type, s_output_index, s_item_id, s_code, s_sequence_number,
             s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_code(self, g("code", omit))
@@ -694,7 +763,8 @@ class ResponsesServerEventResponseCodeInterpreterCallInWsProgress(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -738,7 +808,8 @@ class ResponsesServerEventResponseCodeInterpreterCallWsCompleted(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -782,7 +853,8 @@ class ResponsesServerEventResponseCodeInterpreterCallWsInterpreting(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -832,7 +904,8 @@ class ResponsesServerEventResponseContentPartWsAdded(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_content_index, s_part,
             s_sequence_number, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -885,7 +958,8 @@ class ResponsesServerEventResponseContentPartWsDone(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_content_index, s_sequence_number,
             s_part, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -936,7 +1010,8 @@ class ResponsesServerEventResponseCustomToolCallInputWsDelta(BaseModel):
             set_extra, s_type, s_sequence_number, s_output_index, s_item_id, s_delta,
             s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
@@ -988,7 +1063,8 @@ class ResponsesServerEventResponseCustomToolCallInputWsDone(BaseModel):
             set_extra, s_type, s_sequence_number, s_output_index, s_item_id, s_input,
             s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
@@ -1030,7 +1106,8 @@ class ResponsesServerEventResponseFileSearchCallInWsProgress(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1071,7 +1148,8 @@ class ResponsesServerEventResponseFileSearchCallWsCompleted(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1112,7 +1190,8 @@ class ResponsesServerEventResponseFileSearchCallWsSearching(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1160,7 +1239,8 @@ class ResponsesServerEventResponseFunctionCallArgumentsWsDelta(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_sequence_number, s_delta,
             s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1214,7 +1294,8 @@ class ResponsesServerEventResponseFunctionCallArgumentsWsDone(BaseModel):
             set_extra, s_type, s_item_id, s_name, s_output_index, s_sequence_number,
             s_arguments, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_name(self, g("name", omit))
         s_output_index(self, g("output_index", omit))
@@ -1257,7 +1338,8 @@ class ResponsesServerEventResponseImageGenCallInWsProgress(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1323,7 +1405,8 @@ class ResponsesServerEventResponseImageGenCallPartialWsImage(BaseModel):
             s_partial_image_index, s_partial_image_b64, s_size, s_quality, s_background,
             s_output_format, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1373,7 +1456,8 @@ class ResponsesServerEventResponseImageGenCallWsCompleted(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_sequence_number, s_item_id, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
         s_item_id(self, g("item_id", omit))
@@ -1417,7 +1501,8 @@ class ResponsesServerEventResponseImageGenCallWsGenerating(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1455,7 +1540,8 @@ class ResponsesServerEventResponseInWsProgress(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_response, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _responses.Response._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1503,7 +1589,8 @@ class ResponsesServerEventResponseMcpCallArgumentsWsDelta(BaseModel):
             set_extra, s_type, s_output_index, s_item_id, s_delta, s_sequence_number,
             s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_delta(self, g("delta", omit))
@@ -1555,7 +1642,8 @@ class ResponsesServerEventResponseMcpCallArgumentsWsDone(BaseModel):
             set_extra, s_type, s_output_index, s_item_id, s_arguments, s_sequence_number,
             s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_arguments(self, g("arguments", omit))
@@ -1597,7 +1685,8 @@ class ResponsesServerEventResponseMcpCallInWsProgress(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_sequence_number, s_output_index, s_item_id, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
@@ -1638,7 +1727,8 @@ class ResponsesServerEventResponseMcpCallWsCompleted(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_item_id, s_output_index, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1679,7 +1769,8 @@ class ResponsesServerEventResponseMcpCallWsFailed(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_item_id, s_output_index, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1722,7 +1813,8 @@ class ResponsesServerEventResponseMcpListToolsInWsProgress(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_item_id, s_output_index, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1763,7 +1855,8 @@ class ResponsesServerEventResponseMcpListToolsWsCompleted(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_item_id, s_output_index, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1804,7 +1897,8 @@ class ResponsesServerEventResponseMcpListToolsWsFailed(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_item_id, s_output_index, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -1849,7 +1943,8 @@ class ResponsesServerEventResponseOutputItemWsAdded(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_sequence_number, s_item, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
         x = g("item", omit)
@@ -1891,7 +1986,8 @@ class ResponsesServerEventResponseOutputItemWsDone(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_sequence_number, s_item, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_sequence_number(self, g("sequence_number", omit))
         x = g("item", omit)
@@ -1945,7 +2041,8 @@ class ResponsesServerEventResponseOutputTextAnnotationWsAdded(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_content_index, s_annotation_index,
             s_sequence_number, s_annotation, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -1999,7 +2096,8 @@ class ResponsesServerEventResponseReasoningSummaryPartWsAdded(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_summary_index, s_sequence_number,
             s_part, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_summary_index(self, g("summary_index", omit))
@@ -2058,11 +2156,13 @@ class ResponsesServerEventResponseReasoningSummaryPartWsDone(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_summary_index, s_status,
             s_sequence_number, s_part, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_summary_index(self, g("summary_index", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         x = g("part", omit)
         s_part(self, x if x is None or x is omit else _response_events.ResponseReasoningSummaryPartDoneEventPart._from_dict(x))
@@ -2113,7 +2213,8 @@ class ResponsesServerEventResponseReasoningSummaryTextWsDelta(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_summary_index, s_delta,
             s_sequence_number, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_summary_index(self, g("summary_index", omit))
@@ -2169,7 +2270,8 @@ class ResponsesServerEventResponseReasoningSummaryTextWsDone(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_summary_index, s_text,
             s_sequence_number, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_summary_index(self, g("summary_index", omit))
@@ -2222,7 +2324,8 @@ class ResponsesServerEventResponseReasoningTextWsDelta(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_content_index, s_delta,
             s_sequence_number, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -2278,7 +2381,8 @@ class ResponsesServerEventResponseReasoningTextWsDone(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_content_index, s_text,
             s_sequence_number, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -2331,7 +2435,8 @@ class ResponsesServerEventResponseRefusalWsDelta(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_content_index, s_delta,
             s_sequence_number, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -2387,7 +2492,8 @@ class ResponsesServerEventResponseRefusalWsDone(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_content_index, s_refusal,
             s_sequence_number, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -2436,7 +2542,8 @@ class ResponsesServerEventResponseShellCallCommandWsAdded(BaseModel):
             set_extra, s_type, s_sequence_number, s_output_index, s_command_index, s_command,
             s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_output_index(self, g("output_index", omit))
         s_command_index(self, g("command_index", omit))
@@ -2487,7 +2594,8 @@ class ResponsesServerEventResponseShellCallCommandWsDelta(BaseModel):
             set_extra, s_type, s_sequence_number, s_output_index, s_command_index, s_delta,
             s_obfuscation, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_output_index(self, g("output_index", omit))
         s_command_index(self, g("command_index", omit))
@@ -2536,7 +2644,8 @@ class ResponsesServerEventResponseShellCallCommandWsDone(BaseModel):
             set_extra, s_type, s_sequence_number, s_output_index, s_command_index, s_command,
             s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_output_index(self, g("output_index", omit))
         s_command_index(self, g("command_index", omit))
@@ -2587,7 +2696,8 @@ class ResponsesServerEventResponseShellCallOutputContentWsDelta(BaseModel):
             set_extra, s_type, s_sequence_number, s_item_id, s_output_index, s_command_index,
             s_delta, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2640,7 +2750,8 @@ class ResponsesServerEventResponseShellCallOutputContentWsDone(BaseModel):
             set_extra, s_type, s_sequence_number, s_item_id, s_output_index, s_command_index,
             s_output, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
@@ -2697,7 +2808,8 @@ class ResponsesServerEventResponseTextWsDelta(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_content_index, s_delta,
             s_sequence_number, s_logprobs, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -2758,7 +2870,8 @@ class ResponsesServerEventResponseTextWsDone(BaseModel):
             set_extra, s_type, s_item_id, s_output_index, s_content_index, s_text,
             s_sequence_number, s_logprobs, s_stream_id,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_item_id(self, g("item_id", omit))
         s_output_index(self, g("output_index", omit))
         s_content_index(self, g("content_index", omit))
@@ -2803,7 +2916,8 @@ class ResponsesServerEventResponseWebSearchCallInWsProgress(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -2844,7 +2958,8 @@ class ResponsesServerEventResponseWebSearchCallWsCompleted(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -2885,7 +3000,8 @@ class ResponsesServerEventResponseWebSearchCallWsSearching(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_output_index, s_item_id, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_output_index(self, g("output_index", omit))
         s_item_id(self, g("item_id", omit))
         s_sequence_number(self, g("sequence_number", omit))
@@ -2923,7 +3039,8 @@ class ResponsesServerEventResponseWsCompleted(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_response, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _responses.Response._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
@@ -2961,7 +3078,8 @@ class ResponsesServerEventResponseWsCreated(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_response, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _responses.Response._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
@@ -2999,7 +3117,8 @@ class ResponsesServerEventResponseWsFailed(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_sequence_number, s_response, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_sequence_number(self, g("sequence_number", omit))
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _responses.Response._from_dict(x))
@@ -3037,7 +3156,8 @@ class ResponsesServerEventResponseWsIncomplete(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_response, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _responses.Response._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))
@@ -3075,7 +3195,8 @@ class ResponsesServerEventResponseWsQueued(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_response, s_sequence_number, s_stream_id = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("response", omit)
         s_response(self, x if x is None or x is omit else _responses.Response._from_dict(x))
         s_sequence_number(self, g("sequence_number", omit))

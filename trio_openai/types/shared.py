@@ -26,6 +26,13 @@ else:
     _chat = _lazy_module(globals(), "_chat", "chat")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "assistant": "assistant", "container_file_citation": "container_file_citation",
+    "conversation.deleted": "conversation.deleted", "file_citation": "file_citation",
+    "files": "files", "logs": "logs", "output_audio": "output_audio",
+    "url_citation": "url_citation",
+}
 
 
 ModelIds: TypeAlias = "_responses.ModelIdsShared | _responses.ModelIdsResponses"
@@ -114,7 +121,8 @@ class CodeInterpreterFileOutput(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_files = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("files", omit)
         s_files(self, x if not x else _decode_list(CodeInterpreterFileOutputFile._from_dict, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -167,7 +175,8 @@ class CodeInterpreterTextOutput(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_logs = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_logs(self, g("logs", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -208,7 +217,8 @@ class ContainerFileCitation(BaseModel):
             set_extra, s_type, s_start_index, s_end_index, s_container_id, s_file_id,
             s_filename,
         ) = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_start_index(self, g("start_index", omit))
         s_end_index(self, g("end_index", omit))
         s_container_id(self, g("container_id", omit))
@@ -238,7 +248,8 @@ class DeletedConversation(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_deleted, s_id = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_deleted(self, g("deleted", omit))
         s_id(self, g("id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -297,7 +308,8 @@ class FileCitation(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_index, s_file_id, s_filename = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_index(self, g("index", omit))
         s_file_id(self, g("file_id", omit))
         s_filename(self, g("filename", omit))
@@ -348,7 +360,8 @@ class FineTuneChatCompletionRequestAssistantMessage(BaseModel):
         x = g("content", omit)
         s_content(self, x if x is None or x is omit else _chat.decode_chat_completion_request_assistant_message_content(x))
         s_refusal(self, g("refusal", omit))
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         x = g("audio", omit)
         s_audio(self, x if x is None or x is omit else _chat.ChatCompletionRequestAssistantMessageAudio._from_dict(x))
@@ -383,7 +396,8 @@ class OutputAudio(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_data, s_transcript = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_data(self, g("data", omit))
         s_transcript(self, g("transcript", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -419,7 +433,8 @@ class UrlCitation(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_start_index, s_end_index, s_url, s_title = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_start_index(self, g("start_index", omit))
         s_end_index(self, g("end_index", omit))
         s_url(self, g("url", omit))

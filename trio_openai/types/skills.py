@@ -17,6 +17,11 @@ from .._models import not_an_object as _not_an_object
 from .._types import Omit, omit
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "list": "list", "skill": "skill", "skill.deleted": "skill.deleted",
+    "skill.version": "skill.version", "skill.version.deleted": "skill.version.deleted",
+}
 
 
 @_generated_model
@@ -85,7 +90,8 @@ class DeletedSkillResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_deleted, s_id = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_deleted(self, g("deleted", omit))
         s_id(self, g("id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -115,7 +121,8 @@ class DeletedSkillVersionResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_deleted, s_id, s_version = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_deleted(self, g("deleted", omit))
         s_id(self, g("id", omit))
         s_version(self, g("version", omit))
@@ -172,7 +179,8 @@ class SkillListResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(SkillResource._from_dict, x))
         s_first_id(self, g("first_id", omit))
@@ -221,7 +229,8 @@ class SkillResource(BaseModel):
             s_latest_version,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_name(self, g("name", omit))
         s_description(self, g("description", omit))
         s_created_at(self, g("created_at", omit))
@@ -258,7 +267,8 @@ class SkillVersionListResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(SkillVersionResource._from_dict, x))
         s_first_id(self, g("first_id", omit))
@@ -306,7 +316,8 @@ class SkillVersionResource(BaseModel):
             set_extra, s_object, s_id, s_skill_id, s_version, s_created_at, s_name,
             s_description,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_id(self, g("id", omit))
         s_skill_id(self, g("skill_id", omit))
         s_version(self, g("version", omit))

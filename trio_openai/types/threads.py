@@ -26,6 +26,27 @@ else:
     _assistants = _lazy_module(globals(), "_assistants", "assistants")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "assistant": "assistant", "auto": "auto", "cancelled": "cancelled",
+    "cancelling": "cancelling", "code_interpreter": "code_interpreter",
+    "completed": "completed", "content_filter": "content_filter",
+    "default_2024_08_21": "default_2024_08_21", "expired": "expired", "failed": "failed",
+    "file_citation": "file_citation", "file_path": "file_path", "file_search": "file_search",
+    "function": "function", "high": "high", "image": "image", "image_file": "image_file",
+    "image_url": "image_url", "in_progress": "in_progress", "incomplete": "incomplete",
+    "invalid_prompt": "invalid_prompt", "last_messages": "last_messages", "logs": "logs",
+    "low": "low", "max_completion_tokens": "max_completion_tokens",
+    "max_prompt_tokens": "max_prompt_tokens", "max_tokens": "max_tokens",
+    "message_creation": "message_creation", "queued": "queued",
+    "rate_limit_exceeded": "rate_limit_exceeded", "refusal": "refusal",
+    "requires_action": "requires_action", "run_cancelled": "run_cancelled",
+    "run_expired": "run_expired", "run_failed": "run_failed", "server_error": "server_error",
+    "static": "static", "submit_tool_outputs": "submit_tool_outputs", "text": "text",
+    "thread": "thread", "thread.deleted": "thread.deleted", "thread.message": "thread.message",
+    "thread.message.deleted": "thread.message.deleted", "thread.run": "thread.run",
+    "thread.run.step": "thread.run.step", "tool_calls": "tool_calls", "user": "user",
+}
 
 
 AssistantsApiToolChoiceOption: TypeAlias = 'Literal["none", "auto", "required"] | AssistantsNamedToolChoice'
@@ -426,7 +447,8 @@ class AssistantToolsFileSearchTypeOnly(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -450,7 +472,8 @@ class AssistantsNamedToolChoice(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_function = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("function", omit)
         s_function(self, x if x is None or x is omit else AssistantsNamedToolChoiceFunction._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -507,7 +530,8 @@ class CreateMessageRequest(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_role, s_content, s_attachments, s_metadata = cls._SET
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if x is None or x is omit else decode_create_message_request_content(x))
         x = g("attachments", omit)
@@ -695,7 +719,8 @@ class CreateRunRequestTruncationStrategy(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_last_messages = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_last_messages(self, g("last_messages", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -927,7 +952,8 @@ class CreateThreadAndRunRequestTruncationStrategy(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_last_messages = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_last_messages(self, g("last_messages", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1108,7 +1134,8 @@ class CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategyAuto(
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1132,7 +1159,8 @@ class CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategyStati
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_static = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("static", omit)
         s_static(self, x if x is None or x is omit else CreateThreadRequestToolResourcesFileSearchVectorStoreChunkingStrategyStaticStatic._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1194,7 +1222,8 @@ class DeleteMessageResponse(BaseModel):
         set_extra, s_id, s_deleted, s_object = cls._SET
         s_id(self, g("id", omit))
         s_deleted(self, g("deleted", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1221,7 +1250,8 @@ class DeleteThreadResponse(BaseModel):
         set_extra, s_id, s_deleted, s_object = cls._SET
         s_id(self, g("id", omit))
         s_deleted(self, g("deleted", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1347,7 +1377,8 @@ class MessageContentImageFileObject(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_image_file = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("image_file", omit)
         s_image_file(self, x if x is None or x is omit else MessageContentImageFileObjectImageFile._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1382,7 +1413,8 @@ class MessageContentImageFileObjectImageFile(BaseModel):
         self = _new(cls)
         set_extra, s_file_id, s_detail = cls._SET
         s_file_id(self, g("file_id", omit))
-        s_detail(self, g("detail", omit))
+        x = g("detail", omit)
+        s_detail(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1406,7 +1438,8 @@ class MessageContentImageUrlObject(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_image_url = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("image_url", omit)
         s_image_url(self, x if x is None or x is omit else MessageContentImageUrlObjectImageUrl._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1440,7 +1473,8 @@ class MessageContentImageUrlObjectImageUrl(BaseModel):
         self = _new(cls)
         set_extra, s_url, s_detail = cls._SET
         s_url(self, g("url", omit))
-        s_detail(self, g("detail", omit))
+        x = g("detail", omit)
+        s_detail(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1464,7 +1498,8 @@ class MessageContentRefusalObject(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_refusal = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_refusal(self, g("refusal", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1500,7 +1535,8 @@ class MessageContentTextAnnotationsFileCitationObject(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text, s_file_citation, s_start_index, s_end_index = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         x = g("file_citation", omit)
         s_file_citation(self, x if x is None or x is omit else MessageContentTextAnnotationsFileCitationObjectFileCitation._from_dict(x))
@@ -1561,7 +1597,8 @@ class MessageContentTextAnnotationsFilePathObject(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text, s_file_path, s_start_index, s_end_index = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         x = g("file_path", omit)
         s_file_path(self, x if x is None or x is omit else MessageContentTextAnnotationsFilePathObjectFilePath._from_dict(x))
@@ -1612,7 +1649,8 @@ class MessageContentTextObject(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("text", omit)
         s_text(self, x if x is None or x is omit else MessageContentTextObjectText._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -1702,15 +1740,18 @@ class MessageObject(BaseModel):
             s_assistant_id, s_run_id, s_attachments, s_metadata,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_at(self, g("created_at", omit))
         s_thread_id(self, g("thread_id", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("incomplete_details", omit)
         s_incomplete_details(self, x if x is None or x is omit else MessageObjectIncompleteDetails._from_dict(x))
         s_completed_at(self, g("completed_at", omit))
         s_incomplete_at(self, g("incomplete_at", omit))
-        s_role(self, g("role", omit))
+        x = g("role", omit)
+        s_role(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("content", omit)
         s_content(self, x if not x else _decode_list(decode_message_object_content_item, x))
         s_assistant_id(self, g("assistant_id", omit))
@@ -1765,7 +1806,8 @@ class MessageObjectIncompleteDetails(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_reason = cls._SET
-        s_reason(self, g("reason", omit))
+        x = g("reason", omit)
+        s_reason(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1790,7 +1832,8 @@ class MessageRequestContentTextObject(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2091,11 +2134,13 @@ class RunObject(BaseModel):
             s_parallel_tool_calls, s_response_format,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_at(self, g("created_at", omit))
         s_thread_id(self, g("thread_id", omit))
         s_assistant_id(self, g("assistant_id", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("required_action", omit)
         s_required_action(self, x if x is None or x is omit else RunObjectRequiredAction._from_dict(x))
         x = g("last_error", omit)
@@ -2148,7 +2193,8 @@ class RunObjectIncompleteDetails(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_reason = cls._SET
-        s_reason(self, g("reason", omit))
+        x = g("reason", omit)
+        s_reason(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -2173,7 +2219,8 @@ class RunObjectLastError(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_code, s_message = cls._SET
-        s_code(self, g("code", omit))
+        x = g("code", omit)
+        s_code(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_message(self, g("message", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2202,7 +2249,8 @@ class RunObjectRequiredAction(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_submit_tool_outputs = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("submit_tool_outputs", omit)
         s_submit_tool_outputs(self, x if x is None or x is omit else RunObjectRequiredActionSubmitToolOutputs._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2259,7 +2307,8 @@ class RunObjectTruncationStrategy(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_last_messages = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_last_messages(self, g("last_messages", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2317,7 +2366,8 @@ class RunStepDetailsMessageCreationObject(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_message_creation = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("message_creation", omit)
         s_message_creation(self, x if x is None or x is omit else RunStepDetailsMessageCreationObjectMessageCreation._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2373,7 +2423,8 @@ class RunStepDetailsToolCallsCodeObject(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_type, s_code_interpreter = cls._SET
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("code_interpreter", omit)
         s_code_interpreter(self, x if x is None or x is omit else RunStepDetailsToolCallsCodeObjectCodeInterpreter._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2430,7 +2481,8 @@ class RunStepDetailsToolCallsCodeOutputImageObject(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_image = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("image", omit)
         s_image(self, x if x is None or x is omit else RunStepDetailsToolCallsCodeOutputImageObjectImage._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2479,7 +2531,8 @@ class RunStepDetailsToolCallsCodeOutputLogsObject(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_logs = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_logs(self, g("logs", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2512,7 +2565,8 @@ class RunStepDetailsToolCallsFileSearchObject(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_type, s_file_search = cls._SET
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("file_search", omit)
         s_file_search(self, x if x is None or x is omit else RunStepDetailsToolCallsFileSearchObjectFileSearch._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2567,7 +2621,8 @@ class RunStepDetailsToolCallsFileSearchRankingOptionsObject(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_ranker, s_score_threshold = cls._SET
-        s_ranker(self, g("ranker", omit))
+        x = g("ranker", omit)
+        s_ranker(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_score_threshold(self, g("score_threshold", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2630,7 +2685,8 @@ class RunStepDetailsToolCallsFileSearchResultObjectContentItem(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2662,7 +2718,8 @@ class RunStepDetailsToolCallsFunctionObject(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_type, s_function = cls._SET
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("function", omit)
         s_function(self, x if x is None or x is omit else RunStepDetailsToolCallsFunctionObjectFunction._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2721,7 +2778,8 @@ class RunStepDetailsToolCallsObject(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_tool_calls = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("tool_calls", omit)
         s_tool_calls(self, x if not x else _decode_list(decode_run_step_details_tool_calls_object_tool_call, x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2793,13 +2851,16 @@ class RunStepObject(BaseModel):
             s_failed_at, s_completed_at, s_metadata, s_usage,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_at(self, g("created_at", omit))
         s_assistant_id(self, g("assistant_id", omit))
         s_thread_id(self, g("thread_id", omit))
         s_run_id(self, g("run_id", omit))
-        s_type(self, g("type", omit))
-        s_status(self, g("status", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("step_details", omit)
         s_step_details(self, x if x is None or x is omit else decode_run_step_object_step_details(x))
         x = g("last_error", omit)
@@ -2835,7 +2896,8 @@ class RunStepObjectLastError(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_code, s_message = cls._SET
-        s_code(self, g("code", omit))
+        x = g("code", omit)
+        s_code(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_message(self, g("message", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -2869,7 +2931,8 @@ class RunToolCallObject(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_type, s_function = cls._SET
         s_id(self, g("id", omit))
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("function", omit)
         s_function(self, x if x is None or x is omit else RunToolCallObjectFunction._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -2984,7 +3047,8 @@ class ThreadObject(BaseModel):
         self = _new(cls)
         set_extra, s_id, s_object, s_created_at, s_tool_resources, s_metadata = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_at(self, g("created_at", omit))
         x = g("tool_resources", omit)
         s_tool_resources(self, x if x is None or x is omit else ThreadObjectToolResources._from_dict(x))
@@ -3098,7 +3162,8 @@ class TruncationObject(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_last_messages = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_last_messages(self, g("last_messages", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self

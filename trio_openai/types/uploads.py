@@ -22,6 +22,15 @@ else:
     _files = _lazy_module(globals(), "_files", "files")
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "assistants": "assistants", "assistants_output": "assistants_output", "batch": "batch",
+    "batch_output": "batch_output", "cancelled": "cancelled", "completed": "completed",
+    "error": "error", "expired": "expired", "file": "file", "fine-tune": "fine-tune",
+    "fine-tune-results": "fine-tune-results", "pending": "pending", "processed": "processed",
+    "upload": "upload", "upload.part": "upload.part", "uploaded": "uploaded",
+    "user_data": "user_data", "vision": "vision",
+}
 
 
 @_generated_model
@@ -104,7 +113,8 @@ class CreateUploadRequest(BaseModel):
         self = _new(cls)
         set_extra, s_filename, s_purpose, s_bytes, s_mime_type, s_expires_after = cls._SET
         s_filename(self, g("filename", omit))
-        s_purpose(self, g("purpose", omit))
+        x = g("purpose", omit)
+        s_purpose(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_bytes(self, g("bytes", omit))
         s_mime_type(self, g("mime_type", omit))
         x = g("expires_after", omit)
@@ -164,9 +174,11 @@ class Upload(BaseModel):
         s_filename(self, g("filename", omit))
         s_bytes(self, g("bytes", omit))
         s_purpose(self, g("purpose", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_expires_at(self, g("expires_at", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("file", omit)
         s_file(self, x if x is None or x is omit else UploadFile._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -232,9 +244,12 @@ class UploadFile(BaseModel):
         s_created_at(self, g("created_at", omit))
         s_expires_at(self, g("expires_at", omit))
         s_filename(self, g("filename", omit))
-        s_object(self, g("object", omit))
-        s_purpose(self, g("purpose", omit))
-        s_status(self, g("status", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("purpose", omit)
+        s_purpose(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_status_details(self, g("status_details", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -269,7 +284,8 @@ class UploadPart(BaseModel):
         s_id(self, g("id", omit))
         s_created_at(self, g("created_at", omit))
         s_upload_id(self, g("upload_id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 

@@ -17,6 +17,21 @@ from .._models import not_an_object as _not_an_object
 from .._types import Omit, omit
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "bucket": "bucket", "organization.costs.result": "organization.costs.result",
+    "organization.usage.audio_speeches.result": "organization.usage.audio_speeches.result",
+    "organization.usage.audio_transcriptions.result": "organization.usage.audio_transcriptions.result",
+    "organization.usage.code_interpreter_sessions.result": "organization.usage.code_interpreter_sessions.result",
+    "organization.usage.completions.result": "organization.usage.completions.result",
+    "organization.usage.embeddings.result": "organization.usage.embeddings.result",
+    "organization.usage.file_searches.result": "organization.usage.file_searches.result",
+    "organization.usage.images.result": "organization.usage.images.result",
+    "organization.usage.moderations.result": "organization.usage.moderations.result",
+    "organization.usage.vector_stores.result": "organization.usage.vector_stores.result",
+    "organization.usage.web_searches.result": "organization.usage.web_searches.result",
+    "page": "page",
+}
 
 
 UsageTimeBucketResult: TypeAlias = "UsageCompletionsResult | UsageEmbeddingsResult | UsageModerationsResult | UsageImagesResult | UsageAudioSpeechesResult | UsageAudioTranscriptionsResult | UsageVectorStoresResult | UsageCodeInterpreterSessionsResult | UsageFileSearchCallsResult | UsageWebSearchCallsResult | CostsResult"
@@ -91,7 +106,8 @@ class CostsResult(BaseModel):
             set_extra, s_object, s_amount, s_line_item, s_project_id, s_api_key_id, s_quantity,
             s_quantity_unit,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("amount", omit)
         s_amount(self, x if x is None or x is omit else CostsResultAmount._from_dict(x))
         s_line_item(self, g("line_item", omit))
@@ -161,7 +177,8 @@ class UsageAudioSpeechesResult(BaseModel):
             set_extra, s_object, s_characters, s_num_model_requests, s_project_id, s_user_id,
             s_api_key_id, s_model,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_characters(self, g("characters", omit))
         s_num_model_requests(self, g("num_model_requests", omit))
         s_project_id(self, g("project_id", omit))
@@ -205,7 +222,8 @@ class UsageAudioTranscriptionsResult(BaseModel):
             set_extra, s_object, s_seconds, s_num_model_requests, s_project_id, s_user_id,
             s_api_key_id, s_model,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_seconds(self, g("seconds", omit))
         s_num_model_requests(self, g("num_model_requests", omit))
         s_project_id(self, g("project_id", omit))
@@ -237,7 +255,8 @@ class UsageCodeInterpreterSessionsResult(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_num_sessions, s_project_id = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_num_sessions(self, g("num_sessions", omit))
         s_project_id(self, g("project_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -340,7 +359,8 @@ class UsageCompletionsResult(BaseModel):
             s_num_model_requests, s_project_id, s_user_id, s_api_key_id, s_model, s_batch,
             s_service_tier,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_input_tokens(self, g("input_tokens", omit))
         s_input_cached_tokens(self, g("input_cached_tokens", omit))
         s_input_cache_write_tokens(self, g("input_cache_write_tokens", omit))
@@ -399,7 +419,8 @@ class UsageEmbeddingsResult(BaseModel):
             set_extra, s_object, s_input_tokens, s_num_model_requests, s_project_id, s_user_id,
             s_api_key_id, s_model,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_input_tokens(self, g("input_tokens", omit))
         s_num_model_requests(self, g("num_model_requests", omit))
         s_project_id(self, g("project_id", omit))
@@ -440,7 +461,8 @@ class UsageFileSearchCallsResult(BaseModel):
             set_extra, s_object, s_num_requests, s_project_id, s_user_id, s_api_key_id,
             s_vector_store_id,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_num_requests(self, g("num_requests", omit))
         s_project_id(self, g("project_id", omit))
         s_user_id(self, g("user_id", omit))
@@ -487,7 +509,8 @@ class UsageImagesResult(BaseModel):
             set_extra, s_object, s_images, s_num_model_requests, s_source, s_size,
             s_project_id, s_user_id, s_api_key_id, s_model,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_images(self, g("images", omit))
         s_num_model_requests(self, g("num_model_requests", omit))
         s_source(self, g("source", omit))
@@ -533,7 +556,8 @@ class UsageModerationsResult(BaseModel):
             set_extra, s_object, s_input_tokens, s_num_model_requests, s_project_id, s_user_id,
             s_api_key_id, s_model,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_input_tokens(self, g("input_tokens", omit))
         s_num_model_requests(self, g("num_model_requests", omit))
         s_project_id(self, g("project_id", omit))
@@ -566,7 +590,8 @@ class UsageResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_has_more, s_next_page = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(UsageTimeBucket._from_dict, x))
         s_has_more(self, g("has_more", omit))
@@ -597,7 +622,8 @@ class UsageTimeBucket(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_start_time, s_end_time, s_results = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_start_time(self, g("start_time", omit))
         s_end_time(self, g("end_time", omit))
         x = g("results", omit)
@@ -627,7 +653,8 @@ class UsageVectorStoresResult(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_usage_bytes, s_project_id = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_usage_bytes(self, g("usage_bytes", omit))
         s_project_id(self, g("project_id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -669,7 +696,8 @@ class UsageWebSearchCallsResult(BaseModel):
             set_extra, s_object, s_num_model_requests, s_num_requests, s_project_id, s_user_id,
             s_api_key_id, s_model, s_context_level,
         ) = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_num_model_requests(self, g("num_model_requests", omit))
         s_num_requests(self, g("num_requests", omit))
         s_project_id(self, g("project_id", omit))

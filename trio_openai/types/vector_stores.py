@@ -21,6 +21,20 @@ if TYPE_CHECKING:
     from . import responses as _responses
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "auto": "auto", "cancelled": "cancelled", "completed": "completed",
+    "default-2024-11-15": "default-2024-11-15", "expired": "expired", "failed": "failed",
+    "in_progress": "in_progress", "invalid_file": "invalid_file",
+    "last_active_at": "last_active_at", "none": "none", "other": "other",
+    "server_error": "server_error", "static": "static", "text": "text",
+    "unsupported_file": "unsupported_file", "vector_store": "vector_store",
+    "vector_store.deleted": "vector_store.deleted", "vector_store.file": "vector_store.file",
+    "vector_store.file.deleted": "vector_store.file.deleted",
+    "vector_store.file_content.page": "vector_store.file_content.page",
+    "vector_store.files_batch": "vector_store.files_batch",
+    "vector_store.search_results.page": "vector_store.search_results.page",
+}
 
 
 ChunkingStrategyRequest: TypeAlias = "AutoChunkingStrategyRequest | StaticChunkingStrategyRequest"
@@ -154,7 +168,8 @@ class AutoChunkingStrategyRequest(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -310,7 +325,8 @@ class DeleteVectorStoreFileResponse(BaseModel):
         set_extra, s_id, s_deleted, s_object = cls._SET
         s_id(self, g("id", omit))
         s_deleted(self, g("deleted", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -337,7 +353,8 @@ class DeleteVectorStoreResponse(BaseModel):
         set_extra, s_id, s_deleted, s_object = cls._SET
         s_id(self, g("id", omit))
         s_deleted(self, g("deleted", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -430,7 +447,8 @@ class OtherChunkingStrategyResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -483,7 +501,8 @@ class StaticChunkingStrategyRequest(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_static = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("static", omit)
         s_static(self, x if x is None or x is omit else StaticChunkingStrategy._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -509,7 +528,8 @@ class StaticChunkingStrategyResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_static = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("static", omit)
         s_static(self, x if x is None or x is omit else StaticChunkingStrategy._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -588,7 +608,8 @@ class UpdateVectorStoreRequestExpiresAfter(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_anchor, s_days = cls._SET
-        s_anchor(self, g("anchor", omit))
+        x = g("anchor", omit)
+        s_anchor(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_days(self, g("days", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -617,7 +638,8 @@ class VectorStoreExpirationAfter(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_anchor, s_days = cls._SET
-        s_anchor(self, g("anchor", omit))
+        x = g("anchor", omit)
+        s_anchor(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_days(self, g("days", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -664,10 +686,12 @@ class VectorStoreFileBatchObject(BaseModel):
             s_file_counts,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_at(self, g("created_at", omit))
         s_vector_store_id(self, g("vector_store_id", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("file_counts", omit)
         s_file_counts(self, x if x is None or x is omit else VectorStoreFileBatchObjectFileCounts._from_dict(x))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -737,7 +761,8 @@ class VectorStoreFileContentResponse(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_has_more, s_next_page = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(VectorStoreFileContentResponseDataItem._from_dict, x))
         s_has_more(self, g("has_more", omit))
@@ -824,11 +849,13 @@ class VectorStoreFileObject(BaseModel):
             s_status, s_last_error, s_chunking_strategy, s_attributes,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_usage_bytes(self, g("usage_bytes", omit))
         s_created_at(self, g("created_at", omit))
         s_vector_store_id(self, g("vector_store_id", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("last_error", omit)
         s_last_error(self, x if x is None or x is omit else VectorStoreFileObjectLastError._from_dict(x))
         x = g("chunking_strategy", omit)
@@ -861,7 +888,8 @@ class VectorStoreFileObjectLastError(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_code, s_message = cls._SET
-        s_code(self, g("code", omit))
+        x = g("code", omit)
+        s_code(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_message(self, g("message", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -918,13 +946,15 @@ class VectorStoreObject(BaseModel):
             s_status, s_expires_after, s_expires_at, s_last_active_at, s_metadata,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_created_at(self, g("created_at", omit))
         s_name(self, g("name", omit))
         s_usage_bytes(self, g("usage_bytes", omit))
         x = g("file_counts", omit)
         s_file_counts(self, x if x is None or x is omit else VectorStoreObjectFileCounts._from_dict(x))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("expires_after", omit)
         s_expires_after(self, x if x is None or x is omit else VectorStoreExpirationAfter._from_dict(x))
         s_expires_at(self, g("expires_at", omit))
@@ -1036,7 +1066,8 @@ class VectorStoreSearchRequestRankingOptions(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_ranker, s_score_threshold = cls._SET
-        s_ranker(self, g("ranker", omit))
+        x = g("ranker", omit)
+        s_ranker(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_score_threshold(self, g("score_threshold", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1062,7 +1093,8 @@ class VectorStoreSearchResultContentObject(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_type, s_text = cls._SET
-        s_type(self, g("type", omit))
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_text(self, g("text", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
@@ -1133,7 +1165,8 @@ class VectorStoreSearchResultsPage(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_search_query, s_data, s_has_more, s_next_page = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_search_query(self, g("search_query", omit))
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(VectorStoreSearchResultItem._from_dict, x))

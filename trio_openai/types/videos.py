@@ -17,6 +17,13 @@ from .._models import not_an_object as _not_an_object
 from .._types import Omit, omit
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "1024x1792": "1024x1792", "12": "12", "1280x720": "1280x720", "1792x1024": "1792x1024",
+    "4": "4", "720x1280": "720x1280", "8": "8", "completed": "completed", "failed": "failed",
+    "in_progress": "in_progress", "list": "list", "queued": "queued", "video": "video",
+    "video.deleted": "video.deleted",
+}
 
 
 VideoContentVariant: TypeAlias = 'Literal["video", "thumbnail", "spritesheet"]'
@@ -198,7 +205,8 @@ class CreateVideoExtendJsonBody(BaseModel):
         x = g("video", omit)
         s_video(self, x if x is None or x is omit else VideoReferenceInput._from_dict(x))
         s_prompt(self, g("prompt", omit))
-        s_seconds(self, g("seconds", omit))
+        x = g("seconds", omit)
+        s_seconds(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -231,7 +239,8 @@ class CreateVideoExtendMultipartBody(BaseModel):
         x = g("video", omit)
         s_video(self, x if x is None or x is omit else decode_create_video_extend_multipart_body_video(x))
         s_prompt(self, g("prompt", omit))
-        s_seconds(self, g("seconds", omit))
+        x = g("seconds", omit)
+        s_seconds(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -278,8 +287,10 @@ class CreateVideoJsonBody(BaseModel):
         s_prompt(self, g("prompt", omit))
         x = g("input_reference", omit)
         s_input_reference(self, x if x is None or x is omit else CreateVideoMultipartBodyImageRef._from_dict(x))
-        s_seconds(self, g("seconds", omit))
-        s_size(self, g("size", omit))
+        x = g("seconds", omit)
+        s_seconds(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("size", omit)
+        s_size(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -322,8 +333,10 @@ class CreateVideoMultipartBody(BaseModel):
         s_prompt(self, g("prompt", omit))
         x = g("input_reference", omit)
         s_input_reference(self, x if x is None or x is omit else decode_create_video_multipart_body_input_reference(x))
-        s_seconds(self, g("seconds", omit))
-        s_size(self, g("size", omit))
+        x = g("seconds", omit)
+        s_seconds(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("size", omit)
+        s_size(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -397,7 +410,8 @@ class DeletedVideoResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_deleted, s_id = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_deleted(self, g("deleted", omit))
         s_id(self, g("id", omit))
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
@@ -459,7 +473,8 @@ class VideoListResource(BaseModel):
         g = d.get
         self = _new(cls)
         set_extra, s_object, s_data, s_first_id, s_last_id, s_has_more = cls._SET
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         x = g("data", omit)
         s_data(self, x if not x else _decode_list(VideoResource._from_dict, x))
         s_first_id(self, g("first_id", omit))
@@ -547,15 +562,18 @@ class VideoResource(BaseModel):
             s_error,
         ) = cls._SET
         s_id(self, g("id", omit))
-        s_object(self, g("object", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_model(self, g("model", omit))
-        s_status(self, g("status", omit))
+        x = g("status", omit)
+        s_status(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_progress(self, g("progress", omit))
         s_created_at(self, g("created_at", omit))
         s_completed_at(self, g("completed_at", omit))
         s_expires_at(self, g("expires_at", omit))
         s_prompt(self, g("prompt", omit))
-        s_size(self, g("size", omit))
+        x = g("size", omit)
+        s_size(self, _LIT.get(x, x) if x.__class__ is str else x)
         s_seconds(self, g("seconds", omit))
         s_remixed_from_video_id(self, g("remixed_from_video_id", omit))
         x = g("error", omit)

@@ -16,6 +16,20 @@ from .._models import not_an_object as _not_an_object
 from .._types import Omit, omit
 
 _new = object.__new__
+# The enum values of this module's fields: decoded values share these.
+_LIT: dict[str, str] = {
+    "batch.cancelled": "batch.cancelled", "batch.completed": "batch.completed",
+    "batch.expired": "batch.expired", "batch.failed": "batch.failed",
+    "eval.run.canceled": "eval.run.canceled", "eval.run.failed": "eval.run.failed",
+    "eval.run.succeeded": "eval.run.succeeded", "event": "event",
+    "fine_tuning.job.cancelled": "fine_tuning.job.cancelled",
+    "fine_tuning.job.failed": "fine_tuning.job.failed",
+    "fine_tuning.job.succeeded": "fine_tuning.job.succeeded",
+    "live.call.incoming": "live.call.incoming",
+    "realtime.call.incoming": "realtime.call.incoming",
+    "response.cancelled": "response.cancelled", "response.completed": "response.completed",
+    "response.failed": "response.failed", "response.incomplete": "response.incomplete",
+}
 
 
 @_generated_model
@@ -51,8 +65,10 @@ class WebhookBatchCancelled(BaseModel):
         s_id(self, g("id", omit))
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else WebhookBatchCancelledData._from_dict(x))
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -112,8 +128,10 @@ class WebhookBatchCompleted(BaseModel):
         s_id(self, g("id", omit))
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else WebhookBatchCompletedData._from_dict(x))
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -173,8 +191,10 @@ class WebhookBatchExpired(BaseModel):
         s_id(self, g("id", omit))
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else WebhookBatchExpiredData._from_dict(x))
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -234,8 +254,10 @@ class WebhookBatchFailed(BaseModel):
         s_id(self, g("id", omit))
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else WebhookBatchFailedData._from_dict(x))
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -295,8 +317,10 @@ class WebhookEvalRunCanceled(BaseModel):
         s_id(self, g("id", omit))
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else WebhookEvalRunCanceledData._from_dict(x))
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -356,8 +380,10 @@ class WebhookEvalRunFailed(BaseModel):
         s_id(self, g("id", omit))
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else WebhookEvalRunFailedData._from_dict(x))
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -417,8 +443,10 @@ class WebhookEvalRunSucceeded(BaseModel):
         s_id(self, g("id", omit))
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else WebhookEvalRunSucceededData._from_dict(x))
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -478,8 +506,10 @@ class WebhookFineTuningJobCancelled(BaseModel):
         s_id(self, g("id", omit))
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else WebhookFineTuningJobCancelledData._from_dict(x))
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -539,8 +569,10 @@ class WebhookFineTuningJobFailed(BaseModel):
         s_id(self, g("id", omit))
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else WebhookFineTuningJobFailedData._from_dict(x))
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -600,8 +632,10 @@ class WebhookFineTuningJobSucceeded(BaseModel):
         s_id(self, g("id", omit))
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else WebhookFineTuningJobSucceededData._from_dict(x))
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -665,8 +699,10 @@ class WebhookLiveCallIncoming(BaseModel):
         s_id(self, g("id", omit))
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else WebhookLiveCallIncomingData._from_dict(x))
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -764,8 +800,10 @@ class WebhookRealtimeCallIncoming(BaseModel):
         s_id(self, g("id", omit))
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else WebhookRealtimeCallIncomingData._from_dict(x))
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -859,8 +897,10 @@ class WebhookResponseCancelled(BaseModel):
         s_id(self, g("id", omit))
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else WebhookResponseCancelledData._from_dict(x))
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -920,8 +960,10 @@ class WebhookResponseCompleted(BaseModel):
         s_id(self, g("id", omit))
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else WebhookResponseCompletedData._from_dict(x))
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -981,8 +1023,10 @@ class WebhookResponseFailed(BaseModel):
         s_id(self, g("id", omit))
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else WebhookResponseFailedData._from_dict(x))
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
@@ -1042,8 +1086,10 @@ class WebhookResponseIncomplete(BaseModel):
         s_id(self, g("id", omit))
         x = g("data", omit)
         s_data(self, x if x is None or x is omit else WebhookResponseIncompleteData._from_dict(x))
-        s_object(self, g("object", omit))
-        s_type(self, g("type", omit))
+        x = g("object", omit)
+        s_object(self, _LIT.get(x, x) if x.__class__ is str else x)
+        x = g("type", omit)
+        s_type(self, _LIT.get(x, x) if x.__class__ is str else x)
         set_extra(self, {} if cls._KEYS.issuperset(d) else _extra_keys(d, cls._KEYS))
         return self
 
