@@ -41,6 +41,7 @@ import pathlib
 from typing import TYPE_CHECKING, Any
 
 from ._auth import AuthProvider as AuthProvider
+from ._config import DataResidency as DataResidency
 from ._errors import (
     APIConnectionError as APIConnectionError,
     APIError as APIError,
@@ -59,7 +60,6 @@ from ._errors import (
     StreamError as StreamError,
     UnprocessableEntityError as UnprocessableEntityError,
 )
-from ._config import DataResidency as DataResidency
 from ._interrupted import (
     StreamInterruptedError as StreamInterruptedError,
     StreamStalledError as StreamStalledError,
