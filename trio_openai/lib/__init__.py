@@ -26,9 +26,13 @@ from ._chat_stream import (
     LogprobsContentDoneEvent as LogprobsContentDoneEvent,
     LogprobsRefusalDeltaEvent as LogprobsRefusalDeltaEvent,
     LogprobsRefusalDoneEvent as LogprobsRefusalDoneEvent,
+    ParsedChatCompletionStream as ParsedChatCompletionStream,
+    ParsedChatCompletionStreamEvent as ParsedChatCompletionStreamEvent,
+    ParsedChatCompletionStreamManager as ParsedChatCompletionStreamManager,
     RefusalDeltaEvent as RefusalDeltaEvent,
     RefusalDoneEvent as RefusalDoneEvent,
     open_chat_stream as open_chat_stream,
+    open_parsed_chat_stream as open_parsed_chat_stream,
 )
 from ._fanout import Outcome as Outcome, map_concurrent as map_concurrent, run_all as run_all
 from ._ratelimit import (
@@ -117,6 +121,9 @@ __all__ = [
     "MaxTurnsExceeded",
     "Outcome",
     "ParsedChatCompletion",
+    "ParsedChatCompletionStream",
+    "ParsedChatCompletionStreamEvent",
+    "ParsedChatCompletionStreamManager",
     "ParsedChatMessage",
     "ParsedChoice",
     "ParsedResponse",
@@ -142,6 +149,7 @@ __all__ = [
     "function_tool",
     "map_concurrent",
     "open_chat_stream",
+    "open_parsed_chat_stream",
     "parse_chat",
     "parse_chat_completion",
     "parse_response",

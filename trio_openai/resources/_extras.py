@@ -33,7 +33,10 @@ if TYPE_CHECKING:
     from .._client import OpenAI
     from .._realtime import RealtimeConnection
     from .._types import CallOptions
-    from ..lib._chat_stream import ChatCompletionStreamManager
+    from ..lib._chat_stream import (
+        ChatCompletionStreamManager,
+        ParsedChatCompletionStreamManager,
+    )
     from ..lib._responses_stream import ResponseStreamManager
     from .._responses_ws import ResponsesWebSocket
     from ..lib._structured import ParsedChatCompletion, ParsedResponse
@@ -146,11 +149,16 @@ class ChatCompletionsExtras:
 
     def _open_stream(
         self, body: dict[str, Any], options: CallOptions
-    ) -> ChatCompletionStreamManager:
+    ) -> ChatCompletionStreamManager | ParsedChatCompletionStreamManager[Any]:
         """``chat.completions.stream()``: chunk events plus content deltas and the final
-        completion (`trio_openai.lib.open_chat_stream`)."""
-        from ..lib._chat_stream import open_chat_stream
+        completion (`trio_openai.lib.open_chat_stream`); with a type as ``response_format``,
+        structured output parsed as it completes (`lib.open_parsed_chat_stream`)."""
+        from ..lib._chat_stream import open_chat_stream, open_parsed_chat_stream
 
+        response_format = body.get("response_format")
+        if isinstance(response_format, type):  # a class: a dict format is sent as it is
+            del body["response_format"]
+            return open_parsed_chat_stream(self._client, response_format, **body, **options)
         return open_chat_stream(self._client, **body, **options)
 
     async def _parse(
