@@ -50,6 +50,12 @@ from ._relay import (
     relay_text as relay_text,
     relay_websocket as relay_websocket,
 )
+from ._responses_parsed import (
+    ParsedResponseStream as ParsedResponseStream,
+    ParsedResponseStreamEvent as ParsedResponseStreamEvent,
+    ParsedResponseStreamManager as ParsedResponseStreamManager,
+    ParsedResponseTextDoneEvent as ParsedResponseTextDoneEvent,
+)
 from ._responses_stream import (
     ResponseStream as ResponseStream,
     ResponseStreamManager as ResponseStreamManager,
@@ -127,6 +133,10 @@ __all__ = [
     "ParsedChatMessage",
     "ParsedChoice",
     "ParsedResponse",
+    "ParsedResponseStream",
+    "ParsedResponseStreamEvent",
+    "ParsedResponseStreamManager",
+    "ParsedResponseTextDoneEvent",
     "RateLimiter",
     "RateLimiterStatistics",
     "Refill",

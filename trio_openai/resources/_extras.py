@@ -28,17 +28,17 @@ from ._polling import (
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
-    from .._ws_reconnect import OnReconnecting
-
     from .._client import OpenAI
     from .._realtime import RealtimeConnection
+    from .._responses_ws import ResponsesWebSocket
     from .._types import CallOptions
+    from .._ws_reconnect import OnReconnecting
     from ..lib._chat_stream import (
         ChatCompletionStreamManager,
         ParsedChatCompletionStreamManager,
     )
+    from ..lib._responses_parsed import ParsedResponseStreamManager
     from ..lib._responses_stream import ResponseStreamManager
-    from .._responses_ws import ResponsesWebSocket
     from ..lib._structured import ParsedChatCompletion, ParsedResponse
     from ..lib._tools import OnTurn
     from ..types import CreateChatCompletionResponse, Response
@@ -64,11 +64,19 @@ class ResponsesExtras:
 
     _client: OpenAI
 
-    def _open_stream(self, body: dict[str, Any], options: CallOptions) -> ResponseStreamManager:
+    def _open_stream(
+        self, body: dict[str, Any], options: CallOptions
+    ) -> ResponseStreamManager | ParsedResponseStreamManager[Any]:
         """``responses.stream()``: typed events, text deltas, snapshots and the final
-        response; an interrupted background response is resumed."""
+        response; an interrupted background response is resumed. With ``text_format``, the
+        structured output parsed as it completes (`lib.open_parsed_response_stream`)."""
         from ..lib._responses_stream import ResponseStreamManager
 
+        text_format = body.pop("text_format", None)
+        if isinstance(text_format, type):
+            from ..lib._responses_parsed import open_parsed_response_stream
+
+            return open_parsed_response_stream(self._client, body, options, text_format)
         return ResponseStreamManager(self._client, body, options=options)
 
     async def _parse(
