@@ -145,6 +145,25 @@ STREAM_HOOKS: dict[str, tuple[str, str]] = {
     "createChatCompletion": ("trio_openai.lib._chat_stream", "ChatCompletionStreamManager"),
     "createResponse": ("trio_openai.lib._responses_stream", "ResponseStreamManager"),
 }
+# A hooked ``stream()`` that also takes a type to parse into, as openai-python's
+# ``chat.completions.stream(response_format=City)`` does: operationId -> (the parameter, the
+# module and name of the manager type it returns then, generic in that type). The generator
+# writes two overloads (with the type: that manager, `tools` taking FunctionTools too;
+# without it: the plain one); the value goes into the body under the parameter's name, for
+# the hook to take out. A parameter the operation does not have (``text_format``) is added,
+# keyword-only, first.
+STREAM_PARSE_HOOKS: dict[str, tuple[str, str, str]] = {
+    "createChatCompletion": (
+        "response_format",
+        "trio_openai.lib._chat_stream",
+        "ParsedChatCompletionStreamManager",
+    ),
+    "createResponse": (
+        "text_format",
+        "trio_openai.lib._responses_parsed",
+        "ParsedResponseStreamManager",
+    ),
+}
 
 
 # Helpers that take an operation's own parameters, so a type checker reports a misspelled

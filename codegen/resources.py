@@ -17,7 +17,15 @@ import attrs
 from .emit import HEADER, doc_literal, quote
 from .ir import ClassDef, Raw, Ref, Resolver, TypeRef, UnionDef
 from .names import camel, snake
-from .naming import CASTS, HELPER_HOOKS, MIXINS, STREAM_HOOKS, HelperHook, module_of
+from .naming import (
+    CASTS,
+    HELPER_HOOKS,
+    MIXINS,
+    STREAM_HOOKS,
+    STREAM_PARSE_HOOKS,
+    HelperHook,
+    module_of,
+)
 from .operations import OpDef, ParamDef
 from .surface import render_areas, wrapper_classes, wrapper_properties
 from .typenames import name_literals
@@ -408,7 +416,10 @@ class ResourceWriter:
             raise ValueError(f"{op.operation_id} is in STREAM_HOOKS but {op.resource} has no mixin")
         module, returns = STREAM_HOOKS[op.operation_id]
         self.hook_types.add((".." + module.removeprefix("trio_openai."), returns))
-        yield from self._signature(op, op.stream_name, returns, is_async=False)
+        if op.operation_id in STREAM_PARSE_HOOKS:
+            yield from self._parse_stream_signatures(op, returns)
+        else:
+            yield from self._signature(op, op.stream_name, returns, is_async=False)
         doc = (
             f"Like ``{op.name}()``, streamed: ``async with client.{op.resource}."
             f"{op.stream_name}(...) as stream``, then ``async for event in stream`` (see "
@@ -420,10 +431,55 @@ class ResourceWriter:
         self.uses_strip = True
         yield "        _body = _strip({"
         assert op.stream_flag is not None
-        for line in self._mapping(body, (op.stream_flag[0], self._flag_value(op))):
+        lines = self._mapping(body, (op.stream_flag[0], self._flag_value(op)))
+        parse = STREAM_PARSE_HOOKS.get(op.operation_id)
+        if parse is not None and all(p.name != parse[0] for p in body):
+            lines.append(f"{quote(parse[0])}: {parse[0]},")  # for the hook to take out
+        for line in lines:
             yield f"            {line}"
         yield "        })"
         yield "        return self._open_stream(_body, options)"
+
+    def _parse_stream_signatures(self, op: OpDef, plain: str) -> Iterator[str]:
+        """`STREAM_PARSE_HOOKS`: an overload with the type to parse into, one without (the
+        plain signature), then the implementation's signature taking either."""
+        param, module, parsed = STREAM_PARSE_HOOKS[op.operation_id]
+        self.hook_types.add((".." + module.removeprefix("trio_openai."), parsed))
+        self.hook_types.add(("..lib._tools", "FunctionTool"))
+        lines = list(self._signature(op, op.stream_name, plain, is_async=False))
+        given = f"        {param}: "
+        if not any(line.startswith(given) for line in lines):  # a parameter of its own
+            at = lines.index("        *,") + 1
+            lines.insert(at, f"{given}Omit = omit,")
+
+        def widened(line: str) -> str:  # `tools` takes FunctionTools, as in parse()
+            if line.startswith("        tools: "):
+                return line.replace("Sequence[", "Sequence[FunctionTool[Any] | ", 1)
+            return line
+
+        yield "    @overload"
+        for line in lines:
+            if line.startswith(given):
+                continue
+            line = widened(line)
+            if line.startswith("    ) -> "):
+                line = f"    ) -> {parsed}[_T]: ..."
+            yield line
+            if line == "        *,":
+                yield f"{given}type[_T],"
+        yield ""
+        yield "    @overload"
+        for line in lines:
+            if line == f"{given}Omit = omit,":
+                continue  # the plain overload as it was without the helper's parameter
+            yield line.replace(":", ": ...") if line.startswith("    ) -> ") else line
+        yield ""
+        for line in lines:
+            if line.startswith(given):  # type[_T] | (what it took) | Omit = omit
+                line = f"{given}type[_T] | {line.removeprefix(given)}"
+            if line.startswith("    ) -> "):
+                line = f"    ) -> {plain} | {parsed}[_T]:"
+            yield widened(line)
 
     def _stream_source(self, op: OpDef, url: str) -> Iterator[str]:
         if op.operation_id in STREAM_HOOKS:

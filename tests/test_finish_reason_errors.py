@@ -121,3 +121,74 @@ def test_the_classes_are_openai_pythons_names_under_structured_output_error() ->
     # constructed as openai-python constructs them: completion= only
     error = trio_openai.ContentFilterFinishReasonError()
     assert error.completion is None and error.raw == ""
+def chunks_json(content: str, finish: str) -> list[dict[str, Any]]:
+    """A streamed chat completion: the content in two deltas, then the finish reason."""
+    base = {"id": "chatcmpl-finish", "object": "chat.completion.chunk", "created": 1}
+    base["model"] = "test"
+
+    def chunk(delta: dict[str, Any], finish_reason: str | None) -> dict[str, Any]:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}
+        return {**base, "choices": [choice]}
+
+    half = len(content) // 2
+    return [
+        chunk({"role": "assistant", "content": content[:half]}, None),
+        chunk({"content": content[half:]}, None),
+        chunk({}, finish),
+    ]
+
+
+def openai_stream_outcome(base_url: str) -> str:
+    """What openai-python's `chat.completions.stream(response_format=...)` did."""
+    with openai.OpenAI(api_key="sk-test", base_url=base_url, max_retries=0) as client:
+        try:
+            with client.chat.completions.stream(
+                model="m", messages=[{"role": "user", "content": "x"}], response_format=City
+            ) as stream:
+                for _ in stream:
+                    pass
+                final = stream.get_final_completion()
+        except (openai.LengthFinishReasonError, openai.ContentFilterFinishReasonError) as exc:
+            return type(exc).__name__
+    return f"parsed {final.choices[0].message.parsed!r}"
+
+
+@pytest.mark.parametrize(
+    ("content", "finish"),
+    [(VALID, "stop"), (VALID, "length"), ('{"name": "Ro', "length"), (VALID, "content_filter")],
+)
+async def test_stream_raises_where_openai_python_does(
+    content: str, finish: str, client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
+    events = chunks_json(content, finish)
+    local_server.script("POST", "/v1/chat/completions", Reply.sse(events), Reply.sse(events))
+    theirs = await trio.to_thread.run_sync(openai_stream_outcome, local_server.base_url)
+    error: trio_openai.LengthFinishReasonError | trio_openai.ContentFilterFinishReasonError | None
+    error = None
+    try:
+        async with client.chat.completions.stream(
+            model="m", messages=[{"role": "user", "content": "x"}], response_format=City
+        ) as stream:
+            async for _ in stream:
+                pass
+            final = await stream.get_final_completion()
+    except (trio_openai.LengthFinishReasonError, trio_openai.ContentFilterFinishReasonError) as exc:
+        error = exc
+        ours = type(exc).__name__
+    else:
+        ours = f"parsed {final.choices[0].message.parsed!r}"
+    assert ours == theirs
+    if error is not None:
+        assert error.completion is not None
+        assert error.completion.choices[0].finish_reason == finish
+        assert error.completion.choices[0].message.content == content  # all that arrived
+
+
+async def test_plain_stream_without_a_format_is_not_parsed_and_does_not_raise(
+    client: trio_openai.OpenAI, local_server: LocalServer
+) -> None:
+    local_server.script("POST", "/v1/chat/completions", Reply.sse(chunks_json("cut te", "length")))
+    async with client.chat.completions.stream(model="m", messages=[]) as stream:
+        final = await stream.get_final_completion()
+    assert final.choices[0].finish_reason == "length"
+    assert final.choices[0].message.content == "cut te"

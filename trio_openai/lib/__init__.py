@@ -26,9 +26,13 @@ from ._chat_stream import (
     LogprobsContentDoneEvent as LogprobsContentDoneEvent,
     LogprobsRefusalDeltaEvent as LogprobsRefusalDeltaEvent,
     LogprobsRefusalDoneEvent as LogprobsRefusalDoneEvent,
+    ParsedChatCompletionStream as ParsedChatCompletionStream,
+    ParsedChatCompletionStreamEvent as ParsedChatCompletionStreamEvent,
+    ParsedChatCompletionStreamManager as ParsedChatCompletionStreamManager,
     RefusalDeltaEvent as RefusalDeltaEvent,
     RefusalDoneEvent as RefusalDoneEvent,
     open_chat_stream as open_chat_stream,
+    open_parsed_chat_stream as open_parsed_chat_stream,
 )
 from ._fanout import Outcome as Outcome, map_concurrent as map_concurrent, run_all as run_all
 from ._ratelimit import (
@@ -45,6 +49,12 @@ from ._relay import (
     relay_sse as relay_sse,
     relay_text as relay_text,
     relay_websocket as relay_websocket,
+)
+from ._responses_parsed import (
+    ParsedResponseStream as ParsedResponseStream,
+    ParsedResponseStreamEvent as ParsedResponseStreamEvent,
+    ParsedResponseStreamManager as ParsedResponseStreamManager,
+    ParsedResponseTextDoneEvent as ParsedResponseTextDoneEvent,
 )
 from ._responses_stream import (
     ResponseStream as ResponseStream,
@@ -117,9 +127,16 @@ __all__ = [
     "MaxTurnsExceeded",
     "Outcome",
     "ParsedChatCompletion",
+    "ParsedChatCompletionStream",
+    "ParsedChatCompletionStreamEvent",
+    "ParsedChatCompletionStreamManager",
     "ParsedChatMessage",
     "ParsedChoice",
     "ParsedResponse",
+    "ParsedResponseStream",
+    "ParsedResponseStreamEvent",
+    "ParsedResponseStreamManager",
+    "ParsedResponseTextDoneEvent",
     "RateLimiter",
     "RateLimiterStatistics",
     "Refill",
@@ -142,6 +159,7 @@ __all__ = [
     "function_tool",
     "map_concurrent",
     "open_chat_stream",
+    "open_parsed_chat_stream",
     "parse_chat",
     "parse_chat_completion",
     "parse_response",

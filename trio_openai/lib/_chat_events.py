@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, TypeVar, cast, final
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeAlias, TypeVar, cast, final
 
 import attrs
 
@@ -29,6 +29,7 @@ __all__ = [
     "LogprobsRefusalDoneEvent",
     "ParseArguments",
     "ParseContent",
+    "ParsedChatCompletionStreamEvent",
     "RefusalDeltaEvent",
     "RefusalDoneEvent",
 ]
@@ -248,14 +249,22 @@ class ContentDeltaEvent(_TextDelta):
     type: ClassVar[Literal["content.delta"]] = "content.delta"
 
 
+_P = TypeVar("_P")
+
+
 @final
 @attrs.frozen(kw_only=True)
-class ContentDoneEvent:
-    """The message text is complete; ``parsed`` is set by a structured-output hook."""
+class ContentDoneEvent(Generic[_P]):
+    """The message text is complete; ``parsed`` is set by a structured-output hook.
+
+    Generic in what ``parsed`` holds: ``ContentDoneEvent[City]`` from
+    ``chat.completions.stream(response_format=City)``, ``ContentDoneEvent[object]`` in a
+    stream that parses nothing (``parsed`` stays None there).
+    """
 
     type: ClassVar[Literal["content.done"]] = "content.done"
     content: str
-    parsed: object | None = None
+    parsed: _P | None = None
     choice_index: int = 0
 
 
@@ -422,7 +431,7 @@ class LogprobsRefusalDoneEvent:
 ChatCompletionStreamEvent: TypeAlias = (
     ChunkEvent
     | ContentDeltaEvent
-    | ContentDoneEvent
+    | ContentDoneEvent[object]
     | RefusalDeltaEvent
     | RefusalDoneEvent
     | FunctionToolCallArgumentsDeltaEvent
@@ -432,3 +441,19 @@ ChatCompletionStreamEvent: TypeAlias = (
     | LogprobsRefusalDeltaEvent
     | LogprobsRefusalDoneEvent
 )
+
+ParsedChatCompletionStreamEvent: TypeAlias = (
+    ChunkEvent
+    | ContentDeltaEvent
+    | ContentDoneEvent[_P]
+    | RefusalDeltaEvent
+    | RefusalDoneEvent
+    | FunctionToolCallArgumentsDeltaEvent
+    | FunctionToolCallArgumentsDoneEvent
+    | LogprobsContentDeltaEvent
+    | LogprobsContentDoneEvent
+    | LogprobsRefusalDeltaEvent
+    | LogprobsRefusalDoneEvent
+)
+"""An event of ``chat.completions.stream(response_format=T)``: ``content.done`` carries a
+``parsed`` T (`ChatCompletionStreamEvent` with ``ContentDoneEvent[T]``)."""

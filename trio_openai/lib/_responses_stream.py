@@ -69,9 +69,12 @@ def _response_decoder() -> Callable[[Any], Any]:
     return decoder_for("Response")
 
 
-@final
 class ResponseStream:
-    """Typed Responses events of one response, with accumulation and resume."""
+    """Typed Responses events of one response, with accumulation and resume.
+
+    Not for subclassing: `ParsedResponseStream` (``responses.stream(text_format=T)``) is
+    the one subclass.
+    """
 
     def __init__(
         self,
@@ -263,9 +266,11 @@ class _TextDeltas:
                 return str(event.delta)
 
 
-@final
 class ResponseStreamManager:
-    """``async with`` opens the stream (request sent, retried until the headers arrive)."""
+    """``async with`` opens the stream (request sent, retried until the headers arrive).
+
+    Not for subclassing: `ParsedResponseStreamManager` is the one subclass.
+    """
 
     def __init__(
         self,
@@ -293,15 +298,19 @@ class ResponseStreamManager:
             "POST", "/responses", body=self._body, options=self._options
         )
         await stream.__aenter__()
-        self._stream = ResponseStream(
+        self._stream = self._wrap(stream)
+        self._stream.cancel_on_exit = self._cancel_on_exit
+        return self._stream
+
+    def _wrap(self, stream: Stream[Any]) -> ResponseStream:
+        """The events' reader over the opened HTTP stream (a subclass's own kind)."""
+        return ResponseStream(
             self._client,
             stream,
             resume=self._resume,
             max_resumes=self._max_resumes,
             options=self._options,
         )
-        self._stream.cancel_on_exit = self._cancel_on_exit
-        return self._stream
 
     async def __aexit__(
         self,

@@ -210,6 +210,12 @@ def _decode(tp: type[T], text: str, *, response: object, why: str | None) -> T:
     return value
 
 
+def decode_output(tp: type[T], text: str, *, response: object) -> T:
+    """`text` (JSON) as a `tp`; `StructuredOutputError` (carrying `response`) when it is not
+    JSON of that type. What a parsing stream does with each finished message."""
+    return _decode(tp, text, response=response, why=None)
+
+
 def parse_response(response: Response, text_format: type[T]) -> ParsedResponse[T]:
     """Parse the output text of a `Response` into `text_format` (no request is made).
 

@@ -28,14 +28,17 @@ from ._polling import (
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
-    from .._ws_reconnect import OnReconnecting
-
     from .._client import OpenAI
     from .._realtime import RealtimeConnection
-    from .._types import CallOptions
-    from ..lib._chat_stream import ChatCompletionStreamManager
-    from ..lib._responses_stream import ResponseStreamManager
     from .._responses_ws import ResponsesWebSocket
+    from .._types import CallOptions
+    from .._ws_reconnect import OnReconnecting
+    from ..lib._chat_stream import (
+        ChatCompletionStreamManager,
+        ParsedChatCompletionStreamManager,
+    )
+    from ..lib._responses_parsed import ParsedResponseStreamManager
+    from ..lib._responses_stream import ResponseStreamManager
     from ..lib._structured import ParsedChatCompletion, ParsedResponse
     from ..lib._tools import OnTurn
     from ..types import CreateChatCompletionResponse, Response
@@ -61,11 +64,19 @@ class ResponsesExtras:
 
     _client: OpenAI
 
-    def _open_stream(self, body: dict[str, Any], options: CallOptions) -> ResponseStreamManager:
+    def _open_stream(
+        self, body: dict[str, Any], options: CallOptions
+    ) -> ResponseStreamManager | ParsedResponseStreamManager[Any]:
         """``responses.stream()``: typed events, text deltas, snapshots and the final
-        response; an interrupted background response is resumed."""
+        response; an interrupted background response is resumed. With ``text_format``, the
+        structured output parsed as it completes (`lib.open_parsed_response_stream`)."""
         from ..lib._responses_stream import ResponseStreamManager
 
+        text_format = body.pop("text_format", None)
+        if isinstance(text_format, type):
+            from ..lib._responses_parsed import open_parsed_response_stream
+
+            return open_parsed_response_stream(self._client, body, options, text_format)
         return ResponseStreamManager(self._client, body, options=options)
 
     async def _parse(
@@ -146,11 +157,16 @@ class ChatCompletionsExtras:
 
     def _open_stream(
         self, body: dict[str, Any], options: CallOptions
-    ) -> ChatCompletionStreamManager:
+    ) -> ChatCompletionStreamManager | ParsedChatCompletionStreamManager[Any]:
         """``chat.completions.stream()``: chunk events plus content deltas and the final
-        completion (`trio_openai.lib.open_chat_stream`)."""
-        from ..lib._chat_stream import open_chat_stream
+        completion (`trio_openai.lib.open_chat_stream`); with a type as ``response_format``,
+        structured output parsed as it completes (`lib.open_parsed_chat_stream`)."""
+        from ..lib._chat_stream import open_chat_stream, open_parsed_chat_stream
 
+        response_format = body.get("response_format")
+        if isinstance(response_format, type):  # a class: a dict format is sent as it is
+            del body["response_format"]
+            return open_parsed_chat_stream(self._client, response_format, **body, **options)
         return open_chat_stream(self._client, **body, **options)
 
     async def _parse(

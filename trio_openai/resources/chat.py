@@ -23,6 +23,7 @@ from .._response import (
 
 if TYPE_CHECKING:
     from ..lib._chat_stream import ChatCompletionStreamManager
+    from ..lib._chat_stream import ParsedChatCompletionStreamManager
     from ..lib._structured import ParsedChatCompletion
     from ..lib._tools import FunctionTool
     from ..lib._tools import OnTurn
@@ -449,6 +450,50 @@ class Completions(ChatCompletionsExtras, Resource):
             cast=_t_chat.CreateChatCompletionResponse.from_dict,
         )
 
+    @overload
+    def stream(
+        self,
+        *,
+        response_format: type[_T],
+        messages: Sequence[ChatCompletionRequestMessageParam],
+        model: ModelIdsSharedParam,
+        metadata: MetadataParam | Omit = omit,
+        top_logprobs: int | None | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        safety_identifier: str | None | Omit = omit,
+        prompt_cache_key: str | None | Omit = omit,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit,
+        prompt_cache_options: PromptCacheOptionsParam | Omit = omit,
+        service_tier: ServiceTierParam | Omit = omit,
+        modalities: ResponseModalitiesParam | Omit = omit,
+        verbosity: VerbosityParam | Omit = omit,
+        reasoning_effort: ReasoningEffortParam | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        frequency_penalty: float | None | Omit = omit,
+        presence_penalty: float | None | Omit = omit,
+        web_search_options: CompletionsCreateWebSearchOptionsParam | Omit = omit,
+        audio: CompletionsCreateAudioParam | None | Omit = omit,
+        store: bool | None | Omit = omit,
+        moderation: ModerationParam | None | Omit = omit,
+        stop: StopConfigurationParam | Omit = omit,
+        logit_bias: Mapping[str, int] | None | Omit = omit,
+        logprobs: bool | None | Omit = omit,
+        max_tokens: int | None | Omit = omit,
+        n: int | None | Omit = omit,
+        prediction: PredictionContentParam | None | Omit = omit,
+        seed: int | None | Omit = omit,
+        stream_options: ChatCompletionStreamOptionsParam | None | Omit = omit,
+        tools: Sequence[FunctionTool[Any] | ChatCompletionToolParam | CustomToolChatCompletionsParam] | Omit = omit,
+        tool_choice: ChatCompletionToolChoiceOptionParam | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        function_call: Literal["none", "auto"] | ChatCompletionFunctionCallOptionParam | Omit = omit,
+        functions: Sequence[ChatCompletionFunctionsParam] | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> ParsedChatCompletionStreamManager[_T]: ...
+
+    @overload
     def stream(
         self,
         *,
@@ -489,7 +534,49 @@ class Completions(ChatCompletionsExtras, Resource):
         function_call: Literal["none", "auto"] | ChatCompletionFunctionCallOptionParam | Omit = omit,
         functions: Sequence[ChatCompletionFunctionsParam] | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> ChatCompletionStreamManager:
+    ) -> ChatCompletionStreamManager: ...
+
+    def stream(
+        self,
+        *,
+        messages: Sequence[ChatCompletionRequestMessageParam],
+        model: ModelIdsSharedParam,
+        metadata: MetadataParam | Omit = omit,
+        top_logprobs: int | None | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        safety_identifier: str | None | Omit = omit,
+        prompt_cache_key: str | None | Omit = omit,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit,
+        prompt_cache_options: PromptCacheOptionsParam | Omit = omit,
+        service_tier: ServiceTierParam | Omit = omit,
+        modalities: ResponseModalitiesParam | Omit = omit,
+        verbosity: VerbosityParam | Omit = omit,
+        reasoning_effort: ReasoningEffortParam | Omit = omit,
+        max_completion_tokens: int | None | Omit = omit,
+        frequency_penalty: float | None | Omit = omit,
+        presence_penalty: float | None | Omit = omit,
+        web_search_options: CompletionsCreateWebSearchOptionsParam | Omit = omit,
+        response_format: type[_T] | ResponseFormatTextParam | ResponseFormatJsonSchemaParam | ResponseFormatJsonObjectParam | Omit = omit,
+        audio: CompletionsCreateAudioParam | None | Omit = omit,
+        store: bool | None | Omit = omit,
+        moderation: ModerationParam | None | Omit = omit,
+        stop: StopConfigurationParam | Omit = omit,
+        logit_bias: Mapping[str, int] | None | Omit = omit,
+        logprobs: bool | None | Omit = omit,
+        max_tokens: int | None | Omit = omit,
+        n: int | None | Omit = omit,
+        prediction: PredictionContentParam | None | Omit = omit,
+        seed: int | None | Omit = omit,
+        stream_options: ChatCompletionStreamOptionsParam | None | Omit = omit,
+        tools: Sequence[FunctionTool[Any] | ChatCompletionToolParam | CustomToolChatCompletionsParam] | Omit = omit,
+        tool_choice: ChatCompletionToolChoiceOptionParam | Omit = omit,
+        parallel_tool_calls: bool | Omit = omit,
+        function_call: Literal["none", "auto"] | ChatCompletionFunctionCallOptionParam | Omit = omit,
+        functions: Sequence[ChatCompletionFunctionsParam] | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> ChatCompletionStreamManager | ParsedChatCompletionStreamManager[_T]:
         """
         Like ``create()``, streamed: ``async with client.chat.completions.stream(...) as
         stream``, then ``async for event in stream`` (see

@@ -22,6 +22,7 @@ from .._response import (
 )
 
 if TYPE_CHECKING:
+    from ..lib._responses_parsed import ParsedResponseStreamManager
     from ..lib._responses_stream import ResponseStreamManager
     from ..lib._structured import ParsedResponse
     from ..lib._tools import FunctionTool
@@ -340,6 +341,45 @@ class Responses(ResponsesExtras, Resource):
             cast=_t_responses.Response.from_dict,
         )
 
+    @overload
+    def stream(
+        self,
+        *,
+        text_format: type[_T],
+        metadata: MetadataParam | Omit = omit,
+        top_logprobs: int | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        safety_identifier: str | None | Omit = omit,
+        prompt_cache_key: str | None | Omit = omit,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit,
+        prompt_cache_options: PromptCacheOptionsParam | Omit = omit,
+        previous_response_id: str | None | Omit = omit,
+        model: ModelIdsResponsesParam | Omit = omit,
+        background: bool | None | Omit = omit,
+        max_tool_calls: int | None | Omit = omit,
+        text: ResponseTextParam | Omit = omit,
+        tools: Sequence[FunctionTool[Any] | ToolParam] | Omit = omit,
+        tool_choice: ToolChoiceParam | Omit = omit,
+        prompt: PromptParam | None | Omit = omit,
+        service_tier: ServiceTierResponsesParam | Omit = omit,
+        truncation: Literal["auto", "disabled"] | None | Omit = omit,
+        reasoning: ReasoningParam | None | Omit = omit,
+        input: InputParam | Omit = omit,
+        include: Sequence[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | None | Omit = omit,
+        parallel_tool_calls: bool | None | Omit = omit,
+        store: bool | None | Omit = omit,
+        instructions: str | None | Omit = omit,
+        moderation: ModerationParam | None | Omit = omit,
+        stream_options: ResponseStreamOptionsParam | None | Omit = omit,
+        conversation: ConversationParam | None | Omit = omit,
+        context_management: Sequence[ContextManagementParam] | None | Omit = omit,
+        max_output_tokens: int | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> ParsedResponseStreamManager[_T]: ...
+
+    @overload
     def stream(
         self,
         *,
@@ -374,7 +414,44 @@ class Responses(ResponsesExtras, Resource):
         context_management: Sequence[ContextManagementParam] | None | Omit = omit,
         max_output_tokens: int | None | Omit = omit,
         **options: Unpack[CallOptions],
-    ) -> ResponseStreamManager:
+    ) -> ResponseStreamManager: ...
+
+    def stream(
+        self,
+        *,
+        text_format: type[_T] | Omit = omit,
+        metadata: MetadataParam | Omit = omit,
+        top_logprobs: int | Omit = omit,
+        temperature: float | None | Omit = omit,
+        top_p: float | None | Omit = omit,
+        user: str | Omit = omit,
+        safety_identifier: str | None | Omit = omit,
+        prompt_cache_key: str | None | Omit = omit,
+        prompt_cache_retention: Literal["in_memory", "24h"] | None | Omit = omit,
+        prompt_cache_options: PromptCacheOptionsParam | Omit = omit,
+        previous_response_id: str | None | Omit = omit,
+        model: ModelIdsResponsesParam | Omit = omit,
+        background: bool | None | Omit = omit,
+        max_tool_calls: int | None | Omit = omit,
+        text: ResponseTextParam | Omit = omit,
+        tools: Sequence[FunctionTool[Any] | ToolParam] | Omit = omit,
+        tool_choice: ToolChoiceParam | Omit = omit,
+        prompt: PromptParam | None | Omit = omit,
+        service_tier: ServiceTierResponsesParam | Omit = omit,
+        truncation: Literal["auto", "disabled"] | None | Omit = omit,
+        reasoning: ReasoningParam | None | Omit = omit,
+        input: InputParam | Omit = omit,
+        include: Sequence[Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources", "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]] | None | Omit = omit,
+        parallel_tool_calls: bool | None | Omit = omit,
+        store: bool | None | Omit = omit,
+        instructions: str | None | Omit = omit,
+        moderation: ModerationParam | None | Omit = omit,
+        stream_options: ResponseStreamOptionsParam | None | Omit = omit,
+        conversation: ConversationParam | None | Omit = omit,
+        context_management: Sequence[ContextManagementParam] | None | Omit = omit,
+        max_output_tokens: int | None | Omit = omit,
+        **options: Unpack[CallOptions],
+    ) -> ResponseStreamManager | ParsedResponseStreamManager[_T]:
         """
         Like ``create()``, streamed: ``async with client.responses.stream(...) as stream``,
         then ``async for event in stream`` (see `ResponsesExtras._open_stream`). The request
@@ -412,6 +489,7 @@ class Responses(ResponsesExtras, Resource):
             "conversation": conversation,
             "context_management": context_management,
             "max_output_tokens": max_output_tokens,
+            "text_format": text_format,
         })
         return self._open_stream(_body, options)
 
