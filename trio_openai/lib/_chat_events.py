@@ -428,20 +428,6 @@ class LogprobsRefusalDoneEvent:
     choice_index: int = 0
 
 
-ChatCompletionStreamEvent: TypeAlias = (
-    ChunkEvent
-    | ContentDeltaEvent
-    | ContentDoneEvent[object]
-    | RefusalDeltaEvent
-    | RefusalDoneEvent
-    | FunctionToolCallArgumentsDeltaEvent
-    | FunctionToolCallArgumentsDoneEvent
-    | LogprobsContentDeltaEvent
-    | LogprobsContentDoneEvent
-    | LogprobsRefusalDeltaEvent
-    | LogprobsRefusalDoneEvent
-)
-
 ParsedChatCompletionStreamEvent: TypeAlias = (
     ChunkEvent
     | ContentDeltaEvent
@@ -457,3 +443,6 @@ ParsedChatCompletionStreamEvent: TypeAlias = (
 )
 """An event of ``chat.completions.stream(response_format=T)``: ``content.done`` carries a
 ``parsed`` T (`ChatCompletionStreamEvent` with ``ContentDoneEvent[T]``)."""
+
+ChatCompletionStreamEvent: TypeAlias = ParsedChatCompletionStreamEvent[object]
+"""An event of ``chat.completions.stream(...)`` without a response type."""
