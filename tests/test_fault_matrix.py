@@ -383,12 +383,21 @@ async def routed(
 
 @asynccontextmanager
 async def matrix_client(
-    base_url: str, fault: str, http: trio_openai.DefaultHttpClient | None = None
+    base_url: str,
+    fault: str,
+    http: trio_openai.DefaultHttpClient | None = None,
+    sent: list[str] | None = None,
 ) -> AsyncIterator[trio_openai.OpenAI]:
+    async def count(request: Any, call_next: trio_openai.CallNext) -> Any:
+        if sent is not None:
+            sent.append(request.url.path)
+        return await call_next(request)
+
     async with trio_openai.OpenAI(
         api_key=KEY,
         base_url=base_url,
         http_client=http,
+        middleware=[count],
         max_retries=1,
         timeout=timeout_for(fault),
         max_event_size=MIB,
@@ -406,7 +415,10 @@ async def outcome_of(call: Callable[[], Any]) -> str:
     return result if isinstance(result, str) else "ok"
 
 
-async def run_http_cell(fault: str, call: str, route: str = "direct") -> Outcome:
+async def run_http_cell(
+    fault: str, call: str, route: str = "direct", sent: list[str] | None = None
+) -> Outcome:
+    """Run one cell; `sent` collects the path of each attempt the client made."""
     operation = HTTP_CALLS[call]
     if fault == "connection refused":
         port = closed_port()
@@ -422,7 +434,7 @@ async def run_http_cell(fault: str, call: str, route: str = "direct") -> Outcome
         path = script(server, fault, call)  # the 64 MiB line is built here, before tracing
         async with (
             routed(route, server.base_url, server.port) as (base_url, http),
-            matrix_client(base_url, fault, http) as client,
+            matrix_client(base_url, fault, http, sent) as client,
         ):
             if measure:
                 tracemalloc.start()
@@ -544,8 +556,18 @@ async def test_cell_through_a_proxy(route: str, fault: str, call: str) -> None:
     expected = EXPECTED[fault, call]
     if route == "http2":
         expected = HTTP2_EXPECTED.get((fault, call), expected)
+    sent: list[str] = []
     with trio.fail_after(CELL_DEADLINE):
-        got = await run_http_cell(fault, call, route)
+        got = await run_http_cell(fault, call, route, sent)
+    if (
+        got.result == expected.result == "APITimeoutError"
+        and expected.attempts is not None
+        and got.attempts == expected.attempts - 1
+        and len(sent) == expected.attempts
+    ):
+        # The client made every attempt, but on a loaded machine the last one's 0.3 s ran
+        # out while the proxy was still forwarding it: the server never saw it.
+        got = attrs.evolve(got, attempts=len(sent))
     assert (got.result, got.attempts) == (expected.result, expected.attempts)
 
 
